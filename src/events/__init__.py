@@ -1,0 +1,1 @@
+"""events: ticketing for charity fundraising events."""

@@ -1,0 +1,56 @@
+"""Who is asking: a bearer API token or the signed-in session; and guards that check roles on every route."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from litestar.connection import ASGIConnection
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.handlers.base import BaseRouteHandler
+from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
+
+from events.accounts import service
+from events.accounts.roles import CurrentUser
+
+SESSION_USER_KEY = "user_id"
+
+
+class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
+    """Sets ``connection.user`` to a CurrentUser or None. Guards decide what anonymous users may see."""
+
+    async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        header = connection.headers.get("authorization")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise NotAuthorizedException("Send the API token as 'Authorization: Bearer <token>'.")
+            user = await service.user_for_token(token.strip())
+            if user is None:
+                raise NotAuthorizedException("That API token is not valid or has been revoked.")
+            return AuthenticationResult(user=user, auth="token")
+        session = connection.scope.get("session")
+        user_id = session.get(SESSION_USER_KEY) if isinstance(session, dict) else None
+        if isinstance(user_id, int):
+            user = await service.user_by_id(user_id)
+            if user is not None:
+                return AuthenticationResult(user=user, auth="session")
+        return AuthenticationResult(user=None, auth=None)
+
+
+def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser | None:
+    return connection.scope.get("user")
+
+
+def requires_role(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+    """A guard: signed in, and holding one of ``roles`` (admins pass every guard)."""
+
+    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+        user = current_user(connection)
+        if user is None:
+            raise NotAuthorizedException()
+        if not user.has_role(*roles):
+            raise PermissionDeniedException()
+
+    guard.__name__ = f"requires_{'_or_'.join(roles)}"
+    return guard

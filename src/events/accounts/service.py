@@ -1,0 +1,155 @@
+"""Accounts service: users, sign-in with rate limits, and API tokens."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime
+
+from events import db
+from events.accounts import passwords
+from events.accounts.roles import ROLES, CurrentUser
+from events.accounts.tables import ApiToken, User
+from events.catalogue.tables import Partner
+from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from events.ratelimit import service as ratelimit
+
+TOKEN_PREFIX = "evt_"
+LOGIN_WINDOW_SECONDS = 15 * 60
+LOGIN_ATTEMPTS_PER_EMAIL = 10
+LOGIN_ATTEMPTS_PER_CLIENT = 30
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def create_user(
+    email: str, *, role: str, password: str | None, display_name: str = "", partner_slug: str | None = None
+) -> CurrentUser:
+    email = normalise_email(email)
+    if "@" not in email or len(email) > 254:
+        raise InvalidInput("Give a valid email address.", fields={"email": "Not an email address."})
+    if role not in ROLES:
+        raise InvalidInput(f"Role must be one of: {', '.join(ROLES)}.", fields={"role": "Unknown role."})
+    if password is not None and (problem := passwords.password_problem(password)):
+        raise InvalidInput(problem, fields={"password": problem})
+    async with db.write_transaction():
+        if await User.exists().where(User.email == email):
+            raise Conflict(f"A user with the email {email} already exists.", code="email_taken")
+        partner_id = None
+        if partner_slug:
+            partner = await Partner.select(Partner.id).where(Partner.slug == partner_slug).first()
+            if partner is None:
+                raise InvalidInput(f"Unknown partner project {partner_slug!r}.", fields={"partner": "Unknown partner."})
+            partner_id = partner["id"]
+        user = User(
+            email=email,
+            display_name=display_name,
+            role=role,
+            partner=partner_id,
+            password_hash=passwords.hash_password(password) if password else "",
+        )
+        await user.save()
+    return CurrentUser(id=user.id, email=email, display_name=display_name, role=role, partner_id=partner_id)
+
+
+async def set_password(email: str, password: str) -> None:
+    if problem := passwords.password_problem(password):
+        raise InvalidInput(problem, fields={"password": problem})
+    async with db.write_transaction():
+        updated = await User.update({User.password_hash: passwords.hash_password(password)}).where(
+            User.email == normalise_email(email)
+        ).returning(User.id)
+    if not updated:
+        raise NotFound(f"No user with the email {email}.")
+
+
+async def authenticate(email: str, password: str, *, client: str, now: datetime) -> CurrentUser | None:
+    """The user for these credentials, or None. Raises TooManyAttempts when either limit is hit."""
+    email = normalise_email(email)
+    now_epoch = int(now.timestamp())
+    for scope, subject, limit in (
+        ("login-client", client, LOGIN_ATTEMPTS_PER_CLIENT),
+        ("login-email", email, LOGIN_ATTEMPTS_PER_EMAIL),
+    ):
+        decision = await ratelimit.hit(scope, subject, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
+        if not decision.allowed:
+            minutes = max(1, decision.retry_after_seconds // 60)
+            raise TooManyAttempts(
+                f"Too many sign-in attempts. Please wait {minutes} minutes and try again.",
+                retry_after_seconds=decision.retry_after_seconds,
+            )
+    row = await User.select().where(User.email == email, User.is_active == True).first()  # noqa: E712
+    if not passwords.verify_password(row["password_hash"] if row else None, password) or row is None:
+        return None
+    changes = {User.last_login_at: now}
+    if passwords.needs_rehash(row["password_hash"]):
+        changes[User.password_hash] = passwords.hash_password(password)
+    await User.update(changes).where(User.id == row["id"])
+    return _current(row)
+
+
+async def user_by_id(user_id: int) -> CurrentUser | None:
+    row = await User.select().where(User.id == user_id, User.is_active == True).first()  # noqa: E712
+    return _current(row) if row else None
+
+
+async def create_api_token(email: str, *, label: str = "", now: datetime) -> str:
+    """Make a bearer token for a user and return it; it is shown once and only its hash is kept."""
+    user = await User.select(User.id).where(User.email == normalise_email(email), User.is_active == True).first()  # noqa: E712
+    if user is None:
+        raise NotFound(f"No active user with the email {email}.")
+    token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    async with db.write_transaction():
+        await ApiToken(user=user["id"], token_hash=_token_hash(token), label=label, created_at=now).save()
+    return token
+
+
+async def user_for_token(token: str) -> CurrentUser | None:
+    row = await (
+        ApiToken.select(
+            ApiToken.id,
+            ApiToken.user.id,
+            ApiToken.user.email,
+            ApiToken.user.display_name,
+            ApiToken.user.role,
+            ApiToken.user.partner,
+        )
+        .where(
+            ApiToken.token_hash == _token_hash(token),
+            ApiToken.revoked_at.is_null(),
+            ApiToken.user.is_active == True,  # noqa: E712
+        )
+        .first()
+    )
+    if row is None:
+        return None
+    return CurrentUser(
+        id=row["user.id"],
+        email=row["user.email"],
+        display_name=row["user.display_name"],
+        role=row["user.role"],
+        partner_id=row["user.partner"],
+    )
+
+
+async def revoke_api_tokens(email: str, *, now: datetime) -> int:
+    async with db.write_transaction():
+        user = await User.select(User.id).where(User.email == normalise_email(email)).first()
+        if user is None:
+            raise NotFound(f"No user with the email {email}.")
+        revoked = await ApiToken.update({ApiToken.revoked_at: now}).where(
+            ApiToken.user == user["id"], ApiToken.revoked_at.is_null()
+        ).returning(ApiToken.id)
+    return len(revoked)
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def _current(row: dict) -> CurrentUser:
+    return CurrentUser(
+        id=row["id"], email=row["email"], display_name=row["display_name"], role=row["role"], partner_id=row["partner"]
+    )

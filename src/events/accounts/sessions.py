@@ -1,0 +1,83 @@
+"""Web sessions kept in the database (a Litestar Store), with the session id renewed at sign-in."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from litestar.connection import ASGIConnection
+from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
+from litestar.stores.base import Store
+
+from events.accounts.tables import SessionRecord
+
+RENEW_SESSION_FLAG = "renew_session_id"
+SESSION_COOKIE = "session"
+SESSION_STORE = "sessions"
+
+
+def _seconds(expires_in: int | timedelta | None) -> int | None:
+    if expires_in is None:
+        return None
+    return int(expires_in.total_seconds()) if isinstance(expires_in, timedelta) else int(expires_in)
+
+
+class DatabaseStore(Store):
+    """Litestar's Store interface over the web_session table, shared by every worker and host."""
+
+    async def set(self, key: str, value: str | bytes, expires_in: int | timedelta | None = None) -> None:
+        seconds = _seconds(expires_in)
+        expires_at = int(time.time()) + seconds if seconds is not None else None
+        data = value.encode() if isinstance(value, str) else value
+        await SessionRecord.insert(SessionRecord(key=key, data=data, expires_at=expires_at)).on_conflict(
+            target=SessionRecord.key, action="DO UPDATE", values=[SessionRecord.data, SessionRecord.expires_at]
+        )
+
+    async def get(self, key: str, renew_for: int | timedelta | None = None) -> bytes | None:
+        now = int(time.time())
+        row = await SessionRecord.select(SessionRecord.data, SessionRecord.expires_at).where(SessionRecord.key == key).first()
+        if row is None:
+            return None
+        if row["expires_at"] is not None and row["expires_at"] <= now:
+            await self.delete(key)
+            return None
+        if (seconds := _seconds(renew_for)) is not None and row["expires_at"] is not None:
+            await SessionRecord.update({SessionRecord.expires_at: now + seconds}).where(SessionRecord.key == key)
+        return bytes(row["data"])
+
+    async def delete(self, key: str) -> None:
+        await SessionRecord.delete().where(SessionRecord.key == key)
+
+    async def delete_all(self) -> None:
+        await SessionRecord.delete(force=True)
+
+    async def exists(self, key: str) -> bool:
+        return await self.get(key) is not None
+
+    async def expires_in(self, key: str) -> int | None:
+        row = await SessionRecord.select(SessionRecord.expires_at).where(SessionRecord.key == key).first()
+        if row is None or row["expires_at"] is None:
+            return None
+        return row["expires_at"] - int(time.time())
+
+    async def delete_expired(self) -> None:
+        await SessionRecord.delete().where(SessionRecord.expires_at < int(time.time()))
+
+
+class RenewingSessionBackend(ServerSideSessionBackend):
+    """Gives the session a fresh id when the request asks for it (at sign-in), so an id planted
+    before sign-in is worthless after it."""
+
+    def get_session_id(self, connection: ASGIConnection) -> str:
+        state = connection.scope.get("state", {})
+        if state.get(RENEW_SESSION_FLAG):
+            if not state.get("_renewed_session_id"):
+                state["_renewed_session_id"] = self.generate_session_id()
+            return state["_renewed_session_id"]
+        return super().get_session_id(connection)
+
+
+@dataclass
+class SessionConfig(ServerSideSessionConfig):
+    _backend_class: type[ServerSideSessionBackend] = field(default=RenewingSessionBackend, init=False)

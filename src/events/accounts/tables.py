@@ -1,0 +1,38 @@
+"""Account tables: users with roles, hashed API tokens, and server-side web sessions."""
+
+from piccolo.columns import Boolean, Bytea, ForeignKey, BigInt, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from events.catalogue.tables import Partner
+
+
+class User(Table, tablename="app_user"):
+    email = Varchar(length=254, unique=True, index=True)
+    display_name = Varchar(length=120, default="")
+    password_hash = Varchar(length=255, default="", secret=True)
+    role = Varchar(length=20)
+    partner = ForeignKey(references=Partner, null=True, default=None, on_delete=OnDelete.set_null)
+    is_active = Boolean(default=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_login_at = Timestamptz(null=True, default=None)
+
+
+class ApiToken(Table, tablename="api_token"):
+    """A bearer token; only its SHA-256 is stored, so a database leak yields no usable token."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    label = Varchar(length=120, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    last_used_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
+
+
+class SessionRecord(Table, tablename="web_session"):
+    """Litestar's server-side session data, kept in the database so any worker can serve any request."""
+
+    key = Varchar(length=200, unique=True, index=True)
+    data = Bytea()
+    expires_at = BigInt(null=True, default=None, index=True)

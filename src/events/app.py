@@ -1,0 +1,110 @@
+"""The application factory: routes, templates, sessions, CSRF, auth, OpenAPI and the one error handler."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Litestar, Request, get
+from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import State
+from litestar.middleware import DefineMiddleware
+from litestar.openapi import OpenAPIConfig
+from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
+from litestar.static_files import create_static_files_router
+from litestar.template import TemplateConfig
+
+from events import __doc__ as description
+from events import db, i18n
+from events.accounts.auth import AuthenticationMiddleware
+from events.accounts.controllers import LoginPages
+from events.accounts.sessions import SESSION_COOKIE, SESSION_STORE, DatabaseStore, SessionConfig
+from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
+from events.config import Settings, load_settings
+from events.dependencies import DEPENDENCIES
+from events.errors import handle_error
+from events.jobs.registry import periodic_jobs
+from events.jobs.worker import run_forever
+from events.templating import create_template_engine
+from events.web import HealthApi, LanguagePages
+
+SESSION_MAX_AGE_SECONDS = 12 * 3600
+
+
+def create_app(settings: Settings | None = None) -> Litestar:
+    settings = settings or load_settings()
+    engine = db.create_engine(settings.database_url)
+
+    @contextlib.asynccontextmanager
+    async def database_and_worker(app: Litestar) -> AsyncIterator[None]:
+        db.bind(engine)
+        await db.open_engine(engine)
+        stop = asyncio.Event()
+        worker = asyncio.create_task(run_forever(periodic_jobs(), stop)) if settings.run_worker_in_process else None
+        try:
+            yield
+        finally:
+            stop.set()
+            if worker is not None:
+                await worker
+            await db.close_engine(engine)
+
+    def choose_locale(request: Request[Any, Any, Any]) -> None:
+        request.state.locale = i18n.negotiate_locale(
+            request.query_params.get("lang"), request.cookies.get(i18n.LOCALE_COOKIE), request.headers.get("accept-language")
+        )
+
+    sessions = SessionConfig(
+        key=SESSION_COOKIE,
+        store=SESSION_STORE,
+        max_age=SESSION_MAX_AGE_SECONDS,
+        secure=settings.is_production,
+        samesite="lax",
+        exclude=["^/static/", "^/api/", "^/schema", "^/healthz"],
+    )
+    return Litestar(
+        route_handlers=[
+            EventPages,
+            EventsApi,
+            PartnersApi,
+            LoginPages,
+            LanguagePages,
+            HealthApi,
+            create_static_files_router(path="/static", directories=[settings.static_dir], include_in_schema=False),
+        ],
+        dependencies=DEPENDENCIES,
+        middleware=[
+            sessions.middleware,
+            DefineMiddleware(AuthenticationMiddleware, exclude=["^/static/", "^/schema", "^/healthz"]),
+        ],
+        csrf_config=CSRFConfig(
+            secret=settings.secret_key,
+            cookie_secure=settings.is_production,
+            cookie_samesite="lax",
+            # The API authenticates with bearer tokens only, never cookies, so it cannot be forged cross-site.
+            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz"],
+        ),
+        stores={SESSION_STORE: DatabaseStore()},
+        template_config=TemplateConfig(instance=create_template_engine(settings.templates_dir)),
+        exception_handlers={Exception: handle_error},
+        before_request=choose_locale,
+        openapi_config=OpenAPIConfig(
+            title="events",
+            version="0.1.0",
+            description=description,
+            path="/schema",
+            render_plugins=[ScalarRenderPlugin()],
+            components=Components(
+                security_schemes={
+                    "BearerToken": SecurityScheme(
+                        type="http", scheme="bearer", description="An API token from `events token create EMAIL`."
+                    )
+                }
+            ),
+        ),
+        lifespan=[database_and_worker],
+        state=State({"settings": settings}),
+    )

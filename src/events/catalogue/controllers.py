@@ -1,0 +1,81 @@
+"""Catalogue HTTP: public event pages, the public events API and the organiser API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from litestar import Controller, get, patch, post
+from litestar.response import Template
+
+from events.accounts.auth import requires_role
+from events.accounts.roles import ORGANISER
+from events.catalogue import service
+from events.catalogue.schemas import EventCreate, EventDetailOut, EventPatch, EventSummaryOut, PartnerIn, PartnerOut
+from events.dependencies import BEARER, error_responses
+
+
+class EventPages(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/", name="event_list")
+    async def event_list(self, now: datetime) -> Template:
+        events = await service.list_upcoming_events(now)
+        return Template("catalogue/event_list.html", context={"events": events})
+
+    @get("/events/{slug:str}", name="event_page")
+    async def event_page(self, slug: str, now: datetime) -> Template:
+        event = await service.get_event_detail(slug, now)
+        return Template("catalogue/event_detail.html", context={"event": event, "now": now})
+
+
+class EventsApi(Controller):
+    path = "/api"
+    tags = ["Events"]
+
+    @get("/events", summary="Upcoming events on sale")
+    async def list_events(self, now: datetime) -> list[EventSummaryOut]:
+        return await service.list_upcoming_events(now)
+
+    @get("/events/{slug:str}", summary="One event with prices, availability and beneficiaries", responses=error_responses(404))
+    async def get_event(self, slug: str, now: datetime) -> EventDetailOut:
+        return await service.get_event_detail(slug, now)
+
+    @post(
+        "/events",
+        summary="Create an event (organiser)",
+        guards=[requires_role(ORGANISER)],
+        security=BEARER,
+        responses=error_responses(401, 403, 409, 422),
+    )
+    async def create_event(self, data: EventCreate, now: datetime) -> EventDetailOut:
+        return await service.create_event(data, now)
+
+    @patch(
+        "/events/{slug:str}",
+        summary="Change an event (organiser)",
+        guards=[requires_role(ORGANISER)],
+        security=BEARER,
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def update_event(self, slug: str, data: EventPatch, now: datetime) -> EventDetailOut:
+        return await service.update_event(slug, data, now)
+
+
+class PartnersApi(Controller):
+    path = "/api/partners"
+    tags = ["Partners"]
+
+    @get("/", summary="Partner projects")
+    async def list_partners(self) -> list[PartnerOut]:
+        return await service.list_partners()
+
+    @post(
+        "/",
+        summary="Create a partner project (organiser)",
+        guards=[requires_role(ORGANISER)],
+        security=BEARER,
+        responses=error_responses(401, 403, 409, 422),
+    )
+    async def create_partner(self, data: PartnerIn) -> PartnerOut:
+        return await service.create_partner(data)

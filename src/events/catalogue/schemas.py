@@ -1,0 +1,155 @@
+"""Catalogue API shapes (msgspec): what clients send and what they get back."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import UNSET, Meta, Struct, UnsetType
+
+Name = Annotated[str, Meta(min_length=1, max_length=200)]
+Slug = Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+Pence = Annotated[int, Meta(ge=0, le=100_000_000)]
+Places = Annotated[int, Meta(ge=0, le=100_000)]
+BasisPoints = Annotated[int, Meta(ge=1, le=10_000)]
+Channel = Literal["online", "door", "both"]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
+Url = Annotated[str, Meta(max_length=500, pattern=r"^(https?://\S+)?$")]
+
+
+class TicketTypeIn(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=120)]
+    price_pence: Pence
+    channel: Channel = "both"
+    description: Annotated[str, Meta(max_length=2000)] = ""
+    sales_start: datetime | None = None
+    sales_end: datetime | None = None
+    quota: Annotated[int, Meta(ge=1, le=100_000)] | None = None
+    max_per_order: Annotated[int, Meta(ge=1, le=100)] = 10
+
+
+class TicketTypePatch(Struct, forbid_unknown_fields=True):
+    """A ticket type to change (with ``id``) or add (without)."""
+
+    id: int | UnsetType = UNSET
+    name: Annotated[str, Meta(min_length=1, max_length=120)] | UnsetType = UNSET
+    price_pence: Pence | UnsetType = UNSET
+    channel: Channel | UnsetType = UNSET
+    description: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
+    sales_start: datetime | None | UnsetType = UNSET
+    sales_end: datetime | None | UnsetType = UNSET
+    quota: Annotated[int, Meta(ge=1, le=100_000)] | None | UnsetType = UNSET
+    max_per_order: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
+
+
+class ShareIn(Struct, forbid_unknown_fields=True):
+    partner: Slug
+    share_bp: BasisPoints
+
+
+class EventCreate(Struct, forbid_unknown_fields=True):
+    """A new event. Times without an offset are read in the event's time zone."""
+
+    title: Name
+    starts_at: datetime
+    ends_at: datetime
+    capacity: Annotated[int, Meta(ge=1, le=100_000)]
+    slug: Slug | None = None
+    description: Annotated[str, Meta(max_length=20_000)] = ""
+    venue: Annotated[str, Meta(max_length=200)] = ""
+    address: Annotated[str, Meta(max_length=1000)] = ""
+    timezone: Annotated[str, Meta(min_length=1, max_length=64)] = "Europe/London"
+    reserved_free_places: Places = 0
+    currency: Currency = "GBP"
+    booking_fee_pence: Pence = 0
+    status: Literal["draft", "on_sale"] = "draft"
+    ticket_types: list[TicketTypeIn] = msgspec.field(default_factory=list)
+    beneficiaries: list[ShareIn] = msgspec.field(default_factory=list)
+
+
+class EventPatch(Struct, forbid_unknown_fields=True):
+    """Fields to change. ``beneficiaries`` replaces every share; ``ticket_types`` changes or adds types."""
+
+    title: Name | UnsetType = UNSET
+    description: Annotated[str, Meta(max_length=20_000)] | UnsetType = UNSET
+    venue: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
+    address: Annotated[str, Meta(max_length=1000)] | UnsetType = UNSET
+    starts_at: datetime | UnsetType = UNSET
+    ends_at: datetime | UnsetType = UNSET
+    timezone: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
+    capacity: Annotated[int, Meta(ge=1, le=100_000)] | UnsetType = UNSET
+    reserved_free_places: Places | UnsetType = UNSET
+    currency: Currency | UnsetType = UNSET
+    booking_fee_pence: Pence | UnsetType = UNSET
+    status: Literal["draft", "on_sale", "sales_closed", "cancelled", "finished"] | UnsetType = UNSET
+    ticket_types: list[TicketTypePatch] | UnsetType = UNSET
+    beneficiaries: list[ShareIn] | UnsetType = UNSET
+
+
+class PartnerIn(Struct, forbid_unknown_fields=True):
+    name: Name
+    slug: Slug | None = None
+    description: Annotated[str, Meta(max_length=5000)] = ""
+    website: Url = ""
+
+
+class PartnerOut(Struct):
+    slug: str
+    name: str
+    description: str
+    website: str
+
+
+class BeneficiaryOut(Struct):
+    partner: str
+    name: str
+    website: str
+    share_bp: int
+
+
+class TicketTypeOut(Struct):
+    id: int
+    name: str
+    description: str
+    price_pence: int
+    channel: Channel
+    available: int
+    on_sale: bool
+    sales_start: datetime | None
+    sales_end: datetime | None
+    max_per_order: int
+
+
+class EventSummaryOut(Struct):
+    slug: str
+    title: str
+    status: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    venue: str
+    currency: str
+    places_left: int
+    from_price_pence: int | None
+    url: str
+
+
+class EventDetailOut(Struct):
+    slug: str
+    title: str
+    status: str
+    description: str
+    venue: str
+    address: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    currency: str
+    capacity: int
+    reserved_free_places: int
+    booking_fee_pence: int
+    places_left: int
+    url: str
+    ticket_types: list[TicketTypeOut]
+    beneficiaries: list[BeneficiaryOut]

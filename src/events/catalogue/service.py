@@ -1,0 +1,393 @@
+"""Catalogue service: reading events for guests, and creating or changing events and partners."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from msgspec import UNSET
+
+from events import db
+from events.catalogue import rules
+from events.catalogue.schemas import (
+    BeneficiaryOut,
+    EventCreate,
+    EventDetailOut,
+    EventPatch,
+    EventSummaryOut,
+    PartnerIn,
+    PartnerOut,
+    ShareIn,
+    TicketTypeIn,
+    TicketTypeOut,
+    TicketTypePatch,
+)
+from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
+from events.errors import Conflict, InvalidInput, NotFound
+
+
+def event_url(slug: str) -> str:
+    return f"/events/{slug}"
+
+
+async def list_upcoming_events(now: datetime) -> list[EventSummaryOut]:
+    events = await (
+        Event.select()
+        .where(Event.status.is_in(list(rules.LISTED_STATUSES)), Event.ends_at > now)
+        .order_by(Event.starts_at)
+    )
+    if not events:
+        return []
+    types = await TicketType.select().where(TicketType.event.is_in([e["id"] for e in events]))
+    types_by_event: dict[int, list[dict[str, Any]]] = {}
+    for ticket_type in types:
+        types_by_event.setdefault(ticket_type["event"], []).append(ticket_type)
+    return [_summary(event, types_by_event.get(event["id"], []), now) for event in events]
+
+
+async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = False) -> EventDetailOut:
+    event = await Event.select().where(Event.slug == slug).first()
+    if event is None or (event["status"] == "draft" and not include_drafts):
+        raise NotFound("We could not find that event.", code="event_not_found")
+    return await _detail(event, now)
+
+
+async def list_partners() -> list[PartnerOut]:
+    rows = await Partner.select().order_by(Partner.name)
+    return [_partner_out(row) for row in rows]
+
+
+async def create_partner(data: PartnerIn) -> PartnerOut:
+    slug = data.slug or rules.slugify(data.name)
+    if not slug:
+        raise InvalidInput("Give the partner a slug using Latin letters.", fields={"slug": "Required for this name."})
+    async with db.write_transaction():
+        if await Partner.exists().where(Partner.slug == slug):
+            raise Conflict(f"A partner with the slug {slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
+        partner = Partner(slug=slug, name=data.name.strip(), description=data.description, website=data.website)
+        await partner.save()
+    return _partner_out(partner.to_dict())
+
+
+async def create_event(data: EventCreate, now: datetime) -> EventDetailOut:
+    slug = data.slug or rules.slugify(data.title)
+    if not slug:
+        raise InvalidInput("Give the event a slug using Latin letters.", fields={"slug": "Required for this title."})
+    zone_problem = rules.timezone_problem(data.timezone)
+    if zone_problem:
+        raise InvalidInput(zone_problem, fields={"timezone": zone_problem})
+    zone = ZoneInfo(data.timezone)
+    starts_at, ends_at = _aware(data.starts_at, zone), _aware(data.ends_at, zone)
+    problems = rules.event_problems(
+        rules.EventRule(
+            title=data.title,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            timezone=data.timezone,
+            capacity=data.capacity,
+            reserved_free_places=data.reserved_free_places,
+            currency=data.currency,
+            booking_fee_pence=data.booking_fee_pence,
+        )
+    )
+    for index, ticket_type in enumerate(data.ticket_types):
+        problems |= rules.ticket_type_problems(_type_rule(ticket_type, zone), prefix=f"ticket_types[{index}].")
+    problems |= rules.share_problems([(share.partner, share.share_bp) for share in data.beneficiaries])
+    status_problem = rules.status_change_problem(
+        "draft", data.status, ticket_type_count=len(data.ticket_types), share_count=len(data.beneficiaries)
+    )
+    if status_problem:
+        problems["status"] = status_problem
+    _raise_if(problems)
+
+    async with db.write_transaction():
+        if await Event.exists().where(Event.slug == slug):
+            raise Conflict(f"An event with the slug {slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
+        partner_ids = await _partner_ids(data.beneficiaries)
+        event = Event(
+            slug=slug,
+            title=data.title.strip(),
+            description=data.description,
+            venue=data.venue,
+            address=data.address,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            timezone=data.timezone,
+            capacity=data.capacity,
+            reserved_free_places=data.reserved_free_places,
+            status=data.status,
+            currency=data.currency,
+            booking_fee_pence=data.booking_fee_pence,
+        )
+        await event.save()
+        for position, ticket_type in enumerate(data.ticket_types):
+            await _new_ticket_type(event.id, ticket_type, zone, position).save()
+        await _replace_shares(event.id, data.beneficiaries, partner_ids)
+    return await get_event_detail(slug, now, include_drafts=True)
+
+
+async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDetailOut:
+    async with db.write_transaction():
+        event = await _locked_event(slug)
+        zone_name = event["timezone"] if patch.timezone is UNSET else patch.timezone
+        zone_problem = rules.timezone_problem(zone_name)
+        if zone_problem:
+            raise InvalidInput(zone_problem, fields={"timezone": zone_problem})
+        zone = ZoneInfo(zone_name)
+        changes: dict[Any, Any] = {}
+        for name in ("title", "description", "venue", "address", "capacity", "reserved_free_places", "currency", "booking_fee_pence"):
+            value = getattr(patch, name)
+            if value is not UNSET:
+                changes[name] = value
+        if patch.timezone is not UNSET:
+            changes["timezone"] = patch.timezone
+        if patch.starts_at is not UNSET:
+            changes["starts_at"] = _aware(patch.starts_at, zone)
+        if patch.ends_at is not UNSET:
+            changes["ends_at"] = _aware(patch.ends_at, zone)
+        merged = {**event, **changes}
+        problems = rules.event_problems(
+            rules.EventRule(
+                title=merged["title"],
+                starts_at=merged["starts_at"],
+                ends_at=merged["ends_at"],
+                timezone=merged["timezone"],
+                capacity=merged["capacity"],
+                reserved_free_places=merged["reserved_free_places"],
+                currency=merged["currency"],
+                booking_fee_pence=merged["booking_fee_pence"],
+            )
+        )
+        if merged["capacity"] - merged["reserved_free_places"] < event["places_taken"]:
+            problems["capacity"] = (
+                f"{event['places_taken']} places are already sold or held; capacity minus reserved free places cannot go below that."
+            )
+        if "currency" in changes and changes["currency"] != event["currency"] and event["places_taken"] > 0:
+            problems["currency"] = "The currency cannot change once tickets are sold."
+
+        existing_types = await TicketType.select().where(TicketType.event == event["id"])
+        type_changes = _type_changes(patch.ticket_types, existing_types, zone, problems) if patch.ticket_types is not UNSET else []
+        if patch.beneficiaries is not UNSET:
+            problems |= rules.share_problems([(share.partner, share.share_bp) for share in patch.beneficiaries])
+        if patch.status is not UNSET:
+            share_count = (
+                len(patch.beneficiaries)
+                if patch.beneficiaries is not UNSET
+                else await BeneficiaryShare.count().where(BeneficiaryShare.event == event["id"])
+            )
+            type_count = len(existing_types) + sum(1 for type_id, _ in type_changes if type_id is None)
+            status_problem = rules.status_change_problem(
+                event["status"], patch.status, ticket_type_count=type_count, share_count=share_count
+            )
+            if status_problem:
+                problems["status"] = status_problem
+            changes["status"] = patch.status
+        _raise_if(problems)
+
+        if changes:
+            changes["updated_at"] = now
+            await Event.update({getattr(Event, name): value for name, value in changes.items()}).where(Event.id == event["id"])
+        next_position = max((t["position"] for t in existing_types), default=-1) + 1
+        for type_id, values in type_changes:
+            if type_id is None:
+                await TicketType(event=event["id"], position=next_position, **values).save()
+                next_position += 1
+            elif values:
+                await TicketType.update({getattr(TicketType, k): v for k, v in values.items()}).where(TicketType.id == type_id)
+        if patch.beneficiaries is not UNSET:
+            partner_ids = await _partner_ids(patch.beneficiaries)
+            await _replace_shares(event["id"], patch.beneficiaries, partner_ids)
+    return await get_event_detail(slug, now, include_drafts=True)
+
+
+async def _locked_event(slug: str) -> dict[str, Any]:
+    query = Event.select().where(Event.slug == slug)
+    if not db.is_sqlite():
+        query = query.lock_rows("NO KEY UPDATE")
+    event = await query.first()
+    if event is None:
+        raise NotFound("We could not find that event.", code="event_not_found")
+    return event
+
+
+def _type_changes(
+    patches: Sequence[TicketTypePatch], existing: Sequence[dict[str, Any]], zone: ZoneInfo, problems: dict[str, str]
+) -> list[tuple[int | None, dict[str, Any]]]:
+    by_id = {row["id"]: row for row in existing}
+    changes: list[tuple[int | None, dict[str, Any]]] = []
+    for index, patch in enumerate(patches):
+        prefix = f"ticket_types[{index}]."
+        values = {
+            name: getattr(patch, name)
+            for name in ("name", "price_pence", "channel", "description", "quota", "max_per_order")
+            if getattr(patch, name) is not UNSET
+        }
+        for name in ("sales_start", "sales_end"):
+            value = getattr(patch, name)
+            if value is not UNSET:
+                values[name] = _aware(value, zone) if value is not None else None
+        if patch.id is UNSET:
+            missing = [name for name in ("name", "price_pence") if name not in values]
+            if missing:
+                problems[f"{prefix}{missing[0]}"] = "Required for a new ticket type."
+                continue
+            current: dict[str, Any] = {"channel": "both", "description": "", "sales_start": None, "sales_end": None, "quota": None, "max_per_order": 10}
+            type_id = None
+        else:
+            if patch.id not in by_id:
+                problems[f"{prefix}id"] = "This event has no ticket type with that id."
+                continue
+            current = by_id[patch.id]
+            type_id = patch.id
+            if "quota" in values and values["quota"] is not None and values["quota"] < current["places_taken"]:
+                problems[f"{prefix}quota"] = f"{current['places_taken']} are already sold or held; the quota cannot be lower."
+        merged = {**current, **values}
+        problems |= rules.ticket_type_problems(
+            rules.TicketTypeRule(
+                name=merged["name"],
+                price_pence=merged["price_pence"],
+                channel=merged["channel"],
+                sales_start=merged["sales_start"],
+                sales_end=merged["sales_end"],
+                quota=merged["quota"],
+                max_per_order=merged["max_per_order"],
+            ),
+            prefix=prefix,
+        )
+        changes.append((type_id, values if type_id is not None else {**current, **values}))
+    return changes
+
+
+async def _partner_ids(shares: Sequence[ShareIn]) -> dict[str, int]:
+    if not shares:
+        return {}
+    slugs = [share.partner for share in shares]
+    rows = await Partner.select(Partner.id, Partner.slug).where(Partner.slug.is_in(slugs))
+    found = {row["slug"]: row["id"] for row in rows}
+    unknown = [slug for slug in slugs if slug not in found]
+    if unknown:
+        raise InvalidInput(
+            f"Unknown partner project: {', '.join(unknown)}. Create it first.",
+            fields={"beneficiaries": f"Unknown partner: {', '.join(unknown)}"},
+        )
+    return found
+
+
+async def _replace_shares(event_id: int, shares: Sequence[ShareIn], partner_ids: dict[str, int]) -> None:
+    await BeneficiaryShare.delete().where(BeneficiaryShare.event == event_id)
+    for share in shares:
+        await BeneficiaryShare(event=event_id, partner=partner_ids[share.partner], share_bp=share.share_bp).save()
+
+
+def _new_ticket_type(event_id: int, data: TicketTypeIn, zone: ZoneInfo, position: int) -> TicketType:
+    return TicketType(
+        event=event_id,
+        name=data.name.strip(),
+        description=data.description,
+        price_pence=data.price_pence,
+        channel=data.channel,
+        sales_start=_aware(data.sales_start, zone) if data.sales_start else None,
+        sales_end=_aware(data.sales_end, zone) if data.sales_end else None,
+        quota=data.quota,
+        max_per_order=data.max_per_order,
+        position=position,
+    )
+
+
+def _type_rule(data: TicketTypeIn, zone: ZoneInfo) -> rules.TicketTypeRule:
+    return rules.TicketTypeRule(
+        name=data.name,
+        price_pence=data.price_pence,
+        channel=data.channel,
+        sales_start=_aware(data.sales_start, zone) if data.sales_start else None,
+        sales_end=_aware(data.sales_end, zone) if data.sales_end else None,
+        quota=data.quota,
+        max_per_order=data.max_per_order,
+    )
+
+
+def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
+    """Times without an offset are wall-clock times at the event; store everything in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(timezone.utc)
+
+
+def _raise_if(problems: dict[str, str]) -> None:
+    if problems:
+        first = next(iter(problems.values()))
+        raise InvalidInput(first, fields=problems)
+
+
+def _summary(event: dict[str, Any], types: Sequence[dict[str, Any]], now: datetime) -> EventSummaryOut:
+    zone = ZoneInfo(event["timezone"])
+    online_prices = [t["price_pence"] for t in types if rules.sells_online(t["channel"])]
+    return EventSummaryOut(
+        slug=event["slug"],
+        title=event["title"],
+        status=event["status"],
+        starts_at=event["starts_at"].astimezone(zone),
+        ends_at=event["ends_at"].astimezone(zone),
+        timezone=event["timezone"],
+        venue=event["venue"],
+        currency=event["currency"],
+        places_left=rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]),
+        from_price_pence=min(online_prices or [t["price_pence"] for t in types], default=None),
+        url=event_url(event["slug"]),
+    )
+
+
+async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
+    zone = ZoneInfo(event["timezone"])
+    types = await TicketType.select().where(TicketType.event == event["id"]).order_by(TicketType.position).order_by(TicketType.id)
+    shares = await BeneficiaryShare.select(
+        BeneficiaryShare.share_bp,
+        BeneficiaryShare.partner.slug,
+        BeneficiaryShare.partner.name,
+        BeneficiaryShare.partner.website,
+    ).where(BeneficiaryShare.event == event["id"]).order_by(BeneficiaryShare.share_bp, ascending=False)
+    left = rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"])
+    return EventDetailOut(
+        slug=event["slug"],
+        title=event["title"],
+        status=event["status"],
+        description=event["description"],
+        venue=event["venue"],
+        address=event["address"],
+        starts_at=event["starts_at"].astimezone(zone),
+        ends_at=event["ends_at"].astimezone(zone),
+        timezone=event["timezone"],
+        currency=event["currency"],
+        capacity=event["capacity"],
+        reserved_free_places=event["reserved_free_places"],
+        booking_fee_pence=event["booking_fee_pence"],
+        places_left=left,
+        url=event_url(event["slug"]),
+        ticket_types=[
+            TicketTypeOut(
+                id=t["id"],
+                name=t["name"],
+                description=t["description"],
+                price_pence=t["price_pence"],
+                channel=t["channel"],
+                available=rules.ticket_type_available(left, t["quota"], t["places_taken"]),
+                on_sale=rules.on_sale_online(event["status"], t["channel"], t["sales_start"], t["sales_end"], now),
+                sales_start=t["sales_start"].astimezone(zone) if t["sales_start"] else None,
+                sales_end=t["sales_end"].astimezone(zone) if t["sales_end"] else None,
+                max_per_order=t["max_per_order"],
+            )
+            for t in types
+        ],
+        beneficiaries=[
+            BeneficiaryOut(
+                partner=s["partner.slug"], name=s["partner.name"], website=s["partner.website"], share_bp=s["share_bp"]
+            )
+            for s in shares
+        ],
+    )
+
+
+def _partner_out(row: dict[str, Any]) -> PartnerOut:
+    return PartnerOut(slug=row["slug"], name=row["name"], description=row["description"], website=row["website"])

@@ -1,0 +1,59 @@
+"""Catalogue tables: partner projects (beneficiaries), events, ticket types and beneficiary shares."""
+
+from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.base import OnDelete
+from piccolo.table import Table
+
+
+class Partner(Table, tablename="partner"):
+    """A beneficiary partner project that receives an event's surplus."""
+
+    slug = Varchar(length=80, unique=True, index=True)
+    name = Varchar(length=200)
+    description = Text(default="")
+    website = Varchar(length=500, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Event(Table, tablename="event"):
+    slug = Varchar(length=80, unique=True, index=True)
+    title = Varchar(length=200)
+    description = Text(default="")
+    venue = Varchar(length=200, default="")
+    address = Text(default="")
+    starts_at = Timestamptz()
+    ends_at = Timestamptz()
+    timezone = Varchar(length=64, default="Europe/London")
+    capacity = Integer()
+    reserved_free_places = Integer(default=0)
+    status = Varchar(length=20, default="draft", index=True)
+    currency = Varchar(length=3, default="GBP")
+    booking_fee_pence = Integer(default=0)
+    # Places held or sold from the general (non-free) pool; changed only under a row lock.
+    places_taken = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    updated_at = Timestamptz(default=TimestamptzNow())
+
+
+class TicketType(Table, tablename="ticket_type"):
+    event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
+    name = Varchar(length=120)
+    description = Text(default="")
+    price_pence = Integer()
+    channel = Varchar(length=10, default="both")
+    sales_start = Timestamptz(null=True, default=None)
+    sales_end = Timestamptz(null=True, default=None)
+    quota = Integer(null=True, default=None)
+    max_per_order = Integer(default=10)
+    position = Integer(default=0)
+    # Places of this type held or sold; changed in the same transaction as Event.places_taken.
+    places_taken = Integer(default=0)
+
+
+class BeneficiaryShare(Table, tablename="beneficiary_share"):
+    """One partner's share of an event's surplus, in basis points (10000 = 100%)."""
+
+    event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict)
+    share_bp = Integer()

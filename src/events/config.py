@@ -1,0 +1,202 @@
+"""Settings read once from the environment; a bad value stops start-up with one clear message."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+ENVIRONMENTS = ("development", "production")
+STRIPE_API_BASE_DEFAULT = "https://api.stripe.com"
+STRIPE_JS_URL_DEFAULT = "https://js.stripe.com/v3/"
+
+
+class SettingsError(Exception):
+    """A setting is missing or malformed. The message names the variable and what to do."""
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpSettings:
+    host: str | None
+    port: int
+    user: str | None
+    password: str | None = field(repr=False)
+    sender: str
+    starttls: bool
+
+
+@dataclass(frozen=True, slots=True)
+class StripeSettings:
+    secret_key: str | None = field(repr=False)
+    publishable_key: str | None
+    webhook_secret: str | None = field(repr=False)
+    api_base: str
+    js_url: str
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.secret_key)
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    env: str
+    database_url: str
+    secret_key: str = field(repr=False)
+    base_url: str
+    var_dir: Path
+    hold_minutes: int
+    retention_days: int
+    run_worker_in_process: bool
+    stripe: StripeSettings
+    smtp: SmtpSettings
+    templates_dir: Path = PROJECT_ROOT / "templates"
+    static_dir: Path = PROJECT_ROOT / "static"
+    locale_dir: Path = PROJECT_ROOT / "locale"
+    migrations_dir: Path = PROJECT_ROOT / "migrations"
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
+    """Read and validate every setting; raise SettingsError naming the first bad one."""
+    environ = os.environ if environ is None else environ
+    env = environ.get("EVENTS_ENV", "development").strip().lower()
+    if env not in ENVIRONMENTS:
+        raise SettingsError(f"EVENTS_ENV must be 'development' or 'production', not {env!r}.")
+    production = env == "production"
+
+    var_dir = Path(environ.get("EVENTS_VAR_DIR") or PROJECT_ROOT / "var").resolve()
+    database_url = _database_url(environ.get("DATABASE_URL"), var_dir, production)
+    base_url = _base_url(environ.get("EVENTS_BASE_URL"), production)
+    secret_key = _secret_key(environ.get("EVENTS_SECRET_KEY"), var_dir, production)
+    stripe = StripeSettings(
+        secret_key=environ.get("STRIPE_SECRET_KEY") or None,
+        publishable_key=environ.get("STRIPE_PUBLISHABLE_KEY") or None,
+        webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET") or None,
+        api_base=_url("STRIPE_API_BASE", environ.get("STRIPE_API_BASE") or STRIPE_API_BASE_DEFAULT),
+        js_url=_url("STRIPE_JS_URL", environ.get("STRIPE_JS_URL") or STRIPE_JS_URL_DEFAULT),
+    )
+    if stripe.enabled and not (stripe.publishable_key and stripe.webhook_secret):
+        raise SettingsError(
+            "STRIPE_SECRET_KEY is set, so STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET are needed too."
+        )
+    if production and not stripe.enabled:
+        raise SettingsError("Production takes real payments: set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET.")
+    smtp = SmtpSettings(
+        host=environ.get("SMTP_HOST") or None,
+        port=_integer(environ, "SMTP_PORT", 587, minimum=1, maximum=65535),
+        user=environ.get("SMTP_USER") or None,
+        password=environ.get("SMTP_PASSWORD") or None,
+        sender=environ.get("SMTP_FROM") or "Events <tickets@localhost>",
+        starttls=_boolean(environ, "SMTP_STARTTLS", True),
+    )
+    if production and not smtp.host:
+        raise SettingsError("Production sends tickets by email: set SMTP_HOST (and SMTP_FROM).")
+    return Settings(
+        env=env,
+        database_url=database_url,
+        secret_key=secret_key,
+        base_url=base_url,
+        var_dir=var_dir,
+        hold_minutes=_integer(environ, "EVENTS_HOLD_MINUTES", 15, minimum=1, maximum=24 * 60),
+        retention_days=_integer(environ, "EVENTS_RETENTION_DAYS", 90, minimum=1, maximum=3650),
+        run_worker_in_process=_boolean(environ, "EVENTS_RUN_WORKER_IN_PROCESS", not production),
+        stripe=stripe,
+        smtp=smtp,
+    )
+
+
+def _database_url(raw: str | None, var_dir: Path, production: bool) -> str:
+    if not raw:
+        if production:
+            raise SettingsError("DATABASE_URL is required in production, e.g. postgresql://user:pass@host:5432/events.")
+        return f"sqlite:///{var_dir / 'events.sqlite3'}"
+    scheme = urlsplit(raw).scheme
+    if scheme in ("postgres", "postgresql", "postgresql+asyncpg"):
+        parts = urlsplit(raw)
+        if not parts.hostname and "host=" not in parts.query:
+            raise SettingsError(f"DATABASE_URL has no host: {_redact(raw)}")
+        return raw
+    if scheme == "sqlite":
+        if not raw.removeprefix("sqlite://").strip("/"):
+            raise SettingsError("DATABASE_URL for SQLite needs a file path, e.g. sqlite:///var/events.sqlite3.")
+        return raw
+    raise SettingsError(f"DATABASE_URL must start with sqlite:// or postgresql://, not {_redact(raw)!r}.")
+
+
+def _base_url(raw: str | None, production: bool) -> str:
+    if not raw:
+        if production:
+            raise SettingsError("EVENTS_BASE_URL is required in production, e.g. https://tickets.example.org.")
+        return "http://127.0.0.1:8000"
+    url = _url("EVENTS_BASE_URL", raw).rstrip("/")
+    if production and not url.startswith("https://"):
+        raise SettingsError("EVENTS_BASE_URL must use https:// in production: session cookies are Secure.")
+    return url
+
+
+def _secret_key(raw: str | None, var_dir: Path, production: bool) -> str:
+    if raw:
+        if len(raw) < 32:
+            raise SettingsError("EVENTS_SECRET_KEY must be at least 32 characters; generate one with `openssl rand -hex 32`.")
+        return raw
+    if production:
+        raise SettingsError("EVENTS_SECRET_KEY is required in production; generate one with `openssl rand -hex 32`.")
+    key_file = var_dir / "secret_key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    key_file.write_text(key)
+    key_file.chmod(0o600)
+    return key
+
+
+def _url(name: str, raw: str) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise SettingsError(f"{name} must be an http:// or https:// URL, not {raw!r}.")
+    return raw
+
+
+def _integer(environ: Mapping[str, str], name: str, default: int, *, minimum: int, maximum: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, not {raw!r}.") from None
+    if not minimum <= value <= maximum:
+        raise SettingsError(f"{name} must be between {minimum} and {maximum}, not {value}.")
+    return value
+
+
+def _boolean(environ: Mapping[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in ("1", "true", "yes", "on"):
+        return True
+    if lowered in ("0", "false", "no", "off"):
+        return False
+    raise SettingsError(f"{name} must be true or false, not {raw!r}.")
+
+
+def _redact(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password:
+        return url.replace(f":{parts.password}@", ":***@")
+    return url

@@ -1,0 +1,117 @@
+"""The database engine: built from DATABASE_URL, bound to every table, and the one write-transaction helper."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from collections.abc import AsyncIterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from piccolo.engine.base import Engine
+from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.querystring import QueryString
+
+os.environ.setdefault("PICCOLO_CONF", "events.piccolo_conf")
+
+SQLITE_BUSY_TIMEOUT_SECONDS = 30
+POSTGRES_LOCK_TIMEOUT = "10s"
+
+_engine: Engine | None = None
+
+
+def create_engine(database_url: str) -> Engine:
+    """An engine for a sqlite:// or postgresql:// URL (the settings have already validated it)."""
+    if database_url.startswith("sqlite"):
+        path = Path(unquote(urlsplit(database_url).path))
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
+    dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
+    return PostgresEngine(config={"dsn": dsn, "server_settings": {"lock_timeout": POSTGRES_LOCK_TIMEOUT}})
+
+
+def bind(engine: Engine) -> None:
+    """Point Piccolo (its conf module, every app table and its migration table) at this engine."""
+    global _engine
+    from piccolo.apps.migrations.tables import Migration
+
+    from events import piccolo_conf
+    from events.piccolo_app import APP_CONFIG
+
+    _engine = engine
+    piccolo_conf.DB = engine
+    for table in [*APP_CONFIG.table_classes, Migration]:
+        table._meta.db = engine
+
+
+def engine() -> Engine:
+    if _engine is None:
+        raise RuntimeError("The database is not bound: call events.db.bind() at start-up.")
+    return _engine
+
+
+def is_sqlite() -> bool:
+    return isinstance(engine(), SQLiteEngine)
+
+
+async def open_engine(engine_: Engine, *, pool_size: int = 10) -> None:
+    """Start-up work for an engine: a connection pool for PostgreSQL, WAL mode for SQLite."""
+    if isinstance(engine_, PostgresEngine):
+        await engine_.start_connection_pool(min_size=1, max_size=pool_size)
+    else:
+        # WAL lets readers carry on while one writer commits; it persists in the file.
+        await engine_.run_querystring(QueryString("PRAGMA journal_mode=WAL"))
+
+
+async def close_engine(engine_: Engine) -> None:
+    if isinstance(engine_, PostgresEngine):
+        await engine_.close_connection_pool()
+
+
+def write_transaction():
+    """The one way to start a transaction that writes.
+
+    SQLite takes its write lock up front (IMMEDIATE), so two writers never deadlock on a lock
+    upgrade; PostgreSQL runs at READ COMMITTED and callers lock the rows they change.
+    """
+    current = engine()
+    if isinstance(current, SQLiteEngine):
+        return current.transaction(transaction_type=TransactionType.immediate)
+    return current.transaction()
+
+
+@contextlib.asynccontextmanager
+async def bound(database_url: str) -> AsyncIterator[Engine]:
+    """Bind and open an engine for the length of a block (CLI commands, tests)."""
+    engine_ = create_engine(database_url)
+    bind(engine_)
+    await open_engine(engine_)
+    try:
+        yield engine_
+    finally:
+        await close_engine(engine_)
+
+
+async def migrate() -> None:
+    """Run every migration not yet applied, through Piccolo's own migration runner."""
+    from piccolo.apps.migrations.commands.forwards import run_forwards
+
+    result = await run_forwards(app_name="events", migration_id="all")
+    if not result.success:
+        raise RuntimeError(f"Migrations failed: {result.message}")
+
+
+async def pending_migrations() -> list[str]:
+    """Ids of migrations in migrations/ that this database has not applied."""
+    from piccolo.apps.migrations.commands.base import BaseMigrationManager
+    from piccolo.apps.migrations.tables import Migration
+
+    from events.piccolo_app import APP_CONFIG
+
+    manager = BaseMigrationManager()
+    known = set(manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path))
+    if not await Migration.table_exists():
+        return sorted(known)
+    applied = set(await Migration.get_migrations_which_ran(app_name="events"))
+    return sorted(known - applied)

@@ -1,0 +1,135 @@
+"""Domain errors, and the one place that turns any error into an HTTP answer (JSON for the API, a page for people)."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from litestar import MediaType, Request, Response
+from litestar.exceptions import (
+    HTTPException,
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    ValidationException,
+)
+from litestar.response import Redirect, Template
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
+
+logger = logging.getLogger("events.errors")
+
+
+class EventsError(Exception):
+    """An error a person can act on. ``code`` is stable for API clients; ``message`` is for people."""
+
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, code: str | None = None, fields: dict[str, str] | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        if code is not None:
+            self.code = code
+        self.fields = fields or {}
+
+
+class NotFound(EventsError):
+    status_code = 404
+    code = "not_found"
+
+
+class Conflict(EventsError):
+    status_code = 409
+    code = "conflict"
+
+
+class InvalidInput(EventsError):
+    """Input that parses but breaks a rule (e.g. shares that do not sum to 100%)."""
+
+    status_code = 422
+    code = "invalid"
+
+
+class NotAllowed(EventsError):
+    status_code = 403
+    code = "forbidden"
+
+
+class NotSignedIn(EventsError):
+    status_code = 401
+    code = "not_signed_in"
+
+
+class TooManyAttempts(EventsError):
+    status_code = 429
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after_seconds: int) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
+
+
+def wants_json(request: Request[Any, Any, Any]) -> bool:
+    path = request.url.path
+    if path.startswith(("/api/", "/webhooks/", "/schema")) or path == "/api":
+        return True
+    accept = request.headers.get("accept", "")
+    return "application/json" in accept and "text/html" not in accept
+
+
+def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
+    """Map every exception to one shape: {"error", "detail"[, "fields"]} or the friendly error page."""
+    status, code, detail, fields, headers = _describe(exc)
+    if status >= 500:
+        logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+    if wants_json(request):
+        body: dict[str, Any] = {"error": code, "detail": detail}
+        if fields:
+            body["fields"] = fields
+        return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
+    if status == 401:
+        return Redirect(f"/login?next={quote(request.url.path)}")
+    return Template(
+        template_name="errors/error.html",
+        context={"status_code": status, "code": code, "detail": detail},
+        status_code=status,
+        headers=headers,
+    )
+
+
+def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, str]]:
+    if isinstance(exc, TooManyAttempts):
+        return exc.status_code, exc.code, exc.message, {}, {"Retry-After": str(exc.retry_after_seconds)}
+    if isinstance(exc, EventsError):
+        return exc.status_code, exc.code, exc.message, exc.fields, {}
+    if isinstance(exc, ValidationException):
+        fields = _validation_fields(exc.extra)
+        detail = "Some of the details are not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()) if fields else str(exc.detail)
+        return 422, "invalid", detail, fields, {}
+    if isinstance(exc, NotAuthorizedException):
+        return 401, "not_signed_in", "Please sign in (or send a valid API token).", {}, {}
+    if isinstance(exc, PermissionDeniedException):
+        return 403, "forbidden", "Your account does not have access to this.", {}, {}
+    if isinstance(exc, NotFoundException):
+        return 404, "not_found", "We could not find that page.", {}, {}
+    if isinstance(exc, HTTPException):
+        headers = dict(exc.headers or {})
+        code = {405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}.get(
+            exc.status_code, "bad_request"
+        )
+        detail = exc.detail if exc.status_code < 500 else "Something went wrong on our side."
+        return exc.status_code, code, detail, {}, headers
+    return HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Something went wrong on our side. Please try again.", {}, {}
+
+
+def _validation_fields(extra: Any) -> dict[str, str]:
+    fields: dict[str, str] = {}
+    if isinstance(extra, list):
+        for item in extra:
+            if isinstance(item, dict):
+                key = str(item.get("key") or item.get("source") or "body")
+                fields[key] = str(item.get("message", "is not valid"))
+    elif isinstance(extra, dict):
+        fields = {str(key): str(value) for key, value in extra.items()}
+    return fields

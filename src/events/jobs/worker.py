@@ -1,0 +1,69 @@
+"""The periodic-job runner. Leases in the database make each job run on one worker at a time, on any host."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import socket
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from events.jobs.tables import JobLease
+
+logger = logging.getLogger("events.worker")
+POLL_SECONDS = 5.0
+
+_REGISTER_SQL = "INSERT INTO job_lease (name, holder, leased_until, last_run_at) VALUES ({}, '', 0, 0) ON CONFLICT (name) DO NOTHING"
+_TAKE_SQL = """
+UPDATE job_lease SET holder = {}, leased_until = {}
+WHERE name = {} AND leased_until < {} AND last_run_at + {} <= {}
+RETURNING name
+"""
+_DONE_SQL = "UPDATE job_lease SET last_run_at = {}, leased_until = 0 WHERE name = {} AND holder = {}"
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodicJob:
+    name: str
+    every_seconds: int
+    run: Callable[[datetime], Awaitable[object]]
+    lease_seconds: int = 300
+
+
+def worker_id() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def run_due_jobs(jobs: Sequence[PeriodicJob], *, now: datetime, holder: str) -> list[str]:
+    """Run every job whose interval has passed and whose lease is free; return the names that ran."""
+    ran: list[str] = []
+    now_epoch = int(now.timestamp())
+    for job in jobs:
+        await JobLease.raw(_REGISTER_SQL, job.name)
+        taken = await JobLease.raw(_TAKE_SQL, holder, now_epoch + job.lease_seconds, job.name, now_epoch, job.every_seconds, now_epoch)
+        if not taken:
+            continue
+        try:
+            await job.run(now)
+        except Exception:
+            # One failing job must not stop the others; it is retried at its next interval.
+            logger.exception("Job %s failed", job.name)
+        await JobLease.raw(_DONE_SQL, now_epoch, job.name, holder)
+        ran.append(job.name)
+    return ran
+
+
+async def run_forever(jobs: Sequence[PeriodicJob], stop: asyncio.Event, *, poll_seconds: float = POLL_SECONDS) -> None:
+    holder = worker_id()
+    logger.info("Worker %s running %d periodic jobs", holder, len(jobs))
+    while not stop.is_set():
+        try:
+            await run_due_jobs(jobs, now=datetime.now(timezone.utc), holder=holder)
+        except Exception:
+            logger.exception("Worker loop failed; retrying")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
+        except asyncio.TimeoutError:
+            pass

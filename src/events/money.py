@@ -1,0 +1,48 @@
+"""Money as integer minor units (pence): splitting without losing a penny, and display formatting."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from decimal import Decimal
+
+from babel.numbers import format_currency, get_currency_precision
+
+BASIS_POINTS_WHOLE = 10_000
+
+
+def split_pence(total_pence: int, weights: Sequence[int]) -> list[int]:
+    """Split an amount in proportion to non-negative integer weights, by the largest-remainder method.
+
+    Every part is the floor of its exact share; the pennies left over go one each to the parts
+    with the largest remainders, ties broken by position (earlier first). The parts always sum
+    to ``total_pence``. A negative total (a reversal) is split as the mirror of the positive one.
+    """
+    if not weights:
+        raise ValueError("split_pence needs at least one weight")
+    if any(weight < 0 for weight in weights):
+        raise ValueError("weights must not be negative")
+    weight_sum = sum(weights)
+    if weight_sum == 0:
+        raise ValueError("weights must not all be zero")
+    if total_pence < 0:
+        return [-part for part in split_pence(-total_pence, weights)]
+    floors = [total_pence * weight // weight_sum for weight in weights]
+    remainders = [total_pence * weight % weight_sum for weight in weights]
+    leftover = total_pence - sum(floors)
+    by_largest_remainder = sorted(range(len(weights)), key=lambda index: (-remainders[index], index))
+    for index in by_largest_remainder[:leftover]:
+        floors[index] += 1
+    return floors
+
+
+def minor_unit_digits(currency: str) -> int:
+    return get_currency_precision(currency)
+
+
+def format_money(minor_units: int, currency: str = "GBP", locale: str = "en_GB") -> str:
+    """'£6', '£30', '£12.50': whole amounts drop their zeros, as people write prices."""
+    digits = minor_unit_digits(currency)
+    amount = Decimal(minor_units).scaleb(-digits)
+    if minor_units % (10**digits) == 0:
+        return format_currency(amount, currency, locale=locale, format="¤#,##0", currency_digits=False)
+    return format_currency(amount, currency, locale=locale)

@@ -1,0 +1,27 @@
+"""The project's one Piccolo app: every table, with migrations in the top-level migrations/ folder."""
+
+from piccolo.conf.apps import AppConfig
+
+from events.accounts.tables import ApiToken, SessionRecord, User
+from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
+from events.jobs.tables import JobLease
+from events.ratelimit.tables import RateLimitBucket
+from events.config import PROJECT_ROOT
+
+APP_CONFIG = AppConfig(
+    app_name="events",
+    migrations_folder_path=str(PROJECT_ROOT / "migrations"),
+    table_classes=[
+        Partner,
+        Event,
+        TicketType,
+        BeneficiaryShare,
+        User,
+        ApiToken,
+        SessionRecord,
+        RateLimitBucket,
+        JobLease,
+    ],
+    migration_dependencies=[],
+    commands=[],
+)

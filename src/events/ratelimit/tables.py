@@ -1,0 +1,10 @@
+"""Fixed-window attempt counters shared by every worker and host."""
+
+from piccolo.columns import BigInt, Integer, Varchar
+from piccolo.table import Table
+
+
+class RateLimitBucket(Table, tablename="rate_limit_bucket"):
+    key = Varchar(length=120, unique=True, index=True)
+    window_start = BigInt()
+    hits = Integer(default=0)

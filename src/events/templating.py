@@ -1,0 +1,102 @@
+"""The Jinja environment: per-request gettext, and filters for money and event-local dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date, format_datetime, format_time
+from babel.numbers import format_percent
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from litestar.contrib.jinja import JinjaTemplateEngine
+from markupsafe import Markup
+
+from events import i18n
+from events.money import format_money
+
+
+def _locale(context: Context) -> str:
+    request = context.get("request")
+    state = getattr(request, "state", None)
+    return getattr(state, "locale", i18n.DEFAULT_LOCALE) if state is not None else i18n.DEFAULT_LOCALE
+
+
+def _format_locale(context: Context) -> str:
+    return i18n.FORMAT_LOCALES[_locale(context)]
+
+
+@pass_context
+def _gettext(context: Context, message: str, **variables: Any) -> str:
+    # Same contract as Jinja's "newstyle" gettext: translated, escaped, then %-formatted.
+    translated = i18n.translations(_locale(context)).gettext(message)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, count: int, **variables: Any) -> str:
+    variables.setdefault("num", count)
+    translated = i18n.translations(_locale(context)).ngettext(singular, plural, count)
+    if context.eval_ctx.autoescape:
+        translated = Markup(translated)
+    return translated % variables
+
+
+@pass_context
+def _money(context: Context, minor_units: int, currency: str = "GBP") -> str:
+    return format_money(minor_units, currency, _format_locale(context))
+
+
+@pass_context
+def _long_date(context: Context, moment: datetime) -> str:
+    return format_date(moment, format="full", locale=_format_locale(context))
+
+
+@pass_context
+def _short_date(context: Context, moment: datetime) -> str:
+    return format_date(moment, format="d MMMM", locale=_format_locale(context))
+
+
+@pass_context
+def _clock(context: Context, moment: datetime) -> str:
+    return format_time(moment, format="HH:mm", locale=_format_locale(context))
+
+
+@pass_context
+def _timestamp(context: Context, moment: datetime) -> str:
+    return format_datetime(moment, format="medium", locale=_format_locale(context))
+
+
+@pass_context
+def _basis_points(context: Context, share_bp: int) -> str:
+    """7000 -> '70%', 3333 -> '33.33%' in the guest's number format."""
+    return format_percent(share_bp / 10_000, format="#,##0.##%", locale=_format_locale(context))
+
+
+def create_environment(templates_dir: Path) -> Environment:
+    environment = Environment(
+        loader=FileSystemLoader(str(templates_dir)),
+        autoescape=select_autoescape(["html", "xml"]),
+        extensions=["jinja2.ext.i18n"],
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    environment.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    environment.globals.update(
+        _=_gettext,
+        gettext=_gettext,
+        ngettext=_ngettext,
+        language_names=i18n.language_names(),
+        text_direction=i18n.text_direction,
+    )
+    environment.filters.update(
+        money=_money, long_date=_long_date, short_date=_short_date, clock=_clock, timestamp=_timestamp, basis_points=_basis_points
+    )
+    return environment
+
+
+def create_template_engine(templates_dir: Path) -> JinjaTemplateEngine:
+    return JinjaTemplateEngine.from_environment(create_environment(templates_dir))

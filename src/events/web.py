@@ -1,0 +1,44 @@
+"""Small site-wide routes: choosing a language and the health check."""
+
+from __future__ import annotations
+
+import msgspec
+from litestar import Controller, get
+from litestar.datastructures import Cookie
+from litestar.response import Redirect
+
+from events import i18n
+from events.accounts.controllers import safe_next
+from events.catalogue.tables import Event
+from events.errors import NotFound
+
+ONE_YEAR_SECONDS = 365 * 24 * 3600
+
+
+class Health(msgspec.Struct):
+    status: str
+    database: str
+
+
+class LanguagePages(Controller):
+    path = "/language"
+    include_in_schema = False
+
+    @get("/{code:str}")
+    async def choose_language(self, code: str, next: str = "/") -> Redirect:
+        if code not in i18n.SUPPORTED_LOCALES:
+            raise NotFound("We do not have that language yet.")
+        return Redirect(
+            safe_next(next),
+            cookies=[Cookie(key=i18n.LOCALE_COOKIE, value=code, max_age=ONE_YEAR_SECONDS, samesite="lax", httponly=True)],
+        )
+
+
+class HealthApi(Controller):
+    path = "/healthz"
+    tags = ["Operations"]
+
+    @get("/", summary="Liveness and database reachability")
+    async def health(self) -> Health:
+        await Event.count()
+        return Health(status="ok", database="ok")
