@@ -42,3 +42,10 @@ bench: install-dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
+
+.PHONY: messages
+# Extract translatable strings into locale/messages.pot, then merge them into locale/{ar,fr,fa}/LC_MESSAGES/messages.po.
+# New languages start with: $(BIN)/pybabel init -i locale/messages.pot -d locale -l <code>
+messages: install
+	$(BIN)/pybabel extract -F babel.cfg -o locale/messages.pot --add-location=file --sort-output --project=events .
+	$(BIN)/pybabel update -i locale/messages.pot -d locale --ignore-obsolete

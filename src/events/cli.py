@@ -48,6 +48,7 @@ def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
 def main() -> None:
     """Ticketing for charity fundraising events."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("piccolo").setLevel(logging.WARNING)
 
 
 @main.command()

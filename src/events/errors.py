@@ -17,6 +17,8 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from events.i18n import N_
+
 logger = logging.getLogger("events.errors")
 
 
@@ -108,19 +110,19 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, 
         detail = "Some of the details are not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()) if fields else str(exc.detail)
         return 422, "invalid", detail, fields, {}
     if isinstance(exc, NotAuthorizedException):
-        return 401, "not_signed_in", "Please sign in (or send a valid API token).", {}, {}
+        return 401, "not_signed_in", N_("Please sign in (or send a valid API token)."), {}, {}
     if isinstance(exc, PermissionDeniedException):
-        return 403, "forbidden", "Your account does not have access to this.", {}, {}
+        return 403, "forbidden", N_("Your account does not have access to this."), {}, {}
     if isinstance(exc, NotFoundException):
-        return 404, "not_found", "We could not find that page.", {}, {}
+        return 404, "not_found", N_("We could not find that page."), {}, {}
     if isinstance(exc, HTTPException):
         headers = dict(exc.headers or {})
         code = {405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}.get(
             exc.status_code, "bad_request"
         )
-        detail = exc.detail if exc.status_code < 500 else "Something went wrong on our side."
+        detail = exc.detail if exc.status_code < 500 else N_("Something went wrong on our side.")
         return exc.status_code, code, detail, {}, headers
-    return HTTP_500_INTERNAL_SERVER_ERROR, "server_error", "Something went wrong on our side. Please try again.", {}, {}
+    return HTTP_500_INTERNAL_SERVER_ERROR, "server_error", N_("Something went wrong on our side. Please try again."), {}, {}
 
 
 def _validation_fields(extra: Any) -> dict[str, str]:

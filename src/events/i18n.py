@@ -23,6 +23,11 @@ FORMAT_LOCALES = {"en": "en_GB", "fr": "fr_FR", "ar": "ar", "fa": "fa_IR"}
 LOCALE_DIR = PROJECT_ROOT / "locale"
 
 
+def N_(message: str) -> str:
+    """Marks a sentence for translation where it is written; templates translate it where it is shown."""
+    return message
+
+
 def negotiate_locale(requested: str | None, remembered: str | None, accept_language: str | None) -> str:
     """An explicit choice wins, then the remembered one, then the browser's preference, then English."""
     for candidate in (requested, remembered):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from decimal import Decimal
 
+from babel import Locale
 from babel.numbers import format_currency, get_currency_precision
 
 BASIS_POINTS_WHOLE = 10_000
@@ -44,5 +45,6 @@ def format_money(minor_units: int, currency: str = "GBP", locale: str = "en_GB")
     digits = minor_unit_digits(currency)
     amount = Decimal(minor_units).scaleb(-digits)
     if minor_units % (10**digits) == 0:
-        return format_currency(amount, currency, locale=locale, format="¤#,##0", currency_digits=False)
+        whole_pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
+        return format_currency(amount, currency, locale=locale, format=whole_pattern, currency_digits=False)
     return format_currency(amount, currency, locale=locale)

@@ -29,11 +29,12 @@ def _format_locale(context: Context) -> str:
 
 @pass_context
 def _gettext(context: Context, message: str, **variables: Any) -> str:
-    # Same contract as Jinja's "newstyle" gettext: translated, escaped, then %-formatted.
+    # Jinja's "newstyle" contract (translated, escaped, then %-formatted), except that a sentence
+    # passed without variables is shown as it is: error details may contain a bare "%".
     translated = i18n.translations(_locale(context)).gettext(message)
     if context.eval_ctx.autoescape:
         translated = Markup(translated)
-    return translated % variables
+    return translated % variables if variables else translated
 
 
 @pass_context

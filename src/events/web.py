@@ -5,9 +5,11 @@ from __future__ import annotations
 import msgspec
 from litestar import Controller, get
 from litestar.datastructures import Cookie
+from litestar.params import FromPath, FromQuery
 from litestar.response import Redirect
 
 from events import i18n
+from events.i18n import N_
 from events.accounts.controllers import safe_next
 from events.catalogue.tables import Event
 from events.errors import NotFound
@@ -25,9 +27,9 @@ class LanguagePages(Controller):
     include_in_schema = False
 
     @get("/{code:str}")
-    async def choose_language(self, code: str, next: str = "/") -> Redirect:
+    async def choose_language(self, code: FromPath[str], next: FromQuery[str] = "/") -> Redirect:
         if code not in i18n.SUPPORTED_LOCALES:
-            raise NotFound("We do not have that language yet.")
+            raise NotFound(N_("We do not have that language yet."))
         return Redirect(
             safe_next(next),
             cookies=[Cookie(key=i18n.LOCALE_COOKIE, value=code, max_age=ONE_YEAR_SECONDS, samesite="lax", httponly=True)],

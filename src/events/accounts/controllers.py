@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
-from litestar.enums import RequestEncodingType
-from litestar.params import Body
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts import service
 from events.accounts.auth import SESSION_USER_KEY
 from events.accounts.sessions import RENEW_SESSION_FLAG, SESSION_COOKIE, SESSION_STORE
 from events.errors import TooManyAttempts
+from events.i18n import N_
 
 
 class LoginForm(msgspec.Struct):
@@ -35,23 +36,23 @@ class LoginPages(Controller):
     include_in_schema = False
 
     @get("/login", name="login")
-    async def login_form(self, next: str = "/") -> Template:
+    async def login_form(self, next: FromQuery[str] = "/") -> Template:
         return Template("accounts/login.html", context={"next": safe_next(next), "email": "", "error": None})
 
     @post("/login", status_code=303)
     async def login(
-        self, request: Request[Any, Any, Any], data: Annotated[LoginForm, Body(media_type=RequestEncodingType.URL_ENCODED)], now: datetime
+        self, request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm], now: NamedDependency[datetime]
     ) -> Template | Redirect:
         target = safe_next(data.next)
         if not data.email.strip() or not data.password:
-            return _form_again(data, target, "Enter your email and password.", 422)
+            return _form_again(data, target, N_("Enter your email and password."), 422)
         client = request.client.host if request.client else "unknown"
         try:
             user = await service.authenticate(data.email, data.password, client=client, now=now)
         except TooManyAttempts as exc:
             return _form_again(data, target, exc.message, 429)
         if user is None:
-            return _form_again(data, target, "That email and password do not match an account.", 401)
+            return _form_again(data, target, N_("That email and password do not match an account."), 401)
         if planted := request.cookies.get(SESSION_COOKIE):
             await request.app.stores.get(SESSION_STORE).delete(planted)
         request.state[RENEW_SESSION_FLAG] = True

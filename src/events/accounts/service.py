@@ -12,6 +12,7 @@ from events.accounts.roles import ROLES, CurrentUser
 from events.accounts.tables import ApiToken, User
 from events.catalogue.tables import Partner
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from events.i18n import N_
 from events.ratelimit import service as ratelimit
 
 TOKEN_PREFIX = "evt_"
@@ -75,9 +76,8 @@ async def authenticate(email: str, password: str, *, client: str, now: datetime)
     ):
         decision = await ratelimit.hit(scope, subject, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
         if not decision.allowed:
-            minutes = max(1, decision.retry_after_seconds // 60)
             raise TooManyAttempts(
-                f"Too many sign-in attempts. Please wait {minutes} minutes and try again.",
+                N_("Too many sign-in attempts. Please wait a few minutes and try again."),
                 retry_after_seconds=decision.retry_after_seconds,
             )
     row = await User.select().where(User.email == email, User.is_active == True).first()  # noqa: E712

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from litestar import Controller, get, patch, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 from litestar.response import Template
 
 from events.accounts.auth import requires_role
@@ -19,12 +21,12 @@ class EventPages(Controller):
     include_in_schema = False
 
     @get("/", name="event_list")
-    async def event_list(self, now: datetime) -> Template:
+    async def event_list(self, now: NamedDependency[datetime]) -> Template:
         events = await service.list_upcoming_events(now)
         return Template("catalogue/event_list.html", context={"events": events})
 
     @get("/events/{slug:str}", name="event_page")
-    async def event_page(self, slug: str, now: datetime) -> Template:
+    async def event_page(self, slug: FromPath[str], now: NamedDependency[datetime]) -> Template:
         event = await service.get_event_detail(slug, now)
         return Template("catalogue/event_detail.html", context={"event": event, "now": now})
 
@@ -34,11 +36,11 @@ class EventsApi(Controller):
     tags = ["Events"]
 
     @get("/events", summary="Upcoming events on sale")
-    async def list_events(self, now: datetime) -> list[EventSummaryOut]:
+    async def list_events(self, now: NamedDependency[datetime]) -> list[EventSummaryOut]:
         return await service.list_upcoming_events(now)
 
     @get("/events/{slug:str}", summary="One event with prices, availability and beneficiaries", responses=error_responses(404))
-    async def get_event(self, slug: str, now: datetime) -> EventDetailOut:
+    async def get_event(self, slug: FromPath[str], now: NamedDependency[datetime]) -> EventDetailOut:
         return await service.get_event_detail(slug, now)
 
     @post(
@@ -48,7 +50,7 @@ class EventsApi(Controller):
         security=BEARER,
         responses=error_responses(401, 403, 409, 422),
     )
-    async def create_event(self, data: EventCreate, now: datetime) -> EventDetailOut:
+    async def create_event(self, data: JSONBody[EventCreate], now: NamedDependency[datetime]) -> EventDetailOut:
         return await service.create_event(data, now)
 
     @patch(
@@ -77,5 +79,5 @@ class PartnersApi(Controller):
         security=BEARER,
         responses=error_responses(401, 403, 409, 422),
     )
-    async def create_partner(self, data: PartnerIn) -> PartnerOut:
+    async def create_partner(self, data: JSONBody[PartnerIn]) -> PartnerOut:
         return await service.create_partner(data)

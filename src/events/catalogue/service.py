@@ -26,6 +26,7 @@ from events.catalogue.schemas import (
 )
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
+from events.i18n import N_
 
 
 def event_url(slug: str) -> str:
@@ -50,7 +51,7 @@ async def list_upcoming_events(now: datetime) -> list[EventSummaryOut]:
 async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = False) -> EventDetailOut:
     event = await Event.select().where(Event.slug == slug).first()
     if event is None or (event["status"] == "draft" and not include_drafts):
-        raise NotFound("We could not find that event.", code="event_not_found")
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
     return await _detail(event, now)
 
 
@@ -208,7 +209,7 @@ async def _locked_event(slug: str) -> dict[str, Any]:
         query = query.lock_rows("NO KEY UPDATE")
     event = await query.first()
     if event is None:
-        raise NotFound("We could not find that event.", code="event_not_found")
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
     return event
 
 

@@ -1,0 +1,159 @@
+"""Shared fixtures: each integration test runs on SQLite and, when TEST_DATABASE_URL is set, on PostgreSQL.
+
+The app runs in the test's own event loop (httpx ASGITransport inside the app's lifespan), so
+concurrency in a test is real concurrency in the app.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from events import db
+from events.config import Settings, load_settings
+from events.piccolo_app import APP_CONFIG
+from tests.support import databases
+from tests.support.lifespan import AppLifespan
+from tests.support.server import live_server, run_cli, server_environment
+
+BACKENDS = ["sqlite", "postgres"]
+
+
+def make_settings(database_url: str, var_dir: Path, **extra: str) -> Settings:
+    return load_settings(
+        {
+            "DATABASE_URL": database_url,
+            "EVENTS_VAR_DIR": str(var_dir),
+            "EVENTS_ENV": "development",
+            "EVENTS_RUN_WORKER_IN_PROCESS": "false",
+            **extra,
+        }
+    )
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request: pytest.FixtureRequest) -> str:
+    if request.param == "postgres" and not databases.postgres_available():
+        if databases.REQUIRE_POSTGRES:
+            pytest.fail("EVENTS_TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL")
+    return request.param
+
+
+@pytest.fixture(scope="session")
+async def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[str]:
+    if backend == "sqlite":
+        yield databases.sqlite_url(tmp_path_factory.mktemp("sqlite"))
+        return
+    url = await databases.create_postgres_database()
+    try:
+        yield url
+    finally:
+        await databases.drop_postgres_database(url)
+
+
+@pytest.fixture(scope="session")
+def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return make_settings(database_url, tmp_path_factory.mktemp("var"))
+
+
+@pytest.fixture(scope="session")
+async def app(settings: Settings) -> AsyncIterator[Litestar]:
+    from events.app import create_app
+
+    application = create_app(settings)
+    lifespan = AppLifespan(application)
+    await lifespan.start()
+    await db.migrate()
+    yield application
+    await lifespan.stop()
+
+
+@pytest.fixture
+async def clean_database(app: Litestar) -> AsyncIterator[None]:
+    """Each test starts from empty tables (the schema stays)."""
+    for table in reversed(APP_CONFIG.table_classes):
+        await table.delete(force=True)
+    yield
+
+
+@pytest.fixture
+async def client(app: Litestar, clean_database: None) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+@pytest.fixture
+async def organiser_token(client: httpx.AsyncClient, now: datetime) -> str:
+    from events.accounts import service
+
+    await service.create_user("organiser@test.example", role="organiser", password="organiser-password")
+    return await service.create_api_token("organiser@test.example", now=now)
+
+
+@pytest.fixture
+def organiser(organiser_token: str) -> dict[str, str]:
+    """Headers that authenticate as an organiser."""
+    return {"Authorization": f"Bearer {organiser_token}"}
+
+
+# --- a real server process, seeded with the demo, for browser tests -------------------------------------
+
+
+@pytest.fixture(scope="session")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    var_dir = tmp_path_factory.mktemp("demo-server")
+    env = server_environment(databases.sqlite_url(var_dir), var_dir)
+    run_cli(env, "migrate")
+    run_cli(env, "demo")
+    with live_server(env) as base_url:
+        yield base_url
+
+
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+
+
+@pytest.fixture(scope="session")
+async def browser() -> AsyncIterator[object]:
+    executable = shutil.which("chromium")
+    if executable is None:
+        if os.environ.get("EVENTS_TEST_REQUIRE_BROWSER") == "1":
+            pytest.fail("EVENTS_TEST_REQUIRE_BROWSER=1 but chromium is not installed")
+        pytest.skip("Browser tests need Debian's chromium")
+    from playwright.async_api import async_playwright
+
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            await chromium.close()
+
+
+@pytest.fixture
+def artifacts_dir() -> Path:
+    """Screenshots land here so a person can look at what the tests saw."""
+    path = Path(__file__).resolve().parents[1] / "test-artifacts"
+    path.mkdir(exist_ok=True)
+    return path

@@ -1,0 +1,63 @@
+from pathlib import Path
+
+import pytest
+
+from events.config import SettingsError, load_settings
+
+
+def test_development_defaults_to_sqlite_under_var_and_keeps_a_generated_secret(tmp_path: Path) -> None:
+    first = load_settings({"EVENTS_VAR_DIR": str(tmp_path)})
+    second = load_settings({"EVENTS_VAR_DIR": str(tmp_path)})
+    assert first.database_url == f"sqlite:///{tmp_path / 'events.sqlite3'}"
+    assert len(first.secret_key) >= 32
+    assert first.secret_key == second.secret_key  # generated once, then kept
+    assert first.hold_minutes == 15
+    assert first.run_worker_in_process is True
+    assert not first.stripe.enabled
+
+
+def test_postgres_urls_are_accepted(tmp_path: Path) -> None:
+    settings = load_settings({"EVENTS_VAR_DIR": str(tmp_path), "DATABASE_URL": "postgresql://u:p@db:5432/events"})
+    assert not settings.is_sqlite
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"EVENTS_ENV": "staging"}, "EVENTS_ENV must be 'development' or 'production'"),
+        ({"DATABASE_URL": "mysql://x/y"}, "DATABASE_URL must start with sqlite:// or postgresql://"),
+        ({"EVENTS_HOLD_MINUTES": "soon"}, "EVENTS_HOLD_MINUTES must be a whole number"),
+        ({"EVENTS_HOLD_MINUTES": "0"}, "EVENTS_HOLD_MINUTES must be between 1 and 1440"),
+        ({"EVENTS_SECRET_KEY": "short"}, "EVENTS_SECRET_KEY must be at least 32 characters"),
+        ({"EVENTS_BASE_URL": "tickets.example.org"}, "EVENTS_BASE_URL must be an http:// or https:// URL"),
+        ({"SMTP_STARTTLS": "maybe"}, "SMTP_STARTTLS must be true or false"),
+        ({"STRIPE_SECRET_KEY": "sk_test_x"}, "STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET are needed"),
+        ({"EVENTS_ENV": "production"}, "DATABASE_URL is required in production"),
+    ],
+)
+def test_a_bad_setting_names_itself(tmp_path: Path, environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"EVENTS_VAR_DIR": str(tmp_path), **environ})
+
+
+def test_production_needs_its_secrets_and_https(tmp_path: Path) -> None:
+    base = {
+        "EVENTS_VAR_DIR": str(tmp_path),
+        "EVENTS_ENV": "production",
+        "DATABASE_URL": "postgresql://u:p@db/events",
+        "EVENTS_SECRET_KEY": "x" * 40,
+        "EVENTS_BASE_URL": "https://tickets.example.org",
+        "STRIPE_SECRET_KEY": "sk_live_x",
+        "STRIPE_PUBLISHABLE_KEY": "pk_live_x",
+        "STRIPE_WEBHOOK_SECRET": "whsec_x",
+        "SMTP_HOST": "smtp.example.org",
+    }
+    settings = load_settings(base)
+    assert settings.is_production and settings.run_worker_in_process is False
+    with pytest.raises(SettingsError, match="EVENTS_SECRET_KEY is required"):
+        load_settings({k: v for k, v in base.items() if k != "EVENTS_SECRET_KEY"})
+    with pytest.raises(SettingsError, match="must use https://"):
+        load_settings({**base, "EVENTS_BASE_URL": "http://tickets.example.org"})
+    with pytest.raises(SettingsError, match="STRIPE_SECRET_KEY"):
+        load_settings({k: v for k, v in base.items() if not k.startswith("STRIPE_")})
+    assert "x" * 40 not in repr(settings)  # secrets never show up in logs of the settings
