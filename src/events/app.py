@@ -28,6 +28,9 @@ from events.dependencies import DEPENDENCIES
 from events.errors import handle_error
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
+from events.orders.controllers import OrderPages, OrdersApi
+from events.payments.controllers import StripeWebhooks
+from events.payments.gateway import create_gateway
 from events.templating import create_template_engine
 from events.web import HealthApi, LanguagePages
 
@@ -37,13 +40,14 @@ SESSION_MAX_AGE_SECONDS = 12 * 3600
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     engine = db.create_engine(settings.database_url)
+    gateway = create_gateway(settings.stripe, production=settings.is_production)
 
     @contextlib.asynccontextmanager
     async def database_and_worker(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
         await db.open_engine(engine)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_forever(periodic_jobs(), stop)) if settings.run_worker_in_process else None
+        worker = asyncio.create_task(run_forever(periodic_jobs(gateway), stop)) if settings.run_worker_in_process else None
         try:
             yield
         finally:
@@ -69,6 +73,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
         route_handlers=[
             EventPages,
             EventsApi,
+            OrdersApi,
+            OrderPages,
+            StripeWebhooks,
             PartnersApi,
             LoginPages,
             LanguagePages,
@@ -106,5 +113,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ),
         lifespan=[database_and_worker],
-        state=State({"settings": settings}),
+        state=State({"settings": settings, "gateway": gateway}),
     )

@@ -104,15 +104,17 @@ def worker() -> None:
     """Run the periodic jobs (hold sweeper, payment re-checks, email outbox, clean-ups) until stopped."""
     from events.jobs.registry import periodic_jobs
     from events.jobs.worker import run_forever
+    from events.payments.gateway import create_gateway
 
     settings = _settings()
+    gateway = create_gateway(settings.stripe, production=settings.is_production)
 
     async def work() -> None:
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_forever(periodic_jobs(), stop)
+        await run_forever(periodic_jobs(gateway), stop)
 
     _run(settings, work)
 

@@ -70,6 +70,7 @@ def supper_club(today: date) -> EventCreate:
         ends_at=datetime.combine(day, time(22, 30), LONDON),
         capacity=40,
         reserved_free_places=20,
+        pay_it_forward_place_pence=3000,
         status="on_sale",
         ticket_types=[TicketTypeIn(name="Supper", price_pence=3000, channel="both", max_per_order=6)],
         beneficiaries=[ShareIn(partner="welcome-kitchen", share_bp=7000), ShareIn(partner="welcome-cinema", share_bp=3000)],

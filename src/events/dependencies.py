@@ -29,7 +29,12 @@ def provide_settings(request: Request[Any, Any, Any]) -> Settings:
     return request.app.state.settings
 
 
+def provide_gateway(request: Request[Any, Any, Any]) -> Any:
+    return request.app.state.gateway
+
+
 DEPENDENCIES = {
+    "gateway": Provide(provide_gateway, sync_to_thread=False),
     "now": Provide(provide_now, sync_to_thread=False),
     "settings": Provide(provide_settings, sync_to_thread=False),
 }

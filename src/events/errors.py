@@ -118,7 +118,7 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, 
     if isinstance(exc, HTTPException):
         headers = dict(exc.headers or {})
         code = {405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}.get(
-            exc.status_code, "bad_request"
+            exc.status_code, "bad_request" if exc.status_code < 500 else "server_error"
         )
         detail = exc.detail if exc.status_code < 500 else N_("Something went wrong on our side.")
         return exc.status_code, code, detail, {}, headers

@@ -5,6 +5,8 @@ from piccolo.conf.apps import AppConfig
 from events.accounts.tables import ApiToken, SessionRecord, User
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.jobs.tables import JobLease
+from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
+from events.payments.tables import Payment, Refund, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
 from events.config import PROJECT_ROOT
 
@@ -21,6 +23,13 @@ APP_CONFIG = AppConfig(
         SessionRecord,
         RateLimitBucket,
         JobLease,
+        Order,
+        OrderLine,
+        Ticket,
+        OrderHistory,
+        Payment,
+        Refund,
+        WebhookEvent,
     ],
     migration_dependencies=[],
     commands=[],

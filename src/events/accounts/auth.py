@@ -25,6 +25,9 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
             scheme, _, token = header.partition(" ")
             if scheme.lower() != "bearer" or not token.strip():
                 raise NotAuthorizedException("Send the API token as 'Authorization: Bearer <token>'.")
+            if not token.strip().startswith(service.TOKEN_PREFIX):
+                # Not an account token (e.g. an order's access token): the route checks it itself.
+                return AuthenticationResult(user=None, auth=None)
             user = await service.user_for_token(token.strip())
             if user is None:
                 raise NotAuthorizedException("That API token is not valid or has been revoked.")

@@ -63,6 +63,7 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     reserved_free_places: Places = 0
     currency: Currency = "GBP"
     booking_fee_pence: Pence = 0
+    pay_it_forward_place_pence: Pence = 0
     status: Literal["draft", "on_sale"] = "draft"
     ticket_types: list[TicketTypeIn] = msgspec.field(default_factory=list)
     beneficiaries: list[ShareIn] = msgspec.field(default_factory=list)
@@ -82,6 +83,7 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     reserved_free_places: Places | UnsetType = UNSET
     currency: Currency | UnsetType = UNSET
     booking_fee_pence: Pence | UnsetType = UNSET
+    pay_it_forward_place_pence: Pence | UnsetType = UNSET
     status: Literal["draft", "on_sale", "sales_closed", "cancelled", "finished"] | UnsetType = UNSET
     ticket_types: list[TicketTypePatch] | UnsetType = UNSET
     beneficiaries: list[ShareIn] | UnsetType = UNSET
@@ -149,6 +151,7 @@ class EventDetailOut(Struct):
     capacity: int
     reserved_free_places: int
     booking_fee_pence: int
+    pay_it_forward_place_pence: int
     places_left: int
     url: str
     ticket_types: list[TicketTypeOut]

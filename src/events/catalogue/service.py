@@ -121,6 +121,7 @@ async def create_event(data: EventCreate, now: datetime) -> EventDetailOut:
             status=data.status,
             currency=data.currency,
             booking_fee_pence=data.booking_fee_pence,
+            pay_it_forward_place_pence=data.pay_it_forward_place_pence,
         )
         await event.save()
         for position, ticket_type in enumerate(data.ticket_types):
@@ -138,7 +139,17 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
             raise InvalidInput(zone_problem, fields={"timezone": zone_problem})
         zone = ZoneInfo(zone_name)
         changes: dict[Any, Any] = {}
-        for name in ("title", "description", "venue", "address", "capacity", "reserved_free_places", "currency", "booking_fee_pence"):
+        for name in (
+            "title",
+            "description",
+            "venue",
+            "address",
+            "capacity",
+            "reserved_free_places",
+            "currency",
+            "booking_fee_pence",
+            "pay_it_forward_place_pence",
+        ):
             value = getattr(patch, name)
             if value is not UNSET:
                 changes[name] = value
@@ -364,6 +375,7 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
         capacity=event["capacity"],
         reserved_free_places=event["reserved_free_places"],
         booking_fee_pence=event["booking_fee_pence"],
+        pay_it_forward_place_pence=event["pay_it_forward_place_pence"],
         places_left=left,
         url=event_url(event["slug"]),
         ticket_types=[

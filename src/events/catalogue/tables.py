@@ -30,6 +30,8 @@ class Event(Table, tablename="event"):
     status = Varchar(length=20, default="draft", index=True)
     currency = Varchar(length=3, default="GBP")
     booking_fee_pence = Integer(default=0)
+    # The value of one pay-it-forward place (0: the event does not offer pay it forward).
+    pay_it_forward_place_pence = Integer(default=0)
     # Places held or sold from the general (non-free) pool; changed only under a row lock.
     places_taken = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())

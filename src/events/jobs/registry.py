@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import partial
 
 from events.accounts.sessions import DatabaseStore
 from events.jobs.worker import PeriodicJob
+from events.payments import service as payments
+from events.payments.gateway import Gateway
 from events.ratelimit import service as ratelimit
 
 
@@ -17,8 +20,12 @@ async def _purge_rate_limits(now: datetime) -> None:
     await ratelimit.purge_expired(int(now.timestamp()))
 
 
-def periodic_jobs() -> list[PeriodicJob]:
+def periodic_jobs(gateway: Gateway) -> list[PeriodicJob]:
     return [
+        PeriodicJob("sweep-expired-holds", every_seconds=15, run=partial(payments.sweep_expired_holds, gateway=gateway)),
+        PeriodicJob("recheck-payments", every_seconds=60, run=partial(payments.recheck_payments, gateway=gateway)),
+        PeriodicJob("retry-pending-refunds", every_seconds=60, run=partial(payments.retry_pending_refunds, gateway=gateway)),
+        PeriodicJob("fetch-stripe-fees", every_seconds=300, run=partial(payments.fetch_missing_fees, gateway=gateway)),
         PeriodicJob("purge-expired-sessions", every_seconds=3600, run=_purge_sessions),
         PeriodicJob("purge-rate-limit-buckets", every_seconds=3600, run=_purge_rate_limits),
     ]

@@ -1,0 +1,42 @@
+"""Order references, ticket secrets and access tokens: unguessable where they must be, readable where people read them.
+
+Pure (standard library only).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+
+# No look-alikes (0/o, 1/i/l) so a code read aloud or typed from paper is not mistaken.
+SECRET_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
+REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+TICKET_SECRET_LENGTH = 20  # 20 * log2(31) ≈ 99 bits
+ORDER_TOKEN_PREFIX = "ord_"
+
+
+def new_ticket_secret() -> str:
+    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(TICKET_SECRET_LENGTH))
+
+
+def new_order_reference() -> str:
+    """'K7M-4QX': short enough to read out at the door; not secret (the access token is)."""
+    raw = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+    return f"{raw[:3]}-{raw[3:]}"
+
+
+def normalise_reference(text: str) -> str:
+    cleaned = "".join(ch for ch in text.upper() if ch.isalnum())
+    return f"{cleaned[:3]}-{cleaned[3:]}" if len(cleaned) == 6 else text.strip().upper()
+
+
+def order_access_token(secret_key: str, reference: str) -> str:
+    """The bearer token for one order: derived from the server secret, so nothing needs storing."""
+    digest = hmac.new(secret_key.encode(), f"order-access:{reference}".encode(), hashlib.sha256).digest()
+    return ORDER_TOKEN_PREFIX + base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def token_matches(secret_key: str, reference: str, token: str | None) -> bool:
+    return bool(token) and hmac.compare_digest(order_access_token(secret_key, reference), token or "")

@@ -1,0 +1,240 @@
+"""Order HTTP: buying on the event page, checkout and confirmation pages, and the orders API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from events.accounts.auth import requires_role
+from events.accounts.roles import DOOR, ORGANISER, CurrentUser
+from events.catalogue import service as catalogue
+from events.config import Settings
+from events.dependencies import BEARER, error_responses
+from events.errors import EventsError, InvalidInput, NotFound
+from events.i18n import N_
+from events.orders import codes, forms, pricing
+from events.orders.schemas import DoorSaleIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
+from events.orders.views import checkout_details, order_details
+from events.payments import service as payments
+from events.payments.gateway import Gateway
+
+
+def _order_links(settings: Settings, reference: str) -> tuple[str, str]:
+    token = codes.order_access_token(settings.secret_key, reference)
+    return token, f"/orders/{reference}?token={token}"
+
+
+def _check_access(settings: Settings, reference: str, token: str | None) -> str:
+    reference = codes.normalise_reference(reference)
+    if not codes.token_matches(settings.secret_key, reference, token):
+        raise NotFound(N_("We could not find that order."), code="order_not_found")
+    return reference
+
+
+def _bearer(request: Request[Any, Any, Any]) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _created(checkout: payments.Checkout, gateway: Gateway, settings: Settings) -> OrderCreated:
+    token, page = _order_links(settings, checkout.order.reference)
+    return OrderCreated(
+        reference=checkout.order.reference,
+        status="paid" if checkout.provider == "none" else "pending",
+        total_pence=checkout.order.total_pence,
+        currency=checkout.order.currency,
+        hold_expires_at=checkout.order.hold_expires_at,
+        payment=PaymentStart(
+            provider=checkout.provider,  # type: ignore[arg-type]
+            client_secret=checkout.client_secret or None,
+            payment_intent=checkout.intent_id if checkout.provider == "stripe" else None,
+            url=f"/orders/{checkout.order.reference}/pay?token={token}" if checkout.provider != "none" else page,
+            publishable_key=gateway.publishable_key,
+        ),
+        access_token=token,
+    )
+
+
+class OrdersApi(Controller):
+    path = "/api"
+    tags = ["Orders"]
+
+    @post(
+        "/events/{slug:str}/orders",
+        summary="Hold places and start paying",
+        responses=error_responses(404, 409, 422),
+        description="201 holds the places for EVENTS_HOLD_MINUTES. 409 `sold_out` or `sales_closed`; 503 `payment_unavailable`.",
+    )
+    async def create_order(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[OrderCreate],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateway: NamedDependency[Gateway],
+    ) -> OrderCreated:
+        order_request = pricing.Request(
+            items=[(item.ticket_type, item.quantity) for item in data.items],
+            pay_it_forward_places=data.pay_it_forward_places,
+            pay_it_forward_pence=data.pay_it_forward_pence,
+            donation_pence=data.donation_pence,
+            donation_partner=data.donation_partner,
+            buyer_name=data.buyer.name,
+            buyer_email=data.buyer.email,
+        )
+        checkout = await payments.checkout(
+            slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes, locale=request.state.locale
+        )
+        return _created(checkout, gateway, settings)
+
+    @get(
+        "/orders/{reference:str}",
+        summary="An order with its tickets (send the order's access_token as the bearer token)",
+        responses=error_responses(404),
+        security=[{"BearerToken": []}],
+    )
+    async def get_order(
+        self, request: Request[Any, Any, Any], reference: FromPath[str], settings: NamedDependency[Settings]
+    ) -> OrderOut:
+        return await order_details(_check_access(settings, reference, _bearer(request)))
+
+    @post(
+        "/orders/{reference:str}/refunds",
+        summary="Refund tickets, an amount, or the whole order (organiser)",
+        guards=[requires_role(ORGANISER)],
+        security=BEARER,
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def refund(
+        self,
+        request: Request[Any, Any, Any],
+        reference: FromPath[str],
+        data: JSONBody[RefundIn],
+        now: NamedDependency[datetime],
+        gateway: NamedDependency[Gateway],
+    ) -> RefundOut:
+        user: CurrentUser = request.user
+        refund = await payments.refund_order(
+            reference,
+            ticket_ids=data.tickets,
+            amount_pence=data.amount_pence,
+            reason=data.reason,
+            requested_by=user.email,
+            gateway=gateway,
+            now=now,
+        )
+        return RefundOut(id=refund["id"], amount_pence=refund["amount_pence"], method=refund["method"], status=refund["status"], reason=refund["reason"])
+
+    @post(
+        "/events/{slug:str}/door-sales",
+        summary="Sell door tickets, paid in cash or on a card terminal; issued and checked in at once (door staff)",
+        guards=[requires_role(DOOR, ORGANISER)],
+        security=BEARER,
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def door_sale(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[DoorSaleIn], now: NamedDependency[datetime]
+    ) -> OrderOut:
+        user: CurrentUser = request.user
+        placed = await payments.sell_at_door(
+            slug,
+            [(item.ticket_type, item.quantity) for item in data.items],
+            payment_method=data.payment_method,
+            buyer_name=data.buyer_name,
+            buyer_email=data.buyer_email,
+            seller=user.name,
+            now=now,
+        )
+        return await order_details(placed.reference)
+
+
+class OrderPages(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @post("/events/{slug:str}/buy", status_code=303)
+    async def buy(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateway: NamedDependency[Gateway],
+    ) -> Redirect | Template:
+        event = await catalogue.get_event_detail(slug, now)
+        order_request, problems = forms.buy_request(data, [t.id for t in event.ticket_types])
+        try:
+            if problems:
+                raise InvalidInput(next(iter(problems.values())), fields=problems)
+            checkout = await payments.checkout(
+                slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes, locale=request.state.locale
+            )
+        except EventsError as error:
+            # The form again, with the buyer's choices and a message beside each problem.
+            return Template(
+                "catalogue/event_detail.html",
+                context={"event": event, "now": now, "form": data, "errors": error.fields, "error": error.message},
+                status_code=error.status_code,
+            )
+        return Redirect(_created(checkout, gateway, settings).payment.url or "/", status_code=303)
+
+    @get("/orders/{reference:str}/pay", name="checkout")
+    async def pay(
+        self,
+        reference: FromPath[str],
+        token: FromQuery[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateway: NamedDependency[Gateway],
+    ) -> Template | Redirect:
+        reference = _check_access(settings, reference, token)
+        order, client_secret = await checkout_details(reference)
+        _, page = _order_links(settings, reference)
+        if order.status != "pending":
+            return Redirect(page)
+        return Template(
+            "orders/checkout.html",
+            context={
+                "order": order,
+                "token": token,
+                "confirmation_url": page,
+                "provider": gateway.provider,
+                "publishable_key": gateway.publishable_key,
+                "stripe_js_url": gateway.js_url,
+                "client_secret": client_secret,
+                "now": now,
+            },
+        )
+
+    @post("/orders/{reference:str}/test-payment", status_code=303)
+    async def test_payment(
+        self,
+        reference: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateway: NamedDependency[Gateway],
+    ) -> Redirect:
+        reference = _check_access(settings, reference, data.get("token"))
+        await payments.pay_with_test_provider(reference, gateway=gateway, now=now)
+        return Redirect(_order_links(settings, reference)[1], status_code=303)
+
+    @get("/orders/{reference:str}", name="order_page")
+    async def order_page(
+        self,
+        reference: FromPath[str],
+        token: FromQuery[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateway: NamedDependency[Gateway],
+    ) -> Template:
+        reference = _check_access(settings, reference, token)
+        await payments.refresh_order(reference, gateway=gateway, now=now)
+        return Template("orders/order.html", context={"order": await order_details(reference), "token": token, "now": now})

@@ -1,0 +1,55 @@
+"""Reading the buy form on the event page into an order request. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Mapping
+
+from events.orders.pricing import Request
+
+_POUNDS = re.compile(r"^\s*£?\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*$")
+
+
+def parse_pounds(text: str) -> int | None:
+    """'5' -> 500, '£12.5' -> 1250, '' -> 0; None when it is not an amount. No floats involved."""
+    if not text or not text.strip():
+        return 0
+    match = _POUNDS.match(text)
+    if not match:
+        return None
+    whole, fraction = match.groups()
+    return int(whole) * 100 + int((fraction or "0").ljust(2, "0"))
+
+
+def parse_count(text: str | None) -> int | None:
+    if text is None or not text.strip():
+        return 0
+    return int(text) if text.strip().isdigit() else None
+
+
+def buy_request(form: Mapping[str, str], type_ids: Iterable[int]) -> tuple[Request, dict[str, str]]:
+    """The order a form asks for, and any fields that could not be read at all."""
+    problems: dict[str, str] = {}
+    items: list[tuple[int, int]] = []
+    for type_id in type_ids:
+        quantity = parse_count(form.get(f"quantity_{type_id}"))
+        if quantity is None:
+            problems[f"quantity_{type_id}"] = "Choose a number of tickets."
+        elif quantity:
+            items.append((type_id, quantity))
+    places = parse_count(form.get("pay_it_forward_places"))
+    if places is None:
+        problems["pay_it_forward_places"] = "Choose a number of places."
+    donation = parse_pounds(form.get("donation", ""))
+    if donation is None:
+        problems["donation_pence"] = "Enter an amount like 5 or 12.50."
+    partner = (form.get("donation_partner") or "").strip() or None
+    request = Request(
+        items=items,
+        pay_it_forward_places=places or 0,
+        donation_pence=donation or 0,
+        donation_partner=partner if donation else None,
+        buyer_name=form.get("name", ""),
+        buyer_email=form.get("email", ""),
+    )
+    return request, problems

@@ -1,0 +1,210 @@
+"""Pricing an order: validating what a buyer asks for against what is on sale, and totting it up in pence.
+
+Pure: callers pass the ticket types, the event's settings and ``now``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from events.catalogue import rules
+
+MAX_DONATION_PENCE = 1_000_000
+MAX_PAY_IT_FORWARD_PLACES = 100
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True, slots=True)
+class TypeOnSale:
+    id: int
+    name: str
+    price_pence: int
+    channel: str
+    sales_start: datetime | None
+    sales_end: datetime | None
+    max_per_order: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventTerms:
+    status: str
+    booking_fee_pence: int
+    pay_it_forward_place_pence: int
+    partner_ids: Mapping[str, int]  # beneficiary slug -> partner id
+
+
+@dataclass(frozen=True, slots=True)
+class Request:
+    items: Sequence[tuple[int, int]]  # (ticket type id, quantity)
+    pay_it_forward_places: int = 0
+    pay_it_forward_pence: int = 0
+    donation_pence: int = 0
+    donation_partner: str | None = None
+    buyer_name: str = ""
+    buyer_email: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    kind: str  # ticket, pay_it_forward, donation
+    description: str
+    quantity: int
+    unit_price_pence: int
+    booking_fee_pence: int  # per unit
+    ticket_type_id: int | None = None
+    partner_id: int | None = None
+
+    @property
+    def total_pence(self) -> int:
+        return self.quantity * (self.unit_price_pence + self.booking_fee_pence)
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    lines: tuple[Line, ...]
+    places_by_type: Mapping[int, int] = field(default_factory=dict)
+
+    @property
+    def places(self) -> int:
+        return sum(self.places_by_type.values())
+
+    @property
+    def tickets_pence(self) -> int:
+        return sum(l.quantity * l.unit_price_pence for l in self.lines if l.kind == "ticket")
+
+    @property
+    def booking_fees_pence(self) -> int:
+        return sum(l.quantity * l.booking_fee_pence for l in self.lines)
+
+    @property
+    def pay_it_forward_pence(self) -> int:
+        return sum(l.total_pence for l in self.lines if l.kind == "pay_it_forward")
+
+    @property
+    def donation_pence(self) -> int:
+        return sum(l.total_pence for l in self.lines if l.kind == "donation")
+
+    @property
+    def total_pence(self) -> int:
+        return sum(l.total_pence for l in self.lines)
+
+
+class Problems(Exception):
+    """The request breaks rules; ``fields`` maps each field to a message; ``code`` is the API error code."""
+
+    def __init__(self, fields: dict[str, str], code: str = "invalid") -> None:
+        super().__init__(next(iter(fields.values())))
+        self.fields = fields
+        self.code = code
+
+
+def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, request: Request, now: datetime) -> Quote:
+    """Price an online order, or raise Problems. Sales-window and status problems use code 'sales_closed'."""
+    if terms.status != "on_sale":
+        raise Problems({"event": "Online sales for this event are closed."}, code="sales_closed")
+    problems = buyer_problems(request.buyer_name, request.buyer_email, email_required=True)
+    lines: list[Line] = []
+    places: dict[int, int] = {}
+    closed: dict[str, str] = {}
+    for index, (type_id, quantity) in enumerate(request.items):
+        where = f"items[{index}]"
+        ticket_type = types.get(type_id)
+        if ticket_type is None:
+            problems[f"{where}.ticket_type"] = "This event has no such ticket type."
+            continue
+        if quantity < 1:
+            problems[f"{where}.quantity"] = "Choose at least one ticket."
+            continue
+        if type_id in places:
+            problems[f"{where}.ticket_type"] = "List each ticket type once."
+            continue
+        if quantity > ticket_type.max_per_order:
+            problems[f"{where}.quantity"] = f"You can buy at most {ticket_type.max_per_order} {ticket_type.name} tickets in one order."
+            continue
+        if not rules.sells_online(ticket_type.channel):
+            closed[f"{where}.ticket_type"] = f"{ticket_type.name} tickets are sold on the door only."
+            continue
+        if not rules.window_open(ticket_type.sales_start, ticket_type.sales_end, now):
+            closed[f"{where}.ticket_type"] = f"{ticket_type.name} tickets are not on sale now."
+            continue
+        fee = terms.booking_fee_pence if ticket_type.price_pence > 0 else 0
+        lines.append(Line("ticket", ticket_type.name, quantity, ticket_type.price_pence, fee, ticket_type_id=type_id))
+        places[type_id] = quantity
+    lines.extend(_contribution_lines(terms, request, problems))
+    if problems:
+        raise Problems(problems)
+    if closed:
+        raise Problems(closed, code="sales_closed")
+    if not lines:
+        raise Problems({"items": "Choose at least one ticket, or add a contribution."})
+    return Quote(tuple(lines), places)
+
+
+def quote_door_sale(types: Mapping[int, TypeOnSale], items: Sequence[tuple[int, int]], event_status: str) -> Quote:
+    """Price a sale at the door: door-channel types at their price, no booking fee."""
+    if event_status not in ("on_sale", "sales_closed"):
+        raise Problems({"event": "This event is not selling tickets."}, code="sales_closed")
+    problems: dict[str, str] = {}
+    lines: list[Line] = []
+    places: dict[int, int] = {}
+    for index, (type_id, quantity) in enumerate(items):
+        ticket_type = types.get(type_id)
+        if ticket_type is None or not rules.sells_at_door(ticket_type.channel):
+            problems[f"items[{index}].ticket_type"] = "That ticket type is not sold at the door."
+            continue
+        if not 1 <= quantity <= ticket_type.max_per_order or type_id in places:
+            problems[f"items[{index}].quantity"] = f"Sell between 1 and {ticket_type.max_per_order} at a time."
+            continue
+        lines.append(Line("ticket", ticket_type.name, quantity, ticket_type.price_pence, 0, ticket_type_id=type_id))
+        places[type_id] = quantity
+    if problems:
+        raise Problems(problems)
+    if not lines:
+        raise Problems({"items": "Choose at least one ticket."})
+    return Quote(tuple(lines), places)
+
+
+def buyer_problems(name: str, email: str, *, email_required: bool) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    if not name.strip():
+        problems["buyer.name"] = "Please give your name."
+    elif len(name) > 200:
+        problems["buyer.name"] = "That name is too long."
+    if email.strip():
+        if not EMAIL_PATTERN.match(email.strip()) or len(email) > 254:
+            problems["buyer.email"] = "That email address does not look right."
+    elif email_required:
+        problems["buyer.email"] = "Please give your email address so we can send your tickets."
+    return problems
+
+
+def _contribution_lines(terms: EventTerms, request: Request, problems: dict[str, str]) -> list[Line]:
+    lines: list[Line] = []
+    if request.pay_it_forward_places or request.pay_it_forward_pence:
+        if terms.pay_it_forward_place_pence <= 0:
+            problems["pay_it_forward_places"] = "This event does not take pay-it-forward places."
+        elif not 0 <= request.pay_it_forward_places <= MAX_PAY_IT_FORWARD_PLACES:
+            problems["pay_it_forward_places"] = f"Fund between 0 and {MAX_PAY_IT_FORWARD_PLACES} places."
+        elif not 0 <= request.pay_it_forward_pence <= MAX_DONATION_PENCE:
+            problems["pay_it_forward_pence"] = "That contribution is not an amount we can take."
+        else:
+            if request.pay_it_forward_places:
+                lines.append(
+                    Line("pay_it_forward", "Pay it forward", request.pay_it_forward_places, terms.pay_it_forward_place_pence, 0)
+                )
+            if request.pay_it_forward_pence:
+                lines.append(Line("pay_it_forward", "Pay it forward", 1, request.pay_it_forward_pence, 0))
+    if request.donation_pence:
+        if not 0 < request.donation_pence <= MAX_DONATION_PENCE:
+            problems["donation_pence"] = "That donation is not an amount we can take."
+        elif request.donation_partner is not None and request.donation_partner not in terms.partner_ids:
+            problems["donation_partner"] = "Choose one of this event's partner projects."
+        else:
+            partner_id = terms.partner_ids.get(request.donation_partner) if request.donation_partner else None
+            lines.append(Line("donation", "Donation", 1, request.donation_pence, 0, partner_id=partner_id))
+    elif request.donation_partner is not None:
+        problems["donation_partner"] = "Add a donation amount to choose where it goes."
+    return lines

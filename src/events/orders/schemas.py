@@ -1,0 +1,114 @@
+"""Order API shapes (msgspec)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+Quantity = Annotated[int, Meta(ge=1, le=100)]
+Pence = Annotated[int, Meta(ge=0, le=1_000_000)]
+
+
+class Buyer(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=200)]
+    email: Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+
+
+class OrderItem(Struct, forbid_unknown_fields=True):
+    ticket_type: Annotated[int, Meta(ge=1)]
+    quantity: Quantity
+
+
+class OrderCreate(Struct, forbid_unknown_fields=True):
+    """An online order. Add pay-it-forward places or a donation (optionally for one partner) if you like."""
+
+    buyer: Buyer
+    items: list[OrderItem] = msgspec.field(default_factory=list)
+    pay_it_forward_places: Annotated[int, Meta(ge=0, le=100)] = 0
+    pay_it_forward_pence: Pence = 0
+    donation_pence: Pence = 0
+    donation_partner: str | None = None
+
+
+class PaymentStart(Struct):
+    provider: Literal["stripe", "test", "none"]
+    client_secret: str | None = None
+    payment_intent: str | None = None
+    url: str | None = None
+    publishable_key: str | None = None
+
+
+class OrderCreated(Struct):
+    reference: str
+    status: str
+    total_pence: int
+    currency: str
+    hold_expires_at: datetime | None
+    payment: PaymentStart
+    access_token: str
+
+
+class OrderLineOut(Struct):
+    kind: str
+    description: str
+    quantity: int
+    unit_price_pence: int
+    booking_fee_pence: int
+    total_pence: int
+    partner: str | None
+
+
+class TicketOut(Struct):
+    id: int
+    holder: str
+    type: str
+    secret: str
+    status: str
+    url: str
+    pdf_url: str
+
+
+class OrderOut(Struct):
+    reference: str
+    status: str
+    event: str
+    event_title: str
+    currency: str
+    buyer_name: str
+    lines: list[OrderLineOut]
+    tickets_pence: int
+    booking_fees_pence: int
+    pay_it_forward_pence: int
+    donation_pence: int
+    total_pence: int
+    refunded_pence: int
+    hold_expires_at: datetime | None
+    paid_at: datetime | None
+    tickets: list[TicketOut]
+    notices: list[str]
+
+
+class DoorSaleIn(Struct, forbid_unknown_fields=True):
+    items: list[OrderItem]
+    payment_method: Literal["cash", "card_terminal"]
+    buyer_name: Annotated[str, Meta(max_length=200)] = ""
+    buyer_email: Annotated[str, Meta(max_length=254)] = ""
+
+
+class RefundIn(Struct, forbid_unknown_fields=True):
+    """Refund chosen tickets, an amount, or (with neither) everything left on the order."""
+
+    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+    tickets: list[int] | None = None
+    amount_pence: Annotated[int, Meta(ge=1, le=10_000_000)] | None = None
+
+
+class RefundOut(Struct):
+    id: int
+    amount_pence: int
+    method: str
+    status: str
+    reason: str

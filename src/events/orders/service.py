@@ -1,0 +1,390 @@
+"""Orders service: holding places atomically, settling paid orders into tickets, expiring holds, voiding tickets.
+
+Capacity lives in two counters (Event.places_taken, TicketType.places_taken) changed only by
+conditional UPDATEs inside one write transaction, always in the same order (ticket types by id,
+then the event), so concurrent buyers can neither oversell nor deadlock.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, NoReturn
+
+from events import db
+from events.catalogue.tables import BeneficiaryShare, Event, TicketType
+from events.errors import Conflict, InvalidInput, NotFound
+from events.i18n import N_
+from events.orders import codes, pricing
+from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
+
+EXPIRE_BATCH = 200
+
+_TAKE_TYPE_SQL = """
+UPDATE ticket_type SET places_taken = places_taken + {}
+WHERE id = {} AND event = {} AND (quota IS NULL OR places_taken + {} <= quota)
+RETURNING id
+"""
+_TAKE_EVENT_SQL = """
+UPDATE event SET places_taken = places_taken + {}
+WHERE id = {} AND places_taken + {} <= capacity - reserved_free_places
+RETURNING id
+"""
+_RELEASE_TYPE_SQL = "UPDATE ticket_type SET places_taken = places_taken - {} WHERE id = {}"
+_RELEASE_EVENT_SQL = "UPDATE event SET places_taken = places_taken - {} WHERE id = {}"
+
+
+class SoldOut(Conflict):
+    code = "sold_out"
+
+
+class SalesClosed(Conflict):
+    code = "sales_closed"
+
+
+@dataclass(frozen=True, slots=True)
+class PlacedOrder:
+    id: int
+    reference: str
+    event_slug: str
+    currency: str
+    total_pence: int
+    hold_expires_at: datetime | None
+    buyer_name: str
+    buyer_email: str
+
+
+@dataclass(frozen=True, slots=True)
+class Settlement:
+    """What settling a payment did: 'issued', 'late_issued', 'already_paid' or 'refund_due' (no places left)."""
+
+    outcome: str
+    reference: str
+
+
+async def load_terms(slug: str) -> tuple[dict[str, Any], dict[int, pricing.TypeOnSale], pricing.EventTerms]:
+    event = await Event.select().where(Event.slug == slug).first()
+    if event is None or event["status"] == "draft":
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
+    type_rows = await TicketType.select().where(TicketType.event == event["id"])
+    types = {
+        row["id"]: pricing.TypeOnSale(
+            id=row["id"],
+            name=row["name"],
+            price_pence=row["price_pence"],
+            channel=row["channel"],
+            sales_start=row["sales_start"],
+            sales_end=row["sales_end"],
+            max_per_order=row["max_per_order"],
+        )
+        for row in type_rows
+    }
+    shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.partner.slug).where(
+        BeneficiaryShare.event == event["id"]
+    )
+    terms = pricing.EventTerms(
+        status=event["status"],
+        booking_fee_pence=event["booking_fee_pence"],
+        pay_it_forward_place_pence=event["pay_it_forward_place_pence"],
+        partner_ids={row["partner.slug"]: row["partner"] for row in shares},
+    )
+    return event, types, terms
+
+
+def raise_problems(problems: pricing.Problems) -> NoReturn:
+    if problems.code == "sales_closed":
+        raise SalesClosed(problems.args[0], fields=problems.fields) from None
+    raise InvalidInput(problems.args[0], fields=problems.fields) from None
+
+
+async def place_order(slug: str, request: pricing.Request, *, now: datetime, hold_minutes: int, locale: str = "en") -> PlacedOrder:
+    """Hold the places and record a pending order, or raise SoldOut / SalesClosed / InvalidInput."""
+    event, types, terms = await load_terms(slug)
+    try:
+        quote = pricing.quote_online_order(types, terms, request, now)
+    except pricing.Problems as problems:
+        raise_problems(problems)
+    hold_expires_at = now + timedelta(minutes=hold_minutes)
+    async with db.write_transaction():
+        order_id, reference = await _insert_order(
+            event,
+            quote,
+            status="pending",
+            channel="online",
+            buyer_name=request.buyer_name.strip(),
+            buyer_email=request.buyer_email.strip(),
+            locale=locale,
+            hold_expires_at=hold_expires_at,
+            now=now,
+        )
+        if quote.places and not await take_places(event["id"], quote.places_by_type):
+            # Holds that ran out but the sweeper has not reached yet must not turn a buyer away.
+            await expire_holds_of_event(event["id"], now)
+            if not await take_places(event["id"], quote.places_by_type):
+                raise SoldOut(N_("Sorry, there are not enough places left for this order."))
+        await _note(order_id, "created", f"{quote.places} places held until {hold_expires_at.isoformat()}", now)
+    return PlacedOrder(
+        id=order_id,
+        reference=reference,
+        event_slug=slug,
+        currency=event["currency"],
+        total_pence=quote.total_pence,
+        hold_expires_at=hold_expires_at,
+        buyer_name=request.buyer_name.strip(),
+        buyer_email=request.buyer_email.strip(),
+    )
+
+
+async def sell_at_door(
+    slug: str, items: Sequence[tuple[int, int]], *, buyer_name: str, buyer_email: str, payment_method: str, seller: str, now: datetime
+) -> tuple[PlacedOrder, list[int]]:
+    """Sell door-price tickets: places taken, order paid, tickets issued and checked in, all in one transaction."""
+    event, types, _ = await load_terms(slug)
+    try:
+        quote = pricing.quote_door_sale(types, items, event["status"])
+    except pricing.Problems as problems:
+        raise_problems(problems)
+    problems = pricing.buyer_problems(buyer_name or "Door guest", buyer_email, email_required=False)
+    if problems:
+        raise InvalidInput(next(iter(problems.values())), fields=problems)
+    async with db.write_transaction():
+        order_id, reference = await _insert_order(
+            event,
+            quote,
+            status="paid",
+            channel="door",
+            buyer_name=buyer_name.strip(),
+            buyer_email=buyer_email.strip(),
+            locale="en",
+            hold_expires_at=None,
+            now=now,
+            payment_provider=payment_method,
+        )
+        if not await take_places(event["id"], quote.places_by_type):
+            raise SoldOut(N_("Sorry, the event is full."))
+        ticket_ids = await issue_tickets(order_id, event["id"], buyer_name.strip() or "Door guest", now)
+        await Ticket.update({Ticket.checked_in_at: now, Ticket.checked_in_by: seller}).where(Ticket.order_id == order_id)
+        await _note(order_id, "door_sale", f"{quote.places} tickets sold by {seller}, paid by {payment_method}", now)
+    placed = PlacedOrder(
+        id=order_id,
+        reference=reference,
+        event_slug=slug,
+        currency=event["currency"],
+        total_pence=quote.total_pence,
+        hold_expires_at=None,
+        buyer_name=buyer_name,
+        buyer_email=buyer_email,
+    )
+    return placed, ticket_ids
+
+
+async def settle_paid_order(order_id: int, now: datetime) -> Settlement:
+    """Turn a paid order into tickets. Call inside a write transaction, after the payment row is booked.
+
+    Pending (hold still counted): issue. Expired (hold released): take the places again if any are
+    left and issue, else mark refund_due. Already paid or refunded: nothing more.
+    """
+    order = await Order.select().where(Order.id == order_id).first()
+    assert order is not None
+    if await _transition(order_id, "pending", "paid", now):
+        await issue_tickets(order_id, order["event"], order["buyer_name"], now)
+        await _note(order_id, "paid", "", now)
+        return Settlement("issued", order["reference"])
+    if order["status"] == "expired":
+        per_type = await places_by_type(order_id)
+        if await take_places(order["event"], per_type) and await _transition(order_id, "expired", "paid", now):
+            await issue_tickets(order_id, order["event"], order["buyer_name"], now)
+            await _note(order_id, "late_payment_issued", "Paid after the hold ran out; places were still free.", now)
+            return Settlement("late_issued", order["reference"])
+        await _transition(order_id, "expired", "refund_due", now)
+        await _note(order_id, "late_payment_refund_due", "Paid after the hold ran out and the event had filled up.", now)
+        return Settlement("refund_due", order["reference"])
+    return Settlement("already_paid" if order["status"] == "paid" else order["status"], order["reference"])
+
+
+async def expire_holds(now: datetime, limit: int = EXPIRE_BATCH) -> int:
+    """Release the places of pending orders whose hold has run out (the periodic sweeper)."""
+    rows = await (
+        Order.select(Order.id)
+        .where(Order.status == "pending", Order.hold_expires_at < now)
+        .order_by(Order.hold_expires_at)
+        .limit(limit)
+    )
+    expired = 0
+    for row in rows:
+        async with db.write_transaction():
+            expired += await _expire(row["id"], now)
+    return expired
+
+
+async def expire_holds_of_event(event_id: int, now: datetime) -> int:
+    """Release one event's overdue holds inside the caller's transaction."""
+    rows = await Order.select(Order.id).where(
+        Order.event == event_id, Order.status == "pending", Order.hold_expires_at < now
+    )
+    return sum([await _expire(row["id"], now) for row in rows])
+
+
+async def _expire(order_id: int, now: datetime) -> int:
+    if not await _transition(order_id, "pending", "expired", now):
+        return 0
+    await release_places(await _event_of(order_id), await places_by_type(order_id))
+    await _note(order_id, "hold_expired", "", now)
+    return 1
+
+
+async def take_places(event_id: int, per_type: Mapping[int, int]) -> bool:
+    """Count places as taken, if capacity and quotas allow. Call inside a write transaction; on False the
+    caller must roll back (some type counters may already have moved)."""
+    for type_id in sorted(per_type):
+        quantity = per_type[type_id]
+        if not await TicketType.raw(_TAKE_TYPE_SQL, quantity, type_id, event_id, quantity):
+            return False
+    total = sum(per_type.values())
+    return bool(await Event.raw(_TAKE_EVENT_SQL, total, event_id, total))
+
+
+async def release_places(event_id: int, per_type: Mapping[int, int]) -> None:
+    for type_id in sorted(per_type):
+        await TicketType.raw(_RELEASE_TYPE_SQL, per_type[type_id], type_id)
+    if per_type:
+        await Event.raw(_RELEASE_EVENT_SQL, sum(per_type.values()), event_id)
+
+
+async def places_by_type(order_id: int) -> dict[int, int]:
+    lines = await OrderLine.select(OrderLine.ticket_type, OrderLine.quantity).where(
+        OrderLine.order_id == order_id, OrderLine.kind == "ticket"
+    )
+    return {line["ticket_type"]: line["quantity"] for line in lines}
+
+
+async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: datetime) -> list[int]:
+    lines = await OrderLine.select().where(OrderLine.order_id == order_id, OrderLine.kind == "ticket")
+    tickets = [
+        Ticket(
+            order_id=order_id,
+            event=event_id,
+            ticket_type=line["ticket_type"],
+            secret=codes.new_ticket_secret(),
+            holder_name=holder_name,
+            price_pence=line["unit_price_pence"],
+            booking_fee_pence=line["booking_fee_pence"],
+            created_at=now,
+        )
+        for line in lines
+        for _ in range(line["quantity"])
+    ]
+    if not tickets:
+        return []
+    rows = await Ticket.insert(*tickets).returning(Ticket.id)
+    return [row["id"] for row in rows]
+
+
+async def void_tickets(order_id: int, ticket_ids: Sequence[int], status: str, now: datetime) -> int:
+    """Mark valid tickets refunded or void and put their places back on sale. Inside a write transaction."""
+    rows = await Ticket.update({Ticket.status: status}).where(
+        Ticket.order_id == order_id, Ticket.id.is_in(list(ticket_ids)), Ticket.status == "valid"
+    ).returning(Ticket.ticket_type)
+    per_type: dict[int, int] = {}
+    for row in rows:
+        per_type[row["ticket_type"]] = per_type.get(row["ticket_type"], 0) + 1
+    await release_places(await _event_of(order_id), per_type)
+    return len(rows)
+
+
+async def lock_order(reference: str) -> dict[str, Any]:
+    """The order, locked against concurrent refunds and settlements until the transaction ends."""
+    query = Order.select().where(Order.reference == codes.normalise_reference(reference))
+    if not db.is_sqlite():
+        query = query.lock_rows("NO KEY UPDATE")
+    order = await query.first()
+    if order is None:
+        raise NotFound(N_("We could not find that order."), code="order_not_found")
+    return order
+
+
+async def find_order(reference: str) -> dict[str, Any]:
+    order = await Order.select().where(Order.reference == codes.normalise_reference(reference)).first()
+    if order is None:
+        raise NotFound(N_("We could not find that order."), code="order_not_found")
+    return order
+
+
+async def note(order_id: int, kind: str, detail: str, now: datetime) -> None:
+    await _note(order_id, kind, detail, now)
+
+
+async def _insert_order(
+    event: dict[str, Any],
+    quote: pricing.Quote,
+    *,
+    status: str,
+    channel: str,
+    buyer_name: str,
+    buyer_email: str,
+    locale: str,
+    hold_expires_at: datetime | None,
+    now: datetime,
+    payment_provider: str = "",
+) -> tuple[int, str]:
+    for _ in range(5):
+        reference = codes.new_order_reference()
+        if not await Order.exists().where(Order.reference == reference):
+            break
+    order = Order(
+        reference=reference,
+        event=event["id"],
+        status=status,
+        channel=channel,
+        buyer_name=buyer_name,
+        buyer_email=buyer_email,
+        locale=locale,
+        currency=event["currency"],
+        tickets_pence=quote.tickets_pence,
+        booking_fees_pence=quote.booking_fees_pence,
+        pay_it_forward_pence=quote.pay_it_forward_pence,
+        donation_pence=quote.donation_pence,
+        total_pence=quote.total_pence,
+        places=quote.places,
+        payment_provider=payment_provider,
+        hold_expires_at=hold_expires_at,
+        created_at=now,
+        paid_at=now if status == "paid" else None,
+    )
+    await order.save()
+    await OrderLine.insert(
+        *[
+            OrderLine(
+                order_id=order.id,
+                kind=line.kind,
+                ticket_type=line.ticket_type_id,
+                partner=line.partner_id,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price_pence=line.unit_price_pence,
+                booking_fee_pence=line.booking_fee_pence,
+                total_pence=line.total_pence,
+            )
+            for line in quote.lines
+        ]
+    )
+    return order.id, reference
+
+
+async def _transition(order_id: int, current: str, new: str, now: datetime) -> bool:
+    changes: dict[Any, Any] = {Order.status: new}
+    if new == "paid":
+        changes[Order.paid_at] = now
+    rows = await Order.update(changes).where(Order.id == order_id, Order.status == current).returning(Order.id)
+    return bool(rows)
+
+
+async def _event_of(order_id: int) -> int:
+    row = await Order.select(Order.event).where(Order.id == order_id).first()
+    assert row is not None
+    return row["event"]
+
+
+async def _note(order_id: int, kind: str, detail: str, now: datetime) -> None:
+    await OrderHistory.insert(OrderHistory(order_id=order_id, kind=kind, detail=detail, created_at=now))

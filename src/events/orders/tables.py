@@ -1,0 +1,75 @@
+"""Order tables: orders with their lines, the tickets they issue, and each order's history."""
+
+from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from events.catalogue.tables import Event, Partner, TicketType
+
+
+class Order(Table, tablename="ticket_order"):
+    """A purchase (online or at the door). While ``pending`` its places are held until ``hold_expires_at``."""
+
+    reference = Varchar(length=12, unique=True, index=True)
+    event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
+    status = Varchar(length=20, default="pending", index=True)  # pending, paid, expired, refund_due, refunded
+    channel = Varchar(length=10, default="online")  # online, door
+    buyer_name = Varchar(length=200, default="")
+    buyer_email = Varchar(length=254, default="")
+    locale = Varchar(length=8, default="en")
+    currency = Varchar(length=3)
+    tickets_pence = Integer(default=0)
+    booking_fees_pence = Integer(default=0)
+    pay_it_forward_pence = Integer(default=0)
+    donation_pence = Integer(default=0)
+    total_pence = Integer(default=0)
+    refunded_pence = Integer(default=0)
+    places = Integer(default=0)
+    payment_provider = Varchar(length=20, default="")  # stripe, test, cash, card_terminal, none
+    payment_intent_id = Varchar(length=80, null=True, default=None, unique=True)
+    client_secret = Varchar(length=200, default="", secret=True)
+    # Set once Stripe confirms the PaymentIntent of an expired order is cancelled (or already settled).
+    intent_closed_at = Timestamptz(null=True, default=None)
+    hold_expires_at = Timestamptz(null=True, default=None, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    paid_at = Timestamptz(null=True, default=None)
+
+
+class OrderLine(Table, tablename="order_line"):
+    """What an order pays for: tickets of a type, pay-it-forward places, or a donation."""
+
+    order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=20)  # ticket, pay_it_forward, donation
+    ticket_type = ForeignKey(references=TicketType, null=True, default=None, on_delete=OnDelete.restrict)
+    partner = ForeignKey(references=Partner, null=True, default=None, on_delete=OnDelete.restrict)
+    description = Varchar(length=200, default="")
+    quantity = Integer(default=1)
+    unit_price_pence = Integer(default=0)
+    booking_fee_pence = Integer(default=0)
+    total_pence = Integer(default=0)
+
+
+class Ticket(Table, tablename="ticket"):
+    """One admission. A free ticket and a paid one look the same everywhere a guest or the door sees."""
+
+    order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
+    event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
+    ticket_type = ForeignKey(references=TicketType, on_delete=OnDelete.restrict)
+    secret = Varchar(length=32, unique=True, index=True)
+    holder_name = Varchar(length=200, default="")
+    status = Varchar(length=12, default="valid", index=True)  # valid, refunded, void
+    price_pence = Integer(default=0)
+    booking_fee_pence = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    checked_in_at = Timestamptz(null=True, default=None)
+    checked_in_by = Varchar(length=120, default="")
+
+
+class OrderHistory(Table, tablename="order_history"):
+    """What happened to an order and when (append-only)."""
+
+    order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=40)
+    detail = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())

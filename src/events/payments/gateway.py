@@ -1,0 +1,213 @@
+"""Payment providers behind one interface: Stripe (the official async SDK) and the development test provider.
+
+Every outbound Stripe call that creates something carries an idempotency key.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from typing import Any, Protocol, runtime_checkable
+
+import stripe
+
+from events.config import StripeSettings
+
+
+class PaymentProviderError(Exception):
+    """The provider could not be reached or refused the request; the message is safe to show."""
+
+
+@dataclass(frozen=True, slots=True)
+class IntentState:
+    """What the provider says about a payment, reduced to what fulfilment needs."""
+
+    intent_id: str
+    status: str  # succeeded, processing, requires_payment_method, requires_action, canceled, ...
+    amount_received: int
+    currency: str
+    charge_id: str
+    order_reference: str
+    failure_message: str
+
+
+@dataclass(frozen=True, slots=True)
+class ProviderRefund:
+    refund_id: str
+    amount_pence: int
+    status: str
+    local_refund_id: int | None = None  # our Refund row, carried in the provider's metadata
+
+
+@runtime_checkable
+class Gateway(Protocol):
+    provider: str
+    publishable_key: str | None
+    js_url: str | None
+
+    async def create_intent(self, *, reference: str, amount_pence: int, currency: str, event_slug: str) -> tuple[str, str]: ...
+    async def retrieve_intent(self, intent_id: str) -> IntentState: ...
+    async def cancel_intent(self, intent_id: str) -> str: ...
+    async def refund(self, *, intent_id: str, amount_pence: int, local_refund_id: int, reference: str) -> ProviderRefund: ...
+    async def list_refunds(self, intent_id: str) -> list[ProviderRefund]: ...
+    async def fee_for_charge(self, charge_id: str) -> int | None: ...
+    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[dict[str, Any]]: ...
+
+
+class StripeGateway:
+    provider = "stripe"
+
+    def __init__(self, settings: StripeSettings) -> None:
+        assert settings.secret_key
+        self.publishable_key = settings.publishable_key
+        self.js_url = settings.js_url
+        self._client = stripe.StripeClient(
+            settings.secret_key,
+            base_addresses={"api": settings.api_base},
+            http_client=stripe.HTTPXClient(allow_sync_methods=False),
+            max_network_retries=2,
+        )
+
+    async def create_intent(self, *, reference: str, amount_pence: int, currency: str, event_slug: str) -> tuple[str, str]:
+        intent = await self._call(
+            self._client.v1.payment_intents.create_async(
+                params={
+                    "amount": amount_pence,
+                    "currency": currency.lower(),
+                    "payment_method_types": ["card"],
+                    "metadata": {"order_reference": reference, "event": event_slug},
+                },
+                options={"idempotency_key": f"order-{reference}-intent"},
+            )
+        )
+        return intent.id, intent.client_secret or ""
+
+    async def retrieve_intent(self, intent_id: str) -> IntentState:
+        intent = await self._call(self._client.v1.payment_intents.retrieve_async(intent_id))
+        return _intent_state(intent)
+
+    async def cancel_intent(self, intent_id: str) -> str:
+        try:
+            intent = await self._client.v1.payment_intents.cancel_async(intent_id)
+        except stripe.InvalidRequestError:
+            # Already succeeded, processing or cancelled: say what it is now, so the caller can act on it.
+            return (await self.retrieve_intent(intent_id)).status
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(_safe_message(exc)) from exc
+        return intent.status
+
+    async def refund(self, *, intent_id: str, amount_pence: int, local_refund_id: int, reference: str) -> ProviderRefund:
+        refund = await self._call(
+            self._client.v1.refunds.create_async(
+                params={
+                    "payment_intent": intent_id,
+                    "amount": amount_pence,
+                    "metadata": {"order_reference": reference, "refund_id": str(local_refund_id)},
+                },
+                options={"idempotency_key": f"refund-{local_refund_id}"},
+            )
+        )
+        return _provider_refund(refund)
+
+    async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
+        page = await self._call(self._client.v1.refunds.list_async(params={"payment_intent": intent_id, "limit": 100}))
+        return [_provider_refund(refund) for refund in page.data]
+
+    async def fee_for_charge(self, charge_id: str) -> int | None:
+        """Stripe's fee for a charge, or None while its balance transaction is not yet available."""
+        charge = await self._call(self._client.v1.charges.retrieve_async(charge_id))
+        transaction_id = charge.balance_transaction
+        if not transaction_id:
+            return None
+        if not isinstance(transaction_id, str):
+            transaction_id = transaction_id.id
+        transaction = await self._call(self._client.v1.balance_transactions.retrieve_async(transaction_id))
+        return int(transaction.fee)
+
+    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[dict[str, Any]]:
+        """Every balance transaction in a period, following Stripe's pagination."""
+        found: list[dict[str, Any]] = []
+        params: dict[str, Any] = {"limit": 100, "created": {"gte": created_from, "lt": created_to}}
+        while True:
+            page = await self._call(self._client.v1.balance_transactions.list_async(params=params))
+            found.extend(txn.to_dict() for txn in page.data)
+            if not page.has_more or not page.data:
+                return found
+            params["starting_after"] = page.data[-1].id
+
+    async def _call(self, awaitable: Any) -> Any:
+        try:
+            return await awaitable
+        except stripe.StripeError as exc:
+            raise PaymentProviderError(_safe_message(exc)) from exc
+
+
+class TestGateway:
+    """Development only: no card details, the buyer presses 'Pay' on a clearly labelled test page.
+    It drives the same fulfilment path as Stripe. Production settings never build it."""
+
+    provider = "test"
+    publishable_key = None
+    js_url = None
+
+    async def create_intent(self, *, reference: str, amount_pence: int, currency: str, event_slug: str) -> tuple[str, str]:
+        return f"test_{reference}", ""
+
+    async def retrieve_intent(self, intent_id: str) -> IntentState:
+        return IntentState(intent_id, "requires_payment_method", 0, "", "", intent_id.removeprefix("test_"), "")
+
+    async def cancel_intent(self, intent_id: str) -> str:
+        return "canceled"
+
+    async def refund(self, *, intent_id: str, amount_pence: int, local_refund_id: int, reference: str) -> ProviderRefund:
+        return ProviderRefund(f"test_re_{secrets.token_hex(8)}", amount_pence, "succeeded", local_refund_id)
+
+    async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
+        return []
+
+    async def fee_for_charge(self, charge_id: str) -> int | None:
+        return 0
+
+    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[dict[str, Any]]:
+        return []
+
+
+def create_gateway(settings: StripeSettings, *, production: bool) -> Gateway:
+    if settings.enabled:
+        return StripeGateway(settings)
+    if production:
+        raise RuntimeError("The test payment provider is never used in production.")
+    return TestGateway()
+
+
+def _intent_state(intent: Any) -> IntentState:
+    data = intent.to_dict()
+    charge = data.get("latest_charge")
+    charge_id = charge if isinstance(charge, str) else (charge or {}).get("id", "")
+    error = data.get("last_payment_error") or {}
+    succeeded = data["status"] == "succeeded"
+    return IntentState(
+        intent_id=data["id"],
+        status=data["status"],
+        amount_received=int(data.get("amount_received") or (data["amount"] if succeeded else 0)),
+        currency=(data.get("currency") or "").upper(),
+        charge_id=charge_id or "",
+        order_reference=(data.get("metadata") or {}).get("order_reference", ""),
+        failure_message=error.get("message") or "",
+    )
+
+
+def _provider_refund(refund: Any) -> ProviderRefund:
+    data = refund.to_dict()
+    local = (data.get("metadata") or {}).get("refund_id")
+    return ProviderRefund(
+        data["id"], int(data["amount"]), data.get("status") or "succeeded", int(local) if local and str(local).isdigit() else None
+    )
+
+
+def _safe_message(exc: stripe.StripeError) -> str:
+    if isinstance(exc, stripe.CardError):
+        return exc.user_message or "The card was declined."
+    if isinstance(exc, stripe.APIConnectionError):
+        return "We could not reach the payment provider. Please try again in a moment."
+    return "The payment provider could not handle this request."

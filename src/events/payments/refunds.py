@@ -1,0 +1,63 @@
+"""How much to refund, and which tickets a refund voids. Pure."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class RefundableTicket:
+    id: int
+    price_pence: int
+    booking_fee_pence: int
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundPlan:
+    amount_pence: int
+    ticket_ids: tuple[int, ...]
+
+
+class RefundRefused(Exception):
+    def __init__(self, message: str, field: str = "amount_pence") -> None:
+        super().__init__(message)
+        self.field = field
+
+
+def plan_refund(
+    *,
+    paid_pence: int,
+    refunded_pence: int,
+    tickets: Sequence[RefundableTicket],
+    ticket_ids: Sequence[int] | None,
+    amount_pence: int | None,
+) -> RefundPlan:
+    """Three ways to refund: chosen tickets (their price and booking fee), an amount (tickets stay valid),
+    or, with neither, everything still refundable (every valid ticket is voided). Never more than was paid."""
+    remaining = paid_pence - refunded_pence
+    if remaining <= 0:
+        raise RefundRefused("This order has nothing left to refund.")
+    if ticket_ids:
+        by_id = {ticket.id: ticket for ticket in tickets}
+        chosen = [by_id.get(ticket_id) for ticket_id in dict.fromkeys(ticket_ids)]
+        if any(ticket is None for ticket in chosen):
+            raise RefundRefused("Some of those tickets are not part of this order.", field="tickets")
+        if any(ticket.status != "valid" for ticket in chosen if ticket):
+            raise RefundRefused("Some of those tickets are already refunded or void.", field="tickets")
+        amount = sum(t.price_pence + t.booking_fee_pence for t in chosen if t)
+        if amount_pence is not None:
+            if amount_pence > amount:
+                raise RefundRefused("That is more than those tickets cost.")
+            amount = amount_pence
+        if amount > remaining:
+            amount = remaining  # e.g. after an earlier partial refund of money only
+        return RefundPlan(amount, tuple(t.id for t in chosen if t))
+    if amount_pence is not None:
+        if amount_pence <= 0:
+            raise RefundRefused("Refund a positive amount.")
+        if amount_pence > remaining:
+            raise RefundRefused(f"A refund cannot be more than what is left of the payment ({remaining} pence).")
+        return RefundPlan(amount_pence, ())
+    return RefundPlan(remaining, tuple(t.id for t in tickets if t.status == "valid"))

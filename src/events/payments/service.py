@@ -1,0 +1,452 @@
+"""Payments service: starting card payments, booking them exactly once, webhooks, refunds and the re-checks
+that make sure a successful payment always ends in tickets or a refund."""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import stripe
+
+from events import db
+from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
+from events.i18n import N_
+from events.orders import pricing
+from events.orders import service as orders
+from events.orders.service import PlacedOrder, Settlement
+from events.orders.tables import Order, Ticket
+from events.payments.gateway import Gateway, IntentState, PaymentProviderError, ProviderRefund
+from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
+from events.payments.tables import Payment, Refund, WebhookEvent
+
+logger = logging.getLogger("events.payments")
+
+RECHECK_PENDING_AFTER = timedelta(minutes=2)
+RECHECK_EXPIRED_FOR = timedelta(days=2)
+DOOR_PAYMENT_METHODS = ("cash", "card_terminal")
+
+_BOOK_PAYMENT_SQL = """
+INSERT INTO payment (order_id, provider, provider_reference, charge_id, amount_pence, fee_pence, currency, created_at)
+VALUES ({}, {}, {}, {}, {}, {}, {}, {})
+ON CONFLICT (provider_reference) DO NOTHING
+RETURNING id
+"""
+_RECORD_WEBHOOK_SQL = """
+INSERT INTO webhook_event (stripe_event_id, event_type, object_id, received_at, processed_at, error)
+VALUES ({}, {}, {}, {}, NULL, '')
+ON CONFLICT (stripe_event_id) DO NOTHING
+RETURNING id
+"""
+
+
+class PaymentUnavailable(EventsError):
+    status_code = 503
+    code = "payment_unavailable"
+
+
+class InvalidSignature(EventsError):
+    status_code = 400
+    code = "invalid_signature"
+
+
+class UnknownPayment(Conflict):
+    code = "unknown_payment"
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    order: PlacedOrder
+    provider: str
+    intent_id: str | None
+    client_secret: str | None
+
+
+async def checkout(
+    slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, locale: str = "en"
+) -> Checkout:
+    """Hold places, then start the payment. If the provider cannot be reached the hold is released at once."""
+    placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, locale=locale)
+    if placed.total_pence == 0:
+        async with db.write_transaction():
+            await Order.update({Order.payment_provider: "none"}).where(Order.id == placed.id)
+            await orders.settle_paid_order(placed.id, now)
+        return Checkout(placed, "none", None, None)
+    try:
+        intent_id, client_secret = await gateway.create_intent(
+            reference=placed.reference, amount_pence=placed.total_pence, currency=placed.currency, event_slug=slug
+        )
+    except PaymentProviderError as exc:
+        async with db.write_transaction():
+            await Order.update({Order.hold_expires_at: now}).where(Order.id == placed.id)
+            await orders.expire_holds_of_event(await _event_id(placed.id), now + timedelta(microseconds=1))
+        raise PaymentUnavailable(str(exc)) from exc
+    await Order.update(
+        {Order.payment_intent_id: intent_id, Order.client_secret: client_secret, Order.payment_provider: gateway.provider}
+    ).where(Order.id == placed.id)
+    return Checkout(placed, gateway.provider, intent_id, client_secret)
+
+
+async def record_intent_payment(state: IntentState, *, provider: str, gateway: Gateway, now: datetime) -> Settlement:
+    """Book a succeeded payment once (unique provider reference) and settle its order; refund it when the
+    event filled up after the hold ran out. Safe to call any number of times, in any order."""
+    order = await _order_for_intent(state)
+    async with db.write_transaction():
+        booked = await Payment.raw(
+            _BOOK_PAYMENT_SQL,
+            order["id"],
+            provider,
+            state.intent_id,
+            state.charge_id,
+            state.amount_received,
+            0 if provider == "test" else None,
+            state.currency or order["currency"],
+            now,
+        )
+        if not booked:
+            return Settlement("already_recorded", order["reference"])
+        settlement = await orders.settle_paid_order(order["id"], now)
+    if settlement.outcome == "refund_due":
+        await _refund_whole_payment(order["reference"], gateway=gateway, now=now, reason="Paid after the hold ran out; the event was full")
+    if provider == "stripe" and state.charge_id:
+        await _store_fee(state.intent_id, state.charge_id, gateway)
+    return settlement
+
+
+async def pay_with_test_provider(reference: str, *, gateway: Gateway, now: datetime) -> Settlement:
+    """The development test page's 'Pay' button: the same booking and settling as a card payment."""
+    if gateway.provider != "test":
+        raise NotAllowed(N_("Test payments are switched off here."))
+    order = await orders.find_order(reference)
+    state = IntentState(f"test_{order['reference']}", "succeeded", order["total_pence"], order["currency"], "", order["reference"], "")
+    return await record_intent_payment(state, provider="test", gateway=gateway, now=now)
+
+
+async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime) -> str:
+    """Make our records agree with what Stripe says of one PaymentIntent (payment, failures, refunds)."""
+    state = await gateway.retrieve_intent(intent_id)
+    if state.status == "succeeded":
+        await record_intent_payment(state, provider=gateway.provider, gateway=gateway, now=now)
+        await _sync_refunds(state, gateway=gateway, now=now)
+    elif state.status == "requires_payment_method" and state.failure_message:
+        order = await _order_for_intent(state)
+        await orders.note(order["id"], "payment_failed", state.failure_message, now)
+    return state.status
+
+
+async def refresh_order(reference: str, *, gateway: Gateway, now: datetime) -> None:
+    """Before showing a guest their order, ask the provider directly, so a slow webhook never blocks them."""
+    order = await orders.find_order(reference)
+    if order["status"] in ("pending", "expired") and order["payment_intent_id"] and gateway.provider == "stripe":
+        try:
+            await sync_intent(order["payment_intent_id"], gateway=gateway, now=now)
+        except PaymentProviderError:
+            logger.warning("Could not reach Stripe to refresh order %s; the worker will re-check it", reference)
+
+
+async def handle_webhook(payload: bytes, signature: str | None, *, secret: str | None, gateway: Gateway, now: datetime) -> str:
+    """Verify, de-duplicate by event id, then sync the PaymentIntent the event is about. Returns what happened."""
+    if not secret or not signature:
+        raise InvalidSignature("Missing Stripe signature.")
+    try:
+        event = stripe.Webhook.construct_event(payload, signature, secret)
+    except (ValueError, stripe.SignatureVerificationError):
+        raise InvalidSignature("Invalid Stripe signature.") from None
+    obj = event.to_dict()["data"]["object"]
+    intent_id = _intent_of(event.type, obj)
+    new = await WebhookEvent.raw(_RECORD_WEBHOOK_SQL, event.id, event.type, intent_id or obj.get("id", ""), now)
+    if not new:
+        seen = await WebhookEvent.select(WebhookEvent.processed_at).where(WebhookEvent.stripe_event_id == event.id).first()
+        if seen and seen["processed_at"] is not None:
+            return "duplicate"
+    outcome = "ignored"
+    if intent_id is not None:
+        try:
+            await sync_intent(intent_id, gateway=gateway, now=now)
+        except UnknownPayment:
+            outcome = "ignored"  # a PaymentIntent that is not one of our orders
+        except (PaymentProviderError, EventsError) as exc:
+            await WebhookEvent.update({WebhookEvent.error: str(exc)[:500]}).where(WebhookEvent.stripe_event_id == event.id)
+            raise PaymentUnavailable(N_("Could not process the event yet; Stripe will retry.")) from exc
+        else:
+            outcome = "processed"
+    await WebhookEvent.update({WebhookEvent.processed_at: now, WebhookEvent.error: ""}).where(
+        WebhookEvent.stripe_event_id == event.id
+    )
+    return outcome
+
+
+async def sell_at_door(
+    slug: str, items: Sequence[tuple[int, int]], *, payment_method: str, buyer_name: str, buyer_email: str, seller: str, now: datetime
+) -> PlacedOrder:
+    if payment_method not in DOOR_PAYMENT_METHODS:
+        raise InvalidInput("Record the payment as cash or card_terminal.", fields={"payment_method": "cash or card_terminal"})
+    placed, _ = await orders.sell_at_door(
+        slug, items, buyer_name=buyer_name, buyer_email=buyer_email, payment_method=payment_method, seller=seller, now=now
+    )
+    await Payment.raw(
+        _BOOK_PAYMENT_SQL, placed.id, payment_method, f"door-{placed.reference}", "", placed.total_pence, 0, placed.currency, now
+    )
+    return placed
+
+
+async def refund_order(
+    reference: str,
+    *,
+    ticket_ids: Sequence[int] | None,
+    amount_pence: int | None,
+    reason: str,
+    requested_by: str,
+    gateway: Gateway,
+    now: datetime,
+) -> dict[str, Any]:
+    """Refund chosen tickets, an amount, or everything left. Tickets are voided and their places go back on
+    sale in the same transaction; the money goes back through the provider with an idempotency key (cash
+    and card-terminal refunds are recorded as given back at the door)."""
+    async with db.write_transaction():
+        order = await orders.lock_order(reference)
+        if order["status"] not in ("paid", "refund_due"):
+            raise Conflict(N_("Only paid orders can be refunded."), code="not_refundable")
+        payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
+        if payment is None:
+            raise Conflict(N_("This order has no payment to refund."), code="not_refundable")
+        tickets = await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status).where(
+            Ticket.order_id == order["id"]
+        )
+        try:
+            plan = plan_refund(
+                paid_pence=payment["amount_pence"],
+                refunded_pence=order["refunded_pence"],
+                tickets=[RefundableTicket(**t) for t in tickets],
+                ticket_ids=ticket_ids,
+                amount_pence=amount_pence,
+            )
+        except RefundRefused as refused:
+            raise InvalidInput(str(refused), fields={refused.field: str(refused)}) from None
+        refund = Refund(
+            order_id=order["id"],
+            payment=payment["id"],
+            amount_pence=plan.amount_pence,
+            method=payment["provider"],
+            status="succeeded" if payment["provider"] in DOOR_PAYMENT_METHODS else "pending",
+            reason=reason[:200],
+            requested_by=requested_by,
+            created_at=now,
+        )
+        await refund.save()
+        voided = await orders.void_tickets(order["id"], plan.ticket_ids, "refunded", now) if plan.ticket_ids else 0
+        await _add_refunded(order["id"], plan.amount_pence, payment["amount_pence"])
+        await orders.note(order["id"], "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
+    if refund.status == "pending":
+        await _send_refund(refund.id, gateway=gateway, now=now)
+    row = await Refund.select().where(Refund.id == refund.id).first()
+    assert row is not None
+    return row
+
+
+async def _refund_whole_payment(reference: str, *, gateway: Gateway, now: datetime, reason: str) -> None:
+    order = await orders.find_order(reference)
+    async with db.write_transaction():
+        if not await Order.update({Order.status: "refunded"}).where(
+            Order.id == order["id"], Order.status == "refund_due"
+        ).returning(Order.id):
+            return
+        payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
+        assert payment is not None
+        refund = Refund(
+            order_id=order["id"],
+            payment=payment["id"],
+            amount_pence=payment["amount_pence"],
+            method=payment["provider"],
+            status="pending",
+            reason=reason,
+            requested_by="system",
+            created_at=now,
+        )
+        await refund.save()
+        await Order.update({Order.refunded_pence: payment["amount_pence"]}).where(Order.id == order["id"])
+        await orders.note(order["id"], "late_payment_refunded", reason, now)
+    await _send_refund(refund.id, gateway=gateway, now=now)
+
+
+async def _send_refund(refund_id: int, *, gateway: Gateway, now: datetime) -> None:
+    """Ask the provider for a pending refund. On failure it stays pending and the worker retries it."""
+    row = await Refund.select(Refund.id, Refund.amount_pence, Refund.payment.provider_reference, Refund.order_id.reference).where(
+        Refund.id == refund_id, Refund.status == "pending"
+    ).first()
+    if row is None:
+        return
+    try:
+        result = await gateway.refund(
+            intent_id=row["payment.provider_reference"],
+            amount_pence=row["amount_pence"],
+            local_refund_id=refund_id,
+            reference=row["order_id.reference"],
+        )
+    except PaymentProviderError:
+        logger.warning("Refund %s could not be sent yet; it will be retried", refund_id)
+        return
+    await _confirm_refund(refund_id, result)
+
+
+async def _confirm_refund(refund_id: int, result: ProviderRefund) -> None:
+    status = "failed" if result.status in ("failed", "canceled") else "succeeded"
+    await Refund.update({Refund.provider_refund_id: result.refund_id, Refund.status: status}).where(
+        Refund.id == refund_id, Refund.provider_refund_id.is_null()
+    )
+
+
+async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) -> None:
+    """Refunds made outside this service (e.g. in the Stripe dashboard) are recorded once; a full one voids
+    the order's tickets and puts their places back on sale."""
+    provider_refunds = await gateway.list_refunds(state.intent_id)
+    if not provider_refunds:
+        return
+    order = await _order_for_intent(state)
+    for provider_refund in provider_refunds:
+        if provider_refund.local_refund_id is not None:
+            await _confirm_refund(provider_refund.local_refund_id, provider_refund)
+            continue
+        async with db.write_transaction():
+            await orders.lock_order(order["reference"])
+            if await Refund.exists().where(Refund.provider_refund_id == provider_refund.refund_id):
+                continue
+            payment = await Payment.select().where(Payment.provider_reference == state.intent_id).first()
+            if payment is None:
+                continue
+            await Refund(
+                order_id=order["id"],
+                payment=payment["id"],
+                amount_pence=provider_refund.amount_pence,
+                method="stripe",
+                provider_refund_id=provider_refund.refund_id,
+                status="succeeded",
+                reason="Refunded in the Stripe dashboard",
+                requested_by="stripe",
+                created_at=now,
+            ).save()
+            fully = await _add_refunded(order["id"], provider_refund.amount_pence, payment["amount_pence"])
+            if fully:
+                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order["id"], Ticket.status == "valid")
+                await orders.void_tickets(order["id"], [t["id"] for t in valid], "refunded", now)
+            await orders.note(
+                order["id"],
+                "external_refund",
+                f"{provider_refund.amount_pence} pence refunded in Stripe"
+                + ("" if fully else "; tickets left valid, cancel any that should not be used"),
+                now,
+            )
+
+
+async def _add_refunded(order_id: int, amount_pence: int, paid_pence: int) -> bool:
+    """Add to the order's refunded total; a full refund makes the order 'refunded'. Returns whether it is full."""
+    order = await Order.select(Order.refunded_pence).where(Order.id == order_id).first()
+    assert order is not None
+    total = order["refunded_pence"] + amount_pence
+    changes: dict[Any, Any] = {Order.refunded_pence: total}
+    if total >= paid_pence:
+        changes[Order.status] = "refunded"
+    await Order.update(changes).where(Order.id == order_id)
+    return total >= paid_pence
+
+
+async def _store_fee(intent_id: str, charge_id: str, gateway: Gateway) -> None:
+    try:
+        fee = await gateway.fee_for_charge(charge_id)
+    except PaymentProviderError:
+        return
+    if fee is not None:
+        await Payment.update({Payment.fee_pence: fee}).where(Payment.provider_reference == intent_id, Payment.fee_pence.is_null())
+
+
+async def _order_for_intent(state: IntentState) -> dict[str, Any]:
+    order = None
+    if state.order_reference:
+        order = await Order.select().where(Order.reference == state.order_reference).first()
+    if order is None:
+        order = await Order.select().where(Order.payment_intent_id == state.intent_id).first()
+    if order is None:
+        raise UnknownPayment(f"No order for payment {state.intent_id}.")
+    return order
+
+
+async def _event_id(order_id: int) -> int:
+    row = await Order.select(Order.event).where(Order.id == order_id).first()
+    assert row is not None
+    return row["event"]
+
+
+def _intent_of(event_type: str, obj: Any) -> str | None:
+    if event_type.startswith("payment_intent."):
+        return obj.get("id")
+    if event_type.startswith("charge."):
+        return obj.get("payment_intent")
+    return None
+
+
+# --- periodic jobs -----------------------------------------------------------------------------------
+
+
+async def sweep_expired_holds(now: datetime, *, gateway: Gateway) -> int:
+    """Release overdue holds, then cancel their PaymentIntents (a payment that slipped in is settled late)."""
+    expired = await orders.expire_holds(now)
+    rows = await Order.select(Order.id, Order.payment_intent_id).where(
+        Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null()
+    ).limit(100)
+    for row in rows:
+        try:
+            status = await gateway.cancel_intent(row["payment_intent_id"])
+            if status == "succeeded":
+                await sync_intent(row["payment_intent_id"], gateway=gateway, now=now)
+        except PaymentProviderError:
+            continue
+        if status in ("canceled", "succeeded"):
+            await Order.update({Order.intent_closed_at: now}).where(Order.id == row["id"])
+    return expired
+
+
+async def recheck_payments(now: datetime, *, gateway: Gateway) -> int:
+    """Ask Stripe about orders still waiting, so a lost webhook never loses a payment."""
+    if gateway.provider != "stripe":
+        return 0
+    rows = await Order.select(Order.payment_intent_id).where(
+        Order.payment_intent_id.is_not_null(),
+        (
+            (Order.status == "pending") & (Order.created_at < now - RECHECK_PENDING_AFTER)
+        )
+        | ((Order.status == "expired") & (Order.created_at > now - RECHECK_EXPIRED_FOR)),
+    ).limit(200)
+    for row in rows:
+        try:
+            await sync_intent(row["payment_intent_id"], gateway=gateway, now=now)
+        except (PaymentProviderError, EventsError):
+            logger.warning("Re-check of a payment failed; it will be tried again")
+    return len(rows)
+
+
+async def fetch_missing_fees(now: datetime, *, gateway: Gateway) -> int:
+    rows = await Payment.select(Payment.provider_reference, Payment.charge_id).where(
+        Payment.provider == "stripe", Payment.fee_pence.is_null(), Payment.charge_id != ""
+    ).limit(200)
+    for row in rows:
+        await _store_fee(row["provider_reference"], row["charge_id"], gateway)
+    return len(rows)
+
+
+async def retry_pending_refunds(now: datetime, *, gateway: Gateway) -> int:
+    rows = await Refund.select(Refund.id).where(Refund.status == "pending", Refund.created_at < now - timedelta(seconds=30))
+    for row in rows:
+        await _send_refund(row["id"], gateway=gateway, now=now)
+    return len(rows)
+
+
+def webhook_summary(payload: bytes) -> str:
+    """For logs: the event id and type only, never the payload (it holds personal data)."""
+    try:
+        data = json.loads(payload)
+        return f"{data.get('id')} {data.get('type')}"
+    except ValueError:
+        return "unparseable"

@@ -1,0 +1,29 @@
+// A running total on the event page as the buyer chooses. Display only: the server prices the order
+// in integer pence and the checkout page shows the exact total before anyone pays.
+(function () {
+  "use strict";
+  var form = document.querySelector(".buy-form");
+  var out = document.getElementById("live-total");
+  if (!form || !out) return;
+  var format = new Intl.NumberFormat(document.documentElement.lang || "en", {
+    style: "currency",
+    currency: form.dataset.currency || "GBP",
+  });
+  function donationPence() {
+    var field = form.querySelector("#donation");
+    var match = field && /^\s*£?\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*$/.exec(field.value);
+    if (!match) return 0;
+    return Number(match[1]) * 100 + Number((match[2] || "0").padEnd(2, "0"));
+  }
+  function update() {
+    var pence = donationPence();
+    form.querySelectorAll("select[data-price]").forEach(function (select) {
+      pence += Number(select.value) * Number(select.dataset.price);
+    });
+    out.textContent = format.format(pence / 100);
+    out.parentElement.hidden = false;
+  }
+  form.addEventListener("change", update);
+  form.addEventListener("input", update);
+  update();
+})();
