@@ -1,0 +1,30 @@
+"""A guest buys on a phone through the pages, with the development test payment provider."""
+
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.browser
+
+
+async def test_a_guest_buys_two_tickets_on_a_phone(browser, demo_server: str, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = await context.new_page()
+    await page.goto(demo_server + "/events/choose-love-night")
+    await page.get_by_label("How many?").select_option("2")
+    await page.get_by_label("Donation (£)").fill("4")
+    await page.get_by_label("Your name").fill("Sara Ahmadi")
+    await page.get_by_label("Email (for your tickets)").fill("sara@example.org")
+    assert await page.locator("#live-total").inner_text() == "£17.00"  # 2 × (£6 + 50p fee) + £4
+    await page.screenshot(path=str(artifacts_dir / "buy-form-mobile.png"), full_page=True)
+    await page.get_by_role("button", name="Continue to payment").click()
+    await page.wait_for_url("**/pay?token=*")
+    summary = await page.locator("table.summary").inner_text()
+    assert "2 × Advance" in summary and "£17" in summary
+    await page.screenshot(path=str(artifacts_dir / "checkout-test-provider.png"), full_page=True)
+    await page.get_by_role("button", name="Pay £17 (test)").click()
+    await page.wait_for_url("**/orders/*?token=*")
+    assert await page.get_by_role("heading", level=1).inner_text() == "You're going!"
+    assert await page.locator(".ticket-card").count() == 2
+    await page.screenshot(path=str(artifacts_dir / "order-confirmation.png"), full_page=True)
+    await context.close()

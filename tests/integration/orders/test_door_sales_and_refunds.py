@@ -1,0 +1,109 @@
+"""Selling at the door, and refunding: money back never exceeds what was paid, places go back on sale."""
+
+from datetime import datetime
+
+import httpx
+
+from events.accounts import service as accounts
+from events.payments.tables import Payment, Refund
+from tests.factories import make_event
+from tests.support.orders import get_order, pay_with_test_page, place_order, ticket_type_id
+
+
+async def door_headers(now: datetime) -> dict[str, str]:
+    await accounts.create_user("door@test.example", role="door", password=None, display_name="Door 1")
+    return {"Authorization": f"Bearer {await accounts.create_api_token('door@test.example', now=now)}"}
+
+
+async def club_night(now: datetime) -> str:
+    return await make_event(
+        now,
+        slug="club-night",
+        capacity=10,
+        reserved_free_places=0,
+        booking_fee_pence=50,
+        ticket_types=[{"name": "Advance", "price_pence": 600, "channel": "online"}, {"name": "Door", "price_pence": 900, "channel": "door"}],
+    )
+
+
+async def test_door_staff_sell_at_the_door_price_and_the_tickets_are_checked_in(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await club_night(now)
+    door = await door_headers(now)
+    door_type = await ticket_type_id(client, slug, "Door")
+    response = await client.post(
+        f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 2}], "payment_method": "cash"}, headers=door
+    )
+    assert response.status_code == 201, response.text
+    order = response.json()
+    assert order["status"] == "paid" and order["total_pence"] == 1800  # door price, no booking fee
+    assert len(order["tickets"]) == 2
+    [payment] = await Payment.select().where(Payment.order_id.reference == order["reference"])
+    assert payment["provider"] == "cash" and payment["amount_pence"] == 1800
+    from events.orders.tables import Ticket
+
+    assert await Ticket.count().where(Ticket.order_id.reference == order["reference"], Ticket.checked_in_at.is_not_null()) == 2
+    assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 8
+
+
+async def test_the_door_cannot_sell_online_only_types_or_past_capacity(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await club_night(now)
+    door = await door_headers(now)
+    advance = await ticket_type_id(client, slug, "Advance")
+    door_type = await ticket_type_id(client, slug, "Door")
+    refused = await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": advance, "quantity": 1}], "payment_method": "cash"}, headers=door)
+    assert refused.status_code == 422
+    full = await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 11}], "payment_method": "card_terminal"}, headers=door)
+    assert full.status_code in (409, 422)
+    anonymous = await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"})
+    assert anonymous.status_code == 401
+
+
+async def test_an_organiser_refunds_one_ticket_then_the_rest(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await club_night(now)
+    created = (await place_order(client, slug, quantity=2, type_name="Advance", donation_pence=300)).json()
+    await pay_with_test_page(client, created)
+    order = await get_order(client, created)
+    first, second = order["tickets"]
+
+    one = await client.post(f"/api/orders/{created['reference']}/refunds", json={"tickets": [first["id"]], "reason": "Cannot come"}, headers=organiser)
+    assert one.status_code == 201, one.text
+    assert one.json()["amount_pence"] == 650 and one.json()["status"] == "succeeded"
+    after_one = await get_order(client, created)
+    assert after_one["status"] == "paid" and after_one["refunded_pence"] == 650
+    assert {t["id"]: t["status"] for t in after_one["tickets"]} == {first["id"]: "refunded", second["id"]: "valid"}
+    assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 9  # the place is back on sale
+
+    again = await client.post(f"/api/orders/{created['reference']}/refunds", json={"tickets": [first["id"]], "reason": "twice"}, headers=organiser)
+    assert again.status_code == 422
+
+    too_much = await client.post(f"/api/orders/{created['reference']}/refunds", json={"amount_pence": 1000, "reason": "x"}, headers=organiser)
+    assert too_much.status_code == 422 and "cannot be more" in too_much.json()["detail"]
+
+    rest = await client.post(f"/api/orders/{created['reference']}/refunds", json={"reason": "Event moved"}, headers=organiser)
+    assert rest.status_code == 201 and rest.json()["amount_pence"] == 650 + 300
+    final = await get_order(client, created)
+    assert final["status"] == "refunded" and final["refunded_pence"] == final["total_pence"] == 1600
+    assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 10
+    assert sum(r["amount_pence"] for r in await Refund.select(Refund.amount_pence)) == 1600
+    nothing_left = await client.post(f"/api/orders/{created['reference']}/refunds", json={"reason": "again"}, headers=organiser)
+    assert nothing_left.status_code == 409
+
+
+async def test_cash_sales_are_refunded_in_cash_and_only_organisers_refund(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await club_night(now)
+    door = await door_headers(now)
+    door_type = await ticket_type_id(client, slug, "Door")
+    sold = (await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"}, headers=door)).json()
+    forbidden = await client.post(f"/api/orders/{sold['reference']}/refunds", json={"reason": "x"}, headers=door)
+    assert forbidden.status_code == 403
+    refund = await client.post(f"/api/orders/{sold['reference']}/refunds", json={"reason": "Wrong night"}, headers=organiser)
+    assert refund.status_code == 201 and refund.json()["method"] == "cash" and refund.json()["status"] == "succeeded"
+
+
+async def test_unpaid_orders_cannot_be_refunded(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await club_night(now)
+    created = (await place_order(client, slug, type_name="Advance")).json()
+    response = await client.post(f"/api/orders/{created['reference']}/refunds", json={"reason": "x"}, headers=organiser)
+    assert response.status_code == 409 and response.json()["error"] == "not_refundable"
+    missing = await client.post("/api/orders/ZZZ-ZZZ/refunds", json={"reason": "x"}, headers=organiser)
+    assert missing.status_code == 404

@@ -1,0 +1,43 @@
+"""Helpers for buying through the HTTP API, as a guest's browser or app would."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import httpx
+
+
+async def ticket_type_id(client: httpx.AsyncClient, slug: str, name: str | None = None) -> int:
+    types = (await client.get(f"/api/events/{slug}")).json()["ticket_types"]
+    return next(t["id"] for t in types if name is None or t["name"] == name)
+
+
+async def place_order(client: httpx.AsyncClient, slug: str, quantity: int = 1, type_name: str | None = None, **extra: Any) -> httpx.Response:
+    body: dict[str, Any] = {
+        "buyer": {"name": "Amal Haddad", "email": "amal@example.org"},
+        "items": [{"ticket_type": await ticket_type_id(client, slug, type_name), "quantity": quantity}],
+    }
+    body.update(extra)
+    return await client.post(f"/api/events/{slug}/orders", json=body)
+
+
+async def pay_with_test_page(client: httpx.AsyncClient, created: dict[str, Any]) -> httpx.Response:
+    """What the 'Pay (test)' button does: post the checkout page's form with its CSRF token.
+
+    A page left open after the hold ran out can still be submitted, so when the checkout page has moved
+    on (the order is no longer pending) the form is posted with a token from another page."""
+    page = await client.get(created["payment"]["url"])
+    if page.status_code != 200:
+        page = await client.get("/login")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert csrf, "the test payment form carries a CSRF token"
+    return await client.post(
+        f"/orders/{created['reference']}/test-payment", data={"token": created["access_token"], "_csrf_token": csrf.group(1)}
+    )
+
+
+async def get_order(client: httpx.AsyncClient, created: dict[str, Any]) -> dict[str, Any]:
+    response = await client.get(f"/api/orders/{created['reference']}", headers={"Authorization": f"Bearer {created['access_token']}"})
+    assert response.status_code == 200, response.text
+    return response.json()

@@ -1,0 +1,41 @@
+import pytest
+from hypothesis import given, strategies as st
+
+from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
+
+TICKETS = [RefundableTicket(1, 600, 50, "valid"), RefundableTicket(2, 600, 50, "valid"), RefundableTicket(3, 600, 50, "refunded")]
+
+
+def test_chosen_tickets_refund_their_price_and_booking_fee() -> None:
+    plan = plan_refund(paid_pence=2300, refunded_pence=650, tickets=TICKETS, ticket_ids=[1], amount_pence=None)
+    assert plan.amount_pence == 650 and plan.ticket_ids == (1,)
+
+
+def test_an_amount_alone_leaves_tickets_valid() -> None:
+    plan = plan_refund(paid_pence=2300, refunded_pence=0, tickets=TICKETS, ticket_ids=None, amount_pence=500)
+    assert plan.amount_pence == 500 and plan.ticket_ids == ()
+
+
+def test_with_neither_everything_left_is_refunded_and_valid_tickets_voided() -> None:
+    plan = plan_refund(paid_pence=2300, refunded_pence=650, tickets=TICKETS, ticket_ids=None, amount_pence=None)
+    assert plan.amount_pence == 1650 and plan.ticket_ids == (1, 2)
+
+
+@pytest.mark.parametrize(
+    ("ticket_ids", "amount", "refunded"),
+    [(None, 1700, 650), ([3], None, 0), ([9], None, 0), ([1], 700, 0), (None, None, 2300), (None, 0, 0)],
+)
+def test_refunds_never_exceed_what_was_paid_or_touch_other_tickets(ticket_ids: list[int] | None, amount: int | None, refunded: int) -> None:
+    with pytest.raises(RefundRefused):
+        plan_refund(paid_pence=2300, refunded_pence=refunded, tickets=TICKETS, ticket_ids=ticket_ids, amount_pence=amount)
+
+
+@given(st.integers(min_value=1, max_value=10_000), st.lists(st.integers(min_value=1, max_value=10_000), max_size=10))
+def test_a_series_of_refunds_never_adds_up_to_more_than_the_payment(paid: int, asks: list[int]) -> None:
+    refunded = 0
+    for ask in asks:
+        try:
+            refunded += plan_refund(paid_pence=paid, refunded_pence=refunded, tickets=[], ticket_ids=None, amount_pence=ask).amount_pence
+        except RefundRefused:
+            pass
+    assert refunded <= paid
