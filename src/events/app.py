@@ -32,7 +32,8 @@ from events.orders.controllers import OrderPages, OrdersApi
 from events.payments.controllers import StripeWebhooks
 from events.payments.gateway import create_gateway
 from events.templating import create_template_engine
-from events.web import HealthApi, LanguagePages
+from events.tickets.controllers import TicketPages
+from events.web import HealthApi, LanguagePages, ServiceWorker
 
 SESSION_MAX_AGE_SECONDS = 12 * 3600
 
@@ -67,7 +68,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         max_age=SESSION_MAX_AGE_SECONDS,
         secure=settings.is_production,
         samesite="lax",
-        exclude=["^/static/", "^/api/", "^/schema", "^/healthz"],
+        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js"],
     )
     return Litestar(
         route_handlers=[
@@ -80,6 +81,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LoginPages,
             LanguagePages,
             HealthApi,
+            ServiceWorker,
+            TicketPages,
             create_static_files_router(path="/static", directories=[settings.static_dir], include_in_schema=False),
         ],
         dependencies=DEPENDENCIES,

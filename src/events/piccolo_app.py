@@ -8,6 +8,7 @@ from events.jobs.tables import JobLease
 from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
+from events.tickets.tables import EventSigningKey
 from events.config import PROJECT_ROOT
 
 APP_CONFIG = AppConfig(
@@ -30,6 +31,7 @@ APP_CONFIG = AppConfig(
         Payment,
         Refund,
         WebhookEvent,
+        EventSigningKey,
     ],
     migration_dependencies=[],
     commands=[],

@@ -6,9 +6,10 @@ import msgspec
 from litestar import Controller, get
 from litestar.datastructures import Cookie
 from litestar.params import FromPath, FromQuery
-from litestar.response import Redirect
+from litestar.response import File, Redirect
 
 from events import i18n
+from events.config import PROJECT_ROOT
 from events.i18n import N_
 from events.accounts.controllers import safe_next
 from events.catalogue.tables import Event
@@ -34,6 +35,16 @@ class LanguagePages(Controller):
             safe_next(next),
             cookies=[Cookie(key=i18n.LOCALE_COOKIE, value=code, max_age=ONE_YEAR_SECONDS, samesite="lax", httponly=True)],
         )
+
+
+class ServiceWorker(Controller):
+    path = "/sw.js"
+    include_in_schema = False
+
+    @get("/", media_type="text/javascript")
+    async def service_worker(self) -> File:
+        # Served from the root so it may look after every ticket page.
+        return File(PROJECT_ROOT / "static" / "js" / "sw.js", content_disposition_type="inline", headers={"Cache-Control": "no-cache"})
 
 
 class HealthApi(Controller):

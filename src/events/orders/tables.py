@@ -57,6 +57,8 @@ class Ticket(Table, tablename="ticket"):
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
     ticket_type = ForeignKey(references=TicketType, on_delete=OnDelete.restrict)
     secret = Varchar(length=32, unique=True, index=True)
+    # Bumped when the ticket is re-issued (e.g. a new holder name); codes of older versions are revoked.
+    version = Integer(default=1)
     holder_name = Varchar(length=200, default="")
     status = Varchar(length=12, default="valid", index=True)  # valid, refunded, void
     price_pence = Integer(default=0)

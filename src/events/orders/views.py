@@ -75,7 +75,7 @@ async def order_details(reference: str) -> OrderOut:
                 secret=t["secret"],
                 status=t["status"],
                 url=ticket_url(t["secret"]),
-                pdf_url=ticket_url(t["secret"]) + ".pdf",
+                pdf_url=ticket_url(t["secret"]) + "/ticket.pdf",
             )
             for t in tickets
         ],

@@ -1,0 +1,80 @@
+"""Ticket HTTP: the mobile ticket page, PDFs, the calendar file."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from litestar import Controller, Response, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+from markupsafe import Markup
+
+from events.config import Settings
+from events.errors import NotFound
+from events.i18n import N_
+from events.orders.codes import token_matches
+from events.tickets.calendar import ticket_calendar
+from events.tickets.pdf import render_tickets_pdf
+from events.tickets.qr import qr_svg
+from events.tickets.views import ticket_by_secret, tickets_of_order
+
+PageSize = Literal["a4", "phone"]
+PRIVATE = {"Cache-Control": "private, max-age=300", "X-Robots-Tag": "noindex"}
+
+
+def _pdf(content: bytes, filename: str) -> Response[bytes]:
+    return Response(
+        content,
+        media_type="application/pdf",
+        headers={**PRIVATE, "Content-Disposition": f'inline; filename="{filename}"'},
+    )
+
+
+class TicketPages(Controller):
+    path = "/"
+    include_in_schema = False
+
+    @get("/tickets/{secret:str}", name="ticket_page")
+    async def ticket_page(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
+        ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
+        return Template(
+            "tickets/ticket.html",
+            context={"ticket": ticket, "qr": Markup(qr_svg(ticket.code)) if ticket.status == "valid" else None},
+            headers=PRIVATE,
+        )
+
+    @get("/tickets/{secret:str}/ticket.pdf", name="ticket_pdf")
+    async def ticket_pdf(
+        self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings], size: FromQuery[PageSize] = "a4"
+    ) -> Response[bytes]:
+        ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
+        if ticket.status != "valid":
+            raise NotFound(N_("This ticket is no longer valid."), code="ticket_not_valid")
+        return _pdf(render_tickets_pdf([ticket], page_size=size), f"ticket-{ticket.order_reference}.pdf")
+
+    @get("/tickets/{secret:str}/calendar.ics", name="ticket_calendar")
+    async def calendar(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Response[bytes]:
+        ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
+        return Response(
+            ticket_calendar(ticket, base_url=settings.base_url, now=now),
+            media_type="text/calendar",
+            headers={**PRIVATE, "Content-Disposition": 'attachment; filename="event.ics"'},
+        )
+
+    @get("/orders/{reference:str}/tickets.pdf", name="order_pdf")
+    async def order_pdf(
+        self,
+        reference: FromPath[str],
+        token: FromQuery[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        size: FromQuery[PageSize] = "a4",
+    ) -> Response[bytes]:
+        if not token_matches(settings.secret_key, reference.upper(), token):
+            raise NotFound(N_("We could not find that order."), code="order_not_found")
+        tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
+        if not tickets:
+            raise NotFound(N_("This order has no valid tickets."), code="no_tickets")
+        return _pdf(render_tickets_pdf(tickets, page_size=size), f"tickets-{reference.upper()}.pdf")

@@ -1,0 +1,78 @@
+"""Per-event signing keys: created on first use, rotated on demand, private halves encrypted at rest."""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+from datetime import datetime
+from functools import lru_cache
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+
+from events import db
+from events.tickets.signing import public_key_from_text, public_key_text
+from events.tickets.tables import EventSigningKey
+
+
+@lru_cache(maxsize=8)
+def _wrapping_key(secret_key: str) -> AESGCM:
+    derived = HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=b"events/ticket-signing-keys").derive(secret_key.encode())
+    return AESGCM(derived)
+
+
+def _seal(private_key: Ed25519PrivateKey, secret_key: str) -> str:
+    raw = private_key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+    nonce = os.urandom(12)
+    return base64.b64encode(nonce + _wrapping_key(secret_key).encrypt(nonce, raw, b"ed25519")).decode()
+
+
+@lru_cache(maxsize=256)
+def _unseal(sealed: str, secret_key: str) -> Ed25519PrivateKey:
+    # Keys never change once written, so caching by their sealed text is safe across workers.
+    blob = base64.b64decode(sealed)
+    raw = _wrapping_key(secret_key).decrypt(blob[:12], blob[12:], b"ed25519")
+    return Ed25519PrivateKey.from_private_bytes(raw)
+
+
+async def current_signing_key(event_id: int, *, secret_key: str, now: datetime) -> tuple[str, Ed25519PrivateKey]:
+    """The event's newest active key, made on first use."""
+    row = await EventSigningKey.select(EventSigningKey.key_id, EventSigningKey.private_key).where(
+        EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null()
+    ).order_by(EventSigningKey.id, ascending=False).first()
+    if row is None:
+        return await _new_key(event_id, secret_key=secret_key, now=now)
+    return row["key_id"], _unseal(row["private_key"], secret_key)
+
+
+async def rotate_signing_key(event_id: int, *, secret_key: str, now: datetime) -> str:
+    """Retire the event's active keys and make a new one. Tickets signed before still verify."""
+    async with db.write_transaction():
+        await EventSigningKey.update({EventSigningKey.retired_at: now}).where(
+            EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null()
+        )
+        key_id, _ = await _new_key(event_id, secret_key=secret_key, now=now)
+    return key_id
+
+
+async def public_keys(event_id: int) -> dict[str, Ed25519PublicKey]:
+    rows = await EventSigningKey.select(EventSigningKey.key_id, EventSigningKey.public_key).where(EventSigningKey.event == event_id)
+    return {row["key_id"]: public_key_from_text(row["public_key"]) for row in rows}
+
+
+async def _new_key(event_id: int, *, secret_key: str, now: datetime) -> tuple[str, Ed25519PrivateKey]:
+    private_key = Ed25519PrivateKey.generate()
+    key_id = secrets.token_hex(6)
+    public: Ed25519PublicKey = private_key.public_key()
+    await EventSigningKey(
+        event=event_id,
+        key_id=key_id,
+        public_key=public_key_text(public),
+        private_key=_seal(private_key, secret_key),
+        created_at=now,
+    ).save()
+    return key_id, private_key

@@ -1,0 +1,33 @@
+// Offline tickets: ticket pages and the site's static files are kept as they are opened, and served
+// from the cache when the network is gone (network first, so a re-issued ticket replaces the old one).
+const CACHE = "events-tickets-v1";
+
+self.addEventListener("install", (event) => {
+  event.waitUntil(caches.open(CACHE).then((cache) => cache.addAll(["/static/css/site.css"])));
+  self.skipWaiting();
+});
+
+self.addEventListener("activate", (event) => {
+  event.waitUntil(
+    caches.keys().then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+  );
+  self.clients.claim();
+});
+
+self.addEventListener("fetch", (event) => {
+  const url = new URL(event.request.url);
+  const cacheable = event.request.method === "GET" && url.origin === self.location.origin &&
+    (url.pathname.startsWith("/tickets/") || url.pathname.startsWith("/static/"));
+  if (!cacheable) return;
+  event.respondWith(
+    fetch(event.request)
+      .then((response) => {
+        if (response.ok) {
+          const copy = response.clone();
+          caches.open(CACHE).then((cache) => cache.put(event.request, copy));
+        }
+        return response;
+      })
+      .catch(() => caches.match(event.request))
+  );
+});
