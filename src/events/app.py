@@ -22,6 +22,7 @@ from events import db, i18n
 from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import LoginPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_STORE, DatabaseStore, SessionConfig
+from events.checkin.controllers import CheckinApi
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.config import Settings, load_settings
 from events.dependencies import DEPENDENCIES
@@ -77,6 +78,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrdersApi,
             OrderPages,
             StripeWebhooks,
+            CheckinApi,
             PartnersApi,
             LoginPages,
             LanguagePages,

@@ -3,6 +3,7 @@
 from piccolo.conf.apps import AppConfig
 
 from events.accounts.tables import ApiToken, SessionRecord, User
+from events.checkin.tables import DoorAssignment, Scan
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.jobs.tables import JobLease
 from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
@@ -32,6 +33,8 @@ APP_CONFIG = AppConfig(
         Refund,
         WebhookEvent,
         EventSigningKey,
+        DoorAssignment,
+        Scan,
     ],
     migration_dependencies=[],
     commands=[],

@@ -1,6 +1,6 @@
 """Catalogue tables: partner projects (beneficiaries), events, ticket types and beneficiary shares."""
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.base import OnDelete
 from piccolo.table import Table
@@ -30,6 +30,8 @@ class Event(Table, tablename="event"):
     status = Varchar(length=20, default="draft", index=True)
     currency = Varchar(length=3, default="GBP")
     booking_fee_pence = Integer(default=0)
+    # Exit scans let a ticket back in later (e.g. a smoking area); off by default.
+    allow_reentry = Boolean(default=False)
     # The value of one pay-it-forward place (0: the event does not offer pay it forward).
     pay_it_forward_place_pence = Integer(default=0)
     # Places held or sold from the general (non-free) pool; changed only under a row lock.

@@ -1,6 +1,6 @@
 """Order tables: orders with their lines, the tickets they issue, and each order's history."""
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -66,6 +66,8 @@ class Ticket(Table, tablename="ticket"):
     created_at = Timestamptz(default=TimestamptzNow())
     checked_in_at = Timestamptz(null=True, default=None)
     checked_in_by = Varchar(length=120, default="")
+    # True between an entry scan and an exit scan (exit scans only on events that allow re-entry).
+    inside = Boolean(default=False)
 
 
 class OrderHistory(Table, tablename="order_history"):

@@ -1,0 +1,68 @@
+"""Deciding a scan at the door. Pure: the caller passes the ticket's state and ``now``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+REASONS = ("already_redeemed", "unknown", "wrong_event", "unpaid", "refunded", "void")
+
+
+@dataclass(frozen=True, slots=True)
+class TicketAtDoor:
+    id: int
+    event_id: int
+    version: int
+    status: str  # valid, refunded, void
+    order_status: str  # paid, pending, expired, refund_due, refunded
+    checked_in_at: datetime | None
+    inside: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Admit:
+    ticket_id: int
+
+
+@dataclass(frozen=True, slots=True)
+class Reject:
+    reason: str
+    ticket_id: int | None = None
+
+
+def decide_entry(
+    ticket: TicketAtDoor | None, *, event_id: int, scanned_version: int | None, reentry_allowed: bool
+) -> Admit | Reject:
+    """Admit a genuine, paid, valid ticket of this event that is not already inside."""
+    if ticket is None:
+        return Reject("unknown")
+    if ticket.event_id != event_id:
+        return Reject("wrong_event", ticket.id)
+    if ticket.status == "refunded" or ticket.order_status in ("refunded", "refund_due"):
+        return Reject("refunded", ticket.id)
+    if ticket.status != "valid" or (scanned_version is not None and scanned_version != ticket.version):
+        return Reject("void", ticket.id)  # voided, or an old code of a re-issued ticket
+    if ticket.order_status != "paid":
+        return Reject("unpaid", ticket.id)
+    if ticket.checked_in_at is not None and (not reentry_allowed or ticket.inside):
+        return Reject("already_redeemed", ticket.id)
+    return Admit(ticket.id)
+
+
+def decide_exit(ticket: TicketAtDoor | None, *, event_id: int) -> Admit | Reject:
+    """An exit scan lets the ticket back in later (only for events that allow re-entry)."""
+    if ticket is None:
+        return Reject("unknown")
+    if ticket.event_id != event_id:
+        return Reject("wrong_event", ticket.id)
+    if not ticket.inside:
+        return Reject("void" if ticket.checked_in_at is None else "already_redeemed", ticket.id)
+    return Admit(ticket.id)
+
+
+def offline_conflicts(scans: list[tuple[int, str, datetime]]) -> set[int]:
+    """Tickets admitted at more than one door (device) in a batch of offline entries: (ticket, device, at)."""
+    devices: dict[int, set[str]] = {}
+    for ticket_id, device, _ in scans:
+        devices.setdefault(ticket_id, set()).add(device)
+    return {ticket_id for ticket_id, seen in devices.items() if len(seen) > 1}

@@ -1,0 +1,93 @@
+"""Door API shapes (msgspec)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+from msgspec import Meta, Struct
+
+Reason = Literal["already_redeemed", "unknown", "wrong_event", "unpaid", "refunded", "void"]
+
+
+class RedeemIn(Struct, forbid_unknown_fields=True):
+    """A scan: the QR text (signed code) or a bare ticket secret, and a client-made id for this scan."""
+
+    event: Annotated[str, Meta(min_length=1, max_length=80)]
+    secret: Annotated[str, Meta(min_length=1, max_length=1000)]
+    nonce: Annotated[str, Meta(min_length=8, max_length=80)]
+    scanned_at: datetime | None = None
+    direction: Literal["in", "out"] = "in"
+
+
+class ScannedTicketOut(Struct):
+    holder: str
+    type: str
+    checked_in_at: datetime | None
+    checked_in_by: str
+
+
+class RedeemOut(Struct):
+    status: Literal["ok", "error"]
+    reason: Reason | None
+    ticket: ScannedTicketOut | None
+
+
+class OfflineScanIn(Struct, forbid_unknown_fields=True):
+    secret: Annotated[str, Meta(min_length=1, max_length=1000)]
+    nonce: Annotated[str, Meta(min_length=8, max_length=80)]
+    scanned_at: datetime
+    result: Annotated[str, Meta(max_length=24)]  # what the offline door showed: ok or a reason
+    direction: Literal["in", "out"] = "in"
+
+
+class SyncIn(Struct, forbid_unknown_fields=True):
+    event: Annotated[str, Meta(min_length=1, max_length=80)]
+    scans: Annotated[list[OfflineScanIn], Meta(max_length=5000)]
+
+
+class SyncedScan(Struct):
+    nonce: str
+    status: Literal["ok", "error"]
+    reason: Reason | None
+    conflict: bool
+
+
+class SyncOut(Struct):
+    scans: list[SyncedScan]
+    conflicts: int
+
+
+class CountsOut(Struct):
+    admitted: int
+    expected: int
+    inside: int
+
+
+class SearchHit(Struct):
+    id: int
+    secret: str
+    holder: str
+    type: str
+    status: str
+    checked_in_at: datetime | None
+    order: str
+
+
+class OfflineTicket(Struct):
+    id: int
+    version: int
+    secret: str
+    holder: str
+    type: str
+    status: str
+    checked_in: bool
+
+
+class OfflineBundle(Struct):
+    event: dict[str, object]
+    keys: dict[str, str]
+    tickets: list[OfflineTicket]
+    revoked: list[int]
+    generated_at: datetime = msgspec.field(default_factory=lambda: datetime.now().astimezone())

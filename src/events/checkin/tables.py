@@ -1,0 +1,36 @@
+"""Door tables: which events door staff may scan, and every scan with its result (append-only)."""
+
+from piccolo.columns import Boolean, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from events.accounts.tables import User
+from events.catalogue.tables import Event
+from events.orders.tables import Ticket
+
+
+class DoorAssignment(Table, tablename="door_assignment"):
+    """A door-staff user may scan this event (organisers and admins may scan any)."""
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
+
+
+class Scan(Table, tablename="scan"):
+    """One scan at a door, accepted or refused. ``nonce`` is the client's id for the scan: unique, so a
+    retried request gets the first answer back."""
+
+    nonce = Varchar(length=80, unique=True)
+    event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
+    ticket = ForeignKey(references=Ticket, null=True, default=None, on_delete=OnDelete.set_null, index=True)
+    direction = Varchar(length=4, default="in")  # in, out
+    status = Varchar(length=8, default="pending")  # pending, ok, error
+    reason = Varchar(length=24, null=True, default=None)
+    device = Varchar(length=120, default="")
+    scanned_by = Varchar(length=120, default="")
+    scanned_at = Timestamptz(default=TimestamptzNow())
+    received_at = Timestamptz(default=TimestamptzNow())
+    offline = Boolean(default=False)
+    conflict = Boolean(default=False)
+    detail = Text(default="")

@@ -1,0 +1,172 @@
+"""Scanning at the door: one admission per ticket, clear refusals, idempotent retries, offline sync."""
+
+import asyncio
+import uuid
+from datetime import datetime, timedelta
+
+import httpx
+
+from events.accounts import service as accounts
+from events.catalogue.tables import Event
+from events.checkin.service import assign_door_staff
+from events.orders.tables import Order, Ticket
+from events.tickets.views import tickets_of_order
+from tests.factories import make_event
+from tests.support.orders import get_order, pay_with_test_page, place_order
+
+
+async def door_team(now: datetime, *, name: str = "Door 1", email: str = "door1@test.example", slug: str | None = None) -> dict[str, str]:
+    user = await accounts.create_user(email, role="door", password=None, display_name=name)
+    if slug:
+        event = await Event.select(Event.id).where(Event.slug == slug).first()
+        await assign_door_staff(event["id"], user.id)
+    return {"Authorization": f"Bearer {await accounts.create_api_token(email, now=now)}"}
+
+
+async def paid_tickets(client: httpx.AsyncClient, app, slug: str, quantity: int = 2, now: datetime | None = None) -> list:  # type: ignore[no-untyped-def]
+    created = (await place_order(client, slug, quantity=quantity)).json()
+    await pay_with_test_page(client, created)
+    return await tickets_of_order(created["reference"], secret_key=app.state.settings.secret_key, now=now or datetime.now().astimezone())
+
+
+def scan(slug: str, text: str, nonce: str | None = None, **extra: object) -> dict[str, object]:
+    return {"event": slug, "secret": text, "nonce": nonce or uuid.uuid4().hex, **extra}
+
+
+async def test_a_signed_code_admits_once_then_says_when_and_where(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    slug = await make_event(now)
+    door = await door_team(now, slug=slug)
+    [first, second] = await paid_tickets(client, app, slug, now=now)
+    admitted = await client.post("/api/checkin/redeem", json=scan(slug, first.code), headers=door)
+    assert admitted.status_code == 200, admitted.text
+    body = admitted.json()
+    assert body["status"] == "ok" and body["reason"] is None
+    assert body["ticket"]["holder"] == "Amal Haddad" and body["ticket"]["type"] == "Supper"
+    assert body["ticket"]["checked_in_by"] == "Door 1" and body["ticket"]["checked_in_at"]
+    again = (await client.post("/api/checkin/redeem", json=scan(slug, first.code), headers=door)).json()
+    assert again["status"] == "error" and again["reason"] == "already_redeemed"
+    assert again["ticket"]["checked_in_by"] == "Door 1"  # "Already scanned 21:14 at Door 1"
+    by_secret = (await client.post("/api/checkin/redeem", json=scan(slug, second.secret.upper()), headers=door)).json()
+    assert by_secret["status"] == "ok"  # a bare secret typed from paper works too
+    counts = (await client.get(f"/api/checkin/events/{slug}/counts", headers=door)).json()
+    assert counts == {"admitted": 2, "expected": 2, "inside": 2}
+
+
+async def test_the_same_nonce_returns_the_first_answer(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    slug = await make_event(now)
+    door = await door_team(now, slug=slug)
+    [ticket, _] = await paid_tickets(client, app, slug, now=now)
+    request = scan(slug, ticket.code, nonce="retry-after-timeout-1")
+    first = (await client.post("/api/checkin/redeem", json=request, headers=door)).json()
+    second = (await client.post("/api/checkin/redeem", json=request, headers=door)).json()
+    assert first["status"] == second["status"] == "ok"
+    assert first == second
+    from events.checkin.tables import Scan
+
+    assert await Scan.count() == 1
+
+
+async def test_concurrent_scans_of_one_ticket_admit_exactly_once(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    slug = await make_event(now)
+    door = await door_team(now, slug=slug)
+    [ticket, _] = await paid_tickets(client, app, slug, now=now)
+    responses = await asyncio.gather(*(client.post("/api/checkin/redeem", json=scan(slug, ticket.code), headers=door) for _ in range(10)))
+    statuses = sorted(r.json()["status"] for r in responses)
+    assert statuses == ["error"] * 9 + ["ok"]
+    assert {r.json()["reason"] for r in responses if r.json()["status"] == "error"} == {"already_redeemed"}
+
+
+async def test_refusals_give_a_reason_a_person_understands(client: httpx.AsyncClient, app, organiser: dict[str, str], now: datetime) -> None:  # type: ignore[no-untyped-def]
+    slug = await make_event(now)
+    other = await make_event(now, slug="other-night")
+    door = await door_team(now, slug=slug)
+    [ticket, refunded] = await paid_tickets(client, app, slug, now=now)
+    [other_ticket, _] = await paid_tickets(client, app, other, now=now)
+    await client.post(f"/api/orders/{refunded.order_reference}/refunds", json={"tickets": [refunded.id], "reason": "x"}, headers=organiser)
+    tampered = ticket.code[:-6] + ("AAAAAA" if not ticket.code.endswith("AAAAAA") else "BBBBBB")
+    cases = {
+        "wrong_event": other_ticket.code,
+        "refunded": refunded.code,
+        "unknown": "not-a-ticket",
+    }
+    for reason, text in cases.items():
+        body = (await client.post("/api/checkin/redeem", json=scan(slug, text), headers=door)).json()
+        assert (body["status"], body["reason"]) == ("error", reason), (reason, body)
+    forged = (await client.post("/api/checkin/redeem", json=scan(slug, tampered), headers=door)).json()
+    assert forged["reason"] == "unknown" and forged["ticket"] is None
+    await Order.update({Order.status: "pending"}).where(Order.reference == ticket.order_reference)
+    unpaid = (await client.post("/api/checkin/redeem", json=scan(slug, ticket.code), headers=door)).json()
+    assert unpaid["reason"] == "unpaid"
+
+
+async def test_an_old_code_of_a_reissued_ticket_is_void(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    slug = await make_event(now)
+    door = await door_team(now, slug=slug)
+    [ticket, _] = await paid_tickets(client, app, slug, now=now)
+    await Ticket.update({Ticket.version: 2}).where(Ticket.id == ticket.id)  # what re-issuing does
+    body = (await client.post("/api/checkin/redeem", json=scan(slug, ticket.code), headers=door)).json()
+    assert body["reason"] == "void"
+
+
+async def test_door_staff_scan_only_their_events(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    slug = await make_event(now)
+    stranger = await door_team(now, name="Door 9", email="door9@test.example")
+    [ticket, _] = await paid_tickets(client, app, slug, now=now)
+    refused = await client.post("/api/checkin/redeem", json=scan(slug, ticket.code), headers=stranger)
+    assert refused.status_code == 403
+    assert (await client.get(f"/api/checkin/events/{slug}/offline", headers=stranger)).status_code == 403
+    assert (await client.post("/api/checkin/redeem", json=scan(slug, ticket.code))).status_code == 401
+
+
+async def test_exit_and_reentry_when_the_event_allows_it(client: httpx.AsyncClient, app, organiser: dict[str, str], now: datetime) -> None:  # type: ignore[no-untyped-def]
+    slug = await make_event(now)
+    await Event.update({Event.allow_reentry: True}).where(Event.slug == slug)
+    door = await door_team(now, slug=slug)
+    [ticket, _] = await paid_tickets(client, app, slug, now=now)
+    results = []
+    for direction in ("in", "in", "out", "in"):
+        body = (await client.post("/api/checkin/redeem", json=scan(slug, ticket.code, direction=direction), headers=door)).json()
+        results.append(body["reason"] or body["status"])
+    assert results == ["ok", "already_redeemed", "ok", "ok"]
+
+
+async def test_offline_scans_sync_and_double_admissions_are_flagged(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    from events.checkin.service import conflicts
+
+    slug = await make_event(now)
+    door1 = await door_team(now, slug=slug)
+    door2 = await door_team(now, name="Door 2", email="door2@test.example", slug=slug)
+    [ticket, other] = await paid_tickets(client, app, slug, now=now)
+    earlier = (now - timedelta(minutes=5)).isoformat()
+    sync1 = await client.post("/api/checkin/sync", json={"event": slug, "scans": [
+        {"secret": ticket.code, "nonce": "d1-offline-0001", "scanned_at": earlier, "result": "ok"},
+    ]}, headers=door1)
+    assert sync1.status_code == 200 and sync1.json()["conflicts"] == 0
+    sync2 = await client.post("/api/checkin/sync", json={"event": slug, "scans": [
+        {"secret": ticket.code, "nonce": "d2-offline-0001", "scanned_at": now.isoformat(), "result": "ok"},
+        {"secret": other.code, "nonce": "d2-offline-0002", "scanned_at": now.isoformat(), "result": "ok"},
+    ]}, headers=door2)
+    body = sync2.json()
+    assert body["conflicts"] == 1
+    assert [(s["nonce"], s["status"], s["conflict"]) for s in body["scans"]] == [
+        ("d2-offline-0001", "error", True), ("d2-offline-0002", "ok", False)]
+    again = await client.post("/api/checkin/sync", json={"event": slug, "scans": [
+        {"secret": ticket.code, "nonce": "d2-offline-0001", "scanned_at": now.isoformat(), "result": "ok"}]}, headers=door2)
+    assert again.json()["conflicts"] == 1  # re-sending a batch changes nothing
+    event = await Event.select(Event.id).where(Event.slug == slug).first()
+    [conflict] = await conflicts(event["id"])
+    assert conflict["device"] == "Door 2" and conflict["first_admitted_by"] == "Door 1"
+
+
+async def test_the_offline_bundle_and_search_treat_free_and_paid_alike(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    slug = await make_event(now)
+    door = await door_team(now, slug=slug)
+    [ticket, _] = await paid_tickets(client, app, slug, now=now)
+    bundle = (await client.get(f"/api/checkin/events/{slug}/offline", headers=door)).json()
+    assert len(bundle["keys"]) == 1 and bundle["revoked"] == []
+    assert {t["id"] for t in bundle["tickets"]} >= {ticket.id}
+    assert set(bundle["tickets"][0]) == {"id", "version", "secret", "holder", "type", "status", "checked_in"}
+    hits = (await client.get(f"/api/checkin/events/{slug}/search", params={"q": "haddad"}, headers=door)).json()
+    assert len(hits) == 2 and hits[0]["holder"] == "Amal Haddad"
+    by_reference = (await client.get(f"/api/checkin/events/{slug}/search", params={"q": ticket.order_reference.lower()}, headers=door)).json()
+    assert len(by_reference) == 2
