@@ -22,18 +22,19 @@ from events import db, i18n
 from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import LoginPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_STORE, DatabaseStore, SessionConfig
-from events.checkin.controllers import CheckinApi
+from events.checkin.controllers import CheckinApi, DoorPages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.config import Settings, load_settings
 from events.dependencies import DEPENDENCIES
 from events.errors import handle_error
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
+from events.orders.claims_controllers import ClaimPages, ClaimsApi
 from events.orders.controllers import OrderPages, OrdersApi
 from events.payments.controllers import StripeWebhooks
 from events.payments.gateway import create_gateway
 from events.templating import create_template_engine
-from events.tickets.controllers import TicketPages
+from events.tickets.controllers import TicketPages, TicketsApi
 from events.web import HealthApi, LanguagePages, ServiceWorker
 
 SESSION_MAX_AGE_SECONDS = 12 * 3600
@@ -49,7 +50,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         db.bind(engine)
         await db.open_engine(engine)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_forever(periodic_jobs(gateway), stop)) if settings.run_worker_in_process else None
+        worker = asyncio.create_task(run_forever(periodic_jobs(gateway, settings), stop)) if settings.run_worker_in_process else None
         try:
             yield
         finally:
@@ -58,7 +59,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
                 await worker
             await db.close_engine(engine)
 
-    def choose_locale(request: Request[Any, Any, Any]) -> None:
+    # async, so Litestar runs it in the event loop: a plain function would go through sync_to_thread, a
+    # thread-pool hop on every request.
+    async def choose_locale(request: Request[Any, Any, Any]) -> None:
         request.state.locale = i18n.negotiate_locale(
             request.query_params.get("lang"), request.cookies.get(i18n.LOCALE_COOKIE), request.headers.get("accept-language")
         )
@@ -79,12 +82,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrderPages,
             StripeWebhooks,
             CheckinApi,
+            DoorPages,
+            ClaimsApi,
+            ClaimPages,
             PartnersApi,
             LoginPages,
             LanguagePages,
             HealthApi,
             ServiceWorker,
             TicketPages,
+            TicketsApi,
             create_static_files_router(path="/static", directories=[settings.static_dir], include_in_schema=False),
         ],
         dependencies=DEPENDENCIES,

@@ -114,7 +114,7 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_forever(periodic_jobs(gateway), stop)
+        await run_forever(periodic_jobs(gateway, settings), stop)
 
     _run(settings, work)
 

@@ -6,6 +6,7 @@ import contextlib
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urlsplit
 
 from piccolo.engine.base import Engine
@@ -55,10 +56,21 @@ def is_sqlite() -> bool:
     return isinstance(engine(), SQLiteEngine)
 
 
+async def _keep_session(connection: Any) -> None:
+    """How the pool tidies a connection it gets back: nothing beyond what asyncpg always does (roll back a
+    transaction left open, drop listeners).
+
+    asyncpg's default also runs `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` - a
+    round trip every time Piccolo hands a connection back, i.e. after every query outside a transaction.
+    This app never changes session state (no SET, advisory locks, LISTEN or held cursors; lock_timeout is a
+    connection setting), so that query only ever resets what is already at its defaults. Code that starts
+    changing session state must undo it itself, or put the default reset back here."""
+
+
 async def open_engine(engine_: Engine, *, pool_size: int = 10) -> None:
     """Start-up work for an engine: a connection pool for PostgreSQL, WAL mode for SQLite."""
     if isinstance(engine_, PostgresEngine):
-        await engine_.start_connection_pool(min_size=1, max_size=pool_size)
+        await engine_.start_connection_pool(min_size=1, max_size=pool_size, reset=_keep_session)
     else:
         # WAL lets readers carry on while one writer commits; it persists in the file.
         await engine_.run_querystring(QueryString("PRAGMA journal_mode=WAL"))

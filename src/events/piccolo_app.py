@@ -3,13 +3,13 @@
 from piccolo.conf.apps import AppConfig
 
 from events.accounts.tables import ApiToken, SessionRecord, User
-from events.checkin.tables import DoorAssignment, Scan
+from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.jobs.tables import JobLease
-from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
+from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine, Ticket
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
-from events.tickets.tables import EventSigningKey
+from events.tickets.tables import EventSigningKey, OutboxMessage
 from events.config import PROJECT_ROOT
 
 APP_CONFIG = AppConfig(
@@ -29,12 +29,15 @@ APP_CONFIG = AppConfig(
         OrderLine,
         Ticket,
         OrderHistory,
+        ClaimCode,
         Payment,
         Refund,
         WebhookEvent,
         EventSigningKey,
+        OutboxMessage,
         DoorAssignment,
         Scan,
+        DevicePairing,
     ],
     migration_dependencies=[],
     commands=[],

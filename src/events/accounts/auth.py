@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -45,10 +45,12 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser 
     return connection.scope.get("user")
 
 
-def requires_role(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], None]:
+def requires_role(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
     """A guard: signed in, and holding one of ``roles`` (admins pass every guard)."""
 
-    def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    # async, so Litestar calls it in the event loop: it wraps a plain function in sync_to_thread, a thread-pool
+    # hop on every guarded request for what is a dictionary lookup.
+    async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = current_user(connection)
         if user is None:
             raise NotAuthorizedException()

@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
-# Verified against when the email is unknown, so a miss costs the same time as a wrong password.
-_DUMMY_HASH = _hasher.hash("not a real password, only for timing")
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """Verified against when the email is unknown, so a miss costs the same time as a wrong password."""
+    return _hasher.hash("not a real password, only for timing")
 
 
 def hash_password(password: str) -> str:
@@ -17,7 +23,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password_hash: str | None, password: str) -> bool:
     try:
-        return _hasher.verify(password_hash or _DUMMY_HASH, password) and bool(password_hash)
+        return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
 

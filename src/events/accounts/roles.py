@@ -20,6 +20,8 @@ class CurrentUser:
     display_name: str
     role: str
     partner_id: int | None = None
+    # The API token's label when the request came with one ("Door 1 phone"): which device scanned.
+    device: str = ""
 
     def has_role(self, *roles: str) -> bool:
         """Admins may do everything; everyone else needs one of the named roles."""

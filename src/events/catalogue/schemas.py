@@ -64,6 +64,7 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     currency: Currency = "GBP"
     booking_fee_pence: Pence = 0
     pay_it_forward_place_pence: Pence = 0
+    pay_it_forward_converts_general: bool = False
     status: Literal["draft", "on_sale"] = "draft"
     ticket_types: list[TicketTypeIn] = msgspec.field(default_factory=list)
     beneficiaries: list[ShareIn] = msgspec.field(default_factory=list)
@@ -84,6 +85,8 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     currency: Currency | UnsetType = UNSET
     booking_fee_pence: Pence | UnsetType = UNSET
     pay_it_forward_place_pence: Pence | UnsetType = UNSET
+    pay_it_forward_converts_general: bool | UnsetType = UNSET
+    allow_reentry: bool | UnsetType = UNSET
     status: Literal["draft", "on_sale", "sales_closed", "cancelled", "finished"] | UnsetType = UNSET
     ticket_types: list[TicketTypePatch] | UnsetType = UNSET
     beneficiaries: list[ShareIn] | UnsetType = UNSET
@@ -108,6 +111,15 @@ class BeneficiaryOut(Struct):
     name: str
     website: str
     share_bp: int
+
+
+class FreePlacesOut(Struct):
+    """Free places for refugee and asylum-seeking guests: reserved, funded by buyers, claimed, claimable now."""
+
+    reserved: int
+    funded: int
+    claimed: int
+    available: int
 
 
 class TicketTypeOut(Struct):
@@ -152,7 +164,10 @@ class EventDetailOut(Struct):
     reserved_free_places: int
     booking_fee_pence: int
     pay_it_forward_place_pence: int
+    pay_it_forward_converts_general: bool
+    allow_reentry: bool
     places_left: int
+    free_places: FreePlacesOut
     url: str
     ticket_types: list[TicketTypeOut]
     beneficiaries: list[BeneficiaryOut]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import datetime, timezone
 from typing import Any
@@ -17,6 +18,7 @@ from events.catalogue.schemas import (
     EventDetailOut,
     EventPatch,
     EventSummaryOut,
+    FreePlacesOut,
     PartnerIn,
     PartnerOut,
     ShareIn,
@@ -26,6 +28,7 @@ from events.catalogue.schemas import (
 )
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
+from events.orders.claims import event_free_places
 from events.i18n import N_
 
 
@@ -122,6 +125,7 @@ async def create_event(data: EventCreate, now: datetime) -> EventDetailOut:
             currency=data.currency,
             booking_fee_pence=data.booking_fee_pence,
             pay_it_forward_place_pence=data.pay_it_forward_place_pence,
+            pay_it_forward_converts_general=data.pay_it_forward_converts_general,
         )
         await event.save()
         for position, ticket_type in enumerate(data.ticket_types):
@@ -149,6 +153,8 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
             "currency",
             "booking_fee_pence",
             "pay_it_forward_place_pence",
+            "pay_it_forward_converts_general",
+            "allow_reentry",
         ):
             value = getattr(patch, name)
             if value is not UNSET:
@@ -376,7 +382,10 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
         reserved_free_places=event["reserved_free_places"],
         booking_fee_pence=event["booking_fee_pence"],
         pay_it_forward_place_pence=event["pay_it_forward_place_pence"],
+        pay_it_forward_converts_general=event["pay_it_forward_converts_general"],
+        allow_reentry=event["allow_reentry"],
         places_left=left,
+        free_places=FreePlacesOut(**dataclasses.asdict(await event_free_places(event))),
         url=event_url(event["slug"]),
         ticket_types=[
             TicketTypeOut(

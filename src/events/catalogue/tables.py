@@ -34,6 +34,10 @@ class Event(Table, tablename="event"):
     allow_reentry = Boolean(default=False)
     # The value of one pay-it-forward place (0: the event does not offer pay it forward).
     pay_it_forward_place_pence = Integer(default=0)
+    # Whether places funded beyond the reserved ones turn general places into free ones.
+    pay_it_forward_converts_general = Boolean(default=False)
+    # Free places claimed (reserved ones first; those beyond also count in places_taken).
+    free_places_claimed = Integer(default=0)
     # Places held or sold from the general (non-free) pool; changed only under a row lock.
     places_taken = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())

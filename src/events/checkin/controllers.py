@@ -1,4 +1,5 @@
-"""Door HTTP: the redeem API (online and offline sync), counts, search and the offline bundle."""
+"""Door HTTP: the redeem API (online and offline sync), counts, search, the offline bundle, and the door page
+with its two ways to make a phone a door device (sign in, or an organiser's pairing QR)."""
 
 from __future__ import annotations
 
@@ -8,10 +9,13 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.response import File, Template
+from markupsafe import Markup
 
-from events.accounts.auth import requires_role
+from events.accounts.auth import SESSION_USER_KEY, requires_role
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
+from events.accounts.sessions import RENEW_SESSION_FLAG, SESSION_COOKIE, SESSION_STORE
 from events.checkin import service
 from events.checkin.schemas import (
     CountsOut,
@@ -24,7 +28,18 @@ from events.checkin.schemas import (
     SyncIn,
     SyncOut,
 )
+from events.config import PROJECT_ROOT, Settings
 from events.dependencies import BEARER, error_responses
+from events.errors import EventsError
+from events.tickets.qr import qr_svg
+
+# Door pages carry a device's token or a pairing code once: never from a shared cache, never indexed.
+PRIVATE_PAGE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+def _device(user: CurrentUser) -> str:
+    """Which door scanned: the token's device name, else the person."""
+    return user.device or user.name
 
 
 def _out(result: service.ScanResult) -> RedeemOut:
@@ -47,7 +62,7 @@ class CheckinApi(Controller):
         user: CurrentUser = request.user
         event = await service.door_event(data.event, user)
         result = await service.redeem(
-            event, data.secret, data.nonce, device=user.name, scanned_at=data.scanned_at or now, now=now, direction=data.direction
+            event, data.secret, data.nonce, device=_device(user), scanned_at=data.scanned_at or now, now=now, direction=data.direction
         )
         return _out(result)
 
@@ -57,12 +72,12 @@ class CheckinApi(Controller):
         event = await service.door_event(data.event, user)
         results = [
             (scan.nonce, await service.redeem(
-                event, scan.secret, scan.nonce, device=user.name, scanned_at=scan.scanned_at, now=now,
+                event, scan.secret, scan.nonce, device=_device(user), scanned_at=scan.scanned_at, now=now,
                 direction=scan.direction, offline_result=scan.result,
             ))
             for scan in sorted(data.scans, key=lambda s: s.scanned_at)
         ]
-        synced = [SyncedScan(nonce, r.status, r.reason, r.conflict) for nonce, r in results]  # type: ignore[arg-type]
+        synced = [SyncedScan(nonce, r.status, r.reason, r.conflict, _out(r).ticket) for nonce, r in results]  # type: ignore[arg-type]
         return SyncOut(scans=synced, conflicts=sum(1 for s in synced if s.conflict))
 
     @get("/events/{slug:str}/offline", summary="Keys, ticket index and revocation list for offline scanning", responses=error_responses(401, 403, 404))
@@ -78,3 +93,108 @@ class CheckinApi(Controller):
     async def search(self, request: Request[Any, Any, Any], slug: FromPath[str], q: FromQuery[str] = "") -> list[SearchHit]:
         hits = await service.search(await service.door_event(slug, request.user), q)
         return [SearchHit(**hit) for hit in hits]
+
+
+class DeviceForm(msgspec.Struct):
+    device: str = ""
+
+
+def _door_template(
+    request: Request[Any, Any, Any],
+    page: service.DoorPage,
+    *,
+    new_token: str | None = None,
+    device: str = "",
+    error: EventsError | None = None,
+    pair_error: EventsError | None = None,
+) -> Template:
+    user: CurrentUser = request.user
+    return Template(
+        "checkin/door.html",
+        context={
+            "page": page,
+            "event": page.event,
+            "door_user": user,
+            "can_pair": user.has_role(ORGANISER),
+            "new_token": new_token,
+            "device": device,
+            "error": error,
+            "pair_error": pair_error,
+            "pairing_minutes": service.PAIRING_MINUTES,
+        },
+        status_code=error.status_code if error else pair_error.status_code if pair_error else 200,
+        headers=PRIVATE_PAGE,
+    )
+
+
+class DoorPages(Controller):
+    """The door page for people. The page itself is signed-in only; its script talks to /api with a
+    device token kept in the browser, so scanning carries on when the session or the network is gone."""
+
+    path = "/door"
+    include_in_schema = False
+
+    @get("/{slug:str}", name="door_page", guards=[requires_role(DOOR, ORGANISER)])
+    async def door(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+        return _door_template(request, await service.door_page(slug, request.user))
+
+    @post("/{slug:str}/device", status_code=200, guards=[requires_role(DOOR, ORGANISER)])
+    async def use_this_device(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], data: URLEncodedBody[DeviceForm], now: NamedDependency[datetime]
+    ) -> Template:
+        page = await service.door_page(slug, request.user)
+        try:
+            token = await service.register_device(request.user, data.device, now=now)
+        except EventsError as error:
+            return _door_template(request, page, device=data.device, error=error)
+        return _door_template(request, page, new_token=token, device=" ".join(data.device.split()))
+
+    @post("/{slug:str}/pairings", status_code=201, guards=[requires_role(ORGANISER)])
+    async def pair_a_phone(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: URLEncodedBody[DeviceForm],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        page = await service.door_page(slug, request.user)
+        try:
+            pairing = await service.create_pairing(page.event, data.device, created_by=request.user.name, now=now)
+        except EventsError as error:
+            return _door_template(request, page, pair_error=error)
+        url = f"{settings.base_url}/door/pair/{pairing.code}"
+        return Template(
+            "checkin/pairing.html",
+            context={"pairing": pairing, "url": url, "qr": Markup(qr_svg(url)), "minutes": service.PAIRING_MINUTES},
+            status_code=201,
+            headers=PRIVATE_PAGE,
+        )
+
+    @get("/pair/{code:str}", name="door_pairing")
+    async def pairing_offer(self, code: FromPath[str], now: NamedDependency[datetime]) -> Template:
+        # Opening the link only shows it: link previews and prefetchers must not spend the one use.
+        pairing = await service.pending_pairing(code, now=now)
+        return Template("checkin/pair.html", context={"pairing": pairing}, headers=PRIVATE_PAGE)
+
+    @post("/pair/{code:str}", status_code=200)
+    async def accept_pairing(self, request: Request[Any, Any, Any], code: FromPath[str], now: NamedDependency[datetime]) -> Template:
+        paired = await service.use_pairing(code, now=now)
+        # The phone is signed in as its own door account (as at /login, with a fresh session id) so that
+        # it can open the door page; the page's script keeps the token for the API.
+        if planted := request.cookies.get(SESSION_COOKIE):
+            await request.app.stores.get(SESSION_STORE).delete(planted)
+        request.state[RENEW_SESSION_FLAG] = True
+        request.set_session({SESSION_USER_KEY: paired.user.id})
+        return Template(
+            "checkin/paired.html",
+            context={"paired": paired, "next": f"/door/{paired.event_slug}"},
+            headers=PRIVATE_PAGE,
+        )
+
+    @get("/sw.js", media_type="text/javascript")
+    async def service_worker(self) -> File:
+        # Served from /door/ so that its scope is the door pages only.
+        return File(
+            PROJECT_ROOT / "static" / "js" / "door-sw.js", content_disposition_type="inline", headers={"Cache-Control": "no-cache"}
+        )

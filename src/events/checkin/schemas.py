@@ -52,6 +52,8 @@ class SyncedScan(Struct):
     status: Literal["ok", "error"]
     reason: Reason | None
     conflict: bool
+    # Who holds the ticket and where it was first admitted, so a door can say which other door let them in.
+    ticket: ScannedTicketOut | None = None
 
 
 class SyncOut(Struct):

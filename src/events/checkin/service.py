@@ -1,20 +1,24 @@
-"""Door check-in: redeeming scans exactly once, the offline bundle, syncing offline scans, counts and search."""
+"""Door check-in: redeeming scans exactly once, the offline bundle, syncing offline scans, counts and search,
+and the door devices (a signed-in person's phone, or a phone paired by QR)."""
 
 from __future__ import annotations
 
+import hashlib
+import secrets
 from dataclasses import dataclass
-from datetime import datetime
-from functools import lru_cache
+from datetime import datetime, timedelta
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from events import db
+from events.accounts import service as accounts
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
-from events.catalogue.tables import Event
+from events.catalogue.rules import sells_at_door
+from events.catalogue.tables import Event, TicketType
 from events.checkin import rules
-from events.checkin.tables import DoorAssignment, Scan
-from events.errors import NotAllowed, NotFound
+from events.checkin.tables import DevicePairing, DoorAssignment, Scan
+from events.errors import InvalidInput, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
 from events.orders.tables import Order, Ticket
@@ -30,9 +34,25 @@ RETURNING id
 _ENTER_SQL = """
 UPDATE ticket SET checked_in_at = COALESCE(checked_in_at, {}), checked_in_by = {}, inside = true
 WHERE id = {} AND status = 'valid' AND inside = false AND (checked_in_at IS NULL OR {})
-RETURNING id
+RETURNING id, checked_in_at, checked_in_by
 """
-_EXIT_SQL = "UPDATE ticket SET inside = false WHERE id = {} AND inside = true RETURNING id"
+_EXIT_SQL = "UPDATE ticket SET inside = false WHERE id = {} AND inside = true RETURNING id, checked_in_at, checked_in_by"
+_FINISH_SCAN_SQL = "UPDATE scan SET status = {}, reason = {}, ticket = {}, conflict = {} WHERE id = {}"
+# The door's view of a ticket and what the scanner shows, in one query (raw SQL: this is the hot path).
+_TICKET_AT_DOOR_SQL = """
+SELECT t.id, t.event, t.version, t.status, o.status AS order_status, t.checked_in_at, t.inside,
+       t.holder_name, y.name AS type_name, t.checked_in_by
+FROM ticket t LEFT JOIN ticket_order o ON o.id = t.order_id LEFT JOIN ticket_type y ON y.id = t.ticket_type
+"""
+_TICKET_BY_ID_SQL = _TICKET_AT_DOOR_SQL + "WHERE t.id = {} LIMIT 1"
+_TICKET_BY_SECRET_SQL = _TICKET_AT_DOOR_SQL + "WHERE t.secret = {} LIMIT 1"
+_DOOR_EVENT_SQL = """
+SELECT e.id, e.slug, e.title, e.allow_reentry,
+       EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {}) AS assigned
+FROM event e WHERE e.slug = {} LIMIT 1
+"""
+PAIRING_MINUTES = 15
+DEVICE_NAME_MAX = 60
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,16 +81,15 @@ class DoorEvent:
 
 async def door_event(slug: str, user: CurrentUser) -> DoorEvent:
     """The event, if this user may scan it: organisers any, door staff the events they are assigned to."""
-    row = await Event.select(Event.id, Event.slug, Event.title, Event.allow_reentry).where(Event.slug == slug).first()
-    if row is None:
+    rows = await Event.raw(_DOOR_EVENT_SQL, user.id, slug)  # the event and the assignment in one round trip
+    if not rows:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
+    row = rows[0]
     if not user.has_role(ORGANISER):
-        assigned = user.has_role(DOOR) and await DoorAssignment.exists().where(
-            DoorAssignment.user == user.id, DoorAssignment.event == row["id"]
-        )
+        assigned = user.has_role(DOOR) and bool(row["assigned"])
         if not assigned:
             raise NotAllowed(N_("You are not on the door team for this event."))
-    return DoorEvent(row["id"], row["slug"], row["title"], row["allow_reentry"])
+    return DoorEvent(row["id"], row["slug"], row["title"], bool(row["allow_reentry"]))
 
 
 async def redeem(
@@ -95,7 +114,10 @@ async def redeem(
         if not recorded:
             return await _earlier_result(nonce)
         scan_id = recorded[0]["id"]
-        ticket, version = await _find_ticket(scanned)
+        found, version = await _find_ticket(scanned)
+        ticket = found[0] if found else None
+        # What the scanner shows, as this transaction read or wrote it; None: read it again after the commit.
+        shown = found[1] if found else None
         if direction == "out":
             decision = rules.decide_exit(ticket, event_id=event.id)
         else:
@@ -104,16 +126,22 @@ async def redeem(
             sql, args = (_EXIT_SQL, (decision.ticket_id,)) if direction == "out" else (
                 _ENTER_SQL, (scanned_at, device, decision.ticket_id, event.allow_reentry)
             )
-            if not await Ticket.raw(sql, *args):
-                decision = rules.Reject("already_redeemed", decision.ticket_id)
+            changed = await Ticket.raw(sql, *args)
+            if not changed:
+                # Another door won the race: show its admission, committed by now, as read after ours commits.
+                decision, shown = rules.Reject("already_redeemed", decision.ticket_id), None
+            elif shown is not None:
+                shown = ScannedTicket(shown.holder, shown.type, changed[0]["checked_in_at"], changed[0]["checked_in_by"])
         ticket_id = decision.ticket_id
         status = "ok" if isinstance(decision, rules.Admit) else "error"
         reason = None if isinstance(decision, rules.Admit) else decision.reason
         conflict = offline_result == "ok" and reason == "already_redeemed"
-        await Scan.update(
-            {Scan.status: status, Scan.reason: reason, Scan.ticket: ticket_id, Scan.conflict: conflict}
-        ).where(Scan.id == scan_id)
-    return ScanResult(status, reason, await _scanned_ticket(ticket_id), conflict)
+        await Scan.raw(_FINISH_SCAN_SQL, status, reason, ticket_id, conflict, scan_id)
+    if ticket_id is None:
+        shown = None
+    elif shown is None:
+        shown = await _scanned_ticket(ticket_id)
+    return ScanResult(status, reason, shown, conflict)
 
 
 async def _earlier_result(nonce: str) -> ScanResult:
@@ -122,8 +150,9 @@ async def _earlier_result(nonce: str) -> ScanResult:
     return ScanResult(row["status"], row["reason"], await _scanned_ticket(row["ticket"]), row["conflict"])
 
 
-async def _find_ticket(scanned: str) -> tuple[rules.TicketAtDoor | None, int | None]:
-    """The ticket a scan names: a signed code (checked against the event keys) or a bare secret."""
+async def _find_ticket(scanned: str) -> tuple[tuple[rules.TicketAtDoor, ScannedTicket] | None, int | None]:
+    """The ticket a scan names (a signed code, checked against the event keys, or a bare secret), with
+    what the scanner shows about it."""
     text = scanned.strip()
     if looks_signed(text):
         try:
@@ -132,39 +161,46 @@ async def _find_ticket(scanned: str) -> tuple[rules.TicketAtDoor | None, int | N
         except (InvalidTicketCode, LookupError):
             return None, None
         # A re-issued ticket has a higher version, so codes printed before it are refused as void.
-        return await _ticket_state(Ticket.id == verified.ticket_id), verified.version
+        return await _ticket_state(_TICKET_BY_ID_SQL, verified.ticket_id), verified.version
     if not text or len(text) > 64:
         return None, None
-    return await _ticket_state(Ticket.secret == text.lower()), None
+    return await _ticket_state(_TICKET_BY_SECRET_SQL, text.lower()), None
+
+
+# Public keys by key id. A key's public half never changes once written (rotation only retires keys, and
+# codes signed with retired keys still verify), so each worker reads a key from the database once.
+_PUBLIC_KEYS: dict[str, Ed25519PublicKey] = {}
+_PUBLIC_KEYS_MAX = 1024
 
 
 async def _public_key(key_id: str) -> Ed25519PublicKey:
+    key = _PUBLIC_KEYS.get(key_id)
+    if key is not None:
+        return key
     row = await EventSigningKey.select(EventSigningKey.public_key).where(EventSigningKey.key_id == key_id).first()
     if row is None:
-        raise LookupError(key_id)
-    return _parse_key(row["public_key"])
+        raise LookupError(key_id)  # unknown ids are not cached: anyone can make one up
+    if len(_PUBLIC_KEYS) >= _PUBLIC_KEYS_MAX:
+        _PUBLIC_KEYS.clear()
+    key = _PUBLIC_KEYS[key_id] = public_key_from_text(row["public_key"])
+    return key
 
 
-@lru_cache(maxsize=512)
-def _parse_key(text: str) -> Ed25519PublicKey:
-    return public_key_from_text(text)
-
-
-async def _ticket_state(condition: Any) -> rules.TicketAtDoor | None:
-    row = await Ticket.select(
-        Ticket.id, Ticket.event, Ticket.version, Ticket.status, Ticket.order_id.status, Ticket.checked_in_at, Ticket.inside
-    ).where(condition).first()
-    if row is None:
+async def _ticket_state(sql: str, value: Any) -> tuple[rules.TicketAtDoor, ScannedTicket] | None:
+    rows = await Ticket.raw(sql, value)
+    if not rows:
         return None
-    return rules.TicketAtDoor(
+    row = rows[0]
+    state = rules.TicketAtDoor(
         id=row["id"],
         event_id=row["event"],
         version=row["version"],
         status=row["status"],
-        order_status=row["order_id.status"],
+        order_status=row["order_status"],
         checked_in_at=row["checked_in_at"],
-        inside=row["inside"],
+        inside=bool(row["inside"]),
     )
+    return state, ScannedTicket(row["holder_name"], row["type_name"], row["checked_in_at"], row["checked_in_by"])
 
 
 async def _scanned_ticket(ticket_id: int | None) -> ScannedTicket | None:
@@ -252,3 +288,112 @@ async def assign_door_staff(event_id: int, user_id: int) -> None:
     async with db.write_transaction():
         if not await DoorAssignment.exists().where(DoorAssignment.event == event_id, DoorAssignment.user == user_id):
             await DoorAssignment(event=event_id, user=user_id).save()
+
+
+# --- door devices --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class DoorSaleType:
+    id: int
+    name: str
+    price_pence: int
+
+
+@dataclass(frozen=True, slots=True)
+class DoorPage:
+    event: DoorEvent
+    currency: str
+    sale_types: list[DoorSaleType]
+
+
+@dataclass(frozen=True, slots=True)
+class Pairing:
+    code: str
+    event_slug: str
+    event_title: str
+    device_name: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PairedDevice:
+    user: CurrentUser
+    token: str
+    event_slug: str
+
+
+async def door_page(slug: str, user: CurrentUser) -> DoorPage:
+    """What the door page needs: the event (if this user may scan it) and the types sold at the door."""
+    event = await door_event(slug, user)
+    row = await Event.select(Event.currency).where(Event.id == event.id).first()
+    types = await TicketType.select(TicketType.id, TicketType.name, TicketType.price_pence, TicketType.channel).where(
+        TicketType.event == event.id
+    ).order_by(TicketType.position)
+    sale_types = [DoorSaleType(t["id"], t["name"], t["price_pence"]) for t in types if sells_at_door(t["channel"])]
+    return DoorPage(event, row["currency"] if row else "GBP", sale_types)
+
+
+def _device_name(raw: str) -> str:
+    name = " ".join(raw.split())
+    if not name:
+        raise InvalidInput(N_("Give this device a name, like Door 1 phone."), fields={"device": N_("Enter a name.")})
+    if len(name) > DEVICE_NAME_MAX:
+        raise InvalidInput(N_("That device name is too long."), fields={"device": N_("Use at most 60 characters.")})
+    return name
+
+
+async def register_device(user: CurrentUser, device_name: str, *, now: datetime) -> str:
+    """An API token for the signed-in person's own device, labelled with its name: scans record that name.
+    The token is the person's, so it scans what they may scan (check door_event first)."""
+    return await accounts.create_api_token(user.email, label=_device_name(device_name), now=now)
+
+
+def _code_hash(code: str) -> str:
+    return hashlib.sha256(code.strip().encode()).hexdigest()
+
+
+async def create_pairing(event: DoorEvent, device_name: str, *, created_by: str, now: datetime) -> Pairing:
+    """A one-time code, valid for PAIRING_MINUTES, that makes the phone which opens it a door device for this event."""
+    name = _device_name(device_name)
+    code = secrets.token_urlsafe(18)
+    expires_at = now + timedelta(minutes=PAIRING_MINUTES)
+    async with db.write_transaction():
+        await DevicePairing(
+            code_hash=_code_hash(code), event=event.id, device_name=name, created_by=created_by, created_at=now, expires_at=expires_at
+        ).save()
+    return Pairing(code, event.slug, event.title, name, expires_at)
+
+
+def _pairing_gone() -> NotFound:
+    return NotFound(
+        N_("This pairing code has expired or has already been used. Ask the organiser for a new one."), code="pairing_not_valid"
+    )
+
+
+async def pending_pairing(code: str, *, now: datetime) -> Pairing:
+    """The pairing a code names, if it is unused and unexpired (shown before the phone accepts it)."""
+    row = await DevicePairing.select(
+        DevicePairing.device_name, DevicePairing.expires_at, DevicePairing.event.slug, DevicePairing.event.title
+    ).where(DevicePairing.code_hash == _code_hash(code), DevicePairing.used_at.is_null(), DevicePairing.expires_at > now).first()
+    if row is None:
+        raise _pairing_gone()
+    return Pairing(code, row["event.slug"], row["event.title"], row["device_name"], row["expires_at"])
+
+
+async def use_pairing(code: str, *, now: datetime) -> PairedDevice:
+    """Spend a pairing code, once: a door account for the device, on this event's door team, with a token."""
+    async with db.write_transaction():
+        # The conditional update is the lock: of two phones opening the same code, one gets no row back.
+        claimed = await DevicePairing.update({DevicePairing.used_at: now}).where(
+            DevicePairing.code_hash == _code_hash(code), DevicePairing.used_at.is_null(), DevicePairing.expires_at > now
+        ).returning(DevicePairing.id, DevicePairing.event, DevicePairing.device_name)
+        if not claimed:
+            raise _pairing_gone()
+        pairing = claimed[0]
+        user, token = await accounts.create_device_account(pairing["device_name"], now=now)
+        await DoorAssignment(event=pairing["event"], user=user.id).save()
+        await DevicePairing.update({DevicePairing.device_user: user.id}).where(DevicePairing.id == pairing["id"])
+        event = await Event.select(Event.slug).where(Event.id == pairing["event"]).first()
+    assert event is not None
+    return PairedDevice(user, token, event["slug"])

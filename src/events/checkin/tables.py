@@ -1,4 +1,5 @@
-"""Door tables: which events door staff may scan, and every scan with its result (append-only)."""
+"""Door tables: which events door staff may scan, every scan with its result (append-only), and the
+one-time codes that pair a phone with an event's door."""
 
 from piccolo.columns import Boolean, ForeignKey, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
@@ -34,3 +35,19 @@ class Scan(Table, tablename="scan"):
     offline = Boolean(default=False)
     conflict = Boolean(default=False)
     detail = Text(default="")
+
+
+class DevicePairing(Table, tablename="device_pairing"):
+    """A one-time code an organiser shows as a QR so a phone can scan one event without anyone's password.
+
+    Only the code's SHA-256 is stored. Using it makes a door account for the device (named ``device_name``),
+    assigns it to the event and gives the phone an API token; ``used_at`` makes the code single-use."""
+
+    code_hash = Varchar(length=64, unique=True, index=True)
+    event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
+    device_name = Varchar(length=60)
+    created_by = Varchar(length=120, default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+    device_user = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.set_null)

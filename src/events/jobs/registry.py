@@ -6,10 +6,12 @@ from datetime import datetime
 from functools import partial
 
 from events.accounts.sessions import DatabaseStore
+from events.config import Settings
 from events.jobs.worker import PeriodicJob
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.ratelimit import service as ratelimit
+from events.tickets import outbox
 
 
 async def _purge_sessions(now: datetime) -> None:
@@ -20,7 +22,7 @@ async def _purge_rate_limits(now: datetime) -> None:
     await ratelimit.purge_expired(int(now.timestamp()))
 
 
-def periodic_jobs(gateway: Gateway) -> list[PeriodicJob]:
+def periodic_jobs(gateway: Gateway, settings: Settings) -> list[PeriodicJob]:
     return [
         PeriodicJob("sweep-expired-holds", every_seconds=15, run=partial(payments.sweep_expired_holds, gateway=gateway)),
         PeriodicJob("recheck-payments", every_seconds=60, run=partial(payments.recheck_payments, gateway=gateway)),
@@ -28,4 +30,6 @@ def periodic_jobs(gateway: Gateway) -> list[PeriodicJob]:
         PeriodicJob("fetch-stripe-fees", every_seconds=300, run=partial(payments.fetch_missing_fees, gateway=gateway)),
         PeriodicJob("purge-expired-sessions", every_seconds=3600, run=_purge_sessions),
         PeriodicJob("purge-rate-limit-buckets", every_seconds=3600, run=_purge_rate_limits),
+        PeriodicJob("drain-email-outbox", every_seconds=10, run=partial(outbox.drain_outbox, settings=settings)),
+        PeriodicJob("purge-email-outbox", every_seconds=3600, run=partial(outbox.purge_outbox, retention_days=settings.retention_days)),
     ]

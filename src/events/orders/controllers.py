@@ -22,6 +22,8 @@ from events.orders.schemas import DoorSaleIn, OrderCreate, OrderCreated, OrderOu
 from events.orders.views import checkout_details, order_details
 from events.payments import service as payments
 from events.payments.gateway import Gateway
+from events.tickets import service as tickets
+from events.tickets.schemas import EmailQueued
 
 
 def _order_links(settings: Settings, reference: str) -> tuple[str, str]:
@@ -103,6 +105,20 @@ class OrdersApi(Controller):
         self, request: Request[Any, Any, Any], reference: FromPath[str], settings: NamedDependency[Settings]
     ) -> OrderOut:
         return await order_details(_check_access(settings, reference, _bearer(request)))
+
+    @post(
+        "/orders/{reference:str}/resend",
+        summary="Email the order's tickets to the buyer again (send the order's access_token as the bearer token)",
+        status_code=202,
+        responses=error_responses(404, 409, 429),
+        security=[{"BearerToken": []}],
+        description="At most three times an hour per order; then 429 `rate_limited` with Retry-After.",
+    )
+    async def resend_tickets(
+        self, request: Request[Any, Any, Any], reference: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> EmailQueued:
+        await tickets.resend_tickets(_check_access(settings, reference, _bearer(request)), now=now)
+        return EmailQueued()
 
     @post(
         "/orders/{reference:str}/refunds",
@@ -234,7 +250,18 @@ class OrderPages(Controller):
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
         gateway: NamedDependency[Gateway],
+        resent: FromQuery[bool] = False,
     ) -> Template:
         reference = _check_access(settings, reference, token)
         await payments.refresh_order(reference, gateway=gateway, now=now)
-        return Template("orders/order.html", context={"order": await order_details(reference), "token": token, "now": now})
+        return Template(
+            "orders/order.html", context={"order": await order_details(reference), "token": token, "now": now, "resent": resent}
+        )
+
+    @post("/orders/{reference:str}/resend", status_code=303)
+    async def resend_tickets(
+        self, reference: FromPath[str], data: URLEncodedBody[dict[str, str]], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> Redirect:
+        reference = _check_access(settings, reference, data.get("token"))
+        await tickets.resend_tickets(reference, now=now)
+        return Redirect(_order_links(settings, reference)[1] + "&resent=1", status_code=303)

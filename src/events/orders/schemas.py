@@ -112,3 +112,32 @@ class RefundOut(Struct):
     method: str
     status: str
     reason: str
+
+
+class ClaimIn(Struct, forbid_unknown_fields=True):
+    """A guest claims a free place: a first name is enough; contact details are optional."""
+
+    code: Annotated[str, Meta(min_length=1, max_length=64)]
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    email: Annotated[str, Meta(max_length=254)] = ""
+    phone: Annotated[str, Meta(max_length=40)] = ""
+    locale: Literal["en", "ar", "fr", "fa"] | None = None
+
+
+class ClaimCodeIn(Struct, forbid_unknown_fields=True):
+    partner_name: Annotated[str, Meta(min_length=1, max_length=200)]
+    places: Annotated[int, Meta(ge=1, le=10_000)]
+
+
+class ClaimCodeOut(Struct):
+    code: str
+    url: str
+    partner_name: str
+    places: int
+    claimed: int
+    revoked: bool
+
+
+class FreeTicketIn(Struct, forbid_unknown_fields=True):
+    name: Annotated[str, Meta(min_length=1, max_length=100)]
+    email: Annotated[str, Meta(max_length=254)] = ""

@@ -18,6 +18,7 @@ from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.orders import codes, pricing
 from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
+from events.tickets import outbox
 
 EXPIRE_BATCH = 200
 
@@ -166,6 +167,7 @@ async def sell_at_door(
         ticket_ids = await issue_tickets(order_id, event["id"], buyer_name.strip() or "Door guest", now)
         await Ticket.update({Ticket.checked_in_at: now, Ticket.checked_in_by: seller}).where(Ticket.order_id == order_id)
         await _note(order_id, "door_sale", f"{quote.places} tickets sold by {seller}, paid by {payment_method}", now)
+        await outbox.enqueue("order_confirmation", order_id=order_id, recipient=buyer_email.strip(), now=now)
     placed = PlacedOrder(
         id=order_id,
         reference=reference,
@@ -190,12 +192,14 @@ async def settle_paid_order(order_id: int, now: datetime) -> Settlement:
     if await _transition(order_id, "pending", "paid", now):
         await issue_tickets(order_id, order["event"], order["buyer_name"], now)
         await _note(order_id, "paid", "", now)
+        await outbox.enqueue("order_confirmation", order_id=order_id, recipient=order["buyer_email"], now=now)
         return Settlement("issued", order["reference"])
     if order["status"] == "expired":
         per_type = await places_by_type(order_id)
         if await take_places(order["event"], per_type) and await _transition(order_id, "expired", "paid", now):
             await issue_tickets(order_id, order["event"], order["buyer_name"], now)
             await _note(order_id, "late_payment_issued", "Paid after the hold ran out; places were still free.", now)
+            await outbox.enqueue("order_confirmation", order_id=order_id, recipient=order["buyer_email"], now=now)
             return Settlement("late_issued", order["reference"])
         await _transition(order_id, "expired", "refund_due", now)
         await _note(order_id, "late_payment_refund_due", "Paid after the hold ran out and the event had filled up.", now)
@@ -235,14 +239,22 @@ async def _expire(order_id: int, now: datetime) -> int:
 
 
 async def take_places(event_id: int, per_type: Mapping[int, int]) -> bool:
-    """Count places as taken, if capacity and quotas allow. Call inside a write transaction; on False the
-    caller must roll back (some type counters may already have moved)."""
+    """Count places as taken, if capacity and quotas allow. Call inside a write transaction. All or nothing:
+    on False every counter is as it was, because callers carry on in the same transaction (a retry after
+    releasing overdue holds, or a late payment marked refund_due)."""
+    taken: dict[int, int] = {}
     for type_id in sorted(per_type):
         quantity = per_type[type_id]
         if not await TicketType.raw(_TAKE_TYPE_SQL, quantity, type_id, event_id, quantity):
-            return False
-    total = sum(per_type.values())
-    return bool(await Event.raw(_TAKE_EVENT_SQL, total, event_id, total))
+            break
+        taken[type_id] = quantity
+    else:
+        total = sum(per_type.values())
+        if await Event.raw(_TAKE_EVENT_SQL, total, event_id, total):
+            return True
+    for type_id in sorted(taken):
+        await TicketType.raw(_RELEASE_TYPE_SQL, taken[type_id], type_id)
+    return False
 
 
 async def release_places(event_id: int, per_type: Mapping[int, int]) -> None:
@@ -328,10 +340,7 @@ async def _insert_order(
     now: datetime,
     payment_provider: str = "",
 ) -> tuple[int, str]:
-    for _ in range(5):
-        reference = codes.new_order_reference()
-        if not await Order.exists().where(Order.reference == reference):
-            break
+    reference = await new_unique_reference()
     order = Order(
         reference=reference,
         event=event["id"],
@@ -370,6 +379,15 @@ async def _insert_order(
         ]
     )
     return order.id, reference
+
+
+async def new_unique_reference() -> str:
+    """A fresh order reference (the unique constraint is the final word; a clash is astronomically rare)."""
+    for _ in range(5):
+        reference = codes.new_order_reference()
+        if not await Order.exists().where(Order.reference == reference):
+            return reference
+    return codes.new_order_reference()
 
 
 async def _transition(order_id: int, current: str, new: str, now: datetime) -> bool:

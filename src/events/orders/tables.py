@@ -14,9 +14,10 @@ class Order(Table, tablename="ticket_order"):
     reference = Varchar(length=12, unique=True, index=True)
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
     status = Varchar(length=20, default="pending", index=True)  # pending, paid, expired, refund_due, refunded
-    channel = Varchar(length=10, default="online")  # online, door
+    channel = Varchar(length=10, default="online")  # online, door, claim, gift
     buyer_name = Varchar(length=200, default="")
     buyer_email = Varchar(length=254, default="")
+    buyer_phone = Varchar(length=40, default="")
     locale = Varchar(length=8, default="en")
     currency = Varchar(length=3)
     tickets_pence = Integer(default=0)
@@ -77,3 +78,15 @@ class OrderHistory(Table, tablename="order_history"):
     kind = Varchar(length=40)
     detail = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class ClaimCode(Table, tablename="claim_code"):
+    """A referral partner's link for free places at one event: unguessable, capped, revocable."""
+
+    event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
+    code = Varchar(length=32, unique=True, index=True)
+    partner_name = Varchar(length=200)
+    places = Integer()
+    claimed = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    revoked_at = Timestamptz(null=True, default=None)

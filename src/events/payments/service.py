@@ -18,10 +18,11 @@ from events.i18n import N_
 from events.orders import pricing
 from events.orders import service as orders
 from events.orders.service import PlacedOrder, Settlement
-from events.orders.tables import Order, Ticket
+from events.orders.tables import Order, OrderHistory, Ticket
 from events.payments.gateway import Gateway, IntentState, PaymentProviderError, ProviderRefund
 from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
 from events.payments.tables import Payment, Refund, WebhookEvent
+from events.tickets import outbox
 
 logger = logging.getLogger("events.payments")
 
@@ -133,7 +134,12 @@ async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime) -> str
         await _sync_refunds(state, gateway=gateway, now=now)
     elif state.status == "requires_payment_method" and state.failure_message:
         order = await _order_for_intent(state)
-        await orders.note(order["id"], "payment_failed", state.failure_message, now)
+        # The order page re-checks every few seconds: note each failure once, not on every look.
+        last = await OrderHistory.select(OrderHistory.kind, OrderHistory.detail).where(
+            OrderHistory.order_id == order["id"]
+        ).order_by(OrderHistory.id, ascending=False).first()
+        if last is None or (last["kind"], last["detail"]) != ("payment_failed", state.failure_message):
+            await orders.note(order["id"], "payment_failed", state.failure_message, now)
     return state.status
 
 
@@ -269,6 +275,7 @@ async def _refund_whole_payment(reference: str, *, gateway: Gateway, now: dateti
         await refund.save()
         await Order.update({Order.refunded_pence: payment["amount_pence"]}).where(Order.id == order["id"])
         await orders.note(order["id"], "late_payment_refunded", reason, now)
+        await outbox.enqueue("late_payment_refunded", order_id=order["id"], recipient=order["buyer_email"], now=now)
     await _send_refund(refund.id, gateway=gateway, now=now)
 
 
@@ -293,10 +300,18 @@ async def _send_refund(refund_id: int, *, gateway: Gateway, now: datetime) -> No
 
 
 async def _confirm_refund(refund_id: int, result: ProviderRefund) -> None:
-    status = "failed" if result.status in ("failed", "canceled") else "succeeded"
-    await Refund.update({Refund.provider_refund_id: result.refund_id, Refund.status: status}).where(
-        Refund.id == refund_id, Refund.provider_refund_id.is_null()
+    """Record Stripe's answer for one of our refunds: its id, and succeeded, still pending, or failed."""
+    await Refund.update({Refund.provider_refund_id: result.refund_id, Refund.status: _refund_status(result.status)}).where(
+        Refund.id == refund_id, Refund.status == "pending"
     )
+
+
+def _refund_status(provider_status: str) -> str:
+    if provider_status == "succeeded":
+        return "succeeded"
+    if provider_status in ("failed", "canceled"):
+        return "failed"
+    return "pending"  # pending, requires_action: Stripe tells us again when it settles
 
 
 async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) -> None:
@@ -310,6 +325,8 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
         if provider_refund.local_refund_id is not None:
             await _confirm_refund(provider_refund.local_refund_id, provider_refund)
             continue
+        if _refund_status(provider_refund.status) != "succeeded":
+            continue  # recorded once Stripe says the money has actually gone back
         async with db.write_transaction():
             await orders.lock_order(order["reference"])
             if await Refund.exists().where(Refund.provider_refund_id == provider_refund.refund_id):
@@ -382,8 +399,8 @@ async def _event_id(order_id: int) -> int:
 def _intent_of(event_type: str, obj: Any) -> str | None:
     if event_type.startswith("payment_intent."):
         return obj.get("id")
-    if event_type.startswith("charge."):
-        return obj.get("payment_intent")
+    if event_type.startswith("charge.") or event_type.startswith("refund."):
+        return obj.get("payment_intent")  # charges and refunds (charge.refunded, charge.refund.updated, refund.*)
     return None
 
 
@@ -437,9 +454,20 @@ async def fetch_missing_fees(now: datetime, *, gateway: Gateway) -> int:
 
 
 async def retry_pending_refunds(now: datetime, *, gateway: Gateway) -> int:
-    rows = await Refund.select(Refund.id).where(Refund.status == "pending", Refund.created_at < now - timedelta(seconds=30))
+    """Refunds Stripe has not settled yet, or that could not be sent. Stripe is asked first whether it
+    already has the refund (our id is in its metadata), so a retry can never refund twice."""
+    rows = await Refund.select(Refund.id, Refund.payment.provider_reference).where(
+        Refund.status == "pending", Refund.created_at < now - timedelta(seconds=30)
+    )
     for row in rows:
-        await _send_refund(row["id"], gateway=gateway, now=now)
+        try:
+            known = {r.local_refund_id: r for r in await gateway.list_refunds(row["payment.provider_reference"])}
+        except PaymentProviderError:
+            continue
+        if row["id"] in known:
+            await _confirm_refund(row["id"], known[row["id"]])
+        else:
+            await _send_refund(row["id"], gateway=gateway, now=now)
     return len(rows)
 
 

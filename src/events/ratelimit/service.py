@@ -29,12 +29,25 @@ async def hit(scope: str, subject: str, *, limit: int, window_seconds: int, now_
 
     Subjects are stored only as a hash: the table never holds an address or an email.
     """
-    key = f"{scope}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"
+    key = _key(scope, subject)
     window_start = now_epoch - now_epoch % window_seconds
     rows = await RateLimitBucket.raw(_HIT_SQL, key, window_start)
     hits = int(rows[0]["hits"])
     return Decision(allowed=hits <= limit, hits=hits, retry_after_seconds=window_start + window_seconds - now_epoch)
 
 
+async def count(scope: str, subject: str, *, window_seconds: int, now_epoch: int) -> int:
+    """Attempts so far in the current window, without counting one more."""
+    window_start = now_epoch - now_epoch % window_seconds
+    row = await RateLimitBucket.select(RateLimitBucket.hits).where(
+        RateLimitBucket.key == _key(scope, subject), RateLimitBucket.window_start == window_start
+    ).first()
+    return row["hits"] if row else 0
+
+
 async def purge_expired(now_epoch: int, *, older_than_seconds: int = 24 * 3600) -> None:
     await RateLimitBucket.delete().where(RateLimitBucket.window_start < now_epoch - older_than_seconds)
+
+
+def _key(scope: str, subject: str) -> str:
+    return f"{scope}:{hashlib.sha256(subject.encode()).hexdigest()[:40]}"

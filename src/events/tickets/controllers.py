@@ -1,26 +1,33 @@
-"""Ticket HTTP: the mobile ticket page, PDFs, the calendar file."""
+"""Ticket HTTP: the mobile ticket page, PDFs, the calendar file, and the organiser's ticket API."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from litestar import Controller, Response, get
+from litestar import Controller, Response, get, patch
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import Template
 from markupsafe import Markup
 
+from events.accounts.auth import requires_role
+from events.accounts.roles import ORGANISER
 from events.config import Settings
+from events.dependencies import BEARER, error_responses
 from events.errors import NotFound
 from events.i18n import N_
 from events.orders.codes import token_matches
+from events.orders.schemas import TicketOut
+from events.tickets import service
 from events.tickets.calendar import ticket_calendar
 from events.tickets.pdf import render_tickets_pdf
 from events.tickets.qr import qr_svg
+from events.tickets.schemas import HolderChange
 from events.tickets.views import ticket_by_secret, tickets_of_order
 
 PageSize = Literal["a4", "phone"]
+TicketId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 PRIVATE = {"Cache-Control": "private, max-age=300", "X-Robots-Tag": "noindex"}
 
 
@@ -78,3 +85,18 @@ class TicketPages(Controller):
         if not tickets:
             raise NotFound(N_("This order has no valid tickets."), code="no_tickets")
         return _pdf(render_tickets_pdf(tickets, page_size=size), f"tickets-{reference.upper()}.pdf")
+
+
+class TicketsApi(Controller):
+    path = "/api/tickets"
+    tags = ["Tickets"]
+
+    @patch(
+        "/{ticket_id:int}",
+        summary="Change a ticket's holder name (organiser): the ticket is re-issued with a new code and emailed again",
+        guards=[requires_role(ORGANISER)],
+        security=BEARER,
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def change_holder(self, ticket_id: TicketId, data: JSONBody[HolderChange], now: NamedDependency[datetime]) -> TicketOut:
+        return await service.change_holder(ticket_id, data.holder, now=now)

@@ -1,73 +1,606 @@
-"""Ticket PDFs with reportlab: an A4 page or a phone-sized page per ticket, QR drawn as vector squares."""
+"""Ticket PDFs with reportlab: an A4 page or a phone-sized page per ticket, QR drawn as vector squares.
+
+Text is set in the vendored Noto Sans (Latin, Greek, Cyrillic...) and Noto Sans Arabic (Arabic, Farsi,
+Urdu), chosen run by run, so a name like "Amal ليلى" uses both. reportlab cannot shape Arabic itself
+without uharfbuzz, so Arabic-script text is shaped into presentation forms with arabic-reshaper and put
+in visual order with python-bidi (lines are broken first, in logical order, then each is reordered).
+
+Speed (see bench/tickets.py): fonts are registered once; the event's wrapped lines are cached; each
+font's subset program and its compressed stream are cached by subset (ASCII-only text always gives the
+same subset), and the QR symbol comes from events.tickets.qr, which builds one in about a millisecond.
+"""
 
 from __future__ import annotations
 
 import io
+import re
+import threading
+import unicodedata
+import zlib
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
 
-from babel.dates import format_datetime
+import arabic_reshaper
+from babel.dates import format_date
+from bidi import get_display
+from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
+from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfdoc, pdfmetrics
+from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
 from reportlab.pdfgen.canvas import Canvas
+from reportlab.pdfgen.textobject import PDFTextObject
 
-from events.tickets.qr import qr_matrix
+from events.config import PROJECT_ROOT
+from events.tickets.qr import QUIET_ZONE, qr_symbol
 from events.tickets.views import TicketView
 
-PHONE = (90 * mm, 160 * mm)
+FONT_DIR = PROJECT_ROOT / "static" / "fonts"
+
+PHONE = (90 * mm, 190 * mm)  # about a phone screen's shape: fits the width, one page per screen
 PAGE_SIZES = {"a4": A4, "phone": PHONE}
+
+# Plain Flate streams: ASCII85 on top only makes files 25% bigger and costs a pure-Python pass per page.
+# reportlab is used for nothing else in this app, so the process-wide setting is ours to choose.
+rl_config.useA85 = 0
+
+INK = (0x1B / 255, 0x1B / 255, 0x1F / 255)
+MUTED = (0x4A / 255, 0x4A / 255, 0x55 / 255)
+ACCENT = (0x0B / 255, 0x5C / 255, 0x4A / 255)
+RULE = (0xC9 / 255, 0xC5 / 255, 0xBB / 255)
+WHITE = (1.0, 1.0, 1.0)
+
+SHOW_AT_DOOR = "Show this QR code at the door"
+ELLIPSIS = "…"
+
+
+# --- fonts -----------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _SubsetParts:
+    """One subset of a font as it goes into a PDF: everything but the object numbers, made once."""
+
+    base_font: str
+    widths: bytes  # the /Widths array, already formatted
+    to_unicode: bytes  # the ToUnicode CMap, Flate-compressed
+    program: bytes  # the subset font program, Flate-compressed
+    program_length: int
+
+
+class _EmbeddedFont(TTFont):
+    """A TrueType font that embeds each distinct subset's objects from a cache.
+
+    reportlab rebuilds, reformats and recompresses the subset font program, its widths and its CMap for
+    every document, which costs more than drawing the ticket. With ``asciiReadable`` every ASCII-only
+    text gives the same first subset, so nearly every ticket reuses the same cached parts.
+    (Mirrors reportlab's TTFont.addObjects; the output is the same objects.)
+    """
+
+    def __init__(self, name: str, filename: str) -> None:
+        super().__init__(name, filename, asciiReadable=1)
+
+    def addObjects(self, doc: pdfdoc.PDFDocument) -> None:  # noqa: N802 (reportlab's name)
+        state = self._assignState(doc)
+        state.frozen = 1
+        face = self.face
+        fonts_dict = doc.idToObject["BasicFonts"].dict
+        for index, subset in enumerate(state.subsets):
+            internal_name = self.getSubsetInternalName(index, doc)[1:]
+            parts = _subset_parts(self, index, tuple(subset))
+            program = _flate_stream(parts.program)
+            program.dictionary["Length1"] = parts.program_length
+            descriptor = pdfdoc.PDFDictionary(
+                {
+                    "Type": "/FontDescriptor",
+                    "Ascent": face.ascent,
+                    "CapHeight": face.capHeight,
+                    "Descent": face.descent,
+                    "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+                    "FontBBox": pdfdoc.PDFArray(face.bbox),
+                    "FontName": pdfdoc.PDFName(parts.base_font),
+                    "ItalicAngle": face.italicAngle,
+                    "StemV": face.stemV,
+                    "FontFile2": doc.Reference(program, f"fontFile:{face.filename}({parts.base_font})"),
+                    "MissingWidth": face.defaultWidth,
+                }
+            )
+            pdf_font = pdfdoc.PDFTrueTypeFont()
+            pdf_font.Name = internal_name
+            pdf_font.BaseFont = parts.base_font
+            pdf_font.FirstChar = 0
+            pdf_font.LastChar = len(subset) - 1
+            pdf_font.Widths = parts.widths
+            pdf_font.ToUnicode = doc.Reference(_flate_stream(parts.to_unicode), f"toUnicodeCMap:{parts.base_font}")
+            pdf_font.FontDescriptor = doc.Reference(descriptor, f"fontDescriptor:{parts.base_font}")
+            doc.Reference(pdf_font, internal_name)
+            fonts_dict[internal_name] = pdf_font
+        del self.state[doc]
+
+
+def _flate_stream(compressed: bytes) -> pdfdoc.PDFStream:
+    stream = pdfdoc.PDFStream(content=compressed, filters=[])
+    stream.dictionary["Filter"] = pdfdoc.PDFName("FlateDecode")
+    return stream
+
+
+@lru_cache(maxsize=256)
+def _subset_parts(font: _EmbeddedFont, index: int, subset: tuple[int, ...]) -> _SubsetParts:
+    face = font.face
+    base_font = b"".join((SUBSETN(index), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
+    program = face.makeSubset(list(subset))
+    return _SubsetParts(
+        base_font=base_font,
+        widths=("[" + " ".join(fp_str(face.getCharWidth(code)) for code in subset) + "]").encode(),
+        to_unicode=zlib.compress(makeToUnicodeCMap(base_font, subset).encode()),
+        program=zlib.compress(program),
+        program_length=len(program),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Family:
+    regular: str
+    bold: str
+    covers: frozenset[int]
+
+
+_FONT_FILES = {
+    "NotoSans": "NotoSans-Regular.ttf",
+    "NotoSans-Bold": "NotoSans-Bold.ttf",
+    "NotoSansArabic": "NotoSansArabic-Regular.ttf",
+    "NotoSansArabic-Bold": "NotoSansArabic-Bold.ttf",
+}
+_fonts_lock = threading.Lock()
+_families: tuple[_Family, _Family] | None = None
+
+
+def fonts() -> tuple[_Family, _Family]:
+    """(Latin, Arabic) font families, registered with reportlab on first use."""
+    global _families
+    if _families is None:
+        with _fonts_lock:
+            if _families is None:
+                loaded = {}
+                for name, filename in _FONT_FILES.items():
+                    font = _EmbeddedFont(name, str(FONT_DIR / filename))
+                    pdfmetrics.registerFont(font)
+                    loaded[name] = font
+                _families = (
+                    _Family("NotoSans", "NotoSans-Bold", frozenset(loaded["NotoSans"].face.charToGlyph)),
+                    _Family("NotoSansArabic", "NotoSansArabic-Bold", frozenset(loaded["NotoSansArabic"].face.charToGlyph)),
+                )
+    return _families
+
+
+# --- text: script runs, shaping, bidi, wrapping -------------------------------------------------------------
+
+# Arabic script, including its presentation forms (what arabic-reshaper produces).
+_ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
+# Anything written right to left (Hebrew, Arabic, Syriac, Thaana, N'Ko...) needs the bidi algorithm.
+_RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
+_RESHAPER = arabic_reshaper.ArabicReshaper()
+
+
+_BRACKETS = {"(": ")", "[": "]", "{": "}", "<": ">", "«": "»", "‹": "›"}
+_MIRROR = {**_BRACKETS, **{closing: opening for opening, closing in _BRACKETS.items()}}
+
+
+def _mirror_reversed_brackets(visual: str) -> str:
+    """Mirror brackets that the bidi algorithm put in right-to-left order.
+
+    python-bidi 0.6 reorders correctly (bracket pairs included) but does not mirror glyphs, so
+    'ليلى (Sara)' comes back as ')Sara( ىليل', brackets facing the wrong way. A pair on a right-to-left
+    level is exactly a pair that reads closing-then-opening from the left, so those pairs are swapped.
+    (Unpaired brackets are left as they are.)
+    """
+    if not any(char in _MIRROR for char in visual):
+        return visual
+    chars = list(visual)
+    stack: list[int] = []
+    for index, char in enumerate(chars):
+        if char not in _MIRROR:
+            continue
+        if stack:
+            top = chars[stack[-1]]
+            if _BRACKETS.get(top) == char:  # '(' ... ')': left to right, as it should be
+                stack.pop()
+                continue
+            if _BRACKETS.get(char) == top:  # ')' ... '(': reversed by the bidi algorithm
+                chars[stack.pop()] = char
+                chars[index] = top
+                continue
+        stack.append(index)
+    return "".join(chars)
+
+
+@lru_cache(maxsize=8192)
+def visual_runs(text: str, bold: bool = False) -> tuple[tuple[str, str], ...]:
+    """``text`` (one line, logical order) as (font name, text) runs in the order they are drawn, left to right."""
+    if _RIGHT_TO_LEFT.search(text):
+        text = _mirror_reversed_brackets(get_display(_RESHAPER.reshape(text)))
+    latin, arabic = fonts()
+    runs: list[list[str]] = []
+    current: _Family | None = None
+    for char in text:
+        code = ord(char)
+        if _ARABIC_SCRIPT.match(char):
+            family = arabic
+        elif current is not None and code in current.covers and not unicodedata.category(char).startswith("L"):
+            family = current  # spaces, digits and punctuation stay in the run they sit in
+        else:
+            family = latin if code in latin.covers or code not in arabic.covers else arabic
+        name = family.bold if bold else family.regular
+        if family is current:
+            runs[-1][1] += char
+        else:
+            runs.append([name, char])
+            current = family
+    return tuple((name, chunk) for name, chunk in runs)
+
+
+@lru_cache(maxsize=8192)
+def text_width(text: str, size: float, bold: bool = False) -> float:
+    return sum(pdfmetrics.stringWidth(chunk, name, size) for name, chunk in visual_runs(text, bold))
+
+
+@dataclass(frozen=True, slots=True)
+class Style:
+    size: float
+    bold: bool = False
+    colour: tuple[float, float, float] = INK
+    leading: float = 1.22
+    tracking: float = 0.0  # extra space between letters, in points (small capital labels)
+
+    @property
+    def line_height(self) -> float:
+        return self.size * self.leading
+
+
+@lru_cache(maxsize=4096)
+def wrap(text: str, size: float, bold: bool, width: float, max_lines: int) -> tuple[str, ...]:
+    """Break ``text`` into lines no wider than ``width``; past ``max_lines`` the last line ends with '…'."""
+    words = " ".join(text.split()).split(" ") if text.strip() else []
+    lines: list[str] = []
+    current = ""
+    for word in words:
+        candidate = f"{current} {word}" if current else word
+        if text_width(candidate, size, bold) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+        # A word wider than the line on its own (a long e-mail-like name, a URL) is cut by characters.
+        while text_width(word, size, bold) > width and len(word) > 1:
+            cut = len(word) - 1
+            while cut > 1 and text_width(word[:cut], size, bold) > width:
+                cut -= 1
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current:
+        lines.append(current)
+    if len(lines) > max_lines:
+        last = lines[max_lines - 1]
+        while last and text_width(last + ELLIPSIS, size, bold) > width:
+            last = last[:-1].rstrip()
+        lines = lines[: max_lines - 1] + [last + ELLIPSIS]
+    return tuple(lines)
+
+
+class _Page:
+    """Drawing helpers over one canvas page: all text goes through one text object per page."""
+
+    def __init__(self, canvas: Canvas) -> None:
+        self.canvas = canvas
+        self.text: PDFTextObject = canvas.beginText()
+        self._font: tuple[str, float] | None = None
+        self._colour: tuple[float, float, float] | None = None
+        self._tracking = 0.0
+
+    def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> float:
+        """Draw one line with its baseline at ``y``; ``x`` is its centre, left or right edge. Returns its width."""
+        width = text_width(text, style.size, style.bold) + style.tracking * max(len(text) - 1, 0)
+        left = x - width / 2 if align == "centre" else x - width if align == "right" else x
+        text_object = self.text
+        text_object.setTextOrigin(left, y)
+        if self._colour != style.colour:
+            text_object.setFillColorRGB(*style.colour)
+            self._colour = style.colour
+        if self._tracking != style.tracking:
+            text_object.setCharSpace(style.tracking)
+            self._tracking = style.tracking
+        for name, chunk in visual_runs(text, style.bold):
+            if self._font != (name, style.size):
+                text_object.setFont(name, style.size)
+                self._font = (name, style.size)
+            text_object.textOut(chunk)
+        return width
+
+    def paragraph(self, lines: Sequence[str], style: Style, x: float, top: float, *, align: str = "centre") -> float:
+        """Draw lines below ``top`` (the top of the first line's text); returns the y below the last line."""
+        y = top
+        for text in lines:
+            y -= style.size  # from the line's top down to its baseline (cap height plus a little)
+            self.line(text, style, x, y, align=align)
+            y -= style.line_height - style.size
+        return y
+
+    def finish(self) -> None:
+        self.canvas.drawText(self.text)
+
+
+# --- layout -------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _Design:
+    """Sizes for one page format (points)."""
+
+    margin: float  # page edge to the card (A4) or to the text (phone)
+    padding: float  # card edge to the text (A4)
+    band: float  # height of the coloured strip at the top
+    card: bool  # A4 draws the ticket as a card with a border; the phone page is all ticket
+    title: Style
+    when: Style
+    where: Style
+    address: Style
+    qr: float  # side of the QR code including its quiet zone
+    hint: Style
+    label: Style
+    holder: Style
+    value: Style
+    small: Style
+    gap: float
+
+
+A4_DESIGN = _Design(
+    margin=18 * mm,
+    padding=8 * mm,
+    band=13 * mm,
+    card=True,
+    title=Style(24, bold=True),
+    when=Style(13, bold=True),
+    where=Style(12),
+    address=Style(11, colour=MUTED),
+    qr=104 * mm,  # the symbol itself ~92 mm: reads from a phone camera at arm's length
+    hint=Style(11, colour=MUTED),
+    label=Style(7.5, bold=True, colour=MUTED, tracking=0.8),
+    holder=Style(20, bold=True),
+    value=Style(12, bold=True),
+    small=Style(8.5, colour=MUTED),
+    gap=5 * mm,
+)
+
+PHONE_DESIGN = _Design(
+    margin=6 * mm,
+    padding=0,
+    band=10 * mm,
+    card=False,
+    title=Style(16, bold=True),
+    when=Style(10, bold=True),
+    where=Style(9.5),
+    address=Style(9, colour=MUTED),
+    qr=PHONE[0] - 6 * mm,  # nearly the full width: the page's white edge adds to the quiet zone
+    hint=Style(9, colour=MUTED),
+    label=Style(6.5, bold=True, colour=MUTED, tracking=0.6),
+    holder=Style(15, bold=True),
+    value=Style(10, bold=True),
+    small=Style(7, colour=MUTED),
+    gap=3.2 * mm,
+)
+
+DESIGNS = {"a4": A4_DESIGN, "phone": PHONE_DESIGN}
+
+# Most lines each part may take, loosest first: the first that fits the page is used, so a very long
+# title, address or name is cut short (with '…') rather than pushed off the page or over the QR code.
+# (title, venue, address, holder, ticket type, small print)
+_LINE_LIMITS = (
+    (3, 2, 2, 2, 2, 3),
+    (3, 2, 2, 2, 2, 0),
+    (3, 2, 1, 2, 1, 0),
+    (3, 1, 1, 1, 1, 0),
+    (2, 1, 1, 1, 1, 0),
+    (1, 1, 1, 1, 1, 0),
+)
+
+SMALL_PRINT = (
+    "One entry per ticket: the code is checked when you arrive. "
+    "Anyone with a copy of this code could use it, so keep it to yourself."
+)
+
+
+@lru_cache(maxsize=256)
+def _when(start: datetime, end: datetime) -> tuple[str, str]:
+    """('Thursday 20 August 2026', '19:00–22:30 BST') in the event's own time zone."""
+    day = format_date(start, "EEEE d MMMM y", locale="en_GB")
+    zone = start.tzname() or ""
+    if end.date() == start.date():
+        hours = f"{start:%H:%M}–{end:%H:%M}"
+    else:
+        hours = f"{start:%H:%M} – {format_date(end, 'EEE d MMMM', locale='en_GB')} {end:%H:%M}"
+    return day, f"{hours} {zone}".strip()
+
+
+@dataclass(frozen=True, slots=True)
+class _Plan:
+    """The lines of one ticket page, already wrapped to fit."""
+
+    title: tuple[str, ...]
+    day: str
+    hours: str
+    venue: tuple[str, ...]
+    address: tuple[str, ...]
+    holder: tuple[str, ...]
+    type_name: tuple[str, ...]
+    notes: tuple[str, ...]
+    height: float  # from below the band to below the small print
+
+
+def _plan(ticket: TicketView, page_size: str) -> _Plan:
+    design = DESIGNS[page_size]
+    width = _content_width(page_size)
+    available = PAGE_SIZES[page_size][1] - design.band - (2 * design.margin + 6 * mm if design.card else design.margin)
+    day, hours = _when(ticket.starts_at, ticket.ends_at)
+    plan = None
+    for title, venue, address, holder, type_name, notes in _LINE_LIMITS:
+        lines = {
+            "title": wrap(ticket.event_title, design.title.size, True, width, title),
+            "venue": wrap(ticket.venue, design.where.size, design.where.bold, width, venue),
+            "address": wrap(ticket.address, design.address.size, design.address.bold, width, address),
+            "holder": wrap(ticket.holder, design.holder.size, True, width, holder),
+            "type_name": wrap(ticket.type_name, design.value.size, True, width / 2 - 3 * mm, type_name),
+            "notes": wrap(SMALL_PRINT, design.small.size, False, width, notes) if notes else (),
+        }
+        plan = _Plan(day=day, hours=hours, height=_height(design, **lines), **lines)
+        if plan.height <= available:
+            break
+    assert plan is not None
+    return plan
+
+
+def _height(
+    design: _Design,
+    *,
+    title: tuple[str, ...],
+    venue: tuple[str, ...],
+    address: tuple[str, ...],
+    holder: tuple[str, ...],
+    type_name: tuple[str, ...],
+    notes: tuple[str, ...],
+) -> float:
+    """How tall _draw_ticket will make the page below the band (it follows the same steps)."""
+    g = design.gap
+    height = g + len(title) * design.title.line_height + 0.6 * g + 2 * design.when.line_height
+    if venue or address:
+        height += 0.4 * g + len(venue) * design.where.line_height + len(address) * design.address.line_height
+    height += 0.5 * g + design.qr + design.hint.line_height - 0.2 * design.hint.size
+    height += 0.8 * g + 0.8 * g + design.label.line_height + 1.2 * mm + len(holder) * design.holder.line_height + 0.7 * g
+    height += 2 * (design.label.line_height + 1 * mm) + (max(len(type_name), 1) + 1) * design.value.line_height + 0.6 * g
+    height += 0.8 * g + len(notes) * design.small.line_height
+    return height
+
+
+def _content_width(page_size: str) -> float:
+    design = DESIGNS[page_size]
+    return PAGE_SIZES[page_size][0] - 2 * (design.margin + design.padding)
 
 
 def render_tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
     """One PDF holding every ticket, one per page."""
+    fonts()
     width, height = PAGE_SIZES[page_size]
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1)
-    canvas.setTitle("Tickets")
+    canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName="NotoSans")
+    title = tickets[0].event_title if tickets else ""
+    canvas.setTitle(f"Ticket – {title}" if len(tickets) == 1 else f"Tickets – {title}")
+    canvas.setCreator("events")
+    canvas.setAuthor("events")
     for ticket in tickets:
-        _draw_ticket(canvas, ticket, width, height)
+        _draw_ticket(canvas, ticket, page_size)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _draw_ticket(canvas: Canvas, ticket: TicketView, width: float, height: float) -> None:
-    margin = 12 * mm if width > 120 * mm else 7 * mm
-    y = height - margin
-    canvas.setFont("Helvetica-Bold", 20 if width > 120 * mm else 14)
-    y -= 8 * mm
-    canvas.drawString(margin, y, ticket.event_title)
-    canvas.setFont("Helvetica", 11 if width > 120 * mm else 9)
-    for line in (
-        format_datetime(ticket.starts_at, "EEEE d MMMM y, HH:mm", locale="en_GB"),
-        ticket.venue,
-        ticket.address,
-    ):
-        if line:
-            y -= 6 * mm
-            canvas.drawString(margin, y, line)
-    qr_size = min(width - 2 * margin, 110 * mm)
-    y -= qr_size + 6 * mm
-    _draw_qr(canvas, ticket.code, (width - qr_size) / 2, y, qr_size)
-    canvas.setFont("Helvetica-Bold", 14 if width > 120 * mm else 11)
-    y -= 10 * mm
-    canvas.drawString(margin, y, ticket.holder)
-    canvas.setFont("Helvetica", 11 if width > 120 * mm else 9)
-    y -= 6 * mm
-    canvas.drawString(margin, y, ticket.type_name)
-    y -= 6 * mm
-    canvas.drawString(margin, y, f"Order {ticket.order_reference} · Ticket {ticket.secret}")
+def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str) -> tuple[float, float]:
+    """Draw one ticket page; returns (where the plan said the text would end, where it did end)."""
+    design = DESIGNS[page_size]
+    plan = _plan(ticket, page_size)
+    page_width, page_height = PAGE_SIZES[page_size]
+    page = _Page(canvas)
+    centre = page_width / 2
+    content_width = _content_width(page_size)
+    g = design.gap
+
+    # The card (A4) or the whole page (phone), with a coloured band across the top.
+    if design.card:
+        left, right, top = design.margin, page_width - design.margin, page_height - design.margin
+    else:
+        left, right, top = 0.0, page_width, page_height
+    band_bottom = top - design.band
+    canvas.setFillColorRGB(*ACCENT)
+    if design.card:  # rounded at the top only, like the card around it
+        radius, kappa = 4 * mm, 0.5523  # kappa: Bézier control distance for a quarter circle
+        band = canvas.beginPath()
+        band.moveTo(left, band_bottom)
+        band.lineTo(left, top - radius)
+        band.curveTo(left, top - radius * (1 - kappa), left + radius * (1 - kappa), top, left + radius, top)
+        band.lineTo(right - radius, top)
+        band.curveTo(right - radius * (1 - kappa), top, right, top - radius * (1 - kappa), right, top - radius)
+        band.lineTo(right, band_bottom)
+        band.close()
+        canvas.drawPath(band, stroke=0, fill=1)
+    else:
+        canvas.rect(left, band_bottom, right - left, design.band, stroke=0, fill=1)
+    band_label = Style(design.label.size + 1.5, bold=True, colour=WHITE, tracking=design.label.tracking * 1.5)
+    inset = design.padding if design.card else design.margin
+    baseline = band_bottom + design.band / 2 - band_label.size * 0.35
+    page.line("TICKET", band_label, left + inset, baseline, align="left")
+    page.line("ADMIT ONE", band_label, right - inset, baseline, align="right")
+
+    # The event: title, when, where.
+    y = band_bottom - g
+    y = page.paragraph(plan.title, design.title, centre, y)
+    y -= 0.6 * g
+    y = page.paragraph((plan.day,), design.when, centre, y)
+    y = page.paragraph((plan.hours,), Style(design.when.size), centre, y)
+    if plan.venue or plan.address:
+        y -= 0.4 * g
+        y = page.paragraph(plan.venue, design.where, centre, y)
+        y = page.paragraph(plan.address, design.address, centre, y)
+
+    # The QR code, then what to do with it.
+    y -= 0.5 * g
+    _draw_qr(canvas, ticket.code, centre - design.qr / 2, y - design.qr, design.qr)
+    y -= design.qr - 0.2 * design.hint.size
+    y = page.paragraph((SHOW_AT_DOOR,), design.hint, centre, y)
+
+    # A tear line, then who it is for and which ticket it is.
+    y -= 0.8 * g
+    canvas.setStrokeColorRGB(*RULE)
+    canvas.setLineWidth(0.6)
+    canvas.setDash(3, 3)
+    canvas.line(left + inset, y, right - inset, y)
+    canvas.setDash()
+    y -= 0.8 * g
+    y = page.paragraph(("NAME",), design.label, centre, y)
+    y -= 1.2 * mm
+    y = page.paragraph(plan.holder, design.holder, centre, y)
+    y -= 0.7 * g
+
+    half = content_width / 4
+    cell = page.paragraph(("TICKET TYPE",), design.label, centre - half, y) - 1 * mm
+    type_bottom = page.paragraph(plan.type_name, design.value, centre - half, cell)
+    cell = page.paragraph(("ORDER",), design.label, centre + half, y) - 1 * mm
+    order_bottom = page.paragraph((ticket.order_reference,), design.value, centre + half, cell)
+    y = min(type_bottom, order_bottom) - 0.6 * g
+    y = page.paragraph(("TICKET CODE",), design.label, centre, y) - 1 * mm
+    y = page.paragraph((ticket.secret,), design.value, centre, y)
+
+    # Small print: what the code is, and that it is personal.
+    y -= 0.8 * g
+    y = page.paragraph(plan.notes, design.small, centre, y)
+    if design.card:
+        card_bottom = y - 6 * mm
+        canvas.setStrokeColorRGB(*RULE)
+        canvas.setLineWidth(0.8)
+        canvas.roundRect(left, card_bottom, right - left, top - card_bottom, 4 * mm, stroke=1, fill=0)
+    page.finish()
+    return band_bottom - plan.height, y
 
 
 def _draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
-    matrix = qr_matrix(data)
-    module = size / len(matrix)
-    canvas.setFillColorRGB(1, 1, 1)
+    """The QR code in a white square of side ``size`` (quiet zone included): one path of dark runs."""
+    symbol = qr_symbol(data)
+    module = size / (symbol.size + 2 * QUIET_ZONE)
+    canvas.setFillColorRGB(*WHITE)
     canvas.rect(x, y, size, size, stroke=0, fill=1)
-    canvas.setFillColorRGB(0, 0, 0)
-    path = canvas.beginPath()
-    for row_index, row in enumerate(matrix):
-        top = y + size - (row_index + 1) * module
-        for column_index, dark in enumerate(row):
-            if dark:
-                path.rect(x + column_index * module, top, module, module)
-    canvas.drawPath(path, stroke=0, fill=1)
+    # In module units, with (0, 0) at the symbol's top-left corner and y pointing down; one fill, no seams.
+    ops = [f"q 0 0 0 rg {module:.4f} 0 0 {-module:.4f} {x + QUIET_ZONE * module:.3f} {y + size - QUIET_ZONE * module:.3f} cm"]
+    ops.extend(f"{column} {row} {length} 1 re" for row, column, length in symbol.runs())
+    ops.append("f Q")
+    canvas.addLiteral("\n".join(ops))

@@ -1,11 +1,12 @@
-"""Ticket signing keys: one or more Ed25519 keys per event; the newest active one signs."""
+"""Ticket tables: per-event signing keys, and the outbox of emails that deliver tickets."""
 
-from piccolo.columns import ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from events.catalogue.tables import Event
+from events.orders.tables import Order
 
 
 class EventSigningKey(Table, tablename="event_signing_key"):
@@ -17,3 +18,22 @@ class EventSigningKey(Table, tablename="event_signing_key"):
     private_key = Text(secret=True)
     created_at = Timestamptz(default=TimestamptzNow())
     retired_at = Timestamptz(null=True, default=None)
+
+
+class OutboxMessage(Table, tablename="outbox_message"):
+    """An email about an order, queued in the transaction that causes it and sent later by the worker.
+
+    The message itself is built when it is sent, so it always shows the order's current tickets.
+    """
+
+    kind = Varchar(length=40)  # order_confirmation, tickets_resent, tickets_reissued, late_payment_refunded
+    order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
+    recipient = Varchar(length=254)
+    status = Varchar(length=10, default="queued", index=True)  # queued, sent, failed, skipped
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
+    # A worker that claims the message holds it until then; if it dies mid-send, another may take over.
+    sending_until = Timestamptz(null=True, default=None)
+    last_error = Varchar(length=200, default="")  # the error's kind and SMTP code only, never an address
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,653 @@
+"""Door check-in throughput: 20 door phones redeeming distinct tickets against `events serve --workers N`.
+
+    .venv/bin/python bench/checkin.py [--workers 2] [--tickets 5000] [--scanners 20] [--codes signed|secret]
+
+Prints one JSON object on stdout and nothing else (progress and errors go to stderr; the server's log is
+kept in a temporary directory that is removed at the end).
+
+What it does, all on 127.0.0.1:
+
+1. Creates its own PostgreSQL database (admin URL: --admin-url, else BENCH_DATABASE_URL, else
+   TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres) and drops it at the end, also when
+   anything fails or the run is interrupted.
+2. `events migrate`, then seeds in this process through the app's own code (events.db bound to the new
+   database): a partner and an on-sale event (catalogue.create_event), paid orders of five tickets each
+   (Order and OrderLine rows inserted in batches, then orders.service.issue_tickets, so the ticket rows
+   and secrets are made exactly as a purchase makes them), one door account per scanner with its own API
+   token (accounts.create_user / create_api_token) on the event's door team (checkin.assign_door_staff).
+   The QR text of every ticket comes from events.tickets.views.tickets_of_order, i.e. signed with the
+   event's Ed25519 key exactly as on the guest's ticket page, so the server verifies a signature per scan
+   (--codes secret sends the bare secrets instead).
+3. Starts `events serve --workers N` as in production (EVENTS_RUN_WORKER_IN_PROCESS=false, access log off).
+4. Warms up (--warmup scans, not measured), then --scanners concurrent door phones, each on its own
+   keep-alive connection, POST /api/checkin/redeem for their own slice of the tickets (one request at a
+   time per phone, as a phone does) until the slice is done or --duration seconds pass. The load
+   generator is a minimal HTTP/1.1 client on uvloop in this process, so it takes as little of the shared
+   CPU as possible; its CPU time is reported.
+5. Checks the database: no ticket has more than one `ok` scan (double admissions), no scan is left
+   pending, and every admitted ticket has exactly one `ok` scan. With --contested F a fraction F of each
+   phone's scans are of another phone's tickets (a guest trying a second door), so the check is not vacuous.
+
+Target on a 2-core machine: >= 1,000 redeems/s with p99 < 50 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import traceback
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+
+ROOT = Path(__file__).resolve().parents[1]
+SLUG = "bench-door-night"
+TICKETS_PER_ORDER = 5
+TARGET_REDEEMS_PER_SECOND = 1000
+TARGET_P99_MS = 50.0
+
+
+def log(message: str) -> None:
+    print(f"[bench/checkin] {message}", file=sys.stderr, flush=True)
+
+
+# --- the database --------------------------------------------------------------------------------------
+
+
+def admin_url(explicit: str | None) -> str:
+    return (
+        explicit
+        or os.environ.get("BENCH_DATABASE_URL")
+        or os.environ.get("TEST_DATABASE_URL")
+        or "postgresql://postgres@127.0.0.1:5432/postgres"
+    )
+
+
+def with_database(url: str, name: str) -> str:
+    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
+
+
+async def create_database(admin: str, name: str) -> None:
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'CREATE DATABASE "{name}"')
+    finally:
+        await connection.close()
+
+
+async def drop_database(admin: str, name: str) -> None:
+    connection = await asyncpg.connect(admin)
+    try:
+        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    finally:
+        await connection.close()
+
+
+# --- seeding through the app's own code --------------------------------------------------------------
+
+
+@dataclass
+class Seeded:
+    codes: list[str]  # what each phone scans: signed QR texts or bare secrets, one per ticket
+    tokens: list[str]  # one API token per phone
+    seconds: float
+
+
+async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: int, codes: str) -> Seeded:
+    started = time.perf_counter()
+    from events import db
+    from events.accounts import service as accounts
+    from events.catalogue import service as catalogue
+    from events.catalogue.schemas import EventCreate, PartnerIn, ShareIn, TicketTypeIn
+    from events.catalogue.tables import Event, TicketType
+    from events.checkin.service import assign_door_staff
+    from events.orders import codes as order_codes
+    from events.orders.service import issue_tickets
+    from events.orders.tables import Order, OrderLine
+    from events.tickets.views import tickets_of_order
+
+    now = datetime.now(timezone.utc)
+    async with db.bound(database_url):
+        await catalogue.create_partner(PartnerIn(slug="bench-partner", name="Bench Partner"))
+        starts = (now + timedelta(hours=1)).replace(microsecond=0)
+        event_out = await catalogue.create_event(
+            EventCreate(
+                slug=SLUG,
+                title="Bench Door Night",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=5),
+                capacity=tickets,
+                status="on_sale",
+                ticket_types=[TicketTypeIn(name="General", price_pence=1000, channel="both", max_per_order=TICKETS_PER_ORDER)],
+                beneficiaries=[ShareIn(partner="bench-partner", share_bp=10_000)],
+            ),
+            now,
+        )
+        event = await Event.select(Event.id).where(Event.slug == SLUG).first()
+        [ticket_type] = await TicketType.select(TicketType.id).where(TicketType.event == event["id"])
+
+        sizes = [TICKETS_PER_ORDER] * (tickets // TICKETS_PER_ORDER) + ([tickets % TICKETS_PER_ORDER] if tickets % TICKETS_PER_ORDER else [])
+        references: set[str] = set()
+        while len(references) < len(sizes):
+            references.add(order_codes.new_order_reference())
+        ordered = sorted(references)
+        async with db.write_transaction():
+            orders = [
+                Order(
+                    reference=reference,
+                    event=event["id"],
+                    status="paid",
+                    channel="online",
+                    buyer_name=f"Guest {index}",
+                    buyer_email=f"guest{index}@bench.example",
+                    currency="GBP",
+                    tickets_pence=1000 * size,
+                    total_pence=1000 * size,
+                    places=size,
+                    payment_provider="test",
+                    created_at=now,
+                    paid_at=now,
+                )
+                for index, (reference, size) in enumerate(zip(ordered, sizes))
+            ]
+            order_ids = [row["id"] for row in await Order.insert(*orders).returning(Order.id)]
+            await OrderLine.insert(
+                *[
+                    OrderLine(
+                        order_id=order_id, kind="ticket", ticket_type=ticket_type["id"], description="General",
+                        quantity=size, unit_price_pence=1000, total_pence=1000 * size,
+                    )
+                    for order_id, size in zip(order_ids, sizes)
+                ]
+            )
+            for index, order_id in enumerate(order_ids):
+                await issue_tickets(order_id, event["id"], f"Guest {index}", now)
+            await Event.update({Event.places_taken: tickets}).where(Event.id == event["id"])
+            await TicketType.update({TicketType.places_taken: tickets}).where(TicketType.id == ticket_type["id"])
+
+        scanned: list[str] = []
+        for reference in ordered:
+            for view in await tickets_of_order(reference, secret_key=secret_key, now=now):
+                scanned.append(view.code if codes == "signed" else view.secret)
+
+        tokens = []
+        for index in range(scanners):
+            email = f"door{index + 1}@bench.example"
+            user = await accounts.create_user(email, role="door", password=None, display_name=f"Door {index + 1}")
+            await assign_door_staff(event["id"], user.id)
+            tokens.append(await accounts.create_api_token(email, label=f"Door {index + 1} phone", now=now))
+    assert event_out.slug == SLUG and len(scanned) == tickets, (event_out.slug, len(scanned))
+    return Seeded(scanned, tokens, time.perf_counter() - started)
+
+
+# --- the server ----------------------------------------------------------------------------------------
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def server_env(database_url: str, var_dir: Path, secret_key: str) -> dict[str, str]:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("EVENTS_", "STRIPE_", "SMTP_"))}
+    env.update(
+        {
+            "DATABASE_URL": database_url,
+            "EVENTS_VAR_DIR": str(var_dir),
+            "EVENTS_ENV": "development",
+            "EVENTS_SECRET_KEY": secret_key,
+            "EVENTS_RUN_WORKER_IN_PROCESS": "false",
+        }
+    )
+    return env
+
+
+def run_cli(env: dict[str, str], *args: str) -> None:
+    result = subprocess.run([sys.executable, "-m", "events", *args], env=env, capture_output=True, text=True, timeout=300)
+    if result.returncode != 0:
+        raise RuntimeError(f"events {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
+
+
+def start_server(env: dict[str, str], port: int, workers: int, log_path: Path) -> subprocess.Popen[bytes]:
+    with log_path.open("w") as server_log:
+        return subprocess.Popen(
+            [sys.executable, "-m", "events", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+            env=env,
+            stdout=server_log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # so stopping it stops its workers too, and nothing else
+        )
+
+
+def stop_server(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is not None:
+        return
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    try:
+        process.wait(timeout=20)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
+
+
+async def wait_until_healthy(port: int, process: subprocess.Popen[bytes], log_path: Path, workers: int) -> None:
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"Server exited early:\n{log_path.read_text()}")
+        try:
+            status, _ = await one_request(port, "GET", "/healthz", None, None)
+            # uvicorn logs each worker's start-up; wait for all of them so the first scans do not race start-up.
+            if status == 200 and log_path.read_text().count("Application startup complete") >= workers:
+                return
+        except OSError:
+            pass
+        await asyncio.sleep(0.2)
+    raise RuntimeError(f"Server did not become healthy:\n{log_path.read_text()}")
+
+
+# --- a minimal HTTP/1.1 keep-alive client ----------------------------------------------------------------
+
+
+class Connection:
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
+
+    async def request(self, method: str, path: str, body: bytes | None, token: str | None) -> tuple[int, bytes]:
+        if self.writer is None:
+            self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
+            self.writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        assert self.reader is not None
+        head = [f"{method} {path} HTTP/1.1", f"Host: 127.0.0.1:{self.port}"]
+        if token:
+            head.append(f"Authorization: Bearer {token}")
+        if body is not None:
+            head += ["Content-Type: application/json", f"Content-Length: {len(body)}"]
+        self.writer.write(("\r\n".join(head) + "\r\n\r\n").encode() + (body or b""))
+        try:
+            status_line = await self.reader.readline()
+            if not status_line:
+                raise ConnectionError("server closed the connection")
+            status = int(status_line.split()[1])
+            length, chunked, closing = 0, False, False
+            while True:
+                line = await self.reader.readline()
+                if line in (b"\r\n", b"\n", b""):
+                    break
+                name, _, value = line.decode("latin-1").partition(":")
+                name = name.strip().lower()
+                if name == "content-length":
+                    length = int(value)
+                elif name == "transfer-encoding" and "chunked" in value.lower():
+                    chunked = True
+                elif name == "connection" and "close" in value.lower():
+                    closing = True
+            if chunked:
+                parts = []
+                while size := int((await self.reader.readline()).split(b";")[0], 16):
+                    parts.append(await self.reader.readexactly(size + 2))
+                await self.reader.readline()
+                payload = b"".join(part[:-2] for part in parts)
+            else:
+                payload = await self.reader.readexactly(length)
+        except BaseException:
+            self.close()
+            raise
+        if closing:
+            self.close()
+        return status, payload
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+        self.reader = self.writer = None
+
+
+async def one_request(port: int, method: str, path: str, body: bytes | None, token: str | None) -> tuple[int, bytes]:
+    connection = Connection(port)
+    try:
+        return await connection.request(method, path, body, token)
+    finally:
+        connection.close()
+
+
+# --- the load ------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Tally:
+    latencies_ms: list[float] = field(default_factory=list)
+    outcomes: Counter[str] = field(default_factory=Counter)
+    errors: Counter[str] = field(default_factory=Counter)
+    admitted: list[int] = field(default_factory=list)  # indexes of tickets that got `ok`
+
+
+async def scan_all(port: int, tokens: list[str], slices: list[list[int]], codes: list[str], deadline: float, tally: Tally) -> None:
+    async def phone(token: str, indexes: list[int]) -> None:
+        connection = Connection(port)
+        try:
+            for index in indexes:
+                if time.perf_counter() > deadline:
+                    return
+                body = json.dumps({"event": SLUG, "secret": codes[index], "nonce": uuid.uuid4().hex}).encode()
+                started = time.perf_counter()
+                try:
+                    status, payload = await connection.request("POST", "/api/checkin/redeem", body, token)
+                except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+                    tally.errors[f"{type(exc).__name__}"] += 1
+                    continue
+                tally.latencies_ms.append((time.perf_counter() - started) * 1000)
+                if status != 200:
+                    tally.errors[f"http {status}"] += 1
+                    continue
+                result = json.loads(payload)
+                if result["status"] == "ok":
+                    tally.outcomes["ok"] += 1
+                    tally.admitted.append(index)
+                else:
+                    tally.outcomes[result["reason"]] += 1
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(phone(token, indexes) for token, indexes in zip(tokens, slices)))
+
+
+def slices_for(indexes: list[int], scanners: int, contested: float, rng_seed: int = 7) -> list[list[int]]:
+    """Each phone its own tickets; with ``contested`` > 0 some scans are of the next phone's tickets."""
+    import random
+
+    rng = random.Random(rng_seed)
+    own = [indexes[i::scanners] for i in range(scanners)]
+    if contested <= 0:
+        return own
+    result = []
+    for phone, tickets in enumerate(own):
+        neighbour = own[(phone + 1) % scanners]
+        mixed = list(tickets)
+        for position in range(len(mixed)):
+            if rng.random() < contested and position < len(neighbour):
+                mixed.insert(position, neighbour[position])
+        result.append(mixed)
+    return result
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    if not sorted_values:
+        return float("nan")
+    rank = min(len(sorted_values) - 1, max(0, round(fraction * len(sorted_values) + 0.5) - 1))
+    return sorted_values[rank]
+
+
+# --- CPU accounting from /proc -----------------------------------------------------------------------
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+def process_tree(pid: int) -> list[int]:
+    found, queue = [], [pid]
+    while queue:
+        current = queue.pop()
+        found.append(current)
+        try:
+            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+        except OSError:
+            children = []
+        queue.extend(int(child) for child in children)
+    return found
+
+
+async def postgres_pids(database_url: str) -> list[int]:
+    """The PostgreSQL backends serving the bench database (other databases on the server are not counted)."""
+    connection = await asyncpg.connect(database_url)
+    try:
+        rows = await connection.fetch(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+    finally:
+        await connection.close()
+    return [row["pid"] for row in rows]
+
+
+async def cpu_snapshot(server_pid: int, database_url: str) -> dict[str, dict[int, float]]:
+    return {
+        "server": {pid: cpu_seconds(pid) for pid in process_tree(server_pid)},
+        "postgres": {pid: cpu_seconds(pid) for pid in await postgres_pids(database_url)},
+        "load_generator": {os.getpid(): sum(os.times()[:2])},
+    }
+
+
+def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
+    return {
+        group: round(sum(value - before[group].get(pid, 0.0) for pid, value in after[group].items()), 2)
+        for group in after
+    }
+
+
+# --- checks in the database ----------------------------------------------------------------------------
+
+
+async def database_checks(database_url: str) -> dict[str, int]:
+    connection = await asyncpg.connect(database_url)
+    try:
+        double = await connection.fetchval(
+            "SELECT count(*) FROM (SELECT ticket FROM scan WHERE status = 'ok' AND direction = 'in' GROUP BY ticket HAVING count(*) > 1) t"
+        )
+        ok_scans = await connection.fetchval("SELECT count(*) FROM scan WHERE status = 'ok'")
+        pending = await connection.fetchval("SELECT count(*) FROM scan WHERE status = 'pending'")
+        checked_in = await connection.fetchval("SELECT count(*) FROM ticket WHERE checked_in_at IS NOT NULL")
+        admitted_without_ok = await connection.fetchval(
+            """SELECT count(*) FROM ticket t WHERE t.checked_in_at IS NOT NULL
+               AND NOT EXISTS (SELECT 1 FROM scan s WHERE s.ticket = t.id AND s.status = 'ok')"""
+        )
+        scans = await connection.fetchval("SELECT count(*) FROM scan")
+    finally:
+        await connection.close()
+    return {
+        "double_admissions": int(double),
+        "ok_scans": int(ok_scans),
+        "pending_scans": int(pending),
+        "tickets_checked_in": int(checked_in),
+        "admitted_without_ok_scan": int(admitted_without_ok),
+        "scans": int(scans),
+    }
+
+
+async def server_version(database_url: str) -> str:
+    connection = await asyncpg.connect(database_url)
+    try:
+        return str(await connection.fetchval("SHOW server_version"))
+    finally:
+        await connection.close()
+
+
+# --- the run -------------------------------------------------------------------------------------------
+
+
+async def load(args: argparse.Namespace, port: int, seeded: Seeded, server_pid: int, database_url: str) -> dict[str, Any]:
+    warmup_indexes = list(range(args.warmup))
+    measured_indexes = list(range(args.warmup, len(seeded.codes)))
+    warm = Tally()
+    await scan_all(port, seeded.tokens, slices_for(warmup_indexes, args.scanners, 0), seeded.codes, time.perf_counter() + 60, warm)
+    if warm.errors:
+        raise RuntimeError(f"warm-up failed: {dict(warm.errors)}")
+
+    tally = Tally()
+    slices = slices_for(measured_indexes, args.scanners, args.contested)
+    load_average = os.getloadavg()
+    before = await cpu_snapshot(server_pid, database_url)
+    started = time.perf_counter()
+    await scan_all(port, seeded.tokens, slices, seeded.codes, started + args.duration, tally)
+    elapsed = time.perf_counter() - started
+    used = cpu_used(before, await cpu_snapshot(server_pid, database_url))
+
+    latencies = sorted(tally.latencies_ms)
+    requests = len(latencies) + sum(tally.errors.values())
+    redeemed = tally.outcomes["ok"]
+    return {
+        "elapsed_s": round(elapsed, 3),
+        "requests": requests,
+        "ok": redeemed,
+        "rejected": {reason: count for reason, count in sorted(tally.outcomes.items()) if reason != "ok"},
+        "errors": sum(tally.errors.values()),
+        "errors_by_kind": dict(tally.errors),
+        "redeems_per_second": round(redeemed / elapsed, 1),
+        "requests_per_second": round(requests / elapsed, 1),
+        "latency_ms": {
+            "p50": round(percentile(latencies, 0.50), 2),
+            "p95": round(percentile(latencies, 0.95), 2),
+            "p99": round(percentile(latencies, 0.99), 2),
+            "max": round(latencies[-1], 2) if latencies else None,
+            "mean": round(sum(latencies) / len(latencies), 2) if latencies else None,
+        },
+        # CPU time of the server's processes, of the PostgreSQL backends of the bench database, and of this
+        # load generator during the measured phase; per request it is less sensitive to a busy machine.
+        "cpu_seconds": used,
+        "cpu_ms_per_request": {group: round(1000 * value / max(requests, 1), 3) for group, value in used.items()},
+        "load_average_before": [round(value, 2) for value in load_average],
+        "warmup_scans": len(warm.latencies_ms),
+        "distinct_tickets_admitted": len(set(tally.admitted)),
+        "admitted_twice_in_responses": len(tally.admitted) - len(set(tally.admitted)),
+    }
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--workers", type=int, default=2, help="`events serve --workers` (default 2)")
+    parser.add_argument("--tickets", type=int, default=5000, help="tickets scanned in the measured phase")
+    parser.add_argument("--warmup", type=int, default=200, help="extra tickets scanned first, not measured")
+    parser.add_argument("--scanners", type=int, default=20, help="concurrent door phones")
+    parser.add_argument("--duration", type=float, default=30.0, help="stop the measured phase after this many seconds")
+    parser.add_argument("--codes", choices=["signed", "secret"], default="signed", help="QR texts (signed) or bare secrets")
+    parser.add_argument("--contested", type=float, default=0.0, help="fraction of scans of another phone's tickets")
+    parser.add_argument("--admin-url", default=None, help="PostgreSQL URL to create and drop the bench database through")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    sys.path.insert(0, str(ROOT / "src"))
+    try:
+        import uvloop
+
+        uvloop.install()
+    except ImportError:
+        pass
+
+    def interrupted(signum: int, _frame: Any) -> None:
+        raise SystemExit(128 + signum)
+
+    signal.signal(signal.SIGTERM, interrupted)
+
+    admin = admin_url(args.admin_url)
+    name = f"events_bench_{secrets.token_hex(5)}"
+    database_url = with_database(admin, name)
+    var_dir = Path(tempfile.mkdtemp(prefix="events-bench-checkin-"))
+    secret_key = secrets.token_hex(32)
+    env = server_env(database_url, var_dir, secret_key)
+    result: dict[str, Any] = {
+        "benchmark": "checkin",
+        "workers": args.workers,
+        "cpu_count": os.cpu_count(),
+        "scanners": args.scanners,
+        "codes": args.codes,
+        "tickets": args.tickets,
+        "contested": args.contested,
+    }
+    server: subprocess.Popen[bytes] | None = None
+    created = False
+    status = 1
+    try:
+        asyncio.run(create_database(admin, name))
+        created = True
+        log(f"database {name}: migrating")
+        run_cli(env, "migrate")
+        log(f"seeding {args.tickets + args.warmup} tickets")
+        seeded = asyncio.run(
+            seed(database_url, secret_key, tickets=args.tickets + args.warmup, scanners=args.scanners, codes=args.codes)
+        )
+        result["seed_seconds"] = round(seeded.seconds, 2)
+        port = free_port()
+        log_path = var_dir / "server.log"
+        server = start_server(env, port, args.workers, log_path)
+        log(f"server on port {port} with {args.workers} workers")
+
+        async def measure() -> dict[str, Any]:
+            await wait_until_healthy(port, server, log_path, args.workers)
+            log("scanning")
+            return await load(args, port, seeded, server.pid, database_url)
+
+        result.update(asyncio.run(measure()))
+        checks = asyncio.run(database_checks(database_url))
+        result["database"] = checks
+        result["double_admissions"] = checks["double_admissions"]
+        result["postgres"] = asyncio.run(server_version(database_url))
+        server_log = log_path.read_text()
+        result["server_tracebacks"] = server_log.count("Traceback")
+        result["python"] = platform.python_version()
+        result["target"] = {
+            "redeems_per_second": TARGET_REDEEMS_PER_SECOND,
+            "p99_ms": TARGET_P99_MS,
+            "met": result["redeems_per_second"] >= TARGET_REDEEMS_PER_SECOND and result["latency_ms"]["p99"] < TARGET_P99_MS,
+        }
+        correct = (
+            checks["double_admissions"] == 0
+            and checks["pending_scans"] == 0
+            and checks["admitted_without_ok_scan"] == 0
+            and checks["ok_scans"] == checks["tickets_checked_in"]
+            and result["admitted_twice_in_responses"] == 0
+            and result["errors"] == 0
+        )
+        result["correct"] = correct
+        status = 0 if correct else 1
+    except BaseException as exc:  # report, then clean up; Ctrl-C and SIGTERM included
+        traceback.print_exc(file=sys.stderr)
+        result["error"] = f"{type(exc).__name__}: {exc}"
+        status = 1
+    finally:
+        if server is not None:
+            stop_server(server)
+        if created:
+            try:
+                asyncio.run(drop_database(admin, name))
+            except Exception as exc:  # noqa: BLE001
+                log(f"could not drop {name}: {exc}")
+                result["drop_error"] = str(exc)
+        shutil.rmtree(var_dir, ignore_errors=True)
+    print(json.dumps(result, indent=2))
+    return status
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,202 @@
+"""Ledger service: booking payments, Stripe fees, refunds, costs and payouts as entries (each once), and
+reading them back as per-event and per-partner statements through SQL aggregation."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from events import db
+from events.catalogue.tables import BeneficiaryShare, Event, Partner
+from events.errors import InvalidInput, NotFound
+from events.i18n import N_
+from events.ledger.allocation import INCOME_KINDS, Allocation, EventMoney, KindTotals, allocate
+from events.ledger.tables import EventCost, LedgerEntry, Payout
+from events.money import split_pence
+from events.orders.tables import Order, OrderLine, Ticket
+from events.payments.tables import Payment, Refund
+
+COMPONENTS = ("tickets", "booking_fees", "contributions", "donations")
+_BOOK_SQL = """
+INSERT INTO ledger_entry (event, kind, component, method, partner, amount_pence, currency, source, occurred_at, created_at, description)
+VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
+ON CONFLICT (source) DO NOTHING
+"""
+_TOTALS_SQL = """
+SELECT kind, component, partner, SUM(amount_pence) AS pence
+FROM ledger_entry
+WHERE event = {} AND occurred_at >= {} AND occurred_at < {}
+GROUP BY kind, component, partner
+"""
+_ATTENDEES_SQL = """
+SELECT
+  COUNT(*) AS attendees,
+  COALESCE(SUM(CASE WHEN o.channel IN ('claim', 'gift') THEN 1 ELSE 0 END), 0) AS free_guests
+FROM ticket t JOIN ticket_order o ON o.id = t.order_id
+WHERE t.event = {} AND t.status = 'valid' AND o.status = 'paid'
+"""
+FAR_PAST = datetime(2000, 1, 1).astimezone()
+FAR_FUTURE = datetime(2999, 1, 1).astimezone()
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    event_id: int
+    kind: str
+    component: str
+    method: str
+    partner_id: int | None
+    amount_pence: int
+    currency: str
+    source: str
+    occurred_at: datetime
+    description: str = ""
+
+
+def payment_entries(payment: dict[str, Any], order: dict[str, Any], donation_partner: int | None) -> list[Entry]:
+    """A payment as one entry per component, and Stripe's fee (once known) borne pro rata by them."""
+    parts = _components(order)
+    entries = [
+        Entry(order["event"], "payment", component, payment["provider"], donation_partner if component == "donations" else None,
+              amount, order["currency"], f"payment:{payment['id']}:{component}", payment["created_at"])
+        for component, amount in parts.items() if amount
+    ]
+    if payment["fee_pence"]:
+        shares = split_pence(payment["fee_pence"], [parts[c] for c in COMPONENTS]) if any(parts.values()) else []
+        for component, fee in zip(COMPONENTS, shares):
+            if fee:
+                entries.append(Entry(order["event"], "stripe_fee", component, payment["provider"],
+                                     donation_partner if component == "donations" else None, -fee, order["currency"],
+                                     f"fee:{payment['id']}:{component}", payment["created_at"]))
+    return entries
+
+
+def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partner: int | None) -> list[Entry]:
+    """A refund reverses the order's components pro rata (Stripe keeps its fee, which stays a cost)."""
+    parts = _components(order)
+    if not any(parts.values()):
+        return []
+    shares = split_pence(refund["amount_pence"], [parts[c] for c in COMPONENTS])
+    return [
+        Entry(order["event"], "refund", component, refund["method"], donation_partner if component == "donations" else None,
+              -amount, order["currency"], f"refund:{refund['id']}:{component}", refund["created_at"])
+        for component, amount in zip(COMPONENTS, shares) if amount
+    ]
+
+
+def _components(order: dict[str, Any]) -> dict[str, int]:
+    return {
+        "tickets": order["tickets_pence"],
+        "booking_fees": order["booking_fees_pence"],
+        "contributions": order["pay_it_forward_pence"],
+        "donations": order["donation_pence"],
+    }
+
+
+async def book_event(event_id: int, *, now: datetime) -> int:
+    """Book whatever of this event's payments, fees, refunds and costs is not in the ledger yet."""
+    entries: list[Entry] = []
+    orders = {o["id"]: o for o in await Order.select().where(Order.event == event_id, Order.total_pence > 0)}
+    if orders:
+        partners = {
+            line["order_id"]: line["partner"]
+            for line in await OrderLine.select(OrderLine.order_id, OrderLine.partner).where(
+                OrderLine.order_id.is_in(list(orders)), OrderLine.kind == "donation"
+            )
+        }
+        for payment in await Payment.select().where(Payment.order_id.is_in(list(orders))):
+            order = orders[payment["order_id"]]
+            entries += payment_entries(payment, order, partners.get(order["id"]))
+        for refund in await Refund.select().where(Refund.order_id.is_in(list(orders)), Refund.status == "succeeded"):
+            order = orders[refund["order_id"]]
+            entries += refund_entries(refund, order, partners.get(order["id"]))
+    event = await Event.select(Event.currency).where(Event.id == event_id).first()
+    for cost in await EventCost.select().where(EventCost.event == event_id):
+        entries.append(Entry(event_id, "event_cost", "", "", None, -cost["amount_pence"], event["currency"] if event else "GBP",
+                             f"cost:{cost['id']}", cost["created_at"], cost["description"]))
+    for payout in await Payout.select().where(Payout.event == event_id):
+        entries.append(Entry(event_id, "payout", "", "bank", payout["partner"], -payout["amount_pence"], payout["currency"],
+                             f"payout:{payout['id']}", payout["paid_on"], payout["bank_reference"]))
+    async with db.write_transaction():
+        for entry in entries:
+            await LedgerEntry.raw(_BOOK_SQL, entry.event_id, entry.kind, entry.component, entry.method, entry.partner_id,
+                                  entry.amount_pence, entry.currency, entry.source, entry.occurred_at, now, entry.description)
+    return len(entries)
+
+
+async def add_event_cost(slug: str, *, description: str, amount_pence: int, now: datetime) -> None:
+    event = await _event(slug)
+    if amount_pence == 0 or not description.strip():
+        raise InvalidInput(N_("Give the cost a description and an amount."), fields={"amount_pence": "Must not be zero."})
+    async with db.write_transaction():
+        await EventCost(event=event["id"], description=description.strip(), amount_pence=amount_pence, created_at=now).save()
+
+
+async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: datetime = FAR_FUTURE) -> tuple[Allocation, dict[str, Any]]:
+    """The event's ledger totals (one GROUP BY) allocated to its partners."""
+    event = await Event.select().where(Event.id == event_id).first()
+    if event is None:
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
+    rows = await LedgerEntry.raw(_TOTALS_SQL, event_id, start, end)
+    totals: dict[tuple[str, str], int] = defaultdict(int)
+    designated: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    payouts: dict[int, int] = defaultdict(int)
+    costs = 0
+    for row in rows:
+        pence = int(row["pence"])
+        if row["kind"] == "event_cost":
+            costs -= pence
+        elif row["kind"] == "payout":
+            payouts[row["partner"]] -= pence
+        elif row["component"] == "donations" and row["partner"] is not None:
+            designated[row["partner"]][row["kind"]] += pence
+        else:
+            totals[(row["kind"], row["component"])] += pence
+    counts = (await Ticket.raw(_ATTENDEES_SQL, event_id))[0]
+    money = EventMoney(
+        tickets=_kind(totals, "tickets"),
+        booking_fees=_kind(totals, "booking_fees"),
+        contributions=_kind(totals, "contributions"),
+        general_donations=_kind(totals, "donations"),
+        designated_donations={partner: _kind_of(values) for partner, values in designated.items()},
+        fixed_costs_pence=costs,
+        per_attendee_cost_pence=event["cost_per_attendee_pence"],
+        attendees=int(counts["attendees"]),
+        free_guests=int(counts["free_guests"]),
+        booking_fees_to_cause=event["booking_fees_to_cause"],
+        unused_contributions=event["unused_contributions"],
+    )
+    shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.share_bp).where(
+        BeneficiaryShare.event == event_id
+    ).order_by(BeneficiaryShare.id)
+    allocation = allocate(money, [(s["partner"], s["share_bp"]) for s in shares])
+    return allocation, {"event": event, "money": money, "payouts": dict(payouts)}
+
+
+def _kind(totals: dict[tuple[str, str], int], component: str) -> KindTotals:
+    return KindTotals(
+        gross_pence=totals.get(("payment", component), 0),
+        refunds_pence=-totals.get(("refund", component), 0),
+        fees_pence=-totals.get(("stripe_fee", component), 0),
+    )
+
+
+def _kind_of(values: dict[str, int]) -> KindTotals:
+    return KindTotals(gross_pence=values.get("payment", 0), refunds_pence=-values.get("refund", 0), fees_pence=-values.get("stripe_fee", 0))
+
+
+async def _event(slug: str) -> dict[str, Any]:
+    event = await Event.select().where(Event.slug == slug).first()
+    if event is None:
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
+    return event
+
+
+async def partner_names(partner_ids: list[int]) -> dict[int, dict[str, str]]:
+    rows = await Partner.select(Partner.id, Partner.slug, Partner.name).where(Partner.id.is_in(partner_ids or [0]))
+    return {row["id"]: {"slug": row["slug"], "name": row["name"]} for row in rows}
+
+
+__all__ = ["INCOME_KINDS", "book_event", "event_allocation", "add_event_cost", "payment_entries", "refund_entries"]

@@ -1,0 +1,49 @@
+"""The ledger: every money movement of an event as an append-only entry in pence, each booked once."""
+
+from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from events.catalogue.tables import Event, Partner
+
+
+class LedgerEntry(Table, tablename="ledger_entry"):
+    """Never updated or deleted: a correction is a new entry. ``source`` names what was booked
+    (e.g. 'payment:12:tickets', 'fee:12:tickets', 'refund:3:donations') and is unique, so a Stripe
+    charge, fee or refund is booked at most once."""
+
+    event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
+    kind = Varchar(length=20, index=True)  # payment, stripe_fee, refund, event_cost, carry_over, payout
+    component = Varchar(length=20, default="")  # tickets, booking_fees, contributions, donations
+    method = Varchar(length=20, default="")  # stripe, test, cash, card_terminal, bank
+    partner = ForeignKey(references=Partner, null=True, default=None, on_delete=OnDelete.restrict, index=True)
+    amount_pence = Integer()
+    currency = Varchar(length=3)
+    source = Varchar(length=80, unique=True)
+    occurred_at = Timestamptz(index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    description = Text(default="")
+
+
+class EventCost(Table, tablename="event_cost"):
+    """A fixed cost of an event (venue, ingredients…); each is booked once to the ledger."""
+
+    event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
+    description = Varchar(length=200)
+    amount_pence = Integer()
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
+class Payout(Table, tablename="payout"):
+    """Money paid to a partner project, with the bank reference; an override needs a reason."""
+
+    partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, index=True)
+    event = ForeignKey(references=Event, null=True, default=None, on_delete=OnDelete.restrict)
+    amount_pence = Integer()
+    currency = Varchar(length=3, default="GBP")
+    paid_on = Timestamptz()
+    bank_reference = Varchar(length=120)
+    override_reason = Text(default="")
+    recorded_by = Varchar(length=254, default="")
+    created_at = Timestamptz(default=TimestamptzNow())

@@ -1,0 +1,200 @@
+"""Free places: referral partners' claim codes, guests claiming a place with a first name, organisers
+giving places directly. Claims take places through the same conditional updates as sales."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from events import db
+from events.catalogue.tables import Event, TicketType
+from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from events.i18n import N_
+from events.orders import pricing
+from events.orders.codes import SECRET_ALPHABET
+from events.orders.freeplaces import FreePlaces, free_places
+from events.orders.service import issue_tickets, new_unique_reference, note
+from events.orders.tables import ClaimCode, Order, OrderLine
+from events.ratelimit import service as ratelimit
+from events.tickets import outbox
+
+CLAIM_CODE_LENGTH = 16  # ≈ 79 bits from a 31-letter alphabet, and rate-limited on top
+FAILED_CLAIMS_PER_CLIENT = 10
+FAILED_CLAIMS_WINDOW_SECONDS = 15 * 60
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,25}$")
+
+_TAKE_CODE_SQL = """
+UPDATE claim_code SET claimed = claimed + 1
+WHERE id = {} AND revoked_at IS NULL AND claimed < places
+RETURNING id
+"""
+_TAKE_RESERVED_SQL = """
+UPDATE event SET free_places_claimed = free_places_claimed + 1
+WHERE id = {} AND free_places_claimed < reserved_free_places
+RETURNING id
+"""
+# A place funded beyond the reserved ones becomes free by taking a general place.
+_TAKE_CONVERTED_SQL = """
+UPDATE event SET free_places_claimed = free_places_claimed + 1, places_taken = places_taken + 1
+WHERE id = {} AND pay_it_forward_converts_general
+  AND free_places_claimed - reserved_free_places < {}
+  AND places_taken + 1 <= capacity - reserved_free_places
+RETURNING id
+"""
+_CONTRIBUTIONS_SQL = """
+SELECT COALESCE(SUM(pay_it_forward_pence), 0) AS pence FROM ticket_order WHERE event = {} AND status = 'paid'
+"""
+
+
+class NoPlacesLeft(Conflict):
+    code = "no_places_left"
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedPlace:
+    order_reference: str
+    ticket_id: int
+
+
+async def event_free_places(event: dict[str, Any]) -> FreePlaces:
+    rows = await Order.raw(_CONTRIBUTIONS_SQL, event["id"])
+    return free_places(
+        capacity=event["capacity"],
+        reserved=event["reserved_free_places"],
+        places_taken=event["places_taken"],
+        claimed=event["free_places_claimed"],
+        contributions_pence=int(rows[0]["pence"]),
+        place_value_pence=event["pay_it_forward_place_pence"],
+        converts_general=event["pay_it_forward_converts_general"],
+    )
+
+
+async def create_claim_code(slug: str, *, partner_name: str, places: int, now: datetime) -> dict[str, Any]:
+    event = await _event(slug)
+    code = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(CLAIM_CODE_LENGTH))
+    async with db.write_transaction():
+        row = ClaimCode(event=event["id"], code=code, partner_name=partner_name.strip(), places=places, created_at=now)
+        await row.save()
+    return row.to_dict()
+
+
+async def list_claim_codes(slug: str) -> list[dict[str, Any]]:
+    event = await _event(slug)
+    return await ClaimCode.select().where(ClaimCode.event == event["id"]).order_by(ClaimCode.id)
+
+
+async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
+    event = await _event(slug)
+    revoked = await ClaimCode.update({ClaimCode.revoked_at: now}).where(
+        ClaimCode.event == event["id"], ClaimCode.code == code, ClaimCode.revoked_at.is_null()
+    ).returning(ClaimCode.id)
+    if not revoked:
+        raise NotFound(N_("We could not find that claim link."), code="claim_code_not_found")
+
+
+async def claim_code_usage(code: str) -> dict[str, Any]:
+    """What a referral partner may see: its allocation and how many were claimed. Never who claimed."""
+    row = await ClaimCode.select(
+        ClaimCode.partner_name, ClaimCode.places, ClaimCode.claimed, ClaimCode.revoked_at, ClaimCode.event.title,
+        ClaimCode.event.slug, ClaimCode.event.starts_at, ClaimCode.event.timezone,
+    ).where(ClaimCode.code == code.strip().lower()).first()
+    if row is None:
+        raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
+    return row
+
+
+async def claim_place(
+    code: str, *, name: str, email: str, phone: str, locale: str, client: str, now: datetime
+) -> ClaimedPlace:
+    """A guest claims one free place. Unknown or revoked codes count against the client's limit."""
+    now_epoch = int(now.timestamp())
+    failures = await ratelimit.count("claim-failures", client, window_seconds=FAILED_CLAIMS_WINDOW_SECONDS, now_epoch=now_epoch)
+    if failures >= FAILED_CLAIMS_PER_CLIENT:
+        raise TooManyAttempts(
+            N_("Too many tries. Please wait a few minutes and try again."),
+            retry_after_seconds=FAILED_CLAIMS_WINDOW_SECONDS - now_epoch % FAILED_CLAIMS_WINDOW_SECONDS,
+        )
+    row = await ClaimCode.select(ClaimCode.id, ClaimCode.event).where(
+        ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null()
+    ).first()
+    if row is None:
+        await ratelimit.hit(
+            "claim-failures", client, limit=FAILED_CLAIMS_PER_CLIENT, window_seconds=FAILED_CLAIMS_WINDOW_SECONDS, now_epoch=now_epoch
+        )
+        raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
+    _check_guest(name, email, phone)
+    async with db.write_transaction():
+        if not await ClaimCode.raw(_TAKE_CODE_SQL, row["id"]):
+            raise NoPlacesLeft(N_("Sorry, all the places for this link have been taken."))
+        return await _give_place(row["event"], name=name, email=email, phone=phone, locale=locale, channel="claim", now=now)
+
+
+async def give_free_place(slug: str, *, name: str, email: str, now: datetime) -> ClaimedPlace:
+    """An organiser gives a free place directly to a named guest."""
+    event = await _event(slug)
+    _check_guest(name, email, "")
+    async with db.write_transaction():
+        return await _give_place(event["id"], name=name, email=email, phone="", locale="en", channel="gift", now=now)
+
+
+async def _give_place(event_id: int, *, name: str, email: str, phone: str, locale: str, channel: str, now: datetime) -> ClaimedPlace:
+    event = await Event.select().where(Event.id == event_id).first()
+    assert event is not None
+    if event["status"] not in ("on_sale", "sales_closed"):
+        raise NoPlacesLeft(N_("Sorry, places for this event are not available now."))
+    if not await Event.raw(_TAKE_RESERVED_SQL, event_id):
+        extra = (await event_free_places(event)).funded - event["reserved_free_places"]
+        if extra <= 0 or not await Event.raw(_TAKE_CONVERTED_SQL, event_id, extra):
+            raise NoPlacesLeft(N_("Sorry, there are no free places left."))
+    ticket_type = await TicketType.select(TicketType.id, TicketType.name).where(TicketType.event == event_id).order_by(
+        TicketType.position
+    ).order_by(TicketType.id).first()
+    if ticket_type is None:
+        raise NoPlacesLeft(N_("Sorry, places for this event are not available now."))
+    reference = await new_unique_reference()
+    order = Order(
+        reference=reference,
+        event=event_id,
+        status="paid",
+        channel=channel,
+        buyer_name=name.strip(),
+        buyer_email=email.strip(),
+        buyer_phone=phone.strip(),
+        locale=locale,
+        currency=event["currency"],
+        places=1,
+        payment_provider="none",
+        created_at=now,
+        paid_at=now,
+    )
+    await order.save()
+    await OrderLine(order_id=order.id, kind="ticket", ticket_type=ticket_type["id"], description=ticket_type["name"], quantity=1).save()
+    [ticket_id] = await issue_tickets(order.id, event_id, name.strip(), now)
+    await note(order.id, "free_place", channel, now)
+    # The same confirmation as a paid order: nothing in it tells a free place from a bought one.
+    await outbox.enqueue("order_confirmation", order_id=order.id, recipient=email.strip(), now=now)
+    return ClaimedPlace(reference, ticket_id)
+
+
+def _check_guest(name: str, email: str, phone: str) -> None:
+    problems: dict[str, str] = {}
+    if not name.strip():
+        problems["name"] = N_("Please write your first name.")
+    elif len(name) > 100:
+        problems["name"] = N_("That name is too long.")
+    if email.strip() and not pricing.EMAIL_PATTERN.match(email.strip()):
+        problems["email"] = N_("That email address does not look right.")
+    if phone.strip() and not PHONE_PATTERN.match(phone.strip()):
+        problems["phone"] = N_("That phone number does not look right.")
+    if problems:
+        raise InvalidInput(next(iter(problems.values())), fields=problems)
+
+
+async def _event(slug: str) -> dict[str, Any]:
+    event = await Event.select().where(Event.slug == slug).first()
+    if event is None:
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
+    return event

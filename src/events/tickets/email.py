@@ -1,0 +1,81 @@
+"""Emails to buyers: plain text with an HTML alternative in the order's language, tickets attached as one PDF.
+
+Built from plain data (no database): the outbox gathers what an email says, this module writes it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid, parseaddr
+from functools import lru_cache
+from pathlib import Path
+from types import SimpleNamespace
+
+from jinja2 import Environment
+
+from events import i18n
+from events.i18n import N_
+from events.templating import create_environment
+
+TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
+REFUND_KINDS = ("late_payment_refunded",)
+SUBJECTS = {
+    "order_confirmation": N_("Your tickets for %(event)s"),
+    "tickets_resent": N_("Your tickets for %(event)s"),
+    "tickets_reissued": N_("Your updated tickets for %(event)s"),
+    "late_payment_refunded": N_("Your payment for %(event)s has been refunded"),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TicketLink:
+    holder: str
+    type_name: str
+    url: str  # absolute: the mobile ticket page
+
+
+@dataclass(frozen=True, slots=True)
+class OrderEmail:
+    """What one email says about an order. Links are absolute, dates in the event's time zone."""
+
+    kind: str
+    reference: str
+    locale: str
+    buyer_name: str
+    event_title: str
+    starts_at: datetime
+    venue: str
+    order_url: str
+    tickets: Sequence[TicketLink] = ()
+    refunded_pence: int = 0
+    currency: str = "GBP"
+
+
+def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:
+    """The message, ready to send: text and HTML alternatives, and the tickets PDF when there is one."""
+    locale = content.locale if content.locale in i18n.SUPPORTED_LOCALES else i18n.DEFAULT_LOCALE
+    # The templates' gettext and date filters read the language from request.state, as on the web.
+    context = {"request": SimpleNamespace(state=SimpleNamespace(locale=locale)), "mail": content, "locale": locale}
+    environment = _environment(templates_dir)
+    name = "tickets" if content.kind in TICKET_KINDS else "refunded"
+
+    message = EmailMessage()
+    message["Subject"] = i18n.translations(locale).gettext(SUBJECTS[content.kind]) % {"event": content.event_title}
+    message["From"] = sender
+    message["To"] = recipient
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(environment.get_template(f"emails/{name}.txt").render(context))
+    message.add_alternative(environment.get_template(f"emails/{name}.html").render(context), subtype="html")
+    if pdf is not None:
+        message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"tickets-{content.reference}.pdf")
+    return message
+
+
+@lru_cache(maxsize=4)
+def _environment(templates_dir: Path) -> Environment:
+    return create_environment(templates_dir)

@@ -1,0 +1,204 @@
+"""The email outbox: emails queued in the transaction that causes them, then sent (and retried) by the worker.
+
+Without SMTP_HOST (development) each email is written to var/outbox/ as an .eml file instead of sent.
+Logs name a message by its id only: addresses, names and SMTP replies (which quote addresses) stay out.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import aiosmtplib
+from piccolo.columns.combination import And
+
+from events import db
+from events.config import Settings
+from events.orders.codes import order_access_token
+from events.orders.tables import Order
+from events.tickets import email
+from events.tickets.pdf import render_tickets_pdf
+from events.tickets.tables import OutboxMessage
+from events.tickets.views import tickets_of_order
+
+logger = logging.getLogger("events.email")
+
+BATCH = 50
+MAX_ATTEMPTS = 12
+FIRST_RETRY = timedelta(minutes=1)
+LONGEST_RETRY = timedelta(hours=1)
+# Longer than any SMTP conversation: a worker that dies mid-send frees its messages after this.
+SENDING_LEASE = timedelta(minutes=5)
+SMTP_TIMEOUT_SECONDS = 30
+
+
+def retry_at(attempts: int, now: datetime) -> datetime | None:
+    """When to try again after ``attempts`` failed tries: 1 minute, 2, 4 … at most an hour apart; None gives up."""
+    if attempts >= MAX_ATTEMPTS:
+        return None
+    return now + min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+
+
+async def enqueue(kind: str, *, order_id: int, recipient: str, now: datetime) -> None:
+    """Queue an email about an order, inside the caller's transaction so it is sent if and only if that commits.
+
+    Never raises: an email must not undo the payment it confirms. A failure is logged and the buyer can
+    ask for their tickets again from the order page.
+    """
+    if not recipient:
+        return
+    transaction = db.engine().current_transaction.get()
+    savepoint = None
+    try:
+        # On PostgreSQL a failed statement aborts the whole transaction; the savepoint confines it.
+        savepoint = await transaction.savepoint() if transaction is not None else None
+        await OutboxMessage.insert(
+            OutboxMessage(kind=kind, order_id=order_id, recipient=recipient, next_attempt_at=now, created_at=now)
+        )
+    except Exception as exc:
+        if savepoint is not None:
+            await savepoint.rollback_to()
+        logger.error("Could not queue the %s email for order %s: %s", kind, order_id, type(exc).__name__)
+        return
+    if savepoint is not None:
+        await savepoint.release()
+
+
+async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH) -> int:
+    """Send the messages that are due (the periodic job); return how many were sent."""
+    due = await OutboxMessage.select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.next_attempt_at).limit(limit)
+    sent = 0
+    for row in due:
+        message = await _claim(row["id"], now)
+        if message is not None:
+            sent += await _deliver(message, now=now, settings=settings)
+    return sent
+
+
+async def purge_outbox(now: datetime, *, retention_days: int) -> int:
+    """Forget finished messages (they hold an address) once they are older than EVENTS_RETENTION_DAYS."""
+    rows = await OutboxMessage.delete().where(
+        OutboxMessage.status != "queued", OutboxMessage.created_at < now - timedelta(days=retention_days)
+    ).returning(OutboxMessage.id)
+    return len(rows)
+
+
+def _due(now: datetime) -> And:
+    return (
+        (OutboxMessage.status == "queued")
+        & (OutboxMessage.next_attempt_at <= now)
+        & (OutboxMessage.sending_until.is_null() | (OutboxMessage.sending_until < now))
+    )
+
+
+async def _claim(message_id: int, now: datetime) -> dict[str, Any] | None:
+    """Take a message with one conditional UPDATE, so of two workers racing for it exactly one sends it.
+    The attempt is counted here: a message that crashes its worker still runs out of attempts."""
+    rows = await OutboxMessage.update(
+        {OutboxMessage.sending_until: now + SENDING_LEASE, OutboxMessage.attempts: OutboxMessage.attempts + 1}
+    ).where(OutboxMessage.id == message_id, _due(now)).returning(
+        OutboxMessage.id, OutboxMessage.kind, OutboxMessage.order_id, OutboxMessage.recipient, OutboxMessage.attempts
+    )
+    return rows[0] if rows else None
+
+
+async def _deliver(message: dict[str, Any], *, now: datetime, settings: Settings) -> int:
+    try:
+        composed = await _compose(message, settings=settings, now=now)
+        if composed is not None:
+            await _send(composed, message, settings=settings)
+    except Exception as exc:
+        await _retry_later(message, exc, now=now)
+        return 0
+    if composed is None:
+        # Every ticket was refunded or voided before the email went: nothing left to send.
+        await _finish(message["id"], {OutboxMessage.status: "skipped", OutboxMessage.last_error: "no valid tickets"})
+        return 0
+    await _finish(message["id"], {OutboxMessage.status: "sent", OutboxMessage.sent_at: now, OutboxMessage.last_error: ""})
+    logger.info("Email %s sent", message["id"])
+    return 1
+
+
+async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
+    order = await Order.select(
+        Order.reference,
+        Order.locale,
+        Order.buyer_name,
+        Order.currency,
+        Order.refunded_pence,
+        Order.event.title,
+        Order.event.venue,
+        Order.event.starts_at,
+        Order.event.timezone,
+    ).where(Order.id == message["order_id"]).first()
+    assert order is not None  # messages are deleted with their order
+    reference = order["reference"]
+    tickets = []
+    pdf = None
+    if message["kind"] in email.TICKET_KINDS:
+        tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
+        if not tickets:
+            return None
+        pdf = render_tickets_pdf(tickets)
+    token = order_access_token(settings.secret_key, reference)
+    content = email.OrderEmail(
+        kind=message["kind"],
+        reference=reference,
+        locale=order["locale"],
+        buyer_name=order["buyer_name"],
+        event_title=order["event.title"],
+        starts_at=order["event.starts_at"].astimezone(ZoneInfo(order["event.timezone"])),
+        venue=order["event.venue"],
+        order_url=f"{settings.base_url}/orders/{reference}?token={token}",
+        tickets=[email.TicketLink(t.holder, t.type_name, settings.base_url + t.url) for t in tickets],
+        refunded_pence=order["refunded_pence"],
+        currency=order["currency"],
+    )
+    return email.build_email(
+        content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now
+    )
+
+
+async def _send(composed: EmailMessage, message: dict[str, Any], *, settings: Settings) -> None:
+    smtp = settings.smtp
+    if not smtp.host:
+        folder = settings.var_dir / "outbox"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{message['id']}-{message['kind']}.eml"
+        path.write_bytes(composed.as_bytes())
+        logger.info("No SMTP_HOST: email %s written to %s", message["id"], path)
+        return
+    await aiosmtplib.send(
+        composed,
+        hostname=smtp.host,
+        port=smtp.port,
+        username=smtp.user,
+        password=smtp.password if smtp.user else None,
+        start_tls=smtp.starttls,
+        timeout=SMTP_TIMEOUT_SECONDS,
+    )
+
+
+async def _retry_later(message: dict[str, Any], exc: Exception, *, now: datetime) -> None:
+    error = _describe(exc)
+    later = retry_at(message["attempts"], now)
+    if later is None:
+        await _finish(message["id"], {OutboxMessage.status: "failed", OutboxMessage.last_error: error})
+        logger.error("Email %s failed %d times (%s); giving up", message["id"], message["attempts"], error)
+        return
+    await _finish(message["id"], {OutboxMessage.next_attempt_at: later, OutboxMessage.last_error: error})
+    logger.warning("Email %s not sent (attempt %d, %s); trying again at %s", message["id"], message["attempts"], error, later.isoformat())
+
+
+async def _finish(message_id: int, changes: dict[Any, Any]) -> None:
+    """Record how a try ended and release the claim."""
+    await OutboxMessage.update({**changes, OutboxMessage.sending_until: None}).where(OutboxMessage.id == message_id)
+
+
+def _describe(exc: BaseException) -> str:
+    """The error's kind and SMTP code, never its text: SMTP replies often quote the address."""
+    code = getattr(exc, "code", None)
+    return (f"{type(exc).__name__} {code}" if isinstance(code, int) else type(exc).__name__)[:200]

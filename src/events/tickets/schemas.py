@@ -1,0 +1,19 @@
+"""Ticket API shapes (msgspec)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from msgspec import Meta, Struct
+
+
+class HolderChange(Struct, forbid_unknown_fields=True):
+    """The name printed on the ticket. Changing it re-issues the ticket with a new code."""
+
+    holder: Annotated[str, Meta(min_length=1, max_length=200)]
+
+
+class EmailQueued(Struct):
+    """The email is queued; the worker sends it within a minute or so."""
+
+    status: str = "queued"

@@ -1,0 +1,75 @@
+"""Tickets service: emailing an order's tickets again, and re-issuing a ticket to a new holder."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from events import db
+from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from events.i18n import N_
+from events.orders import codes
+from events.orders import service as orders
+from events.orders.schemas import TicketOut
+from events.orders.tables import Ticket
+from events.orders.views import ticket_url
+from events.ratelimit import service as ratelimit
+from events.tickets import outbox
+
+RESEND_LIMIT = 3
+RESEND_WINDOW_SECONDS = 3600
+
+
+async def resend_tickets(reference: str, *, now: datetime) -> None:
+    """Queue the tickets email to the buyer again, at most three times an hour per order."""
+    order = await orders.find_order(reference)
+    has_tickets = await Ticket.exists().where(Ticket.order_id == order["id"], Ticket.status == "valid")
+    if order["status"] != "paid" or not has_tickets or not order["buyer_email"]:
+        raise Conflict(N_("This order has no tickets to email."), code="no_tickets")
+    decision = await ratelimit.hit(
+        "resend-tickets", order["reference"], limit=RESEND_LIMIT, window_seconds=RESEND_WINDOW_SECONDS, now_epoch=int(now.timestamp())
+    )
+    if not decision.allowed:
+        raise TooManyAttempts(
+            N_("We have already emailed these tickets several times in the last hour. Please check your spam folder, or try again later."),
+            retry_after_seconds=decision.retry_after_seconds,
+        )
+    await outbox.enqueue("tickets_resent", order_id=order["id"], recipient=order["buyer_email"], now=now)
+
+
+async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> TicketOut:
+    """Re-issue a ticket to a new holder name: a new secret and version, so the old code no longer gets in,
+    and the buyer is emailed the updated tickets."""
+    holder = holder.strip()
+    if not holder:
+        message = N_("Please give the ticket holder's name.")
+        raise InvalidInput(message, fields={"holder": message})
+    async with db.write_transaction():
+        ticket = await Ticket.select(Ticket.version, Ticket.status, Ticket.order_id, Ticket.order_id.buyer_email).where(
+            Ticket.id == ticket_id
+        ).first()
+        if ticket is None:
+            raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
+        if ticket["status"] != "valid":
+            raise Conflict(N_("Only valid tickets can be changed."), code="ticket_not_valid")
+        version = ticket["version"] + 1
+        # Conditional on the version read above, so two changes at once cannot both win.
+        changed = await Ticket.update(
+            {Ticket.holder_name: holder, Ticket.secret: codes.new_ticket_secret(), Ticket.version: version}
+        ).where(Ticket.id == ticket_id, Ticket.version == ticket["version"], Ticket.status == "valid").returning(Ticket.id)
+        if not changed:
+            raise Conflict(N_("The ticket changed at the same moment. Please try again."), code="ticket_changed")
+        await orders.note(ticket["order_id"], "ticket_reissued", f"Ticket {ticket_id} re-issued as version {version} for a new holder", now)
+        await outbox.enqueue("tickets_reissued", order_id=ticket["order_id"], recipient=ticket["order_id.buyer_email"], now=now)
+    row = await Ticket.select(Ticket.id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.secret, Ticket.status).where(
+        Ticket.id == ticket_id
+    ).first()
+    assert row is not None
+    return TicketOut(
+        id=row["id"],
+        holder=row["holder_name"],
+        type=row["ticket_type.name"],
+        secret=row["secret"],
+        status=row["status"],
+        url=ticket_url(row["secret"]),
+        pdf_url=ticket_url(row["secret"]) + "/ticket.pdf",
+    )

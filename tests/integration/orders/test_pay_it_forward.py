@@ -1,0 +1,131 @@
+"""Pay it forward: buyers fund places, guests claim them with a first name, organisers see the counts."""
+
+from datetime import datetime
+
+import httpx
+
+from events.orders.tables import Order
+from tests.factories import make_event
+from tests.support.orders import pay_with_test_page, place_order
+
+
+async def claim_link(client: httpx.AsyncClient, organiser: dict[str, str], slug: str, places: int = 5, name: str = "Drop-in Centre") -> dict:  # type: ignore[type-arg]
+    response = await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": name, "places": places}, headers=organiser)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def claim(client: httpx.AsyncClient, code: str, name: str = "Leila", **extra: str) -> httpx.Response:
+    return await client.post("/api/claims", json={"code": code, "name": name, **extra})
+
+
+async def free_places(client: httpx.AsyncClient, slug: str) -> dict[str, int]:
+    return (await client.get(f"/api/events/{slug}")).json()["free_places"]
+
+
+async def test_a_guest_claims_a_free_place_with_a_first_name_only(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now)
+    link = await claim_link(client, organiser, slug)
+    assert len(link["code"]) >= 16 and link["url"].endswith(f"/claim/{link['code']}")
+    response = await claim(client, link["code"])
+    assert response.status_code == 201, response.text
+    ticket = response.json()
+    assert set(ticket) == {"id", "holder", "type", "secret", "status", "url", "pdf_url"}
+    assert ticket["holder"] == "Leila" and ticket["type"] == "Supper" and ticket["status"] == "valid"
+    assert await free_places(client, slug) == {"reserved": 20, "funded": 0, "claimed": 1, "available": 19}
+    assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 20  # general places untouched
+    [order] = await Order.select(Order.buyer_email, Order.buyer_phone, Order.total_pence).where(Order.channel == "claim")
+    assert order == {"buyer_email": "", "buyer_phone": "", "total_pence": 0}  # nothing more than a first name
+    codes = (await client.get(f"/api/events/{slug}/claim-codes", headers=organiser)).json()
+    assert [(c["partner_name"], c["places"], c["claimed"]) for c in codes] == [("Drop-in Centre", 5, 1)]
+
+
+async def test_a_link_gives_only_its_allocation_and_can_be_revoked(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now)
+    link = await claim_link(client, organiser, slug, places=2)
+    assert (await claim(client, link["code"], "A")).status_code == 201
+    assert (await claim(client, link["code"], "B", email="b@example.org")).status_code == 201
+    full = await claim(client, link["code"], "C")
+    assert full.status_code == 409 and full.json()["error"] == "no_places_left"
+    other = await claim_link(client, organiser, slug, places=2, name="Women's Group")
+    revoked = await client.delete(f"/api/events/{slug}/claim-codes/{other['code']}", headers=organiser)
+    assert revoked.status_code == 204
+    gone = await claim(client, other["code"])
+    assert gone.status_code == 404 and gone.json()["error"] == "claim_code_not_found"
+
+
+async def test_reserved_places_run_out_and_then_only_funded_places_can_be_claimed(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now, capacity=10, reserved_free_places=2, pay_it_forward_place_pence=3000)
+    await client.patch(f"/api/events/{slug}", json={"pay_it_forward_converts_general": True}, headers=organiser)
+    link = await claim_link(client, organiser, slug, places=10)
+    assert [(await claim(client, link["code"], f"G{i}")).status_code for i in range(3)] == [201, 201, 409]
+    # Two diners each fund a place (plus their own seat): places beyond the reserved ones become claimable.
+    for _ in range(2):
+        created = (await place_order(client, slug, quantity=1, pay_it_forward_places=2)).json()
+        await pay_with_test_page(client, created)
+    assert await free_places(client, slug) == {"reserved": 2, "funded": 4, "claimed": 2, "available": 2}
+    assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 6
+    assert [(await claim(client, link["code"], f"H{i}")).status_code for i in range(3)] == [201, 201, 409]
+    assert await free_places(client, slug) == {"reserved": 2, "funded": 4, "claimed": 4, "available": 0}
+    assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 4  # converted places came from general ones
+
+
+async def test_funded_places_stay_unclaimable_unless_the_organiser_converts_general_places(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now, capacity=10, reserved_free_places=0, pay_it_forward_place_pence=1200)
+    created = (await place_order(client, slug, quantity=1, pay_it_forward_pence=3000)).json()  # any amount: £30 = 2 places of £12
+    await pay_with_test_page(client, created)
+    assert await free_places(client, slug) == {"reserved": 0, "funded": 2, "claimed": 0, "available": 0}
+    page = (await client.get(f"/events/{slug}")).text
+    assert "2 free places funded by guests, 0 still available to claim." in page
+
+
+async def test_organisers_give_free_places_to_named_guests(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now, reserved_free_places=1)
+    given = await client.post(f"/api/events/{slug}/free-tickets", json={"name": "Yusuf", "email": "yusuf@example.org"}, headers=organiser)
+    assert given.status_code == 201 and given.json()["holder"] == "Yusuf"
+    none_left = await client.post(f"/api/events/{slug}/free-tickets", json={"name": "Omar"}, headers=organiser)
+    assert none_left.status_code == 409
+    assert (await client.post(f"/api/events/{slug}/free-tickets", json={"name": "Omar"})).status_code == 401
+
+
+async def test_guessing_codes_is_rate_limited(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now)
+    link = await claim_link(client, organiser, slug)
+    statuses = [(await claim(client, f"guess{n:011d}")).status_code for n in range(10)]
+    assert statuses == [404] * 10
+    blocked = await claim(client, link["code"])  # even a real code, once a client has guessed too often
+    assert blocked.status_code == 429 and blocked.json()["error"] == "rate_limited"
+    assert int(blocked.headers["retry-after"]) > 0
+
+
+async def test_bad_contact_details_are_refused_kindly(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now)
+    link = await claim_link(client, organiser, slug)
+    for extra, field in (({"email": "leila-at-home"}, "email"), ({"phone": "call me"}, "phone")):
+        response = await claim(client, link["code"], **extra)
+        assert response.status_code == 422 and field in response.json()["fields"]
+    assert (await claim(client, link["code"], "  ")).status_code == 422
+    assert (await free_places(client, slug))["claimed"] == 0
+
+
+async def test_the_partner_sees_how_many_were_claimed_and_not_who(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now)
+    link = await claim_link(client, organiser, slug, places=4)
+    await claim(client, link["code"], "Leila")
+    page = await client.get(f"/claim/{link['code']}/places")
+    assert page.status_code == 200 and "1 of 4 places claimed" in page.text
+    assert "Leila" not in page.text
+
+
+async def test_the_claim_page_works_without_javascript_in_the_guests_language(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    import re
+
+    slug = await make_event(now)
+    link = await claim_link(client, organiser, slug)
+    form = await client.get(f"/claim/{link['code']}?lang=fr")
+    assert form.status_code == 200 and 'lang="fr"' in form.text
+    assert client.cookies.get("lang") == "fr"  # remembered for the next page
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    done = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "_csrf_token": token})
+    assert done.status_code == 200 and "<svg" in done.text and 'lang="fr"' in done.text
+    assert (await free_places(client, slug))["claimed"] == 1

@@ -1,0 +1,169 @@
+"""Ticket PDFs end to end: bought and paid through the API, rendered by poppler, scanned with zxing, verified
+against the event's public keys; Arabic and Farsi names come out shaped and in order; refunded tickets
+lose their PDF but not their (still genuine) signature, so the door has to check the ticket's status."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import unicodedata
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import arabic_reshaper
+import httpx
+import pytest
+import zxingcpp
+from PIL import Image
+
+from events.catalogue.tables import Event
+from events.tickets.keys import public_keys
+from events.tickets.signing import TicketClaims, verify_ticket
+from tests.factories import make_event
+from tests.support.orders import get_order, pay_with_test_page, place_order
+
+ARABIC_NAME = "ليلى حداد"
+FARSI_NAME = "سارا احمدی"
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") or os.environ.get("EVENTS_TEST_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{name} (poppler-utils) is needed")
+        pytest.skip(f"{name} (poppler-utils) is not installed")
+    return path
+
+
+def scan_pages(document: bytes, directory: Path) -> list[str]:
+    """Each page drawn at 150 dpi by pdftoppm, then read with zxing as a phone at the door would."""
+    directory.mkdir(parents=True, exist_ok=True)
+    source = directory / "tickets.pdf"
+    source.write_bytes(document)
+    subprocess.run([tool("pdftoppm"), "-r", "150", "-png", str(source), str(directory / "page")], check=True, timeout=60)
+    codes = []
+    for png in sorted(directory.glob("page-*.png")):
+        found = zxingcpp.read_barcodes(Image.open(png))
+        assert [result.format for result in found] == [zxingcpp.BarcodeFormat.QRCode], f"one QR code on {png.name}"
+        codes.append(found[0].text)
+    return codes
+
+
+def text_lines(document: bytes, directory: Path) -> list[str]:
+    directory.mkdir(parents=True, exist_ok=True)
+    source = directory / "text.pdf"
+    source.write_bytes(document)
+    output = subprocess.run([tool("pdftotext"), str(source), "-"], capture_output=True, text=True, check=True, timeout=60).stdout
+    return [line.translate(BIDI_CONTROLS).strip() for line in output.splitlines()]
+
+
+def assert_name_rendered(lines: list[str], name: str, pages: int) -> None:
+    """The name is drawn shaped (joined letter forms) and reads back in logical order.
+
+    pdftotext finds the right-to-left run, reorders it to logical order and wraps it in U+202B/U+202C
+    (stripped here). What it gives back are the glyphs' characters: presentation forms (U+FB50-U+FEFF),
+    the initial, medial and final shapes a correctly joined word is drawn with. So:
+      * the raw line equals arabic_reshaper's shaping of the name in logical order: the letters were
+        joined, and nothing was drawn reversed (a reversed drawing would read back reversed);
+      * NFKC maps the presentation forms back to the plain letters, which must give the name itself.
+    """
+    shaped = arabic_reshaper.reshape(name)
+    assert any(0xFB50 <= ord(char) <= 0xFEFF for char in shaped)
+    assert lines.count(shaped) == pages, (name, [line for line in lines if line and not line.isascii()])
+    normalised = [unicodedata.normalize("NFKC", line) for line in lines]
+    assert normalised.count(name) == pages
+
+
+def page_count(document: bytes) -> int:
+    return len(re.findall(rb"/Type /Page\b", document))
+
+
+async def event_keys(slug: str) -> tuple[int, dict[str, Any]]:
+    row = await Event.select(Event.id).where(Event.slug == slug).first()
+    assert row is not None
+    return row["id"], await public_keys(row["id"])
+
+
+async def buy(client: httpx.AsyncClient, slug: str, name: str, email: str, quantity: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    response = await place_order(client, slug, quantity=quantity, buyer={"name": name, "email": email})
+    assert response.status_code == 201, response.text
+    created = response.json()
+    assert (await pay_with_test_page(client, created)).status_code == 303
+    order = await get_order(client, created)
+    assert order["status"] == "paid" and len(order["tickets"]) == quantity
+    assert all(ticket["holder"] == name and ticket["status"] == "valid" for ticket in order["tickets"])
+    return created, order
+
+
+def assert_genuine(code: str, keys: dict[str, Any], event_id: int, ticket: dict[str, Any]) -> TicketClaims:
+    claims = verify_ticket(code, keys)
+    assert claims.event_id == event_id
+    assert (claims.ticket_id, claims.secret) == (ticket["id"], ticket["secret"])
+    return claims
+
+
+async def test_order_and_phone_pdfs_scan_verify_and_show_arabic_and_farsi_names(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime, tmp_path: Path
+) -> None:
+    slug = await make_event(now)
+    created, order = await buy(client, slug, ARABIC_NAME, "layla@example.org", quantity=2)
+    first, second = order["tickets"]
+
+    # One PDF for the whole order: a page per ticket, each QR code genuine and naming its own ticket.
+    response = await client.get(f"/orders/{created['reference']}/tickets.pdf", params={"token": created["access_token"]})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/pdf"
+    order_pdf = response.content
+    assert page_count(order_pdf) == 2
+    event_id, keys = await event_keys(slug)
+    assert keys, "the event has a signing key once tickets are issued"
+    codes = scan_pages(order_pdf, tmp_path / "order")
+    for code, ticket in zip(codes, (first, second), strict=True):
+        assert_genuine(code, keys, event_id, ticket)
+    assert_name_rendered(text_lines(order_pdf, tmp_path / "order"), ARABIC_NAME, pages=2)
+    # The wrong token gets nothing.
+    assert (await client.get(f"/orders/{created['reference']}/tickets.pdf", params={"token": "ord_nope"})).status_code == 404
+
+    # One ticket as a phone-sized page.
+    response = await client.get(f"/tickets/{first['secret']}/ticket.pdf", params={"size": "phone"})
+    assert response.status_code == 200, response.text
+    phone_pdf = response.content
+    assert page_count(phone_pdf) == 1
+    assert re.search(rb"/MediaBox \[ 0 0 255\.1181 538\.5827 \]", phone_pdf)  # 90 x 190 mm
+    [first_code] = scan_pages(phone_pdf, tmp_path / "phone")
+    assert_genuine(first_code, keys, event_id, first)
+    assert_name_rendered(text_lines(phone_pdf, tmp_path / "phone"), ARABIC_NAME, pages=1)
+
+    # A Farsi name, on its own order.
+    _, farsi_order = await buy(client, slug, FARSI_NAME, "sara@example.org", quantity=1)
+    [farsi_ticket] = farsi_order["tickets"]
+    response = await client.get(f"/tickets/{farsi_ticket['secret']}/ticket.pdf", params={"size": "phone"})
+    assert response.status_code == 200, response.text
+    [farsi_code] = scan_pages(response.content, tmp_path / "farsi")
+    assert_genuine(farsi_code, keys, event_id, farsi_ticket)
+    assert_name_rendered(text_lines(response.content, tmp_path / "farsi"), FARSI_NAME, pages=1)
+
+    # Refund the first ticket: its PDFs are gone, the order PDF keeps only the other ticket...
+    refund = await client.post(
+        f"/api/orders/{created['reference']}/refunds", json={"tickets": [first["id"]], "reason": "Cannot come"}, headers=organiser
+    )
+    assert refund.status_code == 201, refund.text
+    for size in ("a4", "phone"):
+        gone = await client.get(f"/tickets/{first['secret']}/ticket.pdf", params={"size": size})
+        assert gone.status_code == 404 and "no longer valid" in gone.text
+    response = await client.get(f"/orders/{created['reference']}/tickets.pdf", params={"token": created["access_token"]})
+    assert response.status_code == 200
+    assert scan_pages(response.content, tmp_path / "after-refund") == [codes[1]]
+    # ...its page says it is no longer valid and shows no QR code...
+    page = await client.get(first["url"])
+    assert page.status_code == 200 and "no longer valid" in page.text and "<svg" not in page.text
+    # ...but a copy printed before the refund still carries a genuine signature: codes are not revoked
+    # cryptographically, so the door must look the ticket up, and the API says it was refunded.
+    assert_genuine(first_code, keys, event_id, first)
+    assert_genuine(codes[0], keys, event_id, first)
+    after = await get_order(client, created)
+    assert {ticket["id"]: ticket["status"] for ticket in after["tickets"]} == {first["id"]: "refunded", second["id"]: "valid"}

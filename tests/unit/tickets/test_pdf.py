@@ -1,0 +1,269 @@
+"""Ticket PDFs without a database: layout, fonts, Arabic and Farsi shaping, and a QR code that scans."""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+import subprocess
+import time
+import unicodedata
+from dataclasses import replace
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+import zxingcpp
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from PIL import Image
+from reportlab.lib.units import mm
+
+from events.tickets import pdf
+from events.tickets.signing import TicketClaims, sign_ticket, verify_ticket
+from events.tickets.views import TicketView
+
+KEY = Ed25519PrivateKey.generate()
+LONDON = ZoneInfo("Europe/London")
+START = datetime(2026, 8, 20, 19, 0, tzinfo=LONDON)
+BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+
+
+def ticket(number: int = 1, **changes: object) -> TicketView:
+    secret = f"hq7mtw2xz9kcpe4rab{number:02d}"[:20]
+    claims = TicketClaims("k1", number, 1, 42, 7, secret, int(START.timestamp()) - 86_400, int(START.timestamp()) + 2 * 86_400)
+    view = TicketView(
+        id=number,
+        secret=secret,
+        version=1,
+        status="valid",
+        holder="Amal Haddad",
+        type_name="Supper",
+        ticket_type_id=7,
+        order_reference="K7M-4QX",
+        event_id=42,
+        event_slug="august-supper-club",
+        event_title="August Supper Club",
+        venue="St Margaret's Community Hall",
+        address="12 Example Road, London E8 1AA",
+        starts_at=START,
+        ends_at=START + timedelta(hours=3, minutes=30),
+        timezone="Europe/London",
+        code=sign_ticket(claims, KEY),
+    )
+    return replace(view, **changes)  # type: ignore[arg-type]
+
+
+def tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI") or os.environ.get("EVENTS_TEST_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{name} (poppler-utils) is needed")
+        pytest.skip(f"{name} (poppler-utils) is not installed")
+    return path
+
+
+def logical(visual_line: str) -> str:
+    """pdftotext's reading of a line, normalised: presentation forms back to letters, no bidi marks."""
+    return unicodedata.normalize("NFKC", visual_line).translate(BIDI_CONTROLS).strip()
+
+
+def words(pdf_path: Path) -> list[list[tuple[float, float, float, float, str]]]:
+    """Each page's words with their boxes (points, y down), from pdftotext -bbox."""
+    html = subprocess.run([tool("pdftotext"), "-bbox", str(pdf_path), "-"], capture_output=True, text=True, check=True).stdout
+    pages = []
+    for page in html.split("<page ")[1:]:
+        pages.append(
+            [
+                (float(a), float(b), float(c), float(d), text)
+                for a, b, c, d, text in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page)
+            ]
+        )
+    return pages
+
+
+def rasterise(pdf_bytes: bytes, directory: Path, dpi: int = 150) -> list[Path]:
+    source = directory / "ticket.pdf"
+    source.write_bytes(pdf_bytes)
+    subprocess.run([tool("pdftoppm"), "-r", str(dpi), "-png", str(source), str(directory / "page")], check=True)
+    return sorted(directory.glob("page-*.png"))
+
+
+# --- text: fonts per script, shaping and order ---------------------------------------------------------
+
+
+def test_latin_text_is_one_noto_sans_run() -> None:
+    assert pdf.visual_runs("Amal Haddad") == (("NotoSans", "Amal Haddad"),)
+    assert pdf.visual_runs("Zoë O'Neill – Łódź", bold=True) == (("NotoSans-Bold", "Zoë O'Neill – Łódź"),)
+
+
+@pytest.mark.parametrize("name", ["ليلى حداد", "سارا احمدی", "مریم رضایی", "عبد الله السلام", "پژمان گلچین"])
+def test_arabic_and_farsi_names_are_shaped_and_reversed_for_drawing(name: str) -> None:
+    [(font, drawn)] = pdf.visual_runs(name)
+    assert font == "NotoSansArabic"
+    # Joined (presentation) forms, not the isolated letters that would render as a string of unjoined letters.
+    assert all(0xFB50 <= ord(char) <= 0xFEFF or char == " " for char in drawn)
+    # Drawn left to right, so reading it backwards and unshaping gives the name back.
+    assert unicodedata.normalize("NFKC", drawn[::-1]) == name
+    # Every glyph is in the embedded Arabic font.
+    _, arabic = pdf.fonts()
+    assert all(ord(char) in arabic.covers for char in drawn)
+
+
+def test_mixed_names_use_each_script_font_in_visual_order() -> None:
+    runs = pdf.visual_runs("Amal ليلى")
+    assert [font for font, _ in runs] == ["NotoSans", "NotoSansArabic"]
+    assert runs[0][1] == "Amal " and unicodedata.normalize("NFKC", runs[1][1][::-1]) == "ليلى"
+    # A right-to-left name with a Latin part: the Latin reads left to right, brackets face the right way.
+    runs = pdf.visual_runs("سارا احمدی (Sara)")
+    drawn = "".join(text for _, text in runs)
+    assert drawn.startswith("(Sara) ")
+    assert [font for font, _ in runs] == ["NotoSans", "NotoSansArabic"]
+
+
+def test_lines_wrap_within_the_width_and_end_with_an_ellipsis_when_cut() -> None:
+    text = "A very long fundraising gala dinner title that goes on and on " * 3
+    lines = pdf.wrap(text, 16, True, 200, 2)
+    assert len(lines) == 2 and lines[-1].endswith("…")
+    assert all(pdf.text_width(line, 16, True) <= 200 for line in lines)
+    assert pdf.wrap("short", 16, True, 200, 2) == ("short",)
+    assert pdf.wrap("", 16, True, 200, 2) == ()
+    long_word = "x" * 200
+    assert all(pdf.text_width(line, 10, False) <= 100 for line in pdf.wrap(long_word, 10, False, 100, 10))
+
+
+# --- whole pages ---------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("size", "expected"), [("a4", (595.28, 841.89)), ("phone", (255.12, 538.58))])
+def test_each_ticket_is_one_page_of_the_chosen_size(size: str, expected: tuple[float, float], tmp_path: Path) -> None:
+    tickets = [ticket(1), ticket(2, holder="ليلى حداد"), ticket(3, holder="سارا احمدی")]
+    document = pdf.render_tickets_pdf(tickets, page_size=size)
+    path = tmp_path / "tickets.pdf"
+    path.write_bytes(document)
+    info = subprocess.run([tool("pdfinfo"), str(path)], capture_output=True, text=True, check=True).stdout
+    assert re.search(r"^Pages:\s+3$", info, re.M)
+    width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())  # type: ignore[union-attr]
+    assert (round(width, 2), round(height, 2)) == expected
+
+
+def test_the_page_shows_the_ticket_and_no_price(tmp_path: Path) -> None:
+    path = tmp_path / "ticket.pdf"
+    path.write_bytes(pdf.render_tickets_pdf([ticket(5, type_name="Pay-it-forward place")]))
+    text = subprocess.run([tool("pdftotext"), "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    for expected in (
+        "August Supper Club",
+        "Thursday 20 August 2026",
+        "19:00–22:30 BST",  # the event's own time zone
+        "St Margaret's Community Hall",
+        "12 Example Road, London E8 1AA",
+        "Amal Haddad",
+        "Pay-it-forward place",
+        "K7M-4QX",
+        ticket(5).secret,
+        "Show this QR code at the door",
+    ):
+        assert expected in text
+    assert "£" not in text and "price" not in text.lower()
+
+
+def test_all_text_uses_the_embedded_noto_fonts(tmp_path: Path) -> None:
+    path = tmp_path / "ticket.pdf"
+    path.write_bytes(pdf.render_tickets_pdf([ticket(1), ticket(2, holder="ليلى حداد")]))
+    listing = subprocess.run([tool("pdffonts"), str(path)], capture_output=True, text=True, check=True).stdout.splitlines()[2:]
+    names = {line.split()[0].split("+")[-1] for line in listing}
+    assert names == {"NotoSans-Regular", "NotoSans-Bold", "NotoSansArabic-Bold"}
+    assert all(" yes yes yes " in line for line in listing)  # embedded, subset, with a ToUnicode map
+
+
+def test_the_qr_code_scans_and_verifies_on_both_page_sizes(tmp_path: Path) -> None:
+    for size in ("a4", "phone"):
+        view = ticket(9)
+        directory = tmp_path / size
+        directory.mkdir()
+        [page] = rasterise(pdf.render_tickets_pdf([view], page_size=size), directory)
+        [found] = zxingcpp.read_barcodes(Image.open(page))
+        assert found.text == view.code
+        assert verify_ticket(found.text, {"k1": KEY.public_key()}).secret == view.secret
+
+
+@pytest.mark.parametrize("size", ["a4", "phone"])
+def test_long_texts_wrap_and_stay_on_the_page_and_off_the_qr_code(size: str, tmp_path: Path) -> None:
+    view = ticket(
+        7,
+        event_title="A Very Long Fundraising Gala Dinner Title That Goes On And On To Test How Titles Wrap On A Ticket " * 2,
+        venue="The Extremely Long Named Community and Cultural Centre of the Borough of Hackney and Beyond",
+        address="Unit 14, Block C, The Old Biscuit Factory Industrial Estate, 100 Some Very Long Road Name, London E8 1AA, United Kingdom",
+        holder="Maximilian Alexander von Hohenzollern-Sigmaringen the Third of Many Names, Again and Again",
+        type_name="Pay-it-forward place (free, kept for refugees and asylum seekers)",
+    )
+    document = pdf.render_tickets_pdf([view], page_size=size)
+    path = tmp_path / "ticket.pdf"
+    path.write_bytes(document)
+    width, height = pdf.PAGE_SIZES[size]
+    [page_words] = words(path)
+    assert page_words
+    for x0, y0, x1, y1, text in page_words:
+        assert 0 <= x0 < x1 <= width and 0 <= y0 < y1 <= height, text
+    assert any(text.endswith("…") for *_, text in page_words)  # cut short, visibly
+    [png] = rasterise(document, tmp_path)
+    [found] = zxingcpp.read_barcodes(Image.open(png))
+    assert found.text == view.code
+    scale = 72 / 150
+    xs = [point.x * scale for point in (found.position.top_left, found.position.bottom_right)]
+    ys = [point.y * scale for point in (found.position.top_left, found.position.bottom_right)]
+    for x0, y0, x1, y1, text in page_words:
+        overlaps = x0 < max(xs) and x1 > min(xs) and y0 < max(ys) and y1 > min(ys)
+        assert not overlaps, f"{text!r} is drawn over the QR code"
+
+
+@pytest.mark.parametrize("size", ["a4", "phone"])
+def test_the_layout_plan_matches_the_drawing_and_fits_the_page(size: str) -> None:
+    """_plan measures the page before drawing, to choose how many lines each part may take; it must agree."""
+    from reportlab.pdfgen.canvas import Canvas
+
+    design = pdf.DESIGNS[size]
+    long = "Words and more words that go on " * 8
+    cases = [
+        ticket(1),
+        ticket(2, holder="ليلى حداد", venue="", address=""),
+        ticket(3, event_title=long, venue=long, address=long, holder=long, type_name=long),
+        ticket(4, ends_at=START + timedelta(days=1, hours=2)),  # ends the next day
+    ]
+    for view in cases:
+        canvas = Canvas(io.BytesIO(), pagesize=pdf.PAGE_SIZES[size])
+        planned, drawn = pdf._draw_ticket(canvas, view, size)
+        assert abs(planned - drawn) < 0.5, (view.id, planned, drawn)
+        bottom = design.margin + (6 * mm if design.card else 0)
+        assert drawn >= bottom - 0.5, (view.id, drawn)
+
+
+def test_the_qr_code_is_the_size_the_design_asks_for(tmp_path: Path) -> None:
+    # The symbol itself (finder edge to finder edge); the white quiet zone around it comes on top.
+    for size, expected_mm in (("a4", (90, 110)), ("phone", (72, 90))):
+        directory = tmp_path / size
+        directory.mkdir()
+        [png] = rasterise(pdf.render_tickets_pdf([ticket(3)], page_size=size), directory)
+        [found] = zxingcpp.read_barcodes(Image.open(png))
+        side_mm = (found.position.top_right.x - found.position.top_left.x) / 150 * 25.4
+        low, high = expected_mm
+        assert low <= side_mm <= high, (size, side_mm)
+
+
+def test_an_arabic_name_reads_back_in_logical_order(tmp_path: Path) -> None:
+    path = tmp_path / "ticket.pdf"
+    path.write_bytes(pdf.render_tickets_pdf([ticket(1, holder="ليلى حداد"), ticket(2, holder="سارا احمدی")], page_size="phone"))
+    text = subprocess.run([tool("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True).stdout
+    lines = {logical(line) for line in text.splitlines()}
+    assert "ليلى حداد" in lines and "سارا احمدی" in lines
+
+
+def test_rendering_reuses_fonts_and_stays_fast() -> None:
+    """Not the benchmark (bench/tickets.py): a guard against losing the caches (~5 ms → 30+ ms)."""
+    pdf.render_tickets_pdf([ticket(1)])
+    views = [ticket(n, holder=f"Guest Number {n}") for n in range(10, 40)]
+    began = time.process_time()
+    for view in views:
+        pdf.render_tickets_pdf([view])
+    assert (time.process_time() - began) / len(views) < 0.030
