@@ -38,7 +38,7 @@ test: install-dev
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: install-dev
-	$(BIN)/python bench/run_all.py
+	@status=0; for script in bench/*.py; do echo "== $$script" >&2; $(BIN)/python $$script || status=1; done; exit $$status
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -29,6 +29,7 @@ from events.dependencies import DEPENDENCIES
 from events.errors import handle_error
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
+from events.ledger.controllers import LedgerApi
 from events.orders.claims_controllers import ClaimPages, ClaimsApi
 from events.orders.controllers import OrderPages, OrdersApi
 from events.payments.controllers import StripeWebhooks
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CheckinApi,
             DoorPages,
             ClaimsApi,
+            LedgerApi,
             ClaimPages,
             PartnersApi,
             LoginPages,

@@ -6,6 +6,7 @@ from events.accounts.tables import ApiToken, SessionRecord, User
 from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.jobs.tables import JobLease
+from events.ledger.tables import EventCost, LedgerEntry, Payout
 from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine, Ticket
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
@@ -37,6 +38,9 @@ APP_CONFIG = AppConfig(
         OutboxMessage,
         DoorAssignment,
         Scan,
+        LedgerEntry,
+        EventCost,
+        Payout,
         DevicePairing,
     ],
     migration_dependencies=[],

@@ -38,6 +38,11 @@ class Event(Table, tablename="event"):
     pay_it_forward_converts_general = Boolean(default=False)
     # Free places claimed (reserved ones first; those beyond also count in places_taken).
     free_places_claimed = Integer(default=0)
+    # Allocation rules for the ledger: a cost per cover (free guests too), where booking fees go,
+    # and what happens to pay-it-forward money not used for free guests (held until decided).
+    cost_per_attendee_pence = Integer(default=0)
+    booking_fees_to_cause = Boolean(default=True)
+    unused_contributions = Varchar(length=16, default="held")  # held, beneficiaries, carried_over
     # Places held or sold from the general (non-free) pool; changed only under a row lock.
     places_taken = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())

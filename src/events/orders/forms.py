@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from events.i18n import N_
 from events.orders.pricing import Request
 
 _POUNDS = re.compile(r"^\s*£?\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*$")
@@ -34,15 +35,15 @@ def buy_request(form: Mapping[str, str], type_ids: Iterable[int]) -> tuple[Reque
     for type_id in type_ids:
         quantity = parse_count(form.get(f"quantity_{type_id}"))
         if quantity is None:
-            problems[f"quantity_{type_id}"] = "Choose a number of tickets."
+            problems[f"quantity_{type_id}"] = N_("Choose a number of tickets.")
         elif quantity:
             items.append((type_id, quantity))
     places = parse_count(form.get("pay_it_forward_places"))
     if places is None:
-        problems["pay_it_forward_places"] = "Choose a number of places."
+        problems["pay_it_forward_places"] = N_("Choose a number of places.")
     donation = parse_pounds(form.get("donation", ""))
     if donation is None:
-        problems["donation_pence"] = "Enter an amount like 5 or 12.50."
+        problems["donation_pence"] = N_("Enter an amount like 5 or 12.50.")
     partner = (form.get("donation_partner") or "").strip() or None
     request = Request(
         items=items,

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from events.catalogue import rules
+from events.i18n import N_
 
 MAX_DONATION_PENCE = 1_000_000
 MAX_PAY_IT_FORWARD_PLACES = 100
@@ -104,7 +105,7 @@ class Problems(Exception):
 def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, request: Request, now: datetime) -> Quote:
     """Price an online order, or raise Problems. Sales-window and status problems use code 'sales_closed'."""
     if terms.status != "on_sale":
-        raise Problems({"event": "Online sales for this event are closed."}, code="sales_closed")
+        raise Problems({"event": N_("Online sales for this event are closed.")}, code="sales_closed")
     problems = buyer_problems(request.buyer_name, request.buyer_email, email_required=True)
     lines: list[Line] = []
     places: dict[int, int] = {}
@@ -113,13 +114,13 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
         where = f"items[{index}]"
         ticket_type = types.get(type_id)
         if ticket_type is None:
-            problems[f"{where}.ticket_type"] = "This event has no such ticket type."
+            problems[f"{where}.ticket_type"] = N_("This event has no such ticket type.")
             continue
         if quantity < 1:
-            problems[f"{where}.quantity"] = "Choose at least one ticket."
+            problems[f"{where}.quantity"] = N_("Choose at least one ticket.")
             continue
         if type_id in places:
-            problems[f"{where}.ticket_type"] = "List each ticket type once."
+            problems[f"{where}.ticket_type"] = N_("List each ticket type once.")
             continue
         if quantity > ticket_type.max_per_order:
             problems[f"{where}.quantity"] = f"You can buy at most {ticket_type.max_per_order} {ticket_type.name} tickets in one order."
@@ -139,7 +140,7 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
     if closed:
         raise Problems(closed, code="sales_closed")
     if not lines:
-        raise Problems({"items": "Choose at least one ticket, or add a contribution."})
+        raise Problems({"items": N_("Choose at least one ticket, or add a contribution.")})
     return Quote(tuple(lines), places)
 
 
@@ -163,21 +164,21 @@ def quote_door_sale(types: Mapping[int, TypeOnSale], items: Sequence[tuple[int, 
     if problems:
         raise Problems(problems)
     if not lines:
-        raise Problems({"items": "Choose at least one ticket."})
+        raise Problems({"items": N_("Choose at least one ticket.")})
     return Quote(tuple(lines), places)
 
 
 def buyer_problems(name: str, email: str, *, email_required: bool) -> dict[str, str]:
     problems: dict[str, str] = {}
     if not name.strip():
-        problems["buyer.name"] = "Please give your name."
+        problems["buyer.name"] = N_("Please give your name.")
     elif len(name) > 200:
-        problems["buyer.name"] = "That name is too long."
+        problems["buyer.name"] = N_("That name is too long.")
     if email.strip():
         if not EMAIL_PATTERN.match(email.strip()) or len(email) > 254:
-            problems["buyer.email"] = "That email address does not look right."
+            problems["buyer.email"] = N_("That email address does not look right.")
     elif email_required:
-        problems["buyer.email"] = "Please give your email address so we can send your tickets."
+        problems["buyer.email"] = N_("Please give your email address so we can send your tickets.")
     return problems
 
 
@@ -185,11 +186,11 @@ def _contribution_lines(terms: EventTerms, request: Request, problems: dict[str,
     lines: list[Line] = []
     if request.pay_it_forward_places or request.pay_it_forward_pence:
         if terms.pay_it_forward_place_pence <= 0:
-            problems["pay_it_forward_places"] = "This event does not take pay-it-forward places."
+            problems["pay_it_forward_places"] = N_("This event does not take pay-it-forward places.")
         elif not 0 <= request.pay_it_forward_places <= MAX_PAY_IT_FORWARD_PLACES:
             problems["pay_it_forward_places"] = f"Fund between 0 and {MAX_PAY_IT_FORWARD_PLACES} places."
         elif not 0 <= request.pay_it_forward_pence <= MAX_DONATION_PENCE:
-            problems["pay_it_forward_pence"] = "That contribution is not an amount we can take."
+            problems["pay_it_forward_pence"] = N_("That contribution is not an amount we can take.")
         else:
             if request.pay_it_forward_places:
                 lines.append(
@@ -199,12 +200,12 @@ def _contribution_lines(terms: EventTerms, request: Request, problems: dict[str,
                 lines.append(Line("pay_it_forward", "Pay it forward", 1, request.pay_it_forward_pence, 0))
     if request.donation_pence:
         if not 0 < request.donation_pence <= MAX_DONATION_PENCE:
-            problems["donation_pence"] = "That donation is not an amount we can take."
+            problems["donation_pence"] = N_("That donation is not an amount we can take.")
         elif request.donation_partner is not None and request.donation_partner not in terms.partner_ids:
-            problems["donation_partner"] = "Choose one of this event's partner projects."
+            problems["donation_partner"] = N_("Choose one of this event's partner projects.")
         else:
             partner_id = terms.partner_ids.get(request.donation_partner) if request.donation_partner else None
             lines.append(Line("donation", "Donation", 1, request.donation_pence, 0, partner_id=partner_id))
     elif request.donation_partner is not None:
-        problems["donation_partner"] = "Add a donation amount to choose where it goes."
+        problems["donation_partner"] = N_("Add a donation amount to choose where it goes.")
     return lines

@@ -12,6 +12,7 @@ from typing import Any, Protocol, runtime_checkable
 import stripe
 
 from events.config import StripeSettings
+from events.i18n import N_
 
 
 class PaymentProviderError(Exception):
@@ -207,7 +208,7 @@ def _provider_refund(refund: Any) -> ProviderRefund:
 
 def _safe_message(exc: stripe.StripeError) -> str:
     if isinstance(exc, stripe.CardError):
-        return exc.user_message or "The card was declined."
+        return exc.user_message or N_("The card was declined.")
     if isinstance(exc, stripe.APIConnectionError):
-        return "We could not reach the payment provider. Please try again in a moment."
-    return "The payment provider could not handle this request."
+        return N_("We could not reach the payment provider. Please try again in a moment.")
+    return N_("The payment provider could not handle this request.")

@@ -1,0 +1,93 @@
+"""Ledger HTTP (organisers, and partner viewers for their own statement): reconciliation, statements,
+costs and payouts, as JSON and CSV."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Annotated, Any
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
+from msgspec import Meta
+
+from events.accounts.auth import requires_role
+from events.accounts.roles import ORGANISER, PARTNER_VIEWER
+from events.dependencies import BEARER, error_responses
+from events.errors import InvalidInput
+from events.ledger import service, statements
+from events.payments.gateway import Gateway
+
+
+class CostIn(msgspec.Struct, forbid_unknown_fields=True):
+    description: Annotated[str, Meta(min_length=1, max_length=200)]
+    amount_pence: Annotated[int, Meta(ge=-10_000_000, le=10_000_000)]
+
+
+class PayoutIn(msgspec.Struct, forbid_unknown_fields=True):
+    event: Annotated[str, Meta(min_length=1, max_length=80)]
+    amount_pence: Annotated[int, Meta(ge=1, le=100_000_000)]
+    paid_on: datetime
+    bank_reference: Annotated[str, Meta(min_length=1, max_length=120)]
+    override_reason: Annotated[str, Meta(max_length=1000)] = ""
+
+
+def _csv(text: str, filename: str) -> Response[str]:
+    return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _aware(moment: datetime | None, default: datetime) -> datetime:
+    if moment is None:
+        return default
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+class LedgerApi(Controller):
+    path = "/api"
+    tags = ["Reconciliation"]
+    security = BEARER
+
+    @get("/events/{slug:str}/reconciliation", summary="What each partner is owed and why, checked against Stripe",
+         guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 404))
+    async def reconciliation(self, slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]) -> dict[str, Any]:
+        return await statements.event_reconciliation(slug, gateway=gateway, now=now)
+
+    @get("/events/{slug:str}/reconciliation.csv", summary="The reconciliation as CSV", guards=[requires_role(ORGANISER)],
+         responses=error_responses(401, 403, 404))
+    async def reconciliation_csv(self, slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]) -> Response[str]:
+        data = await statements.event_reconciliation(slug, gateway=gateway, now=now)
+        return _csv(statements.reconciliation_csv(data), f"reconciliation-{slug}.csv")
+
+    @post("/events/{slug:str}/costs", summary="Record an event cost (a negative amount corrects an earlier one)",
+          guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 404, 422))
+    async def add_cost(self, slug: FromPath[str], data: JSONBody[CostIn], now: NamedDependency[datetime]) -> None:
+        await service.add_event_cost(slug, description=data.description, amount_pence=data.amount_pence, now=now)
+
+    @get("/partners/{slug:str}/statement", summary="A partner's statement for a period (partner viewers: their own)",
+         guards=[requires_role(ORGANISER, PARTNER_VIEWER)], responses=error_responses(401, 403, 404, 422))
+    async def statement(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> dict[str, Any]:
+        return await self._statement(request, slug, now)
+
+    @get("/partners/{slug:str}/statement.csv", summary="The partner statement as CSV",
+         guards=[requires_role(ORGANISER, PARTNER_VIEWER)], responses=error_responses(401, 403, 404, 422))
+    async def statement_csv(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[str]:
+        data = await self._statement(request, slug, now)
+        return _csv(statements.reconciliation_csv(data), f"statement-{slug}.csv")
+
+    @post("/partners/{slug:str}/payouts", summary="Record a payout to a partner", guards=[requires_role(ORGANISER)],
+          responses=error_responses(401, 403, 404, 409, 422))
+    async def payout(self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[PayoutIn], now: NamedDependency[datetime]) -> dict[str, Any]:
+        return await statements.record_payout(
+            slug, event_slug=data.event, amount_pence=data.amount_pence, paid_on=_aware(data.paid_on, now),
+            bank_reference=data.bank_reference, override_reason=data.override_reason, user=request.user, now=now,
+        )
+
+    async def _statement(self, request: Request[Any, Any, Any], slug: str, now: datetime) -> dict[str, Any]:
+        params = request.query_params
+        try:
+            start = _aware(datetime.fromisoformat(params["from"]) if params.get("from") else None, service.FAR_PAST)
+            end = _aware(datetime.fromisoformat(params["to"]) if params.get("to") else None, service.FAR_FUTURE)
+        except ValueError:
+            raise InvalidInput("Give from and to as dates, e.g. 2027-08-01.", fields={"from": "Not a date."}) from None
+        return await statements.partner_statement(slug, start=start, end=end, user=request.user, now=now)

@@ -1,0 +1,182 @@
+"""Statements: an event's reconciliation and a partner's statement for a period, as data, CSV and checks
+against Stripe's balance transactions."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import datetime
+from typing import Any
+
+from events import db
+from events.accounts.roles import ORGANISER, CurrentUser
+from events.catalogue.tables import BeneficiaryShare, Event, Partner
+from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from events.i18n import N_
+from events.ledger import service
+from events.ledger.allocation import INCOME_KINDS
+from events.ledger.tables import LedgerEntry, Payout
+from events.payments.gateway import Gateway
+from events.payments.tables import Payment
+
+_PAID_OUT_SQL = """
+SELECT partner, SUM(amount_pence) AS pence FROM payout
+WHERE event = {} GROUP BY partner
+"""
+
+
+async def event_reconciliation(slug: str, *, gateway: Gateway | None, now: datetime) -> dict[str, Any]:
+    event = await _event(slug)
+    await service.book_event(event["id"], now=now)
+    allocation, context = await service.event_allocation(event["id"])
+    names = await service.partner_names([p.partner_id for p in allocation.partners])
+    paid_out = {row["partner"]: int(row["pence"]) for row in await Payout.raw(_PAID_OUT_SQL, event["id"])}
+    partners = []
+    for partner in allocation.partners:
+        paid = paid_out.get(partner.partner_id, 0)
+        partners.append(_line(names[partner.partner_id]["slug"], partner, paid))
+    differences = await stripe_differences(event["id"], gateway=gateway) if gateway is not None else []
+    return {
+        "event": event["slug"],
+        "currency": event["currency"],
+        "partners": partners,
+        "totals": _totals(partners),
+        "costs_pence": allocation.costs_pence,
+        "costs_covered_by_contributions_pence": allocation.costs_covered_by_contributions_pence,
+        "unused_contributions_pence": allocation.unused_contributions_pence,
+        "retained_booking_fees_pence": allocation.retained_booking_fees_pence,
+        "deficit_pence": allocation.deficit_pence,
+        "reconciled": not differences,
+        "differences": differences,
+        "notes": list(allocation.notes),
+    }
+
+
+async def partner_statement(slug: str, *, start: datetime, end: datetime, user: CurrentUser, now: datetime) -> dict[str, Any]:
+    """A partner's share of every event it benefits from, for entries in [start, end)."""
+    partner = await Partner.select().where(Partner.slug == slug).first()
+    if partner is None:
+        raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
+    if not user.has_role(ORGANISER) and user.partner_id != partner["id"]:
+        raise NotAllowed(N_("You can only see your own partner project's statement."))
+    if end <= start:
+        raise InvalidInput("The period must end after it starts.", fields={"to": "Must be after from."})
+    event_ids = [row["event"] for row in await BeneficiaryShare.select(BeneficiaryShare.event).where(BeneficiaryShare.partner == partner["id"])]
+    events = []
+    for event_id in event_ids:
+        await service.book_event(event_id, now=now)
+        allocation, context = await service.event_allocation(event_id, start=start, end=end)
+        mine = next(p for p in allocation.partners if p.partner_id == partner["id"])
+        paid = context["payouts"].get(partner["id"], 0)
+        events.append({"event": context["event"]["slug"], "title": context["event"]["title"], **_line(partner["slug"], mine, paid)})
+    return {"partner": partner["slug"], "name": partner["name"], "from": start, "to": end, "events": events, "totals": _totals(events)}
+
+
+async def record_payout(
+    slug: str, *, event_slug: str, amount_pence: int, paid_on: datetime, bank_reference: str, override_reason: str,
+    user: CurrentUser, now: datetime,
+) -> dict[str, Any]:
+    """Record money paid to a partner. Paying more than is owed needs an explicit reason."""
+    partner = await Partner.select().where(Partner.slug == slug).first()
+    if partner is None:
+        raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
+    reconciliation = await event_reconciliation(event_slug, gateway=None, now=now)
+    line = next((p for p in reconciliation["partners"] if p["partner"] == slug), None)
+    if line is None:
+        raise InvalidInput(f"{slug} is not a beneficiary of {event_slug}.", fields={"event": "Not a beneficiary of this event."})
+    if amount_pence > line["balance_pence"] and not override_reason.strip():
+        raise Conflict(
+            f"That is more than the {line['balance_pence']} pence owed; give a reason to pay it anyway.",
+            code="payout_exceeds_balance",
+            fields={"override_reason": "Required to pay more than is owed."},
+        )
+    event = await _event(event_slug)
+    async with db.write_transaction():
+        payout = Payout(
+            partner=partner["id"], event=event["id"], amount_pence=amount_pence, currency=event["currency"], paid_on=paid_on,
+            bank_reference=bank_reference, override_reason=override_reason.strip(), recorded_by=user.email, created_at=now,
+        )
+        await payout.save()
+    await service.book_event(event["id"], now=now)
+    return payout.to_dict()
+
+
+async def stripe_differences(event_id: int, *, gateway: Gateway) -> list[dict[str, Any]]:
+    """Match the event's card payments with Stripe's balance transactions for the same period."""
+    payments = await Payment.select(Payment.charge_id, Payment.amount_pence, Payment.fee_pence, Payment.created_at, Payment.provider_reference).where(
+        Payment.order_id.event == event_id, Payment.provider == "stripe"
+    )
+    if not payments:
+        return []
+    start = int(min(p["created_at"] for p in payments).timestamp()) - 3600
+    end = int(max(p["created_at"] for p in payments).timestamp()) + 7 * 86400
+    transactions = [t for t in await gateway.balance_transactions(created_from=start, created_to=end) if t.get("type") in ("charge", "payment")]
+    by_charge = {t.get("source"): t for t in transactions}
+    differences: list[dict[str, Any]] = []
+    ours = set()
+    for payment in payments:
+        ours.add(payment["charge_id"])
+        transaction = by_charge.get(payment["charge_id"])
+        if transaction is None:
+            differences.append({"kind": "missing_from_stripe", "payment": payment["provider_reference"], "amount_pence": payment["amount_pence"]})
+            continue
+        if int(transaction["amount"]) != payment["amount_pence"]:
+            differences.append({"kind": "amount_mismatch", "payment": payment["provider_reference"],
+                                "ledger_pence": payment["amount_pence"], "stripe_pence": int(transaction["amount"])})
+        if payment["fee_pence"] is not None and int(transaction.get("fee", 0)) != payment["fee_pence"]:
+            differences.append({"kind": "fee_mismatch", "payment": payment["provider_reference"],
+                                "ledger_pence": payment["fee_pence"], "stripe_pence": int(transaction.get("fee", 0))})
+    known_charges = {row["charge_id"] for row in await Payment.select(Payment.charge_id).where(Payment.provider == "stripe")}
+    for charge, transaction in by_charge.items():
+        if charge not in known_charges:
+            differences.append({"kind": "charge_without_order", "charge": charge, "amount_pence": int(transaction["amount"])})
+    return differences
+
+
+def reconciliation_csv(reconciliation: dict[str, Any]) -> str:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    header = ["partner", *[f"income_{kind}_pence" for kind in INCOME_KINDS], "refunds_pence", "fees_pence", "costs_pence",
+              "net_pence", "paid_out_pence", "balance_pence"]
+    writer.writerow(header)
+    for line in [*reconciliation.get("partners", reconciliation.get("events", [])), {"partner": "TOTAL", **reconciliation["totals"]}]:
+        writer.writerow([
+            line.get("partner", line.get("event")), *[line["income_pence"][kind] for kind in INCOME_KINDS], line["refunds_pence"],
+            line["fees_pence"], line["costs_pence"], line["net_pence"], line["paid_out_pence"], line["balance_pence"],
+        ])
+    return buffer.getvalue()
+
+
+def _line(partner_slug: str, allocation: Any, paid_out: int) -> dict[str, Any]:
+    return {
+        "partner": partner_slug,
+        "income_pence": dict(allocation.income_pence),
+        "refunds_pence": allocation.refunds_pence,
+        "fees_pence": allocation.fees_pence,
+        "costs_pence": allocation.costs_pence,
+        "net_pence": allocation.net_pence,
+        "paid_out_pence": paid_out,
+        "balance_pence": allocation.net_pence - paid_out,
+    }
+
+
+def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
+    totals: dict[str, Any] = {"income_pence": defaultdict(int)}
+    for key in ("refunds_pence", "fees_pence", "costs_pence", "net_pence", "paid_out_pence", "balance_pence"):
+        totals[key] = sum(line[key] for line in lines)
+    for line in lines:
+        for kind, pence in line["income_pence"].items():
+            totals["income_pence"][kind] += pence
+    totals["income_pence"] = {kind: totals["income_pence"].get(kind, 0) for kind in INCOME_KINDS}
+    return totals
+
+
+async def _event(slug: str) -> dict[str, Any]:
+    event = await Event.select().where(Event.slug == slug).first()
+    if event is None:
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
+    return event
+
+
+__all__ = ["event_reconciliation", "partner_statement", "record_payout", "reconciliation_csv", "stripe_differences", "LedgerEntry"]
