@@ -4,7 +4,7 @@ costs and payouts, as JSON and CSV."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
@@ -31,6 +31,11 @@ class PayoutIn(msgspec.Struct, forbid_unknown_fields=True):
     paid_on: datetime
     bank_reference: Annotated[str, Meta(min_length=1, max_length=120)]
     override_reason: Annotated[str, Meta(max_length=1000)] = ""
+
+
+class UnusedDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
+    decision: Literal["beneficiaries", "carry_over"]
+    target_event: Annotated[str, Meta(min_length=1, max_length=80)] | None = None
 
 
 def _csv(text: str, filename: str) -> Response[str]:
@@ -82,6 +87,11 @@ class LedgerApi(Controller):
             slug, event_slug=data.event, amount_pence=data.amount_pence, paid_on=_aware(data.paid_on, now),
             bank_reference=data.bank_reference, override_reason=data.override_reason, user=request.user, now=now,
         )
+
+    @post("/events/{slug:str}/pay-it-forward/unused", summary="Decide where unused pay-it-forward money goes (after closing)",
+          guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 404, 409, 422))
+    async def decide_unused(self, slug: FromPath[str], data: JSONBody[UnusedDecisionIn], now: NamedDependency[datetime]) -> dict[str, Any]:
+        return await service.decide_unused_contributions(slug, decision=data.decision, target_slug=data.target_event, now=now)
 
     async def _statement(self, request: Request[Any, Any, Any], slug: str, now: datetime) -> dict[str, Any]:
         params = request.query_params

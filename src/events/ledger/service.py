@@ -10,7 +10,7 @@ from typing import Any
 
 from events import db
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
-from events.errors import InvalidInput, NotFound
+from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.ledger.allocation import INCOME_KINDS, Allocation, EventMoney, KindTotals, allocate
 from events.ledger.tables import EventCost, LedgerEntry, Payout
@@ -126,6 +126,43 @@ async def book_event(event_id: int, *, now: datetime) -> int:
     return len(entries)
 
 
+async def decide_unused_contributions(slug: str, *, decision: str, target_slug: str | None, now: datetime) -> dict[str, Any]:
+    """When an event closes, pay-it-forward money not spent on free guests either goes to the event's
+    beneficiaries or is carried to a named future event's fund. Recorded once, as ledger entries."""
+    event = await _event(slug)
+    if event["status"] not in ("sales_closed", "finished"):
+        raise Conflict(N_("Close the event first: unused pay-it-forward money is decided when it closes."), code="event_open")
+    if decision not in ("beneficiaries", "carry_over"):
+        raise InvalidInput("Choose beneficiaries or carry_over.", fields={"decision": "beneficiaries or carry_over"})
+    target = await _event(target_slug) if decision == "carry_over" and target_slug else None
+    if decision == "carry_over" and (target is None or target["id"] == event["id"] or target["status"] in ("cancelled", "finished")):
+        raise InvalidInput("Name a future event to carry the money to.", fields={"target_event": "A future event is needed."})
+    if target is not None and target["currency"] != event["currency"]:
+        raise InvalidInput("The other event uses another currency.", fields={"target_event": "Different currency."})
+    await book_event(event["id"], now=now)
+    allocation, _ = await event_allocation(event["id"])
+    unused = allocation.unused_contributions_pence
+    async with db.write_transaction():
+        if await LedgerEntry.exists().where(LedgerEntry.source == f"pif-decision:{event['id']}"):
+            raise Conflict(N_("The unused pay-it-forward money of this event has already been decided."), code="already_decided")
+        entries = [Entry(event["id"], "pif_decision", "contributions", "", None, 0, event["currency"], f"pif-decision:{event['id']}",
+                         now, f"{decision}: {unused} pence" + (f" to {target['slug']}" if target else ""))]
+        if target is not None and unused:
+            entries += [
+                Entry(event["id"], "carry_over", "contributions", "", None, -unused, event["currency"],
+                      f"carry-out:{event['id']}", now, f"Carried to {target['slug']}"),
+                Entry(target["id"], "carry_over", "contributions", "", None, unused, event["currency"],
+                      f"carry-in:{event['id']}", now, f"Carried from {event['slug']}"),
+            ]
+        for entry in entries:
+            await LedgerEntry.raw(_BOOK_SQL, entry.event_id, entry.kind, entry.component, entry.method, entry.partner_id,
+                                  entry.amount_pence, entry.currency, entry.source, entry.occurred_at, now, entry.description)
+        await Event.update({Event.unused_contributions: "beneficiaries" if decision == "beneficiaries" else "carried_over"}).where(
+            Event.id == event["id"]
+        )
+    return {"decision": decision, "unused_pence": unused, "target_event": target["slug"] if target else None}
+
+
 async def add_event_cost(slug: str, *, description: str, amount_pence: int, now: datetime) -> None:
     event = await _event(slug)
     if amount_pence == 0 or not description.strip():
@@ -176,8 +213,10 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
 
 
 def _kind(totals: dict[tuple[str, str], int], component: str) -> KindTotals:
+    # Money carried in from another event's pay-it-forward fund counts as contributions here (and
+    # carried out, as less of them there).
     return KindTotals(
-        gross_pence=totals.get(("payment", component), 0),
+        gross_pence=totals.get(("payment", component), 0) + totals.get(("carry_over", component), 0),
         refunds_pence=-totals.get(("refund", component), 0),
         fees_pence=-totals.get(("stripe_fee", component), 0),
     )

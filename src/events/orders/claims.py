@@ -44,8 +44,11 @@ WHERE id = {} AND pay_it_forward_converts_general
   AND places_taken + 1 <= capacity - reserved_free_places
 RETURNING id
 """
+# Paid contributions, plus money carried in from (or out to) another event's fund.
 _CONTRIBUTIONS_SQL = """
-SELECT COALESCE(SUM(pay_it_forward_pence), 0) AS pence FROM ticket_order WHERE event = {} AND status = 'paid'
+SELECT
+  COALESCE((SELECT SUM(pay_it_forward_pence) FROM ticket_order WHERE event = {} AND status = 'paid'), 0)
+  + COALESCE((SELECT SUM(amount_pence) FROM ledger_entry WHERE event = {} AND kind = 'carry_over'), 0) AS pence
 """
 
 
@@ -60,7 +63,7 @@ class ClaimedPlace:
 
 
 async def event_free_places(event: dict[str, Any]) -> FreePlaces:
-    rows = await Order.raw(_CONTRIBUTIONS_SQL, event["id"])
+    rows = await Order.raw(_CONTRIBUTIONS_SQL, event["id"], event["id"])
     return free_places(
         capacity=event["capacity"],
         reserved=event["reserved_free_places"],

@@ -92,3 +92,22 @@ async def test_the_supper_club_statement_adds_up_by_hand(client: httpx.AsyncClie
 
     statement = await client.get("/api/partners/welcome-cinema/statement", headers=organiser)
     assert statement.status_code == 200 and statement.json()["totals"]["net_pence"] == 7_052
+
+
+async def test_unused_pay_it_forward_money_is_carried_to_the_next_supper(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    august = await make_event(now, slug="august", capacity=10, reserved_free_places=0, pay_it_forward_place_pence=3000)
+    september = await make_event(now, slug="september", capacity=10, reserved_free_places=0, pay_it_forward_place_pence=3000)
+    created = (await place_order(client, august, quantity=1, pay_it_forward_places=3)).json()
+    await pay_with_test_page(client, created)
+    early = await client.post(f"/api/events/{august}/pay-it-forward/unused", json={"decision": "carry_over", "target_event": september}, headers=organiser)
+    assert early.status_code == 409 and early.json()["error"] == "event_open"
+    await client.patch(f"/api/events/{august}", json={"status": "sales_closed"}, headers=organiser)
+    decided = await client.post(f"/api/events/{august}/pay-it-forward/unused", json={"decision": "carry_over", "target_event": september}, headers=organiser)
+    assert decided.status_code == 201, decided.text
+    assert decided.json() == {"decision": "carry_over", "unused_pence": 9000, "target_event": "september"}
+    twice = await client.post(f"/api/events/{august}/pay-it-forward/unused", json={"decision": "beneficiaries"}, headers=organiser)
+    assert twice.status_code == 409
+    assert (await client.get(f"/api/events/{september}")).json()["free_places"]["funded"] == 3  # the fund moved on
+    assert (await client.get(f"/api/events/{august}")).json()["free_places"]["funded"] == 0
+    source = (await client.get(f"/api/events/{august}/reconciliation", headers=organiser)).json()
+    assert source["unused_contributions_pence"] == 0 and source["totals"]["income_pence"]["contributions"] == 0
