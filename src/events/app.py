@@ -29,7 +29,7 @@ from events.dependencies import DEPENDENCIES
 from events.errors import handle_error
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
-from events.ledger.controllers import LedgerApi
+from events.ledger.controllers import LedgerApi, StatementPages
 from events.orders.claims_controllers import ClaimPages, ClaimsApi
 from events.orders.controllers import OrderPages, OrdersApi
 from events.payments.controllers import StripeWebhooks
@@ -86,6 +86,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DoorPages,
             ClaimsApi,
             LedgerApi,
+            StatementPages,
             ClaimPages,
             PartnersApi,
             LoginPages,

@@ -1,8 +1,9 @@
-"""The Jinja environment: per-request gettext, and filters for money and event-local dates."""
+"""The Jinja environment: per-request gettext, filters for money and event-local dates, and statement charts."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Sequence
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from litestar.contrib.jinja import JinjaTemplateEngine
 from markupsafe import Markup
 
 from events import i18n
+from events.ledger import charts
 from events.money import format_money
 
 
@@ -77,6 +79,33 @@ def _basis_points(context: Context, share_bp: int) -> str:
     return format_percent(share_bp / 10_000, format="#,##0.##%", locale=_format_locale(context))
 
 
+@pass_context
+def _bar_chart(
+    context: Context, bars: Sequence[tuple[str, int]], *, currency: str, chart_id: str, title: str, description: str
+) -> Markup:
+    """Inline SVG bars of amounts in pence, labelled in the page's language and number format."""
+    locale = _format_locale(context)
+    svg = charts.bar_chart(
+        [charts.Bar(label, value) for label, value in bars], chart_id=chart_id, title=str(title), description=str(description),
+        format_value=lambda pence: format_money(pence, currency, locale),
+    )
+    return Markup(svg)
+
+
+@pass_context
+def _line_chart(
+    context: Context, points: Sequence[tuple[date, int]], *, currency: str, chart_id: str, title: str, description: str, empty_text: str
+) -> Markup:
+    """Inline SVG of a running total by day, labelled in the page's language and number format."""
+    locale = _format_locale(context)
+    svg = charts.line_chart(
+        points, chart_id=chart_id, title=str(title), description=str(description), empty_text=str(empty_text),
+        format_value=lambda pence: format_money(pence, currency, locale),
+        format_day=lambda day: format_date(day, format="d MMM", locale=locale),
+    )
+    return Markup(svg)
+
+
 def create_environment(templates_dir: Path) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(str(templates_dir)),
@@ -92,6 +121,9 @@ def create_environment(templates_dir: Path) -> Environment:
         ngettext=_ngettext,
         language_names=i18n.language_names(),
         text_direction=i18n.text_direction,
+        bar_chart=_bar_chart,
+        line_chart=_line_chart,
+        running_totals=charts.cumulative,
     )
     environment.filters.update(
         money=_money, long_date=_long_date, short_date=_short_date, clock=_clock, timestamp=_timestamp, basis_points=_basis_points

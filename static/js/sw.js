@@ -9,7 +9,10 @@ self.addEventListener("install", (event) => {
 
 self.addEventListener("activate", (event) => {
   event.waitUntil(
-    caches.keys().then((names) => Promise.all(names.filter((name) => name !== CACHE).map((name) => caches.delete(name))))
+    // Only this worker's own older caches: the door page keeps a cache of its own.
+    caches.keys().then((names) => Promise.all(
+      names.filter((name) => name.startsWith("events-tickets-") && name !== CACHE).map((name) => caches.delete(name))
+    ))
   );
   self.clients.claim();
 });

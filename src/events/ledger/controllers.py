@@ -1,5 +1,5 @@
 """Ledger HTTP (organisers, and partner viewers for their own statement): reconciliation, statements,
-costs and payouts, as JSON and CSV."""
+costs and payouts, as JSON, CSV and PDF; and the statement pages for signed-in people."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, Response, get, post
+from litestar.datastructures import MultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
+from litestar.response import Template
 from msgspec import Meta
 
 from events.accounts.auth import requires_role
@@ -17,7 +19,11 @@ from events.accounts.roles import ORGANISER, PARTNER_VIEWER
 from events.dependencies import BEARER, error_responses
 from events.errors import InvalidInput
 from events.ledger import service, statements
+from events.ledger.pdf import render_statement_pdf
 from events.payments.gateway import Gateway
+
+# Money owed to charities: never from a shared cache, never indexed.
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 class CostIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -42,10 +48,33 @@ def _csv(text: str, filename: str) -> Response[str]:
     return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+def _pdf(content: bytes, filename: str) -> Response[bytes]:
+    return Response(
+        content, media_type="application/pdf", headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
 def _aware(moment: datetime | None, default: datetime) -> datetime:
     if moment is None:
         return default
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def _period(params: MultiDict[str]) -> tuple[datetime, datetime]:
+    """?from=&to= as [start, end): either may be left out (all entries before, or since)."""
+    try:
+        start = _aware(datetime.fromisoformat(params["from"]) if params.get("from") else None, service.FAR_PAST)
+        end = _aware(datetime.fromisoformat(params["to"]) if params.get("to") else None, service.FAR_FUTURE)
+    except ValueError:
+        raise InvalidInput("Give from and to as dates, e.g. 2027-08-01.", fields={"from": "Not a date."}) from None
+    return start, end
+
+
+async def _partner_statement(
+    request: Request[Any, Any, Any], slug: str, now: datetime, gateway: Gateway | None = None
+) -> dict[str, Any]:
+    start, end = _period(request.query_params)
+    return await statements.partner_statement(slug, start=start, end=end, user=request.user, now=now, gateway=gateway)
 
 
 class LedgerApi(Controller):
@@ -80,6 +109,14 @@ class LedgerApi(Controller):
         data = await self._statement(request, slug, now)
         return _csv(statements.reconciliation_csv(data), f"statement-{slug}.csv")
 
+    @get("/partners/{slug:str}/statement.pdf", summary="The partner statement as an A4 PDF to sign off", media_type="application/pdf",
+         guards=[requires_role(ORGANISER, PARTNER_VIEWER)], responses=error_responses(401, 403, 404, 422))
+    async def statement_pdf(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+    ) -> Response[bytes]:
+        data = await _partner_statement(request, slug, now, gateway)
+        return _pdf(render_statement_pdf(data, now=now), f"statement-{slug}.pdf")
+
     @post("/partners/{slug:str}/payouts", summary="Record a payout to a partner", guards=[requires_role(ORGANISER)],
           responses=error_responses(401, 403, 404, 409, 422))
     async def payout(self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[PayoutIn], now: NamedDependency[datetime]) -> dict[str, Any]:
@@ -94,10 +131,42 @@ class LedgerApi(Controller):
         return await service.decide_unused_contributions(slug, decision=data.decision, target_slug=data.target_event, now=now)
 
     async def _statement(self, request: Request[Any, Any, Any], slug: str, now: datetime) -> dict[str, Any]:
-        params = request.query_params
-        try:
-            start = _aware(datetime.fromisoformat(params["from"]) if params.get("from") else None, service.FAR_PAST)
-            end = _aware(datetime.fromisoformat(params["to"]) if params.get("to") else None, service.FAR_FUTURE)
-        except ValueError:
-            raise InvalidInput("Give from and to as dates, e.g. 2027-08-01.", fields={"from": "Not a date."}) from None
-        return await statements.partner_statement(slug, start=start, end=end, user=request.user, now=now)
+        return await _partner_statement(request, slug, now)
+
+
+class StatementPages(Controller):
+    """Statements for signed-in people: an event's reconciliation (organisers) and a partner's statement
+    (organisers, or that partner's viewers), each with CSV and PDF downloads."""
+
+    path = "/manage"
+    include_in_schema = False
+
+    @get("/events/{slug:str}/statement", name="event_statement", guards=[requires_role(ORGANISER)])
+    async def event_statement(self, slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]) -> Template:
+        statement = await statements.event_statement(slug, gateway=gateway, now=now)
+        return Template("ledger/event_statement.html", context={"statement": statement}, headers=PRIVATE)
+
+    @get("/events/{slug:str}/statement.csv", guards=[requires_role(ORGANISER)])
+    async def event_statement_csv(self, slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]) -> Response[str]:
+        data = await statements.event_reconciliation(slug, gateway=gateway, now=now)
+        return _csv(statements.reconciliation_csv(data), f"reconciliation-{slug}.csv")
+
+    @get("/partners/{slug:str}/statement", name="partner_statement", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
+    async def partner_statement(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+    ) -> Template:
+        statement = await _partner_statement(request, slug, now, gateway)
+        period = {key: request.query_params.get(key, "") for key in ("from", "to")}
+        return Template("ledger/partner_statement.html", context={"statement": statement, "period": period}, headers=PRIVATE)
+
+    @get("/partners/{slug:str}/statement.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
+    async def partner_statement_csv(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[str]:
+        data = await _partner_statement(request, slug, now)
+        return _csv(statements.reconciliation_csv(data), f"statement-{slug}.csv")
+
+    @get("/partners/{slug:str}/statement.pdf", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
+    async def partner_statement_pdf(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+    ) -> Response[bytes]:
+        data = await _partner_statement(request, slug, now, gateway)
+        return _pdf(render_statement_pdf(data, now=now), f"statement-{slug}.pdf")

@@ -6,8 +6,9 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from events import db
 from events.accounts.roles import ORGANISER, CurrentUser
@@ -24,6 +25,15 @@ _PAID_OUT_SQL = """
 SELECT partner, SUM(amount_pence) AS pence FROM payout
 WHERE event = {} GROUP BY partner
 """
+# Ticket money taken (payments, before refunds and Stripe's fees) per day in the event's time zone.
+_TICKET_SALES_BY_DAY_SQL = """
+SELECT {day} AS day, SUM(amount_pence) AS pence
+FROM ledger_entry
+WHERE event = {{}} AND kind = 'payment' AND component = 'tickets'
+GROUP BY 1 ORDER BY 1
+"""
+_POSTGRES_DAY = "CAST(occurred_at AT TIME ZONE {} AS DATE)"
+_SQLITE_DAY = "date(occurred_at, {})"  # SQLite stores UTC text; the modifier shifts it by a fixed offset
 
 
 async def event_reconciliation(slug: str, *, gateway: Gateway | None, now: datetime) -> dict[str, Any]:
@@ -53,8 +63,50 @@ async def event_reconciliation(slug: str, *, gateway: Gateway | None, now: datet
     }
 
 
-async def partner_statement(slug: str, *, start: datetime, end: datetime, user: CurrentUser, now: datetime) -> dict[str, Any]:
-    """A partner's share of every event it benefits from, for entries in [start, end)."""
+async def event_statement(slug: str, *, gateway: Gateway | None, now: datetime) -> dict[str, Any]:
+    """The organiser's statement page: the reconciliation, with partner names, and ticket sales by day."""
+    reconciliation = await event_reconciliation(slug, gateway=gateway, now=now)
+    event = await _event(slug)
+    slugs = [line["partner"] for line in reconciliation["partners"]]
+    names = {row["slug"]: row["name"] for row in await Partner.select(Partner.slug, Partner.name).where(Partner.slug.is_in(slugs or [""]))}
+    return {
+        **reconciliation,
+        "title": event["title"],
+        "starts_at": event["starts_at"],
+        "partners": [{**line, "name": names.get(line["partner"], line["partner"])} for line in reconciliation["partners"]],
+        "sales_by_day": await ticket_sales_by_day(event),
+    }
+
+
+async def ticket_sales_by_day(event: dict[str, Any]) -> list[tuple[date, int]]:
+    """Ticket income per day in the event's time zone, oldest first: one GROUP BY over the ledger's payments.
+
+    PostgreSQL converts each entry with the zone's rules; SQLite has no zone database, so there the
+    zone's offset at the event's start is used for every entry (a sale within an hour of midnight
+    across a clock change can land on the neighbouring day)."""
+    zone = event.get("timezone") or "UTC"
+    if db.is_sqlite():
+        offset = event["starts_at"].astimezone(ZoneInfo(zone)).utcoffset()
+        minutes = int(offset.total_seconds() // 60) if offset else 0
+        sql = _TICKET_SALES_BY_DAY_SQL.format(day=_SQLITE_DAY)
+        rows = await LedgerEntry.raw(sql, f"{minutes:+d} minutes", event["id"])
+    else:
+        sql = _TICKET_SALES_BY_DAY_SQL.format(day=_POSTGRES_DAY)
+        rows = await LedgerEntry.raw(sql, zone, event["id"])
+    return [(_as_date(row["day"]), int(row["pence"])) for row in rows]
+
+
+def _as_date(value: date | str) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+async def partner_statement(
+    slug: str, *, start: datetime, end: datetime, user: CurrentUser, now: datetime, gateway: Gateway | None = None
+) -> dict[str, Any]:
+    """A partner's share of every event it benefits from, for entries in [start, end).
+
+    With a gateway, each event is also checked against Stripe's balance transactions: ``reconciled``
+    is then true or false per event and for the whole statement (None when not checked)."""
     partner = await Partner.select().where(Partner.slug == slug).first()
     if partner is None:
         raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
@@ -69,8 +121,15 @@ async def partner_statement(slug: str, *, start: datetime, end: datetime, user: 
         allocation, context = await service.event_allocation(event_id, start=start, end=end)
         mine = next(p for p in allocation.partners if p.partner_id == partner["id"])
         paid = context["payouts"].get(partner["id"], 0)
-        events.append({"event": context["event"]["slug"], "title": context["event"]["title"], **_line(partner["slug"], mine, paid)})
-    return {"partner": partner["slug"], "name": partner["name"], "from": start, "to": end, "events": events, "totals": _totals(events)}
+        event = context["event"]
+        reconciled = not await stripe_differences(event_id, gateway=gateway) if gateway is not None else None
+        events.append({"event": event["slug"], "title": event["title"], "starts_at": event["starts_at"], "currency": event["currency"],
+                       "reconciled": reconciled, **_line(partner["slug"], mine, paid)})
+    return {
+        "partner": partner["slug"], "name": partner["name"], "from": start, "to": end, "events": events, "totals": _totals(events),
+        "currency": events[0]["currency"] if events else "GBP",
+        "reconciled": all(e["reconciled"] for e in events) if gateway is not None else None,
+    }
 
 
 async def record_payout(
@@ -137,12 +196,14 @@ async def stripe_differences(event_id: int, *, gateway: Gateway) -> list[dict[st
 def reconciliation_csv(reconciliation: dict[str, Any]) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    header = ["partner", *[f"income_{kind}_pence" for kind in INCOME_KINDS], "refunds_pence", "fees_pence", "costs_pence",
-              "net_pence", "paid_out_pence", "balance_pence"]
+    # An event's reconciliation has a row per partner; a partner's statement, a row per event.
+    by_event = "events" in reconciliation
+    header = ["event" if by_event else "partner", *[f"income_{kind}_pence" for kind in INCOME_KINDS], "refunds_pence", "fees_pence",
+              "costs_pence", "net_pence", "paid_out_pence", "balance_pence"]
     writer.writerow(header)
-    for line in [*reconciliation.get("partners", reconciliation.get("events", [])), {"partner": "TOTAL", **reconciliation["totals"]}]:
+    for line in [*reconciliation.get("partners", reconciliation.get("events", [])), {"event": "TOTAL", "partner": "TOTAL", **reconciliation["totals"]}]:
         writer.writerow([
-            line.get("partner", line.get("event")), *[line["income_pence"][kind] for kind in INCOME_KINDS], line["refunds_pence"],
+            line["event"] if by_event else line["partner"], *[line["income_pence"][kind] for kind in INCOME_KINDS], line["refunds_pence"],
             line["fees_pence"], line["costs_pence"], line["net_pence"], line["paid_out_pence"], line["balance_pence"],
         ])
     return buffer.getvalue()
@@ -179,4 +240,4 @@ async def _event(slug: str) -> dict[str, Any]:
     return event
 
 
-__all__ = ["event_reconciliation", "partner_statement", "record_payout", "reconciliation_csv", "stripe_differences", "LedgerEntry"]
+__all__ = ["event_reconciliation", "event_statement", "partner_statement", "ticket_sales_by_day", "record_payout", "reconciliation_csv", "stripe_differences", "LedgerEntry"]

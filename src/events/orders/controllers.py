@@ -13,6 +13,7 @@ from litestar.response import Redirect, Template
 from events.accounts.auth import requires_role
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.catalogue import service as catalogue
+from events.checkin.service import door_event
 from events.config import Settings
 from events.dependencies import BEARER, error_responses
 from events.errors import EventsError, InvalidInput, NotFound
@@ -158,6 +159,7 @@ class OrdersApi(Controller):
         self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[DoorSaleIn], now: NamedDependency[datetime]
     ) -> OrderOut:
         user: CurrentUser = request.user
+        await door_event(slug, user)  # door staff sell only at the events they are on the door for
         placed = await payments.sell_at_door(
             slug,
             [(item.ticket_type, item.quantity) for item in data.items],

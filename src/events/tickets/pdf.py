@@ -183,6 +183,27 @@ _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufd
 # Anything written right to left (Hebrew, Arabic, Syriac, Thaana, N'Ko...) needs the bidi algorithm.
 _RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _RESHAPER = arabic_reshaper.ArabicReshaper()
+# What arabic-reshaper draws Arabic and Farsi with: the joined forms of the Arabic letters (U+FE70-U+FEFC,
+# lam-alef ligatures included), Farsi's extra letters (peh, tcheh, jeh, keheh, gaf, Farsi yeh), the digits
+# and the punctuation. Pre-loaded into each PDF's Arabic font subset (about 15 kB more than a name's own
+# letters) so that subsets repeat and are cached; see _Page.line.
+_ARABIC_SEED = "".join(
+    map(
+        chr,
+        [
+            *range(0xFE70, 0xFEFD),
+            *range(0xFB56, 0xFB5A),
+            *range(0xFB7A, 0xFB7E),
+            *range(0xFB8A, 0xFB96),
+            *range(0xFBFC, 0xFC00),
+            *range(0x0660, 0x066A),
+            *range(0x06F0, 0x06FA),
+            0x060C,
+            0x061B,
+            0x061F,
+        ],
+    )
+)
 
 
 _BRACKETS = {"(": ")", "[": "]", "{": "}", "<": ">", "«": "»", "‹": "›"}
@@ -292,14 +313,17 @@ def wrap(text: str, size: float, bold: bool, width: float, max_lines: int) -> tu
 
 
 class _Page:
-    """Drawing helpers over one canvas page: all text goes through one text object per page."""
+    """Drawing helpers over one canvas page: all text goes through one text object per page.
 
-    def __init__(self, canvas: Canvas) -> None:
+    ``seeded`` (shared by the document's pages) names the Arabic fonts already given _ARABIC_SEED."""
+
+    def __init__(self, canvas: Canvas, seeded: set[str]) -> None:
         self.canvas = canvas
         self.text: PDFTextObject = canvas.beginText()
         self._font: tuple[str, float] | None = None
         self._colour: tuple[float, float, float] | None = None
         self._tracking = 0.0
+        self._seeded = seeded
 
     def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> float:
         """Draw one line with its baseline at ``y``; ``x`` is its centre, left or right edge. Returns its width."""
@@ -314,6 +338,11 @@ class _Page:
             text_object.setCharSpace(style.tracking)
             self._tracking = style.tracking
         for name, chunk in visual_runs(text, style.bold):
+            if name not in self._seeded and name.startswith("NotoSansArabic"):
+                # Every Arabic-script letter form first, in a fixed order: then any Arabic or Farsi name
+                # gives the same subsets, and those come from the cache instead of being built anew.
+                pdfmetrics.getFont(name).splitString(_ARABIC_SEED, self.canvas._doc)
+                self._seeded.add(name)
             if self._font != (name, style.size):
                 text_object.setFont(name, style.size)
                 self._font = (name, style.size)
@@ -499,19 +528,20 @@ def render_tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") 
     canvas.setTitle(f"Ticket – {title}" if len(tickets) == 1 else f"Tickets – {title}")
     canvas.setCreator("events")
     canvas.setAuthor("events")
+    seeded: set[str] = set()
     for ticket in tickets:
-        _draw_ticket(canvas, ticket, page_size)
+        _draw_ticket(canvas, ticket, page_size, seeded)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str) -> tuple[float, float]:
+def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, seeded: set[str] | None = None) -> tuple[float, float]:
     """Draw one ticket page; returns (where the plan said the text would end, where it did end)."""
     design = DESIGNS[page_size]
     plan = _plan(ticket, page_size)
     page_width, page_height = PAGE_SIZES[page_size]
-    page = _Page(canvas)
+    page = _Page(canvas, set() if seeded is None else seeded)
     centre = page_width / 2
     content_width = _content_width(page_size)
     g = design.gap

@@ -10,8 +10,15 @@ from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order, ticket_type_id
 
 
-async def door_headers(now: datetime) -> dict[str, str]:
-    await accounts.create_user("door@test.example", role="door", password=None, display_name="Door 1")
+async def door_headers(now: datetime, slug: str | None = None) -> dict[str, str]:
+    """A door volunteer's token; on the door team for ``slug`` when given."""
+    user = await accounts.create_user("door@test.example", role="door", password=None, display_name="Door 1")
+    if slug:
+        from events.catalogue.tables import Event
+        from events.checkin.service import assign_door_staff
+
+        event = await Event.select(Event.id).where(Event.slug == slug).first()
+        await assign_door_staff(event["id"], user.id)
     return {"Authorization": f"Bearer {await accounts.create_api_token('door@test.example', now=now)}"}
 
 
@@ -28,7 +35,7 @@ async def club_night(now: datetime) -> str:
 
 async def test_door_staff_sell_at_the_door_price_and_the_tickets_are_checked_in(client: httpx.AsyncClient, now: datetime) -> None:
     slug = await club_night(now)
-    door = await door_headers(now)
+    door = await door_headers(now, slug)
     door_type = await ticket_type_id(client, slug, "Door")
     response = await client.post(
         f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 2}], "payment_method": "cash"}, headers=door
@@ -47,7 +54,7 @@ async def test_door_staff_sell_at_the_door_price_and_the_tickets_are_checked_in(
 
 async def test_the_door_cannot_sell_online_only_types_or_past_capacity(client: httpx.AsyncClient, now: datetime) -> None:
     slug = await club_night(now)
-    door = await door_headers(now)
+    door = await door_headers(now, slug)
     advance = await ticket_type_id(client, slug, "Advance")
     door_type = await ticket_type_id(client, slug, "Door")
     refused = await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": advance, "quantity": 1}], "payment_method": "cash"}, headers=door)
@@ -56,6 +63,10 @@ async def test_the_door_cannot_sell_online_only_types_or_past_capacity(client: h
     assert full.status_code in (409, 422)
     anonymous = await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"})
     assert anonymous.status_code == 401
+    await accounts.create_user("other-door@test.example", role="door", password=None)
+    other_door = {"Authorization": f"Bearer {await accounts.create_api_token('other-door@test.example', now=now)}"}
+    not_their_event = await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"}, headers=other_door)
+    assert not_their_event.status_code == 403
 
 
 async def test_an_organiser_refunds_one_ticket_then_the_rest(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
@@ -91,7 +102,7 @@ async def test_an_organiser_refunds_one_ticket_then_the_rest(client: httpx.Async
 
 async def test_cash_sales_are_refunded_in_cash_and_only_organisers_refund(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
     slug = await club_night(now)
-    door = await door_headers(now)
+    door = await door_headers(now, slug)
     door_type = await ticket_type_id(client, slug, "Door")
     sold = (await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"}, headers=door)).json()
     forbidden = await client.post(f"/api/orders/{sold['reference']}/refunds", json={"reason": "x"}, headers=door)

@@ -1,0 +1,122 @@
+"""A guest with a referral partner's link claims a free place on a phone, in Arabic, in headless Chromium:
+the page reads right to left, the form and the ticket are in Arabic, and the language is remembered."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from events import i18n
+from tests.support import databases
+from tests.support.server import live_server, run_cli, server_environment
+
+pytestmark = pytest.mark.browser
+
+SLUG = "august-supper-club"  # seeded by `events demo`, with places kept free for refugee guests
+ORGANISER = "organiser@example.org"  # seeded by `events demo` in development
+GUEST = "ليلى"
+ARABIC_LETTERS = re.compile("[\u0600-\u06ff]")
+PHONE = {"width": 390, "height": 844}
+
+
+def arabic(message: str) -> str:
+    """The Arabic the page should show for ``message``, read from locale/ar like the server does."""
+    translated = i18n.translations("ar").gettext(message)
+    assert translated != message and ARABIC_LETTERS.search(translated), f"{message!r} is translated into Arabic"
+    return translated
+
+
+def has_arabic(text: str) -> bool:
+    return ARABIC_LETTERS.search(text) is not None
+
+
+@pytest.fixture(scope="module")
+def claim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A real server seeded with the demo, and an organiser's API token for it."""
+    var_dir = tmp_path_factory.mktemp("claim-server")
+    env = server_environment(databases.sqlite_url(var_dir), var_dir)
+    run_cli(env, "migrate")
+    run_cli(env, "demo")
+    token = run_cli(env, "token", "create", ORGANISER).strip().splitlines()[-1]
+    with live_server(env) as base_url:
+        yield base_url, token
+
+
+async def create_claim_link(base_url: str, token: str) -> str:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        response = await http.post(
+            f"/api/events/{SLUG}/claim-codes",
+            json={"partner_name": "Refugee Women's Group", "places": 5},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["code"]
+
+
+async def test_a_guest_claims_a_free_place_in_arabic_on_a_phone(  # type: ignore[no-untyped-def]
+    browser, claim_server: tuple[str, str], artifacts_dir: Path
+) -> None:
+    base_url, token = claim_server
+    code = await create_claim_link(base_url, token)
+    context = await browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    page = await context.new_page()
+
+    # The partner's link, in Arabic: the whole page is Arabic and right to left.
+    response = await page.goto(f"{base_url}/claim/{code}?lang=ar")
+    assert response is not None and response.status == 200
+    assert await page.evaluate("document.documentElement.lang") == "ar"
+    assert await page.evaluate("document.documentElement.dir") == "rtl"
+    assert await page.evaluate("getComputedStyle(document.body).direction") == "rtl"
+    heading = page.get_by_role("heading", level=1)
+    assert (await heading.inner_text()).strip() == arabic("Your free place")
+    submit = page.locator("form.form button[type=submit]")
+    assert (await submit.inner_text()).strip() == arabic("Get my ticket")
+    assert await page.get_by_label(arabic("Your first name")).is_visible()
+    assert arabic("You are welcome. This place is free. You do not need to show any papers.") in await page.locator("main").inner_text()
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
+
+    # Right to left on the screen, not just in the markup: the heading sits against the right-hand side.
+    layout = await page.evaluate(
+        """() => {
+            const h1 = document.querySelector("main h1");
+            const box = h1.getBoundingClientRect();
+            const range = document.createRange();
+            range.selectNodeContents(h1);
+            const text = range.getBoundingClientRect();
+            const main = getComputedStyle(document.querySelector("main"));
+            return {viewport: window.innerWidth, right: box.right, left: box.left, textRight: text.right,
+                    textLeft: text.left, padding: parseFloat(main.paddingRight)};
+        }"""
+    )
+    assert abs(layout["right"] - (layout["viewport"] - layout["padding"])) <= 2, layout
+    assert abs(layout["textRight"] - layout["right"]) <= 2, layout  # the words start at the right edge…
+    assert layout["textLeft"] > layout["left"] + 40, layout  # …and the space left over is on the left
+    await page.screenshot(path=str(artifacts_dir / "claim-arabic-form.png"), full_page=True)
+
+    # The guest writes their first name in Arabic and gets their ticket, in Arabic, with its QR code.
+    await page.locator("#name").fill(GUEST)
+    await submit.click()
+    await page.wait_for_load_state()
+    assert await page.evaluate("document.documentElement.dir") == "rtl"
+    assert (await page.get_by_role("heading", level=1).inner_text()).strip() == arabic("Here is your ticket")
+    assert (await page.locator(".holder").inner_text()).strip() == GUEST
+    assert await page.locator("figure.qr svg").is_visible()
+    main_text = await page.locator("main").inner_text()
+    assert arabic("Show this QR code at the door. You can print it or save a screenshot.") in main_text
+    for label in ("Name", "When", "Where"):
+        assert arabic(label) in main_text
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await page.screenshot(path=str(artifacts_dir / "claim-arabic-ticket.png"), full_page=True)
+
+    # The same link again without ?lang=ar: the choice was remembered.
+    response = await page.goto(f"{base_url}/claim/{code}")
+    assert response is not None and response.status == 200
+    assert await page.evaluate("document.documentElement.lang") == "ar"
+    assert await page.evaluate("document.documentElement.dir") == "rtl"
+    assert (await page.get_by_role("heading", level=1).inner_text()).strip() == arabic("Your free place")
+    assert has_arabic(await page.locator("form.form button[type=submit]").inner_text())
+    await context.close()
