@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
+from events.giftaid.rules import Declaration
 from events.i18n import N_
 from events.orders.pricing import Request
 
@@ -52,5 +53,20 @@ def buy_request(form: Mapping[str, str], type_ids: Iterable[int]) -> tuple[Reque
         donation_partner=partner if donation else None,
         buyer_name=form.get("name", ""),
         buyer_email=form.get("email", ""),
+        gift_aid=gift_aid_declaration(form),
     )
     return request, problems
+
+
+def gift_aid_declaration(form: Mapping[str, str]) -> Declaration | None:
+    """The Gift Aid fields are always on the form; they count only when the declaration box is ticked."""
+    if not form.get("gift_aid"):
+        return None
+    return Declaration(
+        title=form.get("gift_aid_title", ""),
+        first_name=form.get("gift_aid_first_name", ""),
+        last_name=form.get("gift_aid_last_name", ""),
+        house=form.get("gift_aid_house", ""),
+        postcode=form.get("gift_aid_postcode", ""),
+        confirmed=True,  # ticking the box is the confirmation: its label is the declaration
+    )
