@@ -27,6 +27,7 @@ from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.config import Settings, load_settings
 from events.dependencies import DEPENDENCIES
 from events.errors import handle_error
+from events.giftaid.controllers import GiftAidApi
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
 from events.ledger.controllers import LedgerApi, StatementPages
@@ -86,6 +87,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DoorPages,
             ClaimsApi,
             LedgerApi,
+            GiftAidApi,
             StatementPages,
             ClaimPages,
             PartnersApi,

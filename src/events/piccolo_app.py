@@ -5,6 +5,7 @@ from piccolo.conf.apps import AppConfig
 from events.accounts.tables import ApiToken, SessionRecord, User
 from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
+from events.giftaid.tables import GiftAidDeclaration
 from events.jobs.tables import JobLease
 from events.ledger.tables import EventCost, LedgerEntry, Payout
 from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine, Ticket
@@ -42,6 +43,7 @@ APP_CONFIG = AppConfig(
         EventCost,
         Payout,
         DevicePairing,
+        GiftAidDeclaration,
     ],
     migration_dependencies=[],
     commands=[],

@@ -15,7 +15,18 @@
     if (!match) return 0;
     return Number(match[1]) * 100 + Number((match[2] || "0").padEnd(2, "0"));
   }
+  // Gift Aid is offered once there is a donation or a pay-it-forward place; its details show when ticked.
+  var giftAid = form.querySelector(".gift-aid");
+  function updateGiftAid() {
+    if (!giftAid) return;
+    var box = giftAid.querySelector("#gift_aid");
+    var places = form.querySelector("#pay_it_forward_places");
+    var giving = donationPence() > 0 || (places && Number(places.value) > 0);
+    giftAid.hidden = !giving && !box.checked;
+    giftAid.querySelector("#gift-aid-details").hidden = !box.checked;
+  }
   function update() {
+    updateGiftAid();
     var pence = donationPence();
     form.querySelectorAll("select[data-price]").forEach(function (select) {
       pence += Number(select.value) * Number(select.dataset.price);

@@ -37,6 +37,73 @@ SELECT
 FROM ticket t JOIN ticket_order o ON o.id = t.order_id
 WHERE t.event = {} AND t.status = 'valid' AND o.status = 'paid'
 """
+# Booking in the database. An order's components, in COMPONENTS order (the tie-break of split_pence):
+_ORDER_PARTS = """
+  o.event, o.currency, c.idx, c.component,
+  CASE c.idx WHEN 1 THEN o.tickets_pence WHEN 2 THEN o.booking_fees_pence WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END AS weight,
+  o.tickets_pence + o.booking_fees_pence + o.pay_it_forward_pence + o.donation_pence AS weights,
+  CASE WHEN c.idx = 4 THEN (SELECT MAX(l.partner) FROM order_line l WHERE l.order_id = o.id AND l.kind = 'donation') END AS partner
+FROM ticket_order o
+CROSS JOIN (SELECT 1 AS idx, 'tickets' AS component UNION ALL SELECT 2, 'booking_fees'
+            UNION ALL SELECT 3, 'contributions' UNION ALL SELECT 4, 'donations') c
+"""
+# One row per (payment, component) and (succeeded refund, component) of the event's paid orders; `amount`
+# is what gets split across the components (Stripe's fee, the refund).
+_PAYMENT_PARTS = "SELECT p.id AS item, p.provider AS method, p.fee_pence AS amount, p.created_at AS occurred_at," + _ORDER_PARTS + """
+JOIN payment p ON p.order_id = o.id
+WHERE o.event = {} AND o.total_pence > 0"""
+_REFUND_PARTS = "SELECT r.id AS item, r.method AS method, r.amount_pence AS amount, r.created_at AS occurred_at," + _ORDER_PARTS + """
+JOIN refund r ON r.order_id = o.id
+WHERE o.event = {} AND o.total_pence > 0 AND r.status = 'succeeded'"""
+# split_pence(amount, weights) per item: floors, then the pennies left over one each to the largest
+# remainders (ties to the earlier component); a negative amount is split as the mirror of its absolute value.
+# Only items with a share not booked yet are split (`prefix`: the source's prefix).
+_SPLIT = """
+SELECT item, method, occurred_at, event, currency, component, partner,
+  sign * (floor_share + CASE WHEN ROW_NUMBER() OVER (PARTITION BY item ORDER BY remainder DESC, idx)
+                                  <= total - SUM(floor_share) OVER (PARTITION BY item) THEN 1 ELSE 0 END) AS share
+FROM (
+  SELECT x.*, CASE WHEN x.amount < 0 THEN -1 ELSE 1 END AS sign, ABS(x.amount) AS total,
+    CAST(ABS(x.amount) AS BIGINT) * x.weight / x.weights AS floor_share,
+    CAST(ABS(x.amount) AS BIGINT) * x.weight % x.weights AS remainder
+  FROM ({parts}) x
+  WHERE x.weights > 0 AND x.amount <> 0 AND x.item IN (
+    SELECT t.item FROM ({parts}) t
+    WHERE t.weight <> 0 AND t.amount <> 0
+      AND NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = '{prefix}:' || t.item || ':' || t.component)
+  )
+) y
+"""
+_BOOK_EVENT_SQL = """
+INSERT INTO ledger_entry (event, kind, component, method, partner, amount_pence, currency, source, occurred_at, created_at, description)
+SELECT event, kind, component, method, partner, amount_pence, currency, source, occurred_at, {}, description
+FROM (
+  SELECT event, 'payment' AS kind, component, method, partner, weight AS amount_pence, currency,
+         'payment:' || item || ':' || component AS source, occurred_at, '' AS description
+  FROM (PAYMENT_PARTS) x
+  WHERE weight <> 0 AND NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = 'payment:' || x.item || ':' || x.component)
+  UNION ALL
+  SELECT event, 'stripe_fee', component, method, partner, -share, currency, 'fee:' || item || ':' || component, occurred_at, ''
+  FROM (FEE_SPLIT) f
+  WHERE share <> 0 AND NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = 'fee:' || f.item || ':' || f.component)
+  UNION ALL
+  SELECT event, 'refund', component, method, partner, -share, currency, 'refund:' || item || ':' || component, occurred_at, ''
+  FROM (REFUND_SPLIT) r
+  WHERE share <> 0 AND NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = 'refund:' || r.item || ':' || r.component)
+  UNION ALL
+  SELECT c.event, 'event_cost', '', '', NULL, -c.amount_pence, e.currency, 'cost:' || c.id, c.created_at, c.description
+  FROM event_cost c JOIN event e ON e.id = c.event
+  WHERE c.event = {}
+  UNION ALL
+  SELECT y.event, 'payout', '', 'bank', y.partner, -y.amount_pence, y.currency, 'payout:' || y.id, y.paid_on, y.bank_reference
+  FROM payout y
+  WHERE y.event = {}
+) entries
+WHERE TRUE
+ON CONFLICT (source) DO NOTHING
+""".replace("PAYMENT_PARTS", _PAYMENT_PARTS).replace(
+    "FEE_SPLIT", _SPLIT.replace("{parts}", _PAYMENT_PARTS).replace("{prefix}", "fee")
+).replace("REFUND_SPLIT", _SPLIT.replace("{parts}", _REFUND_PARTS).replace("{prefix}", "refund"))
 FAR_PAST = datetime(2000, 1, 1).astimezone()
 FAR_FUTURE = datetime(2999, 1, 1).astimezone()
 
@@ -96,34 +163,23 @@ def _components(order: dict[str, Any]) -> dict[str, int]:
 
 
 async def book_event(event_id: int, *, now: datetime) -> int:
-    """Book whatever of this event's payments, fees, refunds and costs is not in the ledger yet."""
-    entries: list[Entry] = []
-    orders = {o["id"]: o for o in await Order.select().where(Order.event == event_id, Order.total_pence > 0)}
-    if orders:
-        partners = {
-            line["order_id"]: line["partner"]
-            for line in await OrderLine.select(OrderLine.order_id, OrderLine.partner).where(
-                OrderLine.order_id.is_in(list(orders)), OrderLine.kind == "donation"
-            )
-        }
-        for payment in await Payment.select().where(Payment.order_id.is_in(list(orders))):
-            order = orders[payment["order_id"]]
-            entries += payment_entries(payment, order, partners.get(order["id"]))
-        for refund in await Refund.select().where(Refund.order_id.is_in(list(orders)), Refund.status == "succeeded"):
-            order = orders[refund["order_id"]]
-            entries += refund_entries(refund, order, partners.get(order["id"]))
-    event = await Event.select(Event.currency).where(Event.id == event_id).first()
-    for cost in await EventCost.select().where(EventCost.event == event_id):
-        entries.append(Entry(event_id, "event_cost", "", "", None, -cost["amount_pence"], event["currency"] if event else "GBP",
-                             f"cost:{cost['id']}", cost["created_at"], cost["description"]))
-    for payout in await Payout.select().where(Payout.event == event_id):
-        entries.append(Entry(event_id, "payout", "", "bank", payout["partner"], -payout["amount_pence"], payout["currency"],
-                             f"payout:{payout['id']}", payout["paid_on"], payout["bank_reference"]))
-    async with db.write_transaction():
-        for entry in entries:
-            await LedgerEntry.raw(_BOOK_SQL, entry.event_id, entry.kind, entry.component, entry.method, entry.partner_id,
-                                  entry.amount_pence, entry.currency, entry.source, entry.occurred_at, now, entry.description)
-    return len(entries)
+    """Book whatever of this event's payments, fees, refunds, costs and payouts is not in the ledger yet;
+    returns how many entries were booked now.
+
+    One INSERT ... SELECT: the database computes the same entries as payment_entries() and refund_entries()
+    (largest-remainder splits included) for every payment and succeeded refund of the event's paid orders,
+    and only for what is not booked yet, so reading a statement again is cheap."""
+    if db.is_sqlite():
+        async with db.write_transaction():
+            await LedgerEntry.raw(_BOOK_EVENT_SQL, *_book_event_args(event_id, now))
+            return int((await LedgerEntry.raw("SELECT changes() AS n"))[0]["n"])
+    rows = await LedgerEntry.raw(f"WITH booked AS ({_BOOK_EVENT_SQL} RETURNING 1) SELECT COUNT(*) AS n FROM booked",
+                                 *_book_event_args(event_id, now))
+    return int(rows[0]["n"])
+
+
+def _book_event_args(event_id: int, now: datetime) -> list[Any]:
+    return [now, *[event_id] * (_BOOK_EVENT_SQL.count("{}") - 1)]  # created_at, then the event in every branch
 
 
 async def decide_unused_contributions(slug: str, *, decision: str, target_slug: str | None, now: datetime) -> dict[str, Any]:

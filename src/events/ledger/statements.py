@@ -14,6 +14,7 @@ from events import db
 from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
+from events.giftaid import service as giftaid
 from events.i18n import N_
 from events.ledger import service
 from events.ledger.allocation import INCOME_KINDS
@@ -42,10 +43,11 @@ async def event_reconciliation(slug: str, *, gateway: Gateway | None, now: datet
     allocation, context = await service.event_allocation(event["id"])
     names = await service.partner_names([p.partner_id for p in allocation.partners])
     paid_out = {row["partner"]: int(row["pence"]) for row in await Payout.raw(_PAID_OUT_SQL, event["id"])}
+    gift_aid = await giftaid.claimable_by_partner(event["id"])
     partners = []
     for partner in allocation.partners:
         paid = paid_out.get(partner.partner_id, 0)
-        partners.append(_line(names[partner.partner_id]["slug"], partner, paid))
+        partners.append(_line(names[partner.partner_id]["slug"], partner, paid, gift_aid.get(partner.partner_id, 0)))
     differences = await stripe_differences(event["id"], gateway=gateway) if gateway is not None else []
     return {
         "event": event["slug"],
@@ -121,10 +123,11 @@ async def partner_statement(
         allocation, context = await service.event_allocation(event_id, start=start, end=end)
         mine = next(p for p in allocation.partners if p.partner_id == partner["id"])
         paid = context["payouts"].get(partner["id"], 0)
+        gift_aid = (await giftaid.claimable_by_partner(event_id, start=start, end=end)).get(partner["id"], 0)
         event = context["event"]
         reconciled = not await stripe_differences(event_id, gateway=gateway) if gateway is not None else None
         events.append({"event": event["slug"], "title": event["title"], "starts_at": event["starts_at"], "currency": event["currency"],
-                       "reconciled": reconciled, **_line(partner["slug"], mine, paid)})
+                       "reconciled": reconciled, **_line(partner["slug"], mine, paid, gift_aid)})
     return {
         "partner": partner["slug"], "name": partner["name"], "from": start, "to": end, "events": events, "totals": _totals(events),
         "currency": events[0]["currency"] if events else "GBP",
@@ -199,17 +202,18 @@ def reconciliation_csv(reconciliation: dict[str, Any]) -> str:
     # An event's reconciliation has a row per partner; a partner's statement, a row per event.
     by_event = "events" in reconciliation
     header = ["event" if by_event else "partner", *[f"income_{kind}_pence" for kind in INCOME_KINDS], "refunds_pence", "fees_pence",
-              "costs_pence", "net_pence", "paid_out_pence", "balance_pence"]
+              "costs_pence", "net_pence", "paid_out_pence", "balance_pence", "gift_aid_claimable_pence"]
     writer.writerow(header)
     for line in [*reconciliation.get("partners", reconciliation.get("events", [])), {"event": "TOTAL", "partner": "TOTAL", **reconciliation["totals"]}]:
         writer.writerow([
             line["event"] if by_event else line["partner"], *[line["income_pence"][kind] for kind in INCOME_KINDS], line["refunds_pence"],
             line["fees_pence"], line["costs_pence"], line["net_pence"], line["paid_out_pence"], line["balance_pence"],
+            line["gift_aid_claimable_pence"],
         ])
     return buffer.getvalue()
 
 
-def _line(partner_slug: str, allocation: Any, paid_out: int) -> dict[str, Any]:
+def _line(partner_slug: str, allocation: Any, paid_out: int, gift_aid_pence: int) -> dict[str, Any]:
     return {
         "partner": partner_slug,
         "income_pence": dict(allocation.income_pence),
@@ -219,12 +223,14 @@ def _line(partner_slug: str, allocation: Any, paid_out: int) -> dict[str, Any]:
         "net_pence": allocation.net_pence,
         "paid_out_pence": paid_out,
         "balance_pence": allocation.net_pence - paid_out,
+        # Still to be claimed from HMRC, so not part of the net or the balance.
+        "gift_aid_claimable_pence": gift_aid_pence,
     }
 
 
 def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
     totals: dict[str, Any] = {"income_pence": defaultdict(int)}
-    for key in ("refunds_pence", "fees_pence", "costs_pence", "net_pence", "paid_out_pence", "balance_pence"):
+    for key in ("refunds_pence", "fees_pence", "costs_pence", "net_pence", "paid_out_pence", "balance_pence", "gift_aid_claimable_pence"):
         totals[key] = sum(line[key] for line in lines)
     for line in lines:
         for kind, pence in line["income_pence"].items():

@@ -17,6 +17,8 @@ from events.checkin.service import door_event
 from events.config import Settings
 from events.dependencies import BEARER, error_responses
 from events.errors import EventsError, InvalidInput, NotFound
+from events.giftaid.rules import Declaration
+from events.giftaid.schemas import GiftAidIn
 from events.i18n import N_
 from events.orders import codes, forms, pricing
 from events.orders.schemas import DoorSaleIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
@@ -42,6 +44,13 @@ def _check_access(settings: Settings, reference: str, token: str | None) -> str:
 def _bearer(request: Request[Any, Any, Any]) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _declaration(data: GiftAidIn) -> Declaration:
+    return Declaration(
+        title=data.title, first_name=data.first_name, last_name=data.last_name, house=data.house, postcode=data.postcode,
+        confirmed=data.confirmed,
+    )
 
 
 def _created(checkout: payments.Checkout, gateway: Gateway, settings: Settings) -> OrderCreated:
@@ -90,6 +99,7 @@ class OrdersApi(Controller):
             donation_partner=data.donation_partner,
             buyer_name=data.buyer.name,
             buyer_email=data.buyer.email,
+            gift_aid=_declaration(data.gift_aid) if data.gift_aid else None,
         )
         checkout = await payments.checkout(
             slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes, locale=request.state.locale

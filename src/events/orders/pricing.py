@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from events.catalogue import rules
+from events.giftaid import rules as giftaid
 from events.i18n import N_
 
 MAX_DONATION_PENCE = 1_000_000
@@ -35,6 +36,7 @@ class EventTerms:
     booking_fee_pence: int
     pay_it_forward_place_pence: int
     partner_ids: Mapping[str, int]  # beneficiary slug -> partner id
+    currency: str = "GBP"
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +48,7 @@ class Request:
     donation_partner: str | None = None
     buyer_name: str = ""
     buyer_email: str = ""
+    gift_aid: giftaid.Declaration | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,10 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
         lines.append(Line("ticket", ticket_type.name, quantity, ticket_type.price_pence, fee, ticket_type_id=type_id))
         places[type_id] = quantity
     lines.extend(_contribution_lines(terms, request, problems))
+    if request.gift_aid is not None:
+        problems.update(
+            giftaid.declaration_problems(request.gift_aid, eligible_pence=giftaid.eligible_pence(lines), currency=terms.currency)
+        )
     if problems:
         raise Problems(problems)
     if closed:

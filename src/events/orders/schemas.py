@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from events.giftaid.schemas import GiftAidIn
+
 Quantity = Annotated[int, Meta(ge=1, le=100)]
 Pence = Annotated[int, Meta(ge=0, le=1_000_000)]
 
@@ -23,7 +25,8 @@ class OrderItem(Struct, forbid_unknown_fields=True):
 
 
 class OrderCreate(Struct, forbid_unknown_fields=True):
-    """An online order. Add pay-it-forward places or a donation (optionally for one partner) if you like."""
+    """An online order. Add pay-it-forward places or a donation (optionally for one partner) if you like, and
+    a Gift Aid declaration on them."""
 
     buyer: Buyer
     items: list[OrderItem] = msgspec.field(default_factory=list)
@@ -31,6 +34,7 @@ class OrderCreate(Struct, forbid_unknown_fields=True):
     pay_it_forward_pence: Pence = 0
     donation_pence: Pence = 0
     donation_partner: str | None = None
+    gift_aid: GiftAidIn | None = None
 
 
 class PaymentStart(Struct):

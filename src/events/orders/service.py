@@ -13,8 +13,10 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from events import db
+from events.catalogue import rules
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
+from events.giftaid import service as giftaid
 from events.i18n import N_
 from events.orders import codes, pricing
 from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
@@ -89,6 +91,7 @@ async def load_terms(slug: str) -> tuple[dict[str, Any], dict[int, pricing.TypeO
         booking_fee_pence=event["booking_fee_pence"],
         pay_it_forward_place_pence=event["pay_it_forward_place_pence"],
         partner_ids={row["partner.slug"]: row["partner"] for row in shares},
+        currency=event["currency"],
     )
     return event, types, terms
 
@@ -107,6 +110,8 @@ async def place_order(slug: str, request: pricing.Request, *, now: datetime, hol
     except pricing.Problems as problems:
         raise_problems(problems)
     hold_expires_at = now + timedelta(minutes=hold_minutes)
+    if quote.places and not await _may_fit(event, quote.places, now):
+        raise SoldOut(N_("Sorry, there are not enough places left for this order."))
     async with db.write_transaction():
         order_id, reference = await _insert_order(
             event,
@@ -119,12 +124,16 @@ async def place_order(slug: str, request: pricing.Request, *, now: datetime, hol
             hold_expires_at=hold_expires_at,
             now=now,
         )
+        if request.gift_aid is not None:
+            await giftaid.record_declaration(order_id, request.gift_aid, lines=quote.lines, currency=event["currency"], now=now)
+        await _note(order_id, "created", f"{quote.places} places held until {hold_expires_at.isoformat()}", now)
+        # Counters last: every buyer of the event queues on these rows' locks until COMMIT, so nothing
+        # else is done while holding them.
         if quote.places and not await take_places(event["id"], quote.places_by_type):
             # Holds that ran out but the sweeper has not reached yet must not turn a buyer away.
             await expire_holds_of_event(event["id"], now)
             if not await take_places(event["id"], quote.places_by_type):
                 raise SoldOut(N_("Sorry, there are not enough places left for this order."))
-        await _note(order_id, "created", f"{quote.places} places held until {hold_expires_at.isoformat()}", now)
     return PlacedOrder(
         id=order_id,
         reference=reference,
@@ -135,6 +144,16 @@ async def place_order(slug: str, request: pricing.Request, *, now: datetime, hol
         buyer_name=request.buyer_name.strip(),
         buyer_email=request.buyer_email.strip(),
     )
+
+
+async def _may_fit(event: Mapping[str, Any], places: int, now: datetime) -> bool:
+    """False only when the event was already full as load_terms read it and no overdue hold could free a
+    place: the buyer then hears "sold out" without queueing on the counters' row locks (after a sell-out,
+    every later buyer would otherwise wait there just to be refused). True means: try; the conditional
+    UPDATEs in take_places decide, as always - this is a shortcut, not the capacity check."""
+    if rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]) >= places:
+        return True
+    return await Order.exists().where(Order.event == event["id"], Order.status == "pending", Order.hold_expires_at < now)
 
 
 async def sell_at_door(

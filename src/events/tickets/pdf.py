@@ -32,7 +32,6 @@ from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.pdfgen.textobject import PDFTextObject
 
 from events.config import PROJECT_ROOT
 from events.tickets.qr import QUIET_ZONE, qr_symbol
@@ -312,15 +311,26 @@ def wrap(text: str, size: float, bold: bool, width: float, max_lines: int) -> tu
     return tuple(lines)
 
 
-class _Page:
-    """Drawing helpers over one canvas page: all text goes through one text object per page.
+# PDF string escapes for the bytes of a text run: backslash and parentheses, and octal for the rest.
+_PDF_STRING = {code: f"\\{code:03o}" for code in [*range(32), *range(127, 256)]}
+_PDF_STRING.update({ord("\\"): "\\\\", ord("("): "\\(", ord(")"): "\\)"})
 
-    ``seeded`` (shared by the document's pages) names the Arabic fonts already given _ARABIC_SEED."""
+
+class _Page:
+    """Text for one page, written as PDF operators and added to the page in one block at the end.
+
+    reportlab's text objects measure every run again to move their cursor and escape strings a character
+    at a time; the lines here are already measured and positioned, so the operators are written directly.
+    Fonts still go through reportlab: splitString maps characters to the document's subset codes, and
+    getSubsetInternalName puts the font on the page. ``seeded`` (shared by the document's pages) names
+    the Arabic fonts already given _ARABIC_SEED.
+    """
 
     def __init__(self, canvas: Canvas, seeded: set[str]) -> None:
         self.canvas = canvas
-        self.text: PDFTextObject = canvas.beginText()
-        self._font: tuple[str, float] | None = None
+        self.doc = canvas._doc
+        self.ops: list[str] = ["BT"]
+        self._font: tuple[str, int, float] | None = None
         self._colour: tuple[float, float, float] | None = None
         self._tracking = 0.0
         self._seeded = seeded
@@ -329,24 +339,27 @@ class _Page:
         """Draw one line with its baseline at ``y``; ``x`` is its centre, left or right edge. Returns its width."""
         width = text_width(text, style.size, style.bold) + style.tracking * max(len(text) - 1, 0)
         left = x - width / 2 if align == "centre" else x - width if align == "right" else x
-        text_object = self.text
-        text_object.setTextOrigin(left, y)
+        ops = self.ops
         if self._colour != style.colour:
-            text_object.setFillColorRGB(*style.colour)
+            ops.append("{:.4f} {:.4f} {:.4f} rg".format(*style.colour))
             self._colour = style.colour
         if self._tracking != style.tracking:
-            text_object.setCharSpace(style.tracking)
+            ops.append(f"{style.tracking:.3f} Tc")
             self._tracking = style.tracking
+        ops.append(f"1 0 0 1 {left:.3f} {y:.3f} Tm")
+        doc = self.doc
         for name, chunk in visual_runs(text, style.bold):
+            font = pdfmetrics.getFont(name)
             if name not in self._seeded and name.startswith("NotoSansArabic"):
                 # Every Arabic-script letter form first, in a fixed order: then any Arabic or Farsi name
                 # gives the same subsets, and those come from the cache instead of being built anew.
-                pdfmetrics.getFont(name).splitString(_ARABIC_SEED, self.canvas._doc)
+                font.splitString(_ARABIC_SEED, doc)
                 self._seeded.add(name)
-            if self._font != (name, style.size):
-                text_object.setFont(name, style.size)
-                self._font = (name, style.size)
-            text_object.textOut(chunk)
+            for subset, data in font.splitString(chunk, doc):
+                if self._font != (name, subset, style.size):
+                    ops.append(f"{font.getSubsetInternalName(subset, doc)} {style.size:g} Tf")
+                    self._font = (name, subset, style.size)
+                ops.append(f"({data.decode('latin-1').translate(_PDF_STRING)}) Tj")
         return width
 
     def paragraph(self, lines: Sequence[str], style: Style, x: float, top: float, *, align: str = "centre") -> float:
@@ -359,7 +372,8 @@ class _Page:
         return y
 
     def finish(self) -> None:
-        self.canvas.drawText(self.text)
+        self.ops.append("ET")
+        self.canvas.addLiteral("\n".join(self.ops))
 
 
 # --- layout -------------------------------------------------------------------------------------------

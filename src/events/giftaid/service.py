@@ -1,0 +1,114 @@
+"""Gift Aid service: recording a declaration with its order, the HMRC schedule for a period, and the
+Gift Aid each of an event's partners can claim, all read through SQL aggregation over paid orders."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta, timezone
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from events.catalogue.tables import BeneficiaryShare
+from events.errors import InvalidInput
+from events.giftaid import rules
+from events.giftaid.tables import GiftAidDeclaration
+
+# HMRC dates donations by the day they reached the charity, in UK time.
+UK = ZoneInfo("Europe/London")
+FAR_PAST = datetime(2000, 1, 1, tzinfo=timezone.utc)
+FAR_FUTURE = datetime(2999, 1, 1, tzinfo=timezone.utc)
+
+# What is still claimable of a declaration: its eligible pence less the refunded fraction of the order,
+# rounded down (BIGINT: pence times pence overflows PostgreSQL's integer).
+_CLAIMABLE = "CAST(g.eligible_pence AS BIGINT) * (o.total_pence - o.refunded_pence) / o.total_pence"
+_DESIGNATED = "CAST(o.donation_pence AS BIGINT) * (o.total_pence - o.refunded_pence) / o.total_pence"
+# A declaration counts while its order is paid, in pounds, and paid in the period.
+_COUNTS = "o.status = 'paid' AND o.total_pence > 0 AND o.currency = 'GBP' AND o.paid_at >= {} AND o.paid_at < {}"
+_SCHEDULE_SQL = f"""
+SELECT g.title, g.first_name, g.last_name, g.house, g.postcode, o.paid_at, {_CLAIMABLE} AS pence
+FROM gift_aid_declaration g
+JOIN ticket_order o ON o.id = g.order_id
+WHERE {_COUNTS}
+ORDER BY o.paid_at, o.id
+"""
+# Per designated partner (NULL: general donations only): what is claimable, and how much of it is the
+# designated donation; the rest (general donations and contributions) is pooled across the partners.
+_EVENT_SQL = f"""
+SELECT l.partner AS partner, SUM({_CLAIMABLE}) AS claimable,
+       SUM(CASE WHEN l.partner IS NULL THEN 0 ELSE {_DESIGNATED} END) AS designated
+FROM gift_aid_declaration g
+JOIN ticket_order o ON o.id = g.order_id
+LEFT JOIN order_line l ON l.order_id = o.id AND l.kind = 'donation'
+WHERE o.event = {{}} AND {_COUNTS}
+GROUP BY l.partner
+"""
+
+
+async def record_declaration(
+    order_id: int, declaration: rules.Declaration, *, lines: Iterable[rules.PricedLine], currency: str, now: datetime
+) -> None:
+    """Keep a checked declaration with the order whose ``lines`` it covers. Call inside the order's write transaction."""
+    clean = rules.normalised(declaration)
+    await GiftAidDeclaration.insert(
+        GiftAidDeclaration(
+            order_id=order_id,
+            title=clean.title,
+            first_name=clean.first_name,
+            last_name=clean.last_name,
+            house=clean.house,
+            postcode=clean.postcode,
+            eligible_pence=rules.eligible_pence(lines),
+            currency=currency,
+            statement=rules.CONFIRMATION_STATEMENT,
+            created_at=now,
+        )
+    )
+
+
+async def schedule_csv(first_day: date, last_day: date) -> str:
+    """HMRC's Gift Aid schedule for donations paid on [first_day, last_day] (UK dates), as CSV."""
+    if last_day < first_day:
+        raise InvalidInput("The period must end on or after the day it starts.", fields={"to": "Must not be before from."})
+    start = datetime.combine(first_day, time(), UK).astimezone(timezone.utc)
+    end = datetime.combine(last_day + timedelta(days=1), time(), UK).astimezone(timezone.utc)
+    rows = await GiftAidDeclaration.raw(_SCHEDULE_SQL, start, end)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow(rules.SCHEDULE_HEADER)
+    for row in rows:
+        donation = rules.ScheduledDonation(
+            title=row["title"],
+            first_name=row["first_name"],
+            last_name=row["last_name"],
+            house=row["house"],
+            postcode=row["postcode"],
+            paid_at=_moment(row["paid_at"]),
+            pence=int(row["pence"]),
+        )
+        if donation.pence > 0:
+            writer.writerow(rules.schedule_row(donation, UK))
+    return buffer.getvalue()
+
+
+async def claimable_by_partner(event_id: int, *, start: datetime = FAR_PAST, end: datetime = FAR_FUTURE) -> dict[int, int]:
+    """The Gift Aid each of the event's partners can claim on declared donations paid in [start, end)."""
+    rows = await GiftAidDeclaration.raw(_EVENT_SQL, event_id, start.astimezone(timezone.utc), end.astimezone(timezone.utc))
+    pooled = 0
+    designated: dict[int, int] = {}
+    for row in rows:
+        claimable, to_partner = int(row["claimable"] or 0), int(row["designated"] or 0)
+        pooled += claimable - to_partner
+        if row["partner"] is not None:
+            designated[row["partner"]] = to_partner
+    shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.share_bp).where(
+        BeneficiaryShare.event == event_id
+    ).order_by(BeneficiaryShare.id)
+    return rules.claimable_by_partner(pooled, designated, [(s["partner"], s["share_bp"]) for s in shares])
+
+
+def _moment(value: Any) -> datetime:
+    # SQLite hands raw timestamps back as text.
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
