@@ -82,6 +82,42 @@ def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def cpu_seconds(pid: int) -> float:
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+
+
+class CpuMeter:
+    """CPU seconds of this process and of the PostgreSQL backends serving the bench database (from /proc, so
+    only when PostgreSQL runs on this host; otherwise the PostgreSQL figure stays 0)."""
+
+    def __init__(self, database_url: str) -> None:
+        self.database_url = database_url
+
+    async def snapshot(self) -> tuple[float, dict[int, float]]:
+        connection = await asyncpg.connect(self.database_url)
+        try:
+            pids = [row["pid"] for row in await connection.fetch(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )]
+        finally:
+            await connection.close()
+        return sum(os.times()[:2]), {pid: cpu_seconds(pid) for pid in pids}
+
+    @staticmethod
+    def used(before: tuple[float, dict[int, float]], after: tuple[float, dict[int, float]]) -> dict[str, float]:
+        return {
+            "python": after[0] - before[0],
+            "postgres": sum(value - before[1].get(pid, 0.0) for pid, value in after[1].items()),
+        }
+
+
 # --- the database --------------------------------------------------------------------------------------
 
 
@@ -368,8 +404,9 @@ def statement_checks(reconciliations: list[dict[str, Any]], statements: list[dic
     for statement in statements:
         for line in statement["events"]:
             mine = lines.get((line["event"], statement["partner"]))
-            if mine is None or any(line[key] != mine[key] for key in keys):
-                problems.append(f"{statement['partner']}/{line['event']}: statement differs from the reconciliation")
+            differing = [key for key in keys if mine is None or line[key] != mine[key]]
+            if differing:
+                problems.append(f"{statement['partner']}/{line['event']}: statement differs from the reconciliation in {differing}")
     return problems
 
 
@@ -399,24 +436,32 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
         counter = QueryCounter(engine)
 
         log("booking the ledger")
-        first, again, booked = [], [], 0
+        meter = CpuMeter(database_url)
+        first, again, booked, booked_again = [], [], 0, 0
+        cpu_before = await meter.snapshot()
         for event in events:
             started = time.perf_counter()
             booked += await service.book_event(event["id"], now=now)
             first.append(time.perf_counter() - started)
+        first_cpu = CpuMeter.used(cpu_before, await meter.snapshot())
         queries, rows = counter.take()
+        cpu_before = await meter.snapshot()
         for event in events:
             started = time.perf_counter()
-            await service.book_event(event["id"], now=now)
+            booked_again += await service.book_event(event["id"], now=now)
             again.append(time.perf_counter() - started)
+        again_cpu = CpuMeter.used(cpu_before, await meter.snapshot())
         again_queries, again_rows = counter.take()
         result["booking"] = {
             "first_seconds": round(sum(first), 3),
+            "first_cpu_seconds": {side: round(value, 2) for side, value in first_cpu.items()},
             "entries_booked": booked,
             "entries_per_second": round(booked / max(sum(first), 1e-9)),
             "queries": queries,
             "rows_fetched": rows,
             "again_seconds": round(sum(again), 3),
+            "again_cpu_seconds": {side: round(value, 2) for side, value in again_cpu.items()},
+            "again_entries_booked": booked_again,
             "again_queries": again_queries,
             "again_rows_fetched": again_rows,
         }
@@ -425,10 +470,25 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
 
         organiser = CurrentUser(id=1, email="organiser@bench.example", display_name="Organiser", role=ORGANISER)
         period = (now - timedelta(days=400), now + timedelta(days=1))
-        runs, per_call, fetched = [], {}, []
+        runs, per_call, fetched, booking_in_runs, cpu_runs = [], {}, [], [], []
         reconciliations, partner_statements = [], []
+        # Every statement books first (service.book_event, nothing new here); time that part on its own.
+        booking_time = [0.0]
+        book_event = service.book_event
+
+        async def timed_book_event(event_id: int, *, now: datetime) -> int:
+            started = time.perf_counter()
+            try:
+                return await book_event(event_id, now=now)
+            finally:
+                booking_time[0] += time.perf_counter() - started
+
+        service.book_event = timed_book_event
+        meter = CpuMeter(database_url)
         for repeat in range(args.repeats):
             reconciliations, partner_statements = [], []
+            booking_time[0] = 0.0
+            cpu_before = await meter.snapshot()
             run_started = time.perf_counter()
             for event in events:
                 started = time.perf_counter()
@@ -439,8 +499,11 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
                 partner_statements.append(await statements.partner_statement(slug, start=period[0], end=period[1], user=organiser, now=now))
                 per_call.setdefault(f"partner_statement:{slug}", []).append(time.perf_counter() - started)
             runs.append(time.perf_counter() - run_started)
+            cpu_runs.append(CpuMeter.used(cpu_before, await meter.snapshot()))
+            booking_in_runs.append(booking_time[0])
             fetched.append(counter.take())
             log(f"statements run {repeat + 1}/{args.repeats}: {runs[-1]:.3f}s")
+        service.book_event = book_event
         result["peak_rss_mb"]["at_end"] = peak_rss_mb()
 
         result["statements"] = {
@@ -448,6 +511,11 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             "run_seconds": summary(runs),
             "runs_seconds": [round(value, 4) for value in runs],
             "per_call_seconds": {name: summary(values) for name, values in per_call.items()},
+            # What each run spent in the booking every statement does first, and in the rest (aggregation,
+            # allocation, partner names, payouts).
+            "booking_seconds": summary(booking_in_runs),
+            "aggregation_seconds": summary([run - booking for run, booking in zip(runs, booking_in_runs)]),
+            "cpu_seconds": {side: summary([cpu[side] for cpu in cpu_runs]) for side in ("python", "postgres")},
             "queries_per_run": fetched[-1][0],
             "rows_fetched_per_run": fetched[-1][1],
         }
@@ -479,7 +547,7 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
         "statements_seconds": TARGET_STATEMENTS_SECONDS,
         "met": result["statements"]["run_seconds"]["median"] < TARGET_STATEMENTS_SECONDS,
     }
-    return not checks["mismatches"] and not problems
+    return not checks["mismatches"] and not problems and result["booking"]["again_entries_booked"] == 0
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:

@@ -3,6 +3,7 @@ reading them back as per-event and per-partner statements through SQL aggregatio
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,73 +38,81 @@ SELECT
 FROM ticket t JOIN ticket_order o ON o.id = t.order_id
 WHERE t.event = {} AND t.status = 'valid' AND o.status = 'paid'
 """
-# Booking in the database. An order's components, in COMPONENTS order (the tie-break of split_pence):
-_ORDER_PARTS = """
-  o.event, o.currency, c.idx, c.component,
-  CASE c.idx WHEN 1 THEN o.tickets_pence WHEN 2 THEN o.booking_fees_pence WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END AS weight,
-  o.tickets_pence + o.booking_fees_pence + o.pay_it_forward_pence + o.donation_pence AS weights,
-  CASE WHEN c.idx = 4 THEN (SELECT MAX(l.partner) FROM order_line l WHERE l.order_id = o.id AND l.kind = 'donation') END AS partner
-FROM ticket_order o
-CROSS JOIN (SELECT 1 AS idx, 'tickets' AS component UNION ALL SELECT 2, 'booking_fees'
-            UNION ALL SELECT 3, 'contributions' UNION ALL SELECT 4, 'donations') c
-"""
-# One row per (payment, component) and (succeeded refund, component) of the event's paid orders; `amount`
-# is what gets split across the components (Stripe's fee, the refund).
-_PAYMENT_PARTS = "SELECT p.id AS item, p.provider AS method, p.fee_pence AS amount, p.created_at AS occurred_at," + _ORDER_PARTS + """
-JOIN payment p ON p.order_id = o.id
-WHERE o.event = {} AND o.total_pence > 0"""
-_REFUND_PARTS = "SELECT r.id AS item, r.method AS method, r.amount_pence AS amount, r.created_at AS occurred_at," + _ORDER_PARTS + """
-JOIN refund r ON r.order_id = o.id
-WHERE o.event = {} AND o.total_pence > 0 AND r.status = 'succeeded'"""
-# split_pence(amount, weights) per item: floors, then the pennies left over one each to the largest
-# remainders (ties to the earlier component); a negative amount is split as the mirror of its absolute value.
-# Only items with a share not booked yet are split (`prefix`: the source's prefix).
-_SPLIT = """
-SELECT item, method, occurred_at, event, currency, component, partner,
-  sign * (floor_share + CASE WHEN ROW_NUMBER() OVER (PARTITION BY item ORDER BY remainder DESC, idx)
-                                  <= total - SUM(floor_share) OVER (PARTITION BY item) THEN 1 ELSE 0 END) AS share
-FROM (
-  SELECT x.*, CASE WHEN x.amount < 0 THEN -1 ELSE 1 END AS sign, ABS(x.amount) AS total,
-    CAST(ABS(x.amount) AS BIGINT) * x.weight / x.weights AS floor_share,
-    CAST(ABS(x.amount) AS BIGINT) * x.weight % x.weights AS remainder
-  FROM ({parts}) x
-  WHERE x.weights > 0 AND x.amount <> 0 AND x.item IN (
-    SELECT t.item FROM ({parts}) t
-    WHERE t.weight <> 0 AND t.amount <> 0
-      AND NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = '{prefix}:' || t.item || ':' || t.component)
-  )
-) y
-"""
-_BOOK_EVENT_SQL = """
+# Booking in the database: the same entries as payment_entries(), refund_entries() and the cost and payout
+# entries below, computed by one INSERT ... SELECT. `todo` is every payment, Stripe fee and succeeded refund
+# of the event's paid orders with a non-zero component whose entry is not booked yet (so a second booking
+# reads the event's payments once and books nothing); only those are split, largest remainder as in
+# split_pence: floors, then the pennies left over one each to the largest remainders, ties to the earlier
+# component (COMPONENTS order), a negative amount split as the mirror of its absolute value.
+_COMPONENT_ROWS = """(SELECT 1 AS idx, 'tickets' AS component UNION ALL SELECT 2, 'booking_fees'
+  UNION ALL SELECT 3, 'contributions' UNION ALL SELECT 4, 'donations')"""
+_WEIGHT = "CASE c.idx WHEN 1 THEN o.tickets_pence WHEN 2 THEN o.booking_fees_pence WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END"
+_WEIGHTS = "o.tickets_pence + o.booking_fees_pence + o.pay_it_forward_pence + o.donation_pence"
+_BOOK_EVENT_TEMPLATE = """
+WITH todo AS (
+  SELECT DISTINCT x.kind, x.item FROM (
+    SELECT k.kind, p.id AS item, c.component
+    FROM ticket_order o
+    JOIN payment p ON p.order_id = o.id
+    CROSS JOIN COMPONENT_ROWS c
+    CROSS JOIN (SELECT 'payment' AS kind UNION ALL SELECT 'fee') k
+    WHERE o.event = {event} AND o.total_pence > 0 AND WEIGHT <> 0 AND (k.kind = 'payment' OR p.fee_pence <> 0)
+    UNION ALL
+    SELECT 'refund', r.id, c.component
+    FROM ticket_order o
+    JOIN refund r ON r.order_id = o.id
+    CROSS JOIN COMPONENT_ROWS c
+    WHERE o.event = {event} AND o.total_pence > 0 AND r.status = 'succeeded' AND r.amount_pence <> 0 AND WEIGHT <> 0
+  ) x
+  WHERE NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.event = {event} AND l.source = x.kind || ':' || x.item || ':' || x.component)
+),
+parts AS (
+  SELECT t.kind, p.id AS item, p.provider AS method, p.fee_pence AS amount, p.created_at AS occurred_at, o.id AS order_id,
+         o.event, o.currency, c.idx, c.component, WEIGHT AS weight, WEIGHTS AS weights
+  FROM todo t JOIN payment p ON p.id = t.item JOIN ticket_order o ON o.id = p.order_id CROSS JOIN COMPONENT_ROWS c
+  WHERE t.kind IN ('payment', 'fee')
+  UNION ALL
+  SELECT t.kind, r.id, r.method, r.amount_pence, r.created_at, o.id, o.event, o.currency, c.idx, c.component, WEIGHT, WEIGHTS
+  FROM todo t JOIN refund r ON r.id = t.item JOIN ticket_order o ON o.id = r.order_id CROSS JOIN COMPONENT_ROWS c
+  WHERE t.kind = 'refund'
+),
+shares AS (
+  SELECT kind, item, method, occurred_at, order_id, event, currency, component, weight AS share
+  FROM parts WHERE kind = 'payment'
+  UNION ALL
+  SELECT kind, item, method, occurred_at, order_id, event, currency, component,
+         sign * (floor_share + CASE WHEN ROW_NUMBER() OVER (PARTITION BY kind, item ORDER BY remainder DESC, idx)
+                                         <= total - SUM(floor_share) OVER (PARTITION BY kind, item) THEN 1 ELSE 0 END)
+  FROM (
+    SELECT parts.*, CASE WHEN amount < 0 THEN -1 ELSE 1 END AS sign, ABS(amount) AS total,
+           CAST(ABS(amount) AS BIGINT) * weight / weights AS floor_share,
+           CAST(ABS(amount) AS BIGINT) * weight % weights AS remainder
+    FROM parts WHERE kind <> 'payment' AND weights > 0
+  ) s
+)
 INSERT INTO ledger_entry (event, kind, component, method, partner, amount_pence, currency, source, occurred_at, created_at, description)
-SELECT event, kind, component, method, partner, amount_pence, currency, source, occurred_at, {}, description
+SELECT event, kind, component, method, partner, amount_pence, currency, source, occurred_at, {now}, description
 FROM (
-  SELECT event, 'payment' AS kind, component, method, partner, weight AS amount_pence, currency,
-         'payment:' || item || ':' || component AS source, occurred_at, '' AS description
-  FROM (PAYMENT_PARTS) x
-  WHERE weight <> 0 AND NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = 'payment:' || x.item || ':' || x.component)
-  UNION ALL
-  SELECT event, 'stripe_fee', component, method, partner, -share, currency, 'fee:' || item || ':' || component, occurred_at, ''
-  FROM (FEE_SPLIT) f
-  WHERE share <> 0 AND NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = 'fee:' || f.item || ':' || f.component)
-  UNION ALL
-  SELECT event, 'refund', component, method, partner, -share, currency, 'refund:' || item || ':' || component, occurred_at, ''
-  FROM (REFUND_SPLIT) r
-  WHERE share <> 0 AND NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = 'refund:' || r.item || ':' || r.component)
+  SELECT event, CASE kind WHEN 'fee' THEN 'stripe_fee' ELSE kind END AS kind, component, method,
+         CASE WHEN component = 'donations'
+              THEN (SELECT MAX(l.partner) FROM order_line l WHERE l.order_id = shares.order_id AND l.kind = 'donation') END AS partner,
+         CASE kind WHEN 'payment' THEN share ELSE -share END AS amount_pence, currency,
+         kind || ':' || item || ':' || component AS source, occurred_at, '' AS description
+  FROM shares WHERE share <> 0
   UNION ALL
   SELECT c.event, 'event_cost', '', '', NULL, -c.amount_pence, e.currency, 'cost:' || c.id, c.created_at, c.description
   FROM event_cost c JOIN event e ON e.id = c.event
-  WHERE c.event = {}
+  WHERE c.event = {event}
   UNION ALL
   SELECT y.event, 'payout', '', 'bank', y.partner, -y.amount_pence, y.currency, 'payout:' || y.id, y.paid_on, y.bank_reference
   FROM payout y
-  WHERE y.event = {}
+  WHERE y.event = {event}
 ) entries
 WHERE TRUE
 ON CONFLICT (source) DO NOTHING
-""".replace("PAYMENT_PARTS", _PAYMENT_PARTS).replace(
-    "FEE_SPLIT", _SPLIT.replace("{parts}", _PAYMENT_PARTS).replace("{prefix}", "fee")
-).replace("REFUND_SPLIT", _SPLIT.replace("{parts}", _REFUND_PARTS).replace("{prefix}", "refund"))
+""".replace("COMPONENT_ROWS", _COMPONENT_ROWS).replace("WEIGHTS", _WEIGHTS).replace("WEIGHT", _WEIGHT)
+_BOOK_EVENT_PARAMS = re.findall(r"\{(event|now)\}", _BOOK_EVENT_TEMPLATE)
+_BOOK_EVENT_SQL = re.sub(r"\{(event|now)\}", "{}", _BOOK_EVENT_TEMPLATE)
 FAR_PAST = datetime(2000, 1, 1).astimezone()
 FAR_FUTURE = datetime(2999, 1, 1).astimezone()
 
@@ -163,23 +172,15 @@ def _components(order: dict[str, Any]) -> dict[str, int]:
 
 
 async def book_event(event_id: int, *, now: datetime) -> int:
-    """Book whatever of this event's payments, fees, refunds, costs and payouts is not in the ledger yet;
-    returns how many entries were booked now.
-
-    One INSERT ... SELECT: the database computes the same entries as payment_entries() and refund_entries()
-    (largest-remainder splits included) for every payment and succeeded refund of the event's paid orders,
-    and only for what is not booked yet, so reading a statement again is cheap."""
+    """Book whatever of this event's payments, fees, refunds, costs and payouts is not in the ledger yet
+    (one INSERT ... SELECT, see _BOOK_EVENT_TEMPLATE); returns how many entries were booked now."""
+    args = [now if name == "now" else event_id for name in _BOOK_EVENT_PARAMS]
     if db.is_sqlite():
         async with db.write_transaction():
-            await LedgerEntry.raw(_BOOK_EVENT_SQL, *_book_event_args(event_id, now))
+            await LedgerEntry.raw(_BOOK_EVENT_SQL, *args)
             return int((await LedgerEntry.raw("SELECT changes() AS n"))[0]["n"])
-    rows = await LedgerEntry.raw(f"WITH booked AS ({_BOOK_EVENT_SQL} RETURNING 1) SELECT COUNT(*) AS n FROM booked",
-                                 *_book_event_args(event_id, now))
+    rows = await LedgerEntry.raw(f"WITH booked AS ({_BOOK_EVENT_SQL} RETURNING 1) SELECT COUNT(*) AS n FROM booked", *args)
     return int(rows[0]["n"])
-
-
-def _book_event_args(event_id: int, now: datetime) -> list[Any]:
-    return [now, *[event_id] * (_BOOK_EVENT_SQL.count("{}") - 1)]  # created_at, then the event in every branch
 
 
 async def decide_unused_contributions(slug: str, *, decision: str, target_slug: str | None, now: datetime) -> dict[str, Any]:
