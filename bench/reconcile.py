@@ -32,8 +32,10 @@ What it does, all in this process, on 127.0.0.1:
    payouts, in pence, by SQL), each partner's statement against its line of the reconciliation, and the
    reconciliation's lines against its totals.
 
-Also reported: ledger rows, database and table sizes, and the peak resident memory of this process
-(after seeding, after booking, at the end; ru_maxrss, so each figure is the peak so far).
+Also reported: ledger rows, database and table sizes, and memory: the peak resident memory of this process
+(`peak_rss_mb`, ru_maxrss, so each figure is the peak so far; the seeding builds every row in Python first, so
+it sets the peak), the resident memory after each phase (`rss_mb`), and the peak of Python allocations during
+the booking and during the statements (`python_heap_peak_mb`, tracemalloc), which shows neither loads rows.
 
 Target on a 2-core machine: all partners' statements (one run of step 5) in under 1 s.
 """
@@ -54,6 +56,7 @@ import statistics
 import sys
 import time
 import traceback
+import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -80,6 +83,20 @@ def log(message: str) -> None:
 
 def peak_rss_mb() -> float:
     return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)  # KiB on Linux
+
+
+def rss_mb() -> float:
+    try:
+        return round(int(Path("/proc/self/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20, 1)
+    except OSError:
+        return float("nan")
+
+
+def heap_peak_mb() -> float:
+    """Peak of Python allocations since the last call (tracemalloc), then reset."""
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.reset_peak()
+    return round(peak / 2**20, 2)
 
 
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
@@ -433,7 +450,9 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
         events = seeded.pop("events")
         result["seed"] = seeded
         result["peak_rss_mb"] = {"after_seed": peak_rss_mb()}
+        result["rss_mb"] = {"after_seed": rss_mb()}
         counter = QueryCounter(engine)
+        tracemalloc.start()  # from here on: what booking and statements allocate in Python
 
         log("booking the ledger")
         meter = CpuMeter(database_url)
@@ -466,6 +485,8 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             "again_rows_fetched": again_rows,
         }
         result["peak_rss_mb"]["after_booking"] = peak_rss_mb()
+        result["rss_mb"]["after_booking"] = rss_mb()
+        result["python_heap_peak_mb"] = {"booking": heap_peak_mb()}
         log(f"booked {booked} entries in {sum(first):.2f}s (again: {sum(again):.3f}s)")
 
         organiser = CurrentUser(id=1, email="organiser@bench.example", display_name="Organiser", role=ORGANISER)
@@ -505,6 +526,9 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             log(f"statements run {repeat + 1}/{args.repeats}: {runs[-1]:.3f}s")
         service.book_event = book_event
         result["peak_rss_mb"]["at_end"] = peak_rss_mb()
+        result["rss_mb"]["at_end"] = rss_mb()
+        result["python_heap_peak_mb"]["statements"] = heap_peak_mb()
+        tracemalloc.stop()
 
         result["statements"] = {
             "calls_per_run": len(events) + len(PARTNERS),

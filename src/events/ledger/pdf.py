@@ -94,6 +94,8 @@ def _rows(line: dict[str, Any], money: Callable[[int], str]) -> list[tuple[str, 
         ("Paid out", money(-line["paid_out_pence"]), False),
         ("Balance owed", money(line["balance_pence"]), True),
     ]
+    if line.get("gift_aid_claimable_pence"):
+        rows.append(("Gift Aid to claim from HMRC (not in the balance)", money(line["gift_aid_claimable_pence"]), False))
     return rows
 
 
@@ -103,8 +105,8 @@ def _figures(line: dict[str, Any], money: Callable[[int], str], width: float) ->
     table = Table(data, colWidths=[width * 0.62, width * 0.38], hAlign="LEFT")
     commands: list[tuple[Any, ...]] = [
         ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
-        ("TOPPADDING", (0, 0), (-1, -1), 2.2),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 3.2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1.6),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.6),
         ("LEFTPADDING", (0, 0), (-1, -1), 4),
         ("RIGHTPADDING", (0, 0), (-1, -1), 4),
         ("LINEBELOW", (0, 0), (-1, -2), 0.4, RULE),
@@ -124,7 +126,7 @@ def _reconciled_text(reconciled: bool | None) -> str:
 
 def _sign_off(width: float) -> Flowable:
     line_rows = [[_text(label, CELL_BOLD), ""] for label in ("Name", "Signature", "Date")]
-    lines = Table(line_rows, colWidths=[28 * mm, width - 28 * mm], rowHeights=[13 * mm] * 3, hAlign="LEFT")
+    lines = Table(line_rows, colWidths=[28 * mm, width - 28 * mm], rowHeights=[10 * mm] * 3, hAlign="LEFT")
     lines.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
         ("LINEBELOW", (1, 0), (1, -1), 0.8, INK),
@@ -132,7 +134,7 @@ def _sign_off(width: float) -> Flowable:
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]))
     return KeepTogether([
-        Spacer(1, 9 * mm),
+        Spacer(1, 7 * mm),
         _text("SIGN-OFF", LABEL),
         Spacer(1, 1.5 * mm),
         _text("I have checked this statement against the bank and Stripe records and approve it.", BODY),

@@ -14,10 +14,9 @@ from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.ledger.allocation import INCOME_KINDS, Allocation, EventMoney, KindTotals, allocate
-from events.ledger.tables import EventCost, LedgerEntry, Payout
+from events.ledger.tables import EventCost, LedgerEntry
 from events.money import split_pence
-from events.orders.tables import Order, OrderLine, Ticket
-from events.payments.tables import Payment, Refund
+from events.orders.tables import Ticket
 
 COMPONENTS = ("tickets", "booking_fees", "contributions", "donations")
 _BOOK_SQL = """
@@ -265,6 +264,8 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
     shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.share_bp).where(
         BeneficiaryShare.event == event_id
     ).order_by(BeneficiaryShare.id)
+    if not shares:
+        raise Conflict(N_("Say which partner projects benefit from this event first."), code="no_beneficiaries")
     allocation = allocate(money, [(s["partner"], s["share_bp"]) for s in shares])
     return allocation, {"event": event, "money": money, "payouts": dict(payouts)}
 
