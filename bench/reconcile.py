@@ -539,6 +539,8 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             # allocation, partner names, payouts).
             "booking_seconds": summary(booking_in_runs),
             "aggregation_seconds": summary([run - booking for run, booking in zip(runs, booking_in_runs)]),
+            # PostgreSQL: the bench database's backends at the start and end of a run; the parallel workers a
+            # query may start come and go in between and are not counted, so this is a lower bound.
             "cpu_seconds": {side: summary([cpu[side] for cpu in cpu_runs]) for side in ("python", "postgres")},
             "queries_per_run": fetched[-1][0],
             "rows_fetched_per_run": fetched[-1][1],
@@ -606,6 +608,8 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
         "load_average_before": [round(value, 2) for value in os.getloadavg()],
+        "note": "statements.cpu_seconds.postgres counts the bench database's backends, not the parallel workers "
+                "a query may start, so it is a lower bound; on a busy machine compare CPU seconds, not wall time",
     }
     created = False
     status = 1
