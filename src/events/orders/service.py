@@ -249,11 +249,17 @@ async def expire_holds_of_event(event_id: int, now: datetime) -> int:
     return sum([await _expire(row["id"], now) for row in rows])
 
 
-async def _expire(order_id: int, now: datetime) -> int:
+async def release_hold(order_id: int, now: datetime, *, reason: str) -> None:
+    """Give a pending order's places back at once (e.g. the payment could not even start)."""
+    async with db.write_transaction():
+        await _expire(order_id, now, detail=reason)
+
+
+async def _expire(order_id: int, now: datetime, *, detail: str = "") -> int:
     if not await _transition(order_id, "pending", "expired", now):
         return 0
     await release_places(await _event_of(order_id), await places_by_type(order_id))
-    await _note(order_id, "hold_expired", "", now)
+    await _note(order_id, "hold_expired", detail, now)
     return 1
 
 

@@ -81,9 +81,7 @@ async def checkout(
             reference=placed.reference, amount_pence=placed.total_pence, currency=placed.currency, event_slug=slug
         )
     except PaymentProviderError as exc:
-        async with db.write_transaction():
-            await Order.update({Order.hold_expires_at: now}).where(Order.id == placed.id)
-            await orders.expire_holds_of_event(await _event_id(placed.id), now + timedelta(microseconds=1))
+        await orders.release_hold(placed.id, now, reason="payment provider unavailable")
         raise PaymentUnavailable(str(exc)) from exc
     await Order.update(
         {Order.payment_intent_id: intent_id, Order.client_secret: client_secret, Order.payment_provider: gateway.provider}
@@ -388,12 +386,6 @@ async def _order_for_intent(state: IntentState) -> dict[str, Any]:
     if order is None:
         raise UnknownPayment(f"No order for payment {state.intent_id}.")
     return order
-
-
-async def _event_id(order_id: int) -> int:
-    row = await Order.select(Order.event).where(Order.id == order_id).first()
-    assert row is not None
-    return row["event"]
 
 
 def _intent_of(event_type: str, obj: Any) -> str | None:

@@ -208,3 +208,24 @@ async def test_counters_always_match_the_orders(client: httpx.AsyncClient, app, 
     assert event["places_taken"] == 1 + 4  # paid 1, refunded 2 released, expired 3 released, pending 4 held
     [supper] = await TicketType.select(TicketType.places_taken).where(TicketType.event.slug == slug)
     assert supper["places_taken"] == 5
+
+
+async def test_when_the_payment_provider_is_down_the_hold_is_released_and_the_guest_told(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    from events.payments.gateway import PaymentProviderError, TestGateway
+
+    class Unreachable(TestGateway):
+        async def create_intent(self, **_: object) -> tuple[str, str]:
+            raise PaymentProviderError("We could not reach the payment provider. Please try again in a moment.")
+
+    slug = await make_event(now, capacity=21, reserved_free_places=20)
+    working = app.state.gateway
+    app.state.gateway = Unreachable()
+    try:
+        response = await place_order(client, slug)
+    finally:
+        app.state.gateway = working
+    assert response.status_code == 503
+    assert response.json() == {"error": "payment_unavailable", "detail": "We could not reach the payment provider. Please try again in a moment."}
+    assert await places_left(client, slug) == 1  # the place went straight back on sale
+    [order] = await Order.select(Order.status)
+    assert order["status"] == "expired"
