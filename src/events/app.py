@@ -23,6 +23,7 @@ from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import LoginPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_STORE, DatabaseStore, SessionConfig
 from events.checkin.controllers import CheckinApi, DoorPages
+from events.backoffice.controllers import EventOverviewPages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.config import Settings, load_settings
 from events.dependencies import DEPENDENCIES
@@ -87,6 +88,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DoorPages,
             ClaimsApi,
             LedgerApi,
+            EventOverviewPages,
             GiftAidApi,
             StatementPages,
             ClaimPages,

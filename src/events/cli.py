@@ -168,3 +168,28 @@ def token_revoke(email: str) -> None:
     settings = _settings()
     count = _run(settings, lambda: service.revoke_api_tokens(email, now=datetime.now(timezone.utc)))
     click.echo(f"Revoked {count} token(s).")
+
+
+@main.group()
+def keys() -> None:
+    """Manage the keys that sign ticket QR codes."""
+
+
+@keys.command("rotate")
+@click.argument("event_slug")
+def keys_rotate(event_slug: str) -> None:
+    """Start signing EVENT_SLUG's tickets with a new key. Tickets already issued keep working: door
+    devices verify them with the retired key too (refresh their offline data after rotating)."""
+    from events.catalogue.tables import Event
+    from events.errors import NotFound
+    from events.tickets.keys import rotate_signing_key
+
+    settings = _settings()
+
+    async def work() -> str:
+        event = await Event.select(Event.id).where(Event.slug == event_slug).first()
+        if event is None:
+            raise NotFound(f"No event with the slug {event_slug}.")
+        return await rotate_signing_key(event["id"], secret_key=settings.secret_key, now=datetime.now(timezone.utc))
+
+    click.echo(f"New signing key {_run(settings, work)} for {event_slug}.")

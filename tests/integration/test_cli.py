@@ -54,3 +54,20 @@ def test_creating_a_user_twice_is_a_clear_error(tmp_path: Path) -> None:
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "A user with the email a@example.org already exists."
+
+
+def test_rotating_a_signing_key_keeps_old_tickets_valid(tmp_path: Path) -> None:
+    import sqlite3
+
+    env = server_environment(databases.sqlite_url(tmp_path), tmp_path)
+    run_cli(env, "migrate")
+    run_cli(env, "demo")
+    first = run_cli(env, "keys", "rotate", "august-supper-club")
+    second = run_cli(env, "keys", "rotate", "august-supper-club")
+    assert first.startswith("New signing key") and first != second
+
+    with sqlite3.connect(tmp_path / "events.sqlite3") as connection:
+        keys = connection.execute("SELECT retired_at IS NULL FROM event_signing_key ORDER BY id").fetchall()
+    assert keys == [(0,), (1,)]  # both kept for verifying; only the newest signs
+    missing = subprocess.run([sys.executable, "-m", "events", "keys", "rotate", "nope"], env=env, capture_output=True, text=True, timeout=60)
+    assert missing.returncode == 1 and "No event with the slug nope." in missing.stderr

@@ -1,0 +1,20 @@
+"""Back-office pages for organisers."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.params import FromPath
+from litestar.response import Template
+
+from events.accounts.auth import requires_role
+from events.accounts.roles import ORGANISER
+from events.backoffice.service import event_overview
+
+
+class EventOverviewPages(Controller):
+    path = "/manage/events"
+    include_in_schema = False
+
+    @get("/{slug:str}", name="event_overview", guards=[requires_role(ORGANISER)])
+    async def overview(self, slug: FromPath[str]) -> Template:
+        return Template("backoffice/event.html", context=await event_overview(slug), headers={"Cache-Control": "no-store"})
