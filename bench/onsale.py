@@ -69,9 +69,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from common import admin_url, cpu_snapshot, create_database, drop_database, stop_server, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # the only host this script ever sends HTTP requests to
@@ -89,35 +89,6 @@ def log(message: str) -> None:
 
 
 # --- the database --------------------------------------------------------------------------------------
-
-
-def admin_url(explicit: str | None) -> str:
-    return (
-        explicit
-        or os.environ.get("BENCH_DATABASE_URL")
-        or os.environ.get("TEST_DATABASE_URL")
-        or "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-async def create_database(admin: str, name: str) -> None:
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
-async def drop_database(admin: str, name: str) -> None:
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 async def database_state(database_url: str, slug: str) -> dict[str, Any]:
@@ -154,18 +125,6 @@ async def database_state(database_url: str, slug: str) -> dict[str, Any]:
         "orders_not_holding_places": int(orders["not_holding"]),
         "postgres": str(version),
     }
-
-
-async def postgres_pids(database_url: str) -> list[int]:
-    """The PostgreSQL backends serving the bench database (other databases on the server are not counted)."""
-    connection = await asyncpg.connect(database_url)
-    try:
-        rows = await connection.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-    finally:
-        await connection.close()
-    return [row["pid"] for row in rows]
 
 
 # --- the server ----------------------------------------------------------------------------------------
@@ -207,20 +166,6 @@ def start_server(env: dict[str, str], port: int, workers: int, log_path: Path) -
             stderr=subprocess.STDOUT,
             start_new_session=True,  # so stopping it stops its workers too, and nothing else
         )
-
-
-def stop_server(process: subprocess.Popen[bytes]) -> None:
-    if process.poll() is not None:
-        return
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(timeout=20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 async def wait_until_healthy(port: int, process: subprocess.Popen[bytes], log_path: Path, workers: int) -> None:
@@ -437,38 +382,6 @@ def summary(values: list[float]) -> dict[str, Any]:
 
 
 # --- CPU accounting from /proc -----------------------------------------------------------------------
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-
-def process_tree(pid: int) -> list[int]:
-    found, queue = [], [pid]
-    while queue:
-        current = queue.pop()
-        found.append(current)
-        try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            children = []
-        queue.extend(int(child) for child in children)
-    return found
-
-
-async def cpu_snapshot(server_pid: int, database_url: str) -> dict[str, dict[int, float]]:
-    return {
-        "server": {pid: cpu_seconds(pid) for pid in process_tree(server_pid)},
-        "postgres": {pid: cpu_seconds(pid) for pid in await postgres_pids(database_url)},
-        "load_generator": {os.getpid(): sum(os.times()[:2])},
-    }
 
 
 def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:

@@ -60,9 +60,9 @@ import tracemalloc
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+from common import admin_url, cpu_seconds, create_database, drop_database, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
@@ -99,17 +99,6 @@ def heap_peak_mb() -> float:
     return round(peak / 2**20, 2)
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def cpu_seconds(pid: int) -> float:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-
-
 class CpuMeter:
     """CPU seconds of this process and of the PostgreSQL backends serving the bench database (from /proc, so
     only when PostgreSQL runs on this host; otherwise the PostgreSQL figure stays 0)."""
@@ -136,35 +125,6 @@ class CpuMeter:
 
 
 # --- the database --------------------------------------------------------------------------------------
-
-
-def admin_url(explicit: str | None) -> str:
-    return (
-        explicit
-        or os.environ.get("BENCH_DATABASE_URL")
-        or os.environ.get("TEST_DATABASE_URL")
-        or "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
-
-
-def with_database(url: str, name: str) -> str:
-    return urlunsplit(urlsplit(url)._replace(path=f"/{name}"))
-
-
-async def create_database(admin: str, name: str) -> None:
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'CREATE DATABASE "{name}"')
-    finally:
-        await connection.close()
-
-
-async def drop_database(admin: str, name: str) -> None:
-    connection = await asyncpg.connect(admin)
-    try:
-        await connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    finally:
-        await connection.close()
 
 
 # --- seeding -------------------------------------------------------------------------------------------

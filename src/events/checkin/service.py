@@ -21,7 +21,7 @@ from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.errors import InvalidInput, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
-from events.orders.tables import Order, Ticket
+from events.orders.tables import Ticket
 from events.tickets.signing import InvalidTicketCode, looks_signed, public_key_from_text, read_claims, verify_ticket
 from events.tickets.tables import EventSigningKey
 

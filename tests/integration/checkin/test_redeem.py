@@ -12,7 +12,7 @@ from events.checkin.service import assign_door_staff
 from events.orders.tables import Order, Ticket
 from events.tickets.views import tickets_of_order
 from tests.factories import make_event
-from tests.support.orders import get_order, pay_with_test_page, place_order
+from tests.support.orders import pay_with_test_page, place_order
 
 
 async def door_team(now: datetime, *, name: str = "Door 1", email: str = "door1@test.example", slug: str | None = None) -> dict[str, str]:
