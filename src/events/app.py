@@ -51,7 +51,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def database_and_worker(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
-        await db.open_engine(engine)
+        await db.open_engine(engine, pool_size=settings.db_pool_size)
         stop = asyncio.Event()
         worker = asyncio.create_task(run_forever(periodic_jobs(gateway, settings), stop)) if settings.run_worker_in_process else None
         try:
