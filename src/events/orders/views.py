@@ -19,6 +19,19 @@ def ticket_url(secret: str) -> str:
     return f"/tickets/{secret}"
 
 
+def ticket_out(row: dict) -> TicketOut:  # type: ignore[type-arg]
+    """A ticket as the API shows it, from a row with id, holder_name, secret, status and ticket_type.name."""
+    return TicketOut(
+        id=row["id"],
+        holder=row["holder_name"],
+        type=row["ticket_type.name"],
+        secret=row["secret"],
+        status=row["status"],
+        url=ticket_url(row["secret"]),
+        pdf_url=ticket_url(row["secret"]) + "/ticket.pdf",
+    )
+
+
 async def order_details(reference: str) -> OrderOut:
     order = await find_order(reference)
     event = await Event.select(Event.slug, Event.title).where(Event.id == order["event"]).first()
@@ -67,18 +80,7 @@ async def order_details(reference: str) -> OrderOut:
         refunded_pence=order["refunded_pence"],
         hold_expires_at=order["hold_expires_at"],
         paid_at=order["paid_at"],
-        tickets=[
-            TicketOut(
-                id=t["id"],
-                holder=t["holder_name"],
-                type=t["ticket_type.name"],
-                secret=t["secret"],
-                status=t["status"],
-                url=ticket_url(t["secret"]),
-                pdf_url=ticket_url(t["secret"]) + "/ticket.pdf",
-            )
-            for t in tickets
-        ],
+        tickets=[ticket_out(t) for t in tickets],
         notices=notices,
     )
 

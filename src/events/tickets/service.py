@@ -11,7 +11,7 @@ from events.orders import codes
 from events.orders import service as orders
 from events.orders.schemas import TicketOut
 from events.orders.tables import Ticket
-from events.orders.views import ticket_url
+from events.orders.views import ticket_out
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox
 
@@ -64,12 +64,4 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
         Ticket.id == ticket_id
     ).first()
     assert row is not None
-    return TicketOut(
-        id=row["id"],
-        holder=row["holder_name"],
-        type=row["ticket_type.name"],
-        secret=row["secret"],
-        status=row["status"],
-        url=ticket_url(row["secret"]),
-        pdf_url=ticket_url(row["secret"]) + "/ticket.pdf",
-    )
+    return ticket_out(row)
