@@ -172,7 +172,7 @@ def decode_qr_svg(svg: str) -> str:
     assert polygons, "the QR code has dark modules"
     for polygon in polygons:
         draw.polygon([((px + margin) * scale, (py + margin) * scale) for px, py in polygon], fill=0)
-    results = zxingcpp.read_barcodes(image)
+    results = zxingcpp.read_barcodes(image, formats=zxingcpp.BarcodeFormat.QRCode)
     assert len(results) == 1, f"exactly one QR code on the ticket page, not {len(results)}"
     return results[0].text
 

@@ -47,7 +47,7 @@ def scan_pages(document: bytes, directory: Path) -> list[str]:
     subprocess.run([tool("pdftoppm"), "-r", "150", "-png", str(source), str(directory / "page")], check=True, timeout=60)
     codes = []
     for png in sorted(directory.glob("page-*.png")):
-        found = zxingcpp.read_barcodes(Image.open(png))
+        found = zxingcpp.read_barcodes(Image.open(png), formats=zxingcpp.BarcodeFormat.QRCode)
         assert [result.format for result in found] == [zxingcpp.BarcodeFormat.QRCode], f"one QR code on {png.name}"
         codes.append(found[0].text)
     return codes
