@@ -111,7 +111,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         base_url=base_url,
         var_dir=var_dir,
         hold_minutes=_integer(environ, "EVENTS_HOLD_MINUTES", 15, minimum=1, maximum=24 * 60),
-        db_pool_size=_integer(environ, "EVENTS_DB_POOL_SIZE", 5, minimum=1, maximum=100),
+        db_pool_size=_integer(environ, "EVENTS_DB_POOL_SIZE", 10, minimum=1, maximum=100),
         retention_days=_integer(environ, "EVENTS_RETENTION_DAYS", 90, minimum=1, maximum=3650),
         run_worker_in_process=_boolean(environ, "EVENTS_RUN_WORKER_IN_PROCESS", not production),
         stripe=stripe,
