@@ -40,10 +40,8 @@ def make_settings(database_url: str, var_dir: Path, **extra: str) -> Settings:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def backend(request: pytest.FixtureRequest) -> str:
-    if request.param == "postgres" and not databases.postgres_available():
-        if databases.REQUIRE_POSTGRES:
-            pytest.fail("EVENTS_TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
-        pytest.skip("PostgreSQL tests need TEST_DATABASE_URL")
+    if request.param == "postgres":
+        databases.require_postgres("The PostgreSQL runs of these tests")
     return request.param
 
 

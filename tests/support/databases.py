@@ -8,6 +8,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import pytest
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
 REQUIRE_POSTGRES = os.environ.get("EVENTS_TEST_REQUIRE_POSTGRES") == "1"
@@ -15,6 +16,16 @@ REQUIRE_POSTGRES = os.environ.get("EVENTS_TEST_REQUIRE_POSTGRES") == "1"
 
 def postgres_available() -> bool:
     return bool(TEST_DATABASE_URL)
+
+
+def require_postgres(what: str) -> str:
+    """The admin URL for PostgreSQL-only tests: skip without TEST_DATABASE_URL, but fail in CI
+    (EVENTS_TEST_REQUIRE_POSTGRES=1), where a skipped race test would prove nothing."""
+    if not TEST_DATABASE_URL:
+        if REQUIRE_POSTGRES:
+            pytest.fail("EVENTS_TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
+        pytest.skip(f"{what} need PostgreSQL: set TEST_DATABASE_URL")
+    return TEST_DATABASE_URL
 
 
 def _with_database(url: str, name: str) -> str:

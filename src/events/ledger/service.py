@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from events.catalogue.lookup import find_event
 from events import db
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
@@ -185,12 +186,12 @@ async def book_event(event_id: int, *, now: datetime) -> int:
 async def decide_unused_contributions(slug: str, *, decision: str, target_slug: str | None, now: datetime) -> dict[str, Any]:
     """When an event closes, pay-it-forward money not spent on free guests either goes to the event's
     beneficiaries or is carried to a named future event's fund. Recorded once, as ledger entries."""
-    event = await _event(slug)
+    event = await find_event(slug)
     if event["status"] not in ("sales_closed", "finished"):
         raise Conflict(N_("Close the event first: unused pay-it-forward money is decided when it closes."), code="event_open")
     if decision not in ("beneficiaries", "carry_over"):
         raise InvalidInput("Choose beneficiaries or carry_over.", fields={"decision": "beneficiaries or carry_over"})
-    target = await _event(target_slug) if decision == "carry_over" and target_slug else None
+    target = await find_event(target_slug) if decision == "carry_over" and target_slug else None
     if decision == "carry_over" and (target is None or target["id"] == event["id"] or target["status"] in ("cancelled", "finished")):
         raise InvalidInput("Name a future event to carry the money to.", fields={"target_event": "A future event is needed."})
     if target is not None and target["currency"] != event["currency"]:
@@ -220,7 +221,7 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
 
 
 async def add_event_cost(slug: str, *, description: str, amount_pence: int, now: datetime) -> None:
-    event = await _event(slug)
+    event = await find_event(slug)
     if amount_pence == 0 or not description.strip():
         raise InvalidInput(N_("Give the cost a description and an amount."), fields={"amount_pence": "Must not be zero."})
     async with db.write_transaction():
@@ -282,13 +283,6 @@ def _kind(totals: dict[tuple[str, str], int], component: str) -> KindTotals:
 
 def _kind_of(values: dict[str, int]) -> KindTotals:
     return KindTotals(gross_pence=values.get("payment", 0), refunds_pence=-values.get("refund", 0), fees_pence=-values.get("stripe_fee", 0))
-
-
-async def _event(slug: str) -> dict[str, Any]:
-    event = await Event.select().where(Event.slug == slug).first()
-    if event is None:
-        raise NotFound(N_("We could not find that event."), code="event_not_found")
-    return event
 
 
 async def partner_names(partner_ids: list[int]) -> dict[int, dict[str, str]]:

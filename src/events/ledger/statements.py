@@ -10,9 +10,10 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from events.catalogue.lookup import find_event
 from events import db
 from events.accounts.roles import ORGANISER, CurrentUser
-from events.catalogue.tables import BeneficiaryShare, Event, Partner
+from events.catalogue.tables import BeneficiaryShare, Partner
 from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from events.giftaid import service as giftaid
 from events.i18n import N_
@@ -38,7 +39,7 @@ _SQLITE_DAY = "date(occurred_at, {})"  # SQLite stores UTC text; the modifier sh
 
 
 async def event_reconciliation(slug: str, *, gateway: Gateway | None, now: datetime) -> dict[str, Any]:
-    event = await _event(slug)
+    event = await find_event(slug)
     await service.book_event(event["id"], now=now)
     allocation, context = await service.event_allocation(event["id"])
     names = await service.partner_names([p.partner_id for p in allocation.partners])
@@ -68,7 +69,7 @@ async def event_reconciliation(slug: str, *, gateway: Gateway | None, now: datet
 async def event_statement(slug: str, *, gateway: Gateway | None, now: datetime) -> dict[str, Any]:
     """The organiser's statement page: the reconciliation, with partner names, and ticket sales by day."""
     reconciliation = await event_reconciliation(slug, gateway=gateway, now=now)
-    event = await _event(slug)
+    event = await find_event(slug)
     slugs = [line["partner"] for line in reconciliation["partners"]]
     names = {row["slug"]: row["name"] for row in await Partner.select(Partner.slug, Partner.name).where(Partner.slug.is_in(slugs or [""]))}
     return {
@@ -153,7 +154,7 @@ async def record_payout(
             code="payout_exceeds_balance",
             fields={"override_reason": "Required to pay more than is owed."},
         )
-    event = await _event(event_slug)
+    event = await find_event(event_slug)
     async with db.write_transaction():
         payout = Payout(
             partner=partner["id"], event=event["id"], amount_pence=amount_pence, currency=event["currency"], paid_on=paid_on,
@@ -237,13 +238,6 @@ def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
             totals["income_pence"][kind] += pence
     totals["income_pence"] = {kind: totals["income_pence"].get(kind, 0) for kind in INCOME_KINDS}
     return totals
-
-
-async def _event(slug: str) -> dict[str, Any]:
-    event = await Event.select().where(Event.slug == slug).first()
-    if event is None:
-        raise NotFound(N_("We could not find that event."), code="event_not_found")
-    return event
 
 
 __all__ = ["event_reconciliation", "event_statement", "partner_statement", "ticket_sales_by_day", "record_payout", "reconciliation_csv", "stripe_differences", "LedgerEntry"]

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from events.catalogue.lookup import find_event
 from events import db
 from events.catalogue.tables import Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
@@ -76,7 +77,7 @@ async def event_free_places(event: dict[str, Any]) -> FreePlaces:
 
 
 async def create_claim_code(slug: str, *, partner_name: str, places: int, now: datetime) -> dict[str, Any]:
-    event = await _event(slug)
+    event = await find_event(slug)
     code = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(CLAIM_CODE_LENGTH))
     async with db.write_transaction():
         row = ClaimCode(event=event["id"], code=code, partner_name=partner_name.strip(), places=places, created_at=now)
@@ -85,12 +86,12 @@ async def create_claim_code(slug: str, *, partner_name: str, places: int, now: d
 
 
 async def list_claim_codes(slug: str) -> list[dict[str, Any]]:
-    event = await _event(slug)
+    event = await find_event(slug)
     return await ClaimCode.select().where(ClaimCode.event == event["id"]).order_by(ClaimCode.id)
 
 
 async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
-    event = await _event(slug)
+    event = await find_event(slug)
     revoked = await ClaimCode.update({ClaimCode.revoked_at: now}).where(
         ClaimCode.event == event["id"], ClaimCode.code == code, ClaimCode.revoked_at.is_null()
     ).returning(ClaimCode.id)
@@ -137,7 +138,7 @@ async def claim_place(
 
 async def give_free_place(slug: str, *, name: str, email: str, now: datetime) -> ClaimedPlace:
     """An organiser gives a free place directly to a named guest."""
-    event = await _event(slug)
+    event = await find_event(slug)
     _check_guest(name, email, "")
     async with db.write_transaction():
         return await _give_place(event["id"], name=name, email=email, phone="", locale="en", channel="gift", now=now)
@@ -194,10 +195,3 @@ def _check_guest(name: str, email: str, phone: str) -> None:
         problems["phone"] = N_("That phone number does not look right.")
     if problems:
         raise InvalidInput(next(iter(problems.values())), fields=problems)
-
-
-async def _event(slug: str) -> dict[str, Any]:
-    event = await Event.select().where(Event.slug == slug).first()
-    if event is None:
-        raise NotFound(N_("We could not find that event."), code="event_not_found")
-    return event

@@ -48,12 +48,7 @@ class DoorServer:
 
 @pytest.fixture(scope="module")
 def postgres_url() -> str:
-    if not databases.postgres_available():
-        if databases.REQUIRE_POSTGRES:
-            pytest.fail("EVENTS_TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
-        pytest.skip("The door race tests need PostgreSQL: set TEST_DATABASE_URL")
-    assert databases.TEST_DATABASE_URL
-    return databases.TEST_DATABASE_URL
+    return databases.require_postgres("The door race tests")
 
 
 @pytest.fixture(scope="module")

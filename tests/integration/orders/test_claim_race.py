@@ -26,10 +26,7 @@ FREE_PLACES = 20
 
 @pytest.fixture
 async def claim_server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    if not databases.postgres_available():
-        if databases.REQUIRE_POSTGRES:
-            pytest.fail("EVENTS_TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
-        pytest.skip("The claim race needs PostgreSQL: set TEST_DATABASE_URL")
+    databases.require_postgres("The claim race tests")
     url = await databases.create_postgres_database()
     try:
         env = server_environment(url, tmp_path)

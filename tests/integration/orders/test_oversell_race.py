@@ -44,12 +44,7 @@ class RaceServer:
 @pytest.fixture(scope="module")
 def postgres_url() -> str:
     """The admin URL of the PostgreSQL server, as conftest's `backend` fixture decides it."""
-    if not databases.postgres_available():
-        if databases.REQUIRE_POSTGRES:
-            pytest.fail("EVENTS_TEST_REQUIRE_POSTGRES=1 but TEST_DATABASE_URL is not set")
-        pytest.skip("The oversell race tests need PostgreSQL: set TEST_DATABASE_URL")
-    assert databases.TEST_DATABASE_URL
-    return databases.TEST_DATABASE_URL
+    return databases.require_postgres("The oversell race tests")
 
 
 @pytest.fixture(scope="module")
