@@ -3,6 +3,7 @@
 from piccolo.conf.apps import AppConfig
 
 from events.accounts.tables import ApiToken, SessionRecord, User
+from events.audit.tables import AuditEntry
 from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.giftaid.tables import GiftAidDeclaration
@@ -44,6 +45,7 @@ APP_CONFIG = AppConfig(
         Payout,
         DevicePairing,
         GiftAidDeclaration,
+        AuditEntry,
     ],
     migration_dependencies=[],
     commands=[],

@@ -12,6 +12,7 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 
 from events.accounts import service
 from events.accounts.roles import CurrentUser
+from events.audit.context import set_actor
 
 SESSION_USER_KEY = "user_id"
 
@@ -20,6 +21,11 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
     """Sets ``connection.user`` to a CurrentUser or None. Guards decide what anonymous users may see."""
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
+        result = await self._authenticate(connection)
+        set_actor(result.user)  # the audit log's "who", for this request's task only
+        return result
+
+    async def _authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         header = connection.headers.get("authorization")
         if header:
             scheme, _, token = header.partition(" ")

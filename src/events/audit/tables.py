@@ -1,0 +1,24 @@
+"""The audit log table: append-only, one row per organiser or door action."""
+
+from piccolo.columns import ForeignKey, Integer, JSON, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.table import Table
+
+from events.catalogue.tables import Event
+
+
+class AuditEntry(Table, tablename="audit_entry"):
+    """One action. ``actor_*`` are copied, not linked, so the entry survives the account's removal;
+    ``before``/``after`` hold only the fields the action changed (never secrets)."""
+
+    at = Timestamptz(default=TimestamptzNow(), index=True)
+    actor_id = Integer(null=True, default=None)
+    actor = Varchar(length=254, default="")
+    device = Varchar(length=120, default="")
+    action = Varchar(length=60, index=True)
+    event = ForeignKey(references=Event, null=True, default=None, on_delete=OnDelete.set_null, index=True)
+    subject_type = Varchar(length=40, default="")
+    subject_id = Varchar(length=80, default="")
+    before = JSON(default="{}")
+    after = JSON(default="{}")
