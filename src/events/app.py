@@ -24,6 +24,7 @@ from events.accounts.controllers import LoginPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_STORE, DatabaseStore, SessionConfig
 from events.checkin.controllers import CheckinApi, DoorPages
 from events.backoffice.controllers import EventOverviewPages
+from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.config import Settings, load_settings
 from events.dependencies import DEPENDENCIES
@@ -34,7 +35,7 @@ from events.jobs.worker import run_forever
 from events.ledger.controllers import LedgerApi, StatementPages
 from events.orders.claims_controllers import ClaimPages, ClaimsApi
 from events.orders.controllers import OrderPages, OrdersApi
-from events.payments.controllers import StripeWebhooks
+from events.payments.controllers import CancellationApi, StripeWebhooks
 from events.payments.gateway import create_gateway
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi
@@ -89,6 +90,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimsApi,
             LedgerApi,
             EventOverviewPages,
+            EventSetupPages,
+            TicketTypePages,
+            PartnerPages,
+            ClaimLinkPages,
+            DoorStaffPages,
+            CancellationApi,
             GiftAidApi,
             StatementPages,
             ClaimPages,

@@ -65,6 +65,9 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     booking_fee_pence: Pence = 0
     pay_it_forward_place_pence: Pence = 0
     pay_it_forward_converts_general: bool = False
+    allow_reentry: bool = False
+    cost_per_attendee_pence: Pence = 0
+    booking_fees_to_cause: bool = True
     status: Literal["draft", "on_sale"] = "draft"
     ticket_types: list[TicketTypeIn] = msgspec.field(default_factory=list)
     beneficiaries: list[ShareIn] = msgspec.field(default_factory=list)
@@ -87,7 +90,10 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     pay_it_forward_place_pence: Pence | UnsetType = UNSET
     pay_it_forward_converts_general: bool | UnsetType = UNSET
     allow_reentry: bool | UnsetType = UNSET
-    status: Literal["draft", "on_sale", "sales_closed", "cancelled", "finished"] | UnsetType = UNSET
+    cost_per_attendee_pence: Pence | UnsetType = UNSET
+    booking_fees_to_cause: bool | UnsetType = UNSET
+    # Cancelling refunds and tells every guest, so it has its own call: POST /api/events/{slug}/cancel.
+    status: Literal["draft", "on_sale", "sales_closed", "finished"] | UnsetType = UNSET
     ticket_types: list[TicketTypePatch] | UnsetType = UNSET
     beneficiaries: list[ShareIn] | UnsetType = UNSET
 

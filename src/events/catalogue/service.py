@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 from msgspec import UNSET
 
 from events import db
+from events.audit import service as audit
 from events.catalogue import rules
 from events.catalogue.schemas import (
     BeneficiaryOut,
@@ -30,6 +31,29 @@ from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.orders.claims import event_free_places
 from events.i18n import N_
+
+# What the audit log keeps of an event and a ticket type (everything an organiser sets; no counters).
+AUDITED_EVENT_FIELDS = (
+    "title", "slug", "description", "venue", "address", "starts_at", "ends_at", "timezone", "capacity",
+    "reserved_free_places", "currency", "booking_fee_pence", "pay_it_forward_place_pence",
+    "pay_it_forward_converts_general", "allow_reentry", "cost_per_attendee_pence", "booking_fees_to_cause", "status",
+)
+AUDITED_TYPE_FIELDS = ("name", "description", "price_pence", "channel", "sales_start", "sales_end", "quota", "max_per_order")
+STATUS_ACTIONS = {
+    ("draft", "on_sale"): "event.published",
+    ("on_sale", "sales_closed"): "event.sales_closed",
+    ("sales_closed", "on_sale"): "event.sales_reopened",
+    ("on_sale", "finished"): "event.finished",
+    ("sales_closed", "finished"): "event.finished",
+}
+_ORGANISER_EVENTS_SQL = """
+SELECT e.id, e.slug, e.title, e.status, e.starts_at, e.ends_at, e.timezone, e.capacity, e.reserved_free_places,
+       e.places_taken, e.free_places_claimed,
+       (SELECT COUNT(*) FROM ticket t JOIN ticket_order o ON o.id = t.order_id
+        WHERE t.event = e.id AND t.status = 'valid' AND o.status = 'paid') AS tickets
+FROM event e
+ORDER BY e.starts_at DESC, e.id DESC
+"""
 
 
 def event_url(slug: str) -> str:
@@ -63,7 +87,25 @@ async def list_partners() -> list[PartnerOut]:
     return [_partner_out(row) for row in rows]
 
 
-async def create_partner(data: PartnerIn) -> PartnerOut:
+async def list_events_for_organisers() -> list[dict[str, Any]]:
+    """Every event, drafts and past ones too, newest first, with its valid tickets (paid and free) counted."""
+    rows = await Event.raw(_ORGANISER_EVENTS_SQL)
+    for row in rows:
+        zone = ZoneInfo(row["timezone"])
+        row["starts_at"] = _as_datetime(row["starts_at"]).astimezone(zone)
+        row["ends_at"] = _as_datetime(row["ends_at"]).astimezone(zone)
+        row["tickets"] = int(row["tickets"])
+    return rows
+
+
+def _as_datetime(value: Any) -> datetime:
+    # Raw queries on SQLite give timestamps back as text.
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+async def create_partner(data: PartnerIn, *, now: datetime | None = None) -> PartnerOut:
     slug = data.slug or rules.slugify(data.name)
     if not slug:
         raise InvalidInput("Give the partner a slug using Latin letters.", fields={"slug": "Required for this name."})
@@ -72,6 +114,10 @@ async def create_partner(data: PartnerIn) -> PartnerOut:
             raise Conflict(f"A partner with the slug {slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
         partner = Partner(slug=slug, name=data.name.strip(), description=data.description, website=data.website)
         await partner.save()
+        await audit.record(
+            "partner.created", now=now or datetime.now(timezone.utc), subject_type="partner", subject_id=slug,
+            after={"name": partner.name, "website": partner.website},
+        )
     return _partner_out(partner.to_dict())
 
 
@@ -126,11 +172,27 @@ async def create_event(data: EventCreate, now: datetime) -> EventDetailOut:
             booking_fee_pence=data.booking_fee_pence,
             pay_it_forward_place_pence=data.pay_it_forward_place_pence,
             pay_it_forward_converts_general=data.pay_it_forward_converts_general,
+            allow_reentry=data.allow_reentry,
+            cost_per_attendee_pence=data.cost_per_attendee_pence,
+            booking_fees_to_cause=data.booking_fees_to_cause,
+            created_at=now,
+            updated_at=now,
         )
         await event.save()
+        await audit.record(
+            "event.created", now=now, event_id=event.id, subject_type="event", subject_id=slug,
+            after={name: getattr(event, name) for name in AUDITED_EVENT_FIELDS},
+        )
         for position, ticket_type in enumerate(data.ticket_types):
-            await _new_ticket_type(event.id, ticket_type, zone, position).save()
+            new_type = _new_ticket_type(event.id, ticket_type, zone, position)
+            await new_type.save()
+            await _audit_type("ticket_type.created", event.id, new_type.id, {}, new_type.to_dict(), now)
         await _replace_shares(event.id, data.beneficiaries, partner_ids)
+        if data.beneficiaries:
+            await audit.record(
+                "event.shares_changed", now=now, event_id=event.id, subject_type="event", subject_id=slug,
+                after={"shares": {share.partner: share.share_bp for share in data.beneficiaries}},
+            )
     return await get_event_detail(slug, now, include_drafts=True)
 
 
@@ -155,6 +217,8 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
             "pay_it_forward_place_pence",
             "pay_it_forward_converts_general",
             "allow_reentry",
+            "cost_per_attendee_pence",
+            "booking_fees_to_cause",
         ):
             value = getattr(patch, name)
             if value is not UNSET:
@@ -204,20 +268,121 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
             changes["status"] = patch.status
         _raise_if(problems)
 
+        final = {**event, **changes}
+        before, after = audit.changed_fields(
+            {name: event[name] for name in AUDITED_EVENT_FIELDS}, {name: final[name] for name in AUDITED_EVENT_FIELDS}
+        )
         if changes:
             changes["updated_at"] = now
             await Event.update({getattr(Event, name): value for name, value in changes.items()}).where(Event.id == event["id"])
+        if after:
+            status_action = STATUS_ACTIONS.get((event["status"], after.get("status", event["status"])))
+            action = status_action if status_action and set(after) == {"status"} else "event.updated"
+            await audit.record(action, now=now, event_id=event["id"], subject_type="event", subject_id=slug, before=before, after=after)
         next_position = max((t["position"] for t in existing_types), default=-1) + 1
+        types_by_id = {t["id"]: t for t in existing_types}
         for type_id, values in type_changes:
             if type_id is None:
-                await TicketType(event=event["id"], position=next_position, **values).save()
+                new_type = TicketType(event=event["id"], position=next_position, **values)
+                await new_type.save()
+                await _audit_type("ticket_type.created", event["id"], new_type.id, {}, new_type.to_dict(), now)
                 next_position += 1
             elif values:
                 await TicketType.update({getattr(TicketType, k): v for k, v in values.items()}).where(TicketType.id == type_id)
+                await _audit_type("ticket_type.updated", event["id"], type_id, types_by_id[type_id], {**types_by_id[type_id], **values}, now)
         if patch.beneficiaries is not UNSET:
             partner_ids = await _partner_ids(patch.beneficiaries)
+            old_shares = await _shares_by_slug(event["id"])
             await _replace_shares(event["id"], patch.beneficiaries, partner_ids)
+            new_shares = {share.partner: share.share_bp for share in patch.beneficiaries}
+            if old_shares != new_shares:
+                await audit.record(
+                    "event.shares_changed", now=now, event_id=event["id"], subject_type="event", subject_id=slug,
+                    before={"shares": old_shares}, after={"shares": new_shares},
+                )
     return await get_event_detail(slug, now, include_drafts=True)
+
+
+async def remove_ticket_type(slug: str, type_id: int, *, now: datetime) -> None:
+    """Delete a ticket type nobody has bought or held; one with orders can only stop selling."""
+    from events.orders.tables import OrderLine
+
+    async with db.write_transaction():
+        event = await _locked_event(slug)
+        ticket_type = await TicketType.select().where(TicketType.id == type_id, TicketType.event == event["id"]).first()
+        if ticket_type is None:
+            raise NotFound("This event has no such ticket type.", code="ticket_type_not_found")
+        if ticket_type["places_taken"] > 0 or await OrderLine.exists().where(OrderLine.ticket_type == type_id):
+            raise Conflict(
+                "Tickets of this type have been ordered, so it cannot be removed. Stop its sales instead.",
+                code="ticket_type_in_use",
+            )
+        if event["status"] in ("on_sale", "sales_closed") and await TicketType.count().where(TicketType.event == event["id"]) == 1:
+            raise Conflict("An event on sale needs at least one ticket type.", code="last_ticket_type")
+        await TicketType.delete().where(TicketType.id == type_id)
+        await _audit_type("ticket_type.removed", event["id"], type_id, ticket_type, {}, now)
+
+
+async def stop_ticket_type_sales(slug: str, type_id: int, *, now: datetime) -> None:
+    """End a type's sales window now (tickets already sold stay valid)."""
+    async with db.write_transaction():
+        event = await _locked_event(slug)
+        ticket_type = await TicketType.select().where(TicketType.id == type_id, TicketType.event == event["id"]).first()
+        if ticket_type is None:
+            raise NotFound("This event has no such ticket type.", code="ticket_type_not_found")
+        if ticket_type["sales_end"] is not None and ticket_type["sales_end"] <= now:
+            return  # already stopped: a second click changes nothing
+        changes: dict[Any, Any] = {TicketType.sales_end: now}
+        if ticket_type["sales_start"] is not None and ticket_type["sales_start"] >= now:
+            changes[TicketType.sales_start] = None  # a window that never opened
+        await TicketType.update(changes).where(TicketType.id == type_id)
+        await audit.record(
+            "ticket_type.sales_stopped", now=now, event_id=event["id"], subject_type="ticket_type", subject_id=type_id,
+            before={"sales_end": ticket_type["sales_end"]}, after={"sales_end": now},
+        )
+
+
+async def ticket_types_for_organisers(slug: str) -> list[dict[str, Any]]:
+    """The event's ticket types as stored (times in the event's zone), with what has been ordered of each."""
+    from events.orders.tables import OrderLine
+
+    event = await _event_row(slug)
+    zone = ZoneInfo(event["timezone"])
+    types = await TicketType.select().where(TicketType.event == event["id"]).order_by(TicketType.position).order_by(TicketType.id)
+    ordered = {
+        row["ticket_type"]
+        for row in await OrderLine.select(OrderLine.ticket_type).where(OrderLine.ticket_type.is_in([t["id"] for t in types] or [0]))
+    }
+    for ticket_type in types:
+        for name in ("sales_start", "sales_end"):
+            if ticket_type[name] is not None:
+                ticket_type[name] = ticket_type[name].astimezone(zone)
+        ticket_type["ordered"] = ticket_type["id"] in ordered
+    return types
+
+
+async def _event_row(slug: str) -> dict[str, Any]:
+    event = await Event.select().where(Event.slug == slug).first()
+    if event is None:
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
+    return event
+
+
+async def _shares_by_slug(event_id: int) -> dict[str, int]:
+    rows = await BeneficiaryShare.select(BeneficiaryShare.partner.slug, BeneficiaryShare.share_bp).where(
+        BeneficiaryShare.event == event_id
+    )
+    return {row["partner.slug"]: row["share_bp"] for row in rows}
+
+
+async def _audit_type(action: str, event_id: int, type_id: int, before: dict[str, Any], after: dict[str, Any], now: datetime) -> None:
+    old = {name: before.get(name) for name in AUDITED_TYPE_FIELDS} if before else {}
+    new = {name: after.get(name) for name in AUDITED_TYPE_FIELDS} if after else {}
+    if old and new:
+        old, new = audit.changed_fields(old, new)
+        if not new:
+            return
+    await audit.record(action, now=now, event_id=event_id, subject_type="ticket_type", subject_id=type_id, before=old, after=new)
 
 
 async def _locked_event(slug: str) -> dict[str, Any]:

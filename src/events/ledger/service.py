@@ -11,6 +11,7 @@ from typing import Any
 
 from events.catalogue.lookup import find_event
 from events import db
+from events.audit import service as audit
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
@@ -221,11 +222,34 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
 
 
 async def add_event_cost(slug: str, *, description: str, amount_pence: int, now: datetime) -> None:
+    """Record a cost (a negative amount corrects an earlier one: costs are never edited or deleted)."""
     event = await find_event(slug)
-    if amount_pence == 0 or not description.strip():
-        raise InvalidInput(N_("Give the cost a description and an amount."), fields={"amount_pence": "Must not be zero."})
+    description = " ".join(description.split())
+    problems: dict[str, str] = {}
+    if not description:
+        problems["description"] = "Say what the cost is for, e.g. Hall hire."
+    elif len(description) > 200:
+        problems["description"] = "Use at most 200 characters."
+    if amount_pence == 0:
+        problems["amount_pence"] = "Give an amount that is not zero (a negative one corrects an earlier cost)."
+    elif abs(amount_pence) > 100_000_000:
+        problems["amount_pence"] = "That amount is too large."
+    if problems:
+        raise InvalidInput(N_("Give the cost a description and an amount."), fields=problems)
     async with db.write_transaction():
-        await EventCost(event=event["id"], description=description.strip(), amount_pence=amount_pence, created_at=now).save()
+        cost = EventCost(event=event["id"], description=description, amount_pence=amount_pence, created_at=now)
+        await cost.save()
+        await audit.record(
+            "event_cost.recorded", now=now, event_id=event["id"], subject_type="event_cost", subject_id=cost.id,
+            after={"description": description, "amount_pence": amount_pence},
+        )
+
+
+async def list_event_costs(slug: str) -> tuple[list[dict[str, Any]], int]:
+    """The event's costs in the order they were recorded, and their total (corrections included)."""
+    event = await find_event(slug)
+    rows = await EventCost.select().where(EventCost.event == event["id"]).order_by(EventCost.id)
+    return rows, sum(row["amount_pence"] for row in rows)
 
 
 async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: datetime = FAR_FUTURE) -> tuple[Allocation, dict[str, Any]]:

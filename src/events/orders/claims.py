@@ -11,6 +11,7 @@ from typing import Any
 
 from events.catalogue.lookup import find_event
 from events import db
+from events.audit import service as audit
 from events.catalogue.tables import Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
@@ -78,10 +79,25 @@ async def event_free_places(event: dict[str, Any]) -> FreePlaces:
 
 async def create_claim_code(slug: str, *, partner_name: str, places: int, now: datetime) -> dict[str, Any]:
     event = await find_event(slug)
+    partner_name = " ".join(partner_name.split())
+    problems: dict[str, str] = {}
+    if not partner_name:
+        problems["partner_name"] = "Name the partner group that will hand out the link."
+    elif len(partner_name) > 200:
+        problems["partner_name"] = "Use at most 200 characters."
+    if not 1 <= places <= 10_000:
+        problems["places"] = "Give between 1 and 10000 places."
+    if problems:
+        raise InvalidInput(next(iter(problems.values())), fields=problems)
     code = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(CLAIM_CODE_LENGTH))
     async with db.write_transaction():
-        row = ClaimCode(event=event["id"], code=code, partner_name=partner_name.strip(), places=places, created_at=now)
+        row = ClaimCode(event=event["id"], code=code, partner_name=partner_name, places=places, created_at=now)
         await row.save()
+        # The code is the link's only key: it stays out of the log.
+        await audit.record(
+            "claim_link.created", now=now, event_id=event["id"], subject_type="claim_link", subject_id=row.id,
+            after={"partner_name": partner_name, "places": places},
+        )
     return row.to_dict()
 
 
@@ -92,11 +108,16 @@ async def list_claim_codes(slug: str) -> list[dict[str, Any]]:
 
 async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
     event = await find_event(slug)
-    revoked = await ClaimCode.update({ClaimCode.revoked_at: now}).where(
-        ClaimCode.event == event["id"], ClaimCode.code == code, ClaimCode.revoked_at.is_null()
-    ).returning(ClaimCode.id)
-    if not revoked:
-        raise NotFound(N_("We could not find that claim link."), code="claim_code_not_found")
+    async with db.write_transaction():
+        revoked = await ClaimCode.update({ClaimCode.revoked_at: now}).where(
+            ClaimCode.event == event["id"], ClaimCode.code == code, ClaimCode.revoked_at.is_null()
+        ).returning(ClaimCode.id, ClaimCode.partner_name, ClaimCode.claimed)
+        if not revoked:
+            raise NotFound(N_("We could not find that claim link."), code="claim_code_not_found")
+        await audit.record(
+            "claim_link.revoked", now=now, event_id=event["id"], subject_type="claim_link", subject_id=revoked[0]["id"],
+            before={"revoked": False}, after={"revoked": True, "partner_name": revoked[0]["partner_name"], "claimed": revoked[0]["claimed"]},
+        )
 
 
 async def claim_code_usage(code: str) -> dict[str, Any]:
@@ -141,7 +162,13 @@ async def give_free_place(slug: str, *, name: str, email: str, now: datetime) ->
     event = await find_event(slug)
     _check_guest(name, email, "")
     async with db.write_transaction():
-        return await _give_place(event["id"], name=name, email=email, phone="", locale="en", channel="gift", now=now)
+        place = await _give_place(event["id"], name=name, email=email, phone="", locale="en", channel="gift", now=now)
+        # The order reference, not the guest's name: the log outlives guests' personal data.
+        await audit.record(
+            "free_place.given", now=now, event_id=event["id"], subject_type="order", subject_id=place.order_reference,
+            after={"places": 1},
+        )
+        return place
 
 
 async def _give_place(event_id: int, *, name: str, email: str, phone: str, locale: str, channel: str, now: datetime) -> ClaimedPlace:

@@ -29,9 +29,10 @@ UPDATE ticket_type SET places_taken = places_taken + {}
 WHERE id = {} AND event = {} AND (quota IS NULL OR places_taken + {} <= quota)
 RETURNING id
 """
+# A cancelled event takes no more places: a payment that lands after the cancellation is refunded instead.
 _TAKE_EVENT_SQL = """
 UPDATE event SET places_taken = places_taken + {}
-WHERE id = {} AND places_taken + {} <= capacity - reserved_free_places
+WHERE id = {} AND places_taken + {} <= capacity - reserved_free_places AND status <> 'cancelled'
 RETURNING id
 """
 _RELEASE_TYPE_SQL = "UPDATE ticket_type SET places_taken = places_taken - {} WHERE id = {}"
@@ -247,6 +248,13 @@ async def expire_holds_of_event(event_id: int, now: datetime) -> int:
         Order.event == event_id, Order.status == "pending", Order.hold_expires_at < now
     )
     return sum([await _expire(row["id"], now) for row in rows])
+
+
+async def release_event_holds(event_id: int, now: datetime, *, reason: str) -> int:
+    """Release every hold of one event at once, overdue or not (the event was cancelled). Inside the
+    caller's transaction; a payment that arrives later finds no places and is refunded."""
+    rows = await Order.select(Order.id).where(Order.event == event_id, Order.status == "pending")
+    return sum([await _expire(row["id"], now, detail=reason) for row in rows])
 
 
 async def release_hold(order_id: int, now: datetime, *, reason: str) -> None:

@@ -1,4 +1,4 @@
-"""Stripe's webhook endpoint."""
+"""Stripe's webhook endpoint, and cancelling an event (which refunds its orders)."""
 
 from __future__ import annotations
 
@@ -8,11 +8,64 @@ from typing import Any
 import msgspec
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody
 
+from events.accounts.auth import requires_role
+from events.accounts.roles import ORGANISER
 from events.config import Settings
-from events.dependencies import error_responses
-from events.payments import service
+from events.dependencies import BEARER, error_responses
+from events.payments import cancellation, service
 from events.payments.gateway import Gateway
+
+
+class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: str = ""
+
+
+class CancellationOut(msgspec.Struct):
+    """Where a cancellation stands. ``complete`` is false while refunds are still pending with Stripe
+    (the worker retries them) or an earlier attempt stopped half-way (call again to finish)."""
+
+    status: str
+    complete: bool
+    guests_told: int
+    orders_to_finish: int
+    tickets_still_valid: int
+    refunds_done: int
+    refunded_pence: int
+    refunds_pending: int
+    pending_pence: int
+    refunds_failed: int
+    failed_pence: int
+    currency: str
+
+
+def cancellation_out(progress: cancellation.CancellationProgress) -> CancellationOut:
+    return CancellationOut(complete=progress.complete, **{f: getattr(progress, f) for f in CancellationOut.__struct_fields__ if f != "complete"})
+
+
+class CancellationApi(Controller):
+    path = "/api/events"
+    tags = ["Events"]
+
+    @post(
+        "/{slug:str}/cancel",
+        status_code=200,
+        summary="Cancel an event: refund every paid order and email every guest (organiser; safe to repeat)",
+        guards=[requires_role(ORGANISER)],
+        security=BEARER,
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def cancel(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: JSONBody[CancelIn],
+        now: NamedDependency[datetime],
+        gateway: NamedDependency[Gateway],
+    ) -> CancellationOut:
+        progress = await cancellation.cancel_event(slug, reason=data.reason, requested_by=request.user.name, gateway=gateway, now=now)
+        return cancellation_out(progress)
 
 
 class WebhookReceipt(msgspec.Struct):

@@ -61,3 +61,20 @@ def plan_refund(
             raise RefundRefused(f"A refund cannot be more than what is left of the payment ({remaining} pence).")
         return RefundPlan(amount_pence, ())
     return RefundPlan(remaining, tuple(t.id for t in tickets if t.status == "valid"))
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationSteps:
+    """What cancelling an event still has to do for one order. Each step is recorded as it is done, so a
+    retry after a crash (or a second click) does only what is left."""
+
+    notify: bool  # void free tickets, note the cancellation and queue the guest's email
+    refund: bool  # give back what is left of the payment
+
+
+def cancellation_steps(*, order_status: str, notified: bool, paid_pence: int | None, refunded_pence: int) -> CancellationSteps:
+    """``paid_pence`` is the booked payment (None for free places). Orders that were never paid, or were
+    refunded before the cancellation, need nothing; one refunded by an earlier attempt may still need its email."""
+    has_tickets = order_status in ("paid", "refund_due")
+    owed = paid_pence is not None and paid_pence - refunded_pence > 0
+    return CancellationSteps(notify=has_tickets and not notified, refund=has_tickets and owed)

@@ -22,11 +22,14 @@ from events.templating import create_environment
 
 TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
 REFUND_KINDS = ("late_payment_refunded",)
+# Kinds that are not ticket emails, and the template (under emails/) each one uses.
+OTHER_TEMPLATES = {"late_payment_refunded": "refunded", "event_cancelled": "cancelled"}
 SUBJECTS = {
     "order_confirmation": N_("Your tickets for %(event)s"),
     "tickets_resent": N_("Your tickets for %(event)s"),
     "tickets_reissued": N_("Your updated tickets for %(event)s"),
     "late_payment_refunded": N_("Your payment for %(event)s has been refunded"),
+    "event_cancelled": N_("%(event)s is cancelled"),
 }
 
 
@@ -52,6 +55,7 @@ class OrderEmail:
     tickets: Sequence[TicketLink] = ()
     refunded_pence: int = 0
     currency: str = "GBP"
+    paid_pence: int = 0
 
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:
@@ -60,7 +64,7 @@ def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes 
     # The templates' gettext and date filters read the language from request.state, as on the web.
     context = {"request": SimpleNamespace(state=SimpleNamespace(locale=locale)), "mail": content, "locale": locale}
     environment = _environment(templates_dir)
-    name = "tickets" if content.kind in TICKET_KINDS else "refunded"
+    name = "tickets" if content.kind in TICKET_KINDS else OTHER_TEMPLATES[content.kind]
 
     message = EmailMessage()
     message["Subject"] = i18n.translations(locale).gettext(SUBJECTS[content.kind]) % {"event": content.event_title}

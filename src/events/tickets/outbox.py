@@ -129,6 +129,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         Order.buyer_name,
         Order.currency,
         Order.refunded_pence,
+        Order.total_pence,
         Order.event.title,
         Order.event.venue,
         Order.event.starts_at,
@@ -156,6 +157,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         tickets=[email.TicketLink(t.holder, t.type_name, settings.base_url + t.url) for t in tickets],
         refunded_pence=order["refunded_pence"],
         currency=order["currency"],
+        paid_pence=order["total_pence"],
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now

@@ -26,7 +26,7 @@ class OutboxMessage(Table, tablename="outbox_message"):
     The message itself is built when it is sent, so it always shows the order's current tickets.
     """
 
-    kind = Varchar(length=40)  # order_confirmation, tickets_resent, tickets_reissued, late_payment_refunded
+    kind = Varchar(length=40)  # order_confirmation, tickets_resent, tickets_reissued, late_payment_refunded, event_cancelled
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
     recipient = Varchar(length=254)
     status = Varchar(length=10, default="queued", index=True)  # queued, sent, failed, skipped

@@ -1,0 +1,225 @@
+"""Reading the organiser's set-up forms: text fields into typed values with a message a person understands
+for each one that cannot be read, then msgspec for the schema's limits. Pure."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any, TypeVar
+
+import msgspec
+
+from events.catalogue.schemas import EventCreate, EventPatch, TicketTypePatch
+from events.money import BASIS_POINTS_WHOLE
+from events.orders.forms import parse_pounds
+
+T = TypeVar("T")
+Form = Mapping[str, str]
+
+_PERCENT = re.compile(r"^\s*(\d{1,3})(?:[.,](\d{1,2}))?\s*%?\s*$")
+_WHOLE = re.compile(r"^\s*\d{1,6}\s*$")
+_LOCAL_TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
+SHARE_ROWS = 6
+EVENT_TEXT_FIELDS = ("title", "description", "venue", "address")
+CHANNELS = ("online", "door", "both")
+
+
+def parse_percent(text: str) -> int | None:
+    """'70' -> 7000, '33.33%' -> 3333, '12,5' -> 1250 basis points; None when it is not a percentage."""
+    match = _PERCENT.match(text or "")
+    if not match:
+        return None
+    whole, fraction = match.groups()
+    return int(whole) * 100 + int((fraction or "0").ljust(2, "0"))
+
+
+def parse_signed_pounds(text: str) -> int | None:
+    """'-12.50' -> -1250: corrections to costs are negative."""
+    text = (text or "").strip()
+    negative = text.startswith(("-", "−"))
+    pence = parse_pounds(text[1:] if negative else text)
+    if pence is None:
+        return None
+    return -pence if negative else pence
+
+
+def parse_local_time(text: str) -> datetime | None:
+    """The browser's datetime-local value: a wall-clock time at the event, no offset."""
+    for pattern in _LOCAL_TIME_FORMATS:
+        try:
+            return datetime.strptime((text or "").strip(), pattern)
+        except ValueError:
+            continue
+    return None
+
+
+def _whole(
+    form: Form, name: str, problems: dict[str, str], *, default: int | None = 0, required: bool = False, message: str = "Enter a whole number."
+) -> int | None:
+    text = (form.get(name) or "").strip()
+    if not text:
+        if required:
+            problems[name] = message
+        return default
+    if not _WHOLE.match(text):
+        problems[name] = message
+        return default
+    return int(text)
+
+
+def _pounds(form: Form, name: str, problems: dict[str, str]) -> int:
+    pence = parse_pounds(form.get(name) or "")
+    if pence is None:
+        problems[name] = "Enter an amount in pounds, like 3 or 2.50."
+        return 0
+    return pence
+
+
+def _time(form: Form, name: str, problems: dict[str, str], *, required: bool) -> datetime | None:
+    text = (form.get(name) or "").strip()
+    if not text:
+        if required:
+            problems[name] = "Enter a date and time."
+        return None
+    moment = parse_local_time(text)
+    if moment is None:
+        problems[name] = "Enter a date and time like 2026-08-15 19:00."
+    return moment
+
+
+def event_values(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
+    """Every field of the event form, typed, and a message for each field that could not be read."""
+    problems: dict[str, str] = {}
+    values: dict[str, Any] = {name: (form.get(name) or "").strip() for name in EVENT_TEXT_FIELDS}
+    if not values["title"]:
+        problems["title"] = "Give the event a title."
+    values["timezone"] = (form.get("timezone") or "").strip() or "Europe/London"
+    values["starts_at"] = _time(form, "starts_at", problems, required=True)
+    values["ends_at"] = _time(form, "ends_at", problems, required=True)
+    values["capacity"] = _whole(form, "capacity", problems, default=None, required=True, message="Enter how many people the venue takes.")
+    values["reserved_free_places"] = _whole(form, "reserved_free_places", problems)
+    values["booking_fee_pence"] = _pounds(form, "booking_fee", problems)
+    values["pay_it_forward_place_pence"] = _pounds(form, "pay_it_forward_place", problems)
+    values["cost_per_attendee_pence"] = _pounds(form, "cost_per_attendee", problems)
+    values["pay_it_forward_converts_general"] = bool(form.get("pay_it_forward_converts_general"))
+    values["allow_reentry"] = bool(form.get("allow_reentry"))
+    values["booking_fees_to_cause"] = form.get("booking_fees_to", "cause") != "costs"
+    return values, problems
+
+
+def event_create(form: Form) -> tuple[EventCreate | None, dict[str, str]]:
+    values, problems = event_values(form)
+    slug = (form.get("slug") or "").strip().lower()
+    if problems:
+        return None, problems
+    return convert({**values, "slug": slug or None}, EventCreate)
+
+
+def event_patch(form: Form) -> tuple[EventPatch | None, dict[str, str]]:
+    values, problems = event_values(form)
+    if problems:
+        return None, problems
+    return convert(values, EventPatch)
+
+
+def ticket_type_values(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
+    problems: dict[str, str] = {}
+    values: dict[str, Any] = {
+        "name": (form.get("name") or "").strip(),
+        "description": (form.get("description") or "").strip(),
+        "channel": form.get("channel") or "both",
+    }
+    if values["channel"] not in CHANNELS:
+        problems["channel"] = "Choose where this ticket is sold."
+    price = parse_pounds(form.get("price") or "")
+    if price is None or not (form.get("price") or "").strip():
+        problems["price"] = "Enter a price in pounds, like 25 or 12.50 (0 for a free ticket)."
+    values["price_pence"] = price or 0
+    values["sales_start"] = _time(form, "sales_start", problems, required=False)
+    values["sales_end"] = _time(form, "sales_end", problems, required=False)
+    values["quota"] = _whole(form, "quota", problems, default=None, message="Enter a whole number, or leave it empty for no limit.")
+    values["max_per_order"] = _whole(form, "max_per_order", problems, default=10)
+    return values, problems
+
+
+def ticket_type_patch(form: Form, type_id: int | None) -> tuple[TicketTypePatch | None, dict[str, str]]:
+    """A change to type ``type_id``, or (None) a new type: every field of the form is set."""
+    values, problems = ticket_type_values(form)
+    if problems:
+        return None, problems
+    return convert(values if type_id is None else {**values, "id": type_id}, TicketTypePatch)
+
+
+def shares(form: Form) -> tuple[list[tuple[str, int]], dict[str, str]]:
+    """The share rows (partner_N, share_N): rows left empty are skipped; percentages become basis points."""
+    rows: list[tuple[str, int]] = []
+    problems: dict[str, str] = {}
+    for index in range(SHARE_ROWS):
+        partner = (form.get(f"partner_{index}") or "").strip()
+        text = (form.get(f"share_{index}") or "").strip()
+        if not partner and not text:
+            continue
+        if not partner:
+            problems[f"partner_{index}"] = "Choose a partner project for this share."
+            continue
+        share_bp = parse_percent(text)
+        if share_bp is None or not 0 < share_bp <= BASIS_POINTS_WHOLE:
+            problems[f"share_{index}"] = "Enter a percentage above 0 and up to 100, like 70 or 33.33."
+            continue
+        rows.append((partner, share_bp))
+    if not problems:
+        partners = [partner for partner, _ in rows]
+        total = sum(share for _, share in rows)
+        if len(set(partners)) != len(partners):
+            problems["shares"] = "Each partner project can appear only once."
+        elif not rows:
+            problems["shares"] = "Give at least one partner project a share."
+        elif total != BASIS_POINTS_WHOLE:
+            problems["shares"] = f"The shares add up to {format_percent(total)}; they must add up to exactly 100%."
+    return rows, problems
+
+
+def format_percent(share_bp: int) -> str:
+    whole, fraction = divmod(share_bp, 100)
+    return f"{whole}%" if not fraction else f"{whole}.{fraction:02d}".rstrip("0") + "%"
+
+
+def convert(values: Mapping[str, Any], schema: type[T]) -> tuple[T | None, dict[str, str]]:
+    """msgspec checks the schema's limits; its one error is mapped to the form field it is about."""
+    try:
+        return msgspec.convert(dict(values), schema), {}
+    except msgspec.ValidationError as error:
+        message = str(error)
+        match = re.search(r"at `\$\.([a-z_]+)", message)
+        field = match.group(1) if match else "form"
+        return None, {FORM_FIELDS.get(field, field): _friendly(message)}
+
+
+FORM_FIELDS = {
+    "booking_fee_pence": "booking_fee",
+    "pay_it_forward_place_pence": "pay_it_forward_place",
+    "cost_per_attendee_pence": "cost_per_attendee",
+    "price_pence": "price",
+}
+
+
+def _friendly(message: str) -> str:
+    text = message.split(" - at ")[0]
+    if text.startswith("Expected `str` of length <="):
+        return "That is too long (at most " + text.rsplit("<= ", 1)[1].rstrip("`") + " characters)."
+    if text.startswith("Expected `str` of length >="):
+        return "This cannot be empty."
+    if "matching regex" in text:
+        return "Use lower-case letters, digits and single hyphens, e.g. august-supper-club."
+    if text.startswith("Expected `int` >="):
+        return "That number is too small (the least is " + text.rsplit(">= ", 1)[1].rstrip("`") + ")."
+    if text.startswith("Expected `int` <="):
+        return "That number is too large (the most is " + text.rsplit("<= ", 1)[1].rstrip("`") + ")."
+    return text
+
+
+def form_field(service_field: str) -> str:
+    """Where a service's field message belongs on the form (e.g. ticket_types[0].price_pence -> price)."""
+    name = service_field.rsplit(".", 1)[-1]
+    return FORM_FIELDS.get(name, name)

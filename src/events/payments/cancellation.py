@@ -1,0 +1,162 @@
+"""Cancelling an event: stop sales, release holds, refund every paid order and tell every guest, in their
+language. Safe to run again: each order's refund and email happen once, and a second run finishes the job."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from events import db
+from events.audit import service as audit
+from events.catalogue import rules
+from events.catalogue.tables import BeneficiaryShare, Event, TicketType
+from events.errors import Conflict, InvalidInput, NotFound
+from events.i18n import N_
+from events.orders import service as orders
+from events.orders.tables import Order, OrderHistory, Ticket
+from events.payments import service as payments
+from events.payments.gateway import Gateway
+from events.payments.refunds import CancellationSteps, cancellation_steps
+from events.payments.tables import Payment, Refund
+from events.tickets import outbox
+
+logger = logging.getLogger("events.payments")
+
+CANCELLED_NOTE = "event_cancelled"
+REASON_MAX = 200
+
+_PROGRESS_SQL = """
+SELECT r.status, COUNT(*) AS refunds, COALESCE(SUM(r.amount_pence), 0) AS pence
+FROM refund r JOIN ticket_order o ON o.id = r.order_id
+WHERE o.event = {}
+GROUP BY r.status
+"""
+_OUTSTANDING_SQL = """
+SELECT
+  (SELECT COUNT(*) FROM ticket_order o WHERE o.event = {} AND o.status IN ('paid', 'refund_due')
+     AND NOT EXISTS (SELECT 1 FROM order_history h WHERE h.order_id = o.id AND h.kind = 'event_cancelled')) AS unnotified,
+  (SELECT COUNT(*) FROM ticket t WHERE t.event = {} AND t.status = 'valid') AS valid_tickets,
+  (SELECT COUNT(*) FROM order_history h JOIN ticket_order o ON o.id = h.order_id
+     WHERE o.event = {} AND h.kind = 'event_cancelled') AS notified
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class CancellationProgress:
+    """Where a cancellation stands, for the organiser: what is done and what the worker is still retrying."""
+
+    status: str
+    guests_told: int
+    orders_to_finish: int
+    tickets_still_valid: int
+    refunds_done: int
+    refunded_pence: int
+    refunds_pending: int
+    pending_pence: int
+    refunds_failed: int
+    failed_pence: int
+    currency: str
+
+    @property
+    def complete(self) -> bool:
+        return self.status == "cancelled" and not (self.orders_to_finish or self.tickets_still_valid or self.refunds_pending)
+
+
+async def cancel_event(slug: str, *, reason: str, requested_by: str, gateway: Gateway, now: datetime) -> CancellationProgress:
+    """Cancel the event (once) and bring every order up to date. Refunds go through refund_order, with an
+    idempotency key per refund; one Stripe cannot take now stays pending and retry_pending_refunds sends it."""
+    reason = " ".join(reason.split())
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(f"Keep the reason under {REASON_MAX} characters.", fields={"reason": f"At most {REASON_MAX} characters."})
+    event = await _mark_cancelled(slug, reason=reason, now=now)
+    refund_reason = f"Event cancelled{': ' + reason if reason else ''}"[:REASON_MAX]
+    for order in await Order.select(Order.id, Order.reference).where(
+        Order.event == event["id"], Order.status.is_in(["paid", "refund_due"])
+    ).order_by(Order.id):
+        await _finish_order(order["id"], order["reference"], refund_reason, requested_by, gateway, now)
+    return await cancellation_progress(slug)
+
+
+async def cancellation_progress(slug: str) -> CancellationProgress:
+    event = await Event.select(Event.id, Event.status, Event.currency).where(Event.slug == slug).first()
+    if event is None:
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
+    by_status = {row["status"]: (int(row["refunds"]), int(row["pence"])) for row in await Refund.raw(_PROGRESS_SQL, event["id"])}
+    outstanding = (await Order.raw(_OUTSTANDING_SQL, event["id"], event["id"], event["id"]))[0]
+    done, pending, failed = (by_status.get(status, (0, 0)) for status in ("succeeded", "pending", "failed"))
+    return CancellationProgress(
+        status=event["status"],
+        guests_told=int(outstanding["notified"]),
+        orders_to_finish=int(outstanding["unnotified"]),
+        tickets_still_valid=int(outstanding["valid_tickets"]),
+        refunds_done=done[0],
+        refunded_pence=done[1],
+        refunds_pending=pending[0],
+        pending_pence=pending[1],
+        refunds_failed=failed[0],
+        failed_pence=failed[1],
+        currency=event["currency"],
+    )
+
+
+async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> dict[str, Any]:
+    async with db.write_transaction():
+        query = Event.select().where(Event.slug == slug)
+        if not db.is_sqlite():
+            query = query.lock_rows("NO KEY UPDATE")
+        event = await query.first()
+        if event is None:
+            raise NotFound(N_("We could not find that event."), code="event_not_found")
+        if event["status"] == "cancelled":
+            return event  # a retry: finish what the first attempt left
+        problem = rules.status_change_problem(
+            event["status"],
+            "cancelled",
+            ticket_type_count=await TicketType.count().where(TicketType.event == event["id"]),
+            share_count=await BeneficiaryShare.count().where(BeneficiaryShare.event == event["id"]),
+        )
+        if problem:
+            raise Conflict(problem, code="cannot_cancel")
+        await Event.update({Event.status: "cancelled", Event.updated_at: now}).where(Event.id == event["id"])
+        released = await orders.release_event_holds(event["id"], now, reason="event cancelled")
+        await audit.record(
+            "event.cancelled", now=now, event_id=event["id"], subject_type="event", subject_id=slug,
+            before={"status": event["status"]}, after={"status": "cancelled", "reason": reason, "holds_released": released},
+        )
+    return {**event, "status": "cancelled"}
+
+
+async def _finish_order(order_id: int, reference: str, reason: str, requested_by: str, gateway: Gateway, now: datetime) -> None:
+    """Tell the guest first (their email is composed when sent, so it shows the refund), then refund."""
+    async with db.write_transaction():
+        order = await orders.lock_order(reference)
+        steps = await _steps(order)
+        if steps.notify:
+            if not await Payment.exists().where(Payment.order_id == order_id):
+                # Free places: nothing to refund, so voiding is done here (refund_order voids paid tickets).
+                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order_id, Ticket.status == "valid")
+                await orders.void_tickets(order_id, [t["id"] for t in valid], "void", now)
+            await orders.note(order_id, CANCELLED_NOTE, reason, now)
+            await outbox.enqueue("event_cancelled", order_id=order_id, recipient=order["buyer_email"], now=now)
+    if not steps.refund:
+        return
+    try:
+        await payments.refund_order(
+            reference, ticket_ids=None, amount_pence=None, reason=reason, requested_by=requested_by, gateway=gateway, now=now
+        )
+    except (Conflict, InvalidInput):
+        # Another attempt refunded it in the meantime (the order row lock made it wait): nothing is left.
+        logger.info("Order %s was already refunded", order_id)
+
+
+async def _steps(order: dict[str, Any]) -> CancellationSteps:
+    payment = await Payment.select(Payment.amount_pence).where(Payment.order_id == order["id"]).order_by(Payment.id).first()
+    notified = await OrderHistory.exists().where(OrderHistory.order_id == order["id"], OrderHistory.kind == CANCELLED_NOTE)
+    return cancellation_steps(
+        order_status=order["status"],
+        notified=notified,
+        paid_pence=payment["amount_pence"] if payment else None,
+        refunded_pence=order["refunded_pence"],
+    )
