@@ -135,9 +135,9 @@ async def _finish_order(order_id: int, reference: str, reason: str, requested_by
         steps = await _steps(order)
         if steps.notify:
             if not await Payment.exists().where(Payment.order_id == order_id):
-                # Free places: nothing to refund, so voiding is done here (refund_order voids paid tickets).
-                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order_id, Ticket.status == "valid")
-                await orders.void_tickets(order_id, [t["id"] for t in valid], "void", now)
+                # Free places: nothing to refund, so they are voided here (refund_order voids paid tickets).
+                # Not through void_tickets: a free place was counted as claimed, not in the general pool.
+                await Ticket.update({Ticket.status: "void"}).where(Ticket.order_id == order_id, Ticket.status == "valid")
             await orders.note(order_id, CANCELLED_NOTE, reason, now)
             await outbox.enqueue("event_cancelled", order_id=order_id, recipient=order["buyer_email"], now=now)
     if not steps.refund:

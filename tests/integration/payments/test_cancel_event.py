@@ -1,0 +1,205 @@
+"""Cancelling an event from the back office: every paid order refunded once, every guest emailed in their
+language, tickets voided and holds released; a crash half-way or a slow Stripe is finished by a retry."""
+
+from __future__ import annotations
+
+import dataclasses
+from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from events.audit.service import list_entries
+from events.catalogue.tables import Event
+from events.orders.tables import Order, Ticket
+from events.payments import cancellation
+from events.payments.gateway import PaymentProviderError, ProviderRefund, TestGateway
+from events.payments.service import retry_pending_refunds
+from events.payments.tables import Refund
+from events.tickets.outbox import drain_outbox
+from events.tickets.tables import OutboxMessage
+from tests.factories import make_event
+from tests.support.backoffice import post_form, sign_in_organiser
+from tests.support.orders import pay_with_test_page, place_order
+
+
+class SlowStripe(TestGateway):
+    """Like Stripe with idempotency keys: one refund per key however often it is asked. While ``down``,
+    every call fails as a timeout would."""
+
+    def __init__(self) -> None:
+        self.down = False
+        self.created: dict[int, ProviderRefund] = {}
+        self.intents: dict[int, str] = {}
+
+    async def refund(self, *, intent_id: str, amount_pence: int, local_refund_id: int, reference: str) -> ProviderRefund:
+        if self.down:
+            raise PaymentProviderError("Stripe did not answer in time")
+        if local_refund_id not in self.created:
+            self.created[local_refund_id] = ProviderRefund(f"re_{local_refund_id}", amount_pence, "succeeded", local_refund_id)
+            self.intents[local_refund_id] = intent_id
+        return self.created[local_refund_id]
+
+    async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
+        if self.down:
+            raise PaymentProviderError("Stripe did not answer in time")
+        return [refund for key, refund in self.created.items() if self.intents[key] == intent_id]
+
+
+@pytest.fixture
+def stripe(app: Litestar) -> Any:
+    original = app.state.gateway
+    app.state.gateway = SlowStripe()
+    yield app.state.gateway
+    app.state.gateway = original
+
+
+async def buy(client: httpx.AsyncClient, slug: str, email: str, *, quantity: int = 1, locale: str | None = None) -> dict[str, Any]:
+    headers = {"accept-language": locale} if locale else {}
+    client.headers.update(headers)
+    try:
+        created = (await place_order(client, slug, quantity=quantity, buyer={"name": email.split("@")[0].title(), "email": email})).json()
+    finally:
+        client.headers.pop("accept-language", None)
+    assert (await pay_with_test_page(client, created)).status_code == 303
+    return created
+
+
+async def cancel(client: httpx.AsyncClient, slug: str, reason: str = "The venue flooded") -> httpx.Response:
+    return await post_form(client, f"/manage/events/{slug}/status/cancel", {"reason": reason})
+
+
+async def test_cancelling_refunds_everyone_emails_every_guest_in_their_language_and_releases_holds(
+    client: httpx.AsyncClient, app: Litestar, stripe: SlowStripe, organiser: dict[str, str], now: datetime, tmp_path: Path
+) -> None:
+    slug = await make_event(now)
+    english = await buy(client, slug, "maria@example.org", quantity=2)
+    arabic = await buy(client, slug, "omar@example.org", locale="ar")
+    link = (await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": "Drop-in", "places": 3}, headers=organiser)).json()
+    assert (await client.post("/api/claims", json={"code": link["code"], "name": "Leila", "email": "leila@example.org"})).status_code in (200, 201)
+    held = (await place_order(client, slug, quantity=3, buyer={"name": "Slow", "email": "slow@example.org"})).json()
+    await OutboxMessage.delete(force=True)  # the confirmations; only the cancellation emails matter here
+    await sign_in_organiser(client)
+
+    confirm = await client.get(f"/manage/events/{slug}/status/cancel")
+    assert confirm.status_code == 200 and "Every paid order is refunded in full" in confirm.text
+    cancelled = await cancel(client, slug)
+    assert cancelled.status_code == 303 and cancelled.headers["location"] == f"/manage/events/{slug}/cancellation"
+
+    event = await Event.select().where(Event.slug == slug).first()
+    assert event["status"] == "cancelled" and event["places_taken"] == 0  # sold places and the hold released
+    refunds = await Refund.select(Refund.order_id.reference, Refund.amount_pence, Refund.status)
+    assert sorted((r["order_id.reference"], r["amount_pence"], r["status"]) for r in refunds) == sorted(
+        [(english["reference"], 6000, "succeeded"), (arabic["reference"], 3000, "succeeded")]
+    )
+    assert sum(refund.amount_pence for refund in stripe.created.values()) == 9000
+    statuses = {o["reference"]: o["status"] for o in await Order.select(Order.reference, Order.status)}
+    assert statuses[english["reference"]] == statuses[arabic["reference"]] == "refunded" and statuses[held["reference"]] == "expired"
+    assert await Ticket.count().where(Ticket.status == "valid") == 0
+
+    messages = await OutboxMessage.select(OutboxMessage.kind, OutboxMessage.recipient)
+    assert sorted(m["recipient"] for m in messages) == ["leila@example.org", "maria@example.org", "omar@example.org"]
+    assert {m["kind"] for m in messages} == {"event_cancelled"}
+    settings = dataclasses.replace(app.state.settings, var_dir=tmp_path)
+    assert await drain_outbox(now + timedelta(minutes=1), settings=settings) == 3
+    emails = {}
+    for path in (tmp_path / "outbox").glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        emails[message["To"]] = message
+    maria = emails["maria@example.org"].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "cancelled" in emails["maria@example.org"]["Subject"] and "We are refunding everything you paid: £60." in maria
+    omar_html = emails["omar@example.org"].get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert 'lang="ar" dir="rtl"' in omar_html
+    leila = emails["leila@example.org"].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "this event has been cancelled" in leila and "refunding" not in leila  # a free place has nothing to refund
+
+    page = await client.get(f"/manage/events/{slug}/cancellation")
+    assert "Done: every guest has been told and every refund has gone through." in page.text
+    assert '<dd class="refunds-done">2 (£90)</dd>' in page.text and '<dd class="guests-told">3</dd>' in page.text
+
+    # A second click (or a retried request) changes nothing: no second refund, no second email.
+    assert (await cancel(client, slug)).status_code == 303
+    assert (await post_form(client, f"/manage/events/{slug}/cancellation", {})).status_code == 303
+    assert await Refund.count() == 2 and len(stripe.created) == 2 and await OutboxMessage.count() == 3
+    [entry] = await list_entries(action="event.cancelled")
+    assert entry["before"] == {"status": "on_sale"} and entry["after"]["reason"] == "The venue flooded"
+    assert entry["actor"] == "Sam Organiser"
+
+
+async def test_a_cancellation_that_stops_half_way_is_finished_by_the_next_click_without_refunding_twice(
+    client: httpx.AsyncClient, stripe: SlowStripe, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slug = await make_event(now)
+    orders = [await buy(client, slug, f"guest{n}@example.org") for n in range(3)]
+    await OutboxMessage.delete(force=True)
+    await sign_in_organiser(client)
+    real_refund = cancellation.payments.refund_order
+    calls = 0
+
+    async def crash_on_the_second(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise RuntimeError("the server was stopped mid-way")
+        return await real_refund(*args, **kwargs)
+
+    monkeypatch.setattr(cancellation.payments, "refund_order", crash_on_the_second)
+    assert (await cancel(client, slug)).status_code == 500
+    assert await Refund.count() == 1
+    page = await client.get(f"/manage/events/{slug}/cancellation")
+    assert "Not finished yet" in page.text and "Finish the cancellation" in page.text
+    assert '<dd class="tickets-valid">2</dd>' in page.text
+
+    monkeypatch.setattr(cancellation.payments, "refund_order", real_refund)
+    assert (await post_form(client, f"/manage/events/{slug}/cancellation", {})).status_code == 303
+    refunds = await Refund.select(Refund.order_id.reference, Refund.amount_pence)
+    assert sorted(r["order_id.reference"] for r in refunds) == sorted(o["reference"] for o in orders)
+    assert len(stripe.created) == 3 and sum(r.amount_pence for r in stripe.created.values()) == 9000
+    assert sorted(m["recipient"] for m in await OutboxMessage.select(OutboxMessage.recipient)) == [f"guest{n}@example.org" for n in range(3)]
+    assert "Done: every guest has been told" in (await client.get(f"/manage/events/{slug}/cancellation")).text
+
+
+async def test_refunds_stripe_cannot_take_now_stay_pending_and_the_worker_sends_them(
+    client: httpx.AsyncClient, stripe: SlowStripe, now: datetime
+) -> None:
+    slug = await make_event(now)
+    await buy(client, slug, "ana@example.org")
+    await buy(client, slug, "ben@example.org", quantity=2)
+    await sign_in_organiser(client)
+    stripe.down = True
+    assert (await cancel(client, slug)).status_code == 303
+    page = await client.get(f"/manage/events/{slug}/cancellation")
+    assert '<dd class="refunds-pending">2 (£90)</dd>' in page.text and "retried automatically" in page.text
+    assert "Not finished yet" in page.text
+    assert (await cancel(client, slug)).status_code == 303  # an impatient second click
+    assert await Refund.count() == 2 and not stripe.created
+
+    await retry_pending_refunds(now + timedelta(minutes=1), gateway=stripe)  # Stripe still down: still pending
+    assert await Refund.count().where(Refund.status == "pending") == 2
+    stripe.down = False
+    assert await retry_pending_refunds(now + timedelta(minutes=2), gateway=stripe) == 2
+    assert await retry_pending_refunds(now + timedelta(minutes=3), gateway=stripe) == 0
+    assert len(stripe.created) == 2 and {r["status"] for r in await Refund.select(Refund.status)} == {"succeeded"}
+    assert "Done: every guest has been told" in (await client.get(f"/manage/events/{slug}/cancellation")).text
+
+
+async def test_the_api_cancels_through_the_same_service_and_patch_cannot_skip_the_refunds(
+    client: httpx.AsyncClient, stripe: SlowStripe, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await make_event(now)
+    await buy(client, slug, "ana@example.org")
+    patched = await client.patch(f"/api/events/{slug}", json={"status": "cancelled"}, headers=organiser)
+    assert patched.status_code in (400, 422)
+    assert (await Event.select(Event.status).first())["status"] == "on_sale"
+    first = await client.post(f"/api/events/{slug}/cancel", json={"reason": "Illness"}, headers=organiser)
+    assert first.status_code == 200 and first.json()["complete"] is True and first.json()["refunded_pence"] == 3000
+    again = await client.post(f"/api/events/{slug}/cancel", json={}, headers=organiser)
+    assert again.json() == first.json() and await Refund.count() == 1
+    finished = await make_event(now, slug="old-night")
+    await client.patch(f"/api/events/{finished}", json={"status": "finished"}, headers=organiser)
+    refused = await client.post(f"/api/events/{finished}/cancel", json={}, headers=organiser)
+    assert refused.status_code == 409
