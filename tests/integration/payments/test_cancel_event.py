@@ -3,6 +3,7 @@ language, tickets voided and holds released; a crash half-way or a slow Stripe i
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 from datetime import datetime, timedelta
 from email import message_from_bytes, policy
@@ -203,3 +204,24 @@ async def test_the_api_cancels_through_the_same_service_and_patch_cannot_skip_th
     await client.patch(f"/api/events/{finished}", json={"status": "finished"}, headers=organiser)
     refused = await client.post(f"/api/events/{finished}/cancel", json={}, headers=organiser)
     assert refused.status_code == 409
+
+
+async def test_two_cancellations_at_once_refund_and_email_each_order_exactly_once(
+    client: httpx.AsyncClient, stripe: SlowStripe, now: datetime
+) -> None:
+    """Two organisers press Cancel at the same moment (real concurrency; on PostgreSQL, row locks decide)."""
+    slug = await make_event(now)
+    orders = [await buy(client, slug, f"guest{n}@example.org", quantity=1 + n % 2) for n in range(6)]
+    await OutboxMessage.delete(force=True)
+
+    async def press_cancel(who: str) -> cancellation.CancellationProgress:
+        return await cancellation.cancel_event(slug, reason="", requested_by=who, gateway=stripe, now=now)
+
+    await asyncio.gather(press_cancel("Sam"), press_cancel("Alex"))
+    # (Each call's own report may show a refund the other call was still sending; afterwards all are done.)
+    assert (await cancellation.cancellation_progress(slug)).complete
+    refunds = await Refund.select(Refund.order_id, Refund.amount_pence)
+    assert len(refunds) == len({r["order_id"] for r in refunds}) == 6
+    assert sum(r["amount_pence"] for r in refunds) == sum(o["total_pence"] for o in orders) == sum(r.amount_pence for r in stripe.created.values())
+    assert await OutboxMessage.count() == 6
+    assert len(await list_entries(action="event.cancelled")) == 1
