@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from litestar import Controller, get, patch, post
+from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 from litestar.response import Template
@@ -62,6 +62,29 @@ class EventsApi(Controller):
     )
     async def update_event(self, slug: str, data: EventPatch, now: datetime) -> EventDetailOut:
         return await service.update_event(slug, data, now)
+
+    @delete(
+        "/events/{slug:str}/ticket-types/{type_id:int}",
+        summary="Remove a ticket type nobody has ordered (organiser)",
+        guards=[requires_role(ORGANISER)],
+        security=BEARER,
+        responses=error_responses(401, 403, 404, 409),
+        description="409 `ticket_type_in_use` once it has been ordered: stop its sales instead.",
+    )
+    async def remove_ticket_type(self, slug: FromPath[str], type_id: FromPath[int], now: NamedDependency[datetime]) -> None:
+        await service.remove_ticket_type(slug, type_id, now=now)
+
+    @post(
+        "/events/{slug:str}/ticket-types/{type_id:int}/stop-sales",
+        status_code=200,
+        summary="End a ticket type's sales now; tickets sold stay valid (organiser)",
+        guards=[requires_role(ORGANISER)],
+        security=BEARER,
+        responses=error_responses(401, 403, 404),
+    )
+    async def stop_ticket_type_sales(self, slug: FromPath[str], type_id: FromPath[int], now: NamedDependency[datetime]) -> EventDetailOut:
+        await service.stop_ticket_type_sales(slug, type_id, now=now)
+        return await service.get_event_detail(slug, now, include_drafts=True)
 
 
 class PartnersApi(Controller):

@@ -5,7 +5,9 @@ from datetime import datetime, timedelta
 import httpx
 
 from events.accounts import service as accounts
+from events.audit.service import list_entries
 from tests.factories import event_payload, make_event, make_partner
+from tests.support.orders import place_order
 
 
 async def test_an_organiser_creates_an_event_with_types_capacity_free_places_and_shares(
@@ -190,3 +192,19 @@ async def test_partners_are_created_and_listed(client: httpx.AsyncClient, organi
     bad = await client.post("/api/partners", json={"name": "X", "website": "javascript:alert(1)"}, headers=organiser)
     assert bad.status_code == 422
     assert [p["slug"] for p in (await client.get("/api/partners")).json()] == ["refugee-women-s-group"]
+
+
+async def test_ticket_types_are_removed_only_while_unordered_and_otherwise_stop_selling(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await make_event(now, ticket_types=[{"name": "Supper", "price_pence": 3000}, {"name": "Late", "price_pence": 1000}])
+    [supper, late] = (await client.get(f"/api/events/{slug}")).json()["ticket_types"]
+    await place_order(client, slug, type_name="Supper")  # held: the type has been ordered
+    refused = await client.delete(f"/api/events/{slug}/ticket-types/{supper['id']}", headers=organiser)
+    assert refused.status_code == 409 and refused.json()["error"] == "ticket_type_in_use"
+    stopped = await client.post(f"/api/events/{slug}/ticket-types/{supper['id']}/stop-sales", headers=organiser)
+    assert stopped.status_code == 200 and [t["on_sale"] for t in stopped.json()["ticket_types"]] == [False, True]
+    assert (await client.delete(f"/api/events/{slug}/ticket-types/{late['id']}", headers=organiser)).status_code == 204
+    assert [t["name"] for t in (await client.get(f"/api/events/{slug}")).json()["ticket_types"]] == ["Supper"]
+    assert (await client.delete(f"/api/events/{slug}/ticket-types/{late['id']}", headers=organiser)).status_code == 404
+    assert {"ticket_type.removed", "ticket_type.sales_stopped"} <= {e["action"] for e in await list_entries()}

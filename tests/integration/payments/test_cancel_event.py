@@ -122,10 +122,18 @@ async def test_cancelling_refunds_everyone_emails_every_guest_in_their_language_
     assert "Done: every guest has been told and every refund has gone through." in page.text
     assert '<dd class="refunds-done">2 (£90)</dd>' in page.text and '<dd class="guests-told">3</dd>' in page.text
 
+    # The guest whose hold was released pays anyway (a card payment can land late): refunded, no ticket.
+    await pay_with_test_page(client, held)
+    late = await Order.select(Order.status, Order.refunded_pence, Order.total_pence).where(Order.reference == held["reference"]).first()
+    assert late["status"] == "refunded" and late["refunded_pence"] == late["total_pence"] == 9000
+    assert await Ticket.count().where(Ticket.status == "valid") == 0
+    assert (await Event.select(Event.places_taken).where(Event.slug == slug).first())["places_taken"] == 0
+
     # A second click (or a retried request) changes nothing: no second refund, no second email.
     assert (await cancel(client, slug)).status_code == 303
     assert (await post_form(client, f"/manage/events/{slug}/cancellation", {})).status_code == 303
-    assert await Refund.count() == 2 and len(stripe.created) == 2 and await OutboxMessage.count() == 3
+    assert await Refund.count() == 3 and len(stripe.created) == 3  # the cancellation's two and the late payment's
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "event_cancelled") == 3
     [entry] = await list_entries(action="event.cancelled")
     assert entry["before"] == {"status": "on_sale"} and entry["after"]["reason"] == "The venue flooded"
     assert entry["actor"] == "Sam Organiser"
