@@ -3,6 +3,7 @@ first, so the error summary takes focus), two ticket types, two new partner proj
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -104,6 +105,24 @@ async def test_an_organiser_creates_and_publishes_an_event_from_a_phone(browser,
     await page.wait_for_url("**/edit?notice=publish")
     await expect(page.locator(".status-panel")).to_contain_text("On sale")
     await page.screenshot(path=str(artifacts_dir / "setup-published.png"), full_page=True)
+
+    # Once on sale: a claim link for a referral partner, shown as a link to copy and a QR code to print.
+    await page.get_by_role("link", name="Free places").click()
+    await page.get_by_label("Partner group").fill("Women's Drop-in")
+    await page.get_by_label("Places", exact=True).fill("5")
+    await page.get_by_role("button", name="Create claim link").click()
+    await page.wait_for_url("**/claims?notice=created*")
+    link = page.locator("article.claim-link").first
+    await expect(link).to_contain_text("0 of 5 places claimed")
+    await link.get_by_text("Show QR code to print or show").click()
+    await expect(link.locator("figure.qr svg")).to_be_visible()
+    await expect(link.get_by_label("Link")).to_have_value(re.compile(r"/claim/[a-z0-9]+$"))
+    await fits_the_phone(page)
+    await page.screenshot(path=str(artifacts_dir / "setup-claim-link.png"), full_page=True)
+    await page.get_by_role("link", name="Door", exact=True).click()
+    await expect(page.get_by_role("heading", name="Door team")).to_be_visible()
+    await fits_the_phone(page)
+    await page.screenshot(path=str(artifacts_dir / "setup-door-team.png"), full_page=True)
 
     async with httpx.AsyncClient(base_url=base_url) as http:
         public = (await http.get(f"/api/events/{SLUG}")).json()

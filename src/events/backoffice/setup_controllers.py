@@ -7,12 +7,12 @@ messages go back next to the fields, with the person's values kept."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 from markupsafe import Markup
 
@@ -35,6 +35,7 @@ from events.tickets.qr import qr_svg
 NO_STORE = {"Cache-Control": "no-store"}
 GUARD = [requires_role(ORGANISER)]
 Form = URLEncodedBody[dict[str, str]]
+RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 # Status actions: the status each leads to, and what the confirmation page says.
 STATUS_ACTIONS: dict[str, dict[str, str]] = {
     "publish": {
@@ -262,13 +263,13 @@ class TicketTypePages(Controller):
         return await self._render(slug, now, form=data, errors=errors, status_code=422)
 
     @get("/{type_id:int}/edit", name="ticket_type_edit")
-    async def edit_type(self, slug: FromPath[str], type_id: FromPath[int]) -> Template:
+    async def edit_type(self, slug: FromPath[str], type_id: RowId) -> Template:
         event = await find_event(slug)
         ticket_type = await _ticket_type(slug, type_id)
         return _page("ticket_type_form.html", section="tickets", event=event, ticket_type=ticket_type, form=_type_form(ticket_type))
 
     @post("/{type_id:int}/edit")
-    async def update_type(self, slug: FromPath[str], type_id: FromPath[int], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
+    async def update_type(self, slug: FromPath[str], type_id: RowId, data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event = await find_event(slug)
         ticket_type = await _ticket_type(slug, type_id)
         patch, errors = forms.ticket_type_patch(data, type_id)
@@ -282,7 +283,7 @@ class TicketTypePages(Controller):
         return _page("ticket_type_form.html", section="tickets", event=event, ticket_type=ticket_type, form=data, errors=errors, status_code=422)
 
     @post("/{type_id:int}/remove")
-    async def remove_type(self, slug: FromPath[str], type_id: FromPath[int], now: NamedDependency[datetime]) -> Template | Redirect:
+    async def remove_type(self, slug: FromPath[str], type_id: RowId, now: NamedDependency[datetime]) -> Template | Redirect:
         try:
             await catalogue.remove_ticket_type(slug, type_id, now=now)
         except EventsError as error:
@@ -290,7 +291,7 @@ class TicketTypePages(Controller):
         return Redirect(f"/manage/events/{slug}/tickets?notice=removed", status_code=303)
 
     @post("/{type_id:int}/stop")
-    async def stop_type(self, slug: FromPath[str], type_id: FromPath[int], now: NamedDependency[datetime]) -> Redirect:
+    async def stop_type(self, slug: FromPath[str], type_id: RowId, now: NamedDependency[datetime]) -> Redirect:
         await catalogue.stop_ticket_type_sales(slug, type_id, now=now)
         return Redirect(f"/manage/events/{slug}/tickets?notice=stopped", status_code=303)
 
@@ -440,7 +441,7 @@ class DoorStaffPages(Controller):
     async def assign(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event = await find_event(slug)
         user_id = (data.get("user") or "").strip()
-        if not user_id.isdigit():
+        if not user_id.isdigit() or len(user_id) > 9:
             return await self._render(slug, errors={"user": "Choose a person to add."}, status_code=422)
         try:
             await checkin.assign_door_staff(event["id"], int(user_id), now=now)
@@ -464,7 +465,7 @@ class DoorStaffPages(Controller):
         return Redirect(f"/manage/events/{slug}/door-staff?notice=created", status_code=303)
 
     @post("/{user_id:int}/remove")
-    async def remove(self, slug: FromPath[str], user_id: FromPath[int], now: NamedDependency[datetime]) -> Redirect:
+    async def remove(self, slug: FromPath[str], user_id: RowId, now: NamedDependency[datetime]) -> Redirect:
         event = await find_event(slug)
         await checkin.remove_door_staff(event["id"], user_id, now=now)
         return Redirect(f"/manage/events/{slug}/door-staff?notice=removed", status_code=303)

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 from litestar import Controller, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import Template
 
 from events.accounts.auth import requires_role
@@ -14,6 +15,9 @@ from events.accounts.roles import ORGANISER
 from events.catalogue import service
 from events.catalogue.schemas import EventCreate, EventDetailOut, EventPatch, EventSummaryOut, PartnerIn, PartnerOut
 from events.dependencies import BEARER, error_responses
+
+
+TypeId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 
 
 class EventPages(Controller):
@@ -71,7 +75,7 @@ class EventsApi(Controller):
         responses=error_responses(401, 403, 404, 409),
         description="409 `ticket_type_in_use` once it has been ordered: stop its sales instead.",
     )
-    async def remove_ticket_type(self, slug: FromPath[str], type_id: FromPath[int], now: NamedDependency[datetime]) -> None:
+    async def remove_ticket_type(self, slug: FromPath[str], type_id: TypeId, now: NamedDependency[datetime]) -> None:
         await service.remove_ticket_type(slug, type_id, now=now)
 
     @post(
@@ -82,7 +86,7 @@ class EventsApi(Controller):
         security=BEARER,
         responses=error_responses(401, 403, 404),
     )
-    async def stop_ticket_type_sales(self, slug: FromPath[str], type_id: FromPath[int], now: NamedDependency[datetime]) -> EventDetailOut:
+    async def stop_ticket_type_sales(self, slug: FromPath[str], type_id: TypeId, now: NamedDependency[datetime]) -> EventDetailOut:
         await service.stop_ticket_type_sales(slug, type_id, now=now)
         return await service.get_event_detail(slug, now, include_drafts=True)
 

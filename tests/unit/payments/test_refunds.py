@@ -39,3 +39,22 @@ def test_a_series_of_refunds_never_adds_up_to_more_than_the_payment(paid: int, a
         except RefundRefused:
             pass
     assert refunded <= paid
+
+
+def test_cancelling_tells_each_guest_once_and_refunds_only_what_is_still_owed() -> None:
+    from events.payments.refunds import cancellation_steps
+
+    paid = cancellation_steps(order_status="paid", notified=False, paid_pence=3000, refunded_pence=0)
+    assert paid.notify and paid.refund
+    # A retry after the email went but before the refund: refund only.
+    retry = cancellation_steps(order_status="paid", notified=True, paid_pence=3000, refunded_pence=0)
+    assert not retry.notify and retry.refund
+    # Partly refunded earlier: the rest is still owed.
+    assert cancellation_steps(order_status="paid", notified=True, paid_pence=3000, refunded_pence=1000).refund
+    # A free place: an email, nothing to refund.
+    free = cancellation_steps(order_status="paid", notified=False, paid_pence=None, refunded_pence=0)
+    assert free.notify and not free.refund
+    # Refunded in full before the cancellation, or never paid: nothing to do.
+    for status in ("refunded", "expired", "pending"):
+        steps = cancellation_steps(order_status=status, notified=False, paid_pence=3000, refunded_pence=3000 if status == "refunded" else 0)
+        assert not steps.notify and not steps.refund
