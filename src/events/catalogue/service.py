@@ -246,6 +246,9 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
             problems["capacity"] = (
                 f"{event['places_taken']} places are already sold or held; capacity minus reserved free places cannot go below that."
             )
+        claimed_reserved = min(event["free_places_claimed"], event["reserved_free_places"])
+        if merged["reserved_free_places"] < claimed_reserved:
+            problems["reserved_free_places"] = f"{claimed_reserved} reserved free places are already claimed; keep at least that many."
         if "currency" in changes and changes["currency"] != event["currency"] and event["places_taken"] > 0:
             problems["currency"] = "The currency cannot change once tickets are sold."
 

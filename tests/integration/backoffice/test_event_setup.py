@@ -183,6 +183,9 @@ async def test_claim_links_are_created_shown_with_a_qr_and_revoked(client: httpx
 
     assert (await client.post("/api/claims", json={"code": code, "name": "Leila"})).status_code in (200, 201)
     assert "1 of 4 places claimed" in (await client.get(f"/manage/events/{slug}/claims")).text
+    # A claimed reserved place cannot be taken away by lowering the reserved number below it.
+    fewer = await client.patch(f"/api/events/{slug}", json={"reserved_free_places": 0}, headers={"Authorization": f"Bearer {await accounts.create_api_token('boss@test.example', now=now)}"})
+    assert fewer.status_code == 422 and "already claimed" in fewer.json()["fields"]["reserved_free_places"]
 
     assert (await post_form(client, f"/manage/events/{slug}/claims/{code}/revoke", {})).status_code == 303
     assert (await client.post("/api/claims", json={"code": code, "name": "Nour"})).status_code == 404
