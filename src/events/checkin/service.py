@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from events import db
 from events.accounts import service as accounts
+from events.audit import service as audit
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.catalogue.rules import sells_at_door
 from events.catalogue.tables import Event, TicketType
@@ -346,7 +347,11 @@ def _device_name(raw: str) -> str:
 async def register_device(user: CurrentUser, device_name: str, *, now: datetime) -> str:
     """An API token for the signed-in person's own device, labelled with its name: scans record that name.
     The token is the person's, so it scans what they may scan (check door_event first)."""
-    return await accounts.create_api_token(user.email, label=_device_name(device_name), now=now)
+    name = _device_name(device_name)
+    async with db.write_transaction():
+        token = await accounts.create_api_token(user.email, label=name, now=now)
+        await audit.record("door_device_registered", now=now, subject_type="user", subject_id=user.id, after={"device": name})
+    return token
 
 
 def _code_hash(code: str) -> str:
@@ -362,6 +367,9 @@ async def create_pairing(event: DoorEvent, device_name: str, *, created_by: str,
         await DevicePairing(
             code_hash=_code_hash(code), event=event.id, device_name=name, created_by=created_by, created_at=now, expires_at=expires_at
         ).save()
+        await audit.record(
+            "door_pairing_created", now=now, event_id=event.id, subject_type="device", subject_id=name, after={"device": name, "expires_at": expires_at}
+        )
     return Pairing(code, event.slug, event.title, name, expires_at)
 
 
@@ -394,6 +402,10 @@ async def use_pairing(code: str, *, now: datetime) -> PairedDevice:
         user, token = await accounts.create_device_account(pairing["device_name"], now=now)
         await DoorAssignment(event=pairing["event"], user=user.id).save()
         await DevicePairing.update({DevicePairing.device_user: user.id}).where(DevicePairing.id == pairing["id"])
+        await audit.record(
+            "door_device_paired", now=now, event_id=pairing["event"], subject_type="user", subject_id=user.id,
+            after={"device": pairing["device_name"]}, actor=user,
+        )
         event = await Event.select(Event.slug).where(Event.id == pairing["event"]).first()
     assert event is not None
     return PairedDevice(user, token, event["slug"])
