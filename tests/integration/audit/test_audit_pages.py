@@ -3,6 +3,7 @@ for every event or one; and one event's door scans with device, time and result.
 
 from __future__ import annotations
 
+import json
 from datetime import datetime, timedelta
 
 import httpx
@@ -68,3 +69,33 @@ async def test_an_events_door_scans_show_device_time_and_result(client: httpx.As
     assert page.text.count('class="scan scan-ok"') == 1 and page.text.count('class="scan scan-error"') >= 1
     assert "already redeemed" in page.text and "Front door" in page.text and amal["reference"] in page.text
     assert (await client.get(f"/manage/events/{slug}/audit")).text.count(f"/manage/events/{slug}/scans") >= 1
+
+
+async def test_door_sales_and_device_set_up_are_recorded_with_the_door_person_and_device(
+    client: httpx.AsyncClient, now: datetime
+) -> None:
+    from events.audit.tables import AuditEntry
+    from tests.integration.orders.test_door_sales_and_refunds import club_night, door_headers
+    from tests.support.orders import ticket_type_id
+
+    slug = await club_night(now)
+    door = await door_headers(now, slug)
+    door_type = await ticket_type_id(client, slug, "Door")
+    sale = await client.post(
+        f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 2}], "payment_method": "cash"}, headers=door
+    )
+    assert sale.status_code == 201, sale.text
+    [entry] = await AuditEntry.select(AuditEntry.actor, AuditEntry.subject_id, AuditEntry.after).where(AuditEntry.action == "door_sale")
+    assert entry["actor"] == "Door 1" and entry["subject_id"] == sale.json()["reference"]
+    after = json.loads(entry["after"]) if isinstance(entry["after"], str) else entry["after"]
+    assert after == {"places": 2, "total_pence": 1800, "payment_method": "cash"}
+
+    await organiser_session(client)
+    registered = await post_form(client, f"/door/{slug}", f"/door/{slug}/device", {"device": "Front door phone"})
+    assert registered.status_code == 200, registered.text
+    paired = await post_form(client, f"/door/{slug}", f"/door/{slug}/pairings", {"device": "Back door phone"})
+    assert paired.status_code == 201
+    log = await client.get(f"/manage/events/{slug}/audit")
+    assert "door pairing created" in log.text and "Back door phone" in log.text and "door sale" in log.text
+    everything = await client.get("/manage/audit", params={"action": "door_device_registered"})
+    assert "1 entry." in everything.text and "Front door phone" in everything.text and "Sam Organiser" in everything.text
