@@ -129,6 +129,11 @@ async def test_resending_queues_the_tickets_email_and_is_audited(client: httpx.A
     [entry] = await audit_entries("tickets_resent")
     assert entry["actor"] == "Sam Organiser" and entry["subject_id"] == amal["reference"]
     assert "being emailed to the buyer again" in (await client.get(response.headers["location"])).text
+    for _ in range(2):
+        assert (await post_form(client, page, f"{page}/resend", {})).status_code == 303
+    too_often = await post_form(client, page, f"{page}/resend", {})
+    assert too_often.status_code == 429 and 'id="resend-error"' in too_often.text and "several times in the last hour" in too_often.text
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "tickets_resent") == before + 3
 
 
 async def test_changing_the_holder_reissues_the_ticket_and_revokes_the_old_code(
