@@ -12,6 +12,7 @@ _AMOUNT = re.compile(r"^\d{1,7}([.,]\d{1,2})?$")
 
 class SearchForm(msgspec.Struct):
     q: str = ""
+    status: str = ""
     page: int = 1
 
 

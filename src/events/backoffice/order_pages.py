@@ -47,21 +47,26 @@ async def _order_page(reference: str, *, done: str = "", error: dict[str, Any] |
     return Template("backoffice/order.html", context=context, status_code=status, headers=PRIVATE)
 
 
+def _orders_page(found: orders.OrderPage) -> Template:
+    context = {"found": found, "event": found.event, "statuses": orders.ORDER_STATUSES}
+    return Template("backoffice/orders.html", context=context, headers=PRIVATE)
+
+
 class OrderPages(Controller):
     path = "/manage"
     include_in_schema = False
     guards = [requires_role(ORGANISER)]
 
     @get("/events/{slug:str}/orders", name="event_orders")
-    async def list_orders(self, slug: FromPath[str], page: FromQuery[int] = 1) -> Template:
-        found = await orders.search_orders(slug, "", page)
-        return Template("backoffice/orders.html", context={"found": found, "event": found.event}, headers=PRIVATE)
+    async def list_orders(self, slug: FromPath[str], page: FromQuery[int] = 1, status: FromQuery[str] = "") -> Template:
+        found = await orders.search_orders(slug, "", page, status=status)
+        return _orders_page(found)
 
     @post("/events/{slug:str}/orders", status_code=200)
     async def search_orders(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
         form = await read_form(request, SearchForm)
-        found = await orders.search_orders(slug, form.q, form.page)
-        return Template("backoffice/orders.html", context={"found": found, "event": found.event}, headers=PRIVATE)
+        found = await orders.search_orders(slug, form.q, form.page, status=form.status)
+        return _orders_page(found)
 
     @get("/events/{slug:str}/attendees.csv")
     async def attendees(self, slug: FromPath[str]) -> Response[str]:

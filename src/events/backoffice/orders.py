@@ -33,11 +33,13 @@ SELECT o.id, o.reference, o.status, o.channel, o.buyer_name, o.buyer_email, o.cu
        (SELECT COUNT(*) FROM ticket t WHERE t.order_id = o.id AND t.status = 'valid') AS valid_tickets,
        (SELECT COUNT(*) FROM ticket t WHERE t.order_id = o.id) AS tickets
 FROM ticket_order o
-WHERE o.event = {event} AND MATCH
+WHERE o.event = {event} AND MATCH AND STATUS
 ORDER BY o.created_at DESC, o.id DESC
 LIMIT {limit} OFFSET {offset}
 """
-_COUNT_SQL = "SELECT COUNT(*) AS n FROM ticket_order o WHERE o.event = {event} AND MATCH"
+_COUNT_SQL = "SELECT COUNT(*) AS n FROM ticket_order o WHERE o.event = {event} AND MATCH AND STATUS"
+# What the status filter offers: every state an order can be in.
+ORDER_STATUSES = ("paid", "pending", "refunded", "refund_due", "expired")
 # Valid tickets of paid orders, with nothing that tells a free place from a bought one (no price, no channel).
 _ATTENDEES_SQL = """
 SELECT t.holder_name, tt.name AS ticket_type, o.reference, t.checked_in_at
@@ -51,6 +53,7 @@ ORDER BY LOWER(t.holder_name), tt.name, o.reference, t.id
 class OrderPage:
     event: dict[str, Any]
     query: str
+    status: str
     orders: list[dict[str, Any]]
     page: int
     pages: int
@@ -62,11 +65,10 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _sql(template: str, query: str) -> tuple[str, list[str]]:
-    """The statement with its filter, and the order its placeholders take their values in."""
-    match = _MATCH if query else "TRUE"
+def _sql(template: str, query: str, status: str) -> tuple[str, list[str]]:
+    """The statement with its filters, and the order its placeholders take their values in."""
     names: list[str] = []
-    sql = template.replace("MATCH", match)
+    sql = template.replace("MATCH", _MATCH if query else "TRUE").replace("STATUS", "o.status = {status}" if status else "TRUE")
     out = []
     rest = sql
     while "{" in rest:
@@ -78,23 +80,25 @@ def _sql(template: str, query: str) -> tuple[str, list[str]]:
     return "".join(out), names
 
 
-async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int = PER_PAGE) -> OrderPage:
-    """An event's orders, newest first, matching a reference exactly or part of a buyer's or holder's name or email."""
+async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int = PER_PAGE, *, status: str = "") -> OrderPage:
+    """An event's orders, newest first, matching a reference exactly or part of a buyer's or holder's name or
+    email, and in one status when given (an unknown status is ignored)."""
     event = await find_event(slug)
     query = " ".join(query.split())[:200]
-    values = {"event": event["id"], "ref": codes.normalise_reference(query) if query else "", "pattern": _like(query)}
-    count_sql, count_names = _sql(_COUNT_SQL, query)
+    status = status if status in ORDER_STATUSES else ""
+    values = {"event": event["id"], "ref": codes.normalise_reference(query) if query else "", "pattern": _like(query), "status": status}
+    count_sql, count_names = _sql(_COUNT_SQL, query, status)
     total = int((await Order.raw(count_sql, *[values[n] for n in count_names]))[0]["n"])
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     values |= {"limit": per_page, "offset": (page - 1) * per_page}
-    list_sql, list_names = _sql(_LIST_SQL, query)
+    list_sql, list_names = _sql(_LIST_SQL, query, status)
     rows = await Order.raw(list_sql, *[values[n] for n in list_names])
     for row in rows:
         row["valid_tickets"], row["tickets"] = int(row["valid_tickets"]), int(row["tickets"])
         if isinstance(row["created_at"], str):  # SQLite hands raw queries back as text
             row["created_at"] = datetime.fromisoformat(row["created_at"])
-    return OrderPage(event, query, rows, page, pages, total)
+    return OrderPage(event, query, status, rows, page, pages, total)
 
 
 async def order_for_organiser(reference: str) -> dict[str, Any]:

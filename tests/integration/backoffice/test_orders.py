@@ -96,6 +96,10 @@ async def test_search_finds_orders_by_name_email_or_reference_and_pages(client: 
     wildcard = await post_form(client, path, path, {"q": "%"})
     assert "0 orders match" in wildcard.text  # LIKE wildcards are searched for literally
     assert "haddad" not in str(by_name.url)  # searches are posted: no guest's name in a URL
+    pending = await client.get(path, params={"status": "pending"})
+    assert "1 order." in pending.text and "Nadia Held" in pending.text and amal["reference"] not in pending.text
+    paid_example = await post_form(client, path, path, {"q": "example.org", "status": "paid"})
+    assert "1 order matches" in paid_example.text and amal["reference"] in paid_example.text and "Nadia" not in paid_example.text
 
     from events.backoffice import orders
 
