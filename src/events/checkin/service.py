@@ -13,8 +13,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from events import db
 from events.accounts import service as accounts
-from events.audit import service as audit
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
+from events.audit import service as audit
 from events.catalogue.rules import sells_at_door
 from events.catalogue.tables import Event, TicketType
 from events.checkin import rules
