@@ -244,7 +244,8 @@ async def _document(email: str, ids: list[int], now: datetime) -> dict[str, Any]
     ).where(OutboxMessage.order_id.is_in(ids)).order_by(OutboxMessage.id)
 
     def of(rows: list[dict[str, Any]], order_id: int, *keys: str) -> list[dict[str, Any]]:
-        return [{key.split(".")[-1] if key != "ticket_type.name" else "ticket_type": row[key] for key in keys} for row in rows if row["order_id"] == order_id]
+        """This order's rows, with the named columns ("ticket_type.name" is shown as "ticket_type")."""
+        return [{key.partition(".")[0]: row[key] for key in keys} for row in rows if row["order_id"] == order_id]
 
     return {
         "exported_at": now,
