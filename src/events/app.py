@@ -23,8 +23,10 @@ from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import LoginPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_STORE, DatabaseStore, SessionConfig
 from events.checkin.controllers import CheckinApi, DoorPages
+from events.audit.controllers import AuditPages
 from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
+from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.config import Settings, load_settings
 from events.dependencies import DEPENDENCIES
@@ -36,6 +38,7 @@ from events.ledger.controllers import LedgerApi, StatementPages
 from events.orders.claims_controllers import ClaimPages, ClaimsApi
 from events.orders.controllers import OrderPages, OrdersApi
 from events.payments.controllers import CancellationApi, StripeWebhooks
+from events.privacy.controllers import GuestDataPages
 from events.payments.gateway import create_gateway
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi
@@ -96,6 +99,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimLinkPages,
             DoorStaffPages,
             CancellationApi,
+            BackOfficeOrderPages,
+            AuditPages,
+            GuestDataPages,
             GiftAidApi,
             StatementPages,
             ClaimPages,

@@ -5,7 +5,9 @@ nothing outlives the request."""
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
+from collections.abc import Iterator
 
 from events.accounts.roles import CurrentUser
 
@@ -18,3 +20,13 @@ def set_actor(user: CurrentUser | None) -> None:
 
 def current_actor() -> CurrentUser | None:
     return _actor.get()
+
+
+@contextlib.contextmanager
+def acting_as_system() -> Iterator[None]:
+    """For work the service does by itself (the worker's jobs): entries name "system", whoever started the task."""
+    token = _actor.set(None)
+    try:
+        yield
+    finally:
+        _actor.reset(token)

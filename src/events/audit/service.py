@@ -11,8 +11,10 @@ from typing import Any
 from events.accounts.roles import CurrentUser
 from events.audit.context import current_actor
 from events.audit.tables import AuditEntry
+from events.checkin.tables import Scan
 
 SYSTEM_ACTOR = "system"
+PER_PAGE = 50
 
 
 def _plain(value: Any) -> Any:
@@ -42,14 +44,16 @@ async def record(
     before: Mapping[str, Any] | None = None,
     after: Mapping[str, Any] | None = None,
     actor: CurrentUser | None = None,
+    anonymous_actor: str = SYSTEM_ACTOR,
 ) -> None:
-    """Append one entry. The actor defaults to the request's signed-in user (or "system" for the worker)."""
+    """Append one entry. The actor defaults to the request's signed-in user; with nobody signed in it is
+    ``anonymous_actor`` ("system" for the worker, e.g. "guest" for a buyer using their order link)."""
     who = actor or current_actor()
     await AuditEntry.insert(
         AuditEntry(
             at=now,
             actor_id=who.id if who else None,
-            actor=who.name if who else SYSTEM_ACTOR,
+            actor=who.name if who else anonymous_actor,
             device=who.device if who else "",
             action=action,
             event=event_id,
@@ -62,8 +66,13 @@ async def record(
 
 
 async def list_entries(*, event_id: int | None = None, action: str = "", limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
-    """Newest first; filtered to one event and/or one action."""
-    query = AuditEntry.select().order_by(AuditEntry.id, ascending=False).limit(limit).offset(offset)
+    """Newest first; filtered to one event and/or one action. Each row carries its event's slug and title."""
+    query = (
+        AuditEntry.select(*AuditEntry.all_columns(), AuditEntry.event.slug, AuditEntry.event.title)
+        .order_by(AuditEntry.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
     if event_id is not None:
         query = query.where(AuditEntry.event == event_id)
     if action:
@@ -74,3 +83,66 @@ async def list_entries(*, event_id: int | None = None, action: str = "", limit: 
             if isinstance(row[key], str):
                 row[key] = json.loads(row[key] or "{}")
     return rows
+
+
+async def count_entries(*, event_id: int | None = None, action: str = "") -> int:
+    query = AuditEntry.count()
+    if event_id is not None:
+        query = query.where(AuditEntry.event == event_id)
+    if action:
+        query = query.where(AuditEntry.action == action)
+    return await query
+
+
+async def recorded_actions(*, event_id: int | None = None) -> list[str]:
+    """Every action name in the log (for one event), for the filter's choices."""
+    query = AuditEntry.select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+    if event_id is not None:
+        query = query.where(AuditEntry.event == event_id)
+    return [row["action"] for row in await query]
+
+
+async def list_scans(event_id: int, *, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+    """One event's door scans, newest first, as the door recorded them (device, who, when, result), and their count."""
+    rows = await (
+        Scan.select(
+            Scan.id, Scan.direction, Scan.status, Scan.reason, Scan.device, Scan.scanned_by, Scan.scanned_at,
+            Scan.received_at, Scan.offline, Scan.conflict, Scan.ticket, Scan.ticket.order_id.reference,
+        )
+        .where(Scan.event == event_id)
+        .order_by(Scan.scanned_at, ascending=False)
+        .order_by(Scan.id, ascending=False)
+        .limit(limit)
+        .offset(offset)
+    )
+    for row in rows:
+        for key in ("scanned_at", "received_at"):
+            if isinstance(row[key], str):
+                row[key] = datetime.fromisoformat(row[key])
+    return rows, await Scan.count().where(Scan.event == event_id)
+
+
+def _paging(total: int, page: int, per_page: int) -> tuple[int, int, int]:
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    return page, pages, (page - 1) * per_page
+
+
+async def audit_page(event_id: int | None, *, action: str = "", page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
+    """One page of the log (all of it, or one event's), newest first, with the actions it can be filtered by."""
+    actions = await recorded_actions(event_id=event_id)
+    action = action if action in actions else ""
+    total = await count_entries(event_id=event_id, action=action)
+    page, pages, offset = _paging(total, page, per_page)
+    entries = await list_entries(event_id=event_id, action=action, limit=per_page, offset=offset)
+    for entry in entries:
+        keys = list(dict.fromkeys([*entry["before"], *entry["after"]]))
+        entry["changes"] = [(key, entry["before"].get(key), entry["after"].get(key)) for key in keys]
+    return {"entries": entries, "actions": actions, "action": action, "page": page, "pages": pages, "total": total}
+
+
+async def scans_page(event_id: int, *, page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
+    total = await Scan.count().where(Scan.event == event_id)
+    page, pages, offset = _paging(total, page, per_page)
+    scans, _ = await list_scans(event_id, limit=per_page, offset=offset)
+    return {"scans": scans, "page": page, "pages": pages, "total": total}

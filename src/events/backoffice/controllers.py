@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from litestar import Controller, get
+from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
@@ -16,5 +19,5 @@ class EventOverviewPages(Controller):
     include_in_schema = False
 
     @get("/{slug:str}", name="event_overview", guards=[requires_role(ORGANISER)])
-    async def overview(self, slug: FromPath[str]) -> Template:
-        return Template("backoffice/event.html", context=await event_overview(slug), headers={"Cache-Control": "no-store"})
+    async def overview(self, slug: FromPath[str], now: NamedDependency[datetime]) -> Template:
+        return Template("backoffice/event.html", context=await event_overview(slug, now=now), headers={"Cache-Control": "no-store"})

@@ -404,7 +404,11 @@ def _device_name(raw: str) -> str:
 async def register_device(user: CurrentUser, device_name: str, *, now: datetime) -> str:
     """An API token for the signed-in person's own device, labelled with its name: scans record that name.
     The token is the person's, so it scans what they may scan (check door_event first)."""
-    return await accounts.create_api_token(user.email, label=_device_name(device_name), now=now)
+    name = _device_name(device_name)
+    async with db.write_transaction():
+        token = await accounts.create_api_token(user.email, label=name, now=now)
+        await audit.record("door.device_registered", now=now, subject_type="user", subject_id=user.id, after={"device": name})
+    return token
 
 
 def _code_hash(code: str) -> str:
@@ -458,6 +462,10 @@ async def use_pairing(code: str, *, now: datetime) -> PairedDevice:
         user, token = await accounts.create_device_account(pairing["device_name"], now=now)
         await DoorAssignment(event=pairing["event"], user=user.id).save()
         await DevicePairing.update({DevicePairing.device_user: user.id}).where(DevicePairing.id == pairing["id"])
+        await audit.record(
+            "door.device_paired", now=now, event_id=pairing["event"], subject_type="user", subject_id=user.id,
+            after={"device": pairing["device_name"]}, actor=user,
+        )
         event = await Event.select(Event.slug).where(Event.id == pairing["event"]).first()
     assert event is not None
     return PairedDevice(user, token, event["slug"])

@@ -10,6 +10,7 @@ from events.config import Settings
 from events.jobs.worker import PeriodicJob
 from events.payments import service as payments
 from events.payments.gateway import Gateway
+from events.privacy import service as privacy
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox
 
@@ -32,4 +33,5 @@ def periodic_jobs(gateway: Gateway, settings: Settings) -> list[PeriodicJob]:
         PeriodicJob("purge-rate-limit-buckets", every_seconds=3600, run=_purge_rate_limits),
         PeriodicJob("drain-email-outbox", every_seconds=10, run=partial(outbox.drain_outbox, settings=settings)),
         PeriodicJob("purge-email-outbox", every_seconds=3600, run=partial(outbox.purge_outbox, retention_days=settings.retention_days)),
+        PeriodicJob("erase-guest-data", every_seconds=3600, run=partial(privacy.erase_expired, retention_days=settings.retention_days)),
     ]

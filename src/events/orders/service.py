@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from events import db
+from events.audit import service as audit
 from events.catalogue import rules
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
@@ -187,6 +188,10 @@ async def sell_at_door(
         ticket_ids = await issue_tickets(order_id, event["id"], buyer_name.strip() or "Door guest", now)
         await Ticket.update({Ticket.checked_in_at: now, Ticket.checked_in_by: seller}).where(Ticket.order_id == order_id)
         await _note(order_id, "door_sale", f"{quote.places} tickets sold by {seller}, paid by {payment_method}", now)
+        await audit.record(
+            "door.sale", now=now, event_id=event["id"], subject_type="order", subject_id=reference,
+            after={"places": quote.places, "total_pence": quote.total_pence, "payment_method": payment_method},
+        )
         await outbox.enqueue("order_confirmation", order_id=order_id, recipient=buyer_email.strip(), now=now)
     placed = PlacedOrder(
         id=order_id,

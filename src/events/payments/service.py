@@ -13,6 +13,7 @@ from typing import Any
 import stripe
 
 from events import db
+from events.audit import service as audit
 from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
 from events.i18n import N_
 from events.orders import pricing
@@ -242,8 +243,23 @@ async def refund_order(
         )
         await refund.save()
         voided = await orders.void_tickets(order["id"], plan.ticket_ids, "refunded", now) if plan.ticket_ids else 0
-        await _add_refunded(order["id"], plan.amount_pence, payment["amount_pence"])
+        fully = await _add_refunded(order["id"], plan.amount_pence, payment["amount_pence"])
         await orders.note(order["id"], "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
+        await audit.record(
+            "order.refunded",
+            now=now,
+            event_id=order["event"],
+            subject_type="order",
+            subject_id=order["reference"],
+            before={"status": order["status"], "refunded_pence": order["refunded_pence"]},
+            after={
+                "status": "refunded" if fully else order["status"],
+                "refunded_pence": order["refunded_pence"] + plan.amount_pence,
+                "refund_pence": plan.amount_pence,
+                "tickets_refunded": list(plan.ticket_ids),
+                "reason": reason[:200],
+            },
+        )
     if refund.status == "pending":
         await _send_refund(refund.id, gateway=gateway, now=now)
     row = await Refund.select().where(Refund.id == refund.id).first()

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from events import db
+from events.audit import service as audit
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import codes
@@ -33,7 +34,12 @@ async def resend_tickets(reference: str, *, now: datetime) -> None:
             N_("We have already emailed these tickets several times in the last hour. Please check your spam folder, or try again later."),
             retry_after_seconds=decision.retry_after_seconds,
         )
-    await outbox.enqueue("tickets_resent", order_id=order["id"], recipient=order["buyer_email"], now=now)
+    async with db.write_transaction():
+        await outbox.enqueue("tickets_resent", order_id=order["id"], recipient=order["buyer_email"], now=now)
+        await audit.record(
+            "order.tickets_resent", now=now, event_id=order["event"], subject_type="order", subject_id=order["reference"],
+            after={"email": "queued"}, anonymous_actor="guest",
+        )
 
 
 async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> TicketOut:
@@ -44,7 +50,9 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
         message = N_("Please give the ticket holder's name.")
         raise InvalidInput(message, fields={"holder": message})
     async with db.write_transaction():
-        ticket = await Ticket.select(Ticket.version, Ticket.status, Ticket.order_id, Ticket.order_id.buyer_email).where(
+        ticket = await Ticket.select(
+            Ticket.version, Ticket.status, Ticket.event, Ticket.order_id, Ticket.order_id.buyer_email, Ticket.order_id.reference
+        ).where(
             Ticket.id == ticket_id
         ).first()
         if ticket is None:
@@ -60,6 +68,12 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
             raise Conflict(N_("The ticket changed at the same moment. Please try again."), code="ticket_changed")
         await orders.note(ticket["order_id"], "ticket_reissued", f"Ticket {ticket_id} re-issued as version {version} for a new holder", now)
         await outbox.enqueue("tickets_reissued", order_id=ticket["order_id"], recipient=ticket["order_id.buyer_email"], now=now)
+        # Versions, not names: the audit log keeps no guest's personal data, so erasing a guest leaves it whole.
+        await audit.record(
+            "ticket.holder_changed", now=now, event_id=ticket["event"], subject_type="ticket", subject_id=ticket_id,
+            before={"version": ticket["version"], "order": ticket["order_id.reference"]},
+            after={"version": version, "order": ticket["order_id.reference"], "old_code": "revoked"},
+        )
     row = await Ticket.select(Ticket.id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.secret, Ticket.status).where(
         Ticket.id == ticket_id
     ).first()

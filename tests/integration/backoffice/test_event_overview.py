@@ -34,3 +34,37 @@ async def test_the_event_page_counts_and_flags_conflicts(client: httpx.AsyncClie
     assert '<dd class="claimed">1</dd>' in text and '<dd class="checked-in">1 / 3</dd>' in text
     assert "1 ticket was let in at two doors while offline." in text
     assert "Door 2" in text and "Door 1" in text
+
+
+async def test_the_dashboard_shows_revenue_funds_per_partner_and_sales_over_time(client: httpx.AsyncClient, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    from tests.integration.backoffice.test_orders import bought, organiser_session, post_form
+
+    slug = await make_event(now, booking_fee_pence=100, pay_it_forward_place_pence=3000)
+    amal = await bought(client, slug, name="Amal Haddad", email="amal@example.org", quantity=2)  # 2 × £30 + 2 × £1
+    created = (await place_order(client, slug, quantity=1, donation_pence=1500, pay_it_forward_places=1)).json()
+    from tests.support.orders import pay_with_test_page
+
+    await pay_with_test_page(client, created)  # £30 + £1 + £15 donation + £30 pay it forward
+    await organiser_session(client)
+    order_page = f"/manage/orders/{amal['reference']}"
+    await post_form(client, order_page, f"{order_page}/refund", {"scope": "part", "amount": "10", "reason": "Late", "confirm": "yes"})
+
+    page = await client.get(f"/manage/events/{slug}")
+    assert page.status_code == 200
+    text = page.text
+    assert '<td class="tickets">£90</td>' in text and '<td class="booking-fees">£3</td>' in text
+    assert '<td class="contributions">£30</td>' in text and '<td class="donations">£15</td>' in text
+    assert '<td class="gross">£138</td>' in text and '<td class="refunds">-£10</td>' in text
+    assert '<td class="after-refunds">£128</td>' in text
+    assert 'href="/manage/partners/welcome-kitchen/statement"' in text and 'href="/manage/partners/welcome-cinema/statement"' in text
+    from events.ledger.statements import event_reconciliation
+    from events.money import format_money
+
+    reconciliation = await event_reconciliation(slug, gateway=None, now=now)
+    for line in reconciliation["partners"]:  # the same amounts as the statement, partner by partner
+        row = text.split(f'href="/manage/partners/{line["partner"]}/statement"')[1].split("</tr>")[0]
+        assert f"<td>{format_money(line['net_pence'], 'GBP')}</td>" in row
+    assert sum(line["net_pence"] for line in reconciliation["partners"]) > 0
+    assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="dashboard-sales-chart"' in text and "<script" not in text.split("<main")[1]
+    assert 'aria-current="page">Dashboard' in text
+    assert '<dd class="sold">3</dd>' in text and '<dd class="funded">1</dd>' in text

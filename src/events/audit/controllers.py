@@ -1,0 +1,36 @@
+"""The audit log pages for organisers: every action, or one event's, filtered by action and paged; and an
+event's door scans as the doors recorded them."""
+
+from __future__ import annotations
+
+from litestar import Controller, get
+from litestar.params import FromPath, FromQuery
+from litestar.response import Template
+
+from events.accounts.auth import requires_role
+from events.accounts.roles import ORGANISER
+from events.audit import service
+from events.catalogue.lookup import find_event
+
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+class AuditPages(Controller):
+    path = "/manage"
+    include_in_schema = False
+    guards = [requires_role(ORGANISER)]
+
+    @get("/audit", name="audit_log")
+    async def all_entries(self, action: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
+        return Template("audit/log.html", context=await service.audit_page(None, action=action, page=page), headers=PRIVATE)
+
+    @get("/events/{slug:str}/audit", name="event_audit_log")
+    async def event_entries(self, slug: FromPath[str], action: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
+        event = await find_event(slug)
+        context = await service.audit_page(event["id"], action=action, page=page)
+        return Template("audit/log.html", context={**context, "event": event}, headers=PRIVATE)
+
+    @get("/events/{slug:str}/scans", name="event_scans")
+    async def scans(self, slug: FromPath[str], page: FromQuery[int] = 1) -> Template:
+        event = await find_event(slug)
+        return Template("audit/scans.html", context={**await service.scans_page(event["id"], page=page), "event": event}, headers=PRIVATE)

@@ -1,0 +1,118 @@
+"""Back-office order pages: find an event's orders, download its attendee list, and look after one order
+(resend its tickets, change a holder, refund). Searches are posted, so guests' names and emails never
+appear in a URL or an access log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, TypeVar
+
+import msgspec
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery
+from litestar.response import Redirect, Template
+
+from events.accounts.auth import requires_role
+from events.accounts.roles import ORGANISER, CurrentUser
+from events.backoffice import orders
+from events.backoffice.order_forms import HolderForm, RefundForm, SearchForm
+from events.errors import EventsError, InvalidInput
+from events.payments.gateway import Gateway
+from events.tickets import service as tickets
+
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+DONE = ("resent", "holder", "refunded")
+Form = TypeVar("Form", bound=msgspec.Struct)
+
+
+async def read_form(request: Request[Any, Any, Any], kind: type[Form]) -> Form:
+    """A posted form as its struct: repeated fields (ticket checkboxes) become lists, the rest single values."""
+    form = await request.form()
+    list_fields = {f.name for f in msgspec.structs.fields(kind) if getattr(f.type, "__origin__", None) is list}
+    raw = {key: form.getall(key) if key in list_fields else form.get(key) for key in form.keys() if not key.startswith("_")}
+    try:
+        return msgspec.convert(raw, kind, strict=False)
+    except msgspec.ValidationError as error:
+        raise InvalidInput(str(error)) from None
+
+
+def _error(form: str, error: EventsError) -> dict[str, Any]:
+    return {"form": form, "message": error.message, "fields": error.fields}
+
+
+async def _order_page(reference: str, *, done: str = "", error: dict[str, Any] | None = None, values: Any = None, status: int = 200) -> Template:
+    context = await orders.order_for_organiser(reference)
+    context |= {"done": done if done in DONE else "", "error": error, "values": values}
+    return Template("backoffice/order.html", context=context, status_code=status, headers=PRIVATE)
+
+
+def _orders_page(found: orders.OrderPage) -> Template:
+    context = {"found": found, "event": found.event, "statuses": orders.ORDER_STATUSES}
+    return Template("backoffice/orders.html", context=context, headers=PRIVATE)
+
+
+class OrderPages(Controller):
+    path = "/manage"
+    include_in_schema = False
+    guards = [requires_role(ORGANISER)]
+
+    @get("/events/{slug:str}/orders", name="event_orders")
+    async def list_orders(self, slug: FromPath[str], page: FromQuery[int] = 1, status: FromQuery[str] = "") -> Template:
+        found = await orders.search_orders(slug, "", page, status=status)
+        return _orders_page(found)
+
+    @post("/events/{slug:str}/orders", status_code=200)
+    async def search_orders(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+        form = await read_form(request, SearchForm)
+        found = await orders.search_orders(slug, form.q, form.page, status=form.status)
+        return _orders_page(found)
+
+    @get("/events/{slug:str}/attendees.csv")
+    async def attendees(self, slug: FromPath[str]) -> Response[str]:
+        return Response(
+            await orders.attendees_csv(slug),
+            media_type="text/csv; charset=utf-8",
+            headers={**PRIVATE, "Content-Disposition": f'attachment; filename="attendees-{slug}.csv"'},
+        )
+
+    @get("/orders/{reference:str}", name="manage_order")
+    async def order(self, reference: FromPath[str], done: FromQuery[str] = "") -> Template:
+        return await _order_page(reference, done=done)
+
+    @post("/orders/{reference:str}/resend", status_code=303)
+    async def resend(self, reference: FromPath[str], now: NamedDependency[datetime]) -> Redirect | Template:
+        try:
+            await tickets.resend_tickets(reference, now=now)
+        except EventsError as error:
+            return await _order_page(reference, error=_error("resend", error), status=error.status_code)
+        return Redirect(f"/manage/orders/{reference}?done=resent", status_code=303)
+
+    @post("/orders/{reference:str}/tickets/{ticket_id:int}/holder", status_code=303)
+    async def change_holder(
+        self, request: Request[Any, Any, Any], reference: FromPath[str], ticket_id: FromPath[int], now: NamedDependency[datetime]
+    ) -> Redirect | Template:
+        form = await read_form(request, HolderForm)
+        try:
+            await orders.change_holder(reference, ticket_id, form, now=now)
+        except EventsError as error:
+            if error.status_code == 404:
+                raise
+            return await _order_page(
+                reference, error={**_error("holder", error), "ticket": ticket_id}, values=form, status=error.status_code
+            )
+        return Redirect(f"/manage/orders/{reference}?done=holder", status_code=303)
+
+    @post("/orders/{reference:str}/refund", status_code=303)
+    async def refund(
+        self, request: Request[Any, Any, Any], reference: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+    ) -> Redirect | Template:
+        form = await read_form(request, RefundForm)
+        user: CurrentUser = request.user
+        try:
+            await orders.refund(reference, form, requested_by=user.email, gateway=gateway, now=now)
+        except EventsError as error:
+            if error.status_code == 404:
+                raise
+            return await _order_page(reference, error=_error("refund", error), values=form, status=error.status_code)
+        return Redirect(f"/manage/orders/{reference}?done=refunded", status_code=303)

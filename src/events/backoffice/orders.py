@@ -1,0 +1,241 @@
+"""Orders for the organiser: finding them, one order in full, and the attendee list as CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+
+from events.backoffice.order_forms import HolderForm, RefundForm
+from events.orders.forms import parse_pounds
+from events.catalogue.lookup import find_event
+from events.errors import InvalidInput, NotFound
+from events.i18n import N_
+from events.money import format_money
+from events.orders import codes
+from events.payments import service as payments
+from events.payments.gateway import Gateway
+from events.tickets import service as tickets
+from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
+from events.payments.tables import Payment, Refund
+from events.tickets.tables import OutboxMessage
+
+PER_PAGE = 25
+# Spreadsheets run a cell that starts with one of these as a formula (OWASP's list, tab and CR included).
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+_MATCH = """(o.reference = {ref} OR LOWER(o.buyer_name) LIKE {pattern} ESCAPE '\\' OR LOWER(o.buyer_email) LIKE {pattern} ESCAPE '\\'
+  OR EXISTS (SELECT 1 FROM ticket h WHERE h.order_id = o.id AND LOWER(h.holder_name) LIKE {pattern} ESCAPE '\\'))"""
+_LIST_SQL = """
+SELECT o.id, o.reference, o.status, o.channel, o.buyer_name, o.buyer_email, o.currency, o.total_pence, o.refunded_pence,
+       o.places, o.created_at,
+       (SELECT COUNT(*) FROM ticket t WHERE t.order_id = o.id AND t.status = 'valid') AS valid_tickets,
+       (SELECT COUNT(*) FROM ticket t WHERE t.order_id = o.id) AS tickets
+FROM ticket_order o
+WHERE o.event = {event} AND MATCH AND STATUS
+ORDER BY o.created_at DESC, o.id DESC
+LIMIT {limit} OFFSET {offset}
+"""
+_COUNT_SQL = "SELECT COUNT(*) AS n FROM ticket_order o WHERE o.event = {event} AND MATCH AND STATUS"
+# What the status filter offers: every state an order can be in.
+ORDER_STATUSES = ("paid", "pending", "refunded", "refund_due", "expired")
+# Valid tickets of paid orders, with nothing that tells a free place from a bought one (no price, no channel).
+_ATTENDEES_SQL = """
+SELECT t.holder_name, tt.name AS ticket_type, o.reference, t.checked_in_at
+FROM ticket t JOIN ticket_order o ON o.id = t.order_id JOIN ticket_type tt ON tt.id = t.ticket_type
+WHERE t.event = {} AND t.status = 'valid' AND o.status = 'paid'
+ORDER BY LOWER(t.holder_name), tt.name, o.reference, t.id
+"""
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    event: dict[str, Any]
+    query: str
+    status: str
+    orders: list[dict[str, Any]]
+    page: int
+    pages: int
+    total: int
+
+
+def _like(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _sql(template: str, query: str, status: str) -> tuple[str, list[str]]:
+    """The statement with its filters, and the order its placeholders take their values in."""
+    names: list[str] = []
+    sql = template.replace("MATCH", _MATCH if query else "TRUE").replace("STATUS", "o.status = {status}" if status else "TRUE")
+    out = []
+    rest = sql
+    while "{" in rest:
+        before, _, after = rest.partition("{")
+        name, _, rest = after.partition("}")
+        out.append(before + "{}")
+        names.append(name)
+    out.append(rest)
+    return "".join(out), names
+
+
+async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int = PER_PAGE, *, status: str = "") -> OrderPage:
+    """An event's orders, newest first, matching a reference exactly or part of a buyer's or holder's name or
+    email, and in one status when given (an unknown status is ignored)."""
+    event = await find_event(slug)
+    query = " ".join(query.split())[:200]
+    status = status if status in ORDER_STATUSES else ""
+    values = {"event": event["id"], "ref": codes.normalise_reference(query) if query else "", "pattern": _like(query), "status": status}
+    count_sql, count_names = _sql(_COUNT_SQL, query, status)
+    total = int((await Order.raw(count_sql, *[values[n] for n in count_names]))[0]["n"])
+    pages = max(1, -(-total // per_page))
+    page = min(max(1, page), pages)
+    values |= {"limit": per_page, "offset": (page - 1) * per_page}
+    list_sql, list_names = _sql(_LIST_SQL, query, status)
+    rows = await Order.raw(list_sql, *[values[n] for n in list_names])
+    for row in rows:
+        row["valid_tickets"], row["tickets"] = int(row["valid_tickets"]), int(row["tickets"])
+        if isinstance(row["created_at"], str):  # SQLite hands raw queries back as text
+            row["created_at"] = datetime.fromisoformat(row["created_at"])
+    return OrderPage(event, query, status, rows, page, pages, total)
+
+
+async def order_for_organiser(reference: str) -> dict[str, Any]:
+    """One order in full: its event, lines, payments, refunds, tickets, emails and history."""
+    order = await Order.select(*Order.all_columns(exclude=[Order.client_secret]), Order.event.slug, Order.event.title).where(
+        Order.reference == codes.normalise_reference(reference)
+    ).first()
+    if order is None:
+        raise NotFound(N_("We could not find that order."), code="order_not_found")
+    order_id = order["id"]
+    lines = await OrderLine.select(
+        OrderLine.kind, OrderLine.description, OrderLine.quantity, OrderLine.unit_price_pence, OrderLine.booking_fee_pence,
+        OrderLine.total_pence, OrderLine.partner.name,
+    ).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
+    payments = await Payment.select(Payment.provider, Payment.amount_pence, Payment.fee_pence, Payment.created_at).where(
+        Payment.order_id == order_id
+    ).order_by(Payment.id)
+    refunds = await Refund.select(
+        Refund.amount_pence, Refund.method, Refund.status, Refund.reason, Refund.requested_by, Refund.created_at
+    ).where(Refund.order_id == order_id).order_by(Refund.id)
+    tickets = await Ticket.select(
+        Ticket.id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.status, Ticket.version, Ticket.price_pence,
+        Ticket.booking_fee_pence, Ticket.checked_in_at, Ticket.checked_in_by,
+    ).where(Ticket.order_id == order_id).order_by(Ticket.id)
+    emails = await OutboxMessage.select(OutboxMessage.kind, OutboxMessage.status, OutboxMessage.created_at, OutboxMessage.sent_at).where(
+        OutboxMessage.order_id == order_id
+    ).order_by(OutboxMessage.id)
+    history = await OrderHistory.select(OrderHistory.kind, OrderHistory.detail, OrderHistory.created_at).where(
+        OrderHistory.order_id == order_id
+    ).order_by(OrderHistory.id)
+    paid = sum(payment["amount_pence"] for payment in payments[:1])  # refunds come out of the first payment
+    return {
+        "order": order,
+        "event": {"slug": order["event.slug"], "title": order["event.title"]},
+        "lines": lines,
+        "payments": payments,
+        "refunds": refunds,
+        "tickets": tickets,
+        "emails": emails,
+        "history": history,
+        "refundable_pence": max(0, paid - order["refunded_pence"]) if order["status"] in ("paid", "refund_due") else 0,
+        "valid_tickets": [ticket for ticket in tickets if ticket["status"] == "valid"],
+    }
+
+
+def safe_cell(value: Any) -> str:
+    """A CSV cell a spreadsheet shows as text: one that would start a formula gets a leading apostrophe."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def _utc_text(moment: datetime | str | None) -> str:
+    if moment is None:
+        return ""
+    if isinstance(moment, str):  # SQLite hands raw queries back as text
+        moment = datetime.fromisoformat(moment)
+    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+
+
+async def attendees_csv(slug: str) -> str:
+    """One row per valid ticket of a paid order: holder, ticket type, order reference and check-in time (UTC)."""
+    event = await find_event(slug)
+    rows = await Ticket.raw(_ATTENDEES_SQL, event["id"])
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(["holder", "ticket_type", "order_reference", "checked_in_at"])
+    for row in rows:
+        writer.writerow(
+            [safe_cell(row["holder_name"]), safe_cell(row["ticket_type"]), safe_cell(row["reference"]), _utc_text(row["checked_in_at"])]
+        )
+    return buffer.getvalue()
+
+
+# --- the organiser's actions on one order ------------------------------------------------------------
+
+
+def _problem(fields: dict[str, str]) -> InvalidInput:
+    return InvalidInput(next(iter(fields.values())), fields=fields)
+
+
+async def refund(
+    reference: str, form: RefundForm, *, requested_by: str, gateway: Gateway, now: datetime
+) -> dict[str, Any]:
+    """The refund form: everything left, or chosen tickets and/or an amount, with a reason and a confirmation.
+    What the order allows is checked again under the order's lock by payments.refund_order."""
+    detail = await order_for_organiser(reference)
+    order = detail["order"]
+    fields: dict[str, str] = {}
+    if form.scope not in ("all", "part"):
+        fields["scope"] = N_("Choose whether to refund everything or part of the order.")
+    amount: int | None = None
+    if form.amount.strip():
+        amount = parse_pounds(form.amount)
+        if amount is None:
+            fields["amount"] = N_("Write the amount in pounds and pence, like 12.50.")
+    if form.scope == "part" and not form.tickets and amount is None and "amount" not in fields:
+        fields["tickets"] = N_("Choose the tickets to refund, or enter an amount.")
+    if amount is not None and amount <= 0:
+        fields["amount"] = N_("Refund more than nothing.")
+    elif amount is not None and amount > detail["refundable_pence"]:
+        fields["amount"] = N_("That is more than can be refunded: at most %(most)s is left of the payment.") % {
+            "most": format_money(detail["refundable_pence"], order["currency"])
+        }
+    if not form.reason.strip():
+        fields["reason"] = N_("Say why you are refunding (the guest does not see this).")
+    if not form.confirm:
+        fields["confirm"] = N_("Tick the box to confirm the refund.")
+    if fields:
+        raise _problem(fields)
+    part = form.scope == "part"
+    try:
+        return await payments.refund_order(
+            reference,
+            ticket_ids=form.tickets if part and form.tickets else None,
+            amount_pence=amount if part else None,
+            reason=form.reason.strip(),
+            requested_by=requested_by,
+            gateway=gateway,
+            now=now,
+        )
+    except InvalidInput as refused:
+        raise InvalidInput(refused.message, fields={"amount" if k == "amount_pence" else k: v for k, v in refused.fields.items()}) from None
+
+
+async def change_holder(reference: str, ticket_id: int, form: HolderForm, *, now: datetime) -> None:
+    """Re-issue one of this order's tickets to a new holder (its old code stops working), once confirmed."""
+    detail = await order_for_organiser(reference)
+    if ticket_id not in {ticket["id"] for ticket in detail["tickets"]}:
+        raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
+    fields: dict[str, str] = {}
+    if not form.holder.strip():
+        fields["holder"] = N_("Please give the ticket holder's name.")
+    elif len(form.holder.strip()) > 200:
+        fields["holder"] = N_("That name is too long.")
+    if not form.confirm:
+        fields["confirm"] = N_("Tick the box to confirm: the old ticket code will stop working.")
+    if fields:
+        raise _problem(fields)
+    await tickets.change_holder(ticket_id, form.holder, now=now)

@@ -1,0 +1,81 @@
+"""The guest data page: find what is held about a guest by email, download it, or erase it on request.
+Every step is a POST, so a guest's email address never appears in a URL or an access log."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, Response, get, post
+from litestar.di import NamedDependency
+from litestar.response import Template
+
+from events.accounts.auth import requires_role
+from events.accounts.roles import ORGANISER
+from events.backoffice.order_forms import GuestForm
+from events.backoffice.order_pages import read_form
+from events.errors import EventsError, InvalidInput
+from events.i18n import N_
+from events.privacy import rules, service
+
+PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
+def _page(email: str = "", *, guest: dict[str, Any] | None = None, error: EventsError | None = None, form: str = "find",
+          erased: service.Erased | None = None) -> Template:
+    return Template(
+        "privacy/guests.html",
+        context={
+            "email": email,
+            "guest": guest,
+            "error": {"form": form, "message": error.message, "fields": error.fields} if error else None,
+            "erased": erased,
+            "keep_years": rules.GIFT_AID_KEEP_YEARS,
+        },
+        status_code=error.status_code if error else 200,
+        headers=PRIVATE,
+    )
+
+
+class GuestDataPages(Controller):
+    path = "/manage/guests"
+    include_in_schema = False
+    guards = [requires_role(ORGANISER)]
+
+    @get("/", name="guest_data")
+    async def start(self) -> Template:
+        return _page()
+
+    @post("/", status_code=200)
+    async def find(self, request: Request[Any, Any, Any]) -> Template:
+        form = await read_form(request, GuestForm)
+        try:
+            return _page(form.email, guest=await service.find_guest(form.email))
+        except EventsError as error:
+            return _page(form.email, error=error)
+
+    @post("/export", status_code=200)
+    async def export(self, request: Request[Any, Any, Any], now: NamedDependency[datetime]) -> Response[Any] | Template:
+        form = await read_form(request, GuestForm)
+        try:
+            document = await service.export_guest(form.email, now=now)
+        except EventsError as error:
+            return _page(form.email, error=error)
+        return Response(
+            document,
+            media_type="application/json",
+            headers={**PRIVATE, "Content-Disposition": f'attachment; filename="guest-data-{now:%Y%m%d}.json"'},
+        )
+
+    @post("/erase", status_code=200)
+    async def erase(self, request: Request[Any, Any, Any], now: NamedDependency[datetime]) -> Template:
+        form = await read_form(request, GuestForm)
+        try:
+            if not form.confirm:
+                message = N_("Tick the box to confirm: erasing cannot be undone.")
+                guest = await service.find_guest(form.email)
+                return _page(form.email, guest=guest, form="erase", error=InvalidInput(message, fields={"confirm": message}))
+            erased = await service.erase_guest(form.email, now=now)
+        except EventsError as error:
+            return _page(form.email, error=error)
+        return _page(erased=erased)

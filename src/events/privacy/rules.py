@@ -1,0 +1,65 @@
+"""What personal data is erased when, and what is kept. Pure.
+
+Erased: buyers' names, email addresses and phone numbers (claim contact details included: a free place's
+order holds them), ticket holder names, and the emails queued or sent about an order.
+Kept: every amount, count, status and reference, so statements, reconciliation and door counts do not move.
+
+Gift Aid declarations are kept longer. HMRC asks a charity to keep the records behind a Gift Aid claim for
+six years after the end of the accounting period the donation falls in; this service does not know the
+charity's accounting year, so it assumes the longest case (the period ends up to a year after the
+donation) and keeps a declaration of a paid order for seven years from the donation. A declaration on an
+order that was never paid backs no claim and is erased with the rest.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+ERASED = ""
+# Orders whose declaration can back a Gift Aid claim: money was received (and maybe later refunded).
+PAID_STATUSES = frozenset({"paid", "refunded", "refund_due"})
+GIFT_AID_KEEP_YEARS = 7
+ERASE_BATCH = 200
+
+
+def erase_after(ends_at: datetime, retention_days: int) -> datetime:
+    """When an event's guests' personal data is erased."""
+    return ends_at + timedelta(days=retention_days)
+
+
+def ended_before(now: datetime, retention_days: int) -> datetime:
+    """Events that ended before this moment are due for erasure."""
+    return now - timedelta(days=retention_days)
+
+
+def _years_later(moment: datetime, years: int) -> datetime:
+    try:
+        return moment.replace(year=moment.year + years)
+    except ValueError:  # 29 February in a year without one
+        return moment.replace(year=moment.year + years, day=28)
+
+
+def gift_aid_keep_until(donated_at: datetime) -> datetime:
+    """A declaration's names and address are kept until then (see the module's note on HMRC)."""
+    return _years_later(donated_at, GIFT_AID_KEEP_YEARS)
+
+
+def keeps_gift_aid(order_status: str, donated_at: datetime | None, now: datetime) -> bool:
+    """Whether a declaration must survive an erasure for HMRC."""
+    if order_status not in PAID_STATUSES or donated_at is None:
+        return False
+    return now < gift_aid_keep_until(donated_at)
+
+
+def gift_aid_cutoff(now: datetime) -> datetime:
+    """Declarations of donations made before this moment are past HMRC's keeping period."""
+    return _years_later(now, -GIFT_AID_KEEP_YEARS)
+
+
+def normalise_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def looks_like_email(email: str) -> bool:
+    local, at, domain = email.strip().partition("@")
+    return bool(local) and bool(at) and "." in domain and " " not in email.strip()

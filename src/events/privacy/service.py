@@ -1,0 +1,291 @@
+"""Personal data service: one guest's data found, exported and erased on request, and every event's guests
+erased on schedule (the worker), each recorded in the audit log in the transaction that does it.
+
+Erasing blanks names, emails and phone numbers and drops the order's emails; amounts, statuses, references
+and tickets stay, so statements, reconciliation and door counts read the same afterwards (see rules)."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from events import db
+from events.audit import service as audit
+from events.audit.context import acting_as_system
+from events.errors import InvalidInput, NotFound
+from events.giftaid.tables import GiftAidDeclaration
+from events.i18n import N_
+from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
+from events.payments.tables import Payment, Refund
+from events.privacy import rules
+from events.tickets.tables import OutboxMessage
+
+# Orders of events that ended before the cut-off and still hold something personal.
+_DUE_SQL = """
+SELECT o.id, o.event FROM ticket_order o JOIN event e ON e.id = o.event
+WHERE e.ends_at < {}
+  AND (o.buyer_name <> '' OR o.buyer_email <> '' OR o.buyer_phone <> ''
+       OR EXISTS (SELECT 1 FROM ticket t WHERE t.order_id = o.id AND t.holder_name <> '')
+       OR EXISTS (SELECT 1 FROM outbox_message m WHERE m.order_id = o.id))
+ORDER BY o.id
+LIMIT {}
+"""
+# Declarations kept for HMRC whose keeping period is over (their orders were erased long ago).
+_GIFT_AID_DUE_SQL = """
+SELECT g.id, o.event FROM gift_aid_declaration g JOIN ticket_order o ON o.id = g.order_id
+WHERE (g.first_name <> '' OR g.last_name <> '' OR g.house <> '' OR g.postcode <> '')
+  AND COALESCE(o.paid_at, o.created_at) < {}
+ORDER BY g.id
+LIMIT {}
+"""
+_GUEST_ORDERS_SQL = "SELECT id FROM ticket_order WHERE LOWER(buyer_email) = {} ORDER BY id"
+MAX_BATCHES_PER_RUN = 25
+
+
+@dataclass(frozen=True, slots=True)
+class Erased:
+    orders: int
+    tickets: int
+    emails: int
+    gift_aid_erased: int
+    gift_aid_kept: int
+
+
+def _clean_email(email: str) -> str:
+    cleaned = rules.normalise_email(email)
+    if not rules.looks_like_email(cleaned):
+        message = N_("Enter the guest's email address, like name@example.org.")
+        raise InvalidInput(message, fields={"email": message})
+    return cleaned
+
+
+async def _guest_order_ids(email: str) -> list[int]:
+    return [row["id"] for row in await Order.raw(_GUEST_ORDERS_SQL, email)]
+
+
+def _no_data() -> NotFound:
+    return NotFound(N_("We hold no orders for that email address."), code="guest_not_found")
+
+
+async def find_guest(email: str) -> dict[str, Any]:
+    """What is held about a guest: their orders, with the event, for the organiser to check before acting."""
+    cleaned = _clean_email(email)
+    ids = await _guest_order_ids(cleaned)
+    if not ids:
+        raise _no_data()
+    orders = await Order.select(
+        Order.reference, Order.status, Order.created_at, Order.places, Order.buyer_name, Order.event.title, Order.event.starts_at
+    ).where(Order.id.is_in(ids)).order_by(Order.created_at, ascending=False)
+    declarations = await GiftAidDeclaration.count().where(GiftAidDeclaration.order_id.is_in(ids))
+    emails = await OutboxMessage.count().where(OutboxMessage.order_id.is_in(ids))
+    return {"email": cleaned, "orders": orders, "declarations": declarations, "emails": emails}
+
+
+async def export_guest(email: str, *, now: datetime) -> dict[str, Any]:
+    """Everything held about one guest, as a JSON-ready document (no ticket codes: they would still open the door)."""
+    cleaned = _clean_email(email)
+    async with db.write_transaction():
+        ids = await _guest_order_ids(cleaned)
+        if not ids:
+            raise _no_data()
+        document = await _document(cleaned, ids, now)
+        await audit.record(
+            "guest_data.exported",
+            now=now,
+            subject_type="guest",
+            after={"orders": [order["reference"] for order in document["orders"]]},
+        )
+    return document
+
+
+async def erase_guest(email: str, *, now: datetime) -> Erased:
+    """Erase one guest's personal data now, on their request. Gift Aid declarations HMRC needs are kept."""
+    cleaned = _clean_email(email)
+    async with db.write_transaction():
+        rows = await Order.select(Order.id, Order.event, Order.reference).where(Order.id.is_in(await _guest_order_ids(cleaned) or [0]))
+        if not rows:
+            raise _no_data()
+        erased = await _erase_orders([row["id"] for row in rows], now, reason="on request")
+        by_event: dict[int, list[str]] = defaultdict(list)
+        for row in rows:
+            by_event[row["event"]].append(row["reference"])
+        for event_id, references in by_event.items():
+            await audit.record(
+                "guest_data.erased",
+                now=now,
+                event_id=event_id,
+                subject_type="guest",
+                after={"orders": references, "gift_aid_kept": erased.gift_aid_kept, "reason": "on request"},
+            )
+    return erased
+
+
+async def erase_expired(now: datetime, *, retention_days: int, batch: int = rules.ERASE_BATCH) -> int:
+    """The worker's job: erase the guests of events that ended ``retention_days`` ago, a batch per
+    transaction, and declarations past HMRC's keeping period. Running it again erases nothing new."""
+    with acting_as_system():
+        return await _erase_expired(now, retention_days, batch)
+
+
+async def _erase_expired(now: datetime, retention_days: int, batch: int) -> int:
+    cutoff = rules.ended_before(now, retention_days)
+    total = 0
+    for _ in range(MAX_BATCHES_PER_RUN):
+        async with db.write_transaction():
+            due = await Order.raw(_DUE_SQL, cutoff, batch)
+            if not due:
+                break
+            await _erase_orders([row["id"] for row in due], now, reason="retention")
+            per_event: dict[int, int] = defaultdict(int)
+            for row in due:
+                per_event[row["event"]] += 1
+            for event_id, count in per_event.items():
+                await audit.record(
+                    "guest_data.expired",
+                    now=now,
+                    event_id=event_id,
+                    subject_type="event",
+                    subject_id=event_id,
+                    after={"orders": count, "retention_days": retention_days},
+                )
+        total += len(due)
+        if len(due) < batch:
+            break
+    await _erase_old_declarations(now, batch)
+    return total
+
+
+async def _erase_old_declarations(now: datetime, batch: int) -> None:
+    cutoff = rules.gift_aid_cutoff(now)
+    for _ in range(MAX_BATCHES_PER_RUN):
+        async with db.write_transaction():
+            due = await GiftAidDeclaration.raw(_GIFT_AID_DUE_SQL, cutoff, batch)
+            if not due:
+                return
+            await _blank_declarations([row["id"] for row in due])
+            per_event: dict[int, int] = defaultdict(int)
+            for row in due:
+                per_event[row["event"]] += 1
+            for event_id, count in per_event.items():
+                await audit.record(
+                    "gift_aid.records_expired", now=now, event_id=event_id, subject_type="event", subject_id=event_id,
+                    after={"declarations": count, "kept_years": rules.GIFT_AID_KEEP_YEARS},
+                )
+        if len(due) < batch:
+            return
+
+
+async def _blank_declarations(ids: Sequence[int]) -> None:
+    if ids:
+        await GiftAidDeclaration.update(
+            {
+                GiftAidDeclaration.title: rules.ERASED,
+                GiftAidDeclaration.first_name: rules.ERASED,
+                GiftAidDeclaration.last_name: rules.ERASED,
+                GiftAidDeclaration.house: rules.ERASED,
+                GiftAidDeclaration.postcode: rules.ERASED,
+            }
+        ).where(GiftAidDeclaration.id.is_in(list(ids)))
+
+
+async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str) -> Erased:
+    """Blank the personal fields of these orders, their tickets and declarations (unless HMRC needs them),
+    and drop their emails. Inside the caller's write transaction."""
+    ids = list(order_ids)
+    await Order.update({Order.buyer_name: rules.ERASED, Order.buyer_email: rules.ERASED, Order.buyer_phone: rules.ERASED}).where(
+        Order.id.is_in(ids)
+    )
+    tickets = await Ticket.update({Ticket.holder_name: rules.ERASED}).where(Ticket.order_id.is_in(ids)).returning(Ticket.id)
+    emails = await OutboxMessage.delete().where(OutboxMessage.order_id.is_in(ids)).returning(OutboxMessage.id)
+    declarations = await GiftAidDeclaration.select(
+        GiftAidDeclaration.id, GiftAidDeclaration.first_name, GiftAidDeclaration.order_id.status, GiftAidDeclaration.order_id.paid_at
+    ).where(GiftAidDeclaration.order_id.is_in(ids))
+    kept = [d for d in declarations if rules.keeps_gift_aid(d["order_id.status"], d["order_id.paid_at"], now)]
+    to_blank = [d["id"] for d in declarations if d not in kept and d["first_name"] != rules.ERASED]
+    await _blank_declarations(to_blank)
+    await OrderHistory.insert(
+        *[OrderHistory(order_id=order_id, kind="personal_data_erased", detail=reason, created_at=now) for order_id in ids]
+    )
+    return Erased(len(ids), len(tickets), len(emails), len(to_blank), len(kept))
+
+
+async def _document(email: str, ids: list[int], now: datetime) -> dict[str, Any]:
+    orders = await Order.select(
+        Order.id, Order.reference, Order.status, Order.channel, Order.buyer_name, Order.buyer_email, Order.buyer_phone,
+        Order.locale, Order.currency, Order.total_pence, Order.refunded_pence, Order.created_at, Order.paid_at,
+        Order.event.slug, Order.event.title, Order.event.starts_at, Order.event.venue,
+    ).where(Order.id.is_in(ids)).order_by(Order.id)
+    lines = await OrderLine.select(
+        OrderLine.order_id, OrderLine.kind, OrderLine.description, OrderLine.quantity, OrderLine.total_pence
+    ).where(OrderLine.order_id.is_in(ids)).order_by(OrderLine.id)
+    tickets = await Ticket.select(
+        Ticket.order_id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.status, Ticket.created_at, Ticket.checked_in_at
+    ).where(Ticket.order_id.is_in(ids)).order_by(Ticket.id)
+    payments = await Payment.select(Payment.order_id, Payment.provider, Payment.amount_pence, Payment.created_at).where(
+        Payment.order_id.is_in(ids)
+    ).order_by(Payment.id)
+    refunds = await Refund.select(Refund.order_id, Refund.amount_pence, Refund.status, Refund.created_at).where(
+        Refund.order_id.is_in(ids)
+    ).order_by(Refund.id)
+    history = await OrderHistory.select(OrderHistory.order_id, OrderHistory.kind, OrderHistory.created_at).where(
+        OrderHistory.order_id.is_in(ids)
+    ).order_by(OrderHistory.id)
+    declarations = await GiftAidDeclaration.select(
+        GiftAidDeclaration.order_id.reference, GiftAidDeclaration.title, GiftAidDeclaration.first_name, GiftAidDeclaration.last_name,
+        GiftAidDeclaration.house, GiftAidDeclaration.postcode, GiftAidDeclaration.eligible_pence, GiftAidDeclaration.statement,
+        GiftAidDeclaration.created_at,
+    ).where(GiftAidDeclaration.order_id.is_in(ids)).order_by(GiftAidDeclaration.id)
+    emails = await OutboxMessage.select(
+        OutboxMessage.order_id.reference, OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.status,
+        OutboxMessage.created_at, OutboxMessage.sent_at,
+    ).where(OutboxMessage.order_id.is_in(ids)).order_by(OutboxMessage.id)
+
+    def of(rows: list[dict[str, Any]], order_id: int, *keys: str) -> list[dict[str, Any]]:
+        """This order's rows, with the named columns ("ticket_type.name" is shown as "ticket_type")."""
+        return [{key.partition(".")[0]: row[key] for key in keys} for row in rows if row["order_id"] == order_id]
+
+    return {
+        "exported_at": now,
+        "email": email,
+        "orders": [
+            {
+                "reference": order["reference"],
+                "event": {"title": order["event.title"], "starts_at": order["event.starts_at"], "venue": order["event.venue"]},
+                "status": order["status"],
+                "channel": order["channel"],
+                "name": order["buyer_name"],
+                "email": order["buyer_email"],
+                "phone": order["buyer_phone"],
+                "language": order["locale"],
+                "currency": order["currency"],
+                "total_pence": order["total_pence"],
+                "refunded_pence": order["refunded_pence"],
+                "created_at": order["created_at"],
+                "paid_at": order["paid_at"],
+                "lines": of(lines, order["id"], "kind", "description", "quantity", "total_pence"),
+                "tickets": of(tickets, order["id"], "holder_name", "ticket_type.name", "status", "created_at", "checked_in_at"),
+                "payments": of(payments, order["id"], "provider", "amount_pence", "created_at"),
+                "refunds": of(refunds, order["id"], "amount_pence", "status", "created_at"),
+                "history": of(history, order["id"], "kind", "created_at"),
+            }
+            for order in orders
+        ],
+        "gift_aid_declarations": [
+            {
+                "order": row["order_id.reference"], "title": row["title"], "first_name": row["first_name"], "last_name": row["last_name"],
+                "house": row["house"], "postcode": row["postcode"], "eligible_pence": row["eligible_pence"],
+                "statement": row["statement"], "declared_at": row["created_at"],
+            }
+            for row in declarations
+        ],
+        "emails": [
+            {
+                "order": row["order_id.reference"], "kind": row["kind"], "recipient": row["recipient"], "status": row["status"],
+                "queued_at": row["created_at"], "sent_at": row["sent_at"],
+            }
+            for row in emails
+        ],
+    }

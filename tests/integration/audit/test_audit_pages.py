@@ -1,0 +1,101 @@
+"""Organisers browse the audit log: who did what and when, before and after, filtered by action and paged,
+for every event or one; and one event's door scans with device, time and result."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+
+import httpx
+from litestar import Litestar
+
+from events.audit import service as audit
+from events.catalogue.tables import Event
+from tests.factories import make_event
+from tests.integration.backoffice.test_orders import bought, organiser_session, post_form
+from tests.integration.checkin.test_redeem import door_team, scan
+
+
+async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(
+    client: httpx.AsyncClient, app: Litestar, now: datetime
+) -> None:
+    slug = await make_event(now)
+    other = await make_event(now, slug="winter-supper")
+    amal = await bought(client, slug, name="Amal Haddad", email="amal@example.org", quantity=2)
+    yusuf = await bought(client, other, name="Yusuf Karimi", email="yusuf@example.net")
+    await organiser_session(client)
+    page = f"/manage/orders/{amal['reference']}"
+    assert (await post_form(client, page, f"{page}/refund", {"scope": "part", "amount": "5", "reason": "Late", "confirm": "yes"})).status_code == 303
+    assert (await post_form(client, page, f"{page}/resend", {})).status_code == 303
+    other_page = f"/manage/orders/{yusuf['reference']}"
+    assert (await post_form(client, other_page, f"{other_page}/resend", {})).status_code == 303
+
+    everything = await client.get("/manage/audit")
+    assert everything.status_code == 200
+    assert "3 entries." in everything.text and "order refunded" in everything.text and "Sam Organiser" in everything.text
+    assert '<span class="before">0</span> → <span class="after">500</span>' in everything.text  # refunded_pence 0 -> 500
+    assert 'aria-current="page">Audit log' in everything.text
+    one_event = await client.get(f"/manage/events/{slug}/audit")
+    assert "2 entries." in one_event.text and yusuf["reference"] not in one_event.text
+    refunds_only = await client.get(f"/manage/events/{slug}/audit", params={"action": "order.refunded"})
+    assert "1 entry." in refunds_only.text and 'data-action="order.tickets_resent"' not in refunds_only.text
+    unknown_action = await client.get("/manage/audit", params={"action": "<script>"})
+    assert unknown_action.status_code == 200 and "3 entries." in unknown_action.text and "<script>" not in unknown_action.text
+
+    event_id = (await Event.select(Event.id).where(Event.slug == slug).first())["id"]
+    first = await audit.audit_page(event_id, page=1, per_page=1)
+    second = await audit.audit_page(event_id, page=2, per_page=1)
+    assert (first["pages"], first["entries"][0]["action"], second["entries"][0]["action"]) == (2, "order.tickets_resent", "order.refunded")
+    assert second["entries"][0]["changes"][0][0] in {"refunded_pence", "status", "refund_pence", "reason", "tickets_refunded"}
+    beyond = await audit.audit_page(event_id, page=99, per_page=1)
+    assert beyond["page"] == 2
+
+
+async def test_an_events_door_scans_show_device_time_and_result(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
+    from events.tickets.views import tickets_of_order
+
+    slug = await make_event(now)
+    amal = await bought(client, slug, name="Amal Haddad", email="amal@example.org")
+    door = await door_team(now, name="Front door", slug=slug)
+    [ticket] = await tickets_of_order(amal["reference"], secret_key=app.state.settings.secret_key, now=now)
+    assert (await client.post("/api/checkin/redeem", json=scan(slug, ticket.code), headers=door)).json()["status"] == "ok"
+    assert (await client.post("/api/checkin/redeem", json=scan(slug, ticket.code), headers=door)).json()["status"] == "error"
+    offline = {"secret": ticket.code, "nonce": "offline-1", "scanned_at": (now - timedelta(minutes=1)).isoformat(), "result": "ok"}
+    await client.post("/api/checkin/sync", headers=door, json={"event": slug, "scans": [offline]})
+    await organiser_session(client)
+    page = await client.get(f"/manage/events/{slug}/scans")
+    assert page.status_code == 200
+    assert "3 scans." in page.text
+    assert page.text.count('class="scan scan-ok"') == 1 and page.text.count('class="scan scan-error"') >= 1
+    assert "already redeemed" in page.text and "Front door" in page.text and amal["reference"] in page.text
+    assert (await client.get(f"/manage/events/{slug}/audit")).text.count(f"/manage/events/{slug}/scans") >= 1
+
+
+async def test_door_sales_and_device_set_up_are_recorded_with_the_door_person_and_device(
+    client: httpx.AsyncClient, now: datetime
+) -> None:
+    from events.audit.tables import AuditEntry
+    from tests.integration.orders.test_door_sales_and_refunds import club_night, door_headers
+    from tests.support.orders import ticket_type_id
+
+    slug = await club_night(now)
+    door = await door_headers(now, slug)
+    door_type = await ticket_type_id(client, slug, "Door")
+    sale = await client.post(
+        f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 2}], "payment_method": "cash"}, headers=door
+    )
+    assert sale.status_code == 201, sale.text
+    [entry] = await AuditEntry.select(AuditEntry.actor, AuditEntry.subject_id, AuditEntry.after).where(AuditEntry.action == "door.sale")
+    assert entry["actor"] == "Door 1" and entry["subject_id"] == sale.json()["reference"]
+    after = json.loads(entry["after"]) if isinstance(entry["after"], str) else entry["after"]
+    assert after == {"places": 2, "total_pence": 1800, "payment_method": "cash"}
+
+    await organiser_session(client)
+    registered = await post_form(client, f"/door/{slug}", f"/door/{slug}/device", {"device": "Front door phone"})
+    assert registered.status_code == 200, registered.text
+    paired = await post_form(client, f"/door/{slug}", f"/door/{slug}/pairings", {"device": "Back door phone"})
+    assert paired.status_code == 201
+    log = await client.get(f"/manage/events/{slug}/audit")
+    assert "door pairing created" in log.text and "Back door phone" in log.text and "door sale" in log.text
+    everything = await client.get("/manage/audit", params={"action": "door.device_registered"})
+    assert "1 entry." in everything.text and "Front door phone" in everything.text and "Sam Organiser" in everything.text

@@ -1,0 +1,257 @@
+"""The organiser's order pages: finding orders, one order in full, resending, changing a holder, refunding,
+and the attendee list, all through the browser's forms (CSRF tokens included), each action audited."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from events.accounts import service as accounts
+from events.audit.tables import AuditEntry
+from events.orders.tables import Order, Ticket
+from events.payments.tables import Refund
+from events.tickets.tables import OutboxMessage
+from tests.factories import make_event
+from tests.integration.accounts.test_login import sign_in
+from tests.integration.checkin.test_redeem import door_team, scan
+from tests.support.orders import pay_with_test_page, place_order
+
+PASSWORD = "a long password"
+
+
+def csrf_of(page: httpx.Response) -> str:
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert match, "the page carries a CSRF token"
+    return match.group(1)
+
+
+async def post_form(client: httpx.AsyncClient, page_path: str, action: str, data: dict[str, Any]) -> httpx.Response:
+    """Open the page, then submit one of its forms with the page's CSRF token, as a browser would."""
+    page = await client.get(page_path)
+    assert page.status_code == 200, page.text
+    return await client.post(action, data={**data, "_csrf_token": csrf_of(page)})
+
+
+async def organiser_session(client: httpx.AsyncClient) -> None:
+    await accounts.create_user("sam@test.example", role="organiser", password=PASSWORD, display_name="Sam Organiser")
+    response = await sign_in(client, "sam@test.example", PASSWORD)
+    assert response.status_code == 303
+
+
+async def bought(client: httpx.AsyncClient, slug: str, *, name: str, email: str, quantity: int = 1) -> dict[str, Any]:
+    created = (await place_order(client, slug, quantity=quantity, buyer={"name": name, "email": email})).json()
+    assert (await pay_with_test_page(client, created)).status_code in (200, 303)
+    return created
+
+
+async def audit_entries(action: str) -> list[dict[str, Any]]:
+    import json
+
+    rows = await AuditEntry.select().where(AuditEntry.action == action).order_by(AuditEntry.id)
+    for row in rows:
+        for key in ("before", "after"):
+            if isinstance(row[key], str):
+                row[key] = json.loads(row[key])
+    return rows
+
+
+@pytest.fixture
+async def supper(client: httpx.AsyncClient, now: datetime) -> str:
+    return await make_event(now, ticket_types=[{"name": "Supper", "price_pence": 3000, "max_per_order": 6}], booking_fee_pence=100)
+
+
+async def test_only_organisers_reach_the_order_pages(client: httpx.AsyncClient, supper: str, now: datetime) -> None:
+    anonymous = await client.get(f"/manage/events/{supper}/orders", headers={"accept": "text/html"})
+    assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["location"]
+    await accounts.create_user("door@test.example", role="door", password=PASSWORD)
+    await sign_in(client, "door@test.example", PASSWORD)
+    for path in (f"/manage/events/{supper}/orders", f"/manage/events/{supper}/attendees.csv", "/manage/audit", "/manage/guests"):
+        assert (await client.get(path)).status_code == 403, path
+
+
+async def test_search_finds_orders_by_name_email_or_reference_and_pages(client: httpx.AsyncClient, supper: str) -> None:
+    amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org", quantity=2)
+    await bought(client, supper, name="Yusuf Karimi", email="yusuf@example.net")
+    await place_order(client, supper, quantity=1, buyer={"name": "Nadia Held", "email": "nadia@example.org"})  # pending
+    await organiser_session(client)
+    listing = await client.get(f"/manage/events/{supper}/orders")
+    assert listing.status_code == 200
+    assert "3 orders." in listing.text and amal["reference"] in listing.text and "Nadia Held" in listing.text
+    path = f"/manage/events/{supper}/orders"
+
+    by_name = await post_form(client, path, path, {"q": "haddad"})
+    assert by_name.status_code == 200 and "1 order matches" in by_name.text
+    assert amal["reference"] in by_name.text and "Yusuf" not in by_name.text
+    by_email = await post_form(client, path, path, {"q": "@EXAMPLE.NET"})
+    assert "Yusuf Karimi" in by_email.text and "Amal Haddad" not in by_email.text
+    by_reference = await post_form(client, path, path, {"q": amal["reference"].replace("-", "").lower()})
+    assert "1 order matches" in by_reference.text and amal["reference"] in by_reference.text
+    wildcard = await post_form(client, path, path, {"q": "%"})
+    assert "0 orders match" in wildcard.text  # LIKE wildcards are searched for literally
+    assert "haddad" not in str(by_name.url)  # searches are posted: no guest's name in a URL
+    pending = await client.get(path, params={"status": "pending"})
+    assert "1 order." in pending.text and "Nadia Held" in pending.text and amal["reference"] not in pending.text
+    paid_example = await post_form(client, path, path, {"q": "example.org", "status": "paid"})
+    assert "1 order matches" in paid_example.text and amal["reference"] in paid_example.text and "Nadia" not in paid_example.text
+
+    from events.backoffice import orders
+
+    first, second = await orders.search_orders(supper, "example", 1, per_page=2), await orders.search_orders(supper, "example", 2, per_page=2)
+    assert (first.total, first.pages, len(first.orders), len(second.orders)) == (3, 2, 2, 1)
+    assert {o["reference"] for o in first.orders}.isdisjoint({o["reference"] for o in second.orders})
+
+
+async def test_the_order_page_shows_lines_payments_tickets_and_history(client: httpx.AsyncClient, supper: str) -> None:
+    amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org", quantity=2)
+    await organiser_session(client)
+    page = await client.get(f"/manage/orders/{amal['reference']}")
+    assert page.status_code == 200
+    text = page.text
+    assert "Amal Haddad" in text and "amal@example.org" in text
+    assert "£62" in text  # 2 × £30 + 2 × £1 booking fee
+    assert "Payment (test)" in text and "not checked in" in text
+    assert text.count('class="card ticket-row') == 2
+    assert "£62 can still be refunded." in text
+    assert (await client.get("/manage/orders/XXX-XXX")).status_code == 404
+
+
+async def test_resending_queues_the_tickets_email_and_is_audited(client: httpx.AsyncClient, supper: str) -> None:
+    amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org")
+    await organiser_session(client)
+    page = f"/manage/orders/{amal['reference']}"
+    before = await OutboxMessage.count().where(OutboxMessage.kind == "tickets_resent")
+    response = await post_form(client, page, f"{page}/resend", {})
+    assert response.status_code == 303 and response.headers["location"].endswith("?done=resent")
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "tickets_resent") == before + 1
+    [entry] = await audit_entries("order.tickets_resent")
+    assert entry["actor"] == "Sam Organiser" and entry["subject_id"] == amal["reference"]
+    assert "being emailed to the buyer again" in (await client.get(response.headers["location"])).text
+    for _ in range(2):
+        assert (await post_form(client, page, f"{page}/resend", {})).status_code == 303
+    too_often = await post_form(client, page, f"{page}/resend", {})
+    assert too_often.status_code == 429 and 'id="resend-error"' in too_often.text and "several times in the last hour" in too_often.text
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "tickets_resent") == before + 3
+
+
+async def test_changing_the_holder_reissues_the_ticket_and_revokes_the_old_code(
+    client: httpx.AsyncClient, app: Litestar, supper: str, now: datetime
+) -> None:
+    from events.tickets.views import tickets_of_order
+
+    amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org")
+    [old] = await tickets_of_order(amal["reference"], secret_key=app.state.settings.secret_key, now=now)
+    ticket = await Ticket.select(Ticket.id).where(Ticket.order_id.reference == amal["reference"]).first()
+    await organiser_session(client)
+    page = f"/manage/orders/{amal['reference']}"
+    action = f"{page}/tickets/{ticket['id']}/holder"
+
+    unconfirmed = await post_form(client, page, action, {"holder": "Sara Haddad"})
+    assert unconfirmed.status_code == 422 and "the old ticket code will stop working" in unconfirmed.text
+    assert 'aria-invalid="true"' in unconfirmed.text
+    assert (await Ticket.select(Ticket.holder_name).where(Ticket.id == ticket["id"]).first())["holder_name"] == "Amal Haddad"
+    empty = await post_form(client, page, action, {"holder": "  ", "confirm": "yes"})
+    assert empty.status_code == 422 and "give the ticket holder" in empty.text
+
+    done = await post_form(client, page, action, {"holder": "Sara Haddad", "confirm": "yes"})
+    assert done.status_code == 303
+    row = await Ticket.select(Ticket.holder_name, Ticket.version).where(Ticket.id == ticket["id"]).first()
+    assert row == {"holder_name": "Sara Haddad", "version": 2}
+    door = await door_team(now, slug=supper)
+    refused = (await client.post("/api/checkin/redeem", json=scan(supper, old.code), headers=door)).json()
+    assert refused["status"] == "error"
+    [entry] = await audit_entries("ticket.holder_changed")
+    assert entry["before"]["version"] == 1 and entry["after"]["version"] == 2 and entry["after"]["old_code"] == "revoked"
+    assert "Amal" not in str(entry["before"]) + str(entry["after"])  # no guest names in the audit log
+
+
+async def test_refunding_one_ticket_then_an_amount_then_the_rest(client: httpx.AsyncClient, supper: str) -> None:
+    amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org", quantity=3)  # 3 × £31 = £93
+    tickets = await Ticket.select(Ticket.id).where(Ticket.order_id.reference == amal["reference"]).order_by(Ticket.id)
+    await organiser_session(client)
+    page = f"/manage/orders/{amal['reference']}"
+    action = f"{page}/refund"
+
+    one = await post_form(client, page, action, {"scope": "part", "tickets": [tickets[0]["id"]], "reason": "Cannot come", "confirm": "yes"})
+    assert one.status_code == 303, one.text
+    order = await Order.select(Order.refunded_pence, Order.status).where(Order.reference == amal["reference"]).first()
+    assert order == {"refunded_pence": 3100, "status": "paid"}
+    statuses = [t["status"] for t in await Ticket.select(Ticket.status).where(Ticket.order_id.reference == amal["reference"]).order_by(Ticket.id)]
+    assert statuses == ["refunded", "valid", "valid"]
+
+    money_only = await post_form(client, page, action, {"scope": "part", "amount": "12.50", "reason": "Goodwill", "confirm": "yes"})
+    assert money_only.status_code == 303
+    assert (await Order.select(Order.refunded_pence).where(Order.reference == amal["reference"]).first())["refunded_pence"] == 4350
+    assert await Ticket.count().where(Ticket.order_id.reference == amal["reference"], Ticket.status == "valid") == 2
+
+    rest = await post_form(client, page, action, {"scope": "all", "reason": "Event moved", "confirm": "yes"})
+    assert rest.status_code == 303
+    order = await Order.select(Order.refunded_pence, Order.status).where(Order.reference == amal["reference"]).first()
+    assert order == {"refunded_pence": 9300, "status": "refunded"}
+    assert await Ticket.count().where(Ticket.order_id.reference == amal["reference"], Ticket.status == "valid") == 0
+    assert [r["amount_pence"] for r in await Refund.select(Refund.amount_pence).order_by(Refund.id)] == [3100, 1250, 4950]
+    assert "Nothing is left to refund" in (await client.get(page)).text
+
+    entries = await audit_entries("order.refunded")
+    assert [(e["before"]["refunded_pence"], e["after"]["refunded_pence"]) for e in entries] == [(0, 3100), (3100, 4350), (4350, 9300)]
+    assert entries[0]["after"]["tickets_refunded"] == [tickets[0]["id"]] and entries[-1]["after"]["status"] == "refunded"
+    assert {e["actor"] for e in entries} == {"Sam Organiser"}
+
+
+async def test_a_refund_over_what_is_left_is_refused_with_a_clear_message(client: httpx.AsyncClient, supper: str) -> None:
+    amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org")  # £31
+    await organiser_session(client)
+    page = f"/manage/orders/{amal['reference']}"
+    action = f"{page}/refund"
+
+    over = await post_form(client, page, action, {"scope": "part", "amount": "40", "reason": "Oops", "confirm": "yes"})
+    assert over.status_code == 422
+    assert "at most £31 is left of the payment" in over.text and 'value="40"' in over.text
+    unconfirmed = await post_form(client, page, action, {"scope": "all", "reason": "Cannot come"})
+    assert unconfirmed.status_code == 422 and "Tick the box to confirm the refund" in unconfirmed.text
+    nothing_chosen = await post_form(client, page, action, {"scope": "part", "reason": "?", "confirm": "yes"})
+    assert nothing_chosen.status_code == 422 and "Choose the tickets to refund, or enter an amount" in nothing_chosen.text
+    not_money = await post_form(client, page, action, {"scope": "part", "amount": "ten", "reason": "?", "confirm": "yes"})
+    assert not_money.status_code == 422 and "like 12.50" in not_money.text
+    no_token = await client.post(action, data={"scope": "all", "reason": "x", "confirm": "yes"})
+    assert no_token.status_code == 403
+    assert await Refund.count() == 0 and await AuditEntry.count().where(AuditEntry.action == "order.refunded") == 0
+    assert (await Order.select(Order.refunded_pence).where(Order.reference == amal["reference"]).first())["refunded_pence"] == 0
+
+
+async def test_the_attendee_list_never_marks_free_guests_and_defuses_formulas(
+    client: httpx.AsyncClient, app: Litestar, organiser: dict[str, str], supper: str, now: datetime
+) -> None:
+    await bought(client, supper, name="=HYPERLINK(\"http://evil.example\",\"x\")", email="a@example.org")
+    paid = await bought(client, supper, name="Amal Haddad", email="amal@example.org")
+    link = (await client.post(f"/api/events/{supper}/claim-codes", json={"partner_name": "Drop-in", "places": 2}, headers=organiser)).json()
+    claimed = await client.post("/api/claims", json={"code": link["code"], "name": "Leila"})
+    assert claimed.status_code in (200, 201), claimed.text
+    refunded = await bought(client, supper, name="Gone Guest", email="gone@example.org")
+    await organiser_session(client)
+    page = f"/manage/orders/{refunded['reference']}"
+    await post_form(client, page, f"{page}/refund", {"scope": "all", "reason": "x", "confirm": "yes"})
+    door = await door_team(now, slug=supper)
+    from events.tickets.views import tickets_of_order
+
+    [amal_ticket] = await tickets_of_order(paid["reference"], secret_key=app.state.settings.secret_key, now=now)
+    assert (await client.post("/api/checkin/redeem", json=scan(supper, amal_ticket.code), headers=door)).json()["status"] == "ok"
+
+    response = await client.get(f"/manage/events/{supper}/attendees.csv")
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert "attachment" in response.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert rows[0] == ["holder", "ticket_type", "order_reference", "checked_in_at"]
+    body = {row[0]: row for row in rows[1:]}
+    assert set(body) == {"'=HYPERLINK(\"http://evil.example\",\"x\")", "Amal Haddad", "Leila"}  # no refunded ticket
+    assert body["Leila"][1] == body["Amal Haddad"][1] == "Supper"  # the free guest's row reads like any other
+    assert re.fullmatch(r"[A-Z0-9]{3}-[A-Z0-9]{3}", body["Leila"][2])
+    assert body["Amal Haddad"][3] and not body["Leila"][3]
+    lowered = response.text.lower()
+    assert "claim" not in lowered and "free" not in lowered and "gift" not in lowered and "£" not in lowered

@@ -1,0 +1,165 @@
+"""Guests' personal data: erased by the worker a set number of days after the event (not before), and
+exported or erased for one guest on request; statements, reconciliation and door counts do not move."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta
+from typing import Any
+
+import httpx
+from litestar import Litestar
+
+from events.audit.tables import AuditEntry
+from events.catalogue.tables import Event
+from events.giftaid.tables import GiftAidDeclaration
+from events.orders.tables import Order, Ticket
+from events.privacy import service as privacy
+from events.tickets.tables import OutboxMessage
+from tests.factories import make_event
+from tests.integration.backoffice.test_orders import bought, organiser_session, post_form
+from tests.integration.checkin.test_redeem import door_team, scan
+
+AMAL_GIFT_AID = {"title": "Ms", "first_name": "Amal", "last_name": "Haddad", "house": "12", "postcode": "e8 1dy", "confirmed": True}
+
+
+async def ended(slug: str, days_ago: int, now: datetime) -> None:
+    """Move an event into the past, as if it had happened."""
+    ends = now - timedelta(days=days_ago)
+    await Event.update({Event.starts_at: ends - timedelta(hours=3), Event.ends_at: ends}).where(Event.slug == slug)
+
+
+async def personal_data(slug: str) -> dict[str, Any]:
+    orders = await Order.select(Order.buyer_name, Order.buyer_email, Order.buyer_phone).where(Order.event.slug == slug)
+    holders = await Ticket.select(Ticket.holder_name).where(Ticket.event.slug == slug)
+    emails = await OutboxMessage.count().where(OutboxMessage.order_id.event.slug == slug)
+    return {
+        "names": sorted(({o["buyer_name"] for o in orders} | {t["holder_name"] for t in holders}) - {""}),
+        "emails": sorted({o["buyer_email"] for o in orders} - {""}),
+        "phones": sorted({o["buyer_phone"] for o in orders} - {""}),
+        "outbox": emails,
+    }
+
+
+async def figures(client: httpx.AsyncClient, organiser: dict[str, str], slug: str, door: dict[str, str]) -> dict[str, Any]:
+    reconciliation = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()
+    counts = (await client.get(f"/api/checkin/events/{slug}/counts", headers=door)).json()
+    return {"reconciliation": reconciliation, "counts": counts}
+
+
+async def test_the_worker_erases_guests_after_the_retention_period_and_not_before(
+    client: httpx.AsyncClient, app: Litestar, organiser: dict[str, str], now: datetime
+) -> None:
+    from events.tickets.views import tickets_of_order
+
+    old = await make_event(now, slug="spring-supper")
+    recent = await make_event(now, slug="summer-supper")
+    amal = await bought(client, old, name="Amal Haddad", email="amal@example.org", quantity=2)
+    await client.post("/api/events/spring-supper/orders", json={})  # noise: refused, writes nothing
+    from tests.support.orders import pay_with_test_page, place_order
+
+    donor = (await place_order(client, old, quantity=1, donation_pence=2000, gift_aid=AMAL_GIFT_AID,
+                               buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
+    await pay_with_test_page(client, donor)
+    link = (await client.post(f"/api/events/{old}/claim-codes", json={"partner_name": "Drop-in", "places": 2}, headers=organiser)).json()
+    claim = await client.post("/api/claims", json={"code": link["code"], "name": "Leila", "phone": "07700 900123"})
+    assert claim.status_code in (200, 201), claim.text
+    await bought(client, recent, name="Yusuf Karimi", email="yusuf@example.net")
+    door = await door_team(now, slug=old)
+    [ticket, _] = await tickets_of_order(amal["reference"], secret_key=app.state.settings.secret_key, now=now)
+    assert (await client.post("/api/checkin/redeem", json=scan(old, ticket.code), headers=door)).json()["status"] == "ok"
+    await client.post(f"/api/events/{old}/costs", json={"description": "Venue", "amount_pence": 5000}, headers=organiser)
+    await ended(old, 91, now)
+    await ended(recent, 89, now)
+    before = await figures(client, organiser, old, door)
+    assert before["reconciliation"]["totals"]["net_pence"] != 0
+    assert (await personal_data(old))["phones"] == ["07700 900123"]
+
+    erased = await privacy.erase_expired(now, retention_days=90)
+    assert erased == 3  # Amal's two orders and Leila's free place
+    assert await personal_data(old) == {"names": [], "emails": [], "phones": [], "outbox": 0}
+    assert (await personal_data(recent))["names"] == ["Yusuf Karimi"]  # ended 89 days ago: not yet
+    assert await figures(client, organiser, old, door) == before
+    assert await Ticket.count().where(Ticket.event.slug == old, Ticket.status == "valid") == 4
+    # HMRC needs the declaration behind a Gift Aid claim for years yet: it is kept.
+    declaration = await GiftAidDeclaration.select(GiftAidDeclaration.first_name, GiftAidDeclaration.postcode).first()
+    assert declaration == {"first_name": "Amal", "postcode": "E8 1DY"}
+    entries = await AuditEntry.select(AuditEntry.actor, AuditEntry.after, AuditEntry.event.slug).where(AuditEntry.action == "guest_data.expired")
+    assert [(e["actor"], e["event.slug"]) for e in entries] == [("system", old)]
+    after = entries[0]["after"]
+    assert (json.loads(after) if isinstance(after, str) else after)["orders"] == 3
+
+    assert await privacy.erase_expired(now, retention_days=90) == 0  # idempotent: nothing left, nothing logged
+    assert await AuditEntry.count().where(AuditEntry.action == "guest_data.expired") == 1
+    assert await privacy.erase_expired(now + timedelta(days=2), retention_days=90) == 1  # the recent event's turn
+
+    seven_years_on = now + timedelta(days=7 * 366)
+    await privacy.erase_expired(seven_years_on, retention_days=90)
+    declaration = await GiftAidDeclaration.select(GiftAidDeclaration.first_name, GiftAidDeclaration.postcode, GiftAidDeclaration.eligible_pence).first()
+    assert declaration == {"first_name": "", "postcode": "", "eligible_pence": 2000}
+    assert await AuditEntry.count().where(AuditEntry.action == "gift_aid.records_expired") == 1
+
+
+async def test_the_worker_runs_the_erasure_job(app: Litestar, client: httpx.AsyncClient, now: datetime) -> None:
+    from events.jobs.registry import periodic_jobs
+    from events.jobs.worker import run_due_jobs
+
+    slug = await make_event(now, slug="autumn-supper")
+    await bought(client, slug, name="Amal Haddad", email="amal@example.org")
+    await ended(slug, app.state.settings.retention_days + 1, now)
+    jobs = [job for job in periodic_jobs(app.state.gateway, app.state.settings) if job.name == "erase-guest-data"]
+    assert await run_due_jobs(jobs, now=now, holder="test") == ["erase-guest-data"]
+    assert (await personal_data(slug))["names"] == []
+
+
+async def test_an_organiser_exports_then_erases_one_guest_on_request(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await make_event(now)
+    from tests.support.orders import pay_with_test_page, place_order
+
+    amal = (await place_order(client, slug, quantity=2, donation_pence=1000, gift_aid=AMAL_GIFT_AID,
+                              buyer={"name": "Amal Haddad", "email": "Amal@Example.org"})).json()
+    await pay_with_test_page(client, amal)
+    other = await bought(client, slug, name="Yusuf Karimi", email="yusuf@example.net")
+    reconciliation = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()
+    await organiser_session(client)
+
+    missing = await post_form(client, "/manage/guests", "/manage/guests", {"email": "nobody@example.org"})
+    assert missing.status_code == 404 and "We hold no orders for that email address." in missing.text
+    malformed = await post_form(client, "/manage/guests", "/manage/guests", {"email": "not an email"})
+    assert malformed.status_code == 422 and 'aria-invalid="true"' in malformed.text
+    found = await post_form(client, "/manage/guests", "/manage/guests", {"email": " amal@example.org "})
+    assert found.status_code == 200 and amal["reference"] in found.text and other["reference"] not in found.text
+
+    export = await post_form(client, "/manage/guests", "/manage/guests/export", {"email": "amal@example.org"})
+    assert export.status_code == 200 and "attachment" in export.headers["content-disposition"]
+    document = export.json()
+    [order] = document["orders"]
+    assert order["reference"] == amal["reference"] and order["name"] == "Amal Haddad" and order["email"] == "Amal@Example.org"
+    assert [t["holder_name"] for t in order["tickets"]] == ["Amal Haddad", "Amal Haddad"]
+    assert order["payments"][0]["amount_pence"] == order["total_pence"]
+    assert document["gift_aid_declarations"][0]["last_name"] == "Haddad"
+    assert document["emails"] and document["emails"][0]["recipient"] == "Amal@Example.org"
+    assert "secret" not in json.dumps(document) and "yusuf" not in json.dumps(document).lower()
+    [exported] = await AuditEntry.select(AuditEntry.actor, AuditEntry.after).where(AuditEntry.action == "guest_data.exported")
+    assert exported["actor"] == "Sam Organiser" and "amal@" not in str(exported).lower()
+
+    unconfirmed = await post_form(client, "/manage/guests", "/manage/guests/erase", {"email": "amal@example.org"})
+    assert unconfirmed.status_code == 422 and "Tick the box to confirm" in unconfirmed.text
+    assert (await Order.select(Order.buyer_name).where(Order.reference == amal["reference"]).first())["buyer_name"] == "Amal Haddad"
+
+    erased = await post_form(client, "/manage/guests", "/manage/guests/erase", {"email": "amal@example.org", "confirm": "yes"})
+    assert erased.status_code == 200 and "personal data was erased" in erased.text
+    assert "1 Gift Aid declaration is kept" in erased.text
+    row = await Order.select(Order.buyer_name, Order.buyer_email, Order.status).where(Order.reference == amal["reference"]).first()
+    assert row == {"buyer_name": "", "buyer_email": "", "status": "paid"}
+    assert await Ticket.count().where(Ticket.order_id.reference == amal["reference"], Ticket.holder_name != "") == 0
+    assert await OutboxMessage.count().where(OutboxMessage.order_id.reference == amal["reference"]) == 0
+    assert (await Order.select(Order.buyer_name).where(Order.reference == other["reference"]).first())["buyer_name"] == "Yusuf Karimi"
+    assert (await GiftAidDeclaration.select(GiftAidDeclaration.last_name).first())["last_name"] == "Haddad"
+    assert (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json() == reconciliation
+    [entry] = await AuditEntry.select(AuditEntry.actor, AuditEntry.after, AuditEntry.event.slug).where(AuditEntry.action == "guest_data.erased")
+    assert entry["actor"] == "Sam Organiser" and entry["event.slug"] == slug
+    again = await post_form(client, "/manage/guests", "/manage/guests", {"email": "amal@example.org"})
+    assert again.status_code == 404  # nothing is held under that address any more
