@@ -1,0 +1,85 @@
+"""axe-core in a Playwright page: run the WCAG 2.x A/AA rules and best practices, fail on serious or critical findings.
+
+axe comes from the npm registry at the exact version in tests/browser/axe/package-lock.json, installed by
+`make install-dev` (npm ci) into tests/browser/axe/node_modules/, never fetched while the tests run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+AXE_PACKAGE = PROJECT_ROOT / "tests" / "browser" / "axe"
+AXE_SCRIPT = AXE_PACKAGE / "node_modules" / "axe-core" / "axe.min.js"
+
+# WCAG 2.0 and 2.1 at levels A and AA, the one WCAG 2.2 AA rule axe has (target-size: controls big enough
+# to tap on a phone), and axe's best practices (landmarks, one main heading, ...).
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+
+
+@cache
+def axe_source() -> str:
+    """The pinned axe-core; with EVENTS_TEST_REQUIRE_BROWSER=1 a missing install fails instead of skipping."""
+    if not AXE_SCRIPT.is_file():
+        message = f"axe-core is not installed: run `make install-dev` (npm ci --prefix {AXE_PACKAGE.relative_to(PROJECT_ROOT)})"
+        if os.environ.get("EVENTS_TEST_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"EVENTS_TEST_REQUIRE_BROWSER=1 but {message}")
+        pytest.skip(message)
+    return AXE_SCRIPT.read_text(encoding="utf-8")
+
+
+def axe_version() -> str:
+    return json.loads((AXE_SCRIPT.parent / "package.json").read_text(encoding="utf-8"))["version"]
+
+
+async def run_axe(page: Any) -> dict[str, Any]:
+    """axe's results for the page as it is now (injected afresh: a navigation drops the script)."""
+    if not await page.evaluate("typeof window.axe === 'object'"):
+        await page.add_script_tag(content=axe_source())
+    return await page.evaluate(
+        """async (tags) => {
+            const results = await axe.run(document, {runOnly: {type: "tag", values: tags}, resultTypes: ["violations", "incomplete"]});
+            const findings = (list) => list.map((v) => ({
+                id: v.id, impact: v.impact, help: v.help, helpUrl: v.helpUrl, tags: v.tags,
+                nodes: v.nodes.map((n) => ({impact: n.impact, target: n.target, summary: n.failureSummary, html: n.html})),
+            }));
+            return {url: results.url, version: results.testEngine.version, passes: results.passes.length,
+                    violations: findings(results.violations), incomplete: findings(results.incomplete)};
+        }""",
+        AXE_TAGS,
+    )
+
+
+def describe(violations: list[dict[str, Any]]) -> str:
+    """One paragraph per rule: what is wrong, how to fix it, and where (CSS selectors of every element)."""
+    lines = []
+    for violation in violations:
+        lines.append(f"[{violation['impact']}] {violation['id']}: {violation['help']} ({violation['helpUrl']})")
+        for node in violation["nodes"]:
+            target = " ".join(" >> ".join(part) if isinstance(part, list) else part for part in node["target"])
+            lines.append(f"    {target}")
+            for detail in (node.get("summary") or "").splitlines()[1:3]:
+                lines.append(f"        {detail.strip()}")
+    return "\n".join(lines)
+
+
+async def assert_accessible(page: Any, name: str, artifacts_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Fail, listing each rule and element, if axe finds a serious or critical violation on the page.
+
+    With ``artifacts_dir``, saves a full-page screenshot and axe's findings as ``name``.png/.axe.json: every
+    violation whatever its impact, and what axe could not decide alone ("incomplete", for a person to look at).
+    Returns the moderate and minor findings, which do not fail the check."""
+    results = await run_axe(page)
+    if artifacts_dir is not None:
+        await page.screenshot(path=str(artifacts_dir / f"{name}.png"), full_page=True)
+        (artifacts_dir / f"{name}.axe.json").write_text(json.dumps(results, indent=2, ensure_ascii=False), encoding="utf-8")
+    blocking = [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"axe {results['version']} found serious or critical problems on {name} ({results['url']}):\n{describe(blocking)}"
+    return [v for v in results["violations"] if v["impact"] not in BLOCKING_IMPACTS]
