@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.support import databases
-from tests.support.accessibility import assert_accessible, axe_source
+from tests.support.accessibility import assert_accessible, assert_focus_visible, axe_source
 from tests.support.door_staff import assign_door_staff
 from tests.support.server import live_server, run_cli, server_environment
 
@@ -115,6 +115,7 @@ async def check(page: Any, name: str, screen: str, artifacts_dir: Path) -> None:
     await assert_accessible(page, f"a11y-{name}-{screen}", artifacts_dir)
     # Mobile first: nothing is wider than the screen.
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} scrolls sideways"
+    await assert_focus_visible(page, f"{name} ({screen})")
 
 
 async def sign_in(page: Any, base_url: str, role: str, next_path: str) -> None:

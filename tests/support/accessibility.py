@@ -83,3 +83,68 @@ async def assert_accessible(page: Any, name: str, artifacts_dir: Path | None = N
     blocking = [v for v in results["violations"] if v["impact"] in BLOCKING_IMPACTS]
     assert not blocking, f"axe {results['version']} found serious or critical problems on {name} ({results['url']}):\n{describe(blocking)}"
     return [v for v in results["violations"] if v["impact"] not in BLOCKING_IMPACTS]
+
+
+FOCUS_PROBE = """() => {
+    const el = document.activeElement;
+    if (!el || el === document.body || el === document.documentElement) return null;
+    const opaque = (color) => !/^rgba\\(.*,\\s*0\\)$/.test(color) && color !== "transparent";
+    let behind = "rgb(255, 255, 255)";
+    for (let node = el.parentElement; node; node = node.parentElement) {
+        const color = getComputedStyle(node).backgroundColor;
+        if (opaque(color)) { behind = color; break; }
+    }
+    const style = getComputedStyle(el);
+    const text = (el.getAttribute("aria-label") || el.textContent || el.value || "").trim().replace(/\\s+/g, " ").slice(0, 40);
+    return {
+        element: el.tagName.toLowerCase() + (el.id ? "#" + el.id : "") + (text ? ` "${text}"` : ""),
+        style: style.outlineStyle, width: parseFloat(style.outlineWidth),
+        color: style.outlineColor, behind,
+    };
+}"""
+
+
+def _channels(color: str) -> tuple[float, float, float]:
+    red, green, blue = (float(part) for part in color[color.index("(") + 1 : color.index(")")].split(",")[:3])
+    return red, green, blue
+
+
+def contrast_ratio(first: str, second: str) -> float:
+    """WCAG contrast ratio of two CSS rgb()/rgba() colours (alpha ignored)."""
+
+    def luminance(color: str) -> float:
+        def linear(channel: float) -> float:
+            c = channel / 255
+            return c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4
+
+        red, green, blue = (linear(c) for c in _channels(color))
+        return 0.2126 * red + 0.7152 * green + 0.0722 * blue
+
+    lighter, darker = sorted((luminance(first), luminance(second)), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+async def assert_focus_visible(page: Any, name: str, *, max_stops: int = 120) -> list[str]:
+    """Tab through the whole page: every stop shows a focus ring (WCAG 2.4.7) at least 2px wide whose colour
+    stands out 3:1 from what is behind it (1.4.11). Returns the elements in the order Tab reached them."""
+    await page.evaluate("document.activeElement && document.activeElement.blur()")
+    await page.evaluate("window.scrollTo(0, 0)")
+    reached: list[str] = []
+    problems: list[str] = []
+    for _ in range(max_stops):
+        await page.keyboard.press("Tab")
+        focus = await page.evaluate(FOCUS_PROBE)
+        if focus is None:
+            if reached:
+                break
+            continue
+        if reached and focus["element"] == reached[0]:
+            break  # round again
+        reached.append(focus["element"])
+        if focus["style"] == "none" or focus["width"] < 2:
+            problems.append(f"{focus['element']}: no visible focus ring ({focus['style']} {focus['width']}px)")
+        elif (ratio := contrast_ratio(focus["color"], focus["behind"])) < 3:
+            problems.append(f"{focus['element']}: focus ring {focus['color']} on {focus['behind']} has contrast {ratio:.2f}:1 (needs 3:1)")
+    assert reached, f"Tab reaches nothing on {name}"
+    assert not problems, f"focus is hard to see on {name}:\n    " + "\n    ".join(problems)
+    return reached
