@@ -481,6 +481,10 @@
     scan(value, "keyboard");
   });
   $("door-result").addEventListener("click", dismissResult);
+  // From the keyboard (a laptop at the door), Escape does what a tap does.
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !$("door-result").hidden) dismissResult();
+  });
 
   // --- search -----------------------------------------------------------------------------------------
 

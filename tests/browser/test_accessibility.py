@@ -18,7 +18,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.support import databases
-from tests.support.accessibility import assert_accessible, assert_focus_visible, axe_source
+from tests.support.accessibility import assert_accessible, assert_focus_visible, assert_touch_targets, axe_source
 from tests.support.door_staff import assign_door_staff
 from tests.support.server import live_server, run_cli, server_environment
 
@@ -115,6 +115,8 @@ async def check(page: Any, name: str, screen: str, artifacts_dir: Path) -> None:
     await assert_accessible(page, f"a11y-{name}-{screen}", artifacts_dir)
     # Mobile first: nothing is wider than the screen.
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} scrolls sideways"
+    if screen == "phone":
+        await assert_touch_targets(page, name)
     await assert_focus_visible(page, f"{name} ({screen})")
 
 
@@ -244,7 +246,9 @@ async def test_the_door_page_scanning_and_pairing(browser, signed_in, screen: st
     await expect(verdict).to_be_hidden(timeout=4_000)
     await page.evaluate("document.getElementById('door-result').hidden = false")  # as it was, held up while axe looks
     await check(page, "door-verdict", screen, artifacts_dir)
-    await page.locator("#door-result").click()
+    await page.keyboard.press("Escape")  # as a tap does, from the keyboard
+    await expect(page.locator("#door-result")).to_be_hidden()
+    assert await page.evaluate("document.activeElement.id") == "door-code"
 
     await page.get_by_label("Name for the phone").fill("Door B phone")
     await page.get_by_role("button", name="Show pairing QR code").click()

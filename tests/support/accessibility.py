@@ -148,3 +148,33 @@ async def assert_focus_visible(page: Any, name: str, *, max_stops: int = 120) ->
     assert reached, f"Tab reaches nothing on {name}"
     assert not problems, f"focus is hard to see on {name}:\n    " + "\n    ".join(problems)
     return reached
+
+
+TARGETS_PROBE = """() => {
+    const controls = document.querySelectorAll(
+        "a[href], button, select, textarea, summary, input:not([type=hidden]), [role=button], [tabindex]:not([tabindex='-1'])");
+    const small = [];
+    for (const el of controls) {
+        if (!el.checkVisibility({visibilityProperty: true}) || el.disabled) continue;
+        const style = getComputedStyle(el);
+        // A link in running text may be as tall as its line (WCAG 2.5.8's inline exception).
+        const parentText = (el.parentElement.textContent || "").trim().length;
+        if (style.display === "inline" && parentText > (el.textContent || "").trim().length) continue;
+        // A checkbox or radio button is tapped through its label.
+        const target = ["checkbox", "radio"].includes(el.type) && el.closest("label") ? el.closest("label") : el;
+        const box = target.getBoundingClientRect();
+        if (box.height < MIN_HEIGHT || box.width < MIN_WIDTH) {
+            const text = (el.getAttribute("aria-label") || el.textContent || el.value || "").trim().replace(/\\s+/g, " ").slice(0, 40);
+            small.push(`${el.tagName.toLowerCase()}${el.id ? "#" + el.id : ""}${el.className ? "." + [...el.classList].join(".") : ""}`
+                + ` "${text}": ${Math.round(box.width)}×${Math.round(box.height)}px`);
+        }
+    }
+    return small;
+}"""
+
+
+async def assert_touch_targets(page: Any, name: str, *, min_height: int = 44, min_width: int = 24) -> None:
+    """On a phone, every control outside running text is at least 44 CSS px tall (a fingertip) and 24 wide."""
+    probe = TARGETS_PROBE.replace("MIN_HEIGHT", str(min_height)).replace("MIN_WIDTH", str(min_width))
+    small = await page.evaluate(probe)
+    assert not small, f"too small to tap on {name} (at least {min_width}×{min_height}px):\n    " + "\n    ".join(small)
