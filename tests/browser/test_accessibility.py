@@ -8,7 +8,7 @@ Screenshots and axe's findings land in test-artifacts/a11y-*.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +20,7 @@ from playwright.async_api import expect
 from tests.support import databases
 from tests.support.accessibility import assert_accessible, assert_focus_visible, assert_touch_targets, axe_source
 from tests.support.door_staff import assign_door_staff
+from tests.support.orders import pay_with_test_page, place_order
 from tests.support.server import live_server, run_cli, server_environment
 
 pytestmark = pytest.mark.browser
@@ -39,7 +40,8 @@ SCREENS = {
 
 @dataclass(frozen=True)
 class StaffPage:
-    """A signed-in page: ``path`` may name {event}, {supper} and {partner} (demo slugs)."""
+    """A signed-in page. ``path`` may name {event} and {supper} (the demo events' slugs), {partner} (a demo
+    partner's slug) and {order} (the reference of a paid order for {supper})."""
 
     name: str
     path: str
@@ -65,9 +67,17 @@ GUEST_PAGES = [
 ]
 
 
+@dataclass(frozen=True)
+class Site:
+    base_url: str
+    token: str  # an organiser's API token
+    order: str  # a paid order's reference, for the supper club
+
+
 @pytest.fixture(scope="module")
-def a11y_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A server of its own, seeded with the demo (these tests buy and claim), and an organiser's API token."""
+async def a11y_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
+    """A server of its own, seeded with the demo (these tests buy and claim), with the door login on the club
+    night's door team and one paid order for the supper club, so statements and dashboards have figures."""
     axe_source()  # skip (or fail in CI) before starting a server when axe is not installed
     var_dir = tmp_path_factory.mktemp("a11y-server")
     env = server_environment(databases.sqlite_url(var_dir), var_dir)
@@ -76,11 +86,14 @@ def a11y_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
     token = run_cli(env, "token", "create", LOGINS["organiser"][0]).strip().splitlines()[-1]
     assign_door_staff(env, LOGINS["door"][0], SLUG)
     with live_server(env) as base_url:
-        yield base_url, token
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            created = (await place_order(http, SUPPER, quantity=2, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
+            assert (await pay_with_test_page(http, created)).status_code == 303
+        yield Site(base_url, token, created["reference"])
 
 
 @pytest.fixture(scope="module")
-async def signed_in(browser, a11y_server: tuple[str, str]) -> Any:  # type: ignore[no-untyped-def]
+async def signed_in(browser, a11y_server: Site) -> Any:  # type: ignore[no-untyped-def]
     """A browser context signed in as a role, through the login form once per role: sign-ins are rate limited
     per email, and the list of staff pages grows."""
     states: dict[str, Any] = {}
@@ -89,7 +102,7 @@ async def signed_in(browser, a11y_server: tuple[str, str]) -> Any:  # type: igno
         if role not in states:
             context = await browser.new_context()
             page = await context.new_page()
-            await sign_in(page, a11y_server[0], role, "/")
+            await sign_in(page, a11y_server.base_url, role, "/")
             states[role] = await context.storage_state()
             await context.close()
         return await browser.new_context(**SCREENS[screen], storage_state=states[role])
@@ -131,20 +144,20 @@ async def sign_in(page: Any, base_url: str, role: str, next_path: str) -> None:
 
 @pytest.mark.parametrize(("name", "path"), GUEST_PAGES, ids=[name for name, _ in GUEST_PAGES])
 async def test_guest_pages(page, screen: str, a11y_server, artifacts_dir: Path, name: str, path: str) -> None:  # type: ignore[no-untyped-def]
-    response = await page.goto(a11y_server[0] + path)
+    response = await page.goto(a11y_server.base_url + path)
     assert response is not None
     assert response.status == (404 if name.startswith("not-found") else 200)
     await check(page, name, screen, artifacts_dir)
 
 
 async def test_the_event_page_in_arabic(page, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    await page.goto(f"{a11y_server[0]}/events/{SUPPER}?lang=ar")
+    await page.goto(f"{a11y_server.base_url}/events/{SUPPER}?lang=ar")
     assert await page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
     await check(page, "event-page-arabic", screen, artifacts_dir)
 
 
 async def test_a_failed_sign_in(page, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    await page.goto(a11y_server[0] + "/login")
+    await page.goto(a11y_server.base_url + "/login")
     await page.get_by_label("Email").fill("nobody@example.org")  # not a demo login: sign-ins are rate limited per email
     await page.get_by_label("Password").fill("not the password")
     await page.get_by_role("button", name="Sign in").click()
@@ -154,11 +167,11 @@ async def test_a_failed_sign_in(page, screen: str, a11y_server, artifacts_dir: P
 
 @pytest.mark.parametrize("staff_page", STAFF_PAGES, ids=[p.name for p in STAFF_PAGES])
 async def test_staff_pages(signed_in, screen: str, a11y_server, artifacts_dir: Path, staff_page: StaffPage) -> None:  # type: ignore[no-untyped-def]
-    path = staff_page.path.format(event=SLUG, supper=SUPPER, partner=PARTNER)
+    path = staff_page.path.format(event=SLUG, supper=SUPPER, partner=PARTNER, order=a11y_server.order)
     context = await signed_in(staff_page.role, screen)
     try:
         page = await context.new_page()
-        response = await page.goto(a11y_server[0] + path)
+        response = await page.goto(a11y_server.base_url + path)
         assert response is not None and response.status == 200, f"{path} as {staff_page.role}"
         await page.wait_for_load_state("networkidle")
         await check(page, staff_page.name, screen, artifacts_dir)
@@ -167,7 +180,7 @@ async def test_staff_pages(signed_in, screen: str, a11y_server, artifacts_dir: P
 
 
 async def test_buying_from_the_form_to_the_ticket(page, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    base_url = a11y_server[0]
+    base_url = a11y_server.base_url
     await page.goto(f"{base_url}/events/{SLUG}")
     # Sent empty: the form comes back with its messages beside the fields.
     await page.get_by_role("button", name="Continue to payment").click()
@@ -203,7 +216,7 @@ async def create_claim_link(base_url: str, token: str, places: int = 3) -> str:
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 async def test_claiming_a_free_place(page, screen: str, a11y_server, artifacts_dir: Path, lang: str) -> None:  # type: ignore[no-untyped-def]
-    base_url, token = a11y_server
+    base_url, token = a11y_server.base_url, a11y_server.token
     code = await create_claim_link(base_url, token)
     await page.goto(f"{base_url}/claim/{code}?lang={lang}")
     assert await page.evaluate("document.documentElement.dir") == ("rtl" if lang == "ar" else "ltr")
@@ -226,7 +239,7 @@ async def test_claiming_a_free_place(page, screen: str, a11y_server, artifacts_d
 
 
 async def test_the_door_page_scanning_and_pairing(browser, signed_in, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
-    base_url = a11y_server[0]
+    base_url = a11y_server.base_url
     organiser = await signed_in("organiser", screen)  # organisers may also pair phones
     page = await organiser.new_page()
     await page.goto(f"{base_url}/door/{SLUG}")
@@ -275,7 +288,7 @@ async def test_the_buy_form_works_from_the_keyboard(browser, a11y_server, artifa
     axe_source()
     context = await browser.new_context(**SCREENS["desktop"])
     page = await context.new_page()
-    await page.goto(f"{a11y_server[0]}/events/{SLUG}")
+    await page.goto(f"{a11y_server.base_url}/events/{SLUG}")
     controls = await page.evaluate(
         """() => [...document.querySelectorAll("form.buy-form :is(input, select, textarea, button)")]
             .filter((el) => el.type !== "hidden" && !el.disabled && el.getClientRects().length > 0)
