@@ -162,6 +162,8 @@ async def test_a_failed_sign_in(page, screen: str, a11y_server, artifacts_dir: P
     await page.get_by_label("Password").fill("not the password")
     await page.get_by_role("button", name="Sign in").click()
     await expect(page.locator("#login-error")).to_be_visible()
+    await expect(page.get_by_label("Email")).to_be_focused()
+    await expect(page.get_by_label("Email")).to_have_accessible_description("That email and password do not match an account.")
     await check(page, "login-error", screen, artifacts_dir)
 
 
@@ -185,6 +187,10 @@ async def test_buying_from_the_form_to_the_ticket(page, screen: str, a11y_server
     # Sent empty: the form comes back with its messages beside the fields.
     await page.get_by_role("button", name="Continue to payment").click()
     await expect(page.locator(".field-error").first).to_be_visible()
+    # The focus lands on the first field to fix, and a screen reader hears its message with it.
+    name = page.get_by_label("Your name")
+    await expect(name).to_be_focused()
+    await expect(name).to_have_accessible_description("Please give your name.")
     await check(page, "buy-form-errors", screen, artifacts_dir)
 
     await page.get_by_label("How many?").select_option("1")
@@ -226,6 +232,8 @@ async def test_claiming_a_free_place(page, screen: str, a11y_server, artifacts_d
     await page.locator("#email").fill("not an email")
     await submit.click()
     await expect(page.locator(".field-error").first).to_be_visible()
+    await expect(page.locator("#name")).to_be_focused()  # the first field to fix
+    await expect(page.locator("#name")).to_have_accessible_description((await page.locator("#name-error").inner_text()).strip())
     await check(page, f"claim-errors-{lang}", screen, artifacts_dir)
 
     await page.locator("#name").fill("ليلى" if lang == "ar" else "Layla")
