@@ -1,8 +1,9 @@
 """Every page a person uses, checked with axe-core in headless Chromium on a phone and on a desktop screen,
 in the states people see (empty forms, forms with their inline errors, results), plus the buy form by keyboard.
 
-A page fails on any serious or critical axe finding; the message lists each rule and the elements to fix.
-Screenshots and axe's findings land in test-artifacts/a11y-*.
+A page fails on any serious or critical axe finding (the message lists each rule and the elements to fix), on
+sideways scrolling, on a Tab stop without a clear focus ring, and on a phone on a control under 44px tall.
+Screenshots and axe's findings land in test-artifacts/a11y-*. A new signed-in page is one line in STAFF_PAGES.
 """
 
 from __future__ import annotations
