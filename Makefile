@@ -19,8 +19,14 @@ $(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $@
 
+# axe-core for the accessibility browser tests, at the exact version in its package-lock.json.
+AXE_DIR := tests/browser/axe
+$(AXE_DIR)/node_modules/.installed: $(AXE_DIR)/package.json $(AXE_DIR)/package-lock.json
+	npm ci --prefix $(AXE_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev
+install-dev: $(VENV)/.installed-dev $(AXE_DIR)/node_modules/.installed
 
 migrate: install
 	$(BIN)/events migrate
@@ -41,7 +47,7 @@ bench: install-dev
 	@status=0; for script in bench/*.py; do echo "== $$script" >&2; $(BIN)/python $$script || status=1; done; exit $$status
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) var .pytest_cache $(AXE_DIR)/node_modules
 
 .PHONY: messages
 # Extract translatable strings into locale/messages.pot, then merge them into locale/{ar,fr,fa}/LC_MESSAGES/messages.po.

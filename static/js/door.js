@@ -481,6 +481,10 @@
     scan(value, "keyboard");
   });
   $("door-result").addEventListener("click", dismissResult);
+  // From the keyboard (a laptop at the door), Escape does what a tap does.
+  document.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && !$("door-result").hidden) dismissResult();
+  });
 
   // --- search -----------------------------------------------------------------------------------------
 
@@ -739,7 +743,7 @@
       .register("/door/sw.js", { scope: "/door/" })
       .then(() => navigator.serviceWorker.ready)
       .then(() => caches.open(CACHE))
-      .then((cache) => cache.addAll(["/door/" + slug, "/static/js/door.js", "/static/css/site.css", "/static/css/door.css", "/static/vendor/jsqr/jsQR.js"]))
+      .then((cache) => cache.addAll(["/door/" + slug, "/static/js/door.js", "/static/js/forms.js", "/static/css/site.css", "/static/css/door.css", "/static/vendor/jsqr/jsQR.js"]))
       .catch(() => {});
   }
 

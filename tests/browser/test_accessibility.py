@@ -1,0 +1,340 @@
+"""Every page a person uses, checked with axe-core in headless Chromium on a phone and on a desktop screen,
+in the states people see (empty forms, forms with their inline errors, results), plus the buy form by keyboard.
+
+A page fails on any serious or critical axe finding (the message lists each rule and the elements to fix), on
+sideways scrolling, on a Tab stop without a clear focus ring, and on a phone on a control under 44px tall.
+Screenshots and axe's findings land in test-artifacts/a11y-*. A new signed-in page is one line in STAFF_PAGES.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import expect
+
+from tests.support import databases
+from tests.support.accessibility import assert_accessible, assert_focus_visible, assert_touch_targets, axe_source
+from tests.support.door_staff import assign_door_staff
+from tests.support.orders import pay_with_test_page, place_order
+from tests.support.server import live_server, run_cli, server_environment
+
+pytestmark = pytest.mark.browser
+
+SLUG = "choose-love-night"  # seeded by `events demo`: online and door tickets, a booking fee, one partner
+SUPPER = "august-supper-club"  # seeded by `events demo`: free places, pay it forward, two partners
+PARTNER = "welcome-kitchen"
+LOGINS = {  # seeded by `events demo` in development
+    "organiser": ("organiser@example.org", "organiser-demo-2026"),
+    "door": ("door@example.org", "door-demo-2026"),
+}
+SCREENS = {
+    "phone": {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
+    "desktop": {"viewport": {"width": 1280, "height": 800}},
+}
+
+
+@dataclass(frozen=True)
+class StaffPage:
+    """A signed-in page. ``path`` may name {event} and {supper} (the demo events' slugs), {partner} (a demo
+    partner's slug) and {order} (the reference of a paid order for {supper})."""
+
+    name: str
+    path: str
+    role: str
+
+
+# Back-office and door pages: one line each. Guest pages that need an order or a claim link are below.
+STAFF_PAGES = [
+    StaffPage("manage-event", "/manage/events/{event}", "organiser"),
+    StaffPage("manage-event-supper", "/manage/events/{supper}", "organiser"),
+    StaffPage("event-statement", "/manage/events/{supper}/statement", "organiser"),
+    StaffPage("partner-statement", "/manage/partners/{partner}/statement", "organiser"),
+    StaffPage("door-setup", "/door/{event}", "door"),
+]
+
+GUEST_PAGES = [
+    ("event-list", "/"),
+    ("event-page", f"/events/{SLUG}"),
+    ("event-page-supper", f"/events/{SUPPER}"),
+    ("login", "/login"),
+    ("not-found-event", "/events/no-such-event"),
+    ("not-found", "/no/such/page"),
+]
+
+
+@dataclass(frozen=True)
+class Site:
+    base_url: str
+    token: str  # an organiser's API token
+    order: str  # a paid order's reference, for the supper club
+
+
+@pytest.fixture(scope="module")
+async def a11y_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Site]:
+    """A server of its own, seeded with the demo (these tests buy and claim), with the door login on the club
+    night's door team and one paid order for the supper club, so statements and dashboards have figures."""
+    axe_source()  # skip (or fail in CI) before starting a server when axe is not installed
+    var_dir = tmp_path_factory.mktemp("a11y-server")
+    env = server_environment(databases.sqlite_url(var_dir), var_dir)
+    run_cli(env, "migrate")
+    run_cli(env, "demo")
+    token = run_cli(env, "token", "create", LOGINS["organiser"][0]).strip().splitlines()[-1]
+    assign_door_staff(env, LOGINS["door"][0], SLUG)
+    with live_server(env) as base_url:
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            created = (await place_order(http, SUPPER, quantity=2, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
+            assert (await pay_with_test_page(http, created)).status_code == 303
+        yield Site(base_url, token, created["reference"])
+
+
+@pytest.fixture(scope="module")
+async def signed_in(browser, a11y_server: Site) -> Any:  # type: ignore[no-untyped-def]
+    """A browser context signed in as a role, through the login form once per role: sign-ins are rate limited
+    per email, and the list of staff pages grows."""
+    states: dict[str, Any] = {}
+
+    async def new_context(role: str, screen: str) -> Any:
+        if role not in states:
+            context = await browser.new_context()
+            page = await context.new_page()
+            await sign_in(page, a11y_server.base_url, role, "/")
+            states[role] = await context.storage_state()
+            await context.close()
+        return await browser.new_context(**SCREENS[screen], storage_state=states[role])
+
+    return new_context
+
+
+@pytest.fixture(params=list(SCREENS))
+def screen(request: pytest.FixtureRequest) -> str:
+    return request.param
+
+
+@pytest.fixture
+async def page(browser, screen: str) -> Any:  # type: ignore[no-untyped-def]
+    context = await browser.new_context(**SCREENS[screen])
+    try:
+        yield await context.new_page()
+    finally:
+        await context.close()
+
+
+async def check(page: Any, name: str, screen: str, artifacts_dir: Path) -> None:
+    await assert_accessible(page, f"a11y-{name}-{screen}", artifacts_dir)
+    # Mobile first: nothing is wider than the screen.
+    assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), f"{name} scrolls sideways"
+    if screen == "phone":
+        await assert_touch_targets(page, name)
+    await assert_focus_visible(page, f"{name} ({screen})")
+
+
+async def sign_in(page: Any, base_url: str, role: str, next_path: str) -> None:
+    email, password = LOGINS[role]
+    await page.goto(f"{base_url}/login?next={next_path}")
+    await page.get_by_label("Email").fill(email)
+    await page.get_by_label("Password").fill(password)
+    await page.get_by_role("button", name="Sign in").click()
+    await page.wait_for_url(f"**{next_path}")
+
+
+@pytest.mark.parametrize(("name", "path"), GUEST_PAGES, ids=[name for name, _ in GUEST_PAGES])
+async def test_guest_pages(page, screen: str, a11y_server, artifacts_dir: Path, name: str, path: str) -> None:  # type: ignore[no-untyped-def]
+    response = await page.goto(a11y_server.base_url + path)
+    assert response is not None
+    assert response.status == (404 if name.startswith("not-found") else 200)
+    await check(page, name, screen, artifacts_dir)
+
+
+async def test_the_event_page_in_arabic(page, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    await page.goto(f"{a11y_server.base_url}/events/{SUPPER}?lang=ar")
+    assert await page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
+    await check(page, "event-page-arabic", screen, artifacts_dir)
+
+
+async def test_a_failed_sign_in(page, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    await page.goto(a11y_server.base_url + "/login")
+    await page.get_by_label("Email").fill("nobody@example.org")  # not a demo login: sign-ins are rate limited per email
+    await page.get_by_label("Password").fill("not the password")
+    await page.get_by_role("button", name="Sign in").click()
+    await expect(page.locator("#login-error")).to_be_visible()
+    await expect(page.get_by_label("Email")).to_be_focused()
+    await expect(page.get_by_label("Email")).to_have_accessible_description("That email and password do not match an account.")
+    await check(page, "login-error", screen, artifacts_dir)
+
+
+@pytest.mark.parametrize("staff_page", STAFF_PAGES, ids=[p.name for p in STAFF_PAGES])
+async def test_staff_pages(signed_in, screen: str, a11y_server, artifacts_dir: Path, staff_page: StaffPage) -> None:  # type: ignore[no-untyped-def]
+    path = staff_page.path.format(event=SLUG, supper=SUPPER, partner=PARTNER, order=a11y_server.order)
+    context = await signed_in(staff_page.role, screen)
+    try:
+        page = await context.new_page()
+        response = await page.goto(a11y_server.base_url + path)
+        assert response is not None and response.status == 200, f"{path} as {staff_page.role}"
+        await page.wait_for_load_state("networkidle")
+        await check(page, staff_page.name, screen, artifacts_dir)
+    finally:
+        await context.close()
+
+
+async def test_buying_from_the_form_to_the_ticket(page, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    base_url = a11y_server.base_url
+    await page.goto(f"{base_url}/events/{SLUG}")
+    # Sent empty: the form comes back with its messages beside the fields.
+    await page.get_by_role("button", name="Continue to payment").click()
+    await expect(page.locator(".field-error").first).to_be_visible()
+    # The focus lands on the first field to fix, and a screen reader hears its message with it.
+    name = page.get_by_label("Your name")
+    await expect(name).to_be_focused()
+    await expect(name).to_have_accessible_description("Please give your name.")
+    await check(page, "buy-form-errors", screen, artifacts_dir)
+
+    await page.get_by_label("How many?").select_option("1")
+    await page.get_by_label("Your name").fill("Sara Ahmadi")
+    await page.get_by_label("Email (for your tickets)").fill("sara@example.org")
+    await page.get_by_role("button", name="Continue to payment").click()
+    await page.wait_for_url("**/pay?token=*")
+    await check(page, "checkout-test-payment", screen, artifacts_dir)
+
+    await page.get_by_role("button", name=re.compile(r"^Pay .* \(test\)$")).click()
+    await page.wait_for_url("**/orders/*?token=*")
+    await check(page, "order-confirmation", screen, artifacts_dir)
+
+    await page.locator(".ticket-card a").first.click()
+    await page.wait_for_url("**/tickets/*")
+    await check(page, "ticket", screen, artifacts_dir)
+
+
+async def create_claim_link(base_url: str, token: str, places: int = 3) -> str:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        response = await http.post(
+            f"/api/events/{SUPPER}/claim-codes",
+            json={"partner_name": "Refugee Women's Group", "places": places},
+            headers={"Authorization": f"Bearer {token}"},
+        )
+    assert response.status_code == 201, response.text
+    return response.json()["code"]
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+async def test_claiming_a_free_place(page, screen: str, a11y_server, artifacts_dir: Path, lang: str) -> None:  # type: ignore[no-untyped-def]
+    base_url, token = a11y_server.base_url, a11y_server.token
+    code = await create_claim_link(base_url, token)
+    await page.goto(f"{base_url}/claim/{code}?lang={lang}")
+    assert await page.evaluate("document.documentElement.dir") == ("rtl" if lang == "ar" else "ltr")
+    await check(page, f"claim-{lang}", screen, artifacts_dir)
+
+    submit = page.locator("form.form button[type=submit]")
+    await page.locator("#email").fill("not an email")
+    await submit.click()
+    await expect(page.locator(".field-error").first).to_be_visible()
+    await expect(page.locator("#name")).to_be_focused()  # the first field to fix
+    await expect(page.locator("#name")).to_have_accessible_description((await page.locator("#name-error").inner_text()).strip())
+    await check(page, f"claim-errors-{lang}", screen, artifacts_dir)
+
+    await page.locator("#name").fill("ليلى" if lang == "ar" else "Layla")
+    await page.locator("#email").fill("")
+    await submit.click()
+    await expect(page.locator("figure.qr svg")).to_be_visible()
+    await check(page, f"claim-done-{lang}", screen, artifacts_dir)
+
+    await page.goto(f"{base_url}/claim/{code}/places")
+    await check(page, f"claim-places-{lang}", screen, artifacts_dir)
+
+
+async def test_the_door_page_scanning_and_pairing(browser, signed_in, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    base_url = a11y_server.base_url
+    organiser = await signed_in("organiser", screen)  # organisers may also pair phones
+    page = await organiser.new_page()
+    await page.goto(f"{base_url}/door/{SLUG}")
+    await page.get_by_label("Device name").fill(f"Door {screen}")
+    await page.get_by_role("button", name="Use this device for scanning").click()
+    await expect(page.locator("#door-scanner")).to_be_visible()
+    await expect(page.locator("#door")).to_have_attribute("data-offline-ready", "true", timeout=15_000)
+    for summary in ("Sell tickets at the door", "Pair another phone with a QR code"):
+        await page.get_by_text(summary).click()
+    await check(page, "door-scanner", screen, artifacts_dir)
+
+    # The full-screen verdict, while it is up (it goes by itself after about two seconds).
+    await page.locator("#door-code").fill("not-a-ticket")
+    await page.keyboard.press("Enter")
+    verdict = page.locator("#door-result.door-result-error")
+    await expect(verdict).to_be_visible()
+    await expect(verdict).to_be_hidden(timeout=4_000)
+    await page.evaluate("document.getElementById('door-result').hidden = false")  # as it was, held up while axe looks
+    await check(page, "door-verdict", screen, artifacts_dir)
+    await page.keyboard.press("Escape")  # as a tap does, from the keyboard
+    await expect(page.locator("#door-result")).to_be_hidden()
+    assert await page.evaluate("document.activeElement.id") == "door-code"
+
+    await page.get_by_label("Name for the phone").fill("Door B phone")
+    await page.get_by_role("button", name="Show pairing QR code").click()
+    await expect(page.locator("figure.qr svg")).to_be_visible()
+    await check(page, "door-pairing-qr", screen, artifacts_dir)
+
+    pairing_url = await page.locator("#pairing-url").get_attribute("href")
+    phone = await browser.new_context(**SCREENS[screen])
+    try:
+        other = await phone.new_page()
+        await other.goto(base_url + re.sub(r"^https?://[^/]+", "", pairing_url))
+        await check(other, "door-pair-offer", screen, artifacts_dir)
+        await other.get_by_role("button", name="Use this phone at the door").click()
+        await other.wait_for_url(f"**/door/{SLUG}")
+        await expect(other.locator("#door-scanner")).to_be_visible()
+    finally:
+        await phone.close()
+        await organiser.close()
+
+
+async def test_the_buy_form_works_from_the_keyboard(browser, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Tab walks through every control of the form in reading order, each showing a visible focus ring,
+    and Enter in a field sends the form."""
+    axe_source()
+    context = await browser.new_context(**SCREENS["desktop"])
+    page = await context.new_page()
+    await page.goto(f"{a11y_server.base_url}/events/{SLUG}")
+    controls = await page.evaluate(
+        """() => [...document.querySelectorAll("form.buy-form :is(input, select, textarea, button)")]
+            .filter((el) => el.type !== "hidden" && !el.disabled && el.getClientRects().length > 0)
+            .map((el) => el.id || el.textContent.trim())"""
+    )
+    assert len(controls) >= 4, controls  # quantity, donation, Gift Aid, name, email, submit
+
+    reached: list[str] = []
+    for _ in range(60):
+        await page.keyboard.press("Tab")
+        focus = await page.evaluate(
+            """() => {
+                const el = document.activeElement;
+                if (!el.closest("form.buy-form")) return null;
+                const style = getComputedStyle(el);
+                return {id: el.id || el.textContent.trim(), outline: style.outlineStyle, width: parseFloat(style.outlineWidth),
+                        visible: el.matches(":focus-visible")};
+            }"""
+        )
+        if focus is None:
+            if reached:
+                break
+            continue
+        assert focus["visible"] and focus["outline"] != "none" and focus["width"] >= 2, f"a visible focus ring on {focus}"
+        reached.append(focus["id"])
+        if len(reached) == 2:
+            await page.screenshot(path=str(artifacts_dir / "a11y-buy-form-keyboard-focus.png"))
+    assert reached == controls
+
+    # Choose a ticket and fill in the details by keyboard alone, then press Enter in the email field.
+    await page.focus(f"#{controls[0]}")
+    await page.keyboard.press("ArrowDown")  # one ticket
+    await page.focus("#name")
+    await page.keyboard.type("Sara Ahmadi")
+    await page.keyboard.press("Tab")
+    await page.keyboard.type("sara@example.org")
+    await page.keyboard.press("Enter")
+    await page.wait_for_url("**/pay?token=*")
+    await expect(page.get_by_role("button", name=re.compile(r"^Pay .* \(test\)$"))).to_be_visible()
+    await context.close()
