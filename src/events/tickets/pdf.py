@@ -638,13 +638,33 @@ def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, seeded: set
 
 
 def _draw_qr(canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
-    """The QR code in a white square of side ``size`` (quiet zone included): one path of dark runs."""
-    symbol = qr_symbol(data)
-    module = size / (symbol.size + 2 * QUIET_ZONE)
+    """The QR code in a white square of side ``size`` (quiet zone included), drawn by its own form XObject."""
+    side, content = _qr_form_content(data)
+    module = size / (side + 2 * QUIET_ZONE)
     canvas.setFillColorRGB(*WHITE)
     canvas.rect(x, y, size, size, stroke=0, fill=1)
-    # In module units, with (0, 0) at the symbol's top-left corner and y pointing down; one fill, no seams.
-    ops = [f"q 0 0 0 rg {module:.4f} 0 0 {-module:.4f} {x + QUIET_ZONE * module:.3f} {y + size - QUIET_ZONE * module:.3f} cm"]
-    ops.extend(f"{column} {row} {length} 1 re" for row, column, length in symbol.runs())
-    ops.append("f Q")
-    canvas.addLiteral("\n".join(ops))
+    name = f"QR{canvas.getPageNumber()}"
+    form = _flate_stream(content)
+    form.dictionary.dict.update(
+        Type=pdfdoc.PDFName("XObject"),
+        Subtype=pdfdoc.PDFName("Form"),
+        BBox=pdfdoc.PDFArray([0, 0, side, side]),
+        Resources=pdfdoc.PDFDictionary(),
+    )
+    canvas._doc.addForm(name, form)
+    # The form is in module units with (0, 0) at the symbol's top-left corner and y pointing down.
+    canvas.addLiteral(f"q {module:.4f} 0 0 {-module:.4f} {x + QUIET_ZONE * module:.3f} {y + size - QUIET_ZONE * module:.3f} cm")
+    canvas.doForm(name)
+    canvas.addLiteral("Q")
+
+
+@lru_cache(maxsize=2048)
+def _qr_form_content(data: str) -> tuple[int, bytes]:
+    """(side in modules, the symbol's dark runs as one filled path, Flate-compressed), made once per code.
+
+    About 900 rectangles of digits: zlib's fastest level compresses them four times faster than the
+    default for a stream 20% bigger, and this is done for every new ticket. One fill, so no seams.
+    """
+    symbol = qr_symbol(data)
+    ops = "\n".join([f"{column} {row} {length} 1 re" for row, column, length in symbol.runs()])
+    return symbol.size, zlib.compress(f"0 0 0 rg\n{ops}\nf".encode(), 1)

@@ -1,14 +1,22 @@
 """QR codes for ticket codes, encoded by the qrcode package: drawn as SVG for pages and as vector runs
 in PDFs.
 
-qrcode's automatic mask choice builds the symbol eight times to score each mask (about 20 ms a code);
-a fixed mask is as valid to every reader and five times faster, which matters when a 500-ticket order
-becomes one PDF. The tests decode what this makes with zxing-cpp, from PDFs and screenshots."""
+What the qrcode package costs, and how it is used to keep that down (a 500-ticket order is one PDF, and
+every ticket's code is new, so nothing here can be cached across tickets):
+  * the mask is fixed: the automatic choice builds the symbol eight times to score each mask (about
+    20 ms a code), and a fixed mask is as valid to every reader;
+  * the version is given: left to itself, ``make()`` runs ``best_fit`` twice (once through the
+    ``version`` property, once explicitly), which encodes the data into a bit buffer each time only to
+    count its bits. For byte-mode data the version depends on nothing but the byte count, so qrcode's
+    own ``best_fit`` is asked once per length (_version_for) and the answer reused;
+  * the dark runs of each row are found once per symbol, with a regular expression over bytes.
+What is left is qrcode's Reed-Solomon coding and module placement (about 2-4 ms for a ticket's code).
+The tests decode what this makes with zxing-cpp, from PDFs and screenshots."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import qrcode
@@ -19,7 +27,7 @@ import qrcode.util
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
 QUIET_ZONE = 4
 MASK_PATTERN = 0
-_DARK_RUN = re.compile("1+")
+_DARK_RUN = re.compile(b"\x01+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,27 +37,41 @@ class Symbol:
     size: int
     rows: tuple[tuple[bool, ...], ...]
     version: int
+    # (row, first column, length) of each horizontal run of dark modules, top to bottom.
+    dark_runs: tuple[tuple[int, int, int], ...] = field(repr=False)
 
     def dark(self, row: int, column: int) -> bool:
         return self.rows[row][column]
 
-    def runs(self) -> list[tuple[int, int, int]]:
+    def runs(self) -> tuple[tuple[int, int, int], ...]:
         """(row, first column, length) of each horizontal run of dark modules, top to bottom."""
-        found = []
-        for index, row in enumerate(self.rows):
-            text = "".join("1" if dark else "0" for dark in row)
-            found.extend((index, match.start(), match.end() - match.start()) for match in _DARK_RUN.finditer(text))
-        return found
+        return self.dark_runs
+
+
+@lru_cache(maxsize=64)
+def _version_for(length: int) -> int:
+    """The smallest version that holds ``length`` bytes in byte mode, as qrcode's best_fit finds it."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN)
+    code.add_data(qrcode.util.QRData(bytes(length), mode=qrcode.util.MODE_8BIT_BYTE))
+    return code.best_fit()
 
 
 @lru_cache(maxsize=2048)
 def qr_symbol(data: str) -> Symbol:
     """The smallest symbol (byte mode) that holds ``data``."""
-    code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN)
-    code.add_data(qrcode.util.QRData(data.encode(), mode=qrcode.util.MODE_8BIT_BYTE))
-    code.make(fit=True)
-    rows = tuple(tuple(bool(dark) for dark in row) for row in code.get_matrix())
-    return Symbol(size=len(rows), rows=rows, version=code.version)
+    encoded = data.encode()
+    code = qrcode.QRCode(
+        version=_version_for(len(encoded)), error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN
+    )
+    code.add_data(qrcode.util.QRData(encoded, mode=qrcode.util.MODE_8BIT_BYTE))
+    code.make(fit=False)
+    rows = tuple(tuple(row) for row in code.get_matrix())  # map_data leaves only True/False in every module
+    runs = tuple(
+        (index, match.start(), match.end() - match.start())
+        for index, row in enumerate(rows)
+        for match in _DARK_RUN.finditer(bytes(row))
+    )
+    return Symbol(size=len(rows), rows=rows, version=code.version, dark_runs=runs)
 
 
 def qr_matrix(data: str) -> tuple[tuple[bool, ...], ...]:
