@@ -27,7 +27,6 @@ from babel.dates import format_date
 from bidi import get_display
 from reportlab import rl_config
 from reportlab.lib.pagesizes import A4
-from reportlab.lib.rl_accel import fp_str
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfdoc, pdfmetrics
 from reportlab.pdfbase.ttfonts import FF_NONSYMBOLIC, FF_SYMBOLIC, SUBSETN, TTFont, makeToUnicodeCMap
@@ -64,18 +63,50 @@ class _SubsetParts:
     """One subset of a font as it goes into a PDF: everything but the object numbers, made once."""
 
     base_font: str
-    widths: bytes  # the /Widths array, already formatted
+    font: bytes  # the Font dictionary, formatted, with %s for its name, descriptor and ToUnicode
+    descriptor: bytes  # the FontDescriptor dictionary, formatted, with %s for its FontFile2
     to_unicode: bytes  # the ToUnicode CMap, Flate-compressed
     program: bytes  # the subset font program, Flate-compressed
     program_length: int
+
+
+class _Formatted(pdfdoc.PDFObject):
+    """An object formatted once by reportlab, with ``%(name)s`` where references to other objects go."""
+
+    __RefOnly__ = 1  # an indirect object: where it is used, reportlab writes a reference to it
+
+    def __init__(self, template: bytes, **references: pdfdoc.PDFObjectReference | bytes) -> None:
+        self.template = template
+        self.references = references
+
+    def format(self, document: pdfdoc.PDFDocument) -> bytes:
+        return self.template % {
+            name.encode(): ref if isinstance(ref, bytes) else ref.format(document) for name, ref in self.references.items()
+        }
+
+
+class _Slot(pdfdoc.PDFObject):
+    """Stands for a reference (or name) while a _Formatted template is made."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def format(self, document: pdfdoc.PDFDocument) -> bytes:
+        return b"\0" + self.name.encode() + b"\0"
+
+
+def _template(obj: pdfdoc.PDFObject) -> bytes:
+    formatted = obj.format(pdfdoc.PDFDocument()).replace(b"%", b"%%")  # no references inside: any document will do
+    return re.sub(rb"\0(\w+)\0", rb"%(\1)s", formatted)
 
 
 class _EmbeddedFont(TTFont):
     """A TrueType font that embeds each distinct subset's objects from a cache.
 
     reportlab rebuilds, reformats and recompresses the subset font program, its widths and its CMap for
-    every document, which costs more than drawing the ticket. With ``asciiReadable`` every ASCII-only
-    text gives the same first subset, so nearly every ticket reuses the same cached parts.
+    every document, and formats the font and descriptor dictionaries entry by entry, which together cost
+    more than drawing the ticket. With ``asciiReadable`` every ASCII-only text gives the same first
+    subset, so nearly every ticket reuses the same cached parts.
     (Mirrors reportlab's TTFont.addObjects; the output is the same objects.)
     """
 
@@ -85,36 +116,18 @@ class _EmbeddedFont(TTFont):
     def addObjects(self, doc: pdfdoc.PDFDocument) -> None:  # noqa: N802 (reportlab's name)
         state = self._assignState(doc)
         state.frozen = 1
-        face = self.face
         fonts_dict = doc.idToObject["BasicFonts"].dict
         for index, subset in enumerate(state.subsets):
             internal_name = self.getSubsetInternalName(index, doc)[1:]
             parts = _subset_parts(self, index, tuple(subset))
             program = _flate_stream(parts.program)
             program.dictionary["Length1"] = parts.program_length
-            descriptor = pdfdoc.PDFDictionary(
-                {
-                    "Type": "/FontDescriptor",
-                    "Ascent": face.ascent,
-                    "CapHeight": face.capHeight,
-                    "Descent": face.descent,
-                    "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
-                    "FontBBox": pdfdoc.PDFArray(face.bbox),
-                    "FontName": pdfdoc.PDFName(parts.base_font),
-                    "ItalicAngle": face.italicAngle,
-                    "StemV": face.stemV,
-                    "FontFile2": doc.Reference(program, f"fontFile:{face.filename}({parts.base_font})"),
-                    "MissingWidth": face.defaultWidth,
-                }
+            program_ref = doc.Reference(program, f"fontFile:{self.face.filename}({parts.base_font})")
+            descriptor = doc.Reference(_Formatted(parts.descriptor, program=program_ref), f"fontDescriptor:{parts.base_font}")
+            to_unicode = doc.Reference(_flate_stream(parts.to_unicode), f"toUnicodeCMap:{parts.base_font}")
+            pdf_font = _Formatted(
+                parts.font, name=pdfdoc.PDFName(internal_name).encode(), descriptor=descriptor, to_unicode=to_unicode
             )
-            pdf_font = pdfdoc.PDFTrueTypeFont()
-            pdf_font.Name = internal_name
-            pdf_font.BaseFont = parts.base_font
-            pdf_font.FirstChar = 0
-            pdf_font.LastChar = len(subset) - 1
-            pdf_font.Widths = parts.widths
-            pdf_font.ToUnicode = doc.Reference(_flate_stream(parts.to_unicode), f"toUnicodeCMap:{parts.base_font}")
-            pdf_font.FontDescriptor = doc.Reference(descriptor, f"fontDescriptor:{parts.base_font}")
             doc.Reference(pdf_font, internal_name)
             fonts_dict[internal_name] = pdf_font
         del self.state[doc]
@@ -131,9 +144,38 @@ def _subset_parts(font: _EmbeddedFont, index: int, subset: tuple[int, ...]) -> _
     face = font.face
     base_font = b"".join((SUBSETN(index), b"+", face.name, face.subfontNameX)).decode("pdfdoc")
     program = face.makeSubset(list(subset))
+    descriptor = pdfdoc.PDFDictionary(
+        {
+            "Type": "/FontDescriptor",
+            "Ascent": face.ascent,
+            "CapHeight": face.capHeight,
+            "Descent": face.descent,
+            "Flags": (face.flags & ~FF_NONSYMBOLIC) | FF_SYMBOLIC,
+            "FontBBox": pdfdoc.PDFArray(face.bbox),
+            "FontName": pdfdoc.PDFName(base_font),
+            "ItalicAngle": face.italicAngle,
+            "StemV": face.stemV,
+            "FontFile2": _Slot("program"),
+            "MissingWidth": face.defaultWidth,
+        }
+    )
+    pdf_font = pdfdoc.PDFDictionary(
+        {
+            "Type": pdfdoc.PDFName("Font"),
+            "Subtype": pdfdoc.PDFName("TrueType"),
+            "BaseFont": pdfdoc.PDFName(base_font),
+            "Name": _Slot("name"),
+            "FirstChar": 0,
+            "LastChar": len(subset) - 1,
+            "Widths": pdfdoc.PDFArray([face.getCharWidth(code) for code in subset]),
+            "ToUnicode": _Slot("to_unicode"),
+            "FontDescriptor": _Slot("descriptor"),
+        }
+    )
     return _SubsetParts(
         base_font=base_font,
-        widths=("[" + " ".join(fp_str(face.getCharWidth(code)) for code in subset) + "]").encode(),
+        font=_template(pdf_font),
+        descriptor=_template(descriptor),
         to_unicode=zlib.compress(makeToUnicodeCMap(base_font, subset).encode()),
         program=zlib.compress(program),
         program_length=len(program),
