@@ -358,24 +358,37 @@ _PDF_STRING = {code: f"\\{code:03o}" for code in [*range(32), *range(127, 256)]}
 _PDF_STRING.update({ord("\\"): "\\\\", ord("("): "\\(", ord(")"): "\\)"})
 
 
+@lru_cache(maxsize=8192)
+def _ascii_string(font_name: str, text: str) -> str | None:
+    """``text`` as a PDF string in ``font_name``'s first subset, if it is all ASCII the font has, else None.
+
+    With ``asciiReadable`` reportlab gives every ASCII character the font has its own code in the first
+    subset of every document, so most of a ticket's text needs no per-document lookup (splitString).
+    """
+    face = pdfmetrics.getFont(font_name).face
+    if not (text.isascii() and text.isprintable() and all(ord(char) in face.charToGlyph for char in text)):
+        return None
+    return text.translate(_PDF_STRING)
+
+
 class _Page:
     """Text for one page, written as PDF operators and added to the page in one block at the end.
 
     reportlab's text objects measure every run again to move their cursor and escape strings a character
     at a time; the lines here are already measured and positioned, so the operators are written directly.
     Fonts still go through reportlab: splitString maps characters to the document's subset codes, and
-    getSubsetInternalName puts the font on the page. ``seeded`` (shared by the document's pages) names
-    the Arabic fonts already given _ARABIC_SEED.
+    getSubsetInternalName puts the font on the page. ``prepared`` (shared by the document's pages) names
+    the fonts whose subsets this document already has (the Arabic ones given _ARABIC_SEED).
     """
 
-    def __init__(self, canvas: Canvas, seeded: set[str]) -> None:
+    def __init__(self, canvas: Canvas, prepared: set[str]) -> None:
         self.canvas = canvas
         self.doc = canvas._doc
         self.ops: list[str] = ["BT"]
         self._font: tuple[str, int, float] | None = None
         self._colour: tuple[float, float, float] | None = None
         self._tracking = 0.0
-        self._seeded = seeded
+        self._prepared = prepared
 
     def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> float:
         """Draw one line with its baseline at ``y``; ``x`` is its centre, left or right edge. Returns its width."""
@@ -392,16 +405,23 @@ class _Page:
         doc = self.doc
         for name, chunk in visual_runs(text, style.bold):
             font = pdfmetrics.getFont(name)
-            if name not in self._seeded and name.startswith("NotoSansArabic"):
-                # Every Arabic-script letter form first, in a fixed order: then any Arabic or Farsi name
-                # gives the same subsets, and those come from the cache instead of being built anew.
-                font.splitString(_ARABIC_SEED, doc)
-                self._seeded.add(name)
-            for subset, data in font.splitString(chunk, doc):
+            if name not in self._prepared:
+                font._assignState(doc)  # the font's subsets for this document (what splitString would make)
+                if name.startswith("NotoSansArabic"):
+                    # Every Arabic-script letter form first, in a fixed order: then any Arabic or Farsi name
+                    # gives the same subsets, and those come from the cache instead of being built anew.
+                    font.splitString(_ARABIC_SEED, doc)
+                self._prepared.add(name)
+            ascii_text = _ascii_string(name, chunk)
+            if ascii_text is not None:
+                strings: Sequence[tuple[int, str]] = ((0, ascii_text),)
+            else:
+                strings = [(subset, data.decode("latin-1").translate(_PDF_STRING)) for subset, data in font.splitString(chunk, doc)]
+            for subset, string in strings:
                 if self._font != (name, subset, style.size):
                     ops.append(f"{font.getSubsetInternalName(subset, doc)} {style.size:g} Tf")
                     self._font = (name, subset, style.size)
-                ops.append(f"({data.decode('latin-1').translate(_PDF_STRING)}) Tj")
+                ops.append(f"({string}) Tj")
         return width
 
     def paragraph(self, lines: Sequence[str], style: Style, x: float, top: float, *, align: str = "centre") -> float:
@@ -584,20 +604,20 @@ def render_tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") 
     canvas.setTitle(f"Ticket – {title}" if len(tickets) == 1 else f"Tickets – {title}")
     canvas.setCreator("events")
     canvas.setAuthor("events")
-    seeded: set[str] = set()
+    prepared: set[str] = set()  # fonts this document already has subsets for
     for ticket in tickets:
-        _draw_ticket(canvas, ticket, page_size, seeded)
+        _draw_ticket(canvas, ticket, page_size, prepared)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, seeded: set[str] | None = None) -> tuple[float, float]:
+def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, prepared: set[str] | None = None) -> tuple[float, float]:
     """Draw one ticket page; returns (where the plan said the text would end, where it did end)."""
     design = DESIGNS[page_size]
     plan = _plan(ticket, page_size)
     page_width, page_height = PAGE_SIZES[page_size]
-    page = _Page(canvas, set() if seeded is None else seeded)
+    page = _Page(canvas, set() if prepared is None else prepared)
     centre = page_width / 2
     content_width = _content_width(page_size)
     g = design.gap
