@@ -9,14 +9,14 @@ every ticket's code is new, so nothing here can be cached across tickets):
     ``version`` property, once explicitly), which encodes the data into a bit buffer each time only to
     count its bits. For byte-mode data the version depends on nothing but the byte count, so qrcode's
     own ``best_fit`` is asked once per length (_version_for) and the answer reused;
-  * the dark runs of each row are found once per symbol, with a regular expression over bytes.
+  * the symbol is kept as one bytes object per row, and its dark runs found with a regular expression.
 What is left is qrcode's Reed-Solomon coding and module placement (about 2-4 ms for a ticket's code).
 The tests decode what this makes with zxing-cpp, from PDFs and screenshots."""
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 
 import qrcode
@@ -32,20 +32,25 @@ _DARK_RUN = re.compile(b"\x01+")
 
 @dataclass(frozen=True, slots=True)
 class Symbol:
-    """A QR symbol without its quiet zone: ``rows[r][c]`` is True where module (r, c) is dark."""
+    """A QR symbol without its quiet zone: ``rows[r][c]`` is 1 where module (r, c) is dark, else 0.
+
+    Rows are bytes, one byte per module: a cached ticket-sized symbol takes about 6 kB, where tuples of
+    booleans took about 30 kB."""
 
     size: int
-    rows: tuple[tuple[bool, ...], ...]
+    rows: tuple[bytes, ...]
     version: int
-    # (row, first column, length) of each horizontal run of dark modules, top to bottom.
-    dark_runs: tuple[tuple[int, int, int], ...] = field(repr=False)
 
     def dark(self, row: int, column: int) -> bool:
-        return self.rows[row][column]
+        return self.rows[row][column] == 1
 
-    def runs(self) -> tuple[tuple[int, int, int], ...]:
+    def runs(self) -> list[tuple[int, int, int]]:
         """(row, first column, length) of each horizontal run of dark modules, top to bottom."""
-        return self.dark_runs
+        return [
+            (index, match.start(), match.end() - match.start())
+            for index, row in enumerate(self.rows)
+            for match in _DARK_RUN.finditer(row)
+        ]
 
 
 @lru_cache(maxsize=64)
@@ -65,13 +70,8 @@ def qr_symbol(data: str) -> Symbol:
     )
     code.add_data(qrcode.util.QRData(encoded, mode=qrcode.util.MODE_8BIT_BYTE))
     code.make(fit=False)
-    rows = tuple(tuple(row) for row in code.get_matrix())  # map_data leaves only True/False in every module
-    runs = tuple(
-        (index, match.start(), match.end() - match.start())
-        for index, row in enumerate(rows)
-        for match in _DARK_RUN.finditer(bytes(row))
-    )
-    return Symbol(size=len(rows), rows=rows, version=code.version, dark_runs=runs)
+    rows = tuple(bytes(row) for row in code.get_matrix())  # map_data leaves only True/False in every module
+    return Symbol(size=len(rows), rows=rows, version=code.version)
 
 
 def qr_matrix(data: str) -> tuple[tuple[bool, ...], ...]:
@@ -80,7 +80,8 @@ def qr_matrix(data: str) -> tuple[tuple[bool, ...], ...]:
     width = symbol.size + 2 * QUIET_ZONE
     blank = (False,) * width
     margin = (False,) * QUIET_ZONE
-    return (blank,) * QUIET_ZONE + tuple(margin + row + margin for row in symbol.rows) + (blank,) * QUIET_ZONE
+    rows = tuple(margin + tuple(module == 1 for module in row) + margin for row in symbol.rows)
+    return (blank,) * QUIET_ZONE + rows + (blank,) * QUIET_ZONE
 
 
 def qr_svg(data: str) -> str:
