@@ -6,8 +6,10 @@ without uharfbuzz, so Arabic-script text is shaped into presentation forms with 
 in visual order with python-bidi (lines are broken first, in logical order, then each is reordered).
 
 Speed (see bench/tickets.py): fonts are registered once; the event's wrapped lines are cached; each
-font's subset program and its compressed stream are cached by subset (ASCII-only text always gives the
-same subset), and the QR symbol comes from events.tickets.qr, which builds one in about a millisecond.
+font subset's program, CMap and Font/FontDescriptor dictionaries are made and formatted once (ASCII-only
+text always gives the same subset, and goes to it without a per-document lookup); the QR code is one
+compressed form XObject per code. Encoding a new code with the qrcode package (events.tickets.qr) is now
+most of a single-ticket render, and reportlab's own formatting of each document most of the rest.
 """
 
 from __future__ import annotations
