@@ -20,7 +20,7 @@ import threading
 import unicodedata
 import zlib
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
 
@@ -373,7 +373,26 @@ def _ascii_string(font_name: str, text: str) -> str | None:
     return text.translate(_PDF_STRING)
 
 
-class _Page:
+class _Lines:
+    def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> None:
+        raise NotImplementedError
+
+    def paragraph(self, lines: Sequence[str], style: Style, x: float, top: float, *, align: str = "centre") -> float:
+        """Draw lines below ``top`` (the top of the first line's text); returns the y below the last line."""
+        y = top
+        for text in lines:
+            y -= style.size  # from the line's top down to its baseline (cap height plus a little)
+            self.line(text, style, x, y, align=align)
+            y -= style.line_height - style.size
+        return y
+
+
+def _left(text: str, style: Style, x: float, align: str) -> float:
+    width = text_width(text, style.size, style.bold) + style.tracking * max(len(text) - 1, 0)
+    return x - width / 2 if align == "centre" else x - width if align == "right" else x
+
+
+class _Page(_Lines):
     """Text for one page, written as PDF operators and added to the page in one block at the end.
 
     reportlab's text objects measure every run again to move their cursor and escape strings a character
@@ -392,10 +411,21 @@ class _Page:
         self._tracking = 0.0
         self._prepared = prepared
 
-    def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> float:
-        """Draw one line with its baseline at ``y``; ``x`` is its centre, left or right edge. Returns its width."""
-        width = text_width(text, style.size, style.bold) + style.tracking * max(len(text) - 1, 0)
-        left = x - width / 2 if align == "centre" else x - width if align == "right" else x
+    def prepare(self, name: str) -> str:
+        """Give this document ``name``'s subsets (once); returns the font's first subset's internal name."""
+        font = pdfmetrics.getFont(name)
+        if name not in self._prepared:
+            font._assignState(self.doc)  # the font's subsets for this document (what splitString would make)
+            if name.startswith("NotoSansArabic"):
+                # Every Arabic-script letter form first, in a fixed order: then any Arabic or Farsi name
+                # gives the same subsets, and those come from the cache instead of being built anew.
+                font.splitString(_ARABIC_SEED, self.doc)
+            self._prepared.add(name)
+        return font.getSubsetInternalName(0, self.doc)
+
+    def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> None:
+        """Draw one line with its baseline at ``y``; ``x`` is its centre, left or right edge."""
+        left = _left(text, style, x, align)
         ops = self.ops
         if self._colour != style.colour:
             ops.append("{:.4f} {:.4f} {:.4f} rg".format(*style.colour))
@@ -408,12 +438,7 @@ class _Page:
         for name, chunk in visual_runs(text, style.bold):
             font = pdfmetrics.getFont(name)
             if name not in self._prepared:
-                font._assignState(doc)  # the font's subsets for this document (what splitString would make)
-                if name.startswith("NotoSansArabic"):
-                    # Every Arabic-script letter form first, in a fixed order: then any Arabic or Farsi name
-                    # gives the same subsets, and those come from the cache instead of being built anew.
-                    font.splitString(_ARABIC_SEED, doc)
-                self._prepared.add(name)
+                self.prepare(name)
             ascii_text = _ascii_string(name, chunk)
             if ascii_text is not None:
                 strings: Sequence[tuple[int, str]] = ((0, ascii_text),)
@@ -424,20 +449,114 @@ class _Page:
                     ops.append(f"{font.getSubsetInternalName(subset, doc)} {style.size:g} Tf")
                     self._font = (name, subset, style.size)
                 ops.append(f"({string}) Tj")
-        return width
-
-    def paragraph(self, lines: Sequence[str], style: Style, x: float, top: float, *, align: str = "centre") -> float:
-        """Draw lines below ``top`` (the top of the first line's text); returns the y below the last line."""
-        y = top
-        for text in lines:
-            y -= style.size  # from the line's top down to its baseline (cap height plus a little)
-            self.line(text, style, x, y, align=align)
-            y -= style.line_height - style.size
-        return y
 
     def finish(self) -> None:
         self.ops.append("ET")
         self.canvas.addLiteral("\n".join(self.ops))
+
+
+
+@lru_cache(maxsize=256)
+def _shareable(text: str, bold: bool) -> str | None:
+    """The Latin font ``text`` is drawn in, if it can go in a _Shared form (one run, ASCII the font has)."""
+    runs = visual_runs(text, bold)
+    if len(runs) != 1 or runs[0][0] not in _SHARED_FONTS or _ascii_string(*runs[0]) is None:
+        return None
+    return runs[0][0]
+
+
+_SHARED_FONTS = ("NotoSans", "NotoSans-Bold")
+
+
+class _Shared(_Lines):
+    """What every ticket page of one layout has in common, drawn once as a form XObject.
+
+    The band and its labels, the hint under the QR code, the tear line, the field labels, the small print
+    and the card's border are the same on every ticket whose parts took the same numbers of lines (the
+    layout, ``key``). They are drawn the first time a layout is met, kept compressed (_SHARED), and after
+    that each PDF adds the form once and each page draws it with one operator, so a 500-ticket order
+    holds them once. Their text is ASCII in the first subset of the Latin fonts, whose codes are the same
+    in every document (see _ascii_string); the form's resources name those fonts. A line that is not
+    (a translated label, say) is drawn on the page instead, whether or not the form is being made.
+    """
+
+    def __init__(self, page: _Page, key: tuple[object, ...]) -> None:
+        self.page = page
+        self.key = key
+        self.recording = key not in _SHARED
+        self.graphics: list[str] = []
+        self.text: list[str] = ["BT"]
+        self._font: tuple[str, float] | None = None
+        self._colour: tuple[float, float, float] | None = None
+        self._tracking = 0.0
+        self.name = ""
+        self.new_in_document = False
+
+    def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> None:
+        name = _shareable(text, style.bold)
+        if name is None:
+            self.page.line(text, style, x, y, align=align)
+            return
+        if not self.recording:
+            return
+        ops = self.text
+        if self._colour != style.colour:
+            ops.append("{:.4f} {:.4f} {:.4f} rg".format(*style.colour))
+            self._colour = style.colour
+        if self._tracking != style.tracking:
+            ops.append(f"{style.tracking:.3f} Tc")
+            self._tracking = style.tracking
+        ops.append(f"1 0 0 1 {_left(text, style, x, align):.3f} {y:.3f} Tm")
+        if self._font != (name, style.size):
+            ops.append(f"/{name} {style.size:g} Tf")
+            self._font = (name, style.size)
+        ops.append(f"({_ascii_string(name, text)}) Tj")
+
+    def draw(self, operators: str) -> None:
+        """Graphics (paths, colours, line styles) under the text."""
+        if self.recording:
+            self.graphics.append(operators)
+
+    def place(self, document: _Document) -> None:
+        """Draw the form on the page, under everything else (it is added to the document by finish)."""
+        name = document.shared.get(self.key)
+        self.new_in_document = name is None
+        if name is None:
+            name = document.shared[self.key] = f"Shared{len(document.shared) + 1}"
+        self.name = name
+        canvas = self.page.canvas
+        canvas.addLiteral("q")
+        canvas.doForm(name)
+        canvas.addLiteral("Q")
+
+    def finish(self, page_size: str) -> None:
+        """Keep the form's content the first time this layout is drawn; add the form to a document that lacks it."""
+        if self.recording:
+            content = "\n".join([*self.graphics, *self.text, "ET"])
+            _SHARED[self.key] = zlib.compress(content.encode())
+        if self.new_in_document:
+            width, height = PAGE_SIZES[page_size]
+            fonts = {font: pdfdoc.PDFObjectReference(self.page.prepare(font)[1:]) for font in _SHARED_FONTS}
+            form = _flate_stream(_SHARED[self.key])
+            form.dictionary.dict.update(
+                Type=pdfdoc.PDFName("XObject"),
+                Subtype=pdfdoc.PDFName("Form"),
+                BBox=pdfdoc.PDFArray([0, 0, width, height]),
+                Resources=pdfdoc.PDFDictionary({"Font": pdfdoc.PDFDictionary(fonts)}),
+            )
+            self.page.canvas._doc.addForm(self.name, form)
+
+
+# Compressed content of each layout's _Shared form: a few per page size, each made once per process.
+_SHARED: dict[tuple[object, ...], bytes] = {}
+
+
+@dataclass
+class _Document:
+    """What the pages of one PDF share: fonts given their subsets, and the _Shared forms already added."""
+
+    prepared: set[str] = field(default_factory=set)
+    shared: dict[tuple[object, ...], str] = field(default_factory=dict)
 
 
 # --- layout -------------------------------------------------------------------------------------------
@@ -606,20 +725,29 @@ def render_tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") 
     canvas.setTitle(f"Ticket – {title}" if len(tickets) == 1 else f"Tickets – {title}")
     canvas.setCreator("events")
     canvas.setAuthor("events")
-    prepared: set[str] = set()  # fonts this document already has subsets for
+    document = _Document()
     for ticket in tickets:
-        _draw_ticket(canvas, ticket, page_size, prepared)
+        _draw_ticket(canvas, ticket, page_size, document)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, prepared: set[str] | None = None) -> tuple[float, float]:
+def _colour(colour: tuple[float, float, float], operator: str) -> str:
+    return "{:.4f} {:.4f} {:.4f} {}".format(*colour, operator)
+
+
+def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, document: _Document | None = None) -> tuple[float, float]:
     """Draw one ticket page; returns (where the plan said the text would end, where it did end)."""
+    document = _Document() if document is None else document
     design = DESIGNS[page_size]
     plan = _plan(ticket, page_size)
     page_width, page_height = PAGE_SIZES[page_size]
-    page = _Page(canvas, set() if prepared is None else prepared)
+    page = _Page(canvas, document.prepared)
+    # Where everything but the event's and the ticket's own text goes follows from these alone.
+    layout = (page_size, *map(len, (plan.title, plan.venue, plan.address, plan.holder, plan.type_name, plan.notes)))
+    shared = _Shared(page, layout)
+    shared.place(document)
     centre = page_width / 2
     content_width = _content_width(page_size)
     g = design.gap
@@ -630,25 +758,25 @@ def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, prepared: s
     else:
         left, right, top = 0.0, page_width, page_height
     band_bottom = top - design.band
-    canvas.setFillColorRGB(*ACCENT)
-    if design.card:  # rounded at the top only, like the card around it
-        radius, kappa = 4 * mm, 0.5523  # kappa: Bézier control distance for a quarter circle
-        band = canvas.beginPath()
-        band.moveTo(left, band_bottom)
-        band.lineTo(left, top - radius)
-        band.curveTo(left, top - radius * (1 - kappa), left + radius * (1 - kappa), top, left + radius, top)
-        band.lineTo(right - radius, top)
-        band.curveTo(right - radius * (1 - kappa), top, right, top - radius * (1 - kappa), right, top - radius)
-        band.lineTo(right, band_bottom)
-        band.close()
-        canvas.drawPath(band, stroke=0, fill=1)
-    else:
-        canvas.rect(left, band_bottom, right - left, design.band, stroke=0, fill=1)
+    if shared.recording:
+        if design.card:  # rounded at the top only, like the card around it
+            radius, kappa = 4 * mm, 0.5523  # kappa: Bézier control distance for a quarter circle
+            band = canvas.beginPath()
+            band.moveTo(left, band_bottom)
+            band.lineTo(left, top - radius)
+            band.curveTo(left, top - radius * (1 - kappa), left + radius * (1 - kappa), top, left + radius, top)
+            band.lineTo(right - radius, top)
+            band.curveTo(right - radius * (1 - kappa), top, right, top - radius * (1 - kappa), right, top - radius)
+            band.lineTo(right, band_bottom)
+            band.close()
+            shared.draw(f"{_colour(ACCENT, 'rg')} {band.getCode()} f")
+        else:
+            shared.draw(f"{_colour(ACCENT, 'rg')} {left} {band_bottom:.3f} {right - left:.3f} {design.band:.3f} re f")
     band_label = Style(design.label.size + 1.5, bold=True, colour=WHITE, tracking=design.label.tracking * 1.5)
     inset = design.padding if design.card else design.margin
     baseline = band_bottom + design.band / 2 - band_label.size * 0.35
-    page.line("TICKET", band_label, left + inset, baseline, align="left")
-    page.line("ADMIT ONE", band_label, right - inset, baseline, align="right")
+    shared.line("TICKET", band_label, left + inset, baseline, align="left")
+    shared.line("ADMIT ONE", band_label, right - inset, baseline, align="right")
 
     # The event: title, when, where.
     y = band_bottom - g
@@ -665,38 +793,35 @@ def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, prepared: s
     y -= 0.5 * g
     _draw_qr(canvas, ticket.code, centre - design.qr / 2, y - design.qr, design.qr)
     y -= design.qr - 0.2 * design.hint.size
-    y = page.paragraph((SHOW_AT_DOOR,), design.hint, centre, y)
+    y = shared.paragraph((SHOW_AT_DOOR,), design.hint, centre, y)
 
     # A tear line, then who it is for and which ticket it is.
     y -= 0.8 * g
-    canvas.setStrokeColorRGB(*RULE)
-    canvas.setLineWidth(0.6)
-    canvas.setDash(3, 3)
-    canvas.line(left + inset, y, right - inset, y)
-    canvas.setDash()
+    shared.draw(f"{_colour(RULE, 'RG')} 0.6 w [3 3] 0 d {left + inset:.3f} {y:.3f} m {right - inset:.3f} {y:.3f} l S [] 0 d")
     y -= 0.8 * g
-    y = page.paragraph(("NAME",), design.label, centre, y)
+    y = shared.paragraph(("NAME",), design.label, centre, y)
     y -= 1.2 * mm
     y = page.paragraph(plan.holder, design.holder, centre, y)
     y -= 0.7 * g
 
     half = content_width / 4
-    cell = page.paragraph(("TICKET TYPE",), design.label, centre - half, y) - 1 * mm
+    cell = shared.paragraph(("TICKET TYPE",), design.label, centre - half, y) - 1 * mm
     type_bottom = page.paragraph(plan.type_name, design.value, centre - half, cell)
-    cell = page.paragraph(("ORDER",), design.label, centre + half, y) - 1 * mm
+    cell = shared.paragraph(("ORDER",), design.label, centre + half, y) - 1 * mm
     order_bottom = page.paragraph((ticket.order_reference,), design.value, centre + half, cell)
     y = min(type_bottom, order_bottom) - 0.6 * g
-    y = page.paragraph(("TICKET CODE",), design.label, centre, y) - 1 * mm
+    y = shared.paragraph(("TICKET CODE",), design.label, centre, y) - 1 * mm
     y = page.paragraph((ticket.secret,), design.value, centre, y)
 
     # Small print: what the code is, and that it is personal.
     y -= 0.8 * g
-    y = page.paragraph(plan.notes, design.small, centre, y)
-    if design.card:
+    y = shared.paragraph(plan.notes, design.small, centre, y)
+    if design.card and shared.recording:
         card_bottom = y - 6 * mm
-        canvas.setStrokeColorRGB(*RULE)
-        canvas.setLineWidth(0.8)
-        canvas.roundRect(left, card_bottom, right - left, top - card_bottom, 4 * mm, stroke=1, fill=0)
+        card = canvas.beginPath()
+        card.roundRect(left, card_bottom, right - left, top - card_bottom, 4 * mm)
+        shared.draw(f"{_colour(RULE, 'RG')} 0.8 w {card.getCode()} S")
+    shared.finish(page_size)
     page.finish()
     return band_bottom - plan.height, y
 
