@@ -65,8 +65,8 @@ class _SubsetParts:
     """One subset of a font as it goes into a PDF: everything but the object numbers, made once."""
 
     base_font: str
-    font: bytes  # the Font dictionary, formatted, with %s for its name, descriptor and ToUnicode
-    descriptor: bytes  # the FontDescriptor dictionary, formatted, with %s for its FontFile2
+    font: bytes  # the Font dictionary, formatted, with %(name)s, %(descriptor)s and %(to_unicode)s to fill in
+    descriptor: bytes  # the FontDescriptor dictionary, formatted, with %(program)s (its FontFile2) to fill in
     to_unicode: bytes  # the ToUnicode CMap, Flate-compressed
     program: bytes  # the subset font program, Flate-compressed
     program_length: int
@@ -374,6 +374,8 @@ def _ascii_string(font_name: str, text: str) -> str | None:
 
 
 class _Lines:
+    """Something lines of text are drawn on: a page, or the part every page of a layout shares."""
+
     def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> None:
         raise NotImplementedError
 
@@ -453,7 +455,6 @@ class _Page(_Lines):
     def finish(self) -> None:
         self.ops.append("ET")
         self.canvas.addLiteral("\n".join(self.ops))
-
 
 
 @lru_cache(maxsize=256)
@@ -536,13 +537,13 @@ class _Shared(_Lines):
             _SHARED[self.key] = zlib.compress(content.encode())
         if self.new_in_document:
             width, height = PAGE_SIZES[page_size]
-            fonts = {font: pdfdoc.PDFObjectReference(self.page.prepare(font)[1:]) for font in _SHARED_FONTS}
+            resources = {font: pdfdoc.PDFObjectReference(self.page.prepare(font)[1:]) for font in _SHARED_FONTS}
             form = _flate_stream(_SHARED[self.key])
             form.dictionary.dict.update(
                 Type=pdfdoc.PDFName("XObject"),
                 Subtype=pdfdoc.PDFName("Form"),
                 BBox=pdfdoc.PDFArray([0, 0, width, height]),
-                Resources=pdfdoc.PDFDictionary({"Font": pdfdoc.PDFDictionary(fonts)}),
+                Resources=pdfdoc.PDFDictionary({"Font": pdfdoc.PDFDictionary(resources)}),
             )
             self.page.canvas._doc.addForm(self.name, form)
 
