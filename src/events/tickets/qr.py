@@ -2,7 +2,7 @@
 in PDFs.
 
 What the qrcode package costs, and how it is used to keep that down (a 500-ticket order is one PDF, and
-every ticket's code is new, so nothing here can be cached across tickets):
+every ticket's code is different, so the encoding cannot be shared between tickets):
   * the mask is fixed: the automatic choice builds the symbol eight times to score each mask (about
     20 ms a code), and a fixed mask is as valid to every reader;
   * the version is given: left to itself, ``make()`` runs ``best_fit`` twice (once through the
@@ -10,7 +10,8 @@ every ticket's code is new, so nothing here can be cached across tickets):
     count its bits. For byte-mode data the version depends on nothing but the byte count, so qrcode's
     own ``best_fit`` is asked once per length (_version_for) and the answer reused;
   * the symbol is kept as one bytes object per row, and its dark runs found with a regular expression.
-What is left is qrcode's Reed-Solomon coding and module placement (about 2-4 ms for a ticket's code).
+What is left is qrcode's Reed-Solomon coding and module placement: about 5.5 ms of CPU for a ticket's
+(version 11) code on the busy 2-core reference machine, most of a ticket PDF's time (bench/tickets.py).
 The tests decode what this makes with zxing-cpp, from PDFs and screenshots."""
 
 from __future__ import annotations
