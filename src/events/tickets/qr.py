@@ -1,9 +1,18 @@
 """QR codes for ticket codes, encoded by the qrcode package: drawn as SVG for pages and as vector runs
 in PDFs.
 
-qrcode's automatic mask choice builds the symbol eight times to score each mask (about 20 ms a code);
-a fixed mask is as valid to every reader and five times faster, which matters when a 500-ticket order
-becomes one PDF. The tests decode what this makes with zxing-cpp, from PDFs and screenshots."""
+What the qrcode package costs, and how it is used to keep that down (a 500-ticket order is one PDF, and
+every ticket's code is different, so the encoding cannot be shared between tickets):
+  * the mask is fixed: the automatic choice builds the symbol eight times to score each mask (about
+    20 ms a code), and a fixed mask is as valid to every reader;
+  * the version is given: left to itself, ``make()`` runs ``best_fit`` twice (once through the
+    ``version`` property, once explicitly), which encodes the data into a bit buffer each time only to
+    count its bits. For byte-mode data the version depends on nothing but the byte count, so qrcode's
+    own ``best_fit`` is asked once per length (_version_for) and the answer reused;
+  * the symbol is kept as one bytes object per row, and its dark runs found with a regular expression.
+What is left is qrcode's Reed-Solomon coding and module placement: about 5.5 ms of CPU for a ticket's
+(version 11) code on the busy 2-core reference machine, most of a ticket PDF's time (bench/tickets.py).
+The tests decode what this makes with zxing-cpp, from PDFs and screenshots."""
 
 from __future__ import annotations
 
@@ -19,36 +28,50 @@ import qrcode.util
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
 QUIET_ZONE = 4
 MASK_PATTERN = 0
-_DARK_RUN = re.compile("1+")
+_DARK_RUN = re.compile(b"\x01+")
 
 
 @dataclass(frozen=True, slots=True)
 class Symbol:
-    """A QR symbol without its quiet zone: ``rows[r][c]`` is True where module (r, c) is dark."""
+    """A QR symbol without its quiet zone: ``rows[r][c]`` is 1 where module (r, c) is dark, else 0.
+
+    Rows are bytes, one byte per module: a cached ticket-sized symbol takes about 6 kB, where tuples of
+    booleans took about 30 kB."""
 
     size: int
-    rows: tuple[tuple[bool, ...], ...]
+    rows: tuple[bytes, ...]
     version: int
 
     def dark(self, row: int, column: int) -> bool:
-        return self.rows[row][column]
+        return self.rows[row][column] == 1
 
     def runs(self) -> list[tuple[int, int, int]]:
         """(row, first column, length) of each horizontal run of dark modules, top to bottom."""
-        found = []
-        for index, row in enumerate(self.rows):
-            text = "".join("1" if dark else "0" for dark in row)
-            found.extend((index, match.start(), match.end() - match.start()) for match in _DARK_RUN.finditer(text))
-        return found
+        return [
+            (index, match.start(), match.end() - match.start())
+            for index, row in enumerate(self.rows)
+            for match in _DARK_RUN.finditer(row)
+        ]
+
+
+@lru_cache(maxsize=64)
+def _version_for(length: int) -> int:
+    """The smallest version that holds ``length`` bytes in byte mode, as qrcode's best_fit finds it."""
+    code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN)
+    code.add_data(qrcode.util.QRData(bytes(length), mode=qrcode.util.MODE_8BIT_BYTE))
+    return code.best_fit()
 
 
 @lru_cache(maxsize=2048)
 def qr_symbol(data: str) -> Symbol:
     """The smallest symbol (byte mode) that holds ``data``."""
-    code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN)
-    code.add_data(qrcode.util.QRData(data.encode(), mode=qrcode.util.MODE_8BIT_BYTE))
-    code.make(fit=True)
-    rows = tuple(tuple(bool(dark) for dark in row) for row in code.get_matrix())
+    encoded = data.encode()
+    code = qrcode.QRCode(
+        version=_version_for(len(encoded)), error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN
+    )
+    code.add_data(qrcode.util.QRData(encoded, mode=qrcode.util.MODE_8BIT_BYTE))
+    code.make(fit=False)
+    rows = tuple(bytes(row) for row in code.get_matrix())  # map_data leaves only True/False in every module
     return Symbol(size=len(rows), rows=rows, version=code.version)
 
 
@@ -58,7 +81,8 @@ def qr_matrix(data: str) -> tuple[tuple[bool, ...], ...]:
     width = symbol.size + 2 * QUIET_ZONE
     blank = (False,) * width
     margin = (False,) * QUIET_ZONE
-    return (blank,) * QUIET_ZONE + tuple(margin + row + margin for row in symbol.rows) + (blank,) * QUIET_ZONE
+    rows = tuple(margin + tuple(module == 1 for module in row) + margin for row in symbol.rows)
+    return (blank,) * QUIET_ZONE + rows + (blank,) * QUIET_ZONE
 
 
 def qr_svg(data: str) -> str:

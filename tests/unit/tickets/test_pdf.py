@@ -275,3 +275,30 @@ def test_rendering_reuses_fonts_and_stays_fast() -> None:
     for view in views:
         pdf.render_tickets_pdf([view])
     assert (time.process_time() - began) / len(views) < 0.030
+
+
+@pytest.mark.parametrize("size", ["a4", "phone"])
+def test_a_page_drawn_from_the_shared_layout_is_the_page_drawn_afresh(size: str, tmp_path: Path) -> None:
+    """The band, labels, tear line and small print are made once per layout and reused (pdf._SHARED):
+    a ticket drawn with that cache empty and drawn again from it shows the same words in the same places
+    and looks the same, when the earlier tickets of its layout were in another PDF, and when a ticket of
+    another layout (a name on two lines moves the labels below it) came in between."""
+    view = ticket(21, holder="Sara Ahmadi")
+    pdf._SHARED.clear()
+    fresh = tmp_path / "fresh.pdf"
+    fresh.write_bytes(pdf.render_tickets_pdf([view], page_size=size))
+    assert pdf._SHARED, "the layout was kept"
+    pdf._SHARED.clear()
+    long_name = ticket(23, holder="Maximilian Alexander von Hohenzollern-Sigmaringen the Third of Many Names")
+    pdf.render_tickets_pdf([long_name, ticket(22, holder="Grace Mensah")], page_size=size)
+    assert len(pdf._SHARED) == 2
+    reused = tmp_path / "reused.pdf"
+    reused.write_bytes(pdf.render_tickets_pdf([view], page_size=size))
+    assert words(fresh) == words(reused)
+    labels = {text for *_, text in words(reused)[0]}
+    assert {"TICKET", "ADMIT", "ONE", "NAME", "TYPE", "ORDER", "CODE", "door", "yourself."} <= labels
+    (tmp_path / "fresh-page").mkdir()
+    (tmp_path / "reused-page").mkdir()
+    [fresh_png] = rasterise(fresh.read_bytes(), tmp_path / "fresh-page")
+    [reused_png] = rasterise(reused.read_bytes(), tmp_path / "reused-page")
+    assert Image.open(fresh_png).tobytes() == Image.open(reused_png).tobytes()

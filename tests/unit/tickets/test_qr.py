@@ -6,6 +6,8 @@ import random
 import re
 import string
 
+import qrcode
+import qrcode.util
 import zxingcpp
 from PIL import Image
 
@@ -41,3 +43,20 @@ def test_the_svg_draws_the_same_symbol_with_its_quiet_zone() -> None:
     width = qr.qr_symbol(data).size + 2 * qr.QUIET_ZONE
     assert f'viewBox="0 0 {width} {width}"' in svg and 'fill="#fff"' in svg
     assert len(re.findall(r"M\d+ \d+h", svg)) == len(qr.qr_symbol(data).runs())
+
+
+def test_naming_the_version_gives_the_symbol_qrcode_would_fit() -> None:
+    """qr_symbol tells qrcode the version (found once per length) instead of letting it fit each code.
+
+    Lengths around every version boundary from 170 to 260 bytes, where a ticket's code is, including the
+    step from version 9 to 10 at which the length field grows and qrcode's fitting has to go round again.
+    """
+    rng = random.Random(11)
+    for length in [1, 20, 100, *range(170, 261, 3), 400, 1000]:
+        data = "".join(rng.choice(string.ascii_letters + string.digits + "-_.") for _ in range(length))
+        fitted = qrcode.QRCode(error_correction=qr.ERROR_CORRECTION, border=0, mask_pattern=qr.MASK_PATTERN)
+        fitted.add_data(qrcode.util.QRData(data.encode(), mode=qrcode.util.MODE_8BIT_BYTE))
+        fitted.make(fit=True)
+        symbol = qr.qr_symbol(data)
+        assert symbol.version == fitted.version, length
+        assert [[symbol.dark(r, c) for c in range(symbol.size)] for r in range(symbol.size)] == fitted.get_matrix(), length
