@@ -30,6 +30,7 @@ from events.catalogue.schemas import (
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.orders.claims import event_free_places
+from events.orders.tables import OrderLine
 from events.i18n import N_
 
 # What the audit log keeps of an event and a ticket type (everything an organiser sets; no counters).
@@ -308,8 +309,6 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
 
 async def remove_ticket_type(slug: str, type_id: int, *, now: datetime) -> None:
     """Delete a ticket type nobody has bought or held; one with orders can only stop selling."""
-    from events.orders.tables import OrderLine
-
     async with db.write_transaction():
         event = await _locked_event(slug)
         ticket_type = await TicketType.select().where(TicketType.id == type_id, TicketType.event == event["id"]).first()
@@ -346,9 +345,7 @@ async def stop_ticket_type_sales(slug: str, type_id: int, *, now: datetime) -> N
 
 
 async def ticket_types_for_organisers(slug: str) -> list[dict[str, Any]]:
-    """The event's ticket types as stored (times in the event's zone), with what has been ordered of each."""
-    from events.orders.tables import OrderLine
-
+    """The event's ticket types as stored (times in the event's zone), with whether each has been ordered."""
     event = await _event_row(slug)
     zone = ZoneInfo(event["timezone"])
     types = await TicketType.select().where(TicketType.event == event["id"]).order_by(TicketType.position).order_by(TicketType.id)
