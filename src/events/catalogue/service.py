@@ -226,6 +226,15 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
                 changes[name] = value
         if patch.timezone is not UNSET:
             changes["timezone"] = patch.timezone
+        if patch.slug is not UNSET and patch.slug != event["slug"]:
+            if event["status"] != "draft":
+                raise InvalidInput(
+                    "The web address can only change while the event is a draft: once published, it is on tickets and emails.",
+                    fields={"slug": "Cannot change after publishing."},
+                )
+            if await Event.exists().where(Event.slug == patch.slug):
+                raise Conflict(f"An event with the slug {patch.slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
+            changes["slug"] = patch.slug
         if patch.starts_at is not UNSET:
             changes["starts_at"] = _aware(patch.starts_at, zone)
         if patch.ends_at is not UNSET:
@@ -304,7 +313,7 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
                     "event.shares_changed", now=now, event_id=event["id"], subject_type="event", subject_id=slug,
                     before={"shares": old_shares}, after={"shares": new_shares},
                 )
-    return await get_event_detail(slug, now, include_drafts=True)
+    return await get_event_detail(changes.get("slug", slug), now, include_drafts=True)
 
 
 async def remove_ticket_type(slug: str, type_id: int, *, now: datetime) -> None:
