@@ -202,6 +202,10 @@ class EventSetupPages(Controller):
         event = await find_event(slug)
         if action not in STATUS_ACTIONS:
             raise InvalidInput("There is no such action.", code="unknown_action")
+        if action != "cancel" and action not in _actions(event["status"]):
+            # E.g. "Publish" pressed twice, or on a page left open after someone else closed sales.
+            return _page("status.html", section="setup", event=event, action=action, copy=STATUS_ACTIONS[action],
+                         allowed=False, progress=None, status_code=409)
         try:
             if action == "cancel":
                 await cancellation.cancel_event(slug, reason=data.get("reason", ""), requested_by=request.user.name, gateway=gateway, now=now)

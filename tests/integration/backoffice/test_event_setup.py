@@ -128,6 +128,8 @@ async def test_an_event_is_published_once_it_has_ticket_types_and_shares_that_ad
     assert published.status_code == 303
     assert (await Event.select(Event.status).where(Event.slug == SLUG).first())["status"] == "on_sale"
     assert (await client.get(f"/events/{SLUG}")).status_code == 200
+    twice = await post_form(client, f"/manage/events/{SLUG}/status/publish", {})
+    assert twice.status_code == 409 and "An event that is on sale cannot do this." in twice.text
     closed = await post_form(client, f"/manage/events/{SLUG}/status/close", {})
     assert closed.status_code == 303 and (await Event.select(Event.status).first())["status"] == "sales_closed"
 
