@@ -117,10 +117,12 @@ def event_create(form: Form) -> tuple[EventCreate | None, dict[str, str]]:
 
 
 def event_patch(form: Form) -> tuple[EventPatch | None, dict[str, str]]:
+    """Every field of the form; the web address only when the form has it (drafts)."""
     values, problems = event_values(form)
     if problems:
         return None, problems
-    return convert(values, EventPatch)
+    slug = (form.get("slug") or "").strip().lower()
+    return convert({**values, "slug": slug} if slug else values, EventPatch)
 
 
 def ticket_type_values(form: Form) -> tuple[dict[str, Any], dict[str, str]]:

@@ -169,15 +169,15 @@ class EventSetupPages(Controller):
     @post("/events/{slug:str}/edit")
     async def update_event(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event = await find_event(slug)
-        patch, errors = forms.event_patch(data)
+        patch, errors = forms.event_patch(data if event["status"] == "draft" else {k: v for k, v in data.items() if k != "slug"})
         if patch is not None:
             try:
-                await catalogue.update_event(slug, patch, now)
+                saved = await catalogue.update_event(slug, patch, now)
             except EventsError as error:
                 errors = _errors(error)
             else:
-                return Redirect(f"/manage/events/{slug}/edit?notice=saved", status_code=303)
-        return _page("event_form.html", section="setup", event=event, form={**data, "slug": slug}, errors=errors, creating=False,
+                return Redirect(f"/manage/events/{saved.slug}/edit?notice=saved", status_code=303)
+        return _page("event_form.html", section="setup", event=event, form={"slug": slug, **data}, errors=errors, creating=False,
                      timezones=TIMEZONES, actions=_actions(event["status"]), status_code=422)
 
     @get("/events/{slug:str}/status/{action:str}", name="event_status_confirm")
@@ -202,6 +202,10 @@ class EventSetupPages(Controller):
         event = await find_event(slug)
         if action not in STATUS_ACTIONS:
             raise InvalidInput("There is no such action.", code="unknown_action")
+        if action != "cancel" and action not in _actions(event["status"]):
+            # E.g. "Publish" pressed twice, or on a page left open after someone else closed sales.
+            return _page("status.html", section="setup", event=event, action=action, copy=STATUS_ACTIONS[action],
+                         allowed=False, progress=None, status_code=409)
         try:
             if action == "cancel":
                 await cancellation.cancel_event(slug, reason=data.get("reason", ""), requested_by=request.user.name, gateway=gateway, now=now)

@@ -106,5 +106,5 @@ class PartnersApi(Controller):
         security=BEARER,
         responses=error_responses(401, 403, 409, 422),
     )
-    async def create_partner(self, data: JSONBody[PartnerIn]) -> PartnerOut:
-        return await service.create_partner(data)
+    async def create_partner(self, data: JSONBody[PartnerIn], now: NamedDependency[datetime]) -> PartnerOut:
+        return await service.create_partner(data, now=now)

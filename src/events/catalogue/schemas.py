@@ -77,6 +77,8 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     """Fields to change. ``beneficiaries`` replaces every share; ``ticket_types`` changes or adds types."""
 
     title: Name | UnsetType = UNSET
+    # Only while the event is a draft: once published, its address is on tickets, emails and posters.
+    slug: Slug | UnsetType = UNSET
     description: Annotated[str, Meta(max_length=20_000)] | UnsetType = UNSET
     venue: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
     address: Annotated[str, Meta(max_length=1000)] | UnsetType = UNSET

@@ -30,6 +30,7 @@ from events.catalogue.schemas import (
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.orders.claims import event_free_places
+from events.orders.tables import OrderLine
 from events.i18n import N_
 
 # What the audit log keeps of an event and a ticket type (everything an organiser sets; no counters).
@@ -225,6 +226,15 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
                 changes[name] = value
         if patch.timezone is not UNSET:
             changes["timezone"] = patch.timezone
+        if patch.slug is not UNSET and patch.slug != event["slug"]:
+            if event["status"] != "draft":
+                raise InvalidInput(
+                    "The web address can only change while the event is a draft: once published, it is on tickets and emails.",
+                    fields={"slug": "Cannot change after publishing."},
+                )
+            if await Event.exists().where(Event.slug == patch.slug):
+                raise Conflict(f"An event with the slug {patch.slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
+            changes["slug"] = patch.slug
         if patch.starts_at is not UNSET:
             changes["starts_at"] = _aware(patch.starts_at, zone)
         if patch.ends_at is not UNSET:
@@ -303,13 +313,11 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
                     "event.shares_changed", now=now, event_id=event["id"], subject_type="event", subject_id=slug,
                     before={"shares": old_shares}, after={"shares": new_shares},
                 )
-    return await get_event_detail(slug, now, include_drafts=True)
+    return await get_event_detail(changes.get("slug", slug), now, include_drafts=True)
 
 
 async def remove_ticket_type(slug: str, type_id: int, *, now: datetime) -> None:
     """Delete a ticket type nobody has bought or held; one with orders can only stop selling."""
-    from events.orders.tables import OrderLine
-
     async with db.write_transaction():
         event = await _locked_event(slug)
         ticket_type = await TicketType.select().where(TicketType.id == type_id, TicketType.event == event["id"]).first()
@@ -346,9 +354,7 @@ async def stop_ticket_type_sales(slug: str, type_id: int, *, now: datetime) -> N
 
 
 async def ticket_types_for_organisers(slug: str) -> list[dict[str, Any]]:
-    """The event's ticket types as stored (times in the event's zone), with what has been ordered of each."""
-    from events.orders.tables import OrderLine
-
+    """The event's ticket types as stored (times in the event's zone), with whether each has been ordered."""
     event = await _event_row(slug)
     zone = ZoneInfo(event["timezone"])
     types = await TicketType.select().where(TicketType.event == event["id"]).order_by(TicketType.position).order_by(TicketType.id)

@@ -44,6 +44,13 @@ SELECT
 
 
 @dataclass(frozen=True, slots=True)
+class OutstandingRefund:
+    order_reference: str
+    amount_pence: int
+    status: str  # pending (the worker retries it) or failed (Stripe refused: give the money back another way)
+
+
+@dataclass(frozen=True, slots=True)
 class CancellationProgress:
     """Where a cancellation stands, for the organiser: what is done and what the worker is still retrying."""
 
@@ -58,6 +65,7 @@ class CancellationProgress:
     refunds_failed: int
     failed_pence: int
     currency: str
+    outstanding: tuple[OutstandingRefund, ...] = ()
 
     @property
     def complete(self) -> bool:
@@ -84,13 +92,16 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     if event is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     by_status = {row["status"]: (int(row["refunds"]), int(row["pence"])) for row in await Refund.raw(_PROGRESS_SQL, event["id"])}
-    outstanding = (await Order.raw(_OUTSTANDING_SQL, event["id"], event["id"], event["id"]))[0]
+    counts = (await Order.raw(_OUTSTANDING_SQL, event["id"], event["id"], event["id"]))[0]
     done, pending, failed = (by_status.get(status, (0, 0)) for status in ("succeeded", "pending", "failed"))
+    outstanding = await Refund.select(Refund.order_id.reference, Refund.amount_pence, Refund.status).where(
+        Refund.order_id.event == event["id"], Refund.status.is_in(["pending", "failed"])
+    ).order_by(Refund.id)
     return CancellationProgress(
         status=event["status"],
-        guests_told=int(outstanding["notified"]),
-        orders_to_finish=int(outstanding["unnotified"]),
-        tickets_still_valid=int(outstanding["valid_tickets"]),
+        guests_told=int(counts["notified"]),
+        orders_to_finish=int(counts["unnotified"]),
+        tickets_still_valid=int(counts["valid_tickets"]),
         refunds_done=done[0],
         refunded_pence=done[1],
         refunds_pending=pending[0],
@@ -98,6 +109,7 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
         refunds_failed=failed[0],
         failed_pence=failed[1],
         currency=event["currency"],
+        outstanding=tuple(OutstandingRefund(r["order_id.reference"], r["amount_pence"], r["status"]) for r in outstanding),
     )
 
 

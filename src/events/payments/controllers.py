@@ -22,6 +22,12 @@ class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     reason: str = ""
 
 
+class OutstandingRefundOut(msgspec.Struct):
+    order_reference: str
+    amount_pence: int
+    status: str
+
+
 class CancellationOut(msgspec.Struct):
     """Where a cancellation stands. ``complete`` is false while refunds are still pending with Stripe
     (the worker retries them) or an earlier attempt stopped half-way (call again to finish)."""
@@ -38,10 +44,13 @@ class CancellationOut(msgspec.Struct):
     refunds_failed: int
     failed_pence: int
     currency: str
+    outstanding: list[OutstandingRefundOut]
 
 
 def cancellation_out(progress: cancellation.CancellationProgress) -> CancellationOut:
-    return CancellationOut(complete=progress.complete, **{f: getattr(progress, f) for f in CancellationOut.__struct_fields__ if f != "complete"})
+    counts = {f: getattr(progress, f) for f in CancellationOut.__struct_fields__ if f not in ("complete", "outstanding")}
+    outstanding = [OutstandingRefundOut(r.order_reference, r.amount_pence, r.status) for r in progress.outstanding]
+    return CancellationOut(complete=progress.complete, outstanding=outstanding, **counts)
 
 
 class CancellationApi(Controller):

@@ -74,8 +74,20 @@ async def test_editing_an_event_logs_only_what_changed(client: httpx.AsyncClient
     event = await Event.select().where(Event.slug == SLUG).first()
     assert event["venue"] == "St Mary's Crypt" and event["booking_fees_to_cause"] is False and event["allow_reentry"] is True
     [entry] = await list_entries(action="event.updated")
-    assert entry["before"] == {"venue": "Community Hall", "booking_fees_to_cause": True, "allow_reentry": False}
+    assert entry["before"] == {"venue": "Community Hall", "booking_fees_to_cause": True, "allow_reentry": False}  # the slug field was empty: unchanged
     assert entry["after"] == {"venue": "St Mary's Crypt", "booking_fees_to_cause": False, "allow_reentry": True}
+
+    # A draft's web address can still change; a published event's cannot.
+    moved = await post_form(client, f"/manage/events/{SLUG}/edit", event_form(slug="supper-in-august", venue="St Mary's Crypt", booking_fees_to="costs", allow_reentry="on"))
+    assert moved.status_code == 303 and moved.headers["location"] == "/manage/events/supper-in-august/edit?notice=saved"
+    [renamed] = await list_entries(action="event.updated", limit=1)
+    assert renamed["before"] == {"slug": SLUG} and renamed["after"] == {"slug": "supper-in-august"}
+    back = await post_form(client, "/manage/events/supper-in-august/edit", event_form(slug=SLUG, venue="St Mary's Crypt", booking_fees_to="costs", allow_reentry="on"))
+    assert back.status_code == 303
+    await Event.update({Event.status: "on_sale"}).where(Event.slug == SLUG)
+    refused = await client.patch(f"/api/events/{SLUG}", json={"slug": "elsewhere"}, headers={"Authorization": f"Bearer {await accounts.create_api_token('boss@test.example', now=datetime.now(timezone.utc))}"})
+    assert refused.status_code == 422 and refused.json()["fields"]["slug"] == "Cannot change after publishing."
+    assert 'id="slug"' not in (await client.get(f"/manage/events/{SLUG}/edit")).text
 
     too_small = await post_form(client, f"/manage/events/{SLUG}/edit", event_form(capacity="5"))
     assert too_small.status_code == 422 and "Reserved free places must be between 0 and the capacity." in too_small.text
@@ -116,6 +128,8 @@ async def test_an_event_is_published_once_it_has_ticket_types_and_shares_that_ad
     assert published.status_code == 303
     assert (await Event.select(Event.status).where(Event.slug == SLUG).first())["status"] == "on_sale"
     assert (await client.get(f"/events/{SLUG}")).status_code == 200
+    twice = await post_form(client, f"/manage/events/{SLUG}/status/publish", {})
+    assert twice.status_code == 409 and "An event that is on sale cannot do this." in twice.text
     closed = await post_form(client, f"/manage/events/{SLUG}/status/close", {})
     assert closed.status_code == 303 and (await Event.select(Event.status).first())["status"] == "sales_closed"
 

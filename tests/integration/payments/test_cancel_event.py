@@ -183,6 +183,7 @@ async def test_refunds_stripe_cannot_take_now_stay_pending_and_the_worker_sends_
     assert (await cancel(client, slug)).status_code == 303
     page = await client.get(f"/manage/events/{slug}/cancellation")
     assert '<dd class="refunds-pending">2 (£90)</dd>' in page.text and "retried automatically" in page.text
+    assert page.text.count("waiting for Stripe</td>") == 2
     assert "Not finished yet" in page.text
     assert (await cancel(client, slug)).status_code == 303  # an impatient second click
     assert await Refund.count() == 2 and not stripe.created
@@ -206,6 +207,7 @@ async def test_the_api_cancels_through_the_same_service_and_patch_cannot_skip_th
     assert (await Event.select(Event.status).first())["status"] == "on_sale"
     first = await client.post(f"/api/events/{slug}/cancel", json={"reason": "Illness"}, headers=organiser)
     assert first.status_code == 200 and first.json()["complete"] is True and first.json()["refunded_pence"] == 3000
+    assert first.json()["outstanding"] == []
     again = await client.post(f"/api/events/{slug}/cancel", json={}, headers=organiser)
     assert again.json() == first.json() and await Refund.count() == 1
     finished = await make_event(now, slug="old-night")
