@@ -15,14 +15,17 @@ from typing import Any, NoReturn
 from events import db
 from events.catalogue import rules
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
-from events.errors import Conflict, InvalidInput, NotFound
+from events.errors import Conflict, EventsError, InvalidInput, NotFound
 from events.giftaid import service as giftaid
 from events.i18n import N_
-from events.orders import codes, pricing
+from events.orders import codes, holds, pricing
+from events.orders.batching import Combiner
 from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
 from events.tickets import outbox
 
 EXPIRE_BATCH = 200
+# Buyers of one event held in one transaction at most; more wait for the next one.
+HOLD_BATCH_LIMIT = 100
 
 _TAKE_TYPE_SQL = """
 UPDATE ticket_type SET places_taken = places_taken + {}
@@ -97,63 +100,232 @@ async def load_terms(slug: str) -> tuple[dict[str, Any], dict[int, pricing.TypeO
 
 
 def raise_problems(problems: pricing.Problems) -> NoReturn:
+    raise _problem_error(problems) from None
+
+
+def _problem_error(problems: pricing.Problems) -> EventsError:
     if problems.code == "sales_closed":
-        raise SalesClosed(problems.args[0], fields=problems.fields) from None
-    raise InvalidInput(problems.args[0], fields=problems.fields) from None
+        return SalesClosed(problems.args[0], fields=problems.fields)
+    return InvalidInput(problems.args[0], fields=problems.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """One buyer's order waiting for its batch (see place_order)."""
+
+    request: pricing.Request
+    now: datetime
+    hold_minutes: int
+    locale: str
 
 
 async def place_order(slug: str, request: pricing.Request, *, now: datetime, hold_minutes: int, locale: str = "en") -> PlacedOrder:
-    """Hold the places and record a pending order, or raise SoldOut / SalesClosed / InvalidInput."""
-    event, types, terms = await load_terms(slug)
-    try:
-        quote = pricing.quote_online_order(types, terms, request, now)
-    except pricing.Problems as problems:
-        raise_problems(problems)
-    hold_expires_at = now + timedelta(minutes=hold_minutes)
-    if quote.places and not await _may_fit(event, quote.places, now):
-        raise SoldOut(N_("Sorry, there are not enough places left for this order."))
+    """Hold the places and record a pending order, or raise SoldOut / SalesClosed / InvalidInput / NotFound.
+
+    Buyers of the same event who arrive while a hold transaction is running are held together in the
+    next one (orders.batching): one set of row locks and one commit for all of them, first come first
+    served, each with its own answer."""
+    return await _HOLDS.submit(slug, _Wanted(request, now, hold_minutes, locale))
+
+
+async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder | EventsError]:
+    type_ids = sorted({type_id for wanted in batch for type_id, _ in wanted.request.items})
+    now = max(wanted.now for wanted in batch)
+    partners = any(wanted.request.donation_partner for wanted in batch)
+    # A look without locks first, so that once the event is full its buyers hear so without queueing on
+    # the counters' locks (and without a commit). It can only turn buyers away: places are only taken
+    # below, under the locks, from the counters as read there.
+    look = await _on_sale(slug, type_ids, partners)
+    overdue = await Order.exists().where(Order.event == look.event["id"], Order.status == "pending", Order.hold_expires_at < now)
+    quotes, fits = _quote_in_turn(batch, look)
+    if not overdue and not any(fits):
+        return _answers(batch, quotes, fits, {}, look.event, slug)
     async with db.write_transaction():
-        order_id, reference = await _insert_order(
-            event,
-            quote,
-            status="pending",
-            channel="online",
-            buyer_name=request.buyer_name.strip(),
-            buyer_email=request.buyer_email.strip(),
-            locale=locale,
-            hold_expires_at=hold_expires_at,
-            now=now,
+        if overdue:
+            # Holds that ran out but the sweeper has not reached yet must not turn a buyer away. Released
+            # before the counters are locked: orders, then ticket types, then the event, as the sweeper does.
+            await expire_holds_of_event(look.event["id"], now)
+        locked = await _on_sale(slug, type_ids, partners, locking=look.event["id"])
+        quotes, fits = _quote_in_turn(batch, locked)
+        winners = [(index, batch[index], quote) for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote) and fits[index]]
+        ids = await _insert_pending_orders(locked.event, winners)
+        places = holds.totals([quote.places_by_type for _, _, quote in winners])
+        if places and not await take_places(locked.event["id"], places):
+            raise RuntimeError("The counters changed under their row locks.")
+    return _answers(batch, quotes, fits, ids, locked.event, slug)
+
+
+@dataclass(frozen=True, slots=True)
+class _OnSale:
+    event: dict[str, Any]
+    types: dict[int, pricing.TypeOnSale]
+    terms: pricing.EventTerms
+    left: holds.PlacesLeft
+
+
+async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, locking: int | None = None) -> _OnSale:
+    """The event, the asked-for ticket types and the sales terms, with the counters, read fresh. With
+    ``locking`` (the event's id), inside a write transaction: the counter rows stay locked until it ends,
+    ticket types by id first, then the event, as take_places locks them."""
+    lock = locking is not None and not db.is_sqlite()  # SQLite's IMMEDIATE transaction holds the only write lock
+    type_rows: list[dict[str, Any]] = []
+    if locking is None:
+        row = await Event.select().where(Event.slug == slug).first()
+        if row is not None and type_ids:
+            type_rows = await TicketType.select().where(TicketType.event == row["id"], TicketType.id.is_in(list(type_ids)))
+    else:
+        if type_ids:
+            type_query = TicketType.select().where(TicketType.event == locking, TicketType.id.is_in(list(type_ids))).order_by(TicketType.id)
+            type_rows = await (type_query.lock_rows("NO KEY UPDATE") if lock else type_query)
+        event_query = Event.select().where(Event.id == locking)
+        row = await (event_query.lock_rows("NO KEY UPDATE") if lock else event_query).first()
+    if row is None or row["status"] == "draft":
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
+    partner_ids: dict[str, int] = {}
+    if with_partners:
+        shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.partner.slug).where(
+            BeneficiaryShare.event == row["id"]
         )
-        if request.gift_aid is not None:
-            await giftaid.record_declaration(order_id, request.gift_aid, lines=quote.lines, currency=event["currency"], now=now)
-        await _note(order_id, "created", f"{quote.places} places held until {hold_expires_at.isoformat()}", now)
-        # Counters last: every buyer of the event queues on these rows' locks until COMMIT, so nothing
-        # else is done while holding them.
-        if quote.places and not await take_places(event["id"], quote.places_by_type):
-            # Holds that ran out but the sweeper has not reached yet must not turn a buyer away.
-            await expire_holds_of_event(event["id"], now)
-            if not await take_places(event["id"], quote.places_by_type):
-                raise SoldOut(N_("Sorry, there are not enough places left for this order."))
-    return PlacedOrder(
-        id=order_id,
-        reference=reference,
-        event_slug=slug,
-        currency=event["currency"],
-        total_pence=quote.total_pence,
-        hold_expires_at=hold_expires_at,
-        buyer_name=request.buyer_name.strip(),
-        buyer_email=request.buyer_email.strip(),
+        partner_ids = {share["partner.slug"]: share["partner"] for share in shares}
+    terms = pricing.EventTerms(
+        status=row["status"],
+        booking_fee_pence=row["booking_fee_pence"],
+        pay_it_forward_place_pence=row["pay_it_forward_place_pence"],
+        partner_ids=partner_ids,
+        currency=row["currency"],
+    )
+    left = holds.PlacesLeft(
+        event=rules.places_left(row["capacity"], row["reserved_free_places"], row["places_taken"]),
+        by_type={t["id"]: None if t["quota"] is None else max(0, t["quota"] - t["places_taken"]) for t in type_rows},
+    )
+    return _OnSale(row, {t["id"]: _type_on_sale(t) for t in type_rows}, terms, left)
+
+
+def _quote_in_turn(batch: Sequence[_Wanted], on_sale: _OnSale) -> tuple[list[pricing.Quote | EventsError], list[bool]]:
+    """Each buyer's quote (or what is wrong with their request), and whether it fits, in arrival order."""
+    quotes: list[pricing.Quote | EventsError] = []
+    for wanted in batch:
+        try:
+            quotes.append(pricing.quote_online_order(on_sale.types, on_sale.terms, wanted.request, wanted.now))
+        except pricing.Problems as problems:
+            quotes.append(_problem_error(problems))
+    valid = [quote for quote in quotes if isinstance(quote, pricing.Quote)]
+    fitting = iter(holds.fit_in_turn(on_sale.left, [quote.places_by_type for quote in valid]))
+    return quotes, [isinstance(quote, pricing.Quote) and next(fitting) for quote in quotes]
+
+
+def _answers(
+    batch: Sequence[_Wanted],
+    quotes: Sequence[pricing.Quote | EventsError],
+    fits: Sequence[bool],
+    ids: Mapping[int, tuple[int, str]],
+    event: Mapping[str, Any],
+    slug: str,
+) -> list[PlacedOrder | EventsError]:
+    """Each buyer's answer: their order (``ids``: position in the batch -> order id and reference), what
+    is wrong with their request, or sold out."""
+    answers: list[PlacedOrder | EventsError] = []
+    for index, (wanted, quote) in enumerate(zip(batch, quotes)):
+        if not isinstance(quote, pricing.Quote):
+            answers.append(quote)
+        elif not fits[index] or index not in ids:
+            answers.append(SoldOut(N_("Sorry, there are not enough places left for this order.")))
+        else:
+            order_id, reference = ids[index]
+            answers.append(
+                PlacedOrder(
+                    id=order_id,
+                    reference=reference,
+                    event_slug=slug,
+                    currency=event["currency"],
+                    total_pence=quote.total_pence,
+                    hold_expires_at=_hold_end(wanted),
+                    buyer_name=wanted.request.buyer_name.strip(),
+                    buyer_email=wanted.request.buyer_email.strip(),
+                )
+            )
+    return answers
+
+
+def _hold_end(wanted: _Wanted) -> datetime:
+    return wanted.now + timedelta(minutes=wanted.hold_minutes)
+
+
+def _type_on_sale(row: Mapping[str, Any]) -> pricing.TypeOnSale:
+    return pricing.TypeOnSale(
+        id=row["id"],
+        name=row["name"],
+        price_pence=row["price_pence"],
+        channel=row["channel"],
+        sales_start=row["sales_start"],
+        sales_end=row["sales_end"],
+        max_per_order=row["max_per_order"],
     )
 
 
-async def _may_fit(event: Mapping[str, Any], places: int, now: datetime) -> bool:
-    """False only when the event was already full as load_terms read it and no overdue hold could free a
-    place: the buyer then hears "sold out" without queueing on the counters' row locks (after a sell-out,
-    every later buyer would otherwise wait there just to be refused). True means: try; the conditional
-    UPDATEs in take_places decide, as always - this is a shortcut, not the capacity check."""
-    if rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]) >= places:
-        return True
-    return await Order.exists().where(Order.event == event["id"], Order.status == "pending", Order.hold_expires_at < now)
+async def _insert_pending_orders(
+    event: Mapping[str, Any], winners: Sequence[tuple[int, _Wanted, pricing.Quote]]
+) -> dict[int, tuple[int, str]]:
+    """Pending orders with their lines, history and Gift Aid declarations, for (position, buyer, quote)s.
+    Returns position -> (order id, reference). A reference is inserted ON CONFLICT DO NOTHING and drawn
+    again in the rare case it was taken."""
+    ids: dict[int, tuple[int, str]] = {}
+    todo = list(winners)
+    for _ in range(5):
+        if not todo:
+            break
+        drawn = {codes.new_order_reference(): winner for winner in todo}
+        rows = await Order.insert(
+            *[
+                Order(
+                    reference=reference,
+                    event=event["id"],
+                    status="pending",
+                    channel="online",
+                    buyer_name=wanted.request.buyer_name.strip(),
+                    buyer_email=wanted.request.buyer_email.strip(),
+                    locale=wanted.locale,
+                    currency=event["currency"],
+                    tickets_pence=quote.tickets_pence,
+                    booking_fees_pence=quote.booking_fees_pence,
+                    pay_it_forward_pence=quote.pay_it_forward_pence,
+                    donation_pence=quote.donation_pence,
+                    total_pence=quote.total_pence,
+                    places=quote.places,
+                    hold_expires_at=_hold_end(wanted),
+                    created_at=wanted.now,
+                )
+                for reference, (_, wanted, quote) in drawn.items()
+            ]
+        ).on_conflict(target=Order.reference, action="DO NOTHING").returning(Order.id, Order.reference)
+        for row in rows:
+            ids[drawn[row["reference"]][0]] = (row["id"], row["reference"])
+        todo = [winner for winner in todo if winner[0] not in ids]
+    if todo:
+        raise RuntimeError("Could not draw an unused order reference.")
+    placed = [(ids[index][0], wanted, quote) for index, wanted, quote in winners]
+    lines = [_line_row(order_id, line) for order_id, _, quote in placed for line in quote.lines]
+    if lines:
+        await OrderLine.insert(*lines)
+    if placed:
+        await OrderHistory.insert(
+            *[
+                OrderHistory(
+                    order_id=order_id,
+                    kind="created",
+                    detail=f"{quote.places} places held until {_hold_end(wanted).isoformat()}",
+                    created_at=wanted.now,
+                )
+                for order_id, wanted, quote in placed
+            ]
+        )
+    for order_id, wanted, quote in placed:
+        if wanted.request.gift_aid is not None:
+            await giftaid.record_declaration(order_id, wanted.request.gift_aid, lines=quote.lines, currency=event["currency"], now=wanted.now)
+    return ids
+
+
+_HOLDS: Combiner[_Wanted, PlacedOrder] = Combiner(_hold_batch, limit=HOLD_BATCH_LIMIT)  # type: ignore[arg-type]
 
 
 async def sell_at_door(
@@ -387,23 +559,22 @@ async def _insert_order(
         paid_at=now if status == "paid" else None,
     )
     await order.save()
-    await OrderLine.insert(
-        *[
-            OrderLine(
-                order_id=order.id,
-                kind=line.kind,
-                ticket_type=line.ticket_type_id,
-                partner=line.partner_id,
-                description=line.description,
-                quantity=line.quantity,
-                unit_price_pence=line.unit_price_pence,
-                booking_fee_pence=line.booking_fee_pence,
-                total_pence=line.total_pence,
-            )
-            for line in quote.lines
-        ]
-    )
+    await OrderLine.insert(*[_line_row(order.id, line) for line in quote.lines])
     return order.id, reference
+
+
+def _line_row(order_id: int, line: pricing.Line) -> OrderLine:
+    return OrderLine(
+        order_id=order_id,
+        kind=line.kind,
+        ticket_type=line.ticket_type_id,
+        partner=line.partner_id,
+        description=line.description,
+        quantity=line.quantity,
+        unit_price_pence=line.unit_price_pence,
+        booking_fee_pence=line.booking_fee_pence,
+        total_pence=line.total_pence,
+    )
 
 
 async def new_unique_reference() -> str:
