@@ -93,6 +93,16 @@ def write_transaction():
     return current.transaction()
 
 
+def connection() -> Any:
+    """The asyncpg connection of the write transaction in progress (PostgreSQL only), for the few hot
+    statements that send whole arrays at once instead of going through Piccolo's query builder."""
+    current = engine()
+    transaction = current.current_transaction.get() if isinstance(current, PostgresEngine) else None
+    if transaction is None:
+        raise RuntimeError("db.connection() is for PostgreSQL, inside write_transaction().")
+    return transaction.connection
+
+
 @contextlib.asynccontextmanager
 async def bound(database_url: str) -> AsyncIterator[Engine]:
     """Bind and open an engine for the length of a block (CLI commands, tests)."""
