@@ -93,14 +93,17 @@ def write_transaction():
     return current.transaction()
 
 
-def connection() -> Any:
-    """The asyncpg connection of the write transaction in progress (PostgreSQL only), for the few hot
-    statements that send whole arrays at once instead of going through Piccolo's query builder."""
+async def fetch_pg(sql: str, *args: Any) -> list[Any]:
+    """One PostgreSQL statement straight through asyncpg, for the few hot statements that send whole arrays
+    at once or would cost more in Piccolo's query builder than in the database: on the connection of the
+    transaction in progress, else on a pooled one. Rows are asyncpg Records (read them by column name)."""
     current = engine()
-    transaction = current.current_transaction.get() if isinstance(current, PostgresEngine) else None
-    if transaction is None:
-        raise RuntimeError("db.connection() is for PostgreSQL, inside write_transaction().")
-    return transaction.connection
+    if not isinstance(current, PostgresEngine):
+        raise RuntimeError("db.fetch_pg() is for PostgreSQL only.")
+    transaction = current.current_transaction.get()
+    if transaction is not None:
+        return await transaction.connection.fetch(sql, *args)
+    return await current.pool.fetch(sql, *args)
 
 
 @contextlib.asynccontextmanager

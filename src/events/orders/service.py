@@ -135,50 +135,67 @@ async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder |
     # A look without locks first, so that once the event is full its buyers hear so without queueing on
     # the counters' locks (and without a commit). It can only turn buyers away: places are only taken
     # below, under the locks, from the counters as read there.
-    look = await _on_sale(slug, type_ids, partners)
-    overdue = await Order.exists().where(Order.event == look.event["id"], Order.status == "pending", Order.hold_expires_at < now)
+    look = await _on_sale(slug, type_ids, partners, now=now)
     quotes, fits = _quote_in_turn(batch, look)
-    if not overdue and not any(fits):
+    if not look.overdue_holds and not any(fits):
         return _answers(batch, quotes, fits, {}, look.event, slug)
     async with db.write_transaction():
-        if overdue:
+        if look.overdue_holds:
             # Holds that ran out but the sweeper has not reached yet must not turn a buyer away. Released
             # before the counters are locked: orders, then ticket types, then the event, as the sweeper does.
             await expire_holds_of_event(look.event["id"], now)
-        locked = await _on_sale(slug, type_ids, partners, locking=look.event["id"])
+        locked = await _on_sale(slug, type_ids, partners, now=now, locking=look.event["id"])
         quotes, fits = _quote_in_turn(batch, locked)
         winners = [(index, batch[index], quote) for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote) and fits[index]]
         ids = await _insert_pending_orders(locked.event, winners)
         places = holds.totals([quote.places_by_type for _, _, quote in winners])
-        if places and not await take_places(locked.event["id"], places):
+        if places and not await _take_locked_places(locked.event["id"], places):
             raise RuntimeError("The counters changed under their row locks.")
     return _answers(batch, quotes, fits, ids, locked.event, slug)
 
 
 @dataclass(frozen=True, slots=True)
 class _OnSale:
-    event: dict[str, Any]
+    event: Mapping[str, Any]
     types: dict[int, pricing.TypeOnSale]
     terms: pricing.EventTerms
     left: holds.PlacesLeft
+    overdue_holds: bool  # pending orders of the event whose hold has run out (the look without locks only)
 
 
-async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, locking: int | None = None) -> _OnSale:
+_EVENT_COLUMNS = "id, status, currency, booking_fee_pence, pay_it_forward_place_pence, capacity, reserved_free_places, places_taken"
+_TYPE_COLUMNS = "id, name, price_pence, channel, sales_start, sales_end, max_per_order, quota, places_taken"
+_LOOK_SQL = f"""
+SELECT {_EVENT_COLUMNS}, EXISTS (
+    SELECT 1 FROM ticket_order WHERE ticket_order.event = event.id AND status = 'pending' AND hold_expires_at < $2
+) AS overdue_holds
+FROM event WHERE slug = $1
+"""
+_TYPES_SQL = f"SELECT {_TYPE_COLUMNS} FROM ticket_type WHERE event = $1 AND id = ANY($2::integer[]) ORDER BY id"
+_LOCK_TYPES_SQL = _TYPES_SQL + " FOR NO KEY UPDATE"
+_LOCK_EVENT_SQL = f"SELECT {_EVENT_COLUMNS}, false AS overdue_holds FROM event WHERE id = $1 FOR NO KEY UPDATE"
+
+
+async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, now: datetime, locking: int | None = None) -> _OnSale:
     """The event, the asked-for ticket types and the sales terms, with the counters, read fresh. With
     ``locking`` (the event's id), inside a write transaction: the counter rows stay locked until it ends,
     ticket types by id first, then the event, as take_places locks them."""
-    lock = locking is not None and not db.is_sqlite()  # SQLite's IMMEDIATE transaction holds the only write lock
-    type_rows: list[dict[str, Any]] = []
-    if locking is None:
-        row = await Event.select().where(Event.slug == slug).first()
+    if db.is_sqlite():
+        # No row locks: SQLite's IMMEDIATE transaction already holds the only write lock.
+        row = await Event.select().where(Event.slug == slug if locking is None else Event.id == locking).first()
+        type_rows: Sequence[Mapping[str, Any]] = []
         if row is not None and type_ids:
             type_rows = await TicketType.select().where(TicketType.event == row["id"], TicketType.id.is_in(list(type_ids)))
+        if row is not None and locking is None:
+            row["overdue_holds"] = await Order.exists().where(
+                Order.event == row["id"], Order.status == "pending", Order.hold_expires_at < now
+            )
+    elif locking is None:
+        row = next(iter(await db.fetch_pg(_LOOK_SQL, slug, now)), None)
+        type_rows = await db.fetch_pg(_TYPES_SQL, row["id"], list(type_ids)) if row is not None and type_ids else []
     else:
-        if type_ids:
-            type_query = TicketType.select().where(TicketType.event == locking, TicketType.id.is_in(list(type_ids))).order_by(TicketType.id)
-            type_rows = await (type_query.lock_rows("NO KEY UPDATE") if lock else type_query)
-        event_query = Event.select().where(Event.id == locking)
-        row = await (event_query.lock_rows("NO KEY UPDATE") if lock else event_query).first()
+        type_rows = await db.fetch_pg(_LOCK_TYPES_SQL, locking, list(type_ids)) if type_ids else []
+        row = next(iter(await db.fetch_pg(_LOCK_EVENT_SQL, locking)), None)
     if row is None or row["status"] == "draft":
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     partner_ids: dict[str, int] = {}
@@ -198,7 +215,32 @@ async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, l
         event=rules.places_left(row["capacity"], row["reserved_free_places"], row["places_taken"]),
         by_type={t["id"]: None if t["quota"] is None else max(0, t["quota"] - t["places_taken"]) for t in type_rows},
     )
-    return _OnSale(row, {t["id"]: _type_on_sale(t) for t in type_rows}, terms, left)
+    overdue = locking is None and bool(row["overdue_holds"])
+    return _OnSale(row, {t["id"]: _type_on_sale(t) for t in type_rows}, terms, left, overdue)
+
+
+# Both counters in one statement. Only under the rows' locks, with the places already known to fit: the
+# conditions are a last check (the caller rolls back if either row did not match), not the decision.
+_TAKE_LOCKED_SQL = """
+WITH types AS (
+    UPDATE ticket_type SET places_taken = places_taken + taken.quantity
+    FROM unnest($1::integer[], $2::integer[]) AS taken (type_id, quantity)
+    WHERE ticket_type.id = taken.type_id AND ticket_type.event = $3 AND (quota IS NULL OR places_taken + taken.quantity <= quota)
+    RETURNING ticket_type.id
+), events AS (
+    UPDATE event SET places_taken = places_taken + $4 WHERE id = $3 AND places_taken + $4 <= capacity - reserved_free_places
+    RETURNING event.id
+)
+SELECT (SELECT count(*) FROM types) AS types, (SELECT count(*) FROM events) AS events
+"""
+
+
+async def _take_locked_places(event_id: int, per_type: Mapping[int, int]) -> bool:
+    if db.is_sqlite():
+        return await take_places(event_id, per_type)
+    type_ids = sorted(per_type)
+    [row] = await db.fetch_pg(_TAKE_LOCKED_SQL, type_ids, [per_type[t] for t in type_ids], event_id, sum(per_type.values()))
+    return row["types"] == len(type_ids) and row["events"] == 1
 
 
 def _quote_in_turn(batch: Sequence[_Wanted], on_sale: _OnSale) -> tuple[list[pricing.Quote | EventsError], list[bool]]:
@@ -346,7 +388,7 @@ async def _insert_order_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[int,
         orders = [Order(status="pending", channel="online", **dict(zip(_ORDER_COLUMNS, row))) for row in rows]
         inserted = await Order.insert(*orders).on_conflict(target=Order.reference, action="DO NOTHING").returning(Order.id, Order.reference)
         return [(row["id"], row["reference"]) for row in inserted]
-    inserted = await db.connection().fetch(_INSERT_ORDERS_SQL, *_columns(rows, len(_ORDER_COLUMNS)))
+    inserted = await db.fetch_pg(_INSERT_ORDERS_SQL, *_columns(rows, len(_ORDER_COLUMNS)))
     return [(row["id"], row["reference"]) for row in inserted]
 
 
@@ -356,7 +398,7 @@ async def _insert_line_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     if db.is_sqlite():
         await OrderLine.insert(*[OrderLine(**dict(zip(_LINE_COLUMNS, row))) for row in rows])
     else:
-        await db.connection().execute(_INSERT_LINES_SQL, *_columns(rows, len(_LINE_COLUMNS)))
+        await db.fetch_pg(_INSERT_LINES_SQL, *_columns(rows, len(_LINE_COLUMNS)))
 
 
 async def _insert_history_rows(rows: Sequence[tuple[int, str, str, datetime]]) -> None:
@@ -365,7 +407,7 @@ async def _insert_history_rows(rows: Sequence[tuple[int, str, str, datetime]]) -
     if db.is_sqlite():
         await OrderHistory.insert(*[OrderHistory(order_id=o, kind=k, detail=d, created_at=t) for o, k, d, t in rows])
     else:
-        await db.connection().execute(_INSERT_HISTORY_SQL, *_columns(rows, 4))
+        await db.fetch_pg(_INSERT_HISTORY_SQL, *_columns(rows, 4))
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
@@ -404,7 +446,7 @@ async def _record_payment_starts(_: object, starts: Sequence[_PaymentStart]) -> 
                     {Order.payment_intent_id: start.intent_id, Order.client_secret: start.client_secret, Order.payment_provider: start.provider}
                 ).where(Order.id == start.order_id)
         else:
-            await db.connection().execute(
+            await db.fetch_pg(
                 _PAYMENT_START_SQL,
                 [start.order_id for start in starts],
                 [start.intent_id for start in starts],
