@@ -136,7 +136,8 @@ async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder |
     # the counters' locks (and without a commit). It can only turn buyers away: places are only taken
     # below, under the locks, from the counters as read there.
     look = await _on_sale(slug, type_ids, partners, now=now)
-    quotes, fits = _quote_in_turn(batch, look)
+    quotes = _quote_all(batch, look)
+    fits = _fits(quotes, look.left)
     if not look.overdue_holds and not any(fits):
         return _answers(batch, quotes, fits, {}, look.event, slug)
     async with db.write_transaction():
@@ -145,7 +146,9 @@ async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder |
             # before the counters are locked: orders, then ticket types, then the event, as the sweeper does.
             await expire_holds_of_event(look.event["id"], now)
         locked = await _on_sale(slug, type_ids, partners, now=now, locking=look.event["id"])
-        quotes, fits = _quote_in_turn(batch, locked)
+        if (locked.types, locked.terms) != (look.types, look.terms):
+            quotes = _quote_all(batch, locked)  # prices, windows or status changed meanwhile
+        fits = _fits(quotes, locked.left)
         winners = [(index, batch[index], quote) for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote) and fits[index]]
         ids = await _insert_pending_orders(locked.event, winners)
         places = holds.totals([quote.places_by_type for _, _, quote in winners])
@@ -243,17 +246,21 @@ async def _take_locked_places(event_id: int, per_type: Mapping[int, int]) -> boo
     return row["types"] == len(type_ids) and row["events"] == 1
 
 
-def _quote_in_turn(batch: Sequence[_Wanted], on_sale: _OnSale) -> tuple[list[pricing.Quote | EventsError], list[bool]]:
-    """Each buyer's quote (or what is wrong with their request), and whether it fits, in arrival order."""
+def _quote_all(batch: Sequence[_Wanted], on_sale: _OnSale) -> list[pricing.Quote | EventsError]:
+    """Each buyer's quote, or what is wrong with their request."""
     quotes: list[pricing.Quote | EventsError] = []
     for wanted in batch:
         try:
             quotes.append(pricing.quote_online_order(on_sale.types, on_sale.terms, wanted.request, wanted.now))
         except pricing.Problems as problems:
             quotes.append(_problem_error(problems))
-    valid = [quote for quote in quotes if isinstance(quote, pricing.Quote)]
-    fitting = iter(holds.fit_in_turn(on_sale.left, [quote.places_by_type for quote in valid]))
-    return quotes, [isinstance(quote, pricing.Quote) and next(fitting) for quote in quotes]
+    return quotes
+
+
+def _fits(quotes: Sequence[pricing.Quote | EventsError], left: holds.PlacesLeft) -> list[bool]:
+    """Whether each quoted order fits in the places left, in arrival order (False for refused requests)."""
+    fitting = iter(holds.fit_in_turn(left, [quote.places_by_type for quote in quotes if isinstance(quote, pricing.Quote)]))
+    return [isinstance(quote, pricing.Quote) and next(fitting) for quote in quotes]
 
 
 def _answers(
