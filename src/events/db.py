@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -17,6 +18,8 @@ from piccolo.querystring import QueryString
 os.environ.setdefault("PICCOLO_CONF", "events.piccolo_conf")
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# PostgreSQL broke a lock cycle by failing this transaction: running it again is safe (nothing of it stayed).
+DEADLOCK_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.DeadlockDetectedError,)
 POSTGRES_LOCK_TIMEOUT = "10s"
 
 _engine: Engine | None = None
@@ -103,7 +106,13 @@ async def fetch_pg(sql: str, *args: Any) -> list[Any]:
     transaction = current.current_transaction.get()
     if transaction is not None:
         return await transaction.connection.fetch(sql, *args)
-    return await current.pool.fetch(sql, *args)
+    if current.pool is not None:
+        return await current.pool.fetch(sql, *args)
+    connection = await current.get_new_connection()
+    try:
+        return await connection.fetch(sql, *args)
+    finally:
+        await connection.close()
 
 
 @contextlib.asynccontextmanager

@@ -140,6 +140,23 @@ async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder |
     fits = _fits(quotes, look.left)
     if not look.overdue_holds and not any(fits):
         return _answers(batch, quotes, fits, {}, look.event, slug)
+    try:
+        return await _hold_locked(slug, batch, look, quotes, type_ids, partners, now)
+    except db.DEADLOCK_ERRORS:
+        # E.g. an organiser's edit locking the event before its ticket types: once more, rather than turn a
+        # whole batch of buyers away with an error.
+        return await _hold_locked(slug, batch, look, quotes, type_ids, partners, now)
+
+
+async def _hold_locked(
+    slug: str,
+    batch: Sequence[_Wanted],
+    look: _OnSale,
+    quotes: list[pricing.Quote | EventsError],
+    type_ids: Sequence[int],
+    partners: bool,
+    now: datetime,
+) -> list[PlacedOrder | EventsError]:
     async with db.write_transaction():
         if look.overdue_holds:
             # Holds that ran out but the sweeper has not reached yet must not turn a buyer away. Released

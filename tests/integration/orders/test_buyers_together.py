@@ -84,3 +84,28 @@ async def test_a_batch_for_an_event_that_does_not_exist_is_refused_for_everyone_
     responses = await asyncio.gather(*[client.post("/api/events/no-such-night/orders", json=body) for _ in range(3)])
     assert [r.status_code for r in responses] == [404, 404, 404]
     assert {r.json()["error"] for r in responses} == {"event_not_found"}
+
+
+async def test_a_batch_broken_off_by_a_deadlock_is_held_again_rather_than_failing_its_buyers(
+    client: httpx.AsyncClient, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncpg
+
+    hold_locked = service._hold_locked
+    attempts = 0
+
+    async def deadlocked_once(*args: Any) -> Any:
+        nonlocal attempts
+        attempts += 1
+        if attempts == 1:
+            # What PostgreSQL raises when it breaks a lock cycle (the transaction was rolled back).
+            raise asyncpg.exceptions.DeadlockDetectedError("deadlock detected")
+        return await hold_locked(*args)
+
+    monkeypatch.setattr(service, "_hold_locked", deadlocked_once)
+    slug = await make_event(now, capacity=21, reserved_free_places=20)
+    body = {"buyer": {"name": "Amal", "email": "amal@example.org"}, "items": [{"ticket_type": await ticket_type_id(client, slug), "quantity": 1}]}
+    response = await client.post(f"/api/events/{slug}/orders", json=body)
+    assert response.status_code == 201, response.text
+    assert attempts == 2
+    assert await Order.count().where(Order.event.slug == slug) == 1
