@@ -3,6 +3,12 @@
 Capacity lives in two counters (Event.places_taken, TicketType.places_taken) changed only by
 conditional UPDATEs inside one write transaction, always in the same order (ticket types by id,
 then the event), so concurrent buyers can neither oversell nor deadlock.
+
+Online orders are held in batches: the buyers of one event who arrive while a hold transaction is
+running go together in the next one, which locks the counter rows, reads them, decides first come first
+served which orders fit (orders.holds) and writes them all before one commit. A commit must reach the
+disk while the counters stay locked, so one transaction per buyer would cap a sell-out at one disk
+flush per sale; a batch pays one flush for all its buyers.
 """
 
 from __future__ import annotations
