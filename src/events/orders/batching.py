@@ -11,6 +11,7 @@ Per process and in memory only for the length of a request: nothing here is stat
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import weakref
 from collections.abc import Awaitable, Callable, Hashable, Sequence
 from typing import Generic, TypeVar
@@ -43,8 +44,10 @@ class Combiner(Generic[Item, Result]):
         if key not in queues.running:
             queues.running.add(key)
             # A task of its own, so a client that goes away cancels only its own wait, never a batch
-            # that other requests are in.
-            task = loop.create_task(self._drain(queues, key))
+            # that other requests are in; and in an empty context, because the batch works for all of
+            # them: nothing of the first request's context (a transaction in progress, the audit log's
+            # actor) may carry over to the others.
+            task = loop.create_task(self._drain(queues, key), context=contextvars.Context())
             queues.tasks.add(task)
             task.add_done_callback(queues.tasks.discard)
         return await future

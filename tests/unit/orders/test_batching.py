@@ -97,3 +97,18 @@ async def test_a_request_that_gives_up_does_not_cancel_the_batch_others_are_in()
     work.release.set()
     assert await staying == 20
     assert work.batches == [("a", [1, 2])]
+
+
+async def test_a_batch_does_not_run_in_the_context_of_the_request_that_started_it() -> None:
+    import contextvars
+
+    actor: contextvars.ContextVar[str | None] = contextvars.ContextVar("actor", default=None)
+    seen: list[str | None] = []
+
+    async def work(key: Hashable, items: Sequence[int]) -> list[int]:
+        seen.append(actor.get())
+        return list(items)
+
+    actor.set("organiser@example.org")
+    assert await Combiner(work, limit=10).submit("a", 1) == 1
+    assert seen == [None]
