@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
+import asyncpg
 from piccolo.engine.base import Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -17,6 +18,8 @@ from piccolo.querystring import QueryString
 os.environ.setdefault("PICCOLO_CONF", "events.piccolo_conf")
 
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
+# PostgreSQL broke a lock cycle by failing this transaction: running it again is safe (nothing of it stayed).
+DEADLOCK_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.DeadlockDetectedError,)
 POSTGRES_LOCK_TIMEOUT = "10s"
 
 _engine: Engine | None = None
@@ -91,6 +94,25 @@ def write_transaction():
     if isinstance(current, SQLiteEngine):
         return current.transaction(transaction_type=TransactionType.immediate)
     return current.transaction()
+
+
+async def fetch_pg(sql: str, *args: Any) -> list[Any]:
+    """One PostgreSQL statement straight through asyncpg, for the few hot statements that send whole arrays
+    at once or would cost more in Piccolo's query builder than in the database: on the connection of the
+    transaction in progress, else on a pooled one. Rows are asyncpg Records (read them by column name)."""
+    current = engine()
+    if not isinstance(current, PostgresEngine):
+        raise RuntimeError("db.fetch_pg() is for PostgreSQL only.")
+    transaction = current.current_transaction.get()
+    if transaction is not None:
+        return await transaction.connection.fetch(sql, *args)
+    if current.pool is not None:
+        return await current.pool.fetch(sql, *args)
+    connection = await current.get_new_connection()
+    try:
+        return await connection.fetch(sql, *args)
+    finally:
+        await connection.close()
 
 
 @contextlib.asynccontextmanager

@@ -3,6 +3,12 @@
 Capacity lives in two counters (Event.places_taken, TicketType.places_taken) changed only by
 conditional UPDATEs inside one write transaction, always in the same order (ticket types by id,
 then the event), so concurrent buyers can neither oversell nor deadlock.
+
+Online orders are held in batches: the buyers of one event who arrive while a hold transaction is
+running go together in the next one, which locks the counter rows, reads them, decides first come first
+served which orders fit (orders.holds) and writes them all before one commit. A commit must reach the
+disk while the counters stay locked, so one transaction per buyer would cap a sell-out at one disk
+flush per sale; a batch pays one flush for all its buyers.
 """
 
 from __future__ import annotations
@@ -16,14 +22,17 @@ from events import db
 from events.audit import service as audit
 from events.catalogue import rules
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
-from events.errors import Conflict, InvalidInput, NotFound
+from events.errors import Conflict, EventsError, InvalidInput, NotFound
 from events.giftaid import service as giftaid
 from events.i18n import N_
-from events.orders import codes, pricing
+from events.orders import codes, holds, pricing
+from events.orders.batching import Combiner
 from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
 from events.tickets import outbox
 
 EXPIRE_BATCH = 200
+# Buyers of one event held in one transaction at most; more wait for the next one.
+HOLD_BATCH_LIMIT = 100
 
 _TAKE_TYPE_SQL = """
 UPDATE ticket_type SET places_taken = places_taken + {}
@@ -99,63 +108,387 @@ async def load_terms(slug: str) -> tuple[dict[str, Any], dict[int, pricing.TypeO
 
 
 def raise_problems(problems: pricing.Problems) -> NoReturn:
+    raise _problem_error(problems) from None
+
+
+def _problem_error(problems: pricing.Problems) -> EventsError:
     if problems.code == "sales_closed":
-        raise SalesClosed(problems.args[0], fields=problems.fields) from None
-    raise InvalidInput(problems.args[0], fields=problems.fields) from None
+        return SalesClosed(problems.args[0], fields=problems.fields)
+    return InvalidInput(problems.args[0], fields=problems.fields)
+
+
+@dataclass(frozen=True, slots=True)
+class _Wanted:
+    """One buyer's order waiting for its batch (see place_order)."""
+
+    request: pricing.Request
+    now: datetime
+    hold_minutes: int
+    locale: str
 
 
 async def place_order(slug: str, request: pricing.Request, *, now: datetime, hold_minutes: int, locale: str = "en") -> PlacedOrder:
-    """Hold the places and record a pending order, or raise SoldOut / SalesClosed / InvalidInput."""
-    event, types, terms = await load_terms(slug)
+    """Hold the places and record a pending order, or raise SoldOut / SalesClosed / InvalidInput / NotFound.
+
+    Buyers of the same event who arrive while a hold transaction is running are held together in the
+    next one (orders.batching): one set of row locks and one commit for all of them, first come first
+    served, each with its own answer."""
+    return await _HOLDS.submit(slug, _Wanted(request, now, hold_minutes, locale))
+
+
+async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder | EventsError]:
+    type_ids = sorted({type_id for wanted in batch for type_id, _ in wanted.request.items})
+    now = max(wanted.now for wanted in batch)
+    partners = any(wanted.request.donation_partner for wanted in batch)
+    # A look without locks first, so that once the event is full its buyers hear so without queueing on
+    # the counters' locks (and without a commit). It can only turn buyers away: places are only taken
+    # below, under the locks, from the counters as read there.
+    look = await _on_sale(slug, type_ids, partners, now=now)
+    quotes = _quote_all(batch, look)
+    fits = _fits(quotes, look.left)
+    if not look.overdue_holds and not any(fits):
+        return _answers(batch, quotes, fits, {}, look.event, slug)
     try:
-        quote = pricing.quote_online_order(types, terms, request, now)
-    except pricing.Problems as problems:
-        raise_problems(problems)
-    hold_expires_at = now + timedelta(minutes=hold_minutes)
-    if quote.places and not await _may_fit(event, quote.places, now):
-        raise SoldOut(N_("Sorry, there are not enough places left for this order."))
+        return await _hold_locked(slug, batch, look, quotes, type_ids, partners, now)
+    except db.DEADLOCK_ERRORS:
+        # E.g. an organiser's edit locking the event before its ticket types: once more, rather than turn a
+        # whole batch of buyers away with an error.
+        return await _hold_locked(slug, batch, look, quotes, type_ids, partners, now)
+
+
+async def _hold_locked(
+    slug: str,
+    batch: Sequence[_Wanted],
+    look: _OnSale,
+    quotes: list[pricing.Quote | EventsError],
+    type_ids: Sequence[int],
+    partners: bool,
+    now: datetime,
+) -> list[PlacedOrder | EventsError]:
     async with db.write_transaction():
-        order_id, reference = await _insert_order(
-            event,
-            quote,
-            status="pending",
-            channel="online",
-            buyer_name=request.buyer_name.strip(),
-            buyer_email=request.buyer_email.strip(),
-            locale=locale,
-            hold_expires_at=hold_expires_at,
-            now=now,
+        if look.overdue_holds:
+            # Holds that ran out but the sweeper has not reached yet must not turn a buyer away. Released
+            # before the counters are locked: orders, then ticket types, then the event, as the sweeper does.
+            await expire_holds_of_event(look.event["id"], now)
+        locked = await _on_sale(slug, type_ids, partners, now=now, locking=look.event["id"])
+        if (locked.types, locked.terms) != (look.types, look.terms):
+            quotes = _quote_all(batch, locked)  # prices, windows or status changed meanwhile
+        fits = _fits(quotes, locked.left)
+        winners = [(index, batch[index], quote) for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote) and fits[index]]
+        ids = await _insert_pending_orders(locked.event, winners)
+        places = holds.totals([quote.places_by_type for _, _, quote in winners])
+        if places and not await _take_locked_places(locked.event["id"], places):
+            raise RuntimeError("The counters changed under their row locks.")
+    return _answers(batch, quotes, fits, ids, locked.event, slug)
+
+
+@dataclass(frozen=True, slots=True)
+class _OnSale:
+    event: Mapping[str, Any]
+    types: dict[int, pricing.TypeOnSale]
+    terms: pricing.EventTerms
+    left: holds.PlacesLeft
+    overdue_holds: bool  # pending orders of the event whose hold has run out (the look without locks only)
+
+
+_EVENT_COLUMNS = "id, status, currency, booking_fee_pence, pay_it_forward_place_pence, capacity, reserved_free_places, places_taken"
+_TYPE_COLUMNS = "id, name, price_pence, channel, sales_start, sales_end, max_per_order, quota, places_taken"
+_LOOK_SQL = f"""
+SELECT {_EVENT_COLUMNS}, EXISTS (
+    SELECT 1 FROM ticket_order WHERE ticket_order.event = event.id AND status = 'pending' AND hold_expires_at < $2
+) AS overdue_holds
+FROM event WHERE slug = $1
+"""
+_TYPES_SQL = f"SELECT {_TYPE_COLUMNS} FROM ticket_type WHERE event = $1 AND id = ANY($2::integer[]) ORDER BY id"
+_LOCK_TYPES_SQL = _TYPES_SQL + " FOR NO KEY UPDATE"
+_LOCK_EVENT_SQL = f"SELECT {_EVENT_COLUMNS}, false AS overdue_holds FROM event WHERE id = $1 FOR NO KEY UPDATE"
+
+
+async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, now: datetime, locking: int | None = None) -> _OnSale:
+    """The event, the asked-for ticket types and the sales terms, with the counters, read fresh. With
+    ``locking`` (the event's id), inside a write transaction: the counter rows stay locked until it ends,
+    ticket types by id first, then the event, as take_places locks them."""
+    if db.is_sqlite():
+        # No row locks: SQLite's IMMEDIATE transaction already holds the only write lock.
+        row = await Event.select().where(Event.slug == slug if locking is None else Event.id == locking).first()
+        type_rows: Sequence[Mapping[str, Any]] = []
+        if row is not None and type_ids:
+            type_rows = await TicketType.select().where(TicketType.event == row["id"], TicketType.id.is_in(list(type_ids)))
+        if row is not None and locking is None:
+            row["overdue_holds"] = await Order.exists().where(
+                Order.event == row["id"], Order.status == "pending", Order.hold_expires_at < now
+            )
+    elif locking is None:
+        row = next(iter(await db.fetch_pg(_LOOK_SQL, slug, now)), None)
+        type_rows = await db.fetch_pg(_TYPES_SQL, row["id"], list(type_ids)) if row is not None and type_ids else []
+    else:
+        type_rows = await db.fetch_pg(_LOCK_TYPES_SQL, locking, list(type_ids)) if type_ids else []
+        row = next(iter(await db.fetch_pg(_LOCK_EVENT_SQL, locking)), None)
+    if row is None or row["status"] == "draft":
+        raise NotFound(N_("We could not find that event."), code="event_not_found")
+    partner_ids: dict[str, int] = {}
+    if with_partners:
+        shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.partner.slug).where(
+            BeneficiaryShare.event == row["id"]
         )
-        if request.gift_aid is not None:
-            await giftaid.record_declaration(order_id, request.gift_aid, lines=quote.lines, currency=event["currency"], now=now)
-        await _note(order_id, "created", f"{quote.places} places held until {hold_expires_at.isoformat()}", now)
-        # Counters last: every buyer of the event queues on these rows' locks until COMMIT, so nothing
-        # else is done while holding them.
-        if quote.places and not await take_places(event["id"], quote.places_by_type):
-            # Holds that ran out but the sweeper has not reached yet must not turn a buyer away.
-            await expire_holds_of_event(event["id"], now)
-            if not await take_places(event["id"], quote.places_by_type):
-                raise SoldOut(N_("Sorry, there are not enough places left for this order."))
-    return PlacedOrder(
-        id=order_id,
-        reference=reference,
-        event_slug=slug,
-        currency=event["currency"],
-        total_pence=quote.total_pence,
-        hold_expires_at=hold_expires_at,
-        buyer_name=request.buyer_name.strip(),
-        buyer_email=request.buyer_email.strip(),
+        partner_ids = {share["partner.slug"]: share["partner"] for share in shares}
+    terms = pricing.EventTerms(
+        status=row["status"],
+        booking_fee_pence=row["booking_fee_pence"],
+        pay_it_forward_place_pence=row["pay_it_forward_place_pence"],
+        partner_ids=partner_ids,
+        currency=row["currency"],
+    )
+    left = holds.PlacesLeft(
+        event=rules.places_left(row["capacity"], row["reserved_free_places"], row["places_taken"]),
+        by_type={t["id"]: None if t["quota"] is None else max(0, t["quota"] - t["places_taken"]) for t in type_rows},
+    )
+    overdue = locking is None and bool(row["overdue_holds"])
+    return _OnSale(row, {t["id"]: _type_on_sale(t) for t in type_rows}, terms, left, overdue)
+
+
+# Both counters in one statement. Only under the rows' locks, with the places already known to fit: the
+# conditions are a last check (the caller rolls back if either row did not match), not the decision.
+_TAKE_LOCKED_SQL = """
+WITH types AS (
+    UPDATE ticket_type SET places_taken = places_taken + taken.quantity
+    FROM unnest($1::integer[], $2::integer[]) AS taken (type_id, quantity)
+    WHERE ticket_type.id = taken.type_id AND ticket_type.event = $3 AND (quota IS NULL OR places_taken + taken.quantity <= quota)
+    RETURNING ticket_type.id
+), events AS (
+    UPDATE event SET places_taken = places_taken + $4 WHERE id = $3 AND places_taken + $4 <= capacity - reserved_free_places
+    RETURNING event.id
+)
+SELECT (SELECT count(*) FROM types) AS types, (SELECT count(*) FROM events) AS events
+"""
+
+
+async def _take_locked_places(event_id: int, per_type: Mapping[int, int]) -> bool:
+    if db.is_sqlite():
+        return await take_places(event_id, per_type)
+    type_ids = sorted(per_type)
+    [row] = await db.fetch_pg(_TAKE_LOCKED_SQL, type_ids, [per_type[t] for t in type_ids], event_id, sum(per_type.values()))
+    return row["types"] == len(type_ids) and row["events"] == 1
+
+
+def _quote_all(batch: Sequence[_Wanted], on_sale: _OnSale) -> list[pricing.Quote | EventsError]:
+    """Each buyer's quote, or what is wrong with their request."""
+    quotes: list[pricing.Quote | EventsError] = []
+    for wanted in batch:
+        try:
+            quotes.append(pricing.quote_online_order(on_sale.types, on_sale.terms, wanted.request, wanted.now))
+        except pricing.Problems as problems:
+            quotes.append(_problem_error(problems))
+    return quotes
+
+
+def _fits(quotes: Sequence[pricing.Quote | EventsError], left: holds.PlacesLeft) -> list[bool]:
+    """Whether each quoted order fits in the places left, in arrival order (False for refused requests)."""
+    fitting = iter(holds.fit_in_turn(left, [quote.places_by_type for quote in quotes if isinstance(quote, pricing.Quote)]))
+    return [isinstance(quote, pricing.Quote) and next(fitting) for quote in quotes]
+
+
+def _answers(
+    batch: Sequence[_Wanted],
+    quotes: Sequence[pricing.Quote | EventsError],
+    fits: Sequence[bool],
+    ids: Mapping[int, tuple[int, str]],
+    event: Mapping[str, Any],
+    slug: str,
+) -> list[PlacedOrder | EventsError]:
+    """Each buyer's answer: their order (``ids``: position in the batch -> order id and reference), what
+    is wrong with their request, or sold out."""
+    answers: list[PlacedOrder | EventsError] = []
+    for index, (wanted, quote) in enumerate(zip(batch, quotes)):
+        if not isinstance(quote, pricing.Quote):
+            answers.append(quote)
+        elif not fits[index] or index not in ids:
+            answers.append(SoldOut(N_("Sorry, there are not enough places left for this order.")))
+        else:
+            order_id, reference = ids[index]
+            answers.append(
+                PlacedOrder(
+                    id=order_id,
+                    reference=reference,
+                    event_slug=slug,
+                    currency=event["currency"],
+                    total_pence=quote.total_pence,
+                    hold_expires_at=_hold_end(wanted),
+                    buyer_name=wanted.request.buyer_name.strip(),
+                    buyer_email=wanted.request.buyer_email.strip(),
+                )
+            )
+    return answers
+
+
+def _hold_end(wanted: _Wanted) -> datetime:
+    return wanted.now + timedelta(minutes=wanted.hold_minutes)
+
+
+def _type_on_sale(row: Mapping[str, Any]) -> pricing.TypeOnSale:
+    return pricing.TypeOnSale(
+        id=row["id"],
+        name=row["name"],
+        price_pence=row["price_pence"],
+        channel=row["channel"],
+        sales_start=row["sales_start"],
+        sales_end=row["sales_end"],
+        max_per_order=row["max_per_order"],
     )
 
 
-async def _may_fit(event: Mapping[str, Any], places: int, now: datetime) -> bool:
-    """False only when the event was already full as load_terms read it and no overdue hold could free a
-    place: the buyer then hears "sold out" without queueing on the counters' row locks (after a sell-out,
-    every later buyer would otherwise wait there just to be refused). True means: try; the conditional
-    UPDATEs in take_places decide, as always - this is a shortcut, not the capacity check."""
-    if rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]) >= places:
-        return True
-    return await Order.exists().where(Order.event == event["id"], Order.status == "pending", Order.hold_expires_at < now)
+async def _insert_pending_orders(
+    event: Mapping[str, Any], winners: Sequence[tuple[int, _Wanted, pricing.Quote]]
+) -> dict[int, tuple[int, str]]:
+    """Pending orders with their lines, history and Gift Aid declarations, for (position, buyer, quote)s.
+    Returns position -> (order id, reference). References are inserted ON CONFLICT DO NOTHING and
+    drawn again in the rare case one was taken."""
+    ids: dict[int, tuple[int, str]] = {}
+    todo = list(winners)
+    for _ in range(5):
+        if not todo:
+            break
+        drawn = {codes.new_order_reference(): winner for winner in todo}
+        rows = [
+            (
+                reference,
+                event["id"],
+                wanted.request.buyer_name.strip(),
+                wanted.request.buyer_email.strip(),
+                wanted.locale,
+                event["currency"],
+                quote.tickets_pence,
+                quote.booking_fees_pence,
+                quote.pay_it_forward_pence,
+                quote.donation_pence,
+                quote.total_pence,
+                quote.places,
+                _hold_end(wanted),
+                wanted.now,
+            )
+            for reference, (_, wanted, quote) in drawn.items()
+        ]
+        for order_id, reference in await _insert_order_rows(rows):
+            ids[drawn[reference][0]] = (order_id, reference)
+        todo = [winner for winner in todo if winner[0] not in ids]
+    if todo:
+        raise RuntimeError("Could not draw an unused order reference.")
+    placed = [(ids[index][0], wanted, quote) for index, wanted, quote in winners]
+    await _insert_line_rows([_line_values(order_id, line) for order_id, _, quote in placed for line in quote.lines])
+    await _insert_history_rows(
+        [(order_id, "created", f"{quote.places} places held until {_hold_end(wanted).isoformat()}", wanted.now) for order_id, wanted, quote in placed]
+    )
+    for order_id, wanted, quote in placed:
+        if wanted.request.gift_aid is not None:
+            await giftaid.record_declaration(order_id, wanted.request.gift_aid, lines=quote.lines, currency=event["currency"], now=wanted.now)
+    return ids
+
+
+# The batch inserts send each column as one array on PostgreSQL (one statement, no per-row Python work in
+# the query builder, which cost more than the rest of a sale); SQLite goes through Piccolo.
+_INSERT_ORDERS_SQL = """
+INSERT INTO ticket_order (reference, event, buyer_name, buyer_email, locale, currency, tickets_pence, booking_fees_pence,
+    pay_it_forward_pence, donation_pence, total_pence, places, hold_expires_at, created_at,
+    status, channel, buyer_phone, refunded_pence, payment_provider, client_secret)
+SELECT *, 'pending', 'online', '', 0, '', ''
+FROM unnest($1::varchar[], $2::integer[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::integer[], $8::integer[],
+    $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::timestamptz[], $14::timestamptz[])
+ON CONFLICT (reference) DO NOTHING
+RETURNING id, reference
+"""
+_INSERT_LINES_SQL = """
+INSERT INTO order_line (order_id, kind, ticket_type, partner, description, quantity, unit_price_pence, booking_fee_pence, total_pence)
+SELECT * FROM unnest($1::integer[], $2::varchar[], $3::integer[], $4::integer[], $5::varchar[], $6::integer[], $7::integer[],
+    $8::integer[], $9::integer[])
+"""
+_INSERT_HISTORY_SQL = """
+INSERT INTO order_history (order_id, kind, detail, created_at)
+SELECT * FROM unnest($1::integer[], $2::varchar[], $3::text[], $4::timestamptz[])
+"""
+_ORDER_COLUMNS = (
+    "reference", "event", "buyer_name", "buyer_email", "locale", "currency", "tickets_pence", "booking_fees_pence",
+    "pay_it_forward_pence", "donation_pence", "total_pence", "places", "hold_expires_at", "created_at",
+)  # fmt: skip
+_LINE_COLUMNS = (
+    "order_id", "kind", "ticket_type", "partner", "description", "quantity", "unit_price_pence", "booking_fee_pence", "total_pence",
+)  # fmt: skip
+
+
+async def _insert_order_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[int, str]]:
+    """Pending online orders (values in _ORDER_COLUMNS order); returns (id, reference) of those inserted."""
+    if db.is_sqlite():
+        orders = [Order(status="pending", channel="online", **dict(zip(_ORDER_COLUMNS, row))) for row in rows]
+        inserted = await Order.insert(*orders).on_conflict(target=Order.reference, action="DO NOTHING").returning(Order.id, Order.reference)
+        return [(row["id"], row["reference"]) for row in inserted]
+    inserted = await db.fetch_pg(_INSERT_ORDERS_SQL, *_columns(rows, len(_ORDER_COLUMNS)))
+    return [(row["id"], row["reference"]) for row in inserted]
+
+
+async def _insert_line_rows(rows: Sequence[tuple[Any, ...]]) -> None:
+    if not rows:
+        return
+    if db.is_sqlite():
+        await OrderLine.insert(*[OrderLine(**dict(zip(_LINE_COLUMNS, row))) for row in rows])
+    else:
+        await db.fetch_pg(_INSERT_LINES_SQL, *_columns(rows, len(_LINE_COLUMNS)))
+
+
+async def _insert_history_rows(rows: Sequence[tuple[int, str, str, datetime]]) -> None:
+    if not rows:
+        return
+    if db.is_sqlite():
+        await OrderHistory.insert(*[OrderHistory(order_id=o, kind=k, detail=d, created_at=t) for o, k, d, t in rows])
+    else:
+        await db.fetch_pg(_INSERT_HISTORY_SQL, *_columns(rows, 4))
+
+
+def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
+    return [list(column) for column in zip(*rows)] if rows else [[] for _ in range(width)]
+
+
+_HOLDS: Combiner[_Wanted, PlacedOrder] = Combiner(_hold_batch, limit=HOLD_BATCH_LIMIT)  # type: ignore[arg-type]
+
+
+@dataclass(frozen=True, slots=True)
+class _PaymentStart:
+    order_id: int
+    provider: str
+    intent_id: str
+    client_secret: str
+
+
+async def record_payment_start(order_id: int, *, provider: str, intent_id: str, client_secret: str) -> None:
+    """Note on a pending order how its payment was started. Orders started at the same moment share one
+    transaction (and one commit), as their holds did."""
+    await _PAYMENT_STARTS.submit(None, _PaymentStart(order_id, provider, intent_id, client_secret))
+
+
+_PAYMENT_START_SQL = """
+UPDATE ticket_order SET payment_intent_id = started.intent_id, client_secret = started.client_secret, payment_provider = started.provider
+FROM unnest($1::integer[], $2::varchar[], $3::varchar[], $4::varchar[]) AS started (order_id, intent_id, client_secret, provider)
+WHERE ticket_order.id = started.order_id
+"""
+
+
+async def _record_payment_starts(_: object, starts: Sequence[_PaymentStart]) -> list[None]:
+    async with db.write_transaction():
+        if db.is_sqlite():
+            for start in starts:
+                await Order.update(
+                    {Order.payment_intent_id: start.intent_id, Order.client_secret: start.client_secret, Order.payment_provider: start.provider}
+                ).where(Order.id == start.order_id)
+        else:
+            await db.fetch_pg(
+                _PAYMENT_START_SQL,
+                [start.order_id for start in starts],
+                [start.intent_id for start in starts],
+                [start.client_secret for start in starts],
+                [start.provider for start in starts],
+            )
+    return [None] * len(starts)
+
+
+_PAYMENT_STARTS: Combiner[_PaymentStart, None] = Combiner(_record_payment_starts, limit=HOLD_BATCH_LIMIT)
 
 
 async def sell_at_door(
@@ -417,6 +750,21 @@ async def _insert_order(
         ]
     )
     return order.id, reference
+
+
+def _line_values(order_id: int, line: pricing.Line) -> tuple[Any, ...]:
+    """An order line's values in _LINE_COLUMNS order."""
+    return (
+        order_id,
+        line.kind,
+        line.ticket_type_id,
+        line.partner_id,
+        line.description,
+        line.quantity,
+        line.unit_price_pence,
+        line.booking_fee_pence,
+        line.total_pence,
+    )
 
 
 async def new_unique_reference() -> str:

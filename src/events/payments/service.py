@@ -84,9 +84,7 @@ async def checkout(
     except PaymentProviderError as exc:
         await orders.release_hold(placed.id, now, reason="payment provider unavailable")
         raise PaymentUnavailable(str(exc)) from exc
-    await Order.update(
-        {Order.payment_intent_id: intent_id, Order.client_secret: client_secret, Order.payment_provider: gateway.provider}
-    ).where(Order.id == placed.id)
+    await orders.record_payment_start(placed.id, provider=gateway.provider, intent_id=intent_id, client_secret=client_secret)
     return Checkout(placed, gateway.provider, intent_id, client_secret)
 
 

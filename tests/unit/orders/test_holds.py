@@ -1,0 +1,51 @@
+"""Deciding which orders of a batch fit: first come first served, quotas respected, nothing over capacity."""
+
+from hypothesis import given, strategies as st
+
+from events.orders.holds import PlacesLeft, fit_in_turn, totals
+
+
+def test_orders_fit_in_arrival_order_until_the_places_run_out() -> None:
+    assert fit_in_turn(PlacesLeft(event=5, by_type={1: None}), [{1: 2}, {1: 2}, {1: 2}, {1: 1}]) == [True, True, False, True]
+
+
+def test_an_order_too_big_for_what_is_left_takes_nothing_and_a_smaller_one_behind_it_still_fits() -> None:
+    assert fit_in_turn(PlacesLeft(event=3, by_type={1: None}), [{1: 4}, {1: 3}]) == [False, True]
+
+
+def test_a_ticket_type_quota_limits_that_type_only() -> None:
+    left = PlacesLeft(event=10, by_type={1: 2, 2: None})
+    assert fit_in_turn(left, [{1: 2}, {1: 1}, {2: 3}, {1: 1, 2: 1}]) == [True, False, True, False]
+
+
+def test_an_order_for_a_type_that_was_not_read_never_fits() -> None:
+    assert fit_in_turn(PlacesLeft(event=10, by_type={1: None}), [{2: 1}]) == [False]
+
+
+def test_an_order_without_places_always_fits_even_when_the_event_is_full() -> None:
+    assert fit_in_turn(PlacesLeft(event=0, by_type={1: None}), [{1: 1}, {}]) == [False, True]
+
+
+def test_totals_add_up_places_per_type() -> None:
+    assert totals([{1: 2}, {1: 1, 2: 3}, {}]) == {1: 3, 2: 3}
+
+
+@given(
+    event=st.integers(0, 30),
+    quota=st.none() | st.integers(0, 30),
+    orders=st.lists(st.dictionaries(st.sampled_from([1, 2]), st.integers(1, 6), max_size=2), max_size=30),
+)
+def test_what_fits_never_exceeds_the_event_or_a_quota_and_nothing_that_fits_is_refused(
+    event: int, quota: int | None, orders: list[dict[int, int]]
+) -> None:
+    fits = fit_in_turn(PlacesLeft(event=event, by_type={1: quota, 2: None}), orders)
+    taken = totals([order for order, fit in zip(orders, fits) if fit])
+    assert sum(taken.values()) <= event
+    assert quota is None or taken.get(1, 0) <= quota
+    # First come first served: each refused order really did not fit in what the earlier ones left.
+    for index, (order, fit) in enumerate(zip(orders, fits)):
+        if not fit:
+            before = totals([o for o, f in zip(orders[:index], fits[:index]) if f])
+            too_many = sum(before.values()) + sum(order.values()) > event
+            over_quota = quota is not None and before.get(1, 0) + order.get(1, 0) > quota
+            assert too_many or over_quota
