@@ -68,8 +68,12 @@ def live_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
                 process.wait()
 
 
+# Generous: each worker spends a few CPU seconds starting, and a busy CI machine can take minutes for several.
+START_UP_SECONDS = 240
+
+
 def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + START_UP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"Server exited early:\n{log_path.read_text()}")
