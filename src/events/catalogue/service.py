@@ -394,9 +394,16 @@ async def _audit_type(action: str, event_id: int, type_id: int, before: dict[str
     await audit.record(action, now=now, event_id=event_id, subject_type="ticket_type", subject_id=type_id, before=old, after=new)
 
 
+_LOCK_EVENT_TYPES_SQL = "SELECT id FROM ticket_type WHERE event = (SELECT id FROM event WHERE slug = {}) ORDER BY id FOR NO KEY UPDATE"
+
+
 async def _locked_event(slug: str) -> dict[str, Any]:
+    """The event row, locked for this transaction. On PostgreSQL its ticket types are locked first (by id),
+    the order in which holds take them (orders.service), so an organiser's edit and a rush of buyers never
+    deadlock."""
     query = Event.select().where(Event.slug == slug)
     if not db.is_sqlite():
+        await TicketType.raw(_LOCK_EVENT_TYPES_SQL, slug)
         query = query.lock_rows("NO KEY UPDATE")
     event = await query.first()
     if event is None:
