@@ -45,17 +45,17 @@ SELECT e.id AS event_id, e.allow_reentry,
        EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {{}}) AS assigned,
        t.id, t.event, t.version, t.status, o.status AS order_status, t.checked_in_at, t.inside,
        t.holder_name, y.name AS type_name, t.checked_in_by,
-       s.status AS first_status, s.reason AS first_reason, s.ticket AS first_ticket, s.conflict AS first_conflict{columns}
+       s.status AS first_status, s.reason AS first_reason, s.ticket AS first_ticket, s.conflict AS first_conflict
 FROM event e
 LEFT JOIN ticket t ON {ticket}
 LEFT JOIN ticket_order o ON o.id = t.order_id
 LEFT JOIN ticket_type y ON y.id = t.ticket_type
-LEFT JOIN scan s ON s.nonce = {{}}{join}
+LEFT JOIN scan s ON s.nonce = {{}}
 WHERE e.slug = {{}}
 LIMIT 1
 """
-_SCAN_STATE_BY_ID_SQL = _SCAN_STATE_SQL.format(ticket="t.id = {}", columns="", join="")
-_SCAN_STATE_BY_SECRET_SQL = _SCAN_STATE_SQL.format(ticket="t.secret = {}", columns="", join="")
+_SCAN_STATE_BY_ID_SQL = _SCAN_STATE_SQL.format(ticket="t.id = {}")
+_SCAN_STATE_BY_SECRET_SQL = _SCAN_STATE_SQL.format(ticket="t.secret = {}")
 _SCAN_COLUMNS = "nonce, event, ticket, direction, status, reason, device, scanned_by, scanned_at, received_at, offline, conflict, detail"
 # A refusal, or an admission on SQLite (whose IMMEDIATE transaction already serialises the read and the write).
 # No ON CONFLICT: a nonce already taken by a concurrent retry aborts the statement, and the caller reads the
@@ -86,8 +86,8 @@ _SQLITE_EXIT_SQL = f"UPDATE ticket SET {_EXIT} WHERE id = {{}} RETURNING checked
 # Most scans are of a signed code for a valid, paid ticket not yet admitted. For those the rule is asked about
 # exactly that state (_admit_as_expected) and one statement admits the ticket only if the database agrees on every
 # input the rule was given (and the door may scan this event), logging the scan with it; a nonce already used
-# makes the insert, and so the whole statement, fail. The same statement returns the ticket as it was before
-# (the general read), so anything else goes on to decide and write without reading again.
+# makes the insert, and so the whole statement, fail.
+# Anything else (no row back) goes the general way: read, decide, write.
 _ADMIT_EXPECTED_SQL = f"""
 WITH admitted AS (
     UPDATE ticket t SET checked_in_at = {{}}::timestamptz, checked_in_by = {{}}, inside = true
@@ -95,17 +95,16 @@ WITH admitted AS (
     WHERE t.id = {{}} AND t.event = {{}} AND t.version = {{}} AND t.status = {{}} AND t.inside = {{}} AND t.checked_in_at IS NULL
       AND e.id = t.event AND e.slug = {{}} AND e.allow_reentry = {{}} AND o.id = t.order_id AND o.status = {{}}
       AND ({{}}::boolean OR ({{}}::boolean AND EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {{}})))
-    RETURNING t.id, t.event, t.checked_in_at, t.checked_in_by
+    RETURNING t.id, t.event, t.ticket_type, t.holder_name, t.checked_in_at, t.checked_in_by
 ), recorded AS (
     INSERT INTO scan ({_SCAN_COLUMNS})
     SELECT {{}}, a.event, a.id, 'in', 'ok', NULL, {{}}, {{}}, {{}}::timestamptz, {{}}::timestamptz, {{}}::boolean, false, ''
     FROM admitted a
     RETURNING id
-)""" + _SCAN_STATE_SQL.format(
-    ticket="t.id = {}",
-    columns=", w.checked_in_at AS admitted_at, w.checked_in_by AS admitted_by",
-    join="\nLEFT JOIN (admitted w CROSS JOIN recorded r) ON true",
 )
+SELECT a.holder_name, y.name AS type_name, a.checked_in_at, a.checked_in_by
+FROM admitted a JOIN ticket_type y ON y.id = a.ticket_type, recorded
+"""
 # Only if another door keeps changing the same ticket between our read and our write (exit and re-entry
 # scans in a tight loop) does a scan need more than a second try.
 REDEEM_ATTEMPTS = 10
@@ -199,10 +198,9 @@ async def redeem(
     state_sql, value, claims = await _identify(scanned)
     version = claims.version if claims else None
     scan = _Scan(nonce, direction, device, scanned_at, now, offline_result)
-    read: Mapping[str, Any] | None = None
     if claims is not None and direction == "in" and not db.is_sqlite():
         try:
-            admitted, read = await _admit_as_expected(claims, event_slug, user, scan)
+            admitted = await _admit_as_expected(claims, event_slug, user, scan)
         except UniqueViolationError:
             admitted = None  # a retry with this nonce was recorded first: the general way returns its answer
         if admitted is not None:
@@ -213,20 +211,17 @@ async def redeem(
                 result = await _attempt(state_sql, value, version, event_slug, user, scan)
         else:
             try:
-                result = await _attempt(state_sql, value, version, event_slug, user, scan, read)
+                result = await _attempt(state_sql, value, version, event_slug, user, scan)
             except UniqueViolationError:
-                result = None  # a retry with this nonce was recorded first: the next read finds its answer
+                continue  # a retry with this nonce was recorded first: the next read finds its answer
         if result is not None:
             return result
-        read = None
     raise Conflict(N_("This ticket is being scanned at another door right now. Scan it again."), code="scan_contended")
 
 
-async def _admit_as_expected(
-    claims: TicketClaims, event_slug: str, user: CurrentUser, scan: _Scan
-) -> tuple[ScanResult | None, Mapping[str, Any] | None]:
-    """One statement for the usual scan: the admission, or (when the ticket or the door is not as expected, and
-    nothing was written) what the general way reads. A nonce already used raises UniqueViolationError."""
+async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: CurrentUser, scan: _Scan) -> ScanResult | None:
+    """One statement for the usual scan; None if the ticket (or the door) is not as expected. A nonce already
+    used raises UniqueViolationError, and nothing is written."""
     # What most scans find: the code's ticket, valid, paid, never admitted (the statement's IS NULL).
     expected = rules.TicketAtDoor(
         id=claims.ticket_id, event_id=claims.event_id, version=claims.version, status="valid", order_status="paid",
@@ -235,7 +230,7 @@ async def _admit_as_expected(
     reentry_allowed = False  # the statement checks the event's setting too: for a first entry it makes no difference
     decision = rules.decide_entry(expected, event_id=claims.event_id, scanned_version=claims.version, reentry_allowed=reentry_allowed)
     if not isinstance(decision, rules.Admit):
-        return None, None
+        return None
     rows = await _run(
         _ADMIT_EXPECTED_SQL,
         scan.scanned_at, scan.device,
@@ -243,14 +238,11 @@ async def _admit_as_expected(
         event_slug, reentry_allowed, expected.order_status,
         user.has_role(ORGANISER), user.has_role(DOOR), user.id,
         scan.nonce, scan.device, scan.device, scan.scanned_at, scan.received_at, scan.offline_result is not None,
-        user.id, claims.ticket_id, scan.nonce, event_slug,
     )
     if not rows:
-        return None, None  # no such event: the general way says so
+        return None
     row = rows[0]
-    if row["admitted_at"] is None:
-        return None, row
-    return ScanResult("ok", None, ScannedTicket(row["holder_name"], row["type_name"], row["admitted_at"], row["admitted_by"])), None
+    return ScanResult("ok", None, ScannedTicket(row["holder_name"], row["type_name"], row["checked_in_at"], row["checked_in_by"]))
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,13 +256,11 @@ class _Scan:
 
 
 async def _attempt(
-    state_sql: str, value: Any, version: int | None, event_slug: str, user: CurrentUser, scan: _Scan,
-    read: Mapping[str, Any] | None = None,
+    state_sql: str, value: Any, version: int | None, event_slug: str, user: CurrentUser, scan: _Scan
 ) -> ScanResult | None:
-    """Read (unless ``read`` is that read already), decide with the rule, write. None when the ticket changed
-    between the read and the write (another door admitted it first): nothing was written, and the caller tries
-    again from a fresh read."""
-    rows = [read] if read is not None else await _run(state_sql, user.id, value, scan.nonce, event_slug)
+    """Read, decide with the rule, write. None when the ticket changed between the read and the write (another
+    door admitted it first): nothing was written, and the caller tries again from a fresh read."""
+    rows = await _run(state_sql, user.id, value, scan.nonce, event_slug)
     if not rows:
         raise _no_such_event()
     row = rows[0]
