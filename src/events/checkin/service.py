@@ -113,6 +113,8 @@ SELECT e.id, e.slug, e.title, e.allow_reentry,
        EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {}) AS assigned
 FROM event e WHERE e.slug = {} LIMIT 1
 """
+
+
 @functools.lru_cache(maxsize=None)
 def _numbered(sql: str) -> str:
     """Piccolo's {} placeholders as asyncpg's $1, $2, ..."""
