@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import time
 from datetime import datetime
 
 from events import db
@@ -128,12 +129,27 @@ LIMIT 1
 """
 
 
+# Each server process keeps a token's user for a few seconds: every API request needs it, and a busy door
+# phone sends several a second. So a revoked token (or a deactivated user) stops working at once in the
+# process that revoked it and within TOKEN_CACHE_SECONDS everywhere else. Unknown tokens are never kept.
+TOKEN_CACHE_SECONDS = 5.0
+TOKEN_CACHE_MAX = 2048
+_token_users: dict[str, tuple[float, CurrentUser]] = {}
+_clock = time.monotonic
+
+
 async def user_for_token(token: str) -> CurrentUser | None:
-    rows = await ApiToken.raw(_USER_FOR_TOKEN_SQL, _token_hash(token), True)
+    digest = _token_hash(token)
+    now = _clock()
+    cached = _token_users.get(digest)
+    if cached is not None and cached[0] > now:
+        return cached[1]
+    rows = await ApiToken.raw(_USER_FOR_TOKEN_SQL, digest, True)
     if not rows:
+        _token_users.pop(digest, None)
         return None
     row = rows[0]
-    return CurrentUser(
+    user = CurrentUser(
         id=row["id"],
         email=row["email"],
         display_name=row["display_name"],
@@ -141,6 +157,16 @@ async def user_for_token(token: str) -> CurrentUser | None:
         partner_id=row["partner"],
         device=row["label"],
     )
+    if len(_token_users) >= TOKEN_CACHE_MAX:
+        for key in [key for key, (expires, _) in _token_users.items() if expires <= now] or list(_token_users):
+            del _token_users[key]
+    _token_users[digest] = (now + TOKEN_CACHE_SECONDS, user)
+    return user
+
+
+def _forget_tokens_of(user_id: int) -> None:
+    for key in [key for key, (_, user) in _token_users.items() if user.id == user_id]:
+        del _token_users[key]
 
 
 async def revoke_api_tokens(email: str, *, now: datetime) -> int:
@@ -151,6 +177,7 @@ async def revoke_api_tokens(email: str, *, now: datetime) -> int:
         revoked = await ApiToken.update({ApiToken.revoked_at: now}).where(
             ApiToken.user == user["id"], ApiToken.revoked_at.is_null()
         ).returning(ApiToken.id)
+    _forget_tokens_of(user["id"])
     return len(revoked)
 
 

@@ -57,22 +57,22 @@ class CheckinApi(Controller):
     guards = [requires_role(DOOR, ORGANISER)]
     security = BEARER
 
-    @post("/redeem", status_code=200, summary="Scan a ticket at the door", responses=error_responses(401, 403, 404, 422))
+    @post("/redeem", status_code=200, summary="Scan a ticket at the door", responses=error_responses(401, 403, 404, 409, 422))
     async def redeem(self, request: Request[Any, Any, Any], data: JSONBody[RedeemIn], now: NamedDependency[datetime]) -> RedeemOut:
         user: CurrentUser = request.user
-        event = await service.door_event(data.event, user)
         result = await service.redeem(
-            event, data.secret, data.nonce, device=_device(user), scanned_at=data.scanned_at or now, now=now, direction=data.direction
+            data.event, user, data.secret, data.nonce, device=_device(user), scanned_at=data.scanned_at or now, now=now,
+            direction=data.direction,
         )
         return _out(result)
 
-    @post("/sync", status_code=200, summary="Upload scans made offline; conflicts are flagged", responses=error_responses(401, 403, 404, 422))
+    @post("/sync", status_code=200, summary="Upload scans made offline; conflicts are flagged", responses=error_responses(401, 403, 404, 409, 422))
     async def sync(self, request: Request[Any, Any, Any], data: JSONBody[SyncIn], now: NamedDependency[datetime]) -> SyncOut:
         user: CurrentUser = request.user
         event = await service.door_event(data.event, user)
         results = [
             (scan.nonce, await service.redeem(
-                event, scan.secret, scan.nonce, device=_device(user), scanned_at=scan.scanned_at, now=now,
+                event.slug, user, scan.secret, scan.nonce, device=_device(user), scanned_at=scan.scanned_at, now=now,
                 direction=scan.direction, offline_result=scan.result,
             ))
             for scan in sorted(data.scans, key=lambda s: s.scanned_at)

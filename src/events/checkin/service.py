@@ -3,13 +3,17 @@ and the door devices (a signed-in person's phone, or a phone paired by QR)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
+from asyncpg.exceptions import UniqueViolationError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from piccolo.engine.postgres import PostgresEngine
 
 from events import db
 from events.accounts import service as accounts
@@ -20,39 +24,117 @@ from events.catalogue.rules import sells_at_door
 from events.catalogue.tables import Event, TicketType
 from events.checkin import rules
 from events.checkin.tables import DevicePairing, DoorAssignment, Scan
-from events.errors import InvalidInput, NotAllowed, NotFound
+from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
 from events.orders.tables import Ticket
-from events.tickets.signing import InvalidTicketCode, looks_signed, public_key_from_text, read_claims, verify_ticket
+from events.tickets.signing import (
+    InvalidTicketCode,
+    TicketClaims,
+    looks_signed,
+    public_key_from_text,
+    read_claims,
+    verify_ticket,
+)
 from events.tickets.tables import EventSigningKey
 
-_RECORD_SCAN_SQL = """
-INSERT INTO scan (nonce, event, direction, status, device, scanned_by, scanned_at, received_at, offline, conflict, detail)
-VALUES ({}, {}, {}, 'pending', {}, {}, {}, {}, {}, false, '')
-ON CONFLICT (nonce) DO NOTHING
-RETURNING id
+# In general a scan costs two statements on PostgreSQL, without BEGIN/COMMIT round trips: one read of everything
+# the rule and the answer need, then one write (a CTE) that admits only if the ticket is still exactly as the rule
+# saw it and logs the scan in the same statement; the usual scan costs one (_ADMIT_EXPECTED_SQL). Raw SQL: this
+# is the hot path.
+_SCAN_STATE_SQL = """
+SELECT e.id AS event_id, e.allow_reentry,
+       EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {{}}) AS assigned,
+       t.id, t.event, t.version, t.status, o.status AS order_status, t.checked_in_at, t.inside,
+       t.holder_name, y.name AS type_name, t.checked_in_by,
+       s.status AS first_status, s.reason AS first_reason, s.ticket AS first_ticket, s.conflict AS first_conflict
+FROM event e
+LEFT JOIN ticket t ON {ticket}
+LEFT JOIN ticket_order o ON o.id = t.order_id
+LEFT JOIN ticket_type y ON y.id = t.ticket_type
+LEFT JOIN scan s ON s.nonce = {{}}
+WHERE e.slug = {{}}
+LIMIT 1
 """
-_ENTER_SQL = """
-UPDATE ticket SET checked_in_at = COALESCE(checked_in_at, {}), checked_in_by = {}, inside = true
-WHERE id = {} AND status = 'valid' AND inside = false AND (checked_in_at IS NULL OR {})
-RETURNING id, checked_in_at, checked_in_by
+_SCAN_STATE_BY_ID_SQL = _SCAN_STATE_SQL.format(ticket="t.id = {}")
+_SCAN_STATE_BY_SECRET_SQL = _SCAN_STATE_SQL.format(ticket="t.secret = {}")
+_SCAN_COLUMNS = "nonce, event, ticket, direction, status, reason, device, scanned_by, scanned_at, received_at, offline, conflict, detail"
+# A refusal, or an admission on SQLite (whose IMMEDIATE transaction already serialises the read and the write).
+# No ON CONFLICT: a nonce already taken by a concurrent retry aborts the statement, and the caller reads the
+# first answer instead.
+_RECORD_SCAN_SQL = f"INSERT INTO scan ({_SCAN_COLUMNS}) VALUES ({{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, '')"
+# The compare-and-set: the ticket still has the version, status, admission time and inside flag the rule decided on.
+# Under READ COMMITTED a concurrent admission makes PostgreSQL re-check this on the new row version, so of two
+# doors only one gets the row back; the other writes nothing and decides again from a fresh read.
+_UNCHANGED = "id = {} AND version = {} AND status = {} AND inside = {} AND checked_in_at IS NOT DISTINCT FROM {}"
+_ADMIT_SQL = """
+WITH admitted AS (
+    UPDATE ticket SET {change} WHERE {unchanged}
+    RETURNING checked_in_at, checked_in_by
+), recorded AS (
+    INSERT INTO scan ({columns})
+    SELECT {{}}, {{}}::integer, {{}}::integer, {{}}, 'ok', NULL, {{}}, {{}}, {{}}::timestamptz, {{}}::timestamptz, {{}}::boolean, false, ''
+    FROM admitted
+    RETURNING id
+)
+SELECT a.checked_in_at, a.checked_in_by FROM admitted a, recorded
 """
-_EXIT_SQL = "UPDATE ticket SET inside = false WHERE id = {} AND inside = true RETURNING id, checked_in_at, checked_in_by"
-_FINISH_SCAN_SQL = "UPDATE scan SET status = {}, reason = {}, ticket = {}, conflict = {} WHERE id = {}"
-# The door's view of a ticket and what the scanner shows, in one query (raw SQL: this is the hot path).
-_TICKET_AT_DOOR_SQL = """
-SELECT t.id, t.event, t.version, t.status, o.status AS order_status, t.checked_in_at, t.inside,
-       t.holder_name, y.name AS type_name, t.checked_in_by
-FROM ticket t LEFT JOIN ticket_order o ON o.id = t.order_id LEFT JOIN ticket_type y ON y.id = t.ticket_type
+_ENTER = "checked_in_at = COALESCE(checked_in_at, {}::timestamptz), checked_in_by = {}, inside = true"
+_EXIT = "inside = false"
+_ADMIT_ENTRY_SQL = _ADMIT_SQL.format(change=_ENTER, unchanged=_UNCHANGED, columns=_SCAN_COLUMNS)
+_ADMIT_EXIT_SQL = _ADMIT_SQL.format(change=_EXIT, unchanged=_UNCHANGED, columns=_SCAN_COLUMNS)
+_SQLITE_ENTER_SQL = f"UPDATE ticket SET {_ENTER.replace('::timestamptz', '')} WHERE id = {{}} RETURNING checked_in_at, checked_in_by"
+_SQLITE_EXIT_SQL = f"UPDATE ticket SET {_EXIT} WHERE id = {{}} RETURNING checked_in_at, checked_in_by"
+# Most scans are of a signed code for a valid, paid ticket not yet admitted. For those the rule is asked about
+# exactly that state (_admit_as_expected) and one statement admits the ticket only if the database agrees on every
+# input the rule was given (and the door may scan this event), logging the scan with it; a nonce already used
+# makes the insert, and so the whole statement, fail.
+# Anything else (no row back) goes the general way: read, decide, write.
+_ADMIT_EXPECTED_SQL = f"""
+WITH admitted AS (
+    UPDATE ticket t SET checked_in_at = {{}}::timestamptz, checked_in_by = {{}}, inside = true
+    FROM event e, ticket_order o
+    WHERE t.id = {{}} AND t.event = {{}} AND t.version = {{}} AND t.status = {{}} AND t.inside = {{}} AND t.checked_in_at IS NULL
+      AND e.id = t.event AND e.slug = {{}} AND e.allow_reentry = {{}} AND o.id = t.order_id AND o.status = {{}}
+      AND ({{}}::boolean OR ({{}}::boolean AND EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {{}})))
+    RETURNING t.id, t.event, t.ticket_type, t.holder_name, t.checked_in_at, t.checked_in_by
+), recorded AS (
+    INSERT INTO scan ({_SCAN_COLUMNS})
+    SELECT {{}}, a.event, a.id, 'in', 'ok', NULL, {{}}, {{}}, {{}}::timestamptz, {{}}::timestamptz, {{}}::boolean, false, ''
+    FROM admitted a
+    RETURNING id
+)
+SELECT a.holder_name, y.name AS type_name, a.checked_in_at, a.checked_in_by
+FROM admitted a JOIN ticket_type y ON y.id = a.ticket_type, recorded
 """
-_TICKET_BY_ID_SQL = _TICKET_AT_DOOR_SQL + "WHERE t.id = {} LIMIT 1"
-_TICKET_BY_SECRET_SQL = _TICKET_AT_DOOR_SQL + "WHERE t.secret = {} LIMIT 1"
+# Only if another door keeps changing the same ticket between our read and our write (exit and re-entry
+# scans in a tight loop) does a scan need more than a second try.
+REDEEM_ATTEMPTS = 10
 _DOOR_EVENT_SQL = """
 SELECT e.id, e.slug, e.title, e.allow_reentry,
        EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {}) AS assigned
 FROM event e WHERE e.slug = {} LIMIT 1
 """
+
+
+@functools.lru_cache(maxsize=None)
+def _numbered(sql: str) -> str:
+    """Piccolo's {} placeholders as asyncpg's $1, $2, ..."""
+    parts = sql.split("{}")
+    return "".join(part + (f"${index}" if index < len(parts) else "") for index, part in enumerate(parts, 1))
+
+
+async def _run(sql: str, *args: Any) -> Sequence[Mapping[str, Any]]:
+    """A statement every scan runs. On PostgreSQL outside a transaction it goes straight to the engine's asyncpg
+    pool: Piccolo's query-string processing of twenty arguments cost more CPU than PostgreSQL's parse of the
+    (prepared, cached) statement. Everywhere else, and on SQLite, through Piccolo."""
+    engine = db.engine()
+    if isinstance(engine, PostgresEngine) and engine.pool is not None and engine.current_transaction.get() is None:
+        async with engine.pool.acquire() as connection:
+            return await connection.fetch(_numbered(sql), *args)
+    return await Ticket.raw(sql, *args)
+
+
 PAIRING_MINUTES = 15
 DEVICE_NAME_MAX = 60
 
@@ -85,17 +167,24 @@ async def door_event(slug: str, user: CurrentUser) -> DoorEvent:
     """The event, if this user may scan it: organisers any, door staff the events they are assigned to."""
     rows = await Event.raw(_DOOR_EVENT_SQL, user.id, slug)  # the event and the assignment in one round trip
     if not rows:
-        raise NotFound(N_("We could not find that event."), code="event_not_found")
+        raise _no_such_event()
     row = rows[0]
-    if not user.has_role(ORGANISER):
-        assigned = user.has_role(DOOR) and bool(row["assigned"])
-        if not assigned:
-            raise NotAllowed(N_("You are not on the door team for this event."))
+    _check_door_access(user, row["assigned"])
     return DoorEvent(row["id"], row["slug"], row["title"], bool(row["allow_reentry"]))
 
 
+def _no_such_event() -> NotFound:
+    return NotFound(N_("We could not find that event."), code="event_not_found")
+
+
+def _check_door_access(user: CurrentUser, assigned: Any) -> None:
+    if not user.has_role(ORGANISER) and not (user.has_role(DOOR) and bool(assigned)):
+        raise NotAllowed(N_("You are not on the door team for this event."))
+
+
 async def redeem(
-    event: DoorEvent,
+    event_slug: str,
+    user: CurrentUser,
     scanned: str,
     nonce: str,
     *,
@@ -105,68 +194,152 @@ async def redeem(
     direction: str = "in",
     offline_result: str | None = None,
 ) -> ScanResult:
-    """Record one scan and decide it, exactly once per ticket entry and exactly once per nonce.
+    """Record one scan by this user at this event's door and decide it, exactly once per ticket entry and
+    exactly once per nonce (a nonce seen before gets its first answer back, whatever is scanned with it).
 
     ``offline_result`` is what an offline door showed the guest ('ok' or a reason); when the
     door let someone in that the server refuses as already redeemed, the scan is a conflict."""
-    async with db.write_transaction():
-        recorded = await Scan.raw(
-            _RECORD_SCAN_SQL, nonce, event.id, direction, device, device, scanned_at, now, offline_result is not None
-        )
-        if not recorded:
-            return await _earlier_result(nonce)
-        scan_id = recorded[0]["id"]
-        found, version = await _find_ticket(scanned)
-        ticket = found[0] if found else None
-        # What the scanner shows, as this transaction read or wrote it; None: read it again after the commit.
-        shown = found[1] if found else None
-        if direction == "out":
-            decision = rules.decide_exit(ticket, event_id=event.id)
+    state_sql, value, claims = await _identify(scanned)
+    version = claims.version if claims else None
+    scan = _Scan(nonce, direction, device, scanned_at, now, offline_result)
+    if claims is not None and direction == "in" and not db.is_sqlite():
+        try:
+            admitted = await _admit_as_expected(claims, event_slug, user, scan)
+        except UniqueViolationError:
+            admitted = None  # a retry with this nonce was recorded first: the general way returns its answer
+        if admitted is not None:
+            return admitted
+    for _ in range(REDEEM_ATTEMPTS):
+        if db.is_sqlite():
+            async with db.write_transaction():
+                result = await _attempt(state_sql, value, version, event_slug, user, scan)
         else:
-            decision = rules.decide_entry(ticket, event_id=event.id, scanned_version=version, reentry_allowed=event.allow_reentry)
-        if isinstance(decision, rules.Admit):
-            sql, args = (_EXIT_SQL, (decision.ticket_id,)) if direction == "out" else (
-                _ENTER_SQL, (scanned_at, device, decision.ticket_id, event.allow_reentry)
-            )
-            changed = await Ticket.raw(sql, *args)
-            if not changed:
-                # Another door won the race: show its admission, committed by now, as read after ours commits.
-                decision, shown = rules.Reject("already_redeemed", decision.ticket_id), None
-            elif shown is not None:
-                shown = ScannedTicket(shown.holder, shown.type, changed[0]["checked_in_at"], changed[0]["checked_in_by"])
-        ticket_id = decision.ticket_id
-        status = "ok" if isinstance(decision, rules.Admit) else "error"
-        reason = None if isinstance(decision, rules.Admit) else decision.reason
-        conflict = offline_result == "ok" and reason == "already_redeemed"
-        await Scan.raw(_FINISH_SCAN_SQL, status, reason, ticket_id, conflict, scan_id)
-    if ticket_id is None:
-        shown = None
-    elif shown is None:
-        shown = await _scanned_ticket(ticket_id)
-    return ScanResult(status, reason, shown, conflict)
+            try:
+                result = await _attempt(state_sql, value, version, event_slug, user, scan)
+            except UniqueViolationError:
+                continue  # a retry with this nonce was recorded first: the next read finds its answer
+        if result is not None:
+            return result
+    raise Conflict(N_("This ticket is being scanned at another door right now. Scan it again."), code="scan_contended")
 
 
-async def _earlier_result(nonce: str) -> ScanResult:
-    row = await Scan.select(Scan.status, Scan.reason, Scan.ticket, Scan.conflict).where(Scan.nonce == nonce).first()
-    assert row is not None
-    return ScanResult(row["status"], row["reason"], await _scanned_ticket(row["ticket"]), row["conflict"])
+async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: CurrentUser, scan: _Scan) -> ScanResult | None:
+    """One statement for the usual scan; None if the ticket (or the door) is not as expected. A nonce already
+    used raises UniqueViolationError, and nothing is written."""
+    # What most scans find: the code's ticket, valid, paid, never admitted (the statement's IS NULL).
+    expected = rules.TicketAtDoor(
+        id=claims.ticket_id, event_id=claims.event_id, version=claims.version, status="valid", order_status="paid",
+        checked_in_at=None, inside=False,
+    )
+    reentry_allowed = False  # the statement checks the event's setting too: for a first entry it makes no difference
+    decision = rules.decide_entry(expected, event_id=claims.event_id, scanned_version=claims.version, reentry_allowed=reentry_allowed)
+    if not isinstance(decision, rules.Admit):
+        return None
+    rows = await _run(
+        _ADMIT_EXPECTED_SQL,
+        scan.scanned_at, scan.device,
+        expected.id, expected.event_id, expected.version, expected.status, expected.inside,
+        event_slug, reentry_allowed, expected.order_status,
+        user.has_role(ORGANISER), user.has_role(DOOR), user.id,
+        scan.nonce, scan.device, scan.device, scan.scanned_at, scan.received_at, scan.offline_result is not None,
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return ScanResult("ok", None, ScannedTicket(row["holder_name"], row["type_name"], row["checked_in_at"], row["checked_in_by"]))
 
 
-async def _find_ticket(scanned: str) -> tuple[tuple[rules.TicketAtDoor, ScannedTicket] | None, int | None]:
-    """The ticket a scan names (a signed code, checked against the event keys, or a bare secret), with
-    what the scanner shows about it."""
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    nonce: str
+    direction: str
+    device: str
+    scanned_at: datetime
+    received_at: datetime
+    offline_result: str | None
+
+
+async def _attempt(
+    state_sql: str, value: Any, version: int | None, event_slug: str, user: CurrentUser, scan: _Scan
+) -> ScanResult | None:
+    """Read, decide with the rule, write. None when the ticket changed between the read and the write (another
+    door admitted it first): nothing was written, and the caller tries again from a fresh read."""
+    rows = await _run(state_sql, user.id, value, scan.nonce, event_slug)
+    if not rows:
+        raise _no_such_event()
+    row = rows[0]
+    _check_door_access(user, row["assigned"])
+    ticket, shown = _ticket_at_door(row)
+    if row["first_status"] is not None:
+        first_ticket = row["first_ticket"]
+        first_shown = shown if ticket is not None and first_ticket == ticket.id else await _scanned_ticket(first_ticket)
+        return ScanResult(row["first_status"], row["first_reason"], first_shown, bool(row["first_conflict"]))
+    event_id = row["event_id"]
+    if scan.direction == "out":
+        decision = rules.decide_exit(ticket, event_id=event_id)
+    else:
+        decision = rules.decide_entry(ticket, event_id=event_id, scanned_version=version, reentry_allowed=bool(row["allow_reentry"]))
+    offline = scan.offline_result is not None
+    if isinstance(decision, rules.Admit):
+        assert ticket is not None and shown is not None
+        changed = await _admit(ticket, event_id, scan, offline)
+        if changed is None:
+            return None
+        return ScanResult("ok", None, ScannedTicket(shown.holder, shown.type, changed["checked_in_at"], changed["checked_in_by"]))
+    conflict = scan.offline_result == "ok" and decision.reason == "already_redeemed"
+    await _run(
+        _RECORD_SCAN_SQL, scan.nonce, event_id, decision.ticket_id, scan.direction, "error", decision.reason, scan.device,
+        scan.device, scan.scanned_at, scan.received_at, offline, conflict,
+    )
+    return ScanResult("error", decision.reason, shown if decision.ticket_id is not None else None, conflict)
+
+
+async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline: bool) -> dict[str, Any] | None:
+    """Admit (or let out) the ticket and log the scan; None if the ticket is no longer as the rule saw it."""
+    entering = scan.direction != "out"
+    if db.is_sqlite():  # inside the caller's IMMEDIATE transaction: nothing can have changed since the read
+        changed = await Ticket.raw(_SQLITE_ENTER_SQL, scan.scanned_at, scan.device, ticket.id) if entering else (
+            await Ticket.raw(_SQLITE_EXIT_SQL, ticket.id)
+        )
+        await Scan.raw(
+            _RECORD_SCAN_SQL, scan.nonce, event_id, ticket.id, scan.direction, "ok", None, scan.device, scan.device,
+            scan.scanned_at, scan.received_at, offline, False,
+        )
+        return changed[0]
+    change = (scan.scanned_at, scan.device) if entering else ()
+    rows = await _run(
+        _ADMIT_ENTRY_SQL if entering else _ADMIT_EXIT_SQL,
+        *change, ticket.id, ticket.version, ticket.status, ticket.inside, ticket.checked_in_at,
+        scan.nonce, event_id, ticket.id, scan.direction, scan.device, scan.device, scan.scanned_at, scan.received_at, offline,
+    )
+    return rows[0] if rows else None
+
+
+async def _identify(scanned: str) -> tuple[str, Any, TicketClaims | None]:
+    """How to find the ticket a scan names: a signed code (checked against the event keys; its claims name the
+    ticket, its event and the code's version) or a bare secret. A forged or malformed code names no ticket."""
     text = scanned.strip()
     if looks_signed(text):
         try:
-            claims = read_claims(text)
-            verified = verify_ticket(text, {claims.key_id: await _public_key(claims.key_id)})
+            verified = await _verified(text)
         except (InvalidTicketCode, LookupError):
-            return None, None
+            return _SCAN_STATE_BY_ID_SQL, None, None
         # A re-issued ticket has a higher version, so codes printed before it are refused as void.
-        return await _ticket_state(_TICKET_BY_ID_SQL, verified.ticket_id), verified.version
+        return _SCAN_STATE_BY_ID_SQL, verified.ticket_id, verified
     if not text or len(text) > 64:
-        return None, None
-    return await _ticket_state(_TICKET_BY_SECRET_SQL, text.lower()), None
+        return _SCAN_STATE_BY_ID_SQL, None, None
+    return _SCAN_STATE_BY_SECRET_SQL, text.lower(), None
+
+
+async def _verified(code: str) -> TicketClaims:
+    """The claims of a genuine code; a code of a key this process already holds is parsed only once."""
+    try:
+        return verify_ticket(code, _PUBLIC_KEYS)
+    except InvalidTicketCode:
+        key_id = read_claims(code).key_id
+        if key_id in _PUBLIC_KEYS:
+            raise  # the key is known: the code does not match its signature
+        return verify_ticket(code, {key_id: await _public_key(key_id)})
 
 
 # Public keys by key id. A key's public half never changes once written (rotation only retires keys, and
@@ -188,11 +361,10 @@ async def _public_key(key_id: str) -> Ed25519PublicKey:
     return key
 
 
-async def _ticket_state(sql: str, value: Any) -> tuple[rules.TicketAtDoor, ScannedTicket] | None:
-    rows = await Ticket.raw(sql, value)
-    if not rows:
-        return None
-    row = rows[0]
+def _ticket_at_door(row: dict[str, Any]) -> tuple[rules.TicketAtDoor, ScannedTicket] | tuple[None, None]:
+    """The rule's view of the scanned ticket and what the scanner shows about it (none if no ticket matched)."""
+    if row["id"] is None:
+        return None, None
     state = rules.TicketAtDoor(
         id=row["id"],
         event_id=row["event"],

@@ -66,6 +66,40 @@ async def test_the_same_nonce_returns_the_first_answer(client: httpx.AsyncClient
     assert await Scan.count() == 1
 
 
+async def test_a_retried_nonce_never_admits_a_ticket_its_first_scan_refused(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    slug = await make_event(now)
+    door = await door_team(now, slug=slug)
+    [ticket, _] = await paid_tickets(client, app, slug, now=now)
+    await Order.update({Order.status: "pending"}).where(Order.reference == ticket.order_reference)
+    request = scan(slug, ticket.code, nonce="retry-after-timeout-2")
+    first = (await client.post("/api/checkin/redeem", json=request, headers=door)).json()
+    assert first["reason"] == "unpaid"
+    await Order.update({Order.status: "paid"}).where(Order.reference == ticket.order_reference)
+    retried = (await client.post("/api/checkin/redeem", json=request, headers=door)).json()
+    assert retried == first
+    row = await Ticket.select(Ticket.checked_in_at, Ticket.inside).where(Ticket.id == ticket.id).first()
+    assert row == {"checked_in_at": None, "inside": False}
+    admitted = (await client.post("/api/checkin/redeem", json=scan(slug, ticket.code), headers=door)).json()
+    assert admitted["status"] == "ok"  # a new scan is decided afresh
+
+
+async def test_every_scan_is_logged_with_device_time_and_result(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
+    from events.checkin.tables import Scan
+
+    slug = await make_event(now)
+    door = await door_team(now, name="Door 1", slug=slug)
+    [ticket, _] = await paid_tickets(client, app, slug, now=now)
+    at = (now - timedelta(seconds=30)).replace(microsecond=0)
+    for nonce, text in (("log-0001-admit", ticket.code), ("log-0002-again", ticket.secret), ("log-0003-junk", "no such code")):
+        assert (await client.post("/api/checkin/redeem", json=scan(slug, text, nonce=nonce, scanned_at=at.isoformat()), headers=door)).status_code == 200
+    rows = await Scan.select(Scan.nonce, Scan.device, Scan.scanned_at, Scan.status, Scan.reason, Scan.ticket).order_by(Scan.nonce)
+    assert [(r["nonce"], r["device"], r["scanned_at"] == at, r["status"], r["reason"], r["ticket"]) for r in rows] == [
+        ("log-0001-admit", "Door 1", True, "ok", None, ticket.id),
+        ("log-0002-again", "Door 1", True, "error", "already_redeemed", ticket.id),
+        ("log-0003-junk", "Door 1", True, "error", "unknown", None),
+    ]
+
+
 async def test_concurrent_scans_of_one_ticket_admit_exactly_once(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
     slug = await make_event(now)
     door = await door_team(now, slug=slug)
