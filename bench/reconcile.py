@@ -176,6 +176,7 @@ LINE_COLUMNS = ["order_id", "kind", "ticket_type", "partner", "description", "qu
 TICKET_COLUMNS = ["order_id", "event", "ticket_type", "secret", "version", "holder_name", "status", "price_pence", "booking_fee_pence",
                   "created_at", "checked_in_at", "checked_in_by", "inside"]
 PAYMENT_COLUMNS = ["id", "order_id", "provider", "provider_reference", "charge_id", "amount_pence", "fee_pence", "currency", "created_at"]
+STRIPE_COLUMNS = ["transaction_id", "kind", "source", "amount_pence", "fee_pence", "net_pence", "currency", "created_at", "imported_at"]
 REFUND_COLUMNS = ["order_id", "payment", "amount_pence", "method", "provider_refund_id", "status", "reason", "requested_by", "created_at"]
 
 
@@ -254,7 +255,35 @@ def synthesise(orders: int, free_guests: int, events: list[dict[str, Any]], part
                                    fee_each, paid_at, None, "", False))
         rows["payment"].append((payment_id, order_id, provider, intent or f"{provider}_bench_{order_id:07d}",
                                 f"ch_bench_{order_id:07d}" if provider == "stripe" else "", total, fee, "GBP", paid_at))
+    rows["stripe_balance_transaction"], rows["expected_differences"] = stripe_side(rng, rows, now)
     return rows
+
+
+def stripe_side(rng: random.Random, rows: dict[str, list[tuple]], now: datetime) -> tuple[list[tuple], dict[str, int]]:
+    """Stripe's balance transactions for the Stripe payments and succeeded refunds, as an import would store
+    them, with a few known differences planted: payments Stripe lacks, fee and amount mismatches, charges
+    with no order, a refund Stripe lacks."""
+    planted = {"missing_from_stripe": 2, "fee_mismatch": 3, "amount_mismatch": 1, "charge_without_order": 2, "refund_missing_from_stripe": 1}
+    stripe_payments = [row for row in rows["payment"] if row[2] == "stripe"]
+    known_fee = [row for row in stripe_payments if row[6] is not None]
+    missing = {row[0] for row in rng.sample(stripe_payments, planted["missing_from_stripe"])}
+    wrong_fee = {row[0] for row in rng.sample([r for r in known_fee if r[0] not in missing], planted["fee_mismatch"])}
+    wrong_amount = {row[0] for row in rng.sample([r for r in stripe_payments if r[0] not in missing | wrong_fee], planted["amount_mismatch"])}
+    transactions = []
+    for payment_id, _order, _provider, _reference, charge, amount, fee, currency, created in stripe_payments:
+        if payment_id in missing:
+            continue
+        stripe_fee_ = (fee if fee is not None else stripe_fee(amount)) + (1 if payment_id in wrong_fee else 0)
+        stripe_amount = amount + (100 if payment_id in wrong_amount else 0)
+        transactions.append((f"txn_{charge}", "charge", charge, stripe_amount, stripe_fee_, stripe_amount - stripe_fee_, currency, created, now))
+    for n in range(planted["charge_without_order"]):
+        transactions.append((f"txn_orphan_{n}", "charge", f"ch_bench_orphan_{n}", 2500, 58, 2442, "GBP", now - timedelta(days=1), now))
+    refunds = [row for row in rows["refund"] if row[3] == "stripe" and row[5] == "succeeded" and row[4]]
+    lacking = set(rng.sample(range(len(refunds)), planted["refund_missing_from_stripe"]))
+    for index, (_order, _payment, amount, _method, refund_id, _status, _reason, _by, created) in enumerate(refunds):
+        if index not in lacking:
+            transactions.append((f"txn_{refund_id}", "refund", refund_id, -amount, 0, -amount, "GBP", created, now))
+    return transactions, planted
 
 
 async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
@@ -273,6 +302,13 @@ async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> di
                 await connection.copy_records_to_table(table, records=rows[table], columns=columns)
             for table in ("ticket_order", "payment"):
                 await connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            await connection.copy_records_to_table("stripe_balance_transaction", records=rows["stripe_balance_transaction"],
+                                                   columns=STRIPE_COLUMNS)
+            # One import covering the whole period, as the periodic job leaves it.
+            await connection.copy_records_to_table(
+                "stripe_import", columns=["created_from", "created_to", "transactions", "imported_at", "requested_by"],
+                records=[(now - timedelta(days=62), now, len(rows["stripe_balance_transaction"]), now, "worker")],
+            )
             await connection.copy_records_to_table(
                 "event_cost", columns=["event", "description", "amount_pence", "created_at"],
                 records=[(event["id"], description, pence, now - timedelta(days=3)) for event in events for description, pence in COSTS],
@@ -291,7 +327,8 @@ async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> di
         await connection.close()
     return {
         "events": events,
-        "counts": {table: len(values) for table, values in rows.items()},
+        "counts": {table: len(values) for table, values in rows.items() if table != "expected_differences"},
+        "expected_differences": rows["expected_differences"],
         "synthesise_seconds": round(synthesised - started, 2),
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -387,6 +424,26 @@ def statement_checks(reconciliations: list[dict[str, Any]], statements: list[dic
     return problems
 
 
+def differences_by_kind(reconciliations: list[dict[str, Any]]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for reconciliation in reconciliations:
+        for difference in reconciliation["differences"]:
+            found[difference["kind"]] = found.get(difference["kind"], 0) + 1
+    return found
+
+
+def stripe_checks(reconciliations: list[dict[str, Any]], statements: list[dict[str, Any]], planted: dict[str, int]) -> list[str]:
+    """Every planted difference with Stripe is reported, nothing else; the charges with no order show on each event."""
+    problems = []
+    found = differences_by_kind(reconciliations)
+    expected = {**planted, "charge_without_order": planted["charge_without_order"] * len(reconciliations)}
+    if found != expected:
+        problems.append(f"differences with Stripe: reported {found}, planted {expected}")
+    if any(r["reconciled"] for r in reconciliations) or any(s["reconciled"] for s in statements):
+        problems.append("a statement with differences says it reconciles")
+    return problems
+
+
 # --- the run -------------------------------------------------------------------------------------------
 
 
@@ -408,6 +465,7 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
         log(f"seeding {args.orders} paid orders on {args.events} event(s)")
         seeded = await seed(database_url, args, now)
         events = seeded.pop("events")
+        expected_differences = seeded["expected_differences"]
         result["seed"] = seeded
         result["peak_rss_mb"] = {"after_seed": peak_rss_mb()}
         result["rss_mb"] = {"after_seed": rss_mb()}
@@ -449,42 +507,38 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
         result["python_heap_peak_mb"] = {"booking": heap_peak_mb()}
         log(f"booked {booked} entries in {sum(first):.2f}s (again: {sum(again):.3f}s)")
 
+        # What a money movement pays: book_order for one order, inside the payment's transaction (here with
+        # nothing new to book, the common case of a re-check; the ledger's unique sources make it a no-op).
+        sample = random.Random(args.seed).sample(range(1, args.orders + 1), min(200, args.orders))
+        per_order = []
+        for order_id in sample:
+            started = time.perf_counter()
+            await service.book_order(order_id, now=now)
+            per_order.append(time.perf_counter() - started)
+        counter.take()
+        result["booking"]["book_order_ms"] = {key: round(value * 1000, 2) for key, value in summary(per_order).items()}
+
         organiser = CurrentUser(id=1, email="organiser@bench.example", display_name="Organiser", role=ORGANISER)
         period = (now - timedelta(days=400), now + timedelta(days=1))
-        runs, per_call, fetched, booking_in_runs, cpu_runs = [], {}, [], [], []
+        runs, per_call, fetched, cpu_runs = [], {}, [], []
         reconciliations, partner_statements = [], []
-        # Every statement books first (service.book_event, nothing new here); time that part on its own.
-        booking_time = [0.0]
-        book_event = service.book_event
-
-        async def timed_book_event(event_id: int, *, now: datetime) -> int:
-            started = time.perf_counter()
-            try:
-                return await book_event(event_id, now=now)
-            finally:
-                booking_time[0] += time.perf_counter() - started
-
-        service.book_event = timed_book_event
         meter = CpuMeter(database_url)
         for repeat in range(args.repeats):
             reconciliations, partner_statements = [], []
-            booking_time[0] = 0.0
             cpu_before = await meter.snapshot()
             run_started = time.perf_counter()
             for event in events:
                 started = time.perf_counter()
-                reconciliations.append(await statements.event_reconciliation(event["slug"], gateway=None, now=now))
+                reconciliations.append(await statements.event_reconciliation(event["slug"]))
                 per_call.setdefault(f"event_reconciliation:{event['slug']}", []).append(time.perf_counter() - started)
             for slug, _, _ in PARTNERS:
                 started = time.perf_counter()
-                partner_statements.append(await statements.partner_statement(slug, start=period[0], end=period[1], user=organiser, now=now))
+                partner_statements.append(await statements.partner_statement(slug, start=period[0], end=period[1], user=organiser))
                 per_call.setdefault(f"partner_statement:{slug}", []).append(time.perf_counter() - started)
             runs.append(time.perf_counter() - run_started)
             cpu_runs.append(CpuMeter.used(cpu_before, await meter.snapshot()))
-            booking_in_runs.append(booking_time[0])
             fetched.append(counter.take())
             log(f"statements run {repeat + 1}/{args.repeats}: {runs[-1]:.3f}s")
-        service.book_event = book_event
         result["peak_rss_mb"]["at_end"] = peak_rss_mb()
         result["rss_mb"]["at_end"] = rss_mb()
         result["python_heap_peak_mb"]["statements"] = heap_peak_mb()
@@ -495,10 +549,6 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             "run_seconds": summary(runs),
             "runs_seconds": [round(value, 4) for value in runs],
             "per_call_seconds": {name: summary(values) for name, values in per_call.items()},
-            # What each run spent in the booking every statement does first, and in the rest (aggregation,
-            # allocation, partner names, payouts).
-            "booking_seconds": summary(booking_in_runs),
-            "aggregation_seconds": summary([run - booking for run, booking in zip(runs, booking_in_runs)]),
             # PostgreSQL: the bench database's backends at the start and end of a run; the parallel workers a
             # query may start come and go in between and are not counted, so this is a lower bound.
             "cpu_seconds": {side: summary([cpu[side] for cpu in cpu_runs]) for side in ("python", "postgres")},
@@ -506,7 +556,7 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             "rows_fetched_per_run": fetched[-1][1],
         }
         checks = await ledger_checks(database_url, [event["id"] for event in events])
-        problems = statement_checks(reconciliations, partner_statements)
+        problems = statement_checks(reconciliations, partner_statements) + stripe_checks(reconciliations, partner_statements, expected_differences)
         result["ledger"] = {"rows": sum(checks["rows_by_kind"].values()), "rows_by_kind": checks["rows_by_kind"],
                             "pence_by_kind": checks["pence_by_kind"], "mismatches": checks["mismatches"]}
         result["reconciliation"] = [
@@ -516,6 +566,7 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             for r in reconciliations
         ]
         result["statement_problems"] = problems
+        result["stripe_differences"] = {"planted": expected_differences, "reported": differences_by_kind(reconciliations)}
 
         connection = await asyncpg.connect(database_url)
         try:
@@ -544,6 +595,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=5, help="runs of the statements for all partners")
     parser.add_argument("--seed", type=int, default=7, help="RNG seed for the synthetic data")
     parser.add_argument("--admin-url", default=None, help="PostgreSQL URL to create and drop the bench database through")
+    parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end (to EXPLAIN the queries on it)")
     return parser.parse_args(argv)
 
 
@@ -585,7 +637,10 @@ def main(argv: list[str] | None = None) -> int:
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1
     finally:
-        if created:
+        if created and args.keep_database:
+            log(f"kept {database_url}")
+            result["kept_database"] = name
+        elif created:
             try:
                 asyncio.run(drop_database(admin, name))
             except Exception as exc:  # noqa: BLE001

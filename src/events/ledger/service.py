@@ -39,16 +39,17 @@ FROM ticket t JOIN ticket_order o ON o.id = t.order_id
 WHERE t.event = {} AND t.status = 'valid' AND o.status = 'paid'
 """
 # Booking in the database: the same entries as payment_entries(), refund_entries() and the cost and payout
-# entries below, computed by one INSERT ... SELECT. `todo` is every payment, Stripe fee and succeeded refund
-# of the event's paid orders with a non-zero component whose entry is not booked yet (so a second booking
-# reads the event's payments once and books nothing); only those are split, largest remainder as in
+# entries below, computed by one INSERT ... SELECT for a scope (ORDER_SCOPE, COST_SCOPE, PAYOUT_SCOPE: an
+# event, one order, one cost, one payout; see _booking). `todo` is every payment, Stripe fee and succeeded
+# refund of the scope's orders with a non-zero component whose entry is not booked yet (so a second booking
+# reads the payments once and books nothing); only those are split, largest remainder as in
 # split_pence: floors, then the pennies left over one each to the largest remainders, ties to the earlier
 # component (COMPONENTS order), a negative amount split as the mirror of its absolute value.
 _COMPONENT_ROWS = """(SELECT 1 AS idx, 'tickets' AS component UNION ALL SELECT 2, 'booking_fees'
   UNION ALL SELECT 3, 'contributions' UNION ALL SELECT 4, 'donations')"""
 _WEIGHT = "CASE c.idx WHEN 1 THEN o.tickets_pence WHEN 2 THEN o.booking_fees_pence WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END"
 _WEIGHTS = "o.tickets_pence + o.booking_fees_pence + o.pay_it_forward_pence + o.donation_pence"
-_BOOK_EVENT_TEMPLATE = """
+_BOOK_TEMPLATE = """
 WITH todo AS (
   SELECT DISTINCT x.kind, x.item FROM (
     SELECT k.kind, p.id AS item, c.component
@@ -56,15 +57,15 @@ WITH todo AS (
     JOIN payment p ON p.order_id = o.id
     CROSS JOIN COMPONENT_ROWS c
     CROSS JOIN (SELECT 'payment' AS kind UNION ALL SELECT 'fee') k
-    WHERE o.event = {event} AND o.total_pence > 0 AND WEIGHT <> 0 AND (k.kind = 'payment' OR p.fee_pence <> 0)
+    WHERE ORDER_SCOPE AND o.total_pence > 0 AND WEIGHT <> 0 AND (k.kind = 'payment' OR p.fee_pence <> 0)
     UNION ALL
     SELECT 'refund', r.id, c.component
     FROM ticket_order o
     JOIN refund r ON r.order_id = o.id
     CROSS JOIN COMPONENT_ROWS c
-    WHERE o.event = {event} AND o.total_pence > 0 AND r.status = 'succeeded' AND r.amount_pence <> 0 AND WEIGHT <> 0
+    WHERE ORDER_SCOPE AND o.total_pence > 0 AND r.status = 'succeeded' AND r.amount_pence <> 0 AND WEIGHT <> 0
   ) x
-  WHERE NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.event = {event} AND l.source = x.kind || ':' || x.item || ':' || x.component)
+  WHERE NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = x.kind || ':' || x.item || ':' || x.component)
 ),
 parts AS (
   SELECT t.kind, p.id AS item, p.provider AS method, p.fee_pence AS amount, p.created_at AS occurred_at, o.id AS order_id,
@@ -102,17 +103,28 @@ FROM (
   UNION ALL
   SELECT c.event, 'event_cost', '', '', NULL, -c.amount_pence, e.currency, 'cost:' || c.id, c.created_at, c.description
   FROM event_cost c JOIN event e ON e.id = c.event
-  WHERE c.event = {event}
+  WHERE COST_SCOPE
   UNION ALL
   SELECT y.event, 'payout', '', 'bank', y.partner, -y.amount_pence, y.currency, 'payout:' || y.id, y.paid_on, y.bank_reference
   FROM payout y
-  WHERE y.event = {event}
+  WHERE PAYOUT_SCOPE
 ) entries
 WHERE TRUE
 ON CONFLICT (source) DO NOTHING
 """.replace("COMPONENT_ROWS", _COMPONENT_ROWS).replace("WEIGHTS", _WEIGHTS).replace("WEIGHT", _WEIGHT)
-_BOOK_EVENT_PARAMS = re.findall(r"\{(event|now)\}", _BOOK_EVENT_TEMPLATE)
-_BOOK_EVENT_SQL = re.sub(r"\{(event|now)\}", "{}", _BOOK_EVENT_TEMPLATE)
+
+
+def _booking(orders: str = "1 = 0", costs: str = "1 = 0", payouts: str = "1 = 0") -> tuple[str, list[str]]:
+    """The booking statement for one scope (an event, one order's payments and refunds, one cost, one
+    payout), with its parameter names in order."""
+    template = _BOOK_TEMPLATE.replace("ORDER_SCOPE", orders).replace("COST_SCOPE", costs).replace("PAYOUT_SCOPE", payouts)
+    return re.sub(r"\{(\w+)\}", "{}", template), re.findall(r"\{(\w+)\}", template)
+
+
+_BOOK_EVENT = _booking(orders="o.event = {event}", costs="c.event = {event}", payouts="y.event = {event}")
+_BOOK_ORDER = _booking(orders="o.id = {order}")
+_BOOK_COST = _booking(costs="c.id = {cost}")
+_BOOK_PAYOUT = _booking(payouts="y.id = {payout}")
 FAR_PAST = datetime(2000, 1, 1).astimezone()
 FAR_FUTURE = datetime(2999, 1, 1).astimezone()
 
@@ -173,14 +185,52 @@ def _components(order: dict[str, Any]) -> dict[str, int]:
 
 async def book_event(event_id: int, *, now: datetime) -> int:
     """Book whatever of this event's payments, fees, refunds, costs and payouts is not in the ledger yet
-    (one INSERT ... SELECT, see _BOOK_EVENT_TEMPLATE); returns how many entries were booked now."""
-    args = [now if name == "now" else event_id for name in _BOOK_EVENT_PARAMS]
-    if db.is_sqlite():
-        async with db.write_transaction():
-            await LedgerEntry.raw(_BOOK_EVENT_SQL, *args)
+    (one INSERT ... SELECT, see _BOOK_TEMPLATE); returns how many entries were booked now.
+
+    Money is booked when it moves (book_order, book_cost, book_payout, in the same transaction); this is
+    the safety net the worker runs now and then (book_all_events) and the organiser's explicit rebook."""
+    return await _book(_BOOK_EVENT, event=event_id, now=now)
+
+
+async def book_all_events(now: datetime) -> int:
+    """The periodic safety net: book anything any event is missing (e.g. rows written by hand in a repair)."""
+    booked = 0
+    for row in await Event.select(Event.id).order_by(Event.id):
+        booked += await book_event(row["id"], now=now)
+    return booked
+
+
+async def rebook_event(slug: str, *, now: datetime) -> dict[str, Any]:
+    """The organiser's repair action: book whatever of the event's money is not in the ledger yet."""
+    event = await find_event(slug)
+    return {"event": event["slug"], "entries_booked": await book_event(event["id"], now=now)}
+
+
+async def book_order(order_id: int, *, now: datetime) -> int:
+    """Book one order's payments, Stripe fees and succeeded refunds not booked yet. Call it inside the
+    transaction that records the money (payment settled, fee stored, refund confirmed), so the ledger
+    moves with the money."""
+    return await _book(_BOOK_ORDER, order=order_id, now=now)
+
+
+async def book_cost(cost_id: int, *, now: datetime) -> int:
+    return await _book(_BOOK_COST, cost=cost_id, now=now)
+
+
+async def book_payout(payout_id: int, *, now: datetime) -> int:
+    return await _book(_BOOK_PAYOUT, payout=payout_id, now=now)
+
+
+async def _book(booking: tuple[str, list[str]], **values: Any) -> int:
+    sql, names = booking
+    args = [values[name] for name in names]
+    # Joins the caller's transaction when there is one (Piccolo nests), else is its own.
+    async with db.write_transaction():
+        if db.is_sqlite():
+            await LedgerEntry.raw(sql, *args)
             return int((await LedgerEntry.raw("SELECT changes() AS n"))[0]["n"])
-    rows = await LedgerEntry.raw(f"WITH booked AS ({_BOOK_EVENT_SQL} RETURNING 1) SELECT COUNT(*) AS n FROM booked", *args)
-    return int(rows[0]["n"])
+        rows = await LedgerEntry.raw(f"WITH booked AS ({sql} RETURNING 1) SELECT COUNT(*) AS n FROM booked", *args)
+        return int(rows[0]["n"])
 
 
 async def decide_unused_contributions(slug: str, *, decision: str, target_slug: str | None, now: datetime) -> dict[str, Any]:
@@ -225,7 +275,9 @@ async def add_event_cost(slug: str, *, description: str, amount_pence: int, now:
     if amount_pence == 0 or not description.strip():
         raise InvalidInput(N_("Give the cost a description and an amount."), fields={"amount_pence": "Must not be zero."})
     async with db.write_transaction():
-        await EventCost(event=event["id"], description=description.strip(), amount_pence=amount_pence, created_at=now).save()
+        cost = EventCost(event=event["id"], description=description.strip(), amount_pence=amount_pence, created_at=now)
+        await cost.save()
+        await book_cost(cost.id, now=now)
 
 
 async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: datetime = FAR_FUTURE) -> tuple[Allocation, dict[str, Any]]:
@@ -290,4 +342,4 @@ async def partner_names(partner_ids: list[int]) -> dict[int, dict[str, str]]:
     return {row["id"]: {"slug": row["slug"], "name": row["name"]} for row in rows}
 
 
-__all__ = ["INCOME_KINDS", "book_event", "event_allocation", "add_event_cost", "payment_entries", "refund_entries"]
+__all__ = ["INCOME_KINDS", "book_event", "book_all_events", "book_order", "book_cost", "book_payout", "rebook_event", "event_allocation", "add_event_cost", "payment_entries", "refund_entries"]

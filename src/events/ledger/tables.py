@@ -47,3 +47,29 @@ class Payout(Table, tablename="payout"):
     override_reason = Text(default="")
     recorded_by = Varchar(length=254, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StripeBalanceTransaction(Table, tablename="stripe_balance_transaction"):
+    """One of Stripe's balance transactions as imported (Stripe never changes them), so statements check the
+    ledger against Stripe without calling Stripe. ``source`` is the charge (ch_…) or refund (re_…) it is for."""
+
+    transaction_id = Varchar(length=80, unique=True)
+    kind = Varchar(length=40)  # Stripe's `type`: charge, payment, refund, payment_refund, payout, adjustment, ...
+    source = Varchar(length=80, default="", index=True)
+    amount_pence = Integer()
+    fee_pence = Integer(default=0)
+    net_pence = Integer(default=0)
+    currency = Varchar(length=3)
+    created_at = Timestamptz(index=True)  # Stripe's `created`
+    imported_at = Timestamptz(default=TimestamptzNow())
+
+
+class StripeImport(Table, tablename="stripe_import"):
+    """One import of Stripe's balance transactions created in [created_from, created_to): the card payments
+    and refunds of that period are the ones a statement can check."""
+
+    created_from = Timestamptz()
+    created_to = Timestamptz(index=True)
+    transactions = Integer(default=0)
+    imported_at = Timestamptz(default=TimestamptzNow())
+    requested_by = Varchar(length=254, default="")  # an organiser's email, or "worker"
