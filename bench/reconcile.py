@@ -454,7 +454,7 @@ def summary(values: list[float]) -> dict[str, float]:
 async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any]) -> bool:
     from events import db
     from events.accounts.roles import ORGANISER, CurrentUser
-    from events.ledger import service, statements
+    from events.ledger import service, statements, stripe_balance
 
     now = datetime.now(timezone.utc)
     async with db.bound(database_url) as engine:
@@ -517,6 +517,16 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             per_order.append(time.perf_counter() - started)
         counter.take()
         result["booking"]["book_order_ms"] = {key: round(value * 1000, 2) for key, value in summary(per_order).items()}
+
+        # What an import of Stripe's balance transactions does after storing them: check each event's card
+        # payments and refunds against them and keep the differences (statements read those).
+        cpu_before = await meter.snapshot()
+        started = time.perf_counter()
+        for event in events:
+            await stripe_balance.check_event(event["id"], now=now)
+        result["stripe_check"] = {"seconds": round(time.perf_counter() - started, 3),
+                                  "cpu_seconds": {side: round(v, 2) for side, v in CpuMeter.used(cpu_before, await meter.snapshot()).items()}}
+        counter.take()
 
         organiser = CurrentUser(id=1, email="organiser@bench.example", display_name="Organiser", role=ORGANISER)
         period = (now - timedelta(days=400), now + timedelta(days=1))

@@ -8,7 +8,7 @@ from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.giftaid.tables import GiftAidDeclaration
 from events.jobs.tables import JobLease
-from events.ledger.tables import EventCost, LedgerEntry, Payout, StripeBalanceTransaction, StripeImport
+from events.ledger.tables import EventCost, LedgerEntry, LedgerTotal, Payout, StripeBalanceTransaction, StripeDifference, StripeImport
 from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine, Ticket
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
@@ -48,6 +48,8 @@ APP_CONFIG = AppConfig(
         AuditEntry,
         StripeBalanceTransaction,
         StripeImport,
+        StripeDifference,
+        LedgerTotal,
     ],
     migration_dependencies=[],
     commands=[],

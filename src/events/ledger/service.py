@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from events.catalogue.lookup import find_event
@@ -25,10 +25,17 @@ INSERT INTO ledger_entry (event, kind, component, method, partner, amount_pence,
 VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
 ON CONFLICT (source) DO NOTHING
 """
+# An event's ledger summed by kind, component and partner over [start, end): whole UTC days from the
+# totals the trigger keeps (ledger_total), the part-days at either end from the entries themselves.
 _TOTALS_SQL = """
-SELECT kind, component, partner, SUM(amount_pence) AS pence
+SELECT kind, component, NULLIF(partner_key, 0) AS partner, SUM(pence) AS pence
+FROM ledger_total
+WHERE event = {} AND day >= {} AND day < {}
+GROUP BY kind, component, partner_key
+UNION ALL
+SELECT kind, component, partner, SUM(amount_pence)
 FROM ledger_entry
-WHERE event = {} AND occurred_at >= {} AND occurred_at < {}
+WHERE event = {} AND ((occurred_at >= {} AND occurred_at < {}) OR (occurred_at >= {} AND occurred_at < {}))
 GROUP BY kind, component, partner
 """
 _ATTENDEES_SQL = """
@@ -285,21 +292,19 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
     event = await Event.select().where(Event.id == event_id).first()
     if event is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
-    rows = await LedgerEntry.raw(_TOTALS_SQL, event_id, start, end)
     totals: dict[tuple[str, str], int] = defaultdict(int)
     designated: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     payouts: dict[int, int] = defaultdict(int)
     costs = 0
-    for row in rows:
-        pence = int(row["pence"])
-        if row["kind"] == "event_cost":
+    for (kind, component, partner), pence in (await ledger_totals(event_id, start=start, end=end)).items():
+        if kind == "event_cost":
             costs -= pence
-        elif row["kind"] == "payout":
-            payouts[row["partner"]] -= pence
-        elif row["component"] == "donations" and row["partner"] is not None:
-            designated[row["partner"]][row["kind"]] += pence
+        elif kind == "payout":
+            payouts[partner] -= pence  # type: ignore[index]
+        elif component == "donations" and partner is not None:
+            designated[partner][kind] += pence
         else:
-            totals[(row["kind"], row["component"])] += pence
+            totals[(kind, component)] += pence
     counts = (await Ticket.raw(_ATTENDEES_SQL, event_id))[0]
     money = EventMoney(
         tickets=_kind(totals, "tickets"),
@@ -321,6 +326,33 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
         raise Conflict(N_("Say which partner projects benefit from this event first."), code="no_beneficiaries")
     allocation = allocate(money, [(s["partner"], s["share_bp"]) for s in shares])
     return allocation, {"event": event, "money": money, "payouts": dict(payouts)}
+
+
+async def ledger_totals(event_id: int, *, start: datetime, end: datetime) -> dict[tuple[str, str, int | None], int]:
+    """The event's entries in [start, end) summed by kind, component and partner (None: no partner)."""
+    totals: dict[tuple[str, str, int | None], int] = defaultdict(int)
+    for row in await LedgerEntry.raw(_TOTALS_SQL, *_totals_params(event_id, start, end)):
+        totals[(row["kind"], row["component"], row["partner"])] += int(row["pence"])
+    return {key: pence for key, pence in totals.items()}
+
+
+def _totals_params(event_id: int, start: datetime, end: datetime) -> list[Any]:
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    first_day = start.date() if start.time() == time() else start.date() + timedelta(days=1)  # first whole day
+    last_day = end.date()  # the day after the last whole day
+    if first_day >= last_day:  # no whole day: every entry from the ledger itself
+        first_day = last_day = start.date()
+        edges = [start, end, end, end]
+    else:
+        edges = [start, _midnight(first_day), _midnight(last_day), end]
+    days: list[Any] = [first_day, last_day]
+    if db.is_sqlite():  # days are ISO text there
+        days = [day.isoformat() for day in days]
+    return [event_id, *days, event_id, *edges]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), timezone.utc)
 
 
 def _kind(totals: dict[tuple[str, str], int], component: str) -> KindTotals:

@@ -1,6 +1,9 @@
 """Checking the ledger against Stripe: importing Stripe's balance transactions into the database (the
-paginated API, as a periodic job or on demand), and matching an event's card payments and refunds with
-them in SQL, so a statement never calls Stripe."""
+paginated API, as a periodic job or on demand), matching each affected event's card payments and refunds
+with them in SQL after every import, and reading what was found, so a statement never calls Stripe.
+
+A statement's check is as of the last import, plus the card payments and refunds recorded since (which no
+import has covered yet: `not_checked`)."""
 
 from __future__ import annotations
 
@@ -11,7 +14,7 @@ from typing import Any
 from events import db
 from events.errors import Conflict, EventsError, InvalidInput
 from events.i18n import N_
-from events.ledger.tables import StripeBalanceTransaction, StripeImport
+from events.ledger.tables import StripeBalanceTransaction, StripeDifference, StripeImport
 from events.payments.gateway import Gateway, PaymentProviderError
 from events.payments.tables import Payment
 
@@ -53,12 +56,10 @@ covered_refunds AS (
   WHERE o.event = {event} AND r.method = 'stripe' AND r.status = 'succeeded' AND r.provider_refund_id IS NOT NULL
 )
 """
-_DIFFERENCES_SQL = _OURS + """
-SELECT kind, reference, ledger_pence, stripe_pence FROM (
-  SELECT 'not_checked' AS kind, '' AS reference, n AS ledger_pence, CAST(NULL AS INTEGER) AS stripe_pence
-  FROM (SELECT COUNT(*) AS n FROM covered_payments WHERE NOT covered) unchecked WHERE n > 0
-  UNION ALL
-  SELECT 'missing_from_stripe', c.reference, c.amount_pence, CAST(NULL AS INTEGER)
+_CHECK_SQL = _OURS + """
+INSERT INTO stripe_difference (event, kind, reference, ledger_pence, stripe_pence, checked_at)
+SELECT {event}, kind, reference, ledger_pence, stripe_pence, {now} FROM (
+  SELECT 'missing_from_stripe' AS kind, c.reference AS reference, c.amount_pence AS ledger_pence, CAST(NULL AS INTEGER) AS stripe_pence
   FROM covered_payments c
   WHERE c.covered AND NOT EXISTS (SELECT 1 FROM stripe_balance_transaction t WHERE t.source = c.source AND t.kind IN ('charge', 'payment'))
   UNION ALL
@@ -88,8 +89,29 @@ SELECT kind, reference, ledger_pence, stripe_pence FROM (
   WHERE t.kind IN ('refund', 'payment_refund') AND t.created_at >= {start} AND t.created_at < {end}
     AND NOT EXISTS (SELECT 1 FROM refund r WHERE r.provider_refund_id = t.source)
 ) found
+WHERE TRUE
 ORDER BY kind, reference
 LIMIT {limit}
+"""
+_STORED_SQL = """
+SELECT kind, reference, ledger_pence, stripe_pence FROM stripe_difference WHERE event = {} ORDER BY kind, reference, id LIMIT {}
+"""
+# Card payments and refunds of the event recorded since the period the imports cover ends.
+_NOT_CHECKED_SQL = """
+SELECT
+  (SELECT COUNT(*) FROM payment p JOIN ticket_order o ON o.id = p.order_id
+   WHERE o.event = {event} AND p.provider = 'stripe' AND p.created_at >= {covered_to})
+  + (SELECT COUNT(*) FROM refund r JOIN ticket_order o ON o.id = r.order_id
+     WHERE o.event = {event} AND r.method = 'stripe' AND r.status = 'succeeded' AND r.created_at >= {covered_to}) AS n
+"""
+# Events an import of [start, end) can change the check of: Stripe payments or refunds recorded in it, or
+# payments that a charge or refund listed in it could belong to (see UNMATCHED_*).
+_AFFECTED_SQL = """
+SELECT DISTINCT o.event AS event FROM payment p JOIN ticket_order o ON o.id = p.order_id
+WHERE p.provider = 'stripe' AND p.created_at >= {} AND p.created_at < {}
+UNION
+SELECT DISTINCT o.event FROM refund r JOIN ticket_order o ON o.id = r.order_id
+WHERE r.method = 'stripe' AND r.created_at >= {} AND r.created_at < {}
 """
 _WINDOW_SQL = """
 SELECT MIN(p.created_at) AS first, MAX(p.created_at) AS last
@@ -102,21 +124,37 @@ def _positional(template: str) -> tuple[str, list[str]]:
     return re.sub(r"\{(\w+)\}", "{}", template), re.findall(r"\{(\w+)\}", template)
 
 
-_DIFFERENCES = _positional(_DIFFERENCES_SQL)
+_CHECK = _positional(_CHECK_SQL)
+_NOT_CHECKED = _positional(_NOT_CHECKED_SQL)
 
 
 async def differences(event_id: int) -> list[dict[str, Any]]:
-    """What does not agree between the event's card payments and refunds and the imported balance
-    transactions: payments or refunds Stripe does not have, amounts and fees that differ, Stripe charges and
-    refunds that match nothing here, and card payments no import has covered yet (``not_checked``)."""
+    """What does not agree between the event's card payments and refunds and Stripe's balance transactions:
+    first how many were recorded after the last import (``not_checked``), then what the check after that
+    import found: payments or refunds Stripe does not have, amounts and fees that differ, Stripe charges
+    and refunds that match nothing here. Two small reads, whatever the size of the event."""
+    last = await StripeImport.select(StripeImport.created_to).order_by(StripeImport.created_to, ascending=False).first()
+    sql, names = _NOT_CHECKED
+    covered_to = _moment(last["created_to"]) if last else datetime(1970, 1, 1, tzinfo=timezone.utc)
+    unchecked = int((await Payment.raw(sql, *[{"event": event_id, "covered_to": covered_to}[name] for name in names]))[0]["n"])
+    found = [_difference(row) for row in await StripeDifference.raw(_STORED_SQL, event_id, MAX_DIFFERENCES)]
+    return ([{"kind": "not_checked", "payments": unchecked}] if unchecked else []) + found
+
+
+async def check_event(event_id: int, *, now: datetime) -> int:
+    """Match the event's card payments and refunds with the imported balance transactions, replacing what
+    the previous check found; returns how many differences there are now."""
     window = await Payment.raw(_WINDOW_SQL, event_id)
-    first, last = (_moment(window[0]["first"]), _moment(window[0]["last"])) if window and window[0]["first"] is not None else (None, None)
-    if first is None or last is None:
-        return []
-    values = {"event": event_id, "start": first - UNMATCHED_BEFORE, "end": last + UNMATCHED_AFTER, "limit": MAX_DIFFERENCES}
-    sql, names = _DIFFERENCES
-    rows = await Payment.raw(sql, *[values[name] for name in names])
-    return [_difference(row) for row in rows]
+    first = _moment(window[0]["first"]) if window and window[0]["first"] is not None else None
+    last = _moment(window[0]["last"]) if window and window[0]["last"] is not None else None
+    async with db.write_transaction():
+        await StripeDifference.delete().where(StripeDifference.event == event_id)
+        if first is None or last is None:
+            return 0
+        values = {"event": event_id, "now": now, "start": first - UNMATCHED_BEFORE, "end": last + UNMATCHED_AFTER, "limit": MAX_DIFFERENCES}
+        sql, names = _CHECK
+        await StripeDifference.raw(sql, *[values[name] for name in names])
+        return await StripeDifference.count().where(StripeDifference.event == event_id)
 
 
 def _difference(row: dict[str, Any]) -> dict[str, Any]:
@@ -159,7 +197,10 @@ async def import_balance_transactions(
         for transaction in listed:
             new += await _keep(transaction, now)
         await StripeImport(created_from=start, created_to=end, transactions=len(listed), imported_at=now, requested_by=requested_by).save()
-    return {"from": start, "to": end, "transactions": len(listed), "new_transactions": new}
+    affected = await Payment.raw(_AFFECTED_SQL, start - UNMATCHED_AFTER, end + UNMATCHED_BEFORE, start, end)
+    found = {row["event"]: await check_event(row["event"], now=now) for row in affected}
+    return {"from": start, "to": end, "transactions": len(listed), "new_transactions": new, "events_checked": len(found),
+            "differences": sum(found.values())}
 
 
 async def import_recent(now: datetime, *, gateway: Gateway) -> int:

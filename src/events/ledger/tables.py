@@ -1,6 +1,6 @@
 """The ledger: every money movement of an event as an append-only entry in pence, each booked once."""
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -73,3 +73,29 @@ class StripeImport(Table, tablename="stripe_import"):
     transactions = Integer(default=0)
     imported_at = Timestamptz(default=TimestamptzNow())
     requested_by = Varchar(length=254, default="")  # an organiser's email, or "worker"
+
+
+class LedgerTotal(Table, tablename="ledger_total"):
+    """The ledger summed per event, kind, component, partner and UTC day, kept by a database trigger on every
+    insert into ledger_entry (in the same statement, so it can never disagree with the entries), so a
+    statement adds up a few hundred rows instead of every entry. ``partner_key`` is 0 for no partner."""
+
+    event = Integer(index=True)
+    kind = Varchar(length=20)
+    component = Varchar(length=20, default="")
+    partner_key = Integer(default=0)
+    day = Date()
+    pence = BigInt(default=0)
+    entries = Integer(default=0)
+
+
+class StripeDifference(Table, tablename="stripe_difference"):
+    """What the last check of an event against the imported balance transactions found (recomputed after
+    every import; derived data, not the ledger)."""
+
+    event = Integer(index=True)
+    kind = Varchar(length=40)
+    reference = Varchar(length=80, default="")
+    ledger_pence = Integer(null=True, default=None)
+    stripe_pence = Integer(null=True, default=None)
+    checked_at = Timestamptz(default=TimestamptzNow())
