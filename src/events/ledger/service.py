@@ -15,9 +15,8 @@ from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.ledger.allocation import INCOME_KINDS, Allocation, EventMoney, KindTotals, allocate
-from events.ledger.tables import EventCost, LedgerEntry
+from events.ledger.tables import EventAttendance, EventCost, LedgerEntry
 from events.money import split_pence
-from events.orders.tables import Ticket
 
 COMPONENTS = ("tickets", "booking_fees", "contributions", "donations")
 _BOOK_SQL = """
@@ -38,12 +37,11 @@ FROM ledger_entry
 WHERE event = {} AND ((occurred_at >= {} AND occurred_at < {}) OR (occurred_at >= {} AND occurred_at < {}))
 GROUP BY kind, component, partner
 """
+# Everyone admitted or expected (valid tickets of paid orders), free guests among them: the counts the
+# database keeps in event_attendance (see that table).
 _ATTENDEES_SQL = """
-SELECT
-  COUNT(*) AS attendees,
-  COALESCE(SUM(CASE WHEN o.channel IN ('claim', 'gift') THEN 1 ELSE 0 END), 0) AS free_guests
-FROM ticket t JOIN ticket_order o ON o.id = t.order_id
-WHERE t.event = {} AND t.status = 'valid' AND o.status = 'paid'
+SELECT COALESCE(SUM(tickets), 0) AS attendees, COALESCE(SUM(CASE WHEN free = 1 THEN tickets ELSE 0 END), 0) AS free_guests
+FROM event_attendance WHERE event = {}
 """
 # Booking in the database: the same entries as payment_entries(), refund_entries() and the cost and payout
 # entries below, computed by one INSERT ... SELECT for a scope (ORDER_SCOPE, COST_SCOPE, PAYOUT_SCOPE: an
@@ -305,7 +303,7 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
             designated[partner][kind] += pence
         else:
             totals[(kind, component)] += pence
-    counts = (await Ticket.raw(_ATTENDEES_SQL, event_id))[0]
+    counts = (await EventAttendance.raw(_ATTENDEES_SQL, event_id))[0]
     money = EventMoney(
         tickets=_kind(totals, "tickets"),
         booking_fees=_kind(totals, "booking_fees"),

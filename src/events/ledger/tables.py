@@ -99,3 +99,15 @@ class StripeDifference(Table, tablename="stripe_difference"):
     ledger_pence = Integer(null=True, default=None)
     stripe_pence = Integer(null=True, default=None)
     checked_at = Timestamptz(default=TimestamptzNow())
+
+
+class EventAttendance(Table, tablename="event_attendance"):
+    """Valid tickets of paid orders per event (free guests apart), kept by database triggers on ticket and
+    ticket_order, so the per-cover cost needs no count over every ticket (tickets and orders are never
+    deleted, so deletes are not followed). Spread over 16 rows per event and
+    kind (``shard`` is the order id modulo 16) so concurrent payments seldom wait for one another."""
+
+    event = Integer(index=True)
+    free = Integer(default=0)  # 1: claimed or gifted free places
+    shard = Integer(default=0)
+    tickets = Integer(default=0)
