@@ -20,17 +20,22 @@ What it does, all in this process, on 127.0.0.1:
    pay-it-forward places or an amount, 15% a donation (40% of them designated to one partner); Stripe's
    fee (1.5% + 20p) is known on 97% of the Stripe payments and not yet on the rest; 2% of the orders
    have a refund (60% one ticket, 40% the whole order; 97% succeeded, the rest pending or failed); six
-   costs and one payout per partner per event.
-4. Books the ledger once: events.ledger.service.book_event(event_id, now) per event, timed on its own
-   (`booking.first_seconds`), then again with nothing new to book (`booking.again_seconds`: what every
-   statement pays, since a statement books first).
-5. Times "statements for all partners", --repeats times: event_reconciliation(slug, gateway=None) for
-   every event, then partner_statement(slug) for every partner as an organiser (whole period). Reports
-   min / median / max of each run and of each call, and the queries and rows the app fetched per run
-   (counted at the Piccolo engine), which shows the statements aggregate in SQL instead of loading rows.
+   costs and one payout per partner per event. Stripe's side: a balance transaction per Stripe payment and
+   succeeded Stripe refund, and one import covering the period, with known differences planted (payments
+   and a refund Stripe lacks, fee and amount mismatches, charges with no order).
+4. Books the ledger with the safety net, events.ledger.service.book_event(event_id, now) per event, once
+   with everything to book (`booking.first_seconds`: what the worker's job does for data written around the
+   app) and again with nothing new (`booking.again_seconds`: the job's usual run). In the app money is booked
+   as it moves: `booking.book_order_ms` is book_order for one order (what a payment, fee or refund adds to
+   its transaction), here with nothing new. Then the Stripe check an import runs (`stripe_check`).
+5. Times "statements for all partners", --repeats times: event_reconciliation(slug) for every event, then
+   partner_statement(slug) for every partner as an organiser (whole period). Reports min / median / max
+   of each run and of each call, CPU seconds, and the queries and rows the app fetched per run (counted at
+   the Piccolo engine), which shows the statements aggregate in SQL instead of loading rows.
 6. Checks: the ledger against the source tables (payments, Stripe fees, succeeded refunds, costs,
-   payouts, in pence, by SQL), each partner's statement against its line of the reconciliation, and the
-   reconciliation's lines against its totals.
+   payouts, in pence, by SQL), each partner's statement against its line of the reconciliation, the
+   reconciliation's lines against its totals, and that exactly the planted differences with Stripe are
+   reported.
 
 Also reported: ledger rows, database and table sizes, and memory: the peak resident memory of this process
 (`peak_rss_mb`, ru_maxrss, so each figure is the peak so far; the seeding builds every row in Python first, so

@@ -11,7 +11,7 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import MultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from events.accounts.auth import requires_role
@@ -155,9 +155,18 @@ class StatementPages(Controller):
     include_in_schema = False
 
     @get("/events/{slug:str}/statement", name="event_statement", guards=[requires_role(ORGANISER)])
-    async def event_statement(self, slug: FromPath[str]) -> Template:
+    async def event_statement(self, request: Request[Any, Any, Any], slug: FromPath[str], gateway: NamedDependency[Gateway]) -> Template:
         statement = await statements.event_statement(slug)
-        return Template("ledger/event_statement.html", context={"statement": statement}, headers=PRIVATE)
+        context = {"statement": statement, "stripe": gateway.provider == "stripe", "imported": request.query_params.get("imported") == "1"}
+        return Template("ledger/event_statement.html", context=context, headers=PRIVATE)
+
+    @post("/events/{slug:str}/statement/stripe-import", status_code=303, guards=[requires_role(ORGANISER)])
+    async def import_from_stripe(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+    ) -> Redirect:
+        """The statement page's "Check against Stripe now": import since the last import, then show the result."""
+        await stripe_balance.import_balance_transactions(gateway=gateway, start=None, end=None, now=now, requested_by=request.user.email)
+        return Redirect(f"/manage/events/{slug}/statement?imported=1", status_code=303)
 
     @get("/events/{slug:str}/statement.csv", guards=[requires_role(ORGANISER)])
     async def event_statement_csv(self, slug: FromPath[str]) -> Response[str]:

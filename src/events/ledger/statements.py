@@ -48,6 +48,7 @@ async def event_reconciliation(slug: str) -> dict[str, Any]:
         paid = paid_out.get(partner.partner_id, 0)
         partners.append(_line(names[partner.partner_id]["slug"], partner, paid, gift_aid.get(partner.partner_id, 0)))
     differences = await stripe_balance.differences(event["id"])
+    imported_to = await stripe_balance.imported_to()
     return {
         "event": event["slug"],
         "currency": event["currency"],
@@ -60,6 +61,7 @@ async def event_reconciliation(slug: str) -> dict[str, Any]:
         "deficit_pence": allocation.deficit_pence,
         "reconciled": not differences,
         "differences": differences,
+        "stripe_imported_to": imported_to,
         "notes": list(allocation.notes),
     }
 

@@ -133,12 +133,17 @@ async def differences(event_id: int) -> list[dict[str, Any]]:
     first how many were recorded after the last import (``not_checked``), then what the check after that
     import found: payments or refunds Stripe does not have, amounts and fees that differ, Stripe charges
     and refunds that match nothing here. Two small reads, whatever the size of the event."""
-    last = await StripeImport.select(StripeImport.created_to).order_by(StripeImport.created_to, ascending=False).first()
     sql, names = _NOT_CHECKED
-    covered_to = _moment(last["created_to"]) if last else datetime(1970, 1, 1, tzinfo=timezone.utc)
+    covered_to = await imported_to() or datetime(1970, 1, 1, tzinfo=timezone.utc)
     unchecked = int((await Payment.raw(sql, *[{"event": event_id, "covered_to": covered_to}[name] for name in names]))[0]["n"])
     found = [_difference(row) for row in await StripeDifference.raw(_STORED_SQL, event_id, MAX_DIFFERENCES)]
     return ([{"kind": "not_checked", "payments": unchecked}] if unchecked else []) + found
+
+
+async def imported_to() -> datetime | None:
+    """Where the imported period ends: card payments and refunds recorded later are not checked yet."""
+    last = await StripeImport.select(StripeImport.created_to).order_by(StripeImport.created_to, ascending=False).first()
+    return _moment(last["created_to"]) if last else None
 
 
 async def check_event(event_id: int, *, now: datetime) -> int:
