@@ -138,21 +138,23 @@ async def record_payout(
     user: CurrentUser, now: datetime,
 ) -> dict[str, Any]:
     """Record money paid to a partner. Paying more than is owed needs an explicit reason."""
-    partner = await Partner.select().where(Partner.slug == slug).first()
-    if partner is None:
-        raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
-    reconciliation = await event_reconciliation(event_slug)
-    line = next((p for p in reconciliation["partners"] if p["partner"] == slug), None)
-    if line is None:
-        raise InvalidInput(f"{slug} is not a beneficiary of {event_slug}.", fields={"event": "Not a beneficiary of this event."})
-    if amount_pence > line["balance_pence"] and not override_reason.strip():
-        raise Conflict(
-            f"That is more than the {line['balance_pence']} pence owed; give a reason to pay it anyway.",
-            code="payout_exceeds_balance",
-            fields={"override_reason": "Required to pay more than is owed."},
-        )
-    event = await find_event(event_slug)
     async with db.write_transaction():
+        # The partner is locked until the payout is booked, so two payouts at once cannot both pass the check.
+        query = Partner.select().where(Partner.slug == slug)
+        partner = await (query if db.is_sqlite() else query.lock_rows("NO KEY UPDATE")).first()
+        if partner is None:
+            raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
+        reconciliation = await event_reconciliation(event_slug)
+        line = next((p for p in reconciliation["partners"] if p["partner"] == slug), None)
+        if line is None:
+            raise InvalidInput(f"{slug} is not a beneficiary of {event_slug}.", fields={"event": "Not a beneficiary of this event."})
+        if amount_pence > line["balance_pence"] and not override_reason.strip():
+            raise Conflict(
+                f"That is more than the {line['balance_pence']} pence owed; give a reason to pay it anyway.",
+                code="payout_exceeds_balance",
+                fields={"override_reason": "Required to pay more than is owed."},
+            )
+        event = await find_event(event_slug)
         payout = Payout(
             partner=partner["id"], event=event["id"], amount_pence=amount_pence, currency=event["currency"], paid_on=paid_on,
             bank_reference=bank_reference, override_reason=override_reason.strip(), recorded_by=user.email, created_at=now,

@@ -4,6 +4,7 @@ payments against Stripe's balance transactions imported into the database, never
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -120,6 +121,28 @@ async def test_statements_check_card_payments_against_imported_balance_transacti
     assert [d["kind"] for d in (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()["differences"]] == [
         "charge_without_order", "fee_mismatch"]
 
+    # The worker's hourly import carries on from just before the last one; nothing new, nothing changes.
+    later = now + timedelta(hours=1)
+    assert await stripe_balance.import_recent(later, gateway=stripe) == 0
+    assert stripe.listed[-1] == (int((now - stripe_balance.IMPORT_OVERLAP).timestamp()), int(later.timestamp()))
+    assert await stripe_balance.import_recent(later, gateway=TestGateway()) == 0
+
     # Without Stripe set up there is nothing to import.
     refused = await client.post("/api/stripe/balance-transactions/import", json={}, headers=organiser)
     assert refused.status_code == 409 and refused.json()["error"] == "stripe_not_configured"
+
+
+async def test_two_payouts_at_once_cannot_both_pay_out_the_balance(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now, ticket_types=[{"name": "Supper", "price_pence": 3000, "max_per_order": 6}])
+    await pay_with_test_page(client, (await place_order(client, slug, quantity=4)).json())
+    owed = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()["partners"][0]["balance_pence"]
+    assert owed == 8_400  # 70% of £120
+
+    async def pay(reference: str) -> httpx.Response:
+        return await client.post("/api/partners/welcome-kitchen/payouts", headers=organiser, json={
+            "event": slug, "amount_pence": owed * 6 // 10, "paid_on": now.isoformat(), "bank_reference": reference})
+
+    answers = await asyncio.gather(pay("BACS 1"), pay("BACS 2"))
+    assert sorted(a.status_code for a in answers) == [201, 409]
+    after = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()["partners"][0]
+    assert (after["paid_out_pence"], after["balance_pence"]) == (owed * 6 // 10, owed - owed * 6 // 10)
