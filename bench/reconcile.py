@@ -15,6 +15,7 @@ What it does, all in this process, on 127.0.0.1:
 3. Inserts --orders synthetic PAID orders straight into the tables with asyncpg COPY (seeded RNG, so
    every run has the same data): ticket_order, payment, refund, order_line (tickets, pay-it-forward
    places, donations, with the partner on designated ones), ticket (one per place), event_cost, payout,
+   gift_aid_declaration (on 40% of the orders with pay-it-forward money or a donation),
    plus --free-guests free claim orders (tickets, no payment). The mix: 80% online card orders through
    Stripe with a booking fee per ticket, 12% card terminal and 8% cash at the door; 12% add
    pay-it-forward places or an amount, 15% a donation (40% of them designated to one partner); Stripe's
@@ -188,7 +189,8 @@ REFUND_COLUMNS = ["order_id", "payment", "amount_pence", "method", "provider_ref
 def synthesise(orders: int, free_guests: int, events: list[dict[str, Any]], partner_ids: list[int], now: datetime, seed: int) -> dict[str, list[tuple]]:
     """Every row to COPY, from a seeded RNG. Order and payment ids are given here (the database is new)."""
     rng = random.Random(seed)
-    rows: dict[str, list[tuple]] = {"ticket_order": [], "order_line": [], "ticket": [], "payment": [], "refund": []}
+    gift_aid_rng = random.Random(seed + 1)  # its own stream, so the orders are those of runs without it
+    rows: dict[str, list[tuple]] = {"ticket_order": [], "order_line": [], "ticket": [], "payment": [], "refund": [], "gift_aid_declaration": []}
     references: set[str] = set()
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     start = now - timedelta(days=60)
@@ -233,6 +235,9 @@ def synthesise(orders: int, free_guests: int, events: list[dict[str, Any]], part
             partner = rng.choice(partner_ids) if rng.random() < 0.4 else None
             lines.append((order_id, "donation", None, partner, "Donation", 1, donation, 0, donation))
         total = tickets_pence + booking_fees + pif + donation
+        if (pif or donation) and gift_aid_rng.random() < 0.4:  # a UK taxpayer's Gift Aid declaration on the donation parts
+            rows["gift_aid_declaration"].append((order_id, "", f"Donor{order_id}", "Bench", str(order_id % 200 + 1), "AB1 2CD",
+                                                 pif + donation, "GBP", "I am a UK taxpayer...", created))
         payment_id = order_id
         intent = f"pi_bench_{order_id:07d}" if provider == "stripe" else None
         fee = (stripe_fee(total) if rng.random() < 0.97 else None) if provider == "stripe" else None
@@ -307,6 +312,10 @@ async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> di
                 await connection.copy_records_to_table(table, records=rows[table], columns=columns)
             for table in ("ticket_order", "payment"):
                 await connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
+            await connection.copy_records_to_table(
+                "gift_aid_declaration", records=rows["gift_aid_declaration"],
+                columns=["order_id", "title", "first_name", "last_name", "house", "postcode", "eligible_pence", "currency", "statement", "created_at"],
+            )
             await connection.copy_records_to_table("stripe_balance_transaction", records=rows["stripe_balance_transaction"],
                                                    columns=STRIPE_COLUMNS)
             # One import covering the whole period, as the periodic job leaves it.
@@ -589,7 +598,8 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
                 "size_mb": round(await connection.fetchval("SELECT pg_database_size(current_database())") / 2**20, 1),
                 "table_size_mb": {
                     table: round(await connection.fetchval("SELECT pg_total_relation_size($1::regclass)", table) / 2**20, 1)
-                    for table in ("ledger_entry", "ticket_order", "payment", "refund", "order_line", "ticket")
+                    for table in ("ledger_entry", "ticket_order", "payment", "refund", "order_line", "ticket", "gift_aid_declaration",
+                                  "stripe_balance_transaction", "ledger_total", "event_attendance", "stripe_difference")
                 },
                 "postgres": str(await connection.fetchval("SHOW server_version")),
             }

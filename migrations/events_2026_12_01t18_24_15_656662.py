@@ -21,30 +21,40 @@ GROUP BY 1, 2, 3
 """
 COMMON = ["CREATE UNIQUE INDEX event_attendance_key ON event_attendance (event, free, shard)"]
 POSTGRES = [
+    # Inserts once per statement (a COPY or a multi-row insert is one aggregate, not a row-by-row update of
+    # the same counter); status changes per row, as they come few at a time and only those fire it.
     f"""
-    CREATE FUNCTION event_attendance_ticket() RETURNS trigger LANGUAGE plpgsql AS $$
-    DECLARE
-      delta integer := 0;
-      t_event integer;
-      t_order integer;
+    CREATE FUNCTION event_attendance_tickets_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
-      IF TG_OP = 'INSERT' THEN
-        delta := CASE WHEN NEW.status = 'valid' THEN 1 ELSE 0 END; t_event := NEW.event; t_order := NEW.order_id;
-      ELSE
-        delta := (CASE WHEN NEW.status = 'valid' THEN 1 ELSE 0 END) - (CASE WHEN OLD.status = 'valid' THEN 1 ELSE 0 END);
-        t_event := NEW.event; t_order := NEW.order_id;
-      END IF;
+      INSERT INTO event_attendance (event, free, shard, tickets)
+      SELECT t.event, {FREE.format('o')}, o.id % 16, COUNT(*)
+      FROM inserted t JOIN ticket_order o ON o.id = t.order_id
+      WHERE t.status = 'valid' AND o.status = 'paid'
+      GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
+      {UPSERT};
+      RETURN NULL;
+    END $$
+    """,
+    """
+    CREATE TRIGGER event_attendance_tickets_inserted AFTER INSERT ON ticket
+    REFERENCING NEW TABLE AS inserted FOR EACH STATEMENT EXECUTE FUNCTION event_attendance_tickets_inserted()
+    """,
+    f"""
+    CREATE FUNCTION event_attendance_ticket_status() RETURNS trigger LANGUAGE plpgsql AS $$
+    DECLARE
+      delta integer := (CASE WHEN NEW.status = 'valid' THEN 1 ELSE 0 END) - (CASE WHEN OLD.status = 'valid' THEN 1 ELSE 0 END);
+    BEGIN
       IF delta <> 0 THEN
         INSERT INTO event_attendance (event, free, shard, tickets)
-        SELECT t_event, {FREE.format('o')}, o.id % 16, delta FROM ticket_order o WHERE o.id = t_order AND o.status = 'paid'
+        SELECT NEW.event, {FREE.format('o')}, o.id % 16, delta FROM ticket_order o WHERE o.id = NEW.order_id AND o.status = 'paid'
         {UPSERT};
       END IF;
       RETURN NULL;
     END $$
     """,
     """
-    CREATE TRIGGER event_attendance_ticket AFTER INSERT OR UPDATE OF status ON ticket
-    FOR EACH ROW EXECUTE FUNCTION event_attendance_ticket()
+    CREATE TRIGGER event_attendance_ticket_status AFTER UPDATE OF status ON ticket
+    FOR EACH ROW EXECUTE FUNCTION event_attendance_ticket_status()
     """,
     f"""
     CREATE FUNCTION event_attendance_order() RETURNS trigger LANGUAGE plpgsql AS $$
