@@ -4,12 +4,13 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 ID = "2026-12-01T18:18:07:131271"
 VERSION = "1.38.0"
-DESCRIPTION = "Ledger totals kept by a trigger on ledger_entry; unique key on ledger totals; index on payment.created_at"
+DESCRIPTION = "Ledger totals kept by a trigger on ledger_entry; unique key on ledger totals; indexes for part-days and checks"
 
 KEY = "event, kind, component, partner_key, day"
 COMMON = [
     f"CREATE UNIQUE INDEX ledger_total_key ON ledger_total ({KEY})",
     "CREATE INDEX payment_created_at_idx ON payment (created_at)",
+    "CREATE INDEX ledger_entry_event_occurred_at_idx ON ledger_entry (event, occurred_at)",
     "CREATE INDEX refund_created_at_idx ON refund (created_at)",
 ]
 # The ledger is append-only, so adding each inserted entry to its day's total keeps the totals exact.

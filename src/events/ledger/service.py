@@ -31,10 +31,11 @@ SELECT kind, component, NULLIF(partner_key, 0) AS partner, SUM(pence) AS pence
 FROM ledger_total
 WHERE event = {} AND day >= {} AND day < {}
 GROUP BY kind, component, partner_key
-UNION ALL
-SELECT kind, component, partner, SUM(amount_pence)
+"""
+_PART_DAY_SQL = """
+SELECT kind, component, partner, SUM(amount_pence) AS pence
 FROM ledger_entry
-WHERE event = {} AND ((occurred_at >= {} AND occurred_at < {}) OR (occurred_at >= {} AND occurred_at < {}))
+WHERE event = {} AND occurred_at >= {} AND occurred_at < {}
 GROUP BY kind, component, partner
 """
 # Everyone admitted or expected (valid tickets of paid orders), free guests among them: the counts the
@@ -329,24 +330,27 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
 async def ledger_totals(event_id: int, *, start: datetime, end: datetime) -> dict[tuple[str, str, int | None], int]:
     """The event's entries in [start, end) summed by kind, component and partner (None: no partner)."""
     totals: dict[tuple[str, str, int | None], int] = defaultdict(int)
-    for row in await LedgerEntry.raw(_TOTALS_SQL, *_totals_params(event_id, start, end)):
+    first_day, last_day, edges = _whole_days(start, end)
+    days: list[Any] = [first_day, last_day]
+    if db.is_sqlite():  # days are ISO text there
+        days = [day.isoformat() for day in days]
+    rows = await LedgerEntry.raw(_TOTALS_SQL, event_id, *days) if first_day < last_day else []
+    for edge_start, edge_end in edges:
+        if edge_start < edge_end:
+            rows += await LedgerEntry.raw(_PART_DAY_SQL, event_id, edge_start, edge_end)
+    for row in rows:
         totals[(row["kind"], row["component"], row["partner"])] += int(row["pence"])
     return {key: pence for key, pence in totals.items()}
 
 
-def _totals_params(event_id: int, start: datetime, end: datetime) -> list[Any]:
+def _whole_days(start: datetime, end: datetime) -> tuple[date, date, list[tuple[datetime, datetime]]]:
+    """[start, end) as the whole UTC days in it, [first_day, last_day), and the part-days left at either end."""
     start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
-    first_day = start.date() if start.time() == time() else start.date() + timedelta(days=1)  # first whole day
-    last_day = end.date()  # the day after the last whole day
+    first_day = start.date() if start.time() == time() else start.date() + timedelta(days=1)
+    last_day = end.date()
     if first_day >= last_day:  # no whole day: every entry from the ledger itself
-        first_day = last_day = start.date()
-        edges = [start, end, end, end]
-    else:
-        edges = [start, _midnight(first_day), _midnight(last_day), end]
-    days: list[Any] = [first_day, last_day]
-    if db.is_sqlite():  # days are ISO text there
-        days = [day.isoformat() for day in days]
-    return [event_id, *days, event_id, *edges]
+        return first_day, first_day, [(start, end)]
+    return first_day, last_day, [(start, _midnight(first_day)), (_midnight(last_day), end)]
 
 
 def _midnight(day: date) -> datetime:
