@@ -15,22 +15,28 @@ What it does, all in this process, on 127.0.0.1:
 3. Inserts --orders synthetic PAID orders straight into the tables with asyncpg COPY (seeded RNG, so
    every run has the same data): ticket_order, payment, refund, order_line (tickets, pay-it-forward
    places, donations, with the partner on designated ones), ticket (one per place), event_cost, payout,
+   gift_aid_declaration (on 40% of the orders with pay-it-forward money or a donation),
    plus --free-guests free claim orders (tickets, no payment). The mix: 80% online card orders through
    Stripe with a booking fee per ticket, 12% card terminal and 8% cash at the door; 12% add
    pay-it-forward places or an amount, 15% a donation (40% of them designated to one partner); Stripe's
    fee (1.5% + 20p) is known on 97% of the Stripe payments and not yet on the rest; 2% of the orders
    have a refund (60% one ticket, 40% the whole order; 97% succeeded, the rest pending or failed); six
-   costs and one payout per partner per event.
-4. Books the ledger once: events.ledger.service.book_event(event_id, now) per event, timed on its own
-   (`booking.first_seconds`), then again with nothing new to book (`booking.again_seconds`: what every
-   statement pays, since a statement books first).
-5. Times "statements for all partners", --repeats times: event_reconciliation(slug, gateway=None) for
-   every event, then partner_statement(slug) for every partner as an organiser (whole period). Reports
-   min / median / max of each run and of each call, and the queries and rows the app fetched per run
-   (counted at the Piccolo engine), which shows the statements aggregate in SQL instead of loading rows.
+   costs and one payout per partner per event. Stripe's side: a balance transaction per Stripe payment and
+   succeeded Stripe refund, and one import covering the period, with known differences planted (payments
+   and a refund Stripe lacks, fee and amount mismatches, charges with no order).
+4. Books the ledger with the safety net, events.ledger.service.book_event(event_id, now) per event, once
+   with everything to book (`booking.first_seconds`: what the worker's job does for data written around the
+   app) and again with nothing new (`booking.again_seconds`: the job's usual run). In the app money is booked
+   as it moves: `booking.book_order_ms` is book_order for one order (what a payment, fee or refund adds to
+   its transaction), here with nothing new. Then the Stripe check an import runs (`stripe_check`).
+5. Times "statements for all partners", --repeats times: event_reconciliation(slug) for every event, then
+   partner_statement(slug) for every partner as an organiser (whole period). Reports min / median / max
+   of each run and of each call, CPU seconds, and the queries and rows the app fetched per run (counted at
+   the Piccolo engine), which shows the statements aggregate in SQL instead of loading rows.
 6. Checks: the ledger against the source tables (payments, Stripe fees, succeeded refunds, costs,
-   payouts, in pence, by SQL), each partner's statement against its line of the reconciliation, and the
-   reconciliation's lines against its totals.
+   payouts, in pence, by SQL), each partner's statement against its line of the reconciliation, the
+   reconciliation's lines against its totals, and that exactly the planted differences with Stripe are
+   reported.
 
 Also reported: ledger rows, database and table sizes, and memory: the peak resident memory of this process
 (`peak_rss_mb`, ru_maxrss, so each figure is the peak so far; the seeding builds every row in Python first, so
@@ -176,13 +182,15 @@ LINE_COLUMNS = ["order_id", "kind", "ticket_type", "partner", "description", "qu
 TICKET_COLUMNS = ["order_id", "event", "ticket_type", "secret", "version", "holder_name", "status", "price_pence", "booking_fee_pence",
                   "created_at", "checked_in_at", "checked_in_by", "inside"]
 PAYMENT_COLUMNS = ["id", "order_id", "provider", "provider_reference", "charge_id", "amount_pence", "fee_pence", "currency", "created_at"]
+STRIPE_COLUMNS = ["transaction_id", "kind", "source", "amount_pence", "fee_pence", "net_pence", "currency", "created_at", "imported_at"]
 REFUND_COLUMNS = ["order_id", "payment", "amount_pence", "method", "provider_refund_id", "status", "reason", "requested_by", "created_at"]
 
 
 def synthesise(orders: int, free_guests: int, events: list[dict[str, Any]], partner_ids: list[int], now: datetime, seed: int) -> dict[str, list[tuple]]:
     """Every row to COPY, from a seeded RNG. Order and payment ids are given here (the database is new)."""
     rng = random.Random(seed)
-    rows: dict[str, list[tuple]] = {"ticket_order": [], "order_line": [], "ticket": [], "payment": [], "refund": []}
+    gift_aid_rng = random.Random(seed + 1)  # its own stream, so the orders are those of runs without it
+    rows: dict[str, list[tuple]] = {"ticket_order": [], "order_line": [], "ticket": [], "payment": [], "refund": [], "gift_aid_declaration": []}
     references: set[str] = set()
     alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
     start = now - timedelta(days=60)
@@ -227,6 +235,9 @@ def synthesise(orders: int, free_guests: int, events: list[dict[str, Any]], part
             partner = rng.choice(partner_ids) if rng.random() < 0.4 else None
             lines.append((order_id, "donation", None, partner, "Donation", 1, donation, 0, donation))
         total = tickets_pence + booking_fees + pif + donation
+        if (pif or donation) and gift_aid_rng.random() < 0.4:  # a UK taxpayer's Gift Aid declaration on the donation parts
+            rows["gift_aid_declaration"].append((order_id, "", f"Donor{order_id}", "Bench", str(order_id % 200 + 1), "AB1 2CD",
+                                                 pif + donation, "GBP", "I am a UK taxpayer...", created))
         payment_id = order_id
         intent = f"pi_bench_{order_id:07d}" if provider == "stripe" else None
         fee = (stripe_fee(total) if rng.random() < 0.97 else None) if provider == "stripe" else None
@@ -254,7 +265,35 @@ def synthesise(orders: int, free_guests: int, events: list[dict[str, Any]], part
                                    fee_each, paid_at, None, "", False))
         rows["payment"].append((payment_id, order_id, provider, intent or f"{provider}_bench_{order_id:07d}",
                                 f"ch_bench_{order_id:07d}" if provider == "stripe" else "", total, fee, "GBP", paid_at))
+    rows["stripe_balance_transaction"], rows["expected_differences"] = stripe_side(rng, rows, now)
     return rows
+
+
+def stripe_side(rng: random.Random, rows: dict[str, list[tuple]], now: datetime) -> tuple[list[tuple], dict[str, int]]:
+    """Stripe's balance transactions for the Stripe payments and succeeded refunds, as an import would store
+    them, with a few known differences planted: payments Stripe lacks, fee and amount mismatches, charges
+    with no order, a refund Stripe lacks."""
+    planted = {"missing_from_stripe": 2, "fee_mismatch": 3, "amount_mismatch": 1, "charge_without_order": 2, "refund_missing_from_stripe": 1}
+    stripe_payments = [row for row in rows["payment"] if row[2] == "stripe"]
+    known_fee = [row for row in stripe_payments if row[6] is not None]
+    missing = {row[0] for row in rng.sample(stripe_payments, planted["missing_from_stripe"])}
+    wrong_fee = {row[0] for row in rng.sample([r for r in known_fee if r[0] not in missing], planted["fee_mismatch"])}
+    wrong_amount = {row[0] for row in rng.sample([r for r in stripe_payments if r[0] not in missing | wrong_fee], planted["amount_mismatch"])}
+    transactions = []
+    for payment_id, _order, _provider, _reference, charge, amount, fee, currency, created in stripe_payments:
+        if payment_id in missing:
+            continue
+        stripe_fee_ = (fee if fee is not None else stripe_fee(amount)) + (1 if payment_id in wrong_fee else 0)
+        stripe_amount = amount + (100 if payment_id in wrong_amount else 0)
+        transactions.append((f"txn_{charge}", "charge", charge, stripe_amount, stripe_fee_, stripe_amount - stripe_fee_, currency, created, now))
+    for n in range(planted["charge_without_order"]):
+        transactions.append((f"txn_orphan_{n}", "charge", f"ch_bench_orphan_{n}", 2500, 58, 2442, "GBP", now - timedelta(days=1), now))
+    refunds = [row for row in rows["refund"] if row[3] == "stripe" and row[5] == "succeeded" and row[4]]
+    lacking = set(rng.sample(range(len(refunds)), planted["refund_missing_from_stripe"]))
+    for index, (_order, _payment, amount, _method, refund_id, _status, _reason, _by, created) in enumerate(refunds):
+        if index not in lacking:
+            transactions.append((f"txn_{refund_id}", "refund", refund_id, -amount, 0, -amount, "GBP", created, now))
+    return transactions, planted
 
 
 async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
@@ -274,6 +313,17 @@ async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> di
             for table in ("ticket_order", "payment"):
                 await connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
             await connection.copy_records_to_table(
+                "gift_aid_declaration", records=rows["gift_aid_declaration"],
+                columns=["order_id", "title", "first_name", "last_name", "house", "postcode", "eligible_pence", "currency", "statement", "created_at"],
+            )
+            await connection.copy_records_to_table("stripe_balance_transaction", records=rows["stripe_balance_transaction"],
+                                                   columns=STRIPE_COLUMNS)
+            # One import covering the whole period, as the periodic job leaves it.
+            await connection.copy_records_to_table(
+                "stripe_import", columns=["created_from", "created_to", "transactions", "imported_at", "requested_by"],
+                records=[(now - timedelta(days=62), now, len(rows["stripe_balance_transaction"]), now, "worker")],
+            )
+            await connection.copy_records_to_table(
                 "event_cost", columns=["event", "description", "amount_pence", "created_at"],
                 records=[(event["id"], description, pence, now - timedelta(days=3)) for event in events for description, pence in COSTS],
             )
@@ -291,7 +341,8 @@ async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> di
         await connection.close()
     return {
         "events": events,
-        "counts": {table: len(values) for table, values in rows.items()},
+        "counts": {table: len(values) for table, values in rows.items() if table != "expected_differences"},
+        "expected_differences": rows["expected_differences"],
         "synthesise_seconds": round(synthesised - started, 2),
         "seconds": round(time.perf_counter() - started, 2),
     }
@@ -387,6 +438,26 @@ def statement_checks(reconciliations: list[dict[str, Any]], statements: list[dic
     return problems
 
 
+def differences_by_kind(reconciliations: list[dict[str, Any]]) -> dict[str, int]:
+    found: dict[str, int] = {}
+    for reconciliation in reconciliations:
+        for difference in reconciliation["differences"]:
+            found[difference["kind"]] = found.get(difference["kind"], 0) + 1
+    return found
+
+
+def stripe_checks(reconciliations: list[dict[str, Any]], statements: list[dict[str, Any]], planted: dict[str, int]) -> list[str]:
+    """Every planted difference with Stripe is reported, nothing else; the charges with no order show on each event."""
+    problems = []
+    found = differences_by_kind(reconciliations)
+    expected = {**planted, "charge_without_order": planted["charge_without_order"] * len(reconciliations)}
+    if found != expected:
+        problems.append(f"differences with Stripe: reported {found}, planted {expected}")
+    if any(r["reconciled"] for r in reconciliations) or any(s["reconciled"] for s in statements):
+        problems.append("a statement with differences says it reconciles")
+    return problems
+
+
 # --- the run -------------------------------------------------------------------------------------------
 
 
@@ -397,7 +468,7 @@ def summary(values: list[float]) -> dict[str, float]:
 async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any]) -> bool:
     from events import db
     from events.accounts.roles import ORGANISER, CurrentUser
-    from events.ledger import service, statements
+    from events.ledger import service, statements, stripe_balance
 
     now = datetime.now(timezone.utc)
     async with db.bound(database_url) as engine:
@@ -408,6 +479,7 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
         log(f"seeding {args.orders} paid orders on {args.events} event(s)")
         seeded = await seed(database_url, args, now)
         events = seeded.pop("events")
+        expected_differences = seeded["expected_differences"]
         result["seed"] = seeded
         result["peak_rss_mb"] = {"after_seed": peak_rss_mb()}
         result["rss_mb"] = {"after_seed": rss_mb()}
@@ -448,43 +520,55 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
         result["rss_mb"]["after_booking"] = rss_mb()
         result["python_heap_peak_mb"] = {"booking": heap_peak_mb()}
         log(f"booked {booked} entries in {sum(first):.2f}s (again: {sum(again):.3f}s)")
+        # The statistics autovacuum would gather after so many new rows (the seeding's ANALYZE saw an empty ledger).
+        connection = await asyncpg.connect(database_url)
+        try:
+            await connection.execute("ANALYZE")
+        finally:
+            await connection.close()
+
+        # What a money movement pays: book_order for one order, inside the payment's transaction (here with
+        # nothing new to book, the common case of a re-check; the ledger's unique sources make it a no-op).
+        sample = random.Random(args.seed).sample(range(1, args.orders + 1), min(200, args.orders))
+        per_order = []
+        for order_id in sample:
+            started = time.perf_counter()
+            await service.book_order(order_id, now=now)
+            per_order.append(time.perf_counter() - started)
+        counter.take()
+        result["booking"]["book_order_ms"] = {key: round(value * 1000, 2) for key, value in summary(per_order).items()}
+
+        # What an import of Stripe's balance transactions does after storing them: check each event's card
+        # payments and refunds against them and keep the differences (statements read those).
+        cpu_before = await meter.snapshot()
+        started = time.perf_counter()
+        for event in events:
+            await stripe_balance.check_event(event["id"], now=now)
+        result["stripe_check"] = {"seconds": round(time.perf_counter() - started, 3),
+                                  "cpu_seconds": {side: round(v, 2) for side, v in CpuMeter.used(cpu_before, await meter.snapshot()).items()}}
+        counter.take()
 
         organiser = CurrentUser(id=1, email="organiser@bench.example", display_name="Organiser", role=ORGANISER)
         period = (now - timedelta(days=400), now + timedelta(days=1))
-        runs, per_call, fetched, booking_in_runs, cpu_runs = [], {}, [], [], []
+        runs, per_call, fetched, cpu_runs = [], {}, [], []
         reconciliations, partner_statements = [], []
-        # Every statement books first (service.book_event, nothing new here); time that part on its own.
-        booking_time = [0.0]
-        book_event = service.book_event
-
-        async def timed_book_event(event_id: int, *, now: datetime) -> int:
-            started = time.perf_counter()
-            try:
-                return await book_event(event_id, now=now)
-            finally:
-                booking_time[0] += time.perf_counter() - started
-
-        service.book_event = timed_book_event
         meter = CpuMeter(database_url)
         for repeat in range(args.repeats):
             reconciliations, partner_statements = [], []
-            booking_time[0] = 0.0
             cpu_before = await meter.snapshot()
             run_started = time.perf_counter()
             for event in events:
                 started = time.perf_counter()
-                reconciliations.append(await statements.event_reconciliation(event["slug"], gateway=None, now=now))
+                reconciliations.append(await statements.event_reconciliation(event["slug"]))
                 per_call.setdefault(f"event_reconciliation:{event['slug']}", []).append(time.perf_counter() - started)
             for slug, _, _ in PARTNERS:
                 started = time.perf_counter()
-                partner_statements.append(await statements.partner_statement(slug, start=period[0], end=period[1], user=organiser, now=now))
+                partner_statements.append(await statements.partner_statement(slug, start=period[0], end=period[1], user=organiser))
                 per_call.setdefault(f"partner_statement:{slug}", []).append(time.perf_counter() - started)
             runs.append(time.perf_counter() - run_started)
             cpu_runs.append(CpuMeter.used(cpu_before, await meter.snapshot()))
-            booking_in_runs.append(booking_time[0])
             fetched.append(counter.take())
             log(f"statements run {repeat + 1}/{args.repeats}: {runs[-1]:.3f}s")
-        service.book_event = book_event
         result["peak_rss_mb"]["at_end"] = peak_rss_mb()
         result["rss_mb"]["at_end"] = rss_mb()
         result["python_heap_peak_mb"]["statements"] = heap_peak_mb()
@@ -495,10 +579,6 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             "run_seconds": summary(runs),
             "runs_seconds": [round(value, 4) for value in runs],
             "per_call_seconds": {name: summary(values) for name, values in per_call.items()},
-            # What each run spent in the booking every statement does first, and in the rest (aggregation,
-            # allocation, partner names, payouts).
-            "booking_seconds": summary(booking_in_runs),
-            "aggregation_seconds": summary([run - booking for run, booking in zip(runs, booking_in_runs)]),
             # PostgreSQL: the bench database's backends at the start and end of a run; the parallel workers a
             # query may start come and go in between and are not counted, so this is a lower bound.
             "cpu_seconds": {side: summary([cpu[side] for cpu in cpu_runs]) for side in ("python", "postgres")},
@@ -506,7 +586,7 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             "rows_fetched_per_run": fetched[-1][1],
         }
         checks = await ledger_checks(database_url, [event["id"] for event in events])
-        problems = statement_checks(reconciliations, partner_statements)
+        problems = statement_checks(reconciliations, partner_statements) + stripe_checks(reconciliations, partner_statements, expected_differences)
         result["ledger"] = {"rows": sum(checks["rows_by_kind"].values()), "rows_by_kind": checks["rows_by_kind"],
                             "pence_by_kind": checks["pence_by_kind"], "mismatches": checks["mismatches"]}
         result["reconciliation"] = [
@@ -516,6 +596,7 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
             for r in reconciliations
         ]
         result["statement_problems"] = problems
+        result["stripe_differences"] = {"planted": expected_differences, "reported": differences_by_kind(reconciliations)}
 
         connection = await asyncpg.connect(database_url)
         try:
@@ -523,7 +604,8 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
                 "size_mb": round(await connection.fetchval("SELECT pg_database_size(current_database())") / 2**20, 1),
                 "table_size_mb": {
                     table: round(await connection.fetchval("SELECT pg_total_relation_size($1::regclass)", table) / 2**20, 1)
-                    for table in ("ledger_entry", "ticket_order", "payment", "refund", "order_line", "ticket")
+                    for table in ("ledger_entry", "ticket_order", "payment", "refund", "order_line", "ticket", "gift_aid_declaration",
+                                  "stripe_balance_transaction", "ledger_total", "event_attendance", "stripe_difference")
                 },
                 "postgres": str(await connection.fetchval("SHOW server_version")),
             }
@@ -544,6 +626,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--repeats", type=int, default=5, help="runs of the statements for all partners")
     parser.add_argument("--seed", type=int, default=7, help="RNG seed for the synthetic data")
     parser.add_argument("--admin-url", default=None, help="PostgreSQL URL to create and drop the bench database through")
+    parser.add_argument("--keep-database", action="store_true", help="do not drop the database at the end (to EXPLAIN the queries on it)")
     return parser.parse_args(argv)
 
 
@@ -585,7 +668,10 @@ def main(argv: list[str] | None = None) -> int:
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1
     finally:
-        if created:
+        if created and args.keep_database:
+            log(f"kept {database_url}")
+            result["kept_database"] = name
+        elif created:
             try:
                 asyncio.run(drop_database(admin, name))
             except Exception as exc:  # noqa: BLE001

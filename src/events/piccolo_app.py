@@ -8,7 +8,7 @@ from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.giftaid.tables import GiftAidDeclaration
 from events.jobs.tables import JobLease
-from events.ledger.tables import EventCost, LedgerEntry, Payout
+from events.ledger.tables import EventAttendance, EventCost, LedgerEntry, LedgerTotal, Payout, StripeBalanceTransaction, StripeDifference, StripeImport
 from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine, Ticket
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
@@ -46,6 +46,11 @@ APP_CONFIG = AppConfig(
         DevicePairing,
         GiftAidDeclaration,
         AuditEntry,
+        StripeBalanceTransaction,
+        StripeImport,
+        StripeDifference,
+        LedgerTotal,
+        EventAttendance,
     ],
     migration_dependencies=[],
     commands=[],

@@ -8,6 +8,8 @@ from functools import partial
 from events.accounts.sessions import DatabaseStore
 from events.config import Settings
 from events.jobs.worker import PeriodicJob
+from events.ledger import service as ledger
+from events.ledger import stripe_balance
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.privacy import service as privacy
@@ -29,6 +31,9 @@ def periodic_jobs(gateway: Gateway, settings: Settings) -> list[PeriodicJob]:
         PeriodicJob("recheck-payments", every_seconds=60, run=partial(payments.recheck_payments, gateway=gateway)),
         PeriodicJob("retry-pending-refunds", every_seconds=60, run=partial(payments.retry_pending_refunds, gateway=gateway)),
         PeriodicJob("fetch-stripe-fees", every_seconds=300, run=partial(payments.fetch_missing_fees, gateway=gateway)),
+        # Money is booked as it moves; this books anything that slipped past (e.g. rows repaired by hand).
+        PeriodicJob("book-ledger", every_seconds=900, run=ledger.book_all_events),
+        PeriodicJob("import-stripe-balance", every_seconds=3600, run=partial(stripe_balance.import_recent, gateway=gateway)),
         PeriodicJob("purge-expired-sessions", every_seconds=3600, run=_purge_sessions),
         PeriodicJob("purge-rate-limit-buckets", every_seconds=3600, run=_purge_rate_limits),
         PeriodicJob("drain-email-outbox", every_seconds=10, run=partial(outbox.drain_outbox, settings=settings)),

@@ -11,14 +11,14 @@ from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import MultiDict
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
-from litestar.response import Template
+from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, PARTNER_VIEWER
 from events.dependencies import BEARER, error_responses
 from events.errors import InvalidInput
-from events.ledger import service, statements
+from events.ledger import service, statements, stripe_balance
 from events.ledger.pdf import render_statement_pdf
 from events.payments.gateway import Gateway
 
@@ -37,6 +37,11 @@ class PayoutIn(msgspec.Struct, forbid_unknown_fields=True):
     paid_on: datetime
     bank_reference: Annotated[str, Meta(min_length=1, max_length=120)]
     override_reason: Annotated[str, Meta(max_length=1000)] = ""
+
+
+class StripeImportIn(msgspec.Struct, forbid_unknown_fields=True):
+    from_: datetime | None = msgspec.field(default=None, name="from")
+    to: datetime | None = None
 
 
 class UnusedDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -70,11 +75,9 @@ def _period(params: MultiDict[str]) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def _partner_statement(
-    request: Request[Any, Any, Any], slug: str, now: datetime, gateway: Gateway | None = None
-) -> dict[str, Any]:
+async def _partner_statement(request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
     start, end = _period(request.query_params)
-    return await statements.partner_statement(slug, start=start, end=end, user=request.user, now=now, gateway=gateway)
+    return await statements.partner_statement(slug, start=start, end=end, user=request.user)
 
 
 class LedgerApi(Controller):
@@ -84,13 +87,13 @@ class LedgerApi(Controller):
 
     @get("/events/{slug:str}/reconciliation", summary="What each partner is owed and why, checked against Stripe",
          guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 404))
-    async def reconciliation(self, slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]) -> dict[str, Any]:
-        return await statements.event_reconciliation(slug, gateway=gateway, now=now)
+    async def reconciliation(self, slug: FromPath[str]) -> dict[str, Any]:
+        return await statements.event_reconciliation(slug)
 
     @get("/events/{slug:str}/reconciliation.csv", summary="The reconciliation as CSV", guards=[requires_role(ORGANISER)],
          responses=error_responses(401, 403, 404))
-    async def reconciliation_csv(self, slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]) -> Response[str]:
-        data = await statements.event_reconciliation(slug, gateway=gateway, now=now)
+    async def reconciliation_csv(self, slug: FromPath[str]) -> Response[str]:
+        data = await statements.event_reconciliation(slug)
         return _csv(statements.reconciliation_csv(data), f"reconciliation-{slug}.csv")
 
     @post("/events/{slug:str}/costs", summary="Record an event cost (a negative amount corrects an earlier one)",
@@ -100,21 +103,19 @@ class LedgerApi(Controller):
 
     @get("/partners/{slug:str}/statement", summary="A partner's statement for a period (partner viewers: their own)",
          guards=[requires_role(ORGANISER, PARTNER_VIEWER)], responses=error_responses(401, 403, 404, 422))
-    async def statement(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> dict[str, Any]:
-        return await self._statement(request, slug, now)
+    async def statement(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> dict[str, Any]:
+        return await _partner_statement(request, slug)
 
     @get("/partners/{slug:str}/statement.csv", summary="The partner statement as CSV",
          guards=[requires_role(ORGANISER, PARTNER_VIEWER)], responses=error_responses(401, 403, 404, 422))
-    async def statement_csv(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[str]:
-        data = await self._statement(request, slug, now)
+    async def statement_csv(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[str]:
+        data = await _partner_statement(request, slug)
         return _csv(statements.reconciliation_csv(data), f"statement-{slug}.csv")
 
     @get("/partners/{slug:str}/statement.pdf", summary="The partner statement as an A4 PDF to sign off", media_type="application/pdf",
          guards=[requires_role(ORGANISER, PARTNER_VIEWER)], responses=error_responses(401, 403, 404, 422))
-    async def statement_pdf(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
-    ) -> Response[bytes]:
-        data = await _partner_statement(request, slug, now, gateway)
+    async def statement_pdf(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[bytes]:
+        data = await _partner_statement(request, slug)
         return _pdf(render_statement_pdf(data, now=now), f"statement-{slug}.pdf")
 
     @post("/partners/{slug:str}/payouts", summary="Record a payout to a partner", guards=[requires_role(ORGANISER)],
@@ -130,8 +131,20 @@ class LedgerApi(Controller):
     async def decide_unused(self, slug: FromPath[str], data: JSONBody[UnusedDecisionIn], now: NamedDependency[datetime]) -> dict[str, Any]:
         return await service.decide_unused_contributions(slug, decision=data.decision, target_slug=data.target_event, now=now)
 
-    async def _statement(self, request: Request[Any, Any, Any], slug: str, now: datetime) -> dict[str, Any]:
-        return await _partner_statement(request, slug, now)
+    @post("/events/{slug:str}/ledger/rebook", summary="Book whatever of the event's money the ledger is missing (a repair; normally nothing)",
+          guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 404))
+    async def rebook(self, slug: FromPath[str], now: NamedDependency[datetime]) -> dict[str, Any]:
+        return await service.rebook_event(slug, now=now)
+
+    @post("/stripe/balance-transactions/import", summary="Import Stripe's balance transactions for a period (default: since the last import)",
+          guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 409, 422))
+    async def import_stripe(
+        self, request: Request[Any, Any, Any], data: JSONBody[StripeImportIn], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+    ) -> dict[str, Any]:
+        return await stripe_balance.import_balance_transactions(
+            gateway=gateway, start=_aware(data.from_, now) if data.from_ else None, end=_aware(data.to, now) if data.to else None,
+            now=now, requested_by=request.user.email,
+        )
 
 
 class StatementPages(Controller):
@@ -142,31 +155,36 @@ class StatementPages(Controller):
     include_in_schema = False
 
     @get("/events/{slug:str}/statement", name="event_statement", guards=[requires_role(ORGANISER)])
-    async def event_statement(self, slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]) -> Template:
-        statement = await statements.event_statement(slug, gateway=gateway, now=now)
-        return Template("ledger/event_statement.html", context={"statement": statement}, headers=PRIVATE)
+    async def event_statement(self, request: Request[Any, Any, Any], slug: FromPath[str], gateway: NamedDependency[Gateway]) -> Template:
+        statement = await statements.event_statement(slug)
+        context = {"statement": statement, "stripe": gateway.provider == "stripe", "imported": request.query_params.get("imported") == "1"}
+        return Template("ledger/event_statement.html", context=context, headers=PRIVATE)
+
+    @post("/events/{slug:str}/statement/stripe-import", status_code=303, guards=[requires_role(ORGANISER)])
+    async def import_from_stripe(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+    ) -> Redirect:
+        """The statement page's "Check against Stripe now": import since the last import, then show the result."""
+        await stripe_balance.import_balance_transactions(gateway=gateway, start=None, end=None, now=now, requested_by=request.user.email)
+        return Redirect(f"/manage/events/{slug}/statement?imported=1", status_code=303)
 
     @get("/events/{slug:str}/statement.csv", guards=[requires_role(ORGANISER)])
-    async def event_statement_csv(self, slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]) -> Response[str]:
-        data = await statements.event_reconciliation(slug, gateway=gateway, now=now)
+    async def event_statement_csv(self, slug: FromPath[str]) -> Response[str]:
+        data = await statements.event_reconciliation(slug)
         return _csv(statements.reconciliation_csv(data), f"reconciliation-{slug}.csv")
 
     @get("/partners/{slug:str}/statement", name="partner_statement", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
-    async def partner_statement(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
-    ) -> Template:
-        statement = await _partner_statement(request, slug, now, gateway)
+    async def partner_statement(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
+        statement = await _partner_statement(request, slug)
         period = {key: request.query_params.get(key, "") for key in ("from", "to")}
         return Template("ledger/partner_statement.html", context={"statement": statement, "period": period}, headers=PRIVATE)
 
     @get("/partners/{slug:str}/statement.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
-    async def partner_statement_csv(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[str]:
-        data = await _partner_statement(request, slug, now)
+    async def partner_statement_csv(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[str]:
+        data = await _partner_statement(request, slug)
         return _csv(statements.reconciliation_csv(data), f"statement-{slug}.csv")
 
     @get("/partners/{slug:str}/statement.pdf", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
-    async def partner_statement_pdf(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
-    ) -> Response[bytes]:
-        data = await _partner_statement(request, slug, now, gateway)
+    async def partner_statement_pdf(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[bytes]:
+        data = await _partner_statement(request, slug)
         return _pdf(render_statement_pdf(data, now=now), f"statement-{slug}.pdf")

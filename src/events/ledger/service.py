@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from events.catalogue.lookup import find_event
@@ -16,9 +16,8 @@ from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.ledger.allocation import INCOME_KINDS, Allocation, EventMoney, KindTotals, allocate
-from events.ledger.tables import EventCost, LedgerEntry
+from events.ledger.tables import EventAttendance, EventCost, LedgerEntry
 from events.money import split_pence
-from events.orders.tables import Ticket
 
 COMPONENTS = ("tickets", "booking_fees", "contributions", "donations")
 _BOOK_SQL = """
@@ -26,30 +25,38 @@ INSERT INTO ledger_entry (event, kind, component, method, partner, amount_pence,
 VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
 ON CONFLICT (source) DO NOTHING
 """
+# An event's ledger summed by kind, component and partner over [start, end): whole UTC days from the
+# totals the trigger keeps (ledger_total), the part-days at either end from the entries themselves.
 _TOTALS_SQL = """
+SELECT kind, component, NULLIF(partner_key, 0) AS partner, SUM(pence) AS pence
+FROM ledger_total
+WHERE event = {} AND day >= {} AND day < {}
+GROUP BY kind, component, partner_key
+"""
+_PART_DAY_SQL = """
 SELECT kind, component, partner, SUM(amount_pence) AS pence
 FROM ledger_entry
 WHERE event = {} AND occurred_at >= {} AND occurred_at < {}
 GROUP BY kind, component, partner
 """
+# Everyone admitted or expected (valid tickets of paid orders), free guests among them: the counts the
+# database keeps in event_attendance (see that table).
 _ATTENDEES_SQL = """
-SELECT
-  COUNT(*) AS attendees,
-  COALESCE(SUM(CASE WHEN o.channel IN ('claim', 'gift') THEN 1 ELSE 0 END), 0) AS free_guests
-FROM ticket t JOIN ticket_order o ON o.id = t.order_id
-WHERE t.event = {} AND t.status = 'valid' AND o.status = 'paid'
+SELECT COALESCE(SUM(tickets), 0) AS attendees, COALESCE(SUM(CASE WHEN free = 1 THEN tickets ELSE 0 END), 0) AS free_guests
+FROM event_attendance WHERE event = {}
 """
 # Booking in the database: the same entries as payment_entries(), refund_entries() and the cost and payout
-# entries below, computed by one INSERT ... SELECT. `todo` is every payment, Stripe fee and succeeded refund
-# of the event's paid orders with a non-zero component whose entry is not booked yet (so a second booking
-# reads the event's payments once and books nothing); only those are split, largest remainder as in
+# entries below, computed by one INSERT ... SELECT for a scope (ORDER_SCOPE, COST_SCOPE, PAYOUT_SCOPE: an
+# event, one order, one cost, one payout; see _booking). `todo` is every payment, Stripe fee and succeeded
+# refund of the scope's orders with a non-zero component whose entry is not booked yet (so a second booking
+# reads the payments once and books nothing); only those are split, largest remainder as in
 # split_pence: floors, then the pennies left over one each to the largest remainders, ties to the earlier
 # component (COMPONENTS order), a negative amount split as the mirror of its absolute value.
 _COMPONENT_ROWS = """(SELECT 1 AS idx, 'tickets' AS component UNION ALL SELECT 2, 'booking_fees'
   UNION ALL SELECT 3, 'contributions' UNION ALL SELECT 4, 'donations')"""
 _WEIGHT = "CASE c.idx WHEN 1 THEN o.tickets_pence WHEN 2 THEN o.booking_fees_pence WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END"
 _WEIGHTS = "o.tickets_pence + o.booking_fees_pence + o.pay_it_forward_pence + o.donation_pence"
-_BOOK_EVENT_TEMPLATE = """
+_BOOK_TEMPLATE = """
 WITH todo AS (
   SELECT DISTINCT x.kind, x.item FROM (
     SELECT k.kind, p.id AS item, c.component
@@ -57,15 +64,15 @@ WITH todo AS (
     JOIN payment p ON p.order_id = o.id
     CROSS JOIN COMPONENT_ROWS c
     CROSS JOIN (SELECT 'payment' AS kind UNION ALL SELECT 'fee') k
-    WHERE o.event = {event} AND o.total_pence > 0 AND WEIGHT <> 0 AND (k.kind = 'payment' OR p.fee_pence <> 0)
+    WHERE ORDER_SCOPE AND o.total_pence > 0 AND WEIGHT <> 0 AND (k.kind = 'payment' OR p.fee_pence <> 0)
     UNION ALL
     SELECT 'refund', r.id, c.component
     FROM ticket_order o
     JOIN refund r ON r.order_id = o.id
     CROSS JOIN COMPONENT_ROWS c
-    WHERE o.event = {event} AND o.total_pence > 0 AND r.status = 'succeeded' AND r.amount_pence <> 0 AND WEIGHT <> 0
+    WHERE ORDER_SCOPE AND o.total_pence > 0 AND r.status = 'succeeded' AND r.amount_pence <> 0 AND WEIGHT <> 0
   ) x
-  WHERE NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.event = {event} AND l.source = x.kind || ':' || x.item || ':' || x.component)
+  WHERE NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = x.kind || ':' || x.item || ':' || x.component)
 ),
 parts AS (
   SELECT t.kind, p.id AS item, p.provider AS method, p.fee_pence AS amount, p.created_at AS occurred_at, o.id AS order_id,
@@ -103,17 +110,28 @@ FROM (
   UNION ALL
   SELECT c.event, 'event_cost', '', '', NULL, -c.amount_pence, e.currency, 'cost:' || c.id, c.created_at, c.description
   FROM event_cost c JOIN event e ON e.id = c.event
-  WHERE c.event = {event}
+  WHERE COST_SCOPE
   UNION ALL
   SELECT y.event, 'payout', '', 'bank', y.partner, -y.amount_pence, y.currency, 'payout:' || y.id, y.paid_on, y.bank_reference
   FROM payout y
-  WHERE y.event = {event}
+  WHERE PAYOUT_SCOPE
 ) entries
 WHERE TRUE
 ON CONFLICT (source) DO NOTHING
 """.replace("COMPONENT_ROWS", _COMPONENT_ROWS).replace("WEIGHTS", _WEIGHTS).replace("WEIGHT", _WEIGHT)
-_BOOK_EVENT_PARAMS = re.findall(r"\{(event|now)\}", _BOOK_EVENT_TEMPLATE)
-_BOOK_EVENT_SQL = re.sub(r"\{(event|now)\}", "{}", _BOOK_EVENT_TEMPLATE)
+
+
+def _booking(orders: str = "1 = 0", costs: str = "1 = 0", payouts: str = "1 = 0") -> tuple[str, list[str]]:
+    """The booking statement for one scope (an event, one order's payments and refunds, one cost, one
+    payout), with its parameter names in order."""
+    template = _BOOK_TEMPLATE.replace("ORDER_SCOPE", orders).replace("COST_SCOPE", costs).replace("PAYOUT_SCOPE", payouts)
+    return re.sub(r"\{(\w+)\}", "{}", template), re.findall(r"\{(\w+)\}", template)
+
+
+_BOOK_EVENT = _booking(orders="o.event = {event}", costs="c.event = {event}", payouts="y.event = {event}")
+_BOOK_ORDER = _booking(orders="o.id = {order}")
+_BOOK_COST = _booking(costs="c.id = {cost}")
+_BOOK_PAYOUT = _booking(payouts="y.id = {payout}")
 FAR_PAST = datetime(2000, 1, 1).astimezone()
 FAR_FUTURE = datetime(2999, 1, 1).astimezone()
 
@@ -174,14 +192,52 @@ def _components(order: dict[str, Any]) -> dict[str, int]:
 
 async def book_event(event_id: int, *, now: datetime) -> int:
     """Book whatever of this event's payments, fees, refunds, costs and payouts is not in the ledger yet
-    (one INSERT ... SELECT, see _BOOK_EVENT_TEMPLATE); returns how many entries were booked now."""
-    args = [now if name == "now" else event_id for name in _BOOK_EVENT_PARAMS]
-    if db.is_sqlite():
-        async with db.write_transaction():
-            await LedgerEntry.raw(_BOOK_EVENT_SQL, *args)
+    (one INSERT ... SELECT, see _BOOK_TEMPLATE); returns how many entries were booked now.
+
+    Money is booked when it moves (book_order, book_cost, book_payout, in the same transaction); this is
+    the safety net the worker runs now and then (book_all_events) and the organiser's explicit rebook."""
+    return await _book(_BOOK_EVENT, event=event_id, now=now)
+
+
+async def book_all_events(now: datetime) -> int:
+    """The periodic safety net: book anything any event is missing (e.g. rows written by hand in a repair)."""
+    booked = 0
+    for row in await Event.select(Event.id).order_by(Event.id):
+        booked += await book_event(row["id"], now=now)
+    return booked
+
+
+async def rebook_event(slug: str, *, now: datetime) -> dict[str, Any]:
+    """The organiser's repair action: book whatever of the event's money is not in the ledger yet."""
+    event = await find_event(slug)
+    return {"event": event["slug"], "entries_booked": await book_event(event["id"], now=now)}
+
+
+async def book_order(order_id: int, *, now: datetime) -> int:
+    """Book one order's payments, Stripe fees and succeeded refunds not booked yet. Call it inside the
+    transaction that records the money (payment settled, fee stored, refund confirmed), so the ledger
+    moves with the money."""
+    return await _book(_BOOK_ORDER, order=order_id, now=now)
+
+
+async def book_cost(cost_id: int, *, now: datetime) -> int:
+    return await _book(_BOOK_COST, cost=cost_id, now=now)
+
+
+async def book_payout(payout_id: int, *, now: datetime) -> int:
+    return await _book(_BOOK_PAYOUT, payout=payout_id, now=now)
+
+
+async def _book(booking: tuple[str, list[str]], **values: Any) -> int:
+    sql, names = booking
+    args = [values[name] for name in names]
+    # Joins the caller's transaction when there is one (Piccolo nests), else is its own.
+    async with db.write_transaction():
+        if db.is_sqlite():
+            await LedgerEntry.raw(sql, *args)
             return int((await LedgerEntry.raw("SELECT changes() AS n"))[0]["n"])
-    rows = await LedgerEntry.raw(f"WITH booked AS ({_BOOK_EVENT_SQL} RETURNING 1) SELECT COUNT(*) AS n FROM booked", *args)
-    return int(rows[0]["n"])
+        rows = await LedgerEntry.raw(f"WITH booked AS ({sql} RETURNING 1) SELECT COUNT(*) AS n FROM booked", *args)
+        return int(rows[0]["n"])
 
 
 async def decide_unused_contributions(slug: str, *, decision: str, target_slug: str | None, now: datetime) -> dict[str, Any]:
@@ -239,6 +295,7 @@ async def add_event_cost(slug: str, *, description: str, amount_pence: int, now:
     async with db.write_transaction():
         cost = EventCost(event=event["id"], description=description, amount_pence=amount_pence, created_at=now)
         await cost.save()
+        await book_cost(cost.id, now=now)
         await audit.record(
             "event_cost.recorded", now=now, event_id=event["id"], subject_type="event_cost", subject_id=cost.id,
             after={"description": description, "amount_pence": amount_pence},
@@ -257,22 +314,20 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
     event = await Event.select().where(Event.id == event_id).first()
     if event is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
-    rows = await LedgerEntry.raw(_TOTALS_SQL, event_id, start, end)
     totals: dict[tuple[str, str], int] = defaultdict(int)
     designated: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     payouts: dict[int, int] = defaultdict(int)
     costs = 0
-    for row in rows:
-        pence = int(row["pence"])
-        if row["kind"] == "event_cost":
+    for (kind, component, partner), pence in (await ledger_totals(event_id, start=start, end=end)).items():
+        if kind == "event_cost":
             costs -= pence
-        elif row["kind"] == "payout":
-            payouts[row["partner"]] -= pence
-        elif row["component"] == "donations" and row["partner"] is not None:
-            designated[row["partner"]][row["kind"]] += pence
+        elif kind == "payout":
+            payouts[partner] -= pence  # type: ignore[index]
+        elif component == "donations" and partner is not None:
+            designated[partner][kind] += pence
         else:
-            totals[(row["kind"], row["component"])] += pence
-    counts = (await Ticket.raw(_ATTENDEES_SQL, event_id))[0]
+            totals[(kind, component)] += pence
+    counts = (await EventAttendance.raw(_ATTENDEES_SQL, event_id))[0]
     money = EventMoney(
         tickets=_kind(totals, "tickets"),
         booking_fees=_kind(totals, "booking_fees"),
@@ -295,6 +350,36 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
     return allocation, {"event": event, "money": money, "payouts": dict(payouts)}
 
 
+async def ledger_totals(event_id: int, *, start: datetime, end: datetime) -> dict[tuple[str, str, int | None], int]:
+    """The event's entries in [start, end) summed by kind, component and partner (None: no partner)."""
+    totals: dict[tuple[str, str, int | None], int] = defaultdict(int)
+    first_day, last_day, edges = _whole_days(start, end)
+    days: list[Any] = [first_day, last_day]
+    if db.is_sqlite():  # days are ISO text there
+        days = [day.isoformat() for day in days]
+    rows = await LedgerEntry.raw(_TOTALS_SQL, event_id, *days) if first_day < last_day else []
+    for edge_start, edge_end in edges:
+        if edge_start < edge_end:
+            rows += await LedgerEntry.raw(_PART_DAY_SQL, event_id, edge_start, edge_end)
+    for row in rows:
+        totals[(row["kind"], row["component"], row["partner"])] += int(row["pence"])
+    return {key: pence for key, pence in totals.items()}
+
+
+def _whole_days(start: datetime, end: datetime) -> tuple[date, date, list[tuple[datetime, datetime]]]:
+    """[start, end) as the whole UTC days in it, [first_day, last_day), and the part-days left at either end."""
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    first_day = start.date() if start.time() == time() else start.date() + timedelta(days=1)
+    last_day = end.date()
+    if first_day >= last_day:  # no whole day: every entry from the ledger itself
+        return first_day, first_day, [(start, end)]
+    return first_day, last_day, [(start, _midnight(first_day)), (_midnight(last_day), end)]
+
+
+def _midnight(day: date) -> datetime:
+    return datetime.combine(day, time(), timezone.utc)
+
+
 def _kind(totals: dict[tuple[str, str], int], component: str) -> KindTotals:
     # Money carried in from another event's pay-it-forward fund counts as contributions here (and
     # carried out, as less of them there).
@@ -314,4 +399,4 @@ async def partner_names(partner_ids: list[int]) -> dict[int, dict[str, str]]:
     return {row["id"]: {"slug": row["slug"], "name": row["name"]} for row in rows}
 
 
-__all__ = ["INCOME_KINDS", "book_event", "event_allocation", "add_event_cost", "payment_entries", "refund_entries"]
+__all__ = ["INCOME_KINDS", "book_event", "book_all_events", "book_order", "book_cost", "book_payout", "rebook_event", "event_allocation", "add_event_cost", "payment_entries", "refund_entries"]

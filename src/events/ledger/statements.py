@@ -1,5 +1,6 @@
-"""Statements: an event's reconciliation and a partner's statement for a period, as data, CSV and checks
-against Stripe's balance transactions."""
+"""Statements: an event's reconciliation and a partner's statement for a period, as data and CSV, each
+checked against the Stripe balance transactions imported into the database. Reading one only aggregates:
+money is booked to the ledger when it moves (see ledger.service)."""
 
 from __future__ import annotations
 
@@ -17,11 +18,9 @@ from events.catalogue.tables import BeneficiaryShare, Partner
 from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from events.giftaid import service as giftaid
 from events.i18n import N_
-from events.ledger import service
+from events.ledger import service, stripe_balance
 from events.ledger.allocation import INCOME_KINDS
 from events.ledger.tables import LedgerEntry, Payout
-from events.payments.gateway import Gateway
-from events.payments.tables import Payment
 
 _PAID_OUT_SQL = """
 SELECT partner, SUM(amount_pence) AS pence FROM payout
@@ -38,9 +37,8 @@ _POSTGRES_DAY = "CAST(occurred_at AT TIME ZONE {} AS DATE)"
 _SQLITE_DAY = "date(occurred_at, {})"  # SQLite stores UTC text; the modifier shifts it by a fixed offset
 
 
-async def event_reconciliation(slug: str, *, gateway: Gateway | None, now: datetime) -> dict[str, Any]:
+async def event_reconciliation(slug: str) -> dict[str, Any]:
     event = await find_event(slug)
-    await service.book_event(event["id"], now=now)
     allocation, context = await service.event_allocation(event["id"])
     names = await service.partner_names([p.partner_id for p in allocation.partners])
     paid_out = {row["partner"]: int(row["pence"]) for row in await Payout.raw(_PAID_OUT_SQL, event["id"])}
@@ -49,7 +47,8 @@ async def event_reconciliation(slug: str, *, gateway: Gateway | None, now: datet
     for partner in allocation.partners:
         paid = paid_out.get(partner.partner_id, 0)
         partners.append(_line(names[partner.partner_id]["slug"], partner, paid, gift_aid.get(partner.partner_id, 0)))
-    differences = await stripe_differences(event["id"], gateway=gateway) if gateway is not None else []
+    differences = await stripe_balance.differences(event["id"])
+    imported_to = await stripe_balance.imported_to()
     return {
         "event": event["slug"],
         "currency": event["currency"],
@@ -62,13 +61,14 @@ async def event_reconciliation(slug: str, *, gateway: Gateway | None, now: datet
         "deficit_pence": allocation.deficit_pence,
         "reconciled": not differences,
         "differences": differences,
+        "stripe_imported_to": imported_to,
         "notes": list(allocation.notes),
     }
 
 
-async def event_statement(slug: str, *, gateway: Gateway | None, now: datetime) -> dict[str, Any]:
+async def event_statement(slug: str) -> dict[str, Any]:
     """The organiser's statement page: the reconciliation, with partner names, and ticket sales by day."""
-    reconciliation = await event_reconciliation(slug, gateway=gateway, now=now)
+    reconciliation = await event_reconciliation(slug)
     event = await find_event(slug)
     slugs = [line["partner"] for line in reconciliation["partners"]]
     names = {row["slug"]: row["name"] for row in await Partner.select(Partner.slug, Partner.name).where(Partner.slug.is_in(slugs or [""]))}
@@ -103,13 +103,11 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-async def partner_statement(
-    slug: str, *, start: datetime, end: datetime, user: CurrentUser, now: datetime, gateway: Gateway | None = None
-) -> dict[str, Any]:
+async def partner_statement(slug: str, *, start: datetime, end: datetime, user: CurrentUser) -> dict[str, Any]:
     """A partner's share of every event it benefits from, for entries in [start, end).
 
-    With a gateway, each event is also checked against Stripe's balance transactions: ``reconciled``
-    is then true or false per event and for the whole statement (None when not checked)."""
+    Each event is checked against the imported Stripe balance transactions: ``reconciled`` per event
+    (with its ``differences``) and for the whole statement."""
     partner = await Partner.select().where(Partner.slug == slug).first()
     if partner is None:
         raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
@@ -120,19 +118,18 @@ async def partner_statement(
     event_ids = [row["event"] for row in await BeneficiaryShare.select(BeneficiaryShare.event).where(BeneficiaryShare.partner == partner["id"])]
     events = []
     for event_id in event_ids:
-        await service.book_event(event_id, now=now)
         allocation, context = await service.event_allocation(event_id, start=start, end=end)
         mine = next(p for p in allocation.partners if p.partner_id == partner["id"])
         paid = context["payouts"].get(partner["id"], 0)
         gift_aid = (await giftaid.claimable_by_partner(event_id, start=start, end=end)).get(partner["id"], 0)
         event = context["event"]
-        reconciled = not await stripe_differences(event_id, gateway=gateway) if gateway is not None else None
+        differences = await stripe_balance.differences(event_id)
         events.append({"event": event["slug"], "title": event["title"], "starts_at": event["starts_at"], "currency": event["currency"],
-                       "reconciled": reconciled, **_line(partner["slug"], mine, paid, gift_aid)})
+                       "reconciled": not differences, "differences": differences, **_line(partner["slug"], mine, paid, gift_aid)})
     return {
         "partner": partner["slug"], "name": partner["name"], "from": start, "to": end, "events": events, "totals": _totals(events),
         "currency": events[0]["currency"] if events else "GBP",
-        "reconciled": all(e["reconciled"] for e in events) if gateway is not None else None,
+        "reconciled": all(e["reconciled"] for e in events),
     }
 
 
@@ -141,60 +138,30 @@ async def record_payout(
     user: CurrentUser, now: datetime,
 ) -> dict[str, Any]:
     """Record money paid to a partner. Paying more than is owed needs an explicit reason."""
-    partner = await Partner.select().where(Partner.slug == slug).first()
-    if partner is None:
-        raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
-    reconciliation = await event_reconciliation(event_slug, gateway=None, now=now)
-    line = next((p for p in reconciliation["partners"] if p["partner"] == slug), None)
-    if line is None:
-        raise InvalidInput(f"{slug} is not a beneficiary of {event_slug}.", fields={"event": "Not a beneficiary of this event."})
-    if amount_pence > line["balance_pence"] and not override_reason.strip():
-        raise Conflict(
-            f"That is more than the {line['balance_pence']} pence owed; give a reason to pay it anyway.",
-            code="payout_exceeds_balance",
-            fields={"override_reason": "Required to pay more than is owed."},
-        )
-    event = await find_event(event_slug)
     async with db.write_transaction():
+        # The partner is locked until the payout is booked, so two payouts at once cannot both pass the check.
+        query = Partner.select().where(Partner.slug == slug)
+        partner = await (query if db.is_sqlite() else query.lock_rows("NO KEY UPDATE")).first()
+        if partner is None:
+            raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
+        reconciliation = await event_reconciliation(event_slug)
+        line = next((p for p in reconciliation["partners"] if p["partner"] == slug), None)
+        if line is None:
+            raise InvalidInput(f"{slug} is not a beneficiary of {event_slug}.", fields={"event": "Not a beneficiary of this event."})
+        if amount_pence > line["balance_pence"] and not override_reason.strip():
+            raise Conflict(
+                f"That is more than the {line['balance_pence']} pence owed; give a reason to pay it anyway.",
+                code="payout_exceeds_balance",
+                fields={"override_reason": "Required to pay more than is owed."},
+            )
+        event = await find_event(event_slug)
         payout = Payout(
             partner=partner["id"], event=event["id"], amount_pence=amount_pence, currency=event["currency"], paid_on=paid_on,
             bank_reference=bank_reference, override_reason=override_reason.strip(), recorded_by=user.email, created_at=now,
         )
         await payout.save()
-    await service.book_event(event["id"], now=now)
+        await service.book_payout(payout.id, now=now)
     return payout.to_dict()
-
-
-async def stripe_differences(event_id: int, *, gateway: Gateway) -> list[dict[str, Any]]:
-    """Match the event's card payments with Stripe's balance transactions for the same period."""
-    payments = await Payment.select(Payment.charge_id, Payment.amount_pence, Payment.fee_pence, Payment.created_at, Payment.provider_reference).where(
-        Payment.order_id.event == event_id, Payment.provider == "stripe"
-    )
-    if not payments:
-        return []
-    start = int(min(p["created_at"] for p in payments).timestamp()) - 3600
-    end = int(max(p["created_at"] for p in payments).timestamp()) + 7 * 86400
-    transactions = [t for t in await gateway.balance_transactions(created_from=start, created_to=end) if t.get("type") in ("charge", "payment")]
-    by_charge = {t.get("source"): t for t in transactions}
-    differences: list[dict[str, Any]] = []
-    ours = set()
-    for payment in payments:
-        ours.add(payment["charge_id"])
-        transaction = by_charge.get(payment["charge_id"])
-        if transaction is None:
-            differences.append({"kind": "missing_from_stripe", "payment": payment["provider_reference"], "amount_pence": payment["amount_pence"]})
-            continue
-        if int(transaction["amount"]) != payment["amount_pence"]:
-            differences.append({"kind": "amount_mismatch", "payment": payment["provider_reference"],
-                                "ledger_pence": payment["amount_pence"], "stripe_pence": int(transaction["amount"])})
-        if payment["fee_pence"] is not None and int(transaction.get("fee", 0)) != payment["fee_pence"]:
-            differences.append({"kind": "fee_mismatch", "payment": payment["provider_reference"],
-                                "ledger_pence": payment["fee_pence"], "stripe_pence": int(transaction.get("fee", 0))})
-    known_charges = {row["charge_id"] for row in await Payment.select(Payment.charge_id).where(Payment.provider == "stripe")}
-    for charge, transaction in by_charge.items():
-        if charge not in known_charges:
-            differences.append({"kind": "charge_without_order", "charge": charge, "amount_pence": int(transaction["amount"])})
-    return differences
 
 
 def reconciliation_csv(reconciliation: dict[str, Any]) -> str:
@@ -240,4 +207,4 @@ def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
     return totals
 
 
-__all__ = ["event_reconciliation", "event_statement", "partner_statement", "ticket_sales_by_day", "record_payout", "reconciliation_csv", "stripe_differences", "LedgerEntry"]
+__all__ = ["event_reconciliation", "event_statement", "partner_statement", "ticket_sales_by_day", "record_payout", "reconciliation_csv", "LedgerEntry"]

@@ -1,6 +1,6 @@
 """The ledger: every money movement of an event as an append-only entry in pence, each booked once."""
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -47,3 +47,67 @@ class Payout(Table, tablename="payout"):
     override_reason = Text(default="")
     recorded_by = Varchar(length=254, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+
+
+class StripeBalanceTransaction(Table, tablename="stripe_balance_transaction"):
+    """One of Stripe's balance transactions as imported (Stripe never changes them), so statements check the
+    ledger against Stripe without calling Stripe. ``source`` is the charge (ch_…) or refund (re_…) it is for."""
+
+    transaction_id = Varchar(length=80, unique=True)
+    kind = Varchar(length=40)  # Stripe's `type`: charge, payment, refund, payment_refund, payout, adjustment, ...
+    source = Varchar(length=80, default="", index=True)
+    amount_pence = Integer()
+    fee_pence = Integer(default=0)
+    net_pence = Integer(default=0)
+    currency = Varchar(length=3)
+    created_at = Timestamptz(index=True)  # Stripe's `created`
+    imported_at = Timestamptz(default=TimestamptzNow())
+
+
+class StripeImport(Table, tablename="stripe_import"):
+    """One import of Stripe's balance transactions created in [created_from, created_to): the card payments
+    and refunds of that period are the ones a statement can check."""
+
+    created_from = Timestamptz()
+    created_to = Timestamptz(index=True)
+    transactions = Integer(default=0)
+    imported_at = Timestamptz(default=TimestamptzNow())
+    requested_by = Varchar(length=254, default="")  # an organiser's email, or "worker"
+
+
+class LedgerTotal(Table, tablename="ledger_total"):
+    """The ledger summed per event, kind, component, partner and UTC day, kept by a database trigger on every
+    insert into ledger_entry (in the same statement, so it can never disagree with the entries), so a
+    statement adds up a few hundred rows instead of every entry. ``partner_key`` is 0 for no partner."""
+
+    event = Integer(index=True)
+    kind = Varchar(length=20)
+    component = Varchar(length=20, default="")
+    partner_key = Integer(default=0)
+    day = Date()
+    pence = BigInt(default=0)
+    entries = Integer(default=0)
+
+
+class StripeDifference(Table, tablename="stripe_difference"):
+    """What the last check of an event against the imported balance transactions found (recomputed after
+    every import; derived data, not the ledger)."""
+
+    event = Integer(index=True)
+    kind = Varchar(length=40)
+    reference = Varchar(length=80, default="")
+    ledger_pence = Integer(null=True, default=None)
+    stripe_pence = Integer(null=True, default=None)
+    checked_at = Timestamptz(default=TimestamptzNow())
+
+
+class EventAttendance(Table, tablename="event_attendance"):
+    """Valid tickets of paid orders per event (free guests apart), kept by database triggers on ticket and
+    ticket_order, so the per-cover cost needs no count over every ticket (tickets and orders are never
+    deleted, so deletes are not followed). Spread over 16 rows per event and
+    kind (``shard`` is the order id modulo 16) so concurrent payments seldom wait for one another."""
+
+    event = Integer(index=True)
+    free = Integer(default=0)  # 1: claimed or gifted free places
+    shard = Integer(default=0)
+    tickets = Integer(default=0)

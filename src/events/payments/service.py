@@ -16,6 +16,7 @@ from events import db
 from events.audit import service as audit
 from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
 from events.i18n import N_
+from events.ledger import service as ledger
 from events.orders import pricing
 from events.orders import service as orders
 from events.orders.service import PlacedOrder, Settlement
@@ -107,10 +108,11 @@ async def record_intent_payment(state: IntentState, *, provider: str, gateway: G
         if not booked:
             return Settlement("already_recorded", order["reference"])
         settlement = await orders.settle_paid_order(order["id"], now)
+        await ledger.book_order(order["id"], now=now)
     if settlement.outcome == "refund_due":
         await _refund_whole_payment(order["reference"], gateway=gateway, now=now, reason="Paid after the hold ran out; the event was full")
     if provider == "stripe" and state.charge_id:
-        await _store_fee(state.intent_id, state.charge_id, gateway)
+        await _store_fee(state.intent_id, state.charge_id, gateway, now=now)
     return settlement
 
 
@@ -190,9 +192,11 @@ async def sell_at_door(
     placed, _ = await orders.sell_at_door(
         slug, items, buyer_name=buyer_name, buyer_email=buyer_email, payment_method=payment_method, seller=seller, now=now
     )
-    await Payment.raw(
-        _BOOK_PAYMENT_SQL, placed.id, payment_method, f"door-{placed.reference}", "", placed.total_pence, 0, placed.currency, now
-    )
+    async with db.write_transaction():
+        await Payment.raw(
+            _BOOK_PAYMENT_SQL, placed.id, payment_method, f"door-{placed.reference}", "", placed.total_pence, 0, placed.currency, now
+        )
+        await ledger.book_order(placed.id, now=now)
     return placed
 
 
@@ -258,6 +262,7 @@ async def refund_order(
                 "reason": reason[:200],
             },
         )
+        await ledger.book_order(order["id"], now=now)  # door refunds are given back at once; card ones once Stripe confirms
     if refund.status == "pending":
         await _send_refund(refund.id, gateway=gateway, now=now)
     row = await Refund.select().where(Refund.id == refund.id).first()
@@ -308,14 +313,18 @@ async def _send_refund(refund_id: int, *, gateway: Gateway, now: datetime) -> No
     except PaymentProviderError:
         logger.warning("Refund %s could not be sent yet; it will be retried", refund_id)
         return
-    await _confirm_refund(refund_id, result)
+    await _confirm_refund(refund_id, result, now=now)
 
 
-async def _confirm_refund(refund_id: int, result: ProviderRefund) -> None:
-    """Record Stripe's answer for one of our refunds: its id, and succeeded, still pending, or failed."""
-    await Refund.update({Refund.provider_refund_id: result.refund_id, Refund.status: _refund_status(result.status)}).where(
-        Refund.id == refund_id, Refund.status == "pending"
-    )
+async def _confirm_refund(refund_id: int, result: ProviderRefund, *, now: datetime) -> None:
+    """Record Stripe's answer for one of our refunds: its id, and succeeded, still pending, or failed; a
+    refund that went through is booked to the ledger with it."""
+    async with db.write_transaction():
+        changed = await Refund.update({Refund.provider_refund_id: result.refund_id, Refund.status: _refund_status(result.status)}).where(
+            Refund.id == refund_id, Refund.status == "pending"
+        ).returning(Refund.order_id, Refund.status)
+        if changed and changed[0]["status"] == "succeeded":
+            await ledger.book_order(changed[0]["order_id"], now=now)
 
 
 def _refund_status(provider_status: str) -> str:
@@ -335,7 +344,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
     order = await _order_for_intent(state)
     for provider_refund in provider_refunds:
         if provider_refund.local_refund_id is not None:
-            await _confirm_refund(provider_refund.local_refund_id, provider_refund)
+            await _confirm_refund(provider_refund.local_refund_id, provider_refund, now=now)
             continue
         if _refund_status(provider_refund.status) != "succeeded":
             continue  # recorded once Stripe says the money has actually gone back
@@ -358,6 +367,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
                 created_at=now,
             ).save()
             fully = await _add_refunded(order["id"], provider_refund.amount_pence, payment["amount_pence"])
+            await ledger.book_order(order["id"], now=now)
             if fully:
                 valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order["id"], Ticket.status == "valid")
                 await orders.void_tickets(order["id"], [t["id"] for t in valid], "refunded", now)
@@ -382,13 +392,19 @@ async def _add_refunded(order_id: int, amount_pence: int, paid_pence: int) -> bo
     return total >= paid_pence
 
 
-async def _store_fee(intent_id: str, charge_id: str, gateway: Gateway) -> None:
+async def _store_fee(intent_id: str, charge_id: str, gateway: Gateway, *, now: datetime) -> None:
+    """Keep Stripe's fee once its balance transaction is available, and book it (pro rata) with it."""
     try:
         fee = await gateway.fee_for_charge(charge_id)
     except PaymentProviderError:
         return
     if fee is not None:
-        await Payment.update({Payment.fee_pence: fee}).where(Payment.provider_reference == intent_id, Payment.fee_pence.is_null())
+        async with db.write_transaction():
+            stored = await Payment.update({Payment.fee_pence: fee}).where(
+                Payment.provider_reference == intent_id, Payment.fee_pence.is_null()
+            ).returning(Payment.order_id)
+            if stored:
+                await ledger.book_order(stored[0]["order_id"], now=now)
 
 
 async def _order_for_intent(state: IntentState) -> dict[str, Any]:
@@ -455,7 +471,7 @@ async def fetch_missing_fees(now: datetime, *, gateway: Gateway) -> int:
         Payment.provider == "stripe", Payment.fee_pence.is_null(), Payment.charge_id != ""
     ).limit(200)
     for row in rows:
-        await _store_fee(row["provider_reference"], row["charge_id"], gateway)
+        await _store_fee(row["provider_reference"], row["charge_id"], gateway, now=now)
     return len(rows)
 
 
@@ -471,7 +487,7 @@ async def retry_pending_refunds(now: datetime, *, gateway: Gateway) -> int:
         except PaymentProviderError:
             continue
         if row["id"] in known:
-            await _confirm_refund(row["id"], known[row["id"]])
+            await _confirm_refund(row["id"], known[row["id"]], now=now)
         else:
             await _send_refund(row["id"], gateway=gateway, now=now)
     return len(rows)

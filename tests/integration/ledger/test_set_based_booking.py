@@ -10,8 +10,8 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from events.catalogue.tables import Event
-from events.ledger.service import Entry, book_event, payment_entries, refund_entries
-from events.ledger.tables import EventCost, LedgerEntry, Payout
+from events.ledger.service import FAR_FUTURE, FAR_PAST, Entry, book_event, ledger_totals, payment_entries, refund_entries
+from events.ledger.tables import EventCost, LedgerEntry, LedgerTotal, Payout
 from events.orders.tables import Order, OrderLine
 from events.payments.tables import Payment, Refund
 from tests.factories import make_event, make_partner
@@ -139,3 +139,43 @@ async def test_set_based_booking_books_exactly_what_the_per_row_booking_did(clea
     assert await book_event(other_id, now=second) == len(other_expected)
     rows = await ledger_rows()
     assert {source: row for source, row in rows.items() if row[0] == other_id} == as_rows(other_expected, {e.source: second for e in other_expected})
+
+
+async def test_statement_totals_for_any_period_add_up_the_entries_in_it(clean_database: None, now: datetime) -> None:
+    """Statements read whole days from the totals the database keeps and part-days from the entries: for any
+    period, that is exactly the entries booked in it (and the totals agree with the entries)."""
+    rng = random.Random(20261201)
+    slug = await make_event(now)
+    event_id = (await Event.select(Event.id).where(Event.slug == slug).first())["id"]
+    partner_ids = [row["id"] for row in await Event.raw("SELECT id FROM partner ORDER BY id")]
+    await seed_orders(rng, event_id, partner_ids, now, 60, 0)
+    await book_event(event_id, now=now)
+    await seed_orders(rng, event_id, partner_ids, now, 20, 100)  # booked by a second statement: totals add up
+    await book_event(event_id, now=now)
+    entries = await LedgerEntry.select(LedgerEntry.kind, LedgerEntry.component, LedgerEntry.partner, LedgerEntry.amount_pence,
+                                       LedgerEntry.occurred_at).where(LedgerEntry.event == event_id)
+    assert len(entries) > 100
+
+    def expected(start: datetime, end: datetime) -> dict[tuple[str, str, int | None], int]:
+        sums: dict[tuple[str, str, int | None], int] = {}
+        for e in entries:
+            if start <= e["occurred_at"] < end:
+                key = (e["kind"], e["component"], e["partner"])
+                sums[key] = sums.get(key, 0) + e["amount_pence"]
+        return sums
+
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    periods = [
+        (FAR_PAST, FAR_FUTURE),
+        (midnight - timedelta(days=3), midnight),  # whole days only
+        (now - timedelta(days=4, hours=5), now - timedelta(hours=30)),  # part-days at both ends
+        (midnight - timedelta(days=2, hours=-3), midnight - timedelta(days=2, hours=-20)),  # within one day
+        (now - timedelta(minutes=10_000), now + timedelta(minutes=1)),
+        (midnight - timedelta(days=1), now),
+    ]
+    for start, end in periods:
+        totals = await ledger_totals(event_id, start=start, end=end)
+        assert {k: v for k, v in totals.items() if v} == {k: v for k, v in expected(start, end).items() if v}, (start, end)
+    # Every entry is in the kept totals once.
+    kept = await LedgerTotal.raw("SELECT SUM(pence) AS pence, SUM(entries) AS n FROM ledger_total WHERE event = {}", event_id)
+    assert (int(kept[0]["pence"]), int(kept[0]["n"])) == (sum(e["amount_pence"] for e in entries), len(entries))
