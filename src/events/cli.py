@@ -73,6 +73,9 @@ def demo() -> None:
         )
 
 
+WORKER_HEALTHCHECK_SECONDS = 60
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
@@ -96,6 +99,9 @@ def serve(host: str, port: int, workers: int) -> None:
         proxy_headers=settings.is_production,
         log_level="info",
         access_log=False,
+        # uvicorn restarts a worker that misses its health check for 5 s by default; on a busy machine a
+        # starting worker (imports, templates) can take longer, and would be killed over and over.
+        timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,
     )
 
 
