@@ -56,6 +56,22 @@ STAFF_PAGES = [
     StaffPage("event-statement", "/manage/events/{supper}/statement", "organiser"),
     StaffPage("partner-statement", "/manage/partners/{partner}/statement", "organiser"),
     StaffPage("door-setup", "/door/{event}", "door"),
+    StaffPage("manage-home", "/manage", "organiser"),
+    StaffPage("manage-new-event", "/manage/events/new", "organiser"),
+    StaffPage("manage-edit", "/manage/events/{supper}/edit", "organiser"),
+    StaffPage("manage-tickets", "/manage/events/{supper}/tickets", "organiser"),
+    StaffPage("manage-partners", "/manage/events/{supper}/partners", "organiser"),
+    StaffPage("manage-claims", "/manage/events/{supper}/claims", "organiser"),
+    StaffPage("manage-door-staff", "/manage/events/{event}/door-staff", "organiser"),
+    StaffPage("manage-orders", "/manage/events/{supper}/orders", "organiser"),
+    StaffPage("manage-order", "/manage/orders/{order}", "organiser"),
+    StaffPage("manage-audit", "/manage/audit", "organiser"),
+    StaffPage("manage-event-audit", "/manage/events/{supper}/audit", "organiser"),
+    StaffPage("manage-scans", "/manage/events/{event}/scans", "organiser"),
+    StaffPage("manage-guests", "/manage/guests", "organiser"),
+    StaffPage("manage-status-close", "/manage/events/{supper}/status/close", "organiser"),
+    StaffPage("manage-status-cancel", "/manage/events/{supper}/status/cancel", "organiser"),
+    StaffPage("manage-cancellation", "/manage/events/{supper}/cancellation", "organiser"),
 ]
 
 GUEST_PAGES = [
@@ -178,6 +194,22 @@ async def test_staff_pages(signed_in, screen: str, a11y_server, artifacts_dir: P
         assert response is not None and response.status == 200, f"{path} as {staff_page.role}"
         await page.wait_for_load_state("networkidle")
         await check(page, staff_page.name, screen, artifacts_dir)
+    finally:
+        await context.close()
+
+
+async def test_the_new_event_form_with_its_errors(signed_in, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    context = await signed_in("organiser", screen)
+    try:
+        page = await context.new_page()
+        await page.goto(f"{a11y_server.base_url}/manage/events/new")
+        await page.get_by_label("Starts", exact=True).fill("2031-08-15T19:00")
+        await page.get_by_label("Ends", exact=True).fill("2031-08-15T18:00")
+        await page.get_by_role("button", name="Create the event").click()
+        summary = page.locator("#error-summary")
+        await expect(summary).to_be_focused()
+        await expect(summary).to_contain_text("Give the event a title.")
+        await check(page, "manage-new-event-errors", screen, artifacts_dir)
     finally:
         await context.close()
 
