@@ -60,7 +60,7 @@ async def test_the_dashboard_shows_revenue_funds_per_partner_and_sales_over_time
     from events.ledger.statements import event_reconciliation
     from events.money import format_money
 
-    reconciliation = await event_reconciliation(slug, gateway=None, now=now)
+    reconciliation = await event_reconciliation(slug)
     for line in reconciliation["partners"]:  # the same amounts as the statement, partner by partner
         row = text.split(f'href="/manage/partners/{line["partner"]}/statement"')[1].split("</tr>")[0]
         assert f"<td>{format_money(line['net_pence'], 'GBP')}</td>" in row
