@@ -14,6 +14,7 @@ most of a single-ticket render, and reportlab's own formatting of each document 
 
 from __future__ import annotations
 
+import abc
 import io
 import re
 import threading
@@ -373,11 +374,12 @@ def _ascii_string(font_name: str, text: str) -> str | None:
     return text.translate(_PDF_STRING)
 
 
-class _Lines:
+class _Lines(abc.ABC):
     """Something lines of text are drawn on: a page, or the part every page of a layout shares."""
 
+    @abc.abstractmethod
     def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> None:
-        raise NotImplementedError
+        """Draw one line of text with its baseline at ``y``."""
 
     def paragraph(self, lines: Sequence[str], style: Style, x: float, top: float, *, align: str = "centre") -> float:
         """Draw lines below ``top`` (the top of the first line's text); returns the y below the last line."""
