@@ -82,28 +82,8 @@ async def load_terms(slug: str) -> tuple[dict[str, Any], dict[int, pricing.TypeO
     if event is None or event["status"] == "draft":
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     type_rows = await TicketType.select().where(TicketType.event == event["id"])
-    types = {
-        row["id"]: pricing.TypeOnSale(
-            id=row["id"],
-            name=row["name"],
-            price_pence=row["price_pence"],
-            channel=row["channel"],
-            sales_start=row["sales_start"],
-            sales_end=row["sales_end"],
-            max_per_order=row["max_per_order"],
-        )
-        for row in type_rows
-    }
-    shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.partner.slug).where(
-        BeneficiaryShare.event == event["id"]
-    )
-    terms = pricing.EventTerms(
-        status=event["status"],
-        booking_fee_pence=event["booking_fee_pence"],
-        pay_it_forward_place_pence=event["pay_it_forward_place_pence"],
-        partner_ids={row["partner.slug"]: row["partner"] for row in shares},
-        currency=event["currency"],
-    )
+    types = {row["id"]: _type_on_sale(row) for row in type_rows}
+    terms = _event_terms(event, await _partner_ids(event["id"]))
     return event, types, terms
 
 
@@ -226,19 +206,7 @@ async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, n
         row = next(iter(await db.fetch_pg(_LOCK_EVENT_SQL, locking)), None)
     if row is None or row["status"] == "draft":
         raise NotFound(N_("We could not find that event."), code="event_not_found")
-    partner_ids: dict[str, int] = {}
-    if with_partners:
-        shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.partner.slug).where(
-            BeneficiaryShare.event == row["id"]
-        )
-        partner_ids = {share["partner.slug"]: share["partner"] for share in shares}
-    terms = pricing.EventTerms(
-        status=row["status"],
-        booking_fee_pence=row["booking_fee_pence"],
-        pay_it_forward_place_pence=row["pay_it_forward_place_pence"],
-        partner_ids=partner_ids,
-        currency=row["currency"],
-    )
+    terms = _event_terms(row, await _partner_ids(row["id"]) if with_partners else {})
     left = holds.PlacesLeft(
         event=rules.places_left(row["capacity"], row["reserved_free_places"], row["places_taken"]),
         by_type={t["id"]: None if t["quota"] is None else max(0, t["quota"] - t["places_taken"]) for t in type_rows},
@@ -323,6 +291,24 @@ def _answers(
 
 def _hold_end(wanted: _Wanted) -> datetime:
     return wanted.now + timedelta(minutes=wanted.hold_minutes)
+
+
+async def _partner_ids(event_id: int) -> dict[str, int]:
+    """The event's beneficiary partners by slug (a designated donation names one)."""
+    shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.partner.slug).where(
+        BeneficiaryShare.event == event_id
+    )
+    return {share["partner.slug"]: share["partner"] for share in shares}
+
+
+def _event_terms(row: Mapping[str, Any], partner_ids: dict[str, int]) -> pricing.EventTerms:
+    return pricing.EventTerms(
+        status=row["status"],
+        booking_fee_pence=row["booking_fee_pence"],
+        pay_it_forward_place_pence=row["pay_it_forward_place_pence"],
+        partner_ids=partner_ids,
+        currency=row["currency"],
+    )
 
 
 def _type_on_sale(row: Mapping[str, Any]) -> pricing.TypeOnSale:
