@@ -381,6 +381,18 @@ class _Lines(abc.ABC):
     def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> None:
         """Draw one line of text with its baseline at ``y``."""
 
+    _colour: tuple[float, float, float] | None
+    _tracking: float
+
+    def _set_colour_and_tracking(self, ops: list[str], style: Style) -> None:
+        """Text state operators, written only when they change (the state carries over between lines)."""
+        if self._colour != style.colour:
+            ops.append("{:.4f} {:.4f} {:.4f} rg".format(*style.colour))
+            self._colour = style.colour
+        if self._tracking != style.tracking:
+            ops.append(f"{style.tracking:.3f} Tc")
+            self._tracking = style.tracking
+
     def paragraph(self, lines: Sequence[str], style: Style, x: float, top: float, *, align: str = "centre") -> float:
         """Draw lines below ``top`` (the top of the first line's text); returns the y below the last line."""
         y = top
@@ -431,12 +443,7 @@ class _Page(_Lines):
         """Draw one line with its baseline at ``y``; ``x`` is its centre, left or right edge."""
         left = _left(text, style, x, align)
         ops = self.ops
-        if self._colour != style.colour:
-            ops.append("{:.4f} {:.4f} {:.4f} rg".format(*style.colour))
-            self._colour = style.colour
-        if self._tracking != style.tracking:
-            ops.append(f"{style.tracking:.3f} Tc")
-            self._tracking = style.tracking
+        self._set_colour_and_tracking(ops, style)
         ops.append(f"1 0 0 1 {left:.3f} {y:.3f} Tm")
         doc = self.doc
         for name, chunk in visual_runs(text, style.bold):
@@ -503,12 +510,7 @@ class _Shared(_Lines):
         if not self.recording:
             return
         ops = self.text
-        if self._colour != style.colour:
-            ops.append("{:.4f} {:.4f} {:.4f} rg".format(*style.colour))
-            self._colour = style.colour
-        if self._tracking != style.tracking:
-            ops.append(f"{style.tracking:.3f} Tc")
-            self._tracking = style.tracking
+        self._set_colour_and_tracking(ops, style)
         ops.append(f"1 0 0 1 {_left(text, style, x, align):.3f} {y:.3f} Tm")
         if self._font != (name, style.size):
             ops.append(f"/{name} {style.size:g} Tf")
