@@ -178,6 +178,10 @@ async def test_two_phones_admit_one_ticket_offline_and_sync_reports_the_conflict
 
     await door_a.set_offline(True)
     await door_b.set_offline(True)
+    # Chromium's offline emulation can let a request through while a reloaded page starts up (phone B
+    # reloads below); with no signal nothing reaches the server, so the API is cut off too.
+    for door in (door_a, door_b):
+        await door.route("**/api/**", lambda route: route.abort("internetdisconnected"))
     await expect(page_a.locator("#door-network")).to_have_attribute("data-state", "offline")
     await page_a.evaluate(
         """() => {
@@ -216,11 +220,13 @@ async def test_two_phones_admit_one_ticket_offline_and_sync_reports_the_conflict
     await expect((await result(page_b, "error")).locator(".door-reason")).to_contain_text("Already scanned")
 
     async with page_a.expect_response("**/api/checkin/sync") as first_sync:
+        await door_a.unroute("**/api/**")
         await door_a.set_offline(False)
     first = await (await first_sync.value).json()
     assert first["conflicts"] == 0 and [s["status"] for s in first["scans"]] == ["ok", "ok"]
     await expect(page_a.locator("#door-network")).to_have_text(re.compile(r"^\s*Connected\s*$"), timeout=10_000)
     async with page_b.expect_response("**/api/checkin/sync") as synced:
+        await door_b.unroute("**/api/**")
         await door_b.set_offline(False)
     body = await (await synced.value).json()
     assert body["conflicts"] == 1
