@@ -248,9 +248,32 @@
     return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
   }
 
+  // RFC 4648 base32 without padding (the signed part of an EVT2 code), or null if it is not base32.
+  function fromBase32(value) {
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    const bytes = [];
+    let bits = 0;
+    let buffer = 0;
+    for (const char of value) {
+      const digit = alphabet.indexOf(char);
+      if (digit < 0) return null;
+      buffer = ((buffer << 5) | digit) & 0x1fff;  // at most 12 bits are ever pending
+      bits += 5;
+      if (bits >= 8) {
+        bits -= 8;
+        bytes.push((buffer >> bits) & 0xff);
+      }
+    }
+    return Uint8Array.from(bytes);
+  }
+
+  function hex(bytes) {
+    return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   const signingKeys = new Map();
   // true, false, or null when this browser cannot check Ed25519 (then the secret in the code must match).
-  function signatureGood(keyId, signedPart, signature) {
+  function signatureGood(keyId, message, signature) {
     const bundle = read(keys.bundle, null);
     const raw = bundle && bundle.keys[keyId];
     if (!raw) return Promise.resolve(false);
@@ -260,27 +283,57 @@
     }
     return signingKeys
       .get(keyId)
-      .then((key) => crypto.subtle.verify({ name: "Ed25519" }, key, fromBase64Url(signature), new TextEncoder().encode(signedPart)))
+      .then((key) => crypto.subtle.verify({ name: "Ed25519" }, key, signature, message))
       .catch(() => null);
+  }
+
+  // What a signed code says, as tickets/signing.py writes it, or null if it is not one:
+  // {keyId, ticket, version, event, secret, message, signature}.
+  function parseSigned(code) {
+    const upper = code.toUpperCase();
+    if (upper.startsWith("EVT2.")) {
+      const parts = upper.split(".");
+      if (parts.length !== 3 || !/^[A-Z0-9]+$/.test(parts[1])) return null;
+      const raw = fromBase32(parts[2]);
+      if (!raw || raw.length !== 92) return null;
+      const fields = raw.subarray(0, 28);
+      const view = new DataView(raw.buffer, raw.byteOffset, 28);
+      const prefix = new TextEncoder().encode("EVT2." + parts[1] + ".");
+      const message = new Uint8Array(prefix.length + fields.length);
+      message.set(prefix);
+      message.set(fields, prefix.length);
+      return {
+        keyId: hex(fields.subarray(0, 6)), ticket: view.getUint32(6), version: view.getUint16(10), event: view.getUint32(12),
+        secret: parts[1].toLowerCase(), message: message, signature: raw.subarray(28),
+      };
+    }
+    if (code.startsWith("EVT1.")) {  // codes issued before EVT2: JSON claims in base64url
+      const parts = code.split(".");
+      if (parts.length !== 3) return null;
+      try {
+        const claims = JSON.parse(new TextDecoder().decode(fromBase64Url(parts[1])));
+        return {
+          keyId: String(claims.k), ticket: claims.t, version: claims.n, event: claims.e, secret: String(claims.s).toLowerCase(),
+          message: new TextEncoder().encode(parts[0] + "." + parts[1]), signature: fromBase64Url(parts[2]),
+        };
+      } catch (error) {
+        return null;
+      }
+    }
+    return undefined;
   }
 
   // The ticket a scanned text names, checked as far as this device can: {ticket, version} or {reason}.
   function findOffline(code, bundle) {
-    if (code.startsWith("EVT1.")) {
-      const parts = code.split(".");
-      if (parts.length !== 3) return Promise.resolve({ reason: "unknown" });
-      let claims;
-      try {
-        claims = JSON.parse(new TextDecoder().decode(fromBase64Url(parts[1])));
-      } catch (error) {
-        return Promise.resolve({ reason: "unknown" });
-      }
-      return signatureGood(String(claims.k), parts[0] + "." + parts[1], parts[2]).then((good) => {
+    const signed = parseSigned(code);
+    if (signed === null) return Promise.resolve({ reason: "unknown" });
+    if (signed) {
+      return signatureGood(signed.keyId, signed.message, signed.signature).then((good) => {
         if (good === false) return { reason: "unknown" };
-        if (claims.e !== bundle.event.id) return { reason: "wrong_event" };
-        const ticket = index.byId.get(claims.t);
-        if (!ticket || ticket.secret !== String(claims.s).toLowerCase()) return { reason: "unknown" };
-        return { ticket: ticket, version: claims.n };
+        if (signed.event !== bundle.event.id) return { reason: "wrong_event" };
+        const ticket = index.byId.get(signed.ticket);
+        if (!ticket || ticket.secret !== signed.secret) return { reason: "unknown" };
+        return { ticket: ticket, version: signed.version };
       });
     }
     const ticket = code.length <= 64 ? index.bySecret.get(code.toLowerCase()) : undefined;

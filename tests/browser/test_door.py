@@ -154,7 +154,7 @@ async def test_search_admits_a_guest_and_the_door_sells_tickets(browser, door_se
 
 async def test_two_phones_admit_one_ticket_offline_and_sync_reports_the_conflict(browser, door_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
     base_url = door_server[0]
-    [ticket, second] = await buy(door_server, "Yusuf Ali", quantity=2)
+    [ticket, second, third] = await buy(door_server, "Yusuf Ali", quantity=3)
     door_a = await browser.new_context(**PHONE)
     page_a = await door_a.new_page()
     await sign_in(page_a, base_url)
@@ -207,7 +207,14 @@ async def test_two_phones_admit_one_ticket_offline_and_sync_reports_the_conflict
     # A code typed from paper (the bare secret) is found in the guest list on the phone.
     await scan_by_keyboard(page_a, second["secret"])
     await expect((await result(page_a, "ok")).locator(".door-reason")).to_have_text("Checked offline")
-    await expect(page_a.locator("#door-network")).to_have_text(re.compile("Offline · 2 scans waiting to sync"))
+    await page_a.locator("#door-result").click()
+    # A ticket issued before the current code format: its signature is checked too, forged or genuine.
+    await scan_by_keyboard(page_a, forge(third["legacy_code"]))
+    await expect((await result(page_a, "error")).locator(".door-reason")).to_have_text("Unknown code · Checked offline")
+    await page_a.locator("#door-result").click()
+    await scan_by_keyboard(page_a, third["legacy_code"])
+    await expect((await result(page_a, "ok")).locator(".door-reason")).to_have_text("Checked offline")
+    await expect(page_a.locator("#door-network")).to_have_text(re.compile("Offline · 3 scans waiting to sync"))
 
     await scan_by_keyboard(page_b, ticket["code"])
     await expect((await result(page_b, "ok")).locator(".door-holder")).to_have_text("Yusuf Ali")
@@ -223,7 +230,7 @@ async def test_two_phones_admit_one_ticket_offline_and_sync_reports_the_conflict
         await door_a.unroute("**/api/**")
         await door_a.set_offline(False)
     first = await (await first_sync.value).json()
-    assert first["conflicts"] == 0 and [s["status"] for s in first["scans"]] == ["ok", "ok"]
+    assert first["conflicts"] == 0 and [s["status"] for s in first["scans"]] == ["ok", "ok", "ok"]
     await expect(page_a.locator("#door-network")).to_have_text(re.compile(r"^\s*Connected\s*$"), timeout=10_000)
     async with page_b.expect_response("**/api/checkin/sync") as synced:
         await door_b.unroute("**/api/**")
@@ -248,7 +255,7 @@ async def test_two_phones_admit_one_ticket_offline_and_sync_reports_the_conflict
 
 
 def forge(code: str) -> str:
-    """The same ticket, with one character of the signature changed."""
+    """The same ticket with one character changed in the second half of its code, which is signature in both formats."""
     prefix, payload, signature = code.split(".")
     middle = len(signature) // 2
     changed = "A" if signature[middle] != "A" else "B"

@@ -1,6 +1,7 @@
 """The signed codes of an order's tickets, read from a live server's database in a subprocess.
 
-Browser tests scan these codes. A subprocess keeps the test process's own database binding (the shared
+Browser tests scan these codes, and each ticket's code in the format issued before EVT2 (``legacy_code``,
+signed with the same key). A subprocess keeps the test process's own database binding (the shared
 ``app`` fixture's) untouched. Run as ``python -m tests.support.ticket_codes REFERENCE`` with the server's
 environment; prints a JSON list.
 """
@@ -30,12 +31,24 @@ def ticket_codes(env: dict[str, str], reference: str) -> list[dict[str, object]]
 async def _print_codes(reference: str) -> None:
     from events import db
     from events.config import load_settings
+    from events.tickets.keys import current_signing_key
+    from events.tickets.signing import read_claims
     from events.tickets.views import tickets_of_order
+    from tests.support.legacy_codes import legacy_code
 
     settings = load_settings()
+    now = datetime.now(timezone.utc)
     async with db.bound(settings.database_url):
-        tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=datetime.now(timezone.utc))
-    print(json.dumps([{"id": t.id, "secret": t.secret, "code": t.code, "holder": t.holder, "type": t.type_name} for t in tickets]))
+        tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
+        found = []
+        for t in tickets:
+            claims = read_claims(t.code)
+            _, private_key = await current_signing_key(claims.event_id, secret_key=settings.secret_key, now=now)
+            found.append({
+                "id": t.id, "secret": t.secret, "code": t.code, "legacy_code": legacy_code(claims, private_key),
+                "holder": t.holder, "type": t.type_name,
+            })
+    print(json.dumps(found))
 
 
 if __name__ == "__main__":

@@ -8,8 +8,8 @@ in visual order with python-bidi (lines are broken first, in logical order, then
 Speed (see bench/tickets.py): fonts are registered once; the event's wrapped lines are cached; each
 font subset's program, CMap and Font/FontDescriptor dictionaries are made and formatted once (ASCII-only
 text always gives the same subset, and goes to it without a per-document lookup); the QR code is one
-compressed form XObject per code. Encoding a new code with the qrcode package (events.tickets.qr) is now
-most of a single-ticket render, and reportlab's own formatting of each document most of the rest.
+compressed form XObject per code. Encoding a new code with the qrcode package (events.tickets.qr) is
+about half of a single-ticket render, and reportlab's own formatting of each document most of the rest.
 """
 
 from __future__ import annotations
@@ -597,7 +597,7 @@ A4_DESIGN = _Design(
     when=Style(13, bold=True),
     where=Style(12),
     address=Style(11, colour=MUTED),
-    qr=104 * mm,  # the symbol itself ~92 mm: reads from a phone camera at arm's length
+    qr=104 * mm,  # the symbol itself ~88 mm, modules ~2 mm: reads from a phone camera at arm's length
     hint=Style(11, colour=MUTED),
     label=Style(7.5, bold=True, colour=MUTED, tracking=0.8),
     holder=Style(20, bold=True),

@@ -5,13 +5,15 @@ What the qrcode package costs, and how it is used to keep that down (a 500-ticke
 every ticket's code is different, so the encoding cannot be shared between tickets):
   * the mask is fixed: the automatic choice builds the symbol eight times to score each mask (about
     20 ms a code), and a fixed mask is as valid to every reader;
+  * the mode is the densest that holds the text: a ticket's code (tickets/signing.py) uses only QR's
+    alphanumeric characters, 11 bits per pair where byte mode takes 16, so it fits version 7 rather than 11;
   * the version is given: left to itself, ``make()`` runs ``best_fit`` twice (once through the
     ``version`` property, once explicitly), which encodes the data into a bit buffer each time only to
-    count its bits. For byte-mode data the version depends on nothing but the byte count, so qrcode's
-    own ``best_fit`` is asked once per length (_version_for) and the answer reused;
+    count its bits. Within one mode the version depends on nothing but the length, so qrcode's own
+    ``best_fit`` is asked once per mode and length (_version_for) and the answer reused;
   * the symbol is kept as one bytes object per row, and its dark runs found with a regular expression.
-What is left is qrcode's Reed-Solomon coding and module placement: about 5.5 ms of CPU for a ticket's
-(version 11) code on the busy 2-core reference machine, most of a ticket PDF's time (bench/tickets.py).
+What is left is qrcode's Reed-Solomon coding and module placement: about 1.5 ms of CPU for a ticket's
+(version 7) code on the 2-core reference machine, where a version 11 code took 4.5 ms (bench/tickets.py).
 The tests decode what this makes with zxing-cpp, from PDFs and screenshots."""
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
 QUIET_ZONE = 4
 MASK_PATTERN = 0
 _DARK_RUN = re.compile(b"\x01+")
+_ALPHANUMERIC = re.compile(rb"[0-9A-Z $%*+\-./:]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,21 +58,28 @@ class Symbol:
 
 
 @lru_cache(maxsize=64)
-def _version_for(length: int) -> int:
-    """The smallest version that holds ``length`` bytes in byte mode, as qrcode's best_fit finds it."""
+def _version_for(mode: int, length: int) -> int:
+    """The smallest version that holds ``length`` characters (bytes) in ``mode``, as qrcode's best_fit finds it."""
     code = qrcode.QRCode(error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN)
-    code.add_data(qrcode.util.QRData(bytes(length), mode=qrcode.util.MODE_8BIT_BYTE))
+    filler = b"0" * length if mode == qrcode.util.MODE_ALPHA_NUM else bytes(length)
+    code.add_data(qrcode.util.QRData(filler, mode=mode))
     return code.best_fit()
+
+
+def _mode_for(encoded: bytes) -> int:
+    """Alphanumeric mode for text of QR's 45 alphanumeric characters (capitals, digits, space, $%*+-./:), else bytes."""
+    return qrcode.util.MODE_ALPHA_NUM if _ALPHANUMERIC.fullmatch(encoded) else qrcode.util.MODE_8BIT_BYTE
 
 
 @lru_cache(maxsize=2048)
 def qr_symbol(data: str) -> Symbol:
-    """The smallest symbol (byte mode) that holds ``data``."""
+    """The smallest symbol that holds ``data``, in the densest mode its characters allow."""
     encoded = data.encode()
+    mode = _mode_for(encoded)
     code = qrcode.QRCode(
-        version=_version_for(len(encoded)), error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN
+        version=_version_for(mode, len(encoded)), error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN
     )
-    code.add_data(qrcode.util.QRData(encoded, mode=qrcode.util.MODE_8BIT_BYTE))
+    code.add_data(qrcode.util.QRData(encoded, mode=mode))
     code.make(fit=False)
     rows = tuple(bytes(row) for row in code.get_matrix())  # map_data leaves only True/False in every module
     return Symbol(size=len(rows), rows=rows, version=code.version)

@@ -179,7 +179,7 @@ async def signed_code_from_ticket_page(base_url: str, ticket: dict[str, Any]) ->
     svg = re.search(r"<svg.*?</svg>", page.text, re.DOTALL)
     assert svg, "the ticket page shows its QR code"
     code = decode_qr_svg(svg.group(0))
-    assert code.startswith("EVT1.") and code.count(".") == 2, code
+    assert code.startswith("EVT2.") and code.count(".") == 2, code
     return code
 
 
