@@ -35,6 +35,11 @@ class EventsError(Exception):
             self.code = code
         self.fields = fields or {}
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """HTTP headers that go with this error, wherever it is answered (the error page, a form shown again)."""
+        return {}
+
 
 class NotFound(EventsError):
     status_code = 404
@@ -71,6 +76,10 @@ class TooManyAttempts(EventsError):
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(max(1, self.retry_after_seconds))}
+
 
 def wants_json(request: Request[Any, Any, Any]) -> bool:
     path = request.url.path
@@ -101,10 +110,8 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
 
 
 def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, str]]:
-    if isinstance(exc, TooManyAttempts):
-        return exc.status_code, exc.code, exc.message, {}, {"Retry-After": str(exc.retry_after_seconds)}
     if isinstance(exc, EventsError):
-        return exc.status_code, exc.code, exc.message, exc.fields, {}
+        return exc.status_code, exc.code, exc.message, exc.fields, exc.headers
     if isinstance(exc, ValidationException):
         fields = _validation_fields(exc.extra)
         detail = "Some of the details are not valid: " + "; ".join(f"{k}: {v}" for k, v in fields.items()) if fields else str(exc.detail)

@@ -41,10 +41,13 @@ def _error(form: str, error: EventsError) -> dict[str, Any]:
     return {"form": form, "message": error.message, "fields": error.fields}
 
 
-async def _order_page(reference: str, *, done: str = "", error: dict[str, Any] | None = None, values: Any = None, status: int = 200) -> Template:
+async def _order_page(
+    reference: str, *, done: str = "", error: dict[str, Any] | None = None, values: Any = None, status: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Template:
     context = await orders.order_for_organiser(reference)
     context |= {"done": done if done in DONE else "", "error": error, "values": values}
-    return Template("backoffice/order.html", context=context, status_code=status, headers=PRIVATE)
+    return Template("backoffice/order.html", context=context, status_code=status, headers=PRIVATE | (headers or {}))
 
 
 def _orders_page(found: orders.OrderPage) -> Template:
@@ -85,7 +88,7 @@ class OrderPages(Controller):
         try:
             await tickets.resend_tickets(reference, now=now)
         except EventsError as error:
-            return await _order_page(reference, error=_error("resend", error), status=error.status_code)
+            return await _order_page(reference, error=_error("resend", error), status=error.status_code, headers=error.headers)
         return Redirect(f"/manage/orders/{reference}?done=resent", status_code=303)
 
     @post("/orders/{reference:str}/tickets/{ticket_id:int}/holder", status_code=303)

@@ -65,6 +65,7 @@ async def test_guessing_passwords_is_rate_limited_per_account(client: httpx.Asyn
     blocked = await sign_in(client, "sam@test.example", "a long password")  # even the right one, for now
     assert blocked.status_code == 429
     assert "Too many sign-in attempts" in blocked.text
+    assert int(blocked.headers["retry-after"]) > 0  # when to try again, for browsers and password managers
 
 
 async def test_the_api_ignores_session_cookies(client: httpx.AsyncClient) -> None:

@@ -137,6 +137,7 @@ async def test_resending_queues_the_tickets_email_and_is_audited(client: httpx.A
         assert (await post_form(client, page, f"{page}/resend", {})).status_code == 303
     too_often = await post_form(client, page, f"{page}/resend", {})
     assert too_often.status_code == 429 and 'id="resend-error"' in too_often.text and "several times in the last hour" in too_often.text
+    assert 0 < int(too_often.headers["retry-after"]) <= 3600
     assert await OutboxMessage.count().where(OutboxMessage.kind == "tickets_resent") == before + 3
 
 
