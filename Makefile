@@ -54,4 +54,4 @@ clean:
 # New languages start with: $(BIN)/pybabel init -i locale/messages.pot -d locale -l <code>
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -o locale/messages.pot --add-location=file --sort-output --project=events .
-	$(BIN)/pybabel update -i locale/messages.pot -d locale --ignore-obsolete
+	$(BIN)/pybabel update -i locale/messages.pot -d locale --ignore-obsolete --no-fuzzy-matching

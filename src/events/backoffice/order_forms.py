@@ -25,5 +25,5 @@ class HolderForm(msgspec.Struct):
 
 
 class GuestForm(msgspec.Struct):
-    email: str = ""
+    contact: str = ""  # an email address or a phone number
     confirm: str = ""

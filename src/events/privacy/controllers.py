@@ -1,5 +1,5 @@
-"""The guest data page: find what is held about a guest by email, download it, or erase it on request.
-Every step is a POST, so a guest's email address never appears in a URL or an access log."""
+"""The guest data page: find what is held about a guest by email address or phone number, download it, or
+erase it on request. Every step is a POST, so a guest's contact details never appear in a URL or an access log."""
 
 from __future__ import annotations
 
@@ -21,12 +21,12 @@ from events.privacy import rules, service
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
-def _page(email: str = "", *, guest: dict[str, Any] | None = None, error: EventsError | None = None, form: str = "find",
+def _page(contact: str = "", *, guest: dict[str, Any] | None = None, error: EventsError | None = None, form: str = "find",
           erased: service.Erased | None = None) -> Template:
     return Template(
         "privacy/guests.html",
         context={
-            "email": email,
+            "contact": contact,
             "guest": guest,
             "error": {"form": form, "message": error.message, "fields": error.fields} if error else None,
             "erased": erased,
@@ -50,17 +50,17 @@ class GuestDataPages(Controller):
     async def find(self, request: Request[Any, Any, Any]) -> Template:
         form = await read_form(request, GuestForm)
         try:
-            return _page(form.email, guest=await service.find_guest(form.email))
+            return _page(form.contact, guest=await service.find_guest(form.contact))
         except EventsError as error:
-            return _page(form.email, error=error)
+            return _page(form.contact, error=error)
 
     @post("/export", status_code=200)
     async def export(self, request: Request[Any, Any, Any], now: NamedDependency[datetime]) -> Response[Any] | Template:
         form = await read_form(request, GuestForm)
         try:
-            document = await service.export_guest(form.email, now=now)
+            document = await service.export_guest(form.contact, now=now)
         except EventsError as error:
-            return _page(form.email, error=error)
+            return _page(form.contact, error=error)
         return Response(
             document,
             media_type="application/json",
@@ -73,9 +73,9 @@ class GuestDataPages(Controller):
         try:
             if not form.confirm:
                 message = N_("Tick the box to confirm: erasing cannot be undone.")
-                guest = await service.find_guest(form.email)
-                return _page(form.email, guest=guest, form="erase", error=InvalidInput(message, fields={"confirm": message}))
-            erased = await service.erase_guest(form.email, now=now)
+                guest = await service.find_guest(form.contact)
+                return _page(form.contact, guest=guest, form="erase", error=InvalidInput(message, fields={"confirm": message}))
+            erased = await service.erase_guest(form.contact, now=now)
         except EventsError as error:
-            return _page(form.email, error=error)
+            return _page(form.contact, error=error)
         return _page(erased=erased)

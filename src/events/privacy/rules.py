@@ -13,9 +13,15 @@ order that was never paid backs no claim and is erased with the rest.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Literal
+
+import phonenumbers
 
 ERASED = ""
+# Phone numbers written without a country code (07700 900123) are read as numbers of this country.
+PHONE_REGION = "GB"
 # Orders whose declaration can back a Gift Aid claim: money was received (and maybe later refunded).
 PAID_STATUSES = frozenset({"paid", "refunded", "refund_due"})
 GIFT_AID_KEEP_YEARS = 7
@@ -63,3 +69,33 @@ def normalise_email(email: str) -> str:
 def looks_like_email(email: str) -> bool:
     local, at, domain = email.strip().partition("@")
     return bool(local) and bool(at) and "." in domain and " " not in email.strip()
+
+
+def normalise_phone(text: str) -> str | None:
+    """A phone number as people write it ('07700 900123', '+44 (0)7700-900123') in one form ('+447700900123'),
+    or None if it cannot be a phone number."""
+    try:
+        number = phonenumbers.parse(text, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_possible_number(number):
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """How a guest asking about their data booked: the email address or phone number, normalised."""
+
+    kind: Literal["email", "phone"]
+    value: str
+
+
+def read_contact(text: str) -> Contact | None:
+    """An email address (anything with an @) or a phone number; None if it is neither."""
+    cleaned = text.strip()
+    if "@" in cleaned:
+        email = normalise_email(cleaned)
+        return Contact("email", email) if looks_like_email(email) else None
+    phone = normalise_phone(cleaned)
+    return Contact("phone", phone) if phone else None

@@ -54,44 +54,51 @@ class Erased:
     gift_aid_kept: int
 
 
-def _clean_email(email: str) -> str:
-    cleaned = rules.normalise_email(email)
-    if not rules.looks_like_email(cleaned):
-        message = N_("Enter the guest's email address, like name@example.org.")
-        raise InvalidInput(message, fields={"email": message})
-    return cleaned
+def _clean_contact(text: str) -> rules.Contact:
+    contact = rules.read_contact(text)
+    if contact is None:
+        message = N_("Enter the email address (like name@example.org) or the phone number the guest booked with.")
+        raise InvalidInput(message, fields={"contact": message})
+    return contact
 
 
-async def _guest_order_ids(email: str) -> list[int]:
-    return [row["id"] for row in await Order.raw(_GUEST_ORDERS_SQL, email)]
+async def _guest_order_ids(contact: rules.Contact) -> list[int]:
+    """The guest's orders. Phone numbers are stored as the guest typed them (only free places ask for one,
+    so there are few), and are compared in one normal form."""
+    if contact.kind == "email":
+        return [row["id"] for row in await Order.raw(_GUEST_ORDERS_SQL, contact.value)]
+    rows = await Order.select(Order.id, Order.buyer_phone).where(Order.buyer_phone != "").order_by(Order.id)
+    return [row["id"] for row in rows if rules.normalise_phone(row["buyer_phone"]) == contact.value]
 
 
-def _no_data() -> NotFound:
+def _no_data(contact: rules.Contact) -> NotFound:
+    if contact.kind == "phone":
+        return NotFound(N_("We hold no orders for that phone number."), code="guest_not_found")
     return NotFound(N_("We hold no orders for that email address."), code="guest_not_found")
 
 
-async def find_guest(email: str) -> dict[str, Any]:
+async def find_guest(contact_text: str) -> dict[str, Any]:
     """What is held about a guest: their orders, with the event, for the organiser to check before acting."""
-    cleaned = _clean_email(email)
-    ids = await _guest_order_ids(cleaned)
+    contact = _clean_contact(contact_text)
+    ids = await _guest_order_ids(contact)
     if not ids:
-        raise _no_data()
+        raise _no_data(contact)
     orders = await Order.select(
         Order.reference, Order.status, Order.created_at, Order.places, Order.buyer_name, Order.event.title, Order.event.starts_at
     ).where(Order.id.is_in(ids)).order_by(Order.created_at, ascending=False)
     declarations = await GiftAidDeclaration.count().where(GiftAidDeclaration.order_id.is_in(ids))
     emails = await OutboxMessage.count().where(OutboxMessage.order_id.is_in(ids))
-    return {"email": cleaned, "orders": orders, "declarations": declarations, "emails": emails}
+    return {"contact": contact.value, "orders": orders, "declarations": declarations, "emails": emails}
 
 
-async def export_guest(email: str, *, now: datetime) -> dict[str, Any]:
+async def export_guest(contact_text: str, *, now: datetime) -> dict[str, Any]:
     """Everything held about one guest, as a JSON-ready document (no ticket codes: they would still open the door)."""
-    cleaned = _clean_email(email)
+    contact = _clean_contact(contact_text)
     async with db.write_transaction():
-        ids = await _guest_order_ids(cleaned)
+        ids = await _guest_order_ids(contact)
         if not ids:
-            raise _no_data()
-        document = await _document(cleaned, ids, now)
+            raise _no_data(contact)
+        document = await _document(contact, ids, now)
         await audit.record(
             "guest_data.exported",
             now=now,
@@ -101,13 +108,13 @@ async def export_guest(email: str, *, now: datetime) -> dict[str, Any]:
     return document
 
 
-async def erase_guest(email: str, *, now: datetime) -> Erased:
+async def erase_guest(contact_text: str, *, now: datetime) -> Erased:
     """Erase one guest's personal data now, on their request. Gift Aid declarations HMRC needs are kept."""
-    cleaned = _clean_email(email)
+    contact = _clean_contact(contact_text)
     async with db.write_transaction():
-        rows = await Order.select(Order.id, Order.event, Order.reference).where(Order.id.is_in(await _guest_order_ids(cleaned) or [0]))
+        rows = await Order.select(Order.id, Order.event, Order.reference).where(Order.id.is_in(await _guest_order_ids(contact) or [0]))
         if not rows:
-            raise _no_data()
+            raise _no_data(contact)
         erased = await _erase_orders([row["id"] for row in rows], now, reason="on request")
         by_event: dict[int, list[str]] = defaultdict(list)
         for row in rows:
@@ -212,7 +219,7 @@ async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str)
     return Erased(len(ids), len(tickets), len(emails), len(to_blank), len(kept))
 
 
-async def _document(email: str, ids: list[int], now: datetime) -> dict[str, Any]:
+async def _document(contact: rules.Contact, ids: list[int], now: datetime) -> dict[str, Any]:
     orders = await Order.select(
         Order.id, Order.reference, Order.status, Order.channel, Order.buyer_name, Order.buyer_email, Order.buyer_phone,
         Order.locale, Order.currency, Order.total_pence, Order.refunded_pence, Order.created_at, Order.paid_at,
@@ -249,7 +256,7 @@ async def _document(email: str, ids: list[int], now: datetime) -> dict[str, Any]
 
     return {
         "exported_at": now,
-        "email": email,
+        "found_by": {"kind": contact.kind, "value": contact.value},
         "orders": [
             {
                 "reference": order["reference"],

@@ -125,14 +125,14 @@ async def test_an_organiser_exports_then_erases_one_guest_on_request(
     reconciliation = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()
     await organiser_session(client)
 
-    missing = await post_form(client, "/manage/guests", "/manage/guests", {"email": "nobody@example.org"})
+    missing = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "nobody@example.org"})
     assert missing.status_code == 404 and "We hold no orders for that email address." in missing.text
-    malformed = await post_form(client, "/manage/guests", "/manage/guests", {"email": "not an email"})
+    malformed = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "not an email"})
     assert malformed.status_code == 422 and 'aria-invalid="true"' in malformed.text
-    found = await post_form(client, "/manage/guests", "/manage/guests", {"email": " amal@example.org "})
+    found = await post_form(client, "/manage/guests", "/manage/guests", {"contact": " amal@example.org "})
     assert found.status_code == 200 and amal["reference"] in found.text and other["reference"] not in found.text
 
-    export = await post_form(client, "/manage/guests", "/manage/guests/export", {"email": "amal@example.org"})
+    export = await post_form(client, "/manage/guests", "/manage/guests/export", {"contact": "amal@example.org"})
     assert export.status_code == 200 and "attachment" in export.headers["content-disposition"]
     document = export.json()
     [order] = document["orders"]
@@ -145,11 +145,11 @@ async def test_an_organiser_exports_then_erases_one_guest_on_request(
     [exported] = await AuditEntry.select(AuditEntry.actor, AuditEntry.after).where(AuditEntry.action == "guest_data.exported")
     assert exported["actor"] == "Sam Organiser" and "amal@" not in str(exported).lower()
 
-    unconfirmed = await post_form(client, "/manage/guests", "/manage/guests/erase", {"email": "amal@example.org"})
+    unconfirmed = await post_form(client, "/manage/guests", "/manage/guests/erase", {"contact": "amal@example.org"})
     assert unconfirmed.status_code == 422 and "Tick the box to confirm" in unconfirmed.text
     assert (await Order.select(Order.buyer_name).where(Order.reference == amal["reference"]).first())["buyer_name"] == "Amal Haddad"
 
-    erased = await post_form(client, "/manage/guests", "/manage/guests/erase", {"email": "amal@example.org", "confirm": "yes"})
+    erased = await post_form(client, "/manage/guests", "/manage/guests/erase", {"contact": "amal@example.org", "confirm": "yes"})
     assert erased.status_code == 200 and "personal data was erased" in erased.text
     assert "1 Gift Aid declaration is kept" in erased.text
     row = await Order.select(Order.buyer_name, Order.buyer_email, Order.status).where(Order.reference == amal["reference"]).first()
@@ -161,5 +161,36 @@ async def test_an_organiser_exports_then_erases_one_guest_on_request(
     assert (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json() == reconciliation
     [entry] = await AuditEntry.select(AuditEntry.actor, AuditEntry.after, AuditEntry.event.slug).where(AuditEntry.action == "guest_data.erased")
     assert entry["actor"] == "Sam Organiser" and entry["event.slug"] == slug
-    again = await post_form(client, "/manage/guests", "/manage/guests", {"email": "amal@example.org"})
+    again = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "amal@example.org"})
     assert again.status_code == 404  # nothing is held under that address any more
+
+
+async def test_a_guest_who_claimed_with_only_a_phone_number_is_found_by_it_however_it_is_written(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    """Free places ask for a first name and an email or a phone number. A guest who gave only a phone number
+    can still have their data sent or erased; the number is matched whether written with 0 or +44, spaces or not."""
+    slug = await make_event(now)
+    link = (await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": "Drop-in", "places": 3}, headers=organiser)).json()
+    leila = await client.post("/api/claims", json={"code": link["code"], "name": "Leila", "phone": "07700 900123"})
+    omid = await client.post("/api/claims", json={"code": link["code"], "name": "Omid", "phone": "07700 900456"})
+    assert leila.status_code in (200, 201) and omid.status_code in (200, 201), (leila.text, omid.text)
+    references = {row["buyer_name"]: row["reference"] for row in await Order.select(Order.buyer_name, Order.reference).where(Order.event.slug == slug)}
+    await organiser_session(client)
+
+    found = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "+44 (0)7700-900123"})
+    assert found.status_code == 200, found.text
+    assert references["Leila"] in found.text and references["Omid"] not in found.text
+    export = await post_form(client, "/manage/guests", "/manage/guests/export", {"contact": "+447700900123"})
+    [order] = export.json()["orders"]
+    assert order["name"] == "Leila" and order["phone"] == "07700 900123" and order["channel"] == "claim"
+    missing = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "07700 900999"})
+    assert missing.status_code == 404 and "We hold no orders for that phone number." in missing.text
+    nonsense = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "12"})
+    assert nonsense.status_code == 422 and "or the phone number the guest booked with" in nonsense.text
+
+    erased = await post_form(client, "/manage/guests", "/manage/guests/erase", {"contact": "07700900123", "confirm": "yes"})
+    assert erased.status_code == 200 and "personal data was erased" in erased.text
+    phones = {row["buyer_phone"] for row in await Order.select(Order.buyer_phone).where(Order.event.slug == slug)}
+    assert phones == {"", "07700 900456"}  # Omid's stays
+    assert (await post_form(client, "/manage/guests", "/manage/guests", {"contact": "07700 900123"})).status_code == 404
