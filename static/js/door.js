@@ -264,6 +264,7 @@
         bytes.push((buffer >> bits) & 0xff);
       }
     }
+    if (buffer & ((1 << bits) - 1)) return null;  // stray bits in the last character: not how codes are written
     return Uint8Array.from(bytes);
   }
 
@@ -290,10 +291,11 @@
   // What a signed code says, as tickets/signing.py writes it, or null if it is not one:
   // {keyId, ticket, version, event, secret, message, signature}.
   function parseSigned(code) {
+    if (!/^[\x21-\x7e]+$/.test(code)) return undefined;  // toUpperCase() would turn "ſ" into "S"
     const upper = code.toUpperCase();
     if (upper.startsWith("EVT2.")) {
       const parts = upper.split(".");
-      if (parts.length !== 3 || !/^[A-Z0-9]+$/.test(parts[1])) return null;
+      if (!/^EVT2\.[A-Z0-9]+\.[A-Z2-7]{148}$/.test(upper)) return null;
       const raw = fromBase32(parts[2]);
       if (!raw || raw.length !== 92) return null;
       const fields = raw.subarray(0, 28);

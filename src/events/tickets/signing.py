@@ -23,6 +23,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import struct
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -37,6 +38,8 @@ _FIELDS = struct.Struct(">6sIHIIII")
 _SIGNATURE_BYTES = 64
 _PACKED_BYTES = _FIELDS.size + _SIGNATURE_BYTES
 _SECRET_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+# The whole shape of a code in capitals: 92 bytes are 148 base32 characters.
+_COMPACT = re.compile(r"EVT2\.([A-Z0-9]+)\.([A-Z2-7]{148})")
 
 
 class InvalidTicketCode(Exception):
@@ -91,8 +94,9 @@ class _Parsed:
 
 def _parse(code: str) -> _Parsed:
     text = code.strip()
-    prefix = text[:5].upper()
-    if prefix == CODE_PREFIX + ".":
+    if not text.isascii():  # upper() would turn 'ſ' into 'S' and 'ı' into 'I'
+        raise InvalidTicketCode("not a ticket code")
+    if text[:5].upper() == CODE_PREFIX + ".":
         return _parse_compact(text.upper())
     if text.startswith(LEGACY_PREFIX + "."):
         return _parse_legacy(text)
@@ -100,15 +104,16 @@ def _parse(code: str) -> _Parsed:
 
 
 def _parse_compact(text: str) -> _Parsed:
-    parts = text.split(".")
-    if len(parts) != 3 or not parts[1] or not set(parts[1]) <= _SECRET_CHARACTERS:
+    """One text per code: the exact shape, and no stray bits in the last base32 character."""
+    match = _COMPACT.fullmatch(text)
+    if match is None:
         raise InvalidTicketCode("malformed ticket code")
-    _, secret, packed = parts
+    secret, packed = match.groups()
     try:
-        raw = base64.b32decode(packed + "=" * (-len(packed) % 8))
+        raw = base64.b32decode(packed + "====")
     except (binascii.Error, ValueError) as exc:
         raise InvalidTicketCode("malformed ticket code") from exc
-    if len(raw) != _PACKED_BYTES:
+    if len(raw) != _PACKED_BYTES or base64.b32encode(raw).decode().rstrip("=") != packed:
         raise InvalidTicketCode("malformed ticket code")
     fields, signature = raw[: _FIELDS.size], raw[_FIELDS.size :]
     key_id, ticket_id, version, event_id, ticket_type_id, valid_from, valid_until = _FIELDS.unpack(fields)
