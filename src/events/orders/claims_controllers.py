@@ -147,6 +147,7 @@ class ClaimPages(Controller):
                 "orders/claim.html",
                 context={"code": code, "usage": usage, "form": data, "errors": error.fields, "error": error.message},
                 status_code=error.status_code,
+                headers=error.headers,
             )
         ticket = await _ticket_of(claimed.order_reference)
         view = await ticket_by_secret(ticket.secret, secret_key=settings.secret_key, now=now)
