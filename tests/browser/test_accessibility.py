@@ -370,3 +370,39 @@ async def test_the_buy_form_works_from_the_keyboard(browser, a11y_server, artifa
     await page.wait_for_url("**/pay?token=*")
     await expect(page.get_by_role("button", name=re.compile(r"^Pay .* \(test\)$"))).to_be_visible()
     await context.close()
+
+
+async def test_finding_and_erasing_a_guests_data(signed_in, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Two guests who claimed with one phone number (a drop-in centre's): the organiser finds both by the number,
+    sees that the names differ, unticks the other guest's order and erases only this guest's."""
+    base_url = a11y_server.base_url
+    code = await create_claim_link(base_url, a11y_server.token)
+    number = "07700 900" + {"phone": "111", "desktop": "222"}[screen]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        for name in ("Leila", "Samira"):
+            claimed = await http.post("/api/claims", json={"code": code, "name": name, "phone": number})
+            assert claimed.status_code in (200, 201), claimed.text
+    context = await signed_in("organiser", screen)
+    try:
+        page = await context.new_page()
+        await page.goto(f"{base_url}/manage/guests")
+        await page.get_by_label("Guest's email address or phone number").fill("+44" + number[1:])
+        await page.get_by_role("button", name="Find their data").click()
+        await expect(page.get_by_text("These orders carry different names")).to_be_visible()
+        await check(page, "manage-guests-found", screen, artifacts_dir)
+
+        await page.get_by_role("checkbox", name=re.compile("Samira")).uncheck()
+        await page.get_by_role("button", name="Erase their personal data in the ticked orders").click()
+        await expect(page.locator("#erase-confirm-error")).to_be_visible()  # not confirmed yet
+        await expect(page.get_by_role("checkbox", name=re.compile("Samira"))).not_to_be_checked()  # still unticked
+        await check(page, "manage-guests-erase-error", screen, artifacts_dir)
+        await page.get_by_label("I confirm the guest asked for this; it cannot be undone.").check()
+        await page.get_by_role("button", name="Erase their personal data in the ticked orders").click()
+        await expect(page.get_by_text("The guest's personal data was erased.")).to_be_visible()
+
+        await page.get_by_label("Guest's email address or phone number").fill(number)
+        await page.get_by_role("button", name="Find their data").click()
+        await expect(page.get_by_role("checkbox", name=re.compile("Samira"))).to_be_visible()
+        await expect(page.get_by_role("checkbox", name=re.compile("Leila"))).to_have_count(0)
+    finally:
+        await context.close()

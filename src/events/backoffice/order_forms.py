@@ -26,4 +26,5 @@ class HolderForm(msgspec.Struct):
 
 class GuestForm(msgspec.Struct):
     contact: str = ""  # an email address or a phone number
+    orders: list[str] = msgspec.field(default_factory=list)  # the references ticked
     confirm: str = ""

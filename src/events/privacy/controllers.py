@@ -22,12 +22,16 @@ PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 def _page(contact: str = "", *, guest: dict[str, Any] | None = None, error: EventsError | None = None, form: str = "find",
-          erased: service.Erased | None = None) -> Template:
+          erased: service.Erased | None = None, ticked: list[str] | None = None) -> Template:
+    """``ticked``: the orders to show ticked (all of them when the guest was just found)."""
+    if guest is not None and ticked is None:
+        ticked = [order["reference"] for order in guest["orders"]]
     return Template(
         "privacy/guests.html",
         context={
             "contact": contact,
             "guest": guest,
+            "ticked": set(ticked or ()),
             "error": {"form": form, "message": error.message, "fields": error.fields} if error else None,
             "erased": erased,
             "keep_years": rules.GIFT_AID_KEEP_YEARS,
@@ -58,9 +62,9 @@ class GuestDataPages(Controller):
     async def export(self, request: Request[Any, Any, Any], now: NamedDependency[datetime]) -> Response[Any] | Template:
         form = await read_form(request, GuestForm)
         try:
-            document = await service.export_guest(form.contact, now=now)
+            document = await service.export_guest(form.contact, form.orders, now=now)
         except EventsError as error:
-            return _page(form.contact, error=error)
+            return await _again(form, error, "orders")
         return Response(
             document,
             media_type="application/json",
@@ -70,12 +74,22 @@ class GuestDataPages(Controller):
     @post("/erase", status_code=200)
     async def erase(self, request: Request[Any, Any, Any], now: NamedDependency[datetime]) -> Template:
         form = await read_form(request, GuestForm)
+        if not form.confirm:
+            message = N_("Tick the box to confirm: erasing cannot be undone.")
+            return await _again(form, InvalidInput(message, fields={"confirm": message}), "erase")
         try:
-            if not form.confirm:
-                message = N_("Tick the box to confirm: erasing cannot be undone.")
-                guest = await service.find_guest(form.contact)
-                return _page(form.contact, guest=guest, form="erase", error=InvalidInput(message, fields={"confirm": message}))
-            erased = await service.erase_guest(form.contact, now=now)
+            erased = await service.erase_guest(form.contact, form.orders, now=now)
         except EventsError as error:
-            return _page(form.contact, error=error)
+            return await _again(form, error, "orders")
         return _page(erased=erased)
+
+
+async def _again(form: GuestForm, error: EventsError, where: str) -> Template:
+    """The guest's orders shown again, as ticked, with what was wrong; or the search, if they cannot be found."""
+    if "orders" not in error.fields and "confirm" not in error.fields:
+        return _page(form.contact, error=error)
+    try:
+        guest = await service.find_guest(form.contact)
+    except EventsError as not_found:
+        return _page(form.contact, error=not_found)
+    return _page(form.contact, guest=guest, form=where, error=error, ticked=form.orders)

@@ -71,6 +71,21 @@ async def _guest_order_ids(contact: rules.Contact) -> list[int]:
     return [row["id"] for row in rows if rules.normalise_phone(row["buyer_phone"]) == contact.value]
 
 
+async def _chosen_order_ids(contact: rules.Contact, references: Sequence[str]) -> list[int]:
+    """The guest's orders that the organiser ticked. Two guests can share a phone number (a drop-in centre's,
+    a caseworker's), so each order is shown with its name and only the ticked ones are exported or erased."""
+    ids = await _guest_order_ids(contact)
+    if not ids:
+        raise _no_data(contact)
+    chosen = {reference.strip().upper() for reference in references}
+    rows = await Order.select(Order.id, Order.reference).where(Order.id.is_in(ids))
+    picked = sorted(row["id"] for row in rows if row["reference"] in chosen)
+    if not picked:
+        message = N_("Tick at least one order.")
+        raise InvalidInput(message, fields={"orders": message})
+    return picked
+
+
 def _no_data(contact: rules.Contact) -> NotFound:
     if contact.kind == "phone":
         return NotFound(N_("We hold no orders for that phone number."), code="guest_not_found")
@@ -88,16 +103,19 @@ async def find_guest(contact_text: str) -> dict[str, Any]:
     ).where(Order.id.is_in(ids)).order_by(Order.created_at, ascending=False)
     declarations = await GiftAidDeclaration.count().where(GiftAidDeclaration.order_id.is_in(ids))
     emails = await OutboxMessage.count().where(OutboxMessage.order_id.is_in(ids))
-    return {"contact": contact.value, "orders": orders, "declarations": declarations, "emails": emails}
+    names = {order["buyer_name"] for order in orders} - {""}
+    return {
+        "contact": contact.value, "orders": orders, "declarations": declarations, "emails": emails,
+        "several_names": len(names) > 1,
+    }
 
 
-async def export_guest(contact_text: str, *, now: datetime) -> dict[str, Any]:
-    """Everything held about one guest, as a JSON-ready document (no ticket codes: they would still open the door)."""
+async def export_guest(contact_text: str, references: Sequence[str], *, now: datetime) -> dict[str, Any]:
+    """Everything held about one guest in the orders ticked, as a JSON-ready document (no ticket codes: they
+    would still open the door)."""
     contact = _clean_contact(contact_text)
     async with db.write_transaction():
-        ids = await _guest_order_ids(contact)
-        if not ids:
-            raise _no_data(contact)
+        ids = await _chosen_order_ids(contact, references)
         document = await _document(contact, ids, now)
         await audit.record(
             "guest_data.exported",
@@ -108,13 +126,14 @@ async def export_guest(contact_text: str, *, now: datetime) -> dict[str, Any]:
     return document
 
 
-async def erase_guest(contact_text: str, *, now: datetime) -> Erased:
-    """Erase one guest's personal data now, on their request. Gift Aid declarations HMRC needs are kept."""
+async def erase_guest(contact_text: str, references: Sequence[str], *, now: datetime) -> Erased:
+    """Erase one guest's personal data in the orders ticked, now, on their request. Gift Aid declarations
+    HMRC needs are kept."""
     contact = _clean_contact(contact_text)
     async with db.write_transaction():
-        rows = await Order.select(Order.id, Order.event, Order.reference).where(Order.id.is_in(await _guest_order_ids(contact) or [0]))
-        if not rows:
-            raise _no_data(contact)
+        rows = await Order.select(Order.id, Order.event, Order.reference).where(
+            Order.id.is_in(await _chosen_order_ids(contact, references))
+        )
         erased = await _erase_orders([row["id"] for row in rows], now, reason="on request")
         by_event: dict[int, list[str]] = defaultdict(list)
         for row in rows:

@@ -2,6 +2,8 @@
 
 from datetime import datetime, timedelta, timezone
 
+import pytest
+
 from events.privacy import rules
 
 NOON = datetime(2027, 8, 14, 12, 0, tzinfo=timezone.utc)
@@ -33,3 +35,30 @@ def test_emails_are_matched_without_case_or_spaces() -> None:
     assert rules.normalise_email("  Amal@Example.ORG ") == "amal@example.org"
     assert rules.looks_like_email("amal@example.org")
     assert not rules.looks_like_email("amal") and not rules.looks_like_email("amal@example") and not rules.looks_like_email("a b@c.de")
+
+
+@pytest.mark.parametrize(
+    ("written", "normal"),
+    [
+        ("07700 900123", "+447700900123"),
+        ("+44 7700 900123", "+447700900123"),
+        ("+44 (0)7700-900123", "+447700900123"),
+        ("0044 7700 900123", "+447700900123"),
+        ("  07700900123 ", "+447700900123"),
+        ("+33 6 12 34 56 78", "+33612345678"),  # a French mobile, as a guest from France writes it
+        ("020 7946 0000 ext. 5", "+442079460000;ext=5"),  # a caseworker's extension is not the switchboard
+    ],
+)
+def test_phone_numbers_are_compared_in_one_form(written: str, normal: str) -> None:
+    assert rules.normalise_phone(written) == normal
+
+
+@pytest.mark.parametrize("text", ["", "12", "call me", "+44 7700 900123 456 789 012"])
+def test_things_that_cannot_be_phone_numbers_are_not_read_as_them(text: str) -> None:
+    assert rules.normalise_phone(text) is None
+
+
+def test_a_contact_is_an_email_address_or_a_phone_number() -> None:
+    assert rules.read_contact(" Amal@Example.org ") == rules.Contact("email", "amal@example.org")
+    assert rules.read_contact("07700 900123") == rules.Contact("phone", "+447700900123")
+    assert rules.read_contact("amal@") is None and rules.read_contact("Amal Haddad") is None
