@@ -15,6 +15,7 @@ from events.orders.tables import Ticket
 from events.orders.views import ticket_out
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox
+from events.tickets.signing import MAX_TICKET_VERSION
 
 RESEND_LIMIT = 3
 RESEND_WINDOW_SECONDS = 3600
@@ -60,6 +61,8 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
         if ticket["status"] != "valid":
             raise Conflict(N_("Only valid tickets can be changed."), code="ticket_not_valid")
         version = ticket["version"] + 1
+        if version > MAX_TICKET_VERSION:
+            raise Conflict(N_("This ticket has been re-issued too many times. Refund it and issue a new one."), code="ticket_reissue_limit")
         # Conditional on the version read above, so two changes at once cannot both win.
         changed = await Ticket.update(
             {Ticket.holder_name: holder, Ticket.secret: codes.new_ticket_secret(), Ticket.version: version}

@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 CODE_PREFIX = "EVT2"
 LEGACY_PREFIX = "EVT1"
 KEY_ID_BYTES = 6  # keys.py makes key ids of 12 hex digits
+MAX_TICKET_VERSION = 2**16 - 1  # a ticket's version (re-issues) has two bytes
 _FIELDS = struct.Struct(">6sIHIIII")
 _SIGNATURE_BYTES = 64
 _PACKED_BYTES = _FIELDS.size + _SIGNATURE_BYTES

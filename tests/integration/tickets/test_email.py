@@ -260,6 +260,11 @@ async def test_changing_the_holder_name_reissues_the_ticket_and_emails_it(
     assert missing.status_code == 404
     guest = await client.patch(f"/api/tickets/{old['id']}", json={"holder": "Me"}, headers={"Authorization": f"Bearer {created['access_token']}"})
     assert guest.status_code == 401
+    # A ticket's code has room for 65,535 re-issues; past that the organiser is told what to do instead.
+    await Ticket.update({Ticket.version: 2**16 - 1}).where(Ticket.id == old["id"])
+    worn_out = await client.patch(f"/api/tickets/{old['id']}", json={"holder": "Samir Haddad"}, headers=organiser)
+    assert worn_out.status_code == 409 and worn_out.json()["error"] == "ticket_reissue_limit"
+    assert (await client.get(ticket["url"])).status_code == 200  # the ticket still shows, with its code
 
 
 async def test_the_reissued_email_carries_the_new_ticket(client: httpx.AsyncClient, organiser: dict[str, str], smtp: SmtpServer, now: datetime) -> None:
