@@ -83,11 +83,12 @@ def _basis_points(context: Context, share_bp: int) -> str:
 def _bar_chart(
     context: Context, bars: Sequence[tuple[str, int]], *, currency: str, chart_id: str, title: str, description: str
 ) -> Markup:
-    """Inline SVG bars of amounts in pence, labelled in the page's language and number format."""
+    """Inline SVG bars of amounts in pence, labelled in the page's language and number format (drawn for wide
+    screens and for phones)."""
     locale = _format_locale(context)
-    svg = charts.bar_chart(
-        [charts.Bar(label, value) for label, value in bars], chart_id=chart_id, title=str(title), description=str(description),
-        format_value=lambda pence: format_money(pence, currency, locale),
+    svg = charts.paired(
+        charts.bar_chart, bars=[charts.Bar(label, value) for label, value in bars], chart_id=chart_id, title=str(title),
+        description=str(description), format_value=lambda pence: format_money(pence, currency, locale),
     )
     return Markup(svg)
 
@@ -96,10 +97,11 @@ def _bar_chart(
 def _line_chart(
     context: Context, points: Sequence[tuple[date, int]], *, currency: str, chart_id: str, title: str, description: str, empty_text: str
 ) -> Markup:
-    """Inline SVG of a running total by day, labelled in the page's language and number format."""
+    """Inline SVG of a running total by day, labelled in the page's language and number format (drawn for wide
+    screens and for phones)."""
     locale = _format_locale(context)
-    svg = charts.line_chart(
-        points, chart_id=chart_id, title=str(title), description=str(description), empty_text=str(empty_text),
+    svg = charts.paired(
+        charts.line_chart, points=points, chart_id=chart_id, title=str(title), description=str(description), empty_text=str(empty_text),
         format_value=lambda pence: format_money(pence, currency, locale),
         format_day=lambda day: format_date(day, format="d MMM", locale=locale),
     )

@@ -101,7 +101,9 @@ async def test_an_organiser_sees_the_reconciliation_with_both_charts(app: Litest
         assert "Reconciled with Stripe: yes." in page
 
         drawn = charts(page)
-        assert set(drawn) == {"funds-chart", "sales-chart"}
+        assert set(drawn) == {"funds-chart", "sales-chart", "funds-chart-narrow", "sales-chart-narrow"}  # for phones too
+        assert drawn["funds-chart-narrow"].get("class") == "chart chart-narrow"
+        assert [t.text for t in drawn["funds-chart-narrow"].iter(f"{SVG}text")] == ["Welcome Kitchen", "£49.73", "Welcome Cinema", "£70.52"]
         funds, sales = drawn["funds-chart"], drawn["sales-chart"]
         for chart in (funds, sales):
             assert chart.get("role") == "img" and chart.find(f"{SVG}title") is not None

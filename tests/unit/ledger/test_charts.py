@@ -7,7 +7,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.ledger.charts import Bar, bar_chart, cumulative, line_chart, nice_ticks
+from events.ledger.charts import NARROW_WIDTH, WIDTH, Bar, bar_chart, cumulative, line_chart, nice_ticks, paired
 from events.money import format_money
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -112,3 +112,28 @@ def test_a_single_day_is_one_point_and_no_sales_say_so() -> None:
     assert len(list(one.iter(f"{SVG}circle"))) == 1 and one.find(f"{SVG}polyline") is None
     empty = parse(line_chart([], chart_id="s", title="t", description="d", empty_text="No ticket sales yet."))
     assert [t.text for t in empty.iter(f"{SVG}text")] == ["No ticket sales yet."]
+
+
+def test_each_chart_is_also_drawn_for_a_phone_so_its_text_keeps_its_size() -> None:
+    """A phone's column is about 330 px: a 560-unit drawing would show 15-unit labels at 8 px. The narrow
+    drawing keeps the labels, the amounts and every point, in a drawing the phone shows at nearly full size."""
+    bars = [Bar("Welcome Kitchen", 4973), Bar("Refugee Women's Group of East London and Hackney Wick", 7052)]
+    svg = paired(bar_chart, bars=bars, chart_id="funds", title="Net due", description="One bar per partner.", format_value=pounds)
+    wide, narrow = (parse(part) for part in re.findall(r"<svg.*?</svg>", svg, re.DOTALL))
+    assert (wide.get("id"), wide.get("class")) == ("funds", "chart")
+    assert (narrow.get("id"), narrow.get("class")) == ("funds-narrow", "chart chart-narrow")
+    assert narrow.get("aria-labelledby") == "funds-narrow-title funds-narrow-desc"
+    assert wide.get("viewBox", "").split()[2] == str(WIDTH) and narrow.get("viewBox", "").split()[2] == str(NARROW_WIDTH)
+    assert wide.find(f"{SVG}desc").text == narrow.find(f"{SVG}desc").text  # type: ignore[union-attr]
+    narrow_texts = [t.text or "" for t in narrow.iter(f"{SVG}text")]
+    assert narrow_texts[1::2] == ["£49.73", "£70.52"]
+    assert all(len(label) <= 60 * NARROW_WIDTH // WIDTH for label in narrow_texts[::2])  # long names are shortened to fit
+    widest = max(float(rect.get("x", 0)) + float(rect.get("width", 0)) for rect in narrow.iter(f"{SVG}rect"))
+    assert widest <= NARROW_WIDTH - 100  # the amount still fits beside the longest bar
+
+    days = [(date(2027, 8, day), 1000 * day) for day in range(1, 15)]
+    lines = paired(line_chart, points=days, chart_id="sales", title="Sales", description="By day", format_value=pounds)
+    wide, narrow = (parse(part) for part in re.findall(r"<svg.*?</svg>", lines, re.DOTALL))
+    assert len(list(narrow.iter(f"{SVG}circle"))) == len(list(wide.iter(f"{SVG}circle"))) == 14
+    dates = [t for t in narrow.iter(f"{SVG}text") if t.get("fill") and t.get("text-anchor") in ("start", "middle", "end") and " " in (t.text or "") and "£" not in (t.text or "")]
+    assert 2 <= len(dates) <= 4  # fewer dates along a narrow axis, so they do not overlap
