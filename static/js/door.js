@@ -295,7 +295,8 @@
     const upper = code.toUpperCase();
     if (upper.startsWith("EVT2.")) {
       const parts = upper.split(".");
-      if (!/^EVT2\.[A-Z0-9]+\.[A-Z2-7]{148}$/.test(upper)) return null;
+      // A ticket secret (orders/codes.py SECRET_ALPHABET, 20 characters) and 92 bytes of base32.
+      if (!/^EVT2\.[ABCDEFGHJKMNPQRSTUVWXYZ23456789]{20}\.[A-Z2-7]{148}$/.test(upper)) return null;
       const raw = fromBase32(parts[2]);
       if (!raw || raw.length !== 92) return null;
       const fields = raw.subarray(0, 28);
@@ -338,7 +339,7 @@
         return { ticket: ticket, version: signed.version };
       });
     }
-    const ticket = code.length <= 64 ? index.bySecret.get(code.toLowerCase()) : undefined;
+    const ticket = code.length <= 64 && /^[\x21-\x7e]+$/.test(code) ? index.bySecret.get(code.toLowerCase()) : undefined;
     return Promise.resolve(ticket ? { ticket: ticket, version: null } : { reason: "unknown" });
   }
 

@@ -374,7 +374,7 @@ async def test_the_buy_form_works_from_the_keyboard(browser, a11y_server, artifa
 
 async def test_finding_and_erasing_a_guests_data(signed_in, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
     """Two guests who claimed with one phone number (a drop-in centre's): the organiser finds both by the number,
-    sees that the names differ, unticks the other guest's order and erases only this guest's."""
+    sees that the names differ, ticks this guest's order and erases only that."""
     base_url = a11y_server.base_url
     code = await create_claim_link(base_url, a11y_server.token)
     number = "07700 900" + {"phone": "111", "desktop": "222"}[screen]
@@ -391,10 +391,13 @@ async def test_finding_and_erasing_a_guests_data(signed_in, screen: str, a11y_se
         await expect(page.get_by_text("These orders carry different names")).to_be_visible()
         await check(page, "manage-guests-found", screen, artifacts_dir)
 
-        await page.get_by_role("checkbox", name=re.compile("Samira")).uncheck()
+        # The names differ, so nothing starts ticked: the organiser ticks this guest's own order.
+        await expect(page.get_by_role("checkbox", name=re.compile("Samira"))).not_to_be_checked()
+        await page.get_by_role("checkbox", name=re.compile("Leila")).check()
         await page.get_by_role("button", name="Erase their personal data in the ticked orders").click()
         await expect(page.locator("#erase-confirm-error")).to_be_visible()  # not confirmed yet
-        await expect(page.get_by_role("checkbox", name=re.compile("Samira"))).not_to_be_checked()  # still unticked
+        await expect(page.get_by_role("checkbox", name=re.compile("Leila"))).to_be_checked()  # as ticked
+        await expect(page.get_by_role("checkbox", name=re.compile("Samira"))).not_to_be_checked()
         await check(page, "manage-guests-erase-error", screen, artifacts_dir)
         await page.get_by_label("I confirm the guest asked for this; it cannot be undone.").check()
         await page.get_by_role("button", name="Erase their personal data in the ticked orders").click()

@@ -326,7 +326,7 @@ async def _identify(scanned: str) -> tuple[str, Any, TicketClaims | None]:
             return _SCAN_STATE_BY_ID_SQL, None, None
         # A re-issued ticket has a higher version, so codes printed before it are refused as void.
         return _SCAN_STATE_BY_ID_SQL, verified.ticket_id, verified
-    if not text or len(text) > 64:
+    if not text or len(text) > 64 or not text.isascii():  # lower() would turn the Kelvin sign into 'k'
         return _SCAN_STATE_BY_ID_SQL, None, None
     return _SCAN_STATE_BY_SECRET_SQL, text.lower(), None
 

@@ -73,15 +73,15 @@ def looks_like_email(email: str) -> bool:
 
 def normalise_phone(text: str) -> str | None:
     """A phone number as people write it ('07700 900123', '+44 (0)7700-900123') in one form ('+447700900123'),
-    or None if it cannot be a phone number."""
+    or None if it cannot be a phone number. An extension is left out, so a search finds the orders made with
+    and without one; the organiser sees each order's name and ticks the guest's own."""
     try:
         number = phonenumbers.parse(text, PHONE_REGION)
     except phonenumbers.NumberParseException:
         return None
     if not phonenumbers.is_possible_number(number):
         return None
-    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-    return f"{e164};ext={number.extension}" if number.extension else e164  # an extension is another person's line
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,7 +1,7 @@
 """Signed ticket codes: Ed25519 over a compact payload, verifiable offline with the event's public keys.
 
 The payload names the ticket, its version (bumped when a ticket is re-issued), the event, the type,
-the secret and the validity window. Nothing about the holder. Pure (cryptography and the standard library).
+the secret and the validity window. Nothing about the holder. Pure (cryptography, the standard library and orders.codes' alphabet).
 
 The code a QR symbol carries, ``EVT2.<SECRET>.<BASE32>``:
   * ``SECRET`` is the ticket's secret in capitals (20 characters of orders.codes.SECRET_ALPHABET), so that
@@ -31,6 +31,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
+from events.orders.codes import SECRET_ALPHABET, TICKET_SECRET_LENGTH
+
 CODE_PREFIX = "EVT2"
 LEGACY_PREFIX = "EVT1"
 KEY_ID_BYTES = 6  # keys.py makes key ids of 12 hex digits
@@ -38,9 +40,9 @@ MAX_TICKET_VERSION = 2**16 - 1  # a ticket's version (re-issues) has two bytes
 _FIELDS = struct.Struct(">6sIHIIII")
 _SIGNATURE_BYTES = 64
 _PACKED_BYTES = _FIELDS.size + _SIGNATURE_BYTES
-_SECRET_CHARACTERS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789")
+_SECRET = f"[{re.escape(SECRET_ALPHABET.upper())}]{{{TICKET_SECRET_LENGTH}}}"  # a ticket secret, in capitals
 # The whole shape of a code in capitals: 92 bytes are 148 base32 characters.
-_COMPACT = re.compile(r"EVT2\.([A-Z0-9]+)\.([A-Z2-7]{148})")
+_COMPACT = re.compile(rf"EVT2\.({_SECRET})\.([A-Z2-7]{{148}})")
 
 
 class InvalidTicketCode(Exception):
@@ -62,8 +64,8 @@ class TicketClaims:
 def sign_ticket(claims: TicketClaims, private_key: Ed25519PrivateKey) -> str:
     """'EVT2.<SECRET>.<BASE32>': what the QR code carries. ValueError if a field does not fit the format."""
     secret = claims.secret.upper()
-    if not secret or not set(secret) <= _SECRET_CHARACTERS:
-        raise ValueError("a ticket secret is letters and digits")
+    if not re.fullmatch(_SECRET, secret):
+        raise ValueError(f"a ticket secret is {TICKET_SECRET_LENGTH} characters of orders.codes.SECRET_ALPHABET")
     try:
         key_id = bytes.fromhex(claims.key_id)
     except ValueError:

@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from reportlab.lib.units import mm
 
+from events.orders.codes import SECRET_ALPHABET
 from events.tickets import pdf, qr
 from events.tickets.signing import TicketClaims, sign_ticket, verify_ticket
 from events.tickets.views import TicketView
@@ -31,7 +32,7 @@ BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u20
 
 
 def ticket(number: int = 1, **changes: object) -> TicketView:
-    secret = f"hq7mtw2xz9kcpe4rab{number:02d}"[:20]
+    secret = "hq7mtw2xz9kcpe4rab" + SECRET_ALPHABET[number // 31 % 31] + SECRET_ALPHABET[number % 31]
     claims = TicketClaims("00000000c0de", number, 1, 42, 7, secret, int(START.timestamp()) - 86_400, int(START.timestamp()) + 2 * 86_400)
     view = TicketView(
         id=number,

@@ -103,6 +103,8 @@ def test_claims_that_do_not_fit_the_code_are_refused_when_signing(key: Ed25519Pr
         claims(secret=""),
         claims(secret="has space"),
         claims(secret="dot.ted"),
+        claims(secret="hq7mtw2xz9kcpe4rab01"),  # 0 and 1 are not in the secret alphabet
+        claims(secret="hq7mtw2xz9"),  # too short
     ):
         with pytest.raises(ValueError):
             sign_ticket(bad, key)
@@ -230,6 +232,8 @@ def test_a_code_has_exactly_one_way_of_being_written(key: Ed25519PrivateKey) -> 
         f"{prefix}.{secret}.{packed}A",  # too long
         f"{prefix}.{secret}.{packed[:-1]}",  # too short
         f"{prefix}.{secret[:5]}-{secret[6:]}.{packed}",  # a secret is letters and digits
+        f"{prefix}.{secret[:-1]}0.{packed}",  # ...of the secret alphabet, which has no 0, 1, I, L or O
+        f"{prefix}.{secret[:-1]}.{packed}",  # ...twenty of them
         f"{prefix}..{packed}",
     ):
         with pytest.raises(InvalidTicketCode, match="malformed"):
