@@ -1,7 +1,8 @@
 """Signed ticket codes: Ed25519 over a compact payload, verifiable offline with the event's public keys.
 
 The payload names the ticket, its version (bumped when a ticket is re-issued), the event, the type,
-the secret and the validity window. Nothing about the holder. Pure (cryptography, the standard library and orders.codes' alphabet).
+the secret and the validity window. Nothing about the holder. Pure (cryptography, the standard library
+and orders.codes' secret alphabet).
 
 The code a QR symbol carries, ``EVT2.<SECRET>.<BASE32>``:
   * ``SECRET`` is the ticket's secret in capitals (20 characters of orders.codes.SECRET_ALPHABET), so that
@@ -41,6 +42,7 @@ _FIELDS = struct.Struct(">6sIHIIII")
 _SIGNATURE_BYTES = 64
 _PACKED_BYTES = _FIELDS.size + _SIGNATURE_BYTES
 _SECRET = f"[{re.escape(SECRET_ALPHABET.upper())}]{{{TICKET_SECRET_LENGTH}}}"  # a ticket secret, in capitals
+_SECRET_SHAPE = re.compile(_SECRET)
 # The whole shape of a code in capitals: 92 bytes are 148 base32 characters.
 _COMPACT = re.compile(rf"EVT2\.({_SECRET})\.([A-Z2-7]{{148}})")
 
@@ -64,7 +66,7 @@ class TicketClaims:
 def sign_ticket(claims: TicketClaims, private_key: Ed25519PrivateKey) -> str:
     """'EVT2.<SECRET>.<BASE32>': what the QR code carries. ValueError if a field does not fit the format."""
     secret = claims.secret.upper()
-    if not re.fullmatch(_SECRET, secret):
+    if not _SECRET_SHAPE.fullmatch(secret):
         raise ValueError(f"a ticket secret is {TICKET_SECRET_LENGTH} characters of orders.codes.SECRET_ALPHABET")
     try:
         key_id = bytes.fromhex(claims.key_id)
