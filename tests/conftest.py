@@ -21,7 +21,7 @@ from events.config import Settings, load_settings
 from events.piccolo_app import APP_CONFIG
 from tests.support import databases
 from tests.support.lifespan import AppLifespan
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server
 
 BACKENDS = ["sqlite", "postgres"]
 
@@ -114,9 +114,7 @@ def organiser(organiser_token: str) -> dict[str, str]:
 @pytest.fixture(scope="session")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     var_dir = tmp_path_factory.mktemp("demo-server")
-    env = server_environment(databases.sqlite_url(var_dir), var_dir)
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(var_dir)
     with live_server(env) as base_url:
         yield base_url
 

@@ -18,11 +18,10 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.support import databases
 from tests.support.accessibility import assert_accessible, assert_focus_visible, assert_touch_targets, axe_source
 from tests.support.door_staff import assign_door_staff
 from tests.support.orders import pay_with_test_page, place_order
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server, run_cli
 
 pytestmark = pytest.mark.browser
 
@@ -97,9 +96,7 @@ async def a11y_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
     night's door team and one paid order for the supper club, so statements and dashboards have figures."""
     axe_source()  # skip (or fail in CI) before starting a server when axe is not installed
     var_dir = tmp_path_factory.mktemp("a11y-server")
-    env = server_environment(databases.sqlite_url(var_dir), var_dir)
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(var_dir)
     token = run_cli(env, "token", "create", LOGINS["organiser"][0]).strip().splitlines()[-1]
     assign_door_staff(env, LOGINS["door"][0], SLUG)
     with live_server(env) as base_url:

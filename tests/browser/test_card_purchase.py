@@ -22,9 +22,8 @@ from typing import Any
 
 import pytest
 
-from tests.support import databases
 from tests.support.localstripe import LocalStripe, run_localstripe
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server
 
 pytestmark = pytest.mark.browser
 
@@ -42,9 +41,7 @@ def card_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[CardServer
     """The demo site taking card payments through localstripe, with localstripe's webhook registered."""
     with run_localstripe(tmp_path_factory.mktemp("browser-localstripe")) as localstripe:
         var_dir = tmp_path_factory.mktemp("card-server")
-        env = server_environment(databases.sqlite_url(var_dir), var_dir, **localstripe.environment())
-        run_cli(env, "migrate")
-        run_cli(env, "demo")
+        env = demo_environment(var_dir, **localstripe.environment())
         with live_server(env) as base_url:
             localstripe.register_webhook("browser-server", f"{base_url}/webhooks/stripe")
             yield CardServer(base_url, localstripe)

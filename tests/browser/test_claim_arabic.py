@@ -11,8 +11,7 @@ import httpx
 import pytest
 
 from events import i18n
-from tests.support import databases
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server, run_cli
 
 pytestmark = pytest.mark.browser
 
@@ -38,9 +37,7 @@ def has_arabic(text: str) -> bool:
 def claim_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
     """A real server seeded with the demo, and an organiser's API token for it."""
     var_dir = tmp_path_factory.mktemp("claim-server")
-    env = server_environment(databases.sqlite_url(var_dir), var_dir)
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(var_dir)
     token = run_cli(env, "token", "create", ORGANISER).strip().splitlines()[-1]
     with live_server(env) as base_url:
         yield base_url, token

@@ -16,9 +16,8 @@ from playwright.async_api import expect
 
 from events.tickets.qr import qr_matrix
 from tests.conftest import CHROMIUM_ARGS
-from tests.support import databases
 from tests.support.orders import pay_with_test_page, place_order
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server
 from tests.support.ticket_codes import ticket_codes
 
 pytestmark = pytest.mark.browser
@@ -32,9 +31,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touc
 def door_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     """A server of its own: these tests admit and sell tickets, which other browser tests should not see."""
     var_dir = tmp_path_factory.mktemp("door-server")
-    env = server_environment(databases.sqlite_url(var_dir), var_dir)
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(var_dir)
     with live_server(env) as base_url:
         yield base_url, env
 

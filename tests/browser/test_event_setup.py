@@ -12,8 +12,8 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.support import databases
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server
+from tests.support.setup_pages import add_ticket_types
 
 pytestmark = pytest.mark.browser
 
@@ -26,9 +26,7 @@ SLUG = "harvest-supper-club"  # the demo already has an August one
 def setup_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own: this test creates and publishes an event that other browser tests should not see."""
     var_dir = tmp_path_factory.mktemp("setup-server")
-    env = server_environment(databases.sqlite_url(var_dir), var_dir)
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(var_dir)
     with live_server(env) as base_url:
         yield base_url
 
@@ -69,12 +67,7 @@ async def test_an_organiser_creates_and_publishes_an_event_from_a_phone(browser,
     await page.get_by_role("button", name="Create the event").click()
     await page.wait_for_url(f"**/manage/events/{SLUG}/tickets?notice=created")
 
-    for name, price, sold in (("Supper", "30", "online and at the door"), ("Supper and drinks", "42.50", "online only")):
-        await page.get_by_label("Name", exact=True).fill(name)
-        await page.get_by_label("Price", exact=True).fill(price)
-        await page.get_by_label(sold, exact=True).check()
-        await page.get_by_role("button", name="Add ticket type").click()
-        await page.wait_for_url("**/tickets?notice=added")
+    await add_ticket_types(page, (("Supper", "30", "online and at the door"), ("Supper and drinks", "42.50", "online only")))
     rows = page.locator("table.ticket-types tbody tr")
     await expect(rows).to_have_count(2)
     await expect(rows.nth(1)).to_contain_text("£42.50")

@@ -15,8 +15,8 @@ import zxingcpp
 from PIL import Image
 from playwright.async_api import expect
 
-from tests.support import databases
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server
+from tests.support.setup_pages import add_ticket_types
 
 pytestmark = pytest.mark.browser
 
@@ -32,9 +32,7 @@ PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "i
 def journey_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A server of its own: the journey creates, sells, admits and refunds, which other browser tests should not see."""
     var_dir = tmp_path_factory.mktemp("journey-server")
-    env = server_environment(databases.sqlite_url(var_dir), var_dir)
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(var_dir)
     with live_server(env) as base_url:
         yield base_url
 
@@ -104,12 +102,7 @@ async def test_an_organiser_runs_an_event_from_set_up_to_refund(browser, journey
         await page.get_by_label("Capacity", exact=True).fill("40")
         await page.get_by_role("button", name="Create the event").click()
         await page.wait_for_url(f"**/manage/events/{SLUG}/tickets?notice=created")
-        for name, price, sold in (("Supper", "30", "online and at the door"), ("Supper and drinks", "42.50", "online only")):
-            await page.get_by_label("Name", exact=True).fill(name)
-            await page.get_by_label("Price", exact=True).fill(price)
-            await page.get_by_label(sold, exact=True).check()
-            await page.get_by_role("button", name="Add ticket type").click()
-            await page.wait_for_url("**/tickets?notice=added")
+        await add_ticket_types(page, (("Supper", "30", "online and at the door"), ("Supper and drinks", "42.50", "online only")))
         rows = page.locator("table.ticket-types tbody tr")
         await expect(rows).to_have_count(2)
         await expect(rows.nth(0)).to_contain_text("Supper")

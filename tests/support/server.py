@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.support import databases
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -41,6 +43,15 @@ def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
     if result.returncode != 0:
         raise RuntimeError(f"events {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
+
+
+def demo_environment(var_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
+    """A server environment whose database (SQLite in ``var_dir`` unless given) is migrated and seeded with the
+    demo: what every test that runs its own server starts from."""
+    env = server_environment(database_url or databases.sqlite_url(var_dir), var_dir, **extra)
+    run_cli(env, "migrate")
+    run_cli(env, "demo")
+    return env
 
 
 @contextmanager

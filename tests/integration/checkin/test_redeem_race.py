@@ -24,7 +24,7 @@ import httpx
 import pytest
 
 from tests.support import databases
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server, run_cli
 
 pytestmark = pytest.mark.postgres_only
 
@@ -64,9 +64,7 @@ async def race_database(postgres_url: str) -> AsyncIterator[str]:
 def door_server(race_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[DoorServer]:
     """Migrated demo database and an organiser's API token, behind `events serve --workers 4`."""
     var_dir = tmp_path_factory.mktemp("door-race-server")
-    env = server_environment(race_database, var_dir)
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(var_dir, race_database)
     run_cli(env, "user", "create", ORGANISER_EMAIL, "--role", "organiser", "--name", ORGANISER_NAME)
     token = run_cli(env, "token", "create", ORGANISER_EMAIL, "--label", "door race").strip()
     with live_server(env, workers=WORKERS) as base_url:
