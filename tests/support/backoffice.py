@@ -21,9 +21,10 @@ async def sign_in_organiser(client: httpx.AsyncClient) -> None:
 
 
 async def post_form(client: httpx.AsyncClient, path: str, data: dict[str, Any], *, page: str = "/manage") -> httpx.Response:
-    """Post as the browser would: with the CSRF token a page of the back office carries."""
-    html = (await client.get(page)).text
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', html)
+    """Open the page, then submit one of its forms to ``path`` with the page's CSRF token, as a browser would."""
+    opened = await client.get(page)
+    assert opened.status_code == 200, opened.text
+    match = re.search(r'name="_csrf_token" value="([^"]+)"', opened.text)
     assert match, f"{page} carries a CSRF token"
     return await client.post(path, data={**data, "_csrf_token": match.group(1)})
 

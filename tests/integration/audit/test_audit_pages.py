@@ -13,7 +13,8 @@ from events.audit import service as audit
 from events.audit.tables import AuditEntry
 from events.catalogue.tables import Event
 from tests.factories import make_event
-from tests.integration.backoffice.test_orders import bought, organiser_session, post_form
+from tests.integration.backoffice.test_orders import bought
+from tests.support.backoffice import post_form, sign_in_organiser
 from tests.integration.checkin.test_redeem import door_team, scan
 
 
@@ -24,16 +25,16 @@ async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(
     other = await make_event(now, slug="winter-supper")
     amal = await bought(client, slug, name="Amal Haddad", email="amal@example.org", quantity=2)
     yusuf = await bought(client, other, name="Yusuf Karimi", email="yusuf@example.net")
-    await organiser_session(client)
+    await sign_in_organiser(client)
     event_id = (await Event.select(Event.id).where(Event.slug == slug).first())["id"]
     # Setting the events up is audited too (event.created); count what the order actions add to it.
     earlier = await AuditEntry.count()
     earlier_here = await AuditEntry.count().where(AuditEntry.event == event_id)
     page = f"/manage/orders/{amal['reference']}"
-    assert (await post_form(client, page, f"{page}/refund", {"scope": "part", "amount": "5", "reason": "Late", "confirm": "yes"})).status_code == 303
-    assert (await post_form(client, page, f"{page}/resend", {})).status_code == 303
+    assert (await post_form(client, f"{page}/refund", {"scope": "part", "amount": "5", "reason": "Late", "confirm": "yes"}, page=page)).status_code == 303
+    assert (await post_form(client, f"{page}/resend", {}, page=page)).status_code == 303
     other_page = f"/manage/orders/{yusuf['reference']}"
-    assert (await post_form(client, other_page, f"{other_page}/resend", {})).status_code == 303
+    assert (await post_form(client, f"{other_page}/resend", {}, page=other_page)).status_code == 303
 
     everything = await client.get("/manage/audit")
     assert everything.status_code == 200
@@ -66,7 +67,7 @@ async def test_an_events_door_scans_show_device_time_and_result(client: httpx.As
     assert (await client.post("/api/checkin/redeem", json=scan(slug, ticket.code), headers=door)).json()["status"] == "error"
     offline = {"secret": ticket.code, "nonce": "offline-1", "scanned_at": (now - timedelta(minutes=1)).isoformat(), "result": "ok"}
     await client.post("/api/checkin/sync", headers=door, json={"event": slug, "scans": [offline]})
-    await organiser_session(client)
+    await sign_in_organiser(client)
     page = await client.get(f"/manage/events/{slug}/scans")
     assert page.status_code == 200
     assert "3 scans." in page.text
@@ -93,10 +94,10 @@ async def test_door_sales_and_device_set_up_are_recorded_with_the_door_person_an
     after = json.loads(entry["after"]) if isinstance(entry["after"], str) else entry["after"]
     assert after == {"places": 2, "total_pence": 1800, "payment_method": "cash"}
 
-    await organiser_session(client)
-    registered = await post_form(client, f"/door/{slug}", f"/door/{slug}/device", {"device": "Front door phone"})
+    await sign_in_organiser(client)
+    registered = await post_form(client, f"/door/{slug}/device", {"device": "Front door phone"}, page=f"/door/{slug}")
     assert registered.status_code == 200, registered.text
-    paired = await post_form(client, f"/door/{slug}", f"/door/{slug}/pairings", {"device": "Back door phone"})
+    paired = await post_form(client, f"/door/{slug}/pairings", {"device": "Back door phone"}, page=f"/door/{slug}")
     assert paired.status_code == 201
     log = await client.get(f"/manage/events/{slug}/audit")
     assert "door pairing created" in log.text and "Back door phone" in log.text and "door sale" in log.text

@@ -37,7 +37,8 @@ async def test_the_event_page_counts_and_flags_conflicts(client: httpx.AsyncClie
 
 
 async def test_the_dashboard_shows_revenue_funds_per_partner_and_sales_over_time(client: httpx.AsyncClient, now: datetime) -> None:  # type: ignore[no-untyped-def]
-    from tests.integration.backoffice.test_orders import bought, organiser_session, post_form
+    from tests.integration.backoffice.test_orders import bought
+    from tests.support.backoffice import post_form, sign_in_organiser
 
     slug = await make_event(now, booking_fee_pence=100, pay_it_forward_place_pence=3000)
     amal = await bought(client, slug, name="Amal Haddad", email="amal@example.org", quantity=2)  # 2 × £30 + 2 × £1
@@ -45,9 +46,9 @@ async def test_the_dashboard_shows_revenue_funds_per_partner_and_sales_over_time
     from tests.support.orders import pay_with_test_page
 
     await pay_with_test_page(client, created)  # £30 + £1 + £15 donation + £30 pay it forward
-    await organiser_session(client)
+    await sign_in_organiser(client)
     order_page = f"/manage/orders/{amal['reference']}"
-    await post_form(client, order_page, f"{order_page}/refund", {"scope": "part", "amount": "10", "reason": "Late", "confirm": "yes"})
+    await post_form(client, f"{order_page}/refund", {"scope": "part", "amount": "10", "reason": "Late", "confirm": "yes"}, page=order_page)
 
     page = await client.get(f"/manage/events/{slug}")
     assert page.status_code == 200

@@ -21,28 +21,10 @@ from events.tickets.tables import OutboxMessage
 from tests.factories import make_event
 from tests.integration.accounts.test_login import sign_in
 from tests.integration.checkin.test_redeem import door_team, scan
+from tests.support.backoffice import post_form, sign_in_organiser
 from tests.support.orders import pay_with_test_page, place_order
 
 PASSWORD = "a long password"
-
-
-def csrf_of(page: httpx.Response) -> str:
-    match = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
-    assert match, "the page carries a CSRF token"
-    return match.group(1)
-
-
-async def post_form(client: httpx.AsyncClient, page_path: str, action: str, data: dict[str, Any]) -> httpx.Response:
-    """Open the page, then submit one of its forms with the page's CSRF token, as a browser would."""
-    page = await client.get(page_path)
-    assert page.status_code == 200, page.text
-    return await client.post(action, data={**data, "_csrf_token": csrf_of(page)})
-
-
-async def organiser_session(client: httpx.AsyncClient) -> None:
-    await accounts.create_user("sam@test.example", role="organiser", password=PASSWORD, display_name="Sam Organiser")
-    response = await sign_in(client, "sam@test.example", PASSWORD)
-    assert response.status_code == 303
 
 
 async def bought(client: httpx.AsyncClient, slug: str, *, name: str, email: str, quantity: int = 1) -> dict[str, Any]:
@@ -80,25 +62,25 @@ async def test_search_finds_orders_by_name_email_or_reference_and_pages(client: 
     amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org", quantity=2)
     await bought(client, supper, name="Yusuf Karimi", email="yusuf@example.net")
     await place_order(client, supper, quantity=1, buyer={"name": "Nadia Held", "email": "nadia@example.org"})  # pending
-    await organiser_session(client)
+    await sign_in_organiser(client)
     listing = await client.get(f"/manage/events/{supper}/orders")
     assert listing.status_code == 200
     assert "3 orders." in listing.text and amal["reference"] in listing.text and "Nadia Held" in listing.text
     path = f"/manage/events/{supper}/orders"
 
-    by_name = await post_form(client, path, path, {"q": "haddad"})
+    by_name = await post_form(client, path, {"q": "haddad"}, page=path)
     assert by_name.status_code == 200 and "1 order matches" in by_name.text
     assert amal["reference"] in by_name.text and "Yusuf" not in by_name.text
-    by_email = await post_form(client, path, path, {"q": "@EXAMPLE.NET"})
+    by_email = await post_form(client, path, {"q": "@EXAMPLE.NET"}, page=path)
     assert "Yusuf Karimi" in by_email.text and "Amal Haddad" not in by_email.text
-    by_reference = await post_form(client, path, path, {"q": amal["reference"].replace("-", "").lower()})
+    by_reference = await post_form(client, path, {"q": amal["reference"].replace("-", "").lower()}, page=path)
     assert "1 order matches" in by_reference.text and amal["reference"] in by_reference.text
-    wildcard = await post_form(client, path, path, {"q": "%"})
+    wildcard = await post_form(client, path, {"q": "%"}, page=path)
     assert "0 orders match" in wildcard.text  # LIKE wildcards are searched for literally
     assert "haddad" not in str(by_name.url)  # searches are posted: no guest's name in a URL
     pending = await client.get(path, params={"status": "pending"})
     assert "1 order." in pending.text and "Nadia Held" in pending.text and amal["reference"] not in pending.text
-    paid_example = await post_form(client, path, path, {"q": "example.org", "status": "paid"})
+    paid_example = await post_form(client, path, {"q": "example.org", "status": "paid"}, page=path)
     assert "1 order matches" in paid_example.text and amal["reference"] in paid_example.text and "Nadia" not in paid_example.text
 
     from events.backoffice import orders
@@ -110,7 +92,7 @@ async def test_search_finds_orders_by_name_email_or_reference_and_pages(client: 
 
 async def test_the_order_page_shows_lines_payments_tickets_and_history(client: httpx.AsyncClient, supper: str) -> None:
     amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org", quantity=2)
-    await organiser_session(client)
+    await sign_in_organiser(client)
     page = await client.get(f"/manage/orders/{amal['reference']}")
     assert page.status_code == 200
     text = page.text
@@ -124,18 +106,18 @@ async def test_the_order_page_shows_lines_payments_tickets_and_history(client: h
 
 async def test_resending_queues_the_tickets_email_and_is_audited(client: httpx.AsyncClient, supper: str) -> None:
     amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org")
-    await organiser_session(client)
+    await sign_in_organiser(client)
     page = f"/manage/orders/{amal['reference']}"
     before = await OutboxMessage.count().where(OutboxMessage.kind == "tickets_resent")
-    response = await post_form(client, page, f"{page}/resend", {})
+    response = await post_form(client, f"{page}/resend", {}, page=page)
     assert response.status_code == 303 and response.headers["location"].endswith("?done=resent")
     assert await OutboxMessage.count().where(OutboxMessage.kind == "tickets_resent") == before + 1
     [entry] = await audit_entries("order.tickets_resent")
     assert entry["actor"] == "Sam Organiser" and entry["subject_id"] == amal["reference"]
     assert "being emailed to the buyer again" in (await client.get(response.headers["location"])).text
     for _ in range(2):
-        assert (await post_form(client, page, f"{page}/resend", {})).status_code == 303
-    too_often = await post_form(client, page, f"{page}/resend", {})
+        assert (await post_form(client, f"{page}/resend", {}, page=page)).status_code == 303
+    too_often = await post_form(client, f"{page}/resend", {}, page=page)
     assert too_often.status_code == 429 and 'id="resend-error"' in too_often.text and "several times in the last hour" in too_often.text
     assert 0 < int(too_often.headers["retry-after"]) <= 3600
     assert await OutboxMessage.count().where(OutboxMessage.kind == "tickets_resent") == before + 3
@@ -149,18 +131,18 @@ async def test_changing_the_holder_reissues_the_ticket_and_revokes_the_old_code(
     amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org")
     [old] = await tickets_of_order(amal["reference"], secret_key=app.state.settings.secret_key, now=now)
     ticket = await Ticket.select(Ticket.id).where(Ticket.order_id.reference == amal["reference"]).first()
-    await organiser_session(client)
+    await sign_in_organiser(client)
     page = f"/manage/orders/{amal['reference']}"
     action = f"{page}/tickets/{ticket['id']}/holder"
 
-    unconfirmed = await post_form(client, page, action, {"holder": "Sara Haddad"})
+    unconfirmed = await post_form(client, action, {"holder": "Sara Haddad"}, page=page)
     assert unconfirmed.status_code == 422 and "the old ticket code will stop working" in unconfirmed.text
     assert 'aria-invalid="true"' in unconfirmed.text
     assert (await Ticket.select(Ticket.holder_name).where(Ticket.id == ticket["id"]).first())["holder_name"] == "Amal Haddad"
-    empty = await post_form(client, page, action, {"holder": "  ", "confirm": "yes"})
+    empty = await post_form(client, action, {"holder": "  ", "confirm": "yes"}, page=page)
     assert empty.status_code == 422 and "give the ticket holder" in empty.text
 
-    done = await post_form(client, page, action, {"holder": "Sara Haddad", "confirm": "yes"})
+    done = await post_form(client, action, {"holder": "Sara Haddad", "confirm": "yes"}, page=page)
     assert done.status_code == 303
     row = await Ticket.select(Ticket.holder_name, Ticket.version).where(Ticket.id == ticket["id"]).first()
     assert row == {"holder_name": "Sara Haddad", "version": 2}
@@ -175,23 +157,23 @@ async def test_changing_the_holder_reissues_the_ticket_and_revokes_the_old_code(
 async def test_refunding_one_ticket_then_an_amount_then_the_rest(client: httpx.AsyncClient, supper: str) -> None:
     amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org", quantity=3)  # 3 × £31 = £93
     tickets = await Ticket.select(Ticket.id).where(Ticket.order_id.reference == amal["reference"]).order_by(Ticket.id)
-    await organiser_session(client)
+    await sign_in_organiser(client)
     page = f"/manage/orders/{amal['reference']}"
     action = f"{page}/refund"
 
-    one = await post_form(client, page, action, {"scope": "part", "tickets": [tickets[0]["id"]], "reason": "Cannot come", "confirm": "yes"})
+    one = await post_form(client, action, {"scope": "part", "tickets": [tickets[0]["id"]], "reason": "Cannot come", "confirm": "yes"}, page=page)
     assert one.status_code == 303, one.text
     order = await Order.select(Order.refunded_pence, Order.status).where(Order.reference == amal["reference"]).first()
     assert order == {"refunded_pence": 3100, "status": "paid"}
     statuses = [t["status"] for t in await Ticket.select(Ticket.status).where(Ticket.order_id.reference == amal["reference"]).order_by(Ticket.id)]
     assert statuses == ["refunded", "valid", "valid"]
 
-    money_only = await post_form(client, page, action, {"scope": "part", "amount": "12.50", "reason": "Goodwill", "confirm": "yes"})
+    money_only = await post_form(client, action, {"scope": "part", "amount": "12.50", "reason": "Goodwill", "confirm": "yes"}, page=page)
     assert money_only.status_code == 303
     assert (await Order.select(Order.refunded_pence).where(Order.reference == amal["reference"]).first())["refunded_pence"] == 4350
     assert await Ticket.count().where(Ticket.order_id.reference == amal["reference"], Ticket.status == "valid") == 2
 
-    rest = await post_form(client, page, action, {"scope": "all", "reason": "Event moved", "confirm": "yes"})
+    rest = await post_form(client, action, {"scope": "all", "reason": "Event moved", "confirm": "yes"}, page=page)
     assert rest.status_code == 303
     order = await Order.select(Order.refunded_pence, Order.status).where(Order.reference == amal["reference"]).first()
     assert order == {"refunded_pence": 9300, "status": "refunded"}
@@ -207,18 +189,18 @@ async def test_refunding_one_ticket_then_an_amount_then_the_rest(client: httpx.A
 
 async def test_a_refund_over_what_is_left_is_refused_with_a_clear_message(client: httpx.AsyncClient, supper: str) -> None:
     amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org")  # £31
-    await organiser_session(client)
+    await sign_in_organiser(client)
     page = f"/manage/orders/{amal['reference']}"
     action = f"{page}/refund"
 
-    over = await post_form(client, page, action, {"scope": "part", "amount": "40", "reason": "Oops", "confirm": "yes"})
+    over = await post_form(client, action, {"scope": "part", "amount": "40", "reason": "Oops", "confirm": "yes"}, page=page)
     assert over.status_code == 422
     assert "at most £31 is left of the payment" in over.text and 'value="40"' in over.text
-    unconfirmed = await post_form(client, page, action, {"scope": "all", "reason": "Cannot come"})
+    unconfirmed = await post_form(client, action, {"scope": "all", "reason": "Cannot come"}, page=page)
     assert unconfirmed.status_code == 422 and "Tick the box to confirm the refund" in unconfirmed.text
-    nothing_chosen = await post_form(client, page, action, {"scope": "part", "reason": "?", "confirm": "yes"})
+    nothing_chosen = await post_form(client, action, {"scope": "part", "reason": "?", "confirm": "yes"}, page=page)
     assert nothing_chosen.status_code == 422 and "Choose the tickets to refund, or enter an amount" in nothing_chosen.text
-    not_money = await post_form(client, page, action, {"scope": "part", "amount": "ten", "reason": "?", "confirm": "yes"})
+    not_money = await post_form(client, action, {"scope": "part", "amount": "ten", "reason": "?", "confirm": "yes"}, page=page)
     assert not_money.status_code == 422 and "like 12.50" in not_money.text
     no_token = await client.post(action, data={"scope": "all", "reason": "x", "confirm": "yes"})
     assert no_token.status_code == 403
@@ -235,9 +217,9 @@ async def test_the_attendee_list_never_marks_free_guests_and_defuses_formulas(
     claimed = await client.post("/api/claims", json={"code": link["code"], "name": "Leila"})
     assert claimed.status_code in (200, 201), claimed.text
     refunded = await bought(client, supper, name="Gone Guest", email="gone@example.org")
-    await organiser_session(client)
+    await sign_in_organiser(client)
     page = f"/manage/orders/{refunded['reference']}"
-    await post_form(client, page, f"{page}/refund", {"scope": "all", "reason": "x", "confirm": "yes"})
+    await post_form(client, f"{page}/refund", {"scope": "all", "reason": "x", "confirm": "yes"}, page=page)
     door = await door_team(now, slug=supper)
     from events.tickets.views import tickets_of_order
 

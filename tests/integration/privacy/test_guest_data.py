@@ -18,7 +18,8 @@ from events.orders.tables import Order, Ticket
 from events.privacy import service as privacy
 from events.tickets.tables import OutboxMessage
 from tests.factories import make_event
-from tests.integration.backoffice.test_orders import bought, organiser_session, post_form
+from tests.integration.backoffice.test_orders import bought
+from tests.support.backoffice import post_form, sign_in_organiser
 from tests.integration.checkin.test_redeem import door_team, scan
 
 AMAL_GIFT_AID = {"title": "Ms", "first_name": "Amal", "last_name": "Haddad", "house": "12", "postcode": "e8 1dy", "confirmed": True}
@@ -124,16 +125,16 @@ async def test_an_organiser_exports_then_erases_one_guest_on_request(
     await pay_with_test_page(client, amal)
     other = await bought(client, slug, name="Yusuf Karimi", email="yusuf@example.net")
     reconciliation = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()
-    await organiser_session(client)
+    await sign_in_organiser(client)
 
-    missing = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "nobody@example.org"})
+    missing = await post_form(client, "/manage/guests", {"contact": "nobody@example.org"}, page="/manage/guests")
     assert missing.status_code == 404 and "We hold no orders for that email address." in missing.text
-    malformed = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "not an email"})
+    malformed = await post_form(client, "/manage/guests", {"contact": "not an email"}, page="/manage/guests")
     assert malformed.status_code == 422 and 'aria-invalid="true"' in malformed.text
-    found = await post_form(client, "/manage/guests", "/manage/guests", {"contact": " amal@example.org "})
+    found = await post_form(client, "/manage/guests", {"contact": " amal@example.org "}, page="/manage/guests")
     assert found.status_code == 200 and amal["reference"] in found.text and other["reference"] not in found.text
 
-    export = await post_form(client, "/manage/guests", "/manage/guests/export", {"contact": "amal@example.org", "orders": [amal["reference"]]})
+    export = await post_form(client, "/manage/guests/export", {"contact": "amal@example.org", "orders": [amal["reference"]]}, page="/manage/guests")
     assert export.status_code == 200 and "attachment" in export.headers["content-disposition"]
     document = export.json()
     [order] = document["orders"]
@@ -146,15 +147,15 @@ async def test_an_organiser_exports_then_erases_one_guest_on_request(
     [exported] = await AuditEntry.select(AuditEntry.actor, AuditEntry.after).where(AuditEntry.action == "guest_data.exported")
     assert exported["actor"] == "Sam Organiser" and "amal@" not in str(exported).lower()
 
-    unconfirmed = await post_form(client, "/manage/guests", "/manage/guests/erase", {"contact": "amal@example.org", "orders": [amal["reference"]]})
+    unconfirmed = await post_form(client, "/manage/guests/erase", {"contact": "amal@example.org", "orders": [amal["reference"]]}, page="/manage/guests")
     assert unconfirmed.status_code == 422 and "Tick the box to confirm" in unconfirmed.text
     assert f'value="{amal["reference"]}" checked' in unconfirmed.text  # the ticked orders stay ticked
-    none_ticked = await post_form(client, "/manage/guests", "/manage/guests/erase", {"contact": "amal@example.org", "confirm": "yes"})
+    none_ticked = await post_form(client, "/manage/guests/erase", {"contact": "amal@example.org", "confirm": "yes"}, page="/manage/guests")
     assert none_ticked.status_code == 422 and "Tick at least one order." in none_ticked.text
     assert (await Order.select(Order.buyer_name).where(Order.reference == amal["reference"]).first())["buyer_name"] == "Amal Haddad"
 
     erased = await post_form(
-        client, "/manage/guests", "/manage/guests/erase", {"contact": "amal@example.org", "orders": [amal["reference"]], "confirm": "yes"}
+        client, "/manage/guests/erase", {"contact": "amal@example.org", "orders": [amal["reference"]], "confirm": "yes"}, page="/manage/guests"
     )
     assert erased.status_code == 200 and "personal data was erased" in erased.text
     assert "1 Gift Aid declaration is kept" in erased.text
@@ -167,7 +168,7 @@ async def test_an_organiser_exports_then_erases_one_guest_on_request(
     assert (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json() == reconciliation
     [entry] = await AuditEntry.select(AuditEntry.actor, AuditEntry.after, AuditEntry.event.slug).where(AuditEntry.action == "guest_data.erased")
     assert entry["actor"] == "Sam Organiser" and entry["event.slug"] == slug
-    again = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "amal@example.org"})
+    again = await post_form(client, "/manage/guests", {"contact": "amal@example.org"}, page="/manage/guests")
     assert again.status_code == 404  # nothing is held under that address any more
 
 
@@ -184,33 +185,33 @@ async def test_a_guest_who_claimed_with_only_a_phone_number_is_found_by_it_howev
         claimed = await client.post("/api/claims", json={"code": link["code"], "name": name, "phone": phone})
         assert claimed.status_code in (200, 201), claimed.text
     references = {row["buyer_name"]: row["reference"] for row in await Order.select(Order.buyer_name, Order.reference).where(Order.event.slug == slug)}
-    await organiser_session(client)
+    await sign_in_organiser(client)
 
-    found = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "+44 (0)7700-900123"})
+    found = await post_form(client, "/manage/guests", {"contact": "+44 (0)7700-900123"}, page="/manage/guests")
     assert found.status_code == 200, found.text
     assert references["Leila"] in found.text and references["Samira"] in found.text and references["Omid"] not in found.text
     assert "These orders carry different names" in found.text
     # With names that differ nothing starts ticked: the organiser chooses the guest's own orders.
     boxes = re.findall(r'<input type="checkbox" name="orders" value="([^"]+)"([^>]*)>', found.text)
     assert len(boxes) == 2 and {ref for ref, attributes in boxes if "checked" not in attributes} == {references["Leila"], references["Samira"]}
-    export = await post_form(client, "/manage/guests", "/manage/guests/export", {"contact": "+447700900123", "orders": [references["Leila"]]})
+    export = await post_form(client, "/manage/guests/export", {"contact": "+447700900123", "orders": [references["Leila"]]}, page="/manage/guests")
     [order] = export.json()["orders"]
     assert order["name"] == "Leila" and order["phone"] == "07700 900123" and order["channel"] == "claim"
     assert "Samira" not in export.text
-    sneaky = await post_form(client, "/manage/guests", "/manage/guests/export", {"contact": "07700 900123", "orders": [references["Omid"]]})
+    sneaky = await post_form(client, "/manage/guests/export", {"contact": "07700 900123", "orders": [references["Omid"]]}, page="/manage/guests")
     assert sneaky.status_code == 422  # an order not held under that number is not exported with it
-    missing = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "07700 900999"})
+    missing = await post_form(client, "/manage/guests", {"contact": "07700 900999"}, page="/manage/guests")
     assert missing.status_code == 404 and "We hold no orders for that phone number." in missing.text
-    nonsense = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "12"})
+    nonsense = await post_form(client, "/manage/guests", {"contact": "12"}, page="/manage/guests")
     assert nonsense.status_code == 422 and "or the phone number the guest booked with" in nonsense.text
 
     erased = await post_form(
-        client, "/manage/guests", "/manage/guests/erase", {"contact": "07700900123", "orders": [references["Leila"]], "confirm": "yes"}
+        client, "/manage/guests/erase", {"contact": "07700900123", "orders": [references["Leila"]], "confirm": "yes"}, page="/manage/guests"
     )
     assert erased.status_code == 200 and "personal data was erased" in erased.text
     left = {row["buyer_name"]: row["buyer_phone"] for row in await Order.select(Order.buyer_name, Order.buyer_phone).where(Order.event.slug == slug)}
     assert left == {"": "", "Omid": "07700 900456", "Samira": "+447700900123"}  # Samira shares the number: hers stays
     entries = await AuditEntry.select(AuditEntry.before, AuditEntry.after).where(AuditEntry.action.like("guest_data.%"))
     assert entries and "7700" not in str(entries) and "Leila" not in str(entries)
-    again = await post_form(client, "/manage/guests", "/manage/guests", {"contact": "07700 900123"})
+    again = await post_form(client, "/manage/guests", {"contact": "07700 900123"}, page="/manage/guests")
     assert again.status_code == 200 and references["Samira"] in again.text and references["Leila"] not in again.text
