@@ -41,7 +41,7 @@ WHERE (g.first_name <> '' OR g.last_name <> '' OR g.house <> '' OR g.postcode <>
 ORDER BY g.id
 LIMIT {}
 """
-_GUEST_ORDERS_SQL = "SELECT id FROM ticket_order WHERE LOWER(buyer_email) = {} ORDER BY id"
+_GUEST_ORDERS_SQL = "SELECT id, reference FROM ticket_order WHERE LOWER(buyer_email) = {} ORDER BY id"
 MAX_BATCHES_PER_RUN = 25
 
 
@@ -62,24 +62,23 @@ def _clean_contact(text: str) -> rules.Contact:
     return contact
 
 
-async def _guest_order_ids(contact: rules.Contact) -> list[int]:
-    """The guest's orders. Phone numbers are stored as the guest typed them (only free places ask for one,
-    so there are few), and are compared in one normal form."""
+async def _guest_orders(contact: rules.Contact) -> dict[int, str]:
+    """The guest's orders, id to reference. Phone numbers are stored as the guest typed them (only free places
+    ask for one, so there are few), and are compared in one normal form."""
     if contact.kind == "email":
-        return [row["id"] for row in await Order.raw(_GUEST_ORDERS_SQL, contact.value)]
-    rows = await Order.select(Order.id, Order.buyer_phone).where(Order.buyer_phone != "").order_by(Order.id)
-    return [row["id"] for row in rows if rules.normalise_phone(row["buyer_phone"]) == contact.value]
+        return {row["id"]: row["reference"] for row in await Order.raw(_GUEST_ORDERS_SQL, contact.value)}
+    rows = await Order.select(Order.id, Order.reference, Order.buyer_phone).where(Order.buyer_phone != "").order_by(Order.id)
+    return {row["id"]: row["reference"] for row in rows if rules.normalise_phone(row["buyer_phone"]) == contact.value}
 
 
 async def _chosen_order_ids(contact: rules.Contact, references: Sequence[str]) -> list[int]:
     """The guest's orders that the organiser ticked. Two guests can share a phone number (a drop-in centre's,
     a caseworker's), so each order is shown with its name and only the ticked ones are exported or erased."""
-    ids = await _guest_order_ids(contact)
-    if not ids:
+    found = await _guest_orders(contact)
+    if not found:
         raise _no_data(contact)
     chosen = {reference.strip().upper() for reference in references}
-    rows = await Order.select(Order.id, Order.reference).where(Order.id.is_in(ids))
-    picked = sorted(row["id"] for row in rows if row["reference"] in chosen)
+    picked = sorted(order_id for order_id, reference in found.items() if reference in chosen)
     if not picked:
         message = N_("Tick at least one order.")
         raise InvalidInput(message, fields={"orders": message})
@@ -95,7 +94,7 @@ def _no_data(contact: rules.Contact) -> NotFound:
 async def find_guest(contact_text: str) -> dict[str, Any]:
     """What is held about a guest: their orders, with the event, for the organiser to check before acting."""
     contact = _clean_contact(contact_text)
-    ids = await _guest_order_ids(contact)
+    ids = list(await _guest_orders(contact))
     if not ids:
         raise _no_data(contact)
     orders = await Order.select(
