@@ -17,6 +17,11 @@ else (another command, an unknown curl option, an unset variable, another addres
 README line, so a new example is never skipped; and every mention of curl in the README must be one of the
 commands run, so an example written some other way fails too.
 
+API tables. The routes in the first column of the "## API" tables are exactly the API's (/api/…) routes in the
+OpenAPI document; see documented_routes() for the shorthand (``…/more``, ``(`.csv`)``).
+
+Commands. The "## Commands" block names every `events` command, and only options they have.
+
 Layout. The first fenced block under "## Layout" lists paths: each line starts with one or more paths (a folder ends
 in ``/``, a file has an extension), then optionally says what they hold. Unindented paths are from the repository
 root; indented ones are inside the unindented folder above them (``src/events/`` then ``  catalogue/``). Every path
@@ -29,11 +34,14 @@ import json
 import re
 import shlex
 from collections import Counter
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
+from tests.support import databases
 from tests.support.server import demo_environment, live_server, run_cli
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -271,12 +279,25 @@ def test_every_curl_in_the_readme_is_an_example_the_test_runs() -> None:
         f"README.md mentions curl on line(s) {not_run} outside the examples this test runs; write each API example "
         f"as a curl command in a fenced block (see tests/integration/test_readme.py) so it is checked"
     )
-    assert sum(mentioned.values()) == len(requests)
+    assert sum(mentioned.values()) == len(requests), f"README.md mentions curl {sum(mentioned.values())} times but has {len(requests)} curl examples"
 
 
-def test_the_readme_api_examples_work_against_a_live_server(tmp_path: Path) -> None:
+@pytest.fixture
+async def readme_database(backend: str, tmp_path: Path) -> AsyncIterator[str]:
+    """A fresh database for the README's server: SQLite, then PostgreSQL when TEST_DATABASE_URL is set."""
+    if backend == "sqlite":
+        yield databases.sqlite_url(tmp_path)
+        return
+    url = await databases.create_postgres_database()
+    try:
+        yield url
+    finally:
+        await databases.drop_postgres_database(url)
+
+
+def test_the_readme_api_examples_work_against_a_live_server(readme_database: str, tmp_path: Path) -> None:
     steps = api_examples(readme_lines())
-    env = demo_environment(tmp_path)
+    env = demo_environment(tmp_path, readme_database)
     variables: dict[str, str] = {}
     with live_server(env) as base_url, httpx.Client(timeout=30) as http:
         for step in steps:
@@ -340,6 +361,149 @@ def test_the_example_reader_understands_the_shell_it_documents() -> None:
             assert "README line 3" in str(error) and reason in str(error), str(error)
         else:
             raise AssertionError(f"{command!r} should be refused, not skipped")
+
+
+# --- API tables: the routes the README lists are the API's routes -------------------------------------
+
+ROUTE = re.compile(r"([A-Z]+(?:/[A-Z]+)*) (\S+)")
+VARIANT = re.compile(r"\.[a-z]+")
+
+
+@dataclass(frozen=True)
+class Route:
+    method: str
+    path: str  # parameters written as {}, since the README names them for people ({id}, not {type_id})
+
+
+def route(method: str, path: str) -> Route:
+    return Route(method.upper(), re.sub(r"\{[^}]*\}", "{}", path))
+
+
+def expand(path: str, previous: str | None, line: int) -> str:
+    """``…/rest`` continues the path before it in the same cell: from where ``rest`` begins in it (``…/claim-codes/{code}``
+    after ``/api/events/{slug}/claim-codes``), else beside its last part (``…/counts`` after ``/api/…/offline``)."""
+    if not path.startswith("…/"):
+        return path
+    if previous is None:
+        raise UnreadableExample(f"README line {line}: {path} continues no path before it in its cell")
+    rest = path.removeprefix("…")
+    first = rest.split("/")[1]
+    parts = previous.split("/")
+    stem = "/".join(parts[: parts.index(first)]) if first in parts else "/".join(parts[:-1])
+    return stem + rest
+
+
+def documented_routes(lines: list[Line]) -> dict[Route, int]:
+    """Each route the "## API" tables list (first cell: `METHOD /path`, `METHOD/METHOD /path`, `…/more`, and
+    (`.csv`) for the same route with that extension), with the README line that lists it."""
+    routes: dict[Route, int] = {}
+    heading = ""
+    for line in lines:
+        if line.text.startswith("## "):
+            heading = line.text[3:].strip()
+        if heading != "API" or not line.text.startswith("| `"):
+            continue
+        previous: tuple[list[str], str] | None = None
+        for span in re.findall(r"`([^`]*)`", line.text.split("|")[1]):
+            if match := ROUTE.fullmatch(span):
+                methods = match.group(1).split("/")
+                path = expand(match.group(2).split("?")[0], previous[1] if previous else None, line.number)
+            elif span.startswith("…/") and previous:
+                methods, path = previous[0], expand(span.split("?")[0], previous[1], line.number)
+            elif VARIANT.fullmatch(span) and previous:
+                methods, path = previous[0], previous[1] + span
+            else:
+                raise UnreadableExample(f"README line {line.number}: cannot read `{span}` as `METHOD /path`, `…/more` or `.ext`")
+            for method in methods:
+                routes.setdefault(route(method, path), line.number)
+            if not VARIANT.fullmatch(span):
+                previous = (methods, path)
+    return routes
+
+
+async def test_the_readme_api_tables_list_exactly_the_api_routes(client: httpx.AsyncClient) -> None:
+    document = (await client.get("/schema/openapi.json")).json()
+    served = {
+        route(method, path)
+        for path, operations in document["paths"].items()
+        for method in operations
+        if method in {"get", "post", "put", "patch", "delete"}
+    }
+    documented = documented_routes(readme_lines())
+    unknown = [f"{r.method} {r.path} (README line {number})" for r, number in sorted(documented.items(), key=lambda item: item[1]) if r not in served]
+    undocumented = sorted(f"{r.method} {r.path}" for r in served if r.path.startswith("/api/") and r not in documented)
+    problems = [f"{line} is listed but the API has no such route" for line in unknown]
+    problems += [f"{line} is missing: add a row for it" for line in undocumented]
+    assert not problems, "README.md's API tables differ from the API's routes:\n  " + "\n  ".join(problems)
+
+
+def test_the_route_reader_expands_the_readme_shorthand() -> None:
+    row = "| `GET /api/a/{slug}/one` (`.csv`), `…/two?q=`, `POST/DELETE …/one/{id}/stop` | Words |"
+    assert documented_routes([Line(1, "## API"), Line(2, row)]) == {
+        route("GET", "/api/a/{}/one"): 2,
+        route("GET", "/api/a/{}/one.csv"): 2,
+        route("GET", "/api/a/{}/two"): 2,
+        route("POST", "/api/a/{}/one/{}/stop"): 2,
+        route("DELETE", "/api/a/{}/one/{}/stop"): 2,
+    }
+
+
+# --- Commands: the `events` commands the README lists are the CLI's ------------------------------------
+
+
+def documented_commands(lines: list[Line]) -> dict[tuple[str, ...], tuple[int, list[str]]]:
+    """The first fenced block under "## Commands": per line, `events NAME [NAME…]` then arguments, options
+    (``--name``, optionally in brackets) and a ``#`` comment. Each command with its README line and options."""
+    blocks = [block for block in fenced_blocks(lines) if block.heading == "Commands"]
+    assert blocks, 'README.md has no fenced block under "## Commands"'
+    commands: dict[tuple[str, ...], tuple[int, list[str]]] = {}
+    for line in blocks[0].lines:
+        words = line.text.split("#")[0].split()
+        if not words:
+            continue
+        assert words[0] == "events", f"README line {line.number}: a line of the Commands block should start with `events`"
+        names: list[str] = []
+        for word in words[1:]:
+            if not re.fullmatch(r"[a-z][a-z-]*", word):
+                break
+            names.append(word)
+        options = re.findall(r"(?:^|\s|\[)(--[a-z][a-z-]*)", line.text.split("#")[0])
+        commands[tuple(names)] = (line.number, options)
+    return commands
+
+
+def cli_commands() -> dict[tuple[str, ...], set[str]]:
+    """Every runnable `events` command (groups' subcommands, not the groups) with its options."""
+    import click
+
+    from events.cli import main
+
+    found: dict[tuple[str, ...], set[str]] = {}
+
+    def walk(command: click.Command, names: tuple[str, ...]) -> None:
+        if isinstance(command, click.Group):
+            for name, sub in command.commands.items():
+                walk(sub, (*names, name))
+        else:
+            found[names] = {opt for param in command.params for opt in (*param.opts, *param.secondary_opts) if opt.startswith("--")}
+
+    walk(main, ())
+    return found
+
+
+def test_the_readme_commands_are_the_cli_commands() -> None:
+    documented = documented_commands(readme_lines())
+    actual = cli_commands()
+    problems = [f"`events {' '.join(names)}` (README line {number}) is not a command" for names, (number, _) in documented.items() if names not in actual]
+    problems += [
+        f"`events {' '.join(names)}` (README line {number}) has no option {option}"
+        for names, (number, options) in documented.items()
+        if names in actual
+        for option in options
+        if option not in actual[names]
+    ]
+    problems += [f"`events {' '.join(names)}` is missing from the Commands block" for names in sorted(actual) if names not in documented]
+    assert not problems, "README.md's Commands block differs from the `events` command:\n  " + "\n  ".join(problems)
 
 
 # --- the layout ------------------------------------------------------------------------------------------
