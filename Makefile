@@ -41,7 +41,7 @@ worker: install
 	$(BIN)/events worker
 
 test: install-dev
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; node --test tests/js/*.test.mjs || status=1; exit $$status
 
 bench: install-dev
 	@status=0; for script in bench/*.py; do echo "== $$script" >&2; $(BIN)/python $$script || status=1; done; exit $$status

@@ -1,0 +1,67 @@
+// Selling tickets at the door (online only): the order is paid by cash or card terminal and its tickets are
+// admitted at once.
+
+export function createSales(messages, root, sync, verdict, afterSale) {
+  const text = messages.text;
+  const $ = (id) => document.getElementById(id);
+  const form = $("door-sale-form");
+  if (!form) return;
+  const money = new Intl.NumberFormat(messages.locale, { style: "currency", currency: root.dataset.currency || "GBP" });
+  const total = () => {
+    const option = $("door-sale-type").selectedOptions[0];
+    $("door-sale-total").textContent = money.format((Number(option.dataset.price) * Number($("door-sale-quantity").value)) / 100);
+  };
+  form.addEventListener("change", total);
+  total();
+  form.addEventListener("submit", (event) => {
+    event.preventDefault();
+    const out = $("door-sale-result");
+    if (!sync.isOnline()) {
+      out.textContent = text.sale_needs_network;
+      return;
+    }
+    const option = $("door-sale-type").selectedOptions[0];
+    const quantity = Number($("door-sale-quantity").value);
+    const method = form.querySelector("input[name=payment_method]:checked").value;
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    sync
+      .api("POST", "/api/events/" + encodeURIComponent(root.dataset.slug) + "/door-sales", {
+        items: [{ ticket_type: Number(option.value), quantity: quantity }],
+        payment_method: method,
+        buyer_name: $("door-sale-name").value.trim(),
+      })
+      .then((response) => {
+        if (response.status !== 201 && response.status !== 200) {
+          out.textContent = response.data.detail || text.server_problem;
+          return;
+        }
+        const order = response.data;
+        const heading = document.createElement("p");
+        heading.textContent = messages.say(text.sold, {
+          count: quantity,
+          type: option.dataset.name,
+          total: money.format(order.total_pence / 100),
+          method: text[method] || method,
+          reference: order.reference,
+        });
+        const list = document.createElement("ul");
+        list.className = "door-sold";
+        for (const ticket of order.tickets) {
+          const item = document.createElement("li");
+          item.textContent = ticket.holder + " · " + ticket.type + " · " + ticket.secret;
+          list.append(item);
+        }
+        out.replaceChildren(heading, list);
+        verdict.show({ ok: true, holder: quantity + " × " + option.dataset.name, type: money.format(order.total_pence / 100) }, "sale");
+        $("door-sale-name").value = "";
+        afterSale();
+      })
+      .catch(() => {
+        out.textContent = text.sale_needs_network;
+      })
+      .then(() => {
+        button.disabled = false;
+      });
+  });
+}

@@ -1,0 +1,79 @@
+// Finding a guest without their code: by name or order reference on the server, by name in the guest list on
+// the device when offline. Each hit has an Admit button that scans the ticket's secret.
+
+import { Unreachable } from "./sync.js";
+
+const HITS_MAX = 20;
+
+// guests() is the guest list (admit.js) or null; admitted() the admissions not synced yet.
+export function createSearch(messages, slug, sync, guests, admitted, scan) {
+  const text = messages.text;
+  const $ = (id) => document.getElementById(id);
+  let lastQuery = "";
+
+  function render(hits) {
+    $("door-search-results").replaceChildren(
+      ...hits.map((hit) => {
+        const item = document.createElement("li");
+        item.className = "door-hit";
+        const about = document.createElement("div");
+        const name = document.createElement("strong");
+        name.textContent = hit.holder;
+        name.dir = "auto";
+        const details = document.createElement("span");
+        const state = hit.checked_in_at ? messages.say(text.in_at, { time: messages.clock(hit.checked_in_at) }) : "";
+        details.textContent = [hit.type, hit.order, state].filter(Boolean).join(" · ");
+        about.append(name, document.createElement("br"), details);
+        const admit = document.createElement("button");
+        admit.type = "button";
+        admit.textContent = text.admit_button;
+        admit.setAttribute("aria-label", messages.say(text.admit_named, { holder: hit.holder }));
+        admit.addEventListener("click", () => scan(hit.secret, "search"));
+        item.append(about, admit);
+        return item;
+      })
+    );
+    $("door-search-note").textContent = hits.length ? "" : text.no_results;
+  }
+
+  function searchOffline(query) {
+    const needle = query.toLowerCase();
+    const local = admitted();
+    const list = guests();
+    const hits = [];
+    for (const ticket of list ? list.byId.values() : []) {
+      if (ticket.holder.toLowerCase().includes(needle) && hits.length < HITS_MAX) {
+        const here = local[ticket.id];
+        hits.push({ holder: ticket.holder, type: ticket.type, order: "", secret: ticket.secret, checked_in_at: here ? here.at : null });
+      }
+    }
+    render(hits);
+    $("door-search-note").textContent = text.searched_offline;
+  }
+
+  function search(query) {
+    lastQuery = query.trim();
+    if (lastQuery.length < 2) return;
+    if (!sync.isOnline()) return searchOffline(lastQuery);
+    sync
+      .api("GET", "/api/checkin/events/" + encodeURIComponent(slug) + "/search?q=" + encodeURIComponent(lastQuery))
+      .then((response) => {
+        if (response.status === 200) render(response.data);
+      })
+      .catch((error) => {
+        if (error instanceof Unreachable) searchOffline(lastQuery);
+      });
+  }
+
+  $("door-search-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    search($("door-q").value);
+  });
+
+  // After a verdict: the hits show who is in now.
+  return {
+    refresh() {
+      if (lastQuery) search(lastQuery);
+    },
+  };
+}
