@@ -65,6 +65,25 @@ def legacy_payload(payload: bytes) -> str:
     return f"EVT1.{body}.{_b64(KEYS[KEY_ID].sign(f'EVT1.{body}'.encode()))}"
 
 
+def legacy_claims(**written: Any) -> str:
+    """An EVT1 code, properly signed, whose JSON claims are TICKET's with some written otherwise."""
+    claims = {"k": KEY_ID, "t": TICKET.ticket_id, "n": TICKET.version, "e": EVENT, "y": TICKET.ticket_type_id, "s": TICKET.secret,
+              "f": TICKET.valid_from, "u": TICKET.valid_until}
+    return legacy_payload(json.dumps(claims | written, separators=(",", ":"), sort_keys=True).encode())
+
+
+def legacy_signature_written(text: str, write: Any) -> str:
+    """An EVT1 code with its signature written otherwise by ``write`` (from the signature text to a text)."""
+    prefix, payload, signature = text.split(".")
+    return f"{prefix}.{payload}.{write(signature)}"
+
+
+def base64_stray_bits(signature: str) -> str:
+    """A base64url signature (86 characters for 64 bytes) with the 4 unused bits of its last character set."""
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    return signature[:-1] + alphabet[alphabet.index(signature[-1]) | 0b1111]
+
+
 def forge(text: str) -> str:
     """One character changed in the middle of the signature: same shape, same claims, signature broken."""
     prefix, payload, signature = text.split(".")
@@ -136,6 +155,8 @@ def _code_cases() -> list[tuple[str, str, dict[str, Any]]]:
         ("EVT2 code claiming the event's key but signed by another", with_fields(code(key_id=STRANGER_KEY_ID), key_id=bytes.fromhex(KEY_ID)),
          signed(TICKET, False)),
         ("EVT1 code with one signature character changed", forge(legacy()), signed(TICKET, False)),
+        ("EVT1 code whose ticket id is written 4821.0 (a JSON number of integer value, as JavaScript reads it)",
+         legacy_claims(t=4821.0), signed(TICKET, True)),
         # Meant as signed codes, but not codes at all.
         ("EVT2 code one character short", genuine[:-1], MALFORMED),
         ("EVT2 code one character long", genuine + "A", MALFORMED),
@@ -157,6 +178,22 @@ def _code_cases() -> list[tuple[str, str, dict[str, Any]]]:
         ("EVT1 code whose claims lack the ticket type", legacy_payload(
             json.dumps({"k": KEY_ID, "t": 4821, "n": 1, "e": EVENT, "s": s, "f": 1, "u": 2}).encode()), MALFORMED),
         ("EVT1 code whose claims are a length no base64 has", _base64_length_one(legacy()), MALFORMED),
+        # EVT1 as strictly as EVT2: its base64url exactly as written (one text per code)...
+        ("EVT1 code with stray characters added inside its signature",
+         legacy_signature_written(legacy(), lambda sig: sig[:43] + "%%%%" + sig[43:]), MALFORMED),
+        ("EVT1 code with stray characters added after its signature", legacy() + "!!!!", MALFORMED),
+        ("EVT1 code with more after its signature's padding", legacy() + "==AAAA", MALFORMED),
+        ("EVT1 code whose signature is padded with '='", legacy() + "==", MALFORMED),
+        ("EVT1 code whose signature's last character has stray bits", legacy_signature_written(legacy(), base64_stray_bits), MALFORMED),
+        # ...and its claims of the JSON types they were written in: strings and numbers.
+        ("EVT1 code whose ticket id is a number in quotes", legacy_claims(t=str(TICKET.ticket_id)), MALFORMED),
+        ("EVT1 code whose version is true", legacy_claims(n=True), MALFORMED),
+        ("EVT1 code whose ticket id is not a whole number", legacy_claims(t=4821.5), MALFORMED),
+        ("EVT1 code whose key id is a number", legacy_claims(k=17), MALFORMED),
+        ("EVT1 code whose secret is null", legacy_claims(s=None), MALFORMED),
+        ("EVT1 code whose claims hold a NaN (not JSON)", legacy_claims(x=float("nan")), MALFORMED),
+        ("EVT1 code whose claims are JSON in UTF-16", legacy_payload(
+            json.dumps({"k": KEY_ID, "t": 4821, "n": 1, "e": EVENT, "y": 3, "s": s, "f": 1, "u": 2}).encode("utf-16-le")), MALFORMED),
         # Not meant as signed codes: a bare secret to look up, or nothing.
         ("bare secret", s, secret(s)),
         ("bare secret in capitals, typed from paper", s.upper(), secret(s)),
@@ -241,6 +278,10 @@ def _decision_cases() -> list[dict[str, Any]]:
         {"name": "forged code naming the ticket", "ticket": _state(), "door_status": "valid", "scan": forge(code()), "expect": "unknown"},
         {"name": "forged EVT1 code naming the ticket", "ticket": _state(), "door_status": "valid", "scan": forge(legacy()),
          "expect": "unknown"},
+        {"name": "EVT1 code with stray characters added to its signature", "ticket": _state(), "door_status": "valid",
+         "scan": legacy() + "!!!!", "expect": "unknown"},
+        {"name": "EVT1 code, signed, whose ticket id is a number in quotes", "ticket": _state(), "door_status": "valid",
+         "scan": legacy_claims(t=str(TICKET.ticket_id)), "expect": "unknown"},
         {"name": "code signed by a key nobody issued", "ticket": _state(), "door_status": "valid", "scan": code(key_id=STRANGER_KEY_ID),
          "expect": "unknown"},
         {"name": "genuine code of a ticket that does not exist", "ticket": _state(), "door_status": "valid",

@@ -45,6 +45,7 @@ _SECRET = f"[{re.escape(SECRET_ALPHABET.upper())}]{{{TICKET_SECRET_LENGTH}}}"  #
 _SECRET_SHAPE = re.compile(_SECRET)
 # The whole shape of a code in capitals: 92 bytes are 148 base32 characters.
 _COMPACT = re.compile(rf"EVT2\.({_SECRET})\.([A-Z2-7]{{148}})")
+_BASE64URL = re.compile(r"[A-Za-z0-9_-]*")  # EVT1's parts: RFC 4648 base64url without padding
 
 
 class InvalidTicketCode(Exception):
@@ -130,26 +131,49 @@ def _parse_compact(text: str) -> _Parsed:
 
 
 def _parse_legacy(text: str) -> _Parsed:
-    """'EVT1.<payload>.<signature>', base64url: the JSON claims of codes issued before EVT2."""
+    """'EVT1.<payload>.<signature>', base64url: the JSON claims of codes issued before EVT2. Read as the door
+    reads them (static/js/door/codes.js), and as strictly as EVT2: base64url exactly as _b64 writes it, UTF-8
+    JSON, strings where strings were written and numbers where numbers were (JSON numbers are read as the
+    door's JavaScript reads them, doubles, so both find the same integers)."""
     parts = text.split(".")
     if len(parts) != 3:
         raise InvalidTicketCode("not a ticket code")
     try:
-        data = json.loads(_unb64(parts[1]))
+        # utf-8-sig: a leading byte-order mark is dropped, as the door's TextDecoder drops it.
+        data = json.loads(_unb64_exact(parts[1]).decode("utf-8-sig"), parse_int=float, parse_constant=_no_constant)
+        if not isinstance(data, dict):
+            raise TypeError("claims are a JSON object")
         claims = TicketClaims(
-            key_id=str(data["k"]),
-            ticket_id=int(data["t"]),
-            version=int(data["n"]),
-            event_id=int(data["e"]),
-            ticket_type_id=int(data["y"]),
-            secret=str(data["s"]),
-            valid_from=int(data["f"]),
-            valid_until=int(data["u"]),
+            key_id=_json_string(data["k"]),
+            ticket_id=_json_integer(data["t"]),
+            version=_json_integer(data["n"]),
+            event_id=_json_integer(data["e"]),
+            ticket_type_id=_json_integer(data["y"]),
+            secret=_json_string(data["s"]),
+            valid_from=_json_integer(data["f"]),
+            valid_until=_json_integer(data["u"]),
         )
-        signature = _unb64(parts[2])
+        signature = _unb64_exact(parts[2])
     except (ValueError, KeyError, TypeError) as exc:
         raise InvalidTicketCode("malformed ticket code") from exc
     return _Parsed(claims, f"{parts[0]}.{parts[1]}".encode(), signature)
+
+
+def _no_constant(name: str) -> float:
+    raise ValueError(f"{name} is not JSON")  # Python's json reads NaN and Infinity; JSON (and the door) does not
+
+
+def _json_string(value: object) -> str:
+    if not isinstance(value, str):
+        raise TypeError("a JSON string")
+    return value
+
+
+def _json_integer(value: object) -> int:
+    """A JSON number of integer value (as JavaScript's Number.isInteger): '4821' in quotes, true or 1.5 is not."""
+    if not isinstance(value, float) or not value.is_integer():  # parse_int=float: every JSON number is a float
+        raise TypeError("a JSON number of integer value")
+    return int(value)
 
 
 def read_claims(code: str) -> TicketClaims:
@@ -182,6 +206,17 @@ def _b64(data: bytes) -> str:
 
 def _unb64(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def _unb64_exact(text: str) -> bytes:
+    """base64url exactly as _b64 writes it: ValueError for padding, any other character or stray bits in the
+    last character (which _unb64 drops or ignores), so that one text stands for one code."""
+    if not _BASE64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise ValueError("not base64url as codes are written")
+    data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+    if _b64(data) != text:
+        raise ValueError("stray bits in the last base64url character")
+    return data
 
 
 def public_key_text(key: Ed25519PublicKey) -> str:

@@ -84,20 +84,26 @@ function readLegacy(text) {
   }
   if (!data || typeof data !== "object" || LEGACY_FIELDS.some((name) => !(name in data))) return null;
   const numbers = ["t", "n", "e", "y", "f", "u"].map((name) => data[name]);
-  if (!numbers.every(Number.isInteger)) return null;
+  if (!numbers.every(Number.isInteger) || typeof data.k !== "string" || typeof data.s !== "string") return null;
   const [ticketId, version, eventId, ticketTypeId, validFrom, validUntil] = numbers;
   return {
     claims: {
-      keyId: String(data.k), ticketId, version, eventId, ticketTypeId, secret: String(data.s), validFrom, validUntil,
+      keyId: data.k, ticketId, version, eventId, ticketTypeId, secret: data.s, validFrom, validUntil,
     },
     message: new TextEncoder().encode(parts[0] + "." + parts[1]),
     signature: signature,
   };
 }
 
-// RFC 4648 base64url, padding optional; throws on anything else.
+// RFC 4648 base64url exactly as signing.py writes it (no padding, no stray bits in the last character), so that
+// one text stands for one code; throws on anything else (atob alone would take "+", "/", "=" and spaces).
 export function fromBase64Url(value) {
-  const base64 = value.replace(/-/g, "+").replace(/_/g, "/") + "===".slice((value.length + 3) % 4);
+  const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  const spare = [0, 0, 0b1111, 0b11][value.length % 4]; // unused bits of the last character
+  if (!/^[A-Za-z0-9_-]*$/.test(value) || value.length % 4 === 1 || alphabet.indexOf(value.slice(-1)) & spare) {
+    throw new SyntaxError("not base64url as codes are written");
+  }
+  const base64 = value.replace(/-/g, "+").replace(/_/g, "/") + "==".slice(0, (4 - (value.length % 4)) % 4);
   return Uint8Array.from(atob(base64), (c) => c.charCodeAt(0));
 }
 
