@@ -245,6 +245,49 @@ def test_a_code_has_exactly_one_way_of_being_written(key: Ed25519PrivateKey) -> 
         verify_ticket(lookalike, keys)
 
 
+def test_a_code_of_the_earlier_format_has_exactly_one_way_of_being_written(key: Ed25519PrivateKey) -> None:
+    """EVT1 is read as strictly as EVT2: its signature written any other way, even as the same bytes, is malformed."""
+    keys = {KEY_ID: key.public_key()}
+    # A code whose signature has a '-' or '_', to write it in base64's '+' and '/' instead.
+    code = next(c for c in (legacy_code(claims(ticket_id=n), key) for n in range(1, 200)) if set("-_") & set(c.split(".")[2]))
+    prefix, body, signature = code.split(".")
+    assert verify_ticket(code, keys).secret == claims().secret
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    assert len(signature) == 86 and alphabet.index(signature[-1]) % 16 == 0  # 516 bits for 512: 4 spare, always 0
+    for written in (
+        signature + "==",
+        signature + "==AAAA",  # more after the padding
+        signature.translate(str.maketrans("-_", "+/")),  # base64, not base64url
+        signature[:-1] + alphabet[alphabet.index(signature[-1]) + 1],  # a stray bit
+        signature[:40] + "%%%%" + signature[40:],
+        signature[:40] + " \n\t " + signature[40:],
+        signature + "!!!!",
+    ):
+        # Each is the same 64 bytes to a lenient reader (which would have admitted it)...
+        lenient = base64.urlsafe_b64decode(written.translate(str.maketrans("+/", "-_")) + "==")
+        assert lenient == base64.urlsafe_b64decode(signature + "==")
+        # ...but not the code as issued.
+        with pytest.raises(InvalidTicketCode, match="malformed"):
+            verify_ticket(f"{prefix}.{body}.{written}", keys)
+
+
+def test_the_earlier_format_claims_are_of_the_json_types_they_were_written_in(key: Ed25519PrivateKey) -> None:
+    """Strings for the key id and secret; numbers (of integer value) for the rest. A number in quotes, a boolean
+    or null is malformed, even signed with the event's key."""
+    written = {"k": KEY_ID, "t": 4821, "n": 1, "e": 17, "y": 3, "s": "hq7mtw2xz9kcpe4rab3d", "f": 1_786_900_000, "u": 1_787_100_000}
+
+    def signed(payload: dict[str, object]) -> str:
+        body = base64.urlsafe_b64encode(json.dumps(payload).encode()).decode().rstrip("=")
+        return f"EVT1.{body}." + base64.urlsafe_b64encode(key.sign(f"EVT1.{body}".encode())).decode().rstrip("=")
+
+    keys = {KEY_ID: key.public_key()}
+    assert verify_ticket(signed(written), keys).ticket_id == 4821
+    assert verify_ticket(signed(written | {"t": 4821.0}), keys).ticket_id == 4821  # the same JSON number to JavaScript
+    for change in ({"t": "4821"}, {"n": True}, {"e": None}, {"y": 3.5}, {"f": [1]}, {"k": 17}, {"s": None}, {"x": float("inf")}):
+        with pytest.raises(InvalidTicketCode, match="malformed"):
+            verify_ticket(signed(written | change), keys)
+
+
 def test_malformed_signatures_are_rejected(key: Ed25519PrivateKey) -> None:
     code = sign_ticket(claims(), key)
     fields, signature = fields_of(code)
