@@ -1,4 +1,4 @@
-"""The Jinja environment: per-request gettext, filters for money and event-local dates, and statement charts."""
+"""The Jinja environment: per-request gettext that trusts no text as markup, a `translate` filter for run-time sentences, filters for money and event-local dates, and statement charts."""
 
 from __future__ import annotations
 

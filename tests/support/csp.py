@@ -54,8 +54,11 @@ class WatchedBrowser:
     async def new_page(self, **options: Any) -> Any:
         context = await self.new_context(**options)
         page = await context.new_page()
-        # Like Browser.new_page: closing the page closes its context.
-        page.on("close", lambda _: context.close())
+
+        async def close_context(_: Any) -> None:  # like Browser.new_page: closing the page closes its context
+            await context.close()
+
+        page.on("close", close_context)
         return page
 
     @property
