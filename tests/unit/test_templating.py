@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from gettext import NullTranslations
 from types import SimpleNamespace
 from typing import Any
@@ -112,3 +113,14 @@ def test_the_template_scan_finds_runtime_sentences() -> None:
     planted = source + '{{ _(detail) }}{{ ngettext("one", many, 2) }}{{ gettext("fine") }}{{ _("a " ~ b) }}'
     assert _runtime_sentences(source, "error.html") == []
     assert len(_runtime_sentences(planted, "error.html")) == 3
+
+
+def test_python_marks_only_svg_the_server_drew_as_safe() -> None:
+    """Markup built in Python is a QR code or chart drawn from numbers and escaped labels, never request data."""
+    wrapped = [
+        (path.relative_to(PROJECT_ROOT), argument)
+        for path in sorted((PROJECT_ROOT / "src" / "events").rglob("*.py"))
+        for argument in re.findall(r"\bMarkup\(([^)]*)", path.read_text(encoding="utf-8"))
+    ]
+    assert wrapped, "the scan finds the QR codes"
+    assert [(path, argument) for path, argument in wrapped if not argument.startswith(("qr_svg(", "svg"))] == []
