@@ -19,7 +19,7 @@ from litestar import Litestar
 from events import db
 from events.config import Settings, load_settings
 from events.piccolo_app import APP_CONFIG
-from tests.support import databases
+from tests.support import csp, databases
 from tests.support.lifespan import AppLifespan
 from tests.support.server import demo_environment, live_server
 
@@ -142,7 +142,8 @@ async def browser() -> AsyncIterator[object]:
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            yield chromium
+            # Every context reports Content-Security-Policy violations; tests/browser fails the test that caused one.
+            yield csp.WatchedBrowser(chromium)
         finally:
             await chromium.close()
 

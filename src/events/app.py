@@ -40,6 +40,7 @@ from events.orders.controllers import OrderPages, OrdersApi
 from events.payments.controllers import CancellationApi, StripeWebhooks
 from events.privacy.controllers import GuestDataPages
 from events.payments.gateway import create_gateway
+from events.security_headers import api_reference_policy, security_headers
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi
 from events.web import HealthApi, LanguagePages, ServiceWorker
@@ -81,6 +82,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         samesite="lax",
         exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js"],
     )
+    api_reference = ScalarRenderPlugin()
     return Litestar(
         route_handlers=[
             EventPages,
@@ -130,12 +132,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
         template_config=TemplateConfig(instance=create_template_engine(settings.templates_dir)),
         exception_handlers={Exception: handle_error},
         before_request=choose_locale,
+        before_send=[security_headers(settings, reference_policy=api_reference_policy(api_reference.js_url, api_reference.css_url))],
         openapi_config=OpenAPIConfig(
             title="events",
             version="0.1.0",
             description=description,
             path="/schema",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[api_reference],
             components=Components(
                 security_schemes={
                     "BearerToken": SecurityScheme(

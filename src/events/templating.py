@@ -1,4 +1,4 @@
-"""The Jinja environment: per-request gettext, filters for money and event-local dates, and statement charts."""
+"""The Jinja environment: per-request gettext that trusts no text as markup, a `translate` filter for run-time sentences, filters for money and event-local dates, and statement charts."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from babel.numbers import format_percent
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
 from litestar.contrib.jinja import JinjaTemplateEngine
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
 from events import i18n
 from events.ledger import charts
@@ -31,21 +31,30 @@ def _format_locale(context: Context) -> str:
 
 @pass_context
 def _gettext(context: Context, message: str, **variables: Any) -> str:
-    # Jinja's "newstyle" contract (translated, escaped, then %-formatted), except that a sentence
-    # passed without variables is shown as it is: error details may contain a bare "%".
-    translated = i18n.translations(_locale(context)).gettext(message)
+    # Jinja's "newstyle" contract, except that nothing is trusted: the translated sentence is escaped as
+    # well as each variable, so neither a catalogue entry nor a message that reached `_` at run time can
+    # add markup. A sentence passed without variables is not %-formatted (it may contain a bare "%").
+    translated = i18n.translations(_locale(context)).gettext(str(message))
     if context.eval_ctx.autoescape:
-        translated = Markup(translated)
+        return escape(translated) % variables if variables else escape(translated)
     return translated % variables if variables else translated
 
 
 @pass_context
 def _ngettext(context: Context, singular: str, plural: str, count: int, **variables: Any) -> str:
     variables.setdefault("num", count)
-    translated = i18n.translations(_locale(context)).ngettext(singular, plural, count)
+    translated = i18n.translations(_locale(context)).ngettext(str(singular), str(plural), count)
     if context.eval_ctx.autoescape:
-        translated = Markup(translated)
+        return escape(translated) % variables
     return translated % variables
+
+
+@pass_context
+def _translate(context: Context, message: Any) -> str:
+    """The `translate` filter, for sentences that are data rather than template text (error details, field
+    errors, labels handed to a macro): translated when the catalogue knows them, and always plain text,
+    so autoescaping prints them as written. Template literals use `_()` so that they are extracted."""
+    return str(i18n.translations(_locale(context)).gettext(str(message)))
 
 
 @pass_context
@@ -128,7 +137,7 @@ def create_environment(templates_dir: Path) -> Environment:
         running_totals=charts.cumulative,
     )
     environment.filters.update(
-        money=_money, long_date=_long_date, short_date=_short_date, clock=_clock, timestamp=_timestamp, basis_points=_basis_points
+        translate=_translate, money=_money, long_date=_long_date, short_date=_short_date, clock=_clock, timestamp=_timestamp, basis_points=_basis_points
     )
     return environment
 

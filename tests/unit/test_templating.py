@@ -1,0 +1,126 @@
+"""Template text: only literal sentences are translated with `_()`, and nothing, translated or not, is trusted as markup."""
+
+from __future__ import annotations
+
+import re
+from gettext import NullTranslations
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from jinja2 import nodes
+from markupsafe import Markup
+
+from events import i18n
+from events.config import PROJECT_ROOT
+from events.templating import create_environment
+
+TEMPLATES = PROJECT_ROOT / "templates"
+PAYLOAD = "<script>alert(1)</script>"
+ESCAPED = "&lt;script&gt;alert(1)&lt;/script&gt;"
+
+
+def render(source: str, locale: str = "en", **context: Any) -> str:
+    environment = create_environment(TEMPLATES)
+    request = SimpleNamespace(state=SimpleNamespace(locale=locale))
+    return environment.from_string(source).render(request=request, **context)
+
+
+def test_an_error_detail_is_printed_as_text() -> None:
+    assert render("<p>{{ detail | translate }}</p>", detail=f"Not found: /orders/{PAYLOAD}") == f"<p>Not found: /orders/{ESCAPED}</p>"
+
+
+def test_an_error_detail_is_translated_when_the_catalogue_knows_it() -> None:
+    assert render("{{ detail | translate }}", locale="fr", detail="We could not find that page.") == "Nous n&#39;avons pas trouvé cette page."
+
+
+def test_the_translate_filter_never_returns_markup() -> None:
+    environment = create_environment(TEMPLATES)
+    translate = environment.filters["translate"]
+    context = SimpleNamespace(get=lambda name: None)
+    result = translate(context, Markup(PAYLOAD))
+    assert type(result) is str and result == PAYLOAD
+
+
+def test_a_runtime_message_given_to_gettext_is_escaped_too() -> None:
+    assert render("{{ _(detail) }}", detail=PAYLOAD) == ESCAPED
+    assert render("{{ gettext(detail) }}", detail=PAYLOAD) == ESCAPED
+
+
+def test_a_variable_in_a_sentence_is_escaped() -> None:
+    assert render('{{ _("Hello %(name)s!", name=name) }}', name=PAYLOAD) == f"Hello {ESCAPED}!"
+
+
+def test_a_variable_in_a_plural_sentence_is_escaped() -> None:
+    source = '{{ ngettext("%(num)d ticket for %(who)s", "%(num)d tickets for %(who)s", count, who=who) }}'
+    assert render(source, count=1, who=PAYLOAD) == f"1 ticket for {ESCAPED}"
+    assert render(source, count=3, who=PAYLOAD) == f"3 tickets for {ESCAPED}"
+
+
+def test_a_plural_given_runtime_sentences_is_escaped() -> None:
+    assert render("{{ ngettext(one, many, 2) }}", one=PAYLOAD, many=PAYLOAD + "s") == ESCAPED + "s"
+
+
+def test_a_catalogue_entry_cannot_add_markup(monkeypatch: pytest.MonkeyPatch) -> None:
+    class Hostile(NullTranslations):
+        def gettext(self, message: str) -> str:
+            return f"<b onclick=alert(1)>{message}</b>"
+
+    monkeypatch.setattr(i18n, "translations", lambda locale: Hostile())
+    assert render('{{ _("Pay") }}', locale="fr") == "&lt;b onclick=alert(1)&gt;Pay&lt;/b&gt;"
+
+
+def test_a_detail_with_a_bare_percent_is_shown_as_written() -> None:
+    assert render("{{ _(detail) }} {{ detail | translate }}", detail="100% <sure>") == "100% &lt;sure&gt; 100% &lt;sure&gt;"
+
+
+def test_plain_text_templates_are_not_escaped() -> None:
+    source = '{% autoescape false %}{{ _("Dear %(name)s,", name=name) }} {{ detail | translate }}{% endautoescape %}'
+    assert render(source, name="Ama & Kofi", detail="5 > 4") == "Dear Ama & Kofi, 5 > 4"
+
+
+def test_safe_markup_passed_as_a_variable_keeps_its_markup() -> None:
+    # A chart or QR code the server drew is Markup on purpose; the sentence around it is still escaped.
+    assert render('{{ _("See %(chart)s & more", chart=chart) }}', chart=Markup("<svg></svg>")) == "See <svg></svg> &amp; more"
+
+
+def _runtime_sentences(source: str, name: str) -> list[str]:
+    """Each `_`, `gettext` or `ngettext` call in a template whose sentence is not a string literal."""
+    tree = create_environment(TEMPLATES).parse(source, name)
+    found = []
+    for call in tree.find_all(nodes.Call):
+        if isinstance(call.node, nodes.Name) and call.node.name in ("_", "gettext", "ngettext"):
+            sentences = call.args[:2] if call.node.name == "ngettext" else call.args[:1]
+            literal = bool(sentences) and all(isinstance(arg, nodes.Const) and isinstance(arg.value, str) for arg in sentences)
+            if not literal:
+                found.append(f"{name}:{call.lineno} {call.node.name}(...)")
+    return found
+
+
+def test_templates_give_gettext_only_literal_sentences() -> None:
+    """`_()` is for template text (extracted for translators); anything decided at run time (an error detail,
+    a field error, a label handed to a macro) goes through `| translate`, which never marks it safe."""
+    templates = sorted(p for p in TEMPLATES.rglob("*") if p.suffix in (".html", ".txt"))
+    assert len(templates) > 30
+    offenders = [
+        call for path in templates for call in _runtime_sentences(path.read_text(encoding="utf-8"), str(path.relative_to(TEMPLATES)))
+    ]
+    assert offenders == []
+
+
+def test_the_template_scan_finds_runtime_sentences() -> None:
+    source = (TEMPLATES / "errors" / "error.html").read_text(encoding="utf-8")
+    planted = source + '{{ _(detail) }}{{ ngettext("one", many, 2) }}{{ gettext("fine") }}{{ _("a " ~ b) }}'
+    assert _runtime_sentences(source, "error.html") == []
+    assert len(_runtime_sentences(planted, "error.html")) == 3
+
+
+def test_python_marks_only_svg_the_server_drew_as_safe() -> None:
+    """Markup built in Python is a QR code or chart drawn from numbers and escaped labels, never request data."""
+    wrapped = [
+        (path.relative_to(PROJECT_ROOT), argument)
+        for path in sorted((PROJECT_ROOT / "src" / "events").rglob("*.py"))
+        for argument in re.findall(r"\bMarkup\(([^)]*)", path.read_text(encoding="utf-8"))
+    ]
+    assert wrapped, "the scan finds the QR codes"
+    assert [(path, argument) for path, argument in wrapped if not argument.startswith(("qr_svg(", "svg"))] == []
