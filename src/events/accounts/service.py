@@ -70,22 +70,28 @@ async def set_password(email: str, password: str) -> None:
 
 
 async def authenticate(email: str, password: str, *, client: str, now: datetime) -> CurrentUser | None:
-    """The user for these credentials, or None. Raises TooManyAttempts when either limit is hit."""
+    """The user for these credentials, or None. Raises TooManyAttempts when either limit is hit.
+
+    Only failures count: each attempt takes its place under both limits before the password is checked (so
+    guesses sent in parallel cannot overshoot), and a correct password gives its place back and clears the
+    account's failures. So signing in often never locks anyone out, and the right password once a lockout is
+    over starts the account afresh."""
     email = normalise_email(email)
     now_epoch = int(now.timestamp())
-    for scope, subject, limit in (
-        ("login-client", client, LOGIN_ATTEMPTS_PER_CLIENT),
-        ("login-email", email, LOGIN_ATTEMPTS_PER_EMAIL),
-    ):
-        decision = await ratelimit.hit(scope, subject, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
-        if not decision.allowed:
-            raise TooManyAttempts(
-                N_("Too many sign-in attempts. Please wait a few minutes and try again."),
-                retry_after_seconds=decision.retry_after_seconds,
-            )
+    limits = (("login-client", client, LOGIN_ATTEMPTS_PER_CLIENT), ("login-email", email, LOGIN_ATTEMPTS_PER_EMAIL))
+    decisions = [
+        await ratelimit.hit(scope, subject, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
+        for scope, subject, limit in limits
+    ]
+    if refused := [decision for decision in decisions if not decision.allowed]:
+        raise TooManyAttempts(
+            N_("Too many sign-in attempts."), retry_after_seconds=max(decision.retry_after_seconds for decision in refused)
+        )
     row = await User.select().where(User.email == email, User.is_active == True).first()  # noqa: E712
     if not passwords.verify_password(row["password_hash"] if row else None, password) or row is None:
         return None
+    await ratelimit.forgive("login-client", client, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
+    await ratelimit.reset("login-email", email)
     changes = {User.last_login_at: now}
     if passwords.needs_rehash(row["password_hash"]):
         changes[User.password_hash] = passwords.hash_password(password)
