@@ -147,7 +147,7 @@ class DoorPages(Controller):
     ) -> Template:
         page = await service.door_page(slug, request.user)
         try:
-            token = await service.register_device(request.user, data.device, now=now)
+            token = await service.register_device(request.user, page.event, data.device, now=now)
         except EventsError as error:
             return _door_template(request, page, device=data.device, error=error)
         return _door_template(request, page, new_token=token, device=" ".join(data.device.split()))

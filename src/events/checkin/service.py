@@ -139,6 +139,9 @@ async def _run(sql: str, *args: Any) -> Sequence[Mapping[str, Any]]:
 
 PAIRING_MINUTES = 15
 DEVICE_NAME_MAX = 60
+# A door device's token lasts until this long after its event ends (a late finish, the last offline scans to
+# sync), and is revoked when its holder leaves that event's door team.
+DOOR_TOKEN_GRACE = timedelta(hours=12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -524,13 +527,19 @@ async def create_door_staff(event_id: int, *, email: str, name: str, password: s
 
 
 async def remove_door_staff(event_id: int, user_id: int, *, now: datetime) -> None:
+    """Take someone (or a paired phone) off the door team, and revoke the device tokens made for this event's
+    door; a paired phone's account is switched off."""
     async with db.write_transaction():
         removed = await DoorAssignment.delete().where(DoorAssignment.event == event_id, DoorAssignment.user == user_id).returning(
             DoorAssignment.id
         )
         if not removed:
             raise NotFound("That person is not on this event's door team.", code="not_assigned")
-        await audit.record("door_staff.removed", now=now, event_id=event_id, subject_type="user", subject_id=user_id, before={"assigned": True}, after={"assigned": False})
+        revoked = await accounts.revoke_scoped_tokens(user_id, _door_scope(event_id), now=now, deactivate_device=True)
+        await audit.record(
+            "door_staff.removed", now=now, event_id=event_id, subject_type="user", subject_id=user_id, before={"assigned": True},
+            after={"assigned": False, "device_tokens_revoked": revoked},
+        )
 
 
 async def door_team(event_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -610,12 +619,25 @@ def _device_name(raw: str) -> str:
     return name
 
 
-async def register_device(user: CurrentUser, device_name: str, *, now: datetime) -> str:
+def _door_scope(event_id: int) -> str:
+    return f"door:{event_id}"
+
+
+async def _door_token_expiry(event_id: int, now: datetime) -> datetime:
+    row = await Event.select(Event.ends_at).where(Event.id == event_id).first()
+    ends_at = row["ends_at"] if row else now
+    return max(ends_at, now) + DOOR_TOKEN_GRACE
+
+
+async def register_device(user: CurrentUser, event: DoorEvent, device_name: str, *, now: datetime) -> str:
     """An API token for the signed-in person's own device, labelled with its name: scans record that name.
-    The token is the person's, so it scans what they may scan (check door_event first)."""
+    The token is the person's, so it scans what they may scan (check door_event first); it ends DOOR_TOKEN_GRACE
+    after this event, or when the person leaves this event's door team."""
     name = _device_name(device_name)
     async with db.write_transaction():
-        token = await accounts.create_api_token(user.email, label=name, now=now)
+        token = await accounts.create_api_token(
+            user.email, label=name, now=now, expires_at=await _door_token_expiry(event.id, now), scope=_door_scope(event.id)
+        )
         await audit.record("door.device_registered", now=now, subject_type="user", subject_id=user.id, after={"device": name})
     return token
 
@@ -668,7 +690,9 @@ async def use_pairing(code: str, *, now: datetime) -> PairedDevice:
         if not claimed:
             raise _pairing_gone()
         pairing = claimed[0]
-        user, token = await accounts.create_device_account(pairing["device_name"], now=now)
+        user, token = await accounts.create_device_account(
+            pairing["device_name"], now=now, expires_at=await _door_token_expiry(pairing["event"], now), scope=_door_scope(pairing["event"])
+        )
         await DoorAssignment(event=pairing["event"], user=user.id).save()
         await DevicePairing.update({DevicePairing.device_user: user.id}).where(DevicePairing.id == pairing["id"])
         await audit.record(
