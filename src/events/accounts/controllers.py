@@ -50,7 +50,7 @@ class LoginPages(Controller):
         try:
             user = await service.authenticate(data.email, data.password, client=client, now=now)
         except TooManyAttempts as exc:
-            return _form_again(data, target, exc.message, 429, headers=exc.headers)
+            return _form_again(data, target, exc.message, 429, headers=exc.headers, retry_after_seconds=exc.retry_after_seconds)
         if user is None:
             return _form_again(data, target, N_("That email and password do not match an account."), 401)
         if planted := request.cookies.get(SESSION_COOKIE):
@@ -65,7 +65,12 @@ class LoginPages(Controller):
         return Redirect("/", status_code=303)
 
 
-def _form_again(data: LoginForm, target: str, error: str, status: int, *, headers: dict[str, str] | None = None) -> Template:
+def _form_again(
+    data: LoginForm, target: str, error: str, status: int, *, headers: dict[str, str] | None = None, retry_after_seconds: int = 0
+) -> Template:
     return Template(
-        "accounts/login.html", context={"next": target, "email": data.email, "error": error}, status_code=status, headers=headers
+        "accounts/login.html",
+        context={"next": target, "email": data.email, "error": error, "retry_minutes": -(-retry_after_seconds // 60)},
+        status_code=status,
+        headers=headers,
     )

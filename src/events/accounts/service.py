@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
-from datetime import datetime
+from datetime import datetime, timezone
 
 from events import db
 from events.accounts import passwords
@@ -70,22 +70,28 @@ async def set_password(email: str, password: str) -> None:
 
 
 async def authenticate(email: str, password: str, *, client: str, now: datetime) -> CurrentUser | None:
-    """The user for these credentials, or None. Raises TooManyAttempts when either limit is hit."""
+    """The user for these credentials, or None. Raises TooManyAttempts when either limit is hit.
+
+    Only failures count: each attempt takes its place under both limits before the password is checked (so
+    guesses sent in parallel cannot overshoot), and a correct password gives its place back and clears the
+    account's failures. So signing in often never locks anyone out, and the right password once a lockout is
+    over starts the account afresh."""
     email = normalise_email(email)
     now_epoch = int(now.timestamp())
-    for scope, subject, limit in (
-        ("login-client", client, LOGIN_ATTEMPTS_PER_CLIENT),
-        ("login-email", email, LOGIN_ATTEMPTS_PER_EMAIL),
-    ):
-        decision = await ratelimit.hit(scope, subject, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
-        if not decision.allowed:
-            raise TooManyAttempts(
-                N_("Too many sign-in attempts. Please wait a few minutes and try again."),
-                retry_after_seconds=decision.retry_after_seconds,
-            )
+    limits = (("login-client", client, LOGIN_ATTEMPTS_PER_CLIENT), ("login-email", email, LOGIN_ATTEMPTS_PER_EMAIL))
+    decisions = [
+        await ratelimit.hit(scope, subject, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
+        for scope, subject, limit in limits
+    ]
+    if refused := [decision for decision in decisions if not decision.allowed]:
+        raise TooManyAttempts(
+            N_("Too many sign-in attempts."), retry_after_seconds=max(decision.retry_after_seconds for decision in refused)
+        )
     row = await User.select().where(User.email == email, User.is_active == True).first()  # noqa: E712
     if not passwords.verify_password(row["password_hash"] if row else None, password) or row is None:
         return None
+    await ratelimit.forgive("login-client", client, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
+    await ratelimit.reset("login-email", email)
     changes = {User.last_login_at: now}
     if passwords.needs_rehash(row["password_hash"]):
         changes[User.password_hash] = passwords.hash_password(password)
@@ -98,31 +104,52 @@ async def user_by_id(user_id: int) -> CurrentUser | None:
     return _current(row) if row else None
 
 
-async def create_api_token(email: str, *, label: str = "", now: datetime) -> str:
+async def create_api_token(
+    email: str, *, label: str = "", now: datetime, expires_at: datetime | None = None, scope: str = ""
+) -> str:
     """Make a bearer token for a user and return it; it is shown once and only its hash is kept."""
     user = await User.select(User.id).where(User.email == normalise_email(email), User.is_active == True).first()  # noqa: E712
     if user is None:
         raise NotFound(f"No active user with the email {email}.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with db.write_transaction():
-        await ApiToken(user=user["id"], token_hash=_token_hash(token), label=label, created_at=now).save()
+        await ApiToken(
+            user=user["id"], token_hash=_token_hash(token), label=label, created_at=now, expires_at=expires_at, scope=scope
+        ).save()
     return token
 
 
-async def create_device_account(device_name: str, *, now: datetime) -> tuple[CurrentUser, str]:
+async def create_device_account(device_name: str, *, now: datetime, expires_at: datetime, scope: str) -> tuple[CurrentUser, str]:
     """A door account for one paired device, named after it, with no password and one API token (returned)."""
     async with db.write_transaction():
         user = await create_user(
             f"device-{secrets.token_hex(8)}@{DEVICE_EMAIL_DOMAIN}", role=DOOR, password=None, display_name=device_name
         )
-        token = await create_api_token(user.email, label=device_name, now=now)
+        token = await create_api_token(user.email, label=device_name, now=now, expires_at=expires_at, scope=scope)
     return user, token
+
+
+def is_device_account(email: str) -> bool:
+    return email.endswith("@" + DEVICE_EMAIL_DOMAIN)
+
+
+async def revoke_scoped_tokens(user_id: int, scope: str, *, now: datetime, deactivate_device: bool = False) -> int:
+    """Revoke the user's tokens made for ``scope``; a paired device's account, which exists only for its tokens,
+    is switched off too. Returns how many tokens were revoked."""
+    async with db.write_transaction():
+        revoked = await ApiToken.update({ApiToken.revoked_at: now}).where(
+            ApiToken.user == user_id, ApiToken.scope == scope, ApiToken.revoked_at.is_null()
+        ).returning(ApiToken.id)
+        if deactivate_device:
+            await User.update({User.is_active: False}).where(User.id == user_id, User.email.like(f"%@{DEVICE_EMAIL_DOMAIN}"))
+    _forget_tokens_of(user_id)
+    return len(revoked)
 
 
 # Every API request runs this, so it is plain SQL: building the same join with Piccolo's query builder cost
 # more CPU than the rest of a door scan's queries together.
 _USER_FOR_TOKEN_SQL = """
-SELECT u.id, u.email, u.display_name, u.role, u.partner, t.label
+SELECT u.id, u.email, u.display_name, u.role, u.partner, t.label, t.expires_at
 FROM api_token t JOIN app_user u ON u.id = t."user"
 WHERE t.token_hash = {} AND t.revoked_at IS NULL AND u.is_active = {}
 LIMIT 1
@@ -134,18 +161,21 @@ LIMIT 1
 # process that revoked it and within TOKEN_CACHE_SECONDS everywhere else. Unknown tokens are never kept.
 TOKEN_CACHE_SECONDS = 5.0
 TOKEN_CACHE_MAX = 2048
-_token_users: dict[str, tuple[float, CurrentUser]] = {}
+_token_users: dict[str, tuple[float, CurrentUser, datetime | None]] = {}
 _clock = time.monotonic
 
 
-async def user_for_token(token: str) -> CurrentUser | None:
+async def user_for_token(token: str, *, at: datetime | None = None) -> CurrentUser | None:
+    """The user a token belongs to, unless it is unknown, revoked, expired (at ``at``, default now) or its
+    user is switched off."""
     digest = _token_hash(token)
     now = _clock()
+    at = at or datetime.now(timezone.utc)
     cached = _token_users.get(digest)
     if cached is not None and cached[0] > now:
-        return cached[1]
+        return cached[1] if cached[2] is None or cached[2] > at else None
     rows = await ApiToken.raw(_USER_FOR_TOKEN_SQL, digest, True)
-    if not rows:
+    if not rows or (rows[0]["expires_at"] is not None and _aware(rows[0]["expires_at"]) <= at):
         _token_users.pop(digest, None)
         return None
     row = rows[0]
@@ -158,14 +188,20 @@ async def user_for_token(token: str) -> CurrentUser | None:
         device=row["label"],
     )
     if len(_token_users) >= TOKEN_CACHE_MAX:
-        for key in [key for key, (expires, _) in _token_users.items() if expires <= now] or list(_token_users):
+        for key in [key for key, (expires, _, _) in _token_users.items() if expires <= now] or list(_token_users):
             del _token_users[key]
-    _token_users[digest] = (now + TOKEN_CACHE_SECONDS, user)
+    _token_users[digest] = (now + TOKEN_CACHE_SECONDS, user, _aware(row["expires_at"]) if row["expires_at"] else None)
     return user
 
 
+def _aware(moment: datetime | str) -> datetime:
+    """A timestamp read back by raw SQL: SQLite may give text, and naive means UTC."""
+    value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def _forget_tokens_of(user_id: int) -> None:
-    for key in [key for key, (_, user) in _token_users.items() if user.id == user_id]:
+    for key in [key for key, (_, user, _) in _token_users.items() if user.id == user_id]:
         del _token_users[key]
 
 

@@ -7,8 +7,11 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from litestar.connection import ASGIConnection
+from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
 from litestar.stores.base import Store
+from litestar.types import Empty, Message, ScopeSession
+from litestar.utils.dataclass import extract_dataclass_items
 
 from events.accounts.tables import SessionRecord
 
@@ -67,7 +70,21 @@ class DatabaseStore(Store):
 
 class RenewingSessionBackend(ServerSideSessionBackend):
     """Gives the session a fresh id when the request asks for it (at sign-in), so an id planted
-    before sign-in is worthless after it."""
+    before sign-in is worthless after it; and writes a session only when something is in it."""
+
+    async def store_in_message(self, scope_session: ScopeSession, message: Message, connection: ASGIConnection) -> None:
+        # Litestar stores even an empty session, so every anonymous page view would add a row (and set a cookie).
+        # An empty session is no session: nothing is written, and one the browser still holds is ended.
+        if scope_session is Empty or not scope_session:
+            held = connection.cookies.get(self.config.key)
+            if held and held != "null":
+                await self.delete(held, store=self.config.get_store_from_app(connection.scope["app"]))
+                params = extract_dataclass_items(self.config, exclude_none=True, include=Cookie.__dict__.keys())
+                MutableScopeHeaders.from_message(message).add(
+                    "Set-Cookie", Cookie(key=self.config.key, value="null", expires=0, **dict(params)).to_header(header="")
+                )
+            return
+        await super().store_in_message(scope_session, message, connection)
 
     def get_session_id(self, connection: ASGIConnection) -> str:
         state = connection.scope.get("state", {})

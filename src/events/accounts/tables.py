@@ -20,7 +20,10 @@ class User(Table, tablename="app_user"):
 
 
 class ApiToken(Table, tablename="api_token"):
-    """A bearer token; only its SHA-256 is stored, so a database leak yields no usable token."""
+    """A bearer token; only its SHA-256 is stored, so a database leak yields no usable token.
+
+    ``expires_at``: none for tokens made on the command line; a door device's token ends a while after its
+    event. ``scope`` says what the token was made for ("door:<event id>"), so it can be revoked with that."""
 
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     token_hash = Varchar(length=64, unique=True, index=True)
@@ -28,6 +31,8 @@ class ApiToken(Table, tablename="api_token"):
     created_at = Timestamptz(default=TimestamptzNow())
     last_used_at = Timestamptz(null=True, default=None)
     revoked_at = Timestamptz(null=True, default=None)
+    expires_at = Timestamptz(null=True, default=None)
+    scope = Varchar(length=40, default="")
 
 
 class SessionRecord(Table, tablename="web_session"):

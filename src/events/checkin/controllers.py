@@ -27,6 +27,7 @@ from events.checkin.schemas import (
     SyncedScan,
     SyncIn,
     SyncOut,
+    TicketEventOut,
 )
 from events.config import PROJECT_ROOT, Settings
 from events.dependencies import BEARER, error_responses
@@ -48,6 +49,7 @@ def _out(result: service.ScanResult) -> RedeemOut:
         status=result.status,  # type: ignore[arg-type]
         reason=result.reason,  # type: ignore[arg-type]
         ticket=ScannedTicketOut(ticket.holder, ticket.type, ticket.checked_in_at, ticket.checked_in_by) if ticket else None,
+        ticket_event=TicketEventOut(result.ticket_event.slug, result.ticket_event.title) if result.ticket_event else None,
     )
 
 
@@ -77,7 +79,8 @@ class CheckinApi(Controller):
             ))
             for scan in sorted(data.scans, key=lambda s: s.scanned_at)
         ]
-        synced = [SyncedScan(nonce, r.status, r.reason, r.conflict, _out(r).ticket) for nonce, r in results]  # type: ignore[arg-type]
+        outs = [(nonce, r, _out(r)) for nonce, r in results]
+        synced = [SyncedScan(nonce, r.status, r.reason, r.conflict, out.ticket, out.ticket_event) for nonce, r, out in outs]  # type: ignore[arg-type]
         return SyncOut(scans=synced, conflicts=sum(1 for s in synced if s.conflict))
 
     @get("/events/{slug:str}/offline", summary="Keys, ticket index and revocation list for offline scanning", responses=error_responses(401, 403, 404))
@@ -144,7 +147,7 @@ class DoorPages(Controller):
     ) -> Template:
         page = await service.door_page(slug, request.user)
         try:
-            token = await service.register_device(request.user, data.device, now=now)
+            token = await service.register_device(request.user, page.event, data.device, now=now)
         except EventsError as error:
             return _door_template(request, page, device=data.device, error=error)
         return _door_template(request, page, new_token=token, device=" ".join(data.device.split()))

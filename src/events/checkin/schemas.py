@@ -28,10 +28,18 @@ class ScannedTicketOut(Struct):
     checked_in_by: str
 
 
+class TicketEventOut(Struct):
+    """The event a wrong_event ticket is for: told only to someone who may scan that event."""
+
+    slug: str
+    title: str
+
+
 class RedeemOut(Struct):
     status: Literal["ok", "error"]
     reason: Reason | None
     ticket: ScannedTicketOut | None
+    ticket_event: TicketEventOut | None = None
 
 
 class OfflineScanIn(Struct, forbid_unknown_fields=True):
@@ -54,6 +62,7 @@ class SyncedScan(Struct):
     conflict: bool
     # Who holds the ticket and where it was first admitted, so a door can say which other door let them in.
     ticket: ScannedTicketOut | None = None
+    ticket_event: TicketEventOut | None = None
 
 
 class SyncOut(Struct):

@@ -52,17 +52,17 @@ FROM event e
 LEFT JOIN ticket t ON {ticket}
 LEFT JOIN ticket_order o ON o.id = t.order_id
 LEFT JOIN ticket_type y ON y.id = t.ticket_type
-LEFT JOIN scan s ON s.nonce = {{}}
+LEFT JOIN scan s ON s.nonce = {{}} AND s.event = e.id AND s.scanner = {{}} AND s.device = {{}}
 WHERE e.slug = {{}}
 LIMIT 1
 """
 _SCAN_STATE_BY_ID_SQL = _SCAN_STATE_SQL.format(ticket="t.id = {}")
 _SCAN_STATE_BY_SECRET_SQL = _SCAN_STATE_SQL.format(ticket="t.secret = {}")
-_SCAN_COLUMNS = "nonce, event, ticket, direction, status, reason, device, scanned_by, scanned_at, received_at, offline, conflict, detail"
+_SCAN_COLUMNS = "nonce, event, ticket, direction, status, reason, device, scanned_by, scanned_at, received_at, offline, conflict, detail, scanner"
 # A refusal, or an admission on SQLite (whose IMMEDIATE transaction already serialises the read and the write).
 # No ON CONFLICT: a nonce already taken by a concurrent retry aborts the statement, and the caller reads the
 # first answer instead.
-_RECORD_SCAN_SQL = f"INSERT INTO scan ({_SCAN_COLUMNS}) VALUES ({{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, '')"
+_RECORD_SCAN_SQL = f"INSERT INTO scan ({_SCAN_COLUMNS}) VALUES ({{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, {{}}, '', {{}})"
 # The compare-and-set: the ticket still has the version, status, admission time and inside flag the rule decided on.
 # Under READ COMMITTED a concurrent admission makes PostgreSQL re-check this on the new row version, so of two
 # doors only one gets the row back; the other writes nothing and decides again from a fresh read.
@@ -73,7 +73,8 @@ WITH admitted AS (
     RETURNING checked_in_at, checked_in_by
 ), recorded AS (
     INSERT INTO scan ({columns})
-    SELECT {{}}, {{}}::integer, {{}}::integer, {{}}, 'ok', NULL, {{}}, {{}}, {{}}::timestamptz, {{}}::timestamptz, {{}}::boolean, false, ''
+    SELECT {{}}, {{}}::integer, {{}}::integer, {{}}, 'ok', NULL, {{}}, {{}}, {{}}::timestamptz, {{}}::timestamptz, {{}}::boolean, false, '',
+           {{}}::integer
     FROM admitted
     RETURNING id
 )
@@ -100,7 +101,8 @@ WITH admitted AS (
     RETURNING t.id, t.event, t.ticket_type, t.holder_name, t.checked_in_at, t.checked_in_by
 ), recorded AS (
     INSERT INTO scan ({_SCAN_COLUMNS})
-    SELECT {{}}, a.event, a.id, 'in', 'ok', NULL, {{}}, {{}}, {{}}::timestamptz, {{}}::timestamptz, {{}}::boolean, false, ''
+    SELECT {{}}, a.event, a.id, 'in', 'ok', NULL, {{}}, {{}}, {{}}::timestamptz, {{}}::timestamptz, {{}}::boolean, false, '',
+           {{}}::integer
     FROM admitted a
     RETURNING id
 )
@@ -137,6 +139,9 @@ async def _run(sql: str, *args: Any) -> Sequence[Mapping[str, Any]]:
 
 PAIRING_MINUTES = 15
 DEVICE_NAME_MAX = 60
+# A door device's token lasts until this long after its event ends (a late finish, the last offline scans to
+# sync), and is revoked when its holder leaves that event's door team.
+DOOR_TOKEN_GRACE = timedelta(hours=12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,11 +153,21 @@ class ScannedTicket:
 
 
 @dataclass(frozen=True, slots=True)
+class TicketEvent:
+    """The event a ticket scanned at the wrong door is for."""
+
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
 class ScanResult:
     status: str  # ok, error
     reason: str | None
     ticket: ScannedTicket | None
     conflict: bool = False
+    # Only for a wrong_event refusal, and only to someone who may scan the ticket's own event.
+    ticket_event: TicketEvent | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +210,8 @@ async def redeem(
     offline_result: str | None = None,
 ) -> ScanResult:
     """Record one scan by this user at this event's door and decide it, exactly once per ticket entry and
-    exactly once per nonce (a nonce seen before gets its first answer back, whatever is scanned with it).
+    exactly once per nonce (a nonce this scanner's device sent before for this event gets its first answer back,
+    whatever is scanned with it; the same nonce from another device or for another event is a scan of its own).
 
     ``offline_result`` is what an offline door showed the guest ('ok' or a reason); when the
     door let someone in that the server refuses as already redeemed, the scan is a conflict."""
@@ -241,7 +257,7 @@ async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: Curren
         expected.id, expected.event_id, expected.version, expected.status, expected.inside,
         event_slug, reentry_allowed, expected.order_status,
         user.has_role(ORGANISER), user.has_role(DOOR), user.id,
-        scan.nonce, scan.device, scan.device, scan.scanned_at, scan.received_at, scan.offline_result is not None,
+        scan.nonce, scan.device, scan.device, scan.scanned_at, scan.received_at, scan.offline_result is not None, user.id,
     )
     if not rows:
         return None
@@ -264,7 +280,7 @@ async def _attempt(
 ) -> ScanResult | None:
     """Read, decide with the rule, write. None when the ticket changed between the read and the write (another
     door admitted it first): nothing was written, and the caller tries again from a fresh read."""
-    rows = await _run(state_sql, user.id, value, scan.nonce, event_slug)
+    rows = await _run(state_sql, user.id, value, scan.nonce, user.id, scan.device, event_slug)
     if not rows:
         raise _no_such_event()
     row = rows[0]
@@ -272,6 +288,8 @@ async def _attempt(
     ticket, shown = _ticket_at_door(row)
     if row["first_status"] is not None:
         first_ticket = row["first_ticket"]
+        if row["first_reason"] == "wrong_event":
+            return await _wrong_event(first_ticket, user, conflict=bool(row["first_conflict"]))
         first_shown = shown if ticket is not None and first_ticket == ticket.id else await _scanned_ticket(first_ticket)
         return ScanResult(row["first_status"], row["first_reason"], first_shown, bool(row["first_conflict"]))
     event_id = row["event_id"]
@@ -282,19 +300,40 @@ async def _attempt(
     offline = scan.offline_result is not None
     if isinstance(decision, rules.Admit):
         assert ticket is not None and shown is not None
-        changed = await _admit(ticket, event_id, scan, offline)
+        changed = await _admit(ticket, event_id, scan, offline, user.id)
         if changed is None:
             return None
         return ScanResult("ok", None, ScannedTicket(shown.holder, shown.type, changed["checked_in_at"], changed["checked_in_by"]))
     conflict = scan.offline_result == "ok" and decision.reason == "already_redeemed"
     await _run(
         _RECORD_SCAN_SQL, scan.nonce, event_id, decision.ticket_id, scan.direction, "error", decision.reason, scan.device,
-        scan.device, scan.scanned_at, scan.received_at, offline, conflict,
+        scan.device, scan.scanned_at, scan.received_at, offline, conflict, user.id,
     )
+    if decision.reason == "wrong_event":
+        return await _wrong_event(decision.ticket_id, user, conflict=conflict)
     return ScanResult("error", decision.reason, shown if decision.ticket_id is not None else None, conflict)
 
 
-async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline: bool) -> dict[str, Any] | None:
+_TICKET_EVENT_SQL = """
+SELECT e.slug, e.title, EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {}) AS assigned
+FROM ticket t JOIN event e ON e.id = t.event
+WHERE t.id = {}
+LIMIT 1
+"""
+
+
+async def _wrong_event(ticket_id: int | None, user: CurrentUser, *, conflict: bool) -> ScanResult:
+    """A ticket for another event. Whose it is and which event it is for are told only to someone who may scan
+    that event (its door team, or an organiser); to anyone else it is just not a ticket for this door."""
+    rows = await Ticket.raw(_TICKET_EVENT_SQL, user.id, ticket_id) if ticket_id is not None else []
+    if not rows or not (user.has_role(ORGANISER) or (user.has_role(DOOR) and bool(rows[0]["assigned"]))):
+        return ScanResult("error", "wrong_event", None, conflict)
+    return ScanResult(
+        "error", "wrong_event", await _scanned_ticket(ticket_id), conflict, TicketEvent(rows[0]["slug"], rows[0]["title"])
+    )
+
+
+async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline: bool, scanner: int) -> dict[str, Any] | None:
     """Admit (or let out) the ticket and log the scan; None if the ticket is no longer as the rule saw it."""
     entering = scan.direction != "out"
     if db.is_sqlite():  # inside the caller's IMMEDIATE transaction: nothing can have changed since the read
@@ -303,7 +342,7 @@ async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline
         )
         await Scan.raw(
             _RECORD_SCAN_SQL, scan.nonce, event_id, ticket.id, scan.direction, "ok", None, scan.device, scan.device,
-            scan.scanned_at, scan.received_at, offline, False,
+            scan.scanned_at, scan.received_at, offline, False, scanner,
         )
         return changed[0]
     change = (scan.scanned_at, scan.device) if entering else ()
@@ -311,6 +350,7 @@ async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline
         _ADMIT_ENTRY_SQL if entering else _ADMIT_EXIT_SQL,
         *change, ticket.id, ticket.version, ticket.status, ticket.inside, ticket.checked_in_at,
         scan.nonce, event_id, ticket.id, scan.direction, scan.device, scan.device, scan.scanned_at, scan.received_at, offline,
+        scanner,
     )
     return rows[0] if rows else None
 
@@ -487,13 +527,19 @@ async def create_door_staff(event_id: int, *, email: str, name: str, password: s
 
 
 async def remove_door_staff(event_id: int, user_id: int, *, now: datetime) -> None:
+    """Take someone (or a paired phone) off the door team, and revoke the device tokens made for this event's
+    door; a paired phone's account is switched off."""
     async with db.write_transaction():
         removed = await DoorAssignment.delete().where(DoorAssignment.event == event_id, DoorAssignment.user == user_id).returning(
             DoorAssignment.id
         )
         if not removed:
             raise NotFound("That person is not on this event's door team.", code="not_assigned")
-        await audit.record("door_staff.removed", now=now, event_id=event_id, subject_type="user", subject_id=user_id, before={"assigned": True}, after={"assigned": False})
+        revoked = await accounts.revoke_scoped_tokens(user_id, _door_scope(event_id), now=now, deactivate_device=True)
+        await audit.record(
+            "door_staff.removed", now=now, event_id=event_id, subject_type="user", subject_id=user_id, before={"assigned": True},
+            after={"assigned": False, "device_tokens_revoked": revoked},
+        )
 
 
 async def door_team(event_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
@@ -573,12 +619,25 @@ def _device_name(raw: str) -> str:
     return name
 
 
-async def register_device(user: CurrentUser, device_name: str, *, now: datetime) -> str:
+def _door_scope(event_id: int) -> str:
+    return f"door:{event_id}"
+
+
+async def _door_token_expiry(event_id: int, now: datetime) -> datetime:
+    row = await Event.select(Event.ends_at).where(Event.id == event_id).first()
+    ends_at = row["ends_at"] if row else now
+    return max(ends_at, now) + DOOR_TOKEN_GRACE
+
+
+async def register_device(user: CurrentUser, event: DoorEvent, device_name: str, *, now: datetime) -> str:
     """An API token for the signed-in person's own device, labelled with its name: scans record that name.
-    The token is the person's, so it scans what they may scan (check door_event first)."""
+    The token is the person's, so it scans what they may scan (check door_event first); it ends DOOR_TOKEN_GRACE
+    after this event, or when the person leaves this event's door team."""
     name = _device_name(device_name)
     async with db.write_transaction():
-        token = await accounts.create_api_token(user.email, label=name, now=now)
+        token = await accounts.create_api_token(
+            user.email, label=name, now=now, expires_at=await _door_token_expiry(event.id, now), scope=_door_scope(event.id)
+        )
         await audit.record("door.device_registered", now=now, subject_type="user", subject_id=user.id, after={"device": name})
     return token
 
@@ -631,7 +690,9 @@ async def use_pairing(code: str, *, now: datetime) -> PairedDevice:
         if not claimed:
             raise _pairing_gone()
         pairing = claimed[0]
-        user, token = await accounts.create_device_account(pairing["device_name"], now=now)
+        user, token = await accounts.create_device_account(
+            pairing["device_name"], now=now, expires_at=await _door_token_expiry(pairing["event"], now), scope=_door_scope(pairing["event"])
+        )
         await DoorAssignment(event=pairing["event"], user=user.id).save()
         await DevicePairing.update({DevicePairing.device_user: user.id}).where(DevicePairing.id == pairing["id"])
         await audit.record(

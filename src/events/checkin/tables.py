@@ -19,10 +19,14 @@ class DoorAssignment(Table, tablename="door_assignment"):
 
 
 class Scan(Table, tablename="scan"):
-    """One scan at a door, accepted or refused. ``nonce`` is the client's id for the scan: unique, so a
-    retried request gets the first answer back."""
+    """One scan at a door, accepted or refused. ``nonce`` is the client's id for the scan, unique per
+    (event, scanner, device) - the index scan_nonce_key, made by a raw migration - so a retried request gets
+    the first answer back, and the same nonce from another door or for another event is a scan of its own.
+    ``scanner`` is the account that scanned (a person, or a paired phone's own account); scans logged before
+    it was recorded have none."""
 
-    nonce = Varchar(length=80, unique=True)
+    nonce = Varchar(length=80)
+    scanner = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.set_null)
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
     ticket = ForeignKey(references=Ticket, null=True, default=None, on_delete=OnDelete.set_null, index=True)
     direction = Varchar(length=4, default="in")  # in, out

@@ -3,8 +3,10 @@ giving places directly. Claims take places through the same conditional updates 
 
 from __future__ import annotations
 
+import contextlib
 import re
 import secrets
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -23,8 +25,14 @@ from events.orders.tables import ClaimCode, Order, OrderLine
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox
 
-CLAIM_CODE_LENGTH = 16  # ≈ 79 bits from a 31-letter alphabet, and rate-limited on top
-FAILED_CLAIMS_PER_CLIENT = 10
+# 20 letters of a 31-letter alphabet: ≈ 99 bits. Links made when codes had 16 letters (≈ 79 bits) still work.
+CLAIM_CODE_LENGTH = 20
+# Wrong codes are limited per browser, so one person's guessing stops that person, and per address with a budget
+# that 30 people sharing a drop-in centre's connection, each with a full browser's budget of typos, stay under.
+# The address budget is what bounds someone who throws their cookies away: 500 guesses in 15 minutes is 48,000 a
+# day against 2^99 codes. A browser that has already opened a code's page (claim pass) is never stopped for it.
+FAILED_CLAIMS_PER_BROWSER = 10
+FAILED_CLAIMS_PER_ADDRESS = 500
 FAILED_CLAIMS_WINDOW_SECONDS = 15 * 60
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,25}$")
 
@@ -56,6 +64,17 @@ SELECT
 
 class NoPlacesLeft(Conflict):
     code = "no_places_left"
+
+
+@dataclass(frozen=True, slots=True)
+class Claimant:
+    """Who is trying a claim code: their network address, their browser's own id (a cookie; a client without
+    one counts as a new browser, so only the address budget holds it), and whether the browser holds this
+    code's claim pass (it opened the code's page before: others' guesses cannot stop it)."""
+
+    address: str
+    browser: str
+    has_pass: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +139,12 @@ async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
         )
 
 
+async def open_claim_link(code: str, claimant: Claimant, *, now: datetime) -> dict[str, Any]:
+    """A claim link's page, for a guest or its partner: an unknown code is a wrong guess, limited like a claim."""
+    async with _guess(claimant, now=now):
+        return await claim_code_usage(code)
+
+
 async def claim_code_usage(code: str) -> dict[str, Any]:
     """What a referral partner may see: its allocation and how many were claimed. Never who claimed."""
     row = await ClaimCode.select(
@@ -131,25 +156,56 @@ async def claim_code_usage(code: str) -> dict[str, Any]:
     return row
 
 
-async def claim_place(
-    code: str, *, name: str, email: str, phone: str, locale: str, client: str, now: datetime
-) -> ClaimedPlace:
-    """A guest claims one free place. Unknown or revoked codes count against the client's limit."""
+def _budgets(claimant: Claimant) -> tuple[tuple[str, str, int], ...]:
+    return (
+        ("claim-failures-browser", f"{claimant.address} {claimant.browser}", FAILED_CLAIMS_PER_BROWSER),
+        ("claim-failures", claimant.address, FAILED_CLAIMS_PER_ADDRESS),
+    )
+
+
+@contextlib.asynccontextmanager
+async def _guess(claimant: Claimant, *, now: datetime) -> AsyncIterator[None]:
+    """Try a claim code within the claimant's budgets of wrong codes.
+
+    Each try takes its place under both budgets before the code is looked up (so tries sent in parallel
+    cannot overshoot) and gives it back unless the code turns out unknown: only wrong codes count. A browser
+    with this code's claim pass skips the budgets."""
+    if claimant.has_pass:
+        yield
+        return
     now_epoch = int(now.timestamp())
-    failures = await ratelimit.count("claim-failures", client, window_seconds=FAILED_CLAIMS_WINDOW_SECONDS, now_epoch=now_epoch)
-    if failures >= FAILED_CLAIMS_PER_CLIENT:
+    window = FAILED_CLAIMS_WINDOW_SECONDS
+    decisions = [
+        await ratelimit.hit(scope, subject, limit=limit, window_seconds=window, now_epoch=now_epoch)
+        for scope, subject, limit in _budgets(claimant)
+    ]
+    if refused := [decision for decision in decisions if not decision.allowed]:
         raise TooManyAttempts(
             N_("Too many tries. Please wait a few minutes and try again."),
-            retry_after_seconds=FAILED_CLAIMS_WINDOW_SECONDS - now_epoch % FAILED_CLAIMS_WINDOW_SECONDS,
+            retry_after_seconds=max(decision.retry_after_seconds for decision in refused),
         )
-    row = await ClaimCode.select(ClaimCode.id, ClaimCode.event).where(
-        ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null()
-    ).first()
-    if row is None:
-        await ratelimit.hit(
-            "claim-failures", client, limit=FAILED_CLAIMS_PER_CLIENT, window_seconds=FAILED_CLAIMS_WINDOW_SECONDS, now_epoch=now_epoch
-        )
-        raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
+    wrong = False
+    try:
+        yield
+    except NotFound as error:
+        wrong = error.code == "claim_code_not_found"
+        raise
+    finally:
+        if not wrong:
+            for scope, subject, _ in _budgets(claimant):
+                await ratelimit.forgive(scope, subject, window_seconds=window, now_epoch=now_epoch)
+
+
+async def claim_place(
+    code: str, *, name: str, email: str, phone: str, locale: str, claimant: Claimant, now: datetime
+) -> ClaimedPlace:
+    """A guest claims one free place. Unknown or revoked codes count against the claimant's budgets."""
+    async with _guess(claimant, now=now):
+        row = await ClaimCode.select(ClaimCode.id, ClaimCode.event).where(
+            ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null()
+        ).first()
+        if row is None:
+            raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
     _check_guest(name, email, phone)
     async with db.write_transaction():
         if not await ClaimCode.raw(_TAKE_CODE_SQL, row["id"]):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+import secrets
 from datetime import datetime
 from typing import Any
 
@@ -16,18 +18,52 @@ from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.config import Settings
 from events.dependencies import BEARER, error_responses
-from events.errors import EventsError
+from events.errors import EventsError, NotFound, TooManyAttempts
 from events.orders import claims
+from events.orders.codes import claim_pass, claim_pass_matches
 from events.orders.schemas import ClaimCodeIn, ClaimCodeOut, ClaimIn, FreeTicketIn, TicketOut
 from events.orders.views import order_details
 from events.tickets.qr import qr_svg
 from events.tickets.views import ticket_by_secret
 
 ONE_YEAR_SECONDS = 365 * 24 * 3600
+# A random id per browser, so that the people sharing one connection each have their own budget of wrong codes;
+# and a pass per claim code, so that a browser which opened a code's page keeps it working (see claims.Claimant).
+# Neither is a session: nothing is stored for them unless a code is wrong.
+CLAIM_BROWSER_COOKIE = "claim_browser"
+CLAIM_PASS_COOKIE = "claim_pass"
+CLAIM_COOKIE_SECONDS = 24 * 3600
+_BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 
 
 def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
+
+
+def _claimant(request: Request[Any, Any, Any], code: str, settings: Settings) -> claims.Claimant:
+    """The claimant of a claim page; a browser without an id of its own is given one (see _claim_cookies)."""
+    browser = request.cookies.get(CLAIM_BROWSER_COOKIE, "")
+    if not _BROWSER_ID.fullmatch(browser):
+        browser = request.state.get("claim_browser") or secrets.token_urlsafe(16)
+        request.state["claim_browser"] = browser
+    has_pass = claim_pass_matches(settings.secret_key, code, request.cookies.get(CLAIM_PASS_COOKIE))
+    return claims.Claimant(_client(request), browser, has_pass)
+
+
+def _claim_cookies(request: Request[Any, Any, Any], template: Template, settings: Settings, *, valid_code: str | None) -> Template:
+    """The browser's new id, if it was given one, and the pass of a code it has just opened for real."""
+    secure = settings.is_production
+    if browser := request.state.get("claim_browser"):
+        template.cookies.append(Cookie(
+            key=CLAIM_BROWSER_COOKIE, value=browser, path="/claim", max_age=CLAIM_COOKIE_SECONDS, httponly=True, samesite="lax",
+            secure=secure,
+        ))
+    if valid_code and not claim_pass_matches(settings.secret_key, valid_code, request.cookies.get(CLAIM_PASS_COOKIE)):
+        template.cookies.append(Cookie(
+            key=CLAIM_PASS_COOKIE, value=claim_pass(settings.secret_key, valid_code), path=f"/claim/{valid_code}",
+            max_age=CLAIM_COOKIE_SECONDS, httponly=True, samesite="lax", secure=secure,
+        ))
+    return template
 
 
 def _claim_url(settings: Settings, code: str) -> str:
@@ -55,13 +91,14 @@ class ClaimsApi(Controller):
 
     @post("/claims", summary="Claim a free place with a referral partner's code", responses=error_responses(404, 409, 422, 429))
     async def claim(self, request: Request[Any, Any, Any], data: JSONBody[ClaimIn], now: NamedDependency[datetime]) -> TicketOut:
+        # An API client has no browser id: each call is held by its address's budget of wrong codes.
         claimed = await claims.claim_place(
             data.code,
             name=data.name,
             email=data.email,
             phone=data.phone,
             locale=data.locale or request.state.locale,
-            client=_client(request),
+            claimant=claims.Claimant(_client(request), secrets.token_urlsafe(16)),
             now=now,
         )
         return await _ticket_of(claimed.order_reference)
@@ -112,15 +149,27 @@ class ClaimsApi(Controller):
 
 
 class ClaimPages(Controller):
+    """A claim link's pages. Every answer, refusals included, carries the browser's id, so that a person's own
+    wrong codes are counted against their own budget (see _claimant)."""
+
     path = "/claim"
     include_in_schema = False
 
     @get("/{code:str}", name="claim_page")
-    async def claim_form(self, request: Request[Any, Any, Any], code: FromPath[str], lang: FromQuery[str | None] = None) -> Template:
-        usage = await claims.claim_code_usage(code)
-        return _remember_language(
-            Template("orders/claim.html", context={"code": code, "usage": usage, "form": {}, "errors": {}}), lang
-        )
+    async def claim_form(
+        self,
+        request: Request[Any, Any, Any],
+        code: FromPath[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        lang: FromQuery[str | None] = None,
+    ) -> Template:
+        try:
+            usage = await claims.open_claim_link(code, _claimant(request, code, settings), now=now)
+        except EventsError as error:
+            return _claim_cookies(request, _refusal(error), settings, valid_code=None)
+        page = Template("orders/claim.html", context={"code": code, "usage": usage, "form": {}, "errors": {}})
+        return _claim_cookies(request, _remember_language(page, lang), settings, valid_code=code)
 
     @post("/{code:str}", status_code=200)
     async def claim(
@@ -138,24 +187,57 @@ class ClaimPages(Controller):
                 email=data.get("email", ""),
                 phone=data.get("phone", ""),
                 locale=request.state.locale,
-                client=_client(request),
+                claimant=_claimant(request, code, settings),
                 now=now,
             )
-        except EventsError as error:
-            usage = await claims.claim_code_usage(code)
-            return Template(
+        except TooManyAttempts as error:
+            # Told without looking the code up: a refused try learns nothing about it.
+            page = Template(
                 "orders/claim.html",
-                context={"code": code, "usage": usage, "form": data, "errors": error.fields, "error": error.message},
+                context={"code": code, "usage": None, "form": data, "errors": {}, "error": error.message},
                 status_code=error.status_code,
                 headers=error.headers,
             )
+            return _claim_cookies(request, page, settings, valid_code=None)
+        except NotFound as error:
+            if error.code == "claim_code_not_found":
+                return _claim_cookies(request, _refusal(error), settings, valid_code=None)
+            raise
+        except EventsError as error:  # the code is real: the form again, with what to change
+            page = Template(
+                "orders/claim.html",
+                context={
+                    "code": code, "usage": await claims.claim_code_usage(code), "form": data, "errors": error.fields,
+                    "error": error.message,
+                },
+                status_code=error.status_code,
+                headers=error.headers,
+            )
+            return _claim_cookies(request, page, settings, valid_code=code)
         ticket = await _ticket_of(claimed.order_reference)
         view = await ticket_by_secret(ticket.secret, secret_key=settings.secret_key, now=now)
-        return Template("orders/claimed.html", context={"ticket": view, "qr": qr_svg(view.code), "email": data.get("email", "")})
+        page = Template("orders/claimed.html", context={"ticket": view, "qr": qr_svg(view.code), "email": data.get("email", "")})
+        return _claim_cookies(request, page, settings, valid_code=None)
 
     @get("/{code:str}/places", name="claim_usage")
-    async def usage(self, code: FromPath[str]) -> Template:
-        return Template("orders/claim_usage.html", context={"usage": await claims.claim_code_usage(code)})
+    async def usage(
+        self, request: Request[Any, Any, Any], code: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> Template:
+        try:
+            usage = await claims.open_claim_link(code, _claimant(request, code, settings), now=now)
+        except EventsError as error:
+            return _claim_cookies(request, _refusal(error), settings, valid_code=None)
+        return _claim_cookies(request, Template("orders/claim_usage.html", context={"usage": usage}), settings, valid_code=None)
+
+
+def _refusal(error: EventsError) -> Template:
+    """The friendly error page the one error handler would show, answered here so it can carry the cookies."""
+    return Template(
+        "errors/error.html",
+        context={"status_code": error.status_code, "code": error.code, "detail": error.message},
+        status_code=error.status_code,
+        headers=error.headers,
+    )
 
 
 def _remember_language(template: Template, lang: str | None) -> Template:

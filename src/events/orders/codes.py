@@ -38,5 +38,16 @@ def order_access_token(secret_key: str, reference: str) -> str:
     return ORDER_TOKEN_PREFIX + base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def claim_pass(secret_key: str, code: str) -> str:
+    """What a browser keeps once it has opened a claim code's page: proof that it knows the code, which no one
+    can make without the code (or the server secret)."""
+    digest = hmac.new(secret_key.encode(), f"claim-pass:{code.strip().lower()}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def claim_pass_matches(secret_key: str, code: str, presented: str | None) -> bool:
+    return bool(presented) and (presented or "").isascii() and hmac.compare_digest(claim_pass(secret_key, code), presented or "")
+
+
 def token_matches(secret_key: str, reference: str, token: str | None) -> bool:
     return bool(token) and hmac.compare_digest(order_access_token(secret_key, reference), token or "")

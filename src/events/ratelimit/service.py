@@ -45,6 +45,19 @@ async def count(scope: str, subject: str, *, window_seconds: int, now_epoch: int
     return row["hits"] if row else 0
 
 
+async def forgive(scope: str, subject: str, *, window_seconds: int, now_epoch: int) -> None:
+    """Take back one attempt counted in the current window (one that turned out not to be a failure)."""
+    window_start = now_epoch - now_epoch % window_seconds
+    await RateLimitBucket.update({RateLimitBucket.hits: RateLimitBucket.hits - 1}).where(
+        RateLimitBucket.key == _key(scope, subject), RateLimitBucket.window_start == window_start, RateLimitBucket.hits > 0
+    )
+
+
+async def reset(scope: str, subject: str) -> None:
+    """Forget every attempt by ``subject``."""
+    await RateLimitBucket.delete().where(RateLimitBucket.key == _key(scope, subject))
+
+
 async def purge_expired(now_epoch: int, *, older_than_seconds: int = 24 * 3600) -> None:
     await RateLimitBucket.delete().where(RateLimitBucket.window_start < now_epoch - older_than_seconds)
 

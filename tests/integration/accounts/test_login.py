@@ -6,6 +6,7 @@ import httpx
 
 from events.accounts import service
 from events.accounts.tables import SessionRecord
+from events.errors import TooManyAttempts
 
 
 async def csrf_token(client: httpx.AsyncClient, path: str = "/login") -> str:
@@ -65,7 +66,50 @@ async def test_guessing_passwords_is_rate_limited_per_account(client: httpx.Asyn
     blocked = await sign_in(client, "sam@test.example", "a long password")  # even the right one, for now
     assert blocked.status_code == 429
     assert "Too many sign-in attempts" in blocked.text
-    assert int(blocked.headers["retry-after"]) > 0  # when to try again, for browsers and password managers
+    retry_after = int(blocked.headers["retry-after"])
+    assert retry_after > 0  # when to try again, for browsers and password managers
+    assert f"Try again in {-(-retry_after // 60)} minute" in blocked.text  # and for the person
+
+
+async def test_a_right_password_after_a_few_wrong_ones_works_and_clears_them(client: httpx.AsyncClient) -> None:
+    await service.create_user("sam@test.example", role="organiser", password="a long password")
+    for n in range(service.LOGIN_ATTEMPTS_PER_EMAIL - 1):
+        assert (await sign_in(client, "sam@test.example", f"guess number {n}")).status_code == 401
+    assert (await sign_in(client, "sam@test.example", "a long password")).status_code == 303
+    # The failures before it no longer count: a few more typos do not lock the account.
+    for n in range(service.LOGIN_ATTEMPTS_PER_EMAIL - 1):
+        assert (await sign_in(client, "sam@test.example", f"another typo {n}")).status_code == 401
+    assert (await sign_in(client, "sam@test.example", "a long password")).status_code == 303
+
+
+async def test_signing_in_many_times_never_locks_anyone_out(client: httpx.AsyncClient) -> None:
+    await service.create_user("sam@test.example", role="organiser", password="a long password")
+    attempts = service.LOGIN_ATTEMPTS_PER_CLIENT + 5  # more than either limit, from one address
+    statuses = [(await sign_in(client, "sam@test.example", "a long password")).status_code for _ in range(attempts)]
+    assert statuses == [303] * attempts
+
+
+async def test_the_right_password_once_a_lockout_is_over_starts_afresh(client: httpx.AsyncClient) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    await service.create_user("sam@test.example", role="organiser", password="a long password")
+    start = datetime(2026, 6, 1, 12, 0, tzinfo=timezone.utc)  # the start of a 15-minute window
+    for n in range(service.LOGIN_ATTEMPTS_PER_EMAIL):
+        assert await service.authenticate("sam@test.example", f"guess {n}", client="10.0.0.1", now=start) is None
+    try:
+        await service.authenticate("sam@test.example", "a long password", client="10.0.0.1", now=start + timedelta(minutes=1))
+    except TooManyAttempts as locked:
+        assert 0 < locked.retry_after_seconds <= service.LOGIN_WINDOW_SECONDS
+        over = start + timedelta(minutes=1, seconds=locked.retry_after_seconds)
+    else:
+        raise AssertionError("the account should be locked")
+    assert await service.authenticate("sam@test.example", "a long password", client="10.0.0.1", now=over) is not None
+    # Each right password starts the account afresh: rounds of typos that add up to more than the limit, each
+    # ended by the right password, never lock it again.
+    for round_ in range(3):
+        for n in range(service.LOGIN_ATTEMPTS_PER_EMAIL - 1):
+            assert await service.authenticate("sam@test.example", f"typo {round_} {n}", client="10.0.0.1", now=over) is None
+        assert await service.authenticate("sam@test.example", "a long password", client="10.0.0.1", now=over) is not None
 
 
 async def test_the_api_ignores_session_cookies(client: httpx.AsyncClient) -> None:
