@@ -1,8 +1,8 @@
 """A partner's statement as an A4 PDF for a treasurer to check and sign: a table per event, the totals,
 whether the card payments reconcile with Stripe, and a sign-off block.
 
-Set in the vendored Noto fonts that ticket PDFs register (events.tickets.pdf.fonts), run by run, so
-Arabic-script names print too. Amounts are integer pence formatted by events.money.format_money.
+Set in the vendored Noto fonts (events.pdf.text.fonts), run by run, so Arabic-script names print too, with
+reportlab's public platypus API only. Amounts are integer pence formatted by events.money.format_money.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from reportlab.platypus.flowables import Flowable
 
 from events.ledger.service import FAR_FUTURE, FAR_PAST
 from events.money import format_money
-from events.tickets.pdf import fonts, visual_runs
+from events.pdf.text import fonts, visual_runs
 
 MARGIN = 18 * mm
 INK = colors.HexColor("#1b1b1f")

@@ -1,0 +1,1 @@
+"""PDF plumbing shared by ticket and statement PDFs: the reportlab boundary (reportlab_internals) and text layout (text)."""
