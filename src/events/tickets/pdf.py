@@ -385,12 +385,15 @@ class _StockDocument(_Painter):
         module = size / (symbol.size + 2 * QUIET_ZONE)
         canvas.setFillColorRGB(*WHITE)
         canvas.rect(x, y, size, size, stroke=0, fill=1)
-        top = y + size - QUIET_ZONE * module
+        # In module units from the symbol's top-left corner, y down, placed as precisely as the fast painter places it.
+        canvas.saveState()
+        canvas.transform(round(module, 4), 0, 0, -round(module, 4), round(x + QUIET_ZONE * module, 3), round(y + size - QUIET_ZONE * module, 3))
         dark = canvas.beginPath()
         for row, column, length in symbol.runs():
-            dark.rect(x + (QUIET_ZONE + column) * module, top - (row + 1) * module, length * module, module)
+            dark.rect(column, row, length, 1)
         canvas.setFillColorRGB(0, 0, 0)
         canvas.drawPath(dark, stroke=0, fill=1)
+        canvas.restoreState()
 
     def finish_page(self, page: _Lines) -> None:
         pass
