@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
+import anyio.to_thread
 from babel.dates import format_date
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -140,6 +142,11 @@ def _sign_off(width: float) -> Flowable:
         _text("I have checked this statement against the bank and Stripe records and approve it.", BODY),
         lines,
     ])
+
+
+async def statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
+    """render_statement_pdf in a worker thread, so laying out a long statement never stalls the event loop."""
+    return await anyio.to_thread.run_sync(partial(render_statement_pdf, statement, now=now))
 
 
 def render_statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
