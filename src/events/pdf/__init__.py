@@ -1,1 +1,1 @@
-"""PDF plumbing shared by ticket and statement PDFs: the reportlab boundary (reportlab_internals) and text layout (text)."""
+"""PDF plumbing shared by ticket and statement PDFs: text layout (text), page painters (pages), the reportlab boundary (reportlab_internals)."""

@@ -1,10 +1,10 @@
 """Ticket PDFs: the ticket's design and layout, an A4 page or a phone-sized page per ticket, QR drawn as vector squares.
 
-Text runs, shaping and wrapping come from events.pdf.text; everything that reaches into reportlab's
-internals goes through events.pdf.reportlab_internals. A page is laid out once (_plan, _draw_ticket) and
-drawn by one of two painters: the fast one used in production (_Document: text written as PDF operators,
-the parts every ticket of a layout shares drawn once as a form XObject) and a reference one that uses
-reportlab's public API alone (_StockDocument, render_tickets_pdf_with_public_api), which tests compare it with.
+Text runs, shaping and wrapping come from events.pdf.text. A page is laid out here (_plan, _draw_ticket)
+and drawn by a painter from events.pdf.pages: the fast one in production (text written as PDF operators,
+the parts every ticket of a layout shares drawn once as a form XObject), or the one that uses reportlab's
+public API alone (render_tickets_pdf_with_public_api), which tests compare it with. Nothing here touches
+reportlab's internals (events.pdf.reportlab_internals does).
 
 Speed (see bench/tickets.py): fonts are registered once; the event's wrapped lines are cached; each
 font subset's program, CMap and Font/FontDescriptor dictionaries are made and formatted once (ASCII-only
@@ -15,11 +15,9 @@ about half of a single-ticket render, and reportlab's own formatting of each doc
 
 from __future__ import annotations
 
-import abc
 import io
-import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache, partial
 
@@ -27,13 +25,10 @@ import anyio.to_thread
 from babel.dates import format_date
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.pdfgen.canvas import Canvas
-from reportlab.pdfgen.pathobject import PDFPathObject
 
-from events.pdf import reportlab_internals as rl
-from events.pdf.text import FONT_DIR, FONT_FILES, SUBSET_SEEDS, fonts, text_width, visual_runs, wrap
+from events.pdf.pages import FastPainter, Painter, PublicApiPainter, register_public_api_fonts
+from events.pdf.text import fonts, wrap
 from events.tickets.qr import QUIET_ZONE, qr_symbol
 from events.tickets.views import TicketView
 
@@ -49,7 +44,7 @@ WHITE = (1.0, 1.0, 1.0)
 SHOW_AT_DOOR = "Show this QR code at the door"
 
 
-# --- painters: what a ticket page is drawn with ---------------------------------------------------------
+# --- layout -------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,344 +58,6 @@ class Style:
     @property
     def line_height(self) -> float:
         return self.size * self.leading
-
-
-def _colour(colour: tuple[float, float, float], operator: str) -> str:
-    return "{:.4f} {:.4f} {:.4f} {}".format(*colour, operator)
-
-
-def _left(text: str, style: Style, x: float, align: str) -> float:
-    width = text_width(text, style.size, style.bold) + style.tracking * max(len(text) - 1, 0)
-    return x - width / 2 if align == "centre" else x - width if align == "right" else x
-
-
-class _Lines(abc.ABC):
-    """Something lines of text are drawn on: a page, or the part every page of a layout shares."""
-
-    @abc.abstractmethod
-    def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> None:
-        """Draw one line of text with its baseline at ``y``; ``x`` is its centre, left or right edge."""
-
-    _colour: tuple[float, float, float] | None
-    _tracking: float
-
-    def _set_colour_and_tracking(self, ops: list[str], style: Style) -> None:
-        """Text state operators, written only when they change (the state carries over between lines)."""
-        if self._colour != style.colour:
-            ops.append("{:.4f} {:.4f} {:.4f} rg".format(*style.colour))
-            self._colour = style.colour
-        if self._tracking != style.tracking:
-            ops.append(f"{style.tracking:.3f} Tc")
-            self._tracking = style.tracking
-
-    def paragraph(self, lines: Sequence[str], style: Style, x: float, top: float, *, align: str = "centre") -> float:
-        """Draw lines below ``top`` (the top of the first line's text); returns the y below the last line."""
-        y = top
-        for text in lines:
-            y -= style.size  # from the line's top down to its baseline (cap height plus a little)
-            self.line(text, style, x, y, align=align)
-            y -= style.line_height - style.size
-        return y
-
-
-class _Layer(_Lines):
-    """What every ticket page of one layout has in common (the band, rules, labels, small print, border).
-
-    ``recording`` is false when the painter already has this layout's shapes and shared text from an
-    earlier page: then drawing them again can be skipped (the shapes are built only when it is true).
-    """
-
-    recording: bool
-
-    @abc.abstractmethod
-    def fill(self, path: PDFPathObject, colour: tuple[float, float, float]) -> None:
-        """Fill a path built with ``canvas.beginPath()``."""
-
-    @abc.abstractmethod
-    def stroke(self, path: PDFPathObject, colour: tuple[float, float, float], width: float) -> None:
-        """Stroke a path built with ``canvas.beginPath()``."""
-
-    @abc.abstractmethod
-    def dashed_rule(self, x0: float, x1: float, y: float, colour: tuple[float, float, float], width: float, dash: float) -> None:
-        """A horizontal dashed line from ``x0`` to ``x1``."""
-
-    @abc.abstractmethod
-    def finish(self, page_size: str) -> None:
-        """Called once the page's drawing is done."""
-
-
-class _Painter(abc.ABC):
-    """Draws the pages of one PDF: a page's own text, the layer its layout shares, the QR code."""
-
-    @abc.abstractmethod
-    def begin_page(self, canvas: Canvas, layout: tuple[object, ...]) -> tuple[_Lines, _Layer]:
-        """The page's own text and its layout's shared layer, for a new page."""
-
-    @abc.abstractmethod
-    def qr(self, canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
-        """The QR code in a white square of side ``size`` (quiet zone included), lower-left corner at (x, y)."""
-
-    @abc.abstractmethod
-    def finish_page(self, page: _Lines) -> None:
-        """Called once the page's drawing is done."""
-
-
-# --- the fast painter: text as PDF operators, shared parts as forms ----------------------------------------
-
-
-class _Page(_Lines):
-    """Text for one page, written as PDF operators and added to the page in one block at the end.
-
-    reportlab's text objects measure every run again to move their cursor and escape strings a character
-    at a time; the lines here are already measured and positioned, so the operators are written directly,
-    with the codes DocumentFonts gives each run.
-    """
-
-    def __init__(self, canvas: Canvas, fonts: rl.DocumentFonts) -> None:
-        self.canvas = canvas
-        self.fonts = fonts
-        self.ops: list[str] = ["BT"]
-        self._font: tuple[str, int, float] | None = None
-        self._colour: tuple[float, float, float] | None = None
-        self._tracking = 0.0
-
-    def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> None:
-        left = _left(text, style, x, align)
-        ops = self.ops
-        self._set_colour_and_tracking(ops, style)
-        ops.append(f"1 0 0 1 {left:.3f} {y:.3f} Tm")
-        fonts = self.fonts
-        for name, chunk in visual_runs(text, style.bold):
-            for subset, string in fonts.encode(name, chunk):
-                if self._font != (name, subset, style.size):
-                    ops.append(f"{fonts.subset_name(name, subset)} {style.size:g} Tf")
-                    self._font = (name, subset, style.size)
-                ops.append(f"({string}) Tj")
-
-    def finish(self) -> None:
-        self.ops.append("ET")
-        rl.add_operators(self.canvas, "\n".join(self.ops))
-
-
-@lru_cache(maxsize=256)
-def _shareable(text: str, bold: bool) -> str | None:
-    """The Latin font ``text`` is drawn in, if it can go in a _Shared form (one run, ASCII the font has)."""
-    runs = visual_runs(text, bold)
-    if len(runs) != 1 or runs[0][0] not in _SHARED_FONTS or rl.ascii_string(*runs[0]) is None:
-        return None
-    return runs[0][0]
-
-
-_SHARED_FONTS = ("NotoSans", "NotoSans-Bold")
-
-
-class _Shared(_Layer):
-    """What every ticket page of one layout has in common, drawn once as a form XObject.
-
-    The band and its labels, the hint under the QR code, the tear line, the field labels, the small print
-    and the card's border are the same on every ticket whose parts took the same numbers of lines (the
-    layout, ``key``). They are drawn the first time a layout is met, kept compressed (_SHARED), and after
-    that each PDF adds the form once and each page draws it with one operator, so a 500-ticket order
-    holds them once. Their text is ASCII in the first subset of the Latin fonts, whose codes are the same
-    in every document (see reportlab_internals.ascii_string); the form's resources name those fonts. A line
-    that is not (a translated label, say) is drawn on the page instead, whether or not the form is being made.
-    """
-
-    def __init__(self, page: _Page, key: tuple[object, ...]) -> None:
-        self.page = page
-        self.key = key
-        self.recording = key not in _SHARED
-        self.graphics: list[str] = []
-        self.text: list[str] = ["BT"]
-        self._font: tuple[str, float] | None = None  # type: ignore[assignment]
-        self._colour: tuple[float, float, float] | None = None
-        self._tracking = 0.0
-        self.name = ""
-        self.new_in_document = False
-
-    def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> None:
-        name = _shareable(text, style.bold)
-        if name is None:
-            self.page.line(text, style, x, y, align=align)
-            return
-        if not self.recording:
-            return
-        ops = self.text
-        self._set_colour_and_tracking(ops, style)
-        ops.append(f"1 0 0 1 {_left(text, style, x, align):.3f} {y:.3f} Tm")
-        if self._font != (name, style.size):
-            ops.append(f"/{name} {style.size:g} Tf")
-            self._font = (name, style.size)
-        ops.append(f"({rl.ascii_string(name, text)}) Tj")
-
-    def fill(self, path: PDFPathObject, colour: tuple[float, float, float]) -> None:
-        if self.recording:
-            self.graphics.append(f"{_colour(colour, 'rg')} {rl.path_operators(path)} f")
-
-    def stroke(self, path: PDFPathObject, colour: tuple[float, float, float], width: float) -> None:
-        if self.recording:
-            self.graphics.append(f"{_colour(colour, 'RG')} {width:g} w {rl.path_operators(path)} S")
-
-    def dashed_rule(self, x0: float, x1: float, y: float, colour: tuple[float, float, float], width: float, dash: float) -> None:
-        if self.recording:
-            self.graphics.append(f"{_colour(colour, 'RG')} {width:g} w [{dash:g} {dash:g}] 0 d {x0:.3f} {y:.3f} m {x1:.3f} {y:.3f} l S [] 0 d")
-
-    def place(self, document: _Document) -> None:
-        """Draw the form on the page, under everything else (it is added to the document by finish)."""
-        name = document.shared.get(self.key)
-        self.new_in_document = name is None
-        if name is None:
-            name = document.shared[self.key] = f"Shared{len(document.shared) + 1}"
-        self.name = name
-        canvas = self.page.canvas
-        rl.add_operators(canvas, "q")
-        canvas.doForm(name)
-        rl.add_operators(canvas, "Q")
-
-    def finish(self, page_size: str) -> None:
-        """Keep the form's content the first time this layout is drawn; add the form to a document that lacks it."""
-        if self.recording:
-            content = "\n".join([*self.graphics, *self.text, "ET"])
-            _SHARED[self.key] = zlib.compress(content.encode())
-        if self.new_in_document:
-            width, height = PAGE_SIZES[page_size]
-            fonts = {font: self.page.fonts.first_subset(font) for font in _SHARED_FONTS}
-            rl.add_form(self.page.canvas, self.name, _SHARED[self.key], [0, 0, width, height], fonts)
-
-
-# Compressed content of each layout's _Shared form: a few per page size, each made once per process.
-_SHARED: dict[tuple[object, ...], bytes] = {}
-
-
-@dataclass
-class _Document(_Painter):
-    """The fast painter. What the pages of one PDF share: its fonts' subsets, and the _Shared forms already added."""
-
-    fonts: rl.DocumentFonts
-    shared: dict[tuple[object, ...], str] = field(default_factory=dict)
-
-    @classmethod
-    def for_canvas(cls, canvas: Canvas) -> _Document:
-        return cls(rl.DocumentFonts(canvas, SUBSET_SEEDS))
-
-    def begin_page(self, canvas: Canvas, layout: tuple[object, ...]) -> tuple[_Lines, _Layer]:
-        page = _Page(canvas, self.fonts)
-        shared = _Shared(page, layout)
-        shared.place(self)
-        return page, shared
-
-    def qr(self, canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
-        """Drawn by its own form XObject, made once per code (_qr_form_content)."""
-        side, content = _qr_form_content(data)
-        module = size / (side + 2 * QUIET_ZONE)
-        canvas.setFillColorRGB(*WHITE)
-        canvas.rect(x, y, size, size, stroke=0, fill=1)
-        name = f"QR{canvas.getPageNumber()}"
-        rl.add_form(canvas, name, content, [0, 0, side, side])
-        # The form is in module units with (0, 0) at the symbol's top-left corner and y pointing down.
-        rl.add_operators(canvas, f"q {module:.4f} 0 0 {-module:.4f} {x + QUIET_ZONE * module:.3f} {y + size - QUIET_ZONE * module:.3f} cm")
-        canvas.doForm(name)
-        rl.add_operators(canvas, "Q")
-
-    def finish_page(self, page: _Lines) -> None:
-        assert isinstance(page, _Page)
-        page.finish()
-
-
-@lru_cache(maxsize=2048)
-def _qr_form_content(data: str) -> tuple[int, bytes]:
-    """(side in modules, the symbol's dark runs as one filled path, Flate-compressed), made once per code.
-
-    About 900 rectangles of digits: zlib's fastest level compresses them four times faster than the
-    default for a stream 20% bigger, and this is done for every new ticket. One fill, so no seams.
-    """
-    symbol = qr_symbol(data)
-    ops = "\n".join([f"{column} {row} {length} 1 re" for row, column, length in symbol.runs()])
-    return symbol.size, zlib.compress(f"0 0 0 rg\n{ops}\nf".encode(), 1)
-
-
-# --- the reference painter: reportlab's public API only --------------------------------------------------
-
-
-_STOCK_PREFIX = "Stock-"
-
-
-def _stock_fonts() -> None:
-    """The same font files registered as plain reportlab TTFonts, under their own names (once)."""
-    if _STOCK_PREFIX + "NotoSans" not in pdfmetrics.getRegisteredFontNames():
-        for name, filename in FONT_FILES.items():
-            pdfmetrics.registerFont(TTFont(_STOCK_PREFIX + name, str(FONT_DIR / filename)))
-
-
-class _StockPage(_Layer):
-    """Draws everything straight onto the canvas through reportlab's public API, in drawing order."""
-
-    recording = True
-
-    def __init__(self, canvas: Canvas) -> None:
-        self.canvas = canvas
-
-    def line(self, text: str, style: Style, x: float, y: float, *, align: str = "centre") -> None:
-        # Positions rounded as the fast painter writes them (to 0.001 pt): a baseline on a pixel's edge then
-        # lands on the same side of it in both.
-        drawn = self.canvas.beginText(round(_left(text, style, x, align), 3), round(y, 3))
-        drawn.setFillColorRGB(*style.colour)
-        drawn.setCharSpace(style.tracking)
-        for name, chunk in visual_runs(text, style.bold):
-            drawn.setFont(_STOCK_PREFIX + name, style.size)
-            drawn.textOut(chunk)
-        self.canvas.drawText(drawn)
-
-    def fill(self, path: PDFPathObject, colour: tuple[float, float, float]) -> None:
-        self.canvas.setFillColorRGB(*colour)
-        self.canvas.drawPath(path, stroke=0, fill=1)
-
-    def stroke(self, path: PDFPathObject, colour: tuple[float, float, float], width: float) -> None:
-        self.canvas.saveState()
-        self.canvas.setStrokeColorRGB(*colour)
-        self.canvas.setLineWidth(width)
-        self.canvas.drawPath(path, stroke=1, fill=0)
-        self.canvas.restoreState()
-
-    def dashed_rule(self, x0: float, x1: float, y: float, colour: tuple[float, float, float], width: float, dash: float) -> None:
-        self.canvas.saveState()
-        self.canvas.setStrokeColorRGB(*colour)
-        self.canvas.setLineWidth(width)
-        self.canvas.setDash(dash, dash)
-        self.canvas.line(round(x0, 3), round(y, 3), round(x1, 3), round(y, 3))
-        self.canvas.restoreState()
-
-    def finish(self, page_size: str) -> None:
-        pass
-
-
-class _StockDocument(_Painter):
-    """The reference painter: the same pages without any of reportlab_internals' fast paths (slow)."""
-
-    def begin_page(self, canvas: Canvas, layout: tuple[object, ...]) -> tuple[_Lines, _Layer]:
-        page = _StockPage(canvas)
-        return page, page
-
-    def qr(self, canvas: Canvas, data: str, x: float, y: float, size: float) -> None:
-        symbol = qr_symbol(data)
-        module = size / (symbol.size + 2 * QUIET_ZONE)
-        canvas.setFillColorRGB(*WHITE)
-        canvas.rect(x, y, size, size, stroke=0, fill=1)
-        # In module units from the symbol's top-left corner, y down, placed as precisely as the fast painter places it.
-        canvas.saveState()
-        canvas.transform(round(module, 4), 0, 0, -round(module, 4), round(x + QUIET_ZONE * module, 3), round(y + size - QUIET_ZONE * module, 3))
-        dark = canvas.beginPath()
-        for row, column, length in symbol.runs():
-            dark.rect(column, row, length, 1)
-        canvas.setFillColorRGB(0, 0, 0)
-        canvas.drawPath(dark, stroke=0, fill=1)
-        canvas.restoreState()
-
-    def finish_page(self, page: _Lines) -> None:
-        pass
-
-
-# --- layout -------------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True, slots=True)
@@ -558,7 +215,7 @@ def _content_width(page_size: str) -> float:
 
 def render_tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
     """One PDF holding every ticket, one per page (CPU-bound: from async code, await tickets_pdf instead)."""
-    return _render(tickets, page_size, _Document.for_canvas)
+    return _render(tickets, page_size, FastPainter.for_canvas)
 
 
 async def tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
@@ -569,11 +226,11 @@ async def tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") -
 
 def render_tickets_pdf_with_public_api(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
     """The same PDF drawn through reportlab's public API alone, slowly: the reference the fast path is tested against."""
-    _stock_fonts()
-    return _render(tickets, page_size, lambda canvas: _StockDocument())
+    register_public_api_fonts()
+    return _render(tickets, page_size, lambda canvas: PublicApiPainter())
 
 
-def _render(tickets: Sequence[TicketView], page_size: str, painter: Callable[[Canvas], _Painter]) -> bytes:
+def _render(tickets: Sequence[TicketView], page_size: str, painter: Callable[[Canvas], Painter]) -> bytes:
     fonts()
     width, height = PAGE_SIZES[page_size]
     buffer = io.BytesIO()
@@ -590,9 +247,9 @@ def _render(tickets: Sequence[TicketView], page_size: str, painter: Callable[[Ca
     return buffer.getvalue()
 
 
-def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, document: _Painter | None = None) -> tuple[float, float]:
+def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, document: Painter | None = None) -> tuple[float, float]:
     """Draw one ticket page; returns (where the plan said the text would end, where it did end)."""
-    document = _Document.for_canvas(canvas) if document is None else document
+    document = FastPainter.for_canvas(canvas) if document is None else document
     design = DESIGNS[page_size]
     plan = _plan(ticket, page_size)
     page_width, page_height = PAGE_SIZES[page_size]
@@ -642,7 +299,7 @@ def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, document: _
 
     # The QR code, then what to do with it.
     y -= 0.5 * g
-    document.qr(canvas, ticket.code, centre - design.qr / 2, y - design.qr, design.qr)
+    document.matrix(canvas, qr_symbol(ticket.code), centre - design.qr / 2, y - design.qr, design.qr, QUIET_ZONE)
     y -= design.qr - 0.2 * design.hint.size
     y = shared.paragraph((SHOW_AT_DOOR,), design.hint, centre, y)
 
@@ -672,6 +329,6 @@ def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, document: _
         card = canvas.beginPath()
         card.roundRect(left, card_bottom, right - left, top - card_bottom, 4 * mm)
         shared.stroke(card, RULE, 0.8)
-    shared.finish(page_size)
+    shared.finish(page_width, page_height)
     document.finish_page(page)
     return band_bottom - plan.height, y

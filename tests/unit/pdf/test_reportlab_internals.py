@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
+from events.pdf import pages
 from events.tickets import pdf
 from tests.support.ticket_pdfs import logical, rasterise, ticket, tool, words
 
@@ -82,8 +83,8 @@ def test_the_comparison_sees_what_a_broken_fast_path_would_draw(tmp_path: Path, 
     from events.pdf import reportlab_internals
 
     reportlab_internals.ascii_string.cache_clear()
-    pdf._shareable.cache_clear()
-    pdf._SHARED.clear()
+    pages._shareable.cache_clear()
+    pages._SHARED.clear()
     shifted = reportlab_internals._PDF_STRING | {code: chr(code + 1) for code in range(ord("a"), ord("z"))}
     monkeypatch.setattr(reportlab_internals, "_PDF_STRING", shifted)
     try:
@@ -94,5 +95,5 @@ def test_the_comparison_sees_what_a_broken_fast_path_would_draw(tmp_path: Path, 
             assert_same_pixels(broken, stock, tmp_path)
     finally:
         reportlab_internals.ascii_string.cache_clear()
-        pdf._shareable.cache_clear()
-        pdf._SHARED.clear()
+        pages._shareable.cache_clear()
+        pages._SHARED.clear()

@@ -14,6 +14,7 @@ import zxingcpp
 from PIL import Image
 from reportlab.lib.units import mm
 
+from events.pdf import pages
 from events.tickets import pdf, qr
 from events.tickets.signing import verify_ticket
 from tests.support.ticket_pdfs import KEY, START, logical, rasterise, ticket, tool, words
@@ -168,19 +169,19 @@ def test_rendering_reuses_fonts_and_stays_fast() -> None:
 
 @pytest.mark.parametrize("size", ["a4", "phone"])
 def test_a_page_drawn_from_the_shared_layout_is_the_page_drawn_afresh(size: str, tmp_path: Path) -> None:
-    """The band, labels, tear line and small print are made once per layout and reused (pdf._SHARED):
+    """The band, labels, tear line and small print are made once per layout and reused (pages._SHARED):
     a ticket drawn with that cache empty and drawn again from it shows the same words in the same places
     and looks the same, when the earlier tickets of its layout were in another PDF, and when a ticket of
     another layout (a name on two lines moves the labels below it) came in between."""
     view = ticket(21, holder="Sara Ahmadi")
-    pdf._SHARED.clear()
+    pages._SHARED.clear()
     fresh = tmp_path / "fresh.pdf"
     fresh.write_bytes(pdf.render_tickets_pdf([view], page_size=size))
-    assert pdf._SHARED, "the layout was kept"
-    pdf._SHARED.clear()
+    assert pages._SHARED, "the layout was kept"
+    pages._SHARED.clear()
     long_name = ticket(23, holder="Maximilian Alexander von Hohenzollern-Sigmaringen the Third of Many Names")
     pdf.render_tickets_pdf([long_name, ticket(22, holder="Grace Mensah")], page_size=size)
-    assert len(pdf._SHARED) == 2
+    assert len(pages._SHARED) == 2
     reused = tmp_path / "reused.pdf"
     reused.write_bytes(pdf.render_tickets_pdf([view], page_size=size))
     assert words(fresh) == words(reused)
