@@ -5,7 +5,9 @@ from __future__ import annotations
 import io
 import re
 import subprocess
+import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
@@ -192,3 +194,28 @@ def test_a_page_drawn_from_the_shared_layout_is_the_page_drawn_afresh(size: str,
     [fresh_png] = rasterise(fresh.read_bytes(), tmp_path / "fresh-page")
     [reused_png] = rasterise(reused.read_bytes(), tmp_path / "reused-page")
     assert Image.open(fresh_png).tobytes() == Image.open(reused_png).tobytes()
+
+
+def test_pdfs_drawn_in_parallel_threads_read_as_when_drawn_one_at_a_time(tmp_path: Path) -> None:
+    """The web app draws PDFs in worker threads (tickets_pdf), several at once, sharing the font, subset, text
+    and layout caches: no PDF may pick up another's subsets or text."""
+    names = ["Amal Haddad", "ليلى حداد", "سارا احمدی", "Zoë Kowalczyk", "مریم رضایی", "Amal حداد", "پژمان گلچین", "Tom O'Neill"]
+    orders = [[ticket(60 + 8 * i + j, holder=names[(i + j) % len(names)]) for j in range(5)] for i in range(6)]
+
+    def read(document: bytes, name: str) -> str:
+        path = tmp_path / name
+        path.write_bytes(document)
+        return subprocess.run([tool("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+    expected = [read(pdf.render_tickets_pdf(order), f"one-{index}.pdf") for index, order in enumerate(orders)]
+    pages._SHARED.clear()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, so their work interleaves finely
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            documents = list(pool.map(pdf.render_tickets_pdf, orders * 3))
+    finally:
+        sys.setswitchinterval(interval)
+    for index, document in enumerate(documents):
+        assert read(document, f"parallel-{index}.pdf") == expected[index % len(orders)]
+
