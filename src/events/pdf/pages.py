@@ -316,6 +316,11 @@ def _matrix_form_content(symbol: Matrix) -> tuple[int, bytes]:
 _STOCK_PREFIX = "Stock-"
 
 
+def public_api_font(name: str) -> str:
+    """The name the public-API painter registers font ``name`` (events.pdf.text.FONT_FILES) under."""
+    return _STOCK_PREFIX + name
+
+
 def register_public_api_fonts() -> None:
     """The same font files registered as plain reportlab TTFonts, under their own names (once)."""
     if _STOCK_PREFIX + "NotoSans" not in pdfmetrics.getRegisteredFontNames():
@@ -338,7 +343,7 @@ class _PublicApiPage(Layer):
         drawn.setFillColorRGB(*style.colour)
         drawn.setCharSpace(style.tracking)
         for name, chunk in visual_runs(text, style.bold):
-            drawn.setFont(_STOCK_PREFIX + name, style.size)
+            drawn.setFont(public_api_font(name), style.size)
             drawn.textOut(chunk)
         self.canvas.drawText(drawn)
 

@@ -27,7 +27,7 @@ from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 
-from events.pdf.pages import FastPainter, Painter, PublicApiPainter, register_public_api_fonts
+from events.pdf.pages import FastPainter, Painter, PublicApiPainter, public_api_font, register_public_api_fonts
 from events.pdf.text import fonts, wrap
 from events.tickets.qr import QUIET_ZONE, qr_symbol
 from events.tickets.views import TicketView
@@ -215,7 +215,7 @@ def _content_width(page_size: str) -> float:
 
 def render_tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
     """One PDF holding every ticket, one per page (CPU-bound: from async code, await tickets_pdf instead)."""
-    return _render(tickets, page_size, FastPainter.for_canvas)
+    return _render(tickets, page_size, FastPainter.for_canvas, "NotoSans")
 
 
 async def tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
@@ -227,14 +227,15 @@ async def tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") -
 def render_tickets_pdf_with_public_api(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
     """The same PDF drawn through reportlab's public API alone, slowly: the reference the fast path is tested against."""
     register_public_api_fonts()
-    return _render(tickets, page_size, lambda canvas: PublicApiPainter())
+    return _render(tickets, page_size, lambda canvas: PublicApiPainter(), public_api_font("NotoSans"))
 
 
-def _render(tickets: Sequence[TicketView], page_size: str, painter: Callable[[Canvas], Painter]) -> bytes:
+def _render(tickets: Sequence[TicketView], page_size: str, painter: Callable[[Canvas], Painter], initial_font: str) -> bytes:
     fonts()
     width, height = PAGE_SIZES[page_size]
     buffer = io.BytesIO()
-    canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName="NotoSans")
+    # An embedded initial font: reportlab's default, Helvetica, would be a font the PDF does not embed.
+    canvas = Canvas(buffer, pagesize=(width, height), pageCompression=1, initialFontName=initial_font)
     title = tickets[0].event_title if tickets else ""
     canvas.setTitle(f"Ticket – {title}" if len(tickets) == 1 else f"Tickets – {title}")
     canvas.setCreator("events")
