@@ -19,7 +19,7 @@ from events.accounts.roles import ORGANISER, PARTNER_VIEWER
 from events.dependencies import BEARER, error_responses
 from events.errors import InvalidInput
 from events.ledger import service, statements, stripe_balance
-from events.ledger.pdf import render_statement_pdf
+from events.ledger.pdf import statement_pdf
 from events.payments.gateway import Gateway
 
 # Money owed to charities: never from a shared cache, never indexed.
@@ -116,7 +116,7 @@ class LedgerApi(Controller):
          guards=[requires_role(ORGANISER, PARTNER_VIEWER)], responses=error_responses(401, 403, 404, 422))
     async def statement_pdf(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[bytes]:
         data = await _partner_statement(request, slug)
-        return _pdf(render_statement_pdf(data, now=now), f"statement-{slug}.pdf")
+        return _pdf(await statement_pdf(data, now=now), f"statement-{slug}.pdf")
 
     @post("/partners/{slug:str}/payouts", summary="Record a payout to a partner", guards=[requires_role(ORGANISER)],
           responses=error_responses(401, 403, 404, 409, 422))
@@ -187,4 +187,4 @@ class StatementPages(Controller):
     @get("/partners/{slug:str}/statement.pdf", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
     async def partner_statement_pdf(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[bytes]:
         data = await _partner_statement(request, slug)
-        return _pdf(render_statement_pdf(data, now=now), f"statement-{slug}.pdf")
+        return _pdf(await statement_pdf(data, now=now), f"statement-{slug}.pdf")

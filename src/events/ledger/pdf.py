@@ -1,8 +1,8 @@
 """A partner's statement as an A4 PDF for a treasurer to check and sign: a table per event, the totals,
 whether the card payments reconcile with Stripe, and a sign-off block.
 
-Set in the vendored Noto fonts that ticket PDFs register (events.tickets.pdf.fonts), run by run, so
-Arabic-script names print too. Amounts are integer pence formatted by events.money.format_money.
+Set in the vendored Noto fonts (events.pdf.text.fonts), run by run, so Arabic-script names print too, with
+reportlab's public platypus API only. Amounts are integer pence formatted by events.money.format_money.
 """
 
 from __future__ import annotations
@@ -10,9 +10,11 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
+import anyio.to_thread
 from babel.dates import format_date
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -23,7 +25,7 @@ from reportlab.platypus.flowables import Flowable
 
 from events.ledger.service import FAR_FUTURE, FAR_PAST
 from events.money import format_money
-from events.tickets.pdf import fonts, visual_runs
+from events.pdf.text import fonts, visual_runs
 
 MARGIN = 18 * mm
 INK = colors.HexColor("#1b1b1f")
@@ -140,6 +142,11 @@ def _sign_off(width: float) -> Flowable:
         _text("I have checked this statement against the bank and Stripe records and approve it.", BODY),
         lines,
     ])
+
+
+async def statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
+    """render_statement_pdf in a worker thread, so laying out a long statement never stalls the event loop."""
+    return await anyio.to_thread.run_sync(partial(render_statement_pdf, statement, now=now))
 
 
 def render_statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:

@@ -21,7 +21,7 @@ from events.orders.codes import token_matches
 from events.orders.schemas import TicketOut
 from events.tickets import service
 from events.tickets.calendar import ticket_calendar
-from events.tickets.pdf import render_tickets_pdf
+from events.tickets.pdf import tickets_pdf
 from events.tickets.qr import qr_svg
 from events.tickets.schemas import HolderChange
 from events.tickets.views import ticket_by_secret, tickets_of_order
@@ -59,7 +59,7 @@ class TicketPages(Controller):
         ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
         if ticket.status != "valid":
             raise NotFound(N_("This ticket is no longer valid."), code="ticket_not_valid")
-        return _pdf(render_tickets_pdf([ticket], page_size=size), f"ticket-{ticket.order_reference}.pdf")
+        return _pdf(await tickets_pdf([ticket], page_size=size), f"ticket-{ticket.order_reference}.pdf")
 
     @get("/tickets/{secret:str}/calendar.ics", name="ticket_calendar")
     async def calendar(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Response[bytes]:
@@ -84,7 +84,7 @@ class TicketPages(Controller):
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             raise NotFound(N_("This order has no valid tickets."), code="no_tickets")
-        return _pdf(render_tickets_pdf(tickets, page_size=size), f"tickets-{reference.upper()}.pdf")
+        return _pdf(await tickets_pdf(tickets, page_size=size), f"tickets-{reference.upper()}.pdf")
 
 
 class TicketsApi(Controller):

@@ -20,7 +20,7 @@ from events.config import Settings
 from events.orders.codes import order_access_token
 from events.orders.tables import Order
 from events.tickets import email
-from events.tickets.pdf import render_tickets_pdf
+from events.tickets.pdf import tickets_pdf
 from events.tickets.tables import OutboxMessage
 from events.tickets.views import tickets_of_order
 
@@ -143,7 +143,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             return None
-        pdf = render_tickets_pdf(tickets)
+        pdf = await tickets_pdf(tickets)
     token = order_access_token(settings.secret_key, reference)
     content = email.OrderEmail(
         kind=message["kind"],

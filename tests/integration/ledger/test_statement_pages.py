@@ -3,8 +3,10 @@ a partner's viewer sees only their own statement, on the page, in the API and as
 
 from __future__ import annotations
 
+import asyncio
 import re
 import subprocess
+import threading
 import xml.etree.ElementTree as ET
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,6 +18,7 @@ from litestar import Litestar
 
 from events.accounts import service as accounts
 from events.catalogue.tables import Event
+from events.ledger import pdf as statement_pdf
 from events.ledger.statements import ticket_sales_by_day
 from events.payments import service as payments
 from events.payments.gateway import TestGateway
@@ -187,3 +190,37 @@ async def test_the_pdf_statement_is_ready_to_sign(client: httpx.AsyncClient, sup
     later = (now + timedelta(days=1)).date().isoformat()
     period = await client.get(f"/api/partners/welcome-kitchen/statement.pdf?from=2020-01-01&to={later}", headers=organiser)
     assert "Entries from 1 January 2020, up to but not including" in pdf_text(period.content)
+
+
+async def test_other_requests_are_answered_while_a_statement_pdf_renders(
+    client: httpx.AsyncClient, supper_club: str, organiser: dict[str, str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The statement is laid out in a worker thread: a health check sent once the layout has begun is answered
+    before it is done. (The layout waits, up to 20 seconds, for that answer: on the event loop, the wait would
+    hold the loop up and the answers would come in the other order; see the order PDF's test in tickets.)"""
+    drawing = threading.Event()
+    health_answered = threading.Event()
+    done: list[str] = []
+    render = statement_pdf.render_statement_pdf
+
+    def watched_render(statement: dict, *, now: datetime) -> bytes:  # type: ignore[type-arg]
+        drawing.set()
+        health_answered.wait(timeout=20)
+        document = render(statement, now=now)
+        done.append("statement drawn")
+        return document
+
+    monkeypatch.setattr(statement_pdf, "render_statement_pdf", watched_render)
+
+    async def health_check() -> httpx.Response:
+        while not drawing.is_set():
+            await asyncio.sleep(0.005)
+        response = await client.get("/healthz")
+        done.append("health check answered")
+        health_answered.set()
+        return response
+
+    document, health = await asyncio.gather(client.get("/api/partners/welcome-kitchen/statement.pdf", headers=organiser), health_check())
+    assert health.status_code == 200 and document.status_code == 200
+    assert "Welcome Kitchen" in pdf_text(document.content)
+    assert done == ["health check answered", "statement drawn"]

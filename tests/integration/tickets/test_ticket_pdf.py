@@ -4,11 +4,14 @@ lose their PDF but not their (still genuine) signature, so the door has to check
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import shutil
 import subprocess
+import threading
 import unicodedata
+from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -20,8 +23,10 @@ import zxingcpp
 from PIL import Image
 
 from events.catalogue.tables import Event
+from events.tickets import pdf
 from events.tickets.keys import public_keys
 from events.tickets.signing import TicketClaims, verify_ticket
+from events.tickets.views import TicketView
 from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order
 
@@ -167,3 +172,45 @@ async def test_order_and_phone_pdfs_scan_verify_and_show_arabic_and_farsi_names(
     assert_genuine(codes[0], keys, event_id, first)
     after = await get_order(client, created)
     assert {ticket["id"]: ticket["status"] for ticket in after["tickets"]} == {first["id"]: "refunded", second["id"]: "valid"}
+
+
+async def test_other_requests_are_answered_while_a_big_order_pdf_renders(
+    client: httpx.AsyncClient, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The PDF is drawn in a worker thread, so the event loop goes on serving: a health check sent once the
+    PDF's drawing has begun is answered before the drawing is done.
+
+    To make the order certain on any machine, the drawing waits (up to 20 seconds) for the health check's
+    answer before it draws the pages. Drawn on the event loop instead, that wait would hold up the loop,
+    the health check could only be answered after the PDF was drawn, and the order would come out reversed.
+    """
+    slug = await make_event(now, capacity=150, ticket_types=[{"name": "Supper", "price_pence": 3000, "max_per_order": 100}])
+    created, _ = await buy(client, slug, "Amal Haddad", "amal@example.org", quantity=100)
+    drawing = threading.Event()
+    health_answered = threading.Event()
+    done: list[str] = []  # appended to from the loop and from the drawing's thread (list.append is atomic)
+    render = pdf.render_tickets_pdf
+
+    def watched_render(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
+        drawing.set()
+        health_answered.wait(timeout=20)
+        document = render(tickets, page_size=page_size)
+        done.append("pdf drawn")
+        return document
+
+    monkeypatch.setattr(pdf, "render_tickets_pdf", watched_render)
+
+    async def health_check() -> httpx.Response:
+        while not drawing.is_set():
+            await asyncio.sleep(0.005)
+        response = await client.get("/healthz")
+        done.append("health check answered")
+        health_answered.set()
+        return response
+
+    document, health = await asyncio.gather(
+        client.get(f"/orders/{created['reference']}/tickets.pdf", params={"token": created["access_token"]}), health_check()
+    )
+    assert health.status_code == 200 and health.json()["status"] == "ok"
+    assert document.status_code == 200 and page_count(document.content) == 100
+    assert done == ["health check answered", "pdf drawn"]

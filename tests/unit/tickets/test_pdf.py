@@ -1,98 +1,25 @@
-"""Ticket PDFs without a database: layout, fonts, Arabic and Farsi shaping, and a QR code that scans."""
+"""Ticket PDFs without a database: the layout, embedded fonts, Arabic and Farsi names, and a QR code that scans."""
 
 from __future__ import annotations
 
 import io
-import os
 import re
-import shutil
 import subprocess
+import sys
 import time
-import unicodedata
-from dataclasses import replace
-from datetime import datetime, timedelta
+from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import pytest
 import zxingcpp
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PIL import Image
 from reportlab.lib.units import mm
 
-from events.orders.codes import SECRET_ALPHABET
+from events.pdf import pages
 from events.tickets import pdf, qr
-from events.tickets.signing import TicketClaims, sign_ticket, verify_ticket
-from events.tickets.views import TicketView
-
-KEY = Ed25519PrivateKey.generate()
-LONDON = ZoneInfo("Europe/London")
-START = datetime(2026, 8, 20, 19, 0, tzinfo=LONDON)
-BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
-
-
-def ticket(number: int = 1, **changes: object) -> TicketView:
-    secret = "hq7mtw2xz9kcpe4rab" + SECRET_ALPHABET[number // 31 % 31] + SECRET_ALPHABET[number % 31]
-    claims = TicketClaims("00000000c0de", number, 1, 42, 7, secret, int(START.timestamp()) - 86_400, int(START.timestamp()) + 2 * 86_400)
-    view = TicketView(
-        id=number,
-        secret=secret,
-        version=1,
-        status="valid",
-        holder="Amal Haddad",
-        type_name="Supper",
-        ticket_type_id=7,
-        order_reference="K7M-4QX",
-        event_id=42,
-        event_slug="august-supper-club",
-        event_title="August Supper Club",
-        venue="St Margaret's Community Hall",
-        address="12 Example Road, London E8 1AA",
-        starts_at=START,
-        ends_at=START + timedelta(hours=3, minutes=30),
-        timezone="Europe/London",
-        code=sign_ticket(claims, KEY),
-    )
-    return replace(view, **changes)  # type: ignore[arg-type]
-
-
-def tool(name: str) -> str:
-    path = shutil.which(name)
-    if path is None:
-        if os.environ.get("CI") or os.environ.get("EVENTS_TEST_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{name} (poppler-utils) is needed")
-        pytest.skip(f"{name} (poppler-utils) is not installed")
-    return path
-
-
-def logical(visual_line: str) -> str:
-    """pdftotext's reading of a line, normalised: presentation forms back to letters, no bidi marks."""
-    return unicodedata.normalize("NFKC", visual_line).translate(BIDI_CONTROLS).strip()
-
-
-def words(pdf_path: Path) -> list[list[tuple[float, float, float, float, str]]]:
-    """Each page's words with their boxes (points, y down), from pdftotext -bbox."""
-    html = subprocess.run([tool("pdftotext"), "-bbox", str(pdf_path), "-"], capture_output=True, text=True, check=True).stdout
-    pages = []
-    for page in html.split("<page ")[1:]:
-        pages.append(
-            [
-                (float(a), float(b), float(c), float(d), text)
-                for a, b, c, d, text in re.findall(r'<word xMin="([\d.]+)" yMin="([\d.]+)" xMax="([\d.]+)" yMax="([\d.]+)">([^<]*)</word>', page)
-            ]
-        )
-    return pages
-
-
-def rasterise(pdf_bytes: bytes, directory: Path, dpi: int = 150) -> list[Path]:
-    source = directory / "ticket.pdf"
-    source.write_bytes(pdf_bytes)
-    subprocess.run([tool("pdftoppm"), "-r", str(dpi), "-png", str(source), str(directory / "page")], check=True)
-    return sorted(directory.glob("page-*.png"))
-
-
-# --- text: fonts per script, shaping and order ---------------------------------------------------------
-
+from events.tickets.signing import verify_ticket
+from tests.support.ticket_pdfs import KEY, START, logical, rasterise, ticket, tool, words
 
 
 def one_code(results: list) -> list:  # type: ignore[type-arg]
@@ -100,46 +27,6 @@ def one_code(results: list) -> list:  # type: ignore[type-arg]
     distinct = {result.text: result for result in results}
     assert len(distinct) == 1, [result.text[:40] for result in results]
     return list(distinct.values())
-
-
-def test_latin_text_is_one_noto_sans_run() -> None:
-    assert pdf.visual_runs("Amal Haddad") == (("NotoSans", "Amal Haddad"),)
-    assert pdf.visual_runs("Zoë O'Neill – Łódź", bold=True) == (("NotoSans-Bold", "Zoë O'Neill – Łódź"),)
-
-
-@pytest.mark.parametrize("name", ["ليلى حداد", "سارا احمدی", "مریم رضایی", "عبد الله السلام", "پژمان گلچین"])
-def test_arabic_and_farsi_names_are_shaped_and_reversed_for_drawing(name: str) -> None:
-    [(font, drawn)] = pdf.visual_runs(name)
-    assert font == "NotoSansArabic"
-    # Joined (presentation) forms, not the isolated letters that would render as a string of unjoined letters.
-    assert all(0xFB50 <= ord(char) <= 0xFEFF or char == " " for char in drawn)
-    # Drawn left to right, so reading it backwards and unshaping gives the name back.
-    assert unicodedata.normalize("NFKC", drawn[::-1]) == name
-    # Every glyph is in the embedded Arabic font.
-    _, arabic = pdf.fonts()
-    assert all(ord(char) in arabic.covers for char in drawn)
-
-
-def test_mixed_names_use_each_script_font_in_visual_order() -> None:
-    runs = pdf.visual_runs("Amal ليلى")
-    assert [font for font, _ in runs] == ["NotoSans", "NotoSansArabic"]
-    assert runs[0][1] == "Amal " and unicodedata.normalize("NFKC", runs[1][1][::-1]) == "ليلى"
-    # A right-to-left name with a Latin part: the Latin reads left to right, brackets face the right way.
-    runs = pdf.visual_runs("سارا احمدی (Sara)")
-    drawn = "".join(text for _, text in runs)
-    assert drawn.startswith("(Sara) ")
-    assert [font for font, _ in runs] == ["NotoSans", "NotoSansArabic"]
-
-
-def test_lines_wrap_within_the_width_and_end_with_an_ellipsis_when_cut() -> None:
-    text = "A very long fundraising gala dinner title that goes on and on " * 3
-    lines = pdf.wrap(text, 16, True, 200, 2)
-    assert len(lines) == 2 and lines[-1].endswith("…")
-    assert all(pdf.text_width(line, 16, True) <= 200 for line in lines)
-    assert pdf.wrap("short", 16, True, 200, 2) == ("short",)
-    assert pdf.wrap("", 16, True, 200, 2) == ()
-    long_word = "x" * 200
-    assert all(pdf.text_width(line, 10, False) <= 100 for line in pdf.wrap(long_word, 10, False, 100, 10))
 
 
 # --- whole pages ---------------------------------------------------------------------------------------
@@ -284,19 +171,19 @@ def test_rendering_reuses_fonts_and_stays_fast() -> None:
 
 @pytest.mark.parametrize("size", ["a4", "phone"])
 def test_a_page_drawn_from_the_shared_layout_is_the_page_drawn_afresh(size: str, tmp_path: Path) -> None:
-    """The band, labels, tear line and small print are made once per layout and reused (pdf._SHARED):
+    """The band, labels, tear line and small print are made once per layout and reused (pages._SHARED):
     a ticket drawn with that cache empty and drawn again from it shows the same words in the same places
     and looks the same, when the earlier tickets of its layout were in another PDF, and when a ticket of
     another layout (a name on two lines moves the labels below it) came in between."""
     view = ticket(21, holder="Sara Ahmadi")
-    pdf._SHARED.clear()
+    pages._SHARED.clear()
     fresh = tmp_path / "fresh.pdf"
     fresh.write_bytes(pdf.render_tickets_pdf([view], page_size=size))
-    assert pdf._SHARED, "the layout was kept"
-    pdf._SHARED.clear()
+    assert pages._SHARED, "the layout was kept"
+    pages._SHARED.clear()
     long_name = ticket(23, holder="Maximilian Alexander von Hohenzollern-Sigmaringen the Third of Many Names")
     pdf.render_tickets_pdf([long_name, ticket(22, holder="Grace Mensah")], page_size=size)
-    assert len(pdf._SHARED) == 2
+    assert len(pages._SHARED) == 2
     reused = tmp_path / "reused.pdf"
     reused.write_bytes(pdf.render_tickets_pdf([view], page_size=size))
     assert words(fresh) == words(reused)
@@ -307,3 +194,28 @@ def test_a_page_drawn_from_the_shared_layout_is_the_page_drawn_afresh(size: str,
     [fresh_png] = rasterise(fresh.read_bytes(), tmp_path / "fresh-page")
     [reused_png] = rasterise(reused.read_bytes(), tmp_path / "reused-page")
     assert Image.open(fresh_png).tobytes() == Image.open(reused_png).tobytes()
+
+
+def test_pdfs_drawn_in_parallel_threads_read_as_when_drawn_one_at_a_time(tmp_path: Path) -> None:
+    """The web app draws PDFs in worker threads (tickets_pdf), several at once, sharing the font, subset, text
+    and layout caches: no PDF may pick up another's subsets or text."""
+    names = ["Amal Haddad", "ليلى حداد", "سارا احمدی", "Zoë Kowalczyk", "مریم رضایی", "Amal حداد", "پژمان گلچین", "Tom O'Neill"]
+    orders = [[ticket(60 + 8 * i + j, holder=names[(i + j) % len(names)]) for j in range(5)] for i in range(6)]
+
+    def read(document: bytes, name: str) -> str:
+        path = tmp_path / name
+        path.write_bytes(document)
+        return subprocess.run([tool("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+    expected = [read(pdf.render_tickets_pdf(order), f"one-{index}.pdf") for index, order in enumerate(orders)]
+    pages._SHARED.clear()
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-5)  # switch threads often, so their work interleaves finely
+    try:
+        with ThreadPoolExecutor(max_workers=6) as pool:
+            documents = list(pool.map(pdf.render_tickets_pdf, orders * 3))
+    finally:
+        sys.setswitchinterval(interval)
+    for index, document in enumerate(documents):
+        assert read(document, f"parallel-{index}.pdf") == expected[index % len(orders)]
+
