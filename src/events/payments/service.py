@@ -18,6 +18,7 @@ from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
 from events.i18n import N_
 from events.ledger import service as ledger
 from events.orders import pricing
+from events.orders.hold_limits import Asker
 from events.orders import service as orders
 from events.orders.service import PlacedOrder, Settlement
 from events.orders.tables import Order, OrderHistory, Ticket
@@ -69,10 +70,10 @@ class Checkout:
 
 
 async def checkout(
-    slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, locale: str = "en"
+    slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
 ) -> Checkout:
     """Hold places, then start the payment. If the provider cannot be reached the hold is released at once."""
-    placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, locale=locale)
+    placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale)
     if placed.total_pence == 0:
         async with db.write_transaction():
             await Order.update({Order.payment_provider: "none"}).where(Order.id == placed.id)
