@@ -25,6 +25,7 @@ from events.orders import codes, forms, pricing
 from events.orders.hold_limits import Asker, HoldLimits
 from events.orders.schemas import DoorSaleIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.views import checkout_details, order_details
+from events.payments import door_sales
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.tickets import service as tickets
@@ -210,7 +211,7 @@ class OrdersApi(Controller):
     ) -> OrderOut:
         user: CurrentUser = request.user
         await door_event(slug, user)  # door staff sell only at the events they are on the door for
-        placed = await payments.sell_at_door(
+        placed = await door_sales.sell_at_door(
             slug,
             [(item.ticket_type, item.quantity) for item in data.items],
             payment_method=data.payment_method,
