@@ -117,13 +117,18 @@ def _error(refusal: hold_limits.Refusal) -> EventsError:
 
 
 # What each asking email address holds on the event, matched without regard to capitals by the database's
-# lower() on both sides, through the partial index on pending orders' (event, lower(buyer_email)).
+# lower() on both sides: one look-up per address in the partial index on pending orders' (event,
+# lower(buyer_email)), however many orders the event holds.
 _HELD_SQL = """
-SELECT asked.email, SUM(o.places) AS places, MIN(o.hold_expires_at) AS first_ends_at
+SELECT asked.email, held.places, held.first_ends_at
 FROM unnest($2::varchar[]) AS asked (email)
-JOIN ticket_order o ON o.event = $1 AND o.status = 'pending' AND lower(o.buyer_email) = lower(asked.email)
-WHERE o.hold_expires_at > $3 AND NOT (o.id = ANY($4::integer[]))
-GROUP BY asked.email
+CROSS JOIN LATERAL (
+    SELECT SUM(o.places) AS places, MIN(o.hold_expires_at) AS first_ends_at
+    FROM ticket_order o
+    WHERE o.event = $1 AND o.status = 'pending' AND lower(o.buyer_email) = lower(asked.email)
+      AND o.hold_expires_at > $3 AND NOT (o.id = ANY($4::integer[]))
+) AS held
+WHERE held.places IS NOT NULL
 """
 
 
