@@ -4,11 +4,11 @@ from piccolo.engine.sqlite import SQLiteEngine
 
 ID = "2026-12-05T07:19:18:000000"
 VERSION = "1.38.0"
-DESCRIPTION = "Index on pending orders' (event, lower(buyer_email)): what an email address holds, read with every hold batch"
+DESCRIPTION = "Index on orders' lower(buyer_email): what an email address holds, read with every hold batch"
 
-# PostgreSQL only: the hold limit reads it there with lower() on both sides (orders.hold_guard); SQLite,
-# one writer at a time on small databases, reads the event's pending orders instead.
-POSTGRES = ["CREATE INDEX ticket_order_pending_buyer_idx ON ticket_order (event, lower(buyer_email)) WHERE status = 'pending'"]
+# PostgreSQL only: the hold limit looks each address up there with lower() on both sides (orders.hold_guard);
+# SQLite, one writer at a time on small databases, reads the event's pending orders instead.
+POSTGRES = ["CREATE INDEX ticket_order_buyer_email_lower_idx ON ticket_order (lower(buyer_email))"]
 
 
 async def forwards():

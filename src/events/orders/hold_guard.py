@@ -117,15 +117,17 @@ def _error(refusal: hold_limits.Refusal) -> EventsError:
 
 
 # What each asking email address holds on the event, matched without regard to capitals by the database's
-# lower() on both sides: one look-up per address in the partial index on pending orders' (event,
-# lower(buyer_email)), however many orders the event holds.
+# lower() on both sides: one look-up per address in the index on lower(buyer_email), however many orders
+# the event holds. The event and status are compared as expressions (event + 0, status || '') so that no
+# index on them can be used instead: on a table not analysed yet (a new database, the first minute of an
+# on-sale) the planner took those and filtered every pending order of the event for each address.
 _HELD_SQL = """
 SELECT asked.email, held.places, held.first_ends_at
 FROM unnest($2::varchar[]) AS asked (email)
 CROSS JOIN LATERAL (
     SELECT SUM(o.places) AS places, MIN(o.hold_expires_at) AS first_ends_at
     FROM ticket_order o
-    WHERE o.event = $1 AND o.status = 'pending' AND lower(o.buyer_email) = lower(asked.email)
+    WHERE lower(o.buyer_email) = lower(asked.email) AND o.event + 0 = $1 AND o.status || '' = 'pending'
       AND o.hold_expires_at > $3 AND NOT (o.id = ANY($4::integer[]))
 ) AS held
 WHERE held.places IS NOT NULL
