@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import re
 from collections.abc import Callable, Iterator
 from datetime import datetime, timezone
@@ -17,7 +18,12 @@ from litestar import Litestar
 from events.catalogue.tables import Event, TicketType
 from events.orders.tables import Order
 from tests.factories import make_event
-from tests.support.orders import another_browser, pay_with_test_page, place_order, ticket_type_id
+from tests.support.orders import (
+    another_browser,
+    pay_with_test_page,
+    place_order,
+    ticket_type_id,
+)
 
 
 def csrf(html: str) -> str:
@@ -231,7 +237,7 @@ async def test_a_forged_or_foreign_hold_cookie_replaces_nothing(client: httpx.As
 async def test_the_json_api_refuses_forms_and_text_bodies_with_415(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
     slug = await make_event(now)
     type_id = await ticket_type_id(client, slug)
-    body = '{"buyer": {"name": "Amal", "email": "amal@example.org"}, "items": [{"ticket_type": %d, "quantity": 1}]}' % type_id
+    body = json.dumps({"buyer": {"name": "Amal", "email": "amal@example.org"}, "items": [{"ticket_type": type_id, "quantity": 1}]})
     # What a page on another site can make a visitor's browser send without asking first.
     for content_type, content in (
         ("text/plain", body),
