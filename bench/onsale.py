@@ -23,6 +23,8 @@ What it does, all on 127.0.0.1:
    compiled its templates and opened its database pool before the clock starts.
 6. The rush: N buyers, each POST /api/events/{slug}/orders for --quantity tickets, at most --concurrency
    in flight (each in-flight slot is one keep-alive connection, like a browser), all starting together.
+   Honest buyers within the hold limits: each buyer has an email address of their own, and each
+   connection comes from its own loopback address (127.x.y.z) for at most --holds-per-address orders.
    It stops by itself after N requests or --duration seconds, whichever comes first (requests still in
    flight then finish, each bounded by --request-timeout).
 7. Reads the database directly (asyncpg): event and ticket-type counters, orders and order lines, and
@@ -188,14 +190,16 @@ async def wait_until_healthy(port: int, process: subprocess.Popen[bytes], log_pa
 
 
 class Connection:
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, local_address: str | None = None) -> None:
         self.port = port
+        self.local_address = local_address
         self.reader: asyncio.StreamReader | None = None
         self.writer: asyncio.StreamWriter | None = None
 
     async def request(self, method: str, path: str, body: bytes | None = None, token: str | None = None) -> tuple[int, bytes]:
         if self.writer is None:
-            self.reader, self.writer = await asyncio.open_connection(HOST, self.port)
+            local = (self.local_address, 0) if self.local_address else None
+            self.reader, self.writer = await asyncio.open_connection(HOST, self.port, local_addr=local)
             self.writer.get_extra_info("socket").setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         assert self.reader is not None
         head = [f"{method} {path} HTTP/1.1", f"Host: {HOST}:{self.port}"]
@@ -302,8 +306,23 @@ class Tally:
     sent: int = 0
 
 
+class Addresses:
+    """Loopback client addresses (all of 127.0.0.0/8 reaches this host), handed out one after another, so
+    the buyers of a rush come from many addresses as they would, each within the server's per-address hold
+    limit (EVENTS_HOLDS_PER_CLIENT_PER_MINUTE, 20 by default)."""
+
+    def __init__(self, network: int) -> None:
+        self.network = network
+        self.used = 0
+
+    def next(self) -> str:
+        self.used += 1
+        return f"127.{self.network}.{self.used // 250}.{self.used % 250 + 1}"
+
+
 async def rush(
-    port: int, slug: str, ticket_type: int, *, buyers: int, quantity: int, concurrency: int, duration: float, request_timeout: float, prefix: str
+    port: int, slug: str, ticket_type: int, *, buyers: int, quantity: int, concurrency: int, duration: float, request_timeout: float, prefix: str,
+    addresses: Addresses, holds_per_address: int,
 ) -> Tally:
     tally = Tally()
     path = f"/api/events/{slug}/orders"
@@ -313,12 +332,18 @@ async def rush(
 
     async def slot() -> None:
         nonlocal next_buyer
-        connection = Connection(port)
+        connection = Connection(port, addresses.next())
+        sent_here = 0
         try:
             await start.wait()
             while next_buyer < buyers and time.perf_counter() < deadline:
                 index = next_buyer
                 next_buyer += 1
+                if sent_here == holds_per_address:  # like another browser: a new connection from a new address
+                    connection.close()
+                    connection = Connection(port, addresses.next())
+                    sent_here = 0
+                sent_here += 1
                 body = json.dumps(
                     {
                         "buyer": {"name": f"Buyer {prefix}{index}", "email": f"buyer{prefix}{index}@bench.example"},
@@ -416,7 +441,7 @@ async def measure(args: argparse.Namespace, port: int, token: str, server_pid: i
         log(f"warm-up: {args.warmup} orders on {WARMUP_SLUG}")
         warm = await rush(
             port, WARMUP_SLUG, warm_type, buyers=args.warmup, quantity=args.quantity, concurrency=min(args.concurrency, 50),
-            duration=60, request_timeout=args.request_timeout, prefix="w",
+            duration=60, request_timeout=args.request_timeout, prefix="w", addresses=Addresses(1), holds_per_address=args.holds_per_address,
         )
         if warm.errors or len(warm.references) != args.warmup:
             raise RuntimeError(f"warm-up failed: {len(warm.references)} orders, errors {dict(warm.errors)}")
@@ -426,7 +451,8 @@ async def measure(args: argparse.Namespace, port: int, token: str, server_pid: i
     before = await cpu_snapshot(server_pid, database_url)
     tally = await rush(
         port, SLUG, ticket_type, buyers=args.buyers, quantity=args.quantity, concurrency=args.concurrency,
-        duration=args.duration, request_timeout=args.request_timeout, prefix="",
+        duration=args.duration, request_timeout=args.request_timeout, prefix="", addresses=Addresses(2),
+        holds_per_address=args.holds_per_address,
     )
     used = cpu_used(before, await cpu_snapshot(server_pid, database_url))
 
@@ -465,10 +491,14 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quantity", type=int, default=1, help="tickets per order (default 1)")
     parser.add_argument("--duration", type=float, default=60.0, help="send no new request after this many seconds (default 60)")
     parser.add_argument("--request-timeout", type=float, default=30.0, help="give up on one request after this (default 30 s)")
+    parser.add_argument(
+        "--holds-per-address", type=int, default=10,
+        help="orders sent from one loopback address before moving to the next (default 10; the server allows 20 a minute)",
+    )
     parser.add_argument("--warmup", type=int, default=200, help="orders on a separate event first, not measured (default 200)")
     parser.add_argument("--admin-url", default=None, help="PostgreSQL URL to create and drop the bench database through")
     args = parser.parse_args(argv)
-    for name in ("buyers", "places", "workers", "concurrency", "quantity"):
+    for name in ("buyers", "places", "workers", "concurrency", "quantity", "holds_per_address"):
         if getattr(args, name) < 1:
             parser.error(f"--{name} must be at least 1")
     if not 1 <= args.quantity <= 100:
@@ -500,6 +530,7 @@ def main(argv: list[str] | None = None) -> int:
     result: dict[str, Any] = {
         "benchmark": "onsale",
         "buyers": args.buyers,
+        "holds_per_address": args.holds_per_address,
         "places": args.places,
         "quantity": args.quantity,
         "concurrency": args.concurrency,

@@ -29,6 +29,7 @@ from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, 
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.config import Settings, load_settings
+from events.content_type import JsonBodiesOnly
 from events.dependencies import DEPENDENCIES
 from events.errors import handle_error
 from events.giftaid.controllers import GiftAidApi
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             sessions.middleware,
             DefineMiddleware(AuthenticationMiddleware, exclude=["^/static/", "^/schema", "^/healthz"]),
+            JsonBodiesOnly(),
         ],
         csrf_config=CSRFConfig(
             secret=settings.secret_key,

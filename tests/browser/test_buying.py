@@ -28,3 +28,33 @@ async def test_a_guest_buys_two_tickets_on_a_phone(browser, demo_server: str, ar
     assert await page.locator(".ticket-card").count() == 2
     await page.screenshot(path=str(artifacts_dir / "order-confirmation.png"), full_page=True)
     await context.close()
+
+
+async def test_going_back_from_the_payment_page_and_buying_again_holds_one_order(browser, demo_server: str) -> None:  # type: ignore[no-untyped-def]
+    """The back button and the form sent again: the new choice replaces the hold, it does not add a second."""
+    import httpx
+
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(demo_server + "/events/choose-love-night")
+    before = httpx.get(demo_server + "/api/events/choose-love-night").json()["places_left"]
+    await page.get_by_label("How many?").select_option("2")
+    await page.get_by_label("Your name").fill("Nadia Karimi")
+    await page.get_by_label("Email (for your tickets)").fill("nadia@example.org")
+    await page.get_by_role("button", name="Continue to payment").click()
+    await page.wait_for_url("**/pay?token=*")
+    first = page.url
+    assert httpx.get(demo_server + "/api/events/choose-love-night").json()["places_left"] == before - 2
+
+    await page.go_back()
+    await page.wait_for_url("**/events/choose-love-night")
+    await page.get_by_label("How many?").select_option("3")
+    await page.get_by_label("Your name").fill("Nadia Karimi")
+    await page.get_by_label("Email (for your tickets)").fill("nadia@example.org")
+    await page.get_by_role("button", name="Continue to payment").click()
+    await page.wait_for_url("**/pay?token=*")
+    assert page.url != first
+    assert "3 × Advance" in await page.locator("table.summary").inner_text()
+    # Three places held for her in all, not five.
+    assert httpx.get(demo_server + "/api/events/choose-love-night").json()["places_left"] == before - 3
+    await context.close()

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import httpx
+from litestar import Litestar
 
 
 async def ticket_type_id(client: httpx.AsyncClient, slug: str, name: str | None = None) -> int:
@@ -41,3 +44,11 @@ async def get_order(client: httpx.AsyncClient, created: dict[str, Any]) -> dict[
     response = await client.get(f"/api/orders/{created['reference']}", headers={"Authorization": f"Bearer {created['access_token']}"})
     assert response.status_code == 200, response.text
     return response.json()
+
+
+@asynccontextmanager
+async def another_browser(app: Litestar, client_address: str = "127.0.0.1") -> AsyncIterator[httpx.AsyncClient]:
+    """A second browser (its own cookies), on the app of the `client` fixture, from ``client_address``."""
+    transport = httpx.ASGITransport(app=app, client=(client_address, 123))
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http

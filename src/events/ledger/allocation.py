@@ -6,6 +6,7 @@ The rules, in order:
    until the organiser decides: give it to the beneficiaries, or carry it to another event.
 3. Event costs (fixed, plus a per-attendee cost counting free guests) come off the pooled income
    (tickets, booking fees when they go to the cause, general donations, pay-it-forward money used).
+   Corrections bring the fixed costs down to zero at most: costs are never negative.
 4. What is left (the surplus) is split by the partners' shares.
 
 Every line of a statement (each income kind, refunds, fees, costs) is split separately with the
@@ -86,7 +87,9 @@ def allocate(money: EventMoney, shares: Sequence[tuple[int, int]]) -> Allocation
     partner_ids = [partner for partner, _ in shares]
     weights = [share for _, share in shares]
 
-    costs = money.fixed_costs_pence + money.per_attendee_cost_pence * money.attendees
+    # Corrections (negative costs) bring the costs down to zero, never below: costs never add to what the
+    # partners are owed, whatever entries the ledger (or a period of it) holds.
+    costs = max(0, money.fixed_costs_pence) + money.per_attendee_cost_pence * money.attendees
     free_guest_costs = money.per_attendee_cost_pence * money.free_guests
     contributions_net = max(0, money.contributions.net_pence)
     covered = min(contributions_net, free_guest_costs)

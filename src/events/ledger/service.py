@@ -17,7 +17,7 @@ from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.ledger.allocation import INCOME_KINDS, Allocation, EventMoney, KindTotals, allocate
 from events.ledger.tables import EventAttendance, EventCost, LedgerEntry
-from events.money import split_pence
+from events.money import format_money, split_pence
 
 COMPONENTS = ("tickets", "booking_fees", "contributions", "donations")
 _BOOK_SQL = """
@@ -293,6 +293,15 @@ async def add_event_cost(slug: str, *, description: str, amount_pence: int, now:
     if problems:
         raise InvalidInput(N_("Give the cost a description and an amount."), fields=problems)
     async with db.write_transaction():
+        await lock_event_money(event["id"])
+        if amount_pence < 0:
+            recorded = await _recorded_costs(event["id"])
+            if recorded + amount_pence < 0:
+                raise InvalidInput(
+                    N_("A correction can bring the event's costs down to zero, not below."),
+                    code="costs_below_zero",
+                    fields={"amount_pence": f"At most {format_money(recorded, event['currency'])} can be taken off: the costs recorded so far."},
+                )
         cost = EventCost(event=event["id"], description=description, amount_pence=amount_pence, created_at=now)
         await cost.save()
         await book_cost(cost.id, now=now)
@@ -300,6 +309,18 @@ async def add_event_cost(slug: str, *, description: str, amount_pence: int, now:
             "event_cost.recorded", now=now, event_id=event["id"], subject_type="event_cost", subject_id=cost.id,
             after={"description": description, "amount_pence": amount_pence},
         )
+
+
+async def lock_event_money(event_id: int) -> None:
+    """Lock the event's row until the transaction ends, so costs and payouts recorded for it at the same
+    time are checked one after the other (SQLite's write transaction already runs one at a time)."""
+    if not db.is_sqlite():
+        await Event.select(Event.id).where(Event.id == event_id).lock_rows("NO KEY UPDATE")
+
+
+async def _recorded_costs(event_id: int) -> int:
+    rows = await EventCost.select(EventCost.amount_pence).where(EventCost.event == event_id)
+    return sum(row["amount_pence"] for row in rows)
 
 
 async def list_event_costs(slug: str) -> tuple[list[dict[str, Any]], int]:
@@ -399,4 +420,4 @@ async def partner_names(partner_ids: list[int]) -> dict[int, dict[str, str]]:
     return {row["id"]: {"slug": row["slug"], "name": row["name"]} for row in rows}
 
 
-__all__ = ["INCOME_KINDS", "book_event", "book_all_events", "book_order", "book_cost", "book_payout", "rebook_event", "event_allocation", "add_event_cost", "payment_entries", "refund_entries"]
+__all__ = ["INCOME_KINDS", "book_event", "book_all_events", "book_order", "book_cost", "book_payout", "rebook_event", "event_allocation", "add_event_cost", "lock_event_money", "payment_entries", "refund_entries"]

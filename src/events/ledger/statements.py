@@ -144,6 +144,8 @@ async def record_payout(
         partner = await (query if db.is_sqlite() else query.lock_rows("NO KEY UPDATE")).first()
         if partner is None:
             raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
+        # And the event, so a cost recorded at the same time cannot change what is owed under the check.
+        await service.lock_event_money((await find_event(event_slug))["id"])
         reconciliation = await event_reconciliation(event_slug)
         line = next((p for p in reconciliation["partners"] if p["partner"] == slug), None)
         if line is None:

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
@@ -21,8 +22,10 @@ from events.giftaid.rules import Declaration
 from events.giftaid.schemas import GiftAidIn
 from events.i18n import N_
 from events.orders import codes, forms, pricing
+from events.orders.hold_limits import Asker, HoldLimits
 from events.orders.schemas import DoorSaleIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.views import checkout_details, order_details
+from events.payments import door_sales
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.tickets import service as tickets
@@ -44,6 +47,40 @@ def _check_access(settings: Settings, reference: str, token: str | None) -> str:
 def _bearer(request: Request[Any, Any, Any]) -> str | None:
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _asker(request: Request[Any, Any, Any], settings: Settings, replaces: str | None = None) -> Asker:
+    """Who asks for a hold. The client address is the connection's peer, or in production the address a
+    trusted proxy (FORWARDED_ALLOW_IPS) reports, as uvicorn sets it; as the other rate limits read it."""
+    return Asker(
+        client=request.client.host if request.client else "unknown",
+        limits=HoldLimits(settings.hold_places_per_email, settings.holds_per_client_per_minute),
+        replaces=replaces,
+    )
+
+
+# The buy form's own hold, kept by the browser for that event's buy form only (the cookie's path), so a
+# buyer who goes back from the payment page and sends the form again replaces it rather than adding to it.
+HELD_ORDER_COOKIE = "held_order"
+
+
+def _held_order(request: Request[Any, Any, Any], settings: Settings) -> str | None:
+    """The reference of the hold this browser placed from the form, if the cookie is genuine."""
+    reference, _, token = request.cookies.get(HELD_ORDER_COOKIE, "").partition(".")
+    reference = codes.normalise_reference(reference)
+    return reference if reference and codes.token_matches(settings.secret_key, reference, token) else None
+
+
+def _held_order_cookie(slug: str, reference: str, settings: Settings) -> Cookie:
+    return Cookie(
+        key=HELD_ORDER_COOKIE,
+        value=f"{reference}.{codes.order_access_token(settings.secret_key, reference)}",
+        path=f"/events/{slug}/buy",
+        max_age=settings.hold_minutes * 60,
+        httponly=True,
+        secure=settings.is_production,
+        samesite="lax",
+    )
 
 
 def _declaration(data: GiftAidIn) -> Declaration:
@@ -79,8 +116,13 @@ class OrdersApi(Controller):
     @post(
         "/events/{slug:str}/orders",
         summary="Hold places and start paying",
-        responses=error_responses(404, 409, 422),
-        description="201 holds the places for EVENTS_HOLD_MINUTES. 409 `sold_out` or `sales_closed`; 503 `payment_unavailable`.",
+        responses=error_responses(404, 409, 422, 429),
+        description=(
+            "201 holds the places for EVENTS_HOLD_MINUTES. 409 `sold_out` or `sales_closed`; 503 `payment_unavailable`. "
+            "429 with Retry-After: `hold_limit_reached` (the buyer's email already holds EVENTS_HOLD_PLACES_PER_EMAIL unpaid "
+            "places for the event) or `too_many_holds` (EVENTS_HOLDS_PER_CLIENT_PER_MINUTE from one client address); 422 "
+            "`too_many_places` when one order alone is more than an email address may hold."
+        ),
     )
     async def create_order(
         self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[OrderCreate], now: NamedDependency[datetime]
@@ -100,7 +142,8 @@ class OrdersApi(Controller):
             gift_aid=_declaration(data.gift_aid) if data.gift_aid else None,
         )
         checkout = await payments.checkout(
-            slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes, locale=request.state.locale
+            slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes, asker=_asker(request, settings),
+            locale=request.state.locale,
         )
         return _created(checkout, gateway, settings)
 
@@ -168,7 +211,7 @@ class OrdersApi(Controller):
     ) -> OrderOut:
         user: CurrentUser = request.user
         await door_event(slug, user)  # door staff sell only at the events they are on the door for
-        placed = await payments.sell_at_door(
+        placed = await door_sales.sell_at_door(
             slug,
             [(item.ticket_type, item.quantity) for item in data.items],
             payment_method=data.payment_method,
@@ -200,7 +243,8 @@ class OrderPages(Controller):
             if problems:
                 raise InvalidInput(next(iter(problems.values())), fields=problems)
             checkout = await payments.checkout(
-                slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes, locale=request.state.locale
+                slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes,
+                asker=_asker(request, settings, replaces=_held_order(request, settings)), locale=request.state.locale,
             )
         except EventsError as error:
             # The form again, with the buyer's choices and a message beside each problem.
@@ -208,8 +252,10 @@ class OrderPages(Controller):
                 "catalogue/event_detail.html",
                 context={"event": event, "now": now, "form": data, "errors": error.fields, "error": error.message},
                 status_code=error.status_code,
+                headers=error.headers,
             )
-        return Redirect(_created(checkout, gateway, settings).payment.url or "/", status_code=303)
+        held = [_held_order_cookie(slug, checkout.order.reference, settings)] if checkout.provider != "none" else []
+        return Redirect(_created(checkout, gateway, settings).payment.url or "/", status_code=303, cookies=held)
 
     @get("/orders/{reference:str}/pay", name="checkout")
     async def pay(

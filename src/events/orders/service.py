@@ -25,8 +25,9 @@ from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, EventsError, InvalidInput, NotFound
 from events.giftaid import service as giftaid
 from events.i18n import N_
-from events.orders import codes, holds, pricing
+from events.orders import codes, hold_guard, holds, pricing
 from events.orders.batching import Combiner
+from events.orders.hold_limits import Ask, Asker
 from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
 from events.tickets import outbox
 
@@ -105,19 +106,28 @@ class _Wanted:
     now: datetime
     hold_minutes: int
     locale: str
+    asker: Asker
 
 
-async def place_order(slug: str, request: pricing.Request, *, now: datetime, hold_minutes: int, locale: str = "en") -> PlacedOrder:
-    """Hold the places and record a pending order, or raise SoldOut / SalesClosed / InvalidInput / NotFound.
+async def place_order(
+    slug: str, request: pricing.Request, *, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
+) -> PlacedOrder:
+    """Hold the places and record a pending order, or raise SoldOut / SalesClosed / InvalidInput / NotFound,
+    or a hold limit's error (orders.hold_guard). With ``asker.replaces``, the buyer's earlier pending hold
+    on the event ends in the same transaction, if and only if the new one is placed.
 
     Buyers of the same event who arrive while a hold transaction is running are held together in the
     next one (orders.batching): one set of row locks and one commit for all of them, first come first
     served, each with its own answer."""
-    return await _HOLDS.submit(slug, _Wanted(request, now, hold_minutes, locale))
+    return await _HOLDS.submit(slug, _Wanted(request, now, hold_minutes, locale, asker))
 
 
 async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder | EventsError]:
-    type_ids = sorted({type_id for wanted in batch for type_id, _ in wanted.request.items})
+    # Holds being replaced (see place_order): their ticket types are locked with the batch's, as they give places back.
+    replaced = await hold_guard.find_replaced(slug, {index: wanted.asker.replaces for index, wanted in enumerate(batch)})
+    type_ids = sorted(
+        {type_id for wanted in batch for type_id, _ in wanted.request.items} | {t for hold in replaced.values() for t in hold.places_by_type}
+    )
     now = max(wanted.now for wanted in batch)
     partners = any(wanted.request.donation_partner for wanted in batch)
     # A look without locks first, so that once the event is full its buyers hear so without queueing on
@@ -126,14 +136,14 @@ async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder |
     look = await _on_sale(slug, type_ids, partners, now=now)
     quotes = _quote_all(batch, look)
     fits = _fits(quotes, look.left)
-    if not look.overdue_holds and not any(fits):
+    if not look.overdue_holds and not any(fits) and not replaced:
         return _answers(batch, quotes, fits, {}, look.event, slug)
     try:
-        return await _hold_locked(slug, batch, look, quotes, type_ids, partners, now)
+        return await _hold_locked(slug, batch, look, quotes, type_ids, partners, now, replaced)
     except db.DEADLOCK_ERRORS:
         # E.g. an organiser's edit locking the event before its ticket types: once more, rather than turn a
         # whole batch of buyers away with an error.
-        return await _hold_locked(slug, batch, look, quotes, type_ids, partners, now)
+        return await _hold_locked(slug, batch, look, quotes, type_ids, partners, now, replaced)
 
 
 async def _hold_locked(
@@ -144,6 +154,7 @@ async def _hold_locked(
     type_ids: Sequence[int],
     partners: bool,
     now: datetime,
+    replaced: Mapping[int, hold_guard.ReplacedHold],
 ) -> list[PlacedOrder | EventsError]:
     async with db.write_transaction():
         if look.overdue_holds:
@@ -153,8 +164,12 @@ async def _hold_locked(
         locked = await _on_sale(slug, type_ids, partners, now=now, locking=look.event["id"])
         if (locked.types, locked.terms) != (look.types, look.terms):
             quotes = _quote_all(batch, locked)  # prices, windows or status changed meanwhile
-        fits = _fits(quotes, locked.left)
+        quotes, replaced = await _within_hold_limits(locked.event["id"], batch, quotes, replaced, now)
+        fits = _fits(quotes, locked.left, replaced)
         winners = [(index, batch[index], quote) for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote) and fits[index]]
+        for index, _, _ in winners:
+            if index in replaced:  # the buyer's earlier hold ends as this one is placed, in this transaction
+                await _expire(replaced[index].order_id, now, detail="replaced by a new hold from the same browser")
         ids = await _insert_pending_orders(locked.event, winners)
         places = holds.totals([quote.places_by_type for _, _, quote in winners])
         if places and not await _take_locked_places(locked.event["id"], places):
@@ -250,10 +265,45 @@ def _quote_all(batch: Sequence[_Wanted], on_sale: _OnSale) -> list[pricing.Quote
     return quotes
 
 
-def _fits(quotes: Sequence[pricing.Quote | EventsError], left: holds.PlacesLeft) -> list[bool]:
-    """Whether each quoted order fits in the places left, in arrival order (False for refused requests)."""
-    fitting = iter(holds.fit_in_turn(left, [quote.places_by_type for quote in quotes if isinstance(quote, pricing.Quote)]))
+def _fits(
+    quotes: Sequence[pricing.Quote | EventsError], left: holds.PlacesLeft, replaced: Mapping[int, hold_guard.ReplacedHold] | None = None
+) -> list[bool]:
+    """Whether each quoted order fits in the places left, in arrival order (False for refused requests). An
+    order replacing an earlier hold needs only the places beyond those the earlier hold gives back."""
+    replaced = replaced or {}
+    wanted = [
+        _less(quote.places_by_type, replaced[index].places_by_type) if index in replaced else quote.places_by_type
+        for index, quote in enumerate(quotes)
+        if isinstance(quote, pricing.Quote)
+    ]
+    fitting = iter(holds.fit_in_turn(left, wanted))
     return [isinstance(quote, pricing.Quote) and next(fitting) for quote in quotes]
+
+
+def _less(wanted: Mapping[int, int], given_back: Mapping[int, int]) -> dict[int, int]:
+    """Places per ticket type wanted, less those given back (negative where more come back than are wanted)."""
+    return {type_id: wanted.get(type_id, 0) - given_back.get(type_id, 0) for type_id in {*wanted, *given_back}}
+
+
+async def _within_hold_limits(
+    event_id: int,
+    batch: Sequence[_Wanted],
+    quotes: Sequence[pricing.Quote | EventsError],
+    replaced: Mapping[int, hold_guard.ReplacedHold],
+    now: datetime,
+) -> tuple[list[pricing.Quote | EventsError], dict[int, hold_guard.ReplacedHold]]:
+    """Under the event's locks: each buyer's quote, or the hold limit it breaks (orders.hold_guard); and the
+    replaced holds still pending, for the buyers still in."""
+    replaced = await hold_guard.confirm_replaced(replaced, now)
+    asks = [
+        Ask(wanted.request.buyer_email, wanted.asker.client, quote.places, wanted.hold_minutes * 60, wanted.asker.limits)
+        if isinstance(quote, pricing.Quote)
+        else None
+        for wanted, quote in zip(batch, quotes)
+    ]
+    refusals = await hold_guard.refusals(event_id, asks, [hold.order_id for hold in replaced.values()], now=now)
+    checked = [quote if refusal is None else refusal for quote, refusal in zip(quotes, refusals)]
+    return checked, {index: hold for index, hold in replaced.items() if isinstance(checked[index], pricing.Quote)}
 
 
 def _answers(

@@ -19,6 +19,7 @@ from events.i18n import N_
 from events.ledger import service as ledger
 from events.orders import pricing
 from events.orders import service as orders
+from events.orders.hold_limits import Asker
 from events.orders.service import PlacedOrder, Settlement
 from events.orders.tables import Order, OrderHistory, Ticket
 from events.payments.gateway import Gateway, IntentState, PaymentProviderError, ProviderRefund
@@ -69,10 +70,10 @@ class Checkout:
 
 
 async def checkout(
-    slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, locale: str = "en"
+    slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
 ) -> Checkout:
     """Hold places, then start the payment. If the provider cannot be reached the hold is released at once."""
-    placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, locale=locale)
+    placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale)
     if placed.total_pence == 0:
         async with db.write_transaction():
             await Order.update({Order.payment_provider: "none"}).where(Order.id == placed.id)
@@ -182,22 +183,6 @@ async def handle_webhook(payload: bytes, signature: str | None, *, secret: str |
         WebhookEvent.stripe_event_id == event.id
     )
     return outcome
-
-
-async def sell_at_door(
-    slug: str, items: Sequence[tuple[int, int]], *, payment_method: str, buyer_name: str, buyer_email: str, seller: str, now: datetime
-) -> PlacedOrder:
-    if payment_method not in DOOR_PAYMENT_METHODS:
-        raise InvalidInput("Record the payment as cash or card_terminal.", fields={"payment_method": "cash or card_terminal"})
-    placed, _ = await orders.sell_at_door(
-        slug, items, buyer_name=buyer_name, buyer_email=buyer_email, payment_method=payment_method, seller=seller, now=now
-    )
-    async with db.write_transaction():
-        await Payment.raw(
-            _BOOK_PAYMENT_SQL, placed.id, payment_method, f"door-{placed.reference}", "", placed.total_pence, 0, placed.currency, now
-        )
-        await ledger.book_order(placed.id, now=now)
-    return placed
 
 
 async def refund_order(

@@ -25,7 +25,7 @@ from events.payments.gateway import TestGateway
 from events.payments.tables import Payment
 from tests.factories import make_event
 from tests.integration.accounts.test_login import sign_in
-from tests.integration.ledger.test_supper_club_statement import BALANCE_TRANSACTIONS
+from tests.integration.ledger.test_supper_club_statement import BALANCE_TRANSACTIONS, guest
 from tests.support.orders import get_order, place_order
 
 SVG = "{http://www.w3.org/2000/svg}"
@@ -45,10 +45,10 @@ async def supper_club(client: httpx.AsyncClient, organiser: dict[str, str], now:
     await Event.update({Event.cost_per_attendee_pence: 1200}).where(Event.slug == slug)
     await client.post(f"/api/events/{slug}/costs", json={"description": "Venue", "amount_pence": 10_000}, headers=organiser)
     orders = {
-        "A": await place_order(client, slug, quantity=5, pay_it_forward_places=2),
-        "B": await place_order(client, slug, quantity=5, donation_pence=5000, donation_partner="welcome-cinema"),
-        "C": await place_order(client, slug, quantity=5, donation_pence=2000),
-        "D": await place_order(client, slug, quantity=5),
+        "A": await place_order(client, slug, quantity=5, buyer=guest("A"), pay_it_forward_places=2),
+        "B": await place_order(client, slug, quantity=5, buyer=guest("B"), donation_pence=5000, donation_partner="welcome-cinema"),
+        "C": await place_order(client, slug, quantity=5, buyer=guest("C"), donation_pence=2000),
+        "D": await place_order(client, slug, quantity=5, buyer=guest("D")),
     }
     for name, response in orders.items():
         created = response.json()

@@ -4,9 +4,10 @@ import re
 from datetime import datetime
 
 import httpx
+from litestar import Litestar
 
 from tests.factories import make_event
-from tests.support.orders import ticket_type_id
+from tests.support.orders import another_browser, ticket_type_id
 
 
 def csrf(html: str) -> str:
@@ -65,13 +66,15 @@ async def test_mistakes_are_shown_beside_the_fields_and_choices_are_kept(client:
     assert '<option value="2" selected>' in response.text  # the buyer's choice is kept
 
 
-async def test_a_sold_out_form_says_so(client: httpx.AsyncClient, now: datetime) -> None:
+async def test_a_sold_out_form_says_so(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
     slug = await make_event(now, capacity=21, reserved_free_places=20)
     type_id = await ticket_type_id(client, slug)
     page = await client.get(f"/events/{slug}")
     data = {f"quantity_{type_id}": "1", "name": "A", "email": "a@example.org", "_csrf_token": csrf(page.text)}
     assert (await client.post(f"/events/{slug}/buy", data=data)).status_code == 303
-    second = await client.post(f"/events/{slug}/buy", data=data)
+    async with another_browser(app) as other:  # the same browser would replace its own hold
+        page = await other.get(f"/events/{slug}")
+        second = await other.post(f"/events/{slug}/buy", data={**data, "email": "b@example.org", "_csrf_token": csrf(page.text)})
     assert second.status_code == 409 and "not enough places left" in second.text
 
 

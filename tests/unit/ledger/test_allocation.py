@@ -54,6 +54,18 @@ def test_costs_beyond_income_are_a_deficit_not_a_debt_of_the_partners() -> None:
     assert result.deficit_pence == 4_000 and all(p.net_pence == 0 for p in result.partners)
 
 
+def test_costs_corrected_below_zero_count_as_none_and_never_add_to_what_partners_are_owed() -> None:
+    base = dict(
+        tickets=kind(6_000), booking_fees=kind(0), contributions=kind(0), general_donations=kind(0),
+        designated_donations={}, per_attendee_cost_pence=100, attendees=4, free_guests=0,
+    )
+    corrected_too_far = allocate(EventMoney(**base, fixed_costs_pence=-2_000), [(1, 7000), (2, 3000)])  # type: ignore[arg-type]
+    assert corrected_too_far.costs_pence == 400  # the per-cover costs only: the fixed ones stop at zero
+    assert corrected_too_far.net_pence == 6_000 - 400
+    assert [p.net_pence for p in corrected_too_far.partners] == [3_920, 1_680]
+    assert corrected_too_far == allocate(EventMoney(**base, fixed_costs_pence=0), [(1, 7000), (2, 3000)])  # type: ignore[arg-type]
+
+
 def test_booking_fees_can_be_kept_back_by_rule() -> None:
     money = EventMoney(
         tickets=kind(6_000), booking_fees=kind(500), contributions=kind(0), general_donations=kind(0),
@@ -86,7 +98,7 @@ def shares(draw: st.DrawFn) -> list[tuple[int, int]]:
 @settings(max_examples=2000, deadline=None)
 @given(
     tickets=kinds(), booking=kinds(), contributions=kinds(), donations=kinds(), designated=kinds(), shares=shares(),
-    fixed=amounts, per_cover=st.integers(min_value=0, max_value=5_000), attendees=st.integers(min_value=0, max_value=500),
+    fixed=st.integers(min_value=-5_000_000, max_value=5_000_000), per_cover=st.integers(min_value=0, max_value=5_000), attendees=st.integers(min_value=0, max_value=500),
     free_share=st.floats(min_value=0, max_value=1), to_cause=st.booleans(),
     unused=st.sampled_from(["held", "beneficiaries", "carried_over"]),
 )
@@ -116,3 +128,4 @@ def test_no_penny_is_lost_or_invented(
         assert partner.net_pence == sum(partner.income_pence.values()) - partner.refunds_pence - partner.fees_pence - partner.costs_pence
         assert partner.costs_pence >= 0 and partner.fees_pence >= 0
     assert result.deficit_pence >= 0 and result.unused_contributions_pence >= 0
+    assert result.costs_pence >= 0  # corrections below zero (fixed < 0) never turn costs into income

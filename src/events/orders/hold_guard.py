@@ -1,0 +1,155 @@
+"""The hold limits, and a buyer replacing their own earlier hold, as the hold batch applies them inside its
+transaction (orders.service._hold_locked). The rules themselves are in orders.hold_limits.
+
+Every hold of an event is placed under that event's counter row locks, so what an email address holds
+is read and added to one batch at a time: concurrent requests from one address cannot each see room for
+themselves. The client counts are added to atomically (rate_limit_bucket) in the same transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from events import db
+from events.errors import EventsError, InvalidInput, TooManyAttempts
+from events.i18n import N_
+from events.orders import hold_limits
+from events.orders.hold_limits import Ask, Held
+from events.orders.tables import Order, OrderLine
+from events.ratelimit import service as ratelimit
+
+CLIENT_SCOPE = "holds-per-client"
+
+
+class HoldLimitReached(TooManyAttempts):
+    code = "hold_limit_reached"
+
+
+class TooManyHolds(TooManyAttempts):
+    code = "too_many_holds"
+
+
+@dataclass(frozen=True, slots=True)
+class ReplacedHold:
+    """A buyer's earlier, still unpaid hold that their new one replaces, and the places it gives back."""
+
+    order_id: int
+    places_by_type: Mapping[int, int]
+
+
+async def find_replaced(event_slug: str, references: Mapping[int, str | None]) -> dict[int, ReplacedHold]:
+    """Position in the batch -> the pending hold on this event that the buyer there replaces. Read before
+    the locks, so the batch can lock the ticket types it gives back too (an order's lines never change);
+    confirm_replaced checks it is still pending under the locks. Two requests naming one hold (a form sent
+    twice) replace it once: the first does."""
+    wanted = {position: reference for position, reference in references.items() if reference}
+    if not wanted:
+        return {}
+    rows = await Order.select(Order.id, Order.reference).where(
+        Order.reference.is_in(sorted(set(wanted.values()))), Order.event.slug == event_slug, Order.status == "pending"
+    )
+    ids = {row["reference"]: row["id"] for row in rows}
+    if not ids:
+        return {}
+    lines = await OrderLine.select(OrderLine.order_id, OrderLine.ticket_type, OrderLine.quantity).where(
+        OrderLine.order_id.is_in(list(ids.values())), OrderLine.kind == "ticket"
+    )
+    places: dict[int, dict[int, int]] = {order_id: {} for order_id in ids.values()}
+    for line in lines:
+        per_type = places[line["order_id"]]
+        per_type[line["ticket_type"]] = per_type.get(line["ticket_type"], 0) + line["quantity"]
+    replaced: dict[int, ReplacedHold] = {}
+    claimed: set[int] = set()
+    for position in sorted(wanted):
+        order_id = ids.get(wanted[position])
+        if order_id is not None and order_id not in claimed:
+            claimed.add(order_id)
+            replaced[position] = ReplacedHold(order_id, places[order_id])
+    return replaced
+
+
+async def confirm_replaced(replaced: Mapping[int, ReplacedHold], now: datetime) -> dict[int, ReplacedHold]:
+    """Those of the replaced holds still pending, locked until the transaction ends (so a payment settling
+    one of them waits, and then finds it replaced). Inside the batch's transaction, under its locks."""
+    if not replaced:
+        return {}
+    query = Order.select(Order.id).where(
+        Order.id.is_in([hold.order_id for hold in replaced.values()]), Order.status == "pending", Order.hold_expires_at > now
+    )
+    pending = {row["id"] for row in await (query if db.is_sqlite() else query.lock_rows("NO KEY UPDATE"))}
+    return {position: hold for position, hold in replaced.items() if hold.order_id in pending}
+
+
+async def refusals(
+    event_id: int, asks: Sequence[Ask | None], replaced: Collection[int], *, now: datetime
+) -> list[EventsError | None]:
+    """For each ask (None: refused already), the error refusing it, or None. Counts every ask against its
+    client's limit. ``replaced``: order ids of holds being replaced, which do not count against the email
+    address. Inside the batch's transaction, under the event's locks."""
+    now_epoch = int(now.timestamp())
+    window = hold_limits.CLIENT_WINDOW_SECONDS
+    hits = await ratelimit.add_many(CLIENT_SCOPE, hold_limits.holds_per_client(asks), window_seconds=window, now_epoch=now_epoch)
+    held = await _held_by_email(event_id, {ask.email.strip() for ask in asks if ask is not None}, replaced, now)
+    decisions = hold_limits.judge(
+        asks, held, hits, now=now, client_window_left_seconds=ratelimit.window_left(window_seconds=window, now_epoch=now_epoch)
+    )
+    return [None if decision is None else _error(decision) for decision in decisions]
+
+
+def _error(refusal: hold_limits.Refusal) -> EventsError:
+    if isinstance(refusal, hold_limits.TooManyHoldsFromClient):
+        return TooManyHolds(
+            N_("Too many orders have been started from your connection in the last minute. Please wait a minute, then try again."),
+            retry_after_seconds=refusal.retry_after_seconds,
+        )
+    if isinstance(refusal, hold_limits.TooManyPlacesHeld):
+        return HoldLimitReached(
+            N_(
+                "This email address already has as many unpaid places held for this event as one person can hold. "
+                "Please pay for those first, or try again once they are released."
+            ),
+            retry_after_seconds=refusal.retry_after_seconds,
+        )
+    message = N_("That is more places than one person can hold at once. Please choose fewer.")
+    return InvalidInput(message, code="too_many_places", fields={"items": message})
+
+
+# What each asking email address holds on the event, matched without regard to capitals by the database's
+# lower() on both sides: one look-up per address in the index on lower(buyer_email), however many orders
+# the event holds. The event and status are compared as expressions (event + 0, status || '') so that no
+# index on them can be used instead: on a table not analysed yet (a new database, the first minute of an
+# on-sale) the planner took those and filtered every pending order of the event for each address.
+_HELD_SQL = """
+SELECT asked.email, held.places, held.first_ends_at
+FROM unnest($2::varchar[]) AS asked (email)
+CROSS JOIN LATERAL (
+    SELECT SUM(o.places) AS places, MIN(o.hold_expires_at) AS first_ends_at
+    FROM ticket_order o
+    WHERE lower(o.buyer_email) = lower(asked.email) AND o.event + 0 = $1 AND o.status || '' = 'pending'
+      AND o.hold_expires_at > $3 AND NOT (o.id = ANY($4::integer[]))
+) AS held
+WHERE held.places IS NOT NULL
+"""
+
+
+async def _held_by_email(event_id: int, emails: Collection[str], replaced: Collection[int], now: datetime) -> dict[str, Held]:
+    if not emails:
+        return {}
+    held: dict[str, Held] = {}
+    if db.is_sqlite():
+        keys = {hold_limits.email_key(email) for email in emails}
+        rows = await Order.select(Order.buyer_email, Order.places, Order.hold_expires_at).where(
+            Order.event == event_id, Order.status == "pending", Order.hold_expires_at > now, Order.id.not_in(list(replaced) or [0])
+        )
+        for row in rows:
+            key = hold_limits.email_key(row["buyer_email"])
+            if key in keys:
+                before = held.get(key, Held(0, None))
+                ends = row["hold_expires_at"] if before.first_ends_at is None else min(before.first_ends_at, row["hold_expires_at"])
+                held[key] = Held(before.places + row["places"], ends)
+        return held
+    for row in await db.fetch_pg(_HELD_SQL, event_id, sorted(emails), now, list(replaced)):
+        held[hold_limits.email_key(row["email"])] = Held(int(row["places"]), row["first_ends_at"])
+    return held
