@@ -8,6 +8,7 @@ the backstop for every field a schema or form reader does not check itself.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 from urllib.parse import unquote_to_bytes
 
@@ -96,15 +97,26 @@ async def _check_body(request: Request[Any, Any, Any]) -> None:
     except RecursionError:
         raise ClientException(N_("The JSON is nested too deeply.")) from None
     except msgspec.DecodeError:
-        return  # the handler's parser says what is wrong with it
-    problems = _nul_fields(document)
+        document = _lenient_json(body)
+    problems = _bad_strings(document)
     if problems:
         raise InvalidInput(_sentence(problems), fields=problems)
 
 
-def _nul_fields(document: Any) -> dict[str, str]:
-    """The JSON paths (``buyer.name``, ``items[0]``) of strings and keys holding a NUL (no recursion: a
-    deep document must not exhaust the stack here either)."""
+def _lenient_json(body: bytes) -> Any:
+    """msgspec refuses a lone surrogate escape (``"\\ud800"``) as malformed; Python's parser takes it, so the
+    answer can name the field. Anything else that does not parse is left to the handler's parser."""
+    try:
+        return json.loads(body)
+    except RecursionError:
+        raise ClientException(N_("The JSON is nested too deeply.")) from None
+    except ValueError:
+        return None
+
+
+def _bad_strings(document: Any) -> dict[str, str]:
+    """The JSON paths (``buyer.name``, ``items[0]``) of strings and keys holding a NUL or a lone surrogate
+    (no recursion: a deep document must not exhaust the stack here either)."""
     problems: dict[str, str] = {}
     todo: list[tuple[str, Any]] = [("", document)]
     while todo and len(problems) < 20:
@@ -112,11 +124,13 @@ def _nul_fields(document: Any) -> dict[str, str]:
         if isinstance(value, str):
             if "\x00" in value:
                 problems[_printable(where.encode("utf-8", "surrogatepass")) or "body"] = N_("This contains a NUL character.")
+            elif (problem := text.parameter_problem(value)) == text.SURROGATE_PROBLEM:
+                problems[_printable(where.encode("utf-8", "surrogatepass")) or "body"] = problem
         elif isinstance(value, dict):
             for key, item in value.items():
                 path = f"{where}.{key}" if where else str(key)
-                if "\x00" in key:
-                    problems[_printable(path.encode("utf-8", "surrogatepass"))] = N_("This name contains a NUL character.")
+                if text.parameter_problem(key) is not None:
+                    problems[_printable(path.encode("utf-8", "surrogatepass"))] = N_("This name contains a control character.")
                 todo.append((path, item))
         elif isinstance(value, list):
             todo.extend((f"{where}[{index}]", item) for index, item in enumerate(value))

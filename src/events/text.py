@@ -63,7 +63,9 @@ OPTIONAL_LINE = Meta(pattern=OPTIONAL_LINE_PATTERN, description="Empty, or one l
 TEXT = Meta(pattern=TEXT_PATTERN, description="Visible text; tabs and line breaks allowed, no other control characters.")
 OPTIONAL_TEXT = Meta(pattern=OPTIONAL_TEXT_PATTERN, description="Empty, or visible text; tabs and line breaks allowed.")
 
-# Where a pattern must match the whole value: ``$`` alone also matches before a final line break.
+# For patterns of their own (emails, web addresses): the characters they must leave out, and the end of
+# the value (``$`` alone also matches before a final line break).
+CONTROLS = _CONTROLS
 END = r"$(?!\n)"
 
 _PROBLEMS = {

@@ -23,7 +23,7 @@ Places = Annotated[int, Meta(ge=0, le=100_000)]
 BasisPoints = Annotated[int, Meta(ge=1, le=10_000)]
 Channel = Literal["online", "door", "both"]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}" + text.END)]
-Url = Annotated[str, Meta(max_length=500, pattern=r"^(https?://\S+)?" + text.END)]
+Url = Annotated[str, Meta(max_length=500, pattern=rf"^(https?://[^\s{text.CONTROLS}]+)?" + text.END)]
 
 
 class TicketTypeIn(Struct, forbid_unknown_fields=True):
