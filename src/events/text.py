@@ -34,7 +34,8 @@ _SURROGATES = re.compile(r"[\ud800-\udfff]")
 
 
 def _pattern(controls: str, *, required: bool) -> str:
-    no_controls = rf"^(?![\s\S]*[{controls}])"
+    # Lone surrogates too (Python matches code points; ECMAScript with the u flag, as JSON Schema tools use).
+    no_controls = rf"^(?![\s\S]*[{controls}\ud800-\udfff])"
     visible = rf"[\s\S]*[^\s{_INVISIBLE}{controls}]"
     return no_controls + (visible if required else rf"(?:$|{visible})")
 
