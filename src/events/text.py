@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
+
 from msgspec import Meta
 
 from events.i18n import N_

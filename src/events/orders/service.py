@@ -121,7 +121,7 @@ async def place_order(slug: str, request: pricing.Request, *, now: datetime, hol
     return await _HOLDS.submit(slug, _Wanted(request, now, hold_minutes, locale))
 
 
-async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder | BaseException]:
+async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> Sequence[PlacedOrder | BaseException]:
     """Every buyer's answer. If the batch's transaction fails for a reason other than a deadlock (something
     in one buyer's order the database would not take), each buyer is held again on their own: the one
     whose order cannot be stored gets the error, the others their places."""

@@ -23,7 +23,12 @@ from events.orders import pricing
 from events.orders import service as orders
 from events.orders.service import PlacedOrder, Settlement
 from events.orders.tables import Order, OrderHistory, Ticket
-from events.payments.gateway import Gateway, IntentState, PaymentProviderError, ProviderRefund
+from events.payments.gateway import (
+    Gateway,
+    IntentState,
+    PaymentProviderError,
+    ProviderRefund,
+)
 from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.tickets import outbox
@@ -469,7 +474,7 @@ class _EventId(msgspec.Struct):
 def _intent_of(event_type: str, obj: _WebhookObject) -> str | None:
     if event_type.startswith("payment_intent."):
         return obj.id or None
-    if event_type.startswith("charge.") or event_type.startswith("refund."):
+    if event_type.startswith(("charge.", "refund.")):
         return obj.payment_intent  # charges and refunds (charge.refunded, charge.refund.updated, refund.*)
     return None
 

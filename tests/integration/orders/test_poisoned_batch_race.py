@@ -15,7 +15,7 @@ import asyncio
 import json
 from collections import Counter
 from collections.abc import AsyncIterator, Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -73,7 +73,7 @@ def server(race_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
 
 
 def create_event(base_url: str, headers: dict[str, str], slug: str) -> dict[str, Any]:
-    starts = (datetime.now(timezone.utc) + timedelta(days=30)).replace(microsecond=0)
+    starts = (datetime.now(UTC) + timedelta(days=30)).replace(microsecond=0)
     payload = {
         "slug": slug, "title": f"Poison {slug}", "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=3)).isoformat(),
         "capacity": CAPACITY, "reserved_free_places": 0, "status": "on_sale",
@@ -128,7 +128,8 @@ async def test_five_malformed_buyers_among_sixty_fail_alone(server: tuple[str, d
     assert event_row["places_taken"] == type_taken == HONEST * QUANTITY
     assert len(orders) == HONEST and sum(row["places"] for row in orders) == HONEST * QUANTITY
     assert {row["buyer_name"] for row in orders} == {name for name, _ in buyers[:HONEST]}
-    public = httpx.get(f"{base_url}/api/events/poisoned").json()
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        public = (await http.get("/api/events/poisoned")).json()
     assert public["places_left"] == CAPACITY - HONEST * QUANTITY
 
 
