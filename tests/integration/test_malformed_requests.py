@@ -33,3 +33,13 @@ async def test_a_nul_in_a_page_path_is_a_bad_request(client: httpx.AsyncClient) 
     assert response.status_code == 400
     api = await client.get("/api/events/a%00b")
     assert api.status_code == 400 and api.json()["error"] == "bad_request"
+
+
+@pytest.mark.parametrize("value", ["a%00b", "%ED%A0%80", "%FF%FE", "a%0D%0Ab"])
+async def test_a_broken_session_cookie_or_token_is_not_an_error(client: httpx.AsyncClient, value: str) -> None:
+    from events.accounts.sessions import SESSION_COOKIE
+
+    page = await client.get("/manage/events", headers={"Cookie": f"{SESSION_COOKIE}={value}"})
+    assert page.status_code in (200, 302, 303, 400, 401, 404), page.text[:300]
+    api = await client.post("/api/partners", json={"name": "Kitchen"}, headers={"Authorization": f"Bearer {value}"})
+    assert api.status_code in (400, 401), api.text[:300]
