@@ -1,5 +1,5 @@
 """Requests no parser can use get a 400 or 404, never a 500: JSON nested past any sensible depth, a NUL in a
-static file's path."""
+static file's path, a broken session cookie or API token."""
 
 from __future__ import annotations
 
