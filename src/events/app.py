@@ -36,6 +36,7 @@ from events.giftaid.controllers import GiftAidApi
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
 from events.ledger.controllers import LedgerApi, StatementPages
+from events.malformed import RefuseMalformedRequests
 from events.orders.claims_controllers import ClaimPages, ClaimsApi
 from events.orders.controllers import OrderPages, OrdersApi
 from events.payments.controllers import CancellationApi, StripeWebhooks
@@ -119,6 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         dependencies=DEPENDENCIES,
         middleware=[
+            RefuseMalformedRequests(),
             sessions.middleware,
             DefineMiddleware(AuthenticationMiddleware, exclude=["^/static/", "^/schema", "^/healthz"]),
             JsonBodiesOnly(),

@@ -20,6 +20,8 @@ os.environ.setdefault("PICCOLO_CONF", "events.piccolo_conf")
 SQLITE_BUSY_TIMEOUT_SECONDS = 30
 # PostgreSQL broke a lock cycle by failing this transaction: running it again is safe (nothing of it stayed).
 DEADLOCK_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.DeadlockDetectedError,)
+# Values a statement could not store (text with a NUL, a string too long for its column, a number out of range).
+DATA_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.DataError,)
 POSTGRES_LOCK_TIMEOUT = "10s"
 
 _engine: Engine | None = None

@@ -17,6 +17,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
+from events import text
 from events.i18n import N_
 
 logger = logging.getLogger("events.errors")
@@ -138,7 +139,7 @@ def _validation_fields(extra: Any) -> dict[str, str]:
         for item in extra:
             if isinstance(item, dict):
                 key = str(item.get("key") or item.get("source") or "body")
-                fields[key] = str(item.get("message", "is not valid"))
+                fields[key] = text.explain(str(item.get("message", "is not valid")))
     elif isinstance(extra, dict):
         fields = {str(key): str(value) for key, value in extra.items()}
     return fields

@@ -7,7 +7,7 @@ import secrets
 import time
 from datetime import datetime, timezone
 
-from events import db
+from events import db, text
 from events.accounts import passwords
 from events.accounts.roles import DOOR, ROLES, CurrentUser
 from events.accounts.tables import ApiToken, User
@@ -32,8 +32,10 @@ async def create_user(
     email: str, *, role: str, password: str | None, display_name: str = "", partner_slug: str | None = None
 ) -> CurrentUser:
     email = normalise_email(email)
-    if "@" not in email or len(email) > 254:
+    if "@" not in email or len(email) > 254 or text.line_problem(email) is not None:
         raise InvalidInput("Give a valid email address.", fields={"email": "Not an email address."})
+    if (problem := text.line_problem(display_name.strip(), required=False)) is not None:
+        raise InvalidInput(problem, fields={"display_name": problem})
     if role not in ROLES:
         raise InvalidInput(f"Role must be one of: {', '.join(ROLES)}.", fields={"role": "Unknown role."})
     if password is not None and (problem := passwords.password_problem(password)):

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 
 import msgspec
 
+import events.text
 from events.catalogue.schemas import EventCreate, EventPatch, TicketTypePatch
 from events.money import BASIS_POINTS_WHOLE
 from events.orders.forms import parse_pounds
@@ -208,6 +209,8 @@ FORM_FIELDS = {
 
 def _friendly(message: str) -> str:
     text = message.split(" - at ")[0]
+    if (explained := events.text.explain(text)) != text:
+        return explained
     if text.startswith("Expected `str` of length <="):
         return "That is too long (at most " + text.rsplit("<= ", 1)[1].rstrip("`") + " characters)."
     if text.startswith("Expected `str` of length >="):

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
+from events import text
 from events.backoffice.order_forms import HolderForm, RefundForm
 from events.orders.forms import parse_pounds
 from events.catalogue.lookup import find_event
@@ -205,6 +206,8 @@ async def refund(
         }
     if not form.reason.strip():
         fields["reason"] = N_("Say why you are refunding (the guest does not see this).")
+    elif (problem := text.line_problem(form.reason.strip())) is not None:
+        fields["reason"] = problem
     if not form.confirm:
         fields["confirm"] = N_("Tick the box to confirm the refund.")
     if fields:
@@ -234,6 +237,8 @@ async def change_holder(reference: str, ticket_id: int, form: HolderForm, *, now
         fields["holder"] = N_("Please give the ticket holder's name.")
     elif len(form.holder.strip()) > 200:
         fields["holder"] = N_("That name is too long.")
+    elif (problem := text.line_problem(form.holder.strip())) is not None:
+        fields["holder"] = problem
     if not form.confirm:
         fields["confirm"] = N_("Tick the box to confirm: the old ticket code will stop working.")
     if fields:

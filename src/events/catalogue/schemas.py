@@ -8,21 +8,29 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
-Name = Annotated[str, Meta(min_length=1, max_length=200)]
-Slug = Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
+from events import text
+
+Name = Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
+TypeName = Annotated[str, Meta(min_length=1, max_length=120), text.LINE]
+TimeZone = Annotated[str, Meta(min_length=1, max_length=64), text.LINE]
+Venue = Annotated[str, Meta(max_length=200), text.OPTIONAL_LINE]
+Address = Annotated[str, Meta(max_length=1000), text.OPTIONAL_TEXT]
+EventDescription = Annotated[str, Meta(max_length=20_000), text.OPTIONAL_TEXT]
+TypeDescription = Annotated[str, Meta(max_length=2000), text.OPTIONAL_TEXT]
+Slug = Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*" + text.END)]
 Pence = Annotated[int, Meta(ge=0, le=100_000_000)]
 Places = Annotated[int, Meta(ge=0, le=100_000)]
 BasisPoints = Annotated[int, Meta(ge=1, le=10_000)]
 Channel = Literal["online", "door", "both"]
-Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}$")]
-Url = Annotated[str, Meta(max_length=500, pattern=r"^(https?://\S+)?$")]
+Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}" + text.END)]
+Url = Annotated[str, Meta(max_length=500, pattern=rf"^(https?://[^\s{text.CONTROLS}]+)?" + text.END)]
 
 
 class TicketTypeIn(Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=120)]
+    name: TypeName
     price_pence: Pence
     channel: Channel = "both"
-    description: Annotated[str, Meta(max_length=2000)] = ""
+    description: TypeDescription = ""
     sales_start: datetime | None = None
     sales_end: datetime | None = None
     quota: Annotated[int, Meta(ge=1, le=100_000)] | None = None
@@ -33,10 +41,10 @@ class TicketTypePatch(Struct, forbid_unknown_fields=True):
     """A ticket type to change (with ``id``) or add (without)."""
 
     id: int | UnsetType = UNSET
-    name: Annotated[str, Meta(min_length=1, max_length=120)] | UnsetType = UNSET
+    name: TypeName | UnsetType = UNSET
     price_pence: Pence | UnsetType = UNSET
     channel: Channel | UnsetType = UNSET
-    description: Annotated[str, Meta(max_length=2000)] | UnsetType = UNSET
+    description: TypeDescription | UnsetType = UNSET
     sales_start: datetime | None | UnsetType = UNSET
     sales_end: datetime | None | UnsetType = UNSET
     quota: Annotated[int, Meta(ge=1, le=100_000)] | None | UnsetType = UNSET
@@ -56,10 +64,10 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     ends_at: datetime
     capacity: Annotated[int, Meta(ge=1, le=100_000)]
     slug: Slug | None = None
-    description: Annotated[str, Meta(max_length=20_000)] = ""
-    venue: Annotated[str, Meta(max_length=200)] = ""
-    address: Annotated[str, Meta(max_length=1000)] = ""
-    timezone: Annotated[str, Meta(min_length=1, max_length=64)] = "Europe/London"
+    description: EventDescription = ""
+    venue: Venue = ""
+    address: Address = ""
+    timezone: TimeZone = "Europe/London"
     reserved_free_places: Places = 0
     currency: Currency = "GBP"
     booking_fee_pence: Pence = 0
@@ -79,12 +87,12 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     title: Name | UnsetType = UNSET
     # Only while the event is a draft: once published, its address is on tickets, emails and posters.
     slug: Slug | UnsetType = UNSET
-    description: Annotated[str, Meta(max_length=20_000)] | UnsetType = UNSET
-    venue: Annotated[str, Meta(max_length=200)] | UnsetType = UNSET
-    address: Annotated[str, Meta(max_length=1000)] | UnsetType = UNSET
+    description: EventDescription | UnsetType = UNSET
+    venue: Venue | UnsetType = UNSET
+    address: Address | UnsetType = UNSET
     starts_at: datetime | UnsetType = UNSET
     ends_at: datetime | UnsetType = UNSET
-    timezone: Annotated[str, Meta(min_length=1, max_length=64)] | UnsetType = UNSET
+    timezone: TimeZone | UnsetType = UNSET
     capacity: Annotated[int, Meta(ge=1, le=100_000)] | UnsetType = UNSET
     reserved_free_places: Places | UnsetType = UNSET
     currency: Currency | UnsetType = UNSET
@@ -103,7 +111,7 @@ class EventPatch(Struct, forbid_unknown_fields=True):
 class PartnerIn(Struct, forbid_unknown_fields=True):
     name: Name
     slug: Slug | None = None
-    description: Annotated[str, Meta(max_length=5000)] = ""
+    description: Annotated[str, Meta(max_length=5000), text.OPTIONAL_TEXT] = ""
     website: Url = ""
 
 

@@ -8,15 +8,17 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from events import text
+
 Reason = Literal["already_redeemed", "unknown", "wrong_event", "unpaid", "refunded", "void"]
 
 
 class RedeemIn(Struct, forbid_unknown_fields=True):
     """A scan: the QR text (signed code) or a bare ticket secret, and a client-made id for this scan."""
 
-    event: Annotated[str, Meta(min_length=1, max_length=80)]
-    secret: Annotated[str, Meta(min_length=1, max_length=1000)]
-    nonce: Annotated[str, Meta(min_length=8, max_length=80)]
+    event: Annotated[str, Meta(min_length=1, max_length=80), text.LINE]
+    secret: Annotated[str, Meta(min_length=1, max_length=1000), text.LINE]
+    nonce: Annotated[str, Meta(min_length=8, max_length=80), text.LINE]
     scanned_at: datetime | None = None
     direction: Literal["in", "out"] = "in"
 
@@ -43,15 +45,15 @@ class RedeemOut(Struct):
 
 
 class OfflineScanIn(Struct, forbid_unknown_fields=True):
-    secret: Annotated[str, Meta(min_length=1, max_length=1000)]
-    nonce: Annotated[str, Meta(min_length=8, max_length=80)]
+    secret: Annotated[str, Meta(min_length=1, max_length=1000), text.LINE]
+    nonce: Annotated[str, Meta(min_length=8, max_length=80), text.LINE]
     scanned_at: datetime
-    result: Annotated[str, Meta(max_length=24)]  # what the offline door showed: ok or a reason
+    result: Annotated[str, Meta(max_length=24), text.OPTIONAL_LINE]  # what the offline door showed: ok or a reason
     direction: Literal["in", "out"] = "in"
 
 
 class SyncIn(Struct, forbid_unknown_fields=True):
-    event: Annotated[str, Meta(min_length=1, max_length=80)]
+    event: Annotated[str, Meta(min_length=1, max_length=80), text.LINE]
     scans: Annotated[list[OfflineScanIn], Meta(max_length=5000)]
 
 

@@ -14,6 +14,7 @@ from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 from msgspec import Meta
 
+from events import text
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, PARTNER_VIEWER
 from events.dependencies import BEARER, error_responses
@@ -27,16 +28,16 @@ PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 class CostIn(msgspec.Struct, forbid_unknown_fields=True):
-    description: Annotated[str, Meta(min_length=1, max_length=200)]
+    description: Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
     amount_pence: Annotated[int, Meta(ge=-10_000_000, le=10_000_000)]
 
 
 class PayoutIn(msgspec.Struct, forbid_unknown_fields=True):
-    event: Annotated[str, Meta(min_length=1, max_length=80)]
+    event: Annotated[str, Meta(min_length=1, max_length=80), text.LINE]
     amount_pence: Annotated[int, Meta(ge=1, le=100_000_000)]
     paid_on: datetime
-    bank_reference: Annotated[str, Meta(min_length=1, max_length=120)]
-    override_reason: Annotated[str, Meta(max_length=1000)] = ""
+    bank_reference: Annotated[str, Meta(min_length=1, max_length=120), text.LINE]
+    override_reason: Annotated[str, Meta(max_length=1000), text.OPTIONAL_TEXT] = ""
 
 
 class StripeImportIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -46,7 +47,7 @@ class StripeImportIn(msgspec.Struct, forbid_unknown_fields=True):
 
 class UnusedDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
     decision: Literal["beneficiaries", "carry_over"]
-    target_event: Annotated[str, Meta(min_length=1, max_length=80)] | None = None
+    target_event: Annotated[str, Meta(min_length=1, max_length=80), text.LINE] | None = None
 
 
 def _csv(text: str, filename: str) -> Response[str]:

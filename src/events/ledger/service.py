@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
 from events.catalogue.lookup import find_event
-from events import db
+from events import db, text
 from events.audit import service as audit
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
@@ -280,9 +280,12 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
 async def add_event_cost(slug: str, *, description: str, amount_pence: int, now: datetime) -> None:
     """Record a cost (a negative amount corrects an earlier one: costs are never edited or deleted)."""
     event = await find_event(slug)
+    line_problem = text.line_problem(description.strip(), required=False)
     description = " ".join(description.split())
     problems: dict[str, str] = {}
-    if not description:
+    if line_problem is not None:
+        problems["description"] = line_problem
+    elif not description:
         problems["description"] = "Say what the cost is for, e.g. Hall hire."
     elif len(description) > 200:
         problems["description"] = "Use at most 200 characters."

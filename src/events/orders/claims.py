@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from events.catalogue.lookup import find_event
-from events import db
+from events import db, text
 from events.audit import service as audit
 from events.catalogue.tables import Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
@@ -98,9 +98,12 @@ async def event_free_places(event: dict[str, Any]) -> FreePlaces:
 
 async def create_claim_code(slug: str, *, partner_name: str, places: int, now: datetime) -> dict[str, Any]:
     event = await find_event(slug)
+    line_problem = text.line_problem(partner_name.strip(), required=False)
     partner_name = " ".join(partner_name.split())
     problems: dict[str, str] = {}
-    if not partner_name:
+    if line_problem is not None:
+        problems["partner_name"] = line_problem
+    elif not partner_name:
         problems["partner_name"] = "Name the partner group that will hand out the link."
     elif len(partner_name) > 200:
         problems["partner_name"] = "Use at most 200 characters."
@@ -272,9 +275,11 @@ def _check_guest(name: str, email: str, phone: str) -> None:
         problems["name"] = N_("Please write your first name.")
     elif len(name) > 100:
         problems["name"] = N_("That name is too long.")
-    if email.strip() and not pricing.EMAIL_PATTERN.match(email.strip()):
+    elif (problem := text.line_problem(name.strip())) is not None:
+        problems["name"] = problem
+    if email.strip() and (not pricing.EMAIL_PATTERN.match(email.strip()) or text.line_problem(email.strip()) is not None):
         problems["email"] = N_("That email address does not look right.")
-    if phone.strip() and not PHONE_PATTERN.match(phone.strip()):
+    if phone.strip() and (not PHONE_PATTERN.match(phone.strip()) or text.line_problem(phone.strip()) is not None):
         problems["phone"] = N_("That phone number does not look right.")
     if problems:
         raise InvalidInput(next(iter(problems.values())), fields=problems)

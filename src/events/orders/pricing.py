@@ -10,6 +10,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from events import text
 from events.catalogue import rules
 from events.giftaid import rules as giftaid
 from events.i18n import N_
@@ -181,11 +182,26 @@ def buyer_problems(name: str, email: str, *, email_required: bool) -> dict[str, 
         problems["buyer.name"] = N_("Please give your name.")
     elif len(name) > 200:
         problems["buyer.name"] = N_("That name is too long.")
+    elif (problem := text.line_problem(name.strip())) is not None:
+        problems["buyer.name"] = problem
     if email.strip():
-        if not EMAIL_PATTERN.match(email.strip()) or len(email) > 254:
+        if not EMAIL_PATTERN.match(email.strip()) or len(email) > 254 or text.line_problem(email.strip()) is not None:
             problems["buyer.email"] = N_("That email address does not look right.")
     elif email_required:
         problems["buyer.email"] = N_("Please give your email address so we can send your tickets.")
+    return problems
+
+
+def text_problems(request: Request) -> dict[str, str]:
+    """What is wrong with the text a buyer typed (name, email, Gift Aid details, partner), whatever the
+    event: checked before the request joins a batch of other buyers' orders, so it cannot spoil theirs."""
+    problems = {key: message for key, message in buyer_problems(request.buyer_name, request.buyer_email, email_required=False).items()}
+    if request.donation_partner is not None and (problem := text.line_problem(request.donation_partner)) is not None:
+        problems["donation_partner"] = problem
+    if request.gift_aid is not None:
+        for name in ("title", "first_name", "last_name", "house", "postcode"):
+            if (problem := text.line_problem(getattr(request.gift_aid, name).strip(), required=False)) is not None:
+                problems[f"gift_aid.{name}"] = problem
     return problems
 
 

@@ -8,15 +8,20 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import Meta, Struct
 
+from events import text
 from events.giftaid.schemas import GiftAidIn
 
 Quantity = Annotated[int, Meta(ge=1, le=100)]
 Pence = Annotated[int, Meta(ge=0, le=1_000_000)]
+Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=rf"^[^@\s{text.CONTROLS}]+@[^@\s{text.CONTROLS}]+\.[^@\s{text.CONTROLS}]+" + text.END)]
+OptionalEmail = Annotated[str, Meta(max_length=254), text.OPTIONAL_LINE]
+PersonName = Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
+FirstName = Annotated[str, Meta(min_length=1, max_length=100), text.LINE]
 
 
 class Buyer(Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=200)]
-    email: Annotated[str, Meta(min_length=3, max_length=254, pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]
+    name: PersonName
+    email: Email
 
 
 class OrderItem(Struct, forbid_unknown_fields=True):
@@ -33,7 +38,7 @@ class OrderCreate(Struct, forbid_unknown_fields=True):
     pay_it_forward_places: Annotated[int, Meta(ge=0, le=100)] = 0
     pay_it_forward_pence: Pence = 0
     donation_pence: Pence = 0
-    donation_partner: str | None = None
+    donation_partner: Annotated[str, Meta(max_length=80), text.LINE] | None = None
     gift_aid: GiftAidIn | None = None
 
 
@@ -98,14 +103,14 @@ class OrderOut(Struct):
 class DoorSaleIn(Struct, forbid_unknown_fields=True):
     items: list[OrderItem]
     payment_method: Literal["cash", "card_terminal"]
-    buyer_name: Annotated[str, Meta(max_length=200)] = ""
-    buyer_email: Annotated[str, Meta(max_length=254)] = ""
+    buyer_name: Annotated[str, Meta(max_length=200), text.OPTIONAL_LINE] = ""
+    buyer_email: OptionalEmail = ""
 
 
 class RefundIn(Struct, forbid_unknown_fields=True):
     """Refund chosen tickets, an amount, or (with neither) everything left on the order."""
 
-    reason: Annotated[str, Meta(min_length=1, max_length=200)]
+    reason: Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
     tickets: list[int] | None = None
     amount_pence: Annotated[int, Meta(ge=1, le=10_000_000)] | None = None
 
@@ -121,15 +126,15 @@ class RefundOut(Struct):
 class ClaimIn(Struct, forbid_unknown_fields=True):
     """A guest claims a free place: a first name is enough; contact details are optional."""
 
-    code: Annotated[str, Meta(min_length=1, max_length=64)]
-    name: Annotated[str, Meta(min_length=1, max_length=100)]
-    email: Annotated[str, Meta(max_length=254)] = ""
-    phone: Annotated[str, Meta(max_length=40)] = ""
+    code: Annotated[str, Meta(min_length=1, max_length=64), text.LINE]
+    name: FirstName
+    email: OptionalEmail = ""
+    phone: Annotated[str, Meta(max_length=40), text.OPTIONAL_LINE] = ""
     locale: Literal["en", "ar", "fr", "fa"] | None = None
 
 
 class ClaimCodeIn(Struct, forbid_unknown_fields=True):
-    partner_name: Annotated[str, Meta(min_length=1, max_length=200)]
+    partner_name: PersonName
     places: Annotated[int, Meta(ge=1, le=10_000)]
 
 
@@ -143,5 +148,5 @@ class ClaimCodeOut(Struct):
 
 
 class FreeTicketIn(Struct, forbid_unknown_fields=True):
-    name: Annotated[str, Meta(min_length=1, max_length=100)]
-    email: Annotated[str, Meta(max_length=254)] = ""
+    name: FirstName
+    email: OptionalEmail = ""

@@ -13,6 +13,7 @@ flush per sale; a batch pays one flush for all its buyers.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,6 +31,8 @@ from events.orders.batching import Combiner
 from events.orders.hold_limits import Ask, Asker
 from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
 from events.tickets import outbox
+
+logger = logging.getLogger("events.orders")
 
 EXPIRE_BATCH = 200
 # Buyers of one event held in one transaction at most; more wait for the next one.
@@ -119,10 +122,36 @@ async def place_order(
     Buyers of the same event who arrive while a hold transaction is running are held together in the
     next one (orders.batching): one set of row locks and one commit for all of them, first come first
     served, each with its own answer."""
+    if problems := pricing.text_problems(request):
+        raise InvalidInput(next(iter(problems.values())), fields=problems)
     return await _HOLDS.submit(slug, _Wanted(request, now, hold_minutes, locale, asker))
 
 
-async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder | EventsError]:
+async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> Sequence[PlacedOrder | BaseException]:
+    """Every buyer's answer. If the batch's transaction fails for a reason other than a deadlock (something
+    in one buyer's order the database would not take), each buyer is held again on their own: the one
+    whose order cannot be stored gets the error, the others their places."""
+    try:
+        return await _hold_together(slug, batch)
+    except Exception:
+        if len(batch) == 1:
+            raise
+        logger.warning("A batch of %d holds for %s failed; holding each buyer alone", len(batch), slug, exc_info=True)
+    return [await _hold_alone(slug, wanted) for wanted in batch]
+
+
+async def _hold_alone(slug: str, wanted: _Wanted) -> PlacedOrder | BaseException:
+    try:
+        [answer] = await _hold_together(slug, [wanted])
+    except db.DATA_ERRORS:
+        logger.warning("A hold for %s was refused by the database", slug, exc_info=True)
+        return InvalidInput(N_("Some of the details of this order could not be stored; please check them and try again."))
+    except Exception as exc:  # noqa: BLE001 - this buyer's failure only, handed to them
+        return exc
+    return answer
+
+
+async def _hold_together(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder | EventsError]:
     # Holds being replaced (see place_order): their ticket types are locked with the batch's, as they give places back.
     replaced = await hold_guard.find_replaced(slug, {index: wanted.asker.replaces for index, wanted in enumerate(batch)})
     type_ids = sorted(

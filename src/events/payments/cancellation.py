@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from events import db
+from events import db, text
 from events.audit import service as audit
 from events.catalogue import rules
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
@@ -75,9 +75,7 @@ class CancellationProgress:
 async def cancel_event(slug: str, *, reason: str, requested_by: str, gateway: Gateway, now: datetime) -> CancellationProgress:
     """Cancel the event (once) and bring every order up to date. Refunds go through refund_order, with an
     idempotency key per refund; one Stripe cannot take now stays pending and retry_pending_refunds sends it."""
-    reason = " ".join(reason.split())
-    if len(reason) > REASON_MAX:
-        raise InvalidInput(f"Keep the reason under {REASON_MAX} characters.", fields={"reason": f"At most {REASON_MAX} characters."})
+    reason = _checked_reason(reason)
     event = await _mark_cancelled(slug, reason=reason, now=now)
     refund_reason = f"Event cancelled{': ' + reason if reason else ''}"[:REASON_MAX]
     for order in await Order.select(Order.id, Order.reference).where(
@@ -85,6 +83,19 @@ async def cancel_event(slug: str, *, reason: str, requested_by: str, gateway: Ga
     ).order_by(Order.id):
         await _finish_order(order["id"], order["reference"], refund_reason, requested_by, gateway, now)
     return await cancellation_progress(slug)
+
+
+def _checked_reason(reason: str) -> str:
+    """The reason as it goes into every refund, note and email, or InvalidInput: all of the input is checked
+    before anything changes, so a cancellation never stops half-way on it."""
+    problem = text.form_value_problem(reason)
+    reason = " ".join(reason.split())
+    problem = problem or text.line_problem(reason, required=False)
+    if problem is not None:
+        raise InvalidInput(problem, fields={"reason": problem})
+    if len(reason) > REASON_MAX:
+        raise InvalidInput(f"Keep the reason under {REASON_MAX} characters.", fields={"reason": f"At most {REASON_MAX} characters."})
+    return reason
 
 
 async def cancellation_progress(slug: str) -> CancellationProgress:

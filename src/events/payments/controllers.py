@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import msgspec
+from msgspec import Meta
 from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from events import text
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.config import Settings
@@ -19,7 +21,7 @@ from events.payments.gateway import Gateway
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
-    reason: str = ""
+    reason: Annotated[str, Meta(max_length=500), text.OPTIONAL_LINE] = ""
 
 
 class OutstandingRefundOut(msgspec.Struct):

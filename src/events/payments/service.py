@@ -8,11 +8,13 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Annotated, Any
 
+import msgspec
 import stripe
+from msgspec import Meta
 
-from events import db
+from events import db, text
 from events.audit import service as audit
 from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
 from events.i18n import N_
@@ -22,7 +24,12 @@ from events.orders import service as orders
 from events.orders.hold_limits import Asker
 from events.orders.service import PlacedOrder, Settlement
 from events.orders.tables import Order, OrderHistory, Ticket
-from events.payments.gateway import Gateway, IntentState, PaymentProviderError, ProviderRefund
+from events.payments.gateway import (
+    Gateway,
+    IntentState,
+    PaymentProviderError,
+    ProviderRefund,
+)
 from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.tickets import outbox
@@ -55,6 +62,13 @@ class PaymentUnavailable(EventsError):
 class InvalidSignature(EventsError):
     status_code = 400
     code = "invalid_signature"
+
+
+class BadWebhook(EventsError):
+    """A correctly signed webhook whose body is not an event we can handle (answered 400, not retried as a 500)."""
+
+    status_code = 400
+    code = "bad_webhook"
 
 
 class UnknownPayment(Conflict):
@@ -158,12 +172,13 @@ async def handle_webhook(payload: bytes, signature: str | None, *, secret: str |
     if not secret or not signature:
         raise InvalidSignature("Missing Stripe signature.")
     try:
-        event = stripe.Webhook.construct_event(payload, signature, secret)
+        stripe.WebhookSignature.verify_header(payload.decode("utf-8"), signature, secret, stripe.Webhook.DEFAULT_TOLERANCE)
     except (ValueError, stripe.SignatureVerificationError):
         raise InvalidSignature("Invalid Stripe signature.") from None
-    obj = event.to_dict()["data"]["object"]
+    event = _read_webhook(payload)
+    obj = event.data.object
     intent_id = _intent_of(event.type, obj)
-    new = await WebhookEvent.raw(_RECORD_WEBHOOK_SQL, event.id, event.type, intent_id or obj.get("id", ""), now)
+    new = await WebhookEvent.raw(_RECORD_WEBHOOK_SQL, event.id, event.type, intent_id or obj.id, now)
     if not new:
         seen = await WebhookEvent.select(WebhookEvent.processed_at).where(WebhookEvent.stripe_event_id == event.id).first()
         if seen and seen["processed_at"] is not None:
@@ -403,11 +418,49 @@ async def _order_for_intent(state: IntentState) -> dict[str, Any]:
     return order
 
 
-def _intent_of(event_type: str, obj: Any) -> str | None:
+# What a webhook must hold to be handled: Stripe's ids are short ASCII tokens (evt_..., pi_...), and they
+# go into varchar(80) columns.
+_StripeId = Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[A-Za-z0-9_]+" + text.END)]
+
+
+class _WebhookObject(msgspec.Struct):
+    id: Annotated[str, Meta(max_length=80, pattern=r"^[A-Za-z0-9_]*" + text.END)] = ""
+    payment_intent: _StripeId | None = None
+
+
+class _WebhookData(msgspec.Struct):
+    object: _WebhookObject
+
+
+class _Webhook(msgspec.Struct):
+    id: _StripeId
+    type: Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[a-z0-9_.]+" + text.END)]
+    data: _WebhookData
+
+
+def _read_webhook(payload: bytes) -> _Webhook:
+    """A signed webhook's event, or BadWebhook (logged with its id when it has one): it will not get any
+    better by being sent again."""
+    try:
+        return msgspec.json.decode(payload, type=_Webhook)
+    except (msgspec.DecodeError, RecursionError) as exc:
+        try:
+            event_id = msgspec.json.decode(payload, type=_EventId).id
+        except (msgspec.DecodeError, RecursionError):
+            event_id = "(none)"
+        logger.warning("Refused a signed Stripe webhook %r that is not a usable event: %s", str(event_id)[:100], exc)
+        raise BadWebhook(f"Not a usable Stripe event: {exc}") from None
+
+
+class _EventId(msgspec.Struct):
+    id: Any = "(none)"
+
+
+def _intent_of(event_type: str, obj: _WebhookObject) -> str | None:
     if event_type.startswith("payment_intent."):
-        return obj.get("id")
-    if event_type.startswith("charge.") or event_type.startswith("refund."):
-        return obj.get("payment_intent")  # charges and refunds (charge.refunded, charge.refund.updated, refund.*)
+        return obj.id or None
+    if event_type.startswith(("charge.", "refund.")):
+        return obj.payment_intent  # charges and refunds (charge.refunded, charge.refund.updated, refund.*)
     return None
 
 

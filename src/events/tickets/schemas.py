@@ -6,11 +6,13 @@ from typing import Annotated
 
 from msgspec import Meta, Struct
 
+from events import text
+
 
 class HolderChange(Struct, forbid_unknown_fields=True):
     """The name printed on the ticket. Changing it re-issues the ticket with a new code."""
 
-    holder: Annotated[str, Meta(min_length=1, max_length=200)]
+    holder: Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
 
 
 class EmailQueued(Struct):

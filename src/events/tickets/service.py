@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from events import db
+from events import db, text
 from events.audit import service as audit
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
@@ -50,6 +50,8 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
     if not holder:
         message = N_("Please give the ticket holder's name.")
         raise InvalidInput(message, fields={"holder": message})
+    if (problem := text.line_problem(holder)) is not None:
+        raise InvalidInput(problem, fields={"holder": problem})
     async with db.write_transaction():
         ticket = await Ticket.select(
             Ticket.version, Ticket.status, Ticket.event, Ticket.order_id, Ticket.order_id.buyer_email, Ticket.order_id.reference

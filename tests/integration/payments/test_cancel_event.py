@@ -235,3 +235,58 @@ async def test_two_cancellations_at_once_refund_and_email_each_order_exactly_onc
     assert sum(r["amount_pence"] for r in refunds) == sum(o["total_pence"] for o in orders) == sum(r.amount_pence for r in stripe.created.values())
     assert await OutboxMessage.count() == 6
     assert len(await list_entries(action="event.cancelled")) == 1
+
+
+BAD_REASONS = {
+    "NUL": "Flooded\x00",
+    "control character": "Flooded\x07",
+    "escape sequence": "\x1b[2J",
+    "only invisible characters": "\u200b\u2060",
+    "too long": "Flooded " * 40,
+}
+
+
+async def _nothing_changed(slug: str, paid: dict[str, Any], places_taken: int) -> None:
+    event = await Event.select(Event.status, Event.places_taken).where(Event.slug == slug).first()
+    assert event == {"status": "on_sale", "places_taken": places_taken}
+    assert (await Order.select(Order.status).where(Order.reference == paid["reference"]).first())["status"] == "paid"
+    assert await Refund.count() == 0 and await OutboxMessage.count() == 0
+    assert await Ticket.count().where(Ticket.status == "valid") == 2
+    assert await list_entries(action="event.cancelled") == []
+
+
+@pytest.mark.parametrize("reason", BAD_REASONS.values(), ids=BAD_REASONS.keys())
+async def test_a_cancellation_with_a_bad_reason_changes_nothing(
+    client: httpx.AsyncClient, stripe: SlowStripe, organiser: dict[str, str], now: datetime, reason: str
+) -> None:
+    """Everything is checked before anything changes: no half-cancelled event, no refund, no email."""
+    slug = await make_event(now)
+    paid = await buy(client, slug, "maria@example.org", quantity=2)
+    await OutboxMessage.delete(force=True)
+    places_taken = (await Event.select(Event.places_taken).where(Event.slug == slug).first())["places_taken"]
+
+    api = await client.post(f"/api/events/{slug}/cancel", json={"reason": reason}, headers=organiser)
+    assert api.status_code == 422, api.text
+    assert "reason" in api.json()["fields"]
+    await _nothing_changed(slug, paid, places_taken)
+
+    await sign_in_organiser(client)
+    page = await cancel(client, slug, reason)
+    assert page.status_code == 422
+    await _nothing_changed(slug, paid, places_taken)
+
+    assert (await cancel(client, slug, "The venue flooded")).status_code == 303  # a good reason goes through
+    assert (await Event.select(Event.status).where(Event.slug == slug).first())["status"] == "cancelled"
+    assert await Refund.count() == 1
+
+
+async def test_a_cancellation_reason_with_a_line_break_is_refused_by_the_api(
+    client: httpx.AsyncClient, stripe: SlowStripe, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await make_event(now)
+    paid = await buy(client, slug, "maria@example.org", quantity=2)
+    await OutboxMessage.delete(force=True)
+    places_taken = (await Event.select(Event.places_taken).where(Event.slug == slug).first())["places_taken"]
+    response = await client.post(f"/api/events/{slug}/cancel", json={"reason": "Flooded\r\nBcc: all@example.org"}, headers=organiser)
+    assert response.status_code == 422 and "reason" in response.json()["fields"]
+    await _nothing_changed(slug, paid, places_taken)
