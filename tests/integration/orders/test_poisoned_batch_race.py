@@ -25,6 +25,8 @@ import pytest
 
 from events.errors import InvalidInput
 from events.orders import pricing, service
+from events.orders.hold_limits import Asker, HoldLimits
+from tests.factories import make_event
 from tests.support import databases
 from tests.support.server import live_server, run_cli, server_environment
 
@@ -61,7 +63,7 @@ async def race_database(postgres_url: str) -> AsyncIterator[str]:
 def server(race_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
     """One worker, so every buyer goes through the same process's batches."""
     var_dir = tmp_path_factory.mktemp("poison-server")
-    env = server_environment(race_database, var_dir)
+    env = server_environment(race_database, var_dir, EVENTS_HOLDS_PER_CLIENT_PER_MINUTE="100000")  # 65 buyers from one loopback address
     run_cli(env, "migrate")
     run_cli(env, "user", "create", ORGANISER_EMAIL, "--role", "organiser")
     token = run_cli(env, "token", "create", ORGANISER_EMAIL).strip()
@@ -138,14 +140,13 @@ async def test_an_order_the_database_refuses_costs_only_its_buyer(app: Any, clie
     buyer's insert fails inside the batch's transaction; the batch is held again without them."""
     if backend != "postgres":
         pytest.skip("SQLite stores a NUL; only PostgreSQL refuses it")
-    from tests.factories import make_event
 
     slug = await make_event(now)
     type_id = (await service.load_terms(slug))[1].popitem()[0]
 
     def wanted(name: str) -> service._Wanted:
         request = pricing.Request(items=[(type_id, 1)], buyer_name=name, buyer_email=f"{abs(hash(name))}@test.example")
-        return service._Wanted(request, now, 15, "en")
+        return service._Wanted(request, now, 15, "en", Asker(client="127.0.0.1", limits=HoldLimits(places_per_email=10, holds_per_client_per_minute=1000)))
 
     names = [f"Guest {index}" for index in range(8)]
     names.insert(4, "Poison\u0000ed")
