@@ -15,7 +15,7 @@ What it does, all on 127.0.0.1:
    (Order and OrderLine rows inserted in batches, then orders.service.issue_tickets for each order, a few
    at a time, so the ticket rows and secrets are made exactly as a purchase makes them), one door account
    per scanner with its own API token (accounts.create_user / create_api_token) on the event's door team
-   (checkin.assign_door_staff). The QR text of every ticket comes from events.tickets.views.tickets_of_order,
+   (checkin.door_team.assign_door_staff). The QR text of every ticket comes from events.tickets.views.tickets_of_order,
    i.e. signed with the event's Ed25519 key exactly as on the guest's ticket page, so the server verifies a
    signature per scan (--codes secret sends the bare secrets instead). About 10 s for 5,200 tickets.
 3. Starts `events serve --workers N` as in production (EVENTS_RUN_WORKER_IN_PROCESS=false, access log off).
@@ -98,7 +98,7 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
     from events.catalogue import service as catalogue
     from events.catalogue.schemas import EventCreate, PartnerIn, ShareIn, TicketTypeIn
     from events.catalogue.tables import Event, TicketType
-    from events.checkin.service import assign_door_staff
+    from events.checkin.door_team import assign_door_staff
     from events.orders import codes as order_codes
     from events.orders.service import issue_tickets
     from events.orders.tables import Order, OrderLine

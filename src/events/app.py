@@ -23,9 +23,9 @@ from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import LoginPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_STORE, DatabaseStore, SessionConfig
 from events.checkin.controllers import CheckinApi, DoorPages
-from events.audit.controllers import AuditPages
 from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
+from events.backoffice.audit_pages import AuditPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.config import Settings, load_settings

@@ -44,7 +44,7 @@ test("the door reads each code as the vectors say", async (t) => {
   }
 });
 
-// The offline bundle for one decision case, as checkin/service.py offline_bundle writes it.
+// The offline bundle for one decision case, as checkin/scanning.py offline_bundle writes it.
 function bundleFor(vector) {
   const guests = VECTORS.guest_list;
   const state = vector.ticket;

@@ -27,7 +27,7 @@ async def _assign(email: str, slug: str) -> None:
     from events import db
     from events.accounts.tables import User
     from events.catalogue.tables import Event
-    from events.checkin import service
+    from events.checkin import door_team
     from events.config import load_settings
 
     async with db.bound(load_settings().database_url):
@@ -35,7 +35,7 @@ async def _assign(email: str, slug: str) -> None:
         event = await Event.select(Event.id).where(Event.slug == slug).first()
         if user is None or event is None:
             raise SystemExit(f"no user {email} or no event {slug}")
-        await service.assign_door_staff(event["id"], user["id"])
+        await door_team.assign_door_staff(event["id"], user["id"])
 
 
 if __name__ == "__main__":

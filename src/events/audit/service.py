@@ -11,7 +11,6 @@ from typing import Any
 from events.accounts.roles import CurrentUser
 from events.audit.context import current_actor
 from events.audit.tables import AuditEntry
-from events.checkin.tables import Scan
 
 SYSTEM_ACTOR = "system"
 PER_PAGE = 50
@@ -102,27 +101,7 @@ async def recorded_actions(*, event_id: int | None = None) -> list[str]:
     return [row["action"] for row in await query]
 
 
-async def list_scans(event_id: int, *, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
-    """One event's door scans, newest first, as the door recorded them (device, who, when, result), and their count."""
-    rows = await (
-        Scan.select(
-            Scan.id, Scan.direction, Scan.status, Scan.reason, Scan.device, Scan.scanned_by, Scan.scanned_at,
-            Scan.received_at, Scan.offline, Scan.conflict, Scan.ticket, Scan.ticket.order_id.reference,
-        )
-        .where(Scan.event == event_id)
-        .order_by(Scan.scanned_at, ascending=False)
-        .order_by(Scan.id, ascending=False)
-        .limit(limit)
-        .offset(offset)
-    )
-    for row in rows:
-        for key in ("scanned_at", "received_at"):
-            if isinstance(row[key], str):
-                row[key] = datetime.fromisoformat(row[key])
-    return rows, await Scan.count().where(Scan.event == event_id)
-
-
-def _paging(total: int, page: int, per_page: int) -> tuple[int, int, int]:
+def paging(total: int, page: int, per_page: int) -> tuple[int, int, int]:
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
     return page, pages, (page - 1) * per_page
@@ -133,16 +112,9 @@ async def audit_page(event_id: int | None, *, action: str = "", page: int = 1, p
     actions = await recorded_actions(event_id=event_id)
     action = action if action in actions else ""
     total = await count_entries(event_id=event_id, action=action)
-    page, pages, offset = _paging(total, page, per_page)
+    page, pages, offset = paging(total, page, per_page)
     entries = await list_entries(event_id=event_id, action=action, limit=per_page, offset=offset)
     for entry in entries:
         keys = list(dict.fromkeys([*entry["before"], *entry["after"]]))
         entry["changes"] = [(key, entry["before"].get(key), entry["after"].get(key)) for key in keys]
     return {"entries": entries, "actions": actions, "action": action, "page": page, "pages": pages, "total": total}
-
-
-async def scans_page(event_id: int, *, page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
-    total = await Scan.count().where(Scan.event == event_id)
-    page, pages, offset = _paging(total, page, per_page)
-    scans, _ = await list_scans(event_id, limit=per_page, offset=offset)
-    return {"scans": scans, "page": page, "pages": pages, "total": total}

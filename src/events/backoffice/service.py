@@ -9,7 +9,7 @@ from typing import Any
 from datetime import datetime
 
 from events.catalogue.tables import Event
-from events.checkin.service import conflicts
+from events.checkin.scan_log import conflicts
 from events.errors import Conflict, NotFound
 from events.i18n import N_
 from events.ledger import service as ledger

@@ -23,7 +23,7 @@ from events.catalogue import rules
 from events.catalogue import service as catalogue
 from events.catalogue.lookup import find_event
 from events.catalogue.schemas import EventPatch, PartnerIn, ShareIn
-from events.checkin import service as checkin
+from events.checkin import devices, door_team
 from events.config import Settings
 from events.errors import EventsError, InvalidInput, NotFound
 from events.ledger import service as ledger
@@ -433,9 +433,9 @@ class DoorStaffPages(Controller):
     async def _render(self, slug: str, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
                       notice: str = "", status_code: int = 200) -> Template:
         event = await find_event(slug)
-        team, others = await checkin.door_team(event["id"])
+        team, others = await door_team.door_team(event["id"])
         return _page("door_staff.html", section="door", event=event, team=team, others=others, form=form or {}, errors=errors or {},
-                     notice=notice, status_code=status_code, pairing_minutes=checkin.PAIRING_MINUTES)
+                     notice=notice, status_code=status_code, pairing_minutes=devices.PAIRING_MINUTES)
 
     @get("/", name="door_staff")
     async def show(self, slug: FromPath[str], notice: FromQuery[str] = "") -> Template:
@@ -448,7 +448,7 @@ class DoorStaffPages(Controller):
         if not user_id.isdigit() or len(user_id) > 9:
             return await self._render(slug, errors={"user": "Choose a person to add."}, status_code=422)
         try:
-            await checkin.assign_door_staff(event["id"], int(user_id), now=now)
+            await door_team.assign_door_staff(event["id"], int(user_id), now=now)
         except EventsError as error:
             return await self._render(slug, errors=_errors(error), status_code=error.status_code)
         return Redirect(f"/manage/events/{slug}/door-staff?notice=assigned", status_code=303)
@@ -457,7 +457,7 @@ class DoorStaffPages(Controller):
     async def create(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event = await find_event(slug)
         try:
-            await checkin.create_door_staff(
+            await door_team.create_door_staff(
                 event["id"], email=data.get("email", ""), name=data.get("display_name", ""), password=data.get("password", ""), now=now
             )
         except EventsError as error:
@@ -471,5 +471,5 @@ class DoorStaffPages(Controller):
     @post("/{user_id:int}/remove")
     async def remove(self, slug: FromPath[str], user_id: RowId, now: NamedDependency[datetime]) -> Redirect:
         event = await find_event(slug)
-        await checkin.remove_door_staff(event["id"], user_id, now=now)
+        await door_team.remove_door_staff(event["id"], user_id, now=now)
         return Redirect(f"/manage/events/{slug}/door-staff?notice=removed", status_code=303)

@@ -16,7 +16,7 @@ from markupsafe import Markup
 from events.accounts.auth import SESSION_USER_KEY, requires_role
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.accounts.sessions import RENEW_SESSION_FLAG, SESSION_COOKIE, SESSION_STORE
-from events.checkin import service
+from events.checkin import devices, scanning
 from events.checkin.schemas import (
     CountsOut,
     OfflineBundle,
@@ -43,7 +43,7 @@ def _device(user: CurrentUser) -> str:
     return user.device or user.name
 
 
-def _out(result: service.ScanResult) -> RedeemOut:
+def _out(result: scanning.ScanResult) -> RedeemOut:
     ticket = result.ticket
     return RedeemOut(
         status=result.status,  # type: ignore[arg-type]
@@ -62,7 +62,7 @@ class CheckinApi(Controller):
     @post("/redeem", status_code=200, summary="Scan a ticket at the door", responses=error_responses(401, 403, 404, 409, 422))
     async def redeem(self, request: Request[Any, Any, Any], data: JSONBody[RedeemIn], now: NamedDependency[datetime]) -> RedeemOut:
         user: CurrentUser = request.user
-        result = await service.redeem(
+        result = await scanning.redeem(
             data.event, user, data.secret, data.nonce, device=_device(user), scanned_at=data.scanned_at or now, now=now,
             direction=data.direction,
         )
@@ -71,9 +71,9 @@ class CheckinApi(Controller):
     @post("/sync", status_code=200, summary="Upload scans made offline; conflicts are flagged", responses=error_responses(401, 403, 404, 409, 422))
     async def sync(self, request: Request[Any, Any, Any], data: JSONBody[SyncIn], now: NamedDependency[datetime]) -> SyncOut:
         user: CurrentUser = request.user
-        event = await service.door_event(data.event, user)
+        event = await scanning.door_event(data.event, user)
         results = [
-            (scan.nonce, await service.redeem(
+            (scan.nonce, await scanning.redeem(
                 event.slug, user, scan.secret, scan.nonce, device=_device(user), scanned_at=scan.scanned_at, now=now,
                 direction=scan.direction, offline_result=scan.result,
             ))
@@ -85,16 +85,16 @@ class CheckinApi(Controller):
 
     @get("/events/{slug:str}/offline", summary="Keys, ticket index and revocation list for offline scanning", responses=error_responses(401, 403, 404))
     async def offline(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> OfflineBundle:
-        bundle = await service.offline_bundle(await service.door_event(slug, request.user))
+        bundle = await scanning.offline_bundle(await scanning.door_event(slug, request.user))
         return msgspec.convert(bundle, OfflineBundle)
 
     @get("/events/{slug:str}/counts", summary="Admitted and expected", responses=error_responses(401, 403, 404))
     async def counts(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> CountsOut:
-        return CountsOut(**await service.counts(await service.door_event(slug, request.user)))
+        return CountsOut(**await scanning.counts(await scanning.door_event(slug, request.user)))
 
     @get("/events/{slug:str}/search", summary="Find tickets by name or order reference", responses=error_responses(401, 403, 404))
     async def search(self, request: Request[Any, Any, Any], slug: FromPath[str], q: FromQuery[str] = "") -> list[SearchHit]:
-        hits = await service.search(await service.door_event(slug, request.user), q)
+        hits = await scanning.search(await scanning.door_event(slug, request.user), q)
         return [SearchHit(**hit) for hit in hits]
 
 
@@ -104,7 +104,7 @@ class DeviceForm(msgspec.Struct):
 
 def _door_template(
     request: Request[Any, Any, Any],
-    page: service.DoorPage,
+    page: devices.DoorPage,
     *,
     new_token: str | None = None,
     device: str = "",
@@ -123,7 +123,7 @@ def _door_template(
             "device": device,
             "error": error,
             "pair_error": pair_error,
-            "pairing_minutes": service.PAIRING_MINUTES,
+            "pairing_minutes": devices.PAIRING_MINUTES,
         },
         status_code=error.status_code if error else pair_error.status_code if pair_error else 200,
         headers=PRIVATE_PAGE,
@@ -139,15 +139,15 @@ class DoorPages(Controller):
 
     @get("/{slug:str}", name="door_page", guards=[requires_role(DOOR, ORGANISER)])
     async def door(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
-        return _door_template(request, await service.door_page(slug, request.user))
+        return _door_template(request, await devices.door_page(slug, request.user))
 
     @post("/{slug:str}/device", status_code=200, guards=[requires_role(DOOR, ORGANISER)])
     async def use_this_device(
         self, request: Request[Any, Any, Any], slug: FromPath[str], data: URLEncodedBody[DeviceForm], now: NamedDependency[datetime]
     ) -> Template:
-        page = await service.door_page(slug, request.user)
+        page = await devices.door_page(slug, request.user)
         try:
-            token = await service.register_device(request.user, page.event, data.device, now=now)
+            token = await devices.register_device(request.user, page.event, data.device, now=now)
         except EventsError as error:
             return _door_template(request, page, device=data.device, error=error)
         return _door_template(request, page, new_token=token, device=" ".join(data.device.split()))
@@ -161,15 +161,15 @@ class DoorPages(Controller):
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
     ) -> Template:
-        page = await service.door_page(slug, request.user)
+        page = await devices.door_page(slug, request.user)
         try:
-            pairing = await service.create_pairing(page.event, data.device, created_by=request.user.name, now=now)
+            pairing = await devices.create_pairing(page.event, data.device, created_by=request.user.name, now=now)
         except EventsError as error:
             return _door_template(request, page, pair_error=error)
         url = f"{settings.base_url}/door/pair/{pairing.code}"
         return Template(
             "checkin/pairing.html",
-            context={"pairing": pairing, "url": url, "qr": Markup(qr_svg(url)), "minutes": service.PAIRING_MINUTES},
+            context={"pairing": pairing, "url": url, "qr": Markup(qr_svg(url)), "minutes": devices.PAIRING_MINUTES},
             status_code=201,
             headers=PRIVATE_PAGE,
         )
@@ -177,12 +177,12 @@ class DoorPages(Controller):
     @get("/pair/{code:str}", name="door_pairing")
     async def pairing_offer(self, code: FromPath[str], now: NamedDependency[datetime]) -> Template:
         # Opening the link only shows it: link previews and prefetchers must not spend the one use.
-        pairing = await service.pending_pairing(code, now=now)
+        pairing = await devices.pending_pairing(code, now=now)
         return Template("checkin/pair.html", context={"pairing": pairing}, headers=PRIVATE_PAGE)
 
     @post("/pair/{code:str}", status_code=200)
     async def accept_pairing(self, request: Request[Any, Any, Any], code: FromPath[str], now: NamedDependency[datetime]) -> Template:
-        paired = await service.use_pairing(code, now=now)
+        paired = await devices.use_pairing(code, now=now)
         # The phone is signed in as its own door account (as at /login, with a fresh session id) so that
         # it can open the door page; the page's script keeps the token for the API.
         if planted := request.cookies.get(SESSION_COOKIE):

@@ -14,7 +14,7 @@ from litestar.response import Redirect, Template
 from events.accounts.auth import requires_role
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.catalogue import service as catalogue
-from events.checkin.service import door_event
+from events.checkin.scanning import door_event
 from events.config import Settings
 from events.dependencies import BEARER, error_responses, provide_gateway, provide_settings
 from events.errors import EventsError, InvalidInput, NotFound

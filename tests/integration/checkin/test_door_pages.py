@@ -9,7 +9,7 @@ import httpx
 
 from events.accounts import service as accounts
 from events.catalogue.tables import Event
-from events.checkin.service import assign_door_staff
+from events.checkin.door_team import assign_door_staff
 from events.checkin.tables import DevicePairing, Scan
 from events.tickets.views import TicketView, tickets_of_order
 from tests.factories import make_event

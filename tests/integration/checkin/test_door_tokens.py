@@ -9,7 +9,8 @@ import httpx
 from events.accounts import service as accounts
 from events.accounts.tables import ApiToken, User
 from events.catalogue.tables import Event
-from events.checkin.service import DOOR_TOKEN_GRACE, assign_door_staff, remove_door_staff
+from events.checkin.devices import DOOR_TOKEN_GRACE
+from events.checkin.door_team import assign_door_staff, remove_door_staff
 from tests.factories import make_event
 from tests.integration.checkin.test_door_pages import PASSWORD, csrf_token, door_person, new_token, pairing_code, sign_in
 

@@ -8,7 +8,7 @@ import httpx
 
 from events.accounts import service as accounts
 from events.catalogue.tables import Event
-from events.checkin.service import assign_door_staff
+from events.checkin.door_team import assign_door_staff
 from events.orders.tables import Order, Ticket
 from events.tickets.views import tickets_of_order
 from tests.factories import make_event
@@ -189,7 +189,7 @@ async def test_exit_and_reentry_when_the_event_allows_it(client: httpx.AsyncClie
 
 
 async def test_offline_scans_sync_and_double_admissions_are_flagged(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]
-    from events.checkin.service import conflicts
+    from events.checkin.scan_log import conflicts
 
     slug = await make_event(now)
     door1 = await door_team(now, slug=slug)

@@ -7,7 +7,7 @@ import httpx
 
 from events.accounts import service as accounts
 from events.catalogue.tables import Event
-from events.checkin.service import assign_door_staff
+from events.checkin.door_team import assign_door_staff
 from events.checkin.tables import Scan
 from events.orders.tables import Ticket
 from tests.factories import make_event

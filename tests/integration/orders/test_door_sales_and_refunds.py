@@ -15,7 +15,7 @@ async def door_headers(now: datetime, slug: str | None = None) -> dict[str, str]
     user = await accounts.create_user("door@test.example", role="door", password=None, display_name="Door 1")
     if slug:
         from events.catalogue.tables import Event
-        from events.checkin.service import assign_door_staff
+        from events.checkin.door_team import assign_door_staff
 
         event = await Event.select(Event.id).where(Event.slug == slug).first()
         await assign_door_staff(event["id"], user.id)

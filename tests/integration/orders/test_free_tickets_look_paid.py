@@ -13,7 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from events.checkin.service import assign_door_staff
+from events.checkin.door_team import assign_door_staff
 from events.accounts import service as accounts
 from events.catalogue.tables import Event
 from events.tickets.outbox import drain_outbox

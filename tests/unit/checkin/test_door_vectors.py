@@ -1,5 +1,5 @@
 """The door's shared test vectors (tests/vectors/door.json), checked against the server: how it reads a scanned
-text (tickets/signing.py, checkin/service.py) and what it decides (checkin/rules.py). tests/js/door.test.mjs
+text (tickets/signing.py, checkin/scanning.py) and what it decides (checkin/rules.py). tests/js/door.test.mjs
 checks the door page's own modules against the same file, so the two cannot drift apart unnoticed."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from events.checkin import rules, service
+from events.checkin import queries, rules, scanning
 from events.tickets.signing import InvalidTicketCode, looks_signed, public_key_from_text, read_claims, verify_ticket
 from tests.support import door_vectors
 
@@ -29,12 +29,12 @@ def test_the_vectors_file_is_what_the_generator_writes() -> None:
 def server_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """The server knows the vectors' event keys (as if read from the database); any other key id is unknown."""
     keys = {key_id: public_key_from_text(text) for key_id, text in VECTORS["keys"].items()}
-    monkeypatch.setattr(service, "_PUBLIC_KEYS", keys)
+    monkeypatch.setattr(scanning, "_PUBLIC_KEYS", keys)
 
     async def no_such_key(key_id: str) -> Any:
         raise LookupError(key_id)
 
-    monkeypatch.setattr(service, "_public_key", no_such_key)
+    monkeypatch.setattr(scanning, "_public_key", no_such_key)
 
 
 def reading(text: str) -> dict[str, Any]:
@@ -63,14 +63,14 @@ async def test_the_server_reads_each_code_as_the_vectors_say(case: dict[str, Any
     else:
         assert expect["kind"] in ("secret", "none")
     # And what the scan looks up: a genuine code's ticket, a bare secret, or nothing at all.
-    state_sql, value, claims = await service._identify(case["text"])
+    state_sql, value, claims = await scanning._identify(case["text"])
     if expect["kind"] == "signed" and expect["genuine"]:
-        assert state_sql == service._SCAN_STATE_BY_ID_SQL and value == expect["claims"]["ticket_id"]
+        assert state_sql == queries.SCAN_STATE_BY_ID and value == expect["claims"]["ticket_id"]
         assert claims is not None and asdict(claims) == expect["claims"]
     elif expect["kind"] == "secret":
-        assert (state_sql, value, claims) == (service._SCAN_STATE_BY_SECRET_SQL, expect["secret"], None)
+        assert (state_sql, value, claims) == (queries.SCAN_STATE_BY_SECRET, expect["secret"], None)
     else:
-        assert (state_sql, value, claims) == (service._SCAN_STATE_BY_ID_SQL, None, None)
+        assert (state_sql, value, claims) == (queries.SCAN_STATE_BY_ID, None, None)
 
 
 def server_tickets(state: dict[str, Any]) -> dict[int, rules.TicketAtDoor]:
@@ -92,8 +92,8 @@ async def server_verdict(case: dict[str, Any], *, reentry_allowed: bool) -> str:
     tickets = server_tickets(case["ticket"])
     secrets = {VECTORS["guest_list"]["ticket"]["secret"]: VECTORS["guest_list"]["ticket"]["id"]}
     secrets[VECTORS["guest_list"]["other_event_ticket"]["secret"]] = VECTORS["guest_list"]["other_event_ticket"]["id"]
-    state_sql, value, claims = await service._identify(case["scan"])
-    ticket_id = secrets.get(value) if state_sql == service._SCAN_STATE_BY_SECRET_SQL else value
+    state_sql, value, claims = await scanning._identify(case["scan"])
+    ticket_id = secrets.get(value) if state_sql == queries.SCAN_STATE_BY_SECRET else value
     decision = rules.decide_entry(
         tickets.get(ticket_id) if ticket_id is not None else None, event_id=VECTORS["guest_list"]["event"],
         scanned_version=claims.version if claims else None, reentry_allowed=reentry_allowed,

@@ -1,5 +1,6 @@
 """The audit log pages for organisers: every action, or one event's, filtered by action and paged; and an
-event's door scans as the doors recorded them."""
+event's door scans as the doors recorded them. Here, not in audit/: they find events (catalogue) and read the
+scan log (checkin), both above audit."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.audit import service
 from events.catalogue.lookup import find_event
+from events.checkin import scan_log
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
@@ -33,4 +35,4 @@ class AuditPages(Controller):
     @get("/events/{slug:str}/scans", name="event_scans")
     async def scans(self, slug: FromPath[str], page: FromQuery[int] = 1) -> Template:
         event = await find_event(slug)
-        return Template("audit/scans.html", context={**await service.scans_page(event["id"], page=page), "event": event}, headers=PRIVATE)
+        return Template("audit/scans.html", context={**await scan_log.scans_page(event["id"], page=page), "event": event}, headers=PRIVATE)

@@ -1,0 +1,364 @@
+"""Door scanning: redeeming scans exactly once (online, and offline scans synced later), the offline bundle,
+the door's counts and search. The statements every scan runs are in checkin/queries.py."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from asyncpg.exceptions import UniqueViolationError
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from events import db
+from events.accounts.roles import DOOR, ORGANISER, CurrentUser
+from events.checkin import queries, rules
+from events.errors import Conflict, NotAllowed, NotFound
+from events.i18n import N_
+from events.orders.codes import normalise_reference
+from events.orders.tables import Ticket
+from events.tickets.signing import (
+    InvalidTicketCode,
+    TicketClaims,
+    looks_signed,
+    public_key_from_text,
+    read_claims,
+    verify_ticket,
+)
+from events.tickets.tables import EventSigningKey
+
+# Only if another door keeps changing the same ticket between our read and our write (exit and re-entry
+# scans in a tight loop) does a scan need more than a second try.
+REDEEM_ATTEMPTS = 10
+
+
+@dataclass(frozen=True, slots=True)
+class ScannedTicket:
+    holder: str
+    type: str
+    checked_in_at: datetime | None
+    checked_in_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketEvent:
+    """The event a ticket scanned at the wrong door is for."""
+
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ScanResult:
+    status: str  # ok, error
+    reason: str | None
+    ticket: ScannedTicket | None
+    conflict: bool = False
+    # Only for a wrong_event refusal, and only to someone who may scan the ticket's own event.
+    ticket_event: TicketEvent | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DoorEvent:
+    id: int
+    slug: str
+    title: str
+    allow_reentry: bool
+
+
+async def door_event(slug: str, user: CurrentUser) -> DoorEvent:
+    """The event, if this user may scan it: organisers any, door staff the events they are assigned to."""
+    rows = await db.run(queries.DOOR_EVENT, user.id, slug)  # the event and the assignment in one round trip
+    if not rows:
+        raise _no_such_event()
+    row = rows[0]
+    _check_door_access(user, row["assigned"])
+    return DoorEvent(row["id"], row["slug"], row["title"], bool(row["allow_reentry"]))
+
+
+def _no_such_event() -> NotFound:
+    return NotFound(N_("We could not find that event."), code="event_not_found")
+
+
+def _check_door_access(user: CurrentUser, assigned: Any) -> None:
+    if not user.has_role(ORGANISER) and not (user.has_role(DOOR) and bool(assigned)):
+        raise NotAllowed(N_("You are not on the door team for this event."))
+
+
+async def redeem(
+    event_slug: str,
+    user: CurrentUser,
+    scanned: str,
+    nonce: str,
+    *,
+    device: str,
+    scanned_at: datetime,
+    now: datetime,
+    direction: str = "in",
+    offline_result: str | None = None,
+) -> ScanResult:
+    """Record one scan by this user at this event's door and decide it, exactly once per ticket entry and
+    exactly once per nonce (a nonce this scanner's device sent before for this event gets its first answer back,
+    whatever is scanned with it; the same nonce from another device or for another event is a scan of its own).
+
+    ``offline_result`` is what an offline door showed the guest ('ok' or a reason); when the
+    door let someone in that the server refuses as already redeemed, the scan is a conflict."""
+    state_sql, value, claims = await _identify(scanned)
+    version = claims.version if claims else None
+    scan = _Scan(nonce, direction, device, scanned_at, now, offline_result)
+    if claims is not None and direction == "in" and not db.is_sqlite():
+        try:
+            admitted = await _admit_as_expected(claims, event_slug, user, scan)
+        except UniqueViolationError:
+            admitted = None  # a retry with this nonce was recorded first: the general way returns its answer
+        if admitted is not None:
+            return admitted
+    for _ in range(REDEEM_ATTEMPTS):
+        if db.is_sqlite():
+            async with db.write_transaction():
+                result = await _attempt(state_sql, value, version, event_slug, user, scan)
+        else:
+            try:
+                result = await _attempt(state_sql, value, version, event_slug, user, scan)
+            except UniqueViolationError:
+                continue  # a retry with this nonce was recorded first: the next read finds its answer
+        if result is not None:
+            return result
+    raise Conflict(N_("This ticket is being scanned at another door right now. Scan it again."), code="scan_contended")
+
+
+async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: CurrentUser, scan: _Scan) -> ScanResult | None:
+    """One statement for the usual scan; None if the ticket (or the door) is not as expected. A nonce already
+    used raises UniqueViolationError, and nothing is written."""
+    # What most scans find: the code's ticket, valid, paid, never admitted (the statement's IS NULL).
+    expected = rules.TicketAtDoor(
+        id=claims.ticket_id, event_id=claims.event_id, version=claims.version, status="valid", order_status="paid",
+        checked_in_at=None, inside=False,
+    )
+    reentry_allowed = False  # the statement checks the event's setting too: for a first entry it makes no difference
+    decision = rules.decide_entry(expected, event_id=claims.event_id, scanned_version=claims.version, reentry_allowed=reentry_allowed)
+    if not isinstance(decision, rules.Admit):
+        return None
+    rows = await db.run(
+        queries.ADMIT_EXPECTED,
+        scan.scanned_at, scan.device,
+        expected.id, expected.event_id, expected.version, expected.status, expected.inside,
+        event_slug, reentry_allowed, expected.order_status,
+        user.has_role(ORGANISER), user.has_role(DOOR), user.id,
+        scan.nonce, scan.device, scan.device, scan.scanned_at, scan.received_at, scan.offline_result is not None, user.id,
+    )
+    if not rows:
+        return None
+    row = rows[0]
+    return ScanResult("ok", None, ScannedTicket(row["holder_name"], row["type_name"], row["checked_in_at"], row["checked_in_by"]))
+
+
+@dataclass(frozen=True, slots=True)
+class _Scan:
+    nonce: str
+    direction: str
+    device: str
+    scanned_at: datetime
+    received_at: datetime
+    offline_result: str | None
+
+
+async def _attempt(
+    state_sql: str, value: Any, version: int | None, event_slug: str, user: CurrentUser, scan: _Scan
+) -> ScanResult | None:
+    """Read, decide with the rule, write. None when the ticket changed between the read and the write (another
+    door admitted it first): nothing was written, and the caller tries again from a fresh read."""
+    rows = await db.run(state_sql, user.id, value, scan.nonce, user.id, scan.device, event_slug)
+    if not rows:
+        raise _no_such_event()
+    row = rows[0]
+    _check_door_access(user, row["assigned"])
+    ticket, shown = _ticket_at_door(row)
+    if row["first_status"] is not None:
+        first_ticket = row["first_ticket"]
+        if row["first_reason"] == "wrong_event":
+            return await _wrong_event(first_ticket, user, conflict=bool(row["first_conflict"]))
+        first_shown = shown if ticket is not None and first_ticket == ticket.id else await _scanned_ticket(first_ticket)
+        return ScanResult(row["first_status"], row["first_reason"], first_shown, bool(row["first_conflict"]))
+    event_id = row["event_id"]
+    if scan.direction == "out":
+        decision = rules.decide_exit(ticket, event_id=event_id)
+    else:
+        decision = rules.decide_entry(ticket, event_id=event_id, scanned_version=version, reentry_allowed=bool(row["allow_reentry"]))
+    offline = scan.offline_result is not None
+    if isinstance(decision, rules.Admit):
+        assert ticket is not None and shown is not None
+        changed = await _admit(ticket, event_id, scan, offline, user.id)
+        if changed is None:
+            return None
+        return ScanResult("ok", None, ScannedTicket(shown.holder, shown.type, changed["checked_in_at"], changed["checked_in_by"]))
+    conflict = scan.offline_result == "ok" and decision.reason == "already_redeemed"
+    await db.run(
+        queries.RECORD_SCAN, scan.nonce, event_id, decision.ticket_id, scan.direction, "error", decision.reason, scan.device,
+        scan.device, scan.scanned_at, scan.received_at, offline, conflict, user.id,
+    )
+    if decision.reason == "wrong_event":
+        return await _wrong_event(decision.ticket_id, user, conflict=conflict)
+    return ScanResult("error", decision.reason, shown if decision.ticket_id is not None else None, conflict)
+
+
+async def _wrong_event(ticket_id: int | None, user: CurrentUser, *, conflict: bool) -> ScanResult:
+    """A ticket for another event. Whose it is and which event it is for are told only to someone who may scan
+    that event (its door team, or an organiser); to anyone else it is just not a ticket for this door."""
+    rows = await db.run(queries.TICKET_EVENT, user.id, ticket_id) if ticket_id is not None else []
+    if not rows or not (user.has_role(ORGANISER) or (user.has_role(DOOR) and bool(rows[0]["assigned"]))):
+        return ScanResult("error", "wrong_event", None, conflict)
+    return ScanResult(
+        "error", "wrong_event", await _scanned_ticket(ticket_id), conflict, TicketEvent(rows[0]["slug"], rows[0]["title"])
+    )
+
+
+async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline: bool, scanner: int) -> dict[str, Any] | None:
+    """Admit (or let out) the ticket and log the scan; None if the ticket is no longer as the rule saw it."""
+    entering = scan.direction != "out"
+    if db.is_sqlite():  # inside the caller's IMMEDIATE transaction: nothing can have changed since the read
+        changed = await db.run(queries.SQLITE_ENTER, scan.scanned_at, scan.device, ticket.id) if entering else (
+            await db.run(queries.SQLITE_EXIT, ticket.id)
+        )
+        await db.run(
+            queries.RECORD_SCAN, scan.nonce, event_id, ticket.id, scan.direction, "ok", None, scan.device, scan.device,
+            scan.scanned_at, scan.received_at, offline, False, scanner,
+        )
+        return changed[0]
+    change = (scan.scanned_at, scan.device) if entering else ()
+    rows = await db.run(
+        queries.ADMIT_ENTRY if entering else queries.ADMIT_EXIT,
+        *change, ticket.id, ticket.version, ticket.status, ticket.inside, ticket.checked_in_at,
+        scan.nonce, event_id, ticket.id, scan.direction, scan.device, scan.device, scan.scanned_at, scan.received_at, offline,
+        scanner,
+    )
+    return rows[0] if rows else None
+
+
+async def _identify(scanned: str) -> tuple[str, Any, TicketClaims | None]:
+    """How to find the ticket a scan names: a signed code (checked against the event keys; its claims name the
+    ticket, its event and the code's version) or a bare secret. A forged or malformed code names no ticket."""
+    text = scanned.strip()
+    if looks_signed(text):
+        try:
+            verified = await _verified(text)
+        except (InvalidTicketCode, LookupError):
+            return queries.SCAN_STATE_BY_ID, None, None
+        # A re-issued ticket has a higher version, so codes printed before it are refused as void.
+        return queries.SCAN_STATE_BY_ID, verified.ticket_id, verified
+    if not text or len(text) > 64 or not text.isascii():  # lower() would turn the Kelvin sign into 'k'
+        return queries.SCAN_STATE_BY_ID, None, None
+    return queries.SCAN_STATE_BY_SECRET, text.lower(), None
+
+
+async def _verified(code: str) -> TicketClaims:
+    """The claims of a genuine code; a code of a key this process already holds is parsed only once."""
+    try:
+        return verify_ticket(code, _PUBLIC_KEYS)
+    except InvalidTicketCode:
+        key_id = read_claims(code).key_id
+        if key_id in _PUBLIC_KEYS:
+            raise  # the key is known: the code does not match its signature
+        return verify_ticket(code, {key_id: await _public_key(key_id)})
+
+
+# Public keys by key id. A key's public half never changes once written (rotation only retires keys, and
+# codes signed with retired keys still verify), so each worker reads a key from the database once.
+_PUBLIC_KEYS: dict[str, Ed25519PublicKey] = {}
+_PUBLIC_KEYS_MAX = 1024
+
+
+async def _public_key(key_id: str) -> Ed25519PublicKey:
+    key = _PUBLIC_KEYS.get(key_id)
+    if key is not None:
+        return key
+    row = await EventSigningKey.select(EventSigningKey.public_key).where(EventSigningKey.key_id == key_id).first()
+    if row is None:
+        raise LookupError(key_id)  # unknown ids are not cached: anyone can make one up
+    if len(_PUBLIC_KEYS) >= _PUBLIC_KEYS_MAX:
+        _PUBLIC_KEYS.clear()
+    key = _PUBLIC_KEYS[key_id] = public_key_from_text(row["public_key"])
+    return key
+
+
+def _ticket_at_door(row: dict[str, Any]) -> tuple[rules.TicketAtDoor, ScannedTicket] | tuple[None, None]:
+    """The rule's view of the scanned ticket and what the scanner shows about it (none if no ticket matched)."""
+    if row["id"] is None:
+        return None, None
+    state = rules.TicketAtDoor(
+        id=row["id"],
+        event_id=row["event"],
+        version=row["version"],
+        status=row["status"],
+        order_status=row["order_status"],
+        checked_in_at=row["checked_in_at"],
+        inside=bool(row["inside"]),
+    )
+    return state, ScannedTicket(row["holder_name"], row["type_name"], row["checked_in_at"], row["checked_in_by"])
+
+
+async def _scanned_ticket(ticket_id: int | None) -> ScannedTicket | None:
+    if ticket_id is None:
+        return None
+    row = await Ticket.select(Ticket.holder_name, Ticket.ticket_type.name, Ticket.checked_in_at, Ticket.checked_in_by).where(
+        Ticket.id == ticket_id
+    ).first()
+    if row is None:
+        return None
+    return ScannedTicket(row["holder_name"], row["ticket_type.name"], row["checked_in_at"], row["checked_in_by"])
+
+
+async def offline_bundle(event: DoorEvent) -> dict[str, Any]:
+    """What a door device keeps for scanning without a connection: public keys, a minimal ticket index
+    and the revocation list. Free and paid tickets are indistinguishable here."""
+    keys = await EventSigningKey.select(EventSigningKey.key_id, EventSigningKey.public_key).where(EventSigningKey.event == event.id)
+    tickets = await Ticket.select(
+        Ticket.id, Ticket.version, Ticket.secret, Ticket.holder_name, Ticket.ticket_type.name, Ticket.status,
+        Ticket.order_id.status, Ticket.checked_in_at,
+    ).where(Ticket.event == event.id)
+    index = []
+    for t in tickets:
+        state = "valid" if t["status"] == "valid" and t["order_id.status"] == "paid" else (
+            "refunded" if t["status"] == "refunded" or t["order_id.status"] in ("refunded", "refund_due") else
+            "unpaid" if t["status"] == "valid" else "void"
+        )
+        index.append({
+            "id": t["id"], "version": t["version"], "secret": t["secret"], "holder": t["holder_name"],
+            "type": t["ticket_type.name"], "status": state, "checked_in": t["checked_in_at"] is not None,
+        })
+    return {
+        "event": {"id": event.id, "slug": event.slug, "title": event.title, "allow_reentry": event.allow_reentry},
+        "keys": {k["key_id"]: k["public_key"] for k in keys},
+        "tickets": index,
+        "revoked": [t["id"] for t in index if t["status"] != "valid"],
+    }
+
+
+async def counts(event: DoorEvent) -> dict[str, int]:
+    expected = await Ticket.count().where(Ticket.event == event.id, Ticket.status == "valid", Ticket.order_id.status == "paid")
+    admitted = await Ticket.count().where(
+        Ticket.event == event.id, Ticket.status == "valid", Ticket.checked_in_at.is_not_null()
+    )
+    inside = await Ticket.count().where(Ticket.event == event.id, Ticket.inside == True)  # noqa: E712
+    return {"admitted": admitted, "expected": expected, "inside": inside}
+
+
+async def search(event: DoorEvent, query: str, limit: int = 20) -> list[dict[str, Any]]:
+    """Tickets by holder name or order reference, for guests without their code."""
+    text = query.strip()
+    if len(text) < 2:
+        return []
+    condition = Ticket.holder_name.ilike(f"%{text}%") | (Ticket.order_id.reference == normalise_reference(text))
+    rows = await Ticket.select(
+        Ticket.id, Ticket.secret, Ticket.holder_name, Ticket.ticket_type.name, Ticket.status, Ticket.checked_in_at,
+        Ticket.order_id.reference,
+    ).where(Ticket.event == event.id, Ticket.order_id.status.is_in(["paid", "refunded"]), condition).order_by(
+        Ticket.holder_name
+    ).limit(limit)
+    return [
+        {
+            "id": r["id"], "secret": r["secret"], "holder": r["holder_name"], "type": r["ticket_type.name"],
+            "status": r["status"], "checked_in_at": r["checked_in_at"], "order": r["order_id.reference"],
+        }
+        for r in rows
+    ]
