@@ -134,17 +134,21 @@ def user() -> None:
 @click.argument("email")
 @click.option("--role", required=True, type=click.Choice(["admin", "organiser", "door", "partner_viewer"]))
 @click.option("--name", default="", help="Display name.")
-@click.option("--partner", default=None, help="Partner slug, for a partner_viewer.")
+@click.option("--partner", "partner_slug", default=None, help="Partner slug, for a partner_viewer.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def user_create(email: str, role: str, name: str, partner: str | None, password_stdin: bool) -> None:
+def user_create(email: str, role: str, name: str, partner_slug: str | None, password_stdin: bool) -> None:
     """Create a user. Without --password-stdin the user can sign in only with API tokens."""
     from events.accounts import service
+    from events.catalogue.lookup import partner_id
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     settings = _settings()
-    created: Any = _run(
-        settings, lambda: service.create_user(email, role=role, password=password, display_name=name, partner_slug=partner)
-    )
+
+    async def create() -> Any:
+        partner = await partner_id(partner_slug) if partner_slug else None
+        return await service.create_user(email, role=role, password=password, display_name=name, partner_id=partner)
+
+    created: Any = _run(settings, create)
     click.echo(f"Created {created.role} {created.email}.")
 
 

@@ -11,8 +11,8 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
 from events.accounts import service
+from events.accounts.acting import set_acting_user
 from events.accounts.roles import CurrentUser
-from events.audit.context import set_actor
 
 SESSION_USER_KEY = "user_id"
 
@@ -22,7 +22,7 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
 
     async def authenticate_request(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:
         result = await self._authenticate(connection)
-        set_actor(result.user)  # the audit log's "who", for this request's task only
+        set_acting_user(result.user)  # the audit log's "who", for this request's task only
         return result
 
     async def _authenticate(self, connection: ASGIConnection[Any, Any, Any, Any]) -> AuthenticationResult:

@@ -11,7 +11,6 @@ from events import db, text
 from events.accounts import passwords
 from events.accounts.roles import DOOR, ROLES, CurrentUser
 from events.accounts.tables import ApiToken, User
-from events.catalogue.tables import Partner
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.ratelimit import service as ratelimit
@@ -29,8 +28,10 @@ def normalise_email(email: str) -> str:
 
 
 async def create_user(
-    email: str, *, role: str, password: str | None, display_name: str = "", partner_slug: str | None = None
+    email: str, *, role: str, password: str | None, display_name: str = "", partner_id: int | None = None
 ) -> CurrentUser:
+    """A new account; a partner viewer's ``partner_id`` comes from catalogue.lookup.partner_id (accounts is below
+    catalogue, so it is given the id rather than looking the partner up)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254 or text.line_problem(email) is not None:
         raise InvalidInput("Give a valid email address.", fields={"email": "Not an email address."})
@@ -43,12 +44,6 @@ async def create_user(
     async with db.write_transaction():
         if await User.exists().where(User.email == email):
             raise Conflict(f"A user with the email {email} already exists.", code="email_taken")
-        partner_id = None
-        if partner_slug:
-            partner = await Partner.select(Partner.id).where(Partner.slug == partner_slug).first()
-            if partner is None:
-                raise InvalidInput(f"Unknown partner project {partner_slug!r}.", fields={"partner": "Unknown partner."})
-            partner_id = partner["id"]
         user = User(
             email=email,
             display_name=display_name,

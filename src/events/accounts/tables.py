@@ -3,9 +3,11 @@
 from piccolo.columns import Boolean, Bytea, ForeignKey, BigInt, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-from events.catalogue.tables import Partner
+# catalogue is a layer above this one: the foreign key names its table lazily, so this module does not import it.
+_PARTNER = LazyTableReference("Partner", module_path="events.catalogue.tables")
 
 
 class User(Table, tablename="app_user"):
@@ -13,7 +15,7 @@ class User(Table, tablename="app_user"):
     display_name = Varchar(length=120, default="")
     password_hash = Varchar(length=255, default="", secret=True)
     role = Varchar(length=20)
-    partner = ForeignKey(references=Partner, null=True, default=None, on_delete=OnDelete.set_null)
+    partner = ForeignKey(references=_PARTNER, null=True, default=None, on_delete=OnDelete.set_null)
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)

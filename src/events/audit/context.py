@@ -1,4 +1,5 @@
-"""Who is acting in the current request, for the audit log: set once by the authentication middleware.
+"""Who is acting in the current request, for the audit log: set once by the authentication middleware (through
+accounts/acting.py, which holds the context variable, so that accounts does not import audit).
 
 A context variable is per asyncio task, so concurrent requests in one process never see each other's actor;
 nothing outlives the request."""
@@ -6,16 +7,10 @@ nothing outlives the request."""
 from __future__ import annotations
 
 import contextlib
-import contextvars
 from collections.abc import Iterator
 
+from events.accounts.acting import ACTOR as _actor
 from events.accounts.roles import CurrentUser
-
-_actor: contextvars.ContextVar[CurrentUser | None] = contextvars.ContextVar("audit_actor", default=None)
-
-
-def set_actor(user: CurrentUser | None) -> None:
-    _actor.set(user)
 
 
 def current_actor() -> CurrentUser | None:

@@ -3,9 +3,11 @@
 from piccolo.columns import ForeignKey, Integer, JSON, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
 
-from events.catalogue.tables import Event
+# catalogue is a layer above this one: the foreign key names its table lazily, so this module does not import it.
+_EVENT = LazyTableReference("Event", module_path="events.catalogue.tables")
 
 
 class AuditEntry(Table, tablename="audit_entry"):
@@ -17,7 +19,7 @@ class AuditEntry(Table, tablename="audit_entry"):
     actor = Varchar(length=254, default="")
     device = Varchar(length=120, default="")
     action = Varchar(length=60, index=True)
-    event = ForeignKey(references=Event, null=True, default=None, on_delete=OnDelete.set_null, index=True)
+    event = ForeignKey(references=_EVENT, null=True, default=None, on_delete=OnDelete.set_null, index=True)
     subject_type = Varchar(length=40, default="")
     subject_id = Varchar(length=80, default="")
     before = JSON(default="{}")

@@ -1,4 +1,4 @@
-"""The bodies of the organiser's order, refund, holder and guest-data forms. Pure."""
+"""The bodies of the organiser's order, refund and holder forms. Pure."""
 
 from __future__ import annotations
 
@@ -21,10 +21,4 @@ class RefundForm(msgspec.Struct):
 
 class HolderForm(msgspec.Struct):
     holder: str = ""
-    confirm: str = ""
-
-
-class GuestForm(msgspec.Struct):
-    contact: str = ""  # an email address or a phone number
-    orders: list[str] = msgspec.field(default_factory=list)  # the references ticked
     confirm: str = ""

@@ -5,9 +5,8 @@ appear in a URL or an access log."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any
 
-import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
@@ -17,24 +16,13 @@ from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
 from events.backoffice import orders
 from events.backoffice.order_forms import HolderForm, RefundForm, SearchForm
-from events.errors import EventsError, InvalidInput
+from events.errors import EventsError
+from events.forms import read_form
 from events.payments.gateway import Gateway
 from events.tickets import service as tickets
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 DONE = ("resent", "holder", "refunded")
-Form = TypeVar("Form", bound=msgspec.Struct)
-
-
-async def read_form(request: Request[Any, Any, Any], kind: type[Form]) -> Form:
-    """A posted form as its struct: repeated fields (ticket checkboxes) become lists, the rest single values."""
-    form = await request.form()
-    list_fields = {f.name for f in msgspec.structs.fields(kind) if getattr(f.type, "__origin__", None) is list}
-    raw = {key: form.getall(key) if key in list_fields else form.get(key) for key in form.keys() if not key.startswith("_")}
-    try:
-        return msgspec.convert(raw, kind, strict=False)
-    except msgspec.ValidationError as error:
-        raise InvalidInput(str(error)) from None
 
 
 def _error(form: str, error: EventsError) -> dict[str, Any]:

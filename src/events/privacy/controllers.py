@@ -12,11 +12,11 @@ from litestar.response import Template
 
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
-from events.backoffice.order_forms import GuestForm
-from events.backoffice.order_pages import read_form
 from events.errors import EventsError, InvalidInput
+from events.forms import read_form
 from events.i18n import N_
 from events.privacy import rules, service
+from events.privacy.forms import GuestForm
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 

@@ -17,6 +17,7 @@ import pytest
 from litestar import Litestar
 
 from events.accounts import service as accounts
+from events.catalogue.lookup import partner_id
 from events.catalogue.tables import Event
 from events.ledger import pdf as statement_pdf
 from events.ledger.statements import ticket_sales_by_day
@@ -78,7 +79,7 @@ async def browser_session(app: Litestar, email: str) -> AsyncIterator[httpx.Asyn
 
 async def partner_viewer(email: str, partner: str, now: datetime) -> dict[str, str]:
     """A partner viewer for ``partner`` who can sign in, and bearer headers for their API token."""
-    await accounts.create_user(email, role="partner_viewer", password=PASSWORD, partner_slug=partner)
+    await accounts.create_user(email, role="partner_viewer", password=PASSWORD, partner_id=await partner_id(partner))
     return {"Authorization": f"Bearer {await accounts.create_api_token(email, now=now)}"}
 
 
