@@ -1,10 +1,10 @@
 """Organisers browse the audit log: who did what and when, before and after, filtered by action and paged,
-for every event or one; and one event's door scans with device, time and result."""
+for every event or one (an event's door scans: tests/integration/checkin/test_scan_log.py)."""
 
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import datetime
 
 import httpx
 from litestar import Litestar
@@ -15,7 +15,6 @@ from events.catalogue.tables import Event
 from tests.factories import make_event
 from tests.integration.backoffice.test_orders import bought
 from tests.support.backoffice import post_form, sign_in_organiser
-from tests.integration.checkin.test_redeem import door_team, scan
 
 
 async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(
@@ -54,26 +53,6 @@ async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(
     assert second["entries"][0]["changes"][0][0] in {"refunded_pence", "status", "refund_pence", "reason", "tickets_refunded"}
     beyond = await audit.audit_page(event_id, page=99, per_page=1)
     assert beyond["page"] == earlier_here + 2  # clamped to the last page
-
-
-async def test_an_events_door_scans_show_device_time_and_result(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
-    from events.tickets.views import tickets_of_order
-
-    slug = await make_event(now)
-    amal = await bought(client, slug, name="Amal Haddad", email="amal@example.org")
-    door = await door_team(now, name="Front door", slug=slug)
-    [ticket] = await tickets_of_order(amal["reference"], secret_key=app.state.settings.secret_key, now=now)
-    assert (await client.post("/api/checkin/redeem", json=scan(slug, ticket.code), headers=door)).json()["status"] == "ok"
-    assert (await client.post("/api/checkin/redeem", json=scan(slug, ticket.code), headers=door)).json()["status"] == "error"
-    offline = {"secret": ticket.code, "nonce": "offline-1", "scanned_at": (now - timedelta(minutes=1)).isoformat(), "result": "ok"}
-    await client.post("/api/checkin/sync", headers=door, json={"event": slug, "scans": [offline]})
-    await sign_in_organiser(client)
-    page = await client.get(f"/manage/events/{slug}/scans")
-    assert page.status_code == 200
-    assert "3 scans." in page.text
-    assert page.text.count('class="scan scan-ok"') == 1 and page.text.count('class="scan scan-error"') >= 1
-    assert "already redeemed" in page.text and "Front door" in page.text and amal["reference"] in page.text
-    assert (await client.get(f"/manage/events/{slug}/audit")).text.count(f"/manage/events/{slug}/scans") >= 1
 
 
 async def test_door_sales_and_device_set_up_are_recorded_with_the_door_person_and_device(

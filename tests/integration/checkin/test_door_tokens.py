@@ -12,7 +12,7 @@ from events.catalogue.tables import Event
 from events.checkin.devices import DOOR_TOKEN_GRACE
 from events.checkin.door_team import assign_door_staff, remove_door_staff
 from tests.factories import make_event
-from tests.integration.checkin.test_door_pages import PASSWORD, csrf_token, door_person, new_token, pairing_code, sign_in
+from tests.integration.checkin.test_devices import PASSWORD, csrf_token, door_person, new_token, pairing_code, sign_in
 
 
 async def registered_token(client: httpx.AsyncClient, slug: str, device: str = "Door 1 phone") -> str:

@@ -1,0 +1,26 @@
+"""events.db.run: one hand-written statement with Piccolo's {} placeholders, the same on SQLite and PostgreSQL,
+outside a transaction and inside one (where it sees the transaction's own uncommitted writes)."""
+
+import httpx
+import pytest
+
+from events import db
+from events.catalogue.tables import Partner
+
+
+async def test_a_statement_runs_with_its_arguments_in_order_on_either_engine(client: httpx.AsyncClient) -> None:
+    await Partner(slug="alpha", name="Alpha").save()
+    await Partner(slug="beta", name="Beta").save()
+    rows = await db.run("SELECT slug, name FROM partner WHERE slug = {} OR name = {} ORDER BY slug", "beta", "Alpha")
+    assert [(row["slug"], row["name"]) for row in rows] == [("alpha", "Alpha"), ("beta", "Beta")]
+    assert await db.run("SELECT slug FROM partner WHERE slug = {}", "gamma") == []
+
+
+async def test_inside_a_transaction_it_sees_and_rolls_back_with_the_transaction(client: httpx.AsyncClient) -> None:
+    with pytest.raises(RuntimeError):
+        async with db.write_transaction():
+            await db.run("INSERT INTO partner (slug, name, description, website, created_at) VALUES ({}, {}, '', '', CURRENT_TIMESTAMP)", "gone", "Gone")
+            [row] = await db.run("SELECT name FROM partner WHERE slug = {}", "gone")
+            assert row["name"] == "Gone"
+            raise RuntimeError("roll back")
+    assert await db.run("SELECT slug FROM partner WHERE slug = {}", "gone") == []
