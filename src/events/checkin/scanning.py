@@ -3,6 +3,7 @@ the door's counts and search. The statements every scan runs are in checkin/quer
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -213,7 +214,7 @@ async def _wrong_event(ticket_id: int | None, user: CurrentUser, *, conflict: bo
     )
 
 
-async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline: bool, scanner: int) -> dict[str, Any] | None:
+async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline: bool, scanner: int) -> Mapping[str, Any] | None:
     """Admit (or let out) the ticket and log the scan; None if the ticket is no longer as the rule saw it."""
     entering = scan.direction != "out"
     if db.is_sqlite():  # inside the caller's IMMEDIATE transaction: nothing can have changed since the read
@@ -281,7 +282,7 @@ async def _public_key(key_id: str) -> Ed25519PublicKey:
     return key
 
 
-def _ticket_at_door(row: dict[str, Any]) -> tuple[rules.TicketAtDoor, ScannedTicket] | tuple[None, None]:
+def _ticket_at_door(row: Mapping[str, Any]) -> tuple[rules.TicketAtDoor, ScannedTicket] | tuple[None, None]:
     """The rule's view of the scanned ticket and what the scanner shows about it (none if no ticket matched)."""
     if row["id"] is None:
         return None, None
