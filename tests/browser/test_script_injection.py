@@ -64,6 +64,8 @@ DESTRUCTIVE = re.compile(r"/(status/[^/]+|cancellation|remove|revoke|refund|stop
 # Global query parameter every request may carry: the app reads it before any handler (the page's language).
 GLOBAL_QUERY = ("lang",)
 WHO = ("organiser", "guest")  # a signed-in organiser's browser, and an anonymous visitor's
+GUEST_STARTS = ["/", "/login"]
+ORGANISER_STARTS = ["/manage", "/manage/guests", "/manage/audit", "/"]
 JSON = re.compile(r"application/([\w.-]+\+)?json\b")  # application/json, application/vnd.oai.openapi+json
 
 
@@ -91,6 +93,7 @@ class Sweep:
         self.forms: dict[str, list[Form]] = defaultdict(list)
         self.form_signatures: set[tuple[str, Any]] = set()
         self.submitted: set[tuple[str, Any]] = set()
+        self.ticked: set[tuple[str, Any]] = set()  # forms a person submits with their checkboxes ticked
         self.query_fields: dict[str, set[str]] = defaultdict(set)  # GET forms' fields are query parameters
         self.form_routes: set[str] = set()
         self.log: list[str] = []
@@ -162,8 +165,14 @@ class Sweep:
 
     # --- exploring: pages, and forms submitted as a person would ------------------------------------------------
 
-    async def explore(self, who: str, starts: list[str]) -> None:
+    def base(self, who: str, form: Form) -> list[tuple[str, str]]:
+        return base_values(form, tick_all=(who, form.signature) in self.ticked or self.destructive(form))
+
+    async def explore(self, who: str, starts: list[str], *, submit: bool = True, label: str = "exploring", per_route_cap: int = 3) -> None:
+        """Open pages from ``starts`` on, following links (a few per route); with ``submit``, submit each new form
+        as a person would (ticking its checkboxes if it will not go through otherwise) and follow on from there."""
         queue = deque(starts)
+        chosen = set(starts)  # opened whatever the cap
         opened: set[str] = set()
         per_route: dict[str, int] = defaultdict(int)
         while True:
@@ -171,17 +180,21 @@ class Sweep:
                 url = queue.popleft()
                 path = urlsplit(url).path
                 found = match_route(self.routes, "GET", path)
-                if url in opened or not found or per_route[found[0].key] >= 3 or not self.worth_opening(url):
+                capped = url not in chosen and per_route[found[0].key] >= per_route_cap if found else True
+                if url in opened or capped or not self.worth_opening(url):
                     continue
                 opened.add(url)
-                per_route[found[0].key] += 1
-                response = await self.send(who, "GET", url, f"GET {found[0].key} (exploring)")
+                per_route[found[0].key] += url not in chosen
+                response = await self.send(who, "GET", url, f"GET {found[0].key} ({label})", headers=self.headers(who, found[0]))
                 queue.extend(self.learn_page(who, response))
             form = next((f for f in self.forms[who] if (who, f.signature) not in self.submitted and not self.destructive(f)), None)
-            if form is None:
+            if form is None or not submit:
                 return
             self.submitted.add((who, form.signature))
-            response = await self.send(who, form.method, form.action, f"{form.method} {form.action} (exploring)", form=base_values(form))
+            response = await self.send(who, form.method, form.action, f"{form.method} {form.action} ({label})", form=self.base(who, form))
+            if response.status_code >= 400 and any(f.kind == "checkbox" and not f.checked for f in form.fields):
+                self.ticked.add((who, form.signature))
+                response = await self.send(who, form.method, form.action, f"{form.method} {form.action} ({label}, ticked)", form=self.base(who, form))
             queue.extend(self.learn_page(who, response))
 
     @staticmethod
@@ -200,7 +213,7 @@ class Sweep:
         accepted: dict[tuple[int, str], bool] = {}
         for form in forms:
             route = self.route_of(form)
-            base = base_values(form)
+            base = self.base(who, form)
             fields = form.swept_fields()
             if not fields and not route.path_params:
                 payload = self.marks.payload("attribute", f"{who} {route.key} query lang")
@@ -221,7 +234,7 @@ class Sweep:
         each number-of-tickets select one past its last option, so the error message names the stored things."""
         for form in forms:
             route = self.route_of(form)
-            values = base_values(form)
+            values = self.base(who, form)
             for name in form.swept_fields():
                 if accepted.get((id(form), name)):
                     values = with_value(values, name, self.marks.payload("markup", f"stored through {who} {route.key} field {name}"))
@@ -269,11 +282,11 @@ class Sweep:
                 await self.send(who, "GET", url, label, headers=self.headers(who, route))
                 self.exercised.add(route.key)
 
-    async def view(self, who: str, routes: list[Route]) -> None:
-        """Open every page plainly, to show what was stored."""
-        for route in routes:
-            params, query = self.base_url_for(who, route)
-            await self.send(who, "GET", self.url(route, params, query), f"{route.key} (showing what was stored)", headers=self.headers(who, route))
+    async def view(self, who: str, routes: list[Route], starts: list[str]) -> None:
+        """Open every page again, and what their links lead to (events, partners and orders the sweep created),
+        to show what was stored."""
+        pages = [self.url(route, *self.base_url_for(who, route)) for route in routes]
+        await self.explore(who, starts + pages, submit=False, label="showing what was stored", per_route_cap=8)
 
     def headers(self, who: str, route: Route) -> dict[str, str]:
         return self.api_headers if who == "organiser" and is_api(route) else {}
@@ -282,7 +295,7 @@ class Sweep:
         """Page routes that take a form: a payload in each path parameter, with the form's values and CSRF token."""
         for route in routes:
             form = next((f for f in self.forms[who] if self.route_of(f) == route), None)
-            data = base_values(form) if form else [(CSRF_FIELD, self.csrf_token(who))]
+            data = self.base(who, form) if form else [(CSRF_FIELD, self.csrf_token(who))]
             params, query = self.base_url_for(who, route)
             for name in route.path_params:
                 for kind in PATH_KINDS:
@@ -364,8 +377,8 @@ async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_serv
         await sign_in(clients["organiser"])
         # Explore as each person: open the pages, submit each form as a person would (buy and pay for a ticket,
         # add a claim link, register a door device...), and learn real values for every path parameter.
-        await sweep.explore("guest", ["/", "/login"])
-        await sweep.explore("organiser", ["/manage", "/manage/guests", "/manage/audit", "/"])
+        await sweep.explore("guest", GUEST_STARTS)
+        await sweep.explore("organiser", ORGANISER_STARTS)
         # A guest opens what the organiser hands out: the order and ticket pages, claim links, phone pairing.
         handed_out = [url for (who, key), urls in list(sweep.samples.items()) for url in urls if key.startswith("GET ") and not key.startswith("GET /manage")]
         await sweep.explore("guest", handed_out)
@@ -377,6 +390,9 @@ async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_serv
             await sweep.store(who, safe_forms[who], accepted[who])
         for who in WHO:
             await sweep.sweep_gets(who, pages)
+        await sweep.view("organiser", pages, ORGANISER_STARTS)
+        handed_out = [url for (who, key), urls in list(sweep.samples.items()) for url in urls if key.startswith("GET ") and not key.startswith("GET /manage")]
+        await sweep.view("guest", pages, GUEST_STARTS + handed_out)
 
         # Last, what cancels, refunds, removes or signs out, and the JSON API (which can cancel and refund too).
         posts = [r for r in routes if r.method != "GET" and not is_api(r) and r.path_params and r.key not in EXCLUDED]
@@ -386,10 +402,14 @@ async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_serv
         for who in WHO:
             await sweep.sweep_api(who, api, openapi)
         for who in WHO:
-            await sweep.sweep_forms(who, [f for f in sweep.forms[who] if sweep.destructive(f)])
+            signing_out_last = sorted((f for f in sweep.forms[who] if sweep.destructive(f)), key=lambda f: f.action.endswith(("/login", "/logout")))
+            await sweep.sweep_forms(who, signing_out_last)
+        # The organiser signs in again; the guest is a new visitor (the login form may have signed them in).
         await sign_in(clients["organiser"])
-        for who in WHO:
-            await sweep.view(who, pages)
+        await clients["guest"].aclose()
+        clients["guest"] = httpx.AsyncClient(base_url=base_url, follow_redirects=True, timeout=60)
+        await sweep.view("organiser", pages, ORGANISER_STARTS)
+        await sweep.view("guest", pages, GUEST_STARTS + handed_out)
         cookies = {who: [{"name": c.name, "value": c.value or "", "url": base_url} for c in client.cookies.jar] for who, client in clients.items()}
     finally:
         for client in clients.values():

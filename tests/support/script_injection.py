@@ -245,9 +245,9 @@ def parse_page(url: str, html: str) -> PageParser:
     return parser
 
 
-def base_values(form: Form) -> list[tuple[str, str]]:
+def base_values(form: Form, *, tick_all: bool = False) -> list[tuple[str, str]]:
     """What a person would send: what the page filled in, a first real choice in each select, and something
-    plausible in each required field left empty."""
+    plausible in each required field left empty; with ``tick_all``, every checkbox ticked (an "I confirm")."""
     values: list[tuple[str, str]] = []
     radios_done: set[str] = set()
     submitted = False
@@ -262,7 +262,7 @@ def base_values(form: Form) -> list[tuple[str, str]]:
             group = [g for g in form.fields if g.kind == "radio" and g.name == f.name]
             values.append((f.name, next((g.value for g in group if g.checked), group[0].value)))
             radios_done.add(f.name)
-        elif f.kind == "checkbox" and f.checked:
+        elif f.kind == "checkbox" and (f.checked or tick_all):
             values.append((f.name, f.value or "on"))
         elif f.kind == "submit" and not submitted:
             values.append((f.name, f.value))
