@@ -80,8 +80,9 @@ def sweep_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
 
 
 class Sweep:
-    def __init__(self, base_url: str, routes: list[Route], clients: dict[str, httpx.AsyncClient]) -> None:
+    def __init__(self, base_url: str, routes: list[Route], clients: dict[str, httpx.AsyncClient], token: str) -> None:
         self.base_url = base_url
+        self.api_headers = {"Authorization": f"Bearer {token}"}  # the organiser's API token
         self.routes = routes
         self.clients = clients
         self.marks = Marks()
@@ -196,6 +197,10 @@ class Sweep:
                 self.ticked.add((who, form.signature))
                 response = await self.send(who, form.method, form.action, f"{form.method} {form.action} ({label}, ticked)", form=self.base(who, form))
             queue.extend(self.learn_page(who, response))
+
+    def handed_out(self) -> list[str]:
+        """Pages a guest reaches through what the organiser hands out: order and ticket pages, claim links, pairing."""
+        return [url for (_, key), urls in list(self.samples.items()) for url in urls if key.startswith("GET ") and not key.startswith("GET /manage")]
 
     @staticmethod
     def destructive(form: Form) -> bool:
@@ -367,12 +372,10 @@ async def sign_in(client: httpx.AsyncClient) -> None:
 async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
     base_url, token, env = sweep_server
     started = time.monotonic()
-    openapi = httpx.get(f"{base_url}/schema/openapi.json").json()
-    app = create_app(make_settings(env["DATABASE_URL"], Path(env["EVENTS_VAR_DIR"])))
-    routes = route_table(app, openapi)
     clients = {who: httpx.AsyncClient(base_url=base_url, follow_redirects=True, timeout=60) for who in WHO}
-    sweep = Sweep(base_url, routes, clients)
-    sweep.api_headers = {"Authorization": f"Bearer {token}"}  # type: ignore[attr-defined]
+    openapi = (await clients["guest"].get("/schema/openapi.json")).json()
+    routes = route_table(create_app(make_settings(env["DATABASE_URL"], Path(env["EVENTS_VAR_DIR"]))), openapi)
+    sweep = Sweep(base_url, routes, clients, token)
     try:
         await sign_in(clients["organiser"])
         # Explore as each person: open the pages, submit each form as a person would (buy and pay for a ticket,
@@ -380,8 +383,7 @@ async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_serv
         await sweep.explore("guest", GUEST_STARTS)
         await sweep.explore("organiser", ORGANISER_STARTS)
         # A guest opens what the organiser hands out: the order and ticket pages, claim links, phone pairing.
-        handed_out = [url for (who, key), urls in list(sweep.samples.items()) for url in urls if key.startswith("GET ") and not key.startswith("GET /manage")]
-        await sweep.explore("guest", handed_out)
+        await sweep.explore("guest", sweep.handed_out())
 
         pages = [r for r in routes if r.method == "GET" and r.key not in EXCLUDED]
         safe_forms = {who: sorted((f for f in sweep.forms[who] if not sweep.destructive(f)), key=lambda f: not urlsplit(f.action).path.startswith("/manage")) for who in WHO}
@@ -390,9 +392,9 @@ async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_serv
             await sweep.store(who, safe_forms[who], accepted[who])
         for who in WHO:
             await sweep.sweep_gets(who, pages)
+        # Every page again, and what its links lead to, showing what the forms stored.
         await sweep.view("organiser", pages, ORGANISER_STARTS)
-        handed_out = [url for (who, key), urls in list(sweep.samples.items()) for url in urls if key.startswith("GET ") and not key.startswith("GET /manage")]
-        await sweep.view("guest", pages, GUEST_STARTS + handed_out)
+        await sweep.view("guest", pages, GUEST_STARTS + sweep.handed_out())
 
         # Last, what cancels, refunds, removes or signs out, and the JSON API (which can cancel and refund too).
         posts = [r for r in routes if r.method != "GET" and not is_api(r) and r.path_params and r.key not in EXCLUDED]
@@ -408,8 +410,9 @@ async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_serv
         await sign_in(clients["organiser"])
         await clients["guest"].aclose()
         clients["guest"] = httpx.AsyncClient(base_url=base_url, follow_redirects=True, timeout=60)
+        # Again, for what the last steps stored (the reasons given for refunds and cancellations).
         await sweep.view("organiser", pages, ORGANISER_STARTS)
-        await sweep.view("guest", pages, GUEST_STARTS + handed_out)
+        await sweep.view("guest", pages, GUEST_STARTS + sweep.handed_out())
         cookies = {who: [{"name": c.name, "value": c.value or "", "url": base_url} for c in client.cookies.jar] for who, client in clients.items()}
     finally:
         for client in clients.values():

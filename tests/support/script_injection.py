@@ -109,7 +109,7 @@ def route_table(app: Litestar, openapi: dict[str, Any]) -> list[Route]:
 def _pattern(path_format: str, names: tuple[str, ...], raw_path: str) -> re.Pattern[str]:
     regex = re.escape(path_format)
     for name in names:
-        any_text = f":path}}" in raw_path and f"{{{name}:path}}" in raw_path
+        any_text = f"{{{name}:path}}" in raw_path
         regex = regex.replace(re.escape("{" + name + "}"), f"(?P<{name}>{'.+' if any_text else '[^/]+'})")
     return re.compile(f"^{regex}$")
 
