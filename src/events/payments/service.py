@@ -72,8 +72,11 @@ class Checkout:
 async def checkout(
     slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
 ) -> Checkout:
-    """Hold places, then start the payment. If the provider cannot be reached the hold is released at once."""
+    """Hold places, then start the payment. If the provider cannot be reached the hold is released at once.
+    A hold this one replaced (``asker.replaces``) has its payment cancelled at once, as the sweeper would."""
     placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale)
+    if asker.replaces:
+        await _close_replaced_intent(asker.replaces, gateway=gateway, now=now)
     if placed.total_pence == 0:
         async with db.write_transaction():
             await Order.update({Order.payment_provider: "none"}).where(Order.id == placed.id)
@@ -415,21 +418,43 @@ def _intent_of(event_type: str, obj: Any) -> str | None:
 
 
 async def sweep_expired_holds(now: datetime, *, gateway: Gateway) -> int:
-    """Release overdue holds, then cancel their PaymentIntents (a payment that slipped in is settled late)."""
+    """Release overdue holds, then cancel the PaymentIntents of every ended hold: run out, replaced by the
+    buyer's new hold, or released for a cancelled event (a payment that slipped in is settled late)."""
     expired = await orders.expire_holds(now)
     rows = await Order.select(Order.id, Order.payment_intent_id).where(
         Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null()
     ).limit(100)
     for row in rows:
-        try:
-            status = await gateway.cancel_intent(row["payment_intent_id"])
-            if status == "succeeded":
-                await sync_intent(row["payment_intent_id"], gateway=gateway, now=now)
-        except PaymentProviderError:
-            continue
-        if status in ("canceled", "succeeded"):
-            await Order.update({Order.intent_closed_at: now}).where(Order.id == row["id"])
+        await _close_intent(row["id"], row["payment_intent_id"], gateway=gateway, now=now)
     return expired
+
+
+async def _close_intent(order_id: int, intent_id: str, *, gateway: Gateway, now: datetime) -> None:
+    """Cancel an ended hold's PaymentIntent, so its payment page can no longer charge. One that succeeded
+    first is settled late: tickets if its places are still free, else a full refund. Noted as closed once
+    Stripe says it is cancelled or succeeded; otherwise (unreachable, processing) the sweeper tries again."""
+    try:
+        status = await gateway.cancel_intent(intent_id)
+        if status == "succeeded":
+            await sync_intent(intent_id, gateway=gateway, now=now)
+    except PaymentProviderError:
+        return
+    if status in ("canceled", "succeeded"):
+        await Order.update({Order.intent_closed_at: now}).where(Order.id == order_id)
+
+
+async def _close_replaced_intent(reference: str, *, gateway: Gateway, now: datetime) -> None:
+    """The buyer's earlier hold, if it has ended (their new hold replaced it), has its PaymentIntent closed now
+    rather than at the next sweep: a second payment page for the same places stops taking payments."""
+    row = await Order.select(Order.id, Order.payment_intent_id).where(
+        Order.reference == reference, Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null()
+    ).first()
+    if row is None:
+        return
+    try:
+        await _close_intent(row["id"], row["payment_intent_id"], gateway=gateway, now=now)
+    except EventsError:
+        logger.warning("Closing the payment of replaced order %s failed; the sweeper will close it", reference)
 
 
 async def recheck_payments(now: datetime, *, gateway: Gateway) -> int:
