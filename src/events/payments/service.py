@@ -95,8 +95,13 @@ async def checkout(
 
 async def record_intent_payment(state: IntentState, *, provider: str, gateway: Gateway, now: datetime) -> Settlement:
     """Book a succeeded payment once (unique provider reference) and settle its order; refund it when the
-    event filled up after the hold ran out. Safe to call any number of times, in any order."""
+    event filled up after the hold ran out. Safe to call any number of times, in any order.
+
+    The refund is decided and recorded (pending, the guest's email queued) in the transaction that books the
+    payment, so once the payment is booked it always ends in tickets or a refund; only asking Stripe for the
+    money back comes after the commit, and a refund Stripe has not confirmed is retried by the worker."""
     order = await _order_for_intent(state)
+    refund_id: int | None = None
     async with db.write_transaction():
         booked = await Payment.raw(
             _BOOK_PAYMENT_SQL,
@@ -112,9 +117,11 @@ async def record_intent_payment(state: IntentState, *, provider: str, gateway: G
         if not booked:
             return Settlement("already_recorded", order["reference"])
         settlement = await orders.settle_paid_order(order["id"], now)
+        if settlement.outcome == "refund_due":
+            refund_id = await _start_whole_refund(order, now=now, reason="Paid after the hold ran out; the event was full")
         await ledger.book_order(order["id"], now=now)
-    if settlement.outcome == "refund_due":
-        await _refund_whole_payment(order["reference"], gateway=gateway, now=now, reason="Paid after the hold ran out; the event was full")
+    if refund_id is not None:
+        await _send_refund(refund_id, gateway=gateway, now=now)
     if provider == "stripe" and state.charge_id:
         await _store_fee(state.intent_id, state.charge_id, gateway, now=now)
     return settlement
@@ -258,30 +265,28 @@ async def refund_order(
     return row
 
 
-async def _refund_whole_payment(reference: str, *, gateway: Gateway, now: datetime, reason: str) -> None:
-    order = await orders.find_order(reference)
-    async with db.write_transaction():
-        if not await Order.update({Order.status: "refunded"}).where(
-            Order.id == order["id"], Order.status == "refund_due"
-        ).returning(Order.id):
-            return
-        payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
-        assert payment is not None
-        refund = Refund(
-            order_id=order["id"],
-            payment=payment["id"],
-            amount_pence=payment["amount_pence"],
-            method=payment["provider"],
-            status="pending",
-            reason=reason,
-            requested_by="system",
-            created_at=now,
-        )
-        await refund.save()
-        await Order.update({Order.refunded_pence: payment["amount_pence"]}).where(Order.id == order["id"])
-        await orders.note(order["id"], "late_payment_refunded", reason, now)
-        await outbox.enqueue("late_payment_refunded", order_id=order["id"], recipient=order["buyer_email"], now=now)
-    await _send_refund(refund.id, gateway=gateway, now=now)
+async def _start_whole_refund(order: dict[str, Any], *, now: datetime, reason: str) -> int | None:
+    """Inside the payment's transaction: a refund_due order becomes refunded, with its whole payment as a
+    pending refund and the guest's email queued. Returns the refund to send to the provider."""
+    if not await Order.update({Order.status: "refunded"}).where(Order.id == order["id"], Order.status == "refund_due").returning(Order.id):
+        return None
+    payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
+    assert payment is not None
+    refund = Refund(
+        order_id=order["id"],
+        payment=payment["id"],
+        amount_pence=payment["amount_pence"],
+        method=payment["provider"],
+        status="pending",
+        reason=reason,
+        requested_by="system",
+        created_at=now,
+    )
+    await refund.save()
+    await Order.update({Order.refunded_pence: payment["amount_pence"]}).where(Order.id == order["id"])
+    await orders.note(order["id"], "late_payment_refunded", reason, now)
+    await outbox.enqueue("late_payment_refunded", order_id=order["id"], recipient=order["buyer_email"], now=now)
+    return refund.id
 
 
 async def _send_refund(refund_id: int, *, gateway: Gateway, now: datetime) -> None:

@@ -26,7 +26,7 @@ from events.payments.tables import Payment, Refund
 from events.tickets.tables import OutboxMessage
 from tests.factories import make_event
 from tests.integration.payments.conftest import StripeApp, place_order, places_left, post_event, read_order, ticket_type_id, wait_for
-from tests.integration.payments.test_stripe_payments import hold_ran_out, places_add_up
+from tests.integration.payments.test_stripe_payments import hold_ran_out, paid_order, places_add_up
 from tests.support.localstripe import VISA
 
 
@@ -249,4 +249,62 @@ async def test_a_payment_settling_while_the_buyer_replaces_its_hold_keeps_its_ti
     second = await form_order(slug)
     assert second["reference"] != first["reference"] and second["status"] == "pending"
     assert await places_left(http, slug) == 0
+    await places_add_up(slug)
+
+
+# --- the worker dying between booking a late payment and refunding it -------------------------------------
+
+
+class WorkerDied(Exception):
+    pass
+
+
+def dies_after_the_first_commit(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The process stops the moment its first write transaction has committed (nested ones join it)."""
+    original = db.write_transaction
+    depth = 0
+
+    @contextlib.asynccontextmanager
+    async def transaction() -> AsyncIterator[None]:
+        nonlocal depth
+        depth += 1
+        try:
+            async with original():
+                yield
+        finally:
+            depth -= 1
+        if depth == 0:
+            monkeypatch.setattr(db, "write_transaction", original)
+            raise WorkerDied
+
+    monkeypatch.setattr(db, "write_transaction", transaction)
+
+
+async def test_a_late_payment_for_a_full_event_is_refunded_even_if_the_worker_dies_once_it_is_booked(
+    stripe_app: StripeApp, monkeypatch: pytest.MonkeyPatch, now: datetime
+) -> None:
+    """Booking the payment and deciding its refund are one transaction: whatever stops after that commit, the
+    pending refund is on record, the guest's email queued, and the refund job sends it to Stripe."""
+    http, localstripe = stripe_app.http, stripe_app.localstripe
+    slug = await make_event(now, capacity=2, reserved_free_places=0)
+    late = await place_order(http, slug, 2)
+    await hold_ran_out(late)
+    assert (await localstripe.pay(late.intent_id, VISA)).status_code == 200
+    await paid_order(stripe_app, slug, 2, buyer={"name": "Bo Li", "email": "bo@example.org"})  # takes the released places
+
+    dies_after_the_first_commit(monkeypatch)
+    with pytest.raises(WorkerDied):
+        await payments.sync_intent(late.intent_id, gateway=stripe_app.gateway, now=datetime.now(timezone.utc))
+    assert await Payment.count().where(Payment.provider_reference == late.intent_id) == 1
+    assert await localstripe.refunds(late.intent_id) == []  # Stripe was not asked yet
+
+    # Stripe tells us again, and the refund job runs: the money goes back once, and the guest is told.
+    assert (await succeeded_webhook(stripe_app, late.intent_id)).status_code == 200
+    await payments.retry_pending_refunds(datetime.now(timezone.utc) + timedelta(minutes=1), gateway=stripe_app.gateway)
+    body = await read_order(http, late)
+    assert body["status"] == "refunded" and body["tickets"] == []
+    assert body["refunded_pence"] == late.total_pence
+    assert [(r["amount"], r["status"]) for r in await localstripe.refunds(late.intent_id)] == [(late.total_pence, "succeeded")]
+    assert [r["status"] for r in await Refund.select(Refund.status).where(Refund.order_id.reference == late.reference)] == ["succeeded"]
+    assert await outbox(late.reference) == ["late_payment_refunded"]
     await places_add_up(slug)
