@@ -27,7 +27,7 @@ from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
-from events.orders.tables import Ticket
+from events.tickets.tables import EventSigningKey, Ticket
 from events.tickets.signing import (
     InvalidTicketCode,
     TicketClaims,
@@ -36,7 +36,6 @@ from events.tickets.signing import (
     read_claims,
     verify_ticket,
 )
-from events.tickets.tables import EventSigningKey
 
 # In general a scan costs two statements on PostgreSQL, without BEGIN/COMMIT round trips: one read of everything
 # the rule and the answer need, then one write (a CTE) that admits only if the ticket is still exactly as the rule

@@ -29,7 +29,8 @@ from events.i18n import N_
 from events.orders import codes, hold_guard, holds, pricing
 from events.orders.batching import Combiner
 from events.orders.hold_limits import Ask, Asker
-from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
+from events.orders.tables import Order, OrderHistory, OrderLine
+from events.tickets.tables import Ticket
 from events.tickets import outbox
 
 logger = logging.getLogger("events.orders")

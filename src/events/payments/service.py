@@ -23,7 +23,8 @@ from events.orders import pricing
 from events.orders import service as orders
 from events.orders.hold_limits import Asker
 from events.orders.service import PlacedOrder, Settlement
-from events.orders.tables import Order, OrderHistory, Ticket
+from events.orders.tables import Order, OrderHistory
+from events.tickets.tables import Ticket
 from events.payments.gateway import (
     Gateway,
     IntentState,

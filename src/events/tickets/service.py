@@ -11,7 +11,7 @@ from events.i18n import N_
 from events.orders import codes
 from events.orders import service as orders
 from events.orders.schemas import TicketOut
-from events.orders.tables import Ticket
+from events.tickets.tables import Ticket
 from events.orders.views import ticket_out
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox

@@ -46,7 +46,7 @@ async def test_door_staff_sell_at_the_door_price_and_the_tickets_are_checked_in(
     assert len(order["tickets"]) == 2
     [payment] = await Payment.select().where(Payment.order_id.reference == order["reference"])
     assert payment["provider"] == "cash" and payment["amount_pence"] == 1800
-    from events.orders.tables import Ticket
+    from events.tickets.tables import Ticket
 
     assert await Ticket.count().where(Ticket.order_id.reference == order["reference"], Ticket.checked_in_at.is_not_null()) == 2
     assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 8
