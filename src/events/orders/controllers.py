@@ -12,9 +12,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import DOOR, ORGANISER, CurrentUser
+from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue import service as catalogue
-from events.checkin.service import door_event
 from events.config import Settings
 from events.dependencies import BEARER, error_responses, provide_gateway, provide_settings
 from events.errors import EventsError, InvalidInput, NotFound
@@ -23,9 +22,8 @@ from events.giftaid.schemas import GiftAidIn
 from events.i18n import N_
 from events.orders import codes, forms, pricing
 from events.orders.hold_limits import Asker, HoldLimits
-from events.orders.schemas import DoorSaleIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
+from events.orders.schemas import OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.views import checkout_details, order_details
-from events.payments import door_sales
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.tickets import service as tickets
@@ -198,29 +196,6 @@ class OrdersApi(Controller):
             now=now,
         )
         return RefundOut(id=refund["id"], amount_pence=refund["amount_pence"], method=refund["method"], status=refund["status"], reason=refund["reason"])
-
-    @post(
-        "/events/{slug:str}/door-sales",
-        summary="Sell door tickets, paid in cash or on a card terminal; issued and checked in at once (door staff)",
-        guards=[requires_role(DOOR, ORGANISER)],
-        security=BEARER,
-        responses=error_responses(401, 403, 404, 409, 422),
-    )
-    async def door_sale(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[DoorSaleIn], now: NamedDependency[datetime]
-    ) -> OrderOut:
-        user: CurrentUser = request.user
-        await door_event(slug, user)  # door staff sell only at the events they are on the door for
-        placed = await door_sales.sell_at_door(
-            slug,
-            [(item.ticket_type, item.quantity) for item in data.items],
-            payment_method=data.payment_method,
-            buyer_name=data.buyer_name,
-            buyer_email=data.buyer_email,
-            seller=user.name,
-            now=now,
-        )
-        return await order_details(placed.reference)
 
 
 class OrderPages(Controller):

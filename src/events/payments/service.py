@@ -33,7 +33,7 @@ from events.payments.gateway import (
 )
 from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
 from events.payments.tables import Payment, Refund, WebhookEvent
-from events.tickets import outbox
+from events.tickets import issuing, outbox
 
 logger = logging.getLogger("events.payments")
 
@@ -92,7 +92,7 @@ async def checkout(
     if placed.total_pence == 0:
         async with db.write_transaction():
             await Order.update({Order.payment_provider: "none"}).where(Order.id == placed.id)
-            await orders.settle_paid_order(placed.id, now)
+            await issuing.settle_paid_order(placed.id, now)
         return Checkout(placed, "none", None, None)
     try:
         intent_id, client_secret = await gateway.create_intent(
@@ -123,7 +123,7 @@ async def record_intent_payment(state: IntentState, *, provider: str, gateway: G
         )
         if not booked:
             return Settlement("already_recorded", order["reference"])
-        settlement = await orders.settle_paid_order(order["id"], now)
+        settlement = await issuing.settle_paid_order(order["id"], now)
         await ledger.book_order(order["id"], now=now)
     if settlement.outcome == "refund_due":
         await _refund_whole_payment(order["reference"], gateway=gateway, now=now, reason="Paid after the hold ran out; the event was full")
@@ -245,7 +245,7 @@ async def refund_order(
             created_at=now,
         )
         await refund.save()
-        voided = await orders.void_tickets(order["id"], plan.ticket_ids, "refunded", now) if plan.ticket_ids else 0
+        voided = await issuing.void_tickets(order["id"], plan.ticket_ids, "refunded", now) if plan.ticket_ids else 0
         fully = await _add_refunded(order["id"], plan.amount_pence, payment["amount_pence"])
         await orders.note(order["id"], "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
         await audit.record(
@@ -371,7 +371,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
             await ledger.book_order(order["id"], now=now)
             if fully:
                 valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order["id"], Ticket.status == "valid")
-                await orders.void_tickets(order["id"], [t["id"] for t in valid], "refunded", now)
+                await issuing.void_tickets(order["id"], [t["id"] for t in valid], "refunded", now)
             await orders.note(
                 order["id"],
                 "external_refund",
