@@ -18,13 +18,13 @@ from events import db, text
 from events.audit import service as audit
 from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
 from events.i18n import N_
-from events.ledger import service as ledger
 from events.orders import pricing
 from events.orders import service as orders
 from events.orders.hold_limits import Asker
 from events.orders.service import PlacedOrder, Settlement
 from events.orders.tables import Order, OrderHistory
 from events.tickets.tables import Ticket
+from events.payments.bookkeeping import money_moved
 from events.payments.gateway import (
     Gateway,
     IntentState,
@@ -124,7 +124,7 @@ async def record_intent_payment(state: IntentState, *, provider: str, gateway: G
         if not booked:
             return Settlement("already_recorded", order["reference"])
         settlement = await issuing.settle_paid_order(order["id"], now)
-        await ledger.book_order(order["id"], now=now)
+        await money_moved(order["id"], now=now)
     if settlement.outcome == "refund_due":
         await _refund_whole_payment(order["reference"], gateway=gateway, now=now, reason="Paid after the hold ran out; the event was full")
     if provider == "stripe" and state.charge_id:
@@ -263,7 +263,7 @@ async def refund_order(
                 "reason": reason[:200],
             },
         )
-        await ledger.book_order(order["id"], now=now)  # door refunds are given back at once; card ones once Stripe confirms
+        await money_moved(order["id"], now=now)  # door refunds are given back at once; card ones once Stripe confirms
     if refund.status == "pending":
         await _send_refund(refund.id, gateway=gateway, now=now)
     row = await Refund.select().where(Refund.id == refund.id).first()
@@ -325,7 +325,7 @@ async def _confirm_refund(refund_id: int, result: ProviderRefund, *, now: dateti
             Refund.id == refund_id, Refund.status == "pending"
         ).returning(Refund.order_id, Refund.status)
         if changed and changed[0]["status"] == "succeeded":
-            await ledger.book_order(changed[0]["order_id"], now=now)
+            await money_moved(changed[0]["order_id"], now=now)
 
 
 def _refund_status(provider_status: str) -> str:
@@ -368,7 +368,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
                 created_at=now,
             ).save()
             fully = await _add_refunded(order["id"], provider_refund.amount_pence, payment["amount_pence"])
-            await ledger.book_order(order["id"], now=now)
+            await money_moved(order["id"], now=now)
             if fully:
                 valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order["id"], Ticket.status == "valid")
                 await issuing.void_tickets(order["id"], [t["id"] for t in valid], "refunded", now)
@@ -405,7 +405,7 @@ async def _store_fee(intent_id: str, charge_id: str, gateway: Gateway, *, now: d
                 Payment.provider_reference == intent_id, Payment.fee_pence.is_null()
             ).returning(Payment.order_id)
             if stored:
-                await ledger.book_order(stored[0]["order_id"], now=now)
+                await money_moved(stored[0]["order_id"], now=now)
 
 
 async def _order_for_intent(state: IntentState) -> dict[str, Any]:
