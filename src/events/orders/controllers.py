@@ -24,6 +24,7 @@ from events.orders import codes, forms, pricing
 from events.orders.hold_limits import Asker, HoldLimits
 from events.orders.schemas import OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.views import checkout_details, order_details
+from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.tickets import service as tickets
@@ -88,7 +89,7 @@ def _declaration(data: GiftAidIn) -> Declaration:
     )
 
 
-def _created(checkout: payments.Checkout, gateway: Gateway, settings: Settings) -> OrderCreated:
+def _created(checkout: checkouts.Checkout, gateway: Gateway, settings: Settings) -> OrderCreated:
     token, page = _order_links(settings, checkout.order.reference)
     return OrderCreated(
         reference=checkout.order.reference,
@@ -139,7 +140,7 @@ class OrdersApi(Controller):
             buyer_email=data.buyer.email,
             gift_aid=_declaration(data.gift_aid) if data.gift_aid else None,
         )
-        checkout = await payments.checkout(
+        checkout = await checkouts.checkout(
             slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes, asker=_asker(request, settings),
             locale=request.state.locale,
         )
@@ -217,7 +218,7 @@ class OrderPages(Controller):
         try:
             if problems:
                 raise InvalidInput(next(iter(problems.values())), fields=problems)
-            checkout = await payments.checkout(
+            checkout = await checkouts.checkout(
                 slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes,
                 asker=_asker(request, settings, replaces=_held_order(request, settings)), locale=request.state.locale,
             )

@@ -1,4 +1,4 @@
-"""Payments service: starting card payments, booking them exactly once, webhooks, refunds and the re-checks
+"""Payments service: booking card payments exactly once, webhooks, refunds and the re-checks
 that make sure a successful payment always ends in tickets or a refund."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -18,10 +17,8 @@ from events import db, text
 from events.audit import service as audit
 from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
 from events.i18n import N_
-from events.orders import pricing
 from events.orders import service as orders
-from events.orders.hold_limits import Asker
-from events.orders.service import PlacedOrder, Settlement
+from events.orders.service import Settlement
 from events.orders.tables import Order, OrderHistory
 from events.tickets.tables import Ticket
 from events.payments.bookkeeping import money_moved
@@ -74,38 +71,6 @@ class BadWebhook(EventsError):
 
 class UnknownPayment(Conflict):
     code = "unknown_payment"
-
-
-@dataclass(frozen=True, slots=True)
-class Checkout:
-    order: PlacedOrder
-    provider: str
-    intent_id: str | None
-    client_secret: str | None
-
-
-async def checkout(
-    slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
-) -> Checkout:
-    """Hold places, then start the payment. If the provider cannot be reached the hold is released at once.
-    A hold this one replaced (``asker.replaces``) has its payment cancelled at once, as the sweeper would."""
-    placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale)
-    if asker.replaces:
-        await _close_replaced_intent(asker.replaces, gateway=gateway, now=now)
-    if placed.total_pence == 0:
-        async with db.write_transaction():
-            await Order.update({Order.payment_provider: "none"}).where(Order.id == placed.id)
-            await issuing.settle_paid_order(placed.id, now)
-        return Checkout(placed, "none", None, None)
-    try:
-        intent_id, client_secret = await gateway.create_intent(
-            reference=placed.reference, amount_pence=placed.total_pence, currency=placed.currency, event_slug=slug
-        )
-    except PaymentProviderError as exc:
-        await orders.release_hold(placed.id, now, reason="payment provider unavailable")
-        raise PaymentUnavailable(str(exc)) from exc
-    await orders.record_payment_start(placed.id, provider=gateway.provider, intent_id=intent_id, client_secret=client_secret)
-    return Checkout(placed, gateway.provider, intent_id, client_secret)
 
 
 async def record_intent_payment(state: IntentState, *, provider: str, gateway: Gateway, now: datetime) -> Settlement:
@@ -502,7 +467,7 @@ async def _close_intent(order_id: int, intent_id: str, *, gateway: Gateway, now:
         await Order.update({Order.intent_closed_at: now}).where(Order.id == order_id)
 
 
-async def _close_replaced_intent(reference: str, *, gateway: Gateway, now: datetime) -> None:
+async def close_replaced_intent(reference: str, *, gateway: Gateway, now: datetime) -> None:
     """The buyer's earlier hold, if it has ended (their new hold replaced it), has its PaymentIntent closed now
     rather than at the next sweep: a second payment page for the same places stops taking payments."""
     row = await Order.select(Order.id, Order.payment_intent_id).where(
