@@ -12,7 +12,7 @@ What it does, all on 127.0.0.1:
    anything fails or the run is interrupted.
 2. `events migrate`, then seeds in this process through the app's own code (events.db bound to the new
    database): a partner and an on-sale event (catalogue.create_event), paid orders of five tickets each
-   (Order and OrderLine rows inserted in batches, then orders.service.issue_tickets for each order, a few
+   (Order and OrderLine rows inserted in batches, then tickets.issuing.issue_tickets for each order, a few
    at a time, so the ticket rows and secrets are made exactly as a purchase makes them), one door account
    per scanner with its own API token (accounts.create_user / create_api_token) on the event's door team
    (checkin.door_team.assign_door_staff). The QR text of every ticket comes from events.tickets.views.tickets_of_order,
@@ -100,7 +100,7 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
     from events.catalogue.tables import Event, TicketType
     from events.checkin.door_team import assign_door_staff
     from events.orders import codes as order_codes
-    from events.orders.service import issue_tickets
+    from events.tickets.issuing import issue_tickets
     from events.orders.tables import Order, OrderLine
     from events.tickets import keys
     from events.tickets.views import tickets_of_order

@@ -31,6 +31,7 @@ from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.config import Settings, load_settings
 from events.content_type import JsonBodiesOnly
 from events.dependencies import DEPENDENCIES
+from events.door_sales.controllers import DoorSalesApi
 from events.errors import handle_error
 from events.giftaid.controllers import GiftAidApi
 from events.jobs.registry import periodic_jobs
@@ -90,6 +91,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             EventPages,
             EventsApi,
             OrdersApi,
+            DoorSalesApi,
             OrderPages,
             StripeWebhooks,
             CheckinApi,

@@ -9,10 +9,10 @@ from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.giftaid.tables import GiftAidDeclaration
 from events.jobs.tables import JobLease
 from events.ledger.tables import EventAttendance, EventCost, LedgerEntry, LedgerTotal, Payout, StripeBalanceTransaction, StripeDifference, StripeImport
-from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine, Ticket
+from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine
+from events.tickets.tables import EventSigningKey, OutboxMessage, Ticket
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
-from events.tickets.tables import EventSigningKey, OutboxMessage
 from events.config import PROJECT_ROOT
 
 APP_CONFIG = AppConfig(

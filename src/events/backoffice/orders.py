@@ -19,9 +19,9 @@ from events.orders import codes
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.tickets import service as tickets
-from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
+from events.orders.tables import Order, OrderHistory, OrderLine
+from events.tickets.tables import OutboxMessage, Ticket
 from events.payments.tables import Payment, Refund
-from events.tickets.tables import OutboxMessage
 
 PER_PAGE = 25
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP's list, tab and CR included).

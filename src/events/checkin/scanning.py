@@ -17,7 +17,7 @@ from events.checkin import queries, rules
 from events.errors import Conflict, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
-from events.orders.tables import Ticket
+
 from events.tickets.signing import (
     InvalidTicketCode,
     TicketClaims,
@@ -26,7 +26,7 @@ from events.tickets.signing import (
     read_claims,
     verify_ticket,
 )
-from events.tickets.tables import EventSigningKey
+from events.tickets.tables import EventSigningKey, Ticket
 
 # Only if another door keeps changing the same ticket between our read and our write (exit and re-entry
 # scans in a tight loop) does a scan need more than a second try.

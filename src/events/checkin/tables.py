@@ -8,7 +8,7 @@ from piccolo.table import Table
 
 from events.accounts.tables import User
 from events.catalogue.tables import Event
-from events.orders.tables import Ticket
+from events.tickets.tables import Ticket
 
 
 class DoorAssignment(Table, tablename="door_assignment"):

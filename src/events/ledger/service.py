@@ -18,6 +18,7 @@ from events.i18n import N_
 from events.ledger.allocation import INCOME_KINDS, Allocation, EventMoney, KindTotals, allocate
 from events.ledger.tables import EventAttendance, EventCost, LedgerEntry
 from events.money import format_money, split_pence
+from events.payments import bookkeeping
 
 COMPONENTS = ("tickets", "booking_fees", "contributions", "donations")
 _BOOK_SQL = """
@@ -424,3 +425,7 @@ async def partner_names(partner_ids: list[int]) -> dict[int, dict[str, str]]:
 
 
 __all__ = ["INCOME_KINDS", "book_event", "book_all_events", "book_order", "book_cost", "book_payout", "rebook_event", "event_allocation", "add_event_cost", "lock_event_money", "payment_entries", "refund_entries"]
+
+
+# Payments sit below the ledger: they tell it when an order's money moves, and it books it (see payments.bookkeeping).
+bookkeeping.on_money_moved(book_order)

@@ -20,10 +20,11 @@ from events.i18n import N_
 from events.orders import pricing
 from events.orders.codes import SECRET_ALPHABET
 from events.orders.freeplaces import FreePlaces, free_places
-from events.orders.service import issue_tickets, new_unique_reference, note
+from events.orders.service import new_unique_reference, note
 from events.orders.tables import ClaimCode, Order, OrderLine
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox
+from events.tickets.issuing import issue_tickets
 
 # 20 letters of a 31-letter alphabet: ≈ 99 bits. Links made when codes had 16 letters (≈ 79 bits) still work.
 CLAIM_CODE_LENGTH = 20

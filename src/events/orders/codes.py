@@ -1,4 +1,6 @@
-"""Order references, ticket secrets and access tokens: unguessable where they must be, readable where people read them.
+"""Order references, claim codes' alphabet and access tokens: unguessable where they must be, readable where people read them.
+
+Ticket secrets are made in events.tickets.secrets, from the same alphabet.
 
 Pure (standard library only).
 """
@@ -13,12 +15,7 @@ import secrets
 # No look-alikes (0/o, 1/i/l) so a code read aloud or typed from paper is not mistaken.
 SECRET_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"
 REFERENCE_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
-TICKET_SECRET_LENGTH = 20  # 20 * log2(31) ≈ 99 bits
 ORDER_TOKEN_PREFIX = "ord_"
-
-
-def new_ticket_secret() -> str:
-    return "".join(secrets.choice(SECRET_ALPHABET) for _ in range(TICKET_SECRET_LENGTH))
 
 
 def new_order_reference() -> str:

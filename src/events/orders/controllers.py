@@ -12,9 +12,8 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import DOOR, ORGANISER, CurrentUser
+from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue import service as catalogue
-from events.checkin.scanning import door_event
 from events.config import Settings
 from events.dependencies import BEARER, error_responses, provide_gateway, provide_settings
 from events.errors import EventsError, InvalidInput, NotFound
@@ -23,9 +22,9 @@ from events.giftaid.schemas import GiftAidIn
 from events.i18n import N_
 from events.orders import codes, forms, pricing
 from events.orders.hold_limits import Asker, HoldLimits
-from events.orders.schemas import DoorSaleIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
+from events.orders.schemas import OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.views import checkout_details, order_details
-from events.payments import door_sales
+from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.tickets import service as tickets
@@ -90,7 +89,7 @@ def _declaration(data: GiftAidIn) -> Declaration:
     )
 
 
-def _created(checkout: payments.Checkout, gateway: Gateway, settings: Settings) -> OrderCreated:
+def _created(checkout: checkouts.Checkout, gateway: Gateway, settings: Settings) -> OrderCreated:
     token, page = _order_links(settings, checkout.order.reference)
     return OrderCreated(
         reference=checkout.order.reference,
@@ -141,7 +140,7 @@ class OrdersApi(Controller):
             buyer_email=data.buyer.email,
             gift_aid=_declaration(data.gift_aid) if data.gift_aid else None,
         )
-        checkout = await payments.checkout(
+        checkout = await checkouts.checkout(
             slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes, asker=_asker(request, settings),
             locale=request.state.locale,
         )
@@ -199,29 +198,6 @@ class OrdersApi(Controller):
         )
         return RefundOut(id=refund["id"], amount_pence=refund["amount_pence"], method=refund["method"], status=refund["status"], reason=refund["reason"])
 
-    @post(
-        "/events/{slug:str}/door-sales",
-        summary="Sell door tickets, paid in cash or on a card terminal; issued and checked in at once (door staff)",
-        guards=[requires_role(DOOR, ORGANISER)],
-        security=BEARER,
-        responses=error_responses(401, 403, 404, 409, 422),
-    )
-    async def door_sale(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[DoorSaleIn], now: NamedDependency[datetime]
-    ) -> OrderOut:
-        user: CurrentUser = request.user
-        await door_event(slug, user)  # door staff sell only at the events they are on the door for
-        placed = await door_sales.sell_at_door(
-            slug,
-            [(item.ticket_type, item.quantity) for item in data.items],
-            payment_method=data.payment_method,
-            buyer_name=data.buyer_name,
-            buyer_email=data.buyer_email,
-            seller=user.name,
-            now=now,
-        )
-        return await order_details(placed.reference)
-
 
 class OrderPages(Controller):
     path = "/"
@@ -242,7 +218,7 @@ class OrderPages(Controller):
         try:
             if problems:
                 raise InvalidInput(next(iter(problems.values())), fields=problems)
-            checkout = await payments.checkout(
+            checkout = await checkouts.checkout(
                 slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes,
                 asker=_asker(request, settings, replaces=_held_order(request, settings)), locale=request.state.locale,
             )

@@ -100,13 +100,6 @@ class OrderOut(Struct):
     notices: list[str]
 
 
-class DoorSaleIn(Struct, forbid_unknown_fields=True):
-    items: list[OrderItem]
-    payment_method: Literal["cash", "card_terminal"]
-    buyer_name: Annotated[str, Meta(max_length=200), text.OPTIONAL_LINE] = ""
-    buyer_email: OptionalEmail = ""
-
-
 class RefundIn(Struct, forbid_unknown_fields=True):
     """Refund chosen tickets, an amount, or (with neither) everything left on the order."""
 

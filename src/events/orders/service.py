@@ -1,4 +1,4 @@
-"""Orders service: holding places atomically, settling paid orders into tickets, expiring holds, voiding tickets.
+"""Orders service: holding places atomically, marking paid orders paid, expiring holds, giving places back.
 
 Capacity lives in two counters (Event.places_taken, TicketType.places_taken) changed only by
 conditional UPDATEs inside one write transaction, always in the same order (ticket types by id,
@@ -14,13 +14,12 @@ flush per sale; a batch pays one flush for all its buyers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from events import db
-from events.audit import service as audit
 from events.catalogue import rules
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, EventsError, InvalidInput, NotFound
@@ -29,8 +28,7 @@ from events.i18n import N_
 from events.orders import codes, hold_guard, holds, pricing
 from events.orders.batching import Combiner
 from events.orders.hold_limits import Ask, Asker
-from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
-from events.tickets import outbox
+from events.orders.tables import Order, OrderHistory, OrderLine
 
 logger = logging.getLogger("events.orders")
 
@@ -71,6 +69,15 @@ class PlacedOrder:
     hold_expires_at: datetime | None
     buyer_name: str
     buyer_email: str
+
+
+@dataclass(frozen=True, slots=True)
+class DoorOrder:
+    """A door sale's order: paid, its places taken, its tickets not issued yet."""
+
+    order: PlacedOrder
+    event_id: int
+    places: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -556,10 +563,11 @@ async def _record_payment_starts(_: object, starts: Sequence[_PaymentStart]) -> 
 _PAYMENT_STARTS: Combiner[_PaymentStart, None] = Combiner(_record_payment_starts, limit=HOLD_BATCH_LIMIT)
 
 
-async def sell_at_door(
-    slug: str, items: Sequence[tuple[int, int]], *, buyer_name: str, buyer_email: str, payment_method: str, seller: str, now: datetime
-) -> tuple[PlacedOrder, list[int]]:
-    """Sell door-price tickets: places taken, order paid, tickets issued and checked in, all in one transaction."""
+async def open_door_order(
+    slug: str, items: Sequence[tuple[int, int]], *, buyer_name: str, buyer_email: str, payment_method: str, now: datetime
+) -> DoorOrder:
+    """A paid door order for door-price tickets, its places taken. Inside the door sale's write transaction
+    (door_sales.service), which issues its tickets and books its payment."""
     event, types, _ = await load_terms(slug)
     try:
         quote = pricing.quote_door_sale(types, items, event["status"])
@@ -568,29 +576,20 @@ async def sell_at_door(
     problems = pricing.buyer_problems(buyer_name or "Door guest", buyer_email, email_required=False)
     if problems:
         raise InvalidInput(next(iter(problems.values())), fields=problems)
-    async with db.write_transaction():
-        order_id, reference = await _insert_order(
-            event,
-            quote,
-            status="paid",
-            channel="door",
-            buyer_name=buyer_name.strip(),
-            buyer_email=buyer_email.strip(),
-            locale="en",
-            hold_expires_at=None,
-            now=now,
-            payment_provider=payment_method,
-        )
-        if not await take_places(event["id"], quote.places_by_type):
-            raise SoldOut(N_("Sorry, the event is full."))
-        ticket_ids = await issue_tickets(order_id, event["id"], buyer_name.strip() or "Door guest", now)
-        await Ticket.update({Ticket.checked_in_at: now, Ticket.checked_in_by: seller}).where(Ticket.order_id == order_id)
-        await _note(order_id, "door_sale", f"{quote.places} tickets sold by {seller}, paid by {payment_method}", now)
-        await audit.record(
-            "door.sale", now=now, event_id=event["id"], subject_type="order", subject_id=reference,
-            after={"places": quote.places, "total_pence": quote.total_pence, "payment_method": payment_method},
-        )
-        await outbox.enqueue("order_confirmation", order_id=order_id, recipient=buyer_email.strip(), now=now)
+    order_id, reference = await _insert_order(
+        event,
+        quote,
+        status="paid",
+        channel="door",
+        buyer_name=buyer_name.strip(),
+        buyer_email=buyer_email.strip(),
+        locale="en",
+        hold_expires_at=None,
+        now=now,
+        payment_provider=payment_method,
+    )
+    if not await take_places(event["id"], quote.places_by_type):
+        raise SoldOut(N_("Sorry, the event is full."))
     placed = PlacedOrder(
         id=order_id,
         reference=reference,
@@ -601,11 +600,12 @@ async def sell_at_door(
         buyer_name=buyer_name,
         buyer_email=buyer_email,
     )
-    return placed, ticket_ids
+    return DoorOrder(placed, event["id"], quote.places)
 
 
-async def settle_paid_order(order_id: int, now: datetime) -> Settlement:
-    """Turn a paid order into tickets. Call inside a write transaction, after the payment row is booked.
+async def settle_paid_order(order_id: int, now: datetime, *, issue: Callable[[Mapping[str, Any]], Awaitable[None]]) -> Settlement:
+    """Mark a paid order paid, and ``issue`` its tickets (tickets.issuing.settle_paid_order passes it). Call
+    inside a write transaction, after the payment row is booked.
 
     Pending (hold still counted): issue. Expired (hold released): take the places again if any are
     left and issue, else mark refund_due. Already paid or refunded: nothing more.
@@ -617,16 +617,14 @@ async def settle_paid_order(order_id: int, now: datetime) -> Settlement:
     """
     order = await _lock_order_by_id(order_id)
     if order["status"] == "pending" and await _transition(order_id, "pending", "paid", now):
-        await issue_tickets(order_id, order["event"], order["buyer_name"], now)
+        await issue(order)
         await _note(order_id, "paid", "", now)
-        await outbox.enqueue("order_confirmation", order_id=order_id, recipient=order["buyer_email"], now=now)
         return Settlement("issued", order["reference"])
     if order["status"] == "expired":
         per_type = await places_by_type(order_id)
         if await take_places(order["event"], per_type) and await _transition(order_id, "expired", "paid", now):
-            await issue_tickets(order_id, order["event"], order["buyer_name"], now)
+            await issue(order)
             await _note(order_id, "late_payment_issued", "Paid after the hold ran out; places were still free.", now)
-            await outbox.enqueue("order_confirmation", order_id=order_id, recipient=order["buyer_email"], now=now)
             return Settlement("late_issued", order["reference"])
         await _transition(order_id, "expired", "refund_due", now)
         await _note(order_id, "late_payment_refund_due", "Paid after the hold ran out and the event had filled up.", now)
@@ -709,40 +707,6 @@ async def places_by_type(order_id: int) -> dict[int, int]:
         OrderLine.order_id == order_id, OrderLine.kind == "ticket"
     )
     return {line["ticket_type"]: line["quantity"] for line in lines}
-
-
-async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: datetime) -> list[int]:
-    lines = await OrderLine.select().where(OrderLine.order_id == order_id, OrderLine.kind == "ticket")
-    tickets = [
-        Ticket(
-            order_id=order_id,
-            event=event_id,
-            ticket_type=line["ticket_type"],
-            secret=codes.new_ticket_secret(),
-            holder_name=holder_name,
-            price_pence=line["unit_price_pence"],
-            booking_fee_pence=line["booking_fee_pence"],
-            created_at=now,
-        )
-        for line in lines
-        for _ in range(line["quantity"])
-    ]
-    if not tickets:
-        return []
-    rows = await Ticket.insert(*tickets).returning(Ticket.id)
-    return [row["id"] for row in rows]
-
-
-async def void_tickets(order_id: int, ticket_ids: Sequence[int], status: str, now: datetime) -> int:
-    """Mark valid tickets refunded or void and put their places back on sale. Inside a write transaction."""
-    rows = await Ticket.update({Ticket.status: status}).where(
-        Ticket.order_id == order_id, Ticket.id.is_in(list(ticket_ids)), Ticket.status == "valid"
-    ).returning(Ticket.ticket_type)
-    per_type: dict[int, int] = {}
-    for row in rows:
-        per_type[row["ticket_type"]] = per_type.get(row["ticket_type"], 0) + 1
-    await release_places(await _event_of(order_id), per_type)
-    return len(rows)
 
 
 async def lock_order(reference: str) -> dict[str, Any]:

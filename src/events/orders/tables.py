@@ -1,6 +1,6 @@
-"""Order tables: orders with their lines, the tickets they issue, and each order's history."""
+"""Order tables: orders with their lines, each order's history, and claim codes for free places."""
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -49,26 +49,6 @@ class OrderLine(Table, tablename="order_line"):
     unit_price_pence = Integer(default=0)
     booking_fee_pence = Integer(default=0)
     total_pence = Integer(default=0)
-
-
-class Ticket(Table, tablename="ticket"):
-    """One admission. A free ticket and a paid one look the same everywhere a guest or the door sees."""
-
-    order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
-    event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
-    ticket_type = ForeignKey(references=TicketType, on_delete=OnDelete.restrict)
-    secret = Varchar(length=32, unique=True, index=True)
-    # Bumped when the ticket is re-issued (e.g. a new holder name); codes of older versions are revoked.
-    version = Integer(default=1)
-    holder_name = Varchar(length=200, default="")
-    status = Varchar(length=12, default="valid", index=True)  # valid, refunded, void
-    price_pence = Integer(default=0)
-    booking_fee_pence = Integer(default=0)
-    created_at = Timestamptz(default=TimestamptzNow())
-    checked_in_at = Timestamptz(null=True, default=None)
-    checked_in_by = Varchar(length=120, default="")
-    # True between an entry scan and an exit scan (exit scans only on events that allow re-entry).
-    inside = Boolean(default=False)
 
 
 class OrderHistory(Table, tablename="order_history"):

@@ -5,7 +5,8 @@ from __future__ import annotations
 from events.i18n import N_
 from events.orders.schemas import OrderLineOut, OrderOut, TicketOut
 from events.orders.service import find_order
-from events.orders.tables import OrderHistory, OrderLine, Ticket
+from events.orders.tables import OrderHistory, OrderLine
+from events.tickets.tables import Ticket
 from events.catalogue.tables import Event
 
 NOTICES = {

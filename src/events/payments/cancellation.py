@@ -15,7 +15,8 @@ from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.orders import service as orders
-from events.orders.tables import Order, OrderHistory, Ticket
+from events.orders.tables import Order, OrderHistory
+from events.tickets.tables import Ticket
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.refunds import CancellationSteps, cancellation_steps

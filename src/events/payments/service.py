@@ -1,4 +1,4 @@
-"""Payments service: starting card payments, booking them exactly once, webhooks, refunds and the re-checks
+"""Payments service: booking card payments exactly once, webhooks, refunds and the re-checks
 that make sure a successful payment always ends in tickets or a refund."""
 
 from __future__ import annotations
@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -18,12 +17,11 @@ from events import db, text
 from events.audit import service as audit
 from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
 from events.i18n import N_
-from events.ledger import service as ledger
-from events.orders import pricing
 from events.orders import service as orders
-from events.orders.hold_limits import Asker
-from events.orders.service import PlacedOrder, Settlement
-from events.orders.tables import Order, OrderHistory, Ticket
+from events.orders.service import Settlement
+from events.orders.tables import Order, OrderHistory
+from events.tickets.tables import Ticket
+from events.payments.bookkeeping import money_moved
 from events.payments.gateway import (
     Gateway,
     IntentState,
@@ -32,7 +30,7 @@ from events.payments.gateway import (
 )
 from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
 from events.payments.tables import Payment, Refund, WebhookEvent
-from events.tickets import outbox
+from events.tickets import issuing, outbox
 
 logger = logging.getLogger("events.payments")
 
@@ -75,38 +73,6 @@ class UnknownPayment(Conflict):
     code = "unknown_payment"
 
 
-@dataclass(frozen=True, slots=True)
-class Checkout:
-    order: PlacedOrder
-    provider: str
-    intent_id: str | None
-    client_secret: str | None
-
-
-async def checkout(
-    slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
-) -> Checkout:
-    """Hold places, then start the payment. If the provider cannot be reached the hold is released at once.
-    A hold this one replaced (``asker.replaces``) has its payment cancelled at once, as the sweeper would."""
-    placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale)
-    if asker.replaces:
-        await _close_replaced_intent(asker.replaces, gateway=gateway, now=now)
-    if placed.total_pence == 0:
-        async with db.write_transaction():
-            await Order.update({Order.payment_provider: "none"}).where(Order.id == placed.id)
-            await orders.settle_paid_order(placed.id, now)
-        return Checkout(placed, "none", None, None)
-    try:
-        intent_id, client_secret = await gateway.create_intent(
-            reference=placed.reference, amount_pence=placed.total_pence, currency=placed.currency, event_slug=slug
-        )
-    except PaymentProviderError as exc:
-        await orders.release_hold(placed.id, now, reason="payment provider unavailable")
-        raise PaymentUnavailable(str(exc)) from exc
-    await orders.record_payment_start(placed.id, provider=gateway.provider, intent_id=intent_id, client_secret=client_secret)
-    return Checkout(placed, gateway.provider, intent_id, client_secret)
-
-
 async def record_intent_payment(state: IntentState, *, provider: str, gateway: Gateway, now: datetime) -> Settlement:
     """Book a succeeded payment once (unique provider reference) and settle its order; refund it when the
     event filled up after the hold ran out. Safe to call any number of times, in any order.
@@ -130,10 +96,10 @@ async def record_intent_payment(state: IntentState, *, provider: str, gateway: G
         )
         if not booked:
             return Settlement("already_recorded", order["reference"])
-        settlement = await orders.settle_paid_order(order["id"], now)
+        settlement = await issuing.settle_paid_order(order["id"], now)
         if settlement.outcome == "refund_due":
             refund_id = await _start_whole_refund(order, now=now, reason="Paid after the hold ran out; the event was full")
-        await ledger.book_order(order["id"], now=now)
+        await money_moved(order["id"], now=now)
     if refund_id is not None:
         await _send_refund(refund_id, gateway=gateway, now=now)
     if provider == "stripe" and state.charge_id:
@@ -254,7 +220,7 @@ async def refund_order(
             created_at=now,
         )
         await refund.save()
-        voided = await orders.void_tickets(order["id"], plan.ticket_ids, "refunded", now) if plan.ticket_ids else 0
+        voided = await issuing.void_tickets(order["id"], plan.ticket_ids, "refunded", now) if plan.ticket_ids else 0
         fully = await _add_refunded(order["id"], plan.amount_pence, payment["amount_pence"])
         await orders.note(order["id"], "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
         await audit.record(
@@ -272,7 +238,7 @@ async def refund_order(
                 "reason": reason[:200],
             },
         )
-        await ledger.book_order(order["id"], now=now)  # door refunds are given back at once; card ones once Stripe confirms
+        await money_moved(order["id"], now=now)  # door refunds are given back at once; card ones once Stripe confirms
     if refund.status == "pending":
         await _send_refund(refund.id, gateway=gateway, now=now)
     row = await Refund.select().where(Refund.id == refund.id).first()
@@ -332,7 +298,7 @@ async def _confirm_refund(refund_id: int, result: ProviderRefund, *, now: dateti
             Refund.id == refund_id, Refund.status == "pending"
         ).returning(Refund.order_id, Refund.status)
         if changed and changed[0]["status"] == "succeeded":
-            await ledger.book_order(changed[0]["order_id"], now=now)
+            await money_moved(changed[0]["order_id"], now=now)
 
 
 def _refund_status(provider_status: str) -> str:
@@ -375,10 +341,10 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
                 created_at=now,
             ).save()
             fully = await _add_refunded(order["id"], provider_refund.amount_pence, payment["amount_pence"])
-            await ledger.book_order(order["id"], now=now)
+            await money_moved(order["id"], now=now)
             if fully:
                 valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order["id"], Ticket.status == "valid")
-                await orders.void_tickets(order["id"], [t["id"] for t in valid], "refunded", now)
+                await issuing.void_tickets(order["id"], [t["id"] for t in valid], "refunded", now)
             await orders.note(
                 order["id"],
                 "external_refund",
@@ -412,7 +378,7 @@ async def _store_fee(intent_id: str, charge_id: str, gateway: Gateway, *, now: d
                 Payment.provider_reference == intent_id, Payment.fee_pence.is_null()
             ).returning(Payment.order_id)
             if stored:
-                await ledger.book_order(stored[0]["order_id"], now=now)
+                await money_moved(stored[0]["order_id"], now=now)
 
 
 async def _order_for_intent(state: IntentState) -> dict[str, Any]:
@@ -501,7 +467,7 @@ async def _close_intent(order_id: int, intent_id: str, *, gateway: Gateway, now:
         await Order.update({Order.intent_closed_at: now}).where(Order.id == order_id)
 
 
-async def _close_replaced_intent(reference: str, *, gateway: Gateway, now: datetime) -> None:
+async def close_replaced_intent(reference: str, *, gateway: Gateway, now: datetime) -> None:
     """The buyer's earlier hold, if it has ended (their new hold replaced it), has its PaymentIntent closed now
     rather than at the next sweep: a second payment page for the same places stops taking payments."""
     row = await Order.select(Order.id, Order.payment_intent_id).where(

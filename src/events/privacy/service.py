@@ -18,10 +18,10 @@ from events.audit.context import acting_as_system
 from events.errors import InvalidInput, NotFound
 from events.giftaid.tables import GiftAidDeclaration
 from events.i18n import N_
-from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
+from events.orders.tables import Order, OrderHistory, OrderLine
+from events.tickets.tables import OutboxMessage, Ticket
 from events.payments.tables import Payment, Refund
 from events.privacy import rules
-from events.tickets.tables import OutboxMessage
 
 # Orders of events that ended before the cut-off and still hold something personal.
 _DUE_SQL = """

@@ -8,13 +8,13 @@ from events import db, text
 from events.audit import service as audit
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
-from events.orders import codes
 from events.orders import service as orders
 from events.orders.schemas import TicketOut
-from events.orders.tables import Ticket
+from events.tickets.tables import Ticket
 from events.orders.views import ticket_out
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox
+from events.tickets.secrets import new_ticket_secret
 from events.tickets.signing import MAX_TICKET_VERSION
 
 RESEND_LIMIT = 3
@@ -67,7 +67,7 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
             raise Conflict(N_("This ticket has been re-issued too many times. Refund it and issue a new one."), code="ticket_reissue_limit")
         # Conditional on the version read above, so two changes at once cannot both win.
         changed = await Ticket.update(
-            {Ticket.holder_name: holder, Ticket.secret: codes.new_ticket_secret(), Ticket.version: version}
+            {Ticket.holder_name: holder, Ticket.secret: new_ticket_secret(), Ticket.version: version}
         ).where(Ticket.id == ticket_id, Ticket.version == ticket["version"], Ticket.status == "valid").returning(Ticket.id)
         if not changed:
             raise Conflict(N_("The ticket changed at the same moment. Please try again."), code="ticket_changed")

@@ -32,7 +32,8 @@ from dataclasses import dataclass
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from events.orders.codes import SECRET_ALPHABET, TICKET_SECRET_LENGTH
+from events.orders.codes import SECRET_ALPHABET
+from events.tickets.secrets import TICKET_SECRET_LENGTH
 
 CODE_PREFIX = "EVT2"
 LEGACY_PREFIX = "EVT1"

@@ -1,12 +1,32 @@
-"""Ticket tables: per-event signing keys, and the outbox of emails that deliver tickets."""
+"""Ticket tables: the tickets themselves, per-event signing keys, and the outbox of emails that deliver tickets."""
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
-from events.catalogue.tables import Event
+from events.catalogue.tables import Event, TicketType
 from events.orders.tables import Order
+
+
+class Ticket(Table, tablename="ticket"):
+    """One admission. A free ticket and a paid one look the same everywhere a guest or the door sees."""
+
+    order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
+    event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
+    ticket_type = ForeignKey(references=TicketType, on_delete=OnDelete.restrict)
+    secret = Varchar(length=32, unique=True, index=True)
+    # Bumped when the ticket is re-issued (e.g. a new holder name); codes of older versions are revoked.
+    version = Integer(default=1)
+    holder_name = Varchar(length=200, default="")
+    status = Varchar(length=12, default="valid", index=True)  # valid, refunded, void
+    price_pence = Integer(default=0)
+    booking_fee_pence = Integer(default=0)
+    created_at = Timestamptz(default=TimestamptzNow())
+    checked_in_at = Timestamptz(null=True, default=None)
+    checked_in_by = Varchar(length=120, default="")
+    # True between an entry scan and an exit scan (exit scans only on events that allow re-entry).
+    inside = Boolean(default=False)
 
 
 class EventSigningKey(Table, tablename="event_signing_key"):

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 from events.errors import NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
-from events.orders.tables import Ticket
+from events.tickets.tables import Ticket
 from events.tickets import keys
 from events.tickets.signing import TicketClaims, sign_ticket
 

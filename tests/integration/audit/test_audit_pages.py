@@ -58,7 +58,7 @@ async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(
 async def test_door_sales_and_device_set_up_are_recorded_with_the_door_person_and_device(
     client: httpx.AsyncClient, now: datetime
 ) -> None:
-    from tests.integration.orders.test_door_sales_and_refunds import club_night, door_headers
+    from tests.integration.door_sales.test_door_sales import club_night, door_headers
     from tests.support.orders import ticket_type_id
 
     slug = await club_night(now)

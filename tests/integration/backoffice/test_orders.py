@@ -15,9 +15,9 @@ from litestar import Litestar
 
 from events.accounts import service as accounts
 from events.audit.tables import AuditEntry
-from events.orders.tables import Order, Ticket
+from events.orders.tables import Order
+from events.tickets.tables import OutboxMessage, Ticket
 from events.payments.tables import Refund
-from events.tickets.tables import OutboxMessage
 from tests.factories import make_event
 from tests.integration.accounts.test_login import sign_in
 from tests.integration.checkin.test_redeem import door_team, scan

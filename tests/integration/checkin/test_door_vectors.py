@@ -5,7 +5,8 @@ from datetime import datetime
 
 import httpx
 
-from events.orders.tables import Order, Ticket
+from events.orders.tables import Order
+from events.tickets.tables import Ticket
 from tests.factories import make_event
 from tests.integration.checkin.test_redeem import door_team, paid_tickets
 from tests.support import door_vectors

@@ -9,7 +9,8 @@ import httpx
 from events.accounts import service as accounts
 from events.catalogue.tables import Event
 from events.checkin.door_team import assign_door_staff
-from events.orders.tables import Order, Ticket
+from events.orders.tables import Order
+from events.tickets.tables import Ticket
 from events.tickets.views import tickets_of_order
 from tests.factories import make_event
 from tests.support.orders import pay_with_test_page, place_order

@@ -9,7 +9,7 @@ from events.accounts import service as accounts
 from events.catalogue.tables import Event
 from events.checkin.door_team import assign_door_staff
 from events.checkin.tables import Scan
-from events.orders.tables import Ticket
+from events.tickets.tables import Ticket
 from tests.factories import make_event
 from tests.integration.checkin.test_redeem import door_team, paid_tickets, scan
 

@@ -8,7 +8,8 @@ from datetime import datetime
 
 from events.catalogue.tables import Event
 from events.ledger.tables import EventAttendance
-from events.orders.tables import Order, Ticket
+from events.orders.tables import Order
+from events.tickets.tables import Ticket
 from tests.factories import make_event
 
 COUNTED = """

@@ -13,7 +13,8 @@ from events.audit.tables import AuditEntry
 from events.catalogue.tables import Event, TicketType
 from events.ledger import service as ledger
 from events.ledger.tables import EventCost, LedgerEntry, Payout
-from events.orders.tables import Order, OrderLine, Ticket
+from events.orders.tables import Order, OrderLine
+from events.tickets.tables import Ticket
 from events.payments.tables import Payment
 from tests.factories import make_event
 from tests.support.orders import pay_with_test_page, place_order, ticket_type_id

@@ -20,7 +20,9 @@ import pytest
 
 from events import db
 from events.orders import service as orders_service
-from events.orders.tables import Order, OrderHistory, Ticket
+from events.tickets import issuing
+from events.orders.tables import Order, OrderHistory
+from events.tickets.tables import Ticket
 from events.payments import service as payments
 from events.payments.tables import Payment, Refund
 from events.tickets.tables import OutboxMessage
@@ -37,10 +39,11 @@ class Pause:
 
 
 @contextlib.asynccontextmanager
-async def paused_after(monkeypatch: pytest.MonkeyPatch, name: str) -> AsyncIterator[Pause]:
-    """The first call of orders.service.<name> runs, then waits (inside its caller's transaction) until `go`."""
+async def paused_after(monkeypatch: pytest.MonkeyPatch, name: str, module: Any = orders_service) -> AsyncIterator[Pause]:
+    """The first call of <module>.<name> (orders.service by default) runs, then waits (inside its caller's
+    transaction) until `go`."""
     pause = Pause(asyncio.Event(), asyncio.Event())
-    original: Callable[..., Any] = getattr(orders_service, name)
+    original: Callable[..., Any] = getattr(module, name)
 
     async def pausing(*args: Any, **kwargs: Any) -> Any:
         result = await original(*args, **kwargs)
@@ -49,7 +52,7 @@ async def paused_after(monkeypatch: pytest.MonkeyPatch, name: str) -> AsyncItera
             await pause.go.wait()
         return result
 
-    monkeypatch.setattr(orders_service, name, pausing)
+    monkeypatch.setattr(module, name, pausing)
     try:
         yield pause
     finally:
@@ -136,7 +139,7 @@ async def test_a_payment_settling_while_the_sweeper_comes_for_its_hold_keeps_its
     await hold_ran_out(order)
     assert (await localstripe.pay(order.intent_id, VISA)).status_code == 200
 
-    async with paused_after(monkeypatch, "issue_tickets") as payment_paused:
+    async with paused_after(monkeypatch, "issue_tickets", issuing) as payment_paused:
         webhook = asyncio.create_task(succeeded_webhook(stripe_app, order.intent_id))
         await within(10)(payment_paused.reached.wait())
         sweep = asyncio.create_task(payments.sweep_expired_holds(datetime.now(timezone.utc), gateway=stripe_app.gateway))
@@ -233,7 +236,7 @@ async def test_a_payment_settling_while_the_buyer_replaces_its_hold_keeps_its_ti
     first = await form_order(slug)
     assert (await localstripe.pay(first["payment_intent_id"], VISA)).status_code == 200
 
-    async with paused_after(monkeypatch, "issue_tickets") as payment_paused:
+    async with paused_after(monkeypatch, "issue_tickets", issuing) as payment_paused:
         webhook = asyncio.create_task(succeeded_webhook(stripe_app, first["payment_intent_id"]))
         await within(10)(payment_paused.reached.wait())
         again = asyncio.create_task(buy_with_form(http, slug, 2))

@@ -9,7 +9,8 @@ from datetime import datetime, timezone
 
 import pytest
 
-from events.orders.tables import Order, Ticket
+from events.orders.tables import Order
+from events.tickets.tables import Ticket
 from events.payments import service as payments
 from events.payments.gateway import PaymentProviderError
 from events.payments.tables import Payment, Refund

@@ -21,7 +21,8 @@ from aiohttp import web
 
 from events.catalogue.tables import Event, TicketType
 from events.config import StripeSettings
-from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
+from events.orders.tables import Order, OrderHistory, OrderLine
+from events.tickets.tables import Ticket
 from events.payments import service as payments
 from events.payments.gateway import StripeGateway
 from events.payments.tables import Payment, Refund, WebhookEvent

@@ -14,9 +14,9 @@ from litestar import Litestar
 from events.audit.tables import AuditEntry
 from events.catalogue.tables import Event
 from events.giftaid.tables import GiftAidDeclaration
-from events.orders.tables import Order, Ticket
+from events.orders.tables import Order
+from events.tickets.tables import OutboxMessage, Ticket
 from events.privacy import service as privacy
-from events.tickets.tables import OutboxMessage
 from tests.factories import make_event
 from tests.integration.backoffice.test_orders import bought
 from tests.support.backoffice import post_form, sign_in_organiser

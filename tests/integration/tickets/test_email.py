@@ -20,9 +20,9 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from events.config import Settings, SmtpSettings
-from events.orders.tables import Order, Ticket
+from events.orders.tables import Order
+from events.tickets.tables import OutboxMessage, Ticket
 from events.tickets.outbox import drain_outbox
-from events.tickets.tables import OutboxMessage
 from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order
 

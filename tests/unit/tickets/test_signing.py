@@ -10,7 +10,7 @@ import struct
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from events.orders.codes import new_ticket_secret
+from events.tickets.secrets import new_ticket_secret
 from events.tickets.signing import (
     CODE_PREFIX,
     InvalidTicketCode,

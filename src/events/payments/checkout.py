@@ -1,0 +1,49 @@
+"""Checkout, behind the buy endpoints (orders.controllers): hold the places, then start the card payment;
+a free order is settled into tickets at once. Booking the payment when it succeeds is payments.service."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from events import db
+from events.orders import pricing
+from events.orders import service as orders
+from events.orders.hold_limits import Asker
+from events.orders.service import PlacedOrder
+from events.orders.tables import Order
+from events.payments import service as payments
+from events.payments.gateway import Gateway, PaymentProviderError
+from events.tickets import issuing
+
+
+@dataclass(frozen=True, slots=True)
+class Checkout:
+    order: PlacedOrder
+    provider: str
+    intent_id: str | None
+    client_secret: str | None
+
+
+async def checkout(
+    slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
+) -> Checkout:
+    """Hold places, then start the payment. If the provider cannot be reached the hold is released at once.
+    A hold this one replaced (``asker.replaces``) has its payment cancelled at once, as the sweeper would."""
+    placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale)
+    if asker.replaces:
+        await payments.close_replaced_intent(asker.replaces, gateway=gateway, now=now)
+    if placed.total_pence == 0:
+        async with db.write_transaction():
+            await Order.update({Order.payment_provider: "none"}).where(Order.id == placed.id)
+            await issuing.settle_paid_order(placed.id, now)
+        return Checkout(placed, "none", None, None)
+    try:
+        intent_id, client_secret = await gateway.create_intent(
+            reference=placed.reference, amount_pence=placed.total_pence, currency=placed.currency, event_slug=slug
+        )
+    except PaymentProviderError as exc:
+        await orders.release_hold(placed.id, now, reason="payment provider unavailable")
+        raise payments.PaymentUnavailable(str(exc)) from exc
+    await orders.record_payment_start(placed.id, provider=gateway.provider, intent_id=intent_id, client_secret=client_secret)
+    return Checkout(placed, gateway.provider, intent_id, client_secret)

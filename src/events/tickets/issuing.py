@@ -1,0 +1,63 @@
+"""Issuing tickets: a paid order's tickets (one per place, each with its own secret), and voiding them when
+they are refunded. Re-issuing one ticket to a new holder is tickets.service.change_holder."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+from events.orders import service as orders
+from events.orders.service import Settlement
+from events.orders.tables import OrderLine
+from events.tickets import outbox
+from events.tickets.secrets import new_ticket_secret
+from events.tickets.tables import Ticket
+
+
+async def settle_paid_order(order_id: int, now: datetime) -> Settlement:
+    """Turn a paid order into tickets and queue its confirmation. Call inside a write transaction, after the
+    payment row is booked. Whether the order may be issued (or is refund_due) is the order's to decide
+    (orders.service.settle_paid_order); issuing is ours."""
+
+    async def issue(order: Mapping[str, Any]) -> None:
+        await issue_tickets(order["id"], order["event"], order["buyer_name"], now)
+        await outbox.enqueue("order_confirmation", order_id=order["id"], recipient=order["buyer_email"], now=now)
+
+    return await orders.settle_paid_order(order_id, now, issue=issue)
+
+
+async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: datetime) -> list[int]:
+    """One ticket per place on the order's ticket lines. Inside the caller's write transaction."""
+    lines = await OrderLine.select().where(OrderLine.order_id == order_id, OrderLine.kind == "ticket")
+    tickets = [
+        Ticket(
+            order_id=order_id,
+            event=event_id,
+            ticket_type=line["ticket_type"],
+            secret=new_ticket_secret(),
+            holder_name=holder_name,
+            price_pence=line["unit_price_pence"],
+            booking_fee_pence=line["booking_fee_pence"],
+            created_at=now,
+        )
+        for line in lines
+        for _ in range(line["quantity"])
+    ]
+    if not tickets:
+        return []
+    rows = await Ticket.insert(*tickets).returning(Ticket.id)
+    return [row["id"] for row in rows]
+
+
+async def void_tickets(order_id: int, ticket_ids: Sequence[int], status: str, now: datetime) -> int:
+    """Mark valid tickets refunded or void and put their places back on sale. Inside a write transaction."""
+    rows = await Ticket.update({Ticket.status: status}).where(
+        Ticket.order_id == order_id, Ticket.id.is_in(list(ticket_ids)), Ticket.status == "valid"
+    ).returning(Ticket.ticket_type, Ticket.event)
+    per_type: dict[int, int] = {}
+    for row in rows:
+        per_type[row["ticket_type"]] = per_type.get(row["ticket_type"], 0) + 1
+    if rows:
+        await orders.release_places(rows[0]["event"], per_type)
+    return len(rows)
