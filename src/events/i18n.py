@@ -76,4 +76,4 @@ def text_direction(locale: str) -> str:
 
 def language_names() -> list[tuple[str, str]]:
     """Each supported language named in itself, so a guest can find their own."""
-    return [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in SUPPORTED_LOCALES]
+    return [(code, (Locale.parse(code).get_display_name(code) or code).capitalize()) for code in SUPPORTED_LOCALES]

@@ -6,6 +6,9 @@ import hashlib
 import secrets
 import time
 from datetime import datetime, timezone
+from typing import Any
+
+from piccolo.columns import Column
 
 from events import db, text
 from events.accounts import passwords
@@ -94,7 +97,7 @@ async def authenticate(email: str, password: str, *, client: str, now: datetime)
         return None
     await ratelimit.forgive("login-client", client, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
     await ratelimit.reset("login-email", email)
-    changes = {User.last_login_at: now}
+    changes: dict[Column | str, Any] = {User.last_login_at: now}
     if passwords.needs_rehash(row["password_hash"]):
         changes[User.password_hash] = passwords.hash_password(password)
     await User.update(changes).where(User.id == row["id"])

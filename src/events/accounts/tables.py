@@ -1,6 +1,6 @@
 """Account tables: users with roles, hashed API tokens, and server-side web sessions."""
 
-from piccolo.columns import Boolean, Bytea, ForeignKey, BigInt, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -9,6 +9,7 @@ from events.catalogue.tables import Partner
 
 
 class User(Table, tablename="app_user"):
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
     email = Varchar(length=254, unique=True, index=True)
     display_name = Varchar(length=120, default="")
     password_hash = Varchar(length=255, default="", secret=True)
@@ -24,6 +25,7 @@ class ApiToken(Table, tablename="api_token"):
 
     ``expires_at``: none for tokens made on the command line; a door device's token ends a while after its
     event. ``scope`` says what the token was made for ("door:<event id>"), so it can be revoked with that."""
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     token_hash = Varchar(length=64, unique=True, index=True)
@@ -37,6 +39,7 @@ class ApiToken(Table, tablename="api_token"):
 
 class SessionRecord(Table, tablename="web_session"):
     """Litestar's server-side session data, kept in the database so any worker can serve any request."""
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     key = Varchar(length=200, unique=True, index=True)
     data = Bytea()

@@ -107,7 +107,7 @@ async def list_scans(event_id: int, *, limit: int = 100, offset: int = 0) -> tup
     rows = await (
         Scan.select(
             Scan.id, Scan.direction, Scan.status, Scan.reason, Scan.device, Scan.scanned_by, Scan.scanned_at,
-            Scan.received_at, Scan.offline, Scan.conflict, Scan.ticket, Scan.ticket.order_id.reference,
+            Scan.received_at, Scan.offline, Scan.conflict, Scan.ticket, Scan.ticket.order_id.reference,  # type: ignore[union-attr]  # Piccolo types a joined column loosely
         )
         .where(Scan.event == event_id)
         .order_by(Scan.scanned_at, ascending=False)

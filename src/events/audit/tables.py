@@ -1,6 +1,6 @@
 """The audit log table: append-only, one row per organiser or door action."""
 
-from piccolo.columns import ForeignKey, Integer, JSON, Timestamptz, Varchar
+from piccolo.columns import JSON, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -11,6 +11,7 @@ from events.catalogue.tables import Event
 class AuditEntry(Table, tablename="audit_entry"):
     """One action. ``actor_*`` are copied, not linked, so the entry survives the account's removal;
     ``before``/``after`` hold only the fields the action changed (never secrets)."""
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     at = Timestamptz(default=TimestamptzNow(), index=True)
     actor_id = Integer(null=True, default=None)

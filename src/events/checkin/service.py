@@ -333,7 +333,7 @@ async def _wrong_event(ticket_id: int | None, user: CurrentUser, *, conflict: bo
     )
 
 
-async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline: bool, scanner: int) -> dict[str, Any] | None:
+async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline: bool, scanner: int) -> Mapping[str, Any] | None:
     """Admit (or let out) the ticket and log the scan; None if the ticket is no longer as the rule saw it."""
     entering = scan.direction != "out"
     if db.is_sqlite():  # inside the caller's IMMEDIATE transaction: nothing can have changed since the read
@@ -401,7 +401,7 @@ async def _public_key(key_id: str) -> Ed25519PublicKey:
     return key
 
 
-def _ticket_at_door(row: dict[str, Any]) -> tuple[rules.TicketAtDoor, ScannedTicket] | tuple[None, None]:
+def _ticket_at_door(row: Mapping[str, Any]) -> tuple[rules.TicketAtDoor, ScannedTicket] | tuple[None, None]:
     """The rule's view of the scanned ticket and what the scanner shows about it (none if no ticket matched)."""
     if row["id"] is None:
         return None, None

@@ -67,9 +67,12 @@ class ScheduledDonation:
 
 
 class PricedLine(Protocol):
-    kind: str
-    quantity: int
-    unit_price_pence: int
+    @property
+    def kind(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def unit_price_pence(self) -> int: ...
 
 
 def normalise_postcode(text: str) -> str | None:

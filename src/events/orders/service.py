@@ -563,8 +563,8 @@ async def sell_at_door(
     event, types, _ = await load_terms(slug)
     try:
         quote = pricing.quote_door_sale(types, items, event["status"])
-    except pricing.Problems as problems:
-        raise_problems(problems)
+    except pricing.Problems as quote_problems:
+        raise_problems(quote_problems)
     problems = pricing.buyer_problems(buyer_name or "Door guest", buyer_email, email_required=False)
     if problems:
         raise InvalidInput(next(iter(problems.values())), fields=problems)

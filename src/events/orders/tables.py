@@ -1,6 +1,6 @@
 """Order tables: orders with their lines, the tickets they issue, and each order's history."""
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -10,6 +10,7 @@ from events.catalogue.tables import Event, Partner, TicketType
 
 class Order(Table, tablename="ticket_order"):
     """A purchase (online or at the door). While ``pending`` its places are held until ``hold_expires_at``."""
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     reference = Varchar(length=12, unique=True, index=True)
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
@@ -39,6 +40,7 @@ class Order(Table, tablename="ticket_order"):
 
 class OrderLine(Table, tablename="order_line"):
     """What an order pays for: tickets of a type, pay-it-forward places, or a donation."""
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
     kind = Varchar(length=20)  # ticket, pay_it_forward, donation
@@ -53,6 +55,7 @@ class OrderLine(Table, tablename="order_line"):
 
 class Ticket(Table, tablename="ticket"):
     """One admission. A free ticket and a paid one look the same everywhere a guest or the door sees."""
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
@@ -73,6 +76,7 @@ class Ticket(Table, tablename="ticket"):
 
 class OrderHistory(Table, tablename="order_history"):
     """What happened to an order and when (append-only)."""
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
     kind = Varchar(length=40)
@@ -82,6 +86,7 @@ class OrderHistory(Table, tablename="order_history"):
 
 class ClaimCode(Table, tablename="claim_code"):
     """A referral partner's link for free places at one event: unguessable, capped, revocable."""
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
     code = Varchar(length=32, unique=True, index=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from events.i18n import N_
 from events.orders.schemas import OrderLineOut, OrderOut, TicketOut
 from events.orders.service import find_order
@@ -19,7 +21,7 @@ def ticket_url(secret: str) -> str:
     return f"/tickets/{secret}"
 
 
-def ticket_out(row: dict) -> TicketOut:  # type: ignore[type-arg]
+def ticket_out(row: dict[str, Any]) -> TicketOut:
     """A ticket as the API shows it, from a row with id, holder_name, secret, status and ticket_type.name."""
     return TicketOut(
         id=row["id"],

@@ -1,6 +1,6 @@
 """Ticket tables: per-event signing keys, and the outbox of emails that deliver tickets."""
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -11,6 +11,7 @@ from events.orders.tables import Order
 
 class EventSigningKey(Table, tablename="event_signing_key"):
     """``private_key`` is encrypted with a key derived from EVENTS_SECRET_KEY; retired keys still verify."""
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
     key_id = Varchar(length=24, unique=True)
@@ -25,6 +26,7 @@ class OutboxMessage(Table, tablename="outbox_message"):
 
     The message itself is built when it is sent, so it always shows the order's current tickets.
     """
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     kind = Varchar(length=40)  # order_confirmation, tickets_resent, tickets_reissued, late_payment_refunded, event_cancelled
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
