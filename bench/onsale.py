@@ -153,7 +153,7 @@ def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
 
 
 def run_cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "events", *args], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "events", *args], env=env, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"events {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -354,7 +354,7 @@ async def rush(
                 began = time.perf_counter()
                 try:
                     status, payload = await asyncio.wait_for(connection.request("POST", path, body), request_timeout)
-                except (OSError, ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError) as exc:
+                except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
                     connection.close()
                     tally.errors[type(exc).__name__] += 1
                     tally.last_end = time.perf_counter()
@@ -597,7 +597,7 @@ def main(argv: list[str] | None = None) -> int:
         correct = result["oversold"] == 0 and result["consistent"] and result["errors"] == 0 and result["server_tracebacks"] == 0
         result["correct"] = correct
         status = 0 if correct else 1
-    except BaseException as exc:  # report, then clean up; Ctrl-C and SIGTERM included
+    except BaseException as exc:  # noqa: BLE001 - report, then clean up; Ctrl-C and SIGTERM included
         traceback.print_exc(file=sys.stderr)
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1

@@ -663,7 +663,7 @@ def main(argv: list[str] | None = None) -> int:
         correct = asyncio.run(run(database_url, args, result))
         result["correct"] = correct
         status = 0 if correct else 1
-    except BaseException as exc:  # report, then clean up; Ctrl-C and SIGTERM included
+    except BaseException as exc:  # noqa: BLE001 - report, then clean up; Ctrl-C and SIGTERM included
         traceback.print_exc(file=sys.stderr)
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1

@@ -40,7 +40,7 @@ def create_engine(database_url: str) -> Engine:
 
 def bind(engine: Engine) -> None:
     """Point Piccolo (its conf module, every app table and its migration table) at this engine."""
-    global _engine
+    global _engine  # noqa: PLW0603 - the one engine, set when the app starts
     from piccolo.apps.migrations.tables import Migration
 
     from events import piccolo_conf

@@ -94,7 +94,7 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     """Map every exception to one shape: {"error", "detail"[, "fields"]} or the friendly error page."""
     status, code, detail, fields, headers = _describe(exc)
     if status >= 500:
-        logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if wants_json(request):
         body: dict[str, Any] = {"error": code, "detail": detail}
         if fields:

@@ -1,5 +1,6 @@
-from hypothesis import given, settings, strategies as st
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events.money import format_money, split_pence
 
@@ -31,7 +32,7 @@ def test_split_never_loses_or_invents_a_penny(total: int, weights: list[int]) ->
     assert sum(parts) == total
     assert len(parts) == len(weights)
     weight_sum = sum(weights)
-    for part, weight in zip(parts, weights):
+    for part, weight in zip(parts, weights, strict=True):
         exact = total * weight / weight_sum
         assert abs(part - exact) < 1  # each part is within a penny of its exact share
         if weight == 0:

@@ -10,17 +10,17 @@ from typing import Any
 
 from events import text
 from events.backoffice.order_forms import HolderForm, RefundForm
-from events.orders.forms import parse_pounds
 from events.catalogue.lookup import find_event
 from events.errors import InvalidInput, NotFound
 from events.i18n import N_
 from events.money import format_money
 from events.orders import codes
+from events.orders.forms import parse_pounds
+from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
 from events.payments import service as payments
 from events.payments.gateway import Gateway
-from events.tickets import service as tickets
-from events.orders.tables import Order, OrderHistory, OrderLine, Ticket
 from events.payments.tables import Payment, Refund
+from events.tickets import service as tickets
 from events.tickets.tables import OutboxMessage
 
 PER_PAGE = 25

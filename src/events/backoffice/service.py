@@ -4,9 +4,8 @@ funds per partner and sales over time (from the ledger, as the statements read i
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
-
 from datetime import datetime
+from typing import Any
 
 from events.catalogue.tables import Event
 from events.checkin.service import conflicts

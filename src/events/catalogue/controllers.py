@@ -16,7 +16,6 @@ from events.catalogue import service
 from events.catalogue.schemas import EventCreate, EventDetailOut, EventPatch, EventSummaryOut, PartnerIn, PartnerOut
 from events.dependencies import BEARER, error_responses
 
-
 TypeId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 
 

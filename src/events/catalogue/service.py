@@ -29,9 +29,9 @@ from events.catalogue.schemas import (
 )
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
+from events.i18n import N_
 from events.orders.claims import event_free_places
 from events.orders.tables import OrderLine
-from events.i18n import N_
 
 # What the audit log keeps of an event and a ticket type (everything an organiser sets; no counters).
 AUDITED_EVENT_FIELDS = (

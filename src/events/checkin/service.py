@@ -17,9 +17,9 @@ from piccolo.engine.postgres import PostgresEngine
 
 from events import db
 from events.accounts import service as accounts
+from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.accounts.tables import User
 from events.audit import service as audit
-from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.catalogue.rules import sells_at_door
 from events.catalogue.tables import Event, TicketType
 from events.checkin import rules
@@ -119,7 +119,7 @@ FROM event e WHERE e.slug = {} LIMIT 1
 """
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _numbered(sql: str) -> str:
     """Piccolo's {} placeholders as asyncpg's $1, $2, ..."""
     parts = sql.split("{}")

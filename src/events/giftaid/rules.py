@@ -147,10 +147,10 @@ def claimable_by_partner(pooled_pence: int, designated_pence: Mapping[int, int],
         return {}
     partner_ids = [partner for partner, _ in shares]
     pooled = split_pence(pooled_pence, [share for _, share in shares])
-    eligible = [part + designated_pence.get(partner, 0) for partner, part in zip(partner_ids, pooled)]
+    eligible = [part + designated_pence.get(partner, 0) for partner, part in zip(partner_ids, pooled, strict=True)]
     if sum(eligible) <= 0:
-        return {partner: 0 for partner in partner_ids}
-    return dict(zip(partner_ids, split_pence(gift_aid_pence(sum(eligible)), eligible)))
+        return dict.fromkeys(partner_ids, 0)
+    return dict(zip(partner_ids, split_pence(gift_aid_pence(sum(eligible)), eligible), strict=True))
 
 
 def format_amount(pence: int) -> str:

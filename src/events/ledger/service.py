@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from events.catalogue.lookup import find_event
 from events import db, text
 from events.audit import service as audit
+from events.catalogue.lookup import find_event
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
@@ -160,7 +160,7 @@ def payment_entries(payment: dict[str, Any], order: dict[str, Any], donation_par
     ]
     if payment["fee_pence"]:
         shares = split_pence(payment["fee_pence"], [parts[c] for c in COMPONENTS]) if any(parts.values()) else []
-        for component, fee in zip(COMPONENTS, shares):
+        for component, fee in zip(COMPONENTS, shares, strict=False):
             if fee:
                 entries.append(Entry(order["event"], "stripe_fee", component, payment["provider"],
                                      donation_partner if component == "donations" else None, -fee, order["currency"],
@@ -177,7 +177,7 @@ def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partn
     return [
         Entry(order["event"], "refund", component, refund["method"], donation_partner if component == "donations" else None,
               -amount, order["currency"], f"refund:{refund['id']}:{component}", refund["created_at"])
-        for component, amount in zip(COMPONENTS, shares) if amount
+        for component, amount in zip(COMPONENTS, shares, strict=True) if amount
     ]
 
 
@@ -387,7 +387,7 @@ async def ledger_totals(event_id: int, *, start: datetime, end: datetime) -> dic
             rows += await LedgerEntry.raw(_PART_DAY_SQL, event_id, edge_start, edge_end)
     for row in rows:
         totals[(row["kind"], row["component"], row["partner"])] += int(row["pence"])
-    return {key: pence for key, pence in totals.items()}
+    return dict(totals.items())
 
 
 def _whole_days(start: datetime, end: datetime) -> tuple[date, date, list[tuple[datetime, datetime]]]:
@@ -423,4 +423,4 @@ async def partner_names(partner_ids: list[int]) -> dict[int, dict[str, str]]:
     return {row["id"]: {"slug": row["slug"], "name": row["name"]} for row in rows}
 
 
-__all__ = ["INCOME_KINDS", "book_event", "book_all_events", "book_order", "book_cost", "book_payout", "rebook_event", "event_allocation", "add_event_cost", "lock_event_money", "payment_entries", "refund_entries"]
+__all__ = ["INCOME_KINDS", "add_event_cost", "book_all_events", "book_cost", "book_event", "book_order", "book_payout", "event_allocation", "lock_event_money", "payment_entries", "rebook_event", "refund_entries"]

@@ -11,9 +11,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events.catalogue.lookup import find_event
 from events import db
 from events.accounts.roles import ORGANISER, CurrentUser
+from events.catalogue.lookup import find_event
 from events.catalogue.tables import BeneficiaryShare, Partner
 from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from events.giftaid import service as giftaid
@@ -39,7 +39,7 @@ _SQLITE_DAY = "date(occurred_at, {})"  # SQLite stores UTC text; the modifier sh
 
 async def event_reconciliation(slug: str) -> dict[str, Any]:
     event = await find_event(slug)
-    allocation, context = await service.event_allocation(event["id"])
+    allocation, _context = await service.event_allocation(event["id"])
     names = await service.partner_names([p.partner_id for p in allocation.partners])
     paid_out = {row["partner"]: int(row["pence"]) for row in await Payout.raw(_PAID_OUT_SQL, event["id"])}
     gift_aid = await giftaid.claimable_by_partner(event["id"])
@@ -209,4 +209,4 @@ def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
     return totals
 
 
-__all__ = ["event_reconciliation", "event_statement", "partner_statement", "ticket_sales_by_day", "record_payout", "reconciliation_csv", "LedgerEntry"]
+__all__ = ["LedgerEntry", "event_reconciliation", "event_statement", "partner_statement", "reconciliation_csv", "record_payout", "ticket_sales_by_day"]

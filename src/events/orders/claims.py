@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from events.catalogue.lookup import find_event
 from events import db, text
 from events.audit import service as audit
+from events.catalogue.lookup import find_event
 from events.catalogue.tables import Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_

@@ -328,10 +328,10 @@ async def _within_hold_limits(
         Ask(wanted.request.buyer_email, wanted.asker.client, quote.places, wanted.hold_minutes * 60, wanted.asker.limits)
         if isinstance(quote, pricing.Quote)
         else None
-        for wanted, quote in zip(batch, quotes)
+        for wanted, quote in zip(batch, quotes, strict=True)
     ]
     refusals = await hold_guard.refusals(event_id, asks, [hold.order_id for hold in replaced.values()], now=now)
-    checked = [quote if refusal is None else refusal for quote, refusal in zip(quotes, refusals)]
+    checked = [quote if refusal is None else refusal for quote, refusal in zip(quotes, refusals, strict=True)]
     return checked, {index: hold for index, hold in replaced.items() if isinstance(checked[index], pricing.Quote)}
 
 
@@ -346,7 +346,7 @@ def _answers(
     """Each buyer's answer: their order (``ids``: position in the batch -> order id and reference), what
     is wrong with their request, or sold out."""
     answers: list[PlacedOrder | EventsError] = []
-    for index, (wanted, quote) in enumerate(zip(batch, quotes)):
+    for index, (wanted, quote) in enumerate(zip(batch, quotes, strict=True)):
         if not isinstance(quote, pricing.Quote):
             answers.append(quote)
         elif not fits[index] or index not in ids:
@@ -482,7 +482,7 @@ _LINE_COLUMNS = (
 async def _insert_order_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[int, str]]:
     """Pending online orders (values in _ORDER_COLUMNS order); returns (id, reference) of those inserted."""
     if db.is_sqlite():
-        orders = [Order(status="pending", channel="online", **dict(zip(_ORDER_COLUMNS, row))) for row in rows]
+        orders = [Order(status="pending", channel="online", **dict(zip(_ORDER_COLUMNS, row, strict=True))) for row in rows]
         inserted = await Order.insert(*orders).on_conflict(target=Order.reference, action="DO NOTHING").returning(Order.id, Order.reference)
         return [(row["id"], row["reference"]) for row in inserted]
     inserted = await db.fetch_pg(_INSERT_ORDERS_SQL, *_columns(rows, len(_ORDER_COLUMNS)))
@@ -493,7 +493,7 @@ async def _insert_line_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     if not rows:
         return
     if db.is_sqlite():
-        await OrderLine.insert(*[OrderLine(**dict(zip(_LINE_COLUMNS, row))) for row in rows])
+        await OrderLine.insert(*[OrderLine(**dict(zip(_LINE_COLUMNS, row, strict=True))) for row in rows])
     else:
         await db.fetch_pg(_INSERT_LINES_SQL, *_columns(rows, len(_LINE_COLUMNS)))
 
@@ -508,7 +508,7 @@ async def _insert_history_rows(rows: Sequence[tuple[int, str, str, datetime]]) -
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    return [list(column) for column in zip(*rows)] if rows else [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=False)] if rows else [[] for _ in range(width)]
 
 
 _HOLDS: Combiner[_Wanted, PlacedOrder] = Combiner(_hold_batch, limit=HOLD_BATCH_LIMIT)  # type: ignore[arg-type]

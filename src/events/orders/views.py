@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from events.catalogue.tables import Event
 from events.i18n import N_
 from events.orders.schemas import OrderLineOut, OrderOut, TicketOut
 from events.orders.service import find_order
 from events.orders.tables import OrderHistory, OrderLine, Ticket
-from events.catalogue.tables import Event
 
 NOTICES = {
     "late_payment_issued": N_("Your payment arrived after your places were released, but places were still free: your tickets are below."),

@@ -86,7 +86,7 @@ class _EmbeddedFont(TTFont):
     def __init__(self, name: str, filename: str) -> None:
         super().__init__(name, filename, asciiReadable=1)
 
-    def addObjects(self, doc: pdfdoc.PDFDocument) -> None:  # noqa: N802 (reportlab's name)
+    def addObjects(self, doc: pdfdoc.PDFDocument) -> None:  # reportlab's name
         state = self._assignState(doc)
         state.frozen = 1
         fonts_dict = doc.idToObject["BasicFonts"].dict

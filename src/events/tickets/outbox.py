@@ -58,7 +58,7 @@ async def enqueue(kind: str, *, order_id: int, recipient: str, now: datetime) ->
         await OutboxMessage.insert(
             OutboxMessage(kind=kind, order_id=order_id, recipient=recipient, next_attempt_at=now, created_at=now)
         )
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - a failed email never undoes the sale; it is logged
         if savepoint is not None:
             await savepoint.rollback_to()
         logger.error("Could not queue the %s email for order %s: %s", kind, order_id, type(exc).__name__)
@@ -110,7 +110,7 @@ async def _deliver(message: dict[str, Any], *, now: datetime, settings: Settings
         composed = await _compose(message, settings=settings, now=now)
         if composed is not None:
             await _send(composed, message, settings=settings)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure is retried later with backoff
         await _retry_later(message, exc, now=now)
         return 0
     if composed is None:

@@ -100,7 +100,7 @@ class _Parsed:
 
 def _parse(code: str) -> _Parsed:
     text = code.strip()
-    if not text.isascii():  # upper() would turn 'ſ' into 'S' and 'ı' into 'I'
+    if not text.isascii():  # upper() would turn 'ſ' into 'S' and 'ı' into 'I'  # noqa: RUF003
         raise InvalidTicketCode("not a ticket code")
     if text[:5].upper() == CODE_PREFIX + ".":
         return _parse_compact(text.upper())

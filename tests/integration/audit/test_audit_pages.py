@@ -14,8 +14,8 @@ from events.audit.tables import AuditEntry
 from events.catalogue.tables import Event
 from tests.factories import make_event
 from tests.integration.backoffice.test_orders import bought
-from tests.support.backoffice import post_form, sign_in_organiser
 from tests.integration.checkin.test_redeem import door_team, scan
+from tests.support.backoffice import post_form, sign_in_organiser
 
 
 async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(

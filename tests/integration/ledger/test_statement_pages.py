@@ -83,7 +83,7 @@ async def partner_viewer(email: str, partner: str, now: datetime) -> dict[str, s
 
 
 def charts(page: str) -> dict[str, ET.Element]:
-    svgs = re.findall(r"<svg\b.*?</svg>", page, flags=re.S)
+    svgs = re.findall(r"<svg\b.*?</svg>", page, flags=re.DOTALL)
     return {root.get("id", ""): root for root in map(ET.fromstring, svgs)}
 
 

@@ -50,7 +50,7 @@ async def test_buyers_in_one_batch_get_a_hold_a_refusal_or_sold_out_each(
         "donation only": body(6, [], donation_pence=500),
     }
     responses = dict(
-        zip(bodies, await asyncio.gather(*[client.post(f"/api/events/{slug}/orders", json=b) for b in bodies.values()]))
+        zip(bodies, await asyncio.gather(*[client.post(f"/api/events/{slug}/orders", json=b) for b in bodies.values()]), strict=True)
     )
 
     assert max(batch_sizes) > 1, batch_sizes  # they really were held together

@@ -33,7 +33,7 @@ async def test_a_guest_holds_places_pays_and_gets_tickets(client: httpx.AsyncCli
 
     pending = await get_order(client, created)
     assert pending["tickets"] == [] and pending["status"] == "pending"
-    assert [(l["kind"], l["total_pence"], l["partner"]) for l in pending["lines"]] == [
+    assert [(line["kind"], line["total_pence"], line["partner"]) for line in pending["lines"]] == [
         ("ticket", 6000, None),
         ("pay_it_forward", 3000, None),
         ("donation", 500, "welcome-cinema"),

@@ -13,9 +13,9 @@ from pathlib import Path
 import httpx
 import pytest
 
-from events.checkin.service import assign_door_staff
 from events.accounts import service as accounts
 from events.catalogue.tables import Event
+from events.checkin.service import assign_door_staff
 from events.tickets.outbox import drain_outbox
 from events.tickets.tables import OutboxMessage
 from events.tickets.views import ticket_by_secret
@@ -27,7 +27,7 @@ def blank(text: str, *tickets) -> str:  # type: ignore[no-untyped-def]
     for ticket in tickets:
         for unique in (ticket.code, ticket.secret, ticket.order_reference):
             text = text.replace(unique, "<unique>")
-    text = re.sub(r"<svg.*?</svg>", "<qr>", text, flags=re.S)
+    text = re.sub(r"<svg.*?</svg>", "<qr>", text, flags=re.DOTALL)
     text = re.sub(r"token=[A-Za-z0-9_-]+", "token=<token>", text)
     return text
 
@@ -115,7 +115,7 @@ async def test_the_email_is_the_same(paid_and_free, app, now: datetime, tmp_path
     emails = sorted((tmp_path / "outbox").glob("*.eml"))
     assert len(emails) == 2 and await OutboxMessage.count() == 2
     bodies = []
-    for path, ticket in zip(emails, (paid, free)):
+    for path in emails:
         message = message_from_bytes(path.read_bytes(), policy=policy.default)
         text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
         bodies.append(text)

@@ -152,7 +152,7 @@ async def test_an_order_the_database_refuses_costs_only_its_buyer(app: Any, clie
     names.insert(4, "Poison\u0000ed")
     answers = await asyncio.gather(*(service._HOLDS.submit(slug, wanted(name)) for name in names), return_exceptions=True)
 
-    for name, answer in zip(names, answers):
+    for name, answer in zip(names, answers, strict=True):
         if "\u0000" in name:
             assert isinstance(answer, InvalidInput), answer
         else:

@@ -19,8 +19,8 @@ from events.privacy import service as privacy
 from events.tickets.tables import OutboxMessage
 from tests.factories import make_event
 from tests.integration.backoffice.test_orders import bought
-from tests.support.backoffice import post_form, sign_in_organiser
 from tests.integration.checkin.test_redeem import door_team, scan
+from tests.support.backoffice import post_form, sign_in_organiser
 
 AMAL_GIFT_AID = {"title": "Ms", "first_name": "Amal", "last_name": "Haddad", "house": "12", "postcode": "e8 1dy", "confirmed": True}
 

@@ -1,6 +1,7 @@
 """The split across partners never loses or invents a penny, whatever the mix of money."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events.ledger.allocation import INCOME_KINDS, EventMoney, KindTotals, allocate
 
@@ -34,10 +35,10 @@ def test_the_supper_club_by_hand() -> None:
 
 
 def test_unused_pay_it_forward_money_waits_for_the_organisers_choice() -> None:
-    base = dict(
-        tickets=kind(10_000), booking_fees=kind(0), contributions=kind(6_000), general_donations=kind(0),
-        designated_donations={}, fixed_costs_pence=0, per_attendee_cost_pence=1_000, attendees=12, free_guests=2,
-    )
+    base = {
+        "tickets": kind(10_000), "booking_fees": kind(0), "contributions": kind(6_000), "general_donations": kind(0),
+        "designated_donations": {}, "fixed_costs_pence": 0, "per_attendee_cost_pence": 1_000, "attendees": 12, "free_guests": 2,
+    }
     held = allocate(EventMoney(**base), [(1, 10_000)])
     assert held.costs_covered_by_contributions_pence == 2_000 and held.unused_contributions_pence == 4_000
     assert held.net_pence == 10_000 + 2_000 - 12_000
@@ -55,10 +56,10 @@ def test_costs_beyond_income_are_a_deficit_not_a_debt_of_the_partners() -> None:
 
 
 def test_costs_corrected_below_zero_count_as_none_and_never_add_to_what_partners_are_owed() -> None:
-    base = dict(
-        tickets=kind(6_000), booking_fees=kind(0), contributions=kind(0), general_donations=kind(0),
-        designated_donations={}, per_attendee_cost_pence=100, attendees=4, free_guests=0,
-    )
+    base = {
+        "tickets": kind(6_000), "booking_fees": kind(0), "contributions": kind(0), "general_donations": kind(0),
+        "designated_donations": {}, "per_attendee_cost_pence": 100, "attendees": 4, "free_guests": 0,
+    }
     corrected_too_far = allocate(EventMoney(**base, fixed_costs_pence=-2_000), [(1, 7000), (2, 3000)])  # type: ignore[arg-type]
     assert corrected_too_far.costs_pence == 400  # the per-cover costs only: the fixed ones stop at zero
     assert corrected_too_far.net_pence == 6_000 - 400

@@ -1,5 +1,6 @@
 """Statement charts: well-formed, accessible SVG whose shapes follow the numbers."""
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -75,7 +76,7 @@ def test_the_running_total_ends_at_the_sum(daily: list[tuple[date, int]]) -> Non
     series = cumulative(daily)
     assert series[-1][1] == sum(pence for _, pence in daily)
     assert [day for day, _ in series] == sorted({day for day, _ in series})
-    assert all(earlier[1] <= later[1] for earlier, later in zip(series, series[1:]))
+    assert all(earlier[1] <= later[1] for earlier, later in itertools.pairwise(series))
 
 
 @given(st.integers(1, 10**9))
@@ -83,7 +84,7 @@ def test_nice_ticks_cover_the_maximum_in_at_most_five_steps(maximum: int) -> Non
     ticks = nice_ticks(maximum)
     assert ticks[0] == 0 and ticks[-1] >= maximum and 2 <= len(ticks) <= 6
     step = ticks[1]
-    assert all(b - a == step for a, b in zip(ticks, ticks[1:]))
+    assert all(b - a == step for a, b in itertools.pairwise(ticks))
     assert re.fullmatch(r"[125]0*", str(step))
 
 
