@@ -64,11 +64,6 @@ class NotAllowed(EventsError):
     code = "forbidden"
 
 
-class NotSignedIn(EventsError):
-    status_code = 401
-    code = "not_signed_in"
-
-
 class TooManyAttempts(EventsError):
     status_code = 429
     code = "rate_limited"

@@ -3,7 +3,6 @@ that make sure a successful payment always ends in tickets or a refund."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -529,12 +528,3 @@ async def retry_pending_refunds(now: datetime, *, gateway: Gateway) -> int:
         else:
             await _send_refund(row["id"], gateway=gateway, now=now)
     return len(rows)
-
-
-def webhook_summary(payload: bytes) -> str:
-    """For logs: the event id and type only, never the payload (it holds personal data)."""
-    try:
-        data = json.loads(payload)
-        return f"{data.get('id')} {data.get('type')}"
-    except ValueError:
-        return "unparseable"
