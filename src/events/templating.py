@@ -11,7 +11,7 @@ from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_percent
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup, escape
 
 from events import i18n

@@ -63,7 +63,7 @@ class EventsApi(Controller):
         security=BEARER,
         responses=error_responses(401, 403, 404, 409, 422),
     )
-    async def update_event(self, slug: str, data: EventPatch, now: datetime) -> EventDetailOut:
+    async def update_event(self, slug: FromPath[str], data: JSONBody[EventPatch], now: NamedDependency[datetime]) -> EventDetailOut:
         return await service.update_event(slug, data, now)
 
     @delete(
