@@ -12,7 +12,6 @@ from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
@@ -22,6 +21,7 @@ from events import db, i18n
 from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import LoginPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_STORE, DatabaseStore, SessionConfig
+from events.api_reference import ApiReference
 from events.audit.controllers import AuditPages
 from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
@@ -84,7 +84,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         samesite="lax",
         exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js"],
     )
-    api_reference = ScalarRenderPlugin()
+    api_reference = ApiReference()
     return Litestar(
         route_handlers=[
             EventPages,

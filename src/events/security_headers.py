@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import Message, Scope
 
+from events.api_reference import CONFIGURATION_SCRIPT_HASH
 from events.config import Settings, StripeSettings
 
 STRIPE_JS_ORIGIN = "https://js.stripe.com"
@@ -68,11 +69,12 @@ def content_security_policy(stripe: StripeSettings) -> str:
 
 
 def api_reference_policy(script_url: str, stylesheet_url: str) -> str:
-    """The policy for the Scalar API reference: its one script and stylesheet by full URL, its own inline styles."""
+    """The policy for the Scalar API reference: its one script and stylesheet by full URL, its empty configuration
+    element by hash (events.api_reference), its own inline styles."""
     return _policy(
         {
             "default-src": ["'self'"],
-            "script-src": [script_url],
+            "script-src": [script_url, CONFIGURATION_SCRIPT_HASH],
             "style-src": ["'self'", "'unsafe-inline'", stylesheet_url],
             "img-src": ["'self'", "data:"],
             "font-src": ["'self'", "data:", "https://fonts.scalar.com"],

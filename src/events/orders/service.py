@@ -609,10 +609,14 @@ async def settle_paid_order(order_id: int, now: datetime) -> Settlement:
 
     Pending (hold still counted): issue. Expired (hold released): take the places again if any are
     left and issue, else mark refund_due. Already paid or refunded: nothing more.
+
+    The order is read under its row lock, so the branch taken is the order's status as committed: a hold
+    being expired (the sweeper) or replaced (the buyer's new hold) in another transaction is waited for,
+    then found expired. Read without the lock, the payment could see it pending, fail to move it to paid
+    (it was expired meanwhile), and leave it expired with the money and no tickets.
     """
-    order = await Order.select().where(Order.id == order_id).first()
-    assert order is not None
-    if await _transition(order_id, "pending", "paid", now):
+    order = await _lock_order_by_id(order_id)
+    if order["status"] == "pending" and await _transition(order_id, "pending", "paid", now):
         await issue_tickets(order_id, order["event"], order["buyer_name"], now)
         await _note(order_id, "paid", "", now)
         await outbox.enqueue("order_confirmation", order_id=order_id, recipient=order["buyer_email"], now=now)
@@ -749,6 +753,13 @@ async def lock_order(reference: str) -> dict[str, Any]:
     order = await query.first()
     if order is None:
         raise NotFound(N_("We could not find that order."), code="order_not_found")
+    return order
+
+
+async def _lock_order_by_id(order_id: int) -> dict[str, Any]:
+    query = Order.select().where(Order.id == order_id)
+    order = await (query if db.is_sqlite() else query.lock_rows("NO KEY UPDATE")).first()
+    assert order is not None
     return order
 
 

@@ -1,6 +1,6 @@
 """Payment providers behind one interface: Stripe (the official async SDK) and the development test provider.
 
-Every outbound Stripe call that creates something carries an idempotency key.
+Every outbound Stripe call that changes something (a POST) carries an idempotency key; reads (GET) take none.
 """
 
 from __future__ import annotations
@@ -91,7 +91,11 @@ class StripeGateway:
 
     async def cancel_intent(self, intent_id: str) -> str:
         try:
-            intent = await self._client.v1.payment_intents.cancel_async(intent_id)
+            # A key per attempt, not per intent: Stripe would answer a later attempt with the first one's
+            # stored result for a day (e.g. "cannot cancel while processing"), never trying again.
+            intent = await self._client.v1.payment_intents.cancel_async(
+                intent_id, options={"idempotency_key": f"cancel-{intent_id}-{secrets.token_hex(8)}"}
+            )
         except stripe.InvalidRequestError:
             # Already succeeded, processing or cancelled: say what it is now, so the caller can act on it.
             return (await self.retrieve_intent(intent_id)).status

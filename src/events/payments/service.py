@@ -85,8 +85,11 @@ class Checkout:
 async def checkout(
     slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
 ) -> Checkout:
-    """Hold places, then start the payment. If the provider cannot be reached the hold is released at once."""
+    """Hold places, then start the payment. If the provider cannot be reached the hold is released at once.
+    A hold this one replaced (``asker.replaces``) has its payment cancelled at once, as the sweeper would."""
     placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale)
+    if asker.replaces:
+        await _close_replaced_intent(asker.replaces, gateway=gateway, now=now)
     if placed.total_pence == 0:
         async with db.write_transaction():
             await Order.update({Order.payment_provider: "none"}).where(Order.id == placed.id)
@@ -105,8 +108,13 @@ async def checkout(
 
 async def record_intent_payment(state: IntentState, *, provider: str, gateway: Gateway, now: datetime) -> Settlement:
     """Book a succeeded payment once (unique provider reference) and settle its order; refund it when the
-    event filled up after the hold ran out. Safe to call any number of times, in any order."""
+    event filled up after the hold ran out. Safe to call any number of times, in any order.
+
+    The refund is decided and recorded (pending, the guest's email queued) in the transaction that books the
+    payment, so once the payment is booked it always ends in tickets or a refund; only asking Stripe for the
+    money back comes after the commit, and a refund Stripe has not confirmed is retried by the worker."""
     order = await _order_for_intent(state)
+    refund_id: int | None = None
     async with db.write_transaction():
         booked = await Payment.raw(
             _BOOK_PAYMENT_SQL,
@@ -122,9 +130,11 @@ async def record_intent_payment(state: IntentState, *, provider: str, gateway: G
         if not booked:
             return Settlement("already_recorded", order["reference"])
         settlement = await orders.settle_paid_order(order["id"], now)
+        if settlement.outcome == "refund_due":
+            refund_id = await _start_whole_refund(order, now=now, reason="Paid after the hold ran out; the event was full")
         await ledger.book_order(order["id"], now=now)
-    if settlement.outcome == "refund_due":
-        await _refund_whole_payment(order["reference"], gateway=gateway, now=now, reason="Paid after the hold ran out; the event was full")
+    if refund_id is not None:
+        await _send_refund(refund_id, gateway=gateway, now=now)
     if provider == "stripe" and state.charge_id:
         await _store_fee(state.intent_id, state.charge_id, gateway, now=now)
     return settlement
@@ -269,30 +279,28 @@ async def refund_order(
     return row
 
 
-async def _refund_whole_payment(reference: str, *, gateway: Gateway, now: datetime, reason: str) -> None:
-    order = await orders.find_order(reference)
-    async with db.write_transaction():
-        if not await Order.update({Order.status: "refunded"}).where(
-            Order.id == order["id"], Order.status == "refund_due"
-        ).returning(Order.id):
-            return
-        payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
-        assert payment is not None
-        refund = Refund(
-            order_id=order["id"],
-            payment=payment["id"],
-            amount_pence=payment["amount_pence"],
-            method=payment["provider"],
-            status="pending",
-            reason=reason,
-            requested_by="system",
-            created_at=now,
-        )
-        await refund.save()
-        await Order.update({Order.refunded_pence: payment["amount_pence"]}).where(Order.id == order["id"])
-        await orders.note(order["id"], "late_payment_refunded", reason, now)
-        await outbox.enqueue("late_payment_refunded", order_id=order["id"], recipient=order["buyer_email"], now=now)
-    await _send_refund(refund.id, gateway=gateway, now=now)
+async def _start_whole_refund(order: dict[str, Any], *, now: datetime, reason: str) -> int | None:
+    """Inside the payment's transaction: a refund_due order becomes refunded, with its whole payment as a
+    pending refund and the guest's email queued. Returns the refund to send to the provider."""
+    if not await Order.update({Order.status: "refunded"}).where(Order.id == order["id"], Order.status == "refund_due").returning(Order.id):
+        return None
+    payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
+    assert payment is not None
+    refund = Refund(
+        order_id=order["id"],
+        payment=payment["id"],
+        amount_pence=payment["amount_pence"],
+        method=payment["provider"],
+        status="pending",
+        reason=reason,
+        requested_by="system",
+        created_at=now,
+    )
+    await refund.save()
+    await Order.update({Order.refunded_pence: payment["amount_pence"]}).where(Order.id == order["id"])
+    await orders.note(order["id"], "late_payment_refunded", reason, now)
+    await outbox.enqueue("late_payment_refunded", order_id=order["id"], recipient=order["buyer_email"], now=now)
+    return refund.id
 
 
 async def _send_refund(refund_id: int, *, gateway: Gateway, now: datetime) -> None:
@@ -467,21 +475,43 @@ def _intent_of(event_type: str, obj: _WebhookObject) -> str | None:
 
 
 async def sweep_expired_holds(now: datetime, *, gateway: Gateway) -> int:
-    """Release overdue holds, then cancel their PaymentIntents (a payment that slipped in is settled late)."""
+    """Release overdue holds, then cancel the PaymentIntents of every ended hold: run out, replaced by the
+    buyer's new hold, or released for a cancelled event (a payment that slipped in is settled late)."""
     expired = await orders.expire_holds(now)
     rows = await Order.select(Order.id, Order.payment_intent_id).where(
         Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null()
     ).limit(100)
     for row in rows:
-        try:
-            status = await gateway.cancel_intent(row["payment_intent_id"])
-            if status == "succeeded":
-                await sync_intent(row["payment_intent_id"], gateway=gateway, now=now)
-        except PaymentProviderError:
-            continue
-        if status in ("canceled", "succeeded"):
-            await Order.update({Order.intent_closed_at: now}).where(Order.id == row["id"])
+        await _close_intent(row["id"], row["payment_intent_id"], gateway=gateway, now=now)
     return expired
+
+
+async def _close_intent(order_id: int, intent_id: str, *, gateway: Gateway, now: datetime) -> None:
+    """Cancel an ended hold's PaymentIntent, so its payment page can no longer charge. One that succeeded
+    first is settled late: tickets if its places are still free, else a full refund. Noted as closed once
+    Stripe says it is cancelled or succeeded; otherwise (unreachable, processing) the sweeper tries again."""
+    try:
+        status = await gateway.cancel_intent(intent_id)
+        if status == "succeeded":
+            await sync_intent(intent_id, gateway=gateway, now=now)
+    except PaymentProviderError:
+        return
+    if status in ("canceled", "succeeded"):
+        await Order.update({Order.intent_closed_at: now}).where(Order.id == order_id)
+
+
+async def _close_replaced_intent(reference: str, *, gateway: Gateway, now: datetime) -> None:
+    """The buyer's earlier hold, if it has ended (their new hold replaced it), has its PaymentIntent closed now
+    rather than at the next sweep: a second payment page for the same places stops taking payments."""
+    row = await Order.select(Order.id, Order.payment_intent_id).where(
+        Order.reference == reference, Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null()
+    ).first()
+    if row is None:
+        return
+    try:
+        await _close_intent(row["id"], row["payment_intent_id"], gateway=gateway, now=now)
+    except EventsError:
+        logger.warning("Closing the payment of replaced order %s failed; the sweeper will close it", reference)
 
 
 async def recheck_payments(now: datetime, *, gateway: Gateway) -> int:

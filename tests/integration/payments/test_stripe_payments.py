@@ -397,6 +397,8 @@ async def recorded_stripe() -> AsyncIterator[RecordedStripe]:
             return web.json_response({"error": {"type": "invalid_request_error", "message": "Invalid API Key"}}, status=401)
         if request.method == "POST" and request.path == "/v1/payment_intents":
             return web.json_response(RECORDED_INTENT)
+        if request.method == "POST" and request.path == f"/v1/payment_intents/{RECORDED_INTENT['id']}/cancel":
+            return web.json_response({**RECORDED_INTENT, "status": "canceled"})
         if request.method == "GET" and request.path in objects:
             return web.json_response(objects[request.path])
         return web.json_response({"error": {"type": "invalid_request_error", "message": "No such object"}}, status=404)
@@ -458,6 +460,17 @@ async def test_a_payment_intent_is_for_cards_only_and_created_once_per_order(rec
         "metadata[event]": "august-supper-club",
     }
     assert request["idempotency_key"] == "order-K7M-4QX-intent"  # a retried request cannot make a second payment
+
+
+async def test_cancelling_a_payment_intent_carries_an_idempotency_key_per_attempt(recorded_stripe: RecordedStripe) -> None:
+    """The sweeper (or a replaced hold) cancels an intent: a network retry within one attempt reuses its key, a
+    later attempt has its own (Stripe would otherwise replay the first attempt's answer for a day)."""
+    for _ in range(2):
+        assert await recorded_stripe.gateway.cancel_intent(RECORDED_INTENT["id"]) == "canceled"
+    cancels = [r for r in recorded_stripe.requests if r["path"] == f"/v1/payment_intents/{RECORDED_INTENT['id']}/cancel"]
+    assert [r["method"] for r in cancels] == ["POST", "POST"]
+    keys = [r["idempotency_key"] for r in cancels]
+    assert all(key and key.startswith(f"cancel-{RECORDED_INTENT['id']}-") for key in keys) and keys[0] != keys[1]
 
 
 async def hold_ran_out(order: GuestOrder) -> None:
