@@ -1,11 +1,12 @@
 # Two commands: `make run` (set up, migrate, seed the demo, serve) and `make test` (set up, run the whole suite).
+# `make lint` checks style, types and layers (CI runs it before the tests); `make format` rewrites what ruff can fix.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate demo serve worker bench lint clean
+.PHONY: run test install install-dev migrate demo serve worker bench lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,11 +44,24 @@ worker: install
 test: install-dev
 	status=0; $(BIN)/python -m pytest $(PYTEST_ARGS) || status=1; node --test tests/js/*.test.mjs || status=1; exit $$status
 
+# Every check runs even when an earlier one fails, so one run shows everything; config in pyproject.toml.
+lint: $(VENV)/.installed-dev
+	status=0; \
+	$(BIN)/ruff check || status=1; \
+	$(BIN)/ruff format --check --output-format concise || status=1; \
+	$(BIN)/mypy || status=1; \
+	$(BIN)/lint-imports --no-cache --no-logo || status=1; \
+	exit $$status
+
+format: $(VENV)/.installed-dev
+	$(BIN)/ruff format
+	$(BIN)/ruff check --fix
+
 bench: install-dev
 	@status=0; for script in bench/*.py; do echo "== $$script" >&2; $(BIN)/python $$script || status=1; done; exit $$status
 
 clean:
-	rm -rf $(VENV) var .pytest_cache $(AXE_DIR)/node_modules
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(AXE_DIR)/node_modules
 
 .PHONY: messages
 # Extract translatable strings into locale/messages.pot, then merge them into locale/{ar,fr,fa}/LC_MESSAGES/messages.po.

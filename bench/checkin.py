@@ -100,9 +100,9 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
     from events.catalogue.tables import Event, TicketType
     from events.checkin.door_team import assign_door_staff
     from events.orders import codes as order_codes
-    from events.tickets.issuing import issue_tickets
     from events.orders.tables import Order, OrderLine
     from events.tickets import keys
+    from events.tickets.issuing import issue_tickets
     from events.tickets.views import tickets_of_order
 
     now = datetime.now(timezone.utc)
@@ -132,7 +132,7 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
         ordered = sorted(references)
         order_ids: list[int] = []
         for first in range(0, len(sizes), SEED_BATCH):  # batches keep each INSERT under PostgreSQL's 32,767 parameters
-            batch = list(enumerate(zip(ordered, sizes)))[first : first + SEED_BATCH]
+            batch = list(enumerate(zip(ordered, sizes, strict=False)))[first : first + SEED_BATCH]
             orders = [
                 Order(
                     reference=reference,
@@ -155,10 +155,15 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
             await OrderLine.insert(
                 *[
                     OrderLine(
-                        order_id=order_id, kind="ticket", ticket_type=ticket_type["id"], description="General",
-                        quantity=size, unit_price_pence=1000, total_pence=1000 * size,
+                        order_id=order_id,
+                        kind="ticket",
+                        ticket_type=ticket_type["id"],
+                        description="General",
+                        quantity=size,
+                        unit_price_pence=1000,
+                        total_pence=1000 * size,
                     )
-                    for order_id, (_, (_, size)) in zip(ids, batch)
+                    for order_id, (_, (_, size)) in zip(ids, batch, strict=False)
                 ]
             )
             order_ids += ids
@@ -219,7 +224,7 @@ def server_env(database_url: str, var_dir: Path, secret_key: str) -> dict[str, s
 
 
 def run_cli(env: dict[str, str], *args: str) -> None:
-    result = subprocess.run([sys.executable, "-m", "events", *args], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "events", *args], env=env, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"events {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
 
@@ -356,7 +361,7 @@ async def scan_all(port: int, tokens: list[str], slices: list[list[int]], codes:
         finally:
             connection.close()
 
-    await asyncio.gather(*(phone(token, indexes) for token, indexes in zip(tokens, slices)))
+    await asyncio.gather(*(phone(token, indexes) for token, indexes in zip(tokens, slices, strict=False)))
 
 
 def slices_for(indexes: list[int], scanners: int, contested: float, rng_seed: int = 7) -> list[list[int]]:
@@ -389,10 +394,7 @@ def percentile(sorted_values: list[float], fraction: float) -> float:
 
 
 def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
-    return {
-        group: round(sum(value - before[group].get(pid, 0.0) for pid, value in after[group].items()), 2)
-        for group in after
-    }
+    return {group: round(sum(value - before[group].get(pid, 0.0) for pid, value in after[group].items()), 2) for group in after}
 
 
 # --- checks in the database ----------------------------------------------------------------------------
@@ -539,9 +541,7 @@ def main(argv: list[str] | None = None) -> int:
         log(f"database {name}: migrating")
         run_cli(env, "migrate")
         log(f"seeding {args.tickets + args.warmup} tickets")
-        seeded = asyncio.run(
-            seed(database_url, secret_key, tickets=args.tickets + args.warmup, scanners=args.scanners, codes=args.codes)
-        )
+        seeded = asyncio.run(seed(database_url, secret_key, tickets=args.tickets + args.warmup, scanners=args.scanners, codes=args.codes))
         result["seed_seconds"] = round(seeded.seconds, 2)
         port = free_port()
         log_path = var_dir / "server.log"
@@ -576,7 +576,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         result["correct"] = correct
         status = 0 if correct else 1
-    except BaseException as exc:  # report, then clean up; Ctrl-C and SIGTERM included
+    except BaseException as exc:  # noqa: BLE001 - report, then clean up; Ctrl-C and SIGTERM included
         traceback.print_exc(file=sys.stderr)
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1

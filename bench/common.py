@@ -15,12 +15,7 @@ CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 def admin_url(explicit: str | None) -> str:
-    return (
-        explicit
-        or os.environ.get("BENCH_DATABASE_URL")
-        or os.environ.get("TEST_DATABASE_URL")
-        or "postgresql://postgres@127.0.0.1:5432/postgres"
-    )
+    return explicit or os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL") or "postgresql://postgres@127.0.0.1:5432/postgres"
 
 
 def with_database(url: str, name: str) -> str:
@@ -47,9 +42,7 @@ async def postgres_pids(database_url: str) -> list[int]:
     """The PostgreSQL backends serving the bench database (other databases on the server are not counted)."""
     connection = await asyncpg.connect(database_url)
     try:
-        rows = await connection.fetch(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
+        rows = await connection.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
     finally:
         await connection.close()
     return [row["pid"] for row in rows]

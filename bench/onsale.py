@@ -96,12 +96,8 @@ def log(message: str) -> None:
 async def database_state(database_url: str, slug: str) -> dict[str, Any]:
     connection = await asyncpg.connect(database_url)
     try:
-        event = await connection.fetchrow(
-            "SELECT id, capacity, reserved_free_places, places_taken FROM event WHERE slug = $1", slug
-        )
-        type_taken = await connection.fetchval(
-            "SELECT COALESCE(SUM(places_taken), 0) FROM ticket_type WHERE event = $1", event["id"]
-        )
+        event = await connection.fetchrow("SELECT id, capacity, reserved_free_places, places_taken FROM event WHERE slug = $1", slug)
+        type_taken = await connection.fetchval("SELECT COALESCE(SUM(places_taken), 0) FROM ticket_type WHERE event = $1", event["id"])
         orders = await connection.fetchrow(
             """SELECT count(*) AS orders, count(DISTINCT reference) AS references_, COALESCE(SUM(places), 0) AS places,
                       count(*) FILTER (WHERE status NOT IN ('pending', 'paid')) AS not_holding
@@ -153,7 +149,7 @@ def server_env(database_url: str, var_dir: Path) -> dict[str, str]:
 
 
 def run_cli(env: dict[str, str], *args: str) -> str:
-    result = subprocess.run([sys.executable, "-m", "events", *args], env=env, capture_output=True, text=True, timeout=300)
+    result = subprocess.run([sys.executable, "-m", "events", *args], env=env, capture_output=True, text=True, timeout=300, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"events {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout
@@ -321,8 +317,18 @@ class Addresses:
 
 
 async def rush(
-    port: int, slug: str, ticket_type: int, *, buyers: int, quantity: int, concurrency: int, duration: float, request_timeout: float, prefix: str,
-    addresses: Addresses, holds_per_address: int,
+    port: int,
+    slug: str,
+    ticket_type: int,
+    *,
+    buyers: int,
+    quantity: int,
+    concurrency: int,
+    duration: float,
+    request_timeout: float,
+    prefix: str,
+    addresses: Addresses,
+    holds_per_address: int,
 ) -> Tally:
     tally = Tally()
     path = f"/api/events/{slug}/orders"
@@ -354,7 +360,7 @@ async def rush(
                 began = time.perf_counter()
                 try:
                     status, payload = await asyncio.wait_for(connection.request("POST", path, body), request_timeout)
-                except (OSError, ConnectionError, asyncio.IncompleteReadError, asyncio.TimeoutError, ValueError, IndexError) as exc:
+                except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
                     connection.close()
                     tally.errors[type(exc).__name__] += 1
                     tally.last_end = time.perf_counter()
@@ -410,9 +416,7 @@ def summary(values: list[float]) -> dict[str, Any]:
 
 
 def cpu_used(before: dict[str, dict[int, float]], after: dict[str, dict[int, float]]) -> dict[str, float]:
-    return {
-        group: round(sum(value - before[group].get(pid, 0.0) for pid, value in after[group].items()), 2) for group in after
-    }
+    return {group: round(sum(value - before[group].get(pid, 0.0) for pid, value in after[group].items()), 2) for group in after}
 
 
 def exception_lines(server_log: str) -> list[str]:
@@ -440,8 +444,17 @@ async def measure(args: argparse.Namespace, port: int, token: str, server_pid: i
     if args.warmup:
         log(f"warm-up: {args.warmup} orders on {WARMUP_SLUG}")
         warm = await rush(
-            port, WARMUP_SLUG, warm_type, buyers=args.warmup, quantity=args.quantity, concurrency=min(args.concurrency, 50),
-            duration=60, request_timeout=args.request_timeout, prefix="w", addresses=Addresses(1), holds_per_address=args.holds_per_address,
+            port,
+            WARMUP_SLUG,
+            warm_type,
+            buyers=args.warmup,
+            quantity=args.quantity,
+            concurrency=min(args.concurrency, 50),
+            duration=60,
+            request_timeout=args.request_timeout,
+            prefix="w",
+            addresses=Addresses(1),
+            holds_per_address=args.holds_per_address,
         )
         if warm.errors or len(warm.references) != args.warmup:
             raise RuntimeError(f"warm-up failed: {len(warm.references)} orders, errors {dict(warm.errors)}")
@@ -450,8 +463,16 @@ async def measure(args: argparse.Namespace, port: int, token: str, server_pid: i
     load_average = os.getloadavg()
     before = await cpu_snapshot(server_pid, database_url)
     tally = await rush(
-        port, SLUG, ticket_type, buyers=args.buyers, quantity=args.quantity, concurrency=args.concurrency,
-        duration=args.duration, request_timeout=args.request_timeout, prefix="", addresses=Addresses(2),
+        port,
+        SLUG,
+        ticket_type,
+        buyers=args.buyers,
+        quantity=args.quantity,
+        concurrency=args.concurrency,
+        duration=args.duration,
+        request_timeout=args.request_timeout,
+        prefix="",
+        addresses=Addresses(2),
         holds_per_address=args.holds_per_address,
     )
     used = cpu_used(before, await cpu_snapshot(server_pid, database_url))
@@ -492,7 +513,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--duration", type=float, default=60.0, help="send no new request after this many seconds (default 60)")
     parser.add_argument("--request-timeout", type=float, default=30.0, help="give up on one request after this (default 30 s)")
     parser.add_argument(
-        "--holds-per-address", type=int, default=10,
+        "--holds-per-address",
+        type=int,
+        default=10,
         help="orders sent from one loopback address before moving to the next (default 10; the server allows 20 a minute)",
     )
     parser.add_argument("--warmup", type=int, default=200, help="orders on a separate event first, not measured (default 200)")
@@ -565,15 +588,9 @@ def main(argv: list[str] | None = None) -> int:
         result["postgres"] = state.pop("postgres")
         result["database"] = state
         sold_places = len(tally.references) * args.quantity
-        result["oversold"] = max(
-            0, state["event_places_taken"] - args.places, state["order_places"] - args.places, sold_places - args.places
-        )
+        result["oversold"] = max(0, state["event_places_taken"] - args.places, state["order_places"] - args.places, sold_places - args.places)
         result["consistent"] = (
-            state["event_places_taken"]
-            == state["ticket_type_places_taken"]
-            == state["order_places"]
-            == state["order_line_places"]
-            == sold_places
+            state["event_places_taken"] == state["ticket_type_places_taken"] == state["order_places"] == state["order_line_places"] == sold_places
             and state["orders"] == state["distinct_references"] == len(tally.references) == len(set(tally.references))
             and state["orders_not_holding_places"] == 0
             and result["places_left_after"] == args.places - sold_places
@@ -597,7 +614,7 @@ def main(argv: list[str] | None = None) -> int:
         correct = result["oversold"] == 0 and result["consistent"] and result["errors"] == 0 and result["server_tracebacks"] == 0
         result["correct"] = correct
         status = 0 if correct else 1
-    except BaseException as exc:  # report, then clean up; Ctrl-C and SIGTERM included
+    except BaseException as exc:  # noqa: BLE001 - report, then clean up; Ctrl-C and SIGTERM included
         traceback.print_exc(file=sys.stderr)
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1

@@ -79,8 +79,14 @@ TICKET_TYPES = [("Standard", 2500), ("Concession", 1200), ("Supporter", 4000)]
 BOOKING_FEE_PENCE = 75
 PIF_PLACE_PENCE = 1500
 COST_PER_ATTENDEE_PENCE = 600
-COSTS = [("Venue hire", 1_500_000), ("Catering", 2_400_000), ("Sound and light", 350_000), ("Printing", 45_000),
-         ("Insurance", 80_000), ("Security", 220_000)]
+COSTS = [
+    ("Venue hire", 1_500_000),
+    ("Catering", 2_400_000),
+    ("Sound and light", 350_000),
+    ("Printing", 45_000),
+    ("Insurance", 80_000),
+    ("Security", 220_000),
+]
 
 
 def log(message: str) -> None:
@@ -115,9 +121,10 @@ class CpuMeter:
     async def snapshot(self) -> tuple[float, dict[int, float]]:
         connection = await asyncpg.connect(self.database_url)
         try:
-            pids = [row["pid"] for row in await connection.fetch(
-                "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()"
-            )]
+            pids = [
+                row["pid"]
+                for row in await connection.fetch("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            ]
         finally:
             await connection.close()
         return sum(os.times()[:2]), {pid: cpu_seconds(pid) for pid in pids}
@@ -158,8 +165,14 @@ async def create_catalogue(events: int, now: datetime) -> list[dict[str, Any]]:
         starts = (now - timedelta(days=1)).replace(microsecond=0)
         await catalogue.create_event(
             EventCreate(
-                slug=slug, title=f"Bench Gala {index + 1}", starts_at=starts, ends_at=starts + timedelta(hours=6),
-                capacity=100_000, status="on_sale", booking_fee_pence=BOOKING_FEE_PENCE, pay_it_forward_place_pence=PIF_PLACE_PENCE,
+                slug=slug,
+                title=f"Bench Gala {index + 1}",
+                starts_at=starts,
+                ends_at=starts + timedelta(hours=6),
+                capacity=100_000,
+                status="on_sale",
+                booking_fee_pence=BOOKING_FEE_PENCE,
+                pay_it_forward_place_pence=PIF_PLACE_PENCE,
                 ticket_types=[TicketTypeIn(name=name, price_pence=price, max_per_order=10) for name, price in TICKET_TYPES],
                 beneficiaries=[ShareIn(partner=slug_, share_bp=share) for slug_, _, share in PARTNERS],
             ),
@@ -167,26 +180,65 @@ async def create_catalogue(events: int, now: datetime) -> list[dict[str, Any]]:
         )
         event = await Event.select(Event.id).where(Event.slug == slug).first()
         await Event.update({Event.cost_per_attendee_pence: COST_PER_ATTENDEE_PENCE}).where(Event.id == event["id"])
-        types = await TicketType.select(TicketType.id, TicketType.name, TicketType.price_pence).where(
-            TicketType.event == event["id"]
-        ).order_by(TicketType.id)
+        types = (
+            await TicketType.select(TicketType.id, TicketType.name, TicketType.price_pence)
+            .where(TicketType.event == event["id"])
+            .order_by(TicketType.id)
+        )
         created.append({"id": event["id"], "slug": slug, "ticket_types": [(t["id"], t["name"], t["price_pence"]) for t in types]})
     return created
 
 
-ORDER_COLUMNS = ["id", "reference", "event", "status", "channel", "buyer_name", "buyer_email", "buyer_phone", "locale", "currency",
-                 "tickets_pence", "booking_fees_pence", "pay_it_forward_pence", "donation_pence", "total_pence", "refunded_pence",
-                 "places", "payment_provider", "payment_intent_id", "client_secret", "intent_closed_at", "hold_expires_at",
-                 "created_at", "paid_at"]
+ORDER_COLUMNS = [
+    "id",
+    "reference",
+    "event",
+    "status",
+    "channel",
+    "buyer_name",
+    "buyer_email",
+    "buyer_phone",
+    "locale",
+    "currency",
+    "tickets_pence",
+    "booking_fees_pence",
+    "pay_it_forward_pence",
+    "donation_pence",
+    "total_pence",
+    "refunded_pence",
+    "places",
+    "payment_provider",
+    "payment_intent_id",
+    "client_secret",
+    "intent_closed_at",
+    "hold_expires_at",
+    "created_at",
+    "paid_at",
+]
 LINE_COLUMNS = ["order_id", "kind", "ticket_type", "partner", "description", "quantity", "unit_price_pence", "booking_fee_pence", "total_pence"]
-TICKET_COLUMNS = ["order_id", "event", "ticket_type", "secret", "version", "holder_name", "status", "price_pence", "booking_fee_pence",
-                  "created_at", "checked_in_at", "checked_in_by", "inside"]
+TICKET_COLUMNS = [
+    "order_id",
+    "event",
+    "ticket_type",
+    "secret",
+    "version",
+    "holder_name",
+    "status",
+    "price_pence",
+    "booking_fee_pence",
+    "created_at",
+    "checked_in_at",
+    "checked_in_by",
+    "inside",
+]
 PAYMENT_COLUMNS = ["id", "order_id", "provider", "provider_reference", "charge_id", "amount_pence", "fee_pence", "currency", "created_at"]
 STRIPE_COLUMNS = ["transaction_id", "kind", "source", "amount_pence", "fee_pence", "net_pence", "currency", "created_at", "imported_at"]
 REFUND_COLUMNS = ["order_id", "payment", "amount_pence", "method", "provider_refund_id", "status", "reason", "requested_by", "created_at"]
 
 
-def synthesise(orders: int, free_guests: int, events: list[dict[str, Any]], partner_ids: list[int], now: datetime, seed: int) -> dict[str, list[tuple]]:
+def synthesise(
+    orders: int, free_guests: int, events: list[dict[str, Any]], partner_ids: list[int], now: datetime, seed: int
+) -> dict[str, list[tuple]]:
     """Every row to COPY, from a seeded RNG. Order and payment ids are given here (the database is new)."""
     rng = random.Random(seed)
     gift_aid_rng = random.Random(seed + 1)  # its own stream, so the orders are those of runs without it
@@ -208,10 +260,38 @@ def synthesise(orders: int, free_guests: int, events: list[dict[str, Any]], part
         created = start + timedelta(seconds=rng.uniform(0, 59 * 86400))
         if index >= orders:  # a free guest through a referral partner's claim link
             type_id, name, _ = event["ticket_types"][0]
-            rows["ticket_order"].append((order_id, reference(), event["id"], "paid", "claim", f"Guest {order_id}", "", "", "en", "GBP",
-                                         0, 0, 0, 0, 0, 0, 1, "none", None, "", None, None, created, created))
+            rows["ticket_order"].append(
+                (
+                    order_id,
+                    reference(),
+                    event["id"],
+                    "paid",
+                    "claim",
+                    f"Guest {order_id}",
+                    "",
+                    "",
+                    "en",
+                    "GBP",
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    0,
+                    1,
+                    "none",
+                    None,
+                    "",
+                    None,
+                    None,
+                    created,
+                    created,
+                )
+            )
             rows["order_line"].append((order_id, "ticket", type_id, None, name, 1, 0, 0, 0))
-            rows["ticket"].append((order_id, event["id"], type_id, secrets.token_hex(16), 1, f"Guest {order_id}", "valid", 0, 0, created, None, "", False))
+            rows["ticket"].append(
+                (order_id, event["id"], type_id, secrets.token_hex(16), 1, f"Guest {order_id}", "valid", 0, 0, created, None, "", False)
+            )
             continue
         provider = pick(rng, [("stripe", 0.80), ("card_terminal", 0.12), ("cash", 0.08)])
         channel = "online" if provider == "stripe" else "door"
@@ -236,8 +316,20 @@ def synthesise(orders: int, free_guests: int, events: list[dict[str, Any]], part
             lines.append((order_id, "donation", None, partner, "Donation", 1, donation, 0, donation))
         total = tickets_pence + booking_fees + pif + donation
         if (pif or donation) and gift_aid_rng.random() < 0.4:  # a UK taxpayer's Gift Aid declaration on the donation parts
-            rows["gift_aid_declaration"].append((order_id, "", f"Donor{order_id}", "Bench", str(order_id % 200 + 1), "AB1 2CD",
-                                                 pif + donation, "GBP", "I am a UK taxpayer...", created))
+            rows["gift_aid_declaration"].append(
+                (
+                    order_id,
+                    "",
+                    f"Donor{order_id}",
+                    "Bench",
+                    str(order_id % 200 + 1),
+                    "AB1 2CD",
+                    pif + donation,
+                    "GBP",
+                    "I am a UK taxpayer...",
+                    created,
+                )
+            )
         payment_id = order_id
         intent = f"pi_bench_{order_id:07d}" if provider == "stripe" else None
         fee = (stripe_fee(total) if rng.random() < 0.97 else None) if provider == "stripe" else None
@@ -248,23 +340,83 @@ def synthesise(orders: int, free_guests: int, events: list[dict[str, Any]], part
             whole = rng.random() < 0.4
             amount = total if whole else price + fee_each
             refund_status = pick(rng, [("succeeded", 0.97), ("pending", 0.02), ("failed", 0.01)])
-            rows["refund"].append((order_id, payment_id, amount, provider,
-                                   f"re_bench_{order_id:07d}" if provider == "stripe" and refund_status != "pending" else None,
-                                   refund_status, "Cannot come", "organiser@bench.example",
-                                   min(paid_at + timedelta(days=rng.uniform(1, 20)), now - timedelta(hours=1))))
+            rows["refund"].append(
+                (
+                    order_id,
+                    payment_id,
+                    amount,
+                    provider,
+                    f"re_bench_{order_id:07d}" if provider == "stripe" and refund_status != "pending" else None,
+                    refund_status,
+                    "Cannot come",
+                    "organiser@bench.example",
+                    min(paid_at + timedelta(days=rng.uniform(1, 20)), now - timedelta(hours=1)),
+                )
+            )
             if refund_status == "succeeded":
                 refunded = amount
                 status = "refunded" if whole else "paid"
                 ticket_status = ["refunded"] * quantity if whole else ["refunded"] + ["valid"] * (quantity - 1)
-        rows["ticket_order"].append((order_id, reference(), event["id"], status, channel, f"Buyer {order_id}", f"buyer{order_id}@bench.example",
-                                     "", "en", "GBP", tickets_pence, booking_fees, pif, donation, total, refunded, quantity, provider, intent,
-                                     "", None, None, created, paid_at))
+        rows["ticket_order"].append(
+            (
+                order_id,
+                reference(),
+                event["id"],
+                status,
+                channel,
+                f"Buyer {order_id}",
+                f"buyer{order_id}@bench.example",
+                "",
+                "en",
+                "GBP",
+                tickets_pence,
+                booking_fees,
+                pif,
+                donation,
+                total,
+                refunded,
+                quantity,
+                provider,
+                intent,
+                "",
+                None,
+                None,
+                created,
+                paid_at,
+            )
+        )
         rows["order_line"].extend(lines)
         for ticket_status_ in ticket_status:
-            rows["ticket"].append((order_id, event["id"], type_id, secrets.token_hex(16), 1, f"Buyer {order_id}", ticket_status_, price,
-                                   fee_each, paid_at, None, "", False))
-        rows["payment"].append((payment_id, order_id, provider, intent or f"{provider}_bench_{order_id:07d}",
-                                f"ch_bench_{order_id:07d}" if provider == "stripe" else "", total, fee, "GBP", paid_at))
+            rows["ticket"].append(
+                (
+                    order_id,
+                    event["id"],
+                    type_id,
+                    secrets.token_hex(16),
+                    1,
+                    f"Buyer {order_id}",
+                    ticket_status_,
+                    price,
+                    fee_each,
+                    paid_at,
+                    None,
+                    "",
+                    False,
+                )
+            )
+        rows["payment"].append(
+            (
+                payment_id,
+                order_id,
+                provider,
+                intent or f"{provider}_bench_{order_id:07d}",
+                f"ch_bench_{order_id:07d}" if provider == "stripe" else "",
+                total,
+                fee,
+                "GBP",
+                paid_at,
+            )
+        )
     rows["stripe_balance_transaction"], rows["expected_differences"] = stripe_side(rng, rows, now)
     return rows
 
@@ -307,31 +459,62 @@ async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> di
     connection = await asyncpg.connect(database_url)
     try:
         async with connection.transaction():
-            for table, columns in [("ticket_order", ORDER_COLUMNS), ("order_line", LINE_COLUMNS), ("ticket", TICKET_COLUMNS),
-                                   ("payment", PAYMENT_COLUMNS), ("refund", REFUND_COLUMNS)]:
+            for table, columns in [
+                ("ticket_order", ORDER_COLUMNS),
+                ("order_line", LINE_COLUMNS),
+                ("ticket", TICKET_COLUMNS),
+                ("payment", PAYMENT_COLUMNS),
+                ("refund", REFUND_COLUMNS),
+            ]:
                 await connection.copy_records_to_table(table, records=rows[table], columns=columns)
             for table in ("ticket_order", "payment"):
                 await connection.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
             await connection.copy_records_to_table(
-                "gift_aid_declaration", records=rows["gift_aid_declaration"],
-                columns=["order_id", "title", "first_name", "last_name", "house", "postcode", "eligible_pence", "currency", "statement", "created_at"],
+                "gift_aid_declaration",
+                records=rows["gift_aid_declaration"],
+                columns=[
+                    "order_id",
+                    "title",
+                    "first_name",
+                    "last_name",
+                    "house",
+                    "postcode",
+                    "eligible_pence",
+                    "currency",
+                    "statement",
+                    "created_at",
+                ],
             )
-            await connection.copy_records_to_table("stripe_balance_transaction", records=rows["stripe_balance_transaction"],
-                                                   columns=STRIPE_COLUMNS)
+            await connection.copy_records_to_table("stripe_balance_transaction", records=rows["stripe_balance_transaction"], columns=STRIPE_COLUMNS)
             # One import covering the whole period, as the periodic job leaves it.
             await connection.copy_records_to_table(
-                "stripe_import", columns=["created_from", "created_to", "transactions", "imported_at", "requested_by"],
+                "stripe_import",
+                columns=["created_from", "created_to", "transactions", "imported_at", "requested_by"],
                 records=[(now - timedelta(days=62), now, len(rows["stripe_balance_transaction"]), now, "worker")],
             )
             await connection.copy_records_to_table(
-                "event_cost", columns=["event", "description", "amount_pence", "created_at"],
+                "event_cost",
+                columns=["event", "description", "amount_pence", "created_at"],
                 records=[(event["id"], description, pence, now - timedelta(days=3)) for event in events for description, pence in COSTS],
             )
             await connection.copy_records_to_table(
-                "payout", columns=["partner", "event", "amount_pence", "currency", "paid_on", "bank_reference", "override_reason",
-                                   "recorded_by", "created_at"],
-                records=[(partner, event["id"], 1_000_000, "GBP", now - timedelta(days=2), f"BACS {event['id']}-{partner}", "",
-                          "organiser@bench.example", now - timedelta(days=2)) for event in events for partner in partner_ids],
+                "payout",
+                columns=["partner", "event", "amount_pence", "currency", "paid_on", "bank_reference", "override_reason", "recorded_by", "created_at"],
+                records=[
+                    (
+                        partner,
+                        event["id"],
+                        1_000_000,
+                        "GBP",
+                        now - timedelta(days=2),
+                        f"BACS {event['id']}-{partner}",
+                        "",
+                        "organiser@bench.example",
+                        now - timedelta(days=2),
+                    )
+                    for event in events
+                    for partner in partner_ids
+                ],
             )
         for event in events:
             places = await connection.fetchval("SELECT COALESCE(SUM(places), 0) FROM ticket_order WHERE event = $1", event["id"])
@@ -396,23 +579,30 @@ async def ledger_checks(database_url: str, event_ids: list[int]) -> dict[str, An
             """,
             event_ids,
         )
-        booked = {row["kind"]: int(row["pence"]) for row in await connection.fetch(
-            "SELECT kind, SUM(amount_pence) AS pence FROM ledger_entry WHERE event = ANY($1) GROUP BY kind", event_ids
-        )}
-        by_kind = {row["kind"]: int(row["n"]) for row in await connection.fetch(
-            "SELECT kind, count(*) AS n FROM ledger_entry GROUP BY kind ORDER BY kind"
-        )}
+        booked = {
+            row["kind"]: int(row["pence"])
+            for row in await connection.fetch(
+                "SELECT kind, SUM(amount_pence) AS pence FROM ledger_entry WHERE event = ANY($1) GROUP BY kind", event_ids
+            )
+        }
+        by_kind = {
+            row["kind"]: int(row["n"]) for row in await connection.fetch("SELECT kind, count(*) AS n FROM ledger_entry GROUP BY kind ORDER BY kind")
+        }
         designated = await connection.fetchval(
             """SELECT count(*) FROM order_line l JOIN ticket_order o ON o.id = l.order_id
-               WHERE l.kind = 'donation' AND l.partner IS NOT NULL AND o.event = ANY($1)""", event_ids,
+               WHERE l.kind = 'donation' AND l.partner IS NOT NULL AND o.event = ANY($1)""",
+            event_ids,
         )
         designated_entries = await connection.fetchval(
             "SELECT count(*) FROM ledger_entry WHERE kind = 'payment' AND component = 'donations' AND partner IS NOT NULL"
         )
     finally:
         await connection.close()
-    mismatches = {kind: {"expected": int(expected[kind]), "ledger": booked.get(kind, 0)}
-                  for kind in ("payment", "stripe_fee", "refund", "event_cost", "payout") if int(expected[kind]) != booked.get(kind, 0)}
+    mismatches = {
+        kind: {"expected": int(expected[kind]), "ledger": booked.get(kind, 0)}
+        for kind in ("payment", "stripe_fee", "refund", "event_cost", "payout")
+        if int(expected[kind]) != booked.get(kind, 0)
+    }
     if designated != designated_entries:
         mismatches["designated_donations"] = {"expected": int(designated), "ledger": int(designated_entries)}
     return {"pence_by_kind": booked, "rows_by_kind": by_kind, "mismatches": mismatches}
@@ -427,7 +617,10 @@ def statement_checks(reconciliations: list[dict[str, Any]], statements: list[dic
             if sum(p[key] for p in reconciliation["partners"]) != reconciliation["totals"][key]:
                 problems.append(f"{reconciliation['event']}: partners' {key} do not add up to the total")
         for partner in reconciliation["partners"]:
-            if sum(partner["income_pence"].values()) - partner["refunds_pence"] - partner["fees_pence"] - partner["costs_pence"] != partner["net_pence"]:
+            if (
+                sum(partner["income_pence"].values()) - partner["refunds_pence"] - partner["fees_pence"] - partner["costs_pence"]
+                != partner["net_pence"]
+            ):
                 problems.append(f"{reconciliation['event']}/{partner['partner']}: lines do not add up to net")
     for statement in statements:
         for line in statement["events"]:
@@ -544,8 +737,10 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
         started = time.perf_counter()
         for event in events:
             await stripe_balance.check_event(event["id"], now=now)
-        result["stripe_check"] = {"seconds": round(time.perf_counter() - started, 3),
-                                  "cpu_seconds": {side: round(v, 2) for side, v in CpuMeter.used(cpu_before, await meter.snapshot()).items()}}
+        result["stripe_check"] = {
+            "seconds": round(time.perf_counter() - started, 3),
+            "cpu_seconds": {side: round(v, 2) for side, v in CpuMeter.used(cpu_before, await meter.snapshot()).items()},
+        }
         counter.take()
 
         organiser = CurrentUser(id=1, email="organiser@bench.example", display_name="Organiser", role=ORGANISER)
@@ -587,11 +782,25 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
         }
         checks = await ledger_checks(database_url, [event["id"] for event in events])
         problems = statement_checks(reconciliations, partner_statements) + stripe_checks(reconciliations, partner_statements, expected_differences)
-        result["ledger"] = {"rows": sum(checks["rows_by_kind"].values()), "rows_by_kind": checks["rows_by_kind"],
-                            "pence_by_kind": checks["pence_by_kind"], "mismatches": checks["mismatches"]}
+        result["ledger"] = {
+            "rows": sum(checks["rows_by_kind"].values()),
+            "rows_by_kind": checks["rows_by_kind"],
+            "pence_by_kind": checks["pence_by_kind"],
+            "mismatches": checks["mismatches"],
+        }
         result["reconciliation"] = [
-            {key: r[key] for key in ("event", "totals", "costs_pence", "costs_covered_by_contributions_pence", "unused_contributions_pence",
-                                      "retained_booking_fees_pence", "deficit_pence")}
+            {
+                key: r[key]
+                for key in (
+                    "event",
+                    "totals",
+                    "costs_pence",
+                    "costs_covered_by_contributions_pence",
+                    "unused_contributions_pence",
+                    "retained_booking_fees_pence",
+                    "deficit_pence",
+                )
+            }
             | {"net_by_partner": {p["partner"]: p["net_pence"] for p in r["partners"]}}
             for r in reconciliations
         ]
@@ -604,8 +813,19 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
                 "size_mb": round(await connection.fetchval("SELECT pg_database_size(current_database())") / 2**20, 1),
                 "table_size_mb": {
                     table: round(await connection.fetchval("SELECT pg_total_relation_size($1::regclass)", table) / 2**20, 1)
-                    for table in ("ledger_entry", "ticket_order", "payment", "refund", "order_line", "ticket", "gift_aid_declaration",
-                                  "stripe_balance_transaction", "ledger_total", "event_attendance", "stripe_difference")
+                    for table in (
+                        "ledger_entry",
+                        "ticket_order",
+                        "payment",
+                        "refund",
+                        "order_line",
+                        "ticket",
+                        "gift_aid_declaration",
+                        "stripe_balance_transaction",
+                        "ledger_total",
+                        "event_attendance",
+                        "stripe_difference",
+                    )
                 },
                 "postgres": str(await connection.fetchval("SHOW server_version")),
             }
@@ -652,7 +872,7 @@ def main(argv: list[str] | None = None) -> int:
         "cpu_count": os.cpu_count(),
         "load_average_before": [round(value, 2) for value in os.getloadavg()],
         "note": "statements.cpu_seconds.postgres counts the bench database's backends, not the parallel workers "
-                "a query may start, so it is a lower bound; on a busy machine compare CPU seconds, not wall time",
+        "a query may start, so it is a lower bound; on a busy machine compare CPU seconds, not wall time",
     }
     created = False
     status = 1
@@ -663,7 +883,7 @@ def main(argv: list[str] | None = None) -> int:
         correct = asyncio.run(run(database_url, args, result))
         result["correct"] = correct
         status = 0 if correct else 1
-    except BaseException as exc:  # report, then clean up; Ctrl-C and SIGTERM included
+    except BaseException as exc:  # noqa: BLE001 - report, then clean up; Ctrl-C and SIGTERM included
         traceback.print_exc(file=sys.stderr)
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1

@@ -38,12 +38,12 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from events.orders.codes import new_order_reference  # noqa: E402
-from events.tickets.secrets import new_ticket_secret  # noqa: E402
-from events.tickets.signing import TicketClaims, sign_ticket  # noqa: E402
-from events.tickets.views import VALIDITY_MARGIN, TicketView  # noqa: E402
+from events.orders.codes import new_order_reference
+from events.tickets.secrets import new_ticket_secret
+from events.tickets.signing import TicketClaims, sign_ticket
+from events.tickets.views import VALIDITY_MARGIN, TicketView
 
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2026, 8, 20, 19, 0, tzinfo=LONDON)

@@ -75,11 +75,10 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
 
 
 @pytest.fixture
-async def clean_database(app: Litestar) -> AsyncIterator[None]:
+async def clean_database(app: Litestar) -> None:
     """Each test starts from empty tables (the schema stays)."""
     for table in reversed(APP_CONFIG.table_classes):
         await table.delete(force=True)
-    yield
 
 
 @pytest.fixture

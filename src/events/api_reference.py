@@ -23,7 +23,7 @@ class ApiReference(ScalarRenderPlugin):
         title = escape(str(openapi_schema["info"]["title"]))
         spec_url = escape(self.get_openapi_json_route(request))
         return (
-            "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n"
+            '<!DOCTYPE html>\n<html lang="en">\n<head>\n'
             f"<title>{title}</title>\n"
             '<meta charset="utf-8">\n<meta name="viewport" content="width=device-width, initial-scale=1">\n'
             f'<link rel="stylesheet" type="text/css" href="{escape(self.css_url)}">\n'

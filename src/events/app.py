@@ -21,13 +21,13 @@ from events import db, i18n
 from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import LoginPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_STORE, DatabaseStore, SessionConfig
-from events.checkin.controllers import CheckinApi, DoorPages
 from events.api_reference import ApiReference
-from events.backoffice.controllers import EventOverviewPages
-from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.backoffice.audit_pages import AuditPages
+from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
+from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
+from events.checkin.controllers import CheckinApi, DoorPages
 from events.config import Settings, load_settings
 from events.content_type import JsonBodiesOnly
 from events.dependencies import DEPENDENCIES
@@ -41,8 +41,8 @@ from events.malformed import RefuseMalformedRequests
 from events.orders.claims_controllers import ClaimPages, ClaimsApi
 from events.orders.controllers import OrderPages, OrdersApi
 from events.payments.controllers import CancellationApi, StripeWebhooks
-from events.privacy.controllers import GuestDataPages
 from events.payments.gateway import create_gateway
+from events.privacy.controllers import GuestDataPages
 from events.security_headers import api_reference_policy, security_headers
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi
@@ -147,9 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             render_plugins=[api_reference],
             components=Components(
                 security_schemes={
-                    "BearerToken": SecurityScheme(
-                        type="http", scheme="bearer", description="An API token from `events token create EMAIL`."
-                    )
+                    "BearerToken": SecurityScheme(type="http", scheme="bearer", description="An API token from `events token create EMAIL`.")
                 }
             ),
         ),

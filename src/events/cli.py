@@ -68,9 +68,7 @@ def demo() -> None:
     created = _run(settings, lambda: seed_demo(datetime.now(timezone.utc), with_demo_login=not settings.is_production))
     click.echo(f"Demo data ready ({', '.join(created) if created else 'nothing new to add'}).")
     if not settings.is_production:
-        click.secho(
-            f"Development organiser login: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}", fg="green", bold=True
-        )
+        click.secho(f"Development organiser login: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}", fg="green", bold=True)
 
 
 WORKER_HEALTHCHECK_SECONDS = 60

@@ -91,9 +91,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         js_url=_url("STRIPE_JS_URL", environ.get("STRIPE_JS_URL") or STRIPE_JS_URL_DEFAULT),
     )
     if stripe.enabled and not (stripe.publishable_key and stripe.webhook_secret):
-        raise SettingsError(
-            "STRIPE_SECRET_KEY is set, so STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET are needed too."
-        )
+        raise SettingsError("STRIPE_SECRET_KEY is set, so STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET are needed too.")
     if production and not stripe.enabled:
         raise SettingsError("Production takes real payments: set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET.")
     smtp = SmtpSettings(

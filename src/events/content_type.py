@@ -9,9 +9,11 @@ drive its visitors' browsers to hold places.
 
 from __future__ import annotations
 
+from typing import cast
+
 from litestar.enums import ScopeType
 from litestar.middleware import ASGIMiddleware
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, HTTPScope, Receive, Scope, Send
 
 from events.errors import EventsError
 
@@ -40,7 +42,7 @@ class JsonBodiesOnly(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
-        if scope["path"].startswith(API_PREFIX) and scope["method"] in _WITH_BODY:
+        if scope["path"].startswith(API_PREFIX) and cast("HTTPScope", scope)["method"] in _WITH_BODY:  # `scopes` admits HTTP only
             headers = dict(scope["headers"])
             content_type = headers.get(b"content-type")
             if (content_type is not None or sends_a_body(headers)) and not is_json(content_type or b""):

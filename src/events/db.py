@@ -7,14 +7,15 @@ import functools
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
-from piccolo.engine.base import Engine
+from piccolo.engine.base import BaseTransaction, Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.querystring import QueryString
+from piccolo.table import Table
 
 os.environ.setdefault("PICCOLO_CONF", "events.piccolo_conf")
 
@@ -40,7 +41,7 @@ def create_engine(database_url: str) -> Engine:
 
 def bind(engine: Engine) -> None:
     """Point Piccolo (its conf module, every app table and its migration table) at this engine."""
-    global _engine
+    global _engine  # noqa: PLW0603 - the one engine, set when the app starts
     from piccolo.apps.migrations.tables import Migration
 
     from events import piccolo_conf
@@ -48,7 +49,8 @@ def bind(engine: Engine) -> None:
 
     _engine = engine
     piccolo_conf.DB = engine
-    for table in [*APP_CONFIG.table_classes, Migration]:
+    tables: list[type[Table]] = [*APP_CONFIG.table_classes, Migration]
+    for table in tables:
         table._meta.db = engine
 
 
@@ -87,7 +89,7 @@ async def close_engine(engine_: Engine) -> None:
         await engine_.close_connection_pool()
 
 
-def write_transaction():
+def write_transaction() -> contextlib.AbstractAsyncContextManager[BaseTransaction, None]:
     """The one way to start a transaction that writes.
 
     SQLite takes its write lock up front (IMMEDIATE), so two writers never deadlock on a lock
@@ -95,8 +97,11 @@ def write_transaction():
     """
     current = engine()
     if isinstance(current, SQLiteEngine):
-        return current.transaction(transaction_type=TransactionType.immediate)
-    return current.transaction()
+        transaction: BaseTransaction = current.transaction(transaction_type=TransactionType.immediate)
+    else:
+        transaction = current.transaction()
+    # Piccolo annotates __aexit__ `-> bool`, but it returns False whenever an exception passes: it never swallows one.
+    return cast("contextlib.AbstractAsyncContextManager[BaseTransaction, None]", transaction)
 
 
 async def fetch_pg(sql: str, *args: Any) -> list[Any]:

@@ -83,10 +83,7 @@ def club_night(today: date) -> EventCreate:
     return EventCreate(
         slug="choose-love-night",
         title="Choose Love Night",
-        description=(
-            "A club night for Help Refugees: four DJs, six hours, one cause. Every penny, booking fees included, "
-            "goes to Help Refugees."
-        ),
+        description=("A club night for Help Refugees: four DJs, six hours, one cause. Every penny, booking fees included, goes to Help Refugees."),
         venue="The Basement",
         address="3 Example Street, London N1 7AA",
         starts_at=starts_at,

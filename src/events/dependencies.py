@@ -52,4 +52,4 @@ def error_responses(*codes: int) -> dict[int, ResponseSpec]:
     return {code: ResponseSpec(data_container=ErrorBody, description=descriptions[code]) for code in codes}
 
 
-BEARER = [{"BearerToken": []}]
+BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]

@@ -64,11 +64,6 @@ class NotAllowed(EventsError):
     code = "forbidden"
 
 
-class NotSignedIn(EventsError):
-    status_code = 401
-    code = "not_signed_in"
-
-
 class TooManyAttempts(EventsError):
     status_code = 429
     code = "rate_limited"
@@ -94,7 +89,7 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     """Map every exception to one shape: {"error", "detail"[, "fields"]} or the friendly error page."""
     status, code, detail, fields, headers = _describe(exc)
     if status >= 500:
-        logger.exception("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
     if wants_json(request):
         body: dict[str, Any] = {"error": code, "detail": detail}
         if fields:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import io
-from functools import lru_cache
+from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 
@@ -56,7 +56,7 @@ def _accepted(header: str) -> list[str]:
     return [tag for quality, tag in sorted(weighted, key=lambda item: -item[0]) if quality > 0]
 
 
-@lru_cache(maxsize=None)
+@cache
 def translations(locale: str, locale_dir: Path = LOCALE_DIR) -> NullTranslations:
     """The catalogue for a language, compiled in memory from its .po file (no .mo files to build or commit)."""
     po_path = locale_dir / locale / "LC_MESSAGES" / "messages.po"
@@ -76,4 +76,4 @@ def text_direction(locale: str) -> str:
 
 def language_names() -> list[tuple[str, str]]:
     """Each supported language named in itself, so a guest can find their own."""
-    return [(code, Locale.parse(code).get_display_name(code).capitalize()) for code in SUPPORTED_LOCALES]
+    return [(code, (Locale.parse(code).get_display_name(code) or code).capitalize()) for code in SUPPORTED_LOCALES]

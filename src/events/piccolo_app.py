@@ -4,16 +4,25 @@ from piccolo.conf.apps import AppConfig
 
 from events.accounts.tables import ApiToken, SessionRecord, User
 from events.audit.tables import AuditEntry
-from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
+from events.checkin.tables import DevicePairing, DoorAssignment, Scan
+from events.config import PROJECT_ROOT
 from events.giftaid.tables import GiftAidDeclaration
 from events.jobs.tables import JobLease
-from events.ledger.tables import EventAttendance, EventCost, LedgerEntry, LedgerTotal, Payout, StripeBalanceTransaction, StripeDifference, StripeImport
+from events.ledger.tables import (
+    EventAttendance,
+    EventCost,
+    LedgerEntry,
+    LedgerTotal,
+    Payout,
+    StripeBalanceTransaction,
+    StripeDifference,
+    StripeImport,
+)
 from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine
-from events.tickets.tables import EventSigningKey, OutboxMessage, Ticket
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
-from events.config import PROJECT_ROOT
+from events.tickets.tables import EventSigningKey, OutboxMessage, Ticket
 
 APP_CONFIG = AppConfig(
     app_name="events",

@@ -91,9 +91,7 @@ def _unique(sources: list[str]) -> list[str]:
     return list(dict.fromkeys(sources))
 
 
-def security_headers(
-    settings: Settings, *, reference_policy: str | None = None
-) -> Callable[[Message, Scope], Awaitable[None]]:
+def security_headers(settings: Settings, *, reference_policy: str | None = None) -> Callable[[Message, Scope], Awaitable[None]]:
     """A `before_send` hook adding the headers to the start of every HTTP response."""
     common = {
         "X-Frame-Options": "DENY",

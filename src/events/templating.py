@@ -11,7 +11,7 @@ from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_percent
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
-from litestar.contrib.jinja import JinjaTemplateEngine
+from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup, escape
 
 from events import i18n
@@ -89,15 +89,17 @@ def _basis_points(context: Context, share_bp: int) -> str:
 
 
 @pass_context
-def _bar_chart(
-    context: Context, bars: Sequence[tuple[str, int]], *, currency: str, chart_id: str, title: str, description: str
-) -> Markup:
+def _bar_chart(context: Context, bars: Sequence[tuple[str, int]], *, currency: str, chart_id: str, title: str, description: str) -> Markup:
     """Inline SVG bars of amounts in pence, labelled in the page's language and number format (drawn for wide
     screens and for phones)."""
     locale = _format_locale(context)
     svg = charts.paired(
-        charts.bar_chart, bars=[charts.Bar(label, value) for label, value in bars], chart_id=chart_id, title=str(title),
-        description=str(description), format_value=lambda pence: format_money(pence, currency, locale),
+        charts.bar_chart,
+        bars=[charts.Bar(label, value) for label, value in bars],
+        chart_id=chart_id,
+        title=str(title),
+        description=str(description),
+        format_value=lambda pence: format_money(pence, currency, locale),
     )
     return Markup(svg)
 
@@ -110,7 +112,12 @@ def _line_chart(
     screens and for phones)."""
     locale = _format_locale(context)
     svg = charts.paired(
-        charts.line_chart, points=points, chart_id=chart_id, title=str(title), description=str(description), empty_text=str(empty_text),
+        charts.line_chart,
+        points=points,
+        chart_id=chart_id,
+        title=str(title),
+        description=str(description),
+        empty_text=str(empty_text),
         format_value=lambda pence: format_money(pence, currency, locale),
         format_day=lambda day: format_date(day, format="d MMM", locale=locale),
     )
@@ -137,7 +144,13 @@ def create_environment(templates_dir: Path) -> Environment:
         running_totals=charts.cumulative,
     )
     environment.filters.update(
-        translate=_translate, money=_money, long_date=_long_date, short_date=_short_date, clock=_clock, timestamp=_timestamp, basis_points=_basis_points
+        translate=_translate,
+        money=_money,
+        long_date=_long_date,
+        short_date=_short_date,
+        clock=_clock,
+        timestamp=_timestamp,
+        basis_points=_basis_points,
     )
     return environment
 

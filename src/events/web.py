@@ -9,11 +9,11 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import File, Redirect
 
 from events import i18n
-from events.config import PROJECT_ROOT
-from events.i18n import N_
 from events.accounts.controllers import safe_next
 from events.catalogue.tables import Event
+from events.config import PROJECT_ROOT
 from events.errors import NotFound
+from events.i18n import N_
 
 ONE_YEAR_SECONDS = 365 * 24 * 3600
 

@@ -39,9 +39,7 @@ def door_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
 async def buy(server: tuple[str, dict[str, str]], holder: str, quantity: int = 1) -> list[dict[str, Any]]:
     base_url, env = server
     async with httpx.AsyncClient(base_url=base_url) as http:
-        created = (
-            await place_order(http, SLUG, quantity=quantity, type_name="Advance", buyer={"name": holder, "email": "guest@example.org"})
-        ).json()
+        created = (await place_order(http, SLUG, quantity=quantity, type_name="Advance", buyer={"name": holder, "email": "guest@example.org"})).json()
         paid = await pay_with_test_page(http, created)
         assert paid.status_code == 303, paid.text
     return ticket_codes(env, created["reference"])
@@ -257,7 +255,7 @@ def forge(code: str) -> str:
     prefix, payload, signature = code.split(".")
     middle = len(signature) // 2
     changed = "A" if signature[middle] != "A" else "B"
-    return f"{prefix}.{payload}.{signature[:middle]}{changed}{signature[middle + 1:]}"
+    return f"{prefix}.{payload}.{signature[:middle]}{changed}{signature[middle + 1 :]}"
 
 
 def write_y4m(path: Path, text: str, *, width: int = 640, height: int = 480, frames: int = 5) -> None:
@@ -298,9 +296,7 @@ async def test_the_camera_reads_a_ticket_qr_code(browser, door_server, artifacts
         page = await context.new_page()
         await sign_in(page, base_url)
         await use_this_device(page, "Door C phone")
-        native = await page.evaluate(
-            "async () => 'BarcodeDetector' in window && (await BarcodeDetector.getSupportedFormats()).includes('qr_code')"
-        )
+        native = await page.evaluate("async () => 'BarcodeDetector' in window && (await BarcodeDetector.getSupportedFormats()).includes('qr_code')")
         started = time.monotonic()
         await page.get_by_role("button", name="Start camera").click()
         admit = await result(page, "ok")

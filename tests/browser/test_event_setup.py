@@ -121,7 +121,8 @@ async def test_an_organiser_creates_and_publishes_an_event_from_a_phone(browser,
         public = (await http.get(f"/api/events/{SLUG}")).json()
     assert public["status"] == "on_sale"
     assert [(t["name"], t["price_pence"], t["channel"]) for t in public["ticket_types"]] == [
-        ("Supper", 3000, "both"), ("Supper and drinks", 4250, "online")
+        ("Supper", 3000, "both"),
+        ("Supper and drinks", 4250, "online"),
     ]
     assert sorted((b["name"], b["share_bp"]) for b in public["beneficiaries"]) == [("Sanctuary Kitchen", 7000), ("Welcome Choir", 3000)]
     await page.goto(f"{base_url}/events/{SLUG}")

@@ -222,8 +222,13 @@ class Sweep:
             fields = form.swept_fields()
             if not fields and not route.path_params:
                 payload = self.marks.payload("attribute", f"{who} {route.key} query lang")
-                await self.send(who, form.method, form.action + ("&" if "?" in form.action else "?") + urlencode({"lang": payload}),
-                                f"{route.key} ?lang=payload", form=base)
+                await self.send(
+                    who,
+                    form.method,
+                    form.action + ("&" if "?" in form.action else "?") + urlencode({"lang": payload}),
+                    f"{route.key} ?lang=payload",
+                    form=base,
+                )
                 self.exercised.add(route.key)
             for name in fields:
                 for kind in FIELD_KINDS:
@@ -245,8 +250,13 @@ class Sweep:
                     values = with_value(values, name, self.marks.payload("markup", f"stored through {who} {route.key} field {name}"))
             await self.send(who, form.method, form.action, f"{route.key} (storing payloads)", form=values)
             for name, largest in integer_selects(form):
-                await self.send(who, form.method, form.action, f"{route.key} {name}={largest + 1} (past the last option)",
-                                form=with_value(values, name, str(largest + 1)))
+                await self.send(
+                    who,
+                    form.method,
+                    form.action,
+                    f"{route.key} {name}={largest + 1} (past the last option)",
+                    form=with_value(values, name, str(largest + 1)),
+                )
 
     def base_url_for(self, who: str, route: Route) -> tuple[dict[str, str], dict[str, str]]:
         """Path and query values that reach the handler: a URL seen on the pages, else values seen elsewhere."""
@@ -271,7 +281,7 @@ class Sweep:
         params, query = self.base_url_for(who, route)
         for name in route.path_params:
             # With the query the page was seen with, and without it (a missing parameter is a different error).
-            for kept in ([query, {}] if query else [query]):
+            for kept in [query, {}] if query else [query]:
                 for kind in PATH_KINDS:
                     payload = quote(self.marks.payload(kind, f"{who} {route.key} path {name}"), safe="")
                     yield f"{route.key} {name}={kind}", self.url(route, {**params, name: payload}, kept)
@@ -324,15 +334,19 @@ class Sweep:
             headers = self.api_headers if who == "organiser" else {}
             for kind in FIELD_KINDS:
                 origin = f"{who} {route.key} JSON body"
-                body = example(schema, openapi, lambda where, k=kind, o=origin: self.marks.payload(k, f"{o} {where}")) if schema else {
-                    "payload": self.marks.payload(kind, origin)
-                }
+                body = (
+                    example(schema, openapi, lambda where, k=kind, o=origin: self.marks.payload(k, f"{o} {where}"))
+                    if schema
+                    else {"payload": self.marks.payload(kind, origin)}
+                )
                 await self.send(who, route.method, self.url(route, params, query), f"{route.key} body={kind}", json=body, headers=headers)
                 self.exercised.add(route.key)
             for name in route.path_params:
                 for kind in PATH_KINDS:
                     payload = quote(self.marks.payload(kind, f"{who} {route.key} path {name}"), safe="")
-                    await self.send(who, route.method, self.url(route, {**params, name: payload}, query), f"{route.key} {name}={kind}", headers=headers)
+                    await self.send(
+                        who, route.method, self.url(route, {**params, name: payload}, query), f"{route.key} {name}={kind}", headers=headers
+                    )
 
 
 def is_api(route: Route) -> bool:
@@ -386,7 +400,10 @@ async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_serv
         await sweep.explore("guest", sweep.handed_out())
 
         pages = [r for r in routes if r.method == "GET" and r.key not in EXCLUDED]
-        safe_forms = {who: sorted((f for f in sweep.forms[who] if not sweep.destructive(f)), key=lambda f: not urlsplit(f.action).path.startswith("/manage")) for who in WHO}
+        safe_forms = {
+            who: sorted((f for f in sweep.forms[who] if not sweep.destructive(f)), key=lambda f: not urlsplit(f.action).path.startswith("/manage"))
+            for who in WHO
+        }
         accepted = {who: await sweep.sweep_forms(who, safe_forms[who]) for who in WHO}
         for who in WHO:
             await sweep.store(who, safe_forms[who], accepted[who])

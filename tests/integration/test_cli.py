@@ -31,14 +31,14 @@ def test_users_tokens_and_demo_from_the_command_line(tmp_path: Path) -> None:
 
 def test_a_bad_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> None:
     env = server_environment(databases.sqlite_url(tmp_path), tmp_path, EVENTS_HOLD_MINUTES="soon")
-    result = subprocess.run([sys.executable, "-m", "events", "serve"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "events", "serve"], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 2
     assert result.stderr.strip() == "Configuration error: EVENTS_HOLD_MINUTES must be a whole number, not 'soon'."
 
 
 def test_serve_refuses_to_start_on_an_unmigrated_database(tmp_path: Path) -> None:
     env = server_environment(databases.sqlite_url(tmp_path), tmp_path)
-    result = subprocess.run([sys.executable, "-m", "events", "serve"], env=env, capture_output=True, text=True, timeout=60)
+    result = subprocess.run([sys.executable, "-m", "events", "serve"], env=env, capture_output=True, text=True, timeout=60, check=False)
     assert result.returncode == 1
     assert "run `events migrate` first" in result.stderr
     assert "Traceback" not in result.stderr
@@ -50,7 +50,11 @@ def test_creating_a_user_twice_is_a_clear_error(tmp_path: Path) -> None:
     run_cli(env, "user", "create", "a@example.org", "--role", "door")
     result = subprocess.run(
         [sys.executable, "-m", "events", "user", "create", "a@example.org", "--role", "door"],
-        env=env, capture_output=True, text=True, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     assert result.returncode == 1
     assert result.stderr.strip() == "A user with the email a@example.org already exists."
@@ -69,5 +73,7 @@ def test_rotating_a_signing_key_keeps_old_tickets_valid(tmp_path: Path) -> None:
     with sqlite3.connect(tmp_path / "events.sqlite3") as connection:
         keys = connection.execute("SELECT retired_at IS NULL FROM event_signing_key ORDER BY id").fetchall()
     assert keys == [(0,), (1,)]  # both kept for verifying; only the newest signs
-    missing = subprocess.run([sys.executable, "-m", "events", "keys", "rotate", "nope"], env=env, capture_output=True, text=True, timeout=60)
+    missing = subprocess.run(
+        [sys.executable, "-m", "events", "keys", "rotate", "nope"], env=env, capture_output=True, text=True, timeout=60, check=False
+    )
     assert missing.returncode == 1 and "No event with the slug nope." in missing.stderr

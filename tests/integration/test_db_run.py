@@ -17,10 +17,18 @@ async def test_a_statement_runs_with_its_arguments_in_order_on_either_engine(cli
 
 
 async def test_inside_a_transaction_it_sees_and_rolls_back_with_the_transaction(client: httpx.AsyncClient) -> None:
-    with pytest.raises(RuntimeError):
+    seen: list[str] = []
+
+    async def insert_then_fail() -> None:
         async with db.write_transaction():
-            await db.run("INSERT INTO partner (slug, name, description, website, created_at) VALUES ({}, {}, '', '', CURRENT_TIMESTAMP)", "gone", "Gone")
+            await db.run(
+                "INSERT INTO partner (slug, name, description, website, created_at) VALUES ({}, {}, '', '', CURRENT_TIMESTAMP)", "gone", "Gone"
+            )
             [row] = await db.run("SELECT name FROM partner WHERE slug = {}", "gone")
-            assert row["name"] == "Gone"
+            seen.append(row["name"])
             raise RuntimeError("roll back")
+
+    with pytest.raises(RuntimeError, match="roll back"):
+        await insert_then_fail()
+    assert seen == ["Gone"]
     assert await db.run("SELECT slug FROM partner WHERE slug = {}", "gone") == []

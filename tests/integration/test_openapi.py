@@ -58,16 +58,29 @@ def _fuzz(schemathesis: str, database_url: str, tmp_path: Path) -> None:
     with live_server(env) as base_url:
         result = subprocess.run(
             [
-                schemathesis, "run", f"{base_url}/schema/openapi.json",
-                "--checks", "not_a_server_error",
-                "--max-examples", "30",
-                "--max-time", str(FUZZ_SECONDS),
-                "--workers", "2",
-                "--generation-allow-x00", "true",
-                "--header", f"Authorization: Bearer {token}",
-                "--seed", "20261122",
+                schemathesis,
+                "run",
+                f"{base_url}/schema/openapi.json",
+                "--checks",
+                "not_a_server_error",
+                "--max-examples",
+                "30",
+                "--max-time",
+                str(FUZZ_SECONDS),
+                "--workers",
+                "2",
+                "--generation-allow-x00",
+                "true",
+                "--header",
+                f"Authorization: Bearer {token}",
+                "--seed",
+                "20261122",
             ],
-            capture_output=True, text=True, timeout=600, cwd=tmp_path, check=False,
+            capture_output=True,
+            text=True,
+            timeout=600,
+            cwd=tmp_path,
+            check=False,
         )
         log = "\n".join(path.read_text() for path in tmp_path.glob("server-*.log"))
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:] + log[-3000:]

@@ -192,8 +192,7 @@ def read_step(line: int, text: str, comment: str | None) -> Step:
         raise UnreadableExample(f"README line {line}: {error}") from error
     if not words or words[0] != "curl":
         raise UnreadableExample(
-            f"README line {line}: an API example block may only hold curl commands and NAME=$(events …) lines, "
-            f"not {stripped.splitlines()[0]!r}"
+            f"README line {line}: an API example block may only hold curl commands and NAME=$(events …) lines, not {stripped.splitlines()[0]!r}"
         )
     status = EXPECTED_STATUS.match(comment) if comment else None
     return read_curl(line, words[1:], int(status.group(1)) if status else None)
@@ -350,9 +349,9 @@ def test_the_example_reader_understands_the_shell_it_documents() -> None:
     refused = {
         "curl --json '{}' http://127.0.0.1:8000/api/events": "not one this test understands",
         "curl https://example.org/api/events": "should start with http://127.0.0.1:8000/",
-        "curl -H \"Authorization: Bearer $TOKEN\" http://127.0.0.1:8000/api/events": "$TOKEN is used before",
+        'curl -H "Authorization: Bearer $TOKEN" http://127.0.0.1:8000/api/events': "$TOKEN is used before",
         "rm -rf var": "may only hold curl commands",
-        "curl -d '{\"open\": 1} http://127.0.0.1:8000/api/events": "never ends",
+        'curl -d \'{"open": 1} http://127.0.0.1:8000/api/events': "never ends",
     }
     for command, reason in refused.items():
         try:
@@ -494,7 +493,9 @@ def cli_commands() -> dict[tuple[str, ...], set[str]]:
 def test_the_readme_commands_are_the_cli_commands() -> None:
     documented = documented_commands(readme_lines())
     actual = cli_commands()
-    problems = [f"`events {' '.join(names)}` (README line {number}) is not a command" for names, (number, _) in documented.items() if names not in actual]
+    problems = [
+        f"`events {' '.join(names)}` (README line {number}) is not a command" for names, (number, _) in documented.items() if names not in actual
+    ]
     problems += [
         f"`events {' '.join(names)}` (README line {number}) has no option {option}"
         for names, (number, options) in documented.items()
@@ -553,9 +554,7 @@ def test_every_path_the_readme_layout_names_exists() -> None:
 
 def test_the_readme_layout_names_every_package() -> None:
     named = {named.path for named in layout_paths()}
-    packages = sorted(
-        f"{PACKAGE_ROOT}{path.name}/" for path in (ROOT / PACKAGE_ROOT).iterdir() if (path / "__init__.py").is_file()
-    )
+    packages = sorted(f"{PACKAGE_ROOT}{path.name}/" for path in (ROOT / PACKAGE_ROOT).iterdir() if (path / "__init__.py").is_file())
     assert packages, f"no packages found under {PACKAGE_ROOT}"
     unnamed = [package for package in packages if package not in named]
     assert not unnamed, (

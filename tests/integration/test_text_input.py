@@ -160,7 +160,12 @@ def test_every_json_text_field_is_covered() -> None:
 
 @pytest.mark.parametrize(("method", "path", "schema", "components", "fields"), OPERATIONS)
 async def test_bad_text_in_any_json_field_is_refused_naming_it(
-    client: httpx.AsyncClient, organiser: dict[str, str], method: str, path: str, schema: dict[str, Any], components: dict[str, Any],
+    client: httpx.AsyncClient,
+    organiser: dict[str, str],
+    method: str,
+    path: str,
+    schema: dict[str, Any],
+    components: dict[str, Any],
     fields: dict[str, dict[str, Any]],
 ) -> None:
     """Each text field of the body in turn, with each bad value (line breaks too for one-line fields), the rest valid."""
@@ -242,11 +247,7 @@ BAD_PARAMETERS = {
 
 def _routes(app: Litestar) -> list[tuple[str, str]]:
     return sorted(
-        (method, route.path)
-        for route in app.routes
-        if isinstance(route, HTTPRoute)
-        for method in route.methods
-        if method not in ("HEAD", "OPTIONS")
+        (method, route.path) for route in app.routes if isinstance(route, HTTPRoute) for method in route.methods if method not in ("HEAD", "OPTIONS")
     )
 
 

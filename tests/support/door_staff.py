@@ -17,7 +17,12 @@ from tests.support.ticket_codes import PROJECT_ROOT
 def assign_door_staff(env: dict[str, str], email: str, slug: str) -> None:
     result = subprocess.run(
         [sys.executable, "-m", "tests.support.door_staff", email, slug],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"assigning door staff failed:\n{result.stdout}\n{result.stderr}")

@@ -38,8 +38,14 @@ def _key(name: str) -> Ed25519PrivateKey:
 KEYS = {KEY_ID: _key("event"), OTHER_EVENT_KEY_ID: _key("other event"), STRANGER_KEY_ID: _key("stranger")}
 
 TICKET = TicketClaims(
-    key_id=KEY_ID, ticket_id=4821, version=1, event_id=EVENT, ticket_type_id=3, secret="hq7mtw2xz9kcpe4rabsd",
-    valid_from=1_786_900_000, valid_until=1_787_100_000,
+    key_id=KEY_ID,
+    ticket_id=4821,
+    version=1,
+    event_id=EVENT,
+    ticket_type_id=3,
+    secret="hq7mtw2xz9kcpe4rabsd",
+    valid_from=1_786_900_000,
+    valid_until=1_787_100_000,
 )
 OTHER_TICKET = replace(TICKET, key_id=OTHER_EVENT_KEY_ID, ticket_id=9001, event_id=OTHER_EVENT, secret="kt3vw8mnpq2xyzab4cde")
 HOLDER, TYPE = "Yusuf Ali", "Advance"
@@ -67,8 +73,16 @@ def legacy_payload(payload: bytes) -> str:
 
 def legacy_claims(**written: Any) -> str:
     """An EVT1 code, properly signed, whose JSON claims are TICKET's with some written otherwise."""
-    claims = {"k": KEY_ID, "t": TICKET.ticket_id, "n": TICKET.version, "e": EVENT, "y": TICKET.ticket_type_id, "s": TICKET.secret,
-              "f": TICKET.valid_from, "u": TICKET.valid_until}
+    claims = {
+        "k": KEY_ID,
+        "t": TICKET.ticket_id,
+        "n": TICKET.version,
+        "e": EVENT,
+        "y": TICKET.ticket_type_id,
+        "s": TICKET.secret,
+        "f": TICKET.valid_from,
+        "u": TICKET.valid_until,
+    }
     return legacy_payload(json.dumps(claims | written, separators=(",", ":"), sort_keys=True).encode())
 
 
@@ -89,7 +103,7 @@ def forge(text: str) -> str:
     prefix, payload, signature = text.split(".")
     middle = len(signature) // 2
     changed = "A" if signature[middle] != "A" else "B"
-    return f"{prefix}.{payload}.{signature[:middle]}{changed}{signature[middle + 1:]}"
+    return f"{prefix}.{payload}.{signature[:middle]}{changed}{signature[middle + 1 :]}"
 
 
 def with_fields(text: str, **changes: Any) -> str:
@@ -146,17 +160,29 @@ def _code_cases() -> list[tuple[str, str, dict[str, Any]]]:
         ("EVT1 code with surrounding whitespace", f"\t{legacy()} ", signed(TICKET, True)),
         # Signed codes that are not genuine: they say what they say, but the signature does not hold.
         ("EVT2 code with one signature character changed", forge(genuine), signed(TICKET, False)),
-        ("EVT2 code naming another ticket with the first one's signature", with_fields(genuine, ticket_id=4822),
-         signed(replace(TICKET, ticket_id=4822), False)),
+        (
+            "EVT2 code naming another ticket with the first one's signature",
+            with_fields(genuine, ticket_id=4822),
+            signed(replace(TICKET, ticket_id=4822), False),
+        ),
         ("EVT2 code with its version raised", with_fields(genuine, version=2), signed(replace(TICKET, version=2), False)),
-        ("EVT2 code with another ticket's secret", genuine.replace(s.upper(), OTHER_TICKET.secret.upper()),
-         signed(replace(TICKET, secret=OTHER_TICKET.secret), False)),
+        (
+            "EVT2 code with another ticket's secret",
+            genuine.replace(s.upper(), OTHER_TICKET.secret.upper()),
+            signed(replace(TICKET, secret=OTHER_TICKET.secret), False),
+        ),
         ("EVT2 code signed by a key nobody issued", code(key_id=STRANGER_KEY_ID), signed(replace(TICKET, key_id=STRANGER_KEY_ID), False)),
-        ("EVT2 code claiming the event's key but signed by another", with_fields(code(key_id=STRANGER_KEY_ID), key_id=bytes.fromhex(KEY_ID)),
-         signed(TICKET, False)),
+        (
+            "EVT2 code claiming the event's key but signed by another",
+            with_fields(code(key_id=STRANGER_KEY_ID), key_id=bytes.fromhex(KEY_ID)),
+            signed(TICKET, False),
+        ),
         ("EVT1 code with one signature character changed", forge(legacy()), signed(TICKET, False)),
-        ("EVT1 code whose ticket id is written 4821.0 (a JSON number of integer value, as JavaScript reads it)",
-         legacy_claims(t=4821.0), signed(TICKET, True)),
+        (
+            "EVT1 code whose ticket id is written 4821.0 (a JSON number of integer value, as JavaScript reads it)",
+            legacy_claims(t=4821.0),
+            signed(TICKET, True),
+        ),
         # Meant as signed codes, but not codes at all.
         ("EVT2 code one character short", genuine[:-1], MALFORMED),
         ("EVT2 code one character long", genuine + "A", MALFORMED),
@@ -175,12 +201,18 @@ def _code_cases() -> list[tuple[str, str, dict[str, Any]]]:
         ("EVT1 code of four parts", legacy() + ".AAAA", MALFORMED),
         ("EVT1 code whose claims are not JSON", legacy_payload(b"not json"), MALFORMED),
         ("EVT1 code whose claims are a JSON list", legacy_payload(b"[4821, 1, 17]"), MALFORMED),
-        ("EVT1 code whose claims lack the ticket type", legacy_payload(
-            json.dumps({"k": KEY_ID, "t": 4821, "n": 1, "e": EVENT, "s": s, "f": 1, "u": 2}).encode()), MALFORMED),
+        (
+            "EVT1 code whose claims lack the ticket type",
+            legacy_payload(json.dumps({"k": KEY_ID, "t": 4821, "n": 1, "e": EVENT, "s": s, "f": 1, "u": 2}).encode()),
+            MALFORMED,
+        ),
         ("EVT1 code whose claims are a length no base64 has", _base64_length_one(legacy()), MALFORMED),
         # EVT1 as strictly as EVT2: its base64url exactly as written (one text per code)...
-        ("EVT1 code with stray characters added inside its signature",
-         legacy_signature_written(legacy(), lambda sig: sig[:43] + "%%%%" + sig[43:]), MALFORMED),
+        (
+            "EVT1 code with stray characters added inside its signature",
+            legacy_signature_written(legacy(), lambda sig: sig[:43] + "%%%%" + sig[43:]),
+            MALFORMED,
+        ),
         ("EVT1 code with stray characters added after its signature", legacy() + "!!!!", MALFORMED),
         ("EVT1 code with more after its signature's padding", legacy() + "==AAAA", MALFORMED),
         ("EVT1 code whose signature is padded with '='", legacy() + "==", MALFORMED),
@@ -192,8 +224,11 @@ def _code_cases() -> list[tuple[str, str, dict[str, Any]]]:
         ("EVT1 code whose key id is a number", legacy_claims(k=17), MALFORMED),
         ("EVT1 code whose secret is null", legacy_claims(s=None), MALFORMED),
         ("EVT1 code whose claims hold a NaN (not JSON)", legacy_claims(x=float("nan")), MALFORMED),
-        ("EVT1 code whose claims are JSON in UTF-16", legacy_payload(
-            json.dumps({"k": KEY_ID, "t": 4821, "n": 1, "e": EVENT, "y": 3, "s": s, "f": 1, "u": 2}).encode("utf-16-le")), MALFORMED),
+        (
+            "EVT1 code whose claims are JSON in UTF-16",
+            legacy_payload(json.dumps({"k": KEY_ID, "t": 4821, "n": 1, "e": EVENT, "y": 3, "s": s, "f": 1, "u": 2}).encode("utf-16-le")),
+            MALFORMED,
+        ),
         # Not meant as signed codes: a bare secret to look up, or nothing.
         ("bare secret", s, secret(s)),
         ("bare secret in capitals, typed from paper", s.upper(), secret(s)),
@@ -220,7 +255,9 @@ def _code_cases() -> list[tuple[str, str, dict[str, Any]]]:
 # "door_status" is what the offline bundle says of a ticket in that state (checked by
 # tests/integration/checkin/test_door_vectors.py). "expect" is the verdict, ok or the reason; "offline" is the
 # door's verdict where it cannot know what the server knows.
-def _state(status: str = "valid", order_status: str = "paid", version: int = 1, checked_in: bool = False, admitted_here: bool = False) -> dict[str, Any]:
+def _state(
+    status: str = "valid", order_status: str = "paid", version: int = 1, checked_in: bool = False, admitted_here: bool = False
+) -> dict[str, Any]:
     return {"status": status, "order_status": order_status, "version": version, "checked_in": checked_in, "admitted_here": admitted_here}
 
 
@@ -253,48 +290,123 @@ def _decision_cases() -> list[dict[str, Any]]:
         {"name": "bare secret", "ticket": _state(), "door_status": "valid", "scan": s, "expect": "ok"},
         {"name": "bare secret in capitals", "ticket": _state(), "door_status": "valid", "scan": s.upper(), "expect": "ok"},
         {"name": "EVT1 code", "ticket": _state(), "door_status": "valid", "scan": legacy(), "expect": "ok"},
-        {"name": "already admitted at another door", "ticket": _state(checked_in=True), "door_status": "valid", "scan": code(),
-         "expect": "already_redeemed"},
-        {"name": "already admitted here offline, not synced", "ticket": _state(checked_in=True, admitted_here=True),
-         "door_status": "valid", "scan": code(), "expect": "already_redeemed"},
-        {"name": "already admitted, by bare secret", "ticket": _state(checked_in=True), "door_status": "valid", "scan": s,
-         "expect": "already_redeemed"},
+        {
+            "name": "already admitted at another door",
+            "ticket": _state(checked_in=True),
+            "door_status": "valid",
+            "scan": code(),
+            "expect": "already_redeemed",
+        },
+        {
+            "name": "already admitted here offline, not synced",
+            "ticket": _state(checked_in=True, admitted_here=True),
+            "door_status": "valid",
+            "scan": code(),
+            "expect": "already_redeemed",
+        },
+        {
+            "name": "already admitted, by bare secret",
+            "ticket": _state(checked_in=True),
+            "door_status": "valid",
+            "scan": s,
+            "expect": "already_redeemed",
+        },
         {"name": "re-issued ticket, old code", "ticket": reissued, "door_status": "valid", "scan": code(), "expect": "void"},
         {"name": "re-issued ticket, old EVT1 code", "ticket": reissued, "door_status": "valid", "scan": legacy(), "expect": "void"},
         {"name": "re-issued ticket, new code", "ticket": reissued, "door_status": "valid", "scan": code(version=2), "expect": "ok"},
         {"name": "re-issued ticket, bare secret", "ticket": reissued, "door_status": "valid", "scan": s, "expect": "ok"},
-        {"name": "re-issued ticket, old code, order pending (void before unpaid)", "ticket": _state(order_status="pending", version=2),
-         "door_status": "unpaid", "scan": code(), "expect": "void"},
-        {"name": "re-issued ticket, old code, order refunded (refunded before void)", "ticket": _state(order_status="refunded", version=2),
-         "door_status": "refunded", "scan": code(), "expect": "refunded"},
-        {"name": "already admitted, old code (void before already scanned)", "ticket": _state(version=2, checked_in=True),
-         "door_status": "valid", "scan": code(), "expect": "void"},
-        {"name": "already admitted, order pending (unpaid before already scanned)", "ticket": _state(order_status="pending", checked_in=True),
-         "door_status": "unpaid", "scan": code(), "expect": "unpaid"},
-        {"name": "refunded and already admitted (refunded first)", "ticket": _state(order_status="refunded", checked_in=True),
-         "door_status": "refunded", "scan": code(), "expect": "refunded"},
-        {"name": "void and already admitted", "ticket": _state("void", checked_in=True), "door_status": "void", "scan": code(),
-         "expect": "void"},
+        {
+            "name": "re-issued ticket, old code, order pending (void before unpaid)",
+            "ticket": _state(order_status="pending", version=2),
+            "door_status": "unpaid",
+            "scan": code(),
+            "expect": "void",
+        },
+        {
+            "name": "re-issued ticket, old code, order refunded (refunded before void)",
+            "ticket": _state(order_status="refunded", version=2),
+            "door_status": "refunded",
+            "scan": code(),
+            "expect": "refunded",
+        },
+        {
+            "name": "already admitted, old code (void before already scanned)",
+            "ticket": _state(version=2, checked_in=True),
+            "door_status": "valid",
+            "scan": code(),
+            "expect": "void",
+        },
+        {
+            "name": "already admitted, order pending (unpaid before already scanned)",
+            "ticket": _state(order_status="pending", checked_in=True),
+            "door_status": "unpaid",
+            "scan": code(),
+            "expect": "unpaid",
+        },
+        {
+            "name": "refunded and already admitted (refunded first)",
+            "ticket": _state(order_status="refunded", checked_in=True),
+            "door_status": "refunded",
+            "scan": code(),
+            "expect": "refunded",
+        },
+        {"name": "void and already admitted", "ticket": _state("void", checked_in=True), "door_status": "void", "scan": code(), "expect": "void"},
         {"name": "forged code naming the ticket", "ticket": _state(), "door_status": "valid", "scan": forge(code()), "expect": "unknown"},
-        {"name": "forged EVT1 code naming the ticket", "ticket": _state(), "door_status": "valid", "scan": forge(legacy()),
-         "expect": "unknown"},
-        {"name": "EVT1 code with stray characters added to its signature", "ticket": _state(), "door_status": "valid",
-         "scan": legacy() + "!!!!", "expect": "unknown"},
-        {"name": "EVT1 code, signed, whose ticket id is a number in quotes", "ticket": _state(), "door_status": "valid",
-         "scan": legacy_claims(t=str(TICKET.ticket_id)), "expect": "unknown"},
-        {"name": "code signed by a key nobody issued", "ticket": _state(), "door_status": "valid", "scan": code(key_id=STRANGER_KEY_ID),
-         "expect": "unknown"},
-        {"name": "genuine code of a ticket that does not exist", "ticket": _state(), "door_status": "valid",
-         "scan": code(ticket_id=4999), "expect": "unknown"},
+        {"name": "forged EVT1 code naming the ticket", "ticket": _state(), "door_status": "valid", "scan": forge(legacy()), "expect": "unknown"},
+        {
+            "name": "EVT1 code with stray characters added to its signature",
+            "ticket": _state(),
+            "door_status": "valid",
+            "scan": legacy() + "!!!!",
+            "expect": "unknown",
+        },
+        {
+            "name": "EVT1 code, signed, whose ticket id is a number in quotes",
+            "ticket": _state(),
+            "door_status": "valid",
+            "scan": legacy_claims(t=str(TICKET.ticket_id)),
+            "expect": "unknown",
+        },
+        {
+            "name": "code signed by a key nobody issued",
+            "ticket": _state(),
+            "door_status": "valid",
+            "scan": code(key_id=STRANGER_KEY_ID),
+            "expect": "unknown",
+        },
+        {
+            "name": "genuine code of a ticket that does not exist",
+            "ticket": _state(),
+            "door_status": "valid",
+            "scan": code(ticket_id=4999),
+            "expect": "unknown",
+        },
         {"name": "malformed code", "ticket": _state(), "door_status": "valid", "scan": code()[:-1], "expect": "unknown"},
         {"name": "unknown bare secret", "ticket": _state(), "door_status": "valid", "scan": "abcdefghjkmnpqrstuvw", "expect": "unknown"},
-        {"name": "non-ASCII look-alike of the secret", "ticket": _state(), "door_status": "valid", "scan": s[:10] + "\u212a" + s[11:],
-         "expect": "unknown"},
+        {
+            "name": "non-ASCII look-alike of the secret",
+            "ticket": _state(),
+            "door_status": "valid",
+            "scan": s[:10] + "\u212a" + s[11:],
+            "expect": "unknown",
+        },
         # Offline the door holds only this event's keys and guest list.
-        {"name": "genuine code of another event's ticket", "ticket": _state(), "door_status": "valid", "scan": code(OTHER_TICKET),
-         "expect": "wrong_event", "offline": "unknown"},
-        {"name": "bare secret of another event's ticket", "ticket": _state(), "door_status": "valid", "scan": OTHER_TICKET.secret,
-         "expect": "wrong_event", "offline": "unknown"},
+        {
+            "name": "genuine code of another event's ticket",
+            "ticket": _state(),
+            "door_status": "valid",
+            "scan": code(OTHER_TICKET),
+            "expect": "wrong_event",
+            "offline": "unknown",
+        },
+        {
+            "name": "bare secret of another event's ticket",
+            "ticket": _state(),
+            "door_status": "valid",
+            "scan": OTHER_TICKET.secret,
+            "expect": "wrong_event",
+            "offline": "unknown",
+        },
     ]
     return cases
 

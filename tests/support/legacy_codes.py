@@ -18,8 +18,14 @@ def _b64(data: bytes) -> str:
 
 def legacy_code(claims: TicketClaims, private_key: Ed25519PrivateKey) -> str:
     payload = {
-        "k": claims.key_id, "t": claims.ticket_id, "n": claims.version, "e": claims.event_id, "y": claims.ticket_type_id,
-        "s": claims.secret, "f": claims.valid_from, "u": claims.valid_until,
+        "k": claims.key_id,
+        "t": claims.ticket_id,
+        "n": claims.version,
+        "e": claims.event_id,
+        "y": claims.ticket_type_id,
+        "s": claims.secret,
+        "f": claims.valid_from,
+        "u": claims.valid_until,
     }
     body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
     return f"EVT1.{body}.{_b64(private_key.sign(f'EVT1.{body}'.encode()))}"

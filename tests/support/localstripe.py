@@ -120,7 +120,9 @@ class LocalStripe:
     async def request(self, method: str, path: str, data: dict[str, Any] | None = None, *, check: bool = True) -> httpx.Response:
         async with httpx.AsyncClient(base_url=self.url, timeout=10) as http:
             response = await http.request(
-                method, path, data=_form(data or {}) if method == "POST" else None,
+                method,
+                path,
+                data=_form(data or {}) if method == "POST" else None,
                 params=_form(data or {}) if method != "POST" else None,
                 headers={"Authorization": f"Bearer {self.secret_key}"},
             )
@@ -186,9 +188,7 @@ def run_localstripe(directory: Path) -> Iterator[LocalStripe]:
     data_file = directory / "localstripe.pickle"
     log_file = directory / f"localstripe-{port}.log"
     with log_file.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-c", _LAUNCHER, str(data_file), str(port)], stdout=log, stderr=subprocess.STDOUT
-        )
+        process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(data_file), str(port)], stdout=log, stderr=subprocess.STDOUT)
         handle = LocalStripe(url=f"http://127.0.0.1:{port}", data_file=data_file, log_file=log_file)
         try:
             _wait_until_answering(handle, process)

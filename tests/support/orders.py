@@ -35,9 +35,7 @@ async def pay_with_test_page(client: httpx.AsyncClient, created: dict[str, Any])
         page = await client.get("/login")
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
     assert csrf, "the test payment form carries a CSRF token"
-    return await client.post(
-        f"/orders/{created['reference']}/test-payment", data={"token": created["access_token"], "_csrf_token": csrf.group(1)}
-    )
+    return await client.post(f"/orders/{created['reference']}/test-payment", data={"token": created["access_token"], "_csrf_token": csrf.group(1)})
 
 
 async def get_order(client: httpx.AsyncClient, created: dict[str, Any]) -> dict[str, Any]:

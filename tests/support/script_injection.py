@@ -200,8 +200,15 @@ class PageParser(HTMLParser):
             input_type = (a.get("type") or "text").lower()
             kind = input_type if input_type in NOT_TEXT else "text"
             self._form.fields.append(
-                FormField(a["name"], "submit" if kind in {"submit", "image"} else kind, input_type, a.get("value", ""),
-                          "required" in a, a.get("inputmode", ""), "checked" in a)
+                FormField(
+                    a["name"],
+                    "submit" if kind in {"submit", "image"} else kind,
+                    input_type,
+                    a.get("value", ""),
+                    "required" in a,
+                    a.get("inputmode", ""),
+                    "checked" in a,
+                )
             )
         elif tag == "button" and (a.get("type") or "submit") == "submit":
             self._form.fields.append(FormField(a["name"], "submit", "submit", a.get("value", "")))

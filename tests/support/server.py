@@ -37,9 +37,7 @@ def server_environment(database_url: str, var_dir: Path, **extra: str) -> dict[s
 
 
 def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
-    result = subprocess.run(
-        [sys.executable, "-m", "events", *args], env=env, input=stdin, capture_output=True, text=True, timeout=120
-    )
+    result = subprocess.run([sys.executable, "-m", "events", *args], env=env, input=stdin, capture_output=True, text=True, timeout=120, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"events {' '.join(args)} failed:\n{result.stdout}\n{result.stderr}")
     return result.stdout

@@ -21,7 +21,12 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 def ticket_codes(env: dict[str, str], reference: str) -> list[dict[str, object]]:
     result = subprocess.run(
         [sys.executable, "-m", "tests.support.ticket_codes", reference],
-        env=env, cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60,
+        env=env,
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     if result.returncode != 0:
         raise RuntimeError(f"reading ticket codes failed:\n{result.stdout}\n{result.stderr}")
@@ -44,10 +49,16 @@ async def _print_codes(reference: str) -> None:
         for t in tickets:
             claims = read_claims(t.code)
             _, private_key = await current_signing_key(claims.event_id, secret_key=settings.secret_key, now=now)
-            found.append({
-                "id": t.id, "secret": t.secret, "code": t.code, "legacy_code": legacy_code(claims, private_key),
-                "holder": t.holder, "type": t.type_name,
-            })
+            found.append(
+                {
+                    "id": t.id,
+                    "secret": t.secret,
+                    "code": t.code,
+                    "legacy_code": legacy_code(claims, private_key),
+                    "holder": t.holder,
+                    "type": t.type_name,
+                }
+            )
     print(json.dumps(found))
 
 

@@ -1,5 +1,6 @@
-from hypothesis import given, settings, strategies as st
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events.money import format_money, split_pence
 
@@ -23,7 +24,7 @@ def test_split_rejects_weights_that_cannot_share(weights: list[int]) -> None:
 
 @settings(max_examples=2000)
 @given(
-    total=st.integers(min_value=-10**9, max_value=10**9),
+    total=st.integers(min_value=-(10**9), max_value=10**9),
     weights=st.lists(st.integers(min_value=0, max_value=10_000), min_size=1, max_size=12).filter(lambda w: sum(w) > 0),
 )
 def test_split_never_loses_or_invents_a_penny(total: int, weights: list[int]) -> None:
@@ -31,7 +32,7 @@ def test_split_never_loses_or_invents_a_penny(total: int, weights: list[int]) ->
     assert sum(parts) == total
     assert len(parts) == len(weights)
     weight_sum = sum(weights)
-    for part, weight in zip(parts, weights):
+    for part, weight in zip(parts, weights, strict=True):
         exact = total * weight / weight_sum
         assert abs(part - exact) < 1  # each part is within a penny of its exact share
         if weight == 0:

@@ -49,7 +49,9 @@ async def send_through(settings: Any, message: dict[str, Any], path: str = "/") 
 
 
 async def test_production_answers_insist_on_https(tmp_path: Path) -> None:
-    production = await send_through(load_settings({"EVENTS_VAR_DIR": str(tmp_path), **PRODUCTION}), {"type": "http.response.start", "status": 200, "headers": []})
+    production = await send_through(
+        load_settings({"EVENTS_VAR_DIR": str(tmp_path), **PRODUCTION}), {"type": "http.response.start", "status": 200, "headers": []}
+    )
     assert production["strict-transport-security"].startswith("max-age=")
     assert int(production["strict-transport-security"].removeprefix("max-age=")) >= 180 * 24 * 3600
     development = await send_through(load_settings({"EVENTS_VAR_DIR": str(tmp_path)}), {"type": "http.response.start", "status": 200, "headers": []})

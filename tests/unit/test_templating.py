@@ -102,9 +102,7 @@ def test_templates_give_gettext_only_literal_sentences() -> None:
     a field error, a label handed to a macro) goes through `| translate`, which never marks it safe."""
     templates = sorted(p for p in TEMPLATES.rglob("*") if p.suffix in (".html", ".txt"))
     assert len(templates) > 30
-    offenders = [
-        call for path in templates for call in _runtime_sentences(path.read_text(encoding="utf-8"), str(path.relative_to(TEMPLATES)))
-    ]
+    offenders = [call for path in templates for call in _runtime_sentences(path.read_text(encoding="utf-8"), str(path.relative_to(TEMPLATES)))]
     assert offenders == []
 
 

@@ -40,9 +40,7 @@ class LoginPages(Controller):
         return Template("accounts/login.html", context={"next": safe_next(next), "email": "", "error": None})
 
     @post("/login", status_code=303)
-    async def login(
-        self, request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm], now: NamedDependency[datetime]
-    ) -> Template | Redirect:
+    async def login(self, request: Request[Any, Any, Any], data: URLEncodedBody[LoginForm], now: NamedDependency[datetime]) -> Template | Redirect:
         target = safe_next(data.next)
         if not data.email.strip() or not data.password:
             return _form_again(data, target, N_("Enter your email and password."), 422)

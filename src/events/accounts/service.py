@@ -6,6 +6,9 @@ import hashlib
 import secrets
 import time
 from datetime import datetime, timezone
+from typing import Any
+
+from piccolo.columns import Column
 
 from events import db, text
 from events.accounts import passwords
@@ -27,9 +30,7 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def create_user(
-    email: str, *, role: str, password: str | None, display_name: str = "", partner_id: int | None = None
-) -> CurrentUser:
+async def create_user(email: str, *, role: str, password: str | None, display_name: str = "", partner_id: int | None = None) -> CurrentUser:
     """A new account; a partner viewer's ``partner_id`` comes from catalogue.lookup.partner_id (accounts is below
     catalogue, so it is given the id rather than looking the partner up)."""
     email = normalise_email(email)
@@ -59,9 +60,9 @@ async def set_password(email: str, password: str) -> None:
     if problem := passwords.password_problem(password):
         raise InvalidInput(problem, fields={"password": problem})
     async with db.write_transaction():
-        updated = await User.update({User.password_hash: passwords.hash_password(password)}).where(
-            User.email == normalise_email(email)
-        ).returning(User.id)
+        updated = (
+            await User.update({User.password_hash: passwords.hash_password(password)}).where(User.email == normalise_email(email)).returning(User.id)
+        )
     if not updated:
         raise NotFound(f"No user with the email {email}.")
 
@@ -77,19 +78,16 @@ async def authenticate(email: str, password: str, *, client: str, now: datetime)
     now_epoch = int(now.timestamp())
     limits = (("login-client", client, LOGIN_ATTEMPTS_PER_CLIENT), ("login-email", email, LOGIN_ATTEMPTS_PER_EMAIL))
     decisions = [
-        await ratelimit.hit(scope, subject, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
-        for scope, subject, limit in limits
+        await ratelimit.hit(scope, subject, limit=limit, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch) for scope, subject, limit in limits
     ]
     if refused := [decision for decision in decisions if not decision.allowed]:
-        raise TooManyAttempts(
-            N_("Too many sign-in attempts."), retry_after_seconds=max(decision.retry_after_seconds for decision in refused)
-        )
+        raise TooManyAttempts(N_("Too many sign-in attempts."), retry_after_seconds=max(decision.retry_after_seconds for decision in refused))
     row = await User.select().where(User.email == email, User.is_active == True).first()  # noqa: E712
     if not passwords.verify_password(row["password_hash"] if row else None, password) or row is None:
         return None
     await ratelimit.forgive("login-client", client, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
     await ratelimit.reset("login-email", email)
-    changes = {User.last_login_at: now}
+    changes: dict[Column | str, Any] = {User.last_login_at: now}
     if passwords.needs_rehash(row["password_hash"]):
         changes[User.password_hash] = passwords.hash_password(password)
     await User.update(changes).where(User.id == row["id"])
@@ -101,27 +99,21 @@ async def user_by_id(user_id: int) -> CurrentUser | None:
     return _current(row) if row else None
 
 
-async def create_api_token(
-    email: str, *, label: str = "", now: datetime, expires_at: datetime | None = None, scope: str = ""
-) -> str:
+async def create_api_token(email: str, *, label: str = "", now: datetime, expires_at: datetime | None = None, scope: str = "") -> str:
     """Make a bearer token for a user and return it; it is shown once and only its hash is kept."""
     user = await User.select(User.id).where(User.email == normalise_email(email), User.is_active == True).first()  # noqa: E712
     if user is None:
         raise NotFound(f"No active user with the email {email}.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with db.write_transaction():
-        await ApiToken(
-            user=user["id"], token_hash=_token_hash(token), label=label, created_at=now, expires_at=expires_at, scope=scope
-        ).save()
+        await ApiToken(user=user["id"], token_hash=_token_hash(token), label=label, created_at=now, expires_at=expires_at, scope=scope).save()
     return token
 
 
 async def create_device_account(device_name: str, *, now: datetime, expires_at: datetime, scope: str) -> tuple[CurrentUser, str]:
     """A door account for one paired device, named after it, with no password and one API token (returned)."""
     async with db.write_transaction():
-        user = await create_user(
-            f"device-{secrets.token_hex(8)}@{DEVICE_EMAIL_DOMAIN}", role=DOOR, password=None, display_name=device_name
-        )
+        user = await create_user(f"device-{secrets.token_hex(8)}@{DEVICE_EMAIL_DOMAIN}", role=DOOR, password=None, display_name=device_name)
         token = await create_api_token(user.email, label=device_name, now=now, expires_at=expires_at, scope=scope)
     return user, token
 
@@ -134,9 +126,11 @@ async def revoke_scoped_tokens(user_id: int, scope: str, *, now: datetime, deact
     """Revoke the user's tokens made for ``scope``; a paired device's account, which exists only for its tokens,
     is switched off too. Returns how many tokens were revoked."""
     async with db.write_transaction():
-        revoked = await ApiToken.update({ApiToken.revoked_at: now}).where(
-            ApiToken.user == user_id, ApiToken.scope == scope, ApiToken.revoked_at.is_null()
-        ).returning(ApiToken.id)
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: now})
+            .where(ApiToken.user == user_id, ApiToken.scope == scope, ApiToken.revoked_at.is_null())
+            .returning(ApiToken.id)
+        )
         if deactivate_device:
             await User.update({User.is_active: False}).where(User.id == user_id, User.email.like(f"%@{DEVICE_EMAIL_DOMAIN}"))
     _forget_tokens_of(user_id)
@@ -207,9 +201,9 @@ async def revoke_api_tokens(email: str, *, now: datetime) -> int:
         user = await User.select(User.id).where(User.email == normalise_email(email)).first()
         if user is None:
             raise NotFound(f"No user with the email {email}.")
-        revoked = await ApiToken.update({ApiToken.revoked_at: now}).where(
-            ApiToken.user == user["id"], ApiToken.revoked_at.is_null()
-        ).returning(ApiToken.id)
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.user == user["id"], ApiToken.revoked_at.is_null()).returning(ApiToken.id)
+        )
     _forget_tokens_of(user["id"])
     return len(revoked)
 
@@ -219,6 +213,4 @@ def _token_hash(token: str) -> str:
 
 
 def _current(row: dict) -> CurrentUser:
-    return CurrentUser(
-        id=row["id"], email=row["email"], display_name=row["display_name"], role=row["role"], partner_id=row["partner"]
-    )
+    return CurrentUser(id=row["id"], email=row["email"], display_name=row["display_name"], role=row["role"], partner_id=row["partner"])

@@ -1,6 +1,8 @@
 """Account tables: users with roles, hashed API tokens, and server-side web sessions."""
 
-from piccolo.columns import Boolean, Bytea, ForeignKey, BigInt, Timestamptz, Varchar
+from typing import Any
+
+from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
@@ -11,11 +13,12 @@ _PARTNER = LazyTableReference("Partner", module_path="events.catalogue.tables")
 
 
 class User(Table, tablename="app_user"):
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
     email = Varchar(length=254, unique=True, index=True)
     display_name = Varchar(length=120, default="")
     password_hash = Varchar(length=255, default="", secret=True)
     role = Varchar(length=20)
-    partner = ForeignKey(references=_PARTNER, null=True, default=None, on_delete=OnDelete.set_null)
+    partner: ForeignKey[Any] = ForeignKey(references=_PARTNER, null=True, default=None, on_delete=OnDelete.set_null)
     is_active = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
@@ -26,6 +29,8 @@ class ApiToken(Table, tablename="api_token"):
 
     ``expires_at``: none for tokens made on the command line; a door device's token ends a while after its
     event. ``scope`` says what the token was made for ("door:<event id>"), so it can be revoked with that."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     token_hash = Varchar(length=64, unique=True, index=True)
@@ -39,6 +44,8 @@ class ApiToken(Table, tablename="api_token"):
 
 class SessionRecord(Table, tablename="web_session"):
     """Litestar's server-side session data, kept in the database so any worker can serve any request."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     key = Varchar(length=200, unique=True, index=True)
     data = Bytea()

@@ -49,7 +49,7 @@ def parse_local_time(text: str) -> datetime | None:
     """The browser's datetime-local value: a wall-clock time at the event, no offset."""
     for pattern in _LOCAL_TIME_FORMATS:
         try:
-            return datetime.strptime((text or "").strip(), pattern)
+            return datetime.strptime((text or "").strip(), pattern)  # noqa: DTZ007 - wall-clock time; the caller adds the event's zone
         except ValueError:
             continue
     return None

@@ -30,7 +30,12 @@ def _error(form: str, error: EventsError) -> dict[str, Any]:
 
 
 async def _order_page(
-    reference: str, *, done: str = "", error: dict[str, Any] | None = None, values: Any = None, status: int = 200,
+    reference: str,
+    *,
+    done: str = "",
+    error: dict[str, Any] | None = None,
+    values: Any = None,
+    status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Template:
     context = await orders.order_for_organiser(reference)
@@ -89,9 +94,7 @@ class OrderPages(Controller):
         except EventsError as error:
             if error.status_code == 404:
                 raise
-            return await _order_page(
-                reference, error={**_error("holder", error), "ticket": ticket_id}, values=form, status=error.status_code
-            )
+            return await _order_page(reference, error={**_error("holder", error), "ticket": ticket_id}, values=form, status=error.status_code)
         return Redirect(f"/manage/orders/{reference}?done=holder", status_code=303)
 
     @post("/orders/{reference:str}/refund", status_code=303)

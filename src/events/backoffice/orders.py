@@ -10,18 +10,18 @@ from typing import Any
 
 from events import text
 from events.backoffice.order_forms import HolderForm, RefundForm
-from events.orders.forms import parse_pounds
 from events.catalogue.lookup import find_event
 from events.errors import InvalidInput, NotFound
 from events.i18n import N_
 from events.money import format_money
 from events.orders import codes
+from events.orders.forms import parse_pounds
+from events.orders.tables import Order, OrderHistory, OrderLine
 from events.payments import service as payments
 from events.payments.gateway import Gateway
-from events.tickets import service as tickets
-from events.orders.tables import Order, OrderHistory, OrderLine
-from events.tickets.tables import OutboxMessage, Ticket
 from events.payments.tables import Payment, Refund
+from events.tickets import service as tickets
+from events.tickets.tables import OutboxMessage, Ticket
 
 PER_PAGE = 25
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP's list, tab and CR included).
@@ -105,32 +105,62 @@ async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int
 
 async def order_for_organiser(reference: str) -> dict[str, Any]:
     """One order in full: its event, lines, payments, refunds, tickets, emails and history."""
-    order = await Order.select(*Order.all_columns(exclude=[Order.client_secret]), Order.event.slug, Order.event.title).where(
-        Order.reference == codes.normalise_reference(reference)
-    ).first()
+    order = (
+        await Order.select(*Order.all_columns(exclude=[Order.client_secret]), Order.event.slug, Order.event.title)
+        .where(Order.reference == codes.normalise_reference(reference))
+        .first()
+    )
     if order is None:
         raise NotFound(N_("We could not find that order."), code="order_not_found")
     order_id = order["id"]
-    lines = await OrderLine.select(
-        OrderLine.kind, OrderLine.description, OrderLine.quantity, OrderLine.unit_price_pence, OrderLine.booking_fee_pence,
-        OrderLine.total_pence, OrderLine.partner.name,
-    ).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
-    payments = await Payment.select(Payment.provider, Payment.amount_pence, Payment.fee_pence, Payment.created_at).where(
-        Payment.order_id == order_id
-    ).order_by(Payment.id)
-    refunds = await Refund.select(
-        Refund.amount_pence, Refund.method, Refund.status, Refund.reason, Refund.requested_by, Refund.created_at
-    ).where(Refund.order_id == order_id).order_by(Refund.id)
-    tickets = await Ticket.select(
-        Ticket.id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.status, Ticket.version, Ticket.price_pence,
-        Ticket.booking_fee_pence, Ticket.checked_in_at, Ticket.checked_in_by,
-    ).where(Ticket.order_id == order_id).order_by(Ticket.id)
-    emails = await OutboxMessage.select(OutboxMessage.kind, OutboxMessage.status, OutboxMessage.created_at, OutboxMessage.sent_at).where(
-        OutboxMessage.order_id == order_id
-    ).order_by(OutboxMessage.id)
-    history = await OrderHistory.select(OrderHistory.kind, OrderHistory.detail, OrderHistory.created_at).where(
-        OrderHistory.order_id == order_id
-    ).order_by(OrderHistory.id)
+    lines = (
+        await OrderLine.select(
+            OrderLine.kind,
+            OrderLine.description,
+            OrderLine.quantity,
+            OrderLine.unit_price_pence,
+            OrderLine.booking_fee_pence,
+            OrderLine.total_pence,
+            OrderLine.partner.name,
+        )
+        .where(OrderLine.order_id == order_id)
+        .order_by(OrderLine.id)
+    )
+    payments = (
+        await Payment.select(Payment.provider, Payment.amount_pence, Payment.fee_pence, Payment.created_at)
+        .where(Payment.order_id == order_id)
+        .order_by(Payment.id)
+    )
+    refunds = (
+        await Refund.select(Refund.amount_pence, Refund.method, Refund.status, Refund.reason, Refund.requested_by, Refund.created_at)
+        .where(Refund.order_id == order_id)
+        .order_by(Refund.id)
+    )
+    tickets = (
+        await Ticket.select(
+            Ticket.id,
+            Ticket.holder_name,
+            Ticket.ticket_type.name,
+            Ticket.status,
+            Ticket.version,
+            Ticket.price_pence,
+            Ticket.booking_fee_pence,
+            Ticket.checked_in_at,
+            Ticket.checked_in_by,
+        )
+        .where(Ticket.order_id == order_id)
+        .order_by(Ticket.id)
+    )
+    emails = (
+        await OutboxMessage.select(OutboxMessage.kind, OutboxMessage.status, OutboxMessage.created_at, OutboxMessage.sent_at)
+        .where(OutboxMessage.order_id == order_id)
+        .order_by(OutboxMessage.id)
+    )
+    history = (
+        await OrderHistory.select(OrderHistory.kind, OrderHistory.detail, OrderHistory.created_at)
+        .where(OrderHistory.order_id == order_id)
+        .order_by(OrderHistory.id)
+    )
     paid = sum(payment["amount_pence"] for payment in payments[:1])  # refunds come out of the first payment
     return {
         "order": order,
@@ -168,9 +198,7 @@ async def attendees_csv(slug: str) -> str:
     writer = csv.writer(buffer)
     writer.writerow(["holder", "ticket_type", "order_reference", "checked_in_at"])
     for row in rows:
-        writer.writerow(
-            [safe_cell(row["holder_name"]), safe_cell(row["ticket_type"]), safe_cell(row["reference"]), _utc_text(row["checked_in_at"])]
-        )
+        writer.writerow([safe_cell(row["holder_name"]), safe_cell(row["ticket_type"]), safe_cell(row["reference"]), _utc_text(row["checked_in_at"])])
     return buffer.getvalue()
 
 
@@ -181,9 +209,7 @@ def _problem(fields: dict[str, str]) -> InvalidInput:
     return InvalidInput(next(iter(fields.values())), fields=fields)
 
 
-async def refund(
-    reference: str, form: RefundForm, *, requested_by: str, gateway: Gateway, now: datetime
-) -> dict[str, Any]:
+async def refund(reference: str, form: RefundForm, *, requested_by: str, gateway: Gateway, now: datetime) -> dict[str, Any]:
     """The refund form: everything left, or chosen tickets and/or an amount, with a reason and a confirmation.
     What the order allows is checked again under the order's lock by payments.refund_order."""
     detail = await order_for_organiser(reference)

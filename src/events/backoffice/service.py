@@ -4,9 +4,8 @@ funds per partner and sales over time (from the ledger, as the statements read i
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
-
 from datetime import datetime
+from typing import Any
 
 from events.catalogue.tables import Event
 from events.checkin.scan_log import conflicts
@@ -53,10 +52,7 @@ async def partner_funds(event_id: int) -> list[dict[str, Any]]:
     except Conflict:
         return []
     names = await ledger.partner_names([p.partner_id for p in allocation.partners])
-    return [
-        {"slug": names[p.partner_id]["slug"], "name": names[p.partner_id]["name"], "net_pence": p.net_pence}
-        for p in allocation.partners
-    ]
+    return [{"slug": names[p.partner_id]["slug"], "name": names[p.partner_id]["name"], "net_pence": p.net_pence} for p in allocation.partners]
 
 
 async def event_overview(slug: str, *, now: datetime) -> dict[str, Any]:

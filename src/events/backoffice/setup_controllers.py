@@ -89,7 +89,8 @@ def _errors(error: EventsError) -> dict[str, str]:
 def _actions(status: str) -> list[str]:
     allowed = rules.STATUS_CHANGES.get(status, set())
     return [
-        name for name, action in STATUS_ACTIONS.items()
+        name
+        for name, action in STATUS_ACTIONS.items()
         if action["status"] in allowed and not (name == "reopen" and status == "draft") and not (name == "publish" and status != "draft")
     ]
 
@@ -109,11 +110,18 @@ def _pounds(pence: int | None) -> str:
 def _event_form(event: dict[str, Any]) -> dict[str, str]:
     """An event row as the form shows it: local times, pounds, ticked boxes."""
     return {
-        "title": event["title"], "slug": event["slug"], "description": event["description"], "venue": event["venue"],
-        "address": event["address"], "timezone": event["timezone"],
-        "starts_at": _local(event["starts_at"], event["timezone"]), "ends_at": _local(event["ends_at"], event["timezone"]),
-        "capacity": str(event["capacity"]), "reserved_free_places": str(event["reserved_free_places"]),
-        "booking_fee": _pounds(event["booking_fee_pence"]), "pay_it_forward_place": _pounds(event["pay_it_forward_place_pence"]),
+        "title": event["title"],
+        "slug": event["slug"],
+        "description": event["description"],
+        "venue": event["venue"],
+        "address": event["address"],
+        "timezone": event["timezone"],
+        "starts_at": _local(event["starts_at"], event["timezone"]),
+        "ends_at": _local(event["ends_at"], event["timezone"]),
+        "capacity": str(event["capacity"]),
+        "reserved_free_places": str(event["reserved_free_places"]),
+        "booking_fee": _pounds(event["booking_fee_pence"]),
+        "pay_it_forward_place": _pounds(event["pay_it_forward_place_pence"]),
         "cost_per_attendee": _pounds(event["cost_per_attendee_pence"]),
         "pay_it_forward_converts_general": "on" if event["pay_it_forward_converts_general"] else "",
         "allow_reentry": "on" if event["allow_reentry"] else "",
@@ -123,11 +131,14 @@ def _event_form(event: dict[str, Any]) -> dict[str, str]:
 
 def _type_form(ticket_type: dict[str, Any]) -> dict[str, str]:
     return {
-        "name": ticket_type["name"], "description": ticket_type["description"], "price": _pounds(ticket_type["price_pence"]) or "0",
+        "name": ticket_type["name"],
+        "description": ticket_type["description"],
+        "price": _pounds(ticket_type["price_pence"]) or "0",
         "channel": ticket_type["channel"],
         "sales_start": ticket_type["sales_start"].strftime("%Y-%m-%dT%H:%M") if ticket_type["sales_start"] else "",
         "sales_end": ticket_type["sales_end"].strftime("%Y-%m-%dT%H:%M") if ticket_type["sales_end"] else "",
-        "quota": str(ticket_type["quota"]) if ticket_type["quota"] is not None else "", "max_per_order": str(ticket_type["max_per_order"]),
+        "quota": str(ticket_type["quota"]) if ticket_type["quota"] is not None else "",
+        "max_per_order": str(ticket_type["max_per_order"]),
     }
 
 
@@ -145,8 +156,9 @@ class EventSetupPages(Controller):
 
     @get("/events/new", name="event_new")
     async def new_event(self) -> Template:
-        return _page("event_form.html", section="events", form={"timezone": "Europe/London", "booking_fees_to": "cause"},
-                     creating=True, timezones=TIMEZONES)
+        return _page(
+            "event_form.html", section="events", form={"timezone": "Europe/London", "booking_fees_to": "cause"}, creating=True, timezones=TIMEZONES
+        )
 
     @post("/events/new")
     async def create_event(self, data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
@@ -163,8 +175,16 @@ class EventSetupPages(Controller):
     @get("/events/{slug:str}/edit", name="event_edit")
     async def edit_event(self, slug: FromPath[str], notice: FromQuery[str] = "") -> Template:
         event = await find_event(slug)
-        return _page("event_form.html", section="setup", event=event, form=_event_form(event), creating=False,
-                     timezones=TIMEZONES, actions=_actions(event["status"]), notice=notice)
+        return _page(
+            "event_form.html",
+            section="setup",
+            event=event,
+            form=_event_form(event),
+            creating=False,
+            timezones=TIMEZONES,
+            actions=_actions(event["status"]),
+            notice=notice,
+        )
 
     @post("/events/{slug:str}/edit")
     async def update_event(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
@@ -177,8 +197,17 @@ class EventSetupPages(Controller):
                 errors = _errors(error)
             else:
                 return Redirect(f"/manage/events/{saved.slug}/edit?notice=saved", status_code=303)
-        return _page("event_form.html", section="setup", event=event, form={"slug": slug, **data}, errors=errors, creating=False,
-                     timezones=TIMEZONES, actions=_actions(event["status"]), status_code=422)
+        return _page(
+            "event_form.html",
+            section="setup",
+            event=event,
+            form={"slug": slug, **data},
+            errors=errors,
+            creating=False,
+            timezones=TIMEZONES,
+            actions=_actions(event["status"]),
+            status_code=422,
+        )
 
     @get("/events/{slug:str}/status/{action:str}", name="event_status_confirm")
     async def confirm_status(self, slug: FromPath[str], action: FromPath[str]) -> Template:
@@ -186,8 +215,15 @@ class EventSetupPages(Controller):
         if action not in STATUS_ACTIONS:
             raise InvalidInput("There is no such action.", code="unknown_action")
         progress = await cancellation.cancellation_progress(slug) if action == "cancel" else None
-        return _page("status.html", section="setup", event=event, action=action, copy=STATUS_ACTIONS[action],
-                     allowed=action in _actions(event["status"]), progress=progress)
+        return _page(
+            "status.html",
+            section="setup",
+            event=event,
+            action=action,
+            copy=STATUS_ACTIONS[action],
+            allowed=action in _actions(event["status"]),
+            progress=progress,
+        )
 
     @post("/events/{slug:str}/status/{action:str}")
     async def change_status(
@@ -204,16 +240,27 @@ class EventSetupPages(Controller):
             raise InvalidInput("There is no such action.", code="unknown_action")
         if action != "cancel" and action not in _actions(event["status"]):
             # E.g. "Publish" pressed twice, or on a page left open after someone else closed sales.
-            return _page("status.html", section="setup", event=event, action=action, copy=STATUS_ACTIONS[action],
-                         allowed=False, progress=None, status_code=409)
+            return _page(
+                "status.html", section="setup", event=event, action=action, copy=STATUS_ACTIONS[action], allowed=False, progress=None, status_code=409
+            )
         try:
             if action == "cancel":
                 await cancellation.cancel_event(slug, reason=data.get("reason", ""), requested_by=request.user.name, gateway=gateway, now=now)
                 return Redirect(f"/manage/events/{slug}/cancellation", status_code=303)
             await catalogue.update_event(slug, EventPatch(status=STATUS_ACTIONS[action]["status"]), now)  # type: ignore[arg-type]
         except EventsError as error:
-            return _page("status.html", section="setup", event=event, action=action, copy=STATUS_ACTIONS[action],
-                         allowed=True, errors=_errors(error), form=data, progress=None, status_code=error.status_code)
+            return _page(
+                "status.html",
+                section="setup",
+                event=event,
+                action=action,
+                copy=STATUS_ACTIONS[action],
+                allowed=True,
+                errors=_errors(error),
+                form=data,
+                progress=None,
+                status_code=error.status_code,
+            )
         return Redirect(f"/manage/events/{slug}/edit?notice={action}", status_code=303)
 
     @get("/events/{slug:str}/cancellation", name="event_cancellation")
@@ -237,17 +284,40 @@ class TicketTypePages(Controller):
     include_in_schema = False
     guards = GUARD
 
-    async def _render(self, slug: str, now: datetime, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                      notice: str = "", type_error: str = "", status_code: int = 200) -> Template:
+    async def _render(
+        self,
+        slug: str,
+        now: datetime,
+        *,
+        form: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        notice: str = "",
+        type_error: str = "",
+        status_code: int = 200,
+    ) -> Template:
         event = await find_event(slug)
         types = await catalogue.ticket_types_for_organisers(slug)
         general = event["capacity"] - event["reserved_free_places"]
         return _page(
-            "tickets.html", section="tickets", event=event, types=types, form=form or {"channel": "both", "max_per_order": "10"},
-            errors=errors or {}, notice=notice, type_error=type_error, status_code=status_code, now=now,
-            capacity={"total": event["capacity"], "reserved": event["reserved_free_places"], "general": general,
-                      "taken": event["places_taken"], "left": rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]),
-                      "quotas": sum(t["quota"] for t in types if t["quota"] is not None), "unlimited": any(t["quota"] is None for t in types)},
+            "tickets.html",
+            section="tickets",
+            event=event,
+            types=types,
+            form=form or {"channel": "both", "max_per_order": "10"},
+            errors=errors or {},
+            notice=notice,
+            type_error=type_error,
+            status_code=status_code,
+            now=now,
+            capacity={
+                "total": event["capacity"],
+                "reserved": event["reserved_free_places"],
+                "general": general,
+                "taken": event["places_taken"],
+                "left": rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]),
+                "quotas": sum(t["quota"] for t in types if t["quota"] is not None),
+                "unlimited": any(t["quota"] is None for t in types),
+            },
         )
 
     @get("/", name="ticket_types")
@@ -312,9 +382,18 @@ class PartnerPages(Controller):
     include_in_schema = False
     guards = GUARD
 
-    async def _render(self, slug: str, now: datetime, *, share_form: dict[str, str] | None = None, partner_form: dict[str, str] | None = None,
-                      cost_form: dict[str, str] | None = None, errors: dict[str, str] | None = None, notice: str = "",
-                      status_code: int = 200) -> Template:
+    async def _render(
+        self,
+        slug: str,
+        now: datetime,
+        *,
+        share_form: dict[str, str] | None = None,
+        partner_form: dict[str, str] | None = None,
+        cost_form: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        notice: str = "",
+        status_code: int = 200,
+    ) -> Template:
         event = await find_event(slug)
         detail = await catalogue.get_event_detail(slug, now, include_drafts=True)
         if share_form is None:
@@ -324,9 +403,20 @@ class PartnerPages(Controller):
                 share_form[f"share_{index}"] = forms.format_percent(share.share_bp).rstrip("%")
         costs, costs_total = await ledger.list_event_costs(slug)
         return _page(
-            "partners.html", section="partners", event=event, shares=detail.beneficiaries, partners=await catalogue.list_partners(),
-            share_form=share_form, partner_form=partner_form or {}, cost_form=cost_form or {}, errors=errors or {}, rows=forms.SHARE_ROWS,
-            costs=costs, costs_total=costs_total, notice=notice, status_code=status_code,
+            "partners.html",
+            section="partners",
+            event=event,
+            shares=detail.beneficiaries,
+            partners=await catalogue.list_partners(),
+            share_form=share_form,
+            partner_form=partner_form or {},
+            cost_form=cost_form or {},
+            errors=errors or {},
+            rows=forms.SHARE_ROWS,
+            costs=costs,
+            costs_total=costs_total,
+            notice=notice,
+            status_code=status_code,
         )
 
     @get("/", name="event_partners")
@@ -347,8 +437,11 @@ class PartnerPages(Controller):
 
     @post("/new")
     async def new_partner(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
-        values = {"name": (data.get("name") or "").strip(), "website": (data.get("website") or "").strip(),
-                  "description": (data.get("partner_description") or "").strip()}
+        values = {
+            "name": (data.get("name") or "").strip(),
+            "website": (data.get("website") or "").strip(),
+            "description": (data.get("partner_description") or "").strip(),
+        }
         if not values["name"]:
             return await self._render(slug, now, partner_form=data, errors={"name": "Give the partner project a name."}, status_code=422)
         partner, errors = forms.convert(values, PartnerIn)
@@ -384,16 +477,33 @@ class ClaimLinkPages(Controller):
     include_in_schema = False
     guards = GUARD
 
-    async def _render(self, slug: str, settings: Settings, *, form: dict[str, str] | None = None, gift_form: dict[str, str] | None = None,
-                      errors: dict[str, str] | None = None, notice: str = "", status_code: int = 200) -> Template:
+    async def _render(
+        self,
+        slug: str,
+        settings: Settings,
+        *,
+        form: dict[str, str] | None = None,
+        gift_form: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        notice: str = "",
+        status_code: int = 200,
+    ) -> Template:
         event = await find_event(slug)
         links = []
         for row in await claims.list_claim_codes(slug):
             url = f"{settings.base_url}/claim/{row['code']}"
             links.append({**row, "url": url, "usage_url": f"{url}/places", "qr": Markup(qr_svg(url))})
         return _page(
-            "claims.html", section="claims", event=event, links=links, free_places=await claims.event_free_places(event),
-            form=form or {}, gift_form=gift_form or {}, errors=errors or {}, notice=notice, status_code=status_code,
+            "claims.html",
+            section="claims",
+            event=event,
+            links=links,
+            free_places=await claims.event_free_places(event),
+            form=form or {},
+            gift_form=gift_form or {},
+            errors=errors or {},
+            notice=notice,
+            status_code=status_code,
         )
 
     @get("/", name="claim_links")
@@ -401,7 +511,9 @@ class ClaimLinkPages(Controller):
         return await self._render(slug, settings, notice=notice)
 
     @post("/")
-    async def create_link(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template | Redirect:
+    async def create_link(
+        self, slug: FromPath[str], data: Form, now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         places = (data.get("places") or "").strip()
         if not places.isdigit():
             return await self._render(slug, settings, form=data, errors={"places": "Enter a number of places, like 5."}, status_code=422)
@@ -430,12 +542,23 @@ class DoorStaffPages(Controller):
     include_in_schema = False
     guards = GUARD
 
-    async def _render(self, slug: str, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-                      notice: str = "", status_code: int = 200) -> Template:
+    async def _render(
+        self, slug: str, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None, notice: str = "", status_code: int = 200
+    ) -> Template:
         event = await find_event(slug)
         team, others = await door_team.door_team(event["id"])
-        return _page("door_staff.html", section="door", event=event, team=team, others=others, form=form or {}, errors=errors or {},
-                     notice=notice, status_code=status_code, pairing_minutes=devices.PAIRING_MINUTES)
+        return _page(
+            "door_staff.html",
+            section="door",
+            event=event,
+            team=team,
+            others=others,
+            form=form or {},
+            errors=errors or {},
+            notice=notice,
+            status_code=status_code,
+            pairing_minutes=devices.PAIRING_MINUTES,
+        )
 
     @get("/", name="door_staff")
     async def show(self, slug: FromPath[str], notice: FromQuery[str] = "") -> Template:

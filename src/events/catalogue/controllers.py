@@ -16,7 +16,6 @@ from events.catalogue import service
 from events.catalogue.schemas import EventCreate, EventDetailOut, EventPatch, EventSummaryOut, PartnerIn, PartnerOut
 from events.dependencies import BEARER, error_responses
 
-
 TypeId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 
 
@@ -64,7 +63,7 @@ class EventsApi(Controller):
         security=BEARER,
         responses=error_responses(401, 403, 404, 409, 422),
     )
-    async def update_event(self, slug: str, data: EventPatch, now: datetime) -> EventDetailOut:
+    async def update_event(self, slug: FromPath[str], data: JSONBody[EventPatch], now: NamedDependency[datetime]) -> EventDetailOut:
         return await service.update_event(slug, data, now)
 
     @delete(

@@ -45,9 +45,9 @@ class TicketTypePatch(Struct, forbid_unknown_fields=True):
     price_pence: Pence | UnsetType = UNSET
     channel: Channel | UnsetType = UNSET
     description: TypeDescription | UnsetType = UNSET
-    sales_start: datetime | None | UnsetType = UNSET
-    sales_end: datetime | None | UnsetType = UNSET
-    quota: Annotated[int, Meta(ge=1, le=100_000)] | None | UnsetType = UNSET
+    sales_start: datetime | UnsetType | None = UNSET
+    sales_end: datetime | UnsetType | None = UNSET
+    quota: Annotated[int, Meta(ge=1, le=100000)] | UnsetType | None = UNSET
     max_per_order: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
 
 

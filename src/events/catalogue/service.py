@@ -29,15 +29,30 @@ from events.catalogue.schemas import (
 )
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
+from events.i18n import N_
 from events.orders.claims import event_free_places
 from events.orders.tables import OrderLine
-from events.i18n import N_
 
 # What the audit log keeps of an event and a ticket type (everything an organiser sets; no counters).
 AUDITED_EVENT_FIELDS = (
-    "title", "slug", "description", "venue", "address", "starts_at", "ends_at", "timezone", "capacity",
-    "reserved_free_places", "currency", "booking_fee_pence", "pay_it_forward_place_pence",
-    "pay_it_forward_converts_general", "allow_reentry", "cost_per_attendee_pence", "booking_fees_to_cause", "status",
+    "title",
+    "slug",
+    "description",
+    "venue",
+    "address",
+    "starts_at",
+    "ends_at",
+    "timezone",
+    "capacity",
+    "reserved_free_places",
+    "currency",
+    "booking_fee_pence",
+    "pay_it_forward_place_pence",
+    "pay_it_forward_converts_general",
+    "allow_reentry",
+    "cost_per_attendee_pence",
+    "booking_fees_to_cause",
+    "status",
 )
 AUDITED_TYPE_FIELDS = ("name", "description", "price_pence", "channel", "sales_start", "sales_end", "quota", "max_per_order")
 STATUS_ACTIONS = {
@@ -62,11 +77,7 @@ def event_url(slug: str) -> str:
 
 
 async def list_upcoming_events(now: datetime) -> list[EventSummaryOut]:
-    events = await (
-        Event.select()
-        .where(Event.status.is_in(list(rules.LISTED_STATUSES)), Event.ends_at > now)
-        .order_by(Event.starts_at)
-    )
+    events = await Event.select().where(Event.status.is_in(list(rules.LISTED_STATUSES)), Event.ends_at > now).order_by(Event.starts_at)
     if not events:
         return []
     types = await TicketType.select().where(TicketType.event.is_in([e["id"] for e in events]))
@@ -116,7 +127,10 @@ async def create_partner(data: PartnerIn, *, now: datetime | None = None) -> Par
         partner = Partner(slug=slug, name=data.name.strip(), description=data.description, website=data.website)
         await partner.save()
         await audit.record(
-            "partner.created", now=now or datetime.now(timezone.utc), subject_type="partner", subject_id=slug,
+            "partner.created",
+            now=now or datetime.now(timezone.utc),
+            subject_type="partner",
+            subject_id=slug,
             after={"name": partner.name, "website": partner.website},
         )
     return _partner_out(partner.to_dict())
@@ -146,9 +160,7 @@ async def create_event(data: EventCreate, now: datetime) -> EventDetailOut:
     for index, ticket_type in enumerate(data.ticket_types):
         problems |= rules.ticket_type_problems(_type_rule(ticket_type, zone), prefix=f"ticket_types[{index}].")
     problems |= rules.share_problems([(share.partner, share.share_bp) for share in data.beneficiaries])
-    status_problem = rules.status_change_problem(
-        "draft", data.status, ticket_type_count=len(data.ticket_types), share_count=len(data.beneficiaries)
-    )
+    status_problem = rules.status_change_problem("draft", data.status, ticket_type_count=len(data.ticket_types), share_count=len(data.beneficiaries))
     if status_problem:
         problems["status"] = status_problem
     _raise_if(problems)
@@ -181,7 +193,11 @@ async def create_event(data: EventCreate, now: datetime) -> EventDetailOut:
         )
         await event.save()
         await audit.record(
-            "event.created", now=now, event_id=event.id, subject_type="event", subject_id=slug,
+            "event.created",
+            now=now,
+            event_id=event.id,
+            subject_type="event",
+            subject_id=slug,
             after={name: getattr(event, name) for name in AUDITED_EVENT_FIELDS},
         )
         for position, ticket_type in enumerate(data.ticket_types):
@@ -191,7 +207,11 @@ async def create_event(data: EventCreate, now: datetime) -> EventDetailOut:
         await _replace_shares(event.id, data.beneficiaries, partner_ids)
         if data.beneficiaries:
             await audit.record(
-                "event.shares_changed", now=now, event_id=event.id, subject_type="event", subject_id=slug,
+                "event.shares_changed",
+                now=now,
+                event_id=event.id,
+                subject_type="event",
+                subject_id=slug,
                 after={"shares": {share.partner: share.share_bp for share in data.beneficiaries}},
             )
     return await get_event_detail(slug, now, include_drafts=True)
@@ -273,9 +293,7 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
                 else await BeneficiaryShare.count().where(BeneficiaryShare.event == event["id"])
             )
             type_count = len(existing_types) + sum(1 for type_id, _ in type_changes if type_id is None)
-            status_problem = rules.status_change_problem(
-                event["status"], patch.status, ticket_type_count=type_count, share_count=share_count
-            )
+            status_problem = rules.status_change_problem(event["status"], patch.status, ticket_type_count=type_count, share_count=share_count)
             if status_problem:
                 problems["status"] = status_problem
             changes["status"] = patch.status
@@ -310,8 +328,13 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
             new_shares = {share.partner: share.share_bp for share in patch.beneficiaries}
             if old_shares != new_shares:
                 await audit.record(
-                    "event.shares_changed", now=now, event_id=event["id"], subject_type="event", subject_id=slug,
-                    before={"shares": old_shares}, after={"shares": new_shares},
+                    "event.shares_changed",
+                    now=now,
+                    event_id=event["id"],
+                    subject_type="event",
+                    subject_id=slug,
+                    before={"shares": old_shares},
+                    after={"shares": new_shares},
                 )
     return await get_event_detail(changes.get("slug", slug), now, include_drafts=True)
 
@@ -348,8 +371,13 @@ async def stop_ticket_type_sales(slug: str, type_id: int, *, now: datetime) -> N
             changes[TicketType.sales_start] = None  # a window that never opened
         await TicketType.update(changes).where(TicketType.id == type_id)
         await audit.record(
-            "ticket_type.sales_stopped", now=now, event_id=event["id"], subject_type="ticket_type", subject_id=type_id,
-            before={"sales_end": ticket_type["sales_end"]}, after={"sales_end": now},
+            "ticket_type.sales_stopped",
+            now=now,
+            event_id=event["id"],
+            subject_type="ticket_type",
+            subject_id=type_id,
+            before={"sales_end": ticket_type["sales_end"]},
+            after={"sales_end": now},
         )
 
 
@@ -378,9 +406,7 @@ async def _event_row(slug: str) -> dict[str, Any]:
 
 
 async def _shares_by_slug(event_id: int) -> dict[str, int]:
-    rows = await BeneficiaryShare.select(BeneficiaryShare.partner.slug, BeneficiaryShare.share_bp).where(
-        BeneficiaryShare.event == event_id
-    )
+    rows = await BeneficiaryShare.select(BeneficiaryShare.partner.slug, BeneficiaryShare.share_bp).where(BeneficiaryShare.event == event_id)
     return {row["partner.slug"]: row["share_bp"] for row in rows}
 
 
@@ -432,7 +458,14 @@ def _type_changes(
             if missing:
                 problems[f"{prefix}{missing[0]}"] = "Required for a new ticket type."
                 continue
-            current: dict[str, Any] = {"channel": "both", "description": "", "sales_start": None, "sales_end": None, "quota": None, "max_per_order": 10}
+            current: dict[str, Any] = {
+                "channel": "both",
+                "description": "",
+                "sales_start": None,
+                "sales_end": None,
+                "quota": None,
+                "max_per_order": 10,
+            }
             type_id = None
         else:
             if patch.id not in by_id:
@@ -541,12 +574,16 @@ def _summary(event: dict[str, Any], types: Sequence[dict[str, Any]], now: dateti
 async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
     zone = ZoneInfo(event["timezone"])
     types = await TicketType.select().where(TicketType.event == event["id"]).order_by(TicketType.position).order_by(TicketType.id)
-    shares = await BeneficiaryShare.select(
-        BeneficiaryShare.share_bp,
-        BeneficiaryShare.partner.slug,
-        BeneficiaryShare.partner.name,
-        BeneficiaryShare.partner.website,
-    ).where(BeneficiaryShare.event == event["id"]).order_by(BeneficiaryShare.share_bp, ascending=False)
+    shares = (
+        await BeneficiaryShare.select(
+            BeneficiaryShare.share_bp,
+            BeneficiaryShare.partner.slug,
+            BeneficiaryShare.partner.name,
+            BeneficiaryShare.partner.website,
+        )
+        .where(BeneficiaryShare.event == event["id"])
+        .order_by(BeneficiaryShare.share_bp, ascending=False)
+    )
     left = rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"])
     return EventDetailOut(
         slug=event["slug"],
@@ -584,10 +621,7 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
             for t in types
         ],
         beneficiaries=[
-            BeneficiaryOut(
-                partner=s["partner.slug"], name=s["partner.name"], website=s["partner.website"], share_bp=s["share_bp"]
-            )
-            for s in shares
+            BeneficiaryOut(partner=s["partner.slug"], name=s["partner.name"], website=s["partner.website"], share_bp=s["share_bp"]) for s in shares
         ],
     )
 

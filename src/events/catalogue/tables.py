@@ -1,13 +1,15 @@
 """Catalogue tables: partner projects (beneficiaries), events, ticket types and beneficiary shares."""
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
-from piccolo.columns.defaults.timestamptz import TimestamptzNow
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
+from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 
 class Partner(Table, tablename="partner"):
     """A beneficiary partner project that receives an event's surplus."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     slug = Varchar(length=80, unique=True, index=True)
     name = Varchar(length=200)
@@ -17,6 +19,7 @@ class Partner(Table, tablename="partner"):
 
 
 class Event(Table, tablename="event"):
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
     slug = Varchar(length=80, unique=True, index=True)
     title = Varchar(length=200)
     description = Text(default="")
@@ -50,6 +53,7 @@ class Event(Table, tablename="event"):
 
 
 class TicketType(Table, tablename="ticket_type"):
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
     name = Varchar(length=120)
     description = Text(default="")
@@ -66,6 +70,8 @@ class TicketType(Table, tablename="ticket_type"):
 
 class BeneficiaryShare(Table, tablename="beneficiary_share"):
     """One partner's share of an event's surplus, in basis points (10000 = 100%)."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict)

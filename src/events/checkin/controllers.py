@@ -63,7 +63,13 @@ class CheckinApi(Controller):
     async def redeem(self, request: Request[Any, Any, Any], data: JSONBody[RedeemIn], now: NamedDependency[datetime]) -> RedeemOut:
         user: CurrentUser = request.user
         result = await scanning.redeem(
-            data.event, user, data.secret, data.nonce, device=_device(user), scanned_at=data.scanned_at or now, now=now,
+            data.event,
+            user,
+            data.secret,
+            data.nonce,
+            device=_device(user),
+            scanned_at=data.scanned_at or now,
+            now=now,
             direction=data.direction,
         )
         return _out(result)
@@ -73,17 +79,29 @@ class CheckinApi(Controller):
         user: CurrentUser = request.user
         event = await scanning.door_event(data.event, user)
         results = [
-            (scan.nonce, await scanning.redeem(
-                event.slug, user, scan.secret, scan.nonce, device=_device(user), scanned_at=scan.scanned_at, now=now,
-                direction=scan.direction, offline_result=scan.result,
-            ))
+            (
+                scan.nonce,
+                await scanning.redeem(
+                    event.slug,
+                    user,
+                    scan.secret,
+                    scan.nonce,
+                    device=_device(user),
+                    scanned_at=scan.scanned_at,
+                    now=now,
+                    direction=scan.direction,
+                    offline_result=scan.result,
+                ),
+            )
             for scan in sorted(data.scans, key=lambda s: s.scanned_at)
         ]
         outs = [(nonce, r, _out(r)) for nonce, r in results]
         synced = [SyncedScan(nonce, r.status, r.reason, r.conflict, out.ticket, out.ticket_event) for nonce, r, out in outs]  # type: ignore[arg-type]
         return SyncOut(scans=synced, conflicts=sum(1 for s in synced if s.conflict))
 
-    @get("/events/{slug:str}/offline", summary="Keys, ticket index and revocation list for offline scanning", responses=error_responses(401, 403, 404))
+    @get(
+        "/events/{slug:str}/offline", summary="Keys, ticket index and revocation list for offline scanning", responses=error_responses(401, 403, 404)
+    )
     async def offline(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> OfflineBundle:
         bundle = await scanning.offline_bundle(await scanning.door_event(slug, request.user))
         return msgspec.convert(bundle, OfflineBundle)
@@ -198,6 +216,4 @@ class DoorPages(Controller):
     @get("/sw.js", media_type="text/javascript")
     async def service_worker(self) -> File:
         # Served from /door/ so that its scope is the door pages only.
-        return File(
-            PROJECT_ROOT / "static" / "js" / "door-sw.js", content_disposition_type="inline", headers={"Cache-Control": "no-cache"}
-        )
+        return File(PROJECT_ROOT / "static" / "js" / "door-sw.js", content_disposition_type="inline", headers={"Cache-Control": "no-cache"})

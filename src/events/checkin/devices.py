@@ -60,9 +60,11 @@ async def door_page(slug: str, user: CurrentUser) -> DoorPage:
     """What the door page needs: the event (if this user may scan it) and the types sold at the door."""
     event = await door_event(slug, user)
     row = await Event.select(Event.currency).where(Event.id == event.id).first()
-    types = await TicketType.select(TicketType.id, TicketType.name, TicketType.price_pence, TicketType.channel).where(
-        TicketType.event == event.id
-    ).order_by(TicketType.position)
+    types = (
+        await TicketType.select(TicketType.id, TicketType.name, TicketType.price_pence, TicketType.channel)
+        .where(TicketType.event == event.id)
+        .order_by(TicketType.position)
+    )
     sale_types = [DoorSaleType(t["id"], t["name"], t["price_pence"]) for t in types if sells_at_door(t["channel"])]
     return DoorPage(event, row["currency"] if row else "GBP", sale_types)
 
@@ -115,23 +117,27 @@ async def create_pairing(event: DoorEvent, device_name: str, *, created_by: str,
         await pairing.save()
         # Never the code: it is a one-time password for the phone.
         await audit.record(
-            "door.pairing_created", now=now, event_id=event.id, subject_type="device_pairing", subject_id=pairing.id,
+            "door.pairing_created",
+            now=now,
+            event_id=event.id,
+            subject_type="device_pairing",
+            subject_id=pairing.id,
             after={"device_name": name, "expires_at": expires_at},
         )
     return Pairing(code, event.slug, event.title, name, expires_at)
 
 
 def _pairing_gone() -> NotFound:
-    return NotFound(
-        N_("This pairing code has expired or has already been used. Ask the organiser for a new one."), code="pairing_not_valid"
-    )
+    return NotFound(N_("This pairing code has expired or has already been used. Ask the organiser for a new one."), code="pairing_not_valid")
 
 
 async def pending_pairing(code: str, *, now: datetime) -> Pairing:
     """The pairing a code names, if it is unused and unexpired (shown before the phone accepts it)."""
-    row = await DevicePairing.select(
-        DevicePairing.device_name, DevicePairing.expires_at, DevicePairing.event.slug, DevicePairing.event.title
-    ).where(DevicePairing.code_hash == _code_hash(code), DevicePairing.used_at.is_null(), DevicePairing.expires_at > now).first()
+    row = (
+        await DevicePairing.select(DevicePairing.device_name, DevicePairing.expires_at, DevicePairing.event.slug, DevicePairing.event.title)
+        .where(DevicePairing.code_hash == _code_hash(code), DevicePairing.used_at.is_null(), DevicePairing.expires_at > now)
+        .first()
+    )
     if row is None:
         raise _pairing_gone()
     return Pairing(code, row["event.slug"], row["event.title"], row["device_name"], row["expires_at"])
@@ -141,9 +147,11 @@ async def use_pairing(code: str, *, now: datetime) -> PairedDevice:
     """Spend a pairing code, once: a door account for the device, on this event's door team, with a token."""
     async with db.write_transaction():
         # The conditional update is the lock: of two phones opening the same code, one gets no row back.
-        claimed = await DevicePairing.update({DevicePairing.used_at: now}).where(
-            DevicePairing.code_hash == _code_hash(code), DevicePairing.used_at.is_null(), DevicePairing.expires_at > now
-        ).returning(DevicePairing.id, DevicePairing.event, DevicePairing.device_name)
+        claimed = (
+            await DevicePairing.update({DevicePairing.used_at: now})
+            .where(DevicePairing.code_hash == _code_hash(code), DevicePairing.used_at.is_null(), DevicePairing.expires_at > now)
+            .returning(DevicePairing.id, DevicePairing.event, DevicePairing.device_name)
+        )
         if not claimed:
             raise _pairing_gone()
         pairing = claimed[0]
@@ -153,8 +161,13 @@ async def use_pairing(code: str, *, now: datetime) -> PairedDevice:
         await DoorAssignment(event=pairing["event"], user=user.id).save()
         await DevicePairing.update({DevicePairing.device_user: user.id}).where(DevicePairing.id == pairing["id"])
         await audit.record(
-            "door.device_paired", now=now, event_id=pairing["event"], subject_type="user", subject_id=user.id,
-            after={"device": pairing["device_name"]}, actor=user,
+            "door.device_paired",
+            now=now,
+            event_id=pairing["event"],
+            subject_type="user",
+            subject_id=user.id,
+            after={"device": pairing["device_name"]},
+            actor=user,
         )
         event = await Event.select(Event.slug).where(Event.id == pairing["event"]).first()
     assert event is not None

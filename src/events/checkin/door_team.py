@@ -24,8 +24,12 @@ async def assign_door_staff(event_id: int, user_id: int, *, now: datetime | None
         if not await DoorAssignment.exists().where(DoorAssignment.event == event_id, DoorAssignment.user == user_id):
             await DoorAssignment(event=event_id, user=user_id).save()
             await audit.record(
-                "door_staff.assigned", now=now or datetime.now(timezone.utc), event_id=event_id, subject_type="user",
-                subject_id=user_id, after={"email": user["email"]},
+                "door_staff.assigned",
+                now=now or datetime.now(timezone.utc),
+                event_id=event_id,
+                subject_type="user",
+                subject_id=user_id,
+                after={"email": user["email"]},
             )
 
 
@@ -38,7 +42,9 @@ async def create_door_staff(event_id: int, *, email: str, name: str, password: s
         raise InvalidInput("That name is too long.", fields={"display_name": "Use at most 120 characters."})
     async with db.write_transaction():
         user = await accounts.create_user(email, role=DOOR, password=password, display_name=name)
-        await audit.record("door_staff.created", now=now, event_id=event_id, subject_type="user", subject_id=user.id, after={"email": user.email, "name": name})
+        await audit.record(
+            "door_staff.created", now=now, event_id=event_id, subject_type="user", subject_id=user.id, after={"email": user.email, "name": name}
+        )
         await assign_door_staff(event_id, user.id, now=now)
     return user
 
@@ -47,23 +53,30 @@ async def remove_door_staff(event_id: int, user_id: int, *, now: datetime) -> No
     """Take someone (or a paired phone) off the door team, and revoke the device tokens made for this event's
     door; a paired phone's account is switched off."""
     async with db.write_transaction():
-        removed = await DoorAssignment.delete().where(DoorAssignment.event == event_id, DoorAssignment.user == user_id).returning(
-            DoorAssignment.id
-        )
+        removed = await DoorAssignment.delete().where(DoorAssignment.event == event_id, DoorAssignment.user == user_id).returning(DoorAssignment.id)
         if not removed:
             raise NotFound("That person is not on this event's door team.", code="not_assigned")
         revoked = await accounts.revoke_scoped_tokens(user_id, door_scope(event_id), now=now, deactivate_device=True)
         await audit.record(
-            "door_staff.removed", now=now, event_id=event_id, subject_type="user", subject_id=user_id, before={"assigned": True},
+            "door_staff.removed",
+            now=now,
+            event_id=event_id,
+            subject_type="user",
+            subject_id=user_id,
+            before={"assigned": True},
             after={"assigned": False, "device_tokens_revoked": revoked},
         )
 
 
 async def door_team(event_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Who may scan this event (people and paired phones), and the door-staff people who could be added."""
-    assigned = await DoorAssignment.select(
-        DoorAssignment.user.id, DoorAssignment.user.email, DoorAssignment.user.display_name, DoorAssignment.user.is_active
-    ).where(DoorAssignment.event == event_id).order_by(DoorAssignment.id)
+    assigned = (
+        await DoorAssignment.select(
+            DoorAssignment.user.id, DoorAssignment.user.email, DoorAssignment.user.display_name, DoorAssignment.user.is_active
+        )
+        .where(DoorAssignment.event == event_id)
+        .order_by(DoorAssignment.id)
+    )
     team = [
         {
             "id": row["user.id"],
@@ -75,9 +88,14 @@ async def door_team(event_id: int) -> tuple[list[dict[str, Any]], list[dict[str,
         for row in assigned
     ]
     on_team = {member["id"] for member in team}
-    others = await User.select(User.id, User.email, User.display_name).where(
-        User.role == DOOR, User.is_active == True, User.email.not_like(f"%@{accounts.DEVICE_EMAIL_DOMAIN}")  # noqa: E712
-    ).order_by(User.display_name).order_by(User.email)
-    return team, [
-        {"id": row["id"], "email": row["email"], "name": row["display_name"] or row["email"]} for row in others if row["id"] not in on_team
-    ]
+    others = (
+        await User.select(User.id, User.email, User.display_name)
+        .where(
+            User.role == DOOR,
+            User.is_active == True,  # noqa: E712  # Piccolo builds SQL from ==
+            User.email.not_like(f"%@{accounts.DEVICE_EMAIL_DOMAIN}"),
+        )
+        .order_by(User.display_name)
+        .order_by(User.email)
+    )
+    return team, [{"id": row["id"], "email": row["email"], "name": row["display_name"] or row["email"]} for row in others if row["id"] not in on_team]

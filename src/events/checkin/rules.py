@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-REASONS = ("already_redeemed", "unknown", "wrong_event", "unpaid", "refunded", "void")
-
 
 @dataclass(frozen=True, slots=True)
 class TicketAtDoor:
@@ -30,9 +28,7 @@ class Reject:
     ticket_id: int | None = None
 
 
-def decide_entry(
-    ticket: TicketAtDoor | None, *, event_id: int, scanned_version: int | None, reentry_allowed: bool
-) -> Admit | Reject:
+def decide_entry(ticket: TicketAtDoor | None, *, event_id: int, scanned_version: int | None, reentry_allowed: bool) -> Admit | Reject:
     """Admit a genuine, paid, valid ticket of this event that is not already inside."""
     if ticket is None:
         return Reject("unknown")
@@ -58,11 +54,3 @@ def decide_exit(ticket: TicketAtDoor | None, *, event_id: int) -> Admit | Reject
     if not ticket.inside:
         return Reject("void" if ticket.checked_in_at is None else "already_redeemed", ticket.id)
     return Admit(ticket.id)
-
-
-def offline_conflicts(scans: list[tuple[int, str, datetime]]) -> set[int]:
-    """Tickets admitted at more than one door (device) in a batch of offline entries: (ticket, device, at)."""
-    devices: dict[int, set[str]] = {}
-    for ticket_id, device, _ in scans:
-        devices.setdefault(ticket_id, set()).add(device)
-    return {ticket_id for ticket_id, seen in devices.items() if len(seen) > 1}

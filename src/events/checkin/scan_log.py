@@ -11,13 +11,19 @@ from events.checkin.tables import Scan
 
 async def conflicts(event_id: int) -> list[dict[str, Any]]:
     """Offline scans that let a ticket in after another door already had: for the organiser's event page."""
-    rows = await Scan.select(
-        Scan.ticket, Scan.ticket.holder_name, Scan.device, Scan.scanned_at, Scan.ticket.checked_in_by, Scan.ticket.checked_in_at
-    ).where(Scan.event == event_id, Scan.conflict == True).order_by(Scan.scanned_at)  # noqa: E712
+    rows = (
+        await Scan.select(Scan.ticket, Scan.ticket.holder_name, Scan.device, Scan.scanned_at, Scan.ticket.checked_in_by, Scan.ticket.checked_in_at)
+        .where(Scan.event == event_id, Scan.conflict == True)  # noqa: E712  # Piccolo builds SQL from ==
+        .order_by(Scan.scanned_at)
+    )
     return [
         {
-            "ticket": r["ticket"], "holder": r["ticket.holder_name"], "device": r["device"], "scanned_at": r["scanned_at"],
-            "first_admitted_by": r["ticket.checked_in_by"], "first_admitted_at": r["ticket.checked_in_at"],
+            "ticket": r["ticket"],
+            "holder": r["ticket.holder_name"],
+            "device": r["device"],
+            "scanned_at": r["scanned_at"],
+            "first_admitted_by": r["ticket.checked_in_by"],
+            "first_admitted_at": r["ticket.checked_in_at"],
         }
         for r in rows
     ]
@@ -27,8 +33,18 @@ async def list_scans(event_id: int, *, limit: int = 100, offset: int = 0) -> tup
     """One event's door scans, newest first, as the door recorded them (device, who, when, result), and their count."""
     rows = await (
         Scan.select(
-            Scan.id, Scan.direction, Scan.status, Scan.reason, Scan.device, Scan.scanned_by, Scan.scanned_at,
-            Scan.received_at, Scan.offline, Scan.conflict, Scan.ticket, Scan.ticket.order_id.reference,
+            Scan.id,
+            Scan.direction,
+            Scan.status,
+            Scan.reason,
+            Scan.device,
+            Scan.scanned_by,
+            Scan.scanned_at,
+            Scan.received_at,
+            Scan.offline,
+            Scan.conflict,
+            Scan.ticket,
+            Scan.ticket.order_id.reference,  # type: ignore[union-attr]  # Piccolo types a joined column loosely
         )
         .where(Scan.event == event_id)
         .order_by(Scan.scanned_at, ascending=False)

@@ -17,7 +17,6 @@ from events.checkin import queries, rules
 from events.errors import Conflict, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
-
 from events.tickets.signing import (
     InvalidTicketCode,
     TicketClaims,
@@ -133,8 +132,13 @@ async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: Curren
     used raises UniqueViolationError, and nothing is written."""
     # What most scans find: the code's ticket, valid, paid, never admitted (the statement's IS NULL).
     expected = rules.TicketAtDoor(
-        id=claims.ticket_id, event_id=claims.event_id, version=claims.version, status="valid", order_status="paid",
-        checked_in_at=None, inside=False,
+        id=claims.ticket_id,
+        event_id=claims.event_id,
+        version=claims.version,
+        status="valid",
+        order_status="paid",
+        checked_in_at=None,
+        inside=False,
     )
     reentry_allowed = False  # the statement checks the event's setting too: for a first entry it makes no difference
     decision = rules.decide_entry(expected, event_id=claims.event_id, scanned_version=claims.version, reentry_allowed=reentry_allowed)
@@ -142,11 +146,26 @@ async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: Curren
         return None
     rows = await db.run(
         queries.ADMIT_EXPECTED,
-        scan.scanned_at, scan.device,
-        expected.id, expected.event_id, expected.version, expected.status, expected.inside,
-        event_slug, reentry_allowed, expected.order_status,
-        user.has_role(ORGANISER), user.has_role(DOOR), user.id,
-        scan.nonce, scan.device, scan.device, scan.scanned_at, scan.received_at, scan.offline_result is not None, user.id,
+        scan.scanned_at,
+        scan.device,
+        expected.id,
+        expected.event_id,
+        expected.version,
+        expected.status,
+        expected.inside,
+        event_slug,
+        reentry_allowed,
+        expected.order_status,
+        user.has_role(ORGANISER),
+        user.has_role(DOOR),
+        user.id,
+        scan.nonce,
+        scan.device,
+        scan.device,
+        scan.scanned_at,
+        scan.received_at,
+        scan.offline_result is not None,
+        user.id,
     )
     if not rows:
         return None
@@ -164,9 +183,7 @@ class _Scan:
     offline_result: str | None
 
 
-async def _attempt(
-    state_sql: str, value: Any, version: int | None, event_slug: str, user: CurrentUser, scan: _Scan
-) -> ScanResult | None:
+async def _attempt(state_sql: str, value: Any, version: int | None, event_slug: str, user: CurrentUser, scan: _Scan) -> ScanResult | None:
     """Read, decide with the rule, write. None when the ticket changed between the read and the write (another
     door admitted it first): nothing was written, and the caller tries again from a fresh read."""
     rows = await db.run(state_sql, user.id, value, scan.nonce, user.id, scan.device, event_slug)
@@ -195,8 +212,20 @@ async def _attempt(
         return ScanResult("ok", None, ScannedTicket(shown.holder, shown.type, changed["checked_in_at"], changed["checked_in_by"]))
     conflict = scan.offline_result == "ok" and decision.reason == "already_redeemed"
     await db.run(
-        queries.RECORD_SCAN, scan.nonce, event_id, decision.ticket_id, scan.direction, "error", decision.reason, scan.device,
-        scan.device, scan.scanned_at, scan.received_at, offline, conflict, user.id,
+        queries.RECORD_SCAN,
+        scan.nonce,
+        event_id,
+        decision.ticket_id,
+        scan.direction,
+        "error",
+        decision.reason,
+        scan.device,
+        scan.device,
+        scan.scanned_at,
+        scan.received_at,
+        offline,
+        conflict,
+        user.id,
     )
     if decision.reason == "wrong_event":
         return await _wrong_event(decision.ticket_id, user, conflict=conflict)
@@ -209,28 +238,53 @@ async def _wrong_event(ticket_id: int | None, user: CurrentUser, *, conflict: bo
     rows = await db.run(queries.TICKET_EVENT, user.id, ticket_id) if ticket_id is not None else []
     if not rows or not (user.has_role(ORGANISER) or (user.has_role(DOOR) and bool(rows[0]["assigned"]))):
         return ScanResult("error", "wrong_event", None, conflict)
-    return ScanResult(
-        "error", "wrong_event", await _scanned_ticket(ticket_id), conflict, TicketEvent(rows[0]["slug"], rows[0]["title"])
-    )
+    return ScanResult("error", "wrong_event", await _scanned_ticket(ticket_id), conflict, TicketEvent(rows[0]["slug"], rows[0]["title"]))
 
 
 async def _admit(ticket: rules.TicketAtDoor, event_id: int, scan: _Scan, offline: bool, scanner: int) -> Mapping[str, Any] | None:
     """Admit (or let out) the ticket and log the scan; None if the ticket is no longer as the rule saw it."""
     entering = scan.direction != "out"
     if db.is_sqlite():  # inside the caller's IMMEDIATE transaction: nothing can have changed since the read
-        changed = await db.run(queries.SQLITE_ENTER, scan.scanned_at, scan.device, ticket.id) if entering else (
-            await db.run(queries.SQLITE_EXIT, ticket.id)
+        changed = (
+            await db.run(queries.SQLITE_ENTER, scan.scanned_at, scan.device, ticket.id)
+            if entering
+            else (await db.run(queries.SQLITE_EXIT, ticket.id))
         )
         await db.run(
-            queries.RECORD_SCAN, scan.nonce, event_id, ticket.id, scan.direction, "ok", None, scan.device, scan.device,
-            scan.scanned_at, scan.received_at, offline, False, scanner,
+            queries.RECORD_SCAN,
+            scan.nonce,
+            event_id,
+            ticket.id,
+            scan.direction,
+            "ok",
+            None,
+            scan.device,
+            scan.device,
+            scan.scanned_at,
+            scan.received_at,
+            offline,
+            False,
+            scanner,
         )
         return changed[0]
     change = (scan.scanned_at, scan.device) if entering else ()
     rows = await db.run(
         queries.ADMIT_ENTRY if entering else queries.ADMIT_EXIT,
-        *change, ticket.id, ticket.version, ticket.status, ticket.inside, ticket.checked_in_at,
-        scan.nonce, event_id, ticket.id, scan.direction, scan.device, scan.device, scan.scanned_at, scan.received_at, offline,
+        *change,
+        ticket.id,
+        ticket.version,
+        ticket.status,
+        ticket.inside,
+        ticket.checked_in_at,
+        scan.nonce,
+        event_id,
+        ticket.id,
+        scan.direction,
+        scan.device,
+        scan.device,
+        scan.scanned_at,
+        scan.received_at,
+        offline,
         scanner,
     )
     return rows[0] if rows else None
@@ -301,9 +355,11 @@ def _ticket_at_door(row: Mapping[str, Any]) -> tuple[rules.TicketAtDoor, Scanned
 async def _scanned_ticket(ticket_id: int | None) -> ScannedTicket | None:
     if ticket_id is None:
         return None
-    row = await Ticket.select(Ticket.holder_name, Ticket.ticket_type.name, Ticket.checked_in_at, Ticket.checked_in_by).where(
-        Ticket.id == ticket_id
-    ).first()
+    row = (
+        await Ticket.select(Ticket.holder_name, Ticket.ticket_type.name, Ticket.checked_in_at, Ticket.checked_in_by)
+        .where(Ticket.id == ticket_id)
+        .first()
+    )
     if row is None:
         return None
     return ScannedTicket(row["holder_name"], row["ticket_type.name"], row["checked_in_at"], row["checked_in_by"])
@@ -314,19 +370,39 @@ async def offline_bundle(event: DoorEvent) -> dict[str, Any]:
     and the revocation list. Free and paid tickets are indistinguishable here."""
     keys = await EventSigningKey.select(EventSigningKey.key_id, EventSigningKey.public_key).where(EventSigningKey.event == event.id)
     tickets = await Ticket.select(
-        Ticket.id, Ticket.version, Ticket.secret, Ticket.holder_name, Ticket.ticket_type.name, Ticket.status,
-        Ticket.order_id.status, Ticket.checked_in_at,
+        Ticket.id,
+        Ticket.version,
+        Ticket.secret,
+        Ticket.holder_name,
+        Ticket.ticket_type.name,
+        Ticket.status,
+        Ticket.order_id.status,
+        Ticket.checked_in_at,
     ).where(Ticket.event == event.id)
     index = []
     for t in tickets:
-        state = "valid" if t["status"] == "valid" and t["order_id.status"] == "paid" else (
-            "refunded" if t["status"] == "refunded" or t["order_id.status"] in ("refunded", "refund_due") else
-            "unpaid" if t["status"] == "valid" else "void"
+        state = (
+            "valid"
+            if t["status"] == "valid" and t["order_id.status"] == "paid"
+            else (
+                "refunded"
+                if t["status"] == "refunded" or t["order_id.status"] in ("refunded", "refund_due")
+                else "unpaid"
+                if t["status"] == "valid"
+                else "void"
+            )
         )
-        index.append({
-            "id": t["id"], "version": t["version"], "secret": t["secret"], "holder": t["holder_name"],
-            "type": t["ticket_type.name"], "status": state, "checked_in": t["checked_in_at"] is not None,
-        })
+        index.append(
+            {
+                "id": t["id"],
+                "version": t["version"],
+                "secret": t["secret"],
+                "holder": t["holder_name"],
+                "type": t["ticket_type.name"],
+                "status": state,
+                "checked_in": t["checked_in_at"] is not None,
+            }
+        )
     return {
         "event": {"id": event.id, "slug": event.slug, "title": event.title, "allow_reentry": event.allow_reentry},
         "keys": {k["key_id"]: k["public_key"] for k in keys},
@@ -337,9 +413,7 @@ async def offline_bundle(event: DoorEvent) -> dict[str, Any]:
 
 async def counts(event: DoorEvent) -> dict[str, int]:
     expected = await Ticket.count().where(Ticket.event == event.id, Ticket.status == "valid", Ticket.order_id.status == "paid")
-    admitted = await Ticket.count().where(
-        Ticket.event == event.id, Ticket.status == "valid", Ticket.checked_in_at.is_not_null()
-    )
+    admitted = await Ticket.count().where(Ticket.event == event.id, Ticket.status == "valid", Ticket.checked_in_at.is_not_null())
     inside = await Ticket.count().where(Ticket.event == event.id, Ticket.inside == True)  # noqa: E712
     return {"admitted": admitted, "expected": expected, "inside": inside}
 
@@ -350,16 +424,29 @@ async def search(event: DoorEvent, query: str, limit: int = 20) -> list[dict[str
     if len(text) < 2:
         return []
     condition = Ticket.holder_name.ilike(f"%{text}%") | (Ticket.order_id.reference == normalise_reference(text))
-    rows = await Ticket.select(
-        Ticket.id, Ticket.secret, Ticket.holder_name, Ticket.ticket_type.name, Ticket.status, Ticket.checked_in_at,
-        Ticket.order_id.reference,
-    ).where(Ticket.event == event.id, Ticket.order_id.status.is_in(["paid", "refunded"]), condition).order_by(
-        Ticket.holder_name
-    ).limit(limit)
+    rows = (
+        await Ticket.select(
+            Ticket.id,
+            Ticket.secret,
+            Ticket.holder_name,
+            Ticket.ticket_type.name,
+            Ticket.status,
+            Ticket.checked_in_at,
+            Ticket.order_id.reference,
+        )
+        .where(Ticket.event == event.id, Ticket.order_id.status.is_in(["paid", "refunded"]), condition)
+        .order_by(Ticket.holder_name)
+        .limit(limit)
+    )
     return [
         {
-            "id": r["id"], "secret": r["secret"], "holder": r["holder_name"], "type": r["ticket_type.name"],
-            "status": r["status"], "checked_in_at": r["checked_in_at"], "order": r["order_id.reference"],
+            "id": r["id"],
+            "secret": r["secret"],
+            "holder": r["holder_name"],
+            "type": r["ticket_type.name"],
+            "status": r["status"],
+            "checked_in_at": r["checked_in_at"],
+            "order": r["order_id.reference"],
         }
         for r in rows
     ]

@@ -1,7 +1,7 @@
 """Door tables: which events door staff may scan, every scan with its result (append-only), and the
 one-time codes that pair a phone with an event's door."""
 
-from piccolo.columns import Boolean, ForeignKey, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -14,6 +14,8 @@ from events.tickets.tables import Ticket
 class DoorAssignment(Table, tablename="door_assignment"):
     """A door-staff user may scan this event (organisers and admins may scan any)."""
 
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
 
@@ -24,6 +26,8 @@ class Scan(Table, tablename="scan"):
     the first answer back, and the same nonce from another door or for another event is a scan of its own.
     ``scanner`` is the account that scanned (a person, or a paired phone's own account); scans logged before
     it was recorded have none."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     nonce = Varchar(length=80)
     scanner = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.set_null)
@@ -46,6 +50,8 @@ class DevicePairing(Table, tablename="device_pairing"):
 
     Only the code's SHA-256 is stored. Using it makes a door account for the device (named ``device_name``),
     assigns it to the event and gives the phone an API token; ``used_at`` makes the code single-use."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     code_hash = Varchar(length=64, unique=True, index=True)
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)

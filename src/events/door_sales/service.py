@@ -26,15 +26,17 @@ async def sell_at_door(
     if payment_method not in DOOR_PAYMENT_METHODS:
         raise InvalidInput("Record the payment as cash or card_terminal.", fields={"payment_method": "cash or card_terminal"})
     async with db.write_transaction():
-        door = await orders.open_door_order(
-            slug, items, buyer_name=buyer_name, buyer_email=buyer_email, payment_method=payment_method, now=now
-        )
+        door = await orders.open_door_order(slug, items, buyer_name=buyer_name, buyer_email=buyer_email, payment_method=payment_method, now=now)
         placed = door.order
         await issue_tickets(placed.id, door.event_id, buyer_name.strip() or "Door guest", now)
         await Ticket.update({Ticket.checked_in_at: now, Ticket.checked_in_by: seller}).where(Ticket.order_id == placed.id)
         await orders.note(placed.id, "door_sale", f"{door.places} tickets sold by {seller}, paid by {payment_method}", now)
         await audit.record(
-            "door.sale", now=now, event_id=door.event_id, subject_type="order", subject_id=placed.reference,
+            "door.sale",
+            now=now,
+            event_id=door.event_id,
+            subject_type="order",
+            subject_id=placed.reference,
             after={"places": door.places, "total_pence": placed.total_pence, "payment_method": payment_method},
         )
         await outbox.enqueue("order_confirmation", order_id=placed.id, recipient=buyer_email.strip(), now=now)

@@ -26,8 +26,15 @@ CONFIRMATION_STATEMENT = (
 # The schedule's limits (HMRC: title at most 4 characters, names at most 35, house name or number at most 40).
 MAX_LENGTHS = {"title": 4, "first_name": 35, "last_name": 35, "house": 40}
 SCHEDULE_HEADER = (
-    "Title", "First name", "Last name", "House name or number", "Postcode",
-    "Aggregated donations", "Sponsored event", "Donation date (DD/MM/YY)", "Amount",
+    "Title",
+    "First name",
+    "Last name",
+    "House name or number",
+    "Postcode",
+    "Aggregated donations",
+    "Sponsored event",
+    "Donation date (DD/MM/YY)",
+    "Amount",
 )
 # HMRC: "Do not enter 'yes' in the sponsored event box against individual donations"; a box that does
 # not apply is left blank.
@@ -67,9 +74,12 @@ class ScheduledDonation:
 
 
 class PricedLine(Protocol):
-    kind: str
-    quantity: int
-    unit_price_pence: int
+    @property
+    def kind(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def unit_price_pence(self) -> int: ...
 
 
 def normalise_postcode(text: str) -> str | None:
@@ -144,10 +154,10 @@ def claimable_by_partner(pooled_pence: int, designated_pence: Mapping[int, int],
         return {}
     partner_ids = [partner for partner, _ in shares]
     pooled = split_pence(pooled_pence, [share for _, share in shares])
-    eligible = [part + designated_pence.get(partner, 0) for partner, part in zip(partner_ids, pooled)]
+    eligible = [part + designated_pence.get(partner, 0) for partner, part in zip(partner_ids, pooled, strict=True)]
     if sum(eligible) <= 0:
-        return {partner: 0 for partner in partner_ids}
-    return dict(zip(partner_ids, split_pence(gift_aid_pence(sum(eligible)), eligible)))
+        return dict.fromkeys(partner_ids, 0)
+    return dict(zip(partner_ids, split_pence(gift_aid_pence(sum(eligible)), eligible), strict=True))
 
 
 def format_amount(pence: int) -> str:

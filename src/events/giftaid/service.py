@@ -102,9 +102,11 @@ async def claimable_by_partner(event_id: int, *, start: datetime = FAR_PAST, end
         pooled += claimable - to_partner
         if row["partner"] is not None:
             designated[row["partner"]] = to_partner
-    shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.share_bp).where(
-        BeneficiaryShare.event == event_id
-    ).order_by(BeneficiaryShare.id)
+    shares = (
+        await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.share_bp)
+        .where(BeneficiaryShare.event == event_id)
+        .order_by(BeneficiaryShare.id)
+    )
     return rules.claimable_by_partner(pooled, designated, [(s["partner"], s["share_bp"]) for s in shares])
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import socket
@@ -63,7 +64,5 @@ async def run_forever(jobs: Sequence[PeriodicJob], stop: asyncio.Event, *, poll_
             await run_due_jobs(jobs, now=datetime.now(timezone.utc), holder=holder)
         except Exception:
             logger.exception("Worker loop failed; retrying")
-        try:
+        with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), timeout=poll_seconds)
-        except asyncio.TimeoutError:
-            pass

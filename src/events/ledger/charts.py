@@ -59,9 +59,11 @@ def _svg_open(chart_id: str, width: int, height: int, title: str, description: s
     # follows the bidi algorithm, so an Arabic partner name reads correctly.
     kind = "chart" if width == WIDTH else "chart chart-narrow"
     return [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="{kind}" id={quoteattr(chart_id)} viewBox="0 0 {width} {height}" '
-        f'width="100%" role="img" aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" direction="ltr" '
-        f'font-family={quoteattr(FONT)} font-size="{AXIS_SIZE}" fill="{INK}">',
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" class="{kind}" id={quoteattr(chart_id)} viewBox="0 0 {width} {height}" '
+            f'width="100%" role="img" aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" direction="ltr" '
+            f'font-family={quoteattr(FONT)} font-size="{AXIS_SIZE}" fill="{INK}">'
+        ),
         f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
         f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
     ]
@@ -103,9 +105,7 @@ def bar_chart(
         middle = bar_top + BAR_HEIGHT / 2
         label = _short(bar.label, MAX_LABEL_CHARS * width // WIDTH)
         parts.append(f'<text x="0" y="{top + LABEL_SIZE}" font-size="{LABEL_SIZE}" font-weight="600">{escape(label)}</text>')
-        parts.append(
-            f'<rect x="{left:.1f}" y="{bar_top}" width="{max(length, 1):.1f}" height="{BAR_HEIGHT}" rx="3" fill="{ACCENT}"/>'
-        )
+        parts.append(f'<rect x="{left:.1f}" y="{bar_top}" width="{max(length, 1):.1f}" height="{BAR_HEIGHT}" rx="3" fill="{ACCENT}"/>')
         if bar.value < 0:
             value_at, anchor = left - 6, "end"
         else:
@@ -198,7 +198,7 @@ def line_chart(
         area = f"{coordinates[0][0]:.1f},{bottom:.1f} {line} {coordinates[-1][0]:.1f},{bottom:.1f}"
         parts.append(f'<polygon points="{area}" fill="{ACCENT}" fill-opacity="0.12"/>')
         parts.append(f'<polyline points="{line}" fill="none" stroke="{ACCENT}" stroke-width="2.5" stroke-linejoin="round"/>')
-    for (x, y), (day, value) in zip(coordinates, points):
+    for (x, y), (day, value) in zip(coordinates, points, strict=True):
         parts.append(
             f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{ACCENT}">'
             f"<title>{escape(format_day(day))}: {escape(format_value(value))}</title></circle>"

@@ -55,9 +55,7 @@ def _csv(text: str, filename: str) -> Response[str]:
 
 
 def _pdf(content: bytes, filename: str) -> Response[bytes]:
-    return Response(
-        content, media_type="application/pdf", headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'}
-    )
+    return Response(content, media_type="application/pdf", headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _aware(moment: datetime | None, default: datetime) -> datetime:
@@ -86,65 +84,117 @@ class LedgerApi(Controller):
     tags = ["Reconciliation"]
     security = BEARER
 
-    @get("/events/{slug:str}/reconciliation", summary="What each partner is owed and why, checked against Stripe",
-         guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 404))
+    @get(
+        "/events/{slug:str}/reconciliation",
+        summary="What each partner is owed and why, checked against Stripe",
+        guards=[requires_role(ORGANISER)],
+        responses=error_responses(401, 403, 404),
+    )
     async def reconciliation(self, slug: FromPath[str]) -> dict[str, Any]:
         return await statements.event_reconciliation(slug)
 
-    @get("/events/{slug:str}/reconciliation.csv", summary="The reconciliation as CSV", guards=[requires_role(ORGANISER)],
-         responses=error_responses(401, 403, 404))
+    @get(
+        "/events/{slug:str}/reconciliation.csv",
+        summary="The reconciliation as CSV",
+        guards=[requires_role(ORGANISER)],
+        responses=error_responses(401, 403, 404),
+    )
     async def reconciliation_csv(self, slug: FromPath[str]) -> Response[str]:
         data = await statements.event_reconciliation(slug)
         return _csv(statements.reconciliation_csv(data), f"reconciliation-{slug}.csv")
 
-    @post("/events/{slug:str}/costs", summary="Record an event cost (a negative amount corrects an earlier one)",
-          guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 404, 422))
+    @post(
+        "/events/{slug:str}/costs",
+        summary="Record an event cost (a negative amount corrects an earlier one)",
+        guards=[requires_role(ORGANISER)],
+        responses=error_responses(401, 403, 404, 422),
+    )
     async def add_cost(self, slug: FromPath[str], data: JSONBody[CostIn], now: NamedDependency[datetime]) -> None:
         await service.add_event_cost(slug, description=data.description, amount_pence=data.amount_pence, now=now)
 
-    @get("/partners/{slug:str}/statement", summary="A partner's statement for a period (partner viewers: their own)",
-         guards=[requires_role(ORGANISER, PARTNER_VIEWER)], responses=error_responses(401, 403, 404, 422))
+    @get(
+        "/partners/{slug:str}/statement",
+        summary="A partner's statement for a period (partner viewers: their own)",
+        guards=[requires_role(ORGANISER, PARTNER_VIEWER)],
+        responses=error_responses(401, 403, 404, 422),
+    )
     async def statement(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> dict[str, Any]:
         return await _partner_statement(request, slug)
 
-    @get("/partners/{slug:str}/statement.csv", summary="The partner statement as CSV",
-         guards=[requires_role(ORGANISER, PARTNER_VIEWER)], responses=error_responses(401, 403, 404, 422))
+    @get(
+        "/partners/{slug:str}/statement.csv",
+        summary="The partner statement as CSV",
+        guards=[requires_role(ORGANISER, PARTNER_VIEWER)],
+        responses=error_responses(401, 403, 404, 422),
+    )
     async def statement_csv(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[str]:
         data = await _partner_statement(request, slug)
         return _csv(statements.reconciliation_csv(data), f"statement-{slug}.csv")
 
-    @get("/partners/{slug:str}/statement.pdf", summary="The partner statement as an A4 PDF to sign off", media_type="application/pdf",
-         guards=[requires_role(ORGANISER, PARTNER_VIEWER)], responses=error_responses(401, 403, 404, 422))
+    @get(
+        "/partners/{slug:str}/statement.pdf",
+        summary="The partner statement as an A4 PDF to sign off",
+        media_type="application/pdf",
+        guards=[requires_role(ORGANISER, PARTNER_VIEWER)],
+        responses=error_responses(401, 403, 404, 422),
+    )
     async def statement_pdf(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[bytes]:
         data = await _partner_statement(request, slug)
         return _pdf(await statement_pdf(data, now=now), f"statement-{slug}.pdf")
 
-    @post("/partners/{slug:str}/payouts", summary="Record a payout to a partner", guards=[requires_role(ORGANISER)],
-          responses=error_responses(401, 403, 404, 409, 422))
-    async def payout(self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[PayoutIn], now: NamedDependency[datetime]) -> dict[str, Any]:
+    @post(
+        "/partners/{slug:str}/payouts",
+        summary="Record a payout to a partner",
+        guards=[requires_role(ORGANISER)],
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def payout(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[PayoutIn], now: NamedDependency[datetime]
+    ) -> dict[str, Any]:
         return await statements.record_payout(
-            slug, event_slug=data.event, amount_pence=data.amount_pence, paid_on=_aware(data.paid_on, now),
-            bank_reference=data.bank_reference, override_reason=data.override_reason, user=request.user, now=now,
+            slug,
+            event_slug=data.event,
+            amount_pence=data.amount_pence,
+            paid_on=_aware(data.paid_on, now),
+            bank_reference=data.bank_reference,
+            override_reason=data.override_reason,
+            user=request.user,
+            now=now,
         )
 
-    @post("/events/{slug:str}/pay-it-forward/unused", summary="Decide where unused pay-it-forward money goes (after closing)",
-          guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 404, 409, 422))
+    @post(
+        "/events/{slug:str}/pay-it-forward/unused",
+        summary="Decide where unused pay-it-forward money goes (after closing)",
+        guards=[requires_role(ORGANISER)],
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
     async def decide_unused(self, slug: FromPath[str], data: JSONBody[UnusedDecisionIn], now: NamedDependency[datetime]) -> dict[str, Any]:
         return await service.decide_unused_contributions(slug, decision=data.decision, target_slug=data.target_event, now=now)
 
-    @post("/events/{slug:str}/ledger/rebook", summary="Book whatever of the event's money the ledger is missing (a repair; normally nothing)",
-          guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 404))
+    @post(
+        "/events/{slug:str}/ledger/rebook",
+        summary="Book whatever of the event's money the ledger is missing (a repair; normally nothing)",
+        guards=[requires_role(ORGANISER)],
+        responses=error_responses(401, 403, 404),
+    )
     async def rebook(self, slug: FromPath[str], now: NamedDependency[datetime]) -> dict[str, Any]:
         return await service.rebook_event(slug, now=now)
 
-    @post("/stripe/balance-transactions/import", summary="Import Stripe's balance transactions for a period (default: since the last import)",
-          guards=[requires_role(ORGANISER)], responses=error_responses(401, 403, 409, 422))
+    @post(
+        "/stripe/balance-transactions/import",
+        summary="Import Stripe's balance transactions for a period (default: since the last import)",
+        guards=[requires_role(ORGANISER)],
+        responses=error_responses(401, 403, 409, 422),
+    )
     async def import_stripe(
         self, request: Request[Any, Any, Any], data: JSONBody[StripeImportIn], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
     ) -> dict[str, Any]:
         return await stripe_balance.import_balance_transactions(
-            gateway=gateway, start=_aware(data.from_, now) if data.from_ else None, end=_aware(data.to, now) if data.to else None,
-            now=now, requested_by=request.user.email,
+            gateway=gateway,
+            start=_aware(data.from_, now) if data.from_ else None,
+            end=_aware(data.to, now) if data.to else None,
+            now=now,
+            requested_by=request.user.email,
         )
 
 

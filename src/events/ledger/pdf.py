@@ -44,8 +44,12 @@ INCOME_LABELS = (
 
 def _style(size: float, *, bold: bool = False, colour: colors.Color = INK, leading: float = 1.3, align: int = 0) -> ParagraphStyle:
     return ParagraphStyle(
-        f"s{size}{bold}", fontName="NotoSans-Bold" if bold else "NotoSans", fontSize=size, leading=size * leading,
-        textColor=colour, alignment=align,
+        f"s{size}{bold}",
+        fontName="NotoSans-Bold" if bold else "NotoSans",
+        fontSize=size,
+        leading=size * leading,
+        textColor=colour,
+        alignment=align,
     )
 
 
@@ -129,19 +133,25 @@ def _reconciled_text(reconciled: bool | None) -> str:
 def _sign_off(width: float) -> Flowable:
     line_rows = [[_text(label, CELL_BOLD), ""] for label in ("Name", "Signature", "Date")]
     lines = Table(line_rows, colWidths=[28 * mm, width - 28 * mm], rowHeights=[10 * mm] * 3, hAlign="LEFT")
-    lines.setStyle(TableStyle([
-        ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
-        ("LINEBELOW", (1, 0), (1, -1), 0.8, INK),
-        ("LEFTPADDING", (0, 0), (-1, -1), 0),
-        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
-    ]))
-    return KeepTogether([
-        Spacer(1, 7 * mm),
-        _text("SIGN-OFF", LABEL),
-        Spacer(1, 1.5 * mm),
-        _text("I have checked this statement against the bank and Stripe records and approve it.", BODY),
-        lines,
-    ])
+    lines.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "BOTTOM"),
+                ("LINEBELOW", (1, 0), (1, -1), 0.8, INK),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+            ]
+        )
+    )
+    return KeepTogether(
+        [
+            Spacer(1, 7 * mm),
+            _text("SIGN-OFF", LABEL),
+            Spacer(1, 1.5 * mm),
+            _text("I have checked this statement against the bank and Stripe records and approve it.", BODY),
+            lines,
+        ]
+    )
 
 
 async def statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
@@ -161,8 +171,16 @@ def render_statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
     width = A4[0] - 2 * MARGIN
     name = statement["name"]
     document = SimpleDocTemplate(
-        buffer, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN + 6 * mm,
-        title=f"Statement – {name}", author="events", creator="events", pageCompression=1,
+        buffer,
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=MARGIN,
+        bottomMargin=MARGIN + 6 * mm,
+        title=f"Statement – {name}",
+        author="events",
+        creator="events",
+        pageCompression=1,
     )
     story: list[Flowable] = [
         _text("PARTNER STATEMENT", LABEL),
@@ -176,23 +194,31 @@ def render_statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
     figures_width = min(width, 120 * mm)
     for event in statement["events"]:
         heading = event["title"] + (f" · {_day(event['starts_at'])}" if event.get("starts_at") else "")
-        story.append(KeepTogether([
-            _text(heading, HEADING),
-            Spacer(1, 1.5 * mm),
-            _figures(event, money, figures_width),
-            Spacer(1, 1.5 * mm),
-            _text(_reconciled_text(event.get("reconciled")), MUTED_BODY),
-            Spacer(1, 6 * mm),
-        ]))
+        story.append(
+            KeepTogether(
+                [
+                    _text(heading, HEADING),
+                    Spacer(1, 1.5 * mm),
+                    _figures(event, money, figures_width),
+                    Spacer(1, 1.5 * mm),
+                    _text(_reconciled_text(event.get("reconciled")), MUTED_BODY),
+                    Spacer(1, 6 * mm),
+                ]
+            )
+        )
     if not statement["events"]:
         story += [_text("This partner benefits from no events yet.", BODY), Spacer(1, 6 * mm)]
-    story.append(KeepTogether([
-        _text("Totals" if len(statement["events"]) != 1 else "Total", HEADING),
-        Spacer(1, 1.5 * mm),
-        _figures(statement["totals"], money, figures_width),
-        Spacer(1, 4 * mm),
-        _text(_reconciled_text(statement.get("reconciled")), RESULT),
-    ]))
+    story.append(
+        KeepTogether(
+            [
+                _text("Totals" if len(statement["events"]) != 1 else "Total", HEADING),
+                Spacer(1, 1.5 * mm),
+                _figures(statement["totals"], money, figures_width),
+                Spacer(1, 4 * mm),
+                _text(_reconciled_text(statement.get("reconciled")), RESULT),
+            ]
+        )
+    )
     story.append(_sign_off(figures_width))
 
     def footer(canvas: Any, doc: Any) -> None:

@@ -9,9 +9,9 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 
-from events.catalogue.lookup import find_event
 from events import db, text
 from events.audit import service as audit
+from events.catalogue.lookup import find_event
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
@@ -57,7 +57,8 @@ _COMPONENT_ROWS = """(SELECT 1 AS idx, 'tickets' AS component UNION ALL SELECT 2
   UNION ALL SELECT 3, 'contributions' UNION ALL SELECT 4, 'donations')"""
 _WEIGHT = "CASE c.idx WHEN 1 THEN o.tickets_pence WHEN 2 THEN o.booking_fees_pence WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END"
 _WEIGHTS = "o.tickets_pence + o.booking_fees_pence + o.pay_it_forward_pence + o.donation_pence"
-_BOOK_TEMPLATE = """
+_BOOK_TEMPLATE = (
+    """
 WITH todo AS (
   SELECT DISTINCT x.kind, x.item FROM (
     SELECT k.kind, p.id AS item, c.component
@@ -119,7 +120,10 @@ FROM (
 ) entries
 WHERE TRUE
 ON CONFLICT (source) DO NOTHING
-""".replace("COMPONENT_ROWS", _COMPONENT_ROWS).replace("WEIGHTS", _WEIGHTS).replace("WEIGHT", _WEIGHT)
+""".replace("COMPONENT_ROWS", _COMPONENT_ROWS)
+    .replace("WEIGHTS", _WEIGHTS)
+    .replace("WEIGHT", _WEIGHT)
+)
 
 
 def _booking(orders: str = "1 = 0", costs: str = "1 = 0", payouts: str = "1 = 0") -> tuple[str, list[str]]:
@@ -155,17 +159,37 @@ def payment_entries(payment: dict[str, Any], order: dict[str, Any], donation_par
     """A payment as one entry per component, and Stripe's fee (once known) borne pro rata by them."""
     parts = _components(order)
     entries = [
-        Entry(order["event"], "payment", component, payment["provider"], donation_partner if component == "donations" else None,
-              amount, order["currency"], f"payment:{payment['id']}:{component}", payment["created_at"])
-        for component, amount in parts.items() if amount
+        Entry(
+            order["event"],
+            "payment",
+            component,
+            payment["provider"],
+            donation_partner if component == "donations" else None,
+            amount,
+            order["currency"],
+            f"payment:{payment['id']}:{component}",
+            payment["created_at"],
+        )
+        for component, amount in parts.items()
+        if amount
     ]
     if payment["fee_pence"]:
         shares = split_pence(payment["fee_pence"], [parts[c] for c in COMPONENTS]) if any(parts.values()) else []
-        for component, fee in zip(COMPONENTS, shares):
+        for component, fee in zip(COMPONENTS, shares, strict=False):
             if fee:
-                entries.append(Entry(order["event"], "stripe_fee", component, payment["provider"],
-                                     donation_partner if component == "donations" else None, -fee, order["currency"],
-                                     f"fee:{payment['id']}:{component}", payment["created_at"]))
+                entries.append(
+                    Entry(
+                        order["event"],
+                        "stripe_fee",
+                        component,
+                        payment["provider"],
+                        donation_partner if component == "donations" else None,
+                        -fee,
+                        order["currency"],
+                        f"fee:{payment['id']}:{component}",
+                        payment["created_at"],
+                    )
+                )
     return entries
 
 
@@ -176,9 +200,19 @@ def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partn
         return []
     shares = split_pence(refund["amount_pence"], [parts[c] for c in COMPONENTS])
     return [
-        Entry(order["event"], "refund", component, refund["method"], donation_partner if component == "donations" else None,
-              -amount, order["currency"], f"refund:{refund['id']}:{component}", refund["created_at"])
-        for component, amount in zip(COMPONENTS, shares) if amount
+        Entry(
+            order["event"],
+            "refund",
+            component,
+            refund["method"],
+            donation_partner if component == "donations" else None,
+            -amount,
+            order["currency"],
+            f"refund:{refund['id']}:{component}",
+            refund["created_at"],
+        )
+        for component, amount in zip(COMPONENTS, shares, strict=True)
+        if amount
     ]
 
 
@@ -260,18 +294,62 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
     async with db.write_transaction():
         if await LedgerEntry.exists().where(LedgerEntry.source == f"pif-decision:{event['id']}"):
             raise Conflict(N_("The unused pay-it-forward money of this event has already been decided."), code="already_decided")
-        entries = [Entry(event["id"], "pif_decision", "contributions", "", None, 0, event["currency"], f"pif-decision:{event['id']}",
-                         now, f"{decision}: {unused} pence" + (f" to {target['slug']}" if target else ""))]
+        entries = [
+            Entry(
+                event["id"],
+                "pif_decision",
+                "contributions",
+                "",
+                None,
+                0,
+                event["currency"],
+                f"pif-decision:{event['id']}",
+                now,
+                f"{decision}: {unused} pence" + (f" to {target['slug']}" if target else ""),
+            )
+        ]
         if target is not None and unused:
             entries += [
-                Entry(event["id"], "carry_over", "contributions", "", None, -unused, event["currency"],
-                      f"carry-out:{event['id']}", now, f"Carried to {target['slug']}"),
-                Entry(target["id"], "carry_over", "contributions", "", None, unused, event["currency"],
-                      f"carry-in:{event['id']}", now, f"Carried from {event['slug']}"),
+                Entry(
+                    event["id"],
+                    "carry_over",
+                    "contributions",
+                    "",
+                    None,
+                    -unused,
+                    event["currency"],
+                    f"carry-out:{event['id']}",
+                    now,
+                    f"Carried to {target['slug']}",
+                ),
+                Entry(
+                    target["id"],
+                    "carry_over",
+                    "contributions",
+                    "",
+                    None,
+                    unused,
+                    event["currency"],
+                    f"carry-in:{event['id']}",
+                    now,
+                    f"Carried from {event['slug']}",
+                ),
             ]
         for entry in entries:
-            await LedgerEntry.raw(_BOOK_SQL, entry.event_id, entry.kind, entry.component, entry.method, entry.partner_id,
-                                  entry.amount_pence, entry.currency, entry.source, entry.occurred_at, now, entry.description)
+            await LedgerEntry.raw(
+                _BOOK_SQL,
+                entry.event_id,
+                entry.kind,
+                entry.component,
+                entry.method,
+                entry.partner_id,
+                entry.amount_pence,
+                entry.currency,
+                entry.source,
+                entry.occurred_at,
+                now,
+                entry.description,
+            )
         await Event.update({Event.unused_contributions: "beneficiaries" if decision == "beneficiaries" else "carried_over"}).where(
             Event.id == event["id"]
         )
@@ -310,7 +388,11 @@ async def add_event_cost(slug: str, *, description: str, amount_pence: int, now:
         await cost.save()
         await book_cost(cost.id, now=now)
         await audit.record(
-            "event_cost.recorded", now=now, event_id=event["id"], subject_type="event_cost", subject_id=cost.id,
+            "event_cost.recorded",
+            now=now,
+            event_id=event["id"],
+            subject_type="event_cost",
+            subject_id=cost.id,
             after={"description": description, "amount_pence": amount_pence},
         )
 
@@ -366,9 +448,11 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
         booking_fees_to_cause=event["booking_fees_to_cause"],
         unused_contributions=event["unused_contributions"],
     )
-    shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.share_bp).where(
-        BeneficiaryShare.event == event_id
-    ).order_by(BeneficiaryShare.id)
+    shares = (
+        await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.share_bp)
+        .where(BeneficiaryShare.event == event_id)
+        .order_by(BeneficiaryShare.id)
+    )
     if not shares:
         raise Conflict(N_("Say which partner projects benefit from this event first."), code="no_beneficiaries")
     allocation = allocate(money, [(s["partner"], s["share_bp"]) for s in shares])
@@ -388,7 +472,7 @@ async def ledger_totals(event_id: int, *, start: datetime, end: datetime) -> dic
             rows += await LedgerEntry.raw(_PART_DAY_SQL, event_id, edge_start, edge_end)
     for row in rows:
         totals[(row["kind"], row["component"], row["partner"])] += int(row["pence"])
-    return {key: pence for key, pence in totals.items()}
+    return dict(totals)
 
 
 def _whole_days(start: datetime, end: datetime) -> tuple[date, date, list[tuple[datetime, datetime]]]:
@@ -424,7 +508,20 @@ async def partner_names(partner_ids: list[int]) -> dict[int, dict[str, str]]:
     return {row["id"]: {"slug": row["slug"], "name": row["name"]} for row in rows}
 
 
-__all__ = ["INCOME_KINDS", "book_event", "book_all_events", "book_order", "book_cost", "book_payout", "rebook_event", "event_allocation", "add_event_cost", "lock_event_money", "payment_entries", "refund_entries"]
+__all__ = [
+    "INCOME_KINDS",
+    "add_event_cost",
+    "book_all_events",
+    "book_cost",
+    "book_event",
+    "book_order",
+    "book_payout",
+    "event_allocation",
+    "lock_event_money",
+    "payment_entries",
+    "rebook_event",
+    "refund_entries",
+]
 
 
 # Payments sit below the ledger: they tell it when an order's money moves, and it books it (see payments.bookkeeping).

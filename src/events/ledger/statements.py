@@ -11,9 +11,9 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events.catalogue.lookup import find_event
 from events import db
 from events.accounts.roles import ORGANISER, CurrentUser
+from events.catalogue.lookup import find_event
 from events.catalogue.tables import BeneficiaryShare, Partner
 from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from events.giftaid import service as giftaid
@@ -39,7 +39,7 @@ _SQLITE_DAY = "date(occurred_at, {})"  # SQLite stores UTC text; the modifier sh
 
 async def event_reconciliation(slug: str) -> dict[str, Any]:
     event = await find_event(slug)
-    allocation, context = await service.event_allocation(event["id"])
+    allocation, _context = await service.event_allocation(event["id"])
     names = await service.partner_names([p.partner_id for p in allocation.partners])
     paid_out = {row["partner"]: int(row["pence"]) for row in await Payout.raw(_PAID_OUT_SQL, event["id"])}
     gift_aid = await giftaid.claimable_by_partner(event["id"])
@@ -124,18 +124,39 @@ async def partner_statement(slug: str, *, start: datetime, end: datetime, user: 
         gift_aid = (await giftaid.claimable_by_partner(event_id, start=start, end=end)).get(partner["id"], 0)
         event = context["event"]
         differences = await stripe_balance.differences(event_id)
-        events.append({"event": event["slug"], "title": event["title"], "starts_at": event["starts_at"], "currency": event["currency"],
-                       "reconciled": not differences, "differences": differences, **_line(partner["slug"], mine, paid, gift_aid)})
+        events.append(
+            {
+                "event": event["slug"],
+                "title": event["title"],
+                "starts_at": event["starts_at"],
+                "currency": event["currency"],
+                "reconciled": not differences,
+                "differences": differences,
+                **_line(partner["slug"], mine, paid, gift_aid),
+            }
+        )
     return {
-        "partner": partner["slug"], "name": partner["name"], "from": start, "to": end, "events": events, "totals": _totals(events),
+        "partner": partner["slug"],
+        "name": partner["name"],
+        "from": start,
+        "to": end,
+        "events": events,
+        "totals": _totals(events),
         "currency": events[0]["currency"] if events else "GBP",
         "reconciled": all(e["reconciled"] for e in events),
     }
 
 
 async def record_payout(
-    slug: str, *, event_slug: str, amount_pence: int, paid_on: datetime, bank_reference: str, override_reason: str,
-    user: CurrentUser, now: datetime,
+    slug: str,
+    *,
+    event_slug: str,
+    amount_pence: int,
+    paid_on: datetime,
+    bank_reference: str,
+    override_reason: str,
+    user: CurrentUser,
+    now: datetime,
 ) -> dict[str, Any]:
     """Record money paid to a partner. Paying more than is owed needs an explicit reason."""
     async with db.write_transaction():
@@ -158,8 +179,15 @@ async def record_payout(
             )
         event = await find_event(event_slug)
         payout = Payout(
-            partner=partner["id"], event=event["id"], amount_pence=amount_pence, currency=event["currency"], paid_on=paid_on,
-            bank_reference=bank_reference, override_reason=override_reason.strip(), recorded_by=user.email, created_at=now,
+            partner=partner["id"],
+            event=event["id"],
+            amount_pence=amount_pence,
+            currency=event["currency"],
+            paid_on=paid_on,
+            bank_reference=bank_reference,
+            override_reason=override_reason.strip(),
+            recorded_by=user.email,
+            created_at=now,
         )
         await payout.save()
         await service.book_payout(payout.id, now=now)
@@ -171,15 +199,35 @@ def reconciliation_csv(reconciliation: dict[str, Any]) -> str:
     writer = csv.writer(buffer)
     # An event's reconciliation has a row per partner; a partner's statement, a row per event.
     by_event = "events" in reconciliation
-    header = ["event" if by_event else "partner", *[f"income_{kind}_pence" for kind in INCOME_KINDS], "refunds_pence", "fees_pence",
-              "costs_pence", "net_pence", "paid_out_pence", "balance_pence", "gift_aid_claimable_pence"]
+    header = [
+        "event" if by_event else "partner",
+        *[f"income_{kind}_pence" for kind in INCOME_KINDS],
+        "refunds_pence",
+        "fees_pence",
+        "costs_pence",
+        "net_pence",
+        "paid_out_pence",
+        "balance_pence",
+        "gift_aid_claimable_pence",
+    ]
     writer.writerow(header)
-    for line in [*reconciliation.get("partners", reconciliation.get("events", [])), {"event": "TOTAL", "partner": "TOTAL", **reconciliation["totals"]}]:
-        writer.writerow([
-            line["event"] if by_event else line["partner"], *[line["income_pence"][kind] for kind in INCOME_KINDS], line["refunds_pence"],
-            line["fees_pence"], line["costs_pence"], line["net_pence"], line["paid_out_pence"], line["balance_pence"],
-            line["gift_aid_claimable_pence"],
-        ])
+    for line in [
+        *reconciliation.get("partners", reconciliation.get("events", [])),
+        {"event": "TOTAL", "partner": "TOTAL", **reconciliation["totals"]},
+    ]:
+        writer.writerow(
+            [
+                line["event"] if by_event else line["partner"],
+                *[line["income_pence"][kind] for kind in INCOME_KINDS],
+                line["refunds_pence"],
+                line["fees_pence"],
+                line["costs_pence"],
+                line["net_pence"],
+                line["paid_out_pence"],
+                line["balance_pence"],
+                line["gift_aid_claimable_pence"],
+            ]
+        )
     return buffer.getvalue()
 
 
@@ -209,4 +257,12 @@ def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
     return totals
 
 
-__all__ = ["event_reconciliation", "event_statement", "partner_statement", "ticket_sales_by_day", "record_payout", "reconciliation_csv", "LedgerEntry"]
+__all__ = [
+    "LedgerEntry",
+    "event_reconciliation",
+    "event_statement",
+    "partner_statement",
+    "reconciliation_csv",
+    "record_payout",
+    "ticket_sales_by_day",
+]

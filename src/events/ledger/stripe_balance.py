@@ -30,7 +30,6 @@ CHARGE_KINDS = ("charge", "payment")
 REFUND_KINDS = ("refund", "payment_refund")
 
 
-
 class StripeUnavailable(EventsError):
     status_code = 503
     code = "stripe_unavailable"
@@ -56,7 +55,9 @@ covered_refunds AS (
   WHERE o.event = {event} AND r.method = 'stripe' AND r.status = 'succeeded' AND r.provider_refund_id IS NOT NULL
 )
 """
-_CHECK_SQL = _OURS + """
+_CHECK_SQL = (
+    _OURS
+    + """
 INSERT INTO stripe_difference (event, kind, reference, ledger_pence, stripe_pence, checked_at)
 SELECT {event}, kind, reference, ledger_pence, stripe_pence, {now} FROM (
   SELECT 'missing_from_stripe' AS kind, c.reference AS reference, c.amount_pence AS ledger_pence, CAST(NULL AS INTEGER) AS stripe_pence
@@ -93,6 +94,7 @@ WHERE TRUE
 ORDER BY kind, reference
 LIMIT {limit}
 """
+)
 _STORED_SQL = """
 SELECT kind, reference, ledger_pence, stripe_pence FROM stripe_difference WHERE event = {} ORDER BY kind, reference, id LIMIT {}
 """
@@ -204,8 +206,14 @@ async def import_balance_transactions(
         await StripeImport(created_from=start, created_to=end, transactions=len(listed), imported_at=now, requested_by=requested_by).save()
     affected = await Payment.raw(_AFFECTED_SQL, start - UNMATCHED_AFTER, end + UNMATCHED_BEFORE, start, end)
     found = {row["event"]: await check_event(row["event"], now=now) for row in affected}
-    return {"from": start, "to": end, "transactions": len(listed), "new_transactions": new, "events_checked": len(found),
-            "differences": sum(found.values())}
+    return {
+        "from": start,
+        "to": end,
+        "transactions": len(listed),
+        "new_transactions": new,
+        "events_checked": len(found),
+        "differences": sum(found.values()),
+    }
 
 
 async def import_recent(now: datetime, *, gateway: Gateway) -> int:
@@ -230,8 +238,15 @@ async def _keep(transaction: dict[str, Any], now: datetime) -> int:
         source = source.get("id", "")
     created = datetime.fromtimestamp(int(transaction["created"]), tz=timezone.utc)
     values = (
-        transaction["id"], transaction.get("type") or "", source, int(transaction["amount"]), int(transaction.get("fee") or 0),
-        int(transaction.get("net") or 0), (transaction.get("currency") or "").upper(), created, now,
+        transaction["id"],
+        transaction.get("type") or "",
+        source,
+        int(transaction["amount"]),
+        int(transaction.get("fee") or 0),
+        int(transaction.get("net") or 0),
+        (transaction.get("currency") or "").upper(),
+        created,
+        now,
     )
     if db.is_sqlite():
         await StripeBalanceTransaction.raw(_INSERT_SQL, *values)

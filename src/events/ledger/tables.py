@@ -1,6 +1,6 @@
 """The ledger: every money movement of an event as an append-only entry in pence, each booked once."""
 
-from piccolo.columns import BigInt, Date, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import BigInt, Date, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -12,6 +12,8 @@ class LedgerEntry(Table, tablename="ledger_entry"):
     """Never updated or deleted: a correction is a new entry. ``source`` names what was booked
     (e.g. 'payment:12:tickets', 'fee:12:tickets', 'refund:3:donations') and is unique, so a Stripe
     charge, fee or refund is booked at most once."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
     kind = Varchar(length=20, index=True)  # payment, stripe_fee, refund, event_cost, carry_over, payout
@@ -29,6 +31,8 @@ class LedgerEntry(Table, tablename="ledger_entry"):
 class EventCost(Table, tablename="event_cost"):
     """A fixed cost of an event (venue, ingredients…); each is booked once to the ledger."""
 
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
     description = Varchar(length=200)
     amount_pence = Integer()
@@ -37,6 +41,8 @@ class EventCost(Table, tablename="event_cost"):
 
 class Payout(Table, tablename="payout"):
     """Money paid to a partner project, with the bank reference; an override needs a reason."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict, index=True)
     event = ForeignKey(references=Event, null=True, default=None, on_delete=OnDelete.restrict)
@@ -53,6 +59,8 @@ class StripeBalanceTransaction(Table, tablename="stripe_balance_transaction"):
     """One of Stripe's balance transactions as imported (Stripe never changes them), so statements check the
     ledger against Stripe without calling Stripe. ``source`` is the charge (ch_…) or refund (re_…) it is for."""
 
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
     transaction_id = Varchar(length=80, unique=True)
     kind = Varchar(length=40)  # Stripe's `type`: charge, payment, refund, payment_refund, payout, adjustment, ...
     source = Varchar(length=80, default="", index=True)
@@ -68,6 +76,8 @@ class StripeImport(Table, tablename="stripe_import"):
     """One import of Stripe's balance transactions created in [created_from, created_to): the card payments
     and refunds of that period are the ones a statement can check."""
 
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
     created_from = Timestamptz()
     created_to = Timestamptz(index=True)
     transactions = Integer(default=0)
@@ -79,6 +89,8 @@ class LedgerTotal(Table, tablename="ledger_total"):
     """The ledger summed per event, kind, component, partner and UTC day, kept by a database trigger on every
     insert into ledger_entry (in the same statement, so it can never disagree with the entries), so a
     statement adds up a few hundred rows instead of every entry. ``partner_key`` is 0 for no partner."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     event = Integer(index=True)
     kind = Varchar(length=20)
@@ -93,6 +105,8 @@ class StripeDifference(Table, tablename="stripe_difference"):
     """What the last check of an event against the imported balance transactions found (recomputed after
     every import; derived data, not the ledger)."""
 
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
     event = Integer(index=True)
     kind = Varchar(length=40)
     reference = Varchar(length=80, default="")
@@ -106,6 +120,8 @@ class EventAttendance(Table, tablename="event_attendance"):
     ticket_order, so the per-cover cost needs no count over every ticket (tickets and orders are never
     deleted, so deletes are not followed). Spread over 16 rows per event and
     kind (``shard`` is the order id modulo 16) so concurrent payments seldom wait for one another."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     event = Integer(index=True)
     free = Integer(default=0)  # 1: claimed or gifted free places

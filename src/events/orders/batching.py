@@ -68,14 +68,14 @@ class Combiner(Generic[Item, Result]):
         try:
             outcomes = await self._work(key, [item for item, _ in batch])
             assert len(outcomes) == len(batch), "a batch must answer every item"
-        except BaseException as exc:  # noqa: BLE001 - handed to every waiter, who raises it
+        except BaseException as exc:  # handed to every waiter, who raises it
             for _, future in batch:
                 if not future.done():
                     future.set_exception(exc)
             if not isinstance(exc, Exception):
                 raise
             return
-        for (_, future), outcome in zip(batch, outcomes):
+        for (_, future), outcome in zip(batch, outcomes, strict=True):
             if future.done():  # the client went away
                 continue
             if isinstance(outcome, BaseException):
@@ -85,7 +85,7 @@ class Combiner(Generic[Item, Result]):
 
 
 class _Queues(Generic[Item, Result]):
-    __slots__ = ("waiting", "running", "tasks")
+    __slots__ = ("running", "tasks", "waiting")
 
     def __init__(self) -> None:
         self.waiting: dict[Hashable, list[tuple[Item, asyncio.Future[Result]]]] = {}

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from events.catalogue.lookup import find_event
 from events import db, text
 from events.audit import service as audit
+from events.catalogue.lookup import find_event
 from events.catalogue.tables import Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
@@ -118,7 +118,11 @@ async def create_claim_code(slug: str, *, partner_name: str, places: int, now: d
         await row.save()
         # The code is the link's only key: it stays out of the log.
         await audit.record(
-            "claim_link.created", now=now, event_id=event["id"], subject_type="claim_link", subject_id=row.id,
+            "claim_link.created",
+            now=now,
+            event_id=event["id"],
+            subject_type="claim_link",
+            subject_id=row.id,
             after={"partner_name": partner_name, "places": places},
         )
     return row.to_dict()
@@ -132,14 +136,21 @@ async def list_claim_codes(slug: str) -> list[dict[str, Any]]:
 async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
     event = await find_event(slug)
     async with db.write_transaction():
-        revoked = await ClaimCode.update({ClaimCode.revoked_at: now}).where(
-            ClaimCode.event == event["id"], ClaimCode.code == code, ClaimCode.revoked_at.is_null()
-        ).returning(ClaimCode.id, ClaimCode.partner_name, ClaimCode.claimed)
+        revoked = (
+            await ClaimCode.update({ClaimCode.revoked_at: now})
+            .where(ClaimCode.event == event["id"], ClaimCode.code == code, ClaimCode.revoked_at.is_null())
+            .returning(ClaimCode.id, ClaimCode.partner_name, ClaimCode.claimed)
+        )
         if not revoked:
             raise NotFound(N_("We could not find that claim link."), code="claim_code_not_found")
         await audit.record(
-            "claim_link.revoked", now=now, event_id=event["id"], subject_type="claim_link", subject_id=revoked[0]["id"],
-            before={"revoked": False}, after={"revoked": True, "partner_name": revoked[0]["partner_name"], "claimed": revoked[0]["claimed"]},
+            "claim_link.revoked",
+            now=now,
+            event_id=event["id"],
+            subject_type="claim_link",
+            subject_id=revoked[0]["id"],
+            before={"revoked": False},
+            after={"revoked": True, "partner_name": revoked[0]["partner_name"], "claimed": revoked[0]["claimed"]},
         )
 
 
@@ -151,10 +162,20 @@ async def open_claim_link(code: str, claimant: Claimant, *, now: datetime) -> di
 
 async def claim_code_usage(code: str) -> dict[str, Any]:
     """What a referral partner may see: its allocation and how many were claimed. Never who claimed."""
-    row = await ClaimCode.select(
-        ClaimCode.partner_name, ClaimCode.places, ClaimCode.claimed, ClaimCode.revoked_at, ClaimCode.event.title,
-        ClaimCode.event.slug, ClaimCode.event.starts_at, ClaimCode.event.timezone,
-    ).where(ClaimCode.code == code.strip().lower()).first()
+    row = (
+        await ClaimCode.select(
+            ClaimCode.partner_name,
+            ClaimCode.places,
+            ClaimCode.claimed,
+            ClaimCode.revoked_at,
+            ClaimCode.event.title,
+            ClaimCode.event.slug,
+            ClaimCode.event.starts_at,
+            ClaimCode.event.timezone,
+        )
+        .where(ClaimCode.code == code.strip().lower())
+        .first()
+    )
     if row is None:
         raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
     return row
@@ -180,8 +201,7 @@ async def _guess(claimant: Claimant, *, now: datetime) -> AsyncIterator[None]:
     now_epoch = int(now.timestamp())
     window = FAILED_CLAIMS_WINDOW_SECONDS
     decisions = [
-        await ratelimit.hit(scope, subject, limit=limit, window_seconds=window, now_epoch=now_epoch)
-        for scope, subject, limit in _budgets(claimant)
+        await ratelimit.hit(scope, subject, limit=limit, window_seconds=window, now_epoch=now_epoch) for scope, subject, limit in _budgets(claimant)
     ]
     if refused := [decision for decision in decisions if not decision.allowed]:
         raise TooManyAttempts(
@@ -200,14 +220,14 @@ async def _guess(claimant: Claimant, *, now: datetime) -> AsyncIterator[None]:
                 await ratelimit.forgive(scope, subject, window_seconds=window, now_epoch=now_epoch)
 
 
-async def claim_place(
-    code: str, *, name: str, email: str, phone: str, locale: str, claimant: Claimant, now: datetime
-) -> ClaimedPlace:
+async def claim_place(code: str, *, name: str, email: str, phone: str, locale: str, claimant: Claimant, now: datetime) -> ClaimedPlace:
     """A guest claims one free place. Unknown or revoked codes count against the claimant's budgets."""
     async with _guess(claimant, now=now):
-        row = await ClaimCode.select(ClaimCode.id, ClaimCode.event).where(
-            ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null()
-        ).first()
+        row = (
+            await ClaimCode.select(ClaimCode.id, ClaimCode.event)
+            .where(ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null())
+            .first()
+        )
         if row is None:
             raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
     _check_guest(name, email, phone)
@@ -225,7 +245,11 @@ async def give_free_place(slug: str, *, name: str, email: str, now: datetime) ->
         place = await _give_place(event["id"], name=name, email=email, phone="", locale="en", channel="gift", now=now)
         # The order reference, not the guest's name: the log outlives guests' personal data.
         await audit.record(
-            "free_place.given", now=now, event_id=event["id"], subject_type="order", subject_id=place.order_reference,
+            "free_place.given",
+            now=now,
+            event_id=event["id"],
+            subject_type="order",
+            subject_id=place.order_reference,
             after={"places": 1},
         )
         return place
@@ -240,9 +264,13 @@ async def _give_place(event_id: int, *, name: str, email: str, phone: str, local
         extra = (await event_free_places(event)).funded - event["reserved_free_places"]
         if extra <= 0 or not await Event.raw(_TAKE_CONVERTED_SQL, event_id, extra):
             raise NoPlacesLeft(N_("Sorry, there are no free places left."))
-    ticket_type = await TicketType.select(TicketType.id, TicketType.name).where(TicketType.event == event_id).order_by(
-        TicketType.position
-    ).order_by(TicketType.id).first()
+    ticket_type = (
+        await TicketType.select(TicketType.id, TicketType.name)
+        .where(TicketType.event == event_id)
+        .order_by(TicketType.position)
+        .order_by(TicketType.id)
+        .first()
+    )
     if ticket_type is None:
         raise NoPlacesLeft(N_("Sorry, places for this event are not available now."))
     reference = await new_unique_reference()

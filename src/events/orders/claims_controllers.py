@@ -54,15 +54,29 @@ def _claim_cookies(request: Request[Any, Any, Any], template: Template, settings
     """The browser's new id, if it was given one, and the pass of a code it has just opened for real."""
     secure = settings.is_production
     if browser := request.state.get("claim_browser"):
-        template.cookies.append(Cookie(
-            key=CLAIM_BROWSER_COOKIE, value=browser, path="/claim", max_age=CLAIM_COOKIE_SECONDS, httponly=True, samesite="lax",
-            secure=secure,
-        ))
+        template.cookies.append(
+            Cookie(
+                key=CLAIM_BROWSER_COOKIE,
+                value=browser,
+                path="/claim",
+                max_age=CLAIM_COOKIE_SECONDS,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+            )
+        )
     if valid_code and not claim_pass_matches(settings.secret_key, valid_code, request.cookies.get(CLAIM_PASS_COOKIE)):
-        template.cookies.append(Cookie(
-            key=CLAIM_PASS_COOKIE, value=claim_pass(settings.secret_key, valid_code), path=f"/claim/{valid_code}",
-            max_age=CLAIM_COOKIE_SECONDS, httponly=True, samesite="lax", secure=secure,
-        ))
+        template.cookies.append(
+            Cookie(
+                key=CLAIM_PASS_COOKIE,
+                value=claim_pass(settings.secret_key, valid_code),
+                path=f"/claim/{valid_code}",
+                max_age=CLAIM_COOKIE_SECONDS,
+                httponly=True,
+                samesite="lax",
+                secure=secure,
+            )
+        )
     return template
 
 
@@ -207,7 +221,10 @@ class ClaimPages(Controller):
             page = Template(
                 "orders/claim.html",
                 context={
-                    "code": code, "usage": await claims.claim_code_usage(code), "form": data, "errors": error.fields,
+                    "code": code,
+                    "usage": await claims.claim_code_usage(code),
+                    "form": data,
+                    "errors": error.fields,
                     "error": error.message,
                 },
                 status_code=error.status_code,

@@ -84,7 +84,11 @@ def _held_order_cookie(slug: str, reference: str, settings: Settings) -> Cookie:
 
 def _declaration(data: GiftAidIn) -> Declaration:
     return Declaration(
-        title=data.title, first_name=data.first_name, last_name=data.last_name, house=data.house, postcode=data.postcode,
+        title=data.title,
+        first_name=data.first_name,
+        last_name=data.last_name,
+        house=data.house,
+        postcode=data.postcode,
         confirmed=data.confirmed,
     )
 
@@ -141,7 +145,12 @@ class OrdersApi(Controller):
             gift_aid=_declaration(data.gift_aid) if data.gift_aid else None,
         )
         checkout = await checkouts.checkout(
-            slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes, asker=_asker(request, settings),
+            slug,
+            order_request,
+            gateway=gateway,
+            now=now,
+            hold_minutes=settings.hold_minutes,
+            asker=_asker(request, settings),
             locale=request.state.locale,
         )
         return _created(checkout, gateway, settings)
@@ -152,9 +161,7 @@ class OrdersApi(Controller):
         responses=error_responses(404),
         security=[{"BearerToken": []}],
     )
-    async def get_order(
-        self, request: Request[Any, Any, Any], reference: FromPath[str], settings: NamedDependency[Settings]
-    ) -> OrderOut:
+    async def get_order(self, request: Request[Any, Any, Any], reference: FromPath[str], settings: NamedDependency[Settings]) -> OrderOut:
         return await order_details(_check_access(settings, reference, _bearer(request)))
 
     @post(
@@ -196,7 +203,9 @@ class OrdersApi(Controller):
             gateway=gateway,
             now=now,
         )
-        return RefundOut(id=refund["id"], amount_pence=refund["amount_pence"], method=refund["method"], status=refund["status"], reason=refund["reason"])
+        return RefundOut(
+            id=refund["id"], amount_pence=refund["amount_pence"], method=refund["method"], status=refund["status"], reason=refund["reason"]
+        )
 
 
 class OrderPages(Controller):
@@ -219,8 +228,13 @@ class OrderPages(Controller):
             if problems:
                 raise InvalidInput(next(iter(problems.values())), fields=problems)
             checkout = await checkouts.checkout(
-                slug, order_request, gateway=gateway, now=now, hold_minutes=settings.hold_minutes,
-                asker=_asker(request, settings, replaces=_held_order(request, settings)), locale=request.state.locale,
+                slug,
+                order_request,
+                gateway=gateway,
+                now=now,
+                hold_minutes=settings.hold_minutes,
+                asker=_asker(request, settings, replaces=_held_order(request, settings)),
+                locale=request.state.locale,
             )
         except EventsError as error:
             # The form again, with the buyer's choices and a message beside each problem.
@@ -286,9 +300,7 @@ class OrderPages(Controller):
     ) -> Template:
         reference = _check_access(settings, reference, token)
         await payments.refresh_order(reference, gateway=gateway, now=now)
-        return Template(
-            "orders/order.html", context={"order": await order_details(reference), "token": token, "now": now, "resent": resent}
-        )
+        return Template("orders/order.html", context={"order": await order_details(reference), "token": token, "now": now, "resent": resent})
 
     @post("/orders/{reference:str}/resend", status_code=303)
     async def resend_tickets(

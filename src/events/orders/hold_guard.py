@@ -82,9 +82,7 @@ async def confirm_replaced(replaced: Mapping[int, ReplacedHold], now: datetime) 
     return {position: hold for position, hold in replaced.items() if hold.order_id in pending}
 
 
-async def refusals(
-    event_id: int, asks: Sequence[Ask | None], replaced: Collection[int], *, now: datetime
-) -> list[EventsError | None]:
+async def refusals(event_id: int, asks: Sequence[Ask | None], replaced: Collection[int], *, now: datetime) -> list[EventsError | None]:
     """For each ask (None: refused already), the error refusing it, or None. Counts every ask against its
     client's limit. ``replaced``: order ids of holds being replaced, which do not count against the email
     address. Inside the batch's transaction, under the event's locks."""

@@ -78,23 +78,23 @@ class Quote:
 
     @property
     def tickets_pence(self) -> int:
-        return sum(l.quantity * l.unit_price_pence for l in self.lines if l.kind == "ticket")
+        return sum(line.quantity * line.unit_price_pence for line in self.lines if line.kind == "ticket")
 
     @property
     def booking_fees_pence(self) -> int:
-        return sum(l.quantity * l.booking_fee_pence for l in self.lines)
+        return sum(line.quantity * line.booking_fee_pence for line in self.lines)
 
     @property
     def pay_it_forward_pence(self) -> int:
-        return sum(l.total_pence for l in self.lines if l.kind == "pay_it_forward")
+        return sum(line.total_pence for line in self.lines if line.kind == "pay_it_forward")
 
     @property
     def donation_pence(self) -> int:
-        return sum(l.total_pence for l in self.lines if l.kind == "donation")
+        return sum(line.total_pence for line in self.lines if line.kind == "donation")
 
     @property
     def total_pence(self) -> int:
-        return sum(l.total_pence for l in self.lines)
+        return sum(line.total_pence for line in self.lines)
 
 
 class Problems(Exception):
@@ -140,9 +140,7 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
         places[type_id] = quantity
     lines.extend(_contribution_lines(terms, request, problems))
     if request.gift_aid is not None:
-        problems.update(
-            giftaid.declaration_problems(request.gift_aid, eligible_pence=giftaid.eligible_pence(lines), currency=terms.currency)
-        )
+        problems.update(giftaid.declaration_problems(request.gift_aid, eligible_pence=giftaid.eligible_pence(lines), currency=terms.currency))
     if problems:
         raise Problems(problems)
     if closed:
@@ -195,7 +193,7 @@ def buyer_problems(name: str, email: str, *, email_required: bool) -> dict[str, 
 def text_problems(request: Request) -> dict[str, str]:
     """What is wrong with the text a buyer typed (name, email, Gift Aid details, partner), whatever the
     event: checked before the request joins a batch of other buyers' orders, so it cannot spoil theirs."""
-    problems = {key: message for key, message in buyer_problems(request.buyer_name, request.buyer_email, email_required=False).items()}
+    problems = dict(buyer_problems(request.buyer_name, request.buyer_email, email_required=False).items())
     if request.donation_partner is not None and (problem := text.line_problem(request.donation_partner)) is not None:
         problems["donation_partner"] = problem
     if request.gift_aid is not None:
@@ -216,9 +214,7 @@ def _contribution_lines(terms: EventTerms, request: Request, problems: dict[str,
             problems["pay_it_forward_pence"] = N_("That contribution is not an amount we can take.")
         else:
             if request.pay_it_forward_places:
-                lines.append(
-                    Line("pay_it_forward", "Pay it forward", request.pay_it_forward_places, terms.pay_it_forward_place_pence, 0)
-                )
+                lines.append(Line("pay_it_forward", "Pay it forward", request.pay_it_forward_places, terms.pay_it_forward_place_pence, 0))
             if request.pay_it_forward_pence:
                 lines.append(Line("pay_it_forward", "Pay it forward", 1, request.pay_it_forward_pence, 0))
     if request.donation_pence:

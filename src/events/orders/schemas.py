@@ -13,7 +13,9 @@ from events.giftaid.schemas import GiftAidIn
 
 Quantity = Annotated[int, Meta(ge=1, le=100)]
 Pence = Annotated[int, Meta(ge=0, le=1_000_000)]
-Email = Annotated[str, Meta(min_length=3, max_length=254, pattern=rf"^[^@\s{text.CONTROLS}]+@[^@\s{text.CONTROLS}]+\.[^@\s{text.CONTROLS}]+" + text.END)]
+Email = Annotated[
+    str, Meta(min_length=3, max_length=254, pattern=rf"^[^@\s{text.CONTROLS}]+@[^@\s{text.CONTROLS}]+\.[^@\s{text.CONTROLS}]+" + text.END)
+]
 OptionalEmail = Annotated[str, Meta(max_length=254), text.OPTIONAL_LINE]
 PersonName = Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
 FirstName = Annotated[str, Meta(min_length=1, max_length=100), text.LINE]

@@ -119,9 +119,7 @@ class _Wanted:
     asker: Asker
 
 
-async def place_order(
-    slug: str, request: pricing.Request, *, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
-) -> PlacedOrder:
+async def place_order(slug: str, request: pricing.Request, *, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en") -> PlacedOrder:
     """Hold the places and record a pending order, or raise SoldOut / SalesClosed / InvalidInput / NotFound,
     or a hold limit's error (orders.hold_guard). With ``asker.replaces``, the buyer's earlier pending hold
     on the event ends in the same transaction, if and only if the new one is placed.
@@ -246,9 +244,7 @@ async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, n
         if row is not None and type_ids:
             type_rows = await TicketType.select().where(TicketType.event == row["id"], TicketType.id.is_in(list(type_ids)))
         if row is not None and locking is None:
-            row["overdue_holds"] = await Order.exists().where(
-                Order.event == row["id"], Order.status == "pending", Order.hold_expires_at < now
-            )
+            row["overdue_holds"] = await Order.exists().where(Order.event == row["id"], Order.status == "pending", Order.hold_expires_at < now)
     elif locking is None:
         row = next(iter(await db.fetch_pg(_LOOK_SQL, slug, now)), None)
         type_rows = await db.fetch_pg(_TYPES_SQL, row["id"], list(type_ids)) if row is not None and type_ids else []
@@ -335,10 +331,10 @@ async def _within_hold_limits(
         Ask(wanted.request.buyer_email, wanted.asker.client, quote.places, wanted.hold_minutes * 60, wanted.asker.limits)
         if isinstance(quote, pricing.Quote)
         else None
-        for wanted, quote in zip(batch, quotes)
+        for wanted, quote in zip(batch, quotes, strict=True)
     ]
     refusals = await hold_guard.refusals(event_id, asks, [hold.order_id for hold in replaced.values()], now=now)
-    checked = [quote if refusal is None else refusal for quote, refusal in zip(quotes, refusals)]
+    checked = [quote if refusal is None else refusal for quote, refusal in zip(quotes, refusals, strict=True)]
     return checked, {index: hold for index, hold in replaced.items() if isinstance(checked[index], pricing.Quote)}
 
 
@@ -353,7 +349,7 @@ def _answers(
     """Each buyer's answer: their order (``ids``: position in the batch -> order id and reference), what
     is wrong with their request, or sold out."""
     answers: list[PlacedOrder | EventsError] = []
-    for index, (wanted, quote) in enumerate(zip(batch, quotes)):
+    for index, (wanted, quote) in enumerate(zip(batch, quotes, strict=True)):
         if not isinstance(quote, pricing.Quote):
             answers.append(quote)
         elif not fits[index] or index not in ids:
@@ -381,9 +377,7 @@ def _hold_end(wanted: _Wanted) -> datetime:
 
 async def _partner_ids(event_id: int) -> dict[str, int]:
     """The event's beneficiary partners by slug (a designated donation names one)."""
-    shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.partner.slug).where(
-        BeneficiaryShare.event == event_id
-    )
+    shares = await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.partner.slug).where(BeneficiaryShare.event == event_id)
     return {share["partner.slug"]: share["partner"] for share in shares}
 
 
@@ -409,9 +403,7 @@ def _type_on_sale(row: Mapping[str, Any]) -> pricing.TypeOnSale:
     )
 
 
-async def _insert_pending_orders(
-    event: Mapping[str, Any], winners: Sequence[tuple[int, _Wanted, pricing.Quote]]
-) -> dict[int, tuple[int, str]]:
+async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tuple[int, _Wanted, pricing.Quote]]) -> dict[int, tuple[int, str]]:
     """Pending orders with their lines, history and Gift Aid declarations, for (position, buyer, quote)s.
     Returns position -> (order id, reference). References are inserted ON CONFLICT DO NOTHING and
     drawn again in the rare case one was taken."""
@@ -489,7 +481,7 @@ _LINE_COLUMNS = (
 async def _insert_order_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[int, str]]:
     """Pending online orders (values in _ORDER_COLUMNS order); returns (id, reference) of those inserted."""
     if db.is_sqlite():
-        orders = [Order(status="pending", channel="online", **dict(zip(_ORDER_COLUMNS, row))) for row in rows]
+        orders = [Order(status="pending", channel="online", **dict(zip(_ORDER_COLUMNS, row, strict=True))) for row in rows]
         inserted = await Order.insert(*orders).on_conflict(target=Order.reference, action="DO NOTHING").returning(Order.id, Order.reference)
         return [(row["id"], row["reference"]) for row in inserted]
     inserted = await db.fetch_pg(_INSERT_ORDERS_SQL, *_columns(rows, len(_ORDER_COLUMNS)))
@@ -500,7 +492,7 @@ async def _insert_line_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     if not rows:
         return
     if db.is_sqlite():
-        await OrderLine.insert(*[OrderLine(**dict(zip(_LINE_COLUMNS, row))) for row in rows])
+        await OrderLine.insert(*[OrderLine(**dict(zip(_LINE_COLUMNS, row, strict=True))) for row in rows])
     else:
         await db.fetch_pg(_INSERT_LINES_SQL, *_columns(rows, len(_LINE_COLUMNS)))
 
@@ -515,7 +507,7 @@ async def _insert_history_rows(rows: Sequence[tuple[int, str, str, datetime]]) -
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
-    return [list(column) for column in zip(*rows)] if rows else [[] for _ in range(width)]
+    return [list(column) for column in zip(*rows, strict=False)] if rows else [[] for _ in range(width)]
 
 
 _HOLDS: Combiner[_Wanted, PlacedOrder] = Combiner(_hold_batch, limit=HOLD_BATCH_LIMIT)  # type: ignore[arg-type]
@@ -571,8 +563,8 @@ async def open_door_order(
     event, types, _ = await load_terms(slug)
     try:
         quote = pricing.quote_door_sale(types, items, event["status"])
-    except pricing.Problems as problems:
-        raise_problems(problems)
+    except pricing.Problems as quote_problems:
+        raise_problems(quote_problems)
     problems = pricing.buyer_problems(buyer_name or "Door guest", buyer_email, email_required=False)
     if problems:
         raise InvalidInput(next(iter(problems.values())), fields=problems)
@@ -634,12 +626,7 @@ async def settle_paid_order(order_id: int, now: datetime, *, issue: Callable[[Ma
 
 async def expire_holds(now: datetime, limit: int = EXPIRE_BATCH) -> int:
     """Release the places of pending orders whose hold has run out (the periodic sweeper)."""
-    rows = await (
-        Order.select(Order.id)
-        .where(Order.status == "pending", Order.hold_expires_at < now)
-        .order_by(Order.hold_expires_at)
-        .limit(limit)
-    )
+    rows = await Order.select(Order.id).where(Order.status == "pending", Order.hold_expires_at < now).order_by(Order.hold_expires_at).limit(limit)
     expired = 0
     for row in rows:
         async with db.write_transaction():
@@ -649,9 +636,7 @@ async def expire_holds(now: datetime, limit: int = EXPIRE_BATCH) -> int:
 
 async def expire_holds_of_event(event_id: int, now: datetime) -> int:
     """Release one event's overdue holds inside the caller's transaction."""
-    rows = await Order.select(Order.id).where(
-        Order.event == event_id, Order.status == "pending", Order.hold_expires_at < now
-    )
+    rows = await Order.select(Order.id).where(Order.event == event_id, Order.status == "pending", Order.hold_expires_at < now)
     return sum([await _expire(row["id"], now) for row in rows])
 
 
@@ -703,9 +688,7 @@ async def release_places(event_id: int, per_type: Mapping[int, int]) -> None:
 
 
 async def places_by_type(order_id: int) -> dict[int, int]:
-    lines = await OrderLine.select(OrderLine.ticket_type, OrderLine.quantity).where(
-        OrderLine.order_id == order_id, OrderLine.kind == "ticket"
-    )
+    lines = await OrderLine.select(OrderLine.ticket_type, OrderLine.quantity).where(OrderLine.order_id == order_id, OrderLine.kind == "ticket")
     return {line["ticket_type"]: line["quantity"] for line in lines}
 
 

@@ -1,6 +1,6 @@
 """Order tables: orders with their lines, each order's history, and claim codes for free places."""
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -10,6 +10,8 @@ from events.catalogue.tables import Event, Partner, TicketType
 
 class Order(Table, tablename="ticket_order"):
     """A purchase (online or at the door). While ``pending`` its places are held until ``hold_expires_at``."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     reference = Varchar(length=12, unique=True, index=True)
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
@@ -40,6 +42,8 @@ class Order(Table, tablename="ticket_order"):
 class OrderLine(Table, tablename="order_line"):
     """What an order pays for: tickets of a type, pay-it-forward places, or a donation."""
 
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
     kind = Varchar(length=20)  # ticket, pay_it_forward, donation
     ticket_type = ForeignKey(references=TicketType, null=True, default=None, on_delete=OnDelete.restrict)
@@ -54,6 +58,8 @@ class OrderLine(Table, tablename="order_line"):
 class OrderHistory(Table, tablename="order_history"):
     """What happened to an order and when (append-only)."""
 
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
     kind = Varchar(length=40)
     detail = Text(default="")
@@ -62,6 +68,8 @@ class OrderHistory(Table, tablename="order_history"):
 
 class ClaimCode(Table, tablename="claim_code"):
     """A referral partner's link for free places at one event: unguessable, capped, revocable."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
     code = Varchar(length=32, unique=True, index=True)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from events.catalogue.tables import Event
 from events.i18n import N_
 from events.orders.schemas import OrderLineOut, OrderOut, TicketOut
 from events.orders.service import find_order
 from events.orders.tables import OrderHistory, OrderLine
 from events.tickets.tables import Ticket
-from events.catalogue.tables import Event
 
 NOTICES = {
     "late_payment_issued": N_("Your payment arrived after your places were released, but places were still free: your tickets are below."),
@@ -20,7 +22,7 @@ def ticket_url(secret: str) -> str:
     return f"/tickets/{secret}"
 
 
-def ticket_out(row: dict) -> TicketOut:  # type: ignore[type-arg]
+def ticket_out(row: dict[str, Any]) -> TicketOut:
     """A ticket as the API shows it, from a row with id, holder_name, secret, status and ticket_type.name."""
     return TicketOut(
         id=row["id"],
@@ -37,18 +39,24 @@ async def order_details(reference: str) -> OrderOut:
     order = await find_order(reference)
     event = await Event.select(Event.slug, Event.title).where(Event.id == order["event"]).first()
     assert event is not None
-    lines = await OrderLine.select(
-        OrderLine.kind,
-        OrderLine.description,
-        OrderLine.quantity,
-        OrderLine.unit_price_pence,
-        OrderLine.booking_fee_pence,
-        OrderLine.total_pence,
-        OrderLine.partner.slug,
-    ).where(OrderLine.order_id == order["id"]).order_by(OrderLine.id)
-    tickets = await Ticket.select(
-        Ticket.id, Ticket.holder_name, Ticket.secret, Ticket.status, Ticket.ticket_type.name
-    ).where(Ticket.order_id == order["id"]).order_by(Ticket.id)
+    lines = (
+        await OrderLine.select(
+            OrderLine.kind,
+            OrderLine.description,
+            OrderLine.quantity,
+            OrderLine.unit_price_pence,
+            OrderLine.booking_fee_pence,
+            OrderLine.total_pence,
+            OrderLine.partner.slug,
+        )
+        .where(OrderLine.order_id == order["id"])
+        .order_by(OrderLine.id)
+    )
+    tickets = (
+        await Ticket.select(Ticket.id, Ticket.holder_name, Ticket.secret, Ticket.status, Ticket.ticket_type.name)
+        .where(Ticket.order_id == order["id"])
+        .order_by(Ticket.id)
+    )
     history = await OrderHistory.select(OrderHistory.kind).where(OrderHistory.order_id == order["id"]).order_by(OrderHistory.id)
     kinds = [row["kind"] for row in history]
     notices = [NOTICES[kind] for kind in dict.fromkeys(kinds) if kind in NOTICES]

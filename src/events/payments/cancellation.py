@@ -16,12 +16,12 @@ from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.orders import service as orders
 from events.orders.tables import Order, OrderHistory
-from events.tickets.tables import Ticket
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.refunds import CancellationSteps, cancellation_steps
 from events.payments.tables import Payment, Refund
 from events.tickets import outbox
+from events.tickets.tables import Ticket
 
 logger = logging.getLogger("events.payments")
 
@@ -79,9 +79,9 @@ async def cancel_event(slug: str, *, reason: str, requested_by: str, gateway: Ga
     reason = _checked_reason(reason)
     event = await _mark_cancelled(slug, reason=reason, now=now)
     refund_reason = f"Event cancelled{': ' + reason if reason else ''}"[:REASON_MAX]
-    for order in await Order.select(Order.id, Order.reference).where(
-        Order.event == event["id"], Order.status.is_in(["paid", "refund_due"])
-    ).order_by(Order.id):
+    for order in (
+        await Order.select(Order.id, Order.reference).where(Order.event == event["id"], Order.status.is_in(["paid", "refund_due"])).order_by(Order.id)
+    ):
         await _finish_order(order["id"], order["reference"], refund_reason, requested_by, gateway, now)
     return await cancellation_progress(slug)
 
@@ -106,9 +106,11 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     by_status = {row["status"]: (int(row["refunds"]), int(row["pence"])) for row in await Refund.raw(_PROGRESS_SQL, event["id"])}
     counts = (await Order.raw(_OUTSTANDING_SQL, event["id"], event["id"], event["id"]))[0]
     done, pending, failed = (by_status.get(status, (0, 0)) for status in ("succeeded", "pending", "failed"))
-    outstanding = await Refund.select(Refund.order_id.reference, Refund.amount_pence, Refund.status).where(
-        Refund.order_id.event == event["id"], Refund.status.is_in(["pending", "failed"])
-    ).order_by(Refund.id)
+    outstanding = (
+        await Refund.select(Refund.order_id.reference, Refund.amount_pence, Refund.status)
+        .where(Refund.order_id.event == event["id"], Refund.status.is_in(["pending", "failed"]))
+        .order_by(Refund.id)
+    )
     return CancellationProgress(
         status=event["status"],
         guests_told=int(counts["notified"]),
@@ -146,8 +148,13 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> dict[str,
         await Event.update({Event.status: "cancelled", Event.updated_at: now}).where(Event.id == event["id"])
         released = await orders.release_event_holds(event["id"], now, reason="event cancelled")
         await audit.record(
-            "event.cancelled", now=now, event_id=event["id"], subject_type="event", subject_id=slug,
-            before={"status": event["status"]}, after={"status": "cancelled", "reason": reason, "holds_released": released},
+            "event.cancelled",
+            now=now,
+            event_id=event["id"],
+            subject_type="event",
+            subject_id=slug,
+            before={"status": event["status"]},
+            after={"status": "cancelled", "reason": reason, "holds_released": released},
         )
     return {**event, "status": "cancelled"}
 
@@ -167,9 +174,7 @@ async def _finish_order(order_id: int, reference: str, reason: str, requested_by
     if not steps.refund:
         return
     try:
-        await payments.refund_order(
-            reference, ticket_ids=None, amount_pence=None, reason=reason, requested_by=requested_by, gateway=gateway, now=now
-        )
+        await payments.refund_order(reference, ticket_ids=None, amount_pence=None, reason=reason, requested_by=requested_by, gateway=gateway, now=now)
     except (Conflict, InvalidInput):
         # Another attempt refunded it in the meantime (the order row lock made it wait): nothing is left.
         logger.info("Order %s was already refunded", order_id)

@@ -3,7 +3,6 @@ that make sure a successful payment always ends in tickets or a refund."""
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -20,7 +19,6 @@ from events.i18n import N_
 from events.orders import service as orders
 from events.orders.service import Settlement
 from events.orders.tables import Order, OrderHistory
-from events.tickets.tables import Ticket
 from events.payments.bookkeeping import money_moved
 from events.payments.gateway import (
     Gateway,
@@ -31,6 +29,7 @@ from events.payments.gateway import (
 from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.tickets import issuing, outbox
+from events.tickets.tables import Ticket
 
 logger = logging.getLogger("events.payments")
 
@@ -125,9 +124,12 @@ async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime) -> str
     elif state.status == "requires_payment_method" and state.failure_message:
         order = await _order_for_intent(state)
         # The order page re-checks every few seconds: note each failure once, not on every look.
-        last = await OrderHistory.select(OrderHistory.kind, OrderHistory.detail).where(
-            OrderHistory.order_id == order["id"]
-        ).order_by(OrderHistory.id, ascending=False).first()
+        last = (
+            await OrderHistory.select(OrderHistory.kind, OrderHistory.detail)
+            .where(OrderHistory.order_id == order["id"])
+            .order_by(OrderHistory.id, ascending=False)
+            .first()
+        )
         if last is None or (last["kind"], last["detail"]) != ("payment_failed", state.failure_message):
             await orders.note(order["id"], "payment_failed", state.failure_message, now)
     return state.status
@@ -170,9 +172,7 @@ async def handle_webhook(payload: bytes, signature: str | None, *, secret: str |
             raise PaymentUnavailable(N_("Could not process the event yet; Stripe will retry.")) from exc
         else:
             outcome = "processed"
-    await WebhookEvent.update({WebhookEvent.processed_at: now, WebhookEvent.error: ""}).where(
-        WebhookEvent.stripe_event_id == event.id
-    )
+    await WebhookEvent.update({WebhookEvent.processed_at: now, WebhookEvent.error: ""}).where(WebhookEvent.stripe_event_id == event.id)
     return outcome
 
 
@@ -196,9 +196,7 @@ async def refund_order(
         payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
         if payment is None:
             raise Conflict(N_("This order has no payment to refund."), code="not_refundable")
-        tickets = await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status).where(
-            Ticket.order_id == order["id"]
-        )
+        tickets = await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status).where(Ticket.order_id == order["id"])
         try:
             plan = plan_refund(
                 paid_pence=payment["amount_pence"],
@@ -272,9 +270,11 @@ async def _start_whole_refund(order: dict[str, Any], *, now: datetime, reason: s
 
 async def _send_refund(refund_id: int, *, gateway: Gateway, now: datetime) -> None:
     """Ask the provider for a pending refund. On failure it stays pending and the worker retries it."""
-    row = await Refund.select(Refund.id, Refund.amount_pence, Refund.payment.provider_reference, Refund.order_id.reference).where(
-        Refund.id == refund_id, Refund.status == "pending"
-    ).first()
+    row = (
+        await Refund.select(Refund.id, Refund.amount_pence, Refund.payment.provider_reference, Refund.order_id.reference)
+        .where(Refund.id == refund_id, Refund.status == "pending")
+        .first()
+    )
     if row is None:
         return
     try:
@@ -294,9 +294,11 @@ async def _confirm_refund(refund_id: int, result: ProviderRefund, *, now: dateti
     """Record Stripe's answer for one of our refunds: its id, and succeeded, still pending, or failed; a
     refund that went through is booked to the ledger with it."""
     async with db.write_transaction():
-        changed = await Refund.update({Refund.provider_refund_id: result.refund_id, Refund.status: _refund_status(result.status)}).where(
-            Refund.id == refund_id, Refund.status == "pending"
-        ).returning(Refund.order_id, Refund.status)
+        changed = (
+            await Refund.update({Refund.provider_refund_id: result.refund_id, Refund.status: _refund_status(result.status)})
+            .where(Refund.id == refund_id, Refund.status == "pending")
+            .returning(Refund.order_id, Refund.status)
+        )
         if changed and changed[0]["status"] == "succeeded":
             await money_moved(changed[0]["order_id"], now=now)
 
@@ -374,9 +376,11 @@ async def _store_fee(intent_id: str, charge_id: str, gateway: Gateway, *, now: d
         return
     if fee is not None:
         async with db.write_transaction():
-            stored = await Payment.update({Payment.fee_pence: fee}).where(
-                Payment.provider_reference == intent_id, Payment.fee_pence.is_null()
-            ).returning(Payment.order_id)
+            stored = (
+                await Payment.update({Payment.fee_pence: fee})
+                .where(Payment.provider_reference == intent_id, Payment.fee_pence.is_null())
+                .returning(Payment.order_id)
+            )
             if stored:
                 await money_moved(stored[0]["order_id"], now=now)
 
@@ -445,9 +449,11 @@ async def sweep_expired_holds(now: datetime, *, gateway: Gateway) -> int:
     """Release overdue holds, then cancel the PaymentIntents of every ended hold: run out, replaced by the
     buyer's new hold, or released for a cancelled event (a payment that slipped in is settled late)."""
     expired = await orders.expire_holds(now)
-    rows = await Order.select(Order.id, Order.payment_intent_id).where(
-        Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null()
-    ).limit(100)
+    rows = (
+        await Order.select(Order.id, Order.payment_intent_id)
+        .where(Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null())
+        .limit(100)
+    )
     for row in rows:
         await _close_intent(row["id"], row["payment_intent_id"], gateway=gateway, now=now)
     return expired
@@ -470,9 +476,11 @@ async def _close_intent(order_id: int, intent_id: str, *, gateway: Gateway, now:
 async def close_replaced_intent(reference: str, *, gateway: Gateway, now: datetime) -> None:
     """The buyer's earlier hold, if it has ended (their new hold replaced it), has its PaymentIntent closed now
     rather than at the next sweep: a second payment page for the same places stops taking payments."""
-    row = await Order.select(Order.id, Order.payment_intent_id).where(
-        Order.reference == reference, Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null()
-    ).first()
+    row = (
+        await Order.select(Order.id, Order.payment_intent_id)
+        .where(Order.reference == reference, Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null())
+        .first()
+    )
     if row is None:
         return
     try:
@@ -485,13 +493,15 @@ async def recheck_payments(now: datetime, *, gateway: Gateway) -> int:
     """Ask Stripe about orders still waiting, so a lost webhook never loses a payment."""
     if gateway.provider != "stripe":
         return 0
-    rows = await Order.select(Order.payment_intent_id).where(
-        Order.payment_intent_id.is_not_null(),
-        (
-            (Order.status == "pending") & (Order.created_at < now - RECHECK_PENDING_AFTER)
+    rows = (
+        await Order.select(Order.payment_intent_id)
+        .where(
+            Order.payment_intent_id.is_not_null(),
+            ((Order.status == "pending") & (Order.created_at < now - RECHECK_PENDING_AFTER))
+            | ((Order.status == "expired") & (Order.created_at > now - RECHECK_EXPIRED_FOR)),
         )
-        | ((Order.status == "expired") & (Order.created_at > now - RECHECK_EXPIRED_FOR)),
-    ).limit(200)
+        .limit(200)
+    )
     for row in rows:
         try:
             await sync_intent(row["payment_intent_id"], gateway=gateway, now=now)
@@ -501,9 +511,11 @@ async def recheck_payments(now: datetime, *, gateway: Gateway) -> int:
 
 
 async def fetch_missing_fees(now: datetime, *, gateway: Gateway) -> int:
-    rows = await Payment.select(Payment.provider_reference, Payment.charge_id).where(
-        Payment.provider == "stripe", Payment.fee_pence.is_null(), Payment.charge_id != ""
-    ).limit(200)
+    rows = (
+        await Payment.select(Payment.provider_reference, Payment.charge_id)
+        .where(Payment.provider == "stripe", Payment.fee_pence.is_null(), Payment.charge_id != "")
+        .limit(200)
+    )
     for row in rows:
         await _store_fee(row["provider_reference"], row["charge_id"], gateway, now=now)
     return len(rows)
@@ -525,12 +537,3 @@ async def retry_pending_refunds(now: datetime, *, gateway: Gateway) -> int:
         else:
             await _send_refund(row["id"], gateway=gateway, now=now)
     return len(rows)
-
-
-def webhook_summary(payload: bytes) -> str:
-    """For logs: the event id and type only, never the payload (it holds personal data)."""
-    try:
-        data = json.loads(payload)
-        return f"{data.get('id')} {data.get('type')}"
-    except ValueError:
-        return "unparseable"

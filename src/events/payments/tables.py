@@ -1,6 +1,6 @@
 """Payment tables: money received, money refunded, and Stripe webhook events seen."""
 
-from piccolo.columns import ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -10,6 +10,8 @@ from events.orders.tables import Order
 
 class Payment(Table, tablename="payment"):
     """Money received for an order. ``provider_reference`` is unique, so a payment is booked once."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     order_id = ForeignKey(references=Order, on_delete=OnDelete.restrict, index=True)
     provider = Varchar(length=20)  # stripe, test, cash, card_terminal
@@ -24,6 +26,8 @@ class Payment(Table, tablename="payment"):
 class Refund(Table, tablename="refund"):
     """Money returned. Stripe refunds carry Stripe's id (unique); ``status`` is pending until Stripe accepts it."""
 
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
     order_id = ForeignKey(references=Order, on_delete=OnDelete.restrict, index=True)
     payment = ForeignKey(references=Payment, on_delete=OnDelete.restrict, index=True)
     amount_pence = Integer()
@@ -37,6 +41,8 @@ class Refund(Table, tablename="refund"):
 
 class WebhookEvent(Table, tablename="webhook_event"):
     """Each Stripe event id once (unique); ``processed_at`` is set when handling finished."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     stripe_event_id = Varchar(length=80, unique=True)
     event_type = Varchar(length=80)

@@ -56,7 +56,8 @@ class Matrix(Protocol):
 
 
 def _colour(colour: tuple[float, float, float], operator: str) -> str:
-    return "{:.4f} {:.4f} {:.4f} {}".format(*colour, operator)
+    red, green, blue = colour
+    return f"{red:.4f} {green:.4f} {blue:.4f} {operator}"
 
 
 def _left(text: str, style: TextStyle, x: float, align: str) -> float:
@@ -205,7 +206,7 @@ class _Shared(Layer):
         self.recording = key not in _SHARED
         self.graphics: list[str] = []
         self.text: list[str] = ["BT"]
-        self._font: tuple[str, float] | None = None  # type: ignore[assignment]
+        self._font: tuple[str, float] | None = None
         self._colour: tuple[float, float, float] | None = None
         self._tracking = 0.0
         self.name = ""

@@ -53,9 +53,7 @@ class _Formatted(pdfdoc.PDFObject):
         self.references = references
 
     def format(self, document: pdfdoc.PDFDocument) -> bytes:
-        return self.template % {
-            name.encode(): ref if isinstance(ref, bytes) else ref.format(document) for name, ref in self.references.items()
-        }
+        return self.template % {name.encode(): ref if isinstance(ref, bytes) else ref.format(document) for name, ref in self.references.items()}
 
 
 class _Slot(pdfdoc.PDFObject):
@@ -86,7 +84,7 @@ class _EmbeddedFont(TTFont):
     def __init__(self, name: str, filename: str) -> None:
         super().__init__(name, filename, asciiReadable=1)
 
-    def addObjects(self, doc: pdfdoc.PDFDocument) -> None:  # noqa: N802 (reportlab's name)
+    def addObjects(self, doc: pdfdoc.PDFDocument) -> None:  # reportlab's name
         state = self._assignState(doc)
         state.frozen = 1
         fonts_dict = doc.idToObject["BasicFonts"].dict
@@ -98,9 +96,7 @@ class _EmbeddedFont(TTFont):
             program_ref = doc.Reference(program, f"fontFile:{self.face.filename}({parts.base_font})")
             descriptor = doc.Reference(_Formatted(parts.descriptor, program=program_ref), f"fontDescriptor:{parts.base_font}")
             to_unicode = doc.Reference(_flate_stream(parts.to_unicode), f"toUnicodeCMap:{parts.base_font}")
-            pdf_font = _Formatted(
-                parts.font, name=pdfdoc.PDFName(internal_name).encode(), descriptor=descriptor, to_unicode=to_unicode
-            )
+            pdf_font = _Formatted(parts.font, name=pdfdoc.PDFName(internal_name).encode(), descriptor=descriptor, to_unicode=to_unicode)
             doc.Reference(pdf_font, internal_name)
             fonts_dict[internal_name] = pdf_font
         del self.state[doc]

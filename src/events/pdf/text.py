@@ -47,7 +47,7 @@ _families: tuple[_Family, _Family] | None = None
 
 def fonts() -> tuple[_Family, _Family]:
     """(Latin, Arabic) font families, registered with reportlab on first use."""
-    global _families
+    global _families  # noqa: PLW0603 - registered once, on first use
     if _families is None:
         with _fonts_lock:
             if _families is None:
@@ -152,7 +152,6 @@ def text_width(text: str, size: float, bold: bool = False) -> float:
     return sum(string_width(chunk, name, size) for name, chunk in visual_runs(text, bold))
 
 
-
 @lru_cache(maxsize=4096)
 def wrap(text: str, size: float, bold: bool, width: float, max_lines: int) -> tuple[str, ...]:
     """Break ``text`` into lines no wider than ``width``; past ``max_lines`` the last line ends with '…'."""
@@ -167,18 +166,19 @@ def wrap(text: str, size: float, bold: bool, width: float, max_lines: int) -> tu
         if current:
             lines.append(current)
         # A word wider than the line on its own (a long e-mail-like name, a URL) is cut by characters.
-        while text_width(word, size, bold) > width and len(word) > 1:
-            cut = len(word) - 1
-            while cut > 1 and text_width(word[:cut], size, bold) > width:
+        rest = word
+        while text_width(rest, size, bold) > width and len(rest) > 1:
+            cut = len(rest) - 1
+            while cut > 1 and text_width(rest[:cut], size, bold) > width:
                 cut -= 1
-            lines.append(word[:cut])
-            word = word[cut:]
-        current = word
+            lines.append(rest[:cut])
+            rest = rest[cut:]
+        current = rest
     if current:
         lines.append(current)
     if len(lines) > max_lines:
         last = lines[max_lines - 1]
         while last and text_width(last + ELLIPSIS, size, bold) > width:
             last = last[:-1].rstrip()
-        lines = lines[: max_lines - 1] + [last + ELLIPSIS]
+        lines = [*lines[: max_lines - 1], last + ELLIPSIS]
     return tuple(lines)

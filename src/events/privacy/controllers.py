@@ -21,8 +21,15 @@ from events.privacy.forms import GuestForm
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
-def _page(contact: str = "", *, guest: dict[str, Any] | None = None, error: EventsError | None = None, form: str = "find",
-          erased: service.Erased | None = None, ticked: list[str] | None = None) -> Template:
+def _page(
+    contact: str = "",
+    *,
+    guest: dict[str, Any] | None = None,
+    error: EventsError | None = None,
+    form: str = "find",
+    erased: service.Erased | None = None,
+    ticked: list[str] | None = None,
+) -> Template:
     """``ticked``: the orders to show ticked. When the guest was just found: all of them, unless they carry
     different names (a shared phone number or address), when the organiser has to choose."""
     if guest is not None and ticked is None:

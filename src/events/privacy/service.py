@@ -19,9 +19,9 @@ from events.errors import InvalidInput, NotFound
 from events.giftaid.tables import GiftAidDeclaration
 from events.i18n import N_
 from events.orders.tables import Order, OrderHistory, OrderLine
-from events.tickets.tables import OutboxMessage, Ticket
 from events.payments.tables import Payment, Refund
 from events.privacy import rules
+from events.tickets.tables import OutboxMessage, Ticket
 
 # Orders of events that ended before the cut-off and still hold something personal.
 _DUE_SQL = """
@@ -97,14 +97,19 @@ async def find_guest(contact_text: str) -> dict[str, Any]:
     ids = list(await _guest_orders(contact))
     if not ids:
         raise _no_data(contact)
-    orders = await Order.select(
-        Order.reference, Order.status, Order.created_at, Order.places, Order.buyer_name, Order.event.title, Order.event.starts_at
-    ).where(Order.id.is_in(ids)).order_by(Order.created_at, ascending=False)
+    orders = (
+        await Order.select(Order.reference, Order.status, Order.created_at, Order.places, Order.buyer_name, Order.event.title, Order.event.starts_at)
+        .where(Order.id.is_in(ids))
+        .order_by(Order.created_at, ascending=False)
+    )
     declarations = await GiftAidDeclaration.count().where(GiftAidDeclaration.order_id.is_in(ids))
     emails = await OutboxMessage.count().where(OutboxMessage.order_id.is_in(ids))
     names = {order["buyer_name"] for order in orders} - {""}
     return {
-        "contact": contact.value, "orders": orders, "declarations": declarations, "emails": emails,
+        "contact": contact.value,
+        "orders": orders,
+        "declarations": declarations,
+        "emails": emails,
         "several_names": len(names) > 1,
     }
 
@@ -130,9 +135,7 @@ async def erase_guest(contact_text: str, references: Sequence[str], *, now: date
     HMRC needs are kept."""
     contact = _clean_contact(contact_text)
     async with db.write_transaction():
-        rows = await Order.select(Order.id, Order.event, Order.reference).where(
-            Order.id.is_in(await _chosen_order_ids(contact, references))
-        )
+        rows = await Order.select(Order.id, Order.event, Order.reference).where(Order.id.is_in(await _chosen_order_ids(contact, references)))
         erased = await _erase_orders([row["id"] for row in rows], now, reason="on request")
         by_event: dict[int, list[str]] = defaultdict(list)
         for row in rows:
@@ -196,7 +199,11 @@ async def _erase_old_declarations(now: datetime, batch: int) -> None:
                 per_event[row["event"]] += 1
             for event_id, count in per_event.items():
                 await audit.record(
-                    "gift_aid.records_expired", now=now, event_id=event_id, subject_type="event", subject_id=event_id,
+                    "gift_aid.records_expired",
+                    now=now,
+                    event_id=event_id,
+                    subject_type="event",
+                    subject_id=event_id,
                     after={"declarations": count, "kept_years": rules.GIFT_AID_KEEP_YEARS},
                 )
         if len(due) < batch:
@@ -220,9 +227,7 @@ async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str)
     """Blank the personal fields of these orders, their tickets and declarations (unless HMRC needs them),
     and drop their emails. Inside the caller's write transaction."""
     ids = list(order_ids)
-    await Order.update({Order.buyer_name: rules.ERASED, Order.buyer_email: rules.ERASED, Order.buyer_phone: rules.ERASED}).where(
-        Order.id.is_in(ids)
-    )
+    await Order.update({Order.buyer_name: rules.ERASED, Order.buyer_email: rules.ERASED, Order.buyer_phone: rules.ERASED}).where(Order.id.is_in(ids))
     tickets = await Ticket.update({Ticket.holder_name: rules.ERASED}).where(Ticket.order_id.is_in(ids)).returning(Ticket.id)
     emails = await OutboxMessage.delete().where(OutboxMessage.order_id.is_in(ids)).returning(OutboxMessage.id)
     declarations = await GiftAidDeclaration.select(
@@ -231,42 +236,86 @@ async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str)
     kept = [d for d in declarations if rules.keeps_gift_aid(d["order_id.status"], d["order_id.paid_at"], now)]
     to_blank = [d["id"] for d in declarations if d not in kept and d["first_name"] != rules.ERASED]
     await _blank_declarations(to_blank)
-    await OrderHistory.insert(
-        *[OrderHistory(order_id=order_id, kind="personal_data_erased", detail=reason, created_at=now) for order_id in ids]
-    )
+    await OrderHistory.insert(*[OrderHistory(order_id=order_id, kind="personal_data_erased", detail=reason, created_at=now) for order_id in ids])
     return Erased(len(ids), len(tickets), len(emails), len(to_blank), len(kept))
 
 
 async def _document(contact: rules.Contact, ids: list[int], now: datetime) -> dict[str, Any]:
-    orders = await Order.select(
-        Order.id, Order.reference, Order.status, Order.channel, Order.buyer_name, Order.buyer_email, Order.buyer_phone,
-        Order.locale, Order.currency, Order.total_pence, Order.refunded_pence, Order.created_at, Order.paid_at,
-        Order.event.slug, Order.event.title, Order.event.starts_at, Order.event.venue,
-    ).where(Order.id.is_in(ids)).order_by(Order.id)
-    lines = await OrderLine.select(
-        OrderLine.order_id, OrderLine.kind, OrderLine.description, OrderLine.quantity, OrderLine.total_pence
-    ).where(OrderLine.order_id.is_in(ids)).order_by(OrderLine.id)
-    tickets = await Ticket.select(
-        Ticket.order_id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.status, Ticket.created_at, Ticket.checked_in_at
-    ).where(Ticket.order_id.is_in(ids)).order_by(Ticket.id)
-    payments = await Payment.select(Payment.order_id, Payment.provider, Payment.amount_pence, Payment.created_at).where(
-        Payment.order_id.is_in(ids)
-    ).order_by(Payment.id)
-    refunds = await Refund.select(Refund.order_id, Refund.amount_pence, Refund.status, Refund.created_at).where(
-        Refund.order_id.is_in(ids)
-    ).order_by(Refund.id)
-    history = await OrderHistory.select(OrderHistory.order_id, OrderHistory.kind, OrderHistory.created_at).where(
-        OrderHistory.order_id.is_in(ids)
-    ).order_by(OrderHistory.id)
-    declarations = await GiftAidDeclaration.select(
-        GiftAidDeclaration.order_id.reference, GiftAidDeclaration.title, GiftAidDeclaration.first_name, GiftAidDeclaration.last_name,
-        GiftAidDeclaration.house, GiftAidDeclaration.postcode, GiftAidDeclaration.eligible_pence, GiftAidDeclaration.statement,
-        GiftAidDeclaration.created_at,
-    ).where(GiftAidDeclaration.order_id.is_in(ids)).order_by(GiftAidDeclaration.id)
-    emails = await OutboxMessage.select(
-        OutboxMessage.order_id.reference, OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.status,
-        OutboxMessage.created_at, OutboxMessage.sent_at,
-    ).where(OutboxMessage.order_id.is_in(ids)).order_by(OutboxMessage.id)
+    orders = (
+        await Order.select(
+            Order.id,
+            Order.reference,
+            Order.status,
+            Order.channel,
+            Order.buyer_name,
+            Order.buyer_email,
+            Order.buyer_phone,
+            Order.locale,
+            Order.currency,
+            Order.total_pence,
+            Order.refunded_pence,
+            Order.created_at,
+            Order.paid_at,
+            Order.event.slug,
+            Order.event.title,
+            Order.event.starts_at,
+            Order.event.venue,
+        )
+        .where(Order.id.is_in(ids))
+        .order_by(Order.id)
+    )
+    lines = (
+        await OrderLine.select(OrderLine.order_id, OrderLine.kind, OrderLine.description, OrderLine.quantity, OrderLine.total_pence)
+        .where(OrderLine.order_id.is_in(ids))
+        .order_by(OrderLine.id)
+    )
+    tickets = (
+        await Ticket.select(Ticket.order_id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.status, Ticket.created_at, Ticket.checked_in_at)
+        .where(Ticket.order_id.is_in(ids))
+        .order_by(Ticket.id)
+    )
+    payments = (
+        await Payment.select(Payment.order_id, Payment.provider, Payment.amount_pence, Payment.created_at)
+        .where(Payment.order_id.is_in(ids))
+        .order_by(Payment.id)
+    )
+    refunds = (
+        await Refund.select(Refund.order_id, Refund.amount_pence, Refund.status, Refund.created_at)
+        .where(Refund.order_id.is_in(ids))
+        .order_by(Refund.id)
+    )
+    history = (
+        await OrderHistory.select(OrderHistory.order_id, OrderHistory.kind, OrderHistory.created_at)
+        .where(OrderHistory.order_id.is_in(ids))
+        .order_by(OrderHistory.id)
+    )
+    declarations = (
+        await GiftAidDeclaration.select(
+            GiftAidDeclaration.order_id.reference,
+            GiftAidDeclaration.title,
+            GiftAidDeclaration.first_name,
+            GiftAidDeclaration.last_name,
+            GiftAidDeclaration.house,
+            GiftAidDeclaration.postcode,
+            GiftAidDeclaration.eligible_pence,
+            GiftAidDeclaration.statement,
+            GiftAidDeclaration.created_at,
+        )
+        .where(GiftAidDeclaration.order_id.is_in(ids))
+        .order_by(GiftAidDeclaration.id)
+    )
+    emails = (
+        await OutboxMessage.select(
+            OutboxMessage.order_id.reference,
+            OutboxMessage.kind,
+            OutboxMessage.recipient,
+            OutboxMessage.status,
+            OutboxMessage.created_at,
+            OutboxMessage.sent_at,
+        )
+        .where(OutboxMessage.order_id.is_in(ids))
+        .order_by(OutboxMessage.id)
+    )
 
     def of(rows: list[dict[str, Any]], order_id: int, *keys: str) -> list[dict[str, Any]]:
         """This order's rows, with the named columns ("ticket_type.name" is shown as "ticket_type")."""
@@ -300,16 +349,26 @@ async def _document(contact: rules.Contact, ids: list[int], now: datetime) -> di
         ],
         "gift_aid_declarations": [
             {
-                "order": row["order_id.reference"], "title": row["title"], "first_name": row["first_name"], "last_name": row["last_name"],
-                "house": row["house"], "postcode": row["postcode"], "eligible_pence": row["eligible_pence"],
-                "statement": row["statement"], "declared_at": row["created_at"],
+                "order": row["order_id.reference"],
+                "title": row["title"],
+                "first_name": row["first_name"],
+                "last_name": row["last_name"],
+                "house": row["house"],
+                "postcode": row["postcode"],
+                "eligible_pence": row["eligible_pence"],
+                "statement": row["statement"],
+                "declared_at": row["created_at"],
             }
             for row in declarations
         ],
         "emails": [
             {
-                "order": row["order_id.reference"], "kind": row["kind"], "recipient": row["recipient"], "status": row["status"],
-                "queued_at": row["created_at"], "sent_at": row["sent_at"],
+                "order": row["order_id.reference"],
+                "kind": row["kind"],
+                "recipient": row["recipient"],
+                "status": row["status"],
+                "queued_at": row["created_at"],
+                "sent_at": row["sent_at"],
             }
             for row in emails
         ],

@@ -84,9 +84,11 @@ def window_left(*, window_seconds: int, now_epoch: int) -> int:
 async def count(scope: str, subject: str, *, window_seconds: int, now_epoch: int) -> int:
     """Attempts so far in the current window, without counting one more."""
     window_start = now_epoch - now_epoch % window_seconds
-    row = await RateLimitBucket.select(RateLimitBucket.hits).where(
-        RateLimitBucket.key == _key(scope, subject), RateLimitBucket.window_start == window_start
-    ).first()
+    row = (
+        await RateLimitBucket.select(RateLimitBucket.hits)
+        .where(RateLimitBucket.key == _key(scope, subject), RateLimitBucket.window_start == window_start)
+        .first()
+    )
     return row["hits"] if row else 0
 
 

@@ -52,9 +52,11 @@ async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: dat
 
 async def void_tickets(order_id: int, ticket_ids: Sequence[int], status: str, now: datetime) -> int:
     """Mark valid tickets refunded or void and put their places back on sale. Inside a write transaction."""
-    rows = await Ticket.update({Ticket.status: status}).where(
-        Ticket.order_id == order_id, Ticket.id.is_in(list(ticket_ids)), Ticket.status == "valid"
-    ).returning(Ticket.ticket_type, Ticket.event)
+    rows = (
+        await Ticket.update({Ticket.status: status})
+        .where(Ticket.order_id == order_id, Ticket.id.is_in(list(ticket_ids)), Ticket.status == "valid")
+        .returning(Ticket.ticket_type, Ticket.event)
+    )
     per_type: dict[int, int] = {}
     for row in rows:
         per_type[row["ticket_type"]] = per_type.get(row["ticket_type"], 0) + 1

@@ -41,9 +41,12 @@ def _unseal(sealed: str, secret_key: str) -> Ed25519PrivateKey:
 
 async def current_signing_key(event_id: int, *, secret_key: str, now: datetime) -> tuple[str, Ed25519PrivateKey]:
     """The event's newest active key, made on first use."""
-    row = await EventSigningKey.select(EventSigningKey.key_id, EventSigningKey.private_key).where(
-        EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null()
-    ).order_by(EventSigningKey.id, ascending=False).first()
+    row = (
+        await EventSigningKey.select(EventSigningKey.key_id, EventSigningKey.private_key)
+        .where(EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null())
+        .order_by(EventSigningKey.id, ascending=False)
+        .first()
+    )
     if row is None:
         return await _new_key(event_id, secret_key=secret_key, now=now)
     return row["key_id"], _unseal(row["private_key"], secret_key)
@@ -52,9 +55,7 @@ async def current_signing_key(event_id: int, *, secret_key: str, now: datetime) 
 async def rotate_signing_key(event_id: int, *, secret_key: str, now: datetime) -> str:
     """Retire the event's active keys and make a new one. Tickets signed before still verify."""
     async with db.write_transaction():
-        await EventSigningKey.update({EventSigningKey.retired_at: now}).where(
-            EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null()
-        )
+        await EventSigningKey.update({EventSigningKey.retired_at: now}).where(EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null())
         key_id, _ = await _new_key(event_id, secret_key=secret_key, now=now)
     return key_id
 

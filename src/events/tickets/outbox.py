@@ -55,10 +55,8 @@ async def enqueue(kind: str, *, order_id: int, recipient: str, now: datetime) ->
     try:
         # On PostgreSQL a failed statement aborts the whole transaction; the savepoint confines it.
         savepoint = await transaction.savepoint() if transaction is not None else None
-        await OutboxMessage.insert(
-            OutboxMessage(kind=kind, order_id=order_id, recipient=recipient, next_attempt_at=now, created_at=now)
-        )
-    except Exception as exc:
+        await OutboxMessage.insert(OutboxMessage(kind=kind, order_id=order_id, recipient=recipient, next_attempt_at=now, created_at=now))
+    except Exception as exc:  # noqa: BLE001 - a failed email never undoes the sale; it is logged
         if savepoint is not None:
             await savepoint.rollback_to()
         logger.error("Could not queue the %s email for order %s: %s", kind, order_id, type(exc).__name__)
@@ -80,9 +78,11 @@ async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH)
 
 async def purge_outbox(now: datetime, *, retention_days: int) -> int:
     """Forget finished messages (they hold an address) once they are older than EVENTS_RETENTION_DAYS."""
-    rows = await OutboxMessage.delete().where(
-        OutboxMessage.status != "queued", OutboxMessage.created_at < now - timedelta(days=retention_days)
-    ).returning(OutboxMessage.id)
+    rows = (
+        await OutboxMessage.delete()
+        .where(OutboxMessage.status != "queued", OutboxMessage.created_at < now - timedelta(days=retention_days))
+        .returning(OutboxMessage.id)
+    )
     return len(rows)
 
 
@@ -97,10 +97,10 @@ def _due(now: datetime) -> And:
 async def _claim(message_id: int, now: datetime) -> dict[str, Any] | None:
     """Take a message with one conditional UPDATE, so of two workers racing for it exactly one sends it.
     The attempt is counted here: a message that crashes its worker still runs out of attempts."""
-    rows = await OutboxMessage.update(
-        {OutboxMessage.sending_until: now + SENDING_LEASE, OutboxMessage.attempts: OutboxMessage.attempts + 1}
-    ).where(OutboxMessage.id == message_id, _due(now)).returning(
-        OutboxMessage.id, OutboxMessage.kind, OutboxMessage.order_id, OutboxMessage.recipient, OutboxMessage.attempts
+    rows = (
+        await OutboxMessage.update({OutboxMessage.sending_until: now + SENDING_LEASE, OutboxMessage.attempts: OutboxMessage.attempts + 1})
+        .where(OutboxMessage.id == message_id, _due(now))
+        .returning(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.order_id, OutboxMessage.recipient, OutboxMessage.attempts)
     )
     return rows[0] if rows else None
 
@@ -110,7 +110,7 @@ async def _deliver(message: dict[str, Any], *, now: datetime, settings: Settings
         composed = await _compose(message, settings=settings, now=now)
         if composed is not None:
             await _send(composed, message, settings=settings)
-    except Exception as exc:
+    except Exception as exc:  # noqa: BLE001 - any failure is retried later with backoff
         await _retry_later(message, exc, now=now)
         return 0
     if composed is None:
@@ -123,18 +123,22 @@ async def _deliver(message: dict[str, Any], *, now: datetime, settings: Settings
 
 
 async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
-    order = await Order.select(
-        Order.reference,
-        Order.locale,
-        Order.buyer_name,
-        Order.currency,
-        Order.refunded_pence,
-        Order.total_pence,
-        Order.event.title,
-        Order.event.venue,
-        Order.event.starts_at,
-        Order.event.timezone,
-    ).where(Order.id == message["order_id"]).first()
+    order = (
+        await Order.select(
+            Order.reference,
+            Order.locale,
+            Order.buyer_name,
+            Order.currency,
+            Order.refunded_pence,
+            Order.total_pence,
+            Order.event.title,
+            Order.event.venue,
+            Order.event.starts_at,
+            Order.event.timezone,
+        )
+        .where(Order.id == message["order_id"])
+        .first()
+    )
     assert order is not None  # messages are deleted with their order
     reference = order["reference"]
     tickets = []

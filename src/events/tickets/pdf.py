@@ -131,10 +131,7 @@ _LINE_LIMITS = (
     (1, 1, 1, 1, 1, 0),
 )
 
-SMALL_PRINT = (
-    "One entry per ticket: the code is checked when you arrive. "
-    "Anyone with a copy of this code could use it, so keep it to yourself."
-)
+SMALL_PRINT = "One entry per ticket: the code is checked when you arrive. Anyone with a copy of this code could use it, so keep it to yourself."
 
 
 @lru_cache(maxsize=256)

@@ -50,11 +50,7 @@ class Symbol:
 
     def runs(self) -> list[tuple[int, int, int]]:
         """(row, first column, length) of each horizontal run of dark modules, top to bottom."""
-        return [
-            (index, match.start(), match.end() - match.start())
-            for index, row in enumerate(self.rows)
-            for match in _DARK_RUN.finditer(row)
-        ]
+        return [(index, match.start(), match.end() - match.start()) for index, row in enumerate(self.rows) for match in _DARK_RUN.finditer(row)]
 
 
 @lru_cache(maxsize=64)
@@ -76,9 +72,7 @@ def qr_symbol(data: str) -> Symbol:
     """The smallest symbol that holds ``data``, in the densest mode its characters allow."""
     encoded = data.encode()
     mode = _mode_for(encoded)
-    code = qrcode.QRCode(
-        version=_version_for(mode, len(encoded)), error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN
-    )
+    code = qrcode.QRCode(version=_version_for(mode, len(encoded)), error_correction=ERROR_CORRECTION, border=0, mask_pattern=MASK_PATTERN)
     code.add_data(qrcode.util.QRData(encoded, mode=mode))
     code.make(fit=False)
     rows = tuple(bytes(row) for row in code.get_matrix())  # map_data leaves only True/False in every module

@@ -10,12 +10,12 @@ from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import service as orders
 from events.orders.schemas import TicketOut
-from events.tickets.tables import Ticket
 from events.orders.views import ticket_out
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox
 from events.tickets.secrets import new_ticket_secret
 from events.tickets.signing import MAX_TICKET_VERSION
+from events.tickets.tables import Ticket
 
 RESEND_LIMIT = 3
 RESEND_WINDOW_SECONDS = 3600
@@ -38,8 +38,13 @@ async def resend_tickets(reference: str, *, now: datetime) -> None:
     async with db.write_transaction():
         await outbox.enqueue("tickets_resent", order_id=order["id"], recipient=order["buyer_email"], now=now)
         await audit.record(
-            "order.tickets_resent", now=now, event_id=order["event"], subject_type="order", subject_id=order["reference"],
-            after={"email": "queued"}, anonymous_actor="guest",
+            "order.tickets_resent",
+            now=now,
+            event_id=order["event"],
+            subject_type="order",
+            subject_id=order["reference"],
+            after={"email": "queued"},
+            anonymous_actor="guest",
         )
 
 
@@ -53,11 +58,11 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
     if (problem := text.line_problem(holder)) is not None:
         raise InvalidInput(problem, fields={"holder": problem})
     async with db.write_transaction():
-        ticket = await Ticket.select(
-            Ticket.version, Ticket.status, Ticket.event, Ticket.order_id, Ticket.order_id.buyer_email, Ticket.order_id.reference
-        ).where(
-            Ticket.id == ticket_id
-        ).first()
+        ticket = (
+            await Ticket.select(Ticket.version, Ticket.status, Ticket.event, Ticket.order_id, Ticket.order_id.buyer_email, Ticket.order_id.reference)
+            .where(Ticket.id == ticket_id)
+            .first()
+        )
         if ticket is None:
             raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
         if ticket["status"] != "valid":
@@ -66,21 +71,29 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
         if version > MAX_TICKET_VERSION:
             raise Conflict(N_("This ticket has been re-issued too many times. Refund it and issue a new one."), code="ticket_reissue_limit")
         # Conditional on the version read above, so two changes at once cannot both win.
-        changed = await Ticket.update(
-            {Ticket.holder_name: holder, Ticket.secret: new_ticket_secret(), Ticket.version: version}
-        ).where(Ticket.id == ticket_id, Ticket.version == ticket["version"], Ticket.status == "valid").returning(Ticket.id)
+        changed = (
+            await Ticket.update({Ticket.holder_name: holder, Ticket.secret: new_ticket_secret(), Ticket.version: version})
+            .where(Ticket.id == ticket_id, Ticket.version == ticket["version"], Ticket.status == "valid")
+            .returning(Ticket.id)
+        )
         if not changed:
             raise Conflict(N_("The ticket changed at the same moment. Please try again."), code="ticket_changed")
         await orders.note(ticket["order_id"], "ticket_reissued", f"Ticket {ticket_id} re-issued as version {version} for a new holder", now)
         await outbox.enqueue("tickets_reissued", order_id=ticket["order_id"], recipient=ticket["order_id.buyer_email"], now=now)
         # Versions, not names: the audit log keeps no guest's personal data, so erasing a guest leaves it whole.
         await audit.record(
-            "ticket.holder_changed", now=now, event_id=ticket["event"], subject_type="ticket", subject_id=ticket_id,
+            "ticket.holder_changed",
+            now=now,
+            event_id=ticket["event"],
+            subject_type="ticket",
+            subject_id=ticket_id,
             before={"version": ticket["version"], "order": ticket["order_id.reference"]},
             after={"version": version, "order": ticket["order_id.reference"], "old_code": "revoked"},
         )
-    row = await Ticket.select(Ticket.id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.secret, Ticket.status).where(
-        Ticket.id == ticket_id
-    ).first()
+    row = (
+        await Ticket.select(Ticket.id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.secret, Ticket.status)
+        .where(Ticket.id == ticket_id)
+        .first()
+    )
     assert row is not None
     return ticket_out(row)

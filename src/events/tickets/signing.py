@@ -78,7 +78,12 @@ def sign_ticket(claims: TicketClaims, private_key: Ed25519PrivateKey) -> str:
         raise ValueError(f"a signing key id is {KEY_ID_BYTES * 2} hex digits")
     try:
         fields = _FIELDS.pack(
-            key_id, claims.ticket_id, claims.version, claims.event_id, claims.ticket_type_id, claims.valid_from,
+            key_id,
+            claims.ticket_id,
+            claims.version,
+            claims.event_id,
+            claims.ticket_type_id,
+            claims.valid_from,
             claims.valid_until,
         )
     except struct.error as exc:
@@ -101,7 +106,7 @@ class _Parsed:
 
 def _parse(code: str) -> _Parsed:
     text = code.strip()
-    if not text.isascii():  # upper() would turn 'ſ' into 'S' and 'ı' into 'I'
+    if not text.isascii():  # upper() would turn 'ſ' into 'S' and 'ı' into 'I'  # noqa: RUF003
         raise InvalidTicketCode("not a ticket code")
     if text[:5].upper() == CODE_PREFIX + ".":
         return _parse_compact(text.upper())
@@ -125,8 +130,14 @@ def _parse_compact(text: str) -> _Parsed:
     fields, signature = raw[: _FIELDS.size], raw[_FIELDS.size :]
     key_id, ticket_id, version, event_id, ticket_type_id, valid_from, valid_until = _FIELDS.unpack(fields)
     claims = TicketClaims(
-        key_id=key_id.hex(), ticket_id=ticket_id, version=version, event_id=event_id, ticket_type_id=ticket_type_id,
-        secret=secret.lower(), valid_from=valid_from, valid_until=valid_until,
+        key_id=key_id.hex(),
+        ticket_id=ticket_id,
+        version=version,
+        event_id=event_id,
+        ticket_type_id=ticket_type_id,
+        secret=secret.lower(),
+        valid_from=valid_from,
+        valid_until=valid_until,
     )
     return _Parsed(claims, _signed_part(secret) + fields, signature)
 

@@ -1,6 +1,6 @@
 """Ticket tables: the tickets themselves, per-event signing keys, and the outbox of emails that deliver tickets."""
 
-from piccolo.columns import Boolean, ForeignKey, Integer, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
@@ -11,6 +11,8 @@ from events.orders.tables import Order
 
 class Ticket(Table, tablename="ticket"):
     """One admission. A free ticket and a paid one look the same everywhere a guest or the door sees."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
@@ -32,6 +34,8 @@ class Ticket(Table, tablename="ticket"):
 class EventSigningKey(Table, tablename="event_signing_key"):
     """``private_key`` is encrypted with a key derived from EVENTS_SECRET_KEY; retired keys still verify."""
 
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
     key_id = Varchar(length=24, unique=True)
     public_key = Varchar(length=64)
@@ -45,6 +49,8 @@ class OutboxMessage(Table, tablename="outbox_message"):
 
     The message itself is built when it is sent, so it always shows the order's current tickets.
     """
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     kind = Varchar(length=40)  # order_confirmation, tickets_resent, tickets_reissued, late_payment_refunded, event_cancelled
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)

@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from events.errors import NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
-from events.tickets.tables import Ticket
 from events.tickets import keys
 from events.tickets.signing import TicketClaims, sign_ticket
+from events.tickets.tables import Ticket
 
 # The door accepts a ticket from a day before the event until a day after it ends.
 VALIDITY_MARGIN = timedelta(days=1)

@@ -20,4 +20,3 @@ async def test_a_token_revoked_by_another_process_stops_working_within_the_cache
     clock[0] += service.TOKEN_CACHE_SECONDS + 0.01
     refused = await client.post("/api/partners", json={"name": "Drop In 2"}, headers=organiser)
     assert refused.status_code == 401
-

@@ -36,9 +36,15 @@ async def test_browsing_buying_and_claiming_anonymously_write_no_session(client:
     # The buy form works with Litestar's own CSRF cookie and no session.
     type_id = await ticket_type_id(client, slug)
     page = await client.get(f"/events/{slug}")
-    bought = await client.post(f"/events/{slug}/buy", data={
-        f"quantity_{type_id}": "1", "name": "Amal Haddad", "email": "amal@example.org", "_csrf_token": csrf(page.text),
-    })
+    bought = await client.post(
+        f"/events/{slug}/buy",
+        data={
+            f"quantity_{type_id}": "1",
+            "name": "Amal Haddad",
+            "email": "amal@example.org",
+            "_csrf_token": csrf(page.text),
+        },
+    )
     assert bought.status_code == 303
     checkout = await client.get(bought.headers["location"])
     reference = re.search(r"/orders/([A-Z0-9-]+)/test-payment", checkout.text).group(1)  # type: ignore[union-attr]

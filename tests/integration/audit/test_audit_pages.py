@@ -17,9 +17,7 @@ from tests.integration.backoffice.test_orders import bought
 from tests.support.backoffice import post_form, sign_in_organiser
 
 
-async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(
-    client: httpx.AsyncClient, app: Litestar, now: datetime
-) -> None:
+async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
     slug = await make_event(now)
     other = await make_event(now, slug="winter-supper")
     amal = await bought(client, slug, name="Amal Haddad", email="amal@example.org", quantity=2)
@@ -30,7 +28,9 @@ async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(
     earlier = await AuditEntry.count()
     earlier_here = await AuditEntry.count().where(AuditEntry.event == event_id)
     page = f"/manage/orders/{amal['reference']}"
-    assert (await post_form(client, f"{page}/refund", {"scope": "part", "amount": "5", "reason": "Late", "confirm": "yes"}, page=page)).status_code == 303
+    assert (
+        await post_form(client, f"{page}/refund", {"scope": "part", "amount": "5", "reason": "Late", "confirm": "yes"}, page=page)
+    ).status_code == 303
     assert (await post_form(client, f"{page}/resend", {}, page=page)).status_code == 303
     other_page = f"/manage/orders/{yusuf['reference']}"
     assert (await post_form(client, f"{other_page}/resend", {}, page=other_page)).status_code == 303
@@ -49,15 +49,17 @@ async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(
 
     first = await audit.audit_page(event_id, page=1, per_page=1)
     second = await audit.audit_page(event_id, page=2, per_page=1)
-    assert (first["pages"], first["entries"][0]["action"], second["entries"][0]["action"]) == (earlier_here + 2, "order.tickets_resent", "order.refunded")
+    assert (first["pages"], first["entries"][0]["action"], second["entries"][0]["action"]) == (
+        earlier_here + 2,
+        "order.tickets_resent",
+        "order.refunded",
+    )
     assert second["entries"][0]["changes"][0][0] in {"refunded_pence", "status", "refund_pence", "reason", "tickets_refunded"}
     beyond = await audit.audit_page(event_id, page=99, per_page=1)
     assert beyond["page"] == earlier_here + 2  # clamped to the last page
 
 
-async def test_door_sales_and_device_set_up_are_recorded_with_the_door_person_and_device(
-    client: httpx.AsyncClient, now: datetime
-) -> None:
+async def test_door_sales_and_device_set_up_are_recorded_with_the_door_person_and_device(client: httpx.AsyncClient, now: datetime) -> None:
     from tests.integration.door_sales.test_door_sales import club_night, door_headers
     from tests.support.orders import ticket_type_id
 

@@ -20,8 +20,11 @@ async def test_the_event_page_counts_and_flags_conflicts(client: httpx.AsyncClie
     link = (await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": "Drop-in", "places": 3}, headers=organiser)).json()
     await client.post("/api/claims", json={"code": link["code"], "name": "Leila"})
     for door, nonce, at in ((door1, "d1-conflict-01", now - timedelta(minutes=5)), (door2, "d2-conflict-01", now)):
-        await client.post("/api/checkin/sync", headers=door, json={"event": slug, "scans": [
-            {"secret": ticket.code, "nonce": nonce, "scanned_at": at.isoformat(), "result": "ok"}]})
+        await client.post(
+            "/api/checkin/sync",
+            headers=door,
+            json={"event": slug, "scans": [{"secret": ticket.code, "nonce": nonce, "scanned_at": at.isoformat(), "result": "ok"}]},
+        )
 
     anonymous = await client.get(f"/manage/events/{slug}", headers={"accept": "text/html"})
     assert anonymous.status_code in (302, 303) and "/login" in anonymous.headers["location"]
@@ -66,6 +69,9 @@ async def test_the_dashboard_shows_revenue_funds_per_partner_and_sales_over_time
         row = text.split(f'href="/manage/partners/{line["partner"]}/statement"')[1].split("</tr>")[0]
         assert f"<td>{format_money(line['net_pence'], 'GBP')}</td>" in row
     assert sum(line["net_pence"] for line in reconciliation["partners"]) > 0
-    assert '<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="dashboard-sales-chart"' in text and "<script" not in text.split("<main")[1].split("</main>")[0]  # the chart needs no JavaScript
+    assert (
+        '<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="dashboard-sales-chart"' in text
+        and "<script" not in text.split("<main")[1].split("</main>")[0]
+    )  # the chart needs no JavaScript
     assert 'aria-current="page">Dashboard' in text
     assert '<dd class="sold">3</dd>' in text and '<dd class="funded">1</dd>' in text

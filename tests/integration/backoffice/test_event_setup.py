@@ -74,18 +74,32 @@ async def test_editing_an_event_logs_only_what_changed(client: httpx.AsyncClient
     event = await Event.select().where(Event.slug == SLUG).first()
     assert event["venue"] == "St Mary's Crypt" and event["booking_fees_to_cause"] is False and event["allow_reentry"] is True
     [entry] = await list_entries(action="event.updated")
-    assert entry["before"] == {"venue": "Community Hall", "booking_fees_to_cause": True, "allow_reentry": False}  # the slug field was empty: unchanged
+    assert entry["before"] == {
+        "venue": "Community Hall",
+        "booking_fees_to_cause": True,
+        "allow_reentry": False,
+    }  # the slug field was empty: unchanged
     assert entry["after"] == {"venue": "St Mary's Crypt", "booking_fees_to_cause": False, "allow_reentry": True}
 
     # A draft's web address can still change; a published event's cannot.
-    moved = await post_form(client, f"/manage/events/{SLUG}/edit", event_form(slug="supper-in-august", venue="St Mary's Crypt", booking_fees_to="costs", allow_reentry="on"))
+    moved = await post_form(
+        client,
+        f"/manage/events/{SLUG}/edit",
+        event_form(slug="supper-in-august", venue="St Mary's Crypt", booking_fees_to="costs", allow_reentry="on"),
+    )
     assert moved.status_code == 303 and moved.headers["location"] == "/manage/events/supper-in-august/edit?notice=saved"
     [renamed] = await list_entries(action="event.updated", limit=1)
     assert renamed["before"] == {"slug": SLUG} and renamed["after"] == {"slug": "supper-in-august"}
-    back = await post_form(client, "/manage/events/supper-in-august/edit", event_form(slug=SLUG, venue="St Mary's Crypt", booking_fees_to="costs", allow_reentry="on"))
+    back = await post_form(
+        client, "/manage/events/supper-in-august/edit", event_form(slug=SLUG, venue="St Mary's Crypt", booking_fees_to="costs", allow_reentry="on")
+    )
     assert back.status_code == 303
     await Event.update({Event.status: "on_sale"}).where(Event.slug == SLUG)
-    refused = await client.patch(f"/api/events/{SLUG}", json={"slug": "elsewhere"}, headers={"Authorization": f"Bearer {await accounts.create_api_token('boss@test.example', now=datetime.now(timezone.utc))}"})
+    refused = await client.patch(
+        f"/api/events/{SLUG}",
+        json={"slug": "elsewhere"},
+        headers={"Authorization": f"Bearer {await accounts.create_api_token('boss@test.example', now=datetime.now(timezone.utc))}"},
+    )
     assert refused.status_code == 422 and refused.json()["fields"]["slug"] == "Cannot change after publishing."
     assert 'id="slug"' not in (await client.get(f"/manage/events/{SLUG}/edit")).text
 
@@ -113,13 +127,25 @@ async def test_an_event_is_published_once_it_has_ticket_types_and_shares_that_ad
 
     # A new partner project made inline, then the split.
     assert (await post_form(client, f"/manage/events/{SLUG}/partners/new", {"name": "Welcome Cinema", "website": "not a url"})).status_code == 422
-    assert (await post_form(client, f"/manage/events/{SLUG}/partners/new", {"name": "Welcome Cinema", "website": "https://cinema.example"})).status_code == 303
-    short = await post_form(client, f"/manage/events/{SLUG}/partners/shares", {"partner_0": "welcome-kitchen", "share_0": "60", "partner_1": "welcome-cinema", "share_1": "30"})
+    assert (
+        await post_form(client, f"/manage/events/{SLUG}/partners/new", {"name": "Welcome Cinema", "website": "https://cinema.example"})
+    ).status_code == 303
+    short = await post_form(
+        client,
+        f"/manage/events/{SLUG}/partners/shares",
+        {"partner_0": "welcome-kitchen", "share_0": "60", "partner_1": "welcome-cinema", "share_1": "30"},
+    )
     assert short.status_code == 422 and "The shares add up to 90%; they must add up to exactly 100%." in short.text
     assert 'value="60"' in short.text and await BeneficiaryShare.count() == 0
-    split = await post_form(client, f"/manage/events/{SLUG}/partners/shares", {"partner_0": "welcome-kitchen", "share_0": "70", "partner_1": "welcome-cinema", "share_1": "30"})
+    split = await post_form(
+        client,
+        f"/manage/events/{SLUG}/partners/shares",
+        {"partner_0": "welcome-kitchen", "share_0": "70", "partner_1": "welcome-cinema", "share_1": "30"},
+    )
     assert split.status_code == 303
-    shares = await BeneficiaryShare.select(BeneficiaryShare.partner.slug, BeneficiaryShare.share_bp).order_by(BeneficiaryShare.share_bp, ascending=False)
+    shares = await BeneficiaryShare.select(BeneficiaryShare.partner.slug, BeneficiaryShare.share_bp).order_by(
+        BeneficiaryShare.share_bp, ascending=False
+    )
     assert [(s["partner.slug"], s["share_bp"]) for s in shares] == [("welcome-kitchen", 7000), ("welcome-cinema", 3000)]
 
     confirm = await client.get(f"/manage/events/{SLUG}/status/publish")
@@ -147,7 +173,11 @@ async def test_ticket_types_are_edited_removed_when_unsold_and_otherwise_stopped
 
     edit = await client.get(f"/manage/events/{slug}/tickets/{supper['id']}/edit")
     assert 'value="30"' in edit.text
-    changed = await post_form(client, f"/manage/events/{slug}/tickets/{supper['id']}/edit", {"name": "Supper", "price": "32.50", "channel": "both", "quota": "25", "max_per_order": "4"})
+    changed = await post_form(
+        client,
+        f"/manage/events/{slug}/tickets/{supper['id']}/edit",
+        {"name": "Supper", "price": "32.50", "channel": "both", "quota": "25", "max_per_order": "4"},
+    )
     assert changed.status_code == 303
     supper = await TicketType.select().where(TicketType.id == supper["id"]).first()
     assert (supper["price_pence"], supper["quota"], supper["max_per_order"]) == (3250, 25, 4)
@@ -177,7 +207,9 @@ async def test_costs_are_recorded_and_corrected_with_negative_entries(client: ht
     zero = await post_form(client, f"/manage/events/{slug}/partners/costs", {"cost_description": "Hall hire", "amount": "0"})
     assert zero.status_code == 422 and re.search(r'id="amount"[^>]*aria-invalid="true"', zero.text)
     for description, amount in (("Hall hire", "120"), ("Hall hire refund of deposit", "-20.50")):
-        assert (await post_form(client, f"/manage/events/{slug}/partners/costs", {"cost_description": description, "amount": amount})).status_code == 303
+        assert (
+            await post_form(client, f"/manage/events/{slug}/partners/costs", {"cost_description": description, "amount": amount})
+        ).status_code == 303
     assert sorted(c["amount_pence"] for c in await EventCost.select()) == [-2050, 12000]
     page = await client.get(f"/manage/events/{slug}/partners")
     assert "£99.50" in page.text
@@ -198,7 +230,11 @@ async def test_claim_links_are_created_shown_with_a_qr_and_revoked(client: httpx
     assert (await client.post("/api/claims", json={"code": code, "name": "Leila"})).status_code in (200, 201)
     assert "1 of 4 places claimed" in (await client.get(f"/manage/events/{slug}/claims")).text
     # A claimed reserved place cannot be taken away by lowering the reserved number below it.
-    fewer = await client.patch(f"/api/events/{slug}", json={"reserved_free_places": 0}, headers={"Authorization": f"Bearer {await accounts.create_api_token('boss@test.example', now=now)}"})
+    fewer = await client.patch(
+        f"/api/events/{slug}",
+        json={"reserved_free_places": 0},
+        headers={"Authorization": f"Bearer {await accounts.create_api_token('boss@test.example', now=now)}"},
+    )
     assert fewer.status_code == 422 and "already claimed" in fewer.json()["fields"]["reserved_free_places"]
 
     assert (await post_form(client, f"/manage/events/{slug}/claims/{code}/revoke", {})).status_code == 303
@@ -227,15 +263,21 @@ async def test_door_staff_are_created_assigned_removed_and_phones_paired(client:
     assert "Amal (amal@test.example)" in page.text
     assert (await post_form(client, f"/manage/events/{slug}/door-staff/assign", {"user": str(volunteer.id)})).status_code == 303
 
-    short = await post_form(client, f"/manage/events/{slug}/door-staff/new", {"display_name": "Yusuf", "email": "yusuf@test.example", "password": "short"})
+    short = await post_form(
+        client, f"/manage/events/{slug}/door-staff/new", {"display_name": "Yusuf", "email": "yusuf@test.example", "password": "short"}
+    )
     assert short.status_code == 422 and re.search(r'id="password"[^>]*aria-invalid="true"', short.text)
     assert 'value="short"' not in short.text and 'value="yusuf@test.example"' in short.text
-    made = await post_form(client, f"/manage/events/{slug}/door-staff/new", {"display_name": "Yusuf", "email": "yusuf@test.example", "password": "door-password-1"})
+    made = await post_form(
+        client, f"/manage/events/{slug}/door-staff/new", {"display_name": "Yusuf", "email": "yusuf@test.example", "password": "door-password-1"}
+    )
     assert made.status_code == 303
     assert await DoorAssignment.count().where(DoorAssignment.event == event_id) == 2
     yusuf = await accounts.authenticate("yusuf@test.example", "door-password-1", client="test", now=now)
     assert yusuf is not None and yusuf.role == "door"
-    taken = await post_form(client, f"/manage/events/{slug}/door-staff/new", {"display_name": "Again", "email": "yusuf@test.example", "password": "door-password-1"})
+    taken = await post_form(
+        client, f"/manage/events/{slug}/door-staff/new", {"display_name": "Again", "email": "yusuf@test.example", "password": "door-password-1"}
+    )
     assert taken.status_code == 409 and re.search(r'id="email"[^>]*aria-invalid="true"', taken.text)
 
     assert (await post_form(client, f"/manage/events/{slug}/door-staff/{volunteer.id}/remove", {})).status_code == 303

@@ -47,9 +47,7 @@ async def test_shares_that_do_not_sum_to_100_percent_are_refused_with_a_field_me
 ) -> None:
     await make_partner("welcome-kitchen")
     await make_partner("welcome-cinema")
-    payload = event_payload(
-        now, beneficiaries=[{"partner": "welcome-kitchen", "share_bp": 7000}, {"partner": "welcome-cinema", "share_bp": 2000}]
-    )
+    payload = event_payload(now, beneficiaries=[{"partner": "welcome-kitchen", "share_bp": 7000}, {"partner": "welcome-cinema", "share_bp": 2000}])
     response = await client.post("/api/events", json=payload, headers=organiser)
     assert response.status_code == 422
     body = response.json()
@@ -182,9 +180,7 @@ async def test_sales_windows_decide_what_is_on_sale_online(client: httpx.AsyncCl
 
 
 async def test_partners_are_created_and_listed(client: httpx.AsyncClient, organiser: dict[str, str]) -> None:
-    response = await client.post(
-        "/api/partners", json={"name": "Refugee Women's Group", "website": "https://example.org/rwg"}, headers=organiser
-    )
+    response = await client.post("/api/partners", json={"name": "Refugee Women's Group", "website": "https://example.org/rwg"}, headers=organiser)
     assert response.status_code == 201
     assert response.json()["slug"] == "refugee-women-s-group"
     again = await client.post("/api/partners", json={"name": "Refugee Women's Group"}, headers=organiser)

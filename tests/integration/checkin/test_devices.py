@@ -143,9 +143,7 @@ async def test_a_pairing_code_works_once_for_one_event(client: httpx.AsyncClient
         assert (await client.get(f"/api/checkin/events/{slug}/offline", headers=bearer)).status_code == 200
         assert (await client.get(f"/api/checkin/events/{other}/offline", headers=bearer)).status_code == 403
         ticket = await paid_ticket(client, app, slug, now)
-        scanned = await client.post(
-            "/api/checkin/redeem", json={"event": slug, "secret": ticket.secret, "nonce": uuid.uuid4().hex}, headers=bearer
-        )
+        scanned = await client.post("/api/checkin/redeem", json={"event": slug, "secret": ticket.secret, "nonce": uuid.uuid4().hex}, headers=bearer)
         assert scanned.json()["ticket"]["checked_in_by"] == "Door 2 phone"
 
         again = await phone.post(f"/door/pair/{code}", data={"_csrf_token": await csrf_token(phone, "/login")})

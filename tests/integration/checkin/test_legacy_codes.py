@@ -52,8 +52,14 @@ async def test_an_earlier_format_code_with_a_number_in_quotes_is_refused(client:
     claims = read_claims(ticket.code)
     key_id, private_key = await current_signing_key(claims.event_id, secret_key=app.state.settings.secret_key, now=now)
     payload = {
-        "k": key_id, "t": str(claims.ticket_id), "n": claims.version, "e": claims.event_id, "y": claims.ticket_type_id,
-        "s": claims.secret, "f": claims.valid_from, "u": claims.valid_until,
+        "k": key_id,
+        "t": str(claims.ticket_id),
+        "n": claims.version,
+        "e": claims.event_id,
+        "y": claims.ticket_type_id,
+        "s": claims.secret,
+        "f": claims.valid_from,
+        "u": claims.valid_until,
     }
     body = _b64(json.dumps(payload, separators=(",", ":"), sort_keys=True).encode())
     quoted = f"EVT1.{body}.{_b64(private_key.sign(f'EVT1.{body}'.encode()))}"

@@ -92,7 +92,9 @@ async def test_every_scan_is_logged_with_device_time_and_result(client: httpx.As
     [ticket, _] = await paid_tickets(client, app, slug, now=now)
     at = (now - timedelta(seconds=30)).replace(microsecond=0)
     for nonce, text in (("log-0001-admit", ticket.code), ("log-0002-again", ticket.secret), ("log-0003-junk", "no such code")):
-        assert (await client.post("/api/checkin/redeem", json=scan(slug, text, nonce=nonce, scanned_at=at.isoformat()), headers=door)).status_code == 200
+        assert (
+            await client.post("/api/checkin/redeem", json=scan(slug, text, nonce=nonce, scanned_at=at.isoformat()), headers=door)
+        ).status_code == 200
     rows = await Scan.select(Scan.nonce, Scan.device, Scan.scanned_at, Scan.status, Scan.reason, Scan.ticket).order_by(Scan.nonce)
     assert [(r["nonce"], r["device"], r["scanned_at"] == at, r["status"], r["reason"], r["ticket"]) for r in rows] == [
         ("log-0001-admit", "Door 1", True, "ok", None, ticket.id),
@@ -197,20 +199,36 @@ async def test_offline_scans_sync_and_double_admissions_are_flagged(client: http
     door2 = await door_team(now, name="Door 2", email="door2@test.example", slug=slug)
     [ticket, other] = await paid_tickets(client, app, slug, now=now)
     earlier = (now - timedelta(minutes=5)).isoformat()
-    sync1 = await client.post("/api/checkin/sync", json={"event": slug, "scans": [
-        {"secret": ticket.code, "nonce": "d1-offline-0001", "scanned_at": earlier, "result": "ok"},
-    ]}, headers=door1)
+    sync1 = await client.post(
+        "/api/checkin/sync",
+        json={
+            "event": slug,
+            "scans": [
+                {"secret": ticket.code, "nonce": "d1-offline-0001", "scanned_at": earlier, "result": "ok"},
+            ],
+        },
+        headers=door1,
+    )
     assert sync1.status_code == 200 and sync1.json()["conflicts"] == 0
-    sync2 = await client.post("/api/checkin/sync", json={"event": slug, "scans": [
-        {"secret": ticket.code, "nonce": "d2-offline-0001", "scanned_at": now.isoformat(), "result": "ok"},
-        {"secret": other.code, "nonce": "d2-offline-0002", "scanned_at": now.isoformat(), "result": "ok"},
-    ]}, headers=door2)
+    sync2 = await client.post(
+        "/api/checkin/sync",
+        json={
+            "event": slug,
+            "scans": [
+                {"secret": ticket.code, "nonce": "d2-offline-0001", "scanned_at": now.isoformat(), "result": "ok"},
+                {"secret": other.code, "nonce": "d2-offline-0002", "scanned_at": now.isoformat(), "result": "ok"},
+            ],
+        },
+        headers=door2,
+    )
     body = sync2.json()
     assert body["conflicts"] == 1
-    assert [(s["nonce"], s["status"], s["conflict"]) for s in body["scans"]] == [
-        ("d2-offline-0001", "error", True), ("d2-offline-0002", "ok", False)]
-    again = await client.post("/api/checkin/sync", json={"event": slug, "scans": [
-        {"secret": ticket.code, "nonce": "d2-offline-0001", "scanned_at": now.isoformat(), "result": "ok"}]}, headers=door2)
+    assert [(s["nonce"], s["status"], s["conflict"]) for s in body["scans"]] == [("d2-offline-0001", "error", True), ("d2-offline-0002", "ok", False)]
+    again = await client.post(
+        "/api/checkin/sync",
+        json={"event": slug, "scans": [{"secret": ticket.code, "nonce": "d2-offline-0001", "scanned_at": now.isoformat(), "result": "ok"}]},
+        headers=door2,
+    )
     assert again.json()["conflicts"] == 1  # re-sending a batch changes nothing
     event = await Event.select(Event.id).where(Event.slug == slug).first()
     [conflict] = await conflicts(event["id"])

@@ -71,7 +71,9 @@ async def test_a_nonce_from_another_device_is_a_fresh_scan(client: httpx.AsyncCl
     assert await Scan.count().where(Scan.nonce == "seen-at-door-1") == 3
 
 
-async def test_a_ticket_for_another_event_is_named_only_to_that_events_staff(client: httpx.AsyncClient, app, organiser: dict[str, str], now: datetime) -> None:  # type: ignore[no-untyped-def]
+async def test_a_ticket_for_another_event_is_named_only_to_that_events_staff(
+    client: httpx.AsyncClient, app, organiser: dict[str, str], now: datetime
+) -> None:  # type: ignore[no-untyped-def]
     slug = await make_event(now)
     other_slug = await make_event(now, slug="other-night", title="Other Night")
     only_here = await door_team(now, name="Door here", email="here@test.example", slug=slug)
@@ -96,9 +98,18 @@ async def test_a_ticket_for_another_event_is_named_only_to_that_events_staff(cli
         assert staff["ticket"]["holder"] == "Salma Elsewhere"
 
     # The offline sync answers the same way.
-    synced = (await client.post("/api/checkin/sync", json={"event": slug, "scans": [
-        {"secret": for_other.code, "nonce": "wrong-door-offline", "scanned_at": now.isoformat(), "result": "wrong_event"},
-    ]}, headers=only_here)).json()
+    synced = (
+        await client.post(
+            "/api/checkin/sync",
+            json={
+                "event": slug,
+                "scans": [
+                    {"secret": for_other.code, "nonce": "wrong-door-offline", "scanned_at": now.isoformat(), "result": "wrong_event"},
+                ],
+            },
+            headers=only_here,
+        )
+    ).json()
     [entry] = synced["scans"]
     assert entry["reason"] == "wrong_event" and entry["ticket"] is None and entry["ticket_event"] is None
     assert await Ticket.count().where(Ticket.id == for_other.id, Ticket.checked_in_at.is_not_null()) == 0

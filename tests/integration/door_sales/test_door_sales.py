@@ -57,13 +57,23 @@ async def test_the_door_cannot_sell_online_only_types_or_past_capacity(client: h
     door = await door_headers(now, slug)
     advance = await ticket_type_id(client, slug, "Advance")
     door_type = await ticket_type_id(client, slug, "Door")
-    refused = await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": advance, "quantity": 1}], "payment_method": "cash"}, headers=door)
+    refused = await client.post(
+        f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": advance, "quantity": 1}], "payment_method": "cash"}, headers=door
+    )
     assert refused.status_code == 422
-    full = await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 11}], "payment_method": "card_terminal"}, headers=door)
+    full = await client.post(
+        f"/api/events/{slug}/door-sales",
+        json={"items": [{"ticket_type": door_type, "quantity": 11}], "payment_method": "card_terminal"},
+        headers=door,
+    )
     assert full.status_code in (409, 422)
-    anonymous = await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"})
+    anonymous = await client.post(
+        f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"}
+    )
     assert anonymous.status_code == 401
     await accounts.create_user("other-door@test.example", role="door", password=None)
     other_door = {"Authorization": f"Bearer {await accounts.create_api_token('other-door@test.example', now=now)}"}
-    not_their_event = await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"}, headers=other_door)
+    not_their_event = await client.post(
+        f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"}, headers=other_door
+    )
     assert not_their_event.status_code == 403

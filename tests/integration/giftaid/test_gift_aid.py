@@ -20,8 +20,15 @@ from tests.support.orders import get_order, pay_with_test_page, place_order, tic
 
 UK = ZoneInfo("Europe/London")
 HEADER = [
-    "Title", "First name", "Last name", "House name or number", "Postcode",
-    "Aggregated donations", "Sponsored event", "Donation date (DD/MM/YY)", "Amount",
+    "Title",
+    "First name",
+    "Last name",
+    "House name or number",
+    "Postcode",
+    "Aggregated donations",
+    "Sponsored event",
+    "Donation date (DD/MM/YY)",
+    "Amount",
 ]
 AMAL = {"title": "Ms", "first_name": "Amal", "last_name": "Haddad", "house": "12", "postcode": "e8 1dy", "confirmed": True}
 
@@ -41,7 +48,8 @@ async def paid(client: httpx.AsyncClient, slug: str, **extra: Any) -> dict[str, 
 async def schedule(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> list[list[str]]:
     today = now.astimezone(UK).date()
     response = await client.get(
-        "/api/gift-aid/schedule.csv", params={"from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=1)).isoformat()},
+        "/api/gift-aid/schedule.csv",
+        params={"from": (today - timedelta(days=1)).isoformat(), "to": (today + timedelta(days=1)).isoformat()},
         headers=organiser,
     )
     assert response.status_code == 200, response.text
@@ -54,8 +62,15 @@ async def test_the_schedule_claims_the_donation_parts_of_paid_orders_only(
 ) -> None:
     slug = await supper_club(now)
     # Two £30 tickets with a £1 booking fee each, a £30 pay-it-forward place and £12.50 for the cinema.
-    declared = await paid(client, slug, quantity=2, pay_it_forward_places=1, donation_pence=1250,
-                          donation_partner="welcome-cinema", gift_aid={**AMAL, "last_name": "Haddad-Khoury"})
+    declared = await paid(
+        client,
+        slug,
+        quantity=2,
+        pay_it_forward_places=1,
+        donation_pence=1250,
+        donation_partner="welcome-cinema",
+        gift_aid={**AMAL, "last_name": "Haddad-Khoury"},
+    )
     assert declared["total_pence"] == 2 * 3100 + 3000 + 1250
     await paid(client, slug, quantity=1, donation_pence=5000)  # no declaration: not on the schedule
     pending = await place_order(client, slug, quantity=1, donation_pence=2000, gift_aid=AMAL)  # never paid
@@ -73,8 +88,11 @@ async def test_the_schedule_claims_the_donation_parts_of_paid_orders_only(
     assert stored["statement"] == rules.CONFIRMATION_STATEMENT
 
     today = now.astimezone(UK).date()
-    earlier = await client.get("/api/gift-aid/schedule.csv", params={"from": (today - timedelta(days=9)).isoformat(),
-                                                                      "to": (today - timedelta(days=2)).isoformat()}, headers=organiser)
+    earlier = await client.get(
+        "/api/gift-aid/schedule.csv",
+        params={"from": (today - timedelta(days=9)).isoformat(), "to": (today - timedelta(days=2)).isoformat()},
+        headers=organiser,
+    )
     assert list(csv.reader(io.StringIO(earlier.text))) == [HEADER]  # another period, nothing to claim
 
 
@@ -201,8 +219,13 @@ async def test_the_buy_form_takes_a_declaration_only_when_the_box_is_ticked(clie
     assert rules.CONFIRMATION_STATEMENT in page.text  # the wording shown is the wording recorded
     assert 'name="gift_aid_postcode"' in page.text
     base = {f"quantity_{type_id}": "1", "donation": "5", "name": "Amal Haddad", "email": "amal@example.org", "_csrf_token": csrf(page.text)}
-    details = {"gift_aid_title": "Ms", "gift_aid_first_name": "Amal", "gift_aid_last_name": "Haddad", "gift_aid_house": "12",
-               "gift_aid_postcode": "E8 1DY"}
+    details = {
+        "gift_aid_title": "Ms",
+        "gift_aid_first_name": "Amal",
+        "gift_aid_last_name": "Haddad",
+        "gift_aid_house": "12",
+        "gift_aid_postcode": "E8 1DY",
+    }
 
     unticked = await client.post(f"/events/{slug}/buy", data={**base, "gift_aid_postcode": "not checked"})
     assert unticked.status_code == 303

@@ -37,16 +37,29 @@ async def test_kept_attendance_follows_tickets_and_orders(clean_database: None, 
         action = rng.random()
         if action < 0.3 or not orders:
             event = rng.choice(events)
-            order = Order(reference=f"A{step:09d}", event=event, status=rng.choice(["paid", "paid", "pending", "expired"]),
-                          channel=rng.choice(["online", "door", "claim", "gift"]), currency="GBP", places=1, created_at=now)
+            order = Order(
+                reference=f"A{step:09d}",
+                event=event,
+                status=rng.choice(["paid", "paid", "pending", "expired"]),
+                channel=rng.choice(["online", "door", "claim", "gift"]),
+                currency="GBP",
+                places=1,
+                created_at=now,
+            )
             await order.save()
             orders.append(order.id)
         elif action < 0.6:
             order = await Order.select(Order.id, Order.event).where(Order.id == rng.choice(orders)).first()
             for _ in range(rng.randint(1, 3)):
-                await Ticket(order_id=order["id"], event=order["event"], ticket_type=type_ids[order["event"]],
-                             secret=f"s{step}{rng.random()}"[:32], holder_name="Guest", status=rng.choice(["valid", "valid", "void"]),
-                             created_at=now).save()
+                await Ticket(
+                    order_id=order["id"],
+                    event=order["event"],
+                    ticket_type=type_ids[order["event"]],
+                    secret=f"s{step}{rng.random()}"[:32],
+                    holder_name="Guest",
+                    status=rng.choice(["valid", "valid", "void"]),
+                    created_at=now,
+                ).save()
         elif action < 0.8:
             tickets = await Ticket.select(Ticket.id).where(Ticket.order_id == rng.choice(orders))
             if tickets:

@@ -50,7 +50,9 @@ async def test_money_is_booked_as_it_moves_and_reading_books_nothing(client: htt
     payment = await booked("payment:")
     assert sum(payment.values()) == created["total_pence"] == 6500 and len(payment) == 2  # tickets and the donation
 
-    assert (await client.post(f"/api/events/{slug}/costs", json={"description": "Venue", "amount_pence": 1_000}, headers=organiser)).status_code == 201
+    assert (
+        await client.post(f"/api/events/{slug}/costs", json={"description": "Venue", "amount_pence": 1_000}, headers=organiser)
+    ).status_code == 201
     assert list((await booked("cost:")).values()) == [-1_000]
 
     ticket = (await get_order(client, created))["tickets"][0]["id"]
@@ -59,8 +61,11 @@ async def test_money_is_booked_as_it_moves_and_reading_books_nothing(client: htt
     # The test provider confirms at once; a refund reverses the order's parts pro rata (3000 of 6500).
     assert sorted((await booked("refund:")).values()) == [-2769, -231]
 
-    paid = await client.post("/api/partners/welcome-kitchen/payouts", headers=organiser, json={
-        "event": slug, "amount_pence": 1_000, "paid_on": now.isoformat(), "bank_reference": "BACS 7"})
+    paid = await client.post(
+        "/api/partners/welcome-kitchen/payouts",
+        headers=organiser,
+        json={"event": slug, "amount_pence": 1_000, "paid_on": now.isoformat(), "bank_reference": "BACS 7"},
+    )
     assert paid.status_code == 201, paid.text
     assert list((await booked("payout:")).values()) == [-1_000]
 
@@ -113,13 +118,17 @@ async def test_statements_check_card_payments_against_imported_balance_transacti
     assert partner["reconciled"] is False and partner["events"][0]["differences"] == statement["differences"]
 
     # Importing again keeps each transaction once; Stripe's late balance transaction for ch_c clears that difference.
-    transactions.append({"id": "txn_c", "type": "charge", "source": "ch_c", "amount": 3000, "fee": 65, "net": 2935, "currency": "gbp", "created": stamp})
+    transactions.append(
+        {"id": "txn_c", "type": "charge", "source": "ch_c", "amount": 3000, "fee": 65, "net": 2935, "currency": "gbp", "created": stamp}
+    )
     again = await stripe_balance.import_balance_transactions(
         gateway=stripe, start=paid_at - timedelta(hours=1), end=now, now=now, requested_by="sam@test.example"
     )
     assert again["transactions"] == 5 and again["new_transactions"] == 1
     assert [d["kind"] for d in (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()["differences"]] == [
-        "charge_without_order", "fee_mismatch"]
+        "charge_without_order",
+        "fee_mismatch",
+    ]
 
     # The worker's hourly import carries on from just before the last one; nothing new, nothing changes.
     later = now + timedelta(hours=1)
@@ -139,8 +148,11 @@ async def test_two_payouts_at_once_cannot_both_pay_out_the_balance(client: httpx
     assert owed == 8_400  # 70% of £120
 
     async def pay(reference: str) -> httpx.Response:
-        return await client.post("/api/partners/welcome-kitchen/payouts", headers=organiser, json={
-            "event": slug, "amount_pence": owed * 6 // 10, "paid_on": now.isoformat(), "bank_reference": reference})
+        return await client.post(
+            "/api/partners/welcome-kitchen/payouts",
+            headers=organiser,
+            json={"event": slug, "amount_pence": owed * 6 // 10, "paid_on": now.isoformat(), "bank_reference": reference},
+        )
 
     answers = await asyncio.gather(pay("BACS 1"), pay("BACS 2"))
     assert sorted(a.status_code for a in answers) == [201, 409]

@@ -14,8 +14,8 @@ from events.catalogue.tables import Event, TicketType
 from events.ledger import service as ledger
 from events.ledger.tables import EventCost, LedgerEntry, Payout
 from events.orders.tables import Order, OrderLine
-from events.tickets.tables import Ticket
 from events.payments.tables import Payment
+from events.tickets.tables import Ticket
 from tests.factories import make_event
 from tests.support.orders import pay_with_test_page, place_order, ticket_type_id
 
@@ -69,7 +69,9 @@ async def sold_event(client: httpx.AsyncClient, now: datetime) -> str:
     return slug
 
 
-async def payout(client: httpx.AsyncClient, organiser: dict[str, str], slug: str, amount_pence: int, now: datetime, reason: str = "") -> httpx.Response:
+async def payout(
+    client: httpx.AsyncClient, organiser: dict[str, str], slug: str, amount_pence: int, now: datetime, reason: str = ""
+) -> httpx.Response:
     body = {"event": slug, "amount_pence": amount_pence, "paid_on": now.isoformat(), "bank_reference": "BACS 0001"}
     if reason:
         body["override_reason"] = reason
@@ -131,8 +133,7 @@ async def door(now: datetime) -> dict[str, str]:
 async def test_a_door_sale_that_fails_before_its_ledger_entries_leaves_nothing_behind(
     client: httpx.AsyncClient, door: dict[str, str], now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    slug = await make_event(now, capacity=10, reserved_free_places=0,
-                            ticket_types=[{"name": "Door", "price_pence": 900, "channel": "door"}])
+    slug = await make_event(now, capacity=10, reserved_free_places=0, ticket_types=[{"name": "Door", "price_pence": 900, "channel": "door"}])
     door_type = await ticket_type_id(client, slug)
     sale = {"items": [{"ticket_type": door_type, "quantity": 2}], "payment_method": "cash"}
 

@@ -38,18 +38,53 @@ async def reference_entries(event_id: int) -> list[Entry]:
             entries += refund_entries(refund, order, partners.get(order["id"]))
     event = await Event.select(Event.currency).where(Event.id == event_id).first()
     for cost in await EventCost.select().where(EventCost.event == event_id):
-        entries.append(Entry(event_id, "event_cost", "", "", None, -cost["amount_pence"], event["currency"] if event else "GBP",
-                             f"cost:{cost['id']}", cost["created_at"], cost["description"]))
+        entries.append(
+            Entry(
+                event_id,
+                "event_cost",
+                "",
+                "",
+                None,
+                -cost["amount_pence"],
+                event["currency"] if event else "GBP",
+                f"cost:{cost['id']}",
+                cost["created_at"],
+                cost["description"],
+            )
+        )
     for payout in await Payout.select().where(Payout.event == event_id):
-        entries.append(Entry(event_id, "payout", "", "bank", payout["partner"], -payout["amount_pence"], payout["currency"],
-                             f"payout:{payout['id']}", payout["paid_on"], payout["bank_reference"]))
+        entries.append(
+            Entry(
+                event_id,
+                "payout",
+                "",
+                "bank",
+                payout["partner"],
+                -payout["amount_pence"],
+                payout["currency"],
+                f"payout:{payout['id']}",
+                payout["paid_on"],
+                payout["bank_reference"],
+            )
+        )
     return entries
 
 
 def as_rows(entries: list[Entry], booked_at: dict[str, datetime]) -> dict[str, tuple[Any, ...]]:
     return {
-        e.source: (e.event_id, e.kind, e.component, e.method, e.partner_id, e.amount_pence, e.currency, e.source, e.occurred_at,
-                   booked_at[e.source], e.description)
+        e.source: (
+            e.event_id,
+            e.kind,
+            e.component,
+            e.method,
+            e.partner_id,
+            e.amount_pence,
+            e.currency,
+            e.source,
+            e.occurred_at,
+            booked_at[e.source],
+            e.description,
+        )
         for e in entries
     }
 
@@ -68,9 +103,19 @@ async def seed_orders(rng: random.Random, event_id: int, partner_ids: list[int],
             parts = [0, 0, 0, 0]  # a free order: never booked, even with a payment row
         total = sum(parts)
         order = Order(
-            reference=f"T{event_id:02d}{n:07d}", event=event_id, status="paid", currency="GBP", tickets_pence=parts[0],
-            booking_fees_pence=parts[1], pay_it_forward_pence=parts[2], donation_pence=parts[3], total_pence=total,
-            places=1, payment_provider="stripe", created_at=now, paid_at=now,
+            reference=f"T{event_id:02d}{n:07d}",
+            event=event_id,
+            status="paid",
+            currency="GBP",
+            tickets_pence=parts[0],
+            booking_fees_pence=parts[1],
+            pay_it_forward_pence=parts[2],
+            donation_pence=parts[3],
+            total_pence=total,
+            places=1,
+            payment_provider="stripe",
+            created_at=now,
+            paid_at=now,
         )
         await order.save()
         if parts[3]:
@@ -79,15 +124,24 @@ async def seed_orders(rng: random.Random, event_id: int, partner_ids: list[int],
         for k in range(1 + (n % 11 == 0)):  # now and then a second payment for the same order
             fee = rng.choice([None, 0, 1, 2, 3, 5, 20, 95, 101, 335, -7, 1_000_003])
             payment = Payment(
-                order_id=order.id, provider=rng.choice(["stripe", "test", "cash"]), provider_reference=f"pi_{event_id}_{n}_{k}",
-                charge_id=f"ch_{n}_{k}", amount_pence=total, fee_pence=fee, currency="GBP",
+                order_id=order.id,
+                provider=rng.choice(["stripe", "test", "cash"]),
+                provider_reference=f"pi_{event_id}_{n}_{k}",
+                charge_id=f"ch_{n}_{k}",
+                amount_pence=total,
+                fee_pence=fee,
+                currency="GBP",
                 created_at=now - timedelta(minutes=rng.randint(0, 10_000)),
             )
             await payment.save()
             for _ in range(rng.choice([0, 0, 0, 1, 2])):
                 await Refund(
-                    order_id=order.id, payment=payment.id, amount_pence=rng.choice([1, 2, 3, 10, 999, total, -5]), method=payment.provider,
-                    status=rng.choice(["succeeded", "succeeded", "pending", "failed"]), created_at=now - timedelta(minutes=rng.randint(0, 100)),
+                    order_id=order.id,
+                    payment=payment.id,
+                    amount_pence=rng.choice([1, 2, 3, 10, 999, total, -5]),
+                    method=payment.provider,
+                    status=rng.choice(["succeeded", "succeeded", "pending", "failed"]),
+                    created_at=now - timedelta(minutes=rng.randint(0, 100)),
                 ).save()
 
 
@@ -152,8 +206,9 @@ async def test_statement_totals_for_any_period_add_up_the_entries_in_it(clean_da
     await book_event(event_id, now=now)
     await seed_orders(rng, event_id, partner_ids, now, 20, 100)  # booked by a second statement: totals add up
     await book_event(event_id, now=now)
-    entries = await LedgerEntry.select(LedgerEntry.kind, LedgerEntry.component, LedgerEntry.partner, LedgerEntry.amount_pence,
-                                       LedgerEntry.occurred_at).where(LedgerEntry.event == event_id)
+    entries = await LedgerEntry.select(
+        LedgerEntry.kind, LedgerEntry.component, LedgerEntry.partner, LedgerEntry.amount_pence, LedgerEntry.occurred_at
+    ).where(LedgerEntry.event == event_id)
     assert len(entries) > 100
 
     def expected(start: datetime, end: datetime) -> dict[tuple[str, str, int | None], int]:

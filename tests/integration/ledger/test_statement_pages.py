@@ -39,7 +39,10 @@ PAID_DAYS_AGO = {"A": 10, "B": 7, "C": 7, "D": 2}
 async def supper_club(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> str:
     """The worked supper club of test_supper_club_statement: Welcome Kitchen is due £49.73, Welcome Cinema £70.52."""
     slug = await make_event(
-        now, capacity=40, reserved_free_places=20, pay_it_forward_place_pence=3000,
+        now,
+        capacity=40,
+        reserved_free_places=20,
+        pay_it_forward_place_pence=3000,
         ticket_types=[{"name": "Supper", "price_pence": 3000, "max_per_order": 6}],
         beneficiaries=[{"partner": "welcome-kitchen", "share_bp": 7000}, {"partner": "welcome-cinema", "share_bp": 3000}],
     )
@@ -84,7 +87,7 @@ async def partner_viewer(email: str, partner: str, now: datetime) -> dict[str, s
 
 
 def charts(page: str) -> dict[str, ET.Element]:
-    svgs = re.findall(r"<svg\b.*?</svg>", page, flags=re.S)
+    svgs = re.findall(r"<svg\b.*?</svg>", page, flags=re.DOTALL)
     return {root.get("id", ""): root for root in map(ET.fromstring, svgs)}
 
 

@@ -19,19 +19,24 @@ BALANCE_TRANSACTIONS = {
 }
 
 
-
 def guest(name: str) -> dict[str, str]:
     """Each order of the worked example is a different guest's (one email address holds at most ten places unpaid)."""
     return {"name": f"Guest {name}", "email": f"guest-{name.lower()}@example.org"}
 
+
 async def test_the_supper_club_statement_adds_up_by_hand(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
     slug = await make_event(
-        now, capacity=40, reserved_free_places=20, pay_it_forward_place_pence=3000,
+        now,
+        capacity=40,
+        reserved_free_places=20,
+        pay_it_forward_place_pence=3000,
         ticket_types=[{"name": "Supper", "price_pence": 3000, "max_per_order": 6}],
         beneficiaries=[{"partner": "welcome-kitchen", "share_bp": 7000}, {"partner": "welcome-cinema", "share_bp": 3000}],
     )
     await Event.update({Event.cost_per_attendee_pence: 1200}).where(Event.slug == slug)  # £12 a cover, free guests too
-    assert (await client.post(f"/api/events/{slug}/costs", json={"description": "Venue", "amount_pence": 10_000}, headers=organiser)).status_code == 201
+    assert (
+        await client.post(f"/api/events/{slug}/costs", json={"description": "Venue", "amount_pence": 10_000}, headers=organiser)
+    ).status_code == 201
 
     orders = {
         "A": await place_order(client, slug, quantity=5, buyer=guest("A"), pay_it_forward_places=2),
@@ -43,9 +48,7 @@ async def test_the_supper_club_statement_adds_up_by_hand(client: httpx.AsyncClie
         created = response.json()
         assert created["total_pence"] == BALANCE_TRANSACTIONS[name]["amount"]
         await pay_with_test_page(client, created)
-        await Payment.update({Payment.fee_pence: BALANCE_TRANSACTIONS[name]["fee"]}).where(
-            Payment.order_id.reference == created["reference"]
-        )
+        await Payment.update({Payment.fee_pence: BALANCE_TRANSACTIONS[name]["fee"]}).where(Payment.order_id.reference == created["reference"])
     # Paying booked each payment to the ledger at once; the test provider knows no fees, so Stripe's were
     # written in above, and the organiser's repair books exactly their pro rata shares (A: tickets and
     # pay-it-forward, B: tickets and the designated donation, C: tickets and the donation, D: tickets).
@@ -89,11 +92,17 @@ async def test_the_supper_club_statement_adds_up_by_hand(client: httpx.AsyncClie
     csv_text = (await client.get(f"/api/events/{slug}/reconciliation.csv", headers=organiser)).text
     assert csv_text.splitlines()[1].startswith("welcome-kitchen,42000,0,4200,1400,2100,767,39760,4973")
 
-    too_much = await client.post("/api/partners/welcome-kitchen/payouts", headers=organiser, json={
-        "event": slug, "amount_pence": 5_000, "paid_on": now.isoformat(), "bank_reference": "BACS 0001"})
+    too_much = await client.post(
+        "/api/partners/welcome-kitchen/payouts",
+        headers=organiser,
+        json={"event": slug, "amount_pence": 5_000, "paid_on": now.isoformat(), "bank_reference": "BACS 0001"},
+    )
     assert too_much.status_code == 409 and too_much.json()["error"] == "payout_exceeds_balance"
-    paid = await client.post("/api/partners/welcome-kitchen/payouts", headers=organiser, json={
-        "event": slug, "amount_pence": 4_000, "paid_on": now.isoformat(), "bank_reference": "BACS 0001"})
+    paid = await client.post(
+        "/api/partners/welcome-kitchen/payouts",
+        headers=organiser,
+        json={"event": slug, "amount_pence": 4_000, "paid_on": now.isoformat(), "bank_reference": "BACS 0001"},
+    )
     assert paid.status_code == 201, paid.text
     after = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()
     assert after["partners"][0]["paid_out_pence"] == 4_000 and after["partners"][0]["balance_pence"] == 973
@@ -110,10 +119,14 @@ async def test_unused_pay_it_forward_money_is_carried_to_the_next_supper(client:
     september = await make_event(now, slug="september", capacity=10, reserved_free_places=0, pay_it_forward_place_pence=3000)
     created = (await place_order(client, august, quantity=1, pay_it_forward_places=3)).json()
     await pay_with_test_page(client, created)
-    early = await client.post(f"/api/events/{august}/pay-it-forward/unused", json={"decision": "carry_over", "target_event": september}, headers=organiser)
+    early = await client.post(
+        f"/api/events/{august}/pay-it-forward/unused", json={"decision": "carry_over", "target_event": september}, headers=organiser
+    )
     assert early.status_code == 409 and early.json()["error"] == "event_open"
     await client.patch(f"/api/events/{august}", json={"status": "sales_closed"}, headers=organiser)
-    decided = await client.post(f"/api/events/{august}/pay-it-forward/unused", json={"decision": "carry_over", "target_event": september}, headers=organiser)
+    decided = await client.post(
+        f"/api/events/{august}/pay-it-forward/unused", json={"decision": "carry_over", "target_event": september}, headers=organiser
+    )
     assert decided.status_code == 201, decided.text
     assert decided.json() == {"decision": "carry_over", "unused_pence": 9000, "target_event": "september"}
     twice = await client.post(f"/api/events/{august}/pay-it-forward/unused", json={"decision": "beneficiaries"}, headers=organiser)

@@ -32,9 +32,7 @@ def batch_sizes(monkeypatch: pytest.MonkeyPatch) -> list[int]:
     return sizes
 
 
-async def test_buyers_in_one_batch_get_a_hold_a_refusal_or_sold_out_each(
-    client: httpx.AsyncClient, now: datetime, batch_sizes: list[int]
-) -> None:
+async def test_buyers_in_one_batch_get_a_hold_a_refusal_or_sold_out_each(client: httpx.AsyncClient, now: datetime, batch_sizes: list[int]) -> None:
     slug = await make_event(now, capacity=23, reserved_free_places=20)  # three places for sale
     supper = await ticket_type_id(client, slug)
 
@@ -49,9 +47,7 @@ async def test_buyers_in_one_batch_get_a_hold_a_refusal_or_sold_out_each(
         "over the maximum": body(5, [{"ticket_type": supper, "quantity": 60}]),
         "donation only": body(6, [], donation_pence=500),
     }
-    responses = dict(
-        zip(bodies, await asyncio.gather(*[client.post(f"/api/events/{slug}/orders", json=b) for b in bodies.values()]))
-    )
+    responses = dict(zip(bodies, await asyncio.gather(*[client.post(f"/api/events/{slug}/orders", json=b) for b in bodies.values()]), strict=True))
 
     assert max(batch_sizes) > 1, batch_sizes  # they really were held together
     assert responses["unknown type"].status_code == 422

@@ -33,7 +33,7 @@ async def test_a_guest_holds_places_pays_and_gets_tickets(client: httpx.AsyncCli
 
     pending = await get_order(client, created)
     assert pending["tickets"] == [] and pending["status"] == "pending"
-    assert [(l["kind"], l["total_pence"], l["partner"]) for l in pending["lines"]] == [
+    assert [(line["kind"], line["total_pence"], line["partner"]) for line in pending["lines"]] == [
         ("ticket", 6000, None),
         ("pay_it_forward", 3000, None),
         ("donation", 500, "welcome-cinema"),
@@ -56,8 +56,9 @@ async def test_a_guest_holds_places_pays_and_gets_tickets(client: httpx.AsyncCli
 
 
 async def test_booking_fees_are_added_per_paid_ticket(client: httpx.AsyncClient, now: datetime) -> None:
-    slug = await make_event(now, booking_fee_pence=50, reserved_free_places=0,
-                            ticket_types=[{"name": "Advance", "price_pence": 600, "channel": "online"}])
+    slug = await make_event(
+        now, booking_fee_pence=50, reserved_free_places=0, ticket_types=[{"name": "Advance", "price_pence": 600, "channel": "online"}]
+    )
     created = (await place_order(client, slug, quantity=3)).json()
     assert created["total_pence"] == 3 * 650
     order = await get_order(client, created)
@@ -107,10 +108,14 @@ async def test_the_last_places_sell_once_and_then_it_is_sold_out(client: httpx.A
 
 
 async def test_quotas_limit_a_ticket_type_within_the_event(client: httpx.AsyncClient, now: datetime) -> None:
-    slug = await make_event(now, reserved_free_places=0, ticket_types=[
-        {"name": "Early bird", "price_pence": 2000, "quota": 2},
-        {"name": "Standard", "price_pence": 3000},
-    ])
+    slug = await make_event(
+        now,
+        reserved_free_places=0,
+        ticket_types=[
+            {"name": "Early bird", "price_pence": 2000, "quota": 2},
+            {"name": "Standard", "price_pence": 3000},
+        ],
+    )
     assert (await place_order(client, slug, quantity=2, type_name="Early bird")).status_code == 201
     assert (await place_order(client, slug, quantity=1, type_name="Early bird")).json()["error"] == "sold_out"
     assert (await place_order(client, slug, quantity=1, type_name="Standard")).status_code == 201
@@ -119,10 +124,14 @@ async def test_quotas_limit_a_ticket_type_within_the_event(client: httpx.AsyncCl
 
 
 async def test_door_only_or_closed_sales_are_refused_as_sales_closed(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
-    slug = await make_event(now, reserved_free_places=0, ticket_types=[
-        {"name": "Advance", "price_pence": 600, "channel": "online", "sales_end": (now - timedelta(minutes=1)).isoformat()},
-        {"name": "Door", "price_pence": 900, "channel": "door"},
-    ])
+    slug = await make_event(
+        now,
+        reserved_free_places=0,
+        ticket_types=[
+            {"name": "Advance", "price_pence": 600, "channel": "online", "sales_end": (now - timedelta(minutes=1)).isoformat()},
+            {"name": "Door", "price_pence": 900, "channel": "door"},
+        ],
+    )
     for name in ("Advance", "Door"):
         response = await place_order(client, slug, type_name=name)
         assert response.status_code == 409 and response.json()["error"] == "sales_closed", name
@@ -201,7 +210,9 @@ async def test_counters_always_match_the_orders(client: httpx.AsyncClient, app, 
     orders = [(await place_order(client, slug, quantity=q)).json() for q in (1, 2, 3, 4)]
     await pay_with_test_page(client, orders[0])
     await pay_with_test_page(client, orders[1])
-    await refund_order(orders[1]["reference"], ticket_ids=None, amount_pence=None, reason="can't come", requested_by="t", gateway=app.state.gateway, now=now)
+    await refund_order(
+        orders[1]["reference"], ticket_ids=None, amount_pence=None, reason="can't come", requested_by="t", gateway=app.state.gateway, now=now
+    )
     await Order.update({Order.hold_expires_at: now - timedelta(minutes=1)}).where(Order.reference == orders[2]["reference"])
     await sweep_expired_holds(now, gateway=app.state.gateway)
     event = await Event.select(Event.places_taken).where(Event.slug == slug).first()

@@ -108,7 +108,10 @@ async def test_a_real_code_never_counts_as_a_wrong_guess(client: httpx.AsyncClie
 
 
 async def test_guessing_from_one_address_is_bounded_but_an_opened_link_keeps_working(
-    client: httpx.AsyncClient, another_person: httpx.AsyncClient, organiser: dict[str, str], now: datetime,
+    client: httpx.AsyncClient,
+    another_person: httpx.AsyncClient,
+    organiser: dict[str, str],
+    now: datetime,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(claims, "FAILED_CLAIMS_PER_ADDRESS", 25)  # the real budget is the same, only bigger

@@ -45,12 +45,21 @@ async def test_a_hundred_guests_racing_for_twenty_free_places(claim_server) -> N
     limits = httpx.Limits(max_connections=GUESTS, max_keepalive_connections=GUESTS)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
         assert (await http.post("/api/partners", json={"name": "Welcome Kitchen"}, headers=organiser)).status_code == 201
-        event = await http.post("/api/events", headers=organiser, json={
-            "slug": "claim-race", "title": "Claim race", "starts_at": starts.isoformat(),
-            "ends_at": (starts + timedelta(hours=3)).isoformat(), "capacity": 40, "reserved_free_places": FREE_PLACES,
-            "status": "on_sale", "ticket_types": [{"name": "Supper", "price_pence": 3000}],
-            "beneficiaries": [{"partner": "welcome-kitchen", "share_bp": 10000}],
-        })
+        event = await http.post(
+            "/api/events",
+            headers=organiser,
+            json={
+                "slug": "claim-race",
+                "title": "Claim race",
+                "starts_at": starts.isoformat(),
+                "ends_at": (starts + timedelta(hours=3)).isoformat(),
+                "capacity": 40,
+                "reserved_free_places": FREE_PLACES,
+                "status": "on_sale",
+                "ticket_types": [{"name": "Supper", "price_pence": 3000}],
+                "beneficiaries": [{"partner": "welcome-kitchen", "share_bp": 10000}],
+            },
+        )
         assert event.status_code == 201, event.text
         link = (await http.post("/api/events/claim-race/claim-codes", json={"partner_name": "Drop-in", "places": GUESTS}, headers=organiser)).json()
         start = asyncio.Event()

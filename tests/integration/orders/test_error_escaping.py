@@ -24,9 +24,7 @@ async def test_a_script_in_the_address_is_shown_escaped_on_the_error_page(client
     assert "<svg onload" not in response.text
 
 
-async def test_a_ticket_type_named_like_markup_is_escaped_in_the_most_per_order_message(
-    client: httpx.AsyncClient, now: datetime
-) -> None:
+async def test_a_ticket_type_named_like_markup_is_escaped_in_the_most_per_order_message(client: httpx.AsyncClient, now: datetime) -> None:
     name = f"VIP{PAYLOAD}"
     slug = await make_event(now, ticket_types=[{"name": name, "price_pence": 3000, "max_per_order": 2}])
     type_id = await ticket_type_id(client, slug)

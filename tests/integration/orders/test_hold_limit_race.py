@@ -55,8 +55,13 @@ def limits_server(limits_database: str, tmp_path_factory: pytest.TempPathFactory
 def create_event(base_url: str, headers: dict[str, str], slug: str) -> int:
     starts = (datetime.now(timezone.utc) + timedelta(days=30)).replace(microsecond=0)
     payload = {
-        "slug": slug, "title": slug, "starts_at": starts.isoformat(), "ends_at": (starts + timedelta(hours=3)).isoformat(),
-        "capacity": 200, "reserved_free_places": 0, "status": "on_sale",
+        "slug": slug,
+        "title": slug,
+        "starts_at": starts.isoformat(),
+        "ends_at": (starts + timedelta(hours=3)).isoformat(),
+        "capacity": 200,
+        "reserved_free_places": 0,
+        "status": "on_sale",
         "ticket_types": [{"name": "General", "price_pence": 1500, "channel": "online"}],
         "beneficiaries": [{"partner": PARTNER, "share_bp": 10000}],
     }
@@ -91,18 +96,18 @@ def outcomes(responses: list[httpx.Response]) -> Counter[str]:
 async def held(database_url: str, slug: str) -> dict[str, Any]:
     connection = await asyncpg.connect(database_url)
     try:
-        return dict(await connection.fetchrow(
-            """SELECT e.places_taken, COALESCE(SUM(o.places) FILTER (WHERE o.status = 'pending'), 0) AS pending
+        return dict(
+            await connection.fetchrow(
+                """SELECT e.places_taken, COALESCE(SUM(o.places) FILTER (WHERE o.status = 'pending'), 0) AS pending
                FROM event e LEFT JOIN ticket_order o ON o.event = e.id WHERE e.slug = $1 GROUP BY e.places_taken""",
-            slug,
-        ))
+                slug,
+            )
+        )
     finally:
         await connection.close()
 
 
-async def test_one_email_firing_20_holds_at_once_gets_exactly_its_10_places(
-    limits_server: tuple[str, dict[str, str]], limits_database: str
-) -> None:
+async def test_one_email_firing_20_holds_at_once_gets_exactly_its_10_places(limits_server: tuple[str, dict[str, str]], limits_database: str) -> None:
     base_url, headers = limits_server
     ticket_type = create_event(base_url, headers, "one-email")
     # From 20 addresses, so the per-address limit is not what stops them.
@@ -113,9 +118,7 @@ async def test_one_email_firing_20_holds_at_once_gets_exactly_its_10_places(
     assert await held(limits_database, "one-email") == {"places_taken": PLACES_PER_EMAIL, "pending": PLACES_PER_EMAIL}
 
 
-async def test_one_address_firing_30_holds_at_once_gets_exactly_20(
-    limits_server: tuple[str, dict[str, str]], limits_database: str
-) -> None:
+async def test_one_address_firing_30_holds_at_once_gets_exactly_20(limits_server: tuple[str, dict[str, str]], limits_database: str) -> None:
     base_url, headers = limits_server
     ticket_type = create_event(base_url, headers, "one-address")
     second = datetime.now(timezone.utc).second

@@ -252,8 +252,9 @@ async def test_the_json_api_refuses_forms_and_text_bodies_with_415(client: httpx
     assert no_type.status_code == 415
     assert await Order.count() == 0 and await places_taken(slug) == (0, 0)
     # Every JSON route, not only buying: e.g. an organiser's cost, with a token.
-    cost = await client.post(f"/api/events/{slug}/costs", content='{"description": "Hall", "amount_pence": 100}',
-                             headers={**organiser, "Content-Type": "text/plain"})
+    cost = await client.post(
+        f"/api/events/{slug}/costs", content='{"description": "Hall", "amount_pence": 100}', headers={**organiser, "Content-Type": "text/plain"}
+    )
     assert cost.status_code == 415
 
     accepted = await client.post(f"/api/events/{slug}/orders", content=body, headers={"Content-Type": "application/json; charset=utf-8"})
@@ -264,6 +265,7 @@ async def test_the_json_api_refuses_forms_and_text_bodies_with_415(client: httpx
     assert resend.status_code != 415
     # The pages' forms are not the API: they still take form bodies.
     page = await client.get(f"/events/{slug}")
-    form = await client.post(f"/events/{slug}/buy", data={f"quantity_{type_id}": "1", "name": "Layla", "email": "layla@example.org",
-                                                           "_csrf_token": csrf(page.text)})
+    form = await client.post(
+        f"/events/{slug}/buy", data={f"quantity_{type_id}": "1", "name": "Layla", "email": "layla@example.org", "_csrf_token": csrf(page.text)}
+    )
     assert form.status_code == 303

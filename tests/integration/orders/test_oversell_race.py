@@ -135,9 +135,7 @@ async def database_state(database_url: str, slug: str) -> dict[str, Any]:
     try:
         event = await connection.fetchrow("SELECT id, capacity, places_taken FROM event WHERE slug = $1", slug)
         types = await connection.fetch("SELECT id, places_taken FROM ticket_type WHERE event = $1", event["id"])
-        orders = await connection.fetch(
-            "SELECT id, reference, status, places FROM ticket_order WHERE event = $1", event["id"]
-        )
+        orders = await connection.fetch("SELECT id, reference, status, places FROM ticket_order WHERE event = $1", event["id"])
         line_places = await connection.fetchval(
             """SELECT COALESCE(SUM(l.quantity), 0) FROM order_line l JOIN ticket_order o ON o.id = l.order_id
                WHERE o.event = $1 AND o.status = 'pending' AND l.kind = 'ticket'""",

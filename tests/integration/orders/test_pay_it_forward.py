@@ -54,7 +54,9 @@ async def test_a_link_gives_only_its_allocation_and_can_be_revoked(client: httpx
     assert gone.status_code == 404 and gone.json()["error"] == "claim_code_not_found"
 
 
-async def test_reserved_places_run_out_and_then_only_funded_places_can_be_claimed(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+async def test_reserved_places_run_out_and_then_only_funded_places_can_be_claimed(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
     slug = await make_event(now, capacity=10, reserved_free_places=2, pay_it_forward_place_pence=3000)
     await client.patch(f"/api/events/{slug}", json={"pay_it_forward_converts_general": True}, headers=organiser)
     link = await claim_link(client, organiser, slug, places=10)
@@ -70,7 +72,9 @@ async def test_reserved_places_run_out_and_then_only_funded_places_can_be_claime
     assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 4  # converted places came from general ones
 
 
-async def test_funded_places_stay_unclaimable_unless_the_organiser_converts_general_places(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+async def test_funded_places_stay_unclaimable_unless_the_organiser_converts_general_places(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
     slug = await make_event(now, capacity=10, reserved_free_places=0, pay_it_forward_place_pence=1200)
     created = (await place_order(client, slug, quantity=1, pay_it_forward_pence=3000)).json()  # any amount: £30 = 2 places of £12
     await pay_with_test_page(client, created)
@@ -107,7 +111,9 @@ async def test_the_partner_sees_how_many_were_claimed_and_not_who(client: httpx.
     assert "Leila" not in page.text
 
 
-async def test_the_claim_page_works_without_javascript_in_the_guests_language(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+async def test_the_claim_page_works_without_javascript_in_the_guests_language(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
     import re
 
     slug = await make_event(now)

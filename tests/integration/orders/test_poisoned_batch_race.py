@@ -146,13 +146,15 @@ async def test_an_order_the_database_refuses_costs_only_its_buyer(app: Any, clie
 
     def wanted(name: str) -> service._Wanted:
         request = pricing.Request(items=[(type_id, 1)], buyer_name=name, buyer_email=f"{abs(hash(name))}@test.example")
-        return service._Wanted(request, now, 15, "en", Asker(client="127.0.0.1", limits=HoldLimits(places_per_email=10, holds_per_client_per_minute=1000)))
+        return service._Wanted(
+            request, now, 15, "en", Asker(client="127.0.0.1", limits=HoldLimits(places_per_email=10, holds_per_client_per_minute=1000))
+        )
 
     names = [f"Guest {index}" for index in range(8)]
     names.insert(4, "Poison\u0000ed")
     answers = await asyncio.gather(*(service._HOLDS.submit(slug, wanted(name)) for name in names), return_exceptions=True)
 
-    for name, answer in zip(names, answers):
+    for name, answer in zip(names, answers, strict=True):
         if "\u0000" in name:
             assert isinstance(answer, InvalidInput), answer
         else:

@@ -17,12 +17,12 @@ from litestar import Litestar
 from events.audit.service import list_entries
 from events.catalogue.tables import Event
 from events.orders.tables import Order
-from events.tickets.tables import OutboxMessage, Ticket
 from events.payments import cancellation
 from events.payments.gateway import PaymentProviderError, ProviderRefund, TestGateway
 from events.payments.service import retry_pending_refunds
 from events.payments.tables import Refund
 from events.tickets.outbox import drain_outbox
+from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
 from tests.support.backoffice import post_form, sign_in_organiser
 from tests.support.orders import pay_with_test_page, place_order

@@ -20,12 +20,11 @@ import pytest
 
 from events import db
 from events.orders import service as orders_service
-from events.tickets import issuing
 from events.orders.tables import Order, OrderHistory
-from events.tickets.tables import Ticket
 from events.payments import service as payments
 from events.payments.tables import Payment, Refund
-from events.tickets.tables import OutboxMessage
+from events.tickets import issuing
+from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
 from tests.integration.payments.conftest import StripeApp, place_order, places_left, post_event, read_order, ticket_type_id, wait_for
 from tests.integration.payments.test_stripe_payments import hold_ran_out, paid_order, places_add_up
@@ -67,9 +66,7 @@ async def second_one_waits() -> None:
         return
 
     async def waiting() -> bool:
-        rows = await Order.raw(
-            "SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'"
-        )
+        rows = await Order.raw("SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'")
         return rows[0]["n"] > 0
 
     await wait_for(waiting, timeout=10, interval=0.02, what="the second transaction to wait for the first one's lock")
@@ -177,9 +174,12 @@ async def buy_with_form(http: httpx.AsyncClient, slug: str, quantity: int) -> ht
 
 async def form_order(slug: str) -> dict[str, Any]:
     """The newest order of the event (the one the form just placed)."""
-    row = await Order.select(Order.reference, Order.payment_intent_id, Order.status).where(Order.event.slug == slug).order_by(
-        Order.id, ascending=False
-    ).first()
+    row = (
+        await Order.select(Order.reference, Order.payment_intent_id, Order.status)
+        .where(Order.event.slug == slug)
+        .order_by(Order.id, ascending=False)
+        .first()
+    )
     assert row is not None
     return row
 

@@ -16,7 +16,9 @@ async def test_an_organiser_refunds_one_ticket_then_the_rest(client: httpx.Async
     order = await get_order(client, created)
     first, second = order["tickets"]
 
-    one = await client.post(f"/api/orders/{created['reference']}/refunds", json={"tickets": [first["id"]], "reason": "Cannot come"}, headers=organiser)
+    one = await client.post(
+        f"/api/orders/{created['reference']}/refunds", json={"tickets": [first["id"]], "reason": "Cannot come"}, headers=organiser
+    )
     assert one.status_code == 201, one.text
     assert one.json()["amount_pence"] == 650 and one.json()["status"] == "succeeded"
     after_one = await get_order(client, created)
@@ -40,11 +42,17 @@ async def test_an_organiser_refunds_one_ticket_then_the_rest(client: httpx.Async
     assert nothing_left.status_code == 409
 
 
-async def test_cash_sales_are_refunded_in_cash_and_only_organisers_refund(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+async def test_cash_sales_are_refunded_in_cash_and_only_organisers_refund(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
     slug = await club_night(now)
     door = await door_headers(now, slug)
     door_type = await ticket_type_id(client, slug, "Door")
-    sold = (await client.post(f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"}, headers=door)).json()
+    sold = (
+        await client.post(
+            f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"}, headers=door
+        )
+    ).json()
     forbidden = await client.post(f"/api/orders/{sold['reference']}/refunds", json={"reason": "x"}, headers=door)
     assert forbidden.status_code == 403
     refund = await client.post(f"/api/orders/{sold['reference']}/refunds", json={"reason": "Wrong night"}, headers=organiser)

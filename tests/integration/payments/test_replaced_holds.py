@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 import pytest
 
 from events.orders.tables import Order
-from events.tickets.tables import Ticket
 from events.payments import service as payments
 from events.payments.gateway import PaymentProviderError
 from events.payments.tables import Payment, Refund
+from events.tickets.tables import Ticket
 from tests.factories import make_event
 from tests.integration.payments.conftest import StripeApp, places_left
 from tests.integration.payments.test_late_payment_races import buy_with_form, form_order, history, order_status, outbox
@@ -70,9 +70,7 @@ async def test_the_sweeper_cancels_a_replaced_payment_that_could_not_be_cancelle
     await places_add_up(slug)
 
 
-async def test_a_first_payment_made_before_buying_again_gets_its_tickets_while_places_are_free(
-    stripe_app: StripeApp, now: datetime
-) -> None:
+async def test_a_first_payment_made_before_buying_again_gets_its_tickets_while_places_are_free(stripe_app: StripeApp, now: datetime) -> None:
     """Paid on the first page (Stripe's webhook not here yet), then went back and bought again: cancelling the
     first payment finds it succeeded, and it is settled late. Both orders stand; the buyer chose to buy again."""
     http, localstripe = stripe_app.http, stripe_app.localstripe

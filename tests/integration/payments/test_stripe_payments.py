@@ -22,10 +22,10 @@ from aiohttp import web
 from events.catalogue.tables import Event, TicketType
 from events.config import StripeSettings
 from events.orders.tables import Order, OrderHistory, OrderLine
-from events.tickets.tables import Ticket
 from events.payments import service as payments
 from events.payments.gateway import StripeGateway
 from events.payments.tables import Payment, Refund, WebhookEvent
+from events.tickets.tables import Ticket
 from tests.factories import make_event
 from tests.integration.payments.conftest import (
     GuestOrder,
@@ -87,9 +87,7 @@ async def test_a_card_payment_ends_with_the_order_paid_and_tickets_issued(stripe
         ticket = await http.get(body["tickets"][0]["url"])
         assert ticket.status_code == 200 and "August Supper Club" in page_text(ticket)
 
-    webhooks = await server.db.rows(
-        "SELECT event_type, processed_at, error FROM webhook_event WHERE object_id = ? ORDER BY id", order.intent_id
-    )
+    webhooks = await server.db.rows("SELECT event_type, processed_at, error FROM webhook_event WHERE object_id = ? ORDER BY id", order.intent_id)
     assert [w["event_type"] for w in webhooks] == ["payment_intent.succeeded"]
     assert webhooks[0]["processed_at"] is not None and webhooks[0]["error"] == ""
     payment = await server.db.rows(
@@ -218,9 +216,7 @@ async def test_replayed_and_early_webhooks_issue_one_set_of_tickets(racing_serve
 
         # localstripe's own delivery of the same payment lands too, about a second after the payment.
         async def localstripe_delivered() -> bool:
-            rows = await server.db.rows(
-                "SELECT stripe_event_id FROM webhook_event WHERE object_id = ? AND processed_at IS NOT NULL", intent["id"]
-            )
+            rows = await server.db.rows("SELECT stripe_event_id FROM webhook_event WHERE object_id = ? AND processed_at IS NOT NULL", intent["id"])
             return len(rows) >= 5
 
         await wait_for(localstripe_delivered, timeout=10, what="localstripe's own webhook")
@@ -228,13 +224,14 @@ async def test_replayed_and_early_webhooks_issue_one_set_of_tickets(racing_serve
         assert body["status"] == "paid" and [t["status"] for t in body["tickets"]] == ["valid", "valid"]
 
     assert await server.db.value("SELECT count(*) FROM payment WHERE provider_reference = ?", order.intent_id) == 1
-    assert await server.db.value(
-        "SELECT count(*) FROM ticket t JOIN ticket_order o ON o.id = t.order_id WHERE o.reference = ?", order.reference
-    ) == 2
-    assert await server.db.value(
-        "SELECT count(*) FROM order_history h JOIN ticket_order o ON o.id = h.order_id WHERE o.reference = ? AND h.kind = 'paid'",
-        order.reference,
-    ) == 1
+    assert await server.db.value("SELECT count(*) FROM ticket t JOIN ticket_order o ON o.id = t.order_id WHERE o.reference = ?", order.reference) == 2
+    assert (
+        await server.db.value(
+            "SELECT count(*) FROM order_history h JOIN ticket_order o ON o.id = h.order_id WHERE o.reference = ? AND h.kind = 'paid'",
+            order.reference,
+        )
+        == 1
+    )
 
 
 # ============================================================================================================
@@ -345,9 +342,7 @@ RECORDED_BALANCE_TRANSACTION = {
     "description": None,
     "exchange_rate": None,
     "fee": 65,
-    "fee_details": [
-        {"amount": 65, "application": None, "currency": "gbp", "description": "Stripe processing fees", "type": "stripe_fee"}
-    ],
+    "fee_details": [{"amount": 65, "application": None, "currency": "gbp", "description": "Stripe processing fees", "type": "stripe_fee"}],
     "net": 2935,
     "reporting_category": "charge",
     "source": "ch_3PbXyZ2eZvKYlo2C0a1b2c3d",
@@ -642,9 +637,11 @@ async def test_a_refund_made_in_the_stripe_dashboard_is_recorded_once(stripe_app
     assert second.status_code == 200 and second.json()["outcome"] == "processed"
 
     async def settled() -> None:
-        recorded = await Refund.select(Refund.amount_pence, Refund.provider_refund_id, Refund.status, Refund.requested_by).where(
-            Refund.order_id.reference == order.reference
-        ).order_by(Refund.amount_pence)
+        recorded = (
+            await Refund.select(Refund.amount_pence, Refund.provider_refund_id, Refund.status, Refund.requested_by)
+            .where(Refund.order_id.reference == order.reference)
+            .order_by(Refund.amount_pence)
+        )
         assert recorded == [
             {"amount_pence": 1000, "provider_refund_id": part["id"], "status": "succeeded", "requested_by": "stripe"},
             {"amount_pence": 5000, "provider_refund_id": rest["id"], "status": "succeeded", "requested_by": "stripe"},

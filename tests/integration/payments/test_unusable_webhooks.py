@@ -47,7 +47,9 @@ async def test_a_signed_but_unusable_webhook_is_a_bad_request(
 ) -> None:
     payload = event.encode() if isinstance(event, str) and event.startswith("{") else json.dumps(event).encode()
     with caplog.at_level(logging.WARNING, logger="events.payments"):
-        response = await client.post("/webhooks/stripe", content=payload, headers={"Stripe-Signature": sign(payload), "Content-Type": "application/json"})
+        response = await client.post(
+            "/webhooks/stripe", content=payload, headers={"Stripe-Signature": sign(payload), "Content-Type": "application/json"}
+        )
     assert response.status_code == 400, response.text
     assert await WebhookEvent.count() == 0
     event_id = event.get("id") if isinstance(event, dict) else None

@@ -15,12 +15,12 @@ from events.audit.tables import AuditEntry
 from events.catalogue.tables import Event
 from events.giftaid.tables import GiftAidDeclaration
 from events.orders.tables import Order
-from events.tickets.tables import OutboxMessage, Ticket
 from events.privacy import service as privacy
+from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
 from tests.integration.backoffice.test_orders import bought
-from tests.support.backoffice import post_form, sign_in_organiser
 from tests.integration.checkin.test_redeem import door_team, scan
+from tests.support.backoffice import post_form, sign_in_organiser
 
 AMAL_GIFT_AID = {"title": "Ms", "first_name": "Amal", "last_name": "Haddad", "house": "12", "postcode": "e8 1dy", "confirmed": True}
 
@@ -60,8 +60,11 @@ async def test_the_worker_erases_guests_after_the_retention_period_and_not_befor
     await client.post("/api/events/spring-supper/orders", json={})  # noise: refused, writes nothing
     from tests.support.orders import pay_with_test_page, place_order
 
-    donor = (await place_order(client, old, quantity=1, donation_pence=2000, gift_aid=AMAL_GIFT_AID,
-                               buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
+    donor = (
+        await place_order(
+            client, old, quantity=1, donation_pence=2000, gift_aid=AMAL_GIFT_AID, buyer={"name": "Amal Haddad", "email": "amal@example.org"}
+        )
+    ).json()
     await pay_with_test_page(client, donor)
     link = (await client.post(f"/api/events/{old}/claim-codes", json={"partner_name": "Drop-in", "places": 2}, headers=organiser)).json()
     claim = await client.post("/api/claims", json={"code": link["code"], "name": "Leila", "phone": "07700 900123"})
@@ -97,7 +100,9 @@ async def test_the_worker_erases_guests_after_the_retention_period_and_not_befor
 
     seven_years_on = now + timedelta(days=7 * 366)
     await privacy.erase_expired(seven_years_on, retention_days=90)
-    declaration = await GiftAidDeclaration.select(GiftAidDeclaration.first_name, GiftAidDeclaration.postcode, GiftAidDeclaration.eligible_pence).first()
+    declaration = await GiftAidDeclaration.select(
+        GiftAidDeclaration.first_name, GiftAidDeclaration.postcode, GiftAidDeclaration.eligible_pence
+    ).first()
     assert declaration == {"first_name": "", "postcode": "", "eligible_pence": 2000}
     assert await AuditEntry.count().where(AuditEntry.action == "gift_aid.records_expired") == 1
 
@@ -114,14 +119,15 @@ async def test_the_worker_runs_the_erasure_job(app: Litestar, client: httpx.Asyn
     assert (await personal_data(slug))["names"] == []
 
 
-async def test_an_organiser_exports_then_erases_one_guest_on_request(
-    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
-) -> None:
+async def test_an_organiser_exports_then_erases_one_guest_on_request(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
     slug = await make_event(now)
     from tests.support.orders import pay_with_test_page, place_order
 
-    amal = (await place_order(client, slug, quantity=2, donation_pence=1000, gift_aid=AMAL_GIFT_AID,
-                              buyer={"name": "Amal Haddad", "email": "Amal@Example.org"})).json()
+    amal = (
+        await place_order(
+            client, slug, quantity=2, donation_pence=1000, gift_aid=AMAL_GIFT_AID, buyer={"name": "Amal Haddad", "email": "Amal@Example.org"}
+        )
+    ).json()
     await pay_with_test_page(client, amal)
     other = await bought(client, slug, name="Yusuf Karimi", email="yusuf@example.net")
     reconciliation = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()
@@ -147,7 +153,9 @@ async def test_an_organiser_exports_then_erases_one_guest_on_request(
     [exported] = await AuditEntry.select(AuditEntry.actor, AuditEntry.after).where(AuditEntry.action == "guest_data.exported")
     assert exported["actor"] == "Sam Organiser" and "amal@" not in str(exported).lower()
 
-    unconfirmed = await post_form(client, "/manage/guests/erase", {"contact": "amal@example.org", "orders": [amal["reference"]]}, page="/manage/guests")
+    unconfirmed = await post_form(
+        client, "/manage/guests/erase", {"contact": "amal@example.org", "orders": [amal["reference"]]}, page="/manage/guests"
+    )
     assert unconfirmed.status_code == 422 and "Tick the box to confirm" in unconfirmed.text
     assert f'value="{amal["reference"]}" checked' in unconfirmed.text  # the ticked orders stay ticked
     none_ticked = await post_form(client, "/manage/guests/erase", {"contact": "amal@example.org", "confirm": "yes"}, page="/manage/guests")
@@ -184,7 +192,9 @@ async def test_a_guest_who_claimed_with_only_a_phone_number_is_found_by_it_howev
     for name, phone in (("Leila", "07700 900123"), ("Omid", "07700 900456"), ("Samira", "+447700900123")):
         claimed = await client.post("/api/claims", json={"code": link["code"], "name": name, "phone": phone})
         assert claimed.status_code in (200, 201), claimed.text
-    references = {row["buyer_name"]: row["reference"] for row in await Order.select(Order.buyer_name, Order.reference).where(Order.event.slug == slug)}
+    references = {
+        row["buyer_name"]: row["reference"] for row in await Order.select(Order.buyer_name, Order.reference).where(Order.event.slug == slug)
+    }
     await sign_in_organiser(client)
 
     found = await post_form(client, "/manage/guests", {"contact": "+44 (0)7700-900123"}, page="/manage/guests")

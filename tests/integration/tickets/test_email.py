@@ -21,8 +21,8 @@ from aiosmtpd.controller import Controller
 
 from events.config import Settings, SmtpSettings
 from events.orders.tables import Order
-from events.tickets.tables import OutboxMessage, Ticket
 from events.tickets.outbox import drain_outbox
+from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order
 
@@ -89,18 +89,14 @@ async def outbox_of(reference: str) -> list[dict[str, Any]]:
     return await OutboxMessage.select().where(OutboxMessage.order_id.reference == reference).order_by(OutboxMessage.id)
 
 
-async def test_paying_queues_one_email_and_the_worker_delivers_the_tickets(
-    client: httpx.AsyncClient, smtp: SmtpServer, now: datetime
-) -> None:
+async def test_paying_queues_one_email_and_the_worker_delivers_the_tickets(client: httpx.AsyncClient, smtp: SmtpServer, now: datetime) -> None:
     slug = await make_event(now)
     created = (await place_order(client, slug, quantity=2)).json()
     reference = created["reference"]
     assert await outbox_of(reference) == []  # nothing is sent for a hold
     await pay_with_test_page(client, created)
     [queued] = await outbox_of(reference)
-    assert (queued["kind"], queued["status"], queued["recipient"], queued["attempts"]) == (
-        "order_confirmation", "queued", "amal@example.org", 0
-    )
+    assert (queued["kind"], queued["status"], queued["recipient"], queued["attempts"]) == ("order_confirmation", "queued", "amal@example.org", 0)
 
     assert await drain_outbox(clock(), settings=smtp.settings) == 1
     [envelope] = smtp.inbox.envelopes
@@ -270,7 +266,9 @@ async def test_changing_the_holder_name_reissues_the_ticket_and_emails_it(
     assert (await client.get(ticket["url"])).status_code == 200  # the ticket still shows, with its code
 
 
-async def test_the_reissued_email_carries_the_new_ticket(client: httpx.AsyncClient, organiser: dict[str, str], smtp: SmtpServer, now: datetime) -> None:
+async def test_the_reissued_email_carries_the_new_ticket(
+    client: httpx.AsyncClient, organiser: dict[str, str], smtp: SmtpServer, now: datetime
+) -> None:
     created = await paid_order(client, now, quantity=1)
     [old] = (await get_order(client, created))["tickets"]
     assert await drain_outbox(clock(), settings=smtp.settings) == 1
@@ -283,7 +281,9 @@ async def test_the_reissued_email_carries_the_new_ticket(client: httpx.AsyncClie
     assert (await Order.select(Order.status).where(Order.reference == created["reference"]).first()) == {"status": "paid"}
 
 
-async def test_finished_messages_are_forgotten_after_the_retention_period(client: httpx.AsyncClient, now: datetime, tmp_path: Path, settings: Settings) -> None:
+async def test_finished_messages_are_forgotten_after_the_retention_period(
+    client: httpx.AsyncClient, now: datetime, tmp_path: Path, settings: Settings
+) -> None:
     from events.tickets.outbox import purge_outbox
 
     first = await paid_order(client, now, quantity=1)

@@ -33,7 +33,9 @@ def test_costs_may_be_negative_corrections() -> None:
 def test_shares_must_add_up_to_exactly_100_percent() -> None:
     rows, problems = forms.shares({"partner_0": "kitchen", "share_0": "70", "partner_1": "cinema", "share_1": "30"})
     assert rows == [("kitchen", 7000), ("cinema", 3000)] and problems == {}
-    _, short = forms.shares({"partner_0": "kitchen", "share_0": "33.33", "partner_1": "cinema", "share_1": "33.33", "partner_2": "choir", "share_2": "33.33"})
+    _, short = forms.shares(
+        {"partner_0": "kitchen", "share_0": "33.33", "partner_1": "cinema", "share_1": "33.33", "partner_2": "choir", "share_2": "33.33"}
+    )
     assert short == {"shares": "The shares add up to 99.99%; they must add up to exactly 100%."}
     _, twice = forms.shares({"partner_0": "kitchen", "share_0": "50", "partner_1": "kitchen", "share_1": "50"})
     assert "only once" in twice["shares"]
@@ -44,8 +46,16 @@ def test_shares_must_add_up_to_exactly_100_percent() -> None:
 
 def test_the_event_form_reads_wall_clock_times_and_pounds() -> None:
     event, problems = forms.event_create(
-        {"title": "Supper", "starts_at": "2031-08-15T19:00", "ends_at": "2031-08-15T22:30", "capacity": "40",
-         "booking_fee": "0.50", "cost_per_attendee": "4", "booking_fees_to": "costs", "allow_reentry": "on"}
+        {
+            "title": "Supper",
+            "starts_at": "2031-08-15T19:00",
+            "ends_at": "2031-08-15T22:30",
+            "capacity": "40",
+            "booking_fee": "0.50",
+            "cost_per_attendee": "4",
+            "booking_fees_to": "costs",
+            "allow_reentry": "on",
+        }
     )
     assert problems == {} and event is not None
     assert event.starts_at == datetime(2031, 8, 15, 19, 0) and event.starts_at.tzinfo is None  # the service applies the zone
@@ -59,7 +69,9 @@ def test_every_unreadable_event_field_gets_its_own_message() -> None:
     assert set(problems) == {"title", "starts_at", "ends_at", "capacity", "booking_fee"}
     _, too_long = forms.event_create({"title": "x" * 201, "starts_at": "2031-08-15T19:00", "ends_at": "2031-08-15T22:00", "capacity": "40"})
     assert too_long == {"title": "That is too long (at most 200 characters)."}
-    _, bad_slug = forms.event_create({"title": "Supper", "slug": "Supper Club!", "starts_at": "2031-08-15T19:00", "ends_at": "2031-08-15T22:00", "capacity": "40"})
+    _, bad_slug = forms.event_create(
+        {"title": "Supper", "slug": "Supper Club!", "starts_at": "2031-08-15T19:00", "ends_at": "2031-08-15T22:00", "capacity": "40"}
+    )
     assert set(bad_slug) == {"slug"}
 
 

@@ -8,16 +8,16 @@ NOW = datetime(2027, 7, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def event(**changes: object) -> rules.EventRule:
-    values = dict(
-        title="Supper club",
-        starts_at=NOW + timedelta(days=10),
-        ends_at=NOW + timedelta(days=10, hours=3),
-        timezone="Europe/London",
-        capacity=40,
-        reserved_free_places=20,
-        currency="GBP",
-        booking_fee_pence=0,
-    )
+    values = {
+        "title": "Supper club",
+        "starts_at": NOW + timedelta(days=10),
+        "ends_at": NOW + timedelta(days=10, hours=3),
+        "timezone": "Europe/London",
+        "capacity": 40,
+        "reserved_free_places": 20,
+        "currency": "GBP",
+        "booking_fee_pence": 0,
+    }
     values.update(changes)
     return rules.EventRule(**values)  # type: ignore[arg-type]
 

@@ -79,8 +79,13 @@ def server_tickets(state: dict[str, Any]) -> dict[int, rules.TicketAtDoor]:
     other = guests["other_event_ticket"]
     return {
         guests["ticket"]["id"]: rules.TicketAtDoor(
-            id=guests["ticket"]["id"], event_id=guests["event"], version=state["version"], status=state["status"],
-            order_status=state["order_status"], checked_in_at=ADMITTED_AT if state["checked_in"] else None, inside=state["checked_in"],
+            id=guests["ticket"]["id"],
+            event_id=guests["event"],
+            version=state["version"],
+            status=state["status"],
+            order_status=state["order_status"],
+            checked_in_at=ADMITTED_AT if state["checked_in"] else None,
+            inside=state["checked_in"],
         ),
         other["id"]: rules.TicketAtDoor(
             id=other["id"], event_id=other["event"], version=1, status="valid", order_status="paid", checked_in_at=None, inside=False
@@ -95,8 +100,10 @@ async def server_verdict(case: dict[str, Any], *, reentry_allowed: bool) -> str:
     state_sql, value, claims = await scanning._identify(case["scan"])
     ticket_id = secrets.get(value) if state_sql == queries.SCAN_STATE_BY_SECRET else value
     decision = rules.decide_entry(
-        tickets.get(ticket_id) if ticket_id is not None else None, event_id=VECTORS["guest_list"]["event"],
-        scanned_version=claims.version if claims else None, reentry_allowed=reentry_allowed,
+        tickets.get(ticket_id) if ticket_id is not None else None,
+        event_id=VECTORS["guest_list"]["event"],
+        scanned_version=claims.version if claims else None,
+        reentry_allowed=reentry_allowed,
     )
     return "ok" if isinstance(decision, rules.Admit) else decision.reason
 

@@ -4,7 +4,8 @@ from datetime import datetime, timezone
 from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from events.giftaid import rules
 from events.orders import pricing
@@ -16,7 +17,12 @@ TERMS = pricing.EventTerms("on_sale", booking_fee_pence=100, pay_it_forward_plac
 
 def declaration(**changes: object) -> rules.Declaration:
     values: dict[str, object] = {
-        "title": "Ms", "first_name": "Amal", "last_name": "Haddad", "house": "12", "postcode": "sw1a 1aa", "confirmed": True,
+        "title": "Ms",
+        "first_name": "Amal",
+        "last_name": "Haddad",
+        "house": "12",
+        "postcode": "sw1a 1aa",
+        "confirmed": True,
     }
     values.update(changes)
     return rules.Declaration(**values)  # type: ignore[arg-type]
@@ -52,10 +58,16 @@ def test_a_complete_confirmed_declaration_has_no_problems() -> None:
 def test_each_missing_or_wrong_field_is_named() -> None:
     problems = rules.declaration_problems(
         declaration(first_name=" ", last_name="", house="", postcode="75001", confirmed=False, title="Professor"),
-        eligible_pence=500, currency="GBP",
+        eligible_pence=500,
+        currency="GBP",
     )
     assert set(problems) == {
-        "gift_aid.confirmed", "gift_aid.first_name", "gift_aid.last_name", "gift_aid.house", "gift_aid.postcode", "gift_aid.title",
+        "gift_aid.confirmed",
+        "gift_aid.first_name",
+        "gift_aid.last_name",
+        "gift_aid.house",
+        "gift_aid.postcode",
+        "gift_aid.title",
     }
     assert "postcode" in problems["gift_aid.postcode"]
 
@@ -72,8 +84,14 @@ def test_a_declaration_needs_a_donation_or_contribution_in_pounds() -> None:
 
 def test_only_contributions_and_donations_are_eligible_never_tickets_or_booking_fees() -> None:
     request = pricing.Request(
-        items=[(1, 2)], pay_it_forward_places=1, pay_it_forward_pence=250, donation_pence=500, donation_partner="welcome-kitchen",
-        buyer_name="Amal", buyer_email="amal@example.org", gift_aid=declaration(),
+        items=[(1, 2)],
+        pay_it_forward_places=1,
+        pay_it_forward_pence=250,
+        donation_pence=500,
+        donation_partner="welcome-kitchen",
+        buyer_name="Amal",
+        buyer_email="amal@example.org",
+        gift_aid=declaration(),
     )
     quote = pricing.quote_online_order({1: SUPPER}, TERMS, request, NOW)
     assert quote.total_pence == 2 * 3100 + 3000 + 250 + 500
@@ -88,8 +106,9 @@ def test_checkout_refuses_a_declaration_on_tickets_alone() -> None:
 
 
 def test_checkout_names_the_declarations_problems_with_the_others() -> None:
-    request = pricing.Request(items=[(1, 1)], donation_pence=500, buyer_name="", buyer_email="amal@example.org",
-                              gift_aid=declaration(postcode="nowhere"))
+    request = pricing.Request(
+        items=[(1, 1)], donation_pence=500, buyer_name="", buyer_email="amal@example.org", gift_aid=declaration(postcode="nowhere")
+    )
     with pytest.raises(pricing.Problems) as refused:
         pricing.quote_online_order({1: SUPPER}, TERMS, request, NOW)
     assert set(refused.value.fields) == {"buyer.name", "gift_aid.postcode"}

@@ -1,6 +1,7 @@
 """The split across partners never loses or invents a penny, whatever the mix of money."""
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from events.ledger.allocation import INCOME_KINDS, EventMoney, KindTotals, allocate
 
@@ -34,10 +35,17 @@ def test_the_supper_club_by_hand() -> None:
 
 
 def test_unused_pay_it_forward_money_waits_for_the_organisers_choice() -> None:
-    base = dict(
-        tickets=kind(10_000), booking_fees=kind(0), contributions=kind(6_000), general_donations=kind(0),
-        designated_donations={}, fixed_costs_pence=0, per_attendee_cost_pence=1_000, attendees=12, free_guests=2,
-    )
+    base = {
+        "tickets": kind(10_000),
+        "booking_fees": kind(0),
+        "contributions": kind(6_000),
+        "general_donations": kind(0),
+        "designated_donations": {},
+        "fixed_costs_pence": 0,
+        "per_attendee_cost_pence": 1_000,
+        "attendees": 12,
+        "free_guests": 2,
+    }
     held = allocate(EventMoney(**base), [(1, 10_000)])
     assert held.costs_covered_by_contributions_pence == 2_000 and held.unused_contributions_pence == 4_000
     assert held.net_pence == 10_000 + 2_000 - 12_000
@@ -47,18 +55,31 @@ def test_unused_pay_it_forward_money_waits_for_the_organisers_choice() -> None:
 
 def test_costs_beyond_income_are_a_deficit_not_a_debt_of_the_partners() -> None:
     money = EventMoney(
-        tickets=kind(1_000), booking_fees=kind(0), contributions=kind(0), general_donations=kind(0),
-        designated_donations={}, fixed_costs_pence=5_000, per_attendee_cost_pence=0, attendees=0, free_guests=0,
+        tickets=kind(1_000),
+        booking_fees=kind(0),
+        contributions=kind(0),
+        general_donations=kind(0),
+        designated_donations={},
+        fixed_costs_pence=5_000,
+        per_attendee_cost_pence=0,
+        attendees=0,
+        free_guests=0,
     )
     result = allocate(money, [(1, 5000), (2, 5000)])
     assert result.deficit_pence == 4_000 and all(p.net_pence == 0 for p in result.partners)
 
 
 def test_costs_corrected_below_zero_count_as_none_and_never_add_to_what_partners_are_owed() -> None:
-    base = dict(
-        tickets=kind(6_000), booking_fees=kind(0), contributions=kind(0), general_donations=kind(0),
-        designated_donations={}, per_attendee_cost_pence=100, attendees=4, free_guests=0,
-    )
+    base = {
+        "tickets": kind(6_000),
+        "booking_fees": kind(0),
+        "contributions": kind(0),
+        "general_donations": kind(0),
+        "designated_donations": {},
+        "per_attendee_cost_pence": 100,
+        "attendees": 4,
+        "free_guests": 0,
+    }
     corrected_too_far = allocate(EventMoney(**base, fixed_costs_pence=-2_000), [(1, 7000), (2, 3000)])  # type: ignore[arg-type]
     assert corrected_too_far.costs_pence == 400  # the per-cover costs only: the fixed ones stop at zero
     assert corrected_too_far.net_pence == 6_000 - 400
@@ -68,8 +89,15 @@ def test_costs_corrected_below_zero_count_as_none_and_never_add_to_what_partners
 
 def test_booking_fees_can_be_kept_back_by_rule() -> None:
     money = EventMoney(
-        tickets=kind(6_000), booking_fees=kind(500), contributions=kind(0), general_donations=kind(0),
-        designated_donations={}, fixed_costs_pence=0, per_attendee_cost_pence=0, attendees=10, free_guests=0,
+        tickets=kind(6_000),
+        booking_fees=kind(500),
+        contributions=kind(0),
+        general_donations=kind(0),
+        designated_donations={},
+        fixed_costs_pence=0,
+        per_attendee_cost_pence=0,
+        attendees=10,
+        free_guests=0,
         booking_fees_to_cause=False,
     )
     result = allocate(money, [(1, 10_000)])
@@ -97,28 +125,51 @@ def shares(draw: st.DrawFn) -> list[tuple[int, int]]:
 
 @settings(max_examples=2000, deadline=None)
 @given(
-    tickets=kinds(), booking=kinds(), contributions=kinds(), donations=kinds(), designated=kinds(), shares=shares(),
-    fixed=st.integers(min_value=-5_000_000, max_value=5_000_000), per_cover=st.integers(min_value=0, max_value=5_000), attendees=st.integers(min_value=0, max_value=500),
-    free_share=st.floats(min_value=0, max_value=1), to_cause=st.booleans(),
+    tickets=kinds(),
+    booking=kinds(),
+    contributions=kinds(),
+    donations=kinds(),
+    designated=kinds(),
+    shares=shares(),
+    fixed=st.integers(min_value=-5_000_000, max_value=5_000_000),
+    per_cover=st.integers(min_value=0, max_value=5_000),
+    attendees=st.integers(min_value=0, max_value=500),
+    free_share=st.floats(min_value=0, max_value=1),
+    to_cause=st.booleans(),
     unused=st.sampled_from(["held", "beneficiaries", "carried_over"]),
 )
 def test_no_penny_is_lost_or_invented(
-    tickets: KindTotals, booking: KindTotals, contributions: KindTotals, donations: KindTotals, designated: KindTotals,
-    shares: list[tuple[int, int]], fixed: int, per_cover: int, attendees: int, free_share: float, to_cause: bool, unused: str,
+    tickets: KindTotals,
+    booking: KindTotals,
+    contributions: KindTotals,
+    donations: KindTotals,
+    designated: KindTotals,
+    shares: list[tuple[int, int]],
+    fixed: int,
+    per_cover: int,
+    attendees: int,
+    free_share: float,
+    to_cause: bool,
+    unused: str,
 ) -> None:
     money = EventMoney(
-        tickets=tickets, booking_fees=booking, contributions=contributions, general_donations=donations,
-        designated_donations={shares[0][0]: designated}, fixed_costs_pence=fixed, per_attendee_cost_pence=per_cover,
-        attendees=attendees, free_guests=int(attendees * free_share), booking_fees_to_cause=to_cause, unused_contributions=unused,
+        tickets=tickets,
+        booking_fees=booking,
+        contributions=contributions,
+        general_donations=donations,
+        designated_donations={shares[0][0]: designated},
+        fixed_costs_pence=fixed,
+        per_attendee_cost_pence=per_cover,
+        attendees=attendees,
+        free_guests=int(attendees * free_share),
+        booking_fees_to_cause=to_cause,
+        unused_contributions=unused,
     )
     result = allocate(money, shares)
     # Every pound is somewhere: with a partner, retained as booking fees, held/carried as unused
     # contributions, spent on costs, or uncovered (the deficit is costs no income paid for).
     whole = tickets.net_pence + booking.net_pence + contributions.net_pence + donations.net_pence + designated.net_pence
-    accounted = (
-        result.net_pence + result.retained_booking_fees_pence + result.unused_contributions_pence
-        + result.costs_pence - result.deficit_pence
-    )
+    accounted = result.net_pence + result.retained_booking_fees_pence + result.unused_contributions_pence + result.costs_pence - result.deficit_pence
     assert accounted == whole
     # Each line, summed over partners, is the event's line; each partner's lines sum to its net.
     for kind_name in INCOME_KINDS:

@@ -1,5 +1,6 @@
 """Statement charts: well-formed, accessible SVG whose shapes follow the numbers."""
 
+import itertools
 import re
 import xml.etree.ElementTree as ET
 from datetime import date
@@ -22,8 +23,13 @@ def parse(svg: str) -> ET.Element:
 
 
 def test_a_bar_chart_names_itself_and_lists_its_numbers() -> None:
-    svg = bar_chart([Bar("Welcome Kitchen", 4973), Bar("Welcome Cinema", 7052)], chart_id="funds", title="Net due",
-                    description="One bar per partner.", format_value=pounds)
+    svg = bar_chart(
+        [Bar("Welcome Kitchen", 4973), Bar("Welcome Cinema", 7052)],
+        chart_id="funds",
+        title="Net due",
+        description="One bar per partner.",
+        format_value=pounds,
+    )
     root = parse(svg)
     assert root.get("role") == "img" and root.get("aria-labelledby") == "funds-title funds-desc"
     assert root.find(f"{SVG}title").text == "Net due"  # type: ignore[union-attr]
@@ -49,7 +55,7 @@ def test_negative_bars_draw_left_of_a_zero_line() -> None:
 
 
 def test_labels_are_escaped() -> None:
-    svg = bar_chart([Bar("Tom & Jerry <script>", 100)], chart_id="c", title="A < B", description="\"quoted\"")
+    svg = bar_chart([Bar("Tom & Jerry <script>", 100)], chart_id="c", title="A < B", description='"quoted"')
     assert "<script>" not in svg
     assert parse(svg).find(f"{SVG}title").text == "A < B"  # type: ignore[union-attr]
 
@@ -75,7 +81,7 @@ def test_the_running_total_ends_at_the_sum(daily: list[tuple[date, int]]) -> Non
     series = cumulative(daily)
     assert series[-1][1] == sum(pence for _, pence in daily)
     assert [day for day, _ in series] == sorted({day for day, _ in series})
-    assert all(earlier[1] <= later[1] for earlier, later in zip(series, series[1:]))
+    assert all(earlier[1] <= later[1] for earlier, later in itertools.pairwise(series))
 
 
 @given(st.integers(1, 10**9))
@@ -83,7 +89,7 @@ def test_nice_ticks_cover_the_maximum_in_at_most_five_steps(maximum: int) -> Non
     ticks = nice_ticks(maximum)
     assert ticks[0] == 0 and ticks[-1] >= maximum and 2 <= len(ticks) <= 6
     step = ticks[1]
-    assert all(b - a == step for a, b in zip(ticks, ticks[1:]))
+    assert all(b - a == step for a, b in itertools.pairwise(ticks))
     assert re.fullmatch(r"[125]0*", str(step))
 
 
@@ -135,5 +141,9 @@ def test_each_chart_is_also_drawn_for_a_phone_so_its_text_keeps_its_size() -> No
     lines = paired(line_chart, points=days, chart_id="sales", title="Sales", description="By day", format_value=pounds)
     wide, narrow = (parse(part) for part in re.findall(r"<svg.*?</svg>", lines, re.DOTALL))
     assert len(list(narrow.iter(f"{SVG}circle"))) == len(list(wide.iter(f"{SVG}circle"))) == 14
-    dates = [t for t in narrow.iter(f"{SVG}text") if t.get("fill") and t.get("text-anchor") in ("start", "middle", "end") and " " in (t.text or "") and "£" not in (t.text or "")]
+    dates = [
+        t
+        for t in narrow.iter(f"{SVG}text")
+        if t.get("fill") and t.get("text-anchor") in ("start", "middle", "end") and " " in (t.text or "") and "£" not in (t.text or "")
+    ]
     assert 2 <= len(dates) <= 4  # fewer dates along a narrow axis, so they do not overlap

@@ -12,20 +12,38 @@ NOW = datetime(2027, 9, 2, 10, 0, tzinfo=timezone.utc)
 
 def line(net: int, *, paid: int = 0, reconciled: bool | None = True, title: str = "Supper Club") -> dict:
     return {
-        "event": title.lower().replace(" ", "-"), "title": title, "starts_at": datetime(2027, 8, 19, 18, tzinfo=timezone.utc),
-        "currency": "GBP", "reconciled": reconciled, "partner": "welcome-kitchen",
+        "event": title.lower().replace(" ", "-"),
+        "title": title,
+        "starts_at": datetime(2027, 8, 19, 18, tzinfo=timezone.utc),
+        "currency": "GBP",
+        "reconciled": reconciled,
+        "partner": "welcome-kitchen",
         "income_pence": {"tickets": 42_000, "booking_fees": 0, "contributions": 4_200, "donations": 1_400},
-        "refunds_pence": 2_100, "fees_pence": 767, "costs_pence": 47_600 - 2_100 - 767 - net,
-        "net_pence": net, "paid_out_pence": paid, "balance_pence": net - paid,
+        "refunds_pence": 2_100,
+        "fees_pence": 767,
+        "costs_pence": 47_600 - 2_100 - 767 - net,
+        "net_pence": net,
+        "paid_out_pence": paid,
+        "balance_pence": net - paid,
     }
 
 
 def statement(events: list[dict], name: str = "Welcome Kitchen") -> dict:
-    totals = {key: sum(e[key] for e in events) for key in ("refunds_pence", "fees_pence", "costs_pence", "net_pence", "paid_out_pence", "balance_pence")}
-    totals["income_pence"] = {kind: sum(e["income_pence"][kind] for e in events) for kind in ("tickets", "booking_fees", "contributions", "donations")}
+    totals = {
+        key: sum(e[key] for e in events) for key in ("refunds_pence", "fees_pence", "costs_pence", "net_pence", "paid_out_pence", "balance_pence")
+    }
+    totals["income_pence"] = {
+        kind: sum(e["income_pence"][kind] for e in events) for kind in ("tickets", "booking_fees", "contributions", "donations")
+    }
     return {
-        "partner": "welcome-kitchen", "name": name, "from": FAR_PAST, "to": FAR_FUTURE, "events": events, "totals": totals,
-        "currency": "GBP", "reconciled": all(e["reconciled"] for e in events),
+        "partner": "welcome-kitchen",
+        "name": name,
+        "from": FAR_PAST,
+        "to": FAR_FUTURE,
+        "events": events,
+        "totals": totals,
+        "currency": "GBP",
+        "reconciled": all(e["reconciled"] for e in events),
     }
 
 

@@ -76,7 +76,7 @@ async def test_when_the_whole_batch_fails_every_request_in_it_hears_so_and_the_n
         calls += 1
         if calls == 1:
             raise RuntimeError("the transaction failed")
-        return [item for item in items]
+        return list(items)
 
     combiner = Combiner(failing_once, limit=10)
     results = await asyncio.gather(combiner.submit("a", 1), combiner.submit("a", 2), return_exceptions=True)

@@ -1,4 +1,5 @@
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from events.orders.freeplaces import free_places, funded_places
 
@@ -17,7 +18,7 @@ def test_reserved_places_are_free_whatever_the_funding() -> None:
 
 
 def test_extra_funded_places_turn_general_places_free_only_when_chosen_and_while_they_last() -> None:
-    common = dict(capacity=40, reserved=20, claimed=20, contributions_pence=25 * 3000, place_value_pence=3000)
+    common = {"capacity": 40, "reserved": 20, "claimed": 20, "contributions_pence": 25 * 3000, "place_value_pence": 3000}
     assert free_places(**common, places_taken=0, converts_general=False).available == 0
     assert free_places(**common, places_taken=0, converts_general=True).available == 5
     assert free_places(**common, places_taken=18, converts_general=True).available == 2  # only 2 general places left
@@ -40,8 +41,13 @@ def test_funded_places_are_whole_never_negative_and_never_beyond_capacity(
     places_taken = int((capacity - reserved) * taken_share)
     claimed = min(int(reserved * claimed_share), reserved + places_taken)
     places = free_places(
-        capacity=capacity, reserved=reserved, places_taken=places_taken, claimed=claimed,
-        contributions_pence=contributions, place_value_pence=place_value, converts_general=converts,
+        capacity=capacity,
+        reserved=reserved,
+        places_taken=places_taken,
+        claimed=claimed,
+        contributions_pence=contributions,
+        place_value_pence=place_value,
+        converts_general=converts,
     )
     assert places.funded == (contributions // place_value if place_value > 0 else 0)
     assert places.funded >= 0 and places.available >= 0

@@ -1,6 +1,7 @@
 """Deciding which orders of a batch fit: first come first served, quotas respected, nothing over capacity."""
 
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from events.orders.holds import PlacesLeft, fit_in_turn, totals
 
@@ -39,13 +40,13 @@ def test_what_fits_never_exceeds_the_event_or_a_quota_and_nothing_that_fits_is_r
     event: int, quota: int | None, orders: list[dict[int, int]]
 ) -> None:
     fits = fit_in_turn(PlacesLeft(event=event, by_type={1: quota, 2: None}), orders)
-    taken = totals([order for order, fit in zip(orders, fits) if fit])
+    taken = totals([order for order, fit in zip(orders, fits, strict=True) if fit])
     assert sum(taken.values()) <= event
     assert quota is None or taken.get(1, 0) <= quota
     # First come first served: each refused order really did not fit in what the earlier ones left.
-    for index, (order, fit) in enumerate(zip(orders, fits)):
+    for index, (order, fit) in enumerate(zip(orders, fits, strict=True)):
         if not fit:
-            before = totals([o for o, f in zip(orders[:index], fits[:index]) if f])
+            before = totals([o for o, f in zip(orders[:index], fits[:index], strict=True) if f])
             too_many = sum(before.values()) + sum(order.values()) > event
             over_quota = quota is not None and before.get(1, 0) + order.get(1, 0) > quota
             assert too_many or over_quota

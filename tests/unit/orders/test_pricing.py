@@ -1,7 +1,8 @@
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from events.orders import codes, forms, pricing
 
@@ -20,9 +21,7 @@ def request(**changes: object) -> pricing.Request:
 
 
 def test_tickets_booking_fees_and_contributions_add_up_to_the_total() -> None:
-    quote = pricing.quote_online_order(
-        TYPES, TERMS, request(pay_it_forward_places=1, donation_pence=500, donation_partner="help-refugees"), NOW
-    )
+    quote = pricing.quote_online_order(TYPES, TERMS, request(pay_it_forward_places=1, donation_pence=500, donation_partner="help-refugees"), NOW)
     assert quote.tickets_pence == 1200
     assert quote.booking_fees_pence == 100
     assert quote.pay_it_forward_pence == 3000
@@ -79,8 +78,11 @@ def test_door_sales_use_door_types_without_booking_fee() -> None:
         pricing.quote_door_sale(TYPES, [(1, 1)], "on_sale")
 
 
-@given(st.lists(st.tuples(st.sampled_from([1, 3]), st.integers(min_value=1, max_value=2)), min_size=1, max_size=2, unique_by=lambda t: t[0]),
-       st.integers(min_value=0, max_value=5), st.integers(min_value=0, max_value=100_000))
+@given(
+    st.lists(st.tuples(st.sampled_from([1, 3]), st.integers(min_value=1, max_value=2)), min_size=1, max_size=2, unique_by=lambda t: t[0]),
+    st.integers(min_value=0, max_value=5),
+    st.integers(min_value=0, max_value=100_000),
+)
 def test_the_total_is_always_the_sum_of_its_parts(items: list[tuple[int, int]], places: int, donation: int) -> None:
     quote = pricing.quote_online_order(TYPES, TERMS, request(items=items, pay_it_forward_places=places, donation_pence=donation), NOW)
     assert quote.total_pence == quote.tickets_pence + quote.booking_fees_pence + quote.pay_it_forward_pence + quote.donation_pence

@@ -58,7 +58,9 @@ def assert_same_pixels(fast: Path, stock: Path, directory: Path) -> None:
         histogram = ImageChops.difference(fast_image, stock_image).histogram()
         pixels = fast_image.size[0] * fast_image.size[1]
         assert sum(histogram[WRONG + 1 :]) == 0, f"{fast_png.name}: parts drawn differently"
-        assert sum(histogram[NOTICEABLE + 1 :]) <= pixels // PIXELS_PER_DIFFERENCE, f"{fast_png.name}: {sum(histogram[NOTICEABLE + 1:])} pixels differ"
+        assert sum(histogram[NOTICEABLE + 1 :]) <= pixels // PIXELS_PER_DIFFERENCE, (
+            f"{fast_png.name}: {sum(histogram[NOTICEABLE + 1 :])} pixels differ"
+        )
 
 
 @pytest.mark.parametrize("size", ["a4", "phone"])

@@ -39,7 +39,7 @@ def test_each_ticket_is_one_page_of_the_chosen_size(size: str, expected: tuple[f
     path = tmp_path / "tickets.pdf"
     path.write_bytes(document)
     info = subprocess.run([tool("pdfinfo"), str(path)], capture_output=True, text=True, check=True).stdout
-    assert re.search(r"^Pages:\s+3$", info, re.M)
+    assert re.search(r"^Pages:\s+3$", info, re.MULTILINE)
     width, height = map(float, re.search(r"Page size:\s+([\d.]+) x ([\d.]+) pts", info).groups())  # type: ignore[union-attr]
     assert (round(width, 2), round(height, 2)) == expected
 
@@ -218,4 +218,3 @@ def test_pdfs_drawn_in_parallel_threads_read_as_when_drawn_one_at_a_time(tmp_pat
         sys.setswitchinterval(interval)
     for index, document in enumerate(documents):
         assert read(document, f"parallel-{index}.pdf") == expected[index % len(orders)]
-

@@ -35,8 +35,11 @@ def test_a_ticket_code_is_packed_in_alphanumeric_mode_into_a_version_7_symbol() 
     """A signed ticket code (174 capitals, digits and dots) in a symbol of 45 modules a side: in byte mode it
     would need version 9 (53 a side), so the modules would print 15% smaller. A real decoder reads it back."""
     rng = random.Random(5)
-    code = "EVT2." + "".join(rng.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _ in range(20)) + "." + "".join(
-        rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(148)
+    code = (
+        "EVT2."
+        + "".join(rng.choice("ABCDEFGHJKMNPQRSTUVWXYZ23456789") for _ in range(20))
+        + "."
+        + "".join(rng.choice("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567") for _ in range(148))
     )
     symbol = qr.qr_symbol(code)
     assert (symbol.version, symbol.size) == (7, 45)

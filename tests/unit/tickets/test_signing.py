@@ -86,9 +86,7 @@ def test_every_code_is_qr_alphanumeric_and_the_same_length(key: Ed25519PrivateKe
     """Capitals, digits and dots only, so the QR symbol packs it in alphanumeric mode (see tickets/qr.py),
     and at the largest values every field can take the code is no longer: one symbol size for every ticket."""
     small = sign_ticket(claims(ticket_id=1, version=1, event_id=1, ticket_type_id=1, secret=new_ticket_secret()), key)
-    large = sign_ticket(
-        claims(ticket_id=2**32 - 1, version=2**16 - 1, event_id=2**32 - 1, ticket_type_id=2**32 - 1, valid_until=2**32 - 1), key
-    )
+    large = sign_ticket(claims(ticket_id=2**32 - 1, version=2**16 - 1, event_id=2**32 - 1, ticket_type_id=2**32 - 1, valid_until=2**32 - 1), key)
     assert QR_ALPHANUMERIC.fullmatch(small) and QR_ALPHANUMERIC.fullmatch(large)
     assert len(small) == len(large) == 174
 
