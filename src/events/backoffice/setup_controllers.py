@@ -515,7 +515,7 @@ class ClaimLinkPages(Controller):
         self, slug: FromPath[str], data: Form, now: NamedDependency[datetime], settings: NamedDependency[Settings]
     ) -> Template | Redirect:
         places = (data.get("places") or "").strip()
-        if not places.isdigit():
+        if not (places.isascii() and places.isdigit() and len(places) <= 6):
             return await self._render(slug, settings, form=data, errors={"places": "Enter a number of places, like 5."}, status_code=422)
         try:
             row = await claims.create_claim_code(slug, partner_name=data.get("partner_name", ""), places=int(places), now=now)
@@ -568,7 +568,7 @@ class DoorStaffPages(Controller):
     async def assign(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event = await find_event(slug)
         user_id = (data.get("user") or "").strip()
-        if not user_id.isdigit() or len(user_id) > 9:
+        if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 9):
             return await self._render(slug, errors={"user": "Choose a person to add."}, status_code=422)
         try:
             await door_team.assign_door_staff(event["id"], int(user_id), now=now)

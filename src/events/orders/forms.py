@@ -23,10 +23,16 @@ def parse_pounds(text: str) -> int | None:
     return int(whole) * 100 + int((fraction or "0").ljust(2, "0"))
 
 
+_COUNT = re.compile(r"[0-9]{1,6}")
+
+
 def parse_count(text: str | None) -> int | None:
+    """'3' -> 3, '' -> 0; None unless it is one to six ASCII digits (str.isdigit also passes '²', which int()
+    refuses, and Arabic-Indic U+0661, which a number field never sends)."""
     if text is None or not text.strip():
         return 0
-    return int(text) if text.strip().isdigit() else None
+    text = text.strip()
+    return int(text) if _COUNT.fullmatch(text) else None
 
 
 def buy_request(form: Mapping[str, str], type_ids: Iterable[int]) -> tuple[Request, dict[str, str]]:

@@ -207,7 +207,12 @@ def _intent_state(intent: Any) -> IntentState:
 def _provider_refund(refund: Any) -> ProviderRefund:
     data = refund.to_dict()
     local = (data.get("metadata") or {}).get("refund_id")
-    return ProviderRefund(data["id"], int(data["amount"]), data.get("status") or "succeeded", int(local) if local and str(local).isdigit() else None)
+    return ProviderRefund(
+        data["id"],
+        int(data["amount"]),
+        data.get("status") or "succeeded",
+        int(local) if local and str(local).isascii() and str(local).isdigit() and len(str(local)) <= 18 else None,
+    )
 
 
 def _safe_message(exc: stripe.StripeError) -> str:

@@ -291,3 +291,15 @@ async def test_door_staff_are_created_assigned_removed_and_phones_paired(client:
     assert actions.count("door_staff.assigned") == 2 and "door_staff.removed" in actions and "door_staff.created" in actions
     assert "door.pairing_created" in actions
     assert all(pairing_code not in str(entry) and "door-password-1" not in str(entry) for entry in log)
+
+
+async def test_claim_link_places_and_door_staff_ids_that_are_not_plain_digits_are_refused(client: httpx.AsyncClient, now: datetime) -> None:
+    """'²' and Arabic-Indic one pass str.isdigit(); int() refuses the first and a 5,000-digit number: a 422, not a 500."""
+    slug = await make_event(now)
+    await sign_in_organiser(client)
+    for typed in ("²", "\u0661", "9" * 5000):
+        places = await post_form(client, f"/manage/events/{slug}/claims", {"partner_name": "Drop-in", "places": typed})
+        assert places.status_code == 422 and "Enter a number of places" in places.text, typed[:10]
+        user = await post_form(client, f"/manage/events/{slug}/door-staff/assign", {"user": typed})
+        assert user.status_code == 422, typed[:10]
+    assert await ClaimCode.count() == 0 and await DoorAssignment.count() == 0

@@ -6,6 +6,7 @@ from datetime import datetime
 import httpx
 from litestar import Litestar
 
+from events.orders.tables import Order
 from tests.factories import make_event
 from tests.support.orders import another_browser, ticket_type_id
 
@@ -83,3 +84,32 @@ async def test_the_buy_form_needs_its_csrf_token(client: httpx.AsyncClient, now:
     type_id = await ticket_type_id(client, slug)
     response = await client.post(f"/events/{slug}/buy", data={f"quantity_{type_id}": "1", "name": "A", "email": "a@example.org"})
     assert response.status_code == 403
+
+
+async def test_digits_python_reads_as_digits_but_are_not_a_count_are_refused_not_a_crash(client: httpx.AsyncClient, now: datetime) -> None:
+    """'²' passes str.isdigit() but not int(); U+0661 (Arabic-Indic one) is not what a number field sends; a
+    5,000-digit number is past int()'s limit. Each is a 422 naming the field, on the form and the API, and no order."""
+    slug = await make_event(now, pay_it_forward_place_pence=3000)
+    type_id = await ticket_type_id(client, slug)
+    page = await client.get(f"/events/{slug}")
+    buyer = {"name": "Amal Haddad", "email": "amal@example.org"}
+    messages = {f"quantity_{type_id}": "Choose a number of tickets.", "pay_it_forward_places": "Choose a number of places."}
+    for typed in ("²", "\u0661", "9" * 5000, "1234567"):
+        for field in (f"quantity_{type_id}", "pay_it_forward_places"):
+            form = {f"quantity_{type_id}": "1", **buyer, "_csrf_token": csrf(page.text), field: typed}
+            response = await client.post(f"/events/{slug}/buy", data=form)
+            assert response.status_code == 422, (field, typed[:10], response.status_code)
+            assert messages[field] in response.text, field
+        for body in (
+            {"buyer": buyer, "items": [{"ticket_type": type_id, "quantity": typed}]},
+            {"buyer": buyer, "items": [{"ticket_type": type_id, "quantity": 1}], "pay_it_forward_places": typed},
+        ):
+            api = await client.post(f"/api/events/{slug}/orders", json=body)
+            assert api.status_code == 422, (body, api.text[:200])
+    big = await client.post(
+        f"/api/events/{slug}/orders",
+        content=b'{"buyer": {"name": "Amal", "email": "amal@example.org"}, "items": [{"ticket_type": %d, "quantity": %s}]}' % (type_id, b"9" * 5000),
+        headers={"Content-Type": "application/json"},
+    )
+    assert big.status_code in (400, 422), big.text[:200]
+    assert await Order.count() == 0
