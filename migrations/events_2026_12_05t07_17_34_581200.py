@@ -6,13 +6,12 @@ ID = "2026-12-05T07:17:34:581200"
 VERSION = "1.38.0"
 DESCRIPTION = "A scan's nonce is unique per event, scanner and device (scan_nonce_key), not across every door"
 
-KEY = "CREATE UNIQUE INDEX scan_nonce_key ON scan (nonce, event, scanner, device)"
+KEY = "CREATE UNIQUE INDEX IF NOT EXISTS scan_nonce_key ON scan (nonce, event, scanner, device)"
+BACKWARDS = "DROP INDEX IF EXISTS scan_nonce_key"
+SHARED = "SELECT nonce FROM scan GROUP BY nonce HAVING COUNT(*) > 1 LIMIT 1"
 POSTGRES = [KEY]  # the column's own unique constraint went in the previous migration
 # SQLite cannot drop a column's UNIQUE: the table is rebuilt without it (nothing references scan).
-COLUMNS = (
-    "id, nonce, event, ticket, direction, status, reason, device, scanned_by, scanned_at, received_at, offline, conflict, "
-    "detail, scanner"
-)
+COLUMNS = "id, nonce, event, ticket, direction, status, reason, device, scanned_by, scanned_at, received_at, offline, conflict, detail, scanner"
 SQLITE = [
     """
     CREATE TABLE scan_rebuilt (
@@ -36,8 +35,8 @@ SQLITE = [
     f"INSERT INTO scan_rebuilt ({COLUMNS}) SELECT {COLUMNS} FROM scan",
     "DROP TABLE scan",
     "ALTER TABLE scan_rebuilt RENAME TO scan",
-    'CREATE INDEX scan_event ON "scan" ("event")',
-    'CREATE INDEX scan_ticket ON "scan" ("ticket")',
+    'CREATE INDEX IF NOT EXISTS scan_event ON "scan" ("event")',
+    'CREATE INDEX IF NOT EXISTS scan_ticket ON "scan" ("ticket")',
     KEY,
 ]
 
@@ -51,5 +50,20 @@ async def forwards():
         for statement in SQLITE if isinstance(engine, SQLiteEngine) else POSTGRES:
             await engine.run_ddl(statement)
 
+    async def run_backwards():
+        """Only the key goes: on SQLite it must, before the previous migration's backwards step can rebuild the
+        table without `scanner`; the nonce's own unique constraint comes back there too. Once two scans share a
+        nonce that step must refuse, so this one refuses first: the key stays rather than half the way back."""
+        engine = engine_finder()
+        assert engine is not None
+        if await engine.run_ddl(SHARED):
+            raise RuntimeError(
+                "Cannot migrate scans backwards past 2026-12-05T07:17:34: some scans share a nonce, which the schema "
+                "before 2026-12-05T07:17:04 (nonce unique on its own) cannot hold. These migrations are irreversible "
+                "on this database."
+            )
+        await engine.run_ddl(BACKWARDS)
+
     manager.add_raw(run)
+    manager.add_raw_backwards(run_backwards)
     return manager

@@ -8,7 +8,9 @@ DESCRIPTION = "Index on orders' lower(buyer_email): what an email address holds,
 
 # PostgreSQL only: the hold limit looks each address up there with lower() on both sides (orders.hold_guard);
 # SQLite, one writer at a time on small databases, reads the event's pending orders instead.
-POSTGRES = ["CREATE INDEX ticket_order_buyer_email_lower_idx ON ticket_order (lower(buyer_email))"]
+POSTGRES = ["CREATE INDEX IF NOT EXISTS ticket_order_buyer_email_lower_idx ON ticket_order (lower(buyer_email))"]
+
+BACKWARDS = "DROP INDEX IF EXISTS ticket_order_buyer_email_lower_idx"
 
 
 async def forwards():
@@ -21,5 +23,12 @@ async def forwards():
             for statement in POSTGRES:
                 await engine.run_ddl(statement)
 
+    async def run_backwards():
+        engine = engine_finder()
+        assert engine is not None
+        if not isinstance(engine, SQLiteEngine):
+            await engine.run_ddl(BACKWARDS)
+
     manager.add_raw(run)
+    manager.add_raw_backwards(run_backwards)
     return manager
