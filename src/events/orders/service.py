@@ -207,7 +207,7 @@ async def _hold_locked(
         winners = [(index, batch[index], quote) for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote) and fits[index]]
         for index, _, _ in winners:
             if index in replaced:  # the buyer's earlier hold ends as this one is placed, in this transaction
-                await _expire(replaced[index].order_id, now, detail="replaced by a new hold from the same browser")
+                await _expire(replaced[index].order_id, now, detail="replaced by a new hold from the same browser and buyer email")
         ids = await _insert_pending_orders(locked.event, winners)
         places = holds.totals([quote.places_by_type for _, _, quote in winners])
         if places and not await _take_locked_places(locked.event["id"], places):
