@@ -24,7 +24,8 @@ What it does, all on 127.0.0.1:
 6. The rush: N buyers, each POST /api/events/{slug}/orders for --quantity tickets, at most --concurrency
    in flight (each in-flight slot is one keep-alive connection, like a browser), all starting together.
    Honest buyers within the hold limits: each buyer has an email address of their own, and each
-   connection comes from its own loopback address (127.x.y.z) for at most --holds-per-address orders.
+   connection comes from its own loopback address (127.x.y.z) for at most --holds-per-address orders,
+   and for at most 40 unpaid places (the server's EVENTS_HOLD_PLACES_PER_CLIENT by default).
    It stops by itself after N requests or --duration seconds, whichever comes first (requests still in
    flight then finish, each bounded by --request-timeout).
 7. Reads the database directly (asyncpg): event and ticket-type counters, orders and order lines, and
@@ -77,6 +78,7 @@ from common import admin_url, cpu_snapshot, create_database, drop_database, stop
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"  # the only host this script ever sends HTTP requests to
+PLACES_PER_ADDRESS = 40  # the server's default EVENTS_HOLD_PLACES_PER_CLIENT: unpaid places one address may hold on an event
 SLUG = "bench-on-sale"
 WARMUP_SLUG = "bench-warm-up"
 PARTNER = "bench-partner"
@@ -305,7 +307,7 @@ class Tally:
 class Addresses:
     """Loopback client addresses (all of 127.0.0.0/8 reaches this host), handed out one after another, so
     the buyers of a rush come from many addresses as they would, each within the server's per-address hold
-    limit (EVENTS_HOLDS_PER_CLIENT_PER_MINUTE, 20 by default)."""
+    limits (EVENTS_HOLDS_PER_CLIENT_PER_MINUTE, 20 by default; EVENTS_HOLD_PLACES_PER_CLIENT, 40 by default)."""
 
     def __init__(self, network: int) -> None:
         self.network = network
@@ -345,7 +347,8 @@ async def rush(
             while next_buyer < buyers and time.perf_counter() < deadline:
                 index = next_buyer
                 next_buyer += 1
-                if sent_here == holds_per_address:  # like another browser: a new connection from a new address
+                # Like another browser: a new connection from a new address, within the per-address limits.
+                if sent_here and (sent_here == holds_per_address or (sent_here + 1) * quantity > PLACES_PER_ADDRESS):
                     connection.close()
                     connection = Connection(port, addresses.next())
                     sent_here = 0

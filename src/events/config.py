@@ -52,6 +52,7 @@ class Settings:
     hold_minutes: int
     hold_places_per_email: int
     holds_per_client_per_minute: int
+    hold_places_per_client: int
     retention_days: int
     db_pool_size: int
     run_worker_in_process: bool
@@ -113,6 +114,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         hold_minutes=_integer(environ, "EVENTS_HOLD_MINUTES", 15, minimum=1, maximum=24 * 60),
         hold_places_per_email=_integer(environ, "EVENTS_HOLD_PLACES_PER_EMAIL", 10, minimum=1, maximum=10_000),
         holds_per_client_per_minute=_integer(environ, "EVENTS_HOLDS_PER_CLIENT_PER_MINUTE", 20, minimum=1, maximum=1_000_000),
+        hold_places_per_client=_integer(environ, "EVENTS_HOLD_PLACES_PER_CLIENT", 40, minimum=1, maximum=1_000_000),
         db_pool_size=_integer(environ, "EVENTS_DB_POOL_SIZE", 10, minimum=1, maximum=100),
         retention_days=_integer(environ, "EVENTS_RETENTION_DAYS", 90, minimum=1, maximum=3650),
         run_worker_in_process=_boolean(environ, "EVENTS_RUN_WORKER_IN_PROCESS", not production),

@@ -65,7 +65,8 @@ def test_production_needs_its_secrets_and_https(tmp_path: Path) -> None:
 
 def test_hold_limits_default_to_ten_places_per_email_and_twenty_holds_a_minute_per_address(tmp_path: Path) -> None:
     settings = load_settings({"EVENTS_VAR_DIR": str(tmp_path)})
-    assert (settings.hold_places_per_email, settings.holds_per_client_per_minute) == (10, 20)
+    assert (settings.hold_places_per_email, settings.holds_per_client_per_minute, settings.hold_places_per_client) == (10, 20, 40)
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_HOLD_PLACES_PER_CLIENT": "120"}).hold_places_per_client == 120
     changed = load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_HOLD_PLACES_PER_EMAIL": "4", "EVENTS_HOLDS_PER_CLIENT_PER_MINUTE": "100"})
     assert (changed.hold_places_per_email, changed.holds_per_client_per_minute) == (4, 100)
     with pytest.raises(SettingsError, match="EVENTS_HOLD_PLACES_PER_EMAIL must be between 1 and 10000"):

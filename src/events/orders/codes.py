@@ -35,6 +35,17 @@ def order_access_token(secret_key: str, reference: str) -> str:
     return ORDER_TOKEN_PREFIX + base64.urlsafe_b64encode(digest).decode().rstrip("=")
 
 
+def held_order_token(secret_key: str, reference: str) -> str:
+    """What the held_order cookie carries with a reference: keyed apart from the order's access token, so
+    neither can be made from the other (an order link does not make a cookie that replaces its hold)."""
+    digest = hmac.new(secret_key.encode(), f"held-order:{reference}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def held_order_token_matches(secret_key: str, reference: str, token: str | None) -> bool:
+    return bool(token) and (token or "").isascii() and hmac.compare_digest(held_order_token(secret_key, reference), token or "")
+
+
 def claim_pass(secret_key: str, code: str) -> str:
     """What a browser keeps once it has opened a claim code's page: proof that it knows the code, which no one
     can make without the code (or the server secret)."""

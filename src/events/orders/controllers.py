@@ -20,7 +20,7 @@ from events.errors import EventsError, InvalidInput, NotFound
 from events.giftaid.rules import Declaration
 from events.giftaid.schemas import GiftAidIn
 from events.i18n import N_
-from events.orders import codes, forms, pricing
+from events.orders import codes, forms, hold_limits, pricing
 from events.orders.hold_limits import Asker, HoldLimits
 from events.orders.schemas import OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.views import checkout_details, order_details
@@ -50,16 +50,19 @@ def _bearer(request: Request[Any, Any, Any]) -> str | None:
 
 def _asker(request: Request[Any, Any, Any], settings: Settings, replaces: str | None = None) -> Asker:
     """Who asks for a hold. The client address is the connection's peer, or in production the address a
-    trusted proxy (FORWARDED_ALLOW_IPS) reports, as uvicorn sets it; as the other rate limits read it."""
+    trusted proxy (FORWARDED_ALLOW_IPS) reports, as uvicorn sets it; as the other rate limits read it. The
+    limits count it by its keyed hash (an IPv6 address by its /64): that is all that is stored of it."""
     return Asker(
-        client=request.client.host if request.client else "unknown",
-        limits=HoldLimits(settings.hold_places_per_email, settings.holds_per_client_per_minute),
+        client=hold_limits.client_digest(settings.secret_key, request.client.host if request.client else "unknown"),
+        limits=HoldLimits(settings.hold_places_per_email, settings.holds_per_client_per_minute, settings.hold_places_per_client),
         replaces=replaces,
     )
 
 
 # The buy form's own hold, kept by the browser for that event's buy form only (the cookie's path), so a
-# buyer who goes back from the payment page and sends the form again replaces it rather than adding to it.
+# buyer who goes back from the payment page and sends the form again replaces it rather than adding to it:
+# if it is still pending and the form names the same buyer email (orders.hold_guard.find_replaced). Its
+# token is keyed apart from the order's access token (codes.held_order_token).
 HELD_ORDER_COOKIE = "held_order"
 
 
@@ -67,18 +70,25 @@ def _held_order(request: Request[Any, Any, Any], settings: Settings) -> str | No
     """The reference of the hold this browser placed from the form, if the cookie is genuine."""
     reference, _, token = request.cookies.get(HELD_ORDER_COOKIE, "").partition(".")
     reference = codes.normalise_reference(reference)
-    return reference if reference and codes.token_matches(settings.secret_key, reference, token) else None
+    return reference if reference and codes.held_order_token_matches(settings.secret_key, reference, token) else None
 
 
 def _held_order_cookie(slug: str, reference: str, settings: Settings) -> Cookie:
     return Cookie(
         key=HELD_ORDER_COOKIE,
-        value=f"{reference}.{codes.order_access_token(settings.secret_key, reference)}",
+        value=f"{reference}.{codes.held_order_token(settings.secret_key, reference)}",
         path=f"/events/{slug}/buy",
         max_age=settings.hold_minutes * 60,
         httponly=True,
         secure=settings.is_production,
         samesite="lax",
+    )
+
+
+def _no_held_order_cookie(slug: str, settings: Settings) -> Cookie:
+    """Clears the cookie: the browser's latest order needs no payment, so there is no hold to go back to."""
+    return Cookie(
+        key=HELD_ORDER_COOKIE, value="", path=f"/events/{slug}/buy", max_age=0, httponly=True, secure=settings.is_production, samesite="lax"
     )
 
 
@@ -244,7 +254,9 @@ class OrderPages(Controller):
                 status_code=error.status_code,
                 headers=error.headers,
             )
-        held = [_held_order_cookie(slug, checkout.order.reference, settings)] if checkout.provider != "none" else []
+        held = [
+            _held_order_cookie(slug, checkout.order.reference, settings) if checkout.provider != "none" else _no_held_order_cookie(slug, settings)
+        ]
         return Redirect(_created(checkout, gateway, settings).payment.url or "/", status_code=303, cookies=held)
 
     @get("/orders/{reference:str}/pay", name="checkout")

@@ -31,6 +31,10 @@ class TooManyHolds(TooManyAttempts):
     code = "too_many_holds"
 
 
+class ClientHoldLimitReached(TooManyAttempts):
+    code = "client_hold_limit_reached"
+
+
 @dataclass(frozen=True, slots=True)
 class ReplacedHold:
     """A buyer's earlier, still unpaid hold that their new one replaces, and the places it gives back."""
@@ -39,32 +43,39 @@ class ReplacedHold:
     places_by_type: Mapping[int, int]
 
 
-async def find_replaced(event_slug: str, references: Mapping[int, str | None]) -> dict[int, ReplacedHold]:
-    """Position in the batch -> the pending hold on this event that the buyer there replaces. Read before
-    the locks, so the batch can lock the ticket types it gives back too (an order's lines never change);
+async def find_replaced(event_slug: str, asked: Mapping[int, tuple[str | None, str]]) -> dict[int, ReplacedHold]:
+    """Position in the batch -> the pending hold on this event that the buyer there replaces. ``asked``:
+    position -> (the reference of the hold the browser placed before, if any; the buyer email asking now).
+    Only a hold of the same buyer email (as the email limit compares them) is replaced: on a shared
+    computer, another person's purchase leaves the first person's hold alone. Read before the locks, so
+    the batch can lock the ticket types it gives back too (an order's lines never change);
     confirm_replaced checks it is still pending under the locks. Two requests naming one hold (a form sent
     twice) replace it once: the first does."""
-    wanted = {position: reference for position, reference in references.items() if reference}
+    wanted = {position: (reference, email) for position, (reference, email) in asked.items() if reference}
     if not wanted:
         return {}
-    rows = await Order.select(Order.id, Order.reference).where(
-        Order.reference.is_in(sorted(set(wanted.values()))), Order.event.slug == event_slug, Order.status == "pending"
+    rows = await Order.select(Order.id, Order.reference, Order.buyer_email).where(
+        Order.reference.is_in(sorted({reference for reference, _ in wanted.values()})),
+        Order.event.slug == event_slug,
+        Order.status == "pending",
     )
-    ids = {row["reference"]: row["id"] for row in rows}
-    if not ids:
+    found = {row["reference"]: (row["id"], hold_limits.email_key(row["buyer_email"])) for row in rows}
+    if not found:
         return {}
+    ids = [order_id for order_id, _ in found.values()]
     lines = await OrderLine.select(OrderLine.order_id, OrderLine.ticket_type, OrderLine.quantity).where(
-        OrderLine.order_id.is_in(list(ids.values())), OrderLine.kind == "ticket"
+        OrderLine.order_id.is_in(ids), OrderLine.kind == "ticket"
     )
-    places: dict[int, dict[int, int]] = {order_id: {} for order_id in ids.values()}
+    places: dict[int, dict[int, int]] = {order_id: {} for order_id in ids}
     for line in lines:
         per_type = places[line["order_id"]]
         per_type[line["ticket_type"]] = per_type.get(line["ticket_type"], 0) + line["quantity"]
     replaced: dict[int, ReplacedHold] = {}
     claimed: set[int] = set()
     for position in sorted(wanted):
-        order_id = ids.get(wanted[position])
-        if order_id is not None and order_id not in claimed:
+        reference, email = wanted[position]
+        order_id, owner = found.get(reference or "", (None, None))
+        if order_id is not None and order_id not in claimed and owner == hold_limits.email_key(email):
             claimed.add(order_id)
             replaced[position] = ReplacedHold(order_id, places[order_id])
     return replaced
@@ -72,7 +83,8 @@ async def find_replaced(event_slug: str, references: Mapping[int, str | None]) -
 
 async def confirm_replaced(replaced: Mapping[int, ReplacedHold], now: datetime) -> dict[int, ReplacedHold]:
     """Those of the replaced holds still pending, locked until the transaction ends (so a payment settling
-    one of them waits, and then finds it replaced). Inside the batch's transaction, under its locks."""
+    one of them waits, and then finds it replaced). Inside the batch's transaction, before the counters are
+    locked: orders, then ticket types, then the event, as the sweeper and a late payment lock them."""
     if not replaced:
         return {}
     query = Order.select(Order.id).where(
@@ -90,8 +102,14 @@ async def refusals(event_id: int, asks: Sequence[Ask | None], replaced: Collecti
     window = hold_limits.CLIENT_WINDOW_SECONDS
     hits = await ratelimit.add_many(CLIENT_SCOPE, hold_limits.holds_per_client(asks), window_seconds=window, now_epoch=now_epoch)
     held = await _held_by_email(event_id, {ask.email.strip() for ask in asks if ask is not None}, replaced, now)
+    from_clients = await _held_by_client(event_id, {ask.client for ask in asks if ask is not None}, replaced, now)
     decisions = hold_limits.judge(
-        asks, held, hits, now=now, client_window_left_seconds=ratelimit.window_left(window_seconds=window, now_epoch=now_epoch)
+        asks,
+        held,
+        hits,
+        now=now,
+        client_window_left_seconds=ratelimit.window_left(window_seconds=window, now_epoch=now_epoch),
+        client_held=from_clients,
     )
     return [None if decision is None else _error(decision) for decision in decisions]
 
@@ -107,6 +125,14 @@ def _error(refusal: hold_limits.Refusal) -> EventsError:
             N_(
                 "This email address already has as many unpaid places held for this event as one person can hold. "
                 "Please pay for those first, or try again once they are released."
+            ),
+            retry_after_seconds=refusal.retry_after_seconds,
+        )
+    if isinstance(refusal, hold_limits.TooManyPlacesFromClient):
+        return ClientHoldLimitReached(
+            N_(
+                "So many unpaid places for this event are already held from your connection that no more can be held from it for now. "
+                "Please pay for the orders already started, or try again once their places are released."
             ),
             retry_after_seconds=refusal.retry_after_seconds,
         )
@@ -150,4 +176,24 @@ async def _held_by_email(event_id: int, emails: Collection[str], replaced: Colle
         return held
     for row in await db.fetch_pg(_HELD_SQL, event_id, sorted(emails), now, list(replaced)):
         held[hold_limits.email_key(row["email"])] = Held(int(row["places"]), row["first_ends_at"])
+    return held
+
+
+async def _held_by_client(event_id: int, clients: Collection[str], replaced: Collection[int], now: datetime) -> dict[str, Held]:
+    """What each asking client (its client_digest) holds unpaid on the event: a look-up in the index on
+    client_key, whose pending holds are few (the limit keeps them so)."""
+    if not clients:
+        return {}
+    rows = await Order.select(Order.client_key, Order.places, Order.hold_expires_at).where(
+        Order.client_key.is_in(sorted(clients)),
+        Order.event == event_id,
+        Order.status == "pending",
+        Order.hold_expires_at > now,
+        Order.id.not_in(list(replaced) or [0]),
+    )
+    held: dict[str, Held] = {}
+    for row in rows:
+        before = held.get(row["client_key"], Held(0, None))
+        ends = row["hold_expires_at"] if before.first_ends_at is None else min(before.first_ends_at, row["hold_expires_at"])
+        held[row["client_key"]] = Held(before.places + row["places"], ends)
     return held

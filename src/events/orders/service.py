@@ -158,7 +158,9 @@ async def _hold_alone(slug: str, wanted: _Wanted) -> PlacedOrder | BaseException
 
 async def _hold_together(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder | EventsError]:
     # Holds being replaced (see place_order): their ticket types are locked with the batch's, as they give places back.
-    replaced = await hold_guard.find_replaced(slug, {index: wanted.asker.replaces for index, wanted in enumerate(batch)})
+    replaced = await hold_guard.find_replaced(
+        slug, {index: (wanted.asker.replaces, wanted.request.buyer_email) for index, wanted in enumerate(batch)}
+    )
     type_ids = sorted(
         {type_id for wanted in batch for type_id, _ in wanted.request.items} | {t for hold in replaced.values() for t in hold.places_by_type}
     )
@@ -195,6 +197,8 @@ async def _hold_locked(
             # Holds that ran out but the sweeper has not reached yet must not turn a buyer away. Released
             # before the counters are locked: orders, then ticket types, then the event, as the sweeper does.
             await expire_holds_of_event(look.event["id"], now)
+        # The holds being replaced, locked (if still pending) before the counters too, for the same reason.
+        replaced = await hold_guard.confirm_replaced(replaced, now)
         locked = await _on_sale(slug, type_ids, partners, now=now, locking=look.event["id"])
         if (locked.types, locked.terms) != (look.types, look.terms):
             quotes = _quote_all(batch, locked)  # prices, windows or status changed meanwhile
@@ -203,7 +207,7 @@ async def _hold_locked(
         winners = [(index, batch[index], quote) for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote) and fits[index]]
         for index, _, _ in winners:
             if index in replaced:  # the buyer's earlier hold ends as this one is placed, in this transaction
-                await _expire(replaced[index].order_id, now, detail="replaced by a new hold from the same browser")
+                await _expire(replaced[index].order_id, now, detail="replaced by a new hold from the same browser and buyer email")
         ids = await _insert_pending_orders(locked.event, winners)
         places = holds.totals([quote.places_by_type for _, _, quote in winners])
         if places and not await _take_locked_places(locked.event["id"], places):
@@ -325,8 +329,7 @@ async def _within_hold_limits(
     now: datetime,
 ) -> tuple[list[pricing.Quote | EventsError], dict[int, hold_guard.ReplacedHold]]:
     """Under the event's locks: each buyer's quote, or the hold limit it breaks (orders.hold_guard); and the
-    replaced holds still pending, for the buyers still in."""
-    replaced = await hold_guard.confirm_replaced(replaced, now)
+    replaced holds (confirmed still pending), for the buyers still in."""
     asks = [
         Ask(wanted.request.buyer_email, wanted.asker.client, quote.places, wanted.hold_minutes * 60, wanted.asker.limits)
         if isinstance(quote, pricing.Quote)
@@ -429,6 +432,7 @@ async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tup
                 quote.places,
                 _hold_end(wanted),
                 wanted.now,
+                wanted.asker.client,
             )
             for reference, (_, wanted, quote) in drawn.items()
         ]
@@ -452,11 +456,11 @@ async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tup
 # the query builder, which cost more than the rest of a sale); SQLite goes through Piccolo.
 _INSERT_ORDERS_SQL = """
 INSERT INTO ticket_order (reference, event, buyer_name, buyer_email, locale, currency, tickets_pence, booking_fees_pence,
-    pay_it_forward_pence, donation_pence, total_pence, places, hold_expires_at, created_at,
+    pay_it_forward_pence, donation_pence, total_pence, places, hold_expires_at, created_at, client_key,
     status, channel, buyer_phone, refunded_pence, payment_provider, client_secret)
 SELECT *, 'pending', 'online', '', 0, '', ''
 FROM unnest($1::varchar[], $2::integer[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::integer[], $8::integer[],
-    $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::timestamptz[], $14::timestamptz[])
+    $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::timestamptz[], $14::timestamptz[], $15::varchar[])
 ON CONFLICT (reference) DO NOTHING
 RETURNING id, reference
 """
@@ -471,7 +475,7 @@ SELECT * FROM unnest($1::integer[], $2::varchar[], $3::text[], $4::timestamptz[]
 """
 _ORDER_COLUMNS = (
     "reference", "event", "buyer_name", "buyer_email", "locale", "currency", "tickets_pence", "booking_fees_pence",
-    "pay_it_forward_pence", "donation_pence", "total_pence", "places", "hold_expires_at", "created_at",
+    "pay_it_forward_pence", "donation_pence", "total_pence", "places", "hold_expires_at", "created_at", "client_key",
 )  # fmt: skip
 _LINE_COLUMNS = (
     "order_id", "kind", "ticket_type", "partner", "description", "quantity", "unit_price_pence", "booking_fee_pence", "total_pence",

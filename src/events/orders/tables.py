@@ -35,6 +35,9 @@ class Order(Table, tablename="ticket_order"):
     # Set once Stripe confirms the PaymentIntent of an expired order is cancelled (or already settled).
     intent_closed_at = Timestamptz(null=True, default=None)
     hold_expires_at = Timestamptz(null=True, default=None, index=True)
+    # A keyed hash of the client address (an IPv6 address's /64) an online hold came from, for the limit on
+    # places held per address (orders.hold_limits): not the address itself. None for other orders.
+    client_key = Varchar(length=64, null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     paid_at = Timestamptz(null=True, default=None)
 

@@ -227,7 +227,9 @@ async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str)
     """Blank the personal fields of these orders, their tickets and declarations (unless HMRC needs them),
     and drop their emails. Inside the caller's write transaction."""
     ids = list(order_ids)
-    await Order.update({Order.buyer_name: rules.ERASED, Order.buyer_email: rules.ERASED, Order.buyer_phone: rules.ERASED}).where(Order.id.is_in(ids))
+    await Order.update(
+        {Order.buyer_name: rules.ERASED, Order.buyer_email: rules.ERASED, Order.buyer_phone: rules.ERASED, Order.client_key: None}
+    ).where(Order.id.is_in(ids))
     tickets = await Ticket.update({Ticket.holder_name: rules.ERASED}).where(Ticket.order_id.is_in(ids)).returning(Ticket.id)
     emails = await OutboxMessage.delete().where(OutboxMessage.order_id.is_in(ids)).returning(OutboxMessage.id)
     declarations = await GiftAidDeclaration.select(

@@ -1,5 +1,6 @@
 """The hold limits hold under concurrency, across server processes: one email address firing 20 holds at
-once gets exactly its 10 places, and one client address firing 30 gets exactly its 20 holds.
+once gets exactly its 10 places, one client address firing 30 gets exactly its 20 holds, and one client
+address firing 20 holds of 3 places with 20 emails gets exactly the 13 holds within its 40 places.
 
 PostgreSQL only, through a real `events serve --workers 2` (SQLite runs one writer at a time, so it proves
 nothing about locks). Skipped without TEST_DATABASE_URL; fails instead when EVENTS_TEST_REQUIRE_POSTGRES=1.
@@ -27,6 +28,7 @@ ORGANISER_EMAIL = "limits-organiser@test.example"
 PARTNER = "limits-partner"
 PLACES_PER_EMAIL = 10  # the defaults, EVENTS_HOLD_PLACES_PER_EMAIL
 HOLDS_PER_CLIENT = 20  # and EVENTS_HOLDS_PER_CLIENT_PER_MINUTE
+PLACES_PER_CLIENT = 40  # and EVENTS_HOLD_PLACES_PER_CLIENT
 
 
 @pytest.fixture(scope="module")
@@ -70,9 +72,9 @@ def create_event(base_url: str, headers: dict[str, str], slug: str) -> int:
     return response.json()["ticket_types"][0]["id"]
 
 
-async def all_at_once(base_url: str, slug: str, requests: list[tuple[str, str]], ticket_type: int) -> list[httpx.Response]:
-    """One hold of one place per (client address, email), each on its own connection from that address,
-    all released together once every one is ready."""
+async def all_at_once(base_url: str, slug: str, requests: list[tuple[str, str]], ticket_type: int, quantity: int = 1) -> list[httpx.Response]:
+    """One hold of ``quantity`` places per (client address, email), each on its own connection from that
+    address, all released together once every one is ready."""
     start = asyncio.Event()
 
     async def hold(address: str, email: str) -> httpx.Response:
@@ -80,7 +82,7 @@ async def all_at_once(base_url: str, slug: str, requests: list[tuple[str, str]],
         async with httpx.AsyncClient(base_url=base_url, transport=transport, timeout=60) as http:
             await http.get("/healthz")  # connected before the start
             await start.wait()
-            body = {"buyer": {"name": "Buyer", "email": email}, "items": [{"ticket_type": ticket_type, "quantity": 1}]}
+            body = {"buyer": {"name": "Buyer", "email": email}, "items": [{"ticket_type": ticket_type, "quantity": quantity}]}
             return await http.post(f"/api/events/{slug}/orders", json=body)
 
     tasks = [asyncio.create_task(hold(address, email)) for address, email in requests]
@@ -129,3 +131,19 @@ async def test_one_address_firing_30_holds_at_once_gets_exactly_20(limits_server
     assert outcomes(responses) == {"201": HOLDS_PER_CLIENT, "429 too_many_holds": 30 - HOLDS_PER_CLIENT}
     assert all(0 < int(r.headers["retry-after"]) <= 60 for r in responses if r.status_code == 429)
     assert await held(limits_database, "one-address") == {"places_taken": HOLDS_PER_CLIENT, "pending": HOLDS_PER_CLIENT}
+
+
+async def test_one_address_with_20_emails_firing_holds_of_3_at_once_gets_exactly_its_40_places(
+    limits_server: tuple[str, dict[str, str]], limits_database: str
+) -> None:
+    base_url, headers = limits_server
+    ticket_type = create_event(base_url, headers, "one-address-places")
+    second = datetime.now(timezone.utc).second
+    if second > 30:  # 20 holds, all within the holds-a-minute limit: keep the burst inside one clock minute
+        await asyncio.sleep(61 - second)
+    requests = [("127.0.3.1", f"throwaway{index}@example.org") for index in range(HOLDS_PER_CLIENT)]
+    responses = await all_at_once(base_url, "one-address-places", requests, ticket_type, quantity=3)
+    fit = PLACES_PER_CLIENT // 3
+    assert outcomes(responses) == {"201": fit, "429 client_hold_limit_reached": HOLDS_PER_CLIENT - fit}
+    assert all(0 < int(r.headers["retry-after"]) <= 15 * 60 for r in responses if r.status_code == 429)
+    assert await held(limits_database, "one-address-places") == {"places_taken": 3 * fit, "pending": 3 * fit}

@@ -175,12 +175,12 @@ async def test_going_back_from_payment_and_buying_again_replaces_the_hold(client
     first = await buy_with_form(client, slug, 2)
     assert first.status_code == 303
     assert (await client.get(first.headers["location"])).status_code == 200  # the payment page
-    # Back to the event page; the buyer changes their mind and sends the form again, with another address.
-    second = await buy_with_form(client, slug, 2, email="amal.haddad@example.org")
+    # Back to the event page; the buyer changes their mind and sends the form again (their email typed with capitals).
+    second = await buy_with_form(client, slug, 3, email="AMAL@example.org")
     assert second.status_code == 303 and second.headers["location"] != first.headers["location"]
     [held] = await pending_orders(slug)
-    assert held["places"] == 2 and held["buyer_email"] == "amal.haddad@example.org"
-    assert await places_taken(slug) == (2, 2)
+    assert held["places"] == 3 and held["buyer_email"] == "AMAL@example.org"
+    assert await places_taken(slug) == (3, 3)
     replaced = await Order.select(Order.status).where(Order.event.slug == slug, Order.reference != held["reference"]).first()
     assert replaced["status"] == "expired"
     # The earlier order's payment page no longer takes a payment.
@@ -189,8 +189,37 @@ async def test_going_back_from_payment_and_buying_again_replaces_the_hold(client
     # Another browser's hold is its own: it adds to the places held.
     async with another_browser(app) as other:
         assert (await buy_with_form(other, slug, 3, email="layla@example.org")).status_code == 303
-    assert await places_taken(slug) == (5, 5)
-    assert sorted(o["places"] for o in await pending_orders(slug)) == [2, 3]
+    assert await places_taken(slug) == (6, 6)
+    assert sorted(o["places"] for o in await pending_orders(slug)) == [3, 3]
+
+
+async def test_another_person_buying_on_the_same_browser_leaves_the_first_persons_hold(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    first = await buy_with_form(client, slug, 2, email="amal@example.org")
+    assert first.status_code == 303
+    # A shared computer: the next person buys on the same browser, with the cookie of Amal's hold still there.
+    second = await buy_with_form(client, slug, 1, email="layla@example.org")
+    assert second.status_code == 303
+    held = {o["buyer_email"]: o["places"] for o in await pending_orders(slug)}
+    assert held == {"amal@example.org": 2, "layla@example.org": 1}
+    assert await places_taken(slug) == (3, 3)
+    # Amal's payment page still takes her payment.
+    assert (await client.get(first.headers["location"], follow_redirects=False)).status_code == 200
+
+
+async def test_an_order_link_does_not_make_a_hold_cookie(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    async with another_browser(app) as other:
+        bought = await buy_with_form(other, slug, 2, email="layla@example.org")
+        genuine = other.cookies.get("held_order", path=f"/events/{slug}/buy")
+    [theirs] = await pending_orders(slug)
+    access_token = bought.headers["location"].partition("token=")[2]
+    assert access_token and genuine and genuine.partition(".")[2] != access_token
+    # Someone holding Layla's order link (her email, her reference) cannot make it into the cookie that replaces her hold.
+    client.cookies.set("held_order", f"{theirs['reference']}.{access_token}", path=f"/events/{slug}/buy")
+    assert (await buy_with_form(client, slug, 1, email="layla@example.org")).status_code == 303
+    assert sorted(o["places"] for o in await pending_orders(slug)) == [1, 2]
+    assert await places_taken(slug) == (3, 3)
 
 
 async def test_a_replacing_hold_that_does_not_fit_keeps_the_earlier_one(client: httpx.AsyncClient, now: datetime) -> None:
@@ -229,6 +258,49 @@ async def test_a_forged_or_foreign_hold_cookie_replaces_nothing(client: httpx.As
     assert (await buy_with_form(client, slug, 1)).status_code == 303
     assert sorted(o["places"] for o in await pending_orders(slug)) == [1, 2]
     assert await places_taken(slug) == (3, 3)
+
+
+# --- unpaid places per client address ------------------------------------------------------------------
+
+
+async def test_one_client_address_holds_a_limited_number_of_unpaid_places_whatever_the_emails(
+    client: httpx.AsyncClient, app: Litestar, now: datetime, hold_settings: Callable[..., None]
+) -> None:
+    hold_settings(hold_places_per_client=5)
+    slug = await make_event(now, capacity=60, reserved_free_places=0)
+    first = await place_order(client, slug, quantity=3, buyer=buyer("throwaway1@example.org"))
+    assert first.status_code == 201
+    assert (await place_order(client, slug, quantity=2, buyer=buyer("throwaway2@example.org"))).status_code == 201
+    refused = await place_order(client, slug, quantity=1, buyer=buyer("throwaway3@example.org"))
+    assert refused.status_code == 429, refused.text
+    assert refused.json()["error"] == "client_hold_limit_reached"
+    assert "held from your connection" in refused.json()["detail"]
+    # Try again when the first of the address's holds ends.
+    assert 14 * 60 < int(refused.headers["retry-after"]) <= 15 * 60
+    assert await places_taken(slug) == (5, 5)
+    # The address is not stored, only a keyed hash of it.
+    kept = {row["client_key"] for row in await Order.select(Order.client_key).where(Order.event.slug == slug)}
+    assert len(kept) == 1 and "127.0.0.1" not in next(iter(kept))
+
+    # Another address is not held back by it; paying frees the first address's places again.
+    async with another_browser(app, client_address="192.0.2.7") as elsewhere:
+        assert (await place_order(elsewhere, slug, quantity=3, buyer=buyer("layla@example.org"))).status_code == 201
+    assert (await pay_with_test_page(client, first.json())).status_code == 303
+    assert (await place_order(client, slug, quantity=3, buyer=buyer("throwaway3@example.org"))).status_code == 201
+
+
+async def test_ipv6_addresses_of_one_64_share_the_places_limit(
+    client: httpx.AsyncClient, app: Litestar, now: datetime, hold_settings: Callable[..., None]
+) -> None:
+    hold_settings(hold_places_per_client=4)
+    slug = await make_event(now, capacity=60, reserved_free_places=0)
+    async with another_browser(app, client_address="2001:db8:5:6::1") as one, another_browser(app, client_address="2001:db8:5:6::beef") as two:
+        assert (await place_order(one, slug, quantity=3, buyer=buyer("a@example.org"))).status_code == 201
+        refused = await place_order(two, slug, quantity=2, buyer=buyer("b@example.org"))
+        assert refused.status_code == 429 and refused.json()["error"] == "client_hold_limit_reached"
+    async with another_browser(app, client_address="2001:db8:5:7::1") as next_network:
+        assert (await place_order(next_network, slug, quantity=2, buyer=buyer("b@example.org"))).status_code == 201
+    assert await places_taken(slug) == (5, 5)
 
 
 # --- the JSON API takes JSON ---------------------------------------------------------------------------

@@ -62,7 +62,7 @@ def race_server(race_database: str, tmp_path_factory: pytest.TempPathFactory) ->
     var_dir = tmp_path_factory.mktemp("race-server")
     # Every buyer here comes from 127.0.0.1: lift the per-address limit, which has its own race test
     # (test_hold_limit_race), so that this one is about capacity alone.
-    env = server_environment(race_database, var_dir, EVENTS_HOLDS_PER_CLIENT_PER_MINUTE="100000")
+    env = server_environment(race_database, var_dir, EVENTS_HOLDS_PER_CLIENT_PER_MINUTE="100000", EVENTS_HOLD_PLACES_PER_CLIENT="100000")
     run_cli(env, "migrate")
     run_cli(env, "user", "create", ORGANISER_EMAIL, "--role", "organiser")
     token = run_cli(env, "token", "create", ORGANISER_EMAIL).strip()

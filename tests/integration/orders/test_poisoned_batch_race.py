@@ -63,7 +63,9 @@ async def race_database(postgres_url: str) -> AsyncIterator[str]:
 def server(race_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str], Path]]:
     """One worker, so every buyer goes through the same process's batches."""
     var_dir = tmp_path_factory.mktemp("poison-server")
-    env = server_environment(race_database, var_dir, EVENTS_HOLDS_PER_CLIENT_PER_MINUTE="100000")  # 65 buyers from one loopback address
+    env = server_environment(
+        race_database, var_dir, EVENTS_HOLDS_PER_CLIENT_PER_MINUTE="100000", EVENTS_HOLD_PLACES_PER_CLIENT="100000"
+    )  # 65 buyers from one loopback address
     run_cli(env, "migrate")
     run_cli(env, "user", "create", ORGANISER_EMAIL, "--role", "organiser")
     token = run_cli(env, "token", "create", ORGANISER_EMAIL).strip()

@@ -187,8 +187,8 @@ async def test_other_requests_are_answered_while_a_big_order_pdf_renders(
     the health check could only be answered after the PDF was drawn, and the order would come out reversed.
     """
     slug = await make_event(now, capacity=150, ticket_types=[{"name": "Supper", "price_pence": 3000, "max_per_order": 100}])
-    # One buyer holding 100 places is past the default hold limit (EVENTS_HOLD_PLACES_PER_EMAIL): an organiser's setting.
-    monkeypatch.setattr(app.state, "settings", dataclasses.replace(app.state.settings, hold_places_per_email=100))
+    # One buyer holding 100 places is past the default hold limits (EVENTS_HOLD_PLACES_PER_EMAIL, EVENTS_HOLD_PLACES_PER_CLIENT): an organiser's settings.
+    monkeypatch.setattr(app.state, "settings", dataclasses.replace(app.state.settings, hold_places_per_email=100, hold_places_per_client=100))
     created, _ = await buy(client, slug, "Amal Haddad", "amal@example.org", quantity=100)
     drawing = threading.Event()
     health_answered = threading.Event()

@@ -1,4 +1,4 @@
-"""The hold limit rules: unpaid places per email address, holds per client address a minute."""
+"""The hold limit rules: unpaid places per email address and per client address, holds per client address a minute."""
 
 from __future__ import annotations
 
@@ -10,7 +10,10 @@ from events.orders.hold_limits import (
     HoldLimits,
     MorePlacesThanAllowed,
     TooManyHoldsFromClient,
+    TooManyPlacesFromClient,
     TooManyPlacesHeld,
+    client_digest,
+    client_key,
     holds_per_client,
     judge,
 )
@@ -55,3 +58,45 @@ def test_a_client_gets_its_first_holds_of_the_minute_and_then_waits_for_the_next
 
 def test_refused_requests_are_left_alone() -> None:
     assert judge([None, None], {}, {}, now=NOW, client_window_left_seconds=30) == [None, None]
+
+
+def client_ask(email: str, places: int, client: str = "198.51.100.1", limit: int = 12) -> Ask:
+    return Ask(email, client, places, HOLD, HoldLimits(places_per_email=10, holds_per_client_per_minute=1000, places_per_client=limit))
+
+
+def test_places_held_from_one_client_count_whatever_the_emails() -> None:
+    client_held = {"198.51.100.1": Held(7, NOW + timedelta(minutes=9))}
+    asks = [
+        client_ask("a@example.org", 3),
+        client_ask("b@example.org", 3),  # 7 held + 3 + 3 = 13: over the 12 per client
+        client_ask("c@example.org", 2),  # 7 + 3 + 2 = 12 fits
+        client_ask("d@example.org", 2, client="203.0.113.9"),  # another client is not counted with them
+    ]
+    answers = judge(asks, {}, {}, now=NOW, client_window_left_seconds=30, client_held=client_held)
+    assert answers == [None, TooManyPlacesFromClient(9 * 60), None, None]
+
+
+def test_a_client_whose_places_are_all_this_batchs_own_waits_a_whole_hold() -> None:
+    answers = judge([client_ask("a@example.org", 8), client_ask("b@example.org", 8)], {}, {}, now=NOW, client_window_left_seconds=30)
+    assert answers == [None, TooManyPlacesFromClient(HOLD)]
+
+
+def test_an_order_bigger_than_the_client_limit_is_refused_outright() -> None:
+    assert judge([client_ask("a@example.org", 6, limit=5)], {}, {}, now=NOW, client_window_left_seconds=30) == [MorePlacesThanAllowed()]
+
+
+def test_ipv6_addresses_count_by_their_64_and_ipv4_addresses_as_they_are() -> None:
+    assert client_key("2001:db8:1:2:aaaa::1") == client_key("2001:DB8:1:2:ffff:ffff:ffff:ffff") == "2001:db8:1:2::/64"
+    assert client_key("2001:db8:1:3::1") != client_key("2001:db8:1:2::1")
+    assert client_key("fe80::1%eth0") == "fe80::/64"
+    assert client_key("198.51.100.7") == "198.51.100.7" != client_key("198.51.100.8")
+    assert client_key("::ffff:198.51.100.7") == "198.51.100.7"
+    assert client_key("testclient") == "testclient"
+
+
+def test_what_is_kept_of_a_client_address_is_a_keyed_hash_of_its_group() -> None:
+    kept = client_digest("secret-one", "2001:db8:1:2::5")
+    assert kept == client_digest("secret-one", "2001:db8:1:2:9::9")
+    assert kept != client_digest("secret-two", "2001:db8:1:2::5")
+    assert "2001" not in kept and len(kept) == 64
+    assert client_digest("secret-one", "198.51.100.7") != client_digest("secret-one", "198.51.100.8")
