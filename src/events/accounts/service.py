@@ -180,7 +180,9 @@ async def revoke_scoped_token(token_id: int, scope: str, *, now: datetime) -> in
 async def revoke_all_scoped_tokens(scope: str, *, now: datetime) -> int:
     """Revoke every token made for ``scope``, whoever holds it (paired devices' accounts are switched off)."""
     async with db.write_transaction():
-        revoked = await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.scope == scope, ApiToken.revoked_at.is_null()).returning(ApiToken.user)
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.scope == scope, ApiToken.revoked_at.is_null()).returning(ApiToken.user)
+        )
         holders = {row["user"] for row in revoked}
         if holders:
             await User.update({User.is_active: False}).where(User.id.is_in(list(holders)), User.email.like(f"%@{DEVICE_EMAIL_DOMAIN}"))

@@ -543,7 +543,14 @@ class DoorStaffPages(Controller):
     guards = GUARD
 
     async def _render(
-        self, slug: str, now: datetime, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None, notice: str = "", status_code: int = 200
+        self,
+        slug: str,
+        now: datetime,
+        *,
+        form: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        notice: str = "",
+        status_code: int = 200,
     ) -> Template:
         event = await find_event(slug)
         team, others = await door_team.door_team(event["id"])
@@ -589,7 +596,9 @@ class DoorStaffPages(Controller):
             if error.code == "email_taken":
                 errors = {"email": error.message}
             # The password is never sent back to the page.
-            return await self._render(slug, now, form={k: v for k, v in data.items() if k != "password"}, errors=errors, status_code=error.status_code)
+            return await self._render(
+                slug, now, form={k: v for k, v in data.items() if k != "password"}, errors=errors, status_code=error.status_code
+            )
         return Redirect(f"/manage/events/{slug}/door-staff?notice=created", status_code=303)
 
     @post("/{user_id:int}/remove")

@@ -16,7 +16,7 @@ from events.checkin.door_team import assign_door_staff, remove_door_staff
 from events.checkin.rules import DOOR_TOKEN_GRACE, DOOR_TOKEN_LEAD
 from events.orders.tables import Order
 from tests.factories import make_event
-from tests.integration.checkin.test_devices import PASSWORD, csrf_token, door_person, new_token, pairing_code, paid_ticket, sign_in
+from tests.integration.checkin.test_devices import PASSWORD, csrf_token, door_person, new_token, paid_ticket, pairing_code, sign_in
 from tests.support.orders import pay_with_test_page, place_order, ticket_type_id
 
 
@@ -187,7 +187,9 @@ async def test_organisers_see_and_revoke_door_devices_whoever_set_them_up(client
     paired = await paired_token(client, slug)
 
     page = await client.get(f"/manage/events/{slug}/door-staff")
-    devices = {name: token_id for token_id, name in re.findall(r'door-staff/devices/(\d+)/revoke".*?aria-label="Revoke ([^"]+)"', page.text, re.S)}
+    devices = {
+        name: token_id for token_id, name in re.findall(r'door-staff/devices/(\d+)/revoke".*?aria-label="Revoke ([^"]+)"', page.text, re.DOTALL)
+    }
     assert set(devices) >= {"Sam&#39;s phone", "Olu&#39;s laptop", "Door 2 phone"}, page.text
     csrf = await csrf_token(client, f"/manage/events/{slug}/door-staff")
     for name in ("Olu&#39;s laptop", "Door 2 phone"):
