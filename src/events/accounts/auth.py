@@ -13,8 +13,15 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from events.accounts import service
 from events.accounts.acting import set_acting_user
 from events.accounts.roles import CurrentUser
+from events.errors import NotAllowed
+from events.i18n import N_
 
 SESSION_USER_KEY = "user_id"
+# A route handler's (or controller's) opt key: True where a door device's scoped token may be used. Every other
+# route refuses such a token, whatever its holder's role; the route then checks the token's event itself
+# (checkin.scanning.door_event compares CurrentUser.door_event_id).
+DOOR_TOKEN_ROUTE = "door_token_route"
+DOOR_TOKEN_REFUSED = N_("This is a door device's token: it works only for its event's door check-in and door sales.")
 
 
 class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
@@ -37,6 +44,8 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
             user = await service.user_for_token(token.strip())
             if user is None:
                 raise NotAuthorizedException("That API token is not valid or has been revoked.")
+            if user.door_event_id is not None and not connection.route_handler.opt.get(DOOR_TOKEN_ROUTE):
+                raise NotAllowed(DOOR_TOKEN_REFUSED, code="door_token_only")
             return AuthenticationResult(user=user, auth="token")
         session = connection.scope.get("session")
         user_id = session.get(SESSION_USER_KEY) if isinstance(session, dict) else None

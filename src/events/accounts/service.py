@@ -12,7 +12,7 @@ from piccolo.columns import Column
 
 from events import db, text
 from events.accounts import passwords
-from events.accounts.roles import DOOR, ROLES, CurrentUser
+from events.accounts.roles import DOOR, ROLES, CurrentUser, door_event_of_scope
 from events.accounts.tables import ApiToken, User
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
@@ -137,10 +137,64 @@ async def revoke_scoped_tokens(user_id: int, scope: str, *, now: datetime, deact
     return len(revoked)
 
 
+async def active_scoped_tokens(scope: str, *, now: datetime) -> list[dict[str, Any]]:
+    """The unrevoked, unexpired tokens made for ``scope``, oldest first, with who holds each (never the token)."""
+    rows = (
+        await ApiToken.select(
+            ApiToken.id, ApiToken.label, ApiToken.created_at, ApiToken.expires_at, ApiToken.user.id, ApiToken.user.email, ApiToken.user.display_name
+        )
+        .where(ApiToken.scope == scope, ApiToken.revoked_at.is_null(), (ApiToken.expires_at.is_null()) | (ApiToken.expires_at > now))
+        .order_by(ApiToken.id)
+    )
+    return [
+        {
+            "id": row["id"],
+            "label": row["label"],
+            "created_at": row["created_at"],
+            "expires_at": row["expires_at"],
+            "user_id": row["user.id"],
+            "holder": row["user.display_name"] or row["user.email"],
+            "paired_device": is_device_account(row["user.email"]),
+        }
+        for row in rows
+    ]
+
+
+async def revoke_scoped_token(token_id: int, scope: str, *, now: datetime) -> int | None:
+    """Revoke one token made for ``scope``, whoever holds it; a paired device's account, which exists only for its
+    token, is switched off too. Returns the holder's user id, or None if no such live token has that scope."""
+    async with db.write_transaction():
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: now})
+            .where(ApiToken.id == token_id, ApiToken.scope == scope, ApiToken.revoked_at.is_null())
+            .returning(ApiToken.user)
+        )
+        if not revoked:
+            return None
+        user_id: int = revoked[0]["user"]
+        await User.update({User.is_active: False}).where(User.id == user_id, User.email.like(f"%@{DEVICE_EMAIL_DOMAIN}"))
+    _forget_tokens_of(user_id)
+    return user_id
+
+
+async def revoke_all_scoped_tokens(scope: str, *, now: datetime) -> int:
+    """Revoke every token made for ``scope``, whoever holds it (paired devices' accounts are switched off)."""
+    async with db.write_transaction():
+        revoked = (
+            await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.scope == scope, ApiToken.revoked_at.is_null()).returning(ApiToken.user)
+        )
+        holders = {row["user"] for row in revoked}
+        if holders:
+            await User.update({User.is_active: False}).where(User.id.is_in(list(holders)), User.email.like(f"%@{DEVICE_EMAIL_DOMAIN}"))
+    for user_id in holders:
+        _forget_tokens_of(user_id)
+    return len(revoked)
+
+
 # Every API request runs this, so it is plain SQL: building the same join with Piccolo's query builder cost
 # more CPU than the rest of a door scan's queries together.
 _USER_FOR_TOKEN_SQL = """
-SELECT u.id, u.email, u.display_name, u.role, u.partner, t.label, t.expires_at
+SELECT u.id, u.email, u.display_name, u.role, u.partner, t.label, t.expires_at, t.scope
 FROM api_token t JOIN app_user u ON u.id = t."user"
 WHERE t.token_hash = {} AND t.revoked_at IS NULL AND u.is_active = {}
 LIMIT 1
@@ -177,6 +231,7 @@ async def user_for_token(token: str, *, at: datetime | None = None) -> CurrentUs
         role=row["role"],
         partner_id=row["partner"],
         device=row["label"],
+        door_event_id=door_event_of_scope(row["scope"] or ""),
     )
     if len(_token_users) >= TOKEN_CACHE_MAX:
         for key in [key for key, (expires, _, _) in _token_users.items() if expires <= now] or list(_token_users):

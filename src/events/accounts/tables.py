@@ -28,7 +28,8 @@ class ApiToken(Table, tablename="api_token"):
     """A bearer token; only its SHA-256 is stored, so a database leak yields no usable token.
 
     ``expires_at``: none for tokens made on the command line; a door device's token ends a while after its
-    event. ``scope`` says what the token was made for ("door:<event id>"), so it can be revoked with that."""
+    event. ``scope`` limits what the token may do ("door:<event id>": only that event's door API, see accounts.auth)
+    and lets the tokens made for it be revoked together."""
 
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 

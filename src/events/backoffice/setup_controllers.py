@@ -543,7 +543,14 @@ class DoorStaffPages(Controller):
     guards = GUARD
 
     async def _render(
-        self, slug: str, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None, notice: str = "", status_code: int = 200
+        self,
+        slug: str,
+        now: datetime,
+        *,
+        form: dict[str, str] | None = None,
+        errors: dict[str, str] | None = None,
+        notice: str = "",
+        status_code: int = 200,
     ) -> Template:
         event = await find_event(slug)
         team, others = await door_team.door_team(event["id"])
@@ -553,6 +560,7 @@ class DoorStaffPages(Controller):
             event=event,
             team=team,
             others=others,
+            door_devices=await door_team.door_devices(event["id"], now=now),
             form=form or {},
             errors=errors or {},
             notice=notice,
@@ -561,19 +569,19 @@ class DoorStaffPages(Controller):
         )
 
     @get("/", name="door_staff")
-    async def show(self, slug: FromPath[str], notice: FromQuery[str] = "") -> Template:
-        return await self._render(slug, notice=notice)
+    async def show(self, slug: FromPath[str], now: NamedDependency[datetime], notice: FromQuery[str] = "") -> Template:
+        return await self._render(slug, now, notice=notice)
 
     @post("/assign")
     async def assign(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event = await find_event(slug)
         user_id = (data.get("user") or "").strip()
         if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 9):
-            return await self._render(slug, errors={"user": "Choose a person to add."}, status_code=422)
+            return await self._render(slug, now, errors={"user": "Choose a person to add."}, status_code=422)
         try:
             await door_team.assign_door_staff(event["id"], int(user_id), now=now)
         except EventsError as error:
-            return await self._render(slug, errors=_errors(error), status_code=error.status_code)
+            return await self._render(slug, now, errors=_errors(error), status_code=error.status_code)
         return Redirect(f"/manage/events/{slug}/door-staff?notice=assigned", status_code=303)
 
     @post("/new")
@@ -588,7 +596,9 @@ class DoorStaffPages(Controller):
             if error.code == "email_taken":
                 errors = {"email": error.message}
             # The password is never sent back to the page.
-            return await self._render(slug, form={k: v for k, v in data.items() if k != "password"}, errors=errors, status_code=error.status_code)
+            return await self._render(
+                slug, now, form={k: v for k, v in data.items() if k != "password"}, errors=errors, status_code=error.status_code
+            )
         return Redirect(f"/manage/events/{slug}/door-staff?notice=created", status_code=303)
 
     @post("/{user_id:int}/remove")
@@ -596,3 +606,9 @@ class DoorStaffPages(Controller):
         event = await find_event(slug)
         await door_team.remove_door_staff(event["id"], user_id, now=now)
         return Redirect(f"/manage/events/{slug}/door-staff?notice=removed", status_code=303)
+
+    @post("/devices/{token_id:int}/revoke")
+    async def revoke_device(self, slug: FromPath[str], token_id: RowId, now: NamedDependency[datetime]) -> Redirect:
+        event = await find_event(slug)
+        await door_team.revoke_door_device(event["id"], token_id, now=now)
+        return Redirect(f"/manage/events/{slug}/door-staff?notice=device_revoked", status_code=303)

@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import File, Template
 from markupsafe import Markup
 
-from events.accounts.auth import SESSION_USER_KEY, requires_role
+from events.accounts.auth import DOOR_TOKEN_ROUTE, SESSION_USER_KEY, requires_role
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.accounts.sessions import RENEW_SESSION_FLAG, SESSION_COOKIE, SESSION_STORE
 from events.checkin import devices, scanning
@@ -58,6 +58,7 @@ class CheckinApi(Controller):
     tags = ["Door check-in"]
     guards = [requires_role(DOOR, ORGANISER)]
     security = BEARER
+    opt = {DOOR_TOKEN_ROUTE: True}  # a door device's token works here, for its own event (scanning.door_event)
 
     @post("/redeem", status_code=200, summary="Scan a ticket at the door", responses=error_responses(401, 403, 404, 409, 422))
     async def redeem(self, request: Request[Any, Any, Any], data: JSONBody[RedeemIn], now: NamedDependency[datetime]) -> RedeemOut:

@@ -10,10 +10,11 @@ from datetime import datetime, timedelta
 
 from events import db
 from events.accounts import service as accounts
-from events.accounts.roles import CurrentUser
+from events.accounts.roles import CurrentUser, door_scope
 from events.audit import service as audit
 from events.catalogue.rules import sells_at_door
 from events.catalogue.tables import Event, TicketType
+from events.checkin.rules import door_token_expiry
 from events.checkin.scanning import DoorEvent, door_event
 from events.checkin.tables import DevicePairing, DoorAssignment
 from events.errors import InvalidInput, NotFound
@@ -21,9 +22,6 @@ from events.i18n import N_
 
 PAIRING_MINUTES = 15
 DEVICE_NAME_MAX = 60
-# A door device's token lasts until this long after its event ends (a late finish, the last offline scans to
-# sync), and is revoked when its holder leaves that event's door team.
-DOOR_TOKEN_GRACE = timedelta(hours=12)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,20 +76,18 @@ def _device_name(raw: str) -> str:
     return name
 
 
-def door_scope(event_id: int) -> str:
-    return f"door:{event_id}"
-
-
 async def _door_token_expiry(event_id: int, now: datetime) -> datetime:
-    row = await Event.select(Event.ends_at).where(Event.id == event_id).first()
-    ends_at = row["ends_at"] if row else now
-    return max(ends_at, now) + DOOR_TOKEN_GRACE
+    row = await Event.select(Event.starts_at, Event.ends_at).where(Event.id == event_id).first()
+    if row is None:
+        return now  # no event, no door: a token that is already over
+    return door_token_expiry(starts_at=row["starts_at"], ends_at=row["ends_at"], now=now)
 
 
 async def register_device(user: CurrentUser, event: DoorEvent, device_name: str, *, now: datetime) -> str:
     """An API token for the signed-in person's own device, labelled with its name: scans record that name.
-    The token is the person's, so it scans what they may scan (check door_event first); it ends DOOR_TOKEN_GRACE
-    after this event, or when the person leaves this event's door team."""
+    The token is the person's but scoped to this event's door (it opens nothing else, whatever the person's role;
+    check door_event first); it ends as rules.door_token_expiry says, or when the person leaves this event's door
+    team or an organiser revokes it."""
     name = _device_name(device_name)
     async with db.write_transaction():
         token = await accounts.create_api_token(

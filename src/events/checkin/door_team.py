@@ -7,10 +7,9 @@ from typing import Any
 
 from events import db
 from events.accounts import service as accounts
-from events.accounts.roles import DOOR, CurrentUser
+from events.accounts.roles import DOOR, CurrentUser, door_scope
 from events.accounts.tables import User
 from events.audit import service as audit
-from events.checkin.devices import door_scope
 from events.checkin.tables import DoorAssignment
 from events.errors import InvalidInput, NotFound
 
@@ -65,6 +64,29 @@ async def remove_door_staff(event_id: int, user_id: int, *, now: datetime) -> No
             subject_id=user_id,
             before={"assigned": True},
             after={"assigned": False, "device_tokens_revoked": revoked},
+        )
+
+
+async def door_devices(event_id: int, *, now: datetime) -> list[dict[str, Any]]:
+    """The devices that can use this event's door now: every live token scoped to it, whoever holds it (door staff,
+    organisers who pressed "Use this device", paired phones)."""
+    return await accounts.active_scoped_tokens(door_scope(event_id), now=now)
+
+
+async def revoke_door_device(event_id: int, token_id: int, *, now: datetime) -> None:
+    """Stop one device using this event's door, whoever holds its token (a paired phone's account is switched off;
+    a person stays on the door team and keeps their sign-in)."""
+    async with db.write_transaction():
+        holder = await accounts.revoke_scoped_token(token_id, door_scope(event_id), now=now)
+        if holder is None:
+            raise NotFound("That device cannot use this event's door any more.", code="device_not_found")
+        await audit.record(
+            "door.device_revoked",
+            now=now,
+            event_id=event_id,
+            subject_type="user",
+            subject_id=holder,
+            after={"token": token_id},
         )
 
 

@@ -3,7 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+
+# A door device's token: it lasts until DOOR_TOKEN_GRACE after its event ends (a late finish, the last offline
+# scans to sync) if it is set up within DOOR_TOKEN_LEAD of the doors opening; set up earlier, it lasts
+# DOOR_TOKEN_LEAD only (long enough to try the phone out), and the phone is set up again nearer the night.
+DOOR_TOKEN_GRACE = timedelta(hours=12)
+DOOR_TOKEN_LEAD = timedelta(hours=48)
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,3 +60,11 @@ def decide_exit(ticket: TicketAtDoor | None, *, event_id: int) -> Admit | Reject
     if not ticket.inside:
         return Reject("void" if ticket.checked_in_at is None else "already_redeemed", ticket.id)
     return Admit(ticket.id)
+
+
+def door_token_expiry(*, starts_at: datetime, ends_at: datetime, now: datetime) -> datetime:
+    """When a door device's token made at ``now`` stops working (see DOOR_TOKEN_LEAD): never more than
+    DOOR_TOKEN_LEAD before the doors open plus the event plus DOOR_TOKEN_GRACE."""
+    if now < starts_at - DOOR_TOKEN_LEAD:
+        return now + DOOR_TOKEN_LEAD
+    return max(ends_at, now) + DOOR_TOKEN_GRACE

@@ -72,7 +72,7 @@ async def door_event(slug: str, user: CurrentUser) -> DoorEvent:
     if not rows:
         raise _no_such_event()
     row = rows[0]
-    _check_door_access(user, row["assigned"])
+    _check_door_access(user, row["id"], row["assigned"])
     return DoorEvent(row["id"], row["slug"], row["title"], bool(row["allow_reentry"]))
 
 
@@ -80,7 +80,9 @@ def _no_such_event() -> NotFound:
     return NotFound(N_("We could not find that event."), code="event_not_found")
 
 
-def _check_door_access(user: CurrentUser, assigned: Any) -> None:
+def _check_door_access(user: CurrentUser, event_id: int, assigned: Any) -> None:
+    if user.door_event_id is not None and user.door_event_id != event_id:
+        raise NotAllowed(N_("This device is set up for another event's door."))
     if not user.has_role(ORGANISER) and not (user.has_role(DOOR) and bool(assigned)):
         raise NotAllowed(N_("You are not on the door team for this event."))
 
@@ -106,7 +108,10 @@ async def redeem(
     state_sql, value, claims = await _identify(scanned)
     version = claims.version if claims else None
     scan = _Scan(nonce, direction, device, scanned_at, now, offline_result)
-    if claims is not None and direction == "in" and not db.is_sqlite():
+    # The one-statement way checks the door team but not a door device's event: such a device scanning another
+    # event's door takes the general way, which refuses it.
+    foreign_device = user.door_event_id is not None and (claims is None or claims.event_id != user.door_event_id)
+    if claims is not None and direction == "in" and not db.is_sqlite() and not foreign_device:
         try:
             admitted = await _admit_as_expected(claims, event_slug, user, scan)
         except UniqueViolationError:
@@ -190,7 +195,7 @@ async def _attempt(state_sql: str, value: Any, version: int | None, event_slug: 
     if not rows:
         raise _no_such_event()
     row = rows[0]
-    _check_door_access(user, row["assigned"])
+    _check_door_access(user, row["event_id"], row["assigned"])
     ticket, shown = _ticket_at_door(row)
     if row["first_status"] is not None:
         first_ticket = row["first_ticket"]
@@ -234,9 +239,10 @@ async def _attempt(state_sql: str, value: Any, version: int | None, event_slug: 
 
 async def _wrong_event(ticket_id: int | None, user: CurrentUser, *, conflict: bool) -> ScanResult:
     """A ticket for another event. Whose it is and which event it is for are told only to someone who may scan
-    that event (its door team, or an organiser); to anyone else it is just not a ticket for this door."""
+    that event (its door team, or an organiser, but not through a door device's token, which opens one door only);
+    to anyone else it is just not a ticket for this door."""
     rows = await db.run(queries.TICKET_EVENT, user.id, ticket_id) if ticket_id is not None else []
-    if not rows or not (user.has_role(ORGANISER) or (user.has_role(DOOR) and bool(rows[0]["assigned"]))):
+    if not rows or user.door_event_id is not None or not (user.has_role(ORGANISER) or (user.has_role(DOOR) and bool(rows[0]["assigned"]))):
         return ScanResult("error", "wrong_event", None, conflict)
     return ScanResult("error", "wrong_event", await _scanned_ticket(ticket_id), conflict, TicketEvent(rows[0]["slug"], rows[0]["title"]))
 

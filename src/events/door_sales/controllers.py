@@ -9,7 +9,7 @@ from litestar import Controller, Request, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
-from events.accounts.auth import requires_role
+from events.accounts.auth import DOOR_TOKEN_ROUTE, requires_role
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.checkin.scanning import door_event
 from events.dependencies import BEARER, error_responses
@@ -29,12 +29,13 @@ class DoorSalesApi(Controller):
         guards=[requires_role(DOOR, ORGANISER)],
         security=BEARER,
         responses=error_responses(401, 403, 404, 409, 422),
+        opt={DOOR_TOKEN_ROUTE: True},  # a door device's token sells here, for its own event (door_event)
     )
     async def door_sale(
         self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[DoorSaleIn], now: NamedDependency[datetime]
     ) -> OrderOut:
         user: CurrentUser = request.user
-        await door_event(slug, user)  # door staff sell only at the events they are on the door for
+        await door_event(slug, user)  # door staff (and door devices) sell only at the events they are on the door for
         placed = await service.sell_at_door(
             slug,
             [(item.ticket_type, item.quantity) for item in data.items],

@@ -9,6 +9,8 @@ from datetime import datetime
 from typing import Any
 
 from events import db, text
+from events.accounts import service as accounts
+from events.accounts.roles import door_scope
 from events.audit import service as audit
 from events.catalogue import rules
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
@@ -147,6 +149,7 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> dict[str,
             raise Conflict(problem, code="cannot_cancel")
         await Event.update({Event.status: "cancelled", Event.updated_at: now}).where(Event.id == event["id"])
         released = await orders.release_event_holds(event["id"], now, reason="event cancelled")
+        door_tokens = await accounts.revoke_all_scoped_tokens(door_scope(event["id"]), now=now)  # no door to open now
         await audit.record(
             "event.cancelled",
             now=now,
@@ -154,7 +157,7 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> dict[str,
             subject_type="event",
             subject_id=slug,
             before={"status": event["status"]},
-            after={"status": "cancelled", "reason": reason, "holds_released": released},
+            after={"status": "cancelled", "reason": reason, "holds_released": released, "door_tokens_revoked": door_tokens},
         )
     return {**event, "status": "cancelled"}
 

@@ -1,7 +1,7 @@
 """Deciding a scan at the door (checkin/rules.py): who is let in, who is let out, and which offline admissions clash."""
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import get_args
 
 import pytest
@@ -100,3 +100,29 @@ def test_after_an_exit_re_entry_is_allowed_only_where_the_event_allows_it() -> N
     went_out = replace(INSIDE, inside=False)  # what the service stores after the exit
     assert entry(went_out, reentry=True) == rules.Admit(4821)
     assert entry(went_out, reentry=False) == rules.Reject("already_redeemed", 4821)
+
+
+DOORS_OPEN = datetime(2026, 9, 12, 18, 0, tzinfo=timezone.utc)
+LAST_ORDERS = datetime(2026, 9, 12, 23, 0, tzinfo=timezone.utc)
+
+
+@pytest.mark.parametrize(
+    ("set_up", "works_until"),
+    [
+        (DOORS_OPEN - timedelta(days=30), DOORS_OPEN - timedelta(days=30) + rules.DOOR_TOKEN_LEAD),  # a month early: two days to try it
+        (DOORS_OPEN - rules.DOOR_TOKEN_LEAD - timedelta(minutes=1), DOORS_OPEN - timedelta(minutes=1)),
+        (DOORS_OPEN - rules.DOOR_TOKEN_LEAD, LAST_ORDERS + rules.DOOR_TOKEN_GRACE),  # the day before: the whole night
+        (DOORS_OPEN + timedelta(hours=2), LAST_ORDERS + rules.DOOR_TOKEN_GRACE),
+        (LAST_ORDERS + timedelta(hours=3), LAST_ORDERS + timedelta(hours=3) + rules.DOOR_TOKEN_GRACE),  # after: to sync
+    ],
+)
+def test_a_door_token_lasts_the_night_it_was_set_up_for_and_no_longer(set_up: datetime, works_until: datetime) -> None:
+    assert rules.door_token_expiry(starts_at=DOORS_OPEN, ends_at=LAST_ORDERS, now=set_up) == works_until
+
+
+def test_a_door_token_never_outlives_its_event_by_more_than_the_grace() -> None:
+    for hours in range(-24 * 40, 24 * 2):
+        set_up = DOORS_OPEN + timedelta(hours=hours)
+        expiry = rules.door_token_expiry(starts_at=DOORS_OPEN, ends_at=LAST_ORDERS, now=set_up)
+        assert set_up < expiry <= max(LAST_ORDERS, set_up) + rules.DOOR_TOKEN_GRACE
+        assert expiry - set_up <= rules.DOOR_TOKEN_LEAD + (LAST_ORDERS - DOORS_OPEN) + rules.DOOR_TOKEN_GRACE
