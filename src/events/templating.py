@@ -93,7 +93,7 @@ def _bar_chart(context: Context, bars: Sequence[tuple[str, int]], *, currency: s
     """Inline SVG bars of amounts in pence, labelled in the page's language and number format (drawn for wide
     screens and for phones)."""
     locale = _format_locale(context)
-    svg = charts.paired(
+    return charts.paired(
         charts.bar_chart,
         bars=[charts.Bar(label, value) for label, value in bars],
         chart_id=chart_id,
@@ -101,7 +101,6 @@ def _bar_chart(context: Context, bars: Sequence[tuple[str, int]], *, currency: s
         description=str(description),
         format_value=lambda pence: format_money(pence, currency, locale),
     )
-    return Markup(svg)
 
 
 @pass_context
@@ -111,7 +110,7 @@ def _line_chart(
     """Inline SVG of a running total by day, labelled in the page's language and number format (drawn for wide
     screens and for phones)."""
     locale = _format_locale(context)
-    svg = charts.paired(
+    return charts.paired(
         charts.line_chart,
         points=points,
         chart_id=chart_id,
@@ -121,7 +120,6 @@ def _line_chart(
         format_value=lambda pence: format_money(pence, currency, locale),
         format_day=lambda day: format_date(day, format="d MMM", locale=locale),
     )
-    return Markup(svg)
 
 
 def create_environment(templates_dir: Path) -> Environment:

@@ -14,7 +14,6 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
-from markupsafe import Markup
 
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
@@ -492,7 +491,7 @@ class ClaimLinkPages(Controller):
         links = []
         for row in await claims.list_claim_codes(slug):
             url = f"{settings.base_url}/claim/{row['code']}"
-            links.append({**row, "url": url, "usage_url": f"{url}/places", "qr": Markup(qr_svg(url))})
+            links.append({**row, "url": url, "usage_url": f"{url}/places", "qr": qr_svg(url)})
         return _page(
             "claims.html",
             section="claims",

@@ -11,7 +11,6 @@ from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import File, Template
-from markupsafe import Markup
 
 from events.accounts.auth import DOOR_TOKEN_ROUTE, SESSION_USER_KEY, requires_role
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
@@ -188,7 +187,7 @@ class DoorPages(Controller):
         url = f"{settings.base_url}/door/pair/{pairing.code}"
         return Template(
             "checkin/pairing.html",
-            context={"pairing": pairing, "url": url, "qr": Markup(qr_svg(url)), "minutes": devices.PAIRING_MINUTES},
+            context={"pairing": pairing, "url": url, "qr": qr_svg(url), "minutes": devices.PAIRING_MINUTES},
             status_code=201,
             headers=PRIVATE_PAGE,
         )

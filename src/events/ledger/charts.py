@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from typing import Any
 from xml.sax.saxutils import escape, quoteattr
 
+from markupsafe import Markup
+
 INK = "#1b1b1f"
 MUTED = "#4a4a55"
 ACCENT = "#0b5c4a"
@@ -46,12 +48,13 @@ class Bar:
     value: int  # pence
 
 
-def paired(draw: Callable[..., str], *, chart_id: str, **chart: Any) -> str:
+def paired(draw: Callable[..., str], *, chart_id: str, **chart: Any) -> Markup:
     """The chart drawn twice: ``WIDTH`` wide (class "chart") and ``NARROW_WIDTH`` wide (class "chart
-    chart-narrow", id ``<chart_id>-narrow``), for the page's CSS to show one of them."""
+    chart-narrow", id ``<chart_id>-narrow``), for the page's CSS to show one of them. Markup because every
+    text in it (labels, title, description, amounts, ids) is escaped here, and the rest is numbers."""
     wide = draw(chart_id=chart_id, width=WIDTH, **chart)
     narrow = draw(chart_id=f"{chart_id}-narrow", width=NARROW_WIDTH, **chart)
-    return wide + narrow
+    return Markup(wide + narrow)
 
 
 def _svg_open(chart_id: str, width: int, height: int, title: str, description: str) -> list[str]:
@@ -61,11 +64,11 @@ def _svg_open(chart_id: str, width: int, height: int, title: str, description: s
     return [
         (
             f'<svg xmlns="http://www.w3.org/2000/svg" class="{kind}" id={quoteattr(chart_id)} viewBox="0 0 {width} {height}" '
-            f'width="100%" role="img" aria-labelledby="{escape(chart_id)}-title {escape(chart_id)}-desc" direction="ltr" '
+            f'width="100%" role="img" aria-labelledby={quoteattr(f"{chart_id}-title {chart_id}-desc")} direction="ltr" '
             f'font-family={quoteattr(FONT)} font-size="{AXIS_SIZE}" fill="{INK}">'
         ),
-        f'<title id="{escape(chart_id)}-title">{escape(title)}</title>',
-        f'<desc id="{escape(chart_id)}-desc">{escape(description)}</desc>',
+        f"<title id={quoteattr(f'{chart_id}-title')}>{escape(title)}</title>",
+        f"<desc id={quoteattr(f'{chart_id}-desc')}>{escape(description)}</desc>",
     ]
 
 

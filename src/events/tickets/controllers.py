@@ -9,7 +9,6 @@ from litestar import Controller, Response, get, patch
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter
 from litestar.response import Template
-from markupsafe import Markup
 
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
@@ -48,7 +47,7 @@ class TicketPages(Controller):
         ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
         return Template(
             "tickets/ticket.html",
-            context={"ticket": ticket, "qr": Markup(qr_svg(ticket.code)) if ticket.status == "valid" else None},
+            context={"ticket": ticket, "qr": qr_svg(ticket.code) if ticket.status == "valid" else None},
             headers=PRIVATE,
         )
 

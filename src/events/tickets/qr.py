@@ -25,6 +25,7 @@ from functools import lru_cache
 import qrcode
 import qrcode.constants
 import qrcode.util
+from markupsafe import Markup
 
 # Medium error correction survives a cracked screen or a smudged print while keeping modules large.
 ERROR_CORRECTION = qrcode.constants.ERROR_CORRECT_M
@@ -89,12 +90,13 @@ def qr_matrix(data: str) -> tuple[tuple[bool, ...], ...]:
     return (blank,) * QUIET_ZONE + rows + (blank,) * QUIET_ZONE
 
 
-def qr_svg(data: str) -> str:
-    """An SVG (white background and quiet zone, one path of dark runs) that the page scales to fit."""
+def qr_svg(data: str) -> Markup:
+    """An SVG (white background and quiet zone, one path of dark runs) that the page scales to fit. Markup
+    because it is drawn from numbers only: ``data`` becomes the modules' positions, never text in the SVG."""
     symbol = qr_symbol(data)
     width = symbol.size + 2 * QUIET_ZONE
     path = "".join(f"M{column + QUIET_ZONE} {row + QUIET_ZONE}h{length}v1h-{length}z" for row, column, length in symbol.runs())
-    return (
+    return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" version="1.1" viewBox="0 0 {width} {width}" '
         f'width="{width}mm" height="{width}mm" shape-rendering="crispEdges">'
         f'<rect width="{width}" height="{width}" fill="#fff"/><path fill="#000" d="{path}"/></svg>'
