@@ -60,17 +60,11 @@ DESCRIPTION = "Catalogue, accounts, sessions, rate limits and job leases"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="JobLease", tablename="job_lease", schema=None, columns=None
-    )
+    manager.add_table(class_name="JobLease", tablename="job_lease", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Event", tablename="event", schema=None, columns=None
-    )
+    manager.add_table(class_name="Event", tablename="event", schema=None, columns=None)
 
     manager.add_table(
         class_name="TicketType",
@@ -79,9 +73,7 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Partner", tablename="partner", schema=None, columns=None
-    )
+    manager.add_table(class_name="Partner", tablename="partner", schema=None, columns=None)
 
     manager.add_table(
         class_name="SessionRecord",
@@ -97,13 +89,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="User", tablename="app_user", schema=None, columns=None
-    )
+    manager.add_table(class_name="User", tablename="app_user", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="ApiToken", tablename="api_token", schema=None, columns=None
-    )
+    manager.add_table(class_name="ApiToken", tablename="api_token", schema=None, columns=None)
 
     manager.add_table(
         class_name="RateLimitBucket",

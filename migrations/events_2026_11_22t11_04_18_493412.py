@@ -83,21 +83,13 @@ DESCRIPTION = "Orders, tickets, payments, refunds, webhook events; pay-it-forwar
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Payment", tablename="payment", schema=None, columns=None
-    )
+    manager.add_table(class_name="Payment", tablename="payment", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Order", tablename="ticket_order", schema=None, columns=None
-    )
+    manager.add_table(class_name="Order", tablename="ticket_order", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="OrderLine", tablename="order_line", schema=None, columns=None
-    )
+    manager.add_table(class_name="OrderLine", tablename="order_line", schema=None, columns=None)
 
     manager.add_table(
         class_name="WebhookEvent",
@@ -113,13 +105,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Refund", tablename="refund", schema=None, columns=None
-    )
+    manager.add_table(class_name="Refund", tablename="refund", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="Ticket", tablename="ticket", schema=None, columns=None
-    )
+    manager.add_table(class_name="Ticket", tablename="ticket", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="Payment",

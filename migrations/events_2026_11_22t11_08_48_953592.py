@@ -31,9 +31,7 @@ DESCRIPTION = "Ticket versions and per-event signing keys"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.add_table(
         class_name="EventSigningKey",

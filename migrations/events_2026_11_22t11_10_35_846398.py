@@ -57,13 +57,9 @@ DESCRIPTION = "Door check-in: scans, door assignments, re-entry"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="Scan", tablename="scan", schema=None, columns=None
-    )
+    manager.add_table(class_name="Scan", tablename="scan", schema=None, columns=None)
 
     manager.add_table(
         class_name="DoorAssignment",

@@ -30,9 +30,7 @@ DESCRIPTION = "Email outbox: ticket and refund emails queued with their order, s
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.add_table(
         class_name="OutboxMessage",

@@ -31,13 +31,9 @@ DESCRIPTION = "Pay it forward: claim codes, free places claimed, conversion of g
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
-    manager.add_table(
-        class_name="ClaimCode", tablename="claim_code", schema=None, columns=None
-    )
+    manager.add_table(class_name="ClaimCode", tablename="claim_code", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="ClaimCode",

@@ -42,9 +42,7 @@ DESCRIPTION = "Door devices: one-time pairing codes that let an organiser add a 
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.add_table(
         class_name="DevicePairing",

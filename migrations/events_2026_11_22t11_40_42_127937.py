@@ -45,9 +45,7 @@ DESCRIPTION = "Ledger: entries, event costs, payouts; allocation rules on events
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.add_table(
         class_name="LedgerEntry",
@@ -56,13 +54,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(
-        class_name="Payout", tablename="payout", schema=None, columns=None
-    )
+    manager.add_table(class_name="Payout", tablename="payout", schema=None, columns=None)
 
-    manager.add_table(
-        class_name="EventCost", tablename="event_cost", schema=None, columns=None
-    )
+    manager.add_table(class_name="EventCost", tablename="event_cost", schema=None, columns=None)
 
     manager.add_column(
         table_class_name="LedgerEntry",

@@ -31,9 +31,7 @@ DESCRIPTION = "Gift Aid: declarations on orders' contributions and donations"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.add_table(
         class_name="GiftAidDeclaration",

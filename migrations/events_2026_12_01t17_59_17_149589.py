@@ -31,9 +31,7 @@ DESCRIPTION = "Audit log: who did what, when, before and after"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.add_table(
         class_name="AuditEntry",

@@ -14,9 +14,7 @@ DESCRIPTION = "Stripe balance transactions imported for reconciliation, the peri
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.add_table(
         class_name="LedgerTotal",

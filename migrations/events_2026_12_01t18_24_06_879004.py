@@ -8,9 +8,7 @@ DESCRIPTION = "Attendance per event kept for the per-cover cost"
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.add_table(
         class_name="EventAttendance",

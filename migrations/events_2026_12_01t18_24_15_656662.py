@@ -14,7 +14,7 @@ UPSERT = "ON CONFLICT (event, free, shard) DO UPDATE SET tickets = event_attenda
 FREE = "CASE WHEN {}.channel IN ('claim', 'gift') THEN 1 ELSE 0 END"
 BACKFILL = f"""
 INSERT INTO event_attendance (event, free, shard, tickets)
-SELECT t.event, {FREE.format('o')}, o.id % 16, COUNT(*)
+SELECT t.event, {FREE.format("o")}, o.id % 16, COUNT(*)
 FROM ticket t JOIN ticket_order o ON o.id = t.order_id
 WHERE t.status = 'valid' AND o.status = 'paid'
 GROUP BY 1, 2, 3
@@ -27,7 +27,7 @@ POSTGRES = [
     CREATE FUNCTION event_attendance_tickets_inserted() RETURNS trigger LANGUAGE plpgsql AS $$
     BEGIN
       INSERT INTO event_attendance (event, free, shard, tickets)
-      SELECT t.event, {FREE.format('o')}, o.id % 16, COUNT(*)
+      SELECT t.event, {FREE.format("o")}, o.id % 16, COUNT(*)
       FROM inserted t JOIN ticket_order o ON o.id = t.order_id
       WHERE t.status = 'valid' AND o.status = 'paid'
       GROUP BY 1, 2, 3 ORDER BY 1, 2, 3
@@ -46,7 +46,7 @@ POSTGRES = [
     BEGIN
       IF delta <> 0 THEN
         INSERT INTO event_attendance (event, free, shard, tickets)
-        SELECT NEW.event, {FREE.format('o')}, o.id % 16, delta FROM ticket_order o WHERE o.id = NEW.order_id AND o.status = 'paid'
+        SELECT NEW.event, {FREE.format("o")}, o.id % 16, delta FROM ticket_order o WHERE o.id = NEW.order_id AND o.status = 'paid'
         {UPSERT};
       END IF;
       RETURN NULL;
@@ -65,7 +65,7 @@ POSTGRES = [
         SELECT COUNT(*) INTO n_valid FROM ticket t WHERE t.order_id = NEW.id AND t.status = 'valid';
         IF n_valid > 0 THEN
           INSERT INTO event_attendance (event, free, shard, tickets)
-          VALUES (NEW.event, {FREE.format('NEW')}, NEW.id % 16, CASE WHEN NEW.status = 'paid' THEN n_valid ELSE -n_valid END)
+          VALUES (NEW.event, {FREE.format("NEW")}, NEW.id % 16, CASE WHEN NEW.status = 'paid' THEN n_valid ELSE -n_valid END)
           {UPSERT};
         END IF;
       END IF;
@@ -85,7 +85,7 @@ def _sqlite_ticket(name: str, when: str, row: str, delta: str) -> str:
     CREATE TRIGGER {name} {when} WHEN {delta} <> 0
     BEGIN
       INSERT INTO event_attendance (event, free, shard, tickets)
-      SELECT {row}.event, {FREE.format('o')}, o.id % 16, {delta} FROM ticket_order o WHERE o.id = {row}.order_id AND o.status = 'paid'
+      SELECT {row}.event, {FREE.format("o")}, o.id % 16, {delta} FROM ticket_order o WHERE o.id = {row}.order_id AND o.status = 'paid'
       {UPSERT};
     END
     """
@@ -94,14 +94,15 @@ def _sqlite_ticket(name: str, when: str, row: str, delta: str) -> str:
 VALID = "(CASE WHEN {}.status = 'valid' THEN 1 ELSE 0 END)"
 SQLITE = [
     _sqlite_ticket("event_attendance_ticket_insert", "AFTER INSERT ON ticket FOR EACH ROW", "NEW", VALID.format("NEW")),
-    _sqlite_ticket("event_attendance_ticket_update", "AFTER UPDATE OF status ON ticket FOR EACH ROW", "NEW",
-                   f"({VALID.format('NEW')} - {VALID.format('OLD')})"),
+    _sqlite_ticket(
+        "event_attendance_ticket_update", "AFTER UPDATE OF status ON ticket FOR EACH ROW", "NEW", f"({VALID.format('NEW')} - {VALID.format('OLD')})"
+    ),
     f"""
     CREATE TRIGGER event_attendance_order AFTER UPDATE OF status ON ticket_order FOR EACH ROW
     WHEN (OLD.status = 'paid') <> (NEW.status = 'paid')
     BEGIN
       INSERT INTO event_attendance (event, free, shard, tickets)
-      SELECT NEW.event, {FREE.format('NEW')}, NEW.id % 16, (CASE WHEN NEW.status = 'paid' THEN 1 ELSE -1 END) * COUNT(*)
+      SELECT NEW.event, {FREE.format("NEW")}, NEW.id % 16, (CASE WHEN NEW.status = 'paid' THEN 1 ELSE -1 END) * COUNT(*)
       FROM ticket t WHERE t.order_id = NEW.id AND t.status = 'valid' GROUP BY t.order_id
       {UPSERT};
     END

@@ -9,9 +9,7 @@ DESCRIPTION = "API tokens: when a token expires (door devices), and what it was 
 
 
 async def forwards():
-    manager = MigrationManager(
-        migration_id=ID, app_name="events", description=DESCRIPTION
-    )
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
 
     manager.add_column(
         table_class_name="ApiToken",

@@ -5,6 +5,8 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from events.catalogue.statuses import EventStatus
+
 
 class Partner(Table, tablename="partner"):
     """A beneficiary partner project that receives an event's surplus."""
@@ -30,7 +32,7 @@ class Event(Table, tablename="event"):
     timezone = Varchar(length=64, default="Europe/London")
     capacity = Integer()
     reserved_free_places = Integer(default=0)
-    status = Varchar(length=20, default="draft", index=True)
+    status = Varchar(length=20, default=EventStatus.draft, choices=EventStatus, index=True)
     currency = Varchar(length=3, default="GBP")
     booking_fee_pence = Integer(default=0)
     # Exit scans let a ticket back in later (e.g. a smoking area); off by default.

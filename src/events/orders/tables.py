@@ -6,6 +6,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from events.catalogue.tables import Event, Partner, TicketType
+from events.orders.statuses import OrderStatus
 
 
 class Order(Table, tablename="ticket_order"):
@@ -15,7 +16,7 @@ class Order(Table, tablename="ticket_order"):
 
     reference = Varchar(length=12, unique=True, index=True)
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
-    status = Varchar(length=20, default="pending", index=True)  # pending, paid, expired, refund_due, refunded
+    status = Varchar(length=20, default=OrderStatus.pending, choices=OrderStatus, index=True)
     channel = Varchar(length=10, default="online")  # online, door, claim, gift
     buyer_name = Varchar(length=200, default="")
     buyer_email = Varchar(length=254, default="")

@@ -6,6 +6,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from events.orders.tables import Order
+from events.payments.statuses import PaymentMethod, RefundStatus
 
 
 class Payment(Table, tablename="payment"):
@@ -14,7 +15,7 @@ class Payment(Table, tablename="payment"):
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     order_id = ForeignKey(references=Order, on_delete=OnDelete.restrict, index=True)
-    provider = Varchar(length=20)  # stripe, test, cash, card_terminal
+    provider = Varchar(length=20, choices=PaymentMethod)
     provider_reference = Varchar(length=80, unique=True)
     charge_id = Varchar(length=80, default="")
     amount_pence = Integer()
@@ -31,9 +32,9 @@ class Refund(Table, tablename="refund"):
     order_id = ForeignKey(references=Order, on_delete=OnDelete.restrict, index=True)
     payment = ForeignKey(references=Payment, on_delete=OnDelete.restrict, index=True)
     amount_pence = Integer()
-    method = Varchar(length=20)  # stripe, test, cash, card_terminal
+    method = Varchar(length=20, choices=PaymentMethod)
     provider_refund_id = Varchar(length=80, null=True, default=None, unique=True)
-    status = Varchar(length=12, default="pending", index=True)  # pending, succeeded, failed
+    status = Varchar(length=12, default=RefundStatus.pending, choices=RefundStatus, index=True)
     reason = Varchar(length=200, default="")
     requested_by = Varchar(length=254, default="")
     created_at = Timestamptz(default=TimestamptzNow())

@@ -7,6 +7,7 @@ from piccolo.table import Table
 
 from events.catalogue.tables import Event, TicketType
 from events.orders.tables import Order
+from events.tickets.statuses import MessageStatus, TicketStatus
 
 
 class Ticket(Table, tablename="ticket"):
@@ -21,7 +22,7 @@ class Ticket(Table, tablename="ticket"):
     # Bumped when the ticket is re-issued (e.g. a new holder name); codes of older versions are revoked.
     version = Integer(default=1)
     holder_name = Varchar(length=200, default="")
-    status = Varchar(length=12, default="valid", index=True)  # valid, refunded, void
+    status = Varchar(length=12, default=TicketStatus.valid, choices=TicketStatus, index=True)
     price_pence = Integer(default=0)
     booking_fee_pence = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
@@ -55,7 +56,7 @@ class OutboxMessage(Table, tablename="outbox_message"):
     kind = Varchar(length=40)  # order_confirmation, tickets_resent, tickets_reissued, late_payment_refunded, event_cancelled
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
     recipient = Varchar(length=254)
-    status = Varchar(length=10, default="queued", index=True)  # queued, sent, failed, skipped
+    status = Varchar(length=10, default=MessageStatus.queued, choices=MessageStatus, index=True)
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
     # A worker that claims the message holds it until then; if it dies mid-send, another may take over.
