@@ -11,6 +11,7 @@ from typing import Any, cast
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
+from piccolo.conf.apps import Finder
 from piccolo.engine.base import BaseTransaction, Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
@@ -45,11 +46,11 @@ def bind(engine: Engine) -> None:
     from piccolo.apps.migrations.tables import Migration
 
     from events import piccolo_conf
-    from events.piccolo_app import APP_CONFIG
 
     _engine = engine
     piccolo_conf.DB = engine
-    tables: list[type[Table]] = [*APP_CONFIG.table_classes, Migration]
+    # Every table of the apps in Piccolo's registry (piccolo_conf.APP_REGISTRY), found the way Piccolo's CLI finds them.
+    tables: list[type[Table]] = [*Finder().get_table_classes(), Migration]
     for table in tables:
         table._meta.db = engine
 
@@ -170,10 +171,8 @@ async def pending_migrations() -> list[str]:
     from piccolo.apps.migrations.commands.base import BaseMigrationManager
     from piccolo.apps.migrations.tables import Migration
 
-    from events.piccolo_app import APP_CONFIG
-
     manager = BaseMigrationManager()
-    known = set(manager.get_migration_modules(APP_CONFIG.resolved_migrations_folder_path))
+    known = set(manager.get_migration_modules(Finder().get_app_config("events").resolved_migrations_folder_path))
     if not await Migration.table_exists():
         return sorted(known)
     applied = set(await Migration.get_migrations_which_ran(app_name="events"))

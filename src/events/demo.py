@@ -10,6 +10,7 @@ from events.accounts.tables import User
 from events.catalogue import service as catalogue
 from events.catalogue.schemas import EventCreate, PartnerIn, ShareIn, TicketTypeIn
 from events.catalogue.tables import Event, Partner
+from events.orders import service as _orders  # noqa: F401 - registers what the catalogue shows of sales (catalogue.sales)
 
 LONDON = ZoneInfo("Europe/London")
 DEMO_ORGANISER_EMAIL = "organiser@example.org"

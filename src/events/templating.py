@@ -14,8 +14,7 @@ from jinja2.runtime import Context
 from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup, escape
 
-from events import i18n
-from events.ledger import charts
+from events import charts, i18n
 from events.money import format_money
 
 

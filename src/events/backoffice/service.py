@@ -7,6 +7,7 @@ import dataclasses
 from datetime import datetime
 from typing import Any
 
+from events.catalogue.sales import event_free_places
 from events.catalogue.tables import Event
 from events.checkin.scan_log import conflicts
 from events.errors import Conflict, NotFound
@@ -14,7 +15,6 @@ from events.i18n import N_
 from events.ledger import service as ledger
 from events.ledger.statements import ticket_sales_by_day
 from events.ledger.tables import LedgerEntry
-from events.orders.claims import event_free_places
 from events.orders.tables import Order
 
 _COUNTS_SQL = """

@@ -18,7 +18,7 @@ from litestar.response import Redirect, Template
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.backoffice import forms
-from events.catalogue import rules
+from events.catalogue import rules, sales
 from events.catalogue import service as catalogue
 from events.catalogue.lookup import find_event
 from events.catalogue.schemas import EventPatch, PartnerIn, ShareIn
@@ -497,7 +497,7 @@ class ClaimLinkPages(Controller):
             section="claims",
             event=event,
             links=links,
-            free_places=await claims.event_free_places(event),
+            free_places=await sales.event_free_places(event),
             form=form or {},
             gift_form=gift_form or {},
             errors=errors or {},

@@ -13,6 +13,7 @@ from msgspec import UNSET
 from events import db
 from events.audit import service as audit
 from events.catalogue import rules
+from events.catalogue.sales import event_free_places, ordered_ticket_types
 from events.catalogue.schemas import (
     BeneficiaryOut,
     EventCreate,
@@ -30,8 +31,6 @@ from events.catalogue.schemas import (
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
-from events.orders.claims import event_free_places
-from events.orders.tables import OrderLine
 
 # What the audit log keeps of an event and a ticket type (everything an organiser sets; no counters).
 AUDITED_EVENT_FIELDS = (
@@ -346,7 +345,7 @@ async def remove_ticket_type(slug: str, type_id: int, *, now: datetime) -> None:
         ticket_type = await TicketType.select().where(TicketType.id == type_id, TicketType.event == event["id"]).first()
         if ticket_type is None:
             raise NotFound("This event has no such ticket type.", code="ticket_type_not_found")
-        if ticket_type["places_taken"] > 0 or await OrderLine.exists().where(OrderLine.ticket_type == type_id):
+        if ticket_type["places_taken"] > 0 or await ordered_ticket_types([type_id]):
             raise Conflict(
                 "Tickets of this type have been ordered, so it cannot be removed. Stop its sales instead.",
                 code="ticket_type_in_use",
@@ -386,10 +385,7 @@ async def ticket_types_for_organisers(slug: str) -> list[dict[str, Any]]:
     event = await _event_row(slug)
     zone = ZoneInfo(event["timezone"])
     types = await TicketType.select().where(TicketType.event == event["id"]).order_by(TicketType.position).order_by(TicketType.id)
-    ordered = {
-        row["ticket_type"]
-        for row in await OrderLine.select(OrderLine.ticket_type).where(OrderLine.ticket_type.is_in([t["id"] for t in types] or [0]))
-    }
+    ordered = await ordered_ticket_types([t["id"] for t in types])
     for ticket_type in types:
         for name in ("sales_start", "sales_end"):
             if ticket_type[name] is not None:

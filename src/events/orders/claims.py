@@ -14,12 +14,12 @@ from typing import Any
 from events import db, text
 from events.audit import service as audit
 from events.catalogue.lookup import find_event
+from events.catalogue.sales import event_free_places
 from events.catalogue.tables import Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import pricing
 from events.orders.codes import SECRET_ALPHABET
-from events.orders.freeplaces import FreePlaces, free_places
 from events.orders.service import new_unique_reference, note
 from events.orders.tables import ClaimCode, Order, OrderLine
 from events.ratelimit import service as ratelimit
@@ -55,12 +55,6 @@ WHERE id = {} AND pay_it_forward_converts_general
   AND places_taken + 1 <= capacity - reserved_free_places
 RETURNING id
 """
-# Paid contributions, plus money carried in from (or out to) another event's fund.
-_CONTRIBUTIONS_SQL = """
-SELECT
-  COALESCE((SELECT SUM(pay_it_forward_pence) FROM ticket_order WHERE event = {} AND status = 'paid'), 0)
-  + COALESCE((SELECT SUM(amount_pence) FROM ledger_entry WHERE event = {} AND kind = 'carry_over'), 0) AS pence
-"""
 
 
 class NoPlacesLeft(Conflict):
@@ -82,19 +76,6 @@ class Claimant:
 class ClaimedPlace:
     order_reference: str
     ticket_id: int
-
-
-async def event_free_places(event: dict[str, Any]) -> FreePlaces:
-    rows = await Order.raw(_CONTRIBUTIONS_SQL, event["id"], event["id"])
-    return free_places(
-        capacity=event["capacity"],
-        reserved=event["reserved_free_places"],
-        places_taken=event["places_taken"],
-        claimed=event["free_places_claimed"],
-        contributions_pence=int(rows[0]["pence"]),
-        place_value_pence=event["pay_it_forward_place_pence"],
-        converts_general=event["pay_it_forward_converts_general"],
-    )
 
 
 async def create_claim_code(slug: str, *, partner_name: str, places: int, now: datetime) -> dict[str, Any]:

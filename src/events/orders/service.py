@@ -14,13 +14,13 @@ flush per sale; a batch pays one flush for all its buyers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from events import db
-from events.catalogue import rules
+from events.catalogue import rules, sales
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, EventsError, InvalidInput, NotFound
 from events.giftaid import service as giftaid
@@ -819,3 +819,25 @@ async def _event_of(order_id: int) -> int:
 
 async def _note(order_id: int, kind: str, detail: str, now: datetime) -> None:
     await OrderHistory.insert(OrderHistory(order_id=order_id, kind=kind, detail=detail, created_at=now))
+
+
+# Paid contributions, plus money carried in from (or out to) another event's fund.
+_PAID_FORWARD_SQL = """
+SELECT
+  COALESCE((SELECT SUM(pay_it_forward_pence) FROM ticket_order WHERE event = {} AND status = 'paid'), 0)
+  + COALESCE((SELECT SUM(amount_pence) FROM ledger_entry WHERE event = {} AND kind = 'carry_over'), 0) AS pence
+"""
+
+
+async def _ordered_ticket_types(type_ids: Collection[int]) -> set[int]:
+    rows = await OrderLine.select(OrderLine.ticket_type).where(OrderLine.ticket_type.is_in(list(type_ids)))
+    return {row["ticket_type"] for row in rows}
+
+
+async def _pay_it_forward_pence(event_id: int) -> int:
+    rows = await db.run(_PAID_FORWARD_SQL, event_id, event_id)
+    return int(rows[0]["pence"])
+
+
+# The catalogue sits below orders: it asks what it shows about sales through catalogue.sales.
+sales.register(sales.SalesFacts(ordered_ticket_types=_ordered_ticket_types, pay_it_forward_pence=_pay_it_forward_pence))

@@ -8,7 +8,7 @@ from datetime import date
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.ledger.charts import NARROW_WIDTH, WIDTH, Bar, bar_chart, cumulative, line_chart, nice_ticks, paired
+from events.charts import NARROW_WIDTH, WIDTH, Bar, bar_chart, cumulative, line_chart, nice_ticks, paired
 from events.money import format_money
 
 SVG = "{http://www.w3.org/2000/svg}"

@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.orders.freeplaces import free_places, funded_places
+from events.catalogue.freeplaces import free_places, funded_places
 
 
 def test_contributions_build_up_into_whole_places() -> None:
