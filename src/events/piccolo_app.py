@@ -7,7 +7,6 @@ from events.audit.tables import AuditEntry
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.config import PROJECT_ROOT
-from events.giftaid.tables import GiftAidDeclaration
 from events.jobs.tables import JobLease
 from events.ledger.tables import (
     EventAttendance,
@@ -19,7 +18,7 @@ from events.ledger.tables import (
     StripeDifference,
     StripeImport,
 )
-from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine
+from events.orders.tables import ClaimCode, GiftAidDeclaration, Order, OrderHistory, OrderLine
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
 from events.tickets.tables import EventSigningKey, OutboxMessage, Ticket

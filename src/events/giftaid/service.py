@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,7 +12,7 @@ from zoneinfo import ZoneInfo
 from events.catalogue.tables import BeneficiaryShare
 from events.errors import InvalidInput
 from events.giftaid import rules
-from events.giftaid.tables import GiftAidDeclaration
+from events.orders.tables import GiftAidDeclaration
 
 # HMRC dates donations by the day they reached the charity, in UK time.
 UK = ZoneInfo("Europe/London")
@@ -44,27 +43,6 @@ LEFT JOIN order_line l ON l.order_id = o.id AND l.kind = 'donation'
 WHERE o.event = {{}} AND {_COUNTS}
 GROUP BY l.partner
 """
-
-
-async def record_declaration(
-    order_id: int, declaration: rules.Declaration, *, lines: Iterable[rules.PricedLine], currency: str, now: datetime
-) -> None:
-    """Keep a checked declaration with the order whose ``lines`` it covers. Call inside the order's write transaction."""
-    clean = rules.normalised(declaration)
-    await GiftAidDeclaration.insert(
-        GiftAidDeclaration(
-            order_id=order_id,
-            title=clean.title,
-            first_name=clean.first_name,
-            last_name=clean.last_name,
-            house=clean.house,
-            postcode=clean.postcode,
-            eligible_pence=rules.eligible_pence(lines),
-            currency=currency,
-            statement=rules.CONFIRMATION_STATEMENT,
-            created_at=now,
-        )
-    )
 
 
 async def schedule_csv(first_day: date, last_day: date) -> str:

@@ -17,12 +17,11 @@ from events.catalogue import service as catalogue
 from events.config import Settings
 from events.dependencies import BEARER, error_responses, provide_gateway, provide_settings
 from events.errors import EventsError, InvalidInput, NotFound
-from events.giftaid.rules import Declaration
-from events.giftaid.schemas import GiftAidIn
 from events.i18n import N_
 from events.orders import codes, forms, hold_limits, pricing
+from events.orders.gift_aid import Declaration
 from events.orders.hold_limits import Asker, HoldLimits
-from events.orders.schemas import OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
+from events.orders.schemas import GiftAidIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.views import checkout_details, order_details
 from events.payments import checkout as checkouts
 from events.payments import service as payments

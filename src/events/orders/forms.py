@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Mapping
 
-from events.giftaid.rules import Declaration
 from events.i18n import N_
+from events.orders.gift_aid import Declaration
 from events.orders.pricing import Request
 
 _POUNDS = re.compile(r"^\s*£?\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*$")

@@ -12,8 +12,8 @@ from datetime import datetime
 
 from events import text
 from events.catalogue import rules
-from events.giftaid import rules as giftaid
 from events.i18n import N_
+from events.orders import gift_aid
 
 MAX_DONATION_PENCE = 1_000_000
 MAX_PAY_IT_FORWARD_PLACES = 100
@@ -49,7 +49,7 @@ class Request:
     donation_partner: str | None = None
     buyer_name: str = ""
     buyer_email: str = ""
-    gift_aid: giftaid.Declaration | None = None
+    gift_aid: gift_aid.Declaration | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +140,7 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
         places[type_id] = quantity
     lines.extend(_contribution_lines(terms, request, problems))
     if request.gift_aid is not None:
-        problems.update(giftaid.declaration_problems(request.gift_aid, eligible_pence=giftaid.eligible_pence(lines), currency=terms.currency))
+        problems.update(gift_aid.declaration_problems(request.gift_aid, eligible_pence=gift_aid.eligible_pence(lines), currency=terms.currency))
     if problems:
         raise Problems(problems)
     if closed:

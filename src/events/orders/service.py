@@ -14,7 +14,7 @@ flush per sale; a batch pays one flush for all its buyers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, NoReturn
@@ -23,12 +23,11 @@ from events import db
 from events.catalogue import rules, sales
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, EventsError, InvalidInput, NotFound
-from events.giftaid import service as giftaid
 from events.i18n import N_
-from events.orders import codes, hold_guard, holds, pricing
+from events.orders import codes, gift_aid, hold_guard, holds, pricing
 from events.orders.batching import Combiner
 from events.orders.hold_limits import Ask, Asker
-from events.orders.tables import Order, OrderHistory, OrderLine
+from events.orders.tables import GiftAidDeclaration, Order, OrderHistory, OrderLine
 
 logger = logging.getLogger("events.orders")
 
@@ -448,7 +447,7 @@ async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tup
     )
     for order_id, wanted, quote in placed:
         if wanted.request.gift_aid is not None:
-            await giftaid.record_declaration(order_id, wanted.request.gift_aid, lines=quote.lines, currency=event["currency"], now=wanted.now)
+            await _record_declaration(order_id, wanted.request.gift_aid, lines=quote.lines, currency=event["currency"], now=wanted.now)
     return ids
 
 
@@ -597,6 +596,27 @@ async def open_door_order(
         buyer_email=buyer_email,
     )
     return DoorOrder(placed, event["id"], quote.places)
+
+
+async def _record_declaration(
+    order_id: int, declaration: gift_aid.Declaration, *, lines: Iterable[gift_aid.PricedLine], currency: str, now: datetime
+) -> None:
+    """Keep a checked declaration with the order whose ``lines`` it covers. Call inside the order's write transaction."""
+    clean = gift_aid.normalised(declaration)
+    await GiftAidDeclaration.insert(
+        GiftAidDeclaration(
+            order_id=order_id,
+            title=clean.title,
+            first_name=clean.first_name,
+            last_name=clean.last_name,
+            house=clean.house,
+            postcode=clean.postcode,
+            eligible_pence=gift_aid.eligible_pence(lines),
+            currency=currency,
+            statement=gift_aid.CONFIRMATION_STATEMENT,
+            created_at=now,
+        )
+    )
 
 
 async def settle_paid_order(order_id: int, now: datetime, *, issue: Callable[[Mapping[str, Any]], Awaitable[None]]) -> Settlement:

@@ -82,3 +82,21 @@ class ClaimCode(Table, tablename="claim_code"):
     claimed = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
+
+
+class GiftAidDeclaration(Table, tablename="gift_aid_declaration"):
+    """What a UK taxpayer declared on an order's donation parts. It counts only while the order is paid;
+    refunds reduce it pro rata. ``statement`` is the wording the donor confirmed, kept as HMRC asks."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, unique=True, index=True)
+    title = Varchar(length=4, default="")
+    first_name = Varchar(length=35)
+    last_name = Varchar(length=35)
+    house = Varchar(length=40)
+    postcode = Varchar(length=8)
+    eligible_pence = Integer()  # the order's contributions plus donations when it was placed
+    currency = Varchar(length=3, default="GBP")
+    statement = Text()
+    created_at = Timestamptz(default=TimestamptzNow())

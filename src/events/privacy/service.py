@@ -16,9 +16,8 @@ from events import db
 from events.audit import service as audit
 from events.audit.context import acting_as_system
 from events.errors import InvalidInput, NotFound
-from events.giftaid.tables import GiftAidDeclaration
 from events.i18n import N_
-from events.orders.tables import Order, OrderHistory, OrderLine
+from events.orders.tables import GiftAidDeclaration, Order, OrderHistory, OrderLine
 from events.payments.tables import Payment, Refund
 from events.privacy import rules
 from events.tickets.tables import OutboxMessage, Ticket

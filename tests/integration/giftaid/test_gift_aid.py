@@ -12,9 +12,8 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from events.giftaid import rules
-from events.giftaid.tables import GiftAidDeclaration
-from events.orders.tables import Order
+from events.orders import gift_aid
+from events.orders.tables import GiftAidDeclaration, Order
 from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order, ticket_type_id
 
@@ -85,7 +84,7 @@ async def test_the_schedule_claims_the_donation_parts_of_paid_orders_only(
     stored = await GiftAidDeclaration.select().where(GiftAidDeclaration.order_id.reference == declared["reference"]).first()
     assert stored is not None
     assert stored["eligible_pence"] == 4250 and stored["postcode"] == "E8 1DY"
-    assert stored["statement"] == rules.CONFIRMATION_STATEMENT
+    assert stored["statement"] == gift_aid.CONFIRMATION_STATEMENT
 
     today = now.astimezone(UK).date()
     earlier = await client.get(
@@ -216,7 +215,7 @@ async def test_the_buy_form_takes_a_declaration_only_when_the_box_is_ticked(clie
     slug = await supper_club(now)
     type_id = await ticket_type_id(client, slug)
     page = await client.get(f"/events/{slug}")
-    assert rules.CONFIRMATION_STATEMENT in page.text  # the wording shown is the wording recorded
+    assert gift_aid.CONFIRMATION_STATEMENT in page.text  # the wording shown is the wording recorded
     assert 'name="gift_aid_postcode"' in page.text
     base = {f"quantity_{type_id}": "1", "donation": "5", "name": "Amal Haddad", "email": "amal@example.org", "_csrf_token": csrf(page.text)}
     details = {

@@ -13,8 +13,7 @@ from litestar import Litestar
 
 from events.audit.tables import AuditEntry
 from events.catalogue.tables import Event
-from events.giftaid.tables import GiftAidDeclaration
-from events.orders.tables import Order
+from events.orders.tables import GiftAidDeclaration, Order
 from events.privacy import service as privacy
 from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
