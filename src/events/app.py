@@ -38,12 +38,12 @@ from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
 from events.ledger.controllers import LedgerApi, StatementPages
 from events.malformed import RefuseMalformedRequests
-from events.orders.claims_controllers import ClaimPages, ClaimsApi
-from events.orders.controllers import OrderPages, OrdersApi
 from events.payments.controllers import CancellationApi, StripeWebhooks
 from events.payments.gateway import create_gateway
 from events.privacy.controllers import GuestDataPages
 from events.security_headers import api_reference_policy, security_headers
+from events.storefront.claim_controllers import ClaimPages, ClaimsApi
+from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi
 from events.web import HealthApi, LanguagePages, ServiceWorker

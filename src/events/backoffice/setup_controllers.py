@@ -29,6 +29,7 @@ from events.ledger import service as ledger
 from events.orders import claims
 from events.payments import cancellation
 from events.payments.gateway import Gateway
+from events.tickets.issuing import issue_and_confirm
 from events.tickets.qr import qr_svg
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -530,7 +531,7 @@ class ClaimLinkPages(Controller):
     @post("/free-place")
     async def give(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template | Redirect:
         try:
-            await claims.give_free_place(slug, name=data.get("name", ""), email=data.get("email", ""), now=now)
+            await claims.give_free_place(slug, name=data.get("name", ""), email=data.get("email", ""), issue=issue_and_confirm, now=now)
         except EventsError as error:
             return await self._render(slug, settings, gift_form=data, errors=_errors(error), status_code=error.status_code)
         return Redirect(f"/manage/events/{slug}/claims?notice=given", status_code=303)

@@ -16,7 +16,7 @@ from events.dependencies import BEARER, error_responses
 from events.door_sales import service
 from events.door_sales.schemas import DoorSaleIn
 from events.orders.schemas import OrderOut
-from events.orders.views import order_details
+from events.tickets.views import order_details
 
 
 class DoorSalesApi(Controller):

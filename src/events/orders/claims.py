@@ -20,11 +20,9 @@ from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import pricing
 from events.orders.codes import SECRET_ALPHABET
-from events.orders.service import new_unique_reference, note
+from events.orders.service import Issuer, OrderToIssue, new_unique_reference, note
 from events.orders.tables import ClaimCode, Order, OrderLine
 from events.ratelimit import service as ratelimit
-from events.tickets import outbox
-from events.tickets.issuing import issue_tickets
 
 # 20 letters of a 31-letter alphabet: ≈ 99 bits. Links made when codes had 16 letters (≈ 79 bits) still work.
 CLAIM_CODE_LENGTH = 20
@@ -201,7 +199,7 @@ async def _guess(claimant: Claimant, *, now: datetime) -> AsyncIterator[None]:
                 await ratelimit.forgive(scope, subject, window_seconds=window, now_epoch=now_epoch)
 
 
-async def claim_place(code: str, *, name: str, email: str, phone: str, locale: str, claimant: Claimant, now: datetime) -> ClaimedPlace:
+async def claim_place(code: str, *, name: str, email: str, phone: str, locale: str, claimant: Claimant, issue: Issuer, now: datetime) -> ClaimedPlace:
     """A guest claims one free place. Unknown or revoked codes count against the claimant's budgets."""
     async with _guess(claimant, now=now):
         row = (
@@ -215,15 +213,15 @@ async def claim_place(code: str, *, name: str, email: str, phone: str, locale: s
     async with db.write_transaction():
         if not await ClaimCode.raw(_TAKE_CODE_SQL, row["id"]):
             raise NoPlacesLeft(N_("Sorry, all the places for this link have been taken."))
-        return await _give_place(row["event"], name=name, email=email, phone=phone, locale=locale, channel="claim", now=now)
+        return await _give_place(row["event"], name=name, email=email, phone=phone, locale=locale, channel="claim", issue=issue, now=now)
 
 
-async def give_free_place(slug: str, *, name: str, email: str, now: datetime) -> ClaimedPlace:
+async def give_free_place(slug: str, *, name: str, email: str, issue: Issuer, now: datetime) -> ClaimedPlace:
     """An organiser gives a free place directly to a named guest."""
     event = await find_event(slug)
     _check_guest(name, email, "")
     async with db.write_transaction():
-        place = await _give_place(event["id"], name=name, email=email, phone="", locale="en", channel="gift", now=now)
+        place = await _give_place(event["id"], name=name, email=email, phone="", locale="en", channel="gift", issue=issue, now=now)
         # The order reference, not the guest's name: the log outlives guests' personal data.
         await audit.record(
             "free_place.given",
@@ -236,7 +234,7 @@ async def give_free_place(slug: str, *, name: str, email: str, now: datetime) ->
         return place
 
 
-async def _give_place(event_id: int, *, name: str, email: str, phone: str, locale: str, channel: str, now: datetime) -> ClaimedPlace:
+async def _give_place(event_id: int, *, name: str, email: str, phone: str, locale: str, channel: str, issue: Issuer, now: datetime) -> ClaimedPlace:
     event = await Event.select().where(Event.id == event_id).first()
     assert event is not None
     if event["status"] not in ("on_sale", "sales_closed"):
@@ -272,10 +270,9 @@ async def _give_place(event_id: int, *, name: str, email: str, phone: str, local
     )
     await order.save()
     await OrderLine(order_id=order.id, kind="ticket", ticket_type=ticket_type["id"], description=ticket_type["name"], quantity=1).save()
-    [ticket_id] = await issue_tickets(order.id, event_id, name.strip(), now)
+    # Issued and confirmed as a paid order is: nothing tells a free place from a bought one.
+    [ticket_id] = await issue(OrderToIssue(id=order.id, event=event_id, holder_name=name.strip(), recipient=email.strip()), now)
     await note(order.id, "free_place", channel, now)
-    # The same confirmation as a paid order: nothing in it tells a free place from a bought one.
-    await outbox.enqueue("order_confirmation", order_id=order.id, recipient=email.strip(), now=now)
     return ClaimedPlace(reference, ticket_id)
 
 

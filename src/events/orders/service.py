@@ -14,10 +14,10 @@ flush per sale; a batch pays one flush for all its buyers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, NoReturn
+from typing import Any, NoReturn, Protocol
 
 from events import db
 from events.catalogue import rules, sales
@@ -80,11 +80,34 @@ class DoorOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class OrderToIssue:
+    """A settled order whose tickets are to be issued: one per place on its ticket lines, to ``holder_name``,
+    with the confirmation sent to ``recipient``."""
+
+    id: int
+    event: int
+    holder_name: str
+    recipient: str
+
+
+class Issuer(Protocol):
+    """Issues a settled order's tickets and queues its confirmation, inside the caller's write transaction, and
+    returns the new tickets' ids. Tickets sit above orders, so orders take it as a parameter:
+    tickets.issuing.issue_and_confirm is the one the app passes."""
+
+    def __call__(self, order: OrderToIssue, now: datetime, /) -> Awaitable[list[int]]: ...
+
+
+@dataclass(frozen=True, slots=True)
 class Settlement:
     """What settling a payment did: 'issued', 'late_issued', 'already_paid' or 'refund_due' (no places left)."""
 
     outcome: str
     reference: str
+
+
+def _to_issue(order: Mapping[str, Any]) -> OrderToIssue:
+    return OrderToIssue(id=order["id"], event=order["event"], holder_name=order["buyer_name"], recipient=order["buyer_email"])
 
 
 async def load_terms(slug: str) -> tuple[dict[str, Any], dict[int, pricing.TypeOnSale], pricing.EventTerms]:
@@ -619,7 +642,7 @@ async def _record_declaration(
     )
 
 
-async def settle_paid_order(order_id: int, now: datetime, *, issue: Callable[[Mapping[str, Any]], Awaitable[None]]) -> Settlement:
+async def settle_paid_order(order_id: int, now: datetime, *, issue: Issuer) -> Settlement:
     """Mark a paid order paid, and ``issue`` its tickets (tickets.issuing.settle_paid_order passes it). Call
     inside a write transaction, after the payment row is booked.
 
@@ -633,13 +656,13 @@ async def settle_paid_order(order_id: int, now: datetime, *, issue: Callable[[Ma
     """
     order = await _lock_order_by_id(order_id)
     if order["status"] == "pending" and await _transition(order_id, "pending", "paid", now):
-        await issue(order)
+        await issue(_to_issue(order), now)
         await _note(order_id, "paid", "", now)
         return Settlement("issued", order["reference"])
     if order["status"] == "expired":
         per_type = await places_by_type(order_id)
         if await take_places(order["event"], per_type) and await _transition(order_id, "expired", "paid", now):
-            await issue(order)
+            await issue(_to_issue(order), now)
             await _note(order_id, "late_payment_issued", "Paid after the hold ran out; places were still free.", now)
             return Settlement("late_issued", order["reference"])
         await _transition(order_id, "expired", "refund_due", now)

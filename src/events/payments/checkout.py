@@ -1,4 +1,4 @@
-"""Checkout, behind the buy endpoints (orders.controllers): hold the places, then start the card payment;
+"""Checkout, behind the buy endpoints (storefront.order_controllers): hold the places, then start the card payment;
 a free order is settled into tickets at once. Booking the payment when it succeeds is payments.service."""
 
 from __future__ import annotations

@@ -3,12 +3,11 @@ they are refunded. Re-issuing one ticket to a new holder is tickets.service.chan
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from events.orders import service as orders
-from events.orders.service import Settlement
+from events.orders.service import OrderToIssue, Settlement
 from events.orders.tables import OrderLine
 from events.tickets import outbox
 from events.tickets.secrets import new_ticket_secret
@@ -19,12 +18,15 @@ async def settle_paid_order(order_id: int, now: datetime) -> Settlement:
     """Turn a paid order into tickets and queue its confirmation. Call inside a write transaction, after the
     payment row is booked. Whether the order may be issued (or is refund_due) is the order's to decide
     (orders.service.settle_paid_order); issuing is ours."""
+    return await orders.settle_paid_order(order_id, now, issue=issue_and_confirm)
 
-    async def issue(order: Mapping[str, Any]) -> None:
-        await issue_tickets(order["id"], order["event"], order["buyer_name"], now)
-        await outbox.enqueue("order_confirmation", order_id=order["id"], recipient=order["buyer_email"], now=now)
 
-    return await orders.settle_paid_order(order_id, now, issue=issue)
+async def issue_and_confirm(order: OrderToIssue, now: datetime) -> list[int]:
+    """A settled order's tickets, and its confirmation queued (orders.service.Issuer). Inside the caller's write
+    transaction. A free place gets the same confirmation as a paid order: nothing in it tells them apart."""
+    ticket_ids = await issue_tickets(order.id, order.event, order.holder_name, now)
+    await outbox.enqueue("order_confirmation", order_id=order.id, recipient=order.recipient, now=now)
+    return ticket_ids
 
 
 async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: datetime) -> list[int]:

@@ -10,12 +10,12 @@ from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import service as orders
 from events.orders.schemas import TicketOut
-from events.orders.views import ticket_out
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox
 from events.tickets.secrets import new_ticket_secret
 from events.tickets.signing import MAX_TICKET_VERSION
 from events.tickets.tables import Ticket
+from events.tickets.views import ticket_out
 
 RESEND_LIMIT = 3
 RESEND_WINDOW_SECONDS = 3600

@@ -13,6 +13,7 @@ from events.errors import NotFound, TooManyAttempts
 from events.orders import claims
 from events.orders.codes import SECRET_ALPHABET
 from events.orders.tables import ClaimCode, Order
+from events.tickets.issuing import issue_and_confirm
 from tests.factories import make_event
 from tests.integration.orders.test_pay_it_forward import claim, claim_link
 
@@ -83,12 +84,14 @@ async def test_many_people_on_one_connection_each_get_their_own_budget(organiser
     for person in people:  # everyone at the drop-in centre mistypes, each up to their own limit
         for n in range(claims.FAILED_CLAIMS_PER_BROWSER):
             with pytest.raises(NotFound):
-                await claims.claim_place(wrong_code(n), name="X", email="", phone="", locale="en", claimant=person, now=now)
+                await claims.claim_place(wrong_code(n), name="X", email="", phone="", locale="en", claimant=person, issue=issue_and_confirm, now=now)
         with pytest.raises(TooManyAttempts):
-            await claims.claim_place(wrong_code(99), name="X", email="", phone="", locale="en", claimant=person, now=now)
+            await claims.claim_place(wrong_code(99), name="X", email="", phone="", locale="en", claimant=person, issue=issue_and_confirm, now=now)
     # ...and their own guessing is all that stops anyone: a newcomer at the same address claims.
     newcomer = claims.Claimant("192.0.2.30", "newcomer-browser-id-xxx")
-    placed = await claims.claim_place(link["code"], name="Leila", email="", phone="", locale="en", claimant=newcomer, now=now)
+    placed = await claims.claim_place(
+        link["code"], name="Leila", email="", phone="", locale="en", claimant=newcomer, issue=issue_and_confirm, now=now
+    )
     assert placed.order_reference
 
 
@@ -98,13 +101,13 @@ async def test_a_real_code_never_counts_as_a_wrong_guess(client: httpx.AsyncClie
     person = claims.Claimant("192.0.2.31", "helper-who-claims-for-many")
     for n in range(claims.FAILED_CLAIMS_PER_BROWSER - 1):
         with pytest.raises(NotFound):
-            await claims.claim_place(wrong_code(n), name="X", email="", phone="", locale="en", claimant=person, now=now)
+            await claims.claim_place(wrong_code(n), name="X", email="", phone="", locale="en", claimant=person, issue=issue_and_confirm, now=now)
     for n in range(15):  # a helper claiming for a whole group, more times than the limit
-        await claims.claim_place(link["code"], name=f"Guest {n}", email="", phone="", locale="en", claimant=person, now=now)
+        await claims.claim_place(link["code"], name=f"Guest {n}", email="", phone="", locale="en", claimant=person, issue=issue_and_confirm, now=now)
     with pytest.raises(NotFound):  # still one wrong guess left
-        await claims.claim_place(wrong_code(98), name="X", email="", phone="", locale="en", claimant=person, now=now)
+        await claims.claim_place(wrong_code(98), name="X", email="", phone="", locale="en", claimant=person, issue=issue_and_confirm, now=now)
     with pytest.raises(TooManyAttempts):
-        await claims.claim_place(wrong_code(99), name="X", email="", phone="", locale="en", claimant=person, now=now)
+        await claims.claim_place(wrong_code(99), name="X", email="", phone="", locale="en", claimant=person, issue=issue_and_confirm, now=now)
 
 
 async def test_guessing_from_one_address_is_bounded_but_an_opened_link_keeps_working(

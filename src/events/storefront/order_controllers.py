@@ -22,12 +22,12 @@ from events.orders import codes, forms, hold_limits, pricing
 from events.orders.gift_aid import Declaration
 from events.orders.hold_limits import Asker, HoldLimits
 from events.orders.schemas import GiftAidIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
-from events.orders.views import checkout_details, order_details
 from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.tickets import service as tickets
 from events.tickets.schemas import EmailQueued
+from events.tickets.views import checkout_details, order_details
 
 
 def _order_links(settings: Settings, reference: str) -> tuple[str, str]:

@@ -22,9 +22,9 @@ from events.errors import EventsError, NotFound, TooManyAttempts
 from events.orders import claims
 from events.orders.codes import claim_pass, claim_pass_matches
 from events.orders.schemas import ClaimCodeIn, ClaimCodeOut, ClaimIn, FreeTicketIn, TicketOut
-from events.orders.views import order_details
+from events.tickets.issuing import issue_and_confirm
 from events.tickets.qr import qr_svg
-from events.tickets.views import ticket_by_secret
+from events.tickets.views import order_details, ticket_by_secret
 
 ONE_YEAR_SECONDS = 365 * 24 * 3600
 # A random id per browser, so that the people sharing one connection each have their own budget of wrong codes;
@@ -113,6 +113,7 @@ class ClaimsApi(Controller):
             phone=data.phone,
             locale=data.locale or request.state.locale,
             claimant=claims.Claimant(_client(request), secrets.token_urlsafe(16)),
+            issue=issue_and_confirm,
             now=now,
         )
         return await _ticket_of(claimed.order_reference)
@@ -158,7 +159,7 @@ class ClaimsApi(Controller):
         responses=error_responses(401, 403, 404, 409, 422),
     )
     async def give(self, slug: FromPath[str], data: JSONBody[FreeTicketIn], now: NamedDependency[datetime]) -> TicketOut:
-        claimed = await claims.give_free_place(slug, name=data.name, email=data.email, now=now)
+        claimed = await claims.give_free_place(slug, name=data.name, email=data.email, issue=issue_and_confirm, now=now)
         return await _ticket_of(claimed.order_reference)
 
 
@@ -202,6 +203,7 @@ class ClaimPages(Controller):
                 phone=data.get("phone", ""),
                 locale=request.state.locale,
                 claimant=_claimant(request, code, settings),
+                issue=issue_and_confirm,
                 now=now,
             )
         except TooManyAttempts as error:
