@@ -57,6 +57,18 @@ async def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -
         await databases.drop_postgres_database(url)
 
 
+@pytest.fixture(scope="module")
+async def race_database() -> AsyncIterator[str]:
+    """A PostgreSQL database of the module's own, for a race run through real servers (uvicorn subprocesses); never
+    the session's shared one. Skipped without PostgreSQL, failed in CI (see databases.require_postgres)."""
+    databases.require_postgres("The race tests")
+    url = await databases.create_postgres_database()
+    try:
+        yield url
+    finally:
+        await databases.drop_postgres_database(url)
+
+
 @pytest.fixture(scope="session")
 def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Settings:
     return make_settings(database_url, tmp_path_factory.mktemp("var"))

@@ -14,7 +14,7 @@ import asyncio
 import re
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,7 +23,6 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support import databases
 from tests.support.server import demo_environment, live_server, run_cli
 
 pytestmark = pytest.mark.postgres_only
@@ -44,20 +43,6 @@ class DoorServer:
 
     def server_log(self) -> str:
         return "\n".join(path.read_text() for path in sorted(self.var_dir.glob("server-*.log")))
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> str:
-    return databases.require_postgres("The door race tests")
-
-
-@pytest.fixture(scope="module")
-async def race_database(postgres_url: str) -> AsyncIterator[str]:
-    url = await databases.create_postgres_database()
-    try:
-        yield url
-    finally:
-        await databases.drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")

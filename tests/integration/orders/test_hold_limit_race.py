@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -19,7 +19,6 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support import databases
 from tests.support.server import live_server, run_cli, server_environment
 
 pytestmark = pytest.mark.postgres_only
@@ -32,19 +31,9 @@ PLACES_PER_CLIENT = 40  # and EVENTS_HOLD_PLACES_PER_CLIENT
 
 
 @pytest.fixture(scope="module")
-async def limits_database() -> AsyncIterator[str]:
-    databases.require_postgres("The hold limit race tests")
-    url = await databases.create_postgres_database()
-    try:
-        yield url
-    finally:
-        await databases.drop_postgres_database(url)
-
-
-@pytest.fixture(scope="module")
-def limits_server(limits_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+def limits_server(race_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
     var_dir: Path = tmp_path_factory.mktemp("limits-server")
-    env = server_environment(limits_database, var_dir)
+    env = server_environment(race_database, var_dir)
     run_cli(env, "migrate")
     run_cli(env, "user", "create", ORGANISER_EMAIL, "--role", "organiser")
     headers = {"Authorization": f"Bearer {run_cli(env, 'token', 'create', ORGANISER_EMAIL).strip()}"}
@@ -109,7 +98,7 @@ async def held(database_url: str, slug: str) -> dict[str, Any]:
         await connection.close()
 
 
-async def test_one_email_firing_20_holds_at_once_gets_exactly_its_10_places(limits_server: tuple[str, dict[str, str]], limits_database: str) -> None:
+async def test_one_email_firing_20_holds_at_once_gets_exactly_its_10_places(limits_server: tuple[str, dict[str, str]], race_database: str) -> None:
     base_url, headers = limits_server
     ticket_type = create_event(base_url, headers, "one-email")
     # From 20 addresses, so the per-address limit is not what stops them.
@@ -117,10 +106,10 @@ async def test_one_email_firing_20_holds_at_once_gets_exactly_its_10_places(limi
     responses = await all_at_once(base_url, "one-email", requests, ticket_type)
     assert outcomes(responses) == {"201": PLACES_PER_EMAIL, "429 hold_limit_reached": 20 - PLACES_PER_EMAIL}
     assert all(int(r.headers["retry-after"]) > 0 for r in responses if r.status_code == 429)
-    assert await held(limits_database, "one-email") == {"places_taken": PLACES_PER_EMAIL, "pending": PLACES_PER_EMAIL}
+    assert await held(race_database, "one-email") == {"places_taken": PLACES_PER_EMAIL, "pending": PLACES_PER_EMAIL}
 
 
-async def test_one_address_firing_30_holds_at_once_gets_exactly_20(limits_server: tuple[str, dict[str, str]], limits_database: str) -> None:
+async def test_one_address_firing_30_holds_at_once_gets_exactly_20(limits_server: tuple[str, dict[str, str]], race_database: str) -> None:
     base_url, headers = limits_server
     ticket_type = create_event(base_url, headers, "one-address")
     second = datetime.now(timezone.utc).second
@@ -130,11 +119,11 @@ async def test_one_address_firing_30_holds_at_once_gets_exactly_20(limits_server
     responses = await all_at_once(base_url, "one-address", requests, ticket_type)
     assert outcomes(responses) == {"201": HOLDS_PER_CLIENT, "429 too_many_holds": 30 - HOLDS_PER_CLIENT}
     assert all(0 < int(r.headers["retry-after"]) <= 60 for r in responses if r.status_code == 429)
-    assert await held(limits_database, "one-address") == {"places_taken": HOLDS_PER_CLIENT, "pending": HOLDS_PER_CLIENT}
+    assert await held(race_database, "one-address") == {"places_taken": HOLDS_PER_CLIENT, "pending": HOLDS_PER_CLIENT}
 
 
 async def test_one_address_with_20_emails_firing_holds_of_3_at_once_gets_exactly_its_40_places(
-    limits_server: tuple[str, dict[str, str]], limits_database: str
+    limits_server: tuple[str, dict[str, str]], race_database: str
 ) -> None:
     base_url, headers = limits_server
     ticket_type = create_event(base_url, headers, "one-address-places")
@@ -146,4 +135,4 @@ async def test_one_address_with_20_emails_firing_holds_of_3_at_once_gets_exactly
     fit = PLACES_PER_CLIENT // 3
     assert outcomes(responses) == {"201": fit, "429 client_hold_limit_reached": HOLDS_PER_CLIENT - fit}
     assert all(0 < int(r.headers["retry-after"]) <= 15 * 60 for r in responses if r.status_code == 429)
-    assert await held(limits_database, "one-address-places") == {"places_taken": 3 * fit, "pending": 3 * fit}
+    assert await held(race_database, "one-address-places") == {"places_taken": 3 * fit, "pending": 3 * fit}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -18,7 +18,6 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support import databases
 from tests.support.server import live_server, run_cli, server_environment
 
 pytestmark = pytest.mark.postgres_only
@@ -39,21 +38,6 @@ class RaceServer:
 
     def server_log(self) -> str:
         return "\n".join(path.read_text() for path in sorted(self.var_dir.glob("server-*.log")))
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> str:
-    """The admin URL of the PostgreSQL server, as conftest's `backend` fixture decides it."""
-    return databases.require_postgres("The oversell race tests")
-
-
-@pytest.fixture(scope="module")
-async def race_database(postgres_url: str) -> AsyncIterator[str]:
-    url = await databases.create_postgres_database()
-    try:
-        yield url
-    finally:
-        await databases.drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")

@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections import Counter
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,6 @@ from events.errors import InvalidInput
 from events.orders import pricing, service
 from events.orders.hold_limits import Asker, HoldLimits
 from tests.factories import make_event
-from tests.support import databases
 from tests.support.server import live_server, run_cli, server_environment
 
 pytestmark = pytest.mark.postgres_only
@@ -43,20 +42,6 @@ MALFORMED_NAMES = {
     "line break": "Eve\r\nBcc: all@example.org",
 }
 ORGANISER_EMAIL = "poison-organiser@test.example"
-
-
-@pytest.fixture(scope="module")
-def postgres_url() -> str:
-    return databases.require_postgres("The poisoned-batch race tests")
-
-
-@pytest.fixture(scope="module")
-async def race_database(postgres_url: str) -> AsyncIterator[str]:
-    url = await databases.create_postgres_database()
-    try:
-        yield url
-    finally:
-        await databases.drop_postgres_database(url)
 
 
 @pytest.fixture(scope="module")
