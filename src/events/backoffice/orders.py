@@ -209,12 +209,8 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _utc_text(moment: datetime | str | None) -> str:
-    if moment is None:
-        return ""
-    if isinstance(moment, str):  # SQLite hands raw queries back as text
-        moment = datetime.fromisoformat(moment)
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+def _utc_text(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 async def attendees_csv(slug: str) -> str:

@@ -194,6 +194,6 @@ async def _keep(transaction: dict[str, Any], now: datetime) -> int:
 
 
 def _moment(value: Any) -> datetime:
-    # SQLite hands raw timestamps back as text.
+    # SQLite hands a timestamp back as text where it cannot know the column's type (MIN, MAX).
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
