@@ -320,7 +320,11 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
             totals[(kind, component)] += pence
     # Everyone admitted or expected (valid tickets of paid orders), free guests among them: the counts the
     # database keeps in event_attendance (see that table).
-    attendance = await EventAttendance.select(EventAttendance.free, EventAttendance.tickets).where(EventAttendance.event == event_id)
+    attendance = (
+        await EventAttendance.select(EventAttendance.free, Sum(EventAttendance.tickets, alias="tickets"))
+        .where(EventAttendance.event == event_id)
+        .group_by(EventAttendance.free)
+    )
     money = EventMoney(
         tickets=_kind(totals, "tickets"),
         booking_fees=_kind(totals, "booking_fees"),
@@ -329,8 +333,8 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
         designated_donations={partner: _kind_of(values) for partner, values in designated.items()},
         fixed_costs_pence=costs,
         per_attendee_cost_pence=event["cost_per_attendee_pence"],
-        attendees=sum(row["tickets"] for row in attendance),
-        free_guests=sum(row["tickets"] for row in attendance if row["free"] == 1),
+        attendees=sum(int(row["tickets"]) for row in attendance),
+        free_guests=sum(int(row["tickets"]) for row in attendance if row["free"] == 1),
         booking_fees_to_cause=event["booking_fees_to_cause"],
         unused_contributions=event["unused_contributions"],
     )
