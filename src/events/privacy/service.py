@@ -186,17 +186,17 @@ async def _orders_due(cutoff: datetime, batch: int) -> list[dict[str, Any]]:
 
 async def _declarations_due(cutoff: datetime, batch: int) -> list[dict[str, Any]]:
     """Declarations kept for HMRC whose keeping period is over (their orders were erased long ago): id and event."""
-    declaration, order = GiftAidDeclaration, GiftAidDeclaration.order_id
+    paid_at, created_at = GiftAidDeclaration.order_id.paid_at, GiftAidDeclaration.order_id.created_at
     return (
-        await declaration.select(declaration.id, order.event.as_alias("event"))
+        await GiftAidDeclaration.select(GiftAidDeclaration.id, GiftAidDeclaration.order_id.event.as_alias("event"))
         .where(
-            (declaration.first_name != rules.ERASED)
-            | (declaration.last_name != rules.ERASED)
-            | (declaration.house != rules.ERASED)
-            | (declaration.postcode != rules.ERASED),
-            (order.paid_at < cutoff) | (order.paid_at.is_null() & (order.created_at < cutoff)),  # COALESCE(paid_at, created_at) < cutoff
+            (GiftAidDeclaration.first_name != rules.ERASED)
+            | (GiftAidDeclaration.last_name != rules.ERASED)
+            | (GiftAidDeclaration.house != rules.ERASED)
+            | (GiftAidDeclaration.postcode != rules.ERASED),
+            (paid_at < cutoff) | (paid_at.is_null() & (created_at < cutoff)),  # COALESCE(paid_at, created_at) < cutoff
         )
-        .order_by(declaration.id)
+        .order_by(GiftAidDeclaration.id)
         .limit(batch)
     )
 
