@@ -535,14 +535,18 @@ async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> di
 
 
 class QueryCounter:
-    """Wraps the engine class's run_querystring (every Piccolo query, raw ones included) to count queries and
-    rows returned to Python (the engine instance has slots, so the class is patched, in this process only)."""
+    """Wraps the engine class's run_querystring (every query of Piccolo's query builder) and events.db.run (every
+    hand-written statement, which goes straight to asyncpg on PostgreSQL once the pool is open) to count queries
+    and rows returned to Python (the engine instance has slots, so the class is patched, in this process only)."""
 
     def __init__(self, engine: Any) -> None:
+        from events import db
+
         self.queries = 0
         self.rows = 0
         cls = type(engine)
         original = cls.run_querystring
+        original_run = db.run
 
         async def counted(engine_: Any, querystring: Any, in_pool: bool = True) -> Any:
             result = await original(engine_, querystring, in_pool=in_pool)
@@ -550,7 +554,15 @@ class QueryCounter:
             self.rows += len(result) if isinstance(result, list) else 0
             return result
 
+        async def counted_run(sql: str, *args: Any) -> Any:
+            result = await original_run(sql, *args)
+            if getattr(db.engine(), "pool", None) is not None:  # else it went through run_querystring, counted there
+                self.queries += 1
+                self.rows += len(result)
+            return result
+
         cls.run_querystring = counted
+        db.run = counted_run
 
     def take(self) -> tuple[int, int]:
         taken = (self.queries, self.rows)

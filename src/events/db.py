@@ -7,7 +7,7 @@ import functools
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 from urllib.parse import unquote, urlsplit
 
 import asyncpg
@@ -15,6 +15,7 @@ from piccolo.conf.apps import Finder
 from piccolo.engine.base import BaseTransaction, Engine
 from piccolo.engine.postgres import PostgresEngine
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
+from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
 from piccolo.table import Table
 
@@ -28,6 +29,7 @@ DATA_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.DataError,)
 POSTGRES_LOCK_TIMEOUT = "10s"
 
 _engine: Engine | None = None
+_Query = TypeVar("_Query", bound=Select)
 
 
 def create_engine(database_url: str) -> Engine:
@@ -105,23 +107,11 @@ def write_transaction() -> contextlib.AbstractAsyncContextManager[BaseTransactio
     return cast("contextlib.AbstractAsyncContextManager[BaseTransaction, None]", transaction)
 
 
-async def fetch_pg(sql: str, *args: Any) -> list[Any]:
-    """One PostgreSQL statement straight through asyncpg, for the few hot statements that send whole arrays
-    at once or would cost more in Piccolo's query builder than in the database: on the connection of the
-    transaction in progress, else on a pooled one. Rows are asyncpg Records (read them by column name)."""
-    current = engine()
-    if not isinstance(current, PostgresEngine):
-        raise RuntimeError("db.fetch_pg() is for PostgreSQL only.")
-    transaction = current.current_transaction.get()
-    if transaction is not None:
-        return await transaction.connection.fetch(sql, *args)
-    if current.pool is not None:
-        return await current.pool.fetch(sql, *args)
-    connection = await current.get_new_connection()
-    try:
-        return await connection.fetch(sql, *args)
-    finally:
-        await connection.close()
+def locked(query: _Query) -> _Query:
+    """``query`` locking the rows it reads until the transaction ends (FOR NO KEY UPDATE), on PostgreSQL. On SQLite
+    the query as it is: SQLite has no row locks (Piccolo refuses lock_rows there) and needs none, because the
+    IMMEDIATE write transaction (write_transaction) already holds the database's only write lock."""
+    return query if is_sqlite() else query.lock_rows("NO KEY UPDATE")
 
 
 @functools.cache
@@ -132,15 +122,23 @@ def _numbered(sql: str) -> str:
 
 
 async def run(sql: str, *args: Any) -> Sequence[Mapping[str, Any]]:
-    """One hand-written statement, written with Piccolo's {} placeholders, on either engine; rows read by column
-    name. On PostgreSQL outside a transaction it goes straight to the engine's asyncpg pool (as $1, $2, ...):
-    for a statement run on every request, Piccolo's query-string processing of many arguments costs more CPU
-    than PostgreSQL's parse of the (prepared, cached) statement. In a transaction, and on SQLite, through
-    Piccolo's engine, on the transaction's connection."""
+    """One hand-written statement (from a domain's queries.py) on either engine: written with Piccolo's {}
+    placeholders, taking its arguments in the order of the placeholders, with no other braces; rows read by
+    column name, never changed.
+
+    On PostgreSQL straight through asyncpg (as $1, $2, ...), on the connection of the transaction in progress,
+    else on a pooled one: for a statement on a hot path, Piccolo's query-string processing of many arguments
+    costs more CPU than PostgreSQL's parse of the (prepared, cached) statement, and a Python list goes as one
+    array argument. On SQLite (and on PostgreSQL before the pool is open) through Piccolo's engine, on the
+    transaction's connection."""
     current = engine()
-    if isinstance(current, PostgresEngine) and current.pool is not None and current.current_transaction.get() is None:
-        async with current.pool.acquire() as connection:
-            return await connection.fetch(_numbered(sql), *args)
+    if isinstance(current, PostgresEngine):
+        transaction = current.current_transaction.get()
+        if transaction is not None:
+            return await transaction.connection.fetch(_numbered(sql), *args)
+        if current.pool is not None:
+            async with current.pool.acquire() as connection:
+                return await connection.fetch(_numbered(sql), *args)
     results = await current.run_querystring(QueryString(sql, *args))
     return current.transform_response_to_dicts(results) if results else []
 

@@ -11,7 +11,7 @@ from typing import Any
 from piccolo.columns import Column
 
 from events import db, text
-from events.accounts import passwords
+from events.accounts import passwords, queries
 from events.accounts.roles import DOOR, ROLES, CurrentUser, door_event_of_scope
 from events.accounts.tables import ApiToken, User
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
@@ -191,16 +191,6 @@ async def revoke_all_scoped_tokens(scope: str, *, now: datetime) -> int:
     return len(revoked)
 
 
-# Every API request runs this, so it is plain SQL: building the same join with Piccolo's query builder cost
-# more CPU than the rest of a door scan's queries together.
-_USER_FOR_TOKEN_SQL = """
-SELECT u.id, u.email, u.display_name, u.role, u.partner, t.label, t.expires_at, t.scope
-FROM api_token t JOIN app_user u ON u.id = t."user"
-WHERE t.token_hash = {} AND t.revoked_at IS NULL AND u.is_active = {}
-LIMIT 1
-"""
-
-
 # Each server process keeps a token's user for a few seconds: every API request needs it, and a busy door
 # phone sends several a second. So a revoked token (or a deactivated user) stops working at once in the
 # process that revoked it and within TOKEN_CACHE_SECONDS everywhere else. Unknown tokens are never kept.
@@ -219,7 +209,7 @@ async def user_for_token(token: str, *, at: datetime | None = None) -> CurrentUs
     cached = _token_users.get(digest)
     if cached is not None and cached[0] > now:
         return cached[1] if cached[2] is None or cached[2] > at else None
-    rows = await ApiToken.raw(_USER_FOR_TOKEN_SQL, digest, True)
+    rows = await db.run(queries.USER_FOR_TOKEN, digest, True)
     if not rows or (rows[0]["expires_at"] is not None and _aware(rows[0]["expires_at"]) <= at):
         _token_users.pop(digest, None)
         return None

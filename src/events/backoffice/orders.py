@@ -8,7 +8,13 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
-from events import text
+from piccolo.columns import Column
+from piccolo.columns.combination import Combinable, Where
+from piccolo.columns.operators.comparison import ComparisonOperator
+from piccolo.query.functions.aggregate import Count
+from piccolo.query.functions.string import Lower
+
+from events import db, text
 from events.backoffice.order_forms import HolderForm, RefundForm
 from events.catalogue.lookup import find_event
 from events.errors import InvalidInput, NotFound
@@ -16,39 +22,21 @@ from events.i18n import N_
 from events.money import format_money
 from events.orders import codes
 from events.orders.forms import parse_pounds
+from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory, OrderLine
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.tables import Payment, Refund
 from events.tickets import service as tickets
+from events.tickets.statuses import TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
 
 PER_PAGE = 25
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP's list, tab and CR included).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-_MATCH = """(o.reference = {ref} OR LOWER(o.buyer_name) LIKE {pattern} ESCAPE '\\' OR LOWER(o.buyer_email) LIKE {pattern} ESCAPE '\\'
-  OR EXISTS (SELECT 1 FROM ticket h WHERE h.order_id = o.id AND LOWER(h.holder_name) LIKE {pattern} ESCAPE '\\'))"""
-_LIST_SQL = """
-SELECT o.id, o.reference, o.status, o.channel, o.buyer_name, o.buyer_email, o.currency, o.total_pence, o.refunded_pence,
-       o.places, o.created_at,
-       (SELECT COUNT(*) FROM ticket t WHERE t.order_id = o.id AND t.status = 'valid') AS valid_tickets,
-       (SELECT COUNT(*) FROM ticket t WHERE t.order_id = o.id) AS tickets
-FROM ticket_order o
-WHERE o.event = {event} AND MATCH AND STATUS
-ORDER BY o.created_at DESC, o.id DESC
-LIMIT {limit} OFFSET {offset}
-"""
-_COUNT_SQL = "SELECT COUNT(*) AS n FROM ticket_order o WHERE o.event = {event} AND MATCH AND STATUS"
 # What the status filter offers: every state an order can be in.
 ORDER_STATUSES = ("paid", "pending", "refunded", "refund_due", "expired")
-# Valid tickets of paid orders, with nothing that tells a free place from a bought one (no price, no channel).
-_ATTENDEES_SQL = """
-SELECT t.holder_name, tt.name AS ticket_type, o.reference, t.checked_in_at
-FROM ticket t JOIN ticket_order o ON o.id = t.order_id JOIN ticket_type tt ON tt.id = t.ticket_type
-WHERE t.event = {} AND t.status = 'valid' AND o.status = 'paid'
-ORDER BY LOWER(t.holder_name), tt.name, o.reference, t.id
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,19 +55,18 @@ def _like(text: str) -> str:
     return f"%{escaped}%"
 
 
-def _sql(template: str, query: str, status: str) -> tuple[str, list[str]]:
-    """The statement with its filters, and the order its placeholders take their values in."""
-    names: list[str] = []
-    sql = template.replace("MATCH", _MATCH if query else "TRUE").replace("STATUS", "o.status = {status}" if status else "TRUE")
-    out = []
-    rest = sql
-    while "{" in rest:
-        before, _, after = rest.partition("{")
-        name, _, rest = after.partition("}")
-        out.append(before + "{}")
-        names.append(name)
-    out.append(rest)
-    return "".join(out), names
+class _LikeEscaped(ComparisonOperator):
+    """SQLite's LIKE (without regard to capitals, for ASCII) told that a backslash escapes a wildcard, as it does
+    in PostgreSQL's ILIKE without being told."""
+
+    template = "{name} LIKE {value} ESCAPE '\\'"
+
+
+def _contains(column: Column, text: str) -> Where:
+    """Rows whose ``column`` contains ``text`` without regard to capitals, LIKE's wildcards in it searched for literally."""
+    if db.is_sqlite():  # no ILIKE, and LIKE has no escape character unless told
+        return Where(column=column, value=_like(text), operator=_LikeEscaped)
+    return column.ilike(_like(text))
 
 
 async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int = PER_PAGE, *, status: str = "") -> OrderPage:
@@ -88,19 +75,59 @@ async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int
     event = await find_event(slug)
     query = " ".join(query.split())[:200]
     status = status if status in ORDER_STATUSES else ""
-    values = {"event": event["id"], "ref": codes.normalise_reference(query) if query else "", "pattern": _like(query), "status": status}
-    count_sql, count_names = _sql(_COUNT_SQL, query, status)
-    total = int((await Order.raw(count_sql, *[values[n] for n in count_names]))[0]["n"])
+    found: list[Combinable] = [Order.event == event["id"]]
+    if query:
+        holders = Ticket.select(Ticket.order_id).where(Ticket.order_id.event == event["id"], _contains(Ticket.holder_name, query))
+        found.append(
+            (Order.reference == codes.normalise_reference(query))
+            | _contains(Order.buyer_name, query)
+            | _contains(Order.buyer_email, query)
+            | Order.id.is_in(holders)
+        )
+    if status:
+        found.append(Order.status == status)
+    total = await Order.count().where(*found)
     pages = max(1, -(-total // per_page))
     page = min(max(1, page), pages)
-    values |= {"limit": per_page, "offset": (page - 1) * per_page}
-    list_sql, list_names = _sql(_LIST_SQL, query, status)
-    rows = await Order.raw(list_sql, *[values[n] for n in list_names])
+    rows = (
+        await Order.select(
+            Order.id,
+            Order.reference,
+            Order.status,
+            Order.channel,
+            Order.buyer_name,
+            Order.buyer_email,
+            Order.currency,
+            Order.total_pence,
+            Order.refunded_pence,
+            Order.places,
+            Order.created_at,
+        )
+        .where(*found)
+        .order_by(Order.created_at, Order.id, ascending=False)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    tickets = await _ticket_counts([row["id"] for row in rows])
     for row in rows:
-        row["valid_tickets"], row["tickets"] = int(row["valid_tickets"]), int(row["tickets"])
-        if isinstance(row["created_at"], str):  # SQLite hands raw queries back as text
-            row["created_at"] = datetime.fromisoformat(row["created_at"])
+        row["valid_tickets"], row["tickets"] = tickets.get(row["id"], (0, 0))
     return OrderPage(event, query, status, rows, page, pages, total)
+
+
+async def _ticket_counts(order_ids: list[int]) -> dict[int, tuple[int, int]]:
+    """Order id -> its valid tickets and all its tickets."""
+    if not order_ids:
+        return {}
+    rows = (
+        await Ticket.select(Ticket.order_id, Ticket.status, Count(alias="tickets"))
+        .where(Ticket.order_id.is_in(order_ids))
+        .group_by(Ticket.order_id, Ticket.status)
+    )
+    counts: dict[int, tuple[int, int]] = {}
+    for row in rows:
+        valid, every = counts.get(row["order_id"], (0, 0))
+        counts[row["order_id"]] = (valid + (row["tickets"] if row["status"] == TicketStatus.valid else 0), every + row["tickets"])
+    return counts
 
 
 async def order_for_organiser(reference: str) -> dict[str, Any]:
@@ -182,18 +209,26 @@ def safe_cell(value: Any) -> str:
     return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
-def _utc_text(moment: datetime | str | None) -> str:
-    if moment is None:
-        return ""
-    if isinstance(moment, str):  # SQLite hands raw queries back as text
-        moment = datetime.fromisoformat(moment)
-    return moment.astimezone(timezone.utc).isoformat(timespec="seconds")
+def _utc_text(moment: datetime | None) -> str:
+    return "" if moment is None else moment.astimezone(timezone.utc).isoformat(timespec="seconds")
 
 
 async def attendees_csv(slug: str) -> str:
     """One row per valid ticket of a paid order: holder, ticket type, order reference and check-in time (UTC)."""
     event = await find_event(slug)
-    rows = await Ticket.raw(_ATTENDEES_SQL, event["id"])
+    # Valid tickets of paid orders, with nothing that tells a free place from a bought one (no price, no channel).
+    rows = (
+        await Ticket.select(
+            Ticket.holder_name, Ticket.ticket_type.name.as_alias("ticket_type"), Ticket.order_id.reference.as_alias("reference"), Ticket.checked_in_at
+        )
+        .where(
+            Ticket.event == event["id"],
+            Ticket.status == TicketStatus.valid,
+            Ticket.order_id.status == OrderStatus.paid,
+            Ticket.ticket_type.is_not_null(),
+        )
+        .order_by(Lower(Ticket.holder_name), Ticket.ticket_type.name, Ticket.order_id.reference, Ticket.id)
+    )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow(["holder", "ticket_type", "order_reference", "checked_in_at"])

@@ -1,4 +1,4 @@
-"""An event at a glance for its organiser: sales, holds, free places, the door, door conflicts, revenue,
+"""The organiser's events, and an event at a glance: sales, holds, free places, the door, door conflicts, revenue,
 funds per partner and sales over time (from the ledger, as the statements read it)."""
 
 from __future__ import annotations
@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
+
+from piccolo.query.functions.aggregate import Count, Sum
 
 from events.catalogue.sales import event_free_places
 from events.catalogue.tables import Event
@@ -15,24 +18,50 @@ from events.i18n import N_
 from events.ledger import service as ledger
 from events.ledger.statements import ticket_sales_by_day
 from events.ledger.tables import LedgerEntry
+from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
+from events.tickets.statuses import TicketStatus
+from events.tickets.tables import Ticket
 
-_COUNTS_SQL = """
-SELECT
-  COALESCE(SUM(CASE WHEN o.channel NOT IN ('claim', 'gift') THEN 1 ELSE 0 END), 0) AS sold,
-  COALESCE(SUM(CASE WHEN t.checked_in_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS checked_in,
-  COUNT(*) AS expected
-FROM ticket t JOIN ticket_order o ON o.id = t.order_id
-WHERE t.event = {} AND t.status = 'valid' AND o.status = 'paid'
-"""
-_HELD_SQL = "SELECT COALESCE(SUM(places), 0) AS held FROM ticket_order WHERE event = {} AND status = 'pending'"
-_REVENUE_SQL = "SELECT kind, component, SUM(amount_pence) AS pence FROM ledger_entry WHERE event = {} GROUP BY kind, component"
+
+async def list_events_for_organisers() -> list[dict[str, Any]]:
+    """Every event, drafts and past ones too, newest first, with its valid tickets (paid and free) counted."""
+    rows = await Event.select(
+        Event.id,
+        Event.slug,
+        Event.title,
+        Event.status,
+        Event.starts_at,
+        Event.ends_at,
+        Event.timezone,
+        Event.capacity,
+        Event.reserved_free_places,
+        Event.places_taken,
+        Event.free_places_claimed,
+    ).order_by(Event.starts_at, Event.id, ascending=False)
+    counted = (
+        await Ticket.select(Ticket.event, Count(alias="tickets"))
+        .where(Ticket.status == TicketStatus.valid, Ticket.order_id.status == OrderStatus.paid)
+        .group_by(Ticket.event)
+    )
+    tickets = {row["event"]: row["tickets"] for row in counted}
+    for row in rows:
+        zone = ZoneInfo(row["timezone"])
+        row["starts_at"] = row["starts_at"].astimezone(zone)
+        row["ends_at"] = row["ends_at"].astimezone(zone)
+        row["tickets"] = tickets.get(row["id"], 0)
+    return rows
 
 
 async def revenue(event_id: int) -> dict[str, int]:
     """Money in by kind (before refunds and fees), and refunds and Stripe fees as positive amounts."""
     figures = {"tickets": 0, "contributions": 0, "donations": 0, "booking_fees": 0, "refunds": 0, "fees": 0}
-    for row in await LedgerEntry.raw(_REVENUE_SQL, event_id):
+    by_kind = (
+        await LedgerEntry.select(LedgerEntry.kind, LedgerEntry.component, Sum(LedgerEntry.amount_pence, alias="pence"))
+        .where(LedgerEntry.event == event_id)
+        .group_by(LedgerEntry.kind, LedgerEntry.component)
+    )
+    for row in by_kind:
         pence = int(row["pence"])
         if row["kind"] == "payment" and row["component"] in figures:
             figures[row["component"]] += pence
@@ -60,14 +89,15 @@ async def event_overview(slug: str, *, now: datetime) -> dict[str, Any]:
     if event is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     await ledger.book_event(event["id"], now=now)
-    counts = (await Order.raw(_COUNTS_SQL, event["id"]))[0]
-    held = (await Order.raw(_HELD_SQL, event["id"]))[0]["held"]
+    # Valid tickets of paid orders: all of them are expected; those not claimed or given free were sold.
+    expected = (Ticket.event == event["id"]) & (Ticket.status == TicketStatus.valid) & (Ticket.order_id.status == OrderStatus.paid)
+    [held] = await Order.select(Sum(Order.places, alias="held")).where(Order.event == event["id"], Order.status == OrderStatus.pending)
     return {
         "event": event,
-        "sold": int(counts["sold"]),
-        "held": int(held),
-        "checked_in": int(counts["checked_in"]),
-        "expected": int(counts["expected"]),
+        "sold": await Ticket.count().where(expected, Ticket.order_id.channel.not_in(["claim", "gift"])),
+        "held": int(held["held"] or 0),
+        "checked_in": await Ticket.count().where(expected, Ticket.checked_in_at.is_not_null()),
+        "expected": await Ticket.count().where(expected),
         "free_places": dataclasses.asdict(await event_free_places(event)),
         "conflicts": await conflicts(event["id"]),
         "revenue": await revenue(event["id"]),

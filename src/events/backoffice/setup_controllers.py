@@ -17,7 +17,7 @@ from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
-from events.backoffice import forms
+from events.backoffice import forms, service
 from events.catalogue import rules, sales
 from events.catalogue import service as catalogue
 from events.catalogue.lookup import find_event
@@ -151,7 +151,7 @@ class EventSetupPages(Controller):
 
     @get("/", name="manage_home")
     async def home(self) -> Template:
-        events = await catalogue.list_events_for_organisers()
+        events = await service.list_events_for_organisers()
         return _page("events.html", section="events", events=events)
 
     @get("/events/new", name="event_new")

@@ -61,14 +61,6 @@ STATUS_ACTIONS = {
     ("on_sale", "finished"): "event.finished",
     ("sales_closed", "finished"): "event.finished",
 }
-_ORGANISER_EVENTS_SQL = """
-SELECT e.id, e.slug, e.title, e.status, e.starts_at, e.ends_at, e.timezone, e.capacity, e.reserved_free_places,
-       e.places_taken, e.free_places_claimed,
-       (SELECT COUNT(*) FROM ticket t JOIN ticket_order o ON o.id = t.order_id
-        WHERE t.event = e.id AND t.status = 'valid' AND o.status = 'paid') AS tickets
-FROM event e
-ORDER BY e.starts_at DESC, e.id DESC
-"""
 
 
 def event_url(slug: str) -> str:
@@ -96,24 +88,6 @@ async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = F
 async def list_partners() -> list[PartnerOut]:
     rows = await Partner.select().order_by(Partner.name)
     return [_partner_out(row) for row in rows]
-
-
-async def list_events_for_organisers() -> list[dict[str, Any]]:
-    """Every event, drafts and past ones too, newest first, with its valid tickets (paid and free) counted."""
-    rows = await Event.raw(_ORGANISER_EVENTS_SQL)
-    for row in rows:
-        zone = ZoneInfo(row["timezone"])
-        row["starts_at"] = _as_datetime(row["starts_at"]).astimezone(zone)
-        row["ends_at"] = _as_datetime(row["ends_at"]).astimezone(zone)
-        row["tickets"] = int(row["tickets"])
-    return rows
-
-
-def _as_datetime(value: Any) -> datetime:
-    # Raw queries on SQLite give timestamps back as text.
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value)
-    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 
 async def create_partner(data: PartnerIn, *, now: datetime | None = None) -> PartnerOut:
@@ -416,18 +390,14 @@ async def _audit_type(action: str, event_id: int, type_id: int, before: dict[str
     await audit.record(action, now=now, event_id=event_id, subject_type="ticket_type", subject_id=type_id, before=old, after=new)
 
 
-_LOCK_EVENT_TYPES_SQL = "SELECT id FROM ticket_type WHERE event = (SELECT id FROM event WHERE slug = {}) ORDER BY id FOR NO KEY UPDATE"
-
-
 async def _locked_event(slug: str) -> dict[str, Any]:
     """The event row, locked for this transaction. On PostgreSQL its ticket types are locked first (by id),
     the order in which holds take them (orders.service), so an organiser's edit and a rush of buyers never
     deadlock."""
-    query = Event.select().where(Event.slug == slug)
-    if not db.is_sqlite():
-        await TicketType.raw(_LOCK_EVENT_TYPES_SQL, slug)
-        query = query.lock_rows("NO KEY UPDATE")
-    event = await query.first()
+    if not db.is_sqlite():  # SQLite has no row locks; its IMMEDIATE write transaction already serialises writers
+        event_ids = Event.select(Event.id).where(Event.slug == slug)
+        await TicketType.select(TicketType.id).where(TicketType.event.is_in(event_ids)).order_by(TicketType.id).lock_rows("NO KEY UPDATE")
+    event = await db.locked(Event.select().where(Event.slug == slug)).first()
     if event is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     return event

@@ -9,40 +9,15 @@ from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from events import db
 from events.catalogue.tables import BeneficiaryShare
 from events.errors import InvalidInput
-from events.giftaid import rules
-from events.orders.tables import GiftAidDeclaration
+from events.giftaid import queries, rules
 
 # HMRC dates donations by the day they reached the charity, in UK time.
 UK = ZoneInfo("Europe/London")
 FAR_PAST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 FAR_FUTURE = datetime(2999, 1, 1, tzinfo=timezone.utc)
-
-# What is still claimable of a declaration: its eligible pence less the refunded fraction of the order,
-# rounded down (BIGINT: pence times pence overflows PostgreSQL's integer).
-_CLAIMABLE = "CAST(g.eligible_pence AS BIGINT) * (o.total_pence - o.refunded_pence) / o.total_pence"
-_DESIGNATED = "CAST(o.donation_pence AS BIGINT) * (o.total_pence - o.refunded_pence) / o.total_pence"
-# A declaration counts while its order is paid, in pounds, and paid in the period.
-_COUNTS = "o.status = 'paid' AND o.total_pence > 0 AND o.currency = 'GBP' AND o.paid_at >= {} AND o.paid_at < {}"
-_SCHEDULE_SQL = f"""
-SELECT g.title, g.first_name, g.last_name, g.house, g.postcode, o.paid_at, {_CLAIMABLE} AS pence
-FROM gift_aid_declaration g
-JOIN ticket_order o ON o.id = g.order_id
-WHERE {_COUNTS}
-ORDER BY o.paid_at, o.id
-"""
-# Per designated partner (NULL: general donations only): what is claimable, and how much of it is the
-# designated donation; the rest (general donations and contributions) is pooled across the partners.
-_EVENT_SQL = f"""
-SELECT l.partner AS partner, SUM({_CLAIMABLE}) AS claimable,
-       SUM(CASE WHEN l.partner IS NULL THEN 0 ELSE {_DESIGNATED} END) AS designated
-FROM gift_aid_declaration g
-JOIN ticket_order o ON o.id = g.order_id
-LEFT JOIN order_line l ON l.order_id = o.id AND l.kind = 'donation'
-WHERE o.event = {{}} AND {_COUNTS}
-GROUP BY l.partner
-"""
 
 
 async def schedule_csv(first_day: date, last_day: date) -> str:
@@ -51,7 +26,7 @@ async def schedule_csv(first_day: date, last_day: date) -> str:
         raise InvalidInput("The period must end on or after the day it starts.", fields={"to": "Must not be before from."})
     start = datetime.combine(first_day, time(), UK).astimezone(timezone.utc)
     end = datetime.combine(last_day + timedelta(days=1), time(), UK).astimezone(timezone.utc)
-    rows = await GiftAidDeclaration.raw(_SCHEDULE_SQL, start, end)
+    rows = await db.run(queries.SCHEDULE, start, end)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(rules.SCHEDULE_HEADER)
@@ -72,7 +47,7 @@ async def schedule_csv(first_day: date, last_day: date) -> str:
 
 async def claimable_by_partner(event_id: int, *, start: datetime = FAR_PAST, end: datetime = FAR_FUTURE) -> dict[int, int]:
     """The Gift Aid each of the event's partners can claim on declared donations paid in [start, end)."""
-    rows = await GiftAidDeclaration.raw(_EVENT_SQL, event_id, start.astimezone(timezone.utc), end.astimezone(timezone.utc))
+    rows = await db.run(queries.CLAIMABLE_BY_PARTNER, event_id, start.astimezone(timezone.utc), end.astimezone(timezone.utc))
     pooled = 0
     designated: dict[int, int] = {}
     for row in rows:

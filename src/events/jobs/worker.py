@@ -16,14 +16,6 @@ from events.jobs.tables import JobLease
 logger = logging.getLogger("events.worker")
 POLL_SECONDS = 5.0
 
-_REGISTER_SQL = "INSERT INTO job_lease (name, holder, leased_until, last_run_at) VALUES ({}, '', 0, 0) ON CONFLICT (name) DO NOTHING"
-_TAKE_SQL = """
-UPDATE job_lease SET holder = {}, leased_until = {}
-WHERE name = {} AND leased_until < {} AND last_run_at + {} <= {}
-RETURNING name
-"""
-_DONE_SQL = "UPDATE job_lease SET last_run_at = {}, leased_until = 0 WHERE name = {} AND holder = {}"
-
 
 @dataclass(frozen=True, slots=True)
 class PeriodicJob:
@@ -42,8 +34,15 @@ async def run_due_jobs(jobs: Sequence[PeriodicJob], *, now: datetime, holder: st
     ran: list[str] = []
     now_epoch = int(now.timestamp())
     for job in jobs:
-        await JobLease.raw(_REGISTER_SQL, job.name)
-        taken = await JobLease.raw(_TAKE_SQL, holder, now_epoch + job.lease_seconds, job.name, now_epoch, job.every_seconds, now_epoch)
+        await JobLease.insert(JobLease(name=job.name, holder="", leased_until=0, last_run_at=0)).on_conflict(
+            target=JobLease.name, action="DO NOTHING"
+        )
+        # The lease is taken in one conditional update: of two workers, only one gets the row back.
+        taken = (
+            await JobLease.update({JobLease.holder: holder, JobLease.leased_until: now_epoch + job.lease_seconds})
+            .where(JobLease.name == job.name, JobLease.leased_until < now_epoch, JobLease.last_run_at <= now_epoch - job.every_seconds)
+            .returning(JobLease.name)
+        )
         if not taken:
             continue
         try:
@@ -51,7 +50,7 @@ async def run_due_jobs(jobs: Sequence[PeriodicJob], *, now: datetime, holder: st
         except Exception:
             # One failing job must not stop the others; it is retried at its next interval.
             logger.exception("Job %s failed", job.name)
-        await JobLease.raw(_DONE_SQL, now_epoch, job.name, holder)
+        await JobLease.update({JobLease.last_run_at: now_epoch, JobLease.leased_until: 0}).where(JobLease.name == job.name, JobLease.holder == holder)
         ran.append(job.name)
     return ran
 

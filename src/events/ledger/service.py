@@ -3,11 +3,12 @@ reading them back as per-event and per-partner statements through SQL aggregatio
 
 from __future__ import annotations
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
+
+from piccolo.query.functions.aggregate import Sum
 
 from events import db, text
 from events.audit import service as audit
@@ -15,128 +16,13 @@ from events.catalogue.lookup import find_event
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
+from events.ledger import queries
 from events.ledger.allocation import INCOME_KINDS, Allocation, EventMoney, KindTotals, allocate
-from events.ledger.tables import EventAttendance, EventCost, LedgerEntry
+from events.ledger.tables import EventAttendance, EventCost, LedgerEntry, LedgerTotal
 from events.money import format_money, split_pence
 from events.payments import bookkeeping
 
 COMPONENTS = ("tickets", "booking_fees", "contributions", "donations")
-_BOOK_SQL = """
-INSERT INTO ledger_entry (event, kind, component, method, partner, amount_pence, currency, source, occurred_at, created_at, description)
-VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {}, {}, {})
-ON CONFLICT (source) DO NOTHING
-"""
-# An event's ledger summed by kind, component and partner over [start, end): whole UTC days from the
-# totals the trigger keeps (ledger_total), the part-days at either end from the entries themselves.
-_TOTALS_SQL = """
-SELECT kind, component, NULLIF(partner_key, 0) AS partner, SUM(pence) AS pence
-FROM ledger_total
-WHERE event = {} AND day >= {} AND day < {}
-GROUP BY kind, component, partner_key
-"""
-_PART_DAY_SQL = """
-SELECT kind, component, partner, SUM(amount_pence) AS pence
-FROM ledger_entry
-WHERE event = {} AND occurred_at >= {} AND occurred_at < {}
-GROUP BY kind, component, partner
-"""
-# Everyone admitted or expected (valid tickets of paid orders), free guests among them: the counts the
-# database keeps in event_attendance (see that table).
-_ATTENDEES_SQL = """
-SELECT COALESCE(SUM(tickets), 0) AS attendees, COALESCE(SUM(CASE WHEN free = 1 THEN tickets ELSE 0 END), 0) AS free_guests
-FROM event_attendance WHERE event = {}
-"""
-# Booking in the database: the same entries as payment_entries(), refund_entries() and the cost and payout
-# entries below, computed by one INSERT ... SELECT for a scope (ORDER_SCOPE, COST_SCOPE, PAYOUT_SCOPE: an
-# event, one order, one cost, one payout; see _booking). `todo` is every payment, Stripe fee and succeeded
-# refund of the scope's orders with a non-zero component whose entry is not booked yet (so a second booking
-# reads the payments once and books nothing); only those are split, largest remainder as in
-# split_pence: floors, then the pennies left over one each to the largest remainders, ties to the earlier
-# component (COMPONENTS order), a negative amount split as the mirror of its absolute value.
-_COMPONENT_ROWS = """(SELECT 1 AS idx, 'tickets' AS component UNION ALL SELECT 2, 'booking_fees'
-  UNION ALL SELECT 3, 'contributions' UNION ALL SELECT 4, 'donations')"""
-_WEIGHT = "CASE c.idx WHEN 1 THEN o.tickets_pence WHEN 2 THEN o.booking_fees_pence WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END"
-_WEIGHTS = "o.tickets_pence + o.booking_fees_pence + o.pay_it_forward_pence + o.donation_pence"
-_BOOK_TEMPLATE = (
-    """
-WITH todo AS (
-  SELECT DISTINCT x.kind, x.item FROM (
-    SELECT k.kind, p.id AS item, c.component
-    FROM ticket_order o
-    JOIN payment p ON p.order_id = o.id
-    CROSS JOIN COMPONENT_ROWS c
-    CROSS JOIN (SELECT 'payment' AS kind UNION ALL SELECT 'fee') k
-    WHERE ORDER_SCOPE AND o.total_pence > 0 AND WEIGHT <> 0 AND (k.kind = 'payment' OR p.fee_pence <> 0)
-    UNION ALL
-    SELECT 'refund', r.id, c.component
-    FROM ticket_order o
-    JOIN refund r ON r.order_id = o.id
-    CROSS JOIN COMPONENT_ROWS c
-    WHERE ORDER_SCOPE AND o.total_pence > 0 AND r.status = 'succeeded' AND r.amount_pence <> 0 AND WEIGHT <> 0
-  ) x
-  WHERE NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = x.kind || ':' || x.item || ':' || x.component)
-),
-parts AS (
-  SELECT t.kind, p.id AS item, p.provider AS method, p.fee_pence AS amount, p.created_at AS occurred_at, o.id AS order_id,
-         o.event, o.currency, c.idx, c.component, WEIGHT AS weight, WEIGHTS AS weights
-  FROM todo t JOIN payment p ON p.id = t.item JOIN ticket_order o ON o.id = p.order_id CROSS JOIN COMPONENT_ROWS c
-  WHERE t.kind IN ('payment', 'fee')
-  UNION ALL
-  SELECT t.kind, r.id, r.method, r.amount_pence, r.created_at, o.id, o.event, o.currency, c.idx, c.component, WEIGHT, WEIGHTS
-  FROM todo t JOIN refund r ON r.id = t.item JOIN ticket_order o ON o.id = r.order_id CROSS JOIN COMPONENT_ROWS c
-  WHERE t.kind = 'refund'
-),
-shares AS (
-  SELECT kind, item, method, occurred_at, order_id, event, currency, component, weight AS share
-  FROM parts WHERE kind = 'payment'
-  UNION ALL
-  SELECT kind, item, method, occurred_at, order_id, event, currency, component,
-         sign * (floor_share + CASE WHEN ROW_NUMBER() OVER (PARTITION BY kind, item ORDER BY remainder DESC, idx)
-                                         <= total - SUM(floor_share) OVER (PARTITION BY kind, item) THEN 1 ELSE 0 END)
-  FROM (
-    SELECT parts.*, CASE WHEN amount < 0 THEN -1 ELSE 1 END AS sign, ABS(amount) AS total,
-           CAST(ABS(amount) AS BIGINT) * weight / weights AS floor_share,
-           CAST(ABS(amount) AS BIGINT) * weight % weights AS remainder
-    FROM parts WHERE kind <> 'payment' AND weights > 0
-  ) s
-)
-INSERT INTO ledger_entry (event, kind, component, method, partner, amount_pence, currency, source, occurred_at, created_at, description)
-SELECT event, kind, component, method, partner, amount_pence, currency, source, occurred_at, {now}, description
-FROM (
-  SELECT event, CASE kind WHEN 'fee' THEN 'stripe_fee' ELSE kind END AS kind, component, method,
-         CASE WHEN component = 'donations'
-              THEN (SELECT MAX(l.partner) FROM order_line l WHERE l.order_id = shares.order_id AND l.kind = 'donation') END AS partner,
-         CASE kind WHEN 'payment' THEN share ELSE -share END AS amount_pence, currency,
-         kind || ':' || item || ':' || component AS source, occurred_at, '' AS description
-  FROM shares WHERE share <> 0
-  UNION ALL
-  SELECT c.event, 'event_cost', '', '', NULL, -c.amount_pence, e.currency, 'cost:' || c.id, c.created_at, c.description
-  FROM event_cost c JOIN event e ON e.id = c.event
-  WHERE COST_SCOPE
-  UNION ALL
-  SELECT y.event, 'payout', '', 'bank', y.partner, -y.amount_pence, y.currency, 'payout:' || y.id, y.paid_on, y.bank_reference
-  FROM payout y
-  WHERE PAYOUT_SCOPE
-) entries
-WHERE TRUE
-ON CONFLICT (source) DO NOTHING
-""".replace("COMPONENT_ROWS", _COMPONENT_ROWS)
-    .replace("WEIGHTS", _WEIGHTS)
-    .replace("WEIGHT", _WEIGHT)
-)
-
-
-def _booking(orders: str = "1 = 0", costs: str = "1 = 0", payouts: str = "1 = 0") -> tuple[str, list[str]]:
-    """The booking statement for one scope (an event, one order's payments and refunds, one cost, one
-    payout), with its parameter names in order."""
-    template = _BOOK_TEMPLATE.replace("ORDER_SCOPE", orders).replace("COST_SCOPE", costs).replace("PAYOUT_SCOPE", payouts)
-    return re.sub(r"\{(\w+)\}", "{}", template), re.findall(r"\{(\w+)\}", template)
-
-
-_BOOK_EVENT = _booking(orders="o.event = {event}", costs="c.event = {event}", payouts="y.event = {event}")
-_BOOK_ORDER = _booking(orders="o.id = {order}")
-_BOOK_COST = _booking(costs="c.id = {cost}")
-_BOOK_PAYOUT = _booking(payouts="y.id = {payout}")
 FAR_PAST = datetime(2000, 1, 1).astimezone()
 FAR_FUTURE = datetime(2999, 1, 1).astimezone()
 
@@ -227,11 +113,11 @@ def _components(order: dict[str, Any]) -> dict[str, int]:
 
 async def book_event(event_id: int, *, now: datetime) -> int:
     """Book whatever of this event's payments, fees, refunds, costs and payouts is not in the ledger yet
-    (one INSERT ... SELECT, see _BOOK_TEMPLATE); returns how many entries were booked now.
+    (one INSERT ... SELECT, see ledger.queries); returns how many entries were booked now.
 
     Money is booked when it moves (book_order, book_cost, book_payout, in the same transaction); this is
     the safety net the worker runs now and then (book_all_events) and the organiser's explicit rebook."""
-    return await _book(_BOOK_EVENT, event=event_id, now=now)
+    return await _book(queries.BOOK_EVENT, event_id, event_id, now, event_id, event_id)
 
 
 async def book_all_events(now: datetime) -> int:
@@ -252,27 +138,24 @@ async def book_order(order_id: int, *, now: datetime) -> int:
     """Book one order's payments, Stripe fees and succeeded refunds not booked yet. Call it inside the
     transaction that records the money (payment settled, fee stored, refund confirmed), so the ledger
     moves with the money."""
-    return await _book(_BOOK_ORDER, order=order_id, now=now)
+    return await _book(queries.BOOK_ORDER, order_id, order_id, now)
 
 
 async def book_cost(cost_id: int, *, now: datetime) -> int:
-    return await _book(_BOOK_COST, cost=cost_id, now=now)
+    return await _book(queries.BOOK_COST, now, cost_id)
 
 
 async def book_payout(payout_id: int, *, now: datetime) -> int:
-    return await _book(_BOOK_PAYOUT, payout=payout_id, now=now)
+    return await _book(queries.BOOK_PAYOUT, now, payout_id)
 
 
-async def _book(booking: tuple[str, list[str]], **values: Any) -> int:
-    sql, names = booking
-    args = [values[name] for name in names]
+async def _book(booking: queries.Booking, *args: Any) -> int:
     # Joins the caller's transaction when there is one (Piccolo nests), else is its own.
     async with db.write_transaction():
-        if db.is_sqlite():
-            await LedgerEntry.raw(sql, *args)
-            return int((await LedgerEntry.raw("SELECT changes() AS n"))[0]["n"])
-        rows = await LedgerEntry.raw(f"WITH booked AS ({sql} RETURNING 1) SELECT COUNT(*) AS n FROM booked", *args)
-        return int(rows[0]["n"])
+        if db.is_sqlite():  # an INSERT cannot sit in a CTE there: SQLite counts what the last statement changed
+            await db.run(booking.insert, *args)
+            return int((await db.run(queries.CHANGES))[0]["n"])
+        return int((await db.run(booking.counted, *args))[0]["n"])
 
 
 async def decide_unused_contributions(slug: str, *, decision: str, target_slug: str | None, now: datetime) -> dict[str, Any]:
@@ -336,20 +219,21 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
                 ),
             ]
         for entry in entries:
-            await LedgerEntry.raw(
-                _BOOK_SQL,
-                entry.event_id,
-                entry.kind,
-                entry.component,
-                entry.method,
-                entry.partner_id,
-                entry.amount_pence,
-                entry.currency,
-                entry.source,
-                entry.occurred_at,
-                now,
-                entry.description,
-            )
+            await LedgerEntry.insert(
+                LedgerEntry(
+                    event=entry.event_id,
+                    kind=entry.kind,
+                    component=entry.component,
+                    method=entry.method,
+                    partner=entry.partner_id,
+                    amount_pence=entry.amount_pence,
+                    currency=entry.currency,
+                    source=entry.source,
+                    occurred_at=entry.occurred_at,
+                    created_at=now,
+                    description=entry.description,
+                )
+            ).on_conflict(target=LedgerEntry.source, action="DO NOTHING")
         await Event.update({Event.unused_contributions: "beneficiaries" if decision == "beneficiaries" else "carried_over"}).where(
             Event.id == event["id"]
         )
@@ -434,7 +318,13 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
             designated[partner][kind] += pence
         else:
             totals[(kind, component)] += pence
-    counts = (await EventAttendance.raw(_ATTENDEES_SQL, event_id))[0]
+    # Everyone admitted or expected (valid tickets of paid orders), free guests among them: the counts the
+    # database keeps in event_attendance (see that table).
+    attendance = (
+        await EventAttendance.select(EventAttendance.free, Sum(EventAttendance.tickets, alias="tickets"))
+        .where(EventAttendance.event == event_id)
+        .group_by(EventAttendance.free)
+    )
     money = EventMoney(
         tickets=_kind(totals, "tickets"),
         booking_fees=_kind(totals, "booking_fees"),
@@ -443,8 +333,8 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
         designated_donations={partner: _kind_of(values) for partner, values in designated.items()},
         fixed_costs_pence=costs,
         per_attendee_cost_pence=event["cost_per_attendee_pence"],
-        attendees=int(counts["attendees"]),
-        free_guests=int(counts["free_guests"]),
+        attendees=sum(int(row["tickets"]) for row in attendance),
+        free_guests=sum(int(row["tickets"]) for row in attendance if row["free"] == 1),
         booking_fees_to_cause=event["booking_fees_to_cause"],
         unused_contributions=event["unused_contributions"],
     )
@@ -463,15 +353,24 @@ async def ledger_totals(event_id: int, *, start: datetime, end: datetime) -> dic
     """The event's entries in [start, end) summed by kind, component and partner (None: no partner)."""
     totals: dict[tuple[str, str, int | None], int] = defaultdict(int)
     first_day, last_day, edges = _whole_days(start, end)
-    days: list[Any] = [first_day, last_day]
-    if db.is_sqlite():  # days are ISO text there
-        days = [day.isoformat() for day in days]
-    rows = await LedgerEntry.raw(_TOTALS_SQL, event_id, *days) if first_day < last_day else []
+    # Whole UTC days from the totals the trigger keeps (ledger_total), the part-days at either end from the entries.
+    if first_day < last_day:
+        days = (
+            await LedgerTotal.select(LedgerTotal.kind, LedgerTotal.component, LedgerTotal.partner_key, Sum(LedgerTotal.pence, alias="pence"))
+            .where(LedgerTotal.event == event_id, LedgerTotal.day >= first_day, LedgerTotal.day < last_day)
+            .group_by(LedgerTotal.kind, LedgerTotal.component, LedgerTotal.partner_key)
+        )
+        for row in days:
+            totals[(row["kind"], row["component"], row["partner_key"] or None)] += int(row["pence"])
     for edge_start, edge_end in edges:
         if edge_start < edge_end:
-            rows += await LedgerEntry.raw(_PART_DAY_SQL, event_id, edge_start, edge_end)
-    for row in rows:
-        totals[(row["kind"], row["component"], row["partner"])] += int(row["pence"])
+            part = (
+                await LedgerEntry.select(LedgerEntry.kind, LedgerEntry.component, LedgerEntry.partner, Sum(LedgerEntry.amount_pence, alias="pence"))
+                .where(LedgerEntry.event == event_id, LedgerEntry.occurred_at >= edge_start, LedgerEntry.occurred_at < edge_end)
+                .group_by(LedgerEntry.kind, LedgerEntry.component, LedgerEntry.partner)
+            )
+            for row in part:
+                totals[(row["kind"], row["component"], row["partner"])] += int(row["pence"])
     return dict(totals)
 
 

@@ -11,6 +11,8 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from piccolo.query.functions.aggregate import Sum
+
 from events import db
 from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue.lookup import find_event
@@ -18,30 +20,21 @@ from events.catalogue.tables import BeneficiaryShare, Partner
 from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from events.giftaid import service as giftaid
 from events.i18n import N_
-from events.ledger import service, stripe_balance
+from events.ledger import queries, service, stripe_balance
 from events.ledger.allocation import INCOME_KINDS
 from events.ledger.tables import LedgerEntry, Payout
-
-_PAID_OUT_SQL = """
-SELECT partner, SUM(amount_pence) AS pence FROM payout
-WHERE event = {} GROUP BY partner
-"""
-# Ticket money taken (payments, before refunds and Stripe's fees) per day in the event's time zone.
-_TICKET_SALES_BY_DAY_SQL = """
-SELECT {day} AS day, SUM(amount_pence) AS pence
-FROM ledger_entry
-WHERE event = {{}} AND kind = 'payment' AND component = 'tickets'
-GROUP BY 1 ORDER BY 1
-"""
-_POSTGRES_DAY = "CAST(occurred_at AT TIME ZONE {} AS DATE)"
-_SQLITE_DAY = "date(occurred_at, {})"  # SQLite stores UTC text; the modifier shifts it by a fixed offset
 
 
 async def event_reconciliation(slug: str) -> dict[str, Any]:
     event = await find_event(slug)
     allocation, _context = await service.event_allocation(event["id"])
     names = await service.partner_names([p.partner_id for p in allocation.partners])
-    paid_out = {row["partner"]: int(row["pence"]) for row in await Payout.raw(_PAID_OUT_SQL, event["id"])}
+    paid_out = {
+        row["partner"]: int(row["pence"])
+        for row in await Payout.select(Payout.partner, Sum(Payout.amount_pence, alias="pence"))
+        .where(Payout.event == event["id"])
+        .group_by(Payout.partner)
+    }
     gift_aid = await giftaid.claimable_by_partner(event["id"])
     partners = []
     for partner in allocation.partners:
@@ -91,11 +84,9 @@ async def ticket_sales_by_day(event: dict[str, Any]) -> list[tuple[date, int]]:
     if db.is_sqlite():
         offset = event["starts_at"].astimezone(ZoneInfo(zone)).utcoffset()
         minutes = int(offset.total_seconds() // 60) if offset else 0
-        sql = _TICKET_SALES_BY_DAY_SQL.format(day=_SQLITE_DAY)
-        rows = await LedgerEntry.raw(sql, f"{minutes:+d} minutes", event["id"])
+        rows = await db.run(queries.TICKET_SALES_BY_DAY_SQLITE, f"{minutes:+d} minutes", event["id"])
     else:
-        sql = _TICKET_SALES_BY_DAY_SQL.format(day=_POSTGRES_DAY)
-        rows = await LedgerEntry.raw(sql, zone, event["id"])
+        rows = await db.run(queries.TICKET_SALES_BY_DAY_POSTGRES, zone, event["id"])
     return [(_as_date(row["day"]), int(row["pence"])) for row in rows]
 
 
@@ -161,8 +152,7 @@ async def record_payout(
     """Record money paid to a partner. Paying more than is owed needs an explicit reason."""
     async with db.write_transaction():
         # The partner is locked until the payout is booked, so two payouts at once cannot both pass the check.
-        query = Partner.select().where(Partner.slug == slug)
-        partner = await (query if db.is_sqlite() else query.lock_rows("NO KEY UPDATE")).first()
+        partner = await db.locked(Partner.select().where(Partner.slug == slug)).first()
         if partner is None:
             raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
         # And the event, so a cost recorded at the same time cannot change what is owed under the check.

@@ -7,16 +7,19 @@ import has covered yet: `not_checked`)."""
 
 from __future__ import annotations
 
-import re
 from datetime import datetime, timedelta, timezone
 from typing import Any
+
+from piccolo.query.functions.aggregate import Max, Min
 
 from events import db
 from events.errors import Conflict, EventsError, InvalidInput
 from events.i18n import N_
+from events.ledger import queries
 from events.ledger.tables import StripeBalanceTransaction, StripeDifference, StripeImport
 from events.payments.gateway import Gateway, PaymentProviderError
-from events.payments.tables import Payment
+from events.payments.statuses import PaymentMethod, RefundStatus
+from events.payments.tables import Payment, Refund
 
 # Each periodic import reaches back this far past the previous one, so a transaction Stripe dates just
 # before the previous import ran is never skipped; the first reaches back this far past the first payment.
@@ -35,110 +38,28 @@ class StripeUnavailable(EventsError):
     code = "stripe_unavailable"
 
 
-_INSERT_SQL = """
-INSERT INTO stripe_balance_transaction (transaction_id, kind, source, amount_pence, fee_pence, net_pence, currency, created_at, imported_at)
-VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})
-ON CONFLICT (transaction_id) DO NOTHING
-"""
-# The event's card payments and Stripe refunds; `covered` when an import spans the moment we recorded them.
-_OURS = """
-WITH covered_payments AS (
-  SELECT p.provider_reference AS reference, p.charge_id AS source, p.amount_pence, p.fee_pence,
-         EXISTS (SELECT 1 FROM stripe_import i WHERE i.created_from <= p.created_at AND p.created_at < i.created_to) AS covered
-  FROM payment p JOIN ticket_order o ON o.id = p.order_id
-  WHERE o.event = {event} AND p.provider = 'stripe'
-),
-covered_refunds AS (
-  SELECT r.provider_refund_id AS reference, r.amount_pence,
-         EXISTS (SELECT 1 FROM stripe_import i WHERE i.created_from <= r.created_at AND r.created_at < i.created_to) AS covered
-  FROM refund r JOIN ticket_order o ON o.id = r.order_id
-  WHERE o.event = {event} AND r.method = 'stripe' AND r.status = 'succeeded' AND r.provider_refund_id IS NOT NULL
-)
-"""
-_CHECK_SQL = (
-    _OURS
-    + """
-INSERT INTO stripe_difference (event, kind, reference, ledger_pence, stripe_pence, checked_at)
-SELECT {event}, kind, reference, ledger_pence, stripe_pence, {now} FROM (
-  SELECT 'missing_from_stripe' AS kind, c.reference AS reference, c.amount_pence AS ledger_pence, CAST(NULL AS INTEGER) AS stripe_pence
-  FROM covered_payments c
-  WHERE c.covered AND NOT EXISTS (SELECT 1 FROM stripe_balance_transaction t WHERE t.source = c.source AND t.kind IN ('charge', 'payment'))
-  UNION ALL
-  SELECT 'amount_mismatch', c.reference, c.amount_pence, t.amount_pence
-  FROM covered_payments c JOIN stripe_balance_transaction t ON t.source = c.source AND t.kind IN ('charge', 'payment')
-  WHERE t.amount_pence <> c.amount_pence
-  UNION ALL
-  SELECT 'fee_mismatch', c.reference, c.fee_pence, t.fee_pence
-  FROM covered_payments c JOIN stripe_balance_transaction t ON t.source = c.source AND t.kind IN ('charge', 'payment')
-  WHERE c.fee_pence IS NOT NULL AND t.fee_pence <> c.fee_pence
-  UNION ALL
-  SELECT 'charge_without_order', t.source, CAST(NULL AS INTEGER), t.amount_pence
-  FROM stripe_balance_transaction t
-  WHERE t.kind IN ('charge', 'payment') AND t.created_at >= {start} AND t.created_at < {end}
-    AND NOT EXISTS (SELECT 1 FROM payment p WHERE p.charge_id = t.source AND p.provider = 'stripe')
-  UNION ALL
-  SELECT 'refund_missing_from_stripe', c.reference, c.amount_pence, CAST(NULL AS INTEGER)
-  FROM covered_refunds c
-  WHERE c.covered AND NOT EXISTS (SELECT 1 FROM stripe_balance_transaction t WHERE t.source = c.reference AND t.kind IN ('refund', 'payment_refund'))
-  UNION ALL
-  SELECT 'refund_amount_mismatch', c.reference, c.amount_pence, -t.amount_pence
-  FROM covered_refunds c JOIN stripe_balance_transaction t ON t.source = c.reference AND t.kind IN ('refund', 'payment_refund')
-  WHERE -t.amount_pence <> c.amount_pence
-  UNION ALL
-  SELECT 'refund_without_record', t.source, CAST(NULL AS INTEGER), -t.amount_pence
-  FROM stripe_balance_transaction t
-  WHERE t.kind IN ('refund', 'payment_refund') AND t.created_at >= {start} AND t.created_at < {end}
-    AND NOT EXISTS (SELECT 1 FROM refund r WHERE r.provider_refund_id = t.source)
-) found
-WHERE TRUE
-ORDER BY kind, reference
-LIMIT {limit}
-"""
-)
-_STORED_SQL = """
-SELECT kind, reference, ledger_pence, stripe_pence FROM stripe_difference WHERE event = {} ORDER BY kind, reference, id LIMIT {}
-"""
-# Card payments and refunds of the event recorded since the period the imports cover ends.
-_NOT_CHECKED_SQL = """
-SELECT
-  (SELECT COUNT(*) FROM payment p JOIN ticket_order o ON o.id = p.order_id
-   WHERE o.event = {event} AND p.provider = 'stripe' AND p.created_at >= {covered_to})
-  + (SELECT COUNT(*) FROM refund r JOIN ticket_order o ON o.id = r.order_id
-     WHERE o.event = {event} AND r.method = 'stripe' AND r.status = 'succeeded' AND r.created_at >= {covered_to}) AS n
-"""
-# Events an import of [start, end) can change the check of: Stripe payments or refunds recorded in it, or
-# payments that a charge or refund listed in it could belong to (see UNMATCHED_*).
-_AFFECTED_SQL = """
-SELECT DISTINCT o.event AS event FROM payment p JOIN ticket_order o ON o.id = p.order_id
-WHERE p.provider = 'stripe' AND p.created_at >= {} AND p.created_at < {}
-UNION
-SELECT DISTINCT o.event FROM refund r JOIN ticket_order o ON o.id = r.order_id
-WHERE r.method = 'stripe' AND r.created_at >= {} AND r.created_at < {}
-"""
-_WINDOW_SQL = """
-SELECT MIN(p.created_at) AS first, MAX(p.created_at) AS last
-FROM payment p JOIN ticket_order o ON o.id = p.order_id
-WHERE o.event = {} AND p.provider = 'stripe'
-"""
-
-
-def _positional(template: str) -> tuple[str, list[str]]:
-    return re.sub(r"\{(\w+)\}", "{}", template), re.findall(r"\{(\w+)\}", template)
-
-
-_CHECK = _positional(_CHECK_SQL)
-_NOT_CHECKED = _positional(_NOT_CHECKED_SQL)
-
-
 async def differences(event_id: int) -> list[dict[str, Any]]:
     """What does not agree between the event's card payments and refunds and Stripe's balance transactions:
     first how many were recorded after the last import (``not_checked``), then what the check after that
     import found: payments or refunds Stripe does not have, amounts and fees that differ, Stripe charges
-    and refunds that match nothing here. Two small reads, whatever the size of the event."""
-    sql, names = _NOT_CHECKED
+    and refunds that match nothing here. A few small reads, whatever the size of the event."""
     covered_to = await imported_to() or datetime(1970, 1, 1, tzinfo=timezone.utc)
-    unchecked = int((await Payment.raw(sql, *[{"event": event_id, "covered_to": covered_to}[name] for name in names]))[0]["n"])
-    found = [_difference(row) for row in await StripeDifference.raw(_STORED_SQL, event_id, MAX_DIFFERENCES)]
+    # Card payments and refunds of the event recorded since the period the imports cover ends.
+    unchecked = await Payment.count().where(
+        Payment.order_id.event == event_id, Payment.provider == PaymentMethod.stripe, Payment.created_at >= covered_to
+    ) + await Refund.count().where(
+        Refund.order_id.event == event_id,
+        Refund.method == PaymentMethod.stripe,
+        Refund.status == RefundStatus.succeeded,
+        Refund.created_at >= covered_to,
+    )
+    stored = (
+        await StripeDifference.select(StripeDifference.kind, StripeDifference.reference, StripeDifference.ledger_pence, StripeDifference.stripe_pence)
+        .where(StripeDifference.event == event_id)
+        .order_by(StripeDifference.kind, StripeDifference.reference, StripeDifference.id)
+        .limit(MAX_DIFFERENCES)
+    )
+    found = [_difference(row) for row in stored]
     return ([{"kind": "not_checked", "payments": unchecked}] if unchecked else []) + found
 
 
@@ -151,16 +72,17 @@ async def imported_to() -> datetime | None:
 async def check_event(event_id: int, *, now: datetime) -> int:
     """Match the event's card payments and refunds with the imported balance transactions, replacing what
     the previous check found; returns how many differences there are now."""
-    window = await Payment.raw(_WINDOW_SQL, event_id)
+    window = await Payment.select(Min(Payment.created_at, alias="first"), Max(Payment.created_at, alias="last")).where(
+        Payment.order_id.event == event_id, Payment.provider == PaymentMethod.stripe
+    )
     first = _moment(window[0]["first"]) if window and window[0]["first"] is not None else None
     last = _moment(window[0]["last"]) if window and window[0]["last"] is not None else None
     async with db.write_transaction():
         await StripeDifference.delete().where(StripeDifference.event == event_id)
         if first is None or last is None:
             return 0
-        values = {"event": event_id, "now": now, "start": first - UNMATCHED_BEFORE, "end": last + UNMATCHED_AFTER, "limit": MAX_DIFFERENCES}
-        sql, names = _CHECK
-        await StripeDifference.raw(sql, *[values[name] for name in names])
+        start, end = first - UNMATCHED_BEFORE, last + UNMATCHED_AFTER
+        await db.run(queries.CHECK_EVENT, event_id, event_id, event_id, now, start, end, start, end, MAX_DIFFERENCES)
         return await StripeDifference.count().where(StripeDifference.event == event_id)
 
 
@@ -204,8 +126,7 @@ async def import_balance_transactions(
         for transaction in listed:
             new += await _keep(transaction, now)
         await StripeImport(created_from=start, created_to=end, transactions=len(listed), imported_at=now, requested_by=requested_by).save()
-    affected = await Payment.raw(_AFFECTED_SQL, start - UNMATCHED_AFTER, end + UNMATCHED_BEFORE, start, end)
-    found = {row["event"]: await check_event(row["event"], now=now) for row in affected}
+    found = {event_id: await check_event(event_id, now=now) for event_id in await _affected_events(start, end)}
     return {
         "from": start,
         "to": end,
@@ -224,6 +145,22 @@ async def import_recent(now: datetime, *, gateway: Gateway) -> int:
     return (await import_balance_transactions(gateway=gateway, start=None, end=None, now=now, requested_by="worker"))["new_transactions"]
 
 
+async def _affected_events(start: datetime, end: datetime) -> list[int]:
+    """Events an import of [start, end) can change the check of: Stripe payments or refunds recorded in it, or
+    payments that a charge or refund listed in it could belong to (see UNMATCHED_*)."""
+    payments = (
+        await Payment.select(Payment.order_id.event.as_alias("event"))
+        .where(Payment.provider == PaymentMethod.stripe, Payment.created_at >= start - UNMATCHED_AFTER, Payment.created_at < end + UNMATCHED_BEFORE)
+        .distinct()
+    )
+    refunds = (
+        await Refund.select(Refund.order_id.event.as_alias("event"))
+        .where(Refund.method == PaymentMethod.stripe, Refund.created_at >= start, Refund.created_at < end)
+        .distinct()
+    )
+    return sorted({row["event"] for row in [*payments, *refunds]})
+
+
 async def _default_start(now: datetime) -> datetime:
     last = await StripeImport.select(StripeImport.created_to).order_by(StripeImport.created_to, ascending=False).first()
     if last is not None:
@@ -237,24 +174,26 @@ async def _keep(transaction: dict[str, Any], now: datetime) -> int:
     if isinstance(source, dict):  # expanded
         source = source.get("id", "")
     created = datetime.fromtimestamp(int(transaction["created"]), tz=timezone.utc)
-    values = (
-        transaction["id"],
-        transaction.get("type") or "",
-        source,
-        int(transaction["amount"]),
-        int(transaction.get("fee") or 0),
-        int(transaction.get("net") or 0),
-        (transaction.get("currency") or "").upper(),
-        created,
-        now,
+    values = {
+        "transaction_id": transaction["id"],
+        "kind": transaction.get("type") or "",
+        "source": source,
+        "amount_pence": int(transaction["amount"]),
+        "fee_pence": int(transaction.get("fee") or 0),
+        "net_pence": int(transaction.get("net") or 0),
+        "currency": (transaction.get("currency") or "").upper(),
+        "created_at": created,
+        "imported_at": now,
+    }
+    inserted = (
+        await StripeBalanceTransaction.insert(StripeBalanceTransaction(**values))
+        .on_conflict(target=StripeBalanceTransaction.transaction_id, action="DO NOTHING")
+        .returning(StripeBalanceTransaction.id)
     )
-    if db.is_sqlite():
-        await StripeBalanceTransaction.raw(_INSERT_SQL, *values)
-        return int((await StripeBalanceTransaction.raw("SELECT changes() AS n"))[0]["n"])
-    return len(await StripeBalanceTransaction.raw(_INSERT_SQL.strip() + " RETURNING id", *values))
+    return len(inserted)
 
 
 def _moment(value: Any) -> datetime:
-    # SQLite hands raw timestamps back as text.
+    # SQLite hands a timestamp back as text where it cannot know the column's type (MIN, MAX).
     moment = datetime.fromisoformat(value) if isinstance(value, str) else value
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -18,7 +18,7 @@ from events.catalogue.sales import event_free_places
 from events.catalogue.tables import Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
-from events.orders import pricing
+from events.orders import pricing, queries
 from events.orders.codes import SECRET_ALPHABET
 from events.orders.service import Issuer, OrderToIssue, new_unique_reference, note
 from events.orders.tables import ClaimCode, Order, OrderLine
@@ -34,25 +34,6 @@ FAILED_CLAIMS_PER_BROWSER = 10
 FAILED_CLAIMS_PER_ADDRESS = 500
 FAILED_CLAIMS_WINDOW_SECONDS = 15 * 60
 PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,25}$")
-
-_TAKE_CODE_SQL = """
-UPDATE claim_code SET claimed = claimed + 1
-WHERE id = {} AND revoked_at IS NULL AND claimed < places
-RETURNING id
-"""
-_TAKE_RESERVED_SQL = """
-UPDATE event SET free_places_claimed = free_places_claimed + 1
-WHERE id = {} AND free_places_claimed < reserved_free_places
-RETURNING id
-"""
-# A place funded beyond the reserved ones becomes free by taking a general place.
-_TAKE_CONVERTED_SQL = """
-UPDATE event SET free_places_claimed = free_places_claimed + 1, places_taken = places_taken + 1
-WHERE id = {} AND pay_it_forward_converts_general
-  AND free_places_claimed - reserved_free_places < {}
-  AND places_taken + 1 <= capacity - reserved_free_places
-RETURNING id
-"""
 
 
 class NoPlacesLeft(Conflict):
@@ -211,7 +192,7 @@ async def claim_place(code: str, *, name: str, email: str, phone: str, locale: s
             raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
     _check_guest(name, email, phone)
     async with db.write_transaction():
-        if not await ClaimCode.raw(_TAKE_CODE_SQL, row["id"]):
+        if not await db.run(queries.TAKE_CLAIM_CODE, row["id"]):
             raise NoPlacesLeft(N_("Sorry, all the places for this link have been taken."))
         return await _give_place(row["event"], name=name, email=email, phone=phone, locale=locale, channel="claim", issue=issue, now=now)
 
@@ -239,9 +220,9 @@ async def _give_place(event_id: int, *, name: str, email: str, phone: str, local
     assert event is not None
     if event["status"] not in ("on_sale", "sales_closed"):
         raise NoPlacesLeft(N_("Sorry, places for this event are not available now."))
-    if not await Event.raw(_TAKE_RESERVED_SQL, event_id):
+    if not await db.run(queries.TAKE_RESERVED_PLACE, event_id):
         extra = (await event_free_places(event)).funded - event["reserved_free_places"]
-        if extra <= 0 or not await Event.raw(_TAKE_CONVERTED_SQL, event_id, extra):
+        if extra <= 0 or not await db.run(queries.TAKE_CONVERTED_PLACE, event_id, extra):
             raise NoPlacesLeft(N_("Sorry, there are no free places left."))
     ticket_type = (
         await TicketType.select(TicketType.id, TicketType.name)

@@ -15,7 +15,7 @@ from datetime import datetime
 from events import db
 from events.errors import EventsError, InvalidInput, TooManyAttempts
 from events.i18n import N_
-from events.orders import hold_limits
+from events.orders import hold_limits, queries
 from events.orders.hold_limits import Ask, Held
 from events.orders.tables import Order, OrderLine
 from events.ratelimit import service as ratelimit
@@ -90,7 +90,7 @@ async def confirm_replaced(replaced: Mapping[int, ReplacedHold], now: datetime) 
     query = Order.select(Order.id).where(
         Order.id.is_in([hold.order_id for hold in replaced.values()]), Order.status == "pending", Order.hold_expires_at > now
     )
-    pending = {row["id"] for row in await (query if db.is_sqlite() else query.lock_rows("NO KEY UPDATE"))}
+    pending = {row["id"] for row in await db.locked(query)}
     return {position: hold for position, hold in replaced.items() if hold.order_id in pending}
 
 
@@ -140,29 +140,11 @@ def _error(refusal: hold_limits.Refusal) -> EventsError:
     return InvalidInput(message, code="too_many_places", fields={"items": message})
 
 
-# What each asking email address holds on the event, matched without regard to capitals by the database's
-# lower() on both sides: one look-up per address in the index on lower(buyer_email), however many orders
-# the event holds. The event and status are compared as expressions (event + 0, status || '') so that no
-# index on them can be used instead: on a table not analysed yet (a new database, the first minute of an
-# on-sale) the planner took those and filtered every pending order of the event for each address.
-_HELD_SQL = """
-SELECT asked.email, held.places, held.first_ends_at
-FROM unnest($2::varchar[]) AS asked (email)
-CROSS JOIN LATERAL (
-    SELECT SUM(o.places) AS places, MIN(o.hold_expires_at) AS first_ends_at
-    FROM ticket_order o
-    WHERE lower(o.buyer_email) = lower(asked.email) AND o.event + 0 = $1 AND o.status || '' = 'pending'
-      AND o.hold_expires_at > $3 AND NOT (o.id = ANY($4::integer[]))
-) AS held
-WHERE held.places IS NOT NULL
-"""
-
-
 async def _held_by_email(event_id: int, emails: Collection[str], replaced: Collection[int], now: datetime) -> dict[str, Held]:
     if not emails:
         return {}
     held: dict[str, Held] = {}
-    if db.is_sqlite():
+    if db.is_sqlite():  # no arrays to send the addresses in: the event's pending holds, matched here
         keys = {hold_limits.email_key(email) for email in emails}
         rows = await Order.select(Order.buyer_email, Order.places, Order.hold_expires_at).where(
             Order.event == event_id, Order.status == "pending", Order.hold_expires_at > now, Order.id.not_in(list(replaced) or [0])
@@ -174,8 +156,9 @@ async def _held_by_email(event_id: int, emails: Collection[str], replaced: Colle
                 ends = row["hold_expires_at"] if before.first_ends_at is None else min(before.first_ends_at, row["hold_expires_at"])
                 held[key] = Held(before.places + row["places"], ends)
         return held
-    for row in await db.fetch_pg(_HELD_SQL, event_id, sorted(emails), now, list(replaced)):
-        held[hold_limits.email_key(row["email"])] = Held(int(row["places"]), row["first_ends_at"])
+    # PostgreSQL: one look-up per address in the index on lower(buyer_email) (see queries.HELD_BY_EMAIL).
+    for found in await db.run(queries.HELD_BY_EMAIL, sorted(emails), event_id, now, list(replaced)):
+        held[hold_limits.email_key(found["email"])] = Held(int(found["places"]), found["first_ends_at"])
     return held
 
 

@@ -24,7 +24,7 @@ from events.catalogue import rules, sales
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, EventsError, InvalidInput, NotFound
 from events.i18n import N_
-from events.orders import codes, gift_aid, hold_guard, holds, pricing
+from events.orders import codes, gift_aid, hold_guard, holds, pricing, queries
 from events.orders.batching import Combiner
 from events.orders.hold_limits import Ask, Asker
 from events.orders.tables import GiftAidDeclaration, Order, OrderHistory, OrderLine
@@ -34,20 +34,6 @@ logger = logging.getLogger("events.orders")
 EXPIRE_BATCH = 200
 # Buyers of one event held in one transaction at most; more wait for the next one.
 HOLD_BATCH_LIMIT = 100
-
-_TAKE_TYPE_SQL = """
-UPDATE ticket_type SET places_taken = places_taken + {}
-WHERE id = {} AND event = {} AND (quota IS NULL OR places_taken + {} <= quota)
-RETURNING id
-"""
-# A cancelled event takes no more places: a payment that lands after the cancellation is refunded instead.
-_TAKE_EVENT_SQL = """
-UPDATE event SET places_taken = places_taken + {}
-WHERE id = {} AND places_taken + {} <= capacity - reserved_free_places AND status <> 'cancelled'
-RETURNING id
-"""
-_RELEASE_TYPE_SQL = "UPDATE ticket_type SET places_taken = places_taken - {} WHERE id = {}"
-_RELEASE_EVENT_SQL = "UPDATE event SET places_taken = places_taken - {} WHERE id = {}"
 
 
 class SoldOut(Conflict):
@@ -246,37 +232,25 @@ class _OnSale:
     overdue_holds: bool  # pending orders of the event whose hold has run out (the look without locks only)
 
 
-_EVENT_COLUMNS = "id, status, currency, booking_fee_pence, pay_it_forward_place_pence, capacity, reserved_free_places, places_taken"
-_TYPE_COLUMNS = "id, name, price_pence, channel, sales_start, sales_end, max_per_order, quota, places_taken"
-_LOOK_SQL = f"""
-SELECT {_EVENT_COLUMNS}, EXISTS (
-    SELECT 1 FROM ticket_order WHERE ticket_order.event = event.id AND status = 'pending' AND hold_expires_at < $2
-) AS overdue_holds
-FROM event WHERE slug = $1
-"""
-_TYPES_SQL = f"SELECT {_TYPE_COLUMNS} FROM ticket_type WHERE event = $1 AND id = ANY($2::integer[]) ORDER BY id"
-_LOCK_TYPES_SQL = _TYPES_SQL + " FOR NO KEY UPDATE"
-_LOCK_EVENT_SQL = f"SELECT {_EVENT_COLUMNS}, false AS overdue_holds FROM event WHERE id = $1 FOR NO KEY UPDATE"
-
-
 async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, now: datetime, locking: int | None = None) -> _OnSale:
     """The event, the asked-for ticket types and the sales terms, with the counters, read fresh. With
     ``locking`` (the event's id), inside a write transaction: the counter rows stay locked until it ends,
     ticket types by id first, then the event, as take_places locks them."""
     if db.is_sqlite():
         # No row locks: SQLite's IMMEDIATE transaction already holds the only write lock.
-        row = await Event.select().where(Event.slug == slug if locking is None else Event.id == locking).first()
+        event = await Event.select().where(Event.slug == slug if locking is None else Event.id == locking).first()
         type_rows: Sequence[Mapping[str, Any]] = []
-        if row is not None and type_ids:
-            type_rows = await TicketType.select().where(TicketType.event == row["id"], TicketType.id.is_in(list(type_ids)))
-        if row is not None and locking is None:
-            row["overdue_holds"] = await Order.exists().where(Order.event == row["id"], Order.status == "pending", Order.hold_expires_at < now)
+        if event is not None and type_ids:
+            type_rows = await TicketType.select().where(TicketType.event == event["id"], TicketType.id.is_in(list(type_ids)))
+        if event is not None and locking is None:
+            event["overdue_holds"] = await Order.exists().where(Order.event == event["id"], Order.status == "pending", Order.hold_expires_at < now)
+        row: Mapping[str, Any] | None = event
     elif locking is None:
-        row = next(iter(await db.fetch_pg(_LOOK_SQL, slug, now)), None)
-        type_rows = await db.fetch_pg(_TYPES_SQL, row["id"], list(type_ids)) if row is not None and type_ids else []
+        row = next(iter(await db.run(queries.EVENT_ON_SALE, now, slug)), None)
+        type_rows = await db.run(queries.TYPES_ON_SALE, row["id"], list(type_ids)) if row is not None and type_ids else []
     else:
-        type_rows = await db.fetch_pg(_LOCK_TYPES_SQL, locking, list(type_ids)) if type_ids else []
-        row = next(iter(await db.fetch_pg(_LOCK_EVENT_SQL, locking)), None)
+        type_rows = await db.run(queries.LOCK_TYPES_ON_SALE, locking, list(type_ids)) if type_ids else []
+        row = next(iter(await db.run(queries.LOCK_EVENT_ON_SALE, locking)), None)
     if row is None or row["status"] == "draft":
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     terms = _event_terms(row, await _partner_ids(row["id"]) if with_partners else {})
@@ -288,27 +262,12 @@ async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, n
     return _OnSale(row, {t["id"]: _type_on_sale(t) for t in type_rows}, terms, left, overdue)
 
 
-# Both counters in one statement. Only under the rows' locks, with the places already known to fit: the
-# conditions are a last check (the caller rolls back if either row did not match), not the decision.
-_TAKE_LOCKED_SQL = """
-WITH types AS (
-    UPDATE ticket_type SET places_taken = places_taken + taken.quantity
-    FROM unnest($1::integer[], $2::integer[]) AS taken (type_id, quantity)
-    WHERE ticket_type.id = taken.type_id AND ticket_type.event = $3 AND (quota IS NULL OR places_taken + taken.quantity <= quota)
-    RETURNING ticket_type.id
-), events AS (
-    UPDATE event SET places_taken = places_taken + $4 WHERE id = $3 AND places_taken + $4 <= capacity - reserved_free_places
-    RETURNING event.id
-)
-SELECT (SELECT count(*) FROM types) AS types, (SELECT count(*) FROM events) AS events
-"""
-
-
 async def _take_locked_places(event_id: int, per_type: Mapping[int, int]) -> bool:
-    if db.is_sqlite():
+    if db.is_sqlite():  # no arrays: one conditional update per counter
         return await take_places(event_id, per_type)
     type_ids = sorted(per_type)
-    [row] = await db.fetch_pg(_TAKE_LOCKED_SQL, type_ids, [per_type[t] for t in type_ids], event_id, sum(per_type.values()))
+    places = sum(per_type.values())
+    [row] = await db.run(queries.TAKE_LOCKED_PLACES, type_ids, [per_type[t] for t in type_ids], event_id, places, event_id, places)
     return row["types"] == len(type_ids) and row["events"] == 1
 
 
@@ -474,53 +433,24 @@ async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tup
     return ids
 
 
-# The batch inserts send each column as one array on PostgreSQL (one statement, no per-row Python work in
-# the query builder, which cost more than the rest of a sale); SQLite goes through Piccolo.
-_INSERT_ORDERS_SQL = """
-INSERT INTO ticket_order (reference, event, buyer_name, buyer_email, locale, currency, tickets_pence, booking_fees_pence,
-    pay_it_forward_pence, donation_pence, total_pence, places, hold_expires_at, created_at, client_key,
-    status, channel, buyer_phone, refunded_pence, payment_provider, client_secret)
-SELECT *, 'pending', 'online', '', 0, '', ''
-FROM unnest($1::varchar[], $2::integer[], $3::varchar[], $4::varchar[], $5::varchar[], $6::varchar[], $7::integer[], $8::integer[],
-    $9::integer[], $10::integer[], $11::integer[], $12::integer[], $13::timestamptz[], $14::timestamptz[], $15::varchar[])
-ON CONFLICT (reference) DO NOTHING
-RETURNING id, reference
-"""
-_INSERT_LINES_SQL = """
-INSERT INTO order_line (order_id, kind, ticket_type, partner, description, quantity, unit_price_pence, booking_fee_pence, total_pence)
-SELECT * FROM unnest($1::integer[], $2::varchar[], $3::integer[], $4::integer[], $5::varchar[], $6::integer[], $7::integer[],
-    $8::integer[], $9::integer[])
-"""
-_INSERT_HISTORY_SQL = """
-INSERT INTO order_history (order_id, kind, detail, created_at)
-SELECT * FROM unnest($1::integer[], $2::varchar[], $3::text[], $4::timestamptz[])
-"""
-_ORDER_COLUMNS = (
-    "reference", "event", "buyer_name", "buyer_email", "locale", "currency", "tickets_pence", "booking_fees_pence",
-    "pay_it_forward_pence", "donation_pence", "total_pence", "places", "hold_expires_at", "created_at", "client_key",
-)  # fmt: skip
-_LINE_COLUMNS = (
-    "order_id", "kind", "ticket_type", "partner", "description", "quantity", "unit_price_pence", "booking_fee_pence", "total_pence",
-)  # fmt: skip
-
-
+# A batch's rows go to PostgreSQL as one array per column, in one statement (queries.INSERT_*); SQLite has no
+# arrays, so there they go through the query builder.
 async def _insert_order_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[int, str]]:
-    """Pending online orders (values in _ORDER_COLUMNS order); returns (id, reference) of those inserted."""
+    """Pending online orders (values in queries.ORDER_COLUMNS order); returns (id, reference) of those inserted."""
     if db.is_sqlite():
-        orders = [Order(status="pending", channel="online", **dict(zip(_ORDER_COLUMNS, row, strict=True))) for row in rows]
+        orders = [Order(status="pending", channel="online", **dict(zip(queries.ORDER_COLUMNS, row, strict=True))) for row in rows]
         inserted = await Order.insert(*orders).on_conflict(target=Order.reference, action="DO NOTHING").returning(Order.id, Order.reference)
         return [(row["id"], row["reference"]) for row in inserted]
-    inserted = await db.fetch_pg(_INSERT_ORDERS_SQL, *_columns(rows, len(_ORDER_COLUMNS)))
-    return [(row["id"], row["reference"]) for row in inserted]
+    return [(row["id"], row["reference"]) for row in await db.run(queries.INSERT_PENDING_ORDERS, *_columns(rows, len(queries.ORDER_COLUMNS)))]
 
 
 async def _insert_line_rows(rows: Sequence[tuple[Any, ...]]) -> None:
     if not rows:
         return
     if db.is_sqlite():
-        await OrderLine.insert(*[OrderLine(**dict(zip(_LINE_COLUMNS, row, strict=True))) for row in rows])
+        await OrderLine.insert(*[OrderLine(**dict(zip(queries.LINE_COLUMNS, row, strict=True))) for row in rows])
     else:
-        await db.fetch_pg(_INSERT_LINES_SQL, *_columns(rows, len(_LINE_COLUMNS)))
+        await db.run(queries.INSERT_ORDER_LINES, *_columns(rows, len(queries.LINE_COLUMNS)))
 
 
 async def _insert_history_rows(rows: Sequence[tuple[int, str, str, datetime]]) -> None:
@@ -529,7 +459,7 @@ async def _insert_history_rows(rows: Sequence[tuple[int, str, str, datetime]]) -
     if db.is_sqlite():
         await OrderHistory.insert(*[OrderHistory(order_id=o, kind=k, detail=d, created_at=t) for o, k, d, t in rows])
     else:
-        await db.fetch_pg(_INSERT_HISTORY_SQL, *_columns(rows, 4))
+        await db.run(queries.INSERT_ORDER_HISTORY, *_columns(rows, 4))
 
 
 def _columns(rows: Sequence[tuple[Any, ...]], width: int) -> list[list[Any]]:
@@ -553,23 +483,16 @@ async def record_payment_start(order_id: int, *, provider: str, intent_id: str, 
     await _PAYMENT_STARTS.submit(None, _PaymentStart(order_id, provider, intent_id, client_secret))
 
 
-_PAYMENT_START_SQL = """
-UPDATE ticket_order SET payment_intent_id = started.intent_id, client_secret = started.client_secret, payment_provider = started.provider
-FROM unnest($1::integer[], $2::varchar[], $3::varchar[], $4::varchar[]) AS started (order_id, intent_id, client_secret, provider)
-WHERE ticket_order.id = started.order_id
-"""
-
-
 async def _record_payment_starts(_: object, starts: Sequence[_PaymentStart]) -> list[None]:
     async with db.write_transaction():
-        if db.is_sqlite():
+        if db.is_sqlite():  # no arrays: one update per order
             for start in starts:
                 await Order.update(
                     {Order.payment_intent_id: start.intent_id, Order.client_secret: start.client_secret, Order.payment_provider: start.provider}
                 ).where(Order.id == start.order_id)
         else:
-            await db.fetch_pg(
-                _PAYMENT_START_SQL,
+            await db.run(
+                queries.RECORD_PAYMENT_STARTS,
                 [start.order_id for start in starts],
                 [start.intent_id for start in starts],
                 [start.client_secret for start in starts],
@@ -715,23 +638,23 @@ async def take_places(event_id: int, per_type: Mapping[int, int]) -> bool:
     taken: dict[int, int] = {}
     for type_id in sorted(per_type):
         quantity = per_type[type_id]
-        if not await TicketType.raw(_TAKE_TYPE_SQL, quantity, type_id, event_id, quantity):
+        if not await db.run(queries.TAKE_TYPE_PLACES, quantity, type_id, event_id, quantity):
             break
         taken[type_id] = quantity
     else:
         total = sum(per_type.values())
-        if await Event.raw(_TAKE_EVENT_SQL, total, event_id, total):
+        if await db.run(queries.TAKE_EVENT_PLACES, total, event_id, total):
             return True
     for type_id in sorted(taken):
-        await TicketType.raw(_RELEASE_TYPE_SQL, taken[type_id], type_id)
+        await db.run(queries.RELEASE_TYPE_PLACES, taken[type_id], type_id)
     return False
 
 
 async def release_places(event_id: int, per_type: Mapping[int, int]) -> None:
     for type_id in sorted(per_type):
-        await TicketType.raw(_RELEASE_TYPE_SQL, per_type[type_id], type_id)
+        await db.run(queries.RELEASE_TYPE_PLACES, per_type[type_id], type_id)
     if per_type:
-        await Event.raw(_RELEASE_EVENT_SQL, sum(per_type.values()), event_id)
+        await db.run(queries.RELEASE_EVENT_PLACES, sum(per_type.values()), event_id)
 
 
 async def places_by_type(order_id: int) -> dict[int, int]:
@@ -741,18 +664,14 @@ async def places_by_type(order_id: int) -> dict[int, int]:
 
 async def lock_order(reference: str) -> dict[str, Any]:
     """The order, locked against concurrent refunds and settlements until the transaction ends."""
-    query = Order.select().where(Order.reference == codes.normalise_reference(reference))
-    if not db.is_sqlite():
-        query = query.lock_rows("NO KEY UPDATE")
-    order = await query.first()
+    order = await db.locked(Order.select().where(Order.reference == codes.normalise_reference(reference))).first()
     if order is None:
         raise NotFound(N_("We could not find that order."), code="order_not_found")
     return order
 
 
 async def _lock_order_by_id(order_id: int) -> dict[str, Any]:
-    query = Order.select().where(Order.id == order_id)
-    order = await (query if db.is_sqlite() else query.lock_rows("NO KEY UPDATE")).first()
+    order = await db.locked(Order.select().where(Order.id == order_id)).first()
     assert order is not None
     return order
 
@@ -823,7 +742,7 @@ async def _insert_order(
 
 
 def _line_values(order_id: int, line: pricing.Line) -> tuple[Any, ...]:
-    """An order line's values in _LINE_COLUMNS order."""
+    """An order line's values in queries.LINE_COLUMNS order."""
     return (
         order_id,
         line.kind,
@@ -864,21 +783,13 @@ async def _note(order_id: int, kind: str, detail: str, now: datetime) -> None:
     await OrderHistory.insert(OrderHistory(order_id=order_id, kind=kind, detail=detail, created_at=now))
 
 
-# Paid contributions, plus money carried in from (or out to) another event's fund.
-_PAID_FORWARD_SQL = """
-SELECT
-  COALESCE((SELECT SUM(pay_it_forward_pence) FROM ticket_order WHERE event = {} AND status = 'paid'), 0)
-  + COALESCE((SELECT SUM(amount_pence) FROM ledger_entry WHERE event = {} AND kind = 'carry_over'), 0) AS pence
-"""
-
-
 async def _ordered_ticket_types(type_ids: Collection[int]) -> set[int]:
     rows = await OrderLine.select(OrderLine.ticket_type).where(OrderLine.ticket_type.is_in(list(type_ids)))
     return {row["ticket_type"] for row in rows}
 
 
 async def _pay_it_forward_pence(event_id: int) -> int:
-    rows = await db.run(_PAID_FORWARD_SQL, event_id, event_id)
+    rows = await db.run(queries.CONTRIBUTIONS, event_id, event_id)
     return int(rows[0]["pence"])
 
 

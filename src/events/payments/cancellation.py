@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from piccolo.query.functions.aggregate import Count, Sum
+
 from events import db, text
 from events.accounts import service as accounts
 from events.accounts.roles import door_scope
@@ -17,33 +19,20 @@ from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.orders import service as orders
+from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.refunds import CancellationSteps, cancellation_steps
 from events.payments.tables import Payment, Refund
 from events.tickets import outbox
+from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
 
 logger = logging.getLogger("events.payments")
 
 CANCELLED_NOTE = "event_cancelled"
 REASON_MAX = 200
-
-_PROGRESS_SQL = """
-SELECT r.status, COUNT(*) AS refunds, COALESCE(SUM(r.amount_pence), 0) AS pence
-FROM refund r JOIN ticket_order o ON o.id = r.order_id
-WHERE o.event = {}
-GROUP BY r.status
-"""
-_OUTSTANDING_SQL = """
-SELECT
-  (SELECT COUNT(*) FROM ticket_order o WHERE o.event = {} AND o.status IN ('paid', 'refund_due')
-     AND NOT EXISTS (SELECT 1 FROM order_history h WHERE h.order_id = o.id AND h.kind = 'event_cancelled')) AS unnotified,
-  (SELECT COUNT(*) FROM ticket t WHERE t.event = {} AND t.status = 'valid') AS valid_tickets,
-  (SELECT COUNT(*) FROM order_history h JOIN ticket_order o ON o.id = h.order_id
-     WHERE o.event = {} AND h.kind = 'event_cancelled') AS notified
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,9 +94,19 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     event = await Event.select(Event.id, Event.status, Event.currency).where(Event.slug == slug).first()
     if event is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
-    by_status = {row["status"]: (int(row["refunds"]), int(row["pence"])) for row in await Refund.raw(_PROGRESS_SQL, event["id"])}
-    counts = (await Order.raw(_OUTSTANDING_SQL, event["id"], event["id"], event["id"]))[0]
+    refunds = (
+        await Refund.select(Refund.status, Count(alias="refunds"), Sum(Refund.amount_pence, alias="pence"))
+        .where(Refund.order_id.event == event["id"])
+        .group_by(Refund.status)
+    )
+    by_status = {row["status"]: (int(row["refunds"]), int(row["pence"] or 0)) for row in refunds}
     done, pending, failed = (by_status.get(status, (0, 0)) for status in ("succeeded", "pending", "failed"))
+    told = OrderHistory.select(OrderHistory.order_id).where(OrderHistory.order_id.event == event["id"], OrderHistory.kind == CANCELLED_NOTE)
+    unnotified = await Order.count().where(
+        Order.event == event["id"], Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]), Order.id.not_in(told)
+    )
+    valid_tickets = await Ticket.count().where(Ticket.event == event["id"], Ticket.status == TicketStatus.valid)
+    notified = await OrderHistory.count().where(OrderHistory.order_id.event == event["id"], OrderHistory.kind == CANCELLED_NOTE)
     outstanding = (
         await Refund.select(Refund.order_id.reference, Refund.amount_pence, Refund.status)
         .where(Refund.order_id.event == event["id"], Refund.status.is_in(["pending", "failed"]))
@@ -115,9 +114,9 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     )
     return CancellationProgress(
         status=event["status"],
-        guests_told=int(counts["notified"]),
-        orders_to_finish=int(counts["unnotified"]),
-        tickets_still_valid=int(counts["valid_tickets"]),
+        guests_told=notified,
+        orders_to_finish=unnotified,
+        tickets_still_valid=valid_tickets,
         refunds_done=done[0],
         refunded_pence=done[1],
         refunds_pending=pending[0],
@@ -131,10 +130,7 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
 
 async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> dict[str, Any]:
     async with db.write_transaction():
-        query = Event.select().where(Event.slug == slug)
-        if not db.is_sqlite():
-            query = query.lock_rows("NO KEY UPDATE")
-        event = await query.first()
+        event = await db.locked(Event.select().where(Event.slug == slug)).first()
         if event is None:
             raise NotFound(N_("We could not find that event."), code="event_not_found")
         if event["status"] == "cancelled":

@@ -19,6 +19,7 @@ from events.i18n import N_
 from events.orders import service as orders
 from events.orders.service import Settlement
 from events.orders.tables import Order, OrderHistory
+from events.payments import queries
 from events.payments.bookkeeping import money_moved
 from events.payments.gateway import (
     Gateway,
@@ -36,19 +37,6 @@ logger = logging.getLogger("events.payments")
 RECHECK_PENDING_AFTER = timedelta(minutes=2)
 RECHECK_EXPIRED_FOR = timedelta(days=2)
 DOOR_PAYMENT_METHODS = ("cash", "card_terminal")
-
-_BOOK_PAYMENT_SQL = """
-INSERT INTO payment (order_id, provider, provider_reference, charge_id, amount_pence, fee_pence, currency, created_at)
-VALUES ({}, {}, {}, {}, {}, {}, {}, {})
-ON CONFLICT (provider_reference) DO NOTHING
-RETURNING id
-"""
-_RECORD_WEBHOOK_SQL = """
-INSERT INTO webhook_event (stripe_event_id, event_type, object_id, received_at, processed_at, error)
-VALUES ({}, {}, {}, {}, NULL, '')
-ON CONFLICT (stripe_event_id) DO NOTHING
-RETURNING id
-"""
 
 
 class PaymentUnavailable(EventsError):
@@ -82,8 +70,8 @@ async def record_intent_payment(state: IntentState, *, provider: str, gateway: G
     order = await _order_for_intent(state)
     refund_id: int | None = None
     async with db.write_transaction():
-        booked = await Payment.raw(
-            _BOOK_PAYMENT_SQL,
+        booked = await db.run(
+            queries.BOOK_PAYMENT,
             order["id"],
             provider,
             state.intent_id,
@@ -156,7 +144,7 @@ async def handle_webhook(payload: bytes, signature: str | None, *, secret: str |
     event = _read_webhook(payload)
     obj = event.data.object
     intent_id = _intent_of(event.type, obj)
-    new = await WebhookEvent.raw(_RECORD_WEBHOOK_SQL, event.id, event.type, intent_id or obj.id, now)
+    new = await db.run(queries.RECORD_WEBHOOK, event.id, event.type, intent_id or obj.id, now)
     if not new:
         seen = await WebhookEvent.select(WebhookEvent.processed_at).where(WebhookEvent.stripe_event_id == event.id).first()
         if seen and seen["processed_at"] is not None:

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from piccolo.query.functions.string import Lower
+
 from events import db
 from events.audit import service as audit
 from events.audit.context import acting_as_system
@@ -22,25 +24,6 @@ from events.payments.tables import Payment, Refund
 from events.privacy import rules
 from events.tickets.tables import OutboxMessage, Ticket
 
-# Orders of events that ended before the cut-off and still hold something personal.
-_DUE_SQL = """
-SELECT o.id, o.event FROM ticket_order o JOIN event e ON e.id = o.event
-WHERE e.ends_at < {}
-  AND (o.buyer_name <> '' OR o.buyer_email <> '' OR o.buyer_phone <> ''
-       OR EXISTS (SELECT 1 FROM ticket t WHERE t.order_id = o.id AND t.holder_name <> '')
-       OR EXISTS (SELECT 1 FROM outbox_message m WHERE m.order_id = o.id))
-ORDER BY o.id
-LIMIT {}
-"""
-# Declarations kept for HMRC whose keeping period is over (their orders were erased long ago).
-_GIFT_AID_DUE_SQL = """
-SELECT g.id, o.event FROM gift_aid_declaration g JOIN ticket_order o ON o.id = g.order_id
-WHERE (g.first_name <> '' OR g.last_name <> '' OR g.house <> '' OR g.postcode <> '')
-  AND COALESCE(o.paid_at, o.created_at) < {}
-ORDER BY g.id
-LIMIT {}
-"""
-_GUEST_ORDERS_SQL = "SELECT id, reference FROM ticket_order WHERE LOWER(buyer_email) = {} ORDER BY id"
 MAX_BATCHES_PER_RUN = 25
 
 
@@ -65,7 +48,8 @@ async def _guest_orders(contact: rules.Contact) -> dict[int, str]:
     """The guest's orders, id to reference. Phone numbers are stored as the guest typed them (only free places
     ask for one, so there are few), and are compared in one normal form."""
     if contact.kind == "email":
-        return {row["id"]: row["reference"] for row in await Order.raw(_GUEST_ORDERS_SQL, contact.value)}
+        rows = await Order.select(Order.id, Order.reference).where(Lower(Order.buyer_email) == contact.value).order_by(Order.id)
+        return {row["id"]: row["reference"] for row in rows}
     rows = await Order.select(Order.id, Order.reference, Order.buyer_phone).where(Order.buyer_phone != "").order_by(Order.id)
     return {row["id"]: row["reference"] for row in rows if rules.normalise_phone(row["buyer_phone"]) == contact.value}
 
@@ -162,7 +146,7 @@ async def _erase_expired(now: datetime, retention_days: int, batch: int) -> int:
     total = 0
     for _ in range(MAX_BATCHES_PER_RUN):
         async with db.write_transaction():
-            due = await Order.raw(_DUE_SQL, cutoff, batch)
+            due = await _orders_due(cutoff, batch)
             if not due:
                 break
             await _erase_orders([row["id"] for row in due], now, reason="retention")
@@ -185,11 +169,42 @@ async def _erase_expired(now: datetime, retention_days: int, batch: int) -> int:
     return total
 
 
+async def _orders_due(cutoff: datetime, batch: int) -> list[dict[str, Any]]:
+    """Orders of events that ended before the cut-off and still hold something personal (id and event)."""
+    named_tickets = Ticket.select(Ticket.order_id).where(Ticket.holder_name != rules.ERASED, Ticket.order_id._.event._.ends_at < cutoff)
+    emails = OutboxMessage.select(OutboxMessage.order_id).where(OutboxMessage.order_id._.event._.ends_at < cutoff)
+    personal = (
+        (Order.buyer_name != rules.ERASED)
+        | (Order.buyer_email != rules.ERASED)
+        | (Order.buyer_phone != rules.ERASED)
+        | Order.id.is_in(named_tickets)
+        | Order.id.is_in(emails)
+    )
+    return await Order.select(Order.id, Order.event).where(Order.event.ends_at < cutoff, personal).order_by(Order.id).limit(batch)
+
+
+async def _declarations_due(cutoff: datetime, batch: int) -> list[dict[str, Any]]:
+    """Declarations kept for HMRC whose keeping period is over (their orders were erased long ago): id and event."""
+    paid_at, created_at = GiftAidDeclaration.order_id.paid_at, GiftAidDeclaration.order_id.created_at
+    return (
+        await GiftAidDeclaration.select(GiftAidDeclaration.id, GiftAidDeclaration.order_id.event.as_alias("event"))
+        .where(
+            (GiftAidDeclaration.first_name != rules.ERASED)
+            | (GiftAidDeclaration.last_name != rules.ERASED)
+            | (GiftAidDeclaration.house != rules.ERASED)
+            | (GiftAidDeclaration.postcode != rules.ERASED),
+            (paid_at < cutoff) | (paid_at.is_null() & (created_at < cutoff)),  # COALESCE(paid_at, created_at) < cutoff
+        )
+        .order_by(GiftAidDeclaration.id)
+        .limit(batch)
+    )
+
+
 async def _erase_old_declarations(now: datetime, batch: int) -> None:
     cutoff = rules.gift_aid_cutoff(now)
     for _ in range(MAX_BATCHES_PER_RUN):
         async with db.write_transaction():
-            due = await GiftAidDeclaration.raw(_GIFT_AID_DUE_SQL, cutoff, batch)
+            due = await _declarations_due(cutoff, batch)
             if not due:
                 return
             await _blank_declarations([row["id"] for row in due])

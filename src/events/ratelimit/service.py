@@ -7,36 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from events import db
+from events.ratelimit import queries
 from events.ratelimit.tables import RateLimitBucket
-
-_HIT_SQL = """
-INSERT INTO rate_limit_bucket (key, window_start, hits) VALUES ({}, {}, 1)
-ON CONFLICT (key) DO UPDATE SET
-    hits = CASE WHEN rate_limit_bucket.window_start = excluded.window_start
-                THEN rate_limit_bucket.hits + 1 ELSE 1 END,
-    window_start = excluded.window_start
-RETURNING hits
-"""
-
-# Several subjects at once, each by its own count, in one statement (the hold batch's hot path): keys in
-# order, so two transactions counting the same subjects lock their rows in the same order.
-_ADD_MANY_PG_SQL = """
-INSERT INTO rate_limit_bucket (key, window_start, hits)
-SELECT counted.key, $2, counted.n FROM unnest($1::varchar[], $3::integer[]) AS counted (key, n) ORDER BY counted.key
-ON CONFLICT (key) DO UPDATE SET
-    hits = CASE WHEN rate_limit_bucket.window_start = excluded.window_start
-                THEN rate_limit_bucket.hits + excluded.hits ELSE excluded.hits END,
-    window_start = excluded.window_start
-RETURNING key, hits
-"""
-_ADD_SQL = """
-INSERT INTO rate_limit_bucket (key, window_start, hits) VALUES ({}, {}, {})
-ON CONFLICT (key) DO UPDATE SET
-    hits = CASE WHEN rate_limit_bucket.window_start = excluded.window_start
-                THEN rate_limit_bucket.hits + excluded.hits ELSE excluded.hits END,
-    window_start = excluded.window_start
-RETURNING hits
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +25,7 @@ async def hit(scope: str, subject: str, *, limit: int, window_seconds: int, now_
     """
     key = _key(scope, subject)
     window_start = now_epoch - now_epoch % window_seconds
-    rows = await RateLimitBucket.raw(_HIT_SQL, key, window_start)
+    rows = await db.run(queries.HIT, key, window_start)
     hits = int(rows[0]["hits"])
     return Decision(allowed=hits <= limit, hits=hits, retry_after_seconds=window_start + window_seconds - now_epoch)
 
@@ -66,13 +38,13 @@ async def add_many(scope: str, counts: Mapping[str, int], *, window_seconds: int
     ordered = sorted(keys)
     if not ordered:
         return {}
-    if db.is_sqlite():
+    if db.is_sqlite():  # no arrays: one statement per subject
         hits = {}
         for key in ordered:
-            rows = await RateLimitBucket.raw(_ADD_SQL, key, window_start, counts[keys[key]])
+            rows = await db.run(queries.ADD, key, window_start, counts[keys[key]])
             hits[keys[key]] = int(rows[0]["hits"])
         return hits
-    rows = await db.fetch_pg(_ADD_MANY_PG_SQL, ordered, window_start, [counts[keys[key]] for key in ordered])
+    rows = await db.run(queries.ADD_MANY, window_start, ordered, [counts[keys[key]] for key in ordered])
     return {keys[row["key"]]: int(row["hits"]) for row in rows}
 
 

@@ -90,6 +90,16 @@ async def test_search_finds_orders_by_name_email_or_reference_and_pages(client: 
     assert {o["reference"] for o in first.orders}.isdisjoint({o["reference"] for o in second.orders})
 
 
+async def test_search_takes_like_wildcards_and_backslashes_literally(client: httpx.AsyncClient, supper: str) -> None:
+    literal = (await place_order(client, supper, quantity=1, buyer={"name": "Ana_Lyn 100% \\o/", "email": "ana@example.org"})).json()
+    await place_order(client, supper, quantity=1, buyer={"name": "AnaXLyn 1000 o/", "email": "anax@example.org"})
+    from events.backoffice import orders
+
+    for query in ("a_l", "A_LYN", "100%", "\\o"):
+        found = await orders.search_orders(supper, query)
+        assert [order["reference"] for order in found.orders] == [literal["reference"]], query
+
+
 async def test_the_order_page_shows_lines_payments_tickets_and_history(client: httpx.AsyncClient, supper: str) -> None:
     amal = await bought(client, supper, name="Amal Haddad", email="amal@example.org", quantity=2)
     await sign_in_organiser(client)

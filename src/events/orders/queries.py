@@ -1,0 +1,154 @@
+"""The orders' hand-written SQL: holding and giving back places, the hold batch's reads and writes, and free places.
+Run each with ``events.db.run``; placeholders are Piccolo's ``{}``, in the order of the arguments. Everything else
+in orders uses Piccolo's query builder.
+
+The statements that send a Python list as one array (``unnest``, ``= ANY``) are for PostgreSQL only; on SQLite
+the same work goes through the query builder (orders.service, orders.hold_guard).
+"""
+
+from __future__ import annotations
+
+# --- capacity: the counters, changed only by conditional updates (see orders.service) -------------------------
+
+# Raw: capacity (a conditional update: the places are taken only if the quota still allows, in the one statement
+# that takes them). Arguments: quantity, ticket type id, event id, quantity.
+TAKE_TYPE_PLACES = """
+UPDATE ticket_type SET places_taken = places_taken + {}
+WHERE id = {} AND event = {} AND (quota IS NULL OR places_taken + {} <= quota)
+RETURNING id
+"""
+# Raw: capacity (as TAKE_TYPE_PLACES, for the event's capacity). A cancelled event takes no more places: a payment
+# that lands after the cancellation is refunded instead. Arguments: places, event id, places.
+TAKE_EVENT_PLACES = """
+UPDATE event SET places_taken = places_taken + {}
+WHERE id = {} AND places_taken + {} <= capacity - reserved_free_places AND status <> 'cancelled'
+RETURNING id
+"""
+# Raw: capacity (an atomic decrement, on every expired hold). Arguments: quantity, ticket type id.
+RELEASE_TYPE_PLACES = "UPDATE ticket_type SET places_taken = places_taken - {} WHERE id = {}"
+# Raw: capacity (as RELEASE_TYPE_PLACES). Arguments: places, event id.
+RELEASE_EVENT_PLACES = "UPDATE event SET places_taken = places_taken - {} WHERE id = {}"
+
+# --- the hold batch (orders.service._hold_together), PostgreSQL ------------------------------------------------
+
+_EVENT_COLUMNS = "id, status, currency, booking_fee_pence, pay_it_forward_place_pence, capacity, reserved_free_places, places_taken"
+_TYPE_COLUMNS = "id, name, price_pence, channel, sales_start, sales_end, max_per_order, quota, places_taken"
+
+# Raw: hot path (every buyer's look without locks: the event, its counters and whether holds are overdue in one
+# round trip). Arguments: now, event slug.
+EVENT_ON_SALE = f"""
+SELECT {_EVENT_COLUMNS}, EXISTS (
+    SELECT 1 FROM ticket_order WHERE ticket_order.event = event.id AND status = 'pending' AND hold_expires_at < {{}}
+) AS overdue_holds
+FROM event WHERE slug = {{}}
+"""
+# Raw: hot path (the asked-for ticket types, their ids as one array). Arguments: event id, ticket type ids (a list).
+TYPES_ON_SALE = f"SELECT {_TYPE_COLUMNS} FROM ticket_type WHERE event = {{}} AND id = ANY({{}}::integer[]) ORDER BY id"
+# Raw: hot path (as TYPES_ON_SALE, locking the counter rows by id, the order every writer takes them in).
+LOCK_TYPES_ON_SALE = TYPES_ON_SALE + " FOR NO KEY UPDATE"
+# Raw: hot path (the event's counter row, locked after its ticket types). Argument: event id.
+LOCK_EVENT_ON_SALE = f"SELECT {_EVENT_COLUMNS}, false AS overdue_holds FROM event WHERE id = {{}} FOR NO KEY UPDATE"
+
+# Raw: hot path (both counters of a whole batch in one statement, every ticket type as one array). Only under the
+# rows' locks, with the places already known to fit: the conditions are a last check (the caller rolls back if
+# either row did not match), not the decision. Arguments: ticket type ids, quantities (lists, in the same order),
+# event id, places, event id, places.
+TAKE_LOCKED_PLACES = """
+WITH types AS (
+    UPDATE ticket_type SET places_taken = places_taken + taken.quantity
+    FROM unnest({}::integer[], {}::integer[]) AS taken (type_id, quantity)
+    WHERE ticket_type.id = taken.type_id AND ticket_type.event = {} AND (quota IS NULL OR places_taken + taken.quantity <= quota)
+    RETURNING ticket_type.id
+), events AS (
+    UPDATE event SET places_taken = places_taken + {} WHERE id = {} AND places_taken + {} <= capacity - reserved_free_places
+    RETURNING event.id
+)
+SELECT (SELECT count(*) FROM types) AS types, (SELECT count(*) FROM events) AS events
+"""
+
+# Raw: hot path (a batch's pending orders in one statement, each column as one array: per-row work in the query
+# builder cost more than the rest of a sale). Arguments: one list per column of ORDER_COLUMNS, in that order.
+INSERT_PENDING_ORDERS = """
+INSERT INTO ticket_order (reference, event, buyer_name, buyer_email, locale, currency, tickets_pence, booking_fees_pence,
+    pay_it_forward_pence, donation_pence, total_pence, places, hold_expires_at, created_at, client_key,
+    status, channel, buyer_phone, refunded_pence, payment_provider, client_secret)
+SELECT *, 'pending', 'online', '', 0, '', ''
+FROM unnest({}::varchar[], {}::integer[], {}::varchar[], {}::varchar[], {}::varchar[], {}::varchar[], {}::integer[], {}::integer[],
+    {}::integer[], {}::integer[], {}::integer[], {}::integer[], {}::timestamptz[], {}::timestamptz[], {}::varchar[])
+ON CONFLICT (reference) DO NOTHING
+RETURNING id, reference
+"""
+ORDER_COLUMNS = (
+    "reference", "event", "buyer_name", "buyer_email", "locale", "currency", "tickets_pence", "booking_fees_pence",
+    "pay_it_forward_pence", "donation_pence", "total_pence", "places", "hold_expires_at", "created_at", "client_key",
+)  # fmt: skip
+# Raw: hot path (as INSERT_PENDING_ORDERS, their lines). Arguments: one list per column of LINE_COLUMNS.
+INSERT_ORDER_LINES = """
+INSERT INTO order_line (order_id, kind, ticket_type, partner, description, quantity, unit_price_pence, booking_fee_pence, total_pence)
+SELECT * FROM unnest({}::integer[], {}::varchar[], {}::integer[], {}::integer[], {}::varchar[], {}::integer[], {}::integer[],
+    {}::integer[], {}::integer[])
+"""
+LINE_COLUMNS = (
+    "order_id", "kind", "ticket_type", "partner", "description", "quantity", "unit_price_pence", "booking_fee_pence", "total_pence",
+)  # fmt: skip
+# Raw: hot path (as INSERT_PENDING_ORDERS, their history). Arguments: order ids, kinds, details, times (lists).
+INSERT_ORDER_HISTORY = """
+INSERT INTO order_history (order_id, kind, detail, created_at)
+SELECT * FROM unnest({}::integer[], {}::varchar[], {}::text[], {}::timestamptz[])
+"""
+# Raw: hot path (how the payments of orders started together were started, in one statement). Arguments: order
+# ids, intent ids, client secrets, providers (lists, in the same order).
+RECORD_PAYMENT_STARTS = """
+UPDATE ticket_order SET payment_intent_id = started.intent_id, client_secret = started.client_secret, payment_provider = started.provider
+FROM unnest({}::integer[], {}::varchar[], {}::varchar[], {}::varchar[]) AS started (order_id, intent_id, client_secret, provider)
+WHERE ticket_order.id = started.order_id
+"""
+
+# Raw: hot path (the email hold limit, under the event's locks: one look-up per asking address in the index on
+# lower(buyer_email), however many orders the event holds). The event and status are compared as expressions
+# (event + 0, status || '') so that no index on them can be used instead: on a table not analysed yet (a new
+# database, the first minute of an on-sale) the planner took those and filtered every pending order of the event
+# for each address. Arguments: emails (a list), event id, now, ids of the orders being replaced (a list).
+HELD_BY_EMAIL = """
+SELECT asked.email, held.places, held.first_ends_at
+FROM unnest({}::varchar[]) AS asked (email)
+CROSS JOIN LATERAL (
+    SELECT SUM(o.places) AS places, MIN(o.hold_expires_at) AS first_ends_at
+    FROM ticket_order o
+    WHERE lower(o.buyer_email) = lower(asked.email) AND o.event + 0 = {} AND o.status || '' = 'pending'
+      AND o.hold_expires_at > {} AND NOT (o.id = ANY({}::integer[]))
+) AS held
+WHERE held.places IS NOT NULL
+"""
+
+# --- free places (orders.claims) ---------------------------------------------------------------------------------
+
+# Raw: capacity (a claim code's places, taken by a conditional update comparing two of its columns). Argument:
+# claim code id.
+TAKE_CLAIM_CODE = """
+UPDATE claim_code SET claimed = claimed + 1
+WHERE id = {} AND revoked_at IS NULL AND claimed < places
+RETURNING id
+"""
+# Raw: capacity (a reserved free place, as TAKE_CLAIM_CODE). Argument: event id.
+TAKE_RESERVED_PLACE = """
+UPDATE event SET free_places_claimed = free_places_claimed + 1
+WHERE id = {} AND free_places_claimed < reserved_free_places
+RETURNING id
+"""
+# Raw: capacity (a place funded beyond the reserved ones becomes free by taking a general place: both counters in
+# one conditional update). Arguments: event id, funded places beyond the reserved ones.
+TAKE_CONVERTED_PLACE = """
+UPDATE event SET free_places_claimed = free_places_claimed + 1, places_taken = places_taken + 1
+WHERE id = {} AND pay_it_forward_converts_general
+  AND free_places_claimed - reserved_free_places < {}
+  AND places_taken + 1 <= capacity - reserved_free_places
+RETURNING id
+"""
+# Raw: hot path (the public event page: paid contributions, plus money carried in from or out to another event's
+# fund, both sums in one round trip). Arguments: event id, event id.
+CONTRIBUTIONS = """
+SELECT
+  COALESCE((SELECT SUM(pay_it_forward_pence) FROM ticket_order WHERE event = {} AND status = 'paid'), 0)
+  + COALESCE((SELECT SUM(amount_pence) FROM ledger_entry WHERE event = {} AND kind = 'carry_over'), 0) AS pence
+"""

@@ -1,0 +1,23 @@
+"""The payments' hand-written SQL: booking a payment and recording a webhook, each exactly once. Run each with
+``events.db.run``; placeholders are Piccolo's ``{}``, in the order of the arguments. Everything else in payments
+uses Piccolo's query builder."""
+
+from __future__ import annotations
+
+# Raw: hot path (every payment, from the webhook or the guest's order page: booked once by its unique provider
+# reference, in the transaction that settles the order; no row back when it was booked before). Arguments: order
+# id, provider, provider reference, charge id, amount, fee, currency, created at.
+BOOK_PAYMENT = """
+INSERT INTO payment (order_id, provider, provider_reference, charge_id, amount_pence, fee_pence, currency, created_at)
+VALUES ({}, {}, {}, {}, {}, {}, {}, {})
+ON CONFLICT (provider_reference) DO NOTHING
+RETURNING id
+"""
+# Raw: hot path (every Stripe webhook: its event id recorded once; no row back for an event seen before).
+# Arguments: Stripe event id, event type, object id, received at.
+RECORD_WEBHOOK = """
+INSERT INTO webhook_event (stripe_event_id, event_type, object_id, received_at, processed_at, error)
+VALUES ({}, {}, {}, {}, NULL, '')
+ON CONFLICT (stripe_event_id) DO NOTHING
+RETURNING id
+"""
