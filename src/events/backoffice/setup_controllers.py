@@ -22,6 +22,7 @@ from events.catalogue import rules, sales
 from events.catalogue import service as catalogue
 from events.catalogue.lookup import find_event
 from events.catalogue.schemas import EventPatch, PartnerIn, ShareIn
+from events.catalogue.statuses import EventStatus
 from events.checkin import devices, door_team
 from events.config import Settings
 from events.errors import EventsError, InvalidInput, NotFound
@@ -39,31 +40,31 @@ RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 # Status actions: the status each leads to, and what the confirmation page says.
 STATUS_ACTIONS: dict[str, dict[str, str]] = {
     "publish": {
-        "status": "on_sale",
+        "status": EventStatus.on_sale,
         "title": "Publish this event",
         "explain": "The event appears on the public site and guests can buy tickets and claim free places.",
         "button": "Publish and open sales",
     },
     "close": {
-        "status": "sales_closed",
+        "status": EventStatus.sales_closed,
         "title": "Close sales",
         "explain": "Nobody can buy tickets online any more. Tickets already sold stay valid and the door still works. You can reopen sales later.",
         "button": "Close sales",
     },
     "reopen": {
-        "status": "on_sale",
+        "status": EventStatus.on_sale,
         "title": "Reopen sales",
         "explain": "Guests can buy tickets online again.",
         "button": "Reopen sales",
     },
     "finish": {
-        "status": "finished",
+        "status": EventStatus.finished,
         "title": "Mark the event finished",
         "explain": "The event is over: sales stop for good and its statement can be settled. This cannot be undone.",
         "button": "Mark finished",
     },
     "cancel": {
-        "status": "cancelled",
+        "status": EventStatus.cancelled,
         "title": "Cancel this event",
         "explain": "Every paid order is refunded in full, every guest is emailed in their language, all tickets stop working and places held in checkouts are released. This cannot be undone.",
         "button": "Cancel the event and refund everyone",
@@ -87,11 +88,13 @@ def _errors(error: EventsError) -> dict[str, str]:
 
 
 def _actions(status: str) -> list[str]:
-    allowed = rules.STATUS_CHANGES.get(status, set())
+    allowed = rules.STATUS_CHANGES.get(EventStatus(status), frozenset())
     return [
         name
         for name, action in STATUS_ACTIONS.items()
-        if action["status"] in allowed and not (name == "reopen" and status == "draft") and not (name == "publish" and status != "draft")
+        if action["status"] in allowed
+        and not (name == "reopen" and status == EventStatus.draft)
+        and not (name == "publish" and status != EventStatus.draft)
     ]
 
 
@@ -189,7 +192,7 @@ class EventSetupPages(Controller):
     @post("/events/{slug:str}/edit")
     async def update_event(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event = await find_event(slug)
-        patch, errors = forms.event_patch(data if event["status"] == "draft" else {k: v for k, v in data.items() if k != "slug"})
+        patch, errors = forms.event_patch(data if event["status"] == EventStatus.draft else {k: v for k, v in data.items() if k != "slug"})
         if patch is not None:
             try:
                 saved = await catalogue.update_event(slug, patch, now)
@@ -273,7 +276,7 @@ class EventSetupPages(Controller):
         self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
     ) -> Redirect:
         event = await find_event(slug)
-        if event["status"] != "cancelled":
+        if event["status"] != EventStatus.cancelled:
             return Redirect(f"/manage/events/{slug}/status/cancel", status_code=303)
         await cancellation.cancel_event(slug, reason="", requested_by=request.user.name, gateway=gateway, now=now)
         return Redirect(f"/manage/events/{slug}/cancellation", status_code=303)

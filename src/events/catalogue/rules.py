@@ -12,18 +12,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
+from events.catalogue.statuses import EventStatus
 from events.money import BASIS_POINTS_WHOLE
 
-STATUSES = ("draft", "on_sale", "sales_closed", "cancelled", "finished")
-PUBLIC_STATUSES = ("on_sale", "sales_closed", "finished", "cancelled")
-LISTED_STATUSES = ("on_sale", "sales_closed")
+STATUSES = tuple(EventStatus)
+PUBLIC_STATUSES = (EventStatus.on_sale, EventStatus.sales_closed, EventStatus.finished, EventStatus.cancelled)
+LISTED_STATUSES = (EventStatus.on_sale, EventStatus.sales_closed)
 CHANNELS = ("online", "door", "both")
-STATUS_CHANGES = {
-    "draft": {"on_sale", "cancelled"},
-    "on_sale": {"sales_closed", "cancelled", "finished"},
-    "sales_closed": {"on_sale", "cancelled", "finished"},
-    "cancelled": set(),
-    "finished": set(),
+STATUS_CHANGES: dict[EventStatus, frozenset[EventStatus]] = {
+    EventStatus.draft: frozenset({EventStatus.on_sale, EventStatus.cancelled}),
+    EventStatus.on_sale: frozenset({EventStatus.sales_closed, EventStatus.cancelled, EventStatus.finished}),
+    EventStatus.sales_closed: frozenset({EventStatus.on_sale, EventStatus.cancelled, EventStatus.finished}),
+    EventStatus.cancelled: frozenset(),
+    EventStatus.finished: frozenset(),
 }
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_CAPACITY = 100_000
@@ -131,13 +132,14 @@ def share_problems(shares: Sequence[tuple[str, int]]) -> dict[str, str]:
 
 
 def status_change_problem(current: str, new: str, *, ticket_type_count: int, share_count: int) -> str | None:
+    """Why an event that is `current` cannot become `new` (None when it can); both are EventStatus values."""
     if new not in STATUSES:
         return f"Status must be one of: {', '.join(STATUSES)}."
     if new == current:
         return None
-    if new not in STATUS_CHANGES[current]:
+    if new not in STATUS_CHANGES[EventStatus(current)]:
         return f"An event that is {current.replace('_', ' ')} cannot become {new.replace('_', ' ')}."
-    if new == "on_sale":
+    if new == EventStatus.on_sale:
         if ticket_type_count == 0:
             return "Add at least one ticket type before putting the event on sale."
         if share_count == 0:
@@ -170,7 +172,7 @@ def window_open(sales_start: datetime | None, sales_end: datetime | None, now: d
 
 def on_sale_online(event_status: str, channel: str, sales_start: datetime | None, sales_end: datetime | None, now: datetime) -> bool:
     """Whether a guest can buy this type on the website right now (availability aside)."""
-    return event_status == "on_sale" and sells_online(channel) and window_open(sales_start, sales_end, now)
+    return event_status == EventStatus.on_sale and sells_online(channel) and window_open(sales_start, sales_end, now)
 
 
 def sale_window_phrase(channel: str, sales_start: datetime | None, sales_end: datetime | None, now: datetime) -> tuple[str, datetime | None]:

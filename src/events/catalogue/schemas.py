@@ -9,6 +9,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from events import text
+from events.catalogue.statuses import EventStatus
 
 Name = Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
 TypeName = Annotated[str, Meta(min_length=1, max_length=120), text.LINE]
@@ -154,7 +155,7 @@ class TicketTypeOut(Struct):
 class EventSummaryOut(Struct):
     slug: str
     title: str
-    status: str
+    status: EventStatus
     starts_at: datetime
     ends_at: datetime
     timezone: str
@@ -168,7 +169,7 @@ class EventSummaryOut(Struct):
 class EventDetailOut(Struct):
     slug: str
     title: str
-    status: str
+    status: EventStatus
     description: str
     venue: str
     address: str

@@ -28,6 +28,7 @@ from events.catalogue.schemas import (
     TicketTypeOut,
     TicketTypePatch,
 )
+from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
@@ -55,11 +56,11 @@ AUDITED_EVENT_FIELDS = (
 )
 AUDITED_TYPE_FIELDS = ("name", "description", "price_pence", "channel", "sales_start", "sales_end", "quota", "max_per_order")
 STATUS_ACTIONS = {
-    ("draft", "on_sale"): "event.published",
-    ("on_sale", "sales_closed"): "event.sales_closed",
-    ("sales_closed", "on_sale"): "event.sales_reopened",
-    ("on_sale", "finished"): "event.finished",
-    ("sales_closed", "finished"): "event.finished",
+    (EventStatus.draft, EventStatus.on_sale): "event.published",
+    (EventStatus.on_sale, EventStatus.sales_closed): "event.sales_closed",
+    (EventStatus.sales_closed, EventStatus.on_sale): "event.sales_reopened",
+    (EventStatus.on_sale, EventStatus.finished): "event.finished",
+    (EventStatus.sales_closed, EventStatus.finished): "event.finished",
 }
 
 
@@ -80,7 +81,7 @@ async def list_upcoming_events(now: datetime) -> list[EventSummaryOut]:
 
 async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = False) -> EventDetailOut:
     event = await Event.select().where(Event.slug == slug).first()
-    if event is None or (event["status"] == "draft" and not include_drafts):
+    if event is None or (event["status"] == EventStatus.draft and not include_drafts):
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     return await _detail(event, now)
 
@@ -133,7 +134,9 @@ async def create_event(data: EventCreate, now: datetime) -> EventDetailOut:
     for index, ticket_type in enumerate(data.ticket_types):
         problems |= rules.ticket_type_problems(_type_rule(ticket_type, zone), prefix=f"ticket_types[{index}].")
     problems |= rules.share_problems([(share.partner, share.share_bp) for share in data.beneficiaries])
-    status_problem = rules.status_change_problem("draft", data.status, ticket_type_count=len(data.ticket_types), share_count=len(data.beneficiaries))
+    status_problem = rules.status_change_problem(
+        EventStatus.draft, data.status, ticket_type_count=len(data.ticket_types), share_count=len(data.beneficiaries)
+    )
     if status_problem:
         problems["status"] = status_problem
     _raise_if(problems)
@@ -220,7 +223,7 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
         if patch.timezone is not UNSET:
             changes["timezone"] = patch.timezone
         if patch.slug is not UNSET and patch.slug != event["slug"]:
-            if event["status"] != "draft":
+            if event["status"] != EventStatus.draft:
                 raise InvalidInput(
                     "The web address can only change while the event is a draft: once published, it is on tickets and emails.",
                     fields={"slug": "Cannot change after publishing."},
@@ -324,7 +327,10 @@ async def remove_ticket_type(slug: str, type_id: int, *, now: datetime) -> None:
                 "Tickets of this type have been ordered, so it cannot be removed. Stop its sales instead.",
                 code="ticket_type_in_use",
             )
-        if event["status"] in ("on_sale", "sales_closed") and await TicketType.count().where(TicketType.event == event["id"]) == 1:
+        if (
+            event["status"] in (EventStatus.on_sale, EventStatus.sales_closed)
+            and await TicketType.count().where(TicketType.event == event["id"]) == 1
+        ):
             raise Conflict("An event on sale needs at least one ticket type.", code="last_ticket_type")
         await TicketType.delete().where(TicketType.id == type_id)
         await _audit_type("ticket_type.removed", event["id"], type_id, ticket_type, {}, now)
@@ -525,7 +531,7 @@ def _summary(event: dict[str, Any], types: Sequence[dict[str, Any]], now: dateti
     return EventSummaryOut(
         slug=event["slug"],
         title=event["title"],
-        status=event["status"],
+        status=EventStatus(event["status"]),
         starts_at=event["starts_at"].astimezone(zone),
         ends_at=event["ends_at"].astimezone(zone),
         timezone=event["timezone"],
@@ -554,7 +560,7 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
     return EventDetailOut(
         slug=event["slug"],
         title=event["title"],
-        status=event["status"],
+        status=EventStatus(event["status"]),
         description=event["description"],
         venue=event["venue"],
         address=event["address"],
