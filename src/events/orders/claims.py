@@ -15,12 +15,14 @@ from events import db, text
 from events.audit import service as audit
 from events.catalogue.lookup import find_event
 from events.catalogue.sales import event_free_places
+from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import pricing, queries
 from events.orders.codes import SECRET_ALPHABET
 from events.orders.service import Issuer, OrderToIssue, new_unique_reference, note
+from events.orders.statuses import OrderStatus
 from events.orders.tables import ClaimCode, Order, OrderLine
 from events.ratelimit import service as ratelimit
 
@@ -218,7 +220,7 @@ async def give_free_place(slug: str, *, name: str, email: str, issue: Issuer, no
 async def _give_place(event_id: int, *, name: str, email: str, phone: str, locale: str, channel: str, issue: Issuer, now: datetime) -> ClaimedPlace:
     event = await Event.select().where(Event.id == event_id).first()
     assert event is not None
-    if event["status"] not in ("on_sale", "sales_closed"):
+    if event["status"] not in (EventStatus.on_sale, EventStatus.sales_closed):
         raise NoPlacesLeft(N_("Sorry, places for this event are not available now."))
     if not await db.run(queries.TAKE_RESERVED_PLACE, event_id):
         extra = (await event_free_places(event)).funded - event["reserved_free_places"]
@@ -237,7 +239,7 @@ async def _give_place(event_id: int, *, name: str, email: str, phone: str, local
     order = Order(
         reference=reference,
         event=event_id,
-        status="paid",
+        status=OrderStatus.paid,
         channel=channel,
         buyer_name=name.strip(),
         buyer_email=email.strip(),

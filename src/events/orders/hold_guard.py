@@ -17,6 +17,7 @@ from events.errors import EventsError, InvalidInput, TooManyAttempts
 from events.i18n import N_
 from events.orders import hold_limits, queries
 from events.orders.hold_limits import Ask, Held
+from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderLine
 from events.ratelimit import service as ratelimit
 
@@ -57,7 +58,7 @@ async def find_replaced(event_slug: str, asked: Mapping[int, tuple[str | None, s
     rows = await Order.select(Order.id, Order.reference, Order.buyer_email).where(
         Order.reference.is_in(sorted({reference for reference, _ in wanted.values()})),
         Order.event.slug == event_slug,
-        Order.status == "pending",
+        Order.status == OrderStatus.pending,
     )
     found = {row["reference"]: (row["id"], hold_limits.email_key(row["buyer_email"])) for row in rows}
     if not found:
@@ -88,7 +89,7 @@ async def confirm_replaced(replaced: Mapping[int, ReplacedHold], now: datetime) 
     if not replaced:
         return {}
     query = Order.select(Order.id).where(
-        Order.id.is_in([hold.order_id for hold in replaced.values()]), Order.status == "pending", Order.hold_expires_at > now
+        Order.id.is_in([hold.order_id for hold in replaced.values()]), Order.status == OrderStatus.pending, Order.hold_expires_at > now
     )
     pending = {row["id"] for row in await db.locked(query)}
     return {position: hold for position, hold in replaced.items() if hold.order_id in pending}
@@ -147,7 +148,7 @@ async def _held_by_email(event_id: int, emails: Collection[str], replaced: Colle
     if db.is_sqlite():  # no arrays to send the addresses in: the event's pending holds, matched here
         keys = {hold_limits.email_key(email) for email in emails}
         rows = await Order.select(Order.buyer_email, Order.places, Order.hold_expires_at).where(
-            Order.event == event_id, Order.status == "pending", Order.hold_expires_at > now, Order.id.not_in(list(replaced) or [0])
+            Order.event == event_id, Order.status == OrderStatus.pending, Order.hold_expires_at > now, Order.id.not_in(list(replaced) or [0])
         )
         for row in rows:
             key = hold_limits.email_key(row["buyer_email"])
@@ -170,7 +171,7 @@ async def _held_by_client(event_id: int, clients: Collection[str], replaced: Col
     rows = await Order.select(Order.client_key, Order.places, Order.hold_expires_at).where(
         Order.client_key.is_in(sorted(clients)),
         Order.event == event_id,
-        Order.status == "pending",
+        Order.status == OrderStatus.pending,
         Order.hold_expires_at > now,
         Order.id.not_in(list(replaced) or [0]),
     )

@@ -12,6 +12,7 @@ from datetime import datetime
 
 from events import text
 from events.catalogue import rules
+from events.catalogue.statuses import EventStatus
 from events.i18n import N_
 from events.orders import gift_aid
 
@@ -33,7 +34,7 @@ class TypeOnSale:
 
 @dataclass(frozen=True, slots=True)
 class EventTerms:
-    status: str
+    status: EventStatus
     booking_fee_pence: int
     pay_it_forward_place_pence: int
     partner_ids: Mapping[str, int]  # beneficiary slug -> partner id
@@ -108,7 +109,7 @@ class Problems(Exception):
 
 def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, request: Request, now: datetime) -> Quote:
     """Price an online order, or raise Problems. Sales-window and status problems use code 'sales_closed'."""
-    if terms.status != "on_sale":
+    if terms.status != EventStatus.on_sale:
         raise Problems({"event": N_("Online sales for this event are closed.")}, code="sales_closed")
     problems = buyer_problems(request.buyer_name, request.buyer_email, email_required=True)
     lines: list[Line] = []
@@ -152,7 +153,7 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
 
 def quote_door_sale(types: Mapping[int, TypeOnSale], items: Sequence[tuple[int, int]], event_status: str) -> Quote:
     """Price a sale at the door: door-channel types at their price, no booking fee."""
-    if event_status not in ("on_sale", "sales_closed"):
+    if event_status not in (EventStatus.on_sale, EventStatus.sales_closed):
         raise Problems({"event": "This event is not selling tickets."}, code="sales_closed")
     problems: dict[str, str] = {}
     lines: list[Line] = []

@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from events import text
+from events.orders.statuses import OrderStatus
 
 Quantity = Annotated[int, Meta(ge=1, le=100)]
 Pence = Annotated[int, Meta(ge=0, le=1_000_000)]
@@ -67,7 +68,7 @@ class PaymentStart(Struct):
 
 class OrderCreated(Struct):
     reference: str
-    status: str
+    status: OrderStatus
     total_pence: int
     currency: str
     hold_expires_at: datetime | None
@@ -97,7 +98,7 @@ class TicketOut(Struct):
 
 class OrderOut(Struct):
     reference: str
-    status: str
+    status: OrderStatus
     event: str
     event_title: str
     currency: str

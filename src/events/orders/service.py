@@ -21,12 +21,14 @@ from typing import Any, NoReturn, Protocol
 
 from events import db
 from events.catalogue import rules, sales
+from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, EventsError, InvalidInput, NotFound
 from events.i18n import N_
 from events.orders import codes, gift_aid, hold_guard, holds, pricing, queries
 from events.orders.batching import Combiner
 from events.orders.hold_limits import Ask, Asker
+from events.orders.statuses import OrderStatus
 from events.orders.tables import GiftAidDeclaration, Order, OrderHistory, OrderLine
 
 logger = logging.getLogger("events.orders")
@@ -98,7 +100,7 @@ def _to_issue(order: Mapping[str, Any]) -> OrderToIssue:
 
 async def load_terms(slug: str) -> tuple[dict[str, Any], dict[int, pricing.TypeOnSale], pricing.EventTerms]:
     event = await Event.select().where(Event.slug == slug).first()
-    if event is None or event["status"] == "draft":
+    if event is None or event["status"] == EventStatus.draft:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     type_rows = await TicketType.select().where(TicketType.event == event["id"])
     types = {row["id"]: _type_on_sale(row) for row in type_rows}
@@ -243,7 +245,9 @@ async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, n
         if event is not None and type_ids:
             type_rows = await TicketType.select().where(TicketType.event == event["id"], TicketType.id.is_in(list(type_ids)))
         if event is not None and locking is None:
-            event["overdue_holds"] = await Order.exists().where(Order.event == event["id"], Order.status == "pending", Order.hold_expires_at < now)
+            event["overdue_holds"] = await Order.exists().where(
+                Order.event == event["id"], Order.status == OrderStatus.pending, Order.hold_expires_at < now
+            )
         row: Mapping[str, Any] | None = event
     elif locking is None:
         row = next(iter(await db.run(queries.EVENT_ON_SALE, now, slug)), None)
@@ -251,7 +255,7 @@ async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, n
     else:
         type_rows = await db.run(queries.LOCK_TYPES_ON_SALE, locking, list(type_ids)) if type_ids else []
         row = next(iter(await db.run(queries.LOCK_EVENT_ON_SALE, locking)), None)
-    if row is None or row["status"] == "draft":
+    if row is None or row["status"] == EventStatus.draft:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     terms = _event_terms(row, await _partner_ids(row["id"]) if with_partners else {})
     left = holds.PlacesLeft(
@@ -367,7 +371,7 @@ async def _partner_ids(event_id: int) -> dict[str, int]:
 
 def _event_terms(row: Mapping[str, Any], partner_ids: dict[str, int]) -> pricing.EventTerms:
     return pricing.EventTerms(
-        status=row["status"],
+        status=EventStatus(row["status"]),
         booking_fee_pence=row["booking_fee_pence"],
         pay_it_forward_place_pence=row["pay_it_forward_place_pence"],
         partner_ids=partner_ids,
@@ -438,7 +442,7 @@ async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tup
 async def _insert_order_rows(rows: Sequence[tuple[Any, ...]]) -> list[tuple[int, str]]:
     """Pending online orders (values in queries.ORDER_COLUMNS order); returns (id, reference) of those inserted."""
     if db.is_sqlite():
-        orders = [Order(status="pending", channel="online", **dict(zip(queries.ORDER_COLUMNS, row, strict=True))) for row in rows]
+        orders = [Order(status=OrderStatus.pending, channel="online", **dict(zip(queries.ORDER_COLUMNS, row, strict=True))) for row in rows]
         inserted = await Order.insert(*orders).on_conflict(target=Order.reference, action="DO NOTHING").returning(Order.id, Order.reference)
         return [(row["id"], row["reference"]) for row in inserted]
     return [(row["id"], row["reference"]) for row in await db.run(queries.INSERT_PENDING_ORDERS, *_columns(rows, len(queries.ORDER_COLUMNS)))]
@@ -520,7 +524,7 @@ async def open_door_order(
     order_id, reference = await _insert_order(
         event,
         quote,
-        status="paid",
+        status=OrderStatus.paid,
         channel="door",
         buyer_name=buyer_name.strip(),
         buyer_email=buyer_email.strip(),
@@ -578,25 +582,30 @@ async def settle_paid_order(order_id: int, now: datetime, *, issue: Issuer) -> S
     (it was expired meanwhile), and leave it expired with the money and no tickets.
     """
     order = await _lock_order_by_id(order_id)
-    if order["status"] == "pending" and await _transition(order_id, "pending", "paid", now):
+    if order["status"] == OrderStatus.pending and await _transition(order_id, OrderStatus.pending, OrderStatus.paid, now):
         await issue(_to_issue(order), now)
         await _note(order_id, "paid", "", now)
         return Settlement("issued", order["reference"])
-    if order["status"] == "expired":
+    if order["status"] == OrderStatus.expired:
         per_type = await places_by_type(order_id)
-        if await take_places(order["event"], per_type) and await _transition(order_id, "expired", "paid", now):
+        if await take_places(order["event"], per_type) and await _transition(order_id, OrderStatus.expired, OrderStatus.paid, now):
             await issue(_to_issue(order), now)
             await _note(order_id, "late_payment_issued", "Paid after the hold ran out; places were still free.", now)
             return Settlement("late_issued", order["reference"])
-        await _transition(order_id, "expired", "refund_due", now)
+        await _transition(order_id, OrderStatus.expired, OrderStatus.refund_due, now)
         await _note(order_id, "late_payment_refund_due", "Paid after the hold ran out and the event had filled up.", now)
         return Settlement("refund_due", order["reference"])
-    return Settlement("already_paid" if order["status"] == "paid" else order["status"], order["reference"])
+    return Settlement("already_paid" if order["status"] == OrderStatus.paid else order["status"], order["reference"])
 
 
 async def expire_holds(now: datetime, limit: int = EXPIRE_BATCH) -> int:
     """Release the places of pending orders whose hold has run out (the periodic sweeper)."""
-    rows = await Order.select(Order.id).where(Order.status == "pending", Order.hold_expires_at < now).order_by(Order.hold_expires_at).limit(limit)
+    rows = (
+        await Order.select(Order.id)
+        .where(Order.status == OrderStatus.pending, Order.hold_expires_at < now)
+        .order_by(Order.hold_expires_at)
+        .limit(limit)
+    )
     expired = 0
     for row in rows:
         async with db.write_transaction():
@@ -606,14 +615,14 @@ async def expire_holds(now: datetime, limit: int = EXPIRE_BATCH) -> int:
 
 async def expire_holds_of_event(event_id: int, now: datetime) -> int:
     """Release one event's overdue holds inside the caller's transaction."""
-    rows = await Order.select(Order.id).where(Order.event == event_id, Order.status == "pending", Order.hold_expires_at < now)
+    rows = await Order.select(Order.id).where(Order.event == event_id, Order.status == OrderStatus.pending, Order.hold_expires_at < now)
     return sum([await _expire(row["id"], now) for row in rows])
 
 
 async def release_event_holds(event_id: int, now: datetime, *, reason: str) -> int:
     """Release every hold of one event at once, overdue or not (the event was cancelled). Inside the
     caller's transaction; a payment that arrives later finds no places and is refunded."""
-    rows = await Order.select(Order.id).where(Order.event == event_id, Order.status == "pending")
+    rows = await Order.select(Order.id).where(Order.event == event_id, Order.status == OrderStatus.pending)
     return sum([await _expire(row["id"], now, detail=reason) for row in rows])
 
 
@@ -624,7 +633,7 @@ async def release_hold(order_id: int, now: datetime, *, reason: str) -> None:
 
 
 async def _expire(order_id: int, now: datetime, *, detail: str = "") -> int:
-    if not await _transition(order_id, "pending", "expired", now):
+    if not await _transition(order_id, OrderStatus.pending, OrderStatus.expired, now):
         return 0
     await release_places(await _event_of(order_id), await places_by_type(order_id))
     await _note(order_id, "hold_expired", detail, now)
@@ -691,7 +700,7 @@ async def _insert_order(
     event: dict[str, Any],
     quote: pricing.Quote,
     *,
-    status: str,
+    status: OrderStatus,
     channel: str,
     buyer_name: str,
     buyer_email: str,
@@ -719,7 +728,7 @@ async def _insert_order(
         payment_provider=payment_provider,
         hold_expires_at=hold_expires_at,
         created_at=now,
-        paid_at=now if status == "paid" else None,
+        paid_at=now if status == OrderStatus.paid else None,
     )
     await order.save()
     await OrderLine.insert(
@@ -765,9 +774,9 @@ async def new_unique_reference() -> str:
     return codes.new_order_reference()
 
 
-async def _transition(order_id: int, current: str, new: str, now: datetime) -> bool:
+async def _transition(order_id: int, current: OrderStatus, new: OrderStatus, now: datetime) -> bool:
     changes: dict[Any, Any] = {Order.status: new}
-    if new == "paid":
+    if new == OrderStatus.paid:
         changes[Order.paid_at] = now
     rows = await Order.update(changes).where(Order.id == order_id, Order.status == current).returning(Order.id)
     return bool(rows)

@@ -22,6 +22,7 @@ from events.orders import codes, forms, hold_limits, pricing
 from events.orders.gift_aid import Declaration
 from events.orders.hold_limits import Asker, HoldLimits
 from events.orders.schemas import GiftAidIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
+from events.orders.statuses import OrderStatus
 from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateway import Gateway
@@ -106,7 +107,7 @@ def _created(checkout: checkouts.Checkout, gateway: Gateway, settings: Settings)
     token, page = _order_links(settings, checkout.order.reference)
     return OrderCreated(
         reference=checkout.order.reference,
-        status="paid" if checkout.provider == "none" else "pending",
+        status=OrderStatus.paid if checkout.provider == "none" else OrderStatus.pending,
         total_pence=checkout.order.total_pence,
         currency=checkout.order.currency,
         hold_expires_at=checkout.order.hold_expires_at,
@@ -270,7 +271,7 @@ class OrderPages(Controller):
         reference = _check_access(settings, reference, token)
         order, client_secret = await checkout_details(reference)
         _, page = _order_links(settings, reference)
-        if order.status != "pending":
+        if order.status != OrderStatus.pending:
             return Redirect(page)
         return Template(
             "orders/checkout.html",

@@ -14,6 +14,7 @@ from events.i18n import N_
 from events.orders.codes import normalise_reference
 from events.orders.schemas import OrderLineOut, OrderOut, TicketOut
 from events.orders.service import find_order
+from events.orders.statuses import OrderStatus
 from events.orders.tables import OrderHistory, OrderLine
 from events.tickets import keys
 from events.tickets.signing import TicketClaims, sign_ticket
@@ -174,11 +175,11 @@ async def order_details(reference: str) -> OrderOut:
     history = await OrderHistory.select(OrderHistory.kind).where(OrderHistory.order_id == order["id"]).order_by(OrderHistory.id)
     kinds = [row["kind"] for row in history]
     notices = [NOTICES[kind] for kind in dict.fromkeys(kinds) if kind in NOTICES]
-    if order["status"] == "paid" and "payment_failed" in kinds:
+    if order["status"] == OrderStatus.paid and "payment_failed" in kinds:
         notices.remove(NOTICES["payment_failed"])
     return OrderOut(
         reference=order["reference"],
-        status=order["status"],
+        status=OrderStatus(order["status"]),
         event=event["slug"],
         event_title=event["title"],
         currency=order["currency"],
