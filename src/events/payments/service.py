@@ -30,6 +30,7 @@ from events.payments.gateway import (
 from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.tickets import issuing, outbox
+from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
 
 logger = logging.getLogger("events.payments")
@@ -206,7 +207,7 @@ async def refund_order(
             created_at=now,
         )
         await refund.save()
-        voided = await issuing.void_tickets(order["id"], plan.ticket_ids, "refunded", now) if plan.ticket_ids else 0
+        voided = await issuing.void_tickets(order["id"], plan.ticket_ids, TicketStatus.refunded, now) if plan.ticket_ids else 0
         fully = await _add_refunded(order["id"], plan.amount_pence, payment["amount_pence"])
         await orders.note(order["id"], "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
         await audit.record(
@@ -334,7 +335,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
             await money_moved(order["id"], now=now)
             if fully:
                 valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order["id"], Ticket.status == "valid")
-                await issuing.void_tickets(order["id"], [t["id"] for t in valid], "refunded", now)
+                await issuing.void_tickets(order["id"], [t["id"] for t in valid], TicketStatus.refunded, now)
             await orders.note(
                 order["id"],
                 "external_refund",

@@ -23,6 +23,7 @@ from events.tickets.calendar import ticket_calendar
 from events.tickets.pdf import tickets_pdf
 from events.tickets.qr import qr_svg
 from events.tickets.schemas import HolderChange
+from events.tickets.statuses import TicketStatus
 from events.tickets.views import ticket_by_secret, tickets_of_order
 
 PageSize = Literal["a4", "phone"]
@@ -47,7 +48,7 @@ class TicketPages(Controller):
         ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
         return Template(
             "tickets/ticket.html",
-            context={"ticket": ticket, "qr": qr_svg(ticket.code) if ticket.status == "valid" else None},
+            context={"ticket": ticket, "qr": qr_svg(ticket.code) if ticket.status == TicketStatus.valid else None},
             headers=PRIVATE,
         )
 
@@ -56,7 +57,7 @@ class TicketPages(Controller):
         self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings], size: FromQuery[PageSize] = "a4"
     ) -> Response[bytes]:
         ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
-        if ticket.status != "valid":
+        if ticket.status != TicketStatus.valid:
             raise NotFound(N_("This ticket is no longer valid."), code="ticket_not_valid")
         return _pdf(await tickets_pdf([ticket], page_size=size), f"ticket-{ticket.order_reference}.pdf")
 

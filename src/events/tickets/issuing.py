@@ -11,6 +11,7 @@ from events.orders.service import OrderToIssue, Settlement
 from events.orders.tables import OrderLine
 from events.tickets import outbox
 from events.tickets.secrets import new_ticket_secret
+from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
 
 
@@ -52,11 +53,11 @@ async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: dat
     return [row["id"] for row in rows]
 
 
-async def void_tickets(order_id: int, ticket_ids: Sequence[int], status: str, now: datetime) -> int:
+async def void_tickets(order_id: int, ticket_ids: Sequence[int], status: TicketStatus, now: datetime) -> int:
     """Mark valid tickets refunded or void and put their places back on sale. Inside a write transaction."""
     rows = (
         await Ticket.update({Ticket.status: status})
-        .where(Ticket.order_id == order_id, Ticket.id.is_in(list(ticket_ids)), Ticket.status == "valid")
+        .where(Ticket.order_id == order_id, Ticket.id.is_in(list(ticket_ids)), Ticket.status == TicketStatus.valid)
         .returning(Ticket.ticket_type, Ticket.event)
     )
     per_type: dict[int, int] = {}

@@ -21,6 +21,7 @@ from events.orders.codes import order_access_token
 from events.orders.tables import Order
 from events.tickets import email
 from events.tickets.pdf import tickets_pdf
+from events.tickets.statuses import MessageStatus
 from events.tickets.tables import OutboxMessage
 from events.tickets.views import tickets_of_order
 
@@ -80,7 +81,7 @@ async def purge_outbox(now: datetime, *, retention_days: int) -> int:
     """Forget finished messages (they hold an address) once they are older than EVENTS_RETENTION_DAYS."""
     rows = (
         await OutboxMessage.delete()
-        .where(OutboxMessage.status != "queued", OutboxMessage.created_at < now - timedelta(days=retention_days))
+        .where(OutboxMessage.status != MessageStatus.queued, OutboxMessage.created_at < now - timedelta(days=retention_days))
         .returning(OutboxMessage.id)
     )
     return len(rows)
@@ -88,7 +89,7 @@ async def purge_outbox(now: datetime, *, retention_days: int) -> int:
 
 def _due(now: datetime) -> And:
     return (
-        (OutboxMessage.status == "queued")
+        (OutboxMessage.status == MessageStatus.queued)
         & (OutboxMessage.next_attempt_at <= now)
         & (OutboxMessage.sending_until.is_null() | (OutboxMessage.sending_until < now))
     )
@@ -115,9 +116,9 @@ async def _deliver(message: dict[str, Any], *, now: datetime, settings: Settings
         return 0
     if composed is None:
         # Every ticket was refunded or voided before the email went: nothing left to send.
-        await _finish(message["id"], {OutboxMessage.status: "skipped", OutboxMessage.last_error: "no valid tickets"})
+        await _finish(message["id"], {OutboxMessage.status: MessageStatus.skipped, OutboxMessage.last_error: "no valid tickets"})
         return 0
-    await _finish(message["id"], {OutboxMessage.status: "sent", OutboxMessage.sent_at: now, OutboxMessage.last_error: ""})
+    await _finish(message["id"], {OutboxMessage.status: MessageStatus.sent, OutboxMessage.sent_at: now, OutboxMessage.last_error: ""})
     logger.info("Email %s sent", message["id"])
     return 1
 
@@ -192,7 +193,7 @@ async def _retry_later(message: dict[str, Any], exc: Exception, *, now: datetime
     error = _describe(exc)
     later = retry_at(message["attempts"], now)
     if later is None:
-        await _finish(message["id"], {OutboxMessage.status: "failed", OutboxMessage.last_error: error})
+        await _finish(message["id"], {OutboxMessage.status: MessageStatus.failed, OutboxMessage.last_error: error})
         logger.error("Email %s failed %d times (%s); giving up", message["id"], message["attempts"], error)
         return
     await _finish(message["id"], {OutboxMessage.next_attempt_at: later, OutboxMessage.last_error: error})

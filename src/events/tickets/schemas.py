@@ -7,6 +7,7 @@ from typing import Annotated
 from msgspec import Meta, Struct
 
 from events import text
+from events.tickets.statuses import MessageStatus
 
 
 class HolderChange(Struct, forbid_unknown_fields=True):
@@ -18,4 +19,4 @@ class HolderChange(Struct, forbid_unknown_fields=True):
 class EmailQueued(Struct):
     """The email is queued; the worker sends it within a minute or so."""
 
-    status: str = "queued"
+    status: MessageStatus = MessageStatus.queued

@@ -10,10 +10,12 @@ from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import service as orders
 from events.orders.schemas import TicketOut
+from events.orders.statuses import OrderStatus
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox
 from events.tickets.secrets import new_ticket_secret
 from events.tickets.signing import MAX_TICKET_VERSION
+from events.tickets.statuses import MessageStatus, TicketStatus
 from events.tickets.tables import Ticket
 from events.tickets.views import ticket_out
 
@@ -24,8 +26,8 @@ RESEND_WINDOW_SECONDS = 3600
 async def resend_tickets(reference: str, *, now: datetime) -> None:
     """Queue the tickets email to the buyer again, at most three times an hour per order."""
     order = await orders.find_order(reference)
-    has_tickets = await Ticket.exists().where(Ticket.order_id == order["id"], Ticket.status == "valid")
-    if order["status"] != "paid" or not has_tickets or not order["buyer_email"]:
+    has_tickets = await Ticket.exists().where(Ticket.order_id == order["id"], Ticket.status == TicketStatus.valid)
+    if order["status"] != OrderStatus.paid or not has_tickets or not order["buyer_email"]:
         raise Conflict(N_("This order has no tickets to email."), code="no_tickets")
     decision = await ratelimit.hit(
         "resend-tickets", order["reference"], limit=RESEND_LIMIT, window_seconds=RESEND_WINDOW_SECONDS, now_epoch=int(now.timestamp())
@@ -43,7 +45,7 @@ async def resend_tickets(reference: str, *, now: datetime) -> None:
             event_id=order["event"],
             subject_type="order",
             subject_id=order["reference"],
-            after={"email": "queued"},
+            after={"email": MessageStatus.queued},
             anonymous_actor="guest",
         )
 
@@ -65,7 +67,7 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
         )
         if ticket is None:
             raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
-        if ticket["status"] != "valid":
+        if ticket["status"] != TicketStatus.valid:
             raise Conflict(N_("Only valid tickets can be changed."), code="ticket_not_valid")
         version = ticket["version"] + 1
         if version > MAX_TICKET_VERSION:
@@ -73,7 +75,7 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
         # Conditional on the version read above, so two changes at once cannot both win.
         changed = (
             await Ticket.update({Ticket.holder_name: holder, Ticket.secret: new_ticket_secret(), Ticket.version: version})
-            .where(Ticket.id == ticket_id, Ticket.version == ticket["version"], Ticket.status == "valid")
+            .where(Ticket.id == ticket_id, Ticket.version == ticket["version"], Ticket.status == TicketStatus.valid)
             .returning(Ticket.id)
         )
         if not changed:

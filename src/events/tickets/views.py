@@ -18,6 +18,7 @@ from events.orders.statuses import OrderStatus
 from events.orders.tables import OrderHistory, OrderLine
 from events.tickets import keys
 from events.tickets.signing import TicketClaims, sign_ticket
+from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
 
 # The door accepts a ticket from a day before the event until a day after it ends.
@@ -29,7 +30,7 @@ class TicketView:
     id: int
     secret: str
     version: int
-    status: str
+    status: TicketStatus
     holder: str
     type_name: str
     ticket_type_id: int
@@ -79,7 +80,7 @@ async def ticket_by_secret(secret: str, *, secret_key: str, now: datetime) -> Ti
 async def tickets_of_order(reference: str, *, secret_key: str, now: datetime, include_void: bool = False) -> list[TicketView]:
     query = Ticket.select(*_COLUMNS).where(Ticket.order_id.reference == normalise_reference(reference))
     if not include_void:
-        query = query.where(Ticket.status == "valid")
+        query = query.where(Ticket.status == TicketStatus.valid)
     return await _views(await query.order_by(Ticket.id), secret_key=secret_key, now=now)
 
 
@@ -107,7 +108,7 @@ async def _views(rows: list[dict[str, Any]], *, secret_key: str, now: datetime) 
                 id=row["id"],
                 secret=row["secret"],
                 version=row["version"],
-                status=row["status"],
+                status=TicketStatus(row["status"]),
                 holder=row["holder_name"],
                 type_name=row["ticket_type.name"],
                 ticket_type_id=row["ticket_type"],
