@@ -15,6 +15,7 @@ from events.accounts import service as accounts
 from events.accounts.roles import door_scope
 from events.audit import service as audit
 from events.catalogue import rules
+from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
@@ -24,6 +25,7 @@ from events.orders.tables import Order, OrderHistory
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.refunds import CancellationSteps, cancellation_steps
+from events.payments.statuses import RefundStatus
 from events.payments.tables import Payment, Refund
 from events.tickets import outbox
 from events.tickets.statuses import TicketStatus
@@ -39,14 +41,14 @@ REASON_MAX = 200
 class OutstandingRefund:
     order_reference: str
     amount_pence: int
-    status: str  # pending (the worker retries it) or failed (Stripe refused: give the money back another way)
+    status: RefundStatus  # pending (the worker retries it) or failed (Stripe refused: give the money back another way)
 
 
 @dataclass(frozen=True, slots=True)
 class CancellationProgress:
     """Where a cancellation stands, for the organiser: what is done and what the worker is still retrying."""
 
-    status: str
+    status: EventStatus
     guests_told: int
     orders_to_finish: int
     tickets_still_valid: int
@@ -61,7 +63,7 @@ class CancellationProgress:
 
     @property
     def complete(self) -> bool:
-        return self.status == "cancelled" and not (self.orders_to_finish or self.tickets_still_valid or self.refunds_pending)
+        return self.status == EventStatus.cancelled and not (self.orders_to_finish or self.tickets_still_valid or self.refunds_pending)
 
 
 async def cancel_event(slug: str, *, reason: str, requested_by: str, gateway: Gateway, now: datetime) -> CancellationProgress:
@@ -71,7 +73,9 @@ async def cancel_event(slug: str, *, reason: str, requested_by: str, gateway: Ga
     event = await _mark_cancelled(slug, reason=reason, now=now)
     refund_reason = f"Event cancelled{': ' + reason if reason else ''}"[:REASON_MAX]
     for order in (
-        await Order.select(Order.id, Order.reference).where(Order.event == event["id"], Order.status.is_in(["paid", "refund_due"])).order_by(Order.id)
+        await Order.select(Order.id, Order.reference)
+        .where(Order.event == event["id"], Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]))
+        .order_by(Order.id)
     ):
         await _finish_order(order["id"], order["reference"], refund_reason, requested_by, gateway, now)
     return await cancellation_progress(slug)
@@ -100,7 +104,7 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
         .group_by(Refund.status)
     )
     by_status = {row["status"]: (int(row["refunds"]), int(row["pence"] or 0)) for row in refunds}
-    done, pending, failed = (by_status.get(status, (0, 0)) for status in ("succeeded", "pending", "failed"))
+    done, pending, failed = (by_status.get(status, (0, 0)) for status in (RefundStatus.succeeded, RefundStatus.pending, RefundStatus.failed))
     told = OrderHistory.select(OrderHistory.order_id).where(OrderHistory.order_id.event == event["id"], OrderHistory.kind == CANCELLED_NOTE)
     unnotified = await Order.count().where(
         Order.event == event["id"], Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]), Order.id.not_in(told)
@@ -109,11 +113,11 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     notified = await OrderHistory.count().where(OrderHistory.order_id.event == event["id"], OrderHistory.kind == CANCELLED_NOTE)
     outstanding = (
         await Refund.select(Refund.order_id.reference, Refund.amount_pence, Refund.status)
-        .where(Refund.order_id.event == event["id"], Refund.status.is_in(["pending", "failed"]))
+        .where(Refund.order_id.event == event["id"], Refund.status.is_in([RefundStatus.pending, RefundStatus.failed]))
         .order_by(Refund.id)
     )
     return CancellationProgress(
-        status=event["status"],
+        status=EventStatus(event["status"]),
         guests_told=notified,
         orders_to_finish=unnotified,
         tickets_still_valid=valid_tickets,
@@ -124,7 +128,7 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
         refunds_failed=failed[0],
         failed_pence=failed[1],
         currency=event["currency"],
-        outstanding=tuple(OutstandingRefund(r["order_id.reference"], r["amount_pence"], r["status"]) for r in outstanding),
+        outstanding=tuple(OutstandingRefund(r["order_id.reference"], r["amount_pence"], RefundStatus(r["status"])) for r in outstanding),
     )
 
 
@@ -133,17 +137,17 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> dict[str,
         event = await db.locked(Event.select().where(Event.slug == slug)).first()
         if event is None:
             raise NotFound(N_("We could not find that event."), code="event_not_found")
-        if event["status"] == "cancelled":
+        if event["status"] == EventStatus.cancelled:
             return event  # a retry: finish what the first attempt left
         problem = rules.status_change_problem(
             event["status"],
-            "cancelled",
+            EventStatus.cancelled,
             ticket_type_count=await TicketType.count().where(TicketType.event == event["id"]),
             share_count=await BeneficiaryShare.count().where(BeneficiaryShare.event == event["id"]),
         )
         if problem:
             raise Conflict(problem, code="cannot_cancel")
-        await Event.update({Event.status: "cancelled", Event.updated_at: now}).where(Event.id == event["id"])
+        await Event.update({Event.status: EventStatus.cancelled, Event.updated_at: now}).where(Event.id == event["id"])
         released = await orders.release_event_holds(event["id"], now, reason="event cancelled")
         door_tokens = await accounts.revoke_all_scoped_tokens(door_scope(event["id"]), now=now)  # no door to open now
         await audit.record(
@@ -153,9 +157,9 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> dict[str,
             subject_type="event",
             subject_id=slug,
             before={"status": event["status"]},
-            after={"status": "cancelled", "reason": reason, "holds_released": released, "door_tokens_revoked": door_tokens},
+            after={"status": EventStatus.cancelled, "reason": reason, "holds_released": released, "door_tokens_revoked": door_tokens},
         )
-    return {**event, "status": "cancelled"}
+    return {**event, "status": EventStatus.cancelled}
 
 
 async def _finish_order(order_id: int, reference: str, reason: str, requested_by: str, gateway: Gateway, now: datetime) -> None:
@@ -167,7 +171,7 @@ async def _finish_order(order_id: int, reference: str, reason: str, requested_by
             if not await Payment.exists().where(Payment.order_id == order_id):
                 # Free places: nothing to refund, so they are voided here (refund_order voids paid tickets).
                 # Not through void_tickets: a free place was counted as claimed, not in the general pool.
-                await Ticket.update({Ticket.status: "void"}).where(Ticket.order_id == order_id, Ticket.status == "valid")
+                await Ticket.update({Ticket.status: TicketStatus.void}).where(Ticket.order_id == order_id, Ticket.status == TicketStatus.valid)
             await orders.note(order_id, CANCELLED_NOTE, reason, now)
             await outbox.enqueue("event_cancelled", order_id=order_id, recipient=order["buyer_email"], now=now)
     if not steps.refund:

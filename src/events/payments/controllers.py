@@ -14,10 +14,12 @@ from msgspec import Meta
 from events import text
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
+from events.catalogue.statuses import EventStatus
 from events.config import Settings
 from events.dependencies import BEARER, error_responses
 from events.payments import cancellation, service
 from events.payments.gateway import Gateway
+from events.payments.statuses import RefundStatus
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -27,14 +29,14 @@ class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
 class OutstandingRefundOut(msgspec.Struct):
     order_reference: str
     amount_pence: int
-    status: str
+    status: RefundStatus
 
 
 class CancellationOut(msgspec.Struct):
     """Where a cancellation stands. ``complete`` is false while refunds are still pending with Stripe
     (the worker retries them) or an earlier attempt stopped half-way (call again to finish)."""
 
-    status: str
+    status: EventStatus
     complete: bool
     guests_told: int
     orders_to_finish: int

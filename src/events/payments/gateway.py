@@ -14,6 +14,7 @@ from stripe.params import BalanceTransactionListParams
 
 from events.config import StripeSettings
 from events.i18n import N_
+from events.payments.statuses import PaymentMethod
 
 
 class PaymentProviderError(Exception):
@@ -43,7 +44,7 @@ class ProviderRefund:
 
 @runtime_checkable
 class Gateway(Protocol):
-    provider: str
+    provider: PaymentMethod
     publishable_key: str | None
     js_url: str | None
 
@@ -57,7 +58,7 @@ class Gateway(Protocol):
 
 
 class StripeGateway:
-    provider = "stripe"
+    provider = PaymentMethod.stripe
 
     def __init__(self, settings: StripeSettings) -> None:
         assert settings.secret_key
@@ -153,7 +154,7 @@ class TestGateway:
     """Development only: no card details, the buyer presses 'Pay' on a clearly labelled test page.
     It drives the same fulfilment path as Stripe. Production settings never build it."""
 
-    provider = "test"
+    provider = PaymentMethod.test
     publishable_key: str | None = None
     js_url: str | None = None
 

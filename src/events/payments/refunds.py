@@ -5,13 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from events.orders.statuses import OrderStatus
+from events.tickets.statuses import TicketStatus
+
 
 @dataclass(frozen=True, slots=True)
 class RefundableTicket:
     id: int
     price_pence: int
     booking_fee_pence: int
-    status: str
+    status: str  # a TicketStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +47,7 @@ def plan_refund(
         chosen = [by_id.get(ticket_id) for ticket_id in dict.fromkeys(ticket_ids)]
         if any(ticket is None for ticket in chosen):
             raise RefundRefused("Some of those tickets are not part of this order.", field="tickets")
-        if any(ticket.status != "valid" for ticket in chosen if ticket):
+        if any(ticket.status != TicketStatus.valid for ticket in chosen if ticket):
             raise RefundRefused("Some of those tickets are already refunded or void.", field="tickets")
         amount = sum(t.price_pence + t.booking_fee_pence for t in chosen if t)
         if amount_pence is not None:
@@ -60,7 +63,7 @@ def plan_refund(
         if amount_pence > remaining:
             raise RefundRefused(f"A refund cannot be more than what is left of the payment ({remaining} pence).")
         return RefundPlan(amount_pence, ())
-    return RefundPlan(remaining, tuple(t.id for t in tickets if t.status == "valid"))
+    return RefundPlan(remaining, tuple(t.id for t in tickets if t.status == TicketStatus.valid))
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,6 +78,6 @@ class CancellationSteps:
 def cancellation_steps(*, order_status: str, notified: bool, paid_pence: int | None, refunded_pence: int) -> CancellationSteps:
     """``paid_pence`` is the booked payment (None for free places). Orders that were never paid, or were
     refunded before the cancellation, need nothing; one refunded by an earlier attempt may still need its email."""
-    has_tickets = order_status in ("paid", "refund_due")
+    has_tickets = order_status in (OrderStatus.paid, OrderStatus.refund_due)
     owed = paid_pence is not None and paid_pence - refunded_pence > 0
     return CancellationSteps(notify=has_tickets and not notified, refund=has_tickets and owed)

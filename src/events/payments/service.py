@@ -18,6 +18,7 @@ from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
 from events.i18n import N_
 from events.orders import service as orders
 from events.orders.service import Settlement
+from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory
 from events.payments import queries
 from events.payments.bookkeeping import money_moved
@@ -28,6 +29,7 @@ from events.payments.gateway import (
     ProviderRefund,
 )
 from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
+from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.tickets import issuing, outbox
 from events.tickets.statuses import TicketStatus
@@ -37,7 +39,7 @@ logger = logging.getLogger("events.payments")
 
 RECHECK_PENDING_AFTER = timedelta(minutes=2)
 RECHECK_EXPIRED_FOR = timedelta(days=2)
-DOOR_PAYMENT_METHODS = ("cash", "card_terminal")
+DOOR_PAYMENT_METHODS = (PaymentMethod.cash, PaymentMethod.card_terminal)
 
 
 class PaymentUnavailable(EventsError):
@@ -61,7 +63,7 @@ class UnknownPayment(Conflict):
     code = "unknown_payment"
 
 
-async def record_intent_payment(state: IntentState, *, provider: str, gateway: Gateway, now: datetime) -> Settlement:
+async def record_intent_payment(state: IntentState, *, provider: PaymentMethod, gateway: Gateway, now: datetime) -> Settlement:
     """Book a succeeded payment once (unique provider reference) and settle its order; refund it when the
     event filled up after the hold ran out. Safe to call any number of times, in any order.
 
@@ -78,7 +80,7 @@ async def record_intent_payment(state: IntentState, *, provider: str, gateway: G
             state.intent_id,
             state.charge_id,
             state.amount_received,
-            0 if provider == "test" else None,
+            0 if provider == PaymentMethod.test else None,
             state.currency or order["currency"],
             now,
         )
@@ -90,18 +92,18 @@ async def record_intent_payment(state: IntentState, *, provider: str, gateway: G
         await money_moved(order["id"], now=now)
     if refund_id is not None:
         await _send_refund(refund_id, gateway=gateway, now=now)
-    if provider == "stripe" and state.charge_id:
+    if provider == PaymentMethod.stripe and state.charge_id:
         await _store_fee(state.intent_id, state.charge_id, gateway, now=now)
     return settlement
 
 
 async def pay_with_test_provider(reference: str, *, gateway: Gateway, now: datetime) -> Settlement:
     """The development test page's 'Pay' button: the same booking and settling as a card payment."""
-    if gateway.provider != "test":
+    if gateway.provider != PaymentMethod.test:
         raise NotAllowed(N_("Test payments are switched off here."))
     order = await orders.find_order(reference)
     state = IntentState(f"test_{order['reference']}", "succeeded", order["total_pence"], order["currency"], "", order["reference"], "")
-    return await record_intent_payment(state, provider="test", gateway=gateway, now=now)
+    return await record_intent_payment(state, provider=PaymentMethod.test, gateway=gateway, now=now)
 
 
 async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime) -> str:
@@ -127,7 +129,7 @@ async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime) -> str
 async def refresh_order(reference: str, *, gateway: Gateway, now: datetime) -> None:
     """Before showing a guest their order, ask the provider directly, so a slow webhook never blocks them."""
     order = await orders.find_order(reference)
-    if order["status"] in ("pending", "expired") and order["payment_intent_id"] and gateway.provider == "stripe":
+    if order["status"] in (OrderStatus.pending, OrderStatus.expired) and order["payment_intent_id"] and gateway.provider == PaymentMethod.stripe:
         try:
             await sync_intent(order["payment_intent_id"], gateway=gateway, now=now)
         except PaymentProviderError:
@@ -180,7 +182,7 @@ async def refund_order(
     and card-terminal refunds are recorded as given back at the door)."""
     async with db.write_transaction():
         order = await orders.lock_order(reference)
-        if order["status"] not in ("paid", "refund_due"):
+        if order["status"] not in (OrderStatus.paid, OrderStatus.refund_due):
             raise Conflict(N_("Only paid orders can be refunded."), code="not_refundable")
         payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
         if payment is None:
@@ -201,7 +203,7 @@ async def refund_order(
             payment=payment["id"],
             amount_pence=plan.amount_pence,
             method=payment["provider"],
-            status="succeeded" if payment["provider"] in DOOR_PAYMENT_METHODS else "pending",
+            status=RefundStatus.succeeded if payment["provider"] in DOOR_PAYMENT_METHODS else RefundStatus.pending,
             reason=reason[:200],
             requested_by=requested_by,
             created_at=now,
@@ -218,7 +220,7 @@ async def refund_order(
             subject_id=order["reference"],
             before={"status": order["status"], "refunded_pence": order["refunded_pence"]},
             after={
-                "status": "refunded" if fully else order["status"],
+                "status": OrderStatus.refunded if fully else order["status"],
                 "refunded_pence": order["refunded_pence"] + plan.amount_pence,
                 "refund_pence": plan.amount_pence,
                 "tickets_refunded": list(plan.ticket_ids),
@@ -226,7 +228,7 @@ async def refund_order(
             },
         )
         await money_moved(order["id"], now=now)  # door refunds are given back at once; card ones once Stripe confirms
-    if refund.status == "pending":
+    if refund.status == RefundStatus.pending:
         await _send_refund(refund.id, gateway=gateway, now=now)
     row = await Refund.select().where(Refund.id == refund.id).first()
     assert row is not None
@@ -236,7 +238,11 @@ async def refund_order(
 async def _start_whole_refund(order: dict[str, Any], *, now: datetime, reason: str) -> int | None:
     """Inside the payment's transaction: a refund_due order becomes refunded, with its whole payment as a
     pending refund and the guest's email queued. Returns the refund to send to the provider."""
-    if not await Order.update({Order.status: "refunded"}).where(Order.id == order["id"], Order.status == "refund_due").returning(Order.id):
+    if (
+        not await Order.update({Order.status: OrderStatus.refunded})
+        .where(Order.id == order["id"], Order.status == OrderStatus.refund_due)
+        .returning(Order.id)
+    ):
         return None
     payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
     assert payment is not None
@@ -245,7 +251,7 @@ async def _start_whole_refund(order: dict[str, Any], *, now: datetime, reason: s
         payment=payment["id"],
         amount_pence=payment["amount_pence"],
         method=payment["provider"],
-        status="pending",
+        status=RefundStatus.pending,
         reason=reason,
         requested_by="system",
         created_at=now,
@@ -261,7 +267,7 @@ async def _send_refund(refund_id: int, *, gateway: Gateway, now: datetime) -> No
     """Ask the provider for a pending refund. On failure it stays pending and the worker retries it."""
     row = (
         await Refund.select(Refund.id, Refund.amount_pence, Refund.payment.provider_reference, Refund.order_id.reference)
-        .where(Refund.id == refund_id, Refund.status == "pending")
+        .where(Refund.id == refund_id, Refund.status == RefundStatus.pending)
         .first()
     )
     if row is None:
@@ -285,19 +291,20 @@ async def _confirm_refund(refund_id: int, result: ProviderRefund, *, now: dateti
     async with db.write_transaction():
         changed = (
             await Refund.update({Refund.provider_refund_id: result.refund_id, Refund.status: _refund_status(result.status)})
-            .where(Refund.id == refund_id, Refund.status == "pending")
+            .where(Refund.id == refund_id, Refund.status == RefundStatus.pending)
             .returning(Refund.order_id, Refund.status)
         )
-        if changed and changed[0]["status"] == "succeeded":
+        if changed and changed[0]["status"] == RefundStatus.succeeded:
             await money_moved(changed[0]["order_id"], now=now)
 
 
-def _refund_status(provider_status: str) -> str:
+def _refund_status(provider_status: str) -> RefundStatus:
+    """Our refund's status for Stripe's refund status."""
     if provider_status == "succeeded":
-        return "succeeded"
+        return RefundStatus.succeeded
     if provider_status in ("failed", "canceled"):
-        return "failed"
-    return "pending"  # pending, requires_action: Stripe tells us again when it settles
+        return RefundStatus.failed
+    return RefundStatus.pending  # pending, requires_action: Stripe tells us again when it settles
 
 
 async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) -> None:
@@ -311,7 +318,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
         if provider_refund.local_refund_id is not None:
             await _confirm_refund(provider_refund.local_refund_id, provider_refund, now=now)
             continue
-        if _refund_status(provider_refund.status) != "succeeded":
+        if _refund_status(provider_refund.status) != RefundStatus.succeeded:
             continue  # recorded once Stripe says the money has actually gone back
         async with db.write_transaction():
             await orders.lock_order(order["reference"])
@@ -324,9 +331,9 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
                 order_id=order["id"],
                 payment=payment["id"],
                 amount_pence=provider_refund.amount_pence,
-                method="stripe",
+                method=PaymentMethod.stripe,
                 provider_refund_id=provider_refund.refund_id,
-                status="succeeded",
+                status=RefundStatus.succeeded,
                 reason="Refunded in the Stripe dashboard",
                 requested_by="stripe",
                 created_at=now,
@@ -334,7 +341,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
             fully = await _add_refunded(order["id"], provider_refund.amount_pence, payment["amount_pence"])
             await money_moved(order["id"], now=now)
             if fully:
-                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order["id"], Ticket.status == "valid")
+                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order["id"], Ticket.status == TicketStatus.valid)
                 await issuing.void_tickets(order["id"], [t["id"] for t in valid], TicketStatus.refunded, now)
             await orders.note(
                 order["id"],
@@ -352,7 +359,7 @@ async def _add_refunded(order_id: int, amount_pence: int, paid_pence: int) -> bo
     total = order["refunded_pence"] + amount_pence
     changes: dict[Any, Any] = {Order.refunded_pence: total}
     if total >= paid_pence:
-        changes[Order.status] = "refunded"
+        changes[Order.status] = OrderStatus.refunded
     await Order.update(changes).where(Order.id == order_id)
     return total >= paid_pence
 
@@ -440,7 +447,7 @@ async def sweep_expired_holds(now: datetime, *, gateway: Gateway) -> int:
     expired = await orders.expire_holds(now)
     rows = (
         await Order.select(Order.id, Order.payment_intent_id)
-        .where(Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null())
+        .where(Order.status == OrderStatus.expired, Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null())
         .limit(100)
     )
     for row in rows:
@@ -467,7 +474,9 @@ async def close_replaced_intent(reference: str, *, gateway: Gateway, now: dateti
     rather than at the next sweep: a second payment page for the same places stops taking payments."""
     row = (
         await Order.select(Order.id, Order.payment_intent_id)
-        .where(Order.reference == reference, Order.status == "expired", Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null())
+        .where(
+            Order.reference == reference, Order.status == OrderStatus.expired, Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null()
+        )
         .first()
     )
     if row is None:
@@ -480,14 +489,14 @@ async def close_replaced_intent(reference: str, *, gateway: Gateway, now: dateti
 
 async def recheck_payments(now: datetime, *, gateway: Gateway) -> int:
     """Ask Stripe about orders still waiting, so a lost webhook never loses a payment."""
-    if gateway.provider != "stripe":
+    if gateway.provider != PaymentMethod.stripe:
         return 0
     rows = (
         await Order.select(Order.payment_intent_id)
         .where(
             Order.payment_intent_id.is_not_null(),
-            ((Order.status == "pending") & (Order.created_at < now - RECHECK_PENDING_AFTER))
-            | ((Order.status == "expired") & (Order.created_at > now - RECHECK_EXPIRED_FOR)),
+            ((Order.status == OrderStatus.pending) & (Order.created_at < now - RECHECK_PENDING_AFTER))
+            | ((Order.status == OrderStatus.expired) & (Order.created_at > now - RECHECK_EXPIRED_FOR)),
         )
         .limit(200)
     )
@@ -502,7 +511,7 @@ async def recheck_payments(now: datetime, *, gateway: Gateway) -> int:
 async def fetch_missing_fees(now: datetime, *, gateway: Gateway) -> int:
     rows = (
         await Payment.select(Payment.provider_reference, Payment.charge_id)
-        .where(Payment.provider == "stripe", Payment.fee_pence.is_null(), Payment.charge_id != "")
+        .where(Payment.provider == PaymentMethod.stripe, Payment.fee_pence.is_null(), Payment.charge_id != "")
         .limit(200)
     )
     for row in rows:
@@ -514,7 +523,7 @@ async def retry_pending_refunds(now: datetime, *, gateway: Gateway) -> int:
     """Refunds Stripe has not settled yet, or that could not be sent. Stripe is asked first whether it
     already has the refund (our id is in its metadata), so a retry can never refund twice."""
     rows = await Refund.select(Refund.id, Refund.payment.provider_reference).where(
-        Refund.status == "pending", Refund.created_at < now - timedelta(seconds=30)
+        Refund.status == RefundStatus.pending, Refund.created_at < now - timedelta(seconds=30)
     )
     for row in rows:
         try:
