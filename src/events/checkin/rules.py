@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from events.orders.statuses import OrderStatus
+from events.tickets.statuses import TicketStatus
+
 # A door device's token: it lasts until DOOR_TOKEN_GRACE after its event ends (a late finish, the last offline
 # scans to sync) if it is set up within DOOR_TOKEN_LEAD of the doors opening; set up earlier, it lasts
 # DOOR_TOKEN_LEAD only (long enough to try the phone out), and the phone is set up again nearer the night.
@@ -17,8 +20,8 @@ class TicketAtDoor:
     id: int
     event_id: int
     version: int
-    status: str  # valid, refunded, void
-    order_status: str  # paid, pending, expired, refund_due, refunded
+    status: str  # a TicketStatus
+    order_status: str  # an OrderStatus
     checked_in_at: datetime | None
     inside: bool
 
@@ -40,11 +43,11 @@ def decide_entry(ticket: TicketAtDoor | None, *, event_id: int, scanned_version:
         return Reject("unknown")
     if ticket.event_id != event_id:
         return Reject("wrong_event", ticket.id)
-    if ticket.status == "refunded" or ticket.order_status in ("refunded", "refund_due"):
+    if ticket.status == TicketStatus.refunded or ticket.order_status in (OrderStatus.refunded, OrderStatus.refund_due):
         return Reject("refunded", ticket.id)
-    if ticket.status != "valid" or (scanned_version is not None and scanned_version != ticket.version):
+    if ticket.status != TicketStatus.valid or (scanned_version is not None and scanned_version != ticket.version):
         return Reject("void", ticket.id)  # voided, or an old code of a re-issued ticket
-    if ticket.order_status != "paid":
+    if ticket.order_status != OrderStatus.paid:
         return Reject("unpaid", ticket.id)
     if ticket.checked_in_at is not None and (not reentry_allowed or ticket.inside):
         return Reject("already_redeemed", ticket.id)

@@ -17,6 +17,7 @@ from events.checkin import queries, rules
 from events.errors import Conflict, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
+from events.orders.statuses import OrderStatus
 from events.tickets.signing import (
     InvalidTicketCode,
     TicketClaims,
@@ -25,6 +26,7 @@ from events.tickets.signing import (
     read_claims,
     verify_ticket,
 )
+from events.tickets.statuses import TicketStatus
 from events.tickets.tables import EventSigningKey, Ticket
 
 # Only if another door keeps changing the same ticket between our read and our write (exit and re-entry
@@ -140,8 +142,8 @@ async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: Curren
         id=claims.ticket_id,
         event_id=claims.event_id,
         version=claims.version,
-        status="valid",
-        order_status="paid",
+        status=TicketStatus.valid,
+        order_status=OrderStatus.paid,
         checked_in_at=None,
         inside=False,
     )
@@ -389,12 +391,12 @@ async def offline_bundle(event: DoorEvent) -> dict[str, Any]:
     for t in tickets:
         state = (
             "valid"
-            if t["status"] == "valid" and t["order_id.status"] == "paid"
+            if t["status"] == TicketStatus.valid and t["order_id.status"] == OrderStatus.paid
             else (
                 "refunded"
-                if t["status"] == "refunded" or t["order_id.status"] in ("refunded", "refund_due")
+                if t["status"] == TicketStatus.refunded or t["order_id.status"] in (OrderStatus.refunded, OrderStatus.refund_due)
                 else "unpaid"
-                if t["status"] == "valid"
+                if t["status"] == TicketStatus.valid
                 else "void"
             )
         )
@@ -418,8 +420,8 @@ async def offline_bundle(event: DoorEvent) -> dict[str, Any]:
 
 
 async def counts(event: DoorEvent) -> dict[str, int]:
-    expected = await Ticket.count().where(Ticket.event == event.id, Ticket.status == "valid", Ticket.order_id.status == "paid")
-    admitted = await Ticket.count().where(Ticket.event == event.id, Ticket.status == "valid", Ticket.checked_in_at.is_not_null())
+    expected = await Ticket.count().where(Ticket.event == event.id, Ticket.status == TicketStatus.valid, Ticket.order_id.status == OrderStatus.paid)
+    admitted = await Ticket.count().where(Ticket.event == event.id, Ticket.status == TicketStatus.valid, Ticket.checked_in_at.is_not_null())
     inside = await Ticket.count().where(Ticket.event == event.id, Ticket.inside == True)  # noqa: E712
     return {"admitted": admitted, "expected": expected, "inside": inside}
 
@@ -440,7 +442,7 @@ async def search(event: DoorEvent, query: str, limit: int = 20) -> list[dict[str
             Ticket.checked_in_at,
             Ticket.order_id.reference,
         )
-        .where(Ticket.event == event.id, Ticket.order_id.status.is_in(["paid", "refunded"]), condition)
+        .where(Ticket.event == event.id, Ticket.order_id.status.is_in([OrderStatus.paid, OrderStatus.refunded]), condition)
         .order_by(Ticket.holder_name)
         .limit(limit)
     )

@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from events import text
+from events.tickets.statuses import TicketStatus
 
 Reason = Literal["already_redeemed", "unknown", "wrong_event", "unpaid", "refunded", "void"]
 
@@ -83,7 +84,7 @@ class SearchHit(Struct):
     secret: str
     holder: str
     type: str
-    status: str
+    status: TicketStatus
     checked_in_at: datetime | None
     order: str
 
