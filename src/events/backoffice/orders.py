@@ -36,7 +36,7 @@ PER_PAGE = 25
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # What the status filter offers: every state an order can be in.
-ORDER_STATUSES = ("paid", "pending", "refunded", "refund_due", "expired")
+ORDER_STATUSES = (OrderStatus.paid, OrderStatus.pending, OrderStatus.refunded, OrderStatus.refund_due, OrderStatus.expired)
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,8 +198,8 @@ async def order_for_organiser(reference: str) -> dict[str, Any]:
         "tickets": tickets,
         "emails": emails,
         "history": history,
-        "refundable_pence": max(0, paid - order["refunded_pence"]) if order["status"] in ("paid", "refund_due") else 0,
-        "valid_tickets": [ticket for ticket in tickets if ticket["status"] == "valid"],
+        "refundable_pence": max(0, paid - order["refunded_pence"]) if order["status"] in (OrderStatus.paid, OrderStatus.refund_due) else 0,
+        "valid_tickets": [ticket for ticket in tickets if ticket["status"] == TicketStatus.valid],
     }
 
 

@@ -22,6 +22,7 @@ from events.errors import InvalidInput
 from events.ledger import service, statements, stripe_balance
 from events.ledger.pdf import statement_pdf
 from events.payments.gateway import Gateway
+from events.payments.statuses import PaymentMethod
 
 # Money owed to charities: never from a shared cache, never indexed.
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -208,7 +209,11 @@ class StatementPages(Controller):
     @get("/events/{slug:str}/statement", name="event_statement", guards=[requires_role(ORGANISER)])
     async def event_statement(self, request: Request[Any, Any, Any], slug: FromPath[str], gateway: NamedDependency[Gateway]) -> Template:
         statement = await statements.event_statement(slug)
-        context = {"statement": statement, "stripe": gateway.provider == "stripe", "imported": request.query_params.get("imported") == "1"}
+        context = {
+            "statement": statement,
+            "stripe": gateway.provider == PaymentMethod.stripe,
+            "imported": request.query_params.get("imported") == "1",
+        }
         return Template("ledger/event_statement.html", context=context, headers=PRIVATE)
 
     @post("/events/{slug:str}/statement/stripe-import", status_code=303, guards=[requires_role(ORGANISER)])

@@ -13,6 +13,7 @@ from piccolo.query.functions.aggregate import Sum
 from events import db, text
 from events.audit import service as audit
 from events.catalogue.lookup import find_event
+from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
@@ -162,12 +163,14 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
     """When an event closes, pay-it-forward money not spent on free guests either goes to the event's
     beneficiaries or is carried to a named future event's fund. Recorded once, as ledger entries."""
     event = await find_event(slug)
-    if event["status"] not in ("sales_closed", "finished"):
+    if event["status"] not in (EventStatus.sales_closed, EventStatus.finished):
         raise Conflict(N_("Close the event first: unused pay-it-forward money is decided when it closes."), code="event_open")
     if decision not in ("beneficiaries", "carry_over"):
         raise InvalidInput("Choose beneficiaries or carry_over.", fields={"decision": "beneficiaries or carry_over"})
     target = await find_event(target_slug) if decision == "carry_over" and target_slug else None
-    if decision == "carry_over" and (target is None or target["id"] == event["id"] or target["status"] in ("cancelled", "finished")):
+    if decision == "carry_over" and (
+        target is None or target["id"] == event["id"] or target["status"] in (EventStatus.cancelled, EventStatus.finished)
+    ):
         raise InvalidInput("Name a future event to carry the money to.", fields={"target_event": "A future event is needed."})
     if target is not None and target["currency"] != event["currency"]:
         raise InvalidInput("The other event uses another currency.", fields={"target_event": "Different currency."})

@@ -111,7 +111,7 @@ async def import_balance_transactions(
     """Fetch Stripe's balance transactions created in [start, end) (by default: since shortly before the last
     import, or before the first card payment, up to now) and keep them; importing a period twice keeps each
     transaction once. Returns the period and how many transactions Stripe listed and how many were new."""
-    if gateway.provider != "stripe":
+    if gateway.provider != PaymentMethod.stripe:
         raise Conflict(N_("Stripe is not set up here, so there is nothing to import."), code="stripe_not_configured")
     end = end or now
     start = start or await _default_start(now)
@@ -140,7 +140,7 @@ async def import_balance_transactions(
 async def import_recent(now: datetime, *, gateway: Gateway) -> int:
     """The periodic job: import what Stripe has added since the last import (nothing to do without Stripe
     or before the first card payment)."""
-    if gateway.provider != "stripe" or not await Payment.exists().where(Payment.provider == "stripe"):
+    if gateway.provider != PaymentMethod.stripe or not await Payment.exists().where(Payment.provider == PaymentMethod.stripe):
         return 0
     return (await import_balance_transactions(gateway=gateway, start=None, end=None, now=now, requested_by="worker"))["new_transactions"]
 
@@ -165,7 +165,7 @@ async def _default_start(now: datetime) -> datetime:
     last = await StripeImport.select(StripeImport.created_to).order_by(StripeImport.created_to, ascending=False).first()
     if last is not None:
         return _moment(last["created_to"]) - IMPORT_OVERLAP
-    first = await Payment.select(Payment.created_at).where(Payment.provider == "stripe").order_by(Payment.created_at).first()
+    first = await Payment.select(Payment.created_at).where(Payment.provider == PaymentMethod.stripe).order_by(Payment.created_at).first()
     return (_moment(first["created_at"]) if first else now) - IMPORT_OVERLAP
 
 

@@ -19,11 +19,13 @@ from typing import Literal
 
 import phonenumbers
 
+from events.orders.statuses import OrderStatus
+
 ERASED = ""
 # Phone numbers written without a country code (07700 900123) are read as numbers of this country.
 PHONE_REGION = "GB"
 # Orders whose declaration can back a Gift Aid claim: money was received (and maybe later refunded).
-PAID_STATUSES = frozenset({"paid", "refunded", "refund_due"})
+PAID_STATUSES = frozenset({OrderStatus.paid, OrderStatus.refunded, OrderStatus.refund_due})
 GIFT_AID_KEEP_YEARS = 7
 ERASE_BATCH = 200
 
