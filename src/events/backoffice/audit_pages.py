@@ -29,10 +29,10 @@ class AuditPages(Controller):
     @get("/events/{slug:str}/audit", name="event_audit_log")
     async def event_entries(self, slug: FromPath[str], action: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
         event = await find_event(slug)
-        context = await service.audit_page(event["id"], action=action, page=page)
+        context = await service.audit_page(event.id, action=action, page=page)
         return Template("audit/log.html", context={**context, "event": event}, headers=PRIVATE)
 
     @get("/events/{slug:str}/scans", name="event_scans")
     async def scans(self, slug: FromPath[str], page: FromQuery[int] = 1) -> Template:
         event = await find_event(slug)
-        return Template("audit/scans.html", context={**await scan_log.scans_page(event["id"], page=page), "event": event}, headers=PRIVATE)
+        return Template("audit/scans.html", context={**await scan_log.scans_page(event.id, page=page), "event": event}, headers=PRIVATE)

@@ -16,7 +16,7 @@ from piccolo.query.functions.string import Lower
 
 from events import db, text
 from events.backoffice.order_forms import HolderForm, RefundForm
-from events.catalogue.lookup import find_event
+from events.catalogue.lookup import EventRow, find_event
 from events.errors import InvalidInput, NotFound
 from events.i18n import N_
 from events.money import format_money
@@ -41,7 +41,7 @@ ORDER_STATUSES = (OrderStatus.paid, OrderStatus.pending, OrderStatus.refunded, O
 
 @dataclass(frozen=True, slots=True)
 class OrderPage:
-    event: dict[str, Any]
+    event: EventRow
     query: str
     status: str
     orders: list[dict[str, Any]]
@@ -75,9 +75,9 @@ async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int
     event = await find_event(slug)
     query = " ".join(query.split())[:200]
     status = status if status in ORDER_STATUSES else ""
-    found: list[Combinable] = [Order.event == event["id"]]
+    found: list[Combinable] = [Order.event == event.id]
     if query:
-        holders = Ticket.select(Ticket.order_id).where(Ticket.order_id.event == event["id"], _contains(Ticket.holder_name, query))
+        holders = Ticket.select(Ticket.order_id).where(Ticket.order_id.event == event.id, _contains(Ticket.holder_name, query))
         found.append(
             (Order.reference == codes.normalise_reference(query))
             | _contains(Order.buyer_name, query)
@@ -222,7 +222,7 @@ async def attendees_csv(slug: str) -> str:
             Ticket.holder_name, Ticket.ticket_type.name.as_alias("ticket_type"), Ticket.order_id.reference.as_alias("reference"), Ticket.checked_in_at
         )
         .where(
-            Ticket.event == event["id"],
+            Ticket.event == event.id,
             Ticket.status == TicketStatus.valid,
             Ticket.order_id.status == OrderStatus.paid,
             Ticket.ticket_type.is_not_null(),

@@ -10,11 +10,11 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count, Sum
 
+from events.catalogue.lookup import find_event
 from events.catalogue.sales import event_free_places
 from events.catalogue.tables import Event
 from events.checkin.scan_log import conflicts
-from events.errors import Conflict, NotFound
-from events.i18n import N_
+from events.errors import Conflict
 from events.ledger import service as ledger
 from events.ledger.statements import ticket_sales_by_day
 from events.ledger.tables import LedgerEntry
@@ -85,13 +85,11 @@ async def partner_funds(event_id: int) -> list[dict[str, Any]]:
 
 
 async def event_overview(slug: str, *, now: datetime) -> dict[str, Any]:
-    event = await Event.select().where(Event.slug == slug).first()
-    if event is None:
-        raise NotFound(N_("We could not find that event."), code="event_not_found")
-    await ledger.book_event(event["id"], now=now)
+    event = await find_event(slug)
+    await ledger.book_event(event.id, now=now)
     # Valid tickets of paid orders: all of them are expected; those not claimed or given free were sold.
-    expected = (Ticket.event == event["id"]) & (Ticket.status == TicketStatus.valid) & (Ticket.order_id.status == OrderStatus.paid)
-    [held] = await Order.select(Sum(Order.places, alias="held")).where(Order.event == event["id"], Order.status == OrderStatus.pending)
+    expected = (Ticket.event == event.id) & (Ticket.status == TicketStatus.valid) & (Ticket.order_id.status == OrderStatus.paid)
+    [held] = await Order.select(Sum(Order.places, alias="held")).where(Order.event == event.id, Order.status == OrderStatus.pending)
     return {
         "event": event,
         "sold": await Ticket.count().where(expected, Ticket.order_id.channel.not_in(["claim", "gift"])),
@@ -99,8 +97,8 @@ async def event_overview(slug: str, *, now: datetime) -> dict[str, Any]:
         "checked_in": await Ticket.count().where(expected, Ticket.checked_in_at.is_not_null()),
         "expected": await Ticket.count().where(expected),
         "free_places": dataclasses.asdict(await event_free_places(event)),
-        "conflicts": await conflicts(event["id"]),
-        "revenue": await revenue(event["id"]),
-        "partners": await partner_funds(event["id"]),
+        "conflicts": await conflicts(event.id),
+        "revenue": await revenue(event.id),
+        "partners": await partner_funds(event.id),
         "sales_by_day": await ticket_sales_by_day(event),
     }

@@ -20,7 +20,7 @@ from events.accounts.roles import ORGANISER
 from events.backoffice import forms, service
 from events.catalogue import rules, sales
 from events.catalogue import service as catalogue
-from events.catalogue.lookup import find_event
+from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.schemas import EventPatch, PartnerIn, ShareIn
 from events.catalogue.statuses import EventStatus
 from events.checkin import devices, door_team
@@ -110,25 +110,25 @@ def _pounds(pence: int | None) -> str:
     return f"{sign}{whole}" if not fraction else f"{sign}{whole}.{fraction:02d}"
 
 
-def _event_form(event: dict[str, Any]) -> dict[str, str]:
+def _event_form(event: EventRow) -> dict[str, str]:
     """An event row as the form shows it: local times, pounds, ticked boxes."""
     return {
-        "title": event["title"],
-        "slug": event["slug"],
-        "description": event["description"],
-        "venue": event["venue"],
-        "address": event["address"],
-        "timezone": event["timezone"],
-        "starts_at": _local(event["starts_at"], event["timezone"]),
-        "ends_at": _local(event["ends_at"], event["timezone"]),
-        "capacity": str(event["capacity"]),
-        "reserved_free_places": str(event["reserved_free_places"]),
-        "booking_fee": _pounds(event["booking_fee_pence"]),
-        "pay_it_forward_place": _pounds(event["pay_it_forward_place_pence"]),
-        "cost_per_attendee": _pounds(event["cost_per_attendee_pence"]),
-        "pay_it_forward_converts_general": "on" if event["pay_it_forward_converts_general"] else "",
-        "allow_reentry": "on" if event["allow_reentry"] else "",
-        "booking_fees_to": "cause" if event["booking_fees_to_cause"] else "costs",
+        "title": event.title,
+        "slug": event.slug,
+        "description": event.description,
+        "venue": event.venue,
+        "address": event.address,
+        "timezone": event.timezone,
+        "starts_at": _local(event.starts_at, event.timezone),
+        "ends_at": _local(event.ends_at, event.timezone),
+        "capacity": str(event.capacity),
+        "reserved_free_places": str(event.reserved_free_places),
+        "booking_fee": _pounds(event.booking_fee_pence),
+        "pay_it_forward_place": _pounds(event.pay_it_forward_place_pence),
+        "cost_per_attendee": _pounds(event.cost_per_attendee_pence),
+        "pay_it_forward_converts_general": "on" if event.pay_it_forward_converts_general else "",
+        "allow_reentry": "on" if event.allow_reentry else "",
+        "booking_fees_to": "cause" if event.booking_fees_to_cause else "costs",
     }
 
 
@@ -185,14 +185,14 @@ class EventSetupPages(Controller):
             form=_event_form(event),
             creating=False,
             timezones=TIMEZONES,
-            actions=_actions(event["status"]),
+            actions=_actions(event.status),
             notice=notice,
         )
 
     @post("/events/{slug:str}/edit")
     async def update_event(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event = await find_event(slug)
-        patch, errors = forms.event_patch(data if event["status"] == EventStatus.draft else {k: v for k, v in data.items() if k != "slug"})
+        patch, errors = forms.event_patch(data if event.status == EventStatus.draft else {k: v for k, v in data.items() if k != "slug"})
         if patch is not None:
             try:
                 saved = await catalogue.update_event(slug, patch, now)
@@ -208,7 +208,7 @@ class EventSetupPages(Controller):
             errors=errors,
             creating=False,
             timezones=TIMEZONES,
-            actions=_actions(event["status"]),
+            actions=_actions(event.status),
             status_code=422,
         )
 
@@ -224,7 +224,7 @@ class EventSetupPages(Controller):
             event=event,
             action=action,
             copy=STATUS_ACTIONS[action],
-            allowed=action in _actions(event["status"]),
+            allowed=action in _actions(event.status),
             progress=progress,
         )
 
@@ -241,7 +241,7 @@ class EventSetupPages(Controller):
         event = await find_event(slug)
         if action not in STATUS_ACTIONS:
             raise InvalidInput("There is no such action.", code="unknown_action")
-        if action != "cancel" and action not in _actions(event["status"]):
+        if action != "cancel" and action not in _actions(event.status):
             # E.g. "Publish" pressed twice, or on a page left open after someone else closed sales.
             return _page(
                 "status.html", section="setup", event=event, action=action, copy=STATUS_ACTIONS[action], allowed=False, progress=None, status_code=409
@@ -276,7 +276,7 @@ class EventSetupPages(Controller):
         self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
     ) -> Redirect:
         event = await find_event(slug)
-        if event["status"] != EventStatus.cancelled:
+        if event.status != EventStatus.cancelled:
             return Redirect(f"/manage/events/{slug}/status/cancel", status_code=303)
         await cancellation.cancel_event(slug, reason="", requested_by=request.user.name, gateway=gateway, now=now)
         return Redirect(f"/manage/events/{slug}/cancellation", status_code=303)
@@ -300,7 +300,7 @@ class TicketTypePages(Controller):
     ) -> Template:
         event = await find_event(slug)
         types = await catalogue.ticket_types_for_organisers(slug)
-        general = event["capacity"] - event["reserved_free_places"]
+        general = event.capacity - event.reserved_free_places
         return _page(
             "tickets.html",
             section="tickets",
@@ -313,11 +313,11 @@ class TicketTypePages(Controller):
             status_code=status_code,
             now=now,
             capacity={
-                "total": event["capacity"],
-                "reserved": event["reserved_free_places"],
+                "total": event.capacity,
+                "reserved": event.reserved_free_places,
                 "general": general,
-                "taken": event["places_taken"],
-                "left": rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]),
+                "taken": event.places_taken,
+                "left": rules.places_left(event.capacity, event.reserved_free_places, event.places_taken),
                 "quotas": sum(t["quota"] for t in types if t["quota"] is not None),
                 "unlimited": any(t["quota"] is None for t in types),
             },
@@ -556,14 +556,14 @@ class DoorStaffPages(Controller):
         status_code: int = 200,
     ) -> Template:
         event = await find_event(slug)
-        team, others = await door_team.door_team(event["id"])
+        team, others = await door_team.door_team(event.id)
         return _page(
             "door_staff.html",
             section="door",
             event=event,
             team=team,
             others=others,
-            door_devices=await door_team.door_devices(event["id"], now=now),
+            door_devices=await door_team.door_devices(event.id, now=now),
             form=form or {},
             errors=errors or {},
             notice=notice,
@@ -582,7 +582,7 @@ class DoorStaffPages(Controller):
         if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 9):
             return await self._render(slug, now, errors={"user": "Choose a person to add."}, status_code=422)
         try:
-            await door_team.assign_door_staff(event["id"], int(user_id), now=now)
+            await door_team.assign_door_staff(event.id, int(user_id), now=now)
         except EventsError as error:
             return await self._render(slug, now, errors=_errors(error), status_code=error.status_code)
         return Redirect(f"/manage/events/{slug}/door-staff?notice=assigned", status_code=303)
@@ -592,7 +592,7 @@ class DoorStaffPages(Controller):
         event = await find_event(slug)
         try:
             await door_team.create_door_staff(
-                event["id"], email=data.get("email", ""), name=data.get("display_name", ""), password=data.get("password", ""), now=now
+                event.id, email=data.get("email", ""), name=data.get("display_name", ""), password=data.get("password", ""), now=now
             )
         except EventsError as error:
             errors = _errors(error)
@@ -607,11 +607,11 @@ class DoorStaffPages(Controller):
     @post("/{user_id:int}/remove")
     async def remove(self, slug: FromPath[str], user_id: RowId, now: NamedDependency[datetime]) -> Redirect:
         event = await find_event(slug)
-        await door_team.remove_door_staff(event["id"], user_id, now=now)
+        await door_team.remove_door_staff(event.id, user_id, now=now)
         return Redirect(f"/manage/events/{slug}/door-staff?notice=removed", status_code=303)
 
     @post("/devices/{token_id:int}/revoke")
     async def revoke_device(self, slug: FromPath[str], token_id: RowId, now: NamedDependency[datetime]) -> Redirect:
         event = await find_event(slug)
-        await door_team.revoke_door_device(event["id"], token_id, now=now)
+        await door_team.revoke_door_device(event.id, token_id, now=now)
         return Redirect(f"/manage/events/{slug}/door-staff?notice=device_revoked", status_code=303)

@@ -2,19 +2,58 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, fields
+from datetime import datetime
 from typing import Any
 
+from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event, Partner
 from events.errors import InvalidInput, NotFound
 from events.i18n import N_
 
 
-async def find_event(slug: str) -> dict[str, Any]:
-    """The event row (drafts included: callers are organisers or check their own rules), or a 404."""
+@dataclass(frozen=True, slots=True)
+class EventRow:
+    """An event as stored (times in UTC)."""
+
+    id: int
+    slug: str
+    title: str
+    description: str
+    venue: str
+    address: str
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    capacity: int
+    reserved_free_places: int
+    status: EventStatus
+    currency: str
+    booking_fee_pence: int
+    allow_reentry: bool
+    pay_it_forward_place_pence: int
+    pay_it_forward_converts_general: bool
+    free_places_claimed: int
+    cost_per_attendee_pence: int
+    booking_fees_to_cause: bool
+    unused_contributions: str
+    places_taken: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> EventRow:
+        """From a row of ``Event.select()``."""
+        return cls(**{field.name: row[field.name] for field in fields(cls)} | {"status": EventStatus(row["status"])})
+
+
+async def find_event(slug: str) -> EventRow:
+    """The event (drafts included: callers are organisers or check their own rules), or a 404."""
     event = await Event.select().where(Event.slug == slug).first()
     if event is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
-    return event
+    return EventRow.of(event)
 
 
 async def partner_id(slug: str) -> int:

@@ -5,11 +5,11 @@ it is imported (the app and the worker import it), as payments tell the ledger t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection, Mapping
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
-from typing import Any
 
 from events.catalogue.freeplaces import FreePlaces, free_places
+from events.catalogue.lookup import EventRow
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,14 +38,14 @@ async def ordered_ticket_types(type_ids: Collection[int]) -> set[int]:
     return await _registered().ordered_ticket_types(type_ids) if type_ids else set()
 
 
-async def event_free_places(event: Mapping[str, Any]) -> FreePlaces:
+async def event_free_places(event: EventRow) -> FreePlaces:
     """An event's free places now, from its counters and the money paid forward."""
     return free_places(
-        capacity=event["capacity"],
-        reserved=event["reserved_free_places"],
-        places_taken=event["places_taken"],
-        claimed=event["free_places_claimed"],
-        contributions_pence=await _registered().pay_it_forward_pence(event["id"]),
-        place_value_pence=event["pay_it_forward_place_pence"],
-        converts_general=event["pay_it_forward_converts_general"],
+        capacity=event.capacity,
+        reserved=event.reserved_free_places,
+        places_taken=event.places_taken,
+        claimed=event.free_places_claimed,
+        contributions_pence=await _registered().pay_it_forward_pence(event.id),
+        place_value_pence=event.pay_it_forward_place_pence,
+        converts_general=event.pay_it_forward_converts_general,
     )

@@ -13,6 +13,7 @@ from msgspec import UNSET
 from events import db
 from events.audit import service as audit
 from events.catalogue import rules
+from events.catalogue.lookup import EventRow
 from events.catalogue.sales import event_free_places, ordered_ticket_types
 from events.catalogue.schemas import (
     BeneficiaryOut,
@@ -575,7 +576,7 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
         pay_it_forward_converts_general=event["pay_it_forward_converts_general"],
         allow_reentry=event["allow_reentry"],
         places_left=left,
-        free_places=FreePlacesOut(**dataclasses.asdict(await event_free_places(event))),
+        free_places=FreePlacesOut(**dataclasses.asdict(await event_free_places(EventRow.of(event)))),
         url=event_url(event["slug"]),
         ticket_types=[
             TicketTypeOut(

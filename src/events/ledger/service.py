@@ -132,7 +132,7 @@ async def book_all_events(now: datetime) -> int:
 async def rebook_event(slug: str, *, now: datetime) -> dict[str, Any]:
     """The organiser's repair action: book whatever of the event's money is not in the ledger yet."""
     event = await find_event(slug)
-    return {"event": event["slug"], "entries_booked": await book_event(event["id"], now=now)}
+    return {"event": event.slug, "entries_booked": await book_event(event.id, now=now)}
 
 
 async def book_order(order_id: int, *, now: datetime) -> int:
@@ -163,62 +163,60 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
     """When an event closes, pay-it-forward money not spent on free guests either goes to the event's
     beneficiaries or is carried to a named future event's fund. Recorded once, as ledger entries."""
     event = await find_event(slug)
-    if event["status"] not in (EventStatus.sales_closed, EventStatus.finished):
+    if event.status not in (EventStatus.sales_closed, EventStatus.finished):
         raise Conflict(N_("Close the event first: unused pay-it-forward money is decided when it closes."), code="event_open")
     if decision not in ("beneficiaries", "carry_over"):
         raise InvalidInput("Choose beneficiaries or carry_over.", fields={"decision": "beneficiaries or carry_over"})
     target = await find_event(target_slug) if decision == "carry_over" and target_slug else None
-    if decision == "carry_over" and (
-        target is None or target["id"] == event["id"] or target["status"] in (EventStatus.cancelled, EventStatus.finished)
-    ):
+    if decision == "carry_over" and (target is None or target.id == event.id or target.status in (EventStatus.cancelled, EventStatus.finished)):
         raise InvalidInput("Name a future event to carry the money to.", fields={"target_event": "A future event is needed."})
-    if target is not None and target["currency"] != event["currency"]:
+    if target is not None and target.currency != event.currency:
         raise InvalidInput("The other event uses another currency.", fields={"target_event": "Different currency."})
-    await book_event(event["id"], now=now)
-    allocation, _ = await event_allocation(event["id"])
+    await book_event(event.id, now=now)
+    allocation, _ = await event_allocation(event.id)
     unused = allocation.unused_contributions_pence
     async with db.write_transaction():
-        if await LedgerEntry.exists().where(LedgerEntry.source == f"pif-decision:{event['id']}"):
+        if await LedgerEntry.exists().where(LedgerEntry.source == f"pif-decision:{event.id}"):
             raise Conflict(N_("The unused pay-it-forward money of this event has already been decided."), code="already_decided")
         entries = [
             Entry(
-                event["id"],
+                event.id,
                 "pif_decision",
                 "contributions",
                 "",
                 None,
                 0,
-                event["currency"],
-                f"pif-decision:{event['id']}",
+                event.currency,
+                f"pif-decision:{event.id}",
                 now,
-                f"{decision}: {unused} pence" + (f" to {target['slug']}" if target else ""),
+                f"{decision}: {unused} pence" + (f" to {target.slug}" if target else ""),
             )
         ]
         if target is not None and unused:
             entries += [
                 Entry(
-                    event["id"],
+                    event.id,
                     "carry_over",
                     "contributions",
                     "",
                     None,
                     -unused,
-                    event["currency"],
-                    f"carry-out:{event['id']}",
+                    event.currency,
+                    f"carry-out:{event.id}",
                     now,
-                    f"Carried to {target['slug']}",
+                    f"Carried to {target.slug}",
                 ),
                 Entry(
-                    target["id"],
+                    target.id,
                     "carry_over",
                     "contributions",
                     "",
                     None,
                     unused,
-                    event["currency"],
-                    f"carry-in:{event['id']}",
+                    event.currency,
+                    f"carry-in:{event.id}",
                     now,
-                    f"Carried from {event['slug']}",
+                    f"Carried from {event.slug}",
                 ),
             ]
         for entry in entries:
@@ -238,9 +236,9 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
                 )
             ).on_conflict(target=LedgerEntry.source, action="DO NOTHING")
         await Event.update({Event.unused_contributions: "beneficiaries" if decision == "beneficiaries" else "carried_over"}).where(
-            Event.id == event["id"]
+            Event.id == event.id
         )
-    return {"decision": decision, "unused_pence": unused, "target_event": target["slug"] if target else None}
+    return {"decision": decision, "unused_pence": unused, "target_event": target.slug if target else None}
 
 
 async def add_event_cost(slug: str, *, description: str, amount_pence: int, now: datetime) -> None:
@@ -262,22 +260,22 @@ async def add_event_cost(slug: str, *, description: str, amount_pence: int, now:
     if problems:
         raise InvalidInput(N_("Give the cost a description and an amount."), fields=problems)
     async with db.write_transaction():
-        await lock_event_money(event["id"])
+        await lock_event_money(event.id)
         if amount_pence < 0:
-            recorded = await _recorded_costs(event["id"])
+            recorded = await _recorded_costs(event.id)
             if recorded + amount_pence < 0:
                 raise InvalidInput(
                     N_("A correction can bring the event's costs down to zero, not below."),
                     code="costs_below_zero",
-                    fields={"amount_pence": f"At most {format_money(recorded, event['currency'])} can be taken off: the costs recorded so far."},
+                    fields={"amount_pence": f"At most {format_money(recorded, event.currency)} can be taken off: the costs recorded so far."},
                 )
-        cost = EventCost(event=event["id"], description=description, amount_pence=amount_pence, created_at=now)
+        cost = EventCost(event=event.id, description=description, amount_pence=amount_pence, created_at=now)
         await cost.save()
         await book_cost(cost.id, now=now)
         await audit.record(
             "event_cost.recorded",
             now=now,
-            event_id=event["id"],
+            event_id=event.id,
             subject_type="event_cost",
             subject_id=cost.id,
             after={"description": description, "amount_pence": amount_pence},
@@ -299,7 +297,7 @@ async def _recorded_costs(event_id: int) -> int:
 async def list_event_costs(slug: str) -> tuple[list[dict[str, Any]], int]:
     """The event's costs in the order they were recorded, and their total (corrections included)."""
     event = await find_event(slug)
-    rows = await EventCost.select().where(EventCost.event == event["id"]).order_by(EventCost.id)
+    rows = await EventCost.select().where(EventCost.event == event.id).order_by(EventCost.id)
     return rows, sum(row["amount_pence"] for row in rows)
 
 

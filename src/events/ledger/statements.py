@@ -15,7 +15,7 @@ from piccolo.query.functions.aggregate import Sum
 
 from events import db
 from events.accounts.roles import ORGANISER, CurrentUser
-from events.catalogue.lookup import find_event
+from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.tables import BeneficiaryShare, Partner
 from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from events.giftaid import service as giftaid
@@ -27,24 +27,24 @@ from events.ledger.tables import LedgerEntry, Payout
 
 async def event_reconciliation(slug: str) -> dict[str, Any]:
     event = await find_event(slug)
-    allocation, _context = await service.event_allocation(event["id"])
+    allocation, _context = await service.event_allocation(event.id)
     names = await service.partner_names([p.partner_id for p in allocation.partners])
     paid_out = {
         row["partner"]: int(row["pence"])
         for row in await Payout.select(Payout.partner, Sum(Payout.amount_pence, alias="pence"))
-        .where(Payout.event == event["id"])
+        .where(Payout.event == event.id)
         .group_by(Payout.partner)
     }
-    gift_aid = await giftaid.claimable_by_partner(event["id"])
+    gift_aid = await giftaid.claimable_by_partner(event.id)
     partners = []
     for partner in allocation.partners:
         paid = paid_out.get(partner.partner_id, 0)
         partners.append(_line(names[partner.partner_id]["slug"], partner, paid, gift_aid.get(partner.partner_id, 0)))
-    differences = await stripe_balance.differences(event["id"])
+    differences = await stripe_balance.differences(event.id)
     imported_to = await stripe_balance.imported_to()
     return {
-        "event": event["slug"],
-        "currency": event["currency"],
+        "event": event.slug,
+        "currency": event.currency,
         "partners": partners,
         "totals": _totals(partners),
         "costs_pence": allocation.costs_pence,
@@ -67,26 +67,26 @@ async def event_statement(slug: str) -> dict[str, Any]:
     names = {row["slug"]: row["name"] for row in await Partner.select(Partner.slug, Partner.name).where(Partner.slug.is_in(slugs or [""]))}
     return {
         **reconciliation,
-        "title": event["title"],
-        "starts_at": event["starts_at"],
+        "title": event.title,
+        "starts_at": event.starts_at,
         "partners": [{**line, "name": names.get(line["partner"], line["partner"])} for line in reconciliation["partners"]],
         "sales_by_day": await ticket_sales_by_day(event),
     }
 
 
-async def ticket_sales_by_day(event: dict[str, Any]) -> list[tuple[date, int]]:
+async def ticket_sales_by_day(event: EventRow) -> list[tuple[date, int]]:
     """Ticket income per day in the event's time zone, oldest first: one GROUP BY over the ledger's payments.
 
     PostgreSQL converts each entry with the zone's rules; SQLite has no zone database, so there the
     zone's offset at the event's start is used for every entry (a sale within an hour of midnight
     across a clock change can land on the neighbouring day)."""
-    zone = event.get("timezone") or "UTC"
+    zone = event.timezone or "UTC"
     if db.is_sqlite():
-        offset = event["starts_at"].astimezone(ZoneInfo(zone)).utcoffset()
+        offset = event.starts_at.astimezone(ZoneInfo(zone)).utcoffset()
         minutes = int(offset.total_seconds() // 60) if offset else 0
-        rows = await db.run(queries.TICKET_SALES_BY_DAY_SQLITE, f"{minutes:+d} minutes", event["id"])
+        rows = await db.run(queries.TICKET_SALES_BY_DAY_SQLITE, f"{minutes:+d} minutes", event.id)
     else:
-        rows = await db.run(queries.TICKET_SALES_BY_DAY_POSTGRES, zone, event["id"])
+        rows = await db.run(queries.TICKET_SALES_BY_DAY_POSTGRES, zone, event.id)
     return [(_as_date(row["day"]), int(row["pence"])) for row in rows]
 
 
@@ -156,7 +156,7 @@ async def record_payout(
         if partner is None:
             raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
         # And the event, so a cost recorded at the same time cannot change what is owed under the check.
-        await service.lock_event_money((await find_event(event_slug))["id"])
+        await service.lock_event_money((await find_event(event_slug)).id)
         reconciliation = await event_reconciliation(event_slug)
         line = next((p for p in reconciliation["partners"] if p["partner"] == slug), None)
         if line is None:
@@ -170,9 +170,9 @@ async def record_payout(
         event = await find_event(event_slug)
         payout = Payout(
             partner=partner["id"],
-            event=event["id"],
+            event=event.id,
             amount_pence=amount_pence,
-            currency=event["currency"],
+            currency=event.currency,
             paid_on=paid_on,
             bank_reference=bank_reference,
             override_reason=override_reason.strip(),

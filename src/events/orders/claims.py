@@ -13,7 +13,7 @@ from typing import Any
 
 from events import db, text
 from events.audit import service as audit
-from events.catalogue.lookup import find_event
+from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.sales import event_free_places
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event, TicketType
@@ -76,13 +76,13 @@ async def create_claim_code(slug: str, *, partner_name: str, places: int, now: d
         raise InvalidInput(next(iter(problems.values())), fields=problems)
     code = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(CLAIM_CODE_LENGTH))
     async with db.write_transaction():
-        row = ClaimCode(event=event["id"], code=code, partner_name=partner_name, places=places, created_at=now)
+        row = ClaimCode(event=event.id, code=code, partner_name=partner_name, places=places, created_at=now)
         await row.save()
         # The code is the link's only key: it stays out of the log.
         await audit.record(
             "claim_link.created",
             now=now,
-            event_id=event["id"],
+            event_id=event.id,
             subject_type="claim_link",
             subject_id=row.id,
             after={"partner_name": partner_name, "places": places},
@@ -92,7 +92,7 @@ async def create_claim_code(slug: str, *, partner_name: str, places: int, now: d
 
 async def list_claim_codes(slug: str) -> list[dict[str, Any]]:
     event = await find_event(slug)
-    return await ClaimCode.select().where(ClaimCode.event == event["id"]).order_by(ClaimCode.id)
+    return await ClaimCode.select().where(ClaimCode.event == event.id).order_by(ClaimCode.id)
 
 
 async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
@@ -100,7 +100,7 @@ async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
     async with db.write_transaction():
         revoked = (
             await ClaimCode.update({ClaimCode.revoked_at: now})
-            .where(ClaimCode.event == event["id"], ClaimCode.code == code, ClaimCode.revoked_at.is_null())
+            .where(ClaimCode.event == event.id, ClaimCode.code == code, ClaimCode.revoked_at.is_null())
             .returning(ClaimCode.id, ClaimCode.partner_name, ClaimCode.claimed)
         )
         if not revoked:
@@ -108,7 +108,7 @@ async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
         await audit.record(
             "claim_link.revoked",
             now=now,
-            event_id=event["id"],
+            event_id=event.id,
             subject_type="claim_link",
             subject_id=revoked[0]["id"],
             before={"revoked": False},
@@ -204,12 +204,12 @@ async def give_free_place(slug: str, *, name: str, email: str, issue: Issuer, no
     event = await find_event(slug)
     _check_guest(name, email, "")
     async with db.write_transaction():
-        place = await _give_place(event["id"], name=name, email=email, phone="", locale="en", channel="gift", issue=issue, now=now)
+        place = await _give_place(event.id, name=name, email=email, phone="", locale="en", channel="gift", issue=issue, now=now)
         # The order reference, not the guest's name: the log outlives guests' personal data.
         await audit.record(
             "free_place.given",
             now=now,
-            event_id=event["id"],
+            event_id=event.id,
             subject_type="order",
             subject_id=place.order_reference,
             after={"places": 1},
@@ -218,12 +218,13 @@ async def give_free_place(slug: str, *, name: str, email: str, issue: Issuer, no
 
 
 async def _give_place(event_id: int, *, name: str, email: str, phone: str, locale: str, channel: str, issue: Issuer, now: datetime) -> ClaimedPlace:
-    event = await Event.select().where(Event.id == event_id).first()
-    assert event is not None
-    if event["status"] not in (EventStatus.on_sale, EventStatus.sales_closed):
+    row = await Event.select().where(Event.id == event_id).first()
+    assert row is not None
+    event = EventRow.of(row)
+    if event.status not in (EventStatus.on_sale, EventStatus.sales_closed):
         raise NoPlacesLeft(N_("Sorry, places for this event are not available now."))
     if not await db.run(queries.TAKE_RESERVED_PLACE, event_id):
-        extra = (await event_free_places(event)).funded - event["reserved_free_places"]
+        extra = (await event_free_places(event)).funded - event.reserved_free_places
         if extra <= 0 or not await db.run(queries.TAKE_CONVERTED_PLACE, event_id, extra):
             raise NoPlacesLeft(N_("Sorry, there are no free places left."))
     ticket_type = (
@@ -245,7 +246,7 @@ async def _give_place(event_id: int, *, name: str, email: str, phone: str, local
         buyer_email=email.strip(),
         buyer_phone=phone.strip(),
         locale=locale,
-        currency=event["currency"],
+        currency=event.currency,
         places=1,
         payment_provider="none",
         created_at=now,

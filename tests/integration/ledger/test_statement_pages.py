@@ -17,7 +17,7 @@ import pytest
 from litestar import Litestar
 
 from events.accounts import service as accounts
-from events.catalogue.lookup import partner_id
+from events.catalogue.lookup import find_event, partner_id
 from events.catalogue.tables import Event
 from events.ledger import pdf as statement_pdf
 from events.ledger.statements import ticket_sales_by_day
@@ -134,8 +134,7 @@ async def test_an_organiser_sees_the_reconciliation_with_both_charts(app: Litest
 
 
 async def test_ticket_sales_by_day_are_one_row_per_day_in_the_events_time_zone(supper_club: str, now: datetime) -> None:
-    event = await Event.select().where(Event.slug == supper_club).first()
-    assert event is not None
+    event = await find_event(supper_club)
 
     def days_ago(days: int) -> date:
         return (now - timedelta(days=days)).date()  # paid at noon UTC: the same date in London
