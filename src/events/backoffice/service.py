@@ -4,6 +4,7 @@ funds per partner and sales over time (from the ledger, as the statements read i
 from __future__ import annotations
 
 import dataclasses
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,6 +13,7 @@ from piccolo.query.functions.aggregate import Count, Sum
 
 from events.catalogue.lookup import find_event
 from events.catalogue.sales import event_free_places
+from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event
 from events.checkin.scan_log import conflicts
 from events.errors import Conflict
@@ -24,7 +26,25 @@ from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
 
 
-async def list_events_for_organisers() -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class OrganiserEvent:
+    """A line of the organiser's list of events (times in the event's zone)."""
+
+    id: int
+    slug: str
+    title: str
+    status: EventStatus
+    starts_at: datetime
+    ends_at: datetime
+    timezone: str
+    capacity: int
+    reserved_free_places: int
+    places_taken: int
+    free_places_claimed: int
+    tickets: int  # valid tickets of paid orders, free places included
+
+
+async def list_events_for_organisers() -> list[OrganiserEvent]:
     """Every event, drafts and past ones too, newest first, with its valid tickets (paid and free) counted."""
     rows = await Event.select(
         Event.id,
@@ -45,12 +65,23 @@ async def list_events_for_organisers() -> list[dict[str, Any]]:
         .group_by(Ticket.event)
     )
     tickets = {row["event"]: row["tickets"] for row in counted}
-    for row in rows:
-        zone = ZoneInfo(row["timezone"])
-        row["starts_at"] = row["starts_at"].astimezone(zone)
-        row["ends_at"] = row["ends_at"].astimezone(zone)
-        row["tickets"] = tickets.get(row["id"], 0)
-    return rows
+    return [
+        OrganiserEvent(
+            id=row["id"],
+            slug=row["slug"],
+            title=row["title"],
+            status=EventStatus(row["status"]),
+            starts_at=row["starts_at"].astimezone(ZoneInfo(row["timezone"])),
+            ends_at=row["ends_at"].astimezone(ZoneInfo(row["timezone"])),
+            timezone=row["timezone"],
+            capacity=row["capacity"],
+            reserved_free_places=row["reserved_free_places"],
+            places_taken=row["places_taken"],
+            free_places_claimed=row["free_places_claimed"],
+            tickets=tickets.get(row["id"], 0),
+        )
+        for row in rows
+    ]
 
 
 async def revenue(event_id: int) -> dict[str, int]:

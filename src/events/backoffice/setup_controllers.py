@@ -132,16 +132,16 @@ def _event_form(event: EventRow) -> dict[str, str]:
     }
 
 
-def _type_form(ticket_type: dict[str, Any]) -> dict[str, str]:
+def _type_form(ticket_type: catalogue.OrganiserTicketType) -> dict[str, str]:
     return {
-        "name": ticket_type["name"],
-        "description": ticket_type["description"],
-        "price": _pounds(ticket_type["price_pence"]) or "0",
-        "channel": ticket_type["channel"],
-        "sales_start": ticket_type["sales_start"].strftime("%Y-%m-%dT%H:%M") if ticket_type["sales_start"] else "",
-        "sales_end": ticket_type["sales_end"].strftime("%Y-%m-%dT%H:%M") if ticket_type["sales_end"] else "",
-        "quota": str(ticket_type["quota"]) if ticket_type["quota"] is not None else "",
-        "max_per_order": str(ticket_type["max_per_order"]),
+        "name": ticket_type.name,
+        "description": ticket_type.description,
+        "price": _pounds(ticket_type.price_pence) or "0",
+        "channel": ticket_type.channel,
+        "sales_start": ticket_type.sales_start.strftime("%Y-%m-%dT%H:%M") if ticket_type.sales_start else "",
+        "sales_end": ticket_type.sales_end.strftime("%Y-%m-%dT%H:%M") if ticket_type.sales_end else "",
+        "quota": str(ticket_type.quota) if ticket_type.quota is not None else "",
+        "max_per_order": str(ticket_type.max_per_order),
     }
 
 
@@ -318,8 +318,8 @@ class TicketTypePages(Controller):
                 "general": general,
                 "taken": event.places_taken,
                 "left": rules.places_left(event.capacity, event.reserved_free_places, event.places_taken),
-                "quotas": sum(t["quota"] for t in types if t["quota"] is not None),
-                "unlimited": any(t["quota"] is None for t in types),
+                "quotas": sum(t.quota for t in types if t.quota is not None),
+                "unlimited": any(t.quota is None for t in types),
             },
         )
 
@@ -373,9 +373,9 @@ class TicketTypePages(Controller):
         return Redirect(f"/manage/events/{slug}/tickets?notice=stopped", status_code=303)
 
 
-async def _ticket_type(slug: str, type_id: int) -> dict[str, Any]:
+async def _ticket_type(slug: str, type_id: int) -> catalogue.OrganiserTicketType:
     for ticket_type in await catalogue.ticket_types_for_organisers(slug):
-        if ticket_type["id"] == type_id:
+        if ticket_type.id == type_id:
             return ticket_type
     raise NotFound("This event has no such ticket type.", code="ticket_type_not_found")
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -63,6 +64,25 @@ STATUS_ACTIONS = {
     (EventStatus.on_sale, EventStatus.finished): "event.finished",
     (EventStatus.sales_closed, EventStatus.finished): "event.finished",
 }
+
+
+@dataclass(frozen=True, slots=True)
+class OrganiserTicketType:
+    """A ticket type as stored (sales times in the event's zone), and whether anyone has ordered it."""
+
+    id: int
+    event: int
+    name: str
+    description: str
+    price_pence: int
+    channel: str
+    sales_start: datetime | None
+    sales_end: datetime | None
+    quota: int | None
+    max_per_order: int
+    position: int
+    places_taken: int
+    ordered: bool
 
 
 def event_url(slug: str) -> str:
@@ -361,18 +381,30 @@ async def stop_ticket_type_sales(slug: str, type_id: int, *, now: datetime) -> N
         )
 
 
-async def ticket_types_for_organisers(slug: str) -> list[dict[str, Any]]:
+async def ticket_types_for_organisers(slug: str) -> list[OrganiserTicketType]:
     """The event's ticket types as stored (times in the event's zone), with whether each has been ordered."""
     event = await _event_row(slug)
     zone = ZoneInfo(event["timezone"])
     types = await TicketType.select().where(TicketType.event == event["id"]).order_by(TicketType.position).order_by(TicketType.id)
     ordered = await ordered_ticket_types([t["id"] for t in types])
-    for ticket_type in types:
-        for name in ("sales_start", "sales_end"):
-            if ticket_type[name] is not None:
-                ticket_type[name] = ticket_type[name].astimezone(zone)
-        ticket_type["ordered"] = ticket_type["id"] in ordered
-    return types
+    return [
+        OrganiserTicketType(
+            id=t["id"],
+            event=t["event"],
+            name=t["name"],
+            description=t["description"],
+            price_pence=t["price_pence"],
+            channel=t["channel"],
+            sales_start=t["sales_start"].astimezone(zone) if t["sales_start"] is not None else None,
+            sales_end=t["sales_end"].astimezone(zone) if t["sales_end"] is not None else None,
+            quota=t["quota"],
+            max_per_order=t["max_per_order"],
+            position=t["position"],
+            places_taken=t["places_taken"],
+            ordered=t["id"] in ordered,
+        )
+        for t in types
+    ]
 
 
 async def _event_row(slug: str) -> dict[str, Any]:
