@@ -21,6 +21,7 @@ from events.dependencies import BEARER, error_responses
 from events.errors import InvalidInput
 from events.ledger import service, statements, stripe_balance
 from events.ledger.pdf import statement_pdf
+from events.ledger.schemas import EventReconciliation, PartnerStatement, PayoutOut, Rebooked, StripeImported, UnusedDecision
 from events.payments.gateway import Gateway
 from events.payments.statuses import PaymentMethod
 
@@ -75,7 +76,7 @@ def _period(params: MultiDict[str]) -> tuple[datetime, datetime]:
     return start, end
 
 
-async def _partner_statement(request: Request[Any, Any, Any], slug: str) -> dict[str, Any]:
+async def _partner_statement(request: Request[Any, Any, Any], slug: str) -> PartnerStatement:
     start, end = _period(request.query_params)
     return await statements.partner_statement(slug, start=start, end=end, user=request.user)
 
@@ -91,7 +92,7 @@ class LedgerApi(Controller):
         guards=[requires_role(ORGANISER)],
         responses=error_responses(401, 403, 404),
     )
-    async def reconciliation(self, slug: FromPath[str]) -> dict[str, Any]:
+    async def reconciliation(self, slug: FromPath[str]) -> EventReconciliation:
         return await statements.event_reconciliation(slug)
 
     @get(
@@ -119,7 +120,7 @@ class LedgerApi(Controller):
         guards=[requires_role(ORGANISER, PARTNER_VIEWER)],
         responses=error_responses(401, 403, 404, 422),
     )
-    async def statement(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> dict[str, Any]:
+    async def statement(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> PartnerStatement:
         return await _partner_statement(request, slug)
 
     @get(
@@ -151,7 +152,7 @@ class LedgerApi(Controller):
     )
     async def payout(
         self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[PayoutIn], now: NamedDependency[datetime]
-    ) -> dict[str, Any]:
+    ) -> PayoutOut:
         return await statements.record_payout(
             slug,
             event_slug=data.event,
@@ -169,7 +170,7 @@ class LedgerApi(Controller):
         guards=[requires_role(ORGANISER)],
         responses=error_responses(401, 403, 404, 409, 422),
     )
-    async def decide_unused(self, slug: FromPath[str], data: JSONBody[UnusedDecisionIn], now: NamedDependency[datetime]) -> dict[str, Any]:
+    async def decide_unused(self, slug: FromPath[str], data: JSONBody[UnusedDecisionIn], now: NamedDependency[datetime]) -> UnusedDecision:
         return await service.decide_unused_contributions(slug, decision=data.decision, target_slug=data.target_event, now=now)
 
     @post(
@@ -178,7 +179,7 @@ class LedgerApi(Controller):
         guards=[requires_role(ORGANISER)],
         responses=error_responses(401, 403, 404),
     )
-    async def rebook(self, slug: FromPath[str], now: NamedDependency[datetime]) -> dict[str, Any]:
+    async def rebook(self, slug: FromPath[str], now: NamedDependency[datetime]) -> Rebooked:
         return await service.rebook_event(slug, now=now)
 
     @post(
@@ -189,7 +190,7 @@ class LedgerApi(Controller):
     )
     async def import_stripe(
         self, request: Request[Any, Any, Any], data: JSONBody[StripeImportIn], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
-    ) -> dict[str, Any]:
+    ) -> StripeImported:
         return await stripe_balance.import_balance_transactions(
             gateway=gateway,
             start=_aware(data.from_, now) if data.from_ else None,

@@ -23,6 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from events.ledger.schemas import Figures, PartnerStatement
 from events.ledger.service import FAR_FUTURE, FAR_PAST
 from events.money import format_money
 from events.pdf.text import fonts, visual_runs
@@ -87,25 +88,25 @@ def period_text(start: datetime, end: datetime, now: datetime) -> str:
     return f"Entries from {_day(start)}, up to but not including {_day(end)}"
 
 
-def _rows(line: dict[str, Any], money: Callable[[int], str]) -> list[tuple[str, str, bool]]:
+def _rows(line: Figures, money: Callable[[int], str]) -> list[tuple[str, str, bool]]:
     """(label, amount, emphasised) for one event's or the totals' figures, in the order they add up."""
-    income = line["income_pence"]
+    income = line.income_pence
     rows = [(label, money(income[kind]), False) for kind, label in INCOME_LABELS]
     rows += [
         ("Gross income", money(sum(income.values())), True),
-        ("Refunds", money(-line["refunds_pence"]), False),
-        ("Stripe fees", money(-line["fees_pence"]), False),
-        ("Event costs", money(-line["costs_pence"]), False),
-        ("Net due", money(line["net_pence"]), True),
-        ("Paid out", money(-line["paid_out_pence"]), False),
-        ("Balance owed", money(line["balance_pence"]), True),
+        ("Refunds", money(-line.refunds_pence), False),
+        ("Stripe fees", money(-line.fees_pence), False),
+        ("Event costs", money(-line.costs_pence), False),
+        ("Net due", money(line.net_pence), True),
+        ("Paid out", money(-line.paid_out_pence), False),
+        ("Balance owed", money(line.balance_pence), True),
     ]
-    if line.get("gift_aid_claimable_pence"):
-        rows.append(("Gift Aid to claim from HMRC (not in the balance)", money(line["gift_aid_claimable_pence"]), False))
+    if line.gift_aid_claimable_pence:
+        rows.append(("Gift Aid to claim from HMRC (not in the balance)", money(line.gift_aid_claimable_pence), False))
     return rows
 
 
-def _figures(line: dict[str, Any], money: Callable[[int], str], width: float) -> Table:
+def _figures(line: Figures, money: Callable[[int], str], width: float) -> Table:
     rows = _rows(line, money)
     data = [[_text(label, CELL_BOLD if strong else CELL), _text(amount, AMOUNT_BOLD if strong else AMOUNT)] for label, amount, strong in rows]
     table = Table(data, colWidths=[width * 0.62, width * 0.38], hAlign="LEFT")
@@ -154,22 +155,22 @@ def _sign_off(width: float) -> Flowable:
     )
 
 
-async def statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
+async def statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes:
     """render_statement_pdf in a worker thread, so laying out a long statement never stalls the event loop."""
     return await anyio.to_thread.run_sync(partial(render_statement_pdf, statement, now=now))
 
 
-def render_statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
+def render_statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes:
     """The partner statement (events.ledger.statements.partner_statement) as one A4 PDF."""
     fonts()
-    currency = statement.get("currency", "GBP")
+    currency = statement.currency
 
     def money(pence: int) -> str:
         return format_money(pence, currency, "en_GB")
 
     buffer = io.BytesIO()
     width = A4[0] - 2 * MARGIN
-    name = statement["name"]
+    name = statement.name
     document = SimpleDocTemplate(
         buffer,
         pagesize=A4,
@@ -187,13 +188,13 @@ def render_statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
         Spacer(1, 1.5 * mm),
         _text(name, TITLE),
         Spacer(1, 2 * mm),
-        _text(f"Period: {period_text(statement['from'], statement['to'], now)}", BODY),
+        _text(f"Period: {period_text(statement.from_, statement.to, now)}", BODY),
         _text(f"Prepared on {_day(now)} · all amounts in {currency}", MUTED_BODY),
         Spacer(1, 6 * mm),
     ]
     figures_width = min(width, 120 * mm)
-    for event in statement["events"]:
-        heading = event["title"] + (f" · {_day(event['starts_at'])}" if event.get("starts_at") else "")
+    for event in statement.events:
+        heading = f"{event.title} · {_day(event.starts_at)}"
         story.append(
             KeepTogether(
                 [
@@ -201,21 +202,21 @@ def render_statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
                     Spacer(1, 1.5 * mm),
                     _figures(event, money, figures_width),
                     Spacer(1, 1.5 * mm),
-                    _text(_reconciled_text(event.get("reconciled")), MUTED_BODY),
+                    _text(_reconciled_text(event.reconciled), MUTED_BODY),
                     Spacer(1, 6 * mm),
                 ]
             )
         )
-    if not statement["events"]:
+    if not statement.events:
         story += [_text("This partner benefits from no events yet.", BODY), Spacer(1, 6 * mm)]
     story.append(
         KeepTogether(
             [
-                _text("Totals" if len(statement["events"]) != 1 else "Total", HEADING),
+                _text("Totals" if len(statement.events) != 1 else "Total", HEADING),
                 Spacer(1, 1.5 * mm),
-                _figures(statement["totals"], money, figures_width),
+                _figures(statement.totals, money, figures_width),
                 Spacer(1, 4 * mm),
-                _text(_reconciled_text(statement.get("reconciled")), RESULT),
+                _text(_reconciled_text(statement.reconciled), RESULT),
             ]
         )
     )
@@ -225,7 +226,7 @@ def render_statement_pdf(statement: dict[str, Any], *, now: datetime) -> bytes:
         canvas.saveState()
         canvas.setFont("NotoSans", 8)
         canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, MARGIN - 2 * mm, f"{statement['partner']} · statement prepared {_day(now)}")
+        canvas.drawString(MARGIN, MARGIN - 2 * mm, f"{statement.partner} · statement prepared {_day(now)}")
         canvas.drawRightString(A4[0] - MARGIN, MARGIN - 2 * mm, f"Page {doc.page}")
         canvas.restoreState()
 

@@ -12,13 +12,14 @@ from piccolo.query.functions.aggregate import Sum
 
 from events import db, text
 from events.audit import service as audit
-from events.catalogue.lookup import find_event
+from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.ledger import queries
 from events.ledger.allocation import INCOME_KINDS, Allocation, EventMoney, KindTotals, allocate
+from events.ledger.schemas import Rebooked, UnusedDecision
 from events.ledger.tables import EventAttendance, EventCost, LedgerEntry, LedgerTotal
 from events.money import format_money, split_pence
 from events.payments import bookkeeping
@@ -26,6 +27,25 @@ from events.payments import bookkeeping
 COMPONENTS = ("tickets", "booking_fees", "contributions", "donations")
 FAR_PAST = datetime(2000, 1, 1).astimezone()
 FAR_FUTURE = datetime(2999, 1, 1).astimezone()
+
+
+@dataclass(frozen=True, slots=True)
+class AllocationContext:
+    """What an allocation was made from: the event, its money, and what each partner was paid out (pence by partner id)."""
+
+    event: EventRow
+    money: EventMoney
+    payouts: dict[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class EventCostRow:
+    """An event cost as recorded (a negative amount corrects an earlier one)."""
+
+    id: int
+    description: str
+    amount_pence: int
+    created_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,10 +149,10 @@ async def book_all_events(now: datetime) -> int:
     return booked
 
 
-async def rebook_event(slug: str, *, now: datetime) -> dict[str, Any]:
+async def rebook_event(slug: str, *, now: datetime) -> Rebooked:
     """The organiser's repair action: book whatever of the event's money is not in the ledger yet."""
     event = await find_event(slug)
-    return {"event": event.slug, "entries_booked": await book_event(event.id, now=now)}
+    return Rebooked(event=event.slug, entries_booked=await book_event(event.id, now=now))
 
 
 async def book_order(order_id: int, *, now: datetime) -> int:
@@ -159,7 +179,7 @@ async def _book(booking: queries.Booking, *args: Any) -> int:
         return int((await db.run(booking.counted, *args))[0]["n"])
 
 
-async def decide_unused_contributions(slug: str, *, decision: str, target_slug: str | None, now: datetime) -> dict[str, Any]:
+async def decide_unused_contributions(slug: str, *, decision: str, target_slug: str | None, now: datetime) -> UnusedDecision:
     """When an event closes, pay-it-forward money not spent on free guests either goes to the event's
     beneficiaries or is carried to a named future event's fund. Recorded once, as ledger entries."""
     event = await find_event(slug)
@@ -238,7 +258,7 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
         await Event.update({Event.unused_contributions: "beneficiaries" if decision == "beneficiaries" else "carried_over"}).where(
             Event.id == event.id
         )
-    return {"decision": decision, "unused_pence": unused, "target_event": target.slug if target else None}
+    return UnusedDecision(decision=decision, unused_pence=unused, target_event=target.slug if target else None)
 
 
 async def add_event_cost(slug: str, *, description: str, amount_pence: int, now: datetime) -> None:
@@ -294,18 +314,20 @@ async def _recorded_costs(event_id: int) -> int:
     return sum(row["amount_pence"] for row in rows)
 
 
-async def list_event_costs(slug: str) -> tuple[list[dict[str, Any]], int]:
+async def list_event_costs(slug: str) -> tuple[list[EventCostRow], int]:
     """The event's costs in the order they were recorded, and their total (corrections included)."""
     event = await find_event(slug)
     rows = await EventCost.select().where(EventCost.event == event.id).order_by(EventCost.id)
-    return rows, sum(row["amount_pence"] for row in rows)
+    costs = [EventCostRow(row["id"], row["description"], row["amount_pence"], row["created_at"]) for row in rows]
+    return costs, sum(cost.amount_pence for cost in costs)
 
 
-async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: datetime = FAR_FUTURE) -> tuple[Allocation, dict[str, Any]]:
+async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: datetime = FAR_FUTURE) -> tuple[Allocation, AllocationContext]:
     """The event's ledger totals (one GROUP BY) allocated to its partners."""
-    event = await Event.select().where(Event.id == event_id).first()
-    if event is None:
+    row = await Event.select().where(Event.id == event_id).first()
+    if row is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
+    event = EventRow.of(row)
     totals: dict[tuple[str, str], int] = defaultdict(int)
     designated: dict[int, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     payouts: dict[int, int] = defaultdict(int)
@@ -333,11 +355,11 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
         general_donations=_kind(totals, "donations"),
         designated_donations={partner: _kind_of(values) for partner, values in designated.items()},
         fixed_costs_pence=costs,
-        per_attendee_cost_pence=event["cost_per_attendee_pence"],
+        per_attendee_cost_pence=event.cost_per_attendee_pence,
         attendees=sum(int(row["tickets"]) for row in attendance),
         free_guests=sum(int(row["tickets"]) for row in attendance if row["free"] == 1),
-        booking_fees_to_cause=event["booking_fees_to_cause"],
-        unused_contributions=event["unused_contributions"],
+        booking_fees_to_cause=event.booking_fees_to_cause,
+        unused_contributions=event.unused_contributions,
     )
     shares = (
         await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.share_bp)
@@ -347,7 +369,7 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
     if not shares:
         raise Conflict(N_("Say which partner projects benefit from this event first."), code="no_beneficiaries")
     allocation = allocate(money, [(s["partner"], s["share_bp"]) for s in shares])
-    return allocation, {"event": event, "money": money, "payouts": dict(payouts)}
+    return allocation, AllocationContext(event=event, money=money, payouts=dict(payouts))
 
 
 async def ledger_totals(event_id: int, *, start: datetime, end: datetime) -> dict[tuple[str, str, int | None], int]:

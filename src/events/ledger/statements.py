@@ -7,10 +7,12 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import msgspec
 from piccolo.query.functions.aggregate import Sum
 
 from events import db
@@ -21,11 +23,22 @@ from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from events.giftaid import service as giftaid
 from events.i18n import N_
 from events.ledger import queries, service, stripe_balance
-from events.ledger.allocation import INCOME_KINDS
+from events.ledger.allocation import INCOME_KINDS, PartnerAllocation
+from events.ledger.schemas import (
+    EventReconciliation,
+    EventStatement,
+    Figures,
+    NamedPartnerLine,
+    PartnerLine,
+    PartnerStatement,
+    PayoutOut,
+    StatementEvent,
+    Totals,
+)
 from events.ledger.tables import LedgerEntry, Payout
 
 
-async def event_reconciliation(slug: str) -> dict[str, Any]:
+async def event_reconciliation(slug: str) -> EventReconciliation:
     event = await find_event(slug)
     allocation, _context = await service.event_allocation(event.id)
     names = await service.partner_names([p.partner_id for p in allocation.partners])
@@ -39,39 +52,43 @@ async def event_reconciliation(slug: str) -> dict[str, Any]:
     partners = []
     for partner in allocation.partners:
         paid = paid_out.get(partner.partner_id, 0)
-        partners.append(_line(names[partner.partner_id]["slug"], partner, paid, gift_aid.get(partner.partner_id, 0)))
+        partners.append(PartnerLine(partner=names[partner.partner_id]["slug"], **_figures(partner, paid, gift_aid.get(partner.partner_id, 0))))
     differences = await stripe_balance.differences(event.id)
     imported_to = await stripe_balance.imported_to()
-    return {
-        "event": event.slug,
-        "currency": event.currency,
-        "partners": partners,
-        "totals": _totals(partners),
-        "costs_pence": allocation.costs_pence,
-        "costs_covered_by_contributions_pence": allocation.costs_covered_by_contributions_pence,
-        "unused_contributions_pence": allocation.unused_contributions_pence,
-        "retained_booking_fees_pence": allocation.retained_booking_fees_pence,
-        "deficit_pence": allocation.deficit_pence,
-        "reconciled": not differences,
-        "differences": differences,
-        "stripe_imported_to": imported_to,
-        "notes": list(allocation.notes),
-    }
+    return EventReconciliation(
+        event=event.slug,
+        currency=event.currency,
+        partners=partners,
+        totals=_totals(partners),
+        costs_pence=allocation.costs_pence,
+        costs_covered_by_contributions_pence=allocation.costs_covered_by_contributions_pence,
+        unused_contributions_pence=allocation.unused_contributions_pence,
+        retained_booking_fees_pence=allocation.retained_booking_fees_pence,
+        deficit_pence=allocation.deficit_pence,
+        reconciled=not differences,
+        differences=differences,
+        stripe_imported_to=imported_to,
+        notes=list(allocation.notes),
+    )
 
 
-async def event_statement(slug: str) -> dict[str, Any]:
+async def event_statement(slug: str) -> EventStatement:
     """The organiser's statement page: the reconciliation, with partner names, and ticket sales by day."""
     reconciliation = await event_reconciliation(slug)
     event = await find_event(slug)
-    slugs = [line["partner"] for line in reconciliation["partners"]]
+    slugs = [line.partner for line in reconciliation.partners]
     names = {row["slug"]: row["name"] for row in await Partner.select(Partner.slug, Partner.name).where(Partner.slug.is_in(slugs or [""]))}
-    return {
-        **reconciliation,
-        "title": event.title,
-        "starts_at": event.starts_at,
-        "partners": [{**line, "name": names.get(line["partner"], line["partner"])} for line in reconciliation["partners"]],
-        "sales_by_day": await ticket_sales_by_day(event),
-    }
+    return EventStatement(
+        **msgspec.structs.asdict(reconciliation)
+        | {
+            "title": event.title,
+            "starts_at": event.starts_at,
+            "partners": [
+                NamedPartnerLine(**msgspec.structs.asdict(line), name=names.get(line.partner, line.partner)) for line in reconciliation.partners
+            ],
+            "sales_by_day": await ticket_sales_by_day(event),
+        }
+    )
 
 
 async def ticket_sales_by_day(event: EventRow) -> list[tuple[date, int]]:
@@ -94,7 +111,7 @@ def _as_date(value: date | str) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
-async def partner_statement(slug: str, *, start: datetime, end: datetime, user: CurrentUser) -> dict[str, Any]:
+async def partner_statement(slug: str, *, start: datetime, end: datetime, user: CurrentUser) -> PartnerStatement:
     """A partner's share of every event it benefits from, for entries in [start, end).
 
     Each event is checked against the imported Stripe balance transactions: ``reconciled`` per event
@@ -111,31 +128,32 @@ async def partner_statement(slug: str, *, start: datetime, end: datetime, user: 
     for event_id in event_ids:
         allocation, context = await service.event_allocation(event_id, start=start, end=end)
         mine = next(p for p in allocation.partners if p.partner_id == partner["id"])
-        paid = context["payouts"].get(partner["id"], 0)
+        paid = context.payouts.get(partner["id"], 0)
         gift_aid = (await giftaid.claimable_by_partner(event_id, start=start, end=end)).get(partner["id"], 0)
-        event = context["event"]
+        event = context.event
         differences = await stripe_balance.differences(event_id)
         events.append(
-            {
-                "event": event["slug"],
-                "title": event["title"],
-                "starts_at": event["starts_at"],
-                "currency": event["currency"],
-                "reconciled": not differences,
-                "differences": differences,
-                **_line(partner["slug"], mine, paid, gift_aid),
-            }
+            StatementEvent(
+                event=event.slug,
+                title=event.title,
+                starts_at=event.starts_at,
+                currency=event.currency,
+                reconciled=not differences,
+                differences=differences,
+                partner=partner["slug"],
+                **_figures(mine, paid, gift_aid),
+            )
         )
-    return {
-        "partner": partner["slug"],
-        "name": partner["name"],
-        "from": start,
-        "to": end,
-        "events": events,
-        "totals": _totals(events),
-        "currency": events[0]["currency"] if events else "GBP",
-        "reconciled": all(e["reconciled"] for e in events),
-    }
+    return PartnerStatement(
+        partner=partner["slug"],
+        name=partner["name"],
+        from_=start,
+        to=end,
+        events=events,
+        totals=_totals(events),
+        currency=events[0].currency if events else "GBP",
+        reconciled=all(e.reconciled for e in events),
+    )
 
 
 async def record_payout(
@@ -148,7 +166,7 @@ async def record_payout(
     override_reason: str,
     user: CurrentUser,
     now: datetime,
-) -> dict[str, Any]:
+) -> PayoutOut:
     """Record money paid to a partner. Paying more than is owed needs an explicit reason."""
     async with db.write_transaction():
         # The partner is locked until the payout is booked, so two payouts at once cannot both pass the check.
@@ -158,12 +176,12 @@ async def record_payout(
         # And the event, so a cost recorded at the same time cannot change what is owed under the check.
         await service.lock_event_money((await find_event(event_slug)).id)
         reconciliation = await event_reconciliation(event_slug)
-        line = next((p for p in reconciliation["partners"] if p["partner"] == slug), None)
+        line = next((p for p in reconciliation.partners if p.partner == slug), None)
         if line is None:
             raise InvalidInput(f"{slug} is not a beneficiary of {event_slug}.", fields={"event": "Not a beneficiary of this event."})
-        if amount_pence > line["balance_pence"] and not override_reason.strip():
+        if amount_pence > line.balance_pence and not override_reason.strip():
             raise Conflict(
-                f"That is more than the {line['balance_pence']} pence owed; give a reason to pay it anyway.",
+                f"That is more than the {line.balance_pence} pence owed; give a reason to pay it anyway.",
                 code="payout_exceeds_balance",
                 fields={"override_reason": "Required to pay more than is owed."},
             )
@@ -181,14 +199,25 @@ async def record_payout(
         )
         await payout.save()
         await service.book_payout(payout.id, now=now)
-    return payout.to_dict()
+    return PayoutOut(
+        id=payout.id,
+        partner=payout.partner,
+        event=payout.event,
+        amount_pence=payout.amount_pence,
+        currency=payout.currency,
+        paid_on=payout.paid_on,
+        bank_reference=payout.bank_reference,
+        override_reason=payout.override_reason,
+        recorded_by=payout.recorded_by,
+        created_at=payout.created_at,
+    )
 
 
-def reconciliation_csv(reconciliation: dict[str, Any]) -> str:
+def reconciliation_csv(reconciliation: EventReconciliation | PartnerStatement) -> str:
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     # An event's reconciliation has a row per partner; a partner's statement, a row per event.
-    by_event = "events" in reconciliation
+    by_event = isinstance(reconciliation, PartnerStatement)
     header = [
         "event" if by_event else "partner",
         *[f"income_{kind}_pence" for kind in INCOME_KINDS],
@@ -201,29 +230,31 @@ def reconciliation_csv(reconciliation: dict[str, Any]) -> str:
         "gift_aid_claimable_pence",
     ]
     writer.writerow(header)
-    for line in [
-        *reconciliation.get("partners", reconciliation.get("events", [])),
-        {"event": "TOTAL", "partner": "TOTAL", **reconciliation["totals"]},
-    ]:
+    rows: list[tuple[str, Figures]] = (
+        [(line.event, line) for line in reconciliation.events]
+        if isinstance(reconciliation, PartnerStatement)
+        else [(line.partner, line) for line in reconciliation.partners]
+    )
+    for name, line in [*rows, ("TOTAL", reconciliation.totals)]:
         writer.writerow(
             [
-                line["event"] if by_event else line["partner"],
-                *[line["income_pence"][kind] for kind in INCOME_KINDS],
-                line["refunds_pence"],
-                line["fees_pence"],
-                line["costs_pence"],
-                line["net_pence"],
-                line["paid_out_pence"],
-                line["balance_pence"],
-                line["gift_aid_claimable_pence"],
+                name,
+                *[line.income_pence[kind] for kind in INCOME_KINDS],
+                line.refunds_pence,
+                line.fees_pence,
+                line.costs_pence,
+                line.net_pence,
+                line.paid_out_pence,
+                line.balance_pence,
+                line.gift_aid_claimable_pence,
             ]
         )
     return buffer.getvalue()
 
 
-def _line(partner_slug: str, allocation: Any, paid_out: int, gift_aid_pence: int) -> dict[str, Any]:
+def _figures(allocation: PartnerAllocation, paid_out: int, gift_aid_pence: int) -> dict[str, Any]:
+    """A partner's figures (the fields of Figures) from its allocation."""
     return {
-        "partner": partner_slug,
         "income_pence": dict(allocation.income_pence),
         "refunds_pence": allocation.refunds_pence,
         "fees_pence": allocation.fees_pence,
@@ -236,15 +267,21 @@ def _line(partner_slug: str, allocation: Any, paid_out: int, gift_aid_pence: int
     }
 
 
-def _totals(lines: list[dict[str, Any]]) -> dict[str, Any]:
-    totals: dict[str, Any] = {"income_pence": defaultdict(int)}
-    for key in ("refunds_pence", "fees_pence", "costs_pence", "net_pence", "paid_out_pence", "balance_pence", "gift_aid_claimable_pence"):
-        totals[key] = sum(line[key] for line in lines)
+def _totals(lines: Sequence[Figures]) -> Totals:
+    income: dict[str, int] = defaultdict(int)
     for line in lines:
-        for kind, pence in line["income_pence"].items():
-            totals["income_pence"][kind] += pence
-    totals["income_pence"] = {kind: totals["income_pence"].get(kind, 0) for kind in INCOME_KINDS}
-    return totals
+        for kind, pence in line.income_pence.items():
+            income[kind] += pence
+    return Totals(
+        income_pence={kind: income.get(kind, 0) for kind in INCOME_KINDS},
+        refunds_pence=sum(line.refunds_pence for line in lines),
+        fees_pence=sum(line.fees_pence for line in lines),
+        costs_pence=sum(line.costs_pence for line in lines),
+        net_pence=sum(line.net_pence for line in lines),
+        paid_out_pence=sum(line.paid_out_pence for line in lines),
+        balance_pence=sum(line.balance_pence for line in lines),
+        gift_aid_claimable_pence=sum(line.gift_aid_claimable_pence for line in lines),
+    )
 
 
 __all__ = [

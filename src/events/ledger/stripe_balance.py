@@ -16,6 +16,18 @@ from events import db
 from events.errors import Conflict, EventsError, InvalidInput
 from events.i18n import N_
 from events.ledger import queries
+from events.ledger.schemas import (
+    AmountMismatch,
+    ChargeWithoutOrder,
+    Difference,
+    FeeMismatch,
+    MissingFromStripe,
+    NotChecked,
+    RefundAmountMismatch,
+    RefundMissingFromStripe,
+    RefundWithoutRecord,
+    StripeImported,
+)
 from events.ledger.tables import StripeBalanceTransaction, StripeDifference, StripeImport
 from events.payments.gateway import Gateway, PaymentProviderError
 from events.payments.statuses import PaymentMethod, RefundStatus
@@ -38,7 +50,7 @@ class StripeUnavailable(EventsError):
     code = "stripe_unavailable"
 
 
-async def differences(event_id: int) -> list[dict[str, Any]]:
+async def differences(event_id: int) -> list[Difference]:
     """What does not agree between the event's card payments and refunds and Stripe's balance transactions:
     first how many were recorded after the last import (``not_checked``), then what the check after that
     import found: payments or refunds Stripe does not have, amounts and fees that differ, Stripe charges
@@ -60,7 +72,7 @@ async def differences(event_id: int) -> list[dict[str, Any]]:
         .limit(MAX_DIFFERENCES)
     )
     found = [_difference(row) for row in stored]
-    return ([{"kind": "not_checked", "payments": unchecked}] if unchecked else []) + found
+    return ([NotChecked(payments=unchecked)] if unchecked else []) + found
 
 
 async def imported_to() -> datetime | None:
@@ -86,28 +98,30 @@ async def check_event(event_id: int, *, now: datetime) -> int:
         return await StripeDifference.count().where(StripeDifference.event == event_id)
 
 
-def _difference(row: dict[str, Any]) -> dict[str, Any]:
+def _difference(row: dict[str, Any]) -> Difference:
     kind, reference = row["kind"], row["reference"]
     ours = None if row["ledger_pence"] is None else int(row["ledger_pence"])
     theirs = None if row["stripe_pence"] is None else int(row["stripe_pence"])
     if kind == "not_checked":
-        return {"kind": kind, "payments": ours}
+        return NotChecked(payments=ours or 0)
     if kind == "missing_from_stripe":
-        return {"kind": kind, "payment": reference, "amount_pence": ours}
-    if kind in ("amount_mismatch", "fee_mismatch"):
-        return {"kind": kind, "payment": reference, "ledger_pence": ours, "stripe_pence": theirs}
+        return MissingFromStripe(payment=reference, amount_pence=ours)
+    if kind == "amount_mismatch":
+        return AmountMismatch(payment=reference, ledger_pence=ours, stripe_pence=theirs)
+    if kind == "fee_mismatch":
+        return FeeMismatch(payment=reference, ledger_pence=ours, stripe_pence=theirs)
     if kind == "charge_without_order":
-        return {"kind": kind, "charge": reference, "amount_pence": theirs}
+        return ChargeWithoutOrder(charge=reference, amount_pence=theirs)
     if kind == "refund_missing_from_stripe":
-        return {"kind": kind, "refund": reference, "amount_pence": ours}
+        return RefundMissingFromStripe(refund=reference, amount_pence=ours)
     if kind == "refund_amount_mismatch":
-        return {"kind": kind, "refund": reference, "ledger_pence": ours, "stripe_pence": theirs}
-    return {"kind": kind, "refund": reference, "amount_pence": theirs}  # refund_without_record
+        return RefundAmountMismatch(refund=reference, ledger_pence=ours, stripe_pence=theirs)
+    return RefundWithoutRecord(refund=reference, amount_pence=theirs)
 
 
 async def import_balance_transactions(
     *, gateway: Gateway, start: datetime | None, end: datetime | None, now: datetime, requested_by: str
-) -> dict[str, Any]:
+) -> StripeImported:
     """Fetch Stripe's balance transactions created in [start, end) (by default: since shortly before the last
     import, or before the first card payment, up to now) and keep them; importing a period twice keeps each
     transaction once. Returns the period and how many transactions Stripe listed and how many were new."""
@@ -127,14 +141,14 @@ async def import_balance_transactions(
             new += await _keep(transaction, now)
         await StripeImport(created_from=start, created_to=end, transactions=len(listed), imported_at=now, requested_by=requested_by).save()
     found = {event_id: await check_event(event_id, now=now) for event_id in await _affected_events(start, end)}
-    return {
-        "from": start,
-        "to": end,
-        "transactions": len(listed),
-        "new_transactions": new,
-        "events_checked": len(found),
-        "differences": sum(found.values()),
-    }
+    return StripeImported(
+        from_=start,
+        to=end,
+        transactions=len(listed),
+        new_transactions=new,
+        events_checked=len(found),
+        differences=sum(found.values()),
+    )
 
 
 async def import_recent(now: datetime, *, gateway: Gateway) -> int:
@@ -142,7 +156,7 @@ async def import_recent(now: datetime, *, gateway: Gateway) -> int:
     or before the first card payment)."""
     if gateway.provider != PaymentMethod.stripe or not await Payment.exists().where(Payment.provider == PaymentMethod.stripe):
         return 0
-    return (await import_balance_transactions(gateway=gateway, start=None, end=None, now=now, requested_by="worker"))["new_transactions"]
+    return (await import_balance_transactions(gateway=gateway, start=None, end=None, now=now, requested_by="worker")).new_transactions
 
 
 async def _affected_events(start: datetime, end: datetime) -> list[int]:

@@ -65,10 +65,10 @@ async def test_the_dashboard_shows_revenue_funds_per_partner_and_sales_over_time
     from events.money import format_money
 
     reconciliation = await event_reconciliation(slug)
-    for line in reconciliation["partners"]:  # the same amounts as the statement, partner by partner
-        row = text.split(f'href="/manage/partners/{line["partner"]}/statement"')[1].split("</tr>")[0]
-        assert f"<td>{format_money(line['net_pence'], 'GBP')}</td>" in row
-    assert sum(line["net_pence"] for line in reconciliation["partners"]) > 0
+    for line in reconciliation.partners:  # the same amounts as the statement, partner by partner
+        row = text.split(f'href="/manage/partners/{line.partner}/statement"')[1].split("</tr>")[0]
+        assert f"<td>{format_money(line.net_pence, 'GBP')}</td>" in row
+    assert sum(line.net_pence for line in reconciliation.partners) > 0
     assert (
         '<svg xmlns="http://www.w3.org/2000/svg" class="chart" id="dashboard-sales-chart"' in text
         and "<script" not in text.split("<main")[1].split("</main>")[0]

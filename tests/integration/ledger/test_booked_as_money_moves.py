@@ -105,7 +105,7 @@ async def test_statements_check_card_payments_against_imported_balance_transacti
     assert before["reconciled"] is False and before["differences"] == [{"kind": "not_checked", "payments": 3}]
 
     imported = await stripe_balance.import_balance_transactions(gateway=stripe, start=None, end=None, now=now, requested_by="sam@test.example")
-    assert imported["transactions"] == imported["new_transactions"] == 4
+    assert imported.transactions == imported.new_transactions == 4
     assert stripe.listed == [(int((paid_at - stripe_balance.IMPORT_OVERLAP).timestamp()), int(now.timestamp()))]
     statement = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()
     assert statement["reconciled"] is False
@@ -124,7 +124,7 @@ async def test_statements_check_card_payments_against_imported_balance_transacti
     again = await stripe_balance.import_balance_transactions(
         gateway=stripe, start=paid_at - timedelta(hours=1), end=now, now=now, requested_by="sam@test.example"
     )
-    assert again["transactions"] == 5 and again["new_transactions"] == 1
+    assert again.transactions == 5 and again.new_transactions == 1
     assert [d["kind"] for d in (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()["differences"]] == [
         "charge_without_order",
         "fee_mismatch",

@@ -5,46 +5,53 @@ import subprocess
 from datetime import datetime, timezone
 
 from events.ledger.pdf import period_text, render_statement_pdf
+from events.ledger.schemas import PartnerStatement, StatementEvent, Totals
 from events.ledger.service import FAR_FUTURE, FAR_PAST
 
 NOW = datetime(2027, 9, 2, 10, 0, tzinfo=timezone.utc)
 
 
-def line(net: int, *, paid: int = 0, reconciled: bool | None = True, title: str = "Supper Club") -> dict:
-    return {
-        "event": title.lower().replace(" ", "-"),
-        "title": title,
-        "starts_at": datetime(2027, 8, 19, 18, tzinfo=timezone.utc),
-        "currency": "GBP",
-        "reconciled": reconciled,
-        "partner": "welcome-kitchen",
-        "income_pence": {"tickets": 42_000, "booking_fees": 0, "contributions": 4_200, "donations": 1_400},
-        "refunds_pence": 2_100,
-        "fees_pence": 767,
-        "costs_pence": 47_600 - 2_100 - 767 - net,
-        "net_pence": net,
-        "paid_out_pence": paid,
-        "balance_pence": net - paid,
-    }
+def line(net: int, *, paid: int = 0, reconciled: bool = True, title: str = "Supper Club") -> StatementEvent:
+    return StatementEvent(
+        event=title.lower().replace(" ", "-"),
+        title=title,
+        starts_at=datetime(2027, 8, 19, 18, tzinfo=timezone.utc),
+        currency="GBP",
+        reconciled=reconciled,
+        differences=[],
+        partner="welcome-kitchen",
+        income_pence={"tickets": 42_000, "booking_fees": 0, "contributions": 4_200, "donations": 1_400},
+        refunds_pence=2_100,
+        fees_pence=767,
+        costs_pence=47_600 - 2_100 - 767 - net,
+        net_pence=net,
+        paid_out_pence=paid,
+        balance_pence=net - paid,
+        gift_aid_claimable_pence=0,
+    )
 
 
-def statement(events: list[dict], name: str = "Welcome Kitchen") -> dict:
-    totals = {
-        key: sum(e[key] for e in events) for key in ("refunds_pence", "fees_pence", "costs_pence", "net_pence", "paid_out_pence", "balance_pence")
-    }
-    totals["income_pence"] = {
-        kind: sum(e["income_pence"][kind] for e in events) for kind in ("tickets", "booking_fees", "contributions", "donations")
-    }
-    return {
-        "partner": "welcome-kitchen",
-        "name": name,
-        "from": FAR_PAST,
-        "to": FAR_FUTURE,
-        "events": events,
-        "totals": totals,
-        "currency": "GBP",
-        "reconciled": all(e["reconciled"] for e in events),
-    }
+def statement(events: list[StatementEvent], name: str = "Welcome Kitchen") -> PartnerStatement:
+    totals = Totals(
+        income_pence={kind: sum(e.income_pence[kind] for e in events) for kind in ("tickets", "booking_fees", "contributions", "donations")},
+        refunds_pence=sum(e.refunds_pence for e in events),
+        fees_pence=sum(e.fees_pence for e in events),
+        costs_pence=sum(e.costs_pence for e in events),
+        net_pence=sum(e.net_pence for e in events),
+        paid_out_pence=sum(e.paid_out_pence for e in events),
+        balance_pence=sum(e.balance_pence for e in events),
+        gift_aid_claimable_pence=0,
+    )
+    return PartnerStatement(
+        partner="welcome-kitchen",
+        name=name,
+        from_=FAR_PAST,
+        to=FAR_FUTURE,
+        events=events,
+        totals=totals,
+        currency="GBP",
+        reconciled=all(e.reconciled for e in events),
+    )
 
 
 def text_of(pdf: bytes) -> str:

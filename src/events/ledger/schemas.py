@@ -1,0 +1,236 @@
+"""What the ledger answers (msgspec): reconciliations, partner statements and the differences with Stripe, costs,
+payouts and the results of the organiser's ledger actions."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime
+from typing import Protocol
+
+import msgspec
+from msgspec import Struct
+
+
+class Figures(Protocol):
+    """A statement's figures, in the order they add up (a partner's line, an event in a partner's statement, or
+    the totals). ``income_pence`` maps each of allocation.INCOME_KINDS to pence."""
+
+    @property
+    def income_pence(self) -> dict[str, int]: ...
+    @property
+    def refunds_pence(self) -> int: ...
+    @property
+    def fees_pence(self) -> int: ...
+    @property
+    def costs_pence(self) -> int: ...
+    @property
+    def net_pence(self) -> int: ...
+    @property
+    def paid_out_pence(self) -> int: ...
+    @property
+    def balance_pence(self) -> int: ...
+    @property
+    def gift_aid_claimable_pence(self) -> int: ...
+
+
+# --- differences with Stripe: one shape per kind, told apart by "kind" ------------------------------------
+
+
+class _Difference(Struct, frozen=True, tag_field="kind"):
+    @property
+    def kind(self) -> str:
+        """The tag msgspec writes as "kind" (templates read it here)."""
+        return str(self.__struct_config__.tag)
+
+
+class NotChecked(_Difference, frozen=True, tag="not_checked"):
+    """Card payments and refunds recorded after the last import of Stripe's balance."""
+
+    payments: int
+
+
+class MissingFromStripe(_Difference, frozen=True, tag="missing_from_stripe"):
+    payment: str
+    amount_pence: int | None
+
+
+class AmountMismatch(_Difference, frozen=True, tag="amount_mismatch"):
+    payment: str
+    ledger_pence: int | None
+    stripe_pence: int | None
+
+
+class FeeMismatch(_Difference, frozen=True, tag="fee_mismatch"):
+    payment: str
+    ledger_pence: int | None
+    stripe_pence: int | None
+
+
+class ChargeWithoutOrder(_Difference, frozen=True, tag="charge_without_order"):
+    charge: str
+    amount_pence: int | None
+
+
+class RefundMissingFromStripe(_Difference, frozen=True, tag="refund_missing_from_stripe"):
+    refund: str
+    amount_pence: int | None
+
+
+class RefundAmountMismatch(_Difference, frozen=True, tag="refund_amount_mismatch"):
+    refund: str
+    ledger_pence: int | None
+    stripe_pence: int | None
+
+
+class RefundWithoutRecord(_Difference, frozen=True, tag="refund_without_record"):
+    refund: str
+    amount_pence: int | None
+
+
+Difference = (
+    NotChecked
+    | MissingFromStripe
+    | AmountMismatch
+    | FeeMismatch
+    | ChargeWithoutOrder
+    | RefundMissingFromStripe
+    | RefundAmountMismatch
+    | RefundWithoutRecord
+)
+
+
+# --- statements -------------------------------------------------------------------------------------------
+
+
+class Totals(Struct, frozen=True):
+    """The figures of every line of a statement added up."""
+
+    income_pence: dict[str, int]
+    refunds_pence: int
+    fees_pence: int
+    costs_pence: int
+    net_pence: int
+    paid_out_pence: int
+    balance_pence: int
+    gift_aid_claimable_pence: int
+
+
+class PartnerLine(Struct, frozen=True):
+    """One partner's figures in an event's reconciliation."""
+
+    partner: str  # the partner's slug
+    income_pence: dict[str, int]
+    refunds_pence: int
+    fees_pence: int
+    costs_pence: int
+    net_pence: int
+    paid_out_pence: int
+    balance_pence: int
+    gift_aid_claimable_pence: int  # still to be claimed from HMRC, so not part of the net or the balance
+
+
+class NamedPartnerLine(PartnerLine, frozen=True):
+    """A partner's line with the partner's name, for the statement page."""
+
+    name: str
+
+
+class EventReconciliation(Struct, frozen=True):
+    """What each partner of an event is owed and why, checked against Stripe."""
+
+    event: str
+    currency: str
+    partners: Sequence[PartnerLine]
+    totals: Totals
+    costs_pence: int
+    costs_covered_by_contributions_pence: int
+    unused_contributions_pence: int
+    retained_booking_fees_pence: int
+    deficit_pence: int
+    reconciled: bool
+    differences: list[Difference]
+    stripe_imported_to: datetime | None
+    notes: list[str]
+
+
+class EventStatement(EventReconciliation, frozen=True):
+    """The organiser's statement page: the reconciliation with partner names, and ticket income per day."""
+
+    partners: Sequence[NamedPartnerLine]
+    title: str
+    starts_at: datetime
+    sales_by_day: list[tuple[date, int]]
+
+
+class StatementEvent(Struct, frozen=True):
+    """One event in a partner's statement: the event, and the partner's figures for it in the period."""
+
+    event: str
+    title: str
+    starts_at: datetime
+    currency: str
+    reconciled: bool
+    differences: list[Difference]
+    partner: str
+    income_pence: dict[str, int]
+    refunds_pence: int
+    fees_pence: int
+    costs_pence: int
+    net_pence: int
+    paid_out_pence: int
+    balance_pence: int
+    gift_aid_claimable_pence: int
+
+
+class PartnerStatement(Struct, frozen=True):
+    """A partner's share of every event it benefits from, for ledger entries in [from, to)."""
+
+    partner: str
+    name: str
+    from_: datetime = msgspec.field(name="from")
+    to: datetime
+    events: list[StatementEvent]
+    totals: Totals
+    currency: str
+    reconciled: bool
+
+
+# --- the organiser's ledger actions -----------------------------------------------------------------------
+
+
+class PayoutOut(Struct, frozen=True):
+    """A payout as recorded."""
+
+    id: int
+    partner: int
+    event: int | None
+    amount_pence: int
+    currency: str
+    paid_on: datetime
+    bank_reference: str
+    override_reason: str
+    recorded_by: str
+    created_at: datetime
+
+
+class UnusedDecision(Struct, frozen=True):
+    decision: str
+    unused_pence: int
+    target_event: str | None
+
+
+class Rebooked(Struct, frozen=True):
+    event: str
+    entries_booked: int
+
+
+class StripeImported(Struct, frozen=True):
+    """An import of Stripe's balance transactions: the period, what Stripe listed and what was new, and the
+    events checked again."""
+
+    from_: datetime = msgspec.field(name="from")
+    to: datetime
+    transactions: int
+    new_transactions: int
+    events_checked: int
+    differences: int
