@@ -6,6 +6,7 @@ messages go back next to the fields, with the person's values kept."""
 
 from __future__ import annotations
 
+import dataclasses
 from datetime import datetime
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -494,8 +495,8 @@ class ClaimLinkPages(Controller):
         event = await find_event(slug)
         links = []
         for row in await claims.list_claim_codes(slug):
-            url = f"{settings.base_url}/claim/{row['code']}"
-            links.append({**row, "url": url, "usage_url": f"{url}/places", "qr": qr_svg(url)})
+            url = f"{settings.base_url}/claim/{row.code}"
+            links.append({**dataclasses.asdict(row), "url": url, "usage_url": f"{url}/places", "qr": qr_svg(url)})
         return _page(
             "claims.html",
             section="claims",
@@ -524,7 +525,7 @@ class ClaimLinkPages(Controller):
             row = await claims.create_claim_code(slug, partner_name=data.get("partner_name", ""), places=int(places), now=now)
         except EventsError as error:
             return await self._render(slug, settings, form=data, errors=_errors(error), status_code=error.status_code)
-        return Redirect(f"/manage/events/{slug}/claims?notice=created#link-{row['id']}", status_code=303)
+        return Redirect(f"/manage/events/{slug}/claims?notice=created#link-{row.id}", status_code=303)
 
     @post("/{code:str}/revoke")
     async def revoke(self, slug: FromPath[str], code: FromPath[str], now: NamedDependency[datetime]) -> Redirect:

@@ -9,7 +9,6 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from events import db, text
 from events.audit import service as audit
@@ -54,12 +53,40 @@ class Claimant:
 
 
 @dataclass(frozen=True, slots=True)
+class ClaimCodeRow:
+    """A claim link as stored. ``code`` is its only key: never logged."""
+
+    id: int
+    event: int
+    code: str
+    partner_name: str
+    places: int
+    claimed: int
+    created_at: datetime
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimLinkUsage:
+    """What a claim link's guest or partner may see: the event, the link's allocation and how many were claimed."""
+
+    partner_name: str
+    places: int
+    claimed: int
+    revoked_at: datetime | None
+    event_title: str
+    event_slug: str
+    event_starts_at: datetime
+    event_timezone: str
+
+
+@dataclass(frozen=True, slots=True)
 class ClaimedPlace:
     order_reference: str
     ticket_id: int
 
 
-async def create_claim_code(slug: str, *, partner_name: str, places: int, now: datetime) -> dict[str, Any]:
+async def create_claim_code(slug: str, *, partner_name: str, places: int, now: datetime) -> ClaimCodeRow:
     event = await find_event(slug)
     line_problem = text.line_problem(partner_name.strip(), required=False)
     partner_name = " ".join(partner_name.split())
@@ -87,12 +114,13 @@ async def create_claim_code(slug: str, *, partner_name: str, places: int, now: d
             subject_id=row.id,
             after={"partner_name": partner_name, "places": places},
         )
-    return row.to_dict()
+    return ClaimCodeRow(row.id, row.event, row.code, row.partner_name, row.places, row.claimed, row.created_at, row.revoked_at)
 
 
-async def list_claim_codes(slug: str) -> list[dict[str, Any]]:
+async def list_claim_codes(slug: str) -> list[ClaimCodeRow]:
     event = await find_event(slug)
-    return await ClaimCode.select().where(ClaimCode.event == event.id).order_by(ClaimCode.id)
+    rows = await ClaimCode.select().where(ClaimCode.event == event.id).order_by(ClaimCode.id)
+    return [ClaimCodeRow(**row) for row in rows]
 
 
 async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
@@ -116,13 +144,13 @@ async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
         )
 
 
-async def open_claim_link(code: str, claimant: Claimant, *, now: datetime) -> dict[str, Any]:
+async def open_claim_link(code: str, claimant: Claimant, *, now: datetime) -> ClaimLinkUsage:
     """A claim link's page, for a guest or its partner: an unknown code is a wrong guess, limited like a claim."""
     async with _guess(claimant, now=now):
         return await claim_code_usage(code)
 
 
-async def claim_code_usage(code: str) -> dict[str, Any]:
+async def claim_code_usage(code: str) -> ClaimLinkUsage:
     """What a referral partner may see: its allocation and how many were claimed. Never who claimed."""
     row = (
         await ClaimCode.select(
@@ -140,7 +168,16 @@ async def claim_code_usage(code: str) -> dict[str, Any]:
     )
     if row is None:
         raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
-    return row
+    return ClaimLinkUsage(
+        partner_name=row["partner_name"],
+        places=row["places"],
+        claimed=row["claimed"],
+        revoked_at=row["revoked_at"],
+        event_title=row["event.title"],
+        event_slug=row["event.slug"],
+        event_starts_at=row["event.starts_at"],
+        event_timezone=row["event.timezone"],
+    )
 
 
 def _budgets(claimant: Claimant) -> tuple[tuple[str, str, int], ...]:

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, Protocol
 
 from events import db
 from events.catalogue import rules, sales
+from events.catalogue.lookup import EventRow
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, EventsError, InvalidInput, NotFound
@@ -44,6 +45,42 @@ class SoldOut(Conflict):
 
 class SalesClosed(Conflict):
     code = "sales_closed"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderRow:
+    """An order as stored."""
+
+    id: int
+    reference: str
+    event: int
+    status: OrderStatus
+    channel: str
+    buyer_name: str
+    buyer_email: str
+    buyer_phone: str
+    locale: str
+    currency: str
+    tickets_pence: int
+    booking_fees_pence: int
+    pay_it_forward_pence: int
+    donation_pence: int
+    total_pence: int
+    refunded_pence: int
+    places: int
+    payment_provider: str
+    payment_intent_id: str | None
+    client_secret: str
+    intent_closed_at: datetime | None
+    hold_expires_at: datetime | None
+    client_key: str | None
+    created_at: datetime
+    paid_at: datetime | None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> OrderRow:
+        """From a row of ``Order.select()``."""
+        return cls(**{field.name: row[field.name] for field in fields(cls)} | {"status": OrderStatus(row["status"])})
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,17 +131,18 @@ class Settlement:
     reference: str
 
 
-def _to_issue(order: Mapping[str, Any]) -> OrderToIssue:
-    return OrderToIssue(id=order["id"], event=order["event"], holder_name=order["buyer_name"], recipient=order["buyer_email"])
+def _to_issue(order: OrderRow) -> OrderToIssue:
+    return OrderToIssue(id=order.id, event=order.event, holder_name=order.buyer_name, recipient=order.buyer_email)
 
 
-async def load_terms(slug: str) -> tuple[dict[str, Any], dict[int, pricing.TypeOnSale], pricing.EventTerms]:
-    event = await Event.select().where(Event.slug == slug).first()
-    if event is None or event["status"] == EventStatus.draft:
+async def load_terms(slug: str) -> tuple[EventRow, dict[int, pricing.TypeOnSale], pricing.EventTerms]:
+    row = await Event.select().where(Event.slug == slug).first()
+    if row is None or row["status"] == EventStatus.draft:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
-    type_rows = await TicketType.select().where(TicketType.event == event["id"])
-    types = {row["id"]: _type_on_sale(row) for row in type_rows}
-    terms = _event_terms(event, await _partner_ids(event["id"]))
+    event = EventRow.of(row)
+    type_rows = await TicketType.select().where(TicketType.event == event.id)
+    types = {type_row["id"]: _type_on_sale(type_row) for type_row in type_rows}
+    terms = _event_terms(row, await _partner_ids(event.id))
     return event, types, terms
 
 
@@ -515,7 +553,7 @@ async def open_door_order(
     (door_sales.service), which issues its tickets and books its payment."""
     event, types, _ = await load_terms(slug)
     try:
-        quote = pricing.quote_door_sale(types, items, event["status"])
+        quote = pricing.quote_door_sale(types, items, event.status)
     except pricing.Problems as quote_problems:
         raise_problems(quote_problems)
     problems = pricing.buyer_problems(buyer_name or "Door guest", buyer_email, email_required=False)
@@ -533,19 +571,19 @@ async def open_door_order(
         now=now,
         payment_provider=payment_method,
     )
-    if not await take_places(event["id"], quote.places_by_type):
+    if not await take_places(event.id, quote.places_by_type):
         raise SoldOut(N_("Sorry, the event is full."))
     placed = PlacedOrder(
         id=order_id,
         reference=reference,
         event_slug=slug,
-        currency=event["currency"],
+        currency=event.currency,
         total_pence=quote.total_pence,
         hold_expires_at=None,
         buyer_name=buyer_name,
         buyer_email=buyer_email,
     )
-    return DoorOrder(placed, event["id"], quote.places)
+    return DoorOrder(placed, event.id, quote.places)
 
 
 async def _record_declaration(
@@ -582,20 +620,20 @@ async def settle_paid_order(order_id: int, now: datetime, *, issue: Issuer) -> S
     (it was expired meanwhile), and leave it expired with the money and no tickets.
     """
     order = await _lock_order_by_id(order_id)
-    if order["status"] == OrderStatus.pending and await _transition(order_id, OrderStatus.pending, OrderStatus.paid, now):
+    if order.status == OrderStatus.pending and await _transition(order_id, OrderStatus.pending, OrderStatus.paid, now):
         await issue(_to_issue(order), now)
         await _note(order_id, "paid", "", now)
-        return Settlement("issued", order["reference"])
-    if order["status"] == OrderStatus.expired:
+        return Settlement("issued", order.reference)
+    if order.status == OrderStatus.expired:
         per_type = await places_by_type(order_id)
-        if await take_places(order["event"], per_type) and await _transition(order_id, OrderStatus.expired, OrderStatus.paid, now):
+        if await take_places(order.event, per_type) and await _transition(order_id, OrderStatus.expired, OrderStatus.paid, now):
             await issue(_to_issue(order), now)
             await _note(order_id, "late_payment_issued", "Paid after the hold ran out; places were still free.", now)
-            return Settlement("late_issued", order["reference"])
+            return Settlement("late_issued", order.reference)
         await _transition(order_id, OrderStatus.expired, OrderStatus.refund_due, now)
         await _note(order_id, "late_payment_refund_due", "Paid after the hold ran out and the event had filled up.", now)
-        return Settlement("refund_due", order["reference"])
-    return Settlement("already_paid" if order["status"] == OrderStatus.paid else order["status"], order["reference"])
+        return Settlement("refund_due", order.reference)
+    return Settlement("already_paid" if order.status == OrderStatus.paid else order.status, order.reference)
 
 
 async def expire_holds(now: datetime, limit: int = EXPIRE_BATCH) -> int:
@@ -671,25 +709,25 @@ async def places_by_type(order_id: int) -> dict[int, int]:
     return {line["ticket_type"]: line["quantity"] for line in lines}
 
 
-async def lock_order(reference: str) -> dict[str, Any]:
+async def lock_order(reference: str) -> OrderRow:
     """The order, locked against concurrent refunds and settlements until the transaction ends."""
     order = await db.locked(Order.select().where(Order.reference == codes.normalise_reference(reference))).first()
     if order is None:
         raise NotFound(N_("We could not find that order."), code="order_not_found")
-    return order
+    return OrderRow.of(order)
 
 
-async def _lock_order_by_id(order_id: int) -> dict[str, Any]:
+async def _lock_order_by_id(order_id: int) -> OrderRow:
     order = await db.locked(Order.select().where(Order.id == order_id)).first()
     assert order is not None
-    return order
+    return OrderRow.of(order)
 
 
-async def find_order(reference: str) -> dict[str, Any]:
+async def find_order(reference: str) -> OrderRow:
     order = await Order.select().where(Order.reference == codes.normalise_reference(reference)).first()
     if order is None:
         raise NotFound(N_("We could not find that order."), code="order_not_found")
-    return order
+    return OrderRow.of(order)
 
 
 async def note(order_id: int, kind: str, detail: str, now: datetime) -> None:
@@ -697,7 +735,7 @@ async def note(order_id: int, kind: str, detail: str, now: datetime) -> None:
 
 
 async def _insert_order(
-    event: dict[str, Any],
+    event: EventRow,
     quote: pricing.Quote,
     *,
     status: OrderStatus,
@@ -712,13 +750,13 @@ async def _insert_order(
     reference = await new_unique_reference()
     order = Order(
         reference=reference,
-        event=event["id"],
+        event=event.id,
         status=status,
         channel=channel,
         buyer_name=buyer_name,
         buyer_email=buyer_email,
         locale=locale,
-        currency=event["currency"],
+        currency=event.currency,
         tickets_pence=quote.tickets_pence,
         booking_fees_pence=quote.booking_fees_pence,
         pay_it_forward_pence=quote.pay_it_forward_pence,

@@ -20,6 +20,7 @@ from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.orders import service as orders
+from events.orders.service import OrderRow
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory
 from events.payments import service as payments
@@ -173,7 +174,7 @@ async def _finish_order(order_id: int, reference: str, reason: str, requested_by
                 # Not through void_tickets: a free place was counted as claimed, not in the general pool.
                 await Ticket.update({Ticket.status: TicketStatus.void}).where(Ticket.order_id == order_id, Ticket.status == TicketStatus.valid)
             await orders.note(order_id, CANCELLED_NOTE, reason, now)
-            await outbox.enqueue("event_cancelled", order_id=order_id, recipient=order["buyer_email"], now=now)
+            await outbox.enqueue("event_cancelled", order_id=order_id, recipient=order.buyer_email, now=now)
     if not steps.refund:
         return
     try:
@@ -183,12 +184,12 @@ async def _finish_order(order_id: int, reference: str, reason: str, requested_by
         logger.info("Order %s was already refunded", order_id)
 
 
-async def _steps(order: dict[str, Any]) -> CancellationSteps:
-    payment = await Payment.select(Payment.amount_pence).where(Payment.order_id == order["id"]).order_by(Payment.id).first()
-    notified = await OrderHistory.exists().where(OrderHistory.order_id == order["id"], OrderHistory.kind == CANCELLED_NOTE)
+async def _steps(order: OrderRow) -> CancellationSteps:
+    payment = await Payment.select(Payment.amount_pence).where(Payment.order_id == order.id).order_by(Payment.id).first()
+    notified = await OrderHistory.exists().where(OrderHistory.order_id == order.id, OrderHistory.kind == CANCELLED_NOTE)
     return cancellation_steps(
-        order_status=order["status"],
+        order_status=order.status,
         notified=notified,
         paid_pence=payment["amount_pence"] if payment else None,
-        refunded_pence=order["refunded_pence"],
+        refunded_pence=order.refunded_pence,
     )

@@ -17,7 +17,7 @@ from events.audit import service as audit
 from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
 from events.i18n import N_
 from events.orders import service as orders
-from events.orders.service import Settlement
+from events.orders.service import OrderRow, Settlement
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory
 from events.payments import queries
@@ -75,21 +75,21 @@ async def record_intent_payment(state: IntentState, *, provider: PaymentMethod, 
     async with db.write_transaction():
         booked = await db.run(
             queries.BOOK_PAYMENT,
-            order["id"],
+            order.id,
             provider,
             state.intent_id,
             state.charge_id,
             state.amount_received,
             0 if provider == PaymentMethod.test else None,
-            state.currency or order["currency"],
+            state.currency or order.currency,
             now,
         )
         if not booked:
-            return Settlement("already_recorded", order["reference"])
-        settlement = await issuing.settle_paid_order(order["id"], now)
+            return Settlement("already_recorded", order.reference)
+        settlement = await issuing.settle_paid_order(order.id, now)
         if settlement.outcome == "refund_due":
             refund_id = await _start_whole_refund(order, now=now, reason="Paid after the hold ran out; the event was full")
-        await money_moved(order["id"], now=now)
+        await money_moved(order.id, now=now)
     if refund_id is not None:
         await _send_refund(refund_id, gateway=gateway, now=now)
     if provider == PaymentMethod.stripe and state.charge_id:
@@ -102,7 +102,7 @@ async def pay_with_test_provider(reference: str, *, gateway: Gateway, now: datet
     if gateway.provider != PaymentMethod.test:
         raise NotAllowed(N_("Test payments are switched off here."))
     order = await orders.find_order(reference)
-    state = IntentState(f"test_{order['reference']}", "succeeded", order["total_pence"], order["currency"], "", order["reference"], "")
+    state = IntentState(f"test_{order.reference}", "succeeded", order.total_pence, order.currency, "", order.reference, "")
     return await record_intent_payment(state, provider=PaymentMethod.test, gateway=gateway, now=now)
 
 
@@ -117,21 +117,21 @@ async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime) -> str
         # The order page re-checks every few seconds: note each failure once, not on every look.
         last = (
             await OrderHistory.select(OrderHistory.kind, OrderHistory.detail)
-            .where(OrderHistory.order_id == order["id"])
+            .where(OrderHistory.order_id == order.id)
             .order_by(OrderHistory.id, ascending=False)
             .first()
         )
         if last is None or (last["kind"], last["detail"]) != ("payment_failed", state.failure_message):
-            await orders.note(order["id"], "payment_failed", state.failure_message, now)
+            await orders.note(order.id, "payment_failed", state.failure_message, now)
     return state.status
 
 
 async def refresh_order(reference: str, *, gateway: Gateway, now: datetime) -> None:
     """Before showing a guest their order, ask the provider directly, so a slow webhook never blocks them."""
     order = await orders.find_order(reference)
-    if order["status"] in (OrderStatus.pending, OrderStatus.expired) and order["payment_intent_id"] and gateway.provider == PaymentMethod.stripe:
+    if order.status in (OrderStatus.pending, OrderStatus.expired) and order.payment_intent_id and gateway.provider == PaymentMethod.stripe:
         try:
-            await sync_intent(order["payment_intent_id"], gateway=gateway, now=now)
+            await sync_intent(order.payment_intent_id, gateway=gateway, now=now)
         except PaymentProviderError:
             logger.warning("Could not reach Stripe to refresh order %s; the worker will re-check it", reference)
 
@@ -182,16 +182,16 @@ async def refund_order(
     and card-terminal refunds are recorded as given back at the door)."""
     async with db.write_transaction():
         order = await orders.lock_order(reference)
-        if order["status"] not in (OrderStatus.paid, OrderStatus.refund_due):
+        if order.status not in (OrderStatus.paid, OrderStatus.refund_due):
             raise Conflict(N_("Only paid orders can be refunded."), code="not_refundable")
-        payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
+        payment = await Payment.select().where(Payment.order_id == order.id).order_by(Payment.id).first()
         if payment is None:
             raise Conflict(N_("This order has no payment to refund."), code="not_refundable")
-        tickets = await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status).where(Ticket.order_id == order["id"])
+        tickets = await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status).where(Ticket.order_id == order.id)
         try:
             plan = plan_refund(
                 paid_pence=payment["amount_pence"],
-                refunded_pence=order["refunded_pence"],
+                refunded_pence=order.refunded_pence,
                 tickets=[RefundableTicket(**t) for t in tickets],
                 ticket_ids=ticket_ids,
                 amount_pence=amount_pence,
@@ -199,7 +199,7 @@ async def refund_order(
         except RefundRefused as refused:
             raise InvalidInput(str(refused), fields={refused.field: str(refused)}) from None
         refund = Refund(
-            order_id=order["id"],
+            order_id=order.id,
             payment=payment["id"],
             amount_pence=plan.amount_pence,
             method=payment["provider"],
@@ -209,25 +209,25 @@ async def refund_order(
             created_at=now,
         )
         await refund.save()
-        voided = await issuing.void_tickets(order["id"], plan.ticket_ids, TicketStatus.refunded, now) if plan.ticket_ids else 0
-        fully = await _add_refunded(order["id"], plan.amount_pence, payment["amount_pence"])
-        await orders.note(order["id"], "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
+        voided = await issuing.void_tickets(order.id, plan.ticket_ids, TicketStatus.refunded, now) if plan.ticket_ids else 0
+        fully = await _add_refunded(order.id, plan.amount_pence, payment["amount_pence"])
+        await orders.note(order.id, "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
         await audit.record(
             "order.refunded",
             now=now,
-            event_id=order["event"],
+            event_id=order.event,
             subject_type="order",
-            subject_id=order["reference"],
-            before={"status": order["status"], "refunded_pence": order["refunded_pence"]},
+            subject_id=order.reference,
+            before={"status": order.status, "refunded_pence": order.refunded_pence},
             after={
-                "status": OrderStatus.refunded if fully else order["status"],
-                "refunded_pence": order["refunded_pence"] + plan.amount_pence,
+                "status": OrderStatus.refunded if fully else order.status,
+                "refunded_pence": order.refunded_pence + plan.amount_pence,
                 "refund_pence": plan.amount_pence,
                 "tickets_refunded": list(plan.ticket_ids),
                 "reason": reason[:200],
             },
         )
-        await money_moved(order["id"], now=now)  # door refunds are given back at once; card ones once Stripe confirms
+        await money_moved(order.id, now=now)  # door refunds are given back at once; card ones once Stripe confirms
     if refund.status == RefundStatus.pending:
         await _send_refund(refund.id, gateway=gateway, now=now)
     row = await Refund.select().where(Refund.id == refund.id).first()
@@ -235,19 +235,19 @@ async def refund_order(
     return row
 
 
-async def _start_whole_refund(order: dict[str, Any], *, now: datetime, reason: str) -> int | None:
+async def _start_whole_refund(order: OrderRow, *, now: datetime, reason: str) -> int | None:
     """Inside the payment's transaction: a refund_due order becomes refunded, with its whole payment as a
     pending refund and the guest's email queued. Returns the refund to send to the provider."""
     if (
         not await Order.update({Order.status: OrderStatus.refunded})
-        .where(Order.id == order["id"], Order.status == OrderStatus.refund_due)
+        .where(Order.id == order.id, Order.status == OrderStatus.refund_due)
         .returning(Order.id)
     ):
         return None
-    payment = await Payment.select().where(Payment.order_id == order["id"]).order_by(Payment.id).first()
+    payment = await Payment.select().where(Payment.order_id == order.id).order_by(Payment.id).first()
     assert payment is not None
     refund = Refund(
-        order_id=order["id"],
+        order_id=order.id,
         payment=payment["id"],
         amount_pence=payment["amount_pence"],
         method=payment["provider"],
@@ -257,9 +257,9 @@ async def _start_whole_refund(order: dict[str, Any], *, now: datetime, reason: s
         created_at=now,
     )
     await refund.save()
-    await Order.update({Order.refunded_pence: payment["amount_pence"]}).where(Order.id == order["id"])
-    await orders.note(order["id"], "late_payment_refunded", reason, now)
-    await outbox.enqueue("late_payment_refunded", order_id=order["id"], recipient=order["buyer_email"], now=now)
+    await Order.update({Order.refunded_pence: payment["amount_pence"]}).where(Order.id == order.id)
+    await orders.note(order.id, "late_payment_refunded", reason, now)
+    await outbox.enqueue("late_payment_refunded", order_id=order.id, recipient=order.buyer_email, now=now)
     return refund.id
 
 
@@ -321,14 +321,14 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
         if _refund_status(provider_refund.status) != RefundStatus.succeeded:
             continue  # recorded once Stripe says the money has actually gone back
         async with db.write_transaction():
-            await orders.lock_order(order["reference"])
+            await orders.lock_order(order.reference)
             if await Refund.exists().where(Refund.provider_refund_id == provider_refund.refund_id):
                 continue
             payment = await Payment.select().where(Payment.provider_reference == state.intent_id).first()
             if payment is None:
                 continue
             await Refund(
-                order_id=order["id"],
+                order_id=order.id,
                 payment=payment["id"],
                 amount_pence=provider_refund.amount_pence,
                 method=PaymentMethod.stripe,
@@ -338,13 +338,13 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
                 requested_by="stripe",
                 created_at=now,
             ).save()
-            fully = await _add_refunded(order["id"], provider_refund.amount_pence, payment["amount_pence"])
-            await money_moved(order["id"], now=now)
+            fully = await _add_refunded(order.id, provider_refund.amount_pence, payment["amount_pence"])
+            await money_moved(order.id, now=now)
             if fully:
-                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order["id"], Ticket.status == TicketStatus.valid)
-                await issuing.void_tickets(order["id"], [t["id"] for t in valid], TicketStatus.refunded, now)
+                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order.id, Ticket.status == TicketStatus.valid)
+                await issuing.void_tickets(order.id, [t["id"] for t in valid], TicketStatus.refunded, now)
             await orders.note(
-                order["id"],
+                order.id,
                 "external_refund",
                 f"{provider_refund.amount_pence} pence refunded in Stripe"
                 + ("" if fully else "; tickets left valid, cancel any that should not be used"),
@@ -381,7 +381,7 @@ async def _store_fee(intent_id: str, charge_id: str, gateway: Gateway, *, now: d
                 await money_moved(stored[0]["order_id"], now=now)
 
 
-async def _order_for_intent(state: IntentState) -> dict[str, Any]:
+async def _order_for_intent(state: IntentState) -> OrderRow:
     order = None
     if state.order_reference:
         order = await Order.select().where(Order.reference == state.order_reference).first()
@@ -389,7 +389,7 @@ async def _order_for_intent(state: IntentState) -> dict[str, Any]:
         order = await Order.select().where(Order.payment_intent_id == state.intent_id).first()
     if order is None:
         raise UnknownPayment(f"No order for payment {state.intent_id}.")
-    return order
+    return OrderRow.of(order)
 
 
 # What a webhook must hold to be handled: Stripe's ids are short ASCII tokens (evt_..., pi_...), and they

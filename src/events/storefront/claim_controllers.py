@@ -84,14 +84,14 @@ def _claim_url(settings: Settings, code: str) -> str:
     return f"{settings.base_url}/claim/{code}"
 
 
-def _code_out(settings: Settings, row: dict[str, Any]) -> ClaimCodeOut:
+def _code_out(settings: Settings, row: claims.ClaimCodeRow) -> ClaimCodeOut:
     return ClaimCodeOut(
-        code=row["code"],
-        url=_claim_url(settings, row["code"]),
-        partner_name=row["partner_name"],
-        places=row["places"],
-        claimed=row["claimed"],
-        revoked=row["revoked_at"] is not None,
+        code=row.code,
+        url=_claim_url(settings, row.code),
+        partner_name=row.partner_name,
+        places=row.places,
+        claimed=row.claimed,
+        revoked=row.revoked_at is not None,
     )
 
 

@@ -26,11 +26,11 @@ RESEND_WINDOW_SECONDS = 3600
 async def resend_tickets(reference: str, *, now: datetime) -> None:
     """Queue the tickets email to the buyer again, at most three times an hour per order."""
     order = await orders.find_order(reference)
-    has_tickets = await Ticket.exists().where(Ticket.order_id == order["id"], Ticket.status == TicketStatus.valid)
-    if order["status"] != OrderStatus.paid or not has_tickets or not order["buyer_email"]:
+    has_tickets = await Ticket.exists().where(Ticket.order_id == order.id, Ticket.status == TicketStatus.valid)
+    if order.status != OrderStatus.paid or not has_tickets or not order.buyer_email:
         raise Conflict(N_("This order has no tickets to email."), code="no_tickets")
     decision = await ratelimit.hit(
-        "resend-tickets", order["reference"], limit=RESEND_LIMIT, window_seconds=RESEND_WINDOW_SECONDS, now_epoch=int(now.timestamp())
+        "resend-tickets", order.reference, limit=RESEND_LIMIT, window_seconds=RESEND_WINDOW_SECONDS, now_epoch=int(now.timestamp())
     )
     if not decision.allowed:
         raise TooManyAttempts(
@@ -38,13 +38,13 @@ async def resend_tickets(reference: str, *, now: datetime) -> None:
             retry_after_seconds=decision.retry_after_seconds,
         )
     async with db.write_transaction():
-        await outbox.enqueue("tickets_resent", order_id=order["id"], recipient=order["buyer_email"], now=now)
+        await outbox.enqueue("tickets_resent", order_id=order.id, recipient=order.buyer_email, now=now)
         await audit.record(
             "order.tickets_resent",
             now=now,
-            event_id=order["event"],
+            event_id=order.event,
             subject_type="order",
-            subject_id=order["reference"],
+            subject_id=order.reference,
             after={"email": MessageStatus.queued},
             anonymous_actor="guest",
         )

@@ -153,7 +153,7 @@ def ticket_out(row: dict[str, Any]) -> TicketOut:
 
 async def order_details(reference: str) -> OrderOut:
     order = await find_order(reference)
-    event = await Event.select(Event.slug, Event.title).where(Event.id == order["event"]).first()
+    event = await Event.select(Event.slug, Event.title).where(Event.id == order.event).first()
     assert event is not None
     lines = (
         await OrderLine.select(
@@ -165,26 +165,26 @@ async def order_details(reference: str) -> OrderOut:
             OrderLine.total_pence,
             OrderLine.partner.slug,
         )
-        .where(OrderLine.order_id == order["id"])
+        .where(OrderLine.order_id == order.id)
         .order_by(OrderLine.id)
     )
     tickets = (
         await Ticket.select(Ticket.id, Ticket.holder_name, Ticket.secret, Ticket.status, Ticket.ticket_type.name)
-        .where(Ticket.order_id == order["id"])
+        .where(Ticket.order_id == order.id)
         .order_by(Ticket.id)
     )
-    history = await OrderHistory.select(OrderHistory.kind).where(OrderHistory.order_id == order["id"]).order_by(OrderHistory.id)
+    history = await OrderHistory.select(OrderHistory.kind).where(OrderHistory.order_id == order.id).order_by(OrderHistory.id)
     kinds = [row["kind"] for row in history]
     notices = [NOTICES[kind] for kind in dict.fromkeys(kinds) if kind in NOTICES]
-    if order["status"] == OrderStatus.paid and "payment_failed" in kinds:
+    if order.status == OrderStatus.paid and "payment_failed" in kinds:
         notices.remove(NOTICES["payment_failed"])
     return OrderOut(
-        reference=order["reference"],
-        status=OrderStatus(order["status"]),
+        reference=order.reference,
+        status=order.status,
         event=event["slug"],
         event_title=event["title"],
-        currency=order["currency"],
-        buyer_name=order["buyer_name"],
+        currency=order.currency,
+        buyer_name=order.buyer_name,
         lines=[
             OrderLineOut(
                 kind=line["kind"],
@@ -197,14 +197,14 @@ async def order_details(reference: str) -> OrderOut:
             )
             for line in lines
         ],
-        tickets_pence=order["tickets_pence"],
-        booking_fees_pence=order["booking_fees_pence"],
-        pay_it_forward_pence=order["pay_it_forward_pence"],
-        donation_pence=order["donation_pence"],
-        total_pence=order["total_pence"],
-        refunded_pence=order["refunded_pence"],
-        hold_expires_at=order["hold_expires_at"],
-        paid_at=order["paid_at"],
+        tickets_pence=order.tickets_pence,
+        booking_fees_pence=order.booking_fees_pence,
+        pay_it_forward_pence=order.pay_it_forward_pence,
+        donation_pence=order.donation_pence,
+        total_pence=order.total_pence,
+        refunded_pence=order.refunded_pence,
+        hold_expires_at=order.hold_expires_at,
+        paid_at=order.paid_at,
         tickets=[ticket_out(t) for t in tickets],
         notices=notices,
     )
@@ -214,4 +214,4 @@ async def checkout_details(reference: str) -> tuple[OrderOut, str]:
     """The order and its PaymentIntent client secret, for the buyer's own checkout page."""
     order = await order_details(reference)
     row = await find_order(reference)
-    return order, row["client_secret"]
+    return order, row.client_secret
