@@ -244,7 +244,7 @@ def _problem(fields: dict[str, str]) -> InvalidInput:
     return InvalidInput(next(iter(fields.values())), fields=fields)
 
 
-async def refund(reference: str, form: RefundForm, *, requested_by: str, gateway: Gateway, now: datetime) -> dict[str, Any]:
+async def refund(reference: str, form: RefundForm, *, requested_by: str, gateway: Gateway, now: datetime) -> payments.RefundRow:
     """The refund form: everything left, or chosen tickets and/or an amount, with a reason and a confirmation.
     What the order allows is checked again under the order's lock by payments.refund_order."""
     detail = await order_for_organiser(reference)

@@ -29,7 +29,7 @@ from events.ledger.schemas import (
     StripeImported,
 )
 from events.ledger.tables import StripeBalanceTransaction, StripeDifference, StripeImport
-from events.payments.gateway import Gateway, PaymentProviderError
+from events.payments.gateway import BalanceTransaction, Gateway, PaymentProviderError
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund
 
@@ -183,24 +183,20 @@ async def _default_start(now: datetime) -> datetime:
     return (_moment(first["created_at"]) if first else now) - IMPORT_OVERLAP
 
 
-async def _keep(transaction: dict[str, Any], now: datetime) -> int:
-    source = transaction.get("source") or ""
-    if isinstance(source, dict):  # expanded
-        source = source.get("id", "")
-    created = datetime.fromtimestamp(int(transaction["created"]), tz=timezone.utc)
-    values = {
-        "transaction_id": transaction["id"],
-        "kind": transaction.get("type") or "",
-        "source": source,
-        "amount_pence": int(transaction["amount"]),
-        "fee_pence": int(transaction.get("fee") or 0),
-        "net_pence": int(transaction.get("net") or 0),
-        "currency": (transaction.get("currency") or "").upper(),
-        "created_at": created,
-        "imported_at": now,
-    }
+async def _keep(transaction: BalanceTransaction, now: datetime) -> int:
+    kept = StripeBalanceTransaction(
+        transaction_id=transaction.id,
+        kind=transaction.type,
+        source=transaction.source,
+        amount_pence=transaction.amount,
+        fee_pence=transaction.fee,
+        net_pence=transaction.net,
+        currency=transaction.currency,
+        created_at=datetime.fromtimestamp(transaction.created, tz=timezone.utc),
+        imported_at=now,
+    )
     inserted = (
-        await StripeBalanceTransaction.insert(StripeBalanceTransaction(**values))
+        await StripeBalanceTransaction.insert(kept)
         .on_conflict(target=StripeBalanceTransaction.transaction_id, action="DO NOTHING")
         .returning(StripeBalanceTransaction.id)
     )

@@ -6,7 +6,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from piccolo.query.functions.aggregate import Count, Sum
 
@@ -71,11 +70,11 @@ async def cancel_event(slug: str, *, reason: str, requested_by: str, gateway: Ga
     """Cancel the event (once) and bring every order up to date. Refunds go through refund_order, with an
     idempotency key per refund; one Stripe cannot take now stays pending and retry_pending_refunds sends it."""
     reason = _checked_reason(reason)
-    event = await _mark_cancelled(slug, reason=reason, now=now)
+    event_id = await _mark_cancelled(slug, reason=reason, now=now)
     refund_reason = f"Event cancelled{': ' + reason if reason else ''}"[:REASON_MAX]
     for order in (
         await Order.select(Order.id, Order.reference)
-        .where(Order.event == event["id"], Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]))
+        .where(Order.event == event_id, Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]))
         .order_by(Order.id)
     ):
         await _finish_order(order["id"], order["reference"], refund_reason, requested_by, gateway, now)
@@ -133,13 +132,14 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     )
 
 
-async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> dict[str, Any]:
+async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> int:
+    """Mark the event cancelled (once), release its holds and close its door; returns its id."""
     async with db.write_transaction():
         event = await db.locked(Event.select().where(Event.slug == slug)).first()
         if event is None:
             raise NotFound(N_("We could not find that event."), code="event_not_found")
         if event["status"] == EventStatus.cancelled:
-            return event  # a retry: finish what the first attempt left
+            return int(event["id"])  # a retry: finish what the first attempt left
         problem = rules.status_change_problem(
             event["status"],
             EventStatus.cancelled,
@@ -160,7 +160,7 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> dict[str,
             before={"status": event["status"]},
             after={"status": EventStatus.cancelled, "reason": reason, "holds_released": released, "door_tokens_revoked": door_tokens},
         )
-    return {**event, "status": EventStatus.cancelled}
+    return int(event["id"])
 
 
 async def _finish_order(order_id: int, reference: str, reason: str, requested_by: str, gateway: Gateway, now: datetime) -> None:

@@ -6,6 +6,7 @@ Every outbound Stripe call that changes something (a POST) carries an idempotenc
 from __future__ import annotations
 
 import secrets
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
@@ -42,6 +43,37 @@ class ProviderRefund:
     local_refund_id: int | None = None  # our Refund row, carried in the provider's metadata
 
 
+@dataclass(frozen=True, slots=True)
+class BalanceTransaction:
+    """One of Stripe's balance transactions, reduced to what reconciliation reads."""
+
+    id: str
+    type: str  # charge, payment, refund, payment_refund, ...
+    source: str  # the charge or refund it is for ("" when none)
+    amount: int  # pence, negative for money going out
+    fee: int
+    net: int
+    currency: str  # upper case, e.g. GBP
+    created: int  # Unix time
+
+
+def balance_transaction(data: Mapping[str, Any]) -> BalanceTransaction:
+    """A balance transaction from Stripe's JSON object (its source id or expanded source)."""
+    source = data.get("source") or ""
+    if isinstance(source, dict):  # expanded
+        source = source.get("id", "")
+    return BalanceTransaction(
+        id=data["id"],
+        type=data.get("type") or "",
+        source=source,
+        amount=int(data["amount"]),
+        fee=int(data.get("fee") or 0),
+        net=int(data.get("net") or 0),
+        currency=(data.get("currency") or "").upper(),
+        created=int(data["created"]),
+    )
+
+
 @runtime_checkable
 class Gateway(Protocol):
     provider: PaymentMethod
@@ -54,7 +86,7 @@ class Gateway(Protocol):
     async def refund(self, *, intent_id: str, amount_pence: int, local_refund_id: int, reference: str) -> ProviderRefund: ...
     async def list_refunds(self, intent_id: str) -> list[ProviderRefund]: ...
     async def fee_for_charge(self, charge_id: str) -> int | None: ...
-    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[dict[str, Any]]: ...
+    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[BalanceTransaction]: ...
 
 
 class StripeGateway:
@@ -132,13 +164,13 @@ class StripeGateway:
         transaction = await self._call(self._client.v1.balance_transactions.retrieve_async(transaction_id))
         return int(transaction.fee)
 
-    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[dict[str, Any]]:
+    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[BalanceTransaction]:
         """Every balance transaction in a period, following Stripe's pagination."""
-        found: list[dict[str, Any]] = []
+        found: list[BalanceTransaction] = []
         params: BalanceTransactionListParams = {"limit": 100, "created": {"gte": created_from, "lt": created_to}}
         while True:
             page = await self._call(self._client.v1.balance_transactions.list_async(params=params))
-            found.extend(txn.to_dict() for txn in page.data)
+            found.extend(balance_transaction(txn.to_dict()) for txn in page.data)
             if not page.has_more or not page.data:
                 return found
             params["starting_after"] = page.data[-1].id
@@ -176,7 +208,7 @@ class TestGateway:
     async def fee_for_charge(self, charge_id: str) -> int | None:
         return 0
 
-    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[dict[str, Any]]:
+    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[BalanceTransaction]:
         return []
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Any
 
@@ -61,6 +62,22 @@ class BadWebhook(EventsError):
 
 class UnknownPayment(Conflict):
     code = "unknown_payment"
+
+
+@dataclass(frozen=True, slots=True)
+class RefundRow:
+    """A refund as recorded: pending until the provider confirms it (door refunds are given back at once)."""
+
+    id: int
+    order_id: int
+    payment: int
+    amount_pence: int
+    method: PaymentMethod
+    provider_refund_id: str | None
+    status: RefundStatus
+    reason: str
+    requested_by: str
+    created_at: datetime
 
 
 async def record_intent_payment(state: IntentState, *, provider: PaymentMethod, gateway: Gateway, now: datetime) -> Settlement:
@@ -176,7 +193,7 @@ async def refund_order(
     requested_by: str,
     gateway: Gateway,
     now: datetime,
-) -> dict[str, Any]:
+) -> RefundRow:
     """Refund chosen tickets, an amount, or everything left. Tickets are voided and their places go back on
     sale in the same transaction; the money goes back through the provider with an idempotency key (cash
     and card-terminal refunds are recorded as given back at the door)."""
@@ -232,7 +249,7 @@ async def refund_order(
         await _send_refund(refund.id, gateway=gateway, now=now)
     row = await Refund.select().where(Refund.id == refund.id).first()
     assert row is not None
-    return row
+    return RefundRow(**row | {"method": PaymentMethod(row["method"]), "status": RefundStatus(row["status"])})
 
 
 async def _start_whole_refund(order: OrderRow, *, now: datetime, reason: str) -> int | None:

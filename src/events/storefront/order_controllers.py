@@ -213,9 +213,7 @@ class OrdersApi(Controller):
             gateway=gateway,
             now=now,
         )
-        return RefundOut(
-            id=refund["id"], amount_pence=refund["amount_pence"], method=refund["method"], status=refund["status"], reason=refund["reason"]
-        )
+        return RefundOut(id=refund.id, amount_pence=refund.amount_pence, method=refund.method, status=refund.status, reason=refund.reason)
 
 
 class OrderPages(Controller):

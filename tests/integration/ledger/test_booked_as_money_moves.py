@@ -13,7 +13,7 @@ import httpx
 from events.ledger import stripe_balance
 from events.ledger.tables import LedgerEntry
 from events.payments import service as payments
-from events.payments.gateway import IntentState, TestGateway
+from events.payments.gateway import BalanceTransaction, IntentState, TestGateway, balance_transaction
 from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order
 
@@ -37,9 +37,9 @@ class StripeLike(TestGateway):
     async def fee_for_charge(self, charge_id: str) -> int | None:
         return self.fees.get(charge_id)
 
-    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[dict[str, Any]]:
+    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[BalanceTransaction]:
         self.listed.append((created_from, created_to))
-        return [t for t in self.transactions if created_from <= t["created"] < created_to]
+        return [balance_transaction(t) for t in self.transactions if created_from <= t["created"] < created_to]
 
 
 async def test_money_is_booked_as_it_moves_and_reading_books_nothing(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
