@@ -7,6 +7,7 @@ Logs name a message by its id only: addresses, names and SMTP replies (which quo
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -34,6 +35,17 @@ LONGEST_RETRY = timedelta(hours=1)
 # Longer than any SMTP conversation: a worker that dies mid-send frees its messages after this.
 SENDING_LEASE = timedelta(minutes=5)
 SMTP_TIMEOUT_SECONDS = 30
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    """A queued message this worker has claimed to send (its attempt already counted)."""
+
+    id: int
+    kind: str
+    order_id: int
+    recipient: str
+    attempts: int
 
 
 def retry_at(attempts: int, now: datetime) -> datetime | None:
@@ -95,7 +107,7 @@ def _due(now: datetime) -> And:
     )
 
 
-async def _claim(message_id: int, now: datetime) -> dict[str, Any] | None:
+async def _claim(message_id: int, now: datetime) -> ClaimedMessage | None:
     """Take a message with one conditional UPDATE, so of two workers racing for it exactly one sends it.
     The attempt is counted here: a message that crashes its worker still runs out of attempts."""
     rows = (
@@ -103,10 +115,10 @@ async def _claim(message_id: int, now: datetime) -> dict[str, Any] | None:
         .where(OutboxMessage.id == message_id, _due(now))
         .returning(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.order_id, OutboxMessage.recipient, OutboxMessage.attempts)
     )
-    return rows[0] if rows else None
+    return ClaimedMessage(**rows[0]) if rows else None
 
 
-async def _deliver(message: dict[str, Any], *, now: datetime, settings: Settings) -> int:
+async def _deliver(message: ClaimedMessage, *, now: datetime, settings: Settings) -> int:
     try:
         composed = await _compose(message, settings=settings, now=now)
         if composed is not None:
@@ -116,14 +128,14 @@ async def _deliver(message: dict[str, Any], *, now: datetime, settings: Settings
         return 0
     if composed is None:
         # Every ticket was refunded or voided before the email went: nothing left to send.
-        await _finish(message["id"], {OutboxMessage.status: MessageStatus.skipped, OutboxMessage.last_error: "no valid tickets"})
+        await _finish(message.id, {OutboxMessage.status: MessageStatus.skipped, OutboxMessage.last_error: "no valid tickets"})
         return 0
-    await _finish(message["id"], {OutboxMessage.status: MessageStatus.sent, OutboxMessage.sent_at: now, OutboxMessage.last_error: ""})
-    logger.info("Email %s sent", message["id"])
+    await _finish(message.id, {OutboxMessage.status: MessageStatus.sent, OutboxMessage.sent_at: now, OutboxMessage.last_error: ""})
+    logger.info("Email %s sent", message.id)
     return 1
 
 
-async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
+async def _compose(message: ClaimedMessage, *, settings: Settings, now: datetime) -> EmailMessage | None:
     order = (
         await Order.select(
             Order.reference,
@@ -137,21 +149,21 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
             Order.event.starts_at,
             Order.event.timezone,
         )
-        .where(Order.id == message["order_id"])
+        .where(Order.id == message.order_id)
         .first()
     )
     assert order is not None  # messages are deleted with their order
     reference = order["reference"]
     tickets = []
     pdf = None
-    if message["kind"] in email.TICKET_KINDS:
+    if message.kind in email.TICKET_KINDS:
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             return None
         pdf = await tickets_pdf(tickets)
     token = order_access_token(settings.secret_key, reference)
     content = email.OrderEmail(
-        kind=message["kind"],
+        kind=message.kind,
         reference=reference,
         locale=order["locale"],
         buyer_name=order["buyer_name"],
@@ -165,18 +177,18 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         paid_pence=order["total_pence"],
     )
     return email.build_email(
-        content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now
+        content, sender=settings.smtp.sender, recipient=message.recipient, pdf=pdf, templates_dir=settings.templates_dir, now=now
     )
 
 
-async def _send(composed: EmailMessage, message: dict[str, Any], *, settings: Settings) -> None:
+async def _send(composed: EmailMessage, message: ClaimedMessage, *, settings: Settings) -> None:
     smtp = settings.smtp
     if not smtp.host:
         folder = settings.var_dir / "outbox"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{message['id']}-{message['kind']}.eml"
+        path = folder / f"{message.id}-{message.kind}.eml"
         path.write_bytes(composed.as_bytes())
-        logger.info("No SMTP_HOST: email %s written to %s", message["id"], path)
+        logger.info("No SMTP_HOST: email %s written to %s", message.id, path)
         return
     await aiosmtplib.send(
         composed,
@@ -189,15 +201,15 @@ async def _send(composed: EmailMessage, message: dict[str, Any], *, settings: Se
     )
 
 
-async def _retry_later(message: dict[str, Any], exc: Exception, *, now: datetime) -> None:
+async def _retry_later(message: ClaimedMessage, exc: Exception, *, now: datetime) -> None:
     error = _describe(exc)
-    later = retry_at(message["attempts"], now)
+    later = retry_at(message.attempts, now)
     if later is None:
-        await _finish(message["id"], {OutboxMessage.status: MessageStatus.failed, OutboxMessage.last_error: error})
-        logger.error("Email %s failed %d times (%s); giving up", message["id"], message["attempts"], error)
+        await _finish(message.id, {OutboxMessage.status: MessageStatus.failed, OutboxMessage.last_error: error})
+        logger.error("Email %s failed %d times (%s); giving up", message.id, message.attempts, error)
         return
-    await _finish(message["id"], {OutboxMessage.next_attempt_at: later, OutboxMessage.last_error: error})
-    logger.warning("Email %s not sent (attempt %d, %s); trying again at %s", message["id"], message["attempts"], error, later.isoformat())
+    await _finish(message.id, {OutboxMessage.next_attempt_at: later, OutboxMessage.last_error: error})
+    logger.warning("Email %s not sent (attempt %d, %s); trying again at %s", message.id, message.attempts, error, later.isoformat())
 
 
 async def _finish(message_id: int, changes: dict[Any, Any]) -> None:
