@@ -24,7 +24,7 @@ PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 def _page(
     contact: str = "",
     *,
-    guest: dict[str, Any] | None = None,
+    guest: service.Guest | None = None,
     error: EventsError | None = None,
     form: str = "find",
     erased: service.Erased | None = None,
@@ -33,7 +33,7 @@ def _page(
     """``ticked``: the orders to show ticked. When the guest was just found: all of them, unless they carry
     different names (a shared phone number or address), when the organiser has to choose."""
     if guest is not None and ticked is None:
-        ticked = [] if guest["several_names"] else [order["reference"] for order in guest["orders"]]
+        ticked = [] if guest.several_names else [order.reference for order in guest.orders]
     return Template(
         "privacy/guests.html",
         context={

@@ -19,12 +19,52 @@ from events.audit import service as audit
 from events.audit.context import acting_as_system
 from events.errors import InvalidInput, NotFound
 from events.i18n import N_
+from events.orders.statuses import OrderStatus
 from events.orders.tables import GiftAidDeclaration, Order, OrderHistory, OrderLine
+from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund
 from events.privacy import rules
+from events.privacy.schemas import (
+    ExportedDeclaration,
+    ExportedEmail,
+    ExportedEvent,
+    ExportedHistory,
+    ExportedLine,
+    ExportedOrder,
+    ExportedPayment,
+    ExportedRefund,
+    ExportedTicket,
+    FoundBy,
+    GuestData,
+)
+from events.tickets.statuses import MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
 
 MAX_BATCHES_PER_RUN = 25
+
+
+@dataclass(frozen=True, slots=True)
+class GuestOrder:
+    """One of a guest's orders, as the organiser sees it before exporting or erasing."""
+
+    reference: str
+    status: OrderStatus
+    created_at: datetime
+    places: int
+    buyer_name: str
+    event_title: str
+    event_starts_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Guest:
+    """What is held about a guest: their orders (newest first), and how many declarations and emails they hold."""
+
+    contact: str
+    orders: list[GuestOrder]
+    declarations: int
+    emails: int
+    several_names: bool  # the orders carry different names (a shared address or phone number)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,7 +114,7 @@ def _no_data(contact: rules.Contact) -> NotFound:
     return NotFound(N_("We hold no orders for that email address."), code="guest_not_found")
 
 
-async def find_guest(contact_text: str) -> dict[str, Any]:
+async def find_guest(contact_text: str) -> Guest:
     """What is held about a guest: their orders, with the event, for the organiser to check before acting."""
     contact = _clean_contact(contact_text)
     ids = list(await _guest_orders(contact))
@@ -88,16 +128,27 @@ async def find_guest(contact_text: str) -> dict[str, Any]:
     declarations = await GiftAidDeclaration.count().where(GiftAidDeclaration.order_id.is_in(ids))
     emails = await OutboxMessage.count().where(OutboxMessage.order_id.is_in(ids))
     names = {order["buyer_name"] for order in orders} - {""}
-    return {
-        "contact": contact.value,
-        "orders": orders,
-        "declarations": declarations,
-        "emails": emails,
-        "several_names": len(names) > 1,
-    }
+    return Guest(
+        contact=contact.value,
+        orders=[
+            GuestOrder(
+                reference=order["reference"],
+                status=OrderStatus(order["status"]),
+                created_at=order["created_at"],
+                places=order["places"],
+                buyer_name=order["buyer_name"],
+                event_title=order["event.title"],
+                event_starts_at=order["event.starts_at"],
+            )
+            for order in orders
+        ],
+        declarations=declarations,
+        emails=emails,
+        several_names=len(names) > 1,
+    )
 
 
-async def export_guest(contact_text: str, references: Sequence[str], *, now: datetime) -> dict[str, Any]:
+async def export_guest(contact_text: str, references: Sequence[str], *, now: datetime) -> GuestData:
     """Everything held about one guest in the orders ticked, as a JSON-ready document (no ticket codes: they
     would still open the door)."""
     contact = _clean_contact(contact_text)
@@ -108,7 +159,7 @@ async def export_guest(contact_text: str, references: Sequence[str], *, now: dat
             "guest_data.exported",
             now=now,
             subject_type="guest",
-            after={"orders": [order["reference"] for order in document["orders"]]},
+            after={"orders": [order.reference for order in document.orders]},
         )
     return document
 
@@ -256,7 +307,7 @@ async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str)
     return Erased(len(ids), len(tickets), len(emails), len(to_blank), len(kept))
 
 
-async def _document(contact: rules.Contact, ids: list[int], now: datetime) -> dict[str, Any]:
+async def _document(contact: rules.Contact, ids: list[int], now: datetime) -> GuestData:
     orders = (
         await Order.select(
             Order.id,
@@ -333,59 +384,62 @@ async def _document(contact: rules.Contact, ids: list[int], now: datetime) -> di
         .order_by(OutboxMessage.id)
     )
 
-    def of(rows: list[dict[str, Any]], order_id: int, *keys: str) -> list[dict[str, Any]]:
-        """This order's rows, with the named columns ("ticket_type.name" is shown as "ticket_type")."""
-        return [{key.partition(".")[0]: row[key] for key in keys} for row in rows if row["order_id"] == order_id]
+    def of(rows: list[dict[str, Any]], order_id: int) -> list[dict[str, Any]]:
+        """This order's rows."""
+        return [row for row in rows if row["order_id"] == order_id]
 
-    return {
-        "exported_at": now,
-        "found_by": {"kind": contact.kind, "value": contact.value},
-        "orders": [
-            {
-                "reference": order["reference"],
-                "event": {"title": order["event.title"], "starts_at": order["event.starts_at"], "venue": order["event.venue"]},
-                "status": order["status"],
-                "channel": order["channel"],
-                "name": order["buyer_name"],
-                "email": order["buyer_email"],
-                "phone": order["buyer_phone"],
-                "language": order["locale"],
-                "currency": order["currency"],
-                "total_pence": order["total_pence"],
-                "refunded_pence": order["refunded_pence"],
-                "created_at": order["created_at"],
-                "paid_at": order["paid_at"],
-                "lines": of(lines, order["id"], "kind", "description", "quantity", "total_pence"),
-                "tickets": of(tickets, order["id"], "holder_name", "ticket_type.name", "status", "created_at", "checked_in_at"),
-                "payments": of(payments, order["id"], "provider", "amount_pence", "created_at"),
-                "refunds": of(refunds, order["id"], "amount_pence", "status", "created_at"),
-                "history": of(history, order["id"], "kind", "created_at"),
-            }
+    return GuestData(
+        exported_at=now,
+        found_by=FoundBy(kind=contact.kind, value=contact.value),
+        orders=[
+            ExportedOrder(
+                reference=order["reference"],
+                event=ExportedEvent(title=order["event.title"], starts_at=order["event.starts_at"], venue=order["event.venue"]),
+                status=OrderStatus(order["status"]),
+                channel=order["channel"],
+                name=order["buyer_name"],
+                email=order["buyer_email"],
+                phone=order["buyer_phone"],
+                language=order["locale"],
+                currency=order["currency"],
+                total_pence=order["total_pence"],
+                refunded_pence=order["refunded_pence"],
+                created_at=order["created_at"],
+                paid_at=order["paid_at"],
+                lines=[ExportedLine(r["kind"], r["description"], r["quantity"], r["total_pence"]) for r in of(lines, order["id"])],
+                tickets=[
+                    ExportedTicket(r["holder_name"], r["ticket_type.name"], TicketStatus(r["status"]), r["created_at"], r["checked_in_at"])
+                    for r in of(tickets, order["id"])
+                ],
+                payments=[ExportedPayment(PaymentMethod(r["provider"]), r["amount_pence"], r["created_at"]) for r in of(payments, order["id"])],
+                refunds=[ExportedRefund(r["amount_pence"], RefundStatus(r["status"]), r["created_at"]) for r in of(refunds, order["id"])],
+                history=[ExportedHistory(r["kind"], r["created_at"]) for r in of(history, order["id"])],
+            )
             for order in orders
         ],
-        "gift_aid_declarations": [
-            {
-                "order": row["order_id.reference"],
-                "title": row["title"],
-                "first_name": row["first_name"],
-                "last_name": row["last_name"],
-                "house": row["house"],
-                "postcode": row["postcode"],
-                "eligible_pence": row["eligible_pence"],
-                "statement": row["statement"],
-                "declared_at": row["created_at"],
-            }
+        gift_aid_declarations=[
+            ExportedDeclaration(
+                order=row["order_id.reference"],
+                title=row["title"],
+                first_name=row["first_name"],
+                last_name=row["last_name"],
+                house=row["house"],
+                postcode=row["postcode"],
+                eligible_pence=row["eligible_pence"],
+                statement=row["statement"],
+                declared_at=row["created_at"],
+            )
             for row in declarations
         ],
-        "emails": [
-            {
-                "order": row["order_id.reference"],
-                "kind": row["kind"],
-                "recipient": row["recipient"],
-                "status": row["status"],
-                "queued_at": row["created_at"],
-                "sent_at": row["sent_at"],
-            }
+        emails=[
+            ExportedEmail(
+                order=row["order_id.reference"],
+                kind=row["kind"],
+                recipient=row["recipient"],
+                status=MessageStatus(row["status"]),
+                queued_at=row["created_at"],
+                sent_at=row["sent_at"],
+            )
             for row in emails
         ],
-    }
+    )

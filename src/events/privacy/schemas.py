@@ -1,0 +1,105 @@
+"""The guest data export (msgspec): everything held about one guest in the orders chosen, as one JSON document.
+No ticket codes: they would still open the door."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from msgspec import Struct
+
+from events.orders.statuses import OrderStatus
+from events.payments.statuses import PaymentMethod, RefundStatus
+from events.tickets.statuses import MessageStatus, TicketStatus
+
+
+class FoundBy(Struct, frozen=True):
+    kind: str  # email or phone
+    value: str
+
+
+class ExportedEvent(Struct, frozen=True):
+    title: str
+    starts_at: datetime
+    venue: str
+
+
+class ExportedLine(Struct, frozen=True):
+    kind: str
+    description: str
+    quantity: int
+    total_pence: int
+
+
+class ExportedTicket(Struct, frozen=True):
+    holder_name: str
+    ticket_type: str
+    status: TicketStatus
+    created_at: datetime
+    checked_in_at: datetime | None
+
+
+class ExportedPayment(Struct, frozen=True):
+    provider: PaymentMethod
+    amount_pence: int
+    created_at: datetime
+
+
+class ExportedRefund(Struct, frozen=True):
+    amount_pence: int
+    status: RefundStatus
+    created_at: datetime
+
+
+class ExportedHistory(Struct, frozen=True):
+    kind: str
+    created_at: datetime
+
+
+class ExportedOrder(Struct, frozen=True):
+    reference: str
+    event: ExportedEvent
+    status: OrderStatus
+    channel: str
+    name: str
+    email: str
+    phone: str
+    language: str
+    currency: str
+    total_pence: int
+    refunded_pence: int
+    created_at: datetime
+    paid_at: datetime | None
+    lines: list[ExportedLine]
+    tickets: list[ExportedTicket]
+    payments: list[ExportedPayment]
+    refunds: list[ExportedRefund]
+    history: list[ExportedHistory]
+
+
+class ExportedDeclaration(Struct, frozen=True):
+    order: str
+    title: str
+    first_name: str
+    last_name: str
+    house: str
+    postcode: str
+    eligible_pence: int
+    statement: str
+    declared_at: datetime
+
+
+class ExportedEmail(Struct, frozen=True):
+    order: str
+    kind: str
+    recipient: str
+    status: MessageStatus
+    queued_at: datetime
+    sent_at: datetime | None
+
+
+class GuestData(Struct, frozen=True):
+    exported_at: datetime
+    found_by: FoundBy
+    orders: list[ExportedOrder]
+    gift_aid_declarations: list[ExportedDeclaration]
+    emails: list[ExportedEmail]
