@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from datetime import date, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from babel.dates import format_date, format_datetime, format_time
 from babel.numbers import format_percent
@@ -16,6 +17,9 @@ from markupsafe import Markup, escape
 
 from events import charts, i18n
 from events.money import format_money
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 
 def _locale(context: Context) -> str:
@@ -154,3 +158,8 @@ def create_environment(templates_dir: Path) -> Environment:
 
 def create_template_engine(templates_dir: Path) -> JinjaTemplateEngine:
     return JinjaTemplateEngine.from_environment(create_environment(templates_dir))
+
+
+def page_context(page: DataclassInstance) -> dict[str, Any]:
+    """A page's typed data as template variables, one per field, each kept as it is (not turned into dicts)."""
+    return {field.name: getattr(page, field.name) for field in dataclasses.fields(page)}

@@ -4,6 +4,7 @@ appear in a URL or an access log."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -19,27 +20,38 @@ from events.backoffice.order_forms import HolderForm, RefundForm, SearchForm
 from events.errors import EventsError
 from events.forms import read_form
 from events.payments.gateway import Gateway
+from events.templating import page_context
 from events.tickets import service as tickets
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 DONE = ("resent", "holder", "refunded")
 
 
-def _error(form: str, error: EventsError) -> dict[str, Any]:
-    return {"form": form, "message": error.message, "fields": error.fields}
+@dataclass(frozen=True, slots=True)
+class FormError:
+    """Why one of the order page's forms was refused: which form (and which ticket's), the message, each field's problem."""
+
+    form: str
+    message: str
+    fields: dict[str, str]
+    ticket: int | None = None
+
+
+def _error(form: str, error: EventsError, *, ticket: int | None = None) -> FormError:
+    return FormError(form, error.message, error.fields, ticket)
 
 
 async def _order_page(
     reference: str,
     *,
     done: str = "",
-    error: dict[str, Any] | None = None,
+    error: FormError | None = None,
     values: Any = None,
     status: int = 200,
     headers: dict[str, str] | None = None,
 ) -> Template:
-    context = await orders.order_for_organiser(reference)
-    context |= {"done": done if done in DONE else "", "error": error, "values": values}
+    detail = await orders.order_for_organiser(reference)
+    context = page_context(detail) | {"done": done if done in DONE else "", "error": error, "values": values}
     return Template("backoffice/order.html", context=context, status_code=status, headers=PRIVATE | (headers or {}))
 
 
@@ -94,7 +106,7 @@ class OrderPages(Controller):
         except EventsError as error:
             if error.status_code == 404:
                 raise
-            return await _order_page(reference, error={**_error("holder", error), "ticket": ticket_id}, values=form, status=error.status_code)
+            return await _order_page(reference, error=_error("holder", error, ticket=ticket_id), values=form, status=error.status_code)
         return Redirect(f"/manage/orders/{reference}?done=holder", status_code=303)
 
     @post("/orders/{reference:str}/refund", status_code=303)

@@ -26,9 +26,10 @@ from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory, OrderLine
 from events.payments import service as payments
 from events.payments.gateway import Gateway
+from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund
 from events.tickets import service as tickets
-from events.tickets.statuses import TicketStatus
+from events.tickets.statuses import MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
 
 PER_PAGE = 25
@@ -40,14 +41,130 @@ ORDER_STATUSES = (OrderStatus.paid, OrderStatus.pending, OrderStatus.refunded, O
 
 
 @dataclass(frozen=True, slots=True)
+class ListedOrder:
+    """An order as the event's order list shows it."""
+
+    id: int
+    reference: str
+    status: OrderStatus
+    channel: str
+    buyer_name: str
+    buyer_email: str
+    currency: str
+    total_pence: int
+    refunded_pence: int
+    places: int
+    created_at: datetime
+    valid_tickets: int
+    tickets: int
+
+
+@dataclass(frozen=True, slots=True)
 class OrderPage:
     event: EventRow
     query: str
     status: str
-    orders: list[dict[str, Any]]
+    orders: list[ListedOrder]
     page: int
     pages: int
     total: int
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedOrder:
+    """The order itself, as its organiser sees it (never its payment's client secret)."""
+
+    id: int
+    reference: str
+    status: OrderStatus
+    channel: str
+    buyer_name: str
+    buyer_email: str
+    buyer_phone: str
+    currency: str
+    total_pence: int
+    refunded_pence: int
+    created_at: datetime
+    paid_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class EventLink:
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedLine:
+    kind: str
+    description: str
+    quantity: int
+    unit_price_pence: int
+    booking_fee_pence: int
+    total_pence: int
+    partner_name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedPayment:
+    provider: PaymentMethod
+    amount_pence: int
+    fee_pence: int | None
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedRefund:
+    amount_pence: int
+    method: PaymentMethod
+    status: RefundStatus
+    reason: str
+    requested_by: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedTicket:
+    id: int
+    holder_name: str
+    ticket_type: str  # its type's name
+    status: TicketStatus
+    version: int
+    price_pence: int
+    booking_fee_pence: int
+    checked_in_at: datetime | None
+    checked_in_by: str
+
+
+@dataclass(frozen=True, slots=True)
+class ManagedEmail:
+    kind: str
+    status: MessageStatus
+    created_at: datetime
+    sent_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryItem:
+    kind: str
+    detail: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OrderDetail:
+    """One order in full, for its organiser: what the order page shows."""
+
+    order: ManagedOrder
+    event: EventLink
+    lines: list[ManagedLine]
+    payments: list[ManagedPayment]
+    refunds: list[ManagedRefund]
+    tickets: list[ManagedTicket]
+    emails: list[ManagedEmail]
+    history: list[HistoryItem]
+    refundable_pence: int
+    valid_tickets: list[ManagedTicket]
 
 
 def _like(text: str) -> str:
@@ -109,9 +226,25 @@ async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int
         .offset((page - 1) * per_page)
     )
     tickets = await _ticket_counts([row["id"] for row in rows])
-    for row in rows:
-        row["valid_tickets"], row["tickets"] = tickets.get(row["id"], (0, 0))
-    return OrderPage(event, query, status, rows, page, pages, total)
+    listed = [
+        ListedOrder(
+            id=row["id"],
+            reference=row["reference"],
+            status=OrderStatus(row["status"]),
+            channel=row["channel"],
+            buyer_name=row["buyer_name"],
+            buyer_email=row["buyer_email"],
+            currency=row["currency"],
+            total_pence=row["total_pence"],
+            refunded_pence=row["refunded_pence"],
+            places=row["places"],
+            created_at=row["created_at"],
+            valid_tickets=tickets.get(row["id"], (0, 0))[0],
+            tickets=tickets.get(row["id"], (0, 0))[1],
+        )
+        for row in rows
+    ]
+    return OrderPage(event, query, status, listed, page, pages, total)
 
 
 async def _ticket_counts(order_ids: list[int]) -> dict[int, tuple[int, int]]:
@@ -130,7 +263,7 @@ async def _ticket_counts(order_ids: list[int]) -> dict[int, tuple[int, int]]:
     return counts
 
 
-async def order_for_organiser(reference: str) -> dict[str, Any]:
+async def order_for_organiser(reference: str) -> OrderDetail:
     """One order in full: its event, lines, payments, refunds, tickets, emails and history."""
     order = (
         await Order.select(*Order.all_columns(exclude=[Order.client_secret]), Order.event.slug, Order.event.title)
@@ -189,18 +322,59 @@ async def order_for_organiser(reference: str) -> dict[str, Any]:
         .order_by(OrderHistory.id)
     )
     paid = sum(payment["amount_pence"] for payment in payments[:1])  # refunds come out of the first payment
-    return {
-        "order": order,
-        "event": {"slug": order["event.slug"], "title": order["event.title"]},
-        "lines": lines,
-        "payments": payments,
-        "refunds": refunds,
-        "tickets": tickets,
-        "emails": emails,
-        "history": history,
-        "refundable_pence": max(0, paid - order["refunded_pence"]) if order["status"] in (OrderStatus.paid, OrderStatus.refund_due) else 0,
-        "valid_tickets": [ticket for ticket in tickets if ticket["status"] == TicketStatus.valid],
-    }
+    managed_tickets = [
+        ManagedTicket(
+            id=t["id"],
+            holder_name=t["holder_name"],
+            ticket_type=t["ticket_type.name"],
+            status=TicketStatus(t["status"]),
+            version=t["version"],
+            price_pence=t["price_pence"],
+            booking_fee_pence=t["booking_fee_pence"],
+            checked_in_at=t["checked_in_at"],
+            checked_in_by=t["checked_in_by"],
+        )
+        for t in tickets
+    ]
+    return OrderDetail(
+        order=ManagedOrder(
+            id=order["id"],
+            reference=order["reference"],
+            status=OrderStatus(order["status"]),
+            channel=order["channel"],
+            buyer_name=order["buyer_name"],
+            buyer_email=order["buyer_email"],
+            buyer_phone=order["buyer_phone"],
+            currency=order["currency"],
+            total_pence=order["total_pence"],
+            refunded_pence=order["refunded_pence"],
+            created_at=order["created_at"],
+            paid_at=order["paid_at"],
+        ),
+        event=EventLink(slug=order["event.slug"], title=order["event.title"]),
+        lines=[
+            ManagedLine(
+                kind=line["kind"],
+                description=line["description"],
+                quantity=line["quantity"],
+                unit_price_pence=line["unit_price_pence"],
+                booking_fee_pence=line["booking_fee_pence"],
+                total_pence=line["total_pence"],
+                partner_name=line["partner.name"],
+            )
+            for line in lines
+        ],
+        payments=[ManagedPayment(PaymentMethod(p["provider"]), p["amount_pence"], p["fee_pence"], p["created_at"]) for p in payments],
+        refunds=[
+            ManagedRefund(r["amount_pence"], PaymentMethod(r["method"]), RefundStatus(r["status"]), r["reason"], r["requested_by"], r["created_at"])
+            for r in refunds
+        ],
+        tickets=managed_tickets,
+        emails=[ManagedEmail(e["kind"], MessageStatus(e["status"]), e["created_at"], e["sent_at"]) for e in emails],
+        history=[HistoryItem(h["kind"], h["detail"], h["created_at"]) for h in history],
+        refundable_pence=max(0, paid - order["refunded_pence"]) if order["status"] in (OrderStatus.paid, OrderStatus.refund_due) else 0,
+        valid_tickets=[ticket for ticket in managed_tickets if ticket.status == TicketStatus.valid],
+    )
 
 
 def safe_cell(value: Any) -> str:
@@ -248,7 +422,7 @@ async def refund(reference: str, form: RefundForm, *, requested_by: str, gateway
     """The refund form: everything left, or chosen tickets and/or an amount, with a reason and a confirmation.
     What the order allows is checked again under the order's lock by payments.refund_order."""
     detail = await order_for_organiser(reference)
-    order = detail["order"]
+    order = detail.order
     fields: dict[str, str] = {}
     if form.scope not in ("all", "part"):
         fields["scope"] = N_("Choose whether to refund everything or part of the order.")
@@ -261,9 +435,9 @@ async def refund(reference: str, form: RefundForm, *, requested_by: str, gateway
         fields["tickets"] = N_("Choose the tickets to refund, or enter an amount.")
     if amount is not None and amount <= 0:
         fields["amount"] = N_("Refund more than nothing.")
-    elif amount is not None and amount > detail["refundable_pence"]:
+    elif amount is not None and amount > detail.refundable_pence:
         fields["amount"] = N_("That is more than can be refunded: at most %(most)s is left of the payment.") % {
-            "most": format_money(detail["refundable_pence"], order["currency"])
+            "most": format_money(detail.refundable_pence, order.currency)
         }
     if not form.reason.strip():
         fields["reason"] = N_("Say why you are refunding (the guest does not see this).")
@@ -291,7 +465,7 @@ async def refund(reference: str, form: RefundForm, *, requested_by: str, gateway
 async def change_holder(reference: str, ticket_id: int, form: HolderForm, *, now: datetime) -> None:
     """Re-issue one of this order's tickets to a new holder (its old code stops working), once confirmed."""
     detail = await order_for_organiser(reference)
-    if ticket_id not in {ticket["id"] for ticket in detail["tickets"]}:
+    if ticket_id not in {ticket.id for ticket in detail.tickets}:
         raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
     fields: dict[str, str] = {}
     if not form.holder.strip():

@@ -87,7 +87,7 @@ async def test_search_finds_orders_by_name_email_or_reference_and_pages(client: 
 
     first, second = await orders.search_orders(supper, "example", 1, per_page=2), await orders.search_orders(supper, "example", 2, per_page=2)
     assert (first.total, first.pages, len(first.orders), len(second.orders)) == (3, 2, 2, 1)
-    assert {o["reference"] for o in first.orders}.isdisjoint({o["reference"] for o in second.orders})
+    assert {o.reference for o in first.orders}.isdisjoint({o.reference for o in second.orders})
 
 
 async def test_search_takes_like_wildcards_and_backslashes_literally(client: httpx.AsyncClient, supper: str) -> None:
