@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 import time
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
 
@@ -137,7 +138,20 @@ async def revoke_scoped_tokens(user_id: int, scope: str, *, now: datetime, deact
     return len(revoked)
 
 
-async def active_scoped_tokens(scope: str, *, now: datetime) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class ScopedToken:
+    """A live token made for one scope (a door device), with who holds it; never the token itself."""
+
+    id: int
+    label: str
+    created_at: datetime
+    expires_at: datetime | None
+    user_id: int
+    holder: str  # the holder's name, or their email address
+    paired_device: bool  # held by a paired phone's own account
+
+
+async def active_scoped_tokens(scope: str, *, now: datetime) -> list[ScopedToken]:
     """The unrevoked, unexpired tokens made for ``scope``, oldest first, with who holds each (never the token)."""
     rows = (
         await ApiToken.select(
@@ -147,15 +161,15 @@ async def active_scoped_tokens(scope: str, *, now: datetime) -> list[dict[str, A
         .order_by(ApiToken.id)
     )
     return [
-        {
-            "id": row["id"],
-            "label": row["label"],
-            "created_at": row["created_at"],
-            "expires_at": row["expires_at"],
-            "user_id": row["user.id"],
-            "holder": row["user.display_name"] or row["user.email"],
-            "paired_device": is_device_account(row["user.email"]),
-        }
+        ScopedToken(
+            id=row["id"],
+            label=row["label"],
+            created_at=row["created_at"],
+            expires_at=row["expires_at"],
+            user_id=row["user.id"],
+            holder=row["user.display_name"] or row["user.email"],
+            paired_device=is_device_account(row["user.email"]),
+        )
         for row in rows
     ]
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -14,6 +15,43 @@ from events.audit.tables import AuditEntry
 
 SYSTEM_ACTOR = "system"
 PER_PAGE = 50
+
+
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """One audit entry as recorded, with its event's slug and title (None for entries about no event)."""
+
+    id: int
+    at: datetime
+    actor_id: int | None
+    actor: str
+    device: str
+    action: str
+    event: int | None
+    subject_type: str
+    subject_id: str
+    before: dict[str, Any]  # the values the action changed, as they were (JSON)
+    after: dict[str, Any]  # and as they became
+    event_slug: str | None
+    event_title: str | None
+
+    @property
+    def changes(self) -> list[tuple[str, Any, Any]]:
+        """(name, before, after) for every value the entry names, in the order it names them."""
+        keys = list(dict.fromkeys([*self.before, *self.after]))
+        return [(key, self.before.get(key), self.after.get(key)) for key in keys]
+
+
+@dataclass(frozen=True, slots=True)
+class AuditPage:
+    """One page of the log, newest first, with the actions it can be filtered by."""
+
+    entries: list[AuditRecord]
+    actions: list[str]
+    action: str
+    page: int
+    pages: int
+    total: int
 
 
 def _plain(value: Any) -> Any:
@@ -64,7 +102,7 @@ async def record(
     )
 
 
-async def list_entries(*, event_id: int | None = None, action: str = "", limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+async def list_entries(*, event_id: int | None = None, action: str = "", limit: int = 100, offset: int = 0) -> list[AuditRecord]:
     """Newest first; filtered to one event and/or one action. Each row carries its event's slug and title."""
     query = (
         AuditEntry.select(*AuditEntry.all_columns(), AuditEntry.event.slug, AuditEntry.event.title)
@@ -76,12 +114,26 @@ async def list_entries(*, event_id: int | None = None, action: str = "", limit: 
         query = query.where(AuditEntry.event == event_id)
     if action:
         query = query.where(AuditEntry.action == action)
-    rows = await query
-    for row in rows:
-        for key in ("before", "after"):
-            if isinstance(row[key], str):
-                row[key] = json.loads(row[key] or "{}")
-    return rows
+    return [_record(row) for row in await query]
+
+
+def _record(row: dict[str, Any]) -> AuditRecord:
+    before, after = (json.loads(row[key] or "{}") if isinstance(row[key], str) else row[key] for key in ("before", "after"))
+    return AuditRecord(
+        id=row["id"],
+        at=row["at"],
+        actor_id=row["actor_id"],
+        actor=row["actor"],
+        device=row["device"],
+        action=row["action"],
+        event=row["event"],
+        subject_type=row["subject_type"],
+        subject_id=row["subject_id"],
+        before=before,
+        after=after,
+        event_slug=row["event.slug"],
+        event_title=row["event.title"],
+    )
 
 
 async def count_entries(*, event_id: int | None = None, action: str = "") -> int:
@@ -107,14 +159,11 @@ def paging(total: int, page: int, per_page: int) -> tuple[int, int, int]:
     return page, pages, (page - 1) * per_page
 
 
-async def audit_page(event_id: int | None, *, action: str = "", page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
+async def audit_page(event_id: int | None, *, action: str = "", page: int = 1, per_page: int = PER_PAGE) -> AuditPage:
     """One page of the log (all of it, or one event's), newest first, with the actions it can be filtered by."""
     actions = await recorded_actions(event_id=event_id)
     action = action if action in actions else ""
     total = await count_entries(event_id=event_id, action=action)
     page, pages, offset = paging(total, page, per_page)
     entries = await list_entries(event_id=event_id, action=action, limit=per_page, offset=offset)
-    for entry in entries:
-        keys = list(dict.fromkeys([*entry["before"], *entry["after"]]))
-        entry["changes"] = [(key, entry["before"].get(key), entry["after"].get(key)) for key in keys]
-    return {"entries": entries, "actions": actions, "action": action, "page": page, "pages": pages, "total": total}
+    return AuditPage(entries=entries, actions=actions, action=action, page=page, pages=pages, total=total)

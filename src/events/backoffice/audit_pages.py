@@ -13,6 +13,7 @@ from events.accounts.roles import ORGANISER
 from events.audit import service
 from events.catalogue.lookup import find_event
 from events.checkin import scan_log
+from events.templating import page_context
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
@@ -24,15 +25,15 @@ class AuditPages(Controller):
 
     @get("/audit", name="audit_log")
     async def all_entries(self, action: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
-        return Template("audit/log.html", context=await service.audit_page(None, action=action, page=page), headers=PRIVATE)
+        return Template("audit/log.html", context=page_context(await service.audit_page(None, action=action, page=page)), headers=PRIVATE)
 
     @get("/events/{slug:str}/audit", name="event_audit_log")
     async def event_entries(self, slug: FromPath[str], action: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
         event = await find_event(slug)
-        context = await service.audit_page(event.id, action=action, page=page)
+        context = page_context(await service.audit_page(event.id, action=action, page=page))
         return Template("audit/log.html", context={**context, "event": event}, headers=PRIVATE)
 
     @get("/events/{slug:str}/scans", name="event_scans")
     async def scans(self, slug: FromPath[str], page: FromQuery[int] = 1) -> Template:
         event = await find_event(slug)
-        return Template("audit/scans.html", context={**await scan_log.scans_page(event.id, page=page), "event": event}, headers=PRIVATE)
+        return Template("audit/scans.html", context={**page_context(await scan_log.scans_page(event.id, page=page)), "event": event}, headers=PRIVATE)

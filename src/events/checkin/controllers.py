@@ -103,8 +103,7 @@ class CheckinApi(Controller):
         "/events/{slug:str}/offline", summary="Keys, ticket index and revocation list for offline scanning", responses=error_responses(401, 403, 404)
     )
     async def offline(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> OfflineBundle:
-        bundle = await scanning.offline_bundle(await scanning.door_event(slug, request.user))
-        return msgspec.convert(bundle, OfflineBundle)
+        return await scanning.offline_bundle(await scanning.door_event(slug, request.user))
 
     @get("/events/{slug:str}/counts", summary="Admitted and expected", responses=error_responses(401, 403, 404))
     async def counts(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> CountsOut:
@@ -112,8 +111,7 @@ class CheckinApi(Controller):
 
     @get("/events/{slug:str}/search", summary="Find tickets by name or order reference", responses=error_responses(401, 403, 404))
     async def search(self, request: Request[Any, Any, Any], slug: FromPath[str], q: FromQuery[str] = "") -> list[SearchHit]:
-        hits = await scanning.search(await scanning.door_event(slug, request.user), q)
-        return [SearchHit(**hit) for hit in hits]
+        return await scanning.search(await scanning.door_event(slug, request.user), q)
 
 
 class DeviceForm(msgspec.Struct):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
 
 from events import db
 from events.accounts import service as accounts
@@ -67,7 +67,7 @@ async def remove_door_staff(event_id: int, user_id: int, *, now: datetime) -> No
         )
 
 
-async def door_devices(event_id: int, *, now: datetime) -> list[dict[str, Any]]:
+async def door_devices(event_id: int, *, now: datetime) -> list[accounts.ScopedToken]:
     """The devices that can use this event's door now: every live token scoped to it, whoever holds it (door staff,
     organisers who pressed "Use this device", paired phones)."""
     return await accounts.active_scoped_tokens(door_scope(event_id), now=now)
@@ -90,7 +90,27 @@ async def revoke_door_device(event_id: int, token_id: int, *, now: datetime) -> 
         )
 
 
-async def door_team(event_id: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+@dataclass(frozen=True, slots=True)
+class DoorMember:
+    """Someone (or a paired phone's account) on an event's door team."""
+
+    id: int
+    email: str
+    name: str
+    device: bool  # a paired phone's account
+    active: bool
+
+
+@dataclass(frozen=True, slots=True)
+class DoorCandidate:
+    """A door-staff person who could be added to the team."""
+
+    id: int
+    email: str
+    name: str
+
+
+async def door_team(event_id: int) -> tuple[list[DoorMember], list[DoorCandidate]]:
     """Who may scan this event (people and paired phones), and the door-staff people who could be added."""
     assigned = (
         await DoorAssignment.select(
@@ -100,16 +120,16 @@ async def door_team(event_id: int) -> tuple[list[dict[str, Any]], list[dict[str,
         .order_by(DoorAssignment.id)
     )
     team = [
-        {
-            "id": row["user.id"],
-            "email": row["user.email"],
-            "name": row["user.display_name"] or row["user.email"],
-            "device": row["user.email"].endswith("@" + accounts.DEVICE_EMAIL_DOMAIN),
-            "active": row["user.is_active"],
-        }
+        DoorMember(
+            id=row["user.id"],
+            email=row["user.email"],
+            name=row["user.display_name"] or row["user.email"],
+            device=row["user.email"].endswith("@" + accounts.DEVICE_EMAIL_DOMAIN),
+            active=row["user.is_active"],
+        )
         for row in assigned
     ]
-    on_team = {member["id"] for member in team}
+    on_team = {member.id for member in team}
     others = (
         await User.select(User.id, User.email, User.display_name)
         .where(
@@ -120,4 +140,4 @@ async def door_team(event_id: int) -> tuple[list[dict[str, Any]], list[dict[str,
         .order_by(User.display_name)
         .order_by(User.email)
     )
-    return team, [{"id": row["id"], "email": row["email"], "name": row["display_name"] or row["email"]} for row in others if row["id"] not in on_team]
+    return team, [DoorCandidate(row["id"], row["email"], row["display_name"] or row["email"]) for row in others if row["id"] not in on_team]

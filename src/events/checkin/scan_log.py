@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -9,7 +10,45 @@ from events.audit.service import PER_PAGE, paging
 from events.checkin.tables import Scan
 
 
-async def conflicts(event_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class DoorConflict:
+    """An offline scan that let a ticket in after another door already had."""
+
+    ticket: int
+    holder: str
+    device: str  # the door that let it in again
+    scanned_at: datetime
+    first_admitted_by: str
+    first_admitted_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ScanRecord:
+    """One scan as the door recorded it."""
+
+    id: int
+    direction: str  # in, out
+    status: str  # ok, error (pending while a scan is being decided)
+    reason: str | None  # why it was refused
+    device: str
+    scanned_by: str
+    scanned_at: datetime
+    received_at: datetime
+    offline: bool
+    conflict: bool
+    ticket: int | None
+    order_reference: str | None  # the ticket's order
+
+
+@dataclass(frozen=True, slots=True)
+class ScanLogPage:
+    scans: list[ScanRecord]
+    page: int
+    pages: int
+    total: int
+
+
+async def conflicts(event_id: int) -> list[DoorConflict]:
     """Offline scans that let a ticket in after another door already had: for the organiser's event page."""
     rows = (
         await Scan.select(Scan.ticket, Scan.ticket.holder_name, Scan.device, Scan.scanned_at, Scan.ticket.checked_in_by, Scan.ticket.checked_in_at)
@@ -17,19 +56,19 @@ async def conflicts(event_id: int) -> list[dict[str, Any]]:
         .order_by(Scan.scanned_at)
     )
     return [
-        {
-            "ticket": r["ticket"],
-            "holder": r["ticket.holder_name"],
-            "device": r["device"],
-            "scanned_at": r["scanned_at"],
-            "first_admitted_by": r["ticket.checked_in_by"],
-            "first_admitted_at": r["ticket.checked_in_at"],
-        }
+        DoorConflict(
+            ticket=r["ticket"],
+            holder=r["ticket.holder_name"],
+            device=r["device"],
+            scanned_at=r["scanned_at"],
+            first_admitted_by=r["ticket.checked_in_by"],
+            first_admitted_at=r["ticket.checked_in_at"],
+        )
         for r in rows
     ]
 
 
-async def list_scans(event_id: int, *, limit: int = 100, offset: int = 0) -> tuple[list[dict[str, Any]], int]:
+async def list_scans(event_id: int, *, limit: int = 100, offset: int = 0) -> tuple[list[ScanRecord], int]:
     """One event's door scans, newest first, as the door recorded them (device, who, when, result), and their count."""
     rows = await (
         Scan.select(
@@ -52,15 +91,32 @@ async def list_scans(event_id: int, *, limit: int = 100, offset: int = 0) -> tup
         .limit(limit)
         .offset(offset)
     )
-    for row in rows:
-        for key in ("scanned_at", "received_at"):
-            if isinstance(row[key], str):
-                row[key] = datetime.fromisoformat(row[key])
-    return rows, await Scan.count().where(Scan.event == event_id)
+    return [_scan(row) for row in rows], await Scan.count().where(Scan.event == event_id)
 
 
-async def scans_page(event_id: int, *, page: int = 1, per_page: int = PER_PAGE) -> dict[str, Any]:
+def _scan(row: dict[str, Any]) -> ScanRecord:
+    return ScanRecord(
+        id=row["id"],
+        direction=row["direction"],
+        status=row["status"],
+        reason=row["reason"],
+        device=row["device"],
+        scanned_by=row["scanned_by"],
+        scanned_at=_moment(row["scanned_at"]),
+        received_at=_moment(row["received_at"]),
+        offline=row["offline"],
+        conflict=row["conflict"],
+        ticket=row["ticket"],
+        order_reference=row["ticket.order_id.reference"],
+    )
+
+
+def _moment(value: datetime | str) -> datetime:
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
+async def scans_page(event_id: int, *, page: int = 1, per_page: int = PER_PAGE) -> ScanLogPage:
     total = await Scan.count().where(Scan.event == event_id)
     page, pages, offset = paging(total, page, per_page)
     scans, _ = await list_scans(event_id, limit=per_page, offset=offset)
-    return {"scans": scans, "page": page, "pages": pages, "total": total}
+    return ScanLogPage(scans=scans, page=page, pages=pages, total=total)

@@ -14,6 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from events import db
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.checkin import queries, rules
+from events.checkin.schemas import OfflineBundle, OfflineEvent, OfflineTicket, SearchHit
 from events.errors import Conflict, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
@@ -373,7 +374,7 @@ async def _scanned_ticket(ticket_id: int | None) -> ScannedTicket | None:
     return ScannedTicket(row["holder_name"], row["ticket_type.name"], row["checked_in_at"], row["checked_in_by"])
 
 
-async def offline_bundle(event: DoorEvent) -> dict[str, Any]:
+async def offline_bundle(event: DoorEvent) -> OfflineBundle:
     """What a door device keeps for scanning without a connection: public keys, a minimal ticket index
     and the revocation list. Free and paid tickets are indistinguishable here."""
     keys = await EventSigningKey.select(EventSigningKey.key_id, EventSigningKey.public_key).where(EventSigningKey.event == event.id)
@@ -401,22 +402,22 @@ async def offline_bundle(event: DoorEvent) -> dict[str, Any]:
             )
         )
         index.append(
-            {
-                "id": t["id"],
-                "version": t["version"],
-                "secret": t["secret"],
-                "holder": t["holder_name"],
-                "type": t["ticket_type.name"],
-                "status": state,
-                "checked_in": t["checked_in_at"] is not None,
-            }
+            OfflineTicket(
+                id=t["id"],
+                version=t["version"],
+                secret=t["secret"],
+                holder=t["holder_name"],
+                type=t["ticket_type.name"],
+                status=state,
+                checked_in=t["checked_in_at"] is not None,
+            )
         )
-    return {
-        "event": {"id": event.id, "slug": event.slug, "title": event.title, "allow_reentry": event.allow_reentry},
-        "keys": {k["key_id"]: k["public_key"] for k in keys},
-        "tickets": index,
-        "revoked": [t["id"] for t in index if t["status"] != "valid"],
-    }
+    return OfflineBundle(
+        event=OfflineEvent(id=event.id, slug=event.slug, title=event.title, allow_reentry=event.allow_reentry),
+        keys={k["key_id"]: k["public_key"] for k in keys},
+        tickets=index,
+        revoked=[t.id for t in index if t.status != "valid"],
+    )
 
 
 async def counts(event: DoorEvent) -> dict[str, int]:
@@ -426,7 +427,7 @@ async def counts(event: DoorEvent) -> dict[str, int]:
     return {"admitted": admitted, "expected": expected, "inside": inside}
 
 
-async def search(event: DoorEvent, query: str, limit: int = 20) -> list[dict[str, Any]]:
+async def search(event: DoorEvent, query: str, limit: int = 20) -> list[SearchHit]:
     """Tickets by holder name or order reference, for guests without their code."""
     text = query.strip()
     if len(text) < 2:
@@ -447,14 +448,14 @@ async def search(event: DoorEvent, query: str, limit: int = 20) -> list[dict[str
         .limit(limit)
     )
     return [
-        {
-            "id": r["id"],
-            "secret": r["secret"],
-            "holder": r["holder_name"],
-            "type": r["ticket_type.name"],
-            "status": r["status"],
-            "checked_in_at": r["checked_in_at"],
-            "order": r["order_id.reference"],
-        }
+        SearchHit(
+            id=r["id"],
+            secret=r["secret"],
+            holder=r["holder_name"],
+            type=r["ticket_type.name"],
+            status=TicketStatus(r["status"]),
+            checked_in_at=r["checked_in_at"],
+            order=r["order_id.reference"],
+        )
         for r in rows
     ]

@@ -99,8 +99,15 @@ class OfflineTicket(Struct):
     checked_in: bool
 
 
+class OfflineEvent(Struct):
+    id: int
+    slug: str
+    title: str
+    allow_reentry: bool
+
+
 class OfflineBundle(Struct):
-    event: dict[str, object]
+    event: OfflineEvent
     keys: dict[str, str]
     tickets: list[OfflineTicket]
     revoked: list[int]

@@ -49,14 +49,14 @@ async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(cl
 
     first = await audit.audit_page(event_id, page=1, per_page=1)
     second = await audit.audit_page(event_id, page=2, per_page=1)
-    assert (first["pages"], first["entries"][0]["action"], second["entries"][0]["action"]) == (
+    assert (first.pages, first.entries[0].action, second.entries[0].action) == (
         earlier_here + 2,
         "order.tickets_resent",
         "order.refunded",
     )
-    assert second["entries"][0]["changes"][0][0] in {"refunded_pence", "status", "refund_pence", "reason", "tickets_refunded"}
+    assert second.entries[0].changes[0][0] in {"refunded_pence", "status", "refund_pence", "reason", "tickets_refunded"}
     beyond = await audit.audit_page(event_id, page=99, per_page=1)
-    assert beyond["page"] == earlier_here + 2  # clamped to the last page
+    assert beyond.page == earlier_here + 2  # clamped to the last page
 
 
 async def test_door_sales_and_device_set_up_are_recorded_with_the_door_person_and_device(client: httpx.AsyncClient, now: datetime) -> None:

@@ -203,4 +203,4 @@ async def test_ticket_types_are_removed_only_while_unordered_and_otherwise_stop_
     assert (await client.delete(f"/api/events/{slug}/ticket-types/{late['id']}", headers=organiser)).status_code == 204
     assert [t["name"] for t in (await client.get(f"/api/events/{slug}")).json()["ticket_types"]] == ["Supper"]
     assert (await client.delete(f"/api/events/{slug}/ticket-types/{late['id']}", headers=organiser)).status_code == 404
-    assert {"ticket_type.removed", "ticket_type.sales_stopped"} <= {e["action"] for e in await list_entries()}
+    assert {"ticket_type.removed", "ticket_type.sales_stopped"} <= {e.action for e in await list_entries()}

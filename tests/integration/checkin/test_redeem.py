@@ -232,7 +232,7 @@ async def test_offline_scans_sync_and_double_admissions_are_flagged(client: http
     assert again.json()["conflicts"] == 1  # re-sending a batch changes nothing
     event = await Event.select(Event.id).where(Event.slug == slug).first()
     [conflict] = await conflicts(event["id"])
-    assert conflict["device"] == "Door 2" and conflict["first_admitted_by"] == "Door 1"
+    assert conflict.device == "Door 2" and conflict.first_admitted_by == "Door 1"
 
 
 async def test_the_offline_bundle_and_search_treat_free_and_paid_alike(client: httpx.AsyncClient, app, now: datetime) -> None:  # type: ignore[no-untyped-def]

@@ -135,8 +135,8 @@ async def test_cancelling_refunds_everyone_emails_every_guest_in_their_language_
     assert await Refund.count() == 3 and len(stripe.created) == 3  # the cancellation's two and the late payment's
     assert await OutboxMessage.count().where(OutboxMessage.kind == "event_cancelled") == 3
     [entry] = await list_entries(action="event.cancelled")
-    assert entry["before"] == {"status": "on_sale"} and entry["after"]["reason"] == "The venue flooded"
-    assert entry["actor"] == "Sam Organiser"
+    assert entry.before == {"status": "on_sale"} and entry.after["reason"] == "The venue flooded"
+    assert entry.actor == "Sam Organiser"
 
 
 async def test_a_cancellation_that_stops_half_way_is_finished_by_the_next_click_without_refunding_twice(
