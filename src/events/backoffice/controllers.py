@@ -12,6 +12,7 @@ from litestar.response import Template
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.backoffice.service import event_overview
+from events.templating import page_context
 
 
 class EventOverviewPages(Controller):
@@ -20,4 +21,5 @@ class EventOverviewPages(Controller):
 
     @get("/{slug:str}", name="event_overview", guards=[requires_role(ORGANISER)])
     async def overview(self, slug: FromPath[str], now: NamedDependency[datetime]) -> Template:
-        return Template("backoffice/event.html", context=await event_overview(slug, now=now), headers={"Cache-Control": "no-store"})
+        overview = await event_overview(slug, now=now)
+        return Template("backoffice/event.html", context=page_context(overview), headers={"Cache-Control": "no-store"})

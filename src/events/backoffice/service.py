@@ -3,19 +3,18 @@ funds per partner and sales over time (from the ledger, as the statements read i
 
 from __future__ import annotations
 
-import dataclasses
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count, Sum
 
-from events.catalogue.lookup import find_event
+from events.catalogue.freeplaces import FreePlaces
+from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.sales import event_free_places
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event
-from events.checkin.scan_log import conflicts
+from events.checkin.scan_log import DoorConflict, conflicts
 from events.errors import Conflict
 from events.ledger import service as ledger
 from events.ledger.statements import ticket_sales_by_day
@@ -105,31 +104,56 @@ async def revenue(event_id: int) -> dict[str, int]:
     return figures
 
 
-async def partner_funds(event_id: int) -> list[dict[str, Any]]:
+@dataclass(frozen=True, slots=True)
+class PartnerFunds:
+    """What one partner project is due from the event."""
+
+    slug: str
+    name: str
+    net_pence: int
+
+
+@dataclass(frozen=True, slots=True)
+class EventOverview:
+    """An event at a glance, for its organiser's dashboard."""
+
+    event: EventRow
+    sold: int
+    held: int
+    checked_in: int
+    expected: int
+    free_places: FreePlaces
+    conflicts: list[DoorConflict]
+    revenue: dict[str, int]
+    partners: list[PartnerFunds]
+    sales_by_day: list[tuple[date, int]]
+
+
+async def partner_funds(event_id: int) -> list[PartnerFunds]:
     """What each partner project is due from the event, as the statement allocates it (empty without partners)."""
     try:
         allocation, _ = await ledger.event_allocation(event_id)
     except Conflict:
         return []
     names = await ledger.partner_names([p.partner_id for p in allocation.partners])
-    return [{"slug": names[p.partner_id]["slug"], "name": names[p.partner_id]["name"], "net_pence": p.net_pence} for p in allocation.partners]
+    return [PartnerFunds(names[p.partner_id]["slug"], names[p.partner_id]["name"], p.net_pence) for p in allocation.partners]
 
 
-async def event_overview(slug: str, *, now: datetime) -> dict[str, Any]:
+async def event_overview(slug: str, *, now: datetime) -> EventOverview:
     event = await find_event(slug)
     await ledger.book_event(event.id, now=now)
     # Valid tickets of paid orders: all of them are expected; those not claimed or given free were sold.
     expected = (Ticket.event == event.id) & (Ticket.status == TicketStatus.valid) & (Ticket.order_id.status == OrderStatus.paid)
     [held] = await Order.select(Sum(Order.places, alias="held")).where(Order.event == event.id, Order.status == OrderStatus.pending)
-    return {
-        "event": event,
-        "sold": await Ticket.count().where(expected, Ticket.order_id.channel.not_in(["claim", "gift"])),
-        "held": int(held["held"] or 0),
-        "checked_in": await Ticket.count().where(expected, Ticket.checked_in_at.is_not_null()),
-        "expected": await Ticket.count().where(expected),
-        "free_places": dataclasses.asdict(await event_free_places(event)),
-        "conflicts": await conflicts(event.id),
-        "revenue": await revenue(event.id),
-        "partners": await partner_funds(event.id),
-        "sales_by_day": await ticket_sales_by_day(event),
-    }
+    return EventOverview(
+        event=event,
+        sold=await Ticket.count().where(expected, Ticket.order_id.channel.not_in(["claim", "gift"])),
+        held=int(held["held"] or 0),
+        checked_in=await Ticket.count().where(expected, Ticket.checked_in_at.is_not_null()),
+        expected=await Ticket.count().where(expected),
+        free_places=await event_free_places(event),
+        conflicts=await conflicts(event.id),
+        revenue=await revenue(event.id),
+        partners=await partner_funds(event.id),
+        sales_by_day=await ticket_sales_by_day(event),
+    )
