@@ -107,7 +107,7 @@ class CheckinApi(Controller):
 
     @get("/events/{slug:str}/counts", summary="Admitted and expected", responses=error_responses(401, 403, 404))
     async def counts(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> CountsOut:
-        return CountsOut(**await scanning.counts(await scanning.door_event(slug, request.user)))
+        return await scanning.counts(await scanning.door_event(slug, request.user))
 
     @get("/events/{slug:str}/search", summary="Find tickets by name or order reference", responses=error_responses(401, 403, 404))
     async def search(self, request: Request[Any, Any, Any], slug: FromPath[str], q: FromQuery[str] = "") -> list[SearchHit]:

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from events import db
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.checkin import queries, rules
-from events.checkin.schemas import OfflineBundle, OfflineEvent, OfflineTicket, SearchHit
+from events.checkin.schemas import CountsOut, OfflineBundle, OfflineEvent, OfflineTicket, SearchHit
 from events.errors import Conflict, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
@@ -420,11 +420,11 @@ async def offline_bundle(event: DoorEvent) -> OfflineBundle:
     )
 
 
-async def counts(event: DoorEvent) -> dict[str, int]:
+async def counts(event: DoorEvent) -> CountsOut:
     expected = await Ticket.count().where(Ticket.event == event.id, Ticket.status == TicketStatus.valid, Ticket.order_id.status == OrderStatus.paid)
     admitted = await Ticket.count().where(Ticket.event == event.id, Ticket.status == TicketStatus.valid, Ticket.checked_in_at.is_not_null())
     inside = await Ticket.count().where(Ticket.event == event.id, Ticket.inside == True)  # noqa: E712
-    return {"admitted": admitted, "expected": expected, "inside": inside}
+    return CountsOut(admitted=admitted, expected=expected, inside=inside)
 
 
 async def search(event: DoorEvent, query: str, limit: int = 20) -> list[SearchHit]:

@@ -26,6 +26,7 @@ from events.orders.statuses import OrderStatus
 from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateway import Gateway
+from events.payments.statuses import PaymentMethod
 from events.tickets import service as tickets
 from events.tickets.schemas import EmailQueued
 from events.tickets.views import checkout_details, order_details
@@ -114,7 +115,7 @@ def _created(checkout: checkouts.Checkout, gateway: Gateway, settings: Settings)
         payment=PaymentStart(
             provider=checkout.provider,  # type: ignore[arg-type]
             client_secret=checkout.client_secret or None,
-            payment_intent=checkout.intent_id if checkout.provider == "stripe" else None,
+            payment_intent=checkout.intent_id if checkout.provider == PaymentMethod.stripe else None,
             url=f"/orders/{checkout.order.reference}/pay?token={token}" if checkout.provider != "none" else page,
             publishable_key=gateway.publishable_key,
         ),
