@@ -45,7 +45,7 @@ class EventRow:
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> EventRow:
         """From a row of ``Event.select()``."""
-        return cls(**{field.name: row[field.name] for field in fields(cls)} | {"status": EventStatus(row["status"])})
+        return cls(**{column.name: row[column.name] for column in fields(cls)} | {"status": EventStatus(row["status"])})
 
 
 async def find_event(slug: str) -> EventRow:

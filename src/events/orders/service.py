@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, Protocol
 
@@ -70,7 +70,7 @@ class OrderRow:
     places: int
     payment_provider: str
     payment_intent_id: str | None
-    client_secret: str
+    client_secret: str = field(repr=False)  # lets the buyer's browser complete the payment: kept out of logs
     intent_closed_at: datetime | None
     hold_expires_at: datetime | None
     client_key: str | None
@@ -80,7 +80,7 @@ class OrderRow:
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> OrderRow:
         """From a row of ``Order.select()``."""
-        return cls(**{field.name: row[field.name] for field in fields(cls)} | {"status": OrderStatus(row["status"])})
+        return cls(**{column.name: row[column.name] for column in fields(cls)} | {"status": OrderStatus(row["status"])})
 
 
 @dataclass(frozen=True, slots=True)
