@@ -97,7 +97,7 @@ async def test_search_takes_like_wildcards_and_backslashes_literally(client: htt
 
     for query in ("a_l", "A_LYN", "100%", "\\o"):
         found = await orders.search_orders(supper, query)
-        assert [order["reference"] for order in found.orders] == [literal["reference"]], query
+        assert [order.reference for order in found.orders] == [literal["reference"]], query
 
 
 async def test_the_order_page_shows_lines_payments_tickets_and_history(client: httpx.AsyncClient, supper: str) -> None:
