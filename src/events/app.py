@@ -25,6 +25,7 @@ from events.api_reference import ApiReference
 from events.backoffice.audit_pages import AuditPages
 from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
+from events.backoffice.people_pages import PeopleApi, PeoplePages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.checkin.controllers import CheckinApi, DoorPages
@@ -105,6 +106,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CancellationApi,
             BackOfficeOrderPages,
             AuditPages,
+            PeoplePages,
+            PeopleApi,
             GuestDataPages,
             GiftAidApi,
             StatementPages,
