@@ -95,11 +95,6 @@ async def authenticate(email: str, password: str, *, client: str, now: datetime)
     return _current(row)
 
 
-async def user_by_id(user_id: int) -> CurrentUser | None:
-    row = await User.select().where(User.id == user_id, User.is_active == True).first()  # noqa: E712
-    return _current(row) if row else None
-
-
 async def create_api_token(email: str, *, label: str = "", now: datetime, expires_at: datetime | None = None, scope: str = "") -> str:
     """Make a bearer token for a user and return it; it is shown once and only its hash is kept. Its creator is
     whoever is signed in making the request (none on the command line)."""
