@@ -19,12 +19,13 @@ from litestar.template import TemplateConfig
 from events import __doc__ as description
 from events import db, i18n
 from events.accounts.auth import AuthenticationMiddleware
-from events.accounts.controllers import LoginPages
-from events.accounts.sessions import SESSION_COOKIE, SESSION_STORE, DatabaseStore, SessionConfig
+from events.accounts.controllers import AccountPages, LoginPages, PasswordResetPages
+from events.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SESSION_STORE, DatabaseStore, SessionConfig
 from events.api_reference import ApiReference
 from events.backoffice.audit_pages import AuditPages
 from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
+from events.backoffice.people_pages import PeopleApi, PeoplePages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.checkin.controllers import CheckinApi, DoorPages
@@ -47,8 +48,6 @@ from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi
 from events.web import HealthApi, LanguagePages, ServiceWorker
-
-SESSION_MAX_AGE_SECONDS = 12 * 3600
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -80,7 +79,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     sessions = SessionConfig(
         key=SESSION_COOKIE,
         store=SESSION_STORE,
-        max_age=SESSION_MAX_AGE_SECONDS,
+        max_age=int(SESSION_MAX_AGE.total_seconds()),
         secure=settings.is_production,
         samesite="lax",
         exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js"],
@@ -107,12 +106,16 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CancellationApi,
             BackOfficeOrderPages,
             AuditPages,
+            PeoplePages,
+            PeopleApi,
             GuestDataPages,
             GiftAidApi,
             StatementPages,
             ClaimPages,
             PartnersApi,
             LoginPages,
+            AccountPages,
+            PasswordResetPages,
             LanguagePages,
             HealthApi,
             ServiceWorker,

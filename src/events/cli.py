@@ -7,7 +7,7 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Any, TypeVar
 
 import click
@@ -158,12 +158,15 @@ def token() -> None:
 @token.command("create")
 @click.argument("email")
 @click.option("--label", default="", help="What the token is for, e.g. 'Door 1 phone'.")
-def token_create(email: str, label: str) -> None:
+@click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None, help="Stop working after this many days (default: never).")
+def token_create(email: str, label: str, expires_in_days: int | None) -> None:
     """Print a new API token for EMAIL (shown once; send it as 'Authorization: Bearer <token>')."""
     from events.accounts import service
 
     settings = _settings()
-    value = _run(settings, lambda: service.create_api_token(email, label=label, now=datetime.now(timezone.utc)))
+    now = datetime.now(timezone.utc)
+    expires_at = now + timedelta(days=expires_in_days) if expires_in_days is not None else None
+    value = _run(settings, lambda: service.create_api_token(email, label=label, now=now, expires_at=expires_at))
     click.echo(value)
 
 

@@ -2,7 +2,7 @@
 
 from piccolo.conf.apps import AppConfig
 
-from events.accounts.tables import ApiToken, SessionRecord, User
+from events.accounts.tables import AccountMessage, ApiToken, PasswordReset, SessionRecord, SignIn, User
 from events.audit.tables import AuditEntry
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.checkin.tables import DevicePairing, DoorAssignment, Scan
@@ -34,6 +34,9 @@ APP_CONFIG = AppConfig(
         User,
         ApiToken,
         SessionRecord,
+        SignIn,
+        PasswordReset,
+        AccountMessage,
         RateLimitBucket,
         JobLease,
         Order,

@@ -71,6 +71,9 @@ STAFF_PAGES = [
     StaffPage("manage-status-close", "/manage/events/{supper}/status/close", "organiser"),
     StaffPage("manage-status-cancel", "/manage/events/{supper}/status/cancel", "organiser"),
     StaffPage("manage-cancellation", "/manage/events/{supper}/cancellation", "organiser"),
+    StaffPage("manage-people", "/manage/people", "organiser"),
+    StaffPage("account", "/account", "door"),
+    StaffPage("account-password", "/account/password", "organiser"),
 ]
 
 GUEST_PAGES = [
@@ -78,6 +81,8 @@ GUEST_PAGES = [
     ("event-page", f"/events/{SLUG}"),
     ("event-page-supper", f"/events/{SUPPER}"),
     ("login", "/login"),
+    ("forgot-password", "/forgot-password"),
+    ("not-found-reset-link", "/reset-password/not-a-real-token"),
     ("not-found-event", "/events/no-such-event"),
     ("not-found", "/no/such/page"),
 ]

@@ -56,11 +56,13 @@ EXCLUDED = {
 NO_FORM = {
     "POST /manage/events/{slug}/cancellation",  # offered only while a cancellation is unfinished (a refund failed)
     "POST /manage/events/{slug}/statement/stripe-import",  # offered only when Stripe is configured
+    "POST /manage/people/{user_id}/reactivate",  # offered only once the person is deactivated (swept last)
+    "POST /reset-password/{token}",  # offered only by the link in a password-reset email
 }
 # Forms whose valid submission would end the sweep's own set-up (cancel the event, stop sales, refund the order, sign
-# in or out, turn the browser into a paired door phone...):
+# in or out, end sign-ins, deactivate a person, turn the browser into a paired door phone...):
 # they are swept last, and never submitted with plain values while exploring.
-DESTRUCTIVE = re.compile(r"/(status/[^/]+|cancellation|remove|revoke|refund|stop|erase|login|logout|door/pair/[^/]+)$")
+DESTRUCTIVE = re.compile(r"/(status/[^/]+|cancellation|remove|revoke|refund|stop|erase|login|logout|door/pair/[^/]+|deactivate|end|end-others)$")
 # Global query parameter every request may carry: the app reads it before any handler (the page's language).
 GLOBAL_QUERY = ("lang",)
 WHO = ("organiser", "guest")  # a signed-in organiser's browser, and an anonymous visitor's
@@ -392,6 +394,9 @@ async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_serv
     sweep = Sweep(base_url, routes, clients, token)
     try:
         await sign_in(clients["organiser"])
+        # Signed in on a second browser too, so the organiser's account page offers ending the other sign-ins.
+        async with httpx.AsyncClient(base_url=base_url, follow_redirects=True, timeout=60) as elsewhere:
+            await sign_in(elsewhere)
         # Explore as each person: open the pages, submit each form as a person would (buy and pay for a ticket,
         # add a claim link, register a door device...), and learn real values for every path parameter.
         await sweep.explore("guest", GUEST_STARTS)

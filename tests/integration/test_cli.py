@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import httpx
@@ -22,11 +23,21 @@ def test_users_tokens_and_demo_from_the_command_line(tmp_path: Path) -> None:
     token = run_cli(env, "token", "create", "treasurer@example.org").strip()
     assert token.startswith("evt_") and len(token) > 40
 
+    laptop = run_cli(env, "token", "create", "treasurer@example.org", "--label", "Treasurer's laptop", "--expires-in-days", "30").strip()
+    assert laptop.startswith("evt_") and laptop != token
+
     with live_server(env) as base_url:
         events = httpx.get(f"{base_url}/api/events").json()
         assert {e["slug"] for e in events} == {"august-supper-club", "choose-love-night"}
         created = httpx.post(f"{base_url}/api/partners", json={"name": "Drop-in Centre"}, headers={"Authorization": f"Bearer {token}"})
         assert created.status_code == 201
+        # The labelled token works, and ends on its own in 30 days; its creator is the command line.
+        headers = {"Authorization": f"Bearer {laptop}"}
+        [treasurer] = [person for person in httpx.get(f"{base_url}/api/users", headers=headers).json() if person["email"] == "treasurer@example.org"]
+        tokens = httpx.get(f"{base_url}/api/users/{treasurer['id']}/tokens", headers=headers).json()
+        [labelled] = [t for t in tokens if t["label"] == "Treasurer's laptop"]
+        expires_in = datetime.fromisoformat(labelled["expires_at"]) - datetime.now(timezone.utc)
+        assert timedelta(days=29) < expires_in <= timedelta(days=30) and labelled["created_by"] == "" and labelled["state"] == "active"
 
 
 def test_a_bad_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> None:

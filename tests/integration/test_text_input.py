@@ -34,7 +34,7 @@ BAD_TEXT = {
 LINE_BREAKS = {"LF": "ab\ncd", "CR": "ab\rcd", "CRLF": "ab\r\ncd", "line separator": "ab\u2028cd"}
 MULTI_LINE_PATTERNS = {text.TEXT_PATTERN, text.OPTIONAL_TEXT_PATTERN}
 PATH_VALUES = {
-    "slug": "no-such-event", "reference": "NOSUCHREF", "code": "nocode", "ticket_id": "1", "type_id": "1", "user_id": "1", "token_id": "1",
+    "slug": "no-such-event", "reference": "NOSUCHREF", "code": "nocode", "ticket_id": "1", "type_id": "1", "user_id": "1", "token_id": "1", "sign_in_id": "1",
     "action": "publish", "secret": "nosecret", "token": "notoken", "name": "name", "file_path": "x.css", "path": "x.css",
 }  # fmt: skip
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timezone
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -10,13 +11,13 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
-from events.accounts import service
+from events.accounts import service, sign_ins
 from events.accounts.acting import set_acting_user
 from events.accounts.roles import CurrentUser
+from events.accounts.sessions import SESSION_COOKIE, SESSION_USER_KEY
 from events.errors import NotAllowed
 from events.i18n import N_
 
-SESSION_USER_KEY = "user_id"
 # A route handler's (or controller's) opt key: True where a door device's scoped token may be used. Every other
 # route refuses such a token, whatever its holder's role; the route then checks the token's event itself
 # (checkin.scanning.door_event compares CurrentUser.door_event_id).
@@ -50,9 +51,13 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         session = connection.scope.get("session")
         user_id = session.get(SESSION_USER_KEY) if isinstance(session, dict) else None
         if isinstance(user_id, int):
-            user = await service.user_by_id(user_id)
+            session_key = connection.cookies.get(SESSION_COOKIE)
+            user = await sign_ins.user_for_session(session_key, user_id, now=datetime.now(timezone.utc)) if session_key else None
             if user is not None:
                 return AuthenticationResult(user=user, auth="session")
+            # Its sign-in was ended (from another browser, by a password reset, by deactivating the person): the
+            # session is cleared, so the response removes it from the database and the browser.
+            connection.clear_session()
         return AuthenticationResult(user=None, auth=None)
 
 

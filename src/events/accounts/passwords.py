@@ -7,6 +7,8 @@ from functools import lru_cache
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
+from events.i18n import N_
+
 _hasher = PasswordHasher()
 MIN_PASSWORD_LENGTH = 10
 
@@ -34,5 +36,5 @@ def needs_rehash(password_hash: str) -> bool:
 
 def password_problem(password: str) -> str | None:
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Passwords need at least {MIN_PASSWORD_LENGTH} characters."
+        return N_("Passwords need at least 10 characters.")  # MIN_PASSWORD_LENGTH, written out so it can be translated
     return None

@@ -1,4 +1,4 @@
-"""The accounts' hand-written SQL: finding the user behind an API token. Run it with ``events.db.run``; placeholders
+"""The accounts' hand-written SQL: finding the user behind an API token, and noting when it was last used. Run it with ``events.db.run``; placeholders
 are Piccolo's ``{}``, in the order of the arguments. Everything else in accounts uses Piccolo's query builder."""
 
 from __future__ import annotations
@@ -6,8 +6,13 @@ from __future__ import annotations
 # Raw: hot path (every API request: building the same join with Piccolo's query builder cost more CPU than the rest
 # of a door scan's queries together). Arguments: token hash, true (the user is active).
 USER_FOR_TOKEN = """
-SELECT u.id, u.email, u.display_name, u.role, u.partner, t.label, t.expires_at, t.scope
+SELECT u.id, u.email, u.display_name, u.role, u.partner, t.id AS token_id, t.label, t.expires_at, t.scope, t.last_used_at
 FROM api_token t JOIN app_user u ON u.id = t."user"
 WHERE t.token_hash = {} AND t.revoked_at IS NULL AND u.is_active = {}
 LIMIT 1
+"""
+# Raw: hot path (an API request whose token was last noted as used over a minute ago: at most one write a minute per
+# token, and of requests racing past the check only one matches). Arguments: now, token id, now less a minute.
+TOKEN_USED = """
+UPDATE api_token SET last_used_at = {} WHERE id = {} AND (last_used_at IS NULL OR last_used_at < {})
 """

@@ -39,6 +39,9 @@ class CurrentUser:
     # Set when the request came with a door device's token: it opens only this event's door API, nothing else,
     # whatever the holder's role (AuthenticationMiddleware and checkin.scanning.door_event check it).
     door_event_id: int | None = None
+    # Set when the request came with a signed-in session: which of the person's sign-ins it is (accounts.sign_ins),
+    # so they can end the others and keep this one.
+    sign_in_id: int | None = None
 
     def has_role(self, *roles: str) -> bool:
         """Admins may do everything; everyone else needs one of the named roles."""

@@ -12,7 +12,8 @@ from typing import Any
 from piccolo.columns import Column
 
 from events import db, text
-from events.accounts import passwords, queries
+from events.accounts import passwords, queries, rules
+from events.accounts.acting import ACTOR
 from events.accounts.roles import DOOR, ROLES, CurrentUser, door_event_of_scope
 from events.accounts.tables import ApiToken, User
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
@@ -95,19 +96,24 @@ async def authenticate(email: str, password: str, *, client: str, now: datetime)
     return _current(row)
 
 
-async def user_by_id(user_id: int) -> CurrentUser | None:
-    row = await User.select().where(User.id == user_id, User.is_active == True).first()  # noqa: E712
-    return _current(row) if row else None
-
-
 async def create_api_token(email: str, *, label: str = "", now: datetime, expires_at: datetime | None = None, scope: str = "") -> str:
-    """Make a bearer token for a user and return it; it is shown once and only its hash is kept."""
+    """Make a bearer token for a user and return it; it is shown once and only its hash is kept. Its creator is
+    whoever is signed in making the request (none on the command line)."""
     user = await User.select(User.id).where(User.email == normalise_email(email), User.is_active == True).first()  # noqa: E712
     if user is None:
         raise NotFound(f"No active user with the email {email}.")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with db.write_transaction():
-        await ApiToken(user=user["id"], token_hash=_token_hash(token), label=label, created_at=now, expires_at=expires_at, scope=scope).save()
+        creator = ACTOR.get()
+        await ApiToken(
+            user=user["id"],
+            token_hash=_token_hash(token),
+            label=label,
+            created_at=now,
+            expires_at=expires_at,
+            scope=scope,
+            created_by=creator.id if creator is not None else None,
+        ).save()
     return token
 
 
@@ -228,6 +234,8 @@ async def user_for_token(token: str, *, at: datetime | None = None) -> CurrentUs
         _token_users.pop(digest, None)
         return None
     row = rows[0]
+    if rules.last_used_due(_aware(row["last_used_at"]) if row["last_used_at"] else None, at):
+        await db.run(queries.TOKEN_USED, at, row["token_id"], at - rules.LAST_USED_EVERY)
     user = CurrentUser(
         id=row["id"],
         email=row["email"],
@@ -248,6 +256,11 @@ def _aware(moment: datetime | str) -> datetime:
     """A timestamp read back by raw SQL: SQLite may give text, and naive means UTC."""
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
+def forget_cached_tokens(user_id: int) -> None:
+    """This process stops trusting its cached copies of the user's tokens (after revoking them)."""
+    _forget_tokens_of(user_id)
 
 
 def _forget_tokens_of(user_id: int) -> None:

@@ -1,11 +1,15 @@
-"""Web sessions kept in the database (a Litestar Store), with the session id renewed at sign-in."""
+"""Web sessions kept in the database (a Litestar Store), with the session id renewed at sign-in and each sign-in
+recorded (accounts.sign_ins) so that its person can see and end it."""
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
+from typing import Any
 
+from litestar import Request
 from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie, MutableScopeHeaders
 from litestar.middleware.session.server_side import ServerSideSessionBackend, ServerSideSessionConfig
@@ -13,11 +17,29 @@ from litestar.stores.base import Store
 from litestar.types import Empty, Message, ScopeSession
 from litestar.utils.dataclass import extract_dataclass_items
 
+from events.accounts.browsers import describe_browser
+from events.accounts.sign_ins import record_sign_in
 from events.accounts.tables import SessionRecord
 
 RENEW_SESSION_FLAG = "renew_session_id"
+_RENEWED_SESSION_ID = "_renewed_session_id"
 SESSION_COOKIE = "session"
 SESSION_STORE = "sessions"
+SESSION_USER_KEY = "user_id"
+SESSION_MAX_AGE = timedelta(hours=12)  # from the last request: each signed-in response writes the session again
+SESSION_ID_BYTES = 32
+
+
+async def start_session(request: Request[Any, Any, Any], user_id: int, *, now: datetime) -> None:
+    """Sign ``user_id`` in on this browser: a session with a fresh id (one planted before sign-in is deleted, so it
+    is worthless after it), and its sign-in recorded with a short description of the browser."""
+    if planted := request.cookies.get(SESSION_COOKIE):
+        await request.app.stores.get(SESSION_STORE).delete(planted)
+    session_key = secrets.token_hex(SESSION_ID_BYTES)
+    request.state[RENEW_SESSION_FLAG] = True
+    request.state[_RENEWED_SESSION_ID] = session_key
+    await record_sign_in(user_id, session_key, browser=describe_browser(request.headers.get("user-agent")), now=now)
+    request.set_session({SESSION_USER_KEY: user_id})
 
 
 def _seconds(expires_in: int | timedelta | None) -> int | None:
@@ -89,9 +111,9 @@ class RenewingSessionBackend(ServerSideSessionBackend):
     def get_session_id(self, connection: ASGIConnection) -> str:
         state = connection.scope.get("state", {})
         if state.get(RENEW_SESSION_FLAG):
-            if not state.get("_renewed_session_id"):
-                state["_renewed_session_id"] = self.generate_session_id()
-            return state["_renewed_session_id"]
+            if not state.get(_RENEWED_SESSION_ID):
+                state[_RENEWED_SESSION_ID] = self.generate_session_id()
+            return state[_RENEWED_SESSION_ID]
         return super().get_session_id(connection)
 
 

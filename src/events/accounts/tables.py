@@ -1,8 +1,9 @@
-"""Account tables: users with roles, hashed API tokens, and server-side web sessions."""
+"""Account tables: users with roles, hashed API tokens, server-side web sessions and whose they are, password
+resets, and emails to people about their account."""
 
 from typing import Any
 
-from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Serial, Timestamptz, Varchar
+from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
@@ -41,6 +42,9 @@ class ApiToken(Table, tablename="api_token"):
     revoked_at = Timestamptz(null=True, default=None)
     expires_at = Timestamptz(null=True, default=None)
     scope = Varchar(length=40, default="")
+    # Who made it: the person signed in when it was made (a paired phone's token names the organiser who paired
+    # it); none for tokens made on the command line.
+    created_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.set_null)
 
 
 class SessionRecord(Table, tablename="web_session"):
@@ -51,3 +55,52 @@ class SessionRecord(Table, tablename="web_session"):
     key = Varchar(length=200, unique=True, index=True)
     data = Bytea()
     expires_at = BigInt(null=True, default=None, index=True)
+
+
+class SignIn(Table, tablename="sign_in"):
+    """One signed-in browser: whose web session it is, so a person can see their sign-ins and end them from any
+    server (the authentication middleware refuses a session whose sign-in is gone). Written at sign-in, keyed by the
+    SHA-256 of the session id, never the id itself. No address is kept: when it started, when it was last seen and
+    a short browser description are what a person needs to recognise it."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    key_hash = Varchar(length=64, unique=True, index=True)
+    browser = Varchar(length=120, default="")
+    started_at = Timestamptz(default=TimestamptzNow())
+    # Written at most once a minute (a conditional update), not on every request.
+    last_seen_at = Timestamptz(default=TimestamptzNow(), index=True)
+
+
+class PasswordReset(Table, tablename="password_reset"):
+    """A single-use link to set a new password; only its token's SHA-256 is stored (like ApiToken)."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    token_hash = Varchar(length=64, unique=True, index=True)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    used_at = Timestamptz(null=True, default=None)
+
+
+class AccountMessage(Table, tablename="account_message"):
+    """An email to a person about their account (a password-reset link), queued in the transaction that asks for
+    it and sent, with retries, by the email outbox's worker like an order's emails (tickets/outbox.py). Its link is
+    made when it is sent, so the token is never stored in the clear."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    kind = Varchar(length=40)  # password_reset
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    recipient = Varchar(length=254)
+    locale = Varchar(length=8, default="en")
+    # The outbox's statuses (tickets.statuses.MessageStatus, a layer above): queued, sent, failed, skipped.
+    status = Varchar(length=10, default="queued", index=True)
+    attempts = Integer(default=0)
+    next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
+    sending_until = Timestamptz(null=True, default=None)
+    last_error = Varchar(length=200, default="")  # the error's kind and SMTP code only, never an address
+    created_at = Timestamptz(default=TimestamptzNow())
+    sent_at = Timestamptz(null=True, default=None)

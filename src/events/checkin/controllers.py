@@ -12,9 +12,9 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import File, Template
 
-from events.accounts.auth import DOOR_TOKEN_ROUTE, SESSION_USER_KEY, requires_role
+from events.accounts.auth import DOOR_TOKEN_ROUTE, requires_role
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
-from events.accounts.sessions import RENEW_SESSION_FLAG, SESSION_COOKIE, SESSION_STORE
+from events.accounts.sessions import start_session
 from events.checkin import devices, scanning
 from events.checkin.schemas import (
     CountsOut,
@@ -201,10 +201,7 @@ class DoorPages(Controller):
         paired = await devices.use_pairing(code, now=now)
         # The phone is signed in as its own door account (as at /login, with a fresh session id) so that
         # it can open the door page; the page's script keeps the token for the API.
-        if planted := request.cookies.get(SESSION_COOKIE):
-            await request.app.stores.get(SESSION_STORE).delete(planted)
-        request.state[RENEW_SESSION_FLAG] = True
-        request.set_session({SESSION_USER_KEY: paired.user.id})
+        await start_session(request, paired.user.id, now=now)
         return Template(
             "checkin/paired.html",
             context={"paired": paired, "next": f"/door/{paired.event_slug}"},

@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from functools import partial
 
-from events.accounts.sessions import DatabaseStore
+from events.accounts.sessions import SESSION_MAX_AGE, DatabaseStore
+from events.accounts.sign_ins import purge_stale_sign_ins
 from events.config import Settings
 from events.jobs.worker import PeriodicJob
 from events.ledger import service as ledger
@@ -19,6 +20,7 @@ from events.tickets import outbox
 
 async def _purge_sessions(now: datetime) -> None:
     await DatabaseStore().delete_expired()
+    await purge_stale_sign_ins(now, max_age=SESSION_MAX_AGE)
 
 
 async def _purge_rate_limits(now: datetime) -> None:

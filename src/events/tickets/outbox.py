@@ -1,4 +1,6 @@
 """The email outbox: emails queued in the transaction that causes them, then sent (and retried) by the worker.
+Two queues share it: emails about an order (outbox_message) and emails to a person about their account
+(accounts' account_message: a password-reset link, made when it is sent).
 
 Without SMTP_HOST (development) each email is written to var/outbox/ as an .eml file instead of sent.
 Logs name a message by its id only: addresses, names and SMTP replies (which quote addresses) stay out.
@@ -7,7 +9,6 @@ Logs name a message by its id only: addresses, names and SMTP replies (which quo
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -17,6 +18,10 @@ import aiosmtplib
 from piccolo.columns.combination import And
 
 from events import db
+from events.accounts import email as account_email
+from events.accounts import resets
+from events.accounts.rules import RESET_LINK_LIFETIME
+from events.accounts.tables import AccountMessage, User
 from events.config import Settings
 from events.orders.codes import order_access_token
 from events.orders.tables import Order
@@ -25,6 +30,8 @@ from events.tickets.pdf import tickets_pdf
 from events.tickets.statuses import MessageStatus
 from events.tickets.tables import OutboxMessage
 from events.tickets.views import tickets_of_order
+
+Queue = type[OutboxMessage] | type[AccountMessage]
 
 logger = logging.getLogger("events.email")
 
@@ -35,17 +42,6 @@ LONGEST_RETRY = timedelta(hours=1)
 # Longer than any SMTP conversation: a worker that dies mid-send frees its messages after this.
 SENDING_LEASE = timedelta(minutes=5)
 SMTP_TIMEOUT_SECONDS = 30
-
-
-@dataclass(frozen=True, slots=True)
-class ClaimedMessage:
-    """A queued message this worker has claimed to send (its attempt already counted)."""
-
-    id: int
-    kind: str
-    order_id: int
-    recipient: str
-    attempts: int
 
 
 def retry_at(attempts: int, now: datetime) -> datetime | None:
@@ -79,63 +75,89 @@ async def enqueue(kind: str, *, order_id: int, recipient: str, now: datetime) ->
 
 
 async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH) -> int:
-    """Send the messages that are due (the periodic job); return how many were sent."""
-    due = await OutboxMessage.select(OutboxMessage.id).where(_due(now)).order_by(OutboxMessage.next_attempt_at).limit(limit)
+    """Send the messages that are due in both queues (the periodic job); return how many were sent."""
     sent = 0
-    for row in due:
-        message = await _claim(row["id"], now)
-        if message is not None:
-            sent += await _deliver(message, now=now, settings=settings)
+    for queue in (AccountMessage, OutboxMessage):  # a reset link is short-lived: it goes first
+        due = await queue.select(queue.id).where(_due(queue, now)).order_by(queue.next_attempt_at).limit(limit)
+        for row in due:
+            message = await _claim(queue, row["id"], now)
+            if message is not None:
+                sent += await _deliver(queue, message, now=now, settings=settings)
     return sent
 
 
 async def purge_outbox(now: datetime, *, retention_days: int) -> int:
     """Forget finished messages (they hold an address) once they are older than EVENTS_RETENTION_DAYS."""
-    rows = (
-        await OutboxMessage.delete()
-        .where(OutboxMessage.status != MessageStatus.queued, OutboxMessage.created_at < now - timedelta(days=retention_days))
-        .returning(OutboxMessage.id)
-    )
+    rows = []
+    for queue in (OutboxMessage, AccountMessage):
+        rows += (
+            await queue.delete()
+            .where(queue.status != MessageStatus.queued, queue.created_at < now - timedelta(days=retention_days))
+            .returning(queue.id)
+        )
     return len(rows)
 
 
-def _due(now: datetime) -> And:
-    return (
-        (OutboxMessage.status == MessageStatus.queued)
-        & (OutboxMessage.next_attempt_at <= now)
-        & (OutboxMessage.sending_until.is_null() | (OutboxMessage.sending_until < now))
-    )
+def _due(queue: Queue, now: datetime) -> And:
+    return (queue.status == MessageStatus.queued) & (queue.next_attempt_at <= now) & (queue.sending_until.is_null() | (queue.sending_until < now))
 
 
-async def _claim(message_id: int, now: datetime) -> ClaimedMessage | None:
+async def _claim(queue: Queue, message_id: int, now: datetime) -> dict[str, Any] | None:
     """Take a message with one conditional UPDATE, so of two workers racing for it exactly one sends it.
     The attempt is counted here: a message that crashes its worker still runs out of attempts."""
     rows = (
-        await OutboxMessage.update({OutboxMessage.sending_until: now + SENDING_LEASE, OutboxMessage.attempts: OutboxMessage.attempts + 1})
-        .where(OutboxMessage.id == message_id, _due(now))
-        .returning(OutboxMessage.id, OutboxMessage.kind, OutboxMessage.order_id, OutboxMessage.recipient, OutboxMessage.attempts)
+        await queue.update({queue.sending_until: now + SENDING_LEASE, queue.attempts: queue.attempts + 1})
+        .where(queue.id == message_id, _due(queue, now))
+        .returning(*queue.all_columns())
     )
-    return ClaimedMessage(**rows[0]) if rows else None
+    return rows[0] if rows else None
 
 
-async def _deliver(message: ClaimedMessage, *, now: datetime, settings: Settings) -> int:
+async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, settings: Settings) -> int:
+    name = _name(queue, message)
     try:
-        composed = await _compose(message, settings=settings, now=now)
+        if queue is AccountMessage:
+            composed = await _compose_account_email(message, settings=settings, now=now)
+        else:
+            composed = await _compose(message, settings=settings, now=now)
         if composed is not None:
-            await _send(composed, message, settings=settings)
+            await _send(composed, name, settings=settings)
     except Exception as exc:  # noqa: BLE001 - any failure is retried later with backoff
-        await _retry_later(message, exc, now=now)
+        await _retry_later(queue, message, name, exc, now=now)
         return 0
     if composed is None:
-        # Every ticket was refunded or voided before the email went: nothing left to send.
-        await _finish(message.id, {OutboxMessage.status: MessageStatus.skipped, OutboxMessage.last_error: "no valid tickets"})
+        # Every ticket was refunded or voided before the email went (or the person was switched off): nothing to send.
+        reason = "account deactivated" if queue is AccountMessage else "no valid tickets"
+        await _finish(queue, message["id"], {queue.status: MessageStatus.skipped, queue.last_error: reason})
         return 0
-    await _finish(message.id, {OutboxMessage.status: MessageStatus.sent, OutboxMessage.sent_at: now, OutboxMessage.last_error: ""})
-    logger.info("Email %s sent", message.id)
+    await _finish(queue, message["id"], {queue.status: MessageStatus.sent, queue.sent_at: now, queue.last_error: ""})
+    logger.info("Email %s sent", name)
     return 1
 
 
-async def _compose(message: ClaimedMessage, *, settings: Settings, now: datetime) -> EmailMessage | None:
+def _name(queue: Queue, message: dict[str, Any]) -> str:
+    """How logs and development's .eml files name a message: its queue and id, never an address."""
+    return f"account-{message['id']}-{message['kind']}" if queue is AccountMessage else f"{message['id']}-{message['kind']}"
+
+
+async def _compose_account_email(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
+    """A password-reset email: its single-use link is made now, so the token is never stored in the clear."""
+    token = await resets.issue_reset_link(message["user"], now=now)
+    if token is None:
+        return None
+    person = await User.select(User.display_name).where(User.id == message["user"]).first()
+    content = account_email.PasswordResetEmail(
+        locale=message["locale"],
+        name=person["display_name"] if person else "",
+        link=f"{settings.base_url}/reset-password/{token}",
+        minutes=int(RESET_LINK_LIFETIME.total_seconds() // 60),
+    )
+    return account_email.build_password_reset_email(
+        content, sender=settings.smtp.sender, recipient=message["recipient"], templates_dir=settings.templates_dir, now=now
+    )
+
+
+async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
     order = (
         await Order.select(
             Order.reference,
@@ -149,21 +171,21 @@ async def _compose(message: ClaimedMessage, *, settings: Settings, now: datetime
             Order.event.starts_at,
             Order.event.timezone,
         )
-        .where(Order.id == message.order_id)
+        .where(Order.id == message["order_id"])
         .first()
     )
     assert order is not None  # messages are deleted with their order
     reference = order["reference"]
     tickets = []
     pdf = None
-    if message.kind in email.TICKET_KINDS:
+    if message["kind"] in email.TICKET_KINDS:
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             return None
         pdf = await tickets_pdf(tickets)
     token = order_access_token(settings.secret_key, reference)
     content = email.OrderEmail(
-        kind=message.kind,
+        kind=message["kind"],
         reference=reference,
         locale=order["locale"],
         buyer_name=order["buyer_name"],
@@ -177,18 +199,18 @@ async def _compose(message: ClaimedMessage, *, settings: Settings, now: datetime
         paid_pence=order["total_pence"],
     )
     return email.build_email(
-        content, sender=settings.smtp.sender, recipient=message.recipient, pdf=pdf, templates_dir=settings.templates_dir, now=now
+        content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now
     )
 
 
-async def _send(composed: EmailMessage, message: ClaimedMessage, *, settings: Settings) -> None:
+async def _send(composed: EmailMessage, name: str, *, settings: Settings) -> None:
     smtp = settings.smtp
     if not smtp.host:
         folder = settings.var_dir / "outbox"
         folder.mkdir(parents=True, exist_ok=True)
-        path = folder / f"{message.id}-{message.kind}.eml"
+        path = folder / f"{name}.eml"
         path.write_bytes(composed.as_bytes())
-        logger.info("No SMTP_HOST: email %s written to %s", message.id, path)
+        logger.info("No SMTP_HOST: email %s written to %s", name, path)
         return
     await aiosmtplib.send(
         composed,
@@ -201,20 +223,20 @@ async def _send(composed: EmailMessage, message: ClaimedMessage, *, settings: Se
     )
 
 
-async def _retry_later(message: ClaimedMessage, exc: Exception, *, now: datetime) -> None:
+async def _retry_later(queue: Queue, message: dict[str, Any], name: str, exc: Exception, *, now: datetime) -> None:
     error = _describe(exc)
-    later = retry_at(message.attempts, now)
+    later = retry_at(message["attempts"], now)
     if later is None:
-        await _finish(message.id, {OutboxMessage.status: MessageStatus.failed, OutboxMessage.last_error: error})
-        logger.error("Email %s failed %d times (%s); giving up", message.id, message.attempts, error)
+        await _finish(queue, message["id"], {queue.status: MessageStatus.failed, queue.last_error: error})
+        logger.error("Email %s failed %d times (%s); giving up", name, message["attempts"], error)
         return
-    await _finish(message.id, {OutboxMessage.next_attempt_at: later, OutboxMessage.last_error: error})
-    logger.warning("Email %s not sent (attempt %d, %s); trying again at %s", message.id, message.attempts, error, later.isoformat())
+    await _finish(queue, message["id"], {queue.next_attempt_at: later, queue.last_error: error})
+    logger.warning("Email %s not sent (attempt %d, %s); trying again at %s", name, message["attempts"], error, later.isoformat())
 
 
-async def _finish(message_id: int, changes: dict[Any, Any]) -> None:
+async def _finish(queue: Queue, message_id: int, changes: dict[Any, Any]) -> None:
     """Record how a try ended and release the claim."""
-    await OutboxMessage.update({**changes, OutboxMessage.sending_until: None}).where(OutboxMessage.id == message_id)
+    await queue.update({**changes, queue.sending_until: None}).where(queue.id == message_id)
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,0 +1,68 @@
+"""Offboarding in the back office: switching a person's account off (their sign-ins end and their API tokens are
+revoked at once) or on again, and revoking one of their tokens, each recorded in the audit log in the same
+transaction. Here, not in accounts/: the audit log is a layer above accounts."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from events import db
+from events.accounts import offboarding, rules
+from events.accounts.offboarding import Deactivated, Person, TokenView
+from events.accounts.roles import CurrentUser
+from events.audit import service as audit
+from events.errors import NotAllowed
+
+
+async def _may_switch(actor: CurrentUser, user_id: int) -> Person:
+    target = await offboarding.person(user_id)
+    if (refusal := rules.deactivation_refusal(actor_id=actor.id, actor_role=actor.role, target_id=target.id, target_role=target.role)) is not None:
+        raise NotAllowed(refusal, code="cannot_deactivate")
+    return target
+
+
+async def deactivate_person(actor: CurrentUser, user_id: int, *, now: datetime) -> Deactivated:
+    async with db.write_transaction():
+        target = await _may_switch(actor, user_id)
+        result = await offboarding.deactivate(user_id, now=now)
+        if result.changed:
+            await audit.record(
+                "user.deactivated",
+                now=now,
+                subject_type="user",
+                subject_id=user_id,
+                before={"email": target.email, "active": True},
+                after={"active": False, "sign_ins_ended": result.sign_ins_ended, "tokens_revoked": result.tokens_revoked},
+            )
+    return result
+
+
+async def reactivate_person(actor: CurrentUser, user_id: int, *, now: datetime) -> bool:
+    async with db.write_transaction():
+        target = await _may_switch(actor, user_id)
+        changed = await offboarding.reactivate(user_id)
+        if changed:
+            await audit.record(
+                "user.reactivated",
+                now=now,
+                subject_type="user",
+                subject_id=user_id,
+                before={"email": target.email, "active": False},
+                after={"active": True},
+            )
+    return changed
+
+
+async def revoke_token(user_id: int, token_id: int, *, now: datetime) -> TokenView:
+    async with db.write_transaction():
+        token = await offboarding.revoke_token(user_id, token_id, now=now)
+        if token.revoked_at is None:
+            await audit.record(
+                "api_token.revoked",
+                now=now,
+                subject_type="api_token",
+                subject_id=token_id,
+                before={"label": token.label, "user_id": user_id},
+                after={"revoked": True},
+            )
+    return token
