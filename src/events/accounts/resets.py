@@ -4,7 +4,6 @@ the same whether or not the account exists; it is rate-limited per address and p
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -32,10 +31,6 @@ class ResetOutcome:
 
     state: ResetLinkState
     user: CurrentUser | None = None
-
-
-def _hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 async def change_password(user: CurrentUser, current_password: str, new_password: str, *, now: datetime) -> int:
@@ -89,7 +84,9 @@ async def issue_reset_link(user_id: int, *, now: datetime) -> str | None:
         if not await User.exists().where(User.id == user_id, User.is_active == True):  # noqa: E712
             return None
         token = secrets.token_urlsafe(32)
-        await PasswordReset.insert(PasswordReset(user=user_id, token_hash=_hash(token), created_at=now, expires_at=now + rules.RESET_LINK_LIFETIME))
+        await PasswordReset.insert(
+            PasswordReset(user=user_id, token_hash=rules.secret_hash(token), created_at=now, expires_at=now + rules.RESET_LINK_LIFETIME)
+        )
     return token
 
 
@@ -146,7 +143,7 @@ async def _link(token: str) -> dict | None:
             PasswordReset.user.partner,
             PasswordReset.user.is_active,
         )
-        .where(PasswordReset.token_hash == _hash(token))
+        .where(PasswordReset.token_hash == rules.secret_hash(token))
         .first()
     )
 

@@ -3,6 +3,7 @@ framework or database; ``now`` is given."""
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -63,3 +64,9 @@ def token_state(*, revoked_at: datetime | None, expires_at: datetime | None, now
 def last_used_due(last_used_at: datetime | None, now: datetime) -> bool:
     """Whether to record a use now: never recorded, or last recorded at least LAST_USED_EVERY ago."""
     return last_used_at is None or now - last_used_at >= LAST_USED_EVERY
+
+
+def secret_hash(secret: str) -> str:
+    """How an account secret is stored (API tokens, session ids, reset links): its SHA-256 only, so a database
+    leak yields nothing that works. The secrets are long and random, so no salt or slow hash is needed."""
+    return hashlib.sha256(secret.encode()).hexdigest()

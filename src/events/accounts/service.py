@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import secrets
 import time
 from dataclasses import dataclass
@@ -107,7 +106,7 @@ async def create_api_token(email: str, *, label: str = "", now: datetime, expire
         creator = ACTOR.get()
         await ApiToken(
             user=user["id"],
-            token_hash=_token_hash(token),
+            token_hash=rules.secret_hash(token),
             label=label,
             created_at=now,
             expires_at=expires_at,
@@ -223,7 +222,7 @@ _clock = time.monotonic
 async def user_for_token(token: str, *, at: datetime | None = None) -> CurrentUser | None:
     """The user a token belongs to, unless it is unknown, revoked, expired (at ``at``, default now) or its
     user is switched off."""
-    digest = _token_hash(token)
+    digest = rules.secret_hash(token)
     now = _clock()
     at = at or datetime.now(timezone.utc)
     cached = _token_users.get(digest)
@@ -278,10 +277,6 @@ async def revoke_api_tokens(email: str, *, now: datetime) -> int:
         )
     _forget_tokens_of(user["id"])
     return len(revoked)
-
-
-def _token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _current(row: dict) -> CurrentUser:

@@ -5,7 +5,6 @@ its very next request, whichever process serves it."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,16 +25,12 @@ class SignInView:
     current: bool
 
 
-def key_hash(session_key: str) -> str:
-    return hashlib.sha256(session_key.encode()).hexdigest()
-
-
 async def record_sign_in(user_id: int, session_key: str, *, browser: str, now: datetime) -> int:
     """Note that the session ``session_key`` (new, see sessions.start_session) is ``user_id``'s; returns its id."""
     async with db.write_transaction():
-        rows = await SignIn.insert(SignIn(user=user_id, key_hash=key_hash(session_key), browser=browser, started_at=now, last_seen_at=now)).returning(
-            SignIn.id
-        )
+        rows = await SignIn.insert(
+            SignIn(user=user_id, key_hash=rules.secret_hash(session_key), browser=browser, started_at=now, last_seen_at=now)
+        ).returning(SignIn.id)
     return int(rows[0]["id"])
 
 
@@ -52,7 +47,7 @@ async def user_for_session(session_key: str, user_id: int, *, now: datetime) -> 
             SignIn.user.role,
             SignIn.user.partner,
         )
-        .where(SignIn.key_hash == key_hash(session_key), SignIn.user == user_id, SignIn.user.is_active == True)  # noqa: E712
+        .where(SignIn.key_hash == rules.secret_hash(session_key), SignIn.user == user_id, SignIn.user.is_active == True)  # noqa: E712
         .first()
     )
     if row is None:
