@@ -18,6 +18,7 @@ from litestar import Litestar
 
 from events import db
 from events.config import Settings, load_settings
+from events.organisations import service as organisations
 from events.piccolo_app import APP_CONFIG
 from tests.support import csp, databases
 from tests.support.lifespan import AppLifespan
@@ -88,9 +89,11 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
 
 @pytest.fixture
 async def clean_database(app: Litestar) -> None:
-    """Each test starts from empty tables (the schema stays)."""
+    """Each test starts from empty tables (the schema stays) and the one organisation a new installation has, so
+    tests that never name an organisation act in it, as a single-organisation installation does."""
     for table in reversed(APP_CONFIG.table_classes):
         await table.delete(force=True)
+    await organisations.ensure_default_organisation()
 
 
 @pytest.fixture

@@ -7,10 +7,18 @@ from typing import Any
 
 from events.catalogue import service
 from events.catalogue.schemas import EventCreate, PartnerIn, ShareIn, TicketTypeIn
+from events.organisations import service as organisations
 
 
-async def make_partner(slug: str = "welcome-kitchen", name: str | None = None) -> None:
-    await service.create_partner(PartnerIn(slug=slug, name=name or slug.replace("-", " ").title()))
+async def _organisation_id(organisation: str | None) -> int:
+    """The named organisation, or the only one (the default a clean test database has)."""
+    return (await organisations.resolve(organisation)).id
+
+
+async def make_partner(slug: str = "welcome-kitchen", name: str | None = None, *, organisation: str | None = None) -> None:
+    await service.create_partner(
+        PartnerIn(slug=slug, name=name or slug.replace("-", " ").title()), organisation_id=await _organisation_id(organisation)
+    )
 
 
 def event_payload(now: datetime, **changes: Any) -> dict[str, Any]:
@@ -34,14 +42,15 @@ def event_payload(now: datetime, **changes: Any) -> dict[str, Any]:
     return payload
 
 
-async def make_event(now: datetime, **changes: Any) -> str:
-    """Create an on-sale event (and its partners) directly through the service; return its slug."""
+async def make_event(now: datetime, *, organisation: str | None = None, **changes: Any) -> str:
+    """Create an on-sale event (and its partners) directly through the service, in ``organisation`` (default: the
+    only one); return its slug."""
     payload = event_payload(now, **changes)
     for share in payload["beneficiaries"]:
         from events.catalogue.tables import Partner
 
         if not await Partner.exists().where(Partner.slug == share["partner"]):
-            await make_partner(share["partner"])
+            await make_partner(share["partner"], organisation=organisation)
     data = EventCreate(
         **{
             **payload,
@@ -59,5 +68,5 @@ async def make_event(now: datetime, **changes: Any) -> str:
             "beneficiaries": [ShareIn(**b) for b in payload["beneficiaries"]],
         }
     )
-    event = await service.create_event(data, now)
+    event = await service.create_event(data, now, organisation_id=await _organisation_id(organisation))
     return event.slug

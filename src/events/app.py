@@ -16,6 +16,10 @@ from litestar.openapi.spec import Components, SecurityScheme
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
+import events.accounts.ownership
+import events.catalogue.access
+import events.orders.access
+import events.tickets.access  # noqa: F401
 from events import __doc__ as description
 from events import db, i18n
 from events.accounts.auth import AuthenticationMiddleware

@@ -61,14 +61,15 @@ def migrate() -> None:
 
 @main.command()
 def demo() -> None:
-    """Seed the demo partners, events and (in development) an organiser login. Safe to run again."""
-    from events.demo import DEMO_ORGANISER_EMAIL, DEMO_ORGANISER_PASSWORD, seed_demo
+    """Seed the demo organisations, partners, events and (in development) a login for each. Safe to run again."""
+    from events.demo import LOGINS, seed_demo
 
     settings = _settings()
     created = _run(settings, lambda: seed_demo(datetime.now(timezone.utc), with_demo_login=not settings.is_production))
     click.echo(f"Demo data ready ({', '.join(created) if created else 'nothing new to add'}).")
     if not settings.is_production:
-        click.secho(f"Development organiser login: {DEMO_ORGANISER_EMAIL} / {DEMO_ORGANISER_PASSWORD}", fg="green", bold=True)
+        for login in LOGINS:
+            click.secho(f"Development {login.role} login for {login.organisation}: {login.email} / {login.password}", fg="green", bold=True)
 
 
 WORKER_HEALTHCHECK_SECONDS = 60

@@ -1,7 +1,10 @@
-"""Demo data: the partner projects and the two demo events. Seeding twice changes nothing."""
+"""Demo data: two organisations (a refugee-support network with the supper club and the club night, and a small
+kitchen project with one event of its own), their partner projects, and in development a login for each.
+Seeding twice changes nothing."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -11,13 +14,61 @@ from events.catalogue import service as catalogue
 from events.catalogue.schemas import EventCreate, PartnerIn, ShareIn, TicketTypeIn
 from events.catalogue.tables import Event, Partner
 from events.orders import service as _orders  # noqa: F401 - registers what the catalogue shows of sales (catalogue.sales)
+from events.organisations import service as organisations
+from events.organisations.rules import OrganisationDetails
+from events.organisations.tables import Organisation
 
 LONDON = ZoneInfo("Europe/London")
 DEMO_ORGANISER_EMAIL = "organiser@example.org"
 DEMO_DOOR_EMAIL = "door@example.org"
+DEMO_KITCHEN_EMAIL = "kitchen@example.org"
 # Development only: `events demo` refuses to create these logins in production.
 DEMO_ORGANISER_PASSWORD = "organiser-demo-2026"
 DEMO_DOOR_PASSWORD = "door-demo-2026"
+DEMO_KITCHEN_PASSWORD = "kitchen-demo-2026"
+
+NETWORK_SLUG = "refugee-welcome"
+NETWORK = OrganisationDetails(
+    name="Refugee Welcome Network",
+    contact_email="hello@example.org",
+    accent_colour="#0b5c4a",
+    charity_name="Refugee Welcome Network CIO",
+    charity_number="1190000",
+    gift_aid_reference="AB12345",
+)
+KITCHEN_SLUG = "open-kitchen"
+KITCHEN = OrganisationDetails(
+    name="Open Kitchen Project",
+    contact_email="kitchen@example.org",
+    accent_colour="#8a2c0d",
+    charity_name="Open Kitchen Project",
+    charity_number="1200001",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    organisation: str
+    role: str
+    email: str
+    password: str
+    name: str
+
+
+LOGINS = [
+    DemoLogin(NETWORK_SLUG, "owner", DEMO_ORGANISER_EMAIL, DEMO_ORGANISER_PASSWORD, "Demo Organiser"),
+    DemoLogin(NETWORK_SLUG, "door", DEMO_DOOR_EMAIL, DEMO_DOOR_PASSWORD, "Door 1"),
+    DemoLogin(KITCHEN_SLUG, "owner", DEMO_KITCHEN_EMAIL, DEMO_KITCHEN_PASSWORD, "Kitchen Organiser"),
+]
+
+KITCHEN_PARTNERS = [
+    PartnerIn(
+        slug="open-kitchen-hardship-fund",
+        name="Open Kitchen Hardship Fund",
+        description="Emergency food and travel money for people waiting for an asylum decision.",
+        website="https://example.org/open-kitchen",
+    ),
+]
 
 PARTNERS = [
     PartnerIn(
@@ -100,24 +151,75 @@ def club_night(today: date) -> EventCreate:
     )
 
 
+def sunday_lunch(today: date) -> EventCreate:
+    """The kitchen project's own event: a pay-what-you-can lunch three Sundays ahead."""
+    start = today + timedelta(days=21)
+    day = start + timedelta(days=(6 - start.weekday()) % 7)
+    return EventCreate(
+        slug="open-kitchen-sunday-lunch",
+        title="Open Kitchen Sunday Lunch",
+        description="A long-table Sunday lunch cooked by our trainee chefs. Pay what you can; every surplus penny goes to the hardship fund.",
+        venue="Open Kitchen",
+        address="40 Example Lane, Manchester M4 1AA",
+        starts_at=datetime.combine(day, time(12, 30), LONDON),
+        ends_at=datetime.combine(day, time(15, 30), LONDON),
+        capacity=30,
+        reserved_free_places=10,
+        pay_it_forward_place_pence=1200,
+        status="on_sale",
+        ticket_types=[
+            TicketTypeIn(name="Lunch", price_pence=1200, channel="both", max_per_order=6),
+            TicketTypeIn(name="Lunch (concession)", price_pence=500, channel="both", max_per_order=6),
+        ],
+        beneficiaries=[ShareIn(partner="open-kitchen-hardship-fund", share_bp=10_000)],
+    )
+
+
+async def _organisation(slug: str, details: OrganisationDetails, created: list[str]) -> int:
+    """The demo organisation, made if missing. A new installation's untouched first organisation (no events, no
+    team) becomes the first demo organisation rather than staying empty beside it."""
+    row = await Organisation.select(Organisation.id).where(Organisation.slug == slug).first()
+    if row is not None:
+        return int(row["id"])
+    default = (
+        await Organisation.select(Organisation.id)
+        .where(Organisation.slug == organisations.DEFAULT_SLUG, Organisation.name == organisations.DEFAULT_NAME)
+        .first()
+    )
+    if default is not None and slug == NETWORK_SLUG and not await Event.exists().where(Event.organisation == default["id"]):
+        await Organisation.update({Organisation.slug: slug}).where(Organisation.id == default["id"])
+        await organisations.update_details(default["id"], details)
+        created.append(f"organisation {slug}")
+        return int(default["id"])
+    organisation = await organisations.create_organisation(slug, details)
+    created.append(f"organisation {slug}")
+    return organisation.id
+
+
 async def seed_demo(now: datetime, *, with_demo_login: bool) -> list[str]:
     """Create whatever of the demo is missing and return what was created."""
     created: list[str] = []
-    for partner in PARTNERS:
-        if not await Partner.exists().where(Partner.slug == partner.slug):
-            await catalogue.create_partner(partner)
-            created.append(f"partner {partner.slug}")
     today = now.astimezone(LONDON).date()
-    for event in (supper_club(today), club_night(today)):
-        if not await Event.exists().where(Event.slug == event.slug):
-            await catalogue.create_event(event, now)
-            created.append(f"event {event.slug}")
+    network = await _organisation(NETWORK_SLUG, NETWORK, created)
+    kitchen = await _organisation(KITCHEN_SLUG, KITCHEN, created)
+    for organisation_id, partners, events in (
+        (network, PARTNERS, (supper_club(today), club_night(today))),
+        (kitchen, KITCHEN_PARTNERS, (sunday_lunch(today),)),
+    ):
+        for partner in partners:
+            if not await Partner.exists().where(Partner.slug == partner.slug):
+                await catalogue.create_partner(partner, organisation_id=organisation_id)
+                created.append(f"partner {partner.slug}")
+        for event in events:
+            if not await Event.exists().where(Event.slug == event.slug):
+                await catalogue.create_event(event, now, organisation_id=organisation_id)
+                created.append(f"event {event.slug}")
     if with_demo_login:
-        for email, role, password, name in (
-            (DEMO_ORGANISER_EMAIL, "organiser", DEMO_ORGANISER_PASSWORD, "Demo Organiser"),
-            (DEMO_DOOR_EMAIL, "door", DEMO_DOOR_PASSWORD, "Door 1"),
-        ):
-            if not await User.exists().where(User.email == email):
-                await accounts.create_user(email, role=role, password=password, display_name=name)
-                created.append(f"{role} login")
+        ids = {NETWORK_SLUG: network, KITCHEN_SLUG: kitchen}
+        for login in LOGINS:
+            if not await User.exists().where(User.email == login.email):
+                await accounts.create_user(
+                    login.email, role=login.role, password=login.password, display_name=login.name, organisation_id=ids[login.organisation]
+                )
+                created.append(f"{login.role} login for {login.organisation}")
     return created

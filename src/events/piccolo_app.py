@@ -2,9 +2,9 @@
 
 from piccolo.conf.apps import AppConfig
 
-from events.accounts.tables import AccountMessage, ApiToken, PasswordReset, SessionRecord, SignIn, User
+from events.accounts.tables import AccountMessage, ApiToken, Invitation, Membership, PasswordReset, SessionRecord, SignIn, User
 from events.audit.tables import AuditEntry
-from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
+from events.catalogue.tables import BeneficiaryShare, Event, EventAccess, Partner, TicketType
 from events.checkin.tables import DevicePairing, DoorAssignment, Scan
 from events.config import PROJECT_ROOT
 from events.jobs.tables import JobLease
@@ -19,7 +19,8 @@ from events.ledger.tables import (
     StripeImport,
 )
 from events.orders.tables import ClaimCode, GiftAidDeclaration, Order, OrderHistory, OrderLine
-from events.payments.tables import Payment, Refund, WebhookEvent
+from events.organisations.tables import Organisation
+from events.payments.tables import Payment, Refund, StripeAccount, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
 from events.tickets.tables import EventSigningKey, OutboxMessage, Ticket
 
@@ -27,11 +28,15 @@ APP_CONFIG = AppConfig(
     app_name="events",
     migrations_folder_path=str(PROJECT_ROOT / "migrations"),
     table_classes=[
+        Organisation,
         Partner,
         Event,
         TicketType,
         BeneficiaryShare,
         User,
+        Membership,
+        Invitation,
+        EventAccess,
         ApiToken,
         SessionRecord,
         SignIn,
@@ -47,6 +52,7 @@ APP_CONFIG = AppConfig(
         Payment,
         Refund,
         WebhookEvent,
+        StripeAccount,
         EventSigningKey,
         OutboxMessage,
         DoorAssignment,

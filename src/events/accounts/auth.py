@@ -14,8 +14,8 @@ from litestar.middleware import AbstractAuthenticationMiddleware, Authentication
 from events.accounts import service, sign_ins
 from events.accounts.acting import set_acting_user
 from events.accounts.roles import CurrentUser
-from events.accounts.sessions import SESSION_COOKIE, SESSION_USER_KEY
-from events.errors import NotAllowed
+from events.accounts.sessions import SESSION_COOKIE, SESSION_ORGANISATION_KEY, SESSION_USER_KEY
+from events.errors import NotAllowed, NotFound
 from events.i18n import N_
 
 # A route handler's (or controller's) opt key: True where a door device's scoped token may be used. Every other
@@ -52,7 +52,9 @@ class AuthenticationMiddleware(AbstractAuthenticationMiddleware):
         user_id = session.get(SESSION_USER_KEY) if isinstance(session, dict) else None
         if isinstance(user_id, int):
             session_key = connection.cookies.get(SESSION_COOKIE)
-            user = await sign_ins.user_for_session(session_key, user_id, now=datetime.now(timezone.utc)) if session_key else None
+            organisation_id = session.get(SESSION_ORGANISATION_KEY) if isinstance(session, dict) else None
+            organisation_id = organisation_id if isinstance(organisation_id, int) else None
+            user = await sign_ins.user_for_session(session_key, user_id, organisation_id, now=datetime.now(timezone.utc)) if session_key else None
             if user is not None:
                 return AuthenticationResult(user=user, auth="session")
             # Its sign-in was ended (from another browser, by a password reset, by deactivating the person): the
@@ -65,8 +67,32 @@ def current_user(connection: ASGIConnection[Any, Any, Any, Any]) -> CurrentUser 
     return connection.scope.get("user")
 
 
-def requires_role(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
-    """A guard: signed in, and holding one of ``roles`` (admins pass every guard)."""
+# Whether the person may reach the object a path parameter names ("slug" an event, "reference" an order, ...):
+# it must be their organisation's (and, for someone limited to chosen events, one of those). Each package that owns
+# such an object registers its check at import (catalogue, orders, tickets, accounts.ownership), as payments does
+# its bookkeeping: this layer cannot import theirs. A guarded route with a path parameter that has no check and is
+# not a child of one that has (CHILD_PARAMETERS) fails closed.
+OwnershipCheck = Callable[[CurrentUser, Any], Awaitable[bool]]
+# parameter -> (check, the 404's message, its code): the answer is the one a missing object gets.
+OWNERSHIP_CHECKS: dict[str, tuple[OwnershipCheck, str, str]] = {}
+# Parameters that name something inside an object checked by another parameter of the same path (a claim code of
+# an event, a ticket type of an event, a token of a person, one of the person's own sign-ins): the service looks
+# them up within that parent.
+# "action" names no object at all (an event's status change: publish, close, ...).
+CHILD_PARAMETERS = frozenset({"code", "type_id", "token_id", "sign_in_id", "action"})
+
+
+def register_ownership_check(parameter: str, check: OwnershipCheck, *, message: str, code: str) -> None:
+    """``check`` decides whether a person may reach the object ``parameter`` names; when not, the route answers 404
+    with ``message`` and ``code``, exactly as for an object that does not exist."""
+    OWNERSHIP_CHECKS[parameter] = (check, message, code)
+
+
+def requires_role(*roles: str, unrestricted: bool = False) -> Callable[[ASGIConnection[Any, Any, Any, Any], BaseRouteHandler], Awaitable[None]]:
+    """A guard: signed in, holding one of ``roles`` in the organisation acted in (owners pass every role guard),
+    and every object the path names belongs to that organisation (else 404, as if it did not exist).
+    ``unrestricted``: the route covers the whole organisation (partner statements, the Gift Aid schedule, the
+    team), so someone limited to chosen events may not use it."""
 
     # async, so Litestar calls it in the event loop: it wraps a plain function in sync_to_thread, a thread-pool
     # hop on every guarded request for what is a dictionary lookup.
@@ -74,8 +100,37 @@ def requires_role(*roles: str) -> Callable[[ASGIConnection[Any, Any, Any, Any], 
         user = current_user(connection)
         if user is None:
             raise NotAuthorizedException()
-        if not user.has_role(*roles):
+        if not user.has_role(*roles) or (unrestricted and user.restricted):
             raise PermissionDeniedException()
+        await check_ownership(user, connection.path_params)
 
     guard.__name__ = f"requires_{'_or_'.join(roles)}"
     return guard
+
+
+async def check_ownership(user: CurrentUser, path_params: dict[str, Any]) -> None:
+    """404 unless every object named by ``path_params`` is within what ``user`` may reach."""
+    for name, value in path_params.items():
+        registered = OWNERSHIP_CHECKS.get(name)
+        if registered is None:
+            if name in CHILD_PARAMETERS:
+                continue
+            raise RuntimeError(f"No ownership check for the path parameter {name!r}: register one (accounts.auth).")
+        check, message, code = registered
+        if not await check(user, value):
+            raise NotFound(message, code=code)
+
+
+async def requires_sign_in(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard: signed in, in whatever organisation or none (a person's own account pages)."""
+    if current_user(connection) is None:
+        raise NotAuthorizedException()
+
+
+async def requires_platform_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard: signed in as someone who runs the service (creates and suspends organisations)."""
+    user = current_user(connection)
+    if user is None:
+        raise NotAuthorizedException()
+    if not user.is_platform_admin:
+        raise PermissionDeniedException()

@@ -13,8 +13,8 @@ from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts import resets, service, sign_ins
-from events.accounts.auth import requires_role
-from events.accounts.roles import ROLES, CurrentUser
+from events.accounts.auth import requires_sign_in
+from events.accounts.roles import CurrentUser
 from events.accounts.rules import RESET_LINK_LIFETIME, ResetLinkState
 from events.accounts.sessions import SESSION_MAX_AGE, start_session
 from events.errors import InvalidInput, TooManyAttempts
@@ -80,7 +80,7 @@ class LoginPages(Controller):
             return _form_again(data, target, exc.message, 429, headers=exc.headers, retry_after_seconds=exc.retry_after_seconds)
         if user is None:
             return _form_again(data, target, N_("That email and password do not match an account."), 401)
-        await start_session(request, user.id, now=now)
+        await start_session(request, user.id, now=now, organisation_id=user.organisation_id)
         return Redirect(target, status_code=303)
 
     @post("/logout", status_code=303)
@@ -108,7 +108,7 @@ class AccountPages(Controller):
 
     path = "/account"
     include_in_schema = False
-    guards = [requires_role(*ROLES)]
+    guards = [requires_sign_in]
 
     @get("/", name="account")
     async def account(self, request: Request[CurrentUser, Any, Any], now: NamedDependency[datetime], notice: FromQuery[str] = "") -> Template:
@@ -194,7 +194,7 @@ class PasswordResetPages(Controller):
             return Template("accounts/reset.html", context={"token": token, "errors": exc.fields or {}}, status_code=422, headers=NO_STORE)
         if outcome.user is None:
             return _unusable_link(outcome.state)
-        await start_session(request, outcome.user.id, now=now)
+        await start_session(request, outcome.user.id, now=now, organisation_id=outcome.user.organisation_id)
         return Redirect("/account?notice=password_reset", status_code=303)
 
 

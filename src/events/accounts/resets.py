@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from events import db
-from events.accounts import passwords, rules, sign_ins
+from events.accounts import memberships, passwords, rules, sign_ins
 from events.accounts.roles import CurrentUser
 from events.accounts.rules import ResetLinkState
 from events.accounts.service import DEVICE_EMAIL_DOMAIN, LOGIN_ATTEMPTS_PER_EMAIL, LOGIN_WINDOW_SECONDS, normalise_email
@@ -116,9 +116,7 @@ async def use_reset_link(token: str, new_password: str, *, now: datetime) -> Res
         await _set_password(row["user.id"], new_password, now=now)
         await sign_ins.end_other_sign_ins(row["user.id"], keep=None)
         await ratelimit.reset("login-email", row["user.email"])
-    user = CurrentUser(
-        id=row["user.id"], email=row["user.email"], display_name=row["user.display_name"], role=row["user.role"], partner_id=row["user.partner"]
-    )
+    user = await memberships.acting_as(row["user.id"], await memberships.first_organisation_id(row["user.id"]))
     return ResetOutcome(ResetLinkState.valid, user)
 
 
@@ -139,8 +137,6 @@ async def _link(token: str) -> dict | None:
             PasswordReset.user.id,
             PasswordReset.user.email,
             PasswordReset.user.display_name,
-            PasswordReset.user.role,
-            PasswordReset.user.partner,
             PasswordReset.user.is_active,
         )
         .where(PasswordReset.token_hash == rules.secret_hash(token))

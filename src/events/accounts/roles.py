@@ -1,14 +1,18 @@
-"""Roles and what each may do. Pure."""
+"""Roles a person holds in an organisation, and what each may do. Pure."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-ADMIN = "admin"
+# An owner does everything an organiser does, and also manages the team (invitations, roles, deactivation), the
+# organisation's details and its Stripe account.
+OWNER = "owner"
 ORGANISER = "organiser"
 DOOR = "door"
 PARTNER_VIEWER = "partner_viewer"
-ROLES = (ADMIN, ORGANISER, DOOR, PARTNER_VIEWER)
+ROLES = (OWNER, ORGANISER, DOOR, PARTNER_VIEWER)
+# Roles that may be limited to chosen events (an organiser's in catalogue.EventAccess, a door member's door team).
+RESTRICTABLE_ROLES = (ORGANISER, DOOR)
 DOOR_SCOPE_PREFIX = "door:"
 
 
@@ -27,13 +31,21 @@ def door_event_of_scope(scope: str) -> int | None:
 
 @dataclass(frozen=True, slots=True)
 class CurrentUser:
-    """The signed-in person (or API token holder) for one request."""
+    """The signed-in person (or API token holder) for one request, acting in one organisation: the one chosen in
+    the session (accounts.memberships) or the token's. ``role`` is their role there; with no organisation (none
+    left, or theirs suspended) it is empty and no organisation's route lets them in."""
 
     id: int
     email: str
     display_name: str
     role: str
     partner_id: int | None = None
+    organisation_id: int | None = None
+    organisation_slug: str = ""
+    organisation_name: str = ""
+    # An organiser limited to chosen events (catalogue.EventAccess), or a door member to their door team.
+    restricted: bool = False
+    is_platform_admin: bool = False
     # The API token's label when the request came with one ("Door 1 phone"): which device scanned.
     device: str = ""
     # Set when the request came with a door device's token: it opens only this event's door API, nothing else,
@@ -44,8 +56,15 @@ class CurrentUser:
     sign_in_id: int | None = None
 
     def has_role(self, *roles: str) -> bool:
-        """Admins may do everything; everyone else needs one of the named roles."""
-        return self.role == ADMIN or self.role in roles
+        """Owners may do everything in their organisation; everyone else needs one of the named roles."""
+        return self.organisation_id is not None and (self.role == OWNER or self.role in roles)
+
+    @property
+    def organisation(self) -> int:
+        """The organisation acted in; routes reach here only through a role guard, which needs one."""
+        if self.organisation_id is None:
+            raise PermissionError("No organisation is being acted in.")
+        return self.organisation_id
 
     @property
     def name(self) -> str:

@@ -7,7 +7,7 @@ import hashlib
 from datetime import datetime, timedelta
 from enum import StrEnum
 
-from events.accounts.roles import ADMIN
+from events.accounts.roles import OWNER
 from events.i18n import N_
 
 RESET_LINK_LIFETIME = timedelta(hours=1)
@@ -16,7 +16,7 @@ RESET_LINK_LIFETIME = timedelta(hours=1)
 LAST_USED_EVERY = timedelta(minutes=1)
 
 CANNOT_DEACTIVATE_SELF = N_("You cannot deactivate your own account: ask another organiser.")
-ONLY_ADMINS_DEACTIVATE_ADMINS = N_("Only an admin can deactivate or reactivate an admin.")
+ONLY_OWNERS_DEACTIVATE_OWNERS = N_("Only an owner can deactivate or reactivate an owner.")
 
 
 class ResetLinkState(StrEnum):
@@ -34,11 +34,11 @@ class TokenState(StrEnum):
 
 def deactivation_refusal(*, actor_id: int, actor_role: str, target_id: int, target_role: str) -> str | None:
     """Why ``actor`` may not switch ``target``'s account off (or on again), or None when they may. Nobody locks
-    themselves out, and an organiser cannot remove an admin (who could otherwise never be restored by them)."""
+    themselves out, and an organiser cannot remove an owner (who could otherwise never be restored by them)."""
     if actor_id == target_id:
         return CANNOT_DEACTIVATE_SELF
-    if target_role == ADMIN and actor_role != ADMIN:
-        return ONLY_ADMINS_DEACTIVATE_ADMINS
+    if target_role == OWNER and actor_role != OWNER:
+        return ONLY_OWNERS_DEACTIVATE_OWNERS
     return None
 
 

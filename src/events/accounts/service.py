@@ -11,12 +11,13 @@ from typing import Any
 from piccolo.columns import Column
 
 from events import db, text
-from events.accounts import passwords, queries, rules
+from events.accounts import memberships, passwords, queries, rules
 from events.accounts.acting import ACTOR
 from events.accounts.roles import DOOR, ROLES, CurrentUser, door_event_of_scope
 from events.accounts.tables import ApiToken, User
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
+from events.organisations import service as organisations
 from events.ratelimit import service as ratelimit
 
 TOKEN_PREFIX = "evt_"
@@ -31,9 +32,20 @@ def normalise_email(email: str) -> str:
     return email.strip().lower()
 
 
-async def create_user(email: str, *, role: str, password: str | None, display_name: str = "", partner_id: int | None = None) -> CurrentUser:
-    """A new account; a partner viewer's ``partner_id`` comes from catalogue.lookup.partner_id (accounts is below
-    catalogue, so it is given the id rather than looking the partner up)."""
+async def create_user(
+    email: str,
+    *,
+    role: str,
+    password: str | None,
+    display_name: str = "",
+    partner_id: int | None = None,
+    organisation_id: int | None = None,
+    restricted: bool = False,
+    is_platform_admin: bool = False,
+) -> CurrentUser:
+    """A new account, a member of ``organisation_id`` with ``role`` (no organisation named: the only one there is).
+    A partner viewer's ``partner_id`` comes from catalogue.lookup.partner_id (accounts is below catalogue, so it
+    is given the id rather than looking the partner up)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254 or text.line_problem(email) is not None:
         raise InvalidInput("Give a valid email address.", fields={"email": "Not an email address."})
@@ -44,17 +56,29 @@ async def create_user(email: str, *, role: str, password: str | None, display_na
     if password is not None and (problem := passwords.password_problem(password)):
         raise InvalidInput(problem, fields={"password": problem})
     async with db.write_transaction():
+        organisation = await organisations.by_id(organisation_id) if organisation_id is not None else await organisations.resolve(None)
         if await User.exists().where(User.email == email):
             raise Conflict(f"A user with the email {email} already exists.", code="email_taken")
         user = User(
             email=email,
             display_name=display_name,
-            role=role,
-            partner=partner_id,
+            is_platform_admin=is_platform_admin,
             password_hash=passwords.hash_password(password) if password else "",
         )
         await user.save()
-    return CurrentUser(id=user.id, email=email, display_name=display_name, role=role, partner_id=partner_id)
+        await memberships.add_membership(user.id, organisation.id, role=role, partner_id=partner_id, restricted=restricted)
+    return CurrentUser(
+        id=user.id,
+        email=email,
+        display_name=display_name,
+        role=role,
+        partner_id=partner_id,
+        organisation_id=organisation.id,
+        organisation_slug=organisation.slug,
+        organisation_name=organisation.name,
+        restricted=restricted and role in memberships.RESTRICTABLE_ROLES,
+        is_platform_admin=is_platform_admin,
+    )
 
 
 async def set_password(email: str, password: str) -> None:
@@ -86,26 +110,44 @@ async def authenticate(email: str, password: str, *, client: str, now: datetime)
     row = await User.select().where(User.email == email, User.is_active == True).first()  # noqa: E712
     if not passwords.verify_password(row["password_hash"] if row else None, password) or row is None:
         return None
+    # A person with no organisation left (every membership ended) and no platform duties has nothing to sign in to.
+    organisation_id = await memberships.first_organisation_id(row["id"])
+    if organisation_id is None and not row["is_platform_admin"]:
+        return None
     await ratelimit.forgive("login-client", client, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
     await ratelimit.reset("login-email", email)
     changes: dict[Column | str, Any] = {User.last_login_at: now}
     if passwords.needs_rehash(row["password_hash"]):
         changes[User.password_hash] = passwords.hash_password(password)
     await User.update(changes).where(User.id == row["id"])
-    return _current(row)
+    return await memberships.acting_as(row["id"], organisation_id)
 
 
-async def create_api_token(email: str, *, label: str = "", now: datetime, expires_at: datetime | None = None, scope: str = "") -> str:
-    """Make a bearer token for a user and return it; it is shown once and only its hash is kept. Its creator is
-    whoever is signed in making the request (none on the command line)."""
+async def create_api_token(
+    email: str, *, label: str = "", now: datetime, expires_at: datetime | None = None, scope: str = "", organisation_id: int | None = None
+) -> str:
+    """Make a bearer token for a user, acting in ``organisation_id`` (none named: the person's only organisation),
+    and return it; it is shown once and only its hash is kept. Its creator is whoever is signed in making the
+    request (none on the command line)."""
     user = await User.select(User.id).where(User.email == normalise_email(email), User.is_active == True).first()  # noqa: E712
     if user is None:
         raise NotFound(f"No active user with the email {email}.")
+    if organisation_id is None:
+        joined = await memberships.memberships_of(user["id"])
+        if len(joined) != 1:
+            raise InvalidInput(
+                "That person belongs to several organisations: name one with --org SLUG." if joined else "That person is on no organisation's team.",
+                fields={"org": "Name the organisation."},
+            )
+        organisation_id = joined[0].organisation_id
+    elif not await memberships.is_member(user["id"], organisation_id):
+        raise NotFound(f"{email} is not on that organisation's team.", code="not_a_member")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with db.write_transaction():
         creator = ACTOR.get()
         await ApiToken(
             user=user["id"],
+            organisation=organisation_id,
             token_hash=rules.secret_hash(token),
             label=label,
             created_at=now,
@@ -116,11 +158,19 @@ async def create_api_token(email: str, *, label: str = "", now: datetime, expire
     return token
 
 
-async def create_device_account(device_name: str, *, now: datetime, expires_at: datetime, scope: str) -> tuple[CurrentUser, str]:
+async def create_device_account(
+    device_name: str, *, organisation_id: int, now: datetime, expires_at: datetime, scope: str
+) -> tuple[CurrentUser, str]:
     """A door account for one paired device, named after it, with no password and one API token (returned)."""
     async with db.write_transaction():
-        user = await create_user(f"device-{secrets.token_hex(8)}@{DEVICE_EMAIL_DOMAIN}", role=DOOR, password=None, display_name=device_name)
-        token = await create_api_token(user.email, label=device_name, now=now, expires_at=expires_at, scope=scope)
+        user = await create_user(
+            f"device-{secrets.token_hex(8)}@{DEVICE_EMAIL_DOMAIN}",
+            role=DOOR,
+            password=None,
+            display_name=device_name,
+            organisation_id=organisation_id,
+        )
+        token = await create_api_token(user.email, label=device_name, now=now, expires_at=expires_at, scope=scope, organisation_id=organisation_id)
     return user, token
 
 
@@ -235,15 +285,7 @@ async def user_for_token(token: str, *, at: datetime | None = None) -> CurrentUs
     row = rows[0]
     if rules.last_used_due(_aware(row["last_used_at"]) if row["last_used_at"] else None, at):
         await db.run(queries.TOKEN_USED, at, row["token_id"], at - rules.LAST_USED_EVERY)
-    user = CurrentUser(
-        id=row["id"],
-        email=row["email"],
-        display_name=row["display_name"],
-        role=row["role"],
-        partner_id=row["partner"],
-        device=row["label"],
-        door_event_id=door_event_of_scope(row["scope"] or ""),
-    )
+    user = memberships.current_user_of(row, row, device=row["label"], door_event_id=door_event_of_scope(row["scope"] or ""))
     if len(_token_users) >= TOKEN_CACHE_MAX:
         for key in [key for key, (expires, _, _) in _token_users.items() if expires <= now] or list(_token_users):
             del _token_users[key]
@@ -277,7 +319,3 @@ async def revoke_api_tokens(email: str, *, now: datetime) -> int:
         )
     _forget_tokens_of(user["id"])
     return len(revoked)
-
-
-def _current(row: dict) -> CurrentUser:
-    return CurrentUser(id=row["id"], email=row["email"], display_name=row["display_name"], role=row["role"], partner_id=row["partner"])

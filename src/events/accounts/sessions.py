@@ -26,11 +26,13 @@ _RENEWED_SESSION_ID = "_renewed_session_id"
 SESSION_COOKIE = "session"
 SESSION_STORE = "sessions"
 SESSION_USER_KEY = "user_id"
+# The organisation the person acts in (accounts.memberships): chosen at sign-in, changed by switching.
+SESSION_ORGANISATION_KEY = "organisation_id"
 SESSION_MAX_AGE = timedelta(hours=12)  # from the last request: each signed-in response writes the session again
 SESSION_ID_BYTES = 32
 
 
-async def start_session(request: Request[Any, Any, Any], user_id: int, *, now: datetime) -> None:
+async def start_session(request: Request[Any, Any, Any], user_id: int, *, now: datetime, organisation_id: int | None = None) -> None:
     """Sign ``user_id`` in on this browser: a session with a fresh id (one planted before sign-in is deleted, so it
     is worthless after it), and its sign-in recorded with a short description of the browser."""
     if planted := request.cookies.get(SESSION_COOKIE):
@@ -39,7 +41,7 @@ async def start_session(request: Request[Any, Any, Any], user_id: int, *, now: d
     request.state[RENEW_SESSION_FLAG] = True
     request.state[_RENEWED_SESSION_ID] = session_key
     await record_sign_in(user_id, session_key, browser=describe_browser(request.headers.get("user-agent")), now=now)
-    request.set_session({SESSION_USER_KEY: user_id})
+    request.set_session({SESSION_USER_KEY: user_id, SESSION_ORGANISATION_KEY: organisation_id})
 
 
 def _seconds(expires_in: int | timedelta | None) -> int | None:

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from events import db
-from events.accounts import rules
+from events.accounts import memberships, rules
 from events.accounts.roles import CurrentUser
 from events.accounts.tables import SignIn
 
@@ -34,34 +34,16 @@ async def record_sign_in(user_id: int, session_key: str, *, browser: str, now: d
     return int(rows[0]["id"])
 
 
-async def user_for_session(session_key: str, user_id: int, *, now: datetime) -> CurrentUser | None:
-    """The person signed in with this session, unless the sign-in was ended or the person switched off. Notes when
-    it was last seen at most once a minute (a conditional update, so racing requests write once)."""
-    row = (
-        await SignIn.select(
-            SignIn.id,
-            SignIn.last_seen_at,
-            SignIn.user.id,
-            SignIn.user.email,
-            SignIn.user.display_name,
-            SignIn.user.role,
-            SignIn.user.partner,
-        )
-        .where(SignIn.key_hash == rules.secret_hash(session_key), SignIn.user == user_id, SignIn.user.is_active == True)  # noqa: E712
-        .first()
-    )
+async def user_for_session(session_key: str, user_id: int, organisation_id: int | None, *, now: datetime) -> CurrentUser | None:
+    """The person signed in with this session, acting in ``organisation_id`` (the session's), unless the sign-in
+    was ended or the person switched off. Notes when it was last seen at most once a minute (a conditional update,
+    so racing requests write once)."""
+    row = await SignIn.select(SignIn.id, SignIn.last_seen_at).where(SignIn.key_hash == rules.secret_hash(session_key), SignIn.user == user_id).first()
     if row is None:
         return None
     if rules.last_used_due(row["last_seen_at"], now):
         await SignIn.update({SignIn.last_seen_at: now}).where(SignIn.id == row["id"], SignIn.last_seen_at < now - rules.LAST_USED_EVERY)
-    return CurrentUser(
-        id=row["user.id"],
-        email=row["user.email"],
-        display_name=row["user.display_name"],
-        role=row["user.role"],
-        partner_id=row["user.partner"],
-        sign_in_id=row["id"],
-    )
+    return await memberships.acting_as(user_id, organisation_id, sign_in_id=row["id"])
 
 
 async def sign_ins_of(user: CurrentUser, *, now: datetime, max_age: timedelta) -> list[SignInView]:

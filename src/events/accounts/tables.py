@@ -1,28 +1,71 @@
-"""Account tables: users with roles, hashed API tokens, server-side web sessions and whose they are, password
-resets, and emails to people about their account."""
+"""Account tables: people, their memberships of organisations (with a role in each), invitations, hashed API
+tokens, server-side web sessions and whose they are, password resets, and emails to people about their account."""
 
 from typing import Any
 
-from piccolo.columns import BigInt, Boolean, Bytea, ForeignKey, Integer, Serial, Timestamptz, Varchar
+from piccolo.columns import JSON, BigInt, Boolean, Bytea, ForeignKey, Integer, Serial, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.reference import LazyTableReference
 from piccolo.table import Table
+
+from events.organisations.tables import Organisation
 
 # catalogue is a layer above this one: the foreign key names its table lazily, so this module does not import it.
 _PARTNER = LazyTableReference("Partner", module_path="events.catalogue.tables")
 
 
 class User(Table, tablename="app_user"):
+    """A person (or a paired door phone). What they may do is their Membership's, per organisation; ``is_active``
+    False switches the whole account off (their last membership ended, or a platform admin's decision)."""
+
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
     email = Varchar(length=254, unique=True, index=True)
     display_name = Varchar(length=120, default="")
     password_hash = Varchar(length=255, default="", secret=True)
-    role = Varchar(length=20)
-    partner: ForeignKey[Any] = ForeignKey(references=_PARTNER, null=True, default=None, on_delete=OnDelete.set_null)
     is_active = Boolean(default=True)
+    # Runs the service: creates and suspends organisations (/platform, `events org`); no organisation's data.
+    is_platform_admin = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     last_login_at = Timestamptz(null=True, default=None)
+
+
+class Membership(Table, tablename="membership"):
+    """A person's place in one organisation: their role there (accounts.roles), the partner project a partner
+    viewer sees, and whether an organiser or door member is limited to chosen events (catalogue.EventAccess lists
+    an organiser's, the door team a door member's). One per person and organisation (a unique index)."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
+    role = Varchar(length=20)
+    partner: ForeignKey[Any] = ForeignKey(references=_PARTNER, null=True, default=None, on_delete=OnDelete.set_null)
+    restricted = Boolean(default=False)
+    created_at = Timestamptz(default=TimestamptzNow())
+    # An owner took the person off the team: their sessions ended and this organisation's tokens were revoked.
+    deactivated_at = Timestamptz(null=True, default=None)
+
+
+class Invitation(Table, tablename="invitation"):
+    """An owner's invitation to join their organisation with a role: a single-use link, sent by email, that lets
+    the person set a password (or, with an account already, accept). Only the link token's SHA-256 is kept; the
+    token is made when the email is sent (tickets/outbox.py), like a password reset's."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
+    email = Varchar(length=254, index=True)
+    role = Varchar(length=20)
+    partner: ForeignKey[Any] = ForeignKey(references=_PARTNER, null=True, default=None, on_delete=OnDelete.cascade)
+    # The events an organiser or door member will be limited to (event ids); empty: every event.
+    event_ids = JSON(default="[]")
+    token_hash = Varchar(length=64, null=True, default=None, unique=True, index=True)
+    invited_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.set_null)
+    created_at = Timestamptz(default=TimestamptzNow())
+    expires_at = Timestamptz()
+    accepted_at = Timestamptz(null=True, default=None)
+    revoked_at = Timestamptz(null=True, default=None)
 
 
 class ApiToken(Table, tablename="api_token"):
@@ -35,6 +78,8 @@ class ApiToken(Table, tablename="api_token"):
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    # The organisation the token acts in: its holder's membership there decides what it may do.
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, index=True)
     token_hash = Varchar(length=64, unique=True, index=True)
     label = Varchar(length=120, default="")
     created_at = Timestamptz(default=TimestamptzNow())
@@ -92,8 +137,10 @@ class AccountMessage(Table, tablename="account_message"):
 
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
-    kind = Varchar(length=40)  # password_reset
-    user = ForeignKey(references=User, on_delete=OnDelete.cascade, index=True)
+    kind = Varchar(length=40)  # password_reset, invitation
+    user = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.cascade, index=True)
+    # An invitation's email (the person may have no account yet).
+    invitation = ForeignKey(references=Invitation, null=True, default=None, on_delete=OnDelete.cascade, index=True)
     recipient = Varchar(length=254)
     locale = Varchar(length=8, default="en")
     # The outbox's statuses (tickets.statuses.MessageStatus, a layer above): queued, sent, failed, skipped.

@@ -9,11 +9,15 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
+from events import db
 from events.accounts.roles import CurrentUser
 from events.audit.context import current_actor
 from events.audit.tables import AuditEntry
 
 SYSTEM_ACTOR = "system"
+# The organisation an event's entries belong to (the event table is the catalogue's, a layer above: the audit entry
+# names it lazily, and reads it with one line of SQL rather than importing it). Argument: the event id.
+EVENT_ORGANISATION = "SELECT organisation FROM event WHERE id = {}"
 PER_PAGE = 50
 
 
@@ -82,10 +86,18 @@ async def record(
     after: Mapping[str, Any] | None = None,
     actor: CurrentUser | None = None,
     anonymous_actor: str = SYSTEM_ACTOR,
+    organisation_id: int | None = None,
 ) -> None:
-    """Append one entry. The actor defaults to the request's signed-in user; with nobody signed in it is
-    ``anonymous_actor`` ("system" for the worker, e.g. "guest" for a buyer using their order link)."""
+    """Append one entry to an organisation's log: the event's organisation's, else ``organisation_id``, else the
+    one the actor is acting in (none: a platform admin's action on the service). The actor defaults to the
+    request's signed-in user; with nobody signed in it is ``anonymous_actor`` ("system" for the worker, e.g.
+    "guest" for a buyer using their order link)."""
     who = actor or current_actor()
+    if event_id is not None:
+        rows = await db.run(EVENT_ORGANISATION, event_id)
+        organisation_id = rows[0]["organisation"] if rows else organisation_id
+    elif organisation_id is None and who is not None:
+        organisation_id = who.organisation_id
     await AuditEntry.insert(
         AuditEntry(
             at=now,
@@ -93,6 +105,7 @@ async def record(
             actor=who.name if who else anonymous_actor,
             device=who.device if who else "",
             action=action,
+            organisation=organisation_id,
             event=event_id,
             subject_type=subject_type,
             subject_id=str(subject_id),
@@ -102,10 +115,14 @@ async def record(
     )
 
 
-async def list_entries(*, event_id: int | None = None, action: str = "", limit: int = 100, offset: int = 0) -> list[AuditRecord]:
-    """Newest first; filtered to one event and/or one action. Each row carries its event's slug and title."""
+async def list_entries(
+    organisation_id: int, *, event_id: int | None = None, action: str = "", limit: int = 100, offset: int = 0
+) -> list[AuditRecord]:
+    """One organisation's log, newest first; filtered to one event and/or one action. Each row carries its event's
+    slug and title."""
     query = (
         AuditEntry.select(*AuditEntry.all_columns(), AuditEntry.event.slug, AuditEntry.event.title)
+        .where(AuditEntry.organisation == organisation_id)
         .order_by(AuditEntry.id, ascending=False)
         .limit(limit)
         .offset(offset)
@@ -136,8 +153,8 @@ def _record(row: dict[str, Any]) -> AuditRecord:
     )
 
 
-async def count_entries(*, event_id: int | None = None, action: str = "") -> int:
-    query = AuditEntry.count()
+async def count_entries(organisation_id: int, *, event_id: int | None = None, action: str = "") -> int:
+    query = AuditEntry.count().where(AuditEntry.organisation == organisation_id)
     if event_id is not None:
         query = query.where(AuditEntry.event == event_id)
     if action:
@@ -145,9 +162,9 @@ async def count_entries(*, event_id: int | None = None, action: str = "") -> int
     return await query
 
 
-async def recorded_actions(*, event_id: int | None = None) -> list[str]:
-    """Every action name in the log (for one event), for the filter's choices."""
-    query = AuditEntry.select(AuditEntry.action).distinct().order_by(AuditEntry.action)
+async def recorded_actions(organisation_id: int, *, event_id: int | None = None) -> list[str]:
+    """Every action name in the organisation's log (for one event), for the filter's choices."""
+    query = AuditEntry.select(AuditEntry.action).where(AuditEntry.organisation == organisation_id).distinct().order_by(AuditEntry.action)
     if event_id is not None:
         query = query.where(AuditEntry.event == event_id)
     return [row["action"] for row in await query]
@@ -159,11 +176,12 @@ def paging(total: int, page: int, per_page: int) -> tuple[int, int, int]:
     return page, pages, (page - 1) * per_page
 
 
-async def audit_page(event_id: int | None, *, action: str = "", page: int = 1, per_page: int = PER_PAGE) -> AuditPage:
-    """One page of the log (all of it, or one event's), newest first, with the actions it can be filtered by."""
-    actions = await recorded_actions(event_id=event_id)
+async def audit_page(organisation_id: int, event_id: int | None, *, action: str = "", page: int = 1, per_page: int = PER_PAGE) -> AuditPage:
+    """One page of the organisation's log (all of it, or one event's), newest first, with the actions it can be
+    filtered by."""
+    actions = await recorded_actions(organisation_id, event_id=event_id)
     action = action if action in actions else ""
-    total = await count_entries(event_id=event_id, action=action)
+    total = await count_entries(organisation_id, event_id=event_id, action=action)
     page, pages, offset = paging(total, page, per_page)
-    entries = await list_entries(event_id=event_id, action=action, limit=per_page, offset=offset)
+    entries = await list_entries(organisation_id, event_id=event_id, action=action, limit=per_page, offset=offset)
     return AuditPage(entries=entries, actions=actions, action=action, page=page, pages=pages, total=total)

@@ -4,12 +4,14 @@ scan log (checkin), both above audit."""
 
 from __future__ import annotations
 
-from litestar import Controller, get
+from typing import Any
+
+from litestar import Controller, Request, get
 from litestar.params import FromPath, FromQuery
 from litestar.response import Template
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER
+from events.accounts.roles import ORGANISER, CurrentUser
 from events.audit import service
 from events.catalogue.lookup import find_event
 from events.checkin import scan_log
@@ -23,14 +25,15 @@ class AuditPages(Controller):
     include_in_schema = False
     guards = [requires_role(ORGANISER)]
 
-    @get("/audit", name="audit_log")
-    async def all_entries(self, action: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
-        return Template("audit/log.html", context=page_context(await service.audit_page(None, action=action, page=page)), headers=PRIVATE)
+    @get("/audit", name="audit_log", guards=[requires_role(ORGANISER, unrestricted=True)])
+    async def all_entries(self, request: Request[CurrentUser, Any, Any], action: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
+        context = page_context(await service.audit_page(request.user.organisation, None, action=action, page=page))
+        return Template("audit/log.html", context=context, headers=PRIVATE)
 
     @get("/events/{slug:str}/audit", name="event_audit_log")
     async def event_entries(self, slug: FromPath[str], action: FromQuery[str] = "", page: FromQuery[int] = 1) -> Template:
         event = await find_event(slug)
-        context = page_context(await service.audit_page(event.id, action=action, page=page))
+        context = page_context(await service.audit_page(event.organisation, event.id, action=action, page=page))
         return Template("audit/log.html", context={**context, "event": event}, headers=PRIVATE)
 
     @get("/events/{slug:str}/scans", name="event_scans")

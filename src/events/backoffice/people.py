@@ -15,7 +15,7 @@ from events.errors import NotAllowed
 
 
 async def _may_switch(actor: CurrentUser, user_id: int) -> Person:
-    target = await offboarding.person(user_id)
+    target = await offboarding.person(actor.organisation, user_id)
     if (refusal := rules.deactivation_refusal(actor_id=actor.id, actor_role=actor.role, target_id=target.id, target_role=target.role)) is not None:
         raise NotAllowed(refusal, code="cannot_deactivate")
     return target
@@ -24,7 +24,7 @@ async def _may_switch(actor: CurrentUser, user_id: int) -> Person:
 async def deactivate_person(actor: CurrentUser, user_id: int, *, now: datetime) -> Deactivated:
     async with db.write_transaction():
         target = await _may_switch(actor, user_id)
-        result = await offboarding.deactivate(user_id, now=now)
+        result = await offboarding.deactivate(actor.organisation, user_id, now=now)
         if result.changed:
             await audit.record(
                 "user.deactivated",
@@ -40,7 +40,7 @@ async def deactivate_person(actor: CurrentUser, user_id: int, *, now: datetime) 
 async def reactivate_person(actor: CurrentUser, user_id: int, *, now: datetime) -> bool:
     async with db.write_transaction():
         target = await _may_switch(actor, user_id)
-        changed = await offboarding.reactivate(user_id)
+        changed = await offboarding.reactivate(actor.organisation, user_id)
         if changed:
             await audit.record(
                 "user.reactivated",
@@ -53,9 +53,9 @@ async def reactivate_person(actor: CurrentUser, user_id: int, *, now: datetime) 
     return changed
 
 
-async def revoke_token(user_id: int, token_id: int, *, now: datetime) -> TokenView:
+async def revoke_token(actor: CurrentUser, user_id: int, token_id: int, *, now: datetime) -> TokenView:
     async with db.write_transaction():
-        token = await offboarding.revoke_token(user_id, token_id, now=now)
+        token = await offboarding.revoke_token(actor.organisation, user_id, token_id, now=now)
         if token.revoked_at is None:
             await audit.record(
                 "api_token.revoked",

@@ -79,8 +79,9 @@ class PeoplePages(Controller):
     guards = GUARD
 
     @get("/", name="people")
-    async def list_people(self) -> Template:
-        return Template("backoffice/people.html", context={"section": "people", "people": await offboarding.people()}, headers=PRIVATE)
+    async def list_people(self, request: Request[CurrentUser, Any, Any]) -> Template:
+        team = await offboarding.people(request.user.organisation)
+        return Template("backoffice/people.html", context={"section": "people", "people": team}, headers=PRIVATE)
 
     @get("/{user_id:int}", name="person")
     async def show_person(
@@ -109,17 +110,19 @@ class PeoplePages(Controller):
         return Redirect(f"/manage/people/{user_id}?notice=reactivated", status_code=303)
 
     @post("/{user_id:int}/tokens/{token_id:int}/revoke", status_code=303)
-    async def revoke_token(self, user_id: FromPath[RowId], token_id: FromPath[RowId], now: NamedDependency[datetime]) -> Redirect:
-        await people.revoke_token(user_id, token_id, now=now)
+    async def revoke_token(
+        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], token_id: FromPath[RowId], now: NamedDependency[datetime]
+    ) -> Redirect:
+        await people.revoke_token(request.user, user_id, token_id, now=now)
         return Redirect(f"/manage/people/{user_id}?notice=token_revoked", status_code=303)
 
 
 async def _person_page(actor: CurrentUser, user_id: int, *, now: datetime, notice: str = "", error: str = "", status_code: int = 200) -> Template:
-    person = await offboarding.person(user_id)
+    person = await offboarding.person(actor.organisation, user_id)
     context = {
         "section": "people",
         "person": person,
-        "tokens": await offboarding.tokens_of(user_id, now=now),
+        "tokens": await offboarding.tokens_of(actor.organisation, user_id, now=now),
         "is_self": person.id == actor.id,
         "notice": notice,
         "error": error,
@@ -133,14 +136,18 @@ class PeopleApi(Controller):
     security = BEARER
     guards = GUARD
 
-    @get("/", summary="Everyone with an account (paired door phones left out)", responses=error_responses(401, 403))
-    async def list_people(self) -> list[PersonOut]:
-        return [_person_out(person) for person in await offboarding.people()]
+    @get("/", summary="The organisation's team, with each person's role (paired door phones left out)", responses=error_responses(401, 403))
+    async def list_people(self, request: Request[CurrentUser, Any, Any]) -> list[PersonOut]:
+        return [_person_out(person) for person in await offboarding.people(request.user.organisation)]
 
-    @get("/{user_id:int}/tokens", summary="A person's API tokens, live and ended (never the secret)", responses=error_responses(401, 403, 404))
-    async def tokens(self, user_id: FromPath[RowId], now: NamedDependency[datetime]) -> list[TokenOut]:
-        await offboarding.person(user_id)
-        return [_token_out(token) for token in await offboarding.tokens_of(user_id, now=now)]
+    @get(
+        "/{user_id:int}/tokens",
+        summary="A person's API tokens for this organisation, live and ended (never the secret)",
+        responses=error_responses(401, 403, 404),
+    )
+    async def tokens(self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]) -> list[TokenOut]:
+        await offboarding.person(request.user.organisation, user_id)
+        return [_token_out(token) for token in await offboarding.tokens_of(request.user.organisation, user_id, now=now)]
 
     @post(
         "/{user_id:int}/tokens/{token_id:int}/revoke",
@@ -148,9 +155,11 @@ class PeopleApi(Controller):
         status_code=200,
         responses=error_responses(401, 403, 404),
     )
-    async def revoke_token(self, user_id: FromPath[RowId], token_id: FromPath[RowId], now: NamedDependency[datetime]) -> TokenOut:
-        await people.revoke_token(user_id, token_id, now=now)
-        [token] = [token for token in await offboarding.tokens_of(user_id, now=now) if token.id == token_id]
+    async def revoke_token(
+        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], token_id: FromPath[RowId], now: NamedDependency[datetime]
+    ) -> TokenOut:
+        await people.revoke_token(request.user, user_id, token_id, now=now)
+        [token] = [token for token in await offboarding.tokens_of(request.user.organisation, user_id, now=now) if token.id == token_id]
         return _token_out(token)
 
     @post(
@@ -171,4 +180,4 @@ class PeopleApi(Controller):
     )
     async def reactivate(self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]) -> PersonOut:
         await people.reactivate_person(request.user, user_id, now=now)
-        return _person_out(await offboarding.person(user_id))
+        return _person_out(await offboarding.person(request.user.organisation, user_id))

@@ -9,6 +9,8 @@ from zoneinfo import ZoneInfo
 
 from piccolo.query.functions.aggregate import Count, Sum
 
+from events.accounts.roles import CurrentUser
+from events.catalogue import access
 from events.catalogue.freeplaces import FreePlaces
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.sales import event_free_places
@@ -43,24 +45,34 @@ class OrganiserEvent:
     tickets: int  # valid tickets of paid orders, free places included
 
 
-async def list_events_for_organisers() -> list[OrganiserEvent]:
-    """Every event, drafts and past ones too, newest first, with its valid tickets (paid and free) counted."""
-    rows = await Event.select(
-        Event.id,
-        Event.slug,
-        Event.title,
-        Event.status,
-        Event.starts_at,
-        Event.ends_at,
-        Event.timezone,
-        Event.capacity,
-        Event.reserved_free_places,
-        Event.places_taken,
-        Event.free_places_claimed,
-    ).order_by(Event.starts_at, Event.id, ascending=False)
+async def list_events_for_organisers(user: CurrentUser) -> list[OrganiserEvent]:
+    """Every event of the person's organisation (an organiser limited to chosen events: those), drafts and past
+    ones too, newest first, with its valid tickets (paid and free) counted."""
+    query = (
+        Event.select(
+            Event.id,
+            Event.slug,
+            Event.title,
+            Event.status,
+            Event.starts_at,
+            Event.ends_at,
+            Event.timezone,
+            Event.capacity,
+            Event.reserved_free_places,
+            Event.places_taken,
+            Event.free_places_claimed,
+        )
+        .where(Event.organisation == user.organisation)
+        .order_by(Event.starts_at, Event.id, ascending=False)
+    )
+    if (chosen := await access.chosen_event_ids(user)) is not None:
+        query = query.where(Event.id.is_in(chosen or [-1]))
+    rows = await query
     counted = (
         await Ticket.select(Ticket.event, Count(alias="tickets"))
-        .where(Ticket.status == TicketStatus.valid, Ticket.order_id.status == OrderStatus.paid)
+        .where(
+            Ticket.status == TicketStatus.valid, Ticket.order_id.status == OrderStatus.paid, Ticket.event.is_in([row["id"] for row in rows] or [-1])
+        )
         .group_by(Ticket.event)
     )
     tickets = {row["event"]: row["tickets"] for row in counted}

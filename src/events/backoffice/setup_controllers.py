@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER
+from events.accounts.roles import ORGANISER, CurrentUser
 from events.backoffice import forms, service
 from events.catalogue import rules, sales
 from events.catalogue import service as catalogue
@@ -154,8 +154,8 @@ class EventSetupPages(Controller):
     guards = GUARD
 
     @get("/", name="manage_home")
-    async def home(self) -> Template:
-        events = await service.list_events_for_organisers()
+    async def home(self, request: Request[CurrentUser, Any, Any]) -> Template:
+        events = await service.list_events_for_organisers(request.user)
         return _page("events.html", section="events", events=events)
 
     @get("/events/new", name="event_new")
@@ -164,12 +164,12 @@ class EventSetupPages(Controller):
             "event_form.html", section="events", form={"timezone": "Europe/London", "booking_fees_to": "cause"}, creating=True, timezones=TIMEZONES
         )
 
-    @post("/events/new")
-    async def create_event(self, data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
+    @post("/events/new", guards=[requires_role(ORGANISER, unrestricted=True)])
+    async def create_event(self, request: Request[CurrentUser, Any, Any], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event, errors = forms.event_create(data)
         if event is not None:
             try:
-                created = await catalogue.create_event(event, now)
+                created = await catalogue.create_event(event, now, organisation_id=request.user.organisation)
             except EventsError as error:
                 errors = _errors(error)
             else:
@@ -441,6 +441,7 @@ class PartnerPages(Controller):
 
     @post("/new")
     async def new_partner(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
+        event = await find_event(slug)
         values = {
             "name": (data.get("name") or "").strip(),
             "website": (data.get("website") or "").strip(),
@@ -451,7 +452,7 @@ class PartnerPages(Controller):
         partner, errors = forms.convert(values, PartnerIn)
         if partner is not None:
             try:
-                await catalogue.create_partner(partner, now=now)
+                await catalogue.create_partner(partner, organisation_id=event.organisation, now=now)
             except EventsError as error:
                 errors = {"name" if name == "slug" else name: message for name, message in _errors(error).items()}
             else:
@@ -557,7 +558,7 @@ class DoorStaffPages(Controller):
         status_code: int = 200,
     ) -> Template:
         event = await find_event(slug)
-        team, others = await door_team.door_team(event.id)
+        team, others = await door_team.door_team(event.id, event.organisation)
         return _page(
             "door_staff.html",
             section="door",
@@ -593,7 +594,12 @@ class DoorStaffPages(Controller):
         event = await find_event(slug)
         try:
             await door_team.create_door_staff(
-                event.id, email=data.get("email", ""), name=data.get("display_name", ""), password=data.get("password", ""), now=now
+                event.id,
+                organisation_id=event.organisation,
+                email=data.get("email", ""),
+                name=data.get("display_name", ""),
+                password=data.get("password", ""),
+                now=now,
             )
         except EventsError as error:
             errors = _errors(error)

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, delete, get, patch, post
+from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
-from litestar.response import Template
+from litestar.response import Response, Template
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER
+from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue import service
-from events.catalogue.schemas import EventCreate, EventDetailOut, EventPatch, EventSummaryOut, PartnerIn, PartnerOut
+from events.catalogue.schemas import EventCreate, EventDetailOut, EventPatch, EventSummaryOut, OrganisationOut, PartnerIn, PartnerOut
 from events.dependencies import BEARER, error_responses
+from events.organisations import service as organisations
 
 TypeId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 
@@ -33,14 +34,43 @@ class EventPages(Controller):
         event = await service.get_event_detail(slug, now)
         return Template("catalogue/event_detail.html", context={"event": event, "now": now})
 
+    @get("/organisations/{slug:str}", name="organisation_page")
+    async def organisation_page(self, slug: FromPath[str], now: NamedDependency[datetime]) -> Template:
+        """An organisation's public page: who they are, how to reach them, and their upcoming events."""
+        organisation = await organisations.find_active(slug)
+        events = await service.list_upcoming_events(now, organisation_id=organisation.id)
+        return Template("catalogue/organisation.html", context={"organisation": organisation, "events": events})
+
+    @get("/organisations/{slug:str}/logo", name="organisation_logo")
+    async def organisation_logo(self, slug: FromPath[str]) -> Response[bytes]:
+        data, content_type = await organisations.logo(slug)
+        return Response(data, media_type=content_type, headers={"Cache-Control": "public, max-age=300", "X-Content-Type-Options": "nosniff"})
+
+    @get("/organisations/{slug:str}/theme.css", name="organisation_theme")
+    async def organisation_theme(self, slug: FromPath[str]) -> Response[str]:
+        """The organisation's accent colour as a stylesheet (the pages allow no inline style). The colour is
+        checked as #rrggbb when it is saved, so nothing else can reach this text."""
+        organisation = await organisations.find_active(slug)
+        css = f":root {{ --accent: {organisation.accent_colour}; }}\n"
+        return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=300"})
+
 
 class EventsApi(Controller):
     path = "/api"
     tags = ["Events"]
 
-    @get("/events", summary="Upcoming events on sale")
+    @get("/events", summary="Upcoming events on sale, of every organisation, each with who runs it")
     async def list_events(self, now: NamedDependency[datetime]) -> list[EventSummaryOut]:
         return await service.list_upcoming_events(now)
+
+    @get(
+        "/organisations/{slug:str}",
+        summary="An organisation's public details and upcoming events",
+        responses=error_responses(404),
+    )
+    async def get_organisation(self, slug: FromPath[str], now: NamedDependency[datetime]) -> OrganisationOut:
+        organisation = await organisations.find_active(slug)
+        return service.organisation_out(organisation, await service.list_upcoming_events(now, organisation_id=organisation.id))
 
     @get("/events/{slug:str}", summary="One event with prices, availability and beneficiaries", responses=error_responses(404))
     async def get_event(self, slug: FromPath[str], now: NamedDependency[datetime]) -> EventDetailOut:
@@ -48,13 +78,15 @@ class EventsApi(Controller):
 
     @post(
         "/events",
-        summary="Create an event (organiser)",
-        guards=[requires_role(ORGANISER)],
+        summary="Create an event in the token's organisation (organiser)",
+        guards=[requires_role(ORGANISER, unrestricted=True)],
         security=BEARER,
         responses=error_responses(401, 403, 409, 422),
     )
-    async def create_event(self, data: JSONBody[EventCreate], now: NamedDependency[datetime]) -> EventDetailOut:
-        return await service.create_event(data, now)
+    async def create_event(
+        self, request: Request[CurrentUser, Any, Any], data: JSONBody[EventCreate], now: NamedDependency[datetime]
+    ) -> EventDetailOut:
+        return await service.create_event(data, now, organisation_id=request.user.organisation)
 
     @patch(
         "/events/{slug:str}",
@@ -94,16 +126,16 @@ class PartnersApi(Controller):
     path = "/api/partners"
     tags = ["Partners"]
 
-    @get("/", summary="Partner projects")
+    @get("/", summary="Partner projects, each with the organisation that added it")
     async def list_partners(self) -> list[PartnerOut]:
         return await service.list_partners()
 
     @post(
         "/",
-        summary="Create a partner project (organiser)",
-        guards=[requires_role(ORGANISER)],
+        summary="Create a partner project in the token's organisation (organiser)",
+        guards=[requires_role(ORGANISER, unrestricted=True)],
         security=BEARER,
         responses=error_responses(401, 403, 409, 422),
     )
-    async def create_partner(self, data: JSONBody[PartnerIn], now: NamedDependency[datetime]) -> PartnerOut:
-        return await service.create_partner(data, now=now)
+    async def create_partner(self, request: Request[CurrentUser, Any, Any], data: JSONBody[PartnerIn], now: NamedDependency[datetime]) -> PartnerOut:
+        return await service.create_partner(data, organisation_id=request.user.organisation, now=now)

@@ -18,6 +18,7 @@ class EventRow:
     """An event as stored (times in UTC)."""
 
     id: int
+    organisation: int
     slug: str
     title: str
     description: str

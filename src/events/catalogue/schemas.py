@@ -117,6 +117,7 @@ class PartnerIn(Struct, forbid_unknown_fields=True):
 
 
 class PartnerOut(Struct):
+    organisation: str  # the slug of the organisation that added it
     slug: str
     name: str
     description: str
@@ -152,6 +153,14 @@ class TicketTypeOut(Struct):
     max_per_order: int
 
 
+class OrganisationRefOut(Struct):
+    """Who runs an event: the organisation's slug (its page is /organisations/{slug}) and name."""
+
+    slug: str
+    name: str
+    url: str
+
+
 class EventSummaryOut(Struct):
     slug: str
     title: str
@@ -164,6 +173,7 @@ class EventSummaryOut(Struct):
     places_left: int
     from_price_pence: int | None
     url: str
+    organisation: OrganisationRefOut
 
 
 class EventDetailOut(Struct):
@@ -188,3 +198,19 @@ class EventDetailOut(Struct):
     url: str
     ticket_types: list[TicketTypeOut]
     beneficiaries: list[BeneficiaryOut]
+    organisation: OrganisationRefOut
+
+
+class OrganisationOut(Struct):
+    """An organisation's public details: who they are, how to reach them, their charity registration, and their
+    upcoming events."""
+
+    slug: str
+    name: str
+    url: str
+    contact_email: str
+    accent_colour: str
+    logo_url: str | None
+    charity_name: str
+    charity_number: str
+    events: list[EventSummaryOut]

@@ -23,6 +23,8 @@ from events.catalogue.schemas import (
     EventPatch,
     EventSummaryOut,
     FreePlacesOut,
+    OrganisationOut,
+    OrganisationRefOut,
     PartnerIn,
     PartnerOut,
     ShareIn,
@@ -34,6 +36,8 @@ from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
+from events.organisations.service import OrganisationRow
+from events.organisations.tables import Organisation
 
 # What the audit log keeps of an event and a ticket type (everything an organiser sets; no counters).
 AUDITED_EVENT_FIELDS = (
@@ -89,8 +93,34 @@ def event_url(slug: str) -> str:
     return f"/events/{slug}"
 
 
-async def list_upcoming_events(now: datetime) -> list[EventSummaryOut]:
-    events = await Event.select().where(Event.status.is_in(list(rules.LISTED_STATUSES)), Event.ends_at > now).order_by(Event.starts_at)
+def organisation_url(slug: str) -> str:
+    return f"/organisations/{slug}"
+
+
+def organisation_out(organisation: OrganisationRow, events: list[EventSummaryOut]) -> OrganisationOut:
+    return OrganisationOut(
+        slug=organisation.slug,
+        name=organisation.name,
+        url=organisation_url(organisation.slug),
+        contact_email=organisation.contact_email,
+        accent_colour=organisation.accent_colour,
+        logo_url=f"{organisation_url(organisation.slug)}/logo" if organisation.has_logo else None,
+        charity_name=organisation.charity_name,
+        charity_number=organisation.charity_number,
+        events=events,
+    )
+
+
+async def list_upcoming_events(now: datetime, *, organisation_id: int | None = None) -> list[EventSummaryOut]:
+    """Upcoming listed events of every organisation that is not suspended (or of one)."""
+    query = (
+        Event.select(*Event.all_columns(), Event.organisation.slug, Event.organisation.name)
+        .where(Event.status.is_in(list(rules.LISTED_STATUSES)), Event.ends_at > now, Event.organisation.suspended_at.is_null())
+        .order_by(Event.starts_at)
+    )
+    if organisation_id is not None:
+        query = query.where(Event.organisation == organisation_id)
+    events = await query
     if not events:
         return []
     types = await TicketType.select().where(TicketType.event.is_in([e["id"] for e in events]))
@@ -101,37 +131,52 @@ async def list_upcoming_events(now: datetime) -> list[EventSummaryOut]:
 
 
 async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = False) -> EventDetailOut:
-    event = await Event.select().where(Event.slug == slug).first()
-    if event is None or (event["status"] == EventStatus.draft and not include_drafts):
+    """An event as guests see it (drafts only for organisers, who reach them through a role guard); a suspended
+    organisation's events are not found."""
+    event = (
+        await Event.select(*Event.all_columns(), Event.organisation.slug, Event.organisation.name, Event.organisation.suspended_at)
+        .where(Event.slug == slug)
+        .first()
+    )
+    if event is None or (event["status"] == EventStatus.draft and not include_drafts) or (event["organisation.suspended_at"] and not include_drafts):
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     return await _detail(event, now)
 
 
-async def list_partners() -> list[PartnerOut]:
-    rows = await Partner.select().order_by(Partner.name)
-    return [_partner_out(row) for row in rows]
+async def list_partners(organisation_id: int | None = None) -> list[PartnerOut]:
+    """Partner projects of every organisation that is not suspended (or of one), by name."""
+    query = (
+        Partner.select(*Partner.all_columns(), Partner.organisation.slug).where(Partner.organisation.suspended_at.is_null()).order_by(Partner.name)
+    )
+    if organisation_id is not None:
+        query = query.where(Partner.organisation == organisation_id)
+    return [_partner_out(row) for row in await query]
 
 
-async def create_partner(data: PartnerIn, *, now: datetime | None = None) -> PartnerOut:
+async def create_partner(data: PartnerIn, *, organisation_id: int, now: datetime | None = None) -> PartnerOut:
+    """A partner project of ``organisation_id``; its slug is unique across the service, like an event's."""
     slug = data.slug or rules.slugify(data.name)
     if not slug:
         raise InvalidInput("Give the partner a slug using Latin letters.", fields={"slug": "Required for this name."})
     async with db.write_transaction():
         if await Partner.exists().where(Partner.slug == slug):
             raise Conflict(f"A partner with the slug {slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
-        partner = Partner(slug=slug, name=data.name.strip(), description=data.description, website=data.website)
+        partner = Partner(organisation=organisation_id, slug=slug, name=data.name.strip(), description=data.description, website=data.website)
         await partner.save()
         await audit.record(
             "partner.created",
             now=now or datetime.now(timezone.utc),
+            organisation_id=organisation_id,
             subject_type="partner",
             subject_id=slug,
             after={"name": partner.name, "website": partner.website},
         )
-    return _partner_out(partner.to_dict())
+    organisation = await Organisation.select(Organisation.slug).where(Organisation.id == organisation_id).first()
+    return _partner_out({**partner.to_dict(), "organisation.slug": organisation["slug"] if organisation else ""})
 
 
-async def create_event(data: EventCreate, now: datetime) -> EventDetailOut:
+async def create_event(data: EventCreate, now: datetime, *, organisation_id: int) -> EventDetailOut:
+    """A new event of ``organisation_id``; its beneficiaries must be that organisation's partner projects."""
     slug = data.slug or rules.slugify(data.title)
     if not slug:
         raise InvalidInput("Give the event a slug using Latin letters.", fields={"slug": "Required for this title."})
@@ -165,8 +210,9 @@ async def create_event(data: EventCreate, now: datetime) -> EventDetailOut:
     async with db.write_transaction():
         if await Event.exists().where(Event.slug == slug):
             raise Conflict(f"An event with the slug {slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
-        partner_ids = await _partner_ids(data.beneficiaries)
+        partner_ids = await _partner_ids(data.beneficiaries, organisation_id)
         event = Event(
+            organisation=organisation_id,
             slug=slug,
             title=data.title.strip(),
             description=data.description,
@@ -319,7 +365,7 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
                 await TicketType.update({getattr(TicketType, k): v for k, v in values.items()}).where(TicketType.id == type_id)
                 await _audit_type("ticket_type.updated", event["id"], type_id, types_by_id[type_id], {**types_by_id[type_id], **values}, now)
         if patch.beneficiaries is not UNSET:
-            partner_ids = await _partner_ids(patch.beneficiaries)
+            partner_ids = await _partner_ids(patch.beneficiaries, event["organisation"])
             old_shares = await _shares_by_slug(event["id"])
             await _replace_shares(event["id"], patch.beneficiaries, partner_ids)
             new_shares = {share.partner: share.share_bp for share in patch.beneficiaries}
@@ -497,11 +543,12 @@ def _type_changes(
     return changes
 
 
-async def _partner_ids(shares: Sequence[ShareIn]) -> dict[str, int]:
+async def _partner_ids(shares: Sequence[ShareIn], organisation_id: int) -> dict[str, int]:
+    """The ids of the shares' partner projects, which must be the organisation's own."""
     if not shares:
         return {}
     slugs = [share.partner for share in shares]
-    rows = await Partner.select(Partner.id, Partner.slug).where(Partner.slug.is_in(slugs))
+    rows = await Partner.select(Partner.id, Partner.slug).where(Partner.slug.is_in(slugs), Partner.organisation == organisation_id)
     found = {row["slug"]: row["id"] for row in rows}
     unknown = [slug for slug in slugs if slug not in found]
     if unknown:
@@ -573,7 +620,14 @@ def _summary(event: dict[str, Any], types: Sequence[dict[str, Any]], now: dateti
         places_left=rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]),
         from_price_pence=min(online_prices or [t["price_pence"] for t in types], default=None),
         url=event_url(event["slug"]),
+        organisation=_organisation_ref(event),
     )
+
+
+def _organisation_ref(event: dict[str, Any]) -> OrganisationRefOut:
+    """From an event row selected with its organisation's slug and name."""
+    slug = event["organisation.slug"]
+    return OrganisationRefOut(slug=slug, name=event["organisation.name"], url=organisation_url(slug))
 
 
 async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
@@ -628,8 +682,11 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
         beneficiaries=[
             BeneficiaryOut(partner=s["partner.slug"], name=s["partner.name"], website=s["partner.website"], share_bp=s["share_bp"]) for s in shares
         ],
+        organisation=_organisation_ref(event),
     )
 
 
 def _partner_out(row: dict[str, Any]) -> PartnerOut:
-    return PartnerOut(slug=row["slug"], name=row["name"], description=row["description"], website=row["website"])
+    return PartnerOut(
+        organisation=row["organisation.slug"], slug=row["slug"], name=row["name"], description=row["description"], website=row["website"]
+    )

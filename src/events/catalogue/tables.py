@@ -5,14 +5,19 @@ from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from events.accounts.tables import Membership
 from events.catalogue.statuses import EventStatus
+from events.organisations.tables import Organisation
 
 
 class Partner(Table, tablename="partner"):
-    """A beneficiary partner project that receives an event's surplus."""
+    """A beneficiary partner project that receives an event's surplus. It is one organisation's: a project that
+    benefits from several organisations' events is added by each. Its slug, like an event's, is unique across the
+    service."""
 
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.restrict, index=True)
     slug = Varchar(length=80, unique=True, index=True)
     name = Varchar(length=200)
     description = Text(default="")
@@ -22,6 +27,9 @@ class Partner(Table, tablename="partner"):
 
 class Event(Table, tablename="event"):
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+    # Who runs it: its orders, claim links, ledger and Gift Aid declarations are this organisation's too.
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.restrict, index=True)
+    # Unique across the service: an event's public address is /events/{slug}.
     slug = Varchar(length=80, unique=True, index=True)
     title = Varchar(length=200)
     description = Text(default="")
@@ -78,3 +86,13 @@ class BeneficiaryShare(Table, tablename="beneficiary_share"):
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
     partner = ForeignKey(references=Partner, on_delete=OnDelete.restrict)
     share_bp = Integer()
+
+
+class EventAccess(Table, tablename="event_access"):
+    """An event a restricted organiser may manage (Membership.restricted); an unrestricted one manages every event
+    of their organisation. Door members are limited by the door team instead (checkin.DoorAssignment)."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    membership = ForeignKey(references=Membership, on_delete=OnDelete.cascade, index=True)
+    event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)

@@ -201,7 +201,7 @@ class DoorPages(Controller):
         paired = await devices.use_pairing(code, now=now)
         # The phone is signed in as its own door account (as at /login, with a fresh session id) so that
         # it can open the door page; the page's script keeps the token for the API.
-        await start_session(request, paired.user.id, now=now)
+        await start_session(request, paired.user.id, now=now, organisation_id=paired.user.organisation_id)
         return Template(
             "checkin/paired.html",
             context={"paired": paired, "next": f"/door/{paired.event_slug}"},

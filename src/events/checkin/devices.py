@@ -151,8 +151,13 @@ async def use_pairing(code: str, *, now: datetime) -> PairedDevice:
         if not claimed:
             raise _pairing_gone()
         pairing = claimed[0]
+        [organisation] = await Event.select(Event.organisation).where(Event.id == pairing["event"])
         user, token = await accounts.create_device_account(
-            pairing["device_name"], now=now, expires_at=await _door_token_expiry(pairing["event"], now), scope=door_scope(pairing["event"])
+            pairing["device_name"],
+            organisation_id=organisation["organisation"],
+            now=now,
+            expires_at=await _door_token_expiry(pairing["event"], now),
+            scope=door_scope(pairing["event"]),
         )
         await DoorAssignment(event=pairing["event"], user=user.id).save()
         await DevicePairing.update({DevicePairing.device_user: user.id}).where(DevicePairing.id == pairing["id"])

@@ -6,20 +6,33 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from events import db
+from events.accounts import memberships
 from events.accounts import service as accounts
 from events.accounts.roles import DOOR, CurrentUser, door_scope
-from events.accounts.tables import User
+from events.accounts.tables import Membership
 from events.audit import service as audit
+from events.catalogue.tables import Event
 from events.checkin.tables import DoorAssignment
 from events.errors import InvalidInput, NotFound
 
 
 async def assign_door_staff(event_id: int, user_id: int, *, now: datetime | None = None) -> None:
-    """Let a door-staff account scan this event (a second assignment changes nothing)."""
+    """Let a door member of the event's organisation scan this event (a second assignment changes nothing)."""
     async with db.write_transaction():
-        user = await User.select(User.id, User.role, User.email, User.is_active).where(User.id == user_id).first()
-        if user is None or user["role"] != DOOR or not user["is_active"]:
+        user = (
+            await Membership.select(Membership.user.id, Membership.user.email)
+            .where(
+                Membership.user == user_id,
+                Membership.organisation.is_in(Event.select(Event.organisation).where(Event.id == event_id)),
+                Membership.role == DOOR,
+                Membership.deactivated_at.is_null(),
+                Membership.user.is_active == True,  # noqa: E712
+            )
+            .first()
+        )
+        if user is None:
             raise InvalidInput("Choose a door-staff account.", fields={"user": "Not a door-staff account."})
+        user = {"email": user["user.email"]}
         if not await DoorAssignment.exists().where(DoorAssignment.event == event_id, DoorAssignment.user == user_id):
             await DoorAssignment(event=event_id, user=user_id).save()
             await audit.record(
@@ -32,7 +45,7 @@ async def assign_door_staff(event_id: int, user_id: int, *, now: datetime | None
             )
 
 
-async def create_door_staff(event_id: int, *, email: str, name: str, password: str, now: datetime) -> CurrentUser:
+async def create_door_staff(event_id: int, *, organisation_id: int, email: str, name: str, password: str, now: datetime) -> CurrentUser:
     """A new door-staff account, on this event's door team, in one transaction (no account without its assignment)."""
     name = " ".join(name.split())
     if not name:
@@ -40,7 +53,7 @@ async def create_door_staff(event_id: int, *, email: str, name: str, password: s
     if len(name) > 120:
         raise InvalidInput("That name is too long.", fields={"display_name": "Use at most 120 characters."})
     async with db.write_transaction():
-        user = await accounts.create_user(email, role=DOOR, password=password, display_name=name)
+        user = await accounts.create_user(email, role=DOOR, password=password, display_name=name, organisation_id=organisation_id)
         await audit.record(
             "door_staff.created", now=now, event_id=event_id, subject_type="user", subject_id=user.id, after={"email": user.email, "name": name}
         )
@@ -110,8 +123,8 @@ class DoorCandidate:
     name: str
 
 
-async def door_team(event_id: int) -> tuple[list[DoorMember], list[DoorCandidate]]:
-    """Who may scan this event (people and paired phones), and the door-staff people who could be added."""
+async def door_team(event_id: int, organisation_id: int) -> tuple[list[DoorMember], list[DoorCandidate]]:
+    """Who may scan this event (people and paired phones), and the organisation's door members who could be added."""
     assigned = (
         await DoorAssignment.select(
             DoorAssignment.user.id, DoorAssignment.user.email, DoorAssignment.user.display_name, DoorAssignment.user.is_active
@@ -130,14 +143,9 @@ async def door_team(event_id: int) -> tuple[list[DoorMember], list[DoorCandidate
         for row in assigned
     ]
     on_team = {member.id for member in team}
-    others = (
-        await User.select(User.id, User.email, User.display_name)
-        .where(
-            User.role == DOOR,
-            User.is_active == True,  # noqa: E712  # Piccolo builds SQL from ==
-            User.email.not_like(f"%@{accounts.DEVICE_EMAIL_DOMAIN}"),
-        )
-        .order_by(User.display_name)
-        .order_by(User.email)
-    )
-    return team, [DoorCandidate(row["id"], row["email"], row["display_name"] or row["email"]) for row in others if row["id"] not in on_team]
+    others = [row for row in await memberships.door_members(organisation_id) if not accounts.is_device_account(row["user.email"])]
+    return team, [
+        DoorCandidate(row["user.id"], row["user.email"], row["user.display_name"] or row["user.email"])
+        for row in others
+        if row["user.id"] not in on_team
+    ]

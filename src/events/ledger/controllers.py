@@ -115,46 +115,46 @@ class LedgerApi(Controller):
         await service.add_event_cost(slug, description=data.description, amount_pence=data.amount_pence, now=now)
 
     @get(
-        "/partners/{slug:str}/statement",
+        "/partners/{partner_slug:str}/statement",
         summary="A partner's statement for a period (partner viewers: their own)",
         guards=[requires_role(ORGANISER, PARTNER_VIEWER)],
         responses=error_responses(401, 403, 404, 422),
     )
-    async def statement(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> PartnerStatement:
-        return await _partner_statement(request, slug)
+    async def statement(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> PartnerStatement:
+        return await _partner_statement(request, partner_slug)
 
     @get(
-        "/partners/{slug:str}/statement.csv",
+        "/partners/{partner_slug:str}/statement.csv",
         summary="The partner statement as CSV",
         guards=[requires_role(ORGANISER, PARTNER_VIEWER)],
         responses=error_responses(401, 403, 404, 422),
     )
-    async def statement_csv(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[str]:
-        data = await _partner_statement(request, slug)
-        return _csv(statements.reconciliation_csv(data), f"statement-{slug}.csv")
+    async def statement_csv(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[str]:
+        data = await _partner_statement(request, partner_slug)
+        return _csv(statements.reconciliation_csv(data), f"statement-{partner_slug}.csv")
 
     @get(
-        "/partners/{slug:str}/statement.pdf",
+        "/partners/{partner_slug:str}/statement.pdf",
         summary="The partner statement as an A4 PDF to sign off",
         media_type="application/pdf",
         guards=[requires_role(ORGANISER, PARTNER_VIEWER)],
         responses=error_responses(401, 403, 404, 422),
     )
-    async def statement_pdf(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[bytes]:
-        data = await _partner_statement(request, slug)
-        return _pdf(await statement_pdf(data, now=now), f"statement-{slug}.pdf")
+    async def statement_pdf(self, request: Request[Any, Any, Any], partner_slug: FromPath[str], now: NamedDependency[datetime]) -> Response[bytes]:
+        data = await _partner_statement(request, partner_slug)
+        return _pdf(await statement_pdf(data, now=now), f"statement-{partner_slug}.pdf")
 
     @post(
-        "/partners/{slug:str}/payouts",
+        "/partners/{partner_slug:str}/payouts",
         summary="Record a payout to a partner",
         guards=[requires_role(ORGANISER)],
         responses=error_responses(401, 403, 404, 409, 422),
     )
     async def payout(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[PayoutIn], now: NamedDependency[datetime]
+        self, request: Request[Any, Any, Any], partner_slug: FromPath[str], data: JSONBody[PayoutIn], now: NamedDependency[datetime]
     ) -> PayoutOut:
         return await statements.record_payout(
-            slug,
+            partner_slug,
             event_slug=data.event,
             amount_pence=data.amount_pence,
             paid_on=_aware(data.paid_on, now),
@@ -230,18 +230,20 @@ class StatementPages(Controller):
         data = await statements.event_reconciliation(slug)
         return _csv(statements.reconciliation_csv(data), f"reconciliation-{slug}.csv")
 
-    @get("/partners/{slug:str}/statement", name="partner_statement", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
-    async def partner_statement(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Template:
-        statement = await _partner_statement(request, slug)
+    @get("/partners/{partner_slug:str}/statement", name="partner_statement", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
+    async def partner_statement(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Template:
+        statement = await _partner_statement(request, partner_slug)
         period = {key: request.query_params.get(key, "") for key in ("from", "to")}
         return Template("ledger/partner_statement.html", context={"statement": statement, "period": period}, headers=PRIVATE)
 
-    @get("/partners/{slug:str}/statement.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
-    async def partner_statement_csv(self, request: Request[Any, Any, Any], slug: FromPath[str]) -> Response[str]:
-        data = await _partner_statement(request, slug)
-        return _csv(statements.reconciliation_csv(data), f"statement-{slug}.csv")
+    @get("/partners/{partner_slug:str}/statement.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
+    async def partner_statement_csv(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[str]:
+        data = await _partner_statement(request, partner_slug)
+        return _csv(statements.reconciliation_csv(data), f"statement-{partner_slug}.csv")
 
-    @get("/partners/{slug:str}/statement.pdf", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
-    async def partner_statement_pdf(self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime]) -> Response[bytes]:
-        data = await _partner_statement(request, slug)
-        return _pdf(await statement_pdf(data, now=now), f"statement-{slug}.pdf")
+    @get("/partners/{partner_slug:str}/statement.pdf", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
+    async def partner_statement_pdf(
+        self, request: Request[Any, Any, Any], partner_slug: FromPath[str], now: NamedDependency[datetime]
+    ) -> Response[bytes]:
+        data = await _partner_statement(request, partner_slug)
+        return _pdf(await statement_pdf(data, now=now), f"statement-{partner_slug}.pdf")

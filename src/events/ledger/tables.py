@@ -6,6 +6,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from events.catalogue.tables import Event, Partner
+from events.organisations.tables import Organisation
 
 
 class LedgerEntry(Table, tablename="ledger_entry"):
@@ -62,6 +63,7 @@ class StripeBalanceTransaction(Table, tablename="stripe_balance_transaction"):
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     transaction_id = Varchar(length=80, unique=True)
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.restrict, index=True)
     kind = Varchar(length=40)  # Stripe's `type`: charge, payment, refund, payment_refund, payout, adjustment, ...
     source = Varchar(length=80, default="", index=True)
     amount_pence = Integer()
@@ -78,6 +80,7 @@ class StripeImport(Table, tablename="stripe_import"):
 
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.restrict, index=True)
     created_from = Timestamptz()
     created_to = Timestamptz(index=True)
     transactions = Integer(default=0)

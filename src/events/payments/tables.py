@@ -1,12 +1,33 @@
-"""Payment tables: money received, money refunded, and Stripe webhook events seen."""
+"""Payment tables: each organisation's Stripe account, money received, money refunded, and Stripe webhook events seen."""
 
-from piccolo.columns import ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
+from piccolo.columns import Boolean, ForeignKey, Integer, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.base import OnDelete
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
+from events.accounts.tables import User
 from events.orders.tables import Order
+from events.organisations.tables import Organisation
 from events.payments.statuses import PaymentMethod, RefundStatus
+
+
+class StripeAccount(Table, tablename="stripe_account"):
+    """An organisation's own Stripe account, connected in the back office. The secret key and webhook secret are
+    encrypted with a key derived from the settings (payments/credentials.py) and never shown again; the
+    publishable key is public by design. An organisation without one uses the environment's Stripe settings
+    (a single-organisation installation), or takes no card payments."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.cascade, unique=True, index=True)
+    secret_key_encrypted = Text(secret=True)
+    webhook_secret_encrypted = Text(secret=True)
+    publishable_key = Varchar(length=255)
+    # The last four characters of the secret key and whether it is a test key: enough to recognise it, never to use it.
+    secret_key_hint = Varchar(length=12, default="")
+    livemode = Boolean(default=False)
+    connected_at = Timestamptz(default=TimestamptzNow())
+    connected_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.set_null)
 
 
 class Payment(Table, tablename="payment"):
@@ -46,6 +67,8 @@ class WebhookEvent(Table, tablename="webhook_event"):
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
     stripe_event_id = Varchar(length=80, unique=True)
+    # Whose webhook endpoint it came to (none: the environment's account).
+    organisation = ForeignKey(references=Organisation, null=True, default=None, on_delete=OnDelete.cascade)
     event_type = Varchar(length=80)
     object_id = Varchar(length=80, default="")
     received_at = Timestamptz(default=TimestamptzNow())

@@ -52,7 +52,8 @@ def _page(
 class GuestDataPages(Controller):
     path = "/manage/guests"
     include_in_schema = False
-    guards = [requires_role(ORGANISER)]
+    # A guest's data is the whole organisation's, so an organiser limited to chosen events may not search it.
+    guards = [requires_role(ORGANISER, unrestricted=True)]
 
     @get("/", name="guest_data")
     async def start(self) -> Template:
@@ -62,7 +63,7 @@ class GuestDataPages(Controller):
     async def find(self, request: Request[Any, Any, Any]) -> Template:
         form = await read_form(request, GuestForm)
         try:
-            return _page(form.contact, guest=await service.find_guest(form.contact))
+            return _page(form.contact, guest=await service.find_guest(form.contact, organisation_id=request.user.organisation))
         except EventsError as error:
             return _page(form.contact, error=error)
 
@@ -70,9 +71,9 @@ class GuestDataPages(Controller):
     async def export(self, request: Request[Any, Any, Any], now: NamedDependency[datetime]) -> Response[Any] | Template:
         form = await read_form(request, GuestForm)
         try:
-            document = await service.export_guest(form.contact, form.orders, now=now)
+            document = await service.export_guest(form.contact, form.orders, organisation_id=request.user.organisation, now=now)
         except EventsError as error:
-            return await _again(form, error, "orders")
+            return await _again(form, error, "orders", request.user.organisation)
         return Response(
             document,
             media_type="application/json",
@@ -84,20 +85,20 @@ class GuestDataPages(Controller):
         form = await read_form(request, GuestForm)
         if not form.confirm:
             message = N_("Tick the box to confirm: erasing cannot be undone.")
-            return await _again(form, InvalidInput(message, fields={"confirm": message}), "erase")
+            return await _again(form, InvalidInput(message, fields={"confirm": message}), "erase", request.user.organisation)
         try:
-            erased = await service.erase_guest(form.contact, form.orders, now=now)
+            erased = await service.erase_guest(form.contact, form.orders, organisation_id=request.user.organisation, now=now)
         except EventsError as error:
-            return await _again(form, error, "orders")
+            return await _again(form, error, "orders", request.user.organisation)
         return _page(erased=erased)
 
 
-async def _again(form: GuestForm, error: EventsError, where: str) -> Template:
+async def _again(form: GuestForm, error: EventsError, where: str, organisation_id: int) -> Template:
     """The guest's orders shown again, as ticked, with what was wrong; or the search, if they cannot be found."""
     if "orders" not in error.fields and "confirm" not in error.fields:
         return _page(form.contact, error=error)
     try:
-        guest = await service.find_guest(form.contact)
+        guest = await service.find_guest(form.contact, organisation_id=organisation_id)
     except EventsError as not_found:
         return _page(form.contact, error=not_found)
     return _page(form.contact, guest=guest, form=where, error=error, ticked=form.orders)

@@ -84,20 +84,29 @@ def _clean_contact(text: str) -> rules.Contact:
     return contact
 
 
-async def _guest_orders(contact: rules.Contact) -> dict[int, str]:
-    """The guest's orders, id to reference. Phone numbers are stored as the guest typed them (only free places
-    ask for one, so there are few), and are compared in one normal form."""
+async def _guest_orders(contact: rules.Contact, organisation_id: int) -> dict[int, str]:
+    """The guest's orders with this organisation, id to reference (another organisation's are never found).
+    Phone numbers are stored as the guest typed them (only free places ask for one, so there are few), and are
+    compared in one normal form."""
     if contact.kind == "email":
-        rows = await Order.select(Order.id, Order.reference).where(Lower(Order.buyer_email) == contact.value).order_by(Order.id)
+        rows = (
+            await Order.select(Order.id, Order.reference)
+            .where(Lower(Order.buyer_email) == contact.value, Order.event.organisation == organisation_id)
+            .order_by(Order.id)
+        )
         return {row["id"]: row["reference"] for row in rows}
-    rows = await Order.select(Order.id, Order.reference, Order.buyer_phone).where(Order.buyer_phone != "").order_by(Order.id)
+    rows = (
+        await Order.select(Order.id, Order.reference, Order.buyer_phone)
+        .where(Order.buyer_phone != "", Order.event.organisation == organisation_id)
+        .order_by(Order.id)
+    )
     return {row["id"]: row["reference"] for row in rows if rules.normalise_phone(row["buyer_phone"]) == contact.value}
 
 
-async def _chosen_order_ids(contact: rules.Contact, references: Sequence[str]) -> list[int]:
+async def _chosen_order_ids(contact: rules.Contact, references: Sequence[str], organisation_id: int) -> list[int]:
     """The guest's orders that the organiser ticked. Two guests can share a phone number (a drop-in centre's,
     a caseworker's), so each order is shown with its name and only the ticked ones are exported or erased."""
-    found = await _guest_orders(contact)
+    found = await _guest_orders(contact, organisation_id)
     if not found:
         raise _no_data(contact)
     chosen = {reference.strip().upper() for reference in references}
@@ -114,10 +123,10 @@ def _no_data(contact: rules.Contact) -> NotFound:
     return NotFound(N_("We hold no orders for that email address."), code="guest_not_found")
 
 
-async def find_guest(contact_text: str) -> Guest:
+async def find_guest(contact_text: str, *, organisation_id: int) -> Guest:
     """What is held about a guest: their orders, with the event, for the organiser to check before acting."""
     contact = _clean_contact(contact_text)
-    ids = list(await _guest_orders(contact))
+    ids = list(await _guest_orders(contact, organisation_id))
     if not ids:
         raise _no_data(contact)
     orders = (
@@ -148,28 +157,31 @@ async def find_guest(contact_text: str) -> Guest:
     )
 
 
-async def export_guest(contact_text: str, references: Sequence[str], *, now: datetime) -> GuestData:
+async def export_guest(contact_text: str, references: Sequence[str], *, organisation_id: int, now: datetime) -> GuestData:
     """Everything held about one guest in the orders ticked, as a JSON-ready document (no ticket codes: they
     would still open the door)."""
     contact = _clean_contact(contact_text)
     async with db.write_transaction():
-        ids = await _chosen_order_ids(contact, references)
+        ids = await _chosen_order_ids(contact, references, organisation_id)
         document = await _document(contact, ids, now)
         await audit.record(
             "guest_data.exported",
             now=now,
+            organisation_id=organisation_id,
             subject_type="guest",
             after={"orders": [order.reference for order in document.orders]},
         )
     return document
 
 
-async def erase_guest(contact_text: str, references: Sequence[str], *, now: datetime) -> Erased:
+async def erase_guest(contact_text: str, references: Sequence[str], *, organisation_id: int, now: datetime) -> Erased:
     """Erase one guest's personal data in the orders ticked, now, on their request. Gift Aid declarations
     HMRC needs are kept."""
     contact = _clean_contact(contact_text)
     async with db.write_transaction():
-        rows = await Order.select(Order.id, Order.event, Order.reference).where(Order.id.is_in(await _chosen_order_ids(contact, references)))
+        rows = await Order.select(Order.id, Order.event, Order.reference).where(
+            Order.id.is_in(await _chosen_order_ids(contact, references, organisation_id))
+        )
         erased = await _erase_orders([row["id"] for row in rows], now, reason="on request")
         by_event: dict[int, list[str]] = defaultdict(list)
         for row in rows:

@@ -9,11 +9,11 @@ from datetime import datetime
 import httpx
 from litestar import Litestar
 
-from events.audit import service as audit
 from events.audit.tables import AuditEntry
 from events.catalogue.tables import Event
 from tests.factories import make_event
 from tests.integration.backoffice.test_orders import bought
+from tests.support import audit as audit_support
 from tests.support.backoffice import post_form, sign_in_organiser
 
 
@@ -47,15 +47,15 @@ async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(cl
     unknown_action = await client.get("/manage/audit", params={"action": "<script>"})
     assert unknown_action.status_code == 200 and f"{earlier + 3} entries." in unknown_action.text and "<script>" not in unknown_action.text
 
-    first = await audit.audit_page(event_id, page=1, per_page=1)
-    second = await audit.audit_page(event_id, page=2, per_page=1)
+    first = await audit_support.audit_page(event_id, page=1, per_page=1)
+    second = await audit_support.audit_page(event_id, page=2, per_page=1)
     assert (first.pages, first.entries[0].action, second.entries[0].action) == (
         earlier_here + 2,
         "order.tickets_resent",
         "order.refunded",
     )
     assert second.entries[0].changes[0][0] in {"refunded_pence", "status", "refund_pence", "reason", "tickets_refunded"}
-    beyond = await audit.audit_page(event_id, page=99, per_page=1)
+    beyond = await audit_support.audit_page(event_id, page=99, per_page=1)
     assert beyond.page == earlier_here + 2  # clamped to the last page
 
 

@@ -9,13 +9,13 @@ from datetime import datetime, timezone
 import httpx
 
 from events.accounts import service as accounts
-from events.audit.service import list_entries
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.checkin.tables import DoorAssignment
 from events.ledger.tables import EventCost
 from events.orders.tables import ClaimCode, Order
 from tests.factories import make_event, make_partner
 from tests.integration.accounts.test_login import sign_in
+from tests.support.audit import list_entries
 from tests.support.backoffice import event_form, post_form, sign_in_organiser
 from tests.support.orders import pay_with_test_page, place_order
 

@@ -65,15 +65,15 @@ async def test_deactivating_a_volunteer_ends_their_session_and_token_at_once(cli
     assert await AuditEntry.count().where(AuditEntry.action == "user.reactivated") == 1
 
 
-async def test_nobody_deactivates_themselves_and_organisers_cannot_deactivate_admins(client: httpx.AsyncClient) -> None:
+async def test_nobody_deactivates_themselves_and_organisers_cannot_deactivate_owners(client: httpx.AsyncClient) -> None:
     me = await organiser_signed_in(client)
-    admin = await service.create_user("admin@test.example", role="admin", password=PASSWORD)
+    admin = await service.create_user("admin@test.example", role="owner", password=PASSWORD)
     page = await client.get(f"/manage/people/{me}")
     assert "This is you." in page.text and "/deactivate" not in page.text
     mine = await client.post(f"/manage/people/{me}/deactivate", data={"_csrf_token": csrf(page.text)})
     assert mine.status_code == 403 and "You cannot deactivate your own account" in mine.text
     theirs = await client.post(f"/manage/people/{admin.id}/deactivate", data={"_csrf_token": csrf(page.text)})
-    assert theirs.status_code == 403 and "Only an admin can deactivate" in theirs.text
+    assert theirs.status_code == 403 and "Only an owner can deactivate" in theirs.text
     assert await signed_in_as(client)
     assert await AuditEntry.count() == 0
 

@@ -5,8 +5,8 @@ from datetime import datetime, timedelta
 import httpx
 
 from events.accounts import service as accounts
-from events.audit.service import list_entries
 from tests.factories import event_payload, make_event, make_partner
+from tests.support.audit import list_entries
 from tests.support.orders import place_order
 
 

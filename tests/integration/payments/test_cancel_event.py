@@ -14,7 +14,6 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from events.audit.service import list_entries
 from events.catalogue.tables import Event
 from events.orders.tables import Order
 from events.payments import cancellation
@@ -24,6 +23,7 @@ from events.payments.tables import Refund
 from events.tickets.outbox import drain_outbox
 from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
+from tests.support.audit import list_entries
 from tests.support.backoffice import post_form, sign_in_organiser
 from tests.support.orders import pay_with_test_page, place_order
 

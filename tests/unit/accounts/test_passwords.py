@@ -18,7 +18,7 @@ def test_short_passwords_are_refused() -> None:
 
 
 def test_admins_pass_every_role_check_and_others_only_their_own() -> None:
-    admin = CurrentUser(id=1, email="a@x", display_name="", role="admin")
+    admin = CurrentUser(id=1, email="a@x", display_name="", role="owner")
     door = CurrentUser(id=2, email="d@x", display_name="", role="door")
     assert admin.has_role("organiser")
     assert door.has_role("door")

@@ -9,9 +9,9 @@ NOW = datetime(2027, 3, 1, 12, 0, tzinfo=timezone.utc)
 
 
 def test_nobody_deactivates_themselves_and_only_admins_deactivate_admins() -> None:
-    assert rules.deactivation_refusal(actor_id=1, actor_role="admin", target_id=1, target_role="admin") == rules.CANNOT_DEACTIVATE_SELF
-    assert rules.deactivation_refusal(actor_id=1, actor_role="organiser", target_id=2, target_role="admin") == rules.ONLY_ADMINS_DEACTIVATE_ADMINS
-    assert rules.deactivation_refusal(actor_id=1, actor_role="admin", target_id=2, target_role="admin") is None
+    assert rules.deactivation_refusal(actor_id=1, actor_role="owner", target_id=1, target_role="owner") == rules.CANNOT_DEACTIVATE_SELF
+    assert rules.deactivation_refusal(actor_id=1, actor_role="organiser", target_id=2, target_role="owner") == rules.ONLY_OWNERS_DEACTIVATE_OWNERS
+    assert rules.deactivation_refusal(actor_id=1, actor_role="owner", target_id=2, target_role="owner") is None
     assert rules.deactivation_refusal(actor_id=1, actor_role="organiser", target_id=2, target_role="organiser") is None
     assert rules.deactivation_refusal(actor_id=1, actor_role="organiser", target_id=2, target_role="door") is None
 

@@ -1,0 +1,18 @@
+"""Whether a person may reach another person named in a path (the team pages, their tokens): someone who is, or
+was, on the organisation's team. Registered with the role guards (accounts.auth)."""
+
+from __future__ import annotations
+
+from events.accounts.auth import register_ownership_check
+from events.accounts.offboarding import NO_SUCH_PERSON
+from events.accounts.roles import CurrentUser
+from events.accounts.tables import Membership
+
+
+async def may_reach_person(user: CurrentUser, user_id: object) -> bool:
+    if not isinstance(user_id, int) or user.organisation_id is None:
+        return False
+    return await Membership.exists().where(Membership.user == user_id, Membership.organisation == user.organisation_id)
+
+
+register_ownership_check("user_id", may_reach_person, message=NO_SUCH_PERSON, code="no_such_person")

@@ -1,0 +1,93 @@
+"""What an organisation's details must be: slug, colours a reader can read, a charity number, a logo. Pure."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from events import text
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+SLUG_MAX = 60
+COLOUR_PATTERN = re.compile(r"^#[0-9a-fA-F]{6}$")
+# White text on the accent colour (buttons, the page header) must meet WCAG 2.2 AA for normal text.
+MINIMUM_CONTRAST = 4.5
+# Charity numbers: England and Wales (1234567, or 1234567-1 for a linked charity), Scotland (SC012345), Northern
+# Ireland (NIC101234 or the older XR12345); a company number is accepted too, as some charities use it.
+CHARITY_NUMBER_PATTERN = re.compile(r"^(?:\d{6,8}(?:-\d{1,2})?|SC0\d{5}|NIC1\d{5}|X[A-Z]\d{5}|[A-Z]{2}\d{6})$")
+# HMRC's charity reference for Gift Aid claims (e.g. AB12345 or X12345).
+GIFT_AID_REFERENCE_PATTERN = re.compile(r"^[A-Z]{1,2}\d{3,6}$")
+LOGO_MAX_BYTES = 256 * 1024
+LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
+
+
+@dataclass(frozen=True, slots=True)
+class OrganisationDetails:
+    """What an organiser (or the platform admin) can set."""
+
+    name: str
+    contact_email: str = ""
+    accent_colour: str = "#0b5c4a"
+    charity_name: str = ""
+    charity_number: str = ""
+    gift_aid_reference: str = ""
+
+
+def slug_problem(slug: str) -> str | None:
+    if not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX:
+        return f"Use lower-case letters, digits and single hyphens (at most {SLUG_MAX}), e.g. kitchen-collective."
+    return None
+
+
+def contrast_with_white(colour: str) -> float:
+    """WCAG 2 contrast ratio of white text on ``colour`` ("#rrggbb")."""
+    channels = [int(colour[index : index + 2], 16) / 255 for index in (1, 3, 5)]
+    linear = [channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4 for channel in channels]
+    luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+    return 1.05 / (luminance + 0.05)
+
+
+def normalise_charity_number(value: str) -> str:
+    return "".join(value.split()).upper()
+
+
+def details_problems(details: OrganisationDetails) -> dict[str, str]:
+    """Field -> message for every rule the details break (empty when valid)."""
+    problems: dict[str, str] = {}
+    if (problem := text.line_problem(details.name)) is not None or len(details.name) > 200:
+        problems["name"] = problem or "Use at most 200 characters."
+    email = details.contact_email
+    if email and ("@" not in email or len(email) > 254 or text.line_problem(email) is not None or " " in email):
+        problems["contact_email"] = "Give an email address guests can write to, or leave it empty."
+    if not COLOUR_PATTERN.match(details.accent_colour):
+        problems["accent_colour"] = "Give a colour as # and six hexadecimal digits, e.g. #0b5c4a."
+    elif contrast_with_white(details.accent_colour) < MINIMUM_CONTRAST:
+        ratio = contrast_with_white(details.accent_colour)
+        problems["accent_colour"] = (
+            f"White text on this colour is hard to read (contrast {ratio:.1f}:1, at least 4.5:1 is needed): choose a darker one."
+        )
+    if (problem := text.line_problem(details.charity_name, required=False)) is not None or len(details.charity_name) > 200:
+        problems["charity_name"] = problem or "Use at most 200 characters."
+    if details.charity_number and not CHARITY_NUMBER_PATTERN.match(normalise_charity_number(details.charity_number)):
+        problems["charity_number"] = "Give the registered charity number, e.g. 1234567, SC012345 or NIC101234."
+    if details.gift_aid_reference and not GIFT_AID_REFERENCE_PATTERN.match(normalise_charity_number(details.gift_aid_reference)):
+        problems["gift_aid_reference"] = "Give HMRC's charity reference, e.g. AB12345."
+    return problems
+
+
+def logo_content_type(data: bytes) -> str | None:
+    """The logo's type from its first bytes (PNG or JPEG only: no SVG, which can carry script), or None."""
+    for magic, content_type in LOGO_TYPES.items():
+        if data.startswith(magic):
+            return content_type
+    return None
+
+
+def logo_problem(data: bytes) -> str | None:
+    if not data:
+        return "Choose an image file."
+    if len(data) > LOGO_MAX_BYTES:
+        return f"The logo must be at most {LOGO_MAX_BYTES // 1024} KB."
+    if logo_content_type(data) is None:
+        return "The logo must be a PNG or JPEG image."
+    return None
