@@ -411,7 +411,7 @@ class PartnerPages(Controller):
             section="partners",
             event=event,
             shares=detail.beneficiaries,
-            partners=await catalogue.list_partners(),
+            partners=await catalogue.list_partners(event.organisation),
             share_form=share_form,
             partner_form=partner_form or {},
             cost_form=cost_form or {},

@@ -91,9 +91,14 @@ async def register_device(user: CurrentUser, event: DoorEvent, device_name: str,
     name = _device_name(device_name)
     async with db.write_transaction():
         token = await accounts.create_api_token(
-            user.email, label=name, now=now, expires_at=await _door_token_expiry(event.id, now), scope=door_scope(event.id)
+            user.email,
+            label=name,
+            now=now,
+            expires_at=await _door_token_expiry(event.id, now),
+            scope=door_scope(event.id),
+            organisation_id=user.organisation,
         )
-        await audit.record("door.device_registered", now=now, subject_type="user", subject_id=user.id, after={"device": name})
+        await audit.record("door.device_registered", now=now, event_id=event.id, subject_type="user", subject_id=user.id, after={"device": name})
     return token
 
 

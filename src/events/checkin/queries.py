@@ -116,19 +116,25 @@ FROM admitted a JOIN ticket_type y ON y.id = a.ticket_type, recorded
 """
 )
 
-# Raw: hot path (every door request that names an event: the event and this user's door assignment in one round
-# trip). Arguments: user id, event slug.
-DOOR_EVENT = """
-SELECT e.id, e.slug, e.title, e.allow_reentry,
-       EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {}) AS assigned
-FROM event e WHERE e.slug = {} LIMIT 1
+# Whether the user is on the event's door team, and whether the event is one they chose to be limited to as an
+# organiser (catalogue.EventAccess; read only for a limited organiser). Arguments: user id, user id.
+_EVENT_ACCESS = """
+       EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {}) AS assigned,
+       EXISTS (SELECT 1 FROM event_access x JOIN membership m ON m.id = x.membership
+               WHERE x.event = e.id AND m."user" = {} AND m.organisation = e.organisation) AS chosen
+"""
+# Raw: hot path (every door request that names an event: the event, its organisation and this user's access in one
+# round trip). Arguments: user id, user id, event slug.
+DOOR_EVENT = f"""
+SELECT e.id, e.slug, e.title, e.allow_reentry, e.organisation, {_EVENT_ACCESS}
+FROM event e WHERE e.slug = {{}} LIMIT 1
 """
 
 # Raw: hot path (a wrong-event refusal: the ticket's event and whether this user may scan it, in one round trip).
-# Arguments: user id, ticket id.
-TICKET_EVENT = """
-SELECT e.slug, e.title, EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {}) AS assigned
+# Arguments: user id, user id, ticket id.
+TICKET_EVENT = f"""
+SELECT e.slug, e.title, e.organisation, {_EVENT_ACCESS}
 FROM ticket t JOIN event e ON e.id = t.event
-WHERE t.id = {}
+WHERE t.id = {{}}
 LIMIT 1
 """

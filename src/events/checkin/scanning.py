@@ -70,12 +70,14 @@ class DoorEvent:
 
 
 async def door_event(slug: str, user: CurrentUser) -> DoorEvent:
-    """The event, if this user may scan it: organisers any, door staff the events they are assigned to."""
-    rows = await db.run(queries.DOOR_EVENT, user.id, slug)  # the event and the assignment in one round trip
-    if not rows:
+    """The event, if this user may scan it: one of their organisation's (another's is not found at all), where
+    organisers may scan any (a limited organiser: their chosen events) and door staff the events they are
+    assigned to."""
+    rows = await db.run(queries.DOOR_EVENT, user.id, user.id, slug)  # the event and the access in one round trip
+    if not rows or rows[0]["organisation"] != user.organisation_id:
         raise _no_such_event()
     row = rows[0]
-    _check_door_access(user, row["id"], row["assigned"])
+    _check_door_access(user, row["id"], row)
     return DoorEvent(row["id"], row["slug"], row["title"], bool(row["allow_reentry"]))
 
 
@@ -83,10 +85,19 @@ def _no_such_event() -> NotFound:
     return NotFound(N_("We could not find that event."), code="event_not_found")
 
 
-def _check_door_access(user: CurrentUser, event_id: int, assigned: Any) -> None:
+def _may_scan(user: CurrentUser, access: Mapping[str, Any]) -> bool:
+    """From a row with the event's ``organisation`` and the user's ``assigned`` and ``chosen`` flags."""
+    if access["organisation"] != user.organisation_id:
+        return False
+    if user.has_role(ORGANISER) and not (user.restricted and user.role == ORGANISER):
+        return True
+    return bool(access["chosen"]) if user.role == ORGANISER else user.has_role(DOOR) and bool(access["assigned"])
+
+
+def _check_door_access(user: CurrentUser, event_id: int, access: Mapping[str, Any]) -> None:
     if user.door_event_id is not None and user.door_event_id != event_id:
         raise NotAllowed(N_("This device is set up for another event's door."))
-    if not user.has_role(ORGANISER) and not (user.has_role(DOOR) and bool(assigned)):
+    if not _may_scan(user, access):
         raise NotAllowed(N_("You are not on the door team for this event."))
 
 
@@ -244,8 +255,8 @@ async def _wrong_event(ticket_id: int | None, user: CurrentUser, *, conflict: bo
     """A ticket for another event. Whose it is and which event it is for are told only to someone who may scan
     that event (its door team, or an organiser, but not through a door device's token, which opens one door only);
     to anyone else it is just not a ticket for this door."""
-    rows = await db.run(queries.TICKET_EVENT, user.id, ticket_id) if ticket_id is not None else []
-    if not rows or user.door_event_id is not None or not (user.has_role(ORGANISER) or (user.has_role(DOOR) and bool(rows[0]["assigned"]))):
+    rows = await db.run(queries.TICKET_EVENT, user.id, user.id, ticket_id) if ticket_id is not None else []
+    if not rows or user.door_event_id is not None or not _may_scan(user, rows[0]):
         return ScanResult("error", "wrong_event", None, conflict)
     return ScanResult("error", "wrong_event", await _scanned_ticket(ticket_id), conflict, TicketEvent(rows[0]["slug"], rows[0]["title"]))
 

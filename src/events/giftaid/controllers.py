@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
-from litestar import Controller, Response, get
+from litestar import Controller, Request, Response, get
 from litestar.params import QueryParameter
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER
+from events.accounts.roles import ORGANISER, CurrentUser
 from events.dependencies import BEARER, error_responses
 from events.giftaid import service
 
@@ -24,15 +24,16 @@ class GiftAidApi(Controller):
         summary="HMRC's Gift Aid schedule for donations paid in a period (organiser)",
         description="One row per declared donation of a paid order, less any refund, dated in UK time; the columns of the "
         "Charities Online schedule spreadsheet. `from` and `to` are dates, both included.",
-        guards=[requires_role(ORGANISER)],
+        guards=[requires_role(ORGANISER, unrestricted=True)],
         responses=error_responses(401, 403, 422),
         media_type="text/csv",
     )
     async def schedule(
         self,
+        request: Request[CurrentUser, Any, Any],
         first_day: Annotated[date, QueryParameter(name="from")],
         last_day: Annotated[date, QueryParameter(name="to")],
     ) -> Response[str]:
-        text = await service.schedule_csv(first_day, last_day)
+        text = await service.schedule_csv(first_day, last_day, organisation_id=request.user.organisation)
         filename = f"gift-aid-{first_day.isoformat()}-to-{last_day.isoformat()}.csv"
         return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})

@@ -20,13 +20,14 @@ FAR_PAST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 FAR_FUTURE = datetime(2999, 1, 1, tzinfo=timezone.utc)
 
 
-async def schedule_csv(first_day: date, last_day: date) -> str:
-    """HMRC's Gift Aid schedule for donations paid on [first_day, last_day] (UK dates), as CSV."""
+async def schedule_csv(first_day: date, last_day: date, *, organisation_id: int) -> str:
+    """HMRC's Gift Aid schedule of one organisation (each charity claims its own) for donations paid on
+    [first_day, last_day] (UK dates), as CSV."""
     if last_day < first_day:
         raise InvalidInput("The period must end on or after the day it starts.", fields={"to": "Must not be before from."})
     start = datetime.combine(first_day, time(), UK).astimezone(timezone.utc)
     end = datetime.combine(last_day + timedelta(days=1), time(), UK).astimezone(timezone.utc)
-    rows = await db.run(queries.SCHEDULE, start, end)
+    rows = await db.run(queries.SCHEDULE, organisation_id, start, end)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(rules.SCHEDULE_HEADER)

@@ -117,7 +117,7 @@ class LedgerApi(Controller):
     @get(
         "/partners/{partner_slug:str}/statement",
         summary="A partner's statement for a period (partner viewers: their own)",
-        guards=[requires_role(ORGANISER, PARTNER_VIEWER)],
+        guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)],
         responses=error_responses(401, 403, 404, 422),
     )
     async def statement(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> PartnerStatement:
@@ -126,7 +126,7 @@ class LedgerApi(Controller):
     @get(
         "/partners/{partner_slug:str}/statement.csv",
         summary="The partner statement as CSV",
-        guards=[requires_role(ORGANISER, PARTNER_VIEWER)],
+        guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)],
         responses=error_responses(401, 403, 404, 422),
     )
     async def statement_csv(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[str]:
@@ -137,7 +137,7 @@ class LedgerApi(Controller):
         "/partners/{partner_slug:str}/statement.pdf",
         summary="The partner statement as an A4 PDF to sign off",
         media_type="application/pdf",
-        guards=[requires_role(ORGANISER, PARTNER_VIEWER)],
+        guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)],
         responses=error_responses(401, 403, 404, 422),
     )
     async def statement_pdf(self, request: Request[Any, Any, Any], partner_slug: FromPath[str], now: NamedDependency[datetime]) -> Response[bytes]:
@@ -147,7 +147,7 @@ class LedgerApi(Controller):
     @post(
         "/partners/{partner_slug:str}/payouts",
         summary="Record a payout to a partner",
-        guards=[requires_role(ORGANISER)],
+        guards=[requires_role(ORGANISER, unrestricted=True)],
         responses=error_responses(401, 403, 404, 409, 422),
     )
     async def payout(
@@ -185,7 +185,7 @@ class LedgerApi(Controller):
     @post(
         "/stripe/balance-transactions/import",
         summary="Import Stripe's balance transactions for a period (default: since the last import)",
-        guards=[requires_role(ORGANISER)],
+        guards=[requires_role(ORGANISER, unrestricted=True)],
         responses=error_responses(401, 403, 409, 422),
     )
     async def import_stripe(
@@ -230,18 +230,18 @@ class StatementPages(Controller):
         data = await statements.event_reconciliation(slug)
         return _csv(statements.reconciliation_csv(data), f"reconciliation-{slug}.csv")
 
-    @get("/partners/{partner_slug:str}/statement", name="partner_statement", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
+    @get("/partners/{partner_slug:str}/statement", name="partner_statement", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Template:
         statement = await _partner_statement(request, partner_slug)
         period = {key: request.query_params.get(key, "") for key in ("from", "to")}
         return Template("ledger/partner_statement.html", context={"statement": statement, "period": period}, headers=PRIVATE)
 
-    @get("/partners/{partner_slug:str}/statement.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
+    @get("/partners/{partner_slug:str}/statement.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_csv(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[str]:
         data = await _partner_statement(request, partner_slug)
         return _csv(statements.reconciliation_csv(data), f"statement-{partner_slug}.csv")
 
-    @get("/partners/{partner_slug:str}/statement.pdf", guards=[requires_role(ORGANISER, PARTNER_VIEWER)])
+    @get("/partners/{partner_slug:str}/statement.pdf", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_pdf(
         self, request: Request[Any, Any, Any], partner_slug: FromPath[str], now: NamedDependency[datetime]
     ) -> Response[bytes]:

@@ -188,6 +188,8 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
     if decision not in ("beneficiaries", "carry_over"):
         raise InvalidInput("Choose beneficiaries or carry_over.", fields={"decision": "beneficiaries or carry_over"})
     target = await find_event(target_slug) if decision == "carry_over" and target_slug else None
+    if target is not None and target.organisation != event.organisation:
+        target = None  # money stays with the organisation that raised it: another organisation's event is not found
     if decision == "carry_over" and (target is None or target.id == event.id or target.status in (EventStatus.cancelled, EventStatus.finished)):
         raise InvalidInput("Name a future event to carry the money to.", fields={"target_event": "A future event is needed."})
     if target is not None and target.currency != event.currency:

@@ -173,8 +173,12 @@ async def record_payout(
         partner = await db.locked(Partner.select().where(Partner.slug == slug)).first()
         if partner is None:
             raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
+        # The event must be one of the partner's organisation's (another organisation's is not found at all).
+        paid_for = await find_event(event_slug)
+        if paid_for.organisation != partner["organisation"]:
+            raise InvalidInput(f"{slug} is not a beneficiary of {event_slug}.", fields={"event": "Not a beneficiary of this event."})
         # And the event, so a cost recorded at the same time cannot change what is owed under the check.
-        await service.lock_event_money((await find_event(event_slug)).id)
+        await service.lock_event_money(paid_for.id)
         reconciliation = await event_reconciliation(event_slug)
         line = next((p for p in reconciliation.partners if p.partner == slug), None)
         if line is None:

@@ -17,9 +17,12 @@ def test_short_passwords_are_refused() -> None:
     assert passwords.password_problem("long enough pass") is None
 
 
-def test_admins_pass_every_role_check_and_others_only_their_own() -> None:
-    admin = CurrentUser(id=1, email="a@x", display_name="", role="owner")
-    door = CurrentUser(id=2, email="d@x", display_name="", role="door")
-    assert admin.has_role("organiser")
+def test_owners_pass_every_role_check_others_only_their_own_and_nobody_without_an_organisation() -> None:
+    owner = CurrentUser(id=1, email="a@x", display_name="", role="owner", organisation_id=1)
+    door = CurrentUser(id=2, email="d@x", display_name="", role="door", organisation_id=1)
+    # Someone whose memberships all ended (or whose organisation is suspended) acts in none.
+    nowhere = CurrentUser(id=3, email="n@x", display_name="", role="", organisation_id=None)
+    assert owner.has_role("organiser")
     assert door.has_role("door")
     assert not door.has_role("organiser")
+    assert not nowhere.has_role("organiser") and not nowhere.has_role("door")

@@ -1,0 +1,308 @@
+"""One organisation never reaches another's data: the isolation sweep.
+
+Two organisations, each with an event, a partner project, a paid order with a ticket, a claim link, a statement and
+a team. Every route that needs a signed-in person (pages and API, read from the app's route table) is called by
+every role of organisation Alpha, with every path parameter naming Beta's object. A route that names an object
+answers 404 (or 403, for a role that may not use the route at all) and never data; a route that names none may
+answer, but never with anything of Beta's. Beta's data is unchanged afterwards. Routes anyone may call are listed
+by name below, so a new route has to be put on one side or the other.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from urllib.parse import quote
+
+import httpx
+import pytest
+from litestar import Litestar
+from litestar.handlers import HTTPRouteHandler
+from litestar.static_files import StaticFilesConfig  # noqa: F401  (static routes are recognised by their handler)
+
+from events.accounts import service as accounts
+from events.accounts import sign_ins
+from events.accounts.tables import ApiToken, Membership, SignIn
+from events.catalogue import access
+from events.catalogue.lookup import find_event, partner_id
+from events.catalogue.tables import Event, TicketType
+from events.checkin import door_team
+from events.orders import claims
+from events.orders.tables import Order
+from events.organisations import service as organisations
+from events.organisations.rules import OrganisationDetails
+from events.tickets.issuing import issue_and_confirm
+from events.tickets.statuses import TicketStatus
+from events.tickets.tables import Ticket
+from tests.factories import make_event
+from tests.integration.accounts.test_login import sign_in
+
+PASSWORD = "a long enough password"
+# Routes anyone may call (guests' pages and the public API), by method and path: they are not swept.
+PUBLIC = {
+    ("GET", "/"),
+    ("GET", "/events/{slug:str}"),
+    ("POST", "/events/{slug:str}/buy"),
+    ("GET", "/organisations/{slug:str}"),
+    ("GET", "/organisations/{slug:str}/logo"),
+    ("GET", "/organisations/{slug:str}/theme.css"),
+    ("GET", "/api/events"),
+    ("GET", "/api/events/{slug:str}"),
+    ("GET", "/api/organisations/{slug:str}"),
+    ("POST", "/api/events/{slug:str}/orders"),
+    ("GET", "/api/partners"),
+    ("GET", "/api/orders/{reference:str}"),
+    ("POST", "/api/orders/{reference:str}/resend"),
+    ("POST", "/api/claims"),
+    ("GET", "/claim/{code:str}"),
+    ("POST", "/claim/{code:str}"),
+    ("GET", "/claim/{code:str}/places"),
+    ("GET", "/door/pair/{code:str}"),
+    ("POST", "/door/pair/{code:str}"),
+    ("GET", "/door/sw.js"),
+    ("GET", "/sw.js"),
+    ("GET", "/healthz"),
+    ("GET", "/language/{code:str}"),
+    ("GET", "/login"),
+    ("POST", "/login"),
+    ("POST", "/logout"),
+    ("GET", "/forgot-password"),
+    ("POST", "/forgot-password"),
+    ("GET", "/reset-password/{token:str}"),
+    ("POST", "/reset-password/{token:str}"),
+}
+# Public routes whose path prefixes are whole families (a guest's order and ticket pages, which need the order's
+# or ticket's own secret; Stripe's webhooks, which need Stripe's signature; the API reference).
+PUBLIC_PREFIXES = ("/orders/", "/tickets/", "/t/", "/webhooks/", "/schema", "/invitations/", "/guest/")
+
+
+@dataclass
+class Organisation:
+    slug: str
+    event: str
+    event_title: str
+    partner: str
+    reference: str
+    ticket_id: int
+    type_id: int
+    claim_code: str
+    member_id: int
+    token_id: int
+    sign_in_id: int
+    guest_name: str
+    guest_email: str
+
+    def markers(self) -> list[str]:
+        """Text that only this organisation's data contains."""
+        return [self.event_title, self.reference, self.guest_name, self.guest_email, self.claim_code]
+
+
+async def seed(slug: str, name: str, now: datetime) -> Organisation:
+    """An organisation with an event, a partner project, a paid (free-place) order with its ticket, a claim link, a
+    door member on the event's team, and a person with an API token and a sign-in."""
+    organisation = await organisations.create_organisation(slug, OrganisationDetails(name=name))
+    event = await make_event(
+        now,
+        organisation=slug,
+        slug=f"{slug}-night",
+        title=f"{name} Benefit Night",
+        beneficiaries=[{"partner": f"{slug}-partner", "share_bp": 10_000}],
+    )
+    guest_name, guest_email = f"{name}guest Person", f"guest@{slug}.example"
+    claimed = await claims.give_free_place(event, name=guest_name, email=guest_email, issue=issue_and_confirm, now=now)
+    code = await claims.create_claim_code(event, partner_name=f"{name} drop-in", places=3, now=now)
+    event_row = await find_event(event)
+    type_id = (await TicketType.select(TicketType.id).where(TicketType.event == event_row.id).first())["id"]
+    member = await accounts.create_user(f"member@{slug}.example", role="organiser", password=PASSWORD, organisation_id=organisation.id)
+    await accounts.create_api_token(member.email, label="laptop", now=now, organisation_id=organisation.id)
+    token = await ApiToken.select(ApiToken.id).where(ApiToken.user == member.id).first()
+    sign_in_id = await sign_ins.record_sign_in(member.id, f"session-of-{slug}", browser="Firefox", now=now)
+    return Organisation(
+        slug=slug,
+        event=event,
+        event_title=f"{name} Benefit Night",
+        partner=f"{slug}-partner",
+        reference=claimed.order_reference,
+        ticket_id=claimed.ticket_id,
+        type_id=type_id,
+        claim_code=code.code,
+        member_id=member.id,
+        token_id=token["id"],
+        sign_in_id=sign_in_id,
+        guest_name=guest_name,
+        guest_email=guest_email,
+    )
+
+
+@dataclass
+class Role:
+    """One of Alpha's people: signed in (pages), and with an API token (the API takes only bearer tokens)."""
+
+    name: str
+    client: httpx.AsyncClient
+    api: httpx.AsyncClient
+
+    def for_path(self, path: str) -> httpx.AsyncClient:
+        return self.api if path.startswith("/api/") else self.client
+
+
+async def signed_in(app: Litestar, email: str) -> httpx.AsyncClient:
+    client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+    response = await sign_in(client, email, PASSWORD)
+    assert response.status_code == 303, f"{email} signs in"
+    # Forms are posted with the CSRF cookie's token in Litestar's header, as the back office's forms send it.
+    client.headers["x-csrftoken"] = client.cookies["csrftoken"]
+    return client
+
+
+@pytest.fixture
+async def two_organisations(client: httpx.AsyncClient, app: Litestar, now: datetime) -> AsyncIterator[tuple[Organisation, Organisation, list[Role]]]:
+    alpha = await seed("alpha", "Alpha", now)
+    beta = await seed("beta", "Beta", now)
+    alpha_id = (await organisations.find("alpha")).id
+    alpha_event = await find_event(alpha.event)
+    people = {
+        "owner": await accounts.create_user("owner@alpha.example", role="owner", password=PASSWORD, organisation_id=alpha_id),
+        "organiser": await accounts.create_user("organiser@alpha.example", role="organiser", password=PASSWORD, organisation_id=alpha_id),
+        "limited organiser": await accounts.create_user(
+            "limited@alpha.example", role="organiser", password=PASSWORD, organisation_id=alpha_id, restricted=True
+        ),
+        "door": await accounts.create_user("door@alpha.example", role="door", password=PASSWORD, organisation_id=alpha_id),
+        "partner viewer": await accounts.create_user(
+            "viewer@alpha.example", role="partner_viewer", password=PASSWORD, organisation_id=alpha_id, partner_id=await partner_id(alpha.partner)
+        ),
+    }
+    limited = await Membership.select(Membership.id).where(Membership.user == people["limited organiser"].id).first()
+    await access.set_chosen_events(limited["id"], [alpha_event.id], alpha_id)
+    await door_team.assign_door_staff(alpha_event.id, people["door"].id, now=now)
+    roles = [Role(name, await signed_in(app, person.email), await with_token(app, person.email, alpha_id, now)) for name, person in people.items()]
+    try:
+        yield alpha, beta, roles
+    finally:
+        for role in roles:
+            await role.client.aclose()
+            await role.api.aclose()
+
+
+async def with_token(app: Litestar, email: str, organisation_id: int, now: datetime) -> httpx.AsyncClient:
+    token = await accounts.create_api_token(email, label="script", now=now, organisation_id=organisation_id)
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers={"Authorization": f"Bearer {token}"})
+
+
+def swept_routes(app: Litestar) -> list[tuple[str, str]]:
+    """(method, path) of every route that needs someone signed in; fails on a public route not listed above."""
+    swept: list[tuple[str, str]] = []
+    unlisted: list[tuple[str, str]] = []
+    for route in app.routes:
+        for handler in route.route_handlers:
+            if not isinstance(handler, HTTPRouteHandler) or "static" in (handler.name or "") or route.path.startswith("/static"):
+                continue
+            guards = [guard for layer in handler.ownership_layers for guard in (getattr(layer, "guards", None) or [])]
+            for method in sorted(handler.http_methods - {"OPTIONS", "HEAD"}):
+                if guards:
+                    swept.append((method, route.path))
+                elif (method, route.path) not in PUBLIC and not route.path.startswith(PUBLIC_PREFIXES):
+                    unlisted.append((method, route.path))
+    assert not unlisted, f"routes anyone may call that this sweep does not know: {unlisted}"
+    return swept
+
+
+def beta_path(path: str, beta: Organisation) -> tuple[str, bool]:
+    """The path with each parameter naming Beta's object, and whether it names any object at all."""
+    values = {
+        "slug": beta.event,
+        "partner_slug": beta.partner,
+        "reference": beta.reference,
+        "ticket_id": str(beta.ticket_id),
+        "type_id": str(beta.type_id),
+        "code": beta.claim_code,
+        "user_id": str(beta.member_id),
+        "token_id": str(beta.token_id),
+        "sign_in_id": str(beta.sign_in_id),
+        "action": "publish",
+    }
+    names = re.findall(r"\{(\w+):\w+\}", path)
+    unknown = [name for name in names if name not in values]
+    assert not unknown, f"{path}: no object of Beta's for {unknown}"
+    filled = re.sub(r"\{(\w+):\w+\}", lambda match: values[match.group(1)], path)
+    # A sign-in id names one of the person's own sign-ins, not an organisation's object: someone else's is "gone"
+    # (checked below: it still exists).
+    return filled, any(name not in ("action", "sign_in_id") for name in names)
+
+
+async def test_no_role_of_one_organisation_reaches_anything_of_another(
+    app: Litestar, two_organisations: tuple[Organisation, Organisation, list[Role]]
+) -> None:
+    alpha, beta, roles = two_organisations
+    routes = swept_routes(app)
+    assert len(routes) > 60, "the sweep reads the whole route table"
+    leaks: list[str] = []
+    for method, path in routes:
+        url, names_object = beta_path(path, beta)
+        for role in roles:
+            response = await role.for_path(path).request(method, url, json={} if path.startswith("/api/") and method != "GET" else None)
+            # Pages link back to where they are (the language choice, sign-in's next): the path asked for is no answer.
+            answer = response.text.replace(url, "").replace(quote(url, safe=""), "")
+            shown = [marker for marker in beta.markers() if marker in answer]
+            if response.status_code >= 500:
+                leaks.append(f"{role.name} {method} {url}: {response.status_code}")
+            elif shown:
+                leaks.append(f"{role.name} {method} {url}: answered with Beta's {shown}")
+            elif names_object and response.status_code not in (403, 404):
+                leaks.append(f"{role.name} {method} {url}: {response.status_code} instead of 404")
+    assert not leaks, "\n".join(leaks)
+
+    # Nothing of Beta's changed: its event is still on sale, its order paid, its ticket valid, its member active.
+    assert (await Event.select(Event.status).where(Event.slug == beta.event).first())["status"] == "on_sale"
+    assert (await Order.select(Order.status).where(Order.reference == beta.reference).first())["status"] == "paid"
+    assert (await Ticket.select(Ticket.status).where(Ticket.id == beta.ticket_id).first())["status"] == TicketStatus.valid
+    member = await Membership.select(Membership.deactivated_at).where(Membership.user == beta.member_id).first()
+    assert member["deactivated_at"] is None
+    assert (await ApiToken.select(ApiToken.revoked_at).where(ApiToken.id == beta.token_id).first())["revoked_at"] is None
+    assert await SignIn.exists().where(SignIn.id == beta.sign_in_id)
+
+
+async def test_each_role_still_reaches_its_own_organisation(two_organisations: tuple[Organisation, Organisation, list[Role]]) -> None:
+    """The sweep's answers are refusals of Beta's objects, not of everything: Alpha's people reach Alpha's."""
+    alpha, _, roles = two_organisations
+    by_name = {role.name: role.client for role in roles}
+    owner, limited, door, viewer = by_name["owner"], by_name["limited organiser"], by_name["door"], by_name["partner viewer"]
+    assert (await owner.get(f"/manage/events/{alpha.event}")).status_code == 200
+    assert (await owner.get(f"/manage/orders/{alpha.reference}")).status_code == 200
+    apis = {role.name: role.api for role in roles}
+    assert (await apis["owner"].get(f"/api/events/{alpha.event}/reconciliation")).status_code == 200
+    assert (await limited.get(f"/manage/events/{alpha.event}")).status_code == 200
+    assert (await apis["door"].get(f"/api/checkin/events/{alpha.event}/counts")).status_code == 200
+    assert (await apis["partner viewer"].get(f"/api/partners/{alpha.partner}/statement")).status_code == 200
+    assert (await door.get(f"/door/{alpha.event}")).status_code == 200
+    assert (await viewer.get(f"/manage/partners/{alpha.partner}/statement")).status_code == 200
+    home = await owner.get("/manage")
+    assert alpha.event_title in home.text
+
+
+async def test_an_organiser_limited_to_one_event_cannot_see_export_or_refund_another(
+    client: httpx.AsyncClient, app: Litestar, now: datetime, two_organisations: tuple[Organisation, Organisation, list[Role]]
+) -> None:
+    alpha, _, roles = two_organisations
+    other = await make_event(
+        now, organisation="alpha", slug="alpha-other", title="Alpha Other Night", beneficiaries=[{"partner": "alpha-partner", "share_bp": 10_000}]
+    )
+    claimed = await claims.give_free_place(
+        other, name="Other Guest", email="other@alpha.example", issue=issue_and_confirm, now=now + timedelta(seconds=1)
+    )
+    limited = {role.name: role.client for role in roles}["limited organiser"]
+    limited_api = {role.name: role.api for role in roles}["limited organiser"]
+    home = await limited.get("/manage")
+    assert home.status_code == 200 and alpha.event_title in home.text and "Alpha Other Night" not in home.text
+    assert (await limited.get(f"/manage/events/{other}")).status_code == 404
+    assert (await limited.get(f"/manage/events/{other}/attendees.csv")).status_code == 404
+    assert (await limited.get(f"/manage/orders/{claimed.order_reference}")).status_code == 404
+    refund = await limited_api.post(f"/api/orders/{claimed.order_reference}/refunds", json={"amount_pence": 0, "reason": "test"})
+    assert refund.status_code == 404
+    assert (await limited_api.get(f"/api/events/{other}/reconciliation.csv")).status_code == 404
+    # What spans every event of the organisation is not theirs either.
+    assert (await limited_api.get("/api/gift-aid/schedule.csv", params={"from": "2020-01-01", "to": "2040-01-01"})).status_code == 403
+    assert (await limited_api.get(f"/api/partners/{alpha.partner}/statement")).status_code == 403
+    assert (await limited.get("/manage/guests")).status_code == 403
