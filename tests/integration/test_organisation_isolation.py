@@ -20,7 +20,6 @@ import httpx
 import pytest
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
-from litestar.static_files import StaticFilesConfig  # noqa: F401  (static routes are recognised by their handler)
 
 from events.accounts import service as accounts
 from events.accounts import sign_ins
@@ -235,7 +234,7 @@ def beta_path(path: str, beta: Organisation) -> tuple[str, bool]:
 async def test_no_role_of_one_organisation_reaches_anything_of_another(
     app: Litestar, two_organisations: tuple[Organisation, Organisation, list[Role]]
 ) -> None:
-    alpha, beta, roles = two_organisations
+    _, beta, roles = two_organisations
     routes = swept_routes(app)
     assert len(routes) > 60, "the sweep reads the whole route table"
     leaks: list[str] = []
