@@ -45,7 +45,16 @@ BACKWARDS = [
        WHERE m."user" = app_user.id ORDER BY m.organisation LIMIT 1), 'organiser'),
        partner = (SELECT m.partner FROM membership m WHERE m."user" = app_user.id ORDER BY m.organisation LIMIT 1)""",
     "DROP INDEX IF EXISTS membership_user_organisation",
+    # The organisation and membership tables go next (the previous migration's backwards step): nothing may
+    # still point at them.
+    *(f"UPDATE {table} SET organisation = NULL" for table in [*OWNED, "webhook_event"]),
+    "UPDATE account_message SET invitation = NULL",
+    "DELETE FROM event_access",
+    "DELETE FROM membership",
+    "DELETE FROM invitation",
+    "DELETE FROM stripe_account",
 ]
+POSTGRES_BACKWARDS = [statement.replace("SET NOT NULL", "DROP NOT NULL") for statement in POSTGRES_NOT_NULL]
 SQLITE_BACKWARDS = [
     f"DROP INDEX IF EXISTS {table}_organisation" for table in [*OWNED, "webhook_event"]
 ] + ["DROP INDEX IF EXISTS account_message_invitation"]
@@ -72,7 +81,8 @@ async def forwards():
     async def run_backwards():
         engine = engine_finder()
         assert engine is not None
-        for statement in BACKWARDS + (SQLITE_BACKWARDS if isinstance(engine, SQLiteEngine) else []):
+        sqlite = isinstance(engine, SQLiteEngine)
+        for statement in ([] if sqlite else POSTGRES_BACKWARDS) + BACKWARDS + (SQLITE_BACKWARDS if sqlite else []):
             await engine.run_ddl(statement)
 
     manager.add_raw(run)

@@ -114,3 +114,106 @@ def test_going_back_is_refused_once_two_devices_reused_a_nonce(fresh_database: s
     assert "irreversible" in refused.stdout + refused.stderr
     after = schema(fresh_database)  # the key and the scanner column are still there
     assert "scan_nonce_key" in after["indexes"] and after["scan_columns"] == latest["scan_columns"]
+
+
+# --- organisations: the migration that moved everything into one organisation, on a database with data --------
+
+BEFORE_ORGANISATIONS = "2026-12-05T11:21:53:507802"  # the last migration before organisations
+SEED = """
+import asyncio, sys
+from datetime import datetime, timedelta, timezone
+from events import db
+from events.config import load_settings
+from events.accounts import service as accounts
+from events.catalogue.tables import Event, TicketType
+from events.demo import seed_demo
+from events.door_sales.service import sell_at_door
+from events.orders import claims
+from events.tickets.issuing import issue_and_confirm
+
+async def main(orders):
+    async with db.bound(load_settings().database_url):
+        now = datetime.now(timezone.utc)
+        await seed_demo(now, with_demo_login=True)
+        await accounts.create_api_token("door@example.org", label="Door 1 phone", now=now)
+        door_type = await TicketType.select(TicketType.id).where(TicketType.name == "On the door").first()
+        for number in range(int(orders)):
+            if number % 15 == 0:  # the supper club keeps 20 free places
+                await claims.give_free_place("august-supper-club", name=f"Guest {number}", email=f"guest{number}@example.org",
+                                             issue=issue_and_confirm, now=now + timedelta(seconds=number))
+            else:
+                await sell_at_door("choose-love-night", [(door_type["id"], 1)], payment_method="cash", buyer_name=f"Buyer {number}",
+                                   buyer_email=f"buyer{number}@example.org", seller="door@example.org", now=now + timedelta(seconds=number))
+
+asyncio.run(main(*sys.argv[1:]))
+"""
+COUNT = """
+import asyncio, json
+from events import db
+from events.config import load_settings
+
+TABLES = ["event", "partner", "ticket_type", "beneficiary_share", "app_user", "api_token", "ticket_order", "order_line", "ticket",
+          "payment", "ledger_entry", "audit_entry", "claim_code", "door_assignment"]
+
+async def main():
+    async with db.bound(load_settings().database_url):
+        engine = db.engine()
+        counts = {table: (await engine.run_ddl(f"SELECT COUNT(*) AS n FROM {table}"))[0]["n"] for table in TABLES}
+        pence = (await engine.run_ddl("SELECT COALESCE(SUM(amount_pence), 0) AS p FROM ledger_entry"))[0]["p"]
+        organisations = await engine.run_ddl("SELECT id, slug FROM organisation") if await _has(engine, "organisation") else []
+        unowned = {table: (await engine.run_ddl(f"SELECT COUNT(*) AS n FROM {table} WHERE organisation IS NULL"))[0]["n"]
+                   for table in ("event", "partner", "api_token", "audit_entry")} if organisations else {}
+        roles = await engine.run_ddl(
+            'SELECT u.email, m.role, u.is_platform_admin FROM membership m JOIN app_user u ON u.id = m."user" ORDER BY u.email'
+        ) if organisations else []
+        print(json.dumps({"counts": counts, "pence": int(pence), "organisations": [row["slug"] for row in organisations],
+                          "unowned": unowned, "roles": [[row["email"], row["role"], bool(row["is_platform_admin"])] for row in roles]}))
+
+async def _has(engine, table):
+    try:
+        await engine.run_ddl(f"SELECT 1 FROM {table} LIMIT 1")
+        return True
+    except Exception:
+        return False
+
+asyncio.run(main())
+"""
+
+
+def python(url: str, script: str, *args: str) -> str:
+    env = {key: value for key, value in os.environ.items() if not key.startswith(("EVENTS_", "DATABASE_"))}
+    env.update(
+        {"DATABASE_URL": url, "PICCOLO_CONF": "events.piccolo_conf", "PYTHONPATH": os.pathsep.join(sys.path), "EVENTS_RUN_WORKER_IN_PROCESS": "false"}
+    )
+    result = subprocess.run([sys.executable, "-c", script, *args], env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    return result.stdout.strip().splitlines()[-1] if result.stdout.strip() else ""
+
+
+def test_existing_data_moves_into_one_organisation_with_nothing_lost(backend: str, fresh_database: str) -> None:
+    """A database of today's schema with the demo and 240 orders (free places and door sales, with their
+    tickets, payments, ledger entries and audit entries) is taken back to the schema before organisations, where
+    people have a role of their own, and migrated forwards again: every row is still there, every event, partner,
+    token and audit entry belongs to the one organisation, and each person's role became their membership (an
+    admin: owner and platform admin)."""
+    migrate(fresh_database, "forwards", "all")
+    python(fresh_database, SEED, "240")
+    seeded = json.loads(python(fresh_database, COUNT))
+    assert seeded["counts"]["ticket_order"] == 240 and seeded["counts"]["ticket"] >= 240
+
+    migrate(fresh_database, "backwards", BEFORE_ORGANISATIONS)
+    old = json.loads(python(fresh_database, COUNT))
+    assert old["organisations"] == [] and old["counts"] == seeded["counts"] and old["pence"] == seeded["pence"]
+    # In the old schema each person has one role: the demo's owners were admins then.
+    migrate(fresh_database, "sql", "UPDATE app_user SET role = 'organiser' WHERE email = 'kitchen@example.org'")
+
+    migrate(fresh_database, "forwards", "all")
+    moved = json.loads(python(fresh_database, COUNT))
+    assert moved["counts"] == seeded["counts"] and moved["pence"] == seeded["pence"]
+    assert moved["organisations"] == ["main"]
+    assert moved["unowned"] == {"event": 0, "partner": 0, "api_token": 0, "audit_entry": 0}
+    assert moved["roles"] == [
+        ["door@example.org", "door", False],
+        ["kitchen@example.org", "organiser", False],
+        ["organiser@example.org", "owner", True],
+    ]
