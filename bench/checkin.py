@@ -107,7 +107,11 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
 
     now = datetime.now(timezone.utc)
     async with db.bound(database_url):
-        await catalogue.create_partner(PartnerIn(slug="bench-partner", name="Bench Partner"))
+        from events.organisations import service as organisations
+
+        # The organisation a new database starts with (a single-organisation installation).
+        organisation_id = (await organisations.resolve(None)).id
+        await catalogue.create_partner(PartnerIn(slug="bench-partner", name="Bench Partner"), organisation_id=organisation_id)
         starts = (now + timedelta(hours=1)).replace(microsecond=0)
         event_out = await catalogue.create_event(
             EventCreate(
@@ -121,6 +125,7 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
                 beneficiaries=[ShareIn(partner="bench-partner", share_bp=10_000)],
             ),
             now,
+            organisation_id=organisation_id,
         )
         event = await Event.select(Event.id).where(Event.slug == SLUG).first()
         [ticket_type] = await TicketType.select(TicketType.id).where(TicketType.event == event["id"])

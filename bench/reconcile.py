@@ -159,8 +159,12 @@ async def create_catalogue(events: int, now: datetime) -> list[dict[str, Any]]:
     from events.catalogue.tables import Event, TicketType
     from events.orders import service as _orders  # noqa: F401 - registers what the catalogue shows of sales (catalogue.sales)
 
+    from events.organisations import service as organisations
+
+    # The organisation a new database starts with (a single-organisation installation).
+    organisation_id = (await organisations.resolve(None)).id
     for slug, name, _ in PARTNERS:
-        await catalogue.create_partner(PartnerIn(slug=slug, name=name))
+        await catalogue.create_partner(PartnerIn(slug=slug, name=name), organisation_id=organisation_id)
     created = []
     for index in range(events):
         slug = f"bench-gala-{index + 1}"
@@ -179,6 +183,7 @@ async def create_catalogue(events: int, now: datetime) -> list[dict[str, Any]]:
                 beneficiaries=[ShareIn(partner=slug_, share_bp=share) for slug_, _, share in PARTNERS],
             ),
             now,
+            organisation_id=organisation_id,
         )
         event = await Event.select(Event.id).where(Event.slug == slug).first()
         await Event.update({Event.cost_per_attendee_pence: COST_PER_ATTENDEE_PENCE}).where(Event.id == event["id"])
@@ -757,7 +762,10 @@ async def run(database_url: str, args: argparse.Namespace, result: dict[str, Any
         }
         counter.take()
 
-        organiser = CurrentUser(id=1, email="organiser@bench.example", display_name="Organiser", role=ORGANISER)
+        from events.organisations import service as organisations
+
+        organisation_id = (await organisations.resolve(None)).id
+        organiser = CurrentUser(id=1, email="organiser@bench.example", display_name="Organiser", role=ORGANISER, organisation_id=organisation_id)
         period = (now - timedelta(days=400), now + timedelta(days=1))
         runs, per_call, fetched, cpu_runs = [], {}, [], []
         reconciliations, partner_statements = [], []

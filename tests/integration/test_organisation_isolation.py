@@ -28,6 +28,7 @@ from events.catalogue import access
 from events.catalogue.lookup import find_event, partner_id
 from events.catalogue.tables import Event, TicketType
 from events.checkin import door_team
+from events.config import Settings
 from events.orders import claims
 from events.orders.tables import Order
 from events.organisations import service as organisations
@@ -35,6 +36,7 @@ from events.organisations.rules import OrganisationDetails
 from events.tickets.issuing import issue_and_confirm
 from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
+from events.tickets.views import tickets_of_order
 from tests.factories import make_event
 from tests.integration.accounts.test_login import sign_in
 
@@ -305,3 +307,26 @@ async def test_an_organiser_limited_to_one_event_cannot_see_export_or_refund_ano
     assert (await limited_api.get("/api/gift-aid/schedule.csv", params={"from": "2020-01-01", "to": "2040-01-01"})).status_code == 403
     assert (await limited_api.get(f"/api/partners/{alpha.partner}/statement")).status_code == 403
     assert (await limited.get("/manage/guests")).status_code == 403
+
+
+async def test_one_organisations_door_cannot_scan_anothers_tickets(
+    settings: Settings, now: datetime, two_organisations: tuple[Organisation, Organisation, list[Role]]
+) -> None:
+    """Scans name their event in the body, not the path: the door checks the organisation itself. Beta's signed
+    ticket at Beta's event is not found for Alpha's people; at Alpha's own door it is just not a ticket for this
+    door, without saying whose it is."""
+    alpha, beta, roles = two_organisations
+    [ticket] = await tickets_of_order(beta.reference, secret_key=settings.secret_key, now=now)
+    apis = {role.name: role.api for role in roles}
+    for name in ("owner", "organiser", "door"):
+        there = await apis[name].post("/api/checkin/redeem", json={"event": beta.event, "secret": ticket.code, "nonce": f"nonce-{name}-1"})
+        assert there.status_code == 404, (name, there.text)
+        synced = await apis[name].post(
+            "/api/checkin/sync",
+            json={"event": beta.event, "scans": [{"secret": ticket.code, "nonce": f"nonce-{name}-2", "scanned_at": now.isoformat(), "result": "ok"}]},
+        )
+        assert synced.status_code == 404, (name, synced.text)
+        here = await apis[name].post("/api/checkin/redeem", json={"event": alpha.event, "secret": ticket.code, "nonce": f"nonce-{name}-3"})
+        assert here.status_code == 200 and here.json()["reason"] == "wrong_event", (name, here.text)
+        assert here.json().get("ticket_event") is None and beta.event_title not in here.text and beta.guest_name not in here.text
+    assert (await Ticket.select(Ticket.checked_in_at).where(Ticket.id == beta.ticket_id).first())["checked_in_at"] is None

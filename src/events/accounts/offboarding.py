@@ -6,8 +6,8 @@ they hold for this organisation; when it was their last organisation, the accoun
 password-reset link spent. All in the caller's transaction (the back office records it in the audit log in the
 same one). The authentication middleware reads the
 sign-ins and the person's state from the database on every signed-in request, so an old session is refused on its
-very next request; a token is refused at once by the process that revoked it and within service.TOKEN_CACHE_SECONDS
-by every other."""
+very next request, and tokens are read from the database on every request, so a revoked token is refused at once
+by every server."""
 
 from __future__ import annotations
 
@@ -118,7 +118,6 @@ async def deactivate(organisation_id: int, user_id: int, *, now: datetime) -> De
             await AccountMessage.update({AccountMessage.status: "skipped", AccountMessage.last_error: "account deactivated"}).where(
                 AccountMessage.user == user_id, AccountMessage.status == "queued"
             )
-    service.forget_cached_tokens(user_id)
     return Deactivated(changed=bool(switched), sign_ins_ended=ended, tokens_revoked=len(revoked))
 
 
@@ -177,5 +176,4 @@ async def revoke_token(organisation_id: int, user_id: int, token_id: int, *, now
         if before is None:
             raise NotFound(N_("That person has no such API token."), code="no_such_token")
         await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.id == token_id, ApiToken.user == user_id, ApiToken.revoked_at.is_null())
-    service.forget_cached_tokens(user_id)
     return before

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import secrets
-import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -189,7 +188,6 @@ async def revoke_scoped_tokens(user_id: int, scope: str, *, now: datetime, deact
         )
         if deactivate_device:
             await User.update({User.is_active: False}).where(User.id == user_id, User.email.like(f"%@{DEVICE_EMAIL_DOMAIN}"))
-    _forget_tokens_of(user_id)
     return len(revoked)
 
 
@@ -242,7 +240,6 @@ async def revoke_scoped_token(token_id: int, scope: str, *, now: datetime) -> in
             return None
         user_id: int = revoked[0]["user"]
         await User.update({User.is_active: False}).where(User.id == user_id, User.email.like(f"%@{DEVICE_EMAIL_DOMAIN}"))
-    _forget_tokens_of(user_id)
     return user_id
 
 
@@ -255,58 +252,29 @@ async def revoke_all_scoped_tokens(scope: str, *, now: datetime) -> int:
         holders = {row["user"] for row in revoked}
         if holders:
             await User.update({User.is_active: False}).where(User.id.is_in(list(holders)), User.email.like(f"%@{DEVICE_EMAIL_DOMAIN}"))
-    for user_id in holders:
-        _forget_tokens_of(user_id)
     return len(revoked)
 
 
-# Each server process keeps a token's user for a few seconds: every API request needs it, and a busy door
-# phone sends several a second. So a revoked token (or a deactivated user) stops working at once in the
-# process that revoked it and within TOKEN_CACHE_SECONDS everywhere else. Unknown tokens are never kept.
-TOKEN_CACHE_SECONDS = 5.0
-TOKEN_CACHE_MAX = 2048
-_token_users: dict[str, tuple[float, CurrentUser, datetime | None]] = {}
-_clock = time.monotonic
-
-
 async def user_for_token(token: str, *, at: datetime | None = None) -> CurrentUser | None:
-    """The user a token belongs to, unless it is unknown, revoked, expired (at ``at``, default now) or its
-    user is switched off."""
+    """The user a token belongs to, acting in the token's organisation, unless it is unknown, revoked, expired (at
+    ``at``, default now), its holder is switched off or off that organisation's team, or the organisation is
+    suspended. Read from the database on every request (one indexed join), never kept in a process: a token
+    revoked on any server stops working on every server at once."""
     digest = rules.secret_hash(token)
-    now = _clock()
     at = at or datetime.now(timezone.utc)
-    cached = _token_users.get(digest)
-    if cached is not None and cached[0] > now:
-        return cached[1] if cached[2] is None or cached[2] > at else None
     rows = await db.run(queries.USER_FOR_TOKEN, digest, True)
     if not rows or (rows[0]["expires_at"] is not None and _aware(rows[0]["expires_at"]) <= at):
-        _token_users.pop(digest, None)
         return None
     row = rows[0]
     if rules.last_used_due(_aware(row["last_used_at"]) if row["last_used_at"] else None, at):
         await db.run(queries.TOKEN_USED, at, row["token_id"], at - rules.LAST_USED_EVERY)
-    user = memberships.current_user_of(row, row, device=row["label"], door_event_id=door_event_of_scope(row["scope"] or ""))
-    if len(_token_users) >= TOKEN_CACHE_MAX:
-        for key in [key for key, (expires, _, _) in _token_users.items() if expires <= now] or list(_token_users):
-            del _token_users[key]
-    _token_users[digest] = (now + TOKEN_CACHE_SECONDS, user, _aware(row["expires_at"]) if row["expires_at"] else None)
-    return user
+    return memberships.current_user_of(row, row, device=row["label"], door_event_id=door_event_of_scope(row["scope"] or ""))
 
 
 def _aware(moment: datetime | str) -> datetime:
     """A timestamp read back by raw SQL: SQLite may give text, and naive means UTC."""
     value = datetime.fromisoformat(moment) if isinstance(moment, str) else moment
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
-
-
-def forget_cached_tokens(user_id: int) -> None:
-    """This process stops trusting its cached copies of the user's tokens (after revoking them)."""
-    _forget_tokens_of(user_id)
-
-
-def _forget_tokens_of(user_id: int) -> None:
-    for key in [key for key, (_, user, _) in _token_users.items() if user.id == user_id]:
-        del _token_users[key]
 
 
 async def revoke_api_tokens(email: str, *, now: datetime) -> int:
@@ -317,5 +285,4 @@ async def revoke_api_tokens(email: str, *, now: datetime) -> int:
         revoked = (
             await ApiToken.update({ApiToken.revoked_at: now}).where(ApiToken.user == user["id"], ApiToken.revoked_at.is_null()).returning(ApiToken.id)
         )
-    _forget_tokens_of(user["id"])
     return len(revoked)

@@ -13,8 +13,10 @@ from __future__ import annotations
 def _scan_state(ticket_condition: str) -> str:
     return (
         """
-SELECT e.id AS event_id, e.allow_reentry,
+SELECT e.id AS event_id, e.allow_reentry, e.organisation,
        EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {}) AS assigned,
+       EXISTS (SELECT 1 FROM event_access x JOIN membership m ON m.id = x.membership
+               WHERE x.event = e.id AND m."user" = {} AND m.organisation = e.organisation) AS chosen,
        t.id, t.event, t.version, t.status, o.status AS order_status, t.checked_in_at, t.inside,
        t.holder_name, y.name AS type_name, t.checked_in_by,
        s.status AS first_status, s.reason AS first_reason, s.ticket AS first_ticket, s.conflict AS first_conflict
@@ -32,7 +34,7 @@ LIMIT 1
 
 
 # Raw: hot path (every scan's read, the event, door access, ticket and earlier answer to this nonce in one round
-# trip). Arguments: user id, ticket id or secret, nonce, user id, device, event slug.
+# trip). Arguments: user id, user id, ticket id or secret, nonce, user id, device, event slug.
 SCAN_STATE_BY_ID = _scan_state("t.id = {}")
 # Raw: hot path (as SCAN_STATE_BY_ID, for a bare secret).
 SCAN_STATE_BY_SECRET = _scan_state("t.secret = {}")
@@ -99,7 +101,7 @@ WITH admitted AS (
     UPDATE ticket t SET checked_in_at = {}::timestamptz, checked_in_by = {}, inside = true
     FROM event e, ticket_order o
     WHERE t.id = {} AND t.event = {} AND t.version = {} AND t.status = {} AND t.inside = {} AND t.checked_in_at IS NULL
-      AND e.id = t.event AND e.slug = {} AND e.allow_reentry = {} AND o.id = t.order_id AND o.status = {}
+      AND e.id = t.event AND e.slug = {} AND e.organisation = {} AND e.allow_reentry = {} AND o.id = t.order_id AND o.status = {}
       AND ({}::boolean OR ({}::boolean AND EXISTS (SELECT 1 FROM door_assignment a WHERE a.event = e.id AND a."user" = {})))
     RETURNING t.id, t.event, t.ticket_type, t.holder_name, t.checked_in_at, t.checked_in_by
 ), recorded AS (

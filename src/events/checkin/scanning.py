@@ -173,9 +173,11 @@ async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: Curren
         expected.status,
         expected.inside,
         event_slug,
+        user.organisation_id,
         reentry_allowed,
         expected.order_status,
-        user.has_role(ORGANISER),
+        # A limited organiser's scans take the general way, which checks their chosen events.
+        user.has_role(ORGANISER) and not (user.restricted and user.role == ORGANISER),
         user.has_role(DOOR),
         user.id,
         scan.nonce,
@@ -205,11 +207,11 @@ class _Scan:
 async def _attempt(state_sql: str, value: Any, version: int | None, event_slug: str, user: CurrentUser, scan: _Scan) -> ScanResult | None:
     """Read, decide with the rule, write. None when the ticket changed between the read and the write (another
     door admitted it first): nothing was written, and the caller tries again from a fresh read."""
-    rows = await db.run(state_sql, user.id, value, scan.nonce, user.id, scan.device, event_slug)
-    if not rows:
+    rows = await db.run(state_sql, user.id, user.id, value, scan.nonce, user.id, scan.device, event_slug)
+    if not rows or rows[0]["organisation"] != user.organisation_id:
         raise _no_such_event()
     row = rows[0]
-    _check_door_access(user, row["event_id"], row["assigned"])
+    _check_door_access(user, row["event_id"], row)
     ticket, shown = _ticket_at_door(row)
     if row["first_status"] is not None:
         first_ticket = row["first_ticket"]

@@ -163,7 +163,7 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
             ClaimCode.event.starts_at,
             ClaimCode.event.timezone,
         )
-        .where(ClaimCode.code == code.strip().lower())
+        .where(ClaimCode.code == code.strip().lower(), ClaimCode.event._.organisation._.suspended_at.is_null())
         .first()
     )
     if row is None:
@@ -224,7 +224,7 @@ async def claim_place(code: str, *, name: str, email: str, phone: str, locale: s
     async with _guess(claimant, now=now):
         row = (
             await ClaimCode.select(ClaimCode.id, ClaimCode.event)
-            .where(ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null())
+            .where(ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null(), ClaimCode.event._.organisation._.suspended_at.is_null())
             .first()
         )
         if row is None:

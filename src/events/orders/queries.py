@@ -41,6 +41,7 @@ SELECT {_EVENT_COLUMNS}, EXISTS (
     SELECT 1 FROM ticket_order WHERE ticket_order.event = event.id AND status = 'pending' AND hold_expires_at < {{}}
 ) AS overdue_holds
 FROM event WHERE slug = {{}}
+  AND NOT EXISTS (SELECT 1 FROM organisation o WHERE o.id = event.organisation AND o.suspended_at IS NOT NULL)
 """
 # Raw: hot path (the asked-for ticket types, their ids as one array). Arguments: event id, ticket type ids (a list).
 TYPES_ON_SALE = f"SELECT {_TYPE_COLUMNS} FROM ticket_type WHERE event = {{}} AND id = ANY({{}}::integer[]) ORDER BY id"

@@ -136,7 +136,8 @@ def _to_issue(order: OrderRow) -> OrderToIssue:
 
 
 async def load_terms(slug: str) -> tuple[EventRow, dict[int, pricing.TypeOnSale], pricing.EventTerms]:
-    row = await Event.select().where(Event.slug == slug).first()
+    """The event a guest is buying for (not a draft, nor a suspended organisation's) with its prices and terms."""
+    row = await Event.select().where(Event.slug == slug, Event.organisation.suspended_at.is_null()).first()
     if row is None or row["status"] == EventStatus.draft:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     event = EventRow.of(row)
@@ -278,7 +279,11 @@ async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, n
     ticket types by id first, then the event, as take_places locks them."""
     if db.is_sqlite():
         # No row locks: SQLite's IMMEDIATE transaction already holds the only write lock.
-        event = await Event.select().where(Event.slug == slug if locking is None else Event.id == locking).first()
+        event = (
+            await Event.select()
+            .where(Event.slug == slug if locking is None else Event.id == locking, Event.organisation.suspended_at.is_null())
+            .first()
+        )
         type_rows: Sequence[Mapping[str, Any]] = []
         if event is not None and type_ids:
             type_rows = await TicketType.select().where(TicketType.event == event["id"], TicketType.id.is_in(list(type_ids)))
