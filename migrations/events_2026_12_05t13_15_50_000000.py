@@ -18,7 +18,7 @@ FIRST = "(SELECT MIN(id) FROM organisation)"
 OWNED = ["event", "partner", "api_token", "audit_entry", "stripe_balance_transaction", "stripe_import"]
 MEMBERSHIPS = f"""
 INSERT INTO membership ("user", organisation, role, partner, restricted, created_at, deactivated_at)
-SELECT id, {FIRST}, CASE role WHEN 'admin' THEN 'owner' ELSE role END, partner, FALSE, created_at,
+SELECT id, {FIRST}, CASE role WHEN 'admin' THEN 'owner' ELSE role END, partner, role = 'door', created_at,
        CASE WHEN is_active THEN NULL ELSE CURRENT_TIMESTAMP END
 FROM app_user
 """

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from events import db
-from events.accounts.roles import DOOR, RESTRICTABLE_ROLES, ROLES, CurrentUser
+from events.accounts.roles import DOOR, RESTRICTABLE_ROLES, ROLES, CurrentUser, restricted_by_default
 from events.accounts.tables import Membership, User
 from events.errors import Conflict, InvalidInput, NotFound
 from events.organisations.tables import Organisation
@@ -96,12 +96,12 @@ def role_problem(role: str) -> str | None:
     return None if role in ROLES else f"Role must be one of: {', '.join(ROLES)}."
 
 
-async def add_membership(user_id: int, organisation_id: int, *, role: str, partner_id: int | None = None, restricted: bool = False) -> None:
+async def add_membership(user_id: int, organisation_id: int, *, role: str, partner_id: int | None = None, restricted: bool | None = None) -> None:
     """Make the person a member of the organisation with ``role`` (in the caller's transaction, if any). A member
-    whose membership was ended is taken back with the new role."""
+    whose membership was ended is taken back with the new role. ``restricted`` None: the role's default."""
     if (problem := role_problem(role)) is not None:
         raise InvalidInput(problem, fields={"role": "Unknown role."})
-    restricted = restricted and role in RESTRICTABLE_ROLES
+    restricted = (restricted_by_default(role) if restricted is None else restricted) and role in RESTRICTABLE_ROLES
     async with db.write_transaction():
         if not await Organisation.exists().where(Organisation.id == organisation_id):
             raise NotFound("No such organisation.", code="organisation_not_found")

@@ -13,6 +13,14 @@ PARTNER_VIEWER = "partner_viewer"
 ROLES = (OWNER, ORGANISER, DOOR, PARTNER_VIEWER)
 # Roles that may be limited to chosen events (an organiser's in catalogue.EventAccess, a door member's door team).
 RESTRICTABLE_ROLES = (ORGANISER, DOOR)
+
+
+def restricted_by_default(role: str) -> bool:
+    """Door staff work the doors they are put on (the door team) unless an owner lets them scan every event; an
+    organiser manages every event unless limited to chosen ones."""
+    return role == DOOR
+
+
 DOOR_SCOPE_PREFIX = "door:"
 
 
@@ -58,6 +66,14 @@ class CurrentUser:
     def has_role(self, *roles: str) -> bool:
         """Owners may do everything in their organisation; everyone else needs one of the named roles."""
         return self.organisation_id is not None and (self.role == OWNER or self.role in roles)
+
+    @property
+    def scans_every_event(self) -> bool:
+        """May scan any event of the organisation without being on its door team: an owner, an organiser not
+        limited to chosen events, or a door member not limited to their door team."""
+        if not self.has_role(ORGANISER, DOOR):
+            return False
+        return self.role == OWNER or not self.restricted
 
     @property
     def organisation(self) -> int:

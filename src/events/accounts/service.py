@@ -12,7 +12,7 @@ from piccolo.columns import Column
 from events import db, text
 from events.accounts import memberships, passwords, queries, rules
 from events.accounts.acting import ACTOR
-from events.accounts.roles import DOOR, ROLES, CurrentUser, door_event_of_scope
+from events.accounts.roles import DOOR, RESTRICTABLE_ROLES, ROLES, CurrentUser, door_event_of_scope, restricted_by_default
 from events.accounts.tables import ApiToken, User
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
@@ -39,12 +39,13 @@ async def create_user(
     display_name: str = "",
     partner_id: int | None = None,
     organisation_id: int | None = None,
-    restricted: bool = False,
+    restricted: bool | None = None,
     is_platform_admin: bool = False,
 ) -> CurrentUser:
     """A new account, a member of ``organisation_id`` with ``role`` (no organisation named: the only one there is).
     A partner viewer's ``partner_id`` comes from catalogue.lookup.partner_id (accounts is below catalogue, so it
-    is given the id rather than looking the partner up)."""
+    is given the id rather than looking the partner up). ``restricted`` None: the role's default (door staff work
+    their door team's events, organisers every event)."""
     email = normalise_email(email)
     if "@" not in email or len(email) > 254 or text.line_problem(email) is not None:
         raise InvalidInput("Give a valid email address.", fields={"email": "Not an email address."})
@@ -65,6 +66,7 @@ async def create_user(
             password_hash=passwords.hash_password(password) if password else "",
         )
         await user.save()
+        restricted = restricted_by_default(role) if restricted is None else restricted
         await memberships.add_membership(user.id, organisation.id, role=role, partner_id=partner_id, restricted=restricted)
     return CurrentUser(
         id=user.id,
@@ -75,7 +77,7 @@ async def create_user(
         organisation_id=organisation.id,
         organisation_slug=organisation.slug,
         organisation_name=organisation.name,
-        restricted=restricted and role in memberships.RESTRICTABLE_ROLES,
+        restricted=restricted and role in RESTRICTABLE_ROLES,
         is_platform_admin=is_platform_admin,
     )
 

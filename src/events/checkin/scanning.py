@@ -86,10 +86,11 @@ def _no_such_event() -> NotFound:
 
 
 def _may_scan(user: CurrentUser, access: Mapping[str, Any]) -> bool:
-    """From a row with the event's ``organisation`` and the user's ``assigned`` and ``chosen`` flags."""
+    """From a row with the event's ``organisation`` and the user's ``assigned`` (door team) and ``chosen`` (a
+    limited organiser's events) flags."""
     if access["organisation"] != user.organisation_id:
         return False
-    if user.has_role(ORGANISER) and not (user.restricted and user.role == ORGANISER):
+    if user.scans_every_event:
         return True
     return bool(access["chosen"]) if user.role == ORGANISER else user.has_role(DOOR) and bool(access["assigned"])
 
@@ -177,7 +178,7 @@ async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: Curren
         reentry_allowed,
         expected.order_status,
         # A limited organiser's scans take the general way, which checks their chosen events.
-        user.has_role(ORGANISER) and not (user.restricted and user.role == ORGANISER),
+        user.scans_every_event,
         user.has_role(DOOR),
         user.id,
         scan.nonce,
