@@ -14,10 +14,10 @@ ON CONFLICT (provider_reference) DO NOTHING
 RETURNING id
 """
 # Raw: hot path (every Stripe webhook: its event id recorded once; no row back for an event seen before).
-# Arguments: Stripe event id, event type, object id, received at.
+# Arguments: Stripe event id, the organisation whose endpoint it came to (or NULL), event type, object id, received at.
 RECORD_WEBHOOK = """
-INSERT INTO webhook_event (stripe_event_id, event_type, object_id, received_at, processed_at, error)
-VALUES ({}, {}, {}, {}, NULL, '')
+INSERT INTO webhook_event (stripe_event_id, organisation, event_type, object_id, received_at, processed_at, error)
+VALUES ({}, {}, {}, {}, {}, NULL, '')
 ON CONFLICT (stripe_event_id) DO NOTHING
 RETURNING id
 """
