@@ -515,14 +515,28 @@ async def sweep_expired_holds(now: datetime, *, gateways: Gateways) -> int:
     buyer's new hold, or released for a cancelled event (a payment that slipped in is settled late). Each
     through its own organisation's Stripe account."""
     expired = await orders.expire_holds(now)
+    ended = (Order.status == OrderStatus.expired) & Order.payment_intent_id.is_not_null() & Order.intent_closed_at.is_null()
+    usable = await _card_gateways(Order.select(Order.event._.organisation.as_alias("organisation")).where(ended).distinct(), gateways)
     rows = (
-        await Order.select(Order.id, Order.payment_intent_id, Order.event.organisation.as_alias("organisation"))
-        .where(Order.status == OrderStatus.expired, Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null())
+        await Order.select(Order.id, Order.payment_intent_id, Order.event._.organisation.as_alias("organisation"))
+        .where(ended, Order.event._.organisation.is_in(list(usable) or [0]))
         .limit(100)
     )
     for row in rows:
-        await _close_intent(row["id"], row["payment_intent_id"], gateway=await gateways.for_organisation(row["organisation"]), now=now)
+        await _close_intent(row["id"], row["payment_intent_id"], gateway=usable[row["organisation"]], now=now)
     return expired
+
+
+async def _card_gateways(organisations: Any, gateways: Gateways, *, stripe_only: bool = False) -> dict[int, Gateway]:
+    """The gateways of the organisations a job has work for (a query answering rows with "organisation"), leaving
+    out those that take no card payments now (no Stripe account): their rows wait, and never crowd out the
+    others' within a job's batch."""
+    found: dict[int, Gateway] = {}
+    for row in await organisations:
+        gateway = await gateways.for_organisation(row["organisation"])
+        if gateway.takes_cards and (gateway.provider == PaymentMethod.stripe or not stripe_only):
+            found[row["organisation"]] = gateway
+    return found
 
 
 async def _close_intent(order_id: int, intent_id: str, *, gateway: Gateway, now: datetime) -> None:
@@ -560,37 +574,38 @@ async def close_replaced_intent(reference: str, *, gateway: Gateway, now: dateti
 async def recheck_payments(now: datetime, *, gateways: Gateways) -> int:
     """Ask Stripe about orders still waiting, so a lost webhook never loses a payment (each order at its own
     organisation's Stripe account)."""
+    waiting = Order.payment_intent_id.is_not_null() & (
+        ((Order.status == OrderStatus.pending) & (Order.created_at < now - RECHECK_PENDING_AFTER))
+        | ((Order.status == OrderStatus.expired) & (Order.created_at > now - RECHECK_EXPIRED_FOR))
+    )
+    usable = await _card_gateways(
+        Order.select(Order.event._.organisation.as_alias("organisation")).where(waiting).distinct(), gateways, stripe_only=True
+    )
     rows = (
-        await Order.select(Order.payment_intent_id, Order.event.organisation.as_alias("organisation"))
-        .where(
-            Order.payment_intent_id.is_not_null(),
-            ((Order.status == OrderStatus.pending) & (Order.created_at < now - RECHECK_PENDING_AFTER))
-            | ((Order.status == OrderStatus.expired) & (Order.created_at > now - RECHECK_EXPIRED_FOR)),
-        )
+        await Order.select(Order.payment_intent_id, Order.event._.organisation.as_alias("organisation"))
+        .where(waiting, Order.event._.organisation.is_in(list(usable) or [0]))
         .limit(200)
     )
-    checked = 0
     for row in rows:
-        gateway = await gateways.for_organisation(row["organisation"])
-        if gateway.provider != PaymentMethod.stripe:
-            continue
-        checked += 1
         try:
-            await sync_intent(row["payment_intent_id"], gateway=gateway, now=now, organisation=row["organisation"])
+            await sync_intent(row["payment_intent_id"], gateway=usable[row["organisation"]], now=now, organisation=row["organisation"])
         except (PaymentProviderError, EventsError):
             logger.warning("Re-check of a payment failed; it will be tried again")
-    return checked
+    return len(rows)
 
 
 async def fetch_missing_fees(now: datetime, *, gateways: Gateways) -> int:
     """Stripe's fees not known yet, each from the organisation's own Stripe account."""
+    missing = (Payment.provider == PaymentMethod.stripe) & Payment.fee_pence.is_null() & (Payment.charge_id != "")
+    organisation = Payment.order_id._.event._.organisation
+    usable = await _card_gateways(Payment.select(organisation.as_alias("organisation")).where(missing).distinct(), gateways)
     rows = (
-        await Payment.select(Payment.provider_reference, Payment.charge_id, Payment.order_id._.event._.organisation.as_alias("organisation"))
-        .where(Payment.provider == PaymentMethod.stripe, Payment.fee_pence.is_null(), Payment.charge_id != "")
+        await Payment.select(Payment.provider_reference, Payment.charge_id, organisation.as_alias("organisation"))
+        .where(missing, organisation.is_in(list(usable) or [0]))
         .limit(200)
     )
     for row in rows:
-        await _store_fee(row["provider_reference"], row["charge_id"], await gateways.for_organisation(row["organisation"]), now=now)
+        await _store_fee(row["provider_reference"], row["charge_id"], usable[row["organisation"]], now=now)
     return len(rows)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from typing import Any
 
 import httpx
@@ -21,6 +21,7 @@ from events.audit.tables import AuditEntry
 from events.orders.tables import Order
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
+from events.payments import service as payments
 from events.payments import stripe_accounts
 from events.payments.stripe_rules import StripeKeys
 from events.payments.tables import StripeAccount, WebhookEvent
@@ -259,3 +260,22 @@ async def test_the_first_organisation_without_an_account_uses_the_environments_a
     assert refused.status_code == 409 and refused.json()["error"] == "card_payments_unavailable"
     assert (await http.get(f"/api/events/{second}")).json()["places_left"] == before  # the hold went straight back
     assert await Order.count().where(Order.status == "pending") == 1
+
+
+async def test_the_workers_jobs_use_each_organisations_account_and_one_without_waits_without_blocking(two: TwoOrganisations, now: datetime) -> None:
+    http, localstripe = two.stripe.http, two.stripe.localstripe
+    a_order = await place_order(http, two.a_event, quantity=1)
+    b_order = await place_order(http, two.b_event, quantity=1)
+    # B disconnects while its guest's hold is open: the sweeper cannot close B's PaymentIntent, so it waits.
+    await stripe_accounts.disconnect(two.b_id, gateways=two.stripe.gateways, now=now)
+    later = datetime.now(timezone.utc) + timedelta(minutes=30)
+    await payments.sweep_expired_holds(later, gateways=two.stripe.gateways)
+    closed = {row["reference"]: row["intent_closed_at"] for row in await Order.select(Order.reference, Order.intent_closed_at)}
+    assert closed[a_order.reference] is not None and closed[b_order.reference] is None
+    assert (await localstripe.retrieve_intent(a_order.intent_id))["status"] == "canceled"
+    assert (await localstripe.retrieve_intent(b_order.intent_id))["status"] != "canceled"
+    # Connected again, B's is closed at the next sweep.
+    await stripe_accounts.connect(two.b_id, KEYS_B, connected_by=None, gateways=two.stripe.gateways, now=now)
+    await payments.sweep_expired_holds(later, gateways=two.stripe.gateways)
+    assert (await localstripe.retrieve_intent(b_order.intent_id))["status"] == "canceled"
+    assert await Order.count().where(Order.intent_closed_at.is_null()) == 0
