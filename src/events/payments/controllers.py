@@ -116,6 +116,7 @@ class StripeWebhooks(Controller):
             gateway=gateways.environment,
             organisation=await gateways.first_organisation(),
             now=now,
+            environment_endpoint=True,
         )
         return WebhookReceipt(received=True, outcome=outcome)
 

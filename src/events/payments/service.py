@@ -167,7 +167,14 @@ async def refresh_order(reference: str, *, gateway: Gateway, now: datetime) -> N
 
 
 async def handle_webhook(
-    payload: bytes, signature: str | None, *, secret: str | None, gateway: Gateway, organisation: int | None, now: datetime
+    payload: bytes,
+    signature: str | None,
+    *,
+    secret: str | None,
+    gateway: Gateway,
+    organisation: int | None,
+    now: datetime,
+    environment_endpoint: bool = False,
 ) -> str:
     """Verify with the receiving organisation's webhook secret, de-duplicate by event id, then sync the
     PaymentIntent the event is about with that organisation's gateway. Returns what happened.
@@ -175,7 +182,8 @@ async def handle_webhook(
     An event that names another organisation's order (``organisation`` is whose endpoint and account it came
     from) changes nothing: it is logged, recorded with the reason, and acknowledged (200, outcome
     ``other_organisation``), because it is a genuine, correctly signed delivery that no retry would make
-    acceptable: answering 4xx would only have Stripe retry it for days and then disable the endpoint."""
+    acceptable: answering 4xx would only have Stripe retry it for days and then disable the endpoint. The event is
+    recorded as the organisation's, or with no organisation when it came to the environment's endpoint."""
     if not secret or not signature:
         raise InvalidSignature("Missing Stripe signature.")
     try:
@@ -185,7 +193,8 @@ async def handle_webhook(
     event = _read_webhook(payload)
     obj = event.data.object
     intent_id = _intent_of(event.type, obj)
-    new = await db.run(queries.RECORD_WEBHOOK, event.id, organisation, event.type, intent_id or obj.id, now)
+    recorded_for = None if environment_endpoint else organisation
+    new = await db.run(queries.RECORD_WEBHOOK, event.id, recorded_for, event.type, intent_id or obj.id, now)
     if not new:
         seen = await WebhookEvent.select(WebhookEvent.processed_at).where(WebhookEvent.stripe_event_id == event.id).first()
         if seen and seen["processed_at"] is not None:
