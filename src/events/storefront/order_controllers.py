@@ -283,7 +283,8 @@ class OrderPages(Controller):
                 "order": order,
                 "token": token,
                 "confirmation_url": page,
-                "provider": gateway.provider,
+                # Its organisation disconnected Stripe since the order was placed: no card form, no test button.
+                "provider": gateway.provider if gateway.takes_cards else "unavailable",
                 "publishable_key": gateway.publishable_key,
                 "stripe_js_url": gateway.js_url,
                 "client_secret": client_secret,

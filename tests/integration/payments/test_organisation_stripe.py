@@ -208,6 +208,10 @@ async def test_an_owner_connects_and_disconnects_and_the_secrets_are_never_shown
     gone = await post_form(http, f"{PAGE}/disconnect", {}, page=PAGE)
     assert gone.status_code == 303 and not await StripeAccount.exists()
     responses.append(await http.get(gone.headers["location"]))
+    # The guest whose payment page was open meanwhile gets no card form (and no test button), but a plain notice.
+    paying = await http.get(order.created["payment"]["url"])
+    assert "cannot take card payments right now" in paying.text and "data-publishable-key" not in paying.text
+    assert "test-payment" not in paying.text
     off = await http.post(f"/api/events/{slug}/orders", json=body)
     assert off.status_code == 409 and off.json()["error"] == "card_payments_unavailable"
 
