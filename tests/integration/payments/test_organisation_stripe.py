@@ -23,6 +23,7 @@ from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
 from events.payments import service as payments
 from events.payments import stripe_accounts
+from events.payments.gateways import Gateways
 from events.payments.stripe_rules import StripeKeys
 from events.payments.tables import StripeAccount, WebhookEvent
 from tests.factories import make_event
@@ -283,3 +284,20 @@ async def test_the_workers_jobs_use_each_organisations_account_and_one_without_w
     await payments.sweep_expired_holds(later, gateways=two.stripe.gateways)
     assert (await localstripe.retrieve_intent(b_order.intent_id))["status"] == "canceled"
     assert await Order.count().where(Order.intent_closed_at.is_null()) == 0
+
+
+async def test_a_connection_made_in_another_process_applies_at_once_and_the_decrypted_client_is_reused(stripe_app: StripeApp, now: datetime) -> None:
+    """Two Gateways stand for two server processes: each reads the organisation's row on every call, so neither
+    serves keys the other has replaced or removed; the decrypted client is kept only while the stored keys are
+    the same."""
+    riverside = await organisations.create_organisation("riverside", OrganisationDetails(name="Riverside Trust"))
+    here, there = stripe_app.gateways, Gateways(stripe_app.gateway, stripe_app.settings)
+    assert not (await there.for_organisation(riverside.id)).takes_cards
+    await stripe_accounts.connect(riverside.id, KEYS_B, connected_by=None, gateways=here, now=now)
+    seen = await there.for_organisation(riverside.id)
+    assert seen.publishable_key == KEYS_B.publishable_key and seen is await there.for_organisation(riverside.id)
+    assert (await there.account(riverside.id)).webhook_secret == KEYS_B.webhook_secret
+    await stripe_accounts.disconnect(riverside.id, gateways=here, now=now)
+    assert not (await there.for_organisation(riverside.id)).takes_cards
+    await stripe_accounts.connect(riverside.id, KEYS_A, connected_by=None, gateways=here, now=now)
+    assert (await there.for_organisation(riverside.id)).publishable_key == KEYS_A.publishable_key
