@@ -20,6 +20,7 @@ from events.payments import stripe_rules
 from events.payments.gateway import PaymentProviderError
 from events.payments.gateways import Gateways
 from events.payments.service import PaymentUnavailable
+from events.payments.statuses import PaymentMethod
 from events.payments.stripe_rules import StripeKeys
 from events.payments.tables import StripeAccount
 
@@ -40,8 +41,10 @@ class StripeConnection:
 @dataclass(frozen=True, slots=True)
 class StripeStatus:
     connection: StripeConnection | None
-    # Without a connection of its own: whether the installation's STRIPE_* settings take its card payments.
+    # Without a connection of its own: whether the installation's STRIPE_* settings take its card payments, or
+    # (development without them) the test provider does.
     environment_keys: bool
+    test_payments: bool = False
 
 
 async def stripe_status(organisation_id: int, *, gateways: Gateways) -> StripeStatus:
@@ -62,8 +65,13 @@ async def stripe_status(organisation_id: int, *, gateways: Gateways) -> StripeSt
             row["secret_key_hint"], row["livemode"], row["publishable_key"], row["connected_at"], row["name"] or row["email"] or ""
         )
         return StripeStatus(connection, environment_keys=False)
-    account = await gateways.account(organisation_id)
-    return StripeStatus(None, environment_keys=account.gateway.takes_cards and account.gateway is gateways.environment)
+    gateway = (await gateways.account(organisation_id)).gateway
+    from_environment = gateway is gateways.environment
+    return StripeStatus(
+        None,
+        environment_keys=from_environment and gateway.provider == PaymentMethod.stripe,
+        test_payments=from_environment and gateway.provider == PaymentMethod.test,
+    )
 
 
 async def connect(organisation_id: int, keys: StripeKeys, *, connected_by: int | None, gateways: Gateways, now: datetime) -> StripeConnection:

@@ -301,3 +301,12 @@ async def test_a_connection_made_in_another_process_applies_at_once_and_the_decr
     assert not (await there.for_organisation(riverside.id)).takes_cards
     await stripe_accounts.connect(riverside.id, KEYS_A, connected_by=None, gateways=here, now=now)
     assert (await there.for_organisation(riverside.id)).publishable_key == KEYS_A.publishable_key
+
+
+async def test_the_page_says_which_account_takes_the_payments(client: httpx.AsyncClient, stripe_app: StripeApp) -> None:
+    first = await organisations.ensure_default_organisation()
+    await owner_of("rana@test.example", first.id)
+    assert (await sign_in(client, "rana@test.example", PASSWORD)).status_code == 303
+    page = await client.get(PAGE)  # the first organisation, the environment's Stripe keys (localstripe here)
+    assert "set up by whoever runs it" in page.text and "/webhooks/stripe/main" in page.text
+    assert 'href="/manage/organisation/stripe" aria-current="page"' in page.text  # in the owner's navigation
