@@ -13,18 +13,20 @@ encrypted key is the same one (connecting or disconnecting here drops it at once
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
-from events.catalogue.tables import Event
+from events import db
 from events.config import Settings, StripeSettings
 from events.orders import codes
 from events.orders.tables import Order
 from events.organisations.tables import Organisation
+from events.payments import queries
 from events.payments.credentials import CredentialCipher, CredentialsUnreadable
 from events.payments.gateway import Gateway, NoCardPayments, StripeGateway
 from events.payments.statuses import PaymentMethod
 from events.payments.stripe_rules import StripeKeys
-from events.payments.tables import StripeAccount
 
 logger = logging.getLogger("events.payments")
 
@@ -62,12 +64,15 @@ class Gateways:
     async def account(self, organisation_id: int | None) -> Account:
         if organisation_id is None:
             return self._none
-        row = (
-            await StripeAccount.select(StripeAccount.secret_key_encrypted, StripeAccount.webhook_secret_encrypted, StripeAccount.publishable_key)
-            .where(StripeAccount.organisation == organisation_id)
-            .first()
-        )
-        if row is not None:
+        return await self._resolved(await db.run(queries.ACCOUNT_OF_ORGANISATION, organisation_id))
+
+    async def _resolved(self, rows: Sequence[Mapping[str, Any]]) -> Account:
+        """The account for a row of queries.ACCOUNT_OF_* (none: no such organisation)."""
+        if not rows:
+            return self._none
+        row = rows[0]
+        organisation_id = row["organisation"]
+        if row["secret_key_encrypted"] is not None:
             stored = (row["secret_key_encrypted"], row["webhook_secret_encrypted"], row["publishable_key"])
             cached = self._decrypted.get(organisation_id)
             if cached is not None and cached.stored == stored:
@@ -83,7 +88,7 @@ class Gateways:
             self._decrypted[organisation_id] = _Decrypted(stored, account)
             return account
         self._decrypted.pop(organisation_id, None)
-        if self.environment.provider == PaymentMethod.test or organisation_id == await self.first_organisation():
+        if self.environment.provider == PaymentMethod.test or row["first"]:
             return Account(self.environment, self._stripe.webhook_secret, own=False)
         return self._none
 
@@ -93,8 +98,7 @@ class Gateways:
     async def for_event(self, slug: str) -> Gateway:
         """The gateway of the event's organisation (no card payments for an event that does not exist: whoever asks
         finds that out from the event itself)."""
-        row = await Event.select(Event.organisation).where(Event.slug == slug).first()
-        return await self.for_organisation(row["organisation"] if row else None)
+        return (await self._resolved(await db.run(queries.ACCOUNT_OF_EVENT, slug))).gateway
 
     async def for_order(self, reference: str) -> Gateway:
         row = (
