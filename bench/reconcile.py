@@ -158,7 +158,6 @@ async def create_catalogue(events: int, now: datetime) -> list[dict[str, Any]]:
     from events.catalogue.schemas import EventCreate, PartnerIn, ShareIn, TicketTypeIn
     from events.catalogue.tables import Event, TicketType
     from events.orders import service as _orders  # noqa: F401 - registers what the catalogue shows of sales (catalogue.sales)
-
     from events.organisations import service as organisations
 
     # The organisation a new database starts with (a single-organisation installation).

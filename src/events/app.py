@@ -31,6 +31,7 @@ from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
 from events.backoffice.people_pages import PeopleApi, PeoplePages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
+from events.backoffice.stripe_pages import StripePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.checkin.controllers import CheckinApi, DoorPages
 from events.config import Settings, load_settings
@@ -45,6 +46,7 @@ from events.ledger.controllers import LedgerApi, StatementPages
 from events.malformed import RefuseMalformedRequests
 from events.payments.controllers import CancellationApi, StripeWebhooks
 from events.payments.gateway import create_gateway
+from events.payments.gateways import Gateways
 from events.privacy.controllers import GuestDataPages
 from events.security_headers import api_reference_policy, security_headers
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
@@ -57,14 +59,18 @@ from events.web import HealthApi, LanguagePages, ServiceWorker
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
     engine = db.create_engine(settings.database_url)
-    gateway = create_gateway(settings.stripe, production=settings.is_production)
+    gateways = Gateways(create_gateway(settings.stripe, production=settings.is_production), settings)
 
     @contextlib.asynccontextmanager
     async def database_and_worker(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
         await db.open_engine(engine, pool_size=settings.db_pool_size)
         stop = asyncio.Event()
-        worker = asyncio.create_task(run_forever(periodic_jobs(gateway, settings), stop)) if settings.run_worker_in_process else None
+        worker = (
+            asyncio.create_task(run_forever(periodic_jobs(gateways.environment, settings, gateways=gateways), stop))
+            if settings.run_worker_in_process
+            else None
+        )
         try:
             yield
         finally:
@@ -111,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BackOfficeOrderPages,
             AuditPages,
             PeoplePages,
+            StripePages,
             PeopleApi,
             GuestDataPages,
             GiftAidApi,
@@ -159,5 +166,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ),
         ),
         lifespan=[database_and_worker],
-        state=State({"settings": settings, "gateway": gateway}),
+        state=State({"settings": settings, "gateways": gateways}),
     )

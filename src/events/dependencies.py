@@ -1,4 +1,6 @@
-"""Values handlers ask for by name: the clock, the settings, and the documented error responses."""
+"""Values handlers ask for by name: the clock, the settings, every organisation's payment gateway (a
+payments.gateways.Gateways: ask it for the gateway of the event's or order's organisation), and the documented
+error responses."""
 
 from __future__ import annotations
 
@@ -29,12 +31,12 @@ def provide_settings(request: Request[Any, Any, Any]) -> Settings:
     return request.app.state.settings
 
 
-def provide_gateway(request: Request[Any, Any, Any]) -> Any:
-    return request.app.state.gateway
+def provide_gateways(request: Request[Any, Any, Any]) -> Any:
+    return request.app.state.gateways
 
 
 DEPENDENCIES = {
-    "gateway": Provide(provide_gateway, sync_to_thread=False),
+    "gateways": Provide(provide_gateways, sync_to_thread=False),
     "now": Provide(provide_now, sync_to_thread=False),
     "settings": Provide(provide_settings, sync_to_thread=False),
 }

@@ -72,6 +72,7 @@ STAFF_PAGES = [
     StaffPage("manage-status-cancel", "/manage/events/{supper}/status/cancel", "organiser"),
     StaffPage("manage-cancellation", "/manage/events/{supper}/cancellation", "organiser"),
     StaffPage("manage-people", "/manage/people", "organiser"),
+    StaffPage("manage-stripe", "/manage/organisation/stripe", "organiser"),  # the demo organiser owns the network
     StaffPage("account", "/account", "door"),
     StaffPage("account-password", "/account/password", "organiser"),
 ]

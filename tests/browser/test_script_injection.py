@@ -57,6 +57,7 @@ NO_FORM = {
     "POST /manage/events/{slug}/cancellation",  # offered only while a cancellation is unfinished (a refund failed)
     "POST /manage/events/{slug}/statement/stripe-import",  # offered only when Stripe is configured
     "POST /manage/people/{user_id}/reactivate",  # offered only once the person is deactivated (swept last)
+    "POST /manage/organisation/stripe/disconnect",  # offered only while a Stripe account is connected (needs Stripe)
     "POST /reset-password/{token}",  # offered only by the link in a password-reset email
 }
 # Forms whose valid submission would end the sweep's own set-up (cancel the event, stop sales, refund the order, sign

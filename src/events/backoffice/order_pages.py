@@ -19,7 +19,7 @@ from events.backoffice import orders
 from events.backoffice.order_forms import HolderForm, RefundForm, SearchForm
 from events.errors import EventsError
 from events.forms import read_form
-from events.payments.gateway import Gateway
+from events.payments.gateways import Gateways
 from events.templating import page_context
 from events.tickets import service as tickets
 
@@ -111,12 +111,12 @@ class OrderPages(Controller):
 
     @post("/orders/{reference:str}/refund", status_code=303)
     async def refund(
-        self, request: Request[Any, Any, Any], reference: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+        self, request: Request[Any, Any, Any], reference: FromPath[str], now: NamedDependency[datetime], gateways: NamedDependency[Gateways]
     ) -> Redirect | Template:
         form = await read_form(request, RefundForm)
         user: CurrentUser = request.user
         try:
-            await orders.refund(reference, form, requested_by=user.email, gateway=gateway, now=now)
+            await orders.refund(reference, form, requested_by=user.email, gateway=await gateways.for_order(reference), now=now)
         except EventsError as error:
             if error.status_code == 404:
                 raise

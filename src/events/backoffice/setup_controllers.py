@@ -30,7 +30,7 @@ from events.errors import EventsError, InvalidInput, NotFound
 from events.ledger import service as ledger
 from events.orders import claims
 from events.payments import cancellation
-from events.payments.gateway import Gateway
+from events.payments.gateways import Gateways
 from events.tickets.issuing import issue_and_confirm
 from events.tickets.qr import qr_svg
 
@@ -237,7 +237,7 @@ class EventSetupPages(Controller):
         action: FromPath[str],
         data: Form,
         now: NamedDependency[datetime],
-        gateway: NamedDependency[Gateway],
+        gateways: NamedDependency[Gateways],
     ) -> Template | Redirect:
         event = await find_event(slug)
         if action not in STATUS_ACTIONS:
@@ -249,6 +249,7 @@ class EventSetupPages(Controller):
             )
         try:
             if action == "cancel":
+                gateway = await gateways.for_event(slug)
                 await cancellation.cancel_event(slug, reason=data.get("reason", ""), requested_by=request.user.name, gateway=gateway, now=now)
                 return Redirect(f"/manage/events/{slug}/cancellation", status_code=303)
             await catalogue.update_event(slug, EventPatch(status=STATUS_ACTIONS[action]["status"]), now)  # type: ignore[arg-type]
@@ -274,12 +275,12 @@ class EventSetupPages(Controller):
 
     @post("/events/{slug:str}/cancellation")
     async def finish_cancelling(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateways: NamedDependency[Gateways]
     ) -> Redirect:
         event = await find_event(slug)
         if event.status != EventStatus.cancelled:
             return Redirect(f"/manage/events/{slug}/status/cancel", status_code=303)
-        await cancellation.cancel_event(slug, reason="", requested_by=request.user.name, gateway=gateway, now=now)
+        await cancellation.cancel_event(slug, reason="", requested_by=request.user.name, gateway=await gateways.for_event(slug), now=now)
         return Redirect(f"/manage/events/{slug}/cancellation", status_code=303)
 
 

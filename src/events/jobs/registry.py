@@ -13,6 +13,7 @@ from events.ledger import service as ledger
 from events.ledger import stripe_balance
 from events.payments import service as payments
 from events.payments.gateway import Gateway
+from events.payments.gateways import Gateways
 from events.privacy import service as privacy
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox
@@ -27,15 +28,18 @@ async def _purge_rate_limits(now: datetime) -> None:
     await ratelimit.purge_expired(int(now.timestamp()))
 
 
-def periodic_jobs(gateway: Gateway, settings: Settings) -> list[PeriodicJob]:
+def periodic_jobs(gateway: Gateway, settings: Settings, *, gateways: Gateways | None = None) -> list[PeriodicJob]:
+    """The worker's jobs. ``gateway`` is the environment's; the payment jobs use each organisation's own Stripe
+    account through ``gateways`` (made from ``gateway`` and the settings when not given, as the CLI's worker does)."""
+    gateways = gateways or Gateways(gateway, settings)
     return [
-        PeriodicJob("sweep-expired-holds", every_seconds=15, run=partial(payments.sweep_expired_holds, gateway=gateway)),
-        PeriodicJob("recheck-payments", every_seconds=60, run=partial(payments.recheck_payments, gateway=gateway)),
-        PeriodicJob("retry-pending-refunds", every_seconds=60, run=partial(payments.retry_pending_refunds, gateway=gateway)),
-        PeriodicJob("fetch-stripe-fees", every_seconds=300, run=partial(payments.fetch_missing_fees, gateway=gateway)),
+        PeriodicJob("sweep-expired-holds", every_seconds=15, run=partial(payments.sweep_expired_holds, gateways=gateways)),
+        PeriodicJob("recheck-payments", every_seconds=60, run=partial(payments.recheck_payments, gateways=gateways)),
+        PeriodicJob("retry-pending-refunds", every_seconds=60, run=partial(payments.retry_pending_refunds, gateways=gateways)),
+        PeriodicJob("fetch-stripe-fees", every_seconds=300, run=partial(payments.fetch_missing_fees, gateways=gateways)),
         # Money is booked as it moves; this books anything that slipped past (e.g. rows repaired by hand).
         PeriodicJob("book-ledger", every_seconds=900, run=ledger.book_all_events),
-        PeriodicJob("import-stripe-balance", every_seconds=3600, run=partial(stripe_balance.import_recent, gateway=gateway)),
+        PeriodicJob("import-stripe-balance", every_seconds=3600, run=partial(stripe_balance.import_recent, gateways=gateways)),
         PeriodicJob("purge-expired-sessions", every_seconds=3600, run=_purge_sessions),
         PeriodicJob("purge-rate-limit-buckets", every_seconds=3600, run=_purge_rate_limits),
         PeriodicJob("drain-email-outbox", every_seconds=10, run=partial(outbox.drain_outbox, settings=settings)),

@@ -22,8 +22,7 @@ from events.errors import InvalidInput
 from events.ledger import service, statements, stripe_balance
 from events.ledger.pdf import statement_pdf
 from events.ledger.schemas import EventReconciliation, PartnerStatement, PayoutOut, Rebooked, StripeImported, UnusedDecision
-from events.payments.gateway import Gateway
-from events.payments.statuses import PaymentMethod
+from events.payments.gateways import Gateways
 
 # Money owed to charities: never from a shared cache, never indexed.
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
@@ -184,15 +183,17 @@ class LedgerApi(Controller):
 
     @post(
         "/stripe/balance-transactions/import",
-        summary="Import Stripe's balance transactions for a period (default: since the last import)",
+        summary="Import the organisation's Stripe balance transactions for a period (default: since its last import)",
+        description="From the token's organisation's own Stripe account (or, for the first organisation without one, the environment's).",
         guards=[requires_role(ORGANISER, unrestricted=True)],
         responses=error_responses(401, 403, 409, 422),
     )
     async def import_stripe(
-        self, request: Request[Any, Any, Any], data: JSONBody[StripeImportIn], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+        self, request: Request[Any, Any, Any], data: JSONBody[StripeImportIn], now: NamedDependency[datetime], gateways: NamedDependency[Gateways]
     ) -> StripeImported:
-        return await stripe_balance.import_balance_transactions(
-            gateway=gateway,
+        return await stripe_balance.import_for_organisation(
+            request.user.organisation,
+            gateways=gateways,
             start=_aware(data.from_, now) if data.from_ else None,
             end=_aware(data.to, now) if data.to else None,
             now=now,
@@ -208,21 +209,24 @@ class StatementPages(Controller):
     include_in_schema = False
 
     @get("/events/{slug:str}/statement", name="event_statement", guards=[requires_role(ORGANISER)])
-    async def event_statement(self, request: Request[Any, Any, Any], slug: FromPath[str], gateway: NamedDependency[Gateway]) -> Template:
+    async def event_statement(self, request: Request[Any, Any, Any], slug: FromPath[str], gateways: NamedDependency[Gateways]) -> Template:
         statement = await statements.event_statement(slug)
         context = {
             "statement": statement,
-            "stripe": gateway.provider == PaymentMethod.stripe,
+            "stripe": await stripe_balance.checks_against_stripe(slug, gateways=gateways),
             "imported": request.query_params.get("imported") == "1",
         }
         return Template("ledger/event_statement.html", context=context, headers=PRIVATE)
 
     @post("/events/{slug:str}/statement/stripe-import", status_code=303, guards=[requires_role(ORGANISER)])
     async def import_from_stripe(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateway: NamedDependency[Gateway]
+        self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateways: NamedDependency[Gateways]
     ) -> Redirect:
-        """The statement page's "Check against Stripe now": import since the last import, then show the result."""
-        await stripe_balance.import_balance_transactions(gateway=gateway, start=None, end=None, now=now, requested_by=request.user.email)
+        """The statement page's "Check against Stripe now": import the event's organisation's account since its
+        last import, then show the result."""
+        await stripe_balance.import_for_organisation(
+            request.user.organisation, gateways=gateways, start=None, end=None, now=now, requested_by=request.user.email
+        )
         return Redirect(f"/manage/events/{slug}/statement?imported=1", status_code=303)
 
     @get("/events/{slug:str}/statement.csv", guards=[requires_role(ORGANISER)])

@@ -113,24 +113,27 @@ BOOK_PAYOUT = _booking(payouts="y.id = {}")
 # Raw: SQLite's count of the rows the last statement changed (a Booking's insert).
 CHANGES = "SELECT changes() AS n"
 
-# The event's card payments and Stripe refunds; `covered` when an import spans the moment we recorded them.
+# The event's card payments and Stripe refunds; `covered` when an import spans the moment we recorded them. Only the
+# event's organisation's imports and balance transactions count (`scope`): each organisation has its own Stripe account.
 _OURS = """
-WITH covered_payments AS (
+WITH scope AS (SELECT CAST({} AS INTEGER) AS organisation),
+imports AS (SELECT created_from, created_to FROM stripe_import WHERE organisation = (SELECT organisation FROM scope)),
+covered_payments AS (
   SELECT p.provider_reference AS reference, p.charge_id AS source, p.amount_pence, p.fee_pence,
-         EXISTS (SELECT 1 FROM stripe_import i WHERE i.created_from <= p.created_at AND p.created_at < i.created_to) AS covered
+         EXISTS (SELECT 1 FROM imports i WHERE i.created_from <= p.created_at AND p.created_at < i.created_to) AS covered
   FROM payment p JOIN ticket_order o ON o.id = p.order_id
   WHERE o.event = {} AND p.provider = 'stripe'
 ),
 covered_refunds AS (
   SELECT r.provider_refund_id AS reference, r.amount_pence,
-         EXISTS (SELECT 1 FROM stripe_import i WHERE i.created_from <= r.created_at AND r.created_at < i.created_to) AS covered
+         EXISTS (SELECT 1 FROM imports i WHERE i.created_from <= r.created_at AND r.created_at < i.created_to) AS covered
   FROM refund r JOIN ticket_order o ON o.id = r.order_id
   WHERE o.event = {} AND r.method = 'stripe' AND r.status = 'succeeded' AND r.provider_refund_id IS NOT NULL
 )
 """
 # Raw: INSERT ... SELECT over CTEs (the event's card payments and refunds matched with the imported balance
-# transactions, and what does not agree stored, in one statement after each import). Arguments: event id, event id,
-# event id, now, start, end, start, end, limit.
+# transactions, and what does not agree stored, in one statement after each import). Arguments: organisation id,
+# event id, event id, event id, now, start, end, start, end, limit.
 CHECK_EVENT = (
     _OURS
     + """
@@ -138,32 +141,32 @@ INSERT INTO stripe_difference (event, kind, reference, ledger_pence, stripe_penc
 SELECT {}, kind, reference, ledger_pence, stripe_pence, {} FROM (
   SELECT 'missing_from_stripe' AS kind, c.reference AS reference, c.amount_pence AS ledger_pence, CAST(NULL AS INTEGER) AS stripe_pence
   FROM covered_payments c
-  WHERE c.covered AND NOT EXISTS (SELECT 1 FROM stripe_balance_transaction t WHERE t.source = c.source AND t.kind IN ('charge', 'payment'))
+  WHERE c.covered AND NOT EXISTS (SELECT 1 FROM stripe_balance_transaction t WHERE t.organisation = (SELECT organisation FROM scope) AND t.source = c.source AND t.kind IN ('charge', 'payment'))
   UNION ALL
   SELECT 'amount_mismatch', c.reference, c.amount_pence, t.amount_pence
-  FROM covered_payments c JOIN stripe_balance_transaction t ON t.source = c.source AND t.kind IN ('charge', 'payment')
+  FROM covered_payments c JOIN stripe_balance_transaction t ON t.organisation = (SELECT organisation FROM scope) AND t.source = c.source AND t.kind IN ('charge', 'payment')
   WHERE t.amount_pence <> c.amount_pence
   UNION ALL
   SELECT 'fee_mismatch', c.reference, c.fee_pence, t.fee_pence
-  FROM covered_payments c JOIN stripe_balance_transaction t ON t.source = c.source AND t.kind IN ('charge', 'payment')
+  FROM covered_payments c JOIN stripe_balance_transaction t ON t.organisation = (SELECT organisation FROM scope) AND t.source = c.source AND t.kind IN ('charge', 'payment')
   WHERE c.fee_pence IS NOT NULL AND t.fee_pence <> c.fee_pence
   UNION ALL
   SELECT 'charge_without_order', t.source, CAST(NULL AS INTEGER), t.amount_pence
   FROM stripe_balance_transaction t
-  WHERE t.kind IN ('charge', 'payment') AND t.created_at >= {} AND t.created_at < {}
+  WHERE t.organisation = (SELECT organisation FROM scope) AND t.kind IN ('charge', 'payment') AND t.created_at >= {} AND t.created_at < {}
     AND NOT EXISTS (SELECT 1 FROM payment p WHERE p.charge_id = t.source AND p.provider = 'stripe')
   UNION ALL
   SELECT 'refund_missing_from_stripe', c.reference, c.amount_pence, CAST(NULL AS INTEGER)
   FROM covered_refunds c
-  WHERE c.covered AND NOT EXISTS (SELECT 1 FROM stripe_balance_transaction t WHERE t.source = c.reference AND t.kind IN ('refund', 'payment_refund'))
+  WHERE c.covered AND NOT EXISTS (SELECT 1 FROM stripe_balance_transaction t WHERE t.organisation = (SELECT organisation FROM scope) AND t.source = c.reference AND t.kind IN ('refund', 'payment_refund'))
   UNION ALL
   SELECT 'refund_amount_mismatch', c.reference, c.amount_pence, -t.amount_pence
-  FROM covered_refunds c JOIN stripe_balance_transaction t ON t.source = c.reference AND t.kind IN ('refund', 'payment_refund')
+  FROM covered_refunds c JOIN stripe_balance_transaction t ON t.organisation = (SELECT organisation FROM scope) AND t.source = c.reference AND t.kind IN ('refund', 'payment_refund')
   WHERE -t.amount_pence <> c.amount_pence
   UNION ALL
   SELECT 'refund_without_record', t.source, CAST(NULL AS INTEGER), -t.amount_pence
   FROM stripe_balance_transaction t
-  WHERE t.kind IN ('refund', 'payment_refund') AND t.created_at >= {} AND t.created_at < {}
+  WHERE t.organisation = (SELECT organisation FROM scope) AND t.kind IN ('refund', 'payment_refund') AND t.created_at >= {} AND t.created_at < {}
     AND NOT EXISTS (SELECT 1 FROM refund r WHERE r.provider_refund_id = t.source)
 ) found
 WHERE TRUE

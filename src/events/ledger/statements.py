@@ -54,7 +54,7 @@ async def event_reconciliation(slug: str) -> EventReconciliation:
         paid = paid_out.get(partner.partner_id, 0)
         partners.append(PartnerLine(partner=names[partner.partner_id]["slug"], **_figures(partner, paid, gift_aid.get(partner.partner_id, 0))))
     differences = await stripe_balance.differences(event.id)
-    imported_to = await stripe_balance.imported_to()
+    imported_to = await stripe_balance.imported_to(await stripe_balance.event_organisation(event.id))
     return EventReconciliation(
         event=event.slug,
         currency=event.currency,

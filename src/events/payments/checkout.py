@@ -7,13 +7,15 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from events import db
+from events.errors import Conflict
+from events.i18n import N_
 from events.orders import pricing
 from events.orders import service as orders
 from events.orders.hold_limits import Asker
 from events.orders.service import PlacedOrder
 from events.orders.tables import Order
 from events.payments import service as payments
-from events.payments.gateway import Gateway, PaymentProviderError
+from events.payments.gateway import CardPaymentsOff, Gateway, PaymentProviderError
 from events.tickets import issuing
 
 
@@ -28,7 +30,8 @@ class Checkout:
 async def checkout(
     slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
 ) -> Checkout:
-    """Hold places, then start the payment. If the provider cannot be reached the hold is released at once.
+    """Hold places, then start the payment with ``gateway``, the event's organisation's (payments.gateways). If the
+    provider cannot be reached, or the organisation takes no card payments, the hold is released at once.
     A hold this one replaced (``asker.replaces``) has its payment cancelled at once, as the sweeper would."""
     placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale)
     if asker.replaces:
@@ -42,6 +45,9 @@ async def checkout(
         intent_id, client_secret = await gateway.create_intent(
             reference=placed.reference, amount_pence=placed.total_pence, currency=placed.currency, event_slug=slug
         )
+    except CardPaymentsOff:
+        await orders.release_hold(placed.id, now, reason="no card payments")
+        raise Conflict(N_("This organisation does not take card payments online yet."), code="card_payments_unavailable") from None
     except PaymentProviderError as exc:
         await orders.release_hold(placed.id, now, reason="payment provider unavailable")
         raise payments.PaymentUnavailable(str(exc)) from exc

@@ -1,4 +1,5 @@
-"""Stripe's webhook endpoint, and cancelling an event (which refunds its orders)."""
+"""Stripe's webhook endpoints (the environment's account's, and each organisation's own), and cancelling an event
+(which refunds its orders)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from events.catalogue.statuses import EventStatus
 from events.config import Settings
 from events.dependencies import BEARER, error_responses
 from events.payments import cancellation, service
-from events.payments.gateway import Gateway
+from events.payments.gateways import Gateways
 from events.payments.statuses import RefundStatus
 
 
@@ -75,8 +76,9 @@ class CancellationApi(Controller):
         slug: FromPath[str],
         data: JSONBody[CancelIn],
         now: NamedDependency[datetime],
-        gateway: NamedDependency[Gateway],
+        gateways: NamedDependency[Gateways],
     ) -> CancellationOut:
+        gateway = await gateways.for_event(slug)
         progress = await cancellation.cancel_event(slug, reason=data.reason, requested_by=request.user.name, gateway=gateway, now=now)
         return cancellation_out(progress)
 
@@ -93,22 +95,50 @@ class StripeWebhooks(Controller):
     @post(
         "/stripe",
         status_code=200,
-        summary="Stripe events (signed with STRIPE_WEBHOOK_SECRET)",
+        summary="Stripe events of the environment's account (signed with STRIPE_WEBHOOK_SECRET): the first organisation's",
         responses=error_responses(),
-        description="400 on a missing or invalid signature; 503 asks Stripe to retry later.",
+        description=(
+            "400 on a missing or invalid signature; 503 asks Stripe to retry later. Only the installation's first "
+            "organisation's orders are fulfilled here; an event naming another's is acknowledged with outcome `other_organisation`."
+        ),
     )
     async def stripe_event(
         self,
         request: Request[Any, Any, Any],
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
-        gateway: NamedDependency[Gateway],
+        gateways: NamedDependency[Gateways],
     ) -> WebhookReceipt:
         outcome = await service.handle_webhook(
             await request.body(),
             request.headers.get("stripe-signature"),
             secret=settings.stripe.webhook_secret,
-            gateway=gateway,
+            gateway=gateways.environment,
+            organisation=await gateways.first_organisation(),
             now=now,
+            environment_endpoint=True,
+        )
+        return WebhookReceipt(received=True, outcome=outcome)
+
+    @post(
+        "/stripe/{organisation:str}",
+        status_code=200,
+        summary="Stripe events of one organisation's own Stripe account (signed with the webhook secret it connected)",
+        responses=error_responses(404),
+        description=(
+            "`organisation` is the organisation's slug. 400 on a missing or invalid signature (or no Stripe account "
+            "connected); 503 asks Stripe to retry later. Only that organisation's orders are fulfilled; an event naming "
+            "another organisation's order changes nothing and is acknowledged with outcome `other_organisation`."
+        ),
+    )
+    async def organisation_stripe_event(
+        self,
+        request: Request[Any, Any, Any],
+        organisation: FromPath[str],
+        now: NamedDependency[datetime],
+        gateways: NamedDependency[Gateways],
+    ) -> WebhookReceipt:
+        outcome = await service.handle_organisation_webhook(
+            organisation, await request.body(), request.headers.get("stripe-signature"), gateways=gateways, now=now
         )
         return WebhookReceipt(received=True, outcome=outcome)

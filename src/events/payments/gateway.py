@@ -1,4 +1,5 @@
-"""Payment providers behind one interface: Stripe (the official async SDK) and the development test provider.
+"""Payment providers behind one interface: Stripe (the official async SDK), the development test provider, and
+"no card payments" for an organisation with no Stripe account (payments.gateways picks one per organisation).
 
 Every outbound Stripe call that changes something (a POST) carries an idempotency key; reads (GET) take none.
 """
@@ -79,6 +80,7 @@ class Gateway(Protocol):
     provider: PaymentMethod
     publishable_key: str | None
     js_url: str | None
+    takes_cards: bool  # False: an organisation with no Stripe account (free and door sales only)
 
     async def create_intent(self, *, reference: str, amount_pence: int, currency: str, event_slug: str) -> tuple[str, str]: ...
     async def retrieve_intent(self, intent_id: str) -> IntentState: ...
@@ -91,6 +93,7 @@ class Gateway(Protocol):
 
 class StripeGateway:
     provider = PaymentMethod.stripe
+    takes_cards = True
 
     def __init__(self, settings: StripeSettings) -> None:
         assert settings.secret_key
@@ -175,6 +178,12 @@ class StripeGateway:
                 return found
             params["starting_after"] = page.data[-1].id
 
+    async def check_key(self) -> bool:
+        """Whether Stripe accepts the secret key (it reads the account's balance, which every key, restricted
+        ones with balance read access included, may do). Returns the key's livemode as Stripe reports it."""
+        balance = await self._call(self._client.v1.balance.retrieve_async())
+        return bool(balance.livemode)
+
     async def _call(self, awaitable: Any) -> Any:
         try:
             return await awaitable
@@ -189,6 +198,7 @@ class TestGateway:
     provider = PaymentMethod.test
     publishable_key: str | None = None
     js_url: str | None = None
+    takes_cards = True
 
     async def create_intent(self, *, reference: str, amount_pence: int, currency: str, event_slug: str) -> tuple[str, str]:
         return f"test_{reference}", ""
@@ -210,6 +220,41 @@ class TestGateway:
 
     async def balance_transactions(self, *, created_from: int, created_to: int) -> list[BalanceTransaction]:
         return []
+
+
+class CardPaymentsOff(PaymentProviderError):
+    """The organisation has no Stripe account: it takes no card payments (free places and door sales still work)."""
+
+
+class NoCardPayments:
+    """An organisation with neither its own Stripe account nor the environment's: every call says so. Card payments
+    it took before disconnecting (refunds, re-checks) wait, and are retried, until an account is connected again."""
+
+    provider = PaymentMethod.stripe
+    publishable_key: str | None = None
+    js_url: str | None = None
+    takes_cards = False
+
+    async def create_intent(self, *, reference: str, amount_pence: int, currency: str, event_slug: str) -> tuple[str, str]:
+        raise CardPaymentsOff(N_("This organisation does not take card payments online yet."))
+
+    async def retrieve_intent(self, intent_id: str) -> IntentState:
+        raise CardPaymentsOff(N_("This organisation has no Stripe account connected."))
+
+    async def cancel_intent(self, intent_id: str) -> str:
+        raise CardPaymentsOff(N_("This organisation has no Stripe account connected."))
+
+    async def refund(self, *, intent_id: str, amount_pence: int, local_refund_id: int, reference: str) -> ProviderRefund:
+        raise CardPaymentsOff(N_("This organisation has no Stripe account connected."))
+
+    async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
+        raise CardPaymentsOff(N_("This organisation has no Stripe account connected."))
+
+    async def fee_for_charge(self, charge_id: str) -> int | None:
+        raise CardPaymentsOff(N_("This organisation has no Stripe account connected."))
+
+    async def balance_transactions(self, *, created_from: int, created_to: int) -> list[BalanceTransaction]:
+        raise CardPaymentsOff(N_("This organisation has no Stripe account connected."))
 
 
 def create_gateway(settings: StripeSettings, *, production: bool) -> Gateway:

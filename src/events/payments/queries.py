@@ -14,10 +14,23 @@ ON CONFLICT (provider_reference) DO NOTHING
 RETURNING id
 """
 # Raw: hot path (every Stripe webhook: its event id recorded once; no row back for an event seen before).
-# Arguments: Stripe event id, event type, object id, received at.
+# Arguments: Stripe event id, the organisation whose endpoint it came to (or NULL), event type, object id, received at.
 RECORD_WEBHOOK = """
-INSERT INTO webhook_event (stripe_event_id, event_type, object_id, received_at, processed_at, error)
-VALUES ({}, {}, {}, {}, NULL, '')
+INSERT INTO webhook_event (stripe_event_id, organisation, event_type, object_id, received_at, processed_at, error)
+VALUES ({}, {}, {}, {}, {}, NULL, '')
 ON CONFLICT (stripe_event_id) DO NOTHING
 RETURNING id
 """
+
+# Which Stripe account an organisation's payments go through, in one round trip rather than three: its connected
+# account's encrypted keys (all NULL when it has none), and whether it is the installation's first organisation
+# (whose account the environment's STRIPE_* settings are). No row: no such event or organisation.
+_ACCOUNT = """
+SELECT o.id AS organisation, a.secret_key_encrypted, a.webhook_secret_encrypted, a.publishable_key,
+       CASE WHEN o.id = (SELECT MIN(id) FROM organisation) THEN 1 ELSE 0 END AS first
+FROM organisation o LEFT JOIN stripe_account a ON a.organisation = o.id
+"""
+# Raw: hot path (every buy and every guest's payment page: the event's organisation's account). Arguments: event slug.
+ACCOUNT_OF_EVENT = _ACCOUNT + "WHERE o.id = (SELECT e.organisation FROM event e WHERE e.slug = {})"
+# Raw: as ACCOUNT_OF_EVENT, for an organisation (webhooks, refunds, the worker's jobs). Arguments: organisation id.
+ACCOUNT_OF_ORGANISATION = _ACCOUNT + "WHERE o.id = {}"

@@ -15,12 +15,14 @@ from msgspec import Meta
 
 from events import db, text
 from events.audit import service as audit
-from events.errors import Conflict, EventsError, InvalidInput, NotAllowed
+from events.catalogue.tables import Event
+from events.errors import Conflict, EventsError, InvalidInput, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders import service as orders
 from events.orders.service import OrderRow, Settlement
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory
+from events.organisations.tables import Organisation
 from events.payments import queries
 from events.payments.bookkeeping import money_moved
 from events.payments.gateway import (
@@ -29,6 +31,7 @@ from events.payments.gateway import (
     PaymentProviderError,
     ProviderRefund,
 )
+from events.payments.gateways import Gateways
 from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund, WebhookEvent
@@ -62,6 +65,12 @@ class BadWebhook(EventsError):
 
 class UnknownPayment(Conflict):
     code = "unknown_payment"
+
+
+class OtherOrganisationsPayment(UnknownPayment):
+    """A payment that names an order of another organisation than the one whose Stripe account it came from."""
+
+    code = "other_organisations_payment"
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,9 +132,13 @@ async def pay_with_test_provider(reference: str, *, gateway: Gateway, now: datet
     return await record_intent_payment(state, provider=PaymentMethod.test, gateway=gateway, now=now)
 
 
-async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime) -> str:
-    """Make our records agree with what Stripe says of one PaymentIntent (payment, failures, refunds)."""
+async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime, organisation: int | None = None) -> str:
+    """Make our records agree with what Stripe says of one PaymentIntent (payment, failures, refunds). With
+    ``organisation`` (the organisation whose Stripe account the intent was read from) an intent naming another
+    organisation's order changes nothing (OtherOrganisationsPayment)."""
     state = await gateway.retrieve_intent(intent_id)
+    if organisation is not None:
+        await _order_for_intent(state, organisation=organisation)
     if state.status == "succeeded":
         await record_intent_payment(state, provider=gateway.provider, gateway=gateway, now=now)
         await _sync_refunds(state, gateway=gateway, now=now)
@@ -153,8 +166,24 @@ async def refresh_order(reference: str, *, gateway: Gateway, now: datetime) -> N
             logger.warning("Could not reach Stripe to refresh order %s; the worker will re-check it", reference)
 
 
-async def handle_webhook(payload: bytes, signature: str | None, *, secret: str | None, gateway: Gateway, now: datetime) -> str:
-    """Verify, de-duplicate by event id, then sync the PaymentIntent the event is about. Returns what happened."""
+async def handle_webhook(
+    payload: bytes,
+    signature: str | None,
+    *,
+    secret: str | None,
+    gateway: Gateway,
+    organisation: int | None,
+    now: datetime,
+    environment_endpoint: bool = False,
+) -> str:
+    """Verify with the receiving organisation's webhook secret, de-duplicate by event id, then sync the
+    PaymentIntent the event is about with that organisation's gateway. Returns what happened.
+
+    An event that names another organisation's order (``organisation`` is whose endpoint and account it came
+    from) changes nothing: it is logged, recorded with the reason, and acknowledged (200, outcome
+    ``other_organisation``), because it is a genuine, correctly signed delivery that no retry would make
+    acceptable: answering 4xx would only have Stripe retry it for days and then disable the endpoint. The event is
+    recorded as the organisation's, or with no organisation when it came to the environment's endpoint."""
     if not secret or not signature:
         raise InvalidSignature("Missing Stripe signature.")
     try:
@@ -164,7 +193,8 @@ async def handle_webhook(payload: bytes, signature: str | None, *, secret: str |
     event = _read_webhook(payload)
     obj = event.data.object
     intent_id = _intent_of(event.type, obj)
-    new = await db.run(queries.RECORD_WEBHOOK, event.id, event.type, intent_id or obj.id, now)
+    recorded_for = None if environment_endpoint else organisation
+    new = await db.run(queries.RECORD_WEBHOOK, event.id, recorded_for, event.type, intent_id or obj.id, now)
     if not new:
         seen = await WebhookEvent.select(WebhookEvent.processed_at).where(WebhookEvent.stripe_event_id == event.id).first()
         if seen and seen["processed_at"] is not None:
@@ -172,7 +202,14 @@ async def handle_webhook(payload: bytes, signature: str | None, *, secret: str |
     outcome = "ignored"
     if intent_id is not None:
         try:
-            await sync_intent(intent_id, gateway=gateway, now=now)
+            await _check_intent_organisation(intent_id, organisation)
+            await sync_intent(intent_id, gateway=gateway, now=now, organisation=organisation)
+        except OtherOrganisationsPayment as exc:
+            logger.warning("Stripe event %s to organisation %s's endpoint is about another organisation's order; ignored", event.id, organisation)
+            await WebhookEvent.update({WebhookEvent.processed_at: now, WebhookEvent.error: str(exc)[:500]}).where(
+                WebhookEvent.stripe_event_id == event.id
+            )
+            return "other_organisation"
         except UnknownPayment:
             outcome = "ignored"  # a PaymentIntent that is not one of our orders
         except (PaymentProviderError, EventsError) as exc:
@@ -182,6 +219,17 @@ async def handle_webhook(payload: bytes, signature: str | None, *, secret: str |
             outcome = "processed"
     await WebhookEvent.update({WebhookEvent.processed_at: now, WebhookEvent.error: ""}).where(WebhookEvent.stripe_event_id == event.id)
     return outcome
+
+
+async def handle_organisation_webhook(slug: str, payload: bytes, signature: str | None, *, gateways: Gateways, now: datetime) -> str:
+    """An event sent to one organisation's own endpoint: verified with its webhook secret (the environment's for
+    the first organisation while it has no account of its own), handled with its gateway, for its orders only."""
+    row = await Organisation.select(Organisation.id).where(Organisation.slug == slug.strip().lower()[:100]).first()
+    if row is None:
+        raise NotFound(N_("We could not find that organisation."), code="organisation_not_found")
+    account = await gateways.account(row["id"])
+    secret = account.webhook_secret if account.gateway.provider == PaymentMethod.stripe else None
+    return await handle_webhook(payload, signature, secret=secret, gateway=account.gateway, organisation=row["id"], now=now)
 
 
 async def refund_order(
@@ -398,7 +446,9 @@ async def _store_fee(intent_id: str, charge_id: str, gateway: Gateway, *, now: d
                 await money_moved(stored[0]["order_id"], now=now)
 
 
-async def _order_for_intent(state: IntentState) -> OrderRow:
+async def _order_for_intent(state: IntentState, *, organisation: int | None = None) -> OrderRow:
+    """The order a PaymentIntent is for (by the reference in its metadata, else by its id); with ``organisation``,
+    only if the order's event is that organisation's."""
     order = None
     if state.order_reference:
         order = await Order.select().where(Order.reference == state.order_reference).first()
@@ -406,7 +456,18 @@ async def _order_for_intent(state: IntentState) -> OrderRow:
         order = await Order.select().where(Order.payment_intent_id == state.intent_id).first()
     if order is None:
         raise UnknownPayment(f"No order for payment {state.intent_id}.")
+    if organisation is not None and not await Event.exists().where(Event.id == order["event"], Event.organisation == organisation):
+        raise OtherOrganisationsPayment(f"Payment {state.intent_id} is for an order of another organisation.")
     return OrderRow.of(order)
+
+
+async def _check_intent_organisation(intent_id: str, organisation: int | None) -> None:
+    """Before asking Stripe anything: a PaymentIntent we started for another organisation's order is not this one's."""
+    if organisation is None:
+        return
+    row = await Order.select(Order.event.organisation.as_alias("organisation")).where(Order.payment_intent_id == intent_id).first()
+    if row is not None and row["organisation"] != organisation:
+        raise OtherOrganisationsPayment(f"Payment {intent_id} is for an order of another organisation.")
 
 
 # What a webhook must hold to be handled: Stripe's ids are short ASCII tokens (evt_..., pi_...), and they
@@ -458,18 +519,33 @@ def _intent_of(event_type: str, obj: _WebhookObject) -> str | None:
 # --- periodic jobs -----------------------------------------------------------------------------------
 
 
-async def sweep_expired_holds(now: datetime, *, gateway: Gateway) -> int:
+async def sweep_expired_holds(now: datetime, *, gateways: Gateways) -> int:
     """Release overdue holds, then cancel the PaymentIntents of every ended hold: run out, replaced by the
-    buyer's new hold, or released for a cancelled event (a payment that slipped in is settled late)."""
+    buyer's new hold, or released for a cancelled event (a payment that slipped in is settled late). Each
+    through its own organisation's Stripe account."""
     expired = await orders.expire_holds(now)
+    ended = (Order.status == OrderStatus.expired) & Order.payment_intent_id.is_not_null() & Order.intent_closed_at.is_null()
+    usable = await _card_gateways(Order.select(Order.event._.organisation.as_alias("organisation")).where(ended).distinct(), gateways)
     rows = (
-        await Order.select(Order.id, Order.payment_intent_id)
-        .where(Order.status == OrderStatus.expired, Order.payment_intent_id.is_not_null(), Order.intent_closed_at.is_null())
+        await Order.select(Order.id, Order.payment_intent_id, Order.event._.organisation.as_alias("organisation"))
+        .where(ended, Order.event._.organisation.is_in(list(usable) or [0]))
         .limit(100)
     )
     for row in rows:
-        await _close_intent(row["id"], row["payment_intent_id"], gateway=gateway, now=now)
+        await _close_intent(row["id"], row["payment_intent_id"], gateway=usable[row["organisation"]], now=now)
     return expired
+
+
+async def _card_gateways(organisations: Any, gateways: Gateways, *, stripe_only: bool = False) -> dict[int, Gateway]:
+    """The gateways of the organisations a job has work for (a query answering rows with "organisation"), leaving
+    out those that take no card payments now (no Stripe account): their rows wait, and never crowd out the
+    others' within a job's batch."""
+    found: dict[int, Gateway] = {}
+    for row in await organisations:
+        gateway = await gateways.for_organisation(row["organisation"])
+        if gateway.takes_cards and (gateway.provider == PaymentMethod.stripe or not stripe_only):
+            found[row["organisation"]] = gateway
+    return found
 
 
 async def _close_intent(order_id: int, intent_id: str, *, gateway: Gateway, now: datetime) -> None:
@@ -504,45 +580,52 @@ async def close_replaced_intent(reference: str, *, gateway: Gateway, now: dateti
         logger.warning("Closing the payment of replaced order %s failed; the sweeper will close it", reference)
 
 
-async def recheck_payments(now: datetime, *, gateway: Gateway) -> int:
-    """Ask Stripe about orders still waiting, so a lost webhook never loses a payment."""
-    if gateway.provider != PaymentMethod.stripe:
-        return 0
+async def recheck_payments(now: datetime, *, gateways: Gateways) -> int:
+    """Ask Stripe about orders still waiting, so a lost webhook never loses a payment (each order at its own
+    organisation's Stripe account)."""
+    waiting = Order.payment_intent_id.is_not_null() & (
+        ((Order.status == OrderStatus.pending) & (Order.created_at < now - RECHECK_PENDING_AFTER))
+        | ((Order.status == OrderStatus.expired) & (Order.created_at > now - RECHECK_EXPIRED_FOR))
+    )
+    usable = await _card_gateways(
+        Order.select(Order.event._.organisation.as_alias("organisation")).where(waiting).distinct(), gateways, stripe_only=True
+    )
     rows = (
-        await Order.select(Order.payment_intent_id)
-        .where(
-            Order.payment_intent_id.is_not_null(),
-            ((Order.status == OrderStatus.pending) & (Order.created_at < now - RECHECK_PENDING_AFTER))
-            | ((Order.status == OrderStatus.expired) & (Order.created_at > now - RECHECK_EXPIRED_FOR)),
-        )
+        await Order.select(Order.payment_intent_id, Order.event._.organisation.as_alias("organisation"))
+        .where(waiting, Order.event._.organisation.is_in(list(usable) or [0]))
         .limit(200)
     )
     for row in rows:
         try:
-            await sync_intent(row["payment_intent_id"], gateway=gateway, now=now)
+            await sync_intent(row["payment_intent_id"], gateway=usable[row["organisation"]], now=now, organisation=row["organisation"])
         except (PaymentProviderError, EventsError):
             logger.warning("Re-check of a payment failed; it will be tried again")
     return len(rows)
 
 
-async def fetch_missing_fees(now: datetime, *, gateway: Gateway) -> int:
+async def fetch_missing_fees(now: datetime, *, gateways: Gateways) -> int:
+    """Stripe's fees not known yet, each from the organisation's own Stripe account."""
+    missing = (Payment.provider == PaymentMethod.stripe) & Payment.fee_pence.is_null() & (Payment.charge_id != "")
+    organisation = Payment.order_id._.event._.organisation
+    usable = await _card_gateways(Payment.select(organisation.as_alias("organisation")).where(missing).distinct(), gateways)
     rows = (
-        await Payment.select(Payment.provider_reference, Payment.charge_id)
-        .where(Payment.provider == PaymentMethod.stripe, Payment.fee_pence.is_null(), Payment.charge_id != "")
+        await Payment.select(Payment.provider_reference, Payment.charge_id, organisation.as_alias("organisation"))
+        .where(missing, organisation.is_in(list(usable) or [0]))
         .limit(200)
     )
     for row in rows:
-        await _store_fee(row["provider_reference"], row["charge_id"], gateway, now=now)
+        await _store_fee(row["provider_reference"], row["charge_id"], usable[row["organisation"]], now=now)
     return len(rows)
 
 
-async def retry_pending_refunds(now: datetime, *, gateway: Gateway) -> int:
-    """Refunds Stripe has not settled yet, or that could not be sent. Stripe is asked first whether it
-    already has the refund (our id is in its metadata), so a retry can never refund twice."""
-    rows = await Refund.select(Refund.id, Refund.payment.provider_reference).where(
+async def retry_pending_refunds(now: datetime, *, gateways: Gateways) -> int:
+    """Refunds Stripe has not settled yet, or that could not be sent. Stripe (the organisation's own account) is
+    asked first whether it already has the refund (our id is in its metadata), so a retry can never refund twice."""
+    rows = await Refund.select(Refund.id, Refund.payment.provider_reference, Refund.order_id._.event._.organisation.as_alias("organisation")).where(
         Refund.status == RefundStatus.pending, Refund.created_at < now - timedelta(seconds=30)
     )
     for row in rows:
+        gateway = await gateways.for_organisation(row["organisation"])
         try:
             known = {r.local_refund_id: r for r in await gateway.list_refunds(row["payment.provider_reference"])}
         except PaymentProviderError:

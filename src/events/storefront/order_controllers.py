@@ -15,7 +15,7 @@ from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue import service as catalogue
 from events.config import Settings
-from events.dependencies import BEARER, error_responses, provide_gateway, provide_settings
+from events.dependencies import BEARER, error_responses, provide_gateways, provide_settings
 from events.errors import EventsError, InvalidInput, NotFound
 from events.i18n import N_
 from events.orders import codes, forms, hold_limits, pricing
@@ -26,6 +26,7 @@ from events.orders.statuses import OrderStatus
 from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateway import Gateway
+from events.payments.gateways import Gateways
 from events.payments.statuses import PaymentMethod
 from events.tickets import service as tickets
 from events.tickets.schemas import EmailQueued
@@ -141,10 +142,11 @@ class OrdersApi(Controller):
     async def create_order(
         self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[OrderCreate], now: NamedDependency[datetime]
     ) -> OrderCreated:
-        # The on-sale rush's route: settings and gateway are read from the app's state here rather than
+        # The on-sale rush's route: settings and gateways are read from the app's state here rather than
         # injected, because Litestar resolves two or more dependencies of a handler in a task group of
         # their own, which cost a fifth of this request's CPU.
-        settings, gateway = provide_settings(request), provide_gateway(request)
+        settings, gateways = provide_settings(request), provide_gateways(request)
+        gateway = await gateways.for_event(slug)  # the event's organisation's Stripe account
         order_request = pricing.Request(
             items=[(item.ticket_type, item.quantity) for item in data.items],
             pay_it_forward_places=data.pay_it_forward_places,
@@ -202,9 +204,10 @@ class OrdersApi(Controller):
         reference: FromPath[str],
         data: JSONBody[RefundIn],
         now: NamedDependency[datetime],
-        gateway: NamedDependency[Gateway],
+        gateways: NamedDependency[Gateways],
     ) -> RefundOut:
         user: CurrentUser = request.user
+        gateway = await gateways.for_order(reference)
         refund = await payments.refund_order(
             reference,
             ticket_ids=data.tickets,
@@ -229,9 +232,10 @@ class OrderPages(Controller):
         data: URLEncodedBody[dict[str, str]],
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
-        gateway: NamedDependency[Gateway],
+        gateways: NamedDependency[Gateways],
     ) -> Redirect | Template:
         event = await catalogue.get_event_detail(slug, now)
+        gateway = await gateways.for_event(slug)
         order_request, problems = forms.buy_request(data, [t.id for t in event.ticket_types])
         try:
             if problems:
@@ -265,10 +269,11 @@ class OrderPages(Controller):
         token: FromQuery[str],
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
-        gateway: NamedDependency[Gateway],
+        gateways: NamedDependency[Gateways],
     ) -> Template | Redirect:
         reference = _check_access(settings, reference, token)
         order, client_secret = await checkout_details(reference)
+        gateway = await gateways.for_order(reference)  # Stripe.js gets the order's organisation's publishable key
         _, page = _order_links(settings, reference)
         if order.status != OrderStatus.pending:
             return Redirect(page)
@@ -278,7 +283,8 @@ class OrderPages(Controller):
                 "order": order,
                 "token": token,
                 "confirmation_url": page,
-                "provider": gateway.provider,
+                # Its organisation disconnected Stripe since the order was placed: no card form, no test button.
+                "provider": gateway.provider if gateway.takes_cards else "unavailable",
                 "publishable_key": gateway.publishable_key,
                 "stripe_js_url": gateway.js_url,
                 "client_secret": client_secret,
@@ -293,10 +299,10 @@ class OrderPages(Controller):
         data: URLEncodedBody[dict[str, str]],
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
-        gateway: NamedDependency[Gateway],
+        gateways: NamedDependency[Gateways],
     ) -> Redirect:
         reference = _check_access(settings, reference, data.get("token"))
-        await payments.pay_with_test_provider(reference, gateway=gateway, now=now)
+        await payments.pay_with_test_provider(reference, gateway=await gateways.for_order(reference), now=now)
         return Redirect(_order_links(settings, reference)[1], status_code=303)
 
     @get("/orders/{reference:str}", name="order_page")
@@ -306,11 +312,11 @@ class OrderPages(Controller):
         token: FromQuery[str],
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
-        gateway: NamedDependency[Gateway],
+        gateways: NamedDependency[Gateways],
         resent: FromQuery[bool] = False,
     ) -> Template:
         reference = _check_access(settings, reference, token)
-        await payments.refresh_order(reference, gateway=gateway, now=now)
+        await payments.refresh_order(reference, gateway=await gateways.for_order(reference), now=now)
         return Template("orders/order.html", context={"order": await order_details(reference), "token": token, "now": now, "resent": resent})
 
     @post("/orders/{reference:str}/resend", status_code=303)

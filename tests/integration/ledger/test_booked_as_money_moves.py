@@ -9,11 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
+from litestar import Litestar
 
 from events.ledger import stripe_balance
 from events.ledger.tables import LedgerEntry
+from events.organisations.tables import Organisation
 from events.payments import service as payments
 from events.payments.gateway import BalanceTransaction, IntentState, TestGateway, balance_transaction
+from events.payments.gateways import Gateways
 from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order
 
@@ -80,7 +83,7 @@ async def test_money_is_booked_as_it_moves_and_reading_books_nothing(client: htt
 
 
 async def test_statements_check_card_payments_against_imported_balance_transactions(
-    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+    app: Litestar, client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
 ) -> None:
     slug = await make_event(now, ticket_types=[{"name": "Supper", "price_pence": 3000, "max_per_order": 6}])
     paid_at = now - timedelta(hours=2)
@@ -104,7 +107,10 @@ async def test_statements_check_card_payments_against_imported_balance_transacti
     before = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()
     assert before["reconciled"] is False and before["differences"] == [{"kind": "not_checked", "payments": 3}]
 
-    imported = await stripe_balance.import_balance_transactions(gateway=stripe, start=None, end=None, now=now, requested_by="sam@test.example")
+    organisation = (await Organisation.select(Organisation.id).first())["id"]
+    imported = await stripe_balance.import_balance_transactions(
+        organisation, gateway=stripe, start=None, end=None, now=now, requested_by="sam@test.example"
+    )
     assert imported.transactions == imported.new_transactions == 4
     assert stripe.listed == [(int((paid_at - stripe_balance.IMPORT_OVERLAP).timestamp()), int(now.timestamp()))]
     statement = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()
@@ -122,7 +128,7 @@ async def test_statements_check_card_payments_against_imported_balance_transacti
         {"id": "txn_c", "type": "charge", "source": "ch_c", "amount": 3000, "fee": 65, "net": 2935, "currency": "gbp", "created": stamp}
     )
     again = await stripe_balance.import_balance_transactions(
-        gateway=stripe, start=paid_at - timedelta(hours=1), end=now, now=now, requested_by="sam@test.example"
+        organisation, gateway=stripe, start=paid_at - timedelta(hours=1), end=now, now=now, requested_by="sam@test.example"
     )
     assert again.transactions == 5 and again.new_transactions == 1
     assert [d["kind"] for d in (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()["differences"]] == [
@@ -132,9 +138,9 @@ async def test_statements_check_card_payments_against_imported_balance_transacti
 
     # The worker's hourly import carries on from just before the last one; nothing new, nothing changes.
     later = now + timedelta(hours=1)
-    assert await stripe_balance.import_recent(later, gateway=stripe) == 0
+    assert await stripe_balance.import_recent(later, gateways=Gateways(stripe, app.state.settings)) == 0
     assert stripe.listed[-1] == (int((now - stripe_balance.IMPORT_OVERLAP).timestamp()), int(later.timestamp()))
-    assert await stripe_balance.import_recent(later, gateway=TestGateway()) == 0
+    assert await stripe_balance.import_recent(later, gateways=Gateways(TestGateway(), app.state.settings)) == 0
 
     # Without Stripe set up there is nothing to import.
     refused = await client.post("/api/stripe/balance-transactions/import", json={}, headers=organiser)

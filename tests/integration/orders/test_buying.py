@@ -50,7 +50,7 @@ async def test_a_guest_holds_places_pays_and_gets_tickets(client: httpx.AsyncCli
         assert ticket["url"] == f"/tickets/{ticket['secret']}" and ticket["pdf_url"] == ticket["url"] + "/ticket.pdf"
     assert await places_left(client, slug) == 18  # sold now, still not for sale
     assert (await client.get(created["payment"]["url"])).status_code in (302, 303)  # nothing left to pay
-    again = await pay_with_test_provider(created["reference"], gateway=app.state.gateway, now=now)
+    again = await pay_with_test_provider(created["reference"], gateway=app.state.gateways.environment, now=now)
     assert again.outcome == "already_recorded"  # paying twice books nothing more
     assert len((await get_order(client, created))["tickets"]) == 2
 
@@ -145,9 +145,9 @@ async def test_the_sweeper_releases_expired_holds_and_the_next_buyer_gets_them(c
     slug = await make_event(now, capacity=22, reserved_free_places=20)
     created = (await place_order(client, slug, quantity=2)).json()
     assert await places_left(client, slug) == 0
-    await sweep_expired_holds(now + timedelta(minutes=14), gateway=app.state.gateway)
+    await sweep_expired_holds(now + timedelta(minutes=14), gateways=app.state.gateways)
     assert await places_left(client, slug) == 0  # not yet
-    await sweep_expired_holds(now + timedelta(minutes=16), gateway=app.state.gateway)
+    await sweep_expired_holds(now + timedelta(minutes=16), gateways=app.state.gateways)
     assert await places_left(client, slug) == 2
     assert (await get_order(client, created))["status"] == "expired"
     assert (await place_order(client, slug, quantity=2)).status_code == 201
@@ -166,7 +166,7 @@ async def test_late_payment_gets_tickets_while_places_remain(client: httpx.Async
 
     slug = await make_event(now, capacity=22, reserved_free_places=20)
     created = (await place_order(client, slug, quantity=2)).json()
-    await sweep_expired_holds(now + timedelta(minutes=20), gateway=app.state.gateway)
+    await sweep_expired_holds(now + timedelta(minutes=20), gateways=app.state.gateways)
     await pay_with_test_page(client, created)
     order = await get_order(client, created)
     assert order["status"] == "paid" and len(order["tickets"]) == 2
@@ -180,7 +180,7 @@ async def test_late_payment_is_refunded_when_the_event_filled_up(client: httpx.A
 
     slug = await make_event(now, capacity=22, reserved_free_places=20)
     late = (await place_order(client, slug, quantity=2)).json()
-    await sweep_expired_holds(now + timedelta(minutes=20), gateway=app.state.gateway)
+    await sweep_expired_holds(now + timedelta(minutes=20), gateways=app.state.gateways)
     on_time = (await place_order(client, slug, quantity=2)).json()
     await pay_with_test_page(client, on_time)
     await pay_with_test_page(client, late)
@@ -211,10 +211,16 @@ async def test_counters_always_match_the_orders(client: httpx.AsyncClient, app, 
     await pay_with_test_page(client, orders[0])
     await pay_with_test_page(client, orders[1])
     await refund_order(
-        orders[1]["reference"], ticket_ids=None, amount_pence=None, reason="can't come", requested_by="t", gateway=app.state.gateway, now=now
+        orders[1]["reference"],
+        ticket_ids=None,
+        amount_pence=None,
+        reason="can't come",
+        requested_by="t",
+        gateway=app.state.gateways.environment,
+        now=now,
     )
     await Order.update({Order.hold_expires_at: now - timedelta(minutes=1)}).where(Order.reference == orders[2]["reference"])
-    await sweep_expired_holds(now, gateway=app.state.gateway)
+    await sweep_expired_holds(now, gateways=app.state.gateways)
     event = await Event.select(Event.places_taken).where(Event.slug == slug).first()
     assert event["places_taken"] == 1 + 4  # paid 1, refunded 2 released, expired 3 released, pending 4 held
     [supper] = await TicketType.select(TicketType.places_taken).where(TicketType.event.slug == slug)
@@ -229,12 +235,14 @@ async def test_when_the_payment_provider_is_down_the_hold_is_released_and_the_gu
             raise PaymentProviderError("We could not reach the payment provider. Please try again in a moment.")
 
     slug = await make_event(now, capacity=21, reserved_free_places=20)
-    working = app.state.gateway
-    app.state.gateway = Unreachable()
+    from events.payments.gateways import Gateways
+
+    working = app.state.gateways
+    app.state.gateways = Gateways(Unreachable(), app.state.settings)
     try:
         response = await place_order(client, slug)
     finally:
-        app.state.gateway = working
+        app.state.gateways = working
     assert response.status_code == 503
     assert response.json() == {"error": "payment_unavailable", "detail": "We could not reach the payment provider. Please try again in a moment."}
     assert await places_left(client, slug) == 1  # the place went straight back on sale

@@ -28,8 +28,9 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from events.config import StripeSettings
+from events.config import Settings, StripeSettings
 from events.payments.gateway import StripeGateway
+from events.payments.gateways import Gateways
 from tests.support import databases
 from tests.support.localstripe import WEBHOOK_SECRET, LocalStripe, event_payload, run_localstripe, sign
 from tests.support.server import live_server, run_cli, server_environment
@@ -214,12 +215,14 @@ class StripeApp:
     http: httpx.AsyncClient
     gateway: StripeGateway
     localstripe: LocalStripe
+    gateways: Gateways
+    settings: Settings
 
 
 @pytest.fixture
 async def stripe_app(app: Litestar, client: httpx.AsyncClient, localstripe: LocalStripe) -> AsyncIterator[StripeApp]:
     """The `client` app (both backends, empty tables) with its payment gateway pointed at localstripe."""
-    original_settings, original_gateway = app.state.settings, app.state.gateway
+    original_settings, original_gateways = app.state.settings, app.state.gateways
     stripe_settings = StripeSettings(
         secret_key=localstripe.secret_key,
         publishable_key=localstripe.publishable_key,
@@ -229,8 +232,9 @@ async def stripe_app(app: Litestar, client: httpx.AsyncClient, localstripe: Loca
     )
     gateway = StripeGateway(stripe_settings)
     app.state.settings = dataclasses.replace(original_settings, stripe=stripe_settings)
-    app.state.gateway = gateway
+    # The environment's account: the first (here the only) organisation's, as in a single-organisation installation.
+    app.state.gateways = Gateways(gateway, app.state.settings)
     try:
-        yield StripeApp(client, gateway, localstripe)
+        yield StripeApp(client, gateway, localstripe, app.state.gateways, app.state.settings)
     finally:
-        app.state.settings, app.state.gateway = original_settings, original_gateway
+        app.state.settings, app.state.gateways = original_settings, original_gateways

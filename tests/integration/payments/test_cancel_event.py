@@ -18,6 +18,7 @@ from events.catalogue.tables import Event
 from events.orders.tables import Order
 from events.payments import cancellation
 from events.payments.gateway import PaymentProviderError, ProviderRefund, TestGateway
+from events.payments.gateways import Gateways
 from events.payments.service import retry_pending_refunds
 from events.payments.tables import Refund
 from events.tickets.outbox import drain_outbox
@@ -53,10 +54,11 @@ class SlowStripe(TestGateway):
 
 @pytest.fixture
 def stripe(app: Litestar) -> Any:
-    original = app.state.gateway
-    app.state.gateway = SlowStripe()
-    yield app.state.gateway
-    app.state.gateway = original
+    original = app.state.gateways
+    slow = SlowStripe()
+    app.state.gateways = Gateways(slow, app.state.settings)  # the first organisation's, from the environment
+    yield slow
+    app.state.gateways = original
 
 
 async def buy(client: httpx.AsyncClient, slug: str, email: str, *, quantity: int = 1, locale: str | None = None) -> dict[str, Any]:
@@ -173,7 +175,7 @@ async def test_a_cancellation_that_stops_half_way_is_finished_by_the_next_click_
 
 
 async def test_refunds_stripe_cannot_take_now_stay_pending_and_the_worker_sends_them(
-    client: httpx.AsyncClient, stripe: SlowStripe, now: datetime
+    app: Litestar, client: httpx.AsyncClient, stripe: SlowStripe, now: datetime
 ) -> None:
     slug = await make_event(now)
     await buy(client, slug, "ana@example.org")
@@ -188,11 +190,11 @@ async def test_refunds_stripe_cannot_take_now_stay_pending_and_the_worker_sends_
     assert (await cancel(client, slug)).status_code == 303  # an impatient second click
     assert await Refund.count() == 2 and not stripe.created
 
-    await retry_pending_refunds(now + timedelta(minutes=1), gateway=stripe)  # Stripe still down: still pending
+    await retry_pending_refunds(now + timedelta(minutes=1), gateways=app.state.gateways)  # Stripe still down: still pending
     assert await Refund.count().where(Refund.status == "pending") == 2
     stripe.down = False
-    assert await retry_pending_refunds(now + timedelta(minutes=2), gateway=stripe) == 2
-    assert await retry_pending_refunds(now + timedelta(minutes=3), gateway=stripe) == 0
+    assert await retry_pending_refunds(now + timedelta(minutes=2), gateways=app.state.gateways) == 2
+    assert await retry_pending_refunds(now + timedelta(minutes=3), gateways=app.state.gateways) == 0
     assert len(stripe.created) == 2 and {r["status"] for r in await Refund.select(Refund.status)} == {"succeeded"}
     assert "Done: every guest has been told" in (await client.get(f"/manage/events/{slug}/cancellation")).text
 

@@ -105,7 +105,7 @@ async def test_a_payment_landing_while_the_sweeper_expires_its_hold_gets_tickets
     assert (await localstripe.pay(order.intent_id, VISA)).status_code == 200
 
     async with paused_after(monkeypatch, "release_places") as sweeper_paused:
-        sweep = asyncio.create_task(payments.sweep_expired_holds(datetime.now(timezone.utc), gateway=stripe_app.gateway))
+        sweep = asyncio.create_task(payments.sweep_expired_holds(datetime.now(timezone.utc), gateways=stripe_app.gateways))
         await within(10)(sweeper_paused.reached.wait())
         webhook = asyncio.create_task(succeeded_webhook(stripe_app, order.intent_id))
         await second_one_waits()
@@ -139,7 +139,7 @@ async def test_a_payment_settling_while_the_sweeper_comes_for_its_hold_keeps_its
     async with paused_after(monkeypatch, "issue_tickets", issuing) as payment_paused:
         webhook = asyncio.create_task(succeeded_webhook(stripe_app, order.intent_id))
         await within(10)(payment_paused.reached.wait())
-        sweep = asyncio.create_task(payments.sweep_expired_holds(datetime.now(timezone.utc), gateway=stripe_app.gateway))
+        sweep = asyncio.create_task(payments.sweep_expired_holds(datetime.now(timezone.utc), gateways=stripe_app.gateways))
         await second_one_waits()
         payment_paused.go.set()
         delivered, expired = await within(20)(asyncio.gather(webhook, sweep))
@@ -303,7 +303,7 @@ async def test_a_late_payment_for_a_full_event_is_refunded_even_if_the_worker_di
 
     # Stripe tells us again, and the refund job runs: the money goes back once, and the guest is told.
     assert (await succeeded_webhook(stripe_app, late.intent_id)).status_code == 200
-    await payments.retry_pending_refunds(datetime.now(timezone.utc) + timedelta(minutes=1), gateway=stripe_app.gateway)
+    await payments.retry_pending_refunds(datetime.now(timezone.utc) + timedelta(minutes=1), gateways=stripe_app.gateways)
     body = await read_order(http, late)
     assert body["status"] == "refunded" and body["tickets"] == []
     assert body["refunded_pence"] == late.total_pence

@@ -64,7 +64,7 @@ async def test_the_sweeper_cancels_a_replaced_payment_that_could_not_be_cancelle
     assert (await localstripe.retrieve_intent(first["payment_intent_id"]))["status"] == "requires_payment_method"
     assert not await intent_closed(first["reference"])
 
-    assert await payments.sweep_expired_holds(datetime.now(timezone.utc), gateway=stripe_app.gateway) == 0  # nothing overdue
+    assert await payments.sweep_expired_holds(datetime.now(timezone.utc), gateways=stripe_app.gateways) == 0  # nothing overdue
     assert (await localstripe.retrieve_intent(first["payment_intent_id"]))["status"] == "canceled"
     assert await intent_closed(first["reference"])
     await places_add_up(slug)
@@ -111,8 +111,8 @@ async def test_a_first_payment_made_before_buying_again_is_refunded_when_its_pla
     assert await places_left(http, slug) == 0
 
     # The sweeper and Stripe's late webhook change nothing more.
-    await payments.sweep_expired_holds(datetime.now(timezone.utc), gateway=stripe_app.gateway)
-    await payments.recheck_payments(datetime.now(timezone.utc), gateway=stripe_app.gateway)
+    await payments.sweep_expired_holds(datetime.now(timezone.utc), gateways=stripe_app.gateways)
+    await payments.recheck_payments(datetime.now(timezone.utc), gateways=stripe_app.gateways)
     assert len(await localstripe.refunds(first["payment_intent_id"])) == 1
     assert await Refund.count().where(Refund.order_id.reference == first["reference"]) == 1
     await places_add_up(slug)

@@ -24,6 +24,7 @@ from events.config import StripeSettings
 from events.orders.tables import Order, OrderHistory, OrderLine
 from events.payments import service as payments
 from events.payments.gateway import StripeGateway
+from events.payments.gateways import Gateways
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.tickets.tables import Ticket
 from tests.factories import make_event
@@ -310,7 +311,7 @@ async def test_the_stripe_fee_is_stored_from_the_balance_transaction(stripe_app:
     assert (payment["provider"], payment["amount_pence"], payment["currency"]) == ("stripe", 6000, "GBP")
     assert payment["charge_id"] == intent_charge_id(intent)
     assert payment["fee_pence"] == 0
-    assert await payments.fetch_missing_fees(datetime.now(timezone.utc), gateway=stripe_app.gateway) == 0  # nothing left to fetch
+    assert await payments.fetch_missing_fees(datetime.now(timezone.utc), gateways=stripe_app.gateways) == 0  # nothing left to fetch
 
 
 # Recorded from Stripe's documented object shapes (https://docs.stripe.com/api/charges/object and
@@ -428,15 +429,16 @@ async def test_the_fee_job_stores_a_fee_that_was_not_known_at_payment_time(
     """The payment is real (through localstripe); its charge is then pointed at the recorded £30 charge with a 65p
     fee, as if Stripe's balance transaction had not been ready when the payment was booked."""
     gateway = recorded_stripe.gateway
+    fees = Gateways(gateway, stripe_app.settings)  # the recorded stand-in as the first organisation's account
     order = await paid_order(stripe_app, await make_event(now), quantity=1)
     await Payment.update({Payment.fee_pence: None, Payment.charge_id: PENDING_CHARGE["id"]}).where(Payment.provider_reference == order.intent_id)
-    assert await payments.fetch_missing_fees(datetime.now(timezone.utc), gateway=gateway) == 1
+    assert await payments.fetch_missing_fees(datetime.now(timezone.utc), gateways=fees) == 1
     assert await Payment.select(Payment.fee_pence).where(Payment.provider_reference == order.intent_id).first() == {"fee_pence": None}
 
     await Payment.update({Payment.charge_id: RECORDED_CHARGE["id"]}).where(Payment.provider_reference == order.intent_id)
-    assert await payments.fetch_missing_fees(datetime.now(timezone.utc), gateway=gateway) == 1
+    assert await payments.fetch_missing_fees(datetime.now(timezone.utc), gateways=fees) == 1
     assert await Payment.select(Payment.fee_pence).where(Payment.provider_reference == order.intent_id).first() == {"fee_pence": 65}
-    assert await payments.fetch_missing_fees(datetime.now(timezone.utc), gateway=gateway) == 0
+    assert await payments.fetch_missing_fees(datetime.now(timezone.utc), gateways=fees) == 0
 
 
 async def test_a_payment_intent_is_for_cards_only_and_created_once_per_order(recorded_stripe: RecordedStripe) -> None:
@@ -481,7 +483,7 @@ async def test_a_late_payment_gets_tickets_while_places_remain(stripe_app: Strip
     await hold_ran_out(order)
     assert (await localstripe.pay(order.intent_id, VISA)).status_code == 200
 
-    assert await payments.sweep_expired_holds(datetime.now(timezone.utc), gateway=stripe_app.gateway) == 1
+    assert await payments.sweep_expired_holds(datetime.now(timezone.utc), gateways=stripe_app.gateways) == 1
 
     body = await read_order(http, order)
     assert body["status"] == "paid"
@@ -515,7 +517,7 @@ async def test_a_late_payment_is_refunded_when_the_event_filled_meanwhile(stripe
     other = await paid_order(stripe_app, slug, 2, buyer={"name": "Bo Li", "email": "bo@example.org"})
     assert await places_left(http, slug) == 0
 
-    await payments.sweep_expired_holds(datetime.now(timezone.utc), gateway=stripe_app.gateway)
+    await payments.sweep_expired_holds(datetime.now(timezone.utc), gateways=stripe_app.gateways)
 
     body = await read_order(http, late)
     assert body["status"] == "refunded"
@@ -539,7 +541,7 @@ async def test_a_late_payment_is_refunded_when_the_event_filled_meanwhile(stripe
     # Stripe tells us again (webhook, the re-check job): still one refund.
     again = await post_event(http, "payment_intent.succeeded", await localstripe.retrieve_intent(late.intent_id))
     assert again.status_code == 200
-    await payments.recheck_payments(datetime.now(timezone.utc) + timedelta(minutes=5), gateway=stripe_app.gateway)
+    await payments.recheck_payments(datetime.now(timezone.utc) + timedelta(minutes=5), gateways=stripe_app.gateways)
     assert len(await localstripe.refunds(late.intent_id)) == 1
     assert await Refund.count().where(Refund.order_id.reference == late.reference) == 1
     await places_add_up(slug)
@@ -550,7 +552,7 @@ async def test_sweeping_an_expired_hold_cancels_its_payment_so_a_stale_page_cann
     slug = await make_event(now)
     order = await place_order(http, slug, 2)
     await hold_ran_out(order)
-    assert await payments.sweep_expired_holds(datetime.now(timezone.utc), gateway=stripe_app.gateway) == 1
+    assert await payments.sweep_expired_holds(datetime.now(timezone.utc), gateways=stripe_app.gateways) == 1
     assert (await localstripe.retrieve_intent(order.intent_id))["status"] == "canceled"
     assert await places_left(http, slug) == 20
 

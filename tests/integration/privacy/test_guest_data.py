@@ -113,7 +113,7 @@ async def test_the_worker_runs_the_erasure_job(app: Litestar, client: httpx.Asyn
     slug = await make_event(now, slug="autumn-supper")
     await bought(client, slug, name="Amal Haddad", email="amal@example.org")
     await ended(slug, app.state.settings.retention_days + 1, now)
-    jobs = [job for job in periodic_jobs(app.state.gateway, app.state.settings) if job.name == "erase-guest-data"]
+    jobs = [job for job in periodic_jobs(app.state.gateways.environment, app.state.settings) if job.name == "erase-guest-data"]
     assert await run_due_jobs(jobs, now=now, holder="test") == ["erase-guest-data"]
     assert (await personal_data(slug))["names"] == []
 

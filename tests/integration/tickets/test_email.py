@@ -177,7 +177,7 @@ async def test_a_late_payment_that_is_refunded_emails_a_refund_notice(client: ht
 
     slug = await make_event(now, capacity=22, reserved_free_places=20)
     late = (await place_order(client, slug, quantity=2)).json()
-    await sweep_expired_holds(now + timedelta(minutes=20), gateway=app.state.gateway)
+    await sweep_expired_holds(now + timedelta(minutes=20), gateways=app.state.gateways)
     on_time = (await place_order(client, slug, quantity=2)).json()
     await pay_with_test_page(client, on_time)
     await pay_with_test_page(client, late)
