@@ -93,8 +93,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
     if stripe.enabled and not (stripe.publishable_key and stripe.webhook_secret):
         raise SettingsError("STRIPE_SECRET_KEY is set, so STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET are needed too.")
-    if production and not stripe.enabled:
-        raise SettingsError("Production takes real payments: set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET.")
+    # A service hosting many organisations may leave the environment's Stripe keys out, each organisation connecting
+    # its own account in the back office; saying so is explicit, so a single charity's forgotten keys still stop it.
+    each_connects_own = _boolean(environ, "EVENTS_STRIPE_PER_ORGANISATION_ONLY", False)
+    if production and not stripe.enabled and not each_connects_own:
+        raise SettingsError(
+            "Production takes real payments: set STRIPE_SECRET_KEY, STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET, "
+            "or EVENTS_STRIPE_PER_ORGANISATION_ONLY=true when every organisation connects its own Stripe account."
+        )
     smtp = SmtpSettings(
         host=environ.get("SMTP_HOST") or None,
         port=_integer(environ, "SMTP_PORT", 587, minimum=1, maximum=65535),

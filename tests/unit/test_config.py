@@ -60,6 +60,9 @@ def test_production_needs_its_secrets_and_https(tmp_path: Path) -> None:
         load_settings({**base, "EVENTS_BASE_URL": "http://tickets.example.org"})
     with pytest.raises(SettingsError, match="STRIPE_SECRET_KEY"):
         load_settings({k: v for k, v in base.items() if not k.startswith("STRIPE_")})
+    # A service for many organisations, each connecting its own Stripe account, says so instead.
+    hosted = load_settings({**{k: v for k, v in base.items() if not k.startswith("STRIPE_")}, "EVENTS_STRIPE_PER_ORGANISATION_ONLY": "true"})
+    assert hosted.is_production and not hosted.stripe.enabled
     assert "x" * 40 not in repr(settings)  # secrets never show up in logs of the settings
 
 
