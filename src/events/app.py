@@ -28,12 +28,14 @@ from events.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SESSION_ST
 from events.api_reference import ApiReference
 from events.backoffice.audit_pages import AuditPages
 from events.backoffice.controllers import EventOverviewPages
+from events.backoffice.invitation_pages import InvitationPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
-from events.backoffice.people_pages import PeopleApi, PeoplePages
+from events.backoffice.people_pages import InvitationsApi, PeopleApi, PeoplePages
+from events.backoffice.platform_pages import PlatformPages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.backoffice.stripe_pages import StripePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
-from events.checkin.controllers import CheckinApi, DoorPages
+from events.checkin.controllers import CheckinApi, DoorPages, DoorTeamApi
 from events.config import Settings, load_settings
 from events.content_type import JsonBodiesOnly
 from events.dependencies import DEPENDENCIES
@@ -119,6 +121,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             PeoplePages,
             StripePages,
             PeopleApi,
+            InvitationsApi,
+            InvitationPages,
+            PlatformPages,
+            DoorTeamApi,
             GuestDataPages,
             GiftAidApi,
             StatementPages,

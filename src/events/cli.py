@@ -1,4 +1,4 @@
-"""The `events` command: serve, worker, migrate, demo, and user and token management."""
+"""The `events` command: serve, worker, migrate, demo, and managing organisations, users, tokens and door teams."""
 
 from __future__ import annotations
 
@@ -125,30 +125,106 @@ def worker() -> None:
 
 
 @main.group()
+def org() -> None:
+    """Manage organisations (running the service for several charities)."""
+
+
+@org.command("create")
+@click.argument("slug")
+@click.option("--name", required=True, help="The organisation's name, as guests see it.")
+@click.option("--contact-email", default="", help="Where guests can write to the organisation.")
+@click.option("--owner-email", default="", help="Invite this person as its first owner (needs the worker to send the email).")
+def org_create(slug: str, name: str, contact_email: str, owner_email: str) -> None:
+    """Create an organisation."""
+    from events.backoffice import platform
+    from events.organisations.rules import OrganisationDetails
+
+    settings = _settings()
+    details = OrganisationDetails(name=name, contact_email=contact_email)
+    created = _run(
+        settings,
+        lambda: platform.create(slug, details, owner_email=owner_email, admin=None, client="cli", locale="en", now=datetime.now(timezone.utc)),
+    )
+    click.echo(f"Created organisation {created.slug} ({created.name})." + (f" Invited {owner_email} as its owner." if owner_email else ""))
+
+
+@org.command("list")
+def org_list() -> None:
+    """List every organisation: slug, members, events, and whether it is suspended."""
+    from events.backoffice import platform
+
+    settings = _settings()
+    for summary in _run(settings, platform.overview):
+        organisation = summary.organisation
+        state = "suspended" if organisation.suspended else "active"
+        click.echo(f"{organisation.slug}\t{organisation.name}\t{summary.members} members\t{summary.events} events\t{state}")
+
+
+def _suspend(slug: str, *, suspended: bool) -> None:
+    from events.backoffice import platform
+
+    settings = _settings()
+    changed = _run(settings, lambda: platform.set_suspended(slug, suspended=suspended, admin=None, now=datetime.now(timezone.utc)))
+    click.echo(f"{changed.slug} is {'suspended' if changed.suspended else 'active'}.")
+
+
+@org.command("suspend")
+@click.argument("slug")
+def org_suspend(slug: str) -> None:
+    """Suspend an organisation: its pages and events are hidden and its people cannot act for it."""
+    _suspend(slug, suspended=True)
+
+
+@org.command("unsuspend")
+@click.argument("slug")
+def org_unsuspend(slug: str) -> None:
+    """Lift an organisation's suspension."""
+    _suspend(slug, suspended=False)
+
+
+@main.group()
 def user() -> None:
     """Manage users."""
 
 
 @user.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["admin", "organiser", "door", "partner_viewer"]))
+@click.option("--role", required=True, type=click.Choice(["owner", "organiser", "door", "partner_viewer"]))
+@click.option("--org", "org_slug", default=None, help="The organisation's slug (may be left out while there is only one).")
 @click.option("--name", default="", help="Display name.")
 @click.option("--partner", "partner_slug", default=None, help="Partner slug, for a partner_viewer.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def user_create(email: str, role: str, name: str, partner_slug: str | None, password_stdin: bool) -> None:
-    """Create a user. Without --password-stdin the user can sign in only with API tokens."""
+@click.option("--platform-admin", is_flag=True, help="Also let them run the service (/platform: create and suspend organisations).")
+def user_create(email: str, role: str, org_slug: str | None, name: str, partner_slug: str | None, password_stdin: bool, platform_admin: bool) -> None:
+    """Create a user, a member of one organisation. Without --password-stdin the user can sign in only with API tokens."""
     from events.accounts import service
-    from events.catalogue.lookup import partner_id
+    from events.catalogue.tables import Partner
+    from events.errors import InvalidInput
+    from events.organisations import service as organisations
 
     password = sys.stdin.readline().rstrip("\r\n") if password_stdin else None
     settings = _settings()
 
     async def create() -> Any:
-        partner = await partner_id(partner_slug) if partner_slug else None
-        return await service.create_user(email, role=role, password=password, display_name=name, partner_id=partner)
+        organisation = await organisations.resolve(org_slug)
+        partner = None
+        if partner_slug:
+            row = await Partner.select(Partner.id).where(Partner.slug == partner_slug, Partner.organisation == organisation.id).first()
+            if row is None:
+                raise InvalidInput(f"{organisation.slug} has no partner project {partner_slug!r}.")
+            partner = row["id"]
+        return await service.create_user(
+            email,
+            role=role,
+            password=password,
+            display_name=name,
+            partner_id=partner,
+            organisation_id=organisation.id,
+            is_platform_admin=platform_admin,
+        )
 
     created: Any = _run(settings, create)
-    click.echo(f"Created {created.role} {created.email}.")
+    click.echo(f"Created {created.role} {created.email} in {created.organisation_slug}." + (" They are a platform admin." if platform_admin else ""))
 
 
 @main.group()
@@ -158,17 +234,23 @@ def token() -> None:
 
 @token.command("create")
 @click.argument("email")
+@click.option("--org", "org_slug", default=None, help="The organisation the token acts in (may be left out while the person is on one team).")
 @click.option("--label", default="", help="What the token is for, e.g. 'Door 1 phone'.")
 @click.option("--expires-in-days", type=click.IntRange(1, 3650), default=None, help="Stop working after this many days (default: never).")
-def token_create(email: str, label: str, expires_in_days: int | None) -> None:
+def token_create(email: str, org_slug: str | None, label: str, expires_in_days: int | None) -> None:
     """Print a new API token for EMAIL (shown once; send it as 'Authorization: Bearer <token>')."""
     from events.accounts import service
+    from events.organisations import service as organisations
 
     settings = _settings()
     now = datetime.now(timezone.utc)
     expires_at = now + timedelta(days=expires_in_days) if expires_in_days is not None else None
-    value = _run(settings, lambda: service.create_api_token(email, label=label, now=now, expires_at=expires_at))
-    click.echo(value)
+
+    async def create() -> str:
+        organisation_id = (await organisations.find(org_slug)).id if org_slug else None
+        return await service.create_api_token(email, label=label, now=now, expires_at=expires_at, organisation_id=organisation_id)
+
+    click.echo(_run(settings, create))
 
 
 @token.command("revoke")
@@ -180,6 +262,35 @@ def token_revoke(email: str) -> None:
     settings = _settings()
     count = _run(settings, lambda: service.revoke_api_tokens(email, now=datetime.now(timezone.utc)))
     click.echo(f"Revoked {count} token(s).")
+
+
+@main.group()
+def door() -> None:
+    """Manage an event's door team (who may scan its tickets)."""
+
+
+@door.command("add")
+@click.argument("email")
+@click.option("--event", "event_slug", required=True, help="The event's slug.")
+def door_add(email: str, event_slug: str) -> None:
+    """Put a door member of the event's organisation on the event's door team."""
+    from events.checkin import door_team
+
+    settings = _settings()
+    team = _run(settings, lambda: door_team.add_to_door_team(event_slug, email, now=datetime.now(timezone.utc)))
+    click.echo(f"{email} is on the door team of {event_slug} ({len(team)} on it).")
+
+
+@door.command("remove")
+@click.argument("email")
+@click.option("--event", "event_slug", required=True, help="The event's slug.")
+def door_remove(email: str, event_slug: str) -> None:
+    """Take someone off the event's door team (their door-device tokens for it stop working)."""
+    from events.checkin import door_team
+
+    settings = _settings()
+    team = _run(settings, lambda: door_team.remove_from_door_team(event_slug, email, now=datetime.now(timezone.utc)))
+    click.echo(f"{email} is off the door team of {event_slug} ({len(team)} on it).")
 
 
 @main.group()

@@ -70,7 +70,7 @@ def account_server(tmp_path_factory: pytest.TempPathFactory, mail: MailServer) -
         SMTP_STARTTLS="false",
         SMTP_FROM="Events <accounts@events.test>",
     )
-    run_cli(env, "user", "create", HELPER[0], "--role", "organiser", "--password-stdin", stdin=HELPER[1] + "\n")
+    run_cli(env, "user", "create", HELPER[0], "--role", "organiser", "--org", "refugee-welcome", "--password-stdin", stdin=HELPER[1] + "\n")
     with live_server(env) as base_url:
         yield base_url
 

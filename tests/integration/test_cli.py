@@ -11,6 +11,14 @@ from tests.support import databases
 from tests.support.server import live_server, run_cli, server_environment
 
 
+def _fails(env: dict[str, str], *args: str) -> str:
+    """The one clear line on standard error of a command that must fail (exit status 1, no traceback)."""
+    result = subprocess.run([sys.executable, "-m", "events", *args], env=env, capture_output=True, text=True, timeout=60, check=False)
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+    return result.stderr.strip()
+
+
 def test_users_tokens_and_demo_from_the_command_line(tmp_path: Path) -> None:
     env = server_environment(databases.sqlite_url(tmp_path), tmp_path)
     assert "up to date" in run_cli(env, "migrate")
@@ -19,18 +27,38 @@ def test_users_tokens_and_demo_from_the_command_line(tmp_path: Path) -> None:
     assert "organiser@example.org" in first
     assert "nothing new to add" in run_cli(env, "demo")  # idempotent
 
-    run_cli(env, "user", "create", "treasurer@example.org", "--role", "organiser", "--password-stdin", stdin="a long password\n")
+    # The demo runs two organisations: a user belongs to one, which must be named.
+    assert (
+        _fails(env, "user", "create", "treasurer@example.org", "--role", "organiser")
+        == "There is more than one organisation: name one with --org SLUG."
+    )
+    created = run_cli(
+        env,
+        "user",
+        "create",
+        "treasurer@example.org",
+        "--role",
+        "organiser",
+        "--org",
+        "refugee-welcome",
+        "--password-stdin",
+        stdin="a long password\n",
+    )
+    assert created.strip() == "Created organiser treasurer@example.org in refugee-welcome."
     token = run_cli(env, "token", "create", "treasurer@example.org").strip()
     assert token.startswith("evt_") and len(token) > 40
 
-    laptop = run_cli(env, "token", "create", "treasurer@example.org", "--label", "Treasurer's laptop", "--expires-in-days", "30").strip()
+    laptop = run_cli(
+        env, "token", "create", "treasurer@example.org", "--org", "refugee-welcome", "--label", "Treasurer's laptop", "--expires-in-days", "30"
+    ).strip()
     assert laptop.startswith("evt_") and laptop != token
+    assert "not on that organisation's team" in _fails(env, "token", "create", "treasurer@example.org", "--org", "open-kitchen")
 
     with live_server(env) as base_url:
         events = httpx.get(f"{base_url}/api/events").json()
-        assert {e["slug"] for e in events} == {"august-supper-club", "choose-love-night"}
-        created = httpx.post(f"{base_url}/api/partners", json={"name": "Drop-in Centre"}, headers={"Authorization": f"Bearer {token}"})
-        assert created.status_code == 201
+        assert {"august-supper-club", "choose-love-night"} <= {e["slug"] for e in events}
+        created_partner = httpx.post(f"{base_url}/api/partners", json={"name": "Drop-in Centre"}, headers={"Authorization": f"Bearer {token}"})
+        assert created_partner.status_code == 201
         # The labelled token works, and ends on its own in 30 days; its creator is the command line.
         headers = {"Authorization": f"Bearer {laptop}"}
         [treasurer] = [person for person in httpx.get(f"{base_url}/api/users", headers=headers).json() if person["email"] == "treasurer@example.org"]
@@ -38,6 +66,48 @@ def test_users_tokens_and_demo_from_the_command_line(tmp_path: Path) -> None:
         [labelled] = [t for t in tokens if t["label"] == "Treasurer's laptop"]
         expires_in = datetime.fromisoformat(labelled["expires_at"]) - datetime.now(timezone.utc)
         assert timedelta(days=29) < expires_in <= timedelta(days=30) and labelled["created_by"] == "" and labelled["state"] == "active"
+
+
+def test_organisations_and_door_teams_from_the_command_line(tmp_path: Path) -> None:
+    import sqlite3
+
+    env = server_environment(databases.sqlite_url(tmp_path), tmp_path)
+    run_cli(env, "migrate")
+    run_cli(env, "demo")
+    created = run_cli(env, "org", "create", "choir", "--name", "Refugee Choir", "--contact-email", "Hello@Choir.Example")
+    assert created.strip() == "Created organisation choir (Refugee Choir)."
+    assert _fails(env, "org", "create", "choir", "--name", "Again") == "An organisation with the slug 'choir' already exists."
+    assert "Use lower-case letters" in _fails(env, "org", "create", "Not A Slug", "--name", "X")
+    listed = run_cli(env, "org", "list").splitlines()
+    assert "choir\tRefugee Choir\t0 members\t0 events\tactive" in listed
+    assert any(line.startswith("refugee-welcome\t") and "2 events" in line for line in listed)
+
+    run_cli(env, "user", "create", "conductor@choir.example", "--role", "owner", "--org", "choir", "--name", "Nour", "--platform-admin")
+    assert "has no partner project" in _fails(
+        env, "user", "create", "v@choir.example", "--role", "partner_viewer", "--org", "choir", "--partner", "welcome-kitchen"
+    )
+    run_cli(env, "user", "create", "viewer@example.org", "--role", "partner_viewer", "--org", "refugee-welcome", "--partner", "welcome-kitchen")
+    with sqlite3.connect(tmp_path / "events.sqlite3") as connection:
+        assert connection.execute("SELECT is_platform_admin FROM app_user WHERE email = 'conductor@choir.example'").fetchone() == (1,)
+        assert connection.execute("SELECT contact_email FROM organisation WHERE slug = 'choir'").fetchone() == ("hello@choir.example",)
+
+    # The door team: only a door member of the event's organisation can join it.
+    run_cli(env, "user", "create", "steward@example.org", "--role", "door", "--org", "refugee-welcome")
+    assert run_cli(env, "door", "add", "steward@example.org", "--event", "august-supper-club").startswith("steward@example.org is on the door team")
+    refused = _fails(env, "door", "add", "conductor@choir.example", "--event", "august-supper-club")
+    assert refused == "conductor@choir.example is not a door member of refugee-welcome: invite them with the door role first."
+    assert _fails(env, "door", "add", "steward@example.org", "--event", "nope") == "No event with the slug nope."
+    assert run_cli(env, "door", "remove", "steward@example.org", "--event", "august-supper-club").startswith("steward@example.org is off")
+    assert _fails(env, "door", "remove", "steward@example.org", "--event", "august-supper-club") == "That person is not on this event's door team."
+
+    # Suspending hides the organisation's events; unsuspending brings them back.
+    assert run_cli(env, "org", "suspend", "open-kitchen").strip() == "open-kitchen is suspended."
+    assert any(line.startswith("open-kitchen\t") and line.endswith("\tsuspended") for line in run_cli(env, "org", "list").splitlines())
+    with live_server(env) as base_url:
+        assert "open-kitchen-sunday-lunch" not in {e["slug"] for e in httpx.get(f"{base_url}/api/events").json()}
+        assert httpx.get(f"{base_url}/events/open-kitchen-sunday-lunch").status_code == 404
+    assert run_cli(env, "org", "unsuspend", "open-kitchen").strip() == "open-kitchen is active."
+    assert _fails(env, "org", "suspend", "nope") == "No organisation with the slug 'nope'."
 
 
 def test_a_bad_setting_stops_start_up_with_one_clear_line(tmp_path: Path) -> None:

@@ -12,12 +12,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from events.accounts import resets, service, sign_ins
+from events.accounts import memberships, resets, service, sign_ins
 from events.accounts.auth import requires_sign_in
-from events.accounts.roles import CurrentUser
+from events.accounts.roles import ORGANISER, ROLE_NAMES, CurrentUser
 from events.accounts.rules import RESET_LINK_LIFETIME, ResetLinkState
-from events.accounts.sessions import SESSION_MAX_AGE, start_session
-from events.errors import InvalidInput, TooManyAttempts
+from events.accounts.sessions import SESSION_MAX_AGE, SESSION_ORGANISATION_KEY, start_session
+from events.errors import InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 
 NO_STORE = {"Cache-Control": "no-store"}
@@ -40,6 +40,10 @@ class LoginForm(msgspec.Struct):
 class PasswordChangeForm(msgspec.Struct):
     current_password: str = ""
     new_password: str = ""
+
+
+class OrganisationForm(msgspec.Struct):
+    organisation_id: int = 0
 
 
 class ForgotForm(msgspec.Struct):
@@ -126,6 +130,18 @@ class AccountPages(Controller):
         await sign_ins.end_other_sign_ins(request.user.id, keep=request.user.sign_in_id)
         return Redirect("/account?notice=ended_others", status_code=303)
 
+    @post("/organisation", status_code=303)
+    async def switch_organisation(self, request: Request[CurrentUser, Any, Any], data: URLEncodedBody[OrganisationForm]) -> Redirect:
+        """Act for another of the person's organisations from the next request on; only one they are an active
+        member of (not suspended), else 404 as for an organisation that does not exist."""
+        joined = await memberships.memberships_of(request.user.id)
+        chosen = next((membership for membership in joined if membership.organisation_id == data.organisation_id), None)
+        if chosen is None:
+            raise NotFound(N_("We could not find that organisation."), code="organisation_not_found")
+        request.session[SESSION_ORGANISATION_KEY] = chosen.organisation_id
+        acting = await memberships.acting_as(request.user.id, chosen.organisation_id)
+        return Redirect("/manage" if acting is not None and acting.has_role(ORGANISER) else "/account?notice=switched", status_code=303)
+
     @get("/password")
     async def password_form(self) -> Template:
         return Template("accounts/password.html", context={"errors": {}}, headers=NO_STORE)
@@ -150,7 +166,8 @@ class AccountPages(Controller):
 
 async def _account_page(user: CurrentUser, *, now: datetime, notice: str = "") -> Template:
     sessions = await sign_ins.sign_ins_of(user, now=now, max_age=SESSION_MAX_AGE)
-    return Template("accounts/account.html", context={"sessions": sessions, "notice": notice}, headers=NO_STORE)
+    context = {"sessions": sessions, "notice": notice, "memberships": await memberships.memberships_of(user.id), "role_names": ROLE_NAMES}
+    return Template("accounts/account.html", context=context, headers=NO_STORE)
 
 
 class PasswordResetPages(Controller):

@@ -9,7 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from events import db
-from events.accounts.roles import DOOR, RESTRICTABLE_ROLES, ROLES, CurrentUser, restricted_by_default
+from events.accounts.roles import DOOR, OWNER, RESTRICTABLE_ROLES, ROLES, CurrentUser, OrganisationChoice, restricted_by_default
 from events.accounts.tables import Membership, User
 from events.errors import Conflict, InvalidInput, NotFound
 from events.organisations.tables import Organisation
@@ -49,21 +49,22 @@ async def acting_as(user_id: int, organisation_id: int | None, *, sign_in_id: in
     )
     if person is None:
         return None
-    membership = None
-    if organisation_id is not None:
-        membership = (
-            await Membership.select(
-                Membership.role, Membership.partner, Membership.restricted, Membership.organisation.slug, Membership.organisation.name
-            )
-            .where(
-                Membership.user == user_id,
-                Membership.organisation == organisation_id,
-                Membership.deactivated_at.is_null(),
-                Membership.organisation.suspended_at.is_null(),
-            )
-            .first()
+    # Every organisation the person can act in, in one query: the one acted in, and the others for the switcher.
+    rows = (
+        await Membership.select(
+            Membership.organisation,
+            Membership.role,
+            Membership.partner,
+            Membership.restricted,
+            Membership.organisation.slug,
+            Membership.organisation.name,
         )
-    return current_user_of(person, {"organisation": organisation_id, **membership} if membership else None, sign_in_id=sign_in_id)
+        .where(Membership.user == user_id, Membership.deactivated_at.is_null(), Membership.organisation.suspended_at.is_null())
+        .order_by(Membership.organisation.name)
+    )
+    membership = next((row for row in rows if organisation_id is not None and row["organisation"] == organisation_id), None)
+    choices = tuple(OrganisationChoice(row["organisation"], row["organisation.name"]) for row in rows)
+    return current_user_of(person, membership, sign_in_id=sign_in_id, organisations=choices)
 
 
 def current_user_of(
@@ -73,6 +74,7 @@ def current_user_of(
     sign_in_id: int | None = None,
     device: str = "",
     door_event_id: int | None = None,
+    organisations: tuple[OrganisationChoice, ...] = (),
 ) -> CurrentUser:
     """A CurrentUser from a person's row and their membership's (keys as memberships.acting_as selects them)."""
     return CurrentUser(
@@ -89,6 +91,7 @@ def current_user_of(
         sign_in_id=sign_in_id,
         device=device,
         door_event_id=door_event_id,
+        organisations=organisations,
     )
 
 
@@ -161,3 +164,34 @@ async def end_membership(user_id: int, organisation_id: int, *, now: datetime) -
             .returning(Membership.id)
         )
     return bool(ended)
+
+
+async def active_owners(organisation_id: int) -> int:
+    """How many active owners the organisation has (its last one may not be removed or demoted)."""
+    return await Membership.count().where(
+        Membership.organisation == organisation_id,
+        Membership.role == OWNER,
+        Membership.deactivated_at.is_null(),
+        Membership.user.is_active == True,  # noqa: E712
+    )
+
+
+async def change_role(user_id: int, organisation_id: int, role: str) -> str:
+    """Give an active member another role (in the caller's transaction); returns the role they had. A partner
+    viewer's project and a limit to chosen events go with the old role; the new role starts with its default (a door
+    member works the door teams they are put on)."""
+    if (problem := role_problem(role)) is not None:
+        raise InvalidInput(problem, fields={"role": "Unknown role."})
+    async with db.write_transaction():
+        row = (
+            await Membership.select(Membership.id, Membership.role)
+            .where(Membership.user == user_id, Membership.organisation == organisation_id, Membership.deactivated_at.is_null())
+            .first()
+        )
+        if row is None:
+            raise NotFound("That person is not on this organisation's team.", code="no_such_person")
+        if row["role"] != role:
+            await Membership.update({Membership.role: role, Membership.partner: None, Membership.restricted: restricted_by_default(role)}).where(
+                Membership.id == row["id"]
+            )
+    return row["role"]

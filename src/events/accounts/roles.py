@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from events.i18n import N_
+
 # An owner does everything an organiser does, and also manages the team (invitations, roles, deactivation), the
 # organisation's details and its Stripe account.
 OWNER = "owner"
@@ -11,6 +13,8 @@ ORGANISER = "organiser"
 DOOR = "door"
 PARTNER_VIEWER = "partner_viewer"
 ROLES = (OWNER, ORGANISER, DOOR, PARTNER_VIEWER)
+# How the pages and emails name each role (translated where shown).
+ROLE_NAMES = {OWNER: N_("owner"), ORGANISER: N_("organiser"), DOOR: N_("door team"), PARTNER_VIEWER: N_("partner viewer")}
 # Roles that may be limited to chosen events (an organiser's in catalogue.EventAccess, a door member's door team).
 RESTRICTABLE_ROLES = (ORGANISER, DOOR)
 
@@ -38,6 +42,14 @@ def door_event_of_scope(scope: str) -> int | None:
 
 
 @dataclass(frozen=True, slots=True)
+class OrganisationChoice:
+    """One organisation a signed-in person can act in, for the header's switcher."""
+
+    id: int
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
 class CurrentUser:
     """The signed-in person (or API token holder) for one request, acting in one organisation: the one chosen in
     the session (accounts.memberships) or the token's. ``role`` is their role there; with no organisation (none
@@ -62,6 +74,8 @@ class CurrentUser:
     # Set when the request came with a signed-in session: which of the person's sign-ins it is (accounts.sign_ins),
     # so they can end the others and keep this one.
     sign_in_id: int | None = None
+    # Every organisation a signed-in person can act in, by name (empty for API tokens): the header's switcher.
+    organisations: tuple[OrganisationChoice, ...] = ()
 
     def has_role(self, *roles: str) -> bool:
         """Owners may do everything in their organisation; everyone else needs one of the named roles."""

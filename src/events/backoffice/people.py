@@ -7,16 +7,24 @@ from __future__ import annotations
 from datetime import datetime
 
 from events import db
-from events.accounts import offboarding, rules
+from events.accounts import memberships, offboarding, rules
 from events.accounts.offboarding import Deactivated, Person, TokenView
 from events.accounts.roles import CurrentUser
 from events.audit import service as audit
 from events.errors import NotAllowed
+from events.i18n import N_
 
 
 async def _may_switch(actor: CurrentUser, user_id: int) -> Person:
     target = await offboarding.person(actor.organisation, user_id)
-    if (refusal := rules.deactivation_refusal(actor_id=actor.id, actor_role=actor.role, target_id=target.id, target_role=target.role)) is not None:
+    refusal = rules.deactivation_refusal(
+        actor_id=actor.id,
+        actor_role=actor.role,
+        target_id=target.id,
+        target_role=target.role,
+        active_owners=await memberships.active_owners(actor.organisation),
+    )
+    if refusal is not None:
         raise NotAllowed(refusal, code="cannot_deactivate")
     return target
 
@@ -66,3 +74,33 @@ async def revoke_token(actor: CurrentUser, user_id: int, token_id: int, *, now: 
                 after={"revoked": True},
             )
     return token
+
+
+async def change_role(actor: CurrentUser, user_id: int, role: str, *, now: datetime) -> str:
+    """Give a member another role (owners only; never the organisation's last owner away), recorded in the audit
+    log; returns the role they had."""
+    async with db.write_transaction():
+        target = await offboarding.person(actor.organisation, user_id)
+        refusal = rules.role_change_refusal(
+            actor_id=actor.id,
+            actor_role=actor.role,
+            target_id=target.id,
+            target_role=target.role,
+            new_role=role,
+            active_owners=await memberships.active_owners(actor.organisation),
+        )
+        if refusal is not None:
+            raise NotAllowed(refusal, code="cannot_change_role")
+        if not target.active:
+            raise NotAllowed(N_("Reactivate them first."), code="cannot_change_role")
+        before = await memberships.change_role(user_id, actor.organisation, role)
+        if before != role:
+            await audit.record(
+                "user.role_changed",
+                now=now,
+                subject_type="user",
+                subject_id=user_id,
+                before={"email": target.email, "role": before},
+                after={"role": role},
+            )
+    return before

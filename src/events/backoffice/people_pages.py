@@ -1,5 +1,6 @@
-"""The people pages under /manage and their JSON API: everyone with an account, one person's API tokens, and
-switching an account off (offboarding a volunteer) or on again."""
+"""The people pages under /manage and their JSON API: the team with each person's role, inviting people and the
+invitations still out, changing a role, one person's API tokens, and switching an account off (offboarding a
+volunteer) or on again. Organisers see the team; owners manage it (invitations and roles)."""
 
 from __future__ import annotations
 
@@ -7,21 +8,26 @@ from datetime import datetime
 from typing import Annotated, Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, Parameter
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from events.accounts import invitations as account_invitations
 from events.accounts import offboarding
 from events.accounts.auth import requires_role
+from events.accounts.invitations import InvitationView
 from events.accounts.offboarding import Person, TokenView
-from events.accounts.roles import ORGANISER, CurrentUser
-from events.backoffice import people
+from events.accounts.roles import ORGANISER, OWNER, ROLE_NAMES, ROLES, CurrentUser
+from events.backoffice import invitations, people
+from events.backoffice.invitations import InvitationRequest
 from events.dependencies import BEARER, error_responses
-from events.errors import NotAllowed
+from events.errors import EventsError, InvalidInput, NotAllowed
+from events.forms import read_form
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 GUARD = [requires_role(ORGANISER)]
+OWNERS = [requires_role(OWNER)]
 RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 
 
@@ -55,6 +61,56 @@ class DeactivatedOut(msgspec.Struct):
     tokens_revoked: int
 
 
+class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: str
+    role: str
+    events: list[str] = []
+    partner: str = ""
+
+
+class InvitationOut(msgspec.Struct):
+    """An invitation, never its link (only the invited person's email has it)."""
+
+    id: int
+    email: str
+    role: str
+    events: list[int]
+    partner_id: int | None
+    invited_by: str
+    created_at: datetime
+    expires_at: datetime
+    state: str
+
+
+class InviteForm(msgspec.Struct):
+    email: str = ""
+    role: str = ""
+    events: list[str] = []
+    partner: str = ""
+
+
+class RoleForm(msgspec.Struct):
+    role: str = ""
+
+
+def _invitation_out(invitation: InvitationView) -> InvitationOut:
+    return InvitationOut(
+        invitation.id,
+        invitation.email,
+        invitation.role,
+        invitation.event_ids,
+        invitation.partner_id,
+        invitation.invited_by,
+        invitation.created_at,
+        invitation.expires_at,
+        str(invitation.state),
+    )
+
+
+def _client(request: Request[Any, Any, Any]) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def _person_out(person: Person) -> PersonOut:
     return PersonOut(person.id, person.email, person.display_name, person.role, person.active, person.created_at, person.last_login_at)
 
@@ -79,9 +135,46 @@ class PeoplePages(Controller):
     guards = GUARD
 
     @get("/", name="people")
-    async def list_people(self, request: Request[CurrentUser, Any, Any]) -> Template:
-        team = await offboarding.people(request.user.organisation)
-        return Template("backoffice/people.html", context={"section": "people", "people": team}, headers=PRIVATE)
+    async def list_people(self, request: Request[CurrentUser, Any, Any], now: NamedDependency[datetime], notice: FromQuery[str] = "") -> Template:
+        return await _people_page(request.user, now=now, notice=notice)
+
+    @post("/invitations", status_code=303, guards=OWNERS)
+    async def invite(self, request: Request[CurrentUser, Any, Any], now: NamedDependency[datetime]) -> Redirect | Template:
+        form = await read_form(request, InviteForm)
+        wanted = InvitationRequest(form.email, form.role, tuple(form.events), form.partner)
+        try:
+            await invitations.invite(
+                request.user.organisation, wanted, invited_by=request.user, client=_client(request), locale=request.state.locale, now=now
+            )
+        except EventsError as exc:
+            errors = exc.fields or {"email": exc.message}
+            return await _people_page(request.user, now=now, form=form, errors=errors, status_code=exc.status_code, headers=exc.headers)
+        return Redirect("/manage/people?notice=invited", status_code=303)
+
+    @post("/invitations/{invitation_id:int}/resend", status_code=303, guards=OWNERS)
+    async def resend(
+        self, request: Request[CurrentUser, Any, Any], invitation_id: FromPath[RowId], now: NamedDependency[datetime]
+    ) -> Redirect | Template:
+        try:
+            await invitations.resend(request.user, invitation_id, client=_client(request), locale=request.state.locale, now=now)
+        except EventsError as exc:
+            return await _people_page(request.user, now=now, error=exc.message, status_code=exc.status_code, headers=exc.headers)
+        return Redirect("/manage/people?notice=resent", status_code=303)
+
+    @post("/invitations/{invitation_id:int}/revoke", status_code=303, guards=OWNERS)
+    async def revoke(self, request: Request[CurrentUser, Any, Any], invitation_id: FromPath[RowId], now: NamedDependency[datetime]) -> Redirect:
+        await invitations.revoke(request.user, invitation_id, now=now)
+        return Redirect("/manage/people?notice=revoked", status_code=303)
+
+    @post("/{user_id:int}/role", status_code=303, guards=OWNERS)
+    async def change_role(
+        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], data: URLEncodedBody[RoleForm], now: NamedDependency[datetime]
+    ) -> Redirect | Template:
+        try:
+            await people.change_role(request.user, user_id, data.role, now=now)
+        except (NotAllowed, InvalidInput) as exc:
+            return await _person_page(request.user, user_id, now=now, error=exc.message, status_code=exc.status_code)
+        return Redirect(f"/manage/people/{user_id}?notice=role_changed", status_code=303)
 
     @get("/{user_id:int}", name="person")
     async def show_person(
@@ -117,6 +210,33 @@ class PeoplePages(Controller):
         return Redirect(f"/manage/people/{user_id}?notice=token_revoked", status_code=303)
 
 
+async def _people_page(
+    actor: CurrentUser,
+    *,
+    now: datetime,
+    notice: str = "",
+    form: InviteForm | None = None,
+    errors: dict[str, str] | None = None,
+    error: str = "",
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+) -> Template:
+    context = {
+        "section": "people",
+        "people": await offboarding.people(actor.organisation),
+        "invitations": await account_invitations.pending_invitations(actor.organisation, now=now),
+        "can_manage": actor.role == OWNER,
+        "choices": await invitations.choices(actor.organisation),
+        "roles": ROLES,
+        "role_names": ROLE_NAMES,
+        "form": msgspec.structs.asdict(form) if form else {"role": ORGANISER, "events": []},
+        "errors": errors or {},
+        "error": error,
+        "notice": notice,
+    }
+    return Template("backoffice/people.html", context=context, status_code=status_code, headers={**PRIVATE, **(headers or {})})
+
+
 async def _person_page(actor: CurrentUser, user_id: int, *, now: datetime, notice: str = "", error: str = "", status_code: int = 200) -> Template:
     person = await offboarding.person(actor.organisation, user_id)
     context = {
@@ -124,6 +244,9 @@ async def _person_page(actor: CurrentUser, user_id: int, *, now: datetime, notic
         "person": person,
         "tokens": await offboarding.tokens_of(actor.organisation, user_id, now=now),
         "is_self": person.id == actor.id,
+        "can_manage": actor.role == OWNER,
+        "roles": ROLES,
+        "role_names": ROLE_NAMES,
         "notice": notice,
         "error": error,
     }
@@ -181,3 +304,34 @@ class PeopleApi(Controller):
     async def reactivate(self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]) -> PersonOut:
         await people.reactivate_person(request.user, user_id, now=now)
         return _person_out(await offboarding.person(request.user.organisation, user_id))
+
+
+class InvitationsApi(Controller):
+    """Inviting people by API (owners): the invitation's email carries the link; the answer never does."""
+
+    path = "/api/invitations"
+    tags = ["People"]
+    security = BEARER
+    guards = OWNERS
+
+    @get("/", summary="The organisation's invitations not yet accepted or revoked", responses=error_responses(401, 403))
+    async def list_invitations(self, request: Request[CurrentUser, Any, Any], now: NamedDependency[datetime]) -> list[InvitationOut]:
+        return [_invitation_out(invitation) for invitation in await account_invitations.pending_invitations(request.user.organisation, now=now)]
+
+    @post(
+        "/",
+        summary="Invite someone by email with a role (optionally limited to events, or a partner viewer's project); re-inviting replaces the old link",
+        status_code=201,
+        responses=error_responses(401, 403, 409, 422, 429),
+    )
+    async def invite(self, request: Request[CurrentUser, Any, Any], data: JSONBody[InvitationIn], now: NamedDependency[datetime]) -> InvitationOut:
+        wanted = InvitationRequest(data.email, data.role, tuple(data.events), data.partner)
+        invitation = await invitations.invite(
+            request.user.organisation, wanted, invited_by=request.user, client=_client(request), locale=request.state.locale, now=now
+        )
+        return _invitation_out(invitation)
+
+    @delete("/{invitation_id:int}", summary="Revoke an invitation: its link stops working", status_code=200, responses=error_responses(401, 403, 404))
+    async def revoke(self, request: Request[CurrentUser, Any, Any], invitation_id: FromPath[RowId], now: NamedDependency[datetime]) -> InvitationOut:
+        await invitations.revoke(request.user, invitation_id, now=now)
+        return _invitation_out(await account_invitations.invitation(request.user.organisation, invitation_id, now=now))

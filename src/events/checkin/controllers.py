@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 import msgspec
-from litestar import Controller, Request, get, post
+from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import File, Template
@@ -15,7 +15,8 @@ from litestar.response import File, Template
 from events.accounts.auth import DOOR_TOKEN_ROUTE, requires_role
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.accounts.sessions import start_session
-from events.checkin import devices, scanning
+from events.catalogue.lookup import find_event
+from events.checkin import devices, door_team, scanning
 from events.checkin.schemas import (
     CountsOut,
     OfflineBundle,
@@ -212,3 +213,51 @@ class DoorPages(Controller):
     async def service_worker(self) -> File:
         # Served from /door/ so that its scope is the door pages only.
         return File(PROJECT_ROOT / "static" / "js" / "door-sw.js", content_disposition_type="inline", headers={"Cache-Control": "no-cache"})
+
+
+class DoorTeamIn(msgspec.Struct, forbid_unknown_fields=True):
+    email: str
+
+
+class DoorMemberOut(msgspec.Struct):
+    id: int
+    email: str
+    name: str
+    device: bool  # a paired phone's account
+    active: bool
+
+
+def _team_out(team: list[door_team.DoorMember]) -> list[DoorMemberOut]:
+    return [DoorMemberOut(member.id, member.email, member.name, member.device, member.active) for member in team]
+
+
+class DoorTeamApi(Controller):
+    """Who may scan an event, by API (organisers): add or remove a door member by email."""
+
+    path = "/api/events/{slug:str}/door-team"
+    tags = ["Door check-in"]
+    guards = [requires_role(ORGANISER)]
+    security = BEARER
+
+    @get("/", summary="The event's door team (people and paired phones)", responses=error_responses(401, 403, 404))
+    async def team(self, slug: FromPath[str]) -> list[DoorMemberOut]:
+        event = await find_event(slug)
+        return _team_out((await door_team.door_team(event.id, event.organisation))[0])
+
+    @post(
+        "/",
+        summary="Add a door member of the event's organisation to its door team, by email",
+        status_code=200,
+        responses=error_responses(401, 403, 404, 422),
+    )
+    async def add(self, slug: FromPath[str], data: JSONBody[DoorTeamIn], now: NamedDependency[datetime]) -> list[DoorMemberOut]:
+        return _team_out(await door_team.add_to_door_team(slug, data.email, now=now))
+
+    @delete(
+        "/",
+        summary="Take someone off the event's door team, by email (their door-device tokens for it stop working)",
+        status_code=200,
+        responses=error_responses(401, 403, 404, 422),
+    )
+    async def remove(self, slug: FromPath[str], data: JSONBody[DoorTeamIn], now: NamedDependency[datetime]) -> list[DoorMemberOut]:
+        return _team_out(await door_team.remove_from_door_team(slug, data.email, now=now))

@@ -9,7 +9,7 @@ from events import db
 from events.accounts import memberships
 from events.accounts import service as accounts
 from events.accounts.roles import DOOR, CurrentUser, door_scope
-from events.accounts.tables import Membership
+from events.accounts.tables import Membership, User
 from events.audit import service as audit
 from events.catalogue.tables import Event
 from events.checkin.tables import DoorAssignment
@@ -149,3 +149,34 @@ async def door_team(event_id: int, organisation_id: int) -> tuple[list[DoorMembe
         for row in others
         if row["user.id"] not in on_team
     ]
+
+
+async def _event_and_person(event_slug: str, email: str) -> tuple[int, int, str, int | None]:
+    """The event's id and organisation, the organisation's slug, and the id of the person with ``email`` (None if
+    there is no such account)."""
+    event = await Event.select(Event.id, Event.organisation, Event.organisation.slug).where(Event.slug == event_slug).first()
+    if event is None:
+        raise NotFound(f"No event with the slug {event_slug}.", code="event_not_found")
+    person = await User.select(User.id).where(User.email == accounts.normalise_email(email)).first()
+    return event["id"], event["organisation"], event["organisation.slug"], person["id"] if person else None
+
+
+async def add_to_door_team(event_slug: str, email: str, *, now: datetime) -> list[DoorMember]:
+    """Put a door member of the event's organisation on its door team, by email (the API and `events door add`);
+    answers the team. Someone who is not (yet) a door member there is a clear error: invite them first."""
+    event_id, organisation_id, organisation_slug, user_id = await _event_and_person(event_slug, email)
+    if user_id is None or not await memberships.is_member(user_id, organisation_id, roles=(DOOR,)):
+        message = f"{accounts.normalise_email(email)} is not a door member of {organisation_slug}: invite them with the door role first."
+        raise InvalidInput(message, fields={"email": "Not a door member of this event's organisation."})
+    await assign_door_staff(event_id, user_id, now=now)
+    return (await door_team(event_id, organisation_id))[0]
+
+
+async def remove_from_door_team(event_slug: str, email: str, *, now: datetime) -> list[DoorMember]:
+    """Take someone off the event's door team by email (their door-device tokens for it are revoked); answers the
+    team."""
+    event_id, organisation_id, _, user_id = await _event_and_person(event_slug, email)
+    if user_id is None:
+        raise NotFound("That person is not on this event's door team.", code="not_assigned")
+    await remove_door_staff(event_id, user_id, now=now)
+    return (await door_team(event_id, organisation_id))[0]

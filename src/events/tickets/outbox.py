@@ -19,8 +19,8 @@ from piccolo.columns.combination import And
 
 from events import db
 from events.accounts import email as account_email
-from events.accounts import resets
-from events.accounts.rules import RESET_LINK_LIFETIME
+from events.accounts import invitations, resets
+from events.accounts.rules import INVITATION_LIFETIME, RESET_LINK_LIFETIME
 from events.accounts.tables import AccountMessage, User
 from events.config import Settings
 from events.orders.codes import order_access_token
@@ -141,7 +141,10 @@ def _name(queue: Queue, message: dict[str, Any]) -> str:
 
 
 async def _compose_account_email(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
-    """A password-reset email: its single-use link is made now, so the token is never stored in the clear."""
+    """A password-reset email (or an invitation's): its single-use link is made now, so the token is never stored in
+    the clear."""
+    if message["kind"] == invitations.INVITATION:
+        return await _compose_invitation_email(message, settings=settings, now=now)
     token = await resets.issue_reset_link(message["user"], now=now)
     if token is None:
         return None
@@ -153,6 +156,25 @@ async def _compose_account_email(message: dict[str, Any], *, settings: Settings,
         minutes=int(RESET_LINK_LIFETIME.total_seconds() // 60),
     )
     return account_email.build_password_reset_email(
+        content, sender=settings.smtp.sender, recipient=message["recipient"], templates_dir=settings.templates_dir, now=now
+    )
+
+
+async def _compose_invitation_email(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
+    issued = await invitations.issue_invitation_link(message["invitation"], now=now)
+    if issued is None:  # accepted or revoked since it was queued
+        return None
+    token, invitation, organisation = issued
+    locale = message["locale"]
+    content = account_email.InvitationEmail(
+        locale=locale,
+        organisation=organisation,
+        role=account_email.role_name(invitation.role, locale),
+        inviter=invitation.invited_by,
+        link=f"{settings.base_url}/invitations/{token}",
+        days=INVITATION_LIFETIME.days,
+    )
+    return account_email.build_invitation_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], templates_dir=settings.templates_dir, now=now
     )
 
