@@ -21,9 +21,9 @@ import pytest
 from litestar import Litestar
 from litestar.handlers import HTTPRouteHandler
 
+from events.accounts import invitations, sign_ins
 from events.accounts import service as accounts
-from events.accounts import sign_ins
-from events.accounts.tables import ApiToken, Membership, SignIn
+from events.accounts.tables import ApiToken, Invitation, Membership, SignIn
 from events.catalogue import access
 from events.catalogue.lookup import find_event, partner_id
 from events.catalogue.tables import Event, TicketType
@@ -94,10 +94,12 @@ class Organisation:
     sign_in_id: int
     guest_name: str
     guest_email: str
+    invitation_id: int
+    invitee_email: str
 
     def markers(self) -> list[str]:
         """Text that only this organisation's data contains."""
-        return [self.event_title, self.reference, self.guest_name, self.guest_email, self.claim_code]
+        return [self.event_title, self.reference, self.guest_name, self.guest_email, self.claim_code, self.invitee_email]
 
 
 async def seed(slug: str, name: str, now: datetime) -> Organisation:
@@ -120,6 +122,10 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
     await accounts.create_api_token(member.email, label="laptop", now=now, organisation_id=organisation.id)
     token = await ApiToken.select(ApiToken.id).where(ApiToken.user == member.id).first()
     sign_in_id = await sign_ins.record_sign_in(member.id, f"session-of-{slug}", browser="Firefox", now=now)
+    invitee_email = f"invitee@{slug}.example"
+    invitation = await invitations.create_invitation(
+        organisation.id, email=invitee_email, role="door", partner_id=None, event_ids=[], invited_by=member.id, locale="en", now=now
+    )
     return Organisation(
         slug=slug,
         event=event,
@@ -134,6 +140,8 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         sign_in_id=sign_in_id,
         guest_name=guest_name,
         guest_email=guest_email,
+        invitation_id=invitation.id,
+        invitee_email=invitee_email,
     )
 
 
@@ -222,6 +230,8 @@ def beta_path(path: str, beta: Organisation) -> tuple[str, bool]:
         "user_id": str(beta.member_id),
         "token_id": str(beta.token_id),
         "sign_in_id": str(beta.sign_in_id),
+        "invitation_id": str(beta.invitation_id),
+        "organisation_slug": beta.slug,
         "action": "publish",
     }
     names = re.findall(r"\{(\w+):\w+\}", path)
@@ -263,6 +273,9 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     assert member["deactivated_at"] is None
     assert (await ApiToken.select(ApiToken.revoked_at).where(ApiToken.id == beta.token_id).first())["revoked_at"] is None
     assert await SignIn.exists().where(SignIn.id == beta.sign_in_id)
+    invitation = await Invitation.select(Invitation.revoked_at, Invitation.accepted_at).where(Invitation.id == beta.invitation_id).first()
+    assert invitation == {"revoked_at": None, "accepted_at": None}
+    assert (await organisations.find(beta.slug)).suspended_at is None
 
 
 async def test_each_role_still_reaches_its_own_organisation(two_organisations: tuple[Organisation, Organisation, list[Role]]) -> None:
