@@ -53,7 +53,7 @@ def _fuzz(schemathesis: str, database_url: str, tmp_path: Path) -> None:
     env = server_environment(database_url, tmp_path)
     run_cli(env, "migrate")
     run_cli(env, "demo")
-    run_cli(env, "user", "create", "fuzz@example.org", "--role", "organiser")
+    run_cli(env, "user", "create", "fuzz@example.org", "--role", "organiser", "--org", "refugee-welcome")
     token = run_cli(env, "token", "create", "fuzz@example.org").strip()
     with live_server(env) as base_url:
         result = subprocess.run(

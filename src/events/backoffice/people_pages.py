@@ -5,14 +5,16 @@ volunteer) or on again. Organisers see the team; owners manage it (invitations a
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
+from msgspec import Meta
 
+from events import text
 from events.accounts import invitations as account_invitations
 from events.accounts import offboarding
 from events.accounts.auth import requires_role
@@ -24,11 +26,13 @@ from events.backoffice.invitations import InvitationRequest
 from events.dependencies import BEARER, error_responses
 from events.errors import EventsError, InvalidInput, NotAllowed
 from events.forms import read_form
+from events.orders.schemas import Email
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 GUARD = [requires_role(ORGANISER)]
 OWNERS = [requires_role(OWNER)]
 RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
+Slug = Annotated[str, Meta(min_length=1, max_length=60), text.LINE]
 
 
 class PersonOut(msgspec.Struct):
@@ -62,10 +66,12 @@ class DeactivatedOut(msgspec.Struct):
 
 
 class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
-    role: str
-    events: list[str] = []
-    partner: str = ""
+    email: Email
+    role: Literal["owner", "organiser", "door", "partner_viewer"]
+    # Slugs of the organisation's events an organiser or door member is limited to (none: every event).
+    events: Annotated[list[Slug], Meta(max_length=200)] = []
+    # A partner viewer's partner project (its slug).
+    partner: Annotated[str, Meta(max_length=60), text.OPTIONAL_LINE] = ""
 
 
 class InvitationOut(msgspec.Struct):

@@ -32,6 +32,7 @@ from events.checkin.schemas import (
 from events.config import PROJECT_ROOT, Settings
 from events.dependencies import BEARER, error_responses
 from events.errors import EventsError
+from events.orders.schemas import Email
 from events.tickets.qr import qr_svg
 
 # Door pages carry a device's token or a pairing code once: never from a shared cache, never indexed.
@@ -216,7 +217,7 @@ class DoorPages(Controller):
 
 
 class DoorTeamIn(msgspec.Struct, forbid_unknown_fields=True):
-    email: str
+    email: Email
 
 
 class DoorMemberOut(msgspec.Struct):
