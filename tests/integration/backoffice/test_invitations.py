@@ -261,3 +261,25 @@ async def test_owners_change_roles_but_never_their_own(client: httpx.AsyncClient
             await theirs.post("/manage/people/invitations", data={"_csrf_token": csrf(people.text), "email": "z@test.example"})
         ).status_code == 403
         assert (await theirs.post(f"/manage/people/{me}/role", data={"_csrf_token": csrf(people.text), "role": "door"})).status_code == 403
+
+
+async def test_a_partner_viewer_is_invited_to_see_one_partner_project(
+    client: httpx.AsyncClient,
+    app: Litestar,
+    mail: SmtpServer,  # noqa: F811
+    now: datetime,
+) -> None:
+    await owner_signed_in(client)
+    await make_event(now)
+    form = await invite_by_form(client, email="viewer@test.example", role="partner_viewer")
+    assert form.status_code == 422 and "Choose the partner project a partner viewer sees." in form.text  # nothing sent
+    sent = await invite_by_form(client, email="viewer@test.example", role="partner_viewer", partner="welcome-kitchen")
+    assert sent.status_code == 303
+    link = await invitation_link(mail)
+    async with another_browser(app, FIREFOX_ANDROID) as theirs:
+        offer = await theirs.get(link)
+        joined = await theirs.post(link, data={"_csrf_token": csrf(offer.text), "display_name": "Vee", "password": PASSWORD})
+        assert joined.headers["location"] == "/account?notice=joined"
+        assert (await theirs.get("/manage/partners/welcome-kitchen/statement")).status_code == 200
+        assert (await theirs.get("/manage/partners/welcome-cinema/statement")).status_code in (403, 404)
+        assert (await theirs.get("/manage/people")).status_code == 403
