@@ -20,11 +20,12 @@ from playwright.async_api import expect
 from tests.browser.test_account import ORGANISER, PHONE, sign_in
 from tests.integration.tickets.test_email import Inbox, free_port
 from tests.support.accessibility import assert_accessible
-from tests.support.server import demo_environment, live_server
+from tests.support.server import demo_environment, live_server, run_cli
 
 pytestmark = pytest.mark.browser
 
 NEWCOMER = ("nadia@example.org", "Nadia", "a newcomer's long password")
+ADMIN = ("platform@example.org", "the platform admin's password")
 
 
 class MailServer:
@@ -68,6 +69,9 @@ def team_server(tmp_path_factory: pytest.TempPathFactory, mail: MailServer) -> I
         SMTP_PORT=str(mail.port),
         SMTP_STARTTLS="false",
         SMTP_FROM="Events <accounts@events.test>",
+    )
+    run_cli(
+        env, "user", "create", ADMIN[0], "--role", "owner", "--org", "refugee-welcome", "--password-stdin", "--platform-admin", stdin=ADMIN[1] + "\n"
     )
     with live_server(env) as base_url:
         yield base_url
@@ -122,6 +126,9 @@ async def test_an_invited_volunteer_joins_by_email_and_is_signed_out_when_deacti
         await expect(owner.locator(".invitation")).to_have_count(0)
         await owner.get_by_role("row").filter(has_text=NEWCOMER[0]).get_by_role("link").click()
         await expect(owner.get_by_role("heading", name=NEWCOMER[1])).to_be_visible()
+        await expect(owner.get_by_label("Their role in this organisation")).to_have_value("organiser")
+        await assert_accessible(owner, "a11y-team-person", artifacts_dir)
+        await owner.screenshot(path=str(artifacts_dir / "team-person-phone.png"), full_page=True)
         await owner.get_by_role("button", name=f"Deactivate {NEWCOMER[1]}").click()
         await expect(owner.get_by_role("status")).to_contain_text("Deactivated: they are signed out everywhere")
 
@@ -183,3 +190,37 @@ async def test_someone_on_one_team_accepts_another_and_switches_between_them(
     finally:
         await kitchen_context.close()
         await organiser_phone.close()
+
+
+async def test_a_platform_admin_creates_an_organisation_and_suspends_it(browser: Any, team_server: str, artifacts_dir: Path) -> None:
+    base_url = team_server
+    context = await browser.new_context(**PHONE)
+    guest = await browser.new_context(**PHONE)
+    try:
+        page = await context.new_page()
+        await sign_in(page, base_url, ADMIN, "/platform")
+        await expect(page.get_by_role("heading", name="Organisations")).to_be_visible()
+        create = page.get_by_role("region", name="Create an organisation")
+        await create.get_by_label("Name").fill("Refugee Choir")
+        await create.get_by_label("Slug").fill("refugee-choir")
+        await create.get_by_label("First owner's email").fill("conductor@example.org")
+        await create.get_by_role("button", name="Create organisation").click()
+        await expect(page.get_by_role("status")).to_contain_text("Organisation created.")
+        await expect(page.get_by_role("row").filter(has_text="Refugee Choir")).to_contain_text("active")
+        await assert_accessible(page, "a11y-platform", artifacts_dir)
+
+        visitor = await guest.new_page()
+        await visitor.goto(f"{base_url}/events/open-kitchen-sunday-lunch")
+        await expect(visitor.get_by_role("heading", name="Open Kitchen Sunday Lunch")).to_be_visible()
+        await page.get_by_role("button", name="Suspend Open Kitchen Project").click()
+        await expect(page.get_by_role("status")).to_contain_text("Suspended")
+        await page.screenshot(path=str(artifacts_dir / "team-platform-phone.png"), full_page=True)
+        await visitor.reload()
+        await expect(visitor.get_by_role("heading", name="Open Kitchen Sunday Lunch")).to_have_count(0)
+        await page.get_by_role("button", name="Unsuspend Open Kitchen Project").click()
+        await expect(page.get_by_role("status")).to_contain_text("Unsuspended")
+        await visitor.reload()
+        await expect(visitor.get_by_role("heading", name="Open Kitchen Sunday Lunch")).to_be_visible()
+    finally:
+        await context.close()
+        await guest.close()

@@ -281,13 +281,13 @@ async def accept(
         # (the role's default), here those of the chosen events.
         restricted = True if _event_ids(row["event_ids"]) and row["role"] in RESTRICTABLE_ROLES else None
         if existing is None:
-            user = User(email=row["email"], display_name=display_name, password_hash=passwords.hash_password(password))
+            user = User(email=row["email"], display_name=display_name, password_hash=passwords.hash_password(password), last_login_at=now)
             await user.save()
             user_id = user.id
         else:
             user_id = existing["id"]
             # Someone whose last team took them off was switched off; joining a team switches them on again.
-            await User.update({User.is_active: True}).where(User.id == user_id)
+            await User.update({User.is_active: True, User.last_login_at: now}).where(User.id == user_id)
         # Joined another way since the invitation was sent: accepting changes nothing more.
         if not await memberships.is_member(user_id, row["organisation"]):
             await memberships.add_membership(user_id, row["organisation"], role=row["role"], partner_id=row["partner"], restricted=restricted)
