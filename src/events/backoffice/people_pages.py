@@ -188,7 +188,7 @@ class PeoplePages(Controller):
     ) -> Template:
         return await _person_page(request.user, user_id, now=now, notice=notice)
 
-    @post("/{user_id:int}/deactivate", status_code=303)
+    @post("/{user_id:int}/deactivate", status_code=303, guards=OWNERS)
     async def deactivate(
         self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]
     ) -> Redirect | Template:
@@ -198,7 +198,7 @@ class PeoplePages(Controller):
             return await _person_page(request.user, user_id, now=now, error=exc.message, status_code=403)
         return Redirect(f"/manage/people/{user_id}?notice=deactivated", status_code=303)
 
-    @post("/{user_id:int}/reactivate", status_code=303)
+    @post("/{user_id:int}/reactivate", status_code=303, guards=OWNERS)
     async def reactivate(
         self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]
     ) -> Redirect | Template:
@@ -208,7 +208,7 @@ class PeoplePages(Controller):
             return await _person_page(request.user, user_id, now=now, error=exc.message, status_code=403)
         return Redirect(f"/manage/people/{user_id}?notice=reactivated", status_code=303)
 
-    @post("/{user_id:int}/tokens/{token_id:int}/revoke", status_code=303)
+    @post("/{user_id:int}/tokens/{token_id:int}/revoke", status_code=303, guards=OWNERS)
     async def revoke_token(
         self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], token_id: FromPath[RowId], now: NamedDependency[datetime]
     ) -> Redirect:
@@ -280,8 +280,9 @@ class PeopleApi(Controller):
 
     @post(
         "/{user_id:int}/tokens/{token_id:int}/revoke",
-        summary="Revoke one of a person's API tokens",
+        summary="Revoke one of a person's API tokens (owner)",
         status_code=200,
+        guards=OWNERS,
         responses=error_responses(401, 403, 404),
     )
     async def revoke_token(
@@ -293,8 +294,9 @@ class PeopleApi(Controller):
 
     @post(
         "/{user_id:int}/deactivate",
-        summary="Switch a person's account off: their sign-ins end and their API tokens are revoked at once",
+        summary="Take a person off the organisation's team: their sign-ins end and its API tokens are revoked at once (owner)",
         status_code=200,
+        guards=OWNERS,
         responses=error_responses(401, 403, 404),
     )
     async def deactivate(self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]) -> DeactivatedOut:
@@ -303,8 +305,9 @@ class PeopleApi(Controller):
 
     @post(
         "/{user_id:int}/reactivate",
-        summary="Let a person sign in again (revoked tokens stay revoked)",
+        summary="Put a person back on the team (revoked tokens stay revoked) (owner)",
         status_code=200,
+        guards=OWNERS,
         responses=error_responses(401, 403, 404),
     )
     async def reactivate(self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]) -> PersonOut:
