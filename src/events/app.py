@@ -29,6 +29,7 @@ from events.api_reference import ApiReference
 from events.backoffice.audit_pages import AuditPages
 from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
+from events.backoffice.organisation_pages import OrganisationPages
 from events.backoffice.people_pages import PeopleApi, PeoplePages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
@@ -38,7 +39,7 @@ from events.content_type import JsonBodiesOnly
 from events.dependencies import DEPENDENCIES
 from events.door_sales.controllers import DoorSalesApi
 from events.errors import handle_error
-from events.giftaid.controllers import GiftAidApi
+from events.giftaid.controllers import GiftAidApi, GiftAidPages
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
 from events.ledger.controllers import LedgerApi, StatementPages
@@ -111,9 +112,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             BackOfficeOrderPages,
             AuditPages,
             PeoplePages,
+            OrganisationPages,
             PeopleApi,
             GuestDataPages,
             GiftAidApi,
+            GiftAidPages,
             StatementPages,
             ClaimPages,
             PartnersApi,
