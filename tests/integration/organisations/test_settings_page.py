@@ -67,6 +67,8 @@ async def test_an_owner_saves_the_details_and_the_change_is_logged(client: httpx
     assert entry["organisation"] == row.id and entry["actor"] == "Owner" and entry["subject_type"] == "organisation"
     assert entry["after"]["name"] == "Refugee Kitchen" and entry["before"]["name"] == "Our charity"  # type: ignore[index]
     assert set(entry["after"]) == set(DETAILS)  # type: ignore[arg-type]
+    log = await client.get("/manage/audit")
+    assert log.status_code == 200 and "organisation.updated" in log.text and "Refugee Kitchen CIO" in log.text
 
     # Saving again with one field changed logs that field alone; saving unchanged logs nothing.
     page = await client.get("/manage/organisation")
