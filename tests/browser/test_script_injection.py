@@ -61,6 +61,7 @@ NO_FORM = {
     "POST /manage/events/{slug}/statement/stripe-import",  # offered only when Stripe is configured
     "POST /manage/people/{user_id}/reactivate",  # offered only once the person is deactivated (swept last)
     "POST /reset-password/{token}",  # offered only by the link in a password-reset email
+    "POST /manage/organisation/logo/remove",  # offered only once there is a logo (see EXCLUDED)
 }
 # Forms whose valid submission would end the sweep's own set-up (cancel the event, stop sales, refund the order, sign
 # in or out, end sign-ins, deactivate a person, turn the browser into a paired door phone...):
