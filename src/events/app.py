@@ -30,6 +30,7 @@ from events.backoffice.audit_pages import AuditPages
 from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.invitation_pages import InvitationPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
+from events.backoffice.organisation_pages import OrganisationPages
 from events.backoffice.people_pages import InvitationsApi, PeopleApi, PeoplePages
 from events.backoffice.platform_pages import PlatformPages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
@@ -41,7 +42,7 @@ from events.content_type import JsonBodiesOnly
 from events.dependencies import DEPENDENCIES
 from events.door_sales.controllers import DoorSalesApi
 from events.errors import handle_error
-from events.giftaid.controllers import GiftAidApi
+from events.giftaid.controllers import GiftAidApi, GiftAidPages
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
 from events.ledger.controllers import LedgerApi, StatementPages
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             AuditPages,
             PeoplePages,
             StripePages,
+            OrganisationPages,
             PeopleApi,
             InvitationsApi,
             InvitationPages,
@@ -127,6 +129,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DoorTeamApi,
             GuestDataPages,
             GiftAidApi,
+            GiftAidPages,
             StatementPages,
             ClaimPages,
             PartnersApi,

@@ -28,6 +28,9 @@ pytestmark = pytest.mark.browser
 SLUG = "choose-love-night"  # seeded by `events demo`: online and door tickets, a booking fee, one partner
 SUPPER = "august-supper-club"  # seeded by `events demo`: free places, pay it forward, two partners
 PARTNER = "welcome-kitchen"
+ORGANISATION = "refugee-welcome"  # seeded by `events demo`: runs both events above; the organiser login is its owner
+KITCHEN = "open-kitchen"  # seeded by `events demo`: a second organisation, in its own accent colour
+KITCHEN_EVENT = "open-kitchen-sunday-lunch"
 LOGINS = {  # seeded by `events demo` in development
     "organiser": ("organiser@example.org", "organiser-demo-2026"),
     "door": ("door@example.org", "door-demo-2026"),
@@ -73,6 +76,8 @@ STAFF_PAGES = [
     StaffPage("manage-cancellation", "/manage/events/{supper}/cancellation", "organiser"),
     StaffPage("manage-people", "/manage/people", "organiser"),
     StaffPage("manage-stripe", "/manage/organisation/stripe", "organiser"),  # the demo organiser owns the network
+    StaffPage("manage-organisation", "/manage/organisation", "organiser"),
+    StaffPage("manage-gift-aid", "/manage/gift-aid", "organiser"),
     StaffPage("account", "/account", "door"),
     StaffPage("account-password", "/account/password", "organiser"),
 ]
@@ -81,6 +86,9 @@ GUEST_PAGES = [
     ("event-list", "/"),
     ("event-page", f"/events/{SLUG}"),
     ("event-page-supper", f"/events/{SUPPER}"),
+    ("organisation-page", f"/organisations/{ORGANISATION}"),
+    ("organisation-page-kitchen", f"/organisations/{KITCHEN}"),
+    ("event-page-kitchen", f"/events/{KITCHEN_EVENT}"),
     ("login", "/login"),
     ("forgot-password", "/forgot-password"),
     ("not-found-reset-link", "/reset-password/not-a-real-token"),
@@ -410,5 +418,52 @@ async def test_finding_and_erasing_a_guests_data(signed_in, screen: str, a11y_se
         await page.get_by_role("button", name="Find their data").click()
         await expect(page.get_by_role("checkbox", name=re.compile("Samira"))).to_be_visible()
         await expect(page.get_by_role("checkbox", name=re.compile("Leila"))).to_have_count(0)
+    finally:
+        await context.close()
+
+
+async def test_an_organisations_page_and_event_with_its_logo_on_a_390px_phone(  # type: ignore[no-untyped-def]
+    browser, signed_in, a11y_server, artifacts_dir: Path, tmp_path: Path
+) -> None:
+    """The owner uploads a logo on the settings page; the organisation's public page and its event page then show
+    it, in the organisation's colours, on a 390px-wide phone (screenshots: a11y-branding-*-phone390.png)."""
+    from PIL import Image, ImageDraw
+
+    logo = tmp_path / "logo.png"
+    picture = Image.new("RGB", (360, 120), (255, 255, 255))
+    drawing = ImageDraw.Draw(picture)
+    drawing.rounded_rectangle((8, 8, 112, 112), radius=24, fill=(11, 92, 74))
+    drawing.rectangle((132, 34, 344, 56), fill=(11, 92, 74))
+    drawing.rectangle((132, 70, 300, 86), fill=(74, 74, 85))
+    picture.save(logo)
+
+    context = await signed_in("organiser", "phone")
+    try:
+        settings = await context.new_page()
+        await settings.goto(f"{a11y_server.base_url}/manage/organisation")
+        await settings.locator("#logo").set_input_files(str(logo))
+        await settings.get_by_role("button", name="Upload logo").click()
+        await settings.wait_for_url("**/manage/organisation?notice=logo")
+        await check(settings, "branding-settings-with-logo", "phone", artifacts_dir)
+    finally:
+        await context.close()
+
+    context = await browser.new_context(**{**SCREENS["phone"], "viewport": {"width": 390, "height": 844}})
+    try:
+        page = await context.new_page()
+        for name, path, accent in (
+            ("organisation", f"/organisations/{ORGANISATION}", "rgb(11, 92, 74)"),
+            ("event", f"/events/{SUPPER}", "rgb(11, 92, 74)"),
+            ("kitchen-event", f"/events/{KITCHEN_EVENT}", "rgb(138, 44, 13)"),
+        ):
+            response = await page.goto(a11y_server.base_url + path)
+            assert response is not None and response.status == 200, path
+            await page.wait_for_load_state("networkidle")
+            # The organisation's colour reached the page through its theme.css (the header is drawn in it).
+            assert await page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor") == accent, path
+            if name != "kitchen-event":  # the kitchen has no logo
+                logo_width = await page.evaluate("Math.max(...[...document.querySelectorAll('img')].map((img) => img.naturalWidth))")
+                assert logo_width == 360, f"{path}: the logo loaded"
+            await check(page, f"branding-{name}-phone390", "phone", artifacts_dir)
     finally:
         await context.close()

@@ -51,6 +51,9 @@ EXCLUDED = {
     # Files from static/, served by Litestar's static router: no code of ours reads the path, and none is a page.
     "GET /static/{file_path}",
     "HEAD /static/{file_path}",
+    # Reads nothing but the CSRF token (no path, query or form field to carry a payload), and its form is offered
+    # only once the organisation has a logo, which the sweep's form posts (URL-encoded, not a file) cannot upload.
+    "POST /manage/organisation/logo/remove",
 }
 # Page POST routes whose form the sweep cannot make a page show; their path parameters are swept all the same.
 NO_FORM = {
@@ -59,6 +62,7 @@ NO_FORM = {
     "POST /manage/people/{user_id}/reactivate",  # offered only once the person is deactivated (swept last)
     "POST /manage/organisation/stripe/disconnect",  # offered only while a Stripe account is connected (needs Stripe)
     "POST /reset-password/{token}",  # offered only by the link in a password-reset email
+    "POST /manage/organisation/logo/remove",  # offered only once there is a logo (see EXCLUDED)
 }
 # Forms whose valid submission would end the sweep's own set-up (cancel the event, stop sales, refund the order, sign
 # in or out, end sign-ins, deactivate a person, turn the browser into a paired door phone...):

@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from events.catalogue.service import organisation_ref
 from events.orders.codes import SECRET_ALPHABET
 from events.tickets.signing import TicketClaims, sign_ticket
 from events.tickets.views import TicketView
@@ -46,6 +47,8 @@ def ticket(number: int = 1, **changes: object) -> TicketView:
         ends_at=START + timedelta(hours=3, minutes=30),
         timezone="Europe/London",
         code=sign_ticket(claims, KEY),
+        organisation_id=1,
+        organisation=organisation_ref("refugee-kitchen", "Refugee Kitchen", ""),
     )
     return replace(view, **changes)  # type: ignore[arg-type]
 

@@ -15,6 +15,7 @@ from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue import service
 from events.catalogue.schemas import EventCreate, EventDetailOut, EventPatch, EventSummaryOut, OrganisationOut, PartnerIn, PartnerOut
 from events.dependencies import BEARER, error_responses
+from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
 
 TypeId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
@@ -49,9 +50,10 @@ class EventPages(Controller):
     @get("/organisations/{slug:str}/theme.css", name="organisation_theme")
     async def organisation_theme(self, slug: FromPath[str]) -> Response[str]:
         """The organisation's accent colour as a stylesheet (the pages allow no inline style). The colour is
-        checked as #rrggbb when it is saved, so nothing else can reach this text."""
+        checked as #rrggbb when it is saved, and again here (a row written some other way falls back to the site's
+        own colour), so nothing but a colour can reach this text."""
         organisation = await organisations.find_active(slug)
-        css = f":root {{ --accent: {organisation.accent_colour}; }}\n"
+        css = f":root {{ --accent: {organisation_rules.theme_colour(organisation.accent_colour)}; }}\n"
         return Response(css, media_type="text/css", headers={"Cache-Control": "public, max-age=300"})
 
 

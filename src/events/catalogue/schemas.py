@@ -154,11 +154,12 @@ class TicketTypeOut(Struct):
 
 
 class OrganisationRefOut(Struct):
-    """Who runs an event: the organisation's slug (its page is /organisations/{slug}) and name."""
+    """Who runs an event: the organisation's slug (its page is /organisations/{slug}), name and logo (if any)."""
 
     slug: str
     name: str
     url: str
+    logo_url: str | None = None
 
 
 class EventSummaryOut(Struct):

@@ -97,6 +97,18 @@ def organisation_url(slug: str) -> str:
     return f"/organisations/{slug}"
 
 
+def organisation_logo_url(slug: str, logo_content_type: str) -> str | None:
+    """Where an organisation's logo is served, or None when it has none."""
+    return f"{organisation_url(slug)}/logo" if logo_content_type else None
+
+
+def organisation_ref(slug: str, name: str, logo_content_type: str) -> OrganisationRefOut:
+    """Who runs an event, as every guest-facing page shows it (the name linking to the organisation's page, its
+    logo, and its colours from /organisations/{slug}/theme.css). Other packages build it from the three columns
+    they select alongside their own (e.g. ``Ticket.event._.organisation._.slug``)."""
+    return OrganisationRefOut(slug=slug, name=name, url=organisation_url(slug), logo_url=organisation_logo_url(slug, logo_content_type))
+
+
 def organisation_out(organisation: OrganisationRow, events: list[EventSummaryOut]) -> OrganisationOut:
     return OrganisationOut(
         slug=organisation.slug,
@@ -104,7 +116,7 @@ def organisation_out(organisation: OrganisationRow, events: list[EventSummaryOut
         url=organisation_url(organisation.slug),
         contact_email=organisation.contact_email,
         accent_colour=organisation.accent_colour,
-        logo_url=f"{organisation_url(organisation.slug)}/logo" if organisation.has_logo else None,
+        logo_url=organisation_logo_url(organisation.slug, organisation.logo_content_type),
         charity_name=organisation.charity_name,
         charity_number=organisation.charity_number,
         events=events,
@@ -114,7 +126,7 @@ def organisation_out(organisation: OrganisationRow, events: list[EventSummaryOut
 async def list_upcoming_events(now: datetime, *, organisation_id: int | None = None) -> list[EventSummaryOut]:
     """Upcoming listed events of every organisation that is not suspended (or of one)."""
     query = (
-        Event.select(*Event.all_columns(), Event.organisation.slug, Event.organisation.name)
+        Event.select(*Event.all_columns(), *_ORGANISATION_REF)
         .where(Event.status.is_in(list(rules.LISTED_STATUSES)), Event.ends_at > now, Event.organisation.suspended_at.is_null())
         .order_by(Event.starts_at)
     )
@@ -133,11 +145,7 @@ async def list_upcoming_events(now: datetime, *, organisation_id: int | None = N
 async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = False) -> EventDetailOut:
     """An event as guests see it (drafts only for organisers, who reach them through a role guard); a suspended
     organisation's events are not found."""
-    event = (
-        await Event.select(*Event.all_columns(), Event.organisation.slug, Event.organisation.name, Event.organisation.suspended_at)
-        .where(Event.slug == slug)
-        .first()
-    )
+    event = await Event.select(*Event.all_columns(), *_ORGANISATION_REF, Event.organisation.suspended_at).where(Event.slug == slug).first()
     if event is None or (event["status"] == EventStatus.draft and not include_drafts) or (event["organisation.suspended_at"] and not include_drafts):
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     return await _detail(event, now)
@@ -624,10 +632,13 @@ def _summary(event: dict[str, Any], types: Sequence[dict[str, Any]], now: dateti
     )
 
 
+# The organisation's columns an event row is selected with, for _organisation_ref.
+_ORGANISATION_REF = (Event.organisation.slug, Event.organisation.name, Event.organisation.logo_content_type)
+
+
 def _organisation_ref(event: dict[str, Any]) -> OrganisationRefOut:
-    """From an event row selected with its organisation's slug and name."""
-    slug = event["organisation.slug"]
-    return OrganisationRefOut(slug=slug, name=event["organisation.name"], url=organisation_url(slug))
+    """From an event row selected with _ORGANISATION_REF."""
+    return organisation_ref(event["organisation.slug"], event["organisation.name"], event["organisation.logo_content_type"])
 
 
 async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:

@@ -12,7 +12,8 @@ _DESIGNATED = "CAST(o.donation_pence AS BIGINT) * (o.total_pence - o.refunded_pe
 _COUNTS = "o.status = 'paid' AND o.total_pence > 0 AND o.currency = 'GBP' AND o.paid_at >= {} AND o.paid_at < {}"
 
 # Raw: arithmetic the query builder cannot select (each declaration's claimable pence, rounded as
-# CLAIMABLE_BY_PARTNER rounds it), for one organisation's events. Arguments: organisation id, start, end.
+# CLAIMABLE_BY_PARTNER rounds it). One organisation's: each charity claims its own donors' Gift Aid under its own
+# HMRC reference. Arguments: organisation id, start, end.
 SCHEDULE = (
     """
 SELECT g.title, g.first_name, g.last_name, g.house, g.postcode, o.paid_at, """

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
 from events.money import split_pence
 
@@ -23,9 +23,23 @@ SCHEDULE_HEADER = (
     "Donation date (DD/MM/YY)",
     "Amount",
 )
+# The schedule's file name, which carries the charity's HMRC reference (the schedule itself has no place for it:
+# Charities Online takes the reference from the claim the schedule is uploaded to).
+SCHEDULE_FILENAME = "gift-aid-{charity}-{first}-to-{last}.csv"
 # HMRC: "Do not enter 'yes' in the sponsored event box against individual donations"; a box that does
 # not apply is left blank.
 NOT_SPONSORED = ""
+
+
+def tax_year_start(day: date) -> date:
+    """6 April on or before ``day``: the UK tax year a claim usually covers."""
+    start = date(day.year, 4, 6)
+    return start if day >= start else date(day.year - 1, 4, 6)
+
+
+def schedule_filename(gift_aid_reference: str, organisation_slug: str, first_day: date, last_day: date) -> str:
+    """gift-aid-AB12345-2027-04-06-to-2028-04-05.csv; the organisation's slug when it has no HMRC reference yet."""
+    return SCHEDULE_FILENAME.format(charity=gift_aid_reference or organisation_slug, first=first_day.isoformat(), last=last_day.isoformat())
 
 
 @dataclass(frozen=True, slots=True)

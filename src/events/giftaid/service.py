@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -13,6 +14,7 @@ from events import db
 from events.catalogue.tables import BeneficiaryShare
 from events.errors import InvalidInput
 from events.giftaid import queries, rules
+from events.organisations import service as organisations
 
 # HMRC dates donations by the day they reached the charity, in UK time.
 UK = ZoneInfo("Europe/London")
@@ -20,17 +22,32 @@ FAR_PAST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 FAR_FUTURE = datetime(2999, 1, 1, tzinfo=timezone.utc)
 
 
-async def schedule_csv(first_day: date, last_day: date, *, organisation_id: int) -> str:
-    """HMRC's Gift Aid schedule of one organisation (each charity claims its own) for donations paid on
-    [first_day, last_day] (UK dates), as CSV."""
+@dataclass(frozen=True, slots=True)
+class Schedule:
+    """One organisation's Gift Aid schedule for a period: the CSV to upload to Charities Online, named with the
+    charity's HMRC reference, and what it adds up to."""
+
+    csv: str
+    filename: str
+    charity_name: str
+    charity_number: str
+    gift_aid_reference: str
+    donations: int
+    total_pence: int
+
+
+async def schedule(first_day: date, last_day: date, *, organisation_id: int) -> Schedule:
+    """HMRC's Gift Aid schedule of the organisation's donations paid on [first_day, last_day] (UK dates)."""
     if last_day < first_day:
         raise InvalidInput("The period must end on or after the day it starts.", fields={"to": "Must not be before from."})
+    organisation = await organisations.by_id(organisation_id)
     start = datetime.combine(first_day, time(), UK).astimezone(timezone.utc)
     end = datetime.combine(last_day + timedelta(days=1), time(), UK).astimezone(timezone.utc)
     rows = await db.run(queries.SCHEDULE, organisation_id, start, end)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(rules.SCHEDULE_HEADER)
+    donations = total = 0
     for row in rows:
         donation = rules.ScheduledDonation(
             title=row["title"],
@@ -43,7 +60,16 @@ async def schedule_csv(first_day: date, last_day: date, *, organisation_id: int)
         )
         if donation.pence > 0:
             writer.writerow(rules.schedule_row(donation, UK))
-    return buffer.getvalue()
+            donations, total = donations + 1, total + donation.pence
+    return Schedule(
+        csv=buffer.getvalue(),
+        filename=rules.schedule_filename(organisation.gift_aid_reference, organisation.slug, first_day, last_day),
+        charity_name=organisation.charity_name or organisation.name,
+        charity_number=organisation.charity_number,
+        gift_aid_reference=organisation.gift_aid_reference,
+        donations=donations,
+        total_pence=total,
+    )
 
 
 async def claimable_by_partner(event_id: int, *, start: datetime = FAR_PAST, end: datetime = FAR_FUTURE) -> dict[int, int]:

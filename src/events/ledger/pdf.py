@@ -155,6 +155,17 @@ def _sign_off(width: float) -> Flowable:
     )
 
 
+def _issuer(statement: PartnerStatement) -> list[Flowable]:
+    """Whose statement it is: the charity's registered name and number, and their contact address."""
+    issuer = statement.issued_by
+    if issuer is None:
+        return []
+    lines = [_text(f"From {issuer.charity_line}", BODY)]
+    if issuer.contact_email:
+        lines.append(_text(f"Contact: {issuer.contact_email}", MUTED_BODY))
+    return [*lines, Spacer(1, 1 * mm)]
+
+
 async def statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes:
     """render_statement_pdf in a worker thread, so laying out a long statement never stalls the event loop."""
     return await anyio.to_thread.run_sync(partial(render_statement_pdf, statement, now=now))
@@ -179,7 +190,7 @@ def render_statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes
         topMargin=MARGIN,
         bottomMargin=MARGIN + 6 * mm,
         title=f"Statement – {name}",
-        author="events",
+        author=statement.issued_by.charity_line if statement.issued_by else "events",
         creator="events",
         pageCompression=1,
     )
@@ -188,6 +199,7 @@ def render_statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes
         Spacer(1, 1.5 * mm),
         _text(name, TITLE),
         Spacer(1, 2 * mm),
+        *_issuer(statement),
         _text(f"Period: {period_text(statement.from_, statement.to, now)}", BODY),
         _text(f"Prepared on {_day(now)} · all amounts in {currency}", MUTED_BODY),
         Spacer(1, 6 * mm),
@@ -226,7 +238,8 @@ def render_statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes
         canvas.saveState()
         canvas.setFont("NotoSans", 8)
         canvas.setFillColor(MUTED)
-        canvas.drawString(MARGIN, MARGIN - 2 * mm, f"{statement.partner} · statement prepared {_day(now)}")
+        issuer = f" by {statement.issued_by.charity_line}" if statement.issued_by else ""
+        canvas.drawString(MARGIN, MARGIN - 2 * mm, f"{statement.partner} · statement prepared {_day(now)}{issuer}")
         canvas.drawRightString(A4[0] - MARGIN, MARGIN - 2 * mm, f"Page {doc.page}")
         canvas.restoreState()
 

@@ -182,6 +182,22 @@ class StatementEvent(Struct, frozen=True):
     gift_aid_claimable_pence: int
 
 
+class IssuerOut(Struct, frozen=True):
+    """The organisation a statement comes from: the charity whose books it is drawn from, and how to reach them."""
+
+    organisation: str  # its slug
+    name: str
+    charity_name: str
+    charity_number: str
+    contact_email: str
+
+    @property
+    def charity_line(self) -> str:
+        """ "Refugee Kitchen CIO, registered charity 1234567", or the name alone (statements are in English)."""
+        name = self.charity_name or self.name
+        return f"{name}, registered charity {self.charity_number}" if self.charity_number else name
+
+
 class PartnerStatement(Struct, frozen=True):
     """A partner's share of every event it benefits from, for ledger entries in [from, to)."""
 
@@ -193,6 +209,8 @@ class PartnerStatement(Struct, frozen=True):
     totals: Totals
     currency: str
     reconciled: bool
+    # The organisation that added the partner project (and runs its events): its charity details head the statement.
+    issued_by: IssuerOut | None = None
 
 
 # --- the organiser's ledger actions -----------------------------------------------------------------------

@@ -28,6 +28,7 @@ from events.ledger.schemas import (
     EventReconciliation,
     EventStatement,
     Figures,
+    IssuerOut,
     NamedPartnerLine,
     PartnerLine,
     PartnerStatement,
@@ -36,6 +37,7 @@ from events.ledger.schemas import (
     Totals,
 )
 from events.ledger.tables import LedgerEntry, Payout
+from events.organisations import service as organisations
 
 
 async def event_reconciliation(slug: str) -> EventReconciliation:
@@ -153,6 +155,19 @@ async def partner_statement(slug: str, *, start: datetime, end: datetime, user: 
         totals=_totals(events),
         currency=events[0].currency if events else "GBP",
         reconciled=all(e.reconciled for e in events),
+        issued_by=await issuer(partner["organisation"]),
+    )
+
+
+async def issuer(organisation_id: int) -> IssuerOut:
+    """The charity details a statement carries, of the organisation whose books it is drawn from."""
+    organisation = await organisations.by_id(organisation_id)
+    return IssuerOut(
+        organisation=organisation.slug,
+        name=organisation.name,
+        charity_name=organisation.charity_name,
+        charity_number=organisation.charity_number,
+        contact_email=organisation.contact_email,
     )
 
 

@@ -14,6 +14,8 @@ from events import db, text
 from events.audit import service as audit
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.sales import event_free_places
+from events.catalogue.schemas import OrganisationRefOut
+from events.catalogue.service import organisation_ref
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
@@ -78,6 +80,7 @@ class ClaimLinkUsage:
     event_slug: str
     event_starts_at: datetime
     event_timezone: str
+    organisation: OrganisationRefOut  # who runs the event: the claim page shows it
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,6 +165,9 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
             ClaimCode.event.slug,
             ClaimCode.event.starts_at,
             ClaimCode.event.timezone,
+            ClaimCode.event._.organisation._.slug,
+            ClaimCode.event._.organisation._.name,
+            ClaimCode.event._.organisation._.logo_content_type,
         )
         .where(ClaimCode.code == code.strip().lower(), ClaimCode.event._.organisation._.suspended_at.is_null())
         .first()
@@ -177,6 +183,7 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
         event_slug=row["event.slug"],
         event_starts_at=row["event.starts_at"],
         event_timezone=row["event.timezone"],
+        organisation=organisation_ref(row["event.organisation.slug"], row["event.organisation.name"], row["event.organisation.logo_content_type"]),
     )
 
 

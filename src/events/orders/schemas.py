@@ -9,6 +9,7 @@ import msgspec
 from msgspec import Meta, Struct
 
 from events import text
+from events.catalogue.schemas import OrganisationRefOut
 from events.orders.statuses import OrderStatus
 
 Quantity = Annotated[int, Meta(ge=1, le=100)]
@@ -114,6 +115,8 @@ class OrderOut(Struct):
     paid_at: datetime | None
     tickets: list[TicketOut]
     notices: list[str]
+    # Who runs the event: the order's pages show its name, logo and colours.
+    organisation: OrganisationRefOut
 
 
 class RefundIn(Struct, forbid_unknown_fields=True):

@@ -17,6 +17,8 @@ MINIMUM_CONTRAST = 4.5
 CHARITY_NUMBER_PATTERN = re.compile(r"^(?:\d{6,8}(?:-\d{1,2})?|SC0\d{5}|NIC1\d{5}|X[A-Z]\d{5}|[A-Z]{2}\d{6})$")
 # HMRC's charity reference for Gift Aid claims (e.g. AB12345 or X12345).
 GIFT_AID_REFERENCE_PATTERN = re.compile(r"^[A-Z]{1,2}\d{3,6}$")
+# The site's own accent colour: a new organisation's, and the one pages fall back to.
+DEFAULT_ACCENT = "#0b5c4a"
 LOGO_MAX_BYTES = 256 * 1024
 LOGO_TYPES = {b"\x89PNG\r\n\x1a\n": "image/png", b"\xff\xd8\xff": "image/jpeg"}
 
@@ -27,14 +29,14 @@ class OrganisationDetails:
 
     name: str
     contact_email: str = ""
-    accent_colour: str = "#0b5c4a"
+    accent_colour: str = DEFAULT_ACCENT
     charity_name: str = ""
     charity_number: str = ""
     gift_aid_reference: str = ""
 
 
 def slug_problem(slug: str) -> str | None:
-    if not SLUG_PATTERN.match(slug) or len(slug) > SLUG_MAX:
+    if not SLUG_PATTERN.fullmatch(slug) or len(slug) > SLUG_MAX:
         return f"Use lower-case letters, digits and single hyphens (at most {SLUG_MAX}), e.g. kitchen-collective."
     return None
 
@@ -45,6 +47,14 @@ def contrast_with_white(colour: str) -> float:
     linear = [channel / 12.92 if channel <= 0.03928 else ((channel + 0.055) / 1.055) ** 2.4 for channel in channels]
     luminance = 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
     return 1.05 / (luminance + 0.05)
+
+
+def theme_colour(colour: str) -> str:
+    """The accent colour a page may be given: the organisation's if it is #rrggbb white text can be read on, else
+    the site's own."""
+    if COLOUR_PATTERN.fullmatch(colour) and contrast_with_white(colour) >= MINIMUM_CONTRAST:
+        return colour.lower()
+    return DEFAULT_ACCENT
 
 
 def normalise_charity_number(value: str) -> str:
@@ -59,7 +69,7 @@ def details_problems(details: OrganisationDetails) -> dict[str, str]:
     email = details.contact_email
     if email and ("@" not in email or len(email) > 254 or text.line_problem(email) is not None or " " in email):
         problems["contact_email"] = "Give an email address guests can write to, or leave it empty."
-    if not COLOUR_PATTERN.match(details.accent_colour):
+    if not COLOUR_PATTERN.fullmatch(details.accent_colour):  # fullmatch: "$" would let a trailing newline through
         problems["accent_colour"] = "Give a colour as # and six hexadecimal digits, e.g. #0b5c4a."
     elif contrast_with_white(details.accent_colour) < MINIMUM_CONTRAST:
         ratio = contrast_with_white(details.accent_colour)
@@ -68,9 +78,9 @@ def details_problems(details: OrganisationDetails) -> dict[str, str]:
         )
     if (problem := text.line_problem(details.charity_name, required=False)) is not None or len(details.charity_name) > 200:
         problems["charity_name"] = problem or "Use at most 200 characters."
-    if details.charity_number and not CHARITY_NUMBER_PATTERN.match(normalise_charity_number(details.charity_number)):
+    if details.charity_number and not CHARITY_NUMBER_PATTERN.fullmatch(normalise_charity_number(details.charity_number)):
         problems["charity_number"] = "Give the registered charity number, e.g. 1234567, SC012345 or NIC101234."
-    if details.gift_aid_reference and not GIFT_AID_REFERENCE_PATTERN.match(normalise_charity_number(details.gift_aid_reference)):
+    if details.gift_aid_reference and not GIFT_AID_REFERENCE_PATTERN.fullmatch(normalise_charity_number(details.gift_aid_reference)):
         problems["gift_aid_reference"] = "Give HMRC's charity reference, e.g. AB12345."
     return problems
 

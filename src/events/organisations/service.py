@@ -195,3 +195,9 @@ def _stored(details: rules.OrganisationDetails) -> dict[Column | str, Any]:
         "charity_number": rules.normalise_charity_number(details.charity_number),
         "gift_aid_reference": rules.normalise_charity_number(details.gift_aid_reference),
     }
+
+
+async def logo_by_id(organisation_id: int) -> bytes | None:
+    """An organisation's logo (for its tickets' PDF), or None when it has none."""
+    row = await Organisation.select(Organisation.logo).where(Organisation.id == organisation_id).first()
+    return bytes(row["logo"]) if row and row["logo"] else None

@@ -40,6 +40,32 @@ class TicketLink:
     url: str  # absolute: the mobile ticket page
 
 
+# The organisation's logo travels inside the email (multipart/related, shown by its Content-ID) rather than as a
+# link to /organisations/{slug}/logo: most mail clients hold back remote images until the reader allows them
+# (a fetched image tells the sender the email was opened), the logo is small (at most 256 KB), and an email
+# read years later still shows the logo it was sent with, whatever the organisation changes or removes since.
+LOGO_CID = "organisation-logo"
+
+
+@dataclass(frozen=True, slots=True)
+class EmailOrganisation:
+    """Who runs the event, as its emails show it: name and logo in their colour at the top, and the charity line
+    and contact address at the bottom (a receipt names the charity it was paid to)."""
+
+    name: str
+    url: str  # absolute: the organisation's public page
+    accent_colour: str  # "#rrggbb", checked when it was saved (organisations.rules)
+    charity_name: str = ""
+    charity_number: str = ""
+    contact_email: str = ""
+    logo: bytes | None = None
+    logo_content_type: str = ""  # image/png or image/jpeg
+
+    @property
+    def registered_name(self) -> str:
+        return self.charity_name or self.name
+
+
 @dataclass(frozen=True, slots=True)
 class OrderEmail:
     """What one email says about an order. Links are absolute, dates in the event's time zone."""
@@ -56,6 +82,7 @@ class OrderEmail:
     refunded_pence: int = 0
     currency: str = "GBP"
     paid_pence: int = 0
+    organisation: EmailOrganisation | None = None
 
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:
@@ -75,6 +102,12 @@ def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes 
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(environment.get_template(f"emails/{name}.txt").render(context))
     message.add_alternative(environment.get_template(f"emails/{name}.html").render(context), subtype="html")
+    organisation = content.organisation
+    if organisation is not None and organisation.logo:
+        maintype, _, subtype = organisation.logo_content_type.partition("/")
+        html = message.get_body(preferencelist=("html",))
+        assert isinstance(html, EmailMessage)
+        html.add_related(organisation.logo, maintype=maintype, subtype=subtype, cid=f"<{LOGO_CID}>", disposition="inline")
     if pdf is not None:
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"tickets-{content.reference}.pdf")
     return message

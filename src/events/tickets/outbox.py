@@ -25,6 +25,8 @@ from events.accounts.tables import AccountMessage, User
 from events.config import Settings
 from events.orders.codes import order_access_token
 from events.orders.tables import Order
+from events.organisations import rules as organisation_rules
+from events.organisations import service as organisations
 from events.tickets import email
 from events.tickets.pdf import tickets_pdf
 from events.tickets.statuses import MessageStatus
@@ -192,6 +194,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
             Order.event.venue,
             Order.event.starts_at,
             Order.event.timezone,
+            Order.event.organisation,
         )
         .where(Order.id == message["order_id"])
         .first()
@@ -219,9 +222,24 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         refunded_pence=order["refunded_pence"],
         currency=order["currency"],
         paid_pence=order["total_pence"],
+        organisation=await _email_organisation(order["event.organisation"], base_url=settings.base_url),
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now
+    )
+
+
+async def _email_organisation(organisation_id: int, *, base_url: str) -> email.EmailOrganisation:
+    organisation = await organisations.by_id(organisation_id)
+    return email.EmailOrganisation(
+        name=organisation.name,
+        url=f"{base_url}/organisations/{organisation.slug}",
+        accent_colour=organisation_rules.theme_colour(organisation.accent_colour),
+        charity_name=organisation.charity_name,
+        charity_number=organisation.charity_number,
+        contact_email=organisation.contact_email,
+        logo=await organisations.logo_by_id(organisation_id) if organisation.has_logo else None,
+        logo_content_type=organisation.logo_content_type,
     )
 
 

@@ -25,8 +25,11 @@ import anyio.to_thread
 from babel.dates import format_date
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
+from events.organisations import rules as organisation_rules
+from events.organisations import service as organisations
 from events.pdf.pages import FastPainter, Painter, PublicApiPainter, public_api_font, register_public_api_fonts
 from events.pdf.text import fonts, wrap
 from events.tickets.qr import QUIET_ZONE, qr_symbol
@@ -42,6 +45,28 @@ RULE = (0xC9 / 255, 0xC5 / 255, 0xBB / 255)
 WHITE = (1.0, 1.0, 1.0)
 
 SHOW_AT_DOOR = "Show this QR code at the door"
+
+
+@dataclass(frozen=True, slots=True)
+class Branding:
+    """Who runs the event, as its tickets show it: their name (with the logo above it, when they have one) under
+    the band, and the band in their accent colour (checked for contrast with white when it was saved)."""
+
+    name: str
+    accent: tuple[float, float, float] = ACCENT
+    logo: bytes | None = None  # PNG or JPEG (organisations.rules.logo_problem)
+
+
+def colour_of(hex_colour: str) -> tuple[float, float, float]:
+    """A colour written #rrggbb as reportlab's red, green and blue fractions."""
+    red, green, blue = (int(hex_colour[index : index + 2], 16) / 255 for index in (1, 3, 5))
+    return red, green, blue
+
+
+async def branding_of(organisation_id: int) -> Branding:
+    organisation = await organisations.by_id(organisation_id)
+    logo = await organisations.logo_by_id(organisation_id) if organisation.has_logo else None
+    return Branding(name=organisation.name, accent=colour_of(organisation_rules.theme_colour(organisation.accent_colour)), logo=logo)
 
 
 # --- layout -------------------------------------------------------------------------------------------
@@ -79,6 +104,7 @@ class _Design:
     value: Style
     small: Style
     gap: float
+    logo: float  # height of the box the organisation's logo is fitted into
 
 
 A4_DESIGN = _Design(
@@ -97,6 +123,7 @@ A4_DESIGN = _Design(
     value=Style(12, bold=True),
     small=Style(8.5, colour=MUTED),
     gap=5 * mm,
+    logo=14 * mm,
 )
 
 PHONE_DESIGN = _Design(
@@ -115,6 +142,7 @@ PHONE_DESIGN = _Design(
     value=Style(10, bold=True),
     small=Style(7, colour=MUTED),
     gap=3.2 * mm,
+    logo=9 * mm,
 )
 
 DESIGNS = {"a4": A4_DESIGN, "phone": PHONE_DESIGN}
@@ -159,9 +187,11 @@ class _Plan:
     type_name: tuple[str, ...]
     notes: tuple[str, ...]
     height: float  # from below the band to below the small print
+    organiser: tuple[str, ...] = ()  # who runs the event (Branding.name), above the title
+    logo: bool = False  # the organisation's logo sits above their name
 
 
-def _plan(ticket: TicketView, page_size: str) -> _Plan:
+def _plan(ticket: TicketView, page_size: str, branding: Branding | None = None) -> _Plan:
     design = DESIGNS[page_size]
     width = _content_width(page_size)
     available = PAGE_SIZES[page_size][1] - design.band - (2 * design.margin + 6 * mm if design.card else design.margin)
@@ -175,8 +205,10 @@ def _plan(ticket: TicketView, page_size: str) -> _Plan:
             "holder": wrap(ticket.holder, design.holder.size, True, width, holder),
             "type_name": wrap(ticket.type_name, design.value.size, True, width / 2 - 3 * mm, type_name),
             "notes": wrap(SMALL_PRINT, design.small.size, False, width, notes) if notes else (),
+            "organiser": wrap(branding.name, design.hint.size, True, width, 1) if branding else (),
         }
-        plan = _Plan(day=day, hours=hours, height=_height(design, **lines), **lines)
+        logo = bool(branding and branding.logo)
+        plan = _Plan(day=day, hours=hours, height=_height(design, logo=logo, **lines), logo=logo, **lines)
         if plan.height <= available:
             break
     assert plan is not None
@@ -192,10 +224,12 @@ def _height(
     holder: tuple[str, ...],
     type_name: tuple[str, ...],
     notes: tuple[str, ...],
+    organiser: tuple[str, ...] = (),
+    logo: bool = False,
 ) -> float:
     """How tall _draw_ticket will make the page below the band (it follows the same steps)."""
     g = design.gap
-    height = g + len(title) * design.title.line_height + 0.6 * g + 2 * design.when.line_height
+    height = _organiser_height(design, organiser, logo) + g + len(title) * design.title.line_height + 0.6 * g + 2 * design.when.line_height
     if venue or address:
         height += 0.4 * g + len(venue) * design.where.line_height + len(address) * design.address.line_height
     height += 0.5 * g + design.qr + design.hint.line_height - 0.2 * design.hint.size
@@ -205,29 +239,45 @@ def _height(
     return height
 
 
+def _organiser_height(design: _Design, organiser: tuple[str, ...], logo: bool) -> float:
+    """The logo and the organisation's name above the title (nothing when the ticket names no organisation)."""
+    height = (design.logo + 0.4 * design.gap) if logo else 0.0
+    if organiser:
+        height += 0.6 * design.gap + len(organiser) * _organiser_style(design).line_height
+    return height
+
+
+def _organiser_style(design: _Design) -> Style:
+    return Style(design.hint.size, bold=True, colour=MUTED)
+
+
 def _content_width(page_size: str) -> float:
     design = DESIGNS[page_size]
     return PAGE_SIZES[page_size][0] - 2 * (design.margin + design.padding)
 
 
-def render_tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
+def render_tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4", branding: Branding | None = None) -> bytes:
     """One PDF holding every ticket, one per page (CPU-bound: from async code, await tickets_pdf instead)."""
-    return _render(tickets, page_size, FastPainter.for_canvas, "NotoSans")
+    return _render(tickets, page_size, FastPainter.for_canvas, "NotoSans", branding)
 
 
 async def tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
-    """render_tickets_pdf in a worker thread: a 500-ticket order takes the best part of a second of CPU, which
-    would otherwise stall every other request on this worker's event loop."""
-    return await anyio.to_thread.run_sync(partial(render_tickets_pdf, tickets, page_size=page_size))
+    """render_tickets_pdf in a worker thread, in the colours and with the name and logo of the organisation running
+    the event: a 500-ticket order takes the best part of a second of CPU, which would otherwise stall every other
+    request on this worker's event loop. The tickets of one PDF are of one order, so of one organisation."""
+    branding = await branding_of(tickets[0].organisation_id) if tickets else None
+    return await anyio.to_thread.run_sync(partial(render_tickets_pdf, tickets, page_size=page_size, branding=branding))
 
 
-def render_tickets_pdf_with_public_api(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
+def render_tickets_pdf_with_public_api(tickets: Sequence[TicketView], *, page_size: str = "a4", branding: Branding | None = None) -> bytes:
     """The same PDF drawn through reportlab's public API alone, slowly: the reference the fast path is tested against."""
     register_public_api_fonts()
-    return _render(tickets, page_size, lambda canvas: PublicApiPainter(), public_api_font("NotoSans"))
+    return _render(tickets, page_size, lambda canvas: PublicApiPainter(), public_api_font("NotoSans"), branding)
 
 
-def _render(tickets: Sequence[TicketView], page_size: str, painter: Callable[[Canvas], Painter], initial_font: str) -> bytes:
+def _render(
+    tickets: Sequence[TicketView], page_size: str, painter: Callable[[Canvas], Painter], initial_font: str, branding: Branding | None = None
+) -> bytes:
     fonts()
     width, height = PAGE_SIZES[page_size]
     buffer = io.BytesIO()
@@ -236,23 +286,38 @@ def _render(tickets: Sequence[TicketView], page_size: str, painter: Callable[[Ca
     title = tickets[0].event_title if tickets else ""
     canvas.setTitle(f"Ticket – {title}" if len(tickets) == 1 else f"Tickets – {title}")
     canvas.setCreator("events")
-    canvas.setAuthor("events")
+    canvas.setAuthor(branding.name if branding else "events")
     document = painter(canvas)
+    # One image for every page: reportlab embeds an ImageReader's picture once per document.
+    logo = ImageReader(io.BytesIO(branding.logo)) if branding and branding.logo else None
     for ticket in tickets:
-        _draw_ticket(canvas, ticket, page_size, document)
+        _draw_ticket(canvas, ticket, page_size, document, branding, logo)
         canvas.showPage()
     canvas.save()
     return buffer.getvalue()
 
 
-def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, document: Painter | None = None) -> tuple[float, float]:
+def _draw_ticket(
+    canvas: Canvas,
+    ticket: TicketView,
+    page_size: str,
+    document: Painter | None = None,
+    branding: Branding | None = None,
+    logo: ImageReader | None = None,
+) -> tuple[float, float]:
     """Draw one ticket page; returns (where the plan said the text would end, where it did end)."""
     document = FastPainter.for_canvas(canvas) if document is None else document
     design = DESIGNS[page_size]
-    plan = _plan(ticket, page_size)
+    plan = _plan(ticket, page_size, branding)
     page_width, page_height = PAGE_SIZES[page_size]
-    # Where everything but the event's and the ticket's own text goes follows from these alone.
-    layout = (page_size, *map(len, (plan.title, plan.venue, plan.address, plan.holder, plan.type_name, plan.notes)))
+    accent = branding.accent if branding else ACCENT
+    # Where everything but the event's and the ticket's own text goes follows from these alone (and the band's colour).
+    layout = (
+        page_size,
+        accent,
+        plan.logo,
+        *map(len, (plan.organiser, plan.title, plan.venue, plan.address, plan.holder, plan.type_name, plan.notes)),
+    )
     page, shared = document.begin_page(canvas, layout)
     centre = page_width / 2
     content_width = _content_width(page_size)
@@ -277,15 +342,24 @@ def _draw_ticket(canvas: Canvas, ticket: TicketView, page_size: str, document: P
             band.close()
         else:
             band.rect(left, band_bottom, right - left, design.band)
-        shared.fill(band, ACCENT)
+        shared.fill(band, accent)
     band_label = Style(design.label.size + 1.5, bold=True, colour=WHITE, tracking=design.label.tracking * 1.5)
     inset = design.padding if design.card else design.margin
     baseline = band_bottom + design.band / 2 - band_label.size * 0.35
     shared.line("TICKET", band_label, left + inset, baseline, align="left")
     shared.line("ADMIT ONE", band_label, right - inset, baseline, align="right")
 
+    # Who runs the event: their logo, fitted into a box the width of the text, and their name.
+    y = band_bottom
+    if plan.logo and logo is not None:
+        y -= 0.4 * g + design.logo
+        canvas.drawImage(logo, left + inset, y, width=content_width, height=design.logo, preserveAspectRatio=True, anchor="c", mask="auto")
+    if plan.organiser:
+        y -= 0.6 * g
+        y = page.paragraph(plan.organiser, _organiser_style(design), centre, y)
+
     # The event: title, when, where.
-    y = band_bottom - g
+    y -= g
     y = page.paragraph(plan.title, design.title, centre, y)
     y -= 0.6 * g
     y = page.paragraph((plan.day,), design.when, centre, y)

@@ -8,6 +8,8 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from events.catalogue.schemas import OrganisationRefOut
+from events.catalogue.service import organisation_ref
 from events.catalogue.tables import Event
 from events.errors import NotFound
 from events.i18n import N_
@@ -44,6 +46,9 @@ class TicketView:
     ends_at: datetime
     timezone: str
     code: str
+    # Who runs the event: the ticket page, its PDF and its email show them (organisation_id finds their logo).
+    organisation_id: int
+    organisation: OrganisationRefOut
 
     @property
     def url(self) -> str:
@@ -67,6 +72,10 @@ _COLUMNS = (
     Ticket.event.starts_at,
     Ticket.event.ends_at,
     Ticket.event.timezone,
+    Ticket.event.organisation,
+    Ticket.event._.organisation._.slug,
+    Ticket.event._.organisation._.name,
+    Ticket.event._.organisation._.logo_content_type,
 )
 
 
@@ -122,6 +131,10 @@ async def _views(rows: list[dict[str, Any]], *, secret_key: str, now: datetime) 
                 ends_at=row["event.ends_at"].astimezone(zone),
                 timezone=row["event.timezone"],
                 code=sign_ticket(claims, private_key),
+                organisation_id=row["event.organisation"],
+                organisation=organisation_ref(
+                    row["event.organisation.slug"], row["event.organisation.name"], row["event.organisation.logo_content_type"]
+                ),
             )
         )
     return views
@@ -153,7 +166,11 @@ def ticket_out(row: dict[str, Any]) -> TicketOut:
 
 async def order_details(reference: str) -> OrderOut:
     order = await find_order(reference)
-    event = await Event.select(Event.slug, Event.title).where(Event.id == order.event).first()
+    event = (
+        await Event.select(Event.slug, Event.title, Event.organisation.slug, Event.organisation.name, Event.organisation.logo_content_type)
+        .where(Event.id == order.event)
+        .first()
+    )
     assert event is not None
     lines = (
         await OrderLine.select(
@@ -207,6 +224,7 @@ async def order_details(reference: str) -> OrderOut:
         paid_at=order.paid_at,
         tickets=[ticket_out(t) for t in tickets],
         notices=notices,
+        organisation=organisation_ref(event["organisation.slug"], event["organisation.name"], event["organisation.logo_content_type"]),
     )
 
 

@@ -195,10 +195,10 @@ async def test_other_requests_are_answered_while_a_big_order_pdf_renders(
     done: list[str] = []  # appended to from the loop and from the drawing's thread (list.append is atomic)
     render = pdf.render_tickets_pdf
 
-    def watched_render(tickets: Sequence[TicketView], *, page_size: str = "a4") -> bytes:
+    def watched_render(tickets: Sequence[TicketView], *, page_size: str = "a4", branding: pdf.Branding | None = None) -> bytes:
         drawing.set()
         health_answered.wait(timeout=20)
-        document = render(tickets, page_size=page_size)
+        document = render(tickets, page_size=page_size, branding=branding)
         done.append("pdf drawn")
         return document
 

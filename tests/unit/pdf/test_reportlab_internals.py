@@ -99,3 +99,23 @@ def test_the_comparison_sees_what_a_broken_fast_path_would_draw(tmp_path: Path, 
         reportlab_internals.ascii_string.cache_clear()
         pages._shareable.cache_clear()
         pages._SHARED.clear()
+
+
+@pytest.mark.parametrize("size", ["a4", "phone"])
+def test_a_branded_ticket_reads_and_looks_like_stock_reportlab(size: str, tmp_path: Path) -> None:
+    """The organisation's band colour, name and logo (tickets.pdf.Branding) come out the same from both painters."""
+    import io
+
+    from PIL import Image as PILImage
+
+    buffer = io.BytesIO()
+    PILImage.new("RGB", (300, 100), (138, 44, 13)).save(buffer, format="PNG")
+    branding = pdf.Branding(name="Refugee Kitchen", accent=pdf.colour_of("#8a2c0d"), logo=buffer.getvalue())
+    directory = tmp_path / "branded"
+    directory.mkdir()
+    fast, stock = directory / "fast.pdf", directory / "stock.pdf"
+    fast.write_bytes(pdf.render_tickets_pdf([LATIN, ARABIC], page_size=size, branding=branding))
+    stock.write_bytes(pdf.render_tickets_pdf_with_public_api([LATIN, ARABIC], page_size=size, branding=branding))
+    assert text(fast) == text(stock) and "Refugee Kitchen" in text(fast)
+    assert [[word[4] for word in page] for page in words(fast)] == [[word[4] for word in page] for page in words(stock)]
+    assert_same_pixels(fast, stock, directory)

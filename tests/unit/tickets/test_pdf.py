@@ -15,6 +15,7 @@ import pytest
 import zxingcpp
 from PIL import Image
 from reportlab.lib.units import mm
+from reportlab.lib.utils import ImageReader
 
 from events.pdf import pages
 from events.tickets import pdf, qr
@@ -218,3 +219,47 @@ def test_pdfs_drawn_in_parallel_threads_read_as_when_drawn_one_at_a_time(tmp_pat
         sys.setswitchinterval(interval)
     for index, document in enumerate(documents):
         assert read(document, f"parallel-{index}.pdf") == expected[index % len(orders)]
+
+
+def _logo() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 100), (138, 44, 13)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+BRANDED = pdf.Branding(name="Refugee Kitchen", accent=pdf.colour_of("#8a2c0d"), logo=_logo())
+
+
+@pytest.mark.parametrize("size", ["a4", "phone"])
+@pytest.mark.parametrize("branding", [BRANDED, pdf.Branding(name="Welcome Cinema", accent=pdf.colour_of("#1d3f8f"))], ids=["logo", "no-logo"])
+def test_a_branded_ticket_names_its_organisation_in_its_colour_and_still_fits(size: str, branding: pdf.Branding, tmp_path: Path) -> None:
+    from reportlab.pdfgen.canvas import Canvas
+
+    design = pdf.DESIGNS[size]
+    long = "Words and more words that go on " * 8
+    for view in (ticket(1), ticket(3, event_title=long, venue=long, address=long, holder=long, type_name=long)):
+        canvas = Canvas(io.BytesIO(), pagesize=pdf.PAGE_SIZES[size])
+        planned, drawn = pdf._draw_ticket(canvas, view, size, None, branding, ImageReader(io.BytesIO(branding.logo)) if branding.logo else None)
+        assert abs(planned - drawn) < 0.5, (view.id, planned, drawn)
+        assert drawn >= design.margin + (6 * mm if design.card else 0) - 0.5, (view.id, drawn)
+
+    document = pdf.render_tickets_pdf([ticket(1)], page_size=size, branding=branding)
+    path = tmp_path / "ticket.pdf"
+    path.write_bytes(document)
+    text = subprocess.run([tool("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert branding.name in text and text.index(branding.name) < text.index("August Supper Club")
+    # The band is in the organisation's colour (sampled just below the page's top edge), and the code still scans.
+    [png] = rasterise(document, tmp_path)
+    page = Image.open(png).convert("RGB")
+    top = int((design.margin if design.card else 0) * 150 / 72) + 8
+    red, green, blue = (round(channel * 255) for channel in branding.accent)
+    assert page.getpixel((page.size[0] // 2, top)) == pytest.approx((red, green, blue), abs=3)  # type: ignore[arg-type]
+    [found] = one_code(zxingcpp.read_barcodes(page, formats=zxingcpp.BarcodeFormat.QRCode))
+    assert found.text == ticket(1).code
+
+
+def test_the_logo_is_embedded_once_for_a_whole_order() -> None:
+    one = pdf.render_tickets_pdf([ticket(1)], branding=BRANDED)
+    many = pdf.render_tickets_pdf([ticket(n) for n in range(1, 6)], branding=BRANDED)
+    assert one.count(b"/Subtype /Image") == 1 and many.count(b"/Subtype /Image") == 1
+    assert pdf.render_tickets_pdf([ticket(1)]).count(b"/Subtype /Image") == 0

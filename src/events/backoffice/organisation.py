@@ -1,0 +1,60 @@
+"""The organisation's settings in the back office: an owner changes its details or its logo, and each change is
+recorded in the audit log (with the fields it changed) in the same transaction. Here, not in organisations/:
+the audit log is a layer above organisations."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from events import db
+from events.audit import service as audit
+from events.organisations import rules
+from events.organisations import service as organisations
+from events.organisations.service import OrganisationRow
+
+# The details the audit log compares, as the form names them.
+AUDITED_FIELDS = ("name", "contact_email", "accent_colour", "charity_name", "charity_number", "gift_aid_reference")
+
+
+def _audited(organisation: OrganisationRow) -> dict[str, Any]:
+    return {name: getattr(organisation, name) for name in AUDITED_FIELDS}
+
+
+async def update_organisation(organisation_id: int, details: rules.OrganisationDetails, *, now: datetime) -> OrganisationRow:
+    """Save the details (refused whole, with a message per field, when any rule is broken) and log what changed."""
+    async with db.write_transaction():
+        before = await organisations.by_id(organisation_id)
+        after = await organisations.update_details(organisation_id, details)
+        old, new = audit.changed_fields(_audited(before), _audited(after))
+        if new:
+            await audit.record(
+                "organisation.updated",
+                now=now,
+                subject_type="organisation",
+                subject_id=organisation_id,
+                before=old,
+                after=new,
+                organisation_id=organisation_id,
+            )
+    return after
+
+
+async def change_logo(organisation_id: int, data: bytes | None, *, now: datetime) -> None:
+    """Replace the logo with ``data`` (a PNG or JPEG of at most 256 KB, else refused with nothing changed), or
+    remove it (None), and log it. The log keeps the logo's type and size, not the picture."""
+    async with db.write_transaction():
+        before = await organisations.by_id(organisation_id)
+        if data is None and not before.has_logo:
+            return
+        await organisations.set_logo(organisation_id, data)
+        after = f"{rules.logo_content_type(data)}, {len(data)} bytes" if data is not None else ""
+        await audit.record(
+            "organisation.updated",
+            now=now,
+            subject_type="organisation",
+            subject_id=organisation_id,
+            before={"logo": before.logo_content_type},
+            after={"logo": after},
+            organisation_id=organisation_id,
+        )

@@ -1,0 +1,93 @@
+"""The organisation's settings page, /manage/organisation: its public details, charity details and logo. Owners
+change them; organisers see them. (Its Stripe account has pages of its own, under /manage/organisation/stripe.)"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.datastructures import UploadFile
+from litestar.di import NamedDependency
+from litestar.params import FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from events.accounts.auth import requires_role
+from events.accounts.roles import ORGANISER, OWNER, CurrentUser
+from events.backoffice import organisation
+from events.errors import EventsError, InvalidInput
+from events.organisations import rules
+from events.organisations import service as organisations
+from events.organisations.service import OrganisationRow
+
+NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+NOTICES = {"saved": "Details saved.", "logo": "Logo saved.", "logo_removed": "Logo removed."}
+
+
+def _form(row: OrganisationRow) -> dict[str, str]:
+    return {name: getattr(row, name) for name in organisation.AUDITED_FIELDS}
+
+
+def _details(data: dict[str, str]) -> rules.OrganisationDetails:
+    return rules.OrganisationDetails(**{name: data.get(name, "").strip() for name in organisation.AUDITED_FIELDS})
+
+
+async def _page(
+    user: CurrentUser, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None, notice: str = "", status_code: int = 200
+) -> Template:
+    row = await organisations.by_id(user.organisation)
+    return Template(
+        "backoffice/organisation.html",
+        context={
+            "section": "organisation",
+            "organisation": row,
+            "form": form if form is not None else _form(row),
+            "errors": errors or {},
+            "notice": notice,
+            "may_edit": user.has_role(OWNER),
+            "logo_max_kb": rules.LOGO_MAX_BYTES // 1024,
+        },
+        status_code=status_code,
+        headers=NO_STORE,
+    )
+
+
+async def _uploaded_logo(request: Request[CurrentUser, Any, Any]) -> bytes:
+    """The file sent as ``logo``, read no further than one byte past the limit (rules.logo_problem refuses it)."""
+    form = await request.form()
+    upload = form.get("logo")
+    if not isinstance(upload, UploadFile):
+        raise InvalidInput("Choose an image file.", fields={"logo": "Choose an image file."})
+    return await upload.read(rules.LOGO_MAX_BYTES + 1)
+
+
+class OrganisationPages(Controller):
+    path = "/manage/organisation"
+    include_in_schema = False
+
+    @get("/", name="organisation_settings", guards=[requires_role(ORGANISER)])
+    async def show(self, request: Request[CurrentUser, Any, Any], notice: FromQuery[str] = "") -> Template:
+        return await _page(request.user, notice=notice if notice in NOTICES else "")
+
+    @post("/", guards=[requires_role(OWNER)])
+    async def save(
+        self, request: Request[CurrentUser, Any, Any], data: URLEncodedBody[dict[str, str]], now: NamedDependency[datetime]
+    ) -> Template | Redirect:
+        try:
+            await organisation.update_organisation(request.user.organisation, _details(data), now=now)
+        except EventsError as error:
+            return await _page(request.user, form=data, errors=error.fields or {"form": error.message}, status_code=error.status_code)
+        return Redirect("/manage/organisation?notice=saved", status_code=303)
+
+    @post("/logo", guards=[requires_role(OWNER)])
+    async def upload_logo(self, request: Request[CurrentUser, Any, Any], now: NamedDependency[datetime]) -> Template | Redirect:
+        try:
+            await organisation.change_logo(request.user.organisation, await _uploaded_logo(request), now=now)
+        except EventsError as error:
+            return await _page(request.user, errors=error.fields or {"logo": error.message}, status_code=error.status_code)
+        return Redirect("/manage/organisation?notice=logo", status_code=303)
+
+    @post("/logo/remove", guards=[requires_role(OWNER)])
+    async def remove_logo(self, request: Request[CurrentUser, Any, Any], now: NamedDependency[datetime]) -> Redirect:
+        await organisation.change_logo(request.user.organisation, None, now=now)
+        return Redirect("/manage/organisation?notice=logo_removed", status_code=303)
