@@ -97,6 +97,11 @@ async def record_intent_payment(state: IntentState, *, provider: PaymentMethod, 
     payment, so once the payment is booked it always ends in tickets or a refund; only asking Stripe for the
     money back comes after the commit, and a refund Stripe has not confirmed is retried by the worker."""
     order = await _order_for_intent(state)
+    if state.amount_received < order.total_pence or (state.currency and state.currency.upper() != order.currency.upper()):
+        # Less than the order costs (or in another currency) settles nothing: such a payment was not made through
+        # our checkout. It stays in Stripe for a person to look at.
+        logger.warning("Payment %s does not cover order %s; not settled", state.intent_id, order.reference)
+        raise UnknownPayment(f"Payment {state.intent_id} does not cover its order.")
     refund_id: int | None = None
     async with db.write_transaction():
         booked = await db.run(
@@ -164,6 +169,8 @@ async def refresh_order(reference: str, *, gateway: Gateway, now: datetime) -> N
             await sync_intent(order.payment_intent_id, gateway=gateway, now=now)
         except PaymentProviderError:
             logger.warning("Could not reach Stripe to refresh order %s; the worker will re-check it", reference)
+        except UnknownPayment:
+            logger.warning("Stripe's answer for order %s does not match the payment we started; left as it is", reference)
 
 
 async def handle_webhook(
@@ -350,15 +357,17 @@ async def _send_refund(refund_id: int, *, gateway: Gateway, now: datetime) -> No
     await _confirm_refund(refund_id, result, now=now)
 
 
-async def _confirm_refund(refund_id: int, result: ProviderRefund, *, now: datetime) -> None:
+async def _confirm_refund(refund_id: int, result: ProviderRefund, *, now: datetime, order_id: int | None = None) -> None:
     """Record Stripe's answer for one of our refunds: its id, and succeeded, still pending, or failed; a
-    refund that went through is booked to the ledger with it."""
+    refund that went through is booked to the ledger with it. With ``order_id`` (a refund Stripe lists for a
+    payment, whose metadata names our refund), only a refund of that order: metadata can name any number."""
     async with db.write_transaction():
-        changed = (
-            await Refund.update({Refund.provider_refund_id: result.refund_id, Refund.status: _refund_status(result.status)})
-            .where(Refund.id == refund_id, Refund.status == RefundStatus.pending)
-            .returning(Refund.order_id, Refund.status)
+        query = Refund.update({Refund.provider_refund_id: result.refund_id, Refund.status: _refund_status(result.status)}).where(
+            Refund.id == refund_id, Refund.status == RefundStatus.pending
         )
+        if order_id is not None:
+            query = query.where(Refund.order_id == order_id)
+        changed = await query.returning(Refund.order_id, Refund.status)
         if changed and changed[0]["status"] == RefundStatus.succeeded:
             await money_moved(changed[0]["order_id"], now=now)
 
@@ -381,7 +390,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
     order = await _order_for_intent(state)
     for provider_refund in provider_refunds:
         if provider_refund.local_refund_id is not None:
-            await _confirm_refund(provider_refund.local_refund_id, provider_refund, now=now)
+            await _confirm_refund(provider_refund.local_refund_id, provider_refund, now=now, order_id=order.id)
             continue
         if _refund_status(provider_refund.status) != RefundStatus.succeeded:
             continue  # recorded once Stripe says the money has actually gone back
@@ -447,14 +456,12 @@ async def _store_fee(intent_id: str, charge_id: str, gateway: Gateway, *, now: d
 
 
 async def _order_for_intent(state: IntentState, *, organisation: int | None = None) -> OrderRow:
-    """The order a PaymentIntent is for (by the reference in its metadata, else by its id); with ``organisation``,
-    only if the order's event is that organisation's."""
-    order = None
-    if state.order_reference:
-        order = await Order.select().where(Order.reference == state.order_reference).first()
-    if order is None:
-        order = await Order.select().where(Order.payment_intent_id == state.intent_id).first()
-    if order is None:
+    """The order a PaymentIntent is for: the order we started that very PaymentIntent for (its id is noted on the
+    order before the guest can pay). The reference in the intent's metadata is never trusted on its own: whoever
+    holds a Stripe account can write any reference there, so it only has to agree. With ``organisation``, only if
+    the order's event is that organisation's."""
+    order = await Order.select().where(Order.payment_intent_id == state.intent_id).first()
+    if order is None or (state.order_reference and order["reference"] != state.order_reference):
         raise UnknownPayment(f"No order for payment {state.intent_id}.")
     if organisation is not None and not await Event.exists().where(Event.id == order["event"], Event.organisation == organisation):
         raise OtherOrganisationsPayment(f"Payment {state.intent_id} is for an order of another organisation.")
@@ -558,6 +565,8 @@ async def _close_intent(order_id: int, intent_id: str, *, gateway: Gateway, now:
             await sync_intent(intent_id, gateway=gateway, now=now)
     except PaymentProviderError:
         return
+    except UnknownPayment:
+        logger.warning("PaymentIntent %s of an ended hold does not match its order; closed without settling", intent_id)
     if status in ("canceled", "succeeded"):
         await Order.update({Order.intent_closed_at: now}).where(Order.id == order_id)
 

@@ -119,8 +119,8 @@ async def test_organisation_as_webhook_cannot_fulfil_organisation_bs_order(two: 
 
 
 async def test_a_payment_made_at_organisation_as_account_naming_bs_order_fulfils_nothing(two: TwoOrganisations) -> None:
-    """A PaymentIntent we never started (made straight at A's Stripe account) whose metadata names B's order: the
-    order is found by that reference only after asking Stripe, and is still refused."""
+    """A PaymentIntent we never started (made straight at A's Stripe account) whose metadata names B's order: an
+    order is found only by the PaymentIntent we started for it, so this one names no order of ours at all."""
     http, localstripe = two.stripe.http, two.stripe.localstripe
     order = await place_order(http, two.b_event, quantity=1)
     made = await localstripe.request(
@@ -131,7 +131,7 @@ async def test_a_payment_made_at_organisation_as_account_naming_bs_order_fulfils
     crafted = made.json()["id"]
     assert (await localstripe.pay(crafted, VISA)).status_code == 200
     answer = await deliver(http, f"/webhooks/stripe/{two.a_slug}", await localstripe.retrieve_intent(crafted), KEYS_A.webhook_secret)
-    assert answer.status_code == 200 and answer.json()["outcome"] == "other_organisation", answer.text
+    assert answer.status_code == 200 and answer.json()["outcome"] == "ignored", answer.text
     assert await status_of(order.reference) == "pending"
 
 
