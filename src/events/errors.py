@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 from urllib.parse import quote
 
@@ -89,7 +90,7 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     """Map every exception to one shape: {"error", "detail"[, "fields"]} or the friendly error page."""
     status, code, detail, fields, headers = _describe(exc)
     if status >= 500:
-        logger.error("Unhandled error on %s %s", request.method, request.url.path, exc_info=exc)
+        logger.error("Unhandled error on %s %s", request.method, _loggable(request.url.path), exc_info=exc)
     if wants_json(request):
         body: dict[str, Any] = {"error": code, "detail": detail}
         if fields:
@@ -138,3 +139,12 @@ def _validation_fields(extra: Any) -> dict[str, str]:
     elif isinstance(extra, dict):
         fields = {str(key): str(value) for key, value in extra.items()}
     return fields
+
+
+# Paths whose last segment is a secret (an invitation or reset link, a pairing code, a ticket's or claim link's code):
+# the log keeps the route, never the secret.
+_SECRET_PATHS = re.compile(r"^/(invitations|reset-password|door/pair|claim|t|tickets|orders)/[^/]+")
+
+
+def _loggable(path: str) -> str:
+    return _SECRET_PATHS.sub(lambda match: f"/{match.group(1)}/…", path)

@@ -343,3 +343,65 @@ async def test_one_organisations_door_cannot_scan_anothers_tickets(
         assert here.status_code == 200 and here.json()["reason"] == "wrong_event", (name, here.text)
         assert here.json().get("ticket_event") is None and beta.event_title not in here.text and beta.guest_name not in here.text
     assert (await Ticket.select(Ticket.checked_in_at).where(Ticket.id == beta.ticket_id).first())["checked_in_at"] is None
+
+
+async def test_taking_an_organiser_off_the_team_switches_off_the_phones_they_paired(
+    app: Litestar, two_organisations: tuple[Organisation, Organisation, list[Role]]
+) -> None:
+    """A door phone paired by someone opens the door only while they are on the team: taking them off revokes the
+    phones' tokens, and a code they made but nobody used pairs nothing."""
+    alpha, _, roles = two_organisations
+    by_name = {role.name: role for role in roles}
+    organiser, owner = by_name["organiser"], by_name["owner"]
+
+    async def pairing_code(device: str) -> str:
+        made = await organiser.client.post(f"/door/{alpha.event}/pairings", data={"device": device})
+        assert made.status_code == 201, made.text[:300]
+        return re.search(r"/door/pair/([A-Za-z0-9_-]+)", made.text).group(1)  # type: ignore[union-attr]
+
+    async def pair(code: str) -> httpx.Response:
+        phone = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver")
+        await phone.get(f"/door/pair/{code}")
+        phone.headers["x-csrftoken"] = phone.cookies.get("csrftoken", "")
+        answer = await phone.post(f"/door/pair/{code}")
+        await phone.aclose()
+        return answer
+
+    used, kept = await pairing_code("Door 1"), await pairing_code("Spare")
+    token = re.search(r'data-token="([^"]+)"', (await pair(used)).text).group(1)  # type: ignore[union-attr]
+    phone = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver", headers={"Authorization": f"Bearer {token}"})
+    assert (await phone.get(f"/api/checkin/events/{alpha.event}/offline")).status_code == 200
+
+    member = await Membership.select(Membership.user).where(Membership.user.email == "organiser@alpha.example").first()
+    assert (await owner.api.post(f"/api/users/{member['user']}/deactivate")).status_code == 200
+
+    assert (await phone.get(f"/api/checkin/events/{alpha.event}/offline")).status_code == 401
+    assert 'data-token="' not in (await pair(kept)).text
+    await phone.aclose()
+
+
+async def test_a_limited_organiser_moves_money_only_between_their_own_events_and_does_not_see_the_team(
+    now: datetime, two_organisations: tuple[Organisation, Organisation, list[Role]]
+) -> None:
+    alpha, _, roles = two_organisations
+    limited = {role.name: role for role in roles}["limited organiser"]
+    other = await make_event(
+        now, organisation="alpha", slug="alpha-gala", title="Alpha Gala", beneficiaries=[{"partner": "alpha-partner", "share_bp": 10_000}]
+    )
+    await Event.update({Event.status: "sales_closed"}).where(Event.slug == alpha.event)
+    moved = await limited.api.post(f"/api/events/{alpha.event}/pay-it-forward/unused", json={"decision": "carry_over", "target_event": other})
+    assert moved.status_code == 422 and "Alpha Gala" not in moved.text
+    assert (await limited.api.get("/api/users")).status_code == 403
+    assert (await limited.client.get("/manage/people")).status_code == 403
+
+
+async def test_a_ticket_of_another_organisation_scanned_at_the_door_is_not_named_in_the_scan_log(
+    two_organisations: tuple[Organisation, Organisation, list[Role]],
+) -> None:
+    alpha, beta, roles = two_organisations
+    by_name = {role.name: role for role in roles}
+    secret = (await Ticket.select(Ticket.secret).where(Ticket.id == beta.ticket_id).first())["secret"]
+    scanned = await by_name["door"].api.post("/api/checkin/redeem", json={"event": alpha.event, "secret": secret, "nonce": "wrong-door-0001"})
+    assert scanned.status_code == 200 and scanned.json()["reason"] == "wrong_event"
+    log = await by_name["organiser"].client.get(f"/manage/events/{alpha.event}/scans")
+    assert log.status_code == 200 and beta.reference not in log.text

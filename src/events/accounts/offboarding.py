@@ -112,13 +112,26 @@ async def deactivate(organisation_id: int, user_id: int, *, now: datetime) -> De
             .where(ApiToken.user == user_id, ApiToken.organisation == organisation_id, ApiToken.revoked_at.is_null())
             .returning(ApiToken.id)
         )
+        # The door phones they paired go with them: those phones' accounts exist only for their tokens.
+        phones = (
+            await ApiToken.update({ApiToken.revoked_at: now})
+            .where(
+                ApiToken.created_by == user_id,
+                ApiToken.organisation == organisation_id,
+                ApiToken.revoked_at.is_null(),
+                ApiToken.user.email.like(f"%@{service.DEVICE_EMAIL_DOMAIN}"),
+            )
+            .returning(ApiToken.user)
+        )
+        if phones:
+            await User.update({User.is_active: False}).where(User.id.is_in([phone["user"] for phone in phones]))
         if not await Membership.exists().where(Membership.user == user_id, Membership.deactivated_at.is_null()):
             await User.update({User.is_active: False}).where(User.id == user_id, User.is_platform_admin == False)  # noqa: E712
             await PasswordReset.update({PasswordReset.used_at: now}).where(PasswordReset.user == user_id, PasswordReset.used_at.is_null())
             await AccountMessage.update({AccountMessage.status: "skipped", AccountMessage.last_error: "account deactivated"}).where(
                 AccountMessage.user == user_id, AccountMessage.status == "queued"
             )
-    return Deactivated(changed=bool(switched), sign_ins_ended=ended, tokens_revoked=len(revoked))
+    return Deactivated(changed=bool(switched), sign_ins_ended=ended, tokens_revoked=len(revoked) + len(phones))
 
 
 async def reactivate(organisation_id: int, user_id: int) -> bool:

@@ -125,7 +125,14 @@ async def authenticate(email: str, password: str, *, client: str, now: datetime)
 
 
 async def create_api_token(
-    email: str, *, label: str = "", now: datetime, expires_at: datetime | None = None, scope: str = "", organisation_id: int | None = None
+    email: str,
+    *,
+    label: str = "",
+    now: datetime,
+    expires_at: datetime | None = None,
+    scope: str = "",
+    organisation_id: int | None = None,
+    created_by: int | None = None,
 ) -> str:
     """Make a bearer token for a user, acting in ``organisation_id`` (none named: the person's only organisation),
     and return it; it is shown once and only its hash is kept. Its creator is whoever is signed in making the
@@ -146,6 +153,7 @@ async def create_api_token(
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     async with db.write_transaction():
         creator = ACTOR.get()
+        creator_id = created_by if created_by is not None else (creator.id if creator is not None else None)
         await ApiToken(
             user=user["id"],
             organisation=organisation_id,
@@ -154,15 +162,16 @@ async def create_api_token(
             created_at=now,
             expires_at=expires_at,
             scope=scope,
-            created_by=creator.id if creator is not None else None,
+            created_by=creator_id,
         ).save()
     return token
 
 
 async def create_device_account(
-    device_name: str, *, organisation_id: int, now: datetime, expires_at: datetime, scope: str
+    device_name: str, *, organisation_id: int, now: datetime, expires_at: datetime, scope: str, paired_by: int | None = None
 ) -> tuple[CurrentUser, str]:
-    """A door account for one paired device, named after it, with no password and one API token (returned)."""
+    """A door account for one paired device, named after it, with no password and one API token (returned). The
+    token names who paired the phone as its creator: taking them off the team switches the phone off too."""
     async with db.write_transaction():
         user = await create_user(
             f"device-{secrets.token_hex(8)}@{DEVICE_EMAIL_DOMAIN}",
@@ -171,7 +180,9 @@ async def create_device_account(
             display_name=device_name,
             organisation_id=organisation_id,
         )
-        token = await create_api_token(user.email, label=device_name, now=now, expires_at=expires_at, scope=scope, organisation_id=organisation_id)
+        token = await create_api_token(
+            user.email, label=device_name, now=now, expires_at=expires_at, scope=scope, organisation_id=organisation_id, created_by=paired_by
+        )
     return user, token
 
 

@@ -29,7 +29,8 @@ from events.forms import read_form
 from events.orders.schemas import Email
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-GUARD = [requires_role(ORGANISER)]
+# The team is the whole organisation's: an organiser limited to chosen events does not see it.
+GUARD = [requires_role(ORGANISER, unrestricted=True)]
 OWNERS = [requires_role(OWNER)]
 RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 Slug = Annotated[str, Meta(min_length=1, max_length=60), text.LINE]

@@ -440,7 +440,8 @@ class PartnerPages(Controller):
                 return Redirect(f"/manage/events/{slug}/partners?notice=shares", status_code=303)
         return await self._render(slug, now, share_form=data, errors=errors, status_code=422)
 
-    @post("/new")
+    # A new partner project is the whole organisation's, as on the API (POST /api/partners).
+    @post("/new", guards=[requires_role(ORGANISER, unrestricted=True)])
     async def new_partner(self, slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event = await find_event(slug)
         values = {

@@ -5,7 +5,7 @@ for the path parameters that name them, so every organiser route answers 404 for
 from __future__ import annotations
 
 from events.accounts.auth import register_ownership_check
-from events.accounts.roles import ORGANISER, CurrentUser
+from events.accounts.roles import ORGANISER, PARTNER_VIEWER, CurrentUser
 from events.accounts.tables import Membership
 from events.catalogue.tables import Event, EventAccess, Partner
 from events.i18n import N_
@@ -49,7 +49,9 @@ async def may_reach_partner(user: CurrentUser, slug: object) -> bool:
     if not isinstance(slug, str) or user.organisation_id is None:
         return False
     row = await Partner.select(Partner.id).where(Partner.slug == slug, Partner.organisation == user.organisation_id).first()
-    return row is not None
+    if row is None:
+        return False
+    return user.role != PARTNER_VIEWER or row["id"] == user.partner_id
 
 
 async def set_chosen_events(membership_id: int, event_ids: list[int], organisation_id: int) -> None:

@@ -181,7 +181,7 @@ class DoorPages(Controller):
     ) -> Template:
         page = await devices.door_page(slug, request.user)
         try:
-            pairing = await devices.create_pairing(page.event, data.device, created_by=request.user.name, now=now)
+            pairing = await devices.create_pairing(page.event, data.device, created_by=request.user.name, paired_by=request.user.id, now=now)
         except EventsError as error:
             return _door_template(request, page, pair_error=error)
         url = f"{settings.base_url}/door/pair/{pairing.code}"

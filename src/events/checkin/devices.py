@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from events import db
+from events.accounts import memberships
 from events.accounts import service as accounts
 from events.accounts.roles import CurrentUser, door_scope
 from events.audit import service as audit
@@ -106,14 +107,20 @@ def _code_hash(code: str) -> str:
     return hashlib.sha256(code.strip().encode()).hexdigest()
 
 
-async def create_pairing(event: DoorEvent, device_name: str, *, created_by: str, now: datetime) -> Pairing:
+async def create_pairing(event: DoorEvent, device_name: str, *, created_by: str, now: datetime, paired_by: int | None = None) -> Pairing:
     """A one-time code, valid for PAIRING_MINUTES, that makes the phone which opens it a door device for this event."""
     name = _device_name(device_name)
     code = secrets.token_urlsafe(18)
     expires_at = now + timedelta(minutes=PAIRING_MINUTES)
     async with db.write_transaction():
         pairing = DevicePairing(
-            code_hash=_code_hash(code), event=event.id, device_name=name, created_by=created_by, created_at=now, expires_at=expires_at
+            code_hash=_code_hash(code),
+            event=event.id,
+            device_name=name,
+            created_by=created_by,
+            paired_by=paired_by,
+            created_at=now,
+            expires_at=expires_at,
         )
         await pairing.save()
         # Never the code: it is a one-time password for the phone.
@@ -151,18 +158,22 @@ async def use_pairing(code: str, *, now: datetime) -> PairedDevice:
         claimed = (
             await DevicePairing.update({DevicePairing.used_at: now})
             .where(DevicePairing.code_hash == _code_hash(code), DevicePairing.used_at.is_null(), DevicePairing.expires_at > now)
-            .returning(DevicePairing.id, DevicePairing.event, DevicePairing.device_name)
+            .returning(DevicePairing.id, DevicePairing.event, DevicePairing.device_name, DevicePairing.paired_by)
         )
         if not claimed:
             raise _pairing_gone()
         pairing = claimed[0]
         [organisation] = await Event.select(Event.organisation).where(Event.id == pairing["event"])
+        # A code from someone no longer on the team (or of a suspended organisation) pairs nothing.
+        if pairing["paired_by"] is not None and not await memberships.is_member(pairing["paired_by"], organisation["organisation"]):
+            raise _pairing_gone()
         user, token = await accounts.create_device_account(
             pairing["device_name"],
             organisation_id=organisation["organisation"],
             now=now,
             expires_at=await _door_token_expiry(pairing["event"], now),
             scope=door_scope(pairing["event"]),
+            paired_by=pairing["paired_by"],
         )
         await DoorAssignment(event=pairing["event"], user=user.id).save()
         await DevicePairing.update({DevicePairing.device_user: user.id}).where(DevicePairing.id == pairing["id"])

@@ -83,6 +83,7 @@ async def list_scans(event_id: int, *, limit: int = 100, offset: int = 0) -> tup
             Scan.offline,
             Scan.conflict,
             Scan.ticket,
+            Scan.ticket.event,
             Scan.ticket.order_id.reference,  # type: ignore[union-attr]  # Piccolo types a joined column loosely
         )
         .where(Scan.event == event_id)
@@ -91,10 +92,13 @@ async def list_scans(event_id: int, *, limit: int = 100, offset: int = 0) -> tup
         .limit(limit)
         .offset(offset)
     )
-    return [_scan(row) for row in rows], await Scan.count().where(Scan.event == event_id)
+    return [_scan(row, event_id) for row in rows], await Scan.count().where(Scan.event == event_id)
 
 
-def _scan(row: dict[str, Any]) -> ScanRecord:
+def _scan(row: dict[str, Any], event_id: int) -> ScanRecord:
+    # A ticket of another event scanned at this door (perhaps another organisation's) is logged as a wrong-event
+    # scan; which ticket and order it was is that event's business, not this door's.
+    own = row["ticket.event"] == event_id
     return ScanRecord(
         id=row["id"],
         direction=row["direction"],
@@ -106,8 +110,8 @@ def _scan(row: dict[str, Any]) -> ScanRecord:
         received_at=_moment(row["received_at"]),
         offline=row["offline"],
         conflict=row["conflict"],
-        ticket=row["ticket"],
-        order_reference=row["ticket.order_id.reference"],
+        ticket=row["ticket"] if own else None,
+        order_reference=row["ticket.order_id.reference"] if own else None,
     )
 
 

@@ -57,6 +57,8 @@ class DevicePairing(Table, tablename="device_pairing"):
     event = ForeignKey(references=Event, on_delete=OnDelete.cascade, index=True)
     device_name = Varchar(length=60)
     created_by = Varchar(length=120, default="")
+    # Who made the code: taking them off the team expires their unused codes and switches off the phones they paired.
+    paired_by = ForeignKey(references=User, null=True, default=None, on_delete=OnDelete.set_null, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     expires_at = Timestamptz()
     used_at = Timestamptz(null=True, default=None)

@@ -16,7 +16,7 @@ from msgspec import Meta
 
 from events import text
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER, PARTNER_VIEWER
+from events.accounts.roles import ORGANISER, PARTNER_VIEWER, CurrentUser
 from events.dependencies import BEARER, error_responses
 from events.errors import InvalidInput
 from events.ledger import service, statements, stripe_balance
@@ -169,8 +169,10 @@ class LedgerApi(Controller):
         guards=[requires_role(ORGANISER)],
         responses=error_responses(401, 403, 404, 409, 422),
     )
-    async def decide_unused(self, slug: FromPath[str], data: JSONBody[UnusedDecisionIn], now: NamedDependency[datetime]) -> UnusedDecision:
-        return await service.decide_unused_contributions(slug, decision=data.decision, target_slug=data.target_event, now=now)
+    async def decide_unused(
+        self, request: Request[CurrentUser, Any, Any], slug: FromPath[str], data: JSONBody[UnusedDecisionIn], now: NamedDependency[datetime]
+    ) -> UnusedDecision:
+        return await service.decide_unused_contributions(slug, decision=data.decision, target_slug=data.target_event, now=now, user=request.user)
 
     @post(
         "/events/{slug:str}/ledger/rebook",
@@ -218,7 +220,8 @@ class StatementPages(Controller):
         }
         return Template("ledger/event_statement.html", context=context, headers=PRIVATE)
 
-    @post("/events/{slug:str}/statement/stripe-import", status_code=303, guards=[requires_role(ORGANISER)])
+    # The import covers the whole organisation's Stripe account, so not for an organiser limited to chosen events.
+    @post("/events/{slug:str}/statement/stripe-import", status_code=303, guards=[requires_role(ORGANISER, unrestricted=True)])
     async def import_from_stripe(
         self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateways: NamedDependency[Gateways]
     ) -> Redirect:

@@ -11,7 +11,9 @@ from typing import Any
 from piccolo.query.functions.aggregate import Sum
 
 from events import db, text
+from events.accounts.roles import CurrentUser
 from events.audit import service as audit
+from events.catalogue import access
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
@@ -179,7 +181,9 @@ async def _book(booking: queries.Booking, *args: Any) -> int:
         return int((await db.run(booking.counted, *args))[0]["n"])
 
 
-async def decide_unused_contributions(slug: str, *, decision: str, target_slug: str | None, now: datetime) -> UnusedDecision:
+async def decide_unused_contributions(
+    slug: str, *, decision: str, target_slug: str | None, now: datetime, user: CurrentUser | None = None
+) -> UnusedDecision:
     """When an event closes, pay-it-forward money not spent on free guests either goes to the event's
     beneficiaries or is carried to a named future event's fund. Recorded once, as ledger entries."""
     event = await find_event(slug)
@@ -188,8 +192,12 @@ async def decide_unused_contributions(slug: str, *, decision: str, target_slug: 
     if decision not in ("beneficiaries", "carry_over"):
         raise InvalidInput("Choose beneficiaries or carry_over.", fields={"decision": "beneficiaries or carry_over"})
     target = await find_event(target_slug) if decision == "carry_over" and target_slug else None
-    if target is not None and target.organisation != event.organisation:
-        target = None  # money stays with the organisation that raised it: another organisation's event is not found
+    if target is not None and (
+        target.organisation != event.organisation or (user is not None and not await access.may_reach_event_id(user, target.id, target.organisation))
+    ):
+        # Money stays with the organisation that raised it, and a limited organiser moves it only between their
+        # own events: any other event is not found.
+        target = None
     if decision == "carry_over" and (target is None or target.id == event.id or target.status in (EventStatus.cancelled, EventStatus.finished)):
         raise InvalidInput("Name a future event to carry the money to.", fields={"target_event": "A future event is needed."})
     if target is not None and target.currency != event.currency:

@@ -567,6 +567,7 @@ async def _close_intent(order_id: int, intent_id: str, *, gateway: Gateway, now:
         return
     except UnknownPayment:
         logger.warning("PaymentIntent %s of an ended hold does not match its order; closed without settling", intent_id)
+        status = "canceled"
     if status in ("canceled", "succeeded"):
         await Order.update({Order.intent_closed_at: now}).where(Order.id == order_id)
 
