@@ -6,11 +6,13 @@ import pytest
 
 from events import db
 from events.catalogue.tables import Partner
+from events.organisations import service as organisations
 
 
 async def test_a_statement_runs_with_its_arguments_in_order_on_either_engine(client: httpx.AsyncClient) -> None:
-    await Partner(slug="alpha", name="Alpha").save()
-    await Partner(slug="beta", name="Beta").save()
+    organisation = (await organisations.resolve(None)).id
+    await Partner(organisation=organisation, slug="alpha", name="Alpha").save()
+    await Partner(organisation=organisation, slug="beta", name="Beta").save()
     rows = await db.run("SELECT slug, name FROM partner WHERE slug = {} OR name = {} ORDER BY slug", "beta", "Alpha")
     assert [(row["slug"], row["name"]) for row in rows] == [("alpha", "Alpha"), ("beta", "Beta")]
     assert await db.run("SELECT slug FROM partner WHERE slug = {}", "gamma") == []
@@ -18,11 +20,15 @@ async def test_a_statement_runs_with_its_arguments_in_order_on_either_engine(cli
 
 async def test_inside_a_transaction_it_sees_and_rolls_back_with_the_transaction(client: httpx.AsyncClient) -> None:
     seen: list[str] = []
+    organisation = (await organisations.resolve(None)).id
 
     async def insert_then_fail() -> None:
         async with db.write_transaction():
             await db.run(
-                "INSERT INTO partner (slug, name, description, website, created_at) VALUES ({}, {}, '', '', CURRENT_TIMESTAMP)", "gone", "Gone"
+                "INSERT INTO partner (organisation, slug, name, description, website, created_at) VALUES ({}, {}, {}, '', '', CURRENT_TIMESTAMP)",
+                organisation,
+                "gone",
+                "Gone",
             )
             [row] = await db.run("SELECT name FROM partner WHERE slug = {}", "gone")
             seen.append(row["name"])

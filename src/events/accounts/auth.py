@@ -82,6 +82,9 @@ OWNERSHIP_CHECKS: dict[str, tuple[OwnershipCheck, str, str]] = {}
 CHILD_PARAMETERS = frozenset({"code", "type_id", "token_id", "sign_in_id", "action"})
 
 
+MAX_ROW_ID = 2_147_483_647  # PostgreSQL's integer, the type of every id
+
+
 def register_ownership_check(parameter: str, check: OwnershipCheck, *, message: str, code: str) -> None:
     """``check`` decides whether a person may reach the object ``parameter`` names; when not, the route answers 404
     with ``message`` and ``code``, exactly as for an object that does not exist."""
@@ -117,7 +120,10 @@ async def check_ownership(user: CurrentUser, path_params: dict[str, Any]) -> Non
                 continue
             raise RuntimeError(f"No ownership check for the path parameter {name!r}: register one (accounts.auth).")
         check, message, code = registered
-        if not await check(user, value):
+        # Guards run before the handler's parameters are checked: an id beyond what the database stores names
+        # nothing (and must not reach a query, where it would overflow).
+        out_of_range = isinstance(value, int) and not 0 < value <= MAX_ROW_ID
+        if out_of_range or not await check(user, value):
             raise NotFound(message, code=code)
 
 

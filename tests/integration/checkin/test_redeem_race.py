@@ -50,7 +50,8 @@ def door_server(race_database: str, tmp_path_factory: pytest.TempPathFactory) ->
     """Migrated demo database and an organiser's API token, behind `events serve --workers 4`."""
     var_dir = tmp_path_factory.mktemp("door-race-server")
     env = demo_environment(var_dir, race_database)
-    run_cli(env, "user", "create", ORGANISER_EMAIL, "--role", "organiser", "--name", ORGANISER_NAME)
+    # The supper club is the demo network's (`events demo` seeds two organisations).
+    run_cli(env, "user", "create", ORGANISER_EMAIL, "--role", "organiser", "--name", ORGANISER_NAME, "--org", "refugee-welcome")
     token = run_cli(env, "token", "create", ORGANISER_EMAIL, "--label", "door race").strip()
     with live_server(env, workers=WORKERS) as base_url:
         yield DoorServer(base_url, race_database, {"Authorization": f"Bearer {token}"}, var_dir)
