@@ -11,6 +11,7 @@ the page and where the payload was put. JSON answers must say they are JSON, so 
 from __future__ import annotations
 
 import re
+import sqlite3
 import time
 from collections import defaultdict, deque
 from collections.abc import Iterator
@@ -54,25 +55,38 @@ EXCLUDED = {
     # Reads nothing but the CSRF token (no path, query or form field to carry a payload), and its form is offered
     # only once the organisation has a logo, which the sweep's form posts (URL-encoded, not a file) cannot upload.
     "POST /manage/organisation/logo/remove",
+    # Reads nothing but the CSRF token too, and its form is offered only while a Stripe account is connected, which
+    # needs a Stripe server the sweep does not run (tests/integration/payments/test_organisation_stripe.py uses it).
+    "POST /manage/organisation/stripe/disconnect",
 }
 # Page POST routes whose form the sweep cannot make a page show; their path parameters are swept all the same.
 NO_FORM = {
     "POST /manage/events/{slug}/cancellation",  # offered only while a cancellation is unfinished (a refund failed)
     "POST /manage/events/{slug}/statement/stripe-import",  # offered only when Stripe is configured
     "POST /manage/people/{user_id}/reactivate",  # offered only once the person is deactivated (swept last)
+    "POST /platform/organisations/{organisation_slug}/unsuspend",  # offered only once an organisation is suspended (swept last)
     "POST /manage/organisation/stripe/disconnect",  # offered only while a Stripe account is connected (needs Stripe)
     "POST /reset-password/{token}",  # offered only by the link in a password-reset email
+    "POST /invitations/{token}",  # offered only by the link in an invitation email
+    "POST /manage/people/invitations/{invitation_id}/resend",  # offered only once an invitation is pending
+    "POST /manage/people/invitations/{invitation_id}/revoke",  # offered only once an invitation is pending
     "POST /manage/organisation/logo/remove",  # offered only once there is a logo (see EXCLUDED)
 }
 # Forms whose valid submission would end the sweep's own set-up (cancel the event, stop sales, refund the order, sign
 # in or out, end sign-ins, deactivate a person, turn the browser into a paired door phone...):
 # they are swept last, and never submitted with plain values while exploring.
-DESTRUCTIVE = re.compile(r"/(status/[^/]+|cancellation|remove|revoke|refund|stop|erase|login|logout|door/pair/[^/]+|deactivate|end|end-others)$")
+DESTRUCTIVE = re.compile(
+    r"/(status/[^/]+|cancellation|remove|revoke|refund|stop|erase|login|logout|door/pair/[^/]+|deactivate|end|end-others|suspend|unsuspend)$"
+    r"|^/account/organisation$"
+)
+# Of those, the ones that take the organiser out of the organisation the sweep works in (suspending it, switching
+# to the other): submitted at the very end, after the last look at every page.
+LEAVING = re.compile(r"/(suspend|unsuspend)$|^/account/organisation$")
 # Global query parameter every request may carry: the app reads it before any handler (the page's language).
 GLOBAL_QUERY = ("lang",)
 WHO = ("organiser", "guest")  # a signed-in organiser's browser, and an anonymous visitor's
 GUEST_STARTS = ["/", "/login"]
-ORGANISER_STARTS = ["/manage", "/manage/guests", "/manage/audit", "/"]
+ORGANISER_STARTS = ["/manage", "/manage/guests", "/manage/audit", "/platform", "/account", "/"]
 JSON = re.compile(r"application/([\w.-]+\+)?json\b")  # application/json, application/vnd.oai.openapi+json
 
 
@@ -81,7 +95,16 @@ def sweep_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str
     """A server of its own on SQLite, seeded with the demo: the sweep renames, buys, refunds and cancels."""
     var_dir = tmp_path_factory.mktemp("sweep-server")
     env = demo_environment(var_dir)
-    token = run_cli(env, "token", "create", ORGANISER[0]).strip().split()[-1]
+    # The organiser also runs the service and is on the kitchen's team too, so the pages offer every form there is:
+    # the platform admin's and switching organisation.
+    with sqlite3.connect(env["DATABASE_URL"].removeprefix("sqlite:///")) as database:
+        database.execute("UPDATE app_user SET is_platform_admin = 1 WHERE email = ?", (ORGANISER[0],))
+        database.execute(
+            'INSERT INTO membership ("user", organisation, role, partner, restricted, created_at) '
+            "SELECT u.id, o.id, 'organiser', NULL, 0, CURRENT_TIMESTAMP FROM app_user u, organisation o WHERE u.email = ? AND o.slug = ?",
+            (ORGANISER[0], "open-kitchen"),
+        )
+    token = run_cli(env, "token", "create", ORGANISER[0], "--org", "refugee-welcome").strip().split()[-1]
     with live_server(env) as base_url:
         yield base_url, token, env
 
@@ -388,6 +411,14 @@ async def sign_in(client: httpx.AsyncClient) -> None:
     values = with_value(with_value(base_values(form), "email", ORGANISER[0]), "password", ORGANISER[1])
     response = await client.post(form.action, content=urlencode(values), headers={"Content-Type": "application/x-www-form-urlencoded"})
     assert urlsplit(str(response.url)).path != "/login", "the organiser is signed in"
+    # They are on two teams: the sweep works in the network's, which has the supper club and the club night.
+    account = await client.get("/account")
+    network = re.search(r'name="organisation_id" value="(\d+)">\s*<button[^>]*aria-label="Switch to Refugee Welcome Network"', account.text)
+    for switch in parse_page(str(account.url), account.text).forms:
+        values = base_values(switch)
+        if network and urlsplit(switch.action).path == "/account/organisation" and ("organisation_id", network.group(1)) in values:
+            await client.post(switch.action, content=urlencode(values), headers={"Content-Type": "application/x-www-form-urlencoded"})
+    assert 'aria-label="Switch to Refugee Welcome Network"' not in (await client.get("/account")).text, "the organiser acts for the network"
 
 
 async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -431,7 +462,10 @@ async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_serv
         for who in WHO:
             await sweep.sweep_api(who, api, openapi)
         for who in WHO:
-            signing_out_last = sorted((f for f in sweep.forms[who] if sweep.destructive(f)), key=lambda f: f.action.endswith(("/login", "/logout")))
+            signing_out_last = sorted(
+                (f for f in sweep.forms[who] if sweep.destructive(f) and not LEAVING.search(urlsplit(f.action).path)),
+                key=lambda f: f.action.endswith(("/login", "/logout")),
+            )
             await sweep.sweep_forms(who, signing_out_last)
         # The organiser signs in again; the guest is a new visitor (the login form may have signed them in).
         await sign_in(clients["organiser"])
@@ -440,6 +474,8 @@ async def test_no_script_sent_to_any_route_runs_in_a_browser(browser, sweep_serv
         # Again, for what the last steps stored (the reasons given for refunds and cancellations).
         await sweep.view("organiser", pages, ORGANISER_STARTS)
         await sweep.view("guest", pages, GUEST_STARTS + sweep.handed_out())
+        # Last of all, suspending organisations and switching to the other one.
+        await sweep.sweep_forms("organiser", [f for f in sweep.forms["organiser"] if LEAVING.search(urlsplit(f.action).path)])
         cookies = {who: [{"name": c.name, "value": c.value or "", "url": base_url} for c in client.cookies.jar] for who, client in clients.items()}
     finally:
         for client in clients.values():
