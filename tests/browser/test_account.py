@@ -4,21 +4,18 @@ organiser deactivating a volunteer, whose open browser is signed out on its next
 
 from __future__ import annotations
 
-import asyncio
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.async_api import expect
 
-from tests.integration.tickets.test_email import Inbox, free_port
 from tests.support.accessibility import assert_accessible
-from tests.support.server import demo_environment, live_server, run_cli
+from tests.support.mail import MailServer, mailing_demo_environment, running_mail_server
+from tests.support.server import live_server, run_cli
 
 pytestmark = pytest.mark.browser
 
@@ -29,47 +26,17 @@ FIREFOX_ANDROID = "Mozilla/5.0 (Android 14; Mobile; rv:128.0) Gecko/128.0 Firefo
 PHONE = {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "user_agent": FIREFOX_ANDROID}
 
 
-class MailServer:
-    def __init__(self) -> None:
-        self.inbox = Inbox()
-        self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-
-    async def next_link(self, already: int, timeout: float = 90) -> str:
-        """The reset link in the next email the server's worker sends (it drains the outbox every few seconds)."""
-        deadline = time.monotonic() + timeout
-        while len(self.inbox.envelopes) <= already:
-            assert time.monotonic() < deadline, "no password-reset email arrived"
-            await asyncio.sleep(0.5)
-        message = self.inbox.messages()[already]
-        text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-        match = re.search(r"http://\S+/reset-password/\S+", text)
-        assert match, text
-        return match.group(0)
-
-
 @pytest.fixture(scope="module")
 def mail() -> Iterator[MailServer]:
-    server = MailServer()
-    server.controller.start()
-    try:
+    with running_mail_server() as server:
         yield server
-    finally:
-        server.controller.stop()
 
 
 @pytest.fixture(scope="module")
 def account_server(tmp_path_factory: pytest.TempPathFactory, mail: MailServer) -> Iterator[str]:
     """A server of its own (these tests change the demo logins' passwords), running its worker, which mails to aiosmtpd."""
     var_dir = tmp_path_factory.mktemp("account-server")
-    env = demo_environment(
-        var_dir,
-        EVENTS_RUN_WORKER_IN_PROCESS="true",
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(mail.port),
-        SMTP_STARTTLS="false",
-        SMTP_FROM="Events <accounts@events.test>",
-    )
+    env = mailing_demo_environment(var_dir, mail)
     run_cli(env, "user", "create", HELPER[0], "--role", "organiser", "--org", "refugee-welcome", "--password-stdin", stdin=HELPER[1] + "\n")
     with live_server(env) as base_url:
         yield base_url
@@ -106,7 +73,7 @@ async def test_a_forgotten_password_is_reset_through_the_emailed_link(
         await assert_accessible(page, "a11y-forgot-password-sent", artifacts_dir)
 
         # The email's link is on EVENTS_BASE_URL (the default here): followed on this test's server.
-        link = base_url + urlsplit(await mail.next_link(sent)).path
+        link = base_url + urlsplit(await mail.next_link(sent, "/reset-password/")).path
         await page.goto(link)
         await expect(page.get_by_role("heading", name="Choose a new password")).to_be_visible()
         await assert_accessible(page, "a11y-reset-password", artifacts_dir)

@@ -5,22 +5,18 @@ still signed in on is refused on its very next request. (A forgotten password re
 
 from __future__ import annotations
 
-import asyncio
-import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from aiosmtpd.controller import Controller
 from playwright.async_api import expect
 
 from tests.browser.test_account import ORGANISER, PHONE, sign_in
-from tests.integration.tickets.test_email import Inbox, free_port
 from tests.support.accessibility import assert_accessible
-from tests.support.server import demo_environment, live_server, run_cli
+from tests.support.mail import MailServer, mailing_demo_environment, running_mail_server
+from tests.support.server import live_server, run_cli
 
 pytestmark = pytest.mark.browser
 
@@ -28,48 +24,17 @@ NEWCOMER = ("nadia@example.org", "Nadia", "a newcomer's long password")
 ADMIN = ("platform@example.org", "the platform admin's password")
 
 
-class MailServer:
-    def __init__(self) -> None:
-        self.inbox = Inbox()
-        self.port = free_port()
-        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
-
-    async def next_invitation(self, already: int, *, recipient: str = NEWCOMER[0], timeout: float = 90) -> str:
-        """The invitation link in the next email the server's worker sends (it drains the outbox every few seconds)."""
-        deadline = time.monotonic() + timeout
-        while len(self.inbox.envelopes) <= already:
-            assert time.monotonic() < deadline, "no invitation email arrived"
-            await asyncio.sleep(0.5)
-        message = self.inbox.messages()[already]
-        assert message["To"] == recipient
-        text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
-        match = re.search(r"http://\S+/invitations/\S+", text)
-        assert match, text
-        return match.group(0)
-
-
 @pytest.fixture(scope="module")
 def mail() -> Iterator[MailServer]:
-    server = MailServer()
-    server.controller.start()
-    try:
+    with running_mail_server() as server:
         yield server
-    finally:
-        server.controller.stop()
 
 
 @pytest.fixture(scope="module")
 def team_server(tmp_path_factory: pytest.TempPathFactory, mail: MailServer) -> Iterator[str]:
     """A server of its own (these tests add and remove people), running its worker, which mails to aiosmtpd."""
     var_dir = tmp_path_factory.mktemp("team-server")
-    env = demo_environment(
-        var_dir,
-        EVENTS_RUN_WORKER_IN_PROCESS="true",
-        SMTP_HOST="127.0.0.1",
-        SMTP_PORT=str(mail.port),
-        SMTP_STARTTLS="false",
-        SMTP_FROM="Events <accounts@events.test>",
-    )
+    env = mailing_demo_environment(var_dir, mail)
     run_cli(
         env, "user", "create", ADMIN[0], "--role", "owner", "--org", "refugee-welcome", "--password-stdin", "--platform-admin", stdin=ADMIN[1] + "\n"
     )
@@ -97,7 +62,7 @@ async def test_an_invited_volunteer_joins_by_email_and_is_signed_out_when_deacti
         await owner.screenshot(path=str(artifacts_dir / "team-people-phone.png"), full_page=True)
 
         # The email's link is on EVENTS_BASE_URL (the default here): followed on this test's server.
-        link = base_url + urlsplit(await mail.next_invitation(sent)).path
+        link = base_url + urlsplit(await mail.next_link(sent, "/invitations/", recipient=NEWCOMER[0])).path
         page = await newcomer_phone.new_page()
         await page.goto(link)
         await expect(page.get_by_role("heading", name="Join Refugee Welcome Network")).to_be_visible()
@@ -166,7 +131,7 @@ async def test_someone_on_one_team_accepts_another_and_switches_between_them(
         # Already signed in with the invited address: accepting needs no password.
         page = await organiser_phone.new_page()
         await sign_in(page, base_url, ORGANISER, "/account")
-        link = base_url + urlsplit(await mail.next_invitation(sent, recipient=ORGANISER[0])).path
+        link = base_url + urlsplit(await mail.next_link(sent, "/invitations/", recipient=ORGANISER[0])).path
         await page.goto(link)
         await expect(page.get_by_role("heading", name="Join Open Kitchen Project")).to_be_visible()
         await expect(page.get_by_text("You are signed in with this address")).to_be_visible()

@@ -1,0 +1,60 @@
+"""A real SMTP server (aiosmtpd) for browser tests whose own server process sends email through its worker, and the
+environment that points that server at it."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from aiosmtpd.controller import Controller
+
+from tests.integration.tickets.test_email import Inbox, free_port
+from tests.support.server import demo_environment
+
+
+class MailServer:
+    def __init__(self) -> None:
+        self.inbox = Inbox()
+        self.port = free_port()
+        self.controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
+
+    async def next_link(self, already: int, path: str, *, recipient: str | None = None, timeout: float = 90) -> str:
+        """The first link to ``path`` (e.g. "/reset-password/") in the next email after the first ``already`` (the
+        server's worker drains the outbox every few seconds)."""
+        deadline = time.monotonic() + timeout
+        while len(self.inbox.envelopes) <= already:
+            assert time.monotonic() < deadline, f"no email with a {path} link arrived"
+            await asyncio.sleep(0.5)
+        message = self.inbox.messages()[already]
+        if recipient is not None:
+            assert message["To"] == recipient
+        text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+        match = re.search(r"http://\S+" + re.escape(path) + r"\S+", text)
+        assert match, text
+        return match.group(0)
+
+
+@contextmanager
+def running_mail_server() -> Iterator[MailServer]:
+    server = MailServer()
+    server.controller.start()
+    try:
+        yield server
+    finally:
+        server.controller.stop()
+
+
+def mailing_demo_environment(var_dir: Path, mail: MailServer) -> dict[str, str]:
+    """The demo, served with its worker running in process, mailing to ``mail``."""
+    return demo_environment(
+        var_dir,
+        EVENTS_RUN_WORKER_IN_PROCESS="true",
+        SMTP_HOST="127.0.0.1",
+        SMTP_PORT=str(mail.port),
+        SMTP_STARTTLS="false",
+        SMTP_FROM="Events <accounts@events.test>",
+    )
