@@ -1,4 +1,6 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.columns.base import OnDelete
 from piccolo.columns.base import OnUpdate
 from piccolo.columns.column_types import ForeignKey
@@ -29,6 +31,15 @@ async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="events", description=DESCRIPTION
     )
+
+    async def run_backwards():
+        # SQLite cannot drop an indexed column: the index goes first (PostgreSQL drops it with the column).
+        engine = engine_finder()
+        assert engine is not None
+        if isinstance(engine, SQLiteEngine):
+            await engine.run_ddl("DROP INDEX IF EXISTS device_pairing_paired_by")
+
+    manager.add_raw_backwards(run_backwards)
 
     manager.add_column(
         table_class_name="DevicePairing",

@@ -14,6 +14,7 @@ from litestar import Litestar
 from events.ledger import stripe_balance
 from events.ledger.tables import LedgerEntry
 from events.organisations.tables import Organisation
+from events.orders.tables import Order
 from events.payments import service as payments
 from events.payments.gateway import BalanceTransaction, IntentState, TestGateway, balance_transaction
 from events.payments.gateways import Gateways
@@ -100,6 +101,8 @@ async def test_statements_check_card_payments_against_imported_balance_transacti
     for name, quantity in (("a", 2), ("b", 3), ("c", 1)):
         order = (await place_order(client, slug, quantity=quantity)).json()
         state = IntentState(f"pi_{name}", "succeeded", order["total_pence"], "GBP", f"ch_{name}", order["reference"], "")
+        # As checkout does: the order notes the PaymentIntent started for it, which is how a payment finds it.
+        await Order.update({Order.payment_intent_id: state.intent_id}).where(Order.reference == order["reference"])
         await payments.record_intent_payment(state, provider="stripe", gateway=stripe, now=paid_at)
     # Stripe's fees were stored and booked with the payments.
     assert -sum((await booked("fee:")).values()) == 110 + 155 + 65

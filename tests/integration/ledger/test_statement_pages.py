@@ -161,16 +161,17 @@ async def test_a_partner_viewer_sees_only_their_own_statement(app: Litestar, cli
         assert "Welcome Kitchen" in own.text and "£49.73" in own.text and "Supper Club" in own.text
         assert "Reconciled with Stripe: yes." in own.text
         assert 'href="/manage/partners/welcome-kitchen/statement.pdf?from=&amp;to="' in own.text
+        # Another partner project is not theirs to know of: not found, like another organisation's.
         other = await browser.get("/manage/partners/welcome-cinema/statement")
-        assert other.status_code == 403 and "£70.52" not in other.text
-        assert (await browser.get("/manage/partners/welcome-cinema/statement.pdf")).status_code == 403
-        assert (await browser.get("/manage/partners/welcome-cinema/statement.csv")).status_code == 403
+        assert other.status_code == 404 and "£70.52" not in other.text
+        assert (await browser.get("/manage/partners/welcome-cinema/statement.pdf")).status_code == 404
+        assert (await browser.get("/manage/partners/welcome-cinema/statement.csv")).status_code == 404
         assert (await browser.get("/manage/partners/welcome-kitchen/statement?from=yesterday")).status_code == 422
 
     assert (await client.get("/api/partners/welcome-kitchen/statement", headers=token)).json()["totals"]["net_pence"] == 4_973
-    forbidden = await client.get("/api/partners/welcome-cinema/statement", headers=token)
-    assert forbidden.status_code == 403 and forbidden.json()["error"] == "forbidden"
-    assert (await client.get("/api/partners/welcome-cinema/statement.pdf", headers=token)).status_code == 403
+    hidden = await client.get("/api/partners/welcome-cinema/statement", headers=token)
+    assert hidden.status_code == 404 and hidden.json()["error"] == "partner_not_found"
+    assert (await client.get("/api/partners/welcome-cinema/statement.pdf", headers=token)).status_code == 404
     assert (await client.get("/api/partners/welcome-kitchen/statement.pdf")).status_code == 401
 
 

@@ -23,6 +23,7 @@ from events.ledger import stripe_balance
 from events.ledger.tables import StripeBalanceTransaction, StripeImport
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
+from events.orders.tables import Order
 from events.payments import service as payments
 from events.payments import stripe_accounts
 from events.payments.gateway import IntentState, TestGateway
@@ -124,6 +125,8 @@ async def test_each_organisation_imports_its_own_balance_and_is_checked_against_
         stamp = int(paid_at.timestamp())
         for order, organisation, name in ((a_order, first.id, "a"), (b_order, second.id, "b")):
             state = IntentState(f"pi_{name}1", "succeeded", order["total_pence"], "GBP", f"ch_{name}1", order["reference"], "")
+            # As checkout does: the order notes the PaymentIntent started for it, which is how a payment finds it.
+            await Order.update({Order.payment_intent_id: state.intent_id}).where(Order.reference == order["reference"])
             await payments.record_intent_payment(state, provider="stripe", gateway=await gateways.for_organisation(organisation), now=paid_at)
         stand_in.listed[KEYS_A.secret_key] += [
             recorded_transaction("txn_a1", "ch_a1", a_order["total_pence"], 0, stamp),
