@@ -13,8 +13,8 @@ from litestar import Litestar
 
 from events.ledger import stripe_balance
 from events.ledger.tables import LedgerEntry
-from events.organisations.tables import Organisation
 from events.orders.tables import Order
+from events.organisations.tables import Organisation
 from events.payments import service as payments
 from events.payments.gateway import BalanceTransaction, IntentState, TestGateway, balance_transaction
 from events.payments.gateways import Gateways

@@ -21,9 +21,9 @@ from events.accounts import service as accounts
 from events.config import StripeSettings
 from events.ledger import stripe_balance
 from events.ledger.tables import StripeBalanceTransaction, StripeImport
+from events.orders.tables import Order
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
-from events.orders.tables import Order
 from events.payments import service as payments
 from events.payments import stripe_accounts
 from events.payments.gateway import IntentState, TestGateway
