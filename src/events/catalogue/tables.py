@@ -58,6 +58,10 @@ class Event(Table, tablename="event"):
     unused_contributions = Varchar(length=16, default="held")  # held, beneficiaries, carried_over
     # Places held or sold from the general (non-free) pool; changed only under a row lock.
     places_taken = Integer(default=0)
+    # Guest messages: a reminder this many hours before the start (None: no reminder), and after the event a
+    # thank-you to those who paid it forward or donated, showing what their money did (opt-out).
+    reminder_hours_before = Integer(null=True, default=48)
+    thank_you_enabled = Boolean(default=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -39,7 +39,7 @@ async def sell_at_door(
             subject_id=placed.reference,
             after={"places": door.places, "total_pence": placed.total_pence, "payment_method": payment_method},
         )
-        await outbox.enqueue("order_confirmation", order_id=placed.id, recipient=buyer_email.strip(), now=now)
+        await outbox.enqueue("order_confirmation", order_id=placed.id, now=now)
         await Payment(
             order_id=placed.id,
             provider=payment_method,

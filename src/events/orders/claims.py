@@ -299,7 +299,7 @@ async def _give_place(event_id: int, *, name: str, email: str, phone: str, local
     await order.save()
     await OrderLine(order_id=order.id, kind="ticket", ticket_type=ticket_type["id"], description=ticket_type["name"], quantity=1).save()
     # Issued and confirmed as a paid order is: nothing tells a free place from a bought one.
-    [ticket_id] = await issue(OrderToIssue(id=order.id, event=event_id, holder_name=name.strip(), recipient=email.strip()), now)
+    [ticket_id] = await issue(OrderToIssue(id=order.id, event=event_id, holder_name=name.strip()), now)
     await note(order.id, "free_place", channel, now)
     return ClaimedPlace(reference, ticket_id)
 

@@ -106,13 +106,12 @@ class DoorOrder:
 
 @dataclass(frozen=True, slots=True)
 class OrderToIssue:
-    """A settled order whose tickets are to be issued: one per place on its ticket lines, to ``holder_name``,
-    with the confirmation sent to ``recipient``."""
+    """A settled order whose tickets are to be issued: one per place on its ticket lines, to ``holder_name``.
+    The confirmation goes to the order's own email address or mobile number."""
 
     id: int
     event: int
     holder_name: str
-    recipient: str
 
 
 class Issuer(Protocol):
@@ -132,7 +131,7 @@ class Settlement:
 
 
 def _to_issue(order: OrderRow) -> OrderToIssue:
-    return OrderToIssue(id=order.id, event=order.event, holder_name=order.buyer_name, recipient=order.buyer_email)
+    return OrderToIssue(id=order.id, event=order.event, holder_name=order.buyer_name)
 
 
 async def load_terms(slug: str) -> tuple[EventRow, dict[int, pricing.TypeOnSale], pricing.EventTerms]:

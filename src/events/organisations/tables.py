@@ -1,6 +1,6 @@
 """The organisation table: who runs events, how they look, and the charity details receipts and statements carry."""
 
-from piccolo.columns import Bytea, Serial, Timestamptz, Varchar
+from piccolo.columns import Boolean, Bytea, Serial, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -23,6 +23,8 @@ class Organisation(Table, tablename="organisation"):
     charity_name = Varchar(length=200, default="")
     charity_number = Varchar(length=20, default="")
     gift_aid_reference = Varchar(length=20, default="")
+    # Texts to guests who gave only a mobile number go by WhatsApp instead of SMS (the organisation's choice).
+    whatsapp_enabled = Boolean(default=False)
     created_at = Timestamptz(default=TimestamptzNow())
     # A suspended organisation's pages and events are hidden and its people cannot act for it (platform admin).
     suspended_at = Timestamptz(null=True, default=None)

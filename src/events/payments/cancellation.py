@@ -174,7 +174,7 @@ async def _finish_order(order_id: int, reference: str, reason: str, requested_by
                 # Not through void_tickets: a free place was counted as claimed, not in the general pool.
                 await Ticket.update({Ticket.status: TicketStatus.void}).where(Ticket.order_id == order_id, Ticket.status == TicketStatus.valid)
             await orders.note(order_id, CANCELLED_NOTE, reason, now)
-            await outbox.enqueue("event_cancelled", order_id=order_id, recipient=order.buyer_email, now=now)
+            await outbox.enqueue("event_cancelled", order_id=order_id, now=now)
     if not steps.refund:
         return
     try:

@@ -331,7 +331,7 @@ async def _start_whole_refund(order: OrderRow, *, now: datetime, reason: str) ->
     await refund.save()
     await Order.update({Order.refunded_pence: payment["amount_pence"]}).where(Order.id == order.id)
     await orders.note(order.id, "late_payment_refunded", reason, now)
-    await outbox.enqueue("late_payment_refunded", order_id=order.id, recipient=order.buyer_email, now=now)
+    await outbox.enqueue("late_payment_refunded", order_id=order.id, now=now)
     return refund.id
 
 

@@ -26,7 +26,7 @@ async def issue_and_confirm(order: OrderToIssue, now: datetime) -> list[int]:
     """A settled order's tickets, and its confirmation queued (orders.service.Issuer). Inside the caller's write
     transaction. A free place gets the same confirmation as a paid order: nothing in it tells them apart."""
     ticket_ids = await issue_tickets(order.id, order.event, order.holder_name, now)
-    await outbox.enqueue("order_confirmation", order_id=order.id, recipient=order.recipient, now=now)
+    await outbox.enqueue("order_confirmation", order_id=order.id, now=now)
     return ticket_ids
 
 

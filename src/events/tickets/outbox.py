@@ -8,7 +8,10 @@ Logs name a message by its id only: addresses, names and SMTP replies (which quo
 
 from __future__ import annotations
 
+import json
 import logging
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
@@ -29,7 +32,7 @@ from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
 from events.tickets import email
 from events.tickets.pdf import tickets_pdf
-from events.tickets.statuses import MessageStatus
+from events.tickets.statuses import MessageChannel, MessageStatus
 from events.tickets.tables import OutboxMessage
 from events.tickets.views import tickets_of_order
 
@@ -53,24 +56,58 @@ def retry_at(attempts: int, now: datetime) -> datetime | None:
     return now + min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
 
 
-async def enqueue(kind: str, *, order_id: int, recipient: str, now: datetime) -> None:
-    """Queue an email about an order, inside the caller's transaction so it is sent if and only if that commits.
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """Where a guest hears from us: their email address, else a text to their mobile number."""
 
-    Never raises: an email must not undo the payment it confirms. A failure is logged and the buyer can
+    channel: MessageChannel
+    recipient: str
+
+
+def contact_of(email_address: str, phone: str, *, whatsapp: bool) -> Contact | None:
+    """Email when the guest gave an address; a text (WhatsApp where the organisation turned it on, else SMS) when
+    they gave only a mobile number; None when they gave neither (e.g. a door sale without an address)."""
+    if email_address.strip():
+        return Contact(MessageChannel.email, email_address.strip())
+    if phone.strip():
+        return Contact(MessageChannel.whatsapp if whatsapp else MessageChannel.sms, phone.strip())
+    return None
+
+
+async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = None, detail: Mapping[str, Any] | None = None) -> None:
+    """Queue a message about an order to the order's guest, inside the caller's transaction so it is sent if and
+    only if that commits. A ``key`` makes it go once, however often it is queued (e.g. ``refund:42``);
+    ``detail`` is what only the cause knows, kept for when the message is composed.
+
+    Never raises: a message must not undo the payment it confirms. A failure is logged and the buyer can
     ask for their tickets again from the order page.
     """
-    if not recipient:
-        return
     transaction = db.engine().current_transaction.get()
     savepoint = None
     try:
         # On PostgreSQL a failed statement aborts the whole transaction; the savepoint confines it.
         savepoint = await transaction.savepoint() if transaction is not None else None
-        await OutboxMessage.insert(OutboxMessage(kind=kind, order_id=order_id, recipient=recipient, next_attempt_at=now, created_at=now))
-    except Exception as exc:  # noqa: BLE001 - a failed email never undoes the sale; it is logged
+        order = (
+            await Order.select(Order.buyer_email, Order.buyer_phone, Order.event.organisation.whatsapp_enabled).where(Order.id == order_id).first()
+        )
+        contact = contact_of(order["buyer_email"], order["buyer_phone"], whatsapp=order["event.organisation.whatsapp_enabled"]) if order else None
+        if contact is not None:
+            message = OutboxMessage(
+                kind=kind,
+                order_id=order_id,
+                recipient=contact.recipient,
+                channel=contact.channel,
+                dedupe_key=key,
+                detail=json.dumps(dict(detail), sort_keys=True) if detail else "",
+                next_attempt_at=now,
+                created_at=now,
+            )
+            # Queued once per key: a second cause with the same key (a retried request, a second worker) adds nothing.
+            await OutboxMessage.insert(message).on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
+    except Exception as exc:  # noqa: BLE001 - a failed message never undoes the sale; it is logged
         if savepoint is not None:
             await savepoint.rollback_to()
-        logger.error("Could not queue the %s email for order %s: %s", kind, order_id, type(exc).__name__)
+        logger.error("Could not queue the %s message for order %s: %s", kind, order_id, type(exc).__name__)
         return
     if savepoint is not None:
         await savepoint.release()

@@ -38,7 +38,7 @@ async def resend_tickets(reference: str, *, now: datetime) -> None:
             retry_after_seconds=decision.retry_after_seconds,
         )
     async with db.write_transaction():
-        await outbox.enqueue("tickets_resent", order_id=order.id, recipient=order.buyer_email, now=now)
+        await outbox.enqueue("tickets_resent", order_id=order.id, now=now)
         await audit.record(
             "order.tickets_resent",
             now=now,
@@ -81,7 +81,7 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
         if not changed:
             raise Conflict(N_("The ticket changed at the same moment. Please try again."), code="ticket_changed")
         await orders.note(ticket["order_id"], "ticket_reissued", f"Ticket {ticket_id} re-issued as version {version} for a new holder", now)
-        await outbox.enqueue("tickets_reissued", order_id=ticket["order_id"], recipient=ticket["order_id.buyer_email"], now=now)
+        await outbox.enqueue("tickets_reissued", order_id=ticket["order_id"], now=now)
         # Versions, not names: the audit log keeps no guest's personal data, so erasing a guest leaves it whole.
         await audit.record(
             "ticket.holder_changed",

@@ -1,4 +1,4 @@
-"""A ticket's status, and the status of a message carrying tickets to a guest."""
+"""A ticket's status, and the status and channel of a message to a guest."""
 
 from enum import StrEnum
 
@@ -11,6 +11,14 @@ class TicketStatus(StrEnum):
 
 class MessageStatus(StrEnum):
     queued = "queued"  # waiting for the outbox worker
-    sent = "sent"  # accepted by the mail server
+    sent = "sent"  # accepted by the mail server (or the text-message provider)
     failed = "failed"  # gave up after retries
     skipped = "skipped"  # nothing to send (no address, or no valid tickets left)
+
+
+class MessageChannel(StrEnum):
+    """How a message reaches a guest: email when they gave an address, else a text to the mobile number they gave."""
+
+    email = "email"
+    sms = "sms"
+    whatsapp = "whatsapp"  # only where the organisation turned it on

@@ -7,7 +7,7 @@ from piccolo.table import Table
 
 from events.catalogue.tables import Event, TicketType
 from events.orders.tables import Order
-from events.tickets.statuses import MessageStatus, TicketStatus
+from events.tickets.statuses import MessageChannel, MessageStatus, TicketStatus
 
 
 class Ticket(Table, tablename="ticket"):
@@ -55,12 +55,18 @@ class OutboxMessage(Table, tablename="outbox_message"):
 
     kind = Varchar(length=40)  # order_confirmation, tickets_resent, tickets_reissued, late_payment_refunded, event_cancelled
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
-    recipient = Varchar(length=254)
+    recipient = Varchar(length=254)  # an email address, or an E.164 mobile number for a text
+    channel = Varchar(length=10, default=MessageChannel.email, choices=MessageChannel)
+    # Makes a message that must go once (one per refund, one reminder per order) unique: e.g. "refund:42".
+    # Unique through the index outbox_message_dedupe_key (its migration: SQLite cannot add a UNIQUE column).
+    dedupe_key = Varchar(length=80, null=True, default=None)
+    detail = Text(default="")  # JSON from the cause, read when the message is composed
     status = Varchar(length=10, default=MessageStatus.queued, choices=MessageStatus, index=True)
     attempts = Integer(default=0)
     next_attempt_at = Timestamptz(default=TimestamptzNow(), index=True)
     # A worker that claims the message holds it until then; if it dies mid-send, another may take over.
     sending_until = Timestamptz(null=True, default=None)
-    last_error = Varchar(length=200, default="")  # the error's kind and SMTP code only, never an address
+    last_error = Varchar(length=200, default="")  # the error's kind and SMTP or provider code only, never an address
+    provider_reference = Varchar(length=64, default="")  # the text-message provider's id for a sent text
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)

@@ -1,0 +1,168 @@
+from enum import Enum
+
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from piccolo.columns.column_types import Boolean, Integer, Text, Varchar
+from piccolo.columns.indexes import IndexMethod
+
+ID = "2026-12-05T16:14:56:195421"
+VERSION = "1.38.0"
+DESCRIPTION = "Guest messages: a text-message channel, once-only keys and details on the outbox; reminder and thank-you settings per event; WhatsApp per organisation"
+
+
+async def forwards():
+    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
+
+    manager.add_column(
+        table_class_name="Organisation",
+        tablename="organisation",
+        column_name="whatsapp_enabled",
+        db_column_name="whatsapp_enabled",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Event",
+        tablename="event",
+        column_name="reminder_hours_before",
+        db_column_name="reminder_hours_before",
+        column_class_name="Integer",
+        column_class=Integer,
+        params={
+            "default": 48,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Event",
+        tablename="event",
+        column_name="thank_you_enabled",
+        db_column_name="thank_you_enabled",
+        column_class_name="Boolean",
+        column_class=Boolean,
+        params={
+            "default": True,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="OutboxMessage",
+        tablename="outbox_message",
+        column_name="channel",
+        db_column_name="channel",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 10,
+            "default": "email",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": Enum(
+                "MessageChannel",
+                {"email": "email", "sms": "sms", "whatsapp": "whatsapp"},
+            ),
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="OutboxMessage",
+        tablename="outbox_message",
+        column_name="dedupe_key",
+        db_column_name="dedupe_key",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 80,
+            "default": None,
+            "null": True,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="OutboxMessage",
+        tablename="outbox_message",
+        column_name="detail",
+        db_column_name="detail",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="OutboxMessage",
+        tablename="outbox_message",
+        column_name="provider_reference",
+        db_column_name="provider_reference",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    return manager
