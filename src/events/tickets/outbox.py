@@ -88,7 +88,9 @@ async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = 
         # On PostgreSQL a failed statement aborts the whole transaction; the savepoint confines it.
         savepoint = await transaction.savepoint() if transaction is not None else None
         order = (
-            await Order.select(Order.buyer_email, Order.buyer_phone, Order.event.organisation.whatsapp_enabled).where(Order.id == order_id).first()
+            await Order.select(Order.buyer_email, Order.buyer_phone, Order.event._.organisation._.whatsapp_enabled)
+            .where(Order.id == order_id)
+            .first()
         )
         contact = contact_of(order["buyer_email"], order["buyer_phone"], whatsapp=order["event.organisation.whatsapp_enabled"]) if order else None
         if contact is not None:
