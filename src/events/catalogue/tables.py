@@ -35,6 +35,8 @@ class Event(Table, tablename="event"):
     description = Text(default="")
     venue = Varchar(length=200, default="")
     address = Text(default="")
+    # How to get in and around: step-free access, the nearest station, what happens at the door (guest pages).
+    access_information = Text(default="")
     starts_at = Timestamptz()
     ends_at = Timestamptz()
     timezone = Varchar(length=64, default="Europe/London")

@@ -1,7 +1,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.finder import engine_finder
 
-ID = "2026-12-05T16:14:57:000000"
+ID = "2026-12-05T16:17:27:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "A message that must go once is queued once: a unique index on outbox_message.dedupe_key"
 

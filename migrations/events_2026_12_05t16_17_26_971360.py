@@ -4,9 +4,9 @@ from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.columns.column_types import Boolean, Integer, Text, Varchar
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-05T16:14:56:195421"
+ID = "2026-12-05T16:17:26:971360"
 VERSION = "1.38.0"
-DESCRIPTION = "Guest messages: a text-message channel, once-only keys and details on the outbox; reminder and thank-you settings per event; WhatsApp per organisation"
+DESCRIPTION = "Guest messages: a text-message channel, once-only keys and details on the outbox; reminder and thank-you settings and access information per event; WhatsApp per organisation"
 
 
 async def forwards():
@@ -21,6 +21,27 @@ async def forwards():
         column_class=Boolean,
         params={
             "default": False,
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Event",
+        tablename="event",
+        column_name="access_information",
+        db_column_name="access_information",
+        column_class_name="Text",
+        column_class=Text,
+        params={
+            "default": "",
             "null": False,
             "primary_key": False,
             "unique": False,
