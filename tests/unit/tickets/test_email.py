@@ -113,7 +113,9 @@ def bodies(message: email.EmailMessage) -> tuple[str, str]:
 
 
 def test_the_reminder_brings_the_tickets_time_place_map_and_access_information() -> None:
-    message = email.build_email(reminder(), sender="Events <tickets@events.test>", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW)
+    message = email.build_email(
+        reminder(), sender="Events <tickets@events.test>", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW
+    )
     assert message["Subject"] == "Reminder: Supper Club is coming up"
     assert not list(message.iter_attachments())  # links, not another copy of the PDF
     text, html = bodies(message)
@@ -172,7 +174,6 @@ def test_the_thank_you_tells_the_events_totals_and_names_nobody() -> None:
         assert "Together, guests paid forward 7 free places for refugee and asylum-seeking guests." in body
         assert "5 of them were taken up." in body
         assert "Amal" not in body  # not even its reader: the same totals go to every giver
-
 
     assert "- Welcome Kitchen: £842.50\n- Welcome Cinema: £361.07" in text
     assert '<span dir="auto">Welcome Kitchen</span>: £842.50' in html
