@@ -4,6 +4,7 @@ environment that points that server at it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import re
 import time
 from collections.abc import Iterator
@@ -12,7 +13,8 @@ from pathlib import Path
 
 from aiosmtpd.controller import Controller
 
-from tests.integration.tickets.test_email import Inbox, free_port
+from events.config import Settings, SmtpSettings
+from tests.integration.tickets.test_email import Inbox, SmtpServer, free_port
 from tests.support.server import demo_environment
 
 
@@ -58,3 +60,16 @@ def mailing_demo_environment(var_dir: Path, mail: MailServer) -> dict[str, str]:
         SMTP_STARTTLS="false",
         SMTP_FROM="Events <accounts@events.test>",
     )
+
+
+@contextmanager
+def app_mail_server(settings: Settings) -> Iterator[SmtpServer]:
+    """A real SMTP server on 127.0.0.1 (aiosmtpd), running, and the app's ``settings`` sending to it (for a test that
+    drains the outbox itself)."""
+    server = MailServer()
+    smtp = SmtpSettings(host="127.0.0.1", port=server.port, user=None, password=None, sender="Events <tickets@events.test>", starttls=False)
+    server.controller.start()
+    try:
+        yield SmtpServer(server.controller, server.inbox, dataclasses.replace(settings, smtp=smtp))
+    finally:
+        server.controller.stop()

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 import msgspec
 
 import events.text
+from events.catalogue.rules import REMINDER_HOURS_DEFAULT, REMINDER_HOURS_MAX, REMINDER_HOURS_MIN
 from events.catalogue.schemas import EventCreate, EventPatch, TicketTypePatch
 from events.money import BASIS_POINTS_WHOLE
 from events.orders.forms import parse_pounds
@@ -106,7 +107,21 @@ def event_values(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
     values["pay_it_forward_converts_general"] = bool(form.get("pay_it_forward_converts_general"))
     values["allow_reentry"] = bool(form.get("allow_reentry"))
     values["booking_fees_to_cause"] = form.get("booking_fees_to", "cause") != "costs"
+    values["reminder_hours_before"] = _reminder_hours(form, problems)
+    # Opt-out: only an explicit "off" turns the thank-you off.
+    values["thank_you_enabled"] = form.get("thank_you", "on") != "off"
     return values, problems
+
+
+def _reminder_hours(form: Form, problems: dict[str, str]) -> int | None:
+    """How many hours before the start guests are reminded; None when the organiser chose no reminder."""
+    if form.get("reminder", "on") == "off":
+        return None
+    message = "Enter a whole number of hours from 1 to 336 (two weeks), or choose no reminder."
+    hours = _whole(form, "reminder_hours_before", problems, default=REMINDER_HOURS_DEFAULT, message=message)
+    if hours is not None and not REMINDER_HOURS_MIN <= hours <= REMINDER_HOURS_MAX:
+        problems["reminder_hours_before"] = message
+    return hours
 
 
 def event_create(form: Form) -> tuple[EventCreate | None, dict[str, str]]:

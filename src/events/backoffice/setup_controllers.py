@@ -22,6 +22,7 @@ from events.backoffice import forms, service
 from events.catalogue import rules, sales
 from events.catalogue import service as catalogue
 from events.catalogue.lookup import EventRow, find_event
+from events.catalogue.rules import REMINDER_HOURS_DEFAULT
 from events.catalogue.schemas import EventPatch, PartnerIn, ShareIn
 from events.catalogue.statuses import EventStatus
 from events.checkin import devices, door_team
@@ -130,6 +131,9 @@ def _event_form(event: EventRow) -> dict[str, str]:
         "pay_it_forward_converts_general": "on" if event.pay_it_forward_converts_general else "",
         "allow_reentry": "on" if event.allow_reentry else "",
         "booking_fees_to": "cause" if event.booking_fees_to_cause else "costs",
+        "reminder": "on" if event.reminder_hours_before is not None else "off",
+        "reminder_hours_before": str(event.reminder_hours_before or REMINDER_HOURS_DEFAULT),
+        "thank_you": "on" if event.thank_you_enabled else "off",
     }
 
 
@@ -161,7 +165,17 @@ class EventSetupPages(Controller):
     @get("/events/new", name="event_new")
     async def new_event(self) -> Template:
         return _page(
-            "event_form.html", section="events", form={"timezone": "Europe/London", "booking_fees_to": "cause"}, creating=True, timezones=TIMEZONES
+            "event_form.html",
+            section="events",
+            form={
+                "timezone": "Europe/London",
+                "booking_fees_to": "cause",
+                "reminder": "on",
+                "reminder_hours_before": str(REMINDER_HOURS_DEFAULT),
+                "thank_you": "on",
+            },
+            creating=True,
+            timezones=TIMEZONES,
         )
 
     @post("/events/new", guards=[requires_role(ORGANISER, unrestricted=True)])

@@ -20,6 +20,12 @@ def funded_places(contributions_pence: int, place_value_pence: int) -> int:
     return contributions_pence // place_value_pence
 
 
+def funded_places_used(funded: int, claimed: int) -> int:
+    """Of the places buyers funded, how many went to a guest: free guests are counted against funded places first
+    (their pay-it-forward money covers free guests' costs first, see ledger.allocation), never more than were funded."""
+    return max(0, min(funded, claimed))
+
+
 def free_places(
     *,
     capacity: int,

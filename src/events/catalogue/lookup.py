@@ -40,6 +40,8 @@ class EventRow:
     booking_fees_to_cause: bool
     unused_contributions: str
     places_taken: int
+    reminder_hours_before: int | None
+    thank_you_enabled: bool
     created_at: datetime
     updated_at: datetime
 

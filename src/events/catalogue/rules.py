@@ -29,6 +29,11 @@ STATUS_CHANGES: dict[EventStatus, frozenset[EventStatus]] = {
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 MAX_CAPACITY = 100_000
 MAX_PER_ORDER_LIMIT = 100
+# Guests are reminded this many hours before an event starts unless its organiser changes it or turns it off
+# (None). Two weeks at most: earlier than that a reminder is an announcement.
+REMINDER_HOURS_DEFAULT = 48
+REMINDER_HOURS_MIN = 1
+REMINDER_HOURS_MAX = 336
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from events import text
+from events.catalogue.rules import REMINDER_HOURS_DEFAULT, REMINDER_HOURS_MAX, REMINDER_HOURS_MIN
 from events.catalogue.statuses import EventStatus
 
 Name = Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
@@ -24,6 +25,8 @@ Places = Annotated[int, Meta(ge=0, le=100_000)]
 BasisPoints = Annotated[int, Meta(ge=1, le=10_000)]
 Channel = Literal["online", "door", "both"]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}" + text.END)]
+# Hours before the start that guests are reminded (null: no reminder).
+ReminderHours = Annotated[int, Meta(ge=REMINDER_HOURS_MIN, le=REMINDER_HOURS_MAX)]
 Url = Annotated[str, Meta(max_length=500, pattern=rf"^(https?://[^\s{text.CONTROLS}]+)?" + text.END)]
 
 
@@ -77,6 +80,8 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     allow_reentry: bool = False
     cost_per_attendee_pence: Pence = 0
     booking_fees_to_cause: bool = True
+    reminder_hours_before: ReminderHours | None = REMINDER_HOURS_DEFAULT
+    thank_you_enabled: bool = True
     status: Literal["draft", "on_sale"] = "draft"
     ticket_types: list[TicketTypeIn] = msgspec.field(default_factory=list)
     beneficiaries: list[ShareIn] = msgspec.field(default_factory=list)
@@ -103,6 +108,8 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     allow_reentry: bool | UnsetType = UNSET
     cost_per_attendee_pence: Pence | UnsetType = UNSET
     booking_fees_to_cause: bool | UnsetType = UNSET
+    reminder_hours_before: ReminderHours | UnsetType | None = UNSET
+    thank_you_enabled: bool | UnsetType = UNSET
     # Cancelling refunds and tells every guest, so it has its own call: POST /api/events/{slug}/cancel.
     status: Literal["draft", "on_sale", "sales_closed", "finished"] | UnsetType = UNSET
     ticket_types: list[TicketTypePatch] | UnsetType = UNSET
@@ -194,6 +201,9 @@ class EventDetailOut(Struct):
     pay_it_forward_place_pence: int
     pay_it_forward_converts_general: bool
     allow_reentry: bool
+    # Guest messages: when guests are reminded (hours before the start, null: never), and whether givers are thanked.
+    reminder_hours_before: int | None
+    thank_you_enabled: bool
     places_left: int
     free_places: FreePlacesOut
     url: str

@@ -58,6 +58,8 @@ AUDITED_EVENT_FIELDS = (
     "allow_reentry",
     "cost_per_attendee_pence",
     "booking_fees_to_cause",
+    "reminder_hours_before",
+    "thank_you_enabled",
     "status",
 )
 AUDITED_TYPE_FIELDS = ("name", "description", "price_pence", "channel", "sales_start", "sales_end", "quota", "max_per_order")
@@ -239,6 +241,8 @@ async def create_event(data: EventCreate, now: datetime, *, organisation_id: int
             allow_reentry=data.allow_reentry,
             cost_per_attendee_pence=data.cost_per_attendee_pence,
             booking_fees_to_cause=data.booking_fees_to_cause,
+            reminder_hours_before=data.reminder_hours_before,
+            thank_you_enabled=data.thank_you_enabled,
             created_at=now,
             updated_at=now,
         )
@@ -291,6 +295,8 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
             "allow_reentry",
             "cost_per_attendee_pence",
             "booking_fees_to_cause",
+            "reminder_hours_before",
+            "thank_you_enabled",
         ):
             value = getattr(patch, name)
             if value is not UNSET:
@@ -672,6 +678,8 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
         pay_it_forward_place_pence=event["pay_it_forward_place_pence"],
         pay_it_forward_converts_general=event["pay_it_forward_converts_general"],
         allow_reentry=event["allow_reentry"],
+        reminder_hours_before=event["reminder_hours_before"],
+        thank_you_enabled=event["thank_you_enabled"],
         places_left=left,
         free_places=FreePlacesOut(**dataclasses.asdict(await event_free_places(EventRow.of(event)))),
         url=event_url(event["slug"]),

@@ -10,13 +10,13 @@ from events.accounts.sign_ins import purge_stale_sign_ins
 from events.config import Settings
 from events.jobs.worker import PeriodicJob
 from events.ledger import service as ledger
-from events.ledger import stripe_balance
+from events.ledger import stripe_balance, thank_you
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.gateways import Gateways
 from events.privacy import service as privacy
 from events.ratelimit import service as ratelimit
-from events.tickets import outbox
+from events.tickets import outbox, reminders
 
 
 async def _purge_sessions(now: datetime) -> None:
@@ -43,6 +43,9 @@ def periodic_jobs(gateway: Gateway, settings: Settings, *, gateways: Gateways | 
         PeriodicJob("purge-expired-sessions", every_seconds=3600, run=_purge_sessions),
         PeriodicJob("purge-rate-limit-buckets", every_seconds=3600, run=_purge_rate_limits),
         PeriodicJob("drain-email-outbox", every_seconds=10, run=partial(outbox.drain_outbox, settings=settings)),
+        # Guest messages nobody asks for: each goes once (keyed in the outbox), a few minutes after it is due.
+        PeriodicJob("queue-reminders", every_seconds=300, run=reminders.queue_due_reminders),
+        PeriodicJob("queue-thank-yous", every_seconds=900, run=thank_you.queue_thank_yous),
         PeriodicJob("purge-email-outbox", every_seconds=3600, run=partial(outbox.purge_outbox, retention_days=settings.retention_days)),
         PeriodicJob("erase-guest-data", every_seconds=3600, run=partial(privacy.erase_expired, retention_days=settings.retention_days)),
     ]

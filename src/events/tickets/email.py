@@ -5,7 +5,7 @@ Built from plain data (no database): the outbox gathers what an email says, this
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -13,6 +13,8 @@ from email.utils import format_datetime, make_msgid, parseaddr
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment
 
@@ -22,14 +24,19 @@ from events.templating import create_environment
 
 TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
 REFUND_KINDS = ("late_payment_refunded",)
+# Sent unasked, by periodic jobs: before the event (tickets.reminders) and after it (ledger.thank_you).
+REMINDER = "reminder"
+THANK_YOU = "thank_you"
 # Kinds that are not ticket emails, and the template (under emails/) each one uses.
-OTHER_TEMPLATES = {"late_payment_refunded": "refunded", "event_cancelled": "cancelled"}
+OTHER_TEMPLATES = {"late_payment_refunded": "refunded", "event_cancelled": "cancelled", REMINDER: "reminder", THANK_YOU: "thank_you"}
 SUBJECTS = {
     "order_confirmation": N_("Your tickets for %(event)s"),
     "tickets_resent": N_("Your tickets for %(event)s"),
     "tickets_reissued": N_("Your updated tickets for %(event)s"),
     "late_payment_refunded": N_("Your payment for %(event)s has been refunded"),
     "event_cancelled": N_("%(event)s is cancelled"),
+    REMINDER: N_("Reminder: %(event)s is coming up"),
+    THANK_YOU: N_("Thank you for your generosity at %(event)s"),
 }
 
 
@@ -67,6 +74,46 @@ class EmailOrganisation:
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerAmount:
+    name: str
+    amount_pence: int
+
+
+@dataclass(frozen=True, slots=True)
+class ThankYouTotals:
+    """What a thank-you tells: the event's totals (the same for every giver), never a guest's name. Queued as the
+    thank_you message's detail, read back when it is composed."""
+
+    currency: str
+    free_places_funded: int
+    free_places_used: int
+    partners: tuple[PartnerAmount, ...] = ()
+
+    def as_detail(self) -> dict[str, Any]:
+        return {
+            "currency": self.currency,
+            "free_places_funded": self.free_places_funded,
+            "free_places_used": self.free_places_used,
+            "partners": [{"name": partner.name, "amount_pence": partner.amount_pence} for partner in self.partners],
+        }
+
+    @classmethod
+    def from_detail(cls, detail: Mapping[str, Any]) -> ThankYouTotals:
+        return cls(
+            currency=str(detail["currency"]),
+            free_places_funded=int(detail["free_places_funded"]),
+            free_places_used=int(detail["free_places_used"]),
+            partners=tuple(PartnerAmount(str(partner["name"]), int(partner["amount_pence"])) for partner in detail["partners"]),
+        )
+
+
+def map_url(venue: str, address: str) -> str:
+    """A map of the venue (OpenStreetMap's search, as the event and ticket pages link), or "" with no place to show."""
+    place = " ".join(f"{venue} {address}".split())  # an address's lines become one search
+    return f"https://www.openstreetmap.org/search?query={quote(place)}" if place else ""
+
+
+@dataclass(frozen=True, slots=True)
 class OrderEmail:
     """What one email says about an order. Links are absolute, dates in the event's time zone."""
 
@@ -83,6 +130,14 @@ class OrderEmail:
     currency: str = "GBP"
     paid_pence: int = 0
     organisation: EmailOrganisation | None = None
+    # The reminder's way there: the address, a map and the event's access information.
+    address: str = ""
+    map_url: str = ""
+    access_information: str = ""
+    # Where a guest who cannot come gives their place back. Empty until guests can release a ticket themselves
+    # (a later issue): the reminder shows the link only when there is one.
+    cant_come_url: str = ""
+    thank_you: ThankYouTotals | None = None
 
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:

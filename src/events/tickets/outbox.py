@@ -30,7 +30,7 @@ from events.orders.codes import order_access_token
 from events.orders.tables import Order
 from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
-from events.tickets import email
+from events.tickets import email, rules
 from events.tickets.pdf import tickets_pdf
 from events.tickets.statuses import MessageChannel, MessageStatus
 from events.tickets.tables import OutboxMessage
@@ -224,32 +224,44 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
     order = (
         await Order.select(
             Order.reference,
+            Order.status,
             Order.locale,
             Order.buyer_name,
             Order.currency,
             Order.refunded_pence,
             Order.total_pence,
+            Order.pay_it_forward_pence,
+            Order.donation_pence,
             Order.event.title,
+            Order.event.status,
             Order.event.venue,
+            Order.event.address,
+            Order.event.access_information,
             Order.event.starts_at,
             Order.event.timezone,
             Order.event.organisation,
+            Order.event.reminder_hours_before,
+            Order.event.thank_you_enabled,
         )
         .where(Order.id == message["order_id"])
         .first()
     )
     assert order is not None  # messages are deleted with their order
+    kind = message["kind"]
     reference = order["reference"]
     tickets = []
     pdf = None
-    if message["kind"] in email.TICKET_KINDS:
+    if kind in email.TICKET_KINDS or kind == email.REMINDER:
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             return None
+    if kind in email.TICKET_KINDS:
         pdf = await tickets_pdf(tickets)
+    if not _still_wanted(kind, order, valid_tickets=len(tickets), now=now):
+        return None
     token = order_access_token(settings.secret_key, reference)
     content = email.OrderEmail(
-        kind=message["kind"],
+        kind=kind,
         reference=reference,
         locale=order["locale"],
         buyer_name=order["buyer_name"],
@@ -262,10 +274,38 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         currency=order["currency"],
         paid_pence=order["total_pence"],
         organisation=await _email_organisation(order["event.organisation"], base_url=settings.base_url),
+        address=order["event.address"],
+        map_url=email.map_url(order["event.venue"], order["event.address"]),
+        access_information=order["event.access_information"],
+        thank_you=email.ThankYouTotals.from_detail(json.loads(message["detail"])) if kind == email.THANK_YOU else None,
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now
     )
+
+
+def _still_wanted(kind: str, order: dict[str, Any], *, valid_tickets: int, now: datetime) -> bool:
+    """Messages sent unasked are checked again when they go: a reminder not once its tickets are refunded or void (or
+    the event is cancelled, has started, or has reminders turned off), a thank-you not once the order is refunded in
+    full or the organiser turned thank-yous off."""
+    if kind == email.REMINDER:
+        return rules.reminder_still_wanted(
+            event_status=order["event.status"],
+            starts_at=order["event.starts_at"],
+            reminder_hours_before=order["event.reminder_hours_before"],
+            valid_tickets=valid_tickets,
+            now=now,
+        )
+    if kind == email.THANK_YOU:
+        return order["event.thank_you_enabled"] and rules.thank_you_due(
+            order_status=order["status"],
+            pay_it_forward_pence=order["pay_it_forward_pence"],
+            donation_pence=order["donation_pence"],
+            total_pence=order["total_pence"],
+            refunded_pence=order["refunded_pence"],
+            has_contact=True,  # it was queued to them
+        )
+    return True
 
 
 async def _email_organisation(organisation_id: int, *, base_url: str) -> email.EmailOrganisation:

@@ -80,3 +80,23 @@ def test_an_empty_quota_means_no_limit() -> None:
     assert problems == {} and patch is not None and patch.quota is None and patch.price_pence == 0 and patch.channel == "door"
     _, no_price = forms.ticket_type_patch({"name": "Supper", "price": ""}, 3)
     assert set(no_price) == {"price"}
+
+
+def test_the_event_form_reads_the_reminder_and_the_thank_you() -> None:
+    base = {"title": "Supper", "starts_at": "2031-08-15T19:00", "ends_at": "2031-08-15T22:30", "capacity": "40"}
+    event, problems = forms.event_create(base)
+    assert problems == {} and event is not None
+    assert (event.reminder_hours_before, event.thank_you_enabled) == (48, True)  # the defaults, whatever the form left out
+    event, _ = forms.event_create({**base, "reminder": "on", "reminder_hours_before": " 24 ", "thank_you": "off"})
+    assert event is not None and (event.reminder_hours_before, event.thank_you_enabled) == (24, False)
+    patch, _ = forms.event_patch({**base, "reminder": "off", "reminder_hours_before": "24", "thank_you": "on"})
+    assert patch is not None and patch.reminder_hours_before is None and patch.thank_you_enabled is True
+
+
+@pytest.mark.parametrize("hours", ["0", "337", "-3", "two days", "1.5"])
+def test_reminder_hours_outside_one_to_two_weeks_are_refused(hours: str) -> None:
+    base = {"title": "Supper", "starts_at": "2031-08-15T19:00", "ends_at": "2031-08-15T22:30", "capacity": "40"}
+    event, problems = forms.event_create({**base, "reminder": "on", "reminder_hours_before": hours})
+    assert event is None
+    assert problems == {"reminder_hours_before": "Enter a whole number of hours from 1 to 336 (two weeks), or choose no reminder."}
+    assert forms.event_create({**base, "reminder": "off", "reminder_hours_before": hours})[1] == {}  # ignored when off

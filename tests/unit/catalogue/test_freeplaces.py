@@ -1,7 +1,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.catalogue.freeplaces import free_places, funded_places
+from events.catalogue.freeplaces import free_places, funded_places, funded_places_used
 
 
 def test_contributions_build_up_into_whole_places() -> None:
@@ -10,6 +10,12 @@ def test_contributions_build_up_into_whole_places() -> None:
     assert funded_places(3000, 3000) == 1
     assert funded_places(14 * 3000 + 1500, 3000) == 14
     assert funded_places(10_000, 0) == 0  # the event takes no pay-it-forward
+
+
+def test_funded_places_are_taken_up_by_free_guests_first_and_never_more_than_funded() -> None:
+    assert funded_places_used(funded=5, claimed=3) == 3
+    assert funded_places_used(funded=5, claimed=15) == 5  # the rest came on reserved places
+    assert funded_places_used(funded=0, claimed=4) == 0
 
 
 def test_reserved_places_are_free_whatever_the_funding() -> None:

@@ -3,6 +3,7 @@ email, shown by its Content-ID), and the charity line and contact address at the
 
 from __future__ import annotations
 
+import dataclasses
 import io
 from datetime import datetime, timezone
 from pathlib import Path
@@ -93,3 +94,92 @@ def test_in_arabic_the_charity_line_is_translated_and_the_page_reads_right_to_le
 def test_the_organisations_name_is_escaped() -> None:
     html = build(content(name='<script>alert("x")</script>')).get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     assert "<script>" not in html and "&lt;script&gt;" in html
+
+
+def reminder(locale: str = "en", **changes: object) -> email.OrderEmail:
+    fields: dict[str, object] = {
+        "kind": email.REMINDER,
+        "address": "1 High Street\nLondon E1 1AA",
+        "map_url": email.map_url("Community Hall", "1 High Street\nLondon E1 1AA"),
+        "access_information": "Step-free entrance on Mill Lane.\nNearest station: Whitechapel.",
+    }
+    return dataclasses.replace(content(locale), **{**fields, **changes})  # type: ignore[arg-type]
+
+
+def bodies(message: email.EmailMessage) -> tuple[str, str]:
+    text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    return text, html
+
+
+def test_the_reminder_brings_the_tickets_time_place_map_and_access_information() -> None:
+    message = email.build_email(
+        reminder(), sender="Events <tickets@events.test>", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW
+    )
+    assert message["Subject"] == "Reminder: Supper Club is coming up"
+    assert not list(message.iter_attachments())  # links, not another copy of the PDF
+    text, html = bodies(message)
+    for body in (text, html):
+        assert "Thursday, 19 August 2027, 19:00" in body  # at the venue, in the guest's language
+        assert "Community Hall" in body and "1 High Street" in body
+        assert "https://www.openstreetmap.org/search?query=Community%20Hall%201%20High%20Street%20London%20E1%201AA" in body
+        assert "Step-free entrance on Mill Lane." in body and "Nearest station: Whitechapel." in body
+        assert "What to bring: your ticket on your phone, or printed." in body
+        assert "https://tickets.example/tickets/abc" in body
+        assert "Can't come?" not in body and "Can&#39;t come?" not in body  # no link until guests can give a place back
+    assert "- Amal, Supper: https://tickets.example/tickets/abc" in text
+
+
+def test_the_reminders_cant_come_link_shows_once_there_is_one() -> None:
+    mail = reminder(cant_come_url="https://tickets.example/orders/K7M-4QX/release?token=x")
+    text, html = bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
+    assert "Can't come?" in text and "https://tickets.example/orders/K7M-4QX/release?token=x" in text
+    assert 'href="https://tickets.example/orders/K7M-4QX/release?token=x"' in html
+
+
+def test_a_reminder_without_access_information_or_address_leaves_them_out() -> None:
+    mail = dataclasses.replace(reminder(), address="", access_information="", map_url=email.map_url("", ""))
+    text, html = bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
+    assert "Getting there" not in text and "Getting there" not in html and "openstreetmap" not in text
+
+
+def test_the_reminder_reads_right_to_left_in_farsi_and_escapes_what_organisers_wrote() -> None:
+    mail = reminder("fa", access_information='<img src=x onerror="alert(1)">')
+    _, html = bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
+    assert 'lang="fa" dir="rtl"' in html
+    assert "<img src=x" not in html and "&lt;img src=x" in html
+
+
+THANKS = email.ThankYouTotals(
+    currency="GBP",
+    free_places_funded=7,
+    free_places_used=5,
+    partners=(email.PartnerAmount("Welcome Kitchen", 84_250), email.PartnerAmount("Welcome Cinema", 36_107)),
+)
+
+
+def test_the_thank_you_tells_the_events_totals_and_names_nobody() -> None:
+    assert email.ThankYouTotals.from_detail(THANKS.as_detail()) == THANKS
+    assert THANKS.as_detail() == {
+        "currency": "GBP",
+        "free_places_funded": 7,
+        "free_places_used": 5,
+        "partners": [{"name": "Welcome Kitchen", "amount_pence": 84250}, {"name": "Welcome Cinema", "amount_pence": 36107}],
+    }
+    mail = dataclasses.replace(content(), kind=email.THANK_YOU, thank_you=THANKS)
+    message = email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW)
+    assert message["Subject"] == "Thank you for your generosity at Supper Club"
+    text, html = bodies(message)
+    for body in (text, html):
+        assert "Together, guests paid forward 7 free places for refugee and asylum-seeking guests." in body
+        assert "5 of them were taken up." in body
+        assert "Amal" not in body  # not even its reader: the same totals go to every giver
+
+    assert "- Welcome Kitchen: £842.50\n- Welcome Cinema: £361.07" in text
+    assert '<span dir="auto">Welcome Kitchen</span>: £842.50' in html
+
+
+def test_a_thank_you_for_donations_alone_leaves_out_the_free_places() -> None:
+    mail = dataclasses.replace(content("ar"), kind=email.THANK_YOU, thank_you=dataclasses.replace(THANKS, free_places_funded=0, free_places_used=0))
+    text, html = bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
+    assert "paid forward" not in text and 'dir="rtl"' in html and "Welcome Kitchen" in text
