@@ -23,14 +23,18 @@ from events.templating import create_environment
 TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
 REFUND_KINDS = ("late_payment_refunded",)
 # Kinds that are not ticket emails, and the template (under emails/) each one uses.
-OTHER_TEMPLATES = {"late_payment_refunded": "refunded", "event_cancelled": "cancelled"}
+OTHER_TEMPLATES = {"late_payment_refunded": "refunded", "event_cancelled": "cancelled", "refund_notice": "refund_notice"}
 SUBJECTS = {
     "order_confirmation": N_("Your tickets for %(event)s"),
     "tickets_resent": N_("Your tickets for %(event)s"),
     "tickets_reissued": N_("Your updated tickets for %(event)s"),
     "late_payment_refunded": N_("Your payment for %(event)s has been refunded"),
     "event_cancelled": N_("%(event)s is cancelled"),
+    "refund_notice": N_("Your refund for %(event)s"),
 }
+# How a refund was given back (payments' PaymentMethod values, named here because tickets sits below payments): cash
+# and card-terminal refunds are handed back at the door, as arranged there; others go back to the card.
+DOOR_REFUND_METHODS = ("cash", "card_terminal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,29 @@ class TicketLink:
     holder: str
     type_name: str
     url: str  # absolute: the mobile ticket page
+
+
+@dataclass(frozen=True, slots=True)
+class VoidedTicket:
+    """A ticket a refund cancelled, as its guest knows it."""
+
+    holder: str
+    type_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundSummary:
+    """One refund as its message states it: what that refund was when it was made (a second refund of the same order
+    has its own), never the order's totals when the email is written."""
+
+    amount_pence: int
+    currency: str
+    method: str  # a PaymentMethod value: stripe, cash, card_terminal, test
+    voided: Sequence[VoidedTicket] = ()
+
+    @property
+    def at_the_door(self) -> bool:
+        return self.method in DOOR_REFUND_METHODS
 
 
 # The organisation's logo travels inside the email (multipart/related, shown by its Content-ID) rather than as a
@@ -83,6 +110,7 @@ class OrderEmail:
     currency: str = "GBP"
     paid_pence: int = 0
     organisation: EmailOrganisation | None = None
+    refund: RefundSummary | None = None  # the refund this message tells of (queued with its detail)
 
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:
