@@ -296,7 +296,11 @@ async def record_refund(
     payment = await Payment.select().where(Payment.order_id == order.id).order_by(Payment.id).first()
     if payment is None:
         raise Conflict(N_("This order has no payment to refund."), code="not_refundable")
-    tickets = await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status).where(Ticket.order_id == order.id)
+    tickets = (
+        await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status)
+        .where(Ticket.order_id == order.id)
+        .order_by(Ticket.id)
+    )
     try:
         plan = plan_refund(
             paid_pence=payment["amount_pence"],
@@ -471,7 +475,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
             await money_moved(order.id, now=now)
             voided: list[int] = []
             if fully:
-                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order.id, Ticket.status == TicketStatus.valid)
+                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order.id, Ticket.status == TicketStatus.valid).order_by(Ticket.id)
                 voided = [t["id"] for t in valid]
                 await issuing.void_tickets(order.id, voided, TicketStatus.refunded, now)
             await _queue_refund_notice(REFUND_NOTICE, refund, order, voided, now=now)
