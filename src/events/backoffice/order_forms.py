@@ -17,6 +17,8 @@ class RefundForm(msgspec.Struct):
     amount: str = ""
     reason: str = ""
     confirm: str = ""
+    # How much of the order was refunded when the page was shown: a form sent twice refunds once (refund_order).
+    refunded: str = ""
 
 
 class HolderForm(msgspec.Struct):

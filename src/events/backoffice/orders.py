@@ -457,6 +457,7 @@ async def refund(reference: str, form: RefundForm, *, requested_by: str, gateway
             requested_by=requested_by,
             gateway=gateway,
             now=now,
+            seen_refunded_pence=int(form.refunded) if form.refunded.strip().isdigit() else None,
         )
     except InvalidInput as refused:
         raise InvalidInput(refused.message, fields={"amount" if k == "amount_pence" else k: v for k, v in refused.fields.items()}) from None

@@ -3,7 +3,6 @@ language. Safe to run again: each order's refund and email happen once, and a se
 
 from __future__ import annotations
 
-import logging
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -30,8 +29,6 @@ from events.payments.tables import Payment, Refund
 from events.tickets import outbox
 from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
-
-logger = logging.getLogger("events.payments")
 
 CANCELLED_NOTE = "event_cancelled"
 REASON_MAX = 200
@@ -67,8 +64,8 @@ class CancellationProgress:
 
 
 async def cancel_event(slug: str, *, reason: str, requested_by: str, gateway: Gateway, now: datetime) -> CancellationProgress:
-    """Cancel the event (once) and bring every order up to date. Refunds go through refund_order, with an
-    idempotency key per refund; one Stripe cannot take now stays pending and retry_pending_refunds sends it."""
+    """Cancel the event (once) and bring every order up to date. Refunds go through record_refund and send_refund,
+    with an idempotency key per refund; one Stripe cannot take now stays pending and retry_pending_refunds sends it."""
     reason = _checked_reason(reason)
     event_id = await _mark_cancelled(slug, reason=reason, now=now)
     refund_reason = f"Event cancelled{': ' + reason if reason else ''}"[:REASON_MAX]
@@ -164,24 +161,30 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> int:
 
 
 async def _finish_order(order_id: int, reference: str, reason: str, requested_by: str, gateway: Gateway, now: datetime) -> None:
-    """Tell the guest first (their email is composed when sent, so it shows the refund), then refund."""
+    """Note the cancellation, refund what is left and tell the guest, in one transaction under the order's lock, so
+    each order is finished once however many cancellations run. The guest gets one message: the cancellation email,
+    which states the refund made with it (its amount and when the money arrives). Stripe is asked after the commit."""
+    refund_id: int | None = None
     async with db.write_transaction():
         order = await orders.lock_order(reference)
         steps = await _steps(order)
         if steps.notify:
             if not await Payment.exists().where(Payment.order_id == order_id):
-                # Free places: nothing to refund, so they are voided here (refund_order voids paid tickets).
+                # Free places: nothing to refund, so they are voided here (record_refund voids paid tickets).
                 # Not through void_tickets: a free place was counted as claimed, not in the general pool.
                 await Ticket.update({Ticket.status: TicketStatus.void}).where(Ticket.order_id == order_id, Ticket.status == TicketStatus.valid)
             await orders.note(order_id, CANCELLED_NOTE, reason, now)
+        if steps.refund:
+            # A guest told of the cancellation before its refund (by an earlier version that did the two apart)
+            # hears of the refund with the ordinary refund notice.
+            notice = "event_cancelled" if steps.notify else payments.REFUND_NOTICE
+            refund_id = await payments.record_refund(
+                order, ticket_ids=None, amount_pence=None, reason=reason, requested_by=requested_by, now=now, notice=notice
+            )
+        elif steps.notify:
             await outbox.enqueue("event_cancelled", order_id=order_id, now=now)
-    if not steps.refund:
-        return
-    try:
-        await payments.refund_order(reference, ticket_ids=None, amount_pence=None, reason=reason, requested_by=requested_by, gateway=gateway, now=now)
-    except (Conflict, InvalidInput):
-        # Another attempt refunded it in the meantime (the order row lock made it wait): nothing is left.
-        logger.info("Order %s was already refunded", order_id)
+    if refund_id is not None:
+        await payments.send_refund(refund_id, gateway=gateway, now=now)
 
 
 async def _steps(order: OrderRow) -> CancellationSteps:

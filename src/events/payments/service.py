@@ -44,6 +44,8 @@ logger = logging.getLogger("events.payments")
 RECHECK_PENDING_AFTER = timedelta(minutes=2)
 RECHECK_EXPIRED_FOR = timedelta(days=2)
 DOOR_PAYMENT_METHODS = (PaymentMethod.cash, PaymentMethod.card_terminal)
+# The guest's message about a refund (tickets.outbox composes it from the detail queued with it).
+REFUND_NOTICE = "refund_notice"
 
 
 class PaymentUnavailable(EventsError):
@@ -61,6 +63,12 @@ class BadWebhook(EventsError):
 
     status_code = 400
     code = "bad_webhook"
+
+
+class RefundChanged(Conflict):
+    """A refund chosen while the order stood otherwise than it does now (another refund came first)."""
+
+    code = "refund_changed"
 
 
 class UnknownPayment(Conflict):
@@ -122,7 +130,7 @@ async def record_intent_payment(state: IntentState, *, provider: PaymentMethod, 
             refund_id = await _start_whole_refund(order, now=now, reason="Paid after the hold ran out; the event was full")
         await money_moved(order.id, now=now)
     if refund_id is not None:
-        await _send_refund(refund_id, gateway=gateway, now=now)
+        await send_refund(refund_id, gateway=gateway, now=now)
     if provider == PaymentMethod.stripe and state.charge_id:
         await _store_fee(state.intent_id, state.charge_id, gateway, now=now)
     return settlement
@@ -248,63 +256,111 @@ async def refund_order(
     requested_by: str,
     gateway: Gateway,
     now: datetime,
+    seen_refunded_pence: int | None = None,
 ) -> RefundRow:
-    """Refund chosen tickets, an amount, or everything left. Tickets are voided and their places go back on
-    sale in the same transaction; the money goes back through the provider with an idempotency key (cash
-    and card-terminal refunds are recorded as given back at the door)."""
+    """Refund chosen tickets, an amount, or everything left (record_refund, under the order's lock), then ask the
+    provider for the money with an idempotency key (cash and card-terminal refunds are recorded as given back at
+    the door).
+
+    ``seen_refunded_pence`` is how much of the order was refunded when the organiser chose this refund (the
+    back office's form carries it): if another refund came first, e.g. the same form sent twice, nothing is
+    refunded (RefundChanged), so a double click never gives the money back twice nor tells the guest twice."""
     async with db.write_transaction():
         order = await orders.lock_order(reference)
-        if order.status not in (OrderStatus.paid, OrderStatus.refund_due):
-            raise Conflict(N_("Only paid orders can be refunded."), code="not_refundable")
-        payment = await Payment.select().where(Payment.order_id == order.id).order_by(Payment.id).first()
-        if payment is None:
-            raise Conflict(N_("This order has no payment to refund."), code="not_refundable")
-        tickets = await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status).where(Ticket.order_id == order.id)
-        try:
-            plan = plan_refund(
-                paid_pence=payment["amount_pence"],
-                refunded_pence=order.refunded_pence,
-                tickets=[RefundableTicket(**t) for t in tickets],
-                ticket_ids=ticket_ids,
-                amount_pence=amount_pence,
-            )
-        except RefundRefused as refused:
-            raise InvalidInput(str(refused), fields={refused.field: str(refused)}) from None
-        refund = Refund(
-            order_id=order.id,
-            payment=payment["id"],
-            amount_pence=plan.amount_pence,
-            method=payment["provider"],
-            status=RefundStatus.succeeded if payment["provider"] in DOOR_PAYMENT_METHODS else RefundStatus.pending,
-            reason=reason[:200],
-            requested_by=requested_by,
-            created_at=now,
-        )
-        await refund.save()
-        voided = await issuing.void_tickets(order.id, plan.ticket_ids, TicketStatus.refunded, now) if plan.ticket_ids else 0
-        fully = await _add_refunded(order.id, plan.amount_pence, payment["amount_pence"])
-        await orders.note(order.id, "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
-        await audit.record(
-            "order.refunded",
-            now=now,
-            event_id=order.event,
-            subject_type="order",
-            subject_id=order.reference,
-            before={"status": order.status, "refunded_pence": order.refunded_pence},
-            after={
-                "status": OrderStatus.refunded if fully else order.status,
-                "refunded_pence": order.refunded_pence + plan.amount_pence,
-                "refund_pence": plan.amount_pence,
-                "tickets_refunded": list(plan.ticket_ids),
-                "reason": reason[:200],
-            },
-        )
-        await money_moved(order.id, now=now)  # door refunds are given back at once; card ones once Stripe confirms
-    if refund.status == RefundStatus.pending:
-        await _send_refund(refund.id, gateway=gateway, now=now)
-    row = await Refund.select().where(Refund.id == refund.id).first()
+        if seen_refunded_pence is not None and seen_refunded_pence != order.refunded_pence:
+            raise RefundChanged(N_("This order was refunded again since you opened it. Check what is left before refunding more."))
+        refund_id = await record_refund(order, ticket_ids=ticket_ids, amount_pence=amount_pence, reason=reason, requested_by=requested_by, now=now)
+    await send_refund(refund_id, gateway=gateway, now=now)
+    row = await Refund.select().where(Refund.id == refund_id).first()
     assert row is not None
     return RefundRow(**row | {"method": PaymentMethod(row["method"]), "status": RefundStatus(row["status"])})
+
+
+async def record_refund(
+    order: OrderRow,
+    *,
+    ticket_ids: Sequence[int] | None,
+    amount_pence: int | None,
+    reason: str,
+    requested_by: str,
+    now: datetime,
+    notice: str = REFUND_NOTICE,
+) -> int:
+    """Inside the caller's write transaction, with ``order`` locked (orders.lock_order): record a refund of chosen
+    tickets, an amount, or everything left; void its tickets and put their places back on sale; and queue the
+    guest's message about it, once (keyed by the refund). ``notice`` is that message's kind: the refund notice, or
+    the message about what caused the refund (an event's cancellation), which then states the refund itself so the
+    guest hears of it once. Returns the refund, to send to the provider once the transaction commits (send_refund)."""
+    if order.status not in (OrderStatus.paid, OrderStatus.refund_due):
+        raise Conflict(N_("Only paid orders can be refunded."), code="not_refundable")
+    payment = await Payment.select().where(Payment.order_id == order.id).order_by(Payment.id).first()
+    if payment is None:
+        raise Conflict(N_("This order has no payment to refund."), code="not_refundable")
+    tickets = (
+        await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status)
+        .where(Ticket.order_id == order.id)
+        .order_by(Ticket.id)
+    )
+    try:
+        plan = plan_refund(
+            paid_pence=payment["amount_pence"],
+            refunded_pence=order.refunded_pence,
+            tickets=[RefundableTicket(**t) for t in tickets],
+            ticket_ids=ticket_ids,
+            amount_pence=amount_pence,
+        )
+    except RefundRefused as refused:
+        raise InvalidInput(str(refused), fields={refused.field: str(refused)}) from None
+    refund = Refund(
+        order_id=order.id,
+        payment=payment["id"],
+        amount_pence=plan.amount_pence,
+        method=payment["provider"],
+        status=RefundStatus.succeeded if payment["provider"] in DOOR_PAYMENT_METHODS else RefundStatus.pending,
+        reason=reason[:200],
+        requested_by=requested_by,
+        created_at=now,
+    )
+    await refund.save()
+    voided = await issuing.void_tickets(order.id, plan.ticket_ids, TicketStatus.refunded, now) if plan.ticket_ids else 0
+    fully = await _add_refunded(order.id, plan.amount_pence, payment["amount_pence"])
+    await orders.note(order.id, "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
+    await _queue_refund_notice(notice, refund, order, plan.ticket_ids, now=now)
+    await audit.record(
+        "order.refunded",
+        now=now,
+        event_id=order.event,
+        subject_type="order",
+        subject_id=order.reference,
+        before={"status": order.status, "refunded_pence": order.refunded_pence},
+        after={
+            "status": OrderStatus.refunded if fully else order.status,
+            "refunded_pence": order.refunded_pence + plan.amount_pence,
+            "refund_pence": plan.amount_pence,
+            "tickets_refunded": list(plan.ticket_ids),
+            "reason": reason[:200],
+        },
+    )
+    await money_moved(order.id, now=now)  # door refunds are given back at once; card ones once Stripe confirms
+    return int(refund.id)
+
+
+async def _queue_refund_notice(kind: str, refund: Refund, order: OrderRow, voided_ticket_ids: Sequence[int], *, now: datetime) -> None:
+    """The guest's one message about a refund, in the transaction that records it: keyed by the refund, so it goes
+    once however often it is queued, and carrying what this refund was (an order refunded twice gets two
+    notices, each with its own amount), not the order's totals when the message is composed."""
+    await outbox.enqueue(
+        kind,
+        order_id=order.id,
+        now=now,
+        key=f"refund:{refund.id}",
+        detail={
+            "amount_pence": refund.amount_pence,
+            "currency": order.currency,
+            "method": refund.method,
+            "ticket_ids": list(voided_ticket_ids),
+        },
+    )
 
 
 async def _start_whole_refund(order: OrderRow, *, now: datetime, reason: str) -> int | None:
@@ -331,12 +387,14 @@ async def _start_whole_refund(order: OrderRow, *, now: datetime, reason: str) ->
     await refund.save()
     await Order.update({Order.refunded_pence: payment["amount_pence"]}).where(Order.id == order.id)
     await orders.note(order.id, "late_payment_refunded", reason, now)
-    await outbox.enqueue("late_payment_refunded", order_id=order.id, now=now)
+    # Its email says why the payment came back, and is this refund's one notice (no tickets were issued to void).
+    await _queue_refund_notice("late_payment_refunded", refund, order, (), now=now)
     return refund.id
 
 
-async def _send_refund(refund_id: int, *, gateway: Gateway, now: datetime) -> None:
-    """Ask the provider for a pending refund. On failure it stays pending and the worker retries it."""
+async def send_refund(refund_id: int, *, gateway: Gateway, now: datetime) -> None:
+    """Ask the provider for a pending refund (one given back at the door is not). On failure it stays pending and
+    the worker retries it."""
     row = (
         await Refund.select(Refund.id, Refund.amount_pence, Refund.payment.provider_reference, Refund.order_id.reference)
         .where(Refund.id == refund_id, Refund.status == RefundStatus.pending)
@@ -401,7 +459,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
             payment = await Payment.select().where(Payment.provider_reference == state.intent_id).first()
             if payment is None:
                 continue
-            await Refund(
+            refund = Refund(
                 order_id=order.id,
                 payment=payment["id"],
                 amount_pence=provider_refund.amount_pence,
@@ -411,12 +469,16 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
                 reason="Refunded in the Stripe dashboard",
                 requested_by="stripe",
                 created_at=now,
-            ).save()
+            )
+            await refund.save()
             fully = await _add_refunded(order.id, provider_refund.amount_pence, payment["amount_pence"])
             await money_moved(order.id, now=now)
+            voided: list[int] = []
             if fully:
-                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order.id, Ticket.status == TicketStatus.valid)
-                await issuing.void_tickets(order.id, [t["id"] for t in valid], TicketStatus.refunded, now)
+                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order.id, Ticket.status == TicketStatus.valid).order_by(Ticket.id)
+                voided = [t["id"] for t in valid]
+                await issuing.void_tickets(order.id, voided, TicketStatus.refunded, now)
+            await _queue_refund_notice(REFUND_NOTICE, refund, order, voided, now=now)
             await orders.note(
                 order.id,
                 "external_refund",
@@ -643,5 +705,5 @@ async def retry_pending_refunds(now: datetime, *, gateways: Gateways) -> int:
         if row["id"] in known:
             await _confirm_refund(row["id"], known[row["id"]], now=now)
         else:
-            await _send_refund(row["id"], gateway=gateway, now=now)
+            await send_refund(row["id"], gateway=gateway, now=now)
     return len(rows)

@@ -28,7 +28,13 @@ REFUND_KINDS = ("late_payment_refunded",)
 REMINDER = "reminder"
 THANK_YOU = "thank_you"
 # Kinds that are not ticket emails, and the template (under emails/) each one uses.
-OTHER_TEMPLATES = {"late_payment_refunded": "refunded", "event_cancelled": "cancelled", REMINDER: "reminder", THANK_YOU: "thank_you"}
+OTHER_TEMPLATES = {
+    "late_payment_refunded": "refunded",
+    "event_cancelled": "cancelled",
+    "refund_notice": "refund_notice",
+    REMINDER: "reminder",
+    THANK_YOU: "thank_you",
+}
 SUBJECTS = {
     "order_confirmation": N_("Your tickets for %(event)s"),
     "tickets_resent": N_("Your tickets for %(event)s"),
@@ -37,7 +43,11 @@ SUBJECTS = {
     "event_cancelled": N_("%(event)s is cancelled"),
     REMINDER: N_("Reminder: %(event)s is coming up"),
     THANK_YOU: N_("Thank you for your generosity at %(event)s"),
+    "refund_notice": N_("Your refund for %(event)s"),
 }
+# How a refund was given back (payments' PaymentMethod values, named here because tickets sits below payments): cash
+# and card-terminal refunds are handed back at the door, as arranged there; others go back to the card.
+DOOR_REFUND_METHODS = ("cash", "card_terminal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,6 +55,29 @@ class TicketLink:
     holder: str
     type_name: str
     url: str  # absolute: the mobile ticket page
+
+
+@dataclass(frozen=True, slots=True)
+class VoidedTicket:
+    """A ticket a refund cancelled, as its guest knows it."""
+
+    holder: str
+    type_name: str
+
+
+@dataclass(frozen=True, slots=True)
+class RefundSummary:
+    """One refund as its message states it: what that refund was when it was made (a second refund of the same order
+    has its own), never the order's totals when the email is written."""
+
+    amount_pence: int
+    currency: str
+    method: str  # a PaymentMethod value: stripe, cash, card_terminal, test
+    voided: Sequence[VoidedTicket] = ()
+
+    @property
+    def at_the_door(self) -> bool:
+        return self.method in DOOR_REFUND_METHODS
 
 
 # The organisation's logo travels inside the email (multipart/related, shown by its Content-ID) rather than as a
@@ -138,6 +171,7 @@ class OrderEmail:
     # (a later issue): the reminder shows the link only when there is one.
     cant_come_url: str = ""
     thank_you: ThankYouTotals | None = None
+    refund: RefundSummary | None = None  # the refund this message tells of (queued with its detail)
 
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:

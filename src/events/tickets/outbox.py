@@ -33,7 +33,7 @@ from events.organisations import service as organisations
 from events.tickets import email, rules
 from events.tickets.pdf import tickets_pdf
 from events.tickets.statuses import MessageChannel, MessageStatus
-from events.tickets.tables import OutboxMessage
+from events.tickets.tables import OutboxMessage, Ticket
 from events.tickets.views import tickets_of_order
 
 Queue = type[OutboxMessage] | type[AccountMessage]
@@ -278,6 +278,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         map_url=email.map_url(order["event.venue"], order["event.address"]),
         access_information=order["event.access_information"],
         thank_you=email.ThankYouTotals.from_detail(json.loads(message["detail"])) if kind == email.THANK_YOU else None,
+        refund=await _refund_summary(message),
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now
@@ -306,6 +307,28 @@ def _still_wanted(kind: str, order: dict[str, Any], *, valid_tickets: int, now: 
             has_contact=True,  # it was queued to them
         )
     return True
+
+
+async def _refund_summary(message: dict[str, Any]) -> email.RefundSummary | None:
+    """The refund a message tells of, from the detail queued with it (payments.service), or None for a message about
+    no refund (or queued before refunds carried their detail)."""
+    detail = json.loads(message["detail"]) if message["detail"] else {}
+    if "amount_pence" not in detail:
+        return None
+    ticket_ids = [int(ticket_id) for ticket_id in detail.get("ticket_ids", [])]
+    voided = (
+        await Ticket.select(Ticket.holder_name, Ticket.ticket_type.name)
+        .where(Ticket.order_id == message["order_id"], Ticket.id.is_in(ticket_ids))
+        .order_by(Ticket.id)
+        if ticket_ids
+        else []
+    )
+    return email.RefundSummary(
+        amount_pence=int(detail["amount_pence"]),
+        currency=str(detail["currency"]),
+        method=str(detail["method"]),
+        voided=[email.VoidedTicket(t["holder_name"], t["ticket_type.name"] or "") for t in voided],
+    )
 
 
 async def _email_organisation(organisation_id: int, *, base_url: str) -> email.EmailOrganisation:

@@ -53,7 +53,7 @@ class OutboxMessage(Table, tablename="outbox_message"):
 
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
-    kind = Varchar(length=40)  # order_confirmation, tickets_resent, tickets_reissued, late_payment_refunded, event_cancelled
+    kind = Varchar(length=40)  # order_confirmation, tickets_resent, tickets_reissued, late_payment_refunded, event_cancelled, refund_notice, ...
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
     recipient = Varchar(length=254)  # an email address, or an E.164 mobile number for a text
     channel = Varchar(length=10, default=MessageChannel.email, choices=MessageChannel)

@@ -148,7 +148,7 @@ async def test_a_cancellation_that_stops_half_way_is_finished_by_the_next_click_
     orders = [await buy(client, slug, f"guest{n}@example.org") for n in range(3)]
     await OutboxMessage.delete(force=True)
     await sign_in_organiser(client)
-    real_refund = cancellation.payments.refund_order
+    real_refund = cancellation.payments.record_refund
     calls = 0
 
     async def crash_on_the_second(*args: Any, **kwargs: Any) -> Any:
@@ -158,14 +158,14 @@ async def test_a_cancellation_that_stops_half_way_is_finished_by_the_next_click_
             raise RuntimeError("the server was stopped mid-way")
         return await real_refund(*args, **kwargs)
 
-    monkeypatch.setattr(cancellation.payments, "refund_order", crash_on_the_second)
+    monkeypatch.setattr(cancellation.payments, "record_refund", crash_on_the_second)
     assert (await cancel(client, slug)).status_code == 500
     assert await Refund.count() == 1
     page = await client.get(f"/manage/events/{slug}/cancellation")
     assert "Not finished yet" in page.text and "Finish the cancellation" in page.text
     assert '<dd class="tickets-valid">2</dd>' in page.text
 
-    monkeypatch.setattr(cancellation.payments, "refund_order", real_refund)
+    monkeypatch.setattr(cancellation.payments, "record_refund", real_refund)
     assert (await post_form(client, f"/manage/events/{slug}/cancellation", {})).status_code == 303
     refunds = await Refund.select(Refund.order_id.reference, Refund.amount_pence)
     assert sorted(r["order_id.reference"] for r in refunds) == sorted(o["reference"] for o in orders)
