@@ -40,6 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from events.catalogue.service import organisation_ref
 from events.orders.codes import new_order_reference
 from events.tickets.secrets import new_ticket_secret
 from events.tickets.signing import TicketClaims, sign_ticket
@@ -85,6 +86,8 @@ def ticket(number: int, holder: str, reference: str) -> TicketView:
         ends_at=START + timedelta(hours=3, minutes=30),
         timezone="Europe/London",
         code=sign_ticket(claims, KEY),
+        organisation_id=1,
+        organisation=organisation_ref("refugee-kitchen", "Refugee Kitchen", ""),
     )
 
 
