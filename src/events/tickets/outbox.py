@@ -246,7 +246,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             return None
-        pdf = await tickets_pdf(tickets)
+        pdf = await tickets_pdf(tickets, locale=order["locale"])
     token = order_access_token(settings.secret_key, reference)
     content = email.OrderEmail(
         kind=message["kind"],
