@@ -8,8 +8,10 @@ Rates are renders per second of this process's CPU time (time.process_time), whi
 can do; on a busy machine wall-clock rates are lower and noisier, so they are reported alongside.
 
     single_ticket_pdfs_per_second     the slowest of the cases below (CPU time)
-    ..._by_case                       A4 and phone, Latin and Arabic holder names, each over N renders
-    seconds_for_500_ticket_order_pdf  one PDF holding 500 tickets (A4), CPU and wall time
+    ..._by_case                       A4 and phone, Latin and Arabic holder names, each over N renders; an
+                                      order in Arabic (the ticket's own words in Arabic, right to left)
+    seconds_for_500_ticket_order_pdf  one PDF holding 500 tickets (A4, English), CPU and wall time
+    ..._by_language                   the same order in each guest language (CPU)
     pdf_bytes                         sizes of single-ticket PDFs and of the 500-ticket PDF
     first_render_seconds              the first render in the process (loads and registers the fonts)
     peak_memory_mib                   tracemalloc's peak during the 500-ticket render; the process's max RSS
@@ -40,6 +42,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
+from events.catalogue.service import organisation_ref
 from events.orders.codes import new_order_reference
 from events.tickets.secrets import new_ticket_secret
 from events.tickets.signing import TicketClaims, sign_ticket
@@ -85,6 +88,8 @@ def ticket(number: int, holder: str, reference: str) -> TicketView:
         ends_at=START + timedelta(hours=3, minutes=30),
         timezone="Europe/London",
         code=sign_ticket(claims, KEY),
+        organisation_id=1,
+        organisation=organisation_ref("refugee-kitchen", "Refugee Kitchen", ""),
     )
 
 
@@ -98,12 +103,12 @@ def tickets(count: int, names: list[str], start: int = 0) -> list[TicketView]:
     return [ticket(start + i, names[i % len(names)], new_order_reference()) for i in range(count)]
 
 
-def per_second(views: list[TicketView], page_size: str) -> dict[str, float]:
+def per_second(views: list[TicketView], page_size: str, locale: str = "en") -> dict[str, float]:
     from events.tickets.pdf import render_tickets_pdf
 
     cpu, wall = time.process_time(), time.perf_counter()
     for view in views:
-        render_tickets_pdf([view], page_size=page_size)
+        render_tickets_pdf([view], page_size=page_size, locale=locale)
     cpu, wall = time.process_time() - cpu, time.perf_counter() - wall
     return {"cpu": round(len(views) / cpu, 1), "wall": round(len(views) / wall, 1)}
 
@@ -152,6 +157,7 @@ def main() -> None:
     for view in tickets(20, LATIN_NAMES + ARABIC_NAMES, start=800_000):
         render_tickets_pdf([view])
         render_tickets_pdf([view], page_size="phone")
+        render_tickets_pdf([view], locale="ar")
 
     n = args.renders
     results = {
@@ -161,6 +167,7 @@ def main() -> None:
         "phone_arabic_name": per_second(tickets(n, ARABIC_NAMES, start=3 * n), "phone"),
         # Worst case for the font cache: every holder a different Arabic name, so most subsets are new.
         "a4_every_arabic_name_new": per_second(tickets(n, random_arabic_names(n), start=6 * n), "a4"),
+        "a4_order_in_arabic": per_second(tickets(n, LATIN_NAMES + ARABIC_NAMES, start=8 * n), "a4", locale="ar"),
     }
     split = breakdown(tickets(n, LATIN_NAMES, start=7 * n))
     single = render_tickets_pdf(tickets(1, LATIN_NAMES, start=4 * n))
@@ -171,6 +178,12 @@ def main() -> None:
     cpu, wall = time.process_time(), time.perf_counter()
     order_pdf = render_tickets_pdf(order)
     order_cpu, order_wall = time.process_time() - cpu, time.perf_counter() - wall
+    by_language = {}
+    for index, locale in enumerate(("en", "ar", "fa", "fr")):
+        fresh = tickets(args.order_size, LATIN_NAMES + ARABIC_NAMES, start=(10 + index) * max(n, args.order_size))  # new codes to encode
+        cpu = time.process_time()
+        render_tickets_pdf(fresh, locale=locale)
+        by_language[locale] = round(time.process_time() - cpu, 3)
     # Again under tracemalloc (which slows it down) for the memory peak of building one big PDF.
     tracemalloc.start()
     render_tickets_pdf(order)
@@ -186,6 +199,7 @@ def main() -> None:
         "renders_per_case": n,
         f"seconds_for_{args.order_size}_ticket_order_pdf": round(order_cpu, 3),
         f"seconds_for_{args.order_size}_ticket_order_pdf_wall": round(order_wall, 3),
+        f"seconds_for_{args.order_size}_ticket_order_pdf_by_language": by_language,
         "pdf_bytes": {
             "single_a4": len(single),
             "single_phone": len(single_phone),

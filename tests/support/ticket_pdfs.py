@@ -9,10 +9,12 @@ import subprocess
 import unicodedata
 from dataclasses import replace
 from datetime import datetime, timedelta
+from html import unescape as html_unescape
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+from bidi import get_display
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from events.catalogue.service import organisation_ref
@@ -86,3 +88,20 @@ def rasterise(pdf_bytes: bytes, directory: Path, dpi: int = 150) -> list[Path]:
     source.write_bytes(pdf_bytes)
     subprocess.run([tool("pdftoppm"), "-r", str(dpi), "-png", str(source), str(directory / "page")], check=True)
     return sorted(directory.glob("page-*.png"))
+
+
+def lines_read_right_to_left(pdf_path: Path) -> list[list[str]]:
+    """Each page's lines as a right-to-left reader reads them: the glyphs in the order they are drawn (pdftotext
+    -bbox-layout, words left to right), put in reading order by the Unicode bidi algorithm in a right-to-left
+    paragraph, then unshaped (logical). A line drawn right to left reads as written; one drawn in the wrong
+    direction does not (its numbers and words come out swapped)."""
+    html = subprocess.run([tool("pdftotext"), "-bbox-layout", str(pdf_path), "-"], capture_output=True, text=True, check=True).stdout
+    pages = []
+    for page in html.split("<page ")[1:]:
+        lines = []
+        for line in re.findall(r"<line [^>]*>(.*?)</line>", page, re.DOTALL):
+            found = re.findall(r'<word xMin="([\d.]+)"[^>]*>([^<]*)</word>', line)
+            drawn = " ".join(html_unescape(text) for _, text in sorted(found, key=lambda word: float(word[0])))
+            lines.append(logical(get_display(drawn, base_dir="R")))
+        pages.append(lines)
+    return pages

@@ -22,7 +22,7 @@ from reportlab.pdfgen.canvas import Canvas
 from reportlab.pdfgen.pathobject import PDFPathObject
 
 from events.pdf import reportlab_internals as rl
-from events.pdf.text import FONT_DIR, FONT_FILES, SUBSET_SEEDS, fonts, text_width, visual_runs
+from events.pdf.text import FONT_DIR, FONT_FILES, SUBSET_SEEDS, Direction, fonts, text_width, visual_runs
 
 
 class TextStyle(Protocol):
@@ -69,8 +69,9 @@ class Lines(abc.ABC):
     """Something lines of text are drawn on: a page, or the part every page of a layout shares."""
 
     @abc.abstractmethod
-    def line(self, text: str, style: TextStyle, x: float, y: float, *, align: str = "centre") -> None:
-        """Draw one line of text with its baseline at ``y``; ``x`` is its centre, left or right edge."""
+    def line(self, text: str, style: TextStyle, x: float, y: float, *, align: str = "centre", direction: Direction = "auto") -> None:
+        """Draw one line of text with its baseline at ``y``; ``x`` is its centre, left or right edge; ``direction``
+        is the line's paragraph direction (events.pdf.text.Direction)."""
 
     _colour: tuple[float, float, float] | None
     _tracking: float
@@ -84,12 +85,14 @@ class Lines(abc.ABC):
             ops.append(f"{style.tracking:.3f} Tc")
             self._tracking = style.tracking
 
-    def paragraph(self, lines: Sequence[str], style: TextStyle, x: float, top: float, *, align: str = "centre") -> float:
+    def paragraph(
+        self, lines: Sequence[str], style: TextStyle, x: float, top: float, *, align: str = "centre", direction: Direction = "auto"
+    ) -> float:
         """Draw lines below ``top`` (the top of the first line's text); returns the y below the last line."""
         y = top
         for text in lines:
             y -= style.size  # from the line's top down to its baseline (cap height plus a little)
-            self.line(text, style, x, y, align=align)
+            self.line(text, style, x, y, align=align, direction=direction)
             y -= style.line_height - style.size
         return y
 
@@ -155,13 +158,13 @@ class _Page(Lines):
         self._colour: tuple[float, float, float] | None = None
         self._tracking = 0.0
 
-    def line(self, text: str, style: TextStyle, x: float, y: float, *, align: str = "centre") -> None:
+    def line(self, text: str, style: TextStyle, x: float, y: float, *, align: str = "centre", direction: Direction = "auto") -> None:
         left = _left(text, style, x, align)
         ops = self.ops
         self._set_colour_and_tracking(ops, style)
         ops.append(f"1 0 0 1 {left:.3f} {y:.3f} Tm")
         fonts = self.fonts
-        for name, chunk in visual_runs(text, style.bold):
+        for name, chunk in visual_runs(text, style.bold, direction):
             for subset, string in fonts.encode(name, chunk):
                 if self._font != (name, subset, style.size):
                     ops.append(f"{fonts.subset_name(name, subset)} {style.size:g} Tf")
@@ -174,10 +177,11 @@ class _Page(Lines):
 
 
 @lru_cache(maxsize=256)
-def _shareable(text: str, bold: bool) -> str | None:
-    """The Latin font ``text`` is drawn in, if it can go in a _Shared form (one run, ASCII the font has)."""
-    runs = visual_runs(text, bold)
-    if len(runs) != 1 or runs[0][0] not in _shared_fonts() or rl.ascii_string(*runs[0]) is None:
+def _shareable(text: str, bold: bool, direction: Direction = "auto") -> str | None:
+    """The Latin font ``text`` is drawn in, if it can go in a _Shared form (one run, ASCII the font has, drawn as
+    written: on a right-to-left line a full stop goes to the left of an English sentence)."""
+    runs = visual_runs(text, bold, direction)
+    if len(runs) != 1 or runs[0][1] != text or runs[0][0] not in _shared_fonts() or rl.ascii_string(*runs[0]) is None:
         return None
     return runs[0][0]
 
@@ -212,10 +216,10 @@ class _Shared(Layer):
         self.name = ""
         self.new_in_document = False
 
-    def line(self, text: str, style: TextStyle, x: float, y: float, *, align: str = "centre") -> None:
-        name = _shareable(text, style.bold)
+    def line(self, text: str, style: TextStyle, x: float, y: float, *, align: str = "centre", direction: Direction = "auto") -> None:
+        name = _shareable(text, style.bold, direction)
         if name is None:
-            self.page.line(text, style, x, y, align=align)
+            self.page.line(text, style, x, y, align=align, direction=direction)
             return
         if not self.recording:
             return
@@ -337,13 +341,13 @@ class _PublicApiPage(Layer):
     def __init__(self, canvas: Canvas) -> None:
         self.canvas = canvas
 
-    def line(self, text: str, style: TextStyle, x: float, y: float, *, align: str = "centre") -> None:
+    def line(self, text: str, style: TextStyle, x: float, y: float, *, align: str = "centre", direction: Direction = "auto") -> None:
         # Positions rounded as the fast painter writes them (to 0.001 pt): a baseline on a pixel's edge then
         # lands on the same side of it in both.
         drawn = self.canvas.beginText(round(_left(text, style, x, align), 3), round(y, 3))
         drawn.setFillColorRGB(*style.colour)
         drawn.setCharSpace(style.tracking)
-        for name, chunk in visual_runs(text, style.bold):
+        for name, chunk in visual_runs(text, style.bold, direction):
             drawn.setFont(public_api_font(name), style.size)
             drawn.textOut(chunk)
         self.canvas.drawText(drawn)

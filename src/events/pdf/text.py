@@ -14,6 +14,7 @@ import threading
 import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
+from typing import Literal
 
 import arabic_reshaper
 from bidi import get_display
@@ -66,6 +67,14 @@ _ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\u0870-\u08ff\ufb50-\ufd
 # Anything written right to left (Hebrew, Arabic, Syriac, Thaana, N'Ko...) needs the bidi algorithm.
 _RIGHT_TO_LEFT = re.compile("[\u0590-\u08ff\ufb1d-\ufdff\ufe70-\ufeff]")
 _RESHAPER = arabic_reshaper.ArabicReshaper()
+# A line's paragraph direction: "auto" takes it from its first letter (as HTML's dir="auto" does), for text a
+# person typed (a name, a title); "rtl" for an Arabic or Farsi page's own words (a label, a date), so that the
+# numbers and Latin words inside them sit where a right-to-left reader expects them.
+Direction = Literal["auto", "ltr", "rtl"]
+_BASE_DIRECTION = {"auto": None, "ltr": "L", "rtl": "R"}
+# Marks and isolates that only steer the bidi algorithm (Babel puts some in Arabic dates): gone once it has run.
+_BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
+_ANY_BIDI_CONTROL = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # What arabic-reshaper draws Arabic and Farsi with: the joined forms of the Arabic letters (U+FE70-U+FEFC,
 # lam-alef ligatures included), Farsi's extra letters (peh, tcheh, jeh, keheh, gaf, Farsi yeh), the digits
 # and the punctuation. Pre-loaded into each PDF's Arabic font subset (about 15 kB more than a name's own
@@ -123,10 +132,12 @@ def _mirror_reversed_brackets(visual: str) -> str:
 
 
 @lru_cache(maxsize=8192)
-def visual_runs(text: str, bold: bool = False) -> tuple[tuple[str, str], ...]:
+def visual_runs(text: str, bold: bool = False, direction: Direction = "auto") -> tuple[tuple[str, str], ...]:
     """``text`` (one line, logical order) as (font name, text) runs in the order they are drawn, left to right."""
-    if _RIGHT_TO_LEFT.search(text):
-        text = _mirror_reversed_brackets(get_display(_RESHAPER.reshape(text)))
+    if direction == "rtl" or _RIGHT_TO_LEFT.search(text):
+        text = _mirror_reversed_brackets(get_display(_RESHAPER.reshape(text), base_dir=_BASE_DIRECTION[direction]))
+    if _ANY_BIDI_CONTROL.search(text):
+        text = text.translate(_BIDI_CONTROLS)
     latin, arabic = fonts()
     runs: list[list[str]] = []
     current: _Family | None = None

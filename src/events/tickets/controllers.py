@@ -59,13 +59,13 @@ class TicketPages(Controller):
         ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
         if ticket.status != TicketStatus.valid:
             raise NotFound(N_("This ticket is no longer valid."), code="ticket_not_valid")
-        return _pdf(await tickets_pdf([ticket], page_size=size), f"ticket-{ticket.order_reference}.pdf")
+        return _pdf(await tickets_pdf([ticket], page_size=size, locale=ticket.locale), f"ticket-{ticket.order_reference}.pdf")
 
     @get("/tickets/{secret:str}/calendar.ics", name="ticket_calendar")
     async def calendar(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Response[bytes]:
         ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
         return Response(
-            ticket_calendar(ticket, base_url=settings.base_url, now=now),
+            ticket_calendar(ticket, base_url=settings.base_url, now=now, locale=ticket.locale),
             media_type="text/calendar",
             headers={**PRIVATE, "Content-Disposition": 'attachment; filename="event.ics"'},
         )
@@ -84,7 +84,7 @@ class TicketPages(Controller):
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             raise NotFound(N_("This order has no valid tickets."), code="no_tickets")
-        return _pdf(await tickets_pdf(tickets, page_size=size), f"tickets-{reference.upper()}.pdf")
+        return _pdf(await tickets_pdf(tickets, page_size=size, locale=tickets[0].locale), f"tickets-{reference.upper()}.pdf")
 
 
 class TicketsApi(Controller):

@@ -256,7 +256,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         if not tickets:
             return None
     if kind in email.TICKET_KINDS:
-        pdf = await tickets_pdf(tickets)
+        pdf = await tickets_pdf(tickets, locale=order["locale"])
     if not _still_wanted(kind, order, valid_tickets=len(tickets), now=now):
         return None
     token = order_access_token(settings.secret_key, reference)

@@ -12,7 +12,7 @@ from events.catalogue.schemas import OrganisationRefOut
 from events.catalogue.service import organisation_ref
 from events.catalogue.tables import Event
 from events.errors import NotFound
-from events.i18n import N_
+from events.i18n import DEFAULT_LOCALE, N_
 from events.orders.codes import normalise_reference
 from events.orders.schemas import OrderLineOut, OrderOut, TicketOut
 from events.orders.service import find_order
@@ -49,6 +49,9 @@ class TicketView:
     # Who runs the event: the ticket page, its PDF and its email show them (organisation_id finds their logo).
     organisation_id: int
     organisation: OrganisationRefOut
+    # The order's language (Order.locale, the guest's choice): its PDF and calendar file speak it, whatever
+    # language the page that links to them is in.
+    locale: str = DEFAULT_LOCALE
 
     @property
     def url(self) -> str:
@@ -64,6 +67,7 @@ _COLUMNS = (
     Ticket.ticket_type,
     Ticket.ticket_type.name,
     Ticket.order_id.reference,
+    Ticket.order_id.locale,
     Ticket.event,
     Ticket.event.slug,
     Ticket.event.title,
@@ -135,6 +139,7 @@ async def _views(rows: list[dict[str, Any]], *, secret_key: str, now: datetime) 
                 organisation=organisation_ref(
                     row["event.organisation.slug"], row["event.organisation.name"], row["event.organisation.logo_content_type"]
                 ),
+                locale=row["order_id.locale"],
             )
         )
     return views

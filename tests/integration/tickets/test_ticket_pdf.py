@@ -1,11 +1,13 @@
 """Ticket PDFs end to end: bought and paid through the API, rendered by poppler, scanned with zxing, verified
 against the event's public keys; Arabic and Farsi names come out shaped and in order; refunded tickets
-lose their PDF but not their (still genuine) signature, so the door has to check the ticket's status."""
+lose their PDF but not their (still genuine) signature, so the door has to check the ticket's status; an
+order's PDFs, emailed PDF and calendar file are in the order's language."""
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
+import email
 import os
 import re
 import shutil
@@ -14,23 +16,32 @@ import threading
 import unicodedata
 from collections.abc import Sequence
 from datetime import datetime
+from email import policy
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import arabic_reshaper
 import httpx
 import pytest
 import zxingcpp
+from babel.dates import format_date
+from icalendar import Calendar
 from litestar import Litestar
 from PIL import Image
 
+from events import i18n
 from events.catalogue.tables import Event
+from events.config import Settings
+from events.orders.tables import Order
 from events.tickets import pdf
 from events.tickets.keys import public_keys
+from events.tickets.outbox import drain_outbox
 from events.tickets.signing import TicketClaims, verify_ticket
 from events.tickets.views import TicketView
 from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order
+from tests.support.ticket_pdfs import lines_read_right_to_left
 
 ARABIC_NAME = "ليلى حداد"
 FARSI_NAME = "سارا احمدی"
@@ -195,10 +206,10 @@ async def test_other_requests_are_answered_while_a_big_order_pdf_renders(
     done: list[str] = []  # appended to from the loop and from the drawing's thread (list.append is atomic)
     render = pdf.render_tickets_pdf
 
-    def watched_render(tickets: Sequence[TicketView], *, page_size: str = "a4", branding: pdf.Branding | None = None) -> bytes:
+    def watched_render(tickets: Sequence[TicketView], *, page_size: str = "a4", branding: pdf.Branding | None = None, locale: str = "en") -> bytes:
         drawing.set()
         health_answered.wait(timeout=20)
-        document = render(tickets, page_size=page_size, branding=branding)
+        document = render(tickets, page_size=page_size, branding=branding, locale=locale)
         done.append("pdf drawn")
         return document
 
@@ -218,3 +229,48 @@ async def test_other_requests_are_answered_while_a_big_order_pdf_renders(
     assert health.status_code == 200 and health.json()["status"] == "ok"
     assert document.status_code == 200 and page_count(document.content) == 100
     assert done == ["health check answered", "pdf drawn"]
+
+
+async def test_an_arabic_order_gets_its_pdfs_email_attachment_and_calendar_file_in_arabic_whatever_the_page_language(
+    client: httpx.AsyncClient, settings: Settings, now: datetime, tmp_path: Path
+) -> None:
+    slug = await make_event(now)
+    client.headers["accept-language"] = "ar"  # the guest orders in Arabic
+    try:
+        created, order = await buy(client, slug, "Amal Haddad", "amal@example.org", quantity=1)
+    finally:
+        client.headers.pop("accept-language")
+    assert await Order.select(Order.locale).where(Order.reference == created["reference"]).first() == {"locale": "ar"}
+    [only] = order["tickets"]
+    event = await Event.select(Event.starts_at, Event.timezone).where(Event.slug == slug).first()
+    assert event is not None
+    day = format_date(event["starts_at"].astimezone(ZoneInfo(event["timezone"])), format="full", locale="ar")
+    name = i18n.translations("ar").gettext(pdf.NAME)
+    assert "،" in day and name == "الاسم"
+
+    def assert_arabic(document: bytes, label: str) -> None:
+        path = tmp_path / f"{label}.pdf"
+        path.write_bytes(document)
+        for page in lines_read_right_to_left(path):
+            assert day in page and name in page, (label, page)
+
+    client.cookies.set(i18n.LOCALE_COOKIE, "en")  # the pages the guest is now reading are in English
+    try:
+        response = await client.get(f"/orders/{created['reference']}/tickets.pdf", params={"token": created["access_token"]})
+        assert response.status_code == 200
+        assert_arabic(response.content, "order")
+        response = await client.get(f"/tickets/{only['secret']}/ticket.pdf", params={"size": "phone"})
+        assert response.status_code == 200
+        assert_arabic(response.content, "ticket")
+        response = await client.get(f"/tickets/{only['secret']}/calendar.ics")
+        assert response.status_code == 200
+        [entry] = [component for component in Calendar.from_ical(response.content).walk() if component.name == "VEVENT"]
+        assert entry["summary"].params["LANGUAGE"] == "ar" and "تنظّمه" in str(entry["description"])  # 'Run by …'
+    finally:
+        client.cookies.delete(i18n.LOCALE_COOKIE)
+
+    # The tickets email's PDF (written to var/outbox/ without an SMTP host).
+    assert await drain_outbox(datetime.now(ZoneInfo("UTC")), settings=dataclasses.replace(settings, var_dir=tmp_path)) == 1
+    [written] = (tmp_path / "outbox").glob("*.eml")
+    [attachment] = list(email.message_from_bytes(written.read_bytes(), policy=policy.default).iter_attachments())
+    assert_arabic(attachment.get_content(), "emailed")

@@ -28,11 +28,11 @@ NOTICEABLE = 32
 WRONG = 128
 
 
-def both(views: list, size: str, directory: Path) -> tuple[Path, Path]:  # type: ignore[type-arg]
+def both(views: list, size: str, directory: Path, locale: str = "en") -> tuple[Path, Path]:  # type: ignore[type-arg]
     directory.mkdir()
     fast, stock = directory / "fast.pdf", directory / "stock.pdf"
-    fast.write_bytes(pdf.render_tickets_pdf(views, page_size=size))
-    stock.write_bytes(pdf.render_tickets_pdf_with_public_api(views, page_size=size))
+    fast.write_bytes(pdf.render_tickets_pdf(views, page_size=size, locale=locale))
+    stock.write_bytes(pdf.render_tickets_pdf_with_public_api(views, page_size=size, locale=locale))
     return fast, stock
 
 
@@ -64,9 +64,20 @@ def assert_same_pixels(fast: Path, stock: Path, directory: Path) -> None:
 
 
 @pytest.mark.parametrize("size", ["a4", "phone"])
-@pytest.mark.parametrize(("case", "views"), [("latin", [LATIN]), ("arabic", [ARABIC]), ("order", [LATIN, ARABIC, MIXED, LATIN])])
-def test_the_fast_path_reads_and_looks_like_stock_reportlab(case: str, views: list, size: str, tmp_path: Path) -> None:  # type: ignore[type-arg]
-    fast, stock = both(views, size, tmp_path / case)
+@pytest.mark.parametrize(
+    ("case", "views", "locale"),
+    [
+        ("latin", [LATIN], "en"),
+        ("arabic", [ARABIC], "en"),
+        ("order", [LATIN, ARABIC, MIXED, LATIN], "en"),
+        # In the order's language: right to left with Arabic labels and dates, Farsi, French.
+        ("order-in-arabic", [LATIN, ARABIC, MIXED], "ar"),
+        ("order-in-farsi", [MIXED, LATIN], "fa"),
+        ("order-in-french", [LATIN, ARABIC], "fr"),
+    ],
+)
+def test_the_fast_path_reads_and_looks_like_stock_reportlab(case: str, views: list, locale: str, size: str, tmp_path: Path) -> None:  # type: ignore[type-arg]
+    fast, stock = both(views, size, tmp_path / case, locale)
     assert text(fast) == text(stock)
     fast_words, stock_words = words(fast), words(stock)
     assert [[word[4] for word in page] for page in fast_words] == [[word[4] for word in page] for page in stock_words]

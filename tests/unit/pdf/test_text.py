@@ -47,3 +47,18 @@ def test_lines_wrap_within_the_width_and_end_with_an_ellipsis_when_cut() -> None
     assert text.wrap("", 16, True, 200, 2) == ()
     long_word = "x" * 200
     assert all(text.text_width(line, 10, False) <= 100 for line in text.wrap(long_word, 10, False, 100, 10))
+
+
+def test_a_right_to_left_line_puts_its_numbers_and_latin_where_a_right_to_left_reader_expects_them() -> None:
+    """An Arabic page's own line (a date, a time range) is a right-to-left paragraph, even where it starts with a
+    number or holds no letter at all; text a person typed takes its direction from its first letter."""
+    assert text.visual_runs("19:00–22:30", direction="rtl") == (("NotoSans", "22:30–19:00"),)  # 19:00 read first, from the right
+    assert text.visual_runs("19:00–22:30") == (("NotoSans", "19:00–22:30"),)
+    # An isolated left-to-right part keeps its sign in front; the isolates themselves are not drawn.
+    [(_, drawn)] = text.visual_runs("19:00–22:30 \u2066+0100\u2069", direction="rtl")
+    assert drawn == "+0100 22:30–19:00"
+    # Babel's Arabic dates may carry right-to-left marks: they steer the order and are then dropped.
+    drawn = "".join(chunk for _, chunk in text.visual_runs("20\u200f/08\u200f/2026", direction="rtl"))
+    assert "\u200f" not in drawn
+    # An English title on an Arabic page reads as written.
+    assert text.visual_runs("August Supper Club") == (("NotoSans", "August Supper Club"),)

@@ -11,16 +11,20 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from pathlib import Path
 
+import arabic_reshaper
 import pytest
 import zxingcpp
+from babel.dates import format_date, format_interval
 from PIL import Image
 from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 
+from events import i18n
 from events.pdf import pages
+from events.pdf.text import fonts, visual_runs
 from events.tickets import pdf, qr
 from events.tickets.signing import verify_ticket
-from tests.support.ticket_pdfs import KEY, START, logical, rasterise, ticket, tool, words
+from tests.support.ticket_pdfs import KEY, START, lines_read_right_to_left, logical, rasterise, ticket, tool, words
 
 
 def one_code(results: list) -> list:  # type: ignore[type-arg]
@@ -51,7 +55,7 @@ def test_the_page_shows_the_ticket_and_no_price(tmp_path: Path) -> None:
     text = subprocess.run([tool("pdftotext"), "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
     for expected in (
         "August Supper Club",
-        "Thursday 20 August 2026",
+        "Thursday, 20 August 2026",  # Babel's full date in British English, as the ticket page writes it
         "19:00–22:30 BST",  # the event's own time zone
         "St Margaret's Community Hall",
         "12 Example Road, London E8 1AA",
@@ -115,12 +119,15 @@ def test_long_texts_wrap_and_stay_on_the_page_and_off_the_qr_code(size: str, tmp
         assert not overlaps, f"{text!r} is drawn over the QR code"
 
 
+@pytest.mark.parametrize("locale", ["en", "ar"])
 @pytest.mark.parametrize("size", ["a4", "phone"])
-def test_the_layout_plan_matches_the_drawing_and_fits_the_page(size: str) -> None:
-    """_plan measures the page before drawing, to choose how many lines each part may take; it must agree."""
+def test_the_layout_plan_matches_the_drawing_and_fits_the_page(size: str, locale: str) -> None:
+    """_plan measures the page before drawing, to choose how many lines each part may take; it must agree
+    (an Arabic page's labels are larger)."""
     from reportlab.pdfgen.canvas import Canvas
 
     design = pdf.DESIGNS[size]
+    wording = pdf._wording(locale)
     long = "Words and more words that go on " * 8
     cases = [
         ticket(1),
@@ -130,7 +137,7 @@ def test_the_layout_plan_matches_the_drawing_and_fits_the_page(size: str) -> Non
     ]
     for view in cases:
         canvas = Canvas(io.BytesIO(), pagesize=pdf.PAGE_SIZES[size])
-        planned, drawn = pdf._draw_ticket(canvas, view, size)
+        planned, drawn = pdf._draw_ticket(canvas, view, size, wording=wording)
         assert abs(planned - drawn) < 0.5, (view.id, planned, drawn)
         bottom = design.margin + (6 * mm if design.card else 0)
         assert drawn >= bottom - 0.5, (view.id, drawn)
@@ -263,3 +270,103 @@ def test_the_logo_is_embedded_once_for_a_whole_order() -> None:
     many = pdf.render_tickets_pdf([ticket(n) for n in range(1, 6)], branding=BRANDED)
     assert one.count(b"/Subtype /Image") == 1 and many.count(b"/Subtype /Image") == 1
     assert pdf.render_tickets_pdf([ticket(1)]).count(b"/Subtype /Image") == 0
+
+
+# --- in the order's language -----------------------------------------------------------------------------
+
+LABELS = (pdf.BAND_START, pdf.BAND_END, pdf.NAME, pdf.TICKET_TYPE, pdf.ORDER, pdf.TICKET_CODE)
+ARABIC_LETTERS = re.compile("[\u0600-\u06ff]")
+
+
+def plain_text(path: Path) -> str:
+    return subprocess.run([tool("pdftotext"), str(path), "-"], capture_output=True, text=True, check=True).stdout
+
+
+def both_painters(views: list, locale: str, size: str, directory: Path) -> Path:  # type: ignore[type-arg]
+    """The tickets drawn in ``locale`` by the fast painter, checked to read as the reference painter's do."""
+    directory.mkdir()
+    fast, stock = directory / "fast.pdf", directory / "stock.pdf"
+    fast.write_bytes(pdf.render_tickets_pdf(views, page_size=size, locale=locale))
+    stock.write_bytes(pdf.render_tickets_pdf_with_public_api(views, page_size=size, locale=locale))
+    assert plain_text(fast) == plain_text(stock)
+    assert [[word[4] for word in page] for page in words(fast)] == [[word[4] for word in page] for page in words(stock)]
+    return fast
+
+
+def translated_labels(locale: str) -> list[str]:
+    """The labels the catalogue has in ``locale``, as the ticket shows them (a label not yet translated is in English)."""
+    gettext = i18n.translations(locale).gettext
+    return [gettext(label).upper() for label in LABELS if gettext(label) != label]
+
+
+def centre_of(page_words: list[tuple[float, float, float, float, str]], reads: str) -> float:
+    """The horizontal centre of the topmost word that reads ``reads`` (a right-to-left word's glyphs come drawn reversed)."""
+    found = [(y0, (x0 + x1) / 2) for x0, y0, x1, _, drawn in page_words if reads in (drawn, logical(drawn[::-1]))]
+    return min(found)[1]
+
+
+@pytest.mark.parametrize("size", ["a4", "phone"])
+def test_an_arabic_order_gets_tickets_in_arabic_laid_out_right_to_left(size: str, tmp_path: Path) -> None:
+    views = [ticket(1), ticket(2, holder="ليلى حداد")]
+    document = both_painters(views, "ar", size, tmp_path / "ar")
+    gettext = i18n.translations("ar").gettext
+    day = format_date(START, format="full", locale="ar")
+    assert day == "الخميس، 20 أغسطس 2026"  # Babel's, with the Arabic comma
+    known = [gettext(label).upper() for label in (pdf.BAND_START, pdf.NAME, pdf.ORDER, pdf.TICKET_CODE)]
+    assert all(ARABIC_LETTERS.search(label) for label in known)  # in the catalogue already
+    for page in lines_read_right_to_left(document):
+        # Read right to left, the page's own lines are Babel's Arabic date and times and the catalogue's labels.
+        assert day in page
+        assert any(line.startswith(format_interval(START, views[0].ends_at, "Hm", locale="ar")) for line in page)
+        assert set(known) | set(translated_labels("ar")) <= set(page)
+    raw = plain_text(document)
+    # Drawn in joined letter forms, and still read back as Arabic in logical order.
+    assert arabic_reshaper.reshape(gettext(pdf.NAME)) in raw and arabic_reshaper.reshape(day.split("،")[0]) in raw
+    lines = {logical(line) for line in raw.splitlines()}
+    # The English title and a Latin name keep their own left-to-right order on the Arabic page; the Arabic name reads as written.
+    assert {"August Supper Club", "Amal Haddad", "ليلى حداد", "St Margaret's Community Hall"} <= lines
+    # Mirrored: the band's 'Ticket' is at the right, and the columns run from the right (ticket type, then order).
+    width = pdf.PAGE_SIZES[size][0]
+    for page_words in words(document):
+        assert centre_of(page_words, gettext(pdf.BAND_START).upper()) > width * 0.75
+        assert centre_of(page_words, "K7M-4QX") < width / 2 < centre_of(page_words, "Supper")
+
+
+def test_a_farsi_order_gets_tickets_in_farsi_with_its_own_letters(tmp_path: Path) -> None:
+    holder = "پژمان گلچین"  # peh, zheh, gaf, tcheh and Farsi yeh; keheh is in 'کد بلیت' (ticket code)
+    document = both_painters([ticket(1, holder=holder)], "fa", "phone", tmp_path / "fa")
+    gettext = i18n.translations("fa").gettext
+    day = format_date(START, format="full", locale="fa_IR")
+    assert day == "پنجشنبه 20 اوت 2026"
+    [page] = lines_read_right_to_left(document)
+    assert day in page and any(line.startswith("19:00 تا 22:30") for line in page)  # 'تا': Farsi's 'to'
+    assert {"نام", "سفارش", "کد بلیت", "بلیت"} | set(translated_labels("fa")) <= set(page)
+    assert holder in {logical(line) for line in plain_text(document).splitlines()}
+    # Every letter (each of its joined forms) is in the embedded Arabic font, which covers Farsi.
+    _, arabic = fonts()
+    for words_in_farsi in (holder, gettext(pdf.TICKET_CODE), day):
+        assert all(ord(char) in arabic.covers for name, run in visual_runs(words_in_farsi) if name == arabic.regular for char in run)
+
+
+def test_a_french_order_gets_tickets_in_french_left_to_right(tmp_path: Path) -> None:
+    document = both_painters([ticket(1)], "fr", "a4", tmp_path / "fr")
+    lines = [" ".join(line.split()) for line in plain_text(document).splitlines()]
+    assert "jeudi 20 août 2026" in lines
+    hours = " ".join(format_interval(START, ticket(1).ends_at, "Hm", locale="fr_FR").split())
+    assert any(line.startswith(hours) for line in lines) and hours == "19:00 – 22:30"
+    assert {"NOM", "COMMANDE", "CODE DU BILLET", "BILLET"} | set(translated_labels("fr")) <= set(lines)
+    [page_words] = words(document)
+    assert centre_of(page_words, "BILLET") < pdf.PAGE_SIZES["a4"][0] / 4  # where a line starts, as in English
+    assert centre_of(page_words, "Supper") < centre_of(page_words, "K7M-4QX")
+
+
+def test_a_ticket_keeps_its_own_language_after_one_in_another_and_an_unknown_language_is_english(tmp_path: Path) -> None:
+    """The parts every ticket of a layout shares are kept per language (pages._SHARED), so an English ticket drawn
+    after a French one of the same layout has English labels."""
+    pages._SHARED.clear()
+    pdf.render_tickets_pdf([ticket(1)], locale="fr")
+    for locale in ("en", "de"):
+        path = tmp_path / f"{locale}.pdf"
+        path.write_bytes(pdf.render_tickets_pdf([ticket(1)], locale=locale))
+        labels = {text for *_, text in words(path)[0]}
+        assert {"TICKET", "ADMIT", "NAME", "ORDER", "CODE"} <= labels and not {"BILLET", "NOM", "COMMANDE"} & labels
