@@ -25,6 +25,7 @@ class Delivery:
     channel: MessageChannel
     status: MessageStatus
     sent_at: datetime | None
+    sent_today: bool  # the pages give the time alone for a message sent today, else the date too
     reason: str  # marked for translation; "" unless it failed or was not sent
     retrying: bool  # queued after a failed try
 
@@ -33,7 +34,7 @@ class Delivery:
         return self.channel != MessageChannel.email
 
 
-async def deliveries_of(reference: str) -> list[Delivery]:
+async def deliveries_of(reference: str, *, now: datetime) -> list[Delivery]:
     """The newest message about the order on each channel (email, SMS, WhatsApp), newest first. Messages skipped
     because nothing was left to send are left out; a text skipped for want of a provider is shown."""
     rows = (
@@ -54,10 +55,12 @@ async def deliveries_of(reference: str) -> list[Delivery]:
         if row["channel"] in latest or (skipped and row["last_error"] != sms.NO_PROVIDER):
             continue
         zone = ZoneInfo(row["order_id.event.timezone"])
+        sent_at = row["sent_at"].astimezone(zone) if row["sent_at"] else None
         latest[row["channel"]] = Delivery(
             channel=MessageChannel(row["channel"]),
             status=MessageStatus(row["status"]),
-            sent_at=row["sent_at"].astimezone(zone) if row["sent_at"] else None,
+            sent_at=sent_at,
+            sent_today=sent_at is not None and sent_at.date() == now.astimezone(zone).date(),
             reason=NOT_SET_UP if skipped else (sms.failure_reason(row["last_error"]) if row["status"] == MessageStatus.failed else ""),
             retrying=row["status"] == MessageStatus.queued and row["attempts"] > 0,
         )

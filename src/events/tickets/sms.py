@@ -8,11 +8,12 @@ Nothing here logs a number or a message's words: a failure is recorded by its ki
 from __future__ import annotations
 
 import asyncio
+import base64
 from dataclasses import dataclass
 from typing import Any
 
 from twilio.base import values
-from twilio.base.exceptions import TwilioRestException
+from twilio.base.exceptions import TwilioRestException, TwilioServiceException
 from twilio.http.async_http_client import AsyncTwilioHttpClient
 from twilio.http.response import Response
 from twilio.rest import Client
@@ -36,6 +37,9 @@ REASONS = {
     21614: N_("not a mobile number"),
 }
 COULD_NOT_SEND = N_("could not be sent")
+# Twilio's API answers errors in its long-standing shape (TwilioRestException) or as RFC 9457 problem details
+# (TwilioServiceException); both carry Twilio's error code.
+PROVIDER_ERRORS = (TwilioRestException, TwilioServiceException)
 # What a text's last_error says when it was skipped because the service has no Twilio account (production).
 NO_PROVIDER = "no text provider"
 
@@ -54,10 +58,17 @@ class _ProviderHttpClient(AsyncTwilioHttpClient):
         super().__init__()
         self.base_url = base_url.rstrip("/")
 
-    async def request(self, method: str, url: str, *args: Any, **kwargs: Any) -> Response:
+    async def request(
+        self, method: str, url: str, *args: Any, headers: dict[str, str] | None = None, auth: tuple[str, str] | None = None, **kwargs: Any
+    ) -> Response:
         if self.base_url != TWILIO_BASE_URL_DEFAULT and url.startswith(TWILIO_BASE_URL_DEFAULT + "/"):
             url = self.base_url + url.removeprefix(TWILIO_BASE_URL_DEFAULT)
-        return await super().request(method, url, *args, **kwargs)
+        headers = dict(headers or {})
+        if auth is not None:
+            # The same HTTP Basic header the SDK would send, written here: the SDK builds it with aiohttp's BasicAuth,
+            # which aiohttp has deprecated (it will go in aiohttp 4).
+            headers["Authorization"] = "Basic " + base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode("ascii")
+        return await super().request(method, url, *args, headers=headers, auth=None, **kwargs)
 
 
 async def send_text(recipient: str, body: str, channel: MessageChannel, *, settings: TwilioSettings) -> SentText:
@@ -81,12 +92,12 @@ async def send_text(recipient: str, body: str, channel: MessageChannel, *, setti
 
 def gives_up_at_once(error: BaseException) -> bool:
     """Whether Twilio said the number cannot take texts (no retry can help)."""
-    return isinstance(error, TwilioRestException) and error.code in UNDELIVERABLE
+    return isinstance(error, PROVIDER_ERRORS) and error.code in UNDELIVERABLE
 
 
 def failure_reason(last_error: str) -> str:
     """Why a text failed, from the outbox's record of it ("TwilioRestException 21614" -> "not a mobile number")."""
     kind, _, code = last_error.partition(" ")
-    if kind == TwilioRestException.__name__ and code.isdigit():
+    if kind in {error.__name__ for error in PROVIDER_ERRORS} and code.isdigit():
         return REASONS.get(int(code), COULD_NOT_SEND)
     return COULD_NOT_SEND
