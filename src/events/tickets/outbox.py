@@ -279,7 +279,7 @@ async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, se
     """Compose and send a text message (SMS or WhatsApp); a number Twilio says cannot take texts fails at once."""
     sent = None
     try:
-        body = await _compose_text(message, settings=settings, now=now)
+        body = await _compose_text(message, settings=settings)
         if body is not None:
             sent = await _send_text(message, body, name, settings=settings)
     except Exception as exc:  # noqa: BLE001 - any failure is retried later with backoff, unless the number is the problem
@@ -304,7 +304,7 @@ async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, se
     return 1
 
 
-async def _compose_text(message: dict[str, Any], *, settings: Settings, now: datetime) -> str | None:
+async def _compose_text(message: dict[str, Any], *, settings: Settings) -> str | None:
     """The text's words, from the order as it is now; None when a message about tickets has no valid ticket left."""
     order = (
         await Order.select(

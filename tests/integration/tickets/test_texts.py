@@ -331,3 +331,36 @@ async def test_a_refund_notice_detail_is_read_back_as_the_cause_wrote_it(
     assert await drain_outbox(clock(), settings=texting) == 1
     notice = twilio.delivered[-1]
     assert "£5 refunded to you in cash." in notice.body and "working days" not in notice.body
+
+
+async def test_the_stand_in_answers_as_twilio_documents(twilio: TwilioStandIn) -> None:
+    """The stand-in refuses what Twilio refuses, with Twilio's error shape, so a test passing against it means the app
+    sent a request Twilio would take."""
+    path = f"{twilio.url}/2010-04-01/Accounts/{twilio.account_sid}/Messages.json"
+    good = {"To": E164, "From": twilio.sender, "Body": "Hello"}
+    async with httpx.AsyncClient(timeout=10) as http:
+        wrong_token = await http.post(path, data=good, auth=(twilio.account_sid, "not-the-token"))
+        bad_number = await http.post(path, data={**good, "To": "07911 123456"}, auth=(twilio.account_sid, twilio.auth_token))
+        no_body = await http.post(path, data={**good, "Body": ""}, auth=(twilio.account_sid, twilio.auth_token))
+        no_sender = await http.post(path, data={"To": E164, "Body": "Hello"}, auth=(twilio.account_sid, twilio.auth_token))
+        created = await http.post(path, data=good, auth=(twilio.account_sid, twilio.auth_token))
+    for response, status, code in ((wrong_token, 401, 20003), (bad_number, 400, 21211), (no_body, 400, 21602), (no_sender, 400, 21603)):
+        assert response.status_code == status
+        assert response.json() == {**response.json(), "code": code, "status": status, "more_info": f"https://www.twilio.com/docs/errors/{code}"}
+        assert set(response.json()) == {"code", "message", "more_info", "status"}
+    assert created.status_code == 201 and set(created.json()) == set(MESSAGE_TEMPLATE)
+    message = created.json()
+    assert re.fullmatch(r"SM[0-9a-f]{32}", message["sid"]) and message["status"] == "queued" and message["price"] is None
+    assert (message["to"], message["from"], message["body"], message["num_segments"]) == (E164, twilio.sender, "Hello", "1")
+    assert message["uri"] == f"/2010-04-01/Accounts/{twilio.account_sid}/Messages/{message['sid']}.json"
+
+
+async def test_a_wrong_auth_token_is_retried_not_given_up(
+    client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, settings: Settings, now: datetime
+) -> None:
+    """A service misconfigured (a rotated token) is fixed by its admin: the guest's text waits rather than fails."""
+    claimed = await claimed_by_phone(client, organiser, now)
+    wrong = dataclasses.replace(settings, twilio=twilio.settings(auth_token="rotated"))
+    assert await drain_outbox(clock(), settings=wrong) == 0
+    [waiting] = await messages(claimed["order"]["id"])
+    assert (waiting["status"], waiting["last_error"]) == ("queued", "TwilioRestException 20003")
