@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -13,6 +14,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 ENVIRONMENTS = ("development", "production")
 STRIPE_API_BASE_DEFAULT = "https://api.stripe.com"
 STRIPE_JS_URL_DEFAULT = "https://js.stripe.com/v3/"
+TWILIO_BASE_URL_DEFAULT = "https://api.twilio.com"
 
 
 class SettingsError(Exception):
@@ -43,6 +45,23 @@ class StripeSettings:
 
 
 @dataclass(frozen=True, slots=True)
+class TwilioSettings:
+    """Text messages (SMS, and WhatsApp where an organisation turns it on) through Twilio. Without an account SID and
+    auth token no text is sent: development writes each one to var/outbox/ instead."""
+
+    account_sid: str | None = None
+    auth_token: str | None = field(default=None, repr=False)
+    sender: str | None = None  # the SMS sender: a Twilio number in E.164 or an alphanumeric sender ID
+    messaging_service_sid: str | None = None  # or a Messaging Service, which picks the sender from its pool
+    whatsapp_sender: str | None = None  # the WhatsApp-enabled Twilio number, E.164 (sent as whatsapp:+...)
+    base_url: str = TWILIO_BASE_URL_DEFAULT
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.account_sid and self.auth_token)
+
+
+@dataclass(frozen=True, slots=True)
 class Settings:
     env: str
     database_url: str
@@ -58,6 +77,7 @@ class Settings:
     run_worker_in_process: bool
     stripe: StripeSettings
     smtp: SmtpSettings
+    twilio: TwilioSettings = TwilioSettings()
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
     locale_dir: Path = PROJECT_ROOT / "locale"
@@ -111,6 +131,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
     if production and not smtp.host:
         raise SettingsError("Production sends tickets by email: set SMTP_HOST (and SMTP_FROM).")
+    twilio = _twilio(environ)
     return Settings(
         env=env,
         database_url=database_url,
@@ -126,7 +147,30 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         run_worker_in_process=_boolean(environ, "EVENTS_RUN_WORKER_IN_PROCESS", not production),
         stripe=stripe,
         smtp=smtp,
+        twilio=twilio,
     )
+
+
+def _twilio(environ: Mapping[str, str]) -> TwilioSettings:
+    twilio = TwilioSettings(
+        account_sid=environ.get("EVENTS_TWILIO_ACCOUNT_SID") or None,
+        auth_token=environ.get("EVENTS_TWILIO_AUTH_TOKEN") or None,
+        sender=environ.get("EVENTS_TWILIO_FROM") or None,
+        messaging_service_sid=environ.get("EVENTS_TWILIO_MESSAGING_SERVICE_SID") or None,
+        whatsapp_sender=(environ.get("EVENTS_TWILIO_WHATSAPP_FROM") or "").strip().removeprefix("whatsapp:") or None,
+        base_url=_url("EVENTS_TWILIO_BASE_URL", environ.get("EVENTS_TWILIO_BASE_URL") or TWILIO_BASE_URL_DEFAULT).rstrip("/"),
+    )
+    if bool(twilio.account_sid) != bool(twilio.auth_token):
+        raise SettingsError("Text messages need both EVENTS_TWILIO_ACCOUNT_SID and EVENTS_TWILIO_AUTH_TOKEN (or neither).")
+    if twilio.account_sid and not re.fullmatch(r"AC[0-9a-fA-F]{32}", twilio.account_sid):
+        raise SettingsError("EVENTS_TWILIO_ACCOUNT_SID must be the account SID from Twilio's console: AC and 32 hexadecimal digits.")
+    if twilio.enabled and not (twilio.sender or twilio.messaging_service_sid):
+        raise SettingsError(
+            "EVENTS_TWILIO_ACCOUNT_SID is set, so set EVENTS_TWILIO_FROM (a Twilio number) or EVENTS_TWILIO_MESSAGING_SERVICE_SID too."
+        )
+    if twilio.whatsapp_sender and not re.fullmatch(r"\+[1-9][0-9]{6,14}", twilio.whatsapp_sender):
+        raise SettingsError("EVENTS_TWILIO_WHATSAPP_FROM must be a Twilio WhatsApp number in E.164 form, e.g. +447700900123.")
+    return twilio
 
 
 def _database_url(raw: str | None, var_dir: Path, production: bool) -> str:

@@ -388,7 +388,7 @@ async def test_finding_and_erasing_a_guests_data(signed_in, screen: str, a11y_se
     sees that the names differ, ticks this guest's order and erases only that."""
     base_url = a11y_server.base_url
     code = await create_claim_link(base_url, a11y_server.token)
-    number = "07700 900" + {"phone": "111", "desktop": "222"}[screen]
+    number = "07911 123" + {"phone": "111", "desktop": "222"}[screen]
     async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
         for name in ("Leila", "Samira"):
             claimed = await http.post("/api/claims", json={"code": code, "name": name, "phone": number})

@@ -289,7 +289,7 @@ def _plausible(f: FormField) -> str:
     if f.input_type == "date":
         return "2031-09-12"
     if f.input_type == "tel":
-        return "07700 900123"
+        return "07911 123456"  # a mobile number: the claim form takes no other
     if f.input_type == "number" or f.inputmode in {"numeric", "decimal"}:
         return "2"
     return "Sweep"

@@ -76,3 +76,40 @@ def test_hold_limits_default_to_ten_places_per_email_and_twenty_holds_a_minute_p
         load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_HOLD_PLACES_PER_EMAIL": "0"})
     with pytest.raises(SettingsError, match="EVENTS_HOLDS_PER_CLIENT_PER_MINUTE must be a whole number"):
         load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_HOLDS_PER_CLIENT_PER_MINUTE": "lots"})
+
+
+TWILIO = {
+    "EVENTS_TWILIO_ACCOUNT_SID": "AC" + "0123456789abcdef" * 2,
+    "EVENTS_TWILIO_AUTH_TOKEN": "a-token",
+    "EVENTS_TWILIO_FROM": "+447700900001",
+}
+
+
+def test_text_messages_are_off_until_a_twilio_account_is_set(tmp_path: Path) -> None:
+    off = load_settings({"EVENTS_VAR_DIR": str(tmp_path)})
+    assert not off.twilio.enabled and off.twilio.base_url == "https://api.twilio.com"
+    on = load_settings({"EVENTS_VAR_DIR": str(tmp_path), **TWILIO, "EVENTS_TWILIO_WHATSAPP_FROM": "whatsapp:+447700900002"})
+    assert on.twilio.enabled and on.twilio.sender == "+447700900001" and on.twilio.whatsapp_sender == "+447700900002"
+    assert "a-token" not in repr(on.twilio)
+    proxied = load_settings({"EVENTS_VAR_DIR": str(tmp_path), **TWILIO, "EVENTS_TWILIO_BASE_URL": "http://127.0.0.1:9000/"})
+    assert proxied.twilio.base_url == "http://127.0.0.1:9000"
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"EVENTS_TWILIO_ACCOUNT_SID": TWILIO["EVENTS_TWILIO_ACCOUNT_SID"]}, "both EVENTS_TWILIO_ACCOUNT_SID and EVENTS_TWILIO_AUTH_TOKEN"),
+        ({**TWILIO, "EVENTS_TWILIO_ACCOUNT_SID": "my-account"}, "EVENTS_TWILIO_ACCOUNT_SID must be the account SID"),
+        ({**TWILIO, "EVENTS_TWILIO_FROM": ""}, "set EVENTS_TWILIO_FROM"),
+        ({**TWILIO, "EVENTS_TWILIO_WHATSAPP_FROM": "07700 900002"}, "EVENTS_TWILIO_WHATSAPP_FROM must be a Twilio WhatsApp number"),
+        ({**TWILIO, "EVENTS_TWILIO_BASE_URL": "api.twilio.com"}, "EVENTS_TWILIO_BASE_URL must be an http:// or https:// URL"),
+    ],
+)
+def test_a_bad_twilio_setting_names_itself(tmp_path: Path, environ: dict[str, str], message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"EVENTS_VAR_DIR": str(tmp_path), **environ})
+
+
+def test_a_messaging_service_is_enough_to_send_from(tmp_path: Path) -> None:
+    environ = {**TWILIO, "EVENTS_TWILIO_FROM": "", "EVENTS_TWILIO_MESSAGING_SERVICE_SID": "MG" + "ab" * 16}
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path), **environ}).twilio.messaging_service_sid == "MG" + "ab" * 16

@@ -22,6 +22,7 @@ from events.forms import read_form
 from events.payments.gateways import Gateways
 from events.templating import page_context
 from events.tickets import service as tickets
+from events.tickets.deliveries import deliveries_of
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 DONE = ("resent", "holder", "refunded")
@@ -44,6 +45,7 @@ def _error(form: str, error: EventsError, *, ticket: int | None = None) -> FormE
 async def _order_page(
     reference: str,
     *,
+    now: datetime,
     done: str = "",
     error: FormError | None = None,
     values: Any = None,
@@ -52,6 +54,7 @@ async def _order_page(
 ) -> Template:
     detail = await orders.order_for_organiser(reference)
     context = page_context(detail) | {"done": done if done in DONE else "", "error": error, "values": values}
+    context["deliveries"] = await deliveries_of(reference, now=now)
     return Template("backoffice/order.html", context=context, status_code=status, headers=PRIVATE | (headers or {}))
 
 
@@ -85,15 +88,15 @@ class OrderPages(Controller):
         )
 
     @get("/orders/{reference:str}", name="manage_order")
-    async def order(self, reference: FromPath[str], done: FromQuery[str] = "") -> Template:
-        return await _order_page(reference, done=done)
+    async def order(self, reference: FromPath[str], now: NamedDependency[datetime], done: FromQuery[str] = "") -> Template:
+        return await _order_page(reference, now=now, done=done)
 
     @post("/orders/{reference:str}/resend", status_code=303)
     async def resend(self, reference: FromPath[str], now: NamedDependency[datetime]) -> Redirect | Template:
         try:
             await tickets.resend_tickets(reference, now=now)
         except EventsError as error:
-            return await _order_page(reference, error=_error("resend", error), status=error.status_code, headers=error.headers)
+            return await _order_page(reference, now=now, error=_error("resend", error), status=error.status_code, headers=error.headers)
         return Redirect(f"/manage/orders/{reference}?done=resent", status_code=303)
 
     @post("/orders/{reference:str}/tickets/{ticket_id:int}/holder", status_code=303)
@@ -106,7 +109,7 @@ class OrderPages(Controller):
         except EventsError as error:
             if error.status_code == 404:
                 raise
-            return await _order_page(reference, error=_error("holder", error, ticket=ticket_id), values=form, status=error.status_code)
+            return await _order_page(reference, now=now, error=_error("holder", error, ticket=ticket_id), values=form, status=error.status_code)
         return Redirect(f"/manage/orders/{reference}?done=holder", status_code=303)
 
     @post("/orders/{reference:str}/refund", status_code=303)
@@ -120,5 +123,5 @@ class OrderPages(Controller):
         except EventsError as error:
             if error.status_code == 404:
                 raise
-            return await _order_page(reference, error=_error("refund", error), values=form, status=error.status_code)
+            return await _order_page(reference, now=now, error=_error("refund", error), values=form, status=error.status_code)
         return Redirect(f"/manage/orders/{reference}?done=refunded", status_code=303)

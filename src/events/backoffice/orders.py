@@ -29,7 +29,7 @@ from events.payments.gateway import Gateway
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund
 from events.tickets import service as tickets
-from events.tickets.statuses import MessageStatus, TicketStatus
+from events.tickets.statuses import MessageChannel, MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
 
 PER_PAGE = 25
@@ -142,6 +142,7 @@ class ManagedEmail:
     status: MessageStatus
     created_at: datetime
     sent_at: datetime | None
+    channel: MessageChannel = MessageChannel.email  # or a text (SMS, WhatsApp) to a buyer who gave only a mobile number
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,7 +313,7 @@ async def order_for_organiser(reference: str) -> OrderDetail:
         .order_by(Ticket.id)
     )
     emails = (
-        await OutboxMessage.select(OutboxMessage.kind, OutboxMessage.status, OutboxMessage.created_at, OutboxMessage.sent_at)
+        await OutboxMessage.select(OutboxMessage.kind, OutboxMessage.status, OutboxMessage.created_at, OutboxMessage.sent_at, OutboxMessage.channel)
         .where(OutboxMessage.order_id == order_id)
         .order_by(OutboxMessage.id)
     )
@@ -370,7 +371,7 @@ async def order_for_organiser(reference: str) -> OrderDetail:
             for r in refunds
         ],
         tickets=managed_tickets,
-        emails=[ManagedEmail(e["kind"], MessageStatus(e["status"]), e["created_at"], e["sent_at"]) for e in emails],
+        emails=[ManagedEmail(e["kind"], MessageStatus(e["status"]), e["created_at"], e["sent_at"], MessageChannel(e["channel"])) for e in emails],
         history=[HistoryItem(h["kind"], h["detail"], h["created_at"]) for h in history],
         refundable_pence=max(0, paid - order["refunded_pence"]) if order["status"] in (OrderStatus.paid, OrderStatus.refund_due) else 0,
         valid_tickets=[ticket for ticket in managed_tickets if ticket.status == TicketStatus.valid],

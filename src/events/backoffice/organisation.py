@@ -14,7 +14,7 @@ from events.organisations import service as organisations
 from events.organisations.service import OrganisationRow
 
 # The details the audit log compares, as the form names them.
-AUDITED_FIELDS = ("name", "contact_email", "accent_colour", "charity_name", "charity_number", "gift_aid_reference")
+AUDITED_FIELDS = ("name", "contact_email", "accent_colour", "charity_name", "charity_number", "gift_aid_reference", "whatsapp_enabled")
 
 
 def _audited(organisation: OrganisationRow) -> dict[str, Any]:

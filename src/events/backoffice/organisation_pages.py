@@ -15,6 +15,7 @@ from litestar.response import Redirect, Template
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, OWNER, CurrentUser
 from events.backoffice import organisation
+from events.config import Settings
 from events.errors import EventsError, InvalidInput
 from events.organisations import rules
 from events.organisations import service as organisations
@@ -24,16 +25,28 @@ NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 NOTICES = {"saved": "Details saved.", "logo": "Logo saved.", "logo_removed": "Logo removed."}
 
 
-def _form(row: OrganisationRow) -> dict[str, str]:
+# The form's checkboxes: sent as "on" when ticked, left out when not.
+SWITCHES = ("whatsapp_enabled",)
+
+
+def _form(row: OrganisationRow) -> dict[str, Any]:
     return {name: getattr(row, name) for name in organisation.AUDITED_FIELDS}
 
 
 def _details(data: dict[str, str]) -> rules.OrganisationDetails:
-    return rules.OrganisationDetails(**{name: data.get(name, "").strip() for name in organisation.AUDITED_FIELDS})
+    values: dict[str, Any] = {name: data.get(name, "").strip() for name in organisation.AUDITED_FIELDS if name not in SWITCHES}
+    values |= {name: data.get(name) == "on" for name in SWITCHES}
+    return rules.OrganisationDetails(**values)
 
 
 async def _page(
-    user: CurrentUser, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None, notice: str = "", status_code: int = 200
+    user: CurrentUser,
+    settings: Settings,
+    *,
+    form: dict[str, Any] | None = None,
+    errors: dict[str, str] | None = None,
+    notice: str = "",
+    status_code: int = 200,
 ) -> Template:
     row = await organisations.by_id(user.organisation)
     return Template(
@@ -46,6 +59,8 @@ async def _page(
             "notice": notice,
             "may_edit": user.has_role(OWNER),
             "logo_max_kb": rules.LOGO_MAX_BYTES // 1024,
+            # Without the service's WhatsApp sender, texts go by SMS whatever the switch says: the page tells owners so.
+            "whatsapp_ready": settings.twilio.enabled and settings.twilio.whatsapp_sender is not None,
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -66,25 +81,31 @@ class OrganisationPages(Controller):
     include_in_schema = False
 
     @get("/", name="organisation_settings", guards=[requires_role(ORGANISER)])
-    async def show(self, request: Request[CurrentUser, Any, Any], notice: FromQuery[str] = "") -> Template:
-        return await _page(request.user, notice=notice if notice in NOTICES else "")
+    async def show(self, request: Request[CurrentUser, Any, Any], settings: NamedDependency[Settings], notice: FromQuery[str] = "") -> Template:
+        return await _page(request.user, settings, notice=notice if notice in NOTICES else "")
 
     @post("/", guards=[requires_role(OWNER)])
     async def save(
-        self, request: Request[CurrentUser, Any, Any], data: URLEncodedBody[dict[str, str]], now: NamedDependency[datetime]
+        self,
+        request: Request[CurrentUser, Any, Any],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         try:
             await organisation.update_organisation(request.user.organisation, _details(data), now=now)
         except EventsError as error:
-            return await _page(request.user, form=data, errors=error.fields or {"form": error.message}, status_code=error.status_code)
+            return await _page(request.user, settings, form=data, errors=error.fields or {"form": error.message}, status_code=error.status_code)
         return Redirect("/manage/organisation?notice=saved", status_code=303)
 
     @post("/logo", guards=[requires_role(OWNER)])
-    async def upload_logo(self, request: Request[CurrentUser, Any, Any], now: NamedDependency[datetime]) -> Template | Redirect:
+    async def upload_logo(
+        self, request: Request[CurrentUser, Any, Any], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
         try:
             await organisation.change_logo(request.user.organisation, await _uploaded_logo(request), now=now)
         except EventsError as error:
-            return await _page(request.user, errors=error.fields or {"logo": error.message}, status_code=error.status_code)
+            return await _page(request.user, settings, errors=error.fields or {"logo": error.message}, status_code=error.status_code)
         return Redirect("/manage/organisation?notice=logo", status_code=303)
 
     @post("/logo/remove", guards=[requires_role(OWNER)])

@@ -20,7 +20,7 @@ from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event, TicketType
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
-from events.orders import pricing, queries
+from events.orders import phones, pricing, queries
 from events.orders.codes import SECRET_ALPHABET
 from events.orders.service import Issuer, OrderToIssue, new_unique_reference, note
 from events.orders.statuses import OrderStatus
@@ -236,11 +236,11 @@ async def claim_place(code: str, *, name: str, email: str, phone: str, locale: s
         )
         if row is None:
             raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
-    _check_guest(name, email, phone)
+    mobile = _check_guest(name, email, phone)
     async with db.write_transaction():
         if not await db.run(queries.TAKE_CLAIM_CODE, row["id"]):
             raise NoPlacesLeft(N_("Sorry, all the places for this link have been taken."))
-        return await _give_place(row["event"], name=name, email=email, phone=phone, locale=locale, channel="claim", issue=issue, now=now)
+        return await _give_place(row["event"], name=name, email=email, phone=mobile, locale=locale, channel="claim", issue=issue, now=now)
 
 
 async def give_free_place(slug: str, *, name: str, email: str, issue: Issuer, now: datetime) -> ClaimedPlace:
@@ -304,7 +304,8 @@ async def _give_place(event_id: int, *, name: str, email: str, phone: str, local
     return ClaimedPlace(reference, ticket_id)
 
 
-def _check_guest(name: str, email: str, phone: str) -> None:
+def _check_guest(name: str, email: str, phone: str) -> str:
+    """Refuse a claim's details before anything is written; return the mobile number in E.164 ("" for none)."""
     problems: dict[str, str] = {}
     if not name.strip():
         problems["name"] = N_("Please write your first name.")
@@ -314,7 +315,16 @@ def _check_guest(name: str, email: str, phone: str) -> None:
         problems["name"] = problem
     if email.strip() and (not pricing.EMAIL_PATTERN.match(email.strip()) or text.line_problem(email.strip()) is not None):
         problems["email"] = N_("That email address does not look right.")
-    if phone.strip() and (not PHONE_PATTERN.match(phone.strip()) or text.line_problem(phone.strip()) is not None):
-        problems["phone"] = N_("That phone number does not look right.")
+    mobile = ""
+    if phone.strip():
+        if not PHONE_PATTERN.match(phone.strip()) or text.line_problem(phone.strip()) is not None:
+            problems["phone"] = N_("That phone number does not look right.")
+        elif (found := phones.mobile_number(phone.strip())) is None:
+            problems["phone"] = N_(
+                "We can only send your ticket to a mobile number. Please check the number (with the country code, like +44, if it is not a UK number), or leave it empty."
+            )
+        else:
+            mobile = found
     if problems:
         raise InvalidInput(next(iter(problems.values())), fields=problems)
+    return mobile

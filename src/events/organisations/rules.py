@@ -33,6 +33,9 @@ class OrganisationDetails:
     charity_name: str = ""
     charity_number: str = ""
     gift_aid_reference: str = ""
+    # Texts to guests who gave only a mobile number go by WhatsApp rather than SMS (where the service has a
+    # WhatsApp sender): free to receive on a foreign SIM or over Wi-Fi, which many of a charity's guests rely on.
+    whatsapp_enabled: bool = False
 
 
 def slug_problem(slug: str) -> str | None:

@@ -30,6 +30,7 @@ _PUBLIC_COLUMNS = (
     Organisation.charity_name,
     Organisation.charity_number,
     Organisation.gift_aid_reference,
+    Organisation.whatsapp_enabled,
     Organisation.created_at,
     Organisation.suspended_at,
 )
@@ -48,6 +49,7 @@ class OrganisationRow:
     charity_name: str
     charity_number: str
     gift_aid_reference: str
+    whatsapp_enabled: bool
     created_at: datetime
     suspended_at: datetime | None
 
@@ -194,6 +196,7 @@ def _stored(details: rules.OrganisationDetails) -> dict[Column | str, Any]:
         "charity_name": details.charity_name.strip(),
         "charity_number": rules.normalise_charity_number(details.charity_number),
         "gift_aid_reference": rules.normalise_charity_number(details.gift_aid_reference),
+        "whatsapp_enabled": details.whatsapp_enabled,
     }
 
 

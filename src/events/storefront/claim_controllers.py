@@ -235,7 +235,8 @@ class ClaimPages(Controller):
             return _claim_cookies(request, page, settings, valid_code=code)
         ticket = await _ticket_of(claimed.order_reference)
         view = await ticket_by_secret(ticket.secret, secret_key=settings.secret_key, now=now)
-        page = Template("orders/claimed.html", context={"ticket": view, "qr": qr_svg(view.code), "email": data.get("email", "")})
+        context = {"ticket": view, "qr": qr_svg(view.code), "email": data.get("email", "").strip(), "phone": data.get("phone", "").strip()}
+        page = Template("orders/claimed.html", context=context)
         return _claim_cookies(request, page, settings, valid_code=None)
 
     @get("/{code:str}/places", name="claim_usage")

@@ -29,6 +29,7 @@ from events.payments.gateway import Gateway
 from events.payments.gateways import Gateways
 from events.payments.statuses import PaymentMethod
 from events.tickets import service as tickets
+from events.tickets.deliveries import deliveries_of
 from events.tickets.schemas import EmailQueued
 from events.tickets.views import checkout_details, order_details
 
@@ -317,7 +318,8 @@ class OrderPages(Controller):
     ) -> Template:
         reference = _check_access(settings, reference, token)
         await payments.refresh_order(reference, gateway=await gateways.for_order(reference), now=now)
-        return Template("orders/order.html", context={"order": await order_details(reference), "token": token, "now": now, "resent": resent})
+        context = {"order": await order_details(reference), "deliveries": await deliveries_of(reference, now=now), "token": token, "now": now}
+        return Template("orders/order.html", context=context | {"resent": resent})
 
     @post("/orders/{reference:str}/resend", status_code=303)
     async def resend_tickets(

@@ -1,9 +1,14 @@
-"""The email outbox: emails queued in the transaction that causes them, then sent (and retried) by the worker.
-Two queues share it: emails about an order (outbox_message) and emails to a person about their account
-(accounts' account_message: a password-reset link, made when it is sent).
+"""The outbox: messages queued in the transaction that causes them, then sent (and retried) by the worker.
+Two queues share it: messages about an order to its guest (outbox_message: an email, or a text message to a guest
+who gave only a mobile number) and emails to a person about their account (accounts' account_message: a
+password-reset link, made when it is sent).
 
-Without SMTP_HOST (development) each email is written to var/outbox/ as an .eml file instead of sent.
-Logs name a message by its id only: addresses, names and SMTP replies (which quote addresses) stay out.
+This module gathers what a message is about and dispatches it: emails are written by tickets.email and sent over
+SMTP; texts are written by tickets.texts and sent through Twilio by tickets.sms.
+
+Without SMTP_HOST (development) each email is written to var/outbox/ as an .eml file instead of sent; without a
+Twilio account each text is written there as a .txt file (production skips it: there is nothing to send it with).
+Logs name a message by its id only: addresses, numbers, names and provider replies (which quote them) stay out.
 """
 
 from __future__ import annotations
@@ -30,11 +35,11 @@ from events.orders.codes import order_access_token
 from events.orders.tables import Order
 from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
-from events.tickets import email, rules
+from events.tickets import email, rules, sms, texts
 from events.tickets.pdf import tickets_pdf
-from events.tickets.statuses import MessageChannel, MessageStatus
+from events.tickets.statuses import MessageChannel, MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
-from events.tickets.views import tickets_of_order
+from events.tickets.views import ticket_url, tickets_of_order
 
 Queue = type[OutboxMessage] | type[AccountMessage]
 
@@ -156,6 +161,8 @@ async def _claim(queue: Queue, message_id: int, now: datetime) -> dict[str, Any]
 
 async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, settings: Settings) -> int:
     name = _name(queue, message)
+    if queue is OutboxMessage and message["channel"] != MessageChannel.email:
+        return await _deliver_text(message, name, now=now, settings=settings)
     try:
         if queue is AccountMessage:
             composed = await _compose_account_email(message, settings=settings, now=now)
@@ -331,6 +338,105 @@ async def _refund_summary(message: dict[str, Any]) -> email.RefundSummary | None
     )
 
 
+async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, settings: Settings) -> int:
+    """Compose and send a text message (SMS or WhatsApp); a number Twilio says cannot take texts fails at once."""
+    sent = None
+    try:
+        body = await _compose_text(message, settings=settings, now=now)
+        if body is not None:
+            sent = await _send_text(message, body, name, settings=settings)
+    except Exception as exc:  # noqa: BLE001 - any failure is retried later with backoff, unless the number is the problem
+        await _retry_later(OutboxMessage, message, name, exc, now=now, what="Text", give_up=sms.gives_up_at_once(exc))
+        return 0
+    if body is None or sent is None:
+        reason = "no valid tickets" if body is None else sms.NO_PROVIDER
+        await _finish(OutboxMessage, message["id"], {OutboxMessage.status: MessageStatus.skipped, OutboxMessage.last_error: reason})
+        return 0
+    await _finish(
+        OutboxMessage,
+        message["id"],
+        {
+            OutboxMessage.status: MessageStatus.sent,
+            OutboxMessage.sent_at: now,
+            OutboxMessage.last_error: "",
+            OutboxMessage.provider_reference: sent.reference,
+            OutboxMessage.channel: sent.channel,
+        },
+    )
+    logger.info("Text %s sent", name)
+    return 1
+
+
+async def _compose_text(message: dict[str, Any], *, settings: Settings, now: datetime) -> str | None:
+    """The text's words, from the order as it is now; None when a message about tickets has no valid ticket left, or
+    one sent unasked is no longer wanted (as for emails: _still_wanted)."""
+    order = (
+        await Order.select(
+            Order.reference,
+            Order.locale,
+            Order.status,
+            Order.currency,
+            Order.refunded_pence,
+            Order.total_pence,
+            Order.pay_it_forward_pence,
+            Order.donation_pence,
+            Order.event.title,
+            Order.event.status,
+            Order.event.venue,
+            Order.event.starts_at,
+            Order.event.timezone,
+            Order.event.reminder_hours_before,
+            Order.event.thank_you_enabled,
+            Order.event._.organisation._.name,
+        )
+        .where(Order.id == message["order_id"])
+        .first()
+    )
+    assert order is not None  # messages are deleted with their order
+    kind = message["kind"]
+    valid = await Ticket.select(Ticket.secret).where(Ticket.order_id == message["order_id"], Ticket.status == TicketStatus.valid).order_by(Ticket.id)
+    ticket_urls = [settings.base_url + ticket_url(row["secret"]) for row in valid]
+    about_tickets = kind in texts.TICKET_KINDS or kind == "reminder"
+    if about_tickets and not ticket_urls:
+        return None
+    if not _still_wanted(kind, order, valid_tickets=len(ticket_urls), now=now):
+        return None
+    order_url = f"{settings.base_url}/orders/{order['reference']}?token={order_access_token(settings.secret_key, order['reference'])}"
+    link = texts.link_for(ticket_urls, order_url) if about_tickets else ("" if kind == "thank_you" else order_url)
+    return texts.compose(
+        texts.OrderText(
+            kind=kind,
+            locale=order["locale"],
+            organisation=order["event.organisation.name"],
+            event_title=order["event.title"],
+            starts_at=order["event.starts_at"].astimezone(ZoneInfo(order["event.timezone"])),
+            venue=order["event.venue"],
+            link=link,
+            tickets=len(ticket_urls),
+            currency=order["currency"],
+            paid_pence=order["total_pence"],
+            refunded_pence=order["refunded_pence"],
+            detail=json.loads(message["detail"]) if message["detail"] else {},
+        )
+    )
+
+
+async def _send_text(message: dict[str, Any], body: str, name: str, *, settings: Settings) -> sms.SentText | None:
+    """Through Twilio; without a Twilio account, written to var/outbox/ in development and not sent (None) in production."""
+    channel = MessageChannel(message["channel"])
+    if not settings.twilio.enabled:
+        if settings.is_production:
+            logger.warning("Text %s not sent: no Twilio account is set up (EVENTS_TWILIO_ACCOUNT_SID)", name)
+            return None
+        folder = settings.var_dir / "outbox"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"{name}.txt"
+        path.write_text(f"To: {message['recipient']}\nChannel: {channel}\n\n{body}\n", encoding="utf-8")
+        logger.info("No Twilio account: text %s written to %s", name, path)
+        return sms.SentText(reference="", channel=channel)
+    return await sms.send_text(message["recipient"], body, channel, settings=settings.twilio)
+
+
 async def _email_organisation(organisation_id: int, *, base_url: str) -> email.EmailOrganisation:
     organisation = await organisations.by_id(organisation_id)
     return email.EmailOrganisation(
@@ -365,15 +471,21 @@ async def _send(composed: EmailMessage, name: str, *, settings: Settings) -> Non
     )
 
 
-async def _retry_later(queue: Queue, message: dict[str, Any], name: str, exc: Exception, *, now: datetime) -> None:
+async def _retry_later(
+    queue: Queue, message: dict[str, Any], name: str, exc: Exception, *, now: datetime, what: str = "Email", give_up: bool = False
+) -> None:
     error = _describe(exc)
+    if give_up:
+        await _finish(queue, message["id"], {queue.status: MessageStatus.failed, queue.last_error: error})
+        logger.error("%s %s cannot be delivered (%s); giving up", what, name, error)
+        return
     later = retry_at(message["attempts"], now)
     if later is None:
         await _finish(queue, message["id"], {queue.status: MessageStatus.failed, queue.last_error: error})
-        logger.error("Email %s failed %d times (%s); giving up", name, message["attempts"], error)
+        logger.error("%s %s failed %d times (%s); giving up", what, name, message["attempts"], error)
         return
     await _finish(queue, message["id"], {queue.next_attempt_at: later, queue.last_error: error})
-    logger.warning("Email %s not sent (attempt %d, %s); trying again at %s", name, message["attempts"], error, later.isoformat())
+    logger.warning("%s %s not sent (attempt %d, %s); trying again at %s", what, name, message["attempts"], error, later.isoformat())
 
 
 async def _finish(queue: Queue, message_id: int, changes: dict[Any, Any]) -> None:
@@ -382,6 +494,6 @@ async def _finish(queue: Queue, message_id: int, changes: dict[Any, Any]) -> Non
 
 
 def _describe(exc: BaseException) -> str:
-    """The error's kind and SMTP code, never its text: SMTP replies often quote the address."""
+    """The error's kind and SMTP or Twilio code, never its text: replies often quote the address or number."""
     code = getattr(exc, "code", None)
     return (f"{type(exc).__name__} {code}" if isinstance(code, int) else type(exc).__name__)[:200]

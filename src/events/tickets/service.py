@@ -24,10 +24,11 @@ RESEND_WINDOW_SECONDS = 3600
 
 
 async def resend_tickets(reference: str, *, now: datetime) -> None:
-    """Queue the tickets email to the buyer again, at most three times an hour per order."""
+    """Queue the tickets to the buyer again (by email, or by text to a buyer who gave only a mobile number), at most
+    three times an hour per order."""
     order = await orders.find_order(reference)
     has_tickets = await Ticket.exists().where(Ticket.order_id == order.id, Ticket.status == TicketStatus.valid)
-    if order.status != OrderStatus.paid or not has_tickets or not order.buyer_email:
+    if order.status != OrderStatus.paid or not has_tickets or not (order.buyer_email or order.buyer_phone):
         raise Conflict(N_("This order has no tickets to email."), code="no_tickets")
     decision = await ratelimit.hit(
         "resend-tickets", order.reference, limit=RESEND_LIMIT, window_seconds=RESEND_WINDOW_SECONDS, now_epoch=int(now.timestamp())

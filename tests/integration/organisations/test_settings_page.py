@@ -78,6 +78,25 @@ async def test_an_owner_saves_the_details_and_the_change_is_logged(client: httpx
     assert len(logged) == 2 and logged[1]["after"] == {"contact_email": "team@refugeekitchen.example"}
 
 
+async def test_an_owner_turns_whatsapp_on_for_texts_and_the_change_is_logged(client: httpx.AsyncClient) -> None:
+    await signed_in(client, "owner")
+    page = await client.get("/manage/organisation")
+    assert 'name="whatsapp_enabled" type="checkbox"' in page.text and "checked" not in page.text.split('name="whatsapp_enabled"')[1][:60]
+    assert "This service has no WhatsApp number yet" in page.text  # the tests' settings have no Twilio account
+    saved = await client.post("/manage/organisation", data={**DETAILS, "whatsapp_enabled": "on", "_csrf_token": csrf(page.text)})
+    assert saved.status_code == 303
+    assert (await organisations.find("main")).whatsapp_enabled
+    page = await client.get("/manage/organisation")
+    assert "checked" in page.text.split('name="whatsapp_enabled"')[1][:60]
+    [entry] = await entries()
+    assert entry["before"]["whatsapp_enabled"] is False and entry["after"]["whatsapp_enabled"] is True  # type: ignore[index]
+
+    # Unticked, the box is left out of the form: WhatsApp goes off again, and that is logged alone.
+    await client.post("/manage/organisation", data={**DETAILS, "_csrf_token": csrf(page.text)})
+    assert not (await organisations.find("main")).whatsapp_enabled
+    assert (await entries())[1]["after"] == {"whatsapp_enabled": False}
+
+
 async def test_a_colour_white_text_cannot_be_read_on_is_refused_with_its_contrast(client: httpx.AsyncClient) -> None:
     await signed_in(client, "owner")
     page = await client.get("/manage/organisation")

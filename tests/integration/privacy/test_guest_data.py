@@ -66,7 +66,7 @@ async def test_the_worker_erases_guests_after_the_retention_period_and_not_befor
     ).json()
     await pay_with_test_page(client, donor)
     link = (await client.post(f"/api/events/{old}/claim-codes", json={"partner_name": "Drop-in", "places": 2}, headers=organiser)).json()
-    claim = await client.post("/api/claims", json={"code": link["code"], "name": "Leila", "phone": "07700 900123"})
+    claim = await client.post("/api/claims", json={"code": link["code"], "name": "Leila", "phone": "07911 123123"})
     assert claim.status_code in (200, 201), claim.text
     await bought(client, recent, name="Yusuf Karimi", email="yusuf@example.net")
     door = await door_team(now, slug=old)
@@ -77,7 +77,7 @@ async def test_the_worker_erases_guests_after_the_retention_period_and_not_befor
     await ended(recent, 89, now)
     before = await figures(client, organiser, old, door)
     assert before["reconciliation"]["totals"]["net_pence"] != 0
-    assert (await personal_data(old))["phones"] == ["07700 900123"]
+    assert (await personal_data(old))["phones"] == ["+447911123123"]  # kept in E.164
 
     erased = await privacy.erase_expired(now, retention_days=90)
     assert erased == 3  # Amal's two orders and Leila's free place
@@ -188,7 +188,7 @@ async def test_a_guest_who_claimed_with_only_a_phone_number_is_found_by_it_howev
     organiser ticks are exported or erased."""
     slug = await make_event(now)
     link = (await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": "Drop-in", "places": 4}, headers=organiser)).json()
-    for name, phone in (("Leila", "07700 900123"), ("Omid", "07700 900456"), ("Samira", "+447700900123")):
+    for name, phone in (("Leila", "07911 123123"), ("Omid", "07911 123456"), ("Samira", "+447911123123")):
         claimed = await client.post("/api/claims", json={"code": link["code"], "name": name, "phone": phone})
         assert claimed.status_code in (200, 201), claimed.text
     references = {
@@ -196,31 +196,31 @@ async def test_a_guest_who_claimed_with_only_a_phone_number_is_found_by_it_howev
     }
     await sign_in_organiser(client)
 
-    found = await post_form(client, "/manage/guests", {"contact": "+44 (0)7700-900123"}, page="/manage/guests")
+    found = await post_form(client, "/manage/guests", {"contact": "+44 (0)7911-123123"}, page="/manage/guests")
     assert found.status_code == 200, found.text
     assert references["Leila"] in found.text and references["Samira"] in found.text and references["Omid"] not in found.text
     assert "These orders carry different names" in found.text
     # With names that differ nothing starts ticked: the organiser chooses the guest's own orders.
     boxes = re.findall(r'<input type="checkbox" name="orders" value="([^"]+)"([^>]*)>', found.text)
     assert len(boxes) == 2 and {ref for ref, attributes in boxes if "checked" not in attributes} == {references["Leila"], references["Samira"]}
-    export = await post_form(client, "/manage/guests/export", {"contact": "+447700900123", "orders": [references["Leila"]]}, page="/manage/guests")
+    export = await post_form(client, "/manage/guests/export", {"contact": "+447911123123", "orders": [references["Leila"]]}, page="/manage/guests")
     [order] = export.json()["orders"]
-    assert order["name"] == "Leila" and order["phone"] == "07700 900123" and order["channel"] == "claim"
+    assert order["name"] == "Leila" and order["phone"] == "+447911123123" and order["channel"] == "claim"
     assert "Samira" not in export.text
-    sneaky = await post_form(client, "/manage/guests/export", {"contact": "07700 900123", "orders": [references["Omid"]]}, page="/manage/guests")
+    sneaky = await post_form(client, "/manage/guests/export", {"contact": "07911 123123", "orders": [references["Omid"]]}, page="/manage/guests")
     assert sneaky.status_code == 422  # an order not held under that number is not exported with it
-    missing = await post_form(client, "/manage/guests", {"contact": "07700 900999"}, page="/manage/guests")
+    missing = await post_form(client, "/manage/guests", {"contact": "07911 123999"}, page="/manage/guests")
     assert missing.status_code == 404 and "We hold no orders for that phone number." in missing.text
     nonsense = await post_form(client, "/manage/guests", {"contact": "12"}, page="/manage/guests")
     assert nonsense.status_code == 422 and "or the phone number the guest booked with" in nonsense.text
 
     erased = await post_form(
-        client, "/manage/guests/erase", {"contact": "07700900123", "orders": [references["Leila"]], "confirm": "yes"}, page="/manage/guests"
+        client, "/manage/guests/erase", {"contact": "07911123123", "orders": [references["Leila"]], "confirm": "yes"}, page="/manage/guests"
     )
     assert erased.status_code == 200 and "personal data was erased" in erased.text
     left = {row["buyer_name"]: row["buyer_phone"] for row in await Order.select(Order.buyer_name, Order.buyer_phone).where(Order.event.slug == slug)}
-    assert left == {"": "", "Omid": "07700 900456", "Samira": "+447700900123"}  # Samira shares the number: hers stays
+    assert left == {"": "", "Omid": "+447911123456", "Samira": "+447911123123"}  # Samira shares the number: hers stays
     entries = await AuditEntry.select(AuditEntry.before, AuditEntry.after).where(AuditEntry.action.like("guest_data.%"))
-    assert entries and "7700" not in str(entries) and "Leila" not in str(entries)
-    again = await post_form(client, "/manage/guests", {"contact": "07700 900123"}, page="/manage/guests")
+    assert entries and "7911" not in str(entries) and "Leila" not in str(entries)
+    again = await post_form(client, "/manage/guests", {"contact": "07911 123123"}, page="/manage/guests")
     assert again.status_code == 200 and references["Samira"] in again.text and references["Leila"] not in again.text

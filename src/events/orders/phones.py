@@ -1,0 +1,27 @@
+"""The mobile number a guest gives for their ticket: kept only if a text message can reach it, and kept in E.164. Pure.
+
+A number that cannot be a mobile (a landline, a freephone number, too few digits) would only fail later, in the
+worker, with nobody there to correct it; refusing it on the form lets the guest fix it while they are still there.
+"""
+
+from __future__ import annotations
+
+import phonenumbers
+
+# Numbers written without a country code (07911 123456) are read as this country's, as privacy.rules reads them.
+PHONE_REGION = "GB"
+# phonenumbers cannot tell mobiles from landlines in some countries (the United States, Canada): those numbers are
+# FIXED_LINE_OR_MOBILE, and are taken; Twilio then answers 21614 for a landline, which the order pages show.
+TEXTABLE_TYPES = frozenset({phonenumbers.PhoneNumberType.MOBILE, phonenumbers.PhoneNumberType.FIXED_LINE_OR_MOBILE})
+
+
+def mobile_number(text: str) -> str | None:
+    """'07911 123456', '+44 (0)7911-123456' or '0044 7911 123456' as '+447911123456'; None if the text is not a
+    number a text message can reach."""
+    try:
+        number = phonenumbers.parse(text, PHONE_REGION)
+    except phonenumbers.NumberParseException:
+        return None
+    if not phonenumbers.is_valid_number(number) or phonenumbers.number_type(number) not in TEXTABLE_TYPES:
+        return None
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)

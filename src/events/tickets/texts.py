@@ -1,0 +1,176 @@
+"""Text messages to guests (SMS or WhatsApp): what each kind says, in the guest's language, short enough for two
+SMS segments where the language allows. Pure: the outbox gathers the order's plain data, this module writes the text.
+
+A text carries at most one link. For one ticket it is the ticket page, which keeps working with no signal once it
+has been opened (static/js/sw.js); for several tickets it is the order page, which lists them and keeps itself
+and its tickets for offline use the same way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from babel.dates import format_skeleton, format_time, get_datetime_format
+
+from events import i18n
+from events.money import format_money
+
+# Messages about tickets: their text links to the tickets.
+TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
+KINDS = (*TICKET_KINDS, "refund_notice", "reminder", "event_cancelled", "late_payment_refunded", "thank_you")
+# Refunds that go back to a card take days to arrive; a cash refund was handed over at the desk.
+CARD_REFUNDS = frozenset({"stripe", "card_terminal", "test"})
+# Two segments: what an SMS may cost at most, on purpose (a third costs the charity a third more per guest).
+MAX_SEGMENTS = 2
+
+# GSM 03.38: an SMS in only these characters carries 160 per segment (153 when split); any other character makes the
+# whole text UCS-2, 70 per segment (67 when split). The extension characters take two places each.
+_GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
+_GSM_EXTENSION = set("^{}\\[~]|€\f")
+# Babel separates amounts and times with no-break spaces, which are not GSM characters: one would double the cost of
+# an English or French text, and a plain space reads the same on a phone.
+_SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
+
+
+@dataclass(frozen=True, slots=True)
+class OrderText:
+    """What a text about an order needs to know: plain data, dates already in the event's time zone, links absolute."""
+
+    kind: str
+    locale: str
+    organisation: str  # who writes: the guest may not know the number it comes from
+    event_title: str
+    starts_at: datetime
+    venue: str = ""
+    link: str = ""  # the ticket page (one ticket) or the order page; empty for a thank-you
+    tickets: int = 0  # valid tickets on the order
+    currency: str = "GBP"
+    paid_pence: int = 0
+    refunded_pence: int = 0
+    detail: Mapping[str, Any] = field(default_factory=dict)  # the cause's details (COMMON: refund_notice, thank_you)
+
+
+def link_for(ticket_urls: Sequence[str], order_url: str) -> str:
+    """The one link a text carries: the ticket itself when there is one, else the order page that lists them."""
+    return ticket_urls[0] if len(ticket_urls) == 1 else order_url
+
+
+def compose(text: OrderText) -> str:
+    """The message, in the guest's language (English when the language is not one we have)."""
+    locale = text.locale if text.locale in i18n.SUPPORTED_LOCALES else i18n.DEFAULT_LOCALE
+    words = _Words(locale)
+    when = str(get_datetime_format("medium", locale=words.formats)).format(
+        format_time(text.starts_at, "HH:mm", locale=words.formats), format_skeleton("MMMEd", text.starts_at, locale=words.formats)
+    )
+    lines = _lines(text, words, when)
+    if text.kind == "thank_you":
+        lines = _fit(lines, text, words)
+    return "\n".join(line for line in lines if line).translate(_SPACES).strip()
+
+
+def segments(body: str) -> int:
+    """How many SMS segments ``body`` is sent as (GSM-7 if every character allows it, else UCS-2)."""
+    if all(character in _GSM_BASIC or character in _GSM_EXTENSION for character in body):
+        length = sum(2 if character in _GSM_EXTENSION else 1 for character in body)
+        single, part = 160, 153
+    else:
+        length = len(body.encode("utf-16-le")) // 2
+        single, part = 70, 67
+    if length <= single:
+        return 1
+    return -(-length // part)
+
+
+class _Words:
+    """The guest's catalogue and number formats."""
+
+    def __init__(self, locale: str) -> None:
+        self.catalogue = i18n.translations(locale)
+        self.formats = i18n.FORMAT_LOCALES[locale]
+
+    def __call__(self, message: str, **variables: Any) -> str:
+        translated = self.catalogue.gettext(message)
+        return translated % variables if variables else translated
+
+    def plural(self, singular: str, plural: str, count: int, **variables: Any) -> str:
+        return self.catalogue.ngettext(singular, plural, count) % {"num": count, **variables}
+
+    def money(self, pence: int, currency: str) -> str:
+        return format_money(pence, currency, self.formats)
+
+
+def _lines(text: OrderText, _: _Words, when: str) -> list[str]:
+    signed = f"{text.organisation}: " if text.organisation else ""
+    event = text.event_title
+    if text.kind in ("order_confirmation", "tickets_resent"):
+        return [signed + _.plural("Your ticket", "Your tickets", max(text.tickets, 1)), event, when, text.link]
+    if text.kind == "tickets_reissued":
+        return [signed + _("Your updated tickets for %(event)s", event=event), when, text.link]
+    if text.kind == "reminder":
+        return [
+            signed + _("Reminder: %(event)s", event=event),
+            when,
+            text.venue,
+            _.plural("Show this ticket on your phone at the door:", "Show these tickets on your phone at the door:", max(text.tickets, 1)),
+            text.link,
+        ]
+    if text.kind == "refund_notice":
+        amount = _.money(int(text.detail.get("amount_pence", text.refunded_pence)), str(text.detail.get("currency", text.currency)))
+        method = str(text.detail.get("method", ""))
+        return [
+            signed + (_("%(amount)s refunded to you in cash.", amount=amount) if method == "cash" else _("Refunded: %(amount)s", amount=amount)),
+            event,
+            _("The money usually reaches your account within 5 to 10 working days.") if method in CARD_REFUNDS else "",
+            text.link,
+        ]
+    if text.kind == "event_cancelled":
+        return [
+            signed + _("%(event)s is cancelled", event=event),
+            when,
+            _("We are refunding everything you paid: %(amount)s.", amount=_.money(text.paid_pence, text.currency)) if text.paid_pence else "",
+            _("Your tickets no longer work. You do not need to do anything."),
+            text.link,
+        ]
+    if text.kind == "late_payment_refunded":
+        return [
+            signed + _("Your payment for %(event)s has been refunded", event=event),
+            _("Refunded: %(amount)s", amount=_.money(text.refunded_pence, text.currency)),
+            _("The money usually reaches your account within 5 to 10 working days."),
+            text.link,
+        ]
+    if text.kind == "thank_you":
+        return [signed + _("Thank you for coming to %(event)s!", event=event), *_thank_you_totals(text, _, _partners(text))]
+    raise ValueError(f"no text for messages of kind {text.kind!r}")
+
+
+def _partners(text: OrderText) -> list[tuple[str, int]]:
+    partners = [(str(p.get("name", "")), int(p.get("amount_pence", 0))) for p in text.detail.get("partners", ()) if p.get("name")]
+    return sorted(partners, key=lambda partner: -partner[1])
+
+
+def _thank_you_totals(text: OrderText, _: _Words, partners: Sequence[tuple[str, int]]) -> list[str]:
+    """The event's totals (never other guests' names): free places funded and used, and what each partner raised."""
+    currency = str(text.detail.get("currency", text.currency))
+    funded = int(text.detail.get("free_places_funded", 0))
+    used = int(text.detail.get("free_places_used", 0))
+    lines = []
+    if funded:
+        lines.append(
+            _.plural("Guests funded %(num)d free place; %(used)d taken.", "Guests funded %(num)d free places; %(used)d taken.", funded, used=used)
+        )
+    if partners:
+        raised = ", ".join(f"{name} {_.money(amount, currency)}" for name, amount in partners)
+        lines.append(_("Raised for our partners: %(partners)s", partners=raised))
+    return lines
+
+
+def _fit(lines: list[str], text: OrderText, _: _Words) -> list[str]:
+    """A thank-you names the partners that fit in two segments, largest amounts first."""
+    partners = _partners(text)
+    while partners and segments("\n".join(lines).translate(_SPACES)) > MAX_SEGMENTS:
+        partners = partners[:-1]
+        lines = [lines[0], *_thank_you_totals(text, _, partners)]
+    return lines

@@ -1,0 +1,252 @@
+"""A stand-in for Twilio's Messages API on loopback, for tests that send texts through the real Twilio SDK.
+
+It answers the one request the app makes, Create a Message, as Twilio's API reference documents it
+(https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource):
+
+    POST /2010-04-01/Accounts/{AccountSid}/Messages.json
+    HTTP Basic auth AccountSid:AuthToken, a form-encoded body with To (E.164, or whatsapp:+… for WhatsApp),
+    From or MessagingServiceSid, and Body (at most 1,600 characters)
+
+and answers 201 with a Message resource shaped exactly as the recorded fixture (fixtures/twilio_message_created.json),
+status "queued" as a message just accepted is, or Twilio's error shape
+(https://www.twilio.com/docs/usage/twilios-response: {"code", "message", "more_info", "status"}) with Twilio's codes:
+20003 bad credentials, 20404 an unknown path, 21211 a To that is not a phone number, 21602 no Body, 21603 no From,
+21617 a Body over 1,600 characters, and whatever a test asks for (`fail_next`, `refuse`).
+
+Every request is kept in `received` (with what was wrong with it, if anything), so a test can check what was sent.
+A plain http.server in a thread: the SDK's aiohttp client in the test's event loop talks to it over real TCP.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import secrets
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import format_datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs
+
+from events.config import TwilioSettings
+
+# The Message resource Twilio answers to Create a Message, as its API reference shows it: recorded from Twilio's API
+# definition example for this operation (the "Create a Message resource" response on the Messages resource page above),
+# as twilio-python's generated tests carry it (tests/integration/api/v2010/account/test_message.py, test_create_response).
+FIXTURE = Path(__file__).parent / "fixtures" / "twilio_message_created.json"
+MESSAGE_TEMPLATE: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"))
+
+PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
+E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
+SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
+BODY_LIMIT = 1600
+
+
+@dataclass
+class Received:
+    """One request as the stand-in saw it, and how it answered."""
+
+    method: str
+    path: str
+    form: dict[str, str]
+    status: int
+    answer: dict[str, Any]
+    problems: list[str] = field(default_factory=list)  # how the request broke Twilio's documented contract
+
+    @property
+    def to(self) -> str:
+        return self.form.get("To", "")
+
+    @property
+    def body(self) -> str:
+        return self.form.get("Body", "")
+
+
+def error(code: int, message: str, status: int) -> dict[str, Any]:
+    """Twilio's documented error body."""
+    return {"code": code, "message": message, "more_info": f"https://www.twilio.com/docs/errors/{code}", "status": status}
+
+
+def _segments(body: str) -> int:
+    """Roughly as Twilio counts them: 160 (153 when split) plain characters, else 70 (67)."""
+    single, part = (160, 153) if body.isascii() else (70, 67)
+    length = len(body.encode("utf-16-le")) // 2
+    return 1 if length <= single else -(-length // part)
+
+
+class TwilioStandIn:
+    def __init__(self) -> None:
+        self.account_sid = "AC" + secrets.token_hex(16)
+        self.auth_token = secrets.token_hex(16)
+        self.sender = "+447700900001"
+        self.whatsapp_sender = "+447700900002"
+        self.received: list[Received] = []
+        self._failures: list[tuple[int, int, str]] = []  # (HTTP status, Twilio code, message) for the next requests
+        self._refused: dict[str, tuple[int, str]] = {}  # number -> (Twilio code, message), for every request to it
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self._thread = threading.Thread(target=self._server.serve_forever, name="twilio-stand-in", daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self._server.server_address[1]}"
+
+    def settings(self, **changes: Any) -> TwilioSettings:
+        """The app's Twilio settings, pointed at this stand-in."""
+        values: dict[str, Any] = {
+            "account_sid": self.account_sid,
+            "auth_token": self.auth_token,
+            "sender": self.sender,
+            "whatsapp_sender": self.whatsapp_sender,
+            "base_url": self.url,
+        }
+        return TwilioSettings(**(values | changes))
+
+    def fail_next(self, count: int = 1, *, status: int = 503, code: int = 20503, message: str = "Service Unavailable") -> None:
+        """Answer the next ``count`` requests with this error (a passing outage, by default)."""
+        with self._lock:
+            self._failures.extend([(status, code, message)] * count)
+
+    def refuse(self, number: str, *, code: int = 21614, message: str | None = None) -> None:
+        """Answer every message to ``number`` with 400 and this code (21614: not a mobile number; 21612: unreachable)."""
+        with self._lock:
+            self._refused[number] = (code, message or f"'To' number {number} is not a valid mobile number")
+
+    @property
+    def delivered(self) -> list[Received]:
+        return [request for request in self.received if request.status == 201]
+
+    # --- the server ------------------------------------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._server.shutdown()
+        self._server.server_close()
+        self._thread.join(timeout=5)
+
+    def _answer(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, Any], Received]:
+        form = {key: values[-1] for key, values in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
+        problems: list[str] = []
+        match = PATH.match(path)
+        if method != "POST" or match is None:
+            problems.append(f"{method} {path} is not Create a Message")
+            return self._record(method, path, form, 404, error(20404, "The requested resource was not found", 404), problems)
+        if not self._authorised(headers.get("Authorization", ""), match.group(1)):
+            problems.append("HTTP Basic auth is not AccountSid:AuthToken")
+            return self._record(method, path, form, 401, error(20003, "Authenticate", 401), problems)
+        if not headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
+            problems.append(f"Content-Type {headers.get('Content-Type')!r} is not a form")
+        to, sender, service, body = form.get("To", ""), form.get("From", ""), form.get("MessagingServiceSid", ""), form.get("Body", "")
+        whatsapp = to.startswith("whatsapp:")
+        if not E164.match(to.removeprefix("whatsapp:")):
+            return self._record(method, path, form, 400, error(21211, f"Invalid 'To' Phone Number: {to}", 400), problems)
+        if not sender and not service:
+            return self._record(
+                method, path, form, 400, error(21603, "A 'From' or 'MessagingServiceSid' parameter is required to send a message", 400), problems
+            )
+        if service and not SERVICE_SID.match(service):
+            problems.append(f"MessagingServiceSid {service!r} is not MG and 32 hexadecimal digits")
+        if whatsapp != sender.startswith("whatsapp:") and sender:
+            problems.append("a WhatsApp message goes from a whatsapp: sender to a whatsapp: recipient")
+        if not body:
+            return self._record(method, path, form, 400, error(21602, "Message body is required.", 400), problems)
+        if len(body) > BODY_LIMIT:
+            return self._record(
+                method, path, form, 400, error(21617, "The concatenated message body exceeds the 1600 character limit.", 400), problems
+            )
+        with self._lock:
+            failure = self._failures.pop(0) if self._failures else None
+            refused = self._refused.get(to.removeprefix("whatsapp:"))
+        if failure is not None:
+            status, code, message = failure
+            return self._record(method, path, form, status, error(code, message, status), problems)
+        if refused is not None:
+            code, message = refused
+            return self._record(method, path, form, 400, error(code, message, 400), problems)
+        return self._record(method, path, form, 201, self._message(match.group(1), to, sender, service, body), problems)
+
+    def _authorised(self, header: str, account_sid: str) -> bool:
+        scheme, _, encoded = header.partition(" ")
+        if scheme != "Basic" or account_sid != self.account_sid:
+            return False
+        try:
+            return base64.b64decode(encoded).decode() == f"{self.account_sid}:{self.auth_token}"
+        except ValueError:
+            return False
+
+    def _message(self, account_sid: str, to: str, sender: str, service: str, body: str) -> dict[str, Any]:
+        sid = "SM" + secrets.token_hex(16)
+        now = format_datetime(datetime.now(timezone.utc))  # RFC 2822, as Twilio dates are
+        uri = f"/2010-04-01/Accounts/{account_sid}/Messages/{sid}"
+        message = {
+            **MESSAGE_TEMPLATE,
+            "account_sid": account_sid,
+            "body": body,
+            "date_created": now,
+            "date_sent": None,
+            "date_updated": now,
+            "from": sender or None,
+            "messaging_service_sid": service or None,
+            # A Messaging Service picks the sender later: Twilio counts no segments yet and says "accepted".
+            "num_segments": "0" if service and not sender else str(_segments(body)),
+            "price": None,
+            "price_unit": "USD",
+            "sid": sid,
+            "status": "accepted" if service and not sender else "queued",
+            "subresource_uris": {"media": f"{uri}/Media.json"},
+            "to": to,
+            "uri": f"{uri}.json",
+        }
+        assert set(message) == set(MESSAGE_TEMPLATE)
+        return message
+
+    def _record(
+        self, method: str, path: str, form: dict[str, str], status: int, answer: dict[str, Any], problems: list[str]
+    ) -> tuple[int, dict[str, Any], Received]:
+        request = Received(method, path, form, status, answer, problems)
+        with self._lock:
+            self.received.append(request)
+        return status, answer, request
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        stand_in = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _respond(self, method: str) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                status, answer, _ = stand_in._answer(method, self.path, self.headers, self.rfile.read(length))
+                payload = json.dumps(answer).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_POST(self) -> None:
+                self._respond("POST")
+
+            def do_GET(self) -> None:
+                self._respond("GET")
+
+            def log_message(self, format: str, *args: Any) -> None:
+                pass  # quiet: the test reads `received`
+
+        return Handler
+
+
+@contextmanager
+def running_twilio() -> Iterator[TwilioStandIn]:
+    stand_in = TwilioStandIn()
+    stand_in.start()
+    try:
+        yield stand_in
+    finally:
+        stand_in.stop()

@@ -1,0 +1,135 @@
+"""What each text says, in the guest's language, and that it stays within two SMS segments in English."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from events import i18n
+from events.tickets import texts
+from events.tickets.texts import OrderText, compose, link_for, segments
+
+STARTS = datetime(2031, 8, 16, 19, 0, tzinfo=ZoneInfo("Europe/London"))  # a Saturday
+TICKET = "https://tickets.example.org/tickets/abcdefghjkmnpqrstuvw"
+ORDER = "https://tickets.example.org/orders/K7M-4QX?token=ord_" + "A" * 43
+REFUND = {"amount_pence": 1200, "currency": "GBP", "method": "stripe", "ticket_ids": [1]}
+THANKS = {
+    "currency": "GBP",
+    "free_places_funded": 12,
+    "free_places_used": 9,
+    "partners": [{"name": "Welcome Kitchen", "amount_pence": 34000}, {"name": "Women's Group", "amount_pence": 12050}],
+}
+
+
+def text(kind: str, locale: str = "en", **changes: Any) -> OrderText:
+    values: dict[str, Any] = {
+        "kind": kind,
+        "locale": locale,
+        "organisation": "Refugee Kitchen",
+        "event_title": "Supper Club",
+        "starts_at": STARTS,
+        "venue": "St Margaret's Community Hall",
+        "link": ORDER if kind in ("refund_notice", "event_cancelled", "late_payment_refunded") else TICKET,
+        "tickets": 1,
+        "paid_pence": 1200,
+        "refunded_pence": 1200,
+        "detail": REFUND if kind == "refund_notice" else THANKS if kind == "thank_you" else {},
+    }
+    return OrderText(**(values | changes))
+
+
+@pytest.mark.parametrize("kind", texts.KINDS)
+def test_every_kind_in_english_fits_two_segments_and_names_who_sends_it(kind: str) -> None:
+    body = compose(text(kind, link="" if kind == "thank_you" else (ORDER if kind != "reminder" else TICKET)))
+    assert segments(body) <= texts.MAX_SEGMENTS, body
+    assert body.startswith("Refugee Kitchen: ") and "Supper Club" in body
+    assert body.count("https://") == (0 if kind == "thank_you" else 1)
+    assert "\u00a0" not in body and "\u202f" not in body  # no-break spaces would make it UCS-2
+
+
+def test_the_ticket_text_gives_the_event_its_time_and_the_link() -> None:
+    assert compose(text("order_confirmation")) == f"Refugee Kitchen: Your ticket\nSupper Club\nSat 16 Aug, 19:00\n{TICKET}"
+    assert compose(text("tickets_resent", tickets=3, link=ORDER)).startswith("Refugee Kitchen: Your tickets\n")
+    assert compose(text("tickets_reissued")).startswith("Refugee Kitchen: Your updated tickets for Supper Club\nSat 16 Aug, 19:00\n")
+
+
+def test_the_reminder_says_when_where_and_to_show_the_ticket() -> None:
+    body = compose(text("reminder"))
+    assert body.splitlines() == [
+        "Refugee Kitchen: Reminder: Supper Club",
+        "Sat 16 Aug, 19:00",
+        "St Margaret's Community Hall",
+        "Show this ticket on your phone at the door:",
+        TICKET,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "says", "days"),
+    [("stripe", "Refunded: £12", True), ("card_terminal", "Refunded: £12", True), ("cash", "£12 refunded to you in cash.", False)],
+)
+def test_a_refund_notice_gives_the_amount_and_how_long_a_card_refund_takes(method: str, says: str, days: bool) -> None:
+    body = compose(text("refund_notice", detail={**REFUND, "method": method}))
+    assert says in body and ("5 to 10 working days" in body) is days and ORDER in body
+
+
+def test_a_cancellation_says_what_is_refunded_only_when_something_was_paid() -> None:
+    assert "We are refunding everything you paid: £12." in compose(text("event_cancelled"))
+    assert "refunding" not in compose(text("event_cancelled", paid_pence=0))
+
+
+def test_a_thank_you_gives_the_totals_and_names_the_partners_that_fit() -> None:
+    body = compose(text("thank_you", link=""))
+    assert body.splitlines() == [
+        "Refugee Kitchen: Thank you for coming to Supper Club!",
+        "Guests funded 12 free places; 9 taken.",
+        "Raised for our partners: Welcome Kitchen £340, Women's Group £120.50",
+    ]
+    many = {**THANKS, "partners": [{"name": f"Partner project number {n}", "amount_pence": 1000 * (10 - n)} for n in range(10)]}
+    trimmed = compose(text("thank_you", link="", detail=many))
+    assert segments(trimmed) <= texts.MAX_SEGMENTS and "Partner project number 0 £100" in trimmed and "number 9" not in trimmed
+    assert compose(text("thank_you", link="", detail={"currency": "GBP", "free_places_funded": 0, "partners": []})).count("\n") == 0
+
+
+def test_an_arabic_text_is_in_arabic() -> None:
+    body = compose(text("order_confirmation", locale="ar"))
+    catalogue = i18n.translations("ar")
+    assert catalogue.ngettext("Your ticket", "Your tickets", 1) in body and "Your ticket" not in body
+    assert "أغسطس" in body or "اغسطس" in body  # August, as Arabic writes it
+    assert catalogue.gettext("%(event)s is cancelled") % {"event": "Supper Club"} in compose(text("event_cancelled", locale="ar"))
+
+
+def test_an_unknown_language_falls_back_to_english() -> None:
+    assert compose(text("order_confirmation", locale="xx")) == compose(text("order_confirmation"))
+
+
+def test_one_ticket_links_to_its_page_and_several_to_the_order() -> None:
+    assert link_for([TICKET], ORDER) == TICKET
+    assert link_for([TICKET, TICKET + "2"], ORDER) == ORDER
+    assert link_for([], ORDER) == ORDER
+
+
+@pytest.mark.parametrize(
+    ("body", "count"),
+    [
+        ("a" * 160, 1),
+        ("a" * 161, 2),
+        ("a" * 306, 2),
+        ("a" * 307, 3),
+        ("€" * 80, 1),  # an extension character takes two places
+        ("€" * 81, 2),
+        ("ب" * 70, 1),  # any character outside GSM-7 makes the whole text UCS-2
+        ("ب" * 71, 2),
+        ("£12 é à ñ", 1),
+    ],
+)
+def test_segments_are_counted_as_sms_counts_them(body: str, count: int) -> None:
+    assert segments(body) == count
+
+
+def test_an_unknown_kind_is_a_programming_error() -> None:
+    with pytest.raises(ValueError, match="no text"):
+        compose(text("newsletter"))
