@@ -151,3 +151,21 @@ def test_chart_text_and_ids_are_escaped() -> None:
     assert not [name for element in elements for name in element.attrib if name.startswith("on")]
     assert [element.attrib["id"] for element in drawn] == ['x" onload="alert(1)', 'x" onload="alert(1)-narrow']
     assert PAYLOAD in {element.text for element in elements}
+
+
+@pytest.mark.parametrize(
+    ("locale", "written"),
+    [
+        ("en", "Sunday, 15 August 2027, 19:30 · Community Hall, 1 High Street · £12.50"),
+        ("fr", "dimanche 15 août 2027, 19:30 · Community Hall, 1 High Street · 12,50\u00a0£"),
+        ("ar", "الأحد، 15 أغسطس 2027، 19:30 · Community Hall، 1 High Street · 12.50\u00a0£"),
+        ("fa", "یکشنبه 15 اوت 2027، 19:30 · Community Hall، 1 High Street · £\u00a012.50"),
+    ],
+)
+def test_dates_places_and_money_are_written_the_guests_way(locale: str, written: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    evening = datetime(2027, 8, 15, 19, 30, tzinfo=ZoneInfo("Europe/London"))
+    source = "{{ moment | date_and_time }} · {{ ['Community Hall', '', '1 High Street'] | comma_join }} · {{ 1250 | money('GBP') }}"
+    assert render(source, locale=locale, moment=evening) == written
