@@ -18,6 +18,7 @@ from jinja2 import Environment
 
 from events import i18n
 from events.i18n import N_
+from events.orders.receipts import Receipt
 from events.templating import create_environment
 
 TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
@@ -83,6 +84,8 @@ class OrderEmail:
     currency: str = "GBP"
     paid_pence: int = 0
     organisation: EmailOrganisation | None = None
+    # What the order paid for and how (ticket emails): the same receipt as the order's pages show.
+    receipt: Receipt | None = None
 
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:

@@ -27,6 +27,7 @@ from events.accounts.rules import INVITATION_LIFETIME, RESET_LINK_LIFETIME
 from events.accounts.tables import AccountMessage, User
 from events.config import Settings
 from events.orders.codes import order_access_token
+from events.orders.service import order_receipt
 from events.orders.tables import Order
 from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
@@ -242,11 +243,13 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
     reference = order["reference"]
     tickets = []
     pdf = None
+    receipt = None
     if message["kind"] in email.TICKET_KINDS:
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             return None
         pdf = await tickets_pdf(tickets)
+        receipt = await order_receipt(message["order_id"])
     token = order_access_token(settings.secret_key, reference)
     content = email.OrderEmail(
         kind=message["kind"],
@@ -262,6 +265,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         currency=order["currency"],
         paid_pence=order["total_pence"],
         organisation=await _email_organisation(order["event.organisation"], base_url=settings.base_url),
+        receipt=receipt,
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now
