@@ -169,3 +169,36 @@ def test_dates_places_and_money_are_written_the_guests_way(locale: str, written:
     evening = datetime(2027, 8, 15, 19, 30, tzinfo=ZoneInfo("Europe/London"))
     source = "{{ moment | date_and_time }} · {{ ['Community Hall', '', '1 High Street'] | comma_join }} · {{ 1250 | money('GBP') }}"
     assert render(source, locale=locale, moment=evening) == written
+
+
+def _hostile_receipt() -> Any:
+    from events.orders.receipts import Charity, GiftAidNote, PaidWith, Receipt, ReceiptLine, ReceiptLineKind
+
+    return Receipt(
+        reference="ABC-123",
+        currency="GBP",
+        lines=(
+            ReceiptLine(ReceiptLineKind.tickets, PAYLOAD, 2, 3000, 6000),
+            ReceiptLine(ReceiptLineKind.donation, f"Fish & Chips {PAYLOAD}", 1, 1000, 1000),
+        ),
+        refunded_pence=0,
+        paid_with=PaidWith.card,
+        gift_aid=GiftAidNote(f"Amal {PAYLOAD}", 1000),
+        charity=Charity(f"Kitchen {PAYLOAD}", "1234567"),
+    )
+
+
+def test_a_receipt_escapes_every_name_once_on_a_page() -> None:
+    page = render('{% import "orders/_receipt.html" as receipts with context %}{{ receipts.receipt_table(receipt) }}', receipt=_hostile_receipt())
+    assert PAYLOAD not in page
+    assert page.count(ESCAPED) == 5  # the ticket type, the partner project, the donor, the charity (twice)
+    assert "Fish &amp; Chips" in page and "&amp;amp;" not in page and "&amp;lt;" not in page
+
+
+def test_a_receipt_in_an_emails_text_part_is_plain_text() -> None:
+    environment = create_environment(TEMPLATES)
+    request = SimpleNamespace(state=SimpleNamespace(locale="en"))
+    text = environment.get_template("emails/_receipt.txt").render(request=request, mail=SimpleNamespace(receipt=_hostile_receipt()))
+    assert f"- {PAYLOAD} (2 × £30): £60" in text
+    assert f"- Donation to Fish & Chips {PAYLOAD}: £10" in text
+    assert "&lt;" not in text and "&amp;" not in text
