@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from litestar import Litestar, Request
+from litestar import Litestar, Request, Router
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -85,6 +85,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # async, so Litestar runs it in the event loop: a plain function would go through sync_to_thread, a
     # thread-pool hop on every request.
     async def choose_locale(request: Request[Any, Any, Any]) -> None:
+        if request.route_handler.opt.get(i18n.STAFF_PAGE):
+            request.state.locale = i18n.STAFF_LOCALE
+            return
         request.state.locale = i18n.negotiate_locale(
             request.query_params.get("lang"), request.cookies.get(i18n.LOCALE_COOKIE), request.headers.get("accept-language")
         )
@@ -98,6 +101,30 @@ def create_app(settings: Settings | None = None) -> Litestar:
         exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js"],
     )
     api_reference = ApiReference()
+    # The organisers' and platform's pages (and statements): in English whatever the guest language (see
+    # i18n.STAFF_LOCALE). The door's own pages stay in the door team's language; the organiser's "Pair another
+    # phone" page under /door says so itself (checkin.controllers).
+    staff_pages = Router(
+        path="/",
+        route_handlers=[
+            EventOverviewPages,
+            EventSetupPages,
+            TicketTypePages,
+            PartnerPages,
+            ClaimLinkPages,
+            DoorStaffPages,
+            BackOfficeOrderPages,
+            AuditPages,
+            PeoplePages,
+            StripePages,
+            OrganisationPages,
+            PlatformPages,
+            GuestDataPages,
+            GiftAidPages,
+            StatementPages,
+        ],
+        opt={i18n.STAFF_PAGE: True},
+    )
     return Litestar(
         route_handlers=[
             EventPages,
@@ -110,27 +137,13 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DoorPages,
             ClaimsApi,
             LedgerApi,
-            EventOverviewPages,
-            EventSetupPages,
-            TicketTypePages,
-            PartnerPages,
-            ClaimLinkPages,
-            DoorStaffPages,
+            staff_pages,
             CancellationApi,
-            BackOfficeOrderPages,
-            AuditPages,
-            PeoplePages,
-            StripePages,
-            OrganisationPages,
             PeopleApi,
             InvitationsApi,
             InvitationPages,
-            PlatformPages,
             DoorTeamApi,
-            GuestDataPages,
             GiftAidApi,
-            GiftAidPages,
-            StatementPages,
             ClaimPages,
             PartnersApi,
             LoginPages,

@@ -1,13 +1,16 @@
-"""Guest languages: choosing one per request, and gettext catalogues read from locale/*.po."""
+"""Guest languages: choosing one per request, gettext catalogues read from locale/*.po, and dates and lists written
+the way each language writes them."""
 
 from __future__ import annotations
 
 import io
+from datetime import date, datetime
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
 
 from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import Translations
@@ -18,9 +21,23 @@ DEFAULT_LOCALE = "en"
 SUPPORTED_LOCALES = ("en", "ar", "fr", "fa")
 RIGHT_TO_LEFT = frozenset({"ar", "fa"})
 LOCALE_COOKIE = "lang"
+LOCALE_COOKIE_SECONDS = 365 * 24 * 3600
 # The locale used for numbers, currency and dates in each guest language.
 FORMAT_LOCALES = {"en": "en_GB", "fr": "fr_FR", "ar": "ar", "fa": "fa_IR"}
 LOCALE_DIR = PROJECT_ROOT / "locale"
+# Staff pages (the back office, the platform, statements) are in English whatever the guest's language: they use UK
+# legal and finance terms (Gift Aid, HMRC, trustees' statements) whose translations nobody has reviewed, and one
+# language on a page reads better than a mix. A route handler's ``opt`` carries STAFF_PAGE to say it is one.
+STAFF_LOCALE = "en"
+STAFF_PAGE = "staff_page"
+# How a language separates the parts of a phrase ("Sunday 15 August 2027, 19:30"; "the hall, its address"): Arabic
+# and Farsi with their own comma.
+_COMMAS = {"ar": "\u060c ", "fa": "\u060c "}
+# Left-to-right and right-to-left marks and the Arabic letter mark, which CLDR puts in some Arabic and Farsi
+# patterns. Pages and emails order their text by their ``dir``; where nothing renders the marks (plain-text email,
+# a text message, a copied amount) they show as stray characters, so dates and amounts leave them out.
+BIDI_MARKS = "\u200e\u200f\u061c"
+_NO_BIDI_MARKS = str.maketrans("", "", BIDI_MARKS)
 
 
 def N_(message: str) -> str:
@@ -68,6 +85,44 @@ def translations(locale: str, locale_dir: Path = LOCALE_DIR) -> NullTranslations
     write_mo(buffer, catalog)
     buffer.seek(0)
     return Translations(fp=buffer)
+
+
+def without_bidi_marks(text: str) -> str:
+    return text.translate(_NO_BIDI_MARKS)
+
+
+def comma(locale: str) -> str:
+    """The separator between the parts of a phrase in this guest language: ", " or the Arabic comma "، "."""
+    return _COMMAS.get(locale, ", ")
+
+
+def long_date(moment: date, locale: str) -> str:
+    """'Sunday, 15 August 2027'; 'الأحد، 15 أغسطس 2027' (in the moment's own time zone)."""
+    return without_bidi_marks(format_date(moment, format="full", locale=_format_locale(locale)))
+
+
+def short_date(moment: date, locale: str) -> str:
+    """'15 August'."""
+    return without_bidi_marks(format_date(moment, format="d MMMM", locale=_format_locale(locale)))
+
+
+def clock(moment: datetime, locale: str) -> str:
+    """'19:30', on the 24-hour clock in every language."""
+    return without_bidi_marks(format_time(moment, format="HH:mm", locale=_format_locale(locale)))
+
+
+def date_and_time(moment: datetime, locale: str) -> str:
+    """'Sunday, 15 August 2027, 19:30'; in Arabic and Farsi joined with their comma."""
+    return long_date(moment, locale) + comma(locale) + clock(moment, locale)
+
+
+def timestamp(moment: datetime, locale: str) -> str:
+    """When something happened, to the second: '15 Aug 2027, 19:30:05'."""
+    return without_bidi_marks(format_datetime(moment, format="medium", locale=_format_locale(locale)))
+
+
+def _format_locale(locale: str) -> str:
+    return FORMAT_LOCALES.get(locale, FORMAT_LOCALES[DEFAULT_LOCALE])
 
 
 def text_direction(locale: str) -> str:

@@ -4,11 +4,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from decimal import Decimal
+from functools import cache
 
 from babel import Locale
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
+
+from events.i18n import without_bidi_marks
 
 BASIS_POINTS_WHOLE = 10_000
+# Whose currency symbols every language shows: "£" rather than French "£GB" or Arabic "UK£".
+SYMBOL_LOCALE = "en_GB"
 
 
 def split_pence(total_pence: int, weights: Sequence[int]) -> list[int]:
@@ -41,10 +46,23 @@ def minor_unit_digits(currency: str) -> int:
 
 
 def format_money(minor_units: int, currency: str = "GBP", locale: str = "en_GB") -> str:
-    """'£6', '£30', '£12.50': whole amounts drop their zeros, as people write prices."""
+    """'£6', '£30', '£12.50': whole amounts drop their zeros, as people write prices.
+
+    In every language the amount is written the language's way (its separators, which side the symbol goes)
+    with the symbol a UK charity's guests know: '30 £' in French and Arabic, never '30 £GB' or '30 UK£'. The
+    bidi marks that CLDR puts in Arabic and Farsi amounts are left out: a page's or email's ``dir`` already
+    orders the text, and where nothing renders them (a plain-text email, a text message) they show as stray
+    characters or break a copied amount."""
     digits = minor_unit_digits(currency)
     amount = Decimal(minor_units).scaleb(-digits)
-    if minor_units % (10**digits) == 0:
-        whole_pattern = Locale.parse(locale).currency_formats["standard"].pattern.replace(".00", "")
-        return format_currency(amount, currency, locale=locale, format=whole_pattern, currency_digits=False)
-    return format_currency(amount, currency, locale=locale)
+    whole = minor_units % (10**digits) == 0
+    return format_currency(amount, currency, locale=locale, format=_pattern(locale, currency, whole=whole), currency_digits=not whole)
+
+
+@cache
+def _pattern(locale: str, currency: str, *, whole: bool) -> str:
+    """The language's currency pattern, with the UK's symbol written in, its bidi marks left out, and for a whole
+    amount no decimals."""
+    pattern = without_bidi_marks(Locale.parse(locale).currency_formats["standard"].pattern)
+    pattern = pattern.replace("¤", "'" + get_currency_symbol(currency, SYMBOL_LOCALE) + "'")
+    return pattern.replace(".00", "") if whole else pattern

@@ -8,7 +8,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from babel.dates import format_date, format_datetime, format_time
+from babel.dates import format_date
 from babel.numbers import format_percent
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -67,22 +67,34 @@ def _money(context: Context, minor_units: int, currency: str = "GBP") -> str:
 
 @pass_context
 def _long_date(context: Context, moment: datetime) -> str:
-    return format_date(moment, format="full", locale=_format_locale(context))
+    return i18n.long_date(moment, _locale(context))
 
 
 @pass_context
 def _short_date(context: Context, moment: datetime) -> str:
-    return format_date(moment, format="d MMMM", locale=_format_locale(context))
+    return i18n.short_date(moment, _locale(context))
 
 
 @pass_context
 def _clock(context: Context, moment: datetime) -> str:
-    return format_time(moment, format="HH:mm", locale=_format_locale(context))
+    return i18n.clock(moment, _locale(context))
+
+
+@pass_context
+def _date_and_time(context: Context, moment: datetime) -> str:
+    """The day and the time, joined as the guest's language joins them (the Arabic comma in Arabic and Farsi)."""
+    return i18n.date_and_time(moment, _locale(context))
 
 
 @pass_context
 def _timestamp(context: Context, moment: datetime) -> str:
-    return format_datetime(moment, format="medium", locale=_format_locale(context))
+    return i18n.timestamp(moment, _locale(context))
+
+
+@pass_context
+def _comma_join(context: Context, parts: Sequence[str]) -> str:
+    """The parts that are not empty, one after another with the guest language's comma: a venue and its address."""
+    return i18n.comma(_locale(context)).join(str(part) for part in parts if part)
 
 
 @pass_context
@@ -125,6 +137,14 @@ def _line_chart(
     )
 
 
+def _is_staff_page(request: Any) -> bool:
+    """Whether the page is a staff page (i18n.STAFF_PAGE), whose words are all English: read from its route handler,
+    so an error page its guards raise (before a language is chosen) knows it too. False where nothing was routed."""
+    scope = getattr(request, "scope", None)
+    handler = scope.get("route_handler") if isinstance(scope, dict) else None
+    return bool(handler is not None and handler.opt.get(i18n.STAFF_PAGE))
+
+
 def create_environment(templates_dir: Path) -> Environment:
     environment = Environment(
         loader=FileSystemLoader(str(templates_dir)),
@@ -140,6 +160,7 @@ def create_environment(templates_dir: Path) -> Environment:
         ngettext=_ngettext,
         language_names=i18n.language_names(),
         text_direction=i18n.text_direction,
+        is_staff_page=_is_staff_page,
         bar_chart=_bar_chart,
         line_chart=_line_chart,
         running_totals=charts.cumulative,
@@ -150,7 +171,9 @@ def create_environment(templates_dir: Path) -> Environment:
         long_date=_long_date,
         short_date=_short_date,
         clock=_clock,
+        date_and_time=_date_and_time,
         timestamp=_timestamp,
+        comma_join=_comma_join,
         basis_points=_basis_points,
     )
     return environment

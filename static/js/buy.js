@@ -5,10 +5,22 @@
   var form = document.querySelector(".buy-form");
   var out = document.getElementById("live-total");
   if (!form || !out) return;
-  var format = new Intl.NumberFormat(document.documentElement.lang || "en", {
+  // Written as the server writes amounts (money.py): the language's way, with the UK's symbol ("£", not "£GB" or
+  // "UK£"), Western digits and no bidi marks.
+  var currency = form.dataset.currency || "GBP";
+  var symbol = new Intl.NumberFormat("en-GB", { style: "currency", currency: currency })
+    .formatToParts(0).filter(function (part) { return part.type === "currency"; })[0].value;
+  var numbers = new Intl.NumberFormat(document.documentElement.lang || "en", {
     style: "currency",
-    currency: form.dataset.currency || "GBP",
+    currency: currency,
+    numberingSystem: "latn",
   });
+  var bidiMarks = /[\u200e\u200f\u061c]/g;
+  function money(pounds) {
+    return numbers.formatToParts(pounds).map(function (part) {
+      return part.type === "currency" ? symbol : part.value;
+    }).join("").replace(bidiMarks, "");
+  }
   function donationPence() {
     var field = form.querySelector("#donation");
     var match = field && /^\s*£?\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*$/.exec(field.value);
@@ -31,7 +43,7 @@
     form.querySelectorAll("select[data-price]").forEach(function (select) {
       pence += Number(select.value) * Number(select.dataset.price);
     });
-    out.textContent = format.format(pence / 100);
+    out.textContent = money(pence / 100);
     out.parentElement.hidden = false;
   }
   form.addEventListener("change", update);

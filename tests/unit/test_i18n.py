@@ -1,3 +1,8 @@
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import pytest
+
 from events import i18n
 
 
@@ -20,3 +25,31 @@ def test_each_language_is_named_in_itself() -> None:
     assert names["ar"] == "العربية"
     assert names["fr"] == "Français"
     assert names["fa"] == "فارسی"
+
+
+EVENING = datetime(2027, 8, 15, 19, 30, tzinfo=ZoneInfo("Europe/London"))
+
+
+@pytest.mark.parametrize(
+    ("locale", "written"),
+    [
+        ("en", "Sunday, 15 August 2027, 19:30"),
+        ("fr", "dimanche 15 août 2027, 19:30"),
+        ("ar", "الأحد، 15 أغسطس 2027، 19:30"),
+        ("fa", "یکشنبه 15 اوت 2027، 19:30"),
+    ],
+)
+def test_each_language_writes_the_day_and_time_with_its_own_punctuation(locale: str, written: str) -> None:
+    assert i18n.date_and_time(EVENING, locale) == written
+    assert i18n.clock(EVENING, locale) == "19:30"
+
+
+@pytest.mark.parametrize(("locale", "comma"), [("en", ", "), ("fr", ", "), ("ar", "، "), ("fa", "، ")])
+def test_arabic_and_farsi_join_parts_with_the_arabic_comma(locale: str, comma: str) -> None:
+    assert i18n.comma(locale) == comma
+
+
+@pytest.mark.parametrize("locale", i18n.SUPPORTED_LOCALES)
+def test_no_date_carries_a_bidi_mark(locale: str) -> None:
+    for written in (i18n.long_date(EVENING, locale), i18n.short_date(EVENING, locale), i18n.timestamp(EVENING, locale)):
+        assert not set(i18n.BIDI_MARKS) & set(written), (locale, written)

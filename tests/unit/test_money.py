@@ -46,3 +46,25 @@ def test_prices_read_as_people_write_them() -> None:
     assert format_money(50) == "£0.50"
     assert format_money(123456) == "£1,234.56"
     assert format_money(900, "EUR", "fr_FR") == "9\u00a0€"
+
+
+@pytest.mark.parametrize(
+    ("locale", "whole", "pence", "thousands"),
+    [
+        ("en_GB", "£30", "£12.50", "£1,234.56"),
+        ("fr_FR", "30\u00a0£", "12,50\u00a0£", "1\u202f234,56\u00a0£"),
+        ("ar", "30\u00a0£", "12.50\u00a0£", "1,234.56\u00a0£"),
+        ("fa_IR", "£\u00a030", "£\u00a012.50", "£\u00a01,234.56"),
+    ],
+)
+def test_each_language_writes_pounds_its_own_way_with_the_pound_sign(locale: str, whole: str, pence: str, thousands: str) -> None:
+    assert (format_money(3000, "GBP", locale), format_money(1250, "GBP", locale), format_money(123456, "GBP", locale)) == (whole, pence, thousands)
+
+
+@pytest.mark.parametrize("locale", ["en_GB", "fr_FR", "ar", "fa_IR"])
+@pytest.mark.parametrize("pence", [0, 5, 3000, 1250, 123456, -500])
+def test_no_amount_carries_a_country_code_or_a_bidi_mark(locale: str, pence: int) -> None:
+    amount = format_money(pence, "GBP", locale)
+    assert "£" in amount
+    for unwanted in ("UK", "GB", "\u200e", "\u200f", "\u061c"):
+        assert unwanted not in amount, (locale, pence, amount)

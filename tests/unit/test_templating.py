@@ -151,3 +151,54 @@ def test_chart_text_and_ids_are_escaped() -> None:
     assert not [name for element in elements for name in element.attrib if name.startswith("on")]
     assert [element.attrib["id"] for element in drawn] == ['x" onload="alert(1)', 'x" onload="alert(1)-narrow']
     assert PAYLOAD in {element.text for element in elements}
+
+
+@pytest.mark.parametrize(
+    ("locale", "written"),
+    [
+        ("en", "Sunday, 15 August 2027, 19:30 · Community Hall, 1 High Street · £12.50"),
+        ("fr", "dimanche 15 août 2027, 19:30 · Community Hall, 1 High Street · 12,50\u00a0£"),
+        ("ar", "الأحد، 15 أغسطس 2027، 19:30 · Community Hall، 1 High Street · 12.50\u00a0£"),
+        ("fa", "یکشنبه 15 اوت 2027، 19:30 · Community Hall، 1 High Street · £\u00a012.50"),
+    ],
+)
+def test_dates_places_and_money_are_written_the_guests_way(locale: str, written: str) -> None:
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    evening = datetime(2027, 8, 15, 19, 30, tzinfo=ZoneInfo("Europe/London"))
+    source = "{{ moment | date_and_time }} · {{ ['Community Hall', '', '1 High Street'] | comma_join }} · {{ 1250 | money('GBP') }}"
+    assert render(source, locale=locale, moment=evening) == written
+
+
+def _hostile_receipt() -> Any:
+    from events.orders.receipts import Charity, GiftAidNote, PaidWith, Receipt, ReceiptLine, ReceiptLineKind
+
+    return Receipt(
+        reference="ABC-123",
+        currency="GBP",
+        lines=(
+            ReceiptLine(ReceiptLineKind.tickets, PAYLOAD, 2, 3000, 6000),
+            ReceiptLine(ReceiptLineKind.donation, f"Fish & Chips {PAYLOAD}", 1, 1000, 1000),
+        ),
+        refunded_pence=0,
+        paid_with=PaidWith.card,
+        gift_aid=GiftAidNote(f"Amal {PAYLOAD}", 1000),
+        charity=Charity(f"Kitchen {PAYLOAD}", "1234567"),
+    )
+
+
+def test_a_receipt_escapes_every_name_once_on_a_page() -> None:
+    page = render('{% import "orders/_receipt.html" as receipts with context %}{{ receipts.receipt_table(receipt) }}', receipt=_hostile_receipt())
+    assert PAYLOAD not in page
+    assert page.count(ESCAPED) == 5  # the ticket type, the partner project, the donor, the charity (twice)
+    assert "Fish &amp; Chips" in page and "&amp;amp;" not in page and "&amp;lt;" not in page
+
+
+def test_a_receipt_in_an_emails_text_part_is_plain_text() -> None:
+    environment = create_environment(TEMPLATES)
+    request = SimpleNamespace(state=SimpleNamespace(locale="en"))
+    text = environment.get_template("emails/_receipt.txt").render(request=request, mail=SimpleNamespace(receipt=_hostile_receipt()))
+    assert f"- {PAYLOAD} (2 × £30): £60" in text
+    assert f"- Donation to Fish & Chips {PAYLOAD}: £10" in text
+    assert "&lt;" not in text and "&amp;" not in text

@@ -116,7 +116,7 @@ def _bad_for(field: str, multi_line: bool) -> dict[str, str]:
     return bad if multi_line else bad | {"CRLF inside": "a\r\nb", "LF inside": "a\nb"}
 
 
-EVENT_FIELDS = [(field, field in ("description", "address")) for field in forms.EVENT_TEXT_FIELDS]
+EVENT_FIELDS = [(field, field in ("description", "address", "access_information")) for field in forms.EVENT_TEXT_FIELDS]
 
 
 @pytest.mark.parametrize(("field", "multi_line"), EVENT_FIELDS, ids=[f for f, _ in EVENT_FIELDS])

@@ -23,7 +23,7 @@ _PERCENT = re.compile(r"^\s*(\d{1,3})(?:[.,](\d{1,2}))?\s*%?\s*$")
 _WHOLE = re.compile(r"^\s*\d{1,6}\s*$")
 _LOCAL_TIME_FORMATS = ("%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M")
 SHARE_ROWS = 6
-EVENT_TEXT_FIELDS = ("title", "description", "venue", "address")
+EVENT_TEXT_FIELDS = ("title", "description", "venue", "address", "access_information")
 CHANNELS = ("online", "door", "both")
 
 

@@ -120,6 +120,7 @@ def _event_form(event: EventRow) -> dict[str, str]:
         "description": event.description,
         "venue": event.venue,
         "address": event.address,
+        "access_information": event.access_information,
         "timezone": event.timezone,
         "starts_at": _local(event.starts_at, event.timezone),
         "ends_at": _local(event.ends_at, event.timezone),

@@ -24,6 +24,7 @@ class EventRow:
     description: str
     venue: str
     address: str
+    access_information: str
     starts_at: datetime
     ends_at: datetime
     timezone: str

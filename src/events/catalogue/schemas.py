@@ -17,6 +17,8 @@ TypeName = Annotated[str, Meta(min_length=1, max_length=120), text.LINE]
 TimeZone = Annotated[str, Meta(min_length=1, max_length=64), text.LINE]
 Venue = Annotated[str, Meta(max_length=200), text.OPTIONAL_LINE]
 Address = Annotated[str, Meta(max_length=1000), text.OPTIONAL_TEXT]
+# Step-free access, the nearest stop, what happens at the door: shown to guests on the event, claim and order pages.
+AccessInformation = Annotated[str, Meta(max_length=2000), text.OPTIONAL_TEXT]
 EventDescription = Annotated[str, Meta(max_length=20_000), text.OPTIONAL_TEXT]
 TypeDescription = Annotated[str, Meta(max_length=2000), text.OPTIONAL_TEXT]
 Slug = Annotated[str, Meta(min_length=1, max_length=80, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*" + text.END)]
@@ -71,6 +73,7 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     description: EventDescription = ""
     venue: Venue = ""
     address: Address = ""
+    access_information: AccessInformation = ""
     timezone: TimeZone = "Europe/London"
     reserved_free_places: Places = 0
     currency: Currency = "GBP"
@@ -96,6 +99,7 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     description: EventDescription | UnsetType = UNSET
     venue: Venue | UnsetType = UNSET
     address: Address | UnsetType = UNSET
+    access_information: AccessInformation | UnsetType = UNSET
     starts_at: datetime | UnsetType = UNSET
     ends_at: datetime | UnsetType = UNSET
     timezone: TimeZone | UnsetType = UNSET
@@ -191,6 +195,7 @@ class EventDetailOut(Struct):
     description: str
     venue: str
     address: str
+    access_information: str
     starts_at: datetime
     ends_at: datetime
     timezone: str

@@ -12,6 +12,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import File, Template
 
+from events import i18n
 from events.accounts.auth import DOOR_TOKEN_ROUTE, requires_role
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.accounts.sessions import start_session
@@ -170,7 +171,8 @@ class DoorPages(Controller):
             return _door_template(request, page, device=data.device, error=error)
         return _door_template(request, page, new_token=token, device=" ".join(data.device.split()))
 
-    @post("/{slug:str}/pairings", status_code=201, guards=[requires_role(ORGANISER)])
+    # The organiser's page (in English like the back office: i18n.STAFF_LOCALE); the door team's pages keep their language.
+    @post("/{slug:str}/pairings", status_code=201, guards=[requires_role(ORGANISER)], opt={i18n.STAFF_PAGE: True})
     async def pair_a_phone(
         self,
         request: Request[Any, Any, Any],

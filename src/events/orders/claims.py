@@ -9,6 +9,7 @@ import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from events import db, text
 from events.audit import service as audit
@@ -70,7 +71,8 @@ class ClaimCodeRow:
 
 @dataclass(frozen=True, slots=True)
 class ClaimLinkUsage:
-    """What a claim link's guest or partner may see: the event, the link's allocation and how many were claimed."""
+    """What a claim link's guest or partner may see: the event (when and where, in its own time zone, and how to get
+    there and in), the link's allocation and how many were claimed."""
 
     partner_name: str
     places: int
@@ -80,6 +82,10 @@ class ClaimLinkUsage:
     event_slug: str
     event_starts_at: datetime
     event_timezone: str
+    event_ends_at: datetime
+    event_venue: str
+    event_address: str
+    event_access_information: str
     organisation: OrganisationRefOut  # who runs the event: the claim page shows it
 
 
@@ -164,7 +170,11 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
             ClaimCode.event.title,
             ClaimCode.event.slug,
             ClaimCode.event.starts_at,
+            ClaimCode.event.ends_at,
             ClaimCode.event.timezone,
+            ClaimCode.event.venue,
+            ClaimCode.event.address,
+            ClaimCode.event.access_information,
             ClaimCode.event._.organisation._.slug,
             ClaimCode.event._.organisation._.name,
             ClaimCode.event._.organisation._.logo_content_type,
@@ -181,8 +191,12 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
         revoked_at=row["revoked_at"],
         event_title=row["event.title"],
         event_slug=row["event.slug"],
-        event_starts_at=row["event.starts_at"],
+        event_starts_at=row["event.starts_at"].astimezone(ZoneInfo(row["event.timezone"])),
         event_timezone=row["event.timezone"],
+        event_ends_at=row["event.ends_at"].astimezone(ZoneInfo(row["event.timezone"])),
+        event_venue=row["event.venue"],
+        event_address=row["event.address"],
+        event_access_information=row["event.access_information"],
         organisation=organisation_ref(row["event.organisation.slug"], row["event.organisation.name"], row["event.organisation.logo_content_type"]),
     )
 

@@ -25,8 +25,8 @@ from events.catalogue.lookup import EventRow
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.errors import Conflict, EventsError, InvalidInput, NotFound
-from events.i18n import N_
-from events.orders import codes, gift_aid, hold_guard, holds, pricing, queries
+from events.i18n import N_, SUPPORTED_LOCALES
+from events.orders import codes, gift_aid, hold_guard, holds, pricing, queries, receipts
 from events.orders.batching import Combiner
 from events.orders.hold_limits import Ask, Asker
 from events.orders.statuses import OrderStatus
@@ -736,6 +736,91 @@ async def find_order(reference: str) -> OrderRow:
 
 async def note(order_id: int, kind: str, detail: str, now: datetime) -> None:
     await _note(order_id, kind, detail, now)
+
+
+async def order_receipt(order_id: int) -> receipts.Receipt:
+    """The order's receipt, as its email and its pages show it (see orders.receipts)."""
+    order = (
+        await Order.select(
+            Order.reference,
+            Order.currency,
+            Order.refunded_pence,
+            Order.payment_provider,
+            Order.paid_at,
+            Order.event.pay_it_forward_place_pence,
+            Order.event._.organisation._.name,
+            Order.event._.organisation._.charity_name,
+            Order.event._.organisation._.charity_number,
+        )
+        .where(Order.id == order_id)
+        .first()
+    )
+    if order is None:
+        raise NotFound(N_("We could not find that order."), code="order_not_found")
+    lines = (
+        await OrderLine.select(
+            OrderLine.kind,
+            OrderLine.description,
+            OrderLine.quantity,
+            OrderLine.unit_price_pence,
+            OrderLine.booking_fee_pence,
+            OrderLine.partner.name,
+        )
+        .where(OrderLine.order_id == order_id)
+        .order_by(OrderLine.id)
+    )
+    declaration = (
+        await GiftAidDeclaration.select(
+            GiftAidDeclaration.title, GiftAidDeclaration.first_name, GiftAidDeclaration.last_name, GiftAidDeclaration.eligible_pence
+        )
+        .where(GiftAidDeclaration.order_id == order_id)
+        .first()
+    )
+    return receipts.build_receipt(
+        [
+            receipts.OrderLineFacts(
+                kind=line["kind"],
+                description=line["description"],
+                quantity=line["quantity"],
+                unit_price_pence=line["unit_price_pence"],
+                booking_fee_pence=line["booking_fee_pence"],
+                partner_name=line["partner.name"] or "",
+            )
+            for line in lines
+        ],
+        reference=order["reference"],
+        currency=order["currency"],
+        refunded_pence=order["refunded_pence"],
+        payment_provider=order["payment_provider"],
+        paid=order["paid_at"] is not None,
+        place_pence=order["event.pay_it_forward_place_pence"],
+        gift_aid=receipts.GiftAidNote(
+            donor=receipts.donor_name(declaration["title"], declaration["first_name"], declaration["last_name"]),
+            eligible_pence=declaration["eligible_pence"],
+        )
+        if declaration
+        else None,
+        charity=receipts.Charity(
+            name=order["event.organisation.charity_name"] or order["event.organisation.name"],
+            number=order["event.organisation.charity_number"],
+        ),
+    )
+
+
+async def remember_language(reference: str, locale: str, now: datetime) -> None:
+    """The guest chose a language on their ticket or order page: their order's later emails, texts, reminders and
+    PDFs follow it. Choosing the language it already has changes nothing."""
+    if locale not in SUPPORTED_LOCALES:
+        message = N_("We do not have that language yet.")
+        raise InvalidInput(message, fields={"lang": message})
+    async with db.write_transaction():
+        changed = (
+            await Order.update({Order.locale: locale})
+            .where(Order.reference == codes.normalise_reference(reference), Order.locale != locale)
+            .returning(Order.id)
+        )
+        if changed:
+            await _note(changed[0]["id"], "language_chosen", locale, now)
 
 
 async def _insert_order(

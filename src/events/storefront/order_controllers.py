@@ -11,6 +11,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
+from events import i18n
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue import service as catalogue
@@ -19,6 +20,7 @@ from events.dependencies import BEARER, error_responses, provide_gateways, provi
 from events.errors import EventsError, InvalidInput, NotFound
 from events.i18n import N_
 from events.orders import codes, forms, hold_limits, pricing
+from events.orders import service as orders
 from events.orders.gift_aid import Declaration
 from events.orders.hold_limits import Asker, HoldLimits
 from events.orders.schemas import GiftAidIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
@@ -28,10 +30,15 @@ from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.gateways import Gateways
 from events.payments.statuses import PaymentMethod
+from events.tickets import confirmation
 from events.tickets import service as tickets
 from events.tickets.deliveries import deliveries_of
 from events.tickets.schemas import EmailQueued
 from events.tickets.views import checkout_details, order_details
+
+# The order page is in the guest's language (their cookie, else their browser's): a browser asks again each time it
+# shows it, so a copy in the language they just left never comes back.
+GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}
 
 
 def _order_links(settings: Settings, reference: str) -> tuple[str, str]:
@@ -318,8 +325,28 @@ class OrderPages(Controller):
     ) -> Template:
         reference = _check_access(settings, reference, token)
         await payments.refresh_order(reference, gateway=await gateways.for_order(reference), now=now)
-        context = {"order": await order_details(reference), "deliveries": await deliveries_of(reference, now=now), "token": token, "now": now}
-        return Template("orders/order.html", context=context | {"resent": resent})
+        return Template(
+            "orders/order.html",
+            context={
+                "page": await confirmation.order_page(reference),
+                "deliveries": await deliveries_of(reference, now=now),
+                "token": token,
+                "now": now,
+                "resent": resent,
+            },
+            headers=GUEST_PAGE,
+        )
+
+    @post("/orders/{reference:str}/language", status_code=303)
+    async def choose_language(
+        self, reference: FromPath[str], data: URLEncodedBody[dict[str, str]], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> Redirect:
+        """The language menu of the order page: the page, and the order's later messages and PDFs, in that language."""
+        reference = _check_access(settings, reference, data.get("token"))
+        lang = data.get("lang", "")
+        await orders.remember_language(reference, lang, now)
+        remembered = Cookie(key=i18n.LOCALE_COOKIE, value=lang, max_age=i18n.LOCALE_COOKIE_SECONDS, samesite="lax", httponly=True)
+        return Redirect(_order_links(settings, reference)[1], status_code=303, cookies=[remembered])
 
     @post("/orders/{reference:str}/resend", status_code=303)
     async def resend_tickets(

@@ -1,15 +1,17 @@
-"""Ticket HTTP: the mobile ticket page, PDFs, the calendar file, and the organiser's ticket API."""
+"""Ticket HTTP: the mobile ticket page and its language, PDFs, the calendar file, and the organiser's ticket API."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Literal
 
-from litestar import Controller, Response, get, patch
+from litestar import Controller, Response, get, patch, post
+from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter
-from litestar.response import Template
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncodedBody
+from litestar.response import Redirect, Template
 
+from events import i18n
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.config import Settings
@@ -29,6 +31,9 @@ from events.tickets.views import ticket_by_secret, tickets_of_order
 PageSize = Literal["a4", "phone"]
 TicketId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 PRIVATE = {"Cache-Control": "private, max-age=300", "X-Robots-Tag": "noindex"}
+# The page is in the guest's language (their cookie, else their browser's), so a browser asks again each time it
+# shows it: a copy in the language they just left must not come back. Offline, the service worker keeps a copy.
+GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}
 
 
 def _pdf(content: bytes, filename: str) -> Response[bytes]:
@@ -49,8 +54,16 @@ class TicketPages(Controller):
         return Template(
             "tickets/ticket.html",
             context={"ticket": ticket, "qr": qr_svg(ticket.code) if ticket.status == TicketStatus.valid else None},
-            headers=PRIVATE,
+            headers=GUEST_PAGE,
         )
+
+    @post("/tickets/{secret:str}/language", status_code=303)
+    async def choose_language(self, secret: FromPath[str], data: URLEncodedBody[dict[str, str]], now: NamedDependency[datetime]) -> Redirect:
+        """The language menu of a ticket page: the page, and the order's later messages and PDFs, in that language."""
+        lang = data.get("lang", "")
+        await service.remember_ticket_language(secret, lang, now=now)
+        remembered = Cookie(key=i18n.LOCALE_COOKIE, value=lang, max_age=i18n.LOCALE_COOKIE_SECONDS, samesite="lax", httponly=True)
+        return Redirect(f"/tickets/{secret.strip().lower()}", status_code=303, cookies=[remembered])
 
     @get("/tickets/{secret:str}/ticket.pdf", name="ticket_pdf")
     async def ticket_pdf(

@@ -20,6 +20,7 @@ from jinja2 import Environment
 
 from events import i18n
 from events.i18n import N_
+from events.orders.receipts import Receipt
 from events.templating import create_environment
 
 TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
@@ -172,6 +173,8 @@ class OrderEmail:
     cant_come_url: str = ""
     thank_you: ThankYouTotals | None = None
     refund: RefundSummary | None = None  # the refund this message tells of (queued with its detail)
+    # What the order paid for and how (ticket emails): the same receipt as the order's pages show.
+    receipt: Receipt | None = None
 
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:

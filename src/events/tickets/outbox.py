@@ -32,6 +32,7 @@ from events.accounts.rules import INVITATION_LIFETIME, RESET_LINK_LIFETIME
 from events.accounts.tables import AccountMessage, User
 from events.config import Settings
 from events.orders.codes import order_access_token
+from events.orders.service import order_receipt
 from events.orders.tables import Order
 from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
@@ -258,12 +259,14 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
     reference = order["reference"]
     tickets = []
     pdf = None
+    receipt = None
     if kind in email.TICKET_KINDS or kind == email.REMINDER:
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             return None
     if kind in email.TICKET_KINDS:
         pdf = await tickets_pdf(tickets, locale=order["locale"])
+        receipt = await order_receipt(message["order_id"])
     if not _still_wanted(kind, order, valid_tickets=len(tickets), now=now):
         return None
     token = order_access_token(settings.secret_key, reference)
@@ -286,6 +289,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         access_information=order["event.access_information"],
         thank_you=email.ThankYouTotals.from_detail(json.loads(message["detail"])) if kind == email.THANK_YOU else None,
         refund=await _refund_summary(message),
+        receipt=receipt,
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now

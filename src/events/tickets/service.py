@@ -1,4 +1,5 @@
-"""Tickets service: emailing an order's tickets again, and re-issuing a ticket to a new holder."""
+"""Tickets service: emailing an order's tickets again, re-issuing a ticket to a new holder, and the language a guest
+chooses on their ticket page."""
 
 from __future__ import annotations
 
@@ -49,6 +50,14 @@ async def resend_tickets(reference: str, *, now: datetime) -> None:
             after={"email": MessageStatus.queued},
             anonymous_actor="guest",
         )
+
+
+async def remember_ticket_language(secret: str, locale: str, *, now: datetime) -> None:
+    """The guest chose a language on a ticket's page: the ticket's order follows it from now on (orders.remember_language)."""
+    ticket = await Ticket.select(Ticket.order_id.reference).where(Ticket.secret == secret.strip().lower()).first()
+    if ticket is None:
+        raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
+    await orders.remember_language(ticket["order_id.reference"], locale, now)
 
 
 async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> TicketOut:

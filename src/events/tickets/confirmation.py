@@ -1,0 +1,67 @@
+"""The guest's order page, which is also the confirmation they land on after paying: the order with its tickets, its
+receipt, when and where the event is, its calendar file, and where the tickets were sent."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from events.catalogue.tables import Event
+from events.orders.receipts import Receipt
+from events.orders.schemas import OrderOut
+from events.orders.service import find_order, order_receipt
+from events.orders.statuses import OrderStatus
+from events.tickets.outbox import Contact, contact_of
+from events.tickets.statuses import TicketStatus
+from events.tickets.views import order_details
+
+
+@dataclass(frozen=True, slots=True)
+class EventPlace:
+    """When and where an event is, in its own time zone, and how to get there and in."""
+
+    starts_at: datetime
+    ends_at: datetime
+    venue: str
+    address: str
+    access_information: str
+
+
+@dataclass(frozen=True, slots=True)
+class OrderPage:
+    order: OrderOut
+    receipt: Receipt
+    event: EventPlace
+    # Where the tickets went (the same choice as the outbox makes), once there are tickets to send; else None.
+    sent_to: Contact | None
+    calendar_url: str | None  # the event's calendar file, through one of the order's valid tickets
+
+
+async def order_page(reference: str) -> OrderPage:
+    order = await find_order(reference)
+    details = await order_details(order.reference)
+    event = (
+        await Event.select(
+            Event.starts_at, Event.ends_at, Event.timezone, Event.venue, Event.address, Event.access_information, Event.organisation.whatsapp_enabled
+        )
+        .where(Event.id == order.event)
+        .first()
+    )
+    assert event is not None
+    zone = ZoneInfo(event["timezone"])
+    valid = [ticket for ticket in details.tickets if ticket.status == TicketStatus.valid]
+    confirmed = details.status == OrderStatus.paid and bool(valid)
+    return OrderPage(
+        order=details,
+        receipt=await order_receipt(order.id),
+        event=EventPlace(
+            starts_at=event["starts_at"].astimezone(zone),
+            ends_at=event["ends_at"].astimezone(zone),
+            venue=event["venue"],
+            address=event["address"],
+            access_information=event["access_information"],
+        ),
+        sent_to=contact_of(order.buyer_email, order.buyer_phone, whatsapp=event["organisation.whatsapp_enabled"]) if confirmed else None,
+        calendar_url=f"{valid[0].url}/calendar.ics" if confirmed else None,
+    )

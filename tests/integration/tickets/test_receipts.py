@@ -1,0 +1,179 @@
+"""Every order's receipt, through HTTP: the same lines in the confirmation email's HTML and text parts, on the
+confirmation page the buyer lands on after paying and on the order page the email links to; with the date, venue,
+map, calendar file and where the tickets went."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime, timedelta, timezone
+from typing import Any
+
+import httpx
+import pytest
+from litestar import Litestar
+
+from events.orders.codes import order_access_token
+from events.orders.tables import Order
+from events.organisations import service as organisations
+from events.organisations.rules import OrganisationDetails
+from events.tickets.outbox import drain_outbox
+from tests.factories import make_event
+from tests.integration.tickets.test_email import SmtpServer, smtp, smtp_server  # noqa: F401 - fixtures
+from tests.support.orders import pay_with_test_page, ticket_type_id
+
+GIFT_AID = {"title": "Mrs", "first_name": "Amal", "last_name": "Haddad", "house": "12", "postcode": "E8 1AA", "confirmed": True}
+ACCESS = "Step-free entrance on Mare Street.\nNearest station: Hackney Central."
+
+
+async def charity() -> None:
+    only = await organisations.resolve(None)
+    await organisations.update_details(
+        only.id,
+        OrganisationDetails(name="Refugee Kitchen", charity_name="Refugee Kitchen CIO", charity_number="1234567", contact_email="hello@kitchen.test"),
+    )
+
+
+async def generous_order(client: httpx.AsyncClient, now: datetime) -> tuple[dict[str, Any], httpx.Response]:
+    """2 tickets at £30 with a £1.50 booking fee each, 2 pay-it-forward places at £30 and £5 more, and £10 for Welcome
+    Kitchen, with Gift Aid; paid with the test page. Returns the order and the confirmation page."""
+    await charity()
+    slug = await make_event(now, booking_fee_pence=150, pay_it_forward_place_pence=3000, access_information=ACCESS)
+    body = {
+        "buyer": {"name": "Amal Haddad", "email": "amal@example.org"},
+        "items": [{"ticket_type": await ticket_type_id(client, slug), "quantity": 2}],
+        "pay_it_forward_places": 2,
+        "pay_it_forward_pence": 500,
+        "donation_pence": 1000,
+        "donation_partner": "welcome-kitchen",
+        "gift_aid": GIFT_AID,
+    }
+    created = (await client.post(f"/api/events/{slug}/orders", json=body)).json()
+    assert created["total_pence"] == 2 * 3000 + 2 * 150 + 2 * 3000 + 500 + 1000
+    paid = await pay_with_test_page(client, created)
+    assert paid.status_code == 303
+    confirmation = await client.get(paid.headers["location"])
+    assert confirmation.status_code == 200
+    return created, confirmation
+
+
+def text_of(page: str) -> str:
+    """A page's words, one space apart, as a person reads them."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+
+
+def assert_receipt(words: str) -> None:
+    """The receipt's content, in the order a guest reads it, whatever the markup around it."""
+    expected = [
+        "Receipt",
+        "Supper",
+        "2 × £30",
+        "£60",
+        "Booking fee",
+        "2 × £1.50",
+        "£3",
+        "Pay it forward: 2 free places",
+        "2 × £30",
+        "£60",
+        "Pay it forward",
+        "£5",
+        "Donation to Welcome Kitchen",
+        "£10",
+        "Total",
+        "£138",
+        "Payment",
+        "Test payment (no money was taken)",
+        "Gift Aid: Mrs Amal Haddad declared that they are a UK taxpayer and want Refugee Kitchen CIO to claim Gift Aid on £75",
+        "Paid to Refugee Kitchen CIO, registered charity 1234567.",
+    ]
+    position = 0
+    for part in expected:
+        found = words.find(part, position)
+        assert found >= 0, f"{part!r} not after position {position} in: {words[position - 80 : position + 400]}"
+        position = found + len(part)
+
+
+async def test_the_email_and_both_pages_carry_the_same_receipt(client: httpx.AsyncClient, smtp: SmtpServer, now: datetime) -> None:  # noqa: F811
+    created, confirmation = await generous_order(client, now)
+
+    assert_receipt(text_of(confirmation.text))
+    order_page = await client.get(f"/orders/{created['reference']}?token={created['access_token']}")
+    assert_receipt(text_of(order_page.text))
+
+    assert await drain_outbox(datetime.now(timezone.utc), settings=smtp.settings) == 1
+    [message] = smtp.inbox.messages()
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+    html_part = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    assert_receipt(" ".join(text.split()))
+    assert_receipt(text_of(html_part))
+    # The text part reads line by line: each thing paid for on a line of its own, with its amount.
+    assert "- Donation to Welcome Kitchen: £10\n" in text
+    assert "- Booking fee (2 × £1.50): £3\n" in text
+    assert "Total: £138\n" in text
+    assert "12" not in re.findall(r"Gift Aid:.*", text)[0] and "E8 1AA" not in text  # not the donor's home address
+
+
+async def test_the_confirmation_says_when_where_and_where_the_tickets_went(client: httpx.AsyncClient, now: datetime) -> None:
+    _, confirmation = await generous_order(client, now)
+    page = confirmation.text
+    words = text_of(page)
+    assert "We emailed your tickets to amal@example.org." in words
+    assert "Community Hall, 1 High Street, London" in words
+    assert 'href="https://www.openstreetmap.org/search?query=Community%20Hall%201%20High%20Street%2C%20London"' in page
+    assert "Step-free entrance on Mare Street." in words and "Hackney Central" in words
+    start = (now + timedelta(days=30)).astimezone(timezone(timedelta(0))).replace(microsecond=0)
+    assert f"{start.day} " in words and f"{start.year}" in words  # the long date (the factory's event is a month away)
+    calendar = re.search(r'href="(/tickets/[a-z0-9]+/calendar\.ics)"', page)
+    assert calendar, "an add-to-calendar link"
+    ics = await client.get(calendar.group(1))
+    assert ics.status_code == 200 and ics.headers["content-type"].startswith("text/calendar") and b"Supper Club" in ics.content
+
+
+async def test_a_guest_with_only_a_phone_is_told_the_ticket_link_went_by_text(
+    client: httpx.AsyncClient, app: Litestar, organiser: dict[str, str], now: datetime
+) -> None:
+    await charity()
+    slug = await make_event(now)
+    link = (await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": "Drop-in", "places": 2}, headers=organiser)).json()
+    form = await client.get(f"/claim/{link['code']}")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
+    assert csrf
+    claimed = await client.post(f"/claim/{link['code']}", data={"name": "Samir", "phone": "07700 900123", "_csrf_token": csrf.group(1)})
+    assert claimed.status_code == 200
+    # The free place's own confirmation: when, where and a map, as a bought ticket's.
+    words = text_of(claimed.text)
+    assert "Community Hall, 1 High Street, London" in words and "Map" in words
+    assert "openstreetmap.org/search?query=Community%20Hall" in claimed.text
+
+    order = await Order.select(Order.reference).where(Order.buyer_phone == "07700 900123").first()
+    assert order is not None
+    token = order_access_token(app.state.settings.secret_key, order["reference"])
+    page = text_of((await client.get(f"/orders/{order['reference']}?token={token}")).text)
+    assert "We sent your ticket link by text to 07700 900123." in page
+    assert "Total £0" in page and "Payment Free place" in page
+    assert "Paid to Refugee Kitchen CIO, registered charity 1234567." in page
+
+
+@pytest.mark.parametrize(
+    ("locale", "total", "date_comma"),
+    [("fr", "138\u00a0£", ", "), ("ar", "138\u00a0£", "\u060c "), ("fa", "£\u00a0138", "\u060c ")],
+)
+async def test_the_receipt_in_the_guests_language(
+    client: httpx.AsyncClient,
+    smtp: SmtpServer,  # noqa: F811
+    now: datetime,
+    locale: str,
+    total: str,
+    date_comma: str,
+) -> None:
+    client.cookies.set("lang", locale)
+    _, confirmation = await generous_order(client, now)
+    assert total in confirmation.text
+    assert (
+        "£GB" not in confirmation.text and "UK£" not in confirmation.text and "\u200e" not in confirmation.text and "\u200f" not in confirmation.text
+    )
+    assert await drain_outbox(datetime.now(timezone.utc), settings=smtp.settings) == 1
+    [message] = smtp.inbox.messages()
+    text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert total in text and "\u200e" not in text and "\u200f" not in text
+    assert re.search(date_comma + r"\d\d:\d\d", text), "the date and time joined with the language's comma"
