@@ -138,18 +138,18 @@ async def test_a_guest_with_only_a_phone_is_told_the_ticket_link_went_by_text(
     form = await client.get(f"/claim/{link['code']}")
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
     assert csrf
-    claimed = await client.post(f"/claim/{link['code']}", data={"name": "Samir", "phone": "07700 900123", "_csrf_token": csrf.group(1)})
+    claimed = await client.post(f"/claim/{link['code']}", data={"name": "Samir", "phone": "07911 123456", "_csrf_token": csrf.group(1)})
     assert claimed.status_code == 200
     # The free place's own confirmation: when, where and a map, as a bought ticket's.
     words = text_of(claimed.text)
     assert "Community Hall, 1 High Street, London" in words and "Map" in words
     assert "openstreetmap.org/search?query=Community%20Hall" in claimed.text
 
-    order = await Order.select(Order.reference).where(Order.buyer_phone == "07700 900123").first()
+    order = await Order.select(Order.reference).where(Order.buyer_phone == "+447911123456").first()
     assert order is not None
     token = order_access_token(app.state.settings.secret_key, order["reference"])
     page = text_of((await client.get(f"/orders/{order['reference']}?token={token}")).text)
-    assert "We sent your ticket link by text to 07700 900123." in page
+    assert "We sent your ticket link by text to +447911123456." in page
     assert "Total £0" in page and "Payment Free place" in page
     assert "Paid to Refugee Kitchen CIO, registered charity 1234567." in page
 
