@@ -64,8 +64,8 @@ clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(AXE_DIR)/node_modules
 
 .PHONY: messages
-# Extract translatable strings into locale/messages.pot, then merge them into locale/{ar,fr,fa}/LC_MESSAGES/messages.po.
+# Extract translatable strings (gettext calls, and the texts' `_.plural(singular, plural, n)`) into locale/messages.pot, then merge them into locale/{ar,fr,fa}/LC_MESSAGES/messages.po.
 # New languages start with: $(BIN)/pybabel init -i locale/messages.pot -d locale -l <code>
 messages: install
-	$(BIN)/pybabel extract -F babel.cfg -o locale/messages.pot --add-location=file --sort-output --project=events .
+	$(BIN)/pybabel extract -F babel.cfg -k plural:1,2 -o locale/messages.pot --add-location=file --sort-output --project=events .
 	$(BIN)/pybabel update -i locale/messages.pot -d locale --ignore-obsolete --no-fuzzy-matching

@@ -1,17 +1,26 @@
 """A guest with a referral partner's link claims a free place on a phone, in Arabic, in headless Chromium:
-the page reads right to left, the form and the ticket are in Arabic, and the language is remembered."""
+the page reads right to left, says when and where before they claim, the form and the ticket are in Arabic,
+the language is remembered, and a guest who leaves only a mobile number gets an Arabic text with their ticket's
+link and an Arabic ticket PDF."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+import time
 from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from babel.dates import format_date
 
 from events import i18n
 from tests.support.server import demo_environment, live_server, run_cli
+from tests.support.ticket_pdfs import lines_read_right_to_left, rasterise
+from tests.support.twilio import TwilioStandIn, running_twilio
 
 pytestmark = pytest.mark.browser
 
@@ -116,4 +125,87 @@ async def test_a_guest_claims_a_free_place_in_arabic_on_a_phone(  # type: ignore
     assert await page.evaluate("document.documentElement.dir") == "rtl"
     assert (await page.get_by_role("heading", level=1).inner_text()).strip() == arabic("Your free place")
     assert has_arabic(await page.locator("form.form button[type=submit]").inner_text())
+    await context.close()
+
+
+MOBILE = "07911 123456"  # a UK mobile number, as a guest would type it
+MOBILE_E164 = "+447911123456"
+
+
+@pytest.fixture(scope="module")
+def texting_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, TwilioStandIn]]:
+    """A demo server whose own worker sends texts through the Twilio SDK to a stand-in on loopback."""
+    with running_twilio() as twilio:
+        var_dir = tmp_path_factory.mktemp("texting-server")
+        env = demo_environment(
+            var_dir,
+            EVENTS_RUN_WORKER_IN_PROCESS="true",
+            EVENTS_TWILIO_ACCOUNT_SID=twilio.account_sid,
+            EVENTS_TWILIO_AUTH_TOKEN=twilio.auth_token,
+            EVENTS_TWILIO_FROM=twilio.sender,
+            EVENTS_TWILIO_BASE_URL=twilio.url,
+        )
+        token = run_cli(env, "token", "create", ORGANISER).strip().splitlines()[-1]
+        with live_server(env) as base_url:
+            yield base_url, token, twilio
+
+
+async def test_an_arabic_claim_by_phone_tells_when_and_where_and_sends_an_arabic_ticket_pdf_and_text(  # type: ignore[no-untyped-def]
+    browser, texting_server: tuple[str, str, TwilioStandIn], artifacts_dir: Path, tmp_path: Path
+) -> None:
+    base_url, token, twilio = texting_server
+    code = await create_claim_link(base_url, token)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        event = (await http.get(f"/api/events/{SLUG}")).json()
+    starts_at = datetime.fromisoformat(event["starts_at"]).astimezone(ZoneInfo(event["timezone"]))
+    month = format_date(starts_at, "MMMM", locale="ar")  # the event's month, as Arabic names it
+    assert has_arabic(month)
+    context = await browser.new_context(viewport=PHONE, device_scale_factor=2, is_mobile=True)
+    page = await context.new_page()
+
+    # Before claiming, the guest sees what they are claiming: when and where (with a map), in Arabic.
+    await page.goto(f"{base_url}/claim/{code}?lang=ar")
+    main_text = await page.locator("main").inner_text()
+    assert month in main_text and str(starts_at.day) in main_text, main_text
+    assert event["venue"] in main_text
+    assert await page.locator("main a[href^='https://www.openstreetmap.org/']").count() >= 1
+    for word in ("pay", "£", "refugee", "asylum", "status"):
+        assert word not in main_text.lower(), word  # no payment, no status: nothing to prove
+    await page.screenshot(path=str(artifacts_dir / "claim-arabic-when-where.png"), full_page=True)
+
+    # A first name and a mobile number, no email: the ticket, and a link to it by text.
+    await page.locator("#name").fill(GUEST)
+    await page.locator("#phone").fill(MOBILE)
+    await page.locator("form.form button[type=submit]").click()
+    await page.wait_for_load_state()
+    assert (await page.get_by_role("heading", level=1).inner_text()).strip() == arabic("Here is your ticket")
+    pdf_link = await page.get_by_role("link", name=arabic("Download PDF")).get_attribute("href")
+    assert pdf_link is not None
+
+    # The PDF speaks Arabic, whatever language a later page is read in: Arabic labels and an Arabic date.
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, cookies={i18n.LOCALE_COOKIE: "en"}) as http:
+        response = await http.get(pdf_link)
+    assert response.status_code == 200 and response.headers["content-type"] == "application/pdf"
+    path = tmp_path / "ticket.pdf"
+    path.write_bytes(response.content)
+    day = format_date(starts_at, format="full", locale="ar")
+    [lines] = lines_read_right_to_left(path)
+    assert day in lines and arabic("Name") in lines, lines
+    for png in rasterise(response.content, tmp_path):
+        png.replace(artifacts_dir / "claim-arabic-ticket-pdf.png")
+
+    # The server's own worker sends the text through the Twilio SDK: to the number in E.164, in Arabic, with the
+    # ticket's link, which opens the same ticket.
+    deadline = time.monotonic() + 60
+    while not twilio.delivered and time.monotonic() < deadline:
+        await asyncio.sleep(0.5)
+    [text] = twilio.delivered
+    assert text.problems == [] and text.to == MOBILE_E164
+    assert has_arabic(text.body), text.body
+    [link] = re.findall(r"https?://\S+", text.body)
+    assert link.startswith(f"{base_url}/tickets/")
+    await page.goto(link)
+    assert (await page.locator(".holder").inner_text()).strip() == GUEST
+    assert await page.evaluate("document.documentElement.dir") == "rtl"
+    (artifacts_dir / "claim-arabic-text.txt").write_text(f"To: {text.to}\n\n{text.body}\n", encoding="utf-8")
     await context.close()
