@@ -2,6 +2,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
+from babel.messages.pofile import read_po
 
 from events import i18n
 
@@ -53,3 +54,20 @@ def test_arabic_and_farsi_join_parts_with_the_arabic_comma(locale: str, comma: s
 def test_no_date_carries_a_bidi_mark(locale: str) -> None:
     for written in (i18n.long_date(EVENING, locale), i18n.short_date(EVENING, locale), i18n.timestamp(EVENING, locale)):
         assert not set(i18n.BIDI_MARKS) & set(written), (locale, written)
+
+
+@pytest.mark.parametrize("locale", [code for code in i18n.SUPPORTED_LOCALES if code != i18n.DEFAULT_LOCALE])
+def test_every_sentence_is_translated_into_each_guest_language(locale: str) -> None:
+    """A sentence left untranslated shows in English to a guest who chose their own language: `make messages`
+    extracts new sentences, and each one is translated before it lands."""
+    with (i18n.LOCALE_DIR / locale / "LC_MESSAGES" / "messages.po").open("rb") as po_file:
+        catalogue = read_po(po_file, locale=locale)
+    with (i18n.LOCALE_DIR / "messages.pot").open("rb") as pot_file:
+        template = read_po(pot_file)
+    assert {message.id for message in template if message.id} <= {message.id for message in catalogue if message.id}, "run `make messages`"
+    untranslated = [
+        message.id for message in catalogue if message.id and not (all(message.string) if isinstance(message.string, tuple) else message.string)
+    ]
+    assert untranslated == []
+    assert [message.id for message in catalogue if message.id and message.fuzzy] == []
+    assert list(catalogue.check()) == []  # placeholders agree with the English
