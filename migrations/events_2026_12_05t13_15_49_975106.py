@@ -1,6 +1,14 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete, OnUpdate
-from piccolo.columns.column_types import JSON, Boolean, Bytea, ForeignKey, Serial, Text, Timestamptz, Varchar
+from piccolo.columns.base import OnDelete
+from piccolo.columns.base import OnUpdate
+from piccolo.columns.column_types import Boolean
+from piccolo.columns.column_types import Bytea
+from piccolo.columns.column_types import ForeignKey
+from piccolo.columns.column_types import JSON
+from piccolo.columns.column_types import Serial
+from piccolo.columns.column_types import Text
+from piccolo.columns.column_types import Timestamptz
+from piccolo.columns.column_types import Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
@@ -90,7 +98,9 @@ DESCRIPTION = "Organisations, memberships, invitations, event access and Stripe 
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="events", description=DESCRIPTION
+    )
 
     manager.add_table(
         class_name="StripeAccount",
@@ -99,7 +109,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Invitation", tablename="invitation", schema=None, columns=None)
+    manager.add_table(
+        class_name="Invitation", tablename="invitation", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="EventAccess",
@@ -108,7 +120,9 @@ async def forwards():
         columns=None,
     )
 
-    manager.add_table(class_name="Membership", tablename="membership", schema=None, columns=None)
+    manager.add_table(
+        class_name="Membership", tablename="membership", schema=None, columns=None
+    )
 
     manager.add_table(
         class_name="Organisation",
@@ -980,6 +994,8 @@ async def forwards():
         schema=None,
     )
 
+
+
     manager.add_column(
         table_class_name="Partner",
         tablename="partner",
@@ -1192,5 +1208,6 @@ async def forwards():
         },
         schema=None,
     )
+
 
     return manager

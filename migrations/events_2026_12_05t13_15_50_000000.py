@@ -55,9 +55,9 @@ BACKWARDS = [
     "DELETE FROM stripe_account",
 ]
 POSTGRES_BACKWARDS = [statement.replace("SET NOT NULL", "DROP NOT NULL") for statement in POSTGRES_NOT_NULL]
-SQLITE_BACKWARDS = [f"DROP INDEX IF EXISTS {table}_organisation" for table in [*OWNED, "webhook_event"]] + [
-    "DROP INDEX IF EXISTS account_message_invitation"
-]
+SQLITE_BACKWARDS = [
+    f"DROP INDEX IF EXISTS {table}_organisation" for table in [*OWNED, "webhook_event"]
+] + ["DROP INDEX IF EXISTS account_message_invitation"]
 
 
 async def forwards():

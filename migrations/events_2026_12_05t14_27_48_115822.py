@@ -1,9 +1,11 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete, OnUpdate
-from piccolo.columns.column_types import ForeignKey, Serial
-from piccolo.columns.indexes import IndexMethod
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.columns.base import OnDelete
+from piccolo.columns.base import OnUpdate
+from piccolo.columns.column_types import ForeignKey
+from piccolo.columns.column_types import Serial
+from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
 
@@ -26,7 +28,9 @@ DESCRIPTION = "Who made a door pairing code, so taking them off the team switche
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="events", description=DESCRIPTION
+    )
 
     async def run_backwards():
         # SQLite cannot drop an indexed column: the index goes first (PostgreSQL drops it with the column).
