@@ -3,6 +3,8 @@ that make sure a successful payment always ends in tickets or a refund."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -69,6 +71,12 @@ class RefundChanged(Conflict):
     """A refund chosen while the order stood otherwise than it does now (another refund came first)."""
 
     code = "refund_changed"
+
+
+class IdempotencyKeyReused(Conflict):
+    """An Idempotency-Key sent again with a different refund request."""
+
+    code = "idempotency_key_reused"
 
 
 class UnknownPayment(Conflict):
@@ -257,6 +265,7 @@ async def refund_order(
     gateway: Gateway,
     now: datetime,
     seen_refunded_pence: int | None = None,
+    request_key: str | None = None,
 ) -> RefundRow:
     """Refund chosen tickets, an amount, or everything left (record_refund, under the order's lock), then ask the
     provider for the money with an idempotency key (cash and card-terminal refunds are recorded as given back at
@@ -264,16 +273,47 @@ async def refund_order(
 
     ``seen_refunded_pence`` is how much of the order was refunded when the organiser chose this refund (the
     back office's form carries it): if another refund came first, e.g. the same form sent twice, nothing is
-    refunded (RefundChanged), so a double click never gives the money back twice nor tells the guest twice."""
+    refunded (RefundChanged), so a double click never gives the money back twice nor tells the guest twice.
+
+    ``request_key`` is the API caller's Idempotency-Key: the same request again (a retry after a lost answer) gets
+    the refund it made the first time, and nothing more is refunded or told; the same key with another request is
+    refused (IdempotencyKeyReused), as Stripe does."""
+    fingerprint = refund_request_fingerprint(ticket_ids, amount_pence, reason)
     async with db.write_transaction():
         order = await orders.lock_order(reference)
+        earlier = await _refund_for_key(order.id, request_key, fingerprint) if request_key else None
+        if earlier is not None:
+            return earlier
         if seen_refunded_pence is not None and seen_refunded_pence != order.refunded_pence:
             raise RefundChanged(N_("This order was refunded again since you opened it. Check what is left before refunding more."))
         refund_id = await record_refund(order, ticket_ids=ticket_ids, amount_pence=amount_pence, reason=reason, requested_by=requested_by, now=now)
+        if request_key:
+            await Refund.update({Refund.request_key: request_key, Refund.request_fingerprint: fingerprint}).where(Refund.id == refund_id)
     await send_refund(refund_id, gateway=gateway, now=now)
     row = await Refund.select().where(Refund.id == refund_id).first()
     assert row is not None
-    return RefundRow(**row | {"method": PaymentMethod(row["method"]), "status": RefundStatus(row["status"])})
+    return _refund_row(row)
+
+
+def refund_request_fingerprint(ticket_ids: Sequence[int] | None, amount_pence: int | None, reason: str) -> str:
+    """What a refund request asked, as a hash: a replay with the same Idempotency-Key must ask the same."""
+    asked = {"tickets": sorted(set(ticket_ids or ())), "amount_pence": amount_pence, "reason": reason.strip()}
+    return hashlib.sha256(json.dumps(asked, sort_keys=True).encode()).hexdigest()
+
+
+async def _refund_for_key(order_id: int, request_key: str, fingerprint: str) -> RefundRow | None:
+    """The refund an earlier request with this Idempotency-Key made on this order, if any (under the order's lock)."""
+    row = await Refund.select().where(Refund.order_id == order_id, Refund.request_key == request_key).first()
+    if row is None:
+        return None
+    if row["request_fingerprint"] != fingerprint:
+        raise IdempotencyKeyReused(N_("This Idempotency-Key was used for a different refund of this order. Use a new key for a new refund."))
+    return _refund_row(row)
+
+
+def _refund_row(row: dict[str, Any]) -> RefundRow:
+    fields = {name: row[name] for name in RefundRow.__dataclass_fields__}
+    return RefundRow(**fields | {"method": PaymentMethod(row["method"]), "status": RefundStatus(row["status"])})
 
 
 async def record_refund(
@@ -353,7 +393,7 @@ async def _queue_refund_notice(kind: str, refund: Refund, order: OrderRow, voide
         kind,
         order_id=order.id,
         now=now,
-        key=f"refund:{refund.id}",
+        key=f"{outbox.REFUND_KEY_PREFIX}{refund.id}",
         detail={
             "amount_pence": refund.amount_pence,
             "currency": order.currency,
@@ -361,6 +401,15 @@ async def _queue_refund_notice(kind: str, refund: Refund, order: OrderRow, voide
             "ticket_ids": list(voided_ticket_ids),
         },
     )
+
+
+async def _refund_stands(refund_id: int) -> bool:
+    """A refund Stripe refused is not announced to the guest (tickets.outbox asks before a refund's message goes)."""
+    refused = await Refund.exists().where(Refund.id == refund_id, Refund.status == RefundStatus.failed)
+    return not refused
+
+
+outbox.register_refund_check(_refund_stands)
 
 
 async def _start_whole_refund(order: OrderRow, *, now: datetime, reason: str) -> int | None:

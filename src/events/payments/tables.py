@@ -58,6 +58,10 @@ class Refund(Table, tablename="refund"):
     status = Varchar(length=12, default=RefundStatus.pending, choices=RefundStatus, index=True)
     reason = Varchar(length=200, default="")
     requested_by = Varchar(length=254, default="")
+    # The API caller's Idempotency-Key and what it asked (a hash), so a replayed request refunds nothing more; unique
+    # per order through the index refund_request_key (its migration).
+    request_key = Varchar(length=255, null=True, default=None)
+    request_fingerprint = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
 
 

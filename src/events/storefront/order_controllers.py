@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from litestar import Controller, Request, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.params import FromPath, FromQuery, HeaderParameter, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
-from events import i18n
+from events import i18n, text
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue import service as catalogue
@@ -213,6 +213,7 @@ class OrdersApi(Controller):
         data: JSONBody[RefundIn],
         now: NamedDependency[datetime],
         gateways: NamedDependency[Gateways],
+        idempotency_key: IdempotencyKey = None,
     ) -> RefundOut:
         user: CurrentUser = request.user
         gateway = await gateways.for_order(reference)
@@ -224,8 +225,30 @@ class OrdersApi(Controller):
             requested_by=user.email,
             gateway=gateway,
             now=now,
+            request_key=_checked_idempotency_key(idempotency_key),
         )
         return RefundOut(id=refund.id, amount_pence=refund.amount_pence, method=refund.method, status=refund.status, reason=refund.reason)
+
+
+# A retried refund request sends the same key, and gets the refund the first one made (payments.refund_order).
+IdempotencyKey = Annotated[
+    str | None,
+    HeaderParameter(
+        name="Idempotency-Key",
+        required=False,
+        max_length=255,
+        description="Any unique string (e.g. a UUID). A request sent again with the same key refunds nothing more and "
+        "answers with the refund the first one made; the same key with a different request is refused (409).",
+    ),
+]
+
+
+def _checked_idempotency_key(key: str | None) -> str | None:
+    if key is None or not key.strip():
+        return None
+    if (problem := text.line_problem(key)) is not None:
+        raise InvalidInput(problem, fields={"Idempotency-Key": problem})
+    return key.strip()
 
 
 class OrderPages(Controller):

@@ -30,7 +30,9 @@ from events.tickets.views import ticket_by_secret, tickets_of_order
 
 PageSize = Literal["a4", "phone"]
 TicketId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
-PRIVATE = {"Cache-Control": "private, max-age=300", "X-Robots-Tag": "noindex"}
+# PDFs and calendar files speak the order's language, which the guest can change from their ticket or order page:
+# a browser asks again each time (a cheap 200), so a file in the language they just left never comes back.
+PRIVATE = {"Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"}
 # The page is in the guest's language (their cookie, else their browser's), so a browser asks again each time it
 # shows it: a copy in the language they just left must not come back. Offline, the service worker keeps a copy.
 GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}

@@ -22,9 +22,9 @@ from events import i18n
 from events.i18n import N_
 from events.orders.receipts import Receipt
 from events.templating import create_environment
+from events.tickets.statuses import refunded_at_the_door
 
 TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
-REFUND_KINDS = ("late_payment_refunded",)
 # Sent unasked, by periodic jobs: before the event (tickets.reminders) and after it (ledger.thank_you).
 REMINDER = "reminder"
 THANK_YOU = "thank_you"
@@ -46,9 +46,6 @@ SUBJECTS = {
     THANK_YOU: N_("Thank you for your generosity at %(event)s"),
     "refund_notice": N_("Your refund for %(event)s"),
 }
-# How a refund was given back (payments' PaymentMethod values, named here because tickets sits below payments): cash
-# and card-terminal refunds are handed back at the door, as arranged there; others go back to the card.
-DOOR_REFUND_METHODS = ("cash", "card_terminal")
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +75,7 @@ class RefundSummary:
 
     @property
     def at_the_door(self) -> bool:
-        return self.method in DOOR_REFUND_METHODS
+        return refunded_at_the_door(self.method)
 
 
 # The organisation's logo travels inside the email (multipart/related, shown by its Content-ID) rather than as a

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -31,6 +31,7 @@ from events.accounts import invitations, resets
 from events.accounts.rules import INVITATION_LIFETIME, RESET_LINK_LIFETIME
 from events.accounts.tables import AccountMessage, User
 from events.config import Settings
+from events.orders import phones
 from events.orders.codes import order_access_token
 from events.orders.service import order_receipt
 from events.orders.tables import Order
@@ -72,11 +73,15 @@ class Contact:
 
 def contact_of(email_address: str, phone: str, *, whatsapp: bool) -> Contact | None:
     """Email when the guest gave an address; a text (WhatsApp where the organisation turned it on, else SMS) when
-    they gave only a mobile number; None when they gave neither (e.g. a door sale without an address)."""
+    they gave only a mobile number; None when they gave neither (e.g. a door sale without an address) or the number
+    cannot take texts."""
     if email_address.strip():
         return Contact(MessageChannel.email, email_address.strip())
-    if phone.strip():
-        return Contact(MessageChannel.whatsapp if whatsapp else MessageChannel.sms, phone.strip())
+    # Claims keep a number in E.164 form; one saved before they did (as the guest typed it) is put in that form here,
+    # and one that cannot take texts gets none rather than failing at the provider.
+    number = phones.mobile_number(phone) if phone.strip() else None
+    if number is not None:
+        return Contact(MessageChannel.whatsapp if whatsapp else MessageChannel.sms, number)
     return None
 
 
@@ -160,8 +165,35 @@ async def _claim(queue: Queue, message_id: int, now: datetime) -> dict[str, Any]
     return rows[0] if rows else None
 
 
+# Whether a refund still stands (not refused by Stripe): payments registers it (tickets sit below payments).
+RefundCheck = Callable[[int], Awaitable[bool]]
+_refund_checks: list[RefundCheck] = []
+REFUND_KEY_PREFIX = "refund:"
+REFUND_MESSAGES = ("refund_notice", "late_payment_refunded")
+
+
+def register_refund_check(check: RefundCheck) -> None:
+    """A message about a refund (keyed ``refund:<id>``) goes only while ``check(id)`` says the refund still stands."""
+    _refund_checks.append(check)
+
+
+async def _refund_refused(message: dict[str, Any]) -> bool:
+    """Whether the message only tells of a refund that was refused since. An event's cancellation still goes: the
+    guest must hear of it, refund or not."""
+    key = message.get("dedupe_key") or ""
+    if message["kind"] not in REFUND_MESSAGES or not key.startswith(REFUND_KEY_PREFIX):
+        return False
+    refund_id = int(key.removeprefix(REFUND_KEY_PREFIX))
+    return not all([await check(refund_id) for check in _refund_checks])
+
+
 async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, settings: Settings) -> int:
     name = _name(queue, message)
+    if queue is OutboxMessage and await _refund_refused(message):
+        # Stripe refused the refund before its message went: telling the guest the money is on its way would be
+        # untrue. The organiser sees the failed refund on the order and acts.
+        await _finish(queue, message["id"], {queue.status: MessageStatus.skipped, queue.last_error: "refund refused"})
+        return 0
     if queue is OutboxMessage and message["channel"] != MessageChannel.email:
         return await _deliver_text(message, name, now=now, settings=settings)
     try:
@@ -302,6 +334,7 @@ def _still_wanted(kind: str, order: dict[str, Any], *, valid_tickets: int, now: 
     full or the organiser turned thank-yous off."""
     if kind == email.REMINDER:
         return rules.reminder_still_wanted(
+            order_status=order["status"],
             event_status=order["event.status"],
             starts_at=order["event.starts_at"],
             reminder_hours_before=order["event.reminder_hours_before"],

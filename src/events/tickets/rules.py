@@ -57,10 +57,19 @@ def reminder_due(facts: ReminderFacts, now: datetime) -> bool:
     )
 
 
-def reminder_still_wanted(*, event_status: str, starts_at: datetime, reminder_hours_before: int | None, valid_tickets: int, now: datetime) -> bool:
-    """Checked again when a queued reminder is sent: not once its tickets are refunded or void, the event is
-    cancelled or has started, or the organiser turned reminders off."""
-    return reminder_hours_before is not None and event_status in REMINDED_EVENT_STATUSES and now < starts_at and valid_tickets > 0
+def reminder_still_wanted(
+    *, order_status: str, event_status: str, starts_at: datetime, reminder_hours_before: int | None, valid_tickets: int, now: datetime
+) -> bool:
+    """Checked again when a queued reminder is sent, by the same rules that queued it: not once the order is refunded
+    (even by an amount that left its tickets valid) or its tickets are refunded or void, the event is cancelled or
+    has started, or the organiser turned reminders off."""
+    return (
+        reminder_hours_before is not None
+        and event_status in REMINDED_EVENT_STATUSES
+        and now < starts_at
+        and order_status == OrderStatus.paid
+        and valid_tickets > 0
+    )
 
 
 def thank_you_at(ends_at: datetime, timezone: str) -> datetime:

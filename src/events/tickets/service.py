@@ -53,11 +53,15 @@ async def resend_tickets(reference: str, *, now: datetime) -> None:
 
 
 async def remember_ticket_language(secret: str, locale: str, *, now: datetime) -> None:
-    """The guest chose a language on a ticket's page: the ticket's order follows it from now on (orders.remember_language)."""
-    ticket = await Ticket.select(Ticket.order_id.reference).where(Ticket.secret == secret.strip().lower()).first()
+    """The guest chose a language on a ticket's page. Where the ticket is its order's only one, its holder is the
+    guest who ordered or claimed it, and the order follows the choice from now on (orders.remember_language). A
+    ticket of a group order may be a friend's: their choice is theirs (the page's cookie), and the buyer's messages
+    keep the buyer's language, which the buyer changes from the order page."""
+    ticket = await Ticket.select(Ticket.order_id, Ticket.order_id.reference).where(Ticket.secret == secret.strip().lower()).first()
     if ticket is None:
         raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
-    await orders.remember_language(ticket["order_id.reference"], locale, now)
+    if await Ticket.count().where(Ticket.order_id == ticket["order_id"]) == 1:
+        await orders.remember_language(ticket["order_id.reference"], locale, now)
 
 
 async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> TicketOut:

@@ -22,3 +22,12 @@ class MessageChannel(StrEnum):
     email = "email"
     sms = "sms"
     whatsapp = "whatsapp"  # only where the organisation turned it on
+
+
+# How a refund reaches the guest (payments' PaymentMethod values; tickets sit below payments): cash and card-terminal
+# refunds are handed back at the door, as arranged there; others go back to the card and take days to arrive.
+DOOR_REFUND_METHODS = frozenset({"cash", "card_terminal"})
+
+
+def refunded_at_the_door(method: str) -> bool:
+    return method in DOOR_REFUND_METHODS

@@ -17,12 +17,11 @@ from babel.dates import format_skeleton, format_time, get_datetime_format
 
 from events import i18n
 from events.money import format_money
+from events.tickets.statuses import refunded_at_the_door
 
 # Messages about tickets: their text links to the tickets.
 TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
 KINDS = (*TICKET_KINDS, "refund_notice", "reminder", "event_cancelled", "late_payment_refunded", "thank_you")
-# Refunds that go back to a card take days to arrive; a cash refund was handed over at the desk.
-CARD_REFUNDS = frozenset({"stripe", "card_terminal", "test"})
 # Two segments: what an SMS may cost at most, on purpose (a third costs the charity a third more per guest).
 MAX_SEGMENTS = 2
 
@@ -117,33 +116,65 @@ def _lines(text: OrderText, _: _Words, when: str) -> list[str]:
             _.plural("Show this ticket on your phone at the door:", "Show these tickets on your phone at the door:", max(text.tickets, 1)),
             text.link,
         ]
+    # A message about a refund states that refund (its detail), never the order's totals when the text is written:
+    # a second refund of the same order has its own amount.
+    refund = _refund(text)
     if text.kind == "refund_notice":
-        amount = _.money(int(text.detail.get("amount_pence", text.refunded_pence)), str(text.detail.get("currency", text.currency)))
-        method = str(text.detail.get("method", ""))
+        amount = _.money(refund.amount_pence, refund.currency)
         return [
-            signed + (_("%(amount)s refunded to you in cash.", amount=amount) if method == "cash" else _("Refunded: %(amount)s", amount=amount)),
+            signed
+            + (_("%(amount)s refunded to you in cash.", amount=amount) if refund.method == "cash" else _("Refunded: %(amount)s", amount=amount)),
             event,
-            _("The money usually reaches your account within 5 to 10 working days.") if method in CARD_REFUNDS else "",
+            _refund_timing(refund, _),
             text.link,
         ]
     if text.kind == "event_cancelled":
+        if not refund.amount_pence:
+            refunding = ""
+        elif refund.amount_pence == text.paid_pence:
+            refunding = _("We are refunding everything you paid: %(amount)s.", amount=_.money(refund.amount_pence, refund.currency))
+        else:
+            refunding = _("We are refunding what was left of your payment: %(amount)s.", amount=_.money(refund.amount_pence, refund.currency))
         return [
             signed + _("%(event)s is cancelled", event=event),
             when,
-            _("We are refunding everything you paid: %(amount)s.", amount=_.money(text.paid_pence, text.currency)) if text.paid_pence else "",
+            refunding,  # when it arrives is in the email and on the order page: two segments have no room for it
             _("Your tickets no longer work. You do not need to do anything."),
             text.link,
         ]
     if text.kind == "late_payment_refunded":
         return [
             signed + _("Your payment for %(event)s has been refunded", event=event),
-            _("Refunded: %(amount)s", amount=_.money(text.refunded_pence, text.currency)),
-            _("The money usually reaches your account within 5 to 10 working days."),
+            _("Refunded: %(amount)s", amount=_.money(refund.amount_pence, refund.currency)),
+            _refund_timing(refund, _),
             text.link,
         ]
     if text.kind == "thank_you":
-        return [signed + _("Thank you for coming to %(event)s!", event=event), *_thank_you_totals(text, _, _partners(text))]
+        return [signed + _("Thank you for your generosity at %(event)s", event=event), *_thank_you_totals(text, _, _partners(text))]
     raise ValueError(f"no text for messages of kind {text.kind!r}")
+
+
+@dataclass(frozen=True, slots=True)
+class _Refund:
+    amount_pence: int
+    currency: str
+    method: str
+
+
+def _refund(text: OrderText) -> _Refund:
+    """The refund a message tells of, from its detail (payments queue it with the refund). A message queued before
+    refunds carried their detail falls back to the order's refunded total, paid by card."""
+    detail = text.detail
+    if "amount_pence" in detail:
+        return _Refund(int(detail["amount_pence"]), str(detail.get("currency", text.currency)), str(detail.get("method", "")))
+    return _Refund(text.refunded_pence, text.currency, "stripe")
+
+
+def _refund_timing(refund: _Refund, _: _Words) -> str:
+    """When the money arrives: a card refund takes days; cash and card-terminal refunds are handed back at the door."""
+    if refunded_at_the_door(refund.method):
+        return _("The money is given back as arranged at the door.")
+    return _("The money usually reaches your account within 5 to 10 working days.")
 
 
 def _partners(text: OrderText) -> list[tuple[str, int]]:

@@ -111,8 +111,8 @@ async def test_each_api_refund_tells_the_guest_once_with_its_own_amount_and_the_
     reference, (amal, yusuf, leila) = order["reference"], order["ticket_ids"]
     refunds = f"/api/orders/{reference}/refunds"
 
-    # The refund API takes no Idempotency-Key: a replayed ticket refund, or whole refund, is refused by the rules
-    # (the ticket is refunded already; nothing is left), so no money moves and no one is told twice.
+    # Without an Idempotency-Key, a replayed ticket refund, or whole refund, is refused by the rules (the ticket is
+    # refunded already; nothing is left), so no money moves and no one is told twice.
     one = await client.post(refunds, json={"tickets": [yusuf], "reason": "Cannot come"}, headers=organiser)
     assert (await client.post(refunds, json={"tickets": [yusuf], "reason": "Cannot come"}, headers=organiser)).status_code == 422
     amount = await client.post(refunds, json={"amount_pence": 1250, "reason": "Goodwill"}, headers=organiser)
@@ -145,6 +145,43 @@ async def test_each_api_refund_tells_the_guest_once_with_its_own_amount_and_the_
     assert '<span dir="auto">Leila Ahmadi</span>' in html(everything) and "Yusuf" not in html(everything)
     for message in emails:  # the organisation's branding and the guest's order, as in every order email
         assert f"{mailbox.settings.base_url}/organisations/" in plain(message) and f"/orders/{reference}?token=" in plain(message)
+
+
+async def test_a_refund_request_replayed_with_its_idempotency_key_refunds_and_tells_nothing_more(
+    client: httpx.AsyncClient, organiser: dict[str, str], mailbox: SmtpServer, now: datetime
+) -> None:
+    order = await bought(client, await make_event(now))
+    refunds = f"/api/orders/{order['reference']}/refunds"
+    keyed = organiser | {"Idempotency-Key": "3f0c2a7e-goodwill-1"}
+    first = await client.post(refunds, json={"amount_pence": 1250, "reason": "Goodwill"}, headers=keyed)
+    again = await client.post(refunds, json={"amount_pence": 1250, "reason": "Goodwill"}, headers=keyed)  # the answer was lost
+    assert first.status_code == again.status_code == 201 and again.json() == first.json()
+    assert await refund_ids(order["reference"]) == [first.json()["id"]]
+    assert [m["detail"]["amount_pence"] for m in await told(order["reference"])] == [1250]
+
+    # The same key for another refund is refused; a key with a control character is bad input. Neither changes anything.
+    other = await client.post(refunds, json={"amount_pence": 900, "reason": "Goodwill"}, headers=keyed)
+    assert other.status_code == 409 and other.json()["error"] == "idempotency_key_reused"
+    bad = await client.post(refunds, json={"amount_pence": 900, "reason": "Goodwill"}, headers=organiser | {"Idempotency-Key": "a\x01b"})
+    assert bad.status_code == 422
+    assert await refund_ids(order["reference"]) == [first.json()["id"]]
+    # A new key is a new refund.
+    second = await client.post(refunds, json={"amount_pence": 900, "reason": "Goodwill"}, headers=organiser | {"Idempotency-Key": "second"})
+    assert second.status_code == 201 and second.json()["id"] != first.json()["id"]
+    assert [m.get("Subject") for m in await delivered(mailbox, 2)] == ["Your refund for Supper Club"] * 2
+
+
+async def test_a_refund_the_payment_provider_refused_is_not_announced(
+    client: httpx.AsyncClient, organiser: dict[str, str], mailbox: SmtpServer, now: datetime
+) -> None:
+    order = await bought(client, await make_event(now))
+    made = await client.post(f"/api/orders/{order['reference']}/refunds", json={"amount_pence": 1250, "reason": "Goodwill"}, headers=organiser)
+    assert made.status_code == 201
+    # Stripe refused it before the worker sent the notice (as payments records a refusal: the refund failed).
+    await Refund.update({Refund.status: "failed"}).where(Refund.id == made.json()["id"])
+    assert await delivered(mailbox, 0) == []
+    notice = await OutboxMessage.select(OutboxMessage.status, OutboxMessage.last_error).where(OutboxMessage.kind == "refund_notice").first()
+    assert notice == {"status": "skipped", "last_error": "refund refused"}
 
 
 async def test_a_refund_at_the_door_says_the_money_comes_back_as_arranged_there(

@@ -25,8 +25,8 @@ async def locale_of(reference: str) -> str:
     return row["locale"]
 
 
-async def paid(client: httpx.AsyncClient, now: datetime) -> dict[str, object]:
-    created = (await place_order(client, await make_event(now), quantity=1)).json()
+async def paid(client: httpx.AsyncClient, now: datetime, quantity: int = 1) -> dict[str, object]:
+    created = (await place_order(client, await make_event(now), quantity=quantity)).json()
     await pay_with_test_page(client, created)
     return created
 
@@ -53,6 +53,26 @@ async def test_choosing_arabic_on_a_ticket_page_shows_it_at_once_and_the_order_k
     # Choosing it again changes nothing more.
     await client.post(f"{ticket['url']}/language", data={"lang": "ar", "_csrf_token": csrf(again.text)})
     assert await OrderHistory.count().where(OrderHistory.order_id.reference == created["reference"], OrderHistory.kind == "language_chosen") == 1
+
+
+async def test_a_friend_choosing_a_language_on_their_ticket_of_a_group_order_leaves_the_buyers_language(
+    client: httpx.AsyncClient, now: datetime
+) -> None:
+    created = await paid(client, now, quantity=2)
+    friends = (await get_order(client, created))["tickets"][1]
+    page = await client.get(friends["url"])
+    chosen = await client.post(f"{friends['url']}/language", data={"lang": "fa", "_csrf_token": csrf(page.text)})
+    assert chosen.status_code == 303
+    assert 'lang="fa" dir="rtl"' in (await client.get(friends["url"])).text  # the friend reads their page in Farsi
+    assert await locale_of(str(created["reference"])) == "en"  # the buyer's emails and PDFs stay in English
+
+
+async def test_ticket_pdfs_and_calendar_files_are_asked_for_again_so_a_new_language_shows_at_once(client: httpx.AsyncClient, now: datetime) -> None:
+    created = await paid(client, now)
+    [ticket] = (await get_order(client, created))["tickets"]
+    for path in (f"{ticket['url']}/ticket.pdf", f"{ticket['url']}/calendar.ics"):
+        response = await client.get(path)
+        assert response.status_code == 200 and response.headers["cache-control"] == "private, no-cache", path
 
 
 async def test_the_order_page_switch_keeps_the_order_link_working(client: httpx.AsyncClient, now: datetime) -> None:

@@ -69,9 +69,17 @@ def test_orders_placed_after_the_reminder_moment_need_none() -> None:
 
 
 def test_a_queued_reminder_is_checked_again_when_it_goes() -> None:
-    wanted = {"event_status": "on_sale", "starts_at": STARTS, "reminder_hours_before": 48, "valid_tickets": 1, "now": STARTS - timedelta(hours=40)}
+    wanted = {
+        "order_status": "paid",
+        "event_status": "on_sale",
+        "starts_at": STARTS,
+        "reminder_hours_before": 48,
+        "valid_tickets": 1,
+        "now": STARTS - timedelta(hours=40),
+    }
     assert rules.reminder_still_wanted(**wanted)  # type: ignore[arg-type]
-    for change in ({"valid_tickets": 0}, {"event_status": "cancelled"}, {"reminder_hours_before": None}, {"now": STARTS}):
+    changes = ({"valid_tickets": 0}, {"event_status": "cancelled"}, {"reminder_hours_before": None}, {"now": STARTS}, {"order_status": "refunded"})
+    for change in changes:
         assert not rules.reminder_still_wanted(**{**wanted, **change}), change  # type: ignore[arg-type]
 
 

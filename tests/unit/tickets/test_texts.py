@@ -69,22 +69,29 @@ def test_the_reminder_says_when_where_and_to_show_the_ticket() -> None:
 
 @pytest.mark.parametrize(
     ("method", "says", "days"),
-    [("stripe", "Refunded: £12", True), ("card_terminal", "Refunded: £12", True), ("cash", "£12 refunded to you in cash.", False)],
+    [("stripe", "Refunded: £12", True), ("card_terminal", "Refunded: £12", False), ("cash", "£12 refunded to you in cash.", False)],
 )
 def test_a_refund_notice_gives_the_amount_and_how_long_a_card_refund_takes(method: str, says: str, days: bool) -> None:
     body = compose(text("refund_notice", detail={**REFUND, "method": method}))
-    assert says in body and ("5 to 10 working days" in body) is days and ORDER in body
+    assert says in body and ORDER in body
+    assert ("5 to 10 working days" in body) is days
+    assert ("as arranged at the door" in body) is not days  # the same words as the email: handed back at the door
 
 
-def test_a_cancellation_says_what_is_refunded_only_when_something_was_paid() -> None:
-    assert "We are refunding everything you paid: £12." in compose(text("event_cancelled"))
-    assert "refunding" not in compose(text("event_cancelled", paid_pence=0))
+def test_a_cancellation_says_what_that_refund_gives_back_and_nothing_when_nothing_is_refunded() -> None:
+    everything = {"amount_pence": 1200, "currency": "GBP", "method": "stripe", "ticket_ids": [1]}
+    assert "We are refunding everything you paid: £12." in compose(text("event_cancelled", detail=everything))
+    # £30 of a £90 order was refunded before the cancellation: the text gives back the £60 left, not £90.
+    rest = {"amount_pence": 6000, "currency": "GBP", "method": "stripe", "ticket_ids": [1]}
+    body = compose(text("event_cancelled", paid_pence=9000, refunded_pence=9000, detail=rest))
+    assert "We are refunding what was left of your payment: £60." in body and "£90" not in body
+    assert "refunding" not in compose(text("event_cancelled", paid_pence=0, refunded_pence=0))
 
 
 def test_a_thank_you_gives_the_totals_and_names_the_partners_that_fit() -> None:
     body = compose(text("thank_you", link=""))
     assert body.splitlines() == [
-        "Refugee Kitchen: Thank you for coming to Supper Club!",
+        "Refugee Kitchen: Thank you for your generosity at Supper Club",
         "Guests funded 12 free places; 9 taken.",
         "Raised for our partners: Welcome Kitchen £340, Women's Group £120.50",
     ]

@@ -1,16 +1,20 @@
-from enum import Enum
-
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Boolean, Integer, Text, Varchar
+from enum import Enum
+from piccolo.columns.column_types import Boolean
+from piccolo.columns.column_types import Integer
+from piccolo.columns.column_types import Text
+from piccolo.columns.column_types import Varchar
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-05T16:17:26:971360"
+ID = "2026-12-05T17:26:55:920444"
 VERSION = "1.38.0"
-DESCRIPTION = "Guest messages: a text-message channel, once-only keys and details on the outbox; reminder and thank-you settings and access information per event; WhatsApp per organisation"
+DESCRIPTION = "Guest messages: a text-message channel, once-only keys and details on the outbox; reminder and thank-you settings and access information per event; WhatsApp per organisation; an Idempotency-Key on API refunds"
 
 
 async def forwards():
-    manager = MigrationManager(migration_id=ID, app_name="events", description=DESCRIPTION)
+    manager = MigrationManager(
+        migration_id=ID, app_name="events", description=DESCRIPTION
+    )
 
     manager.add_column(
         table_class_name="Organisation",
@@ -85,6 +89,50 @@ async def forwards():
         params={
             "default": True,
             "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Refund",
+        tablename="refund",
+        column_name="request_fingerprint",
+        db_column_name="request_fingerprint",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 64,
+            "default": "",
+            "null": False,
+            "primary_key": False,
+            "unique": False,
+            "index": False,
+            "index_method": IndexMethod.btree,
+            "choices": None,
+            "db_column_name": None,
+            "secret": False,
+        },
+        schema=None,
+    )
+
+    manager.add_column(
+        table_class_name="Refund",
+        tablename="refund",
+        column_name="request_key",
+        db_column_name="request_key",
+        column_class_name="Varchar",
+        column_class=Varchar,
+        params={
+            "length": 255,
+            "default": None,
+            "null": True,
             "primary_key": False,
             "unique": False,
             "index": False,
