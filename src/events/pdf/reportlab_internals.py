@@ -81,8 +81,8 @@ class _EmbeddedFont(TTFont):
     (Mirrors reportlab's TTFont.addObjects; the output is the same objects.)
     """
 
-    def __init__(self, name: str, filename: str) -> None:
-        super().__init__(name, filename, asciiReadable=1)
+    def __init__(self, name: str, filename: str, ascii_readable: bool) -> None:
+        super().__init__(name, filename, asciiReadable=int(ascii_readable))
 
     def addObjects(self, doc: pdfdoc.PDFDocument) -> None:  # reportlab's name
         state = self._assignState(doc)
@@ -151,9 +151,13 @@ def _subset_parts(font: _EmbeddedFont, index: int, subset: tuple[int, ...]) -> _
     )
 
 
-def register_font(name: str, path: Path) -> frozenset[int]:
-    """Register a TrueType font whose subsets are embedded from the cache; returns the code points it has."""
-    font = _EmbeddedFont(name, str(path))
+def register_font(name: str, path: Path, *, ascii_readable: bool = True) -> frozenset[int]:
+    """Register a TrueType font whose subsets are embedded from the cache; returns the code points it has.
+
+    ``ascii_readable``: ASCII keeps its own codes in the font's first subset (see ascii_string), which leaves
+    that subset 160 codes for everything else; without it, 254.
+    """
+    font = _EmbeddedFont(name, str(path), ascii_readable)
     pdfmetrics.registerFont(font)
     return frozenset(font.face.charToGlyph)
 
@@ -175,10 +179,12 @@ def ascii_string(font_name: str, text: str) -> str | None:
 
     With ``asciiReadable`` reportlab gives every ASCII character the font has its own code in the first
     subset of every document, so most text needs no per-document lookup (splitString), and a form drawn
-    with these strings is valid in any document whose resources name that first subset.
+    with these strings is valid in any document whose resources name that first subset. (A font registered
+    without it, ``register_font(..., ascii_readable=False)``, always gets None.)
     """
-    face = pdfmetrics.getFont(font_name).face
-    if not (text.isascii() and text.isprintable() and all(ord(char) in face.charToGlyph for char in text)):
+    font = pdfmetrics.getFont(font_name)
+    face = font.face
+    if not (font._asciiReadable and text.isascii() and text.isprintable() and all(ord(char) in face.charToGlyph for char in text)):
         return None
     return text.translate(_PDF_STRING)
 

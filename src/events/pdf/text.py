@@ -52,7 +52,9 @@ def fonts() -> tuple[_Family, _Family]:
     if _families is None:
         with _fonts_lock:
             if _families is None:
-                covers = {name: register_font(name, FONT_DIR / filename) for name, filename in FONT_FILES.items()}
+                covers = {
+                    name: register_font(name, FONT_DIR / filename, ascii_readable=name not in SUBSET_SEEDS) for name, filename in FONT_FILES.items()
+                }
                 _families = (
                     _Family("NotoSans", "NotoSans-Bold", covers["NotoSans"]),
                     _Family("NotoSansArabic", "NotoSansArabic-Bold", covers["NotoSansArabic"]),
@@ -76,9 +78,18 @@ _BASE_DIRECTION = {"auto": None, "ltr": "L", "rtl": "R"}
 _BIDI_CONTROLS = dict.fromkeys(map(ord, "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 _ANY_BIDI_CONTROL = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 # What arabic-reshaper draws Arabic and Farsi with: the joined forms of the Arabic letters (U+FE70-U+FEFC,
-# lam-alef ligatures included), Farsi's extra letters (peh, tcheh, jeh, keheh, gaf, Farsi yeh), the digits
-# and the punctuation. Pre-loaded into each PDF's Arabic font subset (about 15 kB more than a name's own
-# letters) so that subsets repeat and are cached (SUBSET_SEEDS, for DocumentFonts).
+# lam-alef ligatures included), Farsi's extra letters (peh, tcheh, jeh, keheh, gaf, Farsi yeh), the digits,
+# the punctuation and the zero-width non-joiner and joiner (Farsi writes 'می‌شود' with U+200C). Pre-loaded
+# into each PDF's Arabic font subset (about 15 kB more than a name's own letters) so that subsets repeat and
+# are cached (SUBSET_SEEDS, for DocumentFonts).
+#
+# All of it goes into the font's first subset, one PDF font, so that every letter of a word comes from the
+# same PDF font: poppler (pdftotext, and the copy and search of viewers built on it) breaks a word at a glyph
+# of no width such as U+200C's and joins the pieces again only where both sides are in the same PDF font, so
+# 'می‌شود' with its letters spread over two subsets read as two words. The Arabic fonts are therefore
+# registered without asciiReadable (fonts()): their runs always hold Arabic letters, never ASCII alone, so the
+# 96 codes it keeps for ASCII bought them nothing, and without them the first subset has room for the seed's
+# 190 characters and 64 more.
 ARABIC_SEED = "".join(
     map(
         chr,
@@ -93,6 +104,8 @@ ARABIC_SEED = "".join(
             0x060C,
             0x061B,
             0x061F,
+            0x200C,
+            0x200D,
         ],
     )
 )

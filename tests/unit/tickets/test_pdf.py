@@ -348,6 +348,20 @@ def test_a_farsi_order_gets_tickets_in_farsi_with_its_own_letters(tmp_path: Path
         assert all(ord(char) in arabic.covers for name, run in visual_runs(words_in_farsi) if name == arabic.regular for char in run)
 
 
+@pytest.mark.parametrize("size", ["a4", "phone"])
+def test_a_farsi_word_joined_by_a_zero_width_non_joiner_reads_as_one_word(size: str, tmp_path: Path) -> None:
+    """Farsi writes some words in parts with a zero-width non-joiner (U+200C) between them ('نیک‌نام', 'می‌شود').
+    Readers break a word at that glyph of no width and join it again only if its letters either side come from
+    one PDF font (events.pdf.text.ARABIC_SEED); the guest's PDF must read as the reference painter's, word for word."""
+    holder = "علی\u200cرضا نیک\u200cنام"
+    document = both_painters([ticket(1, holder=holder, event_title="جشن نوروز خانه\u200cها")], "fa", size, tmp_path / size)
+    [page] = lines_read_right_to_left(document)  # words joined with spaces: a word read in two parts would show
+    assert holder in page and "جشن نوروز خانه\u200cها" in page
+    # So do the words with a non-joiner in the small print's translation ('می‌شود', 'نسخه‌ای'...).
+    small_print = i18n.translations("fa").gettext(pdf.SMALL_PRINT)
+    assert all(word in " ".join(page) for word in small_print.split() if "\u200c" in word)
+
+
 def test_a_french_order_gets_tickets_in_french_left_to_right(tmp_path: Path) -> None:
     document = both_painters([ticket(1)], "fr", "a4", tmp_path / "fr")
     lines = [" ".join(line.split()) for line in plain_text(document).splitlines()]
