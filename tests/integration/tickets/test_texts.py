@@ -402,6 +402,36 @@ async def test_the_stand_in_answers_as_twilio_documents(twilio: TwilioStandIn) -
     assert message["uri"] == f"/2010-04-01/Accounts/{twilio.account_sid}/Messages/{message['sid']}.json"
 
 
+async def test_the_stand_in_takes_whatsapp_only_as_twilio_documents_templates(twilio: TwilioStandIn) -> None:
+    """ContentSid and ContentVariables as Twilio's Create a Message takes them, and what WhatsApp would refuse later
+    noted as a problem; its status reports are signed as Twilio signs them (the SDK's validator agrees)."""
+    path = f"{twilio.url}/2010-04-01/Accounts/{twilio.account_sid}/Messages.json"
+    whatsapp = {"To": f"whatsapp:{E164}", "From": f"whatsapp:{twilio.whatsapp_sender}"}
+    variables = json.dumps({"1": "Our charity", "2": "Your ticket · Supper Club"})
+    auth = (twilio.account_sid, twilio.auth_token)
+    async with httpx.AsyncClient(timeout=10) as http:
+        templated = await http.post(path, data={**whatsapp, "ContentSid": twilio.content_sid, "ContentVariables": variables}, auth=auth)
+        unknown_template = await http.post(path, data={**whatsapp, "ContentSid": "HX" + "0" * 32, "ContentVariables": variables}, auth=auth)
+        not_json = await http.post(path, data={**whatsapp, "ContentSid": twilio.content_sid, "ContentVariables": "1=Our charity"}, auth=auth)
+        missing = await http.post(path, data={**whatsapp, "ContentSid": twilio.content_sid, "ContentVariables": '{"1": "Our charity"}'}, auth=auth)
+        free_form = await http.post(path, data={**whatsapp, "Body": "Hello"}, auth=auth)
+        two_lines = await http.post(
+            path, data={**whatsapp, "ContentSid": twilio.content_sid, "ContentVariables": json.dumps({"1": "Our charity", "2": "a\nb"})}, auth=auth
+        )
+    assert templated.status_code == 201 and templated.json()["body"].startswith("Message from Our charity:\n\nYour ticket · Supper Club")
+    assert [(r.status_code, r.json()["code"]) for r in (unknown_template, not_json, missing)] == [(400, 21655), (400, 21656), (400, 21656)]
+    first, _, _, _, free, split = twilio.received
+    assert first.problems == []
+    assert free_form.status_code == free.status == 201 and any("63016" in problem for problem in free.problems)
+    assert two_lines.status_code == split.status == 201 and any("line break" in problem for problem in split.problems)
+
+    report = twilio.status_report(first, "undelivered", error_code=30003)
+    assert report["MessageSid"] == first.sid and report["ErrorCode"] == "30003"
+    url = "https://tickets.example.org/webhooks/twilio/status"
+    assert sms.signed_by_twilio(url, list(report.items()), twilio.signature(url, report), settings=twilio.settings())
+    assert not sms.signed_by_twilio(url, list(report.items()), twilio.signature(url + "x", report), settings=twilio.settings())
+
+
 async def test_a_wrong_auth_token_is_retried_not_given_up(
     client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, settings: Settings, now: datetime
 ) -> None:
