@@ -55,7 +55,7 @@ from events.security_headers import api_reference_policy, security_headers
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
 from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.templating import create_template_engine
-from events.tickets.controllers import TicketPages, TicketsApi
+from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
 from events.web import HealthApi, LanguagePages, ServiceWorker
 
 
@@ -133,6 +133,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DoorSalesApi,
             OrderPages,
             StripeWebhooks,
+            TwilioWebhooks,
             CheckinApi,
             DoorPages,
             ClaimsApi,

@@ -54,11 +54,20 @@ class TwilioSettings:
     sender: str | None = None  # the SMS sender: a Twilio number in E.164 or an alphanumeric sender ID
     messaging_service_sid: str | None = None  # or a Messaging Service, which picks the sender from its pool
     whatsapp_sender: str | None = None  # the WhatsApp-enabled Twilio number, E.164 (sent as whatsapp:+...)
+    # The approved WhatsApp template (a Content SID, HX...) every WhatsApp text is sent with: {{1}} the organisation's
+    # name, {{2}} the message. WhatsApp refuses a free-form message a business starts (Twilio error 63016).
+    whatsapp_content_sid: str | None = None
     base_url: str = TWILIO_BASE_URL_DEFAULT
 
     @property
     def enabled(self) -> bool:
         return bool(self.account_sid and self.auth_token)
+
+    @property
+    def whatsapp_ready(self) -> bool:
+        """Whether texts can go by WhatsApp: an account, a WhatsApp sender and an approved template. Until then an
+        organisation cannot turn WhatsApp on, and the texts of one that had it on go by SMS."""
+        return self.enabled and self.whatsapp_sender is not None and self.whatsapp_content_sid is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +99,12 @@ class Settings:
     @property
     def is_sqlite(self) -> bool:
         return self.database_url.startswith("sqlite")
+
+    @property
+    def can_send_texts(self) -> bool:
+        """Whether a text to a guest goes anywhere: through Twilio, or (development without Twilio) into var/outbox/.
+        Production without a Twilio account sends none, so no page may ask for a number or promise a text."""
+        return self.twilio.enabled or not self.is_production
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -131,7 +146,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
     if production and not smtp.host:
         raise SettingsError("Production sends tickets by email: set SMTP_HOST (and SMTP_FROM).")
-    twilio = _twilio(environ)
+    twilio = _twilio(environ, production)
     return Settings(
         env=env,
         database_url=database_url,
@@ -151,13 +166,14 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     )
 
 
-def _twilio(environ: Mapping[str, str]) -> TwilioSettings:
+def _twilio(environ: Mapping[str, str], production: bool) -> TwilioSettings:
     twilio = TwilioSettings(
         account_sid=environ.get("EVENTS_TWILIO_ACCOUNT_SID") or None,
         auth_token=environ.get("EVENTS_TWILIO_AUTH_TOKEN") or None,
         sender=environ.get("EVENTS_TWILIO_FROM") or None,
         messaging_service_sid=environ.get("EVENTS_TWILIO_MESSAGING_SERVICE_SID") or None,
         whatsapp_sender=(environ.get("EVENTS_TWILIO_WHATSAPP_FROM") or "").strip().removeprefix("whatsapp:") or None,
+        whatsapp_content_sid=(environ.get("EVENTS_TWILIO_WHATSAPP_CONTENT_SID") or "").strip() or None,
         base_url=_url("EVENTS_TWILIO_BASE_URL", environ.get("EVENTS_TWILIO_BASE_URL") or TWILIO_BASE_URL_DEFAULT).rstrip("/"),
     )
     if bool(twilio.account_sid) != bool(twilio.auth_token):
@@ -170,6 +186,14 @@ def _twilio(environ: Mapping[str, str]) -> TwilioSettings:
         )
     if twilio.whatsapp_sender and not re.fullmatch(r"\+[1-9][0-9]{6,14}", twilio.whatsapp_sender):
         raise SettingsError("EVENTS_TWILIO_WHATSAPP_FROM must be a Twilio WhatsApp number in E.164 form, e.g. +447700900123.")
+    if twilio.whatsapp_content_sid and not re.fullmatch(r"HX[0-9a-fA-F]{32}", twilio.whatsapp_content_sid):
+        raise SettingsError(
+            "EVENTS_TWILIO_WHATSAPP_CONTENT_SID must be the Content SID of the approved WhatsApp template from Twilio's console: "
+            "HX and 32 hexadecimal digits."
+        )
+    if production and not twilio.base_url.startswith("https://"):
+        # The requests carry the auth token (HTTP Basic) and guests' numbers and words.
+        raise SettingsError("EVENTS_TWILIO_BASE_URL must use https:// in production: every request carries the Twilio auth token.")
     return twilio
 
 

@@ -5,13 +5,27 @@ It answers the one request the app makes, Create a Message, as Twilio's API refe
 
     POST /2010-04-01/Accounts/{AccountSid}/Messages.json
     HTTP Basic auth AccountSid:AuthToken, a form-encoded body with To (E.164, or whatsapp:+… for WhatsApp),
-    From or MessagingServiceSid, and Body (at most 1,600 characters)
+    From or MessagingServiceSid, and Body (at most 1,600 characters) or ContentSid (a Content Template, HX and 32
+    hexadecimal digits) with ContentVariables (a JSON object of the template's variables); StatusCallback, where
+    Twilio reports how the message went
 
 and answers 201 with a Message resource shaped exactly as the recorded fixture (fixtures/twilio_message_created.json),
 status "queued" as a message just accepted is, or Twilio's error shape
 (https://www.twilio.com/docs/usage/twilios-response: {"code", "message", "more_info", "status"}) with Twilio's codes:
-20003 bad credentials, 20404 an unknown path, 21211 a To that is not a phone number, 21602 no Body, 21603 no From,
-21617 a Body over 1,600 characters, and whatever a test asks for (`fail_next`, `refuse`).
+20003 bad credentials, 20404 an unknown path, 21211 a To that is not a phone number, 21602 no Body (nor ContentSid),
+21603 no From, 21617 a Body over 1,600 characters, 21655 a ContentSid that is not the account's approved template,
+21656 ContentVariables that are not a JSON object of the template's variables, and whatever a test asks for
+(`fail_next`, `refuse`).
+
+What Twilio would take but then fail is noted in the request's `problems`: a WhatsApp message without an approved
+template (WhatsApp refuses a free-form message a business starts: 63016), a template variable holding a line break,
+a tab or more than four spaces in a row (WhatsApp refuses it), a StatusCallback that is not an absolute http(s) URL.
+
+It reports back as Twilio does (`report_status`): a form posted to the message's StatusCallback
+(https://www.twilio.com/docs/messaging/guides/track-outbound-message-status: MessageSid, MessageStatus, ErrorCode
+when it failed, and the rest) signed with X-Twilio-Signature, the HMAC-SHA1 of the URL and the sorted parameters
+keyed with the auth token (https://www.twilio.com/docs/usage/security#validating-requests), computed by the SDK's
+RequestValidator.
 
 Every request is kept in `received` (with what was wrong with it, if anything), so a test can check what was sent.
 A plain http.server in a thread: the SDK's aiohttp client in the test's event loop talks to it over real TCP.
@@ -32,7 +46,10 @@ from email.utils import format_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode, urlsplit
+
+import httpx
+from twilio.request_validator import RequestValidator
 
 from events.config import TwilioSettings
 
@@ -45,7 +62,13 @@ MESSAGE_TEMPLATE: dict[str, Any] = json.loads(FIXTURE.read_text(encoding="utf-8"
 PATH = re.compile(r"^/2010-04-01/Accounts/(AC[0-9a-f]{32})/Messages\.json$")
 E164 = re.compile(r"^\+[1-9][0-9]{1,14}$")
 SERVICE_SID = re.compile(r"^MG[0-9a-f]{32}$")
+CONTENT_SID = re.compile(r"^HX[0-9a-fA-F]{32}$")
 BODY_LIMIT = 1600
+# The approved utility template the account has (README: Text messages), its variables {{1}} and {{2}}.
+TEMPLATE = "Message from {{1}}:\n\n{{2}}\n\nYou get this because you gave this number for a ticket."
+TEMPLATE_VARIABLES = frozenset({"1", "2"})
+# WhatsApp refuses a template variable holding a line break or a tab, or more than four spaces in a row.
+NOT_IN_A_WHATSAPP_VARIABLE = re.compile(r"[\n\r\t]| {5,}")
 
 
 @dataclass
@@ -67,6 +90,14 @@ class Received:
     def body(self) -> str:
         return self.form.get("Body", "")
 
+    @property
+    def sid(self) -> str:
+        return str(self.answer.get("sid", ""))
+
+    @property
+    def content_variables(self) -> dict[str, str]:
+        return json.loads(self.form["ContentVariables"]) if "ContentVariables" in self.form else {}
+
 
 def error(code: int, message: str, status: int) -> dict[str, Any]:
     """Twilio's documented error body."""
@@ -86,6 +117,7 @@ class TwilioStandIn:
         self.auth_token = secrets.token_hex(16)
         self.sender = "+447700900001"
         self.whatsapp_sender = "+447700900002"
+        self.content_sid = "HX" + secrets.token_hex(16)  # the approved WhatsApp template
         self.received: list[Received] = []
         self._failures: list[tuple[int, int, str]] = []  # (HTTP status, Twilio code, message) for the next requests
         self._refused: dict[str, tuple[int, str]] = {}  # number -> (Twilio code, message), for every request to it
@@ -104,6 +136,7 @@ class TwilioStandIn:
             "auth_token": self.auth_token,
             "sender": self.sender,
             "whatsapp_sender": self.whatsapp_sender,
+            "whatsapp_content_sid": self.content_sid,
             "base_url": self.url,
         }
         return TwilioSettings(**(values | changes))
@@ -145,6 +178,7 @@ class TwilioStandIn:
         if not headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
             problems.append(f"Content-Type {headers.get('Content-Type')!r} is not a form")
         to, sender, service, body = form.get("To", ""), form.get("From", ""), form.get("MessagingServiceSid", ""), form.get("Body", "")
+        content_sid = form.get("ContentSid", "")
         whatsapp = to.startswith("whatsapp:")
         if not E164.match(to.removeprefix("whatsapp:")):
             return self._record(method, path, form, 400, error(21211, f"Invalid 'To' Phone Number: {to}", 400), problems)
@@ -156,6 +190,23 @@ class TwilioStandIn:
             problems.append(f"MessagingServiceSid {service!r} is not MG and 32 hexadecimal digits")
         if whatsapp != sender.startswith("whatsapp:") and sender:
             problems.append("a WhatsApp message goes from a whatsapp: sender to a whatsapp: recipient")
+        if "StatusCallback" in form:
+            callback = urlsplit(form["StatusCallback"])
+            if callback.scheme not in ("http", "https") or not callback.hostname or "_" in callback.hostname:
+                problems.append("StatusCallback is not an absolute http(s) URL with a valid hostname")
+        if content_sid:
+            if not CONTENT_SID.match(content_sid) or content_sid != self.content_sid:
+                return self._record(method, path, form, 400, error(21655, "The ContentSid is Invalid", 400), problems)
+            variables = self._content_variables(form.get("ContentVariables"))
+            if variables is None:
+                return self._record(method, path, form, 400, error(21656, "The ContentVariables Parameter is invalid", 400), problems)
+            if whatsapp and any(NOT_IN_A_WHATSAPP_VARIABLE.search(value) for value in variables.values()):
+                problems.append("a WhatsApp template variable holds a line break, a tab or more than four spaces in a row")
+            if body:
+                problems.append("a message sent with ContentSid carries no Body: the template is the message")
+            body = re.sub(r"\{\{(\w+)\}\}", lambda variable: variables[variable.group(1)], TEMPLATE)
+        elif whatsapp:
+            problems.append("a WhatsApp message a business starts must be an approved template (ContentSid): Twilio would fail it with 63016")
         if not body:
             return self._record(method, path, form, 400, error(21602, "Message body is required.", 400), problems)
         if len(body) > BODY_LIMIT:
@@ -172,6 +223,71 @@ class TwilioStandIn:
             code, message = refused
             return self._record(method, path, form, 400, error(code, message, 400), problems)
         return self._record(method, path, form, 201, self._message(match.group(1), to, sender, service, body), problems)
+
+    @staticmethod
+    def _content_variables(raw: str | None) -> dict[str, str] | None:
+        """The template's variables, or None when they are not a JSON object giving each of them a non-empty string
+        (and nothing else), which Twilio refuses with 21656."""
+        try:
+            variables = json.loads(raw) if raw else None
+        except ValueError:
+            return None
+        if not isinstance(variables, dict) or set(variables) != TEMPLATE_VARIABLES:
+            return None
+        if not all(isinstance(value, str) and value.strip() for value in variables.values()):
+            return None
+        return variables
+
+    # --- reporting back, as Twilio does -----------------------------------------------------------------------------
+
+    def status_report(self, request: Received, status: str, *, error_code: int | None = None) -> dict[str, str]:
+        """The form Twilio posts to a message's StatusCallback when its status changes."""
+        report = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": "2010-04-01",
+            "From": request.form.get("From", ""),
+            "MessageSid": request.sid,
+            "MessageStatus": status,
+            "SmsSid": request.sid,
+            "SmsStatus": status,
+            "To": request.to,
+        }
+        if request.form.get("MessagingServiceSid"):
+            report["MessagingServiceSid"] = request.form["MessagingServiceSid"]
+        if error_code is not None:
+            report["ErrorCode"] = str(error_code)
+        return report
+
+    def signature(self, url: str, form: dict[str, str]) -> str:
+        """X-Twilio-Signature for a request to ``url`` with ``form``, computed as Twilio documents it, by the SDK."""
+        return str(RequestValidator(self.auth_token).compute_signature(url, form))
+
+    async def report_status(
+        self,
+        app: httpx.AsyncClient,
+        request: Received,
+        status: str,
+        *,
+        error_code: int | None = None,
+        form: dict[str, str] | None = None,
+        signature: str | None = None,
+    ) -> httpx.Response:
+        """Post a signed status report about the message ``request`` created to the StatusCallback the app gave it,
+        through ``app`` (the test's client of the app: the signature covers the public URL, whatever address the
+        client uses). ``form`` and ``signature`` replace Twilio's, to send what Twilio would not."""
+        url = request.form["StatusCallback"]
+        form = self.status_report(request, status, error_code=error_code) if form is None else form
+        parts = urlsplit(url)
+        return await app.post(
+            parts.path + (f"?{parts.query}" if parts.query else ""),
+            content=urlencode(form),
+            headers={
+                "Content-Type": "application/x-www-form-urlencoded; charset=utf-8",
+                "X-Twilio-Signature": self.signature(url, form) if signature is None else signature,
+                "I-Twilio-Idempotency-Token": secrets.token_hex(16),
+                "User-Agent": "TwilioProxy/1.1",
+            },
+        )
 
     def _authorised(self, header: str, account_sid: str) -> bool:
         scheme, _, encoded = header.partition(" ")

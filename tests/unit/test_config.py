@@ -103,6 +103,8 @@ def test_text_messages_are_off_until_a_twilio_account_is_set(tmp_path: Path) -> 
         ({**TWILIO, "EVENTS_TWILIO_FROM": ""}, "set EVENTS_TWILIO_FROM"),
         ({**TWILIO, "EVENTS_TWILIO_WHATSAPP_FROM": "07700 900002"}, "EVENTS_TWILIO_WHATSAPP_FROM must be a Twilio WhatsApp number"),
         ({**TWILIO, "EVENTS_TWILIO_BASE_URL": "api.twilio.com"}, "EVENTS_TWILIO_BASE_URL must be an http:// or https:// URL"),
+        ({**TWILIO, "EVENTS_TWILIO_WHATSAPP_CONTENT_SID": "my-template"}, "EVENTS_TWILIO_WHATSAPP_CONTENT_SID must be the Content SID"),
+        ({**TWILIO, "EVENTS_TWILIO_WHATSAPP_CONTENT_SID": "HX" + "0" * 31}, "HX and 32 hexadecimal digits"),
     ],
 )
 def test_a_bad_twilio_setting_names_itself(tmp_path: Path, environ: dict[str, str], message: str) -> None:
@@ -113,3 +115,33 @@ def test_a_bad_twilio_setting_names_itself(tmp_path: Path, environ: dict[str, st
 def test_a_messaging_service_is_enough_to_send_from(tmp_path: Path) -> None:
     environ = {**TWILIO, "EVENTS_TWILIO_FROM": "", "EVENTS_TWILIO_MESSAGING_SERVICE_SID": "MG" + "ab" * 16}
     assert load_settings({"EVENTS_VAR_DIR": str(tmp_path), **environ}).twilio.messaging_service_sid == "MG" + "ab" * 16
+
+
+def test_whatsapp_is_ready_only_with_a_sender_and_an_approved_template(tmp_path: Path) -> None:
+    whatsapp = {**TWILIO, "EVENTS_TWILIO_WHATSAPP_FROM": "+447700900002"}
+    template = {"EVENTS_TWILIO_WHATSAPP_CONTENT_SID": "HX" + "0123456789abcdef" * 2}
+    assert not load_settings({"EVENTS_VAR_DIR": str(tmp_path), **whatsapp}).twilio.whatsapp_ready  # no template: SMS
+    assert not load_settings({"EVENTS_VAR_DIR": str(tmp_path), **TWILIO, **template}).twilio.whatsapp_ready  # no sender
+    ready = load_settings({"EVENTS_VAR_DIR": str(tmp_path), **whatsapp, **template}).twilio
+    assert ready.whatsapp_ready and ready.whatsapp_content_sid == template["EVENTS_TWILIO_WHATSAPP_CONTENT_SID"]
+
+
+def test_production_talks_to_twilio_over_https_only_and_texts_only_with_an_account(tmp_path: Path) -> None:
+    production = {
+        "EVENTS_VAR_DIR": str(tmp_path),
+        "EVENTS_ENV": "production",
+        "DATABASE_URL": "postgresql://u:p@db/events",
+        "EVENTS_SECRET_KEY": "x" * 40,
+        "EVENTS_BASE_URL": "https://tickets.example.org",
+        "EVENTS_STRIPE_PER_ORGANISATION_ONLY": "true",
+        "SMTP_HOST": "smtp.example.org",
+    }
+    assert not load_settings(production).can_send_texts  # no Twilio account: no text goes anywhere
+    assert load_settings(production | TWILIO).can_send_texts
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path)}).can_send_texts  # development writes them to var/outbox/
+    with pytest.raises(SettingsError, match="EVENTS_TWILIO_BASE_URL must use https:// in production"):
+        load_settings(production | TWILIO | {"EVENTS_TWILIO_BASE_URL": "http://twilio-proxy.internal"})
+    assert (
+        load_settings(production | TWILIO | {"EVENTS_TWILIO_BASE_URL": "https://twilio-proxy.internal"}).twilio.base_url
+        == "https://twilio-proxy.internal"
+    )

@@ -4,11 +4,13 @@ the audit log is a layer above organisations."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 from events import db
 from events.audit import service as audit
+from events.errors import InvalidInput
 from events.organisations import rules
 from events.organisations import service as organisations
 from events.organisations.service import OrganisationRow
@@ -21,11 +23,18 @@ def _audited(organisation: OrganisationRow) -> dict[str, Any]:
     return {name: getattr(organisation, name) for name in AUDITED_FIELDS}
 
 
-async def update_organisation(organisation_id: int, details: rules.OrganisationDetails, *, now: datetime) -> OrganisationRow:
-    """Save the details (refused whole, with a message per field, when any rule is broken) and log what changed."""
+async def update_organisation(
+    organisation_id: int, details: rules.OrganisationDetails, *, whatsapp_available: bool, now: datetime
+) -> OrganisationRow:
+    """Save the details (refused whole, with a message per field, when any rule is broken) and log what changed.
+    While the service cannot send WhatsApp (``whatsapp_available``), WhatsApp cannot be turned on and the stored
+    choice stands."""
     async with db.write_transaction():
         before = await organisations.by_id(organisation_id)
-        after = await organisations.update_details(organisation_id, details)
+        whatsapp = rules.whatsapp_choice(details.whatsapp_enabled, before.whatsapp_enabled, available=whatsapp_available)
+        if whatsapp is None:
+            raise InvalidInput(rules.WHATSAPP_UNAVAILABLE, fields={"whatsapp_enabled": rules.WHATSAPP_UNAVAILABLE})
+        after = await organisations.update_details(organisation_id, replace(details, whatsapp_enabled=whatsapp))
         old, new = audit.changed_fields(_audited(before), _audited(after))
         if new:
             await audit.record(

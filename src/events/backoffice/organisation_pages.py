@@ -49,18 +49,22 @@ async def _page(
     status_code: int = 200,
 ) -> Template:
     row = await organisations.by_id(user.organisation)
+    form = form if form is not None else _form(row)
+    if not settings.twilio.whatsapp_ready:
+        form = {**form, "whatsapp_enabled": row.whatsapp_enabled}  # the switch is disabled: it shows what is stored
     return Template(
         "backoffice/organisation.html",
         context={
             "section": "organisation",
             "organisation": row,
-            "form": form if form is not None else _form(row),
+            "form": form,
             "errors": errors or {},
             "notice": notice,
             "may_edit": user.has_role(OWNER),
             "logo_max_kb": rules.LOGO_MAX_BYTES // 1024,
-            # Without the service's WhatsApp sender, texts go by SMS whatever the switch says: the page tells owners so.
-            "whatsapp_ready": settings.twilio.enabled and settings.twilio.whatsapp_sender is not None,
+            # Without the service's WhatsApp sender and approved template, WhatsApp cannot be turned on and texts go by
+            # SMS whatever the switch says: the page tells owners so.
+            "whatsapp_ready": settings.twilio.whatsapp_ready,
         },
         status_code=status_code,
         headers=NO_STORE,
@@ -93,7 +97,9 @@ class OrganisationPages(Controller):
         settings: NamedDependency[Settings],
     ) -> Template | Redirect:
         try:
-            await organisation.update_organisation(request.user.organisation, _details(data), now=now)
+            await organisation.update_organisation(
+                request.user.organisation, _details(data), whatsapp_available=settings.twilio.whatsapp_ready, now=now
+            )
         except EventsError as error:
             return await _page(request.user, settings, form=data, errors=error.fields or {"form": error.message}, status_code=error.status_code)
         return Redirect("/manage/organisation?notice=saved", status_code=303)

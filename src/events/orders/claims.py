@@ -240,8 +240,12 @@ async def _guess(claimant: Claimant, *, now: datetime) -> AsyncIterator[None]:
                 await ratelimit.forgive(scope, subject, window_seconds=window, now_epoch=now_epoch)
 
 
-async def claim_place(code: str, *, name: str, email: str, phone: str, locale: str, claimant: Claimant, issue: Issuer, now: datetime) -> ClaimedPlace:
-    """A guest claims one free place. Unknown or revoked codes count against the claimant's budgets."""
+async def claim_place(
+    code: str, *, name: str, email: str, phone: str, locale: str, claimant: Claimant, issue: Issuer, now: datetime, texts_available: bool = True
+) -> ClaimedPlace:
+    """A guest claims one free place. Unknown or revoked codes count against the claimant's budgets. Where no text can
+    be sent (``texts_available`` false: production without a text provider), a phone number is refused rather than
+    kept: nothing would ever be sent to it, and the guest would wait for a text that never comes."""
     async with _guess(claimant, now=now):
         row = (
             await ClaimCode.select(ClaimCode.id, ClaimCode.event)
@@ -250,7 +254,7 @@ async def claim_place(code: str, *, name: str, email: str, phone: str, locale: s
         )
         if row is None:
             raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
-    mobile = _check_guest(name, email, phone)
+    mobile = _check_guest(name, email, phone, texts_available=texts_available)
     async with db.write_transaction():
         if not await db.run(queries.TAKE_CLAIM_CODE, row["id"]):
             raise NoPlacesLeft(N_("Sorry, all the places for this link have been taken."))
@@ -318,7 +322,7 @@ async def _give_place(event_id: int, *, name: str, email: str, phone: str, local
     return ClaimedPlace(reference, ticket_id)
 
 
-def _check_guest(name: str, email: str, phone: str) -> str:
+def _check_guest(name: str, email: str, phone: str, *, texts_available: bool = True) -> str:
     """Refuse a claim's details before anything is written; return the mobile number in E.164 ("" for none)."""
     problems: dict[str, str] = {}
     if not name.strip():
@@ -330,7 +334,11 @@ def _check_guest(name: str, email: str, phone: str) -> str:
     if email.strip() and (not pricing.EMAIL_PATTERN.match(email.strip()) or text.line_problem(email.strip()) is not None):
         problems["email"] = N_("That email address does not look right.")
     mobile = ""
-    if phone.strip():
+    if phone.strip() and not texts_available:
+        problems["phone"] = N_(
+            "We cannot send text messages here, so please leave the phone number out. Your ticket is shown when you claim it, or give an email address to get it by email."
+        )
+    elif phone.strip():
         if not PHONE_PATTERN.match(phone.strip()) or text.line_problem(phone.strip()) is not None:
             problems["phone"] = N_("That phone number does not look right.")
         elif (found := phones.mobile_number(phone.strip())) is None:

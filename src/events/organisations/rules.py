@@ -38,6 +38,23 @@ class OrganisationDetails:
     whatsapp_enabled: bool = False
 
 
+WHATSAPP_UNAVAILABLE = (
+    "WhatsApp cannot be turned on yet: it only takes messages from us in a template WhatsApp has approved, "
+    "and the platform must set one up first. Until then texts go by SMS."
+)
+
+
+def whatsapp_choice(requested: bool, current: bool, *, available: bool) -> bool | None:
+    """What the WhatsApp switch becomes: as asked while the service can send WhatsApp; otherwise the switch is
+    disabled and the stored choice stands (a disabled box is not sent with the form), and None when asked to turn
+    it on, which cannot be done yet."""
+    if available:
+        return requested
+    if requested and not current:
+        return None
+    return current
+
+
 def slug_problem(slug: str) -> str | None:
     if not SLUG_PATTERN.fullmatch(slug) or len(slug) > SLUG_MAX:
         return f"Use lower-case letters, digits and single hyphens (at most {SLUG_MAX}), e.g. kitchen-collective."

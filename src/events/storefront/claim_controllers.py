@@ -103,8 +103,18 @@ class ClaimsApi(Controller):
     path = "/api"
     tags = ["Pay it forward"]
 
-    @post("/claims", summary="Claim a free place with a referral partner's code", responses=error_responses(404, 409, 422, 429))
-    async def claim(self, request: Request[Any, Any, Any], data: JSONBody[ClaimIn], now: NamedDependency[datetime]) -> TicketOut:
+    @post(
+        "/claims",
+        summary="Claim a free place with a referral partner's code",
+        responses=error_responses(404, 409, 422, 429),
+        description=(
+            "`phone` (a mobile number, for the ticket's link by text) is refused with 422 where this service cannot send "
+            "text messages, rather than kept and never used: leave it out, or give `email`."
+        ),
+    )
+    async def claim(
+        self, request: Request[Any, Any, Any], data: JSONBody[ClaimIn], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> TicketOut:
         # An API client has no browser id: each call is held by its address's budget of wrong codes.
         claimed = await claims.claim_place(
             data.code,
@@ -115,6 +125,7 @@ class ClaimsApi(Controller):
             claimant=claims.Claimant(_client(request), secrets.token_urlsafe(16)),
             issue=issue_and_confirm,
             now=now,
+            texts_available=settings.can_send_texts,
         )
         return await _ticket_of(claimed.order_reference)
 
@@ -183,7 +194,7 @@ class ClaimPages(Controller):
             usage = await claims.open_claim_link(code, _claimant(request, code, settings), now=now)
         except EventsError as error:
             return _claim_cookies(request, _refusal(error), settings, valid_code=None)
-        page = Template("orders/claim.html", context={"code": code, "usage": usage, "form": {}, "errors": {}})
+        page = Template("orders/claim.html", context={"code": code, "usage": usage, "form": {}, "errors": {}, "texts": settings.can_send_texts})
         return _claim_cookies(request, _remember_language(page, lang), settings, valid_code=code)
 
     @post("/{code:str}", status_code=200)
@@ -205,12 +216,13 @@ class ClaimPages(Controller):
                 claimant=_claimant(request, code, settings),
                 issue=issue_and_confirm,
                 now=now,
+                texts_available=settings.can_send_texts,
             )
         except TooManyAttempts as error:
             # Told without looking the code up: a refused try learns nothing about it.
             page = Template(
                 "orders/claim.html",
-                context={"code": code, "usage": None, "form": data, "errors": {}, "error": error.message},
+                context={"code": code, "usage": None, "form": data, "errors": {}, "error": error.message, "texts": settings.can_send_texts},
                 status_code=error.status_code,
                 headers=error.headers,
             )
@@ -228,6 +240,7 @@ class ClaimPages(Controller):
                     "form": data,
                     "errors": error.fields,
                     "error": error.message,
+                    "texts": settings.can_send_texts,
                 },
                 status_code=error.status_code,
                 headers=error.headers,
@@ -235,7 +248,9 @@ class ClaimPages(Controller):
             return _claim_cookies(request, page, settings, valid_code=code)
         ticket = await _ticket_of(claimed.order_reference)
         view = await ticket_by_secret(ticket.secret, secret_key=settings.secret_key, now=now)
-        context = {"ticket": view, "qr": qr_svg(view.code), "email": data.get("email", "").strip(), "phone": data.get("phone", "").strip()}
+        # A text is promised only where one can be sent (a phone is refused otherwise, so this is belt and braces).
+        phone = data.get("phone", "").strip() if settings.can_send_texts else ""
+        context = {"ticket": view, "qr": qr_svg(view.code), "email": data.get("email", "").strip(), "phone": phone}
         page = Template("orders/claimed.html", context=context)
         return _claim_cookies(request, page, settings, valid_code=None)
 

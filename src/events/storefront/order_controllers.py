@@ -351,7 +351,9 @@ class OrderPages(Controller):
         return Template(
             "orders/order.html",
             context={
-                "page": await confirmation.order_page(reference),
+                "page": await confirmation.order_page(
+                    reference, texts_available=settings.can_send_texts, whatsapp_available=settings.twilio.whatsapp_ready
+                ),
                 "deliveries": await deliveries_of(reference, now=now),
                 "token": token,
                 "now": now,

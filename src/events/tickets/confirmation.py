@@ -38,7 +38,9 @@ class OrderPage:
     calendar_url: str | None  # the event's calendar file, through one of the order's valid tickets
 
 
-async def order_page(reference: str) -> OrderPage:
+async def order_page(reference: str, *, texts_available: bool = True, whatsapp_available: bool = True) -> OrderPage:
+    """The order page's content. ``texts_available`` false (production without a text provider): a guest with only a
+    phone number is not told a text went; ``whatsapp_available`` false: texts go by SMS, and the page says so."""
     order = await find_order(reference)
     details = await order_details(order.reference)
     event = (
@@ -62,6 +64,12 @@ async def order_page(reference: str) -> OrderPage:
             address=event["address"],
             access_information=event["access_information"],
         ),
-        sent_to=contact_of(order.buyer_email, order.buyer_phone, whatsapp=event["organisation.whatsapp_enabled"]) if confirmed else None,
+        sent_to=contact_of(
+            order.buyer_email,
+            order.buyer_phone if texts_available else "",
+            whatsapp=event["organisation.whatsapp_enabled"] and whatsapp_available,
+        )
+        if confirmed
+        else None,
         calendar_url=f"{valid[0].url}/calendar.ics" if confirmed else None,
     )

@@ -1,11 +1,12 @@
-"""Ticket HTTP: the mobile ticket page and its language, PDFs, the calendar file, and the organiser's ticket API."""
+"""Ticket HTTP: the mobile ticket page and its language, PDFs, the calendar file, the organiser's ticket API, and
+Twilio's reports of how each text went."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from litestar import Controller, Response, get, patch, post
+from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncodedBody
@@ -15,18 +16,23 @@ from events import i18n
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.config import Settings
+from events.content_type import UnsupportedMediaType
 from events.dependencies import BEARER, error_responses
 from events.errors import NotFound
 from events.i18n import N_
 from events.orders.codes import token_matches
 from events.orders.schemas import TicketOut
-from events.tickets import service
+from events.tickets import service, sms
 from events.tickets.calendar import ticket_calendar
 from events.tickets.pdf import tickets_pdf
 from events.tickets.qr import qr_svg
-from events.tickets.schemas import HolderChange
+from events.tickets.schemas import DeliveryReportReceipt, HolderChange
 from events.tickets.statuses import TicketStatus
 from events.tickets.views import ticket_by_secret, tickets_of_order
+
+# Twilio's reports are a couple of dozen short fields, well under 2 KB; anything past this is not one (413).
+DELIVERY_REPORT_MAX_BYTES = 16 * 1024
+FORM = "application/x-www-form-urlencoded"
 
 PageSize = Literal["a4", "phone"]
 TicketId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
@@ -115,3 +121,31 @@ class TicketsApi(Controller):
     )
     async def change_holder(self, ticket_id: TicketId, data: JSONBody[HolderChange], now: NamedDependency[datetime]) -> TicketOut:
         return await service.change_holder(ticket_id, data.holder, now=now)
+
+
+class TwilioWebhooks(Controller):
+    path = sms.STATUS_CALLBACK_PATH
+    tags = ["Webhooks"]
+
+    @post(
+        "/",
+        status_code=200,
+        summary="Twilio's reports of how each text went (status callbacks, signed with the Twilio auth token)",
+        request_max_body_size=DELIVERY_REPORT_MAX_BYTES,
+        responses=error_responses(403, 422),
+        description=(
+            "Twilio posts a form each time a text's status changes; every text is sent with this address as its "
+            "StatusCallback. 403 `invalid_signature` unless X-Twilio-Signature verifies against EVENTS_BASE_URL + this "
+            "path and the form; 422 for a form that is not a status report; 413 over 16 KB. A report that the text "
+            "was undelivered or failed marks it failed with Twilio's error code (`outcome: failed`), once; anything "
+            "else changes nothing (`unchanged`, or `unknown` for a message that is not one of ours)."
+        ),
+    )
+    async def text_status(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> DeliveryReportReceipt:
+        if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() != FORM:
+            raise UnsupportedMediaType(N_("Twilio posts its reports as a form (application/x-www-form-urlencoded)."))
+        form = [(name, value) for name, value in (await request.form()).multi_items() if isinstance(value, str)]
+        outcome = await service.record_delivery_report(
+            form, request.headers.get("x-twilio-signature", ""), url=settings.base_url + sms.STATUS_CALLBACK_PATH, settings=settings.twilio
+        )
+        return DeliveryReportReceipt(received=True, outcome=outcome)

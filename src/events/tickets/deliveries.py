@@ -15,6 +15,28 @@ from events.tickets.tables import OutboxMessage
 
 # A text skipped because the service has no Twilio account (sms.NO_PROVIDER), as the pages say it.
 NOT_SET_UP = N_("text messages are not set up")
+# Why a text failed, by Twilio's error code (https://www.twilio.com/docs/api/errors), as the guest's and the
+# organiser's order pages say it: 2xxxx when Twilio refused it at once, 30xxx when the phone network reported later
+# that it was not delivered, 63xxx from WhatsApp.
+REASONS = {
+    21211: N_("not a valid phone number"),
+    21217: N_("not a valid phone number"),
+    21408: N_("texts to this country are not switched on"),
+    21610: N_("the guest asked for no more texts (STOP)"),
+    21612: N_("number unreachable"),
+    21614: N_("not a mobile number"),
+    30003: N_("number unreachable"),  # the phone is off or out of coverage
+    30004: N_("blocked by the guest or their network"),
+    30005: N_("the number does not exist"),
+    30006: N_("not a mobile number"),  # a landline, or a network that takes no texts
+    30007: N_("filtered by the phone network"),
+    30034: N_("the phone network refused it"),  # unregistered sender (US A2P 10DLC)
+    63003: N_("not on WhatsApp"),
+    63016: N_("WhatsApp needs an approved template"),
+    63024: N_("not on WhatsApp"),
+}
+COULD_NOT_SEND = N_("could not be sent")
+COULD_NOT_DELIVER = N_("could not be delivered")  # e.g. 30008, the network's unknown error
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +83,18 @@ async def deliveries_of(reference: str, *, now: datetime) -> list[Delivery]:
             status=MessageStatus(row["status"]),
             sent_at=sent_at,
             sent_today=sent_at is not None and sent_at.date() == now.astimezone(zone).date(),
-            reason=NOT_SET_UP if skipped else (sms.failure_reason(row["last_error"]) if row["status"] == MessageStatus.failed else ""),
+            reason=NOT_SET_UP if skipped else (failure_reason(row["last_error"]) if row["status"] == MessageStatus.failed else ""),
             retrying=row["status"] == MessageStatus.queued and row["attempts"] > 0,
         )
     return list(latest.values())
+
+
+def failure_reason(last_error: str) -> str:
+    """Why a text failed, from the outbox's record of it: "TwilioRestException 21614" -> "not a mobile number",
+    "Twilio 30003" -> "number unreachable"; a code we do not name could not be sent (or, once Twilio had taken
+    it, could not be delivered)."""
+    kind, _, code = last_error.partition(" ")
+    if kind not in sms.TWILIO_ERROR_KINDS:
+        return COULD_NOT_SEND
+    fallback = COULD_NOT_DELIVER if kind == sms.DELIVERY_REPORT else COULD_NOT_SEND
+    return REASONS.get(int(code), fallback) if code.isascii() and code.isdigit() else fallback

@@ -379,14 +379,14 @@ async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, se
     """Compose and send a text message (SMS or WhatsApp); a number Twilio says cannot take texts fails at once."""
     sent = None
     try:
-        body = await _compose_text(message, settings=settings, now=now)
-        if body is not None:
-            sent = await _send_text(message, body, name, settings=settings)
+        text = await _compose_text(message, settings=settings, now=now)
+        if text is not None:
+            sent = await _send_text(message, text, name, settings=settings)
     except Exception as exc:  # noqa: BLE001 - any failure is retried later with backoff, unless the number is the problem
         await _retry_later(OutboxMessage, message, name, exc, now=now, what="Text", give_up=sms.gives_up_at_once(exc))
         return 0
-    if body is None or sent is None:
-        reason = "no valid tickets" if body is None else sms.NO_PROVIDER
+    if text is None or sent is None:
+        reason = "no valid tickets" if text is None else sms.NO_PROVIDER
         await _finish(OutboxMessage, message["id"], {OutboxMessage.status: MessageStatus.skipped, OutboxMessage.last_error: reason})
         return 0
     await _finish(
@@ -404,7 +404,7 @@ async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, se
     return 1
 
 
-async def _compose_text(message: dict[str, Any], *, settings: Settings, now: datetime) -> str | None:
+async def _compose_text(message: dict[str, Any], *, settings: Settings, now: datetime) -> texts.ComposedText | None:
     """The text's words, from the order as it is now; None when a message about tickets has no valid ticket left, or
     one sent unasked is no longer wanted (as for emails: _still_wanted)."""
     order = (
@@ -440,27 +440,30 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
         return None
     order_url = f"{settings.base_url}/orders/{order['reference']}?token={order_access_token(settings.secret_key, order['reference'])}"
     link = texts.link_for(ticket_urls, order_url) if about_tickets else ("" if kind == "thank_you" else order_url)
-    return texts.compose(
-        texts.OrderText(
-            kind=kind,
-            locale=order["locale"],
-            organisation=order["event.organisation.name"],
-            event_title=order["event.title"],
-            starts_at=order["event.starts_at"].astimezone(ZoneInfo(order["event.timezone"])),
-            venue=order["event.venue"],
-            link=link,
-            tickets=len(ticket_urls),
-            currency=order["currency"],
-            paid_pence=order["total_pence"],
-            refunded_pence=order["refunded_pence"],
-            detail=json.loads(message["detail"]) if message["detail"] else {},
-        )
+    text = texts.OrderText(
+        kind=kind,
+        locale=order["locale"],
+        organisation=order["event.organisation.name"],
+        event_title=order["event.title"],
+        starts_at=order["event.starts_at"].astimezone(ZoneInfo(order["event.timezone"])),
+        venue=order["event.venue"],
+        link=link,
+        tickets=len(ticket_urls),
+        currency=order["currency"],
+        paid_pence=order["total_pence"],
+        refunded_pence=order["refunded_pence"],
+        detail=json.loads(message["detail"]) if message["detail"] else {},
     )
+    return texts.ComposedText(body=texts.compose(text), template_variables=texts.template_variables(text))
 
 
-async def _send_text(message: dict[str, Any], body: str, name: str, *, settings: Settings) -> sms.SentText | None:
-    """Through Twilio; without a Twilio account, written to var/outbox/ in development and not sent (None) in production."""
+async def _send_text(message: dict[str, Any], text: texts.ComposedText, name: str, *, settings: Settings) -> sms.SentText | None:
+    """Through Twilio, which reports later how it went (tickets.delivery_reports); without a Twilio account, written to
+    var/outbox/ in development and not sent (None) in production. A text meant for WhatsApp goes by SMS while the
+    service cannot send WhatsApp (no sender or no approved template)."""
     channel = MessageChannel(message["channel"])
+    if channel == MessageChannel.whatsapp and not settings.twilio.whatsapp_ready:
+        channel = MessageChannel.sms
     if not settings.twilio.enabled:
         if settings.is_production:
             logger.warning("Text %s not sent: no Twilio account is set up (EVENTS_TWILIO_ACCOUNT_SID)", name)
@@ -468,10 +471,12 @@ async def _send_text(message: dict[str, Any], body: str, name: str, *, settings:
         folder = settings.var_dir / "outbox"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"{name}.txt"
-        path.write_text(f"To: {message['recipient']}\nChannel: {channel}\n\n{body}\n", encoding="utf-8")
+        path.write_text(f"To: {message['recipient']}\nChannel: {channel}\n\n{text.body}\n", encoding="utf-8")
         logger.info("No Twilio account: text %s written to %s", name, path)
         return sms.SentText(reference="", channel=channel)
-    return await sms.send_text(message["recipient"], body, channel, settings=settings.twilio)
+    return await sms.send_text(
+        message["recipient"], text, channel, settings=settings.twilio, status_callback=settings.base_url + sms.STATUS_CALLBACK_PATH
+    )
 
 
 async def _email_organisation(organisation_id: int, *, base_url: str) -> email.EmailOrganisation:

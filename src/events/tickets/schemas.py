@@ -20,3 +20,11 @@ class EmailQueued(Struct):
     """The email is queued; the worker sends it within a minute or so."""
 
     status: MessageStatus = MessageStatus.queued
+
+
+class DeliveryReportReceipt(Struct):
+    """Twilio's report of how a text went was taken: ``outcome`` is ``failed`` (the text is now marked failed),
+    ``unchanged`` or ``unknown`` (no such text)."""
+
+    received: bool
+    outcome: str

@@ -1,27 +1,36 @@
-"""Tickets service: emailing an order's tickets again, re-issuing a ticket to a new holder, and the language a guest
-chooses on their ticket page."""
+"""Tickets service: emailing an order's tickets again, re-issuing a ticket to a new holder, the language a guest
+chooses on their ticket page, and Twilio's reports of how each text went."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Sequence
 from datetime import datetime
 
 from events import db, text
 from events.audit import service as audit
-from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from events.config import TwilioSettings
+from events.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import service as orders
 from events.orders.schemas import TicketOut
 from events.orders.statuses import OrderStatus
 from events.ratelimit import service as ratelimit
-from events.tickets import outbox
+from events.tickets import delivery_reports, outbox, sms
 from events.tickets.secrets import new_ticket_secret
 from events.tickets.signing import MAX_TICKET_VERSION
-from events.tickets.statuses import MessageStatus, TicketStatus
-from events.tickets.tables import Ticket
+from events.tickets.statuses import MessageChannel, MessageStatus, TicketStatus
+from events.tickets.tables import OutboxMessage, Ticket
 from events.tickets.views import ticket_out
 
 RESEND_LIMIT = 3
 RESEND_WINDOW_SECONDS = 3600
+
+logger = logging.getLogger("events.email")
+
+
+class NotSignedByTwilio(NotAllowed):
+    code = "invalid_signature"
 
 
 async def resend_tickets(reference: str, *, now: datetime) -> None:
@@ -113,3 +122,31 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
     )
     assert row is not None
     return ticket_out(row)
+
+
+async def record_delivery_report(form: Sequence[tuple[str, str]], signature: str, *, url: str, settings: TwilioSettings) -> str:
+    """Twilio's report of how a text went (a status callback to ``url``, the public address it was given): refused
+    (403) unless Twilio signed it, refused (422) unless it is a report Twilio could send; then a text Twilio could not
+    deliver is marked failed with Twilio's code, once. Returns what happened: ``failed`` when it marked one,
+    ``unchanged`` (a repeat, a success, a status on its way, a report about a text already failed) or ``unknown``
+    (no such text: not ours, or forgotten since)."""
+    if not sms.signed_by_twilio(url, form, signature, settings=settings):
+        raise NotSignedByTwilio(N_("This request is not signed by Twilio."))
+    if problems := delivery_reports.problems(form):
+        raise InvalidInput(N_("This is not a status report Twilio sends."), fields=problems)
+    report = delivery_reports.report_of(form)
+    failure = delivery_reports.failure_of(report, kind=sms.DELIVERY_REPORT)
+    the_text = (OutboxMessage.provider_reference == report.message_sid) & (OutboxMessage.channel != MessageChannel.email)
+    if failure is None:
+        return "unchanged" if await OutboxMessage.exists().where(the_text) else "unknown"
+    async with db.write_transaction():
+        # Only a text still marked sent: a repeated or a second failure report changes nothing, whatever their order.
+        failed = await (
+            OutboxMessage.update({OutboxMessage.status: MessageStatus.failed, OutboxMessage.last_error: failure})
+            .where(the_text, OutboxMessage.status == MessageStatus.sent)
+            .returning(OutboxMessage.id)
+        )
+        if not failed:
+            return "unchanged" if await OutboxMessage.exists().where(the_text) else "unknown"
+    logger.warning("Text %s was not delivered (%s)", failed[0]["id"], failure)
+    return "failed"

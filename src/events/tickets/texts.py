@@ -8,6 +8,7 @@ and its tickets for offline use the same way.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -29,6 +30,10 @@ MAX_SEGMENTS = 2
 # whole text UCS-2, 70 per segment (67 when split). The extension characters take two places each.
 _GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 _GSM_EXTENSION = set("^{}\\[~]|€\f")
+# How a WhatsApp template variable joins the message's lines (it may not hold a line break).
+TEMPLATE_LINE_JOINER = " · "
+_RUNS_OF_SPACE = re.compile(r"\s+")
+
 # Babel separates amounts and times with no-break spaces, which are not GSM characters: one would double the cost of
 # an English or French text, and a plain space reads the same on a phone.
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " ", "\u2009": " "})
@@ -57,17 +62,35 @@ def link_for(ticket_urls: Sequence[str], order_url: str) -> str:
     return ticket_urls[0] if len(ticket_urls) == 1 else order_url
 
 
-def compose(text: OrderText) -> str:
-    """The message, in the guest's language (English when the language is not one we have)."""
+@dataclass(frozen=True, slots=True)
+class ComposedText:
+    """One text, written for each way it may go: the SMS signed with the organisation's name, and the variables of
+    the approved WhatsApp template (WhatsApp takes no free-form message a business starts)."""
+
+    body: str
+    template_variables: Mapping[str, str]
+
+
+def compose(text: OrderText, *, signed: bool = True) -> str:
+    """The message, in the guest's language (English when the language is not one we have); ``signed`` starts it
+    with the organisation's name ("Refugee Kitchen: Your ticket")."""
     locale = text.locale if text.locale in i18n.SUPPORTED_LOCALES else i18n.DEFAULT_LOCALE
     words = _Words(locale)
     when = str(get_datetime_format("medium", locale=words.formats)).format(
         format_time(text.starts_at, "HH:mm", locale=words.formats), format_skeleton("MMMEd", text.starts_at, locale=words.formats)
     )
-    lines = _lines(text, words, when)
+    lines = _lines(text, words, when, signed=signed)
     if text.kind == "thank_you":
         lines = _fit(lines, text, words)
     return "\n".join(line for line in lines if line).translate(_SPACES).strip()
+
+
+def template_variables(text: OrderText) -> dict[str, str]:
+    """The approved WhatsApp template's variables: {{1}} the organisation's name (the template signs the message
+    itself), {{2}} the message on one line, its lines joined by " · ": WhatsApp refuses a variable holding a line
+    break, a tab or more than four spaces in a row."""
+    lines = compose(text, signed=False).splitlines()
+    return {"1": _one_line(text.organisation), "2": TEMPLATE_LINE_JOINER.join(_one_line(line) for line in lines if line.strip())}
 
 
 def segments(body: str) -> int:
@@ -101,16 +124,20 @@ class _Words:
         return format_money(pence, currency, self.formats)
 
 
-def _lines(text: OrderText, _: _Words, when: str) -> list[str]:
-    signed = f"{text.organisation}: " if text.organisation else ""
+def _one_line(value: str) -> str:
+    return _RUNS_OF_SPACE.sub(" ", value).strip()
+
+
+def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> list[str]:
+    signature = f"{text.organisation}: " if text.organisation and signed else ""
     event = text.event_title
     if text.kind in ("order_confirmation", "tickets_resent"):
-        return [signed + _.plural("Your ticket", "Your tickets", max(text.tickets, 1)), event, when, text.link]
+        return [signature + _.plural("Your ticket", "Your tickets", max(text.tickets, 1)), event, when, text.link]
     if text.kind == "tickets_reissued":
-        return [signed + _("Your updated tickets for %(event)s", event=event), when, text.link]
+        return [signature + _("Your updated tickets for %(event)s", event=event), when, text.link]
     if text.kind == "reminder":
         return [
-            signed + _("Reminder: %(event)s", event=event),
+            signature + _("Reminder: %(event)s", event=event),
             when,
             text.venue,
             _.plural("Show this ticket on your phone at the door:", "Show these tickets on your phone at the door:", max(text.tickets, 1)),
@@ -122,7 +149,7 @@ def _lines(text: OrderText, _: _Words, when: str) -> list[str]:
     if text.kind == "refund_notice":
         amount = _.money(refund.amount_pence, refund.currency)
         return [
-            signed
+            signature
             + (_("%(amount)s refunded to you in cash.", amount=amount) if refund.method == "cash" else _("Refunded: %(amount)s", amount=amount)),
             event,
             _refund_timing(refund, _),
@@ -136,7 +163,7 @@ def _lines(text: OrderText, _: _Words, when: str) -> list[str]:
         else:
             refunding = _("We are refunding what was left of your payment: %(amount)s.", amount=_.money(refund.amount_pence, refund.currency))
         return [
-            signed + _("%(event)s is cancelled", event=event),
+            signature + _("%(event)s is cancelled", event=event),
             when,
             refunding,  # when it arrives is in the email and on the order page: two segments have no room for it
             _("Your tickets no longer work. You do not need to do anything."),
@@ -144,13 +171,13 @@ def _lines(text: OrderText, _: _Words, when: str) -> list[str]:
         ]
     if text.kind == "late_payment_refunded":
         return [
-            signed + _("Your payment for %(event)s has been refunded", event=event),
+            signature + _("Your payment for %(event)s has been refunded", event=event),
             _("Refunded: %(amount)s", amount=_.money(refund.amount_pence, refund.currency)),
             _refund_timing(refund, _),
             text.link,
         ]
     if text.kind == "thank_you":
-        return [signed + _("Thank you for your generosity at %(event)s", event=event), *_thank_you_totals(text, _, _partners(text))]
+        return [signature + _("Thank you for your generosity at %(event)s", event=event), *_thank_you_totals(text, _, _partners(text))]
     raise ValueError(f"no text for messages of kind {text.kind!r}")
 
 

@@ -4,17 +4,23 @@ see the details but cannot change them."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import re
+from collections.abc import Iterator
 
 import httpx
+import pytest
+from litestar import Litestar
 from PIL import Image
 
 from events.accounts import service as accounts
 from events.audit.tables import AuditEntry
+from events.config import TwilioSettings
 from events.organisations import service as organisations
 from events.organisations.rules import LOGO_MAX_BYTES, OrganisationDetails
+from events.organisations.tables import Organisation
 from tests.integration.accounts.test_login import sign_in
 
 PASSWORD = "a long password"
@@ -78,16 +84,36 @@ async def test_an_owner_saves_the_details_and_the_change_is_logged(client: httpx
     assert len(logged) == 2 and logged[1]["after"] == {"contact_email": "team@refugeekitchen.example"}
 
 
-async def test_an_owner_turns_whatsapp_on_for_texts_and_the_change_is_logged(client: httpx.AsyncClient) -> None:
+@pytest.fixture
+def whatsapp_ready(app: Litestar) -> Iterator[None]:
+    """The running app with a Twilio account, a WhatsApp sender and an approved WhatsApp template."""
+    original = app.state.settings
+    twilio = TwilioSettings(
+        account_sid="AC" + "0" * 32,
+        auth_token="a-token",
+        sender="+447700900001",
+        whatsapp_sender="+447700900002",
+        whatsapp_content_sid="HX" + "0" * 32,
+    )
+    app.state.settings = dataclasses.replace(original, twilio=twilio)
+    yield
+    app.state.settings = original
+
+
+def whatsapp_box(html: str) -> str:
+    return html.split('name="whatsapp_enabled"')[1].split(">")[0]
+
+
+async def test_an_owner_turns_whatsapp_on_for_texts_and_the_change_is_logged(client: httpx.AsyncClient, whatsapp_ready: None) -> None:
     await signed_in(client, "owner")
     page = await client.get("/manage/organisation")
-    assert 'name="whatsapp_enabled" type="checkbox"' in page.text and "checked" not in page.text.split('name="whatsapp_enabled"')[1][:60]
-    assert "This service has no WhatsApp number yet" in page.text  # the tests' settings have no Twilio account
+    assert 'name="whatsapp_enabled" type="checkbox"' in page.text and "checked" not in whatsapp_box(page.text)
+    assert "disabled" not in whatsapp_box(page.text) and "free for guests to receive over Wi-Fi" in page.text
     saved = await client.post("/manage/organisation", data={**DETAILS, "whatsapp_enabled": "on", "_csrf_token": csrf(page.text)})
     assert saved.status_code == 303
     assert (await organisations.find("main")).whatsapp_enabled
     page = await client.get("/manage/organisation")
-    assert "checked" in page.text.split('name="whatsapp_enabled"')[1][:60]
+    assert "checked" in whatsapp_box(page.text)
     [entry] = await entries()
     assert entry["before"]["whatsapp_enabled"] is False and entry["after"]["whatsapp_enabled"] is True  # type: ignore[index]
 
@@ -95,6 +121,33 @@ async def test_an_owner_turns_whatsapp_on_for_texts_and_the_change_is_logged(cli
     await client.post("/manage/organisation", data={**DETAILS, "_csrf_token": csrf(page.text)})
     assert not (await organisations.find("main")).whatsapp_enabled
     assert (await entries())[1]["after"] == {"whatsapp_enabled": False}
+
+
+async def test_whatsapp_cannot_be_turned_on_until_the_platform_has_an_approved_template(client: httpx.AsyncClient) -> None:
+    """The tests' settings have no Twilio account, so no WhatsApp template: the switch is disabled and says why, and
+    a form that asks for it anyway is refused with that reason, changing nothing."""
+    await signed_in(client, "owner")
+    page = await client.get("/manage/organisation")
+    assert "disabled" in whatsapp_box(page.text) and "checked" not in whatsapp_box(page.text)
+    assert "the platform must set one up first, so this cannot be turned on yet. Until then texts go by SMS." in page.text
+    assert 'aria-describedby="whatsapp_enabled-hint"' in whatsapp_box(page.text)
+    refused = await client.post("/manage/organisation", data={**DETAILS, "whatsapp_enabled": "on", "_csrf_token": csrf(page.text)})
+    assert refused.status_code == 422 and 'id="whatsapp_enabled-error"' in refused.text
+    assert "WhatsApp cannot be turned on yet" in refused.text and "checked" not in whatsapp_box(refused.text)
+    row = await organisations.find("main")
+    assert not row.whatsapp_enabled and row.name != DETAILS["name"]  # nothing saved
+    assert await entries() == []
+
+    # An organisation that turned it on earlier keeps its choice (its texts go by SMS meanwhile): the disabled box
+    # shows it, and saving the other details leaves it as it was.
+    await Organisation.update({Organisation.whatsapp_enabled: True}, force=True)
+    page = await client.get("/manage/organisation")
+    assert "checked" in whatsapp_box(page.text) and "disabled" in whatsapp_box(page.text)
+    saved = await client.post("/manage/organisation", data={**DETAILS, "_csrf_token": csrf(page.text)})
+    assert saved.status_code == 303
+    assert (await organisations.find("main")).whatsapp_enabled
+    [entry] = await entries()
+    assert "whatsapp_enabled" not in entry["after"]  # type: ignore[operator]
 
 
 async def test_a_colour_white_text_cannot_be_read_on_is_refused_with_its_contrast(client: httpx.AsyncClient) -> None:

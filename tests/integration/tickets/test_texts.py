@@ -1,7 +1,10 @@
-"""Tickets by text message: a guest who gives only a mobile number hears from us by SMS (or WhatsApp where the
-organisation turns it on), in their language, through the real Twilio SDK talking to a stand-in for Twilio's
-Messages API (tests/support/twilio.py). Failures are retried, a number Twilio refuses fails at once and the order
-pages say so, and a number that cannot take texts is refused before anything is written."""
+"""Tickets by text message: a guest who gives only a mobile number hears from us by SMS (or WhatsApp, with the
+approved template, where the organisation turns it on), in their language, through the real Twilio SDK talking to a
+stand-in for Twilio's Messages API (tests/support/twilio.py). Failures are retried, a number Twilio refuses fails at
+once and the order pages say so, and a number that cannot take texts is refused before anything is written. Twilio's
+signed reports of how each text went reach the app's own route: a text the network could not deliver is marked
+failed and the order pages say why; a report not signed by Twilio changes nothing. Where no text can be sent
+(production without Twilio), no page asks for a number or promises a text."""
 
 from __future__ import annotations
 
@@ -9,20 +12,21 @@ import dataclasses
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from events import db, i18n
-from events.config import Settings
+from events.config import Settings, TwilioSettings
 from events.orders.codes import order_access_token
 from events.orders.tables import ClaimCode, Order
 from events.organisations.tables import Organisation
-from events.tickets import outbox
+from events.tickets import outbox, sms
 from events.tickets.outbox import drain_outbox
 from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
@@ -42,9 +46,22 @@ def twilio() -> Iterator[TwilioStandIn]:
 
 
 @pytest.fixture
-def texting(settings: Settings, twilio: TwilioStandIn) -> Settings:
-    """The app's settings, sending texts to the stand-in."""
-    return dataclasses.replace(settings, twilio=twilio.settings())
+def app_settings(app: Litestar, settings: Settings) -> Iterator[Callable[..., Settings]]:
+    """Change the running app's settings for one test (its Twilio account, its environment), put back after."""
+
+    def change(**changes: Any) -> Settings:
+        app.state.settings = dataclasses.replace(settings, **changes)
+        return app.state.settings  # type: ignore[no-any-return]
+
+    yield change
+    app.state.settings = settings
+
+
+@pytest.fixture
+def texting(app_settings: Callable[..., Settings], twilio: TwilioStandIn) -> Settings:
+    """The app's settings, sending texts to the stand-in; the running app has them too, so it checks the stand-in's
+    status reports with the stand-in's auth token."""
+    return app_settings(twilio=twilio.settings())
 
 
 def clock() -> datetime:
@@ -88,6 +105,7 @@ async def test_a_phone_only_claim_gets_its_ticket_link_by_sms(
     assert request.problems == [] and request.status == 201
     assert request.path == f"/2010-04-01/Accounts/{twilio.account_sid}/Messages.json"
     assert (request.form["To"], request.form["From"]) == (E164, twilio.sender)
+    assert request.form["StatusCallback"] == f"{texting.base_url}/webhooks/twilio/status"  # Twilio reports how it went there
     ticket_link = f"{texting.base_url}/tickets/{ticket['secret']}"
     assert ticket_link in request.body and "Supper Club" in request.body and "Our charity" in request.body
     assert request.body.count("http") == 1  # one link, the single ticket's page
@@ -153,23 +171,52 @@ async def test_the_text_goes_by_whatsapp_where_the_organisation_turned_it_on(
     [request] = twilio.received
     assert request.problems == [] and request.status == 201
     assert (request.form["To"], request.form["From"]) == (f"whatsapp:{E164}", f"whatsapp:{twilio.whatsapp_sender}")
+    # The approved template, with the organisation's name and the message on one line; no free-form Body.
+    assert request.form["ContentSid"] == twilio.content_sid and "Body" not in request.form
+    variables = request.content_variables
+    assert variables["1"] == "Our charity" and "\n" not in variables["2"]
+    assert variables["2"].startswith("Your ticket · Supper Club · ") and variables["2"].endswith(
+        f" · {texting.base_url}/tickets/{claimed['ticket']['secret']}"
+    )
+    assert "Our charity" not in variables["2"]  # the template signs it
+    assert request.answer["body"].startswith("Message from Our charity:\n\nYour ticket · Supper Club")
+    assert request.form["StatusCallback"] == f"{texting.base_url}/webhooks/twilio/status"
     [sent] = await messages(claimed["order"]["id"])
     assert (sent["status"], sent["channel"]) == ("sent", "whatsapp")
     page = await client.get(order_page(texting, claimed["order"]["reference"]))
     assert re.search(r"WhatsApp message sent \d\d:\d\d", page.text)
+    assert f"We sent your ticket link by WhatsApp to {E164}." in page.text
 
 
-async def test_without_a_whatsapp_sender_the_text_goes_by_sms(
-    client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, settings: Settings, now: datetime
+async def test_an_arabic_whatsapp_text_goes_in_arabic_within_the_template(
+    client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, texting: Settings, now: datetime
 ) -> None:
     await Organisation.update({Organisation.whatsapp_enabled: True}, force=True)
+    await claimed_by_phone(client, organiser, now, locale="ar")
+    assert await drain_outbox(clock(), settings=texting) == 1
+    [request] = twilio.delivered
+    assert request.problems == []  # no line break, tab or run of spaces in a variable
+    assert i18n.translations("ar").ngettext("Your ticket", "Your tickets", 1) in request.content_variables["2"]
+
+
+@pytest.mark.parametrize("missing", ["whatsapp_sender", "whatsapp_content_sid"])
+async def test_without_a_whatsapp_sender_or_an_approved_template_the_text_goes_by_sms(
+    client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, app_settings: Callable[..., Settings], now: datetime, missing: str
+) -> None:
+    """An organisation that turned WhatsApp on before the service lost (or never had) its template: WhatsApp would
+    refuse a free-form message (63016), so the text goes by SMS, and the order page says so."""
+    await Organisation.update({Organisation.whatsapp_enabled: True}, force=True)
     claimed = await claimed_by_phone(client, organiser, now)
-    no_whatsapp = dataclasses.replace(settings, twilio=twilio.settings(whatsapp_sender=None))
+    no_whatsapp = app_settings(twilio=twilio.settings(**{missing: None}))
     assert await drain_outbox(clock(), settings=no_whatsapp) == 1
     [request] = twilio.delivered
-    assert (request.form["To"], request.form["From"]) == (E164, twilio.sender)
+    assert request.problems == []
+    assert (request.form["To"], request.form["From"]) == (E164, twilio.sender) and "ContentSid" not in request.form
+    assert request.body.startswith("Our charity: Your ticket\nSupper Club\n")
     [sent] = await messages(claimed["order"]["id"])
     assert sent["channel"] == "sms"  # what actually happened
+    page = await client.get(order_page(no_whatsapp, claimed["order"]["reference"]))
+    assert f"We sent your ticket link by text to {E164}." in page.text and re.search(r"Text sent \d\d:\d\d", page.text)
 
 
 async def test_a_messaging_service_sends_without_a_from_number(
@@ -355,6 +402,36 @@ async def test_the_stand_in_answers_as_twilio_documents(twilio: TwilioStandIn) -
     assert message["uri"] == f"/2010-04-01/Accounts/{twilio.account_sid}/Messages/{message['sid']}.json"
 
 
+async def test_the_stand_in_takes_whatsapp_only_as_twilio_documents_templates(twilio: TwilioStandIn) -> None:
+    """ContentSid and ContentVariables as Twilio's Create a Message takes them, and what WhatsApp would refuse later
+    noted as a problem; its status reports are signed as Twilio signs them (the SDK's validator agrees)."""
+    path = f"{twilio.url}/2010-04-01/Accounts/{twilio.account_sid}/Messages.json"
+    whatsapp = {"To": f"whatsapp:{E164}", "From": f"whatsapp:{twilio.whatsapp_sender}"}
+    variables = json.dumps({"1": "Our charity", "2": "Your ticket · Supper Club"})
+    auth = (twilio.account_sid, twilio.auth_token)
+    async with httpx.AsyncClient(timeout=10) as http:
+        templated = await http.post(path, data={**whatsapp, "ContentSid": twilio.content_sid, "ContentVariables": variables}, auth=auth)
+        unknown_template = await http.post(path, data={**whatsapp, "ContentSid": "HX" + "0" * 32, "ContentVariables": variables}, auth=auth)
+        not_json = await http.post(path, data={**whatsapp, "ContentSid": twilio.content_sid, "ContentVariables": "1=Our charity"}, auth=auth)
+        missing = await http.post(path, data={**whatsapp, "ContentSid": twilio.content_sid, "ContentVariables": '{"1": "Our charity"}'}, auth=auth)
+        free_form = await http.post(path, data={**whatsapp, "Body": "Hello"}, auth=auth)
+        two_lines = await http.post(
+            path, data={**whatsapp, "ContentSid": twilio.content_sid, "ContentVariables": json.dumps({"1": "Our charity", "2": "a\nb"})}, auth=auth
+        )
+    assert templated.status_code == 201 and templated.json()["body"].startswith("Message from Our charity:\n\nYour ticket · Supper Club")
+    assert [(r.status_code, r.json()["code"]) for r in (unknown_template, not_json, missing)] == [(400, 21655), (400, 21656), (400, 21656)]
+    first, _, _, _, free, split = twilio.received
+    assert first.problems == []
+    assert free_form.status_code == free.status == 201 and any("63016" in problem for problem in free.problems)
+    assert two_lines.status_code == split.status == 201 and any("line break" in problem for problem in split.problems)
+
+    report = twilio.status_report(first, "undelivered", error_code=30003)
+    assert report["MessageSid"] == first.sid and report["ErrorCode"] == "30003"
+    url = "https://tickets.example.org/webhooks/twilio/status"
+    assert sms.signed_by_twilio(url, list(report.items()), twilio.signature(url, report), settings=twilio.settings())
+    assert not sms.signed_by_twilio(url, list(report.items()), twilio.signature(url + "x", report), settings=twilio.settings())
+
+
 async def test_a_wrong_auth_token_is_retried_not_given_up(
     client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, settings: Settings, now: datetime
 ) -> None:
@@ -364,3 +441,218 @@ async def test_a_wrong_auth_token_is_retried_not_given_up(
     assert await drain_outbox(clock(), settings=wrong) == 0
     [waiting] = await messages(claimed["order"]["id"])
     assert (waiting["status"], waiting["last_error"]) == ("queued", "TwilioRestException 20003")
+
+
+# --- Twilio's reports of how each text went -------------------------------------------------------------------------
+
+
+async def texted(client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, texting: Settings, now: datetime) -> dict[str, Any]:
+    """A phone-only claim whose ticket link Twilio has taken; returns the claim and the stand-in's record of the text."""
+    claimed = await claimed_by_phone(client, organiser, now)
+    assert await drain_outbox(clock(), settings=texting) == 1
+    [request] = twilio.delivered
+    return {**claimed, "request": request}
+
+
+async def the_text(order_id: int) -> tuple[str, str]:
+    [message] = await messages(order_id)
+    return message["status"], message["last_error"]
+
+
+async def test_a_delivered_report_keeps_the_text_sent(
+    client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, texting: Settings, now: datetime
+) -> None:
+    claimed = await texted(client, organiser, twilio, texting, now)
+    for status in ("sent", "delivered"):
+        answer = await twilio.report_status(client, claimed["request"], status)
+        assert answer.status_code == 200 and answer.json() == {"received": True, "outcome": "unchanged"}
+    assert await the_text(claimed["order"]["id"]) == ("sent", "")
+    page = await client.get(order_page(texting, claimed["order"]["reference"]))
+    assert re.search(r"Text sent \d\d:\d\d", page.text)
+
+
+async def test_an_undelivered_report_marks_the_text_failed_and_both_order_pages_say_why(
+    client: httpx.AsyncClient,
+    organiser: dict[str, str],
+    twilio: TwilioStandIn,
+    texting: Settings,
+    now: datetime,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    claimed = await texted(client, organiser, twilio, texting, now)
+    caplog.set_level(logging.DEBUG)
+    answer = await twilio.report_status(client, claimed["request"], "undelivered", error_code=30003)
+    assert answer.status_code == 200 and answer.json() == {"received": True, "outcome": "failed"}
+    assert await the_text(claimed["order"]["id"]) == ("failed", "Twilio 30003")  # the code only, never the number
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "30003" in logged and E164 not in logged and "7911" not in logged
+
+    guest = await client.get(order_page(texting, claimed["order"]["reference"]))
+    assert "Text failed: number unreachable" in guest.text
+    await sign_in_organiser(client)
+    organiser_page = await client.get(f"/manage/orders/{claimed['order']['reference']}")
+    assert "Text failed: number unreachable" in organiser_page.text
+    # A failed text is not tried again by the worker: the guest or the organiser asks for it again.
+    assert await drain_outbox(clock() + timedelta(hours=3), settings=texting) == 0
+    assert len(twilio.received) == 1
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "reason"),
+    [
+        ("undelivered", 30005, "the number does not exist"),
+        ("undelivered", 30006, "not a mobile number"),
+        ("undelivered", 30007, "filtered by the phone network"),
+        ("undelivered", 30008, "could not be delivered"),
+        ("failed", 63016, "WhatsApp needs an approved template"),
+        ("failed", None, "could not be delivered"),
+    ],
+)
+async def test_the_order_page_says_why_in_plain_words(
+    client: httpx.AsyncClient,
+    organiser: dict[str, str],
+    twilio: TwilioStandIn,
+    texting: Settings,
+    now: datetime,
+    status: str,
+    code: int | None,
+    reason: str,
+) -> None:
+    claimed = await texted(client, organiser, twilio, texting, now)
+    assert (await twilio.report_status(client, claimed["request"], status, error_code=code)).json()["outcome"] == "failed"
+    assert await the_text(claimed["order"]["id"]) == ("failed", f"Twilio {code or status}")
+    page = await client.get(order_page(texting, claimed["order"]["reference"]))
+    assert f"Text failed: {reason}" in page.text
+
+
+async def test_a_report_not_signed_by_twilio_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, texting: Settings, now: datetime
+) -> None:
+    claimed = await texted(client, organiser, twilio, texting, now)
+    request = claimed["request"]
+    undelivered = twilio.status_report(request, "undelivered", error_code=30003)
+    public_url = request.form["StatusCallback"]
+    forged = [
+        await twilio.report_status(client, request, "undelivered", error_code=30003, signature=""),  # none at all
+        await twilio.report_status(client, request, "undelivered", error_code=30003, signature="bm90IGEgc2lnbmF0dXJl"),
+        # Twilio's signature of a delivered report, on an undelivered one.
+        await twilio.report_status(
+            client, request, "undelivered", form=undelivered, signature=twilio.signature(public_url, twilio.status_report(request, "delivered"))
+        ),
+        # Signed with another auth token, or for another address (the one the client happened to use).
+        await twilio.report_status(client, request, "undelivered", form=undelivered, signature=TwilioStandIn().signature(public_url, undelivered)),
+        await twilio.report_status(
+            client, request, "undelivered", form=undelivered, signature=twilio.signature("http://testserver/webhooks/twilio/status", undelivered)
+        ),
+    ]
+    for answer in forged:
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["error"] == "invalid_signature"
+    assert await the_text(claimed["order"]["id"]) == ("sent", "")
+
+
+async def test_repeated_and_late_reports_never_undo_a_failure(
+    client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, texting: Settings, now: datetime
+) -> None:
+    failed = await texted(client, organiser, twilio, texting, now)
+    first = await twilio.report_status(client, failed["request"], "undelivered", error_code=30003)
+    assert first.json()["outcome"] == "failed"
+    # Twilio repeats itself, a late "sent" or "delivered" arrives, then another failure: the first failure stands.
+    for status, code in (("undelivered", 30003), ("sent", None), ("delivered", None), ("failed", 30005)):
+        answer = await twilio.report_status(client, failed["request"], status, error_code=code)
+        assert answer.status_code == 200 and answer.json()["outcome"] == "unchanged"
+    assert await the_text(failed["order"]["id"]) == ("failed", "Twilio 30003")
+
+
+async def test_a_late_report_after_delivery_changes_nothing(
+    client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, texting: Settings, now: datetime
+) -> None:
+    """A delivered text stays sent when a late "sent" or "queued" arrives after "delivered" and "read"."""
+    delivered = await texted(client, organiser, twilio, texting, now)
+    for status in ("delivered", "read", "sent", "queued", "delivered"):
+        assert (await twilio.report_status(client, delivered["request"], status)).json()["outcome"] == "unchanged"
+    assert await the_text(delivered["order"]["id"]) == ("sent", "")
+
+
+async def test_a_report_twilio_would_not_send_is_refused_and_changes_nothing(
+    client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, texting: Settings, now: datetime
+) -> None:
+    claimed = await texted(client, organiser, twilio, texting, now)
+    request = claimed["request"]
+    undelivered = twilio.status_report(request, "undelivered", error_code=30003)
+
+    def without(name: str) -> dict[str, str]:
+        return {key: value for key, value in undelivered.items() if key != name}
+
+    # Signed correctly, but not a status report: each is refused with the field it gets wrong.
+    for form, field in (
+        (without("MessageSid"), "MessageSid"),
+        (without("MessageStatus"), "MessageStatus"),
+        ({**undelivered, "MessageSid": "SM" + "x" * 32}, "MessageSid"),
+        ({**undelivered, "ErrorCode": "30003; DROP TABLE"}, "ErrorCode"),
+        ({**undelivered, "MessageStatus": "undelivered" * 10}, "MessageStatus"),
+        ({**undelivered, "ChannelStatusMessage": "x" * 5000}, "ChannelStatusMessage"),
+    ):
+        answer = await twilio.report_status(client, request, "undelivered", form=form)
+        assert answer.status_code == 422, (field, answer.text)
+        assert answer.json()["error"] == "invalid" and field in answer.json()["fields"]
+    # A control character anywhere, or a body far larger than any report, is refused before it is read.
+    control = await twilio.report_status(client, request, "undelivered", form={**undelivered, "To": E164 + "\x07"})
+    huge = await twilio.report_status(client, request, "undelivered", form={**undelivered, "ErrorCode": "3" * 100_000})
+    assert control.status_code == 422 and huge.status_code == 413
+    not_a_form = await client.post(
+        "/webhooks/twilio/status", json=undelivered, headers={"X-Twilio-Signature": twilio.signature(request.form["StatusCallback"], undelivered)}
+    )
+    assert not_a_form.status_code == 415
+    assert await the_text(claimed["order"]["id"]) == ("sent", "")
+
+    # A genuine report about a message that is not one of ours (another app on the account, or purged) is taken.
+    other = dataclasses.replace(request, answer={**request.answer, "sid": "SM" + "0" * 32})
+    answer = await twilio.report_status(client, other, "undelivered", error_code=30003)
+    assert answer.status_code == 200 and answer.json()["outcome"] == "unknown"
+    assert await the_text(claimed["order"]["id"]) == ("sent", "")
+
+
+async def test_without_a_twilio_account_no_report_is_taken(client: httpx.AsyncClient, twilio: TwilioStandIn, settings: Settings) -> None:
+    """The development default: there is no auth token to check a signature with, so every report is refused."""
+    assert not settings.twilio.enabled
+    report = {"MessageSid": "SM" + "a" * 32, "MessageStatus": "undelivered", "ErrorCode": "30003"}
+    answer = await client.post(
+        "/webhooks/twilio/status",
+        data=report,
+        headers={"X-Twilio-Signature": twilio.signature(settings.base_url + sms.STATUS_CALLBACK_PATH, report)},
+    )
+    assert answer.status_code == 403
+
+
+# --- no text provider: no promise -------------------------------------------------------------------------------------
+
+
+async def test_production_without_twilio_neither_asks_for_a_phone_nor_promises_a_text(
+    client: httpx.AsyncClient, organiser: dict[str, str], app_settings: Callable[..., Settings], now: datetime
+) -> None:
+    earlier = await claimed_by_phone(client, organiser, now)  # claimed while texts could still be sent
+    production = app_settings(env="production", twilio=TwilioSettings())
+    assert not production.can_send_texts
+    link = await claim_link(client, organiser, earlier["slug"])
+
+    form = await client.get(f"/claim/{link['code']}")
+    assert form.status_code == 200 and 'name="email"' in form.text and 'name="phone"' not in form.text
+
+    # The API refuses a number rather than keep one nothing will ever be sent to.
+    refused = await client.post("/api/claims", json={"code": link["code"], "name": "Leila", "phone": MOBILE})
+    assert refused.status_code == 422 and refused.json()["error"] == "invalid"
+    assert "cannot send text messages" in refused.json()["fields"]["phone"]
+    # A form opened before (with a phone field) is shown again with the number and why, to clear it.
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    stale = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "phone": MOBILE, "_csrf_token": token})
+    assert stale.status_code == 422 and 'id="phone-error"' in stale.text and "cannot send text messages" in stale.text
+    assert await Order.count() == 1 and await OutboxMessage.count() == 1  # the earlier claim's only
+
+    done = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "email": "", "_csrf_token": token})
+    assert done.status_code == 200 and "<svg" in done.text
+    assert "We are also sending a link to it to your phone." not in done.text and "We have also sent it" not in done.text
+
+    # The earlier phone-only order's page no longer says a text went.
+    page = await client.get(order_page(production, earlier["order"]["reference"]))
+    assert page.status_code == 200 and "We sent your ticket link by text" not in page.text

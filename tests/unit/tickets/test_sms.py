@@ -1,4 +1,4 @@
-"""Twilio's error codes: which give up at once, and how the order pages say why a text failed."""
+"""Twilio's error codes: which give up at once (how the order pages say why a text failed: test_deliveries)."""
 
 from __future__ import annotations
 
@@ -14,18 +14,3 @@ from events.tickets import sms
 def test_only_a_number_that_cannot_take_texts_gives_up_at_once(code: int | None, at_once: bool) -> None:
     assert sms.gives_up_at_once(TwilioRestException(400, "https://api.twilio.com/2010-04-01/…", "…", code=code)) is at_once
     assert not sms.gives_up_at_once(ConnectionError())
-
-
-@pytest.mark.parametrize(
-    ("last_error", "reason"),
-    [
-        ("TwilioRestException 21612", "number unreachable"),
-        ("TwilioRestException 21614", "not a mobile number"),
-        ("TwilioServiceException 21211", "not a valid phone number"),
-        ("TwilioRestException 20503", "could not be sent"),
-        ("TimeoutError", "could not be sent"),
-        ("SMTPRecipientsRefused 550", "could not be sent"),
-    ],
-)
-def test_the_pages_say_why_a_text_failed(last_error: str, reason: str) -> None:
-    assert sms.failure_reason(last_error) == reason

@@ -140,3 +140,23 @@ def test_segments_are_counted_as_sms_counts_them(body: str, count: int) -> None:
 def test_an_unknown_kind_is_a_programming_error() -> None:
     with pytest.raises(ValueError, match="no text"):
         compose(text("newsletter"))
+
+
+@pytest.mark.parametrize("locale", i18n.SUPPORTED_LOCALES)
+@pytest.mark.parametrize("kind", texts.KINDS)
+def test_the_whatsapp_template_variables_are_the_organisation_and_the_message_on_one_line(kind: str, locale: str) -> None:
+    """WhatsApp refuses a template variable holding a line break, a tab or more than four spaces in a row; the
+    template signs the message itself, so {{2}} does not start with the organisation's name again."""
+    variables = texts.template_variables(text(kind, locale))
+    assert set(variables) == {"1", "2"} and variables["1"] == "Refugee Kitchen"
+    assert variables["2"] and not any(character in variables["2"] for character in "\n\r\t") and "     " not in variables["2"]
+    assert not variables["2"].startswith("Refugee Kitchen")
+    lines = compose(text(kind, locale), signed=False).splitlines()
+    assert variables["2"] == " · ".join(lines)
+
+
+def test_the_whatsapp_message_reads_as_the_sms_does_without_its_signature() -> None:
+    assert texts.template_variables(text("order_confirmation")) == {
+        "1": "Refugee Kitchen",
+        "2": f"Your ticket · Supper Club · Sat 16 Aug, 19:00 · {TICKET}",
+    }
