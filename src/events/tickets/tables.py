@@ -67,6 +67,7 @@ class OutboxMessage(Table, tablename="outbox_message"):
     # A worker that claims the message holds it until then; if it dies mid-send, another may take over.
     sending_until = Timestamptz(null=True, default=None)
     last_error = Varchar(length=200, default="")  # the error's kind and SMTP or provider code only, never an address
-    provider_reference = Varchar(length=64, default="")  # the text-message provider's id for a sent text
+    # The text-message provider's id for a sent text: its delivery reports find the message by it.
+    provider_reference = Varchar(length=64, default="", index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)

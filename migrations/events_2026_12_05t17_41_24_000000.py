@@ -1,7 +1,7 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from piccolo.engine.finder import engine_finder
 
-ID = "2026-12-05T17:26:56:000000"
+ID = "2026-12-05T17:41:24:000000"
 VERSION = "1.38.0"
 DESCRIPTION = "Once-only keys: a message that must go once is queued once, and a refund request replayed with its Idempotency-Key refunds nothing more"
 

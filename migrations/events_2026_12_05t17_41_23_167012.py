@@ -1,3 +1,5 @@
+from piccolo.engine.finder import engine_finder
+from piccolo.engine.sqlite import SQLiteEngine
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
 from enum import Enum
 from piccolo.columns.column_types import Boolean
@@ -6,15 +8,24 @@ from piccolo.columns.column_types import Text
 from piccolo.columns.column_types import Varchar
 from piccolo.columns.indexes import IndexMethod
 
-ID = "2026-12-05T17:26:55:920444"
+ID = "2026-12-05T17:41:23:167012"
 VERSION = "1.38.0"
-DESCRIPTION = "Guest messages: a text-message channel, once-only keys and details on the outbox; reminder and thank-you settings and access information per event; WhatsApp per organisation; an Idempotency-Key on API refunds"
+DESCRIPTION = "Guest messages: a text-message channel, once-only keys, details and the provider's id on the outbox; reminder and thank-you settings and access information per event; WhatsApp per organisation; an Idempotency-Key on API refunds"
 
 
 async def forwards():
     manager = MigrationManager(
         migration_id=ID, app_name="events", description=DESCRIPTION
     )
+
+    async def run_backwards():
+        # SQLite cannot drop an indexed column: the index goes first (PostgreSQL drops it with the column).
+        engine = engine_finder()
+        assert engine is not None
+        if isinstance(engine, SQLiteEngine):
+            await engine.run_ddl("DROP INDEX IF EXISTS outbox_message_provider_reference")
+
+    manager.add_raw_backwards(run_backwards)
 
     manager.add_column(
         table_class_name="Organisation",
@@ -225,7 +236,7 @@ async def forwards():
             "null": False,
             "primary_key": False,
             "unique": False,
-            "index": False,
+            "index": True,
             "index_method": IndexMethod.btree,
             "choices": None,
             "db_column_name": None,
