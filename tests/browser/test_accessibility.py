@@ -18,7 +18,7 @@ import httpx
 import pytest
 from playwright.async_api import expect
 
-from tests.support.accessibility import assert_accessible, assert_focus_visible, assert_touch_targets, axe_source
+from tests.support.accessibility import assert_accessible, assert_focus_visible, assert_touch_targets, axe_source, contrast_ratio
 from tests.support.door_staff import assign_door_staff
 from tests.support.orders import pay_with_test_page, place_order
 from tests.support.server import demo_environment, live_server, run_cli
@@ -161,6 +161,28 @@ async def check(page: Any, name: str, screen: str, artifacts_dir: Path) -> None:
     await assert_focus_visible(page, f"{name} ({screen})")
 
 
+async def open_language_menu(page: Any) -> None:
+    """Open the header's language menu: each choice inside the screen, in a colour that reads on the menu's white.
+    axe leaves text the colour of its background (1:1) undecided, taking it for hidden on purpose, so the choices'
+    contrast is measured here as well."""
+    await page.locator("details.languages summary").click()
+    await expect(page.locator("details.languages ul")).to_be_visible()
+    choices = await page.evaluate(
+        """() => {
+            const menu = getComputedStyle(document.querySelector("details.languages ul")).backgroundColor;
+            return [...document.querySelectorAll("details.languages ul :is(a, button)")].map((el) => {
+                const box = el.getBoundingClientRect();
+                return {text: el.textContent.trim(), color: getComputedStyle(el).color, behind: menu,
+                        inside: box.left >= 0 && box.right <= document.documentElement.clientWidth};
+            });
+        }"""
+    )
+    assert len(choices) == 4, choices
+    for choice in choices:
+        assert choice["inside"], f"{choice['text']} is off the screen"
+        assert contrast_ratio(choice["color"], choice["behind"]) >= 4.5, f"{choice['text']}: {choice['color']} on {choice['behind']}"
+
+
 async def sign_in(page: Any, base_url: str, role: str, next_path: str) -> None:
     email, password = LOGINS[role]
     await page.goto(f"{base_url}/login?next={next_path}")
@@ -182,6 +204,9 @@ async def test_the_event_page_in_arabic(page, screen: str, a11y_server, artifact
     await page.goto(f"{a11y_server.base_url}/events/{SUPPER}?lang=ar")
     assert await page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
     await check(page, "event-page-arabic", screen, artifacts_dir)
+    # The open language menu opens inwards, right to left as left to right: the page does not scroll sideways.
+    await open_language_menu(page)
+    await check(page, "event-page-arabic-languages", screen, artifacts_dir)
 
 
 async def test_a_failed_sign_in(page, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -247,6 +272,10 @@ async def test_buying_from_the_form_to_the_ticket(page, screen: str, a11y_server
     await page.get_by_role("button", name=re.compile(r"^Pay .* \(test\)$")).click()
     await page.wait_for_url("**/orders/*?token=*")
     await check(page, "order-confirmation", screen, artifacts_dir)
+    # An order's language menu is a form of buttons on white: axe checks their colour against it.
+    await open_language_menu(page)
+    await check(page, "order-confirmation-languages", screen, artifacts_dir)
+    await page.locator("details.languages summary").click()  # closed again
 
     await page.locator(".ticket-card a").first.click()
     await page.wait_for_url("**/tickets/*")

@@ -171,6 +171,21 @@ def test_dates_places_and_money_are_written_the_guests_way(locale: str, written:
     assert render(source, locale=locale, moment=evening) == written
 
 
+def test_a_name_inside_a_sentence_is_isolated_escaped_and_joined_with_the_languages_comma() -> None:
+    # Only the name is set apart (<bdi>): the Arabic sentence around it keeps the page's direction and its own comma.
+    isolate = '{% import "_bidi.html" as bidi %}'
+    sentence = isolate + '{{ _("%(name)s, registered charity %(number)s", name=bidi.isolate(name), number="1234567") }}'
+    assert render(sentence, locale="ar", name=f"Kitchen {PAYLOAD}") == f"<bdi>Kitchen {ESCAPED}</bdi>، جمعية خيرية مسجّلة برقم 1234567"
+    # A ticket's holder and type: each isolated and escaped once, an empty part left out.
+    parts = isolate + "{{ [bidi.isolate(holder), bidi.isolate(kind), bidi.isolate('')] | comma_join }}"
+    assert render(parts, locale="ar", holder=PAYLOAD, kind="Supper") == f"<bdi>{ESCAPED}</bdi>، <bdi>Supper</bdi>"
+    assert render(parts, locale="en", holder="Amal", kind="") == "<bdi>Amal</bdi>"
+    assert render("{{ [holder, 'Supper'] | comma_join }}", locale="fa", holder=PAYLOAD) == f"{ESCAPED}، Supper"
+    # An email's text part: the words as they are.
+    plain = "{% autoescape false %}{{ [holder, kind] | comma_join }}{% endautoescape %}"
+    assert render(plain, locale="ar", holder="Ama & Kofi", kind="Supper") == "Ama & Kofi، Supper"
+
+
 def _hostile_receipt() -> Any:
     from events.orders.receipts import Charity, GiftAidNote, PaidWith, Receipt, ReceiptLine, ReceiptLineKind
 

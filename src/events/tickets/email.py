@@ -72,6 +72,9 @@ class RefundSummary:
     currency: str
     method: str  # a PaymentMethod value: stripe, cash, card_terminal, test
     voided: Sequence[VoidedTicket] = ()
+    # The order's tickets that still work when the notice is written, told only when this refund cancelled some
+    # tickets and not all: a guest who gave one place back should not wonder whether the others went with it.
+    still_valid: int = 0
 
     @property
     def at_the_door(self) -> bool:

@@ -360,18 +360,22 @@ async def _refund_summary(message: dict[str, Any]) -> email.RefundSummary | None
     if "amount_pence" not in detail:
         return None
     ticket_ids = [int(ticket_id) for ticket_id in detail.get("ticket_ids", [])]
-    voided = (
-        await Ticket.select(Ticket.holder_name, Ticket.ticket_type.name)
-        .where(Ticket.order_id == message["order_id"], Ticket.id.is_in(ticket_ids))
-        .order_by(Ticket.id)
-        if ticket_ids
-        else []
-    )
+    voided: list[dict[str, Any]] = []
+    still_valid = 0
+    if ticket_ids:
+        voided = (
+            await Ticket.select(Ticket.holder_name, Ticket.ticket_type.name)
+            .where(Ticket.order_id == message["order_id"], Ticket.id.is_in(ticket_ids))
+            .order_by(Ticket.id)
+        )
+        # The refund voided its tickets before it queued this message, so the valid ones are the others.
+        still_valid = await Ticket.count().where(Ticket.order_id == message["order_id"], Ticket.status == TicketStatus.valid)
     return email.RefundSummary(
         amount_pence=int(detail["amount_pence"]),
         currency=str(detail["currency"]),
         method=str(detail["method"]),
         voided=[email.VoidedTicket(t["holder_name"], t["ticket_type.name"] or "") for t in voided],
+        still_valid=still_valid,
     )
 
 

@@ -58,8 +58,8 @@ async def generous_order(client: httpx.AsyncClient, now: datetime) -> tuple[dict
 
 
 def text_of(page: str) -> str:
-    """A page's words, one space apart, as a person reads them."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", page)).split())
+    """A page's words, one space apart, as a person reads them (a name isolated in <bdi> runs on in its sentence)."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", re.sub(r"</?bdi>", "", page))).split())
 
 
 def assert_receipt(words: str) -> None:

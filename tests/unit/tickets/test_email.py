@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import dataclasses
 import io
+import re
 from datetime import datetime, timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
 from PIL import Image
 
+from events import i18n
 from events.tickets import email
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
@@ -75,6 +78,7 @@ def test_the_charity_line_and_contact_are_in_both_alternatives() -> None:
     message = build(content())
     for kind in ("plain", "html"):
         body = message.get_body(preferencelist=(kind,)).get_content()  # type: ignore[union-attr]
+        body = re.sub(r"</?bdi>", "", body)  # the HTML isolates the charity's name
         assert "Refugee Kitchen CIO, registered charity 1234567" in body, kind
         assert "Questions? Write to us at hello@refugeekitchen.example" in body, kind
 
@@ -88,7 +92,8 @@ def test_in_arabic_the_charity_line_is_translated_and_the_page_reads_right_to_le
     message = build(content("ar"))
     html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     assert 'dir="rtl"' in html and "registered charity" not in html
-    assert "Refugee Kitchen CIO، جمعية خيرية مسجّلة برقم 1234567" in html and "hello@refugeekitchen.example" in html
+    # Only the charity's name is isolated: the sentence reads right to left, the name first, then the Arabic comma.
+    assert "<bdi>Refugee Kitchen CIO</bdi>، جمعية خيرية مسجّلة برقم 1234567" in html and "hello@refugeekitchen.example" in html
 
 
 def test_the_organisations_name_is_escaped() -> None:
@@ -176,10 +181,72 @@ def test_the_thank_you_tells_the_events_totals_and_names_nobody() -> None:
         assert "Amal" not in body  # not even its reader: the same totals go to every giver
 
     assert "- Welcome Kitchen: £842.50\n- Welcome Cinema: £361.07" in text
-    assert '<span dir="auto">Welcome Kitchen</span>: £842.50' in html
+    assert "<li><bdi>Welcome Kitchen</bdi>: £842.50</li>" in html
 
 
 def test_a_thank_you_for_donations_alone_leaves_out_the_free_places() -> None:
     mail = dataclasses.replace(content("ar"), kind=email.THANK_YOU, thank_you=dataclasses.replace(THANKS, free_places_funded=0, free_places_used=0))
     text, html = bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
     assert "paid forward" not in text and 'dir="rtl"' in html and "Welcome Kitchen" in text
+
+
+ARABIC_EVENING = "الخميس، 19 أغسطس 2027، 19:00"  # the day and the time, joined with the Arabic comma
+
+
+def arabic(kind: str, **changes: object) -> tuple[str, str]:
+    mail = dataclasses.replace(content("ar"), kind=kind, **changes)  # type: ignore[arg-type]
+    return bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
+
+
+REFUND = email.RefundSummary(3000, "GBP", "test", voided=(email.VoidedTicket("Amal", "Supper"),))
+
+
+@pytest.mark.parametrize(
+    ("kind", "changes"),
+    [
+        ("order_confirmation", {}),
+        (email.REMINDER, {}),
+        ("refund_notice", {"refund": REFUND}),
+        ("event_cancelled", {"paid_pence": 6000}),
+    ],
+)
+def test_in_arabic_the_day_and_time_are_joined_with_the_arabic_comma(kind: str, changes: dict[str, object]) -> None:
+    assert i18n.date_and_time(content().starts_at, "ar") == ARABIC_EVENING
+    for body in arabic(kind, **changes):
+        assert ARABIC_EVENING in body and "2027, 19:00" not in body, kind
+
+
+@pytest.mark.parametrize(("kind", "changes"), [("order_confirmation", {}), (email.REMINDER, {}), ("refund_notice", {"refund": REFUND})])
+def test_in_arabic_only_names_and_titles_are_isolated_and_each_ticket_line_uses_the_arabic_comma(kind: str, changes: dict[str, object]) -> None:
+    text, html = arabic(kind, **changes)
+    # The title keeps the email's alignment (right, in Arabic); only its words are isolated.
+    assert re.search(r"<h1 style=\"[^\"]*\"><bdi>Supper Club</bdi></h1>", html) and "<h1 dir" not in html
+    assert "<bdi>Amal</bdi>، <bdi>Supper</bdi>" in html and "Amal, Supper" not in html
+    assert re.search(r"^- Amal، Supper\b", text, re.MULTILINE) and "Amal, Supper" not in text
+    assert '<span dir="auto">Refugee Kitchen CIO' not in html  # the charity's sentence is not isolated whole
+
+
+def refund_notice(locale: str, refund: email.RefundSummary) -> tuple[str, str]:
+    mail = dataclasses.replace(content(locale), kind="refund_notice", refund=refund)
+    return bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
+
+
+def test_a_refund_of_some_tickets_says_the_others_still_work() -> None:
+    text, html = refund_notice("en", dataclasses.replace(REFUND, still_valid=1))
+    assert "This ticket was refunded and no longer works:\n- Amal, Supper\nYour other ticket still works.\n" in text
+    assert "<p>Your other ticket still works.</p>" in html
+    others = i18n.translations("ar").ngettext("Your other ticket still works.", "Your other %(num)d tickets still work.", 2) % {"num": 2}
+    for body in refund_notice("ar", dataclasses.replace(REFUND, still_valid=2)):
+        assert others in body
+    for body in refund_notice("en", REFUND):
+        assert "still work" not in body  # no other ticket was left
+
+
+def test_a_thank_you_lets_the_language_write_the_partners_amount_after_its_name() -> None:
+    # French puts a space before a colon: the separator is the catalogue's ("%(partner)s: %(amount)s").
+    mail = dataclasses.replace(content("fr"), kind=email.THANK_YOU, thank_you=THANKS)
+    text, html = bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
+    written = i18n.translations("fr").gettext("%(partner)s: %(amount)s")
+    amount = "842,50\u00a0£"
+    assert "- " + written % {"partner": "Welcome Kitchen", "amount": amount} in text
+    assert "<li>" + written % {"partner": "<bdi>Welcome Kitchen</bdi>", "amount": amount} + "</li>" in html
