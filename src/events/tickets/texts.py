@@ -110,6 +110,7 @@ class _Words:
     """The guest's catalogue and number formats."""
 
     def __init__(self, locale: str) -> None:
+        self.locale = locale
         self.catalogue = i18n.translations(locale)
         self.formats = i18n.FORMAT_LOCALES[locale]
 
@@ -220,7 +221,7 @@ def _thank_you_totals(text: OrderText, _: _Words, partners: Sequence[tuple[str, 
             _.plural("Guests funded %(num)d free place; %(used)d taken.", "Guests funded %(num)d free places; %(used)d taken.", funded, used=used)
         )
     if partners:
-        raised = ", ".join(f"{name} {_.money(amount, currency)}" for name, amount in partners)
+        raised = i18n.comma(_.locale).join(f"{name} {_.money(amount, currency)}" for name, amount in partners)
         lines.append(_("Raised for our partners: %(partners)s", partners=raised))
     return lines
 

@@ -160,3 +160,14 @@ def test_the_whatsapp_message_reads_as_the_sms_does_without_its_signature() -> N
         "1": "Refugee Kitchen",
         "2": f"Your ticket · Supper Club · Sat 16 Aug, 19:00 · {TICKET}",
     }
+
+
+def test_an_arabic_thank_you_lists_the_partners_with_the_arabic_comma() -> None:
+    short = {
+        "currency": "GBP",
+        "free_places_funded": 0,
+        "free_places_used": 0,
+        "partners": [{"name": "Kin", "amount_pence": 200}, {"name": "Ark", "amount_pence": 100}],
+    }
+    body = compose(text("thank_you", link="", locale="ar", organisation="", event_title="Club", detail=short))
+    assert "Kin" in body and "\u060c Ark" in body and ", Ark" not in body
