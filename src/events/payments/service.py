@@ -403,10 +403,18 @@ async def _queue_refund_notice(kind: str, refund: Refund, order: OrderRow, voide
     )
 
 
-async def _refund_stands(refund_id: int) -> bool:
-    """A refund Stripe refused is not announced to the guest (tickets.outbox asks before a refund's message goes)."""
-    refused = await Refund.exists().where(Refund.id == refund_id, Refund.status == RefundStatus.failed)
-    return not refused
+async def _refund_stands(refund_id: int) -> bool | None:
+    """Whether a refund's message may go (tickets.outbox asks before it sends one): not if Stripe refused the refund,
+    not yet while Stripe has not answered (no Stripe id on a refund still pending); yes otherwise (a refund Stripe
+    took, or one handed back at the door)."""
+    row = await Refund.select(Refund.status, Refund.provider_refund_id, Refund.method).where(Refund.id == refund_id).first()
+    if row is None:
+        return True
+    if row["status"] == RefundStatus.failed:
+        return False
+    if row["status"] == RefundStatus.pending and not row["provider_refund_id"] and row["method"] not in DOOR_PAYMENT_METHODS:
+        return None
+    return True
 
 
 outbox.register_refund_check(_refund_stands)

@@ -141,11 +141,13 @@ class TwilioWebhooks(Controller):
             "else changes nothing (`unchanged`, or `unknown` for a message that is not one of ours)."
         ),
     )
-    async def text_status(self, request: Request[Any, Any, Any], settings: NamedDependency[Settings]) -> DeliveryReportReceipt:
+    async def text_status(
+        self, request: Request[Any, Any, Any], settings: NamedDependency[Settings], now: NamedDependency[datetime]
+    ) -> DeliveryReportReceipt:
         if request.headers.get("content-type", "").split(";", 1)[0].strip().lower() != FORM:
             raise UnsupportedMediaType(N_("Twilio posts its reports as a form (application/x-www-form-urlencoded)."))
         form = [(name, value) for name, value in (await request.form()).multi_items() if isinstance(value, str)]
         outcome = await service.record_delivery_report(
-            form, request.headers.get("x-twilio-signature", ""), url=settings.base_url + sms.STATUS_CALLBACK_PATH, settings=settings.twilio
+            form, request.headers.get("x-twilio-signature", ""), url=settings.base_url + sms.STATUS_CALLBACK_PATH, settings=settings.twilio, now=now
         )
         return DeliveryReportReceipt(received=True, outcome=outcome)

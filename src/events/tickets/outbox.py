@@ -126,6 +126,21 @@ async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = 
         await savepoint.release()
 
 
+async def send_again_by_sms(message: Mapping[str, Any], *, now: datetime) -> None:
+    """Queue a failed WhatsApp message again as an SMS to the same number, once (inside the caller's transaction)."""
+    again = OutboxMessage(
+        kind=message["kind"],
+        order_id=message["order_id"],
+        recipient=message["recipient"],
+        channel=MessageChannel.sms,
+        dedupe_key=f"sms-fallback:{message['id']}",
+        detail=message["detail"],
+        next_attempt_at=now,
+        created_at=now,
+    )
+    await OutboxMessage.insert(again).on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
+
+
 async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH) -> int:
     """Send the messages that are due in both queues (the periodic job); return how many were sent."""
     sent = 0
@@ -165,35 +180,50 @@ async def _claim(queue: Queue, message_id: int, now: datetime) -> dict[str, Any]
     return rows[0] if rows else None
 
 
-# Whether a refund still stands (not refused by Stripe): payments registers it (tickets sit below payments).
-RefundCheck = Callable[[int], Awaitable[bool]]
+# Whether a refund stands: True once the provider took it (or it was handed back at the door), False once it refused
+# it, None while it has not answered yet. Payments registers the check (tickets sit below payments).
+RefundCheck = Callable[[int], Awaitable[bool | None]]
 _refund_checks: list[RefundCheck] = []
 REFUND_KEY_PREFIX = "refund:"
 REFUND_MESSAGES = ("refund_notice", "late_payment_refunded")
+# How long a refund's message waits for the provider's answer, a minute at a time. Past it the message goes: the
+# refund is recorded and owed, and the organiser sees on the order that the provider has not confirmed it.
+REFUND_ANSWER_WAIT = timedelta(minutes=15)
+REFUND_ANSWER_POLL = timedelta(minutes=1)
 
 
 def register_refund_check(check: RefundCheck) -> None:
-    """A message about a refund (keyed ``refund:<id>``) goes only while ``check(id)`` says the refund still stands."""
+    """A message about a refund (keyed ``refund:<id>``) goes only while ``check(id)`` says the refund stands."""
     _refund_checks.append(check)
 
 
-async def _refund_refused(message: dict[str, Any]) -> bool:
-    """Whether the message only tells of a refund that was refused since. An event's cancellation still goes: the
-    guest must hear of it, refund or not."""
+async def _refund_answer(message: dict[str, Any]) -> bool | None:
+    """What the provider said of the refund the message tells of: True (or not a refund message), False, or None.
+    An event's cancellation is not held: the guest must hear of it, refund or not."""
     key = message.get("dedupe_key") or ""
     if message["kind"] not in REFUND_MESSAGES or not key.startswith(REFUND_KEY_PREFIX):
-        return False
+        return True
     refund_id = int(key.removeprefix(REFUND_KEY_PREFIX))
-    return not all([await check(refund_id) for check in _refund_checks])
+    answers = [await check(refund_id) for check in _refund_checks]
+    if False in answers:
+        return False
+    return None if None in answers else True
 
 
 async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, settings: Settings) -> int:
     name = _name(queue, message)
-    if queue is OutboxMessage and await _refund_refused(message):
-        # Stripe refused the refund before its message went: telling the guest the money is on its way would be
-        # untrue. The organiser sees the failed refund on the order and acts.
-        await _finish(queue, message["id"], {queue.status: MessageStatus.skipped, queue.last_error: "refund refused"})
-        return 0
+    if queue is OutboxMessage:
+        answer = await _refund_answer(message)
+        if answer is False:
+            # Stripe refused the refund: telling the guest the money is on its way would be untrue. The organiser
+            # sees the failed refund on the order and acts.
+            await _finish(queue, message["id"], {queue.status: MessageStatus.skipped, queue.last_error: "refund refused"})
+            return 0
+        if answer is None and now < message["created_at"] + REFUND_ANSWER_WAIT:
+            # Stripe has not answered yet (the refund is sent after its transaction commits): ask again shortly, without
+            # using up one of the message's tries.
+            await _finish(queue, message["id"], {queue.next_attempt_at: now + REFUND_ANSWER_POLL, queue.attempts: message["attempts"] - 1})
+            return 0
     if queue is OutboxMessage and message["channel"] != MessageChannel.email:
         return await _deliver_text(message, name, now=now, settings=settings)
     try:

@@ -124,12 +124,13 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
     return ticket_out(row)
 
 
-async def record_delivery_report(form: Sequence[tuple[str, str]], signature: str, *, url: str, settings: TwilioSettings) -> str:
+async def record_delivery_report(form: Sequence[tuple[str, str]], signature: str, *, url: str, settings: TwilioSettings, now: datetime) -> str:
     """Twilio's report of how a text went (a status callback to ``url``, the public address it was given): refused
     (403) unless Twilio signed it, refused (422) unless it is a report Twilio could send; then a text Twilio could not
     deliver is marked failed with Twilio's code, once. Returns what happened: ``failed`` when it marked one,
     ``unchanged`` (a repeat, a success, a status on its way, a report about a text already failed) or ``unknown``
-    (no such text: not ours, or forgotten since)."""
+    (no such text: not ours, or forgotten since). A WhatsApp message that failed (the guest is not on WhatsApp, or
+    WhatsApp refused it) is sent again by SMS, once, so the guest still gets their ticket."""
     if not sms.signed_by_twilio(url, form, signature, settings=settings):
         raise NotSignedByTwilio(N_("This request is not signed by Twilio."))
     if problems := delivery_reports.problems(form):
@@ -144,9 +145,13 @@ async def record_delivery_report(form: Sequence[tuple[str, str]], signature: str
         failed = await (
             OutboxMessage.update({OutboxMessage.status: MessageStatus.failed, OutboxMessage.last_error: failure})
             .where(the_text, OutboxMessage.status == MessageStatus.sent)
-            .returning(OutboxMessage.id)
+            .returning(
+                OutboxMessage.id, OutboxMessage.kind, OutboxMessage.order_id, OutboxMessage.recipient, OutboxMessage.channel, OutboxMessage.detail
+            )
         )
         if not failed:
             return "unchanged" if await OutboxMessage.exists().where(the_text) else "unknown"
+        if failed[0]["channel"] == MessageChannel.whatsapp:
+            await outbox.send_again_by_sms(failed[0], now=now)
     logger.warning("Text %s was not delivered (%s)", failed[0]["id"], failure)
     return "failed"

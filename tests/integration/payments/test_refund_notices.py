@@ -186,6 +186,27 @@ async def test_a_refund_the_payment_provider_refused_is_not_announced(
     assert notice == {"status": "skipped", "last_error": "refund refused"}
 
 
+async def test_a_refund_notice_waits_for_the_payment_providers_answer_but_not_for_ever(
+    client: httpx.AsyncClient, organiser: dict[str, str], mailbox: SmtpServer, now: datetime
+) -> None:
+    order = await bought(client, await make_event(now))
+    refunds = f"/api/orders/{order['reference']}/refunds"
+    first = (await client.post(refunds, json={"amount_pence": 1250, "reason": "Goodwill"}, headers=organiser)).json()
+    second = (await client.post(refunds, json={"amount_pence": 900, "reason": "Goodwill"}, headers=organiser)).json()
+    # As if Stripe had not answered either yet (the refund is sent once its transaction commits).
+    await Refund.update({Refund.status: "pending", Refund.provider_refund_id: None}).where(Refund.id.is_in([first["id"], second["id"]]))
+    start = clock()
+    assert await drain_outbox(start, settings=mailbox.settings) == 0
+    assert await OutboxMessage.count().where(OutboxMessage.status == "queued", OutboxMessage.attempts == 0) == 2  # no try used up
+    # Stripe answers for the first: its notice goes a minute later; the second waits on.
+    await Refund.update({Refund.status: "succeeded", Refund.provider_refund_id: "re_answered"}).where(Refund.id == first["id"])
+    assert await drain_outbox(start + timedelta(minutes=1), settings=mailbox.settings) == 1
+    assert "Refunded: £12.50" in plain(mailbox.inbox.messages()[-1])
+    # Past the wait, the second goes anyway: the refund is recorded and owed, and the organiser sees it pending.
+    assert await drain_outbox(start + timedelta(minutes=16), settings=mailbox.settings) == 1
+    assert "Refunded: £9" in plain(mailbox.inbox.messages()[-1])
+
+
 async def test_a_refund_at_the_door_says_the_money_comes_back_as_arranged_there(
     client: httpx.AsyncClient, organiser: dict[str, str], mailbox: SmtpServer, now: datetime
 ) -> None:

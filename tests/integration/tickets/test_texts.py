@@ -656,3 +656,20 @@ async def test_production_without_twilio_neither_asks_for_a_phone_nor_promises_a
     # The earlier phone-only order's page no longer says a text went.
     page = await client.get(order_page(production, earlier["order"]["reference"]))
     assert page.status_code == 200 and "We sent your ticket link by text" not in page.text
+
+
+async def test_a_whatsapp_message_that_fails_is_sent_again_by_sms_once(
+    client: httpx.AsyncClient, organiser: dict[str, str], twilio: TwilioStandIn, texting: Settings, now: datetime
+) -> None:
+    await Organisation.update({Organisation.whatsapp_enabled: True}, force=True)
+    claimed = await texted(client, organiser, twilio, texting, now)
+    assert claimed["request"].form["To"] == f"whatsapp:{E164}"
+    # The guest is not on WhatsApp: Twilio took the message, then reports it failed.
+    for _ in range(2):  # a repeated report queues nothing more
+        answer = await twilio.report_status(client, claimed["request"], "failed", error_code=63003)
+        assert answer.status_code == 200
+    assert await drain_outbox(clock(), settings=texting) == 1
+    whatsapp, sms = twilio.delivered
+    assert sms.form["To"] == E164 and "ContentSid" not in sms.form and claimed["ticket"]["secret"] in sms.body
+    assert [(m["channel"], m["status"]) for m in await messages(claimed["order"]["id"])] == [("whatsapp", "failed"), ("sms", "sent")]
+    assert await drain_outbox(clock() + timedelta(hours=3), settings=texting) == 0
