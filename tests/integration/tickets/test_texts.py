@@ -669,7 +669,7 @@ async def test_a_whatsapp_message_that_fails_is_sent_again_by_sms_once(
         answer = await twilio.report_status(client, claimed["request"], "failed", error_code=63003)
         assert answer.status_code == 200
     assert await drain_outbox(clock(), settings=texting) == 1
-    whatsapp, sms = twilio.delivered
+    _whatsapp, sms = twilio.delivered
     assert sms.form["To"] == E164 and "ContentSid" not in sms.form and claimed["ticket"]["secret"] in sms.body
     assert [(m["channel"], m["status"]) for m in await messages(claimed["order"]["id"])] == [("whatsapp", "failed"), ("sms", "sent")]
     assert await drain_outbox(clock() + timedelta(hours=3), settings=texting) == 0
