@@ -22,7 +22,8 @@ from events.ledger import service, statements
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
 from events.tickets import outbox, rules
-from events.tickets.email import THANK_YOU, PartnerAmount, ThankYouTotals
+from events.tickets.email import PartnerAmount, ThankYouTotals
+from events.tickets.statuses import MessageKind
 from events.tickets.tables import OutboxMessage
 
 logger = logging.getLogger("events.thank_you")
@@ -62,7 +63,7 @@ async def _thank_givers(event_id: int, slug: str, *, now: datetime) -> int:
     detail = (await event_thank_you_totals(slug, now=now)).as_detail()
     async with db.write_transaction():
         for order_id in givers:
-            await outbox.enqueue(THANK_YOU, order_id=order_id, now=now, key=f"thank_you:{order_id}", detail=detail)
+            await outbox.enqueue(MessageKind.thank_you, order_id=order_id, now=now, key=f"thank_you:{order_id}", detail=detail)
     return len(givers)
 
 
@@ -101,7 +102,7 @@ async def _givers_to_thank(event_id: int) -> list[int]:
             (Order.buyer_email != "") | (Order.buyer_phone != ""),
             Order.id.not_in(
                 OutboxMessage.select(OutboxMessage.order_id).where(
-                    OutboxMessage.kind == THANK_YOU, OutboxMessage.order_id.is_not_null(), OutboxMessage.order_id._.event == event_id
+                    OutboxMessage.kind == MessageKind.thank_you, OutboxMessage.order_id.is_not_null(), OutboxMessage.order_id._.event == event_id
                 )
             ),
         )

@@ -38,7 +38,7 @@ from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.tickets import issuing, outbox
-from events.tickets.statuses import TicketStatus
+from events.tickets.statuses import MessageKind, TicketStatus
 from events.tickets.tables import Ticket
 
 logger = logging.getLogger("events.payments")
@@ -47,7 +47,7 @@ RECHECK_PENDING_AFTER = timedelta(minutes=2)
 RECHECK_EXPIRED_FOR = timedelta(days=2)
 DOOR_PAYMENT_METHODS = (PaymentMethod.cash, PaymentMethod.card_terminal)
 # The guest's message about a refund (tickets.outbox composes it from the detail queued with it).
-REFUND_NOTICE = "refund_notice"
+REFUND_NOTICE = MessageKind.refund_notice
 
 
 class PaymentUnavailable(EventsError):

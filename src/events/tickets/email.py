@@ -22,19 +22,15 @@ from events import i18n
 from events.i18n import N_
 from events.orders.receipts import Receipt
 from events.templating import create_environment
-from events.tickets.statuses import refunded_at_the_door
+from events.tickets.statuses import TICKET_MESSAGES, MessageKind, refunded_at_the_door
 
-TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
-# Sent unasked, by periodic jobs: before the event (tickets.reminders) and after it (ledger.thank_you).
-REMINDER = "reminder"
-THANK_YOU = "thank_you"
 # Kinds that are not ticket emails, and the template (under emails/) each one uses.
 OTHER_TEMPLATES = {
     "late_payment_refunded": "refunded",
     "event_cancelled": "cancelled",
     "refund_notice": "refund_notice",
-    REMINDER: "reminder",
-    THANK_YOU: "thank_you",
+    MessageKind.reminder: "reminder",
+    MessageKind.thank_you: "thank_you",
 }
 SUBJECTS = {
     "order_confirmation": N_("Your tickets for %(event)s"),
@@ -42,8 +38,8 @@ SUBJECTS = {
     "tickets_reissued": N_("Your updated tickets for %(event)s"),
     "late_payment_refunded": N_("Your payment for %(event)s has been refunded"),
     "event_cancelled": N_("%(event)s is cancelled"),
-    REMINDER: N_("Reminder: %(event)s is coming up"),
-    THANK_YOU: N_("Thank you for your generosity at %(event)s"),
+    MessageKind.reminder: N_("Reminder: %(event)s is coming up"),
+    MessageKind.thank_you: N_("Thank you for your generosity at %(event)s"),
     "refund_notice": N_("Your refund for %(event)s"),
 }
 
@@ -183,7 +179,7 @@ def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes 
     # The templates' gettext and date filters read the language from request.state, as on the web.
     context = {"request": SimpleNamespace(state=SimpleNamespace(locale=locale)), "mail": content, "locale": locale}
     environment = _environment(templates_dir)
-    name = "tickets" if content.kind in TICKET_KINDS else OTHER_TEMPLATES[content.kind]
+    name = "tickets" if content.kind in TICKET_MESSAGES else OTHER_TEMPLATES[content.kind]
 
     message = EmailMessage()
     message["Subject"] = i18n.translations(locale).gettext(SUBJECTS[content.kind]) % {"event": content.event_title}

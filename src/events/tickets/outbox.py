@@ -39,7 +39,7 @@ from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
 from events.tickets import email, rules, sms, texts
 from events.tickets.pdf import tickets_pdf
-from events.tickets.statuses import MessageChannel, MessageStatus, TicketStatus
+from events.tickets.statuses import TICKET_MESSAGES, MessageChannel, MessageKind, MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
 from events.tickets.views import ticket_url, tickets_of_order
 
@@ -185,7 +185,7 @@ async def _claim(queue: Queue, message_id: int, now: datetime) -> dict[str, Any]
 RefundCheck = Callable[[int], Awaitable[bool | None]]
 _refund_checks: list[RefundCheck] = []
 REFUND_KEY_PREFIX = "refund:"
-REFUND_MESSAGES = ("refund_notice", "late_payment_refunded")
+REFUND_MESSAGES = (MessageKind.refund_notice, MessageKind.late_payment_refunded)
 # How long a refund's message waits for the provider's answer, a minute at a time. Past it the message goes: the
 # refund is recorded and owed, and the organiser sees on the order that the provider has not confirmed it.
 REFUND_ANSWER_WAIT = timedelta(minutes=15)
@@ -290,7 +290,8 @@ async def _compose_invitation_email(message: dict[str, Any], *, settings: Settin
     )
 
 
-async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
+async def _order_of(message: dict[str, Any]) -> dict[str, Any]:
+    """What a message about an order is composed from, email or text: the order and its event as they are now."""
     order = (
         await Order.select(
             Order.reference,
@@ -310,6 +311,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
             Order.event.starts_at,
             Order.event.timezone,
             Order.event.organisation,
+            Order.event._.organisation._.name,
             Order.event.reminder_hours_before,
             Order.event.thank_you_enabled,
         )
@@ -317,16 +319,21 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         .first()
     )
     assert order is not None  # messages are deleted with their order
+    return order
+
+
+async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
+    order = await _order_of(message)
     kind = message["kind"]
     reference = order["reference"]
     tickets = []
     pdf = None
     receipt = None
-    if kind in email.TICKET_KINDS or kind == email.REMINDER:
+    if kind in TICKET_MESSAGES or kind == MessageKind.reminder:
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             return None
-    if kind in email.TICKET_KINDS:
+    if kind in TICKET_MESSAGES:
         pdf = await tickets_pdf(tickets, locale=order["locale"])
         receipt = await order_receipt(message["order_id"])
     if not _still_wanted(kind, order, valid_tickets=len(tickets), now=now):
@@ -349,7 +356,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         address=order["event.address"],
         map_url=email.map_url(order["event.venue"], order["event.address"]),
         access_information=order["event.access_information"],
-        thank_you=email.ThankYouTotals.from_detail(json.loads(message["detail"])) if kind == email.THANK_YOU else None,
+        thank_you=email.ThankYouTotals.from_detail(json.loads(message["detail"])) if kind == MessageKind.thank_you else None,
         refund=await _refund_summary(message),
         receipt=receipt,
     )
@@ -362,7 +369,7 @@ def _still_wanted(kind: str, order: dict[str, Any], *, valid_tickets: int, now: 
     """Messages sent unasked are checked again when they go: a reminder not once its tickets are refunded or void (or
     the event is cancelled, has started, or has reminders turned off), a thank-you not once the order is refunded in
     full or the organiser turned thank-yous off."""
-    if kind == email.REMINDER:
+    if kind == MessageKind.reminder:
         return rules.reminder_still_wanted(
             order_status=order["status"],
             event_status=order["event.status"],
@@ -371,7 +378,7 @@ def _still_wanted(kind: str, order: dict[str, Any], *, valid_tickets: int, now: 
             valid_tickets=valid_tickets,
             now=now,
         )
-    if kind == email.THANK_YOU:
+    if kind == MessageKind.thank_you:
         return order["event.thank_you_enabled"] and rules.thank_you_due(
             order_status=order["status"],
             pay_it_forward_pence=order["pay_it_forward_pence"],
@@ -441,39 +448,17 @@ async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, se
 async def _compose_text(message: dict[str, Any], *, settings: Settings, now: datetime) -> texts.ComposedText | None:
     """The text's words, from the order as it is now; None when a message about tickets has no valid ticket left, or
     one sent unasked is no longer wanted (as for emails: _still_wanted)."""
-    order = (
-        await Order.select(
-            Order.reference,
-            Order.locale,
-            Order.status,
-            Order.currency,
-            Order.refunded_pence,
-            Order.total_pence,
-            Order.pay_it_forward_pence,
-            Order.donation_pence,
-            Order.event.title,
-            Order.event.status,
-            Order.event.venue,
-            Order.event.starts_at,
-            Order.event.timezone,
-            Order.event.reminder_hours_before,
-            Order.event.thank_you_enabled,
-            Order.event._.organisation._.name,
-        )
-        .where(Order.id == message["order_id"])
-        .first()
-    )
-    assert order is not None  # messages are deleted with their order
+    order = await _order_of(message)
     kind = message["kind"]
     valid = await Ticket.select(Ticket.secret).where(Ticket.order_id == message["order_id"], Ticket.status == TicketStatus.valid).order_by(Ticket.id)
     ticket_urls = [settings.base_url + ticket_url(row["secret"]) for row in valid]
-    about_tickets = kind in texts.TICKET_KINDS or kind == "reminder"
+    about_tickets = kind in TICKET_MESSAGES or kind == MessageKind.reminder
     if about_tickets and not ticket_urls:
         return None
     if not _still_wanted(kind, order, valid_tickets=len(ticket_urls), now=now):
         return None
     order_url = f"{settings.base_url}/orders/{order['reference']}?token={order_access_token(settings.secret_key, order['reference'])}"
-    link = texts.link_for(ticket_urls, order_url) if about_tickets else ("" if kind == "thank_you" else order_url)
+    link = texts.link_for(ticket_urls, order_url) if about_tickets else ("" if kind == MessageKind.thank_you else order_url)
     text = texts.OrderText(
         kind=kind,
         locale=order["locale"],

@@ -23,8 +23,7 @@ from events.catalogue.tables import Event
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
 from events.tickets import outbox, rules
-from events.tickets.email import REMINDER
-from events.tickets.statuses import TicketStatus
+from events.tickets.statuses import MessageKind, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
 
 logger = logging.getLogger("events.reminders")
@@ -49,7 +48,7 @@ async def queue_due_reminders(now: datetime) -> int:
             Order.id.is_in(Ticket.select(Ticket.order_id).where(Ticket.event.is_in(event_ids), Ticket.status == TicketStatus.valid)),
             Order.id.not_in(
                 OutboxMessage.select(OutboxMessage.order_id).where(
-                    OutboxMessage.kind == REMINDER, OutboxMessage.order_id.is_not_null(), OutboxMessage.order_id._.event.is_in(event_ids)
+                    OutboxMessage.kind == MessageKind.reminder, OutboxMessage.order_id.is_not_null(), OutboxMessage.order_id._.event.is_in(event_ids)
                 )
             ),
         )
@@ -75,7 +74,7 @@ async def queue_due_reminders(now: datetime) -> int:
     if due:
         async with db.write_transaction():
             for order_id in due:
-                await outbox.enqueue(REMINDER, order_id=order_id, now=now, key=f"reminder:{order_id}")
+                await outbox.enqueue(MessageKind.reminder, order_id=order_id, now=now, key=f"reminder:{order_id}")
         logger.info("Queued %d reminders", len(due))
     return len(due)
 

@@ -16,6 +16,23 @@ class MessageStatus(StrEnum):
     skipped = "skipped"  # nothing to send (no address, or no valid tickets left)
 
 
+class MessageKind(StrEnum):
+    """What a message to a guest is about. Each is written as an email (tickets.email) and as a text (tickets.texts)."""
+
+    order_confirmation = "order_confirmation"
+    tickets_resent = "tickets_resent"
+    tickets_reissued = "tickets_reissued"
+    refund_notice = "refund_notice"
+    late_payment_refunded = "late_payment_refunded"
+    event_cancelled = "event_cancelled"
+    reminder = "reminder"  # sent unasked before the event (tickets.reminders)
+    thank_you = "thank_you"  # sent unasked after it, to givers (ledger.thank_you)
+
+
+# The messages that carry the order's tickets.
+TICKET_MESSAGES = (MessageKind.order_confirmation, MessageKind.tickets_resent, MessageKind.tickets_reissued)
+
+
 class MessageChannel(StrEnum):
     """How a message reaches a guest: email when they gave an address, else a text to the mobile number they gave."""
 

@@ -18,11 +18,8 @@ from babel.dates import format_skeleton, format_time, get_datetime_format
 
 from events import i18n
 from events.money import format_money
-from events.tickets.statuses import refunded_at_the_door
+from events.tickets.statuses import MessageKind, refunded_at_the_door
 
-# Messages about tickets: their text links to the tickets.
-TICKET_KINDS = ("order_confirmation", "tickets_resent", "tickets_reissued")
-KINDS = (*TICKET_KINDS, "refund_notice", "reminder", "event_cancelled", "late_payment_refunded", "thank_you")
 # Two segments: what an SMS may cost at most, on purpose (a third costs the charity a third more per guest).
 MAX_SEGMENTS = 2
 
@@ -80,7 +77,7 @@ def compose(text: OrderText, *, signed: bool = True) -> str:
         format_time(text.starts_at, "HH:mm", locale=words.formats), format_skeleton("MMMEd", text.starts_at, locale=words.formats)
     )
     lines = _lines(text, words, when, signed=signed)
-    if text.kind == "thank_you":
+    if text.kind == MessageKind.thank_you:
         lines = _fit(lines, text, words)
     return "\n".join(line for line in lines if line).translate(_SPACES).strip()
 
@@ -132,11 +129,11 @@ def _one_line(value: str) -> str:
 def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> list[str]:
     signature = f"{text.organisation}: " if text.organisation and signed else ""
     event = text.event_title
-    if text.kind in ("order_confirmation", "tickets_resent"):
+    if text.kind in (MessageKind.order_confirmation, MessageKind.tickets_resent):
         return [signature + _.plural("Your ticket", "Your tickets", max(text.tickets, 1)), event, when, text.link]
-    if text.kind == "tickets_reissued":
+    if text.kind == MessageKind.tickets_reissued:
         return [signature + _("Your updated tickets for %(event)s", event=event), when, text.link]
-    if text.kind == "reminder":
+    if text.kind == MessageKind.reminder:
         return [
             signature + _("Reminder: %(event)s", event=event),
             when,
@@ -147,7 +144,7 @@ def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> lis
     # A message about a refund states that refund (its detail), never the order's totals when the text is written:
     # a second refund of the same order has its own amount.
     refund = _refund(text)
-    if text.kind == "refund_notice":
+    if text.kind == MessageKind.refund_notice:
         amount = _.money(refund.amount_pence, refund.currency)
         return [
             signature
@@ -156,7 +153,7 @@ def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> lis
             _refund_timing(refund, _),
             text.link,
         ]
-    if text.kind == "event_cancelled":
+    if text.kind == MessageKind.event_cancelled:
         if not refund.amount_pence:
             refunding = ""
         elif refund.amount_pence == text.paid_pence:
@@ -170,14 +167,14 @@ def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> lis
             _("Your tickets no longer work. You do not need to do anything."),
             text.link,
         ]
-    if text.kind == "late_payment_refunded":
+    if text.kind == MessageKind.late_payment_refunded:
         return [
             signature + _("Your payment for %(event)s has been refunded", event=event),
             _("Refunded: %(amount)s", amount=_.money(refund.amount_pence, refund.currency)),
             _refund_timing(refund, _),
             text.link,
         ]
-    if text.kind == "thank_you":
+    if text.kind == MessageKind.thank_you:
         return [signature + _("Thank you for your generosity at %(event)s", event=event), *_thank_you_totals(text, _, _partners(text))]
     raise ValueError(f"no text for messages of kind {text.kind!r}")
 

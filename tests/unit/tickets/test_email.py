@@ -15,6 +15,7 @@ from PIL import Image
 
 from events import i18n
 from events.tickets import email
+from events.tickets.statuses import MessageKind
 
 TEMPLATES = Path(__file__).resolve().parents[3] / "templates"
 NOW = datetime(2027, 8, 1, 9, 0, tzinfo=timezone.utc)
@@ -103,7 +104,7 @@ def test_the_organisations_name_is_escaped() -> None:
 
 def reminder(locale: str = "en", **changes: object) -> email.OrderEmail:
     fields: dict[str, object] = {
-        "kind": email.REMINDER,
+        "kind": MessageKind.reminder,
         "address": "1 High Street\nLondon E1 1AA",
         "map_url": email.map_url("Community Hall", "1 High Street\nLondon E1 1AA"),
         "access_information": "Step-free entrance on Mill Lane.\nNearest station: Whitechapel.",
@@ -171,7 +172,7 @@ def test_the_thank_you_tells_the_events_totals_and_names_nobody() -> None:
         "free_places_used": 5,
         "partners": [{"name": "Welcome Kitchen", "amount_pence": 84250}, {"name": "Welcome Cinema", "amount_pence": 36107}],
     }
-    mail = dataclasses.replace(content(), kind=email.THANK_YOU, thank_you=THANKS)
+    mail = dataclasses.replace(content(), kind=MessageKind.thank_you, thank_you=THANKS)
     message = email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW)
     assert message["Subject"] == "Thank you for your generosity at Supper Club"
     text, html = bodies(message)
@@ -185,7 +186,9 @@ def test_the_thank_you_tells_the_events_totals_and_names_nobody() -> None:
 
 
 def test_a_thank_you_for_donations_alone_leaves_out_the_free_places() -> None:
-    mail = dataclasses.replace(content("ar"), kind=email.THANK_YOU, thank_you=dataclasses.replace(THANKS, free_places_funded=0, free_places_used=0))
+    mail = dataclasses.replace(
+        content("ar"), kind=MessageKind.thank_you, thank_you=dataclasses.replace(THANKS, free_places_funded=0, free_places_used=0)
+    )
     text, html = bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
     assert "paid forward" not in text and 'dir="rtl"' in html and "Welcome Kitchen" in text
 
@@ -205,7 +208,7 @@ REFUND = email.RefundSummary(3000, "GBP", "test", voided=(email.VoidedTicket("Am
     ("kind", "changes"),
     [
         ("order_confirmation", {}),
-        (email.REMINDER, {}),
+        (MessageKind.reminder, {}),
         ("refund_notice", {"refund": REFUND}),
         ("event_cancelled", {"paid_pence": 6000}),
     ],
@@ -216,7 +219,7 @@ def test_in_arabic_the_day_and_time_are_joined_with_the_arabic_comma(kind: str, 
         assert ARABIC_EVENING in body and "2027, 19:00" not in body, kind
 
 
-@pytest.mark.parametrize(("kind", "changes"), [("order_confirmation", {}), (email.REMINDER, {}), ("refund_notice", {"refund": REFUND})])
+@pytest.mark.parametrize(("kind", "changes"), [("order_confirmation", {}), (MessageKind.reminder, {}), ("refund_notice", {"refund": REFUND})])
 def test_in_arabic_only_names_and_titles_are_isolated_and_each_ticket_line_uses_the_arabic_comma(kind: str, changes: dict[str, object]) -> None:
     text, html = arabic(kind, **changes)
     # The title keeps the email's alignment (right, in Arabic); only its words are isolated.
@@ -244,7 +247,7 @@ def test_a_refund_of_some_tickets_says_the_others_still_work() -> None:
 
 def test_a_thank_you_lets_the_language_write_the_partners_amount_after_its_name() -> None:
     # French puts a space before a colon: the separator is the catalogue's ("%(partner)s: %(amount)s").
-    mail = dataclasses.replace(content("fr"), kind=email.THANK_YOU, thank_you=THANKS)
+    mail = dataclasses.replace(content("fr"), kind=MessageKind.thank_you, thank_you=THANKS)
     text, html = bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
     written = i18n.translations("fr").gettext("%(partner)s: %(amount)s")
     amount = "842,50\u00a0£"

@@ -10,6 +10,7 @@ import pytest
 
 from events import i18n
 from events.tickets import texts
+from events.tickets.statuses import MessageKind
 from events.tickets.texts import OrderText, compose, link_for, segments
 
 STARTS = datetime(2031, 8, 16, 19, 0, tzinfo=ZoneInfo("Europe/London"))  # a Saturday
@@ -41,7 +42,7 @@ def text(kind: str, locale: str = "en", **changes: Any) -> OrderText:
     return OrderText(**(values | changes))
 
 
-@pytest.mark.parametrize("kind", texts.KINDS)
+@pytest.mark.parametrize("kind", list(MessageKind))
 def test_every_kind_in_english_fits_two_segments_and_names_who_sends_it(kind: str) -> None:
     body = compose(text(kind, link="" if kind == "thank_you" else (ORDER if kind != "reminder" else TICKET)))
     assert segments(body) <= texts.MAX_SEGMENTS, body
@@ -143,7 +144,7 @@ def test_an_unknown_kind_is_a_programming_error() -> None:
 
 
 @pytest.mark.parametrize("locale", i18n.SUPPORTED_LOCALES)
-@pytest.mark.parametrize("kind", texts.KINDS)
+@pytest.mark.parametrize("kind", list(MessageKind))
 def test_the_whatsapp_template_variables_are_the_organisation_and_the_message_on_one_line(kind: str, locale: str) -> None:
     """WhatsApp refuses a template variable holding a line break, a tab or more than four spaces in a row; the
     template signs the message itself, so {{2}} does not start with the organisation's name again."""
