@@ -20,9 +20,10 @@ from events.ledger.tables import (
 )
 from events.orders.tables import ClaimCode, GiftAidDeclaration, Order, OrderHistory, OrderLine
 from events.organisations.tables import Organisation
-from events.payments.tables import Payment, Refund, StripeAccount, WebhookEvent
+from events.payments.tables import Payment, Refund, RefundDonation, StripeAccount, WebhookEvent
 from events.ratelimit.tables import RateLimitBucket
 from events.tickets.tables import EventSigningKey, OutboxMessage, Ticket
+from events.waitlist.tables import WaitingEntry
 
 APP_CONFIG = AppConfig(
     app_name="events",
@@ -51,6 +52,7 @@ APP_CONFIG = AppConfig(
         ClaimCode,
         Payment,
         Refund,
+        RefundDonation,
         WebhookEvent,
         StripeAccount,
         EventSigningKey,
@@ -68,6 +70,7 @@ APP_CONFIG = AppConfig(
         StripeDifference,
         LedgerTotal,
         EventAttendance,
+        WaitingEntry,
     ],
     migration_dependencies=[],
     commands=[],

@@ -64,6 +64,15 @@ class Event(Table, tablename="event"):
     # thank-you to those who paid it forward or donated, showing what their money did (opt-out).
     reminder_hours_before = Integer(null=True, default=48)
     thank_you_enabled = Boolean(default=True)
+    # Waiting lists (events.waitlist): open to guests once places run out (per ticket type: TicketType.waiting_list);
+    # freed places go to the list before general sale unless the organiser turns that off; an offer holds places for
+    # this many hours (less near the event).
+    waiting_list_open = Boolean(default=True)
+    waiting_list_first = Boolean(default=True)
+    offer_hours = Integer(default=12)
+    # "Can't come?": a paid place is refunded if released at least this many days before the start (None: no
+    # refunds); after that the guest can donate the ticket or pass it to a friend.
+    refund_days_before = Integer(null=True, default=7)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -79,6 +88,8 @@ class TicketType(Table, tablename="ticket_type"):
     sales_end = Timestamptz(null=True, default=None)
     quota = Integer(null=True, default=None)
     max_per_order = Integer(default=10)
+    # Whether guests can join the event's waiting list for this type once it is sold out.
+    waiting_list = Boolean(default=True)
     position = Integer(default=0)
     # Places of this type held or sold; changed in the same transaction as Event.places_taken.
     places_taken = Integer(default=0)

@@ -17,7 +17,7 @@ class Order(Table, tablename="ticket_order"):
     reference = Varchar(length=12, unique=True, index=True)
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
     status = Varchar(length=20, default=OrderStatus.pending, choices=OrderStatus, index=True)
-    channel = Varchar(length=10, default="online")  # online, door, claim, gift
+    channel = Varchar(length=10, default="online")  # online, door, claim, gift, waitlist (an offer), transfer (passed on)
     buyer_name = Varchar(length=200, default="")
     buyer_email = Varchar(length=254, default="")
     buyer_phone = Varchar(length=40, default="")
@@ -41,6 +41,9 @@ class Order(Table, tablename="ticket_order"):
     client_key = Varchar(length=64, null=True, default=None, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     paid_at = Timestamptz(null=True, default=None)
+    # The event was cancelled and the guest may choose, until then, to donate their refund instead; unchosen,
+    # it is refunded then (payments.cancellation).
+    refund_choice_until = Timestamptz(null=True, default=None, index=True)
 
 
 class OrderLine(Table, tablename="order_line"):

@@ -65,6 +65,34 @@ class Refund(Table, tablename="refund"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class RefundDonation(Table, tablename="refund_donation"):
+    """Money a guest could have had back and gave to the event's partner projects instead: a released ticket
+    donated, or the refund of a cancelled event donated. It moves from ticket income (and booking fees) to donations
+    in the ledger, in the transaction that records the choice. Gift Aid applies only where the refund was really
+    offered (HMRC), with the declaration the guest made when choosing."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    order_id = ForeignKey(references=Order, on_delete=OnDelete.restrict, index=True)
+    cause = Varchar(length=12)  # released (a ticket given back), cancelled (the event's refund)
+    tickets_pence = Integer(default=0)  # of the amount, what was ticket income
+    booking_fees_pence = Integer(default=0)  # and what was booking fees
+    amount_pence = Integer()
+    currency = Varchar(length=3, default="GBP")
+    # The tickets given back, as a JSON list of ids ("[]" for a whole order's refund).
+    ticket_ids = Text(default="[]")
+    refund_offered = Boolean(default=True)  # the guest could have had the money back
+    # A Gift Aid declaration made with the choice ("" when none): the donor's name and home, and the words they agreed to.
+    gift_aid_title = Varchar(length=4, default="")
+    gift_aid_first_name = Varchar(length=35, default="")
+    gift_aid_last_name = Varchar(length=35, default="")
+    gift_aid_house = Varchar(length=40, default="")
+    gift_aid_postcode = Varchar(length=8, default="")
+    gift_aid_statement = Text(default="")
+    request_key = Varchar(length=64, null=True, default=None, unique=True)  # makes a repeated choice a no-op
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class WebhookEvent(Table, tablename="webhook_event"):
     """Each Stripe event id once (unique); ``processed_at`` is set when handling finished."""
 

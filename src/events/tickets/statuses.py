@@ -7,6 +7,8 @@ class TicketStatus(StrEnum):
     valid = "valid"  # admits its holder
     refunded = "refunded"  # its order was refunded
     void = "void"  # cancelled by an organiser (or replaced by a re-issued ticket)
+    released = "released"  # its guest could not come and gave the place back (free release, or donated)
+    passed_on = "passed_on"  # its guest passed it to a friend, who has a new ticket
 
 
 class MessageStatus(StrEnum):
