@@ -1,1 +1,1 @@
-""""Can't come?": a guest gives back a free place, has a paid place refunded, donates it, or passes it to a friend."""
+""" "Can't come?": a guest gives back a free place, has a paid place refunded, donates it, or passes it to a friend."""
