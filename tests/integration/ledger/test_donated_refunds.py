@@ -81,7 +81,9 @@ async def test_donated_tickets_refunds_and_a_donated_cancellation_refund_add_up_
     first = await donate_ticket(a["reference"], (await ticket_ids(client, a))[0], now, declaration=MARIA, refund_offered=True, request_key="a-1")
     assert first > 0
     # The same request again is the same donation (one row, booked once).
-    assert await donate_ticket(a["reference"], (await ticket_ids(client, a))[0], now, declaration=MARIA, refund_offered=True, request_key="a-1") == first
+    assert (
+        await donate_ticket(a["reference"], (await ticket_ids(client, a))[0], now, declaration=MARIA, refund_offered=True, request_key="a-1") == first
+    )
     # B is refunded by the organiser.
     refund_b = await client.post(f"/api/orders/{b['reference']}/refunds", json={"reason": "Ill"}, headers=organiser)
     assert refund_b.status_code == 201 and refund_b.json()["amount_pence"] == 3050
