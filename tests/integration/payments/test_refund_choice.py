@@ -230,3 +230,20 @@ async def test_bad_choices_get_a_clear_answer_and_change_nothing(
     shown = await client.post(f"/orders/{guest['reference']}/cancelled", data=form)
     assert shown.status_code == 422 and "Please give your last name for Gift Aid." in shown.text and 'value="Maria"' in shown.text
     assert await RefundDonation.count() == 0 and await money_of(guest["reference"]) == (0, 0, 0)
+
+
+async def test_choices_sent_at_once_make_one_choice(
+    client: httpx.AsyncClient, stripe: CountingStripe, organiser: dict[str, str], now: datetime
+) -> None:
+    """A double tap, or the guest's phone and laptop at once: the order's lock lets exactly one choice through."""
+    import asyncio
+
+    slug = await make_event(now)
+    guest = await buy(client, slug, "ana@example.org")
+    assert (await client.post(f"/api/events/{slug}/cancel", json={"donation_choice_days": 7}, headers=organiser)).status_code == 200
+    answers = await asyncio.gather(*[choose(client, guest, {"choice": choice}) for choice in ["donate", "refund"] * 4])
+    assert sorted(answer.status_code for answer in answers) == [200] + [409] * 7
+    assert {answer.json()["error"] for answer in answers if answer.status_code == 409} == {"already_chosen"}
+    refunded, donated, refunds = await money_of(guest["reference"])
+    assert (refunded, donated) in ((3000, 0), (0, 3000)) and refunds == (1 if refunded else 0)
+    assert len(stripe.created) == refunds
