@@ -47,7 +47,7 @@ from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
 from events.ledger.controllers import LedgerApi, StatementPages
 from events.malformed import RefuseMalformedRequests
-from events.payments.controllers import CancellationApi, StripeWebhooks
+from events.payments.controllers import CancellationApi, RefundChoiceApi, RefundChoicePages, StripeWebhooks
 from events.payments.gateway import create_gateway
 from events.payments.gateways import Gateways
 from events.privacy.controllers import GuestDataPages
@@ -140,6 +140,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LedgerApi,
             staff_pages,
             CancellationApi,
+            RefundChoiceApi,
+            RefundChoicePages,
             PeopleApi,
             InvitationsApi,
             InvitationPages,

@@ -496,3 +496,45 @@ async def test_an_organisations_page_and_event_with_its_logo_on_a_390px_phone(  
             await check(page, f"branding-{name}-phone390", "phone", artifacts_dir)
     finally:
         await context.close()
+
+
+async def cancelled_order(base_url: str, token: str, slug: str) -> dict[str, Any]:
+    """A paid order of a new event, cancelled with a week for guests to donate their refund instead."""
+    from datetime import datetime, timedelta, timezone
+
+    from tests.factories import event_payload
+
+    organiser = {"Authorization": f"Bearer {token}"}
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        event = event_payload(datetime.now(timezone.utc) + timedelta(days=1), slug=slug, title=f"Harvest Supper {slug[-6:]}")
+        assert (await http.post("/api/events", json=event, headers=organiser)).status_code == 201
+        created = (await place_order(http, slug, quantity=1, buyer={"name": "Maria Lopez", "email": "maria@example.org"})).json()
+        assert (await pay_with_test_page(http, created)).status_code == 303
+        cancelled = await http.post(f"/api/events/{slug}/cancel", json={"donation_choice_days": 7}, headers=organiser)
+        assert cancelled.status_code == 200 and cancelled.json()["awaiting_choice"] == 1, cancelled.text
+    return created
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+async def test_donating_a_cancelled_events_refund_with_gift_aid(page, screen: str, a11y_server, artifacts_dir: Path, lang: str) -> None:  # type: ignore[no-untyped-def]
+    base_url = a11y_server.base_url
+    created = await cancelled_order(base_url, a11y_server.token, f"harvest-supper-{lang}-{screen}")
+    await page.goto(f"{base_url}/orders/{created['reference']}/cancelled?token={created['access_token']}&lang={lang}")
+    assert await page.evaluate("document.documentElement.dir") == ("rtl" if lang == "ar" else "ltr")
+    await check(page, f"refund-choice-{lang}", screen, artifacts_dir)
+    if lang != "en":
+        return
+    # Gift Aid ticked with half the details: the form comes back saying what is missing, and nothing is donated.
+    await page.locator("#gift_aid").check()
+    await page.get_by_label("First name").fill("Maria")
+    await page.get_by_role("button", name="Donate my refund").click()
+    await expect(page.locator("#choice-error")).to_be_visible()
+    await expect(page.get_by_label("Last name")).to_have_accessible_description("Please give your last name for Gift Aid.")
+    await check(page, "refund-choice-errors", screen, artifacts_dir)
+    await page.locator("#gift_aid").check()
+    await page.get_by_label("Last name").fill("Lopez")
+    await page.get_by_label("House name or number").fill("12")
+    await page.get_by_label("Postcode").fill("SW1A 1AA")
+    await page.get_by_role("button", name="Donate my refund").click()
+    await expect(page.locator("#choice-made")).to_contain_text("is now a donation to the event's partner projects")
+    await check(page, "refund-choice-donated", screen, artifacts_dir)

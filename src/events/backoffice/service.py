@@ -111,6 +111,8 @@ async def revenue(event_id: int) -> dict[str, int]:
             figures["refunds"] -= pence
         elif row["kind"] == "stripe_fee":
             figures["fees"] -= pence
+        elif row["kind"] == "donated_refund" and row["component"] in figures:
+            figures[row["component"]] += pence  # money a guest could have had back, moved to donations
     figures["gross"] = figures["tickets"] + figures["contributions"] + figures["donations"] + figures["booking_fees"]
     figures["net_of_refunds"] = figures["gross"] - figures["refunds"]
     return figures

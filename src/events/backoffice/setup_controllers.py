@@ -30,6 +30,7 @@ from events.config import Settings
 from events.errors import EventsError, InvalidInput, NotFound
 from events.ledger import service as ledger
 from events.orders import claims
+from events.orders.forms import parse_count
 from events.payments import cancellation
 from events.payments.gateways import Gateways
 from events.tickets.issuing import issue_and_confirm
@@ -265,7 +266,13 @@ class EventSetupPages(Controller):
         try:
             if action == "cancel":
                 gateway = await gateways.for_event(slug)
-                await cancellation.cancel_event(slug, reason=data.get("reason", ""), requested_by=request.user.name, gateway=gateway, now=now)
+                days = parse_count(data.get("donation_choice_days"))
+                if days is None:
+                    problem = f"Give a whole number of days from 0 to {cancellation.MAX_CHOICE_DAYS}."
+                    raise InvalidInput(problem, fields={"donation_choice_days": problem})
+                await cancellation.cancel_event(
+                    slug, reason=data.get("reason", ""), requested_by=request.user.name, gateway=gateway, now=now, donation_choice_days=days
+                )
                 return Redirect(f"/manage/events/{slug}/cancellation", status_code=303)
             await catalogue.update_event(slug, EventPatch(status=STATUS_ACTIONS[action]["status"]), now)  # type: ignore[arg-type]
         except EventsError as error:

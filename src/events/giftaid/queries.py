@@ -11,27 +11,46 @@ _DESIGNATED = "CAST(o.donation_pence AS BIGINT) * (o.total_pence - o.refunded_pe
 # A declaration counts while its order is paid, in pounds, and paid in the period.
 _COUNTS = "o.status = 'paid' AND o.total_pence > 0 AND o.currency = 'GBP' AND o.paid_at >= {} AND o.paid_at < {}"
 
+# A donated refund (refund_donation) is a gift only where the guest was genuinely offered the money back and chose to
+# give it instead (HMRC), with a declaration made then; it counts in pounds, on the day of the choice. What it covers is
+# the ticket income and booking fees that became a donation: money that was already a donation or pay-it-forward
+# contribution stays under the order's own declaration, so nothing is claimed twice.
+_DONATED_REFUND_COUNTS = "d.refund_offered AND d.gift_aid_first_name <> '' AND d.currency = 'GBP' AND d.created_at >= {} AND d.created_at < {}"
+_DONATED_REFUND_PENCE = "CAST(d.tickets_pence + d.booking_fees_pence AS BIGINT)"
+
 # Raw: arithmetic the query builder cannot select (each declaration's claimable pence, rounded as
-# CLAIMABLE_BY_PARTNER rounds it). One organisation's: each charity claims its own donors' Gift Aid under its own
-# HMRC reference. Arguments: organisation id, start, end.
+# CLAIMABLE_BY_PARTNER rounds it), and a UNION with the declared donated refunds. One organisation's: each charity
+# claims its own donors' Gift Aid under its own HMRC reference. Arguments: organisation id, start, end, organisation
+# id, start, end.
 SCHEDULE = (
     """
 SELECT g.title, g.first_name, g.last_name, g.house, g.postcode, o.paid_at, """
     + _CLAIMABLE
-    + """ AS pence
+    + """ AS pence, o.id AS order_id, 0 AS donated
 FROM gift_aid_declaration g
 JOIN ticket_order o ON o.id = g.order_id
 JOIN event e ON e.id = o.event
 WHERE e.organisation = {} AND """
     + _COUNTS
     + """
-ORDER BY o.paid_at, o.id
+UNION ALL
+SELECT d.gift_aid_title, d.gift_aid_first_name, d.gift_aid_last_name, d.gift_aid_house, d.gift_aid_postcode, d.created_at, """
+    + _DONATED_REFUND_PENCE
+    + """, o.id, d.id
+FROM refund_donation d
+JOIN ticket_order o ON o.id = d.order_id
+JOIN event e ON e.id = o.event
+WHERE e.organisation = {} AND """
+    + _DONATED_REFUND_COUNTS
+    + """
+ORDER BY paid_at, order_id, donated
 """
 )
 # Raw: aggregate (sums of expressions per designated partner, over every declaration of the event: statements add
 # it up for each event, and bench/reconcile.py times them). Per designated partner (NULL: general donations only):
 # what is claimable, and how much of it is the designated donation; the rest (general donations and
-# contributions) is pooled across the partners. Arguments: event id, start, end.
+# contributions, and declared donated refunds, which are undesignated) is pooled across the partners. Arguments: event
+# id, start, end, event id, start, end.
 CLAIMABLE_BY_PARTNER = (
     """
 SELECT l.partner AS partner, SUM("""
@@ -47,5 +66,14 @@ WHERE o.event = {} AND """
     + _COUNTS
     + """
 GROUP BY l.partner
+UNION ALL
+SELECT NULL, SUM("""
+    + _DONATED_REFUND_PENCE
+    + """), 0
+FROM refund_donation d
+JOIN ticket_order o ON o.id = d.order_id
+WHERE o.event = {} AND """
+    + _DONATED_REFUND_COUNTS
+    + """
 """
 )

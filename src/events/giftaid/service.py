@@ -37,13 +37,14 @@ class Schedule:
 
 
 async def schedule(first_day: date, last_day: date, *, organisation_id: int) -> Schedule:
-    """HMRC's Gift Aid schedule of the organisation's donations paid on [first_day, last_day] (UK dates)."""
+    """HMRC's Gift Aid schedule of the organisation's donations paid on [first_day, last_day] (UK dates): declared
+    donations of paid orders, and declared refunds guests were offered and donated instead, dated the day they chose."""
     if last_day < first_day:
         raise InvalidInput("The period must end on or after the day it starts.", fields={"to": "Must not be before from."})
     organisation = await organisations.by_id(organisation_id)
     start = datetime.combine(first_day, time(), UK).astimezone(timezone.utc)
     end = datetime.combine(last_day + timedelta(days=1), time(), UK).astimezone(timezone.utc)
-    rows = await db.run(queries.SCHEDULE, organisation_id, start, end)
+    rows = await db.run(queries.SCHEDULE, organisation_id, start, end, organisation_id, start, end)
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(rules.SCHEDULE_HEADER)
@@ -73,8 +74,9 @@ async def schedule(first_day: date, last_day: date, *, organisation_id: int) -> 
 
 
 async def claimable_by_partner(event_id: int, *, start: datetime = FAR_PAST, end: datetime = FAR_FUTURE) -> dict[int, int]:
-    """The Gift Aid each of the event's partners can claim on declared donations paid in [start, end)."""
-    rows = await db.run(queries.CLAIMABLE_BY_PARTNER, event_id, start.astimezone(timezone.utc), end.astimezone(timezone.utc))
+    """The Gift Aid each of the event's partners can claim on declared donations paid (or refunds donated) in [start, end)."""
+    start, end = start.astimezone(timezone.utc), end.astimezone(timezone.utc)
+    rows = await db.run(queries.CLAIMABLE_BY_PARTNER, event_id, start, end, event_id, start, end)
     pooled = 0
     designated: dict[int, int] = {}
     for row in rows:

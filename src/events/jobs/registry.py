@@ -11,6 +11,7 @@ from events.config import Settings
 from events.jobs.worker import PeriodicJob
 from events.ledger import service as ledger
 from events.ledger import stripe_balance, thank_you
+from events.payments import cancellation
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.gateways import Gateways
@@ -36,6 +37,8 @@ def periodic_jobs(gateway: Gateway, settings: Settings, *, gateways: Gateways | 
         PeriodicJob("sweep-expired-holds", every_seconds=15, run=partial(payments.sweep_expired_holds, gateways=gateways)),
         PeriodicJob("recheck-payments", every_seconds=60, run=partial(payments.recheck_payments, gateways=gateways)),
         PeriodicJob("retry-pending-refunds", every_seconds=60, run=partial(payments.retry_pending_refunds, gateways=gateways)),
+        # A cancelled event's guests given time to donate their refund instead: refunded when it runs out unchosen.
+        PeriodicJob("refund-unchosen-donations", every_seconds=300, run=partial(cancellation.refund_unchosen, gateways=gateways)),
         PeriodicJob("fetch-stripe-fees", every_seconds=300, run=partial(payments.fetch_missing_fees, gateways=gateways)),
         # Money is booked as it moves; this books anything that slipped past (e.g. rows repaired by hand).
         PeriodicJob("book-ledger", every_seconds=900, run=ledger.book_all_events),

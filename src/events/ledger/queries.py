@@ -13,10 +13,25 @@ from typing import NamedTuple
 # reads the payments once and books nothing); only those are split, largest remainder as in
 # money.split_pence: floors, then the pennies left over one each to the largest remainders, ties to the earlier
 # component (ledger.service.COMPONENTS order), a negative amount split as the mirror of its absolute value.
+# A refund is split over what the order has not donated (payments.donations: a donated ticket's money can never be
+# refunded). A donated refund (refund_donation, ledger.service.donation_entries) needs no split: its tickets and
+# booking fees parts come off those components and their sum goes to donations with no partner, as an undesignated
+# donation, so the allocation shares it out by the partners' shares.
 _COMPONENT_ROWS = """(SELECT 1 AS idx, 'tickets' AS component UNION ALL SELECT 2, 'booking_fees'
   UNION ALL SELECT 3, 'contributions' UNION ALL SELECT 4, 'donations')"""
 _WEIGHT = "CASE c.idx WHEN 1 THEN o.tickets_pence WHEN 2 THEN o.booking_fees_pence WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END"
 _WEIGHTS = "o.tickets_pence + o.booking_fees_pence + o.pay_it_forward_pence + o.donation_pence"
+_DONATED_TICKETS = "(SELECT COALESCE(SUM(x.tickets_pence), 0) FROM refund_donation x WHERE x.order_id = o.id)"
+_DONATED_FEES = "(SELECT COALESCE(SUM(x.booking_fees_pence), 0) FROM refund_donation x WHERE x.order_id = o.id)"
+_REFUND_WEIGHT = (
+    f"CASE c.idx WHEN 1 THEN o.tickets_pence - {_DONATED_TICKETS} WHEN 2 THEN o.booking_fees_pence - {_DONATED_FEES} "
+    "WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END"
+)
+_REFUND_WEIGHTS = f"{_WEIGHTS} - {_DONATED_TICKETS} - {_DONATED_FEES}"
+# A donated refund's entry for each component: its tickets and booking fees parts off, their sum to donations.
+_DONATED_PART = (
+    "CASE c.idx WHEN 1 THEN -d.tickets_pence WHEN 2 THEN -d.booking_fees_pence WHEN 4 THEN d.tickets_pence + d.booking_fees_pence ELSE 0 END"
+)
 _BOOK_TEMPLATE = (
     """
 WITH todo AS (
@@ -32,7 +47,13 @@ WITH todo AS (
     FROM ticket_order o
     JOIN refund r ON r.order_id = o.id
     CROSS JOIN COMPONENT_ROWS c
-    WHERE ORDER_SCOPE AND o.total_pence > 0 AND r.status = 'succeeded' AND r.amount_pence <> 0 AND WEIGHT <> 0
+    WHERE ORDER_SCOPE AND o.total_pence > 0 AND r.status = 'succeeded' AND r.amount_pence <> 0 AND RWEIGHT <> 0
+    UNION ALL
+    SELECT 'donated', d.id, c.component
+    FROM ticket_order o
+    JOIN refund_donation d ON d.order_id = o.id
+    CROSS JOIN COMPONENT_ROWS c
+    WHERE ORDER_SCOPE AND DONATED_PART <> 0
   ) x
   WHERE NOT EXISTS (SELECT 1 FROM ledger_entry l WHERE l.source = x.kind || ':' || x.item || ':' || x.component)
 ),
@@ -42,7 +63,7 @@ parts AS (
   FROM todo t JOIN payment p ON p.id = t.item JOIN ticket_order o ON o.id = p.order_id CROSS JOIN COMPONENT_ROWS c
   WHERE t.kind IN ('payment', 'fee')
   UNION ALL
-  SELECT t.kind, r.id, r.method, r.amount_pence, r.created_at, o.id, o.event, o.currency, c.idx, c.component, WEIGHT, WEIGHTS
+  SELECT t.kind, r.id, r.method, r.amount_pence, r.created_at, o.id, o.event, o.currency, c.idx, c.component, RWEIGHT, RWEIGHTS
   FROM todo t JOIN refund r ON r.id = t.item JOIN ticket_order o ON o.id = r.order_id CROSS JOIN COMPONENT_ROWS c
   WHERE t.kind = 'refund'
 ),
@@ -70,6 +91,10 @@ FROM (
          kind || ':' || item || ':' || component AS source, occurred_at, '' AS description
   FROM shares WHERE share <> 0
   UNION ALL
+  SELECT o.event, 'donated_refund', c.component, '', NULL, DONATED_PART, o.currency, 'donated:' || d.id || ':' || c.component, d.created_at, ''
+  FROM todo t JOIN refund_donation d ON d.id = t.item JOIN ticket_order o ON o.id = d.order_id CROSS JOIN COMPONENT_ROWS c
+  WHERE t.kind = 'donated' AND DONATED_PART <> 0
+  UNION ALL
   SELECT c.event, 'event_cost', '', '', NULL, -c.amount_pence, e.currency, 'cost:' || c.id, c.created_at, c.description
   FROM event_cost c JOIN event e ON e.id = c.event
   WHERE COST_SCOPE
@@ -81,6 +106,9 @@ FROM (
 WHERE TRUE
 ON CONFLICT (source) DO NOTHING
 """.replace("COMPONENT_ROWS", _COMPONENT_ROWS)
+    .replace("DONATED_PART", _DONATED_PART)
+    .replace("RWEIGHTS", _REFUND_WEIGHTS)
+    .replace("RWEIGHT", _REFUND_WEIGHT)
     .replace("WEIGHTS", _WEIGHTS)
     .replace("WEIGHT", _WEIGHT)
 )
@@ -101,10 +129,10 @@ def _booking(orders: str = "1 = 0", costs: str = "1 = 0", payouts: str = "1 = 0"
 
 # Raw: INSERT ... SELECT with window functions (every payment, fee, refund, cost and payout of the event not booked
 # yet, split and booked in one statement: the worker's safety net and the organiser's rebook). Arguments: event id,
-# event id, now, event id, event id.
+# event id, event id, now, event id, event id.
 BOOK_EVENT = _booking(orders="o.event = {}", costs="c.event = {}", payouts="y.event = {}")
 # Raw: hot path (as BOOK_EVENT, for one order's payments, fees and refunds, in the transaction that records the
-# money: every payment and refund). Arguments: order id, order id, now.
+# money: every payment, refund and donated refund). Arguments: order id, order id, order id, now.
 BOOK_ORDER = _booking(orders="o.id = {}")
 # Raw: as BOOK_EVENT, for one cost. Arguments: now, cost id.
 BOOK_COST = _booking(costs="c.id = {}")

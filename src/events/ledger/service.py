@@ -27,6 +27,8 @@ from events.money import format_money, split_pence
 from events.payments import bookkeeping
 
 COMPONENTS = ("tickets", "booking_fees", "contributions", "donations")
+# The ledger kind of money a guest could have had back and donated instead (ticket income moved to donations).
+DONATED_REFUND = "donated_refund"
 FAR_PAST = datetime(2000, 1, 1).astimezone()
 FAR_FUTURE = datetime(2999, 1, 1).astimezone()
 
@@ -102,9 +104,12 @@ def payment_entries(payment: dict[str, Any], order: dict[str, Any], donation_par
     return entries
 
 
-def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partner: int | None) -> list[Entry]:
-    """A refund reverses the order's components pro rata (Stripe keeps its fee, which stays a cost)."""
+def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partner: int | None, donated: tuple[int, int] = (0, 0)) -> list[Entry]:
+    """A refund reverses the order's components pro rata (Stripe keeps its fee, which stays a cost), over what the
+    order has not donated: ``donated`` is its donated refunds' (tickets, booking fees) pence."""
     parts = _components(order)
+    parts["tickets"] -= donated[0]
+    parts["booking_fees"] -= donated[1]
     if not any(parts.values()):
         return []
     shares = split_pence(refund["amount_pence"], [parts[c] for c in COMPONENTS])
@@ -125,6 +130,31 @@ def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partn
     ]
 
 
+def donation_entries(donation: dict[str, Any], order: dict[str, Any]) -> list[Entry]:
+    """A donated refund (payments.tables.RefundDonation): its tickets and booking fees parts come off those components
+    and go to donations with no partner, shared by the partners' shares as an undesignated donation. Net zero."""
+    moves = {
+        "tickets": -donation["tickets_pence"],
+        "booking_fees": -donation["booking_fees_pence"],
+        "donations": donation["tickets_pence"] + donation["booking_fees_pence"],
+    }
+    return [
+        Entry(
+            order["event"],
+            DONATED_REFUND,
+            component,
+            "",
+            None,
+            amount,
+            order["currency"],
+            f"donated:{donation['id']}:{component}",
+            donation["created_at"],
+        )
+        for component, amount in moves.items()
+        if amount
+    ]
+
+
 def _components(order: dict[str, Any]) -> dict[str, int]:
     return {
         "tickets": order["tickets_pence"],
@@ -140,7 +170,7 @@ async def book_event(event_id: int, *, now: datetime) -> int:
 
     Money is booked when it moves (book_order, book_cost, book_payout, in the same transaction); this is
     the safety net the worker runs now and then (book_all_events) and the organiser's explicit rebook."""
-    return await _book(queries.BOOK_EVENT, event_id, event_id, now, event_id, event_id)
+    return await _book(queries.BOOK_EVENT, event_id, event_id, event_id, now, event_id, event_id)
 
 
 async def book_all_events(now: datetime) -> int:
@@ -158,10 +188,10 @@ async def rebook_event(slug: str, *, now: datetime) -> Rebooked:
 
 
 async def book_order(order_id: int, *, now: datetime) -> int:
-    """Book one order's payments, Stripe fees and succeeded refunds not booked yet. Call it inside the
-    transaction that records the money (payment settled, fee stored, refund confirmed), so the ledger
-    moves with the money."""
-    return await _book(queries.BOOK_ORDER, order_id, order_id, now)
+    """Book one order's payments, Stripe fees, succeeded refunds and donated refunds not booked yet. Call it inside
+    the transaction that records the money (payment settled, fee stored, refund confirmed, refund donated), so the
+    ledger moves with the money."""
+    return await _book(queries.BOOK_ORDER, order_id, order_id, order_id, now)
 
 
 async def book_cost(cost_id: int, *, now: datetime) -> int:
@@ -423,9 +453,9 @@ def _midnight(day: date) -> datetime:
 
 def _kind(totals: dict[tuple[str, str], int], component: str) -> KindTotals:
     # Money carried in from another event's pay-it-forward fund counts as contributions here (and
-    # carried out, as less of them there).
+    # carried out, as less of them there); a donated refund moves ticket income and booking fees to donations.
     return KindTotals(
-        gross_pence=totals.get(("payment", component), 0) + totals.get(("carry_over", component), 0),
+        gross_pence=totals.get(("payment", component), 0) + totals.get(("carry_over", component), 0) + totals.get((DONATED_REFUND, component), 0),
         refunds_pence=-totals.get(("refund", component), 0),
         fees_pence=-totals.get(("stripe_fee", component), 0),
     )
@@ -448,6 +478,7 @@ __all__ = [
     "book_event",
     "book_order",
     "book_payout",
+    "donation_entries",
     "event_allocation",
     "lock_event_money",
     "payment_entries",

@@ -1,10 +1,16 @@
 """Cancelling an event: stop sales, release holds, refund every paid order and tell every guest, in their
-language. Safe to run again: each order's refund and email happen once, and a second run finishes the job."""
+language. Safe to run again: each order's refund and email happen once, and a second run finishes the job.
+
+The organiser may give guests who paid by card some days to donate their refund to the event's partner projects
+instead (``donation_choice_days``): their orders are refunded when that time ends (refund_unchosen, a worker job)
+unless the guest chose first (choose_refund). Orders paid at the door (cash, card terminal) are refunded as arranged
+at the door straight away, as without a choice: nothing can be handed back later on a card that was never stored."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any, Literal
 
 from piccolo.query.functions.aggregate import Count, Sum
 
@@ -21,17 +27,24 @@ from events.orders import service as orders
 from events.orders.service import OrderRow
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory
+from events.payments import donations
 from events.payments import service as payments
 from events.payments.gateway import Gateway
+from events.payments.gateways import Gateways
 from events.payments.refunds import CancellationSteps, cancellation_steps
 from events.payments.statuses import RefundStatus
-from events.payments.tables import Payment, Refund
-from events.tickets import outbox
+from events.payments.tables import Payment, Refund, RefundDonation
+from events.tickets import issuing, outbox
 from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
 
 CANCELLED_NOTE = "event_cancelled"
 REASON_MAX = 200
+# The longest an organiser may give guests to choose between a refund and a donation: card refunds should not wait long.
+MAX_CHOICE_DAYS = 30
+UNCHOSEN_REFUND_REASON = "Event cancelled: refunded when the time to choose a donation instead ended"
+CHOSEN_REFUND_REASON = "Event cancelled: the guest chose a refund"
+Choice = Literal["refund", "donate"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -57,25 +70,62 @@ class CancellationProgress:
     failed_pence: int
     currency: str
     outstanding: tuple[OutstandingRefund, ...] = ()
+    # Guests given time to donate their refund instead, who have not chosen yet (refunded when it ends), and donations.
+    awaiting_choice: int = 0
+    awaiting_choice_pence: int = 0
+    choice_until: datetime | None = None
+    refunds_donated: int = 0
+    donated_pence: int = 0
 
     @property
     def complete(self) -> bool:
-        return self.status == EventStatus.cancelled and not (self.orders_to_finish or self.tickets_still_valid or self.refunds_pending)
+        return self.status == EventStatus.cancelled and not (
+            self.orders_to_finish or self.tickets_still_valid or self.refunds_pending or self.awaiting_choice
+        )
 
 
-async def cancel_event(slug: str, *, reason: str, requested_by: str, gateway: Gateway, now: datetime) -> CancellationProgress:
+async def cancel_event(
+    slug: str, *, reason: str, requested_by: str, gateway: Gateway, now: datetime, donation_choice_days: int = 0
+) -> CancellationProgress:
     """Cancel the event (once) and bring every order up to date. Refunds go through record_refund and send_refund,
-    with an idempotency key per refund; one Stripe cannot take now stays pending and retry_pending_refunds sends it."""
+    with an idempotency key per refund; one Stripe cannot take now stays pending and retry_pending_refunds sends it.
+
+    With ``donation_choice_days``, card-paid orders are not refunded now: each guest is told their refund comes in
+    that many days unless they choose to donate it (choose_refund), and refund_unchosen refunds the rest then. A
+    second run keeps the time the first one gave."""
     reason = _checked_reason(reason)
-    event_id = await _mark_cancelled(slug, reason=reason, now=now)
+    days = _checked_choice_days(donation_choice_days)
+    event_id = await _mark_cancelled(slug, reason=reason, now=now, donation_choice_days=days)
     refund_reason = f"Event cancelled{': ' + reason if reason else ''}"[:REASON_MAX]
+    choice_until = await _choice_deadline(event_id, days, now)
     for order in (
         await Order.select(Order.id, Order.reference)
         .where(Order.event == event_id, Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]))
         .order_by(Order.id)
     ):
-        await _finish_order(order["id"], order["reference"], refund_reason, requested_by, gateway, now)
+        await _finish_order(order["id"], order["reference"], refund_reason, requested_by, gateway, now, choice_until=choice_until)
     return await cancellation_progress(slug)
+
+
+def _checked_choice_days(days: int) -> int:
+    if isinstance(days, bool) or not isinstance(days, int) or not 0 <= days <= MAX_CHOICE_DAYS:
+        problem = f"Give a whole number of days from 0 (refund at once) to {MAX_CHOICE_DAYS}."
+        raise InvalidInput(problem, fields={"donation_choice_days": problem})
+    return days
+
+
+async def _choice_deadline(event_id: int, days: int, now: datetime) -> datetime | None:
+    """Until when guests may choose to donate their refund: the time an earlier run of this cancellation gave, else
+    ``days`` from now (None: refund at once)."""
+    earlier = (
+        await Order.select(Order.refund_choice_until)
+        .where(Order.event == event_id, Order.refund_choice_until.is_not_null())
+        .order_by(Order.refund_choice_until, ascending=False)
+        .first()
+    )
+    if earlier is not None:
+        return earlier["refund_choice_until"]
+    return now + timedelta(days=days) if days else None
 
 
 def _checked_reason(reason: str) -> str:
@@ -113,7 +163,29 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
         .where(Refund.order_id.event == event["id"], Refund.status.is_in([RefundStatus.pending, RefundStatus.failed]))
         .order_by(Refund.id)
     )
+    given = (
+        await RefundDonation.select(Count(alias="donations"), Sum(RefundDonation.amount_pence, alias="pence"))
+        .where(RefundDonation.order_id.event == event["id"], RefundDonation.cause == donations.CANCELLED)
+        .first()
+    )
+    waiting = await Order.select(Order.id, Order.refunded_pence, Order.refund_choice_until).where(
+        Order.event == event["id"],
+        Order.refund_choice_until.is_not_null(),
+        Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]),
+        Order.id.not_in(RefundDonation.select(RefundDonation.order_id).where(RefundDonation.cause == donations.CANCELLED)),
+    )
+    paid = {
+        row["order_id"]: row["amount_pence"]
+        for row in await Payment.select(Payment.order_id, Payment.amount_pence).where(Payment.order_id.is_in([w["id"] for w in waiting] or [0]))
+    }
+    awaiting = [paid.get(w["id"], 0) - w["refunded_pence"] for w in waiting]
+    awaiting = [pence for pence in awaiting if pence > 0]
     return CancellationProgress(
+        awaiting_choice=len(awaiting),
+        awaiting_choice_pence=sum(awaiting),
+        choice_until=max((w["refund_choice_until"] for w in waiting), default=None),
+        refunds_donated=int(given["donations"]) if given else 0,
+        donated_pence=int(given["pence"] or 0) if given else 0,
         status=EventStatus(event["status"]),
         guests_told=notified,
         orders_to_finish=unnotified,
@@ -129,7 +201,7 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     )
 
 
-async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> int:
+async def _mark_cancelled(slug: str, *, reason: str, now: datetime, donation_choice_days: int = 0) -> int:
     """Mark the event cancelled (once), release its holds and close its door; returns its id."""
     async with db.write_transaction():
         event = await db.locked(Event.select().where(Event.slug == slug)).first()
@@ -155,28 +227,57 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime) -> int:
             subject_type="event",
             subject_id=slug,
             before={"status": event["status"]},
-            after={"status": EventStatus.cancelled, "reason": reason, "holds_released": released, "door_tokens_revoked": door_tokens},
+            after={
+                "status": EventStatus.cancelled,
+                "reason": reason,
+                "holds_released": released,
+                "door_tokens_revoked": door_tokens,
+                "donation_choice_days": donation_choice_days,
+            },
         )
     return int(event["id"])
 
 
-async def _finish_order(order_id: int, reference: str, reason: str, requested_by: str, gateway: Gateway, now: datetime) -> None:
+async def _finish_order(
+    order_id: int, reference: str, reason: str, requested_by: str, gateway: Gateway, now: datetime, *, choice_until: datetime | None = None
+) -> None:
     """Note the cancellation, refund what is left and tell the guest, in one transaction under the order's lock, so
     each order is finished once however many cancellations run. The guest gets one message: the cancellation email,
-    which states the refund made with it (its amount and when the money arrives). Stripe is asked after the commit."""
+    which states the refund made with it (its amount and when the money arrives), or, with ``choice_until`` and a
+    card payment, the date of the refund and the link to donate it instead. Stripe is asked after the commit."""
     refund_id: int | None = None
     async with db.write_transaction():
         order = await orders.lock_order(reference)
-        steps = await _steps(order)
+        payment = await Payment.select(Payment.amount_pence, Payment.provider).where(Payment.order_id == order_id).order_by(Payment.id).first()
+        steps = await _steps(order, payment)
+        open_until = await _choice_open_until(order_id)
+        offer = (
+            steps.notify
+            and steps.refund
+            and choice_until is not None
+            and payment is not None
+            and payment["provider"] not in payments.DOOR_PAYMENT_METHODS
+        )
         if steps.notify:
-            if not await Payment.exists().where(Payment.order_id == order_id):
+            if payment is None:
                 # Free places: nothing to refund, so they are voided here (record_refund voids paid tickets).
                 # Not through void_tickets: a free place was counted as claimed, not in the general pool.
                 await Ticket.update({Ticket.status: TicketStatus.void}).where(Ticket.order_id == order_id, Ticket.status == TicketStatus.valid)
+            elif offer:
+                # The tickets stop working now; the money waits for the guest's choice.
+                valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order_id, Ticket.status == TicketStatus.valid)
+                await issuing.void_tickets(order_id, [t["id"] for t in valid], TicketStatus.void, now)
             await orders.note(order_id, CANCELLED_NOTE, reason, now)
-        if steps.refund:
-            # A guest told of the cancellation before its refund (by an earlier version that did the two apart)
-            # hears of the refund with the ordinary refund notice.
+        if offer:
+            assert choice_until is not None and payment is not None
+            left = payment["amount_pence"] - order.refunded_pence - await donations.donated_pence(order_id)
+            await Order.update({Order.refund_choice_until: choice_until}).where(Order.id == order_id)
+            await orders.note(order_id, "refund_choice_offered", f"refund on {choice_until.isoformat()} unless donated", now)
+            detail = {"refund_choice_until": choice_until.isoformat(), "choice_pence": left, "currency": order.currency}
+            await outbox.enqueue("event_cancelled", order_id=order_id, now=now, detail=detail)
+        elif steps.refund and (open_until is None or open_until <= now):
+            # A guest told of the cancellation before its refund (by an earlier version that did the two apart, or
+            # given time to choose a donation that has now run out) hears of the refund with the ordinary refund notice.
             notice = "event_cancelled" if steps.notify else payments.REFUND_NOTICE
             refund_id = await payments.record_refund(
                 order, ticket_ids=None, amount_pence=None, reason=reason, requested_by=requested_by, now=now, notice=notice
@@ -187,12 +288,161 @@ async def _finish_order(order_id: int, reference: str, reason: str, requested_by
         await payments.send_refund(refund_id, gateway=gateway, now=now)
 
 
-async def _steps(order: OrderRow) -> CancellationSteps:
-    payment = await Payment.select(Payment.amount_pence).where(Payment.order_id == order.id).order_by(Payment.id).first()
+async def _steps(order: OrderRow, payment: dict[str, Any] | None) -> CancellationSteps:
     notified = await OrderHistory.exists().where(OrderHistory.order_id == order.id, OrderHistory.kind == CANCELLED_NOTE)
     return cancellation_steps(
         order_status=order.status,
         notified=notified,
         paid_pence=payment["amount_pence"] if payment else None,
         refunded_pence=order.refunded_pence,
+        donated_pence=await donations.donated_pence(order.id),
     )
+
+
+async def _choice_open_until(order_id: int) -> datetime | None:
+    row = await Order.select(Order.refund_choice_until).where(Order.id == order_id).first()
+    return row["refund_choice_until"] if row else None
+
+
+# --- the guest's choice: their refund, or a donation ------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class RefundChoiceState:
+    """Where a guest of a cancelled event stands: what they may still choose, or what they chose."""
+
+    reference: str
+    event_title: str
+    currency: str
+    choice_until: datetime | None  # None: they were never offered a choice
+    timezone: str
+    choosable_pence: int  # what is still waiting for their choice (0 once chosen or refunded)
+    donated_pence: int  # what they gave (the cancellation's refund, donated)
+    refunded_pence: int
+    gift_aid: bool  # their donation carries a Gift Aid declaration
+
+    def open(self, now: datetime) -> bool:
+        """Whether they may still donate (a refund may be asked for as long as the money waits)."""
+        return self.choice_until is not None and self.choosable_pence > 0 and now < self.choice_until
+
+
+@dataclass(frozen=True, slots=True)
+class RefundChoiceMade:
+    choice: Choice
+    amount_pence: int
+    currency: str
+    refund_status: RefundStatus | None  # the refund's, for a refund (pending until Stripe takes it)
+    gift_aid: bool
+
+
+class NoRefundChoice(Conflict):
+    code = "no_refund_choice"
+
+
+class AlreadyChosen(Conflict):
+    code = "already_chosen"
+
+
+class ChoiceClosed(Conflict):
+    code = "choice_closed"
+
+
+async def refund_choice(reference: str) -> RefundChoiceState:
+    """What the guest of a cancelled event may choose (the choice page and the API read it)."""
+    row = (
+        await Order.select(
+            Order.id,
+            Order.reference,
+            Order.currency,
+            Order.refunded_pence,
+            Order.refund_choice_until,
+            Order.event.title,
+            Order.event.timezone,
+        )
+        .where(Order.reference == reference)
+        .first()
+    )
+    if row is None:
+        raise NotFound(N_("We could not find that order."), code="order_not_found")
+    return await _choice_state(row)
+
+
+async def _choice_state(row: dict[str, Any]) -> RefundChoiceState:
+    payment = await Payment.select(Payment.amount_pence).where(Payment.order_id == row["id"]).order_by(Payment.id).first()
+    given = (
+        await RefundDonation.select(RefundDonation.amount_pence, RefundDonation.gift_aid_first_name)
+        .where(RefundDonation.order_id == row["id"], RefundDonation.cause == donations.CANCELLED)
+        .first()
+    )
+    donated = await donations.donated_pence(row["id"])
+    paid = payment["amount_pence"] if payment else 0
+    return RefundChoiceState(
+        reference=row["reference"],
+        event_title=row["event.title"],
+        currency=row["currency"],
+        choice_until=row["refund_choice_until"],
+        timezone=row["event.timezone"],
+        choosable_pence=max(0, paid - row["refunded_pence"] - donated) if row["refund_choice_until"] is not None else 0,
+        donated_pence=given["amount_pence"] if given else 0,
+        refunded_pence=row["refunded_pence"],
+        gift_aid=bool(given and given["gift_aid_first_name"]),
+    )
+
+
+async def choose_refund(
+    reference: str, *, choice: Choice, declaration: donations.GiftAidChoice | None, gateway: Gateway, now: datetime
+) -> RefundChoiceMade:
+    """The guest's choice, once, under the order's lock: their refund now (through the ordinary refund, so its notice
+    and ledger entries are as any refund's), or a donation of it to the event's partner projects, booked in the same
+    transaction (payments.donations), with Gift Aid if they declare it: they were genuinely offered the money back.
+    A second choice is refused (AlreadyChosen) and changes nothing; a donation after the time to choose is refused
+    (ChoiceClosed), a refund is not (the money is still theirs)."""
+    if choice not in ("refund", "donate"):
+        raise InvalidInput("Choose refund or donate.", fields={"choice": "refund or donate"})
+    if choice == "refund" and declaration is not None:
+        raise InvalidInput("Gift Aid goes with a donation only.", fields={"gift_aid": "Only with a donation."})
+    refund_id: int | None = None
+    async with db.write_transaction():
+        order = await orders.lock_order(reference)
+        state = await refund_choice(order.reference)
+        if state.choice_until is None:
+            raise NoRefundChoice(N_("There is no refund to choose for this order."))
+        if state.choosable_pence <= 0 or order.status not in (OrderStatus.paid, OrderStatus.refund_due):
+            raise AlreadyChosen(N_("You have already chosen: your refund or your donation is on its way."))
+        if choice == "donate":
+            if not state.open(now):
+                raise ChoiceClosed(N_("The time to choose has ended: your refund is on its way."))
+            await donations.donate_refund(order, declaration=declaration, now=now)
+            made = RefundChoiceMade("donate", state.choosable_pence, order.currency, None, declaration is not None)
+        else:
+            refund_id = await payments.record_refund(
+                order, ticket_ids=None, amount_pence=None, reason=CHOSEN_REFUND_REASON, requested_by="guest", now=now
+            )
+            made = RefundChoiceMade("refund", state.choosable_pence, order.currency, RefundStatus.pending, False)
+    if refund_id is not None:
+        await payments.send_refund(refund_id, gateway=gateway, now=now)
+        row = await Refund.select(Refund.status).where(Refund.id == refund_id).first()
+        made = RefundChoiceMade("refund", made.amount_pence, made.currency, RefundStatus(row["status"]) if row else None, False)
+    return made
+
+
+async def refund_unchosen(now: datetime, *, gateways: Gateways) -> int:
+    """The worker's job: refund every order of a cancelled event whose time to choose a donation ran out unchosen,
+    through the ordinary refund (its notice and ledger entries as any refund's). Each under the order's lock, so a
+    guest choosing at the same moment and the job never both act."""
+    donated = RefundDonation.select(RefundDonation.order_id).where(RefundDonation.cause == donations.CANCELLED)
+    rows = (
+        await Order.select(Order.id, Order.reference, Order.event._.organisation.as_alias("organisation"))
+        .where(
+            Order.refund_choice_until.is_not_null(),
+            Order.refund_choice_until <= now,
+            Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]),
+            Order.id.not_in(donated),
+        )
+        .order_by(Order.refund_choice_until)
+        .limit(200)
+    )
+    for row in rows:
+        gateway = await gateways.for_organisation(row["organisation"])
+        await _finish_order(row["id"], row["reference"], UNCHOSEN_REFUND_REASON, "system", gateway, now)
+    return len(rows)

@@ -1,15 +1,17 @@
-"""Stripe's webhook endpoints (the environment's account's, and each organisation's own), and cancelling an event
-(which refunds its orders)."""
+"""Stripe's webhook endpoints (the environment's account's, and each organisation's own), cancelling an event
+(which refunds its orders), and a guest's choice, after a cancellation, between their refund and a donation."""
 
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
 
 import msgspec
-from litestar import Controller, Request, post
+from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
+from litestar.response import Redirect, Template
 from msgspec import Meta
 
 from events import text
@@ -18,13 +20,24 @@ from events.accounts.roles import ORGANISER
 from events.catalogue.statuses import EventStatus
 from events.config import Settings
 from events.dependencies import BEARER, error_responses
+from events.errors import EventsError, InvalidInput, NotFound
+from events.i18n import N_
+from events.orders import codes
+from events.orders.forms import gift_aid_declaration
+from events.orders.gift_aid import Declaration
+from events.orders.schemas import GiftAidIn
 from events.payments import cancellation, service
 from events.payments.gateways import Gateways
 from events.payments.statuses import RefundStatus
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
+    """``donation_choice_days``: 0 refunds every paid order at once; 1 to 30 gives guests who paid by card that many
+    days to donate their refund to the event's partner projects instead (each is refunded when the time ends unless
+    they chose). Orders paid at the door are refunded at once either way."""
+
     reason: Annotated[str, Meta(max_length=500), text.OPTIONAL_LINE] = ""
+    donation_choice_days: Annotated[int, Meta(ge=0, le=cancellation.MAX_CHOICE_DAYS)] = 0
 
 
 class OutstandingRefundOut(msgspec.Struct):
@@ -50,6 +63,11 @@ class CancellationOut(msgspec.Struct):
     failed_pence: int
     currency: str
     outstanding: list[OutstandingRefundOut]
+    awaiting_choice: int = 0
+    awaiting_choice_pence: int = 0
+    choice_until: datetime | None = None
+    refunds_donated: int = 0
+    donated_pence: int = 0
 
 
 def cancellation_out(progress: cancellation.CancellationProgress) -> CancellationOut:
@@ -79,8 +97,205 @@ class CancellationApi(Controller):
         gateways: NamedDependency[Gateways],
     ) -> CancellationOut:
         gateway = await gateways.for_event(slug)
-        progress = await cancellation.cancel_event(slug, reason=data.reason, requested_by=request.user.name, gateway=gateway, now=now)
+        progress = await cancellation.cancel_event(
+            slug, reason=data.reason, requested_by=request.user.name, gateway=gateway, now=now, donation_choice_days=data.donation_choice_days
+        )
         return cancellation_out(progress)
+
+
+# --- a guest's choice after a cancellation: their refund now, or a donation -------------------------------------
+
+
+class RefundChoiceIn(msgspec.Struct, forbid_unknown_fields=True):
+    """``donate`` gives the refund to the event's partner projects; a UK taxpayer may add ``gift_aid`` (they were
+    offered the refund and chose to give it instead). ``refund`` asks for the money now."""
+
+    choice: Literal["refund", "donate"]
+    gift_aid: GiftAidIn | None = None
+
+
+class RefundChoiceOut(msgspec.Struct):
+    choice: str
+    amount_pence: int
+    currency: str
+    refund_status: RefundStatus | None
+    gift_aid: bool
+
+
+class RefundChoiceStateOut(msgspec.Struct):
+    """``open``: a donation can still be chosen, until ``choice_until``; unchosen, ``choosable_pence`` is refunded then."""
+
+    reference: str
+    choice_until: datetime | None
+    open: bool
+    choosable_pence: int
+    donated_pence: int
+    refunded_pence: int
+    currency: str
+    gift_aid: bool
+
+
+def _checked_order(settings: Settings, reference: str, token: str | None) -> str:
+    """The order's reference, when ``token`` is its access token (else not found, whatever the reason)."""
+    reference = codes.normalise_reference(reference)
+    if not codes.token_matches(settings.secret_key, reference, token):
+        raise NotFound(N_("We could not find that order."), code="order_not_found")
+    return reference
+
+
+def _bearer(request: Request[Any, Any, Any]) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _declaration(data: GiftAidIn | None) -> Declaration | None:
+    if data is None:
+        return None
+    return Declaration(
+        title=data.title, first_name=data.first_name, last_name=data.last_name, house=data.house, postcode=data.postcode, confirmed=data.confirmed
+    )
+
+
+def _state_out(state: cancellation.RefundChoiceState, now: datetime) -> RefundChoiceStateOut:
+    return RefundChoiceStateOut(
+        reference=state.reference,
+        choice_until=state.choice_until,
+        open=state.open(now),
+        choosable_pence=state.choosable_pence,
+        donated_pence=state.donated_pence,
+        refunded_pence=state.refunded_pence,
+        currency=state.currency,
+        gift_aid=state.gift_aid,
+    )
+
+
+class RefundChoiceApi(Controller):
+    path = "/api/orders"
+    tags = ["Orders"]
+
+    @get(
+        "/{reference:str}/refund-choice",
+        summary="After a cancellation: what the guest may still choose (send the order's access_token as the bearer token)",
+        responses=error_responses(404),
+        security=[{"BearerToken": []}],
+    )
+    async def read(
+        self, request: Request[Any, Any, Any], reference: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> RefundChoiceStateOut:
+        state = await cancellation.refund_choice(_checked_order(settings, reference, _bearer(request)))
+        return _state_out(state, now)
+
+    @post(
+        "/{reference:str}/refund-choice",
+        status_code=200,
+        summary="After a cancellation: take the refund now, or donate it (send the order's access_token as the bearer token)",
+        description='`{"choice": "refund"|"donate", "gift_aid"?: {...}}`, once: 409 `already_chosen` for a second '
+        "choice (nothing changes), 409 `no_refund_choice` for an order that was offered none, 409 `choice_closed` for a "
+        "donation after the time to choose (the refund is on its way), 422 for bad input (a Gift Aid declaration with a "
+        "refund, or a declaration's missing or wrong fields).",
+        responses=error_responses(404, 409, 422),
+        security=[{"BearerToken": []}],
+    )
+    async def choose(
+        self,
+        request: Request[Any, Any, Any],
+        reference: FromPath[str],
+        data: JSONBody[RefundChoiceIn],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> RefundChoiceOut:
+        reference = _checked_order(settings, reference, _bearer(request))
+        made = await cancellation.choose_refund(
+            reference, choice=data.choice, declaration=_declaration(data.gift_aid), gateway=await gateways.for_order(reference), now=now
+        )
+        return RefundChoiceOut(
+            choice=made.choice, amount_pence=made.amount_pence, currency=made.currency, refund_status=made.refund_status, gift_aid=made.gift_aid
+        )
+
+
+# The choice page is in the guest's language, like the order page: a browser asks again each time it shows it.
+GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}
+GIFT_AID_FIELDS = ("gift_aid_title", "gift_aid_first_name", "gift_aid_last_name", "gift_aid_house", "gift_aid_postcode")
+
+
+class RefundChoicePages(Controller):
+    """The page a cancelled event's guest reaches from its cancellation message: refund now, or donate instead."""
+
+    path = "/orders"
+    include_in_schema = False
+
+    @get("/{reference:str}/cancelled", name="refund_choice")
+    async def page(
+        self,
+        reference: FromPath[str],
+        token: FromQuery[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        done: FromQuery[str] = "",
+    ) -> Template:
+        reference = _checked_order(settings, reference, token)
+        state = await cancellation.refund_choice(reference)
+        return _choice_page(state, token=token, now=now, done=done if done in ("refund", "donate") else "")
+
+    @post("/{reference:str}/cancelled", status_code=303)
+    async def choose(
+        self,
+        reference: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> Template | Redirect:
+        token = data.get("token", "")
+        reference = _checked_order(settings, reference, token)
+        choice = data.get("choice", "")
+        try:
+            problems = text.form_problems(data, lines=GIFT_AID_FIELDS)
+            if choice not in ("refund", "donate"):
+                problems["choice"] = N_("Choose your refund or a donation.")
+            if problems:
+                raise InvalidInput(N_("Please check the form."), fields=problems)
+            declaration = gift_aid_declaration(data) if choice == "donate" else None
+            await cancellation.choose_refund(
+                reference,
+                choice=choice,  # type: ignore[arg-type]
+                declaration=declaration,
+                gateway=await gateways.for_order(reference),
+                now=now,
+            )
+        except EventsError as error:
+            state = await cancellation.refund_choice(reference)
+            return _choice_page(state, token=token, now=now, error=error, form=data)
+        return Redirect(f"/orders/{reference}/cancelled?token={token}&done={choice}", status_code=303)
+
+
+def _choice_page(
+    state: cancellation.RefundChoiceState,
+    *,
+    token: str,
+    now: datetime,
+    done: str = "",
+    error: EventsError | None = None,
+    form: dict[str, str] | None = None,
+) -> Template:
+    zone = ZoneInfo(state.timezone or "Europe/London")
+    return Template(
+        "orders/refund_choice.html",
+        context={
+            "state": state,
+            "open": state.open(now),
+            "choice_until": state.choice_until.astimezone(zone) if state.choice_until else None,
+            "token": token,
+            "done": done,
+            "error": error.message if error else "",
+            "error_code": error.code if error else "",
+            "errors": error.fields if error else {},
+            "form": form or {},
+        },
+        status_code=error.status_code if error else 200,
+        headers=GUEST_PAGE,
+    )
 
 
 class WebhookReceipt(msgspec.Struct):

@@ -75,9 +75,12 @@ class CancellationSteps:
     refund: bool  # give back what is left of the payment
 
 
-def cancellation_steps(*, order_status: str, notified: bool, paid_pence: int | None, refunded_pence: int) -> CancellationSteps:
+def cancellation_steps(
+    *, order_status: str, notified: bool, paid_pence: int | None, refunded_pence: int, donated_pence: int = 0
+) -> CancellationSteps:
     """``paid_pence`` is the booked payment (None for free places). Orders that were never paid, or were
-    refunded before the cancellation, need nothing; one refunded by an earlier attempt may still need its email."""
+    refunded before the cancellation, need nothing; one refunded by an earlier attempt may still need its email.
+    Money the guest donated instead of taking it back (``donated_pence``) is not owed."""
     has_tickets = order_status in (OrderStatus.paid, OrderStatus.refund_due)
-    owed = paid_pence is not None and paid_pence - refunded_pence > 0
+    owed = paid_pence is not None and paid_pence - refunded_pence - donated_pence > 0
     return CancellationSteps(notify=has_tickets and not notified, refund=has_tickets and owed)

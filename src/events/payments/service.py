@@ -25,7 +25,7 @@ from events.orders.service import OrderRow, Settlement
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory
 from events.organisations.tables import Organisation
-from events.payments import queries
+from events.payments import donations, queries
 from events.payments.bookkeeping import money_moved
 from events.payments.gateway import (
     Gateway,
@@ -341,9 +341,11 @@ async def record_refund(
         .where(Ticket.order_id == order.id)
         .order_by(Ticket.id)
     )
+    # Money the guest donated instead of taking it back is never refunded (payments.donations).
+    donated = await donations.donated_pence(order.id)
     try:
         plan = plan_refund(
-            paid_pence=payment["amount_pence"],
+            paid_pence=payment["amount_pence"] - donated,
             refunded_pence=order.refunded_pence,
             tickets=[RefundableTicket(**t) for t in tickets],
             ticket_ids=ticket_ids,
@@ -363,7 +365,7 @@ async def record_refund(
     )
     await refund.save()
     voided = await issuing.void_tickets(order.id, plan.ticket_ids, TicketStatus.refunded, now) if plan.ticket_ids else 0
-    fully = await _add_refunded(order.id, plan.amount_pence, payment["amount_pence"])
+    fully = await _add_refunded(order.id, plan.amount_pence, payment["amount_pence"] - donated)
     await orders.note(order.id, "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
     await _queue_refund_notice(notice, refund, order, plan.ticket_ids, now=now)
     await audit.record(
@@ -528,7 +530,7 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
                 created_at=now,
             )
             await refund.save()
-            fully = await _add_refunded(order.id, provider_refund.amount_pence, payment["amount_pence"])
+            fully = await _add_refunded(order.id, provider_refund.amount_pence, payment["amount_pence"] - await donations.donated_pence(order.id))
             await money_moved(order.id, now=now)
             voided: list[int] = []
             if fully:

@@ -144,6 +144,17 @@ def map_url(venue: str, address: str) -> str:
 
 
 @dataclass(frozen=True, slots=True)
+class RefundChoice:
+    """A cancelled event's refund that waits for the guest's choice: refunded ``until`` then (the event's time zone),
+    unless they donate it first at ``url``."""
+
+    amount_pence: int
+    currency: str
+    until: datetime
+    url: str
+
+
+@dataclass(frozen=True, slots=True)
 class OrderEmail:
     """What one email says about an order. Links are absolute, dates in the event's time zone."""
 
@@ -169,6 +180,7 @@ class OrderEmail:
     cant_come_url: str = ""
     thank_you: ThankYouTotals | None = None
     refund: RefundSummary | None = None  # the refund this message tells of (queued with its detail)
+    refund_choice: RefundChoice | None = None  # a cancellation's refund the guest may donate instead
     # What the order paid for and how (ticket emails): the same receipt as the order's pages show.
     receipt: Receipt | None = None
 

@@ -358,6 +358,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         access_information=order["event.access_information"],
         thank_you=email.ThankYouTotals.from_detail(json.loads(message["detail"])) if kind == MessageKind.thank_you else None,
         refund=await _refund_summary(message),
+        refund_choice=_refund_choice(message, reference, token, zone=ZoneInfo(order["event.timezone"]), base_url=settings.base_url),
         receipt=receipt,
     )
     return email.build_email(
@@ -388,6 +389,24 @@ def _still_wanted(kind: str, order: dict[str, Any], *, valid_tickets: int, now: 
             has_contact=True,  # it was queued to them
         )
     return True
+
+
+def refund_choice_url(base_url: str, reference: str, token: str) -> str:
+    """The page where a cancelled event's guest takes their refund now or donates it (payments.controllers)."""
+    return f"{base_url}/orders/{reference}/cancelled?token={token}"
+
+
+def _refund_choice(message: dict[str, Any], reference: str, token: str, *, zone: ZoneInfo, base_url: str) -> email.RefundChoice | None:
+    """A cancellation's refund waiting for the guest's choice, from the detail queued with the message (payments.cancellation)."""
+    detail = json.loads(message["detail"]) if message["detail"] else {}
+    if "refund_choice_until" not in detail:
+        return None
+    return email.RefundChoice(
+        amount_pence=int(detail["choice_pence"]),
+        currency=str(detail["currency"]),
+        until=datetime.fromisoformat(detail["refund_choice_until"]).astimezone(zone),
+        url=refund_choice_url(base_url, reference, token),
+    )
 
 
 async def _refund_summary(message: dict[str, Any]) -> email.RefundSummary | None:
@@ -457,8 +476,12 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
         return None
     if not _still_wanted(kind, order, valid_tickets=len(ticket_urls), now=now):
         return None
-    order_url = f"{settings.base_url}/orders/{order['reference']}?token={order_access_token(settings.secret_key, order['reference'])}"
+    token = order_access_token(settings.secret_key, order["reference"])
+    order_url = f"{settings.base_url}/orders/{order['reference']}?token={token}"
     link = texts.link_for(ticket_urls, order_url) if about_tickets else ("" if kind == MessageKind.thank_you else order_url)
+    detail = json.loads(message["detail"]) if message["detail"] else {}
+    if "refund_choice_until" in detail:
+        link = refund_choice_url(settings.base_url, order["reference"], token)  # where they choose: refund now or donate
     text = texts.OrderText(
         kind=kind,
         locale=order["locale"],
@@ -471,7 +494,7 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
         currency=order["currency"],
         paid_pence=order["total_pence"],
         refunded_pence=order["refunded_pence"],
-        detail=json.loads(message["detail"]) if message["detail"] else {},
+        detail=detail,
     )
     return texts.ComposedText(body=texts.compose(text), template_variables=texts.template_variables(text))
 

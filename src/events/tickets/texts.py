@@ -153,6 +153,17 @@ def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> lis
             _refund_timing(refund, _),
             text.link,
         ]
+    if text.kind == MessageKind.event_cancelled and "refund_choice_until" in text.detail:
+        until = datetime.fromisoformat(str(text.detail["refund_choice_until"])).astimezone(text.starts_at.tzinfo)
+        return [
+            signature + _("%(event)s is cancelled", event=event),
+            _(
+                "We will refund %(amount)s on %(date)s, or you can donate it:",
+                amount=_.money(int(text.detail["choice_pence"]), str(text.detail.get("currency", text.currency))),
+                date=format_skeleton("MMMd", until, locale=_.formats),
+            ),
+            text.link,
+        ]
     if text.kind == MessageKind.event_cancelled:
         if not refund.amount_pence:
             refunding = ""

@@ -1,7 +1,8 @@
 """book_event books in one INSERT ... SELECT; these tests hold it to the entries the per-row Python booking
-made (payment_entries / refund_entries / the cost and payout entries), on awkward data: pennies to split
-with ties and zero shares, negative and missing fees, several refunds, designated and general donations,
-free orders, other events' money, amounts whose products overflow 32 bits."""
+made (payment_entries / refund_entries / donation_entries / the cost and payout entries), on awkward data: pennies
+to split with ties and zero shares, negative and missing fees, several refunds, designated and general donations,
+donated refunds (refunds then split over what was not donated), free orders, other events' money, amounts whose
+products overflow 32 bits."""
 
 from __future__ import annotations
 
@@ -10,10 +11,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from events.catalogue.tables import Event
-from events.ledger.service import FAR_FUTURE, FAR_PAST, Entry, book_event, ledger_totals, payment_entries, refund_entries
+from events.ledger.service import FAR_FUTURE, FAR_PAST, Entry, book_event, donation_entries, ledger_totals, payment_entries, refund_entries
 from events.ledger.tables import EventCost, LedgerEntry, LedgerTotal, Payout
 from events.orders.tables import Order, OrderLine
-from events.payments.tables import Payment, Refund
+from events.payments.tables import Payment, Refund, RefundDonation
 from tests.factories import make_event, make_partner
 
 FIELDS = ("event", "kind", "component", "method", "partner", "amount_pence", "currency", "source", "occurred_at", "created_at", "description")
@@ -33,9 +34,14 @@ async def reference_entries(event_id: int) -> list[Entry]:
         for payment in await Payment.select().where(Payment.order_id.is_in(list(orders))):
             order = orders[payment["order_id"]]
             entries += payment_entries(payment, order, partners.get(order["id"]))
+        donated: dict[int, tuple[int, int]] = {}
+        for donation in await RefundDonation.select().where(RefundDonation.order_id.is_in(list(orders))):
+            entries += donation_entries(donation, orders[donation["order_id"]])
+            tickets, fees = donated.get(donation["order_id"], (0, 0))
+            donated[donation["order_id"]] = (tickets + donation["tickets_pence"], fees + donation["booking_fees_pence"])
         for refund in await Refund.select().where(Refund.order_id.is_in(list(orders)), Refund.status == "succeeded"):
             order = orders[refund["order_id"]]
-            entries += refund_entries(refund, order, partners.get(order["id"]))
+            entries += refund_entries(refund, order, partners.get(order["id"]), donated.get(order["id"], (0, 0)))
     event = await Event.select(Event.currency).where(Event.id == event_id).first()
     for cost in await EventCost.select().where(EventCost.event == event_id):
         entries.append(
@@ -145,6 +151,28 @@ async def seed_orders(rng: random.Random, event_id: int, partner_ids: list[int],
                 ).save()
 
 
+async def seed_donations(rng: random.Random, event_id: int, now: datetime) -> None:
+    """Donated refunds on some of the event's paid orders: a part of their tickets and booking fees, now and then
+    twice on one order, now and then only the one or the other, now and then the whole of both."""
+    for order in await Order.select().where(Order.event == event_id, Order.total_pence > 0).order_by(Order.id):
+        if order["id"] % 3:
+            continue
+        tickets_left, fees_left = order["tickets_pence"], order["booking_fees_pence"]
+        for _ in range(rng.choice([1, 1, 2])):
+            tickets = rng.choice([0, tickets_left, tickets_left // 2, min(1, tickets_left)])
+            fees = rng.choice([0, fees_left, fees_left // 3])
+            tickets_left, fees_left = tickets_left - tickets, fees_left - fees
+            await RefundDonation(
+                order_id=order["id"],
+                cause=rng.choice(["released", "cancelled"]),
+                tickets_pence=tickets,
+                booking_fees_pence=fees,
+                amount_pence=tickets + fees + rng.choice([0, order["donation_pence"]]),
+                currency=order["currency"],
+                created_at=now - timedelta(minutes=rng.randint(0, 100)),
+            ).save()
+
+
 async def test_set_based_booking_books_exactly_what_the_per_row_booking_did(clean_database: None, now: datetime) -> None:
     rng = random.Random(20261122)
     slug = await make_event(now)
@@ -157,13 +185,15 @@ async def test_set_based_booking_books_exactly_what_the_per_row_booking_did(clea
 
     await seed_orders(rng, event_id, partner_ids, now, 150, 0)
     await seed_orders(rng, other_id, partner_ids, now, 20, 1000)
+    await seed_donations(rng, event_id, now)
+    await seed_donations(rng, other_id, now)
     for description, pence in [("Venue", 10_000), ("Refund of a deposit", -2_500), ("Odd", 0)]:
         await EventCost(event=event_id, description=description, amount_pence=pence, created_at=now).save()
     await Payout(partner=partner_ids[0], event=event_id, amount_pence=4_000, currency="EUR", paid_on=now, bank_reference="BACS 1").save()
 
     expected = await reference_entries(event_id)
     assert len({e.source for e in expected}) == len(expected) > 300
-    assert {e.kind for e in expected} == {"payment", "stripe_fee", "refund", "event_cost", "payout"}
+    assert {e.kind for e in expected} == {"payment", "stripe_fee", "refund", "donated_refund", "event_cost", "payout"}
     first = now + timedelta(seconds=1)
     assert await book_event(event_id, now=first) == len(expected)
     assert await ledger_rows() == as_rows(expected, {e.source: first for e in expected})

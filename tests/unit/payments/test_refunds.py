@@ -52,6 +52,10 @@ def test_cancelling_tells_each_guest_once_and_refunds_only_what_is_still_owed() 
     assert not retry.notify and retry.refund
     # Partly refunded earlier: the rest is still owed.
     assert cancellation_steps(order_status="paid", notified=True, paid_pence=3000, refunded_pence=1000).refund
+    # Donated instead of refunded (all of it, or the rest after a refund): nothing owed.
+    assert not cancellation_steps(order_status="paid", notified=True, paid_pence=3000, refunded_pence=0, donated_pence=3000).refund
+    assert not cancellation_steps(order_status="paid", notified=True, paid_pence=3000, refunded_pence=1000, donated_pence=2000).refund
+    assert cancellation_steps(order_status="paid", notified=True, paid_pence=3000, refunded_pence=1000, donated_pence=1000).refund
     # A free place: an email, nothing to refund.
     free = cancellation_steps(order_status="paid", notified=False, paid_pence=None, refunded_pence=0)
     assert free.notify and not free.refund

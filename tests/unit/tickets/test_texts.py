@@ -89,6 +89,17 @@ def test_a_cancellation_says_what_that_refund_gives_back_and_nothing_when_nothin
     assert "refunding" not in compose(text("event_cancelled", paid_pence=0, refunded_pence=0))
 
 
+@pytest.mark.parametrize("locale", i18n.SUPPORTED_LOCALES)
+def test_a_cancellation_with_time_to_choose_gives_the_refund_its_date_and_the_page_to_donate_it(locale: str) -> None:
+    choice_page = "https://tickets.example.org/orders/K7M-4QX/cancelled?token=ord_" + "A" * 43
+    detail = {"refund_choice_until": "2031-08-23T18:00:00+00:00", "choice_pence": 6050, "currency": "GBP"}
+    body = compose(text("event_cancelled", locale, paid_pence=6050, refunded_pence=0, detail=detail, link=choice_page))
+    assert body.endswith(choice_page) and body.count("https://") == 1
+    if locale == "en":
+        assert "We will refund £60.50 on 23 Aug, or you can donate it:" in body and "refunding" not in body
+        assert segments(body) <= texts.MAX_SEGMENTS, body
+
+
 def test_a_thank_you_gives_the_totals_and_names_the_partners_that_fit() -> None:
     body = compose(text("thank_you", link=""))
     assert body.splitlines() == [
