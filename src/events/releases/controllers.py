@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -143,6 +144,8 @@ class ReleasePages(Controller):
             "currency": choices.currency,
             "has_contact": choices.has_contact,
             "gift_aid": rules.gift_aid_allowed(choices.facts, now) and choices.currency == "GBP",
+            # When a refund stops being offered, at the venue's clock (as the ticket shows the event's time).
+            "refund_until": choices.options.refund_until.astimezone(ZoneInfo(view.timezone)) if choices.options.refund_until else None,
             "base": view.url + "/cant-come",
         }
 

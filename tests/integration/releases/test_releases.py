@@ -9,6 +9,7 @@ import re
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -468,6 +469,9 @@ async def test_the_ticket_page_leads_to_the_choices_that_apply_and_a_confirmatio
     assert f"/tickets/{secret}/cant-come/refund" in choices.text and f"/tickets/{secret}/cant-come/donate" in choices.text
     assert "/cant-come/transfer" not in choices.text and "/cant-come/free_place" not in choices.text  # only what applies
     assert "Get a refund of £30" in choices.text
+    starts = (await Event.select(Event.starts_at).where(Event.slug == slug).first())["starts_at"]
+    until = (starts - timedelta(days=7)).astimezone(ZoneInfo("Europe/London"))  # the venue's clock, as the ticket shows it
+    assert f"{until:%H:%M}." in choices.text
 
     confirm = await client.get(f"/tickets/{secret}/cant-come/donate")
     assert confirm.status_code == 200 and "Gift Aid" in confirm.text and 'for="gift_aid_postcode"' in confirm.text
