@@ -51,6 +51,7 @@ from events.payments.controllers import CancellationApi, RefundChoiceApi, Refund
 from events.payments.gateway import create_gateway
 from events.payments.gateways import Gateways
 from events.privacy.controllers import GuestDataPages
+from events.releases.controllers import ReleasePages, ReleasesApi
 from events.security_headers import api_reference_policy, security_headers
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
 from events.storefront.order_controllers import OrderPages, OrdersApi
@@ -157,6 +158,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ServiceWorker,
             TicketPages,
             TicketsApi,
+            ReleasePages,
+            ReleasesApi,
             create_static_files_router(path="/static", directories=[settings.static_dir], include_in_schema=False),
         ],
         dependencies=DEPENDENCIES,

@@ -57,6 +57,9 @@ PUBLIC = {
     ("GET", "/api/orders/{reference:str}"),
     ("POST", "/api/orders/{reference:str}/resend"),
     ("POST", "/api/claims"),
+    # "Can't come?": the ticket's order's access token, checked by the route (another order's ticket is 404).
+    ("POST", "/api/tickets/{ticket_id:int}/release"),
+    ("POST", "/api/tickets/{ticket_id:int}/transfer"),
     ("GET", "/claim/{code:str}"),
     ("POST", "/claim/{code:str}"),
     ("GET", "/claim/{code:str}/places"),

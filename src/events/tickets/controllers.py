@@ -59,9 +59,11 @@ class TicketPages(Controller):
     @get("/tickets/{secret:str}", name="ticket_page")
     async def ticket_page(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
         ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
+        valid = ticket.status == TicketStatus.valid
         return Template(
             "tickets/ticket.html",
-            context={"ticket": ticket, "qr": qr_svg(ticket.code) if ticket.status == TicketStatus.valid else None},
+            # "Can't come?" (events.releases) until the event starts; its page says what the ticket may do.
+            context={"ticket": ticket, "qr": qr_svg(ticket.code) if valid else None, "cant_come": valid and now < ticket.starts_at},
             headers=GUEST_PAGE,
         )
 

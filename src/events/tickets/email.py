@@ -31,6 +31,9 @@ OTHER_TEMPLATES = {
     "refund_notice": "refund_notice",
     MessageKind.reminder: "reminder",
     MessageKind.thank_you: "thank_you",
+    MessageKind.place_released: "place_released",
+    MessageKind.ticket_donated: "ticket_donated",
+    MessageKind.ticket_passed_on: "ticket_passed_on",
 }
 SUBJECTS = {
     "order_confirmation": N_("Your tickets for %(event)s"),
@@ -41,6 +44,9 @@ SUBJECTS = {
     MessageKind.reminder: N_("Reminder: %(event)s is coming up"),
     MessageKind.thank_you: N_("Thank you for your generosity at %(event)s"),
     "refund_notice": N_("Your refund for %(event)s"),
+    MessageKind.place_released: N_("You gave back your place for %(event)s"),
+    MessageKind.ticket_donated: N_("Thank you for donating your ticket for %(event)s"),
+    MessageKind.ticket_passed_on: N_("Your ticket for %(event)s was passed on"),
 }
 
 
@@ -75,6 +81,18 @@ class RefundSummary:
     @property
     def at_the_door(self) -> bool:
         return refunded_at_the_door(self.method)
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseSummary:
+    """A ticket its guest gave up ("Can't come?"), as its confirmation states it: which ticket, what its price became
+    (a donation, with or without Gift Aid), and how many of the order's tickets still work."""
+
+    ticket: VoidedTicket
+    amount_pence: int = 0
+    currency: str = "GBP"
+    gift_aid: bool = False
+    still_valid: int = 0
 
 
 # The organisation's logo travels inside the email (multipart/related, shown by its Content-ID) rather than as a
@@ -175,12 +193,13 @@ class OrderEmail:
     address: str = ""
     map_url: str = ""
     access_information: str = ""
-    # Where a guest who cannot come gives their place back. Empty until guests can release a ticket themselves
-    # (a later issue): the reminder shows the link only when there is one.
+    # Where a guest who cannot come gives their place back (the reminder): the ticket's "Can't come?" page, or the
+    # order page's list of tickets when there are several. The reminder shows the link only when there is one.
     cant_come_url: str = ""
     thank_you: ThankYouTotals | None = None
     refund: RefundSummary | None = None  # the refund this message tells of (queued with its detail)
     refund_choice: RefundChoice | None = None  # a cancellation's refund the guest may donate instead
+    released: ReleaseSummary | None = None  # the ticket a "Can't come?" confirmation tells of
     # What the order paid for and how (ticket emails): the same receipt as the order's pages show.
     receipt: Receipt | None = None
 

@@ -39,7 +39,7 @@ from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
 from events.tickets import email, rules, sms, texts
 from events.tickets.pdf import tickets_pdf
-from events.tickets.statuses import TICKET_MESSAGES, MessageChannel, MessageKind, MessageStatus, TicketStatus
+from events.tickets.statuses import RELEASE_MESSAGES, TICKET_MESSAGES, MessageChannel, MessageKind, MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
 from events.tickets.views import ticket_url, tickets_of_order
 
@@ -356,9 +356,11 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         address=order["event.address"],
         map_url=email.map_url(order["event.venue"], order["event.address"]),
         access_information=order["event.access_information"],
+        cant_come_url=_cant_come_url(kind, tickets, order_url=f"{settings.base_url}/orders/{reference}?token={token}", base_url=settings.base_url),
         thank_you=email.ThankYouTotals.from_detail(json.loads(message["detail"])) if kind == MessageKind.thank_you else None,
         refund=await _refund_summary(message),
         refund_choice=_refund_choice(message, reference, token, zone=ZoneInfo(order["event.timezone"]), base_url=settings.base_url),
+        released=await _release_summary(message) if kind in RELEASE_MESSAGES else None,
         receipt=receipt,
     )
     return email.build_email(
@@ -406,6 +408,38 @@ def _refund_choice(message: dict[str, Any], reference: str, token: str, *, zone:
         currency=str(detail["currency"]),
         until=datetime.fromisoformat(detail["refund_choice_until"]).astimezone(zone),
         url=refund_choice_url(base_url, reference, token),
+    )
+
+
+def _cant_come_url(kind: str, tickets: list[Any], *, order_url: str, base_url: str) -> str:
+    """A reminder's "Can't come?" link: the one ticket's page for giving it up, or the order page's list of tickets,
+    each with its own link, when there are several."""
+    if kind != MessageKind.reminder or not tickets:
+        return ""
+    if len(tickets) == 1:
+        return f"{base_url}{tickets[0].url}/cant-come"
+    return f"{order_url}#cant-come"
+
+
+async def _release_summary(message: dict[str, Any]) -> email.ReleaseSummary | None:
+    """The ticket a "Can't come?" confirmation tells of, from the detail queued with it (events.releases)."""
+    detail = json.loads(message["detail"]) if message["detail"] else {}
+    if "ticket_id" not in detail:
+        return None
+    ticket = (
+        await Ticket.select(Ticket.holder_name, Ticket.ticket_type.name)
+        .where(Ticket.order_id == message["order_id"], Ticket.id == int(detail["ticket_id"]))
+        .first()
+    )
+    if ticket is None:
+        return None
+    still_valid = await Ticket.count().where(Ticket.order_id == message["order_id"], Ticket.status == TicketStatus.valid)
+    return email.ReleaseSummary(
+        ticket=email.VoidedTicket(ticket["holder_name"], ticket["ticket_type.name"] or ""),
+        amount_pence=int(detail.get("donated_pence", 0)),
+        currency=str(detail.get("currency", "GBP")),
+        gift_aid=bool(detail.get("gift_aid", False)),
+        still_valid=still_valid,
     )
 
 

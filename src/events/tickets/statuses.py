@@ -29,7 +29,15 @@ class MessageKind(StrEnum):
     event_cancelled = "event_cancelled"
     reminder = "reminder"  # sent unasked before the event (tickets.reminders)
     thank_you = "thank_you"  # sent unasked after it, to givers (ledger.thank_you)
+    # "Can't come?" (events.releases): the guest's confirmation of what they chose. A refund's confirmation is its
+    # refund notice; a friend's new ticket comes with an order confirmation of its own.
+    place_released = "place_released"  # a place that cost nothing, given back
+    ticket_donated = "ticket_donated"  # a paid ticket given back, its price donated
+    ticket_passed_on = "ticket_passed_on"  # a ticket passed to a friend, to the guest who passed it on
 
+
+# The confirmations of a guest giving a ticket up ("Can't come?"): they carry what happened to which ticket.
+RELEASE_MESSAGES = (MessageKind.place_released, MessageKind.ticket_donated, MessageKind.ticket_passed_on)
 
 # The messages that carry the order's tickets.
 TICKET_MESSAGES = (MessageKind.order_confirmation, MessageKind.tickets_resent, MessageKind.tickets_reissued)

@@ -140,6 +140,8 @@ def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> lis
             text.venue,
             _.plural("Show this ticket on your phone at the door:", "Show these tickets on your phone at the door:", max(text.tickets, 1)),
             text.link,
+            # The link's page has the "Can't come?" link: a text carries one link only.
+            _("Can't come? Give your place back from that page."),
         ]
     # A message about a refund states that refund (its detail), never the order's totals when the text is written:
     # a second refund of the same order has its own amount.
@@ -187,6 +189,19 @@ def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> lis
         ]
     if text.kind == MessageKind.thank_you:
         return [signature + _("Thank you for your generosity at %(event)s", event=event), *_thank_you_totals(text, _, _partners(text))]
+    # "Can't come?" confirmations: what happened, and that the old ticket no longer works.
+    if text.kind == MessageKind.place_released:
+        return [signature + _("You gave back your place for %(event)s. Thank you: someone else can come.", event=event), text.link]
+    if text.kind == MessageKind.ticket_donated:
+        pence = int(text.detail.get("donated_pence", 0))
+        donated = _("Your donation: %(amount)s", amount=_.money(pence, str(text.detail.get("currency", text.currency)))) if pence else ""
+        return [signature + _("Thank you! Your ticket for %(event)s is now a donation.", event=event), donated, text.link]
+    if text.kind == MessageKind.ticket_passed_on:
+        return [
+            signature + _("Your ticket for %(event)s was passed on.", event=event),
+            _("Your friend has a new ticket; your old one no longer works."),
+            text.link,
+        ]
     raise ValueError(f"no text for messages of kind {text.kind!r}")
 
 

@@ -97,7 +97,8 @@ async def test_each_guest_is_reminded_at_the_chosen_moment_in_their_language(cli
     for ticket in (await get_order(client, amal))["tickets"]:
         assert f"{mail.settings.base_url}/tickets/{ticket['secret']}" in text
         assert f'href="{mail.settings.base_url}/tickets/{ticket["secret"]}"' in html
-    assert "Can't come?" not in text  # no link before guests can give a place back
+    # Several tickets: "Can't come?" leads to the order page's list of them, each with its own link.
+    assert "Can't come? Please give your place back" in text and "#cant-come" in text
     assert not list(english.iter_attachments())
     french = by_recipient["farid@example.org"]
     assert "Bonjour Farid Karimi," in french.get_body(("plain",)).get_content()  # type: ignore[union-attr]

@@ -65,6 +65,7 @@ def test_the_reminder_says_when_where_and_to_show_the_ticket() -> None:
         "St Margaret's Community Hall",
         "Show this ticket on your phone at the door:",
         TICKET,
+        "Can't come? Give your place back from that page.",
     ]
 
 

@@ -1,0 +1,204 @@
+""" "Can't come?" HTTP: the API (authorised by the order's access token) and the guest's pages for one ticket
+(authorised by the ticket's link, its secret): the choices, a confirmation for each, and what happened."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+from zoneinfo import ZoneInfo
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, Parameter, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from events.config import Settings
+from events.dependencies import error_responses
+from events.errors import EventsError, NotFound
+from events.i18n import N_
+from events.orders.forms import gift_aid_declaration
+from events.orders.gift_aid import Declaration
+from events.orders.schemas import GiftAidIn
+from events.payments.gateways import Gateways
+from events.releases import rules, service
+from events.releases.rules import Choice
+from events.releases.schemas import ReleaseIn, ReleaseOut, TransferIn, TransferOut
+from events.tickets.views import ticket_by_secret
+
+TicketId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
+# Guest pages in the guest's language (cookie, else browser): asked again each time, never shown from a cache.
+GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}
+ORDER_BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
+
+
+def _bearer(request: Request[Any, Any, Any]) -> str | None:
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
+def _declaration(data: GiftAidIn | None) -> Declaration | None:
+    if data is None:
+        return None
+    return Declaration(
+        title=data.title, first_name=data.first_name, last_name=data.last_name, house=data.house, postcode=data.postcode, confirmed=data.confirmed
+    )
+
+
+class ReleasesApi(Controller):
+    path = "/api/tickets"
+    tags = ["Tickets"]
+
+    @post(
+        "/{ticket_id:int}/release",
+        status_code=200,
+        summary="Can't come: give a ticket back for a refund, as a donation, or (a free place) to the next guest",
+        security=ORDER_BEARER,
+        responses=error_responses(404, 409, 422),
+        description=(
+            "Send the ticket's order's `access_token` as the bearer token; a ticket of another order is 404 "
+            "`ticket_not_found`. `refund`: the ticket's price and booking fee, until the event's refund window closes "
+            "(`refund_days_before` days before it starts; none where the organiser offers no refunds, nor online for "
+            "tickets paid at the door). `donate`: the price becomes a donation to the event's partner projects, no refund; "
+            "`gift_aid` (as on an order) only while a refund was on offer, else 422. `free_place`: a place that cost "
+            "nothing goes back to the free places (or general sale). Each place goes to the waiting list first. 409: "
+            "`ticket_checked_in`, `ticket_not_valid` (already refunded, given back or passed on: a repeat changes "
+            "nothing), `order_not_paid`, `event_started`, `event_cancelled`, or the choice is not offered for this "
+            "ticket now (`refund_not_offered`, `donation_not_offered`, `release_not_offered`). The guest is sent a "
+            "confirmation (for a refund, its refund notice)."
+        ),
+    )
+    async def release(
+        self,
+        request: Request[Any, Any, Any],
+        ticket_id: TicketId,
+        data: JSONBody[ReleaseIn],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> ReleaseOut:
+        ticket = await service.ticket_of_order(ticket_id, bearer=_bearer(request), secret_key=settings.secret_key)
+        choice = Choice(data.choice)
+        gateway = await gateways.for_order(ticket.order_reference) if choice == Choice.refund else None
+        done = await service.release(ticket, choice, declaration=_declaration(data.gift_aid), gateway=gateway, now=now)
+        return ReleaseOut(
+            ticket_id=done.ticket_id,
+            choice=done.choice,
+            status=done.status,
+            refund_pence=done.refund_pence,
+            donated_pence=done.donated_pence,
+            gift_aid=done.gift_aid,
+        )
+
+    @post(
+        "/{ticket_id:int}/transfer",
+        status_code=201,
+        summary="Can't come: pass a ticket to a friend, who gets a new ticket; the old code stops working",
+        security=ORDER_BEARER,
+        responses=error_responses(404, 409, 422),
+        description=(
+            "Send the ticket's order's `access_token` as the bearer token (another order's ticket: 404). `holder` is the "
+            "friend's name; `email` or `phone` (a mobile number, where this service can send texts) is where their new "
+            "ticket goes: one is needed (422). Offered for a paid place once refunds are no longer offered (or the "
+            "organiser offers none), and for a ticket passed on before; else 409 `transfer_not_offered`, and 409 "
+            "`ticket_checked_in` or `ticket_not_valid` (refunded, given back, already passed on) as for a release. The "
+            "place stays taken; the friend's order (channel `transfer`) costs nothing."
+        ),
+    )
+    async def transfer(
+        self,
+        request: Request[Any, Any, Any],
+        ticket_id: TicketId,
+        data: JSONBody[TransferIn],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+    ) -> TransferOut:
+        ticket = await service.ticket_of_order(ticket_id, bearer=_bearer(request), secret_key=settings.secret_key)
+        done = await service.pass_on(ticket, data.holder, data.email, data.phone, now=now, texts_available=settings.can_send_texts)
+        return TransferOut(ticket_id=done.ticket_id, choice=done.choice, status=done.status, order=done.new_order_reference or "")
+
+
+def _choice(value: str) -> Choice:
+    try:
+        return Choice(value)
+    except ValueError:
+        raise NotFound(N_("We could not find that page."), code="not_found") from None
+
+
+class ReleasePages(Controller):
+    """One ticket's "Can't come?" pages: tap "Can't come?" on the ticket (or the order page, or the reminder), tap a
+    choice, confirm. The ticket's link is the key, as for the ticket page."""
+
+    path = "/tickets/{secret:str}/cant-come"
+    include_in_schema = False
+
+    async def _context(self, secret: str, settings: Settings, now: datetime) -> dict[str, Any]:
+        ticket = await service.ticket_by_secret(secret)
+        view = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
+        choices = await service.ticket_options(ticket.id, now=now)
+        return {
+            "ticket": view,
+            "facts": choices.facts,
+            "options": choices.options,
+            "kind": rules.place_kind(choices.facts),
+            "worth_pence": choices.worth_pence,
+            "currency": choices.currency,
+            "has_contact": choices.has_contact,
+            "gift_aid": rules.gift_aid_allowed(choices.facts, now) and choices.currency == "GBP",
+            # When a refund stops being offered, at the venue's clock (as the ticket shows the event's time).
+            "refund_until": choices.options.refund_until.astimezone(ZoneInfo(view.timezone)) if choices.options.refund_until else None,
+            "base": view.url + "/cant-come",
+        }
+
+    @get("/", name="cant_come")
+    async def choices(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
+        return Template("releases/cant_come.html", context=await self._context(secret, settings, now), headers=GUEST_PAGE)
+
+    @get("/done", name="cant_come_done")
+    async def done(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
+        return Template("releases/done.html", context=await self._context(secret, settings, now), headers=GUEST_PAGE)
+
+    @get("/{choice:str}", name="cant_come_confirm")
+    async def confirm(
+        self, secret: FromPath[str], choice: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> Template:
+        chosen = _choice(choice)
+        context = await self._context(secret, settings, now)
+        return Template(
+            "releases/confirm.html",
+            context={**context, "choice": chosen, "form": {}, "errors": {}, "texts": settings.can_send_texts},
+            headers=GUEST_PAGE,
+        )
+
+    @post("/{choice:str}", status_code=303)
+    async def make_choice(
+        self,
+        secret: FromPath[str],
+        choice: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> Redirect | Template:
+        chosen = _choice(choice)
+        ticket = await service.ticket_by_secret(secret)
+        try:
+            if chosen == Choice.transfer:
+                await service.pass_on(
+                    ticket, data.get("holder", ""), data.get("email", ""), data.get("phone", ""), now=now, texts_available=settings.can_send_texts
+                )
+            else:
+                gateway = await gateways.for_order(ticket.order_reference) if chosen == Choice.refund else None
+                declaration = gift_aid_declaration(data) if chosen == Choice.donate else None
+                await service.release(ticket, chosen, declaration=declaration, gateway=gateway, now=now)
+        except NotFound:
+            raise
+        except EventsError as error:
+            # The confirmation again, with what to change (bad input) or why it cannot be done (already done, too late).
+            context = await self._context(secret, settings, now)
+            return Template(
+                "releases/confirm.html",
+                context={**context, "choice": chosen, "form": data, "errors": error.fields, "error": error.message, "texts": settings.can_send_texts},
+                status_code=error.status_code,
+                headers={**GUEST_PAGE, **error.headers},
+            )
+        return Redirect(f"/tickets/{secret.strip().lower()}/cant-come/done", status_code=303)
