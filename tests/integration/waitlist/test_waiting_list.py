@@ -14,7 +14,7 @@ import pytest
 from events.catalogue.tables import Event
 from events.errors import Conflict, Gone
 from events.orders.tables import Order
-from events.payments.gateway import create_gateway
+from events.payments.gateway import TestGateway
 from events.tickets.tables import OutboxMessage
 from events.waitlist import service as waitlist
 from events.waitlist.tables import WaitingEntry
@@ -178,21 +178,8 @@ async def test_an_unanswered_offer_runs_out_and_passes_to_the_next_person(
     late = await client.post(f"/api/waiting-list/{amira}/accept", json={})
     assert late.status_code == 410 and late.json()["error"] == "offer_expired"
     with pytest.raises(Gone):
-        await waitlist.accept(amira, None, after, gateway=create_gateway_for_tests(), hold_minutes=15)
+        await waitlist.accept(amira, None, after, gateway=TestGateway(), hold_minutes=15)
     assert (await status(client, amira))["status"] == "lapsed"
-
-
-def create_gateway_for_tests():  # type: ignore[no-untyped-def]
-    from events.config import Settings
-
-    settings: Settings = load_test_settings()
-    return create_gateway(settings.stripe, production=False)
-
-
-def load_test_settings():  # type: ignore[no-untyped-def]
-    from events.config import load_settings
-
-    return load_settings({"DATABASE_URL": "sqlite:///unused.db", "EVENTS_ENV": "development"})
 
 
 async def test_the_offer_near_the_event_is_shorter(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
