@@ -50,7 +50,7 @@ logger = logging.getLogger("events.waitlist")
 
 # Joining is limited per client address (a drop-in centre's shared connection fits under it) and per claim link (a
 # link passed round widely cannot fill the free-place list on its own).
-JOINS_PER_CLIENT = 30
+JOINS_PER_CLIENT = 100
 JOINS_PER_CLIENT_WINDOW_SECONDS = 15 * 60
 JOINS_PER_CODE = 200
 JOINS_PER_CODE_WINDOW_SECONDS = 3600
