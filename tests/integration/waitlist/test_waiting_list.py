@@ -224,7 +224,9 @@ async def test_taking_fewer_places_passes_the_rest_on_and_pays_for_the_rest(
     assert paid.status_code == 303
     order = await get_order(client, created)
     assert order["status"] == "paid" and len(order["tickets"]) == 1 and order["total_pence"] == price + fee
-    assert (await status(client, amira))["status"] == "accepted"
+    after = await status(client, amira)
+    assert after["status"] == "accepted" and after["order"] == created["reference"]
+    assert after["order_url"] == f"/orders/{created['reference']}?token={created['access_token']}"
 
 
 async def test_leaving_with_an_offer_passes_it_on(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
@@ -276,3 +278,17 @@ async def test_the_periodic_sweep_covers_every_event_with_guests_waiting(client:
     assert await waitlist.sweep(now) == 1
     assert await waitlist.sweep(now) == 0
     assert await WaitingEntry.count().where(WaitingEntry.status == "offered") == 1
+
+
+async def test_guessing_tokens_is_limited_per_client_and_right_tokens_never_count(
+    client: httpx.AsyncClient, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(waitlist, "WRONG_TOKENS_PER_CLIENT", 3)
+    slug = await sold_out_event(client, now)
+    amira = await joined(client, slug, "Amira")
+    for _ in range(5):
+        assert (await client.get(f"/api/waiting-list/{amira}")).status_code == 200
+    answers = [(await client.get(f"/api/waiting-list/guess-{n}")).status_code for n in range(5)]
+    assert answers == [404, 404, 404, 429, 429]
+    refused = await client.get(f"/api/waiting-list/{amira}")
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
