@@ -5,16 +5,21 @@ places; and bad input that changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from events.catalogue.tables import Event
 from events.errors import Conflict, Gone
 from events.orders.tables import Order
 from events.payments.gateway import TestGateway
+from events.tickets import outbox
 from events.tickets.tables import OutboxMessage
 from events.waitlist import service as waitlist
 from events.waitlist.tables import WaitingEntry
@@ -292,3 +297,24 @@ async def test_guessing_tokens_is_limited_per_client_and_right_tokens_never_coun
     assert answers == [404, 404, 404, 429, 429]
     refused = await client.get(f"/api/waiting-list/{amira}")
     assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+
+
+async def test_the_offer_goes_by_email_and_by_text_in_the_guests_language_once(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime, app: Litestar, tmp_path: Path
+) -> None:
+    slug = await sold_out_event(client, now)
+    amira = await joined(client, slug, "Amira", locale="fr")
+    bashir = await joined(client, slug, "Bashir", email="", phone="07911 123456")
+    await raise_capacity(client, organiser, slug, by=2)
+    assert await sweep(slug, now) == 2
+    settings = dataclasses.replace(app.state.settings, var_dir=tmp_path)
+    await outbox.drain_outbox(now + timedelta(minutes=1), settings=settings)
+    [eml] = sorted((tmp_path / "outbox").glob("*-waiting_list_offer.eml"))
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    plain = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert message["To"] == "amira@example.org" and f"/waiting-list/{amira}" in plain and 'lang="fr"' in html
+    [txt] = sorted((tmp_path / "outbox").glob("*-waiting_list_offer.txt"))
+    assert "+447911123456" in txt.read_text() and f"/waiting-list/{bashir}" in txt.read_text()
+    assert await outbox.drain_outbox(now + timedelta(minutes=2), settings=settings) == 0  # sent once
+    assert {row["status"] for row in await offer_messages()} == {"sent"}
