@@ -60,6 +60,11 @@ PUBLIC = {
     # "Can't come?": the ticket's order's access token, checked by the route (another order's ticket is 404).
     ("POST", "/api/tickets/{ticket_id:int}/release"),
     ("POST", "/api/tickets/{ticket_id:int}/transfer"),
+    # The waiting list's guest API: joining is public; an entry is reached only with its own secret token.
+    ("POST", "/api/events/{slug:str}/waiting-list"),
+    ("GET", "/api/waiting-list/{token:str}"),
+    ("DELETE", "/api/waiting-list/{token:str}"),
+    ("POST", "/api/waiting-list/{token:str}/accept"),
     ("GET", "/claim/{code:str}"),
     ("POST", "/claim/{code:str}"),
     ("GET", "/claim/{code:str}/places"),

@@ -28,7 +28,7 @@ from events.payments import donations
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.tables import Refund, RefundDonation
-from events.releases import queries, rules
+from events.releases import rules
 from events.releases.rules import Choice, Friend, Options, TicketFacts
 from events.tickets import issuing, outbox
 from events.tickets.statuses import MessageKind, TicketStatus
@@ -160,6 +160,10 @@ async def ticket_options(ticket_id: int, *, now: datetime) -> TicketChoices:
 async def _locked(ticket: TicketRef, choice: Choice, now: datetime) -> tuple[OrderRow, TicketFacts, dict[str, Any]]:
     """Inside the write transaction: the order locked, the ticket read again under the lock, and ``choice`` checked."""
     order = await orders.lock_order(ticket.order_reference)
+    # Then the event's counters, in the order every writer takes them (orders, ticket types by id, the event): a
+    # release gives a place back and offers it to the waiting list, which lock them too.
+    types = await TicketType.select(TicketType.id).where(TicketType.event == order.event)
+    await orders.lock_counters(order.event, [t["id"] for t in types])
     row = await Ticket.select(*_FACT_COLUMNS).where(Ticket.id == ticket.id, Ticket.order_id == order.id).first()
     if row is None:
         raise _not_found()
@@ -221,7 +225,7 @@ async def release_free_place(ticket: TicketRef, *, now: datetime) -> Released:
                 .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.valid)
                 .returning(Ticket.id)
             )
-            if not changed or not await db.run(queries.GIVE_BACK_FREE_PLACE, row["event"]):
+            if not changed or not await orders.release_free_place(row["event"]):
                 raise RuntimeError("The ticket or the free places changed under the order's lock.")
         elif not await issuing.void_tickets(order.id, [ticket.id], TicketStatus.released, now):
             raise RuntimeError("The ticket changed under the order's lock.")

@@ -34,6 +34,7 @@ from events.config import Settings
 from events.orders import phones
 from events.orders.codes import order_access_token
 from events.orders.service import order_receipt
+from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
 from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
@@ -362,6 +363,11 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         refund_choice=_refund_choice(message, reference, token, zone=ZoneInfo(order["event.timezone"]), base_url=settings.base_url),
         released=await _release_summary(message) if kind in RELEASE_MESSAGES else None,
         receipt=receipt,
+        offer=email.OfferSummary.from_detail(
+            json.loads(message["detail"] or "{}"), base_url=settings.base_url, zone=ZoneInfo(order["event.timezone"])
+        )
+        if kind == MessageKind.waiting_list_offer
+        else None,
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now
@@ -390,6 +396,9 @@ def _still_wanted(kind: str, order: dict[str, Any], *, valid_tickets: int, now: 
             refunded_pence=order["refunded_pence"],
             has_contact=True,  # it was queued to them
         )
+    if kind == MessageKind.waiting_list_offer:
+        # Not once the offer has been taken up, has run out or was given back: its link would only say so.
+        return order["status"] == OrderStatus.pending
     return True
 
 
@@ -516,6 +525,10 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
     detail = json.loads(message["detail"]) if message["detail"] else {}
     if "refund_choice_until" in detail:
         link = refund_choice_url(settings.base_url, order["reference"], token)  # where they choose: refund now or donate
+    offer = None
+    if kind == MessageKind.waiting_list_offer:
+        offer = email.OfferSummary.from_detail(detail, base_url=settings.base_url, zone=ZoneInfo(order["event.timezone"]))
+        link = offer.link
     text = texts.OrderText(
         kind=kind,
         locale=order["locale"],
@@ -529,6 +542,7 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
         paid_pence=order["total_pence"],
         refunded_pence=order["refunded_pence"],
         detail=detail,
+        offer_expires_at=offer.expires_at if offer is not None else None,
     )
     return texts.ComposedText(body=texts.compose(text), template_variables=texts.template_variables(text))
 

@@ -34,6 +34,9 @@ class MessageKind(StrEnum):
     place_released = "place_released"  # a place that cost nothing, given back
     ticket_donated = "ticket_donated"  # a paid ticket given back, its price donated
     ticket_passed_on = "ticket_passed_on"  # a ticket passed to a friend, to the guest who passed it on
+    # Places held for a guest on the waiting list (events.waitlist), with the link to take them before the offer runs
+    # out; queued against the offer's order, whose buyer details are the waiting guest's.
+    waiting_list_offer = "waiting_list_offer"
 
 
 # The confirmations of a guest giving a ticket up ("Can't come?"): they carry what happened to which ticket.
