@@ -19,7 +19,8 @@ from litestar.template import TemplateConfig
 import events.accounts.ownership
 import events.catalogue.access
 import events.orders.access
-import events.tickets.access  # noqa: F401
+import events.tickets.access
+import events.waitlist.access  # noqa: F401
 from events import __doc__ as description
 from events import db, i18n
 from events.accounts.auth import AuthenticationMiddleware
@@ -56,6 +57,7 @@ from events.storefront.claim_controllers import ClaimPages, ClaimsApi
 from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
+from events.waitlist.organiser_controllers import WaitingListApi
 from events.web import HealthApi, LanguagePages, ServiceWorker
 
 
@@ -147,6 +149,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GiftAidApi,
             ClaimPages,
             PartnersApi,
+            WaitingListApi,
             LoginPages,
             AccountPages,
             PasswordResetPages,
