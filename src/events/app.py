@@ -36,6 +36,7 @@ from events.backoffice.people_pages import InvitationsApi, PeopleApi, PeoplePage
 from events.backoffice.platform_pages import PlatformPages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.backoffice.stripe_pages import StripePages
+from events.backoffice.waiting_list_pages import WaitingListPages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.checkin.controllers import CheckinApi, DoorPages, DoorTeamApi
 from events.config import Settings, load_settings
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimLinkPages,
             DoorStaffPages,
             BackOfficeOrderPages,
+            WaitingListPages,
             AuditPages,
             PeoplePages,
             StripePages,
