@@ -208,6 +208,8 @@ async def _waiting_list(slug: str, now: datetime, created: list[str]) -> None:
     if event is None or await WaitingEntry.exists().where(WaitingEntry.event == event["id"]):
         return
     ticket_type = await TicketType.select(TicketType.id).where(TicketType.event == event["id"]).order_by(TicketType.id).first()
+    if ticket_type is None:
+        return
     for turn, person in enumerate(WAITING):
         joined = now - timedelta(hours=len(WAITING) - turn)
         await WaitingEntry(
