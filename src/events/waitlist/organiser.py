@@ -19,6 +19,8 @@ from events.catalogue.lookup import find_event
 from events.catalogue.tables import Event
 from events.errors import Conflict, NotFound
 from events.i18n import N_
+from events.orders import service as orders
+from events.orders.tables import Order
 from events.waitlist import service as core
 from events.waitlist.statuses import WaitingKind, WaitingStatus
 from events.waitlist.tables import WaitingEntry
@@ -164,46 +166,47 @@ async def _entry(event_id: int, entry_id: int, *, lock: bool = False) -> dict[st
 
 
 async def offer_by_hand(slug: str, entry_id: int, *, now: datetime) -> WaitingListOut:
-    """Offer this person whatever is free now, whatever their turn (Conflict ``no_places`` when nothing is)."""
+    """Offer this person whatever of the places they want is free now, whatever their turn (Conflict ``no_places``
+    when nothing is, ``not_waiting`` when they are not waiting). The core makes the offer under the event's locks and
+    writes it to the audit log (``waiting_list.offered``, by hand)."""
     event = await find_event(slug)
-    async with db.write_transaction():
-        entry = await _entry(event.id, entry_id)
-        if entry["status"] != WaitingStatus.waiting:
-            raise Conflict(N_("Only someone still waiting can be offered places."), code="not_waiting")
-        # The core takes the event's locks itself, in the order every offer takes them: nothing is locked before.
-        await core.offer_to_entry(slug, entry_id, now)
-        offered = await _entry(event.id, entry_id)
-        await audit.record(
-            "waiting_list.offered_by_hand",
-            now=now,
-            event_id=event.id,
-            subject_type="waiting_entry",
-            subject_id=entry_id,
-            before={"status": entry["status"]},
-            after={"status": offered["status"], "offered_places": offered["offered_places"], "offer_expires_at": offered["offer_expires_at"]},
-        )
+    entry = await _entry(event.id, entry_id)
+    if entry["status"] != WaitingStatus.waiting:
+        raise Conflict(N_("This guest is not waiting for places."), code="not_waiting")
+    await core.offer_to_entry(slug, entry_id, now)
     return await waiting_list(slug)
 
 
 async def remove_entry(slug: str, entry_id: int, *, now: datetime) -> WaitingListOut:
-    """Take a person off the list; the places of an offer they hold go back (and on to the next person). Removing
-    someone already gone changes nothing."""
+    """Take a person off the list. An offer they hold is withdrawn: its order's hold ends, its places go back (a free
+    place to the free places) and on to the next person. Removing someone already gone changes nothing."""
+    event = await find_event(slug)
+    entry = await _entry(event.id, entry_id)
+    gave_back = False
     async with db.write_transaction():
-        event = await catalogue.locked_event(slug)
-        entry = await _entry(event.id, entry_id, lock=True)
-        if entry["status"] in ACTIVE:
-            if entry["status"] == WaitingStatus.offered:
-                await core.withdraw_offer(entry_id, now)
-            await _end(WaitingEntry.id == entry_id, now)
-            await audit.record(
-                "waiting_list.entry_removed",
-                now=now,
-                event_id=event.id,
-                subject_type="waiting_entry",
-                subject_id=entry_id,
-                before={"status": entry["status"], "offered_places": entry["offered_places"]},
-                after={"status": WaitingStatus.removed},
-            )
+        # The locks every writer takes, in the same order: the offer's order, the event's counters, the entry.
+        if entry["offer_order"] is not None:
+            await db.locked(Order.select(Order.id).where(Order.id == entry["offer_order"])).first()
+        await catalogue.locked_event(slug)
+        current = await _entry(event.id, entry_id, lock=True)
+        if current["status"] not in ACTIVE:
+            return await waiting_list(slug)
+        if current["status"] == WaitingStatus.offered and current["offer_order"] is not None:
+            # Nothing if the hold ran out already (the sweeper gave the places back).
+            await orders.release_hold(current["offer_order"], now, reason="removed from the waiting list by the organiser")
+            gave_back = True
+        await _end(WaitingEntry.id == entry_id, now)
+        await audit.record(
+            "waiting_list.entry_removed",
+            now=now,
+            event_id=event.id,
+            subject_type="waiting_entry",
+            subject_id=entry_id,
+            before={"status": current["status"], "offered_places": current["offered_places"]},
+            after={"status": WaitingStatus.removed},
+        )
+    if gave_back:
+        await core.offer_freed_places(event.id, now)
     return await waiting_list(slug)
 
 

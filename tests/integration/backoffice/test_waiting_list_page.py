@@ -105,7 +105,7 @@ async def test_offering_to_someone_not_waiting_is_explained_and_door_staff_are_k
     list_page = f"/manage/events/{slug}/waiting-list"
 
     again = await post_form(client, f"{list_page}/{offered}/offer", {}, page=list_page)
-    assert again.status_code == 409 and "Only someone still waiting can be offered places." in again.text
+    assert again.status_code == 409 and "This guest is not waiting for places." in again.text
     assert (await post_form(client, f"{list_page}/{elsewhere}/remove", {}, page=list_page)).status_code == 404
     assert (await client.get(f"{list_page}/{elsewhere}/remove")).status_code == 404
     assert await _status(elsewhere) == "waiting"

@@ -18,6 +18,7 @@ from events.waitlist.statuses import WaitingStatus
 from events.waitlist.tables import WaitingEntry
 from tests.factories import make_event
 from tests.support.audit import list_entries
+from tests.support.orders import place_order
 from tests.support.waitlist import add_waiting_entry
 
 # On the wl-organiser branch the core's offer_to_entry is a stand-in (wl-core writes it); the test of offering by
@@ -96,6 +97,26 @@ async def test_removing_a_person_takes_them_off_once_and_logs_the_entry_not_the_
     assert "Amal" not in logged and "amal@guest.example" not in logged
 
 
+async def test_removing_someone_holding_an_offer_gives_its_places_back(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now)
+    held = (await place_order(client, slug, quantity=2)).json()  # the offer's places, held as a pending order
+    entry = await add_waiting_entry(slug, now=now, status=WaitingStatus.offered, quantity=2)
+    await WaitingEntry.update({WaitingEntry.offer_order: await _order_id(held["reference"])}).where(WaitingEntry.id == entry)
+    taken = (await Event.select(Event.places_taken).where(Event.slug == slug).first())["places_taken"]
+
+    removed = await client.delete(f"/api/events/{slug}/waiting-list/{entry}", headers=organiser)
+    assert removed.status_code == 200, removed.text
+    assert await _status(entry) == "removed"
+    assert (await Order.select(Order.status).where(Order.reference == held["reference"]).first())["status"] == "expired"
+    assert (await Event.select(Event.places_taken).where(Event.slug == slug).first())["places_taken"] == taken - 2
+    [logged] = await list_entries(action="waiting_list.entry_removed")
+    assert logged.before == {"status": "offered", "offered_places": 2}
+
+
+async def _order_id(reference: str) -> int:
+    return (await Order.select(Order.id).where(Order.reference == reference).first())["id"]
+
+
 async def test_closing_stops_joining_and_can_take_off_those_waiting_but_not_offers(
     client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
 ) -> None:
@@ -135,7 +156,7 @@ async def test_only_a_waiting_person_can_be_offered_by_hand(client: httpx.AsyncC
         refused = await client.post(f"/api/events/{slug}/waiting-list/{entry}/offer", headers=organiser)
         assert refused.status_code == 409 and refused.json()["error"] == "not_waiting", status
         assert await _status(entry) == status
-    assert await list_entries(action="waiting_list.offered_by_hand") == []
+    assert await list_entries(action="waiting_list.offered") == []
 
 
 @pytest.mark.skipif(CORE_STANDIN, reason="offer_to_entry is wl-core's; this branch has a stand-in")
@@ -155,8 +176,9 @@ async def test_offering_by_hand_holds_places_for_the_person_and_is_logged(
     assert order == {"status": "pending", "channel": "waitlist", "places": 2}
     assert (await Event.select(Event.places_taken).where(Event.slug == slug).first())["places_taken"] == taken_before + 2
     assert await _status(first) == "waiting"
-    [logged] = await list_entries(action="waiting_list.offered_by_hand")
-    assert logged.subject_id == str(chosen) and logged.after["offered_places"] == 2 and "Chen" not in repr(logged.after)
+    [logged] = await list_entries(action="waiting_list.offered")  # written by the core, with the places and "by hand"
+    assert logged.subject_id == str(chosen) and logged.after["places"] == 2 and logged.after["by_hand"] is True
+    assert "Chen" not in repr(logged.after)
 
 
 async def test_door_staff_may_not_and_another_organisations_entries_are_not_found(
