@@ -58,7 +58,7 @@ from events.storefront.claim_controllers import ClaimPages, ClaimsApi
 from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
-from events.waitlist.organiser_controllers import WaitingListApi
+from events.waitlist.organiser_controllers import WaitingListOrganiserApi
 from events.web import HealthApi, LanguagePages, ServiceWorker
 
 
@@ -151,7 +151,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GiftAidApi,
             ClaimPages,
             PartnersApi,
-            WaitingListApi,
+            WaitingListOrganiserApi,
             LoginPages,
             AccountPages,
             PasswordResetPages,

@@ -24,7 +24,7 @@ class CloseIn(Struct, forbid_unknown_fields=True):
     remove_waiting: bool = False
 
 
-class WaitingListApi(Controller):
+class WaitingListOrganiserApi(Controller):
     path = "/api/events/{slug:str}/waiting-list"
     tags = ["Waiting lists"]
     guards = [requires_role(ORGANISER)]
