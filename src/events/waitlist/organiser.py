@@ -30,7 +30,7 @@ ACTIVE = (WaitingStatus.waiting, WaitingStatus.offered)
 ENTRY_NOT_FOUND = N_("We could not find that person on the waiting list.")
 
 
-class WaitingEntryOut(Struct, frozen=True):
+class WaitingListEntryOut(Struct, frozen=True):
     """One person on the waiting list, as the organiser sees them (they need to be able to contact them)."""
 
     id: int
@@ -74,7 +74,7 @@ class WaitingListOut(Struct, frozen=True):
     offer_hours: int
     waiting: int  # people waiting their turn, both lists
     offered: int  # people holding an offer now
-    entries: list[WaitingEntryOut]
+    entries: list[WaitingListEntryOut]
     partners: list[PartnerCountOut]
 
 
@@ -96,8 +96,8 @@ def _positions(rows: Iterable[Mapping[str, Any]]) -> dict[int, int]:
     return positions
 
 
-def _entry_out(row: Mapping[str, Any], position: int | None) -> WaitingEntryOut:
-    return WaitingEntryOut(
+def _entry_out(row: Mapping[str, Any], position: int | None) -> WaitingListEntryOut:
+    return WaitingListEntryOut(
         id=row["id"],
         position=position,
         kind=WaitingKind(row["kind"]),
