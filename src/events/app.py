@@ -19,7 +19,8 @@ from litestar.template import TemplateConfig
 import events.accounts.ownership
 import events.catalogue.access
 import events.orders.access
-import events.tickets.access  # noqa: F401
+import events.tickets.access
+import events.waitlist.access  # noqa: F401
 from events import __doc__ as description
 from events import db, i18n
 from events.accounts.auth import AuthenticationMiddleware
@@ -35,6 +36,7 @@ from events.backoffice.people_pages import InvitationsApi, PeopleApi, PeoplePage
 from events.backoffice.platform_pages import PlatformPages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.backoffice.stripe_pages import StripePages
+from events.backoffice.waiting_list_pages import WaitingListPages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.checkin.controllers import CheckinApi, DoorPages, DoorTeamApi
 from events.config import Settings, load_settings
@@ -58,6 +60,7 @@ from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
 from events.waitlist.controllers import WaitingListApi
+from events.waitlist.organiser_controllers import WaitingListOrganiserApi
 from events.web import HealthApi, LanguagePages, ServiceWorker
 
 
@@ -116,6 +119,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimLinkPages,
             DoorStaffPages,
             BackOfficeOrderPages,
+            WaitingListPages,
             AuditPages,
             PeoplePages,
             StripePages,
@@ -152,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GiftAidApi,
             ClaimPages,
             PartnersApi,
+            WaitingListOrganiserApi,
             LoginPages,
             AccountPages,
             PasswordResetPages,

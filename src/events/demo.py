@@ -1,9 +1,10 @@
 """Demo data: two organisations (a refugee-support network with the supper club and the club night, and a small
-kitchen project with one event of its own), their partner projects, and in development a login for each.
-Seeding twice changes nothing."""
+kitchen project with one event of its own), their partner projects, a few people on the supper club's waiting lists,
+and in development a login for each. Seeding twice changes nothing."""
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
@@ -12,11 +13,13 @@ from events.accounts import service as accounts
 from events.accounts.tables import User
 from events.catalogue import service as catalogue
 from events.catalogue.schemas import EventCreate, PartnerIn, ShareIn, TicketTypeIn
-from events.catalogue.tables import Event, Partner
+from events.catalogue.tables import Event, Partner, TicketType
 from events.orders import service as _orders  # noqa: F401 - registers what the catalogue shows of sales (catalogue.sales)
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
 from events.organisations.tables import Organisation
+from events.waitlist.statuses import WaitingKind
+from events.waitlist.tables import WaitingEntry
 
 LONDON = ZoneInfo("Europe/London")
 DEMO_ORGANISER_EMAIL = "organiser@example.org"
@@ -175,6 +178,57 @@ def sunday_lunch(today: date) -> EventCreate:
     )
 
 
+@dataclass(frozen=True, slots=True)
+class DemoWaiting:
+    """Someone on the supper club's waiting list: for paid places, or (with a referral partner) for a free place."""
+
+    name: str
+    email: str
+    phone: str
+    quantity: int
+    locale: str
+    partner: str = ""
+
+
+# Joined in this order. Guests join through the waiting-list API once places run out; the demo puts a few people on
+# the lists straight away so the organiser's page has something to show.
+WAITING = (
+    DemoWaiting("Maryam Haddad", "maryam@example.org", "", 2, "ar"),
+    DemoWaiting("Yonas Tesfaye", "", "+447700900301", 1, "en", partner="Hackney Migrant Centre"),
+    DemoWaiting("Tom Price", "", "+447700900201", 1, "en"),
+    DemoWaiting("Farid Ahmadi", "", "+447700900302", 1, "fa", partner="Refugee Women's Group"),
+    DemoWaiting("Élodie Martin", "elodie@example.org", "", 3, "fr"),
+    DemoWaiting("Awa Diallo", "awa@example.org", "", 1, "fr", partner="Hackney Migrant Centre"),
+)
+
+
+async def _waiting_list(slug: str, now: datetime, created: list[str]) -> None:
+    """The demo's people on the event's waiting lists, once (none are added to a list that has anyone on it)."""
+    event = await Event.select(Event.id).where(Event.slug == slug).first()
+    if event is None or await WaitingEntry.exists().where(WaitingEntry.event == event["id"]):
+        return
+    ticket_type = await TicketType.select(TicketType.id).where(TicketType.event == event["id"]).order_by(TicketType.id).first()
+    if ticket_type is None:
+        return
+    for turn, person in enumerate(WAITING):
+        joined = now - timedelta(hours=len(WAITING) - turn)
+        await WaitingEntry(
+            event=event["id"],
+            kind=WaitingKind.free if person.partner else WaitingKind.paid,
+            ticket_type=None if person.partner else ticket_type["id"],
+            partner_name=person.partner,
+            name=person.name,
+            email=person.email,
+            phone=person.phone,
+            locale=person.locale,
+            quantity=person.quantity,
+            token=secrets.token_urlsafe(16),
+            created_at=joined,
+            updated_at=joined,
+        ).save()
+    created.append(f"waiting list of {slug}")
+
+
 async def _organisation(slug: str, details: OrganisationDetails, created: list[str]) -> int:
     """The demo organisation, made if missing. A new installation's untouched first organisation (no events, no
     team) becomes the first demo organisation rather than staying empty beside it."""
@@ -214,6 +268,7 @@ async def seed_demo(now: datetime, *, with_demo_login: bool) -> list[str]:
             if not await Event.exists().where(Event.slug == event.slug):
                 await catalogue.create_event(event, now, organisation_id=organisation_id)
                 created.append(f"event {event.slug}")
+    await _waiting_list("august-supper-club", now, created)
     if with_demo_login:
         ids = {NETWORK_SLUG: network, KITCHEN_SLUG: kitchen}
         for login in LOGINS:

@@ -66,6 +66,7 @@ STAFF_PAGES = [
     StaffPage("manage-claims", "/manage/events/{supper}/claims", "organiser"),
     StaffPage("manage-door-staff", "/manage/events/{event}/door-staff", "organiser"),
     StaffPage("manage-orders", "/manage/events/{supper}/orders", "organiser"),
+    StaffPage("manage-waiting-list", "/manage/events/{supper}/waiting-list", "organiser"),
     StaffPage("manage-order", "/manage/orders/{order}", "organiser"),
     StaffPage("manage-audit", "/manage/audit", "organiser"),
     StaffPage("manage-event-audit", "/manage/events/{supper}/audit", "organiser"),

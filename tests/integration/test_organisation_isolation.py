@@ -37,8 +37,10 @@ from events.tickets.issuing import issue_and_confirm
 from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
 from events.tickets.views import tickets_of_order
+from events.waitlist.tables import WaitingEntry
 from tests.factories import make_event
 from tests.integration.accounts.test_login import sign_in
+from tests.support.waitlist import add_waiting_entry
 
 PASSWORD = "a long enough password"
 # Routes anyone may call (guests' pages and the public API), by method and path: they are not swept.
@@ -104,15 +106,17 @@ class Organisation:
     guest_email: str
     invitation_id: int
     invitee_email: str
+    entry_id: int
+    waiting_guest: str
 
     def markers(self) -> list[str]:
         """Text that only this organisation's data contains."""
-        return [self.event_title, self.reference, self.guest_name, self.guest_email, self.claim_code, self.invitee_email]
+        return [self.event_title, self.reference, self.guest_name, self.guest_email, self.claim_code, self.invitee_email, self.waiting_guest]
 
 
 async def seed(slug: str, name: str, now: datetime) -> Organisation:
     """An organisation with an event, a partner project, a paid (free-place) order with its ticket, a claim link, a
-    door member on the event's team, and a person with an API token and a sign-in."""
+    door member on the event's team, a person with an API token and a sign-in, and a guest on the waiting list."""
     organisation = await organisations.create_organisation(slug, OrganisationDetails(name=name))
     event = await make_event(
         now,
@@ -150,6 +154,8 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         guest_email=guest_email,
         invitation_id=invitation.id,
         invitee_email=invitee_email,
+        entry_id=await add_waiting_entry(event, now=now, name=f"{name}waiting Guest", email=f"waiting@{slug}.example"),
+        waiting_guest=f"{name}waiting Guest",
     )
 
 
@@ -239,6 +245,7 @@ def beta_path(path: str, beta: Organisation) -> tuple[str, bool]:
         "token_id": str(beta.token_id),
         "sign_in_id": str(beta.sign_in_id),
         "invitation_id": str(beta.invitation_id),
+        "entry_id": str(beta.entry_id),
         "organisation_slug": beta.slug,
         "action": "publish",
     }
@@ -284,6 +291,8 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     invitation = await Invitation.select(Invitation.revoked_at, Invitation.accepted_at).where(Invitation.id == beta.invitation_id).first()
     assert invitation == {"revoked_at": None, "accepted_at": None}
     assert (await organisations.find(beta.slug)).suspended_at is None
+    assert (await WaitingEntry.select(WaitingEntry.status).where(WaitingEntry.id == beta.entry_id).first())["status"] == "waiting"
+    assert (await Event.select(Event.waiting_list_open).where(Event.slug == beta.event).first())["waiting_list_open"] is True
 
 
 async def test_each_role_still_reaches_its_own_organisation(two_organisations: tuple[Organisation, Organisation, list[Role]]) -> None:

@@ -11,7 +11,16 @@ from typing import Any, TypeVar
 import msgspec
 
 import events.text
-from events.catalogue.rules import REMINDER_HOURS_DEFAULT, REMINDER_HOURS_MAX, REMINDER_HOURS_MIN
+from events.catalogue.rules import (
+    OFFER_HOURS_DEFAULT,
+    OFFER_HOURS_MAX,
+    OFFER_HOURS_MIN,
+    REFUND_DAYS_DEFAULT,
+    REFUND_DAYS_MAX,
+    REMINDER_HOURS_DEFAULT,
+    REMINDER_HOURS_MAX,
+    REMINDER_HOURS_MIN,
+)
 from events.catalogue.schemas import EventCreate, EventPatch, TicketTypePatch
 from events.money import BASIS_POINTS_WHOLE
 from events.orders.forms import parse_pounds
@@ -110,7 +119,33 @@ def event_values(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
     values["reminder_hours_before"] = _reminder_hours(form, problems)
     # Opt-out: only an explicit "off" turns the thank-you off.
     values["thank_you_enabled"] = form.get("thank_you", "on") != "off"
+    # Waiting lists are on and served first unless the organiser says otherwise (an explicit "off" or "sale").
+    values["waiting_list_open"] = form.get("waiting_list", "on") != "off"
+    values["waiting_list_first"] = form.get("freed_places_to", "list") != "sale"
+    values["offer_hours"] = _offer_hours(form, problems)
+    values["refund_days_before"] = _refund_days(form, problems)
     return values, problems
+
+
+def _offer_hours(form: Form, problems: dict[str, str]) -> int | None:
+    """How long a waiting-list offer holds its places."""
+    message = f"Enter a whole number of hours from {OFFER_HOURS_MIN} to {OFFER_HOURS_MAX} (a week)."
+    hours = _whole(form, "offer_hours", problems, default=OFFER_HOURS_DEFAULT, message=message)
+    if hours is not None and not OFFER_HOURS_MIN <= hours <= OFFER_HOURS_MAX:
+        problems["offer_hours"] = message
+    return hours
+
+
+def _refund_days(form: Form, problems: dict[str, str]) -> int | None:
+    """Until how many days before the start a guest who can't come is refunded; None when the organiser offers no
+    refunds."""
+    if form.get("refunds", "on") == "off":
+        return None
+    message = f"Enter a whole number of days from 0 (up to the day itself) to {REFUND_DAYS_MAX}, or choose no refunds."
+    days = _whole(form, "refund_days_before", problems, default=REFUND_DAYS_DEFAULT, message=message)
+    if days is not None and not 0 <= days <= REFUND_DAYS_MAX:
+        problems["refund_days_before"] = message
+    return days
 
 
 def _reminder_hours(form: Form, problems: dict[str, str]) -> int | None:
@@ -158,6 +193,7 @@ def ticket_type_values(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
     values["sales_end"] = _time(form, "sales_end", problems, required=False)
     values["quota"] = _whole(form, "quota", problems, default=None, message="Enter a whole number, or leave it empty for no limit.")
     values["max_per_order"] = _whole(form, "max_per_order", problems, default=10)
+    values["waiting_list"] = form.get("waiting_list", "on") != "off"
     return values, problems
 
 

@@ -22,7 +22,7 @@ from events.backoffice import forms, service
 from events.catalogue import rules, sales
 from events.catalogue import service as catalogue
 from events.catalogue.lookup import EventRow, find_event
-from events.catalogue.rules import REMINDER_HOURS_DEFAULT
+from events.catalogue.rules import OFFER_HOURS_DEFAULT, REFUND_DAYS_DEFAULT, REMINDER_HOURS_DEFAULT
 from events.catalogue.schemas import EventPatch, PartnerIn, ShareIn
 from events.catalogue.statuses import EventStatus
 from events.checkin import devices, door_team
@@ -136,6 +136,11 @@ def _event_form(event: EventRow) -> dict[str, str]:
         "reminder": "on" if event.reminder_hours_before is not None else "off",
         "reminder_hours_before": str(event.reminder_hours_before or REMINDER_HOURS_DEFAULT),
         "thank_you": "on" if event.thank_you_enabled else "off",
+        "waiting_list": "on" if event.waiting_list_open else "off",
+        "freed_places_to": "list" if event.waiting_list_first else "sale",
+        "offer_hours": str(event.offer_hours),
+        "refunds": "on" if event.refund_days_before is not None else "off",
+        "refund_days_before": str(event.refund_days_before if event.refund_days_before is not None else REFUND_DAYS_DEFAULT),
     }
 
 
@@ -149,6 +154,7 @@ def _type_form(ticket_type: catalogue.OrganiserTicketType) -> dict[str, str]:
         "sales_end": ticket_type.sales_end.strftime("%Y-%m-%dT%H:%M") if ticket_type.sales_end else "",
         "quota": str(ticket_type.quota) if ticket_type.quota is not None else "",
         "max_per_order": str(ticket_type.max_per_order),
+        "waiting_list": "on" if ticket_type.waiting_list else "off",
     }
 
 
@@ -175,6 +181,11 @@ class EventSetupPages(Controller):
                 "reminder": "on",
                 "reminder_hours_before": str(REMINDER_HOURS_DEFAULT),
                 "thank_you": "on",
+                "waiting_list": "on",
+                "freed_places_to": "list",
+                "offer_hours": str(OFFER_HOURS_DEFAULT),
+                "refunds": "on",
+                "refund_days_before": str(REFUND_DAYS_DEFAULT),
             },
             creating=True,
             timezones=TIMEZONES,

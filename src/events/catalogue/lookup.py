@@ -43,6 +43,10 @@ class EventRow:
     places_taken: int
     reminder_hours_before: int | None
     thank_you_enabled: bool
+    waiting_list_open: bool
+    waiting_list_first: bool
+    offer_hours: int
+    refund_days_before: int | None
     created_at: datetime
     updated_at: datetime
 

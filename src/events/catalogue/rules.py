@@ -34,6 +34,14 @@ MAX_PER_ORDER_LIMIT = 100
 REMINDER_HOURS_DEFAULT = 48
 REMINDER_HOURS_MIN = 1
 REMINDER_HOURS_MAX = 336
+# Waiting lists: an offer holds places for this many hours unless the organiser changes it (a week at most: longer,
+# and the places sit empty while the next person waits).
+OFFER_HOURS_DEFAULT = 12
+OFFER_HOURS_MIN = 1
+OFFER_HOURS_MAX = 168
+# "Can't come?": a paid place released at least this many days before the start is refunded (None: no refunds).
+REFUND_DAYS_DEFAULT = 7
+REFUND_DAYS_MAX = 365
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,16 @@ import msgspec
 from msgspec import UNSET, Meta, Struct, UnsetType
 
 from events import text
-from events.catalogue.rules import REMINDER_HOURS_DEFAULT, REMINDER_HOURS_MAX, REMINDER_HOURS_MIN
+from events.catalogue.rules import (
+    OFFER_HOURS_DEFAULT,
+    OFFER_HOURS_MAX,
+    OFFER_HOURS_MIN,
+    REFUND_DAYS_DEFAULT,
+    REFUND_DAYS_MAX,
+    REMINDER_HOURS_DEFAULT,
+    REMINDER_HOURS_MAX,
+    REMINDER_HOURS_MIN,
+)
 from events.catalogue.statuses import EventStatus
 
 Name = Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
@@ -29,6 +38,10 @@ Channel = Literal["online", "door", "both"]
 Currency = Annotated[str, Meta(pattern=r"^[A-Z]{3}" + text.END)]
 # Hours before the start that guests are reminded (null: no reminder).
 ReminderHours = Annotated[int, Meta(ge=REMINDER_HOURS_MIN, le=REMINDER_HOURS_MAX)]
+# How long a waiting-list offer holds its places, in hours.
+OfferHours = Annotated[int, Meta(ge=OFFER_HOURS_MIN, le=OFFER_HOURS_MAX)]
+# Until how many days before the start a guest who can't come gets a refund (null: no refunds).
+RefundDays = Annotated[int, Meta(ge=0, le=REFUND_DAYS_MAX)]
 Url = Annotated[str, Meta(max_length=500, pattern=rf"^(https?://[^\s{text.CONTROLS}]+)?" + text.END)]
 
 
@@ -41,6 +54,8 @@ class TicketTypeIn(Struct, forbid_unknown_fields=True):
     sales_end: datetime | None = None
     quota: Annotated[int, Meta(ge=1, le=100_000)] | None = None
     max_per_order: Annotated[int, Meta(ge=1, le=100)] = 10
+    # Guests may join the event's waiting list for this type once it is sold out.
+    waiting_list: bool = True
 
 
 class TicketTypePatch(Struct, forbid_unknown_fields=True):
@@ -55,6 +70,7 @@ class TicketTypePatch(Struct, forbid_unknown_fields=True):
     sales_end: datetime | UnsetType | None = UNSET
     quota: Annotated[int, Meta(ge=1, le=100000)] | UnsetType | None = UNSET
     max_per_order: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
+    waiting_list: bool | UnsetType = UNSET
 
 
 class ShareIn(Struct, forbid_unknown_fields=True):
@@ -85,6 +101,13 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     booking_fees_to_cause: bool = True
     reminder_hours_before: ReminderHours | None = REMINDER_HOURS_DEFAULT
     thank_you_enabled: bool = True
+    # Waiting lists: open to guests once places run out; freed places go to the list before general sale; an
+    # offer holds its places this many hours.
+    waiting_list_open: bool = True
+    waiting_list_first: bool = True
+    offer_hours: OfferHours = OFFER_HOURS_DEFAULT
+    # "Can't come?": a paid place is refunded until this many days before the start (null: no refunds).
+    refund_days_before: RefundDays | None = REFUND_DAYS_DEFAULT
     status: Literal["draft", "on_sale"] = "draft"
     ticket_types: list[TicketTypeIn] = msgspec.field(default_factory=list)
     beneficiaries: list[ShareIn] = msgspec.field(default_factory=list)
@@ -114,6 +137,10 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     booking_fees_to_cause: bool | UnsetType = UNSET
     reminder_hours_before: ReminderHours | UnsetType | None = UNSET
     thank_you_enabled: bool | UnsetType = UNSET
+    waiting_list_open: bool | UnsetType = UNSET
+    waiting_list_first: bool | UnsetType = UNSET
+    offer_hours: OfferHours | UnsetType = UNSET
+    refund_days_before: RefundDays | UnsetType | None = UNSET
     # Cancelling refunds and tells every guest, so it has its own call: POST /api/events/{slug}/cancel.
     status: Literal["draft", "on_sale", "sales_closed", "finished"] | UnsetType = UNSET
     ticket_types: list[TicketTypePatch] | UnsetType = UNSET
@@ -162,6 +189,7 @@ class TicketTypeOut(Struct):
     sales_start: datetime | None
     sales_end: datetime | None
     max_per_order: int
+    waiting_list: bool  # guests may join the waiting list for it once it is sold out
 
 
 class OrganisationRefOut(Struct):
@@ -209,6 +237,12 @@ class EventDetailOut(Struct):
     # Guest messages: when guests are reminded (hours before the start, null: never), and whether givers are thanked.
     reminder_hours_before: int | None
     thank_you_enabled: bool
+    # Waiting lists: open to new guests; freed places offered to the list before general sale; hours an offer holds.
+    waiting_list_open: bool
+    waiting_list_first: bool
+    offer_hours: int
+    # A guest who can't come is refunded until this many days before the start (null: no refunds).
+    refund_days_before: int | None
     places_left: int
     free_places: FreePlacesOut
     url: str

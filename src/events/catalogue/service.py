@@ -61,9 +61,13 @@ AUDITED_EVENT_FIELDS = (
     "booking_fees_to_cause",
     "reminder_hours_before",
     "thank_you_enabled",
+    "waiting_list_open",
+    "waiting_list_first",
+    "offer_hours",
+    "refund_days_before",
     "status",
 )
-AUDITED_TYPE_FIELDS = ("name", "description", "price_pence", "channel", "sales_start", "sales_end", "quota", "max_per_order")
+AUDITED_TYPE_FIELDS = ("name", "description", "price_pence", "channel", "sales_start", "sales_end", "quota", "max_per_order", "waiting_list")
 STATUS_ACTIONS = {
     (EventStatus.draft, EventStatus.on_sale): "event.published",
     (EventStatus.on_sale, EventStatus.sales_closed): "event.sales_closed",
@@ -87,6 +91,7 @@ class OrganiserTicketType:
     sales_end: datetime | None
     quota: int | None
     max_per_order: int
+    waiting_list: bool
     position: int
     places_taken: int
     ordered: bool
@@ -245,6 +250,10 @@ async def create_event(data: EventCreate, now: datetime, *, organisation_id: int
             booking_fees_to_cause=data.booking_fees_to_cause,
             reminder_hours_before=data.reminder_hours_before,
             thank_you_enabled=data.thank_you_enabled,
+            waiting_list_open=data.waiting_list_open,
+            waiting_list_first=data.waiting_list_first,
+            offer_hours=data.offer_hours,
+            refund_days_before=data.refund_days_before,
             created_at=now,
             updated_at=now,
         )
@@ -300,6 +309,10 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
             "booking_fees_to_cause",
             "reminder_hours_before",
             "thank_you_enabled",
+            "waiting_list_open",
+            "waiting_list_first",
+            "offer_hours",
+            "refund_days_before",
         ):
             value = getattr(patch, name)
             if value is not UNSET:
@@ -462,6 +475,7 @@ async def ticket_types_for_organisers(slug: str) -> list[OrganiserTicketType]:
             sales_end=t["sales_end"].astimezone(zone) if t["sales_end"] is not None else None,
             quota=t["quota"],
             max_per_order=t["max_per_order"],
+            waiting_list=t["waiting_list"],
             position=t["position"],
             places_taken=t["places_taken"],
             ordered=t["id"] in ordered,
@@ -492,6 +506,11 @@ async def _audit_type(action: str, event_id: int, type_id: int, before: dict[str
     await audit.record(action, now=now, event_id=event_id, subject_type="ticket_type", subject_id=type_id, before=old, after=new)
 
 
+async def locked_event(slug: str) -> EventRow:
+    """The event, locked for the caller's write transaction in the order holds take their locks (see _locked_event)."""
+    return EventRow.of(await _locked_event(slug))
+
+
 async def _locked_event(slug: str) -> dict[str, Any]:
     """The event row, locked for this transaction. On PostgreSQL its ticket types are locked first (by id),
     the order in which holds take them (orders.service), so an organiser's edit and a rush of buyers never
@@ -514,7 +533,7 @@ def _type_changes(
         prefix = f"ticket_types[{index}]."
         values = {
             name: getattr(patch, name)
-            for name in ("name", "price_pence", "channel", "description", "quota", "max_per_order")
+            for name in ("name", "price_pence", "channel", "description", "quota", "max_per_order", "waiting_list")
             if getattr(patch, name) is not UNSET
         }
         for name in ("sales_start", "sales_end"):
@@ -533,6 +552,7 @@ def _type_changes(
                 "sales_end": None,
                 "quota": None,
                 "max_per_order": 10,
+                "waiting_list": True,
             }
             type_id = None
         else:
@@ -593,6 +613,7 @@ def _new_ticket_type(event_id: int, data: TicketTypeIn, zone: ZoneInfo, position
         sales_end=_aware(data.sales_end, zone) if data.sales_end else None,
         quota=data.quota,
         max_per_order=data.max_per_order,
+        waiting_list=data.waiting_list,
         position=position,
     )
 
@@ -687,6 +708,10 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
         allow_reentry=event["allow_reentry"],
         reminder_hours_before=event["reminder_hours_before"],
         thank_you_enabled=event["thank_you_enabled"],
+        waiting_list_open=event["waiting_list_open"],
+        waiting_list_first=event["waiting_list_first"],
+        offer_hours=event["offer_hours"],
+        refund_days_before=event["refund_days_before"],
         places_left=left,
         free_places=FreePlacesOut(**dataclasses.asdict(dataclasses.replace(free, available=max(0, free.available - held.free)))),
         url=event_url(event["slug"]),
@@ -702,6 +727,7 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
                 sales_start=t["sales_start"].astimezone(zone) if t["sales_start"] else None,
                 sales_end=t["sales_end"].astimezone(zone) if t["sales_end"] else None,
                 max_per_order=t["max_per_order"],
+                waiting_list=t["waiting_list"],
             )
             for t in types
         ],

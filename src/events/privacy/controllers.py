@@ -33,7 +33,7 @@ def _page(
     """``ticked``: the orders to show ticked. When the guest was just found: all of them, unless they carry
     different names (a shared phone number or address), when the organiser has to choose."""
     if guest is not None and ticked is None:
-        ticked = [] if guest.several_names else [order.reference for order in guest.orders]
+        ticked = [] if guest.several_names else [order.reference for order in guest.orders] + [str(entry.id) for entry in guest.waiting]
     return Template(
         "privacy/guests.html",
         context={
@@ -71,7 +71,7 @@ class GuestDataPages(Controller):
     async def export(self, request: Request[Any, Any, Any], now: NamedDependency[datetime]) -> Response[Any] | Template:
         form = await read_form(request, GuestForm)
         try:
-            document = await service.export_guest(form.contact, form.orders, organisation_id=request.user.organisation, now=now)
+            document = await service.export_guest(form.contact, form.orders, organisation_id=request.user.organisation, now=now, waiting=form.waiting)
         except EventsError as error:
             return await _again(form, error, "orders", request.user.organisation)
         return Response(
@@ -87,7 +87,7 @@ class GuestDataPages(Controller):
             message = N_("Tick the box to confirm: erasing cannot be undone.")
             return await _again(form, InvalidInput(message, fields={"confirm": message}), "erase", request.user.organisation)
         try:
-            erased = await service.erase_guest(form.contact, form.orders, organisation_id=request.user.organisation, now=now)
+            erased = await service.erase_guest(form.contact, form.orders, organisation_id=request.user.organisation, now=now, waiting=form.waiting)
         except EventsError as error:
             return await _again(form, error, "orders", request.user.organisation)
         return _page(erased=erased)
@@ -101,4 +101,4 @@ async def _again(form: GuestForm, error: EventsError, where: str, organisation_i
         guest = await service.find_guest(form.contact, organisation_id=organisation_id)
     except EventsError as not_found:
         return _page(form.contact, error=not_found)
-    return _page(form.contact, guest=guest, form=where, error=error, ticked=form.orders)
+    return _page(form.contact, guest=guest, form=where, error=error, ticked=form.orders + form.waiting)

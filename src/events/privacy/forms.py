@@ -8,4 +8,5 @@ import msgspec
 class GuestForm(msgspec.Struct):
     contact: str = ""  # an email address or a phone number
     orders: list[str] = msgspec.field(default_factory=list)  # the references ticked
+    waiting: list[str] = msgspec.field(default_factory=list)  # the waiting-list entries ticked (their ids)
     confirm: str = ""

@@ -10,6 +10,7 @@ from msgspec import Struct
 from events.orders.statuses import OrderStatus
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.tickets.statuses import MessageStatus, TicketStatus
+from events.waitlist.statuses import WaitingStatus
 
 
 class FoundBy(Struct, frozen=True):
@@ -97,9 +98,29 @@ class ExportedEmail(Struct, frozen=True):
     sent_at: datetime | None
 
 
+class ExportedWaitingEntry(Struct, frozen=True):
+    """A place on an event's waiting list (without its link, which would still open the guest's offer)."""
+
+    event: ExportedEvent
+    kind: str  # paid or free places
+    name: str
+    email: str
+    phone: str
+    language: str
+    quantity: int
+    ticket_type: str
+    referral_partner: str
+    status: WaitingStatus
+    joined_at: datetime
+    offered_at: datetime | None
+    offer_expires_at: datetime | None
+    answered_at: datetime | None
+
+
 class GuestData(Struct, frozen=True):
     exported_at: datetime
     found_by: FoundBy
     orders: list[ExportedOrder]
     gift_aid_declarations: list[ExportedDeclaration]
     emails: list[ExportedEmail]
+    waiting_lists: list[ExportedWaitingEntry]

@@ -2,10 +2,13 @@
 erased on schedule (the worker), each recorded in the audit log in the transaction that does it.
 
 Erasing blanks names, emails and phone numbers and drops the order's emails; amounts, statuses, references
-and tickets stay, so statements, reconciliation and door counts read the same afterwards (see rules)."""
+and tickets stay, so statements, reconciliation and door counts read the same afterwards (see rules). People on an
+event's waiting lists are found, exported and erased with the rest: their entries keep their place, status and counts,
+without the name and contact details."""
 
 from __future__ import annotations
 
+import dataclasses
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,11 +37,14 @@ from events.privacy.schemas import (
     ExportedPayment,
     ExportedRefund,
     ExportedTicket,
+    ExportedWaitingEntry,
     FoundBy,
     GuestData,
 )
 from events.tickets.statuses import MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
+from events.waitlist.statuses import WaitingStatus
+from events.waitlist.tables import WaitingEntry
 
 MAX_BATCHES_PER_RUN = 25
 
@@ -57,14 +63,29 @@ class GuestOrder:
 
 
 @dataclass(frozen=True, slots=True)
+class GuestWaiting:
+    """One of a guest's places on a waiting list, as the organiser sees it before exporting or erasing."""
+
+    id: int
+    name: str
+    status: WaitingStatus
+    quantity: int
+    joined_at: datetime
+    event_title: str
+    event_starts_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class Guest:
-    """What is held about a guest: their orders (newest first), and how many declarations and emails they hold."""
+    """What is held about a guest: their orders (newest first), their places on waiting lists, and how many
+    declarations and emails they hold."""
 
     contact: str
     orders: list[GuestOrder]
     declarations: int
     emails: int
-    several_names: bool  # the orders carry different names (a shared address or phone number)
+    several_names: bool  # the orders and entries carry different names (a shared address or phone number)
+    waiting: list[GuestWaiting] = dataclasses.field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +95,7 @@ class Erased:
     emails: int
     gift_aid_erased: int
     gift_aid_kept: int
+    waiting_entries: int = 0
 
 
 def _clean_contact(text: str) -> rules.Contact:
@@ -103,18 +125,35 @@ async def _guest_orders(contact: rules.Contact, organisation_id: int) -> dict[in
     return {row["id"]: row["reference"] for row in rows if rules.normalise_phone(row["buyer_phone"]) == contact.value}
 
 
-async def _chosen_order_ids(contact: rules.Contact, references: Sequence[str], organisation_id: int) -> list[int]:
-    """The guest's orders that the organiser ticked. Two guests can share a phone number (a drop-in centre's,
-    a caseworker's), so each order is shown with its name and only the ticked ones are exported or erased."""
+async def _guest_waiting(contact: rules.Contact, organisation_id: int) -> list[int]:
+    """The guest's entries on this organisation's waiting lists, by the email address or phone number they gave."""
+    if contact.kind == "email":
+        rows = await WaitingEntry.select(WaitingEntry.id).where(
+            Lower(WaitingEntry.email) == contact.value, WaitingEntry.event.organisation == organisation_id
+        )
+        return sorted(row["id"] for row in rows)
+    rows = await WaitingEntry.select(WaitingEntry.id, WaitingEntry.phone).where(
+        WaitingEntry.phone != "", WaitingEntry.event.organisation == organisation_id
+    )
+    return sorted(row["id"] for row in rows if rules.normalise_phone(row["phone"]) == contact.value)
+
+
+async def _chosen(contact: rules.Contact, references: Sequence[str], entry_ids: Sequence[str], organisation_id: int) -> tuple[list[int], list[int]]:
+    """The guest's orders and waiting-list entries that the organiser ticked. Two guests can share a phone number (a
+    drop-in centre's, a caseworker's), so each is shown with its name and only the ticked ones are exported or
+    erased."""
     found = await _guest_orders(contact, organisation_id)
-    if not found:
+    waiting = await _guest_waiting(contact, organisation_id)
+    if not found and not waiting:
         raise _no_data(contact)
     chosen = {reference.strip().upper() for reference in references}
     picked = sorted(order_id for order_id, reference in found.items() if reference in chosen)
-    if not picked:
-        message = N_("Tick at least one order.")
+    chosen_entries = {entry.strip() for entry in entry_ids}
+    picked_entries = [entry_id for entry_id in waiting if str(entry_id) in chosen_entries]
+    if not picked and not picked_entries:
+        message = N_("Tick at least one order.") if not waiting else N_("Tick at least one order or waiting list.")
         raise InvalidInput(message, fields={"orders": message})
-    return picked
+    return picked, picked_entries
 
 
 def _no_data(contact: rules.Contact) -> NotFound:
@@ -124,11 +163,26 @@ def _no_data(contact: rules.Contact) -> NotFound:
 
 
 async def find_guest(contact_text: str, *, organisation_id: int) -> Guest:
-    """What is held about a guest: their orders, with the event, for the organiser to check before acting."""
+    """What is held about a guest: their orders and waiting-list entries, with the event, for the organiser to check
+    before acting."""
     contact = _clean_contact(contact_text)
-    ids = list(await _guest_orders(contact, organisation_id))
-    if not ids:
+    ids = list(await _guest_orders(contact, organisation_id)) or [-1]
+    entry_ids = await _guest_waiting(contact, organisation_id)
+    if ids == [-1] and not entry_ids:
         raise _no_data(contact)
+    waiting = (
+        await WaitingEntry.select(
+            WaitingEntry.id,
+            WaitingEntry.name,
+            WaitingEntry.status,
+            WaitingEntry.quantity,
+            WaitingEntry.created_at,
+            WaitingEntry.event.title,
+            WaitingEntry.event.starts_at,
+        )
+        .where(WaitingEntry.id.is_in(entry_ids or [-1]))
+        .order_by(WaitingEntry.id, ascending=False)
+    )
     orders = (
         await Order.select(Order.reference, Order.status, Order.created_at, Order.places, Order.buyer_name, Order.event.title, Order.event.starts_at)
         .where(Order.id.is_in(ids))
@@ -136,7 +190,7 @@ async def find_guest(contact_text: str, *, organisation_id: int) -> Guest:
     )
     declarations = await GiftAidDeclaration.count().where(GiftAidDeclaration.order_id.is_in(ids))
     emails = await OutboxMessage.count().where(OutboxMessage.order_id.is_in(ids))
-    names = {order["buyer_name"] for order in orders} - {""}
+    names = ({order["buyer_name"] for order in orders} | {entry["name"] for entry in waiting}) - {""}
     return Guest(
         contact=contact.value,
         orders=[
@@ -154,47 +208,76 @@ async def find_guest(contact_text: str, *, organisation_id: int) -> Guest:
         declarations=declarations,
         emails=emails,
         several_names=len(names) > 1,
+        waiting=[
+            GuestWaiting(
+                id=entry["id"],
+                name=entry["name"],
+                status=WaitingStatus(entry["status"]),
+                quantity=entry["quantity"],
+                joined_at=entry["created_at"],
+                event_title=entry["event.title"],
+                event_starts_at=entry["event.starts_at"],
+            )
+            for entry in waiting
+        ],
     )
 
 
-async def export_guest(contact_text: str, references: Sequence[str], *, organisation_id: int, now: datetime) -> GuestData:
-    """Everything held about one guest in the orders ticked, as a JSON-ready document (no ticket codes: they
-    would still open the door)."""
+async def export_guest(
+    contact_text: str, references: Sequence[str], *, organisation_id: int, now: datetime, waiting: Sequence[str] = ()
+) -> GuestData:
+    """Everything held about one guest in the orders and waiting-list entries ticked, as a JSON-ready document (no
+    ticket codes, no waiting-list links: they would still open the door, or the guest's offer)."""
     contact = _clean_contact(contact_text)
     async with db.write_transaction():
-        ids = await _chosen_order_ids(contact, references, organisation_id)
-        document = await _document(contact, ids, now)
-        await audit.record(
-            "guest_data.exported",
-            now=now,
-            organisation_id=organisation_id,
-            subject_type="guest",
-            after={"orders": [order.reference for order in document.orders]},
-        )
+        ids, entry_ids = await _chosen(contact, references, waiting, organisation_id)
+        document = await _document(contact, ids, now, entry_ids)
+        after: dict[str, Any] = {"orders": [order.reference for order in document.orders]}
+        if entry_ids:
+            after["waiting_entries"] = entry_ids
+        await audit.record("guest_data.exported", now=now, organisation_id=organisation_id, subject_type="guest", after=after)
     return document
 
 
-async def erase_guest(contact_text: str, references: Sequence[str], *, organisation_id: int, now: datetime) -> Erased:
-    """Erase one guest's personal data in the orders ticked, now, on their request. Gift Aid declarations
-    HMRC needs are kept."""
+async def erase_guest(contact_text: str, references: Sequence[str], *, organisation_id: int, now: datetime, waiting: Sequence[str] = ()) -> Erased:
+    """Erase one guest's personal data in the orders and waiting-list entries ticked, now, on their request. Gift Aid
+    declarations HMRC needs are kept."""
     contact = _clean_contact(contact_text)
     async with db.write_transaction():
-        rows = await Order.select(Order.id, Order.event, Order.reference).where(
-            Order.id.is_in(await _chosen_order_ids(contact, references, organisation_id))
-        )
-        erased = await _erase_orders([row["id"] for row in rows], now, reason="on request")
-        by_event: dict[int, list[str]] = defaultdict(list)
-        for row in rows:
-            by_event[row["event"]].append(row["reference"])
-        for event_id, references in by_event.items():
-            await audit.record(
-                "guest_data.erased",
-                now=now,
-                event_id=event_id,
-                subject_type="guest",
-                after={"orders": references, "gift_aid_kept": erased.gift_aid_kept, "reason": "on request"},
+        order_ids, entry_ids = await _chosen(contact, references, waiting, organisation_id)
+        rows = await Order.select(Order.id, Order.event, Order.reference).where(Order.id.is_in(order_ids or [-1]))
+        erased = await _erase_orders([row["id"] for row in rows], now, reason="on request") if rows else Erased(0, 0, 0, 0, 0)
+        entries = await _erase_waiting_entries(entry_ids, now)
+        if entry_ids:
+            # Nobody can tell them of an offer any more, so they leave the list rather than hold places back.
+            await WaitingEntry.update({WaitingEntry.status: WaitingStatus.left, WaitingEntry.answered_at: now}).where(
+                WaitingEntry.id.is_in(list(entry_ids)), WaitingEntry.status == WaitingStatus.waiting
             )
-    return erased
+        by_event: dict[int, dict[str, list[Any]]] = defaultdict(lambda: {"orders": [], "waiting_entries": []})
+        for row in rows:
+            by_event[row["event"]]["orders"].append(row["reference"])
+        for entry in entries:
+            by_event[entry["event"]]["waiting_entries"].append(entry["id"])
+        for event_id, erased_here in by_event.items():
+            after: dict[str, Any] = {"orders": erased_here["orders"], "gift_aid_kept": erased.gift_aid_kept, "reason": "on request"}
+            if erased_here["waiting_entries"]:
+                after["waiting_entries"] = erased_here["waiting_entries"]
+            await audit.record("guest_data.erased", now=now, event_id=event_id, subject_type="guest", after=after)
+    return dataclasses.replace(erased, waiting_entries=len(entries))
+
+
+async def _erase_waiting_entries(entry_ids: Sequence[int], now: datetime) -> list[dict[str, Any]]:
+    """Blank the name and contact details of these waiting-list entries (their place, status and counts stay). Inside
+    the caller's write transaction. The entries' ids and events."""
+    if not entry_ids:
+        return []
+    return await (
+        WaitingEntry.update(
+            {WaitingEntry.name: rules.ERASED, WaitingEntry.email: rules.ERASED, WaitingEntry.phone: rules.ERASED, WaitingEntry.updated_at: now}
+        )
+        .where(WaitingEntry.id.is_in(list(entry_ids)))
+        .returning(WaitingEntry.id, WaitingEntry.event)
+    )
 
 
 async def erase_expired(now: datetime, *, retention_days: int, batch: int = rules.ERASE_BATCH) -> int:
@@ -228,7 +311,44 @@ async def _erase_expired(now: datetime, retention_days: int, batch: int) -> int:
         total += len(due)
         if len(due) < batch:
             break
+    total += await _erase_expired_waiting_lists(cutoff, now, retention_days, batch)
     await _erase_old_declarations(now, batch)
+    return total
+
+
+async def _erase_expired_waiting_lists(cutoff: datetime, now: datetime, retention_days: int, batch: int) -> int:
+    """The waiting lists of events that ended before the cut-off, without names and contact details, a batch per
+    transaction: the number of entries erased."""
+    total = 0
+    for _ in range(MAX_BATCHES_PER_RUN):
+        async with db.write_transaction():
+            due = (
+                await WaitingEntry.select(WaitingEntry.id)
+                .where(
+                    WaitingEntry.event.ends_at < cutoff,
+                    (WaitingEntry.name != rules.ERASED) | (WaitingEntry.email != rules.ERASED) | (WaitingEntry.phone != rules.ERASED),
+                )
+                .order_by(WaitingEntry.id)
+                .limit(batch)
+            )
+            if not due:
+                break
+            erased = await _erase_waiting_entries([row["id"] for row in due], now)
+            per_event: dict[int, int] = defaultdict(int)
+            for row in erased:
+                per_event[row["event"]] += 1
+            for event_id, count in per_event.items():
+                await audit.record(
+                    "guest_data.expired",
+                    now=now,
+                    event_id=event_id,
+                    subject_type="event",
+                    subject_id=event_id,
+                    after={"waiting_entries": count, "retention_days": retention_days},
+                )
+        total += len(due)
+        if len(due) < batch:
+            break
     return total
 
 
@@ -319,7 +439,30 @@ async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str)
     return Erased(len(ids), len(tickets), len(emails), len(to_blank), len(kept))
 
 
-async def _document(contact: rules.Contact, ids: list[int], now: datetime) -> GuestData:
+async def _document(contact: rules.Contact, order_ids: list[int], now: datetime, entry_ids: Sequence[int] = ()) -> GuestData:
+    ids = order_ids or [-1]
+    waiting = (
+        await WaitingEntry.select(
+            WaitingEntry.kind,
+            WaitingEntry.name,
+            WaitingEntry.email,
+            WaitingEntry.phone,
+            WaitingEntry.locale,
+            WaitingEntry.quantity,
+            WaitingEntry.partner_name,
+            WaitingEntry.status,
+            WaitingEntry.created_at,
+            WaitingEntry.offered_at,
+            WaitingEntry.offer_expires_at,
+            WaitingEntry.answered_at,
+            WaitingEntry.ticket_type.name,
+            WaitingEntry.event.title,
+            WaitingEntry.event.starts_at,
+            WaitingEntry.event.venue,
+        )
+        .where(WaitingEntry.id.is_in(list(entry_ids) or [-1]))
+        .order_by(WaitingEntry.id)
+    )
     orders = (
         await Order.select(
             Order.id,
@@ -453,5 +596,24 @@ async def _document(contact: rules.Contact, ids: list[int], now: datetime) -> Gu
                 sent_at=row["sent_at"],
             )
             for row in emails
+        ],
+        waiting_lists=[
+            ExportedWaitingEntry(
+                event=ExportedEvent(title=row["event.title"], starts_at=row["event.starts_at"], venue=row["event.venue"]),
+                kind=row["kind"],
+                name=row["name"],
+                email=row["email"],
+                phone=row["phone"],
+                language=row["locale"],
+                quantity=row["quantity"],
+                ticket_type=row["ticket_type.name"] or "",
+                referral_partner=row["partner_name"],
+                status=WaitingStatus(row["status"]),
+                joined_at=row["created_at"],
+                offered_at=row["offered_at"],
+                offer_expires_at=row["offer_expires_at"],
+                answered_at=row["answered_at"],
+            )
+            for row in waiting
         ],
     )

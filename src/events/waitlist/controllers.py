@@ -9,15 +9,18 @@ from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
+from events.accounts.auth import requires_role
+from events.accounts.roles import ORGANISER
 from events.config import Settings
-from events.dependencies import error_responses
+from events.dependencies import BEARER, error_responses
 from events.orders import codes
 from events.orders.schemas import PaymentStart
 from events.orders.statuses import OrderStatus
 from events.payments.gateways import Gateways
 from events.payments.statuses import PaymentMethod
 from events.tickets.views import order_details
-from events.waitlist import service
+from events.waitlist import organiser, service
+from events.waitlist.organiser import WaitingListOut
 from events.waitlist.schemas import OfferAccepted, OfferAcceptIn, OfferOut, WaitingEntryOut, WaitingListJoin, WaitingListJoined
 from events.waitlist.statuses import WaitingStatus
 
@@ -113,6 +116,19 @@ class WaitingListApi(Controller):
             texts_available=settings.can_send_texts,
         )
         return WaitingListJoined(position=joined.position, access_token=joined.access_token)
+
+    @get(
+        "/events/{slug:str}/waiting-list",
+        guards=[requires_role(ORGANISER)],
+        security=BEARER,
+        summary="The event's waiting lists in order, with each person's offer and the free list's counts per partner (organiser)",
+        responses=error_responses(401, 403, 404),
+        description="Paid places first, then free places, each in the order people joined; `position` is a person's "
+        "turn among those still waiting on their list. Names and contact details are there so the organiser can reach "
+        "people; they are erased with the event's other guest data.",
+    )
+    async def list_entries(self, slug: FromPath[str]) -> WaitingListOut:
+        return await organiser.waiting_list(slug)
 
     @get(
         "/waiting-list/{token:str}",
