@@ -58,6 +58,9 @@ PUBLIC = {
     ("GET", "/api/partners"),
     ("GET", "/api/orders/{reference:str}"),
     ("POST", "/api/orders/{reference:str}/resend"),
+    # A cancelled event's refund choice: the order's access token, checked by the route.
+    ("GET", "/api/orders/{reference:str}/refund-choice"),
+    ("POST", "/api/orders/{reference:str}/refund-choice"),
     ("POST", "/api/claims"),
     # "Can't come?": the ticket's order's access token, checked by the route (another order's ticket is 404).
     ("POST", "/api/tickets/{ticket_id:int}/release"),
