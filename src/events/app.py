@@ -54,6 +54,7 @@ from events.privacy.controllers import GuestDataPages
 from events.security_headers import api_reference_policy, security_headers
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
 from events.storefront.order_controllers import OrderPages, OrdersApi
+from events.storefront.waitlist_controllers import WaitingListPages
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
 from events.web import HealthApi, LanguagePages, ServiceWorker
@@ -146,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DoorTeamApi,
             GiftAidApi,
             ClaimPages,
+            WaitingListPages,
             PartnersApi,
             LoginPages,
             AccountPages,

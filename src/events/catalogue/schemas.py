@@ -162,6 +162,8 @@ class TicketTypeOut(Struct):
     sales_start: datetime | None
     sales_end: datetime | None
     max_per_order: int
+    # Whether a guest can join this type's waiting list now: sold out online, with its and the event's list open.
+    waiting_list_open: bool = False
 
 
 class OrganisationRefOut(Struct):
@@ -215,6 +217,8 @@ class EventDetailOut(Struct):
     ticket_types: list[TicketTypeOut]
     beneficiaries: list[BeneficiaryOut]
     organisation: OrganisationRefOut
+    # The event's waiting list is open: guests join it per ticket type once places run out (TicketTypeOut.waiting_list_open).
+    waiting_list_open: bool = False
 
 
 class OrganisationOut(Struct):
