@@ -141,9 +141,9 @@ def _validation_fields(extra: Any) -> dict[str, str]:
     return fields
 
 
-# Paths whose last segment is a secret (an invitation or reset link, a pairing code, a ticket's or claim link's code,
-# a waiting-list place's token): the log keeps the route, never the secret.
-_SECRET_PATHS = re.compile(r"^/(invitations|reset-password|door/pair|claim|t|tickets|orders|waiting-list|api/waiting-list)/[^/]+")
+# Paths whose last segment is a secret (an invitation or reset link, a pairing code, a ticket's or claim link's code):
+# the log keeps the route, never the secret.
+_SECRET_PATHS = re.compile(r"^/(invitations|reset-password|door/pair|claim|t|tickets|orders)/[^/]+")
 
 
 def _loggable(path: str) -> str:

@@ -687,32 +687,32 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
         places_left=left,
         free_places=FreePlacesOut(**dataclasses.asdict(await event_free_places(EventRow.of(event)))),
         url=event_url(event["slug"]),
-        ticket_types=[_ticket_type_out(event, t, left, zone, now) for t in types],
+        ticket_types=[
+            TicketTypeOut(
+                id=t["id"],
+                name=t["name"],
+                description=t["description"],
+                price_pence=t["price_pence"],
+                channel=t["channel"],
+                available=rules.ticket_type_available(left, t["quota"], t["places_taken"]),
+                on_sale=rules.on_sale_online(event["status"], t["channel"], t["sales_start"], t["sales_end"], now),
+                sales_start=t["sales_start"].astimezone(zone) if t["sales_start"] else None,
+                sales_end=t["sales_end"].astimezone(zone) if t["sales_end"] else None,
+                max_per_order=t["max_per_order"],
+                waiting_list_open=rules.waiting_list_joinable(
+                    event_list_open=event["waiting_list_open"],
+                    type_list=t["waiting_list"],
+                    on_sale_online=rules.on_sale_online(event["status"], t["channel"], t["sales_start"], t["sales_end"], now),
+                    available=rules.ticket_type_available(left, t["quota"], t["places_taken"]),
+                ),
+            )
+            for t in types
+        ],
         beneficiaries=[
             BeneficiaryOut(partner=s["partner.slug"], name=s["partner.name"], website=s["partner.website"], share_bp=s["share_bp"]) for s in shares
         ],
         organisation=_organisation_ref(event),
         waiting_list_open=event["waiting_list_open"],
-    )
-
-
-def _ticket_type_out(event: dict[str, Any], t: dict[str, Any], left: int, zone: ZoneInfo, now: datetime) -> TicketTypeOut:
-    available = rules.ticket_type_available(left, t["quota"], t["places_taken"])
-    on_sale = rules.on_sale_online(event["status"], t["channel"], t["sales_start"], t["sales_end"], now)
-    return TicketTypeOut(
-        id=t["id"],
-        name=t["name"],
-        description=t["description"],
-        price_pence=t["price_pence"],
-        channel=t["channel"],
-        available=available,
-        on_sale=on_sale,
-        sales_start=t["sales_start"].astimezone(zone) if t["sales_start"] else None,
-        sales_end=t["sales_end"].astimezone(zone) if t["sales_end"] else None,
-        max_per_order=t["max_per_order"],
-        waiting_list_open=rules.waiting_list_joinable(
-            event_list_open=event["waiting_list_open"], type_list=t["waiting_list"], on_sale_online=on_sale, available=available
-        ),
     )
 
 

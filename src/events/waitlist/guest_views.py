@@ -3,7 +3,6 @@ read by the entry's token (never by anything a guest could guess)."""
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -12,20 +11,16 @@ from events.catalogue.schemas import OrganisationRefOut
 from events.catalogue.service import organisation_ref
 from events.errors import NotFound
 from events.i18n import N_
+from events.waitlist import service
 from events.waitlist.statuses import WaitingKind, WaitingStatus
 from events.waitlist.tables import WaitingEntry
-
-# The shape of a token (secrets.token_urlsafe, at most 32 characters): anything else is not looked up.
-_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,32}")
-
-
-def entry_not_found() -> NotFound:
-    return NotFound(N_("We could not find this waiting list place. Please check the link."), code="waiting_entry_not_found")
 
 
 @dataclass(frozen=True, slots=True)
 class EntryPage:
-    """A guest's entry as their page shows it. Times are in the event's time zone."""
+    """A guest's entry as their page shows it: its status, place in the queue and offer as the waiting list says
+    (service.entry_status), with what the page adds (where the event is, who runs it, how they will be told). Times
+    are in the event's time zone."""
 
     token: str
     kind: WaitingKind
@@ -36,11 +31,10 @@ class EntryPage:
     by_email: bool
     by_text: bool
     ticket_type_name: str
-    price_pence: int  # each place, before any booking fee (0: free places)
-    booking_fee_pence: int
-    offered_places: int
-    offer_expires_at: datetime | None
-    offer_order: str | None  # the reference of the offer's order
+    offered_places: int  # while an offer holds places (0 otherwise)
+    offer_expires_at: datetime | None  # the current offer's end, or when the last one ran out
+    offer_total_pence: int  # taking all the offered places
+    order_reference: str | None  # the offer's order (once accepted: the guest's order)
     offer_hours: int
     event_slug: str
     event_title: str
@@ -57,79 +51,51 @@ class EntryPage:
         return self.kind == WaitingKind.free
 
 
-async def entry_page(token: str) -> EntryPage:
-    """The entry with this token, or NotFound (an unknown or malformed token, or an organisation suspended since)."""
-    if not _TOKEN.fullmatch(token or ""):
-        raise entry_not_found()
+async def entry_page(token: str, now: datetime, *, guest: service.Guest) -> EntryPage:
+    """The entry with this token; NotFound for an unknown one (a wrong guess, counted against the guest's budget)."""
+    entry = await service.entry_status(token, now, guest=guest)
     event = WaitingEntry.event._
     row = (
         await WaitingEntry.select(
-            WaitingEntry.id,
-            WaitingEntry.token,
-            WaitingEntry.kind,
-            WaitingEntry.status,
-            WaitingEntry.quantity,
-            WaitingEntry.locale,
             WaitingEntry.email,
             WaitingEntry.phone,
-            WaitingEntry.ticket_type._.name,
-            WaitingEntry.ticket_type._.price_pence,
-            WaitingEntry.offered_places,
             WaitingEntry.offer_expires_at,
-            WaitingEntry.offer_order._.reference,
-            WaitingEntry.event,
-            event.slug,
-            event.title,
-            event.starts_at,
             event.ends_at,
-            event.timezone,
             event.venue,
             event.address,
             event.currency,
-            event.booking_fee_pence,
             event.offer_hours,
             event.waiting_list_open,
             event.organisation._.slug,
             event.organisation._.name,
             event.organisation._.logo_content_type,
         )
-        .where(WaitingEntry.token == token, event.organisation._.suspended_at.is_null())
+        .where(WaitingEntry.id == entry.id, event.organisation._.suspended_at.is_null())
         .first()
     )
-    if row is None:
-        raise entry_not_found()
-    zone = ZoneInfo(row["event.timezone"])
-    status = WaitingStatus(row["status"])
-    kind = WaitingKind(row["kind"])
-    position = None
-    if status == WaitingStatus.waiting:
-        # The design's queue: join order (id) among the waiting entries of the same event and kind.
-        position = await WaitingEntry.count().where(
-            WaitingEntry.event == row["event"],
-            WaitingEntry.kind == kind,
-            WaitingEntry.status == WaitingStatus.waiting,
-            WaitingEntry.id <= row["id"],
-        )
-    expires = row["offer_expires_at"]
+    if row is None:  # its organisation was suspended: its events are not found either
+        raise NotFound(N_("We could not find that place on the waiting list. Please check the link."), code="waiting_entry_not_found")
+    zone = ZoneInfo(entry.event_timezone)
+    offer = entry.offer
+    ended = row["offer_expires_at"]
     return EntryPage(
-        token=row["token"],
-        kind=kind,
-        status=status,
-        position=position,
-        quantity=row["quantity"],
-        locale=row["locale"],
+        token=token,
+        kind=entry.kind,
+        status=entry.status,
+        position=entry.position,
+        quantity=entry.quantity,
+        locale=entry.locale,
         by_email=bool(row["email"]),
         by_text=bool(row["phone"]),
-        ticket_type_name=row["ticket_type.name"] or "",
-        price_pence=(row["ticket_type.price_pence"] or 0) if kind == WaitingKind.paid else 0,
-        booking_fee_pence=row["event.booking_fee_pence"] if kind == WaitingKind.paid else 0,
-        offered_places=row["offered_places"],
-        offer_expires_at=expires.astimezone(zone) if expires else None,
-        offer_order=row["offer_order.reference"],
+        ticket_type_name=entry.ticket_type_name,
+        offered_places=offer.places if offer else 0,
+        offer_expires_at=(offer.expires_at if offer else ended).astimezone(zone) if (offer or ended) else None,
+        offer_total_pence=offer.total_pence if offer else 0,
+        order_reference=entry.order_reference,
         offer_hours=row["event.offer_hours"],
-        event_slug=row["event.slug"],
-        event_title=row["event.title"],
-        event_starts_at=row["event.starts_at"].astimezone(zone),
+        event_slug=entry.event_slug,
+        event_title=entry.event_title,
+        event_starts_at=entry.event_starts_at.astimezone(zone),
         event_ends_at=row["event.ends_at"].astimezone(zone),
         event_venue=row["event.venue"],
         event_address=row["event.address"],

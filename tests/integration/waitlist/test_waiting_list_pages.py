@@ -213,7 +213,7 @@ async def test_an_unknown_or_malformed_token_is_the_not_found_page(client: httpx
     for token in (secrets.token_urlsafe(16), "short", "x" * 40, "tok.en" * 4):
         page = await client.get(f"/waiting-list/{token}")
         assert page.status_code == 404, token
-        assert "We could not find this waiting list place." in page.text
+        assert "We could not find that place on the waiting list." in page.text
     assert (await client.get(f"/waiting-list/{secrets.token_urlsafe(16)}/leave")).status_code == 404
 
 
