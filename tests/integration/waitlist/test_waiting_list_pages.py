@@ -232,3 +232,90 @@ async def test_a_guest_leaves_the_waiting_list_after_confirming(client: httpx.As
     assert gone.status_code == 303 and gone.headers["location"] == mine
     assert "You have left the waiting list." in (await client.get(mine)).text
     assert "You are number 1 in the queue." in squeezed((await client.get(theirs)).text)
+
+
+# --- offers: these go through the waiting list's own offers (waitlist.service.offer_freed_places) ---------------------
+
+
+async def refund_and_offer(client: httpx.AsyncClient, organiser: dict[str, str], slug: str, paid: dict[str, Any], now: datetime) -> None:
+    """The organiser refunds the paid order (its places free up), and the waiting list offers them, as its periodic
+    job does."""
+    from events.waitlist.service import offer_freed_places
+
+    refund = await client.post(f"/api/orders/{paid['reference']}/refunds", json={"reason": "Cannot come"}, headers=organiser)
+    assert refund.status_code == 201, refund.text
+    event = await Event.select(Event.id).where(Event.slug == slug).first()
+    assert event is not None
+    assert await offer_freed_places(event["id"], now) >= 1
+
+
+async def test_a_guest_takes_offered_paid_places_and_goes_on_to_pay(
+    client: httpx.AsyncClient, app: Litestar, organiser: dict[str, str], now: datetime
+) -> None:
+    slug, paid = await sold_out_event(client, now)
+    async with another_browser(app) as guest:
+        mine = entry_path(await join_form(guest, slug, name="Amal", quantity="2"))
+        await refund_and_offer(client, organiser, slug, paid, now)
+        offer = await guest.get(mine)
+        text = squeezed(offer.text)
+        assert "Places are ready for you" in text and "We are holding 2 places for you." in text
+        assert "Take them before" in text and '<option value="2" selected>' in text
+        # More places than offered: the offer again, with the message beside the field; nothing changes.
+        too_many = await guest.post(mine + "/accept", data={"quantity": "3", "_csrf_token": csrf(offer.text)})
+        assert too_many.status_code == 422 and re.search(r'id="wl-quantity"[^>]*aria-invalid="true"', squeezed(too_many.text))
+        assert (await WaitingEntry.select(WaitingEntry.status).first() or {})["status"] == WaitingStatus.offered
+        assert (await guest.post(mine + "/accept", data={"quantity": "1"})).status_code == 403  # CSRF
+        taken = await guest.post(mine + "/accept", data={"quantity": "1", "_csrf_token": csrf(offer.text)})
+        assert taken.status_code == 303, taken.text[:300]
+        assert re.fullmatch(r"/orders/[A-Z0-9-]+/pay\?token=\S+", taken.headers["location"]), taken.headers["location"]
+        pay = await guest.get(taken.headers["location"])
+        assert pay.status_code == 200 and "1 × Supper" in squeezed(pay.text)
+        after = squeezed((await guest.get(mine)).text)
+        assert "You took the places." in after and "/pay?token=" in after
+        again = await guest.post(mine + "/accept", data={"quantity": "1", "_csrf_token": csrf(offer.text)})
+        assert again.status_code == 409 and "You took the places." in squeezed(again.text)
+
+
+async def test_an_offer_that_ran_out_cannot_be_taken(client: httpx.AsyncClient, app: Litestar, organiser: dict[str, str], now: datetime) -> None:
+    from events.orders.tables import Order
+
+    slug, paid = await sold_out_event(client, now)
+    async with another_browser(app) as guest:
+        mine = entry_path(await join_form(guest, slug, name="Amal", quantity="2"))
+        await refund_and_offer(client, organiser, slug, paid, now)
+        offer = await guest.get(mine)
+        # The offer's time runs out (as if the hours had passed).
+        past = now - timedelta(minutes=1)
+        [entry] = await WaitingEntry.select(WaitingEntry.offer_order)
+        await WaitingEntry.update({WaitingEntry.offer_expires_at: past}, force=True)
+        await Order.update({Order.hold_expires_at: past}).where(Order.id == entry["offer_order"])
+        late = await guest.post(mine + "/accept", data={"quantity": "2", "_csrf_token": csrf(offer.text)})
+        assert late.status_code == 410
+        assert "The offer ran out" in squeezed(late.text) and "/accept" not in late.text
+    assert await Order.count().where(Order.channel == "waitlist", Order.status == "paid") == 0
+
+
+async def test_a_guest_takes_an_offered_free_place_and_gets_the_ticket(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    from events.waitlist.service import offer_to_entry
+
+    slug = await make_event(now)
+    code = (await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": "Women's Group", "places": 1}, headers=organiser)).json()[
+        "code"
+    ]
+    page = await client.get(f"/claim/{code}")
+    assert (await client.post(f"/claim/{code}", data={"name": "Leila", "_csrf_token": csrf(page.text)})).status_code == 200
+    page = await client.get(f"/claim/{code}")
+    mine = entry_path(
+        await client.post(f"/claim/{code}/waiting-list", data={"name": "Nour", "email": "nour@example.org", "_csrf_token": csrf(page.text)})
+    )
+    [entry] = await WaitingEntry.select(WaitingEntry.id)
+    await offer_to_entry(slug, entry["id"], now)
+    offer = await client.get(mine)
+    text = squeezed(offer.text)
+    assert "A free place is ready for you" in text and "We are holding a free place for you." in text
+    assert 'name="quantity"' in text and "£" not in text.split("<main")[1]  # nothing about paying
+    ticket = await client.post(mine + "/accept", data={"quantity": "1", "_csrf_token": csrf(offer.text)})
+    assert ticket.status_code == 200
+    assert "Here is your ticket" in ticket.text and 'class="holder">Nour<' in ticket.text and "<svg" in ticket.text
+    assert "We have also sent it to your email." in ticket.text
+    assert "You took your free place." in squeezed((await client.get(mine)).text)
