@@ -57,6 +57,7 @@ from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.storefront.waitlist_controllers import WaitingListPages
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
+from events.waitlist.controllers import WaitingListApi
 from events.web import HealthApi, LanguagePages, ServiceWorker
 
 
@@ -138,6 +139,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CheckinApi,
             DoorPages,
             ClaimsApi,
+            WaitingListApi,
             LedgerApi,
             staff_pages,
             CancellationApi,

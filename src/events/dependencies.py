@@ -48,6 +48,7 @@ def error_responses(*codes: int) -> dict[int, ResponseSpec]:
         403: "The token's role may not do this",
         404: "Not found",
         409: "Conflicts with the current state (e.g. sold out, slug taken)",
+        410: "No longer there (e.g. an offer that ran out)",
         422: "Input does not validate; `fields` names each problem",
         429: "Too many attempts; see Retry-After",
     }

@@ -53,6 +53,13 @@ class Conflict(EventsError):
     code = "conflict"
 
 
+class Gone(EventsError):
+    """Something that was there and is no longer (e.g. an offer that ran out)."""
+
+    status_code = 410
+    code = "gone"
+
+
 class InvalidInput(EventsError):
     """Input that parses but breaks a rule (e.g. shares that do not sum to 100%)."""
 
@@ -143,7 +150,7 @@ def _validation_fields(extra: Any) -> dict[str, str]:
 
 # Paths whose last segment is a secret (an invitation or reset link, a pairing code, a ticket's or claim link's code):
 # the log keeps the route, never the secret.
-_SECRET_PATHS = re.compile(r"^/(invitations|reset-password|door/pair|claim|t|tickets|orders)/[^/]+")
+_SECRET_PATHS = re.compile(r"^/(invitations|reset-password|door/pair|claim|t|tickets|orders|waiting-list|api/waiting-list)/[^/]+")
 
 
 def _loggable(path: str) -> str:

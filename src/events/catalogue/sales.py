@@ -5,8 +5,9 @@ it is imported (the app and the worker import it), as payments tell the ledger t
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Collection
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Collection, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
 
 from events.catalogue.freeplaces import FreePlaces, free_places
 from events.catalogue.lookup import EventRow
@@ -49,3 +50,31 @@ async def event_free_places(event: EventRow) -> FreePlaces:
         place_value_pence=event.pay_it_forward_place_pence,
         converts_general=event.pay_it_forward_converts_general,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class HeldBack:
+    """Places kept from general sale (and from claim links) for the guests on an event's waiting lists: the places
+    the waiting list would offer them now (events.waitlist plans it). Freed places wait for the list's offers
+    instead of going to the fastest buyer."""
+
+    places: int = 0  # general places of the event
+    by_type: Mapping[int, int] = field(default_factory=dict)  # of those, per ticket type
+    free: int = 0  # free places, for the free-place waiting list
+
+
+# The waiting lists sit above the catalogue and orders: events.waitlist registers what it holds back when imported.
+WaitingListHold = Callable[[int, datetime], Awaitable[HeldBack]]
+_waiting_list: WaitingListHold | None = None
+
+
+def register_waiting_list(hold: WaitingListHold) -> None:
+    global _waiting_list  # noqa: PLW0603 - set once, when the waiting lists are imported
+    _waiting_list = hold
+
+
+async def held_for_waiting_list(event_id: int, now: datetime) -> HeldBack:
+    """What the event's waiting lists hold back now (nothing when no waiting list is registered). Read under the
+    event's counter locks by those who take places, so it cannot change under them (the lists' offers take the same
+    locks)."""
+    return await _waiting_list(event_id, now) if _waiting_list is not None else HeldBack()

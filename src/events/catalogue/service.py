@@ -15,7 +15,7 @@ from events import db
 from events.audit import service as audit
 from events.catalogue import rules
 from events.catalogue.lookup import EventRow
-from events.catalogue.sales import event_free_places, ordered_ticket_types
+from events.catalogue.sales import event_free_places, held_for_waiting_list, ordered_ticket_types
 from events.catalogue.schemas import (
     BeneficiaryOut,
     EventCreate,
@@ -663,7 +663,10 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
         .where(BeneficiaryShare.event == event["id"])
         .order_by(BeneficiaryShare.share_bp, ascending=False)
     )
-    left = rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"])
+    # Places the waiting lists are about to be offered are not on sale (catalogue.sales.HeldBack), as buyers find.
+    held = await held_for_waiting_list(event["id"], now)
+    left = max(0, rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]) - held.places)
+    free = await event_free_places(EventRow.of(event))
     return EventDetailOut(
         slug=event["slug"],
         title=event["title"],
@@ -685,7 +688,7 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
         reminder_hours_before=event["reminder_hours_before"],
         thank_you_enabled=event["thank_you_enabled"],
         places_left=left,
-        free_places=FreePlacesOut(**dataclasses.asdict(await event_free_places(EventRow.of(event)))),
+        free_places=FreePlacesOut(**dataclasses.asdict(dataclasses.replace(free, available=max(0, free.available - held.free)))),
         url=event_url(event["slug"]),
         ticket_types=[
             TicketTypeOut(
@@ -694,7 +697,7 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
                 description=t["description"],
                 price_pence=t["price_pence"],
                 channel=t["channel"],
-                available=rules.ticket_type_available(left, t["quota"], t["places_taken"]),
+                available=rules.ticket_type_available(left, t["quota"], t["places_taken"] + held.by_type.get(t["id"], 0)),
                 on_sale=rules.on_sale_online(event["status"], t["channel"], t["sales_start"], t["sales_end"], now),
                 sales_start=t["sales_start"].astimezone(zone) if t["sales_start"] else None,
                 sales_end=t["sales_end"].astimezone(zone) if t["sales_end"] else None,

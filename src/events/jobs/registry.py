@@ -17,6 +17,7 @@ from events.payments.gateways import Gateways
 from events.privacy import service as privacy
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox, reminders
+from events.waitlist import service as waitlist
 
 
 async def _purge_sessions(now: datetime) -> None:
@@ -42,6 +43,9 @@ def periodic_jobs(gateway: Gateway, settings: Settings, *, gateways: Gateways | 
         PeriodicJob("import-stripe-balance", every_seconds=3600, run=partial(stripe_balance.import_recent, gateways=gateways)),
         PeriodicJob("purge-expired-sessions", every_seconds=3600, run=_purge_sessions),
         PeriodicJob("purge-rate-limit-buckets", every_seconds=3600, run=_purge_rate_limits),
+        # Freed places (refunds, holds and offers that ran out, capacity raised, newly funded free places) offered to the
+        # waiting lists in join order; the lists' own changes (a guest leaving, an organiser's offer) offer at once.
+        PeriodicJob("offer-freed-places", every_seconds=10, run=waitlist.sweep),
         PeriodicJob("drain-email-outbox", every_seconds=10, run=partial(outbox.drain_outbox, settings=settings)),
         # Guest messages nobody asks for: each goes once (keyed in the outbox), a few minutes after it is due.
         PeriodicJob("queue-reminders", every_seconds=300, run=reminders.queue_due_reminders),

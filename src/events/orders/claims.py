@@ -4,7 +4,6 @@ giving places directly. Claims take places through the same conditional updates 
 from __future__ import annotations
 
 import contextlib
-import re
 import secrets
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 from events import db, text
 from events.audit import service as audit
 from events.catalogue.lookup import EventRow, find_event
-from events.catalogue.sales import event_free_places
+from events.catalogue.sales import event_free_places, held_for_waiting_list
 from events.catalogue.schemas import OrganisationRefOut
 from events.catalogue.service import organisation_ref
 from events.catalogue.statuses import EventStatus
@@ -23,7 +22,7 @@ from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import phones, pricing, queries
 from events.orders.codes import SECRET_ALPHABET
-from events.orders.service import Issuer, OrderToIssue, new_unique_reference, note
+from events.orders.service import Issuer, OrderToIssue, new_unique_reference, note, take_free_place
 from events.orders.statuses import OrderStatus
 from events.orders.tables import ClaimCode, Order, OrderLine
 from events.ratelimit import service as ratelimit
@@ -37,7 +36,7 @@ CLAIM_CODE_LENGTH = 20
 FAILED_CLAIMS_PER_BROWSER = 10
 FAILED_CLAIMS_PER_ADDRESS = 500
 FAILED_CLAIMS_WINDOW_SECONDS = 15 * 60
-PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,25}$")
+PHONE_PATTERN = phones.PHONE_PATTERN
 
 
 class NoPlacesLeft(Conflict):
@@ -243,6 +242,30 @@ async def _guess(claimant: Claimant, *, now: datetime) -> AsyncIterator[None]:
                 await ratelimit.forgive(scope, subject, window_seconds=window, now_epoch=now_epoch)
 
 
+@dataclass(frozen=True, slots=True)
+class ReferralLink:
+    """A live claim link as the free-place waiting list needs it: whose it is and how many of its places are left."""
+
+    id: int
+    event: int
+    partner_name: str
+    places_left: int
+
+
+async def find_referral_link(code: str, claimant: Claimant, *, now: datetime) -> ReferralLink:
+    """A live (unrevoked) claim link of an active organisation's event, looked up as a claim looks it up: an unknown or
+    revoked code counts against the claimant's budgets of wrong codes."""
+    async with _guess(claimant, now=now):
+        row = (
+            await ClaimCode.select(ClaimCode.id, ClaimCode.event, ClaimCode.partner_name, ClaimCode.places, ClaimCode.claimed)
+            .where(ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null(), ClaimCode.event._.organisation._.suspended_at.is_null())
+            .first()
+        )
+        if row is None:
+            raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
+    return ReferralLink(row["id"], row["event"], row["partner_name"], max(0, row["places"] - row["claimed"]))
+
+
 async def claim_place(
     code: str, *, name: str, email: str, phone: str, locale: str, claimant: Claimant, issue: Issuer, now: datetime, texts_available: bool = True
 ) -> ClaimedPlace:
@@ -288,10 +311,12 @@ async def _give_place(event_id: int, *, name: str, email: str, phone: str, local
     event = EventRow.of(row)
     if event.status not in (EventStatus.on_sale, EventStatus.sales_closed):
         raise NoPlacesLeft(N_("Sorry, places for this event are not available now."))
-    if not await db.run(queries.TAKE_RESERVED_PLACE, event_id):
-        extra = (await event_free_places(event)).funded - event.reserved_free_places
-        if extra <= 0 or not await db.run(queries.TAKE_CONVERTED_PLACE, event_id, extra):
-            raise NoPlacesLeft(N_("Sorry, there are no free places left."))
+    # Free places the free-place waiting list is about to be offered go to it first (catalogue.sales.HeldBack).
+    held = (await held_for_waiting_list(event_id, now)).free
+    if held and (await event_free_places(event)).available <= held:
+        raise NoPlacesLeft(N_("Sorry, there are no free places left."))
+    if not await take_free_place(event):
+        raise NoPlacesLeft(N_("Sorry, there are no free places left."))
     ticket_type = (
         await TicketType.select(TicketType.id, TicketType.name)
         .where(TicketType.event == event_id)

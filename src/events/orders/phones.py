@@ -6,8 +6,12 @@ worker, with nobody there to correct it; refusing it on the form lets the guest 
 
 from __future__ import annotations
 
+import re
+
 import phonenumbers
 
+# What a typed phone number may look like before it is parsed: digits, spaces, brackets and hyphens, an optional "+".
+PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,25}$")
 # Numbers written without a country code (07911 123456) are read as this country's, as privacy.rules reads them.
 PHONE_REGION = "GB"
 # phonenumbers cannot tell mobiles from landlines in some countries (the United States, Canada): those numbers are

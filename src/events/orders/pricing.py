@@ -136,8 +136,7 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
         if not rules.window_open(ticket_type.sales_start, ticket_type.sales_end, now):
             closed[f"{where}.ticket_type"] = f"{ticket_type.name} tickets are not on sale now."
             continue
-        fee = terms.booking_fee_pence if ticket_type.price_pence > 0 else 0
-        lines.append(Line("ticket", ticket_type.name, quantity, ticket_type.price_pence, fee, ticket_type_id=type_id))
+        lines.append(_ticket_line(ticket_type, quantity, terms))
         places[type_id] = quantity
     lines.extend(_contribution_lines(terms, request, problems))
     if request.gift_aid is not None:
@@ -149,6 +148,18 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
     if not lines:
         raise Problems({"items": N_("Choose at least one ticket, or add a contribution.")})
     return Quote(tuple(lines), places)
+
+
+def quote_offer(ticket_type: TypeOnSale, terms: EventTerms, quantity: int) -> Quote:
+    """Price the places a waiting-list offer holds: the type's tickets at their online price and booking fee. Whether
+    they may be offered (on sale, places free) is the waiting list's to decide."""
+    return Quote((_ticket_line(ticket_type, quantity, terms),), {ticket_type.id: quantity})
+
+
+def _ticket_line(ticket_type: TypeOnSale, quantity: int, terms: EventTerms) -> Line:
+    """Online tickets of one type; free tickets carry no booking fee."""
+    fee = terms.booking_fee_pence if ticket_type.price_pence > 0 else 0
+    return Line("ticket", ticket_type.name, quantity, ticket_type.price_pence, fee, ticket_type_id=ticket_type.id)
 
 
 def quote_door_sale(types: Mapping[int, TypeOnSale], items: Sequence[tuple[int, int]], event_status: str) -> Quote:

@@ -146,6 +146,16 @@ WHERE id = {} AND pay_it_forward_converts_general
   AND places_taken + 1 <= capacity - reserved_free_places
 RETURNING id
 """
+# Raw: capacity (a free place given back: a waiting-list offer of a free place that ran out). The inverse of
+# TAKE_RESERVED_PLACE / TAKE_CONVERTED_PLACE: free places claimed beyond the reserved ones are converted general
+# places, counted in places_taken too, so while there are any the place given back is one of those (both counters
+# read before the update, in one statement). Argument: event id.
+RELEASE_FREE_PLACE = """
+UPDATE event SET free_places_claimed = free_places_claimed - 1,
+    places_taken = places_taken - CASE WHEN free_places_claimed > reserved_free_places THEN 1 ELSE 0 END
+WHERE id = {} AND free_places_claimed > 0
+RETURNING id
+"""
 # Raw: hot path (the public event page: paid contributions, plus money carried in from or out to another event's
 # fund, both sums in one round trip). Arguments: event id, event id.
 CONTRIBUTIONS = """

@@ -300,9 +300,12 @@ async def _on_sale(slug: str, type_ids: Sequence[int], with_partners: bool, *, n
     if row is None or row["status"] == EventStatus.draft:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     terms = _event_terms(row, await _partner_ids(row["id"]) if with_partners else {})
+    # Places the waiting list is about to be offered are not for general sale (catalogue.sales.HeldBack); read
+    # under the same locks as the counters when ``locking``, as the list's offers take them.
+    held = await sales.held_for_waiting_list(row["id"], now)
     left = holds.PlacesLeft(
-        event=rules.places_left(row["capacity"], row["reserved_free_places"], row["places_taken"]),
-        by_type={t["id"]: None if t["quota"] is None else max(0, t["quota"] - t["places_taken"]) for t in type_rows},
+        event=max(0, rules.places_left(row["capacity"], row["reserved_free_places"], row["places_taken"]) - held.places),
+        by_type={t["id"]: None if t["quota"] is None else max(0, t["quota"] - t["places_taken"] - held.by_type.get(t["id"], 0)) for t in type_rows},
     )
     overdue = locking is None and bool(row["overdue_holds"])
     return _OnSale(row, {t["id"]: _type_on_sale(t) for t in type_rows}, terms, left, overdue)
@@ -677,9 +680,179 @@ async def release_hold(order_id: int, now: datetime, *, reason: str) -> None:
 async def _expire(order_id: int, now: datetime, *, detail: str = "") -> int:
     if not await _transition(order_id, OrderStatus.pending, OrderStatus.expired, now):
         return 0
-    await release_places(await _event_of(order_id), await places_by_type(order_id))
+    order = await Order.select(Order.event, Order.channel, Order.payment_provider).where(Order.id == order_id).first()
+    assert order is not None
+    if is_free_offer(order["channel"], order["payment_provider"]):
+        await release_free_place(order["event"])  # an unanswered offer of a free place gives back a free place
+    else:
+        await release_places(order["event"], await places_by_type(order_id))
     await _note(order_id, "hold_expired", detail, now)
     return 1
+
+
+# --- waiting-list offers (events.waitlist makes them; orders hold their places) -------------------------------------
+
+# An offer's order: pending, holding the offered places until the offer runs out (its hold), so no other buyer can
+# take them and the hold sweeper ends it when it is not taken up.
+WAITLIST_CHANNEL = "waitlist"
+# A free place's offer is an order with nothing to pay from the start (provider "none", as a claimed place's): that
+# is what tells its expiry to give back a free place rather than general places. Taken up, it becomes a claimed
+# free place (channel "claim"), counted as one everywhere.
+FREE_OFFER_PROVIDER = "none"
+FREE_PLACE_CHANNEL = "claim"
+
+
+def is_free_offer(channel: str, payment_provider: str) -> bool:
+    return channel == WAITLIST_CHANNEL and payment_provider == FREE_OFFER_PROVIDER
+
+
+@dataclass(frozen=True, slots=True)
+class OfferHolder:
+    """The waiting guest an offer's order is for: its confirmation and messages go to their email, else their mobile."""
+
+    name: str
+    email: str
+    phone: str
+    locale: str
+
+
+async def lock_counters(event_id: int, type_ids: Collection[int]) -> None:
+    """Lock an event's counter rows until the caller's write transaction ends, in the order every writer takes them
+    (ticket types by id, then the event). SQLite: nothing to lock (the IMMEDIATE transaction is the only lock)."""
+    if db.is_sqlite():
+        return
+    if type_ids:
+        await db.run(queries.LOCK_TYPES_ON_SALE, event_id, sorted(type_ids))
+    await db.run(queries.LOCK_EVENT_ON_SALE, event_id)
+
+
+async def hold_paid_offer(
+    event_id: int, ticket_type_id: int, places: int, *, holder: OfferHolder, hold_expires_at: datetime, now: datetime
+) -> int | None:
+    """A pending order (channel waitlist) holding ``places`` of a ticket type for a waiting guest until
+    ``hold_expires_at``, priced as online. Inside the caller's write transaction, with the counters locked
+    (lock_counters). None, with nothing changed, when the places are not free."""
+    event_row = await Event.select().where(Event.id == event_id).first()
+    type_row = await TicketType.select().where(TicketType.id == ticket_type_id, TicketType.event == event_id).first()
+    if event_row is None or type_row is None or places < 1:
+        return None
+    quote = pricing.quote_offer(_type_on_sale(type_row), _event_terms(event_row, {}), places)
+    if not await take_places(event_id, quote.places_by_type):
+        return None
+    order_id, _ = await _insert_order(
+        EventRow.of(event_row),
+        quote,
+        status=OrderStatus.pending,
+        channel=WAITLIST_CHANNEL,
+        buyer_name=holder.name,
+        buyer_email=holder.email,
+        buyer_phone=holder.phone,
+        locale=holder.locale,
+        hold_expires_at=hold_expires_at,
+        now=now,
+    )
+    await _note(order_id, "created", f"{places} places offered from the waiting list until {hold_expires_at.isoformat()}", now)
+    return order_id
+
+
+async def hold_free_offer(event_id: int, *, holder: OfferHolder, hold_expires_at: datetime, now: datetime) -> int | None:
+    """A pending order (channel waitlist, nothing to pay) holding one free place for a waiting guest until
+    ``hold_expires_at``, taken as a claim takes it. Inside the caller's write transaction with the event locked. None,
+    with nothing changed, when no free place is left."""
+    event_row = await Event.select().where(Event.id == event_id).first()
+    if event_row is None:
+        return None
+    event = EventRow.of(event_row)
+    ticket_type = (
+        await TicketType.select(TicketType.id, TicketType.name)
+        .where(TicketType.event == event_id)
+        .order_by(TicketType.position)
+        .order_by(TicketType.id)
+        .first()
+    )
+    if ticket_type is None or not await take_free_place(event):
+        return None
+    line = pricing.Line("ticket", ticket_type["name"], 1, 0, 0, ticket_type_id=ticket_type["id"])
+    order_id, _ = await _insert_order(
+        event,
+        pricing.Quote((line,), {ticket_type["id"]: 1}),
+        status=OrderStatus.pending,
+        channel=WAITLIST_CHANNEL,
+        buyer_name=holder.name,
+        buyer_email=holder.email,
+        buyer_phone=holder.phone,
+        locale=holder.locale,
+        hold_expires_at=hold_expires_at,
+        now=now,
+        payment_provider=FREE_OFFER_PROVIDER,
+    )
+    await _note(order_id, "created", f"A free place offered from the waiting list until {hold_expires_at.isoformat()}", now)
+    return order_id
+
+
+async def take_free_place(event: EventRow) -> bool:
+    """Count one free place as claimed: a reserved one, else (where the organiser lets funded places convert
+    general ones) a funded place beyond them. Inside a write transaction; False, with nothing changed, when none is
+    left."""
+    if await db.run(queries.TAKE_RESERVED_PLACE, event.id):
+        return True
+    extra = (await sales.event_free_places(event)).funded - event.reserved_free_places
+    return extra > 0 and bool(await db.run(queries.TAKE_CONVERTED_PLACE, event.id, extra))
+
+
+async def release_free_place(event_id: int) -> None:
+    """Give one claimed free place back (the inverse of take_free_place). Inside a write transaction."""
+    await db.run(queries.RELEASE_FREE_PLACE, event_id)
+
+
+async def take_up_paid_offer(order_id: int, places: int, *, hold_until: datetime, now: datetime) -> PlacedOrder:
+    """A waiting guest takes ``places`` of the places their offer's order holds: the order keeps that many (the rest
+    given back to the counters, for the next person), repriced, and its hold becomes a checkout hold until
+    ``hold_until``. Inside the caller's write transaction, with the order and the counters locked; the order is
+    pending and holds at least ``places``."""
+    order = await _lock_order_by_id(order_id)
+    [line] = await OrderLine.select().where(OrderLine.order_id == order_id, OrderLine.kind == "ticket")
+    if order.status != OrderStatus.pending or not 1 <= places <= line["quantity"]:
+        raise RuntimeError("Only a pending offer's order can be taken up, for at most the places it holds.")
+    given_back = line["quantity"] - places
+    if given_back:
+        await release_places(order.event, {line["ticket_type"]: given_back})
+        await OrderLine.update(
+            {OrderLine.quantity: places, OrderLine.total_pence: places * (line["unit_price_pence"] + line["booking_fee_pence"])}
+        ).where(OrderLine.id == line["id"])
+    tickets_pence = places * line["unit_price_pence"]
+    booking_fees_pence = places * line["booking_fee_pence"]
+    await Order.update(
+        {
+            Order.places: places,
+            Order.tickets_pence: tickets_pence,
+            Order.booking_fees_pence: booking_fees_pence,
+            Order.total_pence: tickets_pence + booking_fees_pence,
+            Order.hold_expires_at: hold_until,
+        }
+    ).where(Order.id == order_id)
+    await _note(order_id, "offer_taken_up", f"{places} of {line['quantity']} places taken; held until {hold_until.isoformat()}", now)
+    slug = await Event.select(Event.slug).where(Event.id == order.event).first()
+    assert slug is not None
+    return PlacedOrder(
+        id=order_id,
+        reference=order.reference,
+        event_slug=slug["slug"],
+        currency=order.currency,
+        total_pence=tickets_pence + booking_fees_pence,
+        hold_expires_at=hold_until,
+        buyer_name=order.buyer_name,
+        buyer_email=order.buyer_email,
+    )
+
+
+async def take_up_free_offer(order_id: int, now: datetime, *, issue: Issuer) -> Settlement:
+    """A waiting guest takes the free place their offer's order holds: it becomes a claimed free place (identical to
+    one claimed with the link) and its ticket is issued. Inside the caller's write transaction, the order pending."""
+    await Order.update({Order.channel: FREE_PLACE_CHANNEL}).where(Order.id == order_id, Order.status == OrderStatus.pending)
+    settled = await settle_paid_order(order_id, now, issue=issue)
+    await _note(order_id, "free_place", WAITLIST_CHANNEL, now)
+    return settled
 
 
 async def take_places(event_id: int, per_type: Mapping[int, int]) -> bool:
@@ -835,6 +1008,7 @@ async def _insert_order(
     hold_expires_at: datetime | None,
     now: datetime,
     payment_provider: str = "",
+    buyer_phone: str = "",
 ) -> tuple[int, str]:
     reference = await new_unique_reference()
     order = Order(
@@ -844,6 +1018,7 @@ async def _insert_order(
         channel=channel,
         buyer_name=buyer_name,
         buyer_email=buyer_email,
+        buyer_phone=buyer_phone,
         locale=locale,
         currency=event.currency,
         tickets_pence=quote.tickets_pence,

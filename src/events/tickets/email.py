@@ -31,6 +31,7 @@ OTHER_TEMPLATES = {
     "refund_notice": "refund_notice",
     MessageKind.reminder: "reminder",
     MessageKind.thank_you: "thank_you",
+    MessageKind.waiting_list_offer: "waiting_list_offer",
 }
 SUBJECTS = {
     "order_confirmation": N_("Your tickets for %(event)s"),
@@ -41,6 +42,7 @@ SUBJECTS = {
     MessageKind.reminder: N_("Reminder: %(event)s is coming up"),
     MessageKind.thank_you: N_("Thank you for your generosity at %(event)s"),
     "refund_notice": N_("Your refund for %(event)s"),
+    MessageKind.waiting_list_offer: N_("A place for you at %(event)s"),
 }
 
 
@@ -137,6 +139,27 @@ class ThankYouTotals:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class OfferSummary:
+    """A waiting-list offer as its message states it (queued with the offer): the places held, until when (in the
+    event's time zone), and the link that takes them."""
+
+    link: str  # absolute: the guest's waiting-list page
+    places: int
+    expires_at: datetime | None
+    free: bool  # a free place (nothing to pay)
+
+    @classmethod
+    def from_detail(cls, detail: Mapping[str, Any], *, base_url: str, zone: Any) -> OfferSummary:
+        expires = detail.get("expires_at")
+        return cls(
+            link=base_url + str(detail.get("link", "")),
+            places=int(detail.get("places", 1)),
+            expires_at=datetime.fromisoformat(str(expires)).astimezone(zone) if expires else None,
+            free=bool(detail.get("free", False)),
+        )
+
+
 def map_url(venue: str, address: str) -> str:
     """A map of the venue (OpenStreetMap's search, as the event and ticket pages link), or "" with no place to show."""
     place = " ".join(f"{venue} {address}".split())  # an address's lines become one search
@@ -171,6 +194,7 @@ class OrderEmail:
     refund: RefundSummary | None = None  # the refund this message tells of (queued with its detail)
     # What the order paid for and how (ticket emails): the same receipt as the order's pages show.
     receipt: Receipt | None = None
+    offer: OfferSummary | None = None  # the waiting-list offer this message tells of
 
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:

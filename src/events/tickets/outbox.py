@@ -34,6 +34,7 @@ from events.config import Settings
 from events.orders import phones
 from events.orders.codes import order_access_token
 from events.orders.service import order_receipt
+from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
 from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
@@ -359,6 +360,11 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         thank_you=email.ThankYouTotals.from_detail(json.loads(message["detail"])) if kind == MessageKind.thank_you else None,
         refund=await _refund_summary(message),
         receipt=receipt,
+        offer=email.OfferSummary.from_detail(
+            json.loads(message["detail"] or "{}"), base_url=settings.base_url, zone=ZoneInfo(order["event.timezone"])
+        )
+        if kind == MessageKind.waiting_list_offer
+        else None,
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now
@@ -387,6 +393,9 @@ def _still_wanted(kind: str, order: dict[str, Any], *, valid_tickets: int, now: 
             refunded_pence=order["refunded_pence"],
             has_contact=True,  # it was queued to them
         )
+    if kind == MessageKind.waiting_list_offer:
+        # Not once the offer has been taken up, has run out or was given back: its link would only say so.
+        return order["status"] == OrderStatus.pending
     return True
 
 
@@ -458,7 +467,12 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
     if not _still_wanted(kind, order, valid_tickets=len(ticket_urls), now=now):
         return None
     order_url = f"{settings.base_url}/orders/{order['reference']}?token={order_access_token(settings.secret_key, order['reference'])}"
+    detail = json.loads(message["detail"]) if message["detail"] else {}
     link = texts.link_for(ticket_urls, order_url) if about_tickets else ("" if kind == MessageKind.thank_you else order_url)
+    offer = None
+    if kind == MessageKind.waiting_list_offer:
+        offer = email.OfferSummary.from_detail(detail, base_url=settings.base_url, zone=ZoneInfo(order["event.timezone"]))
+        link = offer.link
     text = texts.OrderText(
         kind=kind,
         locale=order["locale"],
@@ -471,7 +485,8 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
         currency=order["currency"],
         paid_pence=order["total_pence"],
         refunded_pence=order["refunded_pence"],
-        detail=json.loads(message["detail"]) if message["detail"] else {},
+        detail=detail,
+        offer_expires_at=offer.expires_at if offer is not None else None,
     )
     return texts.ComposedText(body=texts.compose(text), template_variables=texts.template_variables(text))
 

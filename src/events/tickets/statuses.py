@@ -29,6 +29,9 @@ class MessageKind(StrEnum):
     event_cancelled = "event_cancelled"
     reminder = "reminder"  # sent unasked before the event (tickets.reminders)
     thank_you = "thank_you"  # sent unasked after it, to givers (ledger.thank_you)
+    # Places held for a guest on the waiting list (events.waitlist), with the link to take them before the offer runs
+    # out; queued against the offer's order, whose buyer details are the waiting guest's.
+    waiting_list_offer = "waiting_list_offer"
 
 
 # The messages that carry the order's tickets.

@@ -52,6 +52,7 @@ class OrderText:
     paid_pence: int = 0
     refunded_pence: int = 0
     detail: Mapping[str, Any] = field(default_factory=dict)  # the cause's details (COMMON: refund_notice, thank_you)
+    offer_expires_at: datetime | None = None  # a waiting-list offer: when it stops holding the places (event's time zone)
 
 
 def link_for(ticket_urls: Sequence[str], order_url: str) -> str:
@@ -176,7 +177,28 @@ def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> lis
         ]
     if text.kind == MessageKind.thank_you:
         return [signature + _("Thank you for your generosity at %(event)s", event=event), *_thank_you_totals(text, _, _partners(text))]
+    if text.kind == MessageKind.waiting_list_offer:
+        return _offer_lines(text, _, signature=signature)
     raise ValueError(f"no text for messages of kind {text.kind!r}")
+
+
+def _offer_lines(text: OrderText, _: _Words, *, signature: str) -> list[str]:
+    """A waiting-list offer: the places held, until when, and the one link that takes them."""
+    places = int(text.detail.get("places", 1))
+    if text.detail.get("free"):
+        held = _("A free place has come up for you at %(event)s.", event=text.event_title)
+    else:
+        held = _.plural(
+            "A place has come up for you at %(event)s.", "%(num)d places have come up for you at %(event)s.", places, event=text.event_title
+        )
+    until = ""
+    if text.offer_expires_at is not None:
+        moment = text.offer_expires_at
+        at = str(get_datetime_format("medium", locale=_.formats)).format(
+            format_time(moment, "HH:mm", locale=_.formats), format_skeleton("MMMEd", moment, locale=_.formats)
+        )
+        until = _("Held for you until %(time)s:", time=at)
+    return [signature + held, until, text.link]
 
 
 @dataclass(frozen=True, slots=True)
