@@ -102,8 +102,8 @@ async def test_a_guest_joins_the_waiting_list_in_arabic_and_takes_a_freed_place_
     context = await browser.new_context(**PHONE)
     page = await context.new_page()
 
-    # The sold-out event page, in Arabic, offers the waiting list.
-    response = await page.goto(f"{base_url}/events/{SLUG}?lang=ar")
+    # The sold-out event page, in Arabic (chosen from the language menu, so remembered), offers the waiting list.
+    response = await page.goto(f"{base_url}/language/ar?next=/events/{SLUG}")
     assert response is not None and response.status == 200
     await assert_right_to_left_without_sideways_scroll(page)
     form = page.locator("form.waiting-list-form")

@@ -179,22 +179,29 @@ async def test_a_used_up_claim_link_lets_a_guest_ask_to_be_told_when_a_free_plac
     ).status_code == 404
 
 
-async def test_a_guests_page_shows_an_offer_until_when_in_the_events_time_and_language(client: httpx.AsyncClient, now: datetime) -> None:
-    slug, _ = await sold_out_event(client, now)
+async def test_a_guests_page_shows_an_offer_until_when_in_the_events_time_and_language(
+    client: httpx.AsyncClient, app: Litestar, organiser: dict[str, str], now: datetime
+) -> None:
+    slug, paid = await sold_out_event(client, now)
+    async with another_browser(app) as guest:
+        mine = entry_path(await join_form(guest, slug, name="Amal", quantity="2", locale="ar"))
+    await refund_and_offer(client, organiser, slug, paid, now)
+    [entry] = await WaitingEntry.select(WaitingEntry.offer_expires_at, WaitingEntry.offered_places)
+    assert entry["offered_places"] == 2
     zone = (await Event.select(Event.timezone).where(Event.slug == slug).first() or {})["timezone"]
-    expires = (now + timedelta(hours=5)).replace(microsecond=0)
-    entry = await add_entry(slug, now, status=WaitingStatus.offered, offered_places=2, offered_at=now, offer_expires_at=expires, locale="ar")
-    page = await client.get(f"/waiting-list/{entry.token}")
+    async with another_browser(app) as elsewhere:  # the offer's link, opened on another device
+        page = await elsewhere.get(mine)
     assert page.status_code == 200
     assert 'lang="ar"' in page.text and 'dir="rtl"' in page.text  # the language they joined in, right to left
     assert page.headers["cache-control"].startswith("private") and "noindex" in page.headers["x-robots-tag"]
     text = squeezed(page.text)
-    assert f'action="/waiting-list/{entry.token}/accept"' in text
+    assert f'action="{mine}/accept"' in text
     assert '<option value="2" selected>' in text and '<option value="3"' not in text  # up to the places offered
-    assert i18n.date_and_time(expires.astimezone(ZoneInfo(zone)), "ar") in text
-    english = squeezed((await client.get(f"/waiting-list/{entry.token}?lang=en")).text)
+    assert i18n.date_and_time(entry["offer_expires_at"].astimezone(ZoneInfo(zone)), "ar") in text
+    english = squeezed((await client.get(f"{mine}?lang=en")).text)
     assert "We are holding 2 places for you." in english and "Take the places" in english
-    assert f"/waiting-list/{entry.token}/leave" in english
+    assert "All 2 places: £60" in english  # the total for the places, fee included
+    assert f"{mine}/leave" in english
 
 
 async def test_lapsed_left_and_removed_places_say_what_became_of_them(client: httpx.AsyncClient, now: datetime) -> None:
@@ -291,7 +298,8 @@ async def test_an_offer_that_ran_out_cannot_be_taken(client: httpx.AsyncClient, 
         await Order.update({Order.hold_expires_at: past}).where(Order.id == entry["offer_order"])
         late = await guest.post(mine + "/accept", data={"quantity": "2", "_csrf_token": csrf(offer.text)})
         assert late.status_code == 410
-        assert "The offer ran out" in squeezed(late.text) and "/accept" not in late.text
+        assert "The offer ran out" in squeezed(late.text) and 'action="/waiting-list/' not in late.text
+        assert f"next={mine}" in late.text.replace("%2F", "/")  # the language menu comes back to the page, not the form
     assert await Order.count().where(Order.channel == "waitlist", Order.status == "paid") == 0
 
 
