@@ -57,6 +57,11 @@ PUBLIC = {
     ("GET", "/api/orders/{reference:str}"),
     ("POST", "/api/orders/{reference:str}/resend"),
     ("POST", "/api/claims"),
+    # The waiting list's guest API: joining is public; an entry is reached only with its own secret token.
+    ("POST", "/api/events/{slug:str}/waiting-list"),
+    ("GET", "/api/waiting-list/{token:str}"),
+    ("DELETE", "/api/waiting-list/{token:str}"),
+    ("POST", "/api/waiting-list/{token:str}/accept"),
     ("GET", "/claim/{code:str}"),
     ("POST", "/claim/{code:str}"),
     ("GET", "/claim/{code:str}/places"),

@@ -19,6 +19,7 @@ from events.payments.statuses import PaymentMethod
 from events.tickets.views import order_details
 from events.waitlist import service
 from events.waitlist.schemas import OfferAccepted, OfferAcceptIn, OfferOut, WaitingEntryOut, WaitingListJoin, WaitingListJoined
+from events.waitlist.statuses import WaitingStatus
 
 
 def _guest(request: Request[Any, Any, Any]) -> service.Guest:
@@ -26,8 +27,9 @@ def _guest(request: Request[Any, Any, Any]) -> service.Guest:
     return service.Guest(request.client.host if request.client else "unknown")
 
 
-def _entry_out(entry: service.EntryStatus) -> WaitingEntryOut:
+def _entry_out(entry: service.EntryStatus, settings: Settings) -> WaitingEntryOut:
     offer = entry.offer
+    reference = entry.order_reference if entry.status == WaitingStatus.accepted else None
     return WaitingEntryOut(
         kind=entry.kind,
         status=entry.status,
@@ -40,6 +42,7 @@ def _entry_out(entry: service.EntryStatus) -> WaitingEntryOut:
         if offer
         else None,
         order=entry.order_reference,
+        order_url=f"/orders/{reference}?token={codes.order_access_token(settings.secret_key, reference)}" if reference else None,
     )
 
 
@@ -117,8 +120,10 @@ class WaitingListApi(Controller):
         responses=error_responses(404, 429),
         description="404 `waiting_entry_not_found` for an unknown token (wrong tokens are limited per client: 429).",
     )
-    async def status(self, request: Request[Any, Any, Any], token: FromPath[str], now: NamedDependency[datetime]) -> WaitingEntryOut:
-        return _entry_out(await service.entry_status(token, now, guest=_guest(request)))
+    async def status(
+        self, request: Request[Any, Any, Any], token: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> WaitingEntryOut:
+        return _entry_out(await service.entry_status(token, now, guest=_guest(request)), settings)
 
     @delete(
         "/waiting-list/{token:str}",

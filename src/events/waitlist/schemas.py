@@ -55,7 +55,8 @@ class WaitingEntryOut(Struct):
     event_title: str
     ticket_type: int | None
     offer: OfferOut | None  # while places are held for the guest
-    order: str | None  # the offer's order reference (once accepted, the guest's order: its page needs its access token)
+    order: str | None  # the offer's order reference (once accepted, the guest's order)
+    order_url: str | None = None  # once accepted: the order's page, with its access token
 
 
 class OfferAcceptIn(Struct, forbid_unknown_fields=True):

@@ -50,7 +50,7 @@ logger = logging.getLogger("events.waitlist")
 
 # Joining is limited per client address (a drop-in centre's shared connection fits under it) and per claim link (a
 # link passed round widely cannot fill the free-place list on its own).
-JOINS_PER_CLIENT = 30
+JOINS_PER_CLIENT = 100
 JOINS_PER_CLIENT_WINDOW_SECONDS = 15 * 60
 JOINS_PER_CODE = 200
 JOINS_PER_CODE_WINDOW_SECONDS = 3600
@@ -266,7 +266,7 @@ def _check_open(event: Mapping[str, Any], kind: WaitingKind, ticket_type: Mappin
         closed = closed or not (
             ticket_type["waiting_list"]
             and catalogue_rules.sells_online(ticket_type["channel"])
-            and (ticket_type["sales_end"] is None or now < ticket_type["sales_end"])
+            and catalogue_rules.window_open(ticket_type["sales_start"], ticket_type["sales_end"], now)
         )
     if closed:
         raise WaitingListClosed(N_("The waiting list for this event is closed."))
@@ -798,7 +798,12 @@ async def _record_lapsed(event_id: int, now: datetime) -> int:
 async def sweep(now: datetime) -> int:
     """The periodic job: offer freed places on every event with guests waiting or holding offers (refunds, holds and
     offers that ran out, capacity raised and newly funded free places all free places without telling the list)."""
-    rows = await WaitingEntry.select(WaitingEntry.event).where(WaitingEntry.status.is_in(list(rules.ACTIVE_STATUSES))).distinct()
+    # Events that have started offer nothing more (an offer still held there ends with its hold).
+    rows = (
+        await WaitingEntry.select(WaitingEntry.event)
+        .where(WaitingEntry.status.is_in(list(rules.ACTIVE_STATUSES)), WaitingEntry.event.starts_at > now)
+        .distinct()
+    )
     made = 0
     for row in rows:
         try:

@@ -5,16 +5,21 @@ places; and bad input that changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 from datetime import datetime, timedelta
+from email import message_from_bytes, policy
+from pathlib import Path
 
 import httpx
 import pytest
+from litestar import Litestar
 
 from events.catalogue.tables import Event
 from events.errors import Conflict, Gone
 from events.orders.tables import Order
-from events.payments.gateway import create_gateway
+from events.payments.gateway import TestGateway
+from events.tickets import outbox
 from events.tickets.tables import OutboxMessage
 from events.waitlist import service as waitlist
 from events.waitlist.tables import WaitingEntry
@@ -178,21 +183,8 @@ async def test_an_unanswered_offer_runs_out_and_passes_to_the_next_person(
     late = await client.post(f"/api/waiting-list/{amira}/accept", json={})
     assert late.status_code == 410 and late.json()["error"] == "offer_expired"
     with pytest.raises(Gone):
-        await waitlist.accept(amira, None, after, gateway=create_gateway_for_tests(), hold_minutes=15)
+        await waitlist.accept(amira, None, after, gateway=TestGateway(), hold_minutes=15)
     assert (await status(client, amira))["status"] == "lapsed"
-
-
-def create_gateway_for_tests():  # type: ignore[no-untyped-def]
-    from events.config import Settings
-
-    settings: Settings = load_test_settings()
-    return create_gateway(settings.stripe, production=False)
-
-
-def load_test_settings():  # type: ignore[no-untyped-def]
-    from events.config import load_settings
-
-    return load_settings({"DATABASE_URL": "sqlite:///unused.db", "EVENTS_ENV": "development"})
 
 
 async def test_the_offer_near_the_event_is_shorter(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
@@ -237,7 +229,9 @@ async def test_taking_fewer_places_passes_the_rest_on_and_pays_for_the_rest(
     assert paid.status_code == 303
     order = await get_order(client, created)
     assert order["status"] == "paid" and len(order["tickets"]) == 1 and order["total_pence"] == price + fee
-    assert (await status(client, amira))["status"] == "accepted"
+    after = await status(client, amira)
+    assert after["status"] == "accepted" and after["order"] == created["reference"]
+    assert after["order_url"] == f"/orders/{created['reference']}?token={created['access_token']}"
 
 
 async def test_leaving_with_an_offer_passes_it_on(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
@@ -289,3 +283,38 @@ async def test_the_periodic_sweep_covers_every_event_with_guests_waiting(client:
     assert await waitlist.sweep(now) == 1
     assert await waitlist.sweep(now) == 0
     assert await WaitingEntry.count().where(WaitingEntry.status == "offered") == 1
+
+
+async def test_guessing_tokens_is_limited_per_client_and_right_tokens_never_count(
+    client: httpx.AsyncClient, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(waitlist, "WRONG_TOKENS_PER_CLIENT", 3)
+    slug = await sold_out_event(client, now)
+    amira = await joined(client, slug, "Amira")
+    for _ in range(5):
+        assert (await client.get(f"/api/waiting-list/{amira}")).status_code == 200
+    answers = [(await client.get(f"/api/waiting-list/guess-{n}")).status_code for n in range(5)]
+    assert answers == [404, 404, 404, 429, 429]
+    refused = await client.get(f"/api/waiting-list/{amira}")
+    assert refused.status_code == 429 and int(refused.headers["retry-after"]) > 0
+
+
+async def test_the_offer_goes_by_email_and_by_text_in_the_guests_language_once(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime, app: Litestar, tmp_path: Path
+) -> None:
+    slug = await sold_out_event(client, now)
+    amira = await joined(client, slug, "Amira", locale="fr")
+    bashir = await joined(client, slug, "Bashir", email="", phone="07911 123456")
+    await raise_capacity(client, organiser, slug, by=2)
+    assert await sweep(slug, now) == 2
+    settings = dataclasses.replace(app.state.settings, var_dir=tmp_path)
+    await outbox.drain_outbox(now + timedelta(minutes=1), settings=settings)
+    [eml] = sorted((tmp_path / "outbox").glob("*-waiting_list_offer.eml"))
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    plain = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert message["To"] == "amira@example.org" and f"/waiting-list/{amira}" in plain and 'lang="fr"' in html
+    [txt] = sorted((tmp_path / "outbox").glob("*-waiting_list_offer.txt"))
+    assert "+447911123456" in txt.read_text() and f"/waiting-list/{bashir}" in txt.read_text()
+    assert await outbox.drain_outbox(now + timedelta(minutes=2), settings=settings) == 0  # sent once
+    assert {row["status"] for row in await offer_messages()} == {"sent"}
