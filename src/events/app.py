@@ -36,7 +36,7 @@ from events.backoffice.people_pages import InvitationsApi, PeopleApi, PeoplePage
 from events.backoffice.platform_pages import PlatformPages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.backoffice.stripe_pages import StripePages
-from events.backoffice.waiting_list_pages import WaitingListPages
+from events.backoffice.waiting_list_pages import WaitingListManagePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.checkin.controllers import CheckinApi, DoorPages, DoorTeamApi
 from events.config import Settings, load_settings
@@ -57,6 +57,7 @@ from events.releases.controllers import ReleasePages, ReleasesApi
 from events.security_headers import api_reference_policy, security_headers
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
 from events.storefront.order_controllers import OrderPages, OrdersApi
+from events.storefront.waitlist_controllers import WaitingListGuestPages
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
 from events.waitlist.controllers import WaitingListApi
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimLinkPages,
             DoorStaffPages,
             BackOfficeOrderPages,
-            WaitingListPages,
+            WaitingListManagePages,
             AuditPages,
             PeoplePages,
             StripePages,
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DoorTeamApi,
             GiftAidApi,
             ClaimPages,
+            WaitingListGuestPages,
             PartnersApi,
             WaitingListOrganiserApi,
             LoginPages,

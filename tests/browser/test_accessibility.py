@@ -320,6 +320,37 @@ async def test_claiming_a_free_place(page, screen: str, a11y_server, artifacts_d
     await check(page, f"claim-places-{lang}", screen, artifacts_dir)
 
 
+@pytest.mark.parametrize("lang", ["en", "ar"])
+async def test_asking_for_a_free_place_when_a_link_is_used_up(page, screen: str, a11y_server, artifacts_dir: Path, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """A claim link whose places are taken offers its waiting list: the form, its mistakes, the guest's place in the
+    queue and the confirmation before leaving it."""
+    base_url, token = a11y_server.base_url, a11y_server.token
+    code = await create_claim_link(base_url, token, places=1)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        claimed = await http.post("/api/claims", json={"code": code, "name": "Amal"})
+    assert claimed.status_code == 201, claimed.text
+    await page.goto(f"{base_url}/claim/{code}?lang={lang}")
+    form = page.locator("form.waiting-list-form")
+    await expect(form).to_be_visible()
+    await check(page, f"waiting-list-free-{lang}", screen, artifacts_dir)
+
+    await page.locator("#wl-name").fill("ليلى" if lang == "ar" else "Layla")
+    await form.locator("button[type=submit]").click()
+    await expect(page.locator("#wl-email-error")).to_be_visible()
+    await expect(page.locator("#wl-email")).to_be_focused()  # the first field to fix
+    await check(page, f"waiting-list-free-errors-{lang}", screen, artifacts_dir)
+
+    await page.locator("#wl-email").fill(f"layla-{lang}-{screen}@example.org")  # one entry per email and list
+    await page.locator("form.waiting-list-form button[type=submit]").click()
+    await page.wait_for_url("**/waiting-list/*")
+    await expect(page.locator(".position")).to_be_visible()
+    await check(page, f"waiting-list-entry-{lang}", screen, artifacts_dir)
+
+    await page.locator(".leave-link a").click()
+    await page.wait_for_url("**/leave")
+    await check(page, f"waiting-list-leave-{lang}", screen, artifacts_dir)
+
+
 async def test_the_door_page_scanning_and_pairing(browser, signed_in, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
     base_url = a11y_server.base_url
     organiser = await signed_in("organiser", screen)  # organisers may also pair phones

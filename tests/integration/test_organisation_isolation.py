@@ -73,6 +73,8 @@ PUBLIC = {
     ("GET", "/claim/{code:str}"),
     ("POST", "/claim/{code:str}"),
     ("GET", "/claim/{code:str}/places"),
+    ("POST", "/claim/{code:str}/waiting-list"),
+    ("POST", "/events/{slug:str}/waiting-list"),
     ("GET", "/door/pair/{code:str}"),
     ("POST", "/door/pair/{code:str}"),
     ("GET", "/door/sw.js"),
@@ -88,8 +90,9 @@ PUBLIC = {
     ("POST", "/reset-password/{token:str}"),
 }
 # Public routes whose path prefixes are whole families (a guest's order and ticket pages, which need the order's
-# or ticket's own secret; Stripe's webhooks, which need Stripe's signature; the API reference).
-PUBLIC_PREFIXES = ("/orders/", "/tickets/", "/t/", "/webhooks/", "/schema", "/invitations/", "/guest/")
+# or ticket's own secret, and a guest's waiting-list page, which needs its token; Stripe's webhooks, which need Stripe's
+# signature; the API reference).
+PUBLIC_PREFIXES = ("/orders/", "/tickets/", "/t/", "/webhooks/", "/schema", "/invitations/", "/guest/", "/waiting-list/")
 
 
 @dataclass

@@ -41,7 +41,7 @@ async def _list_page(slug: str, *, notice: str = "", error: EventsError | None =
     )
 
 
-class WaitingListPages(Controller):
+class WaitingListManagePages(Controller):
     path = "/manage/events/{slug:str}/waiting-list"
     include_in_schema = False
     guards = [requires_role(ORGANISER)]

@@ -188,6 +188,12 @@ def on_sale_online(event_status: str, channel: str, sales_start: datetime | None
     return event_status == EventStatus.on_sale and sells_online(channel) and window_open(sales_start, sales_end, now)
 
 
+def waiting_list_joinable(*, event_list_open: bool, type_list: bool, on_sale_online: bool, available: int) -> bool:
+    """Whether a guest can join a ticket type's waiting list now: it is on sale online but sold out, and both the
+    event's list and the type's are open."""
+    return event_list_open and type_list and on_sale_online and available <= 0
+
+
 def sale_window_phrase(channel: str, sales_start: datetime | None, sales_end: datetime | None, now: datetime) -> tuple[str, datetime | None]:
     """How a person would describe when a type is sold: ('door', None), ('until', end), ('from', start),
     ('ended', end) or ('open', None). Templates turn it into words in the guest's language."""

@@ -190,6 +190,8 @@ class TicketTypeOut(Struct):
     sales_end: datetime | None
     max_per_order: int
     waiting_list: bool  # guests may join the waiting list for it once it is sold out
+    # Whether a guest can join this type's waiting list now: sold out online, with its and the event's list open.
+    waiting_list_open: bool = False
 
 
 class OrganisationRefOut(Struct):
@@ -237,7 +239,7 @@ class EventDetailOut(Struct):
     # Guest messages: when guests are reminded (hours before the start, null: never), and whether givers are thanked.
     reminder_hours_before: int | None
     thank_you_enabled: bool
-    # Waiting lists: open to new guests; freed places offered to the list before general sale; hours an offer holds.
+    # Waiting lists: open to new guests (who join per ticket type once places run out: TicketTypeOut.waiting_list_open); freed places offered to the list before general sale; hours an offer holds.
     waiting_list_open: bool
     waiting_list_first: bool
     offer_hours: int

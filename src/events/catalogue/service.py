@@ -728,6 +728,12 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
                 sales_end=t["sales_end"].astimezone(zone) if t["sales_end"] else None,
                 max_per_order=t["max_per_order"],
                 waiting_list=t["waiting_list"],
+                waiting_list_open=rules.waiting_list_joinable(
+                    event_list_open=event["waiting_list_open"],
+                    type_list=t["waiting_list"],
+                    on_sale_online=rules.on_sale_online(event["status"], t["channel"], t["sales_start"], t["sales_end"], now),
+                    available=rules.ticket_type_available(left, t["quota"], t["places_taken"] + held.by_type.get(t["id"], 0)),
+                ),
             )
             for t in types
         ],

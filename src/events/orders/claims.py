@@ -86,6 +86,7 @@ class ClaimLinkUsage:
     event_address: str
     event_access_information: str
     organisation: OrganisationRefOut  # who runs the event: the claim page shows it
+    event_waiting_list_open: bool = False  # a guest may ask to be told when a free place frees up
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +175,7 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
             ClaimCode.event.venue,
             ClaimCode.event.address,
             ClaimCode.event.access_information,
+            ClaimCode.event.waiting_list_open,
             ClaimCode.event._.organisation._.slug,
             ClaimCode.event._.organisation._.name,
             ClaimCode.event._.organisation._.logo_content_type,
@@ -197,6 +199,7 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
         event_address=row["event.address"],
         event_access_information=row["event.access_information"],
         organisation=organisation_ref(row["event.organisation.slug"], row["event.organisation.name"], row["event.organisation.logo_content_type"]),
+        event_waiting_list_open=row["event.waiting_list_open"],
     )
 
 

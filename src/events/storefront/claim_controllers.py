@@ -40,8 +40,8 @@ def _client(request: Request[Any, Any, Any]) -> str:
     return request.client.host if request.client else "unknown"
 
 
-def _claimant(request: Request[Any, Any, Any], code: str, settings: Settings) -> claims.Claimant:
-    """The claimant of a claim page; a browser without an id of its own is given one (see _claim_cookies)."""
+def claimant_of(request: Request[Any, Any, Any], code: str, settings: Settings) -> claims.Claimant:
+    """The claimant of a claim page; a browser without an id of its own is given one (see claim_cookies)."""
     browser = request.cookies.get(CLAIM_BROWSER_COOKIE, "")
     if not _BROWSER_ID.fullmatch(browser):
         browser = request.state.get("claim_browser") or secrets.token_urlsafe(16)
@@ -50,7 +50,7 @@ def _claimant(request: Request[Any, Any, Any], code: str, settings: Settings) ->
     return claims.Claimant(_client(request), browser, has_pass)
 
 
-def _claim_cookies(request: Request[Any, Any, Any], template: Template, settings: Settings, *, valid_code: str | None) -> Template:
+def claim_cookies(request: Request[Any, Any, Any], template: Template, settings: Settings, *, valid_code: str | None) -> Template:
     """The browser's new id, if it was given one, and the pass of a code it has just opened for real."""
     secure = settings.is_production
     if browser := request.state.get("claim_browser"):
@@ -176,7 +176,7 @@ class ClaimsApi(Controller):
 
 class ClaimPages(Controller):
     """A claim link's pages. Every answer, refusals included, carries the browser's id, so that a person's own
-    wrong codes are counted against their own budget (see _claimant)."""
+    wrong codes are counted against their own budget (see claimant_of)."""
 
     path = "/claim"
     include_in_schema = False
@@ -191,11 +191,11 @@ class ClaimPages(Controller):
         lang: FromQuery[str | None] = None,
     ) -> Template:
         try:
-            usage = await claims.open_claim_link(code, _claimant(request, code, settings), now=now)
+            usage = await claims.open_claim_link(code, claimant_of(request, code, settings), now=now)
         except EventsError as error:
-            return _claim_cookies(request, _refusal(error), settings, valid_code=None)
+            return claim_cookies(request, refusal_page(error), settings, valid_code=None)
         page = Template("orders/claim.html", context={"code": code, "usage": usage, "form": {}, "errors": {}, "texts": settings.can_send_texts})
-        return _claim_cookies(request, _remember_language(page, lang), settings, valid_code=code)
+        return claim_cookies(request, _remember_language(page, lang), settings, valid_code=code)
 
     @post("/{code:str}", status_code=200)
     async def claim(
@@ -213,7 +213,7 @@ class ClaimPages(Controller):
                 email=data.get("email", ""),
                 phone=data.get("phone", ""),
                 locale=request.state.locale,
-                claimant=_claimant(request, code, settings),
+                claimant=claimant_of(request, code, settings),
                 issue=issue_and_confirm,
                 now=now,
                 texts_available=settings.can_send_texts,
@@ -226,10 +226,10 @@ class ClaimPages(Controller):
                 status_code=error.status_code,
                 headers=error.headers,
             )
-            return _claim_cookies(request, page, settings, valid_code=None)
+            return claim_cookies(request, page, settings, valid_code=None)
         except NotFound as error:
             if error.code == "claim_code_not_found":
-                return _claim_cookies(request, _refusal(error), settings, valid_code=None)
+                return claim_cookies(request, refusal_page(error), settings, valid_code=None)
             raise
         except EventsError as error:  # the code is real: the form again, with what to change
             page = Template(
@@ -241,31 +241,33 @@ class ClaimPages(Controller):
                     "errors": error.fields,
                     "error": error.message,
                     "texts": settings.can_send_texts,
+                    # No free place left for the link: it may offer its waiting list.
+                    "no_places": isinstance(error, claims.NoPlacesLeft),
                 },
                 status_code=error.status_code,
                 headers=error.headers,
             )
-            return _claim_cookies(request, page, settings, valid_code=code)
+            return claim_cookies(request, page, settings, valid_code=code)
         ticket = await _ticket_of(claimed.order_reference)
         view = await ticket_by_secret(ticket.secret, secret_key=settings.secret_key, now=now)
         # A text is promised only where one can be sent (a phone is refused otherwise, so this is belt and braces).
         phone = data.get("phone", "").strip() if settings.can_send_texts else ""
         context = {"ticket": view, "qr": qr_svg(view.code), "email": data.get("email", "").strip(), "phone": phone}
         page = Template("orders/claimed.html", context=context)
-        return _claim_cookies(request, page, settings, valid_code=None)
+        return claim_cookies(request, page, settings, valid_code=None)
 
     @get("/{code:str}/places", name="claim_usage")
     async def usage(
         self, request: Request[Any, Any, Any], code: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
     ) -> Template:
         try:
-            usage = await claims.open_claim_link(code, _claimant(request, code, settings), now=now)
+            usage = await claims.open_claim_link(code, claimant_of(request, code, settings), now=now)
         except EventsError as error:
-            return _claim_cookies(request, _refusal(error), settings, valid_code=None)
-        return _claim_cookies(request, Template("orders/claim_usage.html", context={"usage": usage}), settings, valid_code=None)
+            return claim_cookies(request, refusal_page(error), settings, valid_code=None)
+        return claim_cookies(request, Template("orders/claim_usage.html", context={"usage": usage}), settings, valid_code=None)
 
 
-def _refusal(error: EventsError) -> Template:
+def refusal_page(error: EventsError) -> Template:
     """The friendly error page the one error handler would show, answered here so it can carry the cookies."""
     return Template(
         "errors/error.html",
