@@ -54,13 +54,14 @@ async def event_free_places(event: EventRow) -> FreePlaces:
 
 @dataclass(frozen=True, slots=True)
 class HeldBack:
-    """Places kept from general sale (and from claim links) for the guests on an event's waiting lists: the places
-    the waiting list would offer them now (events.waitlist plans it). Freed places wait for the list's offers
-    instead of going to the fastest buyer."""
+    """Places kept from general sale (and from the organiser's free places) for the guests on an event's waiting
+    lists: the places the waiting list would offer them now (events.waitlist plans it). Freed places wait for the
+    list's offers instead of going to the fastest buyer. The free-place list is offered only free places beyond those
+    live claim links still have to give, so a claim through a link with places left is never held back."""
 
     places: int = 0  # general places of the event
     by_type: Mapping[int, int] = field(default_factory=dict)  # of those, per ticket type
-    free: int = 0  # free places, for the free-place waiting list
+    free: int = 0  # free places, for the free-place waiting list (none of those a claim link still has to give)
 
 
 # The waiting lists sit above the catalogue and orders: events.waitlist registers what it holds back when imported.

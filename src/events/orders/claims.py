@@ -24,7 +24,7 @@ from events.orders import phones, pricing, queries
 from events.orders.codes import SECRET_ALPHABET
 from events.orders.service import Issuer, OrderToIssue, new_unique_reference, note, take_free_place
 from events.orders.statuses import OrderStatus
-from events.orders.tables import ClaimCode, Order, OrderLine
+from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine
 from events.ratelimit import service as ratelimit
 
 # 20 letters of a 31-letter alphabet: ≈ 99 bits. Links made when codes had 16 letters (≈ 79 bits) still work.
@@ -37,6 +37,8 @@ FAILED_CLAIMS_PER_BROWSER = 10
 FAILED_CLAIMS_PER_ADDRESS = 500
 FAILED_CLAIMS_WINDOW_SECONDS = 15 * 60
 PHONE_PATTERN = phones.PHONE_PATTERN
+# The order history's note of the link a free place was claimed through (detail: the link's id).
+CLAIM_LINK_NOTE = "claim_link"
 
 
 class NoPlacesLeft(Conflict):
@@ -266,6 +268,16 @@ async def find_referral_link(code: str, claimant: Claimant, *, now: datetime) ->
     return ReferralLink(row["id"], row["event"], row["partner_name"], max(0, row["places"] - row["claimed"]))
 
 
+async def find_link_places(link_id: int) -> ReferralLink | None:
+    """A live claim link by its id, as it stands now (None once revoked)."""
+    row = (
+        await ClaimCode.select(ClaimCode.id, ClaimCode.event, ClaimCode.partner_name, ClaimCode.places, ClaimCode.claimed)
+        .where(ClaimCode.id == link_id, ClaimCode.revoked_at.is_null())
+        .first()
+    )
+    return None if row is None else ReferralLink(row["id"], row["event"], row["partner_name"], max(0, row["places"] - row["claimed"]))
+
+
 async def claim_place(
     code: str, *, name: str, email: str, phone: str, locale: str, claimant: Claimant, issue: Issuer, now: datetime, texts_available: bool = True
 ) -> ClaimedPlace:
@@ -284,7 +296,9 @@ async def claim_place(
     async with db.write_transaction():
         if not await db.run(queries.TAKE_CLAIM_CODE, row["id"]):
             raise NoPlacesLeft(N_("Sorry, all the places for this link have been taken."))
-        return await _give_place(row["event"], name=name, email=email, phone=mobile, locale=locale, channel="claim", issue=issue, now=now)
+        return await _give_place(
+            row["event"], name=name, email=email, phone=mobile, locale=locale, channel="claim", issue=issue, now=now, link=row["id"]
+        )
 
 
 async def give_free_place(slug: str, *, name: str, email: str, issue: Issuer, now: datetime) -> ClaimedPlace:
@@ -305,16 +319,24 @@ async def give_free_place(slug: str, *, name: str, email: str, issue: Issuer, no
         return place
 
 
-async def _give_place(event_id: int, *, name: str, email: str, phone: str, locale: str, channel: str, issue: Issuer, now: datetime) -> ClaimedPlace:
+async def _give_place(
+    event_id: int, *, name: str, email: str, phone: str, locale: str, channel: str, issue: Issuer, now: datetime, link: int | None = None
+) -> ClaimedPlace:
+    """One free place to a guest: through referral ``link`` (its place already counted as claimed), else the
+    organiser's gift."""
     row = await Event.select().where(Event.id == event_id).first()
     assert row is not None
     event = EventRow.of(row)
     if event.status not in (EventStatus.on_sale, EventStatus.sales_closed):
         raise NoPlacesLeft(N_("Sorry, places for this event are not available now."))
-    # Free places the free-place waiting list is about to be offered go to it first (catalogue.sales.HeldBack).
-    held = (await held_for_waiting_list(event_id, now)).free
-    if held and (await event_free_places(event)).available <= held:
-        raise NoPlacesLeft(N_("Sorry, there are no free places left."))
+    # Free places the free-place waiting list is about to be offered go to it first (catalogue.sales.HeldBack). A claim
+    # through a link takes one of the places its link still had to give, which the list is never offered: only places
+    # already held by an offer (counted as claimed) are out of its reach. The organiser's gift may take a place a link
+    # has not used yet (links' places are a cap, not a promise against the organiser), never one kept for the list.
+    if link is None:
+        held = (await held_for_waiting_list(event_id, now)).free
+        if held and (await event_free_places(event)).available <= held:
+            raise NoPlacesLeft(N_("Sorry, there are no free places left."))
     if not await take_free_place(event):
         raise NoPlacesLeft(N_("Sorry, there are no free places left."))
     ticket_type = (
@@ -347,7 +369,25 @@ async def _give_place(event_id: int, *, name: str, email: str, phone: str, local
     # Issued and confirmed as a paid order is: nothing tells a free place from a bought one.
     [ticket_id] = await issue(OrderToIssue(id=order.id, event=event_id, holder_name=name.strip()), now)
     await note(order.id, "free_place", channel, now)
+    if link is not None:
+        # Which link the place was claimed through (its id, never its code): a place given back goes first to the
+        # guests of that link waiting for one (claim_link_of).
+        await note(order.id, CLAIM_LINK_NOTE, str(link), now)
     return ClaimedPlace(reference, ticket_id)
+
+
+async def claim_link_of(order_id: int) -> int | None:
+    """The referral link a free place's order was claimed through (None: given by the organiser, offered from the
+    waiting list, passed on, or claimed before links were noted)."""
+    row = await OrderHistory.select(OrderHistory.detail).where(OrderHistory.order_id == order_id, OrderHistory.kind == CLAIM_LINK_NOTE).first()
+    return int(row["detail"]) if row is not None and row["detail"].isdigit() else None
+
+
+async def unclaimed_places(event_id: int) -> int:
+    """The free places the event's live (unrevoked) referral links still have to give: each link's places less those
+    claimed through it. A place claimed and given back stays claimed on its link: it is the event's again."""
+    rows = await ClaimCode.select(ClaimCode.places, ClaimCode.claimed).where(ClaimCode.event == event_id, ClaimCode.revoked_at.is_null())
+    return sum(max(0, row["places"] - row["claimed"]) for row in rows)
 
 
 def _check_guest(name: str, email: str, phone: str, *, texts_available: bool = True) -> str:

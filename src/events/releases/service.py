@@ -18,7 +18,7 @@ from events.audit import service as audit
 from events.catalogue.tables import TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
-from events.orders import codes, gift_aid
+from events.orders import claims, codes, gift_aid
 from events.orders import service as orders
 from events.orders.gift_aid import Declaration
 from events.orders.service import OrderRow, OrderToIssue
@@ -174,9 +174,10 @@ async def _locked(ticket: TicketRef, choice: Choice, now: datetime) -> tuple[Ord
     return order, facts, row
 
 
-async def _record(order: OrderRow, ticket_id: int, choice: Choice, *, after: dict[str, Any], now: datetime) -> int:
+async def _record(order: OrderRow, ticket_id: int, choice: Choice, *, after: dict[str, Any], now: datetime, given_back_by: int | None = None) -> int:
     """The order's history and the audit log (references and amounts, never names); then the freed place offered to
-    the waiting list, in the same transaction. Returns the places offered."""
+    the waiting list, in the same transaction (a free place claimed through a referral link, ``given_back_by``, to
+    that link's waiting guests first). Returns the places offered."""
     await orders.note(order.id, f"ticket_{choice}", f"Ticket {ticket_id}: the guest could not come ({choice})", now)
     await audit.record(
         "ticket.released",
@@ -190,7 +191,7 @@ async def _record(order: OrderRow, ticket_id: int, choice: Choice, *, after: dic
     )
     if choice == Choice.transfer:
         return 0  # the friend takes the place: nothing is freed
-    return await waitlist.offer_freed_places(order.event, now)
+    return await waitlist.offer_freed_places(order.event, now, given_back_by=given_back_by)
 
 
 async def release(
@@ -219,7 +220,9 @@ async def release_free_place(ticket: TicketRef, *, now: datetime) -> Released:
     sale). Then the waiting list is offered it."""
     async with db.write_transaction():
         order, facts, row = await _locked(ticket, Choice.free_place, now)
+        given_back_by = None
         if rules.place_kind(facts) == rules.PlaceKind.free:
+            given_back_by = await claims.claim_link_of(order.id)
             changed = (
                 await Ticket.update({Ticket.status: TicketStatus.released})
                 .where(Ticket.id == ticket.id, Ticket.status == TicketStatus.valid)
@@ -232,7 +235,7 @@ async def release_free_place(ticket: TicketRef, *, now: datetime) -> Released:
         await outbox.enqueue(
             MessageKind.place_released, order_id=order.id, now=now, key=CONFIRMATION_KEY.format(ticket.id), detail={"ticket_id": ticket.id}
         )
-        offered = await _record(order, ticket.id, Choice.free_place, after={"status": TicketStatus.released}, now=now)
+        offered = await _record(order, ticket.id, Choice.free_place, after={"status": TicketStatus.released}, now=now, given_back_by=given_back_by)
     return Released(ticket.id, order.reference, Choice.free_place, TicketStatus.released, places_offered=offered)
 
 

@@ -9,6 +9,13 @@ Decisions (the issue leaves them open):
 - An entry for a ticket type that cannot be offered now (its sales window closed, not sold online, not on a waiting
   list) keeps its place in the queue but is passed over; entries for other types are not held up behind it.
 - A free-place entry wants one place (a claim link gives one place per guest).
+- Free places a live referral link still has to give (its places less those claimed through it) stay that link's:
+  the free-place list is offered only the free places beyond them (places given back after being claimed through a
+  link, places newly funded by pay-it-forward buyers, reserved places no link was given), so one partner's waiting
+  guests never get the places another partner was allocated. Where the links' places add up to more than the free
+  places, the free places are theirs, first come first served, as before any list.
+- A free place given back after being claimed through a partner's link goes first to the first of that link's guests
+  waiting (the partner's own guests get back what the partner gave away), then the list goes on in join order.
 - An offer holds its places for the event's ``offer_hours`` (12 by default), but never more than a quarter of the time
   left before the event starts, never past the start or the ticket type's sales end, and never less than 30 minutes
   unless the start or sales end comes sooner; when less than 10 minutes would be left, no offer is made.
@@ -59,6 +66,7 @@ class Waiting:
     id: int
     ticket_type: int | None  # paid places: the type wanted; free places: None
     quantity: int
+    link: int | None = None  # free places: the referral link the guest came from
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,9 +98,21 @@ def plan_paid_offers(waiting: Sequence[Waiting], *, event_left: int, type_left: 
     return offers
 
 
-def plan_free_offers(waiting: Sequence[Waiting], *, available: int) -> list[PlannedOffer]:
-    """The free places to offer now: one each to the first ``available`` entries, in join order."""
-    return [PlannedOffer(entry.id, FREE_PLACE_QUANTITY) for entry in sorted(waiting, key=lambda entry: entry.id)[: max(0, available)]]
+def free_places_for_list(available: int, unclaimed_by_links: int) -> int:
+    """Of the event's ``available`` free places, those the free-place list may be offered: the ones beyond what live
+    referral links still have to give (``unclaimed_by_links``: their places less those claimed through them)."""
+    return max(0, available - max(0, unclaimed_by_links))
+
+
+def plan_free_offers(waiting: Sequence[Waiting], *, available: int, given_back_by: int | None = None) -> list[PlannedOffer]:
+    """The free places to offer now: one each to the first ``available`` entries, in join order, except that a place
+    just given back after being claimed through link ``given_back_by`` goes first to that link's first waiting guest."""
+    queue = sorted(waiting, key=lambda entry: entry.id)
+    if given_back_by is not None and available > 0:
+        own = next((entry for entry in queue if entry.link == given_back_by), None)
+        if own is not None:
+            queue = [own, *(entry for entry in queue if entry is not own)]
+    return [PlannedOffer(entry.id, FREE_PLACE_QUANTITY) for entry in queue[: max(0, available)]]
 
 
 def held_back(offers: Sequence[PlannedOffer], types: Mapping[int, int | None]) -> tuple[int, dict[int, int]]:

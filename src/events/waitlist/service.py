@@ -9,6 +9,11 @@ Locks are always taken in one order: orders, then ticket types, then the event, 
 giving back an offer reads the entry first without a lock, then locks the order, the counters and the entry, and
 checks the entry again.
 
+The free-place list is offered only the free places beyond those live claim links still have to give (their places
+less those claimed through them): a partner's unused places stay its guests' to claim. A place given back after being
+claimed through a link (the claim's order notes the link: orders.claims.claim_link_of) goes to that link's waiting
+guests first.
+
 Rules (who is next, how many places, how long an offer holds them) are events.waitlist.rules.
 """
 
@@ -161,9 +166,9 @@ class Accepted:
 async def join(slug: str, request: JoinRequest, now: datetime, *, guest: Guest, texts_available: bool = True) -> Joined:
     """Put a guest on an event's waiting list. Paid places: only while the ticket type (on sale online, with a waiting
     list) has no places left for general sale and the event's list is open. A free place: only with a live claim link
-    of the event whose places, or the event's free places, have run out (no proof of status is ever asked). 409
-    ``waiting_list_closed`` when the list is not open; 409 ``places_available`` when there are places to buy or claim
-    instead; 409 ``already_waiting`` when the same email or mobile number is already on the list."""
+    of the event whose places have run out, or while the event has no free place a claim through it would get (no
+    proof of status is ever asked). 409 ``waiting_list_closed`` when the list is not open; 409 ``places_available``
+    when there are places to buy, or a place the guest can claim with their link now; 409 ``already_waiting`` when the same email or mobile number is already on the list."""
     await _count_join(guest, now)
     event = await _public_event(slug)
     kind = WaitingKind.free if request.claim_code is not None else WaitingKind.paid
@@ -197,7 +202,7 @@ async def join(slug: str, request: JoinRequest, now: datetime, *, guest: Guest, 
             assert locked_type is not None
             if _general_places_left(locked, locked_type, held) > 0:
                 raise Conflict(N_("There are places on sale: you can buy them now."), code="places_available")
-        elif link is not None and link.places_left > 0 and (await sales.event_free_places(EventRow.of(locked))).available > held.free:
+        elif link is not None and await _can_claim_now(link.id, locked):
             raise Conflict(N_("There is a free place for you: claim it with your link."), code="places_available")
         if await _already_waiting(event["id"], kind, contact):
             raise Conflict(N_("You are already on this waiting list."), code="already_waiting")
@@ -276,6 +281,14 @@ def _general_places_left(event: Mapping[str, Any], ticket_type: Mapping[str, Any
     """Places of the type a buyer could have now (as orders.service sees them, the waiting list's held back)."""
     left = catalogue_rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]) - held.places
     return catalogue_rules.ticket_type_available(left, ticket_type["quota"], ticket_type["places_taken"] + held.by_type.get(ticket_type["id"], 0))
+
+
+async def _can_claim_now(link_id: int, event: Mapping[str, Any]) -> bool:
+    """Whether a claim through the link would get a place now: the link has places left and the event a free place
+    no offer holds (the list is never offered the places a link still has to give, so it holds none of them back).
+    Read under the event's counter locks, as a claim reads them."""
+    link = await claims.find_link_places(link_id)
+    return link is not None and link.places_left > 0 and (await sales.event_free_places(EventRow.of(event))).available > 0
 
 
 async def _already_waiting(event_id: int, kind: WaitingKind, contact: rules.Contact) -> bool:
@@ -563,15 +576,18 @@ class _Plan:
     paid: list[rules.PlannedOffer]
     free: list[rules.PlannedOffer]
     types: dict[int, int | None]  # planned entry -> its ticket type
-    free_available: int
+    free_for_list: int  # free places beyond those live referral links still have to give
 
 
-async def _plan(event: Mapping[str, Any], now: datetime, *, waiting: Sequence[Mapping[str, Any]] | None = None) -> _Plan:
-    """The offers the event's free places allow now, in join order (rules.plan_paid_offers / plan_free_offers)."""
+async def _plan(
+    event: Mapping[str, Any], now: datetime, *, waiting: Sequence[Mapping[str, Any]] | None = None, given_back_by: int | None = None
+) -> _Plan:
+    """The offers the event's free places allow now, in join order (rules.plan_paid_offers / plan_free_offers): paid
+    places from the general places, free places from those beyond what live referral links still have to give (a
+    place just given back through link ``given_back_by`` to that link's guests first)."""
     if waiting is None:
         waiting = await _waiting_entries(event["id"])
     paid = [rules.Waiting(row["id"], row["ticket_type"], row["quantity"]) for row in waiting if row["kind"] == WaitingKind.paid]
-    free = [rules.Waiting(row["id"], None, rules.FREE_PLACE_QUANTITY) for row in waiting if row["kind"] == WaitingKind.free]
     paid_offers: list[rules.PlannedOffer] = []
     if paid and event["status"] in OFFERABLE_EVENT_STATUSES[WaitingKind.paid]:
         wanted_types = {entry.ticket_type for entry in paid if entry.ticket_type is not None}
@@ -583,13 +599,27 @@ async def _plan(event: Mapping[str, Any], now: datetime, *, waiting: Sequence[Ma
             type_left={row["id"]: None if row["quota"] is None else max(0, row["quota"] - row["places_taken"]) for row in type_rows},
             offerable=offerable,
         )
-    free_offers: list[rules.PlannedOffer] = []
-    available = 0
-    if free and event["status"] in OFFERABLE_EVENT_STATUSES[WaitingKind.free] and _expiry(event, None, now) is not None:
-        available = (await sales.event_free_places(EventRow.of(event))).available
-        free_offers = rules.plan_free_offers(free, available=available)
+    free_offers, for_list = await _plan_free(event, now, waiting, given_back_by=given_back_by)
     types = {row["id"]: row["ticket_type"] for row in waiting}
-    return _Plan(paid_offers, free_offers, types, available)
+    return _Plan(paid_offers, free_offers, types, for_list)
+
+
+async def _plan_free(
+    event: Mapping[str, Any], now: datetime, waiting: Sequence[Mapping[str, Any]], *, given_back_by: int | None = None
+) -> tuple[list[rules.PlannedOffer], int]:
+    """The free-place offers to make now, and how many free places the list may be offered."""
+    free = [rules.Waiting(row["id"], None, rules.FREE_PLACE_QUANTITY, row["claim_code"]) for row in waiting if row["kind"] == WaitingKind.free]
+    if not free or event["status"] not in OFFERABLE_EVENT_STATUSES[WaitingKind.free] or _expiry(event, None, now) is None:
+        return [], 0
+    for_list = await _free_places_for_list(event)
+    return rules.plan_free_offers(free, available=for_list, given_back_by=given_back_by), for_list
+
+
+async def _free_places_for_list(event: Mapping[str, Any]) -> int:
+    """The event's free places the free-place list may be offered: those beyond what live referral links still have
+    to give (rules.free_places_for_list)."""
+    available = (await sales.event_free_places(EventRow.of(event))).available
+    return rules.free_places_for_list(available, await claims.unclaimed_places(event["id"])) if available else 0
 
 
 def _type_offerable(event: Mapping[str, Any], ticket_type: Mapping[str, Any], now: datetime) -> bool:
@@ -607,14 +637,15 @@ def _expiry(event: Mapping[str, Any], ticket_type: Mapping[str, Any] | None, now
 
 
 async def _waiting_entries(event_id: int) -> list[dict[str, Any]]:
-    return await WaitingEntry.select(WaitingEntry.id, WaitingEntry.kind, WaitingEntry.ticket_type, WaitingEntry.quantity).where(
-        WaitingEntry.event == event_id, WaitingEntry.status == WaitingStatus.waiting
-    )
+    return await WaitingEntry.select(
+        WaitingEntry.id, WaitingEntry.kind, WaitingEntry.ticket_type, WaitingEntry.quantity, WaitingEntry.claim_code
+    ).where(WaitingEntry.event == event_id, WaitingEntry.status == WaitingStatus.waiting)
 
 
 async def _held_back(event: Mapping[str, Any], now: datetime) -> sales.HeldBack:
-    """What general sale and claim links must leave for the waiting lists now: the places the lists would be offered
-    (nothing when the organiser lets freed places go back on sale first)."""
+    """What general sale and the organiser's free places must leave for the waiting lists now: the places the lists
+    would be offered (nothing when the organiser lets freed places go back on sale first). Never a free place a live
+    referral link still has to give: the list is not offered those."""
     if not event["waiting_list_first"]:
         return sales.HeldBack()
     waiting = await _waiting_entries(event["id"])
@@ -633,12 +664,13 @@ async def held_for_event(event_id: int, now: datetime) -> sales.HeldBack:
     return sales.HeldBack() if event is None else await _held_back(event, now)
 
 
-async def offer_freed_places(event_id: int, now: datetime) -> int:
+async def offer_freed_places(event_id: int, now: datetime, *, given_back_by: int | None = None) -> int:
     """Offer the event's free places to the next people on its waiting lists, in join order; return how many offers
     were made. Offers that ran out are recorded as lapsed first (their places are free again). Safe with any number of
     workers at once: offers are made under the event's counter locks, each entry changes only from waiting, and each
     offer's message is keyed once. Inside the caller's write transaction if there is one (e.g. a guest giving a place
-    back), else in its own."""
+    back), else in its own. ``given_back_by``: the referral link a free place just given back was claimed through (its
+    guests waiting are offered it first)."""
     if db.engine().current_transaction.get() is None:
         # Holds that ran out (offers among them) give their places back first, as a buyer's batch does, before the
         # counters are locked: orders, then counters.
@@ -651,22 +683,25 @@ async def offer_freed_places(event_id: int, now: datetime) -> int:
         event = await Event.select().where(Event.id == event_id).first()
         if event is None:
             return 0
-        plan = await _plan(event, now)
+        waiting = await _waiting_entries(event_id)
+        plan = await _plan(event, now, waiting=waiting)
         made = 0
         for planned in plan.paid:
             made += await _offer(event, planned.entry_id, planned.places, now)
         if plan.free:
-            # Paid offers may have taken general places a funded free place would have converted: read again.
+            # Paid offers may have taken general places a funded free place would have converted: read and plan again,
+            # so the free offers never reach the places referral links still have to give.
             event = await Event.select().where(Event.id == event_id).first()
             assert event is not None
-            for planned in plan.free:
+            free_offers, _ = await _plan_free(event, now, waiting, given_back_by=given_back_by)
+            for planned in free_offers:
                 made += await _offer(event, planned.entry_id, planned.places, now)
     return made
 
 
 async def offer_to_entry(slug: str, entry_id: int, now: datetime) -> None:
     """The organiser offers places to one waiting guest by hand, ahead of the queue: as many of the places they asked
-    for as are free (the list's hold-back aside). 404 ``waiting_entry_not_found`` when the entry is not the event's;
+    for as are free (the list's hold-back aside; for a free place, never one a live claim link still has to give). 404 ``waiting_entry_not_found`` when the entry is not the event's;
     409 ``not_waiting`` when the guest is not waiting; 409 ``no_places`` when nothing is free."""
     event_row = await Event.select(Event.id).where(Event.slug == slug).first()
     if event_row is None:
@@ -692,7 +727,9 @@ async def _free_for(event: Mapping[str, Any], entry: Mapping[str, Any], now: dat
     if entry["kind"] == WaitingKind.free:
         if event["status"] not in OFFERABLE_EVENT_STATUSES[WaitingKind.free]:
             return 0
-        return min(rules.FREE_PLACE_QUANTITY, (await sales.event_free_places(EventRow.of(event))).available)
+        # Ahead of the queue, but not with a place a partner's link still has to give (the organiser can give that
+        # place directly instead, or revoke the link).
+        return min(rules.FREE_PLACE_QUANTITY, await _free_places_for_list(event))
     ticket_type = await TicketType.select().where(TicketType.id == entry["ticket_type"]).first()
     if ticket_type is None or event["status"] not in OFFERABLE_EVENT_STATUSES[WaitingKind.paid] or not _type_offerable(event, ticket_type, now):
         return 0

@@ -103,6 +103,23 @@ def test_free_places_go_one_each_in_join_order() -> None:
     assert rules.plan_free_offers(waiting, available=0) == []
 
 
+def test_a_place_given_back_through_a_link_goes_to_that_links_first_guest_then_join_order() -> None:
+    waiting = [Waiting(5, None, 1, link=20), Waiting(2, None, 1, link=10), Waiting(8, None, 1, link=20), Waiting(9, None, 1, link=None)]
+    assert rules.plan_free_offers(waiting, available=1, given_back_by=20) == [PlannedOffer(5, 1)]
+    assert rules.plan_free_offers(waiting, available=2, given_back_by=20) == [PlannedOffer(5, 1), PlannedOffer(2, 1)]
+    # Nobody from that link is waiting, or nothing is free: join order, as ever.
+    assert rules.plan_free_offers(waiting, available=1, given_back_by=30) == [PlannedOffer(2, 1)]
+    assert rules.plan_free_offers(waiting, available=0, given_back_by=20) == []
+
+
+def test_the_free_list_gets_only_the_free_places_beyond_what_links_still_have_to_give() -> None:
+    assert rules.free_places_for_list(available=3, unclaimed_by_links=1) == 2
+    assert rules.free_places_for_list(available=1, unclaimed_by_links=1) == 0
+    assert rules.free_places_for_list(available=1, unclaimed_by_links=5) == 0  # links given more than there is
+    assert rules.free_places_for_list(available=2, unclaimed_by_links=0) == 2
+    assert rules.free_places_for_list(available=0, unclaimed_by_links=0) == 0
+
+
 def test_a_position_counts_those_who_joined_before() -> None:
     assert rules.position(12, [3, 12, 15]) == 2
     assert rules.position(3, [3, 12, 15]) == 1
