@@ -370,7 +370,7 @@ async def refund_choice(reference: str) -> RefundChoiceState:
 async def _choice_state(row: dict[str, Any]) -> RefundChoiceState:
     payment = await Payment.select(Payment.amount_pence).where(Payment.order_id == row["id"]).order_by(Payment.id).first()
     given = (
-        await RefundDonation.select(RefundDonation.amount_pence, RefundDonation.gift_aid_first_name)
+        await RefundDonation.select(RefundDonation.amount_pence, RefundDonation.gift_aid_statement)
         .where(RefundDonation.order_id == row["id"], RefundDonation.cause == donations.CANCELLED)
         .first()
     )
@@ -385,7 +385,7 @@ async def _choice_state(row: dict[str, Any]) -> RefundChoiceState:
         choosable_pence=max(0, paid - row["refunded_pence"] - donated) if row["refund_choice_until"] is not None else 0,
         donated_pence=given["amount_pence"] if given else 0,
         refunded_pence=row["refunded_pence"],
-        gift_aid=bool(given and given["gift_aid_first_name"]),
+        gift_aid=bool(given and given["gift_aid_statement"]),
     )
 
 
