@@ -107,6 +107,34 @@ async def test_a_sold_out_event_page_offers_its_waiting_list_and_shows_the_guest
     assert (await client.get(second, headers={"Cookie": "lang=en"})).text.count("You are number 2 in the queue.") == 1
 
 
+async def test_sold_out_online_the_event_page_shows_the_waiting_list_instead_of_the_buy_form(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    def buy_form(html: str) -> bool:
+        """Whether the page asks for a buyer's details and payment."""
+        return "Continue to payment" in html and 'id="email"' in html
+
+    slug, paid = await sold_out_event(client, now, booking_fee_pence=50, pay_it_forward_place_pence=3000)
+    page = squeezed((await client.get(f"/events/{slug}")).text)
+    assert not buy_form(page) and "Give a little more" not in page and "Gift Aid" not in page
+    assert f'action="/events/{slug}/waiting-list"' in page and "Join the waiting list" in page
+    # The rest of the page is as it was: the tickets with their price, sold out, the fee and the free places.
+    assert "Tickets" in page and "Sold out" in page and "£30" in page and "booking fee of £0.50" in page and "Who benefits" in page
+
+    # Places back on sale (nobody waiting): the buy form, and no waiting list.
+    refund = await client.post(f"/api/orders/{paid['reference']}/refunds", json={"reason": "Cannot come"}, headers=organiser)
+    assert refund.status_code == 201, refund.text
+    page = squeezed((await client.get(f"/events/{slug}")).text)
+    assert buy_form(page) and "Give a little more" in page and f'action="/events/{slug}/waiting-list"' not in page
+
+    # Sold out with the waiting list closed: neither form, the tickets still shown as sold out.
+    created = await place_order(client, slug, quantity=2)
+    assert (await pay_with_test_page(client, created.json())).status_code == 303
+    await Event.update({Event.waiting_list_open: False}).where(Event.slug == slug)
+    page = squeezed((await client.get(f"/events/{slug}")).text)
+    assert not buy_form(page) and "/waiting-list" not in page and "Sold out" in page and "£30" in page
+
+
 async def test_the_join_form_is_not_offered_while_places_are_on_sale(client: httpx.AsyncClient, now: datetime) -> None:
     slug = await make_event(now)
     page = await client.get(f"/events/{slug}")
