@@ -61,11 +61,13 @@ def migrate() -> None:
 
 @main.command()
 def demo() -> None:
-    """Seed the demo organisations, partners, events and (in development) a login for each. Safe to run again."""
+    """Seed the demo organisations, partners, events and (in development) a login for each and a sold-out screening
+    with its waiting list. Safe to run again."""
     from events.demo import LOGINS, seed_demo
 
     settings = _settings()
-    created = _run(settings, lambda: seed_demo(datetime.now(timezone.utc), with_demo_login=not settings.is_production))
+    development = not settings.is_production
+    created = _run(settings, lambda: seed_demo(datetime.now(timezone.utc), with_demo_login=development, with_demo_sales=development))
     click.echo(f"Demo data ready ({', '.join(created) if created else 'nothing new to add'}).")
     if not settings.is_production:
         for login in LOGINS:

@@ -1,6 +1,7 @@
-"""Demo data: two organisations (a refugee-support network with the supper club and the club night, and a small
-kitchen project with one event of its own), their partner projects, a few people on the supper club's waiting lists,
-and in development a login for each. Seeding twice changes nothing."""
+"""Demo data: two organisations (a refugee-support network with the supper club, the club night and a film screening,
+and a small kitchen project with one event of its own), their partner projects, a few people on the supper club's
+waiting lists, and in development a login for each and the screening sold out online (test payments) with people
+waiting for a place, so a guest sees the waiting list at work. Seeding twice changes nothing."""
 
 from __future__ import annotations
 
@@ -14,10 +15,18 @@ from events.accounts.tables import User
 from events.catalogue import service as catalogue
 from events.catalogue.schemas import EventCreate, PartnerIn, ShareIn, TicketTypeIn
 from events.catalogue.tables import Event, Partner, TicketType
+from events.ledger import service as _ledger  # noqa: F401 - books the demo's test payments (payments.bookkeeping)
+from events.orders import pricing
 from events.orders import service as _orders  # noqa: F401 - registers what the catalogue shows of sales (catalogue.sales)
+from events.orders.hold_limits import Asker, HoldLimits
+from events.orders.tables import Order
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
 from events.organisations.tables import Organisation
+from events.payments import service as payments
+from events.payments.checkout import checkout
+from events.payments.gateway import TestGateway
+from events.waitlist import service as _waitlist  # noqa: F401 - holds places back for the waiting lists (catalogue.sales)
 from events.waitlist.statuses import WaitingKind
 from events.waitlist.tables import WaitingEntry
 
@@ -178,6 +187,33 @@ def sunday_lunch(today: date) -> EventCreate:
     )
 
 
+SCREENING_SLUG = "welcome-cinema-screening"
+
+
+def screening(today: date) -> EventCreate:
+    """A small film night about two weeks ahead, whose ten tickets the demo sells (development only): sold out online,
+    with people on its waiting list."""
+    start = today + timedelta(days=14)
+    day = start + timedelta(days=(2 - start.weekday()) % 7)  # a Wednesday
+    return EventCreate(
+        slug=SCREENING_SLUG,
+        title="Welcome Cinema: Refugee Week Screening",
+        description="A documentary made with young refugees in London, then a conversation with the film-makers. Tea and cake.",
+        venue="The Rio Cinema, Screen 2",
+        address="107 Example High Street, London E8 2PB",
+        starts_at=datetime.combine(day, time(19, 0), LONDON),
+        ends_at=datetime.combine(day, time(21, 30), LONDON),
+        capacity=10,
+        status="on_sale",
+        ticket_types=[TicketTypeIn(name="Screening", price_pence=800, channel="online", max_per_order=4)],
+        beneficiaries=[ShareIn(partner="welcome-cinema", share_bp=10_000)],
+    )
+
+
+# Who bought the screening's ten tickets (paid on the test payment page, as a developer would).
+SCREENING_BUYERS = (("Hannah Cole", "hannah@example.org", 4), ("Sami Nasser", "sami@example.org", 4), ("Grace Obi", "grace@example.org", 2))
+
+
 @dataclass(frozen=True, slots=True)
 class DemoWaiting:
     """Someone on the supper club's waiting list: for paid places, or (with a referral partner) for a free place."""
@@ -200,9 +236,33 @@ WAITING = (
     DemoWaiting("Élodie Martin", "elodie@example.org", "", 3, "fr"),
     DemoWaiting("Awa Diallo", "awa@example.org", "", 1, "fr", partner="Hackney Migrant Centre"),
 )
+# The sold-out screening's waiting list: paid places only.
+SCREENING_WAITING = (
+    DemoWaiting("Nadia Rahimi", "nadia@example.org", "", 2, "fa"),
+    DemoWaiting("Joe Walsh", "joe@example.org", "", 1, "en"),
+    DemoWaiting("Amina Yusuf", "", "+447700900303", 1, "ar"),
+)
 
 
-async def _waiting_list(slug: str, now: datetime, created: list[str]) -> None:
+async def _sell_out(slug: str, now: datetime, created: list[str]) -> None:
+    """The event's tickets bought and paid for as on the test payment page (checkout, then the test payment), once: an
+    event with any order is left as it is."""
+    event = await Event.select(Event.id).where(Event.slug == slug).first()
+    if event is None or await Order.exists().where(Order.event == event["id"]):
+        return
+    ticket_type = await TicketType.select(TicketType.id).where(TicketType.event == event["id"]).order_by(TicketType.id).first()
+    if ticket_type is None:
+        return
+    asker = Asker(client="demo", limits=HoldLimits(places_per_email=100, holds_per_client_per_minute=100, places_per_client=100))
+    for turn, (name, email, quantity) in enumerate(SCREENING_BUYERS):
+        bought = now + timedelta(seconds=turn)
+        request = pricing.Request(items=[(ticket_type["id"], quantity)], buyer_name=name, buyer_email=email)
+        started = await checkout(slug, request, gateway=TestGateway(), now=bought, hold_minutes=15, asker=asker)
+        await payments.pay_with_test_provider(started.order.reference, gateway=TestGateway(), now=bought)
+    created.append(f"sales of {slug}")
+
+
+async def _waiting_list(slug: str, now: datetime, created: list[str], people: tuple[DemoWaiting, ...] = WAITING) -> None:
     """The demo's people on the event's waiting lists, once (none are added to a list that has anyone on it)."""
     event = await Event.select(Event.id).where(Event.slug == slug).first()
     if event is None or await WaitingEntry.exists().where(WaitingEntry.event == event["id"]):
@@ -210,8 +270,8 @@ async def _waiting_list(slug: str, now: datetime, created: list[str]) -> None:
     ticket_type = await TicketType.select(TicketType.id).where(TicketType.event == event["id"]).order_by(TicketType.id).first()
     if ticket_type is None:
         return
-    for turn, person in enumerate(WAITING):
-        joined = now - timedelta(hours=len(WAITING) - turn)
+    for turn, person in enumerate(people):
+        joined = now - timedelta(hours=len(people) - turn)
         await WaitingEntry(
             event=event["id"],
             kind=WaitingKind.free if person.partner else WaitingKind.paid,
@@ -250,14 +310,15 @@ async def _organisation(slug: str, details: OrganisationDetails, created: list[s
     return organisation.id
 
 
-async def seed_demo(now: datetime, *, with_demo_login: bool) -> list[str]:
-    """Create whatever of the demo is missing and return what was created."""
+async def seed_demo(now: datetime, *, with_demo_login: bool, with_demo_sales: bool = False) -> list[str]:
+    """Create whatever of the demo is missing and return what was created. ``with_demo_sales`` (development: they are
+    test payments) sells the screening out and puts people on its waiting list."""
     created: list[str] = []
     today = now.astimezone(LONDON).date()
     network = await _organisation(NETWORK_SLUG, NETWORK, created)
     kitchen = await _organisation(KITCHEN_SLUG, KITCHEN, created)
     for organisation_id, partners, events in (
-        (network, PARTNERS, (supper_club(today), club_night(today))),
+        (network, PARTNERS, (supper_club(today), club_night(today), screening(today))),
         (kitchen, KITCHEN_PARTNERS, (sunday_lunch(today),)),
     ):
         for partner in partners:
@@ -269,6 +330,9 @@ async def seed_demo(now: datetime, *, with_demo_login: bool) -> list[str]:
                 await catalogue.create_event(event, now, organisation_id=organisation_id)
                 created.append(f"event {event.slug}")
     await _waiting_list("august-supper-club", now, created)
+    if with_demo_sales:
+        await _sell_out(SCREENING_SLUG, now, created)
+        await _waiting_list(SCREENING_SLUG, now, created, SCREENING_WAITING)
     if with_demo_login:
         ids = {NETWORK_SLUG: network, KITCHEN_SLUG: kitchen}
         for login in LOGINS:

@@ -4,10 +4,12 @@ the way each language writes them."""
 from __future__ import annotations
 
 import io
+from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
 from gettext import NullTranslations
 from pathlib import Path
+from typing import Any
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
@@ -43,6 +45,35 @@ _NO_BIDI_MARKS = str.maketrans("", "", BIDI_MARKS)
 def N_(message: str) -> str:
     """Marks a sentence for translation where it is written; templates translate it where it is shown."""
     return message
+
+
+class Sentence(str):
+    """A sentence for people with values in it, such as a form's "Choose between 1 and %(max)d places.": it reads as
+    the English sentence with its values (an API's detail, a log), and keeps the sentence and the values apart so a page
+    translates the sentence first and puts the values in after (templating's ``translate`` filter); formatted first,
+    no catalogue would know it. Mark the sentence itself with N_ so it is extracted: ``Sentence(N_("..."), max=6)``."""
+
+    msgid: str
+    values: Mapping[str, Any]
+
+    def __new__(cls, msgid: str, **values: Any) -> Sentence:
+        sentence = super().__new__(cls, msgid % values)
+        sentence.msgid = msgid
+        sentence.values = values
+        return sentence
+
+    def in_language(self, translations: NullTranslations) -> str:
+        """The sentence in that catalogue's language, its values put in after translating."""
+        return translations.gettext(self.msgid) % self.values
+
+
+def translated(message: str, locale: str) -> str:
+    """A run-time sentence (an error detail, a field's problem) in ``locale``: a Sentence translated then given its
+    values, any other text translated when the catalogue knows it."""
+    catalogue = translations(locale)
+    if isinstance(message, Sentence):
+        return message.in_language(catalogue)
+    return str(catalogue.gettext(str(message)))
 
 
 def negotiate_locale(requested: str | None, remembered: str | None, accept_language: str | None) -> str:

@@ -56,8 +56,9 @@ def _ngettext(context: Context, singular: str, plural: str, count: int, **variab
 def _translate(context: Context, message: Any) -> str:
     """The `translate` filter, for sentences that are data rather than template text (error details, field
     errors, labels handed to a macro): translated when the catalogue knows them, and always plain text,
-    so autoescaping prints them as written. Template literals use `_()` so that they are extracted."""
-    return str(i18n.translations(_locale(context)).gettext(str(message)))
+    so autoescaping prints them as written; a sentence with values (i18n.Sentence) is translated before its values
+    go in. Template literals use `_()` so that they are extracted."""
+    return i18n.translated(message if isinstance(message, str) else str(message), _locale(context))
 
 
 @pass_context

@@ -71,7 +71,6 @@ NO_FORM = {
     "POST /manage/people/invitations/{invitation_id}/resend",  # offered only once an invitation is pending
     "POST /manage/people/invitations/{invitation_id}/revoke",  # offered only once an invitation is pending
     "POST /manage/organisation/logo/remove",  # offered only once there is a logo (see EXCLUDED)
-    "POST /events/{slug}/waiting-list",  # offered only once a ticket type sells out online (the demo's have places)
     "POST /waiting-list/{token}/accept",  # offered only by the link of an offer of freed places
     "POST /waiting-list/{token}/leave",  # offered only on a guest's own waiting-list page (its link, after joining)
 }

@@ -80,7 +80,7 @@ def test_organisations_and_door_teams_from_the_command_line(tmp_path: Path) -> N
     assert "Use lower-case letters" in _fails(env, "org", "create", "Not A Slug", "--name", "X")
     listed = run_cli(env, "org", "list").splitlines()
     assert "choir\tRefugee Choir\t0 members\t0 events\tactive" in listed
-    assert any(line.startswith("refugee-welcome\t") and "2 events" in line for line in listed)
+    assert any(line.startswith("refugee-welcome\t") and "3 events" in line for line in listed)
 
     run_cli(env, "user", "create", "conductor@choir.example", "--role", "owner", "--org", "choir", "--name", "Nour", "--platform-admin")
     assert "has no partner project" in _fails(

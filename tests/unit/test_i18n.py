@@ -1,4 +1,5 @@
 from datetime import datetime
+from gettext import NullTranslations
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -71,3 +72,31 @@ def test_every_sentence_is_translated_into_each_guest_language(locale: str) -> N
     assert untranslated == []
     assert [message.id for message in catalogue if message.id and message.fuzzy] == []
     assert list(catalogue.check()) == []  # placeholders agree with the English
+
+
+class _French(NullTranslations):
+    """A catalogue that knows one sentence (the real ones are filled in by translators)."""
+
+    def gettext(self, message: str) -> str:
+        return {"Choose between 1 and %(max)d places.": "Choisissez entre 1 et %(max)d places."}.get(message, message)
+
+
+def test_a_sentence_with_values_reads_in_english_and_is_translated_before_its_values_go_in() -> None:
+    sentence = i18n.Sentence(i18n.N_("Choose between 1 and %(max)d places."), max=6)
+    assert sentence == "Choose between 1 and 6 places." and isinstance(sentence, str)  # an API's detail, as before
+    assert sentence.in_language(_French()) == "Choisissez entre 1 et 6 places."
+    assert i18n.translated(sentence, "en") == "Choose between 1 and 6 places."
+
+
+def test_the_translate_filter_translates_a_sentence_then_puts_its_values_in(monkeypatch: pytest.MonkeyPatch) -> None:
+    from types import SimpleNamespace
+
+    from events.templating import create_environment
+
+    monkeypatch.setattr(i18n, "translations", lambda locale, *_: _French() if locale == "fr" else NullTranslations())
+    template = create_environment(i18n.PROJECT_ROOT / "templates").from_string("<p>{{ problem | translate }}</p>")
+    problem = i18n.Sentence(i18n.N_("Choose between 1 and %(max)d places."), max=6)
+    assert template.render(request=SimpleNamespace(state=SimpleNamespace(locale="fr")), problem=problem) == "<p>Choisissez entre 1 et 6 places.</p>"
+    # Values are text, never markup.
+    hostile = i18n.Sentence("Hello %(name)s", name="<b>x</b>")
+    assert "<b>" not in template.render(request=SimpleNamespace(state=SimpleNamespace(locale="fr")), problem=hostile)

@@ -147,7 +147,9 @@ async def list_upcoming_events(now: datetime, *, organisation_id: int | None = N
     types_by_event: dict[int, list[dict[str, Any]]] = {}
     for ticket_type in types:
         types_by_event.setdefault(ticket_type["event"], []).append(ticket_type)
-    return [_summary(event, types_by_event.get(event["id"], []), now) for event in events]
+    # Places the waiting lists are about to be offered are not on sale, as on the event's own page (_detail).
+    held = {event["id"]: (await held_for_waiting_list(event["id"], now)).places for event in events}
+    return [_summary(event, types_by_event.get(event["id"], []), now, held_places=held[event["id"]]) for event in events]
 
 
 async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = False) -> EventDetailOut:
@@ -643,7 +645,8 @@ def _raise_if(problems: dict[str, str]) -> None:
         raise InvalidInput(first, fields=problems)
 
 
-def _summary(event: dict[str, Any], types: Sequence[dict[str, Any]], now: datetime) -> EventSummaryOut:
+def _summary(event: dict[str, Any], types: Sequence[dict[str, Any]], now: datetime, *, held_places: int = 0) -> EventSummaryOut:
+    """``held_places``: places held back from general sale for the event's waiting lists (catalogue.sales.HeldBack)."""
     zone = ZoneInfo(event["timezone"])
     online_prices = [t["price_pence"] for t in types if rules.sells_online(t["channel"])]
     return EventSummaryOut(
@@ -655,7 +658,7 @@ def _summary(event: dict[str, Any], types: Sequence[dict[str, Any]], now: dateti
         timezone=event["timezone"],
         venue=event["venue"],
         currency=event["currency"],
-        places_left=rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]),
+        places_left=max(0, rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]) - held_places),
         from_price_pence=min(online_prices or [t["price_pence"] for t in types], default=None),
         url=event_url(event["slug"]),
         organisation=_organisation_ref(event),

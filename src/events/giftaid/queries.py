@@ -14,8 +14,10 @@ _COUNTS = "o.status = 'paid' AND o.total_pence > 0 AND o.currency = 'GBP' AND o.
 # A donated refund (refund_donation) is a gift only where the guest was genuinely offered the money back and chose to
 # give it instead (HMRC), with a declaration made then; it counts in pounds, on the day of the choice. What it covers is
 # the ticket income and booking fees that became a donation: money that was already a donation or pay-it-forward
-# contribution stays under the order's own declaration, so nothing is claimed twice.
-_DONATED_REFUND_COUNTS = "d.refund_offered AND d.gift_aid_first_name <> '' AND d.currency = 'GBP' AND d.created_at >= {} AND d.created_at < {}"
+# contribution stays under the order's own declaration, so nothing is claimed twice. A declaration is known by the words
+# the donor agreed to, which stay when their name and address are erased after HMRC's keeping period (privacy), as an
+# order's declaration stays in the schedule.
+_DONATED_REFUND_COUNTS = "d.refund_offered AND d.gift_aid_statement <> '' AND d.currency = 'GBP' AND d.created_at >= {} AND d.created_at < {}"
 _DONATED_REFUND_PENCE = "CAST(d.tickets_pence + d.booking_fees_pence AS BIGINT)"
 
 # Raw: arithmetic the query builder cannot select (each declaration's claimable pence, rounded as

@@ -35,7 +35,7 @@ from events.payments.refunds import CancellationSteps, cancellation_steps
 from events.payments.statuses import RefundStatus
 from events.payments.tables import Payment, Refund, RefundDonation
 from events.tickets import issuing, outbox
-from events.tickets.statuses import TicketStatus
+from events.tickets.statuses import MessageKind, TicketStatus
 from events.tickets.tables import Ticket
 
 CANCELLED_NOTE = "event_cancelled"
@@ -45,6 +45,7 @@ MAX_CHOICE_DAYS = 30
 UNCHOSEN_REFUND_REASON = "Event cancelled: refunded when the time to choose a donation instead ended"
 CHOSEN_REFUND_REASON = "Event cancelled: the guest chose a refund"
 Choice = Literal["refund", "donate"]
+DONATED_KEY_PREFIX = "refund_donated:"
 
 
 @dataclass(frozen=True, slots=True)
@@ -370,7 +371,7 @@ async def refund_choice(reference: str) -> RefundChoiceState:
 async def _choice_state(row: dict[str, Any]) -> RefundChoiceState:
     payment = await Payment.select(Payment.amount_pence).where(Payment.order_id == row["id"]).order_by(Payment.id).first()
     given = (
-        await RefundDonation.select(RefundDonation.amount_pence, RefundDonation.gift_aid_first_name)
+        await RefundDonation.select(RefundDonation.amount_pence, RefundDonation.gift_aid_statement)
         .where(RefundDonation.order_id == row["id"], RefundDonation.cause == donations.CANCELLED)
         .first()
     )
@@ -385,7 +386,7 @@ async def _choice_state(row: dict[str, Any]) -> RefundChoiceState:
         choosable_pence=max(0, paid - row["refunded_pence"] - donated) if row["refund_choice_until"] is not None else 0,
         donated_pence=given["amount_pence"] if given else 0,
         refunded_pence=row["refunded_pence"],
-        gift_aid=bool(given and given["gift_aid_first_name"]),
+        gift_aid=bool(given and given["gift_aid_statement"]),
     )
 
 
@@ -412,8 +413,16 @@ async def choose_refund(
         if choice == "donate":
             if not state.open(now):
                 raise ChoiceClosed(N_("The time to choose has ended: your refund is on its way."))
-            await donations.donate_refund(order, declaration=declaration, now=now)
+            donation_id = await donations.donate_refund(order, declaration=declaration, now=now)
             made = RefundChoiceMade("donate", state.choosable_pence, order.currency, None, declaration is not None)
+            # The guest's thank-you, in their language, once (keyed by the donation, which is made once per order).
+            await outbox.enqueue(
+                MessageKind.refund_donated,
+                order_id=order.id,
+                now=now,
+                key=f"{DONATED_KEY_PREFIX}{donation_id}",
+                detail={"donated_pence": made.amount_pence, "currency": order.currency, "gift_aid": made.gift_aid},
+            )
         else:
             refund_id = await payments.record_refund(
                 order, ticket_ids=None, amount_pence=None, reason=CHOSEN_REFUND_REASON, requested_by="guest", now=now

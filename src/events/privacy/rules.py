@@ -8,7 +8,9 @@ Gift Aid declarations are kept longer. HMRC asks a charity to keep the records b
 six years after the end of the accounting period the donation falls in; this service does not know the
 charity's accounting year, so it assumes the longest case (the period ends up to a year after the
 donation) and keeps a declaration of a paid order for seven years from the donation. A declaration on an
-order that was never paid backs no claim and is erased with the rest.
+order that was never paid backs no claim and is erased with the rest. A declaration made when donating money the
+guest could have had back (payments.tables.RefundDonation) is kept the same way, seven years from the day they chose
+to donate, if a refund was really offered (otherwise it backs no claim).
 """
 
 from __future__ import annotations
@@ -57,6 +59,11 @@ def keeps_gift_aid(order_status: str, donated_at: datetime | None, now: datetime
     if order_status not in PAID_STATUSES or donated_at is None:
         return False
     return now < gift_aid_keep_until(donated_at)
+
+
+def keeps_donated_refund_gift_aid(refund_offered: bool, donated_at: datetime, now: datetime) -> bool:
+    """Whether the declaration made with a donated refund must survive an erasure for HMRC."""
+    return refund_offered and now < gift_aid_keep_until(donated_at)
 
 
 def gift_aid_cutoff(now: datetime) -> datetime:

@@ -87,6 +87,7 @@ class ExportedDeclaration(Struct, frozen=True):
     eligible_pence: int
     statement: str
     declared_at: datetime
+    donated_refund: bool = False  # made when the guest donated money they could have had back, not with the order
 
 
 class ExportedEmail(Struct, frozen=True):

@@ -4,7 +4,8 @@ erased on schedule (the worker), each recorded in the audit log in the transacti
 Erasing blanks names, emails and phone numbers and drops the order's emails; amounts, statuses, references
 and tickets stay, so statements, reconciliation and door counts read the same afterwards (see rules). People on an
 event's waiting lists are found, exported and erased with the rest: their entries keep their place, status and counts,
-without the name and contact details."""
+without the name and contact details. A Gift Aid declaration made with a donated refund (payments.tables.RefundDonation)
+is treated as an order's declaration is: found, exported, and kept for HMRC's period before it is erased."""
 
 from __future__ import annotations
 
@@ -25,7 +26,7 @@ from events.i18n import N_
 from events.orders.statuses import OrderStatus
 from events.orders.tables import GiftAidDeclaration, Order, OrderHistory, OrderLine
 from events.payments.statuses import PaymentMethod, RefundStatus
-from events.payments.tables import Payment, Refund
+from events.payments.tables import Payment, Refund, RefundDonation
 from events.privacy import rules
 from events.privacy.schemas import (
     ExportedDeclaration,
@@ -47,6 +48,9 @@ from events.waitlist.statuses import WaitingStatus
 from events.waitlist.tables import WaitingEntry
 
 MAX_BATCHES_PER_RUN = 25
+# A donated refund carries a Gift Aid declaration when it keeps the words the donor agreed to (kept, as an order's
+# declaration's are, when the name and address are erased).
+DECLARED_REFUND = RefundDonation.gift_aid_statement != ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -189,6 +193,7 @@ async def find_guest(contact_text: str, *, organisation_id: int) -> Guest:
         .order_by(Order.created_at, ascending=False)
     )
     declarations = await GiftAidDeclaration.count().where(GiftAidDeclaration.order_id.is_in(ids))
+    declarations += await RefundDonation.count().where(RefundDonation.order_id.is_in(ids), DECLARED_REFUND)
     emails = await OutboxMessage.count().where(OutboxMessage.order_id.is_in(ids))
     names = ({order["buyer_name"] for order in orders} | {entry["name"] for entry in waiting}) - {""}
     return Guest(
@@ -383,16 +388,35 @@ async def _declarations_due(cutoff: datetime, batch: int) -> list[dict[str, Any]
     )
 
 
+async def _donated_refund_declarations_due(cutoff: datetime, batch: int) -> list[dict[str, Any]]:
+    """Declarations made with donated refunds before the cut-off that still name the donor: id and event."""
+    return (
+        await RefundDonation.select(RefundDonation.id, RefundDonation.order_id.event.as_alias("event"))
+        .where(
+            (RefundDonation.gift_aid_title != rules.ERASED)
+            | (RefundDonation.gift_aid_first_name != rules.ERASED)
+            | (RefundDonation.gift_aid_last_name != rules.ERASED)
+            | (RefundDonation.gift_aid_house != rules.ERASED)
+            | (RefundDonation.gift_aid_postcode != rules.ERASED),
+            RefundDonation.created_at < cutoff,
+        )
+        .order_by(RefundDonation.id)
+        .limit(batch)
+    )
+
+
 async def _erase_old_declarations(now: datetime, batch: int) -> None:
     cutoff = rules.gift_aid_cutoff(now)
     for _ in range(MAX_BATCHES_PER_RUN):
         async with db.write_transaction():
             due = await _declarations_due(cutoff, batch)
-            if not due:
+            donated = await _donated_refund_declarations_due(cutoff, batch)
+            if not due and not donated:
                 return
             await _blank_declarations([row["id"] for row in due])
+            await _blank_donated_refund_declarations([row["id"] for row in donated])
             per_event: dict[int, int] = defaultdict(int)
-            for row in due:
+            for row in [*due, *donated]:
                 per_event[row["event"]] += 1
             for event_id, count in per_event.items():
                 await audit.record(
@@ -403,7 +427,7 @@ async def _erase_old_declarations(now: datetime, batch: int) -> None:
                     subject_id=event_id,
                     after={"declarations": count, "kept_years": rules.GIFT_AID_KEEP_YEARS},
                 )
-        if len(due) < batch:
+        if len(due) < batch and len(donated) < batch:
             return
 
 
@@ -418,6 +442,21 @@ async def _blank_declarations(ids: Sequence[int]) -> None:
                 GiftAidDeclaration.postcode: rules.ERASED,
             }
         ).where(GiftAidDeclaration.id.is_in(list(ids)))
+
+
+async def _blank_donated_refund_declarations(ids: Sequence[int]) -> None:
+    """The donor's name and home go; the amount, the date and the words they agreed to stay, as for an order's
+    declaration, so statements and the Gift Aid schedule read the same afterwards."""
+    if ids:
+        await RefundDonation.update(
+            {
+                RefundDonation.gift_aid_title: rules.ERASED,
+                RefundDonation.gift_aid_first_name: rules.ERASED,
+                RefundDonation.gift_aid_last_name: rules.ERASED,
+                RefundDonation.gift_aid_house: rules.ERASED,
+                RefundDonation.gift_aid_postcode: rules.ERASED,
+            }
+        ).where(RefundDonation.id.is_in(list(ids)))
 
 
 async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str) -> Erased:
@@ -435,8 +474,14 @@ async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str)
     kept = [d for d in declarations if rules.keeps_gift_aid(d["order_id.status"], d["order_id.paid_at"], now)]
     to_blank = [d["id"] for d in declarations if d not in kept and d["first_name"] != rules.ERASED]
     await _blank_declarations(to_blank)
+    donated = await RefundDonation.select(
+        RefundDonation.id, RefundDonation.gift_aid_first_name, RefundDonation.refund_offered, RefundDonation.created_at
+    ).where(RefundDonation.order_id.is_in(ids), DECLARED_REFUND)
+    donated_kept = [d for d in donated if rules.keeps_donated_refund_gift_aid(d["refund_offered"], d["created_at"], now)]
+    donated_to_blank = [d["id"] for d in donated if d not in donated_kept and d["gift_aid_first_name"] != rules.ERASED]
+    await _blank_donated_refund_declarations(donated_to_blank)
     await OrderHistory.insert(*[OrderHistory(order_id=order_id, kind="personal_data_erased", detail=reason, created_at=now) for order_id in ids])
-    return Erased(len(ids), len(tickets), len(emails), len(to_blank), len(kept))
+    return Erased(len(ids), len(tickets), len(emails), len(to_blank) + len(donated_to_blank), len(kept) + len(donated_kept))
 
 
 async def _document(contact: rules.Contact, order_ids: list[int], now: datetime, entry_ids: Sequence[int] = ()) -> GuestData:
@@ -526,6 +571,22 @@ async def _document(contact: rules.Contact, order_ids: list[int], now: datetime,
         .where(GiftAidDeclaration.order_id.is_in(ids))
         .order_by(GiftAidDeclaration.id)
     )
+    donated_refunds = (
+        await RefundDonation.select(
+            RefundDonation.order_id.reference,
+            RefundDonation.gift_aid_title,
+            RefundDonation.gift_aid_first_name,
+            RefundDonation.gift_aid_last_name,
+            RefundDonation.gift_aid_house,
+            RefundDonation.gift_aid_postcode,
+            RefundDonation.tickets_pence,
+            RefundDonation.booking_fees_pence,
+            RefundDonation.gift_aid_statement,
+            RefundDonation.created_at,
+        )
+        .where(RefundDonation.order_id.is_in(ids), DECLARED_REFUND)
+        .order_by(RefundDonation.id)
+    )
     emails = (
         await OutboxMessage.select(
             OutboxMessage.order_id.reference,
@@ -585,6 +646,22 @@ async def _document(contact: rules.Contact, order_ids: list[int], now: datetime,
                 declared_at=row["created_at"],
             )
             for row in declarations
+        ]
+        + [
+            ExportedDeclaration(
+                order=row["order_id.reference"],
+                title=row["gift_aid_title"],
+                first_name=row["gift_aid_first_name"],
+                last_name=row["gift_aid_last_name"],
+                house=row["gift_aid_house"],
+                postcode=row["gift_aid_postcode"],
+                # What the declaration covers: the ticket income and booking fees that became a donation.
+                eligible_pence=row["tickets_pence"] + row["booking_fees_pence"],
+                statement=row["gift_aid_statement"],
+                declared_at=row["created_at"],
+                donated_refund=True,
+            )
+            for row in donated_refunds
         ],
         emails=[
             ExportedEmail(

@@ -35,6 +35,7 @@ OTHER_TEMPLATES = {
     MessageKind.ticket_donated: "ticket_donated",
     MessageKind.ticket_passed_on: "ticket_passed_on",
     MessageKind.waiting_list_offer: "waiting_list_offer",
+    MessageKind.refund_donated: "refund_donated",
 }
 SUBJECTS = {
     "order_confirmation": N_("Your tickets for %(event)s"),
@@ -49,6 +50,7 @@ SUBJECTS = {
     MessageKind.ticket_donated: N_("Thank you for donating your ticket for %(event)s"),
     MessageKind.ticket_passed_on: N_("Your ticket for %(event)s was passed on"),
     MessageKind.waiting_list_offer: N_("A place for you at %(event)s"),
+    MessageKind.refund_donated: N_("Thank you for donating your refund for %(event)s"),
 }
 
 
@@ -95,6 +97,20 @@ class ReleaseSummary:
     currency: str = "GBP"
     gift_aid: bool = False
     still_valid: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class DonatedRefund:
+    """A cancelled event's refund its guest donated instead, as the thank-you states it: the amount given when they
+    chose, and whether they added Gift Aid."""
+
+    amount_pence: int
+    currency: str = "GBP"
+    gift_aid: bool = False
+
+    @classmethod
+    def from_detail(cls, detail: Mapping[str, Any]) -> DonatedRefund:
+        return cls(int(detail.get("donated_pence", 0)), str(detail.get("currency", "GBP")), bool(detail.get("gift_aid", False)))
 
 
 # The organisation's logo travels inside the email (multipart/related, shown by its Content-ID) rather than as a
@@ -226,6 +242,7 @@ class OrderEmail:
     # What the order paid for and how (ticket emails): the same receipt as the order's pages show.
     receipt: Receipt | None = None
     offer: OfferSummary | None = None  # the waiting-list offer this message tells of
+    donated_refund: DonatedRefund | None = None  # the cancelled event's refund this message thanks the guest for
 
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:

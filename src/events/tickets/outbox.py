@@ -368,6 +368,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         )
         if kind == MessageKind.waiting_list_offer
         else None,
+        donated_refund=email.DonatedRefund.from_detail(json.loads(message["detail"] or "{}")) if kind == MessageKind.refund_donated else None,
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now

@@ -37,6 +37,8 @@ class MessageKind(StrEnum):
     # Places held for a guest on the waiting list (events.waitlist), with the link to take them before the offer runs
     # out; queued against the offer's order, whose buyer details are the waiting guest's.
     waiting_list_offer = "waiting_list_offer"
+    # A cancelled event's refund the guest chose to donate to its partner projects instead (payments.cancellation).
+    refund_donated = "refund_donated"
 
 
 # The confirmations of a guest giving a ticket up ("Can't come?"): they carry what happened to which ticket.

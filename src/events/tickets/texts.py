@@ -205,6 +205,10 @@ def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> lis
         ]
     if text.kind == MessageKind.waiting_list_offer:
         return _offer_lines(text, _, signature=signature)
+    if text.kind == MessageKind.refund_donated:
+        pence = int(text.detail.get("donated_pence", 0))
+        donated = _("Your donation: %(amount)s", amount=_.money(pence, str(text.detail.get("currency", text.currency)))) if pence else ""
+        return [signature + _("Thank you! Your refund for %(event)s is now a donation.", event=event), donated, text.link]
     raise ValueError(f"no text for messages of kind {text.kind!r}")
 
 

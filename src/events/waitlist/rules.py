@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from events import text
-from events.i18n import N_, SUPPORTED_LOCALES
+from events.i18n import N_, SUPPORTED_LOCALES, Sentence
 from events.orders import phones, pricing
 from events.waitlist.statuses import WaitingKind, WaitingStatus
 
@@ -185,7 +185,7 @@ def join_problems(request: JoinRequest, *, kind: WaitingKind, max_per_order: int
         if request.quantity != FREE_PLACE_QUANTITY:
             problems["quantity"] = N_("Each guest can wait for one free place.")
     elif not 1 <= request.quantity <= max_per_order:
-        problems["quantity"] = N_("Choose between 1 and %(max)d places.") % {"max": max_per_order}
+        problems["quantity"] = Sentence(N_("Choose between 1 and %(max)d places."), max=max_per_order)
     if request.locale not in SUPPORTED_LOCALES:
         problems["locale"] = N_("We do not have that language yet.")
     return problems
@@ -205,5 +205,5 @@ def contact_of(request: JoinRequest) -> Contact:
 def quantity_problem(quantity: int, offered: int) -> str | None:
     """Why a guest cannot take ``quantity`` of the ``offered`` places (None when they can)."""
     if not 1 <= quantity <= offered:
-        return N_("You can take between 1 and %(max)d places.") % {"max": offered}
+        return Sentence(N_("You can take between 1 and %(max)d places."), max=offered)
     return None

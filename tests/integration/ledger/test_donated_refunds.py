@@ -18,7 +18,7 @@ from events import db
 from events.errors import Conflict, InvalidInput
 from events.ledger.tables import LedgerEntry
 from events.orders import service as orders
-from events.orders.gift_aid import Declaration
+from events.orders.gift_aid import CONFIRMATION_STATEMENT, Declaration
 from events.payments import donations
 from events.payments.tables import RefundDonation
 from events.tickets.tables import Ticket
@@ -154,16 +154,24 @@ async def test_gift_aid_goes_only_with_a_refund_that_was_offered(client: httpx.A
     # never claimed, nor is a donated refund without a declaration.
     await donate_ticket(created["reference"], first, now, declaration=None, refund_offered=True)
     await donate_ticket(created["reference"], second, now, declaration=None, refund_offered=False)
-    await RefundDonation.update({RefundDonation.gift_aid_first_name: "Maria", RefundDonation.gift_aid_last_name: "Lopez"}).where(
-        RefundDonation.refund_offered.eq(False)
-    )
+    await RefundDonation.update(
+        {
+            RefundDonation.gift_aid_first_name: "Maria",
+            RefundDonation.gift_aid_last_name: "Lopez",
+            RefundDonation.gift_aid_statement: CONFIRMATION_STATEMENT,
+        }
+    ).where(RefundDonation.refund_offered.eq(False))
     assert await schedule_rows(client, organiser, now) == []
     partners = (await client.get(f"/api/events/{slug}/reconciliation", headers=organiser)).json()["partners"]
     assert [p["gift_aid_claimable_pence"] for p in partners] == [0, 0]
     # Once the offered one carries a declaration, it is claimed.
-    await RefundDonation.update({RefundDonation.gift_aid_first_name: "Maria", RefundDonation.gift_aid_last_name: "Lopez"}).where(
-        RefundDonation.refund_offered.eq(True)
-    )
+    await RefundDonation.update(
+        {
+            RefundDonation.gift_aid_first_name: "Maria",
+            RefundDonation.gift_aid_last_name: "Lopez",
+            RefundDonation.gift_aid_statement: CONFIRMATION_STATEMENT,
+        }
+    ).where(RefundDonation.refund_offered.eq(True))
     assert [row[8] for row in await schedule_rows(client, organiser, now)] == ["30.00"]
 
 

@@ -247,3 +247,54 @@ async def test_choices_sent_at_once_make_one_choice(
     refunded, donated, refunds = await money_of(guest["reference"])
     assert (refunded, donated) in ((3000, 0), (0, 3000)) and refunds == (1 if refunded else 0)
     assert len(stripe.created) == refunds
+
+
+async def test_a_guest_who_donates_their_refund_is_thanked_once_by_email_or_text_in_their_language(
+    client: httpx.AsyncClient, app: Litestar, stripe: CountingStripe, organiser: dict[str, str], now: datetime, tmp_path: Path
+) -> None:
+    slug = await make_event(now)
+    maria = await buy(client, slug, "maria@example.org", quantity=2)
+    omar = await buy(client, slug, "omar@example.org")
+    leila = await buy(client, slug, "leila@example.org")
+    await Order.update({Order.locale: "fr"}).where(Order.reference == maria["reference"])
+    # Omar's order reaches him by text only (as an order with a phone number and no email address does), in Arabic.
+    await Order.update({Order.buyer_email: "", Order.buyer_phone: "07911 123456", Order.locale: "ar"}).where(Order.reference == omar["reference"])
+    assert (await client.post(f"/api/events/{slug}/cancel", json={"donation_choice_days": 7}, headers=organiser)).status_code == 200
+    await OutboxMessage.delete(force=True)  # the cancellation notices
+
+    # Maria donates through the API, with Gift Aid; Omar from the choice page; Leila takes her refund.
+    assert (await choose(client, maria, {"choice": "donate", "gift_aid": GIFT_AID})).status_code == 200
+    page = await client.get(f"/orders/{omar['reference']}/cancelled", params={"token": omar["access_token"]})
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    form = {"token": omar["access_token"], "choice": "donate", "_csrf_token": csrf.group(1)}
+    assert (await client.post(f"/orders/{omar['reference']}/cancelled", data=form)).status_code == 303
+    assert (await choose(client, leila, {"choice": "refund"})).status_code == 200
+    # Choosing again changes nothing and thanks nobody twice.
+    assert (await choose(client, maria, {"choice": "donate"})).status_code == 409
+    assert (await client.post(f"/orders/{omar['reference']}/cancelled", data=form)).status_code == 409
+
+    thanks = (
+        await OutboxMessage.select(OutboxMessage.order_id.reference, OutboxMessage.recipient, OutboxMessage.channel)
+        .where(OutboxMessage.kind == "refund_donated")
+        .order_by(OutboxMessage.id)
+    )
+    assert [(row["order_id.reference"], row["recipient"], row["channel"]) for row in thanks] == [
+        (maria["reference"], "maria@example.org", "email"),
+        (omar["reference"], "+447911123456", "sms"),
+    ]
+    assert await OutboxMessage.count().where(OutboxMessage.order_id.reference == leila["reference"], OutboxMessage.kind == "refund_donated") == 0
+
+    settings = dataclasses.replace(app.state.settings, var_dir=tmp_path)
+    await drain_outbox(now + timedelta(minutes=1), settings=settings)
+    [eml] = sorted((tmp_path / "outbox").glob("*-refund_donated.eml"))
+    message = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    plain = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert message["To"] == "maria@example.org" and "Supper Club" in message["Subject"] and 'lang="fr"' in html
+    assert "Bonjour Maria," in plain and "60" in plain and "Gift Aid" in plain and maria["reference"] in plain
+    assert "cancelled?token=" not in plain  # nothing left to choose: the link is the order page
+    [txt] = sorted((tmp_path / "outbox").glob("*-refund_donated.txt"))
+    body = txt.read_text()
+    assert "+447911123456" in body and f"/orders/{omar['reference']}?token=" in body and "Gift Aid" not in body
+    assert await drain_outbox(now + timedelta(minutes=2), settings=settings) == 0  # sent once

@@ -132,6 +132,29 @@ async def test_capacity_raised_is_offered_in_join_order_and_not_sold_meanwhile(
     assert (await event_row(slug))["places_taken"] == 3
 
 
+async def test_the_events_lists_leave_out_the_places_held_for_the_list_as_the_event_page_does(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await sold_out_event(client, now)
+    await joined(client, slug, "Amira", quantity=2)
+    organisation = (await client.get(f"/api/events/{slug}")).json()["organisation"]["slug"]
+
+    async def places_left() -> dict[str, int]:
+        """What each list of events says is left, and the event's own page."""
+        listed = {event["slug"]: event["places_left"] for event in (await client.get("/api/events")).json()}
+        own = {event["slug"]: event["places_left"] for event in (await client.get(f"/api/organisations/{organisation}")).json()["events"]}
+        return {"events": listed[slug], "organisation": own[slug], "event": (await client.get(f"/api/events/{slug}")).json()["places_left"]}
+
+    await raise_capacity(client, organiser, slug, by=1)  # one place freed: Amira's list holds it
+    assert await places_left() == {"events": 0, "organisation": 0, "event": 0}
+    for page in ("/", f"/organisations/{organisation}"):
+        assert 'class="sold-out"' in (await client.get(page)).text, page
+    await raise_capacity(client, organiser, slug, by=2)  # three freed: two held for Amira, one on sale
+    assert await places_left() == {"events": 1, "organisation": 1, "event": 1}
+    for page in ("/", f"/organisations/{organisation}"):
+        assert 'class="sold-out"' not in (await client.get(page)).text, page
+
+
 async def test_a_refund_voiding_a_ticket_frees_a_place_for_the_list(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
     slug = await sold_out_event(client, now)
     amira = await joined(client, slug, "Amira")

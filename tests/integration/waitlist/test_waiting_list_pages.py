@@ -7,10 +7,12 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime, timedelta
+from gettext import NullTranslations
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from litestar import Litestar
 
 from events import i18n
@@ -103,6 +105,34 @@ async def test_a_sold_out_event_page_offers_its_waiting_list_and_shows_the_guest
         ("Samir", 1, "fr", WaitingStatus.waiting),
     ]
     assert (await client.get(second, headers={"Cookie": "lang=en"})).text.count("You are number 2 in the queue.") == 1
+
+
+async def test_sold_out_online_the_event_page_shows_the_waiting_list_instead_of_the_buy_form(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    def buy_form(html: str) -> bool:
+        """Whether the page asks for a buyer's details and payment."""
+        return "Continue to payment" in html and 'id="email"' in html
+
+    slug, paid = await sold_out_event(client, now, booking_fee_pence=50, pay_it_forward_place_pence=3000)
+    page = squeezed((await client.get(f"/events/{slug}")).text)
+    assert not buy_form(page) and "Give a little more" not in page and "Gift Aid" not in page
+    assert f'action="/events/{slug}/waiting-list"' in page and "Join the waiting list" in page
+    # The rest of the page is as it was: the tickets with their price, sold out, the fee and the free places.
+    assert "Tickets" in page and "Sold out" in page and "£30" in page and "booking fee of £0.50" in page and "Who benefits" in page
+
+    # Places back on sale (nobody waiting): the buy form, and no waiting list.
+    refund = await client.post(f"/api/orders/{paid['reference']}/refunds", json={"reason": "Cannot come"}, headers=organiser)
+    assert refund.status_code == 201, refund.text
+    page = squeezed((await client.get(f"/events/{slug}")).text)
+    assert buy_form(page) and "Give a little more" in page and f'action="/events/{slug}/waiting-list"' not in page
+
+    # Sold out with the waiting list closed: neither form, the tickets still shown as sold out.
+    created = await place_order(client, slug, quantity=2)
+    assert (await pay_with_test_page(client, created.json())).status_code == 303
+    await Event.update({Event.waiting_list_open: False}).where(Event.slug == slug)
+    page = squeezed((await client.get(f"/events/{slug}")).text)
+    assert not buy_form(page) and "/waiting-list" not in page and "Sold out" in page and "£30" in page
 
 
 async def test_the_join_form_is_not_offered_while_places_are_on_sale(client: httpx.AsyncClient, now: datetime) -> None:
@@ -281,6 +311,33 @@ async def test_a_guest_takes_offered_paid_places_and_goes_on_to_pay(
         assert "You took the places." in after and "/pay?token=" in after
         again = await guest.post(mine + "/accept", data={"quantity": "1", "_csrf_token": csrf(offer.text)})
         assert again.status_code == 409 and "You took the places." in squeezed(again.text)
+
+
+async def test_a_mistake_with_a_number_in_it_is_shown_in_the_guests_language(
+    client: httpx.AsyncClient, app: Litestar, organiser: dict[str, str], now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The sentence is translated first and the number put in after (i18n.Sentence): formatted first, no catalogue
+    would know "You can take between 1 and 2 places."."""
+    real = i18n.translations
+
+    class French(NullTranslations):
+        def gettext(self, message: str) -> str:
+            known = {"You can take between 1 and %(max)d places.": "Vous pouvez prendre entre 1 et %(max)d places."}
+            return known.get(message) or real("fr").gettext(message)
+
+    slug, paid = await sold_out_event(client, now)
+    async with another_browser(app) as guest:
+        mine = entry_path(await join_form(guest, slug, name="Amal", quantity="2", locale="fr"))
+        await refund_and_offer(client, organiser, slug, paid, now)
+        offer = await guest.get(mine)
+        monkeypatch.setattr(i18n, "translations", lambda locale, *rest: French() if locale == "fr" else real(locale, *rest))
+        too_many = await guest.post(mine + "/accept", data={"quantity": "3", "_csrf_token": csrf(offer.text)})
+    assert too_many.status_code == 422 and 'lang="fr"' in too_many.text
+    assert "Vous pouvez prendre entre 1 et 2 places." in too_many.text and "You can take between" not in too_many.text
+    [token] = [row["token"] for row in await WaitingEntry.select(WaitingEntry.token)]
+    # The API's detail stays the English sentence with its number.
+    api = await client.post(f"/api/waiting-list/{token}/accept", json={"quantity": 3})
+    assert api.status_code == 422 and api.json()["fields"]["quantity"] == "You can take between 1 and 2 places."
 
 
 async def test_an_offer_that_ran_out_cannot_be_taken(client: httpx.AsyncClient, app: Litestar, organiser: dict[str, str], now: datetime) -> None:

@@ -25,6 +25,12 @@ def test_gift_aid_declarations_of_paid_orders_are_kept_seven_years() -> None:
     assert not rules.keeps_gift_aid("pending", None, NOON)
 
 
+def test_a_declaration_made_with_a_donated_refund_is_kept_seven_years_if_the_refund_was_offered() -> None:
+    assert rules.keeps_donated_refund_gift_aid(True, NOON, NOON.replace(year=2034) - timedelta(seconds=1))
+    assert not rules.keeps_donated_refund_gift_aid(True, NOON, NOON.replace(year=2034))
+    assert not rules.keeps_donated_refund_gift_aid(False, NOON, NOON + timedelta(days=1))  # no refund offered: backs no claim
+
+
 def test_a_leap_day_donation_is_kept_until_the_28th() -> None:
     leap = datetime(2028, 2, 29, 9, 0, tzinfo=timezone.utc)
     assert rules.gift_aid_keep_until(leap) == datetime(2035, 2, 28, 9, 0, tzinfo=timezone.utc)

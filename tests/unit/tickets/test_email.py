@@ -253,3 +253,15 @@ def test_a_thank_you_lets_the_language_write_the_partners_amount_after_its_name(
     amount = "842,50\u00a0£"
     assert "- " + written % {"partner": "Welcome Kitchen", "amount": amount} in text
     assert "<li>" + written % {"partner": "<bdi>Welcome Kitchen</bdi>", "amount": amount} + "</li>" in html
+
+
+def test_a_donated_refund_is_thanked_for_with_its_amount_and_gift_aid() -> None:
+    mail = dataclasses.replace(content(), kind=MessageKind.refund_donated, donated_refund=email.DonatedRefund(6050, "GBP", gift_aid=True), tickets=())
+    message = email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW)
+    assert message["Subject"] == "Thank you for donating your refund for Supper Club"
+    assert not list(message.iter_attachments())
+    for body in bodies(message):
+        assert "Your donation: £60.50" in body and "You added Gift Aid" in body and "A donation cannot be given back." in body
+    without = dataclasses.replace(mail, donated_refund=email.DonatedRefund(3000, "GBP"))
+    for body in bodies(email.build_email(without, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW)):
+        assert "Your donation: £30" in body and "Gift Aid" not in body

@@ -184,3 +184,8 @@ def test_an_arabic_thank_you_lists_the_partners_with_the_arabic_comma() -> None:
     }
     body = compose(text("thank_you", link="", locale="ar", organisation="", event_title="Club", detail=short))
     assert "Kin" in body and "\u060c Ark" in body and ", Ark" not in body
+
+
+def test_a_donated_refunds_text_thanks_the_guest_with_the_amount_and_the_order_link() -> None:
+    body = compose(text("refund_donated", link=ORDER, detail={"donated_pence": 6050, "currency": "GBP", "gift_aid": True}))
+    assert body.splitlines() == ["Refugee Kitchen: Thank you! Your refund for Supper Club is now a donation.", "Your donation: £60.50", ORDER]
