@@ -73,8 +73,8 @@ NO_FORM = {
     "POST /manage/organisation/logo/remove",  # offered only once there is a logo (see EXCLUDED)
     "POST /waiting-list/{token}/accept",  # offered only by the link of an offer of freed places
     "POST /waiting-list/{token}/leave",  # offered only on a guest's own waiting-list page (its link, after joining)
-}
     "POST /orders/{reference}/cancelled",  # offered only by the link in a cancelled event's message (guests choosing refund or donation)
+}
 # Forms whose valid submission would end the sweep's own set-up (cancel the event, stop sales, refund the order, sign
 # in or out, end sign-ins, deactivate a person, turn the browser into a paired door phone...):
 # they are swept last, and never submitted with plain values while exploring.
