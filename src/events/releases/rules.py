@@ -1,8 +1,9 @@
 """ "Can't come?": which choices a ticket has now, and what a friend's details must be to pass it on. Pure.
 
-A **free place** (claimed from a partner's link, given by an organiser, or a free waiting-list offer) is given back to
-the free places. A ticket that cost nothing otherwise (a £0 ticket type, or a ticket passed on to the guest by a
-friend) is given back to general sale: both are the ``free_place`` choice, "give my place back".
+A **free place** (claimed from a partner's link, given by an organiser, or a free waiting-list offer: taken up, that
+becomes a claimed place, channel ``claim``) is given back to the free places. A ticket that cost nothing otherwise (a
+£0 ticket type, bought or taken up from the paid waiting list, or a ticket passed on to the guest by a friend) is given
+back to general sale: both are the ``free_place`` choice, "give my place back".
 
 A **paid place** follows the event's release policy (Event.refund_days_before): a full refund of the ticket (price and
 booking fee) until that many days before the start, and donating it instead of the refund (issue 17, §4); after that,
@@ -30,10 +31,10 @@ from events.orders import phones, pricing
 from events.orders.statuses import OrderStatus
 from events.tickets.statuses import TicketStatus
 
-# Channels whose places come from the event's free places (Event.free_places_claimed), not from general sale.
+# Channels whose places come from the event's free places (Event.free_places_claimed), not from general sale. A free
+# place's waiting-list offer is among them once taken up (orders.take_up_free_offer makes it a claim); an order still
+# of channel waitlist is a paid-list offer, whose places are general ones even at £0.
 FREE_PLACE_CHANNELS = frozenset({"claim", "gift"})
-# An offer from the waiting list: free when it cost nothing (a free-place offer), else a paid place.
-WAITLIST_CHANNEL = "waitlist"
 # A ticket a guest passed on to a friend: a new order of this channel, costing nothing.
 TRANSFER_CHANNEL = "transfer"
 # Bought at the door and paid there: refunds are handed back at the door, by the organiser.
@@ -65,7 +66,6 @@ class TicketFacts:
     booking_fee_pence: int
     order_status: str  # an OrderStatus
     order_channel: str
-    order_total_pence: int
     payment_provider: str
     event_status: str  # an EventStatus
     starts_at: datetime
@@ -108,7 +108,7 @@ NOT_OFFERED = {
 
 def place_kind(ticket: TicketFacts) -> PlaceKind:
     """Where the place came from, and so where it goes back to."""
-    if ticket.order_channel in FREE_PLACE_CHANNELS or (ticket.order_channel == WAITLIST_CHANNEL and ticket.order_total_pence == 0):
+    if ticket.order_channel in FREE_PLACE_CHANNELS:
         return PlaceKind.free
     if ticket.order_channel == TRANSFER_CHANNEL or ticket.price_pence + ticket.booking_fee_pence == 0:
         return PlaceKind.unpaid

@@ -18,13 +18,12 @@ PAID = TicketFacts(
     booking_fee_pence=150,
     order_status="paid",
     order_channel="online",
-    order_total_pence=3150,
     payment_provider="stripe",
     event_status="on_sale",
     starts_at=STARTS,
     refund_days_before=7,
 )
-CLAIMED = dataclasses.replace(PAID, price_pence=0, booking_fee_pence=0, order_channel="claim", order_total_pence=0, payment_provider="none")
+CLAIMED = dataclasses.replace(PAID, price_pence=0, booking_fee_pence=0, order_channel="claim", payment_provider="none")
 WINDOW_ENDS = STARTS - timedelta(days=7)
 
 
@@ -62,9 +61,8 @@ def test_a_ticket_paid_at_the_door_is_not_refunded_online(provider: str) -> None
     [
         CLAIMED,
         dataclasses.replace(CLAIMED, order_channel="gift"),
-        dataclasses.replace(CLAIMED, order_channel="waitlist"),
     ],
-    ids=["claimed", "given", "free offer"],
+    ids=["claimed (a free-place offer taken up is one)", "given"],
 )
 def test_a_free_place_can_only_be_given_back_to_the_free_places(facts: TicketFacts) -> None:
     assert rules.place_kind(facts) == rules.PlaceKind.free
@@ -77,8 +75,16 @@ def test_a_paid_waitlist_offer_is_a_paid_place() -> None:
     assert rules.place_kind(dataclasses.replace(PAID, order_channel="waitlist")) == rules.PlaceKind.paid
 
 
+def test_a_free_offer_of_the_paid_list_is_a_general_place_not_a_free_one() -> None:
+    """A £0 ticket type's offer taken up stays of channel waitlist (a free-place offer becomes a claim): its place was a
+    general one, so it goes back to general sale, never to the free places."""
+    nothing_to_pay = dataclasses.replace(PAID, order_channel="waitlist", price_pence=0, booking_fee_pence=0, payment_provider="none")
+    assert rules.place_kind(nothing_to_pay) == rules.PlaceKind.unpaid
+    assert rules.options(nothing_to_pay, STARTS - timedelta(days=30)).choices == (Choice.free_place, Choice.transfer)
+
+
 def test_a_ticket_passed_on_can_be_passed_on_again_or_given_back_but_never_refunded() -> None:
-    passed = dataclasses.replace(PAID, order_channel="transfer", price_pence=0, booking_fee_pence=0, order_total_pence=0, payment_provider="none")
+    passed = dataclasses.replace(PAID, order_channel="transfer", price_pence=0, booking_fee_pence=0, payment_provider="none")
     assert rules.place_kind(passed) == rules.PlaceKind.unpaid
     assert rules.options(passed, STARTS - timedelta(days=30)).choices == (Choice.free_place, Choice.transfer)
 
