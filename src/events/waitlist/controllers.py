@@ -159,7 +159,10 @@ class WaitingListApi(Controller):
             "POST /api/events/{slug}/orders); a free place (or nothing to pay) is issued at once, its `tickets` listed. "
             "Taking fewer places than offered passes the rest to the next person. 410 `offer_expired` once the offer "
             "has run out; 409 `offer_accepted` when it was taken up already, `no_offer` when nothing is held yet; 422 "
-            "for more places than offered. None of these changes anything."
+            "for more places than offered; 409 `card_payments_unavailable` when there is something to pay and the "
+            "organisation takes no card payments online. None of these changes anything. 503 `payment_unavailable` when "
+            "the payment provider cannot be reached: the offer stands again (the places taken, until the offer's own "
+            "expiry), so the guest can try again."
         ),
     )
     async def accept(
