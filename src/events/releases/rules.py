@@ -13,6 +13,11 @@ can be passed on again, or given back; it is never refunded or donated (the mone
 Tickets bought at the door (cash, card terminal) are never refunded online: the money was handed over at the door and
 goes back the same way, which the organiser does. Their guests may donate them or pass them on.
 
+Money is the buyer's: a refund or a donation (and a Gift Aid declaration with it) needs the ORDER's authority (its
+access token: the order page, the API). The ticket's own link is enough for the money choices only when the order has
+just this one ticket (its holder is the buyer); a ticket of a group order, through its link, may be passed on or given
+back where that is offered, and its holder is pointed to the buyer for the rest.
+
 Nothing is offered for a ticket that has been used at the door, that is refunded, void, given back or passed on, whose
 order is not paid, or once the event is cancelled or has started.
 """
@@ -50,6 +55,17 @@ class Choice(StrEnum):
     free_place = "free_place"  # give back a place that cost nothing
 
 
+# The choices that move the buyer's money: the order's authority is needed for them (see Authority).
+MONEY_CHOICES = frozenset({Choice.refund, Choice.donate})
+
+
+class Authority(StrEnum):
+    """Who is asking: the buyer (the order's access token) or whoever holds the ticket's link."""
+
+    order = "order"
+    ticket = "ticket"
+
+
 class PlaceKind(StrEnum):
     free = "free"  # from the event's free places
     unpaid = "unpaid"  # a general place that cost this guest nothing (a £0 ticket, or passed on by a friend)
@@ -70,6 +86,7 @@ class TicketFacts:
     event_status: str  # an EventStatus
     starts_at: datetime
     refund_days_before: int | None
+    order_tickets: int  # how many tickets the order has (any status): with one, its holder is the buyer
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +105,7 @@ class Options:
     choices: tuple[Choice, ...]
     refund_until: datetime | None
     refusal: Refusal | None = None
+    buyer_only: tuple[Choice, ...] = ()  # offered to the buyer, not to this ticket's link (its order has other tickets)
 
     def offers(self, choice: Choice) -> bool:
         return choice in self.choices
@@ -104,6 +122,9 @@ NOT_OFFERED = {
     Choice.transfer: Refusal("transfer_not_offered", N_("Passing this ticket to a friend is not offered now.")),
     Choice.free_place: Refusal("release_not_offered", N_("This ticket was paid for: choose a refund, a donation or a friend instead.")),
 }
+BUYER_ONLY = Refusal(
+    "buyer_only", N_("Only the person who booked these tickets can get a refund or donate this ticket. They can do it from their order page.")
+)
 
 
 def place_kind(ticket: TicketFacts) -> PlaceKind:
@@ -122,8 +143,20 @@ def refund_until(ticket: TicketFacts) -> datetime | None:
     return ticket.starts_at - timedelta(days=ticket.refund_days_before)
 
 
-def options(ticket: TicketFacts, now: datetime) -> Options:
-    """What the guest holding ``ticket`` may choose at ``now``."""
+def options(ticket: TicketFacts, now: datetime, authority: Authority = Authority.order) -> Options:
+    """What may be chosen for ``ticket`` at ``now`` by the buyer (``authority`` order) or by whoever holds the
+    ticket's link (``authority`` ticket: the money choices only when the order has no other ticket)."""
+    offered = _offered(ticket, now)
+    if authority == Authority.order or ticket.order_tickets <= 1:
+        return offered
+    buyer_only = tuple(choice for choice in offered.choices if choice in MONEY_CHOICES)
+    if not buyer_only:
+        return offered
+    left = tuple(choice for choice in offered.choices if choice not in MONEY_CHOICES)
+    return Options(left, None, None if left else BUYER_ONLY, buyer_only)
+
+
+def _offered(ticket: TicketFacts, now: datetime) -> Options:
     refusal = _nothing_offered(ticket, now)
     if refusal is not None:
         return Options((), None, refusal)
@@ -138,12 +171,14 @@ def options(ticket: TicketFacts, now: datetime) -> Options:
     return Options((Choice.donate, Choice.transfer), None)
 
 
-def refusal(ticket: TicketFacts, choice: Choice, now: datetime) -> Refusal | None:
-    """None when ``choice`` may be made now, else why not."""
-    offered = options(ticket, now)
+def refusal(ticket: TicketFacts, choice: Choice, now: datetime, authority: Authority = Authority.order) -> Refusal | None:
+    """None when ``choice`` may be made now by ``authority``, else why not."""
+    offered = options(ticket, now, authority)
     if offered.refusal is not None:
         return offered.refusal
-    return None if offered.offers(choice) else NOT_OFFERED[choice]
+    if offered.offers(choice):
+        return None
+    return BUYER_ONLY if choice in offered.buyer_only else NOT_OFFERED[choice]
 
 
 def gift_aid_allowed(ticket: TicketFacts, now: datetime) -> bool:

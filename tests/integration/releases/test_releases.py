@@ -490,12 +490,10 @@ def csrf_of(page: str) -> str:
 
 async def test_the_ticket_page_leads_to_the_choices_that_apply_and_a_confirmation(client: httpx.AsyncClient, now: datetime) -> None:
     slug = await make_event(now)
-    order = await paid_order(client, slug)
+    order = await paid_order(client, slug, quantity=1)  # its only ticket: its holder is the buyer
     secret = order["secrets"][0]
     ticket_page = await client.get(f"/tickets/{secret}")
     assert f'href="/tickets/{secret}/cant-come"' in ticket_page.text
-    order_page = await client.get(f"/orders/{order['reference']}?token={order['access_token']}")
-    assert f'href="/tickets/{secret}/cant-come"' in order_page.text and 'id="cant-come"' in order_page.text
 
     choices = await client.get(f"/tickets/{secret}/cant-come")
     assert choices.status_code == 200

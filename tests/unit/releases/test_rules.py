@@ -22,6 +22,7 @@ PAID = TicketFacts(
     event_status="on_sale",
     starts_at=STARTS,
     refund_days_before=7,
+    order_tickets=1,
 )
 CLAIMED = dataclasses.replace(PAID, price_pence=0, booking_fee_pence=0, order_channel="claim", payment_provider="none")
 WINDOW_ENDS = STARTS - timedelta(days=7)
@@ -129,3 +130,20 @@ def test_a_friend_needs_a_name_and_an_email_or_a_mobile() -> None:
     assert rules.friend_problems("Sam\x00", "sam@example.org", "")[1].keys() == {"holder"}
     assert rules.friend_problems("S" * 101, "sam@example.org", "")[1].keys() == {"holder"}
     assert rules.friend_problems("Sam", "", "07911 123456", texts_available=False)[1].keys() == {"phone"}
+
+
+def test_a_ticket_link_of_a_group_order_leaves_the_money_choices_to_the_buyer() -> None:
+    group = dataclasses.replace(PAID, order_tickets=3)
+    early, late = STARTS - timedelta(days=30), WINDOW_ENDS + timedelta(seconds=1)
+    # The buyer (the order's token) has every choice; the ticket's link has none of the money ones.
+    assert rules.options(group, early, rules.Authority.order).choices == (Choice.refund, Choice.donate)
+    by_link = rules.options(group, early, rules.Authority.ticket)
+    assert by_link.choices == () and by_link.refusal == rules.BUYER_ONLY and by_link.buyer_only == (Choice.refund, Choice.donate)
+    assert rules.refusal(group, Choice.donate, early, rules.Authority.ticket) == rules.BUYER_ONLY
+    after = rules.options(group, late, rules.Authority.ticket)
+    assert after.choices == (Choice.transfer,) and after.refusal is None and after.buyer_only == (Choice.donate,)
+    assert rules.refusal(group, Choice.transfer, late, rules.Authority.ticket) is None
+    # The only ticket of its order: its holder is the buyer.
+    assert rules.options(PAID, early, rules.Authority.ticket).choices == (Choice.refund, Choice.donate)
+    # Nothing of the buyer's money in a free place: its link gives it back.
+    assert rules.options(dataclasses.replace(CLAIMED, order_tickets=2), early, rules.Authority.ticket).choices == (Choice.free_place,)
