@@ -145,7 +145,10 @@ class WaitingListApi(Controller):
         "/waiting-list/{token:str}",
         summary="Leave the waiting list; places held for the guest go to the next person",
         responses=error_responses(404, 409, 429),
-        description="204, also when the guest had already left. 409 `offer_accepted` once the offer has become an order.",
+        description=(
+            "204, also when the guest had already left. 409 `offer_accepted` once the offer has become an order; 409 "
+            "`entry_changed` in the rare case that offers came and went twice while leaving (try again)."
+        ),
     )
     async def leave(self, request: Request[Any, Any, Any], token: FromPath[str], now: NamedDependency[datetime]) -> None:
         await service.leave(token, now, guest=_guest(request))

@@ -7,7 +7,7 @@ never offer the same places; each offer's message is queued once (keyed by entry
 
 Locks are always taken in one order: orders, then ticket types, then the event, then waiting entries. Taking up or
 giving back an offer reads the entry first without a lock, then locks the order, the counters and the entry, and
-checks the entry again.
+checks the entry again; leaving, which may find an offer made meanwhile, starts again once to lock its order first.
 
 Rules (who is next, how many places, how long an offer holds them) are events.waitlist.rules.
 """
@@ -59,6 +59,8 @@ JOINS_PER_CODE_WINDOW_SECONDS = 3600
 WRONG_TOKENS_PER_CLIENT = 100
 WRONG_TOKENS_WINDOW_SECONDS = 15 * 60
 TOKEN_BYTES = 16
+# Leaving reads the entry, then locks what it found (an offer's order first); a change in between is read again once.
+LOCK_ATTEMPTS = 2
 OFFERABLE_EVENT_STATUSES = {WaitingKind.paid: (EventStatus.on_sale,), WaitingKind.free: (EventStatus.on_sale, EventStatus.sales_closed)}
 
 
@@ -399,22 +401,51 @@ async def leave(token: str, now: datetime, *, guest: Guest | None = None) -> Non
     """The guest leaves the list. An offer they hold gives its places back, and they are offered to the next person.
     Leaving again changes nothing; an accepted offer cannot be left here (409 ``offer_accepted``: it is an order)."""
     row = await _entry(token, guest, now)
-    status = WaitingStatus(row["status"])
-    if status == WaitingStatus.accepted:
-        raise Conflict(N_("You have taken up this offer: it is an order now."), code="offer_accepted")
-    if status not in rules.ACTIVE_STATUSES:
+    for _ in range(LOCK_ATTEMPTS):
+        _check_leavable(row)
+        if WaitingStatus(row["status"]) not in rules.ACTIVE_STATUSES:
+            return
+        try:
+            gave_back = await _leave_locked(row, now)
+        except _OfferChanged:
+            # An offer was made (or ended) between the read and the locks: read again and lock what it is now.
+            fresh = await WaitingEntry.select().where(WaitingEntry.id == row["id"]).first()
+            assert fresh is not None
+            row = fresh
+            continue
+        if gave_back:
+            await offer_freed_places(row["event"], now)
         return
-    gave_back = False
+    raise Conflict(N_("Your place on the list changed just now. Please try again."), code="entry_changed")
+
+
+class _OfferChanged(Exception):
+    """The entry's offer is not the one whose order was locked: its order must be locked first, so start again."""
+
+
+def _check_leavable(row: Mapping[str, Any]) -> None:
+    if row["status"] == WaitingStatus.accepted:
+        raise Conflict(N_("You have taken up this offer: it is an order now."), code="offer_accepted")
+
+
+async def _leave_locked(row: Mapping[str, Any], now: datetime) -> bool:
+    """One try at leaving, in the global lock order: the offer's order and the event's counters (when ``row`` holds an
+    offer), then the entry, whose offer is checked to be the one locked (_OfferChanged, nothing written, if not).
+    Whether an offer's places were given back."""
+    locked_offer = row["offer_order"] if row["status"] == WaitingStatus.offered else None
     async with db.write_transaction():
-        if row["offer_order"] is not None and status == WaitingStatus.offered:
+        if locked_offer is not None:
             await _lock_offer(row)
         current = await _lock_entry(row["id"])
+        _check_leavable(current)
         if WaitingStatus(current["status"]) not in rules.ACTIVE_STATUSES:
-            return
-        if current["status"] == WaitingStatus.offered and current["offer_order"] is not None:
+            return False
+        offer = current["offer_order"] if current["status"] == WaitingStatus.offered else None
+        if offer != locked_offer:
+            raise _OfferChanged
+        if offer is not None:
             # Nothing if the hold already ran out (the sweeper gave the places back).
-            await orders.release_hold(current["offer_order"], now, reason="the guest left the waiting list")
-            gave_back = True
+            await orders.release_hold(offer, now, reason="the guest left the waiting list")
         await _finish(current["id"], WaitingStatus.left, now)
         await audit.record(
             "waiting_list.left",
@@ -426,8 +457,7 @@ async def leave(token: str, now: datetime, *, guest: Guest | None = None) -> Non
             after={"status": WaitingStatus.left},
             anonymous_actor="guest",
         )
-    if gave_back:
-        await offer_freed_places(row["event"], now)
+    return offer is not None
 
 
 async def _lock_offer(row: Mapping[str, Any]) -> None:
