@@ -53,7 +53,7 @@ from events.payments.controllers import CancellationApi, RefundChoiceApi, Refund
 from events.payments.gateway import create_gateway
 from events.payments.gateways import Gateways
 from events.privacy.controllers import GuestDataPages
-from events.releases.controllers import ReleasePages, ReleasesApi
+from events.releases.controllers import OrderReleasePages, ReleasePages, ReleasesApi
 from events.security_headers import api_reference_policy, security_headers
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
 from events.storefront.order_controllers import OrderPages, OrdersApi
@@ -168,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TicketPages,
             TicketsApi,
             ReleasePages,
+            OrderReleasePages,
             ReleasesApi,
             create_static_files_router(path="/static", directories=[settings.static_dir], include_in_schema=False),
         ],

@@ -17,6 +17,7 @@ from piccolo.query.functions.string import Lower
 from events import db, text
 from events.backoffice.order_forms import HolderForm, RefundForm
 from events.catalogue.lookup import EventRow, find_event
+from events.catalogue.statuses import EventStatus
 from events.errors import InvalidInput, NotFound
 from events.i18n import N_
 from events.money import format_money
@@ -24,8 +25,10 @@ from events.orders import codes
 from events.orders.forms import parse_pounds
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory, OrderLine
+from events.payments import donations
 from events.payments import service as payments
 from events.payments.gateway import Gateway
+from events.payments.refunds import RefundableTicket, refundable_pence
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund
 from events.tickets import service as tickets
@@ -267,7 +270,7 @@ async def _ticket_counts(order_ids: list[int]) -> dict[int, tuple[int, int]]:
 async def order_for_organiser(reference: str) -> OrderDetail:
     """One order in full: its event, lines, payments, refunds, tickets, emails and history."""
     order = (
-        await Order.select(*Order.all_columns(exclude=[Order.client_secret]), Order.event.slug, Order.event.title)
+        await Order.select(*Order.all_columns(exclude=[Order.client_secret]), Order.event.slug, Order.event.title, Order.event.status)
         .where(Order.reference == codes.normalise_reference(reference))
         .first()
     )
@@ -373,7 +376,17 @@ async def order_for_organiser(reference: str) -> OrderDetail:
         tickets=managed_tickets,
         emails=[ManagedEmail(e["kind"], MessageStatus(e["status"]), e["created_at"], e["sent_at"], MessageChannel(e["channel"])) for e in emails],
         history=[HistoryItem(h["kind"], h["detail"], h["created_at"]) for h in history],
-        refundable_pence=max(0, paid - order["refunded_pence"]) if order["status"] in (OrderStatus.paid, OrderStatus.refund_due) else 0,
+        refundable_pence=max(
+            0,
+            refundable_pence(
+                paid_pence=paid - await donations.donated_pence(order_id),
+                refunded_pence=order["refunded_pence"],
+                tickets=[RefundableTicket(t.id, t.price_pence, t.booking_fee_pence, t.status) for t in managed_tickets],
+                event_cancelled=order["event.status"] == EventStatus.cancelled,
+            ),
+        )
+        if order["status"] in (OrderStatus.paid, OrderStatus.refund_due)
+        else 0,
         valid_tickets=[ticket for ticket in managed_tickets if ticket.status == TicketStatus.valid],
     )
 

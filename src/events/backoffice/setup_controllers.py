@@ -277,7 +277,8 @@ class EventSetupPages(Controller):
         try:
             if action == "cancel":
                 gateway = await gateways.for_event(slug)
-                days = parse_count(data.get("donation_choice_days"))
+                given = data.get("donation_choice_days", "").strip()  # left out or blank: the default
+                days = parse_count(given) if given else cancellation.DEFAULT_CHOICE_DAYS
                 if days is None:
                     problem = f"Give a whole number of days from 0 to {cancellation.MAX_CHOICE_DAYS}."
                     raise InvalidInput(problem, fields={"donation_choice_days": problem})

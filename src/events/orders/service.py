@@ -847,6 +847,19 @@ async def take_up_paid_offer(order_id: int, places: int, *, hold_until: datetime
     )
 
 
+async def reopen_paid_offer(order_id: int, hold_until: datetime, now: datetime) -> int | None:
+    """A taken-up offer whose payment could not start is an offer again: its order, still pending (its places were
+    never given back), holds them until ``hold_until`` (the offer's own expiry) instead of a checkout hold. Inside the
+    caller's write transaction; the order is locked here (first: orders come before everything else). The places it
+    holds, or None, with nothing changed, when it no longer holds any (it ran out or was paid meanwhile)."""
+    order = await _lock_order_by_id(order_id)
+    if order.status != OrderStatus.pending or order.channel != WAITLIST_CHANNEL:
+        return None
+    await Order.update({Order.hold_expires_at: hold_until}).where(Order.id == order_id)
+    await _note(order_id, "offer_reopened", f"The payment could not start: {order.places} places held until {hold_until.isoformat()}", now)
+    return order.places
+
+
 async def take_up_free_offer(order_id: int, now: datetime, *, issue: Issuer) -> Settlement:
     """A waiting guest takes the free place their offer's order holds: it becomes a claimed free place (identical to
     one claimed with the link) and its ticket is issued. Inside the caller's write transaction, the order pending."""

@@ -8,6 +8,7 @@ at the door straight away, as without a choice: nothing can be handed back later
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Literal
@@ -18,6 +19,7 @@ from events import db, text
 from events.accounts import service as accounts
 from events.accounts.roles import door_scope
 from events.audit import service as audit
+from events.audit.tables import AuditEntry
 from events.catalogue import rules
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
@@ -42,6 +44,9 @@ CANCELLED_NOTE = "event_cancelled"
 REASON_MAX = 200
 # The longest an organiser may give guests to choose between a refund and a donation: card refunds should not wait long.
 MAX_CHOICE_DAYS = 30
+# Donating instead of a refund is offered wherever a refund is (issue 17): a week to choose unless the organiser
+# refunds at once (0).
+DEFAULT_CHOICE_DAYS = 7
 UNCHOSEN_REFUND_REASON = "Event cancelled: refunded when the time to choose a donation instead ended"
 CHOSEN_REFUND_REASON = "Event cancelled: the guest chose a refund"
 Choice = Literal["refund", "donate"]
@@ -86,17 +91,19 @@ class CancellationProgress:
 
 
 async def cancel_event(
-    slug: str, *, reason: str, requested_by: str, gateway: Gateway, now: datetime, donation_choice_days: int = 0
+    slug: str, *, reason: str, requested_by: str, gateway: Gateway, now: datetime, donation_choice_days: int | None = None
 ) -> CancellationProgress:
     """Cancel the event (once) and bring every order up to date. Refunds go through record_refund and send_refund,
     with an idempotency key per refund; one Stripe cannot take now stays pending and retry_pending_refunds sends it.
 
-    With ``donation_choice_days``, card-paid orders are not refunded now: each guest is told their refund comes in
-    that many days unless they choose to donate it (choose_refund), and refund_unchosen refunds the rest then. A
-    second run keeps the time the first one gave."""
+    With ``donation_choice_days`` (DEFAULT_CHOICE_DAYS unless given; 0 refunds at once), card-paid orders are not
+    refunded now: each guest is told their refund comes in that many days unless they choose to donate it
+    (choose_refund), and refund_unchosen refunds the rest then. A second run keeps the time the first one gave (and,
+    not given days, the days it was given: "Finish the cancellation" does as the first run would have)."""
     reason = _checked_reason(reason)
-    days = _checked_choice_days(donation_choice_days)
-    event_id = await _mark_cancelled(slug, reason=reason, now=now, donation_choice_days=days)
+    asked = None if donation_choice_days is None else _checked_choice_days(donation_choice_days)
+    event_id, again = await _mark_cancelled(slug, reason=reason, now=now, donation_choice_days=DEFAULT_CHOICE_DAYS if asked is None else asked)
+    days = asked if asked is not None else await _first_choice_days(event_id) if again else DEFAULT_CHOICE_DAYS
     refund_reason = f"Event cancelled{': ' + reason if reason else ''}"[:REASON_MAX]
     choice_until = await _choice_deadline(event_id, days, now)
     for order in (
@@ -127,6 +134,20 @@ async def _choice_deadline(event_id: int, days: int, now: datetime) -> datetime 
     if earlier is not None:
         return earlier["refund_choice_until"]
     return now + timedelta(days=days) if days else None
+
+
+async def _first_choice_days(event_id: int) -> int:
+    """The days the event's cancellation first gave guests to choose, as its audit entry records them (0 for a
+    cancellation made before guests could choose: they were refunded at once)."""
+    first = (
+        await AuditEntry.select(AuditEntry.after)
+        .where(AuditEntry.event == event_id, AuditEntry.action == "event.cancelled")
+        .order_by(AuditEntry.id)
+        .first()
+    )
+    after = json.loads(first["after"] or "{}") if first else {}
+    days = after.get("donation_choice_days", 0)
+    return days if isinstance(days, int) and 0 <= days <= MAX_CHOICE_DAYS else 0
 
 
 def _checked_reason(reason: str) -> str:
@@ -202,14 +223,15 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     )
 
 
-async def _mark_cancelled(slug: str, *, reason: str, now: datetime, donation_choice_days: int = 0) -> int:
-    """Mark the event cancelled (once), release its holds and close its door; returns its id."""
+async def _mark_cancelled(slug: str, *, reason: str, now: datetime, donation_choice_days: int) -> tuple[int, bool]:
+    """Mark the event cancelled (once), release its holds and close its door; returns its id, and whether it was
+    cancelled already (a repeat)."""
     async with db.write_transaction():
         event = await db.locked(Event.select().where(Event.slug == slug)).first()
         if event is None:
             raise NotFound(N_("We could not find that event."), code="event_not_found")
         if event["status"] == EventStatus.cancelled:
-            return int(event["id"])  # a retry: finish what the first attempt left
+            return int(event["id"]), True  # a retry: finish what the first attempt left
         problem = rules.status_change_problem(
             event["status"],
             EventStatus.cancelled,
@@ -236,7 +258,7 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime, donation_cho
                 "donation_choice_days": donation_choice_days,
             },
         )
-    return int(event["id"])
+    return int(event["id"]), False
 
 
 async def _finish_order(

@@ -32,12 +32,13 @@ from events.payments.statuses import RefundStatus
 
 
 class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
-    """``donation_choice_days``: 0 refunds every paid order at once; 1 to 30 gives guests who paid by card that many
-    days to donate their refund to the event's partner projects instead (each is refunded when the time ends unless
-    they chose). Orders paid at the door are refunded at once either way."""
+    """``donation_choice_days`` (7 unless given; a repeat keeps the first cancellation's): 1 to 30 gives guests who
+    paid by card that many days to donate their refund to the event's partner projects instead (each is refunded when
+    the time ends unless they chose); 0 refunds every paid order at once. Orders paid at the door are refunded at once
+    either way."""
 
     reason: Annotated[str, Meta(max_length=500), text.OPTIONAL_LINE] = ""
-    donation_choice_days: Annotated[int, Meta(ge=0, le=cancellation.MAX_CHOICE_DAYS)] = 0
+    donation_choice_days: Annotated[int, Meta(ge=0, le=cancellation.MAX_CHOICE_DAYS)] | None = None
 
 
 class OutstandingRefundOut(msgspec.Struct):

@@ -29,6 +29,21 @@ class RefundRefused(Exception):
         self.field = field
 
 
+def passed_on_pence(tickets: Sequence[RefundableTicket], *, event_cancelled: bool) -> int:
+    """The price and booking fee of the tickets passed on to a friend: the friend's places now (their new tickets
+    work), so not the buyer's to have back while the event goes on, as money donated instead of refunded is not
+    (payments.donations: the caller leaves it out of ``paid_pence``). Once the event is cancelled the friend's ticket
+    is void with every other, and the buyer who paid is owed it like the rest."""
+    if event_cancelled:
+        return 0
+    return sum(t.price_pence + t.booking_fee_pence for t in tickets if t.status == TicketStatus.passed_on)
+
+
+def refundable_pence(*, paid_pence: int, refunded_pence: int, tickets: Sequence[RefundableTicket], event_cancelled: bool = False) -> int:
+    """What is left to refund of ``paid_pence`` (the payment less any money donated instead of refunded)."""
+    return paid_pence - refunded_pence - passed_on_pence(tickets, event_cancelled=event_cancelled)
+
+
 def plan_refund(
     *,
     paid_pence: int,
@@ -36,10 +51,12 @@ def plan_refund(
     tickets: Sequence[RefundableTicket],
     ticket_ids: Sequence[int] | None,
     amount_pence: int | None,
+    event_cancelled: bool = False,
 ) -> RefundPlan:
     """Three ways to refund: chosen tickets (their price and booking fee), an amount (tickets stay valid),
-    or, with neither, everything still refundable (every valid ticket is voided). Never more than was paid."""
-    remaining = paid_pence - refunded_pence
+    or, with neither, everything still refundable (every valid ticket is voided). Never more than was paid, nor the
+    money of tickets passed on to a friend while the event goes on (passed_on_pence)."""
+    remaining = refundable_pence(paid_pence=paid_pence, refunded_pence=refunded_pence, tickets=tickets, event_cancelled=event_cancelled)
     if remaining <= 0:
         raise RefundRefused("This order has nothing left to refund.")
     if ticket_ids:

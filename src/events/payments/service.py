@@ -17,6 +17,7 @@ from msgspec import Meta
 
 from events import db, text
 from events.audit import service as audit
+from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event
 from events.errors import Conflict, EventsError, InvalidInput, NotAllowed, NotFound
 from events.i18n import N_
@@ -341,8 +342,10 @@ async def record_refund(
         .where(Ticket.order_id == order.id)
         .order_by(Ticket.id)
     )
-    # Money the guest donated instead of taking it back is never refunded (payments.donations).
+    # Money the guest donated instead of taking it back is never refunded (payments.donations), nor, while the event
+    # goes on, that of a ticket passed on to a friend (refunds.passed_on_pence).
     donated = await donations.donated_pence(order.id)
+    event = await Event.select(Event.status).where(Event.id == order.event).first()
     try:
         plan = plan_refund(
             paid_pence=payment["amount_pence"] - donated,
@@ -350,6 +353,7 @@ async def record_refund(
             tickets=[RefundableTicket(**t) for t in tickets],
             ticket_ids=ticket_ids,
             amount_pence=amount_pence,
+            event_cancelled=event is not None and event["status"] == EventStatus.cancelled,
         )
     except RefundRefused as refused:
         raise InvalidInput(str(refused), fields={refused.field: str(refused)}) from None

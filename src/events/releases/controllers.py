@@ -1,15 +1,18 @@
-""" "Can't come?" HTTP: the API (authorised by the order's access token) and the guest's pages for one ticket
-(authorised by the ticket's link, its secret): the choices, a confirmation for each, and what happened."""
+""" "Can't come?" HTTP: the API (authorised by the order's access token) and the guest's pages for one ticket: by the
+ticket's link (its secret), or from the buyer's order page (the order's access token), each with the choices that
+authority has, a confirmation for each, and what happened."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.config import Settings
@@ -124,50 +127,115 @@ def _choice(value: str) -> Choice:
         raise NotFound(N_("We could not find that page."), code="not_found") from None
 
 
+@dataclass(frozen=True, slots=True)
+class _Where:
+    """Where a ticket's "Can't come?" pages live for whoever asks: under the ticket's link (``query`` and ``token``
+    empty) or under its order's page with the order's token (the buyer's authority)."""
+
+    base: str  # the choices' page; each choice's page is base/choice
+    back_url: str  # the ticket's page, or the order's
+    query: str = ""  # the order's token, carried on every link
+    token: str = ""  # and in every form
+
+
+async def _context(ticket: service.TicketRef, where: _Where, settings: Settings, now: datetime) -> dict[str, Any]:
+    view = await ticket_by_secret(ticket.secret, secret_key=settings.secret_key, now=now)
+    choices = await service.ticket_options(ticket, now=now)
+    return {
+        "ticket": view,
+        "facts": choices.facts,
+        "options": choices.options,
+        "kind": rules.place_kind(choices.facts),
+        "worth_pence": choices.worth_pence,
+        "currency": choices.currency,
+        "has_contact": choices.has_contact,
+        "gift_aid": rules.gift_aid_allowed(choices.facts, now) and choices.options.offers(Choice.donate) and choices.currency == "GBP",
+        # When a refund stops being offered, at the venue's clock (as the ticket shows the event's time).
+        "refund_until": choices.options.refund_until.astimezone(ZoneInfo(view.timezone)) if choices.options.refund_until else None,
+        "base": where.base,
+        "query": where.query,
+        "token": where.token,
+        "back_url": where.back_url,
+    }
+
+
+async def _confirm_page(ticket: service.TicketRef, where: _Where, choice: str, settings: Settings, now: datetime) -> Template:
+    chosen = _choice(choice)
+    context = await _context(ticket, where, settings, now)
+    refused = rules.refusal(context["facts"], chosen, now, ticket.authority)
+    return Template(
+        "releases/confirm.html",
+        context={**context, "choice": chosen, "refusal": refused, "form": {}, "errors": {}, "texts": settings.can_send_texts},
+        headers=GUEST_PAGE,
+    )
+
+
+async def _make_choice(
+    ticket: service.TicketRef, where: _Where, choice: str, data: dict[str, str], settings: Settings, gateways: Gateways, now: datetime
+) -> Redirect | Template:
+    chosen = _choice(choice)
+    try:
+        if chosen == Choice.transfer:
+            await service.pass_on(
+                ticket, data.get("holder", ""), data.get("email", ""), data.get("phone", ""), now=now, texts_available=settings.can_send_texts
+            )
+        else:
+            gateway = await gateways.for_order(ticket.order_reference) if chosen == Choice.refund else None
+            declaration = gift_aid_declaration(data) if chosen == Choice.donate else None
+            await service.release(ticket, chosen, declaration=declaration, gateway=gateway, now=now)
+    except NotFound:
+        raise
+    except EventsError as error:
+        # The confirmation again, with what to change (bad input) or why it cannot be done (already done, too late).
+        context = await _context(ticket, where, settings, now)
+        return Template(
+            "releases/confirm.html",
+            context={
+                **context,
+                "choice": chosen,
+                "refusal": None,
+                "form": data,
+                "errors": error.fields,
+                "error": error.message,
+                "texts": settings.can_send_texts,
+            },
+            status_code=error.status_code,
+            headers={**GUEST_PAGE, **error.headers},
+        )
+    return Redirect(f"{where.base}/done{where.query}", status_code=303)
+
+
 class ReleasePages(Controller):
-    """One ticket's "Can't come?" pages: tap "Can't come?" on the ticket (or the order page, or the reminder), tap a
-    choice, confirm. The ticket's link is the key, as for the ticket page."""
+    """One ticket's "Can't come?" pages by its link: tap "Can't come?" on the ticket (or in the reminder), tap a
+    choice, confirm. The ticket's link is the key, as for the ticket page: the money choices (a refund, a donation)
+    only when the ticket is its order's only one (its holder is the buyer); else its holder is pointed to the buyer,
+    whose order page leads to OrderReleasePages."""
 
     path = "/tickets/{secret:str}/cant-come"
     include_in_schema = False
 
-    async def _context(self, secret: str, settings: Settings, now: datetime) -> dict[str, Any]:
+    @staticmethod
+    async def _ticket(secret: str) -> tuple[service.TicketRef, _Where]:
         ticket = await service.ticket_by_secret(secret)
-        view = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
-        choices = await service.ticket_options(ticket.id, now=now)
-        return {
-            "ticket": view,
-            "facts": choices.facts,
-            "options": choices.options,
-            "kind": rules.place_kind(choices.facts),
-            "worth_pence": choices.worth_pence,
-            "currency": choices.currency,
-            "has_contact": choices.has_contact,
-            "gift_aid": rules.gift_aid_allowed(choices.facts, now) and choices.currency == "GBP",
-            # When a refund stops being offered, at the venue's clock (as the ticket shows the event's time).
-            "refund_until": choices.options.refund_until.astimezone(ZoneInfo(view.timezone)) if choices.options.refund_until else None,
-            "base": view.url + "/cant-come",
-        }
+        url = f"/tickets/{ticket.secret}"
+        return ticket, _Where(base=f"{url}/cant-come", back_url=url)
 
     @get("/", name="cant_come")
     async def choices(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
-        return Template("releases/cant_come.html", context=await self._context(secret, settings, now), headers=GUEST_PAGE)
+        ticket, where = await self._ticket(secret)
+        return Template("releases/cant_come.html", context=await _context(ticket, where, settings, now), headers=GUEST_PAGE)
 
     @get("/done", name="cant_come_done")
     async def done(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
-        return Template("releases/done.html", context=await self._context(secret, settings, now), headers=GUEST_PAGE)
+        ticket, where = await self._ticket(secret)
+        return Template("releases/done.html", context=await _context(ticket, where, settings, now), headers=GUEST_PAGE)
 
     @get("/{choice:str}", name="cant_come_confirm")
     async def confirm(
         self, secret: FromPath[str], choice: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
     ) -> Template:
-        chosen = _choice(choice)
-        context = await self._context(secret, settings, now)
-        return Template(
-            "releases/confirm.html",
-            context={**context, "choice": chosen, "form": {}, "errors": {}, "texts": settings.can_send_texts},
-            headers=GUEST_PAGE,
-        )
+        ticket, where = await self._ticket(secret)
+        return await _confirm_page(ticket, where, choice, settings, now)
 
     @post("/{choice:str}", status_code=303)
     async def make_choice(
@@ -179,26 +247,77 @@ class ReleasePages(Controller):
         settings: NamedDependency[Settings],
         gateways: NamedDependency[Gateways],
     ) -> Redirect | Template:
-        chosen = _choice(choice)
-        ticket = await service.ticket_by_secret(secret)
-        try:
-            if chosen == Choice.transfer:
-                await service.pass_on(
-                    ticket, data.get("holder", ""), data.get("email", ""), data.get("phone", ""), now=now, texts_available=settings.can_send_texts
-                )
-            else:
-                gateway = await gateways.for_order(ticket.order_reference) if chosen == Choice.refund else None
-                declaration = gift_aid_declaration(data) if chosen == Choice.donate else None
-                await service.release(ticket, chosen, declaration=declaration, gateway=gateway, now=now)
-        except NotFound:
-            raise
-        except EventsError as error:
-            # The confirmation again, with what to change (bad input) or why it cannot be done (already done, too late).
-            context = await self._context(secret, settings, now)
-            return Template(
-                "releases/confirm.html",
-                context={**context, "choice": chosen, "form": data, "errors": error.fields, "error": error.message, "texts": settings.can_send_texts},
-                status_code=error.status_code,
-                headers={**GUEST_PAGE, **error.headers},
-            )
-        return Redirect(f"/tickets/{secret.strip().lower()}/cant-come/done", status_code=303)
+        ticket, where = await self._ticket(secret)
+        return await _make_choice(ticket, where, choice, data, settings, gateways, now)
+
+
+class OrderReleasePages(Controller):
+    """The same pages for one ticket of an order, from the buyer's order page: authorised by the order's access token
+    (in the query, and in each form), so every choice is offered, the money ones included."""
+
+    path = "/orders/{reference:str}/tickets/{ticket_id:int}/cant-come"
+    include_in_schema = False
+
+    @staticmethod
+    async def _ticket(reference: str, ticket_id: int, token: str | None, settings: Settings) -> tuple[service.TicketRef, _Where]:
+        ticket = await service.ticket_of_order(ticket_id, bearer=token, secret_key=settings.secret_key, reference=reference)
+        assert token is not None  # it matched the order's
+        order_url = f"/orders/{ticket.order_reference}"
+        where = _Where(
+            base=f"{order_url}/tickets/{ticket.id}/cant-come",
+            back_url=f"{order_url}?{urlencode({'token': token})}#cant-come",
+            query=f"?{urlencode({'token': token})}",
+            token=token,
+        )
+        return ticket, where
+
+    @get("/", name="order_cant_come")
+    async def choices(
+        self,
+        reference: FromPath[str],
+        ticket_id: TicketId,
+        token: FromQuery[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        ticket, where = await self._ticket(reference, ticket_id, token, settings)
+        return Template("releases/cant_come.html", context=await _context(ticket, where, settings, now), headers=GUEST_PAGE)
+
+    @get("/done", name="order_cant_come_done")
+    async def done(
+        self,
+        reference: FromPath[str],
+        ticket_id: TicketId,
+        token: FromQuery[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        ticket, where = await self._ticket(reference, ticket_id, token, settings)
+        return Template("releases/done.html", context=await _context(ticket, where, settings, now), headers=GUEST_PAGE)
+
+    @get("/{choice:str}", name="order_cant_come_confirm")
+    async def confirm(
+        self,
+        reference: FromPath[str],
+        ticket_id: TicketId,
+        choice: FromPath[str],
+        token: FromQuery[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+    ) -> Template:
+        ticket, where = await self._ticket(reference, ticket_id, token, settings)
+        return await _confirm_page(ticket, where, choice, settings, now)
+
+    @post("/{choice:str}", status_code=303)
+    async def make_choice(
+        self,
+        reference: FromPath[str],
+        ticket_id: TicketId,
+        choice: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> Redirect | Template:
+        ticket, where = await self._ticket(reference, ticket_id, data.get("token"), settings)
+        return await _make_choice(ticket, where, choice, data, settings, gateways, now)

@@ -1,8 +1,9 @@
 """ "Can't come?": which choices a ticket has now, and what a friend's details must be to pass it on. Pure.
 
-A **free place** (claimed from a partner's link, given by an organiser, or a free waiting-list offer) is given back to
-the free places. A ticket that cost nothing otherwise (a £0 ticket type, or a ticket passed on to the guest by a
-friend) is given back to general sale: both are the ``free_place`` choice, "give my place back".
+A **free place** (claimed from a partner's link, given by an organiser, or a free waiting-list offer: taken up, that
+becomes a claimed place, channel ``claim``) is given back to the free places. A ticket that cost nothing otherwise (a
+£0 ticket type, bought or taken up from the paid waiting list, or a ticket passed on to the guest by a friend) is given
+back to general sale: both are the ``free_place`` choice, "give my place back".
 
 A **paid place** follows the event's release policy (Event.refund_days_before): a full refund of the ticket (price and
 booking fee) until that many days before the start, and donating it instead of the refund (issue 17, §4); after that,
@@ -11,6 +12,11 @@ can be passed on again, or given back; it is never refunded or donated (the mone
 
 Tickets bought at the door (cash, card terminal) are never refunded online: the money was handed over at the door and
 goes back the same way, which the organiser does. Their guests may donate them or pass them on.
+
+Money is the buyer's: a refund or a donation (and a Gift Aid declaration with it) needs the ORDER's authority (its
+access token: the order page, the API). The ticket's own link is enough for the money choices only when the order has
+just this one ticket (its holder is the buyer); a ticket of a group order, through its link, may be passed on or given
+back where that is offered, and its holder is pointed to the buyer for the rest.
 
 Nothing is offered for a ticket that has been used at the door, that is refunded, void, given back or passed on, whose
 order is not paid, or once the event is cancelled or has started.
@@ -30,10 +36,10 @@ from events.orders import phones, pricing
 from events.orders.statuses import OrderStatus
 from events.tickets.statuses import TicketStatus
 
-# Channels whose places come from the event's free places (Event.free_places_claimed), not from general sale.
+# Channels whose places come from the event's free places (Event.free_places_claimed), not from general sale. A free
+# place's waiting-list offer is among them once taken up (orders.take_up_free_offer makes it a claim); an order still
+# of channel waitlist is a paid-list offer, whose places are general ones even at £0.
 FREE_PLACE_CHANNELS = frozenset({"claim", "gift"})
-# An offer from the waiting list: free when it cost nothing (a free-place offer), else a paid place.
-WAITLIST_CHANNEL = "waitlist"
 # A ticket a guest passed on to a friend: a new order of this channel, costing nothing.
 TRANSFER_CHANNEL = "transfer"
 # Bought at the door and paid there: refunds are handed back at the door, by the organiser.
@@ -47,6 +53,17 @@ class Choice(StrEnum):
     donate = "donate"  # the ticket's price becomes a donation to the event's partner projects; the place is given back
     transfer = "transfer"  # a new ticket for a friend; this one stops working
     free_place = "free_place"  # give back a place that cost nothing
+
+
+# The choices that move the buyer's money: the order's authority is needed for them (see Authority).
+MONEY_CHOICES = frozenset({Choice.refund, Choice.donate})
+
+
+class Authority(StrEnum):
+    """Who is asking: the buyer (the order's access token) or whoever holds the ticket's link."""
+
+    order = "order"
+    ticket = "ticket"
 
 
 class PlaceKind(StrEnum):
@@ -65,11 +82,11 @@ class TicketFacts:
     booking_fee_pence: int
     order_status: str  # an OrderStatus
     order_channel: str
-    order_total_pence: int
     payment_provider: str
     event_status: str  # an EventStatus
     starts_at: datetime
     refund_days_before: int | None
+    order_tickets: int  # how many tickets the order has (any status): with one, its holder is the buyer
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +105,7 @@ class Options:
     choices: tuple[Choice, ...]
     refund_until: datetime | None
     refusal: Refusal | None = None
+    buyer_only: tuple[Choice, ...] = ()  # offered to the buyer, not to this ticket's link (its order has other tickets)
 
     def offers(self, choice: Choice) -> bool:
         return choice in self.choices
@@ -104,11 +122,14 @@ NOT_OFFERED = {
     Choice.transfer: Refusal("transfer_not_offered", N_("Passing this ticket to a friend is not offered now.")),
     Choice.free_place: Refusal("release_not_offered", N_("This ticket was paid for: choose a refund, a donation or a friend instead.")),
 }
+BUYER_ONLY = Refusal(
+    "buyer_only", N_("Only the person who booked these tickets can get a refund or donate this ticket. They can do it from their order page.")
+)
 
 
 def place_kind(ticket: TicketFacts) -> PlaceKind:
     """Where the place came from, and so where it goes back to."""
-    if ticket.order_channel in FREE_PLACE_CHANNELS or (ticket.order_channel == WAITLIST_CHANNEL and ticket.order_total_pence == 0):
+    if ticket.order_channel in FREE_PLACE_CHANNELS:
         return PlaceKind.free
     if ticket.order_channel == TRANSFER_CHANNEL or ticket.price_pence + ticket.booking_fee_pence == 0:
         return PlaceKind.unpaid
@@ -122,8 +143,20 @@ def refund_until(ticket: TicketFacts) -> datetime | None:
     return ticket.starts_at - timedelta(days=ticket.refund_days_before)
 
 
-def options(ticket: TicketFacts, now: datetime) -> Options:
-    """What the guest holding ``ticket`` may choose at ``now``."""
+def options(ticket: TicketFacts, now: datetime, authority: Authority = Authority.order) -> Options:
+    """What may be chosen for ``ticket`` at ``now`` by the buyer (``authority`` order) or by whoever holds the
+    ticket's link (``authority`` ticket: the money choices only when the order has no other ticket)."""
+    offered = _offered(ticket, now)
+    if authority == Authority.order or ticket.order_tickets <= 1:
+        return offered
+    buyer_only = tuple(choice for choice in offered.choices if choice in MONEY_CHOICES)
+    if not buyer_only:
+        return offered
+    left = tuple(choice for choice in offered.choices if choice not in MONEY_CHOICES)
+    return Options(left, None, None if left else BUYER_ONLY, buyer_only)
+
+
+def _offered(ticket: TicketFacts, now: datetime) -> Options:
     refusal = _nothing_offered(ticket, now)
     if refusal is not None:
         return Options((), None, refusal)
@@ -138,12 +171,14 @@ def options(ticket: TicketFacts, now: datetime) -> Options:
     return Options((Choice.donate, Choice.transfer), None)
 
 
-def refusal(ticket: TicketFacts, choice: Choice, now: datetime) -> Refusal | None:
-    """None when ``choice`` may be made now, else why not."""
-    offered = options(ticket, now)
+def refusal(ticket: TicketFacts, choice: Choice, now: datetime, authority: Authority = Authority.order) -> Refusal | None:
+    """None when ``choice`` may be made now by ``authority``, else why not."""
+    offered = options(ticket, now, authority)
     if offered.refusal is not None:
         return offered.refusal
-    return None if offered.offers(choice) else NOT_OFFERED[choice]
+    if offered.offers(choice):
+        return None
+    return BUYER_ONLY if choice in offered.buyer_only else NOT_OFFERED[choice]
 
 
 def gift_aid_allowed(ticket: TicketFacts, now: datetime) -> bool:

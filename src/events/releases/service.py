@@ -29,7 +29,7 @@ from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.tables import Refund, RefundDonation
 from events.releases import rules
-from events.releases.rules import Choice, Friend, Options, TicketFacts
+from events.releases.rules import Authority, Choice, Friend, Options, TicketFacts
 from events.tickets import issuing, outbox
 from events.tickets.statuses import MessageKind, TicketStatus
 from events.tickets.tables import Ticket
@@ -49,11 +49,14 @@ class ChoiceRefused(Conflict):
 
 @dataclass(frozen=True, slots=True)
 class TicketRef:
-    """A ticket and the order it belongs to."""
+    """A ticket, the order it belongs to, and whose authority it is asked for with (the buyer's order token, or the
+    ticket's own link: rules.Authority)."""
 
     id: int
     order_reference: str
     event_id: int
+    secret: str
+    authority: Authority
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +87,6 @@ _FACT_COLUMNS = (
     Ticket.order_id.reference,
     Ticket.order_id.status,
     Ticket.order_id.channel,
-    Ticket.order_id.total_pence,
     Ticket.order_id.payment_provider,
     Ticket.event.status,
     Ticket.event.starts_at,
@@ -92,7 +94,8 @@ _FACT_COLUMNS = (
 )
 
 
-def _facts(row: dict[str, Any]) -> TicketFacts:
+async def _facts(row: dict[str, Any]) -> TicketFacts:
+    order_tickets = await Ticket.count().where(Ticket.order_id == row["order_id"])
     return TicketFacts(
         status=row["status"],
         checked_in=row["checked_in_at"] is not None,
@@ -100,11 +103,11 @@ def _facts(row: dict[str, Any]) -> TicketFacts:
         booking_fee_pence=row["booking_fee_pence"],
         order_status=row["order_id.status"],
         order_channel=row["order_id.channel"],
-        order_total_pence=row["order_id.total_pence"],
         payment_provider=row["order_id.payment_provider"],
         event_status=row["event.status"],
         starts_at=row["event.starts_at"],
         refund_days_before=row["event.refund_days_before"],
+        order_tickets=order_tickets,
     )
 
 
@@ -112,21 +115,32 @@ def _not_found() -> NotFound:
     return NotFound(N_("We could not find that ticket."), code="ticket_not_found")
 
 
-async def ticket_of_order(ticket_id: int, *, bearer: str | None, secret_key: str) -> TicketRef:
-    """The ticket, if ``bearer`` is its order's access token (codes.order_access_token); else, as for a ticket that
-    does not exist, NotFound: a ticket of another order is nobody's business."""
-    row = await Ticket.select(Ticket.id, Ticket.order_id.reference, Ticket.event).where(Ticket.id == ticket_id).first()
+_REF_COLUMNS = (Ticket.id, Ticket.order_id.reference, Ticket.event, Ticket.secret)
+
+
+def _ref(row: dict[str, Any], authority: Authority) -> TicketRef:
+    return TicketRef(row["id"], row["order_id.reference"], row["event"], row["secret"], authority)
+
+
+async def ticket_of_order(ticket_id: int, *, bearer: str | None, secret_key: str, reference: str | None = None) -> TicketRef:
+    """The ticket, with the buyer's authority, if ``bearer`` is its order's access token (codes.order_access_token)
+    and (when given) ``reference`` is its order's; else, as for a ticket that does not exist, NotFound: a ticket of
+    another order is nobody's business."""
+    row = await Ticket.select(*_REF_COLUMNS).where(Ticket.id == ticket_id).first()
     if row is None or not codes.token_matches(secret_key, row["order_id.reference"], bearer):
         raise _not_found()
-    return TicketRef(row["id"], row["order_id.reference"], row["event"])
+    if reference is not None and codes.normalise_reference(reference) != row["order_id.reference"]:
+        raise _not_found()
+    return _ref(row, Authority.order)
 
 
 async def ticket_by_secret(secret: str) -> TicketRef:
-    """The ticket whose link (its secret) the guest holds: the key to its "Can't come?" page."""
-    row = await Ticket.select(Ticket.id, Ticket.order_id.reference, Ticket.event).where(Ticket.secret == secret.strip().lower()[:64]).first()
+    """The ticket whose link (its secret) the guest holds, with that link's authority: the key to its "Can't come?"
+    page (the money choices only when its order has no other ticket: rules.options)."""
+    row = await Ticket.select(*_REF_COLUMNS).where(Ticket.secret == secret.strip().lower()[:64]).first()
     if row is None:
         raise _not_found()
-    return TicketRef(row["id"], row["order_id.reference"], row["event"])
+    return _ref(row, Authority.ticket)
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,18 +157,18 @@ class TicketChoices:
         return self.facts.price_pence + self.facts.booking_fee_pence
 
 
-async def ticket_options(ticket_id: int, *, now: datetime) -> TicketChoices:
-    """What the ticket's guest may choose now (the page shows only these)."""
+async def ticket_options(ticket: TicketRef, *, now: datetime) -> TicketChoices:
+    """What may be chosen now for the ticket, with the authority it was asked for with (the page shows only these)."""
     row = (
         await Ticket.select(*_FACT_COLUMNS, Ticket.order_id.currency, Ticket.order_id.buyer_email, Ticket.order_id.buyer_phone)
-        .where(Ticket.id == ticket_id)
+        .where(Ticket.id == ticket.id)
         .first()
     )
     if row is None:
         raise _not_found()
-    facts = _facts(row)
+    facts = await _facts(row)
     has_contact = bool(row["order_id.buyer_email"].strip() or row["order_id.buyer_phone"].strip())
-    return TicketChoices(facts, rules.options(facts, now), row["order_id.currency"], has_contact)
+    return TicketChoices(facts, rules.options(facts, now, ticket.authority), row["order_id.currency"], has_contact)
 
 
 async def _locked(ticket: TicketRef, choice: Choice, now: datetime) -> tuple[OrderRow, TicketFacts, dict[str, Any]]:
@@ -167,8 +181,8 @@ async def _locked(ticket: TicketRef, choice: Choice, now: datetime) -> tuple[Ord
     row = await Ticket.select(*_FACT_COLUMNS).where(Ticket.id == ticket.id, Ticket.order_id == order.id).first()
     if row is None:
         raise _not_found()
-    facts = _facts(row)
-    refused = rules.refusal(facts, choice, now)
+    facts = await _facts(row)
+    refused = rules.refusal(facts, choice, now, ticket.authority)
     if refused is not None:
         raise ChoiceRefused(refused.message, code=refused.code)
     return order, facts, row

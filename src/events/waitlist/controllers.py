@@ -145,7 +145,10 @@ class WaitingListApi(Controller):
         "/waiting-list/{token:str}",
         summary="Leave the waiting list; places held for the guest go to the next person",
         responses=error_responses(404, 409, 429),
-        description="204, also when the guest had already left. 409 `offer_accepted` once the offer has become an order.",
+        description=(
+            "204, also when the guest had already left. 409 `offer_accepted` once the offer has become an order; 409 "
+            "`entry_changed` in the rare case that offers came and went twice while leaving (try again)."
+        ),
     )
     async def leave(self, request: Request[Any, Any, Any], token: FromPath[str], now: NamedDependency[datetime]) -> None:
         await service.leave(token, now, guest=_guest(request))
@@ -159,7 +162,10 @@ class WaitingListApi(Controller):
             "POST /api/events/{slug}/orders); a free place (or nothing to pay) is issued at once, its `tickets` listed. "
             "Taking fewer places than offered passes the rest to the next person. 410 `offer_expired` once the offer "
             "has run out; 409 `offer_accepted` when it was taken up already, `no_offer` when nothing is held yet; 422 "
-            "for more places than offered. None of these changes anything."
+            "for more places than offered; 409 `card_payments_unavailable` when there is something to pay and the "
+            "organisation takes no card payments online. None of these changes anything. 503 `payment_unavailable` when "
+            "the payment provider cannot be reached: the offer stands again (the places taken, until the offer's own "
+            "expiry), so the guest can try again."
         ),
     )
     async def accept(

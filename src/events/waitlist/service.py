@@ -7,7 +7,7 @@ never offer the same places; each offer's message is queued once (keyed by entry
 
 Locks are always taken in one order: orders, then ticket types, then the event, then waiting entries. Taking up or
 giving back an offer reads the entry first without a lock, then locks the order, the counters and the entry, and
-checks the entry again.
+checks the entry again; leaving, which may find an offer made meanwhile, starts again once to lock its order first.
 
 The free-place list is offered only the free places beyond those live claim links still have to give (their places
 less those claimed through them): a partner's unused places stay its guests' to claim. A place given back after being
@@ -64,6 +64,8 @@ JOINS_PER_CODE_WINDOW_SECONDS = 3600
 WRONG_TOKENS_PER_CLIENT = 100
 WRONG_TOKENS_WINDOW_SECONDS = 15 * 60
 TOKEN_BYTES = 16
+# Leaving reads the entry, then locks what it found (an offer's order first); a change in between is read again once.
+LOCK_ATTEMPTS = 2
 OFFERABLE_EVENT_STATUSES = {WaitingKind.paid: (EventStatus.on_sale,), WaitingKind.free: (EventStatus.on_sale, EventStatus.sales_closed)}
 
 
@@ -412,22 +414,51 @@ async def leave(token: str, now: datetime, *, guest: Guest | None = None) -> Non
     """The guest leaves the list. An offer they hold gives its places back, and they are offered to the next person.
     Leaving again changes nothing; an accepted offer cannot be left here (409 ``offer_accepted``: it is an order)."""
     row = await _entry(token, guest, now)
-    status = WaitingStatus(row["status"])
-    if status == WaitingStatus.accepted:
-        raise Conflict(N_("You have taken up this offer: it is an order now."), code="offer_accepted")
-    if status not in rules.ACTIVE_STATUSES:
+    for _ in range(LOCK_ATTEMPTS):
+        _check_leavable(row)
+        if WaitingStatus(row["status"]) not in rules.ACTIVE_STATUSES:
+            return
+        try:
+            gave_back = await _leave_locked(row, now)
+        except _OfferChanged:
+            # An offer was made (or ended) between the read and the locks: read again and lock what it is now.
+            fresh = await WaitingEntry.select().where(WaitingEntry.id == row["id"]).first()
+            assert fresh is not None
+            row = fresh
+            continue
+        if gave_back:
+            await offer_freed_places(row["event"], now)
         return
-    gave_back = False
+    raise Conflict(N_("Your place on the list changed just now. Please try again."), code="entry_changed")
+
+
+class _OfferChanged(Exception):
+    """The entry's offer is not the one whose order was locked: its order must be locked first, so start again."""
+
+
+def _check_leavable(row: Mapping[str, Any]) -> None:
+    if row["status"] == WaitingStatus.accepted:
+        raise Conflict(N_("You have taken up this offer: it is an order now."), code="offer_accepted")
+
+
+async def _leave_locked(row: Mapping[str, Any], now: datetime) -> bool:
+    """One try at leaving, in the global lock order: the offer's order and the event's counters (when ``row`` holds an
+    offer), then the entry, whose offer is checked to be the one locked (_OfferChanged, nothing written, if not).
+    Whether an offer's places were given back."""
+    locked_offer = row["offer_order"] if row["status"] == WaitingStatus.offered else None
     async with db.write_transaction():
-        if row["offer_order"] is not None and status == WaitingStatus.offered:
+        if locked_offer is not None:
             await _lock_offer(row)
         current = await _lock_entry(row["id"])
+        _check_leavable(current)
         if WaitingStatus(current["status"]) not in rules.ACTIVE_STATUSES:
-            return
-        if current["status"] == WaitingStatus.offered and current["offer_order"] is not None:
+            return False
+        offer = current["offer_order"] if current["status"] == WaitingStatus.offered else None
+        if offer != locked_offer:
+            raise _OfferChanged
+        if offer is not None:
             # Nothing if the hold already ran out (the sweeper gave the places back).
-            await orders.release_hold(current["offer_order"], now, reason="the guest left the waiting list")
-            gave_back = True
+            await orders.release_hold(offer, now, reason="the guest left the waiting list")
         await _finish(current["id"], WaitingStatus.left, now)
         await audit.record(
             "waiting_list.left",
@@ -439,8 +470,7 @@ async def leave(token: str, now: datetime, *, guest: Guest | None = None) -> Non
             after={"status": WaitingStatus.left},
             anonymous_actor="guest",
         )
-    if gave_back:
-        await offer_freed_places(row["event"], now)
+    return offer is not None
 
 
 async def _lock_offer(row: Mapping[str, Any]) -> None:
@@ -471,13 +501,18 @@ async def accept(token: str, quantity: int | None, now: datetime, *, gateway: Ga
     A free place: its ticket is issued at once.
 
     410 ``offer_expired`` once the offer has run out; 409 ``offer_accepted`` when it was taken up already, 409
-    ``no_offer`` when no places are held for the guest; 422 for more places than offered. Each changes nothing."""
+    ``no_offer`` when no places are held for the guest; 422 for more places than offered; 409
+    ``card_payments_unavailable`` when there is something to pay and the organisation takes no card payments online.
+    Each changes nothing. 503 ``payment_unavailable`` when the payment provider cannot be reached: the offer stands
+    again, holding the places taken, so the guest can try again (_start_payment)."""
     row = await _entry(token, guest, now)
     _check_offer(row, now)
     kind = WaitingKind(row["kind"])
     wanted = row["offered_places"] if quantity is None else quantity
     if (problem := rules.quantity_problem(wanted, row["offered_places"])) is not None:
         raise InvalidInput(problem, fields={"quantity": problem})
+    if kind == WaitingKind.paid and not gateway.takes_cards and await _costs_something(row["offer_order"]):
+        raise _no_card_payments()
     ticket_ids: list[int] = []
     async with db.write_transaction():
         await _lock_offer(row)
@@ -549,23 +584,66 @@ async def _placed(order_id: int) -> PlacedOrder:
     )
 
 
+def _no_card_payments() -> Conflict:
+    return Conflict(N_("This organisation does not take card payments online yet."), code="card_payments_unavailable")
+
+
+async def _costs_something(order_id: int | None) -> bool:
+    """Whether taking up the offer means paying (its places are priced alike, so any share of them costs something)."""
+    order = await Order.select(Order.total_pence).where(Order.id == order_id).first() if order_id is not None else None
+    return order is not None and order["total_pence"] > 0
+
+
 async def _start_payment(row: Mapping[str, Any], placed: PlacedOrder, *, gateway: Gateway, now: datetime) -> Accepted:
-    """Start the taken-up order's payment, as payments.checkout does after holding places: if the provider cannot be
-    reached, or the organisation takes no card payments, the hold ends at once and its places go to the next person."""
+    """Start the taken-up order's payment, as payments.checkout does after holding places. If the provider cannot be
+    reached (or, since accept looked, the organisation stopped taking card payments), the offer stands again, holding
+    the places taken until the offer's own expiry (_reopen_offer): they are never given back in between, and the guest
+    can try again (503), where a checkout would release its hold."""
     try:
         intent_id, client_secret = await gateway.create_intent(
             reference=placed.reference, amount_pence=placed.total_pence, currency=placed.currency, event_slug=placed.event_slug
         )
     except CardPaymentsOff:
-        await orders.release_hold(placed.id, now, reason="no card payments")
-        await offer_freed_places(row["event"], now)
-        raise Conflict(N_("This organisation does not take card payments online yet."), code="card_payments_unavailable") from None
+        await _reopen_offer(row, placed, now, reason="no card payments")
+        raise _no_card_payments() from None
     except PaymentProviderError as exc:
-        await orders.release_hold(placed.id, now, reason="payment provider unavailable")
-        await offer_freed_places(row["event"], now)
+        await _reopen_offer(row, placed, now, reason="payment provider unavailable")
         raise payments.PaymentUnavailable(str(exc)) from exc
     await orders.record_payment_start(placed.id, provider=gateway.provider, intent_id=intent_id, client_secret=client_secret)
     return Accepted(row["id"], WaitingKind.paid, placed, gateway.provider, intent_id, client_secret)
+
+
+async def _reopen_offer(row: Mapping[str, Any], placed: PlacedOrder, now: datetime, *, reason: str) -> None:
+    """Undo a take-up whose payment could not start, in one transaction: the order (locked first, as every writer
+    takes it) holds its places until the offer's expiry again, and the entry is offered them again (the places the
+    guest took: any they passed on have gone to the next person). Nothing changes when the order no longer holds its
+    places (it ran out meanwhile: the entry stays accepted, its order expired, as any unpaid order's)."""
+    async with db.write_transaction():
+        places = await orders.reopen_paid_offer(placed.id, row["offer_expires_at"], now)
+        if places is None:
+            return
+        reopened = (
+            await WaitingEntry.update(
+                {
+                    WaitingEntry.status: WaitingStatus.offered,
+                    WaitingEntry.offered_places: places,
+                    WaitingEntry.answered_at: None,
+                    WaitingEntry.updated_at: now,
+                }
+            )
+            .where(WaitingEntry.id == row["id"], WaitingEntry.status == WaitingStatus.accepted, WaitingEntry.offer_order == placed.id)
+            .returning(WaitingEntry.id)
+        )
+        if reopened:
+            await audit.record(
+                "waiting_list.offer_reopened",
+                now=now,
+                event_id=row["event"],
+                subject_type="waiting_entry",
+                subject_id=row["id"],
+                before={"status": WaitingStatus.accepted},
+                after={"status": WaitingStatus.offered, "places": places, "reason": reason},
+            )
 
 
 # --- offers ----------------------------------------------------------------------------------------------------------

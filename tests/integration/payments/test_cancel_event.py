@@ -73,7 +73,8 @@ async def buy(client: httpx.AsyncClient, slug: str, email: str, *, quantity: int
 
 
 async def cancel(client: httpx.AsyncClient, slug: str, reason: str = "The venue flooded") -> httpx.Response:
-    return await post_form(client, f"/manage/events/{slug}/status/cancel", {"reason": reason})
+    """Cancel with refunds at once (no days to choose a donation instead: those are test_refund_choice's)."""
+    return await post_form(client, f"/manage/events/{slug}/status/cancel", {"reason": reason, "donation_choice_days": "0"})
 
 
 async def test_cancelling_refunds_everyone_emails_every_guest_in_their_language_and_releases_holds(
@@ -207,7 +208,7 @@ async def test_the_api_cancels_through_the_same_service_and_patch_cannot_skip_th
     patched = await client.patch(f"/api/events/{slug}", json={"status": "cancelled"}, headers=organiser)
     assert patched.status_code in (400, 422)
     assert (await Event.select(Event.status).first())["status"] == "on_sale"
-    first = await client.post(f"/api/events/{slug}/cancel", json={"reason": "Illness"}, headers=organiser)
+    first = await client.post(f"/api/events/{slug}/cancel", json={"reason": "Illness", "donation_choice_days": 0}, headers=organiser)
     assert first.status_code == 200 and first.json()["complete"] is True and first.json()["refunded_pence"] == 3000
     assert first.json()["outstanding"] == []
     again = await client.post(f"/api/events/{slug}/cancel", json={}, headers=organiser)
@@ -227,7 +228,7 @@ async def test_two_cancellations_at_once_refund_and_email_each_order_exactly_onc
     await OutboxMessage.delete(force=True)
 
     async def press_cancel(who: str) -> cancellation.CancellationProgress:
-        return await cancellation.cancel_event(slug, reason="", requested_by=who, gateway=stripe, now=now)
+        return await cancellation.cancel_event(slug, reason="", requested_by=who, gateway=stripe, now=now, donation_choice_days=0)
 
     await asyncio.gather(press_cancel("Sam"), press_cancel("Alex"))
     # (Each call's own report may show a refund the other call was still sending; afterwards all are done.)

@@ -25,6 +25,7 @@ from events.tickets.outbox import drain_outbox
 from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
 from tests.support.audit import list_entries
+from tests.support.backoffice import post_form, sign_in_organiser
 from tests.support.orders import pay_with_test_page, place_order, ticket_type_id
 
 GIFT_AID = {"first_name": "Maria", "last_name": "Lopez-Garcia", "house": "12", "postcode": "sw1a1aa", "confirmed": True}
@@ -298,3 +299,29 @@ async def test_a_guest_who_donates_their_refund_is_thanked_once_by_email_or_text
     body = txt.read_text()
     assert "+447911123456" in body and f"/orders/{omar['reference']}?token=" in body and "Gift Aid" not in body
     assert await drain_outbox(now + timedelta(minutes=2), settings=settings) == 0  # sent once
+
+
+async def test_by_default_guests_have_a_week_to_donate_their_refund_and_finishing_keeps_it(
+    client: httpx.AsyncClient, stripe: CountingStripe, organiser: dict[str, str], now: datetime
+) -> None:
+    """Donating instead of a refund is offered wherever a refund is: a cancellation gives guests 7 days unless the
+    organiser refunds at once (0). The form offers the 7; a repeat, or "Finish the cancellation", keeps the first's."""
+    slug = await make_event(now)
+    guest = await buy(client, slug, "ana@example.org")
+    await sign_in_organiser(client)
+    form = await client.get(f"/manage/events/{slug}/status/cancel")
+    assert re.search(r'name="donation_choice_days"[^>]*value="7"', form.text), form.text
+    cancelled = await post_form(client, f"/manage/events/{slug}/status/cancel", {"reason": "The venue flooded"})
+    assert cancelled.status_code == 303, cancelled.text
+    until = (await Order.select(Order.refund_choice_until).where(Order.reference == guest["reference"]).first())["refund_choice_until"]
+    assert until is not None and timedelta(days=7) - timedelta(minutes=5) < until - now <= timedelta(days=7) + timedelta(minutes=5)
+    assert await Refund.count() == 0 and not stripe.created
+
+    late = await buy(client, await make_event(now, slug="second-night"), "ben@example.org")  # another event, refunded at once when asked
+    assert (await post_form(client, f"/manage/events/{slug}/cancellation", {})).status_code == 303
+    assert await Refund.count() == 0  # finishing keeps the week
+    progress = (await client.post("/api/events/second-night/cancel", json={"donation_choice_days": 0}, headers=organiser)).json()
+    assert progress["complete"] is True and progress["refunded_pence"] == 3000
+    assert await money_of(late["reference"]) == (3000, 0, 1)
+    api = (await client.post(f"/api/events/{slug}/cancel", json={}, headers=organiser)).json()
+    assert api["awaiting_choice"] == 1 and api["refunded_pence"] == 0

@@ -4,7 +4,10 @@ from datetime import datetime
 
 import httpx
 
+from events.catalogue.tables import Event
 from events.payments.tables import Refund
+from events.tickets.tables import Ticket
+from tests.factories import make_event
 from tests.integration.door_sales.test_door_sales import club_night, door_headers
 from tests.support.orders import get_order, pay_with_test_page, place_order, ticket_type_id
 
@@ -66,3 +69,41 @@ async def test_unpaid_orders_cannot_be_refunded(client: httpx.AsyncClient, organ
     assert response.status_code == 409 and response.json()["error"] == "not_refundable"
     missing = await client.post("/api/orders/ZZZ-ZZZ/refunds", json={"reason": "x"}, headers=organiser)
     assert missing.status_code == 404
+
+
+async def test_a_whole_order_refund_leaves_out_a_ticket_passed_on_until_the_event_is_cancelled(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    """A ticket passed on to a friend is the friend's place: refunding "everything" on the buyer's order does not give
+    its price back while the friend's ticket still works. Cancelling the event voids the friend's ticket too, and
+    then the buyer who paid for it has it back."""
+    slug = await make_event(now)
+    await Event.update({Event.refund_days_before: None}).where(Event.slug == slug)  # passing on is offered
+    created = (await place_order(client, slug, quantity=3)).json()
+    await pay_with_test_page(client, created)
+    bearer = {"Authorization": f"Bearer {created['access_token']}"}
+    passed, donated, kept = (t["id"] for t in (await get_order(client, created))["tickets"])
+    worth = 3000  # each Supper ticket: its price, no booking fee
+    friend = await client.post(f"/api/tickets/{passed}/transfer", json={"holder": "Sam", "email": "sam@example.org"}, headers=bearer)
+    assert friend.status_code == 201, friend.text
+    assert (await client.post(f"/api/tickets/{donated}/release", json={"choice": "donate"}, headers=bearer)).status_code == 200
+
+    everything = await client.post(f"/api/orders/{created['reference']}/refunds", json={"reason": "Asked by phone"}, headers=organiser)
+    assert everything.status_code == 201, everything.text
+    assert everything.json()["amount_pence"] == worth  # the kept ticket only: not the donated one, not the friend's
+    after = await get_order(client, created)
+    assert after["status"] == "paid" and after["refunded_pence"] == worth
+    assert {t["id"]: t["status"] for t in after["tickets"]} == {passed: "passed_on", donated: "released", kept: "refunded"}
+    assert (await Ticket.select(Ticket.status).where(Ticket.order_id.reference == friend.json()["order"]).first()) == {"status": "valid"}
+    nothing_more = await client.post(f"/api/orders/{created['reference']}/refunds", json={"reason": "again"}, headers=organiser)
+    assert nothing_more.status_code == 422 and "nothing left" in nothing_more.json()["detail"]
+    more = await client.post(f"/api/orders/{created['reference']}/refunds", json={"amount_pence": 1, "reason": "x"}, headers=organiser)
+    assert more.status_code == 422
+
+    cancelled = await client.post(f"/api/events/{slug}/cancel", json={"reason": "Flooded hall", "donation_choice_days": 0}, headers=organiser)
+    assert cancelled.status_code == 200, cancelled.text
+    refunds = [r["amount_pence"] for r in await Refund.select(Refund.amount_pence).where(Refund.order_id.reference == created["reference"])]
+    assert refunds == [worth, worth]  # the friend's ticket is void now: the buyer has its price back
+    final = await get_order(client, created)
+    assert final["status"] == "refunded" and final["refunded_pence"] == 2 * worth  # the donation stays a donation
+    assert await Ticket.count().where(Ticket.status == "valid") == 0

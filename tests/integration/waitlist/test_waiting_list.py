@@ -5,6 +5,7 @@ places; and bad input that changes nothing."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import dataclasses
 import json
 from datetime import datetime, timedelta
@@ -15,6 +16,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from events import db
 from events.catalogue.tables import Event
 from events.errors import Conflict, Gone
 from events.orders.tables import Order
@@ -341,3 +343,52 @@ async def test_the_offer_goes_by_email_and_by_text_in_the_guests_language_once(
     assert "+447911123456" in txt.read_text() and f"/waiting-list/{bashir}" in txt.read_text()
     assert await outbox.drain_outbox(now + timedelta(minutes=2), settings=settings) == 0  # sent once
     assert {row["status"] for row in await offer_messages()} == {"sent"}
+
+
+async def test_leaving_while_an_offer_is_made_locks_its_order_first(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Amira leaves as she is offered a place: her leave read her entry still waiting, then a sweep offered it. Her
+    entry locked, another guest's request that holds the offer's order (taking it up) waits for it. Leaving must not
+    then reach for the order (a lock cycle, PostgreSQL aborting one of them): it lets go, reads again, and locks the
+    order first, in the order every writer takes its locks. Here the take-up wins; leaving finds an order (409)."""
+    slug = await sold_out_event(client, now)
+    amira = await joined(client, slug, "Amira")
+    await raise_capacity(client, organiser, slug, by=1)
+    read_entry, lock_entry = waitlist._entry, waitlist._lock_entry
+    taking_up: list[asyncio.Task[waitlist.Accepted]] = []
+
+    async def read_then_offer(*args: object, **kwargs: object) -> dict[str, object]:
+        row = await read_entry(*args, **kwargs)  # type: ignore[arg-type]
+        if not taking_up and row["status"] == "waiting":
+            assert await sweep(slug, now) == 1  # offered between leave's read and its locks
+        return row
+
+    async def lock_then_take_up(entry_id: int) -> dict[str, object]:
+        current = await lock_entry(entry_id)
+        if not taking_up:
+            # Another request: its own context, so its own transaction and connection (not this one's, inherited).
+            take_up = waitlist.accept(amira, None, now, gateway=TestGateway(), hold_minutes=15)
+            taking_up.append(asyncio.create_task(take_up, context=contextvars.Context()))
+            await asyncio.sleep(0.5)  # the take-up has locked the order and the counters and waits for the entry
+        return current
+
+    monkeypatch.setattr(waitlist, "_entry", read_then_offer)
+    monkeypatch.setattr(waitlist, "_lock_entry", lock_then_take_up)
+    left = await asyncio.gather(waitlist.leave(amira, now), return_exceptions=True)
+    took = await asyncio.gather(*taking_up, return_exceptions=True)
+    [entry] = await entries()
+    if db.is_sqlite():
+        # One writer at a time (no row locks, no cycle): whichever asks first after leave lets go wins; exactly one does.
+        assert (left, entry["status"]) == ([None], "left") or entry["status"] == "accepted", (left, took)
+    else:
+        # Leave let go of the entry and queued behind the take-up's lock on the order: the take-up won.
+        assert isinstance(left[0], Conflict) and left[0].code == "offer_accepted", (left, took)
+        assert isinstance(took[0], waitlist.Accepted) and took[0].order.total_pence > 0, took
+    if entry["status"] == "accepted":
+        assert await Order.count().where(Order.channel == "waitlist", Order.status == "pending") == 1
+        assert (event := await event_row(slug))["places_taken"] == 3, event  # held for her payment, counted once
+    else:
+        assert isinstance(took[0], (Conflict, Gone)), took
+        assert await Order.count().where(Order.channel == "waitlist", Order.status == "expired") == 1
+        assert (await event_row(slug))["places_taken"] == 2  # the place is free again

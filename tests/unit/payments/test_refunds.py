@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
+from events.payments.refunds import RefundableTicket, RefundPlan, RefundRefused, plan_refund
 
 TICKETS = [RefundableTicket(1, 600, 50, "valid"), RefundableTicket(2, 600, 50, "valid"), RefundableTicket(3, 600, 50, "refunded")]
 
@@ -63,3 +63,15 @@ def test_cancelling_tells_each_guest_once_and_refunds_only_what_is_still_owed() 
     for status in ("refunded", "expired", "pending"):
         steps = cancellation_steps(order_status=status, notified=False, paid_pence=3000, refunded_pence=3000 if status == "refunded" else 0)
         assert not steps.notify and not steps.refund
+
+
+def test_a_ticket_passed_on_is_not_refunded_until_the_event_is_cancelled() -> None:
+    tickets = [RefundableTicket(1, 3000, 150, "passed_on"), RefundableTicket(2, 3000, 150, "valid")]
+    everything = plan_refund(paid_pence=6300, refunded_pence=0, tickets=tickets, ticket_ids=None, amount_pence=None)
+    assert everything == RefundPlan(3150, (2,))
+    with pytest.raises(RefundRefused):
+        plan_refund(paid_pence=6300, refunded_pence=0, tickets=tickets, ticket_ids=None, amount_pence=3151)
+    with pytest.raises(RefundRefused):
+        plan_refund(paid_pence=6300, refunded_pence=3150, tickets=tickets, ticket_ids=None, amount_pence=None)
+    cancelled = plan_refund(paid_pence=6300, refunded_pence=3150, tickets=tickets, ticket_ids=None, amount_pence=None, event_cancelled=True)
+    assert cancelled == RefundPlan(3150, (2,))

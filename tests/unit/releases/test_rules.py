@@ -18,13 +18,13 @@ PAID = TicketFacts(
     booking_fee_pence=150,
     order_status="paid",
     order_channel="online",
-    order_total_pence=3150,
     payment_provider="stripe",
     event_status="on_sale",
     starts_at=STARTS,
     refund_days_before=7,
+    order_tickets=1,
 )
-CLAIMED = dataclasses.replace(PAID, price_pence=0, booking_fee_pence=0, order_channel="claim", order_total_pence=0, payment_provider="none")
+CLAIMED = dataclasses.replace(PAID, price_pence=0, booking_fee_pence=0, order_channel="claim", payment_provider="none")
 WINDOW_ENDS = STARTS - timedelta(days=7)
 
 
@@ -62,9 +62,8 @@ def test_a_ticket_paid_at_the_door_is_not_refunded_online(provider: str) -> None
     [
         CLAIMED,
         dataclasses.replace(CLAIMED, order_channel="gift"),
-        dataclasses.replace(CLAIMED, order_channel="waitlist"),
     ],
-    ids=["claimed", "given", "free offer"],
+    ids=["claimed (a free-place offer taken up is one)", "given"],
 )
 def test_a_free_place_can_only_be_given_back_to_the_free_places(facts: TicketFacts) -> None:
     assert rules.place_kind(facts) == rules.PlaceKind.free
@@ -77,8 +76,16 @@ def test_a_paid_waitlist_offer_is_a_paid_place() -> None:
     assert rules.place_kind(dataclasses.replace(PAID, order_channel="waitlist")) == rules.PlaceKind.paid
 
 
+def test_a_free_offer_of_the_paid_list_is_a_general_place_not_a_free_one() -> None:
+    """A £0 ticket type's offer taken up stays of channel waitlist (a free-place offer becomes a claim): its place was a
+    general one, so it goes back to general sale, never to the free places."""
+    nothing_to_pay = dataclasses.replace(PAID, order_channel="waitlist", price_pence=0, booking_fee_pence=0, payment_provider="none")
+    assert rules.place_kind(nothing_to_pay) == rules.PlaceKind.unpaid
+    assert rules.options(nothing_to_pay, STARTS - timedelta(days=30)).choices == (Choice.free_place, Choice.transfer)
+
+
 def test_a_ticket_passed_on_can_be_passed_on_again_or_given_back_but_never_refunded() -> None:
-    passed = dataclasses.replace(PAID, order_channel="transfer", price_pence=0, booking_fee_pence=0, order_total_pence=0, payment_provider="none")
+    passed = dataclasses.replace(PAID, order_channel="transfer", price_pence=0, booking_fee_pence=0, payment_provider="none")
     assert rules.place_kind(passed) == rules.PlaceKind.unpaid
     assert rules.options(passed, STARTS - timedelta(days=30)).choices == (Choice.free_place, Choice.transfer)
 
@@ -123,3 +130,20 @@ def test_a_friend_needs_a_name_and_an_email_or_a_mobile() -> None:
     assert rules.friend_problems("Sam\x00", "sam@example.org", "")[1].keys() == {"holder"}
     assert rules.friend_problems("S" * 101, "sam@example.org", "")[1].keys() == {"holder"}
     assert rules.friend_problems("Sam", "", "07911 123456", texts_available=False)[1].keys() == {"phone"}
+
+
+def test_a_ticket_link_of_a_group_order_leaves_the_money_choices_to_the_buyer() -> None:
+    group = dataclasses.replace(PAID, order_tickets=3)
+    early, late = STARTS - timedelta(days=30), WINDOW_ENDS + timedelta(seconds=1)
+    # The buyer (the order's token) has every choice; the ticket's link has none of the money ones.
+    assert rules.options(group, early, rules.Authority.order).choices == (Choice.refund, Choice.donate)
+    by_link = rules.options(group, early, rules.Authority.ticket)
+    assert by_link.choices == () and by_link.refusal == rules.BUYER_ONLY and by_link.buyer_only == (Choice.refund, Choice.donate)
+    assert rules.refusal(group, Choice.donate, early, rules.Authority.ticket) == rules.BUYER_ONLY
+    after = rules.options(group, late, rules.Authority.ticket)
+    assert after.choices == (Choice.transfer,) and after.refusal is None and after.buyer_only == (Choice.donate,)
+    assert rules.refusal(group, Choice.transfer, late, rules.Authority.ticket) is None
+    # The only ticket of its order: its holder is the buyer.
+    assert rules.options(PAID, early, rules.Authority.ticket).choices == (Choice.refund, Choice.donate)
+    # Nothing of the buyer's money in a free place: its link gives it back.
+    assert rules.options(dataclasses.replace(CLAIMED, order_tickets=2), early, rules.Authority.ticket).choices == (Choice.free_place,)
