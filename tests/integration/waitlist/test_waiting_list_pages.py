@@ -247,7 +247,7 @@ async def test_lapsed_left_and_removed_places_say_what_became_of_them(client: ht
     ran_out = squeezed((await client.get(f"/waiting-list/{lapsed.token}")).text)
     assert "<h1>The offer has ended</h1>" in ran_out and "The offer ran out on " in ran_out
     # Nobody is told their places "went to the next person": they may have gone back on sale.
-    assert "The places were offered to others or put back on sale." in ran_out and "next person" not in ran_out
+    assert ". The places were offered to others or put back on sale." in ran_out and "next person" not in ran_out
     gone = squeezed((await client.get(f"/waiting-list/{left.token}")).text)
     assert "<h1>You left the waiting list</h1>" in gone and "You have left the waiting list." in gone
     assert f'href="/events/{slug}"' in gone  # somewhere to go on to
