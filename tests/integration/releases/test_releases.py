@@ -495,10 +495,13 @@ async def test_the_ticket_page_leads_to_the_choices_that_apply_and_a_confirmatio
     secret = order["secrets"][0]
     ticket_page = await client.get(f"/tickets/{secret}")
     assert f'href="/tickets/{secret}/cant-come"' in ticket_page.text
-    # On the order page (two tickets), each link's name says which ticket it is for (words for screen readers).
-    order_page = await client.get(f"/orders/{order['reference']}?token={order['access_token']}")
+    # On an order page with two tickets, each link's name says which ticket it is for (words for screen readers);
+    # with one, there is nothing to tell apart.
+    pair = await paid_order(client, slug, quantity=2)
+    order_page = await client.get(f"/orders/{pair['reference']}?token={pair['access_token']}")
     for number in (1, 2):
         assert f'<span class="visually-hidden"> (ticket {number}, <bdi>' in order_page.text
+    assert "(ticket 1, " not in (await client.get(f"/orders/{order['reference']}?token={order['access_token']}")).text
 
     choices = await client.get(f"/tickets/{secret}/cant-come")
     assert choices.status_code == 200
