@@ -4,6 +4,7 @@ the way each language writes them."""
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Mapping
 from datetime import date, datetime
 from functools import cache
@@ -145,6 +146,16 @@ def clock(moment: datetime, locale: str) -> str:
 def date_and_time(moment: datetime, locale: str) -> str:
     """'Sunday, 15 August 2027, 19:30'; in Arabic and Farsi joined with their comma."""
     return long_date(moment, locale) + comma(locale) + clock(moment, locale)
+
+
+# Where a written date must not break across lines on a phone: between a day and its month ("6 ديسمبر") and between
+# a month and its year. It may still break after a comma (between the weekday, the date and the time).
+_UNBREAKABLE_SPACES = re.compile(r"(?<=\d) (?=[^\W\d_])|(?<=[^\W\d_]) (?=\d{4}\b)")
+
+
+def keep_together(written: str) -> str:
+    """A written date with no-break spaces where a line must not break: 'Sunday, 15\u00a0August\u00a02027, 19:30'."""
+    return _UNBREAKABLE_SPACES.sub("\u00a0", written)
 
 
 def timestamp(moment: datetime, locale: str) -> str:

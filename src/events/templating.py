@@ -179,6 +179,7 @@ def create_environment(templates_dir: Path) -> Environment:
         short_date=_short_date,
         clock=_clock,
         date_and_time=_date_and_time,
+        keep_together=i18n.keep_together,
         timestamp=_timestamp,
         comma_join=_comma_join,
         basis_points=_basis_points,

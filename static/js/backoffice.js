@@ -24,3 +24,23 @@
     });
   });
 })();
+// The event set-up form: a setting that only matters for one choice (the hours an offer holds, with a waiting list;
+// the days before the event, with refunds) shows only while that choice is made. Hidden fields are still sent, so
+// their values are kept; without this script they always show.
+(function () {
+  "use strict";
+  document.querySelectorAll(".depends-on[data-shown-by]").forEach(function (block) {
+    var form = block.closest("form");
+    var name = block.getAttribute("data-shown-by");
+    var wanted = block.getAttribute("data-shown-when");
+    if (!form || !form.querySelector("input[name='" + name + "']")) return;
+    function update() {
+      var chosen = form.querySelector("input[name='" + name + "']:checked");
+      block.hidden = !!chosen && chosen.value !== wanted && !block.querySelector("[aria-invalid='true']");
+    }
+    form.addEventListener("change", function (event) {
+      if (event.target && event.target.name === name) update();
+    });
+    update();
+  });
+})();

@@ -125,6 +125,7 @@ async def test_a_guest_joins_the_waiting_list_in_arabic_and_takes_a_freed_place_
     await assert_accessible(page, "a11y-waiting-list-join-errors-phone", artifacts_dir)
 
     await page.locator("#wl-email").fill(GUEST_EMAIL)
+    await page.locator("#wl-quantity").select_option("2")
     await page.locator("form.waiting-list-form button[type=submit]").click()
     await page.wait_for_url(re.compile(r"/waiting-list/[A-Za-z0-9_-]+\?joined=1$"))
     await assert_right_to_left_without_sideways_scroll(page)
@@ -154,6 +155,12 @@ async def test_a_guest_joins_the_waiting_list_in_arabic_and_takes_a_freed_place_
     take = page.locator("form.take-offer button[type=submit]")
     assert await take.is_visible()
     assert ARABIC_LETTERS.search(await page.locator(".offer").inner_text())  # the time, in Arabic
+    # The price of one place, and a total that follows the number of places chosen (static/js/offer.js).
+    assert "25" in await page.locator(".offer-price").inner_text()
+    total = page.locator("#offer-total")
+    assert "50" in await total.inner_text()
+    await page.locator("#wl-quantity").select_option("1")
+    assert "25" in await total.inner_text() and "50" not in await total.inner_text()
     await assert_accessible(page, "a11y-waiting-list-offer-phone", artifacts_dir)
     await assert_touch_targets(page, "waiting-list-offer")
     await page.goto(base_url + entry_path + "/leave")  # the confirmation before leaving (not sent)

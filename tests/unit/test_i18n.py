@@ -46,6 +46,20 @@ def test_each_language_writes_the_day_and_time_with_its_own_punctuation(locale: 
     assert i18n.clock(EVENING, locale) == "19:30"
 
 
+@pytest.mark.parametrize(
+    ("locale", "kept"),
+    [
+        ("en", "Sunday, 15\u00a0August\u00a02027, 19:30"),
+        ("fr", "dimanche 15\u00a0août\u00a02027, 19:30"),
+        ("ar", "الأحد، 15\u00a0أغسطس\u00a02027، 19:30"),
+    ],
+)
+def test_a_day_stays_with_its_month_and_year_on_a_narrow_screen(locale: str, kept: str) -> None:
+    """A phone may break the line after a comma, never between "15" and its month ("6 ديسمبر" stays whole)."""
+    assert i18n.keep_together(i18n.date_and_time(EVENING, locale)) == kept
+    assert i18n.keep_together("19:30") == "19:30"
+
+
 @pytest.mark.parametrize(("locale", "comma"), [("en", ", "), ("fr", ", "), ("ar", "، "), ("fa", "، ")])
 def test_arabic_and_farsi_join_parts_with_the_arabic_comma(locale: str, comma: str) -> None:
     assert i18n.comma(locale) == comma

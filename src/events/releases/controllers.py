@@ -26,6 +26,7 @@ from events.payments.gateways import Gateways
 from events.releases import rules, service
 from events.releases.rules import Choice
 from events.releases.schemas import ReleaseIn, ReleaseOut, TransferIn, TransferOut
+from events.tickets.statuses import TicketStatus
 from events.tickets.views import ticket_by_secret
 
 TicketId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
@@ -141,6 +142,8 @@ class _Where:
 async def _context(ticket: service.TicketRef, where: _Where, settings: Settings, now: datetime) -> dict[str, Any]:
     view = await ticket_by_secret(ticket.secret, secret_key=settings.secret_key, now=now)
     choices = await service.ticket_options(ticket, now=now)
+    zone = ZoneInfo(view.timezone)
+    refunds_closed = rules.refund_until(choices.facts)
     return {
         "ticket": view,
         "facts": choices.facts,
@@ -151,7 +154,11 @@ async def _context(ticket: service.TicketRef, where: _Where, settings: Settings,
         "has_contact": choices.has_contact,
         "gift_aid": rules.gift_aid_allowed(choices.facts, now) and choices.options.offers(Choice.donate) and choices.currency == "GBP",
         # When a refund stops being offered, at the venue's clock (as the ticket shows the event's time).
-        "refund_until": choices.options.refund_until.astimezone(ZoneInfo(view.timezone)) if choices.options.refund_until else None,
+        "refund_until": choices.options.refund_until.astimezone(zone) if choices.options.refund_until else None,
+        # Why no refund is offered for a paid place: none at this event, paid at the door, or closed since then.
+        "refunds_closed_at": refunds_closed.astimezone(zone) if refunds_closed and refunds_closed < now else None,
+        "paid_at_door": choices.facts.payment_provider in rules.DOOR_PAYMENTS,
+        "passed_on_to": await service.passed_on_to(ticket) if choices.facts.status == TicketStatus.passed_on else "",
         "base": where.base,
         "query": where.query,
         "token": where.token,

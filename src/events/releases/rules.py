@@ -240,3 +240,14 @@ def friend_problems(holder: str, email: str, phone: str, *, texts_available: boo
     if problems:
         return None, problems
     return Friend(holder=holder, email=email, phone=mobile), {}
+
+
+def masked_contact(email: str, phone: str) -> str:
+    """Where a friend's ticket went, as the "passed on" page shows it to whoever holds the old ticket's link: enough
+    to recognise ("s•••@example.org", "+44•••678"), not enough to read off someone's address or number."""
+    if email:
+        local, _, domain = email.partition("@")
+        return f"{local[:1]}•••@{domain}"
+    if phone:
+        return f"{phone[:3]}•••{phone[-3:]}"
+    return ""

@@ -23,7 +23,7 @@ from events.orders import service as orders
 from events.orders.gift_aid import Declaration
 from events.orders.service import OrderRow, OrderToIssue
 from events.orders.statuses import OrderStatus
-from events.orders.tables import Order, OrderLine
+from events.orders.tables import Order, OrderHistory, OrderLine
 from events.payments import donations
 from events.payments import service as payments
 from events.payments.gateway import Gateway
@@ -38,6 +38,8 @@ from events.waitlist import service as waitlist
 GUEST = "guest"  # the audit log's actor: the guest, with their ticket link or order link
 # One confirmation per ticket given up, however often it is asked for.
 CONFIRMATION_KEY = "release:{}"
+# The friend's order's history says where it came from (passed_on_to reads it back).
+PASSED_ON_NOTE = "Passed on from order {reference} (ticket {ticket_id})"
 GIFT_AID_NOT_OFFERED = N_(
     "Gift Aid can only be added when you could have had a refund and chose to donate instead. This ticket can be donated without it."
 )
@@ -169,6 +171,17 @@ async def ticket_options(ticket: TicketRef, *, now: datetime) -> TicketChoices:
     facts = await _facts(row)
     has_contact = bool(row["order_id.buyer_email"].strip() or row["order_id.buyer_phone"].strip())
     return TicketChoices(facts, rules.options(facts, now, ticket.authority), row["order_id.currency"], has_contact)
+
+
+async def passed_on_to(ticket: TicketRef) -> str:
+    """Where the friend's new ticket went, masked (rules.masked_contact); "" when this ticket was not passed on."""
+    note = PASSED_ON_NOTE.format(reference=ticket.order_reference, ticket_id=ticket.id)
+    row = (
+        await OrderHistory.select(OrderHistory.order_id.buyer_email, OrderHistory.order_id.buyer_phone)
+        .where(OrderHistory.kind == "passed_on", OrderHistory.detail == note, OrderHistory.order_id.event == ticket.event_id)
+        .first()
+    )
+    return rules.masked_contact(row["order_id.buyer_email"].strip(), row["order_id.buyer_phone"].strip()) if row else ""
 
 
 async def _locked(ticket: TicketRef, choice: Choice, now: datetime) -> tuple[OrderRow, TicketFacts, dict[str, Any]]:
@@ -329,7 +342,7 @@ async def pass_on(ticket: TicketRef, holder: str, email: str, phone: str, *, now
             raise RuntimeError("The ticket changed under the order's lock.")
         new_order_id, new_reference = await _friends_order(order, row["ticket_type"], friend, now=now)
         [new_ticket_id] = await issuing.issue_and_confirm(OrderToIssue(id=new_order_id, event=order.event, holder_name=friend.holder), now)
-        await orders.note(new_order_id, "passed_on", f"Passed on from order {order.reference} (ticket {ticket.id})", now)
+        await orders.note(new_order_id, "passed_on", PASSED_ON_NOTE.format(reference=order.reference, ticket_id=ticket.id), now)
         await outbox.enqueue(
             MessageKind.ticket_passed_on, order_id=order.id, now=now, key=CONFIRMATION_KEY.format(ticket.id), detail={"ticket_id": ticket.id}
         )

@@ -25,6 +25,11 @@ from events.tickets.tables import Ticket
 
 # The door accepts a ticket from a day before the event until a day after it ends.
 VALIDITY_MARGIN = timedelta(days=1)
+# Orders whose released tickets were given back rather than donated: free places (claimed or given) and tickets a
+# friend passed on (as events.releases.rules decides which is which).
+GIVEN_BACK_CHANNELS = frozenset({"claim", "gift", "transfer"})
+# Paid at the door: a refund is handed back there, not to a card.
+UNREFUNDABLE_ONLINE = frozenset({"cash", "card_terminal", "none", ""})
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,10 +57,34 @@ class TicketView:
     # The order's language (Order.locale, the guest's choice): its PDF and calendar file speak it, whatever
     # language the page that links to them is in.
     locale: str = DEFAULT_LOCALE
+    # What the ticket cost and how it was paid: a page about a ticket that no longer works says what became of it
+    # (a refund of how much, a donation, a place given back).
+    price_pence: int = 0
+    booking_fee_pence: int = 0
+    order_channel: str = ""
+    payment_provider: str = ""
+    currency: str = "GBP"
 
     @property
     def url(self) -> str:
         return f"/tickets/{self.secret}"
+
+    @property
+    def worth_pence(self) -> int:
+        """What the ticket cost its buyer: its price and booking fee (what a refund of it gives back)."""
+        return self.price_pence + self.booking_fee_pence
+
+    @property
+    def refunded_to_card(self) -> bool:
+        """Refunded to the card it was paid with (paid online), rather than handed back at the door."""
+        return self.status == TicketStatus.refunded and self.worth_pence > 0 and self.payment_provider not in UNREFUNDABLE_ONLINE
+
+    @property
+    def donated(self) -> bool:
+        """Given back as a donation: a place that was paid for and released ("Can't come?": events.releases.rules,
+        where a paid place can only be released by donating it; a free place, or one passed on by a friend, is
+        given back)."""
+        return self.status == TicketStatus.released and self.worth_pence > 0 and self.order_channel not in GIVEN_BACK_CHANNELS
 
 
 _COLUMNS = (
@@ -68,6 +97,11 @@ _COLUMNS = (
     Ticket.ticket_type.name,
     Ticket.order_id.reference,
     Ticket.order_id.locale,
+    Ticket.order_id.channel,
+    Ticket.order_id.payment_provider,
+    Ticket.order_id.currency,
+    Ticket.price_pence,
+    Ticket.booking_fee_pence,
     Ticket.event,
     Ticket.event.slug,
     Ticket.event.title,
@@ -140,6 +174,11 @@ async def _views(rows: list[dict[str, Any]], *, secret_key: str, now: datetime) 
                     row["event.organisation.slug"], row["event.organisation.name"], row["event.organisation.logo_content_type"]
                 ),
                 locale=row["order_id.locale"],
+                price_pence=row["price_pence"],
+                booking_fee_pence=row["booking_fee_pence"],
+                order_channel=row["order_id.channel"],
+                payment_provider=row["order_id.payment_provider"],
+                currency=row["order_id.currency"],
             )
         )
     return views

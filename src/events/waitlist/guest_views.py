@@ -50,6 +50,12 @@ class EntryPage:
     def free(self) -> bool:
         return self.kind == WaitingKind.free
 
+    @property
+    def offer_place_pence(self) -> int:
+        """What one of the offered places costs (its price and booking fee): taking n of them costs n times this, as
+        the offer's order is repriced when taken up (orders.service.take_up_paid_offer)."""
+        return self.offer_total_pence // self.offered_places if self.offered_places else 0
+
 
 async def entry_page(token: str, now: datetime, *, guest: service.Guest) -> EntryPage:
     """The entry with this token; NotFound for an unknown one (a wrong guess, counted against the guest's budget)."""

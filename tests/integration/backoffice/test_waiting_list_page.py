@@ -42,7 +42,7 @@ async def test_the_page_lists_people_in_order_with_counts_per_partner_and_is_lin
     assert "Amal &lt;b&gt;First&lt;/b&gt;" in page.text and "<b>First</b>" not in page.text  # what a guest typed is escaped
     assert "amal@guest.example" in page.text and "+447700900123" in page.text
     assert 'aria-current="page">Waiting list' in page.text
-    paid_rows = re.findall(r'<tr id="entry-(\d+)">\s*<th scope="row">([^<]+)</th>', page.text.split('id="free-heading"')[0])
+    paid_rows = re.findall(r'<tr id="entry-(\d+)">\s*<th scope="row"[^>]*>([^<]+)</th>', page.text.split('id="free-heading"')[0])
     assert [turn.strip() for _, turn in paid_rows] == ["1", "—", "2"]
     assert str(offered) == paid_rows[1][0]
     counts = page.text.split('class="summary partner-counts"')[1].split("</table>")[0]
@@ -117,3 +117,17 @@ async def test_offering_to_someone_not_waiting_is_explained_and_door_staff_are_k
     await accounts.create_user("door@test.example", role="door", password="a long door password")
     await sign_in(client, "door@test.example", "a long door password")
     assert (await client.get(list_page)).status_code == 403
+
+
+async def test_people_no_longer_waiting_are_listed_apart_under_earlier(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await make_event(now)
+    await sign_in_organiser(client)
+    waiting = await add_waiting_entry(slug, now=now, name="Amal Waiting")
+    left = await add_waiting_entry(slug, now=now + timedelta(seconds=1), name="Bea Left", status=WaitingStatus.left)
+    page = (await client.get(f"/manage/events/{slug}/waiting-list")).text
+    paid = page.split('id="free-heading"')[0]
+    active, earlier = paid.split('<details class="earlier">')
+    assert f'id="entry-{waiting}"' in active and "Bea Left" not in active  # those in play first
+    assert f'id="entry-{left}"' in earlier and "Earlier: 1 person" in earlier and "Left" in earlier
+    assert f"/waiting-list/{left}/" not in page  # nothing to offer or remove for someone who left
+    assert "Closing the list stops new people joining." in page  # the hint does not read as the list's state

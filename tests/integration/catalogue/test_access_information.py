@@ -65,7 +65,8 @@ async def test_the_claim_page_says_when_where_and_how_to_get_in_before_the_guest
     event = (await client.get(f"/api/events/{slug}")).json()
     starts = datetime.fromisoformat(event["starts_at"])
     assert f'<time datetime="{starts.isoformat()}">' in page
-    assert f"{starts.day} {starts:%B} {starts.year}, {starts:%H:%M}" in page  # the day and time, in full
+    # The day and time, in full, the day kept with its month and year on a narrow screen (no-break spaces).
+    assert f"{starts.day}\u00a0{starts:%B}\u00a0{starts.year}, {starts:%H:%M}" in page
     assert "Community Hall, 1 High Street, London" in page
     assert 'href="https://www.openstreetmap.org/search?query=Community%20Hall%201%20High%20Street%2C%20London"' in page
     assert "Step-free entrance on Mare Street." in page and "Hackney Central" in page

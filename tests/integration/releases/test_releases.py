@@ -4,6 +4,7 @@ the money once, tells the guest once, and is in the audit log; every refusal is 
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from datetime import datetime, timedelta
@@ -494,6 +495,13 @@ async def test_the_ticket_page_leads_to_the_choices_that_apply_and_a_confirmatio
     secret = order["secrets"][0]
     ticket_page = await client.get(f"/tickets/{secret}")
     assert f'href="/tickets/{secret}/cant-come"' in ticket_page.text
+    # On an order page with two tickets, each link's name says which ticket it is for (words for screen readers);
+    # with one, there is nothing to tell apart.
+    pair = await paid_order(client, slug, quantity=2)
+    order_page = await client.get(f"/orders/{pair['reference']}?token={pair['access_token']}")
+    for number in (1, 2):
+        assert f'<span class="visually-hidden"> (ticket {number}, <bdi>' in order_page.text
+    assert "(ticket 1, " not in (await client.get(f"/orders/{order['reference']}?token={order['access_token']}")).text
 
     choices = await client.get(f"/tickets/{secret}/cant-come")
     assert choices.status_code == 200
@@ -542,8 +550,61 @@ async def test_passing_on_from_the_page_asks_for_the_friends_details(client: htt
         f"/tickets/{secret}/cant-come/transfer", data={"_csrf_token": csrf_of(confirm.text), "holder": "Sam", "email": "sam@example.org"}
     )
     assert done.status_code == 303
-    assert "Your ticket is passed on" in (await client.get(done.headers["location"])).text
+    passed = await client.get(done.headers["location"])
+    assert "Your ticket is passed on" in passed.text
+    # Where it went, masked: enough to recognise, not the friend's whole address (the old link may be anyone's).
+    assert "s•••@example.org" in passed.text and "sam@example.org" not in passed.text
     assert (await client.get(f"/tickets/{secret}/cant-come/nonsense")).status_code == 404
+
+
+async def test_a_ticket_that_no_longer_works_says_what_became_of_it(
+    client: httpx.AsyncClient, organiser: dict[str, str], app: Litestar, now: datetime
+) -> None:
+    slug = await make_event(now)
+    order = await paid_order(client, slug, quantity=3)
+    refunded, donated, passed = order["ticket_ids"]
+    assert (await client.post(f"/api/tickets/{refunded}/release", json={"choice": "refund"}, headers=order["bearer"])).status_code == 200
+    assert (await client.post(f"/api/tickets/{donated}/release", json={"choice": "donate"}, headers=order["bearer"])).status_code == 200
+    await no_refunds(slug)
+    friend = {"holder": "Sam", "email": "sam@example.org"}
+    assert (await client.post(f"/api/tickets/{passed}/transfer", json=friend, headers=order["bearer"])).status_code == 201
+    free = await claimed_place(client, organiser, slug, app)
+    assert (await client.post(f"/api/tickets/{free['id']}/release", json={"choice": "free_place"}, headers=free["bearer"])).status_code == 200
+
+    said = {}
+    for name, secret in zip(("refunded", "donated", "passed"), order["secrets"], strict=True):
+        said[name] = re.sub(r"\s+", " ", html.unescape((await client.get(f"/tickets/{secret}")).text))
+    said["free"] = re.sub(r"\s+", " ", html.unescape((await client.get(f"/tickets/{free['secret']}")).text))
+    assert "This ticket was refunded. It no longer works." in said["refunded"]
+    assert "We refunded £30 to the card you paid with." in said["refunded"]  # the ticket's price, and when it arrives
+    assert "within 5 to 10 working days" in said["refunded"]
+    assert "This ticket was donated to the event's partner projects." in said["donated"]
+    assert "This ticket was passed on to a friend." in said["passed"]
+    assert "This place was given back." in said["free"]
+    for page in said.values():
+        assert "<svg" not in page and "no longer valid" not in page
+    # Its "Can't come?" page says the same, rather than listing everything it might have been.
+    again = re.sub(r"\s+", " ", (await client.get(f"/tickets/{order['secrets'][0]}/cant-come")).text)
+    assert "This ticket was refunded. It no longer works." in again and "refunded, given back or passed on" not in again
+
+
+async def test_without_a_refund_the_choices_say_why(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await make_event(now)
+    await no_refunds(slug)
+    order = await paid_order(client, slug, quantity=1)
+    page = await client.get(f"/tickets/{order['secrets'][0]}/cant-come")
+    assert "This event does not offer refunds." in page.text and "/cant-come/refund" not in page.text
+
+    starts = (await Event.select(Event.starts_at).where(Event.slug == slug).first())["starts_at"]
+    days = (starts - now).days - 1  # the refund window closed a day or so ago
+    await Event.update({Event.refund_days_before: days + 2}).where(Event.slug == slug)
+    closed = re.sub(r"\s+", " ", (await client.get(f"/tickets/{order['secrets'][0]}/cant-come")).text)
+    until = (starts - timedelta(days=days + 2)).astimezone(ZoneInfo("Europe/London"))
+    assert "Refunds closed on " in closed and f"{until:%H:%M}." in closed and "/cant-come/refund" not in closed
+
+    await Event.update({Event.refund_days_before: 7}).where(Event.slug == slug)
+    open_window = (await client.get(f"/tickets/{order['secrets'][0]}/cant-come")).text
+    assert "/cant-come/refund" in open_window and 'id="no-refund"' not in open_window
 
 
 async def test_the_pages_speak_the_guests_language_right_to_left(client: httpx.AsyncClient, now: datetime) -> None:

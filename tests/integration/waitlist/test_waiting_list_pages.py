@@ -185,13 +185,13 @@ async def test_a_used_up_claim_link_lets_a_guest_ask_to_be_told_when_a_free_plac
     link = await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": "Women's Group", "places": 1}, headers=organiser)
     code = link.json()["code"]
     page = await client.get(f"/claim/{code}")
-    assert "Tell me when a free place frees up" not in page.text  # a place is still there to claim
+    assert "Tell me when a free place comes up" not in page.text  # a place is still there to claim
     claimed = await client.post(f"/claim/{code}", data={"name": "Leila", "_csrf_token": csrf(page.text)})
     assert claimed.status_code == 200
     page = await client.get(f"/claim/{code}")
     text = squeezed(page.text)
     assert "all the places for this link have been taken" in text
-    assert "Tell me when a free place frees up" in text and f'action="/claim/{code}/waiting-list"' in text
+    assert "Tell me when a free place comes up" in text and f'action="/claim/{code}/waiting-list"' in text
     assert "You do not need to show any papers." in text
     assert 'name="quantity"' not in text  # a free place is one place
     assert "proof" not in text.lower()  # no proof of status is ever asked
@@ -201,7 +201,7 @@ async def test_a_used_up_claim_link_lets_a_guest_ask_to_be_told_when_a_free_plac
     assert await WaitingEntry.count() == 0
     joined = await client.post(f"/claim/{code}/waiting-list", data={"name": "Nour", "email": "nour@example.org", "_csrf_token": csrf(page.text)})
     mine = squeezed((await client.get(entry_path(joined))).text)
-    assert "You are number 1 in the queue." in mine and "You asked to be told when a free place frees up." in mine
+    assert "You are number 1 in the queue." in mine and "You asked us to tell you when a free place comes up." in mine
     [entry] = await WaitingEntry.select()
     assert entry["kind"] == WaitingKind.free and entry["name"] == "Nour" and entry["quantity"] == 1
     assert (
@@ -229,8 +229,13 @@ async def test_a_guests_page_shows_an_offer_until_when_in_the_events_time_and_la
     assert '<option value="2" selected>' in text and '<option value="3"' not in text  # up to the places offered
     assert i18n.date_and_time(entry["offer_expires_at"].astimezone(ZoneInfo(zone)), "ar") in text
     english = squeezed((await client.get(f"{mine}?lang=en")).text)
-    assert "We are holding 2 places for you." in english and "Take the places" in english
-    assert "All 2 places: £60" in re.sub(r"<[^>]+>", "", english)  # what taking them all costs
+    assert "We are holding 2 places for you." in english and "Continue to payment" in english
+    words = re.sub(r"<[^>]+>", "", english)
+    assert "Price per place: £30" in words and "Total: £60" in words  # one place, and taking them all
+    assert 'src="/static/js/offer.js"' in english  # the total follows the number chosen
+    # Back with a problem, the page keeps the number the guest chose and shows its total.
+    fewer = squeezed((await client.post(f"{mine}/accept?lang=en", data={"quantity": "9", "_csrf_token": csrf(english)})).text)
+    assert "Total: £60" in re.sub(r"<[^>]+>", "", fewer)
     assert f"{mine}/leave" in english
 
 
@@ -239,9 +244,15 @@ async def test_lapsed_left_and_removed_places_say_what_became_of_them(client: ht
     lapsed = await add_entry(slug, now, status=WaitingStatus.lapsed, offer_expires_at=now - timedelta(hours=1))
     left = await add_entry(slug, now, status=WaitingStatus.left)
     removed = await add_entry(slug, now, status=WaitingStatus.removed)
-    assert "The offer ran out" in (await client.get(f"/waiting-list/{lapsed.token}")).text
-    assert "You have left the waiting list." in (await client.get(f"/waiting-list/{left.token}")).text
-    assert "You are no longer on this waiting list" in (await client.get(f"/waiting-list/{removed.token}")).text
+    ran_out = squeezed((await client.get(f"/waiting-list/{lapsed.token}")).text)
+    assert "<h1>The offer has ended</h1>" in ran_out and "The offer ran out on " in ran_out
+    # Nobody is told their places "went to the next person": they may have gone back on sale.
+    assert ". The places were offered to others or put back on sale." in ran_out and "next person" not in ran_out
+    gone = squeezed((await client.get(f"/waiting-list/{left.token}")).text)
+    assert "<h1>You left the waiting list</h1>" in gone and "You have left the waiting list." in gone
+    assert f'href="/events/{slug}"' in gone  # somewhere to go on to
+    taken_off = squeezed((await client.get(f"/waiting-list/{removed.token}")).text)
+    assert "<h1>You are no longer on the waiting list</h1>" in taken_off and "You are no longer on this waiting list" in taken_off
     for page in [await client.get(f"/waiting-list/{t.token}") for t in (lapsed, left, removed)]:
         assert "/accept" not in page.text and "/leave" not in page.text
 
@@ -308,9 +319,9 @@ async def test_a_guest_takes_offered_paid_places_and_goes_on_to_pay(
         pay = await guest.get(taken.headers["location"])
         assert pay.status_code == 200 and "1 × Supper" in squeezed(pay.text)
         after = squeezed((await guest.get(mine)).text)
-        assert "You took the places." in after and "/pay?token=" in after
+        assert "<h1>You took the places</h1>" in after and "/pay?token=" in after
         again = await guest.post(mine + "/accept", data={"quantity": "1", "_csrf_token": csrf(offer.text)})
-        assert again.status_code == 409 and "You took the places." in squeezed(again.text)
+        assert again.status_code == 409 and "<h1>You took the places</h1>" in squeezed(again.text)
 
 
 async def test_a_mistake_with_a_number_in_it_is_shown_in_the_guests_language(
@@ -383,4 +394,4 @@ async def test_a_guest_takes_an_offered_free_place_and_gets_the_ticket(client: h
     assert ticket.status_code == 200
     assert "Here is your ticket" in ticket.text and 'class="holder">Nour<' in ticket.text and "<svg" in ticket.text
     assert "We have also sent it to your email." in ticket.text
-    assert "You took your free place." in squeezed((await client.get(mine)).text)
+    assert "<h1>You took your free place</h1>" in squeezed((await client.get(mine)).text)

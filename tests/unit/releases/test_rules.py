@@ -147,3 +147,10 @@ def test_a_ticket_link_of_a_group_order_leaves_the_money_choices_to_the_buyer() 
     assert rules.options(PAID, early, rules.Authority.ticket).choices == (Choice.refund, Choice.donate)
     # Nothing of the buyer's money in a free place: its link gives it back.
     assert rules.options(dataclasses.replace(CLAIMED, order_tickets=2), early, rules.Authority.ticket).choices == (Choice.free_place,)
+
+
+def test_where_a_friends_ticket_went_is_shown_masked() -> None:
+    assert rules.masked_contact("sam.okoro@example.org", "") == "s•••@example.org"
+    assert rules.masked_contact("", "+447911123456") == "+44•••456"
+    assert rules.masked_contact("", "") == ""
+    assert "okoro" not in rules.masked_contact("sam.okoro@example.org", "+447911123456")  # email first, masked
