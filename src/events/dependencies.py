@@ -23,6 +23,12 @@ class ErrorBody(msgspec.Struct):
     fields: dict[str, str] | None = None
 
 
+def bearer_token(request: Request[Any, Any, Any]) -> str | None:
+    """The token of an ``Authorization: Bearer …`` header (an order's access token, for the guests' API)."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    return token.strip() if scheme.lower() == "bearer" else None
+
+
 def provide_now() -> datetime:
     return datetime.now(timezone.utc)
 

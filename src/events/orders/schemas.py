@@ -10,6 +10,7 @@ from msgspec import Meta, Struct
 
 from events import text
 from events.catalogue.schemas import OrganisationRefOut
+from events.orders.gift_aid import Declaration
 from events.orders.statuses import OrderStatus
 
 Quantity = Annotated[int, Meta(ge=1, le=100)]
@@ -34,6 +35,12 @@ class GiftAidIn(Struct, forbid_unknown_fields=True):
     house: Annotated[str, Meta(max_length=100), text.OPTIONAL_LINE] = ""
     postcode: Annotated[str, Meta(max_length=20), text.OPTIONAL_LINE] = ""
     confirmed: bool = False
+
+    def declaration(self) -> Declaration:
+        """As the Gift Aid rules read it (orders.gift_aid checks it)."""
+        return Declaration(
+            title=self.title, first_name=self.first_name, last_name=self.last_name, house=self.house, postcode=self.postcode, confirmed=self.confirmed
+        )
 
 
 class Buyer(Struct, forbid_unknown_fields=True):

@@ -19,12 +19,11 @@ from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.catalogue.statuses import EventStatus
 from events.config import Settings
-from events.dependencies import BEARER, error_responses
-from events.errors import EventsError, InvalidInput, NotFound
+from events.dependencies import BEARER, bearer_token, error_responses
+from events.errors import EventsError, InvalidInput
 from events.i18n import N_
-from events.orders import codes
+from events.orders.access import reference_with_token
 from events.orders.forms import gift_aid_declaration
-from events.orders.gift_aid import Declaration
 from events.orders.schemas import GiftAidIn
 from events.payments import cancellation, service
 from events.payments.gateways import Gateways
@@ -136,27 +135,6 @@ class RefundChoiceStateOut(msgspec.Struct):
     gift_aid: bool
 
 
-def _checked_order(settings: Settings, reference: str, token: str | None) -> str:
-    """The order's reference, when ``token`` is its access token (else not found, whatever the reason)."""
-    reference = codes.normalise_reference(reference)
-    if not codes.token_matches(settings.secret_key, reference, token):
-        raise NotFound(N_("We could not find that order."), code="order_not_found")
-    return reference
-
-
-def _bearer(request: Request[Any, Any, Any]) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
-
-
-def _declaration(data: GiftAidIn | None) -> Declaration | None:
-    if data is None:
-        return None
-    return Declaration(
-        title=data.title, first_name=data.first_name, last_name=data.last_name, house=data.house, postcode=data.postcode, confirmed=data.confirmed
-    )
-
-
 def _state_out(state: cancellation.RefundChoiceState, now: datetime) -> RefundChoiceStateOut:
     return RefundChoiceStateOut(
         reference=state.reference,
@@ -183,7 +161,7 @@ class RefundChoiceApi(Controller):
     async def read(
         self, request: Request[Any, Any, Any], reference: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
     ) -> RefundChoiceStateOut:
-        state = await cancellation.refund_choice(_checked_order(settings, reference, _bearer(request)))
+        state = await cancellation.refund_choice(reference_with_token(settings.secret_key, reference, bearer_token(request)))
         return _state_out(state, now)
 
     @post(
@@ -206,9 +184,13 @@ class RefundChoiceApi(Controller):
         settings: NamedDependency[Settings],
         gateways: NamedDependency[Gateways],
     ) -> RefundChoiceOut:
-        reference = _checked_order(settings, reference, _bearer(request))
+        reference = reference_with_token(settings.secret_key, reference, bearer_token(request))
         made = await cancellation.choose_refund(
-            reference, choice=data.choice, declaration=_declaration(data.gift_aid), gateway=await gateways.for_order(reference), now=now
+            reference,
+            choice=data.choice,
+            declaration=(data.gift_aid.declaration() if data.gift_aid else None),
+            gateway=await gateways.for_order(reference),
+            now=now,
         )
         return RefundChoiceOut(
             choice=made.choice, amount_pence=made.amount_pence, currency=made.currency, refund_status=made.refund_status, gift_aid=made.gift_aid
@@ -235,7 +217,7 @@ class RefundChoicePages(Controller):
         settings: NamedDependency[Settings],
         done: FromQuery[str] = "",
     ) -> Template:
-        reference = _checked_order(settings, reference, token)
+        reference = reference_with_token(settings.secret_key, reference, token)
         state = await cancellation.refund_choice(reference)
         return _choice_page(state, token=token, now=now, done=done if done in ("refund", "donate") else "")
 
@@ -249,7 +231,7 @@ class RefundChoicePages(Controller):
         gateways: NamedDependency[Gateways],
     ) -> Template | Redirect:
         token = data.get("token", "")
-        reference = _checked_order(settings, reference, token)
+        reference = reference_with_token(settings.secret_key, reference, token)
         choice = data.get("choice", "")
         try:
             problems = text.form_problems(data, lines=GIFT_AID_FIELDS)

@@ -16,12 +16,10 @@ from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncoded
 from litestar.response import Redirect, Template
 
 from events.config import Settings
-from events.dependencies import error_responses
+from events.dependencies import bearer_token, error_responses
 from events.errors import EventsError, NotFound
 from events.i18n import N_
 from events.orders.forms import gift_aid_declaration
-from events.orders.gift_aid import Declaration
-from events.orders.schemas import GiftAidIn
 from events.payments.gateways import Gateways
 from events.releases import rules, service
 from events.releases.rules import Choice
@@ -33,19 +31,6 @@ TicketId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 # Guest pages in the guest's language (cookie, else browser): asked again each time, never shown from a cache.
 GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}
 ORDER_BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]
-
-
-def _bearer(request: Request[Any, Any, Any]) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
-
-
-def _declaration(data: GiftAidIn | None) -> Declaration | None:
-    if data is None:
-        return None
-    return Declaration(
-        title=data.title, first_name=data.first_name, last_name=data.last_name, house=data.house, postcode=data.postcode, confirmed=data.confirmed
-    )
 
 
 class ReleasesApi(Controller):
@@ -80,10 +65,10 @@ class ReleasesApi(Controller):
         settings: NamedDependency[Settings],
         gateways: NamedDependency[Gateways],
     ) -> ReleaseOut:
-        ticket = await service.ticket_of_order(ticket_id, bearer=_bearer(request), secret_key=settings.secret_key)
+        ticket = await service.ticket_of_order(ticket_id, bearer=bearer_token(request), secret_key=settings.secret_key)
         choice = Choice(data.choice)
         gateway = await gateways.for_order(ticket.order_reference) if choice == Choice.refund else None
-        done = await service.release(ticket, choice, declaration=_declaration(data.gift_aid), gateway=gateway, now=now)
+        done = await service.release(ticket, choice, declaration=(data.gift_aid.declaration() if data.gift_aid else None), gateway=gateway, now=now)
         return ReleaseOut(
             ticket_id=done.ticket_id,
             choice=done.choice,
@@ -116,7 +101,7 @@ class ReleasesApi(Controller):
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
     ) -> TransferOut:
-        ticket = await service.ticket_of_order(ticket_id, bearer=_bearer(request), secret_key=settings.secret_key)
+        ticket = await service.ticket_of_order(ticket_id, bearer=bearer_token(request), secret_key=settings.secret_key)
         done = await service.pass_on(ticket, data.holder, data.email, data.phone, now=now, texts_available=settings.can_send_texts)
         return TransferOut(ticket_id=done.ticket_id, choice=done.choice, status=done.status, order=done.new_order_reference or "")
 

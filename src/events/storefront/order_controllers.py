@@ -16,14 +16,13 @@ from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue import service as catalogue
 from events.config import Settings
-from events.dependencies import BEARER, error_responses, provide_gateways, provide_settings
-from events.errors import EventsError, InvalidInput, NotFound
-from events.i18n import N_
+from events.dependencies import BEARER, bearer_token, error_responses, provide_gateways, provide_settings
+from events.errors import EventsError, InvalidInput
 from events.orders import codes, forms, hold_limits, pricing
 from events.orders import service as orders
-from events.orders.gift_aid import Declaration
+from events.orders.access import reference_with_token
 from events.orders.hold_limits import Asker, HoldLimits
-from events.orders.schemas import GiftAidIn, OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
+from events.orders.schemas import OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.statuses import OrderStatus
 from events.payments import checkout as checkouts
 from events.payments import service as payments
@@ -44,18 +43,6 @@ GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Lang
 def _order_links(settings: Settings, reference: str) -> tuple[str, str]:
     token = codes.order_access_token(settings.secret_key, reference)
     return token, f"/orders/{reference}?token={token}"
-
-
-def _check_access(settings: Settings, reference: str, token: str | None) -> str:
-    reference = codes.normalise_reference(reference)
-    if not codes.token_matches(settings.secret_key, reference, token):
-        raise NotFound(N_("We could not find that order."), code="order_not_found")
-    return reference
-
-
-def _bearer(request: Request[Any, Any, Any]) -> str | None:
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    return token.strip() if scheme.lower() == "bearer" else None
 
 
 def _asker(request: Request[Any, Any, Any], settings: Settings, replaces: str | None = None) -> Asker:
@@ -99,17 +86,6 @@ def _no_held_order_cookie(slug: str, settings: Settings) -> Cookie:
     """Clears the cookie: the browser's latest order needs no payment, so there is no hold to go back to."""
     return Cookie(
         key=HELD_ORDER_COOKIE, value="", path=f"/events/{slug}/buy", max_age=0, httponly=True, secure=settings.is_production, samesite="lax"
-    )
-
-
-def _declaration(data: GiftAidIn) -> Declaration:
-    return Declaration(
-        title=data.title,
-        first_name=data.first_name,
-        last_name=data.last_name,
-        house=data.house,
-        postcode=data.postcode,
-        confirmed=data.confirmed,
     )
 
 
@@ -163,7 +139,7 @@ class OrdersApi(Controller):
             donation_partner=data.donation_partner,
             buyer_name=data.buyer.name,
             buyer_email=data.buyer.email,
-            gift_aid=_declaration(data.gift_aid) if data.gift_aid else None,
+            gift_aid=data.gift_aid.declaration() if data.gift_aid else None,
         )
         checkout = await checkouts.checkout(
             slug,
@@ -183,7 +159,7 @@ class OrdersApi(Controller):
         security=[{"BearerToken": []}],
     )
     async def get_order(self, request: Request[Any, Any, Any], reference: FromPath[str], settings: NamedDependency[Settings]) -> OrderOut:
-        return await order_details(_check_access(settings, reference, _bearer(request)))
+        return await order_details(reference_with_token(settings.secret_key, reference, bearer_token(request)))
 
     @post(
         "/orders/{reference:str}/resend",
@@ -196,7 +172,7 @@ class OrdersApi(Controller):
     async def resend_tickets(
         self, request: Request[Any, Any, Any], reference: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
     ) -> EmailQueued:
-        await tickets.resend_tickets(_check_access(settings, reference, _bearer(request)), now=now)
+        await tickets.resend_tickets(reference_with_token(settings.secret_key, reference, bearer_token(request)), now=now)
         return EmailQueued()
 
     @post(
@@ -302,7 +278,7 @@ class OrderPages(Controller):
         settings: NamedDependency[Settings],
         gateways: NamedDependency[Gateways],
     ) -> Template | Redirect:
-        reference = _check_access(settings, reference, token)
+        reference = reference_with_token(settings.secret_key, reference, token)
         order, client_secret = await checkout_details(reference)
         gateway = await gateways.for_order(reference)  # Stripe.js gets the order's organisation's publishable key
         _, page = _order_links(settings, reference)
@@ -332,7 +308,7 @@ class OrderPages(Controller):
         settings: NamedDependency[Settings],
         gateways: NamedDependency[Gateways],
     ) -> Redirect:
-        reference = _check_access(settings, reference, data.get("token"))
+        reference = reference_with_token(settings.secret_key, reference, data.get("token"))
         await payments.pay_with_test_provider(reference, gateway=await gateways.for_order(reference), now=now)
         return Redirect(_order_links(settings, reference)[1], status_code=303)
 
@@ -346,7 +322,7 @@ class OrderPages(Controller):
         gateways: NamedDependency[Gateways],
         resent: FromQuery[bool] = False,
     ) -> Template:
-        reference = _check_access(settings, reference, token)
+        reference = reference_with_token(settings.secret_key, reference, token)
         await payments.refresh_order(reference, gateway=await gateways.for_order(reference), now=now)
         return Template(
             "orders/order.html",
@@ -367,7 +343,7 @@ class OrderPages(Controller):
         self, reference: FromPath[str], data: URLEncodedBody[dict[str, str]], now: NamedDependency[datetime], settings: NamedDependency[Settings]
     ) -> Redirect:
         """The language menu of the order page: the page, and the order's later messages and PDFs, in that language."""
-        reference = _check_access(settings, reference, data.get("token"))
+        reference = reference_with_token(settings.secret_key, reference, data.get("token"))
         lang = data.get("lang", "")
         await orders.remember_language(reference, lang, now)
         remembered = Cookie(key=i18n.LOCALE_COOKIE, value=lang, max_age=i18n.LOCALE_COOKIE_SECONDS, samesite="lax", httponly=True)
@@ -377,6 +353,6 @@ class OrderPages(Controller):
     async def resend_tickets(
         self, reference: FromPath[str], data: URLEncodedBody[dict[str, str]], now: NamedDependency[datetime], settings: NamedDependency[Settings]
     ) -> Redirect:
-        reference = _check_access(settings, reference, data.get("token"))
+        reference = reference_with_token(settings.secret_key, reference, data.get("token"))
         await tickets.resend_tickets(reference, now=now)
         return Redirect(_order_links(settings, reference)[1] + "&resent=1", status_code=303)
