@@ -58,4 +58,5 @@ def claim_pass_matches(secret_key: str, code: str, presented: str | None) -> boo
 
 
 def token_matches(secret_key: str, reference: str, token: str | None) -> bool:
-    return bool(token) and hmac.compare_digest(order_access_token(secret_key, reference), token or "")
+    # A token that is not ASCII cannot be ours (and compare_digest refuses to compare it).
+    return bool(token) and (token or "").isascii() and hmac.compare_digest(order_access_token(secret_key, reference), token or "")

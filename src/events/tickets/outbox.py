@@ -357,7 +357,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         address=order["event.address"],
         map_url=email.map_url(order["event.venue"], order["event.address"]),
         access_information=order["event.access_information"],
-        cant_come_url=_cant_come_url(kind, tickets, order_url=f"{settings.base_url}/orders/{reference}?token={token}", base_url=settings.base_url),
+        cant_come_url=await _cant_come_url(kind, message["order_id"], f"{settings.base_url}/orders/{reference}", token),
         thank_you=email.ThankYouTotals.from_detail(json.loads(message["detail"])) if kind == MessageKind.thank_you else None,
         refund=await _refund_summary(message),
         refund_choice=_refund_choice(message, reference, token, zone=ZoneInfo(order["event.timezone"]), base_url=settings.base_url),
@@ -421,14 +421,18 @@ def _refund_choice(message: dict[str, Any], reference: str, token: str, *, zone:
     )
 
 
-def _cant_come_url(kind: str, tickets: list[Any], *, order_url: str, base_url: str) -> str:
-    """A reminder's "Can't come?" link: the one ticket's page for giving it up, or the order page's list of tickets,
-    each with its own link, when there are several."""
-    if kind != MessageKind.reminder or not tickets:
+async def _cant_come_url(kind: str, order_id: int, order_url: str, token: str) -> str:
+    """A reminder's "Can't come?" link, with the buyer's authority (the order's token: the reminder goes to the buyer,
+    who may refund or donate any of the order's tickets): the one valid ticket's page for giving it up, or the order
+    page's list of tickets, each with its own link, when there are several."""
+    if kind != MessageKind.reminder:
         return ""
-    if len(tickets) == 1:
-        return f"{base_url}{tickets[0].url}/cant-come"
-    return f"{order_url}#cant-come"
+    valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order_id, Ticket.status == TicketStatus.valid).order_by(Ticket.id)
+    if not valid:
+        return ""
+    if len(valid) == 1:
+        return f"{order_url}/tickets/{valid[0]['id']}/cant-come?token={token}"
+    return f"{order_url}?token={token}#cant-come"
 
 
 async def _release_summary(message: dict[str, Any]) -> email.ReleaseSummary | None:
