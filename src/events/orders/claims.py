@@ -17,12 +17,12 @@ from events.catalogue.sales import event_free_places, held_for_waiting_list
 from events.catalogue.schemas import OrganisationRefOut
 from events.catalogue.service import organisation_ref
 from events.catalogue.statuses import EventStatus
-from events.catalogue.tables import Event, TicketType
+from events.catalogue.tables import Event
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import phones, pricing, queries
 from events.orders.codes import SECRET_ALPHABET
-from events.orders.service import Issuer, OrderToIssue, new_unique_reference, note, take_free_place
+from events.orders.service import Issuer, OrderToIssue, free_place_type, new_unique_reference, note, take_free_place
 from events.orders.statuses import OrderStatus
 from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine
 from events.ratelimit import service as ratelimit
@@ -339,13 +339,7 @@ async def _give_place(
             raise NoPlacesLeft(N_("Sorry, there are no free places left."))
     if not await take_free_place(event):
         raise NoPlacesLeft(N_("Sorry, there are no free places left."))
-    ticket_type = (
-        await TicketType.select(TicketType.id, TicketType.name)
-        .where(TicketType.event == event_id)
-        .order_by(TicketType.position)
-        .order_by(TicketType.id)
-        .first()
-    )
+    ticket_type = await free_place_type(event_id)
     if ticket_type is None:
         raise NoPlacesLeft(N_("Sorry, places for this event are not available now."))
     reference = await new_unique_reference()

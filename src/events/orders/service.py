@@ -763,13 +763,7 @@ async def hold_free_offer(event_id: int, *, holder: OfferHolder, hold_expires_at
     if event_row is None:
         return None
     event = EventRow.of(event_row)
-    ticket_type = (
-        await TicketType.select(TicketType.id, TicketType.name)
-        .where(TicketType.event == event_id)
-        .order_by(TicketType.position)
-        .order_by(TicketType.id)
-        .first()
-    )
+    ticket_type = await free_place_type(event_id)
     if ticket_type is None or not await take_free_place(event):
         return None
     line = pricing.Line("ticket", ticket_type["name"], 1, 0, 0, ticket_type_id=ticket_type["id"])
@@ -788,6 +782,18 @@ async def hold_free_offer(event_id: int, *, holder: OfferHolder, hold_expires_at
     )
     await _note(order_id, "created", f"A free place offered from the waiting list until {hold_expires_at.isoformat()}", now)
     return order_id
+
+
+async def free_place_type(event_id: int) -> dict[str, Any] | None:
+    """The ticket type a free place is issued as (its id and name): the event's first, so that nothing tells a free
+    ticket from a bought one. None when the event has no ticket type."""
+    return (
+        await TicketType.select(TicketType.id, TicketType.name)
+        .where(TicketType.event == event_id)
+        .order_by(TicketType.position)
+        .order_by(TicketType.id)
+        .first()
+    )
 
 
 async def take_free_place(event: EventRow) -> bool:
