@@ -3,9 +3,11 @@
 from piccolo.conf.apps import AppConfig
 
 from events.accounts.tables import AccountMessage, ApiToken, Invitation, Membership, PasswordReset, SessionRecord, SignIn, User
+from events.announcements.tables import Announcement, AnnouncementVersion
 from events.audit.tables import AuditEntry
-from events.catalogue.tables import BeneficiaryShare, Event, EventAccess, Partner, TicketType
+from events.catalogue.tables import BeneficiaryShare, Event, EventAccess, Partner, Series, TicketType
 from events.checkin.tables import DevicePairing, DoorAssignment, Scan
+from events.codes.tables import Code, CodeUnlock
 from events.config import PROJECT_ROOT
 from events.jobs.tables import JobLease
 from events.ledger.tables import (
@@ -21,6 +23,7 @@ from events.ledger.tables import (
 from events.orders.tables import ClaimCode, GiftAidDeclaration, Order, OrderHistory, OrderLine
 from events.organisations.tables import Organisation
 from events.payments.tables import Payment, Refund, RefundDonation, StripeAccount, WebhookEvent
+from events.questions.tables import Answer, Question, QuestionTicketType
 from events.ratelimit.tables import RateLimitBucket
 from events.tickets.tables import EventSigningKey, OutboxMessage, Ticket
 from events.waitlist.tables import WaitingEntry
@@ -31,8 +34,11 @@ APP_CONFIG = AppConfig(
     table_classes=[
         Organisation,
         Partner,
+        Series,
         Event,
         TicketType,
+        Code,
+        CodeUnlock,
         BeneficiaryShare,
         User,
         Membership,
@@ -71,6 +77,11 @@ APP_CONFIG = AppConfig(
         LedgerTotal,
         EventAttendance,
         WaitingEntry,
+        Question,
+        QuestionTicketType,
+        Answer,
+        Announcement,
+        AnnouncementVersion,
     ],
     migration_dependencies=[],
     commands=[],

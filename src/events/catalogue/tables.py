@@ -25,6 +25,19 @@ class Partner(Table, tablename="partner"):
     created_at = Timestamptz(default=TimestamptzNow())
 
 
+class Series(Table, tablename="series"):
+    """Events that repeat (e.g. "First Thursday supper club"): the organisation's page lists the upcoming ones, and
+    the series statement adds them up per partner. Its slug is unique across the service, like an event's."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    organisation = ForeignKey(references=Organisation, on_delete=OnDelete.restrict, index=True)
+    slug = Varchar(length=80, unique=True, index=True)
+    title = Varchar(length=200)
+    description = Text(default="")
+    created_at = Timestamptz(default=TimestamptzNow())
+
+
 class Event(Table, tablename="event"):
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
     # Who runs it: its orders, claim links, ledger and Gift Aid declarations are this organisation's too.
@@ -73,6 +86,10 @@ class Event(Table, tablename="event"):
     # "Can't come?": a paid place is refunded if released at least this many days before the start (None: no
     # refunds); after that the guest can donate the ticket or pass it to a friend.
     refund_days_before = Integer(null=True, default=7)
+    # Questions (events.questions): guests may change their answers until this many hours before the start.
+    answers_close_hours_before = Integer(default=48)
+    # The series it belongs to, if any (events.series).
+    series = ForeignKey(references=Series, null=True, default=None, on_delete=OnDelete.set_null, index=True)
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 
@@ -90,6 +107,8 @@ class TicketType(Table, tablename="ticket_type"):
     max_per_order = Integer(default=10)
     # Whether guests can join the event's waiting list for this type once it is sold out.
     waiting_list = Boolean(default=True)
+    # Sold only with an access code that unlocks it (events.codes); not listed on the event page otherwise.
+    hidden = Boolean(default=False)
     position = Integer(default=0)
     # Places of this type held or sold; changed in the same transaction as Event.places_taken.
     places_taken = Integer(default=0)

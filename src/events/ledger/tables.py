@@ -54,6 +54,9 @@ class Payout(Table, tablename="payout"):
     override_reason = Text(default="")
     recorded_by = Varchar(length=254, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    # A reversal is a new payout of the opposite amount naming the one it undoes (never an edit); a payout is
+    # reversed at most once (the unique index payout_reverses, in its migration).
+    reverses: ForeignKey["Payout"] = ForeignKey(references="self", null=True, default=None, on_delete=OnDelete.restrict)
 
 
 class StripeBalanceTransaction(Table, tablename="stripe_balance_transaction"):

@@ -22,7 +22,7 @@ from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import phones, pricing, queries
 from events.orders.codes import SECRET_ALPHABET
-from events.orders.service import Issuer, OrderToIssue, free_place_type, new_unique_reference, note, take_free_place
+from events.orders.service import Issuer, OnPlaced, OrderToIssue, free_place_type, new_unique_reference, note, take_free_place
 from events.orders.statuses import OrderStatus
 from events.orders.tables import ClaimCode, Order, OrderHistory, OrderLine
 from events.ratelimit import service as ratelimit
@@ -279,11 +279,22 @@ async def find_link_places(link_id: int) -> ReferralLink | None:
 
 
 async def claim_place(
-    code: str, *, name: str, email: str, phone: str, locale: str, claimant: Claimant, issue: Issuer, now: datetime, texts_available: bool = True
+    code: str,
+    *,
+    name: str,
+    email: str,
+    phone: str,
+    locale: str,
+    claimant: Claimant,
+    issue: Issuer,
+    now: datetime,
+    texts_available: bool = True,
+    on_placed: OnPlaced | None = None,
 ) -> ClaimedPlace:
     """A guest claims one free place. Unknown or revoked codes count against the claimant's budgets. Where no text can
     be sent (``texts_available`` false: production without a text provider), a phone number is refused rather than
-    kept: nothing would ever be sent to it, and the guest would wait for a text that never comes."""
+    kept: nothing would ever be sent to it, and the guest would wait for a text that never comes. ``on_placed`` adds
+    to the order in the claim's transaction, before its ticket is issued (e.g. the guest's answers)."""
     async with _guess(claimant, now=now):
         row = (
             await ClaimCode.select(ClaimCode.id, ClaimCode.event)
@@ -297,7 +308,16 @@ async def claim_place(
         if not await db.run(queries.TAKE_CLAIM_CODE, row["id"]):
             raise NoPlacesLeft(N_("Sorry, all the places for this link have been taken."))
         return await _give_place(
-            row["event"], name=name, email=email, phone=mobile, locale=locale, channel="claim", issue=issue, now=now, link=row["id"]
+            row["event"],
+            name=name,
+            email=email,
+            phone=mobile,
+            locale=locale,
+            channel="claim",
+            issue=issue,
+            now=now,
+            link=row["id"],
+            on_placed=on_placed,
         )
 
 
@@ -320,7 +340,17 @@ async def give_free_place(slug: str, *, name: str, email: str, issue: Issuer, no
 
 
 async def _give_place(
-    event_id: int, *, name: str, email: str, phone: str, locale: str, channel: str, issue: Issuer, now: datetime, link: int | None = None
+    event_id: int,
+    *,
+    name: str,
+    email: str,
+    phone: str,
+    locale: str,
+    channel: str,
+    issue: Issuer,
+    now: datetime,
+    link: int | None = None,
+    on_placed: OnPlaced | None = None,
 ) -> ClaimedPlace:
     """One free place to a guest: through referral ``link`` (its place already counted as claimed), else the
     organiser's gift."""
@@ -360,6 +390,8 @@ async def _give_place(
     )
     await order.save()
     await OrderLine(order_id=order.id, kind="ticket", ticket_type=ticket_type["id"], description=ticket_type["name"], quantity=1).save()
+    if on_placed is not None:
+        await on_placed(order.id)
     # Issued and confirmed as a paid order is: nothing tells a free place from a bought one.
     [ticket_id] = await issue(OrderToIssue(id=order.id, event=event_id, holder_name=name.strip()), now)
     await note(order.id, "free_place", channel, now)

@@ -14,7 +14,7 @@ flush per sale; a batch pays one flush for all its buyers.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Collection, Iterable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, Protocol
@@ -165,9 +165,24 @@ class _Wanted:
     hold_minutes: int
     locale: str
     asker: Asker
+    on_placed: OnPlaced | None = None
 
 
-async def place_order(slug: str, request: pricing.Request, *, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en") -> PlacedOrder:
+# What a layer above adds to an order in the transaction that places it (e.g. events.questions records the guests'
+# answers): called with the new order's id once its row exists; raising rolls the order back.
+OnPlaced = Callable[[int], Awaitable[None]]
+
+
+async def place_order(
+    slug: str,
+    request: pricing.Request,
+    *,
+    now: datetime,
+    hold_minutes: int,
+    asker: Asker,
+    locale: str = "en",
+    on_placed: OnPlaced | None = None,
+) -> PlacedOrder:
     """Hold the places and record a pending order, or raise SoldOut / SalesClosed / InvalidInput / NotFound,
     or a hold limit's error (orders.hold_guard). With ``asker.replaces``, the buyer's earlier pending hold
     on the event ends in the same transaction, if and only if the new one is placed.
@@ -177,7 +192,7 @@ async def place_order(slug: str, request: pricing.Request, *, now: datetime, hol
     served, each with its own answer."""
     if problems := pricing.text_problems(request):
         raise InvalidInput(next(iter(problems.values())), fields=problems)
-    return await _HOLDS.submit(slug, _Wanted(request, now, hold_minutes, locale, asker))
+    return await _HOLDS.submit(slug, _Wanted(request, now, hold_minutes, locale, asker, on_placed))
 
 
 async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> Sequence[PlacedOrder | BaseException]:
@@ -479,6 +494,8 @@ async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tup
     for order_id, wanted, quote in placed:
         if wanted.request.gift_aid is not None:
             await _record_declaration(order_id, wanted.request.gift_aid, lines=quote.lines, currency=event["currency"], now=wanted.now)
+        if wanted.on_placed is not None:
+            await wanted.on_placed(order_id)
     return ids
 
 

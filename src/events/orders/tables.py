@@ -6,6 +6,7 @@ from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
 from events.catalogue.tables import Event, Partner, TicketType
+from events.codes.tables import Code
 from events.orders.statuses import OrderStatus
 
 
@@ -44,6 +45,10 @@ class Order(Table, tablename="ticket_order"):
     # The event was cancelled and the guest may choose, until then, to donate their refund instead; unchosen,
     # it is refunded then (payments.cancellation).
     refund_choice_until = Timestamptz(null=True, default=None, index=True)
+    # The access or discount code the order was placed with (events.codes), and what its discount took off the
+    # tickets (tickets_pence is after it).
+    code = ForeignKey(references=Code, null=True, default=None, on_delete=OnDelete.restrict, index=True)
+    discount_pence = Integer(default=0)
 
 
 class OrderLine(Table, tablename="order_line"):

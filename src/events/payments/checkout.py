@@ -28,12 +28,21 @@ class Checkout:
 
 
 async def checkout(
-    slug: str, request: pricing.Request, *, gateway: Gateway, now: datetime, hold_minutes: int, asker: Asker, locale: str = "en"
+    slug: str,
+    request: pricing.Request,
+    *,
+    gateway: Gateway,
+    now: datetime,
+    hold_minutes: int,
+    asker: Asker,
+    locale: str = "en",
+    on_placed: orders.OnPlaced | None = None,
 ) -> Checkout:
     """Hold places, then start the payment with ``gateway``, the event's organisation's (payments.gateways). If the
     provider cannot be reached, or the organisation takes no card payments, the hold is released at once.
-    A hold this one replaced (``asker.replaces``) has its payment cancelled at once, as the sweeper would."""
-    placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale)
+    A hold this one replaced (``asker.replaces``) has its payment cancelled at once, as the sweeper would.
+    ``on_placed`` adds to the order in the transaction that places it (orders.place_order)."""
+    placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale, on_placed=on_placed)
     if asker.replaces:
         await payments.close_replaced_intent(asker.replaces, gateway=gateway, now=now)
     if placed.total_pence == 0:
