@@ -26,6 +26,7 @@ from events import db, i18n
 from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import AccountPages, LoginPages, PasswordResetPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SESSION_STORE, DatabaseStore, SessionConfig
+from events.announcements.controllers import AnnouncementPages, AnnouncementsApi
 from events.api_reference import ApiReference
 from events.backoffice.audit_pages import AuditPages
 from events.backoffice.controllers import EventOverviewPages
@@ -121,6 +122,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DoorStaffPages,
             BackOfficeOrderPages,
             WaitingListManagePages,
+            AnnouncementPages,
             AuditPages,
             PeoplePages,
             StripePages,
@@ -146,6 +148,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimsApi,
             WaitingListApi,
             LedgerApi,
+            AnnouncementsApi,
             staff_pages,
             CancellationApi,
             RefundChoiceApi,
