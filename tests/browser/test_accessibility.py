@@ -67,6 +67,7 @@ STAFF_PAGES = [
     StaffPage("manage-door-staff", "/manage/events/{event}/door-staff", "organiser"),
     StaffPage("manage-orders", "/manage/events/{supper}/orders", "organiser"),
     StaffPage("manage-waiting-list", "/manage/events/{supper}/waiting-list", "organiser"),
+    StaffPage("manage-announcements", "/manage/events/{supper}/announcements", "organiser"),
     StaffPage("manage-order", "/manage/orders/{order}", "organiser"),
     StaffPage("manage-audit", "/manage/audit", "organiser"),
     StaffPage("manage-event-audit", "/manage/events/{supper}/audit", "organiser"),
@@ -247,6 +248,37 @@ async def test_the_new_event_form_with_its_errors(signed_in, screen: str, a11y_s
         await expect(summary).to_be_focused()
         await expect(summary).to_contain_text("Give the event a title.")
         await check(page, "manage-new-event-errors", screen, artifacts_dir)
+    finally:
+        await context.close()
+
+
+async def test_messaging_guests_from_writing_to_sent(signed_in, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Writing to the supper club's guests: the form with its errors, the confirmation with whom it reaches, and the
+    list with the message sent."""
+    context = await signed_in("organiser", screen)
+    try:
+        page = await context.new_page()
+        await page.goto(f"{a11y_server.base_url}/manage/events/{SUPPER}/announcements")
+        await page.get_by_role("button", name="Check who gets it").click()
+        await expect(page.locator("#error-summary")).to_contain_text("Subject")
+        # The focus lands on the first field to fix, and a screen reader hears its message with it.
+        await expect(page.locator("#subject")).to_be_focused()
+        await expect(page.locator("#subject")).to_have_accessible_description(re.compile("Enter this on one line"))
+        await check(page, "manage-announcements-errors", screen, artifacts_dir)
+
+        await page.locator("#subject").fill(f"The venue has changed ({screen})")
+        await page.locator("#body").fill("We have moved to St Margaret's Hall.\nDoors open at 18:30 as before.")
+        await page.locator("details.versions summary").click()
+        await page.locator("#subject_ar").fill("تغيّر مكان الحفل")
+        await page.locator("#body_ar").fill("انتقلنا إلى قاعة سانت مارغريت.")
+        await page.get_by_role("button", name="Check who gets it").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Check and send")
+        await check(page, "manage-announcements-confirm", screen, artifacts_dir)
+
+        await page.get_by_role("button", name=re.compile(r"^Send to \d+ guests?$")).click()
+        await page.wait_for_url("**/announcements?notice=sent")
+        await expect(page.locator(".announcements-list")).to_contain_text(f"The venue has changed ({screen})")
+        await check(page, "manage-announcements-sent", screen, artifacts_dir)
     finally:
         await context.close()
 

@@ -24,6 +24,9 @@ from litestar.handlers import HTTPRouteHandler
 from events.accounts import invitations, sign_ins
 from events.accounts import service as accounts
 from events.accounts.tables import ApiToken, Invitation, Membership, SignIn
+from events.announcements import service as announcements
+from events.announcements.rules import Draft, Wording
+from events.announcements.tables import Announcement
 from events.catalogue import access
 from events.catalogue.lookup import find_event, partner_id
 from events.catalogue.tables import Event, TicketType
@@ -114,15 +117,26 @@ class Organisation:
     invitee_email: str
     entry_id: int
     waiting_guest: str
+    announcement: str  # the subject of a message to the event's guests
 
     def markers(self) -> list[str]:
         """Text that only this organisation's data contains."""
-        return [self.event_title, self.reference, self.guest_name, self.guest_email, self.claim_code, self.invitee_email, self.waiting_guest]
+        return [
+            self.event_title,
+            self.reference,
+            self.guest_name,
+            self.guest_email,
+            self.claim_code,
+            self.invitee_email,
+            self.waiting_guest,
+            self.announcement,
+        ]
 
 
 async def seed(slug: str, name: str, now: datetime) -> Organisation:
     """An organisation with an event, a partner project, a paid (free-place) order with its ticket, a claim link, a
-    door member on the event's team, a person with an API token and a sign-in, and a guest on the waiting list."""
+    door member on the event's team, a person with an API token and a sign-in, a guest on the waiting list, and a
+    message sent to the event's guests."""
     organisation = await organisations.create_organisation(slug, OrganisationDetails(name=name))
     event = await make_event(
         now,
@@ -162,6 +176,11 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         invitee_email=invitee_email,
         entry_id=await add_waiting_entry(event, now=now, name=f"{name}waiting Guest", email=f"waiting@{slug}.example"),
         waiting_guest=f"{name}waiting Guest",
+        announcement=(
+            await announcements.send_announcement(
+                event, Draft(Wording("en", f"{name}news Venue change", "We have moved.")), sent_by=member.email, now=now
+            )
+        ).subject,
     )
 
 
@@ -299,6 +318,7 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     assert (await organisations.find(beta.slug)).suspended_at is None
     assert (await WaitingEntry.select(WaitingEntry.status).where(WaitingEntry.id == beta.entry_id).first())["status"] == "waiting"
     assert (await Event.select(Event.waiting_list_open).where(Event.slug == beta.event).first())["waiting_list_open"] is True
+    assert await Announcement.count().where(Announcement.event.slug == beta.event) == 1  # nobody wrote to Beta's guests
 
 
 async def test_each_role_still_reaches_its_own_organisation(two_organisations: tuple[Organisation, Organisation, list[Role]]) -> None:
@@ -315,6 +335,10 @@ async def test_each_role_still_reaches_its_own_organisation(two_organisations: t
     assert (await apis["partner viewer"].get(f"/api/partners/{alpha.partner}/statement")).status_code == 200
     assert (await door.get(f"/door/{alpha.event}")).status_code == 200
     assert (await viewer.get(f"/manage/partners/{alpha.partner}/statement")).status_code == 200
+    messages = await limited.get(f"/manage/events/{alpha.event}/announcements")
+    assert messages.status_code == 200 and alpha.announcement in messages.text
+    assert [sent["subject"] for sent in (await apis["organiser"].get(f"/api/events/{alpha.event}/announcements")).json()] == [alpha.announcement]
+    assert (await door.get(f"/manage/events/{alpha.event}/announcements")).status_code == 403
     home = await owner.get("/manage")
     assert alpha.event_title in home.text
 

@@ -104,27 +104,23 @@ class AnnouncementPages(Controller):
             return await _messages_page(slug, form=form)
         draft, problems = forms.draft_of(form)
         try:
-            draft, audience = await service.audience(slug, draft)
+            preview = await service.preview(slug, draft)
         except InvalidInput as error:
             return await _messages_page(slug, form=form, errors={**_errors(error), **problems}, status_code=error.status_code)
         if problems:
             return await _messages_page(slug, form=form, errors=problems, status_code=422)
-        page = await service.messages_page(slug)
-        chosen = {choice.id: choice.name for choice in page.ticket_types}
-        texted = [rules.wording_for(share.locale, draft).body for share in audience.languages]
         return Template(
             "announcements/confirm.html",
             context={
                 "section": "announcements",
-                "event": page.event,
+                "event": preview.event,
                 "form": forms.form_values(form),
-                "draft": draft,
-                "audience": audience,
-                "chosen_types": [chosen.get(type_id, "") for type_id in draft.ticket_types],
+                "draft": preview.draft,
+                "audience": preview.audience,
+                "chosen_types": preview.ticket_type_names,
                 "languages": rules.LANGUAGES,
                 "send_token": secrets.token_urlsafe(16),
                 "text_characters": ANNOUNCEMENT_TEXT_CHARACTERS,
-                "texts_cut": audience.by_text > 0 and any(len(body) > ANNOUNCEMENT_TEXT_CHARACTERS for body in texted),
             },
             headers=PRIVATE,
         )

@@ -139,22 +139,26 @@ class Audience:
     by_text: int
     unreachable: int
     languages: tuple[LanguageShare, ...] = ()
+    texts_cut: bool = False  # a guest reached by text gets words longer than a text carries
 
 
-def audience(guests: Sequence[Guest], draft: Draft) -> Audience:
-    """Who of ``guests`` the draft reaches, how, and in which language."""
+def audience(guests: Sequence[Guest], draft: Draft, *, text_characters: int) -> Audience:
+    """Who of ``guests`` the draft reaches, how, and in which language; whether the words some get by text are longer
+    than the ``text_characters`` a text carries of them."""
     reached = [guest for guest in guests if guest.channel]
+    texted = [guest for guest in reached if guest.channel != "email"]
     by_locale = Counter(guest.locale if guest.locale in i18n.SUPPORTED_LOCALES else i18n.DEFAULT_LOCALE for guest in reached)
     return Audience(
         recipients=len(reached),
         by_email=sum(1 for guest in reached if guest.channel == "email"),
-        by_text=sum(1 for guest in reached if guest.channel != "email"),
+        by_text=len(texted),
         unreachable=len(guests) - len(reached),
         languages=tuple(
             LanguageShare(locale, by_locale[locale], own_language=wording_for(locale, draft).locale == locale)
             for locale in i18n.SUPPORTED_LOCALES
             if by_locale[locale]
         ),
+        texts_cut=any(len(wording_for(guest.locale, draft).body) > text_characters for guest in texted),
     )
 
 

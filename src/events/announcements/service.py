@@ -32,6 +32,7 @@ from events.tickets.deliveries import DeliveryCounts, counts_by_key
 from events.tickets.email import OrganiserMessage
 from events.tickets.statuses import MessageKind, TicketStatus
 from events.tickets.tables import Ticket
+from events.tickets.texts import ANNOUNCEMENT_TEXT_CHARACTERS
 
 KEY_PREFIX = "announcement:"
 # The confirmation page's token is counted here once: the same confirmation sent again (a double click, a reload of
@@ -102,12 +103,29 @@ async def messages_page(slug: str) -> MessagesPage:
     )
 
 
-async def audience(slug: str, draft: Draft) -> tuple[Draft, Audience]:
-    """The draft as it would be sent (tidied), and whom it would reach now; 422 naming each field that is wrong."""
+@dataclass(frozen=True, slots=True)
+class Preview:
+    """A draft as it would be sent (tidied), before anything is: whom it would reach now, and how."""
+
+    event: EventRow
+    draft: Draft
+    audience: Audience
+    ticket_type_names: tuple[str, ...]  # the chosen types' names; () for every guest
+
+
+async def preview(slug: str, draft: Draft) -> Preview:
+    """Whom the draft would reach now, by email and by text, in which language; 422 naming each field that is
+    wrong. Nothing is written."""
     event = await find_event(slug)
     draft = await _checked(event, draft)
     guests = await _guests(event, draft.ticket_types)
-    return draft, rules.audience([guest for _, guest, _ in guests], draft)
+    names = await _ticket_types(event.id)
+    return Preview(
+        event=event,
+        draft=draft,
+        audience=rules.audience([guest for _, guest, _ in guests], draft, text_characters=ANNOUNCEMENT_TEXT_CHARACTERS),
+        ticket_type_names=tuple(names[type_id] for type_id in draft.ticket_types),
+    )
 
 
 async def send_announcement(slug: str, draft: Draft, *, sent_by: str, now: datetime, once: str = "") -> SentMessage:
@@ -151,7 +169,7 @@ async def send_announcement(slug: str, draft: Draft, *, sent_by: str, now: datet
             ],
             now=now,
         )
-        told = rules.audience([guest for _, guest, _ in reached], draft)
+        told = rules.audience([guest for _, guest, _ in reached], draft, text_characters=ANNOUNCEMENT_TEXT_CHARACTERS)
         # Counts and choices only: never an address, a name or the words (a message may name people).
         await audit.record(
             "announcement_sent",

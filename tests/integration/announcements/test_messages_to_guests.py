@@ -7,6 +7,7 @@ limited, audited, and shown with how many went and failed; the organiser's words
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import re
 from collections.abc import Iterator
@@ -22,7 +23,10 @@ import pytest
 from litestar import Litestar
 
 from events import i18n
+from events.announcements import service
+from events.announcements.rules import Draft, Wording
 from events.announcements.tables import Announcement, AnnouncementVersion
+from events.catalogue.tables import Event
 from events.config import Settings
 from events.orders.codes import order_access_token
 from events.orders.tables import Order
@@ -179,7 +183,7 @@ async def test_each_guest_gets_one_message_of_their_own_in_their_language(
     local = starts.astimezone(zone)
 
     english = by_address["ellen@example.org"]
-    assert english["Subject"] == "The venue has changed"
+    assert english["Subject"] == "The venue has changed" and not list(english.iter_attachments())  # links, no PDF
     assert "We have moved to St Margaret's Hall.\nDoors open at 18:30 as before." in plain(english)
     assert i18n.date_and_time(local, "en") in plain(english) and "Community Hall" in plain(english)
     assert plain(english).count(f"{outbound.settings.base_url}/tickets/") == 2  # both of Ellen's tickets
@@ -343,7 +347,7 @@ async def test_the_organiser_writes_checks_who_gets_it_and_sends_it_once_from_th
     dashboard = await client.get(f"/manage/events/{slug}")
     assert f'href="/manage/events/{slug}/announcements"' in dashboard.text and "Message guests" in dashboard.text
     page = await client.get(f"/manage/events/{slug}/announcements")
-    assert page.status_code == 200 and "No messages sent yet." in page.text
+    assert page.status_code == 200 and "Messages sent" not in page.text
     assert "Every guest with a valid ticket (6 bookings)" in page.text  # the door sale is a booking too
 
     supper = await ticket_type_id(client, slug, "Supper")
@@ -380,6 +384,7 @@ async def test_the_organiser_writes_checks_who_gets_it_and_sends_it_once_from_th
 
     listing = await client.get(f"/manage/events/{slug}/announcements?notice=sent")
     assert "Your message is on its way" in listing.text and "The venue has changed" in listing.text
+    assert "also in Arabic (العربية)" in listing.text
     assert re.search(r'class="number recipients">4<', listing.text) and re.search(r'class="number delivered">0<', listing.text)
     outbound.twilio.refuse(E164)  # "not a mobile number": fails at once
     await drain_outbox(clock(), settings=outbound.settings)
@@ -416,3 +421,70 @@ async def test_the_door_team_cannot_message_guests(client: httpx.AsyncClient, no
     assert (await client.post(f"/api/events/{slug}/announcements", json=VENUE_CHANGE, headers=door)).status_code == 403
     assert (await client.get(f"/api/events/{slug}/announcements", headers=door)).status_code == 403
     assert await Announcement.count() == 0
+
+
+async def test_thousands_of_guests_are_queued_in_one_go(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    """A big event's guests are queued a few hundred rows to a statement, in the one transaction that writes the
+    message: more guests than one statement could take arguments for, each once."""
+    slug = await make_event(now, capacity=5000)
+    event = await Event.select(Event.id).where(Event.slug == slug).first()
+    type_id = await ticket_type_id(client, slug)
+    guests = 1234
+    for start in range(0, guests, 200):  # the set-up's own rows, a few hundred to a statement too
+        await Order.insert(
+            *(
+                Order(reference=f"BIG{n:05d}", event=event["id"], status="paid", buyer_email=f"guest{n}@example.org", currency="GBP", locale="en")
+                for n in range(start, min(start + 200, guests))
+            )
+        )
+    orders = await Order.select(Order.id).where(Order.event == event["id"])
+    for start in range(0, guests, 200):
+        await Ticket.insert(
+            *(Ticket(order_id=row["id"], event=event["id"], ticket_type=type_id, secret=f"big{row['id']:08d}") for row in orders[start : start + 200])
+        )
+    response = await announce(client, organiser, slug)
+    assert response.status_code == 201, response.text
+    assert response.json()["recipients"] == guests
+    queued = await OutboxMessage.select(OutboxMessage.recipient).where(OutboxMessage.kind == "announcement")
+    assert len(queued) == guests and len({row["recipient"] for row in queued}) == guests
+
+
+async def test_a_whatsapp_message_sent_again_by_sms_counts_as_its_sms_went(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await supper_club(now)
+    ellen = await buy(client, slug, "Ellen Brown", "ellen@example.org")
+    await OutboxMessage.delete(force=True)
+    sent = (await announce(client, organiser, slug)).json()
+    order = await Order.select(Order.id).where(Order.reference == ellen.reference).first()
+    await OutboxMessage.update({OutboxMessage.channel: "whatsapp", OutboxMessage.status: "failed"}).where(OutboxMessage.kind == "announcement")
+    [failed] = await OutboxMessage.select().where(OutboxMessage.kind == "announcement")
+    await OutboxMessage.insert(
+        OutboxMessage(
+            kind="announcement", order_id=order["id"], recipient=E164, channel="sms", dedupe_key=f"sms-fallback:{failed['id']}", status="sent"
+        )
+    )
+    [listed] = (await client.get(f"/api/events/{slug}/announcements", headers=organiser)).json()
+    assert listed["id"] == sent["id"] and listed["delivery"] == {"sent": 1, "failed": 0, "waiting": 0, "not_sent": 0}
+
+
+async def test_messages_sent_at_once_are_counted_exactly_against_the_limit(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    """Eight sends at the same moment (on PostgreSQL, in parallel transactions): exactly the three the hour allows go."""
+    slug = await supper_club(now)
+    await buy(client, slug, "Ellen Brown", "ellen@example.org")
+    answers = await asyncio.gather(*(announce(client, organiser, slug, subject=f"News {number}") for number in range(8)))
+    assert sorted(answer.status_code for answer in answers) == [201] * 3 + [429] * 5
+    assert await Announcement.count() == 3 and await OutboxMessage.count().where(OutboxMessage.kind == "announcement") == 3
+
+
+async def test_one_confirmation_sent_several_times_at_once_sends_once(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await supper_club(now)
+    await buy(client, slug, "Ellen Brown", "ellen@example.org")
+    draft = Draft(Wording("en", VENUE_CHANGE["subject"], VENUE_CHANGE["body"]))
+    outcomes = await asyncio.gather(
+        *(service.send_announcement(slug, draft, sent_by="Sam", now=now, once="one-confirmation-page") for _ in range(4)), return_exceptions=True
+    )
+    assert sorted(type(outcome).__name__ for outcome in outcomes) == ["AlreadySent"] * 3 + ["SentMessage"]
+    assert await Announcement.count() == 1 and await OutboxMessage.count().where(OutboxMessage.kind == "announcement") == 1
