@@ -1,5 +1,6 @@
 """Text messages to guests (SMS or WhatsApp): what each kind says, in the guest's language, short enough for two
-SMS segments where the language allows. Pure: the outbox gathers the order's plain data, this module writes the text.
+SMS segments where the language allows (an organiser's message carries their words, up to a limit of its own). Pure:
+the outbox gathers the order's plain data, this module writes the text.
 
 A text carries at most one link. For one ticket it is the ticket page, which keeps working with no signal once it
 has been opened (static/js/sw.js); for several tickets it is the order page, which lists them and keeps itself

@@ -295,6 +295,21 @@ async def test_sending_is_limited_per_event_and_every_message_is_audited(
     assert ellen.address not in str(entry) and "News" not in str(entry)
 
 
+async def test_an_organisation_sends_at_most_ten_messages_a_day_across_its_events(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    slugs = []
+    for number in range(4):
+        slug = await make_event(now, slug=f"night-{number}", title=f"Night {number}")
+        await buy(client, slug, f"Guest {number}", f"guest{number}@example.org")
+        slugs.append(slug)
+    answers = [await announce(client, organiser, slug, subject=f"News {n}") for slug in slugs for n in range(3)]
+    assert [answer.status_code for answer in answers] == [201] * 10 + [429] * 2
+    refused = answers[-1].json()
+    assert "Your organisation has sent 10 messages to guests today" in refused["detail"]
+    assert await Announcement.count() == 10
+
+
 async def test_bad_messages_are_refused_naming_the_field_and_nothing_is_written(
     client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
 ) -> None:
