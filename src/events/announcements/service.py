@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from events import db
 from events.announcements import rules
@@ -72,7 +73,7 @@ class SentMessage:
     versions: tuple[Wording, ...]
     recipients: int
     sent_by: str
-    created_at: datetime
+    created_at: datetime  # in the event's time zone
     delivery: DeliveryCounts
 
 
@@ -284,7 +285,7 @@ async def _sent(event: EventRow, announcement_ids: list[int]) -> list[SentMessag
                 versions=tuple(versions[announcement_id]),
                 recipients=row["recipients"],
                 sent_by=row["sent_by"],
-                created_at=row["created_at"],
+                created_at=row["created_at"].astimezone(ZoneInfo(event.timezone)),  # as the organiser reads times: at the venue
                 delivery=await counts_by_key(f"{KEY_PREFIX}{announcement_id}:"),
             )
         )

@@ -101,10 +101,6 @@ class DeliveryCounts:
     waiting: int = 0
     not_sent: int = 0
 
-    @property
-    def total(self) -> int:
-        return self.sent + self.failed + self.waiting + self.not_sent
-
 
 _COUNTED = {MessageStatus.sent: "sent", MessageStatus.failed: "failed", MessageStatus.queued: "waiting", MessageStatus.skipped: "not_sent"}
 

@@ -40,7 +40,8 @@ class MessageKind(StrEnum):
     # A cancelled event's refund the guest chose to donate to its partner projects instead (payments.cancellation).
     refund_donated = "refund_donated"
     # An organiser's message to the event's guests (events.announcements), e.g. "the venue has changed": their words
-    # (in the guest's language where they gave a version) in the event's details, queued with its detail.
+    # (their version in the guest's language, where they gave one) wrapped in the event's details in the guest's
+    # language; the words travel in the message's detail.
     announcement = "announcement"
 
 
