@@ -10,7 +10,7 @@ claim links, waiting lists, answers, signing keys, payouts or any other money; e
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -71,7 +71,13 @@ async def copy_event(source_slug: str, data: EventCopyIn, *, organisation_id: in
         raise NotFound(EVENT_NOT_FOUND, code="event_not_found")
     zone = ZoneInfo(source["timezone"])
     title = (data.title or source["title"]).strip()
-    starts_at, ends_at = rules.at_venue(data.starts_at, zone), rules.at_venue(data.ends_at, zone)
+    try:
+        starts_at, ends_at = rules.at_venue(data.starts_at, zone), rules.at_venue(data.ends_at, zone)
+    except OverflowError:  # a date at the very edge of the calendar, moved to UTC
+        starts_at = ends_at = datetime.min.replace(tzinfo=timezone.utc)
+    for name, moment in (("starts_at", starts_at), ("ends_at", ends_at)):
+        if problem := rules.dates_problem(moment, now):
+            raise InvalidInput(problem, fields={name: problem})
     problems = catalogue_rules.event_problems(
         catalogue_rules.EventRule(
             title=title,
@@ -98,7 +104,7 @@ async def copy_event(source_slug: str, data: EventCopyIn, *, organisation_id: in
             title=title,
             starts_at=starts_at,
             ends_at=ends_at,
-            sales_window=lambda moment: rules.shift_wall_clock(moment, from_start=source["starts_at"], to_start=starts_at, zone=zone),
+            sales_window=lambda moment: _moved(moment, source["starts_at"], starts_at, zone),
             now=now,
         )
         costs_pence = await ledger.copy_event_costs(source["id"], copied.event_id, now=now)
@@ -124,6 +130,14 @@ async def copy_event(source_slug: str, data: EventCopyIn, *, organisation_id: in
             },
         )
     return await catalogue.get_event_detail(data.slug, now, include_drafts=True)
+
+
+def _moved(moment: datetime, from_start: datetime, to_start: datetime, zone: ZoneInfo) -> datetime:
+    """A sales window's time moved with the event; one so far from the event that it would leave the calendar stays."""
+    try:
+        return rules.shift_wall_clock(moment, from_start=from_start, to_start=to_start, zone=zone)
+    except OverflowError:
+        return moment
 
 
 async def _source(slug: str) -> dict[str, Any]:

@@ -13,6 +13,17 @@ MAX_SLUG = 80
 _DATE_SUFFIX = re.compile(r"-\d{4}-\d{2}(?:-\d{2})?$")
 
 
+# A copy is for the coming years: a date further away (before or after now) is a typing mistake.
+YEARS_AWAY = 10
+
+
+def dates_problem(starts_at: datetime, now: datetime) -> str | None:
+    """Why a copy cannot start then (None when it can): more than YEARS_AWAY years before or after now."""
+    if abs(starts_at - now) > timedelta(days=365 * YEARS_AWAY):
+        return f"Choose a date within {YEARS_AWAY} years of today."
+    return None
+
+
 def at_venue(moment: datetime, zone: ZoneInfo) -> datetime:
     """A time without an offset is a wall-clock time at the venue (as on the event form); in UTC."""
     if moment.tzinfo is None:

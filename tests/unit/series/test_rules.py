@@ -93,3 +93,11 @@ def test_the_year_changes_with_the_month_in_december() -> None:
 def test_the_web_address_has_next_months_name_or_date(slug: str, expected: str) -> None:
     suggested = rules.suggested_slug(slug, date(2026, 8, 20), date(2026, 9, 17))
     assert suggested == expected and len(suggested) <= rules.MAX_SLUG
+
+
+def test_a_copy_is_for_the_coming_years() -> None:
+    now = datetime(2026, 6, 1, tzinfo=timezone.utc)
+    assert rules.dates_problem(datetime(2027, 6, 1, tzinfo=timezone.utc), now) is None
+    assert rules.dates_problem(datetime(2026, 5, 1, tzinfo=timezone.utc), now) is None  # a date just passed: the organiser's choice
+    assert rules.dates_problem(datetime(2062, 6, 1, tzinfo=timezone.utc), now) == "Choose a date within 10 years of today."
+    assert rules.dates_problem(datetime(2006, 6, 1, tzinfo=timezone.utc), now) is not None
