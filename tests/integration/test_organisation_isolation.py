@@ -33,12 +33,12 @@ from events.orders import claims
 from events.orders.tables import Order
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
+from events.series import service as series_service
+from events.series.schemas import SeriesIn
 from events.tickets.issuing import issue_and_confirm
 from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
 from events.tickets.views import tickets_of_order
-from events.series import service as series_service
-from events.series.schemas import SeriesIn
 from events.waitlist.tables import WaitingEntry
 from tests.factories import make_event
 from tests.integration.accounts.test_login import sign_in
@@ -140,7 +140,9 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
     door member on the event's team, a person with an API token and a sign-in, a guest on the waiting list, and a series
     the event is in."""
     organisation = await organisations.create_organisation(slug, OrganisationDetails(name=name))
-    series = await series_service.create_series(SeriesIn(title=f"{name} Supper Series", slug=f"{slug}-suppers"), organisation_id=organisation.id, now=now)
+    series = await series_service.create_series(
+        SeriesIn(title=f"{name} Supper Series", slug=f"{slug}-suppers"), organisation_id=organisation.id, now=now
+    )
     event = await make_event(
         now,
         organisation=slug,

@@ -171,7 +171,9 @@ async def test_a_taken_address_or_dates_that_do_not_work_change_nothing(client: 
     far = await client.post(f"/api/events/{club.slug}/copy", json={**COPY, "starts_at": "2931-11-20T19:00:00"}, headers=organiser)
     assert far.status_code == 422 and "starts_at" in far.json()["fields"]  # a mistyped year, not a date to sell for
     edge = await client.post(
-        f"/api/events/{club.slug}/copy", json={**COPY, "starts_at": "0001-01-01T00:00:00+05:00", "ends_at": "0001-01-01T03:00:00+05:00"}, headers=organiser
+        f"/api/events/{club.slug}/copy",
+        json={**COPY, "starts_at": "0001-01-01T00:00:00+05:00", "ends_at": "0001-01-01T03:00:00+05:00"},
+        headers=organiser,
     )
     assert edge.status_code == 422 and "starts_at" in edge.json()["fields"]
     missing = await client.post(f"/api/events/{club.slug}/copy", json={"slug": "no-dates"}, headers=organiser)
