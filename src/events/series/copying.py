@@ -93,9 +93,18 @@ async def copy_event(source_slug: str, data: EventCopyIn, *, organisation_id: in
     if problems:
         raise InvalidInput(next(iter(problems.values())), fields=problems)
 
+    try:
+        await _copy(source_slug, data, title=title, starts_at=starts_at, ends_at=ends_at, zone=zone, now=now)
+    except db.UNIQUE_ERRORS:  # the same copy sent twice at once (a double click): the first made it
+        raise _slug_taken(data.slug) from None
+    return await catalogue.get_event_detail(data.slug, now, include_drafts=True)
+
+
+async def _copy(source_slug: str, data: EventCopyIn, *, title: str, starts_at: datetime, ends_at: datetime, zone: ZoneInfo, now: datetime) -> None:
+    """The copy itself, in one transaction."""
     async with db.write_transaction():
         if await Event.exists().where(Event.slug == data.slug):
-            raise Conflict(f"An event with the slug {data.slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
+            raise _slug_taken(data.slug)
         # Read again inside the transaction: the copy is of one moment's set-up.
         source = await _source(source_slug)
         copied = await copy_event_setup(
@@ -129,7 +138,10 @@ async def copy_event(source_slug: str, data: EventCopyIn, *, organisation_id: in
                 "managers": copied.managers,
             },
         )
-    return await catalogue.get_event_detail(data.slug, now, include_drafts=True)
+
+
+def _slug_taken(slug: str) -> Conflict:
+    return Conflict(f"An event with the slug {slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
 
 
 def _moved(moment: datetime, from_start: datetime, to_start: datetime, zone: ZoneInfo) -> datetime:

@@ -37,9 +37,17 @@ async def create_series(data: SeriesIn, *, organisation_id: int, now: datetime) 
     slug = data.slug or catalogue_rules.slugify(data.title)
     if not slug:
         raise InvalidInput("Give the series a web address using Latin letters.", fields={"slug": "Required for this title."})
+    try:
+        await _create(slug, data, organisation_id=organisation_id, now=now)
+    except db.UNIQUE_ERRORS:  # the same form sent twice at once: the first made it
+        raise _slug_taken(slug) from None
+    return await series_for_organisers(slug)
+
+
+async def _create(slug: str, data: SeriesIn, *, organisation_id: int, now: datetime) -> None:
     async with db.write_transaction():
         if await Series.exists().where(Series.slug == slug):
-            raise Conflict(f"A series with the slug {slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
+            raise _slug_taken(slug)
         series = Series(organisation=organisation_id, slug=slug, title=data.title.strip(), description=data.description.strip(), created_at=now)
         await series.save()
         await audit.record(
@@ -50,7 +58,10 @@ async def create_series(data: SeriesIn, *, organisation_id: int, now: datetime) 
             subject_id=slug,
             after={name: getattr(series, name) for name in AUDITED_SERIES_FIELDS},
         )
-    return await series_for_organisers(slug)
+
+
+def _slug_taken(slug: str) -> Conflict:
+    return Conflict(f"A series with the slug {slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
 
 
 async def update_series(slug: str, patch: SeriesPatch, *, now: datetime) -> SeriesOut:
@@ -66,7 +77,7 @@ async def update_series(slug: str, patch: SeriesPatch, *, now: datetime) -> Seri
             changes["description"] = patch.description.strip()
         if patch.slug is not UNSET and patch.slug != slug:
             if await Series.exists().where(Series.slug == patch.slug):
-                raise Conflict(f"A series with the slug {patch.slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
+                raise _slug_taken(patch.slug)
             changes["slug"] = patch.slug
         before, after = audit.changed_fields(
             {name: row[name] for name in AUDITED_SERIES_FIELDS}, {name: changes.get(name, row[name]) for name in AUDITED_SERIES_FIELDS}

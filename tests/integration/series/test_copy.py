@@ -4,6 +4,7 @@ limited to it) and nothing of the guests (orders, tickets, codes, claim links, w
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -212,3 +213,14 @@ async def test_copying_checks_the_role_and_the_organisation(client: httpx.AsyncC
     assert copied.status_code == 201, copied.text
     assert (await _event("beta-night-again"))["organisation"] == beta.id
     assert (await client.post(f"/api/events/{theirs}/copy", json={**COPY, "slug": "stolen"}, headers=organiser)).status_code == 404
+
+
+async def test_the_same_copy_sent_twice_at_once_makes_one(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    """A double click on "Copy the event": one copy, and the other requests are told its address is taken."""
+    club = await supper_club_with_guests(client, now)
+    answers = await asyncio.gather(*(client.post(f"/api/events/{club.slug}/copy", json=COPY, headers=organiser) for _ in range(4)))
+    assert sorted(answer.status_code for answer in answers) == [201, 409, 409, 409], [answer.text[:200] for answer in answers]
+    assert all(answer.json()["error"] == "slug_taken" for answer in answers if answer.status_code == 409)
+    copy = await _event("november-supper-club")
+    assert await TicketType.count().where(TicketType.event == copy["id"]) == 3
+    assert await EventCost.count() == 6 and await Question.count() == 5  # the source's, and one copy's
