@@ -257,7 +257,7 @@ async def create_event(data: EventCreate, now: datetime, *, organisation_id: int
         if await Event.exists().where(Event.slug == slug):
             raise Conflict(f"An event with the slug {slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
         partner_ids = await _partner_ids(data.beneficiaries, organisation_id)
-        series_id = await series_id_of(data.series, organisation_id) if data.series else None
+        series_id = await _series_id(data.series, organisation_id) if data.series else None
         event = Event(
             organisation=organisation_id,
             slug=slug,
@@ -352,7 +352,7 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
         if patch.timezone is not UNSET:
             changes["timezone"] = patch.timezone
         if patch.series is not UNSET:
-            changes["series"] = await series_id_of(patch.series, event["organisation"]) if patch.series else None
+            changes["series"] = await _series_id(patch.series, event["organisation"]) if patch.series else None
         if patch.slug is not UNSET and patch.slug != event["slug"]:
             if event["status"] != EventStatus.draft:
                 raise InvalidInput(
@@ -614,7 +614,7 @@ def _type_changes(
     return changes
 
 
-async def series_id_of(slug: str, organisation_id: int) -> int:
+async def _series_id(slug: str, organisation_id: int) -> int:
     """The id of the organisation's series with this slug (another organisation's is unknown), or bad input."""
     row = await Series.select(Series.id).where(Series.slug == slug, Series.organisation == organisation_id).first()
     if row is None:

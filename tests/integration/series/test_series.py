@@ -100,6 +100,8 @@ async def test_guests_find_a_series_upcoming_events(client: httpx.AsyncClient, o
     assert page.text.index("March Supper") < page.text.index("April Supper")
     for hidden in ("May Supper", "Past Supper", "Quiz Night"):
         assert hidden not in page.text
+    arabic = await client.get("/series/first-thursdays?lang=ar")
+    assert '<html lang="ar" dir="rtl">' in arabic.text and "<bdi>First Thursday supper club</bdi>" in arabic.text
     api = await client.get("/api/series/first-thursdays")
     assert [event["slug"] for event in api.json()["events"]] == [march, april]
     assert api.json()["organisation"]["slug"] == (await organisations.resolve(None)).slug
