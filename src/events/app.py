@@ -35,6 +35,7 @@ from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
 from events.backoffice.organisation_pages import OrganisationPages
 from events.backoffice.people_pages import InvitationsApi, PeopleApi, PeoplePages
 from events.backoffice.platform_pages import PlatformPages
+from events.backoffice.series_pages import EventCopyPages, SeriesManagePages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.backoffice.stripe_pages import StripePages
 from events.backoffice.waiting_list_pages import WaitingListManagePages
@@ -49,6 +50,7 @@ from events.giftaid.controllers import GiftAidApi, GiftAidPages
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
 from events.ledger.controllers import LedgerApi, StatementPages
+from events.ledger.series_controllers import SeriesStatementApi, SeriesStatementPages
 from events.malformed import RefuseMalformedRequests
 from events.payments.controllers import CancellationApi, RefundChoiceApi, RefundChoicePages, StripeWebhooks
 from events.payments.gateway import create_gateway
@@ -56,6 +58,7 @@ from events.payments.gateways import Gateways
 from events.privacy.controllers import GuestDataPages
 from events.releases.controllers import OrderReleasePages, ReleasePages, ReleasesApi
 from events.security_headers import api_reference_policy, security_headers
+from events.series.controllers import EventCopyApi, SeriesApi, SeriesPages
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
 from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.storefront.waitlist_controllers import WaitingListGuestPages
@@ -131,6 +134,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GuestDataPages,
             GiftAidPages,
             StatementPages,
+            SeriesManagePages,
+            EventCopyPages,
+            SeriesStatementPages,
         ],
         opt={i18n.STAFF_PAGE: True},
     )
@@ -161,6 +167,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimPages,
             WaitingListGuestPages,
             PartnersApi,
+            SeriesApi,
+            SeriesPages,
+            EventCopyApi,
+            SeriesStatementApi,
             WaitingListOrganiserApi,
             LoginPages,
             AccountPages,

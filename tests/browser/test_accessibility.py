@@ -28,6 +28,7 @@ pytestmark = pytest.mark.browser
 SLUG = "choose-love-night"  # seeded by `events demo`: online and door tickets, a booking fee, one partner
 SUPPER = "august-supper-club"  # seeded by `events demo`: free places, pay it forward, two partners
 PARTNER = "welcome-kitchen"
+SERIES = "supper-club"  # seeded by `events demo`: the supper club's series
 ORGANISATION = "refugee-welcome"  # seeded by `events demo`: runs both events above; the organiser login is its owner
 KITCHEN = "open-kitchen"  # seeded by `events demo`: a second organisation, in its own accent colour
 KITCHEN_EVENT = "open-kitchen-sunday-lunch"
@@ -44,7 +45,7 @@ SCREENS = {
 @dataclass(frozen=True)
 class StaffPage:
     """A signed-in page. ``path`` may name {event} and {supper} (the demo events' slugs), {partner} (a demo
-    partner's slug) and {order} (the reference of a paid order for {supper})."""
+    partner's slug), {series} (the demo's series) and {order} (the reference of a paid order for {supper})."""
 
     name: str
     path: str
@@ -80,6 +81,10 @@ STAFF_PAGES = [
     StaffPage("manage-stripe", "/manage/organisation/stripe", "organiser"),  # the demo organiser owns the network
     StaffPage("manage-organisation", "/manage/organisation", "organiser"),
     StaffPage("manage-gift-aid", "/manage/gift-aid", "organiser"),
+    StaffPage("manage-copy", "/manage/events/{supper}/copy", "organiser"),
+    StaffPage("manage-series", "/manage/series", "organiser"),
+    StaffPage("manage-series-edit", "/manage/series/{series}", "organiser"),
+    StaffPage("series-statement", "/manage/series/{series}/statement", "organiser"),
     StaffPage("account", "/account", "door"),
     StaffPage("account-password", "/account/password", "organiser"),
 ]
@@ -90,6 +95,7 @@ GUEST_PAGES = [
     ("event-page-supper", f"/events/{SUPPER}"),
     ("organisation-page", f"/organisations/{ORGANISATION}"),
     ("organisation-page-kitchen", f"/organisations/{KITCHEN}"),
+    ("series-page", f"/series/{SERIES}"),
     ("event-page-kitchen", f"/events/{KITCHEN_EVENT}"),
     ("login", "/login"),
     ("forgot-password", "/forgot-password"),
@@ -224,7 +230,7 @@ async def test_a_failed_sign_in(page, screen: str, a11y_server, artifacts_dir: P
 
 @pytest.mark.parametrize("staff_page", STAFF_PAGES, ids=[p.name for p in STAFF_PAGES])
 async def test_staff_pages(signed_in, screen: str, a11y_server, artifacts_dir: Path, staff_page: StaffPage) -> None:  # type: ignore[no-untyped-def]
-    path = staff_page.path.format(event=SLUG, supper=SUPPER, partner=PARTNER, order=a11y_server.order)
+    path = staff_page.path.format(event=SLUG, supper=SUPPER, partner=PARTNER, series=SERIES, order=a11y_server.order)
     context = await signed_in(staff_page.role, screen)
     try:
         page = await context.new_page()

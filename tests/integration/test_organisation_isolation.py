@@ -29,13 +29,15 @@ from events.announcements.rules import Draft, Wording
 from events.announcements.tables import Announcement
 from events.catalogue import access
 from events.catalogue.lookup import find_event, partner_id
-from events.catalogue.tables import Event, TicketType
+from events.catalogue.tables import Event, Series, TicketType
 from events.checkin import door_team
 from events.config import Settings
 from events.orders import claims
 from events.orders.tables import Order
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
+from events.series import service as series_service
+from events.series.schemas import SeriesIn
 from events.tickets.issuing import issue_and_confirm
 from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
@@ -54,6 +56,8 @@ PUBLIC = {
     ("GET", "/organisations/{slug:str}"),
     ("GET", "/organisations/{slug:str}/logo"),
     ("GET", "/organisations/{slug:str}/theme.css"),
+    ("GET", "/series/{series_slug:str}"),
+    ("GET", "/api/series/{series_slug:str}"),
     ("GET", "/api/events"),
     ("GET", "/api/events/{slug:str}"),
     ("GET", "/api/organisations/{slug:str}"),
@@ -118,6 +122,8 @@ class Organisation:
     entry_id: int
     waiting_guest: str
     announcement: str  # the subject of a message to the event's guests
+    series: str
+    series_title: str
 
     def markers(self) -> list[str]:
         """Text that only this organisation's data contains."""
@@ -130,20 +136,25 @@ class Organisation:
             self.invitee_email,
             self.waiting_guest,
             self.announcement,
+            self.series_title,
         ]
 
 
 async def seed(slug: str, name: str, now: datetime) -> Organisation:
     """An organisation with an event, a partner project, a paid (free-place) order with its ticket, a claim link, a
-    door member on the event's team, a person with an API token and a sign-in, a guest on the waiting list, and a
-    message sent to the event's guests."""
+    door member on the event's team, a person with an API token and a sign-in, a guest on the waiting list, a message
+    sent to the event's guests, and a series the event is in."""
     organisation = await organisations.create_organisation(slug, OrganisationDetails(name=name))
+    series = await series_service.create_series(
+        SeriesIn(title=f"{name} Supper Series", slug=f"{slug}-suppers"), organisation_id=organisation.id, now=now
+    )
     event = await make_event(
         now,
         organisation=slug,
         slug=f"{slug}-night",
         title=f"{name} Benefit Night",
         beneficiaries=[{"partner": f"{slug}-partner", "share_bp": 10_000}],
+        series=series.slug,
     )
     guest_name, guest_email = f"{name}guest Person", f"guest@{slug}.example"
     claimed = await claims.give_free_place(event, name=guest_name, email=guest_email, issue=issue_and_confirm, now=now)
@@ -181,6 +192,8 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
                 event, Draft(Wording("en", f"{name}news Venue change", "We have moved.")), sent_by=member.email, now=now
             )
         ).subject,
+        series=series.slug,
+        series_title=series.title,
     )
 
 
@@ -271,6 +284,7 @@ def beta_path(path: str, beta: Organisation) -> tuple[str, bool]:
         "sign_in_id": str(beta.sign_in_id),
         "invitation_id": str(beta.invitation_id),
         "entry_id": str(beta.entry_id),
+        "series_slug": beta.series,
         "organisation_slug": beta.slug,
         "action": "publish",
     }
@@ -319,6 +333,8 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     assert (await WaitingEntry.select(WaitingEntry.status).where(WaitingEntry.id == beta.entry_id).first())["status"] == "waiting"
     assert (await Event.select(Event.waiting_list_open).where(Event.slug == beta.event).first())["waiting_list_open"] is True
     assert await Announcement.count().where(Announcement.event.slug == beta.event) == 1  # nobody wrote to Beta's guests
+    assert (await Series.select(Series.title).where(Series.slug == beta.series).first())["title"] == beta.series_title
+    assert await Event.count().where(Event.organisation == (await organisations.find(beta.slug)).id) == 1  # nothing copied into it
 
 
 async def test_each_role_still_reaches_its_own_organisation(two_organisations: tuple[Organisation, Organisation, list[Role]]) -> None:
@@ -339,6 +355,12 @@ async def test_each_role_still_reaches_its_own_organisation(two_organisations: t
     assert messages.status_code == 200 and alpha.announcement in messages.text
     assert [sent["subject"] for sent in (await apis["organiser"].get(f"/api/events/{alpha.event}/announcements")).json()] == [alpha.announcement]
     assert (await door.get(f"/manage/events/{alpha.event}/announcements")).status_code == 403
+    assert (await owner.get(f"/manage/series/{alpha.series}/statement")).status_code == 200
+    assert (await apis["owner"].get(f"/api/series/{alpha.series}/statement")).status_code == 200
+    copied = await apis["organiser"].post(
+        f"/api/events/{alpha.event}/copy", json={"slug": "alpha-night-again", "starts_at": "2031-01-01T19:00:00", "ends_at": "2031-01-01T22:00:00"}
+    )
+    assert copied.status_code == 201, copied.text
     home = await owner.get("/manage")
     assert alpha.event_title in home.text
 
