@@ -32,6 +32,7 @@ from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.invitation_pages import InvitationPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
 from events.backoffice.organisation_pages import OrganisationPages
+from events.backoffice.payout_pages import PayoutPages
 from events.backoffice.people_pages import InvitationsApi, PeopleApi, PeoplePages
 from events.backoffice.platform_pages import PlatformPages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
@@ -129,6 +130,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GuestDataPages,
             GiftAidPages,
             StatementPages,
+            PayoutPages,
         ],
         opt={i18n.STAFF_PAGE: True},
     )
