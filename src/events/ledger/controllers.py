@@ -67,7 +67,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _spreadsheet_csv(sheets: list[spreadsheets.Sheet], filename: str) -> Response[bytes]:
     """The statement's first table as a spreadsheet-friendly CSV (ledger.spreadsheets)."""
     content = spreadsheets.table_csv(sheets[0].headers, sheets[0].rows)
-    return Response(content, media_type="text/csv; charset=utf-8", headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'})
+    return Response(content, media_type="text/csv", headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
 def _xlsx(sheets: list[spreadsheets.Sheet], filename: str) -> Response[bytes]:
