@@ -29,6 +29,7 @@ from events.catalogue.lookup import find_event, partner_id
 from events.catalogue.tables import Event, TicketType
 from events.checkin import door_team
 from events.config import Settings
+from events.ledger.tables import Payout
 from events.orders import claims
 from events.orders.tables import Order
 from events.organisations import service as organisations
@@ -114,10 +115,21 @@ class Organisation:
     invitee_email: str
     entry_id: int
     waiting_guest: str
+    payout_id: int
+    payout_reference: str
 
     def markers(self) -> list[str]:
         """Text that only this organisation's data contains."""
-        return [self.event_title, self.reference, self.guest_name, self.guest_email, self.claim_code, self.invitee_email, self.waiting_guest]
+        return [
+            self.event_title,
+            self.reference,
+            self.guest_name,
+            self.guest_email,
+            self.claim_code,
+            self.invitee_email,
+            self.waiting_guest,
+            self.payout_reference,
+        ]
 
 
 async def seed(slug: str, name: str, now: datetime) -> Organisation:
@@ -140,6 +152,16 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
     await accounts.create_api_token(member.email, label="laptop", now=now, organisation_id=organisation.id)
     token = await ApiToken.select(ApiToken.id).where(ApiToken.user == member.id).first()
     sign_in_id = await sign_ins.record_sign_in(member.id, f"session-of-{slug}", browser="Firefox", now=now)
+    payout = Payout(
+        partner=await partner_id(f"{slug}-partner"),
+        event=event_row.id,
+        amount_pence=100,
+        paid_on=now,
+        bank_reference=f"{name}payout Reference",
+        override_reason="A grant agreed in advance",
+        recorded_by=member.email,
+    )
+    await payout.save()
     invitee_email = f"invitee@{slug}.example"
     invitation = await invitations.create_invitation(
         organisation.id, email=invitee_email, role="door", partner_id=None, event_ids=[], invited_by=member.id, locale="en", now=now
@@ -162,6 +184,8 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         invitee_email=invitee_email,
         entry_id=await add_waiting_entry(event, now=now, name=f"{name}waiting Guest", email=f"waiting@{slug}.example"),
         waiting_guest=f"{name}waiting Guest",
+        payout_id=payout.id,
+        payout_reference=f"{name}payout Reference",
     )
 
 
@@ -252,6 +276,7 @@ def beta_path(path: str, beta: Organisation) -> tuple[str, bool]:
         "sign_in_id": str(beta.sign_in_id),
         "invitation_id": str(beta.invitation_id),
         "entry_id": str(beta.entry_id),
+        "payout_id": str(beta.payout_id),
         "organisation_slug": beta.slug,
         "action": "publish",
     }
@@ -299,6 +324,7 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     assert (await organisations.find(beta.slug)).suspended_at is None
     assert (await WaitingEntry.select(WaitingEntry.status).where(WaitingEntry.id == beta.entry_id).first())["status"] == "waiting"
     assert (await Event.select(Event.waiting_list_open).where(Event.slug == beta.event).first())["waiting_list_open"] is True
+    assert not await Payout.exists().where(Payout.reverses == beta.payout_id)  # Beta's payout is not reversed
 
 
 async def test_each_role_still_reaches_its_own_organisation(two_organisations: tuple[Organisation, Organisation, list[Role]]) -> None:
@@ -313,6 +339,8 @@ async def test_each_role_still_reaches_its_own_organisation(two_organisations: t
     assert (await limited.get(f"/manage/events/{alpha.event}")).status_code == 200
     assert (await apis["door"].get(f"/api/checkin/events/{alpha.event}/counts")).status_code == 200
     assert (await apis["partner viewer"].get(f"/api/partners/{alpha.partner}/statement")).status_code == 200
+    assert (await owner.get(f"/manage/partners/{alpha.partner}/payouts")).status_code == 200
+    assert (await apis["owner"].get(f"/api/partners/{alpha.partner}/payouts")).json()[0]["id"] == alpha.payout_id
     assert (await door.get(f"/door/{alpha.event}")).status_code == 200
     assert (await viewer.get(f"/manage/partners/{alpha.partner}/statement")).status_code == 200
     home = await owner.get("/manage")
