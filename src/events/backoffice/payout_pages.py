@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
@@ -23,6 +24,7 @@ PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 Form = URLEncodedBody[dict[str, str]]
 RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 NOTICES = ("recorded", "reversed")
+UK = ZoneInfo("Europe/London")
 # The service's field names, as the form names them.
 FORM_FIELDS = {"amount_pence": "amount", "event_slug": "event"}
 
@@ -58,9 +60,15 @@ class PayoutPages(Controller):
 
     @get("/", name="partner_payouts")
     async def show(
-        self, request: Request[CurrentUser, Any, Any], partner_slug: FromPath[str], event: FromQuery[str] = "", notice: FromQuery[str] = ""
+        self,
+        request: Request[CurrentUser, Any, Any],
+        partner_slug: FromPath[str],
+        now: NamedDependency[datetime],
+        event: FromQuery[str] = "",
+        notice: FromQuery[str] = "",
     ) -> Template:
-        return await _render(request, partner_slug, values={"event": event}, notice=notice)
+        today = now.astimezone(UK).date().isoformat()  # most payouts are recorded the day they are made
+        return await _render(request, partner_slug, values={"event": event, "paid_on": today}, notice=notice)
 
     @post("/", status_code=303)
     async def record(
