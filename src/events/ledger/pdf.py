@@ -25,7 +25,7 @@ from reportlab.platypus.flowables import Flowable
 
 from events.ledger.schemas import Figures, PartnerStatement
 from events.ledger.service import FAR_FUTURE, FAR_PAST
-from events.ledger.words import PARTNER, partner_word
+from events.ledger.words import partner_word
 from events.money import format_money
 from events.pdf.text import fonts, visual_runs
 
@@ -102,21 +102,6 @@ def _rows(line: Figures, money: Callable[[int], str]) -> list[tuple[str, str, bo
     if line.gift_aid_claimable_pence:
         amounts.append(("gift_aid_claimable", line.gift_aid_claimable_pence, False))
     return [(partner_word(key).label, money(pence), strong) for key, pence, strong in amounts]
-
-
-def _glossary() -> list[Flowable]:
-    """How the figures are worked out: the money words' notes, as on the statement page."""
-    notes = [_text("HOW THESE FIGURES ARE WORKED OUT", LABEL), Spacer(1, 1.5 * mm)]
-    notes.append(
-        _text(
-            "Each figure is this partner project's share of the money the partner projects share, by its share of the event, "
-            "plus donations made for it in full. Pay-it-forward money counts only once it is used.",
-            MUTED_BODY,
-        )
-    )
-    for word in PARTNER:
-        notes.append(_text(f"{word.label}: {word.note}", MUTED_BODY))
-    return [Spacer(1, 6 * mm), KeepTogether(notes)]
 
 
 def _figures(line: Figures, money: Callable[[int], str], width: float) -> Table:
@@ -246,7 +231,6 @@ def render_statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes
         )
     )
     story.append(_sign_off(figures_width))
-    story += _glossary()
 
     def footer(canvas: Any, doc: Any) -> None:
         canvas.saveState()
