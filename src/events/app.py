@@ -33,6 +33,7 @@ from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.invitation_pages import InvitationPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
 from events.backoffice.organisation_pages import OrganisationPages
+from events.backoffice.payout_pages import PayoutPages
 from events.backoffice.people_pages import InvitationsApi, PeopleApi, PeoplePages
 from events.backoffice.platform_pages import PlatformPages
 from events.backoffice.series_pages import EventCopyPages, SeriesManagePages
@@ -137,6 +138,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             SeriesManagePages,
             EventCopyPages,
             SeriesStatementPages,
+            PayoutPages,
         ],
         opt={i18n.STAFF_PAGE: True},
     )

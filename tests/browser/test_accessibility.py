@@ -58,6 +58,7 @@ STAFF_PAGES = [
     StaffPage("manage-event-supper", "/manage/events/{supper}", "organiser"),
     StaffPage("event-statement", "/manage/events/{supper}/statement", "organiser"),
     StaffPage("partner-statement", "/manage/partners/{partner}/statement", "organiser"),
+    StaffPage("partner-payouts", "/manage/partners/{partner}/payouts", "organiser"),
     StaffPage("door-setup", "/door/{event}", "door"),
     StaffPage("manage-home", "/manage", "organiser"),
     StaffPage("manage-new-event", "/manage/events/new", "organiser"),

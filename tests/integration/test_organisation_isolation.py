@@ -32,6 +32,7 @@ from events.catalogue.lookup import find_event, partner_id
 from events.catalogue.tables import Event, Series, TicketType
 from events.checkin import door_team
 from events.config import Settings
+from events.ledger.tables import Payout
 from events.orders import claims
 from events.orders.tables import Order
 from events.organisations import service as organisations
@@ -124,6 +125,8 @@ class Organisation:
     announcement: str  # the subject of a message to the event's guests
     series: str
     series_title: str
+    payout_id: int
+    payout_reference: str
 
     def markers(self) -> list[str]:
         """Text that only this organisation's data contains."""
@@ -137,6 +140,7 @@ class Organisation:
             self.waiting_guest,
             self.announcement,
             self.series_title,
+            self.payout_reference,
         ]
 
 
@@ -165,6 +169,16 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
     await accounts.create_api_token(member.email, label="laptop", now=now, organisation_id=organisation.id)
     token = await ApiToken.select(ApiToken.id).where(ApiToken.user == member.id).first()
     sign_in_id = await sign_ins.record_sign_in(member.id, f"session-of-{slug}", browser="Firefox", now=now)
+    payout = Payout(
+        partner=await partner_id(f"{slug}-partner"),
+        event=event_row.id,
+        amount_pence=100,
+        paid_on=now,
+        bank_reference=f"{name}payout Reference",
+        override_reason="A grant agreed in advance",
+        recorded_by=member.email,
+    )
+    await payout.save()
     invitee_email = f"invitee@{slug}.example"
     invitation = await invitations.create_invitation(
         organisation.id, email=invitee_email, role="door", partner_id=None, event_ids=[], invited_by=member.id, locale="en", now=now
@@ -194,6 +208,8 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         ).subject,
         series=series.slug,
         series_title=series.title,
+        payout_id=payout.id,
+        payout_reference=f"{name}payout Reference",
     )
 
 
@@ -285,6 +301,7 @@ def beta_path(path: str, beta: Organisation) -> tuple[str, bool]:
         "invitation_id": str(beta.invitation_id),
         "entry_id": str(beta.entry_id),
         "series_slug": beta.series,
+        "payout_id": str(beta.payout_id),
         "organisation_slug": beta.slug,
         "action": "publish",
     }
@@ -335,6 +352,7 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     assert await Announcement.count().where(Announcement.event.slug == beta.event) == 1  # nobody wrote to Beta's guests
     assert (await Series.select(Series.title).where(Series.slug == beta.series).first())["title"] == beta.series_title
     assert await Event.count().where(Event.organisation == (await organisations.find(beta.slug)).id) == 1  # nothing copied into it
+    assert not await Payout.exists().where(Payout.reverses == beta.payout_id)  # Beta's payout is not reversed
 
 
 async def test_each_role_still_reaches_its_own_organisation(two_organisations: tuple[Organisation, Organisation, list[Role]]) -> None:
@@ -349,6 +367,8 @@ async def test_each_role_still_reaches_its_own_organisation(two_organisations: t
     assert (await limited.get(f"/manage/events/{alpha.event}")).status_code == 200
     assert (await apis["door"].get(f"/api/checkin/events/{alpha.event}/counts")).status_code == 200
     assert (await apis["partner viewer"].get(f"/api/partners/{alpha.partner}/statement")).status_code == 200
+    assert (await owner.get(f"/manage/partners/{alpha.partner}/payouts")).status_code == 200
+    assert (await apis["owner"].get(f"/api/partners/{alpha.partner}/payouts")).json()[0]["id"] == alpha.payout_id
     assert (await door.get(f"/door/{alpha.event}")).status_code == 200
     assert (await viewer.get(f"/manage/partners/{alpha.partner}/statement")).status_code == 200
     messages = await limited.get(f"/manage/events/{alpha.event}/announcements")

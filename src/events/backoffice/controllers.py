@@ -12,6 +12,7 @@ from litestar.response import Template
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.backoffice.service import event_overview
+from events.ledger import words
 from events.templating import page_context
 
 
@@ -22,4 +23,5 @@ class EventOverviewPages(Controller):
     @get("/{slug:str}", name="event_overview", guards=[requires_role(ORGANISER)])
     async def overview(self, slug: FromPath[str], now: NamedDependency[datetime]) -> Template:
         overview = await event_overview(slug, now=now)
-        return Template("backoffice/event.html", context=page_context(overview), headers={"Cache-Control": "no-store"})
+        context = page_context(overview) | {"money_words": words}
+        return Template("backoffice/event.html", context=context, headers={"Cache-Control": "no-store"})

@@ -6,7 +6,8 @@ import csv
 import io
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 from piccolo.columns import Column
 from piccolo.columns.combination import Combinable, Where
@@ -15,6 +16,7 @@ from piccolo.query.functions.aggregate import Count
 from piccolo.query.functions.string import Lower
 
 from events import db, text
+from events.backoffice.history import DetailPart, detail_parts
 from events.backoffice.order_forms import HolderForm, RefundForm
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.statuses import EventStatus
@@ -151,8 +153,9 @@ class ManagedEmail:
 @dataclass(frozen=True, slots=True)
 class HistoryItem:
     kind: str
-    detail: str
+    detail: str  # as stored
     created_at: datetime
+    parts: tuple[DetailPart, ...] = ()  # the detail to show: its times at the venue, its amounts in pence (history)
 
 
 @dataclass(frozen=True, slots=True)
@@ -267,16 +270,27 @@ async def _ticket_counts(order_ids: list[int]) -> dict[int, tuple[int, int]]:
     return counts
 
 
+_Moment = TypeVar("_Moment", datetime, datetime | None)
+
+
+def _at(moment: _Moment, zone: ZoneInfo) -> _Moment:
+    return moment.astimezone(zone) if moment is not None else moment
+
+
 async def order_for_organiser(reference: str) -> OrderDetail:
-    """One order in full: its event, lines, payments, refunds, tickets, emails and history."""
+    """One order in full: its event, lines, payments, refunds, tickets, emails and history (every time at the event's
+    venue)."""
     order = (
-        await Order.select(*Order.all_columns(exclude=[Order.client_secret]), Order.event.slug, Order.event.title, Order.event.status)
+        await Order.select(
+            *Order.all_columns(exclude=[Order.client_secret]), Order.event.slug, Order.event.title, Order.event.status, Order.event.timezone
+        )
         .where(Order.reference == codes.normalise_reference(reference))
         .first()
     )
     if order is None:
         raise NotFound(N_("We could not find that order."), code="order_not_found")
     order_id = order["id"]
+    zone = ZoneInfo(order["event.timezone"] or "UTC")
     lines = (
         await OrderLine.select(
             OrderLine.kind,
@@ -335,7 +349,7 @@ async def order_for_organiser(reference: str) -> OrderDetail:
             version=t["version"],
             price_pence=t["price_pence"],
             booking_fee_pence=t["booking_fee_pence"],
-            checked_in_at=t["checked_in_at"],
+            checked_in_at=_at(t["checked_in_at"], zone),
             checked_in_by=t["checked_in_by"],
         )
         for t in tickets
@@ -352,8 +366,8 @@ async def order_for_organiser(reference: str) -> OrderDetail:
             currency=order["currency"],
             total_pence=order["total_pence"],
             refunded_pence=order["refunded_pence"],
-            created_at=order["created_at"],
-            paid_at=order["paid_at"],
+            created_at=_at(order["created_at"], zone),
+            paid_at=_at(order["paid_at"], zone),
         ),
         event=EventLink(slug=order["event.slug"], title=order["event.title"]),
         lines=[
@@ -368,14 +382,19 @@ async def order_for_organiser(reference: str) -> OrderDetail:
             )
             for line in lines
         ],
-        payments=[ManagedPayment(PaymentMethod(p["provider"]), p["amount_pence"], p["fee_pence"], p["created_at"]) for p in payments],
+        payments=[ManagedPayment(PaymentMethod(p["provider"]), p["amount_pence"], p["fee_pence"], _at(p["created_at"], zone)) for p in payments],
         refunds=[
-            ManagedRefund(r["amount_pence"], PaymentMethod(r["method"]), RefundStatus(r["status"]), r["reason"], r["requested_by"], r["created_at"])
+            ManagedRefund(
+                r["amount_pence"], PaymentMethod(r["method"]), RefundStatus(r["status"]), r["reason"], r["requested_by"], _at(r["created_at"], zone)
+            )
             for r in refunds
         ],
         tickets=managed_tickets,
-        emails=[ManagedEmail(e["kind"], MessageStatus(e["status"]), e["created_at"], e["sent_at"], MessageChannel(e["channel"])) for e in emails],
-        history=[HistoryItem(h["kind"], h["detail"], h["created_at"]) for h in history],
+        emails=[
+            ManagedEmail(e["kind"], MessageStatus(e["status"]), _at(e["created_at"], zone), _at(e["sent_at"], zone), MessageChannel(e["channel"]))
+            for e in emails
+        ],
+        history=[HistoryItem(h["kind"], h["detail"], _at(h["created_at"], zone), detail_parts(h["detail"], zone)) for h in history],
         refundable_pence=max(
             0,
             refundable_pence(

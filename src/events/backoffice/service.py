@@ -1,5 +1,5 @@
-"""The organiser's events, and an event at a glance: sales, holds, free places, the door, door conflicts, revenue,
-funds per partner and sales over time (from the ledger, as the statements read it)."""
+"""The organiser's events, and an event at a glance: sales, holds, free places, the door, door conflicts, its money
+(the statement's own figures, ledger.statements.event_figures), funds per partner and sales over time."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ from events.catalogue.tables import Event
 from events.checkin.scan_log import DoorConflict, conflicts
 from events.errors import Conflict
 from events.ledger import service as ledger
+from events.ledger import statements
+from events.ledger.schemas import EventFigures
 from events.ledger.statements import ticket_sales_by_day
-from events.ledger.tables import LedgerEntry
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
 from events.tickets.statuses import TicketStatus
@@ -95,29 +96,6 @@ async def list_events_for_organisers(user: CurrentUser) -> list[OrganiserEvent]:
     ]
 
 
-async def revenue(event_id: int) -> dict[str, int]:
-    """Money in by kind (before refunds and fees), and refunds and Stripe fees as positive amounts."""
-    figures = {"tickets": 0, "contributions": 0, "donations": 0, "booking_fees": 0, "refunds": 0, "fees": 0}
-    by_kind = (
-        await LedgerEntry.select(LedgerEntry.kind, LedgerEntry.component, Sum(LedgerEntry.amount_pence, alias="pence"))
-        .where(LedgerEntry.event == event_id)
-        .group_by(LedgerEntry.kind, LedgerEntry.component)
-    )
-    for row in by_kind:
-        pence = int(row["pence"])
-        if row["kind"] == "payment" and row["component"] in figures:
-            figures[row["component"]] += pence
-        elif row["kind"] == "refund":
-            figures["refunds"] -= pence
-        elif row["kind"] == "stripe_fee":
-            figures["fees"] -= pence
-        elif row["kind"] == "donated_refund" and row["component"] in figures:
-            figures[row["component"]] += pence  # money a guest could have had back, moved to donations
-    figures["gross"] = figures["tickets"] + figures["contributions"] + figures["donations"] + figures["booking_fees"]
-    figures["net_of_refunds"] = figures["gross"] - figures["refunds"]
-    return figures
-
-
 @dataclass(frozen=True, slots=True)
 class PartnerFunds:
     """What one partner project is due from the event."""
@@ -138,7 +116,7 @@ class EventOverview:
     expected: int
     free_places: FreePlaces
     conflicts: list[DoorConflict]
-    revenue: dict[str, int]
+    figures: EventFigures  # the same figures, under the same words, as the event's statement
     partners: list[PartnerFunds]
     sales_by_day: list[tuple[date, int]]
 
@@ -167,7 +145,7 @@ async def event_overview(slug: str, *, now: datetime) -> EventOverview:
         expected=await Ticket.count().where(expected),
         free_places=await event_free_places(event),
         conflicts=await conflicts(event.id),
-        revenue=await revenue(event.id),
+        figures=await statements.event_figures(event.id),
         partners=await partner_funds(event.id),
         sales_by_day=await ticket_sales_by_day(event),
     )

@@ -80,13 +80,31 @@ class Allocation:
         return sum(p.net_pence for p in self.partners)
 
 
-def allocate(money: EventMoney, shares: Sequence[tuple[int, int]]) -> Allocation:
-    """Split the event's money across partners ``shares`` (partner id, basis points summing to 10000)."""
-    if not shares:
-        raise ValueError("an event needs at least one beneficiary share to allocate money")
-    partner_ids = [partner for partner, _ in shares]
-    weights = [share for _, share in shares]
+@dataclass(frozen=True, slots=True)
+class Pool:
+    """The event's money before it is split by shares: what is shared, the costs charged to it, and what is set
+    aside (pay-it-forward money not yet used, booking fees kept). The same for any set of partners."""
 
+    pooled: Mapping[str, KindTotals]  # the shared lines by income kind (booking fees only when they go to the cause)
+    costs_pence: int
+    costs_covered_by_contributions_pence: int
+    unused_contributions_pence: int  # held, or carried over, depending on the decision
+    retained_booking_fees_pence: int
+    deficit_pence: int
+
+    @property
+    def costs_charged_pence(self) -> int:
+        """The costs the income met (partners never owe money: the rest is the deficit)."""
+        return self.costs_pence - self.deficit_pence
+
+    @property
+    def shared_net_pence(self) -> int:
+        """What the partners share by their shares: the pooled lines' net less the costs charged."""
+        return sum(kind.net_pence for kind in self.pooled.values()) - self.costs_charged_pence
+
+
+def pool(money: EventMoney) -> Pool:
+    """Rules 2 and 3: the pay-it-forward money released, the costs, and the lines shared by the partners."""
     # Corrections (negative costs) bring the costs down to zero, never below: costs never add to what the
     # partners are owed, whatever entries the ledger (or a period of it) holds.
     costs = max(0, money.fixed_costs_pence) + money.per_attendee_cost_pence * money.attendees
@@ -111,14 +129,31 @@ def allocate(money: EventMoney, shares: Sequence[tuple[int, int]]) -> Allocation
 
     pool_net = sum(kind.net_pence for kind in pooled.values())
     deficit = max(0, costs - pool_net)
-    costs_charged = costs - deficit  # partners never owe money: unmet costs are reported as a deficit
+    return Pool(
+        pooled=pooled,
+        costs_pence=costs,
+        costs_covered_by_contributions_pence=covered,
+        unused_contributions_pence=unused if money.unused_contributions != "beneficiaries" else 0,
+        retained_booking_fees_pence=retained_fees,
+        deficit_pence=deficit,
+    )
+
+
+def allocate(money: EventMoney, shares: Sequence[tuple[int, int]]) -> Allocation:
+    """Split the event's money across partners ``shares`` (partner id, basis points summing to 10000)."""
+    if not shares:
+        raise ValueError("an event needs at least one beneficiary share to allocate money")
+    partner_ids = [partner for partner, _ in shares]
+    weights = [share for _, share in shares]
+    shared = pool(money)
+    pooled = shared.pooled
 
     split_lines: dict[str, list[int]] = {}
     for kind in INCOME_KINDS:
         split_lines[kind] = split_pence(pooled[kind].gross_pence, weights) if kind in pooled else [0] * len(weights)
     refunds = split_pence(sum(k.refunds_pence for k in pooled.values()), weights)
     fees = split_pence(sum(k.fees_pence for k in pooled.values()), weights)
-    costs_split = split_pence(costs_charged, weights)
+    costs_split = split_pence(shared.costs_charged_pence, weights)
 
     partners = []
     for index, partner_id in enumerate(partner_ids):
@@ -138,11 +173,11 @@ def allocate(money: EventMoney, shares: Sequence[tuple[int, int]]) -> Allocation
     notes = tuple(f"Donation designated to partner {partner} who is not a beneficiary of this event" for partner in unknown)
     return Allocation(
         partners=tuple(partners),
-        costs_pence=costs,
-        costs_covered_by_contributions_pence=covered,
-        unused_contributions_pence=unused if money.unused_contributions != "beneficiaries" else 0,
-        retained_booking_fees_pence=retained_fees,
-        deficit_pence=deficit,
+        costs_pence=shared.costs_pence,
+        costs_covered_by_contributions_pence=shared.costs_covered_by_contributions_pence,
+        unused_contributions_pence=shared.unused_contributions_pence,
+        retained_booking_fees_pence=shared.retained_booking_fees_pence,
+        deficit_pence=shared.deficit_pence,
         notes=notes,
     )
 

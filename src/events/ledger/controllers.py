@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import MultiDict
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import Redirect, Template
 from msgspec import Meta
 
@@ -19,11 +19,13 @@ from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, PARTNER_VIEWER, CurrentUser
 from events.dependencies import BEARER, error_responses
 from events.errors import InvalidInput
-from events.ledger import service, statements, stripe_balance
+from events.ledger import access as _access  # noqa: F401 - registers the payout_id ownership check with the guards
+from events.ledger import payouts, service, spreadsheets, statements, stripe_balance, words
 from events.ledger.pdf import statement_pdf
 from events.ledger.schemas import EventReconciliation, PartnerStatement, PayoutOut, Rebooked, StripeImported, UnusedDecision
 from events.payments.gateways import Gateways
 
+RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 # Money owed to charities: never from a shared cache, never indexed.
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
@@ -41,6 +43,10 @@ class PayoutIn(msgspec.Struct, forbid_unknown_fields=True):
     override_reason: Annotated[str, Meta(max_length=1000), text.OPTIONAL_TEXT] = ""
 
 
+class ReverseIn(msgspec.Struct, forbid_unknown_fields=True):
+    reason: Annotated[str, Meta(max_length=1000), text.OPTIONAL_TEXT] = ""
+
+
 class StripeImportIn(msgspec.Struct, forbid_unknown_fields=True):
     from_: datetime | None = msgspec.field(default=None, name="from")
     to: datetime | None = None
@@ -53,6 +59,26 @@ class UnusedDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
 
 def _csv(text: str, filename: str) -> Response[str]:
     return Response(text, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _spreadsheet_csv(sheets: list[spreadsheets.Sheet], filename: str) -> Response[bytes]:
+    """The statement's first table as a spreadsheet-friendly CSV (ledger.spreadsheets)."""
+    content = spreadsheets.table_csv(sheets[0].headers, sheets[0].rows)
+    return Response(content, media_type="text/csv", headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+def _xlsx(sheets: list[spreadsheets.Sheet], filename: str) -> Response[bytes]:
+    return Response(
+        spreadsheets.workbook_xlsx(sheets), media_type=XLSX, headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'}
+    )
+
+
+def may_pay(user: CurrentUser) -> bool:
+    """Whether the person may record and reverse payouts (as the payout routes' guards decide), for the links to them."""
+    return user.has_role(ORGANISER) and not user.restricted
 
 
 def _pdf(content: bytes, filename: str) -> Response[bytes]:
@@ -163,6 +189,32 @@ class LedgerApi(Controller):
             now=now,
         )
 
+    @get(
+        "/partners/{partner_slug:str}/payouts",
+        summary="A partner's payouts, newest first, reversals among them",
+        guards=[requires_role(ORGANISER, unrestricted=True)],
+        responses=error_responses(401, 403, 404),
+    )
+    async def list_payouts(self, partner_slug: FromPath[str]) -> list[PayoutOut]:
+        return await payouts.list_payouts(partner_slug)
+
+    @post(
+        "/partners/{partner_slug:str}/payouts/{payout_id:int}/reverse",
+        summary="Undo a payout with a reversing payout (never an edit); a payout is reversed at most once",
+        guards=[requires_role(ORGANISER, unrestricted=True)],
+        responses=error_responses(401, 403, 404, 409, 422),
+    )
+    async def reverse_payout(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        partner_slug: FromPath[str],
+        payout_id: RowId,
+        now: NamedDependency[datetime],
+        data: JSONBody[ReverseIn | None] = None,
+    ) -> PayoutOut:
+        reason = data.reason if data is not None else ""
+        return await payouts.reverse_payout(partner_slug, payout_id, reason=reason, user=request.user, now=now)
+
     @post(
         "/events/{slug:str}/pay-it-forward/unused",
         summary="Decide where unused pay-it-forward money goes (after closing)",
@@ -217,6 +269,8 @@ class StatementPages(Controller):
             "statement": statement,
             "stripe": await stripe_balance.checks_against_stripe(slug, gateways=gateways),
             "imported": request.query_params.get("imported") == "1",
+            "money_words": words,
+            "may_pay": may_pay(request.user),
         }
         return Template("ledger/event_statement.html", context=context, headers=PRIVATE)
 
@@ -237,16 +291,37 @@ class StatementPages(Controller):
         data = await statements.event_reconciliation(slug)
         return _csv(statements.reconciliation_csv(data), f"reconciliation-{slug}.csv")
 
+    @get("/events/{slug:str}/statement-spreadsheet.csv", guards=[requires_role(ORGANISER)])
+    async def event_statement_spreadsheet(self, slug: FromPath[str]) -> Response[bytes]:
+        sheets = statements.event_statement_sheets(await statements.event_statement(slug))
+        return _spreadsheet_csv(sheets, f"statement-{slug}.csv")
+
+    @get("/events/{slug:str}/statement.xlsx", guards=[requires_role(ORGANISER)])
+    async def event_statement_xlsx(self, slug: FromPath[str]) -> Response[bytes]:
+        sheets = statements.event_statement_sheets(await statements.event_statement(slug))
+        return _xlsx(sheets, f"statement-{slug}.xlsx")
+
     @get("/partners/{partner_slug:str}/statement", name="partner_statement", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Template:
         statement = await _partner_statement(request, partner_slug)
         period = {key: request.query_params.get(key, "") for key in ("from", "to")}
-        return Template("ledger/partner_statement.html", context={"statement": statement, "period": period}, headers=PRIVATE)
+        context = {"statement": statement, "period": period, "money_words": words, "may_pay": may_pay(request.user)}
+        return Template("ledger/partner_statement.html", context=context, headers=PRIVATE)
 
     @get("/partners/{partner_slug:str}/statement.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_csv(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[str]:
         data = await _partner_statement(request, partner_slug)
         return _csv(statements.reconciliation_csv(data), f"statement-{partner_slug}.csv")
+
+    @get("/partners/{partner_slug:str}/statement-spreadsheet.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
+    async def partner_statement_spreadsheet(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[bytes]:
+        sheets = statements.partner_statement_sheets(await _partner_statement(request, partner_slug))
+        return _spreadsheet_csv(sheets, f"statement-{partner_slug}-spreadsheet.csv")
+
+    @get("/partners/{partner_slug:str}/statement.xlsx", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
+    async def partner_statement_xlsx(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[bytes]:
+        sheets = statements.partner_statement_sheets(await _partner_statement(request, partner_slug))
+        return _xlsx(sheets, f"statement-{partner_slug}.xlsx")
 
     @get("/partners/{partner_slug:str}/statement.pdf", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_pdf(

@@ -25,6 +25,7 @@ from reportlab.platypus.flowables import Flowable
 
 from events.ledger.schemas import Figures, PartnerStatement
 from events.ledger.service import FAR_FUTURE, FAR_PAST
+from events.ledger.words import partner_word
 from events.money import format_money
 from events.pdf.text import fonts, visual_runs
 
@@ -34,13 +35,6 @@ MUTED = colors.HexColor("#4a4a55")
 ACCENT = colors.HexColor("#0b5c4a")
 RULE = colors.HexColor("#c9c5bb")
 TINT = colors.HexColor("#f3f1ec")
-
-INCOME_LABELS = (
-    ("tickets", "Tickets"),
-    ("booking_fees", "Booking fees"),
-    ("contributions", "Pay-it-forward money"),
-    ("donations", "Donations"),
-)
 
 
 def _style(size: float, *, bold: bool = False, colour: colors.Color = INK, leading: float = 1.3, align: int = 0) -> ParagraphStyle:
@@ -89,21 +83,25 @@ def period_text(start: datetime, end: datetime, now: datetime) -> str:
 
 
 def _rows(line: Figures, money: Callable[[int], str]) -> list[tuple[str, str, bool]]:
-    """(label, amount, emphasised) for one event's or the totals' figures, in the order they add up."""
+    """(label, amount, emphasised) for one event's or the totals' figures, in the order they add up, named by the
+    money words (ledger.words) as on the statement page."""
     income = line.income_pence
-    rows = [(label, money(income[kind]), False) for kind, label in INCOME_LABELS]
-    rows += [
-        ("Gross income", money(sum(income.values())), True),
-        ("Refunds", money(-line.refunds_pence), False),
-        ("Stripe fees", money(-line.fees_pence), False),
-        ("Event costs", money(-line.costs_pence), False),
-        ("Net due", money(line.net_pence), True),
-        ("Paid out", money(-line.paid_out_pence), False),
-        ("Balance owed", money(line.balance_pence), True),
+    amounts = [
+        ("tickets", income["tickets"], False),
+        ("booking_fees", income["booking_fees"], False),
+        ("contributions", income["contributions"], False),
+        ("donations", income["donations"], False),
+        ("income", sum(income.values()), True),
+        ("refunds", -line.refunds_pence, False),
+        ("fees", -line.fees_pence, False),
+        ("costs", -line.costs_pence, False),
+        ("net", line.net_pence, True),
+        ("paid_out", -line.paid_out_pence, False),
+        ("balance", line.balance_pence, True),
     ]
     if line.gift_aid_claimable_pence:
-        rows.append(("Gift Aid to claim from HMRC (not in the balance)", money(line.gift_aid_claimable_pence), False))
-    return rows
+        amounts.append(("gift_aid_claimable", line.gift_aid_claimable_pence, False))
+    return [(partner_word(key).label, money(pence), strong) for key, pence, strong in amounts]
 
 
 def _figures(line: Figures, money: Callable[[int], str], width: float) -> Table:

@@ -3,9 +3,9 @@ payouts and the results of the organiser's ledger actions."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
 from msgspec import Struct
@@ -135,6 +135,31 @@ class NamedPartnerLine(PartnerLine, frozen=True):
     name: str
 
 
+class EventFigures(Struct, frozen=True):
+    """The event's money in the words the dashboard and every statement use (ledger.figures.event_figures), in the
+    order they add up: gross income, less refunds, Stripe fees, money set aside and the costs charged, is the net due
+    to the partners; less what was paid out, the balance owed. Each word is explained in ledger.words."""
+
+    ticket_income_pence: int
+    booking_fees_pence: int
+    pay_it_forward_pence: int  # received (and carried in from another event's fund, less any carried out)
+    donations_pence: int
+    gross_income_pence: int  # the four above
+    refunds_pence: int
+    stripe_fees_pence: int
+    pay_it_forward_used_pence: int  # spent on free guests' places (part of the event costs)
+    pay_it_forward_given_pence: int  # what was left, given to the partners at close
+    pay_it_forward_not_yet_used_pence: int  # still in the event's fund: in gross income, in no partner's figures
+    booking_fees_kept_pence: int
+    event_costs_pence: int
+    costs_not_covered_pence: int
+    donations_for_others_pence: int  # designated to partner projects that are not beneficiaries of the event
+    net_due_pence: int
+    paid_out_pence: int
+    balance_pence: int
+    gift_aid_claimable_pence: int
+
+
 class EventReconciliation(Struct, frozen=True):
     """What each partner of an event is owed and why, checked against Stripe."""
 
@@ -151,6 +176,7 @@ class EventReconciliation(Struct, frozen=True):
     differences: list[Difference]
     stripe_imported_to: datetime | None
     notes: list[str]
+    figures: EventFigures  # the event's own figures, the same as on its dashboard
 
 
 class EventStatement(EventReconciliation, frozen=True):
@@ -229,6 +255,26 @@ class PayoutOut(Struct, frozen=True):
     override_reason: str
     recorded_by: str
     created_at: datetime
+    reverses: int | None = None  # a reversal: the payout it undoes
+    reversed_by: int | None = None  # a payout since reversed: the reversal
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any], *, reversed_by: int | None = None) -> PayoutOut:
+        """From a row of ``Payout.select()`` (or a saved Payout's ``to_dict()``)."""
+        return cls(
+            id=row["id"],
+            partner=row["partner"],
+            event=row["event"],
+            amount_pence=row["amount_pence"],
+            currency=row["currency"],
+            paid_on=row["paid_on"],
+            bank_reference=row["bank_reference"],
+            override_reason=row["override_reason"],
+            recorded_by=row["recorded_by"],
+            created_at=row["created_at"],
+            reverses=row.get("reverses"),
+            reversed_by=reversed_by,
+        )
 
 
 class UnusedDecision(Struct, frozen=True):

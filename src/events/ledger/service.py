@@ -375,6 +375,32 @@ async def list_event_costs(slug: str) -> tuple[list[EventCostRow], int]:
 
 async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: datetime = FAR_FUTURE) -> tuple[Allocation, AllocationContext]:
     """The event's ledger totals (one GROUP BY) allocated to its partners."""
+    event, money, payouts = await _event_money(event_id, start=start, end=end)
+    shares = await beneficiary_shares(event_id)
+    if not shares:
+        raise Conflict(N_("Say which partner projects benefit from this event first."), code="no_beneficiaries")
+    allocation = allocate(money, shares)
+    return allocation, AllocationContext(event=event, money=money, payouts=payouts)
+
+
+async def event_money(event_id: int) -> EventMoney:
+    """All of the event's money as the allocation reads it (whether or not it has partner projects yet)."""
+    _event, money, _payouts = await _event_money(event_id, start=FAR_PAST, end=FAR_FUTURE)
+    return money
+
+
+async def beneficiary_shares(event_id: int) -> list[tuple[int, int]]:
+    """(partner id, basis points) of the event's partner projects, in the order they were given."""
+    shares = (
+        await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.share_bp)
+        .where(BeneficiaryShare.event == event_id)
+        .order_by(BeneficiaryShare.id)
+    )
+    return [(s["partner"], s["share_bp"]) for s in shares]
+
+
+async def _event_money(event_id: int, *, start: datetime, end: datetime) -> tuple[EventRow, EventMoney, dict[int, int]]:
+    """The event, its money in [start, end), and what each partner was paid out then (pence by partner id)."""
     row = await Event.select().where(Event.id == event_id).first()
     if row is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
@@ -412,15 +438,7 @@ async def event_allocation(event_id: int, *, start: datetime = FAR_PAST, end: da
         booking_fees_to_cause=event.booking_fees_to_cause,
         unused_contributions=event.unused_contributions,
     )
-    shares = (
-        await BeneficiaryShare.select(BeneficiaryShare.partner, BeneficiaryShare.share_bp)
-        .where(BeneficiaryShare.event == event_id)
-        .order_by(BeneficiaryShare.id)
-    )
-    if not shares:
-        raise Conflict(N_("Say which partner projects benefit from this event first."), code="no_beneficiaries")
-    allocation = allocate(money, [(s["partner"], s["share_bp"]) for s in shares])
-    return allocation, AllocationContext(event=event, money=money, payouts=dict(payouts))
+    return event, money, dict(payouts)
 
 
 async def ledger_totals(event_id: int, *, start: datetime, end: datetime) -> dict[tuple[str, str, int | None], int]:
@@ -484,6 +502,7 @@ async def partner_names(partner_ids: list[int]) -> dict[int, dict[str, str]]:
 __all__ = [
     "INCOME_KINDS",
     "add_event_cost",
+    "beneficiary_shares",
     "book_all_events",
     "book_cost",
     "book_event",
@@ -492,6 +511,7 @@ __all__ = [
     "copy_event_costs",
     "donation_entries",
     "event_allocation",
+    "event_money",
     "lock_event_money",
     "payment_entries",
     "rebook_event",

@@ -17,14 +17,16 @@ from piccolo.query.functions.aggregate import Sum
 
 from events import db
 from events.accounts.roles import ORGANISER, CurrentUser
+from events.audit import service as audit
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.tables import BeneficiaryShare, Partner
 from events.errors import Conflict, InvalidInput, NotAllowed, NotFound
 from events.giftaid import service as giftaid
-from events.i18n import N_
-from events.ledger import queries, service, stripe_balance
-from events.ledger.allocation import INCOME_KINDS, PartnerAllocation
+from events.i18n import N_, Sentence
+from events.ledger import figures, queries, service, spreadsheets, stripe_balance
+from events.ledger.allocation import INCOME_KINDS, EventMoney, PartnerAllocation
 from events.ledger.schemas import (
+    EventFigures,
     EventReconciliation,
     EventStatement,
     Figures,
@@ -37,19 +39,15 @@ from events.ledger.schemas import (
     Totals,
 )
 from events.ledger.tables import LedgerEntry, Payout
+from events.money import format_money
 from events.organisations import service as organisations
 
 
 async def event_reconciliation(slug: str) -> EventReconciliation:
     event = await find_event(slug)
-    allocation, _context = await service.event_allocation(event.id)
+    allocation, context = await service.event_allocation(event.id)
     names = await service.partner_names([p.partner_id for p in allocation.partners])
-    paid_out = {
-        row["partner"]: int(row["pence"])
-        for row in await Payout.select(Payout.partner, Sum(Payout.amount_pence, alias="pence"))
-        .where(Payout.event == event.id)
-        .group_by(Payout.partner)
-    }
+    paid_out = await _paid_out_by_partner(event.id)
     gift_aid = await giftaid.claimable_by_partner(event.id)
     partners = []
     for partner in allocation.partners:
@@ -71,7 +69,32 @@ async def event_reconciliation(slug: str) -> EventReconciliation:
         differences=differences,
         stripe_imported_to=imported_to,
         notes=list(allocation.notes),
+        figures=_event_figures(context.money, [p.partner_id for p in allocation.partners], paid_out, gift_aid),
     )
+
+
+async def event_figures(event_id: int) -> EventFigures:
+    """The event's figures (ledger.figures) as its dashboard shows them: the same numbers, under the same words, as
+    its statement's, whether or not it has partner projects yet."""
+    money = await service.event_money(event_id)
+    partners = [partner for partner, _ in await service.beneficiary_shares(event_id)]
+    return _event_figures(money, partners, await _paid_out_by_partner(event_id), await giftaid.claimable_by_partner(event_id))
+
+
+def _event_figures(money: EventMoney, partners: list[int], paid_out: dict[int, int], gift_aid: dict[int, int]) -> EventFigures:
+    """The event's figures, its paid out and Gift Aid being its partners' (as its statement's partner lines add up)."""
+    return figures.event_figures(
+        money,
+        partners,
+        paid_out_pence=sum(paid_out.get(partner, 0) for partner in partners),
+        gift_aid_claimable_pence=sum(gift_aid.get(partner, 0) for partner in partners),
+    )
+
+
+async def _paid_out_by_partner(event_id: int) -> dict[int, int]:
+    """Pence paid out to each partner for the event, reversals taken off."""
+    rows = await Payout.select(Payout.partner, Sum(Payout.amount_pence, alias="pence")).where(Payout.event == event_id).group_by(Payout.partner)
+    return {row["partner"]: int(row["pence"]) for row in rows}
 
 
 async def event_statement(slug: str) -> EventStatement:
@@ -84,7 +107,7 @@ async def event_statement(slug: str) -> EventStatement:
         **msgspec.structs.asdict(reconciliation)
         | {
             "title": event.title,
-            "starts_at": event.starts_at,
+            "starts_at": _local(event.starts_at, event.timezone),
             "partners": [
                 NamedPartnerLine(**msgspec.structs.asdict(line), name=names.get(line.partner, line.partner)) for line in reconciliation.partners
             ],
@@ -107,6 +130,11 @@ async def ticket_sales_by_day(event: EventRow) -> list[tuple[date, int]]:
     else:
         rows = await db.run(queries.TICKET_SALES_BY_DAY_POSTGRES, zone, event.id)
     return [(_as_date(row["day"]), int(row["pence"])) for row in rows]
+
+
+def _local(moment: datetime, zone: str) -> datetime:
+    """The moment at the event's venue, so its date is the one on the event's page."""
+    return moment.astimezone(ZoneInfo(zone or "UTC"))
 
 
 def _as_date(value: date | str) -> date:
@@ -138,7 +166,7 @@ async def partner_statement(slug: str, *, start: datetime, end: datetime, user: 
             StatementEvent(
                 event=event.slug,
                 title=event.title,
-                starts_at=event.starts_at,
+                starts_at=_local(event.starts_at, event.timezone),
                 currency=event.currency,
                 reconciled=not differences,
                 differences=differences,
@@ -199,12 +227,13 @@ async def record_payout(
         if line is None:
             raise InvalidInput(f"{slug} is not a beneficiary of {event_slug}.", fields={"event": "Not a beneficiary of this event."})
         if amount_pence > line.balance_pence and not override_reason.strip():
+            owed = format_money(line.balance_pence, paid_for.currency)
             raise Conflict(
-                f"That is more than the {line.balance_pence} pence owed; give a reason to pay it anyway.",
+                Sentence(N_("That is more than the %(owed)s owed for this event; give a reason to pay it anyway."), owed=owed),
                 code="payout_exceeds_balance",
-                fields={"override_reason": "Required to pay more than is owed."},
+                fields={"override_reason": Sentence(N_("Say why you are paying more than the %(owed)s owed."), owed=owed)},
             )
-        event = await find_event(event_slug)
+        event = paid_for
         payout = Payout(
             partner=partner["id"],
             event=event.id,
@@ -218,18 +247,23 @@ async def record_payout(
         )
         await payout.save()
         await service.book_payout(payout.id, now=now)
-    return PayoutOut(
-        id=payout.id,
-        partner=payout.partner,
-        event=payout.event,
-        amount_pence=payout.amount_pence,
-        currency=payout.currency,
-        paid_on=payout.paid_on,
-        bank_reference=payout.bank_reference,
-        override_reason=payout.override_reason,
-        recorded_by=payout.recorded_by,
-        created_at=payout.created_at,
-    )
+        await audit.record(
+            "payout.recorded",
+            now=now,
+            event_id=event.id,
+            subject_type="payout",
+            subject_id=payout.id,
+            after={
+                "partner": slug,
+                "amount_pence": amount_pence,
+                "paid_on": paid_on,
+                "bank_reference": payout.bank_reference,
+                "override_reason": payout.override_reason,
+                "owed_pence": line.balance_pence,
+            },
+            actor=user,
+        )
+    return PayoutOut.of(payout.to_dict())
 
 
 def reconciliation_csv(reconciliation: EventReconciliation | PartnerStatement) -> str:
@@ -271,6 +305,22 @@ def reconciliation_csv(reconciliation: EventReconciliation | PartnerStatement) -
     return buffer.getvalue()
 
 
+def event_statement_sheets(statement: EventStatement) -> list[spreadsheets.Sheet]:
+    """The event's statement for a spreadsheet: a row per partner project and the totals, then the event's own figures."""
+    day = statement.starts_at.date()  # at the venue (event_statement gives its start there)
+    lines = [spreadsheets.StatementLine(statement.title, day, line.name, line) for line in statement.partners]
+    return [
+        spreadsheets.statement_sheet(lines, statement.totals, statement.currency),
+        spreadsheets.figures_sheet(statement.figures, statement.currency),
+    ]
+
+
+def partner_statement_sheets(statement: PartnerStatement) -> list[spreadsheets.Sheet]:
+    """A partner project's statement for a spreadsheet: a row per event and the totals."""
+    lines = [spreadsheets.StatementLine(event.title, event.starts_at.date(), statement.name, event) for event in statement.events]
+    return [spreadsheets.statement_sheet(lines, statement.totals, statement.currency)]
+
+
 def _figures(allocation: PartnerAllocation, paid_out: int, gift_aid_pence: int) -> dict[str, Any]:
     """A partner's figures (the fields of Figures) from its allocation."""
     return {
@@ -305,9 +355,12 @@ def _totals(lines: Sequence[Figures]) -> Totals:
 
 __all__ = [
     "LedgerEntry",
+    "event_figures",
     "event_reconciliation",
     "event_statement",
+    "event_statement_sheets",
     "partner_statement",
+    "partner_statement_sheets",
     "reconciliation_csv",
     "record_payout",
     "ticket_sales_by_day",

@@ -248,3 +248,33 @@ async def test_the_attendee_list_never_marks_free_guests_and_defuses_formulas(
     assert body["Amal Haddad"][3] and not body["Leila"][3]
     lowered = response.text.lower()
     assert "claim" not in lowered and "free" not in lowered and "gift" not in lowered and "£" not in lowered
+
+
+async def test_the_order_history_shows_times_at_the_venue_and_money_in_pounds(client: httpx.AsyncClient, now: datetime) -> None:
+    """Stored notes stay as written ("held until 2026-12-05T06:19:54.737993+00:00", "1000 pence"); the page shows
+    the time at the event's venue and the amount in pounds."""
+    from zoneinfo import ZoneInfo
+
+    from events import i18n
+    from events.orders.tables import OrderHistory
+
+    slug = await make_event(now, slug="new-york-supper", timezone="America/New_York", ticket_types=[{"name": "Supper", "price_pence": 3000}])
+    amal = await bought(client, slug, name="Amal Haddad", email="amal@example.org", quantity=2)
+    await sign_in_organiser(client)
+    page = f"/manage/orders/{amal['reference']}"
+    await post_form(client, f"{page}/refund", {"scope": "part", "amount": "10", "reason": "Late", "confirm": "yes"}, page=page)
+    notes = {row["kind"]: row["detail"] for row in await OrderHistory.select().where(OrderHistory.order_id.reference == amal["reference"])}
+    held_until = datetime.fromisoformat(notes["created"].rsplit(" ", 1)[1])
+    assert notes["refunded"].startswith("1000 pence")  # as stored, untouched
+
+    text = (await client.get(page)).text
+    history = text.split('<ol class="history">')[1].split("</ol>")[0]
+    venue = ZoneInfo("America/New_York")
+    assert (
+        f'2 places held until <time datetime="{held_until.astimezone(venue).isoformat()}">{i18n.timestamp(held_until.astimezone(venue), "en")}</time>'
+        in history
+    )
+    assert 'refunded: <span dir="auto" class="history-detail">£10, 0 tickets: Late</span>' in history
+    assert "pence" not in history and held_until.isoformat() not in history and "+00:00" not in history
+    [order] = await Order.select(Order.created_at).where(Order.reference == amal["reference"])
+    assert f">{i18n.timestamp(order['created_at'].astimezone(venue), 'en')}</time> · created" in history  # when it happened, at the venue
