@@ -53,6 +53,7 @@ from events.payments.controllers import CancellationApi, RefundChoiceApi, Refund
 from events.payments.gateway import create_gateway
 from events.payments.gateways import Gateways
 from events.privacy.controllers import GuestDataPages
+from events.questions.controllers import GuestAnswerPages, KitchenPages, QuestionPages, QuestionsApi
 from events.releases.controllers import OrderReleasePages, ReleasePages, ReleasesApi
 from events.security_headers import api_reference_policy, security_headers
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
@@ -129,6 +130,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GuestDataPages,
             GiftAidPages,
             StatementPages,
+            QuestionPages,
+            KitchenPages,
         ],
         opt={i18n.STAFF_PAGE: True},
     )
@@ -170,6 +173,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReleasePages,
             OrderReleasePages,
             ReleasesApi,
+            QuestionsApi,
+            GuestAnswerPages,
             create_static_files_router(path="/static", directories=[settings.static_dir], include_in_schema=False),
         ],
         dependencies=DEPENDENCIES,
