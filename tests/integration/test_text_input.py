@@ -36,6 +36,7 @@ MULTI_LINE_PATTERNS = {text.TEXT_PATTERN, text.OPTIONAL_TEXT_PATTERN}
 PATH_VALUES = {
     "slug": "no-such-event", "partner_slug": "no-such-partner", "reference": "NOSUCHREF", "code": "nocode", "ticket_id": "1", "type_id": "1", "user_id": "1", "token_id": "1", "sign_in_id": "1",
     "invitation_id": "1", "organisation_slug": "no-such-organisation", "organisation": "no-such-organisation", "action": "publish", "secret": "nosecret", "token": "notoken", "name": "name", "file_path": "x.css", "path": "x.css", "choice": "refund", "entry_id": "1",
+    "question_id": "1",
 }  # fmt: skip
 
 # A valid value for each kind of string the API takes (the field under test is then the only wrong one).

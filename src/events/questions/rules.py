@@ -218,7 +218,7 @@ A_LIST = N_('Give the answers to "%(question)s" as a list of choices.')
 AS_TEXT = N_('Give the answer to "%(question)s" as text.')
 YES_OR_NO = N_('Answer "%(question)s" with yes or no.')
 TOO_LONG = N_('Keep the answer to "%(question)s" to %(max)d characters.')
-NO_CONTROLS = N_('Write the answer to "%(question)s" without control characters.')
+NO_CONTROLS = N_('Write the answer to "%(question)s" on one line, without control characters.')
 NOTE_PROBLEM = N_('Keep the note about "%(question)s" to one line of %(max)d characters at most.')
 NO_NOTE = N_('"%(question)s" takes no note.')
 UNKNOWN_QUESTION = N_("This event asks no question %(question)s.")
@@ -322,7 +322,7 @@ def _checked_value(question: Asked, value: object, note: str) -> tuple[str | Non
             return None, None
         if len(value) > TEXT_ANSWER_MAX:
             return None, Sentence(TOO_LONG, question=label, max=TEXT_ANSWER_MAX)
-        if text.text_problem(value) is not None:
+        if text.line_problem(value) is not None:
             return None, Sentence(NO_CONTROLS, question=label)
         return value.strip(), None
     stripped = value.strip()

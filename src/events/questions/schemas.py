@@ -71,12 +71,12 @@ class QuestionOut(Struct):
 class AnswerIn(Struct, forbid_unknown_fields=True):
     """One answer: ``question`` is its id (``GET /api/events/{slug}/questions``); ``ticket_index`` which ticket (0 is
     the first of the order's tickets, its ``items`` expanded in order; leave it out for a per-order question, or when
-    only one ticket is asked); ``value`` the text, the option's ``key``, ``"yes"``/``"no"``, or a list of keys for
-    several choices; ``note`` goes with the option that takes one (the dietary preset's ``other``)."""
+    only one ticket is asked); ``value`` the text (one line), the option's ``key``, ``"yes"``/``"no"``, or a list of
+    keys for several choices; ``note`` goes with the option that takes one (the dietary preset's ``other``)."""
 
     question: RowId
     value: (
-        Annotated[str, Meta(max_length=rules.TEXT_ANSWER_MAX), text.OPTIONAL_TEXT] | list[Annotated[str, Meta(max_length=100), text.LINE]] | None
+        Annotated[str, Meta(max_length=rules.TEXT_ANSWER_MAX), text.OPTIONAL_LINE] | list[Annotated[str, Meta(max_length=100), text.LINE]] | None
     ) = None
     ticket_index: Annotated[int, Meta(ge=0, le=1000)] | None = None
     note: Annotated[str, Meta(max_length=rules.NOTE_MAX), text.OPTIONAL_LINE] = ""

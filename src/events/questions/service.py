@@ -319,6 +319,7 @@ class GuestAnswers:
     asking: Asking
     values: dict[str, str]  # the answers as the form's fields
     lines: list[AnswerLine]  # the answers in words
+    required: bool  # whether its required questions are (a free place's never are)
 
 
 @dataclass(frozen=True, slots=True)
@@ -357,6 +358,7 @@ async def _guest_view(order: Mapping[str, Any], *, locale: str, now: datetime) -
         asking=asking,
         values=forms.form_values(asking.slots, stored),
         lines=lines,
+        required=order["channel"] == ONLINE_CHANNEL,
     )
 
 
@@ -402,7 +404,7 @@ async def change_answers(reference: str, form: Mapping[str, str], *, locale: str
         ticket_types, valid = await _order_tickets(order["id"])
         given = forms.given_from_form(form, view.asking.slots)
         questions = await event_questions(order["event"], locale)
-        checked = rules.check_answers(questions, ticket_types, given, require=order["channel"] == ONLINE_CHANNEL, tickets=valid)
+        checked = rules.check_answers(questions, ticket_types, given, require=view.required, tickets=valid)
         if checked.problems:
             raise AnswersRefused(checked.problems, view.asking)
         for slot in view.asking.slots:
