@@ -53,7 +53,7 @@ async def supper_with_answers(client: httpx.AsyncClient, organiser: dict[str, st
 
 
 async def test_the_summary_counts_valid_tickets_of_paid_orders_only(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
-    slug, dietary, seats = await supper_with_answers(client, organiser, now)
+    slug, _, _ = await supper_with_answers(client, organiser, now)
     summary = await client.get(f"/api/events/{slug}/questions/summary", headers=organiser)
     assert summary.status_code == 200
     body = summary.json()

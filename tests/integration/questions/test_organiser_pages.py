@@ -59,7 +59,7 @@ async def test_an_organiser_sets_up_questions_on_the_questions_page(client: http
     edited = await post_form(client, edit_page, {**form, "options": "Red\nWhite\nRosé"}, page=edit_page)
     assert edited.status_code == 303
     options = (await Question.select(Question.options).where(Question.id == wine_question["id"]).first())["options"]
-    assert [key for key in re.findall(r'"key": "([^"]+)"', options)] == ["red", "white", "rose"]
+    assert re.findall(r'"key": "([^"]+)"', options) == ["red", "white", "rose"]
     assert (await post_form(client, f"{PAGE}/{wine_question['id']}/move", {"direction": "up"}, page=PAGE)).status_code == 303
     assert [q["label"] for q in await questions()] == ["Red or white?", "Dietary and allergen needs"]
     assert (await post_form(client, f"{PAGE}/{dietary['id']}/remove", {}, page=PAGE)).status_code == 303
