@@ -35,6 +35,8 @@ async def test_an_organiser_adds_the_dietary_preset_and_their_own_question(
     assert dietary["door_flag"] is True and dietary["required"] is False and dietary["per_ticket"] is True
     keys = [option["key"] for option in dietary["options"]]
     assert {"vegetarian", "vegan", "halal", "kosher", "gluten_free", "peanuts", "tree_nuts", "sesame", "other"} <= set(keys)
+    again = await client.post(f"/api/events/{slug}/questions", json={"preset": "dietary"}, headers=organiser)
+    assert again.status_code == 409 and again.json()["error"] == "question_exists"  # asked once
     course = await add_course(client, slug, organiser)
     assert [option["key"] for option in course["options"]] == ["lamb", "aubergine"] and course["door_flag"] is False
     listed = (await client.get(f"/api/events/{slug}/questions", headers=organiser)).json()
