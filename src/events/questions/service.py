@@ -378,9 +378,8 @@ ORDER_COLUMNS = (
 )
 
 
-async def _order(reference: str, *, lock: bool = False) -> dict[str, Any]:
-    query = Order.select(*ORDER_COLUMNS).where(Order.reference == codes.normalise_reference(reference))
-    row = await (db.locked(query) if lock else query).first()
+async def _order(reference: str) -> dict[str, Any]:
+    row = await Order.select(*ORDER_COLUMNS).where(Order.reference == codes.normalise_reference(reference)).first()
     if row is None:
         raise NotFound(N_("We could not find that order."), code="order_not_found")
     return row
@@ -403,7 +402,8 @@ async def change_answers(reference: str, form: Mapping[str, str], *, locale: str
     """The guest changes their answers from their order page, until the event's cut-off (Conflict after it). A paid
     order's required questions stay required; a free place's stay optional, as when it was claimed."""
     async with db.write_transaction():
-        order = await _order(reference, lock=True)
+        await orders.lock_order(reference)  # one change of the order's answers at a time
+        order = await _order(reference)
         view = await _guest_view(order, locale=locale, now=now)
         if not view.open:
             raise Conflict(ANSWERS_CLOSED, code="answers_closed")
