@@ -26,6 +26,7 @@ from events import db, i18n
 from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import AccountPages, LoginPages, PasswordResetPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SESSION_STORE, DatabaseStore, SessionConfig
+from events.announcements.controllers import AnnouncementPages, AnnouncementsApi
 from events.api_reference import ApiReference
 from events.backoffice.audit_pages import AuditPages
 from events.backoffice.controllers import EventOverviewPages
@@ -34,6 +35,7 @@ from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
 from events.backoffice.organisation_pages import OrganisationPages
 from events.backoffice.people_pages import InvitationsApi, PeopleApi, PeoplePages
 from events.backoffice.platform_pages import PlatformPages
+from events.backoffice.series_pages import EventCopyPages, SeriesManagePages
 from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.backoffice.stripe_pages import StripePages
 from events.backoffice.waiting_list_pages import WaitingListManagePages
@@ -48,6 +50,7 @@ from events.giftaid.controllers import GiftAidApi, GiftAidPages
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
 from events.ledger.controllers import LedgerApi, StatementPages
+from events.ledger.series_controllers import SeriesStatementApi, SeriesStatementPages
 from events.malformed import RefuseMalformedRequests
 from events.payments.controllers import CancellationApi, RefundChoiceApi, RefundChoicePages, StripeWebhooks
 from events.payments.gateway import create_gateway
@@ -56,6 +59,7 @@ from events.privacy.controllers import GuestDataPages
 from events.questions.controllers import GuestAnswerPages, KitchenPages, QuestionPages, QuestionsApi
 from events.releases.controllers import OrderReleasePages, ReleasePages, ReleasesApi
 from events.security_headers import api_reference_policy, security_headers
+from events.series.controllers import EventCopyApi, SeriesApi, SeriesPages
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
 from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.storefront.waitlist_controllers import WaitingListGuestPages
@@ -122,6 +126,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             DoorStaffPages,
             BackOfficeOrderPages,
             WaitingListManagePages,
+            AnnouncementPages,
             AuditPages,
             PeoplePages,
             StripePages,
@@ -132,6 +137,9 @@ def create_app(settings: Settings | None = None) -> Litestar:
             StatementPages,
             QuestionPages,
             KitchenPages,
+            SeriesManagePages,
+            EventCopyPages,
+            SeriesStatementPages,
         ],
         opt={i18n.STAFF_PAGE: True},
     )
@@ -149,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimsApi,
             WaitingListApi,
             LedgerApi,
+            AnnouncementsApi,
             staff_pages,
             CancellationApi,
             RefundChoiceApi,
@@ -161,6 +170,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ClaimPages,
             WaitingListGuestPages,
             PartnersApi,
+            SeriesApi,
+            SeriesPages,
+            EventCopyApi,
+            SeriesStatementApi,
             WaitingListOrganiserApi,
             LoginPages,
             AccountPages,

@@ -26,6 +26,8 @@ SQLITE_BUSY_TIMEOUT_SECONDS = 30
 DEADLOCK_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.DeadlockDetectedError,)
 # Values a statement could not store (text with a NUL, a string too long for its column, a number out of range).
 DATA_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.DataError,)
+# Another transaction committed the same unique value first (e.g. a form sent twice at once): nothing of this one stayed.
+UNIQUE_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.UniqueViolationError,)
 POSTGRES_LOCK_TIMEOUT = "10s"
 
 _engine: Engine | None = None

@@ -13,8 +13,8 @@ from zoneinfo import ZoneInfo
 from events.accounts import service as accounts
 from events.accounts.tables import User
 from events.catalogue import service as catalogue
-from events.catalogue.schemas import EventCreate, PartnerIn, ShareIn, TicketTypeIn
-from events.catalogue.tables import Event, Partner, TicketType
+from events.catalogue.schemas import EventCreate, EventPatch, PartnerIn, ShareIn, TicketTypeIn
+from events.catalogue.tables import Event, Partner, Series, TicketType
 from events.ledger import service as _ledger  # noqa: F401 - books the demo's test payments (payments.bookkeeping)
 from events.orders import pricing
 from events.orders import service as _orders  # noqa: F401 - registers what the catalogue shows of sales (catalogue.sales)
@@ -29,6 +29,8 @@ from events.payments.gateway import TestGateway
 from events.questions import service as questions
 from events.questions.rules import DIETARY, Given
 from events.questions.tables import Question
+from events.series import service as series
+from events.series.schemas import SeriesIn
 from events.waitlist import service as _waitlist  # noqa: F401 - holds places back for the waiting lists (catalogue.sales)
 from events.waitlist.statuses import WaitingKind
 from events.waitlist.tables import WaitingEntry
@@ -326,6 +328,22 @@ async def _waiting_list(slug: str, now: datetime, created: list[str], people: tu
     created.append(f"waiting list of {slug}")
 
 
+SUPPER_SERIES = SeriesIn(
+    title="Supper club",
+    slug="supper-club",
+    description="Three courses cooked by refugee chefs, every month, with half the seats kept free.",
+)
+
+
+async def _supper_series(organisation_id: int, now: datetime, created: list[str]) -> None:
+    """The August supper club is one of a monthly series (events.series): the series' page and the organisation's list it."""
+    if await Series.exists().where(Series.slug == SUPPER_SERIES.slug) or not await Event.exists().where(Event.slug == "august-supper-club"):
+        return
+    await series.create_series(SUPPER_SERIES, organisation_id=organisation_id, now=now)
+    await catalogue.update_event("august-supper-club", EventPatch(series=SUPPER_SERIES.slug), now)
+    created.append(f"series {SUPPER_SERIES.slug}")
+
+
 async def _organisation(slug: str, details: OrganisationDetails, created: list[str]) -> int:
     """The demo organisation, made if missing. A new installation's untouched first organisation (no events, no
     team) becomes the first demo organisation rather than staying empty beside it."""
@@ -368,6 +386,7 @@ async def seed_demo(now: datetime, *, with_demo_login: bool, with_demo_sales: bo
                 created.append(f"event {event.slug}")
     await _waiting_list("august-supper-club", now, created)
     await _dietary_question("august-supper-club", now, created, with_answers=with_demo_sales)
+    await _supper_series(network, now, created)
     if with_demo_sales:
         await _sell_out(SCREENING_SLUG, now, created)
         await _waiting_list(SCREENING_SLUG, now, created, SCREENING_WAITING)

@@ -28,6 +28,7 @@ pytestmark = pytest.mark.browser
 SLUG = "choose-love-night"  # seeded by `events demo`: online and door tickets, a booking fee, one partner
 SUPPER = "august-supper-club"  # seeded by `events demo`: free places, pay it forward, two partners
 PARTNER = "welcome-kitchen"
+SERIES = "supper-club"  # seeded by `events demo`: the supper club's series
 ORGANISATION = "refugee-welcome"  # seeded by `events demo`: runs both events above; the organiser login is its owner
 KITCHEN = "open-kitchen"  # seeded by `events demo`: a second organisation, in its own accent colour
 KITCHEN_EVENT = "open-kitchen-sunday-lunch"
@@ -44,7 +45,7 @@ SCREENS = {
 @dataclass(frozen=True)
 class StaffPage:
     """A signed-in page. ``path`` may name {event} and {supper} (the demo events' slugs), {partner} (a demo
-    partner's slug) and {order} (the reference of a paid order for {supper})."""
+    partner's slug), {series} (the demo's series) and {order} (the reference of a paid order for {supper})."""
 
     name: str
     path: str
@@ -69,6 +70,7 @@ STAFF_PAGES = [
     StaffPage("manage-door-staff", "/manage/events/{event}/door-staff", "organiser"),
     StaffPage("manage-orders", "/manage/events/{supper}/orders", "organiser"),
     StaffPage("manage-waiting-list", "/manage/events/{supper}/waiting-list", "organiser"),
+    StaffPage("manage-announcements", "/manage/events/{supper}/announcements", "organiser"),
     StaffPage("manage-order", "/manage/orders/{order}", "organiser"),
     StaffPage("manage-audit", "/manage/audit", "organiser"),
     StaffPage("manage-event-audit", "/manage/events/{supper}/audit", "organiser"),
@@ -81,6 +83,10 @@ STAFF_PAGES = [
     StaffPage("manage-stripe", "/manage/organisation/stripe", "organiser"),  # the demo organiser owns the network
     StaffPage("manage-organisation", "/manage/organisation", "organiser"),
     StaffPage("manage-gift-aid", "/manage/gift-aid", "organiser"),
+    StaffPage("manage-copy", "/manage/events/{supper}/copy", "organiser"),
+    StaffPage("manage-series", "/manage/series", "organiser"),
+    StaffPage("manage-series-edit", "/manage/series/{series}", "organiser"),
+    StaffPage("series-statement", "/manage/series/{series}/statement", "organiser"),
     StaffPage("account", "/account", "door"),
     StaffPage("account-password", "/account/password", "organiser"),
 ]
@@ -91,6 +97,7 @@ GUEST_PAGES = [
     ("event-page-supper", f"/events/{SUPPER}"),
     ("organisation-page", f"/organisations/{ORGANISATION}"),
     ("organisation-page-kitchen", f"/organisations/{KITCHEN}"),
+    ("series-page", f"/series/{SERIES}"),
     ("event-page-kitchen", f"/events/{KITCHEN_EVENT}"),
     ("login", "/login"),
     ("forgot-password", "/forgot-password"),
@@ -225,7 +232,7 @@ async def test_a_failed_sign_in(page, screen: str, a11y_server, artifacts_dir: P
 
 @pytest.mark.parametrize("staff_page", STAFF_PAGES, ids=[p.name for p in STAFF_PAGES])
 async def test_staff_pages(signed_in, screen: str, a11y_server, artifacts_dir: Path, staff_page: StaffPage) -> None:  # type: ignore[no-untyped-def]
-    path = staff_page.path.format(event=SLUG, supper=SUPPER, partner=PARTNER, order=a11y_server.order)
+    path = staff_page.path.format(event=SLUG, supper=SUPPER, partner=PARTNER, series=SERIES, order=a11y_server.order)
     context = await signed_in(staff_page.role, screen)
     try:
         page = await context.new_page()
@@ -249,6 +256,37 @@ async def test_the_new_event_form_with_its_errors(signed_in, screen: str, a11y_s
         await expect(summary).to_be_focused()
         await expect(summary).to_contain_text("Give the event a title.")
         await check(page, "manage-new-event-errors", screen, artifacts_dir)
+    finally:
+        await context.close()
+
+
+async def test_messaging_guests_from_writing_to_sent(signed_in, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """Writing to the supper club's guests: the form with its errors, the confirmation with whom it reaches, and the
+    list with the message sent."""
+    context = await signed_in("organiser", screen)
+    try:
+        page = await context.new_page()
+        await page.goto(f"{a11y_server.base_url}/manage/events/{SUPPER}/announcements")
+        await page.get_by_role("button", name="Check who gets it").click()
+        await expect(page.locator("#error-summary")).to_contain_text("Subject")
+        # The focus lands on the first field to fix, and a screen reader hears its message with it.
+        await expect(page.locator("#subject")).to_be_focused()
+        await expect(page.locator("#subject")).to_have_accessible_description(re.compile("Enter this on one line"))
+        await check(page, "manage-announcements-errors", screen, artifacts_dir)
+
+        await page.locator("#subject").fill(f"The venue has changed ({screen})")
+        await page.locator("#body").fill("We have moved to St Margaret's Hall.\nDoors open at 18:30 as before.")
+        await page.locator("details.versions summary").click()
+        await page.locator("#subject_ar").fill("تغيّر مكان الحفل")
+        await page.locator("#body_ar").fill("انتقلنا إلى قاعة سانت مارغريت.")
+        await page.get_by_role("button", name="Check who gets it").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Check and send")
+        await check(page, "manage-announcements-confirm", screen, artifacts_dir)
+
+        await page.get_by_role("button", name=re.compile(r"^Send to \d+ guests?$")).click()
+        await page.wait_for_url("**/announcements?notice=sent")
+        await expect(page.locator(".announcements-list")).to_contain_text(f"The venue has changed ({screen})")
+        await check(page, "manage-announcements-sent", screen, artifacts_dir)
     finally:
         await context.close()
 

@@ -24,9 +24,12 @@ from litestar.handlers import HTTPRouteHandler
 from events.accounts import invitations, sign_ins
 from events.accounts import service as accounts
 from events.accounts.tables import ApiToken, Invitation, Membership, SignIn
+from events.announcements import service as announcements
+from events.announcements.rules import Draft, Wording
+from events.announcements.tables import Announcement
 from events.catalogue import access
 from events.catalogue.lookup import find_event, partner_id
-from events.catalogue.tables import Event, TicketType
+from events.catalogue.tables import Event, Series, TicketType
 from events.checkin import door_team
 from events.config import Settings
 from events.orders import claims
@@ -36,6 +39,8 @@ from events.organisations.rules import OrganisationDetails
 from events.questions import rules as question_rules
 from events.questions import service as questions
 from events.questions.tables import Question
+from events.series import service as series_service
+from events.series.schemas import SeriesIn
 from events.tickets.issuing import issue_and_confirm
 from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
@@ -54,6 +59,8 @@ PUBLIC = {
     ("GET", "/organisations/{slug:str}"),
     ("GET", "/organisations/{slug:str}/logo"),
     ("GET", "/organisations/{slug:str}/theme.css"),
+    ("GET", "/series/{series_slug:str}"),
+    ("GET", "/api/series/{series_slug:str}"),
     ("GET", "/api/events"),
     ("GET", "/api/events/{slug:str}"),
     ("GET", "/api/organisations/{slug:str}"),
@@ -119,6 +126,9 @@ class Organisation:
     waiting_guest: str
     question_id: int
     question: str
+    announcement: str  # the subject of a message to the event's guests
+    series: str
+    series_title: str
 
     def markers(self) -> list[str]:
         """Text that only this organisation's data contains."""
@@ -131,20 +141,26 @@ class Organisation:
             self.invitee_email,
             self.waiting_guest,
             self.question,
+            self.announcement,
+            self.series_title,
         ]
 
 
 async def seed(slug: str, name: str, now: datetime) -> Organisation:
     """An organisation with an event, a partner project, a paid (free-place) order with its ticket, a claim link, a
-    door member on the event's team, a person with an API token and a sign-in, a guest on the waiting list, and a
-    question the event asks its guests."""
+    door member on the event's team, a person with an API token and a sign-in, a guest on the waiting list, a message
+    sent to the event's guests, a series the event is in, and a question the event asks its guests."""
     organisation = await organisations.create_organisation(slug, OrganisationDetails(name=name))
+    series = await series_service.create_series(
+        SeriesIn(title=f"{name} Supper Series", slug=f"{slug}-suppers"), organisation_id=organisation.id, now=now
+    )
     event = await make_event(
         now,
         organisation=slug,
         slug=f"{slug}-night",
         title=f"{name} Benefit Night",
         beneficiaries=[{"partner": f"{slug}-partner", "share_bp": 10_000}],
+        series=series.slug,
     )
     question = f"{name}asks Which course?"
     asked = await questions.add_question(event, question_rules.Draft(kind="one_choice", label=question, options=("Lamb", "Aubergine")), now=now)
@@ -181,6 +197,13 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         waiting_guest=f"{name}waiting Guest",
         question_id=asked.id,
         question=question,
+        announcement=(
+            await announcements.send_announcement(
+                event, Draft(Wording("en", f"{name}news Venue change", "We have moved.")), sent_by=member.email, now=now
+            )
+        ).subject,
+        series=series.slug,
+        series_title=series.title,
     )
 
 
@@ -272,6 +295,7 @@ def beta_path(path: str, beta: Organisation) -> tuple[str, bool]:
         "invitation_id": str(beta.invitation_id),
         "entry_id": str(beta.entry_id),
         "question_id": str(beta.question_id),
+        "series_slug": beta.series,
         "organisation_slug": beta.slug,
         "action": "publish",
     }
@@ -321,6 +345,9 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     assert (await Event.select(Event.waiting_list_open).where(Event.slug == beta.event).first())["waiting_list_open"] is True
     beta_question = await Question.select(Question.label, Question.position, Question.removed_at).where(Question.id == beta.question_id).first()
     assert beta_question == {"label": beta.question, "position": 0, "removed_at": None}
+    assert await Announcement.count().where(Announcement.event.slug == beta.event) == 1  # nobody wrote to Beta's guests
+    assert (await Series.select(Series.title).where(Series.slug == beta.series).first())["title"] == beta.series_title
+    assert await Event.count().where(Event.organisation == (await organisations.find(beta.slug)).id) == 1  # nothing copied into it
 
 
 async def test_each_role_still_reaches_its_own_organisation(two_organisations: tuple[Organisation, Organisation, list[Role]]) -> None:
@@ -339,6 +366,16 @@ async def test_each_role_still_reaches_its_own_organisation(two_organisations: t
     assert (await apis["partner viewer"].get(f"/api/partners/{alpha.partner}/statement")).status_code == 200
     assert (await door.get(f"/door/{alpha.event}")).status_code == 200
     assert (await viewer.get(f"/manage/partners/{alpha.partner}/statement")).status_code == 200
+    messages = await limited.get(f"/manage/events/{alpha.event}/announcements")
+    assert messages.status_code == 200 and alpha.announcement in messages.text
+    assert [sent["subject"] for sent in (await apis["organiser"].get(f"/api/events/{alpha.event}/announcements")).json()] == [alpha.announcement]
+    assert (await door.get(f"/manage/events/{alpha.event}/announcements")).status_code == 403
+    assert (await owner.get(f"/manage/series/{alpha.series}/statement")).status_code == 200
+    assert (await apis["owner"].get(f"/api/series/{alpha.series}/statement")).status_code == 200
+    copied = await apis["organiser"].post(
+        f"/api/events/{alpha.event}/copy", json={"slug": "alpha-night-again", "starts_at": "2031-01-01T19:00:00", "ends_at": "2031-01-01T22:00:00"}
+    )
+    assert copied.status_code == 201, copied.text
     home = await owner.get("/manage")
     assert alpha.event_title in home.text
 

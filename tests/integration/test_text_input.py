@@ -37,6 +37,7 @@ PATH_VALUES = {
     "slug": "no-such-event", "partner_slug": "no-such-partner", "reference": "NOSUCHREF", "code": "nocode", "ticket_id": "1", "type_id": "1", "user_id": "1", "token_id": "1", "sign_in_id": "1",
     "invitation_id": "1", "organisation_slug": "no-such-organisation", "organisation": "no-such-organisation", "action": "publish", "secret": "nosecret", "token": "notoken", "name": "name", "file_path": "x.css", "path": "x.css", "choice": "refund", "entry_id": "1",
     "question_id": "1",
+    "series_slug": "no-such-series",
 }  # fmt: skip
 
 # A valid value for each kind of string the API takes (the field under test is then the only wrong one).
@@ -201,12 +202,22 @@ async def test_bad_text_in_any_json_field_is_refused_naming_it(
 async def _real_objects() -> dict[str, str]:
     """An event with its partners and a free place's order and ticket, as path values."""
     from events.orders import claims
+    from events.organisations import service as organisations
+    from events.series import service as series_service
+    from events.series.schemas import SeriesIn
     from events.tickets.issuing import issue_and_confirm
 
     now = datetime.now().astimezone()
     slug = await make_event(now)
     place = await claims.give_free_place(slug, name="Amal Haddad", email="amal@example.org", issue=issue_and_confirm, now=now)
-    return {"slug": slug, "partner_slug": "welcome-kitchen", "reference": place.order_reference, "ticket_id": str(place.ticket_id)}
+    series = await series_service.create_series(SeriesIn(title="Supper series"), organisation_id=(await organisations.resolve(None)).id, now=now)
+    return {
+        "slug": slug,
+        "partner_slug": "welcome-kitchen",
+        "reference": place.order_reference,
+        "ticket_id": str(place.ticket_id),
+        "series_slug": series.slug,
+    }
 
 
 async def make_partners() -> None:

@@ -124,6 +124,9 @@ def event_values(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
     values["waiting_list_first"] = form.get("freed_places_to", "list") != "sale"
     values["offer_hours"] = _offer_hours(form, problems)
     values["refund_days_before"] = _refund_days(form, problems)
+    # Only where the form offers the choice (the organisation has series): none chosen takes the event out of its series.
+    if "series" in form:
+        values["series"] = (form.get("series") or "").strip() or None
     return values, problems
 
 

@@ -33,6 +33,7 @@ from events.orders import claims
 from events.orders.forms import parse_count
 from events.payments import cancellation
 from events.payments.gateways import Gateways
+from events.series import service as series
 from events.tickets.issuing import issue_and_confirm
 from events.tickets.qr import qr_svg
 
@@ -171,7 +172,7 @@ class EventSetupPages(Controller):
         return _page("events.html", section="events", events=events)
 
     @get("/events/new", name="event_new")
-    async def new_event(self) -> Template:
+    async def new_event(self, request: Request[CurrentUser, Any, Any]) -> Template:
         return _page(
             "event_form.html",
             section="events",
@@ -189,6 +190,7 @@ class EventSetupPages(Controller):
             },
             creating=True,
             timezones=TIMEZONES,
+            series_choices=await series.series_choices(request.user.organisation),
         )
 
     @post("/events/new", guards=[requires_role(ORGANISER, unrestricted=True)])
@@ -201,18 +203,29 @@ class EventSetupPages(Controller):
                 errors = _errors(error)
             else:
                 return Redirect(f"/manage/events/{created.slug}/tickets?notice=created", status_code=303)
-        return _page("event_form.html", section="events", form=data, errors=errors, creating=True, timezones=TIMEZONES, status_code=422)
+        return _page(
+            "event_form.html",
+            section="events",
+            form=data,
+            errors=errors,
+            creating=True,
+            timezones=TIMEZONES,
+            series_choices=await series.series_choices(request.user.organisation),
+            status_code=422,
+        )
 
     @get("/events/{slug:str}/edit", name="event_edit")
     async def edit_event(self, slug: FromPath[str], notice: FromQuery[str] = "") -> Template:
         event = await find_event(slug)
+        choices = await series.series_choices(event.organisation)
         return _page(
             "event_form.html",
             section="setup",
             event=event,
-            form=_event_form(event),
+            form=_event_form(event) | {"series": next((choice.slug for choice in choices if choice.id == event.series), "")},
             creating=False,
             timezones=TIMEZONES,
+            series_choices=choices,
             actions=_actions(event.status),
             notice=notice,
         )
@@ -236,6 +249,7 @@ class EventSetupPages(Controller):
             errors=errors,
             creating=False,
             timezones=TIMEZONES,
+            series_choices=await series.series_choices(event.organisation),
             actions=_actions(event.status),
             status_code=422,
         )

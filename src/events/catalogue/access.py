@@ -7,7 +7,7 @@ from __future__ import annotations
 from events.accounts.auth import register_ownership_check
 from events.accounts.roles import ORGANISER, PARTNER_VIEWER, CurrentUser
 from events.accounts.tables import Membership
-from events.catalogue.tables import Event, EventAccess, Partner
+from events.catalogue.tables import Event, EventAccess, Partner, Series
 from events.i18n import N_
 
 
@@ -54,6 +54,13 @@ async def may_reach_partner(user: CurrentUser, slug: object) -> bool:
     return user.role != PARTNER_VIEWER or row["id"] == user.partner_id
 
 
+async def may_reach_series(user: CurrentUser, slug: object) -> bool:
+    """A series of the person's organisation (series are the whole organisation's, like partner projects)."""
+    if not isinstance(slug, str) or user.organisation_id is None:
+        return False
+    return await Series.exists().where(Series.slug == slug, Series.organisation == user.organisation_id)
+
+
 async def set_chosen_events(membership_id: int, event_ids: list[int], organisation_id: int) -> None:
     """Limit a membership to these events of its organisation (in the caller's transaction); others are ignored."""
     await EventAccess.delete().where(EventAccess.membership == membership_id)
@@ -65,3 +72,4 @@ async def set_chosen_events(membership_id: int, event_ids: list[int], organisati
 
 register_ownership_check("slug", may_reach_event, message=N_("We could not find that event."), code="event_not_found")
 register_ownership_check("partner_slug", may_reach_partner, message=N_("We could not find that partner project."), code="partner_not_found")
+register_ownership_check("series_slug", may_reach_series, message=N_("We could not find that series."), code="series_not_found")

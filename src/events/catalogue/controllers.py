@@ -42,7 +42,8 @@ class EventPages(Controller):
         """An organisation's public page: who they are, how to reach them, and their upcoming events."""
         organisation = await organisations.find_active(slug)
         events = await service.list_upcoming_events(now, organisation_id=organisation.id)
-        return Template("catalogue/organisation.html", context={"organisation": organisation, "events": events})
+        context = {"organisation": organisation, "events": events, "series": service.upcoming_series(events)}
+        return Template("catalogue/organisation.html", context=context)
 
     @get("/organisations/{slug:str}/logo", name="organisation_logo")
     async def organisation_logo(self, slug: FromPath[str]) -> Response[bytes]:

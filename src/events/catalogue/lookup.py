@@ -49,6 +49,8 @@ class EventRow:
     refund_days_before: int | None
     created_at: datetime
     updated_at: datetime
+    # The series it belongs to (catalogue.tables.Series), if any.
+    series: int | None = None
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> EventRow:

@@ -111,6 +111,8 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     status: Literal["draft", "on_sale"] = "draft"
     ticket_types: list[TicketTypeIn] = msgspec.field(default_factory=list)
     beneficiaries: list[ShareIn] = msgspec.field(default_factory=list)
+    # The slug of one of the organisation's series (events.series) the event belongs to, if any.
+    series: Slug | None = None
 
 
 class EventPatch(Struct, forbid_unknown_fields=True):
@@ -145,6 +147,8 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     status: Literal["draft", "on_sale", "sales_closed", "finished"] | UnsetType = UNSET
     ticket_types: list[TicketTypePatch] | UnsetType = UNSET
     beneficiaries: list[ShareIn] | UnsetType = UNSET
+    # One of the organisation's series, by slug; null takes the event out of its series.
+    series: Slug | UnsetType | None = UNSET
 
 
 class PartnerIn(Struct, forbid_unknown_fields=True):
@@ -203,6 +207,15 @@ class OrganisationRefOut(Struct):
     logo_url: str | None = None
 
 
+class SeriesRefOut(Struct):
+    """The series an event belongs to (e.g. "First Thursday supper club"): its page, /series/{slug}, lists its
+    upcoming dates."""
+
+    slug: str
+    title: str
+    url: str
+
+
 class EventSummaryOut(Struct):
     slug: str
     title: str
@@ -216,6 +229,7 @@ class EventSummaryOut(Struct):
     from_price_pence: int | None
     url: str
     organisation: OrganisationRefOut
+    series: SeriesRefOut | None = None
 
 
 class EventDetailOut(Struct):
@@ -251,6 +265,7 @@ class EventDetailOut(Struct):
     ticket_types: list[TicketTypeOut]
     beneficiaries: list[BeneficiaryOut]
     organisation: OrganisationRefOut
+    series: SeriesRefOut | None = None
 
 
 class OrganisationOut(Struct):

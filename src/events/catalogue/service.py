@@ -27,13 +27,14 @@ from events.catalogue.schemas import (
     OrganisationRefOut,
     PartnerIn,
     PartnerOut,
+    SeriesRefOut,
     ShareIn,
     TicketTypeIn,
     TicketTypeOut,
     TicketTypePatch,
 )
 from events.catalogue.statuses import EventStatus
-from events.catalogue.tables import BeneficiaryShare, Event, Partner, TicketType
+from events.catalogue.tables import BeneficiaryShare, Event, Partner, Series, TicketType
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.organisations.service import OrganisationRow
@@ -65,6 +66,7 @@ AUDITED_EVENT_FIELDS = (
     "waiting_list_first",
     "offer_hours",
     "refund_days_before",
+    "series",
     "status",
 )
 AUDITED_TYPE_FIELDS = ("name", "description", "price_pence", "channel", "sales_start", "sales_end", "quota", "max_per_order", "waiting_list")
@@ -101,6 +103,10 @@ def event_url(slug: str) -> str:
     return f"/events/{slug}"
 
 
+def series_url(slug: str) -> str:
+    return f"/series/{slug}"
+
+
 def organisation_url(slug: str) -> str:
     return f"/organisations/{slug}"
 
@@ -131,15 +137,35 @@ def organisation_out(organisation: OrganisationRow, events: list[EventSummaryOut
     )
 
 
-async def list_upcoming_events(now: datetime, *, organisation_id: int | None = None) -> list[EventSummaryOut]:
-    """Upcoming listed events of every organisation that is not suspended (or of one)."""
+@dataclass(frozen=True, slots=True)
+class UpcomingSeries:
+    """A series with its upcoming listed events, soonest first (the organisation's page: "next dates")."""
+
+    series: SeriesRefOut
+    events: list[EventSummaryOut]
+
+
+def upcoming_series(events: Sequence[EventSummaryOut]) -> list[UpcomingSeries]:
+    """The series among ``events`` (as list_upcoming_events gives them, soonest first), each with its events, in the
+    order of their next date."""
+    grouped: dict[str, UpcomingSeries] = {}
+    for event in events:
+        if event.series is not None:
+            grouped.setdefault(event.series.slug, UpcomingSeries(event.series, [])).events.append(event)
+    return list(grouped.values())
+
+
+async def list_upcoming_events(now: datetime, *, organisation_id: int | None = None, series_id: int | None = None) -> list[EventSummaryOut]:
+    """Upcoming listed events of every organisation that is not suspended (or of one, or of one series)."""
     query = (
-        Event.select(*Event.all_columns(), *_ORGANISATION_REF)
+        Event.select(*Event.all_columns(), *_ORGANISATION_REF, *_SERIES_REF)
         .where(Event.status.is_in(list(rules.LISTED_STATUSES)), Event.ends_at > now, Event.organisation.suspended_at.is_null())
         .order_by(Event.starts_at)
     )
     if organisation_id is not None:
         query = query.where(Event.organisation == organisation_id)
+    if series_id is not None:
+        query = query.where(Event.series == series_id)
     events = await query
     if not events:
         return []
@@ -155,7 +181,9 @@ async def list_upcoming_events(now: datetime, *, organisation_id: int | None = N
 async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = False) -> EventDetailOut:
     """An event as guests see it (drafts only for organisers, who reach them through a role guard); a suspended
     organisation's events are not found."""
-    event = await Event.select(*Event.all_columns(), *_ORGANISATION_REF, Event.organisation.suspended_at).where(Event.slug == slug).first()
+    event = (
+        await Event.select(*Event.all_columns(), *_ORGANISATION_REF, *_SERIES_REF, Event.organisation.suspended_at).where(Event.slug == slug).first()
+    )
     if event is None or (event["status"] == EventStatus.draft and not include_drafts) or (event["organisation.suspended_at"] and not include_drafts):
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     return await _detail(event, now)
@@ -229,6 +257,7 @@ async def create_event(data: EventCreate, now: datetime, *, organisation_id: int
         if await Event.exists().where(Event.slug == slug):
             raise Conflict(f"An event with the slug {slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
         partner_ids = await _partner_ids(data.beneficiaries, organisation_id)
+        series_id = await _series_id(data.series, organisation_id) if data.series else None
         event = Event(
             organisation=organisation_id,
             slug=slug,
@@ -256,6 +285,7 @@ async def create_event(data: EventCreate, now: datetime, *, organisation_id: int
             waiting_list_first=data.waiting_list_first,
             offer_hours=data.offer_hours,
             refund_days_before=data.refund_days_before,
+            series=series_id,
             created_at=now,
             updated_at=now,
         )
@@ -321,6 +351,8 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
                 changes[name] = value
         if patch.timezone is not UNSET:
             changes["timezone"] = patch.timezone
+        if patch.series is not UNSET:
+            changes["series"] = await _series_id(patch.series, event["organisation"]) if patch.series else None
         if patch.slug is not UNSET and patch.slug != event["slug"]:
             if event["status"] != EventStatus.draft:
                 raise InvalidInput(
@@ -582,6 +614,14 @@ def _type_changes(
     return changes
 
 
+async def _series_id(slug: str, organisation_id: int) -> int:
+    """The id of the organisation's series with this slug (another organisation's is unknown), or bad input."""
+    row = await Series.select(Series.id).where(Series.slug == slug, Series.organisation == organisation_id).first()
+    if row is None:
+        raise InvalidInput(f"Unknown series: {slug}. Create it first.", fields={"series": "Not one of your series."})
+    return row["id"]
+
+
 async def _partner_ids(shares: Sequence[ShareIn], organisation_id: int) -> dict[str, int]:
     """The ids of the shares' partner projects, which must be the organisation's own."""
     if not shares:
@@ -662,7 +702,19 @@ def _summary(event: dict[str, Any], types: Sequence[dict[str, Any]], now: dateti
         from_price_pence=min(online_prices or [t["price_pence"] for t in types], default=None),
         url=event_url(event["slug"]),
         organisation=_organisation_ref(event),
+        series=_series_ref(event),
     )
+
+
+# The series' columns an event row is selected with, for _series_ref (null when the event is in no series).
+_SERIES_REF = (Event.series.slug, Event.series.title)
+
+
+def _series_ref(event: dict[str, Any]) -> SeriesRefOut | None:
+    """From an event row selected with _SERIES_REF."""
+    if event.get("series.slug") is None:
+        return None
+    return SeriesRefOut(slug=event["series.slug"], title=event["series.title"], url=series_url(event["series.slug"]))
 
 
 # The organisation's columns an event row is selected with, for _organisation_ref.
@@ -744,6 +796,7 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
             BeneficiaryOut(partner=s["partner.slug"], name=s["partner.name"], website=s["partner.website"], share_bp=s["share_bp"]) for s in shares
         ],
         organisation=_organisation_ref(event),
+        series=_series_ref(event),
     )
 
 

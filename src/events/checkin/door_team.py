@@ -45,6 +45,18 @@ async def assign_door_staff(event_id: int, user_id: int, *, now: datetime | None
             )
 
 
+async def copy_door_team(source_event_id: int, target_event_id: int, organisation_id: int) -> int:
+    """Put the people on ``source_event_id``'s door team on a copy of it (events.series), in the caller's transaction:
+    those still active door members of the organisation. Paired phones are not copied: a phone is paired for one
+    event's door. Returns how many were put on the team."""
+    members = {row["user.id"] for row in await memberships.door_members(organisation_id) if not accounts.is_device_account(row["user.email"])}
+    assigned = await DoorAssignment.select(DoorAssignment.user).where(DoorAssignment.event == source_event_id).order_by(DoorAssignment.id)
+    copied = [row["user"] for row in assigned if row["user"] in members]
+    for user_id in copied:
+        await DoorAssignment(event=target_event_id, user=user_id).save()
+    return len(copied)
+
+
 async def create_door_staff(event_id: int, *, organisation_id: int, email: str, name: str, password: str, now: datetime) -> CurrentUser:
     """A new door-staff account, on this event's door team, in one transaction (no account without its assignment)."""
     name = " ".join(name.split())

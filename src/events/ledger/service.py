@@ -354,6 +354,17 @@ async def _recorded_costs(event_id: int) -> int:
     return sum(row["amount_pence"] for row in rows)
 
 
+async def copy_event_costs(source_event_id: int, target_event_id: int, *, now: datetime) -> int:
+    """Record the costs of ``source_event_id`` again for a copy of it (events.series: the costs template), each booked
+    as the copy's own, in the caller's transaction. Returns their total in pence (corrections included)."""
+    rows = await EventCost.select(EventCost.description, EventCost.amount_pence).where(EventCost.event == source_event_id).order_by(EventCost.id)
+    for row in rows:
+        cost = EventCost(event=target_event_id, description=row["description"], amount_pence=row["amount_pence"], created_at=now)
+        await cost.save()
+        await book_cost(cost.id, now=now)
+    return sum(row["amount_pence"] for row in rows)
+
+
 async def list_event_costs(slug: str) -> tuple[list[EventCostRow], int]:
     """The event's costs in the order they were recorded, and their total (corrections included)."""
     event = await find_event(slug)
@@ -478,6 +489,7 @@ __all__ = [
     "book_event",
     "book_order",
     "book_payout",
+    "copy_event_costs",
     "donation_entries",
     "event_allocation",
     "lock_event_money",

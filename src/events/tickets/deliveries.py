@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 from events.i18n import N_
 from events.orders.codes import normalise_reference
 from events.tickets import sms
+from events.tickets.outbox import SMS_FALLBACK_PREFIX
 from events.tickets.statuses import MessageChannel, MessageStatus
 from events.tickets.tables import OutboxMessage
 
@@ -87,6 +88,43 @@ async def deliveries_of(reference: str, *, now: datetime) -> list[Delivery]:
             retrying=row["status"] == MessageStatus.queued and row["attempts"] > 0,
         )
     return list(latest.values())
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryCounts:
+    """How many of a batch of messages (one per guest) went: sent (the mail server or Twilio took it, and Twilio has
+    not reported it undelivered since), failed, still waiting to go (or to be tried again), and not sent (nothing left
+    to send: the guest's tickets were refunded or given back before it went, or no text provider)."""
+
+    sent: int = 0
+    failed: int = 0
+    waiting: int = 0
+    not_sent: int = 0
+
+
+_COUNTED = {MessageStatus.sent: "sent", MessageStatus.failed: "failed", MessageStatus.queued: "waiting", MessageStatus.skipped: "not_sent"}
+
+
+async def counts_by_key(prefix: str) -> DeliveryCounts:
+    """How the messages whose dedupe key starts with ``prefix`` (e.g. ``announcement:7:``) went, read now. A WhatsApp
+    message that failed and was sent again by SMS counts as its SMS went."""
+    if "%" in prefix or "_" in prefix:
+        raise ValueError(f"a key prefix cannot hold LIKE's wildcards: {prefix!r}")
+    rows = await OutboxMessage.select(OutboxMessage.id, OutboxMessage.status, OutboxMessage.channel).where(
+        OutboxMessage.dedupe_key.like(prefix + "%")
+    )
+    statuses = {row["id"]: MessageStatus(row["status"]) for row in rows}
+    failed_whatsapp = [row["id"] for row in rows if row["status"] == MessageStatus.failed and row["channel"] == MessageChannel.whatsapp]
+    if failed_whatsapp:
+        fallbacks = await OutboxMessage.select(OutboxMessage.dedupe_key, OutboxMessage.status).where(
+            OutboxMessage.dedupe_key.is_in([f"{SMS_FALLBACK_PREFIX}{message_id}" for message_id in failed_whatsapp])
+        )
+        for fallback in fallbacks:
+            statuses[int(fallback["dedupe_key"].removeprefix(SMS_FALLBACK_PREFIX))] = MessageStatus(fallback["status"])
+    counts = dict.fromkeys(_COUNTED.values(), 0)
+    for status in statuses.values():
+        counts[_COUNTED[status]] += 1
+    return DeliveryCounts(**counts)
 
 
 def failure_reason(last_error: str) -> str:

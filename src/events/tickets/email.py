@@ -36,6 +36,7 @@ OTHER_TEMPLATES = {
     MessageKind.ticket_passed_on: "ticket_passed_on",
     MessageKind.waiting_list_offer: "waiting_list_offer",
     MessageKind.refund_donated: "refund_donated",
+    MessageKind.announcement: "announcement",
 }
 SUBJECTS = {
     "order_confirmation": N_("Your tickets for %(event)s"),
@@ -174,6 +175,31 @@ class ThankYouTotals:
 
 
 @dataclass(frozen=True, slots=True)
+class OrganiserMessage:
+    """An organiser's message to an event's guests (events.announcements), in the wording chosen for this guest: their
+    version in the guest's language, else the message as written. Queued as the announcement's detail (so this layer
+    never reads the announcement itself), read back when the email or text is written. The organiser's words are user
+    text: templates escape them like any other."""
+
+    subject: str
+    body: str  # plain text; its line breaks are kept
+    locale: str  # the language the words are in (the email around them is in the guest's)
+    ticket_types: tuple[int, ...] = ()  # the guests it is for hold a valid ticket of one of these types; () for all
+
+    def as_detail(self) -> dict[str, Any]:
+        return {"subject": self.subject, "body": self.body, "locale": self.locale, "ticket_types": list(self.ticket_types)}
+
+    @classmethod
+    def from_detail(cls, detail: Mapping[str, Any]) -> OrganiserMessage:
+        return cls(
+            subject=str(detail.get("subject", "")),
+            body=str(detail.get("body", "")),
+            locale=str(detail.get("locale", i18n.DEFAULT_LOCALE)),
+            ticket_types=tuple(int(type_id) for type_id in detail.get("ticket_types", ())),
+        )
+
+
+@dataclass(frozen=True, slots=True)
 class OfferSummary:
     """A waiting-list offer as its message states it (queued with the offer): the places held, until when (in the
     event's time zone), and the link that takes them."""
@@ -243,6 +269,7 @@ class OrderEmail:
     receipt: Receipt | None = None
     offer: OfferSummary | None = None  # the waiting-list offer this message tells of
     donated_refund: DonatedRefund | None = None  # the cancelled event's refund this message thanks the guest for
+    announcement: OrganiserMessage | None = None  # an organiser's message to the event's guests, as this guest gets it
 
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:
@@ -254,9 +281,16 @@ def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes 
     name = "tickets" if content.kind in TICKET_MESSAGES else OTHER_TEMPLATES[content.kind]
 
     message = EmailMessage()
-    message["Subject"] = i18n.translations(locale).gettext(SUBJECTS[content.kind]) % {"event": content.event_title}
+    if content.announcement is not None:
+        # The organiser's own subject, as they wrote it (one line: checked when it was written).
+        message["Subject"] = content.announcement.subject
+    else:
+        message["Subject"] = i18n.translations(locale).gettext(SUBJECTS[content.kind]) % {"event": content.event_title}
     message["From"] = sender
-    message["To"] = recipient
+    message["To"] = recipient  # one guest per message: never another guest's address
+    if content.announcement is not None and content.organisation is not None and content.organisation.contact_email:
+        # A guest answering an organiser's message writes to the organiser, not to the service's sending address.
+        message["Reply-To"] = content.organisation.contact_email
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
     message["Auto-Submitted"] = "auto-generated"

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
@@ -127,6 +127,45 @@ async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = 
         await savepoint.release()
 
 
+# The key of a failed WhatsApp message's second try by SMS, followed by the failed message's id.
+SMS_FALLBACK_PREFIX = "sms-fallback:"
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message of many queued at once (enqueue_many): to one order's guest, at the contact already found for it."""
+
+    order_id: int
+    contact: Contact
+    key: str
+    detail: Mapping[str, Any]
+
+
+# Rows per INSERT when many messages are queued at once: well inside both engines' limits on a statement's arguments.
+ENQUEUE_CHUNK = 500
+
+
+async def enqueue_many(kind: str, messages: Sequence[Outgoing], *, now: datetime) -> None:
+    """Queue many messages about orders at once (an organiser writing to every guest of an event), inside the
+    caller's transaction, a few hundred rows per statement. Unlike ``enqueue`` it raises: the cause (an announcement)
+    is nothing without its messages, so both commit or neither does. Each goes once per key, as with ``enqueue``."""
+    rows = [
+        OutboxMessage(
+            kind=kind,
+            order_id=message.order_id,
+            recipient=message.contact.recipient,
+            channel=message.contact.channel,
+            dedupe_key=message.key,
+            detail=json.dumps(dict(message.detail), sort_keys=True) if message.detail else "",
+            next_attempt_at=now,
+            created_at=now,
+        )
+        for message in messages
+    ]
+    for start in range(0, len(rows), ENQUEUE_CHUNK):
+        await OutboxMessage.insert(*rows[start : start + ENQUEUE_CHUNK]).on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
+
+
 async def send_again_by_sms(message: Mapping[str, Any], *, now: datetime) -> None:
     """Queue a failed WhatsApp message again as an SMS to the same number, once (inside the caller's transaction)."""
     again = OutboxMessage(
@@ -134,7 +173,7 @@ async def send_again_by_sms(message: Mapping[str, Any], *, now: datetime) -> Non
         order_id=message["order_id"],
         recipient=message["recipient"],
         channel=MessageChannel.sms,
-        dedupe_key=f"sms-fallback:{message['id']}",
+        dedupe_key=f"{SMS_FALLBACK_PREFIX}{message['id']}",
         detail=message["detail"],
         next_attempt_at=now,
         created_at=now,
@@ -330,10 +369,13 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
     tickets = []
     pdf = None
     receipt = None
-    if kind in TICKET_MESSAGES or kind == MessageKind.reminder:
+    if kind in TICKET_MESSAGES or kind in (MessageKind.reminder, MessageKind.announcement):
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             return None
+    announcement = await _announcement(message)
+    if kind == MessageKind.announcement and announcement is None:
+        return None
     if kind in TICKET_MESSAGES:
         pdf = await tickets_pdf(tickets, locale=order["locale"])
         receipt = await order_receipt(message["order_id"])
@@ -369,6 +411,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         if kind == MessageKind.waiting_list_offer
         else None,
         donated_refund=email.DonatedRefund.from_detail(json.loads(message["detail"] or "{}")) if kind == MessageKind.refund_donated else None,
+        announcement=announcement,
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now
@@ -457,6 +500,19 @@ async def _release_summary(message: dict[str, Any]) -> email.ReleaseSummary | No
     )
 
 
+async def _announcement(message: dict[str, Any]) -> email.OrganiserMessage | None:
+    """An organiser's message as this guest gets it (queued with the wording for their language, events.announcements),
+    while the guest still holds a valid ticket of a type it was for: one whose tickets were refunded, given back or
+    passed on since it was queued is no longer among its guests. None for any other kind of message."""
+    if message["kind"] != MessageKind.announcement:
+        return None
+    announcement = email.OrganiserMessage.from_detail(json.loads(message["detail"] or "{}"))
+    held = Ticket.count().where(Ticket.order_id == message["order_id"], Ticket.status == TicketStatus.valid)
+    if announcement.ticket_types:
+        held = held.where(Ticket.ticket_type.is_in(list(announcement.ticket_types)))
+    return announcement if await held else None
+
+
 async def _refund_summary(message: dict[str, Any]) -> email.RefundSummary | None:
     """The refund a message tells of, from the detail queued with it (payments.service), or None for a message about
     no refund (or queued before refunds carried their detail)."""
@@ -519,10 +575,12 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
     kind = message["kind"]
     valid = await Ticket.select(Ticket.secret).where(Ticket.order_id == message["order_id"], Ticket.status == TicketStatus.valid).order_by(Ticket.id)
     ticket_urls = [settings.base_url + ticket_url(row["secret"]) for row in valid]
-    about_tickets = kind in TICKET_MESSAGES or kind == MessageKind.reminder
+    about_tickets = kind in TICKET_MESSAGES or kind in (MessageKind.reminder, MessageKind.announcement)
     if about_tickets and not ticket_urls:
         return None
     if not _still_wanted(kind, order, valid_tickets=len(ticket_urls), now=now):
+        return None
+    if kind == MessageKind.announcement and await _announcement(message) is None:
         return None
     token = order_access_token(settings.secret_key, order["reference"])
     order_url = f"{settings.base_url}/orders/{order['reference']}?token={token}"

@@ -39,6 +39,10 @@ class MessageKind(StrEnum):
     waiting_list_offer = "waiting_list_offer"
     # A cancelled event's refund the guest chose to donate to its partner projects instead (payments.cancellation).
     refund_donated = "refund_donated"
+    # An organiser's message to the event's guests (events.announcements), e.g. "the venue has changed": their words
+    # (their version in the guest's language, where they gave one) wrapped in the event's details in the guest's
+    # language; the words travel in the message's detail.
+    announcement = "announcement"
 
 
 # The confirmations of a guest giving a ticket up ("Can't come?"): they carry what happened to which ticket.

@@ -1,5 +1,6 @@
 """Text messages to guests (SMS or WhatsApp): what each kind says, in the guest's language, short enough for two
-SMS segments where the language allows. Pure: the outbox gathers the order's plain data, this module writes the text.
+SMS segments where the language allows (an organiser's message carries their words, up to a limit of its own). Pure:
+the outbox gathers the order's plain data, this module writes the text.
 
 A text carries at most one link. For one ticket it is the ticket page, which keeps working with no signal once it
 has been opened (static/js/sw.js); for several tickets it is the order page, which lists them and keeps itself
@@ -27,6 +28,11 @@ MAX_SEGMENTS = 2
 # whole text UCS-2, 70 per segment (67 when split). The extension characters take two places each.
 _GSM_BASIC = set("@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà")
 _GSM_EXTENSION = set("^{}\\[~]|€\f")
+# An organiser's message (an announcement) is sent whole in an email; a text carries this much of it, cut at a word
+# with "..." after (three full stops: "…" is not a GSM character and would make the whole text cost twice as much):
+# enough for "the venue has changed, …" and its details, in about four SMS segments in English, and
+# well inside what WhatsApp takes in a template's variable. The organiser's form says so.
+ANNOUNCEMENT_TEXT_CHARACTERS = 400
 # How a WhatsApp template variable joins the message's lines (it may not hold a line break).
 TEMPLATE_LINE_JOINER = " · "
 _RUNS_OF_SPACE = re.compile(r"\s+")
@@ -123,6 +129,16 @@ class _Words:
         return format_money(pence, currency, self.formats)
 
 
+def shortened(words: str, characters: int) -> str:
+    """``words`` as they are when they fit in ``characters``, else cut at the last space before then, with "..."."""
+    words = words.strip()
+    if len(words) <= characters:
+        return words
+    cut = words[: characters - 3]
+    space = max(cut.rfind(" "), cut.rfind("\n"))
+    return (cut[:space] if space > characters // 2 else cut).rstrip() + "..."
+
+
 def _one_line(value: str) -> str:
     return _RUNS_OF_SPACE.sub(" ", value).strip()
 
@@ -205,6 +221,16 @@ def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> lis
         ]
     if text.kind == MessageKind.waiting_list_offer:
         return _offer_lines(text, _, signature=signature)
+    if text.kind == MessageKind.announcement:
+        # The organiser's words (in the language they wrote them in), then the event's in the guest's.
+        return [
+            signature + _one_line(str(text.detail.get("subject", ""))),
+            shortened(str(text.detail.get("body", "")), ANNOUNCEMENT_TEXT_CHARACTERS),
+            event,
+            when,
+            text.venue,
+            text.link,
+        ]
     if text.kind == MessageKind.refund_donated:
         pence = int(text.detail.get("donated_pence", 0))
         donated = _("Your donation: %(amount)s", amount=_.money(pence, str(text.detail.get("currency", text.currency)))) if pence else ""

@@ -13,6 +13,8 @@ from litestar import Litestar
 from events import i18n
 from events.accounts import service as accounts
 from events.organisations import service as organisations
+from events.series import service as series_service
+from events.series.schemas import SeriesIn
 from tests.factories import make_event
 from tests.integration.accounts.test_login import sign_in
 from tests.support.orders import pay_with_test_page, place_order
@@ -23,6 +25,9 @@ ARABIC_SCRIPT = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufe
 
 async def test_the_back_office_is_all_english_with_the_arabic_cookie(client: httpx.AsyncClient, now: datetime) -> None:
     slug = await make_event(now, booking_fee_pence=100)
+    await series_service.create_series(
+        SeriesIn(title="Supper series", slug="suppers"), organisation_id=(await organisations.resolve(None)).id, now=now
+    )
     created = (await place_order(client, slug, quantity=1)).json()
     await pay_with_test_page(client, created)
     default = await organisations.resolve(None)
@@ -44,6 +49,10 @@ async def test_the_back_office_is_all_english_with_the_arabic_cookie(client: htt
         f"/manage/events/{slug}/statement",
         f"/manage/partners/{partner}/statement",
         f"/manage/events/{slug}/audit",
+        f"/manage/events/{slug}/copy",
+        "/manage/series",
+        "/manage/series/suppers",
+        "/manage/series/suppers/statement",
         "/manage/audit",
         "/manage/gift-aid",
         "/manage/guests",

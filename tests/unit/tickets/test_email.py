@@ -265,3 +265,33 @@ def test_a_donated_refund_is_thanked_for_with_its_amount_and_gift_aid() -> None:
     without = dataclasses.replace(mail, donated_refund=email.DonatedRefund(3000, "GBP"))
     for body in bodies(email.build_email(without, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW)):
         assert "Your donation: £30" in body and "Gift Aid" not in body
+
+
+def announcement(locale: str = "en", **changes: object) -> email.OrderEmail:
+    words = email.OrganiserMessage(subject="The venue has changed", body="We have moved.\n<b>Doors</b> at 18:30 & not before.", locale="en")
+    return dataclasses.replace(content(locale), kind=MessageKind.announcement, announcement=words, **changes)  # type: ignore[arg-type]
+
+
+def test_an_organisers_message_has_their_subject_their_words_as_text_and_replies_go_to_them() -> None:
+    message = build(announcement())
+    assert message["Subject"] == "The venue has changed" and message["To"] == "amal@example.org"
+    assert message["Reply-To"] == "hello@refugeekitchen.example"
+    html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert "We have moved.<br>&lt;b&gt;Doors&lt;/b&gt; at 18:30 &amp; not before." in html and "<b>Doors" not in html
+    text = message.get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    assert "We have moved.\n<b>Doors</b> at 18:30 & not before." in text.replace("\r\n", "\n")
+    assert "https://tickets.example/tickets/abc" in text and "https://tickets.example/orders/K7M-4QX?token=x" in text
+
+
+def test_without_a_contact_address_replies_go_nowhere_new() -> None:
+    assert build(announcement(organisation=None))["Reply-To"] is None
+
+
+def test_an_organisers_english_words_sit_in_an_arabic_email_marked_as_english() -> None:
+    html = build(announcement("ar")).get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert '<html lang="ar" dir="rtl">' in html and '<div lang="en" dir="ltr"' in html
+
+
+def test_an_organisers_message_survives_the_trip_through_the_outbox() -> None:
+    words = email.OrganiserMessage("Subject", "Body", "fr", (3, 4))
+    assert email.OrganiserMessage.from_detail(words.as_detail()) == words

@@ -17,6 +17,7 @@ STARTS = datetime(2031, 8, 16, 19, 0, tzinfo=ZoneInfo("Europe/London"))  # a Sat
 TICKET = "https://tickets.example.org/tickets/abcdefghjkmnpqrstuvw"
 ORDER = "https://tickets.example.org/orders/K7M-4QX?token=ord_" + "A" * 43
 REFUND = {"amount_pence": 1200, "currency": "GBP", "method": "stripe", "ticket_ids": [1]}
+ANNOUNCEMENT = {"subject": "The venue has changed", "body": "We have moved to St Margaret's Hall.", "locale": "en", "ticket_types": []}
 THANKS = {
     "currency": "GBP",
     "free_places_funded": 12,
@@ -37,7 +38,7 @@ def text(kind: str, locale: str = "en", **changes: Any) -> OrderText:
         "tickets": 1,
         "paid_pence": 1200,
         "refunded_pence": 1200,
-        "detail": REFUND if kind == "refund_notice" else THANKS if kind == "thank_you" else {},
+        "detail": {"refund_notice": REFUND, "thank_you": THANKS, "announcement": ANNOUNCEMENT}.get(kind, {}),
     }
     return OrderText(**(values | changes))
 
@@ -189,3 +190,31 @@ def test_an_arabic_thank_you_lists_the_partners_with_the_arabic_comma() -> None:
 def test_a_donated_refunds_text_thanks_the_guest_with_the_amount_and_the_order_link() -> None:
     body = compose(text("refund_donated", link=ORDER, detail={"donated_pence": 6050, "currency": "GBP", "gift_aid": True}))
     assert body.splitlines() == ["Refugee Kitchen: Thank you! Your refund for Supper Club is now a donation.", "Your donation: £60.50", ORDER]
+
+
+def test_an_organisers_message_gives_their_words_then_the_event_and_the_ticket() -> None:
+    assert compose(text("announcement")).splitlines() == [
+        "Refugee Kitchen: The venue has changed",
+        "We have moved to St Margaret's Hall.",
+        "Supper Club",
+        "Sat 16 Aug, 19:00",
+        "St Margaret's Community Hall",
+        TICKET,
+    ]
+
+
+def test_a_long_message_is_cut_at_a_word_and_stays_in_plain_sms_characters() -> None:
+    words = "The hall flooded overnight, so we are moving everything to the church next door. " * 10
+    body = compose(text("announcement", detail={**ANNOUNCEMENT, "body": words}))
+    [kept] = [line for line in body.splitlines() if line.startswith("The hall")]
+    assert len(kept) <= texts.ANNOUNCEMENT_TEXT_CHARACTERS and kept.endswith("...") and words.startswith(kept.removesuffix("..."))
+    assert not kept.removesuffix("...").endswith(" ") and body.endswith(TICKET)
+    assert all(character.isascii() for character in body)  # "…" would make every segment hold 70 characters, not 160
+    assert texts.shortened("short enough", 400) == "short enough"
+    assert texts.shortened("x" * 500, 400) == "x" * 397 + "..."  # one long word: cut inside it
+
+
+def test_an_arabic_guest_gets_the_organisers_words_with_the_event_in_arabic() -> None:
+    body = compose(text("announcement", locale="ar"))
+    assert "The venue has changed" in body and "We have moved to St Margaret's Hall." in body
+    assert "أغسطس" in body or "اغسطس" in body
