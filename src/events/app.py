@@ -57,6 +57,7 @@ from events.payments.controllers import CancellationApi, RefundChoiceApi, Refund
 from events.payments.gateway import create_gateway
 from events.payments.gateways import Gateways
 from events.privacy.controllers import GuestDataPages
+from events.questions.controllers import GuestAnswerPages, KitchenPages, QuestionPages, QuestionsApi
 from events.releases.controllers import OrderReleasePages, ReleasePages, ReleasesApi
 from events.security_headers import api_reference_policy, security_headers
 from events.series.controllers import EventCopyApi, SeriesApi, SeriesPages
@@ -135,6 +136,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             GuestDataPages,
             GiftAidPages,
             StatementPages,
+            QuestionPages,
+            KitchenPages,
             SeriesManagePages,
             EventCopyPages,
             SeriesStatementPages,
@@ -185,6 +188,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ReleasePages,
             OrderReleasePages,
             ReleasesApi,
+            QuestionsApi,
+            GuestAnswerPages,
             create_static_files_router(path="/static", directories=[settings.static_dir], include_in_schema=False),
         ],
         dependencies=DEPENDENCIES,

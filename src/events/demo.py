@@ -26,6 +26,9 @@ from events.organisations.tables import Organisation
 from events.payments import service as payments
 from events.payments.checkout import checkout
 from events.payments.gateway import TestGateway
+from events.questions import service as questions
+from events.questions.rules import DIETARY, Given
+from events.questions.tables import Question
 from events.series import service as series
 from events.series.schemas import SeriesIn
 from events.waitlist import service as _waitlist  # noqa: F401 - holds places back for the waiting lists (catalogue.sales)
@@ -212,6 +215,40 @@ def screening(today: date) -> EventCreate:
     )
 
 
+# The supper club's guests who answered its dietary question at checkout (development: test payments), ticket by
+# ticket: what each ticked, and a note with "something else".
+SUPPER_DIETS = (
+    ("Priya Shah", "priya@example.org", (["vegetarian"], ["vegetarian", "peanuts"])),
+    ("Omar Farouk", "omar@example.org", (["halal", "gluten_free"],)),
+    ("Ruth Levy", "ruth@example.org", (["kosher"], ["other"])),
+)
+SUPPER_NOTES = {("Ruth Levy", 1): "No mushrooms, please"}
+
+
+async def _dietary_question(slug: str, now: datetime, created: list[str], *, with_answers: bool) -> None:
+    """The supper club asks its guests the dietary and allergen needs preset, once; in development a few guests have
+    bought and answered it (test payments), so the kitchen list and the attendee list have something to show."""
+    event = await Event.select(Event.id).where(Event.slug == slug).first()
+    if event is None or await Question.exists().where(Question.event == event["id"]):
+        return
+    question = await questions.add_question(slug, questions.preset_draft(DIETARY.key), now=now, preset=DIETARY.key)
+    created.append(f"dietary question of {slug}")
+    if not with_answers:
+        return
+    ticket_type = await TicketType.select(TicketType.id).where(TicketType.event == event["id"]).order_by(TicketType.id).first()
+    if ticket_type is None:
+        return
+    asker = Asker(client="demo", limits=HoldLimits(places_per_email=100, holds_per_client_per_minute=100, places_per_client=100))
+    for turn, (name, email, tickets) in enumerate(SUPPER_DIETS):
+        bought = now + timedelta(seconds=turn)
+        answers = [Given(question.id, index, keys, SUPPER_NOTES.get((name, index), "")) for index, keys in enumerate(tickets) if keys]
+        request = pricing.Request(items=[(ticket_type["id"], len(tickets))], buyer_name=name, buyer_email=email)
+        record = await questions.answers_recorder(slug, request.items, answers, locale="en", now=bought)
+        started = await checkout(slug, request, gateway=TestGateway(), now=bought, hold_minutes=15, asker=asker, on_placed=record)
+        await payments.pay_with_test_provider(started.order.reference, gateway=TestGateway(), now=bought)
+    created.append(f"dietary answers of {slug}")
+
+
 # Who bought the screening's ten tickets (paid on the test payment page, as a developer would).
 SCREENING_BUYERS = (("Hannah Cole", "hannah@example.org", 4), ("Sami Nasser", "sami@example.org", 4), ("Grace Obi", "grace@example.org", 2))
 
@@ -348,6 +385,7 @@ async def seed_demo(now: datetime, *, with_demo_login: bool, with_demo_sales: bo
                 await catalogue.create_event(event, now, organisation_id=organisation_id)
                 created.append(f"event {event.slug}")
     await _waiting_list("august-supper-club", now, created)
+    await _dietary_question("august-supper-club", now, created, with_answers=with_demo_sales)
     await _supper_series(network, now, created)
     if with_demo_sales:
         await _sell_out(SCREENING_SLUG, now, created)

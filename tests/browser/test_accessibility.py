@@ -66,6 +66,8 @@ STAFF_PAGES = [
     StaffPage("manage-tickets", "/manage/events/{supper}/tickets", "organiser"),
     StaffPage("manage-partners", "/manage/events/{supper}/partners", "organiser"),
     StaffPage("manage-claims", "/manage/events/{supper}/claims", "organiser"),
+    StaffPage("manage-questions", "/manage/events/{supper}/questions", "organiser"),
+    StaffPage("manage-kitchen", "/manage/events/{supper}/kitchen", "organiser"),
     StaffPage("manage-door-staff", "/manage/events/{event}/door-staff", "organiser"),
     StaffPage("manage-orders", "/manage/events/{supper}/orders", "organiser"),
     StaffPage("manage-waiting-list", "/manage/events/{supper}/waiting-list", "organiser"),

@@ -74,6 +74,8 @@ NO_FORM = {
     "POST /waiting-list/{token}/accept",  # offered only by the link of an offer of freed places
     "POST /waiting-list/{token}/leave",  # offered only on a guest's own waiting-list page (its link, after joining)
     "POST /orders/{reference}/cancelled",  # offered only by the link in a cancelled event's message (guests choosing refund or donation)
+    "POST /orders/{reference}/answers",  # offered only from the order page of an event that asks questions, reached by its link
+    "POST /manage/events/{slug}/questions/{question_id}/move",  # offered only once an event asks two questions or more
 }
 # Forms whose valid submission would end the sweep's own set-up (cancel the event, stop sales, refund the order, sign
 # in or out, end sign-ins, deactivate a person, turn the browser into a paired door phone...):

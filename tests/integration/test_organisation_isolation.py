@@ -37,6 +37,9 @@ from events.orders import claims
 from events.orders.tables import Order
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
+from events.questions import rules as question_rules
+from events.questions import service as questions
+from events.questions.tables import Question
 from events.series import service as series_service
 from events.series.schemas import SeriesIn
 from events.tickets.issuing import issue_and_confirm
@@ -122,6 +125,8 @@ class Organisation:
     invitee_email: str
     entry_id: int
     waiting_guest: str
+    question_id: int
+    question: str
     announcement: str  # the subject of a message to the event's guests
     series: str
     series_title: str
@@ -138,6 +143,7 @@ class Organisation:
             self.claim_code,
             self.invitee_email,
             self.waiting_guest,
+            self.question,
             self.announcement,
             self.series_title,
             self.payout_reference,
@@ -147,7 +153,7 @@ class Organisation:
 async def seed(slug: str, name: str, now: datetime) -> Organisation:
     """An organisation with an event, a partner project, a paid (free-place) order with its ticket, a claim link, a
     door member on the event's team, a person with an API token and a sign-in, a guest on the waiting list, a message
-    sent to the event's guests, and a series the event is in."""
+    sent to the event's guests, a series the event is in, and a question the event asks its guests."""
     organisation = await organisations.create_organisation(slug, OrganisationDetails(name=name))
     series = await series_service.create_series(
         SeriesIn(title=f"{name} Supper Series", slug=f"{slug}-suppers"), organisation_id=organisation.id, now=now
@@ -160,6 +166,8 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         beneficiaries=[{"partner": f"{slug}-partner", "share_bp": 10_000}],
         series=series.slug,
     )
+    question = f"{name}asks Which course?"
+    asked = await questions.add_question(event, question_rules.Draft(kind="one_choice", label=question, options=("Lamb", "Aubergine")), now=now)
     guest_name, guest_email = f"{name}guest Person", f"guest@{slug}.example"
     claimed = await claims.give_free_place(event, name=guest_name, email=guest_email, issue=issue_and_confirm, now=now)
     code = await claims.create_claim_code(event, partner_name=f"{name} drop-in", places=3, now=now)
@@ -201,6 +209,8 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         invitee_email=invitee_email,
         entry_id=await add_waiting_entry(event, now=now, name=f"{name}waiting Guest", email=f"waiting@{slug}.example"),
         waiting_guest=f"{name}waiting Guest",
+        question_id=asked.id,
+        question=question,
         announcement=(
             await announcements.send_announcement(
                 event, Draft(Wording("en", f"{name}news Venue change", "We have moved.")), sent_by=member.email, now=now
@@ -300,6 +310,7 @@ def beta_path(path: str, beta: Organisation) -> tuple[str, bool]:
         "sign_in_id": str(beta.sign_in_id),
         "invitation_id": str(beta.invitation_id),
         "entry_id": str(beta.entry_id),
+        "question_id": str(beta.question_id),
         "series_slug": beta.series,
         "payout_id": str(beta.payout_id),
         "organisation_slug": beta.slug,
@@ -349,6 +360,8 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     assert (await organisations.find(beta.slug)).suspended_at is None
     assert (await WaitingEntry.select(WaitingEntry.status).where(WaitingEntry.id == beta.entry_id).first())["status"] == "waiting"
     assert (await Event.select(Event.waiting_list_open).where(Event.slug == beta.event).first())["waiting_list_open"] is True
+    beta_question = await Question.select(Question.label, Question.position, Question.removed_at).where(Question.id == beta.question_id).first()
+    assert beta_question == {"label": beta.question, "position": 0, "removed_at": None}
     assert await Announcement.count().where(Announcement.event.slug == beta.event) == 1  # nobody wrote to Beta's guests
     assert (await Series.select(Series.title).where(Series.slug == beta.series).first())["title"] == beta.series_title
     assert await Event.count().where(Event.organisation == (await organisations.find(beta.slug)).id) == 1  # nothing copied into it
@@ -364,6 +377,8 @@ async def test_each_role_still_reaches_its_own_organisation(two_organisations: t
     assert (await owner.get(f"/manage/orders/{alpha.reference}")).status_code == 200
     apis = {role.name: role.api for role in roles}
     assert (await apis["owner"].get(f"/api/events/{alpha.event}/reconciliation")).status_code == 200
+    assert [q["label"] for q in (await apis["organiser"].get(f"/api/events/{alpha.event}/questions")).json()] == [alpha.question]
+    assert (await owner.get(f"/manage/events/{alpha.event}/questions/{alpha.question_id}/edit")).status_code == 200
     assert (await limited.get(f"/manage/events/{alpha.event}")).status_code == 200
     assert (await apis["door"].get(f"/api/checkin/events/{alpha.event}/counts")).status_code == 200
     assert (await apis["partner viewer"].get(f"/api/partners/{alpha.partner}/statement")).status_code == 200

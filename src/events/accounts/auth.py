@@ -78,8 +78,9 @@ OWNERSHIP_CHECKS: dict[str, tuple[OwnershipCheck, str, str]] = {}
 # Parameters that name something inside an object checked by another parameter of the same path (a claim code of
 # an event, a ticket type of an event, a token of a person, one of the person's own sign-ins): the service looks
 # them up within that parent.
-# "action" names no object at all (an event's status change: publish, close, ...).
-CHILD_PARAMETERS = frozenset({"code", "type_id", "token_id", "sign_in_id", "action"})
+# "action" names no object at all (an event's status change: publish, close, ...). A question of an event
+# (question_id) is looked up within its event (events.questions.service).
+CHILD_PARAMETERS = frozenset({"code", "type_id", "token_id", "sign_in_id", "action", "question_id"})
 
 
 MAX_ROW_ID = 2_147_483_647  # PostgreSQL's integer, the type of every id

@@ -20,6 +20,7 @@ from events.backoffice.order_forms import HolderForm, RefundForm, SearchForm
 from events.errors import EventsError
 from events.forms import read_form
 from events.payments.gateways import Gateways
+from events.questions import service as questions
 from events.templating import page_context
 from events.tickets import service as tickets
 from events.tickets.deliveries import deliveries_of
@@ -55,6 +56,7 @@ async def _order_page(
     detail = await orders.order_for_organiser(reference)
     context = page_context(detail) | {"done": done if done in DONE else "", "error": error, "values": values}
     context["deliveries"] = await deliveries_of(reference, now=now)
+    context["answers"] = await questions.order_answer_lines(detail.order.id)
     return Template("backoffice/order.html", context=context, status_code=status, headers=PRIVATE | (headers or {}))
 
 

@@ -33,6 +33,7 @@ from events.payments.gateway import Gateway
 from events.payments.refunds import RefundableTicket, refundable_pence
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund
+from events.questions import service as questions
 from events.tickets import service as tickets
 from events.tickets.statuses import MessageChannel, MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
@@ -421,12 +422,18 @@ def _utc_text(moment: datetime | None) -> str:
 
 
 async def attendees_csv(slug: str) -> str:
-    """One row per valid ticket of a paid order: holder, ticket type, order reference and check-in time (UTC)."""
+    """One row per valid ticket of a paid order: holder, ticket type, order reference and check-in time (UTC), then
+    the guest's answer to each of the event's questions (events.questions), if it asks any."""
     event = await find_event(slug)
+    answers = await questions.attendee_answers(event.id)
     # Valid tickets of paid orders, with nothing that tells a free place from a bought one (no price, no channel).
     rows = (
         await Ticket.select(
-            Ticket.holder_name, Ticket.ticket_type.name.as_alias("ticket_type"), Ticket.order_id.reference.as_alias("reference"), Ticket.checked_in_at
+            Ticket.id,
+            Ticket.holder_name,
+            Ticket.ticket_type.name.as_alias("ticket_type"),
+            Ticket.order_id.reference.as_alias("reference"),
+            Ticket.checked_in_at,
         )
         .where(
             Ticket.event == event.id,
@@ -438,9 +445,19 @@ async def attendees_csv(slug: str) -> str:
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    writer.writerow(["holder", "ticket_type", "order_reference", "checked_in_at"])
+    writer.writerow(["holder", "ticket_type", "order_reference", "checked_in_at", *[safe_cell(heading) for heading in answers.headings]])
+    blank = [""] * len(answers.headings)
     for row in rows:
-        writer.writerow([safe_cell(row["holder_name"]), safe_cell(row["ticket_type"]), safe_cell(row["reference"]), _utc_text(row["checked_in_at"])])
+        said = answers.by_ticket.get(row["id"], blank)
+        writer.writerow(
+            [
+                safe_cell(row["holder_name"]),
+                safe_cell(row["ticket_type"]),
+                safe_cell(row["reference"]),
+                _utc_text(row["checked_in_at"]),
+                *[safe_cell(answer) for answer in said],
+            ]
+        )
     return buffer.getvalue()
 
 

@@ -114,7 +114,7 @@ class CheckinApi(Controller):
 
     @get("/events/{slug:str}/search", summary="Find tickets by name or order reference", responses=error_responses(401, 403, 404))
     async def search(self, request: Request[Any, Any, Any], slug: FromPath[str], q: FromQuery[str] = "") -> list[SearchHit]:
-        return await scanning.search(await scanning.door_event(slug, request.user), q)
+        return await scanning.search(await scanning.door_event(slug, request.user), q, locale=request.state.locale)
 
 
 class DeviceForm(msgspec.Struct):

@@ -19,6 +19,7 @@ from events.errors import Conflict, NotAllowed, NotFound
 from events.i18n import N_
 from events.orders.codes import normalise_reference
 from events.orders.statuses import OrderStatus
+from events.questions import service as questions
 from events.tickets.signing import (
     InvalidTicketCode,
     TicketClaims,
@@ -441,8 +442,9 @@ async def counts(event: DoorEvent) -> CountsOut:
     return CountsOut(admitted=admitted, expected=expected, inside=inside)
 
 
-async def search(event: DoorEvent, query: str, limit: int = 20) -> list[SearchHit]:
-    """Tickets by holder name or order reference, for guests without their code."""
+async def search(event: DoorEvent, query: str, limit: int = 20, *, locale: str = "en") -> list[SearchHit]:
+    """Tickets by holder name or order reference, for guests without their code, each with the short flags of the
+    questions the organiser flagged for the door that its guest answered (e.g. "Dietary note"; never the answer)."""
     text = query.strip()
     if len(text) < 2:
         return []
@@ -461,6 +463,7 @@ async def search(event: DoorEvent, query: str, limit: int = 20) -> list[SearchHi
         .order_by(Ticket.holder_name)
         .limit(limit)
     )
+    notes = await questions.door_notes(event.id, [r["id"] for r in rows], locale=locale)
     return [
         SearchHit(
             id=r["id"],
@@ -470,6 +473,7 @@ async def search(event: DoorEvent, query: str, limit: int = 20) -> list[SearchHi
             status=TicketStatus(r["status"]),
             checked_in_at=r["checked_in_at"],
             order=r["order_id.reference"],
+            notes=notes.get(r["id"], []),
         )
         for r in rows
     ]

@@ -87,6 +87,8 @@ class SearchHit(Struct):
     status: TicketStatus
     checked_in_at: datetime | None
     order: str
+    # Short flags for the door (e.g. "Dietary note"), one per question the organiser flagged that the guest answered.
+    notes: list[str] = msgspec.field(default_factory=list)
 
 
 class OfflineTicket(Struct):

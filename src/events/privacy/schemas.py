@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import msgspec
 from msgspec import Struct
 
 from events.orders.statuses import OrderStatus
@@ -56,6 +57,14 @@ class ExportedHistory(Struct, frozen=True):
     created_at: datetime
 
 
+class ExportedAnswer(Struct, frozen=True):
+    """An answer to one of the event's questions (e.g. dietary and allergen needs), in words."""
+
+    question: str
+    ticket: int | None  # which of the order's tickets (1 is the first); None: for the whole order
+    answer: str
+
+
 class ExportedOrder(Struct, frozen=True):
     reference: str
     event: ExportedEvent
@@ -75,6 +84,7 @@ class ExportedOrder(Struct, frozen=True):
     payments: list[ExportedPayment]
     refunds: list[ExportedRefund]
     history: list[ExportedHistory]
+    answers: list[ExportedAnswer] = msgspec.field(default_factory=list)
 
 
 class ExportedDeclaration(Struct, frozen=True):

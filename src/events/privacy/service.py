@@ -29,6 +29,7 @@ from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund, RefundDonation
 from events.privacy import rules
 from events.privacy.schemas import (
+    ExportedAnswer,
     ExportedDeclaration,
     ExportedEmail,
     ExportedEvent,
@@ -42,6 +43,8 @@ from events.privacy.schemas import (
     FoundBy,
     GuestData,
 )
+from events.questions import service as questions
+from events.questions.tables import Answer
 from events.tickets.statuses import MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
 from events.waitlist.statuses import WaitingStatus
@@ -100,6 +103,7 @@ class Erased:
     gift_aid_erased: int
     gift_aid_kept: int
     waiting_entries: int = 0
+    answers: int = 0  # answers to the event's questions (dietary and allergen needs among them)
 
 
 def _clean_contact(text: str) -> rules.Contact:
@@ -361,12 +365,14 @@ async def _orders_due(cutoff: datetime, batch: int) -> list[dict[str, Any]]:
     """Orders of events that ended before the cut-off and still hold something personal (id and event)."""
     named_tickets = Ticket.select(Ticket.order_id).where(Ticket.holder_name != rules.ERASED, Ticket.order_id._.event._.ends_at < cutoff)
     emails = OutboxMessage.select(OutboxMessage.order_id).where(OutboxMessage.order_id._.event._.ends_at < cutoff)
+    answers = Answer.select(Answer.order_id).where(Answer.order_id._.event._.ends_at < cutoff)
     personal = (
         (Order.buyer_name != rules.ERASED)
         | (Order.buyer_email != rules.ERASED)
         | (Order.buyer_phone != rules.ERASED)
         | Order.id.is_in(named_tickets)
         | Order.id.is_in(emails)
+        | Order.id.is_in(answers)
     )
     return await Order.select(Order.id, Order.event).where(Order.event.ends_at < cutoff, personal).order_by(Order.id).limit(batch)
 
@@ -461,13 +467,14 @@ async def _blank_donated_refund_declarations(ids: Sequence[int]) -> None:
 
 async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str) -> Erased:
     """Blank the personal fields of these orders, their tickets and declarations (unless HMRC needs them),
-    and drop their emails. Inside the caller's write transaction."""
+    and drop their emails and their answers to the event's questions. Inside the caller's write transaction."""
     ids = list(order_ids)
     await Order.update(
         {Order.buyer_name: rules.ERASED, Order.buyer_email: rules.ERASED, Order.buyer_phone: rules.ERASED, Order.client_key: None}
     ).where(Order.id.is_in(ids))
     tickets = await Ticket.update({Ticket.holder_name: rules.ERASED}).where(Ticket.order_id.is_in(ids)).returning(Ticket.id)
     emails = await OutboxMessage.delete().where(OutboxMessage.order_id.is_in(ids)).returning(OutboxMessage.id)
+    answers = await questions.erase_answers(ids)
     declarations = await GiftAidDeclaration.select(
         GiftAidDeclaration.id, GiftAidDeclaration.first_name, GiftAidDeclaration.order_id.status, GiftAidDeclaration.order_id.paid_at
     ).where(GiftAidDeclaration.order_id.is_in(ids))
@@ -481,7 +488,7 @@ async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str)
     donated_to_blank = [d["id"] for d in donated if d not in donated_kept and d["gift_aid_first_name"] != rules.ERASED]
     await _blank_donated_refund_declarations(donated_to_blank)
     await OrderHistory.insert(*[OrderHistory(order_id=order_id, kind="personal_data_erased", detail=reason, created_at=now) for order_id in ids])
-    return Erased(len(ids), len(tickets), len(emails), len(to_blank) + len(donated_to_blank), len(kept) + len(donated_kept))
+    return Erased(len(ids), len(tickets), len(emails), len(to_blank) + len(donated_to_blank), len(kept) + len(donated_kept), answers=answers)
 
 
 async def _document(contact: rules.Contact, order_ids: list[int], now: datetime, entry_ids: Sequence[int] = ()) -> GuestData:
@@ -600,6 +607,8 @@ async def _document(contact: rules.Contact, order_ids: list[int], now: datetime,
         .order_by(OutboxMessage.id)
     )
 
+    answers = await questions.exported_answers(order_ids)
+
     def of(rows: list[dict[str, Any]], order_id: int) -> list[dict[str, Any]]:
         """This order's rows."""
         return [row for row in rows if row["order_id"] == order_id]
@@ -630,6 +639,7 @@ async def _document(contact: rules.Contact, order_ids: list[int], now: datetime,
                 payments=[ExportedPayment(PaymentMethod(r["provider"]), r["amount_pence"], r["created_at"]) for r in of(payments, order["id"])],
                 refunds=[ExportedRefund(r["amount_pence"], RefundStatus(r["status"]), r["created_at"]) for r in of(refunds, order["id"])],
                 history=[ExportedHistory(r["kind"], r["created_at"]) for r in of(history, order["id"])],
+                answers=[ExportedAnswer(line.question, line.ticket_number, line.answer) for line in answers.get(order["id"], [])],
             )
             for order in orders
         ],

@@ -21,7 +21,11 @@ from events.dependencies import BEARER, error_responses
 from events.errors import EventsError, NotFound, TooManyAttempts
 from events.orders import claims
 from events.orders.codes import claim_pass, claim_pass_matches
-from events.orders.schemas import ClaimCodeIn, ClaimCodeOut, ClaimIn, FreeTicketIn, TicketOut
+from events.orders.schemas import ClaimCodeIn, ClaimCodeOut, FreeTicketIn, TicketOut
+from events.questions import forms as answer_forms
+from events.questions import service as questions
+from events.questions.schemas import given_answers
+from events.storefront.schemas import ClaimWithAnswers
 from events.tickets.issuing import issue_and_confirm
 from events.tickets.qr import qr_svg
 from events.tickets.views import order_details, ticket_by_secret
@@ -109,11 +113,13 @@ class ClaimsApi(Controller):
         responses=error_responses(404, 409, 422, 429),
         description=(
             "`phone` (a mobile number, for the ticket's link by text) is refused with 422 where this service cannot send "
-            "text messages, rather than kept and never used: leave it out, or give `email`."
+            "text messages, rather than kept and never used: leave it out, or give `email`. `answers` (optional, as on an "
+            "order) answer the event's questions; none is required of a free place, and a wrong one is a 422 naming the "
+            "question, with no place claimed."
         ),
     )
     async def claim(
-        self, request: Request[Any, Any, Any], data: JSONBody[ClaimIn], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+        self, request: Request[Any, Any, Any], data: JSONBody[ClaimWithAnswers], now: NamedDependency[datetime], settings: NamedDependency[Settings]
     ) -> TicketOut:
         # An API client has no browser id: each call is held by its address's budget of wrong codes.
         claimed = await claims.claim_place(
@@ -126,6 +132,7 @@ class ClaimsApi(Controller):
             issue=issue_and_confirm,
             now=now,
             texts_available=settings.can_send_texts,
+            on_placed=questions.claim_recorder(given_answers(data.answers), locale=data.locale or request.state.locale, now=now),
         )
         return await _ticket_of(claimed.order_reference)
 
@@ -194,7 +201,10 @@ class ClaimPages(Controller):
             usage = await claims.open_claim_link(code, claimant_of(request, code, settings), now=now)
         except EventsError as error:
             return claim_cookies(request, refusal_page(error), settings, valid_code=None)
-        page = Template("orders/claim.html", context={"code": code, "usage": usage, "form": {}, "errors": {}, "texts": settings.can_send_texts})
+        # Asked in the page's language (the one the link chose with ?lang=, else the guest's).
+        asking = await questions.claim_asking(code, request.state.locale)
+        context = {"code": code, "usage": usage, "form": {}, "errors": {}, "texts": settings.can_send_texts, "asking": asking}
+        page = Template("orders/claim.html", context=context)
         return claim_cookies(request, _remember_language(page, lang), settings, valid_code=code)
 
     @post("/{code:str}", status_code=200)
@@ -206,6 +216,10 @@ class ClaimPages(Controller):
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
     ) -> Template:
+        # The questions are read for the code as posted, before the claim checks it: an unknown code asks none, and the
+        # claim then answers it as it always has (questions.service.claim_asking).
+        asking = await questions.claim_asking(code, request.state.locale)
+        given = answer_forms.given_from_form(data, asking.slots) if asking else []
         try:
             claimed = await claims.claim_place(
                 code,
@@ -217,6 +231,7 @@ class ClaimPages(Controller):
                 issue=issue_and_confirm,
                 now=now,
                 texts_available=settings.can_send_texts,
+                on_placed=questions.claim_recorder(given, locale=request.state.locale, now=now),
             )
         except TooManyAttempts as error:
             # Told without looking the code up: a refused try learns nothing about it.
@@ -243,6 +258,7 @@ class ClaimPages(Controller):
                     "texts": settings.can_send_texts,
                     # No free place left for the link: it may offer its waiting list.
                     "no_places": isinstance(error, claims.NoPlacesLeft),
+                    "asking": asking,
                 },
                 status_code=error.status_code,
                 headers=error.headers,

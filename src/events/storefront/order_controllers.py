@@ -22,13 +22,17 @@ from events.orders import codes, forms, hold_limits, pricing
 from events.orders import service as orders
 from events.orders.access import reference_with_token
 from events.orders.hold_limits import Asker, HoldLimits
-from events.orders.schemas import OrderCreate, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
+from events.orders.schemas import OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.statuses import OrderStatus
 from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateway import Gateway
 from events.payments.gateways import Gateways
 from events.payments.statuses import PaymentMethod
+from events.questions import forms as answer_forms
+from events.questions import service as questions
+from events.questions.schemas import given_answers
+from events.storefront.schemas import OrderIn
 from events.tickets import confirmation
 from events.tickets import service as tickets
 from events.tickets.deliveries import deliveries_of
@@ -120,11 +124,13 @@ class OrdersApi(Controller):
             "201 holds the places for EVENTS_HOLD_MINUTES. 409 `sold_out` or `sales_closed`; 503 `payment_unavailable`. "
             "429 with Retry-After: `hold_limit_reached` (the buyer's email already holds EVENTS_HOLD_PLACES_PER_EMAIL unpaid "
             "places for the event) or `too_many_holds` (EVENTS_HOLDS_PER_CLIENT_PER_MINUTE from one client address); 422 "
-            "`too_many_places` when one order alone is more than an email address may hold."
+            "`too_many_places` when one order alone is more than an email address may hold. `answers` answer the event's "
+            "questions (`GET /api/events/{slug}/questions`): a missing required answer or a wrong one is a 422 naming the "
+            "question, and nothing is held."
         ),
     )
     async def create_order(
-        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[OrderCreate], now: NamedDependency[datetime]
+        self, request: Request[Any, Any, Any], slug: FromPath[str], data: JSONBody[OrderIn], now: NamedDependency[datetime]
     ) -> OrderCreated:
         # The on-sale rush's route: settings and gateways are read from the app's state here rather than
         # injected, because Litestar resolves two or more dependencies of a handler in a task group of
@@ -141,6 +147,10 @@ class OrdersApi(Controller):
             buyer_email=data.buyer.email,
             gift_aid=data.gift_aid.declaration() if data.gift_aid else None,
         )
+        # Checked before anything is held; recorded in the order's own transaction.
+        record_answers = await questions.answers_recorder(
+            slug, order_request.items, given_answers(data.answers), locale=request.state.locale, now=now
+        )
         checkout = await checkouts.checkout(
             slug,
             order_request,
@@ -149,6 +159,7 @@ class OrdersApi(Controller):
             hold_minutes=settings.hold_minutes,
             asker=_asker(request, settings),
             locale=request.state.locale,
+            on_placed=record_answers,
         )
         return _created(checkout, gateway, settings)
 
@@ -227,6 +238,14 @@ def _checked_idempotency_key(key: str | None) -> str | None:
     return key.strip()
 
 
+def _questions_page(
+    event: Any, asking: questions.Asking, form: dict[str, str], *, errors: dict[str, str] | None = None, status_code: int = 200
+) -> Template:
+    """The buy form's questions step: the first step's choices carried as hidden fields, the questions to answer."""
+    context = {"event": event, "asking": asking, "form": form, "carried": answer_forms.carried_fields(form), "errors": errors or {}}
+    return Template("questions/buy.html", context=context, status_code=status_code)
+
+
 class OrderPages(Controller):
     path = "/"
     include_in_schema = False
@@ -247,6 +266,10 @@ class OrderPages(Controller):
         try:
             if problems:
                 raise InvalidInput(next(iter(problems.values())), fields=problems)
+            # An event that asks questions asks them on a second page (without JavaScript), then places the order.
+            step = await questions.buy_form_step(slug, order_request, data, locale=request.state.locale, now=now)
+            if step.show and step.asking is not None:
+                return _questions_page(event, step.asking, data)
             checkout = await checkouts.checkout(
                 slug,
                 order_request,
@@ -255,7 +278,12 @@ class OrderPages(Controller):
                 hold_minutes=settings.hold_minutes,
                 asker=_asker(request, settings, replaces=_held_order(request, settings)),
                 locale=request.state.locale,
+                on_placed=step.record,
             )
+        except questions.AnswersRefused as refused:
+            if refused.asking is None:
+                raise
+            return _questions_page(event, refused.asking, data, errors=refused.fields, status_code=refused.status_code)
         except EventsError as error:
             # The form again, with the buyer's choices and a message beside each problem.
             return Template(
@@ -315,6 +343,7 @@ class OrderPages(Controller):
     @get("/orders/{reference:str}", name="order_page")
     async def order_page(
         self,
+        request: Request[Any, Any, Any],
         reference: FromPath[str],
         token: FromQuery[str],
         now: NamedDependency[datetime],
@@ -331,6 +360,7 @@ class OrderPages(Controller):
                     reference, texts_available=settings.can_send_texts, whatsapp_available=settings.twilio.whatsapp_ready
                 ),
                 "deliveries": await deliveries_of(reference, now=now),
+                "answers": await questions.guest_answers(reference, locale=request.state.locale, now=now),
                 "token": token,
                 "now": now,
                 "resent": resent,

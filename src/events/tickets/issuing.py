@@ -31,8 +31,10 @@ async def issue_and_confirm(order: OrderToIssue, now: datetime) -> list[int]:
 
 
 async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: datetime) -> list[int]:
-    """One ticket per place on the order's ticket lines. Inside the caller's write transaction."""
-    lines = await OrderLine.select().where(OrderLine.order_id == order_id, OrderLine.kind == "ticket")
+    """One ticket per place on the order's ticket lines, line by line in the order they were written: so a guest's
+    "ticket 2" (events.questions' ticket index 1) is the second ticket the request asked for. Inside the caller's write
+    transaction."""
+    lines = await OrderLine.select().where(OrderLine.order_id == order_id, OrderLine.kind == "ticket").order_by(OrderLine.id)
     tickets = [
         Ticket(
             order_id=order_id,

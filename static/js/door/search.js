@@ -24,6 +24,14 @@ export function createSearch(messages, slug, sync, guests, admitted, scan) {
         const state = hit.checked_in_at ? messages.say(text.in_at, { time: messages.clock(hit.checked_in_at) }) : "";
         details.textContent = [hit.type, hit.order, state].filter(Boolean).join(" · ");
         about.append(name, document.createElement("br"), details);
+        // The organiser's short flags (e.g. "Dietary note"), never the answer: the server sends them translated.
+        for (const note of hit.notes || []) {
+          const flag = document.createElement("span");
+          flag.className = "door-flag";
+          flag.dir = "auto";
+          flag.textContent = note;
+          about.append(" ", flag);
+        }
         const admit = document.createElement("button");
         admit.type = "button";
         admit.textContent = text.admit_button;

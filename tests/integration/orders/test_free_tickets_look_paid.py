@@ -110,9 +110,9 @@ async def test_the_door_sees_the_same(client: httpx.AsyncClient, paid_and_free, 
     assert results[0] == results[1]
     search = (await client.get(f"/api/checkin/events/{slug}/search", params={"q": "leila"}, headers=door)).json()
     assert len(search) == 2 and {tuple(sorted(set(hit) - {"id", "secret", "order", "checked_in_at"})) for hit in search} == {
-        ("holder", "status", "type")
+        ("holder", "notes", "status", "type")
     }
-    assert search[0]["holder"] == search[1]["holder"] and search[0]["type"] == search[1]["type"]
+    assert search[0]["holder"] == search[1]["holder"] and search[0]["type"] == search[1]["type"] and search[0]["notes"] == search[1]["notes"]
 
 
 async def test_the_email_is_the_same(paid_and_free, app, now: datetime, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

@@ -1,0 +1,164 @@
+"""Questions per guest in Chromium, on the demo (whose supper club asks the dietary question): a refugee guest claims a
+free place in Arabic on a phone and answers it; a buyer is asked on the second page of the buy form, a missed answer
+takes the focus, and they change an answer from their order page; the organiser's Questions page and the kitchen list
+(counts only), each checked with axe and photographed for a person to look at."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from playwright.async_api import expect
+
+from events import i18n
+from tests.browser.test_accessibility import check, sign_in
+from tests.support.accessibility import axe_source
+from tests.support.server import demo_environment, live_server, run_cli
+from tests.support.ticket_pdfs import rasterise
+
+pytestmark = pytest.mark.browser
+
+SUPPER = "august-supper-club"  # seeded by `events demo`: asks the dietary question; in development, some guests answered it
+ORGANISER = "organiser@example.org"
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True}
+DESKTOP = {"viewport": {"width": 1280, "height": 900}}
+
+
+def arabic(message: str) -> str:
+    """What an Arabic page shows for ``message`` (the English until the sentence is translated centrally)."""
+    return i18n.translations("ar").gettext(message)
+
+
+@pytest.fixture(scope="module")
+def questions_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[str, str]]]:
+    axe_source()  # skip (or fail in CI) before starting a server when axe is not installed
+    env = demo_environment(tmp_path_factory.mktemp("questions-server"))
+    token = run_cli(env, "token", "create", ORGANISER).strip().splitlines()[-1]
+    with live_server(env) as base_url:
+        yield base_url, {"Authorization": f"Bearer {token}"}
+
+
+async def api(base_url: str, method: str, path: str, headers: dict[str, str], **body: Any) -> Any:
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        response = await http.request(method, path, headers=headers, json=body or None)
+    assert response.status_code in (200, 201), response.text
+    return response.json()
+
+
+def counts(summary: dict[str, Any]) -> dict[str, int]:
+    [dietary] = [q for q in summary["questions"] if q["label"] == "Dietary and allergen needs"]
+    return {tally["key"]: tally["count"] for tally in dietary["counts"]}
+
+
+async def test_an_arabic_guest_answers_the_dietary_question_when_claiming_on_a_phone(  # type: ignore[no-untyped-def]
+    browser, questions_server: tuple[str, dict[str, str]], artifacts_dir: Path
+) -> None:
+    base_url, organiser = questions_server
+    link = await api(base_url, "POST", f"/api/events/{SUPPER}/claim-codes", organiser, partner_name="Refugee Women's Group", places=3)
+    before = counts(await api(base_url, "GET", f"/api/events/{SUPPER}/questions/summary", organiser))
+    context = await browser.new_context(**PHONE)
+    page = await context.new_page()
+    await page.goto(f"{base_url}/claim/{link['code']}?lang=ar")
+    assert await page.evaluate("[document.documentElement.lang, document.documentElement.dir]") == ["ar", "rtl"]
+    question = page.get_by_role("group", name=re.compile(re.escape(arabic("Dietary and allergen needs"))))
+    await expect(question).to_be_visible()
+    await expect(question).to_contain_text(arabic("(optional)"))
+    await question.get_by_label(arabic("Halal"), exact=True).check()
+    await question.get_by_label(arabic("Peanut allergy"), exact=True).check()
+    await page.get_by_label(arabic("Anything else the kitchen should know? (optional)")).fill("بدون فطر")
+    await page.locator("#name").fill("ليلى")
+    await check(page, "claim-arabic-with-questions", "phone", artifacts_dir)
+    await page.locator("form.form button[type=submit]").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(arabic("Here is your ticket"))
+    assert await page.evaluate("document.documentElement.dir") == "rtl"
+    after = counts(await api(base_url, "GET", f"/api/events/{SUPPER}/questions/summary", organiser))
+    assert after["halal"] == before["halal"] + 1 and after["peanuts"] == before["peanuts"] + 1 and after["other"] == before["other"] + 1
+    await context.close()
+
+
+async def test_a_buyer_is_asked_the_questions_and_a_missed_answer_takes_the_focus(  # type: ignore[no-untyped-def]
+    browser, questions_server: tuple[str, dict[str, str]], artifacts_dir: Path
+) -> None:
+    base_url, organiser = questions_server
+    course = await api(
+        base_url,
+        "POST",
+        f"/api/events/{SUPPER}/questions",
+        organiser,
+        kind="one_choice",
+        label="Main course",
+        options=["Lamb", "Aubergine"],
+        required=True,
+    )
+    context = await browser.new_context(**PHONE)
+    page = await context.new_page()
+    await page.goto(f"{base_url}/events/{SUPPER}")
+    await page.get_by_label("How many?").select_option("2")
+    await page.get_by_label("Your name").fill("Sara Ahmadi")
+    await page.get_by_label("Email (for your tickets)").fill("sara@example.org")
+    await page.get_by_role("button", name="Continue to payment").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("A few questions before you pay")
+    await expect(page.get_by_role("heading", name="Ticket 2: Supper")).to_be_visible()
+    await check(page, "buy-questions", "phone", artifacts_dir)
+
+    first = page.get_by_role("group", name="Main course").first
+    await first.get_by_label("Lamb").check()
+    await page.get_by_role("group", name=re.compile("Dietary and allergen needs")).nth(1).get_by_label("Vegan").check()
+    await page.get_by_role("button", name="Continue to payment").click()
+    # The second guest's main course was missed: the summary says so, and the focus is on its first choice.
+    await expect(page.locator(".error-summary")).to_contain_text('Please answer "Main course" for ticket 2.')
+    missed = page.locator(f"#answer_{course['id']}_1")
+    await expect(missed).to_be_focused()
+    await expect(page.locator(f"#answer_{course['id']}_1-error")).to_have_text('Please answer "Main course" for ticket 2.')
+    await check(page, "buy-questions-error", "phone", artifacts_dir)
+    await page.get_by_role("group", name="Main course").nth(1).get_by_label("Aubergine").check()
+    await page.get_by_role("button", name="Continue to payment").click()
+    await page.wait_for_url("**/pay?token=*")
+    await page.get_by_role("button", name=re.compile(r"^Pay .* \(test\)$")).click()
+    await page.wait_for_url("**/orders/*?token=*")
+
+    answers = page.locator("section.order-answers")
+    await expect(answers).to_contain_text("Aubergine")
+    await expect(answers).to_contain_text("Vegan")
+    await answers.get_by_role("link", name="Change your answers").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Your answers")
+    await page.get_by_role("group", name="Main course").first.get_by_label("Aubergine").check()
+    await check(page, "order-answers", "phone", artifacts_dir)
+    await page.get_by_role("button", name="Save my answers").click()
+    await expect(page.get_by_role("status")).to_have_text("Your answers are saved.")
+    await expect(page.get_by_role("group", name="Main course").first.get_by_label("Aubergine")).to_be_checked()
+    await context.close()
+
+
+async def test_the_organiser_sets_questions_up_and_reads_the_kitchen_list(  # type: ignore[no-untyped-def]
+    browser, questions_server: tuple[str, dict[str, str]], artifacts_dir: Path, tmp_path: Path
+) -> None:
+    base_url, _ = questions_server
+    context = await browser.new_context(**DESKTOP)
+    page = await context.new_page()
+    await sign_in(page, base_url, "organiser", f"/manage/events/{SUPPER}/questions")
+    await expect(page.get_by_role("heading", level=1)).to_have_text("Questions for guests")
+    await expect(page.locator(".question-list")).to_contain_text("Dietary and allergen needs")
+    await check(page, "manage-questions", "desktop", artifacts_dir)
+
+    await page.get_by_role("link", name="Kitchen list").click()
+    await expect(page.get_by_role("heading", level=1)).to_contain_text("August Supper Club")
+    table = page.locator("section.kitchen-question", has=page.get_by_role("heading", name="Dietary and allergen needs"))
+    await expect(table.get_by_role("row", name=re.compile(r"^Vegetarian \d+$"))).to_be_visible()
+    text = await page.locator("main").inner_text()
+    for name in ("Priya", "Omar", "Ruth", "ليلى", "Sara", "@example.org"):
+        assert name not in text, f"the kitchen list names {name}"
+    await check(page, "kitchen-list", "desktop", artifacts_dir)
+    await page.emulate_media(media="print")
+    await page.screenshot(path=str(artifacts_dir / "kitchen-list-print.png"), full_page=True)
+    await page.emulate_media(media="screen")
+
+    pdf = await page.request.get(f"{base_url}/manage/events/{SUPPER}/kitchen.pdf")
+    assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
+    for number, png in enumerate(rasterise(await pdf.body(), tmp_path), 1):
+        png.replace(artifacts_dir / f"kitchen-list-pdf-{number}.png")
+    await context.close()
