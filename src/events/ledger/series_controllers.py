@@ -10,7 +10,7 @@ from litestar.response import Template
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.dependencies import BEARER, error_responses
-from events.ledger import series_statement
+from events.ledger import series_statement, words
 from events.ledger.series_statement import SeriesStatement
 
 # Money owed to charities: never from a shared cache, never indexed (as ledger.controllers).
@@ -49,7 +49,7 @@ class SeriesStatementPages(Controller):
     @get("/statement", name="series_statement")
     async def statement(self, series_slug: FromPath[str]) -> Template:
         statement = await series_statement.series_statement(series_slug)
-        return Template("ledger/series_statement.html", context={"statement": statement, "section": "series"}, headers=PRIVATE)
+        return Template("ledger/series_statement.html", context={"statement": statement, "section": "series", "money_words": words}, headers=PRIVATE)
 
     @get("/statement.csv")
     async def statement_csv(self, series_slug: FromPath[str]) -> Response[str]:
