@@ -39,6 +39,7 @@ from events.backoffice.stripe_pages import StripePages
 from events.backoffice.waiting_list_pages import WaitingListManagePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.checkin.controllers import CheckinApi, DoorPages, DoorTeamApi
+from events.codes.controllers import CodesApi
 from events.config import Settings, load_settings
 from events.content_type import JsonBodiesOnly
 from events.dependencies import DEPENDENCIES
@@ -56,6 +57,7 @@ from events.privacy.controllers import GuestDataPages
 from events.releases.controllers import OrderReleasePages, ReleasePages, ReleasesApi
 from events.security_headers import api_reference_policy, security_headers
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
+from events.storefront.event_pages import EventPage
 from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.storefront.waitlist_controllers import WaitingListGuestPages
 from events.templating import create_template_engine
@@ -135,6 +137,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             EventPages,
+            EventPage,
             EventsApi,
             OrdersApi,
             DoorSalesApi,
@@ -144,6 +147,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CheckinApi,
             DoorPages,
             ClaimsApi,
+            CodesApi,
             WaitingListApi,
             LedgerApi,
             staff_pages,

@@ -64,6 +64,8 @@ class OrderCreate(Struct, forbid_unknown_fields=True):
     donation_pence: Pence = 0
     donation_partner: Annotated[str, Meta(max_length=80), text.LINE] | None = None
     gift_aid: GiftAidIn | None = None
+    # An access code (unlocks hidden ticket types) or discount code from the organiser, as typed.
+    code: Annotated[str, Meta(max_length=100), text.OPTIONAL_LINE] | None = None
 
 
 class PaymentStart(Struct):

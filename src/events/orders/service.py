@@ -868,11 +868,12 @@ async def hold_free_offer(event_id: int, *, holder: OfferHolder, hold_expires_at
 
 
 async def free_place_type(event_id: int) -> dict[str, Any] | None:
-    """The ticket type a free place is issued as (its id and name): the event's first, so that nothing tells a free
-    ticket from a bought one. None when the event has no ticket type."""
+    """The ticket type a free place is issued as (its id and name): the event's first that is not hidden (sold only
+    with an access code), so that nothing tells a free ticket from a bought one. None when the event has no such
+    ticket type."""
     return (
         await TicketType.select(TicketType.id, TicketType.name)
-        .where(TicketType.event == event_id)
+        .where(TicketType.event == event_id, TicketType.hidden.eq(False))
         .order_by(TicketType.position)
         .order_by(TicketType.id)
         .first()
