@@ -37,7 +37,8 @@ class EventWithCode:
 
 async def event_with_code(slug: str, typed: str, guesser: Guesser, *, now: datetime) -> EventWithCode:
     """The event page's event, with what the code the guest typed opens. A wrong code counts against the guest's
-    budgets of wrong codes (codes.service.find_for_buyer); it, or one that cannot be used now, is the page's error."""
+    budgets of wrong codes (codes.service.find_for_buyer); it, or one outside its validity window, is the page's
+    error."""
     typed = typed.strip()
     if not typed:
         return EventWithCode(await catalogue.get_event_detail(slug, now), "")
@@ -46,7 +47,9 @@ async def event_with_code(slug: str, typed: str, guesser: Guesser, *, now: datet
     except EventsError as error:
         # Known events only: an unknown event is the page's 404 whatever the code.
         return EventWithCode(await catalogue.get_event_detail(slug, now), typed, error=error)
-    refusal = rules.refusal(found, now) or (rules.USED_UP if found.uses_left == 0 else None)
+    # Its uses are not judged here: they are counted with the places when an order is placed (a buyer whose own hold
+    # holds the last use may still replace that hold with a new one).
+    refusal = rules.refusal(found, now)
     if refusal is not None:
         return EventWithCode(await catalogue.get_event_detail(slug, now), typed, error=refused(refusal))
     event = await catalogue.get_event_detail(slug, now, unlocked=found.unlocks)

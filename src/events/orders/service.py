@@ -254,9 +254,9 @@ async def _hold_together(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrde
     for wanted in batch:
         if wanted.code is not None:
             uses_seen[wanted.code.id] = max(uses_seen.get(wanted.code.id, 0), wanted.code.uses_left)
-    quotes, fits = _fits(quotes, replace(look.left, code_uses=uses_seen))
+    seen, fits = _fits(quotes, replace(look.left, code_uses=uses_seen))
     if not look.overdue_holds and not any(fits) and not replaced:
-        return _answers(batch, quotes, fits, {}, look.event, slug)
+        return _answers(batch, seen, fits, {}, look.event, slug)
     try:
         return await _hold_locked(slug, batch, look, quotes, type_ids, partners, now, replaced)
     except db.DEADLOCK_ERRORS:
