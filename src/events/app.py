@@ -28,6 +28,7 @@ from events.accounts.controllers import AccountPages, LoginPages, PasswordResetP
 from events.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SESSION_STORE, DatabaseStore, SessionConfig
 from events.api_reference import ApiReference
 from events.backoffice.audit_pages import AuditPages
+from events.backoffice.code_pages import CodePages
 from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.invitation_pages import InvitationPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
@@ -120,6 +121,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TicketTypePages,
             PartnerPages,
             ClaimLinkPages,
+            CodePages,
             DoorStaffPages,
             BackOfficeOrderPages,
             WaitingListManagePages,

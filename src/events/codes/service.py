@@ -229,7 +229,7 @@ async def create_code(slug: str, data: CodeIn, *, now: datetime) -> CodeOut:
                 "valid_until": row.valid_until,
             },
         )
-    return _code_out(row.to_dict(), unlocks)
+    return _code_out(row.to_dict(), unlocks, zone)
 
 
 async def _unused_code(event_id: int) -> str:
@@ -241,14 +241,15 @@ async def _unused_code(event_id: int) -> str:
 
 
 async def list_codes(slug: str) -> list[CodeOut]:
-    """The event's codes, oldest first, each with its uses."""
+    """The event's codes, oldest first, each with its uses (times in the event's time zone)."""
     event = await find_event(slug)
     rows = await Code.select().where(Code.event == event.id).order_by(Code.id)
     unlocks: dict[int, list[int]] = {}
     if rows:
         for unlock in await CodeUnlock.select().where(CodeUnlock.code.is_in([row["id"] for row in rows])).order_by(CodeUnlock.ticket_type):
             unlocks.setdefault(unlock["code"], []).append(unlock["ticket_type"])
-    return [_code_out(row, unlocks.get(row["id"], [])) for row in rows]
+    zone = ZoneInfo(event.timezone)
+    return [_code_out(row, unlocks.get(row["id"], []), zone) for row in rows]
 
 
 async def revoke_code(slug: str, code: str, *, now: datetime) -> None:
@@ -274,7 +275,7 @@ async def revoke_code(slug: str, code: str, *, now: datetime) -> None:
         )
 
 
-def _code_out(row: Mapping[str, Any], unlocks: list[int]) -> CodeOut:
+def _code_out(row: Mapping[str, Any], unlocks: list[int], zone: ZoneInfo) -> CodeOut:
     return CodeOut(
         id=row["id"],
         code=row["code"],
@@ -284,8 +285,8 @@ def _code_out(row: Mapping[str, Any], unlocks: list[int]) -> CodeOut:
         discount_pence=row["discount_pence"],
         max_uses=row["max_uses"],
         uses=row["uses"],
-        valid_from=row["valid_from"],
-        valid_until=row["valid_until"],
+        valid_from=row["valid_from"].astimezone(zone) if row["valid_from"] else None,
+        valid_until=row["valid_until"].astimezone(zone) if row["valid_until"] else None,
         revoked=row["revoked_at"] is not None,
         created_at=row["created_at"],
     )
