@@ -28,6 +28,8 @@ from events.catalogue import access
 from events.catalogue.lookup import find_event, partner_id
 from events.catalogue.tables import Event, TicketType
 from events.checkin import door_team
+from events.codes import service as codes
+from events.codes.schemas import CodeIn
 from events.config import Settings
 from events.orders import claims
 from events.orders.tables import Order
@@ -114,15 +116,26 @@ class Organisation:
     invitee_email: str
     entry_id: int
     waiting_guest: str
+    sale_code: str
 
     def markers(self) -> list[str]:
         """Text that only this organisation's data contains."""
-        return [self.event_title, self.reference, self.guest_name, self.guest_email, self.claim_code, self.invitee_email, self.waiting_guest]
+        return [
+            self.event_title,
+            self.reference,
+            self.guest_name,
+            self.guest_email,
+            self.claim_code,
+            self.invitee_email,
+            self.waiting_guest,
+            self.sale_code,
+        ]
 
 
 async def seed(slug: str, name: str, now: datetime) -> Organisation:
-    """An organisation with an event, a partner project, a paid (free-place) order with its ticket, a claim link, a
-    door member on the event's team, a person with an API token and a sign-in, and a guest on the waiting list."""
+    """An organisation with an event, a partner project, a paid (free-place) order with its ticket, a claim link, an
+    access code, a door member on the event's team, a person with an API token and a sign-in, and a guest on the
+    waiting list."""
     organisation = await organisations.create_organisation(slug, OrganisationDetails(name=name))
     event = await make_event(
         now,
@@ -134,6 +147,7 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
     guest_name, guest_email = f"{name}guest Person", f"guest@{slug}.example"
     claimed = await claims.give_free_place(event, name=guest_name, email=guest_email, issue=issue_and_confirm, now=now)
     code = await claims.create_claim_code(event, partner_name=f"{name} drop-in", places=3, now=now)
+    sale_code = await codes.create_code(event, CodeIn(max_uses=5, discount_percent=10, code=f"{slug.upper()}-ONLY-CODE"), now=now)
     event_row = await find_event(event)
     type_id = (await TicketType.select(TicketType.id).where(TicketType.event == event_row.id).first())["id"]
     member = await accounts.create_user(f"member@{slug}.example", role="organiser", password=PASSWORD, organisation_id=organisation.id)
@@ -162,6 +176,7 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         invitee_email=invitee_email,
         entry_id=await add_waiting_entry(event, now=now, name=f"{name}waiting Guest", email=f"waiting@{slug}.example"),
         waiting_guest=f"{name}waiting Guest",
+        sale_code=sale_code.code,
     )
 
 
@@ -299,6 +314,8 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     assert (await organisations.find(beta.slug)).suspended_at is None
     assert (await WaitingEntry.select(WaitingEntry.status).where(WaitingEntry.id == beta.entry_id).first())["status"] == "waiting"
     assert (await Event.select(Event.waiting_list_open).where(Event.slug == beta.event).first())["waiting_list_open"] is True
+    [beta_code] = await codes.list_codes(beta.event)
+    assert beta_code.code == beta.sale_code and not beta_code.revoked
 
 
 async def test_each_role_still_reaches_its_own_organisation(two_organisations: tuple[Organisation, Organisation, list[Role]]) -> None:
@@ -310,6 +327,9 @@ async def test_each_role_still_reaches_its_own_organisation(two_organisations: t
     assert (await owner.get(f"/manage/orders/{alpha.reference}")).status_code == 200
     apis = {role.name: role.api for role in roles}
     assert (await apis["owner"].get(f"/api/events/{alpha.event}/reconciliation")).status_code == 200
+    alpha_codes = await apis["limited organiser"].get(f"/api/events/{alpha.event}/codes")
+    assert alpha_codes.status_code == 200 and [code["code"] for code in alpha_codes.json()] == [alpha.sale_code]
+    assert alpha.sale_code in (await owner.get(f"/manage/events/{alpha.event}/codes")).text
     assert (await limited.get(f"/manage/events/{alpha.event}")).status_code == 200
     assert (await apis["door"].get(f"/api/checkin/events/{alpha.event}/counts")).status_code == 200
     assert (await apis["partner viewer"].get(f"/api/partners/{alpha.partner}/statement")).status_code == 200
