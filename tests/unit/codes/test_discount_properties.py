@@ -79,7 +79,7 @@ def test_no_order_total_goes_below_zero_and_only_tickets_are_discounted(order: A
     paid_tickets = sum(line.quantity for line in quote.lines if line.kind == "ticket" and line.unit_price_pence > 0)
     assert quote.booking_fees_pence == paid_tickets * terms.booking_fee_pence
     assert quote.total_pence == quote.tickets_pence + quote.booking_fees_pence + quote.pay_it_forward_pence + quote.donation_pence
-    assert {type_id: quantity for type_id, quantity in request.items} == dict(quote.places_by_type)
+    assert dict(request.items) == dict(quote.places_by_type)
 
 
 def _order_row(order_id: int, quote: pricing.Quote) -> dict[str, Any]:
@@ -102,14 +102,14 @@ def test_an_event_statement_adds_up_after_discounts_and_refunds(sold: list[Any],
     tickets listed at less the discounts, and every penny paid, less refunds and fees, is with a partner."""
     entries = []
     listed_total = discounts = taken = refunded = 0
-    for order_id, ((on_sale, terms, request, code), refund_count, fee) in enumerate(sold, start=1):
+    for order_id, ((on_sale, terms, request, code), refund_count, stripe_fee) in enumerate(sold, start=1):
         quote = pricing.quote_online_order(on_sale, terms, request, NOW, code)
         listed_total += sum(on_sale[type_id].price_pence * quantity for type_id, quantity in request.items)
         discounts += quote.discount_pence
         if quote.total_pence == 0:
             continue  # nothing to pay: no payment, no entries
         order = _order_row(order_id, quote)
-        fee = min(fee, quote.total_pence)
+        fee = min(stripe_fee, quote.total_pence)
         entries += payment_entries({"id": order_id, "provider": "stripe", "fee_pence": fee, "created_at": NOW}, order, None)
         taken += quote.total_pence
         # Refund the first tickets (at their paid price and fee), as a refund of chosen tickets is planned.
