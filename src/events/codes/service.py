@@ -166,10 +166,16 @@ async def create_code(slug: str, data: CodeIn, *, now: datetime) -> CodeOut:
     """A new code for the event: the organiser's own (checked, in capitals) or a made-up one."""
     event = await find_event(slug)
     zone = ZoneInfo(event.timezone)
-    valid_from = _aware(data.valid_from, zone)
-    valid_until = _aware(data.valid_until, zone)
+    times: dict[str, datetime | None] = {}
+    out_of_range: dict[str, str] = {}
+    for name in ("valid_from", "valid_until"):
+        try:
+            times[name] = _aware(getattr(data, name), zone)
+        except OverflowError:  # e.g. the last day of year 9999 with an offset behind UTC
+            times[name], out_of_range[name] = None, N_("Give a date and time this code can use.")
+    valid_from, valid_until = times["valid_from"], times["valid_until"]
     unlocks = sorted(set(data.unlocks))
-    problems = rules.terms_problems(
+    problems = out_of_range | rules.terms_problems(
         discount_percent=data.discount_percent,
         discount_pence=data.discount_pence,
         max_uses=data.max_uses,

@@ -98,6 +98,10 @@ async def test_the_codes_api_checks_what_a_code_may_unlock(client: httpx.AsyncCl
         headers=organiser,
     )
     assert backwards.status_code == 422 and "valid_until" in backwards.json()["fields"]
+    beyond = await client.post(
+        f"/api/events/{slug}/codes", json={"discount_percent": 10, "max_uses": 3, "valid_until": "9999-12-31T23:00:00-23:00"}, headers=organiser
+    )
+    assert beyond.status_code == 422 and "valid_until" in beyond.json()["fields"]
     chosen = await client.post(f"/api/events/{slug}/codes", json={"code": "crew!", "unlocks": [types["Crew"]], "max_uses": 3}, headers=organiser)
     assert chosen.status_code == 422 and "code" in chosen.json()["fields"]
     made = await client.post(
