@@ -126,6 +126,8 @@ class OrderOut(Struct):
     notices: list[str]
     # Who runs the event: the order's pages show its name, logo and colours.
     organisation: OrganisationRefOut
+    # What an access or discount code took off the tickets (their lines and tickets_pence are after it).
+    discount_pence: int = 0
 
 
 class RefundIn(Struct, forbid_unknown_fields=True):

@@ -59,6 +59,9 @@ async def test_a_percentage_comes_off_ticket_prices_never_fees_pay_it_forward_or
     assert (order["pay_it_forward_pence"], order["donation_pence"]) == (3000, 500)
     assert order["code"] is not None
 
+    checkout = await client.get(created.json()["payment"]["url"])
+    assert re.search(r"Saved with your code \(already taken off the tickets\)</th><td>£45</td>", checkout.text)
+    assert (await get_order(client, created.json()))["discount_pence"] == 4500
     await pay_with_test_page(client, created.json())
     tickets = await Ticket.select(Ticket.price_pence, Ticket.booking_fee_pence).where(Ticket.order_id == order["id"])
     assert [(t["price_pence"], t["booking_fee_pence"]) for t in tickets] == [(1500, 100)] * 3
