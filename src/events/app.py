@@ -29,6 +29,7 @@ from events.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SESSION_ST
 from events.announcements.controllers import AnnouncementPages, AnnouncementsApi
 from events.api_reference import ApiReference
 from events.backoffice.audit_pages import AuditPages
+from events.backoffice.code_pages import CodePages
 from events.backoffice.controllers import EventOverviewPages
 from events.backoffice.invitation_pages import InvitationPages
 from events.backoffice.order_pages import OrderPages as BackOfficeOrderPages
@@ -42,6 +43,7 @@ from events.backoffice.stripe_pages import StripePages
 from events.backoffice.waiting_list_pages import WaitingListManagePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
 from events.checkin.controllers import CheckinApi, DoorPages, DoorTeamApi
+from events.codes.controllers import CodesApi
 from events.config import Settings, load_settings
 from events.content_type import JsonBodiesOnly
 from events.dependencies import DEPENDENCIES
@@ -62,6 +64,7 @@ from events.releases.controllers import OrderReleasePages, ReleasePages, Release
 from events.security_headers import api_reference_policy, security_headers
 from events.series.controllers import EventCopyApi, SeriesApi, SeriesPages
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
+from events.storefront.event_pages import EventPage
 from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.storefront.waitlist_controllers import WaitingListGuestPages
 from events.templating import create_template_engine
@@ -124,6 +127,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             TicketTypePages,
             PartnerPages,
             ClaimLinkPages,
+            CodePages,
             DoorStaffPages,
             BackOfficeOrderPages,
             WaitingListManagePages,
@@ -148,6 +152,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     return Litestar(
         route_handlers=[
             EventPages,
+            EventPage,
             EventsApi,
             OrdersApi,
             DoorSalesApi,
@@ -157,6 +162,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             CheckinApi,
             DoorPages,
             ClaimsApi,
+            CodesApi,
             WaitingListApi,
             LedgerApi,
             AnnouncementsApi,

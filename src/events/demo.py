@@ -1,6 +1,6 @@
 """Demo data: two organisations (a refugee-support network with the supper club, the club night and a film screening,
 and a small kitchen project with one event of its own), their partner projects, a few people on the supper club's
-waiting lists, and in development a login for each and the screening sold out online (test payments) with people
+waiting lists and its volunteers' access code, and in development a login for each and the screening sold out online (test payments) with people
 waiting for a place, so a guest sees the waiting list at work. Seeding twice changes nothing."""
 
 from __future__ import annotations
@@ -13,8 +13,11 @@ from zoneinfo import ZoneInfo
 from events.accounts import service as accounts
 from events.accounts.tables import User
 from events.catalogue import service as catalogue
-from events.catalogue.schemas import EventCreate, EventPatch, PartnerIn, ShareIn, TicketTypeIn
+from events.catalogue.schemas import EventCreate, EventPatch, PartnerIn, ShareIn, TicketTypeIn, TicketTypePatch
 from events.catalogue.tables import Event, Partner, Series, TicketType
+from events.codes import service as codes
+from events.codes.schemas import CodeIn
+from events.codes.tables import Code
 from events.ledger import service as _ledger  # noqa: F401 - books the demo's test payments (payments.bookkeeping)
 from events.orders import pricing
 from events.orders import service as _orders  # noqa: F401 - registers what the catalogue shows of sales (catalogue.sales)
@@ -344,6 +347,29 @@ async def _supper_series(organisation_id: int, now: datetime, created: list[str]
     created.append(f"series {SUPPER_SERIES.slug}")
 
 
+# The supper club's volunteers: a hidden ticket type, sold only with the access code that unlocks it.
+VOLUNTEER_TYPE = "Volunteer"
+VOLUNTEER_CODE = "KITCHEN-VOLUNTEERS"
+
+
+async def _volunteer_code(slug: str, now: datetime, created: list[str]) -> None:
+    """A hidden "Volunteer" ticket type (free, one each) on the event and one access code that unlocks it, once: an
+    event that has a code already is left as it is."""
+    event = await Event.select(Event.id).where(Event.slug == slug).first()
+    if event is None or await Code.exists().where(Code.event == event["id"]):
+        return
+    volunteer = await TicketType.select(TicketType.id).where(TicketType.event == event["id"], TicketType.name == VOLUNTEER_TYPE).first()
+    if volunteer is None:
+        hidden = TicketTypePatch(name=VOLUNTEER_TYPE, price_pence=0, channel="online", max_per_order=1, waiting_list=False, hidden=True)
+        await catalogue.update_event(slug, EventPatch(ticket_types=[hidden]), now)
+        volunteer = await TicketType.select(TicketType.id).where(TicketType.event == event["id"], TicketType.name == VOLUNTEER_TYPE).first()
+        assert volunteer is not None
+    await codes.create_code(
+        slug, CodeIn(code=VOLUNTEER_CODE, note="Kitchen and front-of-house volunteers", unlocks=[volunteer["id"]], max_uses=8), now=now
+    )
+    created.append(f"volunteer code of {slug}")
+
+
 async def _organisation(slug: str, details: OrganisationDetails, created: list[str]) -> int:
     """The demo organisation, made if missing. A new installation's untouched first organisation (no events, no
     team) becomes the first demo organisation rather than staying empty beside it."""
@@ -387,6 +413,7 @@ async def seed_demo(now: datetime, *, with_demo_login: bool, with_demo_sales: bo
     await _waiting_list("august-supper-club", now, created)
     await _dietary_question("august-supper-club", now, created, with_answers=with_demo_sales)
     await _supper_series(network, now, created)
+    await _volunteer_code("august-supper-club", now, created)
     if with_demo_sales:
         await _sell_out(SCREENING_SLUG, now, created)
         await _waiting_list(SCREENING_SLUG, now, created, SCREENING_WAITING)

@@ -40,9 +40,13 @@
   function update() {
     updateGiftAid();
     var pence = donationPence();
+    var tickets = 0;
     form.querySelectorAll("select[data-price]").forEach(function (select) {
       pence += Number(select.value) * Number(select.dataset.price);
+      tickets += Number(select.value) * Number(select.dataset.ticketPence || 0);
     });
+    // A code's fixed amount off comes off the tickets only, never below nothing (codes.rules).
+    pence -= Math.min(Number(form.dataset.discountPence || 0), tickets);
     out.textContent = money(pence / 100);
     out.parentElement.hidden = false;
   }

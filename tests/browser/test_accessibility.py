@@ -68,6 +68,7 @@ STAFF_PAGES = [
     StaffPage("manage-claims", "/manage/events/{supper}/claims", "organiser"),
     StaffPage("manage-questions", "/manage/events/{supper}/questions", "organiser"),
     StaffPage("manage-kitchen", "/manage/events/{supper}/kitchen", "organiser"),
+    StaffPage("manage-codes", "/manage/events/{supper}/codes", "organiser"),
     StaffPage("manage-door-staff", "/manage/events/{event}/door-staff", "organiser"),
     StaffPage("manage-orders", "/manage/events/{supper}/orders", "organiser"),
     StaffPage("manage-waiting-list", "/manage/events/{supper}/waiting-list", "organiser"),
@@ -96,6 +97,8 @@ GUEST_PAGES = [
     ("event-list", "/"),
     ("event-page", f"/events/{SLUG}"),
     ("event-page-supper", f"/events/{SUPPER}"),
+    ("event-page-with-code", f"/events/{SUPPER}?code=KITCHEN-VOLUNTEERS"),  # the demo's access code: its hidden type shown
+    ("event-page-wrong-code", f"/events/{SUPPER}?code=NOT-A-CODE"),  # a message beside the code's field
     ("organisation-page", f"/organisations/{ORGANISATION}"),
     ("organisation-page-kitchen", f"/organisations/{KITCHEN}"),
     ("series-page", f"/series/{SERIES}"),

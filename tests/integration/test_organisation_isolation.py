@@ -31,6 +31,8 @@ from events.catalogue import access
 from events.catalogue.lookup import find_event, partner_id
 from events.catalogue.tables import Event, Series, TicketType
 from events.checkin import door_team
+from events.codes import service as codes
+from events.codes.schemas import CodeIn
 from events.config import Settings
 from events.ledger.tables import Payout
 from events.orders import claims
@@ -132,6 +134,7 @@ class Organisation:
     series_title: str
     payout_id: int
     payout_reference: str
+    sale_code: str
 
     def markers(self) -> list[str]:
         """Text that only this organisation's data contains."""
@@ -147,13 +150,14 @@ class Organisation:
             self.announcement,
             self.series_title,
             self.payout_reference,
+            self.sale_code,
         ]
 
 
 async def seed(slug: str, name: str, now: datetime) -> Organisation:
-    """An organisation with an event, a partner project, a paid (free-place) order with its ticket, a claim link, a
-    door member on the event's team, a person with an API token and a sign-in, a guest on the waiting list, a message
-    sent to the event's guests, a series the event is in, and a question the event asks its guests."""
+    """An organisation with an event, a partner project, a paid (free-place) order with its ticket, a claim link, an
+    access code, a door member on the event's team, a person with an API token and a sign-in, a guest on the waiting
+    list, a message sent to the event's guests, a series the event is in, and a question the event asks its guests."""
     organisation = await organisations.create_organisation(slug, OrganisationDetails(name=name))
     series = await series_service.create_series(
         SeriesIn(title=f"{name} Supper Series", slug=f"{slug}-suppers"), organisation_id=organisation.id, now=now
@@ -171,6 +175,7 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
     guest_name, guest_email = f"{name}guest Person", f"guest@{slug}.example"
     claimed = await claims.give_free_place(event, name=guest_name, email=guest_email, issue=issue_and_confirm, now=now)
     code = await claims.create_claim_code(event, partner_name=f"{name} drop-in", places=3, now=now)
+    sale_code = await codes.create_code(event, CodeIn(max_uses=5, discount_percent=10, code=f"{slug.upper()}-ONLY-CODE"), now=now)
     event_row = await find_event(event)
     type_id = (await TicketType.select(TicketType.id).where(TicketType.event == event_row.id).first())["id"]
     member = await accounts.create_user(f"member@{slug}.example", role="organiser", password=PASSWORD, organisation_id=organisation.id)
@@ -220,6 +225,7 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         series_title=series.title,
         payout_id=payout.id,
         payout_reference=f"{name}payout Reference",
+        sale_code=sale_code.code,
     )
 
 
@@ -366,6 +372,8 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     assert (await Series.select(Series.title).where(Series.slug == beta.series).first())["title"] == beta.series_title
     assert await Event.count().where(Event.organisation == (await organisations.find(beta.slug)).id) == 1  # nothing copied into it
     assert not await Payout.exists().where(Payout.reverses == beta.payout_id)  # Beta's payout is not reversed
+    [beta_code] = await codes.list_codes(beta.event)
+    assert beta_code.code == beta.sale_code and not beta_code.revoked
 
 
 async def test_each_role_still_reaches_its_own_organisation(two_organisations: tuple[Organisation, Organisation, list[Role]]) -> None:
@@ -379,6 +387,9 @@ async def test_each_role_still_reaches_its_own_organisation(two_organisations: t
     assert (await apis["owner"].get(f"/api/events/{alpha.event}/reconciliation")).status_code == 200
     assert [q["label"] for q in (await apis["organiser"].get(f"/api/events/{alpha.event}/questions")).json()] == [alpha.question]
     assert (await owner.get(f"/manage/events/{alpha.event}/questions/{alpha.question_id}/edit")).status_code == 200
+    alpha_codes = await apis["limited organiser"].get(f"/api/events/{alpha.event}/codes")
+    assert alpha_codes.status_code == 200 and [code["code"] for code in alpha_codes.json()] == [alpha.sale_code]
+    assert alpha.sale_code in (await owner.get(f"/manage/events/{alpha.event}/codes")).text
     assert (await limited.get(f"/manage/events/{alpha.event}")).status_code == 200
     assert (await apis["door"].get(f"/api/checkin/events/{alpha.event}/counts")).status_code == 200
     assert (await apis["partner viewer"].get(f"/api/partners/{alpha.partner}/statement")).status_code == 200

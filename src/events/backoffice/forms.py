@@ -4,7 +4,7 @@ for each one that cannot be read, then msgspec for the schema's limits. Pure."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any, TypeVar
 
@@ -197,6 +197,8 @@ def ticket_type_values(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
     values["quota"] = _whole(form, "quota", problems, default=None, message="Enter a whole number, or leave it empty for no limit.")
     values["max_per_order"] = _whole(form, "max_per_order", problems, default=10)
     values["waiting_list"] = form.get("waiting_list", "on") != "off"
+    # Sold only with an access code that unlocks it (events.codes).
+    values["hidden"] = bool(form.get("hidden"))
     return values, problems
 
 
@@ -206,6 +208,34 @@ def ticket_type_patch(form: Form, type_id: int | None) -> tuple[TicketTypePatch 
     if problems:
         return None, problems
     return convert(values if type_id is None else {**values, "id": type_id}, TicketTypePatch)
+
+
+def code_values(form: Form, hidden_type_ids: Sequence[int]) -> tuple[dict[str, Any], dict[str, str]]:
+    """The Codes page's form: the code (empty: made up), who it is for, the hidden types ticked (unlock_<id>), a
+    discount (none, a percentage or an amount in pounds), how many orders may use it, and when it works."""
+    problems: dict[str, str] = {}
+    values: dict[str, Any] = {
+        "code": (form.get("code") or "").strip() or None,
+        "note": (form.get("note") or "").strip(),
+        "unlocks": [type_id for type_id in hidden_type_ids if form.get(f"unlock_{type_id}")],
+    }
+    discount = form.get("discount") or "none"
+    if discount == "percent":
+        percent = _whole(form, "discount_percent", problems, default=None, required=True, message="Enter a whole percentage from 1 to 100.")
+        if percent is not None and not 1 <= percent <= 100:
+            problems["discount_percent"] = "Enter a whole percentage from 1 to 100."
+        values["discount_percent"] = percent
+    elif discount == "amount":
+        amount = parse_pounds(form.get("discount_amount") or "")
+        if not amount:
+            problems["discount_amount"] = "Enter the amount off in pounds, like 5 or 2.50."
+        values["discount_pence"] = amount or None
+    elif discount != "none":
+        problems["discount"] = "Choose what the code takes off."
+    values["max_uses"] = _whole(form, "max_uses", problems, default=None, required=True, message="Enter how many orders may use the code, like 10.")
+    values["valid_from"] = _time(form, "valid_from", problems, required=False)
+    values["valid_until"] = _time(form, "valid_until", problems, required=False)
+    return values, problems
 
 
 def shares(form: Form) -> tuple[list[tuple[str, int]], dict[str, str]]:
@@ -254,6 +284,7 @@ def convert(values: Mapping[str, Any], schema: type[T]) -> tuple[T | None, dict[
 
 
 FORM_FIELDS = {
+    "discount_pence": "discount_amount",
     "booking_fee_pence": "booking_fee",
     "pay_it_forward_place_pence": "pay_it_forward_place",
     "cost_per_attendee_pence": "cost_per_attendee",

@@ -156,6 +156,7 @@ def _type_form(ticket_type: catalogue.OrganiserTicketType) -> dict[str, str]:
         "quota": str(ticket_type.quota) if ticket_type.quota is not None else "",
         "max_per_order": str(ticket_type.max_per_order),
         "waiting_list": "on" if ticket_type.waiting_list else "off",
+        "hidden": "on" if ticket_type.hidden else "",
     }
 
 

@@ -1,4 +1,4 @@
-"""Catalogue HTTP: public event pages, the public events API and the organiser API."""
+"""Catalogue HTTP: the public pages of events and organisations, the public events API and the organiser API."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue import service
 from events.catalogue.schemas import EventCreate, EventDetailOut, EventPatch, EventSummaryOut, OrganisationOut, PartnerIn, PartnerOut
-from events.config import Settings
 from events.dependencies import BEARER, error_responses
 from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
@@ -31,11 +30,7 @@ class EventPages(Controller):
         events = await service.list_upcoming_events(now)
         return Template("catalogue/event_list.html", context={"events": events})
 
-    @get("/events/{slug:str}", name="event_page")
-    async def event_page(self, slug: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
-        event = await service.get_event_detail(slug, now)
-        # The waiting list's form asks for a mobile number only where a text can be sent.
-        return Template("catalogue/event_detail.html", context={"event": event, "now": now, "texts": settings.can_send_texts})
+    # The event page itself, with its buy form and access codes, is storefront.event_pages.EventPage.
 
     @get("/organisations/{slug:str}", name="organisation_page")
     async def organisation_page(self, slug: FromPath[str], now: NamedDependency[datetime]) -> Template:

@@ -56,6 +56,9 @@ class TicketTypeIn(Struct, forbid_unknown_fields=True):
     max_per_order: Annotated[int, Meta(ge=1, le=100)] = 10
     # Guests may join the event's waiting list for this type once it is sold out.
     waiting_list: bool = True
+    # Sold only with an access code that unlocks it (volunteers, partner staff, performers): to everyone else the
+    # event has no such type (POST /api/events/{slug}/codes).
+    hidden: bool = False
 
 
 class TicketTypePatch(Struct, forbid_unknown_fields=True):
@@ -71,6 +74,7 @@ class TicketTypePatch(Struct, forbid_unknown_fields=True):
     quota: Annotated[int, Meta(ge=1, le=100000)] | UnsetType | None = UNSET
     max_per_order: Annotated[int, Meta(ge=1, le=100)] | UnsetType = UNSET
     waiting_list: bool | UnsetType = UNSET
+    hidden: bool | UnsetType = UNSET
 
 
 class ShareIn(Struct, forbid_unknown_fields=True):
@@ -196,6 +200,8 @@ class TicketTypeOut(Struct):
     waiting_list: bool  # guests may join the waiting list for it once it is sold out
     # Whether a guest can join this type's waiting list now: sold out online, with its and the event's list open.
     waiting_list_open: bool = False
+    # Sold only with an access code: listed only to organisers, and to guests whose code unlocks it.
+    hidden: bool = False
 
 
 class OrganisationRefOut(Struct):

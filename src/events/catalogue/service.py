@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -69,7 +69,18 @@ AUDITED_EVENT_FIELDS = (
     "series",
     "status",
 )
-AUDITED_TYPE_FIELDS = ("name", "description", "price_pence", "channel", "sales_start", "sales_end", "quota", "max_per_order", "waiting_list")
+AUDITED_TYPE_FIELDS = (
+    "name",
+    "description",
+    "price_pence",
+    "channel",
+    "sales_start",
+    "sales_end",
+    "quota",
+    "max_per_order",
+    "waiting_list",
+    "hidden",
+)
 STATUS_ACTIONS = {
     (EventStatus.draft, EventStatus.on_sale): "event.published",
     (EventStatus.on_sale, EventStatus.sales_closed): "event.sales_closed",
@@ -97,6 +108,7 @@ class OrganiserTicketType:
     position: int
     places_taken: int
     ordered: bool
+    hidden: bool = False
 
 
 def event_url(slug: str) -> str:
@@ -178,15 +190,16 @@ async def list_upcoming_events(now: datetime, *, organisation_id: int | None = N
     return [_summary(event, types_by_event.get(event["id"], []), now, held_places=held[event["id"]]) for event in events]
 
 
-async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = False) -> EventDetailOut:
+async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = False, unlocked: Collection[int] = ()) -> EventDetailOut:
     """An event as guests see it (drafts only for organisers, who reach them through a role guard); a suspended
-    organisation's events are not found."""
+    organisation's events are not found. Hidden ticket types are left out, but for those ``unlocked`` (by the guest's
+    access code, events.codes); organisers (``include_drafts``) see every type."""
     event = (
         await Event.select(*Event.all_columns(), *_ORGANISATION_REF, *_SERIES_REF, Event.organisation.suspended_at).where(Event.slug == slug).first()
     )
     if event is None or (event["status"] == EventStatus.draft and not include_drafts) or (event["organisation.suspended_at"] and not include_drafts):
         raise NotFound(N_("We could not find that event."), code="event_not_found")
-    return await _detail(event, now)
+    return await _detail(event, now, shown=None if include_drafts else unlocked)
 
 
 async def list_partners(organisation_id: int | None = None) -> list[PartnerOut]:
@@ -513,6 +526,7 @@ async def ticket_types_for_organisers(slug: str) -> list[OrganiserTicketType]:
             position=t["position"],
             places_taken=t["places_taken"],
             ordered=t["id"] in ordered,
+            hidden=t["hidden"],
         )
         for t in types
     ]
@@ -567,7 +581,7 @@ def _type_changes(
         prefix = f"ticket_types[{index}]."
         values = {
             name: getattr(patch, name)
-            for name in ("name", "price_pence", "channel", "description", "quota", "max_per_order", "waiting_list")
+            for name in ("name", "price_pence", "channel", "description", "quota", "max_per_order", "waiting_list", "hidden")
             if getattr(patch, name) is not UNSET
         }
         for name in ("sales_start", "sales_end"):
@@ -587,6 +601,7 @@ def _type_changes(
                 "quota": None,
                 "max_per_order": 10,
                 "waiting_list": True,
+                "hidden": False,
             }
             type_id = None
         else:
@@ -656,6 +671,7 @@ def _new_ticket_type(event_id: int, data: TicketTypeIn, zone: ZoneInfo, position
         quota=data.quota,
         max_per_order=data.max_per_order,
         waiting_list=data.waiting_list,
+        hidden=data.hidden,
         position=position,
     )
 
@@ -688,6 +704,7 @@ def _raise_if(problems: dict[str, str]) -> None:
 def _summary(event: dict[str, Any], types: Sequence[dict[str, Any]], now: datetime, *, held_places: int = 0) -> EventSummaryOut:
     """``held_places``: places held back from general sale for the event's waiting lists (catalogue.sales.HeldBack)."""
     zone = ZoneInfo(event["timezone"])
+    types = [t for t in types if not t["hidden"]]  # sold only with a code: not a price anyone else can pay
     online_prices = [t["price_pence"] for t in types if rules.sells_online(t["channel"])]
     return EventSummaryOut(
         slug=event["slug"],
@@ -726,9 +743,12 @@ def _organisation_ref(event: dict[str, Any]) -> OrganisationRefOut:
     return organisation_ref(event["organisation.slug"], event["organisation.name"], event["organisation.logo_content_type"])
 
 
-async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
+async def _detail(event: dict[str, Any], now: datetime, *, shown: Collection[int] | None = ()) -> EventDetailOut:
+    """``shown``: the hidden ticket types to include (None: every one)."""
     zone = ZoneInfo(event["timezone"])
     types = await TicketType.select().where(TicketType.event == event["id"]).order_by(TicketType.position).order_by(TicketType.id)
+    if shown is not None:
+        types = [t for t in types if not t["hidden"] or t["id"] in shown]
     shares = (
         await BeneficiaryShare.select(
             BeneficiaryShare.share_bp,
@@ -783,12 +803,15 @@ async def _detail(event: dict[str, Any], now: datetime) -> EventDetailOut:
                 sales_end=t["sales_end"].astimezone(zone) if t["sales_end"] else None,
                 max_per_order=t["max_per_order"],
                 waiting_list=t["waiting_list"],
-                waiting_list_open=rules.waiting_list_joinable(
+                # A hidden type has no waiting list: an offer would sell it without its code.
+                waiting_list_open=not t["hidden"]
+                and rules.waiting_list_joinable(
                     event_list_open=event["waiting_list_open"],
                     type_list=t["waiting_list"],
                     on_sale_online=rules.on_sale_online(event["status"], t["channel"], t["sales_start"], t["sales_end"], now),
                     available=rules.ticket_type_available(left, t["quota"], t["places_taken"] + held.by_type.get(t["id"], 0)),
                 ),
+                hidden=t["hidden"],
             )
             for t in types
         ],

@@ -186,6 +186,9 @@ class EventStatement(EventReconciliation, frozen=True):
     title: str
     starts_at: datetime
     sales_by_day: list[tuple[date, int]]
+    # What access and discount codes took off the tickets of orders that were paid (refunded since or not): ticket
+    # income is already after it, so it is shown beside that income, never taken off again.
+    discounts_pence: int = 0
 
 
 class StatementEvent(Struct, frozen=True):

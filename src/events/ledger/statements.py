@@ -40,6 +40,8 @@ from events.ledger.schemas import (
 )
 from events.ledger.tables import LedgerEntry, Payout
 from events.money import format_money
+from events.orders.statuses import OrderStatus
+from events.orders.tables import Order
 from events.organisations import service as organisations
 
 
@@ -112,8 +114,18 @@ async def event_statement(slug: str) -> EventStatement:
                 NamedPartnerLine(**msgspec.structs.asdict(line), name=names.get(line.partner, line.partner)) for line in reconciliation.partners
             ],
             "sales_by_day": await ticket_sales_by_day(event),
+            "discounts_pence": await discounts_given(event.id),
         }
     )
+
+
+async def discounts_given(event_id: int) -> int:
+    """What codes took off the tickets of the event's orders whose money came in (paid, refunded since, or refunded as
+    it came too late): their ticket income is booked after it (Order.tickets_pence)."""
+    [row] = await Order.select(Sum(Order.discount_pence, alias="pence")).where(
+        Order.event == event_id, Order.status.is_in([OrderStatus.paid, OrderStatus.refunded, OrderStatus.refund_due])
+    )
+    return int(row["pence"] or 0)
 
 
 async def ticket_sales_by_day(event: EventRow) -> list[tuple[date, int]]:

@@ -18,7 +18,7 @@ from events.catalogue.schemas import OrganisationRefOut
 from events.catalogue.service import organisation_ref
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event
-from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
+from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_
 from events.orders import phones, pricing, queries
 from events.orders.codes import SECRET_ALPHABET
@@ -205,43 +205,28 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
     )
 
 
-def _budgets(claimant: Claimant) -> tuple[tuple[str, str, int], ...]:
+def _budgets(claimant: Claimant) -> tuple[ratelimit.Budget, ...]:
     return (
-        ("claim-failures-browser", f"{claimant.address} {claimant.browser}", FAILED_CLAIMS_PER_BROWSER),
-        ("claim-failures", claimant.address, FAILED_CLAIMS_PER_ADDRESS),
+        ratelimit.Budget("claim-failures-browser", f"{claimant.address} {claimant.browser}", FAILED_CLAIMS_PER_BROWSER),
+        ratelimit.Budget("claim-failures", claimant.address, FAILED_CLAIMS_PER_ADDRESS),
     )
+
+
+def _unknown_code(error: BaseException) -> bool:
+    return isinstance(error, NotFound) and error.code == "claim_code_not_found"
 
 
 @contextlib.asynccontextmanager
 async def _guess(claimant: Claimant, *, now: datetime) -> AsyncIterator[None]:
-    """Try a claim code within the claimant's budgets of wrong codes.
-
-    Each try takes its place under both budgets before the code is looked up (so tries sent in parallel
-    cannot overshoot) and gives it back unless the code turns out unknown: only wrong codes count. A browser
-    with this code's claim pass skips the budgets."""
+    """Try a claim code within the claimant's budgets of wrong codes (ratelimit.wrong_tries_limited): only unknown
+    codes count. A browser with this code's claim pass skips the budgets."""
     if claimant.has_pass:
         yield
         return
-    now_epoch = int(now.timestamp())
-    window = FAILED_CLAIMS_WINDOW_SECONDS
-    decisions = [
-        await ratelimit.hit(scope, subject, limit=limit, window_seconds=window, now_epoch=now_epoch) for scope, subject, limit in _budgets(claimant)
-    ]
-    if refused := [decision for decision in decisions if not decision.allowed]:
-        raise TooManyAttempts(
-            N_("Too many tries. Please wait a few minutes and try again."),
-            retry_after_seconds=max(decision.retry_after_seconds for decision in refused),
-        )
-    wrong = False
-    try:
+    async with ratelimit.wrong_tries_limited(
+        _budgets(claimant), window_seconds=FAILED_CLAIMS_WINDOW_SECONDS, now_epoch=int(now.timestamp()), is_wrong=_unknown_code
+    ):
         yield
-    except NotFound as error:
-        wrong = error.code == "claim_code_not_found"
-        raise
-    finally:
-        if not wrong:
-            for scope, subject, _ in _budgets(claimant):
-                await ratelimit.forgive(scope, subject, window_seconds=window, now_epoch=now_epoch)
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,6 +60,7 @@ def buy_request(form: Mapping[str, str], type_ids: Iterable[int]) -> tuple[Reque
         buyer_name=form.get("name", ""),
         buyer_email=form.get("email", ""),
         gift_aid=gift_aid_declaration(form),
+        code=(form.get("code") or "").strip() or None,
     )
     return request, problems
 

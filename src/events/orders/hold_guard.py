@@ -42,6 +42,7 @@ class ReplacedHold:
 
     order_id: int
     places_by_type: Mapping[int, int]
+    code: int | None = None  # the code it was placed with: its use is given back too
 
 
 async def find_replaced(event_slug: str, asked: Mapping[int, tuple[str | None, str]]) -> dict[int, ReplacedHold]:
@@ -55,12 +56,13 @@ async def find_replaced(event_slug: str, asked: Mapping[int, tuple[str | None, s
     wanted = {position: (reference, email) for position, (reference, email) in asked.items() if reference}
     if not wanted:
         return {}
-    rows = await Order.select(Order.id, Order.reference, Order.buyer_email).where(
+    rows = await Order.select(Order.id, Order.reference, Order.buyer_email, Order.code).where(
         Order.reference.is_in(sorted({reference for reference, _ in wanted.values()})),
         Order.event.slug == event_slug,
         Order.status == OrderStatus.pending,
     )
     found = {row["reference"]: (row["id"], hold_limits.email_key(row["buyer_email"])) for row in rows}
+    code_of = {row["id"]: row["code"] for row in rows}
     if not found:
         return {}
     ids = [order_id for order_id, _ in found.values()]
@@ -78,7 +80,7 @@ async def find_replaced(event_slug: str, asked: Mapping[int, tuple[str | None, s
         order_id, owner = found.get(reference or "", (None, None))
         if order_id is not None and order_id not in claimed and owner == hold_limits.email_key(email):
             claimed.add(order_id)
-            replaced[position] = ReplacedHold(order_id, places[order_id])
+            replaced[position] = ReplacedHold(order_id, places[order_id], code_of[order_id])
     return replaced
 
 

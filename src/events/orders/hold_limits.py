@@ -41,6 +41,9 @@ class Asker:
     client: str
     limits: HoldLimits
     replaces: str | None = None
+    # The browser's own id, for its budget of wrong access codes (events.codes); "" for an API client, whose wrong
+    # codes only its address's budget holds.
+    browser: str = ""
 
 
 @dataclass(frozen=True, slots=True)

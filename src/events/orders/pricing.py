@@ -7,12 +7,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from events import text
 from events.catalogue import rules
 from events.catalogue.statuses import EventStatus
+from events.codes import rules as codes
 from events.i18n import N_
 from events.orders import gift_aid
 
@@ -30,6 +31,7 @@ class TypeOnSale:
     sales_start: datetime | None
     sales_end: datetime | None
     max_per_order: int
+    hidden: bool = False  # sold only with a code that unlocks it: to everyone else it does not exist
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,7 @@ class Request:
     buyer_name: str = ""
     buyer_email: str = ""
     gift_aid: gift_aid.Declaration | None = None
+    code: str | None = None  # an access or discount code, as typed (events.codes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,6 +75,8 @@ class Line:
 class Quote:
     lines: tuple[Line, ...]
     places_by_type: Mapping[int, int] = field(default_factory=dict)
+    code_id: int | None = None  # the code the order is placed with: it takes one of the code's uses
+    discount_pence: int = 0  # what the code took off the tickets (their lines are after it)
 
     @property
     def places(self) -> int:
@@ -107,10 +112,17 @@ class Problems(Exception):
         self.code = code
 
 
-def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, request: Request, now: datetime) -> Quote:
-    """Price an online order, or raise Problems. Sales-window and status problems use code 'sales_closed'."""
+def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, request: Request, now: datetime, code: codes.Code | None = None) -> Quote:
+    """Price an online order, or raise Problems. Sales-window and status problems use code 'sales_closed'.
+
+    ``code``: the code the request names, as found for the event (events.codes), or None. A hidden ticket type is
+    sold only with a code that unlocks it: to anyone else it is as unknown as a type the event does not have. A
+    code that cannot be used now is a problem on the field "code" (its refusal's code). The code's discount comes
+    off the ticket lines (codes.rules: never the booking fees, pay it forward or donations)."""
     if terms.status != EventStatus.on_sale:
         raise Problems({"event": N_("Online sales for this event are closed.")}, code="sales_closed")
+    if code is not None and (refusal := codes.refusal(code, now)) is not None:
+        raise Problems({"code": refusal.message}, code=refusal.code)
     problems = buyer_problems(request.buyer_name, request.buyer_email, email_required=True)
     lines: list[Line] = []
     places: dict[int, int] = {}
@@ -118,7 +130,7 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
     for index, (type_id, quantity) in enumerate(request.items):
         where = f"items[{index}]"
         ticket_type = types.get(type_id)
-        if ticket_type is None:
+        if ticket_type is None or (ticket_type.hidden and not codes.unlocks(code, type_id)):
             problems[f"{where}.ticket_type"] = N_("This event has no such ticket type.")
             continue
         if quantity < 1:
@@ -138,6 +150,7 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
             continue
         lines.append(_ticket_line(ticket_type, quantity, terms))
         places[type_id] = quantity
+    lines, discount = discounted(lines, code)
     lines.extend(_contribution_lines(terms, request, problems))
     if request.gift_aid is not None:
         problems.update(gift_aid.declaration_problems(request.gift_aid, eligible_pence=gift_aid.eligible_pence(lines), currency=terms.currency))
@@ -147,7 +160,30 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
         raise Problems(closed, code="sales_closed")
     if not lines:
         raise Problems({"items": N_("Choose at least one ticket, or add a contribution.")})
-    return Quote(tuple(lines), places)
+    return Quote(tuple(lines), places, code_id=code.id if code is not None else None, discount_pence=discount)
+
+
+def discounted(ticket_lines: Sequence[Line], code: codes.Code | None) -> tuple[list[Line], int]:
+    """The ticket lines after the code's discount, and the discount. Each ticket is priced at what is paid for it
+    (codes.rules.paid_prices, to the penny), so a line whose tickets come to different prices (e.g. £10 off three
+    £10 tickets: £6.66, £6.67, £6.67) becomes one line per price, in the same order. A ticket the discount makes free
+    carries no booking fee, as a free ticket never does."""
+    if code is None or not code.discounts or not ticket_lines:
+        return list(ticket_lines), 0
+    prices = [line.unit_price_pence for line in ticket_lines for _ in range(line.quantity)]
+    paid, discount = codes.paid_prices(prices, code)
+    result: list[Line] = []
+    position = 0
+    for line in ticket_lines:
+        for price in paid[position : position + line.quantity]:
+            fee = line.booking_fee_pence if price > 0 else 0
+            last = result[-1] if result else None
+            if last is not None and last.ticket_type_id == line.ticket_type_id and (last.unit_price_pence, last.booking_fee_pence) == (price, fee):
+                result[-1] = replace(last, quantity=last.quantity + 1)
+            else:
+                result.append(replace(line, quantity=1, unit_price_pence=price, booking_fee_pence=fee))
+            position += 1
+    return result, discount
 
 
 def quote_offer(ticket_type: TypeOnSale, terms: EventTerms, quantity: int) -> Quote:

@@ -32,7 +32,7 @@ RELEASE_EVENT_PLACES = "UPDATE event SET places_taken = places_taken - {} WHERE 
 # --- the hold batch (orders.service._hold_together), PostgreSQL ------------------------------------------------
 
 _EVENT_COLUMNS = "id, status, currency, booking_fee_pence, pay_it_forward_place_pence, capacity, reserved_free_places, places_taken"
-_TYPE_COLUMNS = "id, name, price_pence, channel, sales_start, sales_end, max_per_order, quota, places_taken"
+_TYPE_COLUMNS = "id, name, price_pence, channel, sales_start, sales_end, max_per_order, quota, places_taken, hidden"
 
 # Raw: hot path (every buyer's look without locks: the event, its counters and whether holds are overdue in one
 # round trip). Arguments: now, event slug.
@@ -71,17 +71,19 @@ SELECT (SELECT count(*) FROM types) AS types, (SELECT count(*) FROM events) AS e
 # builder cost more than the rest of a sale). Arguments: one list per column of ORDER_COLUMNS, in that order.
 INSERT_PENDING_ORDERS = """
 INSERT INTO ticket_order (reference, event, buyer_name, buyer_email, locale, currency, tickets_pence, booking_fees_pence,
-    pay_it_forward_pence, donation_pence, total_pence, places, hold_expires_at, created_at, client_key,
+    pay_it_forward_pence, donation_pence, total_pence, places, hold_expires_at, created_at, client_key, code, discount_pence,
     status, channel, buyer_phone, refunded_pence, payment_provider, client_secret)
 SELECT *, 'pending', 'online', '', 0, '', ''
 FROM unnest({}::varchar[], {}::integer[], {}::varchar[], {}::varchar[], {}::varchar[], {}::varchar[], {}::integer[], {}::integer[],
-    {}::integer[], {}::integer[], {}::integer[], {}::integer[], {}::timestamptz[], {}::timestamptz[], {}::varchar[])
+    {}::integer[], {}::integer[], {}::integer[], {}::integer[], {}::timestamptz[], {}::timestamptz[], {}::varchar[], {}::integer[],
+    {}::integer[])
 ON CONFLICT (reference) DO NOTHING
 RETURNING id, reference
 """
 ORDER_COLUMNS = (
     "reference", "event", "buyer_name", "buyer_email", "locale", "currency", "tickets_pence", "booking_fees_pence",
-    "pay_it_forward_pence", "donation_pence", "total_pence", "places", "hold_expires_at", "created_at", "client_key",
+    "pay_it_forward_pence", "donation_pence", "total_pence", "places", "hold_expires_at", "created_at", "client_key", "code",
+    "discount_pence",
 )  # fmt: skip
 # Raw: hot path (as INSERT_PENDING_ORDERS, their lines). Arguments: one list per column of LINE_COLUMNS.
 INSERT_ORDER_LINES = """

@@ -64,6 +64,8 @@ class OrderCreate(Struct, forbid_unknown_fields=True):
     donation_pence: Pence = 0
     donation_partner: Annotated[str, Meta(max_length=80), text.LINE] | None = None
     gift_aid: GiftAidIn | None = None
+    # An access code (unlocks hidden ticket types) or discount code from the organiser, as typed.
+    code: Annotated[str, Meta(max_length=100), text.OPTIONAL_LINE] | None = None
 
 
 class PaymentStart(Struct):
@@ -124,6 +126,8 @@ class OrderOut(Struct):
     notices: list[str]
     # Who runs the event: the order's pages show its name, logo and colours.
     organisation: OrganisationRefOut
+    # What an access or discount code took off the tickets (their lines and tickets_pence are after it).
+    discount_pence: int = 0
 
 
 class RefundIn(Struct, forbid_unknown_fields=True):

@@ -14,8 +14,9 @@ flush per sale; a batch pays one flush for all its buyers.
 from __future__ import annotations
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable, Callable, Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, Protocol
 
@@ -24,6 +25,8 @@ from events.catalogue import rules, sales
 from events.catalogue.lookup import EventRow
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
+from events.codes import rules as code_rules
+from events.codes import service as codes_service
 from events.errors import Conflict, EventsError, InvalidInput, NotFound
 from events.i18n import N_, SUPPORTED_LOCALES
 from events.orders import codes, gift_aid, hold_guard, holds, pricing, queries, receipts
@@ -76,6 +79,8 @@ class OrderRow:
     client_key: str | None
     created_at: datetime
     paid_at: datetime | None
+    code: int | None = None  # the access or discount code it was placed with (events.codes)
+    discount_pence: int = 0
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> OrderRow:
@@ -153,6 +158,8 @@ def raise_problems(problems: pricing.Problems) -> NoReturn:
 def _problem_error(problems: pricing.Problems) -> EventsError:
     if problems.code == "sales_closed":
         return SalesClosed(problems.args[0], fields=problems.fields)
+    if problems.code != "invalid":  # a code that cannot be used now (codes.rules.Refusal)
+        return codes_service.refused(code_rules.Refusal(problems.code, problems.args[0]))
     return InvalidInput(problems.args[0], fields=problems.fields)
 
 
@@ -166,6 +173,7 @@ class _Wanted:
     locale: str
     asker: Asker
     on_placed: OnPlaced | None = None
+    code: code_rules.Code | None = None  # the code the request names, as found for the event
 
 
 # What a layer above adds to an order in the transaction that places it (e.g. events.questions records the guests'
@@ -189,10 +197,17 @@ async def place_order(
 
     Buyers of the same event who arrive while a hold transaction is running are held together in the
     next one (orders.batching): one set of row locks and one commit for all of them, first come first
-    served, each with its own answer."""
+    served, each with its own answer.
+
+    A request naming a code (``request.code``) has it looked up first, on its own: a wrong one counts against the
+    buyer's budgets of wrong codes (codes.service.find_for_buyer). Its use is counted with the places, under the
+    code's row lock: a buyer who finds its uses gone gets CodeUsedUp (409 ``code_used_up``)."""
     if problems := pricing.text_problems(request):
         raise InvalidInput(next(iter(problems.values())), fields=problems)
-    return await _HOLDS.submit(slug, _Wanted(request, now, hold_minutes, locale, asker, on_placed))
+    code = None
+    if request.code is not None and request.code.strip():
+        code = await codes_service.find_for_buyer(slug, request.code, codes_service.Guesser(asker.client, asker.browser), now=now)
+    return await _HOLDS.submit(slug, _Wanted(request, now, hold_minutes, locale, asker, on_placed, code))
 
 
 async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> Sequence[PlacedOrder | BaseException]:
@@ -234,9 +249,14 @@ async def _hold_together(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrde
     # below, under the locks, from the counters as read there.
     look = await _on_sale(slug, type_ids, partners, now=now)
     quotes = _quote_all(batch, look)
-    fits = _fits(quotes, look.left)
+    # The codes' uses as each buyer's look-up found them (the most left of any): the look can only turn buyers away.
+    uses_seen: dict[int, int] = {}
+    for wanted in batch:
+        if wanted.code is not None:
+            uses_seen[wanted.code.id] = max(uses_seen.get(wanted.code.id, 0), wanted.code.uses_left)
+    seen, fits = _fits(quotes, replace(look.left, code_uses=uses_seen))
     if not look.overdue_holds and not any(fits) and not replaced:
-        return _answers(batch, quotes, fits, {}, look.event, slug)
+        return _answers(batch, seen, fits, {}, look.event, slug)
     try:
         return await _hold_locked(slug, batch, look, quotes, type_ids, partners, now, replaced)
     except db.DEADLOCK_ERRORS:
@@ -263,10 +283,13 @@ async def _hold_locked(
         # The holds being replaced, locked (if still pending) before the counters too, for the same reason.
         replaced = await hold_guard.confirm_replaced(replaced, now)
         locked = await _on_sale(slug, type_ids, partners, now=now, locking=look.event["id"])
-        if (locked.types, locked.terms) != (look.types, look.terms):
-            quotes = _quote_all(batch, locked)  # prices, windows or status changed meanwhile
+        # The codes used (and given back by replaced holds), locked after the counters: only when a buyer has one.
+        code_ids = {wanted.code.id for wanted in batch if wanted.code is not None} | {hold.code for hold in replaced.values() if hold.code}
+        uses = await codes_service.lock_uses(code_ids) if code_ids else {}
+        if (locked.types, locked.terms) != (look.types, look.terms) or _codes_revoked(batch, uses):
+            quotes = _quote_all(batch, locked, uses)  # prices, windows, status or codes changed meanwhile
         quotes, replaced = await _within_hold_limits(locked.event["id"], batch, quotes, replaced, now)
-        fits = _fits(quotes, locked.left, replaced)
+        quotes, fits = _fits(quotes, replace(locked.left, code_uses={code_id: used.left for code_id, used in uses.items()}), replaced)
         winners = [(index, batch[index], quote) for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote) and fits[index]]
         for index, _, _ in winners:
             if index in replaced:  # the buyer's earlier hold ends as this one is placed, in this transaction
@@ -275,7 +298,15 @@ async def _hold_locked(
         places = holds.totals([quote.places_by_type for _, _, quote in winners])
         if places and not await _take_locked_places(locked.event["id"], places):
             raise RuntimeError("The counters changed under their row locks.")
+        code_uses = Counter(quote.code_id for _, _, quote in winners if quote.code_id is not None)
+        if code_uses and not await codes_service.take_uses(code_uses):
+            raise RuntimeError("The codes' uses changed under their row locks.")
     return _answers(batch, quotes, fits, ids, locked.event, slug)
+
+
+def _codes_revoked(batch: Sequence[_Wanted], uses: Mapping[int, codes_service.Uses]) -> bool:
+    """Whether a code a buyer found was revoked since (read under its lock)."""
+    return any(wanted.code is not None and wanted.code.id in uses and uses[wanted.code.id].revoked_at != wanted.code.revoked_at for wanted in batch)
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,12 +366,15 @@ async def _take_locked_places(event_id: int, per_type: Mapping[int, int]) -> boo
     return row["types"] == len(type_ids) and row["events"] == 1
 
 
-def _quote_all(batch: Sequence[_Wanted], on_sale: _OnSale) -> list[pricing.Quote | EventsError]:
-    """Each buyer's quote, or what is wrong with their request."""
+def _quote_all(batch: Sequence[_Wanted], on_sale: _OnSale, uses: Mapping[int, codes_service.Uses] | None = None) -> list[pricing.Quote | EventsError]:
+    """Each buyer's quote, or what is wrong with their request. ``uses``: the codes as read under their locks."""
     quotes: list[pricing.Quote | EventsError] = []
     for wanted in batch:
+        code = wanted.code
+        if code is not None and uses and code.id in uses:
+            code = replace(code, uses=uses[code.id].uses, max_uses=uses[code.id].max_uses, revoked_at=uses[code.id].revoked_at)
         try:
-            quotes.append(pricing.quote_online_order(on_sale.types, on_sale.terms, wanted.request, wanted.now))
+            quotes.append(pricing.quote_online_order(on_sale.types, on_sale.terms, wanted.request, wanted.now, code))
         except pricing.Problems as problems:
             quotes.append(_problem_error(problems))
     return quotes
@@ -348,17 +382,26 @@ def _quote_all(batch: Sequence[_Wanted], on_sale: _OnSale) -> list[pricing.Quote
 
 def _fits(
     quotes: Sequence[pricing.Quote | EventsError], left: holds.PlacesLeft, replaced: Mapping[int, hold_guard.ReplacedHold] | None = None
-) -> list[bool]:
-    """Whether each quoted order fits in the places left, in arrival order (False for refused requests). An
-    order replacing an earlier hold needs only the places beyond those the earlier hold gives back."""
+) -> tuple[list[pricing.Quote | EventsError], list[bool]]:
+    """Whether each quoted order fits in the places and the codes' uses left, in arrival order (False for refused
+    requests), with the quotes of those refused for their code's uses turned into that refusal. An order replacing
+    an earlier hold needs only the places (and code uses) beyond those the earlier hold gives back."""
     replaced = replaced or {}
-    wanted = [
-        _less(quote.places_by_type, replaced[index].places_by_type) if index in replaced else quote.places_by_type
-        for index, quote in enumerate(quotes)
-        if isinstance(quote, pricing.Quote)
+    positions = [index for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote)]
+    wanted: list[Mapping[int, int]] = []
+    code_uses: list[Mapping[int, int]] = []
+    for index in positions:
+        quote = quotes[index]
+        assert isinstance(quote, pricing.Quote)
+        hold = replaced.get(index)
+        wanted.append(_less(quote.places_by_type, hold.places_by_type) if hold else quote.places_by_type)
+        uses = {quote.code_id: 1} if quote.code_id is not None else {}
+        code_uses.append(_less(uses, {hold.code: 1}) if hold and hold.code else uses)
+    outcomes = dict(zip(positions, holds.fit_each_in_turn(left, wanted, code_uses), strict=True))
+    checked = [
+        codes_service.refused(code_rules.USED_UP) if outcomes.get(index) == holds.Fit.code_used_up else quote for index, quote in enumerate(quotes)
     ]
-    fitting = iter(holds.fit_in_turn(left, wanted))
-    return [isinstance(quote, pricing.Quote) and next(fitting) for quote in quotes]
+    return checked, [outcomes.get(index) == holds.Fit.fits for index in range(len(quotes))]
 
 
 def _less(wanted: Mapping[int, int], given_back: Mapping[int, int]) -> dict[int, int]:
@@ -448,6 +491,7 @@ def _type_on_sale(row: Mapping[str, Any]) -> pricing.TypeOnSale:
         sales_start=row["sales_start"],
         sales_end=row["sales_end"],
         max_per_order=row["max_per_order"],
+        hidden=row["hidden"],
     )
 
 
@@ -478,6 +522,8 @@ async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tup
                 _hold_end(wanted),
                 wanted.now,
                 wanted.asker.client,
+                quote.code_id,
+                quote.discount_pence,
             )
             for reference, (_, wanted, quote) in drawn.items()
         ]
@@ -489,7 +535,10 @@ async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tup
     placed = [(ids[index][0], wanted, quote) for index, wanted, quote in winners]
     await _insert_line_rows([_line_values(order_id, line) for order_id, _, quote in placed for line in quote.lines])
     await _insert_history_rows(
-        [(order_id, "created", f"{quote.places} places held until {_hold_end(wanted).isoformat()}", wanted.now) for order_id, wanted, quote in placed]
+        [
+            (order_id, "created", f"{quote.places} places held until {_hold_end(wanted).isoformat()}{_with_code(wanted)}", wanted.now)
+            for order_id, wanted, quote in placed
+        ]
     )
     for order_id, wanted, quote in placed:
         if wanted.request.gift_aid is not None:
@@ -497,6 +546,10 @@ async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tup
         if wanted.on_placed is not None:
             await wanted.on_placed(order_id)
     return ids
+
+
+def _with_code(wanted: _Wanted) -> str:
+    return f" with the code {wanted.code.code}" if wanted.code is not None else ""
 
 
 # A batch's rows go to PostgreSQL as one array per column, in one statement (queries.INSERT_*); SQLite has no
@@ -650,7 +703,7 @@ async def settle_paid_order(order_id: int, now: datetime, *, issue: Issuer) -> S
         return Settlement("issued", order.reference)
     if order.status == OrderStatus.expired:
         per_type = await places_by_type(order_id)
-        if await take_places(order.event, per_type) and await _transition(order_id, OrderStatus.expired, OrderStatus.paid, now):
+        if await _take_again(order, per_type) and await _transition(order_id, OrderStatus.expired, OrderStatus.paid, now):
             await issue(_to_issue(order), now)
             await _note(order_id, "late_payment_issued", "Paid after the hold ran out; places were still free.", now)
             return Settlement("late_issued", order.reference)
@@ -658,6 +711,17 @@ async def settle_paid_order(order_id: int, now: datetime, *, issue: Issuer) -> S
         await _note(order_id, "late_payment_refund_due", "Paid after the hold ran out and the event had filled up.", now)
         return Settlement("refund_due", order.reference)
     return Settlement("already_paid" if order.status == OrderStatus.paid else order.status, order.reference)
+
+
+async def _take_again(order: OrderRow, per_type: Mapping[int, int]) -> bool:
+    """An expired order paid late takes its places again, and its code's use (the code's uses are counted as places
+    are: when they went to other buyers meanwhile, the payment is refunded). All or nothing."""
+    if not await take_places(order.event, per_type):
+        return False
+    if order.code is not None and not await codes_service.take_uses({order.code: 1}):
+        await release_places(order.event, per_type)
+        return False
+    return True
 
 
 async def expire_holds(now: datetime, limit: int = EXPIRE_BATCH) -> int:
@@ -697,12 +761,14 @@ async def release_hold(order_id: int, now: datetime, *, reason: str) -> None:
 async def _expire(order_id: int, now: datetime, *, detail: str = "") -> int:
     if not await _transition(order_id, OrderStatus.pending, OrderStatus.expired, now):
         return 0
-    order = await Order.select(Order.event, Order.channel, Order.payment_provider).where(Order.id == order_id).first()
+    order = await Order.select(Order.event, Order.channel, Order.payment_provider, Order.code).where(Order.id == order_id).first()
     assert order is not None
     if is_free_offer(order["channel"], order["payment_provider"]):
         await release_free_place(order["event"])  # an unanswered offer of a free place gives back a free place
     else:
         await release_places(order["event"], await places_by_type(order_id))
+    if order["code"] is not None:
+        await codes_service.free_uses({order["code"]: 1})  # after the counters: codes come last in every writer's order
     await _note(order_id, "hold_expired", detail, now)
     return 1
 
@@ -802,11 +868,12 @@ async def hold_free_offer(event_id: int, *, holder: OfferHolder, hold_expires_at
 
 
 async def free_place_type(event_id: int) -> dict[str, Any] | None:
-    """The ticket type a free place is issued as (its id and name): the event's first, so that nothing tells a free
-    ticket from a bought one. None when the event has no ticket type."""
+    """The ticket type a free place is issued as (its id and name): the event's first that is not hidden (sold only
+    with an access code), so that nothing tells a free ticket from a bought one. None when the event has no such
+    ticket type."""
     return (
         await TicketType.select(TicketType.id, TicketType.name)
-        .where(TicketType.event == event_id)
+        .where(TicketType.event == event_id, TicketType.hidden.eq(False))
         .order_by(TicketType.position)
         .order_by(TicketType.id)
         .first()

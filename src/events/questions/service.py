@@ -16,6 +16,7 @@ from events import db
 from events.audit import service as audit
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.tables import Event, TicketType
+from events.codes import rules as code_rules
 from events.errors import Conflict, InvalidInput, NotFound
 from events.i18n import N_, translations
 from events.orders import codes, pricing
@@ -226,10 +227,14 @@ class BuyStep:
     record: OnPlaced | None = None
 
 
-async def buy_form_step(slug: str, request: pricing.Request, form: Mapping[str, str], *, locale: str, now: datetime) -> BuyStep:
+async def buy_form_step(
+    slug: str, request: pricing.Request, form: Mapping[str, str], *, locale: str, now: datetime, code: code_rules.Code | None = None
+) -> BuyStep:
     """The buy form without JavaScript, in two steps: an order whose tickets are asked questions is checked as an order
     (its problems raised as the order would raise them) and then asked them; the form sent again with the answers
-    (forms.ANSWERS_STEP) has them checked (AnswersRefused, with the form to show again) before the order is placed."""
+    (forms.ANSWERS_STEP) has them checked (AnswersRefused, with the form to show again) before the order is placed.
+    ``code``: the access or discount code the order is placed with (already checked by the event page), so the order
+    is quoted as it will be placed: with the hidden types it unlocks and its discount."""
     event = await Event.select(Event.id).where(Event.slug == slug).first()
     if event is None:
         return BuyStep()
@@ -243,7 +248,7 @@ async def buy_form_step(slug: str, request: pricing.Request, form: Mapping[str, 
         if text_problems := pricing.text_problems(request):
             raise InvalidInput(next(iter(text_problems.values())), fields=text_problems)
         try:
-            pricing.quote_online_order(types, terms, request, now)
+            pricing.quote_online_order(types, terms, request, now, code)
         except pricing.Problems as problems:
             orders.raise_problems(problems)
         return BuyStep(asking, show=True)

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from events import db
+from events.errors import TooManyAttempts
+from events.i18n import N_
 from events.ratelimit import queries
 from events.ratelimit.tables import RateLimitBucket
 
@@ -46,6 +49,42 @@ async def add_many(scope: str, counts: Mapping[str, int], *, window_seconds: int
         return hits
     rows = await db.run(queries.ADD_MANY, window_start, ordered, [counts[keys[key]] for key in ordered])
     return {keys[row["key"]]: int(row["hits"]) for row in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class Budget:
+    """How many wrong tries ``subject`` may make in a window, counted under ``scope``."""
+
+    scope: str
+    subject: str
+    limit: int
+
+
+@contextlib.asynccontextmanager
+async def wrong_tries_limited(
+    budgets: Sequence[Budget], *, window_seconds: int, now_epoch: int, is_wrong: Callable[[BaseException], bool]
+) -> AsyncIterator[None]:
+    """Try a secret (a claim code, an access code) within the budgets of wrong tries.
+
+    Each try takes its place under every budget before the secret is looked up (so tries sent in parallel cannot
+    overshoot) and gives it back unless the block raises an error that ``is_wrong``: only wrong tries count. Over
+    any budget, TooManyAttempts with the wait until the window ends."""
+    decisions = [await hit(b.scope, b.subject, limit=b.limit, window_seconds=window_seconds, now_epoch=now_epoch) for b in budgets]
+    if refused := [decision for decision in decisions if not decision.allowed]:
+        raise TooManyAttempts(
+            N_("Too many tries. Please wait a few minutes and try again."),
+            retry_after_seconds=max(decision.retry_after_seconds for decision in refused),
+        )
+    wrong = False
+    try:
+        yield
+    except Exception as error:
+        wrong = is_wrong(error)
+        raise
+    finally:
+        if not wrong:
+            for budget in budgets:
+                await forgive(budget.scope, budget.subject, window_seconds=window_seconds, now_epoch=now_epoch)
 
 
 def window_left(*, window_seconds: int, now_epoch: int) -> int:

@@ -14,11 +14,12 @@ from litestar.response import Redirect, Template
 from events import i18n, text
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
-from events.catalogue import service as catalogue
+from events.codes.offers import event_with_code
+from events.codes.service import Guesser
 from events.config import Settings
 from events.dependencies import BEARER, bearer_token, error_responses, provide_gateways, provide_settings
 from events.errors import EventsError, InvalidInput
-from events.orders import codes, forms, hold_limits, pricing
+from events.orders import codes, forms, pricing
 from events.orders import service as orders
 from events.orders.access import reference_with_token
 from events.orders.hold_limits import Asker, HoldLimits
@@ -32,6 +33,7 @@ from events.payments.statuses import PaymentMethod
 from events.questions import forms as answer_forms
 from events.questions import service as questions
 from events.questions.schemas import given_answers
+from events.storefront.event_pages import client_digest, code_cookies, event_page, guesser
 from events.storefront.schemas import OrderIn
 from events.tickets import confirmation
 from events.tickets import service as tickets
@@ -49,14 +51,16 @@ def _order_links(settings: Settings, reference: str) -> tuple[str, str]:
     return token, f"/orders/{reference}?token={token}"
 
 
-def _asker(request: Request[Any, Any, Any], settings: Settings, replaces: str | None = None) -> Asker:
+def _asker(request: Request[Any, Any, Any], settings: Settings, replaces: str | None = None, browser: str = "") -> Asker:
     """Who asks for a hold. The client address is the connection's peer, or in production the address a
     trusted proxy (FORWARDED_ALLOW_IPS) reports, as uvicorn sets it; as the other rate limits read it. The
-    limits count it by its keyed hash (an IPv6 address by its /64): that is all that is stored of it."""
+    limits count it by its keyed hash (an IPv6 address by its /64): that is all that is stored of it.
+    ``browser``: the browser's own id, for its budget of wrong codes (an API client has none)."""
     return Asker(
-        client=hold_limits.client_digest(settings.secret_key, request.client.host if request.client else "unknown"),
+        client=client_digest(request, settings),
         limits=HoldLimits(settings.hold_places_per_email, settings.holds_per_client_per_minute, settings.hold_places_per_client),
         replaces=replaces,
+        browser=browser,
     )
 
 
@@ -126,7 +130,12 @@ class OrdersApi(Controller):
             "places for the event) or `too_many_holds` (EVENTS_HOLDS_PER_CLIENT_PER_MINUTE from one client address); 422 "
             "`too_many_places` when one order alone is more than an email address may hold. `answers` answer the event's "
             "questions (`GET /api/events/{slug}/questions`): a missing required answer or a wrong one is a 422 naming the "
-            "question, and nothing is held."
+            "question, and nothing is held. "
+            "With `code` (an access or "
+            "discount code): 422 `code_not_found` (wrong codes are limited per client address: 429 `rate_limited` with "
+            "Retry-After once too many were wrong), `code_not_valid_yet` or `code_expired`; 409 `code_used_up` when its "
+            "uses went to other buyers. A hidden ticket type without a code that unlocks it is 422, as a type the event "
+            "does not have."
         ),
     )
     async def create_order(
@@ -146,6 +155,7 @@ class OrdersApi(Controller):
             buyer_name=data.buyer.name,
             buyer_email=data.buyer.email,
             gift_aid=data.gift_aid.declaration() if data.gift_aid else None,
+            code=data.code,
         )
         # Checked before anything is held; recorded in the order's own transaction.
         record_answers = await questions.answers_recorder(
@@ -260,42 +270,43 @@ class OrderPages(Controller):
         settings: NamedDependency[Settings],
         gateways: NamedDependency[Gateways],
     ) -> Redirect | Template:
-        event = await catalogue.get_event_detail(slug, now)
+        # The code the page applied (or none) first: the types it unlocks are among those the form may ask for. A wrong
+        # one is counted once, here, and the page shows it beside the code's field with nothing placed.
+        typed = (data.get("code") or "")[:100]
+        who = guesser(request, settings) if typed.strip() else Guesser("")
+        page = await event_with_code(slug, typed, who, now=now)
         gateway = await gateways.for_event(slug)
-        order_request, problems = forms.buy_request(data, [t.id for t in event.ticket_types])
+        order_request, problems = forms.buy_request(data, [t.id for t in page.event.ticket_types])
         try:
+            if page.error is not None:
+                raise page.error
             if problems:
                 raise InvalidInput(next(iter(problems.values())), fields=problems)
             # An event that asks questions asks them on a second page (without JavaScript), then places the order.
-            step = await questions.buy_form_step(slug, order_request, data, locale=request.state.locale, now=now)
+            step = await questions.buy_form_step(slug, order_request, data, locale=request.state.locale, now=now, code=page.found)
             if step.show and step.asking is not None:
-                return _questions_page(event, step.asking, data)
+                return _questions_page(page.event, step.asking, data)
             checkout = await checkouts.checkout(
                 slug,
                 order_request,
                 gateway=gateway,
                 now=now,
                 hold_minutes=settings.hold_minutes,
-                asker=_asker(request, settings, replaces=_held_order(request, settings)),
+                asker=_asker(request, settings, replaces=_held_order(request, settings), browser=who.browser),
                 locale=request.state.locale,
                 on_placed=step.record,
             )
         except questions.AnswersRefused as refused:
             if refused.asking is None:
                 raise
-            return _questions_page(event, refused.asking, data, errors=refused.fields, status_code=refused.status_code)
+            return _questions_page(page.event, refused.asking, data, errors=refused.fields, status_code=refused.status_code)
         except EventsError as error:
             # The form again, with the buyer's choices and a message beside each problem.
-            return Template(
-                "catalogue/event_detail.html",
-                context={"event": event, "now": now, "form": data, "errors": error.fields, "error": error.message},
-                status_code=error.status_code,
-                headers=error.headers,
-            )
+            return event_page(request, page, settings, now, form=data, error=error, status_code=error.status_code, headers=error.headers)
         held = [
             _held_order_cookie(slug, checkout.order.reference, settings) if checkout.provider != "none" else _no_held_order_cookie(slug, settings)
         ]
-        return Redirect(_created(checkout, gateway, settings).payment.url or "/", status_code=303, cookies=held)
+        return Redirect(_created(checkout, gateway, settings).payment.url or "/", status_code=303, cookies=held + code_cookies(request, settings))
 
     @get("/orders/{reference:str}/pay", name="checkout")
     async def pay(

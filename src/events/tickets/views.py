@@ -269,6 +269,7 @@ async def order_details(reference: str) -> OrderOut:
         tickets=[ticket_out(t) for t in tickets],
         notices=notices,
         organisation=organisation_ref(event["organisation.slug"], event["organisation.name"], event["organisation.logo_content_type"]),
+        discount_pence=order.discount_pence,
     )
 
 

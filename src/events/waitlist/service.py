@@ -250,6 +250,8 @@ async def _public_event(slug: str) -> Mapping[str, Any]:
 async def _wanted_type(event: Mapping[str, Any], type_id: int | None, now: datetime) -> Mapping[str, Any]:
     """The ticket type a paid entry waits for: the one named, else the only one sold online with a waiting list."""
     types = await TicketType.select().where(TicketType.event == event["id"]).order_by(TicketType.position).order_by(TicketType.id)
+    # A hidden type (sold only with an access code) has no waiting list: to guests it does not exist.
+    types = [row for row in types if not row["hidden"]]
     if type_id is not None:
         for row in types:
             if row["id"] == type_id:

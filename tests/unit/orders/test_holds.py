@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.orders.holds import PlacesLeft, fit_in_turn, totals
+from events.orders.holds import Fit, PlacesLeft, fit_each_in_turn, fit_in_turn, totals
 
 
 def test_orders_fit_in_arrival_order_until_the_places_run_out() -> None:
@@ -50,3 +50,15 @@ def test_what_fits_never_exceeds_the_event_or_a_quota_and_nothing_that_fits_is_r
             too_many = sum(before.values()) + sum(order.values()) > event
             over_quota = quota is not None and before.get(1, 0) + order.get(1, 0) > quota
             assert too_many or over_quota
+
+
+def test_a_codes_uses_are_counted_in_turn_like_places() -> None:
+    left = PlacesLeft(event=10, by_type={1: None}, code_uses={7: 2})
+    wanted = [{1: 1}] * 5
+    codes = [{7: 1}, {}, {7: 1}, {7: 1}, {7: 1}]
+    assert fit_each_in_turn(left, wanted, codes) == [Fit.fits, Fit.fits, Fit.fits, Fit.code_used_up, Fit.code_used_up]
+    # An order that does not fit its places takes none of the code's uses, so one behind it may still have one.
+    tight = PlacesLeft(event=2, by_type={1: None}, code_uses={7: 1})
+    assert fit_each_in_turn(tight, [{1: 3}, {1: 1}], [{7: 1}, {7: 1}]) == [Fit.no_places, Fit.fits]
+    # A buyer replacing their own hold gives its use back as the new hold takes it (a net need of none).
+    assert fit_each_in_turn(PlacesLeft(event=5, by_type={1: None}, code_uses={7: 0}), [{1: 1}], [{7: 0}]) == [Fit.fits]
