@@ -64,13 +64,13 @@ def _csv(text: str, filename: str) -> Response[str]:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def _spreadsheet_csv(sheets: list[spreadsheets.Sheet], filename: str) -> Response[bytes]:
+def spreadsheet_csv_response(sheets: list[spreadsheets.Sheet], filename: str) -> Response[bytes]:
     """The statement's first table as a spreadsheet-friendly CSV (ledger.spreadsheets)."""
     content = spreadsheets.table_csv(sheets[0].headers, sheets[0].rows)
     return Response(content, media_type="text/csv", headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'})
 
 
-def _xlsx(sheets: list[spreadsheets.Sheet], filename: str) -> Response[bytes]:
+def xlsx_response(sheets: list[spreadsheets.Sheet], filename: str) -> Response[bytes]:
     return Response(
         spreadsheets.workbook_xlsx(sheets), media_type=XLSX, headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'}
     )
@@ -294,12 +294,12 @@ class StatementPages(Controller):
     @get("/events/{slug:str}/statement-spreadsheet.csv", guards=[requires_role(ORGANISER)])
     async def event_statement_spreadsheet(self, slug: FromPath[str]) -> Response[bytes]:
         sheets = statements.event_statement_sheets(await statements.event_statement(slug))
-        return _spreadsheet_csv(sheets, f"statement-{slug}.csv")
+        return spreadsheet_csv_response(sheets, f"statement-{slug}.csv")
 
     @get("/events/{slug:str}/statement.xlsx", guards=[requires_role(ORGANISER)])
     async def event_statement_xlsx(self, slug: FromPath[str]) -> Response[bytes]:
         sheets = statements.event_statement_sheets(await statements.event_statement(slug))
-        return _xlsx(sheets, f"statement-{slug}.xlsx")
+        return xlsx_response(sheets, f"statement-{slug}.xlsx")
 
     @get("/partners/{partner_slug:str}/statement", name="partner_statement", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Template:
@@ -316,12 +316,12 @@ class StatementPages(Controller):
     @get("/partners/{partner_slug:str}/statement-spreadsheet.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_spreadsheet(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[bytes]:
         sheets = statements.partner_statement_sheets(await _partner_statement(request, partner_slug))
-        return _spreadsheet_csv(sheets, f"statement-{partner_slug}-spreadsheet.csv")
+        return spreadsheet_csv_response(sheets, f"statement-{partner_slug}-spreadsheet.csv")
 
     @get("/partners/{partner_slug:str}/statement.xlsx", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_xlsx(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[bytes]:
         sheets = statements.partner_statement_sheets(await _partner_statement(request, partner_slug))
-        return _xlsx(sheets, f"statement-{partner_slug}.xlsx")
+        return xlsx_response(sheets, f"statement-{partner_slug}.xlsx")
 
     @get("/partners/{partner_slug:str}/statement.pdf", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_pdf(

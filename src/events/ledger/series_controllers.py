@@ -1,5 +1,6 @@
-"""A series' statement over HTTP (organisers not limited to chosen events: it spans the series' events): as JSON and
-machine CSV in the API, and as a back-office page with its CSV."""
+"""A series' statement over HTTP (organisers not limited to chosen events: it spans the series' events): as JSON, machine
+CSV and the spreadsheets (CSV and .xlsx, as the event statement's) in the API, and as a back-office page with the same
+downloads."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.dependencies import BEARER, error_responses
 from events.ledger import series_statement, words
+from events.ledger.controllers import XLSX, spreadsheet_csv_response, xlsx_response
 from events.ledger.series_statement import SeriesStatement
 
 # Money owed to charities: never from a shared cache, never indexed (as ledger.controllers).
@@ -24,6 +26,14 @@ def _csv(statement: SeriesStatement) -> Response[str]:
         media_type="text/csv",
         headers={**PRIVATE, "Content-Disposition": f'attachment; filename="series-statement-{statement.series}.csv"'},
     )
+
+
+async def _spreadsheet(slug: str) -> Response[bytes]:
+    return spreadsheet_csv_response(await series_statement.series_statement_sheets(slug), f"series-statement-{slug}-spreadsheet.csv")
+
+
+async def _workbook(slug: str) -> Response[bytes]:
+    return xlsx_response(await series_statement.series_statement_sheets(slug), f"series-statement-{slug}.xlsx")
 
 
 class SeriesStatementApi(Controller):
@@ -40,6 +50,24 @@ class SeriesStatementApi(Controller):
     async def statement_csv(self, series_slug: FromPath[str]) -> Response[str]:
         return _csv(await series_statement.series_statement(series_slug))
 
+    @get(
+        "/statement-spreadsheet.csv",
+        summary="The series statement as a spreadsheet CSV (pounds and pence, a row per event and partner project, the total)",
+        media_type="text/csv",
+        responses=error_responses(401, 403, 404),
+    )
+    async def statement_spreadsheet(self, series_slug: FromPath[str]) -> Response[bytes]:
+        return await _spreadsheet(series_slug)
+
+    @get(
+        "/statement.xlsx",
+        summary="The series statement as an Excel workbook (the spreadsheet CSV's table, then each partner over the series)",
+        media_type=XLSX,
+        responses=error_responses(401, 403, 404),
+    )
+    async def statement_xlsx(self, series_slug: FromPath[str]) -> Response[bytes]:
+        return await _workbook(series_slug)
+
 
 class SeriesStatementPages(Controller):
     path = "/manage/series/{series_slug:str}"
@@ -54,3 +82,11 @@ class SeriesStatementPages(Controller):
     @get("/statement.csv")
     async def statement_csv(self, series_slug: FromPath[str]) -> Response[str]:
         return _csv(await series_statement.series_statement(series_slug))
+
+    @get("/statement-spreadsheet.csv")
+    async def statement_spreadsheet(self, series_slug: FromPath[str]) -> Response[bytes]:
+        return await _spreadsheet(series_slug)
+
+    @get("/statement.xlsx")
+    async def statement_xlsx(self, series_slug: FromPath[str]) -> Response[bytes]:
+        return await _workbook(series_slug)

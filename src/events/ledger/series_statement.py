@@ -3,7 +3,10 @@
 Each event's figures are its own reconciliation's (ledger.statements.event_reconciliation, so the same allocation and
 the same numbers as the event's statement page); this module only adds them up. Drafts are left out (nothing is sold
 yet, though a copy's costs may already be recorded), as are events with no partner projects and events in another
-currency than the series' first; the statement lists what it left out and why."""
+currency than the series' first; the statement lists what it left out and why.
+
+Its spreadsheets are the event statement's (ledger.spreadsheets): a row per event and partner project (each line of
+each event's own statement) and the total, then a sheet of each partner project's figures over the series."""
 
 from __future__ import annotations
 
@@ -21,7 +24,7 @@ from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event, Partner, Series
 from events.errors import Conflict, NotFound
 from events.i18n import N_
-from events.ledger import statements
+from events.ledger import spreadsheets, statements
 from events.ledger.allocation import INCOME_KINDS
 from events.ledger.schemas import EventReconciliation, Figures, IssuerOut, NamedPartnerLine, Totals
 
@@ -73,6 +76,23 @@ class SeriesStatement(Struct, frozen=True):
 
 
 async def series_statement(slug: str) -> SeriesStatement:
+    statement, _ = await _series_statement(slug)
+    return statement
+
+
+async def series_statement_sheets(slug: str) -> list[spreadsheets.Sheet]:
+    """The series' statement for a spreadsheet: a row per event and partner project and the total, then a row per
+    partner project over the series and the total (the same total)."""
+    statement, lines = await _series_statement(slug)
+    over_the_series = [spreadsheets.StatementLine(statement.title, None, line.name, line) for line in statement.partners]
+    return [
+        spreadsheets.statement_sheet(lines, statement.totals, statement.currency),
+        spreadsheets.statement_sheet(over_the_series, statement.totals, statement.currency, title="Partners"),
+    ]
+
+
+async def _series_statement(slug: str) -> tuple[SeriesStatement, list[spreadsheets.StatementLine]]:
+    """The statement, and each line of each event's statement added up in it (for the spreadsheets)."""
     series = await Series.select().where(Series.slug == slug).first()
     if series is None:
         raise NotFound(N_("We could not find that series."), code="series_not_found")
@@ -111,7 +131,7 @@ async def series_statement(slug: str) -> SeriesStatement:
         (NamedPartnerLine(partner=partner, name=names.get(partner, partner), **_added(figures)) for partner, figures in by_partner.items()),
         key=lambda line: line.name.casefold(),
     )
-    return SeriesStatement(
+    statement = SeriesStatement(
         series=series["slug"],
         title=series["title"],
         currency=currency,
@@ -141,6 +161,14 @@ async def series_statement(slug: str) -> SeriesStatement:
         left_out=left_out,
         issued_by=await statements.issuer(series["organisation"]),
     )
+    sheet_lines = [
+        spreadsheets.StatementLine(
+            row["title"], row["starts_at"].astimezone(ZoneInfo(row["timezone"])).date(), names.get(line.partner, line.partner), line
+        )
+        for row, reconciliation in added
+        for line in reconciliation.partners
+    ]
+    return statement, sheet_lines
 
 
 def series_statement_csv(statement: SeriesStatement) -> str:

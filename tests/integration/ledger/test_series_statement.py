@@ -7,10 +7,13 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from collections.abc import Callable
 from datetime import datetime, timedelta
+from decimal import Decimal
 from typing import Any
 
 import httpx
+from openpyxl import load_workbook
 
 from events.accounts import service as accounts
 from events.organisations import service as organisations
@@ -20,6 +23,23 @@ from tests.integration.accounts.test_login import sign_in
 from tests.support.orders import pay_with_test_page, place_order
 
 FIGURES = ("refunds_pence", "fees_pence", "costs_pence", "net_pence", "paid_out_pence", "balance_pence", "gift_aid_claimable_pence")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+# The spreadsheets' figure columns (the event statement's words) and the pence each shows; deductions are negative.
+COLUMNS: dict[str, Callable[[dict[str, Any]], int]] = {
+    "Tickets (£)": lambda line: line["income_pence"]["tickets"],
+    "Booking fees (£)": lambda line: line["income_pence"]["booking_fees"],
+    "Pay-it-forward money used (£)": lambda line: line["income_pence"]["contributions"],
+    "Donations (£)": lambda line: line["income_pence"]["donations"],
+    "Income for this project (£)": lambda line: sum(line["income_pence"].values()),
+    "Refunds (£)": lambda line: -line["refunds_pence"],
+    "Stripe fees (£)": lambda line: -line["fees_pence"],
+    "Event costs (£)": lambda line: -line["costs_pence"],
+    "Net due (£)": lambda line: line["net_pence"],
+    "Paid out (£)": lambda line: -line["paid_out_pence"],
+    "Balance owed (£)": lambda line: line["balance_pence"],
+    "Gift Aid to claim from HMRC (not in the balance) (£)": lambda line: line["gift_aid_claimable_pence"],
+}
+HEADERS = ["Event", "Event date", "Partner project", *COLUMNS]
 
 
 def _dated(now: datetime, days: int) -> dict[str, str]:
@@ -123,6 +143,93 @@ async def test_the_series_statement_adds_up_its_events_per_partner(client: httpx
         assert int(row["income_tickets_pence"]) == line["income_pence"]["tickets"]
 
 
+def _pence(amount: object) -> int:
+    """A spreadsheet's amount in pounds (the CSV's "12.50", the workbook's number) in pence, exactly."""
+    pence = Decimal(str(amount)) * 100
+    assert pence == pence.to_integral_value(), amount
+    return int(pence)
+
+
+def _csv_rows(content: bytes) -> list[dict[str, str]]:
+    assert content.startswith(b"\xef\xbb\xbf")  # UTF-8 with a byte-order mark, for Excel
+    reader = csv.DictReader(io.StringIO(content.decode("utf-8-sig"), newline=""))
+    assert reader.fieldnames == HEADERS
+    return list(reader)
+
+
+def _xlsx_rows(content: bytes) -> dict[str, list[dict[str, Any]]]:
+    """Each sheet of the workbook as rows keyed by its headers."""
+    workbook = load_workbook(io.BytesIO(content))
+    sheets: dict[str, list[dict[str, Any]]] = {}
+    for sheet in workbook.worksheets:
+        header, *rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+        assert header == HEADERS, sheet.title
+        sheets[sheet.title] = [dict(zip(header, row, strict=True)) for row in rows]
+    return sheets
+
+
+async def _per_event_and_partner(
+    client: httpx.AsyncClient, organiser: dict[str, str], statement: dict[str, Any]
+) -> list[tuple[str, datetime, str, dict[str, Any]]]:
+    """What the spreadsheets' rows should be: each line of each added-up event's own statement, in the series' order."""
+    names = {line["partner"]: line["name"] for line in statement["partners"]}
+    expected = []
+    for event in statement["events"]:
+        reconciliation = (await client.get(f"/api/events/{event['event']}/reconciliation", headers=organiser)).json()
+        day = datetime.fromisoformat(event["starts_at"])
+        expected += [(event["title"], day, names[line["partner"]], line) for line in reconciliation["partners"]]
+    return expected
+
+
+async def test_the_series_statement_as_spreadsheets_adds_up_to_its_totals(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    await _series_of_three(client, organiser, now)
+    statement = (await client.get("/api/series/monthly-supper/statement", headers=organiser)).json()
+    expected = await _per_event_and_partner(client, organiser, statement)
+    assert {title for title, *_ in expected} == {"June Supper", "July Supper"}  # not the draft, not the quiz night
+
+    # The spreadsheet CSV: a row per event and partner project in pounds and pence, UK dates and names, then the total.
+    download = await client.get("/api/series/monthly-supper/statement-spreadsheet.csv", headers=organiser)
+    assert download.status_code == 200 and download.headers["content-type"].startswith("text/csv")
+    assert download.headers["cache-control"] == "no-store"
+    assert download.headers["content-disposition"] == 'attachment; filename="series-statement-monthly-supper-spreadsheet.csv"'
+    rows = _csv_rows(download.content)
+    assert [(row["Event"], row["Event date"], row["Partner project"]) for row in rows] == [
+        *((title, day.strftime("%d/%m/%Y"), name) for title, day, name, _ in expected),
+        ("Total", "", ""),
+    ]
+    *lines, total = rows
+    for row, (*_, line) in zip(lines, expected, strict=True):
+        assert {column: _pence(row[column]) for column in COLUMNS} == {column: pence(line) for column, pence in COLUMNS.items()}, row
+    # The total row is the series statement's totals, and each column of the rows adds up to it, to the penny.
+    assert {column: _pence(total[column]) for column in COLUMNS} == {column: pence(statement["totals"]) for column, pence in COLUMNS.items()}
+    for column in COLUMNS:
+        assert sum(_pence(row[column]) for row in lines) == _pence(total[column]), column
+    assert _pence(total["Net due (£)"]) == statement["totals"]["net_pence"] > 0
+    assert _pence(total["Paid out (£)"]) == -1_000
+
+    # The workbook: the same table, amounts as numbers and dates as dates; then each partner project over the series.
+    download = await client.get("/api/series/monthly-supper/statement.xlsx", headers=organiser)
+    assert download.status_code == 200 and download.headers["content-type"] == XLSX and download.headers["cache-control"] == "no-store"
+    sheets = _xlsx_rows(download.content)
+    assert list(sheets) == ["Statement", "Partners"]
+    *lines_xlsx, total_xlsx = sheets["Statement"]
+    assert [(row["Event"], row["Event date"], row["Partner project"]) for row in lines_xlsx] == [
+        (title, datetime.combine(day.date(), datetime.min.time()), name) for title, day, name, _ in expected
+    ]
+    for row, (*_, line) in zip(lines_xlsx, expected, strict=True):
+        assert {column: _pence(row[column]) for column in COLUMNS} == {column: pence(line) for column, pence in COLUMNS.items()}, row
+    assert (total_xlsx["Event"], total_xlsx["Event date"], total_xlsx["Partner project"]) == ("Total", None, None)
+    assert {column: _pence(total_xlsx[column]) for column in COLUMNS} == {column: pence(statement["totals"]) for column, pence in COLUMNS.items()}
+
+    *partners, partners_total = sheets["Partners"]
+    assert [(row["Event"], row["Partner project"]) for row in partners] == [("Monthly supper", line["name"]) for line in statement["partners"]]
+    for row, line in zip(partners, statement["partners"], strict=True):
+        assert {column: _pence(row[column]) for column in COLUMNS} == {column: pence(line) for column, pence in COLUMNS.items()}, row
+    assert {column: _pence(partners_total[column]) for column in COLUMNS} == {column: pence(statement["totals"]) for column, pence in COLUMNS.items()}
+
+
 async def test_the_series_statement_page(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
     await _series_of_three(client, organiser, now)
     await accounts.create_user("boss@test.example", role="organiser", password="a long password")
@@ -132,9 +239,22 @@ async def test_the_series_statement_page(client: httpx.AsyncClient, organiser: d
     for text in ("Monthly supper", "June Supper", "July Supper", "Welcome Kitchen", "Help Refugees", "a draft, not on sale yet"):
         assert text in page.text, text
     assert "Quiz Night" not in page.text
-    assert 'href="/manage/series/monthly-supper/statement.csv"' in page.text
+    for href in ("statement.csv", "statement-spreadsheet.csv", "statement.xlsx"):
+        assert f'href="/manage/series/monthly-supper/{href}"' in page.text, href
+    for label in ("Spreadsheet (CSV)", "Excel (.xlsx)", "Machine-readable CSV (pence)"):
+        assert label in page.text, label
     download = await client.get("/manage/series/monthly-supper/statement.csv")
     assert download.status_code == 200 and download.text.splitlines()[-1].startswith("TOTAL,")
+    # The spreadsheets are the API's, with the event statement's columns.
+    statement = (await client.get("/api/series/monthly-supper/statement", headers=organiser)).json()
+    sheet = await client.get("/manage/series/monthly-supper/statement-spreadsheet.csv")
+    assert sheet.status_code == 200 and sheet.headers["cache-control"] == "no-store"
+    assert _pence(_csv_rows(sheet.content)[-1]["Balance owed (£)"]) == statement["totals"]["balance_pence"]
+    event_sheet = await client.get("/manage/events/june-supper/statement-spreadsheet.csv")
+    assert event_sheet.content.decode("utf-8-sig").splitlines()[0] == sheet.content.decode("utf-8-sig").splitlines()[0]
+    workbook = await client.get("/manage/series/monthly-supper/statement.xlsx")
+    assert workbook.status_code == 200 and workbook.headers["content-type"] == XLSX
+    assert _pence(_xlsx_rows(workbook.content)["Statement"][-1]["Balance owed (£)"]) == statement["totals"]["balance_pence"]
     assert 'href="/manage/series/monthly-supper/statement"' in (await client.get("/manage/series/monthly-supper")).text
 
 
@@ -148,4 +268,6 @@ async def test_only_the_organisations_unrestricted_organisers_see_it(client: htt
     theirs = {"Authorization": f"Bearer {await accounts.create_api_token('organiser@beta.example', now=now, organisation_id=beta.id)}"}
     refused = await client.get("/api/series/monthly-supper/statement", headers=theirs)
     assert refused.status_code == 404 and refused.json()["error"] == "series_not_found"
-    assert (await client.get("/api/series/monthly-supper/statement.csv", headers=theirs)).status_code == 404
+    for download in ("statement.csv", "statement-spreadsheet.csv", "statement.xlsx"):
+        assert (await client.get(f"/api/series/monthly-supper/{download}", headers=theirs)).status_code == 404, download
+        assert (await client.get(f"/api/series/monthly-supper/{download}", headers=limited)).status_code == 403, download
