@@ -10,8 +10,6 @@ each event's own statement) and the total, then a sheet of each partner project'
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Iterable
 from datetime import datetime
@@ -174,37 +172,7 @@ async def _series_statement(slug: str) -> tuple[SeriesStatement, list[spreadshee
 def series_statement_csv(statement: SeriesStatement) -> str:
     """The machine CSV: a row per partner project and the total, in pence, with the columns of an event's
     reconciliation CSV."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(
-        [
-            "partner",
-            *[f"income_{kind}_pence" for kind in INCOME_KINDS],
-            "refunds_pence",
-            "fees_pence",
-            "costs_pence",
-            "net_pence",
-            "paid_out_pence",
-            "balance_pence",
-            "gift_aid_claimable_pence",
-        ]
-    )
-    rows: list[tuple[str, Figures]] = [(line.partner, line) for line in statement.partners]
-    for name, line in [*rows, ("TOTAL", statement.totals)]:
-        writer.writerow(
-            [
-                name,
-                *[line.income_pence.get(kind, 0) for kind in INCOME_KINDS],
-                line.refunds_pence,
-                line.fees_pence,
-                line.costs_pence,
-                line.net_pence,
-                line.paid_out_pence,
-                line.balance_pence,
-                line.gift_aid_claimable_pence,
-            ]
-        )
-    return buffer.getvalue()
+    return statements.figures_csv("partner", [(line.partner, line) for line in statement.partners], statement.totals)
 
 
 def _added(lines: Iterable[Figures]) -> dict[str, Any]:

@@ -279,32 +279,34 @@ async def record_payout(
 
 
 def reconciliation_csv(reconciliation: EventReconciliation | PartnerStatement) -> str:
+    # An event's reconciliation has a row per partner; a partner's statement, a row per event.
+    if isinstance(reconciliation, PartnerStatement):
+        return figures_csv("event", [(line.event, line) for line in reconciliation.events], reconciliation.totals)
+    return figures_csv("partner", [(line.partner, line) for line in reconciliation.partners], reconciliation.totals)
+
+
+def figures_csv(first_column: str, rows: Sequence[tuple[str, Figures]], totals: Figures) -> str:
+    """The machine CSV of a statement: a row per ``first_column`` (partner or event) and the TOTAL, in pence."""
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    # An event's reconciliation has a row per partner; a partner's statement, a row per event.
-    by_event = isinstance(reconciliation, PartnerStatement)
-    header = [
-        "event" if by_event else "partner",
-        *[f"income_{kind}_pence" for kind in INCOME_KINDS],
-        "refunds_pence",
-        "fees_pence",
-        "costs_pence",
-        "net_pence",
-        "paid_out_pence",
-        "balance_pence",
-        "gift_aid_claimable_pence",
-    ]
-    writer.writerow(header)
-    rows: list[tuple[str, Figures]] = (
-        [(line.event, line) for line in reconciliation.events]
-        if isinstance(reconciliation, PartnerStatement)
-        else [(line.partner, line) for line in reconciliation.partners]
+    writer.writerow(
+        [
+            first_column,
+            *[f"income_{kind}_pence" for kind in INCOME_KINDS],
+            "refunds_pence",
+            "fees_pence",
+            "costs_pence",
+            "net_pence",
+            "paid_out_pence",
+            "balance_pence",
+            "gift_aid_claimable_pence",
+        ]
     )
-    for name, line in [*rows, ("TOTAL", reconciliation.totals)]:
+    for name, line in [*rows, ("TOTAL", totals)]:
         writer.writerow(
             [
                 name,
-                *[line.income_pence[kind] for kind in INCOME_KINDS],
+                *[line.income_pence.get(kind, 0) for kind in INCOME_KINDS],
                 line.refunds_pence,
                 line.fees_pence,
                 line.costs_pence,
