@@ -198,14 +198,29 @@ async def create_code(slug: str, data: CodeIn, *, now: datetime) -> CodeOut:
             problems["unlocks"] = N_("A code can unlock only this event's hidden ticket types: make the ticket type hidden first.")
     if problems:
         raise InvalidInput(next(iter(problems.values())), fields=problems)
+    try:
+        row = await _save_code(event.id, code, data, unlocks=unlocks, valid_from=valid_from, valid_until=valid_until, now=now)
+    except db.UNIQUE_ERRORS:  # the same code sent twice at once (a double click): the first made it
+        raise _code_taken() from None
+    return _code_out(row.to_dict(), unlocks, zone)
+
+
+def _code_taken() -> Conflict:
+    message = N_("This event already has that code.")
+    return Conflict(message, code="code_taken", fields={"code": message})
+
+
+async def _save_code(
+    event_id: int, code: str | None, data: CodeIn, *, unlocks: list[int], valid_from: datetime | None, valid_until: datetime | None, now: datetime
+) -> Code:
+    """The code, its unlocks and its audit entry, in one transaction."""
     async with db.write_transaction():
         if code is None:
-            code = await _unused_code(event.id)
-        elif await Code.exists().where(Code.event == event.id, Code.code == code):
-            message = N_("This event already has that code.")
-            raise Conflict(message, code="code_taken", fields={"code": message})
+            code = await _unused_code(event_id)
+        elif await Code.exists().where(Code.event == event_id, Code.code == code):
+            raise _code_taken()
         row = Code(
-            event=event.id,
+            event=event_id,
             code=code,
             note=" ".join(data.note.split()),
             discount_percent=data.discount_percent,
@@ -222,7 +237,7 @@ async def create_code(slug: str, data: CodeIn, *, now: datetime) -> CodeOut:
         await audit.record(
             "code.created",
             now=now,
-            event_id=event.id,
+            event_id=event_id,
             subject_type="code",
             subject_id=row.id,
             after={
@@ -235,7 +250,7 @@ async def create_code(slug: str, data: CodeIn, *, now: datetime) -> CodeOut:
                 "valid_until": row.valid_until,
             },
         )
-    return _code_out(row.to_dict(), unlocks, zone)
+    return row
 
 
 async def _unused_code(event_id: int) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import datetime
 from typing import Any
@@ -98,3 +99,15 @@ async def test_the_event_page_shows_a_hidden_type_only_to_its_code(client: httpx
     assert wrong_buy.status_code == 422
     assert re.search(r'<p class="field-error" id="code-error">[^<]*does not work', wrong_buy.text)
     assert 'value="Sam Okafor"' in wrong_buy.text
+
+
+async def test_the_same_code_sent_twice_at_once_makes_one(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    """A double click on "Make the code" with a chosen code: one code, and the other requests are told the event has it
+    (409), never a server error (PostgreSQL's unique index decides between transactions that both found it free)."""
+    slug = await make_event(now, ticket_types=VOLUNTEERS)
+    body = {"code": "DOUBLE-CLICK", "discount_percent": 10, "max_uses": 5}
+    answers = await asyncio.gather(*(client.post(f"/api/events/{slug}/codes", json=body, headers=organiser) for _ in range(12)))
+    assert sorted(answer.status_code for answer in answers) == [201] + [409] * 11, [answer.text[:200] for answer in answers]
+    assert all(answer.json()["error"] == "code_taken" for answer in answers if answer.status_code == 409)
+    listed = (await client.get(f"/api/events/{slug}/codes", headers=organiser)).json()
+    assert [code["code"] for code in listed] == ["DOUBLE-CLICK"]
