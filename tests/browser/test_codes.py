@@ -41,6 +41,10 @@ async def test_a_volunteer_applies_the_access_code_and_books_the_hidden_ticket(b
     await page.get_by_label("Your name").fill("Yusuf Demir")
     await page.get_by_label("Email (for your tickets)").fill("yusuf@example.org")
     await page.get_by_role("button", name="Continue to payment").click()
+    # The supper club asks its guests about dietary needs (optional) on a second page, the code carried along.
+    await expect(page.get_by_role("heading", level=1)).to_have_text("A few questions before you pay")
+    await page.get_by_label("Vegetarian").first.check()
+    await page.get_by_role("button", name="Continue to payment").click()
     await page.wait_for_url("**/orders/*?token=*")  # free: no payment to make
     assert await page.get_by_role("heading", level=1).inner_text() == "You're going!"
     await expect(page.locator(".ticket-card")).to_have_count(1)
