@@ -42,15 +42,25 @@ def partner_card(page: Any, name: str) -> Any:
     return page.locator("section.statement-card", has=page.get_by_role("heading", name=name, exact=True))
 
 
+def pounds(pence: int) -> str:
+    """As the pages write money: whole pounds without pence, a minus sign before the pound sign."""
+    sign, pence = ("-" if pence < 0 else ""), abs(pence)
+    return f"{sign}£{pence // 100}" if pence % 100 == 0 else f"{sign}£{pence // 100}.{pence % 100:02d}"
+
+
+def pence_of(text: str) -> int:
+    sign = -1 if text.strip().startswith("-") else 1
+    pounds_text = text.strip().lstrip("-").lstrip("£").replace(",", "")
+    whole, _, part = pounds_text.partition(".")
+    return sign * (int(whole) * 100 + int((part or "0").ljust(2, "0")))
+
+
 async def fits_the_phone(page: Any) -> None:
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), "nothing is wider than the phone"
 
 
 async def test_a_treasurer_records_overrides_and_reverses_a_payout(browser, payouts_server: str, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
     base_url = payouts_server
-    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:  # two suppers sold: £60, £42 of it Welcome Kitchen's
-        created = (await place_order(http, SUPPER, quantity=2, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
-        assert (await pay_with_test_page(http, created)).status_code == 303
     context = await browser.new_context(**PHONE)
     page = await context.new_page()
     try:
@@ -59,13 +69,20 @@ async def test_a_treasurer_records_overrides_and_reverses_a_payout(browser, payo
         await page.get_by_label("Password").fill(ORGANISER[1])
         await page.get_by_role("button", name="Sign in").click()
         await page.wait_for_url(f"**/manage/events/{SUPPER}/statement")
+        # What the demo's own sales left the kitchen, then two suppers sold: £60, £42 of it Welcome Kitchen's.
+        before = pence_of(await row_value(partner_card(page, "Welcome Kitchen"), "Net due").inner_text())
+        async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+            created = (await place_order(http, SUPPER, quantity=2, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
+            assert (await pay_with_test_page(http, created)).status_code == 303
+        await page.reload()
         kitchen = partner_card(page, "Welcome Kitchen")
-        await expect(row_value(kitchen, "Net due")).to_have_text("£42")
+        owed_pence = before + 4200
+        await expect(row_value(kitchen, "Net due")).to_have_text(pounds(owed_pence))
         await expect(row_value(kitchen, "Paid out")).to_have_text("£0")
         await kitchen.get_by_role("link", name="Payouts: record or reverse").click()
         await page.wait_for_url(f"**/manage/partners/welcome-kitchen/payouts?event={SUPPER}")
         owed = page.locator("table.owed tbody tr", has_text="August Supper Club")
-        await expect(owed.locator("td.balance")).to_have_text("£42")
+        await expect(owed.locator("td.balance")).to_have_text(pounds(owed_pence))
         await expect(page.get_by_label("Why pay more than is owed")).to_have_count(0)  # asked only when it is more
         await fits_the_phone(page)
         await page.screenshot(path=str(artifacts_dir / "payouts-1-form.png"), full_page=True)
@@ -78,65 +95,71 @@ async def test_a_treasurer_records_overrides_and_reverses_a_payout(browser, payo
         await page.wait_for_url("**/payouts?notice=recorded")
         await expect(page.get_by_role("status")).to_contain_text("Payout recorded")
         await expect(owed.locator("td.paid-out")).to_have_text("-£12.50")
-        await expect(owed.locator("td.balance")).to_have_text("£29.50")
+        await expect(owed.locator("td.balance")).to_have_text(pounds(owed_pence - 1250))
 
         # 2. More than is owed: the form asks why, the error summary takes the focus, nothing is paid until a reason is given.
-        await page.get_by_label("Amount paid").fill("50")
+        await page.get_by_label("Amount paid").fill(str((owed_pence - 1250) // 100 + 21))
         await page.get_by_label("Bank reference").fill("BACS 0043")
         await page.get_by_role("button", name="Record payout").click()
         summary = page.locator("#error-summary")
         await expect(summary).to_be_focused()
-        await expect(summary).to_contain_text("Say why you are paying more than the £29.50 owed.")
+        await expect(summary).to_contain_text(f"Say why you are paying more than the {pounds(owed_pence - 1250)} owed.")
         reason = page.get_by_label("Why pay more than is owed")
         await expect(reason).to_have_attribute("aria-invalid", "true")
-        await expect(page.get_by_label("Amount paid")).to_have_value("50")  # nothing typed is lost
-        await expect(owed.locator("td.balance")).to_have_text("£29.50")
+        await expect(page.get_by_label("Amount paid")).to_have_value(str((owed_pence - 1250) // 100 + 21))  # nothing typed is lost
+        await expect(owed.locator("td.balance")).to_have_text(pounds(owed_pence - 1250))
         await assert_accessible(page, "payouts-2-override-asked", artifacts_dir)
         await fits_the_phone(page)
         await summary.get_by_role("link").click()
         await expect(reason).to_be_focused()
+        over_pence = ((owed_pence - 1250) // 100 + 21) * 100
         await reason.fill("The kitchen's grant was agreed in advance")
         await page.get_by_role("button", name="Record payout").click()
         await page.wait_for_url("**/payouts?notice=recorded")
-        await expect(owed.locator("td.paid-out")).to_have_text("-£62.50")
-        await expect(owed.locator("td.balance")).to_have_text("-£20.50")
+        await expect(owed.locator("td.paid-out")).to_have_text(pounds(-1250 - over_pence))
+        await expect(owed.locator("td.balance")).to_have_text(pounds(owed_pence - 1250 - over_pence))
         overpaid = page.locator("tr.payout-row", has_text="BACS 0043")
         await expect(overpaid).to_contain_text("The kitchen's grant was agreed in advance")
-        await expect(overpaid.locator("td.payout-amount")).to_have_text("£50")
+        await expect(overpaid.locator("td.payout-amount")).to_have_text(pounds(over_pence))
         await page.screenshot(path=str(artifacts_dir / "payouts-3-overridden.png"), full_page=True)
 
-        # 3. Reverse it: a payout of -£50 is recorded beside it, and the balance is owed again.
+        # 3. Reverse it: a payout of the opposite amount is recorded beside it, and the balance is owed again.
         await overpaid.get_by_text("Reverse this payout").click()
         await overpaid.get_by_label("Why (optional)").fill("Paid from the wrong account")
-        await overpaid.get_by_label("Record a payout of -£50 that undoes this one.").check()
+        await overpaid.get_by_label(f"Record a payout of {pounds(-over_pence)} that undoes this one.").check()
         await overpaid.get_by_role("button", name="Reverse the payout").click()
         await page.wait_for_url("**/payouts?notice=reversed")
         await expect(page.get_by_role("status")).to_contain_text("Payout reversed")
         await expect(owed.locator("td.paid-out")).to_have_text("-£12.50")
-        await expect(owed.locator("td.balance")).to_have_text("£29.50")
+        await expect(owed.locator("td.balance")).to_have_text(pounds(owed_pence - 1250))
         overpaid = page.locator("tr.payout-row:not(.reversal-row)", has_text="BACS 0043")
         await expect(overpaid.locator("td.reversal")).to_contain_text("Reversed by no.")
         reversal = page.locator("tr.reversal-row")
-        await expect(reversal.locator("td.payout-amount")).to_have_text("-£50")
+        await expect(reversal.locator("td.payout-amount")).to_have_text(pounds(-over_pence))
         await expect(reversal).to_contain_text("Paid from the wrong account")
         await expect(page.get_by_text("Reverse this payout")).to_have_count(1)  # only the first payout can still be reversed
         await fits_the_phone(page)
         await page.screenshot(path=str(artifacts_dir / "payouts-4-reversed.png"), full_page=True)
 
-        # The statement agrees: £12.50 paid out, £29.50 still owed.
+        # The statement agrees: £12.50 paid out, the rest still owed.
         await page.goto(f"{base_url}/manage/events/{SUPPER}/statement")
         kitchen = partner_card(page, "Welcome Kitchen")
         await expect(row_value(kitchen, "Paid out")).to_have_text("-£12.50")
-        await expect(row_value(kitchen, "Balance owed")).to_have_text("£29.50")
+        await expect(row_value(kitchen, "Balance owed")).to_have_text(pounds(owed_pence - 1250))
         event_money = page.locator("section.event-money")
         await expect(row_value(event_money, "Paid out")).to_have_text("-£12.50")
+        statement_figures = {
+            label: await row_value(event_money, label).inner_text() for label in ("Gross income", "Net due to partners", "Balance owed")
+        }
         await page.screenshot(path=str(artifacts_dir / "payouts-5-statement.png"), full_page=True)
         # And the dashboard: the same words, the same amounts.
         await page.get_by_role("navigation", name="This event").get_by_role("link", name="Dashboard").click()
         await page.wait_for_url(f"**/manage/events/{SUPPER}")
         dashboard = page.locator("table.event-figures")
-        for label, amount in (("Gross income", "£60"), ("Net due to partners", "£60"), ("Paid out", "-£12.50"), ("Balance owed", "£47.50")):
+        for label, amount in {**statement_figures, "Paid out": "-£12.50"}.items():
             await expect(row_value(dashboard, label)).to_have_text(amount)
+        net_to_partners = pence_of(statement_figures["Net due to partners"])
+        assert pence_of(statement_figures["Balance owed"]) == net_to_partners - 1250
         await page.screenshot(path=str(artifacts_dir / "payouts-6-dashboard.png"), full_page=True)
     finally:
         await context.close()
