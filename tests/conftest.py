@@ -27,6 +27,57 @@ from tests.support.server import demo_environment, live_server
 BACKENDS = ["sqlite", "postgres"]
 
 
+# --- pytest-xdist -----------------------------------------------------------------------------------------------------
+# `make test` runs the suite on several workers (`-n auto --dist loadgroup`); each is a process of its own with its own
+# session fixtures (databases, var dirs, servers on ports of its own: see tests/support/server.py's free_port).
+# `pytest` alone, `-n 0` and `-p no:xdist` run it in this one process as before.
+
+# Session-scoped servers whose tests share the server's state (what one test bought from the demo is gone for the
+# next): their tests run on one worker, in the order they run without xdist, and the server starts once.
+SHARED_SERVERS = frozenset({"demo_server", "stripe_server", "stripe_pg_server"})
+# Beyond this many workers the servers and browsers they start outrun the machine's memory and CPUs.
+MAX_WORKERS = 8
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: a worker per CPU this process may use, at most MAX_WORKERS (PYTEST_XDIST_AUTO_NUM_WORKERS overrides)."""
+    if count := os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(count)
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, tests that share an expensive fixture instance go to one worker as one group: the
+    tests of a module with a module-scoped fixture (a server or race database of the module's own), and the tests of
+    a SHARED_SERVERS server (and, transitively, whatever shares one with them). Any other test goes to whichever
+    worker is free. (tryfirst: before xdist turns the marks into the group names it schedules by.)"""
+    if not config.getoption("loadgroup", False):  # what an xdist worker is told of `--dist loadgroup`
+        return
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    shares: dict[pytest.Item, list[str]] = {}
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures is None:
+            continue
+        keys = [f"server:{name}" for name in fixtures.name2fixturedefs if name in SHARED_SERVERS]
+        if any(defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
+            keys.append(f"module:{item.nodeid.split('::')[0]}")
+        if keys:
+            shares[item] = keys
+            for key in keys[1:]:
+                parent[find(key)] = find(keys[0])
+    for item, keys in shares.items():
+        item.add_marker(pytest.mark.xdist_group(find(keys[0]).split(":", 1)[1]))
+
+
 def make_settings(database_url: str, var_dir: Path, **extra: str) -> Settings:
     return load_settings(
         {
