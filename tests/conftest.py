@@ -14,9 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 
 from events import db
+from events.accounts import passwords
 from events.config import Settings, load_settings
 from events.organisations import service as organisations
 from events.piccolo_app import APP_CONFIG
@@ -126,6 +128,13 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     return make_settings(database_url, tmp_path_factory.mktemp("var"))
 
 
+# The in-process app hashes passwords with Argon2id at its lowest cost. At argon2-cffi's recommended parameters (64 MiB,
+# 3 passes, 4 lanes), each hash or check costs about a tenth of a second of CPU, and the app's tests make hundreds of
+# them: they were most of the CPU the database tests used. Passwords are still Argon2id hashes that are checked; the
+# real parameters are what tests/unit/accounts/test_passwords.py and every server process a test starts use.
+CHEAP_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
     from events.app import create_app
@@ -134,16 +143,22 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
     lifespan = AppLifespan(application)
     await lifespan.start()
     await db.migrate()
-    yield application
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", CHEAP_PASSWORD_HASHER)
+        passwords._dummy_hash.cache_clear()
+        yield application
+    passwords._dummy_hash.cache_clear()
     await lifespan.stop()
 
 
 @pytest.fixture
 async def clean_database(app: Litestar) -> None:
     """Each test starts from empty tables (the schema stays) and the one organisation a new installation has, so
-    tests that never name an organisation act in it, as a single-organisation installation does."""
-    for table in reversed(APP_CONFIG.table_classes):
-        await table.delete(force=True)
+    tests that never name an organisation act in it, as a single-organisation installation does. One transaction: on
+    SQLite a commit per table cost a third of a second a test."""
+    async with db.write_transaction():
+        for table in reversed(APP_CONFIG.table_classes):
+            await table.delete(force=True)
     await organisations.ensure_default_organisation()
 
 
