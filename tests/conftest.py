@@ -14,9 +14,11 @@ from pathlib import Path
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
 from litestar import Litestar
 
 from events import db
+from events.accounts import passwords
 from events.config import Settings, load_settings
 from events.organisations import service as organisations
 from events.piccolo_app import APP_CONFIG
@@ -25,6 +27,57 @@ from tests.support.lifespan import AppLifespan
 from tests.support.server import demo_environment, live_server
 
 BACKENDS = ["sqlite", "postgres"]
+
+
+# --- pytest-xdist -----------------------------------------------------------------------------------------------------
+# `make test` runs the suite on several workers (`-n auto --dist loadgroup`); each is a process of its own with its own
+# session fixtures (databases, var dirs, servers on ports of its own: see tests/support/server.py's free_port).
+# `pytest` alone, `-n 0` and `-p no:xdist` run it in this one process as before.
+
+# Session-scoped servers whose tests share the server's state (what one test bought from the demo is gone for the
+# next): their tests run on one worker, in the order they run without xdist, and the server starts once.
+SHARED_SERVERS = frozenset({"demo_server", "stripe_server", "stripe_pg_server"})
+# Beyond this many workers the servers and browsers they start outrun the machine's memory and CPUs.
+MAX_WORKERS = 8
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
+    """`-n auto`: a worker per CPU this process may use, at most MAX_WORKERS (PYTEST_XDIST_AUTO_NUM_WORKERS overrides)."""
+    if count := os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
+        return int(count)
+    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Under `--dist loadgroup`, tests that share an expensive fixture instance go to one worker as one group: the
+    tests of a module with a module-scoped fixture (a server or race database of the module's own), and the tests of
+    a SHARED_SERVERS server (and, transitively, whatever shares one with them). Any other test goes to whichever
+    worker is free. (tryfirst: before xdist turns the marks into the group names it schedules by.)"""
+    if not config.getoption("loadgroup", False):  # what an xdist worker is told of `--dist loadgroup`
+        return
+    parent: dict[str, str] = {}
+
+    def find(key: str) -> str:
+        while parent.setdefault(key, key) != key:
+            key = parent[key]
+        return key
+
+    shares: dict[pytest.Item, list[str]] = {}
+    for item in items:
+        fixtures = getattr(item, "_fixtureinfo", None)
+        if fixtures is None:
+            continue
+        keys = [f"server:{name}" for name in fixtures.name2fixturedefs if name in SHARED_SERVERS]
+        if any(defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
+            keys.append(f"module:{item.nodeid.split('::')[0]}")
+        if keys:
+            shares[item] = keys
+            for key in keys[1:]:
+                parent[find(key)] = find(keys[0])
+    for item, keys in shares.items():
+        item.add_marker(pytest.mark.xdist_group(find(keys[0]).split(":", 1)[1]))
 
 
 def make_settings(database_url: str, var_dir: Path, **extra: str) -> Settings:
@@ -75,6 +128,13 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     return make_settings(database_url, tmp_path_factory.mktemp("var"))
 
 
+# The in-process app hashes passwords with Argon2id at its lowest cost. At argon2-cffi's recommended parameters (64 MiB,
+# 3 passes, 4 lanes), each hash or check costs about a tenth of a second of CPU, and the app's tests make hundreds of
+# them: they were most of the CPU the database tests used. Passwords are still Argon2id hashes that are checked; the
+# real parameters are what tests/unit/accounts/test_passwords.py and every server process a test starts use.
+CHEAP_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
+
+
 @pytest.fixture(scope="session")
 async def app(settings: Settings) -> AsyncIterator[Litestar]:
     from events.app import create_app
@@ -83,20 +143,26 @@ async def app(settings: Settings) -> AsyncIterator[Litestar]:
     lifespan = AppLifespan(application)
     await lifespan.start()
     await db.migrate()
-    yield application
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", CHEAP_PASSWORD_HASHER)
+        passwords._dummy_hash.cache_clear()
+        yield application
+    passwords._dummy_hash.cache_clear()
     await lifespan.stop()
 
 
 @pytest.fixture
 async def clean_database(app: Litestar) -> None:
     """Each test starts from empty tables (the schema stays) and the one organisation a new installation has, so
-    tests that never name an organisation act in it, as a single-organisation installation does."""
-    for table in reversed(APP_CONFIG.table_classes):
-        # A row that refers to another of its table (a payout's reversal, ON DELETE RESTRICT) goes first.
-        for column in table._meta.foreign_key_columns:
-            if column._foreign_key_meta.resolved_references is table:
-                await table.delete().where(column.is_not_null())
-        await table.delete(force=True)
+    tests that never name an organisation act in it, as a single-organisation installation does. One transaction: on
+    SQLite a commit per table cost a third of a second a test."""
+    async with db.write_transaction():
+        for table in reversed(APP_CONFIG.table_classes):
+            # A row that refers to another of its table (a payout's reversal, ON DELETE RESTRICT) goes first.
+            for column in table._meta.foreign_key_columns:
+                if column._foreign_key_meta.resolved_references is table:
+                    await table.delete().where(column.is_not_null())
+            await table.delete(force=True)
     await organisations.ensure_default_organisation()
 
 

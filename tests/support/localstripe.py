@@ -33,7 +33,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.server import free_port
+from tests.support.server import PortTaken, free_port, port_taken
 
 SECRET_KEY = "sk_test_localstripe_events"
 PUBLISHABLE_KEY = "pk_test_localstripe_events"
@@ -184,29 +184,47 @@ def _form(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
 def run_localstripe(directory: Path) -> Iterator[LocalStripe]:
     """Start localstripe on a free loopback port with its data file in `directory`; stop it afterwards."""
     directory.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    process, handle = _start_localstripe(directory)
+    try:
+        yield handle
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _start_localstripe(directory: Path) -> tuple[subprocess.Popen[bytes], LocalStripe]:
+    """localstripe, answering; on another free port if something else took the first meanwhile (see free_port)."""
     data_file = directory / "localstripe.pickle"
-    log_file = directory / f"localstripe-{port}.log"
-    with log_file.open("w") as log:
-        process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(data_file), str(port)], stdout=log, stderr=subprocess.STDOUT)
+    for attempt in range(3):
+        port = free_port()
+        log_file = directory / f"localstripe-{port}.log"
+        with log_file.open("w") as log:
+            process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(data_file), str(port)], stdout=log, stderr=subprocess.STDOUT)
         handle = LocalStripe(url=f"http://127.0.0.1:{port}", data_file=data_file, log_file=log_file)
         try:
             _wait_until_answering(handle, process)
-            yield handle
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        except PortTaken:
+            if attempt == 2:
+                raise
+            continue
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        return process, handle
+    raise AssertionError("unreachable")
 
 
 def _wait_until_answering(handle: LocalStripe, process: subprocess.Popen[bytes]) -> None:
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"localstripe exited early:\n{handle.log_file.read_text()}")
+            log = handle.log_file.read_text()
+            raise (PortTaken if port_taken(log) else RuntimeError)(f"localstripe exited early:\n{log}")
         try:
             # The Stripe.js stand-in needs no key: a cheap "are you there".
             if httpx.get(handle.js_url, timeout=1).status_code == 200:

@@ -14,8 +14,8 @@ from pathlib import Path
 from aiosmtpd.controller import Controller
 
 from events.config import Settings, SmtpSettings
-from tests.integration.tickets.test_email import Inbox, SmtpServer, free_port
-from tests.support.server import demo_environment
+from tests.integration.tickets.test_email import Inbox, SmtpServer
+from tests.support.server import demo_environment, free_port
 
 
 class MailServer:

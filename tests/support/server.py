@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import socket
 import subprocess
 import sys
@@ -15,9 +16,56 @@ import httpx
 
 from tests.support import databases
 
+# Ports for the servers tests start come from below the kernel's ephemeral range: no outgoing connection (a race
+# test's hundreds of clients, a database connection, on this or another xdist worker) is ever given one of them, so
+# none can hold a port between free_port() choosing it and the server binding it.
+_EPHEMERAL_RANGE = Path("/proc/sys/net/ipv4/ip_local_port_range")
+_LOWEST_PORT = 10000
+
+
+def _worker_ports() -> range:
+    """This process's own slice of the ports below the ephemeral range: one slice per pytest-xdist worker (make test
+    runs several), so that no two workers ever choose the same port."""
+    try:
+        ephemeral_low = int(_EPHEMERAL_RANGE.read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        ephemeral_low = 32768
+    workers = int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1"))
+    worker = int(os.environ.get("PYTEST_XDIST_WORKER", "gw0").removeprefix("gw") or 0)
+    size = (ephemeral_low - _LOWEST_PORT) // max(workers, 1)
+    start = _LOWEST_PORT + worker * size
+    return range(start, start + size)
+
+
+class _PortRound:
+    """Goes round this worker's slice from a random place (another test run may be going on on the same machine),
+    so that this process never hands out a port again while a test may still be about to use it."""
+
+    def __init__(self) -> None:
+        self.ports = _worker_ports()
+        self.next = random.choice(self.ports) if self.ports else 0
+
+    def take(self) -> int | None:
+        for _ in self.ports:
+            port, self.next = self.next, self.next + 1 if self.next + 1 < self.ports.stop else self.ports.start
+            with socket.socket() as sock:
+                try:
+                    sock.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+            return port
+        return None
+
+
+_ROUND = _PortRound()
+
 
 def free_port() -> int:
-    with socket.socket() as sock:
+    """A loopback port nobody listens on, for a server a test starts on it: from this worker's slice (see _worker_ports
+    and _PortRound), checked by binding it."""
+    if len(_ROUND.ports) >= 100 and (port := _ROUND.take()) is not None:
+        return port
+    with socket.socket() as sock:  # an unusual ip_local_port_range, or a full slice: leave the choice to the kernel
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
 
@@ -54,27 +102,53 @@ def demo_environment(var_dir: Path, database_url: str | None = None, **extra: st
 
 @contextmanager
 def live_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
-    port = free_port()
-    log_path = Path(env["EVENTS_VAR_DIR"]) / f"server-{port}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
-    with log_path.open("w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "events", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+    process, base_url = _start_server(env, workers)
+    try:
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def _start_server(env: dict[str, str], workers: int) -> tuple[subprocess.Popen[bytes], str]:
+    """`events serve` on a free port, healthy; on another free port if something else took the first meanwhile (another
+    test run on the same machine: see free_port)."""
+    for attempt in range(3):
+        port = free_port()
+        log_path = Path(env["EVENTS_VAR_DIR"]) / f"server-{port}.log"
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        with log_path.open("w") as log:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "events", "serve", "--host", "127.0.0.1", "--port", str(port), "--workers", str(workers)],
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
         base_url = f"http://127.0.0.1:{port}"
         try:
             _wait_until_healthy(base_url, process, log_path)
-            yield base_url
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        except PortTaken:
+            if attempt == 2:
+                raise
+            continue
+        except BaseException:
+            process.kill()
+            process.wait()
+            raise
+        return process, base_url
+    raise AssertionError("unreachable")
+
+
+class PortTaken(RuntimeError):
+    """The server could not bind its port: something else took it after free_port() chose it."""
+
+
+def port_taken(log: str) -> bool:
+    return "address already in use" in log.lower()
 
 
 # Generous: each worker spends a few CPU seconds starting, and a busy CI machine can take minutes for several.
@@ -85,7 +159,8 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log_pat
     deadline = time.monotonic() + START_UP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise RuntimeError(f"Server exited early:\n{log_path.read_text()}")
+            log = log_path.read_text()
+            raise (PortTaken if port_taken(log) else RuntimeError)(f"Server exited early:\n{log}")
         try:
             if httpx.get(f"{base_url}/healthz", timeout=1).status_code == 200:
                 return

@@ -19,7 +19,8 @@ from events.config import Settings, SmtpSettings
 from events.tickets.outbox import drain_outbox
 from tests.integration.accounts.test_login import sign_in
 from tests.integration.accounts.test_sign_ins import FIREFOX_ANDROID, another_browser, csrf, signed_in_as
-from tests.integration.tickets.test_email import Inbox, SmtpServer, free_port
+from tests.integration.tickets.test_email import Inbox, SmtpServer
+from tests.support.server import free_port
 
 PASSWORD = "a long password"
 

@@ -7,7 +7,6 @@ import asyncio
 import dataclasses
 import email
 import re
-import socket
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from email import policy
@@ -25,6 +24,7 @@ from events.tickets.outbox import drain_outbox
 from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order
+from tests.support.server import free_port
 
 
 class Inbox:
@@ -46,12 +46,6 @@ class SmtpServer:
     controller: Controller
     inbox: Inbox
     settings: Settings  # the app's settings, sending to this server
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @pytest.fixture
