@@ -243,7 +243,7 @@ async def create_event(data: EventCreate, now: datetime, *, organisation_id: int
     if zone_problem:
         raise InvalidInput(zone_problem, fields={"timezone": zone_problem})
     zone = ZoneInfo(data.timezone)
-    starts_at, ends_at = _aware(data.starts_at, zone), _aware(data.ends_at, zone)
+    starts_at, ends_at = _aware(data.starts_at, zone, field="starts_at"), _aware(data.ends_at, zone, field="ends_at")
     problems = rules.event_problems(
         rules.EventRule(
             title=data.title,
@@ -376,9 +376,9 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
                 raise Conflict(f"An event with the slug {patch.slug!r} already exists.", code="slug_taken", fields={"slug": "Already in use."})
             changes["slug"] = patch.slug
         if patch.starts_at is not UNSET:
-            changes["starts_at"] = _aware(patch.starts_at, zone)
+            changes["starts_at"] = _aware(patch.starts_at, zone, field="starts_at")
         if patch.ends_at is not UNSET:
-            changes["ends_at"] = _aware(patch.ends_at, zone)
+            changes["ends_at"] = _aware(patch.ends_at, zone, field="ends_at")
         merged = {**event, **changes}
         problems = rules.event_problems(
             rules.EventRule(
@@ -587,7 +587,7 @@ def _type_changes(
         for name in ("sales_start", "sales_end"):
             value = getattr(patch, name)
             if value is not UNSET:
-                values[name] = _aware(value, zone) if value is not None else None
+                values[name] = _aware(value, zone, field=name) if value is not None else None
         if patch.id is UNSET:
             missing = [name for name in ("name", "price_pence") if name not in values]
             if missing:
@@ -666,8 +666,8 @@ def _new_ticket_type(event_id: int, data: TicketTypeIn, zone: ZoneInfo, position
         description=data.description,
         price_pence=data.price_pence,
         channel=data.channel,
-        sales_start=_aware(data.sales_start, zone) if data.sales_start else None,
-        sales_end=_aware(data.sales_end, zone) if data.sales_end else None,
+        sales_start=_aware(data.sales_start, zone, field="sales_start") if data.sales_start else None,
+        sales_end=_aware(data.sales_end, zone, field="sales_end") if data.sales_end else None,
         quota=data.quota,
         max_per_order=data.max_per_order,
         waiting_list=data.waiting_list,
@@ -681,18 +681,23 @@ def _type_rule(data: TicketTypeIn, zone: ZoneInfo) -> rules.TicketTypeRule:
         name=data.name,
         price_pence=data.price_pence,
         channel=data.channel,
-        sales_start=_aware(data.sales_start, zone) if data.sales_start else None,
-        sales_end=_aware(data.sales_end, zone) if data.sales_end else None,
+        sales_start=_aware(data.sales_start, zone, field="sales_start") if data.sales_start else None,
+        sales_end=_aware(data.sales_end, zone, field="sales_end") if data.sales_end else None,
         quota=data.quota,
         max_per_order=data.max_per_order,
     )
 
 
-def _aware(moment: datetime, zone: ZoneInfo) -> datetime:
-    """Times without an offset are wall-clock times at the event; store everything in UTC."""
+def _aware(moment: datetime, zone: ZoneInfo, *, field: str) -> datetime:
+    """Times without an offset are wall-clock times at the event; store everything in UTC. A time at the very edge of
+    the calendar that cannot be moved to UTC (e.g. the last day of year 9999 behind UTC) is the field's 422."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(timezone.utc)
+    try:
+        return moment.astimezone(timezone.utc)
+    except OverflowError:
+        problem = N_("Enter a date between the years 1 and 9999.")
+        raise InvalidInput(problem, fields={field: problem}) from None
 
 
 def _raise_if(problems: dict[str, str]) -> None:

@@ -42,6 +42,20 @@ async def test_local_times_are_read_in_the_event_time_zone(client: httpx.AsyncCl
     assert body["timezone"] == "Europe/London"
 
 
+async def test_a_date_at_the_edge_of_the_calendar_is_a_422_naming_it(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    """The last hour of year 9999 behind UTC cannot be stored in UTC: refused as bad input, not a server error."""
+    await make_partner("welcome-kitchen")
+    await make_partner("welcome-cinema")
+    payload = event_payload(now, starts_at="9999-12-31T23:00:00-23:00", ends_at="9999-12-31T23:30:00-23:00")
+    response = await client.post("/api/events", json=payload, headers=organiser)
+    assert response.status_code == 422, response.text
+    assert "starts_at" in response.json()["fields"]
+    assert (await client.get("/api/events/supper-club")).status_code == 404
+    await make_event(now)
+    patched = await client.patch("/api/events/supper-club", json={"ends_at": "9999-12-31T23:30:00-23:00"}, headers=organiser)
+    assert patched.status_code == 422 and "ends_at" in patched.json()["fields"]
+
+
 async def test_shares_that_do_not_sum_to_100_percent_are_refused_with_a_field_message(
     client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
 ) -> None:
