@@ -93,6 +93,8 @@ WHO = ("organiser", "guest")  # a signed-in organiser's browser, and an anonymou
 GUEST_STARTS = ["/", "/login"]
 ORGANISER_STARTS = ["/manage", "/manage/guests", "/manage/audit", "/platform", "/account", "/"]
 JSON = re.compile(r"application/([\w.-]+\+)?json\b")  # application/json, application/vnd.oai.openapi+json
+# A statement as an Excel workbook (a download no browser renders as a page).
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture(scope="module")
@@ -148,7 +150,7 @@ class Sweep:
         found = match_route(self.routes, method, urlsplit(url).path)
         if found and found[0].json_api and not JSON.match(content_type):
             self.problems.append(f"{who} {label} -> {response.status_code} {path} answered {content_type!r}, not JSON")
-        elif path.startswith("/api/") and not content_type.startswith(("application/json", "text/csv", "application/pdf")):
+        elif path.startswith("/api/") and not content_type.startswith(("application/json", "text/csv", "application/pdf", XLSX)):
             self.problems.append(f"{who} {label} -> {response.status_code} {path} answered {content_type!r}")
         return response
 
