@@ -20,7 +20,7 @@ from events.ledger.tables import (
     StripeDifference,
     StripeImport,
 )
-from events.orders.tables import ClaimCode, GiftAidDeclaration, Order, OrderHistory, OrderLine
+from events.orders.tables import ClaimCode, GiftAidDeclaration, Order, OrderGuestName, OrderHistory, OrderLine
 from events.organisations.tables import Organisation
 from events.payments.tables import Payment, Refund, RefundDonation, StripeAccount, WebhookEvent
 from events.questions.tables import Answer, Question, QuestionTicketType
@@ -55,6 +55,7 @@ APP_CONFIG = AppConfig(
         OrderLine,
         Ticket,
         OrderHistory,
+        OrderGuestName,
         ClaimCode,
         Payment,
         Refund,

@@ -88,6 +88,9 @@ class Event(Table, tablename="event"):
     refund_days_before = Integer(null=True, default=7)
     # Questions (events.questions): guests may change their answers until this many hours before the start.
     answers_close_hours_before = Integer(default=48)
+    # Until how long before the start a buyer may put another guest's name on a ticket from the order page (the
+    # ticket is re-issued; the old code stops working). The door's offline lists refresh well within a day.
+    name_changes_close_hours_before = Integer(default=24)
     # The series it belongs to, if any (events.series).
     series = ForeignKey(references=Series, null=True, default=None, on_delete=OnDelete.set_null, index=True)
     created_at = Timestamptz(default=TimestamptzNow())

@@ -67,6 +67,18 @@ class OrderLine(Table, tablename="order_line"):
     total_pence = Integer(default=0)
 
 
+class OrderGuestName(Table, tablename="order_guest_name"):
+    """The guest a buyer named for one of the order's tickets at checkout, kept until the tickets are issued to
+    them (tickets.issuing). ``position`` counts the order's tickets from 0, line by line in the order they were
+    written, as the tickets are issued. A ticket with no name here is issued in the buyer's name."""
+
+    id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
+
+    order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
+    position = Integer()
+    name = Varchar(length=200)
+
+
 class OrderHistory(Table, tablename="order_history"):
     """What happened to an order and when (append-only)."""
 

@@ -1,6 +1,6 @@
 """The organisation table: who runs events, how they look, and the charity details receipts and statements carry."""
 
-from piccolo.columns import Boolean, Bytea, Serial, Timestamptz, Varchar
+from piccolo.columns import Boolean, Bytea, Serial, Text, Timestamptz, Varchar
 from piccolo.columns.defaults.timestamptz import TimestamptzNow
 from piccolo.table import Table
 
@@ -25,6 +25,9 @@ class Organisation(Table, tablename="organisation"):
     gift_aid_reference = Varchar(length=20, default="")
     # Texts to guests who gave only a mobile number go by WhatsApp instead of SMS (the organisation's choice).
     whatsapp_enabled = Boolean(default=False)
+    # The charity's own websites that may frame its events' ticket form (the embeddable widget): one origin per
+    # line, e.g. "https://example.org". Every other page, and the widget for any other site, refuses framing.
+    widget_origins = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     # A suspended organisation's pages and events are hidden and its people cannot act for it (platform admin).
     suspended_at = Timestamptz(null=True, default=None)
