@@ -145,6 +145,31 @@ async def guest_pages(guest: httpx.AsyncClient, demo: Demo) -> dict[str, str]:
     assert claimed.status_code == 200
     pages["claimed"] = claimed.text
     pages["claim-places"] = (await guest.get(f"/claim/{code}/places")).text
+
+    # "Can't come?" from a ticket.
+    cant_come = await guest.get(f"{ticket_links[0]}/cant-come")
+    assert cant_come.status_code == 200
+    pages["cant-come"] = cant_come.text
+
+    # A claim link whose places are taken: its waiting list, joined, and the guest's place in it.
+    used_up = (
+        await guest.post(
+            f"/api/events/{SUPPER}/claim-codes",
+            json={"partner_name": "Drop-in", "places": 1},
+            headers={"Authorization": f"Bearer {demo.token}"},
+        )
+    ).json()["code"]
+    assert (await guest.post("/api/claims", json={"code": used_up, "name": "Amal"})).status_code == 201
+    full = await guest.get(f"/claim/{used_up}")
+    assert "waiting-list-form" in full.text
+    pages["claim-waiting-list"] = full.text
+    form = full.text.split('class="form waiting-list-form"', 1)[1].split("</form>", 1)[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    joined = await guest.post(f"/claim/{used_up}/waiting-list", data={**hidden, "name": "Layla", "email": "layla@example.org"})
+    assert joined.status_code == 303, joined.text
+    entry = await guest.get(joined.headers["location"])
+    assert entry.status_code == 200
+    pages["waiting-list-entry"] = entry.text
     return pages
 
 
