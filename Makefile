@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test install install-dev migrate demo serve worker bench lint format clean
+.PHONY: run test install install-dev migrate demo serve worker bench lighthouse lint format clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -26,8 +26,21 @@ $(AXE_DIR)/node_modules/.installed: $(AXE_DIR)/package.json $(AXE_DIR)/package-l
 	npm ci --prefix $(AXE_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
+# The Nu Html Checker (vnu.jar, run with the system's Java) for tests/integration/test_valid_html.py, pinned the same way.
+VNU_DIR := tests/html
+$(VNU_DIR)/node_modules/.installed: $(VNU_DIR)/package.json $(VNU_DIR)/package-lock.json
+	npm ci --prefix $(VNU_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+# Lighthouse 12.2.3 (13 needs Node 22) for bench/lighthouse.py, run with the system's Chromium; `make lighthouse`
+# installs it and measures every guest page.
+LIGHTHOUSE_DIR := bench/lighthouse
+$(LIGHTHOUSE_DIR)/node_modules/.installed: $(LIGHTHOUSE_DIR)/package.json $(LIGHTHOUSE_DIR)/package-lock.json
+	npm ci --prefix $(LIGHTHOUSE_DIR) --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
 install: $(VENV)/.installed
-install-dev: $(VENV)/.installed-dev $(AXE_DIR)/node_modules/.installed
+install-dev: $(VENV)/.installed-dev $(AXE_DIR)/node_modules/.installed $(VNU_DIR)/node_modules/.installed
 
 migrate: install
 	$(BIN)/events migrate
@@ -60,11 +73,14 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff format
 	$(BIN)/ruff check --fix
 
-bench: install-dev
+bench: install-dev $(LIGHTHOUSE_DIR)/node_modules/.installed
 	@status=0; for script in bench/*.py; do echo "== $$script" >&2; $(BIN)/python $$script || status=1; done; exit $$status
 
+lighthouse: install $(LIGHTHOUSE_DIR)/node_modules/.installed
+	$(BIN)/python bench/lighthouse.py
+
 clean:
-	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(AXE_DIR)/node_modules
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache $(AXE_DIR)/node_modules $(VNU_DIR)/node_modules $(LIGHTHOUSE_DIR)/node_modules
 
 .PHONY: messages
 # Extract translatable strings (gettext calls, and the texts' `_.plural(singular, plural, n)`) into locale/messages.pot, then merge them into locale/{ar,fr,fa}/LC_MESSAGES/messages.po.

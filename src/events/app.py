@@ -8,6 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from litestar import Litestar, Request, Router
+from litestar.config.compression import CompressionConfig
 from litestar.config.csrf import CSRFConfig
 from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
@@ -63,6 +64,7 @@ from events.questions.controllers import GuestAnswerPages, KitchenPages, Questio
 from events.releases.controllers import OrderReleasePages, ReleasePages, ReleasesApi
 from events.security_headers import api_reference_policy, security_headers
 from events.series.controllers import EventCopyApi, SeriesApi, SeriesPages
+from events.static_assets import StaticFiles
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
 from events.storefront.event_pages import EventPage
 from events.storefront.order_controllers import OrderPages, OrdersApi
@@ -71,7 +73,7 @@ from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
 from events.waitlist.controllers import WaitingListApi
 from events.waitlist.organiser_controllers import WaitingListOrganiserApi
-from events.web import HealthApi, LanguagePages, ServiceWorker
+from events.web import Favicon, HealthApi, LanguagePages, ServiceWorker
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -113,9 +115,10 @@ def create_app(settings: Settings | None = None) -> Litestar:
         max_age=int(SESSION_MAX_AGE.total_seconds()),
         secure=settings.is_production,
         samesite="lax",
-        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js"],
+        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js", "^/favicon.ico"],
     )
     api_reference = ApiReference()
+    static_files = StaticFiles(settings.static_dir)
     # The organisers' and platform's pages (and statements): in English whatever the guest language (see
     # i18n.STAFF_LOCALE). The door's own pages stay in the door team's language; the organiser's "Pair another
     # phone" page under /door says so itself (checkin.controllers).
@@ -189,6 +192,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LanguagePages,
             HealthApi,
             ServiceWorker,
+            Favicon,
             TicketPages,
             TicketsApi,
             ReleasePages,
@@ -202,7 +206,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             RefuseMalformedRequests(),
             sessions.middleware,
-            DefineMiddleware(AuthenticationMiddleware, exclude=["^/static/", "^/schema", "^/healthz"]),
+            DefineMiddleware(AuthenticationMiddleware, exclude=["^/static/", "^/schema", "^/healthz", "^/favicon.ico"]),
             JsonBodiesOnly(),
         ],
         csrf_config=CSRFConfig(
@@ -210,13 +214,20 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.is_production,
             cookie_samesite="lax",
             # The API authenticates with bearer tokens only, never cookies, so it cannot be forged cross-site.
-            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz"],
+            # Static files and the favicon are kept by shared caches for a year: they set no cookie.
+            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz", "^/static/", "^/favicon.ico"],
         ),
+        # gzip for clients that accept it, unless the reverse proxy compresses (docs/deployment.md). Level 6, not
+        # Litestar's 9: nearly as small, for much less CPU per page.
+        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6) if settings.compress_responses else None,
         stores={SESSION_STORE: DatabaseStore()},
-        template_config=TemplateConfig(instance=create_template_engine(settings.templates_dir)),
+        template_config=TemplateConfig(instance=create_template_engine(settings.templates_dir, static_files)),
         exception_handlers={Exception: handle_error},
         before_request=choose_locale,
-        before_send=[security_headers(settings, reference_policy=api_reference_policy(api_reference.js_url, api_reference.css_url))],
+        before_send=[
+            security_headers(settings, reference_policy=api_reference_policy(api_reference.js_url, api_reference.css_url)),
+            static_files.caching_headers(),
+        ],
         openapi_config=OpenAPIConfig(
             title="events",
             version="0.1.0",

@@ -113,10 +113,7 @@ def bar_chart(
             value_at, anchor = left - 6, "end"
         else:
             value_at, anchor = zero + length + 6, "start"
-        parts.append(
-            f'<text x="{value_at:.1f}" y="{middle + AXIS_SIZE * 0.35:.1f}" text-anchor="{anchor}" font-variant-numeric="tabular-nums">'
-            f"{escape(format_value(bar.value))}</text>"
-        )
+        parts.append(f'<text x="{value_at:.1f}" y="{middle + AXIS_SIZE * 0.35:.1f}" text-anchor="{anchor}">{escape(format_value(bar.value))}</text>')
     if low < 0:
         parts.append(f'<line x1="{zero:.1f}" y1="0" x2="{zero:.1f}" y2="{height}" stroke="{MUTED}" stroke-width="1"/>')
     parts.append("</svg>")
@@ -191,10 +188,7 @@ def line_chart(
     for tick in ticks:
         y = y_of(tick)
         parts.append(f'<line x1="{PLOT_LEFT}" y1="{y:.1f}" x2="{width - PLOT_RIGHT}" y2="{y:.1f}" stroke="{RULE}" stroke-width="1"/>')
-        parts.append(
-            f'<text x="{PLOT_LEFT - 8}" y="{y + AXIS_SIZE * 0.35:.1f}" text-anchor="end" fill="{MUTED}" '
-            f'font-variant-numeric="tabular-nums">{escape(format_value(tick))}</text>'
-        )
+        parts.append(f'<text x="{PLOT_LEFT - 8}" y="{y + AXIS_SIZE * 0.35:.1f}" text-anchor="end" fill="{MUTED}">{escape(format_value(tick))}</text>')
     coordinates = [(x_of(index), y_of(value)) for index, (_, value) in enumerate(points)]
     if len(points) > 1:
         line = " ".join(f"{x:.1f},{y:.1f}" for x, y in coordinates)

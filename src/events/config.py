@@ -87,6 +87,8 @@ class Settings:
     stripe: StripeSettings
     smtp: SmtpSettings
     twilio: TwilioSettings = TwilioSettings()
+    # gzip in the app (Litestar's compression); off when the reverse proxy compresses instead (docs/deployment.md).
+    compress_responses: bool = True
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
     locale_dir: Path = PROJECT_ROOT / "locale"
@@ -160,6 +162,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         db_pool_size=_integer(environ, "EVENTS_DB_POOL_SIZE", 10, minimum=1, maximum=100),
         retention_days=_integer(environ, "EVENTS_RETENTION_DAYS", 90, minimum=1, maximum=3650),
         run_worker_in_process=_boolean(environ, "EVENTS_RUN_WORKER_IN_PROCESS", not production),
+        compress_responses=_boolean(environ, "EVENTS_COMPRESS_RESPONSES", True),
         stripe=stripe,
         smtp=smtp,
         twilio=twilio,

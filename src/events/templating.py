@@ -16,7 +16,10 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup, escape
 
 from events import charts, i18n
+from events.config import PROJECT_ROOT
 from events.money import format_money
+from events.static_assets import StaticFiles
+from events.text import summary
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -144,6 +147,13 @@ def _line_chart(
     )
 
 
+def _summary(text: str) -> str:
+    """The `summary` filter: text (markup read back as the text it shows) shortened for a meta description; plain
+    text, so autoescaping escapes it once."""
+    plain = text.unescape() if isinstance(text, Markup) else str(text)
+    return summary(plain)
+
+
 def _is_staff_page(request: Any) -> bool:
     """Whether the page is a staff page (i18n.STAFF_PAGE), whose words are all English: read from its route handler,
     so an error page its guards raise (before a language is chosen) knows it too. False where nothing was routed."""
@@ -152,7 +162,10 @@ def _is_staff_page(request: Any) -> bool:
     return bool(handler is not None and handler.opt.get(i18n.STAFF_PAGE))
 
 
-def create_environment(templates_dir: Path) -> Environment:
+def create_environment(templates_dir: Path, static_files: StaticFiles | None = None) -> Environment:
+    """The environment for pages and emails; `static_url("css/site.css")` gives a static file's versioned URL
+    (events.static_assets)."""
+    static_files = static_files or StaticFiles(PROJECT_ROOT / "static")
     environment = Environment(
         loader=FileSystemLoader(str(templates_dir)),
         autoescape=select_autoescape(["html", "xml"]),
@@ -171,6 +184,7 @@ def create_environment(templates_dir: Path) -> Environment:
         bar_chart=_bar_chart,
         line_chart=_line_chart,
         running_totals=charts.cumulative,
+        static_url=static_files.url,
     )
     environment.filters.update(
         translate=_translate,
@@ -183,12 +197,13 @@ def create_environment(templates_dir: Path) -> Environment:
         timestamp=_timestamp,
         comma_join=_comma_join,
         basis_points=_basis_points,
+        summary=_summary,
     )
     return environment
 
 
-def create_template_engine(templates_dir: Path) -> JinjaTemplateEngine:
-    return JinjaTemplateEngine.from_environment(create_environment(templates_dir))
+def create_template_engine(templates_dir: Path, static_files: StaticFiles) -> JinjaTemplateEngine:
+    return JinjaTemplateEngine.from_environment(create_environment(templates_dir, static_files))
 
 
 def page_context(page: DataclassInstance) -> dict[str, Any]:

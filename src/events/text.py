@@ -138,3 +138,15 @@ def explain(message: str) -> str:
         if f"regex {pattern!r}" in message:
             return problem
     return message
+
+
+def summary(text: str, limit: int = 160) -> str:
+    """Text shortened to at most ``limit`` characters on one line, at a word break, with an ellipsis when cut: a
+    page's meta description (search engines show about 160 characters)."""
+    words = " ".join(text.split())
+    if len(words) <= limit:
+        return words
+    cut = words[: limit - 1]
+    if (space := cut.rfind(" ")) > limit // 2:
+        cut = cut[:space]
+    return cut.rstrip(" ,.;:") + "…"

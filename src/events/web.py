@@ -1,4 +1,4 @@
-"""Small site-wide routes: choosing a language and the health check."""
+"""Small site-wide routes: choosing a language, the service worker, the favicon and the health check."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from events.errors import NotFound
 from events.i18n import N_
 
 ONE_YEAR_SECONDS = 365 * 24 * 3600
+ONE_DAY_SECONDS = 24 * 3600
 
 
 class Health(msgspec.Struct):
@@ -45,6 +46,21 @@ class ServiceWorker(Controller):
     async def service_worker(self) -> File:
         # Served from the root so it may look after every ticket page.
         return File(PROJECT_ROOT / "static" / "js" / "sw.js", content_disposition_type="inline", headers={"Cache-Control": "no-cache"})
+
+
+class Favicon(Controller):
+    path = "/favicon.ico"
+    include_in_schema = False
+
+    @get("/", media_type="image/x-icon")
+    async def favicon(self) -> File:
+        # Where browsers (and other clients) look for it whatever a page says: pages link the versioned copy under
+        # /static/, so this one may be kept only for a day.
+        return File(
+            PROJECT_ROOT / "static" / "favicon.ico",
+            content_disposition_type="inline",
+            headers={"Cache-Control": f"public, max-age={ONE_DAY_SECONDS}"},
+        )
 
 
 class HealthApi(Controller):

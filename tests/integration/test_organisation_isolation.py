@@ -92,6 +92,7 @@ PUBLIC = {
     ("POST", "/door/pair/{code:str}"),
     ("GET", "/door/sw.js"),
     ("GET", "/sw.js"),
+    ("GET", "/favicon.ico"),
     ("GET", "/healthz"),
     ("GET", "/language/{code:str}"),
     ("GET", "/login"),

@@ -123,12 +123,15 @@ test("every module the door page loads is kept for offline, and every kept file 
 test("the files the door templates link are kept for offline, and the scripts are modules with no inline code", () => {
   const door = readFileSync(join(ROOT, "templates", "checkin", "door.html"), "utf8");
   const base = readFileSync(join(ROOT, "templates", "base.html"), "utf8");
-  for (const [, url] of (base + door).matchAll(/(?:href|src)="(\/static\/[^"]+)"/g)) {
+  // The templates name static files through static_url('...') (a versioned URL); the worker keeps them by path.
+  const linked = [...(base + door).matchAll(/static_url\('([^']+)'\)/g)].map(([, path]) => "/static/" + path);
+  assert.ok(linked.includes("/static/js/door.js") && linked.includes("/static/css/site.css"), linked.join(", "));
+  for (const url of linked) {
     assert.ok(PAGE_FILES.includes(url), `${url} is linked by the door page but not kept for offline`);
   }
-  assert.match(door, /<script type="module" src="\/static\/js\/door\.js"><\/script>/);
+  assert.match(door, /<script type="module" src="\{\{ static_url\('js\/door\.js'\) \}\}"><\/script>/);
   const paired = readFileSync(join(ROOT, "templates", "checkin", "paired.html"), "utf8");
-  assert.match(paired, /<script type="module" src="\/static\/js\/door\/paired\.js"><\/script>/);
+  assert.match(paired, /<script type="module" src="\{\{ static_url\('js\/door\/paired\.js'\) \}\}"><\/script>/);
   // script-src 'self': no inline script (a JSON data block is not run), no eval.
   for (const template of [door, paired]) {
     for (const [tag] of template.matchAll(/<script\b[^>]*>/g)) {

@@ -145,3 +145,10 @@ def test_production_talks_to_twilio_over_https_only_and_texts_only_with_an_accou
         load_settings(production | TWILIO | {"EVENTS_TWILIO_BASE_URL": "https://twilio-proxy.internal"}).twilio.base_url
         == "https://twilio-proxy.internal"
     )
+
+
+def test_the_app_compresses_unless_told_the_proxy_does(tmp_path: Path) -> None:
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path)}).compress_responses is True
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_COMPRESS_RESPONSES": "false"}).compress_responses is False
+    with pytest.raises(SettingsError, match="EVENTS_COMPRESS_RESPONSES"):
+        load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_COMPRESS_RESPONSES": "maybe"})

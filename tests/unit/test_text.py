@@ -163,3 +163,13 @@ def test_the_buy_form_refuses_bad_text_before_the_order_joins_a_batch(form_field
     for label, value in _bad_for(form_field, False).items():
         request, _ = buy_forms.buy_request(form | {form_field: value}, [1])
         assert problem_field in pricing.text_problems(request), (label, value)
+
+
+def test_a_summary_is_one_line_cut_at_a_word_with_an_ellipsis() -> None:
+    from events.text import summary
+
+    assert summary("Three courses\n\ncooked by   refugee chefs.") == "Three courses cooked by refugee chefs."
+    long = "Supper " * 40
+    short = summary(long)
+    assert len(short) <= 160 and short.endswith("Supper…")
+    assert summary("x" * 200).endswith("…") and len(summary("x" * 200)) == 160

@@ -187,6 +187,8 @@ class ClaimPages(Controller):
 
     path = "/claim"
     include_in_schema = False
+    # A claim link's URL is its code: its pages (refusals included) are kept by no cache and no search engine.
+    response_headers = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
     @get("/{code:str}", name="claim_page")
     async def claim_form(

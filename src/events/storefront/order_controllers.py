@@ -44,6 +44,8 @@ from events.tickets.views import checkout_details, order_details
 # The order page is in the guest's language (their cookie, else their browser's): a browser asks again each time it
 # shows it, so a copy in the language they just left never comes back.
 GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}
+# The checkout page's URL carries the order's access token: kept by no cache and no search engine.
+PRIVATE_PAGE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
 def _order_links(settings: Settings, reference: str) -> tuple[str, str]:
@@ -336,6 +338,7 @@ class OrderPages(Controller):
                 "client_secret": client_secret,
                 "now": now,
             },
+            headers=PRIVATE_PAGE,
         )
 
     @post("/orders/{reference:str}/test-payment", status_code=303)

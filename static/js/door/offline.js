@@ -22,6 +22,8 @@ export const PAGE_FILES = [
   "/static/js/forms.js",
   "/static/css/site.css",
   "/static/css/door.css",
+  "/static/favicon.ico",
+  "/static/favicon.svg",
   JSQR,
 ];
 

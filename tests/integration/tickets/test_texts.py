@@ -363,7 +363,7 @@ async def test_a_text_about_an_order_with_several_tickets_links_to_the_order_pag
     assert link in request.body and "/tickets/" not in request.body
     page = await client.get(link.removeprefix(texting.base_url))
     # The order page keeps itself and its ticket pages for use with no signal.
-    assert 'src="/static/js/ticket.js" data-offline' in page.text and page.text.count("data-offline-keep") == 2
+    assert re.search(r'src="/static/js/ticket\.js\?v=[0-9a-f]+" data-offline', page.text) and page.text.count("data-offline-keep") == 2
 
 
 async def test_a_refund_notice_detail_is_read_back_as_the_cause_wrote_it(

@@ -1,0 +1,196 @@
+"""Every guest page, and the organiser's event dashboard, is valid HTML: zero errors from the Nu Html Checker.
+
+The pages come from a real server seeded with the demo (with a paid order, so the order, ticket and dashboard pages
+have something to show, and a claim link), fetched as a browser would, and checked in one run of vnu.jar (npm's
+`vnu-jar`, pinned in tests/html/package.json, installed by `make install-dev`) with the system's Java. Warnings are
+left to a person; an error fails the test with the checker's message, the page and the line.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from events.config import PROJECT_ROOT
+from tests.support.orders import pay_with_test_page, place_order
+from tests.support.server import demo_environment, live_server, run_cli
+
+VNU_JAR = PROJECT_ROOT / "tests" / "html" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+SLUG = "choose-love-night"  # seeded by `events demo`: online and door tickets, a booking fee, one partner
+SUPPER = "august-supper-club"  # seeded by `events demo`: free places, pay it forward, two partners
+ORGANISER = ("organiser@example.org", "organiser-demo-2026")  # the demo's organiser login in development
+
+# Guest pages anyone can open, by name (the name is the checked file's, so it appears in every message).
+GUEST_PAGES = {
+    "event-list": "/",
+    "event-page": f"/events/{SLUG}",
+    "event-page-supper": f"/events/{SUPPER}",
+    "event-page-arabic": f"/events/{SUPPER}?lang=ar",
+    "event-page-with-code": f"/events/{SUPPER}?code=KITCHEN-VOLUNTEERS",
+    "event-page-wrong-code": f"/events/{SUPPER}?code=NOT-A-CODE",
+    "organisation-page": "/organisations/refugee-welcome",
+    "organisation-page-kitchen": "/organisations/open-kitchen",
+    "series-page": "/series/supper-club",
+    "event-page-kitchen": "/events/open-kitchen-sunday-lunch",
+    "login": "/login",
+    "forgot-password": "/forgot-password",
+    "not-found": "/no/such/page",
+}
+
+
+@dataclass(frozen=True)
+class Demo:
+    base_url: str
+    token: str  # an organiser's API token
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
+    vnu_command()  # skip (or fail in CI) before starting a server when the checker cannot run
+    env = demo_environment(tmp_path_factory.mktemp("valid-html"))
+    token = run_cli(env, "token", "create", ORGANISER[0]).strip().splitlines()[-1]
+    with live_server(env) as base_url:
+        yield Demo(base_url, token)
+
+
+@pytest.fixture
+async def guest(demo: Demo) -> AsyncIterator[httpx.AsyncClient]:
+    """A guest's browser: its own cookies, asking for pages."""
+    async with httpx.AsyncClient(base_url=demo.base_url, timeout=60, headers={"Accept": "text/html"}) as http:
+        yield http
+
+
+def vnu_command() -> list[str]:
+    java = shutil.which("java")
+    if java is None or not VNU_JAR.is_file():
+        message = "The Nu Html Checker needs Java and vnu.jar: run `make install-dev` (npm ci --prefix tests/html)"
+        if os.environ.get("EVENTS_TEST_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"EVENTS_TEST_REQUIRE_BROWSER=1 but {message}")
+        pytest.skip(message)
+    return [java, "-Xss1024k", "-jar", str(VNU_JAR)]
+
+
+def csrf_of(page: httpx.Response) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert found, f"{page.request.url} has a form with a CSRF token"
+    return found.group(1)
+
+
+def html_errors(pages: dict[str, str], directory: Path) -> list[str]:
+    """The checker's errors over all the pages, in one run (the JVM starts once), as `page:line: message`."""
+    for name, html in pages.items():
+        (directory / f"{name}.html").write_text(html, encoding="utf-8")
+    files = sorted(str(path) for path in directory.glob("*.html"))
+    result = subprocess.run([*vnu_command(), "--errors-only", "--format", "json", *files], capture_output=True, text=True, timeout=600, check=False)
+    messages = json.loads(result.stderr or result.stdout)["messages"]
+    assert result.returncode == 0 or messages, result.stderr
+    return [f"{Path(m.get('url', '')).stem}:{m.get('lastLine', '?')}: {m['message']} [{m.get('extract', '').strip()}]" for m in messages]
+
+
+async def guest_pages(guest: httpx.AsyncClient, demo: Demo) -> dict[str, str]:
+    pages: dict[str, str] = {}
+    for name, path in GUEST_PAGES.items():
+        response = await guest.get(path)
+        assert response.status_code == (404 if name.startswith("not-found") else 200), path
+        pages[name] = response.text
+
+    # The buy form sent empty: the page again with its error messages.
+    event = await guest.get(f"/events/{SLUG}")
+    refused = await guest.post(f"/events/{SLUG}/buy", data={"_csrf_token": csrf_of(event)})
+    assert refused.status_code >= 400
+    pages["buy-form-errors"] = refused.text
+
+    # An order: its checkout page, then paid, its order page and each ticket's page.
+    created = (await place_order(guest, SUPPER, quantity=2, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
+    checkout = await guest.get(created["payment"]["url"])
+    assert checkout.status_code == 200
+    pages["checkout"] = checkout.text
+    paid = await pay_with_test_page(guest, created)
+    assert paid.status_code == 303
+    order = await guest.get(paid.headers["location"])
+    assert order.status_code == 200
+    pages["order"] = order.text
+    ticket_links = sorted(set(re.findall(r'href="(/tickets/[^"/?]+)"', order.text)))
+    assert ticket_links, "the order page links its tickets"
+    for number, link in enumerate(ticket_links):
+        ticket = await guest.get(link)
+        assert ticket.status_code == 200, link
+        pages[f"ticket-{number}"] = ticket.text
+
+    # A free place through a claim link: the form, the form with its errors, the place, the link's use.
+    code = (
+        await guest.post(
+            f"/api/events/{SUPPER}/claim-codes",
+            json={"partner_name": "Refugee Women's Group", "places": 3},
+            headers={"Authorization": f"Bearer {demo.token}"},
+        )
+    ).json()["code"]
+    claim = await guest.get(f"/claim/{code}")
+    assert claim.status_code == 200
+    pages["claim"] = claim.text
+    refused = await guest.post(f"/claim/{code}", data={"_csrf_token": csrf_of(claim), "name": "", "email": "not an email"})
+    assert refused.status_code >= 400
+    pages["claim-errors"] = refused.text
+    claimed = await guest.post(f"/claim/{code}", data={"_csrf_token": csrf_of(claim), "name": "Layla", "email": ""})
+    assert claimed.status_code == 200
+    pages["claimed"] = claimed.text
+    pages["claim-places"] = (await guest.get(f"/claim/{code}/places")).text
+
+    # "Can't come?" from a ticket.
+    cant_come = await guest.get(f"{ticket_links[0]}/cant-come")
+    assert cant_come.status_code == 200
+    pages["cant-come"] = cant_come.text
+
+    # A claim link whose places are taken: its waiting list, joined, and the guest's place in it.
+    used_up = (
+        await guest.post(
+            f"/api/events/{SUPPER}/claim-codes",
+            json={"partner_name": "Drop-in", "places": 1},
+            headers={"Authorization": f"Bearer {demo.token}"},
+        )
+    ).json()["code"]
+    assert (await guest.post("/api/claims", json={"code": used_up, "name": "Amal"})).status_code == 201
+    full = await guest.get(f"/claim/{used_up}")
+    assert "waiting-list-form" in full.text
+    pages["claim-waiting-list"] = full.text
+    form = full.text.split('class="form waiting-list-form"', 1)[1].split("</form>", 1)[0]
+    hidden = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)"', form))
+    joined = await guest.post(f"/claim/{used_up}/waiting-list", data={**hidden, "name": "Layla", "email": "layla@example.org"})
+    assert joined.status_code == 303, joined.text
+    entry = await guest.get(joined.headers["location"])
+    assert entry.status_code == 200
+    pages["waiting-list-entry"] = entry.text
+    return pages
+
+
+async def dashboard_pages(demo: Demo) -> dict[str, str]:
+    """The organiser's event dashboard (its charts are inline SVG) and the event's statement, signed in."""
+    async with httpx.AsyncClient(base_url=demo.base_url, timeout=60, headers={"Accept": "text/html"}) as organiser:
+        login = await organiser.get("/login")
+        signed_in = await organiser.post(
+            "/login", data={"_csrf_token": csrf_of(login), "email": ORGANISER[0], "password": ORGANISER[1], "next": "/manage"}
+        )
+        assert signed_in.status_code in (302, 303), signed_in.text
+        pages = {}
+        for name, path in {"dashboard": f"/manage/events/{SUPPER}", "statement": f"/manage/events/{SUPPER}/statement"}.items():
+            response = await organiser.get(path)
+            assert response.status_code == 200, path
+            assert "<svg" in response.text, f"{path} draws its charts"
+            pages[name] = response.text
+        return pages
+
+
+async def test_every_guest_page_and_the_dashboard_are_valid_html(guest: httpx.AsyncClient, demo: Demo, tmp_path: Path) -> None:
+    pages = await guest_pages(guest, demo) | await dashboard_pages(demo)
+    errors = html_errors(pages, tmp_path)
+    assert errors == [], f"{len(errors)} HTML errors:\n" + "\n".join(errors)
