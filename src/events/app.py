@@ -75,6 +75,9 @@ from events.waitlist.controllers import WaitingListApi
 from events.waitlist.organiser_controllers import WaitingListOrganiserApi
 from events.web import Favicon, HealthApi, LanguagePages, ServiceWorker
 
+# Every path but static files, the service workers, the favicon and the API (see compression_config below).
+UNCOMPRESSED = r"^/(?!static/|api/|(door/)?sw\.js$|favicon\.ico$)"
+
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
@@ -218,8 +221,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz", "^/static/", "^/favicon.ico"],
         ),
         # gzip for clients that accept it, unless the reverse proxy compresses (docs/deployment.md). Level 6, not
-        # Litestar's 9: nearly as small, for much less CPU per page.
-        compression_config=CompressionConfig(backend="gzip", gzip_compress_level=6) if settings.compress_responses else None,
+        # Litestar's 9: nearly as small, for much less CPU per response. Static files, the service worker and the API
+        # only: an HTML page holds the browser's CSRF token beside text the visitor's address chose (the event page's
+        # `?code=`), which compressed is what BREACH reads a secret from. The pages are a few KiB; the scripts and
+        # styles, which carry no secret, are most of what a page costs.
+        compression_config=(CompressionConfig(backend="gzip", gzip_compress_level=6, exclude=UNCOMPRESSED) if settings.compress_responses else None),
         stores={SESSION_STORE: DatabaseStore()},
         template_config=TemplateConfig(instance=create_template_engine(settings.templates_dir, static_files)),
         exception_handlers={Exception: handle_error},
