@@ -16,7 +16,7 @@ from litestar.plugins.jinja import JinjaTemplateEngine
 from markupsafe import Markup, escape
 
 from events import charts, i18n
-from events.money import format_money
+from events.money import format_money, money_format
 
 if TYPE_CHECKING:
     from _typeshed import DataclassInstance
@@ -64,6 +64,12 @@ def _translate(context: Context, message: Any) -> str:
 @pass_context
 def _money(context: Context, minor_units: int, currency: str = "GBP") -> str:
     return format_money(minor_units, currency, _format_locale(context))
+
+
+@pass_context
+def _money_format(context: Context, currency: str = "GBP") -> str:
+    """How the money filter writes amounts in the page's language, as JSON for static/js/money.js."""
+    return money_format(currency, _format_locale(context))
 
 
 @pass_context
@@ -175,6 +181,7 @@ def create_environment(templates_dir: Path) -> Environment:
     environment.filters.update(
         translate=_translate,
         money=_money,
+        money_format=_money_format,
         long_date=_long_date,
         short_date=_short_date,
         clock=_clock,
