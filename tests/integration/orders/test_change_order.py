@@ -12,8 +12,11 @@ from datetime import datetime
 import httpx
 from litestar import Litestar
 
+from events import db
 from events.codes.tables import Code
+from events.orders import service as orders_service
 from events.orders.tables import Order
+from events.tickets import issuing
 from tests.factories import make_event
 from tests.integration.orders.test_hold_limits import csrf, places_taken
 from tests.support.orders import another_browser, ticket_type_id
@@ -166,6 +169,9 @@ async def test_an_order_without_tickets_never_speaks_of_held_places(client: http
         assert not re.search(r"\bplaces? (are|is|have been) (held|released)|\bheld\b", text), text
         changed = await change(client, page, reference, token)
         assert changed.status_code == 200 and "held" not in words(changed.text).lower()
+        # Its order page, now the time to pay is over, does not speak of places either.
+        ended = words((await client.get(f"/orders/{reference}?token={token}")).text)
+        assert "The time to pay ran out. You have not been charged." in ended and "places were released" not in ended
     assert await held(slug) == 0
 
 
@@ -188,3 +194,15 @@ async def test_an_empty_form_shows_every_problem_at_once_in_one_summary(client: 
         assert f'id="{target}"' in sent.text
         assert sent.text.count(message) == 2
     assert await held(slug) == 0
+
+
+async def test_a_late_payment_of_a_donation_is_accepted_without_speaking_of_places(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    _, reference, token = await payment_page(client, await buy(client, slug, donation="10"))
+    order = await Order.select(Order.id).where(Order.reference == reference).first()
+    await orders_service.release_hold(order["id"], now, reason="the time to pay ran out")
+    async with db.write_transaction():
+        assert (await issuing.settle_paid_order(order["id"], now)).outcome == "late_issued"
+    shown = words((await client.get(f"/orders/{reference}?token={token}")).text)
+    assert "Your payment arrived after the time to pay ran out. It has been accepted: thank you." in shown
+    assert "places" not in shown.lower()
