@@ -759,6 +759,9 @@ async def release_hold(order_id: int, now: datetime, *, reason: str) -> None:
         await _expire(order_id, now, detail=reason)
 
 
+ONLINE_CHANNEL = "online"
+
+
 @dataclass(frozen=True, slots=True)
 class OrderChoices:
     """What a buyer chose for an order, to fill the event page's buy form in again (orders.forms.choices_form).
@@ -787,7 +790,7 @@ async def change_order(reference: str, now: datetime) -> OrderChoices:
     order is answered as paid. One transaction, the order locked first (as the sweeper locks it)."""
     async with db.write_transaction():
         order = await lock_order(reference)
-        if order.channel != "online":
+        if order.channel != ONLINE_CHANNEL:
             raise NotFound(N_("We could not find that order."), code="order_not_found")
         status = order.status
         if status == OrderStatus.pending and await _expire(order.id, now, detail="the buyer went back to change their order"):
@@ -795,26 +798,31 @@ async def change_order(reference: str, now: datetime) -> OrderChoices:
         return await _choices_of(order, status)
 
 
+async def may_change(reference: str) -> bool:
+    """Was the order placed from the event page's form (or the orders API), so that change_order can take it back there?"""
+    return (await find_order(reference)).channel == ONLINE_CHANNEL
+
+
 async def _choices_of(order: OrderRow, status: OrderStatus) -> OrderChoices:
-    lines = await OrderLine.select(OrderLine.kind, OrderLine.ticket_type, OrderLine.quantity, OrderLine.partner.slug).where(
-        OrderLine.order_id == order.id
-    )
+    lines = await OrderLine.select(
+        OrderLine.kind, OrderLine.ticket_type, OrderLine.quantity, OrderLine.unit_price_pence, OrderLine.partner.slug
+    ).where(OrderLine.order_id == order.id)
+    event = await Event.select(Event.slug, Event.pay_it_forward_place_pence).where(Event.id == order.event).first()
+    assert event is not None
     items: Counter[int] = Counter()
     pay_it_forward_places = 0
     partner: str | None = None
     for line in lines:
         if line["kind"] == "ticket":
             items[line["ticket_type"]] += line["quantity"]
-        elif line["kind"] == "pay_it_forward":
-            pay_it_forward_places += line["quantity"]
+        elif line["kind"] == "pay_it_forward" and line["unit_price_pence"] == event["pay_it_forward_place_pence"]:
+            pay_it_forward_places += line["quantity"]  # places (an amount of the API's own is not a form's choice)
         elif line["kind"] == "donation":
             partner = line["partner.slug"]
-    event = await Event.select(Event.slug).where(Event.id == order.event).first()
     code = await Code.select(Code.code).where(Code.id == order.code).first() if order.code is not None else None
     declaration = await GiftAidDeclaration.select().where(GiftAidDeclaration.order_id == order.id).first()
     names = await OrderGuestName.select(OrderGuestName.position, OrderGuestName.name).where(OrderGuestName.order_id == order.id)
     by_position = {row["position"]: row["name"] for row in names}
-    assert event is not None
     return OrderChoices(
         reference=order.reference,
         event_slug=event["slug"],

@@ -341,6 +341,8 @@ class OrderPages(Controller):
                 "now": now,
                 "hold_seconds_left": holds.seconds_left(order.hold_expires_at, now) if order.hold_expires_at else None,
                 "hold_minutes_left": holds.minutes_left(order.hold_expires_at, now) if order.hold_expires_at else None,
+                # "Change order" goes back to the event page's form: for orders placed there (not a waiting list's offer).
+                "changeable": await orders.may_change(reference),
             },
         )
 
