@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from decimal import Decimal
 from functools import cache
 
 from babel import Locale
-from babel.numbers import format_currency, get_currency_precision, get_currency_symbol
+from babel.numbers import format_currency, get_currency_precision, get_currency_symbol, parse_pattern
 
 from events.i18n import without_bidi_marks
 
@@ -66,3 +67,20 @@ def _pattern(locale: str, currency: str, *, whole: bool) -> str:
     pattern = without_bidi_marks(Locale.parse(locale).currency_formats["standard"].pattern)
     pattern = pattern.replace("¤", "'" + get_currency_symbol(currency, SYMBOL_LOCALE) + "'")
     return pattern.replace(".00", "") if whole else pattern
+
+
+@cache
+def money_format(currency: str = "GBP", locale: str = "en_GB") -> str:
+    """As JSON, how format_money writes a non-negative amount in ``currency`` and ``locale``, as data for the pages' scripts
+    (static/js/money.js), so a live total is written exactly as the server writes amounts: the text before and after
+    the number, the decimal and group separators, the group sizes (the first from the right, then the others) and
+    the minor unit's digits. Read from format_money's own output, so the two cannot differ."""
+    digits = minor_unit_digits(currency)
+    one = format_money(10**digits, currency, locale)
+    prefix, _, suffix = one.partition("1")
+    sample = format_money(1234567 * 10**digits + (12 if digits else 0), currency, locale)  # 1,234,567.12
+    number = sample[len(prefix) : len(sample) - len(suffix)]
+    group = number[1 : number.index("234")]
+    decimal = number[number.index("567") + 3 : number.rindex("12")] if digits else ""
+    grouping = parse_pattern(_pattern(locale, currency, whole=True)).grouping
+    return json.dumps({"prefix": prefix, "suffix": suffix, "decimal": decimal, "group": group, "grouping": list(grouping), "digits": digits})

@@ -17,7 +17,7 @@ from markupsafe import Markup, escape
 
 from events import charts, i18n
 from events.config import PROJECT_ROOT
-from events.money import format_money
+from events.money import format_money, money_format
 from events.static_assets import StaticFiles
 from events.text import summary
 
@@ -67,6 +67,12 @@ def _translate(context: Context, message: Any) -> str:
 @pass_context
 def _money(context: Context, minor_units: int, currency: str = "GBP") -> str:
     return format_money(minor_units, currency, _format_locale(context))
+
+
+@pass_context
+def _money_format(context: Context, currency: str = "GBP") -> str:
+    """How the money filter writes amounts in the page's language, as JSON for static/js/money.js."""
+    return money_format(currency, _format_locale(context))
 
 
 @pass_context
@@ -189,6 +195,7 @@ def create_environment(templates_dir: Path, static_files: StaticFiles | None = N
     environment.filters.update(
         translate=_translate,
         money=_money,
+        money_format=_money_format,
         long_date=_long_date,
         short_date=_short_date,
         clock=_clock,

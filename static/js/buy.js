@@ -5,21 +5,16 @@
   var form = document.querySelector(".buy-form");
   var out = document.getElementById("live-total");
   if (!form || !out) return;
-  // Written as the server writes amounts (money.py): the language's way, with the UK's symbol ("£", not "£GB" or
-  // "UK£"), Western digits and no bidi marks.
-  var currency = form.dataset.currency || "GBP";
-  var symbol = new Intl.NumberFormat("en-GB", { style: "currency", currency: currency })
-    .formatToParts(0).filter(function (part) { return part.type === "currency"; })[0].value;
-  var numbers = new Intl.NumberFormat(document.documentElement.lang || "en", {
-    style: "currency",
-    currency: currency,
-    numberingSystem: "latn",
-  });
-  var bidiMarks = /[\u200e\u200f\u061c]/g;
-  function money(pounds) {
-    return numbers.formatToParts(pounds).map(function (part) {
-      return part.type === "currency" ? symbol : part.value;
-    }).join("").replace(bidiMarks, "");
+  // Written exactly as the server writes amounts (money.py): static/js/money.js puts the amount into the format the
+  // page carries (data-money, from the money_format filter). Loaded as a module from this classic script, so any
+  // page that includes buy.js keeps working as it is.
+  var format = form.dataset.money ? JSON.parse(form.dataset.money) : null;
+  var formatMoney = null;
+  if (format) {
+    import(new URL("money.js", document.currentScript.src).href).then(function (module) {
+      formatMoney = module.formatMoney;
+      update();
+    });
   }
   function donationPence() {
     var field = form.querySelector("#donation");
@@ -47,7 +42,8 @@
     });
     // A code's fixed amount off comes off the tickets only, never below nothing (codes.rules).
     pence -= Math.min(Number(form.dataset.discountPence || 0), tickets);
-    out.textContent = money(pence / 100);
+    if (!formatMoney) return;  // until money.js has loaded, or on a page without the format: no total shown
+    out.textContent = formatMoney(Math.max(0, pence), format);
     out.parentElement.hidden = false;
   }
   form.addEventListener("change", update);

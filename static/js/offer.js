@@ -9,32 +9,18 @@
   if (!form || !out || !select) return;
   var placePence = Number(form.dataset.placePence);
   if (!(placePence >= 0)) return;
-  // Written as the server writes amounts (money.py): the language's way, with the UK's symbol ("£", not "£GB" or
-  // "UK£"), Western digits and no bidi marks (as buy.js does on the event page).
-  var currency = form.dataset.currency || "GBP";
-  var symbol = new Intl.NumberFormat("en-GB", { style: "currency", currency: currency })
-    .formatToParts(0).filter(function (part) { return part.type === "currency"; })[0].value;
-  var numbers = new Intl.NumberFormat(document.documentElement.lang || "en", {
-    style: "currency",
-    currency: currency,
-    numberingSystem: "latn",
+  // Written exactly as the server writes amounts (money.py), by static/js/money.js in the format the form carries
+  // (data-money, as buy.js does on the event page). Until it has loaded, the server's total stands.
+  var format = form.dataset.money ? JSON.parse(form.dataset.money) : null;
+  if (!format) return;
+  var money = null;
+  import(new URL("money.js", document.currentScript.src).href).then(function (module) {
+    money = function (pence) { return module.formatMoney(pence, format); };
+    update();
   });
-  var bidiMarks = /[\u200e\u200f\u061c]/g;
-  function money(pence) {
-    var pounds = pence / 100;
-    var whole = pence % 100 === 0;
-    var formatter = whole
-      ? new Intl.NumberFormat(numbers.resolvedOptions().locale, {
-          style: "currency", currency: currency, numberingSystem: "latn", minimumFractionDigits: 0, maximumFractionDigits: 0,
-        })
-      : numbers;
-    return formatter.formatToParts(pounds).map(function (part) {
-      return part.type === "currency" ? symbol : part.value;
-    }).join("").replace(bidiMarks, "");
-  }
   function update() {
     var places = Number(select.value);
-    if (!(places >= 1)) return;
+    if (!(places >= 1) || !money) return;
     out.textContent = money(places * placePence);
   }
   select.addEventListener("change", update);

@@ -298,21 +298,40 @@ async def test_messaging_guests_from_writing_to_sent(signed_in, screen: str, a11
 async def test_buying_from_the_form_to_the_ticket(page, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
     base_url = a11y_server.base_url
     await page.goto(f"{base_url}/events/{SLUG}")
-    # Sent empty: the form comes back with its messages beside the fields.
+    # Sent empty: every problem at once, in an error summary that takes the focus, and beside each field.
     await page.get_by_role("button", name="Continue to payment").click()
-    await expect(page.locator(".field-error").first).to_be_visible()
-    # The focus lands on the first field to fix, and a screen reader hears its message with it.
+    summary = page.locator(".error-summary")
+    await expect(summary).to_be_focused()
+    await expect(summary.get_by_role("link")).to_have_text(
+        [
+            "Choose at least one ticket, or add a contribution.",
+            "Please give your name.",
+            "Please give your email address so we can send your tickets.",
+        ]
+    )
+    await check(page, "buy-form-errors", screen, artifacts_dir)
+    # Each link takes the focus to its field, whose message a screen reader hears with it.
+    await summary.get_by_role("link", name="Please give your name.").click()
     name = page.get_by_label("Your name")
     await expect(name).to_be_focused()
     await expect(name).to_have_accessible_description("Please give your name.")
-    await check(page, "buy-form-errors", screen, artifacts_dir)
 
     await page.get_by_label("How many?").select_option("1")
     await page.get_by_label("Your name").fill("Sara Ahmadi")
     await page.get_by_label("Email (for your tickets)").fill("sara@example.org")
     await page.get_by_role("button", name="Continue to payment").click()
     await page.wait_for_url("**/pay?token=*")
+    await expect(page.locator("#hold-note .hold-countdown time")).to_have_text(re.compile(r"^1[45]:[0-5][0-9]$"))
     await check(page, "checkout-test-payment", screen, artifacts_dir)
+
+    # Change order: the event page again, the choices filled in, nothing held; then on to payment again.
+    await page.get_by_role("button", name="Change order").click()
+    await expect(page.locator("#order-changed")).to_be_focused()
+    await expect(page.get_by_label("How many?")).to_have_value("1")
+    await expect(page.get_by_label("Your name")).to_have_value("Sara Ahmadi")
+    await check(page, "buy-form-changing", screen, artifacts_dir)
+    await page.get_by_role("button", name="Continue to payment").click()
+    await page.wait_for_url("**/pay?token=*")
 
     await page.get_by_role("button", name=re.compile(r"^Pay .* \(test\)$")).click()
     await page.wait_for_url("**/orders/*?token=*")

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Protocol
 
 from events.i18n import N_
 from events.orders.gift_aid import Declaration
-from events.orders.pricing import Request
+from events.orders.pricing import Request, request_problems
 
 _POUNDS = re.compile(r"^\s*£?\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*$")
 
@@ -36,7 +38,8 @@ def parse_count(text: str | None) -> int | None:
 
 
 def buy_request(form: Mapping[str, str], type_ids: Iterable[int]) -> tuple[Request, dict[str, str]]:
-    """The order a form asks for, and any fields that could not be read at all."""
+    """The order a form asks for, and its problems: the fields that could not be read at all, with everything else
+    that can be told without the event (pricing.request_problems), so that the form shows them all at once."""
     problems: dict[str, str] = {}
     items: list[tuple[int, int]] = []
     for type_id in type_ids:
@@ -62,7 +65,10 @@ def buy_request(form: Mapping[str, str], type_ids: Iterable[int]) -> tuple[Reque
         gift_aid=gift_aid_declaration(form),
         code=(form.get("code") or "").strip() or None,
     )
-    return request, problems
+    found = request_problems(request)
+    if problems:
+        found.pop("items", None)  # they chose something, which could not be read
+    return request, found | problems
 
 
 def gift_aid_declaration(form: Mapping[str, str]) -> Declaration | None:
@@ -77,3 +83,115 @@ def gift_aid_declaration(form: Mapping[str, str]) -> Declaration | None:
         postcode=form.get("gift_aid_postcode", ""),
         confirmed=True,  # ticking the box is the confirmation: its label is the declaration
     )
+
+
+class ChosenOrder(Protocol):
+    """What choices_form reads of an order's choices (orders.service.OrderChoices)."""
+
+    @property
+    def items(self) -> Mapping[int, int]: ...
+    @property
+    def pay_it_forward_places(self) -> int: ...
+    @property
+    def donation_pence(self) -> int: ...
+    @property
+    def donation_partner(self) -> str | None: ...
+    @property
+    def buyer_name(self) -> str: ...
+    @property
+    def buyer_email(self) -> str: ...
+    @property
+    def code(self) -> str | None: ...
+    @property
+    def gift_aid(self) -> Declaration | None: ...
+    @property
+    def guest_names(self) -> Sequence[str]: ...
+
+
+def choices_form(choices: ChosenOrder) -> dict[str, str]:
+    """The buy form as the buyer sent it for an order (its fields as buy_request reads them), to show it again
+    filled in when they go back to change the order. The inverse of buy_request for what an order keeps."""
+    form = {f"quantity_{type_id}": str(quantity) for type_id, quantity in choices.items.items()}
+    if choices.pay_it_forward_places:
+        form["pay_it_forward_places"] = str(choices.pay_it_forward_places)
+    if choices.donation_pence:
+        pounds, pence = divmod(choices.donation_pence, 100)
+        form["donation"] = f"{pounds}.{pence:02d}" if pence else str(pounds)
+        if choices.donation_partner:
+            form["donation_partner"] = choices.donation_partner
+    form["name"] = choices.buyer_name
+    form["email"] = choices.buyer_email
+    if choices.code:
+        form["code"] = choices.code
+    if choices.gift_aid is not None:
+        form["gift_aid"] = "yes"
+        for name in ("title", "first_name", "last_name", "house", "postcode"):
+            form[f"gift_aid_{name}"] = getattr(choices.gift_aid, name)
+    for position, guest in enumerate(choices.guest_names):
+        if guest:
+            form[f"guest_name_{position}"] = guest
+    return form
+
+
+_ITEM = re.compile(r"items\[(\d+)\]")
+_GUEST = re.compile(r"guest_names?(?:\[(\d+)\]|_(\d+))")
+_BY_FIELD = {
+    "buyer.name": "name",
+    "buyer.email": "email",
+    "donation_pence": "donation",
+    "pay_it_forward_pence": "pay_it_forward_places",
+}
+# The buy form's fields in the order the page shows them (after the ticket types' quantities); others go last.
+_PAGE_ORDER = (
+    "pay_it_forward_places",
+    "donation",
+    "donation_partner",
+    "gift_aid",
+    *(f"gift_aid_{name}" for name in ("title", "first_name", "last_name", "house", "postcode")),
+    "name",
+    "email",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ErrorLink:
+    """One line of the buy form's error summary: the message, and the id of the field it links to (None: no field)."""
+
+    field_id: str | None
+    message: str
+
+
+def error_summary(errors: Mapping[str, str], type_ids: Sequence[int], form: Mapping[str, str]) -> list[ErrorLink]:
+    """The buy form's problems as its error summary lists them: each linked to its field, in the page's order.
+    ``errors``: by the names the buy form's service reports (``buyer.email``, ``items[0].quantity``, ...);
+    ``type_ids``: the ticket types with a quantity field on the page, in its order; ``form``: what was sent, which
+    says which type an ``items[i]`` problem is about (the i-th type with a quantity chosen, as buy_request reads them)."""
+    chosen = [type_id for type_id in type_ids if parse_count(form.get(f"quantity_{type_id}"))]
+    quantities = [f"quantity_{type_id}" for type_id in type_ids]
+    order = {field_id: position for position, field_id in enumerate([*quantities, *_PAGE_ORDER])}
+    links = [ErrorLink(_field_id(name, chosen, quantities), message) for name, message in errors.items()]
+
+    def place(link: ErrorLink) -> tuple[int, int]:
+        if link.field_id is None:
+            return (len(order) + 1, 0)
+        guest = _GUEST.fullmatch(link.field_id)
+        return (order.get(link.field_id, len(order)), int(guest.group(2)) if guest else 0)
+
+    return sorted(links, key=place)
+
+
+def _field_id(name: str, chosen: Sequence[int], quantities: Sequence[str]) -> str | None:
+    if name in _BY_FIELD:
+        return _BY_FIELD[name]
+    if name.startswith("quantity_") or name in _PAGE_ORDER:
+        return name
+    if name.startswith("gift_aid."):
+        return "gift_aid_" + name.removeprefix("gift_aid.")
+    if name == "items":
+        return quantities[0] if quantities else None
+    if (item := _ITEM.match(name)) is not None:
+        index = int(item.group(1))
+        return f"quantity_{chosen[index]}" if index < len(chosen) else (quantities[0] if quantities else None)
+    if (guest := _GUEST.fullmatch(name)) is not None:
+        return f"guest_name_{guest.group(1) or guest.group(2)}"
+    return None

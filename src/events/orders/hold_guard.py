@@ -45,23 +45,24 @@ class ReplacedHold:
     code: int | None = None  # the code it was placed with: its use is given back too
 
 
-async def find_replaced(event_slug: str, asked: Mapping[int, tuple[str | None, str]]) -> dict[int, ReplacedHold]:
+async def find_replaced(event_slug: str, asked: Mapping[int, tuple[str | None, str, str]]) -> dict[int, ReplacedHold]:
     """Position in the batch -> the pending hold on this event that the buyer there replaces. ``asked``:
-    position -> (the reference of the hold the browser placed before, if any; the buyer email asking now).
-    Only a hold of the same buyer email (as the email limit compares them) is replaced: on a shared
-    computer, another person's purchase leaves the first person's hold alone. Read before the locks, so
+    position -> (the reference of the hold the browser placed before, if any; the buyer name and email asking
+    now). Only a hold of the same buyer is replaced (hold_limits.same_buyer: the same email address, or the same
+    name with a corrected address): on a shared computer, another person's purchase leaves the first person's
+    hold alone. Read before the locks, so
     the batch can lock the ticket types it gives back too (an order's lines never change);
     confirm_replaced checks it is still pending under the locks. Two requests naming one hold (a form sent
     twice) replace it once: the first does."""
-    wanted = {position: (reference, email) for position, (reference, email) in asked.items() if reference}
+    wanted = {position: (reference, (name, email)) for position, (reference, name, email) in asked.items() if reference}
     if not wanted:
         return {}
-    rows = await Order.select(Order.id, Order.reference, Order.buyer_email, Order.code).where(
+    rows = await Order.select(Order.id, Order.reference, Order.buyer_name, Order.buyer_email, Order.code).where(
         Order.reference.is_in(sorted({reference for reference, _ in wanted.values()})),
         Order.event.slug == event_slug,
         Order.status == OrderStatus.pending,
     )
-    found = {row["reference"]: (row["id"], hold_limits.email_key(row["buyer_email"])) for row in rows}
+    found = {row["reference"]: (row["id"], (row["buyer_name"], row["buyer_email"])) for row in rows}
     code_of = {row["id"]: row["code"] for row in rows}
     if not found:
         return {}
@@ -76,9 +77,9 @@ async def find_replaced(event_slug: str, asked: Mapping[int, tuple[str | None, s
     replaced: dict[int, ReplacedHold] = {}
     claimed: set[int] = set()
     for position in sorted(wanted):
-        reference, email = wanted[position]
+        reference, buyer = wanted[position]
         order_id, owner = found.get(reference or "", (None, None))
-        if order_id is not None and order_id not in claimed and owner == hold_limits.email_key(email):
+        if order_id is not None and owner is not None and order_id not in claimed and hold_limits.same_buyer(owner, buyer):
             claimed.add(order_id)
             replaced[position] = ReplacedHold(order_id, places[order_id], code_of[order_id])
     return replaced

@@ -101,6 +101,19 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
+def same_buyer(earlier: tuple[str, str], now: tuple[str, str]) -> bool:
+    """Is the buyer (name, email) sending the form again the one whose hold this browser placed before? The same
+    email address, or the same name: a buyer who went back to correct a typo in one of the two replaces their
+    hold; someone else on a shared computer (another name and another address) does not replace theirs."""
+    (earlier_name, earlier_email), (name, email) = earlier, now
+    return email_key(earlier_email) == email_key(email) or (bool(name_key(name)) and name_key(earlier_name) == name_key(name))
+
+
+def name_key(name: str) -> str:
+    """A name as same_buyer compares it: whatever the capitals and spacing."""
+    return " ".join(name.split()).casefold()
+
+
 def client_key(address: str) -> str:
     """The client address as the per-address limits count it: an IPv6 address's /64 network (a home or
     phone is given a whole /64, so each of its addresses is one client), an IPv4 address (or one mapped

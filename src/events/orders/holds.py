@@ -1,13 +1,15 @@
 """Which of several orders for one event fit in the places left, and in the uses left of the codes they are placed
-with, first come first served.
+with, first come first served; and how long a hold has left.
 
 Pure: the caller reads the counters (and the codes' uses) under their row locks and passes them in.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from enum import StrEnum
 
 
@@ -69,3 +71,13 @@ def totals(wanted: Sequence[Mapping[int, int]]) -> dict[int, int]:
         for type_id, quantity in per_type.items():
             summed[type_id] = summed.get(type_id, 0) + quantity
     return summed
+
+
+def seconds_left(ends_at: datetime, now: datetime) -> int:
+    """Whole seconds until a hold ends (rounded up, so a hold is never shown as ended early); 0 once it has."""
+    return max(0, math.ceil((ends_at - now).total_seconds()))
+
+
+def minutes_left(ends_at: datetime, now: datetime) -> int:
+    """Minutes until a hold ends, rounded up: '1 minute' until it has ended."""
+    return math.ceil(seconds_left(ends_at, now) / 60)

@@ -103,6 +103,9 @@ class Quote:
         return sum(line.total_pence for line in self.lines)
 
 
+NOTHING_CHOSEN = N_("Choose at least one ticket, or add a contribution.")
+
+
 class Problems(Exception):
     """The request breaks rules; ``fields`` maps each field to a message; ``code`` is the API error code."""
 
@@ -159,7 +162,7 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
     if closed:
         raise Problems(closed, code="sales_closed")
     if not lines:
-        raise Problems({"items": N_("Choose at least one ticket, or add a contribution.")})
+        raise Problems({"items": NOTHING_CHOSEN})
     return Quote(tuple(lines), places, code_id=code.id if code is not None else None, discount_pence=discount)
 
 
@@ -249,6 +252,16 @@ def text_problems(request: Request) -> dict[str, str]:
             if (problem := text.line_problem(getattr(request.gift_aid, name).strip(), required=False)) is not None:
                 problems[f"gift_aid.{name}"] = problem
     return problems
+
+
+def request_problems(request: Request) -> dict[str, str]:
+    """Everything wrong with an online order request that can be told without its event, all at once: the text a
+    buyer typed (text_problems), a missing email address, and nothing chosen at all. Checked before the request
+    joins a batch of other buyers' orders, so the buy form shows every one of these problems together."""
+    problems = buyer_problems(request.buyer_name, request.buyer_email, email_required=True) | text_problems(request)
+    if not request.items and not request.pay_it_forward_places and not request.pay_it_forward_pence and not request.donation_pence:
+        problems["items"] = NOTHING_CHOSEN
+    return dict(sorted(problems.items(), key=lambda item: item[0] != "items"))  # in the form's order: tickets first
 
 
 def _contribution_lines(terms: EventTerms, request: Request, problems: dict[str, str]) -> list[Line]:

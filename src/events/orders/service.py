@@ -27,13 +27,14 @@ from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.codes import rules as code_rules
 from events.codes import service as codes_service
+from events.codes.tables import Code
 from events.errors import Conflict, EventsError, InvalidInput, NotFound
 from events.i18n import N_, SUPPORTED_LOCALES
 from events.orders import codes, gift_aid, hold_guard, holds, pricing, queries, receipts
 from events.orders.batching import Combiner
 from events.orders.hold_limits import Ask, Asker
 from events.orders.statuses import OrderStatus
-from events.orders.tables import GiftAidDeclaration, Order, OrderHistory, OrderLine
+from events.orders.tables import GiftAidDeclaration, Order, OrderGuestName, OrderHistory, OrderLine
 
 logger = logging.getLogger("events.orders")
 
@@ -202,7 +203,7 @@ async def place_order(
     A request naming a code (``request.code``) has it looked up first, on its own: a wrong one counts against the
     buyer's budgets of wrong codes (codes.service.find_for_buyer). Its use is counted with the places, under the
     code's row lock: a buyer who finds its uses gone gets CodeUsedUp (409 ``code_used_up``)."""
-    if problems := pricing.text_problems(request):
+    if problems := pricing.request_problems(request):
         raise InvalidInput(next(iter(problems.values())), fields=problems)
     code = None
     if request.code is not None and request.code.strip():
@@ -237,7 +238,7 @@ async def _hold_alone(slug: str, wanted: _Wanted) -> PlacedOrder | BaseException
 async def _hold_together(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder | EventsError]:
     # Holds being replaced (see place_order): their ticket types are locked with the batch's, as they give places back.
     replaced = await hold_guard.find_replaced(
-        slug, {index: (wanted.asker.replaces, wanted.request.buyer_email) for index, wanted in enumerate(batch)}
+        slug, {index: (wanted.asker.replaces, wanted.request.buyer_name, wanted.request.buyer_email) for index, wanted in enumerate(batch)}
     )
     type_ids = sorted(
         {type_id for wanted in batch for type_id, _ in wanted.request.items} | {t for hold in replaced.values() for t in hold.places_by_type}
@@ -756,6 +757,96 @@ async def release_hold(order_id: int, now: datetime, *, reason: str) -> None:
     """Give a pending order's places back at once (e.g. the payment could not even start)."""
     async with db.write_transaction():
         await _expire(order_id, now, detail=reason)
+
+
+ONLINE_CHANNEL = "online"
+
+
+@dataclass(frozen=True, slots=True)
+class OrderChoices:
+    """What a buyer chose for an order, to fill the event page's buy form in again (orders.forms.choices_form).
+    ``status``: the order's after changing it (expired: its places are given back; paid: nothing to change)."""
+
+    reference: str
+    event_slug: str
+    status: OrderStatus
+    places: int
+    items: Mapping[int, int]
+    pay_it_forward_places: int
+    donation_pence: int
+    donation_partner: str | None
+    buyer_name: str
+    buyer_email: str
+    code: str | None
+    gift_aid: gift_aid.Declaration | None
+    guest_names: Sequence[str]
+
+
+async def change_order(reference: str, now: datetime) -> OrderChoices:
+    """The buyer's "Change order" on the payment page: a pending online order's hold is released exactly as it
+    runs out (its places, and its code's use, given back at once; the PaymentIntent is closed as an expired
+    order's: payments.checkout.change_order), and its choices are returned to fill the buy form in again.
+    Asking again, after the hold ran out or was replaced, changes nothing and answers the same choices; a paid
+    order is answered as paid. One transaction, the order locked first (as the sweeper locks it)."""
+    async with db.write_transaction():
+        order = await lock_order(reference)
+        if order.channel != ONLINE_CHANNEL:
+            raise NotFound(N_("We could not find that order."), code="order_not_found")
+        status = order.status
+        if status == OrderStatus.pending and await _expire(order.id, now, detail="the buyer went back to change their order"):
+            status = OrderStatus.expired
+        return await _choices_of(order, status)
+
+
+async def may_change(reference: str) -> bool:
+    """Was the order placed from the event page's form (or the orders API), so that change_order can take it back there?"""
+    return (await find_order(reference)).channel == ONLINE_CHANNEL
+
+
+async def _choices_of(order: OrderRow, status: OrderStatus) -> OrderChoices:
+    lines = await OrderLine.select(
+        OrderLine.kind, OrderLine.ticket_type, OrderLine.quantity, OrderLine.unit_price_pence, OrderLine.partner.slug
+    ).where(OrderLine.order_id == order.id)
+    event = await Event.select(Event.slug, Event.pay_it_forward_place_pence).where(Event.id == order.event).first()
+    assert event is not None
+    items: Counter[int] = Counter()
+    pay_it_forward_places = 0
+    partner: str | None = None
+    for line in lines:
+        if line["kind"] == "ticket":
+            items[line["ticket_type"]] += line["quantity"]
+        elif line["kind"] == "pay_it_forward" and line["unit_price_pence"] == event["pay_it_forward_place_pence"]:
+            pay_it_forward_places += line["quantity"]  # places (an amount of the API's own is not a form's choice)
+        elif line["kind"] == "donation":
+            partner = line["partner.slug"]
+    code = await Code.select(Code.code).where(Code.id == order.code).first() if order.code is not None else None
+    declaration = await GiftAidDeclaration.select().where(GiftAidDeclaration.order_id == order.id).first()
+    names = await OrderGuestName.select(OrderGuestName.position, OrderGuestName.name).where(OrderGuestName.order_id == order.id)
+    by_position = {row["position"]: row["name"] for row in names}
+    return OrderChoices(
+        reference=order.reference,
+        event_slug=event["slug"],
+        status=status,
+        places=order.places,
+        items=dict(items),
+        pay_it_forward_places=pay_it_forward_places,
+        donation_pence=order.donation_pence,
+        donation_partner=partner,
+        buyer_name=order.buyer_name,
+        buyer_email=order.buyer_email,
+        code=code["code"] if code is not None else None,
+        gift_aid=None
+        if declaration is None
+        else gift_aid.Declaration(
+            title=declaration["title"],
+            first_name=declaration["first_name"],
+            last_name=declaration["last_name"],
+            house=declaration["house"],
+            postcode=declaration["postcode"],
+            confirmed=True,
+        ),
+        guest_names=[by_position.get(position, "") for position in range(max(by_position, default=-1) + 1)],
+    )
 
 
 async def _expire(order_id: int, now: datetime, *, detail: str = "") -> int:

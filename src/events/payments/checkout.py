@@ -13,6 +13,7 @@ from events.orders import pricing
 from events.orders import service as orders
 from events.orders.hold_limits import Asker
 from events.orders.service import PlacedOrder
+from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
 from events.payments import service as payments
 from events.payments.gateway import CardPaymentsOff, Gateway, PaymentProviderError
@@ -62,3 +63,13 @@ async def checkout(
         raise payments.PaymentUnavailable(str(exc)) from exc
     await orders.record_payment_start(placed.id, provider=gateway.provider, intent_id=intent_id, client_secret=client_secret)
     return Checkout(placed, gateway.provider, intent_id, client_secret)
+
+
+async def change_order(reference: str, *, gateway: Gateway, now: datetime) -> orders.OrderChoices:
+    """The buyer goes back from the payment page to change their order: its hold is released at once
+    (orders.change_order), and its PaymentIntent cancelled now rather than at the next sweep, so the old
+    payment page can no longer charge. Returns the order's choices, to fill the buy form in again."""
+    choices = await orders.change_order(reference, now)
+    if choices.status == OrderStatus.expired:
+        await payments.close_replaced_intent(choices.reference, gateway=gateway, now=now)
+    return choices

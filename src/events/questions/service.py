@@ -245,7 +245,7 @@ async def buy_form_step(
         return BuyStep()
     if not form.get(forms.ANSWERS_STEP):
         _, types, terms = await orders.load_terms(slug)
-        if text_problems := pricing.text_problems(request):
+        if text_problems := pricing.request_problems(request):
             raise InvalidInput(next(iter(text_problems.values())), fields=text_problems)
         try:
             pricing.quote_online_order(types, terms, request, now, code)

@@ -19,7 +19,7 @@ from events.codes.offers import EventWithCode, event_with_code
 from events.codes.service import Guesser
 from events.config import Settings
 from events.errors import EventsError
-from events.orders import hold_limits
+from events.orders import forms, hold_limits
 
 # A random id per browser, so that the people sharing one connection each have their own budget of wrong codes (as
 # for claim codes: storefront.claim_controllers). Nothing is stored for it unless a code is wrong.
@@ -88,6 +88,7 @@ def event_page(
             "now": now,
             "form": form or {},
             "errors": errors,
+            "error_summary": forms.error_summary(errors, [t.id for t in page.event.ticket_types if t.on_sale and t.available > 0], form or {}),
             "error": error.message if error is not None and code_error is not error else None,
             "offer": page.offer,
             "code": page.typed,

@@ -19,7 +19,7 @@ from events.codes.service import Guesser
 from events.config import Settings
 from events.dependencies import BEARER, bearer_token, error_responses, provide_gateways, provide_settings
 from events.errors import EventsError, InvalidInput
-from events.orders import codes, forms, pricing
+from events.orders import codes, forms, holds, pricing
 from events.orders import service as orders
 from events.orders.access import reference_with_token
 from events.orders.hold_limits import Asker, HoldLimits
@@ -48,6 +48,10 @@ GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Lang
 PRIVATE_PAGE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 
+# A page showing a buyer's details in answer to a form (their order, to change): never kept by a cache or indexed.
+PRIVATE_PAGE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
+
+
 def _order_links(settings: Settings, reference: str) -> tuple[str, str]:
     token = codes.order_access_token(settings.secret_key, reference)
     return token, f"/orders/{reference}?token={token}"
@@ -68,7 +72,7 @@ def _asker(request: Request[Any, Any, Any], settings: Settings, replaces: str | 
 
 # The buy form's own hold, kept by the browser for that event's buy form only (the cookie's path), so a
 # buyer who goes back from the payment page and sends the form again replaces it rather than adding to it:
-# if it is still pending and the form names the same buyer email (orders.hold_guard.find_replaced). Its
+# if it is still pending and the form names the same buyer (orders.hold_guard.find_replaced). Its
 # token is keyed apart from the order's access token (codes.held_order_token).
 HELD_ORDER_COOKIE = "held_order"
 
@@ -337,9 +341,36 @@ class OrderPages(Controller):
                 "stripe_js_url": gateway.js_url,
                 "client_secret": client_secret,
                 "now": now,
+                "hold_seconds_left": holds.seconds_left(order.hold_expires_at, now) if order.hold_expires_at else None,
+                "hold_minutes_left": holds.minutes_left(order.hold_expires_at, now) if order.hold_expires_at else None,
+                # "Change order" goes back to the event page's form: for orders placed there (not a waiting list's offer).
+                "changeable": await orders.may_change(reference),
             },
             headers=PRIVATE_PAGE,
         )
+
+    @post("/orders/{reference:str}/change", status_code=200)
+    async def change_order(
+        self,
+        request: Request[Any, Any, Any],
+        reference: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> Template | Redirect:
+        """ "Change order" on the payment page: the hold is released and the event page is shown with the buyer's
+        choices filled in, in this response rather than through a redirect, so that their name and email never go in
+        an address. Sent again (a reload), it shows the same; a paid order goes to its order page."""
+        reference = reference_with_token(settings.secret_key, reference, data.get("token"))
+        choices = await checkouts.change_order(reference, gateway=await gateways.for_order(reference), now=now)
+        if choices.status != OrderStatus.expired:
+            return Redirect(_order_links(settings, reference)[1], status_code=303)
+        page = await event_with_code(choices.event_slug, choices.code or "", guesser(request, settings), now=now)
+        changed = event_page(request, page, settings, now, form=forms.choices_form(choices), headers=PRIVATE_PAGE)
+        changed.context["changing"] = True
+        changed.cookies.append(_no_held_order_cookie(choices.event_slug, settings))
+        return changed
 
     @post("/orders/{reference:str}/test-payment", status_code=303)
     async def test_payment(

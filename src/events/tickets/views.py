@@ -189,6 +189,10 @@ NOTICES = {
     "late_payment_refunded": N_("Your payment arrived after your places were released and the event is now full. We have refunded you in full."),
     "payment_failed": N_("Your card payment did not go through. You can try again with another card."),
 }
+# An order with no tickets (a donation, pay-it-forward places) held no places: its notices never mention them.
+NOTICES_WITHOUT_PLACES = {
+    "late_payment_issued": N_("Your payment arrived after the time to pay ran out. It has been accepted: thank you."),
+}
 
 
 def ticket_url(secret: str) -> str:
@@ -236,9 +240,10 @@ async def order_details(reference: str) -> OrderOut:
     )
     history = await OrderHistory.select(OrderHistory.kind).where(OrderHistory.order_id == order.id).order_by(OrderHistory.id)
     kinds = [row["kind"] for row in history]
-    notices = [NOTICES[kind] for kind in dict.fromkeys(kinds) if kind in NOTICES]
+    wording = NOTICES if order.places else NOTICES | NOTICES_WITHOUT_PLACES
+    notices = [wording[kind] for kind in dict.fromkeys(kinds) if kind in wording]
     if order.status == OrderStatus.paid and "payment_failed" in kinds:
-        notices.remove(NOTICES["payment_failed"])
+        notices.remove(wording["payment_failed"])
     return OrderOut(
         reference=order.reference,
         status=order.status,

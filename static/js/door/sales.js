@@ -1,15 +1,19 @@
 // Selling tickets at the door (online only): the order is paid by cash or card terminal and its tickets are
 // admitted at once.
 
+import { formatMoney } from "../money.js";
+
 export function createSales(messages, root, sync, verdict, afterSale) {
   const text = messages.text;
   const $ = (id) => document.getElementById(id);
   const form = $("door-sale-form");
   if (!form) return;
-  const money = new Intl.NumberFormat(messages.locale, { style: "currency", currency: root.dataset.currency || "GBP" });
+  // Written as the server writes amounts (money.py), in the format the page carries (data-money).
+  const format = JSON.parse(root.dataset.money);
+  const money = { format: (pence) => formatMoney(pence, format) };
   const total = () => {
     const option = $("door-sale-type").selectedOptions[0];
-    $("door-sale-total").textContent = money.format((Number(option.dataset.price) * Number($("door-sale-quantity").value)) / 100);
+    $("door-sale-total").textContent = money.format(Number(option.dataset.price) * Number($("door-sale-quantity").value));
   };
   form.addEventListener("change", total);
   total();
@@ -41,7 +45,7 @@ export function createSales(messages, root, sync, verdict, afterSale) {
         heading.textContent = messages.say(text.sold, {
           count: quantity,
           type: option.dataset.name,
-          total: money.format(order.total_pence / 100),
+          total: money.format(order.total_pence),
           method: text[method] || method,
           reference: order.reference,
         });
@@ -53,7 +57,7 @@ export function createSales(messages, root, sync, verdict, afterSale) {
           list.append(item);
         }
         out.replaceChildren(heading, list);
-        verdict.show({ ok: true, holder: quantity + " × " + option.dataset.name, type: money.format(order.total_pence / 100) }, "sale");
+        verdict.show({ ok: true, holder: quantity + " × " + option.dataset.name, type: money.format(order.total_pence) }, "sale");
         $("door-sale-name").value = "";
         afterSale();
       })

@@ -159,10 +159,12 @@ async def test_twenty_holds_a_minute_from_one_address_by_default(client: httpx.A
 # --- going back from the payment page --------------------------------------------------------------------
 
 
-async def buy_with_form(browser: httpx.AsyncClient, slug: str, quantity: int, email: str = "amal@example.org") -> httpx.Response:
+async def buy_with_form(
+    browser: httpx.AsyncClient, slug: str, quantity: int, email: str = "amal@example.org", name: str = "Amal Haddad"
+) -> httpx.Response:
     type_id = await ticket_type_id(browser, slug)
     page = await browser.get(f"/events/{slug}")
-    form = {f"quantity_{type_id}": str(quantity), "name": "Amal Haddad", "email": email, "_csrf_token": csrf(page.text)}
+    form = {f"quantity_{type_id}": str(quantity), "name": name, "email": email, "_csrf_token": csrf(page.text)}
     return await browser.post(f"/events/{slug}/buy", data=form)
 
 
@@ -198,13 +200,24 @@ async def test_another_person_buying_on_the_same_browser_leaves_the_first_person
     first = await buy_with_form(client, slug, 2, email="amal@example.org")
     assert first.status_code == 303
     # A shared computer: the next person buys on the same browser, with the cookie of Amal's hold still there.
-    second = await buy_with_form(client, slug, 1, email="layla@example.org")
+    second = await buy_with_form(client, slug, 1, email="layla@example.org", name="Layla Ahmed")
     assert second.status_code == 303
     held = {o["buyer_email"]: o["places"] for o in await pending_orders(slug)}
     assert held == {"amal@example.org": 2, "layla@example.org": 1}
     assert await places_taken(slug) == (3, 3)
     # Amal's payment page still takes her payment.
     assert (await client.get(first.headers["location"], follow_redirects=False)).status_code == 200
+
+
+async def test_going_back_to_correct_the_email_address_replaces_the_hold(client: httpx.AsyncClient, now: datetime) -> None:
+    """The same buyer (their name) with their email address corrected: the same browser's hold is replaced, not
+    added to; as is the same address with the name corrected."""
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    assert (await buy_with_form(client, slug, 2, email="amal@exmaple.org")).status_code == 303
+    assert (await buy_with_form(client, slug, 2, email="amal@example.org", name="  amal  HADDAD ")).status_code == 303
+    assert (await buy_with_form(client, slug, 2, email="amal@example.org", name="Amal Haddad-Said")).status_code == 303
+    assert [(o["buyer_email"], o["places"]) for o in await pending_orders(slug)] == [("amal@example.org", 2)]
+    assert await places_taken(slug) == (2, 2)
 
 
 async def test_an_order_link_does_not_make_a_hold_cookie(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:

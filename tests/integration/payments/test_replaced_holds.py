@@ -16,7 +16,7 @@ from events.payments.tables import Payment, Refund
 from events.tickets.tables import Ticket
 from tests.factories import make_event
 from tests.integration.payments.conftest import StripeApp, places_left
-from tests.integration.payments.test_late_payment_races import buy_with_form, form_order, history, order_status, outbox
+from tests.integration.payments.test_late_payment_races import buy_with_form, csrf, form_order, history, order_status, outbox
 from tests.integration.payments.test_stripe_payments import places_add_up
 from tests.support.localstripe import VISA
 
@@ -115,4 +115,21 @@ async def test_a_first_payment_made_before_buying_again_is_refunded_when_its_pla
     await payments.recheck_payments(datetime.now(timezone.utc), gateways=stripe_app.gateways)
     assert len(await localstripe.refunds(first["payment_intent_id"])) == 1
     assert await Refund.count().where(Refund.order_id.reference == first["reference"]) == 1
+    await places_add_up(slug)
+
+
+async def test_change_order_cancels_the_payment_so_the_old_page_cannot_charge(stripe_app: StripeApp, now: datetime) -> None:
+    http, localstripe = stripe_app.http, stripe_app.localstripe
+    slug = await make_event(now, capacity=4, reserved_free_places=0)
+    bought = await buy_with_form(http, slug, 2)
+    assert bought.status_code == 303
+    first = await form_order(slug)
+    page = await http.get(bought.headers["location"])
+    token = bought.headers["location"].partition("token=")[2]
+    changed = await http.post(f"/orders/{first['reference']}/change", data={"token": token, "_csrf_token": csrf(page.text)})
+    assert changed.status_code == 200 and await places_left(http, slug) == 4
+    assert await order_status(first["reference"]) == "expired"
+    assert (await localstripe.retrieve_intent(first["payment_intent_id"]))["status"] == "canceled"
+    assert await intent_closed(first["reference"])
+    assert (await localstripe.pay(first["payment_intent_id"], VISA)).status_code >= 400
     await places_add_up(slug)

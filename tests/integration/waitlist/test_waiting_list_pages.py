@@ -318,6 +318,8 @@ async def test_a_guest_takes_offered_paid_places_and_goes_on_to_pay(
         assert re.fullmatch(r"/orders/[A-Z0-9-]+/pay\?token=\S+", taken.headers["location"]), taken.headers["location"]
         pay = await guest.get(taken.headers["location"])
         assert pay.status_code == 200 and "1 × Supper" in squeezed(pay.text)
+        # The time left to pay, but no "Change order": the offer's places did not come from the event page's form.
+        assert "Your places are held for" in squeezed(pay.text) and "/change" not in pay.text
         after = squeezed((await guest.get(mine)).text)
         assert "<h1>You took the places</h1>" in after and "/pay?token=" in after
         again = await guest.post(mine + "/accept", data={"quantity": "1", "_csrf_token": csrf(offer.text)})

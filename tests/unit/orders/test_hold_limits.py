@@ -100,3 +100,12 @@ def test_what_is_kept_of_a_client_address_is_a_keyed_hash_of_its_group() -> None
     assert kept != client_digest("secret-two", "2001:db8:1:2::5")
     assert "2001" not in kept and len(kept) == 64
     assert client_digest("secret-one", "198.51.100.7") != client_digest("secret-one", "198.51.100.8")
+
+
+def test_the_same_buyer_is_the_same_email_or_the_same_name() -> None:
+    from events.orders.hold_limits import same_buyer
+
+    assert same_buyer(("Amal Haddad", "amal@example.org"), ("Amal Haddad", " AMAL@example.org "))
+    assert same_buyer(("Amal Haddad", "amal@exmaple.org"), ("amal  haddad", "amal@example.org"))  # a typo corrected
+    assert not same_buyer(("Amal Haddad", "amal@example.org"), ("Layla Ahmed", "layla@example.org"))  # a shared computer
+    assert not same_buyer(("", "amal@example.org"), ("", "layla@example.org"))

@@ -62,3 +62,14 @@ def test_a_codes_uses_are_counted_in_turn_like_places() -> None:
     assert fit_each_in_turn(tight, [{1: 3}, {1: 1}], [{7: 1}, {7: 1}]) == [Fit.no_places, Fit.fits]
     # A buyer replacing their own hold gives its use back as the new hold takes it (a net need of none).
     assert fit_each_in_turn(PlacesLeft(event=5, by_type={1: None}, code_uses={7: 0}), [{1: 1}], [{7: 0}]) == [Fit.fits]
+
+
+def test_the_time_left_on_a_hold_rounds_up_and_stops_at_nothing() -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from events.orders.holds import minutes_left, seconds_left
+
+    ends = datetime(2026, 12, 6, 3, 0, tzinfo=timezone.utc)
+    assert (minutes_left(ends, ends - timedelta(minutes=15)), seconds_left(ends, ends - timedelta(minutes=15))) == (15, 900)
+    assert (minutes_left(ends, ends - timedelta(seconds=61)), seconds_left(ends, ends - timedelta(seconds=0.5))) == (2, 1)
+    assert (minutes_left(ends, ends), minutes_left(ends, ends + timedelta(minutes=3)), seconds_left(ends, ends + timedelta(hours=1))) == (0, 0, 0)

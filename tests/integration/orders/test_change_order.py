@@ -1,0 +1,208 @@
+"""Going back from the payment page: "Change order" releases the hold and shows the event page with the buyer's
+choices filled in; sending the form again (after it, or after going back with the browser) holds exactly the
+buyer's places, never the old ones as well. The payment page says how long the hold has left, and an order with no
+tickets never speaks of held places. The buy form shows all its problems at once, in one error summary."""
+
+from __future__ import annotations
+
+import html
+import re
+from datetime import datetime
+
+import httpx
+from litestar import Litestar
+
+from events import db
+from events.codes.tables import Code
+from events.orders import service as orders_service
+from events.orders.tables import Order
+from events.tickets import issuing
+from tests.factories import make_event
+from tests.integration.orders.test_hold_limits import csrf, places_taken
+from tests.support.orders import another_browser, ticket_type_id
+
+BUYER = {"name": "Amal Haddad", "email": "amal@example.org"}
+
+
+async def buy(browser: httpx.AsyncClient, slug: str, **fields: str) -> httpx.Response:
+    page = await browser.get(f"/events/{slug}")
+    return await browser.post(f"/events/{slug}/buy", data={**BUYER, **fields, "_csrf_token": csrf(page.text)})
+
+
+async def held(slug: str) -> int:
+    """The event's places held in checkouts (as its dashboard counts them), which its counters must agree with."""
+    rows = await Order.select(Order.places).where(Order.event.slug == slug, Order.status == "pending")
+    count = sum(row["places"] for row in rows)
+    assert await places_taken(slug) == (count, count)
+    return count
+
+
+async def payment_page(browser: httpx.AsyncClient, bought: httpx.Response) -> tuple[str, str, str]:
+    """The payment page's text, and the reference and access token its "Change order" form sends."""
+    assert bought.status_code == 303, bought.text
+    page = await browser.get(bought.headers["location"])
+    assert page.status_code == 200
+    form = re.search(r'<form method="post" action="/orders/([A-Z0-9-]+)/change" class="change-order">(.*?)</form>', page.text, re.DOTALL)
+    assert form is not None, "the payment page has a Change order form"
+    token = re.search(r'name="token" value="([^"]+)"', form.group(2))
+    assert token is not None
+    return page.text, form.group(1), token.group(1)
+
+
+async def change(browser: httpx.AsyncClient, page: str, reference: str, token: str) -> httpx.Response:
+    return await browser.post(f"/orders/{reference}/change", data={"token": token, "_csrf_token": csrf(page)})
+
+
+def field_value(page: str, name: str) -> str | None:
+    found = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page) or re.search(rf'<input[^>]*value="([^"]*)"[^>]*name="{name}"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def selected(page: str, name: str) -> str | None:
+    select = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.DOTALL)
+    assert select is not None, name
+    option = re.search(r'<option value="([^"]*)" selected>', select.group(0))
+    return option.group(1) if option else None
+
+
+def words(page: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+async def test_change_order_releases_the_hold_and_fills_the_form_in_again(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await make_event(now, capacity=30, reserved_free_places=0, pay_it_forward_place_pence=3000)
+    type_id = await ticket_type_id(client, slug)
+    bought = await buy(
+        client, slug, **{f"quantity_{type_id}": "2", "pay_it_forward_places": "1", "donation": "5.50", "donation_partner": "welcome-kitchen"}
+    )
+    page, reference, token = await payment_page(client, bought)
+    assert await held(slug) == 2
+    text = words(page)
+    assert "Your places are held for 15 more minutes, until" in text
+    assert "If you have not paid by then, your places are released for other guests and you are not charged." in text
+
+    changed = await change(client, page, reference, token)
+    assert changed.status_code == 200
+    assert await held(slug) == 0  # released at once, not when the hold would have run out
+    assert (await Order.select(Order.status).where(Order.reference == reference).first())["status"] == "expired"
+    # The event page, with every choice as it was: no personal data went into an address on the way.
+    form = changed.text
+    assert 'action="/events/' + slug + '/buy"' in form and "Your order is open to change" in form
+    assert selected(form, f"quantity_{type_id}") == "2" and selected(form, "pay_it_forward_places") == "1"
+    assert selected(form, "donation_partner") == "welcome-kitchen" and field_value(form, "donation") == "5.50"
+    assert field_value(form, "name") == "Amal Haddad" and field_value(form, "email") == "amal@example.org"
+    assert changed.headers["cache-control"] == "no-store" and "noindex" in changed.headers["x-robots-tag"]
+    assert not any("amal" in response.url.query.decode().lower() for response in [changed, *changed.history])
+    # The browser forgets the hold it had: there is none to replace.
+    assert client.cookies.get("held_order", path=f"/events/{slug}/buy") is None
+    # The old payment page no longer takes a payment: it goes to the order, which says it was not completed.
+    assert (await client.get(bought.headers["location"], follow_redirects=False)).status_code in (302, 303)
+
+    # Sent again as changed: exactly the buyer's new places are held.
+    again = await client.post(
+        f"/events/{slug}/buy",
+        data={**BUYER, f"quantity_{type_id}": "3", "pay_it_forward_places": "1", "donation": "5.50", "_csrf_token": csrf(form)},
+    )
+    assert again.status_code == 303
+    assert await held(slug) == 3
+    # Then back with the browser from that payment page, and sent once more: the hold is replaced, not added to.
+    assert (await buy(client, slug, **{f"quantity_{type_id}": "1"})).status_code == 303
+    assert await held(slug) == 1
+    assert await Order.count().where(Order.event.slug == slug, Order.status == "pending") == 1
+
+
+async def test_change_order_twice_or_after_paying_does_no_harm(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    type_id = await ticket_type_id(client, slug)
+    page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2"}))
+    # Another guest's hold stays as it is.
+    async with another_browser(app) as other:
+        assert (await buy(other, slug, **{f"quantity_{type_id}": "4", "name": "Layla Ahmed", "email": "layla@example.org"})).status_code == 303
+    assert await held(slug) == 6
+    first, second = await change(client, page, reference, token), await change(client, page, reference, token)
+    assert first.status_code == second.status_code == 200  # a reload shows the same form again
+    assert selected(second.text, f"quantity_{type_id}") == "2"
+    assert await held(slug) == 4  # the two places came back once
+
+    # A paid order has nothing to change: the buyer goes to their order.
+    page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2"}))
+    paid = await client.post(f"/orders/{reference}/test-payment", data={"token": token, "_csrf_token": csrf(page)})
+    assert paid.status_code == 303
+    after = await change(client, page, reference, token)
+    assert after.status_code == 303 and after.headers["location"] == paid.headers["location"]
+    assert (await Order.select(Order.status).where(Order.reference == reference).first())["status"] == "paid"
+    assert await places_taken(slug) == (6, 6)  # 4 held by the other guest, 2 paid
+
+
+async def test_change_order_needs_the_orders_token(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    type_id = await ticket_type_id(client, slug)
+    page, reference, _ = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2"}))
+    refused = await change(client, page, reference, "ord_wrong")
+    assert refused.status_code == 404 and "Amal" not in refused.text
+    assert await held(slug) == 2
+
+
+async def test_change_order_keeps_the_code_the_order_was_placed_with(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    made = await client.post(f"/api/events/{slug}/codes", json={"code": "FRIENDS", "discount_percent": 10, "max_uses": 1}, headers=organiser)
+    assert made.status_code == 201, made.text
+    type_id = await ticket_type_id(client, slug)
+    page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2", "code": "FRIENDS"}))
+    assert (await Code.select(Code.uses).where(Code.code == "FRIENDS").first())["uses"] == 1
+    changed = await change(client, page, reference, token)
+    assert (await Code.select(Code.uses).where(Code.code == "FRIENDS").first())["uses"] == 0  # its one use is free again
+    assert "Code FRIENDS applied." in words(changed.text) and field_value(changed.text, "code") == "FRIENDS"
+    # Its one use is the buyer's again when they continue.
+    assert (
+        await client.post(f"/events/{slug}/buy", data={**BUYER, f"quantity_{type_id}": "1", "code": "FRIENDS", "_csrf_token": csrf(changed.text)})
+    ).status_code == 303
+    assert await held(slug) == 1
+
+
+async def test_an_order_without_tickets_never_speaks_of_held_places(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await make_event(now, capacity=30, reserved_free_places=0, pay_it_forward_place_pence=3000)
+    for choice in ({"donation": "10"}, {"pay_it_forward_places": "2"}):
+        page, reference, token = await payment_page(client, await buy(client, slug, **choice))
+        text = words(page)
+        assert "Please pay within 15 minutes, by" in text and "you are not charged" in text
+        assert not re.search(r"\bplaces? (are|is|have been) (held|released)|\bheld\b", text), text
+        changed = await change(client, page, reference, token)
+        assert changed.status_code == 200 and "held" not in words(changed.text).lower()
+        # Its order page, now the time to pay is over, does not speak of places either.
+        ended = words((await client.get(f"/orders/{reference}?token={token}")).text)
+        assert "The time to pay ran out. You have not been charged." in ended and "places were released" not in ended
+    assert await held(slug) == 0
+
+
+async def test_an_empty_form_shows_every_problem_at_once_in_one_summary(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await make_event(now)
+    type_id = await ticket_type_id(client, slug)
+    page = await client.get(f"/events/{slug}")
+    sent = await client.post(f"/events/{slug}/buy", data={f"quantity_{type_id}": "0", "name": "", "email": "", "_csrf_token": csrf(page.text)})
+    assert sent.status_code == 422
+    summary = re.search(r'<div class="error-summary" id="buy-error" role="alert"[^>]*tabindex="-1">(.*?)</div>', sent.text, re.DOTALL)
+    assert summary is not None and "There is a problem" in summary.group(1)
+    links = [(target, words(message).strip()) for target, message in re.findall(r'<a href="#([^"]+)">(.*?)</a>', summary.group(1))]
+    assert links == [
+        (f"quantity_{type_id}", "Choose at least one ticket, or add a contribution."),
+        ("name", "Please give your name."),
+        ("email", "Please give your email address so we can send your tickets."),
+    ]
+    # Each message is beside its field too, and each linked field is on the page.
+    for target, message in links:
+        assert f'id="{target}"' in sent.text
+        assert sent.text.count(message) == 2
+    assert await held(slug) == 0
+
+
+async def test_a_late_payment_of_a_donation_is_accepted_without_speaking_of_places(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    _, reference, token = await payment_page(client, await buy(client, slug, donation="10"))
+    order = await Order.select(Order.id).where(Order.reference == reference).first()
+    await orders_service.release_hold(order["id"], now, reason="the time to pay ran out")
+    async with db.write_transaction():
+        assert (await issuing.settle_paid_order(order["id"], now)).outcome == "late_issued"
+    shown = words((await client.get(f"/orders/{reference}?token={token}")).text)
+    assert "Your payment arrived after the time to pay ran out. It has been accepted: thank you." in shown
+    assert "places" not in shown.lower()
