@@ -69,6 +69,7 @@ from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.storefront.waitlist_controllers import WaitingListGuestPages
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
+from events.tickets.holder_controllers import HolderApi, HolderPages
 from events.waitlist.controllers import WaitingListApi
 from events.waitlist.organiser_controllers import WaitingListOrganiserApi
 from events.web import HealthApi, LanguagePages, ServiceWorker
@@ -191,6 +192,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             ServiceWorker,
             TicketPages,
             TicketsApi,
+            HolderPages,
+            HolderApi,
             ReleasePages,
             OrderReleasePages,
             ReleasesApi,

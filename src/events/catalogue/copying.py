@@ -40,6 +40,7 @@ COPIED_EVENT_FIELDS = (
     "offer_hours",
     "refund_days_before",
     "answers_close_hours_before",
+    "name_changes_close_hours_before",
     "series",
 )
 # Given by the copy (slug, title, dates), or this event's own from the start: a draft with nothing sold, claimed or
