@@ -172,7 +172,7 @@ async def test_the_guest_api_changes_a_holder_of_its_own_order_only_and_until_th
     assert (await client.post(url, json={"holder": "Late Guest"}, headers=bearer(created))).status_code == 200
 
 
-async def test_the_new_ticket_is_emailed_in_the_guests_language(client: httpx.AsyncClient, smtp: SmtpServer, now: datetime) -> None:
+async def test_the_new_ticket_is_emailed_in_the_guests_language(client: httpx.AsyncClient, smtp: SmtpServer, now: datetime) -> None:  # noqa: F811
     slug = await make_event(now)
     created = (await place_order(client, slug, quantity=2)).json()
     await pay_with_test_page(client, created)
