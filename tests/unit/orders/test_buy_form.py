@@ -15,3 +15,11 @@ def test_what_isdigit_or_int_would_misread_is_not_a_count(typed: str) -> None:
     assert parse_count(typed) is None
     _, problems = buy_request({"quantity_7": typed, "pay_it_forward_places": typed}, [7])
     assert set(problems) == {"quantity_7", "pay_it_forward_places"}
+
+
+def test_the_form_names_a_guest_per_ticket_chosen_and_no_more() -> None:
+    form = {"quantity_1": "2", "quantity_2": "1", "guest_name_0": "", "guest_name_1": "Bob", "guest_name_2": "", "guest_name_3": "Left over"}
+    request, problems = buy_request(form, [1, 2])
+    assert problems == {} and request.guest_names == ("", "Bob")  # three tickets; the trailing empty one dropped
+    assert buy_request({"quantity_1": "1"}, [1])[0].guest_names == ()
+    assert buy_request({"quantity_1": "0", "guest_name_0": "Bob"}, [1])[0].guest_names == ()
