@@ -633,7 +633,10 @@ async def test_naming_each_guest_and_changing_a_name(page, screen: str, a11y_ser
     await expect(page.locator(".ticket-card").nth(1)).to_contain_text("Omid Rahimi")
     await page.locator(".ticket-card .holder-link").nth(1).click()
     await page.wait_for_url("**/holder?token=*")
+    await page.goto(f"{page.url}&lang={lang}")
     await check(page, f"ticket-holder-{lang}", screen, artifacts_dir)
+    if lang != "en":
+        return
     await page.locator("#holder").fill(" ")
     await page.locator(".holder-form button[type=submit]").click()
     await expect(page.locator("#holder-error")).to_be_visible()

@@ -210,3 +210,22 @@ async def test_names_given_for_an_unpaid_order_are_exported_and_erased_with_the_
     assert [(g.ticket, g.name) for g in order.guest_names] == [(2, "Bob Newcomer")]
     await privacy.erase_guest("amal@example.org", [created["reference"]], organisation_id=organisation_id, now=now)
     assert await OrderGuestName.count() == 0
+
+
+async def test_the_names_travel_through_the_questions_step(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    from tests.integration.questions.test_buy_form_questions import hidden_fields
+    from tests.support.questions import add_course
+
+    slug = await make_event(now)
+    type_id = await ticket_type_id(client, slug)
+    course = await add_course(client, slug, organiser)
+    page = await client.get(f"/events/{slug}")
+    form = {f"quantity_{type_id}": "2", "name": "Amal Haddad", "email": "amal@example.org", "guest_name_1": "Bob Newcomer"}
+    step = await client.post(f"/events/{slug}/buy", data={**form, "_csrf_token": csrf_of(page)})
+    assert step.status_code == 200 and await Order.count() == 0
+    carried = hidden_fields(step.text)
+    assert carried["guest_name_1"] == "Bob Newcomer"
+    answered = {**carried, f"answer_{course['id']}_0": "lamb", f"answer_{course['id']}_1": "aubergine", "_csrf_token": csrf_of(step)}
+    placed = await client.post(f"/events/{slug}/buy", data=answered)
+    assert placed.status_code == 303, placed.text
+    assert await OrderGuestName.select(OrderGuestName.position, OrderGuestName.name) == [{"position": 1, "name": "Bob Newcomer"}]
