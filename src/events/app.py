@@ -71,6 +71,7 @@ from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.storefront.waitlist_controllers import WaitingListGuestPages
 from events.templating import create_template_engine
 from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
+from events.tickets.holder_controllers import HolderApi, HolderPages
 from events.waitlist.controllers import WaitingListApi
 from events.waitlist.organiser_controllers import WaitingListOrganiserApi
 from events.web import Favicon, HealthApi, LanguagePages, ServiceWorker
@@ -198,6 +199,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             Favicon,
             TicketPages,
             TicketsApi,
+            HolderPages,
+            HolderApi,
             ReleasePages,
             OrderReleasePages,
             ReleasesApi,

@@ -633,3 +633,31 @@ async def test_donating_a_cancelled_events_refund_with_gift_aid(page, screen: st
     await page.get_by_role("button", name="Donate my refund").click()
     await expect(page.locator("#choice-made")).to_contain_text("is now a donation to the event's partner projects")
     await check(page, "refund-choice-donated", screen, artifacts_dir)
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+async def test_naming_each_guest_and_changing_a_name(page, screen: str, a11y_server, artifacts_dir: Path, lang: str) -> None:  # type: ignore[no-untyped-def]
+    """A name field per ticket on the buy form, and the page that changes the name on a ticket, with its error."""
+    base_url = a11y_server.base_url
+    await page.goto(f"{base_url}/events/{SLUG}?lang={lang}")
+    await page.locator(".buy-form select[name^=quantity_]").first.select_option("2")
+    await page.locator("#name").fill("Sara Ahmadi")
+    await page.locator("#email").fill("sara@example.org")
+    await page.locator("#guest_name_1").fill("Omid Rahimi")
+    await check(page, f"buy-form-guest-names-{lang}", screen, artifacts_dir)
+    await page.locator(".buy-form button[type=submit]").click()
+    await page.wait_for_url("**/pay?token=*")
+    await page.locator("form[action$='/test-payment'] button").click()
+    await page.wait_for_url("**/orders/*?token=*")
+    await expect(page.locator(".ticket-card").nth(1)).to_contain_text("Omid Rahimi")
+    await page.locator(".ticket-card .holder-link").nth(1).click()
+    await page.wait_for_url("**/holder?token=*")
+    await page.goto(f"{page.url}&lang={lang}")
+    await check(page, f"ticket-holder-{lang}", screen, artifacts_dir)
+    if lang != "en":
+        return
+    await page.locator("#holder").fill(" ")
+    await page.locator(".holder-form button[type=submit]").click()
+    await expect(page.locator("#holder-error")).to_be_visible()
+    await expect(page.locator("#holder")).to_be_focused()
+    await check(page, f"ticket-holder-error-{lang}", screen, artifacts_dir)

@@ -71,6 +71,8 @@ PUBLIC = {
     ("GET", "/api/partners"),
     ("GET", "/api/orders/{reference:str}"),
     ("POST", "/api/orders/{reference:str}/resend"),
+    # Changing the name on a ticket: the order's access token, checked by the route (another order's ticket is 404).
+    ("POST", "/api/orders/{reference:str}/tickets/{ticket_id:int}/holder"),
     # A cancelled event's refund choice: the order's access token, checked by the route.
     ("GET", "/api/orders/{reference:str}/refund-choice"),
     ("POST", "/api/orders/{reference:str}/refund-choice"),

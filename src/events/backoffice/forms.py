@@ -12,6 +12,8 @@ import msgspec
 
 import events.text
 from events.catalogue.rules import (
+    NAME_CHANGES_CLOSE_HOURS_DEFAULT,
+    NAME_CHANGES_CLOSE_HOURS_MAX,
     OFFER_HOURS_DEFAULT,
     OFFER_HOURS_MAX,
     OFFER_HOURS_MIN,
@@ -124,6 +126,7 @@ def event_values(form: Form) -> tuple[dict[str, Any], dict[str, str]]:
     values["waiting_list_first"] = form.get("freed_places_to", "list") != "sale"
     values["offer_hours"] = _offer_hours(form, problems)
     values["refund_days_before"] = _refund_days(form, problems)
+    values["name_changes_close_hours_before"] = _name_change_hours(form, problems)
     # Only where the form offers the choice (the organisation has series): none chosen takes the event out of its series.
     if "series" in form:
         values["series"] = (form.get("series") or "").strip() or None
@@ -149,6 +152,15 @@ def _refund_days(form: Form, problems: dict[str, str]) -> int | None:
     if days is not None and not 0 <= days <= REFUND_DAYS_MAX:
         problems["refund_days_before"] = message
     return days
+
+
+def _name_change_hours(form: Form, problems: dict[str, str]) -> int | None:
+    """Until how many hours before the start the buyer may change the names on their tickets."""
+    message = f"Enter a whole number of hours from 0 (until it starts) to {NAME_CHANGES_CLOSE_HOURS_MAX} (two weeks)."
+    hours = _whole(form, "name_changes_close_hours_before", problems, default=NAME_CHANGES_CLOSE_HOURS_DEFAULT, message=message)
+    if hours is not None and not 0 <= hours <= NAME_CHANGES_CLOSE_HOURS_MAX:
+        problems["name_changes_close_hours_before"] = message
+    return hours
 
 
 def _reminder_hours(form: Form, problems: dict[str, str]) -> int | None:

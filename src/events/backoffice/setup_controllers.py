@@ -22,7 +22,7 @@ from events.backoffice import forms, service
 from events.catalogue import rules, sales
 from events.catalogue import service as catalogue
 from events.catalogue.lookup import EventRow, find_event
-from events.catalogue.rules import OFFER_HOURS_DEFAULT, REFUND_DAYS_DEFAULT, REMINDER_HOURS_DEFAULT
+from events.catalogue.rules import NAME_CHANGES_CLOSE_HOURS_DEFAULT, OFFER_HOURS_DEFAULT, REFUND_DAYS_DEFAULT, REMINDER_HOURS_DEFAULT
 from events.catalogue.schemas import EventPatch, PartnerIn, ShareIn
 from events.catalogue.statuses import EventStatus
 from events.checkin import devices, door_team
@@ -142,6 +142,7 @@ def _event_form(event: EventRow) -> dict[str, str]:
         "offer_hours": str(event.offer_hours),
         "refunds": "on" if event.refund_days_before is not None else "off",
         "refund_days_before": str(event.refund_days_before if event.refund_days_before is not None else REFUND_DAYS_DEFAULT),
+        "name_changes_close_hours_before": str(event.name_changes_close_hours_before),
     }
 
 
@@ -188,6 +189,7 @@ class EventSetupPages(Controller):
                 "offer_hours": str(OFFER_HOURS_DEFAULT),
                 "refunds": "on",
                 "refund_days_before": str(REFUND_DAYS_DEFAULT),
+                "name_changes_close_hours_before": str(NAME_CHANGES_CLOSE_HOURS_DEFAULT),
             },
             creating=True,
             timezones=TIMEZONES,

@@ -7,6 +7,7 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 from typing import Any
 
+from events.catalogue.rules import NAME_CHANGES_CLOSE_HOURS_DEFAULT
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event, Partner
 from events.errors import InvalidInput, NotFound
@@ -51,6 +52,8 @@ class EventRow:
     updated_at: datetime
     # The series it belongs to (catalogue.tables.Series), if any.
     series: int | None = None
+    # Until how many hours before the start the buyer may change the names on their tickets (events.tickets.rules).
+    name_changes_close_hours_before: int = NAME_CHANGES_CLOSE_HOURS_DEFAULT
 
     @classmethod
     def of(cls, row: Mapping[str, Any]) -> EventRow:

@@ -42,6 +42,9 @@ OFFER_HOURS_MAX = 168
 # "Can't come?": a paid place released at least this many days before the start is refunded (None: no refunds).
 REFUND_DAYS_DEFAULT = 7
 REFUND_DAYS_MAX = 365
+# The buyer may change the names on their tickets until this many hours before the start (events.tickets.rules).
+NAME_CHANGES_CLOSE_HOURS_DEFAULT = 24
+NAME_CHANGES_CLOSE_HOURS_MAX = 336
 
 
 @dataclass(frozen=True, slots=True)

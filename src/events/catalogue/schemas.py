@@ -10,6 +10,8 @@ from msgspec import UNSET, Meta, Struct, UnsetType
 
 from events import text
 from events.catalogue.rules import (
+    NAME_CHANGES_CLOSE_HOURS_DEFAULT,
+    NAME_CHANGES_CLOSE_HOURS_MAX,
     OFFER_HOURS_DEFAULT,
     OFFER_HOURS_MAX,
     OFFER_HOURS_MIN,
@@ -42,6 +44,8 @@ ReminderHours = Annotated[int, Meta(ge=REMINDER_HOURS_MIN, le=REMINDER_HOURS_MAX
 OfferHours = Annotated[int, Meta(ge=OFFER_HOURS_MIN, le=OFFER_HOURS_MAX)]
 # Until how many days before the start a guest who can't come gets a refund (null: no refunds).
 RefundDays = Annotated[int, Meta(ge=0, le=REFUND_DAYS_MAX)]
+# Until how many hours before the start the buyer may change the names on their tickets (0: until it starts).
+NameChangeHours = Annotated[int, Meta(ge=0, le=NAME_CHANGES_CLOSE_HOURS_MAX)]
 Url = Annotated[str, Meta(max_length=500, pattern=rf"^(https?://[^\s{text.CONTROLS}]+)?" + text.END)]
 
 
@@ -112,6 +116,8 @@ class EventCreate(Struct, forbid_unknown_fields=True):
     offer_hours: OfferHours = OFFER_HOURS_DEFAULT
     # "Can't come?": a paid place is refunded until this many days before the start (null: no refunds).
     refund_days_before: RefundDays | None = REFUND_DAYS_DEFAULT
+    # The buyer may put other guests' names on their tickets (each re-issued) until this many hours before the start.
+    name_changes_close_hours_before: NameChangeHours = NAME_CHANGES_CLOSE_HOURS_DEFAULT
     status: Literal["draft", "on_sale"] = "draft"
     ticket_types: list[TicketTypeIn] = msgspec.field(default_factory=list)
     beneficiaries: list[ShareIn] = msgspec.field(default_factory=list)
@@ -147,6 +153,7 @@ class EventPatch(Struct, forbid_unknown_fields=True):
     waiting_list_first: bool | UnsetType = UNSET
     offer_hours: OfferHours | UnsetType = UNSET
     refund_days_before: RefundDays | UnsetType | None = UNSET
+    name_changes_close_hours_before: NameChangeHours | UnsetType = UNSET
     # Cancelling refunds and tells every guest, so it has its own call: POST /api/events/{slug}/cancel.
     status: Literal["draft", "on_sale", "sales_closed", "finished"] | UnsetType = UNSET
     ticket_types: list[TicketTypePatch] | UnsetType = UNSET
@@ -272,6 +279,8 @@ class EventDetailOut(Struct):
     beneficiaries: list[BeneficiaryOut]
     organisation: OrganisationRefOut
     series: SeriesRefOut | None = None
+    # Until how many hours before the start the buyer may change the names on their tickets.
+    name_changes_close_hours_before: int = NAME_CHANGES_CLOSE_HOURS_DEFAULT
 
 
 class OrganisationOut(Struct):

@@ -66,6 +66,7 @@ AUDITED_EVENT_FIELDS = (
     "waiting_list_first",
     "offer_hours",
     "refund_days_before",
+    "name_changes_close_hours_before",
     "series",
     "status",
 )
@@ -298,6 +299,7 @@ async def create_event(data: EventCreate, now: datetime, *, organisation_id: int
             waiting_list_first=data.waiting_list_first,
             offer_hours=data.offer_hours,
             refund_days_before=data.refund_days_before,
+            name_changes_close_hours_before=data.name_changes_close_hours_before,
             series=series_id,
             created_at=now,
             updated_at=now,
@@ -358,6 +360,7 @@ async def update_event(slug: str, patch: EventPatch, now: datetime) -> EventDeta
             "waiting_list_first",
             "offer_hours",
             "refund_days_before",
+            "name_changes_close_hours_before",
         ):
             value = getattr(patch, name)
             if value is not UNSET:
@@ -792,6 +795,7 @@ async def _detail(event: dict[str, Any], now: datetime, *, shown: Collection[int
         waiting_list_first=event["waiting_list_first"],
         offer_hours=event["offer_hours"],
         refund_days_before=event["refund_days_before"],
+        name_changes_close_hours_before=event["name_changes_close_hours_before"],
         places_left=left,
         free_places=FreePlacesOut(**dataclasses.asdict(dataclasses.replace(free, available=max(0, free.available - held.free)))),
         url=event_url(event["slug"]),

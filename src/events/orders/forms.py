@@ -64,11 +64,24 @@ def buy_request(form: Mapping[str, str], type_ids: Iterable[int]) -> tuple[Reque
         buyer_email=form.get("email", ""),
         gift_aid=gift_aid_declaration(form),
         code=(form.get("code") or "").strip() or None,
+        guest_names=guest_names(form, sum(quantity for _, quantity in items)),
     )
     found = request_problems(request)
     if problems:
         found.pop("items", None)  # they chose something, which could not be read
     return request, found | problems
+
+
+GUEST_NAME_FIELD = "guest_name_{}"
+
+
+def guest_names(form: Mapping[str, str], tickets: int) -> tuple[str, ...]:
+    """The guests' names the form gives (``guest_name_0`` ...), one per ticket chosen: fields beyond the tickets
+    chosen (left from a larger choice) do not count, and trailing empty ones are dropped."""
+    names = [form.get(GUEST_NAME_FIELD.format(position), "") for position in range(tickets)]
+    while names and not names[-1].strip():
+        names.pop()
+    return tuple(names)
 
 
 def gift_aid_declaration(form: Mapping[str, str]) -> Declaration | None:

@@ -19,6 +19,8 @@ from events.orders import gift_aid
 
 MAX_DONATION_PENCE = 1_000_000
 MAX_PAY_IT_FORWARD_PLACES = 100
+# A guest's name on their ticket, as long as the buyer's may be (Ticket.holder_name, OrderGuestName.name).
+MAX_GUEST_NAME_LENGTH = 200
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
@@ -54,6 +56,9 @@ class Request:
     buyer_email: str = ""
     gift_aid: gift_aid.Declaration | None = None
     code: str | None = None  # an access or discount code, as typed (events.codes)
+    # The guest named for each ticket, by position (0-based over the order's tickets, line by line as they are
+    # issued); "" (or no entry) is the buyer. At most one per ticket.
+    guest_names: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +168,8 @@ def quote_online_order(types: Mapping[int, TypeOnSale], terms: EventTerms, reque
         raise Problems(closed, code="sales_closed")
     if not lines:
         raise Problems({"items": NOTHING_CHOSEN})
+    if len(request.guest_names) > sum(places.values()):
+        raise Problems({"guest_names": N_("Give at most one name for each ticket in the order.")})
     return Quote(tuple(lines), places, code_id=code.id if code is not None else None, discount_pence=discount)
 
 
@@ -251,6 +258,7 @@ def text_problems(request: Request) -> dict[str, str]:
         for name in ("title", "first_name", "last_name", "house", "postcode"):
             if (problem := text.line_problem(getattr(request.gift_aid, name).strip(), required=False)) is not None:
                 problems[f"gift_aid.{name}"] = problem
+    problems.update(guest_name_problems(request.guest_names))
     return problems
 
 
@@ -262,6 +270,23 @@ def request_problems(request: Request) -> dict[str, str]:
     if not request.items and not request.pay_it_forward_places and not request.pay_it_forward_pence and not request.donation_pence:
         problems["items"] = NOTHING_CHOSEN
     return dict(sorted(problems.items(), key=lambda item: item[0] != "items"))  # in the form's order: tickets first
+
+
+def guest_name_problems(names: Sequence[str]) -> dict[str, str]:
+    """What is wrong with the guests' names a buyer typed, by field (``guest_names[i]``): each is optional (empty:
+    the ticket carries the buyer's name), on one line, at most MAX_GUEST_NAME_LENGTH characters."""
+    problems: dict[str, str] = {}
+    for index, name in enumerate(names):
+        if len(name) > MAX_GUEST_NAME_LENGTH:
+            problems[f"guest_names[{index}]"] = N_("That name is too long.")
+        elif (problem := text.line_problem(name.strip(), required=False)) is not None:
+            problems[f"guest_names[{index}]"] = problem
+    return problems
+
+
+def guest_names_by_position(names: Sequence[str]) -> dict[int, str]:
+    """The names given, by ticket position, without the empty ones (those tickets carry the buyer's name)."""
+    return {position: name.strip() for position, name in enumerate(names) if name.strip()}
 
 
 def _contribution_lines(terms: EventTerms, request: Request, problems: dict[str, str]) -> list[Line]:

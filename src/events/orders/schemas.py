@@ -21,6 +21,7 @@ Email = Annotated[
 OptionalEmail = Annotated[str, Meta(max_length=254), text.OPTIONAL_LINE]
 PersonName = Annotated[str, Meta(min_length=1, max_length=200), text.LINE]
 FirstName = Annotated[str, Meta(min_length=1, max_length=100), text.LINE]
+GuestName = Annotated[str, Meta(max_length=200), text.OPTIONAL_LINE]
 
 
 class GiftAidIn(Struct, forbid_unknown_fields=True):
@@ -66,6 +67,10 @@ class OrderCreate(Struct, forbid_unknown_fields=True):
     gift_aid: GiftAidIn | None = None
     # An access code (unlocks hidden ticket types) or discount code from the organiser, as typed.
     code: Annotated[str, Meta(max_length=100), text.OPTIONAL_LINE] | None = None
+    # The name to print on each ticket, by position: the order's tickets counted from 0, item by item in the order
+    # given. Optional: "" (or a list shorter than the tickets) leaves a ticket in the buyer's name. At most one per
+    # ticket (422 ``guest_names``); each name on one line, at most 200 characters (422 ``guest_names[i]``).
+    guest_names: Annotated[list[GuestName], Meta(max_length=1000)] | None = None
 
 
 class PaymentStart(Struct):

@@ -541,12 +541,36 @@ async def _insert_pending_orders(event: Mapping[str, Any], winners: Sequence[tup
             for order_id, wanted, quote in placed
         ]
     )
+    await _insert_guest_names(
+        [
+            OrderGuestName(order_id=order_id, position=position, name=name)
+            for order_id, wanted, _ in placed
+            for position, name in pricing.guest_names_by_position(wanted.request.guest_names).items()
+        ]
+    )
     for order_id, wanted, quote in placed:
         if wanted.request.gift_aid is not None:
             await _record_declaration(order_id, wanted.request.gift_aid, lines=quote.lines, currency=event["currency"], now=wanted.now)
         if wanted.on_placed is not None:
             await wanted.on_placed(order_id)
     return ids
+
+
+async def _insert_guest_names(rows: Sequence[OrderGuestName]) -> None:
+    if rows:
+        await OrderGuestName.insert(*rows)
+
+
+async def guest_names(order_id: int) -> dict[int, str]:
+    """The guests the buyer named for the order's tickets, by ticket position (tickets.issuing puts them on the
+    tickets; a position with none is the buyer's)."""
+    rows = await OrderGuestName.select(OrderGuestName.position, OrderGuestName.name).where(OrderGuestName.order_id == order_id)
+    return {row["position"]: row["name"] for row in rows}
+
+
+async def forget_guest_names(order_id: int) -> None:
+    """Once the tickets carry the names, the order keeps no copy of them. Inside the caller's transaction."""
+    await OrderGuestName.delete().where(OrderGuestName.order_id == order_id)
 
 
 def _with_code(wanted: _Wanted) -> str:

@@ -65,6 +65,13 @@ class ExportedAnswer(Struct, frozen=True):
     answer: str
 
 
+class ExportedGuestName(Struct, frozen=True):
+    """A guest the buyer named for one of the order's tickets, not yet on an issued ticket (an unpaid order's)."""
+
+    ticket: int  # which of the order's tickets (1 is the first)
+    name: str
+
+
 class ExportedOrder(Struct, frozen=True):
     reference: str
     event: ExportedEvent
@@ -85,6 +92,7 @@ class ExportedOrder(Struct, frozen=True):
     refunds: list[ExportedRefund]
     history: list[ExportedHistory]
     answers: list[ExportedAnswer] = msgspec.field(default_factory=list)
+    guest_names: list[ExportedGuestName] = msgspec.field(default_factory=list)
 
 
 class ExportedDeclaration(Struct, frozen=True):

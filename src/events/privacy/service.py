@@ -24,7 +24,7 @@ from events.audit.context import acting_as_system
 from events.errors import InvalidInput, NotFound
 from events.i18n import N_
 from events.orders.statuses import OrderStatus
-from events.orders.tables import GiftAidDeclaration, Order, OrderHistory, OrderLine
+from events.orders.tables import GiftAidDeclaration, Order, OrderGuestName, OrderHistory, OrderLine
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund, RefundDonation
 from events.privacy import rules
@@ -33,6 +33,7 @@ from events.privacy.schemas import (
     ExportedDeclaration,
     ExportedEmail,
     ExportedEvent,
+    ExportedGuestName,
     ExportedHistory,
     ExportedLine,
     ExportedOrder,
@@ -366,6 +367,7 @@ async def _orders_due(cutoff: datetime, batch: int) -> list[dict[str, Any]]:
     named_tickets = Ticket.select(Ticket.order_id).where(Ticket.holder_name != rules.ERASED, Ticket.order_id._.event._.ends_at < cutoff)
     emails = OutboxMessage.select(OutboxMessage.order_id).where(OutboxMessage.order_id._.event._.ends_at < cutoff)
     answers = Answer.select(Answer.order_id).where(Answer.order_id._.event._.ends_at < cutoff)
+    guest_names = OrderGuestName.select(OrderGuestName.order_id).where(OrderGuestName.order_id._.event._.ends_at < cutoff)
     personal = (
         (Order.buyer_name != rules.ERASED)
         | (Order.buyer_email != rules.ERASED)
@@ -373,6 +375,7 @@ async def _orders_due(cutoff: datetime, batch: int) -> list[dict[str, Any]]:
         | Order.id.is_in(named_tickets)
         | Order.id.is_in(emails)
         | Order.id.is_in(answers)
+        | Order.id.is_in(guest_names)
     )
     return await Order.select(Order.id, Order.event).where(Order.event.ends_at < cutoff, personal).order_by(Order.id).limit(batch)
 
@@ -473,6 +476,8 @@ async def _erase_orders(order_ids: Sequence[int], now: datetime, *, reason: str)
         {Order.buyer_name: rules.ERASED, Order.buyer_email: rules.ERASED, Order.buyer_phone: rules.ERASED, Order.client_key: None}
     ).where(Order.id.is_in(ids))
     tickets = await Ticket.update({Ticket.holder_name: rules.ERASED}).where(Ticket.order_id.is_in(ids)).returning(Ticket.id)
+    # The guests named for tickets not issued (yet): an unpaid order's, or one paid too late for places.
+    await OrderGuestName.delete().where(OrderGuestName.order_id.is_in(ids))
     emails = await OutboxMessage.delete().where(OutboxMessage.order_id.is_in(ids)).returning(OutboxMessage.id)
     answers = await questions.erase_answers(ids)
     declarations = await GiftAidDeclaration.select(
@@ -547,6 +552,11 @@ async def _document(contact: rules.Contact, order_ids: list[int], now: datetime,
         await Ticket.select(Ticket.order_id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.status, Ticket.created_at, Ticket.checked_in_at)
         .where(Ticket.order_id.is_in(ids))
         .order_by(Ticket.id)
+    )
+    guest_names = (
+        await OrderGuestName.select(OrderGuestName.order_id, OrderGuestName.position, OrderGuestName.name)
+        .where(OrderGuestName.order_id.is_in(ids))
+        .order_by(OrderGuestName.order_id, OrderGuestName.position)
     )
     payments = (
         await Payment.select(Payment.order_id, Payment.provider, Payment.amount_pence, Payment.created_at)
@@ -640,6 +650,7 @@ async def _document(contact: rules.Contact, order_ids: list[int], now: datetime,
                 refunds=[ExportedRefund(r["amount_pence"], RefundStatus(r["status"]), r["created_at"]) for r in of(refunds, order["id"])],
                 history=[ExportedHistory(r["kind"], r["created_at"]) for r in of(history, order["id"])],
                 answers=[ExportedAnswer(line.question, line.ticket_number, line.answer) for line in answers.get(order["id"], [])],
+                guest_names=[ExportedGuestName(r["position"] + 1, r["name"]) for r in of(guest_names, order["id"])],
             )
             for order in orders
         ],

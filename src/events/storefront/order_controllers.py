@@ -162,6 +162,7 @@ class OrdersApi(Controller):
             buyer_email=data.buyer.email,
             gift_aid=data.gift_aid.declaration() if data.gift_aid else None,
             code=data.code,
+            guest_names=tuple(data.guest_names or ()),
         )
         # Checked before anything is held; recorded in the order's own transaction.
         record_answers = await questions.answers_recorder(
@@ -402,7 +403,7 @@ class OrderPages(Controller):
             "orders/order.html",
             context={
                 "page": await confirmation.order_page(
-                    reference, texts_available=settings.can_send_texts, whatsapp_available=settings.twilio.whatsapp_ready
+                    reference, now=now, texts_available=settings.can_send_texts, whatsapp_available=settings.twilio.whatsapp_ready
                 ),
                 "deliveries": await deliveries_of(reference, now=now),
                 "answers": await questions.guest_answers(reference, locale=request.state.locale, now=now),

@@ -12,6 +12,7 @@ from events.orders.receipts import Receipt
 from events.orders.schemas import OrderOut
 from events.orders.service import find_order, order_receipt
 from events.orders.statuses import OrderStatus
+from events.tickets import rules
 from events.tickets.outbox import Contact, contact_of
 from events.tickets.statuses import TicketStatus
 from events.tickets.views import order_details
@@ -36,16 +37,26 @@ class OrderPage:
     # Where the tickets went (the same choice as the outbox makes), once there are tickets to send; else None.
     sent_to: Contact | None
     calendar_url: str | None  # the event's calendar file, through one of the order's valid tickets
+    # Until when the buyer may put other guests' names on the valid tickets (rules.name_change_open), in the event's
+    # time zone; None once they cannot (or the order has no valid tickets).
+    names_close_at: datetime | None = None
 
 
-async def order_page(reference: str, *, texts_available: bool = True, whatsapp_available: bool = True) -> OrderPage:
+async def order_page(reference: str, *, now: datetime, texts_available: bool = True, whatsapp_available: bool = True) -> OrderPage:
     """The order page's content. ``texts_available`` false (production without a text provider): a guest with only a
     phone number is not told a text went; ``whatsapp_available`` false: texts go by SMS, and the page says so."""
     order = await find_order(reference)
     details = await order_details(order.reference)
     event = (
         await Event.select(
-            Event.starts_at, Event.ends_at, Event.timezone, Event.venue, Event.address, Event.access_information, Event.organisation.whatsapp_enabled
+            Event.starts_at,
+            Event.ends_at,
+            Event.timezone,
+            Event.venue,
+            Event.address,
+            Event.access_information,
+            Event.name_changes_close_hours_before,
+            Event.organisation.whatsapp_enabled,
         )
         .where(Event.id == order.event)
         .first()
@@ -54,6 +65,13 @@ async def order_page(reference: str, *, texts_available: bool = True, whatsapp_a
     zone = ZoneInfo(event["timezone"])
     valid = [ticket for ticket in details.tickets if ticket.status == TicketStatus.valid]
     confirmed = details.status == OrderStatus.paid and bool(valid)
+    close_hours = event["name_changes_close_hours_before"]
+    names_open = any(
+        rules.name_change_open(
+            order_status=details.status, ticket_status=ticket.status, starts_at=event["starts_at"], close_hours_before=close_hours, now=now
+        )
+        for ticket in valid
+    )
     return OrderPage(
         order=details,
         receipt=await order_receipt(order.id),
@@ -72,4 +90,5 @@ async def order_page(reference: str, *, texts_available: bool = True, whatsapp_a
         if confirmed
         else None,
         calendar_url=f"{valid[0].url}/calendar.ics" if confirmed else None,
+        names_close_at=rules.name_changes_close_at(event["starts_at"], close_hours).astimezone(zone) if names_open else None,
     )

@@ -32,25 +32,30 @@ async def issue_and_confirm(order: OrderToIssue, now: datetime) -> list[int]:
 
 async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: datetime) -> list[int]:
     """One ticket per place on the order's ticket lines, line by line in the order they were written: so a guest's
-    "ticket 2" (events.questions' ticket index 1) is the second ticket the request asked for. Inside the caller's write
-    transaction."""
+    "ticket 2" (events.questions' ticket index 1) is the second ticket the request asked for. Each carries the name
+    of the guest the buyer gave for its position at checkout, else ``holder_name`` (the buyer's); the order's copy of
+    those names is then forgotten. Inside the caller's write transaction."""
     lines = await OrderLine.select().where(OrderLine.order_id == order_id, OrderLine.kind == "ticket").order_by(OrderLine.id)
+    named = await orders.guest_names(order_id)
+    unit_lines = [line for line in lines for _ in range(line["quantity"])]
     tickets = [
         Ticket(
             order_id=order_id,
             event=event_id,
             ticket_type=line["ticket_type"],
             secret=new_ticket_secret(),
-            holder_name=holder_name,
+            holder_name=named.get(position, holder_name),
             price_pence=line["unit_price_pence"],
             booking_fee_pence=line["booking_fee_pence"],
             created_at=now,
         )
-        for line in lines
-        for _ in range(line["quantity"])
+        for position, line in enumerate(unit_lines)
     ]
+    if named:
+        await orders.forget_guest_names(order_id)
     if not tickets:
         return []
+    # Inserted one statement, in position order: ids rise with positions, as the order's pages list them.
     rows = await Ticket.insert(*tickets).returning(Ticket.id)
     return [row["id"] for row in rows]
 

@@ -1,5 +1,6 @@
 """When guests hear from us unasked: whether an order is due its reminder before the event, and when (and to whom)
-the thank-you goes after it. Pure: callers pass ``now``.
+the thank-you goes after it; and until when the buyer may change the names on their tickets. Pure: callers pass
+``now``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from zoneinfo import ZoneInfo
 
 from events.catalogue.statuses import EventStatus
 from events.orders.statuses import OrderStatus
+from events.tickets.statuses import TicketStatus
 
 # Reminders go for events that are going ahead: never for drafts, cancelled events or ones marked finished.
 REMINDED_EVENT_STATUSES = frozenset({EventStatus.on_sale, EventStatus.sales_closed})
@@ -90,3 +92,14 @@ def thank_you_due(
     in full (a partly refunded order's money still did good), and we can reach them."""
     gave = pay_it_forward_pence > 0 or donation_pence > 0
     return gave and order_status == OrderStatus.paid and refunded_pence < total_pence and has_contact
+
+
+def name_changes_close_at(starts_at: datetime, close_hours_before: int) -> datetime:
+    """When the buyer can no longer change the names on an event's tickets from their order page."""
+    return starts_at - timedelta(hours=close_hours_before)
+
+
+def name_change_open(*, order_status: str, ticket_status: str, starts_at: datetime, close_hours_before: int, now: datetime) -> bool:
+    """Whether the buyer may put another name on a ticket now: a valid ticket of a paid order, before the cut-off.
+    The ticket is re-issued (a new code), so the door's lists must have time to learn of it."""
+    return order_status == OrderStatus.paid and ticket_status == TicketStatus.valid and now < name_changes_close_at(starts_at, close_hours_before)

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from events import db, text
 from events.audit import service as audit
@@ -13,10 +15,11 @@ from events.config import TwilioSettings
 from events.errors import Conflict, InvalidInput, NotAllowed, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.orders import service as orders
+from events.orders.codes import normalise_reference
 from events.orders.schemas import TicketOut
 from events.orders.statuses import OrderStatus
 from events.ratelimit import service as ratelimit
-from events.tickets import delivery_reports, outbox, sms
+from events.tickets import delivery_reports, outbox, rules, sms
 from events.tickets.secrets import new_ticket_secret
 from events.tickets.signing import MAX_TICKET_VERSION
 from events.tickets.statuses import MessageChannel, MessageStatus, TicketStatus
@@ -25,6 +28,7 @@ from events.tickets.views import ticket_out
 
 RESEND_LIMIT = 3
 RESEND_WINDOW_SECONDS = 3600
+MAX_HOLDER_LENGTH = 200  # Ticket.holder_name
 
 logger = logging.getLogger("events.email")
 
@@ -73,25 +77,55 @@ async def remember_ticket_language(secret: str, locale: str, *, now: datetime) -
         await orders.remember_language(ticket["order_id.reference"], locale, now)
 
 
-async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> TicketOut:
+class NameChangesClosed(Conflict):
+    code = "name_changes_closed"
+
+
+async def change_holder(ticket_id: int, holder: str, *, now: datetime, buyer_reference: str | None = None) -> TicketOut:
     """Re-issue a ticket to a new holder name: a new secret and version, so the old code no longer gets in,
-    and the buyer is emailed the updated tickets."""
+    and the buyer is emailed the updated tickets.
+
+    ``buyer_reference``: the buyer asks, from their order (whose access token the caller checked): the ticket must
+    be one of that order's (else NotFound, as for a ticket that does not exist), and names can be changed only until
+    the event's cut-off (rules.name_change_open; else NameChangesClosed, 409). Without it, the organiser asks, at
+    any time."""
     holder = holder.strip()
     if not holder:
         message = N_("Please give the ticket holder's name.")
+        raise InvalidInput(message, fields={"holder": message})
+    if len(holder) > MAX_HOLDER_LENGTH:
+        message = N_("That name is too long.")
         raise InvalidInput(message, fields={"holder": message})
     if (problem := text.line_problem(holder)) is not None:
         raise InvalidInput(problem, fields={"holder": problem})
     async with db.write_transaction():
         ticket = (
-            await Ticket.select(Ticket.version, Ticket.status, Ticket.event, Ticket.order_id, Ticket.order_id.buyer_email, Ticket.order_id.reference)
+            await Ticket.select(
+                Ticket.version,
+                Ticket.status,
+                Ticket.event,
+                Ticket.order_id,
+                Ticket.order_id.buyer_email,
+                Ticket.order_id.reference,
+                Ticket.order_id.status,
+                Ticket.event.starts_at,
+                Ticket.event.name_changes_close_hours_before,
+            )
             .where(Ticket.id == ticket_id)
             .first()
         )
-        if ticket is None:
+        if ticket is None or (buyer_reference is not None and ticket["order_id.reference"] != normalise_reference(buyer_reference)):
             raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
         if ticket["status"] != TicketStatus.valid:
             raise Conflict(N_("Only valid tickets can be changed."), code="ticket_not_valid")
+        if buyer_reference is not None and not rules.name_change_open(
+            order_status=ticket["order_id.status"],
+            ticket_status=ticket["status"],
+            starts_at=ticket["event.starts_at"],
+            close_hours_before=ticket["event.name_changes_close_hours_before"],
+            now=now,
+        ):
+            raise NameChangesClosed(N_("It is too close to the event to change the names on its tickets."))
         version = ticket["version"] + 1
         if version > MAX_TICKET_VERSION:
             raise Conflict(N_("This ticket has been re-issued too many times. Refund it and issue a new one."), code="ticket_reissue_limit")
@@ -114,6 +148,7 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
             subject_id=ticket_id,
             before={"version": ticket["version"], "order": ticket["order_id.reference"]},
             after={"version": version, "order": ticket["order_id.reference"], "old_code": "revoked"},
+            anonymous_actor="guest" if buyer_reference is not None else audit.SYSTEM_ACTOR,
         )
     row = (
         await Ticket.select(Ticket.id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.secret, Ticket.status)
@@ -122,6 +157,59 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime) -> Ticket
     )
     assert row is not None
     return ticket_out(row)
+
+
+@dataclass(frozen=True, slots=True)
+class HolderChangeFacts:
+    """One ticket of a buyer's order, for the page that changes its holder's name: whose it is, what for, and until
+    when its name can be changed (``open``: now)."""
+
+    ticket_id: int
+    order_reference: str
+    holder: str
+    type_name: str
+    status: TicketStatus
+    event_title: str
+    starts_at: datetime  # in the event's time zone
+    closes_at: datetime  # in the event's time zone
+    open: bool
+
+
+async def holder_change_facts(reference: str, ticket_id: int, *, now: datetime) -> HolderChangeFacts:
+    """The ticket ``ticket_id`` of the order ``reference`` (whose access token the caller checked), or NotFound."""
+    row = (
+        await Ticket.select(
+            Ticket.id,
+            Ticket.holder_name,
+            Ticket.status,
+            Ticket.ticket_type.name,
+            Ticket.order_id.reference,
+            Ticket.order_id.status,
+            Ticket.event.title,
+            Ticket.event.starts_at,
+            Ticket.event.timezone,
+            Ticket.event.name_changes_close_hours_before,
+        )
+        .where(Ticket.id == ticket_id, Ticket.order_id.reference == normalise_reference(reference))
+        .first()
+    )
+    if row is None:
+        raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
+    zone = ZoneInfo(row["event.timezone"])
+    hours = row["event.name_changes_close_hours_before"]
+    return HolderChangeFacts(
+        ticket_id=row["id"],
+        order_reference=row["order_id.reference"],
+        holder=row["holder_name"],
+        type_name=row["ticket_type.name"] or "",
+        status=TicketStatus(row["status"]),
+        event_title=row["event.title"],
+        starts_at=row["event.starts_at"].astimezone(zone),
+        closes_at=rules.name_changes_close_at(row["event.starts_at"], hours).astimezone(zone),
+        open=rules.name_change_open(
+            order_status=row["order_id.status"], ticket_status=row["status"], starts_at=row["event.starts_at"], close_hours_before=hours, now=now
+        ),
+    )
 
 
 async def record_delivery_report(form: Sequence[tuple[str, str]], signature: str, *, url: str, settings: TwilioSettings, now: datetime) -> str:

@@ -90,3 +90,12 @@ def test_an_orders_choices_read_back_as_the_same_order(donation_pence: int) -> N
     assert (request.donation_pence, request.donation_partner) == (donation_pence, choices.donation_partner)
     assert (request.buyer_name, request.buyer_email, request.code, request.gift_aid) == ("Amal Haddad", "amal@example.org", "FRIENDS", declaration)
     assert form["guest_name_1"] == "Bob Newcomer" and "guest_name_0" not in form
+
+
+def test_the_form_names_a_guest_per_ticket_chosen_and_no_more() -> None:
+    buyer = {"name": "Alice Newcomer", "email": "alice@example.org"}
+    form = buyer | {"quantity_1": "2", "quantity_2": "1", "guest_name_0": "", "guest_name_1": "Bob", "guest_name_2": "", "guest_name_3": "Left over"}
+    request, problems = buy_request(form, [1, 2])
+    assert problems == {} and request.guest_names == ("", "Bob")  # three tickets; the trailing empty one dropped
+    assert buy_request({"quantity_1": "1"}, [1])[0].guest_names == ()
+    assert buy_request({"quantity_1": "0", "guest_name_0": "Bob"}, [1])[0].guest_names == ()

@@ -111,3 +111,23 @@ def test_amounts_typed_in_pounds_become_pence(text: str, pence: int) -> None:
 @pytest.mark.parametrize("text", ["five", "-3", "1.234", "1e3"])
 def test_amounts_that_are_not_money_are_refused(text: str) -> None:
     assert forms.parse_pounds(text) is None
+
+
+def test_a_name_for_each_ticket_at_most() -> None:
+    assert pricing.quote_online_order(TYPES, TERMS, request(items=[(1, 2)], guest_names=("", "Bob")), NOW).places == 2
+    with pytest.raises(pricing.Problems) as refused:
+        pricing.quote_online_order(TYPES, TERMS, request(items=[(1, 2)], guest_names=("A", "B", "C")), NOW)
+    assert set(refused.value.fields) == {"guest_names"}
+    with pytest.raises(pricing.Problems):  # a donation alone has no tickets to name
+        pricing.quote_online_order(TYPES, TERMS, request(items=[], donation_pence=500, guest_names=("Bob",)), NOW)
+
+
+def test_guest_names_are_optional_single_lines_of_at_most_200_characters() -> None:
+    assert pricing.guest_name_problems(["", "  ", "Bob Newcomer", "سارا احمدی", "B" * 200]) == {}
+    problems = pricing.guest_name_problems(["Bob\nNewcomer", "B" * 201, "ok", "tab\there"])
+    assert set(problems) == {"guest_names[0]", "guest_names[1]", "guest_names[3]"}
+    assert "guest_names[2]" in pricing.text_problems(request(guest_names=("", "", "x\x00")))
+
+
+def test_only_the_names_given_are_kept_by_position() -> None:
+    assert pricing.guest_names_by_position(["", " Bob ", "  ", "Chloé"]) == {1: "Bob", 3: "Chloé"}

@@ -114,3 +114,14 @@ def test_the_thank_you_goes_to_paid_givers_not_refunded_in_full() -> None:
         {"has_contact": False},
     ):
         assert not rules.thank_you_due(**{**giver, **change}), change  # type: ignore[arg-type]
+
+
+def test_names_can_change_until_the_cut_off_on_valid_tickets_of_paid_orders() -> None:
+    starts = datetime(2026, 8, 15, 18, 0, tzinfo=timezone.utc)
+    facts = {"order_status": "paid", "ticket_status": "valid", "starts_at": starts, "close_hours_before": 24}
+    assert rules.name_changes_close_at(starts, 24) == starts - timedelta(hours=24)
+    assert rules.name_change_open(**facts, now=starts - timedelta(hours=24, seconds=1))  # type: ignore[arg-type]
+    assert not rules.name_change_open(**facts, now=starts - timedelta(hours=24))  # type: ignore[arg-type]
+    assert rules.name_change_open(**{**facts, "close_hours_before": 0}, now=starts - timedelta(seconds=1))  # type: ignore[arg-type]
+    for changed in ({"order_status": "refunded"}, {"ticket_status": "passed_on"}, {"ticket_status": "refunded"}):
+        assert not rules.name_change_open(**{**facts, **changed}, now=starts - timedelta(days=7))  # type: ignore[arg-type]
