@@ -64,6 +64,7 @@ from events.releases.controllers import OrderReleasePages, ReleasePages, Release
 from events.security_headers import api_reference_policy, security_headers
 from events.series.controllers import EventCopyApi, SeriesApi, SeriesPages
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
+from events.storefront.embed_controllers import EmbedPages
 from events.storefront.event_pages import EventPage
 from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.storefront.waitlist_controllers import WaitingListGuestPages
@@ -103,9 +104,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if request.route_handler.opt.get(i18n.STAFF_PAGE):
             request.state.locale = i18n.STAFF_LOCALE
             return
-        request.state.locale = i18n.negotiate_locale(
-            request.query_params.get("lang"), request.cookies.get(i18n.LOCALE_COOKIE), request.headers.get("accept-language")
-        )
+        remembered = None if request.route_handler.opt.get(i18n.FRAMED_PAGE) else request.cookies.get(i18n.LOCALE_COOKIE)
+        request.state.locale = i18n.negotiate_locale(request.query_params.get("lang"), remembered, request.headers.get("accept-language"))
 
     sessions = SessionConfig(
         key=SESSION_COOKIE,
@@ -113,7 +113,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         max_age=int(SESSION_MAX_AGE.total_seconds()),
         secure=settings.is_production,
         samesite="lax",
-        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js"],
+        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js", "^/embed/"],
     )
     api_reference = ApiReference()
     # The organisers' and platform's pages (and statements): in English whatever the guest language (see
@@ -157,6 +157,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrdersApi,
             DoorSalesApi,
             OrderPages,
+            EmbedPages,
             StripeWebhooks,
             TwilioWebhooks,
             CheckinApi,
@@ -210,7 +211,11 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.is_production,
             cookie_samesite="lax",
             # The API authenticates with bearer tokens only, never cookies, so it cannot be forged cross-site.
-            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz"],
+            # The embeddable ticket form (/embed/) runs in a frame on another site, where our cookies are not sent, so
+            # it cannot use the CSRF cookie; nor does it need it: its pages are anonymous and read no cookie, so a
+            # forged post can do only what anyone may do (place an order, under the same rate limits), and acting on
+            # an order takes the order's access token, which travels in the form.
+            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz", "^/embed/"],
         ),
         stores={SESSION_STORE: DatabaseStore()},
         template_config=TemplateConfig(instance=create_template_engine(settings.templates_dir)),
