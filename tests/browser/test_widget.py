@@ -1,13 +1,15 @@
 """The embeddable ticket form on a charity's own website: a page on another loopback origin (http://localhost:<port>,
 a different site from the ticket service's http://127.0.0.1:<port>) frames the widget with the snippet, and a guest
-buys through it with the development test payment, never leaving the host page; a site not on the organisation's list
-is refused the frame."""
+buys through it, never leaving the host page: with the development test payment, and with a card through
+localstripe's Stripe.js inside the frame (see tests/browser/test_card_purchase.py for what the test answers for
+localstripe); a site not on the organisation's list is refused the frame."""
 
 from __future__ import annotations
 
 import re
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,7 +20,9 @@ import pytest
 
 from events.demo import DEMO_ORGANISER_EMAIL, DEMO_ORGANISER_PASSWORD
 from events.storefront.widget import snippet
+from tests.browser.test_card_purchase import confirm_with_typed_card, type_card
 from tests.support import csp
+from tests.support.localstripe import LocalStripe, run_localstripe
 from tests.support.server import demo_environment, free_port, live_server
 
 pytestmark = pytest.mark.browser
@@ -78,9 +82,9 @@ def list_websites(service: str, origins: list[str]) -> None:
         assert saved.status_code == 303, saved.text
 
 
-@pytest.fixture(scope="module")
-def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
-    env = demo_environment(tmp_path_factory.mktemp("widget-server"))
+@contextmanager
+def charity_sites(env: dict[str, str]) -> Iterator[Sites]:
+    """The ticket service, the charity's website (listed in the back office) and a stranger's (not listed)."""
     with live_server(env) as service:
         charity, charity_port = serve_host_page(host_page(service))
         stranger, stranger_port = serve_host_page(host_page(service))
@@ -90,6 +94,30 @@ def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
         finally:
             charity.shutdown()
             stranger.shutdown()
+
+
+@pytest.fixture(scope="module")
+def sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Sites]:
+    with charity_sites(demo_environment(tmp_path_factory.mktemp("widget-server"))) as sites:
+        yield sites
+
+
+@pytest.fixture(scope="module")
+def card_sites(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Sites, LocalStripe]]:
+    """The same, with the service taking cards through localstripe."""
+    with run_localstripe(tmp_path_factory.mktemp("widget-localstripe")) as localstripe:
+        env = demo_environment(tmp_path_factory.mktemp("widget-card-server"), **localstripe.environment())
+        with charity_sites(env) as sites:
+            localstripe.register_webhook("widget-server", f"{sites.service}/webhooks/stripe")
+            yield sites, localstripe
+
+
+class InTheFrame:
+    """The page as the card helpers use it (its routes), with their locators looking inside the widget's frame."""
+
+    def __init__(self, page: Any) -> None:
+        self.route = page.route
+        self.locator = page.frame_locator("iframe[data-events-widget]").locator
 
 
 async def test_a_guest_buys_through_the_widget_on_the_charitys_own_website(browser, sites: Sites, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
@@ -150,4 +178,37 @@ async def test_a_website_not_on_the_list_is_refused_the_frame(browser, sites: Si
     refused = csp.take()
     assert refused and all("frame-ancestors" in violation for violation in refused)
     assert await page.frame_locator("iframe[data-events-widget]").locator("form.buy-form").count() == 0
+    await context.close()
+
+
+async def test_a_guest_pays_by_card_inside_the_widget(browser, card_sites: tuple[Sites, LocalStripe], artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    sites, localstripe = card_sites
+    context = await browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    page = await context.new_page()
+    frame = InTheFrame(page)
+    confirmations = await confirm_with_typed_card(frame, localstripe)
+    await page.goto(sites.charity + "/")
+    form = frame.locator("form.buy-form")
+    await form.get_by_label("Combien ?").select_option("2")
+    await form.locator("#name").fill("Sara Ahmadi")
+    await form.locator("#email").fill("sara@example.org")
+    await form.locator("button[type='submit']").click()
+
+    await frame.locator("#card-element input").first.wait_for()  # Stripe.js (localstripe's) mounted its card element in the frame
+    await type_card(frame, "4242424242424242")
+    await page.screenshot(path=str(artifacts_dir / "widget-card.png"), full_page=True)
+    await frame.locator("#pay-button").click()
+    await frame.locator("button", has_text="Complete authentication").click()  # localstripe's 3-D Secure prompt
+
+    order_link = frame.locator("a[target='_blank'][href*='/orders/']")
+    await order_link.wait_for()
+    assert page.url == sites.charity + "/"
+    [confirmation] = confirmations
+    intent = await localstripe.retrieve_intent(confirmation["intent"])
+    assert (intent["status"], intent["amount"]) == ("succeeded", 1300)  # 2 × (£6 + 50p booking fee)
+    async with context.expect_page() as opened:
+        await order_link.click()
+    order_page = await opened.value
+    await order_page.wait_for_load_state()
+    assert await order_page.locator(".ticket-card").count() == 2
     await context.close()
