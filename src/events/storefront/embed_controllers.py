@@ -34,7 +34,7 @@ from events.payments.gateways import Gateways
 from events.questions import service as questions
 from events.security_headers import allow_framing
 from events.storefront.event_pages import client_digest, event_page
-from events.storefront.order_controllers import _asker, _created, _questions_page
+from events.storefront.order_controllers import _asker, _questions_page
 from events.storefront.widget import EMBED_PREFIX, Frame
 from events.tickets.views import checkout_details, order_details
 
@@ -130,10 +130,10 @@ class EmbedPages(Controller):
         except EventsError as error:
             page_again = event_page(request, page, settings, now, form=data, error=error, status_code=error.status_code, headers=error.headers)
             return _framed(page_again, frame)
-        created = _created(checkout, gateway, settings)
+        reference = checkout.order.reference
         if checkout.provider == "none":  # nothing to pay (free tickets): straight to the done page
-            return Redirect(_done_url(settings, checkout.order.reference, frame), status_code=303)
-        return Redirect(frame.url(f"/orders/{checkout.order.reference}/pay?token={created.access_token}"), status_code=303)
+            return Redirect(_done_url(settings, reference, frame), status_code=303)
+        return Redirect(frame.url(f"/orders/{reference}/pay?token={codes.order_access_token(settings.secret_key, reference)}"), status_code=303)
 
     @get("/orders/{reference:str}/pay", name="embed_checkout")
     async def pay(

@@ -174,3 +174,33 @@ async def test_an_organiser_sees_the_websites_but_cannot_change_them(client: htt
     refused = await post_form(client, "/manage/organisation/widget", {"widget_origins": ""}, page="/manage/organisation")
     assert refused.status_code == 403
     assert (await Organisation.select(Organisation.widget_origins).first())["widget_origins"] == SITES
+
+
+async def test_the_questions_step_stays_in_the_frame(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    from tests.integration.questions.test_buy_form_questions import hidden_fields
+    from tests.support.questions import add_course
+
+    slug = await make_event(now)
+    await allow_sites()
+    type_id = await ticket_type_id(client, slug)
+    course = await add_course(client, slug, organiser)
+    form = {f"quantity_{type_id}": "1", "name": "Amal Haddad", "email": "amal@example.org"}
+    step = await without_cookies(client, "POST", f"/embed/events/{slug}/buy?lang=fr", data=form)
+    assert step.status_code == 200 and '<html lang="fr"' in step.text and "site-header" not in step.text
+    assert "charity.example.org" in directives(step)["frame-ancestors"]
+    action = link(step.text, r'<form method="post" action="([^"]+)" class="form answers-form"')
+    assert action == f"/embed/events/{slug}/buy?lang=fr"
+    assert f'href="/embed/events/{slug}?lang=fr"' in step.text  # "Change your tickets", in the frame
+    placed = await without_cookies(client, "POST", action, data={**hidden_fields(step.text), f"answer_{course['id']}_0": "lamb"})
+    assert placed.status_code == 303 and placed.headers["location"].startswith("/embed/orders/")
+
+
+async def test_a_free_ticket_goes_straight_to_the_done_page(client: httpx.AsyncClient, now: datetime) -> None:
+    slug = await make_event(now, ticket_types=[{"name": "RSVP", "price_pence": 0, "max_per_order": 4}])
+    type_id = await ticket_type_id(client, slug)
+    placed = await without_cookies(
+        client, "POST", f"/embed/events/{slug}/buy", data={f"quantity_{type_id}": "1", "name": "Amal Haddad", "email": "amal@example.org"}
+    )
+    assert placed.status_code == 303 and "/embed/orders/" in placed.headers["location"] and "/done?token=" in placed.headers["location"]
+    done = await without_cookies(client, "GET", placed.headers["location"])
+    assert done.status_code == 200 and "Your order is complete." in done.text
