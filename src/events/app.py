@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import warnings
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -66,6 +67,7 @@ from events.security_headers import api_reference_policy, security_headers
 from events.series.controllers import EventCopyApi, SeriesApi, SeriesPages
 from events.static_assets import StaticFiles
 from events.storefront.claim_controllers import ClaimPages, ClaimsApi
+from events.storefront.embed_controllers import EmbedPages
 from events.storefront.event_pages import EventPage
 from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.storefront.waitlist_controllers import WaitingListGuestPages
@@ -78,6 +80,9 @@ from events.web import Favicon, HealthApi, LanguagePages, ServiceWorker
 
 # Every path but static files, the service workers, the favicon and the API (see compression_config below).
 UNCOMPRESSED = r"^/(?!static/|api/|(door/)?sw\.js$|favicon\.ico$)"
+# Litestar warns of an exclude pattern that matches "/" and a made-up path, taking it for one that excludes every
+# path; this one does so on purpose and leaves out the paths above.
+warnings.filterwarnings("ignore", message="Middleware 'CompressionMiddleware' exclude pattern", module="litestar")
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -109,9 +114,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
         if request.route_handler.opt.get(i18n.STAFF_PAGE):
             request.state.locale = i18n.STAFF_LOCALE
             return
-        request.state.locale = i18n.negotiate_locale(
-            request.query_params.get("lang"), request.cookies.get(i18n.LOCALE_COOKIE), request.headers.get("accept-language")
-        )
+        remembered = None if request.route_handler.opt.get(i18n.FRAMED_PAGE) else request.cookies.get(i18n.LOCALE_COOKIE)
+        request.state.locale = i18n.negotiate_locale(request.query_params.get("lang"), remembered, request.headers.get("accept-language"))
 
     sessions = SessionConfig(
         key=SESSION_COOKIE,
@@ -119,7 +123,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         max_age=int(SESSION_MAX_AGE.total_seconds()),
         secure=settings.is_production,
         samesite="lax",
-        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js", "^/favicon.ico"],
+        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js", "^/favicon.ico", "^/embed/"],
     )
     api_reference = ApiReference()
     static_files = StaticFiles(settings.static_dir)
@@ -164,6 +168,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             OrdersApi,
             DoorSalesApi,
             OrderPages,
+            EmbedPages,
             StripeWebhooks,
             TwilioWebhooks,
             CheckinApi,
@@ -220,8 +225,12 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.is_production,
             cookie_samesite="lax",
             # The API authenticates with bearer tokens only, never cookies, so it cannot be forged cross-site.
+            # The embeddable ticket form (/embed/) runs in a frame on another site, where our cookies are not sent, so
+            # it cannot use the CSRF cookie; nor does it need it: its pages are anonymous and read no cookie, so a
+            # forged post can do only what anyone may do (place an order, under the same rate limits), and acting on
+            # an order takes the order's access token, which travels in the form.
             # Static files and the favicon are kept by shared caches for a year: they set no cookie.
-            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz", "^/static/", "^/favicon.ico"],
+            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz", "^/static/", "^/favicon.ico", "^/embed/"],
         ),
         # gzip for clients that accept it, unless the reverse proxy compresses (docs/deployment.md). Level 6, not
         # Litestar's 9: nearly as small, for much less CPU per response. Static files, the service worker and the API

@@ -33,6 +33,9 @@ LOCALE_DIR = PROJECT_ROOT / "locale"
 # language on a page reads better than a mix. A route handler's ``opt`` carries STAFF_PAGE to say it is one.
 STAFF_LOCALE = "en"
 STAFF_PAGE = "staff_page"
+# The embeddable ticket form's pages, framed on another website, take their language from ?lang= (or the browser),
+# never from the language cookie: in a cross-site frame the cookie is not sent, and the page must not depend on it.
+FRAMED_PAGE = "framed_page"
 # How a language separates the parts of a phrase ("Sunday 15 August 2027, 19:30"; "the hall, its address"): Arabic
 # and Farsi with their own comma.
 _COMMAS = {"ar": "\u060c ", "fa": "\u060c "}

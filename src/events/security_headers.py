@@ -3,11 +3,18 @@
 The headers are added by a `before_send` hook, which Litestar calls for every message it sends: pages,
 the API, static files, error pages and 404s for paths no route matches (a route middleware would miss
 those). A page that needs an exception says so here, by path, so it can be read in one place.
+
+The one framing exception: the embeddable ticket form's pages (under FRAMED_PREFIX) may be framed by the websites
+their organisation lists. Its handler names them (allow_framing); this hook honours that only under the prefix, so
+no other page can be framed whatever a handler does, and a widget page with no websites listed keeps 'none'.
 """
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+import re
+from collections.abc import Awaitable, Callable, Iterable
+from functools import lru_cache
+from typing import Any
 from urllib.parse import urlsplit
 
 from litestar.datastructures import MutableScopeHeaders
@@ -23,6 +30,12 @@ HSTS_MAX_AGE_SECONDS = 365 * 24 * 3600
 # writes its own <style> elements, so it gets a policy of its own (still no inline script). It shows only
 # the OpenAPI document, never anything a person typed.
 API_REFERENCE_PATHS = ("/schema",)
+# The embeddable ticket form's pages: the only ones that may be framed (by the origins their handler allows).
+FRAMED_PREFIX = "/embed/"
+_FRAME_ANCESTORS = "frame_ancestors"
+# An origin as the back office stores it (organisations.rules.widget_origins); anything else is left out of the
+# header rather than trusted, so a hand-edited row cannot inject another directive.
+_ORIGIN = re.compile(r"https?://[a-z0-9.-]+(?::\d{1,5})?")
 
 
 def origin(url: str) -> str:
@@ -35,9 +48,10 @@ def _policy(directives: dict[str, list[str]]) -> str:
     return "; ".join(f"{name} {' '.join(sources or [NONE])}" for name, sources in directives.items())
 
 
-def content_security_policy(stripe: StripeSettings) -> str:
+def content_security_policy(stripe: StripeSettings, frame_ancestors: tuple[str, ...] = ()) -> str:
     """The policy for every page: scripts, styles, fonts and images from this site; Stripe.js (from the configured
-    URL, so a test's localstripe works too) may load, frame its card fields and call its API."""
+    URL, so a test's localstripe works too) may load, frame its card fields and call its API. Framed by nobody, or by
+    ``frame_ancestors`` (a widget page's allowed websites)."""
     stripe_js = origin(stripe.js_url)
     scripts = ["'self'", stripe_js]
     frames = [stripe_js]
@@ -63,9 +77,21 @@ def content_security_policy(stripe: StripeSettings) -> str:
             "object-src": [],
             "base-uri": [],
             "form-action": ["'self'"],
-            "frame-ancestors": [],
+            "frame-ancestors": list(frame_ancestors),
         }
     )
+
+
+def allow_framing(scope: Any, origins: Iterable[str]) -> None:
+    """Let these origins frame the response to this request (a widget page's handler calls it). Honoured only for
+    paths under FRAMED_PREFIX; without origins the page keeps frame-ancestors 'none'."""
+    scope.setdefault("state", {})[_FRAME_ANCESTORS] = tuple(origin for origin in origins if _ORIGIN.fullmatch(origin))
+
+
+def _frame_ancestors(scope: Any) -> tuple[str, ...]:
+    if not str(scope.get("path", "")).startswith(FRAMED_PREFIX):
+        return ()
+    return tuple((scope.get("state") or {}).get(_FRAME_ANCESTORS, ()))
 
 
 def api_reference_policy(script_url: str, stylesheet_url: str) -> str:
@@ -102,6 +128,10 @@ def security_headers(settings: Settings, *, reference_policy: str | None = None)
         common["Strict-Transport-Security"] = f"max-age={HSTS_MAX_AGE_SECONDS}"
     page_policy = content_security_policy(settings.stripe)
 
+    @lru_cache(maxsize=256)
+    def framed_policy(ancestors: tuple[str, ...]) -> str:
+        return content_security_policy(settings.stripe, ancestors)
+
     async def add_security_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
@@ -112,6 +142,11 @@ def security_headers(settings: Settings, *, reference_policy: str | None = None)
         is_api_reference = any(path == prefix or path.startswith(prefix + "/") for prefix in API_REFERENCE_PATHS)
         if is_api_reference and reference_policy and (headers.get("content-type") or "").startswith("text/html"):
             headers["Content-Security-Policy"] = reference_policy
+        elif ancestors := _frame_ancestors(scope):
+            # CSP's frame-ancestors names who may frame the page; X-Frame-Options can only say DENY or SAMEORIGIN, and
+            # browsers that know frame-ancestors ignore it, but an old one would refuse the frame: so it goes.
+            headers["Content-Security-Policy"] = framed_policy(ancestors)
+            del headers["X-Frame-Options"]
         else:
             headers["Content-Security-Policy"] = page_policy
 

@@ -160,6 +160,14 @@ def _summary(text: str) -> str:
     return summary(plain)
 
 
+@pass_context
+def _page_link(context: Context, path: str) -> str:
+    """A link or form address on a guest page: the path itself, or on a page of the embeddable ticket form (whose
+    context carries ``embed``, a storefront.widget.Frame) its counterpart inside the frame, in the frame's language."""
+    frame = context.get("embed")
+    return frame.url(path) if frame else path
+
+
 def _is_staff_page(request: Any) -> bool:
     """Whether the page is a staff page (i18n.STAFF_PAGE), whose words are all English: read from its route handler,
     so an error page its guards raise (before a language is chosen) knows it too. False where nothing was routed."""
@@ -187,6 +195,7 @@ def create_environment(templates_dir: Path, static_files: StaticFiles | None = N
         language_names=i18n.language_names(),
         text_direction=i18n.text_direction,
         is_staff_page=_is_staff_page,
+        page_link=_page_link,
         bar_chart=_bar_chart,
         line_chart=_line_chart,
         running_totals=charts.cumulative,

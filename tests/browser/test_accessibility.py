@@ -103,6 +103,8 @@ GUEST_PAGES = [
     ("organisation-page-kitchen", f"/organisations/{KITCHEN}"),
     ("series-page", f"/series/{SERIES}"),
     ("event-page-kitchen", f"/events/{KITCHEN_EVENT}"),
+    ("widget-event-page", f"/embed/events/{SUPPER}"),  # the embeddable ticket form, opened on its own
+    ("widget-event-page-arabic", f"/embed/events/{SLUG}?lang=ar"),
     ("login", "/login"),
     ("forgot-password", "/forgot-password"),
     ("not-found-reset-link", "/reset-password/not-a-real-token"),

@@ -90,7 +90,8 @@ LEAVING = re.compile(r"/(suspend|unsuspend)$|^/account/organisation$")
 # Global query parameter every request may carry: the app reads it before any handler (the page's language).
 GLOBAL_QUERY = ("lang",)
 WHO = ("organiser", "guest")  # a signed-in organiser's browser, and an anonymous visitor's
-GUEST_STARTS = ["/", "/login"]
+# The embeddable ticket form too: no page links to it (organisers paste its snippet into their own websites).
+GUEST_STARTS = ["/", "/login", "/embed/events/choose-love-night"]
 ORGANISER_STARTS = ["/manage", "/manage/guests", "/manage/audit", "/platform", "/account", "/"]
 JSON = re.compile(r"application/([\w.-]+\+)?json\b")  # application/json, application/vnd.oai.openapi+json
 # A statement as an Excel workbook (a download no browser renders as a page).

@@ -59,6 +59,12 @@ PUBLIC = {
     ("GET", "/"),
     ("GET", "/events/{slug:str}"),
     ("POST", "/events/{slug:str}/buy"),
+    # The embeddable ticket form, as the event page; its order pages need the order's access token, checked by the route.
+    ("GET", "/embed/events/{slug:str}"),
+    ("POST", "/embed/events/{slug:str}/buy"),
+    ("GET", "/embed/orders/{reference:str}/pay"),
+    ("POST", "/embed/orders/{reference:str}/test-payment"),
+    ("GET", "/embed/orders/{reference:str}/done"),
     ("GET", "/organisations/{slug:str}"),
     ("GET", "/organisations/{slug:str}/logo"),
     ("GET", "/organisations/{slug:str}/theme.css"),

@@ -69,3 +69,34 @@ async def test_body_messages_are_left_alone(tmp_path: Path) -> None:
     message = {"type": "http.response.body", "body": b"hello"}
     await send_through(load_settings({"EVENTS_VAR_DIR": str(tmp_path)}), message)
     assert message == {"type": "http.response.body", "body": b"hello"}
+
+
+async def framed_headers(tmp_path: Path, path: str, origins: list[str]) -> dict[str, str]:
+    from events.security_headers import allow_framing
+
+    scope: dict[str, Any] = {"type": "http", "path": path}
+    allow_framing(scope, origins)
+    message = {"type": "http.response.start", "status": 200, "headers": []}
+    await security_headers(load_settings({"EVENTS_VAR_DIR": str(tmp_path)}))(message, scope)  # type: ignore[arg-type]
+    return {name.decode().lower(): value.decode() for name, value in message["headers"]}  # type: ignore[attr-defined]
+
+
+async def test_a_widget_page_may_be_framed_by_the_websites_its_handler_names(tmp_path: Path) -> None:
+    headers = await framed_headers(tmp_path, "/embed/events/supper-club", ["https://charity.example.org", "http://localhost:8123"])
+    assert directives(headers["content-security-policy"])["frame-ancestors"] == ["https://charity.example.org", "http://localhost:8123"]
+    assert "x-frame-options" not in headers
+
+
+async def test_no_other_page_may_be_framed_whatever_its_handler_says(tmp_path: Path) -> None:
+    for path in ("/events/supper-club", "/orders/ABC/pay", "/embed", "/embedded/x"):
+        headers = await framed_headers(tmp_path, path, ["https://charity.example.org"])
+        assert directives(headers["content-security-policy"])["frame-ancestors"] == ["'none'"], path
+        assert headers["x-frame-options"] == "DENY", path
+
+
+async def test_what_is_not_an_origin_never_reaches_the_header(tmp_path: Path) -> None:
+    headers = await framed_headers(tmp_path, "/embed/events/x", ["https://a.example.org; script-src *", "*", "'self'", "https://b.example.org"])
+    assert directives(headers["content-security-policy"])["frame-ancestors"] == ["https://b.example.org"]
+    assert "script-src *" not in headers["content-security-policy"]
+    nothing = await framed_headers(tmp_path, "/embed/events/x", ["javascript:alert(1)"])
+    assert directives(nothing["content-security-policy"])["frame-ancestors"] == ["'none'"] and nothing["x-frame-options"] == "DENY"

@@ -67,3 +67,22 @@ async def change_logo(organisation_id: int, data: bytes | None, *, now: datetime
             after={"logo": after},
             organisation_id=organisation_id,
         )
+
+
+async def change_widget_origins(organisation_id: int, value: str, *, now: datetime) -> OrganisationRow:
+    """Replace the websites that may frame the organisation's ticket form (refused whole, with nothing changed, when
+    one is not an origin) and log the change: who may frame the payment form is a security setting."""
+    async with db.write_transaction():
+        before = await organisations.by_id(organisation_id)
+        after = await organisations.set_widget_origins(organisation_id, value)
+        if after.widget_origins != before.widget_origins:
+            await audit.record(
+                "organisation.updated",
+                now=now,
+                subject_type="organisation",
+                subject_id=organisation_id,
+                before={"widget_origins": before.widget_origins},
+                after={"widget_origins": after.widget_origins},
+                organisation_id=organisation_id,
+            )
+    return after

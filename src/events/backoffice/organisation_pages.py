@@ -22,7 +22,7 @@ from events.organisations import service as organisations
 from events.organisations.service import OrganisationRow
 
 NO_STORE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-NOTICES = {"saved": "Details saved.", "logo": "Logo saved.", "logo_removed": "Logo removed."}
+NOTICES = {"saved": "Details saved.", "logo": "Logo saved.", "logo_removed": "Logo removed.", "widget": "Websites saved."}
 
 
 # The form's checkboxes: sent as "on" when ticked, left out when not.
@@ -47,9 +47,11 @@ async def _page(
     errors: dict[str, str] | None = None,
     notice: str = "",
     status_code: int = 200,
+    widget_origins: str | None = None,
 ) -> Template:
     row = await organisations.by_id(user.organisation)
     form = form if form is not None else _form(row)
+    form = {**form, "widget_origins": row.widget_origins if widget_origins is None else widget_origins}
     if not settings.twilio.whatsapp_ready:
         form = {**form, "whatsapp_enabled": row.whatsapp_enabled}  # the switch is disabled: it shows what is stored
     return Template(
@@ -62,6 +64,7 @@ async def _page(
             "notice": notice,
             "may_edit": user.has_role(OWNER),
             "logo_max_kb": rules.LOGO_MAX_BYTES // 1024,
+            "widget_origins_max": rules.WIDGET_ORIGINS_MAX,
             # Without the service's WhatsApp sender and approved template, WhatsApp cannot be turned on and texts go by
             # SMS whatever the switch says: the page tells owners so.
             "whatsapp_ready": settings.twilio.whatsapp_ready,
@@ -118,3 +121,20 @@ class OrganisationPages(Controller):
     async def remove_logo(self, request: Request[CurrentUser, Any, Any], now: NamedDependency[datetime]) -> Redirect:
         await organisation.change_logo(request.user.organisation, None, now=now)
         return Redirect("/manage/organisation?notice=logo_removed", status_code=303)
+
+    @post("/widget", guards=[requires_role(OWNER)])
+    async def save_widget_origins(
+        self,
+        request: Request[CurrentUser, Any, Any],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+    ) -> Template | Redirect:
+        """The websites that may show the organisation's ticket form in a frame (the embeddable widget)."""
+        typed = data.get("widget_origins", "")
+        try:
+            await organisation.change_widget_origins(request.user.organisation, typed, now=now)
+        except EventsError as error:
+            errors = error.fields or {"widget_origins": error.message}
+            return await _page(request.user, settings, errors=errors, status_code=error.status_code, widget_origins=typed)
+        return Redirect("/manage/organisation?notice=widget", status_code=303)

@@ -121,3 +121,39 @@ def logo_problem(data: bytes) -> str | None:
     if logo_content_type(data) is None:
         return "The logo must be a PNG or JPEG image."
     return None
+
+
+# The charity's websites that may frame its events' ticket form (the embeddable widget). Browsers match a
+# frame-ancestors source by scheme, host and port, so an origin is exactly that: no path, query or wildcard. Plain
+# http is allowed for a local test page only: a public site framing the form over http could be rewritten on the
+# way and its guests shown a false page around a real payment form.
+WIDGET_ORIGINS_MAX = 20
+_WIDGET_ORIGIN = re.compile(r"^(https)://([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)+)(?::(\d{1,5}))?$")
+_LOCAL_ORIGIN = re.compile(r"^(https?)://(localhost|127\.0\.0\.1)(?::(\d{1,5}))?$")
+
+
+def widget_origins(value: str) -> tuple[list[str], str | None]:
+    """The origins typed one per line (blank lines and trailing slashes dropped, lower-cased, duplicates once), and
+    the first problem with them, or None: an origin is https://host[:port], or http(s)://localhost or 127.0.0.1 with a
+    port for testing; at most WIDGET_ORIGINS_MAX."""
+    if (problem := text.text_problem(value, required=False)) is not None:
+        return [], problem
+    if len(value) > WIDGET_ORIGINS_MAX * 210:
+        return [], f"List at most {WIDGET_ORIGINS_MAX} websites."
+    origins: list[str] = []
+    for line in value.splitlines():
+        typed = line.strip().removesuffix("/").lower()
+        if not typed:
+            continue
+        match = _WIDGET_ORIGIN.fullmatch(typed) or _LOCAL_ORIGIN.fullmatch(typed)
+        port = match.group(3) if match else None
+        if match is None or (port is not None and not 0 < int(port) < 65536) or len(typed) > 200:
+            return (
+                [],
+                f"{line.strip()[:80]} is not a website address we can allow. Give one origin per line: https:// and the site's name, e.g. https://example.org, with no path.",
+            )
+        if typed not in origins:
+            origins.append(typed)
+    if len(origins) > WIDGET_ORIGINS_MAX:
+        return [], f"List at most {WIDGET_ORIGINS_MAX} websites."
+    return origins, None

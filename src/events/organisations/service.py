@@ -31,6 +31,7 @@ _PUBLIC_COLUMNS = (
     Organisation.charity_number,
     Organisation.gift_aid_reference,
     Organisation.whatsapp_enabled,
+    Organisation.widget_origins,
     Organisation.created_at,
     Organisation.suspended_at,
 )
@@ -50,6 +51,8 @@ class OrganisationRow:
     charity_number: str
     gift_aid_reference: str
     whatsapp_enabled: bool
+    # The websites that may frame its events' ticket form, one origin per line (rules.widget_origins).
+    widget_origins: str
     created_at: datetime
     suspended_at: datetime | None
 
@@ -116,6 +119,28 @@ async def set_logo(organisation_id: int, data: bytes | None) -> None:
         await Organisation.update({Organisation.logo: data, Organisation.logo_content_type: content_type or ""}).where(
             Organisation.id == organisation_id
         )
+
+
+async def set_widget_origins(organisation_id: int, value: str) -> OrganisationRow:
+    """Replace the websites that may frame the organisation's ticket form (refused whole when one is not an origin)."""
+    origins, problem = rules.widget_origins(value)
+    if problem is not None:
+        raise InvalidInput(problem, fields={"widget_origins": problem})
+    async with db.write_transaction():
+        rows = (
+            await Organisation.update({Organisation.widget_origins: "\n".join(origins)})
+            .where(Organisation.id == organisation_id)
+            .returning(*_PUBLIC_COLUMNS)
+        )
+    if not rows:
+        raise NotFound(N_("We could not find that organisation."), code="organisation_not_found")
+    return OrganisationRow.of(rows[0])
+
+
+async def framing_origins(slug: str) -> tuple[str, ...]:
+    """The origins that may frame an active organisation's ticket form: none for a suspended or unknown one."""
+    row = await Organisation.select(Organisation.widget_origins).where(Organisation.slug == slug, Organisation.suspended_at.is_null()).first()
+    return tuple(row["widget_origins"].split()) if row else ()
 
 
 async def logo(slug: str) -> tuple[bytes, str]:

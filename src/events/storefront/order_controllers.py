@@ -263,6 +263,25 @@ def _questions_page(
     return Template("questions/buy.html", context=context, status_code=status_code)
 
 
+async def checkout_context(order: Any, *, token: str, client_secret: str, gateway: Gateway, confirmation_url: str, now: datetime) -> dict[str, Any]:
+    """What the payment page shows, on the site and in the embeddable ticket form's frame."""
+    return {
+        "order": order,
+        "token": token,
+        "confirmation_url": confirmation_url,
+        # Its organisation disconnected Stripe since the order was placed: no card form, no test button.
+        "provider": gateway.provider if gateway.takes_cards else "unavailable",
+        "publishable_key": gateway.publishable_key,
+        "stripe_js_url": gateway.js_url,
+        "client_secret": client_secret,
+        "now": now,
+        "hold_seconds_left": holds.seconds_left(order.hold_expires_at, now) if order.hold_expires_at else None,
+        "hold_minutes_left": holds.minutes_left(order.hold_expires_at, now) if order.hold_expires_at else None,
+        # "Change order" goes back to the event page's form: for orders placed there (not a waiting list's offer).
+        "changeable": await orders.may_change(order.reference),
+    }
+
+
 class OrderPages(Controller):
     path = "/"
     include_in_schema = False
@@ -330,25 +349,8 @@ class OrderPages(Controller):
         _, page = _order_links(settings, reference)
         if order.status != OrderStatus.pending:
             return Redirect(page)
-        return Template(
-            "orders/checkout.html",
-            context={
-                "order": order,
-                "token": token,
-                "confirmation_url": page,
-                # Its organisation disconnected Stripe since the order was placed: no card form, no test button.
-                "provider": gateway.provider if gateway.takes_cards else "unavailable",
-                "publishable_key": gateway.publishable_key,
-                "stripe_js_url": gateway.js_url,
-                "client_secret": client_secret,
-                "now": now,
-                "hold_seconds_left": holds.seconds_left(order.hold_expires_at, now) if order.hold_expires_at else None,
-                "hold_minutes_left": holds.minutes_left(order.hold_expires_at, now) if order.hold_expires_at else None,
-                # "Change order" goes back to the event page's form: for orders placed there (not a waiting list's offer).
-                "changeable": await orders.may_change(reference),
-            },
-            headers=PRIVATE_PAGE,
-        )
+        context = await checkout_context(order, token=token, client_secret=client_secret, gateway=gateway, confirmation_url=page, now=now)
+        return Template("orders/checkout.html", context=context, headers=PRIVATE_PAGE)
 
     @post("/orders/{reference:str}/change", status_code=200)
     async def change_order(

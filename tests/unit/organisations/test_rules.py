@@ -106,3 +106,33 @@ def test_an_empty_or_oversize_logo_is_refused() -> None:
     exactly = image("PNG")
     exactly += b"\0" * (rules.LOGO_MAX_BYTES - len(exactly))
     assert rules.logo_problem(exactly) is None
+
+
+def test_widget_origins_are_kept_as_browsers_match_them() -> None:
+    origins, problem = rules.widget_origins(
+        " https://Charity.Example.org/ \r\n\r\nhttps://shop.example.org:8443\nhttp://localhost:8000\nhttps://charity.example.org"
+    )
+    assert problem is None
+    assert origins == ["https://charity.example.org", "https://shop.example.org:8443", "http://localhost:8000"]
+    assert rules.widget_origins("") == ([], None)
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        "http://charity.example.org",
+        "https://charity.example.org/tickets",
+        "https://charity.example.org?x=1",
+        "https://*.example.org",
+        "https://charity.example.org:99999",
+        "ftp://charity.example.org",
+        "https://user@charity.example.org",
+        "https://charity.example.org 'unsafe-inline'",
+        "https://charity",
+        "https://charity.example.org\x07",
+        "\n".join(f"https://site{n}.example.org" for n in range(rules.WIDGET_ORIGINS_MAX + 1)),
+    ],
+)
+def test_anything_but_an_origin_is_refused(typed: str) -> None:
+    origins, problem = rules.widget_origins(typed)
+    assert origins == [] and problem

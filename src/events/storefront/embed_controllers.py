@@ -1,0 +1,217 @@
+"""The embeddable ticket form: an event's buy form, its questions step, the payment step and a done page, in a frame
+on the organisation's own website (storefront.widget).
+
+These pages use the buy form's services and templates as the event and checkout pages do; they differ in three
+ways. They set and read no cookie (in a frame on another site ours are not sent, or are blocked): no CSRF cookie (app.py
+exempts /embed/), no held-order or wrong-code cookie, the language in the URL. They may be framed by the websites the
+organisation lists (security_headers.allow_framing). And their links stay in the frame (templating's page_link),
+except the order page, which opens in a new tab.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from litestar import Controller, Request, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, URLEncodedBody
+from litestar.response import Redirect, Template
+
+from events import i18n
+from events.codes.offers import event_with_code
+from events.codes.service import Guesser
+from events.config import Settings
+from events.errors import EventsError, InvalidInput
+from events.orders import codes, forms
+from events.orders.access import reference_with_token
+from events.orders.schemas import OrderOut
+from events.orders.statuses import OrderStatus
+from events.organisations import service as organisations
+from events.payments import checkout as checkouts
+from events.payments import service as payments
+from events.payments.gateways import Gateways
+from events.questions import service as questions
+from events.security_headers import allow_framing
+from events.storefront.event_pages import client_digest, event_page
+from events.storefront.order_controllers import _asker, _questions_page, checkout_context
+from events.storefront.widget import EMBED_PREFIX, Frame
+from events.tickets.views import checkout_details, order_details
+
+# A widget page is the guest's own (an order's pages carry its token): kept out of caches and search engines.
+FRAMED_PAGE_HEADERS = {"Cache-Control": "private, no-store", "X-Robots-Tag": "noindex"}
+
+
+async def _frame(request: Request[Any, Any, Any], organisation_slug: str) -> Frame:
+    """The page's frame: its language, and the organisation's websites, which may now frame the response."""
+    origins = await organisations.framing_origins(organisation_slug)
+    allow_framing(request.scope, origins)
+    return Frame(lang=request.state.locale, origins=origins)
+
+
+def _framed(template: Template, frame: Frame) -> Template:
+    """A storefront page rendered for the frame: in the bare layout, its links kept inside, and no cookies."""
+    template.context = {**template.context, "embed": frame}
+    template.cookies = []
+    template.headers = {**template.headers, **FRAMED_PAGE_HEADERS}
+    return template
+
+
+def _order_url(settings: Settings, reference: str) -> str:
+    return f"/orders/{reference}?token={codes.order_access_token(settings.secret_key, reference)}"
+
+
+def _done_url(settings: Settings, reference: str, frame: Frame) -> str:
+    return frame.url(f"/orders/{reference}/done?token={codes.order_access_token(settings.secret_key, reference)}")
+
+
+class EmbedPages(Controller):
+    path = EMBED_PREFIX
+    include_in_schema = False
+    opt = {i18n.FRAMED_PAGE: True}
+
+    @get("/events/{slug:str}", name="embed_event")
+    async def show(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        code: FromQuery[str] = "",
+    ) -> Template:
+        """The event's buy form; ``?code=`` as on the event page (wrong codes count against the client's budget)."""
+        who = Guesser(client_digest(request, settings)) if code.strip() else Guesser("")
+        page = await event_with_code(slug, code[:100], who, now=now)
+        frame = await _frame(request, page.event.organisation.slug)
+        status = 429 if page.error is not None and page.error.status_code == 429 else 200
+        return _framed(event_page(request, page, settings, now, status_code=status, headers=page.error.headers if page.error else None), frame)
+
+    @post("/events/{slug:str}/buy", status_code=303)
+    async def buy(
+        self,
+        request: Request[Any, Any, Any],
+        slug: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> Redirect | Template:
+        """The buy form sent from the frame: the event page's checks, questions step and checkout (the same services),
+        then the payment step in the frame. Nothing here replaces an earlier hold: that takes the browser's held-order
+        cookie, which a frame does not get; holds expire as usual and the per-email limits still apply."""
+        typed = (data.get("code") or "")[:100]
+        who = Guesser(client_digest(request, settings)) if typed.strip() else Guesser("")
+        page = await event_with_code(slug, typed, who, now=now)
+        frame = await _frame(request, page.event.organisation.slug)
+        gateway = await gateways.for_event(slug)
+        order_request, problems = forms.buy_request(data, [t.id for t in page.event.ticket_types])
+        try:
+            if page.error is not None:
+                raise page.error
+            if problems:
+                raise InvalidInput(next(iter(problems.values())), fields=problems)
+            step = await questions.buy_form_step(slug, order_request, data, locale=request.state.locale, now=now, code=page.found)
+            if step.show and step.asking is not None:
+                return _framed(_questions_page(page.event, step.asking, data), frame)
+            checkout = await checkouts.checkout(
+                slug,
+                order_request,
+                gateway=gateway,
+                now=now,
+                hold_minutes=settings.hold_minutes,
+                asker=_asker(request, settings, browser=who.browser),
+                locale=request.state.locale,
+                on_placed=step.record,
+            )
+        except questions.AnswersRefused as refused:
+            if refused.asking is None:
+                raise
+            return _framed(_questions_page(page.event, refused.asking, data, errors=refused.fields, status_code=refused.status_code), frame)
+        except EventsError as error:
+            page_again = event_page(request, page, settings, now, form=data, error=error, status_code=error.status_code, headers=error.headers)
+            return _framed(page_again, frame)
+        reference = checkout.order.reference
+        if checkout.provider == "none":  # nothing to pay (free tickets): straight to the done page
+            return Redirect(_done_url(settings, reference, frame), status_code=303)
+        return Redirect(frame.url(f"/orders/{reference}/pay?token={codes.order_access_token(settings.secret_key, reference)}"), status_code=303)
+
+    @get("/orders/{reference:str}/pay", name="embed_checkout")
+    async def pay(
+        self,
+        request: Request[Any, Any, Any],
+        reference: FromPath[str],
+        token: FromQuery[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> Template | Redirect:
+        """The payment step in the frame: Stripe.js's card field works inside it (its own frame in ours), and so does
+        3-D Secure, which Stripe.js opens in a frame of its own over the page."""
+        reference = reference_with_token(settings.secret_key, reference, token)
+        order, client_secret = await checkout_details(reference)
+        frame = await _frame(request, order.organisation.slug)
+        if order.status != OrderStatus.pending:
+            return Redirect(_done_url(settings, reference, frame))
+        gateway = await gateways.for_order(reference)
+        confirmation_url = _done_url(settings, reference, frame)
+        context = await checkout_context(order, token=token, client_secret=client_secret, gateway=gateway, confirmation_url=confirmation_url, now=now)
+        return _framed(Template("orders/checkout.html", context=context), frame)
+
+    @post("/orders/{reference:str}/change", status_code=200)
+    async def change_order(
+        self,
+        request: Request[Any, Any, Any],
+        reference: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> Template | Redirect:
+        """ "Change order" in the frame, authorised by the order's access token in the form: the hold is released and
+        the buy form shown again with the buyer's choices, as on the site (order_controllers.change_order). It is also
+        the frame's way back: going back in the frame and sending the form again cannot replace the hold, which takes
+        the held-order cookie a frame does not get."""
+        reference = reference_with_token(settings.secret_key, reference, data.get("token"))
+        choices = await checkouts.change_order(reference, gateway=await gateways.for_order(reference), now=now)
+        if choices.status != OrderStatus.expired:
+            return Redirect(_done_url(settings, reference, Frame(lang=request.state.locale, origins=())), status_code=303)
+        who = Guesser(client_digest(request, settings)) if choices.code else Guesser("")
+        page = await event_with_code(choices.event_slug, choices.code or "", who, now=now)
+        frame = await _frame(request, page.event.organisation.slug)
+        changed = event_page(request, page, settings, now, form=forms.choices_form(choices))
+        changed.context["changing"] = True
+        return _framed(changed, frame)
+
+    @post("/orders/{reference:str}/test-payment", status_code=303)
+    async def test_payment(
+        self,
+        request: Request[Any, Any, Any],
+        reference: FromPath[str],
+        data: URLEncodedBody[dict[str, str]],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> Redirect:
+        """The development test payment, authorised by the order's access token in the form."""
+        reference = reference_with_token(settings.secret_key, reference, data.get("token"))
+        await payments.pay_with_test_provider(reference, gateway=await gateways.for_order(reference), now=now)
+        frame = Frame(lang=request.state.locale, origins=())
+        return Redirect(_done_url(settings, reference, frame), status_code=303)
+
+    @get("/orders/{reference:str}/done", name="embed_done")
+    async def done(
+        self,
+        request: Request[Any, Any, Any],
+        reference: FromPath[str],
+        token: FromQuery[str],
+        now: NamedDependency[datetime],
+        settings: NamedDependency[Settings],
+        gateways: NamedDependency[Gateways],
+    ) -> Template:
+        """The last step in the frame: paid (or still being confirmed), with the order page to open in a new tab."""
+        reference = reference_with_token(settings.secret_key, reference, token)
+        await payments.refresh_order(reference, gateway=await gateways.for_order(reference), now=now)
+        order: OrderOut = await order_details(reference)
+        frame = await _frame(request, order.organisation.slug)
+        context = {"order": order, "order_url": _order_url(settings, reference), "done_url": _done_url(settings, reference, frame)}
+        return _framed(Template("embed/done.html", context=context), frame)
