@@ -58,6 +58,7 @@ from events.malformed import RefuseMalformedRequests
 from events.payments.controllers import CancellationApi, RefundChoiceApi, RefundChoicePages, StripeWebhooks
 from events.payments.gateway import create_gateway
 from events.payments.gateways import Gateways
+from events.payments.wallets import ApplePayDomainAssociation
 from events.privacy.controllers import GuestDataPages
 from events.questions.controllers import GuestAnswerPages, KitchenPages, QuestionPages, QuestionsApi
 from events.releases.controllers import OrderReleasePages, ReleasePages, ReleasesApi
@@ -113,7 +114,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         max_age=int(SESSION_MAX_AGE.total_seconds()),
         secure=settings.is_production,
         samesite="lax",
-        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js"],
+        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js", r"^/\.well-known/"],
     )
     api_reference = ApiReference()
     # The organisers' and platform's pages (and statements): in English whatever the guest language (see
@@ -189,6 +190,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             LanguagePages,
             HealthApi,
             ServiceWorker,
+            ApplePayDomainAssociation,
             TicketPages,
             TicketsApi,
             ReleasePages,
@@ -202,7 +204,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             RefuseMalformedRequests(),
             sessions.middleware,
-            DefineMiddleware(AuthenticationMiddleware, exclude=["^/static/", "^/schema", "^/healthz"]),
+            DefineMiddleware(AuthenticationMiddleware, exclude=["^/static/", "^/schema", "^/healthz", r"^/\.well-known/"]),
             JsonBodiesOnly(),
         ],
         csrf_config=CSRFConfig(
@@ -210,7 +212,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             cookie_secure=settings.is_production,
             cookie_samesite="lax",
             # The API authenticates with bearer tokens only, never cookies, so it cannot be forged cross-site.
-            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz"],
+            # Apple's crawler reads the Apple Pay domain file (payments.wallets) and keeps no cookie.
+            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz", r"^/\.well-known/"],
         ),
         stores={SESSION_STORE: DatabaseStore()},
         template_config=TemplateConfig(instance=create_template_engine(settings.templates_dir)),
