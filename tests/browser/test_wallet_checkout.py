@@ -27,6 +27,7 @@ from typing import Any
 import pytest
 
 from tests.browser.test_card_purchase import PHONE, CardServer, choose_two_tickets, confirm_with_typed_card, type_card
+from tests.support.accessibility import assert_accessible
 from tests.support.localstripe import run_localstripe
 from tests.support.server import demo_environment, live_server
 
@@ -178,6 +179,7 @@ async def test_a_phone_with_a_wallet_gets_its_button_above_the_card_form_and_pay
     )
     assert order == sorted(order)
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+    await assert_accessible(page, "wallet-checkout-phone", artifacts_dir)  # axe: the divider's contrast, the buttons' names
     await page.screenshot(path=str(artifacts_dir / "wallet-checkout-mobile.png"), full_page=True)
 
     record = await page.evaluate("window.standIn")

@@ -93,6 +93,7 @@ PUBLIC = {
     ("GET", "/door/sw.js"),
     ("GET", "/sw.js"),
     ("GET", "/healthz"),
+    ("GET", "/.well-known/apple-developer-merchantid-domain-association"),  # the site's Apple Pay file, the same for all
     ("GET", "/language/{code:str}"),
     ("GET", "/login"),
     ("POST", "/login"),
