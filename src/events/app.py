@@ -60,6 +60,7 @@ from events.malformed import RefuseMalformedRequests
 from events.payments.controllers import CancellationApi, RefundChoiceApi, RefundChoicePages, StripeWebhooks
 from events.payments.gateway import create_gateway
 from events.payments.gateways import Gateways
+from events.payments.wallets import ApplePayDomainAssociation
 from events.privacy.controllers import GuestDataPages
 from events.questions.controllers import GuestAnswerPages, KitchenPages, QuestionPages, QuestionsApi
 from events.releases.controllers import OrderReleasePages, ReleasePages, ReleasesApi
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         max_age=int(SESSION_MAX_AGE.total_seconds()),
         secure=settings.is_production,
         samesite="lax",
-        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js", "^/favicon.ico", "^/embed/"],
+        exclude=["^/static/", "^/api/", "^/schema", "^/healthz", "^/sw.js", "^/favicon.ico", "^/embed/", r"^/\.well-known/"],
     )
     api_reference = ApiReference()
     static_files = StaticFiles(settings.static_dir)
@@ -202,6 +203,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             HealthApi,
             ServiceWorker,
             Favicon,
+            ApplePayDomainAssociation,
             TicketPages,
             TicketsApi,
             HolderPages,
@@ -217,7 +219,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         middleware=[
             RefuseMalformedRequests(),
             sessions.middleware,
-            DefineMiddleware(AuthenticationMiddleware, exclude=["^/static/", "^/schema", "^/healthz", "^/favicon.ico"]),
+            DefineMiddleware(AuthenticationMiddleware, exclude=["^/static/", "^/schema", "^/healthz", "^/favicon.ico", r"^/\.well-known/"]),
             JsonBodiesOnly(),
         ],
         csrf_config=CSRFConfig(
@@ -230,7 +232,8 @@ def create_app(settings: Settings | None = None) -> Litestar:
             # forged post can do only what anyone may do (place an order, under the same rate limits), and acting on
             # an order takes the order's access token, which travels in the form.
             # Static files and the favicon are kept by shared caches for a year: they set no cookie.
-            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz", "^/static/", "^/favicon.ico", "^/embed/"],
+            # Apple's crawler reads the Apple Pay domain file (payments.wallets) and keeps no cookie.
+            exclude=["^/api/", "^/webhooks/", "^/schema", "^/healthz", "^/static/", "^/favicon.ico", "^/embed/", r"^/\.well-known/"],
         ),
         # gzip for clients that accept it, unless the reverse proxy compresses (docs/deployment.md). Level 6, not
         # Litestar's 9: nearly as small, for much less CPU per response. Static files, the service worker and the API

@@ -15,6 +15,7 @@ ENVIRONMENTS = ("development", "production")
 STRIPE_API_BASE_DEFAULT = "https://api.stripe.com"
 STRIPE_JS_URL_DEFAULT = "https://js.stripe.com/v3/"
 TWILIO_BASE_URL_DEFAULT = "https://api.twilio.com"
+APPLE_PAY_DOMAIN_ASSOCIATION_MAX_CHARACTERS = 64 * 1024
 
 
 class SettingsError(Exception):
@@ -38,6 +39,9 @@ class StripeSettings:
     webhook_secret: str | None = field(repr=False)
     api_base: str
     js_url: str
+    # Apple's domain association file, as Stripe's dashboard gives it for registering a domain for Apple Pay
+    # (served at /.well-known/apple-developer-merchantid-domain-association); None serves nothing.
+    apple_pay_domain_association: str | None = None
 
     @property
     def enabled(self) -> bool:
@@ -127,6 +131,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         webhook_secret=environ.get("STRIPE_WEBHOOK_SECRET") or None,
         api_base=_url("STRIPE_API_BASE", environ.get("STRIPE_API_BASE") or STRIPE_API_BASE_DEFAULT),
         js_url=_url("STRIPE_JS_URL", environ.get("STRIPE_JS_URL") or STRIPE_JS_URL_DEFAULT),
+        apple_pay_domain_association=_apple_pay_domain_association(environ.get("EVENTS_STRIPE_APPLE_PAY_DOMAIN_ASSOCIATION")),
     )
     if stripe.enabled and not (stripe.publishable_key and stripe.webhook_secret):
         raise SettingsError("STRIPE_SECRET_KEY is set, so STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET are needed too.")
@@ -167,6 +172,18 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         smtp=smtp,
         twilio=twilio,
     )
+
+
+def _apple_pay_domain_association(value: str | None) -> str | None:
+    """The file's text, kept exactly as given; unset or blank serves none."""
+    if value is None or not value.strip():
+        return None
+    if len(value) > APPLE_PAY_DOMAIN_ASSOCIATION_MAX_CHARACTERS or not all(c.isprintable() or c in "\r\n\t" for c in value):
+        raise SettingsError(
+            "EVENTS_STRIPE_APPLE_PAY_DOMAIN_ASSOCIATION must be the text of the domain association file Stripe's dashboard "
+            f"gives for Apple Pay (printable characters, at most {APPLE_PAY_DOMAIN_ASSOCIATION_MAX_CHARACTERS} of them)."
+        )
+    return value
 
 
 def _twilio(environ: Mapping[str, str], production: bool) -> TwilioSettings:

@@ -102,6 +102,7 @@ PUBLIC = {
     ("GET", "/sw.js"),
     ("GET", "/favicon.ico"),
     ("GET", "/healthz"),
+    ("GET", "/.well-known/apple-developer-merchantid-domain-association"),  # the site's Apple Pay file, the same for all
     ("GET", "/language/{code:str}"),
     ("GET", "/login"),
     ("POST", "/login"),

@@ -28,6 +28,7 @@ def assert_protected(response: httpx.Response) -> None:
         ("/api/events", 200),  # the API
         ("/static/css/site.css", 200),  # a static file
         ("/sw.js", 200),  # the service worker
+        ("/.well-known/apple-developer-merchantid-domain-association", 404),  # the Apple Pay file, while it is not set
         ("/no-such-page", 404),  # no route at all
         ("/api/events/no-such-event", 404),  # the API's error
         ("/manage/events/supper-club", 302),  # a redirect to sign in

@@ -9,6 +9,8 @@ waits until it answers and yields a `LocalStripe` handle with helpers:
 - `pay(intent_id, card)`: what Stripe.js' confirmCardPayment does with a card element, done server-side
   (a PaymentMethod for the card number, attached to the PaymentIntent, then confirmed). localstripe's own
   Stripe.js stand-in cannot do this (see `confirm_route` in tests/browser/test_card_purchase.py);
+- `pay_with_wallet(intent_id, billing_details)`: the same for an Apple Pay or Google Pay payment (a card
+  PaymentMethod with the wallet's billing details; localstripe has no wallets);
 - refunds made "in the dashboard", i.e. straight to Stripe rather than through our API;
 - `signed_event(...)`: a webhook body and Stripe-Signature header built as Stripe documents them.
 
@@ -151,6 +153,19 @@ class LocalStripe:
         is declined (the PaymentIntent is then back in requires_payment_method with last_payment_error)."""
         payment_method = await self.create_card_payment_method(card)
         await self.request("POST", f"/v1/payment_intents/{intent_id}", {"payment_method": payment_method})
+        return await self.request("POST", f"/v1/payment_intents/{intent_id}/confirm", check=False)
+
+    async def pay_with_wallet(self, intent_id: str, billing_details: dict[str, str], card: str = VISA) -> httpx.Response:
+        """Confirm a PaymentIntent as Stripe.js does once the buyer approves an Apple Pay or Google Pay sheet, as far as
+        localstripe can: the wallet's card becomes a PaymentMethod of type card carrying the billing details the wallet
+        shared, attached to the PaymentIntent and confirmed. (localstripe cannot tokenise a wallet and keeps no
+        ``card.wallet``: see tests/integration/payments/test_wallet_payments.py for Stripe's own shape.)"""
+        method = await self.request(
+            "POST",
+            "/v1/payment_methods",
+            {"type": "card", "card": {"number": card, "exp_month": 12, "exp_year": 2034, "cvc": "123"}, "billing_details": billing_details},
+        )
+        await self.request("POST", f"/v1/payment_intents/{intent_id}", {"payment_method": method.json()["id"]})
         return await self.request("POST", f"/v1/payment_intents/{intent_id}/confirm", check=False)
 
     async def refund_in_dashboard(self, intent_id: str, amount_pence: int | None = None) -> dict[str, Any]:

@@ -152,3 +152,20 @@ def test_the_app_compresses_unless_told_the_proxy_does(tmp_path: Path) -> None:
     assert load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_COMPRESS_RESPONSES": "false"}).compress_responses is False
     with pytest.raises(SettingsError, match="EVENTS_COMPRESS_RESPONSES"):
         load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_COMPRESS_RESPONSES": "maybe"})
+
+
+def test_the_apple_pay_domain_file_is_served_only_once_its_text_is_set(tmp_path: Path) -> None:
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path)}).stripe.apple_pay_domain_association is None
+    assert (
+        load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_STRIPE_APPLE_PAY_DOMAIN_ASSOCIATION": " \n"}).stripe.apple_pay_domain_association
+        is None
+    )
+    text = "7B2270737049223A22" * 100 + "\n"  # kept exactly, its line end too
+    settings = load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_STRIPE_APPLE_PAY_DOMAIN_ASSOCIATION": text})
+    assert settings.stripe.apple_pay_domain_association == text
+
+
+@pytest.mark.parametrize("text", ["abc\x00def", "abc\x1bdef", "x" * (64 * 1024 + 1)])
+def test_an_apple_pay_domain_file_that_is_not_text_stops_start_up(tmp_path: Path, text: str) -> None:
+    with pytest.raises(SettingsError, match="EVENTS_STRIPE_APPLE_PAY_DOMAIN_ASSOCIATION must be the text"):
+        load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_STRIPE_APPLE_PAY_DOMAIN_ASSOCIATION": text})
