@@ -127,6 +127,29 @@ async def guest_pages(guest: httpx.AsyncClient, demo: Demo) -> dict[str, str]:
         assert ticket.status_code == 200, link
         pages[f"ticket-{number}"] = ticket.text
 
+    # Changing a ticket's holder name from the order page.
+    holder_links = sorted(set(re.findall(r'href="(/orders/[^"]+/holder\?token=[^"]+)"', order.text)))
+    assert holder_links, "the order page offers to change a ticket's name"
+    holder = await guest.get(holder_links[0].replace("&amp;", "&"))
+    assert holder.status_code == 200
+    pages["holder"] = holder.text
+
+    # Another order, changed from its payment page: the event page again with its choices filled in.
+    second = (await place_order(guest, SUPPER, quantity=1, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
+    second_checkout = await guest.get(second["payment"]["url"])
+    changed = await guest.post(
+        f"/orders/{second['reference']}/change", data={"token": second["access_token"], "_csrf_token": csrf_of(second_checkout)}
+    )
+    assert changed.status_code == 200
+    pages["changed-order"] = changed.text
+
+    # The embeddable ticket form: its buy form and its payment step.
+    pages["embed-event"] = (await guest.get(f"/embed/events/{SUPPER}")).text
+    third = (await place_order(guest, SUPPER, quantity=1, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
+    embed_checkout = await guest.get(f"/embed/orders/{third['reference']}/pay?token={third['access_token']}")
+    assert embed_checkout.status_code == 200
+    pages["embed-checkout"] = embed_checkout.text
+
     # A free place through a claim link: the form, the form with its errors, the place, the link's use.
     code = (
         await guest.post(
