@@ -28,7 +28,9 @@
       over.hidden = false;
       return;
     }
-    window.setTimeout(tick, 1000 - ((ends - Date.now()) % 1000 + 1000) % 1000 || 1000);
+    // The shown second changes when the time left passes a whole second: wait until just after that.
+    var untilNextSecond = ((ends - Date.now()) % 1000 + 1000) % 1000 || 1000;
+    window.setTimeout(tick, untilNextSecond + 10);
   }
   tick();
 })();

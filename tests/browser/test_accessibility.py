@@ -274,8 +274,12 @@ async def test_messaging_guests_from_writing_to_sent(signed_in, screen: str, a11
         page = await context.new_page()
         await page.goto(f"{a11y_server.base_url}/manage/events/{SUPPER}/announcements")
         await page.get_by_role("button", name="Check who gets it").click()
-        await expect(page.locator("#error-summary")).to_contain_text("Subject")
-        # The focus lands on the first field to fix, and a screen reader hears its message with it.
+        summary = page.locator("#error-summary")
+        await expect(summary).to_contain_text("Subject")
+        # The focus lands on the error summary (as GOV.UK's does); its link takes it to the field, where a screen
+        # reader hears the field's message with it.
+        await expect(summary).to_be_focused()
+        await summary.get_by_role("link").first.click()
         await expect(page.locator("#subject")).to_be_focused()
         await expect(page.locator("#subject")).to_have_accessible_description(re.compile("Enter this on one line"))
         await check(page, "manage-announcements-errors", screen, artifacts_dir)

@@ -72,16 +72,24 @@ def buy_request(form: Mapping[str, str], type_ids: Iterable[int]) -> tuple[Reque
     return request, found | problems
 
 
-GUEST_NAME_FIELD = "guest_name_{}"
-
-
 def guest_names(form: Mapping[str, str], tickets: int) -> tuple[str, ...]:
     """The guests' names the form gives (``guest_name_0`` ...), one per ticket chosen: fields beyond the tickets
     chosen (left from a larger choice) do not count, and trailing empty ones are dropped."""
-    names = [form.get(GUEST_NAME_FIELD.format(position), "") for position in range(tickets)]
+    # Read from the fields sent, never by counting up to the tickets chosen: a quantity may be read before it is
+    # checked (999999 of each type), and a form has at most a few hundred fields.
+    given = {position: value for name, value in form.items() if (position := _guest_position(name)) is not None and position < tickets}
+    names = [given.get(position, "") for position in range(max(given, default=-1) + 1)]
     while names and not names[-1].strip():
         names.pop()
     return tuple(names)
+
+
+_GUEST_FIELD = re.compile(r"guest_name_([0-9]{1,4})")
+
+
+def _guest_position(field: str) -> int | None:
+    match = _GUEST_FIELD.fullmatch(field)
+    return int(match.group(1)) if match else None
 
 
 def gift_aid_declaration(form: Mapping[str, str]) -> Declaration | None:

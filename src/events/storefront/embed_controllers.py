@@ -14,7 +14,9 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Controller, Request, get, post
+from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
+from litestar.handlers import BaseRouteHandler
 from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
@@ -22,7 +24,8 @@ from events import i18n
 from events.codes.offers import event_with_code
 from events.codes.service import Guesser
 from events.config import Settings
-from events.errors import EventsError, InvalidInput
+from events.errors import EventsError, InvalidInput, NotAllowed
+from events.i18n import N_
 from events.orders import codes, forms
 from events.orders.access import reference_with_token
 from events.orders.schemas import OrderOut
@@ -32,7 +35,7 @@ from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateways import Gateways
 from events.questions import service as questions
-from events.security_headers import allow_framing
+from events.security_headers import allow_framing, origin
 from events.storefront.event_pages import client_digest, event_page
 from events.storefront.order_controllers import _asker, _questions_page, checkout_context
 from events.storefront.widget import EMBED_PREFIX, Frame
@@ -65,6 +68,23 @@ def _done_url(settings: Settings, reference: str, frame: Frame) -> str:
     return frame.url(f"/orders/{reference}/done?token={codes.order_access_token(settings.secret_key, reference)}")
 
 
+def sent_from_the_frame(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
+    """A guard in place of the CSRF cookie, which a frame on another site does not get: a form in the frame is a page of
+    ours, so the browser says its post comes from our own origin. A post another website makes its visitors send
+    (using their addresses for the per-address limits on holds and wrong codes) says it comes from that site, and
+    is refused. Browsers send Sec-Fetch-Site; older ones send Origin with a form's post. A client that sends neither is
+    no browser on a hostile page, and may do no more than the API lets anyone do."""
+    fetched_from = connection.headers.get("sec-fetch-site")
+    if fetched_from is not None and fetched_from != "same-origin":
+        raise NotAllowed(N_("Please use the ticket form on the event's own page."), code="cross_site_post")
+    sent_from = connection.headers.get("origin")
+    if sent_from is not None:
+        settings: Settings = connection.app.state.settings
+        ours = {origin(settings.base_url), f"{connection.url.scheme}://{connection.url.netloc}"}
+        if sent_from not in ours:
+            raise NotAllowed(N_("Please use the ticket form on the event's own page."), code="cross_site_post")
+
+
 class EmbedPages(Controller):
     path = EMBED_PREFIX
     include_in_schema = False
@@ -86,7 +106,7 @@ class EmbedPages(Controller):
         status = 429 if page.error is not None and page.error.status_code == 429 else 200
         return _framed(event_page(request, page, settings, now, status_code=status, headers=page.error.headers if page.error else None), frame)
 
-    @post("/events/{slug:str}/buy", status_code=303)
+    @post("/events/{slug:str}/buy", status_code=303, guards=[sent_from_the_frame])
     async def buy(
         self,
         request: Request[Any, Any, Any],
@@ -157,7 +177,7 @@ class EmbedPages(Controller):
         context = await checkout_context(order, token=token, client_secret=client_secret, gateway=gateway, confirmation_url=confirmation_url, now=now)
         return _framed(Template("orders/checkout.html", context=context), frame)
 
-    @post("/orders/{reference:str}/change", status_code=200)
+    @post("/orders/{reference:str}/change", status_code=200, guards=[sent_from_the_frame])
     async def change_order(
         self,
         request: Request[Any, Any, Any],
@@ -182,7 +202,7 @@ class EmbedPages(Controller):
         changed.context["changing"] = True
         return _framed(changed, frame)
 
-    @post("/orders/{reference:str}/test-payment", status_code=303)
+    @post("/orders/{reference:str}/test-payment", status_code=303, guards=[sent_from_the_frame])
     async def test_payment(
         self,
         request: Request[Any, Any, Any],

@@ -44,11 +44,8 @@ from events.tickets.views import checkout_details, order_details
 # The order page is in the guest's language (their cookie, else their browser's): a browser asks again each time it
 # shows it, so a copy in the language they just left never comes back.
 GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}
-# The checkout page's URL carries the order's access token: kept by no cache and no search engine.
-PRIVATE_PAGE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-
-
-# A page showing a buyer's details in answer to a form (their order, to change): never kept by a cache or indexed.
+# The checkout page's URL carries the order's access token, and a changed order's page shows the buyer's details:
+# kept by no cache and no search engine.
 PRIVATE_PAGE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
 

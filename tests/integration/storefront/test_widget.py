@@ -234,3 +234,32 @@ async def test_change_order_in_the_frame_gives_the_places_back_and_fills_the_for
     again = await without_cookies(client, "POST", action, data={f"quantity_{type_id}": "1", "name": "Amal Haddad", "email": "amal@example.org"})
     assert again.status_code == 303
     assert await held(slug) == 1
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {"Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "cross-site", "Origin": "https://evil.example"},
+        {"Sec-Fetch-Site": "same-site"},
+        {"Origin": "null"},
+    ],
+)
+async def test_another_website_cannot_post_the_frames_forms_for_its_visitors(
+    client: httpx.AsyncClient, now: datetime, headers: dict[str, str]
+) -> None:
+    """No CSRF cookie in a frame; instead the browser's word on where a post comes from. A hostile page's hidden form
+    would otherwise place holds (or try codes) from each of its visitors' addresses, around the per-address limits."""
+    from tests.integration.orders.test_change_order import held
+
+    slug = await make_event(now)
+    await allow_sites()
+    type_id = await ticket_type_id(client, slug)
+    form = {f"quantity_{type_id}": "1", "name": "Amal Haddad", "email": "amal@example.org"}
+    refused = await without_cookies(client, "POST", f"/embed/events/{slug}/buy", data=form, headers=headers)
+    assert refused.status_code == 403
+    assert await held(slug) == 0
+    ours = {"Sec-Fetch-Site": "same-origin", "Origin": str(client.base_url).rstrip("/")}
+    placed = await without_cookies(client, "POST", f"/embed/events/{slug}/buy", data=form, headers=ours)
+    assert placed.status_code == 303
+    assert await held(slug) == 1

@@ -99,3 +99,19 @@ def test_the_form_names_a_guest_per_ticket_chosen_and_no_more() -> None:
     assert problems == {} and request.guest_names == ("", "Bob")  # three tickets; the trailing empty one dropped
     assert buy_request({"quantity_1": "1"}, [1])[0].guest_names == ()
     assert buy_request({"quantity_1": "0", "guest_name_0": "Bob"}, [1])[0].guest_names == ()
+
+
+def test_a_huge_quantity_costs_no_more_to_read_than_the_fields_sent() -> None:
+    """Quantities are read before they are checked: reading guests' names must not count up to them."""
+    form = {"name": "Alice Newcomer", "email": "alice@example.org", "guest_name_2": "Bob"} | {f"quantity_{i}": "999999" for i in range(1, 6)}
+    calls = 0
+
+    class Counting(dict[str, str]):
+        def get(self, key: str, default: str | None = None) -> str | None:  # type: ignore[override]
+            nonlocal calls
+            calls += 1
+            return super().get(key, default)
+
+    request, _ = buy_request(Counting(form), [1, 2, 3, 4, 5])
+    assert request.guest_names == ("", "", "Bob")
+    assert calls < 100
