@@ -160,10 +160,17 @@ def guest_pages(base_url: str, organiser_token: str) -> list[tuple[str, str, str
         paid = http.post(f"/orders/{second['reference']}/test-payment", data={"token": second["access_token"], "_csrf_token": csrf.group(1)})
         order_path = local(paid.headers["location"])
         pages.append(("order", order_path, "/orders/{reference}"))
-        ticket = re.search(r'href="(/tickets/[^"/?]+)"', http.get(order_path).text)
+        order_html = http.get(order_path).text
+        ticket = re.search(r'href="(/tickets/[^"/?]+)"', order_html)
         if ticket is None:
             raise RuntimeError("The order page links no ticket")
         pages.append(("ticket", ticket.group(1), "/tickets/{secret}"))
+        holder = re.search(r'href="(/orders/[^"]+/holder\?token=[^"]+)"', order_html)
+        if holder is None:
+            raise RuntimeError("The order page offers no change of a ticket's name")
+        pages.append(("ticket-name", holder.group(1).replace("&amp;", "&"), "/orders/{reference}/tickets/{id}/holder"))
+        # The embeddable ticket form, as the frame on a charity's page loads it.
+        pages.append(("widget", f"/embed/events/{SLUG}?lang=fr", "/embed/events/{slug}"))
         claim = http.post(
             f"/api/events/{SUPPER}/claim-codes",
             json={"partner_name": "Refugee Women's Group", "places": 3},
