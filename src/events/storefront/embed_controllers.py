@@ -24,7 +24,7 @@ from events import i18n
 from events.codes.offers import event_with_code
 from events.codes.service import Guesser
 from events.config import Settings
-from events.errors import EventsError, InvalidInput, NotAllowed
+from events.errors import NotAllowed
 from events.i18n import N_
 from events.orders import codes, forms
 from events.orders.access import reference_with_token
@@ -34,10 +34,9 @@ from events.organisations import service as organisations
 from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateways import Gateways
-from events.questions import service as questions
 from events.security_headers import allow_framing, origin
 from events.storefront.event_pages import client_digest, event_page
-from events.storefront.order_controllers import _asker, _questions_page, checkout_context
+from events.storefront.order_controllers import buy_from_form, checkout_context
 from events.storefront.widget import EMBED_PREFIX, Frame
 from events.tickets.views import checkout_details, order_details
 
@@ -121,35 +120,11 @@ class EmbedPages(Controller):
         cookie, which a frame does not get; holds expire as usual and the per-email limits still apply."""
         typed = (data.get("code") or "")[:100]
         who = Guesser(client_digest(request, settings)) if typed.strip() else Guesser("")
-        page = await event_with_code(slug, typed, who, now=now)
-        frame = await _frame(request, page.event.organisation.slug)
-        gateway = await gateways.for_event(slug)
-        order_request, problems = forms.buy_request(data, [t.id for t in page.event.ticket_types])
-        try:
-            if page.error is not None:
-                raise page.error
-            if problems:
-                raise InvalidInput(next(iter(problems.values())), fields=problems)
-            step = await questions.buy_form_step(slug, order_request, data, locale=request.state.locale, now=now, code=page.found)
-            if step.show and step.asking is not None:
-                return _framed(_questions_page(page.event, step.asking, data), frame)
-            checkout = await checkouts.checkout(
-                slug,
-                order_request,
-                gateway=gateway,
-                now=now,
-                hold_minutes=settings.hold_minutes,
-                asker=_asker(request, settings, browser=who.browser),
-                locale=request.state.locale,
-                on_placed=step.record,
-            )
-        except questions.AnswersRefused as refused:
-            if refused.asking is None:
-                raise
-            return _framed(_questions_page(page.event, refused.asking, data, errors=refused.fields, status_code=refused.status_code), frame)
-        except EventsError as error:
-            page_again = event_page(request, page, settings, now, form=data, error=error, status_code=error.status_code, headers=error.headers)
-            return _framed(page_again, frame)
+        placed = await buy_from_form(request, slug, data, who=who, replaces=None, now=now, settings=settings, gateways=gateways)
+        frame = await _frame(request, placed.page.event.organisation.slug)
+        if isinstance(placed.outcome, Template):
+            return _framed(placed.outcome, frame)
+        checkout = placed.outcome
         reference = checkout.order.reference
         if checkout.provider == "none":  # nothing to pay (free tickets): straight to the done page
             return Redirect(_done_url(settings, reference, frame), status_code=303)

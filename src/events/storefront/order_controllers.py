@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -14,7 +15,7 @@ from litestar.response import Redirect, Template
 from events import i18n, text
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
-from events.codes.offers import event_with_code
+from events.codes.offers import EventWithCode, event_with_code
 from events.codes.service import Guesser
 from events.config import Settings
 from events.dependencies import BEARER, bearer_token, error_responses, provide_gateways, provide_settings
@@ -279,6 +280,65 @@ async def checkout_context(order: Any, *, token: str, client_secret: str, gatewa
     }
 
 
+@dataclass(frozen=True, slots=True)
+class FormPlaced:
+    """What the buy form led to: the checkout it started, or a page to show (the questions step, or the form again
+    with its problems); with the event page it was sent from and the event's gateway."""
+
+    page: EventWithCode
+    outcome: checkouts.Checkout | Template
+    gateway: Gateway
+
+
+async def buy_from_form(
+    request: Request[Any, Any, Any],
+    slug: str,
+    data: dict[str, str],
+    *,
+    who: Guesser,
+    replaces: str | None,
+    now: datetime,
+    settings: Settings,
+    gateways: Gateways,
+) -> FormPlaced:
+    """The buy form sent, on the event page or in the embeddable form's frame: the code the page applied (or none)
+    first, as the types it unlocks are among those the form may ask for (a wrong one is counted once, here, and
+    shown beside the code's field with nothing placed); then the questions step where the event asks questions
+    (without JavaScript, a second page), then the checkout. ``who``: whose wrong codes count; ``replaces``: the
+    browser's own earlier hold, which this one replaces."""
+    typed = (data.get("code") or "")[:100]
+    page = await event_with_code(slug, typed, who, now=now)
+    gateway = await gateways.for_event(slug)
+    order_request, problems = forms.buy_request(data, [t.id for t in page.event.ticket_types])
+    try:
+        if page.error is not None:
+            raise page.error
+        if problems:
+            raise InvalidInput(next(iter(problems.values())), fields=problems)
+        step = await questions.buy_form_step(slug, order_request, data, locale=request.state.locale, now=now, code=page.found)
+        if step.show and step.asking is not None:
+            return FormPlaced(page, _questions_page(page.event, step.asking, data), gateway)
+        checkout = await checkouts.checkout(
+            slug,
+            order_request,
+            gateway=gateway,
+            now=now,
+            hold_minutes=settings.hold_minutes,
+            asker=_asker(request, settings, replaces=replaces, browser=who.browser),
+            locale=request.state.locale,
+            on_placed=step.record,
+        )
+    except questions.AnswersRefused as refused:
+        if refused.asking is None:
+            raise
+        return FormPlaced(page, _questions_page(page.event, refused.asking, data, errors=refused.fields, status_code=refused.status_code), gateway)
+    except EventsError as error:
+        # The form again, with the buyer's choices and a message beside each problem.
+        again = event_page(request, page, settings, now, form=data, error=error, status_code=error.status_code, headers=error.headers)
+        return FormPlaced(page, again, gateway)
+    return FormPlaced(page, checkout, gateway)
+
+
 class OrderPages(Controller):
     path = "/"
     include_in_schema = False
@@ -293,39 +353,14 @@ class OrderPages(Controller):
         settings: NamedDependency[Settings],
         gateways: NamedDependency[Gateways],
     ) -> Redirect | Template:
-        # The code the page applied (or none) first: the types it unlocks are among those the form may ask for. A wrong
-        # one is counted once, here, and the page shows it beside the code's field with nothing placed.
         typed = (data.get("code") or "")[:100]
         who = guesser(request, settings) if typed.strip() else Guesser("")
-        page = await event_with_code(slug, typed, who, now=now)
-        gateway = await gateways.for_event(slug)
-        order_request, problems = forms.buy_request(data, [t.id for t in page.event.ticket_types])
-        try:
-            if page.error is not None:
-                raise page.error
-            if problems:
-                raise InvalidInput(next(iter(problems.values())), fields=problems)
-            # An event that asks questions asks them on a second page (without JavaScript), then places the order.
-            step = await questions.buy_form_step(slug, order_request, data, locale=request.state.locale, now=now, code=page.found)
-            if step.show and step.asking is not None:
-                return _questions_page(page.event, step.asking, data)
-            checkout = await checkouts.checkout(
-                slug,
-                order_request,
-                gateway=gateway,
-                now=now,
-                hold_minutes=settings.hold_minutes,
-                asker=_asker(request, settings, replaces=_held_order(request, settings), browser=who.browser),
-                locale=request.state.locale,
-                on_placed=step.record,
-            )
-        except questions.AnswersRefused as refused:
-            if refused.asking is None:
-                raise
-            return _questions_page(page.event, refused.asking, data, errors=refused.fields, status_code=refused.status_code)
-        except EventsError as error:
-            # The form again, with the buyer's choices and a message beside each problem.
-            return event_page(request, page, settings, now, form=data, error=error, status_code=error.status_code, headers=error.headers)
+        placed = await buy_from_form(
+            request, slug, data, who=who, replaces=_held_order(request, settings), now=now, settings=settings, gateways=gateways
+        )
+        if isinstance(placed.outcome, Template):
+            return placed.outcome
+        checkout, gateway = placed.outcome, placed.gateway
         held = [
             _held_order_cookie(slug, checkout.order.reference, settings) if checkout.provider != "none" else _no_held_order_cookie(slug, settings)
         ]
