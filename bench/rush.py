@@ -52,6 +52,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import html
 import json
 import os
@@ -275,13 +276,13 @@ class Addresses:
         return f"127.{self.network}.{self.used // 250}.{self.used % 250 + 1}"
 
 
-async def guest(browser: Browser, slug: str, index: int, tally: Tally, timeout: float) -> None:
+async def guest(browser: Browser, slug: str, index: int, tally: Tally, request_timeout: float) -> None:
     """One guest's seven steps; each step's time is the request's round trip (the redirects are the next step)."""
 
     async def step(name: str, method: str, target: str, form: dict[str, str] | None = None) -> Reply:
         began = time.perf_counter()
         tally.requests += 1
-        reply = await asyncio.wait_for(browser.request(method, target, form), timeout)
+        reply = await asyncio.wait_for(browser.request(method, target, form), request_timeout)
         ended = time.perf_counter()
         tally.step_ms[name].append((ended - began) * 1000)
         tally.last_end = max(tally.last_end, ended)
@@ -325,7 +326,7 @@ async def guest(browser: Browser, slug: str, index: int, tally: Tally, timeout: 
     tally.last_purchase_end = time.perf_counter()
 
 
-async def rush(port: int, slug: str, *, guests: int, concurrency: int, duration: float, timeout: float, addresses: Addresses) -> Tally:
+async def rush(port: int, slug: str, *, guests: int, concurrency: int, duration: float, request_timeout: float, addresses: Addresses) -> Tally:
     tally = Tally()
     next_guest = 0
     start = asyncio.Event()
@@ -340,7 +341,7 @@ async def rush(port: int, slug: str, *, guests: int, concurrency: int, duration:
             tally.started_guests += 1
             browser = Browser(port, addresses.next())
             try:
-                await guest(browser, slug, index, tally, timeout)
+                await guest(browser, slug, index, tally, request_timeout)
             except PageError as exc:
                 tally.errors[str(exc)] += 1
             except (TimeoutError, OSError, ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
@@ -451,10 +452,8 @@ def profile_summary(profile_dir: Path, purchases: int, step_counts: dict[str, in
 
 def signal_workers(server_pid: int, signum: int) -> None:
     for pid in process_tree(server_pid):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signum)
-        except ProcessLookupError:
-            pass
 
 
 # --- the run -------------------------------------------------------------------------------------------
@@ -473,7 +472,7 @@ async def measure(args: argparse.Namespace, port: int, token: str, server_pid: i
             guests=args.warmup,
             concurrency=min(args.concurrency, 25),
             duration=120,
-            timeout=args.request_timeout,
+            request_timeout=args.request_timeout,
             addresses=Addresses(1),
         )
         if warm.errors or len(warm.purchases) != args.warmup:
@@ -486,12 +485,22 @@ async def measure(args: argparse.Namespace, port: int, token: str, server_pid: i
         await asyncio.sleep(0.5)
     before = await cpu_snapshot(server_pid, database_url)
     tally = await rush(
-        port, SLUG, guests=args.guests, concurrency=args.concurrency, duration=args.duration, timeout=args.request_timeout, addresses=Addresses(3)
+        port,
+        SLUG,
+        guests=args.guests,
+        concurrency=args.concurrency,
+        duration=args.duration,
+        request_timeout=args.request_timeout,
+        addresses=Addresses(3),
     )
     used = cpu_used(before, await cpu_snapshot(server_pid, database_url))
     if profile_dir is not None:
         signal_workers(server_pid, signal.SIGUSR2)
         await asyncio.sleep(2)
+        if args.profile_dir is not None:
+            args.profile_dir.mkdir(parents=True, exist_ok=True)
+            for written in profile_dir.glob("*.prof"):
+                shutil.copy(written, args.profile_dir / written.name)
 
     duration = max(tally.last_end - tally.first_start, 1e-9)
     purchases = len(tally.purchases)
@@ -531,6 +540,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--request-timeout", type=float, default=30.0, help="give up on one request after this (default 30 s)")
     parser.add_argument("--warmup", type=int, default=50, help="guests walking the whole path on a separate event first, not measured (default 50)")
     parser.add_argument("--profile", action="store_true", help="cProfile the server's workers during the rush (slows them: rates not comparable)")
+    parser.add_argument("--profile-dir", type=Path, default=None, help="with --profile: also keep each process's cProfile file here")
     parser.add_argument("--admin-url", default=None, help="PostgreSQL URL to create and drop the bench database through")
     args = parser.parse_args(argv)
     for name in ("guests", "places", "workers", "concurrency"):

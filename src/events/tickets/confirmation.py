@@ -46,7 +46,7 @@ async def order_page(reference: str, *, now: datetime, texts_available: bool = T
     """The order page's content. ``texts_available`` false (production without a text provider): a guest with only a
     phone number is not told a text went; ``whatsapp_available`` false: texts go by SMS, and the page says so."""
     order = await find_order(reference)
-    details = await order_details(order.reference)
+    details = await order_details(order.reference, order=order)
     event = (
         await Event.select(
             Event.starts_at,

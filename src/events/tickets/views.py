@@ -15,7 +15,7 @@ from events.errors import NotFound
 from events.i18n import DEFAULT_LOCALE, N_
 from events.orders.codes import normalise_reference
 from events.orders.schemas import OrderLineOut, OrderOut, TicketOut
-from events.orders.service import find_order
+from events.orders.service import OrderRow, find_order
 from events.orders.statuses import OrderStatus
 from events.orders.tables import OrderHistory, OrderLine
 from events.tickets import keys
@@ -212,8 +212,11 @@ def ticket_out(row: dict[str, Any]) -> TicketOut:
     )
 
 
-async def order_details(reference: str) -> OrderOut:
-    order = await find_order(reference)
+async def order_details(reference: str, *, order: OrderRow | None = None) -> OrderOut:
+    """The order with its lines, tickets and notices. ``order``: the order's row, when the caller has just read it
+    (the order page), so it is not read twice."""
+    if order is None or order.reference != reference:
+        order = await find_order(reference)
     event = (
         await Event.select(Event.slug, Event.title, Event.organisation.slug, Event.organisation.name, Event.organisation.logo_content_type)
         .where(Event.id == order.event)
@@ -280,6 +283,5 @@ async def order_details(reference: str) -> OrderOut:
 
 async def checkout_details(reference: str) -> tuple[OrderOut, str]:
     """The order and its PaymentIntent client secret, for the buyer's own checkout page."""
-    order = await order_details(reference)
     row = await find_order(reference)
-    return order, row.client_secret
+    return await order_details(row.reference, order=row), row.client_secret

@@ -9,6 +9,7 @@ from typing import Any
 
 import httpx
 
+from events.orders import service as orders
 from events.orders.tables import Order
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
@@ -97,3 +98,14 @@ async def test_a_refund_listed_for_one_order_cannot_settle_another_orders_refund
     await payments.sync_intent("pi_alpha", gateway=forged, now=now, organisation=alpha_id)
     after = await Refund.select(Refund.status, Refund.provider_refund_id).where(Refund.id == pending.id).first()
     assert after["status"] == RefundStatus.pending and not after["provider_refund_id"]
+
+
+async def test_an_order_row_handed_in_settles_only_the_order_of_its_intent(client: httpx.AsyncClient, now: datetime) -> None:
+    # The test payment hands in the order it has just read, so it is not read twice (bench/rush.py); a row that is
+    # not the intent's own order must change nothing about that order.
+    ours, theirs = await orders_of_two_organisations(client, now)
+    beta_row = await orders.find_order(theirs["reference"])
+    state = succeeded("pi_alpha", ours["total_pence"], ours["reference"])
+    await payments.record_intent_payment(state, provider=PaymentMethod.stripe, gateway=AccountSays(state), now=now, order=beta_row)
+    assert await status(ours["reference"]) == "paid" and await status(theirs["reference"]) == "pending"
+    assert await Ticket.count().where(Ticket.order_id.reference == theirs["reference"]) == 0
