@@ -42,25 +42,26 @@ class OrderPage:
     names_close_at: datetime | None = None
 
 
+# Built once: naming a column through a foreign key (Order.event.x) makes Piccolo copy every column of the table it
+# points to, which cost more CPU than the query itself on the guest's paid path (bench/rush.py --profile).
+_EVENT_COLUMNS = (
+    Event.starts_at,
+    Event.ends_at,
+    Event.timezone,
+    Event.venue,
+    Event.address,
+    Event.access_information,
+    Event.name_changes_close_hours_before,
+    Event.organisation.whatsapp_enabled,
+)
+
+
 async def order_page(reference: str, *, now: datetime, texts_available: bool = True, whatsapp_available: bool = True) -> OrderPage:
     """The order page's content. ``texts_available`` false (production without a text provider): a guest with only a
     phone number is not told a text went; ``whatsapp_available`` false: texts go by SMS, and the page says so."""
     order = await find_order(reference)
     details = await order_details(order.reference, order=order)
-    event = (
-        await Event.select(
-            Event.starts_at,
-            Event.ends_at,
-            Event.timezone,
-            Event.venue,
-            Event.address,
-            Event.access_information,
-            Event.name_changes_close_hours_before,
-            Event.organisation.whatsapp_enabled,
-        )
-        .where(Event.id == order.event)
-        .first()
-    )
+    event = await Event.select(*_EVENT_COLUMNS).where(Event.id == order.event).first()
     assert event is not None
     zone = ZoneInfo(event["timezone"])
     valid = [ticket for ticket in details.tickets if ticket.status == TicketStatus.valid]

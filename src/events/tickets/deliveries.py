@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from events.i18n import N_
@@ -57,6 +58,12 @@ class Delivery:
         return self.channel != MessageChannel.email
 
 
+# Built once: naming a column through a foreign key (Order.event.x) makes Piccolo copy every column of the table it
+# points to, which cost more CPU than the query itself on the guest's paid path (bench/rush.py --profile).
+_EVENT_TIMEZONE = OutboxMessage.order_id._.event._.timezone
+_ORDER_REFERENCE: Any = OutboxMessage.order_id.reference  # Any, as Piccolo types a column reached through a foreign key
+
+
 async def deliveries_of(reference: str, *, now: datetime) -> list[Delivery]:
     """The newest message about the order on each channel (email, SMS, WhatsApp), newest first. Messages skipped
     because nothing was left to send are left out; a text skipped for want of a provider is shown."""
@@ -67,9 +74,9 @@ async def deliveries_of(reference: str, *, now: datetime) -> list[Delivery]:
             OutboxMessage.attempts,
             OutboxMessage.last_error,
             OutboxMessage.sent_at,
-            OutboxMessage.order_id._.event._.timezone,
+            _EVENT_TIMEZONE,
         )
-        .where(OutboxMessage.order_id.reference == normalise_reference(reference))
+        .where(normalise_reference(reference) == _ORDER_REFERENCE)
         .order_by(OutboxMessage.id, ascending=False)
     )
     latest: dict[str, Delivery] = {}

@@ -86,6 +86,11 @@ def contact_of(email_address: str, phone: str, *, whatsapp: bool) -> Contact | N
     return None
 
 
+# Built once: naming a column through a foreign key (Order.event.x) makes Piccolo copy every column of the table it
+# points to, which cost more CPU than the query itself on the guest's paid path (bench/rush.py --profile).
+_CONTACT_COLUMNS = (Order.buyer_email, Order.buyer_phone, Order.event._.organisation._.whatsapp_enabled)
+
+
 async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = None, detail: Mapping[str, Any] | None = None) -> None:
     """Queue a message about an order to the order's guest, inside the caller's transaction so it is sent if and
     only if that commits. A ``key`` makes it go once, however often it is queued (e.g. ``refund:42``);
@@ -99,11 +104,7 @@ async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = 
     try:
         # On PostgreSQL a failed statement aborts the whole transaction; the savepoint confines it.
         savepoint = await transaction.savepoint() if transaction is not None else None
-        order = (
-            await Order.select(Order.buyer_email, Order.buyer_phone, Order.event._.organisation._.whatsapp_enabled)
-            .where(Order.id == order_id)
-            .first()
-        )
+        order = await Order.select(*_CONTACT_COLUMNS).where(Order.id == order_id).first()
         contact = contact_of(order["buyer_email"], order["buyer_phone"], whatsapp=order["event.organisation.whatsapp_enabled"]) if order else None
         if contact is not None:
             message = OutboxMessage(

@@ -212,35 +212,30 @@ def ticket_out(row: dict[str, Any]) -> TicketOut:
     )
 
 
+# Built once: naming a column through a foreign key (Order.event.x) makes Piccolo copy every column of the table it
+# points to, which cost more CPU than the query itself on the guest's paid path (bench/rush.py --profile).
+_ORDER_EVENT_COLUMNS = (Event.slug, Event.title, Event.organisation.slug, Event.organisation.name, Event.organisation.logo_content_type)
+_ORDER_LINE_COLUMNS = (
+    OrderLine.kind,
+    OrderLine.description,
+    OrderLine.quantity,
+    OrderLine.unit_price_pence,
+    OrderLine.booking_fee_pence,
+    OrderLine.total_pence,
+    OrderLine.partner.slug,
+)
+_ORDER_TICKET_COLUMNS = (Ticket.id, Ticket.holder_name, Ticket.secret, Ticket.status, Ticket.ticket_type.name)
+
+
 async def order_details(reference: str, *, order: OrderRow | None = None) -> OrderOut:
     """The order with its lines, tickets and notices. ``order``: the order's row, when the caller has just read it
     (the order page), so it is not read twice."""
     if order is None or order.reference != reference:
         order = await find_order(reference)
-    event = (
-        await Event.select(Event.slug, Event.title, Event.organisation.slug, Event.organisation.name, Event.organisation.logo_content_type)
-        .where(Event.id == order.event)
-        .first()
-    )
+    event = await Event.select(*_ORDER_EVENT_COLUMNS).where(Event.id == order.event).first()
     assert event is not None
-    lines = (
-        await OrderLine.select(
-            OrderLine.kind,
-            OrderLine.description,
-            OrderLine.quantity,
-            OrderLine.unit_price_pence,
-            OrderLine.booking_fee_pence,
-            OrderLine.total_pence,
-            OrderLine.partner.slug,
-        )
-        .where(OrderLine.order_id == order.id)
-        .order_by(OrderLine.id)
-    )
-    tickets = (
-        await Ticket.select(Ticket.id, Ticket.holder_name, Ticket.secret, Ticket.status, Ticket.ticket_type.name)
-        .where(Ticket.order_id == order.id)
-        .order_by(Ticket.id)
-    )
+    lines = await OrderLine.select(*_ORDER_LINE_COLUMNS).where(OrderLine.order_id == order.id).order_by(OrderLine.id)
+    tickets = await Ticket.select(*_ORDER_TICKET_COLUMNS).where(Ticket.order_id == order.id).order_by(Ticket.id)
     history = await OrderHistory.select(OrderHistory.kind).where(OrderHistory.order_id == order.id).order_by(OrderHistory.id)
     kinds = [row["kind"] for row in history]
     wording = NOTICES if order.places else NOTICES | NOTICES_WITHOUT_PLACES
