@@ -136,6 +136,21 @@ async def _question_rows(event_id: int, *, removed: bool = False) -> list[dict[s
     return await query.order_by(Question.position).order_by(Question.id)
 
 
+# Built once: naming a column through a foreign key makes Piccolo copy every column of the table it points to.
+_EVENT_SLUG: Any = Question.event._.slug  # Any, as Piccolo types a column reached through a foreign key
+
+
+async def _live_question_rows_of(slug: str) -> list[dict[str, Any]]:
+    """The questions an event asks now, by its slug, with the event's id: one query, and none found for an event that
+    asks nothing (or does not exist)."""
+    return await (
+        Question.select(*QUESTION_COLUMNS, Question.event)
+        .where(_EVENT_SLUG == slug, Question.removed_at.is_null())  # noqa: SIM300 - a column compared makes a Where
+        .order_by(Question.position)
+        .order_by(Question.id)
+    )
+
+
 async def event_questions(event_id: int, locale: str = "en", *, removed: bool = False) -> list[Asked]:
     """The event's questions in the order they are asked, in ``locale`` (see _in_language); with ``removed``, the
     removed ones too (their answers are still held)."""
@@ -204,12 +219,7 @@ async def answers_recorder(slug: str, items: Sequence[tuple[int, int]], given: S
     and return what records them with it, or None when there is nothing to record. ``items`` are the order's (ticket
     type, quantity) lines in the order of the request: the tickets are numbered so (see questions.rules). On the
     on-sale rush's route: an event that asks nothing costs one query."""
-    rows = (
-        await Question.select(*QUESTION_COLUMNS, Question.event)
-        .where(Question.event._.slug == slug, Question.removed_at.is_null())
-        .order_by(Question.position)
-        .order_by(Question.id)
-    )
+    rows = await _live_question_rows_of(slug)
     if not rows and (not given or not await Event.exists().where(Event.slug == slug)):
         return None  # nothing asked (an unknown event: the order itself answers "not found")
     checked = rules.check_answers(await _asked_of(rows, locale), rules.ticket_types_of(items), given)
@@ -234,13 +244,15 @@ async def buy_form_step(
     (its problems raised as the order would raise them) and then asked them; the form sent again with the answers
     (forms.ANSWERS_STEP) has them checked (AnswersRefused, with the form to show again) before the order is placed.
     ``code``: the access or discount code the order is placed with (already checked by the event page), so the order
-    is quoted as it will be placed: with the hidden types it unlocks and its discount."""
-    event = await Event.select(Event.id).where(Event.slug == slug).first()
-    if event is None:
+    is quoted as it will be placed: with the hidden types it unlocks and its discount. An event that asks nothing (or
+    does not exist: the order answers that) costs one query."""
+    rows = await _live_question_rows_of(slug)
+    if not rows:
         return BuyStep()
-    questions = await event_questions(event["id"], locale)
+    event_id = rows[0]["event"]
+    questions = await _asked_of(rows, locale)
     ticket_types = rules.ticket_types_of(request.items)
-    asking = _asking(questions, ticket_types, await _type_names(event["id"]))
+    asking = _asking(questions, ticket_types, await _type_names(event_id))
     if asking.empty:
         return BuyStep()
     if not form.get(forms.ANSWERS_STEP):

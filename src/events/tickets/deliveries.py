@@ -76,7 +76,7 @@ async def deliveries_of(reference: str, *, now: datetime) -> list[Delivery]:
             OutboxMessage.sent_at,
             _EVENT_TIMEZONE,
         )
-        .where(normalise_reference(reference) == _ORDER_REFERENCE)
+        .where(_ORDER_REFERENCE == normalise_reference(reference))  # noqa: SIM300 - a column compared makes a Where
         .order_by(OutboxMessage.id, ascending=False)
     )
     latest: dict[str, Delivery] = {}
