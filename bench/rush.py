@@ -20,7 +20,7 @@ Each guest, as a browser would (one keep-alive connection, a cookie jar, followi
 6. `GET /orders/{ref}?token=...`, the confirmation (the order page with its tickets);
 7. `GET /tickets/{secret}`, the first ticket's page (with its QR code), from the confirmation's "Show ticket" link.
 
-A guest who finds the event page without a buy form (sold out) or whose form comes back with 409 stops there, as a
+A guest who finds the event page with nothing to choose in its buy form (sold out) or whose form comes back with 409 stops there, as a
 person would. Static files (CSS, scripts, fonts) are not fetched: a browser caches them for a year after its first
 page (static_assets), and they are not the application's work.
 
@@ -294,11 +294,11 @@ async def guest(browser: Browser, slug: str, index: int, tally: Tally, request_t
         raise PageError("home: no link to the event")
     page = await step("event_page", "GET", f"/events/{slug}")
     expect(page, 200, "event_page")
-    form = BUY_FORM.search(page.body)
-    if form is None:
+    form, field = BUY_FORM.search(page.body), QUANTITY_FIELD.search(page.body)
+    if form is None or field is None:  # sold out: the form asks for nothing, and has no button
         tally.sold_out_on_page += 1
         return
-    quantity = found(QUANTITY_FIELD, page, "event page: quantity field").group(1).decode()
+    quantity = field.group(1).decode()
     csrf = html.unescape(found(CSRF_FIELD, page, "event page: CSRF token").group(1).decode())
     if browser.cookie("csrftoken") is None:
         raise PageError("no CSRF cookie after two pages")
