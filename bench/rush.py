@@ -20,9 +20,9 @@ Each guest, as a browser would (one keep-alive connection, a cookie jar, followi
 6. `GET /orders/{ref}?token=...`, the confirmation (the order page with its tickets);
 7. `GET /tickets/{secret}`, the first ticket's page (with its QR code), from the confirmation's "Show ticket" link.
 
-A guest who finds the event page with nothing to choose in its buy form (sold out) or whose form comes back with 409 stops there, as a
-person would. Static files (CSS, scripts, fonts) are not fetched: a browser caches them for a year after its first
-page (static_assets), and they are not the application's work.
+A guest who finds the event page with nothing to choose in its buy form (sold out) or whose form comes back with 409
+stops there, as a person would. Static files (CSS, scripts, fonts) are not fetched: a browser caches them for a year
+after its first page (static_assets), and they are not the application's work.
 
 Set-up as bench/onsale.py: its own database (admin URL: --admin-url, else BENCH_DATABASE_URL, else
 TEST_DATABASE_URL, else postgresql://postgres@127.0.0.1:5432/postgres), dropped at the end, also on failure or
