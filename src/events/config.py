@@ -93,6 +93,10 @@ class Settings:
     twilio: TwilioSettings = TwilioSettings()
     # gzip in the app (Litestar's compression); off when the reverse proxy compresses instead (docs/deployment.md).
     compress_responses: bool = True
+    # The outbox's first wait before a message that could not be sent is tried again (doubling up to 60 times it) and
+    # how long a worker's claim on a message lasts (tickets.outbox). Tests shorten both to compress an outage.
+    outbox_retry_seconds: int = 60
+    outbox_sending_lease_seconds: int = 300
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
     locale_dir: Path = PROJECT_ROOT / "locale"
@@ -168,6 +172,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention_days=_integer(environ, "EVENTS_RETENTION_DAYS", 90, minimum=1, maximum=3650),
         run_worker_in_process=_boolean(environ, "EVENTS_RUN_WORKER_IN_PROCESS", not production),
         compress_responses=_boolean(environ, "EVENTS_COMPRESS_RESPONSES", True),
+        outbox_retry_seconds=_integer(environ, "EVENTS_OUTBOX_RETRY_SECONDS", 60, minimum=1, maximum=3600),
+        outbox_sending_lease_seconds=_integer(environ, "EVENTS_OUTBOX_SENDING_LEASE_SECONDS", 300, minimum=2, maximum=3600),
         stripe=stripe,
         smtp=smtp,
         twilio=twilio,
