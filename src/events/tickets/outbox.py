@@ -683,8 +683,7 @@ async def _send(composed: EmailMessage, name: str, *, settings: Settings) -> Non
         path.write_bytes(composed.as_bytes())
         logger.info("No SMTP_HOST: email %s written to %s", name, path)
         return
-    await aiosmtplib.send(
-        composed,
+    client = aiosmtplib.SMTP(
         hostname=smtp.host,
         port=smtp.port,
         username=smtp.user,
@@ -692,6 +691,14 @@ async def _send(composed: EmailMessage, name: str, *, settings: Settings) -> Non
         start_tls=smtp.starttls,
         timeout=SMTP_TIMEOUT_SECONDS,
     )
+    try:
+        await client.connect()
+        await client.send_message(composed)
+    finally:
+        # Hang up at once, without QUIT: a try abandoned mid-conversation (see _deliver) must not wait for the server to
+        # finish accepting the message (aiosmtplib.send's QUIT would), and once the server has accepted it nothing may
+        # keep the try running past its budget, which would have it recorded as failed and sent again.
+        client.close()
 
 
 async def _retry_later(
