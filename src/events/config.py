@@ -42,6 +42,9 @@ class StripeSettings:
     # Apple's domain association file, as Stripe's dashboard gives it for registering a domain for Apple Pay
     # (served at /.well-known/apple-developer-merchantid-domain-association); None serves nothing.
     apple_pay_domain_association: str | None = None
+    # How long one request to Stripe may take (EVENTS_STRIPE_TIMEOUT_SECONDS; the SDK's own default): a Stripe that
+    # does not answer at all fails a checkout after this, tried three times, with "try again" and nothing held.
+    timeout_seconds: int = 80
 
     @property
     def enabled(self) -> bool:
@@ -136,6 +139,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         api_base=_url("STRIPE_API_BASE", environ.get("STRIPE_API_BASE") or STRIPE_API_BASE_DEFAULT),
         js_url=_url("STRIPE_JS_URL", environ.get("STRIPE_JS_URL") or STRIPE_JS_URL_DEFAULT),
         apple_pay_domain_association=_apple_pay_domain_association(environ.get("EVENTS_STRIPE_APPLE_PAY_DOMAIN_ASSOCIATION")),
+        timeout_seconds=_integer(environ, "EVENTS_STRIPE_TIMEOUT_SECONDS", 80, minimum=1, maximum=600),
     )
     if stripe.enabled and not (stripe.publishable_key and stripe.webhook_secret):
         raise SettingsError("STRIPE_SECRET_KEY is set, so STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET are needed too.")

@@ -53,6 +53,7 @@ class StripeFault(StrEnum):
     passing = "pass"  # every request goes on to localstripe and its answer comes back
     refusing = "refuse"  # nothing listens on the port (and a connection left open is cut): "could not connect"
     failing = "500"  # Stripe answers every request with a 500 api_error
+    silent = "silent"  # connections are taken but never answered (packets lost on the way): the client times out
 
 
 class StripeProxy:
@@ -69,9 +70,11 @@ class StripeProxy:
         self._site: web.TCPSite | None = None
         self._runner: web.AppRunner | None = None
         self._session: aiohttp.ClientSession | None = None
+        self._outage_over = asyncio.Event()
         self._loop.run(self._start())
 
     async def _start(self) -> None:
+        self._outage_over = asyncio.Event()  # made on the proxy's own loop
         app = web.Application()
         app.router.add_route("*", "/{tail:.*}", self._handle)
         self._runner = web.AppRunner(app, access_log=None)
@@ -88,8 +91,14 @@ class StripeProxy:
         self.seen[self.fault] += 1
         if self.fault == StripeFault.refusing:
             # A keep-alive connection made before the outage: cut it, as a dead network would.
-            assert request.transport is not None
-            request.transport.abort()
+            if request.transport is not None:
+                request.transport.abort()
+            raise ConnectionResetError
+        if self.fault == StripeFault.silent:
+            # Until the client gives up, or the outage ends: then the connection is cut, never answered.
+            await self._outage_over.wait()
+            if request.transport is not None:
+                request.transport.abort()
             raise ConnectionResetError
         if self.fault == StripeFault.failing:
             body = {"error": {"type": "api_error", "message": "An unknown error occurred (injected by the outage test's proxy)."}}
@@ -109,6 +118,8 @@ class StripeProxy:
     async def _set_fault(self, fault: StripeFault) -> None:
         listening = self._site is not None
         self.fault = fault
+        self._outage_over.set()  # requests left hanging by a silent Stripe are cut
+        self._outage_over = asyncio.Event()
         if fault == StripeFault.refusing and listening:
             assert self._site is not None
             await self._site.stop()
@@ -118,6 +129,7 @@ class StripeProxy:
 
     def close(self) -> None:
         async def stop() -> None:
+            self._outage_over.set()
             if self._session is not None:
                 await self._session.close()
             if self._runner is not None:

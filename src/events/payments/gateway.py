@@ -102,7 +102,7 @@ class StripeGateway:
         self._client = stripe.StripeClient(
             settings.secret_key,
             base_addresses={"api": settings.api_base},
-            http_client=stripe.HTTPXClient(allow_sync_methods=False),
+            http_client=stripe.HTTPXClient(timeout=settings.timeout_seconds, allow_sync_methods=False),
             max_network_retries=2,
         )
 
