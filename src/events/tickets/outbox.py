@@ -55,7 +55,7 @@ MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(minutes=1)  # EVENTS_OUTBOX_RETRY_SECONDS; the longest wait is 60 of these (an hour)
 LONGEST_RETRY_FIRSTS = 60
 # A worker that dies mid-send frees its messages after this (EVENTS_OUTBOX_SENDING_LEASE_SECONDS). A try that has not
-# finished within half of it is abandoned (see _deliver_within), so no worker is still talking to the mail server when
+# finished within half of it is abandoned (see _deliver), so no worker is still talking to the mail server when
 # another may take the message: the other half is room for finishing up and for clocks that differ between hosts.
 SENDING_LEASE = timedelta(minutes=5)
 SMTP_TIMEOUT_SECONDS = 30
