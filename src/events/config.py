@@ -42,6 +42,9 @@ class StripeSettings:
     # Apple's domain association file, as Stripe's dashboard gives it for registering a domain for Apple Pay
     # (served at /.well-known/apple-developer-merchantid-domain-association); None serves nothing.
     apple_pay_domain_association: str | None = None
+    # How long one request to Stripe may take (EVENTS_STRIPE_TIMEOUT_SECONDS; the SDK's own default): a Stripe that
+    # does not answer at all fails a checkout after this, tried three times, with "try again" and nothing held.
+    timeout_seconds: int = 80
 
     @property
     def enabled(self) -> bool:
@@ -93,6 +96,10 @@ class Settings:
     twilio: TwilioSettings = TwilioSettings()
     # gzip in the app (Litestar's compression); off when the reverse proxy compresses instead (docs/deployment.md).
     compress_responses: bool = True
+    # The outbox's first wait before a message that could not be sent is tried again (doubling up to 60 times it) and
+    # how long a worker's claim on a message lasts (tickets.outbox). Tests shorten both to compress an outage.
+    outbox_retry_seconds: int = 60
+    outbox_sending_lease_seconds: int = 300
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
     locale_dir: Path = PROJECT_ROOT / "locale"
@@ -132,6 +139,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         api_base=_url("STRIPE_API_BASE", environ.get("STRIPE_API_BASE") or STRIPE_API_BASE_DEFAULT),
         js_url=_url("STRIPE_JS_URL", environ.get("STRIPE_JS_URL") or STRIPE_JS_URL_DEFAULT),
         apple_pay_domain_association=_apple_pay_domain_association(environ.get("EVENTS_STRIPE_APPLE_PAY_DOMAIN_ASSOCIATION")),
+        timeout_seconds=_integer(environ, "EVENTS_STRIPE_TIMEOUT_SECONDS", 80, minimum=1, maximum=600),
     )
     if stripe.enabled and not (stripe.publishable_key and stripe.webhook_secret):
         raise SettingsError("STRIPE_SECRET_KEY is set, so STRIPE_PUBLISHABLE_KEY and STRIPE_WEBHOOK_SECRET are needed too.")
@@ -168,6 +176,8 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention_days=_integer(environ, "EVENTS_RETENTION_DAYS", 90, minimum=1, maximum=3650),
         run_worker_in_process=_boolean(environ, "EVENTS_RUN_WORKER_IN_PROCESS", not production),
         compress_responses=_boolean(environ, "EVENTS_COMPRESS_RESPONSES", True),
+        outbox_retry_seconds=_integer(environ, "EVENTS_OUTBOX_RETRY_SECONDS", 60, minimum=1, maximum=3600),
+        outbox_sending_lease_seconds=_integer(environ, "EVENTS_OUTBOX_SENDING_LEASE_SECONDS", 300, minimum=2, maximum=3600),
         stripe=stripe,
         smtp=smtp,
         twilio=twilio,

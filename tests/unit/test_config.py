@@ -169,3 +169,24 @@ def test_the_apple_pay_domain_file_is_served_only_once_its_text_is_set(tmp_path:
 def test_an_apple_pay_domain_file_that_is_not_text_stops_start_up(tmp_path: Path, text: str) -> None:
     with pytest.raises(SettingsError, match="EVENTS_STRIPE_APPLE_PAY_DOMAIN_ASSOCIATION must be the text"):
         load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_STRIPE_APPLE_PAY_DOMAIN_ASSOCIATION": text})
+
+
+def test_outage_timings_keep_production_defaults_unless_a_test_shortens_them(tmp_path: Path) -> None:
+    defaults = load_settings({"EVENTS_VAR_DIR": str(tmp_path)})
+    assert (defaults.outbox_retry_seconds, defaults.outbox_sending_lease_seconds, defaults.stripe.timeout_seconds) == (60, 300, 80)
+    shortened = load_settings(
+        {
+            "EVENTS_VAR_DIR": str(tmp_path),
+            "EVENTS_OUTBOX_RETRY_SECONDS": "1",
+            "EVENTS_OUTBOX_SENDING_LEASE_SECONDS": "6",
+            "EVENTS_STRIPE_TIMEOUT_SECONDS": "3",
+        }
+    )
+    assert (shortened.outbox_retry_seconds, shortened.outbox_sending_lease_seconds, shortened.stripe.timeout_seconds) == (1, 6, 3)
+    for name, value in (
+        ("EVENTS_OUTBOX_RETRY_SECONDS", "0"),
+        ("EVENTS_OUTBOX_SENDING_LEASE_SECONDS", "1"),
+        ("EVENTS_STRIPE_TIMEOUT_SECONDS", "soon"),
+    ):
+        with pytest.raises(SettingsError, match=name):
+            load_settings({"EVENTS_VAR_DIR": str(tmp_path), name: value})

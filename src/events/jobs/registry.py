@@ -49,7 +49,14 @@ def periodic_jobs(gateway: Gateway, settings: Settings, *, gateways: Gateways | 
         # Freed places (refunds, holds and offers that ran out, capacity raised, newly funded free places) offered to the
         # waiting lists in join order; the lists' own changes (a guest leaving, an organiser's offer) offer at once.
         PeriodicJob("offer-freed-places", every_seconds=10, run=waitlist.sweep),
-        PeriodicJob("drain-email-outbox", every_seconds=10, run=partial(outbox.drain_outbox, settings=settings)),
+        # Its lease is a message's: a worker stuck on one message that long lets another send the rest (each message
+        # is claimed on its own, so no two workers ever send the same one).
+        PeriodicJob(
+            "drain-email-outbox",
+            every_seconds=10,
+            run=partial(outbox.drain_outbox, settings=settings),
+            lease_seconds=settings.outbox_sending_lease_seconds,
+        ),
         # Guest messages nobody asks for: each goes once (keyed in the outbox), a few minutes after it is due.
         PeriodicJob("queue-reminders", every_seconds=300, run=reminders.queue_due_reminders),
         PeriodicJob("queue-thank-yous", every_seconds=900, run=thank_you.queue_thank_yous),

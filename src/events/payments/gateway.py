@@ -102,7 +102,7 @@ class StripeGateway:
         self._client = stripe.StripeClient(
             settings.secret_key,
             base_addresses={"api": settings.api_base},
-            http_client=stripe.HTTPXClient(allow_sync_methods=False),
+            http_client=stripe.HTTPXClient(timeout=settings.timeout_seconds, allow_sync_methods=False),
             max_network_retries=2,
         )
 
@@ -298,4 +298,7 @@ def _safe_message(exc: stripe.StripeError) -> str:
         return exc.user_message or N_("The card was declined.")
     if isinstance(exc, stripe.APIConnectionError):
         return N_("We could not reach the payment provider. Please try again in a moment.")
+    if isinstance(exc, (stripe.APIError, stripe.RateLimitError)):
+        # Stripe's own trouble (a 5xx, or too many requests at once): it passes, so the buyer may simply try again.
+        return N_("The payment provider is not answering properly just now. Please try again in a moment.")
     return N_("The payment provider could not handle this request.")

@@ -111,7 +111,16 @@ class Gateways:
 
     def stripe_gateway(self, keys: StripeKeys) -> StripeGateway:
         """A Stripe gateway for these keys, on the installation's Stripe API and Stripe.js addresses."""
-        return StripeGateway(StripeSettings(keys.secret_key, keys.publishable_key, keys.webhook_secret, self._stripe.api_base, self._stripe.js_url))
+        return StripeGateway(
+            StripeSettings(
+                keys.secret_key,
+                keys.publishable_key,
+                keys.webhook_secret,
+                self._stripe.api_base,
+                self._stripe.js_url,
+                timeout_seconds=self._stripe.timeout_seconds,
+            )
+        )
 
     def forget(self, organisation_id: int) -> None:
         """Drop the organisation's decrypted client (its account was connected or disconnected here)."""

@@ -54,6 +54,11 @@ REFUND_NOTICE = MessageKind.refund_notice
 class PaymentUnavailable(EventsError):
     status_code = 503
     code = "payment_unavailable"
+    retry_after_seconds = 30  # Stripe's outages are mostly short: a buyer (or client) tries again soon, not at once
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after_seconds)}
 
 
 class InvalidSignature(EventsError):

@@ -13,8 +13,10 @@ Logs name a message by its id only: addresses, numbers, names and provider repli
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,18 +52,26 @@ logger = logging.getLogger("events.email")
 
 BATCH = 50
 MAX_ATTEMPTS = 12
-FIRST_RETRY = timedelta(minutes=1)
-LONGEST_RETRY = timedelta(hours=1)
-# Longer than any SMTP conversation: a worker that dies mid-send frees its messages after this.
+FIRST_RETRY = timedelta(minutes=1)  # EVENTS_OUTBOX_RETRY_SECONDS; the longest wait is 60 of these (an hour)
+LONGEST_RETRY_FIRSTS = 60
+# A worker that dies mid-send frees its messages after this (EVENTS_OUTBOX_SENDING_LEASE_SECONDS). A try that has not
+# finished within half of it is abandoned (see _deliver), so no worker is still talking to the mail server when
+# another may take the message: the other half is room for finishing up and for clocks that differ between hosts.
 SENDING_LEASE = timedelta(minutes=5)
 SMTP_TIMEOUT_SECONDS = 30
 
 
-def retry_at(attempts: int, now: datetime) -> datetime | None:
-    """When to try again after ``attempts`` failed tries: 1 minute, 2, 4 … at most an hour apart; None gives up."""
+def retry_at(attempts: int, now: datetime, *, first: timedelta = FIRST_RETRY) -> datetime | None:
+    """When to try again after ``attempts`` failed tries: 1 minute, 2, 4 … at most an hour apart (``first``, then
+    doubling up to 60 times ``first``); None gives up."""
     if attempts >= MAX_ATTEMPTS:
         return None
-    return now + min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    return now + min(first * 2 ** max(attempts - 1, 0), first * LONGEST_RETRY_FIRSTS)
+
+
+def send_budget(lease: timedelta) -> float:
+    """Seconds one try at a message may take, all told (composing it, the whole SMTP conversation): half its lease."""
+    return lease.total_seconds() / 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,14 +193,24 @@ async def send_again_by_sms(message: Mapping[str, Any], *, now: datetime) -> Non
 
 
 async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH) -> int:
-    """Send the messages that are due in both queues (the periodic job); return how many were sent."""
+    """Send the messages that are due in both queues (the periodic job); return how many were sent.
+
+    Each message's lease runs from ``now`` plus the time the batch has taken so far, not from the batch's start: a
+    batch of slow sends would otherwise claim its last messages with leases that have already run out, which another
+    worker could take while this one sends them."""
     sent = 0
+    started = time.monotonic()
+    lease = timedelta(seconds=settings.outbox_sending_lease_seconds)
+
+    def clock() -> datetime:
+        return now + timedelta(seconds=time.monotonic() - started)
+
     for queue in (AccountMessage, OutboxMessage):  # a reset link is short-lived: it goes first
         due = await queue.select(queue.id).where(_due(queue, now)).order_by(queue.next_attempt_at).limit(limit)
         for row in due:
-            message = await _claim(queue, row["id"], now)
+            message = await _claim(queue, row["id"], clock(), lease=lease)
             if message is not None:
-                sent += await _deliver(queue, message, now=now, settings=settings)
+                sent += await _deliver(queue, message, now=now, budget=send_budget(lease), settings=settings)
     return sent
 
 
@@ -210,11 +230,11 @@ def _due(queue: Queue, now: datetime) -> And:
     return (queue.status == MessageStatus.queued) & (queue.next_attempt_at <= now) & (queue.sending_until.is_null() | (queue.sending_until < now))
 
 
-async def _claim(queue: Queue, message_id: int, now: datetime) -> dict[str, Any] | None:
+async def _claim(queue: Queue, message_id: int, now: datetime, *, lease: timedelta = SENDING_LEASE) -> dict[str, Any] | None:
     """Take a message with one conditional UPDATE, so of two workers racing for it exactly one sends it.
     The attempt is counted here: a message that crashes its worker still runs out of attempts."""
     rows = (
-        await queue.update({queue.sending_until: now + SENDING_LEASE, queue.attempts: queue.attempts + 1})
+        await queue.update({queue.sending_until: now + lease, queue.attempts: queue.attempts + 1})
         .where(queue.id == message_id, _due(queue, now))
         .returning(*queue.all_columns())
     )
@@ -251,38 +271,44 @@ async def _refund_answer(message: dict[str, Any]) -> bool | None:
     return None if None in answers else True
 
 
-async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, settings: Settings) -> int:
+async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, settings: Settings, budget: float) -> int:
+    """One try at a claimed message. Composing and sending it are abandoned (and retried later) once they have taken
+    ``budget`` seconds (half the lease): a mail server that stalls must not keep this worker sending while another
+    takes the message for itself. Abandoning closes the SMTP connection before the server has said it accepts the
+    message, and a server does not deliver a message whose sender hung up before the end of the conversation. (One
+    whose "accepted" reply is lost on the way back cannot be told from one that was not: that message is sent again.)"""
     name = _name(queue, message)
     if queue is OutboxMessage:
         answer = await _refund_answer(message)
         if answer is False:
             # Stripe refused the refund: telling the guest the money is on its way would be untrue. The organiser
             # sees the failed refund on the order and acts.
-            await _finish(queue, message["id"], {queue.status: MessageStatus.skipped, queue.last_error: "refund refused"})
+            await _finish(queue, message, {queue.status: MessageStatus.skipped, queue.last_error: "refund refused"})
             return 0
         if answer is None and now < message["created_at"] + REFUND_ANSWER_WAIT:
             # Stripe has not answered yet (the refund is sent after its transaction commits): ask again shortly, without
             # using up one of the message's tries.
-            await _finish(queue, message["id"], {queue.next_attempt_at: now + REFUND_ANSWER_POLL, queue.attempts: message["attempts"] - 1})
+            await _finish(queue, message, {queue.next_attempt_at: now + REFUND_ANSWER_POLL, queue.attempts: message["attempts"] - 1})
             return 0
     if queue is OutboxMessage and message["channel"] != MessageChannel.email:
-        return await _deliver_text(message, name, now=now, settings=settings)
+        return await _deliver_text(message, name, now=now, settings=settings, budget=budget)
     try:
-        if queue is AccountMessage:
-            composed = await _compose_account_email(message, settings=settings, now=now)
-        else:
-            composed = await _compose(message, settings=settings, now=now)
-        if composed is not None:
-            await _send(composed, name, settings=settings)
-    except Exception as exc:  # noqa: BLE001 - any failure is retried later with backoff
-        await _retry_later(queue, message, name, exc, now=now)
+        async with asyncio.timeout(budget):
+            if queue is AccountMessage:
+                composed = await _compose_account_email(message, settings=settings, now=now)
+            else:
+                composed = await _compose(message, settings=settings, now=now)
+            if composed is not None:
+                await _send(composed, name, settings=settings)
+    except Exception as exc:  # noqa: BLE001 - any failure (the budget's TimeoutError too) is retried later with backoff
+        await _retry_later(queue, message, name, exc, now=now, settings=settings)
         return 0
     if composed is None:
         # Every ticket was refunded or voided before the email went (or the person was switched off): nothing to send.
         reason = "account deactivated" if queue is AccountMessage else "no valid tickets"
-        await _finish(queue, message["id"], {queue.status: MessageStatus.skipped, queue.last_error: reason})
+        await _finish(queue, message, {queue.status: MessageStatus.skipped, queue.last_error: reason})
         return 0
-    await _finish(queue, message["id"], {queue.status: MessageStatus.sent, queue.sent_at: now, queue.last_error: ""})
+    await _finish(queue, message, {queue.status: MessageStatus.sent, queue.sent_at: now, queue.last_error: ""})
     logger.info("Email %s sent", name)
     return 1
 
@@ -540,23 +566,25 @@ async def _refund_summary(message: dict[str, Any]) -> email.RefundSummary | None
     )
 
 
-async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, settings: Settings) -> int:
-    """Compose and send a text message (SMS or WhatsApp); a number Twilio says cannot take texts fails at once."""
+async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, settings: Settings, budget: float) -> int:
+    """Compose and send a text message (SMS or WhatsApp); a number Twilio says cannot take texts fails at once. Abandoned
+    after ``budget`` seconds, as an email is (_deliver)."""
     sent = None
     try:
-        text = await _compose_text(message, settings=settings, now=now)
-        if text is not None:
-            sent = await _send_text(message, text, name, settings=settings)
+        async with asyncio.timeout(budget):
+            text = await _compose_text(message, settings=settings, now=now)
+            if text is not None:
+                sent = await _send_text(message, text, name, settings=settings)
     except Exception as exc:  # noqa: BLE001 - any failure is retried later with backoff, unless the number is the problem
-        await _retry_later(OutboxMessage, message, name, exc, now=now, what="Text", give_up=sms.gives_up_at_once(exc))
+        await _retry_later(OutboxMessage, message, name, exc, now=now, settings=settings, what="Text", give_up=sms.gives_up_at_once(exc))
         return 0
     if text is None or sent is None:
         reason = "no valid tickets" if text is None else sms.NO_PROVIDER
-        await _finish(OutboxMessage, message["id"], {OutboxMessage.status: MessageStatus.skipped, OutboxMessage.last_error: reason})
+        await _finish(OutboxMessage, message, {OutboxMessage.status: MessageStatus.skipped, OutboxMessage.last_error: reason})
         return 0
     await _finish(
         OutboxMessage,
-        message["id"],
+        message,
         {
             OutboxMessage.status: MessageStatus.sent,
             OutboxMessage.sent_at: now,
@@ -656,8 +684,7 @@ async def _send(composed: EmailMessage, name: str, *, settings: Settings) -> Non
         path.write_bytes(composed.as_bytes())
         logger.info("No SMTP_HOST: email %s written to %s", name, path)
         return
-    await aiosmtplib.send(
-        composed,
+    client = aiosmtplib.SMTP(
         hostname=smtp.host,
         port=smtp.port,
         username=smtp.user,
@@ -665,28 +692,51 @@ async def _send(composed: EmailMessage, name: str, *, settings: Settings) -> Non
         start_tls=smtp.starttls,
         timeout=SMTP_TIMEOUT_SECONDS,
     )
+    try:
+        await client.connect()
+        await client.send_message(composed)
+    finally:
+        # Hang up at once, without QUIT: a try abandoned mid-conversation (see _deliver) must not wait for the server to
+        # finish accepting the message (aiosmtplib.send's QUIT would), and once the server has accepted it nothing may
+        # keep the try running past its budget, which would have it recorded as failed and sent again.
+        client.close()
 
 
 async def _retry_later(
-    queue: Queue, message: dict[str, Any], name: str, exc: Exception, *, now: datetime, what: str = "Email", give_up: bool = False
+    queue: Queue,
+    message: dict[str, Any],
+    name: str,
+    exc: Exception,
+    *,
+    now: datetime,
+    settings: Settings,
+    what: str = "Email",
+    give_up: bool = False,
 ) -> None:
     error = _describe(exc)
     if give_up:
-        await _finish(queue, message["id"], {queue.status: MessageStatus.failed, queue.last_error: error})
+        await _finish(queue, message, {queue.status: MessageStatus.failed, queue.last_error: error})
         logger.error("%s %s cannot be delivered (%s); giving up", what, name, error)
         return
-    later = retry_at(message["attempts"], now)
+    later = retry_at(message["attempts"], now, first=timedelta(seconds=settings.outbox_retry_seconds))
     if later is None:
-        await _finish(queue, message["id"], {queue.status: MessageStatus.failed, queue.last_error: error})
+        await _finish(queue, message, {queue.status: MessageStatus.failed, queue.last_error: error})
         logger.error("%s %s failed %d times (%s); giving up", what, name, message["attempts"], error)
         return
-    await _finish(queue, message["id"], {queue.next_attempt_at: later, queue.last_error: error})
+    await _finish(queue, message, {queue.next_attempt_at: later, queue.last_error: error})
     logger.warning("%s %s not sent (attempt %d, %s); trying again at %s", what, name, message["attempts"], error, later.isoformat())
 
 
-async def _finish(queue: Queue, message_id: int, changes: dict[Any, Any]) -> None:
-    """Record how a try ended and release the claim."""
-    await queue.update({**changes, queue.sending_until: None}).where(queue.id == message_id)
+async def _finish(queue: Queue, message: dict[str, Any], changes: dict[Any, Any]) -> None:
+    """Record how a try ended and release the claim, only while the claim is still this try's: each claim counts an
+    attempt, so a worker whose lease ran out (and whose message another worker has claimed since) changes nothing."""
+    finished = (
+        await queue.update({**changes, queue.sending_until: None})
+        .where(queue.id == message["id"], queue.attempts == message["attempts"])
+        .returning(queue.id)
+    )
+    if not finished:
+        logger.warning("Message %s was claimed again after this worker's lease ran out; its try is not recorded", _name(queue, message))
 
 
 def _describe(exc: BaseException) -> str:
