@@ -96,7 +96,11 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
 def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Map every exception to one shape: {"error", "detail"[, "fields"]} or the friendly error page."""
     status, code, detail, fields, headers = _describe(exc)
-    if status >= 500:
+    if isinstance(exc, EventsError) and status >= 500:
+        # An outage the service expected and explained (a payment provider out of reach): one line, no traceback, so a
+        # minute of it does not bury the log.
+        logger.warning("%s on %s %s", code, request.method, _loggable(request.url.path))
+    elif status >= 500:
         logger.error("Unhandled error on %s %s", request.method, _loggable(request.url.path), exc_info=exc)
     if wants_json(request):
         body: dict[str, Any] = {"error": code, "detail": detail}
