@@ -93,6 +93,9 @@ class Settings:
     twilio: TwilioSettings = TwilioSettings()
     # gzip in the app (Litestar's compression); off when the reverse proxy compresses instead (docs/deployment.md).
     compress_responses: bool = True
+    # Processes each serve process (and `events worker`) renders PDFs in, off its GIL (events.cpu); 0 renders them in a
+    # thread of the serve process itself, as before there was a pool.
+    cpu_processes: int = 1
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
     locale_dir: Path = PROJECT_ROOT / "locale"
@@ -168,6 +171,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention_days=_integer(environ, "EVENTS_RETENTION_DAYS", 90, minimum=1, maximum=3650),
         run_worker_in_process=_boolean(environ, "EVENTS_RUN_WORKER_IN_PROCESS", not production),
         compress_responses=_boolean(environ, "EVENTS_COMPRESS_RESPONSES", True),
+        cpu_processes=_integer(environ, "EVENTS_CPU_PROCESSES", 1, minimum=0, maximum=64),
         stripe=stripe,
         smtp=smtp,
         twilio=twilio,

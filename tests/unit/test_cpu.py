@@ -1,0 +1,116 @@
+"""events.cpu: the PDFs a pool process makes are the PDFs this process makes; a pool whose process dies recovers, and a
+call that keeps killing its process fails clearly rather than hanging."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import signal
+from collections.abc import AsyncIterator, Awaitable
+from pathlib import Path
+from typing import TypeVar
+
+import pytest
+
+from events import cpu
+from events.ledger.pdf import render_statement_pdf
+from events.tickets import pdf
+from tests.support.ticket_pdfs import ticket
+from tests.unit.ledger.test_statement_pdf import NOW, line, statement
+
+T = TypeVar("T")
+# Never a hang: a call that has not come back by then fails the test.
+PATIENCE_SECONDS = 60
+BRANDED = pdf.Branding(name="Refugee Kitchen", accent=(0.5, 0.1, 0.3))
+
+
+@pytest.fixture
+async def pool() -> AsyncIterator[cpu.CpuPool]:
+    running = cpu.start(1)
+    yield running
+    await running.close()
+
+
+async def soon(call: Awaitable[T]) -> T:
+    return await asyncio.wait_for(call, PATIENCE_SECONDS)
+
+
+def same_document(document: bytes) -> bytes:
+    """The PDF without what differs between any two renders: its random /ID and the second it was made."""
+    assert document.startswith(b"%PDF")
+    document = re.sub(rb"/ID\s*\n?\[<[0-9a-f]+><[0-9a-f]+>\]", b"/ID []", document)
+    return re.sub(rb"/(CreationDate|ModDate) \(D:[0-9+\-']+\)", rb"/\1 ()", document)
+
+
+def kill_own_process() -> None:
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+def kill_own_process_once(marker: str) -> int:
+    """Dies the first time (as a render the OOM killer picks would), then answers with its process id."""
+    path = Path(marker)
+    if not path.exists():
+        path.write_text("killed once")
+        kill_own_process()
+    return os.getpid()
+
+
+@pytest.mark.parametrize(
+    ("page_size", "locale", "branding"),
+    [("a4", "en", None), ("phone", "ar", BRANDED), ("a4", "fa", BRANDED)],
+)
+async def test_ticket_pdfs_made_in_the_pool_are_the_ones_made_here(pool: cpu.CpuPool, page_size: str, locale: str, branding: pdf.Branding) -> None:
+    views = [ticket(1), ticket(2, holder="ليلى حداد"), ticket(3, event_title="A long night of soups, stews and songs from home")]
+    made_there = await soon(cpu.run(pdf.render_tickets_pdf, views, page_size=page_size, branding=branding, locale=locale))
+    made_here = pdf.render_tickets_pdf(views, page_size=page_size, branding=branding, locale=locale)
+    assert same_document(made_there) == same_document(made_here)
+    assert await soon(cpu.run(os.getpid)) != os.getpid()  # it was made in another process
+
+
+async def test_a_statement_made_in_the_pool_is_the_one_made_here(pool: cpu.CpuPool) -> None:
+    partner = statement([line(4_973, paid=4_000), line(500, title="عشاء الخميس", reconciled=False)], name="مطبخ الترحيب")
+    made_there = await soon(cpu.run(render_statement_pdf, partner, now=NOW))
+    assert same_document(made_there) == same_document(render_statement_pdf(partner, now=NOW))
+
+
+async def test_a_pool_process_killed_between_calls_is_replaced(pool: cpu.CpuPool) -> None:
+    first = await soon(cpu.run(os.getpid))
+    os.kill(first, signal.SIGKILL)
+    views = [ticket(1)]
+    made = await soon(cpu.run(pdf.render_tickets_pdf, views))
+    assert same_document(made) == same_document(pdf.render_tickets_pdf(views))
+    assert await soon(cpu.run(os.getpid)) != first
+
+
+async def test_a_call_whose_process_dies_is_tried_once_more_on_a_new_pool(pool: cpu.CpuPool, tmp_path: Path) -> None:
+    marker = tmp_path / "killed"
+    second = await soon(cpu.run(kill_own_process_once, str(marker)))
+    assert marker.exists()  # the first try did die
+    assert await soon(cpu.run(os.getpid)) == second  # later calls go to the new pool
+
+
+async def test_a_call_that_kills_every_pool_fails_clearly_and_the_next_call_works(pool: cpu.CpuPool) -> None:
+    with pytest.raises(cpu.CpuUnavailable) as failed:
+        await soon(cpu.run(kill_own_process))
+    assert failed.value.status_code == 503
+    assert failed.value.headers == {"Retry-After": str(cpu.RETRY_AFTER_SECONDS)}
+    assert await soon(cpu.run(os.getpid)) != os.getpid()
+
+
+async def test_closing_the_pool_stops_its_processes_and_later_calls_run_in_a_thread() -> None:
+    running = cpu.start(2)
+    pids = set(await soon(asyncio.gather(*(cpu.run(os.getpid) for _ in range(4)))))
+    await soon(running.close())
+    assert all(not Path(f"/proc/{pid}").exists() for pid in pids)
+    assert await soon(cpu.run(os.getpid)) == os.getpid()
+
+
+async def test_no_processes_means_a_thread_of_this_process() -> None:
+    running = cpu.start(0)
+    try:
+        assert await soon(cpu.run(os.getpid)) == os.getpid()
+        views = [ticket(1)]
+        assert same_document(await soon(cpu.run(pdf.render_tickets_pdf, views))) == same_document(pdf.render_tickets_pdf(views))
+    finally:
+        await running.close()
