@@ -20,6 +20,9 @@ import asyncio
 import logging
 import multiprocessing
 import os
+import select
+import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -44,6 +47,7 @@ NICENESS = 10
 # a busy machine. Modules whose functions run in the pool add themselves (preload).
 PRELOAD = ["reportlab.pdfgen.canvas", "reportlab.platypus", "qrcode", "babel.dates", "events.pdf.text"]
 RETRY_AFTER_SECONDS = 5
+WATCH_SECONDS = 2.0  # how often a pool process looks for its server process where the kernel cannot tell it
 
 
 class CpuUnavailable(EventsError):
@@ -66,8 +70,31 @@ def preload(module: str) -> None:
         PRELOAD.append(module)
 
 
-def _lower_priority() -> None:
+def _start_pool_process(server_pid: int) -> None:
     os.nice(NICENESS)
+    threading.Thread(target=_exit_with, args=(server_pid,), name="events-cpu-watch", daemon=True).start()
+
+
+def _exit_with(server_pid: int) -> None:
+    """End this pool process once the server process whose pool it is has gone (SIGKILLed, say, where close() never
+    ran). Nothing else would end it: concurrent.futures' pool processes hold both ends of their own pipes, so they
+    wait for work for ever, and keep the fork server alive too."""
+    try:
+        gone = os.pidfd_open(server_pid)  # readable once that process has exited (Linux 5.3 and later)
+    except ProcessLookupError:
+        os._exit(0)
+    except OSError:  # an older kernel: look now and then
+        while True:
+            time.sleep(WATCH_SECONDS)
+            try:
+                os.kill(server_pid, 0)
+            except ProcessLookupError:
+                os._exit(0)
+            except PermissionError:
+                continue
+    else:
+        select.select([gone], [], [])
+        os._exit(0)
 
 
 class CpuPool:
@@ -82,7 +109,7 @@ class CpuPool:
         # (locks held by other threads included). Processes start when first needed, not at start-up.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
-        return ProcessPoolExecutor(max_workers=self.processes, mp_context=context, initializer=_lower_priority)
+        return ProcessPoolExecutor(max_workers=self.processes, mp_context=context, initializer=_start_pool_process, initargs=(os.getpid(),))
 
     async def run(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         call = partial(function, *args, **kwargs)

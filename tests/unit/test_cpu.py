@@ -7,6 +7,9 @@ import asyncio
 import os
 import re
 import signal
+import subprocess
+import sys
+import time
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
 from typing import TypeVar
@@ -114,3 +117,43 @@ async def test_no_processes_means_a_thread_of_this_process() -> None:
         assert same_document(await soon(cpu.run(pdf.render_tickets_pdf, views))) == same_document(pdf.render_tickets_pdf(views))
     finally:
         await running.close()
+
+
+OWNER = """
+import asyncio, os, sys
+from events import cpu
+
+async def main():
+    cpu.start(2)
+    pids = await asyncio.gather(*(cpu.run(os.getpid) for _ in range(4)))
+    print(*sorted(set(pids)), flush=True)
+    await asyncio.sleep(600)
+
+asyncio.run(main())
+"""
+
+
+def test_the_pool_processes_end_when_the_server_process_is_killed(tmp_path: Path) -> None:
+    """A serve process SIGKILLed (or killed by uvicorn's supervisor) never closes its pool: the pool's processes see it
+    go and end too, rather than waiting for work for ever."""
+    owner = subprocess.Popen([sys.executable, "-c", OWNER], stdout=subprocess.PIPE, text=True, cwd=tmp_path)
+    try:
+        assert owner.stdout is not None
+        pool_pids = [int(pid) for pid in owner.stdout.readline().split()]
+        assert pool_pids and owner.pid not in pool_pids
+        assert all(Path(f"/proc/{pid}").exists() for pid in pool_pids)
+    finally:
+        owner.kill()
+        owner.wait()
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while any(alive(pid) for pid in pool_pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not any(alive(pid) for pid in pool_pids)
+
+
+def alive(pid: int) -> bool:
+    """Running, rather than gone or a zombie its parent (the pool's fork server, ending too) has not reaped yet."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
