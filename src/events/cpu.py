@@ -102,6 +102,7 @@ class CpuPool:
 
     def __init__(self, processes: int) -> None:
         self.processes = processes
+        self._previous: CpuPool | None = None
         self._executor = self._new_executor() if processes > 0 else None
 
     def _new_executor(self) -> ProcessPoolExecutor:
@@ -135,7 +136,7 @@ class CpuPool:
         """Wait for running calls to finish, then stop the processes; this pool no longer takes calls."""
         global _running  # noqa: PLW0603 - the process's one pool, set when the app or the worker starts
         if _running is self:
-            _running = None
+            _running = self._previous
         executor, self._executor = self._executor, None
         if executor is not None:
             await anyio.to_thread.run_sync(partial(executor.shutdown, wait=True, cancel_futures=True))
@@ -147,8 +148,10 @@ _running: CpuPool | None = None
 def start(processes: int) -> CpuPool:
     """A pool for this process's CPU-heavy calls (events.cpu.run) until it is closed."""
     global _running  # noqa: PLW0603 - as in close()
-    _running = CpuPool(processes)
-    return _running
+    pool = CpuPool(processes)
+    pool._previous = _running  # a second app started in the same process (tests) gives the first its pool back
+    _running = pool
+    return pool
 
 
 async def run(function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:

@@ -157,3 +157,17 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+async def test_a_second_pool_closed_gives_the_first_its_calls_back() -> None:
+    """Tests start a second app (its own lifespan, its own pool) beside the session's: once it stops, PDFs go to the
+    session app's pool again, not to a thread."""
+    first = cpu.start(1)
+    try:
+        second = cpu.start(0)
+        assert await soon(cpu.run(os.getpid)) == os.getpid()
+        await second.close()
+        assert await soon(cpu.run(os.getpid)) != os.getpid()
+    finally:
+        await first.close()
+    assert await soon(cpu.run(os.getpid)) == os.getpid()
