@@ -9,6 +9,9 @@ What goes through it must be a module-level function whose arguments and result 
 structs, str, bytes, datetimes with zoneinfo): it runs in another process, so it must also be pure (no database, no
 settings, no caches it relies on being shared).
 
+What does not go through it: a page's QR code (events.tickets.qr: about 1.5 ms, then cached, less than a trip to
+the pool and back) and password hashing (Argon2 lets go of the GIL, so accounts.passwords runs it in a thread).
+
 A pool process that dies (killed by the OOM killer, a crash in a C library) breaks the whole pool
 (concurrent.futures' BrokenProcessPool): the pool is replaced at once and each call that was running is tried once
 more on the new one; a call that breaks the new pool too fails with CpuUnavailable (503, "try again"), never a hang.
