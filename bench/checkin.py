@@ -1,6 +1,7 @@
 """Door check-in throughput: 20 door phones redeeming distinct tickets against `events serve --workers N`.
 
     .venv/bin/python bench/checkin.py [--workers 2] [--tickets 5000] [--scanners 20] [--codes signed|secret]
+    .venv/bin/python bench/checkin.py --pdf-downloads 4 [--cpu-processes 0|1]
 
 Prints one JSON object on stdout and nothing else (progress and errors go to stderr; the server's log is
 kept in a temporary directory that is removed at the end).
@@ -38,6 +39,15 @@ cpu_bound_redeems_per_second_estimate turns it into a rough ceiling for an other
 Exit status 1 if any check fails.
 
 Target on a 2-core machine: >= 1,000 redeems/s with p99 < 50 ms.
+
+--pdf-downloads N (issue #20 §2: no request waits behind a CPU-heavy one): N more clients, each on its own
+connection, download big orders' ticket PDFs (--pdf-orders of --pdf-tickets each, default 5 of 500, seeded as
+paid orders that are never scanned) one after another for as long as the phones scan; each client's first PDF is
+a warm-up. The output gains "pdf_downloads": PDFs per second and their latency, check-in p50/p99 under that load
+(the same as latency_ms), the server's CPU split between its serve processes and its PDF pool processes, cores
+busy, and the target check-in p99 < 50 ms. --cpu-processes sets the server's EVENTS_CPU_PROCESSES (0: PDFs in a
+thread of the serve process, as before the pool), so one code base measures before and after. cpu_ms_per_request
+then counts the PDFs' CPU too, so it is not the figure for a redeem's cost in this mode.
 """
 
 from __future__ import annotations
@@ -89,9 +99,10 @@ class Seeded:
     codes: list[str]  # what each phone scans: signed QR texts or bare secrets, one per ticket
     tokens: list[str]  # one API token per phone
     seconds: float
+    pdf_paths: list[str] = field(default_factory=list)  # --pdf-downloads: each big order's PDF, with its access token
 
 
-async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: int, codes: str) -> Seeded:
+async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: int, codes: str, pdf_orders: int = 0, pdf_tickets: int = 0) -> Seeded:
     started = time.perf_counter()
     from events import db
     from events.accounts import service as accounts
@@ -119,7 +130,7 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
                 title="Bench Door Night",
                 starts_at=starts,
                 ends_at=starts + timedelta(hours=5),
-                capacity=tickets,
+                capacity=tickets + pdf_orders * pdf_tickets,
                 status="on_sale",
                 ticket_types=[TicketTypeIn(name="General", price_pence=1000, channel="both", max_per_order=TICKETS_PER_ORDER)],
                 beneficiaries=[ShareIn(partner="bench-partner", share_bp=10_000)],
@@ -182,8 +193,10 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
                 await issue_tickets(order_id, event["id"], f"Guest {index}", now)
 
         await asyncio.gather(*(issue(index, order_id) for index, order_id in enumerate(order_ids)))
-        await Event.update({Event.places_taken: tickets}).where(Event.id == event["id"])
-        await TicketType.update({TicketType.places_taken: tickets}).where(TicketType.id == ticket_type["id"])
+        pdf_paths = await seed_pdf_orders(event["id"], ticket_type["id"], secret_key, now, orders=pdf_orders, size=pdf_tickets)
+        taken = tickets + pdf_orders * pdf_tickets
+        await Event.update({Event.places_taken: taken}).where(Event.id == event["id"])
+        await TicketType.update({TicketType.places_taken: taken}).where(TicketType.id == ticket_type["id"])
         log(f"seed: {tickets} tickets issued in {time.perf_counter() - started:.1f}s")
         await keys.current_signing_key(event["id"], secret_key=secret_key, now=now)  # made once, before the rush
 
@@ -202,7 +215,52 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
             await assign_door_staff(event["id"], user.id)
             tokens.append(await accounts.create_api_token(email, label=f"Door {index + 1} phone", now=now))
     assert event_out.slug == SLUG and len(scanned) == tickets, (event_out.slug, len(scanned))
-    return Seeded(scanned, tokens, time.perf_counter() - started)
+    return Seeded(scanned, tokens, time.perf_counter() - started, pdf_paths)
+
+
+async def seed_pdf_orders(event_id: int, ticket_type_id: int, secret_key: str, now: datetime, *, orders: int, size: int) -> list[str]:
+    """--pdf-downloads: ``orders`` paid orders of ``size`` tickets each (a school's or a company's block booking),
+    never scanned; returns the path of each one's PDF as the guest's order page links it (with its access token)."""
+    from events.orders import codes as order_codes
+    from events.orders.tables import Order, OrderLine
+    from events.tickets.issuing import issue_tickets
+
+    paths = []
+    for index in range(orders):
+        reference = order_codes.new_order_reference()
+        [row] = await Order.insert(
+            Order(
+                reference=reference,
+                event=event_id,
+                status="paid",
+                channel="online",
+                buyer_name=f"Block booker {index}",
+                buyer_email=f"block{index}@bench.example",
+                currency="GBP",
+                tickets_pence=1000 * size,
+                total_pence=1000 * size,
+                places=size,
+                payment_provider="test",
+                created_at=now,
+                paid_at=now,
+            )
+        ).returning(Order.id)
+        await OrderLine.insert(
+            OrderLine(
+                order_id=row["id"],
+                kind="ticket",
+                ticket_type=ticket_type_id,
+                description="General",
+                quantity=size,
+                unit_price_pence=1000,
+                total_pence=1000 * size,
+            )
+        )
+        await issue_tickets(row["id"], event_id, f"Block booker {index}", now)
+        paths.append(f"/orders/{reference}/tickets.pdf?token={order_codes.order_access_token(secret_key, reference)}")
+    if orders:
+        log(f"seed: {orders} orders of {size} tickets for --pdf-downloads")
+    return paths
 
 
 # --- the server ----------------------------------------------------------------------------------------
@@ -369,6 +427,96 @@ async def scan_all(port: int, tokens: list[str], slices: list[list[int]], codes:
     await asyncio.gather(*(phone(token, indexes) for token, indexes in zip(tokens, slices, strict=False)))
 
 
+@dataclass
+class Downloads:
+    """--pdf-downloads: what the PDF clients got."""
+
+    latencies_ms: list[float] = field(default_factory=list)
+    sizes: list[int] = field(default_factory=list)
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+async def download_pdfs(port: int, paths: list[str], clients: int, downloads: Downloads, *, rounds: int | None = None) -> None:
+    """``clients`` guests each downloading the big orders' PDFs one after another, on their own keep-alive connection,
+    until cancelled (or ``rounds`` downloads each). Client i starts at order i, so the PDFs are of different orders:
+    with the default 5 orders of 500 tickets, more distinct QR codes than events.tickets.qr caches, so every PDF pays
+    for encoding its codes, as a new order's PDF does."""
+
+    async def client(number: int) -> None:
+        connection = Connection(port)
+        turn = number
+        try:
+            while rounds is None or turn < number + rounds * clients:
+                path = paths[turn % len(paths)]
+                turn += clients
+                started = time.perf_counter()
+                try:
+                    status, payload = await connection.request("GET", path, None, None)
+                except (OSError, ConnectionError, asyncio.IncompleteReadError, ValueError, IndexError) as exc:
+                    downloads.errors[type(exc).__name__] += 1
+                    continue
+                if status != 200 or not payload.startswith(b"%PDF"):
+                    downloads.errors[f"http {status}"] += 1
+                    continue
+                downloads.latencies_ms.append((time.perf_counter() - started) * 1000)
+                downloads.sizes.append(len(payload))
+        finally:
+            connection.close()
+
+    await asyncio.gather(*(client(number) for number in range(clients)))
+
+
+def pool_processes(pids: list[int]) -> set[int]:
+    """Which of the server's processes are events.cpu's pool (its fork server and the processes it forks)."""
+    found = set()
+    for pid in pids:
+        try:
+            # uvicorn's workers are multiprocessing's spawned processes too; the pool's fork from its fork server.
+            if b"multiprocessing.forkserver" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+        except OSError:
+            continue
+    return found
+
+
+def pdf_report(
+    args: argparse.Namespace,
+    downloads: Downloads,
+    elapsed: float,
+    checkins: list[float],
+    before: dict[str, dict[int, float]],
+    after: dict[str, dict[int, float]],
+) -> dict[str, Any]:
+    latencies = sorted(downloads.latencies_ms)
+    pool = pool_processes(list(after["server"]))
+    spent = {pid: value - before["server"].get(pid, 0.0) for pid, value in after["server"].items()}
+    pool_seconds = sum(value for pid, value in spent.items() if pid in pool)
+    serve_seconds = sum(value for pid, value in spent.items() if pid not in pool)
+    p99 = round(percentile(checkins, 0.99), 2)
+    return {
+        "clients": args.pdf_downloads,
+        "orders": args.pdf_orders,
+        "tickets_per_pdf": args.pdf_tickets,
+        "cpu_processes": "server default" if args.cpu_processes is None else args.cpu_processes,
+        "pdfs": len(latencies),
+        "pdfs_per_second": round(len(latencies) / elapsed, 2),
+        "pdf_latency_ms": {
+            "p50": round(percentile(latencies, 0.50)),
+            "p99": round(percentile(latencies, 0.99)),
+            "max": round(latencies[-1]) if latencies else None,
+        },
+        "pdf_mean_bytes": round(sum(downloads.sizes) / len(downloads.sizes)) if downloads.sizes else None,
+        "errors": sum(downloads.errors.values()),
+        "errors_by_kind": dict(downloads.errors),
+        "checkin_latency_ms": {"p50": round(percentile(checkins, 0.50), 2), "p99": p99},
+        # The server's CPU while both ran: its serve processes (the event loops, check-ins included) and its pool
+        # processes (the PDFs, when EVENTS_CPU_PROCESSES > 0); cores_busy is both over the elapsed time.
+        "server_cpu_seconds": {"serve_processes": round(serve_seconds, 2), "pool_processes": round(pool_seconds, 2)},
+        "server_cores_busy": round((serve_seconds + pool_seconds) / elapsed, 2),
+        "target": {"checkin_p99_ms": TARGET_P99_MS, "met": p99 < TARGET_P99_MS},
+    }
+
+
 def slices_for(indexes: list[int], scanners: int, contested: float, rng_seed: int = 7) -> list[list[int]]:
     """Each phone its own tickets; with ``contested`` > 0 some scans are of the next phone's tickets."""
     import random
@@ -449,20 +597,34 @@ async def load(args: argparse.Namespace, port: int, seeded: Seeded, server_pid: 
     await scan_all(port, seeded.tokens, slices_for(warmup_indexes, args.scanners, 0), seeded.codes, time.perf_counter() + 60, warm)
     if warm.errors:
         raise RuntimeError(f"warm-up failed: {dict(warm.errors)}")
+    if args.pdf_downloads:  # each client's first PDF starts the server's pool processes, not measured
+        warm_pdfs = Downloads()
+        await download_pdfs(port, seeded.pdf_paths, args.pdf_downloads, warm_pdfs, rounds=1)
+        if warm_pdfs.errors:
+            raise RuntimeError(f"PDF warm-up failed: {dict(warm_pdfs.errors)}")
+        log(f"PDF warm-up: {len(warm_pdfs.latencies_ms)} PDFs, {max(warm_pdfs.latencies_ms):.0f} ms the slowest")
 
     tally = Tally()
     slices = slices_for(measured_indexes, args.scanners, args.contested)
     load_average = os.getloadavg()
     before = await cpu_snapshot(server_pid, database_url)
     started = time.perf_counter()
+    downloads = Downloads()
+    downloading = asyncio.ensure_future(download_pdfs(port, seeded.pdf_paths, args.pdf_downloads, downloads)) if args.pdf_downloads else None
     await scan_all(port, seeded.tokens, slices, seeded.codes, started + args.duration, tally)
     elapsed = time.perf_counter() - started
-    used = cpu_used(before, await cpu_snapshot(server_pid, database_url))
+    after = await cpu_snapshot(server_pid, database_url)
+    used = cpu_used(before, after)
+    if downloading is not None:  # the PDF downloads under way are abandoned
+        downloading.cancel()
+        await asyncio.gather(downloading, return_exceptions=True)
 
     latencies = sorted(tally.latencies_ms)
     requests = len(latencies) + sum(tally.errors.values())
     redeemed = tally.outcomes["ok"]
+    pdfs = {"pdf_downloads": pdf_report(args, downloads, elapsed, latencies, before, after)} if args.pdf_downloads else {}
     return {
+        **pdfs,
         "elapsed_s": round(elapsed, 3),
         "requests": requests,
         "ok": redeemed,
@@ -504,6 +666,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--codes", choices=["signed", "secret"], default="signed", help="QR texts (signed) or bare secrets")
     parser.add_argument("--contested", type=float, default=0.0, help="fraction of scans of another phone's tickets")
     parser.add_argument("--admin-url", default=None, help="PostgreSQL URL to create and drop the bench database through")
+    parser.add_argument("--pdf-downloads", type=int, default=0, help="clients downloading big orders' PDFs while the phones scan")
+    parser.add_argument("--pdf-orders", type=int, default=5, help="--pdf-downloads: how many big orders (default 5)")
+    parser.add_argument("--pdf-tickets", type=int, default=500, help="--pdf-downloads: tickets per big order (default 500)")
+    parser.add_argument("--cpu-processes", type=int, default=None, help="the server's EVENTS_CPU_PROCESSES (default: its own default)")
     return parser.parse_args(argv)
 
 
@@ -528,6 +694,8 @@ def main(argv: list[str] | None = None) -> int:
     var_dir = Path(tempfile.mkdtemp(prefix="events-bench-checkin-"))
     secret_key = secrets.token_hex(32)
     env = server_env(database_url, var_dir, secret_key)
+    if args.cpu_processes is not None:
+        env["EVENTS_CPU_PROCESSES"] = str(args.cpu_processes)
     result: dict[str, Any] = {
         "benchmark": "checkin",
         "workers": args.workers,
@@ -546,7 +714,17 @@ def main(argv: list[str] | None = None) -> int:
         log(f"database {name}: migrating")
         run_cli(env, "migrate")
         log(f"seeding {args.tickets + args.warmup} tickets")
-        seeded = asyncio.run(seed(database_url, secret_key, tickets=args.tickets + args.warmup, scanners=args.scanners, codes=args.codes))
+        seeded = asyncio.run(
+            seed(
+                database_url,
+                secret_key,
+                tickets=args.tickets + args.warmup,
+                scanners=args.scanners,
+                codes=args.codes,
+                pdf_orders=args.pdf_orders if args.pdf_downloads else 0,
+                pdf_tickets=args.pdf_tickets,
+            )
+        )
         result["seed_seconds"] = round(seeded.seconds, 2)
         port = free_port()
         log_path = var_dir / "server.log"
@@ -578,6 +756,7 @@ def main(argv: list[str] | None = None) -> int:
             and checks["ok_scans"] == checks["tickets_checked_in"]
             and result["admitted_twice_in_responses"] == 0
             and result["errors"] == 0
+            and result.get("pdf_downloads", {}).get("errors", 0) == 0
         )
         result["correct"] = correct
         status = 0 if correct else 1

@@ -24,7 +24,7 @@ import events.orders.access
 import events.tickets.access
 import events.waitlist.access  # noqa: F401
 from events import __doc__ as description
-from events import db, i18n
+from events import cpu, db, i18n
 from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import AccountPages, LoginPages, PasswordResetPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SESSION_STORE, DatabaseStore, SessionConfig
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def database_and_worker(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
         await db.open_engine(engine, pool_size=settings.db_pool_size)
+        cpu_pool = cpu.start(settings.cpu_processes)  # PDFs render in it, off this process's GIL
         stop = asyncio.Event()
         worker = (
             asyncio.create_task(run_forever(periodic_jobs(gateways.environment, settings, gateways=gateways), stop))
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
             stop.set()
             if worker is not None:
                 await worker
+            await cpu_pool.close()
             await db.close_engine(engine)
 
     # async, so Litestar runs it in the event loop: a plain function would go through sync_to_thread, a

@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from events import db
+from events import cpu, db
 from events.config import Settings, SettingsError, load_settings
 from events.errors import EventsError
 
@@ -121,7 +121,11 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        await run_forever(periodic_jobs(gateway, settings), stop)
+        cpu_pool = cpu.start(settings.cpu_processes)  # the PDFs emails attach render in it
+        try:
+            await run_forever(periodic_jobs(gateway, settings), stop)
+        finally:
+            await cpu_pool.close()
 
     _run(settings, work)
 

@@ -100,6 +100,9 @@ class Settings:
     # how long a worker's claim on a message lasts (tickets.outbox). Tests shorten both to compress an outage.
     outbox_retry_seconds: int = 60
     outbox_sending_lease_seconds: int = 300
+    # Processes each serve process (and `events worker`) renders PDFs in, off its GIL (events.cpu); 0 renders them in a
+    # thread of the serve process itself, as before there was a pool.
+    cpu_processes: int = 1
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
     locale_dir: Path = PROJECT_ROOT / "locale"
@@ -178,6 +181,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         compress_responses=_boolean(environ, "EVENTS_COMPRESS_RESPONSES", True),
         outbox_retry_seconds=_integer(environ, "EVENTS_OUTBOX_RETRY_SECONDS", 60, minimum=1, maximum=3600),
         outbox_sending_lease_seconds=_integer(environ, "EVENTS_OUTBOX_SENDING_LEASE_SECONDS", 300, minimum=2, maximum=3600),
+        cpu_processes=_integer(environ, "EVENTS_CPU_PROCESSES", 1, minimum=0, maximum=64),
         stripe=stripe,
         smtp=smtp,
         twilio=twilio,

@@ -190,3 +190,21 @@ def test_outage_timings_keep_production_defaults_unless_a_test_shortens_them(tmp
     ):
         with pytest.raises(SettingsError, match=name):
             load_settings({"EVENTS_VAR_DIR": str(tmp_path), name: value})
+def test_pdfs_render_in_one_pool_process_per_server_process_unless_told_otherwise(tmp_path: Path) -> None:
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path)}).cpu_processes == 1
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_CPU_PROCESSES": "0"}).cpu_processes == 0  # a thread, as before
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_CPU_PROCESSES": " 3 "}).cpu_processes == 3
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        ("-1", "EVENTS_CPU_PROCESSES must be between 0 and 64, not -1"),
+        ("65", "EVENTS_CPU_PROCESSES must be between 0 and 64, not 65"),
+        ("two", "EVENTS_CPU_PROCESSES must be a whole number, not 'two'"),
+        ("1.5", "EVENTS_CPU_PROCESSES must be a whole number"),
+    ],
+)
+def test_a_bad_number_of_cpu_processes_stops_start_up(tmp_path: Path, value: str, message: str) -> None:
+    with pytest.raises(SettingsError, match=message):
+        load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_CPU_PROCESSES": value})

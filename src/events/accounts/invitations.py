@@ -281,7 +281,9 @@ async def accept(
         # (the role's default), here those of the chosen events.
         restricted = True if _event_ids(row["event_ids"]) and row["role"] in RESTRICTABLE_ROLES else None
         if existing is None:
-            user = User(email=row["email"], display_name=display_name, password_hash=passwords.hash_password(password), last_login_at=now)
+            user = User(
+                email=row["email"], display_name=display_name, password_hash=await passwords.hash_password_in_thread(password), last_login_at=now
+            )
             await user.save()
             user_id = user.id
         else:
@@ -305,7 +307,7 @@ async def _check_password(email: str, password_hash: str, password: str, *, now:
     decision = await ratelimit.hit("login-email", email, limit=LOGIN_ATTEMPTS_PER_EMAIL, window_seconds=LOGIN_WINDOW_SECONDS, now_epoch=now_epoch)
     if not decision.allowed:
         raise TooManyAttempts(N_("Too many sign-in attempts."), retry_after_seconds=decision.retry_after_seconds)
-    if not passwords.verify_password(password_hash or None, password):
+    if not await passwords.verify_password_in_thread(password_hash or None, password):
         raise InvalidInput(WRONG_PASSWORD, fields={"password": WRONG_PASSWORD})
     await ratelimit.reset("login-email", email)
 

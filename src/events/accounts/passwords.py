@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
+import anyio.to_thread
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
 
@@ -28,6 +29,20 @@ def verify_password(password_hash: str | None, password: str) -> bool:
         return _hasher.verify(password_hash or _dummy_hash(), password) and bool(password_hash)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
+
+
+# Argon2id at these parameters costs a tenth to a quarter of a second of CPU (64 MiB, 3 passes, 4 lanes). On the
+# event loop that stalls every other request of the serve process (a door's check-ins) for as long, at each sign-in.
+# argon2-cffi lets go of the GIL while it hashes, so a worker thread runs it beside the loop: no process pool needed
+# (events.cpu is for work that holds the GIL, such as drawing PDFs).
+
+
+async def hash_password_in_thread(password: str) -> str:
+    return await anyio.to_thread.run_sync(hash_password, password)
+
+
+async def verify_password_in_thread(password_hash: str | None, password: str) -> bool:
+    return await anyio.to_thread.run_sync(verify_password, password_hash, password)
 
 
 def needs_rehash(password_hash: str) -> bool:

@@ -45,7 +45,7 @@ async def change_password(user: CurrentUser, current_password: str, new_password
     if not decision.allowed:
         raise TooManyAttempts(N_("Too many sign-in attempts."), retry_after_seconds=decision.retry_after_seconds)
     row = await User.select(User.password_hash).where(User.id == user.id, User.is_active == True).first()  # noqa: E712
-    if row is None or not passwords.verify_password(row["password_hash"] or None, current_password):
+    if row is None or not await passwords.verify_password_in_thread(row["password_hash"] or None, current_password):
         raise InvalidInput(WRONG_CURRENT_PASSWORD, fields={"current_password": WRONG_CURRENT_PASSWORD})
     await ratelimit.reset("login-email", user.email)
     async with db.write_transaction():
@@ -122,7 +122,7 @@ async def use_reset_link(token: str, new_password: str, *, now: datetime) -> Res
 
 async def _set_password(user_id: int, password: str, *, now: datetime) -> None:
     """Inside the caller's transaction: the new hash, and any reset link still out for the person spent."""
-    await User.update({User.password_hash: passwords.hash_password(password)}).where(User.id == user_id)
+    await User.update({User.password_hash: await passwords.hash_password_in_thread(password)}).where(User.id == user_id)
     await PasswordReset.update({PasswordReset.used_at: now}).where(PasswordReset.user == user_id, PasswordReset.used_at.is_null())
 
 

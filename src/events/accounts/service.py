@@ -63,7 +63,7 @@ async def create_user(
             email=email,
             display_name=display_name,
             is_platform_admin=is_platform_admin,
-            password_hash=passwords.hash_password(password) if password else "",
+            password_hash=await passwords.hash_password_in_thread(password) if password else "",
         )
         await user.save()
         restricted = restricted_by_default(role) if restricted is None else restricted
@@ -87,7 +87,9 @@ async def set_password(email: str, password: str) -> None:
         raise InvalidInput(problem, fields={"password": problem})
     async with db.write_transaction():
         updated = (
-            await User.update({User.password_hash: passwords.hash_password(password)}).where(User.email == normalise_email(email)).returning(User.id)
+            await User.update({User.password_hash: await passwords.hash_password_in_thread(password)})
+            .where(User.email == normalise_email(email))
+            .returning(User.id)
         )
     if not updated:
         raise NotFound(f"No user with the email {email}.")
@@ -109,7 +111,7 @@ async def authenticate(email: str, password: str, *, client: str, now: datetime)
     if refused := [decision for decision in decisions if not decision.allowed]:
         raise TooManyAttempts(N_("Too many sign-in attempts."), retry_after_seconds=max(decision.retry_after_seconds for decision in refused))
     row = await User.select().where(User.email == email, User.is_active == True).first()  # noqa: E712
-    if not passwords.verify_password(row["password_hash"] if row else None, password) or row is None:
+    if not await passwords.verify_password_in_thread(row["password_hash"] if row else None, password) or row is None:
         return None
     # A person with no organisation left (every membership ended) and no platform duties has nothing to sign in to.
     organisation_id = await memberships.first_organisation_id(row["id"])
@@ -119,7 +121,7 @@ async def authenticate(email: str, password: str, *, client: str, now: datetime)
     await ratelimit.reset("login-email", email)
     changes: dict[Column | str, Any] = {User.last_login_at: now}
     if passwords.needs_rehash(row["password_hash"]):
-        changes[User.password_hash] = passwords.hash_password(password)
+        changes[User.password_hash] = await passwords.hash_password_in_thread(password)
     await User.update(changes).where(User.id == row["id"])
     return await memberships.acting_as(row["id"], organisation_id)
 

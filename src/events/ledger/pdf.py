@@ -10,11 +10,9 @@ from __future__ import annotations
 import io
 from collections.abc import Callable
 from datetime import datetime
-from functools import partial
 from typing import Any
 from xml.sax.saxutils import escape
 
-import anyio.to_thread
 from babel.dates import format_date
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -23,11 +21,14 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from events import cpu
 from events.ledger.schemas import Figures, PartnerStatement
 from events.ledger.service import FAR_FUTURE, FAR_PAST
 from events.ledger.words import partner_word
 from events.money import format_money
 from events.pdf.text import fonts, visual_runs
+
+cpu.preload(__name__)  # rendered in the pool's processes
 
 MARGIN = 18 * mm
 INK = colors.HexColor("#1b1b1f")
@@ -165,8 +166,8 @@ def _issuer(statement: PartnerStatement) -> list[Flowable]:
 
 
 async def statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes:
-    """render_statement_pdf in a worker thread, so laying out a long statement never stalls the event loop."""
-    return await anyio.to_thread.run_sync(partial(render_statement_pdf, statement, now=now))
+    """render_statement_pdf off the event loop (events.cpu), so laying out a long statement never stalls other requests."""
+    return await cpu.run(render_statement_pdf, statement, now=now)
 
 
 def render_statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes:

@@ -8,10 +8,8 @@ from __future__ import annotations
 
 import csv
 import io
-from functools import partial
 from xml.sax.saxutils import escape
 
-import anyio.to_thread
 from babel.dates import format_datetime
 from reportlab.lib import colors
 from reportlab.lib.pagesizes import A4
@@ -20,10 +18,13 @@ from reportlab.lib.units import mm
 from reportlab.platypus import KeepTogether, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 from reportlab.platypus.flowables import Flowable
 
+from events import cpu
 from events.pdf.text import fonts, visual_runs
 from events.questions.rules import QuestionCounts
 from events.questions.service import KitchenList
 from events.questions.statuses import QuestionKind
+
+cpu.preload(__name__)  # rendered in the pool's processes
 
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP's list): an organiser's words are text.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -156,5 +157,5 @@ def render_kitchen_pdf(kitchen: KitchenList) -> bytes:
 
 
 async def kitchen_pdf(kitchen: KitchenList) -> bytes:
-    """render_kitchen_pdf in a worker thread, so laying it out never stalls the event loop."""
-    return await anyio.to_thread.run_sync(partial(render_kitchen_pdf, kitchen))
+    """render_kitchen_pdf off the event loop (events.cpu), so laying it out never stalls other requests."""
+    return await cpu.run(render_kitchen_pdf, kitchen)

@@ -25,9 +25,8 @@ import io
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from functools import lru_cache, partial
+from functools import lru_cache
 
-import anyio.to_thread
 from babel import Locale
 from babel.dates import format_date, format_interval, format_skeleton, format_time
 from reportlab.lib.pagesizes import A4
@@ -35,7 +34,7 @@ from reportlab.lib.units import mm
 from reportlab.lib.utils import ImageReader
 from reportlab.pdfgen.canvas import Canvas
 
-from events import i18n
+from events import cpu, i18n
 from events.i18n import N_
 from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
@@ -43,6 +42,8 @@ from events.pdf.pages import FastPainter, Lines, Painter, PublicApiPainter, publ
 from events.pdf.text import Direction, fonts, wrap
 from events.tickets.qr import QUIET_ZONE, qr_symbol
 from events.tickets.views import TicketView
+
+cpu.preload(__name__)  # rendered in the pool's processes
 
 PHONE = (90 * mm, 190 * mm)  # about a phone screen's shape: fits the width, one page per screen
 PAGE_SIZES = {"a4": A4, "phone": PHONE}
@@ -357,13 +358,13 @@ def render_tickets_pdf(
 
 
 async def tickets_pdf(tickets: Sequence[TicketView], *, page_size: str = "a4", locale: str) -> bytes:
-    """render_tickets_pdf in a worker thread, in the order's language ``locale`` (the guest's choice, Order.locale,
+    """render_tickets_pdf off the event loop (events.cpu: a pool process, or a thread), in the order's language ``locale`` (the guest's choice, Order.locale,
     whatever language the page asking for it is in) and in the colours and with the name and logo of the
     organisation running the event: a 500-ticket order takes the best part of a second of CPU, which would
-    otherwise stall every other request on this worker's event loop. The tickets of one PDF are of one order, so
+    otherwise stall every other request of this serve process (in a thread too, through the GIL). The tickets of one PDF are of one order, so
     of one organisation and one language."""
     branding = await branding_of(tickets[0].organisation_id) if tickets else None
-    return await anyio.to_thread.run_sync(partial(render_tickets_pdf, tickets, page_size=page_size, branding=branding, locale=locale))
+    return await cpu.run(render_tickets_pdf, tickets, page_size=page_size, branding=branding, locale=locale)
 
 
 def render_tickets_pdf_with_public_api(

@@ -16,6 +16,7 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from events import cpu
 from events.accounts import service as accounts
 from events.catalogue.lookup import find_event, partner_id
 from events.catalogue.tables import Event
@@ -199,9 +200,10 @@ async def test_the_pdf_statement_is_ready_to_sign(client: httpx.AsyncClient, sup
 async def test_other_requests_are_answered_while_a_statement_pdf_renders(
     client: httpx.AsyncClient, supper_club: str, organiser: dict[str, str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The statement is laid out in a worker thread: a health check sent once the layout has begun is answered
-    before it is done. (The layout waits, up to 20 seconds, for that answer: on the event loop, the wait would
-    hold the loop up and the answers would come in the other order; see the order PDF's test in tickets.)"""
+    """With EVENTS_CPU_PROCESSES=0 the statement is laid out in a worker thread: a health check sent once the layout
+    has begun is answered before it is done. (The layout waits, up to 20 seconds, for that answer: on the event loop,
+    the wait would hold the loop up and the answers would come in the other order; see the order PDF's test in
+    tickets. In a pool process, the default, the loop does not even share its GIL with the layout.)"""
     drawing = threading.Event()
     health_answered = threading.Event()
     done: list[str] = []
@@ -215,6 +217,7 @@ async def test_other_requests_are_answered_while_a_statement_pdf_renders(
         return document
 
     monkeypatch.setattr(statement_pdf, "render_statement_pdf", watched_render)
+    monkeypatch.setattr(cpu, "_running", cpu.CpuPool(0))  # the thread path: watched_render signals through threading.Event
 
     async def health_check() -> httpx.Response:
         while not drawing.is_set():

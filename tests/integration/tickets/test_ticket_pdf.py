@@ -11,6 +11,7 @@ import email
 import os
 import re
 import shutil
+import signal
 import subprocess
 import threading
 import unicodedata
@@ -30,7 +31,7 @@ from icalendar import Calendar
 from litestar import Litestar
 from PIL import Image
 
-from events import i18n
+from events import cpu, i18n
 from events.catalogue.tables import Event
 from events.config import Settings
 from events.orders.tables import Order
@@ -191,8 +192,9 @@ async def test_order_and_phone_pdfs_scan_verify_and_show_arabic_and_farsi_names(
 async def test_other_requests_are_answered_while_a_big_order_pdf_renders(
     app: Litestar, client: httpx.AsyncClient, now: datetime, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """The PDF is drawn in a worker thread, so the event loop goes on serving: a health check sent once the
-    PDF's drawing has begun is answered before the drawing is done.
+    """With EVENTS_CPU_PROCESSES=0 the PDF is drawn in a worker thread, so the event loop goes on serving: a health
+    check sent once the PDF's drawing has begun is answered before the drawing is done. (In a pool process, the
+    default, the event loop is not even asked to share its GIL: test_a_pdf_is_made_after_its_pool_process_was_killed.)
 
     To make the order certain on any machine, the drawing waits (up to 20 seconds) for the health check's
     answer before it draws the pages. Drawn on the event loop instead, that wait would hold up the loop,
@@ -215,6 +217,7 @@ async def test_other_requests_are_answered_while_a_big_order_pdf_renders(
         return document
 
     monkeypatch.setattr(pdf, "render_tickets_pdf", watched_render)
+    monkeypatch.setattr(cpu, "_running", cpu.CpuPool(0))  # the thread path: watched_render signals through threading.Event
 
     async def health_check() -> httpx.Response:
         while not drawing.is_set():
@@ -230,6 +233,28 @@ async def test_other_requests_are_answered_while_a_big_order_pdf_renders(
     assert health.status_code == 200 and health.json()["status"] == "ok"
     assert document.status_code == 200 and page_count(document.content) == 100
     assert done == ["health check answered", "pdf drawn"]
+
+
+async def test_a_pdf_is_made_after_its_pool_process_was_killed(client: httpx.AsyncClient, now: datetime, tmp_path: Path) -> None:
+    """The process that draws PDFs dies between two downloads (the OOM killer, a crash in a C library): the next
+    download gets its PDF from a new pool, not an error and not a wait that never ends."""
+    slug = await make_event(now)
+    created, order = await buy(client, slug, "Amal Haddad", "amal@example.org", quantity=2)
+
+    async def download() -> httpx.Response:
+        url = f"/orders/{created['reference']}/tickets.pdf"
+        return await asyncio.wait_for(client.get(url, params={"token": created["access_token"]}), timeout=60)
+
+    before = await download()
+    assert before.status_code == 200
+    drawer = await cpu.run(os.getpid)
+    assert drawer != os.getpid()  # drawn in the pool (EVENTS_CPU_PROCESSES defaults to 1)
+    os.kill(drawer, signal.SIGKILL)
+    after = await download()
+    assert after.status_code == 200 and after.headers["content-type"] == "application/pdf"
+    codes = scan_pages(after.content, tmp_path / "after")
+    assert codes == scan_pages(before.content, tmp_path / "before") and len(codes) == len(order["tickets"])
+    assert await cpu.run(os.getpid) != drawer
 
 
 async def test_an_arabic_order_gets_its_pdfs_email_attachment_and_calendar_file_in_arabic_whatever_the_page_language(

@@ -1,3 +1,8 @@
+import asyncio
+import threading
+
+import pytest
+
 from events.accounts import passwords
 from events.accounts.roles import CurrentUser
 
@@ -10,6 +15,43 @@ def test_passwords_are_stored_as_argon2id_hashes_and_verify() -> None:
     assert not passwords.verify_password(stored, "wrong horse battery")
     assert not passwords.verify_password(None, "anything at all")
     assert not passwords.verify_password("not-a-hash", "anything at all")
+
+
+async def test_a_password_is_checked_beside_the_event_loop_not_on_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Argon2id takes a tenth of a second or more of CPU: the event loop goes on serving meanwhile. The check waits (up
+    to 20 s) for a coroutine that can only run while the check is under way; run on the loop instead, it would wait
+    those 20 s out and the two would finish in the other order."""
+    stored = passwords.hash_password("correct horse battery")
+    checking = threading.Event()
+    loop_ran = threading.Event()
+    finished: list[str] = []
+    hasher = passwords._hasher
+
+    class WatchedHasher:
+        def verify(self, password_hash: str, password: str) -> bool:
+            checking.set()
+            loop_ran.wait(timeout=20)
+            finished.append("password checked")
+            return hasher.verify(password_hash, password)
+
+    monkeypatch.setattr(passwords, "_hasher", WatchedHasher())
+
+    async def another_request() -> None:
+        while not checking.is_set():
+            await asyncio.sleep(0.005)
+        finished.append("another request answered")
+        loop_ran.set()
+
+    matched, _ = await asyncio.gather(passwords.verify_password_in_thread(stored, "correct horse battery"), another_request())
+    assert matched
+    assert finished == ["another request answered", "password checked"]
+
+
+async def test_hashing_in_a_thread_gives_a_hash_that_verifies() -> None:
+    stored = await passwords.hash_password_in_thread("a new password")
+    assert stored.startswith("$argon2id$")
+    assert await passwords.verify_password_in_thread(stored, "a new password")
+    assert not await passwords.verify_password_in_thread(stored, "another password")
 
 
 def test_short_passwords_are_refused() -> None:
