@@ -160,9 +160,18 @@ def serving_workers(supervisor: int) -> list[int]:
             command = Path(f"/proc/{child}/cmdline").read_bytes()
         except FileNotFoundError:
             continue
-        if b"resource_tracker" not in command:
+        if b"resource_tracker" not in command and _running(child):
             workers.append(child)
     return workers
+
+
+def _running(pid: int) -> bool:
+    """Whether ``pid`` is there and has not exited (an exited one its parent has not reaped yet is a zombie)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state not in ("Z", "X")
 
 
 def process_of_client_port(pids: Iterable[int], port: int) -> int | None:
@@ -194,11 +203,7 @@ def wait_until_gone(pid: int, timeout: float = 30) -> None:
     """Until ``pid`` has exited (its parent reaps it; a zombie counts as gone)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
-        except FileNotFoundError:
-            return
-        if state in ("Z", "X"):
+        if not _running(pid):
             return
         time.sleep(0.02)
     raise AssertionError(f"process {pid} did not exit")
