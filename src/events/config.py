@@ -93,6 +93,9 @@ class Settings:
     twilio: TwilioSettings = TwilioSettings()
     # gzip in the app (Litestar's compression); off when the reverse proxy compresses instead (docs/deployment.md).
     compress_responses: bool = True
+    # How long a worker holds a periodic job's lease: another worker may take the job once it runs out (the holder was
+    # killed, or its host went away). Longer than any job's run; shortened only by tests that kill a worker.
+    job_lease_seconds: int = 300
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
     locale_dir: Path = PROJECT_ROOT / "locale"
@@ -168,6 +171,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         retention_days=_integer(environ, "EVENTS_RETENTION_DAYS", 90, minimum=1, maximum=3650),
         run_worker_in_process=_boolean(environ, "EVENTS_RUN_WORKER_IN_PROCESS", not production),
         compress_responses=_boolean(environ, "EVENTS_COMPRESS_RESPONSES", True),
+        job_lease_seconds=_integer(environ, "EVENTS_JOB_LEASE_SECONDS", 300, minimum=1, maximum=24 * 3600),
         stripe=stripe,
         smtp=smtp,
         twilio=twilio,
