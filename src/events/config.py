@@ -93,8 +93,9 @@ class Settings:
     twilio: TwilioSettings = TwilioSettings()
     # gzip in the app (Litestar's compression); off when the reverse proxy compresses instead (docs/deployment.md).
     compress_responses: bool = True
-    # How long a worker holds a periodic job's lease: another worker may take the job once it runs out (the holder was
-    # killed, or its host went away). Longer than any job's run; shortened only by tests that kill a worker.
+    # How long a worker holds a periodic job's lease, or its claim on an email it is sending: another worker may take
+    # either over once it runs out (the holder was killed, or its host went away). Longer than any job's run or SMTP
+    # conversation; shortened only by tests that kill a worker.
     job_lease_seconds: int = 300
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"

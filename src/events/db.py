@@ -29,6 +29,9 @@ DATA_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.DataError,)
 # Another transaction committed the same unique value first (e.g. a form sent twice at once): nothing of this one stayed.
 UNIQUE_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.UniqueViolationError,)
 POSTGRES_LOCK_TIMEOUT = "10s"
+# How long opening a connection may take (asyncpg waits a minute by default): a database host that does not answer at
+# all (a network fault, not a refusal) fails requests with 503 database_unavailable after this, not after a minute.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 _engine: Engine | None = None
 _Query = TypeVar("_Query", bound=Select)
@@ -89,7 +92,9 @@ def create_engine(database_url: str) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    return _PostgresEngine(config={"dsn": dsn, "server_settings": {"lock_timeout": POSTGRES_LOCK_TIMEOUT}})
+    return _PostgresEngine(
+        config={"dsn": dsn, "server_settings": {"lock_timeout": POSTGRES_LOCK_TIMEOUT}, "timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+    )
 
 
 def bind(engine: Engine) -> None:

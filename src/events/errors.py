@@ -89,8 +89,8 @@ class TooManyAttempts(EventsError):
 
 
 class DatabaseUnavailable(EventsError):
-    """The database cannot be reached (restarting, failed over, or too busy to take a connection): nothing was done,
-    and asking again shortly works. Raised by nothing; the connection errors below are answered as this."""
+    """The database cannot be reached (restarting, failed over, or too busy to take a connection): asking again in a
+    few seconds works. Raised by nothing; the connection errors below are answered as this."""
 
     status_code = 503
     code = "database_unavailable"
@@ -170,7 +170,7 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     """Map every exception to one shape: {"error", "detail"[, "fields"]} or the friendly error page."""
     if is_database_unavailable(exc):
         _log_outage(request, exc)
-        exc = DatabaseUnavailable(N_("The service is briefly unavailable. Nothing was changed; please try again in a few seconds."))
+        exc = DatabaseUnavailable(N_("The service is briefly unavailable. Please try again in a few seconds."))
     status, code, detail, fields, headers = _describe(exc)
     if status >= 500 and not isinstance(exc, DatabaseUnavailable):
         logger.error("Unhandled error on %s %s", request.method, _loggable(request.url.path), exc_info=exc)

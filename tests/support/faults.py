@@ -24,10 +24,10 @@ PARTNER = "faults-partner"
 UNLIMITED_HOLDS = {"EVENTS_HOLDS_PER_CLIENT_PER_MINUTE": "1000000", "EVENTS_HOLD_PLACES_PER_CLIENT": "1000000"}
 
 
-def organiser_headers(env: dict[str, str]) -> dict[str, str]:
+def organiser_headers(env: dict[str, str], email: str = ORGANISER_EMAIL) -> dict[str, str]:
     """An organiser and their API token, made with the CLI on ``env``'s (migrated) database."""
-    run_cli(env, "user", "create", ORGANISER_EMAIL, "--role", "organiser")
-    token = run_cli(env, "token", "create", ORGANISER_EMAIL).strip()
+    run_cli(env, "user", "create", email, "--role", "organiser")
+    token = run_cli(env, "token", "create", email).strip()
     return {"Authorization": f"Bearer {token}"}
 
 
@@ -64,7 +64,8 @@ class Answer:
     error: str | None = None
     reference: str | None = None
     retry_after: str | None = None
-    at: float = field(default_factory=time.monotonic)
+    took: float = 0.0  # seconds from asking to the answer
+    at: float = field(default_factory=time.monotonic)  # when it came
 
     @property
     def kind(self) -> str:
@@ -75,17 +76,19 @@ class Answer:
 
 async def buy(http: httpx.AsyncClient, slug: str, ticket_type: int, index: int) -> Answer:
     body = {"buyer": {"name": f"Buyer {index}", "email": f"buyer{index}@test.example"}, "items": [{"ticket_type": ticket_type, "quantity": 1}]}
+    started = time.monotonic()
     try:
         response = await http.post(f"/api/events/{slug}/orders", json=body)
     except httpx.TransportError as exc:
-        return Answer(None, type(exc).__name__)
+        return Answer(None, type(exc).__name__, took=time.monotonic() - started)
+    took = time.monotonic() - started
     try:
         data = response.json()
     except ValueError:
-        return Answer(response.status_code, f"not JSON: {response.text[:300]!r}")
+        return Answer(response.status_code, f"not JSON: {response.text[:300]!r}", took=took)
     if response.status_code == 201:
-        return Answer(201, reference=data["reference"])
-    return Answer(response.status_code, str(data.get("error")), retry_after=response.headers.get("retry-after"))
+        return Answer(201, reference=data["reference"], took=took)
+    return Answer(response.status_code, str(data.get("error")), retry_after=response.headers.get("retry-after"), took=took)
 
 
 async def buy_until(http: httpx.AsyncClient, slug: str, ticket_type: int, answers: list[Answer], stop: asyncio.Event, *, first: int) -> None:

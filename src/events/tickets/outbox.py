@@ -55,8 +55,8 @@ BATCH = 50
 MAX_ATTEMPTS = 12
 FIRST_RETRY = timedelta(minutes=1)
 LONGEST_RETRY = timedelta(hours=1)
-# Longer than any SMTP conversation: a worker that dies mid-send frees its messages after this.
-SENDING_LEASE = timedelta(minutes=5)
+# A worker that dies mid-send frees its messages after EVENTS_JOB_LEASE_SECONDS (5 minutes), as it does its jobs:
+# longer than any SMTP conversation.
 SMTP_TIMEOUT_SECONDS = 30
 
 
@@ -190,7 +190,7 @@ async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH)
     for queue in (AccountMessage, OutboxMessage):  # a reset link is short-lived: it goes first
         due = await queue.select(queue.id).where(_due(queue, now)).order_by(queue.next_attempt_at).limit(limit)
         for row in due:
-            message = await _claim(queue, row["id"], now)
+            message = await _claim(queue, row["id"], now, lease=timedelta(seconds=settings.job_lease_seconds))
             if message is not None:
                 sent += await _deliver(queue, message, now=now, settings=settings)
     return sent
@@ -212,11 +212,11 @@ def _due(queue: Queue, now: datetime) -> And:
     return (queue.status == MessageStatus.queued) & (queue.next_attempt_at <= now) & (queue.sending_until.is_null() | (queue.sending_until < now))
 
 
-async def _claim(queue: Queue, message_id: int, now: datetime) -> dict[str, Any] | None:
+async def _claim(queue: Queue, message_id: int, now: datetime, *, lease: timedelta) -> dict[str, Any] | None:
     """Take a message with one conditional UPDATE, so of two workers racing for it exactly one sends it.
     The attempt is counted here: a message that crashes its worker still runs out of attempts."""
     rows = (
-        await queue.update({queue.sending_until: now + SENDING_LEASE, queue.attempts: queue.attempts + 1})
+        await queue.update({queue.sending_until: now + lease, queue.attempts: queue.attempts + 1})
         .where(queue.id == message_id, _due(queue, now))
         .returning(*queue.all_columns())
     )

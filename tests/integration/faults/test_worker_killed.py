@@ -5,6 +5,9 @@ gets one reminder email, through a real SMTP server (aiosmtpd).
 The kill lands while the job is half done, by the test's choice: a trigger in the test's own database makes the
 job's first INSERT into the outbox wait on an advisory lock the test holds; the test finds which worker's connection
 waits there (pg_stat_activity's client port, matched in /proc) and kills that worker.
+
+And the one case SMTP leaves open: a worker killed after the mail server took an email but before it answered. The
+other worker sends it again, as the same message (the same Message-ID).
 """
 
 from __future__ import annotations
@@ -13,20 +16,24 @@ import asyncio
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import asyncpg
 import httpx
 import pytest
+from aiosmtpd.controller import Controller
 
+from tests.integration.tickets.test_email import Inbox
 from tests.support.faults import create_event, kill, organiser_headers, process_of_client_port, wait_until_gone
 from tests.support.mail import MailServer, running_mail_server
 from tests.support.orders import pay_with_test_page
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import free_port, live_server, run_cli, server_environment
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.xdist_group("faults-worker-killed")]
 
@@ -148,3 +155,94 @@ async def test_a_worker_killed_holding_a_lease_leaves_the_job_to_another_which_d
 
 def _logs(var_dir: Path) -> str:
     return "\n".join(path.read_text()[-3000:] for path in sorted(var_dir.glob("worker-*.log")))
+
+
+EMAIL_SLUG = "killed-mid-send"
+
+
+class SlowToAnswer(Inbox):
+    """A mail server that has taken the first email in full (kept, as a real one queues it before answering) and
+    waits before saying so ("250"), until the test lets it: the moment a worker cannot know whether its email went."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.answer = threading.Event()
+        self.first_sender_port: int | None = None
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        first = not self.envelopes
+        self.envelopes.append(envelope)
+        if first:
+            self.first_sender_port = session.peer[1]
+            while not self.answer.is_set():
+                await asyncio.sleep(0.05)
+        return "250 Message accepted"
+
+
+@contextmanager
+def slow_mail_server() -> Iterator[tuple[SlowToAnswer, int]]:
+    inbox = SlowToAnswer()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield inbox, port
+    finally:
+        inbox.answer.set()
+        controller.stop()
+
+
+async def test_a_worker_killed_before_the_mail_server_answered_has_the_email_resent_as_the_same_message(race_database: str, tmp_path: Path) -> None:
+    """The one thing a dead worker can leave done twice: SMTP cannot say whether the server took an email whose "250"
+    never came, so the other worker sends it again once the claim runs out. It is the same message (the same
+    Message-ID, by which mail systems tell a copy from new mail), sent twice at most, and marked sent once."""
+    with slow_mail_server() as (inbox, mail_port):
+        env = server_environment(
+            race_database,
+            tmp_path,
+            SMTP_HOST="127.0.0.1",
+            SMTP_PORT=str(mail_port),
+            SMTP_STARTTLS="false",
+            SMTP_FROM="Events <tickets@events.test>",
+            EVENTS_JOB_LEASE_SECONDS=str(LEASE_SECONDS),
+        )
+        run_cli(env, "migrate")
+        headers = organiser_headers(env, "mid-send-organiser@test.example")
+        guest = "mid-send@test.example"
+        with live_server(env) as base_url:
+            create_event(base_url, headers, EMAIL_SLUG, capacity=5)
+            async with httpx.AsyncClient(base_url=base_url, timeout=60) as http:
+                ticket_type = (await http.get(f"/api/events/{EMAIL_SLUG}")).json()["ticket_types"][0]["id"]
+                body = {"buyer": {"name": "Mid Send", "email": guest}, "items": [{"ticket_type": ticket_type, "quantity": 1}]}
+                created = await http.post(f"/api/events/{EMAIL_SLUG}/orders", json=body)
+                assert created.status_code == 201, created.text
+                await pay_with_test_page(http, created.json())
+        control = await asyncpg.connect(race_database)
+        try:
+            message_id = await control.fetchval("SELECT id FROM outbox_message WHERE recipient = $1", guest)
+            assert message_id is not None
+            with running_workers(env, 2, tmp_path) as workers:
+                pids = [worker.pid for worker in workers]
+                deadline = time.monotonic() + 120
+                while inbox.first_sender_port is None:
+                    assert time.monotonic() < deadline, ("no worker sent the email", _logs(tmp_path))
+                    await asyncio.sleep(0.05)
+                victim = process_of_client_port(pids, inbox.first_sender_port)
+                assert victim is not None
+                kill(victim)
+                await asyncio.to_thread(wait_until_gone, victim)
+                inbox.answer.set()
+
+                deadline = time.monotonic() + 120
+                while (await control.fetchval("SELECT status FROM outbox_message WHERE id = $1", message_id)) != "sent":
+                    assert time.monotonic() < deadline, ("the other worker did not send it", _logs(tmp_path))
+                    await asyncio.sleep(0.2)
+                await asyncio.sleep(2 * LEASE_SECONDS)  # a few more rounds: nothing more goes out
+                row = await control.fetchrow("SELECT status, attempts FROM outbox_message WHERE id = $1", message_id)
+        finally:
+            await control.close()
+
+    copies = [message for message in inbox.messages() if str(message["To"]) == guest]
+    assert len(copies) == 2, [str(message["Message-ID"]) for message in copies]
+    assert len({str(message["Message-ID"]) for message in copies}) == 1
+    assert (row["status"], row["attempts"]) == ("sent", 2)
