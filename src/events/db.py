@@ -13,7 +13,7 @@ from urllib.parse import unquote, urlsplit
 import asyncpg
 from piccolo.conf.apps import Finder
 from piccolo.engine.base import BaseTransaction, Engine
-from piccolo.engine.postgres import PostgresEngine
+from piccolo.engine.postgres import PostgresEngine, PostgresTransaction
 from piccolo.engine.sqlite import SQLiteEngine, TransactionType
 from piccolo.query.methods.select import Select
 from piccolo.querystring import QueryString
@@ -29,9 +29,60 @@ DATA_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.DataError,)
 # Another transaction committed the same unique value first (e.g. a form sent twice at once): nothing of this one stayed.
 UNIQUE_ERRORS: tuple[type[Exception], ...] = (asyncpg.exceptions.UniqueViolationError,)
 POSTGRES_LOCK_TIMEOUT = "10s"
+# How long opening a connection may take (asyncpg waits a minute by default): a database host that does not answer at
+# all (a network fault, not a refusal) fails requests with 503 database_unavailable after this, not after a minute.
+POSTGRES_CONNECT_TIMEOUT_SECONDS = 10
 
 _engine: Engine | None = None
 _Query = TypeVar("_Query", bound=Select)
+
+
+class _Transaction(PostgresTransaction):
+    """Piccolo's transaction, which on a lost connection (the server restarted, the network dropped) gives its
+    connection back and forgets itself all the same.
+
+    Piccolo's own, when its ROLLBACK or COMMIT fails (as both do on a closed connection), raises that error from
+    ``__aexit__`` before releasing the connection or resetting ``current_transaction``: the task that ran it (a hold
+    batch's, the worker's loop) then sends every later statement to the dead connection, as part of a transaction
+    that no longer exists, until the process restarts. Here the connection is closed instead (the server rolls back
+    whatever it had not committed) and the error that ended the block is the one raised (as a lost connection when
+    the connection closed under the block)."""
+
+    async def __aexit__(self, exception_type: Any, exception: Any, traceback: Any) -> bool:
+        if self._parent:
+            return exception is None
+        token = self.context
+        # A statement on a connection that closed under it fails as a misuse ("released back to the pool": asyncpg
+        # gives a pool's connection back when it closes); said here for what it is.
+        lost = exception is not None and _closed(self.connection)
+        try:
+            return await super().__aexit__(exception_type, exception, traceback)
+        except Exception:
+            # Each may find its work done already: the connection closed, or given back (only the reset was left).
+            with contextlib.suppress(Exception):
+                self.connection.terminate()
+            if self.engine.pool is not None:
+                with contextlib.suppress(Exception):
+                    await self.engine.pool.release(self.connection)
+            with contextlib.suppress(ValueError, RuntimeError):
+                self.engine.current_transaction.reset(token)
+            if exception is None:
+                raise  # the COMMIT failed
+        if lost:
+            raise asyncpg.exceptions.ConnectionDoesNotExistError("the database connection was lost during the transaction") from exception
+        return False  # the block's own error, not the failed ROLLBACK's
+
+
+def _closed(connection: Any) -> bool:
+    try:
+        return bool(connection.is_closed())
+    except asyncpg.exceptions.InterfaceError:  # given back to the pool, which happens under a transaction only on closing
+        return True
+
+
+class _PostgresEngine(PostgresEngine):
+    def transaction(self, allow_nested: bool = True) -> PostgresTransaction:
+        return _Transaction(engine=self, allow_nested=allow_nested)
 
 
 def create_engine(database_url: str) -> Engine:
@@ -41,7 +92,9 @@ def create_engine(database_url: str) -> Engine:
         path.parent.mkdir(parents=True, exist_ok=True)
         return SQLiteEngine(path=str(path), timeout=SQLITE_BUSY_TIMEOUT_SECONDS)
     dsn = database_url.replace("postgresql+asyncpg://", "postgresql://", 1)
-    return PostgresEngine(config={"dsn": dsn, "server_settings": {"lock_timeout": POSTGRES_LOCK_TIMEOUT}})
+    return _PostgresEngine(
+        config={"dsn": dsn, "server_settings": {"lock_timeout": POSTGRES_LOCK_TIMEOUT}, "timeout": POSTGRES_CONNECT_TIMEOUT_SECONDS}
+    )
 
 
 def bind(engine: Engine) -> None:

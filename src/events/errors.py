@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import logging
 import re
+import time
+from types import TracebackType
 from typing import Any
 from urllib.parse import quote
 
+import asyncpg
 from litestar import MediaType, Request, Response
 from litestar.exceptions import (
     HTTPException,
@@ -85,6 +88,76 @@ class TooManyAttempts(EventsError):
         return {"Retry-After": str(max(1, self.retry_after_seconds))}
 
 
+class DatabaseUnavailable(EventsError):
+    """The database cannot be reached (restarting, failed over, or too busy to take a connection): asking again in a
+    few seconds works. Raised by nothing; the connection errors below are answered as this."""
+
+    status_code = 503
+    code = "database_unavailable"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+
+
+# How long a client is asked to wait while the database is away: a restart takes a few seconds.
+DATABASE_RETRY_AFTER_SECONDS = 5
+# What asyncpg raises when the server went away mid-statement, is shutting down or starting up, refuses more
+# connections, or the connection was lost (08xxx). Not the other 57xxx errors: a cancelled statement is not an outage.
+_DATABASE_GONE: tuple[type[BaseException], ...] = (
+    asyncpg.exceptions.PostgresConnectionError,
+    asyncpg.exceptions.AdminShutdownError,
+    asyncpg.exceptions.CrashShutdownError,
+    asyncpg.exceptions.CannotConnectNowError,
+    asyncpg.exceptions.TooManyConnectionsError,
+)
+# Logged once a while per process, not once per request: an outage fails every request, and each would say the same.
+_OUTAGE_LOG_SECONDS = 30.0
+_outage_logged_at: float | None = None
+_outage_unlogged = 0
+
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether ``exc`` says the database could not be reached, rather than that a statement was wrong: a connection
+    refused or reset while asyncpg connected or talked to the server, a connection closed under a query, or one of
+    the server's own connection and shutdown errors."""
+    if isinstance(exc, _DATABASE_GONE):
+        return True
+    if isinstance(exc, asyncpg.exceptions.InternalClientError):
+        # asyncpg's protocol state broken under a statement, as when the server's goodbye arrives during one.
+        return True
+    if isinstance(exc, asyncpg.exceptions.InterfaceError):
+        return "connection is closed" in str(exc)
+    # Socket errors only from asyncpg's own code: the same OSError from a file or another service is something else.
+    return isinstance(exc, OSError) and _raised_in_asyncpg(exc.__traceback__)
+
+
+def _raised_in_asyncpg(traceback: TracebackType | None) -> bool:
+    while traceback is not None:
+        if traceback.tb_frame.f_globals.get("__name__", "").startswith("asyncpg"):
+            return True
+        traceback = traceback.tb_next
+    return False
+
+
+def _log_outage(request: Request[Any, Any, Any], exc: BaseException) -> None:
+    """One line now and then while the database is away: the route and the error's kind, never its text (a
+    connection error can quote the database's address) nor the request's data."""
+    global _outage_logged_at, _outage_unlogged  # noqa: PLW0603 - a log throttle, per process by design
+    now = time.monotonic()
+    if _outage_logged_at is not None and now - _outage_logged_at < _OUTAGE_LOG_SECONDS:
+        _outage_unlogged += 1
+        return
+    logger.error(
+        "Database unavailable (%s) on %s %s: answering 503 until it is back (%d more such answers since the last line)",
+        type(exc).__name__,
+        request.method,
+        _loggable(request.url.path),
+        _outage_unlogged,
+    )
+    _outage_logged_at, _outage_unlogged = now, 0
+
+
 def wants_json(request: Request[Any, Any, Any]) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/webhooks/", "/schema")) or path == "/api":
@@ -95,8 +168,13 @@ def wants_json(request: Request[Any, Any, Any]) -> bool:
 
 def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[Any]:
     """Map every exception to one shape: {"error", "detail"[, "fields"]} or the friendly error page."""
+    if is_database_unavailable(exc):
+        _log_outage(request, exc)
+        exc = DatabaseUnavailable(N_("The service is briefly unavailable. Please try again in a few seconds."))
     status, code, detail, fields, headers = _describe(exc)
-    if isinstance(exc, EventsError) and status >= 500:
+    if isinstance(exc, DatabaseUnavailable):
+        pass  # logged above, at most once in a while (_log_outage)
+    elif isinstance(exc, EventsError) and status >= 500:
         # An outage the service expected and explained (a payment provider out of reach): one line, no traceback, so a
         # minute of it does not bury the log.
         logger.warning("%s on %s %s", code, request.method, _loggable(request.url.path))

@@ -102,9 +102,17 @@ def demo_environment(var_dir: Path, database_url: str | None = None, **extra: st
 
 @contextmanager
 def live_server(env: dict[str, str], *, workers: int = 1) -> Iterator[str]:
+    with live_server_process(env, workers=workers) as (base_url, _):
+        yield base_url
+
+
+@contextmanager
+def live_server_process(env: dict[str, str], *, workers: int = 1) -> Iterator[tuple[str, int]]:
+    """As live_server, with the server's process id too (uvicorn's supervisor when ``workers`` > 1), for tests
+    that kill its workers."""
     process, base_url = _start_server(env, workers)
     try:
-        yield base_url
+        yield base_url, process.pid
     finally:
         process.terminate()
         try:

@@ -190,6 +190,8 @@ def test_outage_timings_keep_production_defaults_unless_a_test_shortens_them(tmp
     ):
         with pytest.raises(SettingsError, match=name):
             load_settings({"EVENTS_VAR_DIR": str(tmp_path), name: value})
+
+
 def test_pdfs_render_in_one_pool_process_per_server_process_unless_told_otherwise(tmp_path: Path) -> None:
     assert load_settings({"EVENTS_VAR_DIR": str(tmp_path)}).cpu_processes == 1
     assert load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_CPU_PROCESSES": "0"}).cpu_processes == 0  # a thread, as before

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from functools import partial
 
@@ -34,7 +35,7 @@ def periodic_jobs(gateway: Gateway, settings: Settings, *, gateways: Gateways | 
     """The worker's jobs. ``gateway`` is the environment's; the payment jobs use each organisation's own Stripe
     account through ``gateways`` (made from ``gateway`` and the settings when not given, as the CLI's worker does)."""
     gateways = gateways or Gateways(gateway, settings)
-    return [
+    jobs = [
         PeriodicJob("sweep-expired-holds", every_seconds=15, run=partial(payments.sweep_expired_holds, gateways=gateways)),
         PeriodicJob("recheck-payments", every_seconds=60, run=partial(payments.recheck_payments, gateways=gateways)),
         PeriodicJob("retry-pending-refunds", every_seconds=60, run=partial(payments.retry_pending_refunds, gateways=gateways)),
@@ -63,3 +64,5 @@ def periodic_jobs(gateway: Gateway, settings: Settings, *, gateways: Gateways | 
         PeriodicJob("purge-email-outbox", every_seconds=3600, run=partial(outbox.purge_outbox, retention_days=settings.retention_days)),
         PeriodicJob("erase-guest-data", every_seconds=3600, run=partial(privacy.erase_expired, retention_days=settings.retention_days)),
     ]
+    # Every job's lease is EVENTS_JOB_LEASE_SECONDS but the outbox's, which is a message's claim (above).
+    return [job if job.name == "drain-email-outbox" else replace(job, lease_seconds=settings.job_lease_seconds) for job in jobs]

@@ -28,7 +28,7 @@ from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.codes import rules as code_rules
 from events.codes import service as codes_service
 from events.codes.tables import Code
-from events.errors import Conflict, EventsError, InvalidInput, NotFound
+from events.errors import Conflict, EventsError, InvalidInput, NotFound, is_database_unavailable
 from events.i18n import N_, SUPPORTED_LOCALES
 from events.orders import codes, gift_aid, hold_guard, holds, pricing, queries, receipts
 from events.orders.batching import Combiner
@@ -217,8 +217,8 @@ async def _hold_batch(slug: str, batch: Sequence[_Wanted]) -> Sequence[PlacedOrd
     whose order cannot be stored gets the error, the others their places."""
     try:
         return await _hold_together(slug, batch)
-    except Exception:
-        if len(batch) == 1:
+    except Exception as exc:
+        if len(batch) == 1 or is_database_unavailable(exc):  # alone, each would meet the same closed door
             raise
         logger.warning("A batch of %d holds for %s failed; holding each buyer alone", len(batch), slug, exc_info=True)
     return [await _hold_alone(slug, wanted) for wanted in batch]

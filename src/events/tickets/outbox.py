@@ -14,6 +14,8 @@ Logs name a message by its id only: addresses, numbers, names and provider repli
 from __future__ import annotations
 
 import asyncio
+import hashlib
+import hmac
 import json
 import logging
 import time
@@ -21,6 +23,7 @@ from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
+from email.utils import parseaddr
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -299,6 +302,7 @@ async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, sett
             else:
                 composed = await _compose(message, settings=settings, now=now)
             if composed is not None:
+                _keep_message_id(composed, name, settings=settings)
                 await _send(composed, name, settings=settings)
     except Exception as exc:  # noqa: BLE001 - any failure (the budget's TimeoutError too) is retried later with backoff
         await _retry_later(queue, message, name, exc, now=now, settings=settings)
@@ -311,6 +315,17 @@ async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, sett
     await _finish(queue, message, {queue.status: MessageStatus.sent, queue.sent_at: now, queue.last_error: ""})
     logger.info("Email %s sent", name)
     return 1
+
+
+def _keep_message_id(composed: EmailMessage, name: str, *, settings: Settings) -> None:
+    """The same Message-ID at every try of one message. A worker that dies after the mail server took a message but
+    before marking it sent sends it again once its claim runs out (SMTP cannot tell it which happened): the guest's
+    mail system then knows the second copy for the same message, not a new one. Made from the message's queue and
+    id (its name), keyed with the secret key so that no other installation's message has it."""
+    domain = parseaddr(settings.smtp.sender)[1].rpartition("@")[2] or "localhost"
+    digest = hmac.new(settings.secret_key.encode(), name.encode(), hashlib.sha256).hexdigest()[:32]
+    del composed["Message-ID"]
+    composed["Message-ID"] = f"<{digest}@{domain}>"
 
 
 def _name(queue: Queue, message: dict[str, Any]) -> str:
