@@ -249,4 +249,7 @@ async def test_a_worker_killed_before_the_mail_server_answered_has_the_email_res
     copies = [message for message in inbox.messages() if str(message["To"]) == guest]
     assert len(copies) == 2, [str(message["Message-ID"]) for message in copies]
     assert len({str(message["Message-ID"]) for message in copies}) == 1
-    assert (row["status"], row["attempts"]) == ("sent", 2)
+    # Marked sent once. (Its attempts may be more than the two deliveries: a try that waits on the stalled server longer
+    # than half its claim is abandoned and counted, as tickets.outbox does for any stalled mail server.)
+    assert row["status"] == "sent"
+    assert row["attempts"] >= len(copies)
