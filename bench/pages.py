@@ -33,6 +33,7 @@ import sys
 import tempfile
 import time
 import traceback
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -172,6 +173,20 @@ def measure_page(path: str, args: argparse.Namespace, port: int, server_pid: int
     }
 
 
+def exception_lines(server_log: str) -> list[str]:
+    """The last line of each traceback in the server's log (the exception type and message), shortened."""
+    lines = server_log.splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = index + 1
+            while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+                end += 1
+            if end < len(lines):
+                found.append(lines[end][:200])
+    return found
+
+
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2, help="events serve --workers (2)")
@@ -229,6 +244,8 @@ def main(argv: list[str] | None = None) -> int:
         result["pages"] = pages
         server_log = log_path.read_text()
         result["server_tracebacks"] = server_log.count("Traceback")
+        if result["server_tracebacks"]:
+            result["server_exceptions"] = dict(Counter(exception_lines(server_log)).most_common(10))
         event_rate = pages.get("event_page", {}).get("requests_per_second")
         result["target"] = {
             "event_page_requests_per_second": TARGET_EVENT_PAGE_PER_SECOND,
