@@ -52,6 +52,7 @@ from events.dependencies import DEPENDENCIES
 from events.door_sales.controllers import DoorSalesApi
 from events.errors import handle_error
 from events.giftaid.controllers import GiftAidApi, GiftAidPages
+from events.head import answer_head_as_get
 from events.jobs.registry import periodic_jobs
 from events.jobs.worker import run_forever
 from events.ledger.controllers import LedgerApi, StatementPages
@@ -163,7 +164,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         ],
         opt={i18n.STAFF_PAGE: True},
     )
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             EventPages,
             EventPage,
@@ -266,3 +267,5 @@ def create_app(settings: Settings | None = None) -> Litestar:
         lifespan=[database_and_worker],
         state=State({"settings": settings, "gateways": gateways}),
     )
+    answer_head_as_get(app)
+    return app

@@ -10,6 +10,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, Parameter
 from litestar.response import Response, Template
 
+from events import page_cache
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
 from events.catalogue import service
@@ -26,9 +27,11 @@ class EventPages(Controller):
     include_in_schema = False
 
     @get("/", name="event_list")
-    async def event_list(self, now: NamedDependency[datetime]) -> Template:
-        events = await service.list_upcoming_events(now)
-        return Template("catalogue/event_list.html", context={"events": events})
+    async def event_list(self, request: Request[Any, Any, Any], now: NamedDependency[datetime]) -> Template | Response[str]:
+        async def render() -> Template:
+            return Template("catalogue/event_list.html", context={"events": await service.list_upcoming_events(now)})
+
+        return await page_cache.anonymous_page(request, render)
 
     # The event page itself, with its buy form and access codes, is storefront.event_pages.EventPage.
 

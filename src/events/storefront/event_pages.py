@@ -13,8 +13,9 @@ from litestar import Controller, Request, get
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery
-from litestar.response import Template
+from litestar.response import Response, Template
 
+from events import page_cache
 from events.codes.offers import EventWithCode, event_with_code
 from events.codes.service import Guesser
 from events.config import Settings
@@ -114,10 +115,15 @@ class EventPage(Controller):
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
         code: FromQuery[str] = "",
-    ) -> Template:
+    ) -> Template | Response[str]:
         """``?code=`` (an access or discount code, from the organiser's link or the page's "Have a code?" form) shows
         what it opens; a wrong one is a message beside the code's field, and counts against the guest's budgets."""
-        who = guesser(request, settings) if code.strip() else Guesser("")
-        page = await event_with_code(slug, code[:100], who, now=now)
-        status = 429 if page.error is not None and page.error.status_code == 429 else 200
-        return event_page(request, page, settings, now, status_code=status, headers=page.error.headers if page.error else None)
+
+        async def render() -> Template:
+            who = guesser(request, settings) if code.strip() else Guesser("")
+            page = await event_with_code(slug, code[:100], who, now=now)
+            status = 429 if page.error is not None and page.error.status_code == 429 else 200
+            return event_page(request, page, settings, now, status_code=status, headers=page.error.headers if page.error else None)
+
+        # Without a code, every anonymous guest sees the same page (page_cache); a code's page is the guest's own.
+        return await render() if code else await page_cache.anonymous_page(request, render)
