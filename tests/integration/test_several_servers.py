@@ -257,6 +257,23 @@ async def test_each_paid_order_is_fulfilled_once_and_emailed_once(cluster: Clust
     guests = range(6000, 6012)
     orders = await paid_orders(cluster, "webhooks", guests, quantity=2)
 
+    # Every guest opens a ticket at once, on both hosts: the event gets one signing key, not one per host or process.
+    async def open_ticket(n: int, start: asyncio.Event) -> httpx.Response:
+        async with cluster.client(guest=guests[n]) as http:
+            assert (await http.get("/healthz")).status_code == 200
+            await start.wait()
+            return await http.get(orders[n]["tickets"][0]["url"])
+
+    start = asyncio.Event()
+    opening = [asyncio.create_task(open_ticket(n, start)) for n in range(len(orders))]
+    await asyncio.sleep(0.5)
+    start.set()
+    pages = await asyncio.gather(*opening)
+    assert [page.status_code for page in pages] == [200] * len(orders)
+    keys = await rows(cluster, "SELECT k.key_id FROM event_signing_key k JOIN event e ON e.id = k.event WHERE e.slug = 'webhooks'")
+    assert len(keys) == 1, keys
+    assert set(served_by(list(pages))) == {host.name for host in cluster.hosts}
+
     # Stripe delivers an event more than once at times, and to whichever host the balancer picks: send each order's
     # payment_intent.succeeded again, twice at once, through the balancer.
     from tests.support.localstripe import event_payload, sign
