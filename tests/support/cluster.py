@@ -20,6 +20,7 @@ the host that answered it (added by the balancer in tests only), and HAProxy's s
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import datetime as dt
 import ipaddress
@@ -157,6 +158,20 @@ class Cluster:
         finally:
             await connection.close()
         assert moved == "UPDATE 1", f"no lease for job {name}: {moved}"
+
+    async def wait_for_run(self, name: str, *, after: int, timeout: float = 60) -> None:
+        """Until a run of the job that began later than `after` (epoch seconds) has finished, on either worker."""
+        deadline = time.monotonic() + timeout
+        while True:
+            connection = await asyncpg.connect(self.database_url)
+            try:
+                last_run_at = await connection.fetchval("SELECT last_run_at FROM job_lease WHERE name = $1", name)
+            finally:
+                await connection.close()
+            if last_run_at is not None and last_run_at > after:
+                return
+            assert time.monotonic() < deadline, f"job {name} did not run after {after} within {timeout} s:\n{self.logs()}"
+            await asyncio.sleep(0.5)
 
     def job_runs(self) -> list[tuple[str, int, int]]:
         """Every periodic job run by any worker: (job name, the moment it ran for, which worker: 1, 2, ...)."""
