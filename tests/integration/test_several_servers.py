@@ -328,10 +328,6 @@ async def test_two_workers_send_one_reminder_per_guest(cluster: Cluster) -> None
     orders = await paid_orders(cluster, "reminders", guests)
     references = [order["reference"] for order in orders]
 
-    async def confirmations_sent() -> bool:
-        return all(emails_to(cluster, f"guest{guest}@example.org") for guest in guests)
-
-    await wait_for(confirmations_sent, timeout=90, what="the ticket emails")
     # The guests booked two days ago, before the reminder moment (24 hours before the start), so each is due one.
     connection = await asyncpg.connect(cluster.database_url)
     try:

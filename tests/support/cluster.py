@@ -34,6 +34,7 @@ import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor, wait
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -47,7 +48,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from tests.support.localstripe import LocalStripe, run_localstripe
 from tests.support.mail import MailServer, running_mail_server
-from tests.support.server import PortTaken, _start_server, free_port, port_taken, run_cli
+from tests.support.server import PortTaken, _start_server, free_port, port_taken, run_cli, server_environment
 
 ORGANISER_EMAIL = "cluster-organiser@test.example"
 ORGANISER_PASSWORD = "a long cluster password"
@@ -198,27 +199,28 @@ def run_cluster(directory: Path, database_url: str, *, hosts: int = 2, processes
         # localstripe posts its webhooks to the balancer over https: it must trust the run's CA.
         stripe = stack.enter_context(run_localstripe(directory / "localstripe", {"SSL_CERT_FILE": str(ca_file)}))
         mail = stack.enter_context(running_mail_server())
+        running: list[subprocess.Popen[bytes]] = []  # hosts, balancer and workers: stopped together at the end
+        stack.callback(_stop_all, running)
         balancer_port = free_port()
         url = f"https://127.0.0.1:{balancer_port}"
         env = _common_environment(database_url, url, stripe, mail, settings)
         run_cli(_own(env, directory / "setup"), "migrate")
-        run_cli(
-            _own(env, directory / "setup"),
-            "user",
-            "create",
-            ORGANISER_EMAIL,
-            "--role",
-            "organiser",
-            "--password-stdin",
-            stdin=ORGANISER_PASSWORD + "\n",
-        )
-        token = run_cli(_own(env, directory / "setup"), "token", "create", ORGANISER_EMAIL, "--label", "cluster").strip()
-        shutil.rmtree(directory / "setup")
-
-        started = [_start_host(stack, env, directory / f"host{n}", f"host{n}", processes_per_host) for n in range(1, hosts + 1)]
+        # The hosts start while the organiser is made: each is a few CPU seconds of imports on a busy machine.
+        with ThreadPoolExecutor(max_workers=hosts + 1) as pool:
+            token_made = pool.submit(_organiser_token, env, directory / "setup")
+            starting = [pool.submit(_start_host, env, directory / f"host{n}", f"host{n}", processes_per_host) for n in range(1, hosts + 1)]
+            wait([token_made, *starting])
+        started = []
+        for future in starting:  # every host that started is stopped afterwards, even if another failed
+            if future.exception() is None:
+                running.append(future.result().process)
+                started.append(future.result())
+        for future in [token_made, *starting]:
+            future.result()  # raises the first failure
+        token = token_made.result()
         stats_socket = directory / "haproxy" / "stats.sock"
-        balancer_log = _start_balancer(stack, haproxy, directory / "haproxy", balancer_port, pem_file, stats_socket, started)
-        workers = [_start_worker(stack, env, directory / f"worker{n}") for n in (1, 2)]
+        balancer_log = _start_balancer(running, haproxy, directory / "haproxy", balancer_port, pem_file, stats_socket, started)
+        workers = [_start_worker(running, env, directory / f"worker{n}") for n in (1, 2)]
         cluster = Cluster(
             url=url,
             database_url=database_url,
@@ -238,8 +240,6 @@ def run_cluster(directory: Path, database_url: str, *, hosts: int = 2, processes
 
 
 def _common_environment(database_url: str, url: str, stripe: LocalStripe, mail: MailServer, settings: dict[str, str]) -> dict[str, str]:
-    from tests.support.server import server_environment
-
     env = server_environment(database_url, Path("/nonexistent"))
     del env["EVENTS_VAR_DIR"]  # each host and worker has its own
     env.update(
@@ -270,22 +270,32 @@ def _own(env: dict[str, str], var_dir: Path) -> dict[str, str]:
     return {**env, "EVENTS_VAR_DIR": str(var_dir)}
 
 
-def _start_host(stack: ExitStack, env: dict[str, str], var_dir: Path, name: str, processes: int) -> Host:
+def _organiser_token(env: dict[str, str], var_dir: Path) -> str:
+    """An organiser who can sign in, and an API token of theirs."""
+    setup = _own(env, var_dir)
+    run_cli(setup, "user", "create", ORGANISER_EMAIL, "--role", "organiser", "--password-stdin", stdin=ORGANISER_PASSWORD + "\n")
+    token = run_cli(setup, "token", "create", ORGANISER_EMAIL, "--label", "cluster").strip()
+    shutil.rmtree(var_dir)
+    return token
+
+
+def _start_host(env: dict[str, str], var_dir: Path, name: str, processes: int) -> Host:
     process, url = _start_server(_own(env, var_dir), processes)
-    stack.callback(_stop, process)
     return Host(name=name, process=process, url=url, var_dir=var_dir)
 
 
-def _start_worker(stack: ExitStack, env: dict[str, str], var_dir: Path) -> Worker:
+def _start_worker(running: list[subprocess.Popen[bytes]], env: dict[str, str], var_dir: Path) -> Worker:
     worker_env = _own(env, var_dir)
     log_file = var_dir / "worker.log"
     with log_file.open("w") as log:
         process = subprocess.Popen([sys.executable, "-c", _WORKER_LAUNCHER], env=worker_env, cwd=var_dir, stdout=log, stderr=subprocess.STDOUT)
-    stack.callback(_stop, process)
+    running.append(process)
     return Worker(process=process, log_file=log_file)
 
 
-def _start_balancer(stack: ExitStack, haproxy: str, directory: Path, port: int, pem_file: Path, stats_socket: Path, hosts: list[Host]) -> Path:
+def _start_balancer(
+    running: list[subprocess.Popen[bytes]], haproxy: str, directory: Path, port: int, pem_file: Path, stats_socket: Path, hosts: list[Host]
+) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     config = directory / "haproxy.cfg"
     config.write_text(haproxy_config(port, pem_file, stats_socket, hosts))
@@ -295,7 +305,7 @@ def _start_balancer(stack: ExitStack, haproxy: str, directory: Path, port: int, 
     log_file = directory / "haproxy.log"
     with log_file.open("w") as log:
         process = subprocess.Popen([haproxy, "-db", "-f", str(config)], stdout=log, stderr=subprocess.STDOUT)
-    stack.callback(_stop, process)
+    running.append(process)
     deadline = time.monotonic() + 30
     while not stats_socket.exists():
         if process.poll() is not None:
@@ -351,13 +361,15 @@ def _wait_for_balancer(cluster: Cluster) -> None:
         time.sleep(0.2)
 
 
-def _stop(process: subprocess.Popen[bytes]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+def _stop_all(processes: list[subprocess.Popen[bytes]]) -> None:
+    for process in processes:
+        process.terminate()
+    for process in processes:
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def make_certificates(directory: Path) -> tuple[Path, Path]:
