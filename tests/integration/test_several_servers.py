@@ -386,6 +386,35 @@ async def test_an_organisers_session_works_whichever_host_answers(cluster: Clust
         assert set(served_by(list(after))) == {host.name for host in cluster.hosts}
 
 
+async def test_a_guest_buys_with_the_form_while_the_hosts_take_turns(cluster: Cluster) -> None:
+    """The guest's own path through the pages: the form's CSRF token and the held order's cookie from one host are good
+    on the other, and the order page shows the tickets once Stripe's webhook has reached either."""
+    event = create_event(cluster, "pages", capacity=10)
+    type_id = event["ticket_types"][0]["id"]
+    async with cluster.client(guest=9000) as http:
+        page = await http.get("/events/pages")
+        assert page.status_code == 200, page.text
+        csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+        assert csrf, "the buy form carries a CSRF token"
+        form = {f"quantity_{type_id}": "2", "name": "Amal Haddad", "email": "amal.pages@example.org", "_csrf_token": csrf.group(1)}
+        to_checkout = await http.post("/events/pages/buy", data=form)
+        assert to_checkout.status_code == 303, to_checkout.text
+        checkout = await http.get(to_checkout.headers["location"])
+        assert checkout.status_code == 200, checkout.text
+        intent = re.search(r"(pi_[A-Za-z0-9]+)_secret_", checkout.text)
+        assert intent, "the payment page starts a Stripe payment"
+        assert (await cluster.localstripe.pay(intent.group(1))).status_code == 200
+
+        async def going() -> httpx.Response | None:
+            shown = await http.get(to_checkout.headers["location"], follow_redirects=True)  # paid: on to the order page
+            return shown if "You&#39;re going!" in shown.text or "You're going!" in shown.text else None
+
+        confirmation = await wait_for(going, timeout=60, what="the order page to show the tickets")
+        assert confirmation.text.count('class="ticket-card') == 2
+        pages = [page, to_checkout, checkout, confirmation]
+        assert set(served_by(list(pages))) == {host.name for host in cluster.hosts}, served_by(list(pages))
+
+
 def test_the_hosts_keep_nothing_on_their_own_disks(cluster: Cluster) -> None:
     """Everything a host knows is in the database: each host's EVENTS_VAR_DIR holds its log and nothing else (no
     secret key of its own, no outbox files)."""
