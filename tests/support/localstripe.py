@@ -23,11 +23,12 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import os
 import secrets
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -196,10 +197,11 @@ def _form(data: dict[str, Any], prefix: str = "") -> dict[str, str]:
 
 
 @contextmanager
-def run_localstripe(directory: Path) -> Iterator[LocalStripe]:
-    """Start localstripe on a free loopback port with its data file in `directory`; stop it afterwards."""
+def run_localstripe(directory: Path, environment: Mapping[str, str] | None = None) -> Iterator[LocalStripe]:
+    """Start localstripe on a free loopback port with its data file in `directory`; stop it afterwards. `environment`
+    adds to its environment (e.g. SSL_CERT_FILE, so that it trusts the test certificate of an https webhook URL)."""
     directory.mkdir(parents=True, exist_ok=True)
-    process, handle = _start_localstripe(directory)
+    process, handle = _start_localstripe(directory, environment)
     try:
         yield handle
     finally:
@@ -211,14 +213,19 @@ def run_localstripe(directory: Path) -> Iterator[LocalStripe]:
             process.wait()
 
 
-def _start_localstripe(directory: Path) -> tuple[subprocess.Popen[bytes], LocalStripe]:
+def _start_localstripe(directory: Path, environment: Mapping[str, str] | None = None) -> tuple[subprocess.Popen[bytes], LocalStripe]:
     """localstripe, answering; on another free port if something else took the first meanwhile (see free_port)."""
     data_file = directory / "localstripe.pickle"
     for attempt in range(3):
         port = free_port()
         log_file = directory / f"localstripe-{port}.log"
         with log_file.open("w") as log:
-            process = subprocess.Popen([sys.executable, "-c", _LAUNCHER, str(data_file), str(port)], stdout=log, stderr=subprocess.STDOUT)
+            process = subprocess.Popen(
+                [sys.executable, "-c", _LAUNCHER, str(data_file), str(port)],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env={**os.environ, **(environment or {})},
+            )
         handle = LocalStripe(url=f"http://127.0.0.1:{port}", data_file=data_file, log_file=log_file)
         try:
             _wait_until_answering(handle, process)

@@ -51,6 +51,8 @@ async def run_due_jobs(jobs: Sequence[PeriodicJob], *, now: datetime, holder: st
             # One failing job must not stop the others; it is retried at its next interval.
             logger.exception("Job %s failed", job.name)
         await JobLease.update({JobLease.last_run_at: now_epoch, JobLease.leased_until: 0}).where(JobLease.name == job.name, JobLease.holder == holder)
+        # Which worker ran which job for which moment: tests/support/cluster.py reads it to prove each ran once.
+        logger.debug("Ran job %s for %d", job.name, now_epoch)
         ran.append(job.name)
     return ran
 

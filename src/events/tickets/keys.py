@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from events import db
+from events.catalogue.tables import Event
 from events.tickets.signing import public_key_from_text, public_key_text
 from events.tickets.tables import EventSigningKey
 
@@ -40,21 +41,38 @@ def _unseal(sealed: str, secret_key: str) -> Ed25519PrivateKey:
 
 
 async def current_signing_key(event_id: int, *, secret_key: str, now: datetime) -> tuple[str, Ed25519PrivateKey]:
-    """The event's newest active key, made on first use."""
-    row = (
-        await EventSigningKey.select(EventSigningKey.key_id, EventSigningKey.private_key)
+    """The event's newest active key, made on first use: once, however many processes or hosts show the event's first
+    tickets at the same moment (each made a key of its own before, and a door phone that had fetched the event's keys
+    in between could not check the tickets signed with the later ones)."""
+    row = await _active_key(event_id)
+    if row is None:
+        async with db.write_transaction():
+            await _lock_event(event_id)
+            row = await _active_key(event_id)  # made by whoever held the lock before us
+            if row is None:
+                return await _new_key(event_id, secret_key=secret_key, now=now)
+    return row["key_id"], _unseal(row["private_key"], secret_key)
+
+
+async def _active_key(event_id: int) -> dict[str, str] | None:
+    return await (
+        EventSigningKey.select(EventSigningKey.key_id, EventSigningKey.private_key)
         .where(EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null())
         .order_by(EventSigningKey.id, ascending=False)
         .first()
     )
-    if row is None:
-        return await _new_key(event_id, secret_key=secret_key, now=now)
-    return row["key_id"], _unseal(row["private_key"], secret_key)
+
+
+async def _lock_event(event_id: int) -> None:
+    """Whoever makes or rotates an event's keys holds its row until the transaction ends (PostgreSQL; SQLite's write
+    transaction is already the only writer)."""
+    await db.locked(Event.select(Event.id).where(Event.id == event_id))
 
 
 async def rotate_signing_key(event_id: int, *, secret_key: str, now: datetime) -> str:
     """Retire the event's active keys and make a new one. Tickets signed before still verify."""
     async with db.write_transaction():
+        await _lock_event(event_id)
         await EventSigningKey.update({EventSigningKey.retired_at: now}).where(EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null())
         key_id, _ = await _new_key(event_id, secret_key=secret_key, now=now)
     return key_id
