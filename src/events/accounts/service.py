@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -14,6 +15,7 @@ from events.accounts import memberships, passwords, queries, rules
 from events.accounts.acting import ACTOR
 from events.accounts.roles import DOOR, RESTRICTABLE_ROLES, ROLES, CurrentUser, door_event_of_scope, restricted_by_default
 from events.accounts.tables import ApiToken, User
+from events.batching import Combiner
 from events.errors import Conflict, InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
 from events.organisations import service as organisations
@@ -277,13 +279,33 @@ async def user_for_token(token: str, *, at: datetime | None = None) -> CurrentUs
     revoked on any server stops working on every server at once."""
     digest = rules.secret_hash(token)
     at = at or datetime.now(timezone.utc)
-    rows = await db.run(queries.USER_FOR_TOKEN, digest, True)
-    if not rows or (rows[0]["expires_at"] is not None and _aware(rows[0]["expires_at"]) <= at):
+    row = await _token_row(digest)
+    if row is None or (row["expires_at"] is not None and _aware(row["expires_at"]) <= at):
         return None
-    row = rows[0]
     if rules.last_used_due(_aware(row["last_used_at"]) if row["last_used_at"] else None, at):
         await db.run(queries.TOKEN_USED, at, row["token_id"], at - rules.LAST_USED_EVERY)
     return memberships.current_user_of(row, row, device=row["label"], door_event_id=door_event_of_scope(row["scope"] or ""))
+
+
+async def _token_row(digest: str) -> Mapping[str, Any] | None:
+    """The live token with this hash, its holder and their membership (USER_FOR_TOKEN), or None. On PostgreSQL the
+    lookups of the requests that arrive while one is running go together in the next (events.batching): one round
+    trip for them all, read as each would have read it alone."""
+    if db.is_sqlite() or db.engine().current_transaction.get() is not None:
+        rows = await db.run(queries.USER_FOR_TOKEN, digest, True)
+        return rows[0] if rows else None
+    return await _TOKEN_LOOKUPS.submit(None, digest)
+
+
+async def _look_up_tokens(_: Hashable, digests: Sequence[str]) -> list[Mapping[str, Any] | None]:
+    rows = await db.run(queries.USERS_FOR_TOKENS, list(set(digests)), True)
+    found = {row["token_hash"]: row for row in rows}
+    return [found.get(digest) for digest in digests]
+
+
+# Lookups waiting for the next round trip: at most this many hashes in one.
+TOKEN_LOOKUP_LIMIT = 100
+_TOKEN_LOOKUPS: Combiner[str, Mapping[str, Any] | None] = Combiner(_look_up_tokens, limit=TOKEN_LOOKUP_LIMIT)
 
 
 def _aware(moment: datetime | str) -> datetime:

@@ -3,16 +3,19 @@ the door's counts and search. The statements every scan runs are in checkin/quer
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import logging
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
+import msgspec
 from asyncpg.exceptions import UniqueViolationError
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from events import db
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
+from events.batching import Combiner
 from events.checkin import queries, rules
 from events.checkin.schemas import CountsOut, OfflineBundle, OfflineEvent, OfflineTicket, SearchHit
 from events.errors import Conflict, NotAllowed, NotFound
@@ -30,6 +33,8 @@ from events.tickets.signing import (
 )
 from events.tickets.statuses import TicketStatus
 from events.tickets.tables import EventSigningKey, Ticket
+
+logger = logging.getLogger(__name__)
 
 # Only if another door keeps changing the same ticket between our read and our write (exit and re-entry
 # scans in a tight loop) does a scan need more than a second try.
@@ -128,10 +133,7 @@ async def redeem(
     # event's door takes the general way, which refuses it.
     foreign_device = user.door_event_id is not None and (claims is None or claims.event_id != user.door_event_id)
     if claims is not None and direction == "in" and not db.is_sqlite() and not foreign_device:
-        try:
-            admitted = await _admit_as_expected(claims, event_slug, user, scan)
-        except UniqueViolationError:
-            admitted = None  # a retry with this nonce was recorded first: the general way returns its answer
+        admitted = await _ADMISSIONS.submit(event_slug, _Expected(claims, user, scan))
         if admitted is not None:
             return admitted
     for _ in range(REDEEM_ATTEMPTS):
@@ -148,10 +150,18 @@ async def redeem(
     raise Conflict(N_("This ticket is being scanned at another door right now. Scan it again."), code="scan_contended")
 
 
-async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: CurrentUser, scan: _Scan) -> ScanResult | None:
-    """One statement for the usual scan; None if the ticket (or the door) is not as expected. A nonce already
-    used raises UniqueViolationError, and nothing is written."""
-    # What most scans find: the code's ticket, valid, paid, never admitted (the statement's IS NULL).
+@dataclass(frozen=True, slots=True)
+class _Expected:
+    """A usual scan waiting for its batch (see _admit_together): a signed code's claims, who scans, and the scan."""
+
+    claims: TicketClaims
+    user: CurrentUser
+    scan: _Scan
+
+
+def _as_expected(claims: TicketClaims) -> rules.TicketAtDoor | None:
+    """What most scans find: the code's ticket, valid, paid, never admitted (the statements' IS NULL), if the rule
+    admits that ticket whatever the event's re-entry setting (so the statements need not read it); else None."""
     expected = rules.TicketAtDoor(
         id=claims.ticket_id,
         event_id=claims.event_id,
@@ -161,9 +171,112 @@ async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: Curren
         checked_in_at=None,
         inside=False,
     )
-    reentry_allowed = False  # the statement checks the event's setting too: for a first entry it makes no difference
-    decision = rules.decide_entry(expected, event_id=claims.event_id, scanned_version=claims.version, reentry_allowed=reentry_allowed)
-    if not isinstance(decision, rules.Admit):
+    for reentry_allowed in (False, True):
+        decision = rules.decide_entry(expected, event_id=claims.event_id, scanned_version=claims.version, reentry_allowed=reentry_allowed)
+        if not isinstance(decision, rules.Admit):
+            return None
+    return expected
+
+
+async def _admit_together(event_slug: Hashable, batch: Sequence[_Expected]) -> list[ScanResult | BaseException | None]:
+    """Each usual scan's answer, for the scans of one event's door that arrived together: admitted, or None when
+    the database does not agree with what the rule was told (the scan then goes the general way). One statement
+    and one commit for them all. A scan whose ticket or nonce an earlier one in the batch also has is left to the
+    general way, which runs after this commit. If the statement fails (a concurrent retry recorded a nonce first, a
+    value the database refuses), each scan is tried on its own: one door's bad scan never fails another's."""
+    slug = str(event_slug)
+    if len(batch) == 1:
+        return [await _admit_alone(slug, batch[0])]
+    chosen: list[tuple[int, _Expected, rules.TicketAtDoor]] = []
+    tickets: set[int] = set()
+    nonces: set[tuple[str, int, str]] = set()
+    for index, wanted in enumerate(batch):
+        expected = _as_expected(wanted.claims)
+        nonce = (wanted.scan.nonce, wanted.user.id, wanted.scan.device)
+        if expected is None or expected.id in tickets or nonce in nonces:
+            continue
+        tickets.add(expected.id)
+        nonces.add(nonce)
+        chosen.append((index, wanted, expected))
+    answers: list[ScanResult | BaseException | None] = [None] * len(batch)
+    if not chosen:
+        return answers
+    try:
+        rows = await db.run(
+            queries.ADMIT_EXPECTED_TOGETHER,
+            _ADMISSION_ROWS.encode([_admission_row(index, wanted, expected) for index, wanted, expected in chosen]).decode(),
+            TicketStatus.valid,
+            False,
+            slug,
+            OrderStatus.paid,
+        )
+    except Exception as exc:  # noqa: BLE001 - each scan is tried on its own, and gets its own answer or error
+        # The error's name only: its detail may quote a scan's values (a nonce, a door named after a person).
+        logger.warning("A batch of %d door scans for %s failed (%s); admitting each on its own", len(batch), slug, type(exc).__name__)
+        return [await _admit_alone(slug, wanted) for wanted in batch]
+    for row in rows:
+        answers[row["item"]] = ScanResult("ok", None, ScannedTicket(row["holder_name"], row["type_name"], row["checked_in_at"], row["checked_in_by"]))
+    return answers
+
+
+class _AdmissionRow(msgspec.Struct):
+    """One scan of a batch as queries.ADMIT_EXPECTED_TOGETHER reads it."""
+
+    item: int  # its place in the batch
+    ticket: int
+    event: int
+    version: int
+    organisation: int | None
+    scanner: int
+    every_event: bool
+    door_role: bool
+    nonce: str
+    device: str
+    scanned_at: datetime
+    received_at: datetime
+    offline: bool
+
+
+_ADMISSION_ROWS = msgspec.json.Encoder()
+
+
+def _admission_row(index: int, wanted: _Expected, expected: rules.TicketAtDoor) -> _AdmissionRow:
+    user, scan = wanted.user, wanted.scan
+    return _AdmissionRow(
+        item=index,
+        ticket=expected.id,
+        event=expected.event_id,
+        version=expected.version,
+        organisation=user.organisation_id,
+        scanner=user.id,
+        # A limited organiser's scans take the general way, which checks their chosen events.
+        every_event=user.scans_every_event,
+        door_role=user.has_role(DOOR),
+        nonce=scan.nonce,
+        device=scan.device,
+        # In UTC, as asyncpg sends a timestamp (a naive one is local time); JSON's text would otherwise be read in
+        # the database session's time zone.
+        scanned_at=scan.scanned_at.astimezone(timezone.utc),
+        received_at=scan.received_at.astimezone(timezone.utc),
+        offline=scan.offline_result is not None,
+    )
+
+
+async def _admit_alone(event_slug: str, wanted: _Expected) -> ScanResult | BaseException | None:
+    """One usual scan in its own statement: admitted, None (the general way decides it), or its own error."""
+    try:
+        return await _admit_as_expected(wanted.claims, event_slug, wanted.user, wanted.scan)
+    except UniqueViolationError:
+        return None  # a retry with this nonce was recorded first: the general way returns its answer
+    except Exception as exc:  # noqa: BLE001 - this scan's error, raised to this scan's request only
+        return exc
+
+
+async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: CurrentUser, scan: _Scan) -> ScanResult | None:
+    """One statement for the usual scan; None if the ticket (or the door) is not as expected. A nonce already
+    used raises UniqueViolationError, and nothing is written."""
+    expected = _as_expected(claims)
+    if expected is None:
         return None
     rows = await db.run(
         queries.ADMIT_EXPECTED,
@@ -176,7 +289,6 @@ async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: Curren
         expected.inside,
         event_slug,
         user.organisation_id,
-        reentry_allowed,
         expected.order_status,
         # A limited organiser's scans take the general way, which checks their chosen events.
         user.scans_every_event,
@@ -204,6 +316,12 @@ class _Scan:
     scanned_at: datetime
     received_at: datetime
     offline_result: str | None
+
+
+# The usual scans of one event that arrive while a batch of them is being admitted go together in the next one
+# (events.batching): one statement and one commit for them all. At most this many in one statement.
+ADMIT_BATCH_LIMIT = 100
+_ADMISSIONS: Combiner[_Expected, ScanResult | None] = Combiner(_admit_together, limit=ADMIT_BATCH_LIMIT)
 
 
 async def _attempt(state_sql: str, value: Any, version: int | None, event_slug: str, user: CurrentUser, scan: _Scan) -> ScanResult | None:

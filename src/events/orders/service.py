@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, NoReturn, Protocol
 
 from events import db
+from events.batching import Combiner
 from events.catalogue import rules, sales
 from events.catalogue.lookup import EventRow
 from events.catalogue.statuses import EventStatus
@@ -31,7 +32,6 @@ from events.codes.tables import Code
 from events.errors import Conflict, EventsError, InvalidInput, NotFound, is_database_unavailable
 from events.i18n import N_, SUPPORTED_LOCALES
 from events.orders import codes, gift_aid, hold_guard, holds, pricing, queries, receipts
-from events.orders.batching import Combiner
 from events.orders.hold_limits import Ask, Asker
 from events.orders.statuses import OrderStatus
 from events.orders.tables import GiftAidDeclaration, Order, OrderGuestName, OrderHistory, OrderLine
@@ -197,7 +197,7 @@ async def place_order(
     on the event ends in the same transaction, if and only if the new one is placed.
 
     Buyers of the same event who arrive while a hold transaction is running are held together in the
-    next one (orders.batching): one set of row locks and one commit for all of them, first come first
+    next one (events.batching): one set of row locks and one commit for all of them, first come first
     served, each with its own answer.
 
     A request naming a code (``request.code``) has it looked up first, on its own: a wrong one counts against the

@@ -1,5 +1,5 @@
 """One buyer never fails another: 60 honest buyers and 5 with malformed names hit a real server at once.
-Holds are batched (orders.batching), so a bad order that reached the batch's transaction would fail every
+Holds are batched (events.batching), so a bad order that reached the batch's transaction would fail every
 buyer in it; each malformed one must get its own 422, and every honest one their places.
 
 And inside the batch: an order the database refuses (here a NUL slipped past the checks on purpose) costs

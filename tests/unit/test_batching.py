@@ -7,7 +7,7 @@ from collections.abc import Hashable, Sequence
 
 import pytest
 
-from events.orders.batching import Combiner
+from events.batching import Combiner
 
 
 class Recorder:

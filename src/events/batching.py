@@ -5,6 +5,9 @@ while it holds those rows' locks, so one transaction per buyer caps sales at one
 A Combiner lets the buyers that arrive while a batch is running go together in the next one: a lone
 request runs at once (no timer, no added wait), and under load the batch grows with the queue.
 
+Used by the holds and payment starts of an on-sale rush (orders.service), the usual door scans
+(checkin.scanning) and the API token lookups behind every API request (accounts.service).
+
 Per process and in memory only for the length of a request: nothing here is state across workers.
 """
 
