@@ -848,6 +848,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--rss-limit-mb", type=float, default=RSS_LIMIT_MB, help="RSS limit per worker (default 200)")
     parser.add_argument("--growth-limit-mb-per-min", type=float, default=GROWTH_LIMIT_MB_PER_MIN, help="largest second-half slope called stable")
     parser.add_argument("--no-job-worker", action="store_true", help="do not run `events worker` beside the server")
+    parser.add_argument("--port", type=int, default=None, help="the server's port (default: one the kernel says is free)")
     parser.add_argument("--seed", type=int, default=7, help="the load's random choices")
     parser.add_argument("--admin-url", default=None, help="PostgreSQL URL to create and drop the bench database through")
     args = parser.parse_args(argv)
@@ -912,7 +913,7 @@ def main(argv: list[str] | None = None) -> int:
         organiser_token, *door_tokens = (
             out.strip() for out in run_all(env, [(("token", "create", email, "--label", "soak"), None) for email in (ORGANISER, *doors)])
         )
-        port = free_port()
+        port = args.port or free_port()
         server_log = var_dir / "server.log"
         server = start(env, server_log, "serve", "--host", HOST, "--port", str(port), "--workers", str(args.workers))
         log(f"server on {HOST}:{port} with {args.workers} workers")
