@@ -1,3 +1,5 @@
+from argon2 import PasswordHasher
+
 from events.accounts import passwords
 from events.accounts.roles import CurrentUser
 
@@ -10,6 +12,19 @@ def test_passwords_are_stored_as_argon2id_hashes_and_verify() -> None:
     assert not passwords.verify_password(stored, "wrong horse battery")
     assert not passwords.verify_password(None, "anything at all")
     assert not passwords.verify_password("not-a-hash", "anything at all")
+
+
+def test_a_hash_takes_19_mib_not_64_and_hashes_made_with_the_old_parameters_still_verify_and_are_renewed() -> None:
+    """Each hash holds its memory in the serving worker while it runs: 64 MiB (argon2-cffi's default) took a worker
+    over its 200 MB budget in the soak (bench/soak.py). The parameters are written in the hash itself."""
+    stored = passwords.hash_password("correct horse battery")
+    assert "$m=19456,t=2,p=1$" in stored
+    assert not passwords.needs_rehash(stored)
+    older = PasswordHasher().hash("correct horse battery")  # argon2-cffi's default: 64 MiB, 3 passes, 4 lanes
+    assert "$m=65536," in older
+    assert passwords.verify_password(older, "correct horse battery")
+    assert not passwords.verify_password(older, "wrong horse battery")
+    assert passwords.needs_rehash(older)  # so the next sign-in stores it with the new parameters
 
 
 def test_short_passwords_are_refused() -> None:
