@@ -128,8 +128,8 @@ def settings(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Set
     return make_settings(database_url, tmp_path_factory.mktemp("var"))
 
 
-# The in-process app hashes passwords with Argon2id at its lowest cost. At argon2-cffi's recommended parameters (64 MiB,
-# 3 passes, 4 lanes), each hash or check costs about a tenth of a second of CPU, and the app's tests make hundreds of
+# The in-process app hashes passwords with Argon2id at its lowest cost. At the real parameters (events.accounts.passwords;
+# argon2-cffi's default of 64 MiB, 3 passes and 4 lanes before the soak), each hash or check costs about a tenth of a second of CPU, and the app's tests make hundreds of
 # them: they were most of the CPU the database tests used. Passwords are still Argon2id hashes that are checked; the
 # real parameters are what tests/unit/accounts/test_passwords.py and every server process a test starts use.
 CHEAP_PASSWORD_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)

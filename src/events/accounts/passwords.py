@@ -1,4 +1,4 @@
-"""Password hashing with Argon2id (argon2-cffi's recommended parameters)."""
+"""Password hashing with Argon2id (OWASP's first recommended configuration: 19 MiB, 2 passes, 1 lane)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,11 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 from events.i18n import N_
 
-_hasher = PasswordHasher()
+# argon2-cffi's default takes 64 MiB for each hash, held in the serving process while it runs (seconds on a busy
+# machine): one sign-in took a worker from about 150 MB to 215 MB, over its 200 MB budget (bench/soak.py), and two at
+# once in one worker would take 128 MiB. OWASP's configurations are of equal strength and trade memory for passes;
+# this is its first. Hashes made with other parameters still verify, and a sign-in re-hashes them (needs_rehash).
+_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
 MIN_PASSWORD_LENGTH = 10
 
 

@@ -2,6 +2,7 @@ import asyncio
 import threading
 
 import pytest
+from argon2 import PasswordHasher
 
 from events.accounts import passwords
 from events.accounts.roles import CurrentUser
@@ -52,6 +53,19 @@ async def test_hashing_in_a_thread_gives_a_hash_that_verifies() -> None:
     assert stored.startswith("$argon2id$")
     assert await passwords.verify_password_in_thread(stored, "a new password")
     assert not await passwords.verify_password_in_thread(stored, "another password")
+
+
+def test_a_hash_takes_19_mib_not_64_and_hashes_made_with_the_old_parameters_still_verify_and_are_renewed() -> None:
+    """Each hash holds its memory in the serving worker while it runs: 64 MiB (argon2-cffi's default) took a worker
+    over its 200 MB budget in the soak (bench/soak.py). The parameters are written in the hash itself."""
+    stored = passwords.hash_password("correct horse battery")
+    assert "$m=19456,t=2,p=1$" in stored
+    assert not passwords.needs_rehash(stored)
+    older = PasswordHasher().hash("correct horse battery")  # argon2-cffi's default: 64 MiB, 3 passes, 4 lanes
+    assert "$m=65536," in older
+    assert passwords.verify_password(older, "correct horse battery")
+    assert not passwords.verify_password(older, "wrong horse battery")
+    assert passwords.needs_rehash(older)  # so the next sign-in stores it with the new parameters
 
 
 def test_short_passwords_are_refused() -> None:
