@@ -107,10 +107,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
             yield
         finally:
             stop.set()
-            if worker is not None:
-                await worker
-            await cpu_pool.close()
-            await db.close_engine(engine)
+            try:
+                if worker is not None:
+                    await worker
+            finally:
+                try:
+                    await cpu_pool.close()
+                finally:
+                    await db.close_engine(engine)
 
     # async, so Litestar runs it in the event loop: a plain function would go through sync_to_thread, a
     # thread-pool hop on every request.

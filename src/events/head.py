@@ -14,10 +14,6 @@ from litestar import Litestar
 from litestar.enums import ScopeType
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-# Set in the request's scope state when a HEAD is being answered by the GET handler (a handler may skip work only a
-# body needs, though none has to).
-HEAD_REQUEST = "head_request"
-
 
 def answer_head_as_get(app: Litestar) -> None:
     """Route every HEAD request of ``app`` as its GET, and send it back without a body."""
@@ -32,8 +28,10 @@ class _HeadAsGet:
         if scope["type"] != ScopeType.HTTP or scope["method"] != "HEAD":
             await self.handler(scope, receive, send)
             return
-        scope["method"] = "GET"
-        scope.setdefault("state", {})[HEAD_REQUEST] = True
+        # A copy: the server keeps reading its own scope after the app has answered (uvicorn's httptools protocol checks
+        # the body it was sent against Content-Length unless the request was a HEAD), and its access log names the
+        # method the client sent.
+        scope = {**scope, "method": "GET"}
 
         async def without_body(message: Message) -> None:
             if message["type"] == "http.response.body":

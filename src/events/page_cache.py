@@ -104,10 +104,15 @@ async def _render_once(
             assert engine is not None
             context = {**template.context, "request": request, "csrf_input": f'<input type="hidden" name="_csrf_token" value="{_PLACEHOLDER}" />'}
             body = engine.get_template(template.template_name).render(**context)
-            kept = _Kept(snapshot, time.monotonic(), body, dict(template.headers))
-            if len(_kept) >= MAX_PAGES:
-                _kept.pop(next(iter(_kept)))
-            _kept[key] = kept
+            own_token = str(ScopeState.from_scope(request.scope).csrf_token or "")
+            # A page that carries this visitor's own token anyway (a template calling csrf_token(), which reads the
+            # request) is theirs alone: it is never shown to anyone else.
+            if not own_token or own_token not in body:
+                kept = _Kept(snapshot, time.monotonic(), body, dict(template.headers))
+                _kept.pop(key, None)  # re-stored at the end, so the first in the dictionary is the oldest stored
+                if len(_kept) >= MAX_PAGES:
+                    _kept.pop(next(iter(_kept)))
+                _kept[key] = kept
     finally:
         done.set_result(kept)
         if _rendering.get(key, (None,))[0] == snapshot:

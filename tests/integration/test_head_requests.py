@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ from events.questions.tables import Question
 from events.tickets.tables import Ticket
 from events.waitlist.tables import WaitingEntry
 from tests.integration.accounts.test_login import sign_in
+from tests.support.server import demo_environment, live_server
 
 # Headers that differ between any two responses to the same request.
 VOLATILE = {"date", "set-cookie"}
@@ -123,3 +125,23 @@ async def test_a_head_response_has_the_get_responses_length_and_no_body(client: 
     assert head.status_code == got.status_code
     assert head.content == b""
     assert head.headers["content-length"] == str(len(got.content))
+
+
+def test_head_through_the_real_server_keeps_the_connection_and_logs_no_error(tmp_path: Path) -> None:
+    """Through uvicorn as `events serve` runs it: the server reads its own record of the request after the app has
+    answered, so a HEAD must still be a HEAD to it (no body expected, no "content shorter than Content-Length" error),
+    and the connection stays open for the next request."""
+    env = demo_environment(tmp_path)
+    with live_server(env) as base_url, httpx.Client(base_url=base_url, timeout=30) as client:
+        sockets = set()
+        for path in ("/", "/events/welcome-cinema-screening", "/api/events", "/healthz", "/static/css/site.css"):
+            response = client.head(path)
+            assert response.status_code == 200, path
+            assert response.content == b""
+            assert int(response.headers["content-length"]) > 0
+            sockets.add(id(response.extensions["network_stream"]))
+        assert client.get("/healthz").status_code == 200
+    log = "".join(path.read_text() for path in tmp_path.glob("server-*.log"))
+    assert "Traceback" not in log
+    assert "shorter than Content-Length" not in log
+    assert len(sockets) == 1  # one keep-alive connection served every HEAD

@@ -28,6 +28,13 @@ PATIENCE_SECONDS = 60
 BRANDED = pdf.Branding(name="Refugee Kitchen", accent=(0.5, 0.1, 0.3))
 
 
+@pytest.fixture(autouse=True)
+def no_pool_running_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts where a script does, with no pool running: a test app started earlier in the same process (its
+    lifespan starts one) would otherwise be the pool a closed one hands back to. Put back as it was afterwards."""
+    monkeypatch.setattr(cpu, "_running", None)
+
+
 @pytest.fixture
 async def pool() -> AsyncIterator[cpu.CpuPool]:
     running = cpu.start(1)
