@@ -7,7 +7,7 @@ import io
 import re
 from collections.abc import Mapping
 from datetime import date, datetime
-from functools import cache
+from functools import cache, lru_cache
 from gettext import NullTranslations
 from pathlib import Path
 from typing import Any
@@ -80,6 +80,9 @@ def translated(message: str, locale: str) -> str:
     return str(catalogue.gettext(str(message)))
 
 
+# Run before every request: the same few browser headers come again and again (a door phone sends one on every
+# scan), so the answers are remembered; bounded, since the headers are whatever a client sends.
+@lru_cache(maxsize=512)
 def negotiate_locale(requested: str | None, remembered: str | None, accept_language: str | None) -> str:
     """An explicit choice wins, then the remembered one, then the browser's preference, then English."""
     for candidate in (requested, remembered):
