@@ -132,9 +132,24 @@ def security_headers(settings: Settings, *, reference_policy: str | None = None)
     def framed_policy(ancestors: tuple[str, ...]) -> str:
         return content_security_policy(settings.stripe, ancestors)
 
+    # Most answers (the API's above all: a door scan's) are neither framed nor the API reference: their headers are
+    # fixed, so they are encoded once and added in one pass rather than looked up and set one by one.
+    plain = [(name.lower().encode("latin-1"), value.encode("latin-1")) for name, value in {**common, "Content-Security-Policy": page_policy}.items()]
+    plain_names = frozenset(name for name, _ in plain)
+
     async def add_security_headers(message: Message, scope: Scope) -> None:
         if message["type"] != "http.response.start":
             return
+        path = scope.get("path", "")
+        if not path.startswith(FRAMED_PREFIX) and not any(path == prefix or path.startswith(prefix + "/") for prefix in API_REFERENCE_PATHS):
+            raw = message.get("headers")
+            if raw is not None:
+                listed = raw if isinstance(raw, list) else list(raw)
+                if any(name.lower() in plain_names for name, _ in listed):
+                    listed = [(name, value) for name, value in listed if name.lower() not in plain_names]
+                listed.extend(plain)
+                message["headers"] = listed
+                return
         headers = MutableScopeHeaders.from_message(message)
         for name, value in common.items():
             headers[name] = value
