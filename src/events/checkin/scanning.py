@@ -18,7 +18,7 @@ from events.accounts.roles import DOOR, ORGANISER, CurrentUser
 from events.batching import Combiner
 from events.checkin import queries, rules
 from events.checkin.schemas import CountsOut, OfflineBundle, OfflineEvent, OfflineTicket, SearchHit
-from events.errors import Conflict, NotAllowed, NotFound
+from events.errors import Conflict, NotAllowed, NotFound, is_database_unavailable
 from events.i18n import N_
 from events.orders.codes import normalise_reference
 from events.orders.statuses import OrderStatus
@@ -132,7 +132,8 @@ async def redeem(
     # The one-statement way checks the door team but not a door device's event: such a device scanning another
     # event's door takes the general way, which refuses it.
     foreign_device = user.door_event_id is not None and (claims is None or claims.event_id != user.door_event_id)
-    if claims is not None and direction == "in" and not db.is_sqlite() and not foreign_device:
+    # A scan the one-statement way cannot admit (see _as_expected) does not wait for the running batch to learn so.
+    if claims is not None and direction == "in" and not db.is_sqlite() and not foreign_device and _as_expected(claims) is not None:
         admitted = await _ADMISSIONS.submit(event_slug, _Expected(claims, user, scan))
         if admitted is not None:
             return admitted
@@ -210,7 +211,9 @@ async def _admit_together(event_slug: Hashable, batch: Sequence[_Expected]) -> l
             slug,
             OrderStatus.paid,
         )
-    except Exception as exc:  # noqa: BLE001 - each scan is tried on its own, and gets its own answer or error
+    except Exception as exc:  # each scan is tried on its own (below), and gets its own answer or error
+        if is_database_unavailable(exc):
+            raise  # alone, each would meet the same closed door: every scan of the batch gets the 503 at once
         # The error's name only: its detail may quote a scan's values (a nonce, a door named after a person).
         logger.warning("A batch of %d door scans for %s failed (%s); admitting each on its own", len(batch), slug, type(exc).__name__)
         return [await _admit_alone(slug, wanted) for wanted in batch]
