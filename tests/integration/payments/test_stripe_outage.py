@@ -2,6 +2,8 @@
 §4), through a real `events serve` and a real `events worker` on PostgreSQL, with a fault-injecting proxy
 (tests/support/outages.py) between the app's STRIPE_API_BASE and localstripe:
 
+- the order page, which asks Stripe how the payment stands before showing it, asks briefly and once: with Stripe
+  silent it answers within a few seconds, showing the payment as still being confirmed;
 - a checkout during the outage (the API and the event page's buy form) gets a clear "try again" (503
   `payment_unavailable` with Retry-After), holds nothing, and leaves the holds already made as they were;
 - Stripe's webhooks held back by the outage arrive later, twice, and are processed once;
@@ -213,6 +215,44 @@ async def test_a_checkout_while_stripe_is_down_asks_to_try_again_and_holds_nothi
         again = await order(http, slug, types["Standard"], 2, "api@example.org")  # trying again works
         assert again.status_code == 201, again.text
         assert await places_left(http, slug) == before - 2
+    await places_add_up(site, slug)
+
+
+# --- the guest's pages while Stripe is silent -------------------------------------------------------------------
+
+
+async def test_the_order_page_does_not_wait_for_a_silent_stripe(stripe_back: OutageSite) -> None:
+    """The guest has paid (their browser reached Stripe), and opens their order page while our server's requests to
+    Stripe go unanswered: the page comes at once, as we know the order (payment being confirmed, the page updating
+    itself), rather than after every try at Stripe has timed out (3 x EVENTS_STRIPE_TIMEOUT_SECONDS). Once Stripe
+    answers again, the same page finds the payment and shows the tickets."""
+    site, localstripe = stripe_back, stripe_back.localstripe
+    slug = "order-page-silent"
+    types = await create_event(site, slug, capacity=10)
+    async with site.http() as http:
+        placed = await order(http, slug, types["Standard"], 2, "waiting@example.org")
+        assert placed.status_code == 201, placed.text
+        created = placed.json()
+        page_url = f"/orders/{created['reference']}?token={created['access_token']}"
+        assert (await localstripe.pay(created["payment"]["payment_intent"], VISA)).json()["status"] == "succeeded"
+
+        site.proxy.set_fault(StripeFault.silent)
+        seen = site.proxy.seen[StripeFault.silent]
+        started = time.monotonic()
+        page = await http.get(page_url)
+        took = time.monotonic() - started
+        assert page.status_code == 200, page.text[:500]
+        assert site.proxy.seen[StripeFault.silent] == seen + 1  # it did ask Stripe, once: no retries
+        # One full try alone would be STRIPE_TIMEOUT_SECONDS, and the three of them three times that.
+        assert took < STRIPE_TIMEOUT_SECONDS, took
+        text = page_text(page)
+        assert "Waiting for your payment" in text and "We are confirming your payment with the bank. This page updates by itself." in text
+        assert (await read_order(http, created))["status"] == "pending"
+
+        site.proxy.set_fault(StripeFault.passing)
+        settled = await http.get(page_url)
+        assert settled.status_code == 200 and "You're going!" in page_text(settled)
+        assert [t["status"] for t in (await read_order(http, created))["tickets"]] == ["valid", "valid"]
     await places_add_up(site, slug)
 
 
