@@ -6,6 +6,8 @@
   silent it answers within a few seconds, showing the payment as still being confirmed;
 - a checkout during the outage (the API and the event page's buy form) gets a clear "try again" (503
   `payment_unavailable` with Retry-After), holds nothing, and leaves the holds already made as they were;
+- a guest who already holds places and sends the buy form again during the outage keeps their earlier hold
+  exactly as it was, its payment page still taking the payment;
 - Stripe's webhooks held back by the outage arrive later, twice, and are processed once;
 - a payment that succeeds after its hold ran out while Stripe was down ends in tickets while places remain, or in an
   automatic full refund when they went to someone else meanwhile: never lost.
@@ -215,6 +217,60 @@ async def test_a_checkout_while_stripe_is_down_asks_to_try_again_and_holds_nothi
         again = await order(http, slug, types["Standard"], 2, "api@example.org")  # trying again works
         assert again.status_code == 201, again.text
         assert await places_left(http, slug) == before - 2
+    await places_add_up(site, slug)
+
+
+async def buy_form(browser: httpx.AsyncClient, slug: str, type_id: int, quantity: int) -> httpx.Response:
+    page = await browser.get(f"/events/{slug}")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    form = {f"quantity_{type_id}": str(quantity), "name": "Bo Li", "email": "again@example.org", "_csrf_token": csrf.group(1)}
+    return await browser.post(f"/events/{slug}/buy", data=form)
+
+
+@pytest.mark.parametrize("fault", [StripeFault.refusing, StripeFault.silent, StripeFault.failing_writes])
+async def test_sending_the_buy_form_again_while_stripe_is_down_keeps_the_earlier_hold(stripe_back: OutageSite, fault: StripeFault) -> None:
+    """The guest holds two places and is on the payment page; they go back and ask for three while Stripe is down
+    (with ``failing_writes`` Stripe still answers reads, so the new hold is placed and its payment fails to start).
+    They are asked to try again, and their two places are held exactly as before, with their payment page working;
+    once Stripe is back, the form sent again replaces the hold as usual."""
+    site, localstripe = stripe_back, stripe_back.localstripe
+    slug = f"again-{fault}".replace("500-on-post", "writes")
+    types = await create_event(site, slug, capacity=10)
+    async with site.http() as browser:
+        first = await buy_form(browser, slug, types["Standard"], 2)
+        assert first.status_code == 303, first.text[:500]
+        payment_page = first.headers["location"]
+        reference = re.search(r"/orders/([A-Z0-9-]+)/pay", payment_page)
+        assert reference
+        columns = "status, places, hold_expires_at, payment_intent_id, client_secret, intent_closed_at"
+        before = await site.db.rows(f"SELECT {columns} FROM ticket_order WHERE reference = ?", reference.group(1))
+        assert before[0]["status"] == "pending" and await places_left(browser, slug) == 8
+
+        site.proxy.set_fault(fault)
+        again = await buy_form(browser, slug, types["Standard"], 3)
+        assert again.status_code == 503, again.text[:500]
+        assert TRY_AGAIN in page_text(again) and "Traceback" not in again.text
+
+        # The earlier hold as it was: its places, its end, its payment; the failed one holds nothing.
+        assert await site.db.rows(f"SELECT {columns} FROM ticket_order WHERE reference = ?", reference.group(1)) == before
+        assert await places_left(browser, slug) == 8
+        pending = await site.db.rows(
+            "SELECT o.reference FROM ticket_order o JOIN event e ON e.id = o.event WHERE e.slug = ? AND o.status = 'pending'", slug
+        )
+        assert [row["reference"] for row in pending] == [reference.group(1)]
+        await places_add_up(site, slug)
+
+        site.proxy.set_fault(StripeFault.passing)
+        # Still payable: its page, and its PaymentIntent open at Stripe.
+        assert (await browser.get(payment_page)).status_code == 200
+        assert (await localstripe.retrieve_intent(before[0]["payment_intent_id"]))["status"] == "requires_payment_method"
+        # Trying again works, and replaces the hold rather than adding to it.
+        replaced = await buy_form(browser, slug, types["Standard"], 3)
+        assert replaced.status_code == 303, replaced.text[:500]
+        assert await places_left(browser, slug) == 7
+        assert await site.db.value("SELECT status FROM ticket_order WHERE reference = ?", reference.group(1)) == "expired"
+        assert (await localstripe.retrieve_intent(before[0]["payment_intent_id"]))["status"] == "canceled"
     await places_add_up(site, slug)
 
 
