@@ -99,7 +99,10 @@ async def _close_replaced(placed: PlacedOrder, gateway: Gateway, now: datetime) 
 async def change_order(reference: str, *, gateway: Gateway, now: datetime) -> orders.OrderChoices:
     """The buyer goes back from the payment page to change their order: its hold is released at once
     (orders.change_order), and its PaymentIntent cancelled now rather than at the next sweep, so the old
-    payment page can no longer charge. Returns the order's choices, to fill the buy form in again."""
+    payment page can no longer charge. Returns the order's choices, to fill the buy form in again. Stripe is asked
+    briefly about the payment first: while it does not answer, nothing is released (PaymentUnavailable), since the
+    changed order could not start its payment, and the buyer keeps the order they have, its payment page working."""
+    await _provider_answers(reference, gateway)
     choices = await orders.change_order(reference, now)
     if choices.status == OrderStatus.expired:
         await payments.close_replaced_intent(choices.reference, gateway=gateway, now=now)

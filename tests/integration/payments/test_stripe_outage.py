@@ -274,6 +274,41 @@ async def test_sending_the_buy_form_again_while_stripe_is_down_keeps_the_earlier
     await places_add_up(site, slug)
 
 
+async def test_change_order_while_stripe_is_down_keeps_the_order_payable(stripe_back: OutageSite) -> None:
+    """ "Change order" on the payment page releases the hold so the buyer can send the form again: while Stripe does
+    not answer, the changed order could not start its payment, so nothing is released and the buyer is asked to try
+    again, their order as it was."""
+    site = stripe_back
+    slug = "change-silent"
+    types = await create_event(site, slug, capacity=10)
+    async with site.http() as browser:
+        bought = await buy_form(browser, slug, types["Standard"], 2)
+        assert bought.status_code == 303, bought.text[:500]
+        page = await browser.get(bought.headers["location"])
+        form = re.search(r'action="/orders/([A-Z0-9-]+)/change" class="change-order">(.*?)</form>', page.text, re.DOTALL)
+        assert form, "the payment page has a Change order form"
+        token = re.search(r'name="token" value="([^"]+)"', form.group(2))
+        csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+        assert token and csrf
+        columns = "status, places, hold_expires_at, payment_intent_id, intent_closed_at"
+        before = await site.db.rows(f"SELECT {columns} FROM ticket_order WHERE reference = ?", form.group(1))
+
+        site.proxy.set_fault(StripeFault.silent)
+        started = time.monotonic()
+        changed = await browser.post(f"/orders/{form.group(1)}/change", data={"token": token.group(1), "_csrf_token": csrf.group(1)})
+        assert time.monotonic() - started < STRIPE_TIMEOUT_SECONDS  # asked briefly, once
+        assert changed.status_code == 503, changed.text[:500]
+        assert TRY_AGAIN in page_text(changed) and "Traceback" not in changed.text
+        assert await site.db.rows(f"SELECT {columns} FROM ticket_order WHERE reference = ?", form.group(1)) == before
+        assert await places_left(browser, slug) == 8
+        assert (await browser.get(bought.headers["location"], follow_redirects=False)).status_code == 200  # still payable
+
+        site.proxy.set_fault(StripeFault.passing)
+        again = await browser.post(f"/orders/{form.group(1)}/change", data={"token": token.group(1), "_csrf_token": csrf.group(1)})
+        assert again.status_code == 200 and await places_left(browser, slug) == 10
+    await places_add_up(site, slug)
+
+
 # --- the guest's pages while Stripe is silent -------------------------------------------------------------------
 
 
