@@ -54,6 +54,7 @@ class StripeFault(StrEnum):
     refusing = "refuse"  # nothing listens on the port (and a connection left open is cut): "could not connect"
     failing = "500"  # Stripe answers every request with a 500 api_error
     silent = "silent"  # connections are taken but never answered (packets lost on the way): the client times out
+    failing_writes = "500-on-post"  # reads answered, every POST (create, cancel, refund) answered with a 500
 
 
 class StripeProxy:
@@ -100,7 +101,7 @@ class StripeProxy:
             if request.transport is not None:
                 request.transport.abort()
             raise ConnectionResetError
-        if self.fault == StripeFault.failing:
+        if self.fault == StripeFault.failing or (self.fault == StripeFault.failing_writes and request.method == "POST"):
             body = {"error": {"type": "api_error", "message": "An unknown error occurred (injected by the outage test's proxy)."}}
             return web.json_response(body, status=500, headers={"Request-Id": "req_outage"})
         assert self._session is not None

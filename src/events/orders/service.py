@@ -99,6 +99,7 @@ class PlacedOrder:
     hold_expires_at: datetime | None
     buyer_name: str
     buyer_email: str
+    replaced: int | None = None  # the buyer's earlier hold this one replaced (ended in its transaction), by id
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,7 +303,7 @@ async def _hold_locked(
         code_uses = Counter(quote.code_id for _, _, quote in winners if quote.code_id is not None)
         if code_uses and not await codes_service.take_uses(code_uses):
             raise RuntimeError("The codes' uses changed under their row locks.")
-    return _answers(batch, quotes, fits, ids, locked.event, slug)
+    return _answers(batch, quotes, fits, ids, locked.event, slug, {index: hold.order_id for index, hold in replaced.items() if index in ids})
 
 
 def _codes_revoked(batch: Sequence[_Wanted], uses: Mapping[int, codes_service.Uses]) -> bool:
@@ -437,9 +438,11 @@ def _answers(
     ids: Mapping[int, tuple[int, str]],
     event: Mapping[str, Any],
     slug: str,
+    replaced: Mapping[int, int] | None = None,
 ) -> list[PlacedOrder | EventsError]:
     """Each buyer's answer: their order (``ids``: position in the batch -> order id and reference), what
-    is wrong with their request, or sold out."""
+    is wrong with their request, or sold out. ``replaced``: position -> the id of the earlier hold it ended."""
+    replaced = replaced or {}
     answers: list[PlacedOrder | EventsError] = []
     for index, (wanted, quote) in enumerate(zip(batch, quotes, strict=True)):
         if not isinstance(quote, pricing.Quote):
@@ -458,6 +461,7 @@ def _answers(
                     hold_expires_at=_hold_end(wanted),
                     buyer_name=wanted.request.buyer_name.strip(),
                     buyer_email=wanted.request.buyer_email.strip(),
+                    replaced=replaced.get(index),
                 )
             )
     return answers
@@ -777,10 +781,23 @@ async def release_event_holds(event_id: int, now: datetime, *, reason: str) -> i
     return sum([await _expire(row["id"], now, detail=reason) for row in rows])
 
 
-async def release_hold(order_id: int, now: datetime, *, reason: str) -> None:
-    """Give a pending order's places back at once (e.g. the payment could not even start)."""
+async def release_hold(order_id: int, now: datetime, *, reason: str, restore: int | None = None) -> bool:
+    """Give a pending order's places back at once (e.g. the payment could not even start). With ``restore`` (the
+    id of the buyer's earlier hold this one replaced: PlacedOrder.replaced), that hold is put back as it was in the
+    same transaction: pending again, with its own places, its code's use and its own end (its PaymentIntent was
+    not closed, so its payment page still takes the payment). Not if it was paid meanwhile (settled late), or if
+    its places went to other buyers meanwhile: then it stays ended. Returns whether it was put back."""
     async with db.write_transaction():
+        # Both orders locked before the counters: orders, then ticket types, then the event, as everywhere.
+        earlier = await _lock_order_by_id(restore) if restore is not None else None
         await _expire(order_id, now, detail=reason)
+        if earlier is None or earlier.status != OrderStatus.expired or earlier.intent_closed_at is not None:
+            return False
+        if not await _take_again(earlier, await places_by_type(earlier.id)):
+            return False
+        await _transition(earlier.id, OrderStatus.expired, OrderStatus.pending, now)
+        await _note(earlier.id, "hold_restored", f"its replacement could not start its payment ({reason})", now)
+        return True
 
 
 ONLINE_CHANNEL = "online"

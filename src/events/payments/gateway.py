@@ -83,12 +83,18 @@ class Gateway(Protocol):
     takes_cards: bool  # False: an organisation with no Stripe account (free and door sales only)
 
     async def create_intent(self, *, reference: str, amount_pence: int, currency: str, event_slug: str) -> tuple[str, str]: ...
-    async def retrieve_intent(self, intent_id: str) -> IntentState: ...
+    async def retrieve_intent(self, intent_id: str, *, quick: bool = False) -> IntentState: ...
     async def cancel_intent(self, intent_id: str) -> str: ...
     async def refund(self, *, intent_id: str, amount_pence: int, local_refund_id: int, reference: str) -> ProviderRefund: ...
     async def list_refunds(self, intent_id: str) -> list[ProviderRefund]: ...
     async def fee_for_charge(self, charge_id: str) -> int | None: ...
     async def balance_transactions(self, *, created_from: int, created_to: int) -> list[BalanceTransaction]: ...
+
+
+# How long a page a guest is waiting for asks Stripe (quick=True), once, with no retries: a Stripe that does not
+# answer must not hold the page (the full timeout, three tries, is up to 3 x EVENTS_STRIPE_TIMEOUT_SECONDS); what
+# it would have said comes later by webhook or the worker's re-check.
+QUICK_TIMEOUT_SECONDS = 2.0
 
 
 class StripeGateway:
@@ -104,6 +110,12 @@ class StripeGateway:
             base_addresses={"api": settings.api_base},
             http_client=stripe.HTTPXClient(timeout=settings.timeout_seconds, allow_sync_methods=False),
             max_network_retries=2,
+        )
+        self._quick_client = stripe.StripeClient(
+            settings.secret_key,
+            base_addresses={"api": settings.api_base},
+            http_client=stripe.HTTPXClient(timeout=min(QUICK_TIMEOUT_SECONDS, settings.timeout_seconds), allow_sync_methods=False),
+            max_network_retries=0,
         )
 
     async def create_intent(self, *, reference: str, amount_pence: int, currency: str, event_slug: str) -> tuple[str, str]:
@@ -121,8 +133,10 @@ class StripeGateway:
         )
         return intent.id, intent.client_secret or ""
 
-    async def retrieve_intent(self, intent_id: str) -> IntentState:
-        intent = await self._call(self._client.v1.payment_intents.retrieve_async(intent_id))
+    async def retrieve_intent(self, intent_id: str, *, quick: bool = False) -> IntentState:
+        """``quick``: for a page a guest waits for: one try, within QUICK_TIMEOUT_SECONDS, else PaymentProviderError."""
+        client = self._quick_client if quick else self._client
+        intent = await self._call(client.v1.payment_intents.retrieve_async(intent_id))
         return _intent_state(intent)
 
     async def cancel_intent(self, intent_id: str) -> str:
@@ -203,7 +217,7 @@ class TestGateway:
     async def create_intent(self, *, reference: str, amount_pence: int, currency: str, event_slug: str) -> tuple[str, str]:
         return f"test_{reference}", ""
 
-    async def retrieve_intent(self, intent_id: str) -> IntentState:
+    async def retrieve_intent(self, intent_id: str, *, quick: bool = False) -> IntentState:
         return IntentState(intent_id, "requires_payment_method", 0, "", "", intent_id.removeprefix("test_"), "")
 
     async def cancel_intent(self, intent_id: str) -> str:
@@ -238,7 +252,7 @@ class NoCardPayments:
     async def create_intent(self, *, reference: str, amount_pence: int, currency: str, event_slug: str) -> tuple[str, str]:
         raise CardPaymentsOff(N_("This organisation does not take card payments online yet."))
 
-    async def retrieve_intent(self, intent_id: str) -> IntentState:
+    async def retrieve_intent(self, intent_id: str, *, quick: bool = False) -> IntentState:
         raise CardPaymentsOff(N_("This organisation has no Stripe account connected."))
 
     async def cancel_intent(self, intent_id: str) -> str:

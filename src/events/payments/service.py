@@ -163,11 +163,12 @@ async def pay_with_test_provider(reference: str, *, gateway: Gateway, now: datet
     return await record_intent_payment(state, provider=PaymentMethod.test, gateway=gateway, now=now, order=order)
 
 
-async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime, organisation: int | None = None) -> str:
+async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime, organisation: int | None = None, quick: bool = False) -> str:
     """Make our records agree with what Stripe says of one PaymentIntent (payment, failures, refunds). With
     ``organisation`` (the organisation whose Stripe account the intent was read from) an intent naming another
-    organisation's order changes nothing (OtherOrganisationsPayment)."""
-    state = await gateway.retrieve_intent(intent_id)
+    organisation's order changes nothing (OtherOrganisationsPayment). ``quick``: Stripe is asked once, briefly
+    (a page is waiting: Gateway.retrieve_intent)."""
+    state = await gateway.retrieve_intent(intent_id, quick=quick)
     if organisation is not None:
         await _order_for_intent(state, organisation=organisation)
     if state.status == "succeeded":
@@ -189,13 +190,15 @@ async def sync_intent(intent_id: str, *, gateway: Gateway, now: datetime, organi
 
 async def refresh_order(reference: str, *, gateway: Gateway, now: datetime) -> None:
     """Before showing a guest their order, ask the provider directly, so a slow webhook never blocks them. Only
-    Stripe is asked (the test provider settles in the request that pays): for another, the order is not even read."""
+    Stripe is asked (the test provider settles in the request that pays): for another, the order is not even read.
+    Asked quickly, once: a Stripe that does not answer in a couple of seconds leaves the order as we know it (a
+    payment still being confirmed), for the webhook or the worker's re-check to settle; the page never hangs on it."""
     if gateway.provider != PaymentMethod.stripe:
         return
     order = await orders.find_order(reference)
     if order.status in (OrderStatus.pending, OrderStatus.expired) and order.payment_intent_id:
         try:
-            await sync_intent(order.payment_intent_id, gateway=gateway, now=now)
+            await sync_intent(order.payment_intent_id, gateway=gateway, now=now, quick=True)
         except PaymentProviderError:
             logger.warning("Could not reach Stripe to refresh order %s; the worker will re-check it", reference)
         except UnknownPayment:

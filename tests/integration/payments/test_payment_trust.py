@@ -31,7 +31,7 @@ class AccountSays:
     def __init__(self, intent: IntentState, refunds: list[ProviderRefund] | None = None) -> None:
         self.intent, self.refunds = intent, refunds or []
 
-    async def retrieve_intent(self, intent_id: str) -> IntentState:
+    async def retrieve_intent(self, intent_id: str, *, quick: bool = False) -> IntentState:
         return self.intent
 
     async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:

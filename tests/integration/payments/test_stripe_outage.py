@@ -2,8 +2,12 @@
 §4), through a real `events serve` and a real `events worker` on PostgreSQL, with a fault-injecting proxy
 (tests/support/outages.py) between the app's STRIPE_API_BASE and localstripe:
 
+- the order page, which asks Stripe how the payment stands before showing it, asks briefly and once: with Stripe
+  silent it answers within a few seconds, showing the payment as still being confirmed;
 - a checkout during the outage (the API and the event page's buy form) gets a clear "try again" (503
   `payment_unavailable` with Retry-After), holds nothing, and leaves the holds already made as they were;
+- a guest who already holds places and sends the buy form again during the outage keeps their earlier hold
+  exactly as it was, its payment page still taking the payment;
 - Stripe's webhooks held back by the outage arrive later, twice, and are processed once;
 - a payment that succeeds after its hold ran out while Stripe was down ends in tickets while places remain, or in an
   automatic full refund when they went to someone else meanwhile: never lost.
@@ -213,6 +217,133 @@ async def test_a_checkout_while_stripe_is_down_asks_to_try_again_and_holds_nothi
         again = await order(http, slug, types["Standard"], 2, "api@example.org")  # trying again works
         assert again.status_code == 201, again.text
         assert await places_left(http, slug) == before - 2
+    await places_add_up(site, slug)
+
+
+async def buy_form(browser: httpx.AsyncClient, slug: str, type_id: int, quantity: int) -> httpx.Response:
+    page = await browser.get(f"/events/{slug}")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+    assert csrf
+    form = {f"quantity_{type_id}": str(quantity), "name": "Bo Li", "email": "again@example.org", "_csrf_token": csrf.group(1)}
+    return await browser.post(f"/events/{slug}/buy", data=form)
+
+
+@pytest.mark.parametrize("fault", [StripeFault.refusing, StripeFault.silent, StripeFault.failing_writes])
+async def test_sending_the_buy_form_again_while_stripe_is_down_keeps_the_earlier_hold(stripe_back: OutageSite, fault: StripeFault) -> None:
+    """The guest holds two places and is on the payment page; they go back and ask for three while Stripe is down
+    (with ``failing_writes`` Stripe still answers reads, so the new hold is placed and its payment fails to start).
+    They are asked to try again, and their two places are held exactly as before, with their payment page working;
+    once Stripe is back, the form sent again replaces the hold as usual."""
+    site, localstripe = stripe_back, stripe_back.localstripe
+    slug = f"again-{fault}".replace("500-on-post", "writes")
+    types = await create_event(site, slug, capacity=10)
+    async with site.http() as browser:
+        first = await buy_form(browser, slug, types["Standard"], 2)
+        assert first.status_code == 303, first.text[:500]
+        payment_page = first.headers["location"]
+        reference = re.search(r"/orders/([A-Z0-9-]+)/pay", payment_page)
+        assert reference
+        columns = "status, places, hold_expires_at, payment_intent_id, client_secret, intent_closed_at"
+        before = await site.db.rows(f"SELECT {columns} FROM ticket_order WHERE reference = ?", reference.group(1))
+        assert before[0]["status"] == "pending" and await places_left(browser, slug) == 8
+
+        site.proxy.set_fault(fault)
+        again = await buy_form(browser, slug, types["Standard"], 3)
+        assert again.status_code == 503, again.text[:500]
+        assert TRY_AGAIN in page_text(again) and "Traceback" not in again.text
+
+        # The earlier hold as it was: its places, its end, its payment; the failed one holds nothing.
+        assert await site.db.rows(f"SELECT {columns} FROM ticket_order WHERE reference = ?", reference.group(1)) == before
+        assert await places_left(browser, slug) == 8
+        pending = await site.db.rows(
+            "SELECT o.reference FROM ticket_order o JOIN event e ON e.id = o.event WHERE e.slug = ? AND o.status = 'pending'", slug
+        )
+        assert [row["reference"] for row in pending] == [reference.group(1)]
+        await places_add_up(site, slug)
+
+        site.proxy.set_fault(StripeFault.passing)
+        # Still payable: its page, and its PaymentIntent open at Stripe.
+        assert (await browser.get(payment_page)).status_code == 200
+        assert (await localstripe.retrieve_intent(before[0]["payment_intent_id"]))["status"] == "requires_payment_method"
+        # Trying again works, and replaces the hold rather than adding to it.
+        replaced = await buy_form(browser, slug, types["Standard"], 3)
+        assert replaced.status_code == 303, replaced.text[:500]
+        assert await places_left(browser, slug) == 7
+        assert await site.db.value("SELECT status FROM ticket_order WHERE reference = ?", reference.group(1)) == "expired"
+        assert (await localstripe.retrieve_intent(before[0]["payment_intent_id"]))["status"] == "canceled"
+    await places_add_up(site, slug)
+
+
+async def test_change_order_while_stripe_is_down_keeps_the_order_payable(stripe_back: OutageSite) -> None:
+    """ "Change order" on the payment page releases the hold so the buyer can send the form again: while Stripe does
+    not answer, the changed order could not start its payment, so nothing is released and the buyer is asked to try
+    again, their order as it was."""
+    site = stripe_back
+    slug = "change-silent"
+    types = await create_event(site, slug, capacity=10)
+    async with site.http() as browser:
+        bought = await buy_form(browser, slug, types["Standard"], 2)
+        assert bought.status_code == 303, bought.text[:500]
+        page = await browser.get(bought.headers["location"])
+        form = re.search(r'action="/orders/([A-Z0-9-]+)/change" class="change-order">(.*?)</form>', page.text, re.DOTALL)
+        assert form, "the payment page has a Change order form"
+        token = re.search(r'name="token" value="([^"]+)"', form.group(2))
+        csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)
+        assert token and csrf
+        columns = "status, places, hold_expires_at, payment_intent_id, intent_closed_at"
+        before = await site.db.rows(f"SELECT {columns} FROM ticket_order WHERE reference = ?", form.group(1))
+
+        site.proxy.set_fault(StripeFault.silent)
+        started = time.monotonic()
+        changed = await browser.post(f"/orders/{form.group(1)}/change", data={"token": token.group(1), "_csrf_token": csrf.group(1)})
+        assert time.monotonic() - started < STRIPE_TIMEOUT_SECONDS  # asked briefly, once
+        assert changed.status_code == 503, changed.text[:500]
+        assert TRY_AGAIN in page_text(changed) and "Traceback" not in changed.text
+        assert await site.db.rows(f"SELECT {columns} FROM ticket_order WHERE reference = ?", form.group(1)) == before
+        assert await places_left(browser, slug) == 8
+        assert (await browser.get(bought.headers["location"], follow_redirects=False)).status_code == 200  # still payable
+
+        site.proxy.set_fault(StripeFault.passing)
+        again = await browser.post(f"/orders/{form.group(1)}/change", data={"token": token.group(1), "_csrf_token": csrf.group(1)})
+        assert again.status_code == 200 and await places_left(browser, slug) == 10
+    await places_add_up(site, slug)
+
+
+# --- the guest's pages while Stripe is silent -------------------------------------------------------------------
+
+
+async def test_the_order_page_does_not_wait_for_a_silent_stripe(stripe_back: OutageSite) -> None:
+    """The guest has paid (their browser reached Stripe), and opens their order page while our server's requests to
+    Stripe go unanswered: the page comes at once, as we know the order (payment being confirmed, the page updating
+    itself), rather than after every try at Stripe has timed out (3 x EVENTS_STRIPE_TIMEOUT_SECONDS). Once Stripe
+    answers again, the same page finds the payment and shows the tickets."""
+    site, localstripe = stripe_back, stripe_back.localstripe
+    slug = "order-page-silent"
+    types = await create_event(site, slug, capacity=10)
+    async with site.http() as http:
+        placed = await order(http, slug, types["Standard"], 2, "waiting@example.org")
+        assert placed.status_code == 201, placed.text
+        created = placed.json()
+        page_url = f"/orders/{created['reference']}?token={created['access_token']}"
+        assert (await localstripe.pay(created["payment"]["payment_intent"], VISA)).json()["status"] == "succeeded"
+
+        site.proxy.set_fault(StripeFault.silent)
+        seen = site.proxy.seen[StripeFault.silent]
+        started = time.monotonic()
+        page = await http.get(page_url)
+        took = time.monotonic() - started
+        assert page.status_code == 200, page.text[:500]
+        assert site.proxy.seen[StripeFault.silent] == seen + 1  # it did ask Stripe, once: no retries
+        # One full try alone would be STRIPE_TIMEOUT_SECONDS, and the three of them three times that.
+        assert took < STRIPE_TIMEOUT_SECONDS, took
+        text = page_text(page)
+        assert "Waiting for your payment" in text and "We are confirming your payment with the bank. This page updates by itself." in text
+        assert (await read_order(http, created))["status"] == "pending"
+
+        site.proxy.set_fault(StripeFault.passing)
+        settled = await http.get(page_url)
+        assert settled.status_code == 200 and "You're going!" in page_text(settled)
+        assert [t["status"] for t in (await read_order(http, created))["tickets"]] == ["valid", "valid"]
     await places_add_up(site, slug)
 
 
