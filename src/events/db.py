@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import logging
 import os
 from collections.abc import AsyncIterator, Mapping, Sequence
 from pathlib import Path
@@ -131,6 +132,25 @@ async def _keep_session(connection: Any) -> None:
     This app never changes session state (no SET, advisory locks, LISTEN or held cursors; lock_timeout is a
     connection setting), so that query only ever resets what is already at its defaults. Code that starts
     changing session state must undo it itself, or put the default reset back here."""
+
+
+class PoolRetriesWithoutTraceback(logging.Filter):
+    """asyncpg's pool, while the database is away, logs each try to reconnect with the connection error's whole
+    traceback: one line each here (the error's kind only: its text can name the database's address), so that an outage
+    of a few seconds does not fill the log. The requests themselves are answered 503 (errors.DatabaseUnavailable)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.exc_info and record.exc_info[1] is not None:
+            record.msg = f"{record.getMessage()} ({type(record.exc_info[1]).__name__})"
+            record.args = None
+            record.exc_info = None
+            record.exc_text = None
+        return True
+
+
+_POOL_LOGGER = logging.getLogger("asyncpg.pool")
+if not any(isinstance(existing, PoolRetriesWithoutTraceback) for existing in _POOL_LOGGER.filters):
+    _POOL_LOGGER.addFilter(PoolRetriesWithoutTraceback())
 
 
 async def open_engine(engine_: Engine, *, pool_size: int = 10) -> None:
