@@ -14,7 +14,9 @@ from events.i18n import N_
 # machine): one sign-in took a worker from about 150 MB to 215 MB, over its 200 MB budget (bench/soak.py), and two at
 # once in one worker would take 128 MiB. OWASP's configurations are of equal strength and trade memory for passes;
 # this is its first. Hashes made with other parameters still verify, and a sign-in re-hashes them (needs_rehash).
-_hasher = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+HASHER = PasswordHasher(time_cost=2, memory_cost=19 * 1024, parallelism=1)
+# What hashes and checks; the in-process test app swaps in a cheaper one (tests/conftest.py).
+_hasher = HASHER
 MIN_PASSWORD_LENGTH = 10
 
 
