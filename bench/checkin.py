@@ -58,7 +58,6 @@ import json
 import os
 import platform
 import secrets
-import shutil
 import signal
 import socket
 import subprocess
@@ -74,7 +73,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from common import admin_url, cpu_snapshot, create_database, drop_database, stop_server, with_database
+from common import admin_url, clean_up, cpu_snapshot, create_database, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = "bench-door-night"
@@ -765,15 +764,7 @@ def main(argv: list[str] | None = None) -> int:
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1
     finally:
-        if server is not None:
-            stop_server(server)
-        if created:
-            try:
-                asyncio.run(drop_database(admin, name))
-            except Exception as exc:  # noqa: BLE001
-                log(f"could not drop {name}: {exc}")
-                result["drop_error"] = str(exc)
-        shutil.rmtree(var_dir, ignore_errors=True)
+        clean_up([server], admin=admin, name=name, created=created, var_dir=var_dir, result=result, log=log)
     print(json.dumps(result, indent=2))
     return status
 

@@ -3,10 +3,14 @@ from /proc (server processes and the PostgreSQL backends serving the bench datab
 
 from __future__ import annotations
 
+import asyncio
 import os
+import shutil
 import signal
 import subprocess
+from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
@@ -89,3 +93,41 @@ async def cpu_snapshot(server_pid: int, database_url: str) -> dict[str, dict[int
         "postgres": {pid: cpu_seconds(pid) for pid in await postgres_pids(database_url)},
         "load_generator": {os.getpid(): sum(os.times()[:2])},
     }
+
+
+def clean_up(
+    processes: Iterable[subprocess.Popen[bytes] | None],
+    *,
+    admin: str,
+    name: str,
+    created: bool,
+    var_dir: Path,
+    result: dict[str, Any],
+    log: Callable[[str], None],
+) -> None:
+    """What every bench does at its end, also on a failure or Ctrl-C: stop its processes, drop its database (a failure
+    to is noted in ``result["drop_error"]``) and remove its folder."""
+    for process in processes:
+        if process is not None:
+            stop_server(process)
+    if created:
+        try:
+            asyncio.run(drop_database(admin, name))
+        except Exception as exc:  # noqa: BLE001 - reported, the rest of the clean-up still runs
+            log(f"could not drop {name}: {exc}")
+            result["drop_error"] = str(exc)
+    shutil.rmtree(var_dir, ignore_errors=True)
+
+
+def exception_lines(server_log: str) -> list[str]:
+    """The last line of each traceback in a server's log (the exception type and message), shortened."""
+    lines = server_log.splitlines()
+    found = []
+    for index, line in enumerate(lines):
+        if line.startswith("Traceback"):
+            end = index + 1
+            while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
+                end += 1
+            if end < len(lines):
+                found.append(lines[end][:200])
+    return found

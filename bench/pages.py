@@ -38,7 +38,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from common import admin_url, cpu_snapshot, create_database, drop_database, stop_server, with_database
+from common import admin_url, clean_up, cpu_snapshot, create_database, exception_lines, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -173,20 +173,6 @@ def measure_page(path: str, args: argparse.Namespace, port: int, server_pid: int
     }
 
 
-def exception_lines(server_log: str) -> list[str]:
-    """The last line of each traceback in the server's log (the exception type and message), shortened."""
-    lines = server_log.splitlines()
-    found = []
-    for index, line in enumerate(lines):
-        if line.startswith("Traceback"):
-            end = index + 1
-            while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
-                end += 1
-            if end < len(lines):
-                found.append(lines[end][:200])
-    return found
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
     parser.add_argument("--workers", type=int, default=2, help="events serve --workers (2)")
@@ -266,15 +252,7 @@ def main(argv: list[str] | None = None) -> int:
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1
     finally:
-        if server is not None:
-            stop_server(server)
-        if created:
-            try:
-                asyncio.run(drop_database(admin, name))
-            except Exception as exc:  # noqa: BLE001
-                log(f"could not drop {name}: {exc}")
-                result["drop_error"] = str(exc)
-        shutil.rmtree(var_dir, ignore_errors=True)
+        clean_up([server], admin=admin, name=name, created=created, var_dir=var_dir, result=result, log=log)
     print(json.dumps(result, indent=2))
     return status
 

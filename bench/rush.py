@@ -75,7 +75,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import asyncpg
-from common import admin_url, cpu_snapshot, create_database, drop_database, process_tree, stop_server, with_database
+from common import admin_url, clean_up, cpu_snapshot, create_database, exception_lines, process_tree, with_database
 from onsale import (
     HOST,
     ORGANISER,
@@ -84,7 +84,6 @@ from onsale import (
     cpu_used,
     create_event,
     database_state,
-    exception_lines,
     free_port,
     run_cli,
     server_env,
@@ -655,15 +654,7 @@ def main(argv: list[str] | None = None) -> int:
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1
     finally:
-        if server is not None:
-            stop_server(server)
-        if created:
-            try:
-                asyncio.run(drop_database(admin, name))
-            except Exception as exc:  # noqa: BLE001
-                log(f"could not drop {name}: {exc}")
-                result["drop_error"] = str(exc)
-        shutil.rmtree(var_dir, ignore_errors=True)
+        clean_up([server], admin=admin, name=name, created=created, var_dir=var_dir, result=result, log=log)
     print(json.dumps(result, indent=2))
     return status
 

@@ -71,7 +71,6 @@ import platform
 import random
 import re
 import secrets
-import shutil
 import signal
 import socket
 import ssl
@@ -91,7 +90,16 @@ from urllib.parse import urlsplit
 
 import asyncpg
 import httpx
-from common import admin_url, cpu_seconds, create_database, drop_database, postgres_pids, process_tree, stop_server, with_database
+from common import (
+    admin_url,
+    clean_up,
+    cpu_seconds,
+    create_database,
+    exception_lines,
+    postgres_pids,
+    process_tree,
+    with_database,
+)
 
 HOST = "127.0.0.1"  # the only host this script sends HTTP requests to
 MAIN = "soak-night"
@@ -819,20 +827,6 @@ async def database_counts(database_url: str) -> dict[str, Any]:
     return {**{key: int(value) for key, value in dict(row).items()}, "postgres": str(version)}
 
 
-def exception_lines(server_log: str) -> list[str]:
-    """The last line of each traceback in a log (the exception type and message), shortened."""
-    lines = server_log.splitlines()
-    found_lines = []
-    for index, line in enumerate(lines):
-        if line.startswith("Traceback"):
-            end = index + 1
-            while end < len(lines) and (lines[end].startswith((" ", "\t")) or not lines[end].strip()):
-                end += 1
-            if end < len(lines):
-                found_lines.append(lines[end][:200])
-    return found_lines
-
-
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--duration", type=float, default=600.0, help="seconds of load (default 600)")
@@ -989,16 +983,7 @@ def main(argv: list[str] | None = None) -> int:
         result["error"] = f"{type(exc).__name__}: {exc}"
         status = 1
     finally:
-        for process in (job_worker, server):
-            if process is not None:
-                stop_server(process)
-        if created:
-            try:
-                asyncio.run(drop_database(admin, name))
-            except Exception as exc:  # noqa: BLE001
-                log(f"could not drop {name}: {exc}")
-                result["drop_error"] = str(exc)
-        shutil.rmtree(var_dir, ignore_errors=True)
+        clean_up([job_worker, server], admin=admin, name=name, created=created, var_dir=var_dir, result=result, log=log)
     print(json.dumps(result, indent=2))
     return status
 
