@@ -133,8 +133,9 @@ async def redeem(
     # event's door takes the general way, which refuses it.
     foreign_device = user.door_event_id is not None and (claims is None or claims.event_id != user.door_event_id)
     # A scan the one-statement way cannot admit (see _as_expected) does not wait for the running batch to learn so.
-    if claims is not None and direction == "in" and not db.is_sqlite() and not foreign_device and _as_expected(claims) is not None:
-        admitted = await _ADMISSIONS.submit(event_slug, _Expected(claims, user, scan))
+    expected = _as_expected(claims) if claims is not None and direction == "in" and not db.is_sqlite() and not foreign_device else None
+    if expected is not None:
+        admitted = await _ADMISSIONS.submit(event_slug, _Expected(expected, user, scan))
         if admitted is not None:
             return admitted
     for _ in range(REDEEM_ATTEMPTS):
@@ -153,9 +154,10 @@ async def redeem(
 
 @dataclass(frozen=True, slots=True)
 class _Expected:
-    """A usual scan waiting for its batch (see _admit_together): a signed code's claims, who scans, and the scan."""
+    """A usual scan waiting for its batch (see _admit_together): the ticket as its signed code says it is
+    (_as_expected), who scans, and the scan."""
 
-    claims: TicketClaims
+    expected: rules.TicketAtDoor
     user: CurrentUser
     scan: _Scan
 
@@ -192,9 +194,9 @@ async def _admit_together(event_slug: Hashable, batch: Sequence[_Expected]) -> l
     tickets: set[int] = set()
     nonces: set[tuple[str, int, str]] = set()
     for index, wanted in enumerate(batch):
-        expected = _as_expected(wanted.claims)
+        expected = wanted.expected
         nonce = (wanted.scan.nonce, wanted.user.id, wanted.scan.device)
-        if expected is None or expected.id in tickets or nonce in nonces:
+        if expected.id in tickets or nonce in nonces:
             continue
         tickets.add(expected.id)
         nonces.add(nonce)
@@ -268,19 +270,16 @@ def _admission_row(index: int, wanted: _Expected, expected: rules.TicketAtDoor) 
 async def _admit_alone(event_slug: str, wanted: _Expected) -> ScanResult | BaseException | None:
     """One usual scan in its own statement: admitted, None (the general way decides it), or its own error."""
     try:
-        return await _admit_as_expected(wanted.claims, event_slug, wanted.user, wanted.scan)
+        return await _admit_as_expected(wanted.expected, event_slug, wanted.user, wanted.scan)
     except UniqueViolationError:
         return None  # a retry with this nonce was recorded first: the general way returns its answer
     except Exception as exc:  # noqa: BLE001 - this scan's error, raised to this scan's request only
         return exc
 
 
-async def _admit_as_expected(claims: TicketClaims, event_slug: str, user: CurrentUser, scan: _Scan) -> ScanResult | None:
+async def _admit_as_expected(expected: rules.TicketAtDoor, event_slug: str, user: CurrentUser, scan: _Scan) -> ScanResult | None:
     """One statement for the usual scan; None if the ticket (or the door) is not as expected. A nonce already
     used raises UniqueViolationError, and nothing is written."""
-    expected = _as_expected(claims)
-    if expected is None:
-        return None
     rows = await db.run(
         queries.ADMIT_EXPECTED,
         scan.scanned_at,
