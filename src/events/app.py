@@ -96,7 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     async def database_and_worker(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
         await db.open_engine(engine, pool_size=settings.db_pool_size)
-        cpu_pool = cpu.start(settings.cpu_processes)  # PDFs render in it, off this process's GIL
+        cpu_pool = cpu.start(settings.cpu_processes, timeout_seconds=settings.cpu_timeout_seconds)  # PDFs render in it, off this process's GIL
         stop = asyncio.Event()
         worker = (
             asyncio.create_task(run_forever(periodic_jobs(gateways.environment, settings, gateways=gateways), stop))

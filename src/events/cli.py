@@ -121,7 +121,7 @@ def worker() -> None:
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(signum, stop.set)
-        cpu_pool = cpu.start(settings.cpu_processes)  # the PDFs emails attach render in it
+        cpu_pool = cpu.start(settings.cpu_processes, timeout_seconds=settings.cpu_timeout_seconds)  # the PDFs emails attach render in it
         try:
             await run_forever(periodic_jobs(gateway, settings), stop)
         finally:

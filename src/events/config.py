@@ -103,6 +103,9 @@ class Settings:
     # Processes each serve process (and `events worker`) renders PDFs in, off its GIL (events.cpu); 0 renders them in a
     # thread of the serve process itself, as before there was a pool.
     cpu_processes: int = 1
+    # How long one PDF may take in that pool before its process is killed (it hangs) and the guest told to try again
+    # (events.cpu): far above the largest real render (a 500-ticket order's PDF, about 1.2 s on a fast machine).
+    cpu_timeout_seconds: int = 30
     # How long a worker holds a periodic job's lease (the outbox's job: outbox_sending_lease_seconds): another worker
     # may take it over once it runs out (the holder was killed, or its host went away). Longer than any job's run or SMTP
     # conversation; shortened only by tests that kill a worker.
@@ -186,6 +189,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         outbox_retry_seconds=_integer(environ, "EVENTS_OUTBOX_RETRY_SECONDS", 60, minimum=1, maximum=3600),
         outbox_sending_lease_seconds=_integer(environ, "EVENTS_OUTBOX_SENDING_LEASE_SECONDS", 300, minimum=2, maximum=3600),
         cpu_processes=_integer(environ, "EVENTS_CPU_PROCESSES", 1, minimum=0, maximum=64),
+        cpu_timeout_seconds=_integer(environ, "EVENTS_CPU_TIMEOUT_SECONDS", 30, minimum=1, maximum=3600),
         job_lease_seconds=_integer(environ, "EVENTS_JOB_LEASE_SECONDS", 300, minimum=1, maximum=24 * 3600),
         stripe=stripe,
         smtp=smtp,

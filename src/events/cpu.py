@@ -15,6 +15,11 @@ the pool and back) and password hashing (Argon2 lets go of the GIL, so accounts.
 A pool process that dies (killed by the OOM killer, a crash in a C library) breaks the whole pool
 (concurrent.futures' BrokenProcessPool): the pool is replaced at once and each call that was running is tried once
 more on the new one; a call that breaks the new pool too fails with CpuUnavailable (503, "try again"), never a hang.
+A call that never comes back (a hang in a C library, a loop that never ends) would keep its process for ever, and every
+later call would wait behind it: a call that runs longer than EVENTS_CPU_TIMEOUT_SECONDS fails with CpuUnavailable, its
+pool's processes are killed and a new pool started, and the calls that were running beside it are tried once more on
+the new pool. At most one call per process is handed to the pool at a time (the others wait their turn here), so the
+time limit counts a call's own run, not its wait behind others.
 """
 
 from __future__ import annotations
@@ -50,11 +55,15 @@ NICENESS = 10
 # a busy machine. Modules whose functions run in the pool add themselves (preload).
 PRELOAD = ["reportlab.pdfgen.canvas", "reportlab.platypus", "qrcode", "babel.dates", "events.pdf.text"]
 RETRY_AFTER_SECONDS = 5
+# A call's time limit (EVENTS_CPU_TIMEOUT_SECONDS): the largest real render, a 500-ticket order's PDF, takes about 1.2 s
+# on a fast machine and a few seconds on a busy small one; a pool process's first call also waits for it to start.
+TIMEOUT_SECONDS = 30.0
 WATCH_SECONDS = 2.0  # how often a pool process looks for its server process where the kernel cannot tell it
 
 
 class CpuUnavailable(EventsError):
-    """The pool broke twice under one call: most likely the call itself kills its process."""
+    """The pool broke twice under one call (most likely the call itself kills its process), or the call ran over its
+    time limit (it hangs)."""
 
     status_code = 503
     code = "unavailable"
@@ -101,12 +110,16 @@ def _exit_with(server_pid: int) -> None:
 
 
 class CpuPool:
-    """``processes`` processes for CPU-heavy calls (none: each call runs in a worker thread, as before the pool)."""
+    """``processes`` processes for CPU-heavy calls (none: each call runs in a worker thread, as before the pool), each
+    call stopped after ``timeout_seconds`` (a thread cannot be stopped: the limit is the pool's)."""
 
-    def __init__(self, processes: int) -> None:
+    def __init__(self, processes: int, *, timeout_seconds: float = TIMEOUT_SECONDS) -> None:
         self.processes = processes
+        self.timeout_seconds = timeout_seconds
         self._previous: CpuPool | None = None
         self._executor = self._new_executor() if processes > 0 else None
+        # A call handed to the executor starts at once, in a process of its own, so its time limit is its own run's.
+        self._turns = asyncio.Semaphore(max(processes, 1))
 
     def _new_executor(self) -> ProcessPoolExecutor:
         # A fork server, not fork: forking a process that runs an event loop, asyncpg and threads copies their state
@@ -119,24 +132,35 @@ class CpuPool:
         call = partial(function, *args, **kwargs)
         if self._executor is None:
             return await anyio.to_thread.run_sync(call)
-        for _ in range(2):
-            executor = self._executor
-            try:
-                return await asyncio.wrap_future(executor.submit(call))
-            except BrokenProcessPool:
-                self._replace(executor)
+        async with self._turns:
+            for _ in range(2):
+                executor = self._executor
+                if executor is None:  # closed meanwhile
+                    break
+                try:
+                    return await asyncio.wait_for(asyncio.wrap_future(executor.submit(call)), self.timeout_seconds)
+                except BrokenProcessPool:
+                    self._replace(executor, "A CPU pool process died")
+                except TimeoutError:
+                    _kill(executor)  # the calls running beside it fail with BrokenProcessPool, and are tried again
+                    name = getattr(function, "__qualname__", "a call")
+                    self._replace(executor, f"A CPU pool call ({name}) ran over {self.timeout_seconds:g} s; its processes were killed")
+                    break
         raise CpuUnavailable()
 
-    def _replace(self, broken: ProcessPoolExecutor) -> None:
+    def _replace(self, broken: ProcessPoolExecutor, why: str) -> None:
         """A new pool in place of a broken one, once, however many calls saw it break."""
         if self._executor is not broken:
             return
-        logger.warning("A CPU pool process died; starting a new pool of %d", self.processes)
-        broken.shutdown(wait=False, cancel_futures=True)
+        logger.warning("%s; starting a new pool of %d", why, self.processes)
+        # Not cancel_futures: a call handed to it a moment ago must fail with BrokenProcessPool (and be tried again on
+        # the new pool), not be cancelled; a broken pool fails every call it still has by itself.
+        broken.shutdown(wait=False)
         self._executor = self._new_executor()
 
     async def close(self) -> None:
-        """Wait for running calls to finish, then stop the processes; this pool no longer takes calls."""
+        """Wait for running calls to finish (a hung one is killed at its time limit), then stop the processes; this pool
+        no longer takes calls."""
         global _running  # noqa: PLW0603 - the process's one pool, set when the app or the worker starts
         if _running is self:
             _running = self._previous
@@ -145,13 +169,20 @@ class CpuPool:
             await anyio.to_thread.run_sync(partial(executor.shutdown, wait=True, cancel_futures=True))
 
 
+def _kill(executor: ProcessPoolExecutor) -> None:
+    """Kill a pool's processes (a hung call's among them); the pool then counts as broken. concurrent.futures has no
+    way to do it before Python 3.14 (kill_workers), so its own table of processes is used."""
+    for process in list((executor._processes or {}).values()):  # None once it has shut down
+        process.kill()
+
+
 _running: CpuPool | None = None
 
 
-def start(processes: int) -> CpuPool:
+def start(processes: int, *, timeout_seconds: float = TIMEOUT_SECONDS) -> CpuPool:
     """A pool for this process's CPU-heavy calls (events.cpu.run) until it is closed."""
     global _running  # noqa: PLW0603 - as in close()
-    pool = CpuPool(processes)
+    pool = CpuPool(processes, timeout_seconds=timeout_seconds)
     pool._previous = _running  # a second app started in the same process (tests) gives the first its pool back
     _running = pool
     return pool

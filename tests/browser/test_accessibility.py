@@ -330,7 +330,8 @@ async def test_buying_from_the_form_to_the_ticket(page, screen: str, a11y_server
     await expect(page.locator("#hold-note .hold-countdown time")).to_have_text(re.compile(r"^1[45]:[0-5][0-9]$"))
     await check(page, "checkout-test-payment", screen, artifacts_dir)
 
-    # Change order: the event page again, the choices filled in, nothing held; then on to payment again.
+    # Change order: the event page again, the choices filled in (the order keeps its places); then on to payment again,
+    # the changed order replacing it.
     await page.get_by_role("button", name="Change order").click()
     await expect(page.locator("#order-changed")).to_be_focused()
     await expect(page.get_by_label("How many?")).to_have_value("1")

@@ -210,3 +210,11 @@ def test_pdfs_render_in_one_pool_process_per_server_process_unless_told_otherwis
 def test_a_bad_number_of_cpu_processes_stops_start_up(tmp_path: Path, value: str, message: str) -> None:
     with pytest.raises(SettingsError, match=message):
         load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_CPU_PROCESSES": value})
+
+
+def test_a_pdf_may_take_thirty_seconds_in_the_pool_unless_told_otherwise(tmp_path: Path) -> None:
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path)}).cpu_timeout_seconds == 30
+    assert load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_CPU_TIMEOUT_SECONDS": "90"}).cpu_timeout_seconds == 90
+    for value, message in (("0", "must be between 1 and 3600, not 0"), ("soon", "must be a whole number")):
+        with pytest.raises(SettingsError, match=f"EVENTS_CPU_TIMEOUT_SECONDS {message}"):
+            load_settings({"EVENTS_VAR_DIR": str(tmp_path), "EVENTS_CPU_TIMEOUT_SECONDS": value})

@@ -1,5 +1,6 @@
-"""events.cpu: the PDFs a pool process makes are the PDFs this process makes; a pool whose process dies recovers, and a
-call that keeps killing its process fails clearly rather than hanging."""
+"""events.cpu: the PDFs a pool process makes are the PDFs this process makes; a pool whose process dies recovers, a
+call that keeps killing its process fails clearly rather than hanging, and so does a call that hangs, its process
+killed, without the calls after it waiting behind it for ever."""
 
 from __future__ import annotations
 
@@ -66,6 +67,20 @@ def kill_own_process_once(marker: str) -> int:
     return os.getpid()
 
 
+def hang(pid_file: str) -> None:
+    """Never comes back (as a render stuck in a C library would), after saying which process it hangs in."""
+    Path(pid_file).write_text(str(os.getpid()))
+    while True:
+        time.sleep(60)
+
+
+def when_told(go_file: str) -> int:
+    """Waits until the test says go, then answers with its process id."""
+    while not Path(go_file).exists():
+        time.sleep(0.05)
+    return os.getpid()
+
+
 @pytest.mark.parametrize(
     ("page_size", "locale", "branding"),
     [("a4", "en", None), ("phone", "ar", BRANDED), ("a4", "fa", BRANDED)],
@@ -106,6 +121,50 @@ async def test_a_call_that_kills_every_pool_fails_clearly_and_the_next_call_work
     assert failed.value.status_code == 503
     assert failed.value.headers == {"Retry-After": str(cpu.RETRY_AFTER_SECONDS)}
     assert await soon(cpu.run(os.getpid)) != os.getpid()
+
+
+async def test_a_call_that_hangs_fails_clearly_and_the_calls_after_it_are_made(tmp_path: Path) -> None:
+    """One pool process, stuck in a call that never returns: after the time limit that call is answered 503 "try
+    again" (rather than never), its process is killed, and the PDF that was waiting for the process is made."""
+    limit = 3.0
+    running = cpu.start(1, timeout_seconds=limit)
+    try:
+        await soon(cpu.run(os.getpid))  # the process is up: the limit counts the call, not the pool's start
+        hung_pid = tmp_path / "hung"
+        started = time.monotonic()
+        hung = asyncio.ensure_future(cpu.run(hang, str(hung_pid)))
+        views = [ticket(1)]
+        waiting = asyncio.ensure_future(cpu.run(pdf.render_tickets_pdf, views))
+        with pytest.raises(cpu.CpuUnavailable) as failed:
+            await soon(hung)
+        assert time.monotonic() - started >= limit
+        assert failed.value.status_code == 503 and failed.value.headers == {"Retry-After": str(cpu.RETRY_AFTER_SECONDS)}
+        assert same_document(await soon(waiting)) == same_document(pdf.render_tickets_pdf(views))
+        assert gone(int(hung_pid.read_text()))
+        assert await soon(cpu.run(os.getpid)) != int(hung_pid.read_text())
+    finally:
+        await running.close()
+
+
+async def test_the_calls_running_beside_a_hung_one_are_made_again_on_the_new_pool(tmp_path: Path) -> None:
+    """Two pool processes: a call hangs in one while another call runs in the other. Killing the hung call's pool kills
+    the other's process too; that call is made again on the new pool and answers as usual."""
+    limit = 3.0
+    running = cpu.start(2, timeout_seconds=limit)
+    try:
+        first_pids = set(await soon(asyncio.gather(*(cpu.run(when_told, str(tmp_path)) for _ in range(2)))))
+        hung_pid, go = tmp_path / "hung", tmp_path / "go"
+        hung = asyncio.ensure_future(cpu.run(hang, str(hung_pid)))
+        await asyncio.sleep(limit / 2)  # its own limit ends well after the hung call's
+        beside = asyncio.ensure_future(cpu.run(when_told, str(go)))
+        with pytest.raises(cpu.CpuUnavailable):
+            await soon(hung)
+        go.touch()
+        made_in = await soon(beside)
+        assert made_in not in first_pids  # made again, in the new pool
+        assert all(gone(pid) for pid in first_pids)
+    finally:
+        await running.close()
 
 
 async def test_closing_the_pool_stops_its_processes_and_later_calls_run_in_a_thread() -> None:
@@ -156,6 +215,14 @@ def test_the_pool_processes_end_when_the_server_process_is_killed(tmp_path: Path
     while any(alive(pid) for pid in pool_pids) and time.monotonic() < deadline:
         time.sleep(0.1)
     assert not any(alive(pid) for pid in pool_pids)
+
+
+def gone(pid: int) -> bool:
+    """The process has ended (or ends within the test's patience)."""
+    deadline = time.monotonic() + PATIENCE_SECONDS
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return not alive(pid)
 
 
 def alive(pid: int) -> bool:

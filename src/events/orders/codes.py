@@ -46,6 +46,17 @@ def held_order_token_matches(secret_key: str, reference: str, token: str | None)
     return bool(token) and (token or "").isascii() and hmac.compare_digest(held_order_token(secret_key, reference), token or "")
 
 
+def change_token(secret_key: str, reference: str) -> str:
+    """What the buy form carries when "Change order" opened it: sent with the form, the order it names is replaced
+    by the changed one. Keyed apart from the access token and the held_order cookie's token."""
+    digest = hmac.new(secret_key.encode(), f"change-order:{reference}".encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+
+
+def change_token_matches(secret_key: str, reference: str, token: str | None) -> bool:
+    return bool(token) and (token or "").isascii() and hmac.compare_digest(change_token(secret_key, reference), token or "")
+
+
 def claim_pass(secret_key: str, code: str) -> str:
     """What a browser keeps once it has opened a claim code's page: proof that it knows the code, which no one
     can make without the code (or the server secret)."""

@@ -43,24 +43,34 @@ class ReplacedHold:
     order_id: int
     places_by_type: Mapping[int, int]
     code: int | None = None  # the code it was placed with: its use is given back too
+    changed: bool = False  # the order the buyer used "Change order" on (else the hold their browser placed before)
 
 
-async def find_replaced(event_slug: str, asked: Mapping[int, tuple[str | None, str, str]]) -> dict[int, ReplacedHold]:
-    """Position in the batch -> the pending hold on this event that the buyer there replaces. ``asked``:
-    position -> (the reference of the hold the browser placed before, if any; the buyer name and email asking
-    now). Only a hold of the same buyer is replaced (hold_limits.same_buyer: the same email address, or the same
-    name with a corrected address): on a shared computer, another person's purchase leaves the first person's
-    hold alone. Read before the locks, so
-    the batch can lock the ticket types it gives back too (an order's lines never change);
+@dataclass(frozen=True, slots=True)
+class Replacing:
+    """A buyer in a batch and the earlier holds they may replace: ``changes``, the order they used "Change order" on
+    (its token came with the form), and ``replaces``, the hold their browser placed before (its held-order cookie)."""
+
+    changes: str | None
+    replaces: str | None
+    buyer_name: str
+    buyer_email: str
+
+
+async def find_replaced(event_slug: str, asked: Mapping[int, Replacing]) -> dict[int, ReplacedHold]:
+    """Position in the batch -> the pending hold on this event that the buyer there replaces: the order they are
+    changing, whatever name and email the form now gives (they chose to change that order, with its token); else (it
+    is no longer pending: the changed form sent twice, or again from the browser's history) the hold their browser
+    placed before, only for the same buyer (hold_limits.same_buyer: the same email address, or the same name with a
+    corrected address), so that on a shared computer another person's purchase leaves the first person's hold alone.
+    Read before the locks, so the batch can lock the ticket types it gives back too (an order's lines never change);
     confirm_replaced checks it is still pending under the locks. Two requests naming one hold (a form sent
     twice) replace it once: the first does."""
-    wanted = {position: (reference, (name, email)) for position, (reference, name, email) in asked.items() if reference}
-    if not wanted:
+    references = sorted({reference for ask in asked.values() for reference in (ask.changes, ask.replaces) if reference})
+    if not references:
         return {}
     rows = await Order.select(Order.id, Order.reference, Order.buyer_name, Order.buyer_email, Order.code).where(
-        Order.reference.is_in(sorted({reference for reference, _ in wanted.values()})),
-        Order.event.slug == event_slug,
-        Order.status == OrderStatus.pending,
+        Order.reference.is_in(references), Order.event.slug == event_slug, Order.status == OrderStatus.pending
     )
     found = {row["reference"]: (row["id"], (row["buyer_name"], row["buyer_email"])) for row in rows}
     code_of = {row["id"]: row["code"] for row in rows}
@@ -76,12 +86,18 @@ async def find_replaced(event_slug: str, asked: Mapping[int, tuple[str | None, s
         per_type[line["ticket_type"]] = per_type.get(line["ticket_type"], 0) + line["quantity"]
     replaced: dict[int, ReplacedHold] = {}
     claimed: set[int] = set()
-    for position in sorted(wanted):
-        reference, buyer = wanted[position]
-        order_id, owner = found.get(reference or "", (None, None))
-        if order_id is not None and owner is not None and order_id not in claimed and hold_limits.same_buyer(owner, buyer):
-            claimed.add(order_id)
-            replaced[position] = ReplacedHold(order_id, places[order_id], code_of[order_id])
+    for position in sorted(asked):
+        ask = asked[position]
+        changed = found.get(ask.changes or "")
+        held = found.get(ask.replaces or "")
+        if changed is not None and changed[0] not in claimed:
+            order_id, is_changed = changed[0], True
+        elif held is not None and held[0] not in claimed and hold_limits.same_buyer(held[1], (ask.buyer_name, ask.buyer_email)):
+            order_id, is_changed = held[0], False
+        else:
+            continue
+        claimed.add(order_id)
+        replaced[position] = ReplacedHold(order_id, places[order_id], code_of[order_id], changed=is_changed)
     return replaced
 
 

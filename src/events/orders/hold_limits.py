@@ -36,11 +36,14 @@ class HoldLimits:
 @dataclass(frozen=True, slots=True)
 class Asker:
     """Who asks for a hold: their client address as the limits count it (client_digest), the limits, and the reference of their
-    own earlier hold that this one replaces (the buyer went back from the payment page), if any."""
+    own earlier hold that this one replaces (the buyer went back from the payment page), if any. ``changes``: the order
+    they used "Change order" on, if the form came from there; replaced in preference, whatever name and email the form
+    now gives."""
 
     client: str
     limits: HoldLimits
     replaces: str | None = None
+    changes: str | None = None
     # The browser's own id, for its budget of wrong access codes (events.codes); "" for an API client, whose wrong
     # codes only its address's budget holds.
     browser: str = ""

@@ -195,7 +195,8 @@ async def place_order(
 ) -> PlacedOrder:
     """Hold the places and record a pending order, or raise SoldOut / SalesClosed / InvalidInput / NotFound,
     or a hold limit's error (orders.hold_guard). With ``asker.replaces``, the buyer's earlier pending hold
-    on the event ends in the same transaction, if and only if the new one is placed.
+    on the event ends in the same transaction, if and only if the new one is placed; so does the order being changed
+    (``asker.changes``, in preference; whatever name and email the form now gives: orders.hold_guard.find_replaced).
 
     Buyers of the same event who arrive while a hold transaction is running are held together in the
     next one (events.batching): one set of row locks and one commit for all of them, first come first
@@ -239,7 +240,11 @@ async def _hold_alone(slug: str, wanted: _Wanted) -> PlacedOrder | BaseException
 async def _hold_together(slug: str, batch: Sequence[_Wanted]) -> list[PlacedOrder | EventsError]:
     # Holds being replaced (see place_order): their ticket types are locked with the batch's, as they give places back.
     replaced = await hold_guard.find_replaced(
-        slug, {index: (wanted.asker.replaces, wanted.request.buyer_name, wanted.request.buyer_email) for index, wanted in enumerate(batch)}
+        slug,
+        {
+            index: hold_guard.Replacing(wanted.asker.changes, wanted.asker.replaces, wanted.request.buyer_name, wanted.request.buyer_email)
+            for index, wanted in enumerate(batch)
+        },
     )
     type_ids = sorted(
         {type_id for wanted in batch for type_id, _ in wanted.request.items} | {t for hold in replaced.values() for t in hold.places_by_type}
@@ -295,7 +300,10 @@ async def _hold_locked(
         winners = [(index, batch[index], quote) for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote) and fits[index]]
         for index, _, _ in winners:
             if index in replaced:  # the buyer's earlier hold ends as this one is placed, in this transaction
-                await _expire(replaced[index].order_id, now, detail="replaced by a new hold from the same browser and buyer email")
+                detail = (
+                    "the buyer changed their order" if replaced[index].changed else "replaced by a new hold from the same browser and buyer email"
+                )
+                await _expire(replaced[index].order_id, now, detail=detail)
         ids = await _insert_pending_orders(locked.event, winners)
         places = holds.totals([quote.places_by_type for _, _, quote in winners])
         if places and not await _take_locked_places(locked.event["id"], places):
@@ -806,7 +814,8 @@ ONLINE_CHANNEL = "online"
 @dataclass(frozen=True, slots=True)
 class OrderChoices:
     """What a buyer chose for an order, to fill the event page's buy form in again (orders.forms.choices_form).
-    ``status``: the order's after changing it (expired: its places are given back; paid: nothing to change)."""
+    ``status``: the order's (pending: the form sent again replaces it; expired: it holds nothing; paid: nothing to
+    change)."""
 
     reference: str
     event_slug: str
@@ -823,24 +832,22 @@ class OrderChoices:
     guest_names: Sequence[str]
 
 
-async def change_order(reference: str, now: datetime) -> OrderChoices:
-    """The buyer's "Change order" on the payment page: a pending online order's hold is released exactly as it
-    runs out (its places, and its code's use, given back at once; the PaymentIntent is closed as an expired
-    order's: payments.checkout.change_order), and its choices are returned to fill the buy form in again.
-    Asking again, after the hold ran out or was replaced, changes nothing and answers the same choices; a paid
-    order is answered as paid. One transaction, the order locked first (as the sweeper locks it)."""
-    async with db.write_transaction():
-        order = await lock_order(reference)
-        if order.channel != ONLINE_CHANNEL:
-            raise NotFound(N_("We could not find that order."), code="order_not_found")
-        status = order.status
-        if status == OrderStatus.pending and await _expire(order.id, now, detail="the buyer went back to change their order"):
-            status = OrderStatus.expired
-        return await _choices_of(order, status)
+async def order_choices(reference: str) -> OrderChoices:
+    """The buyer's "Change order" on the payment page: the online order's choices, to fill the buy form in again.
+    Nothing changes yet. A pending order keeps its hold, and its payment page keeps taking the payment, until the
+    changed order is placed: that replaces it in the transaction that holds the new places (place_order with
+    ``asker.changes``), and puts it back if the new one's payment cannot start (release_hold's ``restore``). So the
+    change and the new checkout happen together or not at all, and a buyer who leaves the form, or whose new order
+    is refused, still has the order they had. ``status``: pending (the form replaces it), expired (it ran out or was
+    replaced: the form places a new order) or paid (nothing to change)."""
+    order = await find_order(reference)
+    if order.channel != ONLINE_CHANNEL:
+        raise NotFound(N_("We could not find that order."), code="order_not_found")
+    return await _choices_of(order, order.status)
 
 
 async def may_change(reference: str) -> bool:
-    """Was the order placed from the event page's form (or the orders API), so that change_order can take it back there?"""
+    """Was the order placed from the event page's form (or the orders API), so that "Change order" can take it back there?"""
     return (await find_order(reference)).channel == ONLINE_CHANNEL
 
 

@@ -43,14 +43,14 @@ async def checkout(
     """Hold places, then start the payment with ``gateway``, the event's organisation's (payments.gateways). If the
     provider cannot be reached, or the organisation takes no card payments, the hold is released at once.
 
-    A hold this one replaces (``asker.replaces``: the buyer sent the form again) ends as the new one is placed, but
-    its PaymentIntent is cancelled only once the new one's payment has started: if it cannot start (Stripe down),
-    the earlier hold is put back as it was in the transaction that releases the new one, its payment page still
-    working. Before replacing a hold at all, Stripe is asked briefly about its payment: when Stripe is known not to
-    answer, the earlier hold is not even touched.
+    A hold this one replaces (``asker.changes`` or ``asker.replaces``: the buyer used "Change order", or sent the form
+    again) ends as the new one is placed, but its PaymentIntent is cancelled only once the new one's payment has
+    started: if it cannot start (Stripe down), the earlier hold is put back as it was in the transaction that releases
+    the new one, its payment page still working. Before replacing a hold at all, Stripe is asked briefly about its payment: when
+    Stripe is known not to answer, the earlier hold is not even touched.
     ``on_placed`` adds to the order in the transaction that places it (orders.place_order)."""
-    if asker.replaces:
-        await _provider_answers(asker.replaces, gateway)
+    for earlier in dict.fromkeys(reference for reference in (asker.changes, asker.replaces) if reference):
+        await _provider_answers(earlier, gateway)
     placed = await orders.place_order(slug, request, now=now, hold_minutes=hold_minutes, asker=asker, locale=locale, on_placed=on_placed)
     if placed.total_pence == 0:
         async with db.write_transaction():
@@ -94,16 +94,3 @@ async def _close_replaced(placed: PlacedOrder, gateway: Gateway, now: datetime) 
         row = await Order.select(Order.reference).where(Order.id == placed.replaced).first()
         if row is not None:
             await payments.close_replaced_intent(row["reference"], gateway=gateway, now=now)
-
-
-async def change_order(reference: str, *, gateway: Gateway, now: datetime) -> orders.OrderChoices:
-    """The buyer goes back from the payment page to change their order: its hold is released at once
-    (orders.change_order), and its PaymentIntent cancelled now rather than at the next sweep, so the old
-    payment page can no longer charge. Returns the order's choices, to fill the buy form in again. Stripe is asked
-    briefly about the payment first: while it does not answer, nothing is released (PaymentUnavailable), since the
-    changed order could not start its payment, and the buyer keeps the order they have, its payment page working."""
-    await _provider_answers(reference, gateway)
-    choices = await orders.change_order(reference, now)
-    if choices.status == OrderStatus.expired:
-        await payments.close_replaced_intent(choices.reference, gateway=gateway, now=now)
-    return choices

@@ -26,17 +26,17 @@ from events.codes.service import Guesser
 from events.config import Settings
 from events.errors import NotAllowed
 from events.i18n import N_
-from events.orders import codes, forms
+from events.orders import codes
+from events.orders import service as orders
 from events.orders.access import reference_with_token
 from events.orders.schemas import OrderOut
 from events.orders.statuses import OrderStatus
 from events.organisations import service as organisations
-from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateways import Gateways
 from events.security_headers import allow_framing, origin
 from events.storefront.event_pages import client_digest, event_page
-from events.storefront.order_controllers import buy_from_form, checkout_context
+from events.storefront.order_controllers import buy_from_form, changing_form, checkout_context
 from events.storefront.widget import EMBED_PREFIX, Frame
 from events.tickets.views import checkout_details, order_details
 
@@ -116,8 +116,9 @@ class EmbedPages(Controller):
         gateways: NamedDependency[Gateways],
     ) -> Redirect | Template:
         """The buy form sent from the frame: the event page's checks, questions step and checkout (the same services),
-        then the payment step in the frame. Nothing here replaces an earlier hold: that takes the browser's held-order
-        cookie, which a frame does not get; holds expire as usual and the per-email limits still apply."""
+        then the payment step in the frame. Only "Change order" replaces an earlier hold here (the form it opens names
+        the order): going back with the browser cannot, as that takes the browser's held-order cookie, which a frame
+        does not get; such holds expire as usual and the per-email limits still apply."""
         typed = (data.get("code") or "")[:100]
         who = Guesser(client_digest(request, settings)) if typed.strip() else Guesser("")
         placed = await buy_from_form(request, slug, data, who=who, replaces=None, now=now, settings=settings, gateways=gateways)
@@ -160,20 +161,19 @@ class EmbedPages(Controller):
         data: URLEncodedBody[dict[str, str]],
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
-        gateways: NamedDependency[Gateways],
     ) -> Template | Redirect:
-        """ "Change order" in the frame, authorised by the order's access token in the form: the hold is released and
-        the buy form shown again with the buyer's choices, as on the site (order_controllers.change_order). It is also
-        the frame's way back: going back in the frame and sending the form again cannot replace the hold, which takes
-        the held-order cookie a frame does not get."""
+        """ "Change order" in the frame, authorised by the order's access token in the form: the buy form shown again
+        with the buyer's choices, naming the order, which keeps its hold until the changed one replaces it, as on the
+        site (order_controllers.change_order). It is also the frame's way back: going back in the frame and sending the
+        form again cannot replace the hold, which takes the held-order cookie a frame does not get."""
         reference = reference_with_token(settings.secret_key, reference, data.get("token"))
-        choices = await checkouts.change_order(reference, gateway=await gateways.for_order(reference), now=now)
-        if choices.status != OrderStatus.expired:
+        choices = await orders.order_choices(reference)
+        if choices.status not in (OrderStatus.pending, OrderStatus.expired):
             return Redirect(_done_url(settings, reference, Frame(lang=request.state.locale, origins=())), status_code=303)
         who = Guesser(client_digest(request, settings)) if choices.code else Guesser("")
         page = await event_with_code(choices.event_slug, choices.code or "", who, now=now)
         frame = await _frame(request, page.event.organisation.slug)
-        changed = event_page(request, page, settings, now, form=forms.choices_form(choices))
+        changed = event_page(request, page, settings, now, form=changing_form(choices, settings))
         changed.context["changing"] = True
         return _framed(changed, frame)
 

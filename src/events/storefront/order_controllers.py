@@ -55,7 +55,9 @@ def _order_links(settings: Settings, reference: str) -> tuple[str, str]:
     return token, f"/orders/{reference}?token={token}"
 
 
-def _asker(request: Request[Any, Any, Any], settings: Settings, replaces: str | None = None, browser: str = "") -> Asker:
+def _asker(
+    request: Request[Any, Any, Any], settings: Settings, replaces: str | None = None, browser: str = "", *, changes: str | None = None
+) -> Asker:
     """Who asks for a hold. The client address is the connection's peer, or in production the address a
     trusted proxy (FORWARDED_ALLOW_IPS) reports, as uvicorn sets it; as the other rate limits read it. The
     limits count it by its keyed hash (an IPv6 address by its /64): that is all that is stored of it.
@@ -64,6 +66,7 @@ def _asker(request: Request[Any, Any, Any], settings: Settings, replaces: str | 
         client=client_digest(request, settings),
         limits=HoldLimits(settings.hold_places_per_email, settings.holds_per_client_per_minute, settings.hold_places_per_client),
         replaces=replaces,
+        changes=changes,
         browser=browser,
     )
 
@@ -80,6 +83,23 @@ def _held_order(request: Request[Any, Any, Any], settings: Settings) -> str | No
     reference, _, token = request.cookies.get(HELD_ORDER_COOKIE, "").partition(".")
     reference = codes.normalise_reference(reference)
     return reference if reference and codes.held_order_token_matches(settings.secret_key, reference, token) else None
+
+
+# The buy form "Change order" opened carries the order it changes, with its token (codes.change_token), in a hidden
+# field: sent, the changed order replaces it in the transaction that places it, whatever name and email it now gives;
+# in the embeddable form's frame too, which has no cookies. Until then the order keeps its hold and its payment page.
+CHANGES_FIELD = "changes"
+
+
+def changes_field(reference: str, settings: Settings) -> str:
+    return f"{reference}.{codes.change_token(settings.secret_key, reference)}"
+
+
+def changed_order(data: dict[str, str], settings: Settings) -> str | None:
+    """The reference of the order the sent form changes, if its token is genuine."""
+    reference, _, token = (data.get(CHANGES_FIELD) or "").partition(".")
+    reference = codes.normalise_reference(reference)
+    return reference if reference and codes.change_token_matches(settings.secret_key, reference, token) else None
 
 
 def _held_order_cookie(slug: str, reference: str, settings: Settings) -> Cookie:
@@ -280,6 +300,15 @@ async def checkout_context(order: Any, *, token: str, client_secret: str, gatewa
     }
 
 
+def changing_form(choices: orders.OrderChoices, settings: Settings) -> dict[str, str]:
+    """The buy form "Change order" shows: the order's choices, and the order itself while it is pending (it holds
+    places, or is still to be paid), which the form sent replaces."""
+    form = forms.choices_form(choices)
+    if choices.status == OrderStatus.pending:
+        form[CHANGES_FIELD] = changes_field(choices.reference, settings)
+    return form
+
+
 @dataclass(frozen=True, slots=True)
 class FormPlaced:
     """What the buy form led to: the checkout it started, or a page to show (the questions step, or the form again
@@ -305,7 +334,8 @@ async def buy_from_form(
     first, as the types it unlocks are among those the form may ask for (a wrong one is counted once, here, and
     shown beside the code's field with nothing placed); then the questions step where the event asks questions
     (without JavaScript, a second page), then the checkout. ``who``: whose wrong codes count; ``replaces``: the
-    browser's own earlier hold, which this one replaces."""
+    browser's own earlier hold, which this one replaces (if the same buyer sends it); the order the form changes, if
+    "Change order" opened it, is replaced in preference."""
     typed = (data.get("code") or "")[:100]
     page = await event_with_code(slug, typed, who, now=now)
     gateway = await gateways.for_event(slug)
@@ -324,7 +354,7 @@ async def buy_from_form(
             gateway=gateway,
             now=now,
             hold_minutes=settings.hold_minutes,
-            asker=_asker(request, settings, replaces=replaces, browser=who.browser),
+            asker=_asker(request, settings, replaces=replaces, browser=who.browser, changes=changed_order(data, settings)),
             locale=request.state.locale,
             on_placed=step.record,
         )
@@ -392,19 +422,22 @@ class OrderPages(Controller):
         data: URLEncodedBody[dict[str, str]],
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
-        gateways: NamedDependency[Gateways],
     ) -> Template | Redirect:
-        """ "Change order" on the payment page: the hold is released and the event page is shown with the buyer's
-        choices filled in, in this response rather than through a redirect, so that their name and email never go in
-        an address. Sent again (a reload), it shows the same; a paid order goes to its order page."""
+        """ "Change order" on the payment page: the event page with the buyer's choices filled in, in this response
+        rather than through a redirect, so that their name and email never go in an address. Nothing changes until
+        the form is sent: the order keeps its hold (and the browser's held-order cookie names it) until the changed
+        order replaces it (orders.service.order_choices). Sent again (a reload), it shows the same; a paid order goes to
+        its order page."""
         reference = reference_with_token(settings.secret_key, reference, data.get("token"))
-        choices = await checkouts.change_order(reference, gateway=await gateways.for_order(reference), now=now)
-        if choices.status != OrderStatus.expired:
+        choices = await orders.order_choices(reference)
+        if choices.status not in (OrderStatus.pending, OrderStatus.expired):
             return Redirect(_order_links(settings, reference)[1], status_code=303)
         page = await event_with_code(choices.event_slug, choices.code or "", guesser(request, settings), now=now)
-        changed = event_page(request, page, settings, now, form=forms.choices_form(choices), headers=PRIVATE_PAGE)
+        changed = event_page(request, page, settings, now, form=changing_form(choices, settings), headers=PRIVATE_PAGE)
         changed.context["changing"] = True
-        changed.cookies.append(_no_held_order_cookie(choices.event_slug, settings))
+        pending = choices.status == OrderStatus.pending
+        held = _held_order_cookie(choices.event_slug, reference, settings) if pending else _no_held_order_cookie(choices.event_slug, settings)
+        changed.cookies.append(held)
         return changed
 
     @post("/orders/{reference:str}/test-payment", status_code=303)

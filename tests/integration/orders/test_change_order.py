@@ -1,6 +1,7 @@
-"""Going back from the payment page: "Change order" releases the hold and shows the event page with the buyer's
-choices filled in; sending the form again (after it, or after going back with the browser) holds exactly the
-buyer's places, never the old ones as well. The payment page says how long the hold has left, and an order with no
+"""Going back from the payment page: "Change order" shows the event page with the buyer's choices filled in, the
+order keeping its hold until the changed one is sent, which replaces it (or, refused, leaves it as it was); sending
+the form again (after it, or after going back with the browser) holds exactly the buyer's places, never the old ones
+as well. The payment page says how long the hold has left, and an order with no
 tickets never speaks of held places. The buy form shows all its problems at once, in one error summary."""
 
 from __future__ import annotations
@@ -53,6 +54,18 @@ async def change(browser: httpx.AsyncClient, page: str, reference: str, token: s
     return await browser.post(f"/orders/{reference}/change", data={"token": token, "_csrf_token": csrf(page)})
 
 
+async def send_changed(browser: httpx.AsyncClient, slug: str, changed: str, **fields: str) -> httpx.Response:
+    """The form "Change order" showed, sent with ``fields`` (the buyer's changes) and its hidden fields as it has them."""
+    hidden = {name: field_value(changed, name) or "" for name in ("changes", "code") if field_value(changed, name) is not None}
+    return await browser.post(f"/events/{slug}/buy", data={**BUYER, **hidden, **fields, "_csrf_token": csrf(changed)})
+
+
+async def status_of(reference: str) -> str:
+    row = await Order.select(Order.status).where(Order.reference == reference).first()
+    assert row is not None
+    return row["status"]
+
+
 def field_value(page: str, name: str) -> str | None:
     found = re.search(rf'<input[^>]*name="{name}"[^>]*value="([^"]*)"', page) or re.search(rf'<input[^>]*value="([^"]*)"[^>]*name="{name}"', page)
     return html.unescape(found.group(1)) if found else None
@@ -69,7 +82,7 @@ def words(page: str) -> str:
     return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
 
 
-async def test_change_order_releases_the_hold_and_fills_the_form_in_again(client: httpx.AsyncClient, now: datetime) -> None:
+async def test_change_order_fills_the_form_in_again_and_the_order_is_replaced_once_it_is_sent(client: httpx.AsyncClient, now: datetime) -> None:
     slug = await make_event(now, capacity=30, reserved_free_places=0, pay_it_forward_place_pence=3000)
     type_id = await ticket_type_id(client, slug)
     bought = await buy(
@@ -83,8 +96,6 @@ async def test_change_order_releases_the_hold_and_fills_the_form_in_again(client
 
     changed = await change(client, page, reference, token)
     assert changed.status_code == 200
-    assert await held(slug) == 0  # released at once, not when the hold would have run out
-    assert (await Order.select(Order.status).where(Order.reference == reference).first())["status"] == "expired"
     # The event page, with every choice as it was: no personal data went into an address on the way.
     form = changed.text
     assert 'action="/events/' + slug + '/buy"' in form and "Your order is open to change" in form
@@ -93,22 +104,73 @@ async def test_change_order_releases_the_hold_and_fills_the_form_in_again(client
     assert field_value(form, "name") == "Amal Haddad" and field_value(form, "email") == "amal@example.org"
     assert changed.headers["cache-control"] == "no-store" and "noindex" in changed.headers["x-robots-tag"]
     assert not any("amal" in response.url.query.decode().lower() for response in [changed, *changed.history])
-    # The browser forgets the hold it had: there is none to replace.
-    assert client.cookies.get("held_order", path=f"/events/{slug}/buy") is None
+    # Nothing has changed yet: the order keeps its places and its payment page until the changed one is sent.
+    assert await held(slug) == 2 and await status_of(reference) == "pending"
+    assert (await client.get(bought.headers["location"], follow_redirects=False)).status_code == 200
+
+    # Sent as changed: the order is replaced by one of exactly the buyer's new places, in one go.
+    again = await send_changed(client, slug, form, **{f"quantity_{type_id}": "3", "pay_it_forward_places": "1", "donation": "5.50"})
+    assert again.status_code == 303
+    assert await held(slug) == 3 and await status_of(reference) == "expired"
     # The old payment page no longer takes a payment: it goes to the order, which says it was not completed.
     assert (await client.get(bought.headers["location"], follow_redirects=False)).status_code in (302, 303)
-
-    # Sent again as changed: exactly the buyer's new places are held.
-    again = await client.post(
-        f"/events/{slug}/buy",
-        data={**BUYER, f"quantity_{type_id}": "3", "pay_it_forward_places": "1", "donation": "5.50", "_csrf_token": csrf(form)},
-    )
-    assert again.status_code == 303
-    assert await held(slug) == 3
     # Then back with the browser from that payment page, and sent once more: the hold is replaced, not added to.
     assert (await buy(client, slug, **{f"quantity_{type_id}": "1"})).status_code == 303
     assert await held(slug) == 1
     assert await Order.count().where(Order.event.slug == slug, Order.status == "pending") == 1
+
+
+async def test_a_changed_order_refused_leaves_the_order_as_it_was(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
+    """The change and the new order happen together or not at all: asking for more places than are left is refused,
+    and the buyer still holds the places they had, their payment page working."""
+    slug = await make_event(now, capacity=5, reserved_free_places=0)
+    type_id = await ticket_type_id(client, slug)
+    bought = await buy(client, slug, **{f"quantity_{type_id}": "2"})
+    page, reference, token = await payment_page(client, bought)
+    async with another_browser(app) as other:
+        assert (await buy(other, slug, **{f"quantity_{type_id}": "2", "name": "Layla Ahmed", "email": "layla@example.org"})).status_code == 303
+    changed = await change(client, page, reference, token)
+    before = await Order.select(Order.status, Order.places, Order.hold_expires_at).where(Order.reference == reference).first()
+
+    refused = await send_changed(client, slug, changed.text, **{f"quantity_{type_id}": "4"})  # 2 of their own and the 1 left: not 4
+    assert refused.status_code == 409
+    assert field_value(refused.text, "changes") == field_value(changed.text, "changes")  # the form still changes the order
+    assert await Order.select(Order.status, Order.places, Order.hold_expires_at).where(Order.reference == reference).first() == before
+    assert await held(slug) == 4
+    assert (await client.get(bought.headers["location"], follow_redirects=False)).status_code == 200
+
+    # Changed to what fits, it replaces the order.
+    assert (await send_changed(client, slug, refused.text, **{f"quantity_{type_id}": "3"})).status_code == 303
+    assert await status_of(reference) == "expired" and await held(slug) == 5
+
+
+async def test_a_changed_order_replaces_the_order_whatever_name_and_email_it_now_gives(client: httpx.AsyncClient, now: datetime) -> None:
+    """Going back with the browser replaces a hold only for the same buyer (another person on a shared computer keeps
+    theirs); "Change order" was asked of that very order, so the changed one replaces it whoever it now names."""
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    type_id = await ticket_type_id(client, slug)
+    page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2"}))
+    changed = await change(client, page, reference, token)
+    other_buyer = {"name": "Layla Ahmed", "email": "layla@example.org"}
+    assert (await send_changed(client, slug, changed.text, **{f"quantity_{type_id}": "1"}, **other_buyer)).status_code == 303
+    assert await status_of(reference) == "expired" and await held(slug) == 1
+    [row] = await Order.select(Order.buyer_email).where(Order.event.slug == slug, Order.status == "pending")
+    assert row["buyer_email"] == "layla@example.org"
+
+
+async def test_a_forged_change_replaces_nothing(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
+    """The form names the order it changes with a token only "Change order" gives: another buyer cannot end someone
+    else's hold by naming its reference."""
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    type_id = await ticket_type_id(client, slug)
+    _, reference, _ = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2"}))
+    async with another_browser(app) as other:
+        page = await other.get(f"/events/{slug}")
+        for forged in (reference, f"{reference}.", f"{reference}.ord_wrong", f"{reference}.{'A' * 43}"):
+            data = {f"quantity_{type_id}": "1", "name": "Amal Haddad", "email": "amal@example.org", "changes": forged, "_csrf_token": csrf(page.text)}
+            assert (await other.post(f"/events/{slug}/buy", data=data)).status_code == 303
+    # The first guest's order as it was; the other browser's forms replaced its own hold each time, as usual.
+    assert await status_of(reference) == "pending" and await held(slug) == 3
 
 
 async def test_change_order_twice_or_after_paying_does_no_harm(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
@@ -122,7 +184,13 @@ async def test_change_order_twice_or_after_paying_does_no_harm(client: httpx.Asy
     first, second = await change(client, page, reference, token), await change(client, page, reference, token)
     assert first.status_code == second.status_code == 200  # a reload shows the same form again
     assert selected(second.text, f"quantity_{type_id}") == "2"
-    assert await held(slug) == 4  # the two places came back once
+    assert await held(slug) == 6  # nothing given back until the changed order is sent
+    assert (await send_changed(client, slug, second.text, **{f"quantity_{type_id}": "2"})).status_code == 303
+    assert await held(slug) == 6  # the two places replaced once, by two
+    # The first form, sent late (back in the browser's history): its order is replaced already, so it replaces the hold
+    # the browser has now, not adding to it.
+    assert (await send_changed(client, slug, first.text, **{f"quantity_{type_id}": "2"})).status_code == 303
+    assert await held(slug) == 6
 
     # A paid order has nothing to change: the buyer goes to their order.
     page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2"}))
@@ -151,13 +219,12 @@ async def test_change_order_keeps_the_code_the_order_was_placed_with(client: htt
     page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2", "code": "FRIENDS"}))
     assert (await Code.select(Code.uses).where(Code.code == "FRIENDS").first())["uses"] == 1
     changed = await change(client, page, reference, token)
-    assert (await Code.select(Code.uses).where(Code.code == "FRIENDS").first())["uses"] == 0  # its one use is free again
+    assert (await Code.select(Code.uses).where(Code.code == "FRIENDS").first())["uses"] == 1  # still the order's
     assert "Code FRIENDS applied." in words(changed.text) and field_value(changed.text, "code") == "FRIENDS"
-    # Its one use is the buyer's again when they continue.
-    assert (
-        await client.post(f"/events/{slug}/buy", data={**BUYER, f"quantity_{type_id}": "1", "code": "FRIENDS", "_csrf_token": csrf(changed.text)})
-    ).status_code == 303
-    assert await held(slug) == 1
+    # Its one use goes from the order to the changed one, in the same transaction.
+    assert (await send_changed(client, slug, changed.text, **{f"quantity_{type_id}": "1"})).status_code == 303
+    assert await held(slug) == 1 and await status_of(reference) == "expired"
+    assert (await Code.select(Code.uses).where(Code.code == "FRIENDS").first())["uses"] == 1
 
 
 async def test_an_order_without_tickets_never_speaks_of_held_places(client: httpx.AsyncClient, now: datetime) -> None:
@@ -169,7 +236,9 @@ async def test_an_order_without_tickets_never_speaks_of_held_places(client: http
         assert not re.search(r"\bplaces? (are|is|have been) (held|released)|\bheld\b", text), text
         changed = await change(client, page, reference, token)
         assert changed.status_code == 200 and "held" not in words(changed.text).lower()
-        # Its order page, now the time to pay is over, does not speak of places either.
+        # Its order page, once the time to pay is over, does not speak of places either.
+        order = await Order.select(Order.id).where(Order.reference == reference).first()
+        assert order is not None and await orders_service.release_hold(order["id"], now, reason="the time to pay ran out") is False
         ended = words((await client.get(f"/orders/{reference}?token={token}")).text)
         assert "The time to pay ran out. You have not been charged." in ended and "places were released" not in ended
     assert await held(slug) == 0

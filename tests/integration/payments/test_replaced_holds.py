@@ -5,6 +5,7 @@ is settled late, in tickets while places are free, else refunded in full with th
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -15,7 +16,7 @@ from events.payments.gateway import PaymentProviderError
 from events.payments.tables import Payment, Refund
 from events.tickets.tables import Ticket
 from tests.factories import make_event
-from tests.integration.payments.conftest import StripeApp, places_left
+from tests.integration.payments.conftest import StripeApp, places_left, ticket_type_id
 from tests.integration.payments.test_late_payment_races import buy_with_form, csrf, form_order, history, order_status, outbox
 from tests.integration.payments.test_stripe_payments import places_add_up
 from tests.support.localstripe import VISA
@@ -118,7 +119,9 @@ async def test_a_first_payment_made_before_buying_again_is_refunded_when_its_pla
     await places_add_up(slug)
 
 
-async def test_change_order_cancels_the_payment_so_the_old_page_cannot_charge(stripe_app: StripeApp, now: datetime) -> None:
+async def test_a_changed_order_cancels_the_payment_so_the_old_page_cannot_charge(stripe_app: StripeApp, now: datetime) -> None:
+    """ "Change order" changes nothing by itself (the old payment page still takes the payment); the changed order,
+    once its payment has started, replaces the order and cancels its payment."""
     http, localstripe = stripe_app.http, stripe_app.localstripe
     slug = await make_event(now, capacity=4, reserved_free_places=0)
     bought = await buy_with_form(http, slug, 2)
@@ -127,8 +130,22 @@ async def test_change_order_cancels_the_payment_so_the_old_page_cannot_charge(st
     page = await http.get(bought.headers["location"])
     token = bought.headers["location"].partition("token=")[2]
     changed = await http.post(f"/orders/{first['reference']}/change", data={"token": token, "_csrf_token": csrf(page.text)})
-    assert changed.status_code == 200 and await places_left(http, slug) == 4
-    assert await order_status(first["reference"]) == "expired"
+    assert changed.status_code == 200 and await places_left(http, slug) == 2
+    assert await order_status(first["reference"]) == "pending"
+    assert (await localstripe.retrieve_intent(first["payment_intent_id"]))["status"] == "requires_payment_method"
+
+    type_id = await ticket_type_id(http, slug)
+    changes = re.search(r'name="changes" value="([^"]+)"', changed.text)
+    assert changes is not None
+    form = {
+        f"quantity_{type_id}": "3",
+        "name": "Amal Haddad",
+        "email": "amal@example.org",
+        "changes": changes.group(1),
+        "_csrf_token": csrf(changed.text),
+    }
+    assert (await http.post(f"/events/{slug}/buy", data=form)).status_code == 303
+    assert await order_status(first["reference"]) == "expired" and await places_left(http, slug) == 1
     assert (await localstripe.retrieve_intent(first["payment_intent_id"]))["status"] == "canceled"
     assert await intent_closed(first["reference"])
     assert (await localstripe.pay(first["payment_intent_id"], VISA)).status_code >= 400

@@ -206,8 +206,9 @@ async def test_a_free_ticket_goes_straight_to_the_done_page(client: httpx.AsyncC
     assert done.status_code == 200 and "Your order is complete." in done.text
 
 
-async def test_change_order_in_the_frame_gives_the_places_back_and_fills_the_form_in_again(client: httpx.AsyncClient, now: datetime) -> None:
-    """The frame's way back from the payment step, with no cookie: the order's token in the form authorises it."""
+async def test_change_order_in_the_frame_fills_the_form_in_again_and_the_changed_order_replaces_it(client: httpx.AsyncClient, now: datetime) -> None:
+    """The frame's way back from the payment step, with no cookie: the order's token in the form authorises it, and the
+    form it shows names the order, which keeps its places until the changed one replaces it."""
     from tests.integration.orders.test_change_order import field_value, held, selected
 
     slug = await make_event(now)
@@ -227,13 +228,16 @@ async def test_change_order_in_the_frame_gives_the_places_back_and_fills_the_for
     changed = await without_cookies(client, "POST", change, data={"token": token})
     assert changed.status_code == 200 and '<html lang="fr"' in changed.text
     assert "x-frame-options" not in changed.headers and "charity.example.org" in directives(changed)["frame-ancestors"]
-    assert await held(slug) == 0
+    assert await held(slug) == 2  # nothing changed until the form is sent
     assert selected(changed.text, f"quantity_{type_id}") == "2"
     assert (field_value(changed.text, "name"), field_value(changed.text, "email")) == ("Amal Haddad", "amal@example.org")
     action = link(changed.text, r'<form method="post" action="([^"]+)" class="buy-form"')
-    again = await without_cookies(client, "POST", action, data={f"quantity_{type_id}": "1", "name": "Amal Haddad", "email": "amal@example.org"})
+    changes = field_value(changed.text, "changes")
+    assert changes is not None
+    form = {f"quantity_{type_id}": "1", "name": "Amal Haddad", "email": "amal@example.org", "changes": changes}
+    again = await without_cookies(client, "POST", action, data=form)
     assert again.status_code == 303
-    assert await held(slug) == 1
+    assert await held(slug) == 1  # the order replaced by the changed one
 
 
 @pytest.mark.parametrize(
