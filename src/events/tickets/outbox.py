@@ -18,7 +18,6 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,6 +49,8 @@ from events.tickets.tables import OutboxMessage, Ticket
 from events.tickets.views import ticket_url, tickets_of_order
 
 Queue = type[OutboxMessage] | type[AccountMessage]
+# What time it is: read as each message is tried, for its own claim, sent_at and retry time.
+Clock = Callable[[], datetime]
 
 logger = logging.getLogger("events.email")
 
@@ -195,25 +196,22 @@ async def send_again_by_sms(message: Mapping[str, Any], *, now: datetime) -> Non
     await OutboxMessage.insert(again).on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
 
 
-async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH) -> int:
-    """Send the messages that are due in both queues (the periodic job); return how many were sent.
+async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH, clock: Clock | None = None) -> int:
+    """Send the messages that are due at ``now`` in both queues (the periodic job); return how many were sent.
 
-    Each message's lease runs from ``now`` plus the time the batch has taken so far, not from the batch's start: a
-    batch of slow sends would otherwise claim its last messages with leases that have already run out, which another
-    worker could take while this one sends them."""
+    Each message's own times (its claim's lease, when it was sent, when it is tried again) are read from ``clock`` as
+    it is tried, not taken from the batch's start: a batch of slow sends would otherwise claim its last messages with
+    leases that have already run out, stamp them sent minutes early and schedule their retries too soon. The worker
+    passes the wall clock; without one, every message is tried at ``now`` (a test's fixed instant)."""
     sent = 0
-    started = time.monotonic()
     lease = timedelta(seconds=settings.outbox_sending_lease_seconds)
-
-    def clock() -> datetime:
-        return now + timedelta(seconds=time.monotonic() - started)
-
+    tick: Clock = clock or (lambda: now)
     for queue in (AccountMessage, OutboxMessage):  # a reset link is short-lived: it goes first
         due = await queue.select(queue.id).where(_due(queue, now)).order_by(queue.next_attempt_at).limit(limit)
         for row in due:
-            message = await _claim(queue, row["id"], clock(), lease=lease)
+            message = await _claim(queue, row["id"], tick(), lease=lease)
             if message is not None:
-                sent += await _deliver(queue, message, now=now, budget=send_budget(lease), settings=settings)
+                sent += await _deliver(queue, message, clock=tick, budget=send_budget(lease), settings=settings)
     return sent
 
 
@@ -274,13 +272,15 @@ async def _refund_answer(message: dict[str, Any]) -> bool | None:
     return None if None in answers else True
 
 
-async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, settings: Settings, budget: float) -> int:
+async def _deliver(queue: Queue, message: dict[str, Any], *, clock: Clock, settings: Settings, budget: float) -> int:
     """One try at a claimed message. Composing and sending it are abandoned (and retried later) once they have taken
     ``budget`` seconds (half the lease): a mail server that stalls must not keep this worker sending while another
     takes the message for itself. Abandoning closes the SMTP connection before the server has said it accepts the
     message, and a server does not deliver a message whose sender hung up before the end of the conversation. (One
-    whose "accepted" reply is lost on the way back cannot be told from one that was not: that message is sent again.)"""
+    whose "accepted" reply is lost on the way back cannot be told from one that was not: that message is sent again.)
+    The try is composed at the time it starts and stamped (sent, or when to try again) with the time it ends."""
     name = _name(queue, message)
+    now = clock()
     if queue is OutboxMessage:
         answer = await _refund_answer(message)
         if answer is False:
@@ -294,7 +294,7 @@ async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, sett
             await _finish(queue, message, {queue.next_attempt_at: now + REFUND_ANSWER_POLL, queue.attempts: message["attempts"] - 1})
             return 0
     if queue is OutboxMessage and message["channel"] != MessageChannel.email:
-        return await _deliver_text(message, name, now=now, settings=settings, budget=budget)
+        return await _deliver_text(message, name, clock=clock, settings=settings, budget=budget)
     try:
         async with asyncio.timeout(budget):
             if queue is AccountMessage:
@@ -305,14 +305,14 @@ async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, sett
                 _keep_message_id(composed, name, settings=settings)
                 await _send(composed, name, settings=settings)
     except Exception as exc:  # noqa: BLE001 - any failure (the budget's TimeoutError too) is retried later with backoff
-        await _retry_later(queue, message, name, exc, now=now, settings=settings)
+        await _retry_later(queue, message, name, exc, now=clock(), settings=settings)
         return 0
     if composed is None:
         # Every ticket was refunded or voided before the email went (or the person was switched off): nothing to send.
         reason = "account deactivated" if queue is AccountMessage else "no valid tickets"
         await _finish(queue, message, {queue.status: MessageStatus.skipped, queue.last_error: reason})
         return 0
-    await _finish(queue, message, {queue.status: MessageStatus.sent, queue.sent_at: now, queue.last_error: ""})
+    await _finish(queue, message, {queue.status: MessageStatus.sent, queue.sent_at: clock(), queue.last_error: ""})
     logger.info("Email %s sent", name)
     return 1
 
@@ -581,9 +581,10 @@ async def _refund_summary(message: dict[str, Any]) -> email.RefundSummary | None
     )
 
 
-async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, settings: Settings, budget: float) -> int:
+async def _deliver_text(message: dict[str, Any], name: str, *, clock: Clock, settings: Settings, budget: float) -> int:
     """Compose and send a text message (SMS or WhatsApp); a number Twilio says cannot take texts fails at once. Abandoned
     after ``budget`` seconds, as an email is (_deliver)."""
+    now = clock()
     sent = None
     try:
         async with asyncio.timeout(budget):
@@ -591,7 +592,7 @@ async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, se
             if text is not None:
                 sent = await _send_text(message, text, name, settings=settings)
     except Exception as exc:  # noqa: BLE001 - any failure is retried later with backoff, unless the number is the problem
-        await _retry_later(OutboxMessage, message, name, exc, now=now, settings=settings, what="Text", give_up=sms.gives_up_at_once(exc))
+        await _retry_later(OutboxMessage, message, name, exc, now=clock(), settings=settings, what="Text", give_up=sms.gives_up_at_once(exc))
         return 0
     if text is None or sent is None:
         reason = "no valid tickets" if text is None else sms.NO_PROVIDER
@@ -602,7 +603,7 @@ async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, se
         message,
         {
             OutboxMessage.status: MessageStatus.sent,
-            OutboxMessage.sent_at: now,
+            OutboxMessage.sent_at: clock(),
             OutboxMessage.last_error: "",
             OutboxMessage.provider_reference: sent.reference,
             OutboxMessage.channel: sent.channel,
