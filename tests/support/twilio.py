@@ -1,6 +1,6 @@
 """A stand-in for Twilio's Messages API on loopback, for tests that send texts through the real Twilio SDK.
 
-It answers the one request the app makes, Create a Message, as Twilio's API reference documents it
+It answers the two requests the app makes as Twilio's API reference documents them. Create a Message
 (https://www.twilio.com/docs/messaging/api/message-resource#create-a-message-resource):
 
     POST /2010-04-01/Accounts/{AccountSid}/Messages.json
@@ -16,6 +16,21 @@ status "queued" as a message just accepted is, or Twilio's error shape
 21603 no From, 21617 a Body over 1,600 characters, 21655 a ContentSid that is not the account's approved template,
 21656 ContentVariables that are not a JSON object of the template's variables, and whatever a test asks for
 (`fail_next`, `refuse`).
+
+And Read multiple Message resources (https://www.twilio.com/docs/messaging/api/message-resource#read-multiple-message-resources,
+the shape recorded from Twilio's "Retrieve and Modify Message History" guide):
+
+    GET /2010-04-01/Accounts/{AccountSid}/Messages.json?To=…&From=…&DateSent…&PageSize=…&Page=…&PageToken=…
+
+answered 200 with {"messages": [...], "page", "page_size", "start", "end", "uri", "first_page_uri", "next_page_uri",
+"previous_page_uri"}, the messages it has made, newest first, filtered by To and From (exactly), and by DateSent
+(YYYY-MM-DD, with DateSent< on or before and DateSent> on or after that date) on their date_sent, which a message
+only queued does not have yet. `fail_next(..., lookup=True)` fails the next such requests instead.
+
+A provider that takes a message and whose answer never arrives (`stall_next`: the answer held back until after the
+client has given up; `drop_next`: the connection closed without one) keeps the message it made, as Twilio would; with
+``taken=False`` the request is lost before any message is made. `messages` holds every message made: what the guests'
+phones get (`sent_to`); `set_status` moves one on as Twilio would (e.g. undelivered, with an error code).
 
 What Twilio would take but then fail is noted in the request's `problems`: a WhatsApp message without an approved
 template (WhatsApp refuses a free-form message a business starts: 63016), a template variable holding a line break,
@@ -42,7 +57,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from email.utils import format_datetime
+from email.utils import format_datetime, parsedate_to_datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -78,9 +93,12 @@ class Received:
     method: str
     path: str
     form: dict[str, str]
-    status: int
+    status: int  # what it answered (or would have, had the answer not been held back); 0 when the request was lost
+    # before any message was made
     answer: dict[str, Any]
     problems: list[str] = field(default_factory=list)  # how the request broke Twilio's documented contract
+    held: str = ""  # "stall" or "drop" when the answer was held back or never sent
+    stall_seconds: float = 0
 
     @property
     def to(self) -> str:
@@ -121,6 +139,10 @@ class TwilioStandIn:
         self.received: list[Received] = []
         self._failures: list[tuple[int, int, str]] = []  # (HTTP status, Twilio code, message) for the next requests
         self._refused: dict[str, tuple[int, str]] = {}  # number -> (Twilio code, message), for every request to it
+        self._lookup_failures: list[tuple[int, int, str]] = []  # the same, for the next Read (list) requests
+        self._holds: list[tuple[str, bool, float]] = []  # (stall or drop, whether the message is made, seconds to stall)
+        self._released = threading.Event()  # set on stop: a stalled answer waits no longer
+        self.messages: list[dict[str, Any]] = []  # every Message resource made, oldest first
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self._thread = threading.Thread(target=self._server.serve_forever, name="twilio-stand-in", daemon=True)
@@ -141,10 +163,43 @@ class TwilioStandIn:
         }
         return TwilioSettings(**(values | changes))
 
-    def fail_next(self, count: int = 1, *, status: int = 503, code: int = 20503, message: str = "Service Unavailable") -> None:
-        """Answer the next ``count`` requests with this error (a passing outage, by default)."""
+    def fail_next(self, count: int = 1, *, status: int = 503, code: int = 20503, message: str = "Service Unavailable", lookup: bool = False) -> None:
+        """Answer the next ``count`` Create requests (or, with ``lookup``, Read requests) with this error (a passing
+        outage, by default)."""
         with self._lock:
-            self._failures.extend([(status, code, message)] * count)
+            (self._lookup_failures if lookup else self._failures).extend([(status, code, message)] * count)
+
+    def stall_next(self, count: int = 1, *, seconds: float = 30, taken: bool = True) -> None:
+        """Take the next ``count`` messages (make them, unless not ``taken``) and hold each answer back ``seconds``:
+        longer than the client waits, it gives up without knowing whether the message was made."""
+        with self._lock:
+            self._holds.extend([("stall", taken, seconds)] * count)
+
+    def drop_next(self, count: int = 1, *, taken: bool = True) -> None:
+        """Take the next ``count`` messages (make them, unless not ``taken``) and close the connection unanswered."""
+        with self._lock:
+            self._holds.extend([("drop", taken, 0.0)] * count)
+
+    def set_status(self, sid: str, status: str, *, error_code: int | None = None) -> None:
+        """Move a message on as Twilio does (sent, delivered, undelivered with ``error_code``...)."""
+        with self._lock:
+            message = next(message for message in self.messages if message["sid"] == sid)
+            message.update(status=status, error_code=error_code, date_updated=format_datetime(datetime.now(timezone.utc)))
+            if status in ("sent", "delivered", "undelivered", "read") and message["date_sent"] is None:
+                message["date_sent"] = message["date_updated"]
+
+    def sent_to(self, number: str) -> list[dict[str, Any]]:
+        """The messages made to ``number`` (E.164, or whatsapp:+…): what the guest's phone gets."""
+        with self._lock:
+            return [message for message in self.messages if message["to"] == number]
+
+    @property
+    def creates(self) -> list[Received]:
+        return [request for request in self.received if request.method == "POST"]
+
+    @property
+    def lookups(self) -> list[Received]:
+        return [request for request in self.received if request.method == "GET"]
 
     def refuse(self, number: str, *, code: int = 21614, message: str | None = None) -> None:
         """Answer every message to ``number`` with 400 and this code (21614: not a mobile number; 21612: unreachable)."""
@@ -161,20 +216,24 @@ class TwilioStandIn:
         self._thread.start()
 
     def stop(self) -> None:
+        self._released.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
 
-    def _answer(self, method: str, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, Any], Received]:
-        form = {key: values[-1] for key, values in parse_qs(raw.decode("utf-8"), keep_blank_values=True).items()}
+    def _answer(self, method: str, target: str, headers: Any, raw: bytes) -> tuple[int, dict[str, Any], Received]:
+        path, _, query = target.partition("?")
+        form = {key: values[-1] for key, values in parse_qs(raw.decode("utf-8") if method == "POST" else query, keep_blank_values=True).items()}
         problems: list[str] = []
         match = PATH.match(path)
-        if method != "POST" or match is None:
-            problems.append(f"{method} {path} is not Create a Message")
+        if method not in ("POST", "GET") or match is None:
+            problems.append(f"{method} {path} is neither Create a Message nor Read multiple Message resources")
             return self._record(method, path, form, 404, error(20404, "The requested resource was not found", 404), problems)
         if not self._authorised(headers.get("Authorization", ""), match.group(1)):
             problems.append("HTTP Basic auth is not AccountSid:AuthToken")
             return self._record(method, path, form, 401, error(20003, "Authenticate", 401), problems)
+        if method == "GET":
+            return self._read(match.group(1), path, form, problems)
         if not headers.get("Content-Type", "").startswith("application/x-www-form-urlencoded"):
             problems.append(f"Content-Type {headers.get('Content-Type')!r} is not a form")
         to, sender, service, body = form.get("To", ""), form.get("From", ""), form.get("MessagingServiceSid", ""), form.get("Body", "")
@@ -222,7 +281,60 @@ class TwilioStandIn:
         if refused is not None:
             code, message = refused
             return self._record(method, path, form, 400, error(code, message, 400), problems)
-        return self._record(method, path, form, 201, self._message(match.group(1), to, sender, service, body), problems)
+        with self._lock:
+            hold = self._holds.pop(0) if self._holds else None
+        if hold is not None and not hold[1]:  # lost on the way in: no message made, no answer
+            return self._record(method, path, form, 0, {}, problems, held=hold[0], stall_seconds=hold[2])
+        created = self._message(match.group(1), to, sender, service, body)
+        with self._lock:
+            self.messages.append(dict(created))
+        return self._record(method, path, form, 201, created, problems, held=hold[0] if hold else "", stall_seconds=hold[2] if hold else 0)
+
+    def _read(self, account_sid: str, path: str, query: dict[str, str], problems: list[str]) -> tuple[int, dict[str, Any], Received]:
+        """Read multiple Message resources: the messages made, newest first, filtered and paged as Twilio documents."""
+        known = {"To", "From", "DateSent", "DateSent<", "DateSent>", "PageSize", "Page", "PageToken"}
+        if unknown := sorted(set(query) - known):
+            problems.append(f"{', '.join(unknown)} not among the list's documented parameters")
+        with self._lock:
+            failure = self._lookup_failures.pop(0) if self._lookup_failures else None
+            messages = [dict(message) for message in reversed(self.messages)]
+        if failure is not None:
+            status, code, message = failure
+            return self._record("GET", path, query, status, error(code, message, status), problems)
+        if "To" in query:
+            messages = [message for message in messages if message["to"] == query["To"]]
+        if "From" in query:
+            messages = [message for message in messages if message["from"] == query["From"]]
+        for name, keep in (
+            ("DateSent", lambda day, on: day == on),
+            ("DateSent<", lambda day, on: day <= on),
+            ("DateSent>", lambda day, on: day >= on),
+        ):
+            if name in query:
+                on = query[name][:10]  # YYYY-MM-DD (the SDK sends a full timestamp: the date is what counts)
+                messages = [m for m in messages if m["date_sent"] and keep(parsedate_to_datetime(m["date_sent"]).date().isoformat(), on)]
+        size = min(max(int(query.get("PageSize") or 50), 1), 1000)
+        page = int(query.get("Page") or 0)
+        start = page * size
+        chunk = messages[start : start + size]
+        filters = {name: query[name] for name in ("To", "From", "DateSent", "DateSent<", "DateSent>") if name in query}
+
+        def page_uri(number: int) -> str:
+            token = {"PageToken": f"PA{secrets.token_hex(16)}"} if number > 0 else {}
+            return f"{path}?{urlencode({**filters, 'PageSize': size, 'Page': number, **token})}"
+
+        answer = {
+            "end": start + max(len(chunk) - 1, 0),
+            "first_page_uri": page_uri(0),
+            "next_page_uri": page_uri(page + 1) if len(messages) > start + size else None,
+            "page": page,
+            "page_size": size,
+            "previous_page_uri": page_uri(page - 1) if page > 0 else None,
+            "messages": chunk,
+            "start": start,
+            "uri": page_uri(page) if page else f"{path}?{urlencode({**filters, 'PageSize': size, 'Page': 0})}",
+        }
+        return self._record("GET", path, query, 200, answer, problems)
 
     @staticmethod
     def _content_variables(raw: str | None) -> dict[str, str] | None:
@@ -325,9 +437,18 @@ class TwilioStandIn:
         return message
 
     def _record(
-        self, method: str, path: str, form: dict[str, str], status: int, answer: dict[str, Any], problems: list[str]
+        self,
+        method: str,
+        path: str,
+        form: dict[str, str],
+        status: int,
+        answer: dict[str, Any],
+        problems: list[str],
+        *,
+        held: str = "",
+        stall_seconds: float = 0,
     ) -> tuple[int, dict[str, Any], Received]:
-        request = Received(method, path, form, status, answer, problems)
+        request = Received(method, path, form, status, answer, problems, held, stall_seconds)
         with self._lock:
             self.received.append(request)
         return status, answer, request
@@ -338,13 +459,21 @@ class TwilioStandIn:
         class Handler(BaseHTTPRequestHandler):
             def _respond(self, method: str) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                status, answer, _ = stand_in._answer(method, self.path, self.headers, self.rfile.read(length))
+                status, answer, request = stand_in._answer(method, self.path, self.headers, self.rfile.read(length))
+                if request.held == "stall":
+                    stand_in._released.wait(request.stall_seconds)
+                if request.held == "drop" or request.status == 0:
+                    self.close_connection = True  # hang up without a word
+                    return
                 payload = json.dumps(answer).encode()
-                self.send_response(status)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                except OSError:
+                    self.close_connection = True  # the client gave up waiting
 
             def do_POST(self) -> None:
                 self._respond("POST")

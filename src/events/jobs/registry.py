@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timezone
 from functools import partial
 
 from events.accounts.sessions import SESSION_MAX_AGE, DatabaseStore
@@ -20,6 +20,10 @@ from events.privacy import service as privacy
 from events.ratelimit import service as ratelimit
 from events.tickets import outbox, reminders
 from events.waitlist import service as waitlist
+
+
+def _wall_clock() -> datetime:
+    return datetime.now(timezone.utc)
 
 
 async def _purge_sessions(now: datetime) -> None:
@@ -51,11 +55,12 @@ def periodic_jobs(gateway: Gateway, settings: Settings, *, gateways: Gateways | 
         # waiting lists in join order; the lists' own changes (a guest leaving, an organiser's offer) offer at once.
         PeriodicJob("offer-freed-places", every_seconds=10, run=waitlist.sweep),
         # Its lease is a message's: a worker stuck on one message that long lets another send the rest (each message
-        # is claimed on its own, so no two workers ever send the same one).
+        # is claimed on its own, so no two workers ever send the same one). Each message is stamped with the time it was
+        # tried (the wall clock), not the batch's start.
         PeriodicJob(
             "drain-email-outbox",
             every_seconds=10,
-            run=partial(outbox.drain_outbox, settings=settings),
+            run=partial(outbox.drain_outbox, settings=settings, clock=_wall_clock),
             lease_seconds=settings.outbox_sending_lease_seconds,
         ),
         # Guest messages nobody asks for: each goes once (keyed in the outbox), a few minutes after it is due.

@@ -6,6 +6,9 @@ password-reset link, made when it is sent).
 This module gathers what a message is about and dispatches it: emails are written by tickets.email and sent over
 SMTP; texts are written by tickets.texts and sent through Twilio by tickets.sms.
 
+A text whose request Twilio never answered (a timeout, a dropped connection) may have been sent: its next try asks
+Twilio before sending it again (tickets.sms, _deliver_text).
+
 Without SMTP_HOST (development) each email is written to var/outbox/ as an .eml file instead of sent; without a
 Twilio account each text is written there as a .txt file (production skips it: there is nothing to send it with).
 Logs name a message by its id only: addresses, numbers, names and provider replies (which quote them) stay out.
@@ -18,7 +21,6 @@ import hashlib
 import hmac
 import json
 import logging
-import time
 from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -50,6 +52,8 @@ from events.tickets.tables import OutboxMessage, Ticket
 from events.tickets.views import ticket_url, tickets_of_order
 
 Queue = type[OutboxMessage] | type[AccountMessage]
+# What time it is: read as each message is tried, for its own claim, sent_at and retry time.
+Clock = Callable[[], datetime]
 
 logger = logging.getLogger("events.email")
 
@@ -195,25 +199,22 @@ async def send_again_by_sms(message: Mapping[str, Any], *, now: datetime) -> Non
     await OutboxMessage.insert(again).on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
 
 
-async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH) -> int:
-    """Send the messages that are due in both queues (the periodic job); return how many were sent.
+async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH, clock: Clock | None = None) -> int:
+    """Send the messages that are due at ``now`` in both queues (the periodic job); return how many were sent.
 
-    Each message's lease runs from ``now`` plus the time the batch has taken so far, not from the batch's start: a
-    batch of slow sends would otherwise claim its last messages with leases that have already run out, which another
-    worker could take while this one sends them."""
+    Each message's own times (its claim's lease, when it was sent, when it is tried again) are read from ``clock`` as
+    it is tried, not taken from the batch's start: a batch of slow sends would otherwise claim its last messages with
+    leases that have already run out, stamp them sent minutes early and schedule their retries too soon. The worker
+    passes the wall clock; without one, every message is tried at ``now`` (a test's fixed instant)."""
     sent = 0
-    started = time.monotonic()
     lease = timedelta(seconds=settings.outbox_sending_lease_seconds)
-
-    def clock() -> datetime:
-        return now + timedelta(seconds=time.monotonic() - started)
-
+    tick: Clock = clock or (lambda: now)
     for queue in (AccountMessage, OutboxMessage):  # a reset link is short-lived: it goes first
         due = await queue.select(queue.id).where(_due(queue, now)).order_by(queue.next_attempt_at).limit(limit)
         for row in due:
-            message = await _claim(queue, row["id"], clock(), lease=lease)
+            message = await _claim(queue, row["id"], tick(), lease=lease)
             if message is not None:
-                sent += await _deliver(queue, message, now=now, budget=send_budget(lease), settings=settings)
+                sent += await _deliver(queue, message, clock=tick, budget=send_budget(lease), settings=settings)
     return sent
 
 
@@ -274,13 +275,15 @@ async def _refund_answer(message: dict[str, Any]) -> bool | None:
     return None if None in answers else True
 
 
-async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, settings: Settings, budget: float) -> int:
+async def _deliver(queue: Queue, message: dict[str, Any], *, clock: Clock, settings: Settings, budget: float) -> int:
     """One try at a claimed message. Composing and sending it are abandoned (and retried later) once they have taken
     ``budget`` seconds (half the lease): a mail server that stalls must not keep this worker sending while another
     takes the message for itself. Abandoning closes the SMTP connection before the server has said it accepts the
     message, and a server does not deliver a message whose sender hung up before the end of the conversation. (One
-    whose "accepted" reply is lost on the way back cannot be told from one that was not: that message is sent again.)"""
+    whose "accepted" reply is lost on the way back cannot be told from one that was not: that message is sent again.)
+    The try is composed at the time it starts and stamped (sent, or when to try again) with the time it ends."""
     name = _name(queue, message)
+    now = clock()
     if queue is OutboxMessage:
         answer = await _refund_answer(message)
         if answer is False:
@@ -294,7 +297,7 @@ async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, sett
             await _finish(queue, message, {queue.next_attempt_at: now + REFUND_ANSWER_POLL, queue.attempts: message["attempts"] - 1})
             return 0
     if queue is OutboxMessage and message["channel"] != MessageChannel.email:
-        return await _deliver_text(message, name, now=now, settings=settings, budget=budget)
+        return await _deliver_text(message, name, clock=clock, settings=settings, budget=budget)
     try:
         async with asyncio.timeout(budget):
             if queue is AccountMessage:
@@ -305,14 +308,14 @@ async def _deliver(queue: Queue, message: dict[str, Any], *, now: datetime, sett
                 _keep_message_id(composed, name, settings=settings)
                 await _send(composed, name, settings=settings)
     except Exception as exc:  # noqa: BLE001 - any failure (the budget's TimeoutError too) is retried later with backoff
-        await _retry_later(queue, message, name, exc, now=now, settings=settings)
+        await _retry_later(queue, message, name, exc, now=clock(), settings=settings)
         return 0
     if composed is None:
         # Every ticket was refunded or voided before the email went (or the person was switched off): nothing to send.
         reason = "account deactivated" if queue is AccountMessage else "no valid tickets"
         await _finish(queue, message, {queue.status: MessageStatus.skipped, queue.last_error: reason})
         return 0
-    await _finish(queue, message, {queue.status: MessageStatus.sent, queue.sent_at: now, queue.last_error: ""})
+    await _finish(queue, message, {queue.status: MessageStatus.sent, queue.sent_at: clock(), queue.last_error: ""})
     logger.info("Email %s sent", name)
     return 1
 
@@ -581,35 +584,96 @@ async def _refund_summary(message: dict[str, Any]) -> email.RefundSummary | None
     )
 
 
-async def _deliver_text(message: dict[str, Any], name: str, *, now: datetime, settings: Settings, budget: float) -> int:
+async def _deliver_text(message: dict[str, Any], name: str, *, clock: Clock, settings: Settings, budget: float) -> int:
     """Compose and send a text message (SMS or WhatsApp); a number Twilio says cannot take texts fails at once. Abandoned
-    after ``budget`` seconds, as an email is (_deliver)."""
+    after ``budget`` seconds, as an email is (_deliver).
+
+    A text whose last request Twilio never answered (unanswered_request: a timeout, a dropped connection, a worker that
+    died mid-send) is looked for at Twilio first: found, it is recorded as sent (or failed, as Twilio says) and not sent
+    again; it is sent again only once Twilio's answer shows it has no such message. While Twilio cannot answer, the text
+    waits for a later try."""
+    now = clock()
     sent = None
+    text = None
+    settled = not message["unanswered_request"]  # no earlier request left unanswered, or Twilio has shown it made nothing
     try:
         async with asyncio.timeout(budget):
+            if not settled:
+                found = await _made_by_unanswered_request(message, settings=settings)
+                if found is not None:
+                    return await _record_found(message, found, name, now=clock())
+                settled = True
             text = await _compose_text(message, settings=settings, now=now)
             if text is not None:
-                sent = await _send_text(message, text, name, settings=settings)
+                sent = await _send_text(message, text, name, settings=settings, clock=clock)
     except Exception as exc:  # noqa: BLE001 - any failure is retried later with backoff, unless the number is the problem
-        await _retry_later(OutboxMessage, message, name, exc, now=now, settings=settings, what="Text", give_up=sms.gives_up_at_once(exc))
+        # The request is forgotten only when it certainly made nothing; while Twilio cannot say, the next try asks again.
+        changes = {OutboxMessage.unanswered_request: ""} if settled and not sms.may_have_been_taken(exc) else {}
+        await _retry_later(
+            OutboxMessage, message, name, exc, now=clock(), settings=settings, what="Text", give_up=sms.gives_up_at_once(exc), changes=changes
+        )
         return 0
     if text is None or sent is None:
         reason = "no valid tickets" if text is None else sms.NO_PROVIDER
-        await _finish(OutboxMessage, message, {OutboxMessage.status: MessageStatus.skipped, OutboxMessage.last_error: reason})
+        await _finish(
+            OutboxMessage,
+            message,
+            {OutboxMessage.status: MessageStatus.skipped, OutboxMessage.last_error: reason, OutboxMessage.unanswered_request: ""},
+        )
         return 0
     await _finish(
         OutboxMessage,
         message,
         {
             OutboxMessage.status: MessageStatus.sent,
-            OutboxMessage.sent_at: now,
+            OutboxMessage.sent_at: clock(),
             OutboxMessage.last_error: "",
             OutboxMessage.provider_reference: sent.reference,
             OutboxMessage.channel: sent.channel,
+            OutboxMessage.unanswered_request: "",
         },
     )
     logger.info("Text %s sent", name)
     return 1
+
+
+async def _made_by_unanswered_request(message: dict[str, Any], *, settings: Settings) -> sms.FoundText | None:
+    """The message Twilio made from this text's unanswered request, if it made one (None only when Twilio's answer rules
+    it out). Messages to the same guest that the outbox knows other texts made are not it."""
+    mark = sms.RequestMark.from_json(message["unanswered_request"])
+    found = await sms.find_texts(message["recipient"], mark, settings=settings.twilio)
+    known = {
+        row["provider_reference"]
+        for row in await OutboxMessage.select(OutboxMessage.provider_reference).where(
+            OutboxMessage.provider_reference.is_in([text.sid for text in found] or [""]), OutboxMessage.id != message["id"]
+        )
+    }
+    return sms.made_by(found, known=known)
+
+
+async def _record_found(message: dict[str, Any], found: sms.FoundText, name: str, *, now: datetime) -> int:
+    """Record a text an earlier, unanswered try had made after all: sent (when Twilio took it), or failed as Twilio
+    reports it, a failed WhatsApp message then sent again by SMS as a status report would have it (tickets.service)."""
+    channel = sms.RequestMark.from_json(message["unanswered_request"]).channel
+    changes: dict[Any, Any] = {
+        OutboxMessage.status: MessageStatus.sent,
+        OutboxMessage.sent_at: found.created_at or now,
+        OutboxMessage.last_error: "",
+        OutboxMessage.provider_reference: found.sid,
+        OutboxMessage.channel: channel,
+        OutboxMessage.unanswered_request: "",
+    }
+    if not found.undelivered:
+        await _finish(OutboxMessage, message, changes)
+        logger.info("Text %s had reached Twilio on an earlier try: recorded as sent, not sent again", name)
+        return 1
+    failure = f"{sms.DELIVERY_REPORT} {found.error_code if found.error_code is not None else found.status}"
+    async with db.write_transaction():
+        finished = await _finish(OutboxMessage, message, {**changes, OutboxMessage.status: MessageStatus.failed, OutboxMessage.last_error: failure})
+        if finished and channel == MessageChannel.whatsapp:
+            await send_again_by_sms(message, now=now)
+    logger.warning("Text %s had reached Twilio on an earlier try, which could not deliver it (%s)", name, failure)
+    return 0
 
 
 async def _compose_text(message: dict[str, Any], *, settings: Settings, now: datetime) -> texts.ComposedText | None:
@@ -654,10 +718,13 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
     return texts.ComposedText(body=texts.compose(text), template_variables=texts.template_variables(text))
 
 
-async def _send_text(message: dict[str, Any], text: texts.ComposedText, name: str, *, settings: Settings) -> sms.SentText | None:
+async def _send_text(message: dict[str, Any], text: texts.ComposedText, name: str, *, settings: Settings, clock: Clock) -> sms.SentText | None:
     """Through Twilio, which reports later how it went (tickets.delivery_reports); without a Twilio account, written to
     var/outbox/ in development and not sent (None) in production. A text meant for WhatsApp goes by SMS while the
-    service cannot send WhatsApp (no sender or no approved template)."""
+    service cannot send WhatsApp (no sender or no approved template).
+
+    The request is recorded on the message (unanswered_request) before it goes, and kept until Twilio answers: a try
+    that ends without an answer, or a worker that dies mid-request, leaves it for the next try to look for."""
     channel = MessageChannel(message["channel"])
     if channel == MessageChannel.whatsapp and not settings.twilio.whatsapp_ready:
         channel = MessageChannel.sms
@@ -671,9 +738,14 @@ async def _send_text(message: dict[str, Any], text: texts.ComposedText, name: st
         path.write_text(f"To: {message['recipient']}\nChannel: {channel}\n\n{text.body}\n", encoding="utf-8")
         logger.info("No Twilio account: text %s written to %s", name, path)
         return sms.SentText(reference="", channel=channel)
-    return await sms.send_text(
-        message["recipient"], text, channel, settings=settings.twilio, status_callback=settings.base_url + sms.STATUS_CALLBACK_PATH
-    )
+    request = sms.text_request(message["recipient"], text, channel, settings=settings.twilio)
+    if not await _finish(OutboxMessage, message, {OutboxMessage.unanswered_request: request.mark(clock()).as_json()}, release=False):
+        raise ClaimLost(name)  # another worker has the message now: this one must not send it
+    return await sms.send_text(request, settings=settings.twilio, status_callback=settings.base_url + sms.STATUS_CALLBACK_PATH)
+
+
+class ClaimLost(Exception):
+    """This worker's claim on a message ran out and another worker took it: this try sends nothing more."""
 
 
 async def _email_organisation(organisation_id: int, *, base_url: str) -> email.EmailOrganisation:
@@ -727,31 +799,36 @@ async def _retry_later(
     settings: Settings,
     what: str = "Email",
     give_up: bool = False,
+    changes: dict[Any, Any] | None = None,
 ) -> None:
+    """Record a failed try: tried again later, with backoff, or given up; ``changes`` are recorded with it."""
     error = _describe(exc)
+    changes = changes or {}
     if give_up:
-        await _finish(queue, message, {queue.status: MessageStatus.failed, queue.last_error: error})
+        await _finish(queue, message, {**changes, queue.status: MessageStatus.failed, queue.last_error: error})
         logger.error("%s %s cannot be delivered (%s); giving up", what, name, error)
         return
     later = retry_at(message["attempts"], now, first=timedelta(seconds=settings.outbox_retry_seconds))
     if later is None:
-        await _finish(queue, message, {queue.status: MessageStatus.failed, queue.last_error: error})
+        await _finish(queue, message, {**changes, queue.status: MessageStatus.failed, queue.last_error: error})
         logger.error("%s %s failed %d times (%s); giving up", what, name, message["attempts"], error)
         return
-    await _finish(queue, message, {queue.next_attempt_at: later, queue.last_error: error})
+    await _finish(queue, message, {**changes, queue.next_attempt_at: later, queue.last_error: error})
     logger.warning("%s %s not sent (attempt %d, %s); trying again at %s", what, name, message["attempts"], error, later.isoformat())
 
 
-async def _finish(queue: Queue, message: dict[str, Any], changes: dict[Any, Any]) -> None:
-    """Record how a try ended and release the claim, only while the claim is still this try's: each claim counts an
-    attempt, so a worker whose lease ran out (and whose message another worker has claimed since) changes nothing."""
+async def _finish(queue: Queue, message: dict[str, Any], changes: dict[Any, Any], *, release: bool = True) -> bool:
+    """Record how a try ended and release the claim (or, with ``release=False``, record something mid-try), only while
+    the claim is still this try's: each claim counts an attempt, so a worker whose lease ran out (and whose message
+    another worker has claimed since) changes nothing. Returns whether it was recorded."""
     finished = (
-        await queue.update({**changes, queue.sending_until: None})
+        await queue.update({**changes, queue.sending_until: None} if release else changes)
         .where(queue.id == message["id"], queue.attempts == message["attempts"])
         .returning(queue.id)
     )
     if not finished:
         logger.warning("Message %s was claimed again after this worker's lease ran out; its try is not recorded", _name(queue, message))
+    return bool(finished)
 
 
 def _describe(exc: BaseException) -> str:

@@ -69,5 +69,9 @@ class OutboxMessage(Table, tablename="outbox_message"):
     last_error = Varchar(length=200, default="")  # the error's kind and SMTP or provider code only, never an address
     # The text-message provider's id for a sent text: its delivery reports find the message by it.
     provider_reference = Varchar(length=64, default="", index=True)
+    # A text's request to the provider (JSON, tickets.sms.RequestMark: when it went, how, and a digest of its words) from
+    # just before it goes until the provider answers it. Left there, the provider may have made the message without saying so (a timeout, a dropped
+    # connection): the next try looks for it before sending the text again (tickets.outbox._deliver_text).
+    unanswered_request = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     sent_at = Timestamptz(null=True, default=None)

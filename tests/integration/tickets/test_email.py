@@ -150,6 +150,53 @@ async def test_while_the_mail_server_is_down_the_email_waits_and_is_sent_once_it
     assert sent["status"] == "sent" and sent["attempts"] == 2 and sent["last_error"] == ""
 
 
+class SlowInbox(Inbox):
+    """A mail server that takes a while over each message, and turns the second away for now (451)."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__()
+        self.seconds = seconds
+        self.seen = 0
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.seen += 1
+        await asyncio.sleep(self.seconds)
+        if self.seen == 2:
+            return "451 4.3.0 Try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+async def test_each_message_of_a_slow_batch_is_stamped_with_the_time_it_was_tried(
+    client: httpx.AsyncClient, settings: Settings, now: datetime
+) -> None:
+    """The worker's outbox job, behind a slow mail server: an email's sent_at is when it went, and one turned away is
+    tried again a minute after that try, not a minute after the batch began (which the batch may have passed)."""
+    from events.jobs.registry import periodic_jobs
+    from events.payments.gateway import TestGateway
+
+    slow = 1.0
+    inbox = SlowInbox(slow)
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    smtp = SmtpSettings(host="127.0.0.1", port=port, user=None, password=None, sender="Events <tickets@events.test>", starttls=False)
+    [drain] = [job for job in periodic_jobs(TestGateway(), dataclasses.replace(settings, smtp=smtp)) if job.name == "drain-email-outbox"]
+    slug = await make_event(now)
+    first, second = [(await place_order(client, slug, quantity=1)).json() for _ in range(2)]
+    for order in (first, second):
+        await pay_with_test_page(client, order)
+    controller.start()
+    try:
+        batch_start = clock()
+        await drain.run(batch_start)
+    finally:
+        controller.stop()
+    [sent] = await outbox_of(first["reference"])
+    [waiting] = await outbox_of(second["reference"])
+    assert sent["status"] == "sent" and batch_start + timedelta(seconds=slow) <= sent["sent_at"] <= clock()
+    assert (waiting["status"], waiting["attempts"]) == ("queued", 1)
+    assert waiting["next_attempt_at"] >= batch_start + timedelta(minutes=1, seconds=2 * slow)
+
+
 async def test_without_an_smtp_host_emails_are_written_to_var_outbox(
     client: httpx.AsyncClient, settings: Settings, now: datetime, tmp_path: Path
 ) -> None:
