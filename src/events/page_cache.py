@@ -1,13 +1,29 @@
-"""Anonymous guest pages (the home page, an event page) rendered once and shared while the database is unchanged.
+"""Anonymous guest pages (the home page, an event page) rendered once and shared: exact while a page is viewed one view
+at a time, at most PAGE_SECONDS old while views of it overlap.
 
 Under a rush most page views are of the same few pages by people who are not signed in, and each view cost a dozen
 queries and a template render (bench/README.md, "Guest pages"). A page is kept, per process, under its path and
 language, with the PostgreSQL snapshot read just before it was rendered (``pg_current_snapshot()``: the transactions
-finished and still running). A later view reads the snapshot again, in one query that touches no table; only when it
-is the same, so that no transaction has committed anywhere since, is the kept page shown. Every sale, claim or edit
-commits, so the next view renders afresh: a kept page never shows what the database no longer says. What changes with
-time alone (a ticket type's sales window opening or closing, a hold running out) is covered by a lifetime of at most
-PAGE_SECONDS. The buy form's POST checks availability itself in any case (409 when sold out).
+finished and still running) and the time of that read, from which the page's age is counted.
+
+Quiet (no other view of the page in progress in this process when a view arrives): the view reads the snapshot again,
+in one query that touches no table, and is shown the kept page only when the snapshot is the same, so that no
+transaction has committed anywhere since; otherwise it renders afresh. A page viewed one view after another is exact:
+what has just been changed (a sale, an edit) shows at once.
+
+In demand (within PAGE_SECONDS of a view arriving while another view of the same page was in progress): during a sale
+every purchase commits, so under the snapshot rule alone nearly every view would render. As with nginx's
+microcaching (``proxy_cache_lock``, ``proxy_cache_use_stale updating``), views are then shown the kept page as it is,
+without the snapshot query, while it is at most half PAGE_SECONDS old. The first view that finds it older renders it
+again, and the views that arrive meanwhile are still shown the kept page; a view that finds no kept page young enough
+waits for the render in progress rather than render the page too. So a page in demand is rendered at most once per
+half PAGE_SECONDS per process (unless a render takes longer than PAGE_SECONDS), and never shown older than
+PAGE_SECONDS. Overlap, not a count of views per second, decides: a process that keeps up with its views renders each
+afresh, and one that falls behind, which is when rendering costs most, shares them.
+
+So a page in demand may show places that have just gone. The buy form's POST checks availability itself, in its own
+transaction, and answers 409 with the event page saying so. What changes with time alone (a ticket type's sales window
+opening or closing, a hold running out) is covered by the same limit: no page is shown older than PAGE_SECONDS.
 
 Per request, always: the CSRF token (put into the kept page in place of a placeholder that nobody outside this process
 knows), cookies, and every middleware. Never shared: signed-in views, pages opened with a code, any answer but a
@@ -31,31 +47,46 @@ from litestar.utils.scope.state import ScopeState
 
 from events import db
 
-# The longest a kept page is shown, even with the database unchanged: the time a sales window may take to show open
-# or closed.
+# The oldest a kept page is shown: how long a sale, an edit or a sales window opening or closing may take to show on a
+# page in demand (a quiet page shows a change at once).
 PAGE_SECONDS = 1.0
 # Kept pages per process (paths times languages); beyond it the oldest go.
 MAX_PAGES = 1000
 _PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 _SNAPSHOT = "SELECT pg_current_snapshot()::text AS snapshot"
+_clock = time.monotonic  # the tests' to set
 
 
 @dataclass(frozen=True, slots=True)
 class _Kept:
     snapshot: str
-    stored_at: float
+    read_at: float  # when the snapshot was read, just before the render: the page's age counts from here
     body: str
     headers: dict[str, str]
 
 
-_kept: dict[tuple[str, str], _Kept] = {}
-# The render in progress for a page (with the snapshot it is for): views that arrive meanwhile wait for it, rather than
-# each rendering the same page.
-_rendering: dict[tuple[str, str], tuple[str, asyncio.Future[_Kept | None]]] = {}
+@dataclass(frozen=True, slots=True)
+class _Finding:
+    """A view finding out what the page is now: reading the snapshot and, unless the kept page is still exact,
+    rendering. Views that arrive meanwhile are shown what it finds (None: a page that may not be kept)."""
+
+    started: float
+    done: asyncio.Future[_Kept | None]
+
+
+@dataclass(slots=True)
+class _Page:
+    kept: _Kept | None = None
+    finding: _Finding | None = None
+    views: int = 0  # views of it in progress in this process, not counting those shown the kept page at once
+    demand_until: float = 0.0  # a view arrived while another was in progress, PAGE_SECONDS before this
+
+
+_pages: dict[tuple[str, str], _Page] = {}
 
 
 def clear() -> None:
-    _kept.clear()
+    _pages.clear()
 
 
 async def _snapshot() -> str | None:
@@ -70,51 +101,97 @@ def _shareable(request: Request[Any, Any, Any]) -> bool:
 
 
 async def anonymous_page(request: Request[Any, Any, Any], render: Callable[[], Awaitable[Template]]) -> Template | Response[str]:
-    """The page ``render`` gives, shared with other anonymous views of the same path and language while the database
-    is unchanged (see the module's docstring). ``render`` must depend on nothing of the request but its path, its
-    language and that it is anonymous."""
-    snapshot = await _snapshot() if _shareable(request) else None
-    if snapshot is None:
+    """The page ``render`` gives, shared with other anonymous views of the same path and language (see the module's
+    docstring). ``render`` must depend on nothing of the request but its path, its language and that it is
+    anonymous."""
+    if not _shareable(request):
         return await render()
     key = (request.url.path, str(request.state.get("locale", "")))
-    kept = _kept.get(key)
-    if kept is None or kept.snapshot != snapshot or time.monotonic() - kept.stored_at > PAGE_SECONDS:
-        kept, rendered = await _render_once(request, key, snapshot, render)
-        if kept is None:
-            return rendered or await render()
+    page = _pages.get(key)
+    if page is None:
+        page = _pages[key] = _Page()
+    now = _clock()
+    if page.views:
+        page.demand_until = now + PAGE_SECONDS
+    in_demand = now < page.demand_until
+    kept = page.kept
+    if in_demand and kept is not None and now - kept.read_at <= (PAGE_SECONDS if page.finding else PAGE_SECONDS / 2):
+        return _shown(request, kept)
+    page.views += 1
+    try:
+        finding = page.finding
+        if finding is not None and now - finding.started <= PAGE_SECONDS:
+            # In demand (its finder is a view in progress): this view is shown what it finds.
+            kept, rendered = await asyncio.shield(finding.done), None
+        else:
+            kept, rendered = await _find(request, key, page, render, in_demand=in_demand)
+    finally:
+        page.views -= 1
+        if not page.views and page.kept is None and page.finding is None and _pages.get(key) is page:
+            del _pages[key]  # nothing kept (a page that may not be): no room taken
+    if kept is None:
+        return rendered or await render()
+    return _shown(request, kept)
+
+
+def _shown(request: Request[Any, Any, Any], kept: _Kept) -> Response[str]:
     token = html.escape(str(ScopeState.from_scope(request.scope).csrf_token or ""))
     return Response(kept.body.replace(_PLACEHOLDER, token), media_type=MediaType.HTML, headers=kept.headers)
 
 
-async def _render_once(
-    request: Request[Any, Any, Any], key: tuple[str, str], snapshot: str, render: Callable[[], Awaitable[Template]]
+async def _find(
+    request: Request[Any, Any, Any], key: tuple[str, str], page: _Page, render: Callable[[], Awaitable[Template]], *, in_demand: bool
 ) -> tuple[_Kept | None, Template | None]:
-    """The page rendered for ``snapshot``, by this view or by one already rendering it; None when it may not be kept,
-    with this view's own answer if it rendered one."""
-    pending = _rendering.get(key)
-    if pending is not None and pending[0] == snapshot:
-        return await asyncio.shield(pending[1]), None
-    done: asyncio.Future[_Kept | None] = asyncio.get_running_loop().create_future()
-    _rendering[key] = (snapshot, done)
+    """The page as it is now, for this view and the views that arrive meanwhile: the kept page when the snapshot shows
+    nothing committed since it was rendered (and it is young enough), else a fresh render; in demand, always a fresh
+    render (the kept page is too old to be shown, or old enough to be renewed). None when the page may not be kept,
+    with this view's own answer."""
+    finding = _Finding(_clock(), asyncio.get_running_loop().create_future())
+    page.finding = finding
     kept: _Kept | None = None
+    template: Template | None = None
     try:
-        template = await render()
-        if (template.status_code or 200) == 200 and not template.cookies and template.template_name:
-            engine = request.app.template_engine
-            assert engine is not None
-            context = {**template.context, "request": request, "csrf_input": f'<input type="hidden" name="_csrf_token" value="{_PLACEHOLDER}" />'}
-            body = engine.get_template(template.template_name).render(**context)
-            own_token = str(ScopeState.from_scope(request.scope).csrf_token or "")
-            # A page that carries this visitor's own token anyway (a template calling csrf_token(), which reads the
-            # request) is theirs alone: it is never shown to anyone else.
-            if not own_token or own_token not in body:
-                kept = _Kept(snapshot, time.monotonic(), body, dict(template.headers))
-                _kept.pop(key, None)  # re-stored at the end, so the first in the dictionary is the oldest stored
-                if len(_kept) >= MAX_PAGES:
-                    _kept.pop(next(iter(_kept)))
-                _kept[key] = kept
+        snapshot = await _snapshot()
+        previous = page.kept
+        if snapshot is None:  # SQLite: nothing to compare, nothing kept
+            template = await render()
+        elif not in_demand and previous is not None and previous.snapshot == snapshot and _clock() - previous.read_at <= PAGE_SECONDS:
+            kept = previous
+        else:
+            template = await render()
+            kept = _keepable(request, template, snapshot, finding.started)
+            if kept is not None:
+                page.kept = kept
+                if _pages.get(key) is page:
+                    _stored(key, page)
     finally:
-        done.set_result(kept)
-        if _rendering.get(key, (None,))[0] == snapshot:
-            del _rendering[key]
+        finding.done.set_result(kept)
+        if page.finding is finding:
+            page.finding = None
     return kept, template
+
+
+def _keepable(request: Request[Any, Any, Any], template: Template, snapshot: str, read_at: float) -> _Kept | None:
+    if (template.status_code or 200) != 200 or template.cookies or not template.template_name:
+        return None
+    engine = request.app.template_engine
+    assert engine is not None
+    context = {**template.context, "request": request, "csrf_input": f'<input type="hidden" name="_csrf_token" value="{_PLACEHOLDER}" />'}
+    body = engine.get_template(template.template_name).render(**context)
+    own_token = str(ScopeState.from_scope(request.scope).csrf_token or "")
+    # A page that carries this visitor's own token anyway (a template calling csrf_token(), which reads the request) is
+    # theirs alone: it is never shown to anyone else.
+    if own_token and own_token in body:
+        return None
+    return _Kept(snapshot, read_at, body, dict(template.headers))
+
+
+def _stored(key: tuple[str, str], page: _Page) -> None:
+    """``page`` moved to the end, so that the first in the dictionary is the one stored longest ago; beyond MAX_PAGES,
+    the oldest that no view is using goes."""
+    del _pages[key]
+    _pages[key] = page
+    if len(_pages) > MAX_PAGES:
+        oldest = next((old for old, other in _pages.items() if not other.views and other.finding is None), None)
+        if oldest is not None:
+            del _pages[oldest]
