@@ -74,6 +74,7 @@ from events.storefront.event_pages import EventPage
 from events.storefront.order_controllers import OrderPages, OrdersApi
 from events.storefront.waitlist_controllers import WaitingListGuestPages
 from events.templating import create_template_engine
+from events.tickets import keys
 from events.tickets.controllers import TicketPages, TicketsApi, TwilioWebhooks
 from events.tickets.holder_controllers import HolderApi, HolderPages
 from events.waitlist.controllers import WaitingListApi
@@ -95,6 +96,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
     @contextlib.asynccontextmanager
     async def database_and_worker(app: Litestar) -> AsyncIterator[None]:
         db.bind(engine)
+        keys.use_secret_key(settings.secret_key)  # issuing tickets makes their event's signing key
         await db.open_engine(engine, pool_size=settings.db_pool_size)
         cpu_pool = cpu.start(settings.cpu_processes, timeout_seconds=settings.cpu_timeout_seconds)  # PDFs render in it, off this process's GIL
         stop = asyncio.Event()

@@ -31,6 +31,9 @@ def _run(settings: Settings, work: Callable[[], Awaitable[T]]) -> T:
     """Run async work with the database bound; domain and connection errors become one clear line."""
 
     async def bound() -> T:
+        from events.tickets import keys
+
+        keys.use_secret_key(settings.secret_key)  # a command that issues tickets (demo, worker) makes their event's key
         async with db.bound(settings.database_url):
             return await work()
 

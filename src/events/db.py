@@ -129,8 +129,8 @@ async def _keep_session(connection: Any) -> None:
 
     asyncpg's default also runs `SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL` - a
     round trip every time Piccolo hands a connection back, i.e. after every query outside a transaction.
-    This app never changes session state (no SET, advisory locks, LISTEN or held cursors; lock_timeout is a
-    connection setting), so that query only ever resets what is already at its defaults. Code that starts
+    This app never changes session state (no SET, session advisory locks, LISTEN or held cursors; its advisory locks
+    end with their transaction, tickets.queries; lock_timeout is a connection setting), so that query only ever resets what is already at its defaults. Code that starts
     changing session state must undo it itself, or put the default reset back here."""
 
 

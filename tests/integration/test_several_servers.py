@@ -194,6 +194,21 @@ async def test_per_client_limits_see_each_guest_through_the_balancer(cluster: Cl
         assert (await http.post("/api/events/limits/orders", json=order_body(ticket_type, 3000))).status_code == 201
 
 
+async def test_wrong_tokens_sent_at_once_to_both_hosts_get_at_most_one_answer_more_than_the_budget(cluster: Cluster) -> None:
+    """A wrong waiting-list token is counted before its answer goes, and one client's tries take turns in each process,
+    so a budget is overshot by at most one try per other process (ratelimit.wrong_tries_limited): here one."""
+    budget, tries, processes = 100, 160, len(cluster.hosts)  # waitlist.WRONG_TOKENS_PER_CLIENT; one process a host
+    if (into_window := time.time() % (15 * 60)) > 15 * 60 - 30:  # all the tries in one of the budget's windows
+        await asyncio.sleep(15 * 60 - into_window)
+    async with cluster.client(7000, connections=tries) as http:
+        # Every connection opened first (TLS and all), so that the tries reach the hosts as nearly at once as can be.
+        assert {r.status_code for r in await asyncio.gather(*(http.get("/healthz") for _ in range(tries)))} == {200}
+        answers = await asyncio.gather(*(http.get(f"/api/waiting-list/wrong-guess-{n:04d}") for n in range(tries)))
+    statuses = Counter(answer.status_code for answer in answers)
+    assert set(statuses) == {404, 429} and budget <= statuses[404] <= budget + processes - 1, statuses
+    assert set(served_by(list(answers))) == {host.name for host in cluster.hosts}
+
+
 async def test_two_phones_scanning_one_ticket_admit_it_once(cluster: Cluster) -> None:
     create_event(cluster, "door", capacity=20)
     [order] = await paid_orders(cluster, "door", range(4000, 4001), quantity=4)

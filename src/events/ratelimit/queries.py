@@ -3,8 +3,8 @@ are Piccolo's ``{}``, in the order of the arguments. Everything else in ratelimi
 
 from __future__ import annotations
 
-# Raw: hot path (every sign-in and claim-code attempt, and every ticket resend: one atomic upsert that starts a new
-# window or adds to the current one, and returns the count). Arguments: key, window start.
+# Raw: hot path (every sign-in attempt and waiting-list join, and every ticket resend: one atomic upsert that starts a
+# new window or adds to the current one, and returns the count). Arguments: key, window start.
 HIT = """
 INSERT INTO rate_limit_bucket (key, window_start, hits) VALUES ({}, {}, 1)
 ON CONFLICT (key) DO UPDATE SET
@@ -14,7 +14,8 @@ ON CONFLICT (key) DO UPDATE SET
 RETURNING hits
 """
 # Raw: hot path (the hold batch counts several subjects at once, each by its own count, in one statement, the keys
-# as one array; PostgreSQL only). Keys in order, so two transactions counting the same subjects lock their rows in
+# as one array, and a wrong claim code, access code or waiting-list token is counted under all its budgets at once;
+# PostgreSQL only). Keys in order, so two transactions counting the same subjects lock their rows in
 # the same order. Arguments: window start, keys (a sorted list), counts (a list, in the keys' order).
 ADD_MANY = """
 INSERT INTO rate_limit_bucket (key, window_start, hits)

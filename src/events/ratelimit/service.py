@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import hashlib
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import AsyncIterator, Callable, Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from events import db
 from events.errors import TooManyAttempts
@@ -36,19 +37,24 @@ async def hit(scope: str, subject: str, *, limit: int, window_seconds: int, now_
 async def add_many(scope: str, counts: Mapping[str, int], *, window_seconds: int, now_epoch: int) -> dict[str, int]:
     """Count ``counts[subject]`` attempts for each subject at once; returns each subject's hits in the current
     window, these included. Joins the caller's transaction, so a rolled-back attempt is not counted."""
-    window_start = now_epoch - now_epoch % window_seconds
     keys = {_key(scope, subject): subject for subject in counts}
-    ordered = sorted(keys)
+    hits = await _add({key: counts[subject] for key, subject in keys.items()}, window_start=now_epoch - now_epoch % window_seconds)
+    return {keys[key]: n for key, n in hits.items()}
+
+
+async def _add(counts: Mapping[str, int], *, window_start: int) -> dict[str, int]:
+    """Add ``counts[key]`` to each bucket, atomically, in one statement (PostgreSQL); each bucket's hits after."""
+    ordered = sorted(counts)
     if not ordered:
         return {}
-    if db.is_sqlite():  # no arrays: one statement per subject
+    if db.is_sqlite():  # no arrays: one statement per bucket
         hits = {}
         for key in ordered:
-            rows = await db.run(queries.ADD, key, window_start, counts[keys[key]])
-            hits[keys[key]] = int(rows[0]["hits"])
+            rows = await db.run(queries.ADD, key, window_start, counts[key])
+            hits[key] = int(rows[0]["hits"])
         return hits
-    rows = await db.run(queries.ADD_MANY, window_start, ordered, [counts[keys[key]] for key in ordered])
-    return {keys[row["key"]]: int(row["hits"]) for row in rows}
+    rows = await db.run(queries.ADD_MANY, window_start, ordered, [counts[key] for key in ordered])
+    return {row["key"]: int(row["hits"]) for row in rows}
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,27 +70,70 @@ class Budget:
 async def wrong_tries_limited(
     budgets: Sequence[Budget], *, window_seconds: int, now_epoch: int, is_wrong: Callable[[BaseException], bool]
 ) -> AsyncIterator[None]:
-    """Try a secret (a claim code, an access code) within the budgets of wrong tries.
+    """Try a secret (a claim code, an access code, a waiting-list token) within the budgets of wrong tries.
 
-    Each try takes its place under every budget before the secret is looked up (so tries sent in parallel cannot
-    overshoot) and gives it back unless the block raises an error that ``is_wrong``: only wrong tries count. Over
-    any budget, TooManyAttempts with the wait until the window ends."""
-    decisions = [await hit(b.scope, b.subject, limit=b.limit, window_seconds=window_seconds, now_epoch=now_epoch) for b in budgets]
-    if refused := [decision for decision in decisions if not decision.allowed]:
-        raise TooManyAttempts(
-            N_("Too many tries. Please wait a few minutes and try again."),
-            retry_after_seconds=max(decision.retry_after_seconds for decision in refused),
+    Only a wrong try writes: the budgets are read before the secret is looked up (over any budget, TooManyAttempts
+    with the wait until the window ends), and a try whose block raises an error that ``is_wrong`` is counted under
+    every budget by one atomic upsert, before the error (the guesser's answer) goes on. A right secret, or a page
+    that looks one up, writes nothing (tests/integration/test_anonymous_views_write_nothing.py).
+
+    Tries sent in parallel could each read a budget with room left before any of them is counted. So a subject's
+    tries take turns in each process (_one_try_at_a_time: a lock per budget, held from the read to the count; a
+    waiting try holds no database connection), and each reads a count that holds every earlier wrong try this
+    process made for it. Only tries in other processes (workers, hosts) at the same moment can be missed: a budget
+    is overshot by at most one try per other process of the installation, once per window (a cluster of two
+    processes, tests/integration/test_several_servers.py; one process, none: tests/integration/ratelimit/)."""
+    window_start = now_epoch - now_epoch % window_seconds
+    keys = {_key(budget.scope, budget.subject): budget.limit for budget in budgets}
+    async with _one_try_at_a_time(keys):
+        rows = await RateLimitBucket.select(RateLimitBucket.key, RateLimitBucket.hits).where(
+            RateLimitBucket.key.is_in(list(keys)), RateLimitBucket.window_start == window_start
         )
-    wrong = False
-    try:
+        if any(row["hits"] >= keys[row["key"]] for row in rows):
+            raise TooManyAttempts(
+                N_("Too many tries. Please wait a few minutes and try again."),
+                retry_after_seconds=window_left(window_seconds=window_seconds, now_epoch=now_epoch),
+            )
+        try:
+            yield
+        except Exception as error:
+            if is_wrong(error):
+                await _add(dict.fromkeys(keys, 1), window_start=window_start)
+            raise
+
+
+@dataclass(slots=True)
+class _Turns:
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    users: int = 0  # holding or waiting for the lock: the entry goes when none is left
+
+
+# Process memory, but no counter: what a budget allows is only ever read from the database. These locks order one
+# process's tries of a subject, so that each sees the count of the ones before it (wrong_tries_limited).
+_turns: dict[str, _Turns] = {}
+
+
+@contextlib.asynccontextmanager
+async def _one_try_at_a_time(keys: Collection[str]) -> AsyncIterator[None]:
+    async with contextlib.AsyncExitStack() as stack:
+        for key in sorted(keys):  # in one order: two tries sharing some budgets never wait on each other in a circle
+            await stack.enter_async_context(_turn(key))
         yield
-    except Exception as error:
-        wrong = is_wrong(error)
-        raise
+
+
+@contextlib.asynccontextmanager
+async def _turn(key: str) -> AsyncIterator[None]:
+    turns = _turns.get(key)
+    if turns is None:
+        turns = _turns[key] = _Turns()
+    turns.users += 1
+    try:
+        async with turns.lock:
+            yield
     finally:
-        if not wrong:
-            for budget in budgets:
-                await forgive(budget.scope, budget.subject, window_seconds=window_seconds, now_epoch=now_epoch)
+        turns.users -= 1
+        if not turns.users:
+            del _turns[key]
 
 
 def window_left(*, window_seconds: int, now_epoch: int) -> int:

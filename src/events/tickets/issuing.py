@@ -9,7 +9,7 @@ from datetime import datetime
 from events.orders import service as orders
 from events.orders.service import OrderToIssue, Settlement
 from events.orders.tables import OrderLine
-from events.tickets import outbox
+from events.tickets import keys, outbox
 from events.tickets.secrets import new_ticket_secret
 from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
@@ -34,7 +34,8 @@ async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: dat
     """One ticket per place on the order's ticket lines, line by line in the order they were written: so a guest's
     "ticket 2" (events.questions' ticket index 1) is the second ticket the request asked for. Each carries the name
     of the guest the buyer gave for its position at checkout, else ``holder_name`` (the buyer's); the order's copy of
-    those names is then forgotten. Inside the caller's write transaction."""
+    those names is then forgotten. The event's first tickets make its signing key (keys.make_first_key). Inside the
+    caller's write transaction."""
     lines = await OrderLine.select().where(OrderLine.order_id == order_id, OrderLine.kind == "ticket").order_by(OrderLine.id)
     named = await orders.guest_names(order_id)
     unit_lines = [line for line in lines for _ in range(line["quantity"])]
@@ -55,6 +56,7 @@ async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: dat
         await orders.forget_guest_names(order_id)
     if not tickets:
         return []
+    await keys.make_first_key(event_id, now=now)  # so that showing the tickets never writes
     # Inserted one statement, in position order: ids rise with positions, as the order's pages list them.
     rows = await Ticket.insert(*tickets).returning(Ticket.id)
     return [row["id"] for row in rows]

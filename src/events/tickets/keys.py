@@ -1,4 +1,5 @@
-"""Per-event signing keys: created on first use, rotated on demand, private halves encrypted at rest."""
+"""Per-event signing keys: made as the event's first tickets are issued, rotated on demand, private halves encrypted
+at rest."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from events import db
-from events.catalogue.tables import Event
+from events.tickets import queries
 from events.tickets.signing import public_key_from_text, public_key_text
 from events.tickets.tables import EventSigningKey
 
@@ -40,14 +41,48 @@ def _unseal(sealed: str, secret_key: str) -> Ed25519PrivateKey:
     return Ed25519PrivateKey.from_private_bytes(raw)
 
 
+# The installation's secret (Settings.secret_key), which seals the keys' private halves: given when the app or a
+# command starts, as the database is bound (use_secret_key), so that issuing tickets, deep inside a payment's, a
+# claim's or a door sale's transaction, can make the event's first key without every caller passing it down.
+_secret_key: str | None = None
+
+
+def use_secret_key(secret_key: str) -> None:
+    global _secret_key  # noqa: PLW0603 - the installation's one secret, set when the app or a command starts
+    _secret_key = secret_key
+
+
+async def make_first_key(event_id: int, *, now: datetime) -> None:
+    """Make the event's first signing key as its tickets are issued, in the issuing transaction (issuing.issue_tickets),
+    so that showing a ticket never has to write (tests/integration/test_anonymous_views_write_nothing.py). Once made,
+    an event always has an active key (a rotation retires the old and makes a new one in one transaction): past the
+    event's first tickets this is one indexed read.
+
+    Never waits for another key maker: the issuing transaction holds its order's row and may hold the event's
+    counters, and a maker it waited for could be waiting for those. If one holds the lock now, the key is left to it
+    (should it roll back, the first view makes the key: current_signing_key). Without the secret (a process that
+    never called use_secret_key), likewise left to the first view."""
+    if _secret_key is None or await _active_key(event_id) is not None:
+        return
+    if not db.is_sqlite():  # SQLite's write transaction is already the only writer
+        [row] = await db.run(queries.TRY_LOCK_KEYS, event_id)
+        if not row["locked"]:
+            return
+        if await _active_key(event_id) is not None:  # made by whoever held the lock before us, and committed
+            return
+    await _new_key(event_id, secret_key=_secret_key, now=now)
+
+
 async def current_signing_key(event_id: int, *, secret_key: str, now: datetime) -> tuple[str, Ed25519PrivateKey]:
-    """The event's newest active key, made on first use: once, however many processes or hosts show the event's first
+    """The event's newest active key. Its first is made as its first tickets are issued (make_first_key), so showing
+    a ticket only reads. An event whose tickets were all issued before keys were made that way (or whose first key's
+    maker rolled back) gets its key here, on first use, and only once: however many processes or hosts show its
     tickets at the same moment (each made a key of its own before, and a door phone that had fetched the event's keys
     in between could not check the tickets signed with the later ones)."""
     row = await _active_key(event_id)
     if row is None:
         async with db.write_transaction():
-            await _lock_event(event_id)
+            await _lock_keys(event_id)
             row = await _active_key(event_id)  # made by whoever held the lock before us
             if row is None:
                 return await _new_key(event_id, secret_key=secret_key, now=now)
@@ -63,16 +98,17 @@ async def _active_key(event_id: int) -> dict[str, str] | None:
     )
 
 
-async def _lock_event(event_id: int) -> None:
-    """Whoever makes or rotates an event's keys holds its row until the transaction ends (PostgreSQL; SQLite's write
-    transaction is already the only writer)."""
-    await db.locked(Event.select(Event.id).where(Event.id == event_id))
+async def _lock_keys(event_id: int) -> None:
+    """Whoever makes or rotates an event's keys holds its key lock until the transaction ends (PostgreSQL; SQLite's
+    write transaction is already the only writer)."""
+    if not db.is_sqlite():
+        await db.run(queries.LOCK_KEYS, event_id)
 
 
 async def rotate_signing_key(event_id: int, *, secret_key: str, now: datetime) -> str:
     """Retire the event's active keys and make a new one. Tickets signed before still verify."""
     async with db.write_transaction():
-        await _lock_event(event_id)
+        await _lock_keys(event_id)
         await EventSigningKey.update({EventSigningKey.retired_at: now}).where(EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null())
         key_id, _ = await _new_key(event_id, secret_key=secret_key, now=now)
     return key_id

@@ -322,28 +322,24 @@ async def _count_code_join(code_id: int, now: datetime) -> None:
 # --- an entry, by its token ------------------------------------------------------------------------------------------
 
 
+def _unknown_token(error: BaseException) -> bool:
+    return isinstance(error, NotFound) and error.code == "waiting_entry_not_found"
+
+
 @contextlib.asynccontextmanager
 async def _guessing(guest: Guest | None, now: datetime) -> AsyncIterator[None]:
-    """Look a token up within the guest's budget of wrong tokens: each try is counted before the look-up (so tries sent
-    in parallel cannot overshoot) and forgiven unless the token turned out unknown."""
+    """Look a token up within the guest's budget of wrong tokens (ratelimit.wrong_tries_limited): only an unknown
+    token is counted, so a guest opening their own entry writes nothing."""
     if guest is None:
         yield
         return
-    now_epoch = int(now.timestamp())
-    decision = await ratelimit.hit(
-        "waitlist-token-failures", guest.address, limit=WRONG_TOKENS_PER_CLIENT, window_seconds=WRONG_TOKENS_WINDOW_SECONDS, now_epoch=now_epoch
-    )
-    if not decision.allowed:
-        raise TooManyAttempts(N_("Too many tries. Please wait a few minutes and try again."), retry_after_seconds=decision.retry_after_seconds)
-    wrong = False
-    try:
+    async with ratelimit.wrong_tries_limited(
+        [ratelimit.Budget("waitlist-token-failures", guest.address, WRONG_TOKENS_PER_CLIENT)],
+        window_seconds=WRONG_TOKENS_WINDOW_SECONDS,
+        now_epoch=int(now.timestamp()),
+        is_wrong=_unknown_token,
+    ):
         yield
-    except NotFound as error:
-        wrong = error.code == "waiting_entry_not_found"
-        raise
-    finally:
-        if not wrong:
-            await ratelimit.forgive("waitlist-token-failures", guest.address, window_seconds=WRONG_TOKENS_WINDOW_SECONDS, now_epoch=now_epoch)
 
 
 async def _entry(token: str, guest: Guest | None, now: datetime) -> dict[str, Any]:
