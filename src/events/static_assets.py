@@ -22,6 +22,7 @@ VERSION_PARAMETER = "v"
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
 _HASH_LENGTH = 12  # 48 bits of SHA-256: enough that two versions of one file never share a URL
+MAX_RESOLVED = 4096
 
 
 class StaticFiles:
@@ -31,11 +32,24 @@ class StaticFiles:
     def __init__(self, directory: Path) -> None:
         self.directory = directory.resolve()
         self._hashes: dict[Path, tuple[tuple[int, int], str]] = {}
+        # Each name a page gives, resolved once (None: outside the directory): resolving walks every part of the path
+        # with a system call, and a page names several files every time it is shown. Bounded by the names in the
+        # templates, and by MAX_RESOLVED for names that came from elsewhere (a request's path).
+        self._resolved: dict[str, Path | None] = {}
+
+    def _file(self, path: str) -> Path | None:
+        file = self._resolved.get(path)
+        if file is None and path not in self._resolved:
+            resolved = (self.directory / path).resolve()
+            file = resolved if resolved.is_relative_to(self.directory) else None
+            if len(self._resolved) < MAX_RESOLVED:
+                self._resolved[path] = file
+        return file
 
     def version(self, path: str) -> str | None:
         """The content hash of the file at ``path`` (relative to the static directory), or None if there is none."""
-        file = (self.directory / path).resolve()
-        if not file.is_relative_to(self.directory):
+        file = self._file(path)
+        if file is None:
             return None
         try:
             stat = file.stat()

@@ -27,6 +27,11 @@ if TYPE_CHECKING:
 
 def _locale(context: Context) -> str:
     request = context.get("request")
+    scope = getattr(request, "scope", None)
+    if isinstance(scope, dict):
+        # A request's state read straight from its scope: ``request.state`` builds a new State (with a lock) on every
+        # access, and a page asks for its language once for every sentence it translates.
+        return str(scope.get("state", {}).get("locale", i18n.DEFAULT_LOCALE))
     state = getattr(request, "state", None)
     return getattr(state, "locale", i18n.DEFAULT_LOCALE) if state is not None else i18n.DEFAULT_LOCALE
 

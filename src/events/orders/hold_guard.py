@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from events import db
 from events.errors import EventsError, InvalidInput, TooManyAttempts
@@ -187,13 +188,17 @@ async def _held_by_client(event_id: int, clients: Collection[str], replaced: Col
     client_key, whose pending holds are few (the limit keeps them so)."""
     if not clients:
         return {}
-    rows = await Order.select(Order.client_key, Order.places, Order.hold_expires_at).where(
-        Order.client_key.is_in(sorted(clients)),
-        Order.event == event_id,
-        Order.status == OrderStatus.pending,
-        Order.hold_expires_at > now,
-        Order.id.not_in(list(replaced) or [0]),
-    )
+    rows: Sequence[Mapping[str, Any]]
+    if db.is_sqlite():  # no arrays to send the addresses in
+        rows = await Order.select(Order.client_key, Order.places, Order.hold_expires_at).where(
+            Order.client_key.is_in(sorted(clients)),
+            Order.event == event_id,
+            Order.status == OrderStatus.pending,
+            Order.hold_expires_at > now,
+            Order.id.not_in(list(replaced) or [0]),
+        )
+    else:
+        rows = await db.run(queries.HELD_BY_CLIENT, sorted(clients), event_id, now, list(replaced))
     held: dict[str, Held] = {}
     for row in rows:
         before = held.get(row["client_key"], Held(0, None))

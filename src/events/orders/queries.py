@@ -124,6 +124,14 @@ CROSS JOIN LATERAL (
 WHERE held.places IS NOT NULL
 """
 
+# Raw: hot path (the client hold limit, under the event's locks: each asking address's unpaid holds of the event, in
+# the index on client_key, the addresses as one array; the query builder's IN list cost more than the batch's other
+# reads). Arguments: client keys (a list), event id, now, ids of the orders being replaced (a list).
+HELD_BY_CLIENT = """
+SELECT client_key, places, hold_expires_at FROM ticket_order
+WHERE client_key = ANY({}::varchar[]) AND event = {} AND status = 'pending' AND hold_expires_at > {} AND NOT (id = ANY({}::integer[]))
+"""
+
 # --- free places (orders.claims) ---------------------------------------------------------------------------------
 
 # Raw: capacity (a claim code's places, taken by a conditional update comparing two of its columns). Argument:
@@ -165,3 +173,48 @@ SELECT
   COALESCE((SELECT SUM(pay_it_forward_pence) FROM ticket_order WHERE event = {} AND status = 'paid'), 0)
   + COALESCE((SELECT SUM(amount_pence) FROM ledger_entry WHERE event = {} AND kind = 'carry_over'), 0) AS pence
 """
+
+# --- an order read back (find_order, the settlement's lock, the guest's order pages) -----------------------------
+
+# Raw: hot path (every order page, payment page and payment reads its order: the query builder's select of an order's
+# columns cost several times the statement's round trip). OrderRow's columns, the table as ``o``.
+ORDER_ROW_COLUMNS = """o.id, o.reference, o.event, o.status, o.channel, o.buyer_name, o.buyer_email, o.buyer_phone, o.locale, o.currency,
+    o.tickets_pence, o.booking_fees_pence, o.pay_it_forward_pence, o.donation_pence, o.total_pence, o.refunded_pence, o.places,
+    o.payment_provider, o.payment_intent_id, o.client_secret, o.intent_closed_at, o.hold_expires_at, o.client_key, o.created_at, o.paid_at,
+    o.code, o.discount_pence"""
+# Raw: as ORDER_ROW_COLUMNS. Argument: reference.
+ORDER_BY_REFERENCE = f"SELECT {ORDER_ROW_COLUMNS} FROM ticket_order o WHERE o.reference = {{}}"
+# Raw: as ORDER_ROW_COLUMNS (the payment's settlement reads the order under its row lock, PostgreSQL only: SQLite's
+# write transaction already holds the only write lock). Argument: order id.
+LOCK_ORDER_BY_ID = f"SELECT {ORDER_ROW_COLUMNS} FROM ticket_order o WHERE o.id = {{}} FOR NO KEY UPDATE"
+ORDER_BY_ID = f"SELECT {ORDER_ROW_COLUMNS} FROM ticket_order o WHERE o.id = {{}}"
+
+# Raw: hot path (the payment's settlement: an order moves from one status to another only if it is still in the first).
+# Arguments: new status, paid at (or NULL to keep it), order id, current status.
+TRANSITION = "UPDATE ticket_order SET status = {}, paid_at = COALESCE({}, paid_at) WHERE id = {} AND status = {} RETURNING id"
+# Raw: hot path (one line of an order's history). Arguments: order id, kind, detail, created at.
+NOTE = "INSERT INTO order_history (order_id, kind, detail, created_at) VALUES ({}, {}, {}, {})"
+
+# Raw: hot path (the order's lines as its pages and receipt show them, with their partner). Argument: order id.
+ORDER_LINES = """
+SELECT l.kind, l.description, l.quantity, l.unit_price_pence, l.booking_fee_pence, l.total_pence,
+       p.slug AS "partner.slug", p.name AS "partner.name"
+FROM order_line l LEFT JOIN partner p ON p.id = l.partner
+WHERE l.order_id = {}
+ORDER BY l.id
+"""
+# Raw: hot path (the guests a buyer named, read as the tickets are issued). Argument: order id.
+GUEST_NAMES = "SELECT position, name FROM order_guest_name WHERE order_id = {}"
+
+# What an order's receipt shows beyond the order's own row (service.ReceiptFacts): its event's pay-it-forward place
+# value, whom the guest paid, and the order's Gift Aid declaration (none: NULLs), the order as ``o`` joined with
+# RECEIPT_JOINS (which names the event ``e`` and its organisation ``g``).
+RECEIPT_FACTS = """e.pay_it_forward_place_pence AS "event.pay_it_forward_place_pence", g.name AS "organisation.name",
+    g.charity_name AS "organisation.charity_name", g.charity_number AS "organisation.charity_number", d.title AS "gift_aid.title",
+    d.first_name AS "gift_aid.first_name", d.last_name AS "gift_aid.last_name", d.eligible_pence AS "gift_aid.eligible_pence"
+"""
+RECEIPT_JOINS = """JOIN event e ON e.id = o.event JOIN organisation g ON g.id = e.organisation
+LEFT JOIN gift_aid_declaration d ON d.order_id = o.id"""
+# Raw: the receipt's order with its facts in one round trip (the confirmation email; the order pages read the same
+# columns with theirs). Argument: order id.
+RECEIPT = f"SELECT {ORDER_ROW_COLUMNS}, {RECEIPT_FACTS} FROM ticket_order o {RECEIPT_JOINS} WHERE o.id = {{}}"

@@ -576,8 +576,7 @@ async def _insert_guest_names(rows: Sequence[OrderGuestName]) -> None:
 async def guest_names(order_id: int) -> dict[int, str]:
     """The guests the buyer named for the order's tickets, by ticket position (tickets.issuing puts them on the
     tickets; a position with none is the buyer's)."""
-    rows = await OrderGuestName.select(OrderGuestName.position, OrderGuestName.name).where(OrderGuestName.order_id == order_id)
-    return {row["position"]: row["name"] for row in rows}
+    return {row["position"]: row["name"] for row in await db.run(queries.GUEST_NAMES, order_id)}
 
 
 async def forget_guest_names(order_id: int) -> None:
@@ -640,20 +639,21 @@ async def record_payment_start(order_id: int, *, provider: str, intent_id: str, 
 
 
 async def _record_payment_starts(_: object, starts: Sequence[_PaymentStart]) -> list[None]:
-    async with db.write_transaction():
-        if db.is_sqlite():  # no arrays: one update per order
+    if db.is_sqlite():  # no arrays: one update per order, in one transaction
+        async with db.write_transaction():
             for start in starts:
                 await Order.update(
                     {Order.payment_intent_id: start.intent_id, Order.client_secret: start.client_secret, Order.payment_provider: start.provider}
                 ).where(Order.id == start.order_id)
-        else:
-            await db.run(
-                queries.RECORD_PAYMENT_STARTS,
-                [start.order_id for start in starts],
-                [start.intent_id for start in starts],
-                [start.client_secret for start in starts],
-                [start.provider for start in starts],
-            )
+    else:
+        # One statement is atomic by itself: no BEGIN and COMMIT round trips around it.
+        await db.run(
+            queries.RECORD_PAYMENT_STARTS,
+            [start.order_id for start in starts],
+            [start.intent_id for start in starts],
+            [start.client_secret for start in starts],
+            [start.provider for start in starts],
+        )
     return [None] * len(starts)
 
 
@@ -846,9 +846,9 @@ async def order_choices(reference: str) -> OrderChoices:
     return await _choices_of(order, order.status)
 
 
-async def may_change(reference: str) -> bool:
+def may_change(order: OrderRow) -> bool:
     """Was the order placed from the event page's form (or the orders API), so that "Change order" can take it back there?"""
-    return (await find_order(reference)).channel == ONLINE_CHANNEL
+    return order.channel == ONLINE_CHANNEL
 
 
 async def _choices_of(order: OrderRow, status: OrderStatus) -> OrderChoices:
@@ -1138,87 +1138,108 @@ async def lock_order(reference: str) -> OrderRow:
 
 
 async def _lock_order_by_id(order_id: int) -> OrderRow:
-    order = await db.locked(Order.select().where(Order.id == order_id)).first()
-    assert order is not None
+    [order] = await db.run(queries.ORDER_BY_ID if db.is_sqlite() else queries.LOCK_ORDER_BY_ID, order_id)
     return OrderRow.of(order)
 
 
 async def find_order(reference: str) -> OrderRow:
-    order = await Order.select().where(Order.reference == codes.normalise_reference(reference)).first()
-    if order is None:
+    rows = await db.run(queries.ORDER_BY_REFERENCE, codes.normalise_reference(reference))
+    if not rows:
         raise NotFound(N_("We could not find that order."), code="order_not_found")
-    return OrderRow.of(order)
+    return OrderRow.of(rows[0])
 
 
 async def note(order_id: int, kind: str, detail: str, now: datetime) -> None:
     await _note(order_id, kind, detail, now)
 
 
-# Built once: naming a column through a foreign key (Order.event.x) makes Piccolo copy every column of the table it
-# points to, which cost more CPU than the query itself on the guest's paid path (bench/rush.py --profile).
-_RECEIPT_ORDER_COLUMNS = (
-    Order.reference,
-    Order.currency,
-    Order.refunded_pence,
-    Order.payment_provider,
-    Order.paid_at,
-    Order.event.pay_it_forward_place_pence,
-    Order.event._.organisation._.name,
-    Order.event._.organisation._.charity_name,
-    Order.event._.organisation._.charity_number,
-)
-_RECEIPT_LINE_COLUMNS = (
-    OrderLine.kind,
-    OrderLine.description,
-    OrderLine.quantity,
-    OrderLine.unit_price_pence,
-    OrderLine.booking_fee_pence,
-    OrderLine.partner.name,
-)
+@dataclass(frozen=True, slots=True)
+class OrderLineRow:
+    """An order line as its pages and receipt show it (order_lines), with its partner project."""
+
+    kind: str
+    description: str
+    quantity: int
+    unit_price_pence: int
+    booking_fee_pence: int
+    total_pence: int
+    partner_slug: str | None
+    partner_name: str | None
+
+
+async def order_lines(order_id: int) -> list[OrderLineRow]:
+    """The order's lines in the order they were written."""
+    return [
+        OrderLineRow(
+            kind=row["kind"],
+            description=row["description"],
+            quantity=row["quantity"],
+            unit_price_pence=row["unit_price_pence"],
+            booking_fee_pence=row["booking_fee_pence"],
+            total_pence=row["total_pence"],
+            partner_slug=row["partner.slug"],
+            partner_name=row["partner.name"],
+        )
+        for row in await db.run(queries.ORDER_LINES, order_id)
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class ReceiptFacts:
+    """What an order's receipt shows beyond the order's row and lines: the value of its event's pay-it-forward place,
+    whom the guest paid, and the Gift Aid the donor declared."""
+
+    place_pence: int
+    charity: receipts.Charity
+    gift_aid: receipts.GiftAidNote | None
+
+    @classmethod
+    def of(cls, row: Mapping[str, Any]) -> ReceiptFacts:
+        """From a row read with queries.RECEIPT_FACTS."""
+        declared = row["gift_aid.eligible_pence"] is not None
+        return cls(
+            place_pence=row["event.pay_it_forward_place_pence"],
+            charity=receipts.Charity(name=row["organisation.charity_name"] or row["organisation.name"], number=row["organisation.charity_number"]),
+            gift_aid=receipts.GiftAidNote(
+                donor=receipts.donor_name(row["gift_aid.title"], row["gift_aid.first_name"], row["gift_aid.last_name"]),
+                eligible_pence=row["gift_aid.eligible_pence"],
+            )
+            if declared
+            else None,
+        )
+
+
+def receipt_of(order: OrderRow, lines: Sequence[OrderLineRow], facts: ReceiptFacts) -> receipts.Receipt:
+    """The order's receipt (see orders.receipts), from what its page has read already."""
+    return receipts.build_receipt(
+        [
+            receipts.OrderLineFacts(
+                kind=line.kind,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price_pence=line.unit_price_pence,
+                booking_fee_pence=line.booking_fee_pence,
+                partner_name=line.partner_name or "",
+            )
+            for line in lines
+        ],
+        reference=order.reference,
+        currency=order.currency,
+        refunded_pence=order.refunded_pence,
+        payment_provider=order.payment_provider,
+        paid=order.paid_at is not None,
+        place_pence=facts.place_pence,
+        gift_aid=facts.gift_aid,
+        charity=facts.charity,
+    )
 
 
 async def order_receipt(order_id: int) -> receipts.Receipt:
     """The order's receipt, as its email and its pages show it (see orders.receipts)."""
-    order = await Order.select(*_RECEIPT_ORDER_COLUMNS).where(Order.id == order_id).first()
-    if order is None:
+    rows = await db.run(queries.RECEIPT, order_id)
+    if not rows:
         raise NotFound(N_("We could not find that order."), code="order_not_found")
-    lines = await OrderLine.select(*_RECEIPT_LINE_COLUMNS).where(OrderLine.order_id == order_id).order_by(OrderLine.id)
-    declaration = (
-        await GiftAidDeclaration.select(
-            GiftAidDeclaration.title, GiftAidDeclaration.first_name, GiftAidDeclaration.last_name, GiftAidDeclaration.eligible_pence
-        )
-        .where(GiftAidDeclaration.order_id == order_id)
-        .first()
-    )
-    return receipts.build_receipt(
-        [
-            receipts.OrderLineFacts(
-                kind=line["kind"],
-                description=line["description"],
-                quantity=line["quantity"],
-                unit_price_pence=line["unit_price_pence"],
-                booking_fee_pence=line["booking_fee_pence"],
-                partner_name=line["partner.name"] or "",
-            )
-            for line in lines
-        ],
-        reference=order["reference"],
-        currency=order["currency"],
-        refunded_pence=order["refunded_pence"],
-        payment_provider=order["payment_provider"],
-        paid=order["paid_at"] is not None,
-        place_pence=order["event.pay_it_forward_place_pence"],
-        gift_aid=receipts.GiftAidNote(
-            donor=receipts.donor_name(declaration["title"], declaration["first_name"], declaration["last_name"]),
-            eligible_pence=declaration["eligible_pence"],
-        )
-        if declaration
-        else None,
-        charity=receipts.Charity(
-            name=order["event.organisation.charity_name"] or order["event.organisation.name"],
-            number=order["event.organisation.charity_number"],
-        ),
-    )
+    return receipt_of(OrderRow.of(rows[0]), await order_lines(order_id), ReceiptFacts.of(rows[0]))
 
 
 async def remember_language(reference: str, locale: str, now: datetime) -> None:
@@ -1318,10 +1339,7 @@ async def new_unique_reference() -> str:
 
 
 async def _transition(order_id: int, current: OrderStatus, new: OrderStatus, now: datetime) -> bool:
-    changes: dict[Any, Any] = {Order.status: new}
-    if new == OrderStatus.paid:
-        changes[Order.paid_at] = now
-    rows = await Order.update(changes).where(Order.id == order_id, Order.status == current).returning(Order.id)
+    rows = await db.run(queries.TRANSITION, new, now if new == OrderStatus.paid else None, order_id, current)
     return bool(rows)
 
 
@@ -1332,7 +1350,7 @@ async def _event_of(order_id: int) -> int:
 
 
 async def _note(order_id: int, kind: str, detail: str, now: datetime) -> None:
-    await OrderHistory.insert(OrderHistory(order_id=order_id, kind=kind, detail=detail, created_at=now))
+    await db.run(queries.NOTE, order_id, kind, detail, now)
 
 
 async def _ordered_ticket_types(type_ids: Collection[int]) -> set[int]:

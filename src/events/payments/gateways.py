@@ -20,7 +20,6 @@ from typing import Any
 from events import db
 from events.config import Settings, StripeSettings
 from events.orders import codes
-from events.orders.tables import Order
 from events.organisations.tables import Organisation
 from events.payments import queries
 from events.payments.credentials import CredentialCipher, CredentialsUnreadable
@@ -44,11 +43,6 @@ class Account:
 class _Decrypted:
     stored: tuple[str, str, str]  # the row's encrypted secrets and publishable key: a new connection changes them
     account: Account
-
-
-# Built once: naming a column through a foreign key (Order.event.x) makes Piccolo copy every column of the table it
-# points to, which cost more CPU than the query itself on the guest's paid path (bench/rush.py --profile).
-_ORGANISATION_OF_ORDER = Order.event.organisation.as_alias("organisation")
 
 
 class Gateways:
@@ -106,8 +100,8 @@ class Gateways:
         return (await self._resolved(await db.run(queries.ACCOUNT_OF_EVENT, slug))).gateway
 
     async def for_order(self, reference: str) -> Gateway:
-        row = await Order.select(_ORGANISATION_OF_ORDER).where(Order.reference == codes.normalise_reference(reference)).first()
-        return await self.for_organisation(row["organisation"] if row else None)
+        """The gateway of the order's organisation (no card payments for an order that does not exist)."""
+        return (await self._resolved(await db.run(queries.ACCOUNT_OF_ORDER, codes.normalise_reference(reference)))).gateway
 
     def stripe_gateway(self, keys: StripeKeys) -> StripeGateway:
         """A Stripe gateway for these keys, on the installation's Stripe API and Stripe.js addresses."""

@@ -32,5 +32,8 @@ FROM organisation o LEFT JOIN stripe_account a ON a.organisation = o.id
 """
 # Raw: hot path (every buy and every guest's payment page: the event's organisation's account). Arguments: event slug.
 ACCOUNT_OF_EVENT = _ACCOUNT + "WHERE o.id = (SELECT e.organisation FROM event e WHERE e.slug = {})"
+# Raw: hot path (the payment page, the test payment and the order page: the order's organisation's account).
+# Arguments: order reference.
+ACCOUNT_OF_ORDER = _ACCOUNT + "WHERE o.id = (SELECT e.organisation FROM ticket_order t JOIN event e ON e.id = t.event WHERE t.reference = {})"
 # Raw: as ACCOUNT_OF_EVENT, for an organisation (webhooks, refunds, the worker's jobs). Arguments: organisation id.
 ACCOUNT_OF_ORGANISATION = _ACCOUNT + "WHERE o.id = {}"

@@ -24,7 +24,7 @@ from events.orders import service as orders
 from events.orders.service import OnPlaced
 from events.orders.statuses import OrderStatus
 from events.orders.tables import ClaimCode, Order, OrderLine
-from events.questions import forms, rules
+from events.questions import forms, queries, rules
 from events.questions.rules import Asked, Given, Option, Slot, Stored
 from events.questions.statuses import QuestionKind
 from events.questions.tables import Answer, Question, QuestionTicketType
@@ -136,19 +136,10 @@ async def _question_rows(event_id: int, *, removed: bool = False) -> list[dict[s
     return await query.order_by(Question.position).order_by(Question.id)
 
 
-# Built once: naming a column through a foreign key makes Piccolo copy every column of the table it points to.
-_EVENT_SLUG: Any = Question.event._.slug  # Any, as Piccolo types a column reached through a foreign key
-
-
-async def _live_question_rows_of(slug: str) -> list[dict[str, Any]]:
+async def _live_question_rows_of(slug: str) -> Sequence[Mapping[str, Any]]:
     """The questions an event asks now, by its slug, with the event's id: one query, and none found for an event that
     asks nothing (or does not exist)."""
-    return await (
-        Question.select(*QUESTION_COLUMNS, Question.event)
-        .where(_EVENT_SLUG == slug, Question.removed_at.is_null())  # noqa: SIM300 - a column compared makes a Where
-        .order_by(Question.position)
-        .order_by(Question.id)
-    )
+    return await db.run(queries.LIVE_QUESTIONS_OF_EVENT, slug)
 
 
 async def event_questions(event_id: int, locale: str = "en", *, removed: bool = False) -> list[Asked]:
@@ -382,31 +373,19 @@ async def _guest_view(order: Mapping[str, Any], *, locale: str, now: datetime) -
     )
 
 
-ORDER_COLUMNS = (
-    Order.id,
-    Order.reference,
-    Order.status,
-    Order.channel,
-    Order.event,
-    Order.event.title,
-    Order.event.starts_at,
-    Order.event.timezone,
-    Order.event.answers_close_hours_before,
-)
-
-
-async def _order(reference: str) -> dict[str, Any]:
-    row = await Order.select(*ORDER_COLUMNS).where(Order.reference == codes.normalise_reference(reference)).first()
-    if row is None:
+async def _order(reference: str) -> Mapping[str, Any]:
+    """The order as its answers are shown, with ``asks``: whether its event asks anything."""
+    rows = await db.run(queries.ORDER_WITH_QUESTIONS, codes.normalise_reference(reference))
+    if not rows:
         raise NotFound(N_("We could not find that order."), code="order_not_found")
-    return row
+    return rows[0]
 
 
 async def guest_answers(reference: str, *, locale: str, now: datetime) -> GuestAnswers | None:
     """The order's questions and answers for its guest (the order page and the page that changes them), or None when
     the event asks its tickets nothing."""
     order = await _order(reference)
-    if not await Question.exists().where(Question.event == order["event"], Question.removed_at.is_null()):
+    if not order["asks"]:
         return None
     view = await _guest_view(order, locale=locale, now=now)
     return None if view.asking.empty else view

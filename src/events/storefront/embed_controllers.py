@@ -122,7 +122,7 @@ class EmbedPages(Controller):
         typed = (data.get("code") or "")[:100]
         who = Guesser(client_digest(request, settings)) if typed.strip() else Guesser("")
         placed = await buy_from_form(request, slug, data, who=who, replaces=None, now=now, settings=settings, gateways=gateways)
-        frame = await _frame(request, placed.page.event.organisation.slug)
+        frame = await _frame(request, placed.organisation)
         if isinstance(placed.outcome, Template):
             return _framed(placed.outcome, frame)
         checkout = placed.outcome
@@ -144,13 +144,13 @@ class EmbedPages(Controller):
         """The payment step in the frame: Stripe.js's card field works inside it (its own frame in ours), and so does
         3-D Secure, which Stripe.js opens in a frame of its own over the page."""
         reference = reference_with_token(settings.secret_key, reference, token)
-        order, client_secret = await checkout_details(reference)
-        frame = await _frame(request, order.organisation.slug)
-        if order.status != OrderStatus.pending:
+        details = await checkout_details(reference)
+        frame = await _frame(request, details.order.organisation.slug)
+        if details.order.status != OrderStatus.pending:
             return Redirect(_done_url(settings, reference, frame))
         gateway = await gateways.for_order(reference)
         confirmation_url = _done_url(settings, reference, frame)
-        context = await checkout_context(order, token=token, client_secret=client_secret, gateway=gateway, confirmation_url=confirmation_url, now=now)
+        context = checkout_context(details, token=token, gateway=gateway, confirmation_url=confirmation_url, now=now)
         return _framed(Template("orders/checkout.html", context=context), frame)
 
     @post("/orders/{reference:str}/change", status_code=200, guards=[sent_from_the_frame])

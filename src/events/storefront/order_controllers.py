@@ -15,6 +15,8 @@ from litestar.response import Redirect, Template
 from events import i18n, text
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
+from events.catalogue import service as catalogue
+from events.catalogue.service import ShownTicketTypes
 from events.codes.offers import EventWithCode, event_with_code
 from events.codes.service import Guesser
 from events.config import Settings
@@ -40,7 +42,7 @@ from events.tickets import confirmation
 from events.tickets import service as tickets
 from events.tickets.deliveries import deliveries_of
 from events.tickets.schemas import EmailQueued
-from events.tickets.views import checkout_details, order_details
+from events.tickets.views import CheckoutDetails, checkout_details, order_details
 
 # The order page is in the guest's language (their cookie, else their browser's): a browser asks again each time it
 # shows it, so a copy in the language they just left never comes back.
@@ -281,8 +283,9 @@ def _questions_page(
     return Template("questions/buy.html", context=context, status_code=status_code)
 
 
-async def checkout_context(order: Any, *, token: str, client_secret: str, gateway: Gateway, confirmation_url: str, now: datetime) -> dict[str, Any]:
+def checkout_context(details: CheckoutDetails, *, token: str, gateway: Gateway, confirmation_url: str, now: datetime) -> dict[str, Any]:
     """What the payment page shows, on the site and in the embeddable ticket form's frame."""
+    order = details.order
     return {
         "order": order,
         "token": token,
@@ -291,12 +294,12 @@ async def checkout_context(order: Any, *, token: str, client_secret: str, gatewa
         "provider": gateway.provider if gateway.takes_cards else "unavailable",
         "publishable_key": gateway.publishable_key,
         "stripe_js_url": gateway.js_url,
-        "client_secret": client_secret,
+        "client_secret": details.client_secret,
         "now": now,
         "hold_seconds_left": holds.seconds_left(order.hold_expires_at, now) if order.hold_expires_at else None,
         "hold_minutes_left": holds.minutes_left(order.hold_expires_at, now) if order.hold_expires_at else None,
         # "Change order" goes back to the event page's form: for orders placed there (not a waiting list's offer).
-        "changeable": await orders.may_change(order.reference),
+        "changeable": details.changeable,
     }
 
 
@@ -312,9 +315,9 @@ def changing_form(choices: orders.OrderChoices, settings: Settings) -> dict[str,
 @dataclass(frozen=True, slots=True)
 class FormPlaced:
     """What the buy form led to: the checkout it started, or a page to show (the questions step, or the form again
-    with its problems); with the event page it was sent from and the event's gateway."""
+    with its problems); with the event's organisation (its slug) and the event's gateway."""
 
-    page: EventWithCode
+    organisation: str
     outcome: checkouts.Checkout | Template
     gateway: Gateway
 
@@ -337,17 +340,27 @@ async def buy_from_form(
     browser's own earlier hold, which this one replaces (if the same buyer sends it); the order the form changes, if
     "Change order" opened it, is replaced in preference."""
     typed = (data.get("code") or "")[:100]
-    page = await event_with_code(slug, typed, who, now=now)
+    # Without a code the form needs only the types it may name: the event page is read (again) only if it is shown.
+    page = await event_with_code(slug, typed, who, now=now) if typed.strip() else None
+    shown = (
+        ShownTicketTypes(page.event.organisation.slug, [t.id for t in page.event.ticket_types])
+        if page is not None
+        else await catalogue.shown_ticket_types(slug)
+    )
+
+    async def event_shown() -> EventWithCode:
+        return page if page is not None else await event_with_code(slug, typed, who, now=now)
+
     gateway = await gateways.for_event(slug)
-    order_request, problems = forms.buy_request(data, [t.id for t in page.event.ticket_types])
+    order_request, problems = forms.buy_request(data, shown.ticket_type_ids)
     try:
-        if page.error is not None:
+        if page is not None and page.error is not None:
             raise page.error
         if problems:
             raise InvalidInput(next(iter(problems.values())), fields=problems)
-        step = await questions.buy_form_step(slug, order_request, data, locale=request.state.locale, now=now, code=page.found)
+        step = await questions.buy_form_step(slug, order_request, data, locale=request.state.locale, now=now, code=page.found if page else None)
         if step.show and step.asking is not None:
-            return FormPlaced(page, _questions_page(page.event, step.asking, data), gateway)
+            return FormPlaced(shown.organisation_slug, _questions_page((await event_shown()).event, step.asking, data), gateway)
         checkout = await checkouts.checkout(
             slug,
             order_request,
@@ -361,12 +374,13 @@ async def buy_from_form(
     except questions.AnswersRefused as refused:
         if refused.asking is None:
             raise
-        return FormPlaced(page, _questions_page(page.event, refused.asking, data, errors=refused.fields, status_code=refused.status_code), gateway)
+        questions_page = _questions_page((await event_shown()).event, refused.asking, data, errors=refused.fields, status_code=refused.status_code)
+        return FormPlaced(shown.organisation_slug, questions_page, gateway)
     except EventsError as error:
         # The form again, with the buyer's choices and a message beside each problem.
-        again = event_page(request, page, settings, now, form=data, error=error, status_code=error.status_code, headers=error.headers)
-        return FormPlaced(page, again, gateway)
-    return FormPlaced(page, checkout, gateway)
+        again = event_page(request, await event_shown(), settings, now, form=data, error=error, status_code=error.status_code, headers=error.headers)
+        return FormPlaced(shown.organisation_slug, again, gateway)
+    return FormPlaced(shown.organisation_slug, checkout, gateway)
 
 
 class OrderPages(Controller):
@@ -406,12 +420,12 @@ class OrderPages(Controller):
         gateways: NamedDependency[Gateways],
     ) -> Template | Redirect:
         reference = reference_with_token(settings.secret_key, reference, token)
-        order, client_secret = await checkout_details(reference)
-        gateway = await gateways.for_order(reference)  # Stripe.js gets the order's organisation's publishable key
+        details = await checkout_details(reference)
         _, page = _order_links(settings, reference)
-        if order.status != OrderStatus.pending:
+        if details.order.status != OrderStatus.pending:
             return Redirect(page)
-        context = await checkout_context(order, token=token, client_secret=client_secret, gateway=gateway, confirmation_url=page, now=now)
+        gateway = await gateways.for_order(reference)  # Stripe.js gets the order's organisation's publishable key
+        context = checkout_context(details, token=token, gateway=gateway, confirmation_url=page, now=now)
         return Template("orders/checkout.html", context=context, headers=PRIVATE_PAGE)
 
     @post("/orders/{reference:str}/change", status_code=200)

@@ -7,15 +7,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from events.catalogue.tables import Event
 from events.orders.receipts import Receipt
 from events.orders.schemas import OrderOut
-from events.orders.service import find_order, order_receipt
+from events.orders.service import ReceiptFacts, receipt_of
 from events.orders.statuses import OrderStatus
 from events.tickets import rules
 from events.tickets.outbox import Contact, contact_of
 from events.tickets.statuses import TicketStatus
-from events.tickets.views import order_details
+from events.tickets.views import read_order
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,54 +41,36 @@ class OrderPage:
     names_close_at: datetime | None = None
 
 
-# Built once: naming a column through a foreign key (Order.event.x) makes Piccolo copy every column of the table it
-# points to, which cost more CPU than the query itself on the guest's paid path (bench/rush.py --profile).
-_EVENT_COLUMNS = (
-    Event.starts_at,
-    Event.ends_at,
-    Event.timezone,
-    Event.venue,
-    Event.address,
-    Event.access_information,
-    Event.name_changes_close_hours_before,
-    Event.organisation.whatsapp_enabled,
-)
-
-
 async def order_page(reference: str, *, now: datetime, texts_available: bool = True, whatsapp_available: bool = True) -> OrderPage:
     """The order page's content. ``texts_available`` false (production without a text provider): a guest with only a
     phone number is not told a text went; ``whatsapp_available`` false: texts go by SMS, and the page says so."""
-    order = await find_order(reference)
-    details = await order_details(order.reference, order=order)
-    event = await Event.select(*_EVENT_COLUMNS).where(Event.id == order.event).first()
-    assert event is not None
-    zone = ZoneInfo(event["timezone"])
+    read = await read_order(reference)
+    order, row, details = read.order, read.row, read.details
+    zone = ZoneInfo(row["event.timezone"])
     valid = [ticket for ticket in details.tickets if ticket.status == TicketStatus.valid]
     confirmed = details.status == OrderStatus.paid and bool(valid)
-    close_hours = event["name_changes_close_hours_before"]
+    starts_at, close_hours = row["event.starts_at"], row["event.name_changes_close_hours_before"]
     names_open = any(
-        rules.name_change_open(
-            order_status=details.status, ticket_status=ticket.status, starts_at=event["starts_at"], close_hours_before=close_hours, now=now
-        )
+        rules.name_change_open(order_status=details.status, ticket_status=ticket.status, starts_at=starts_at, close_hours_before=close_hours, now=now)
         for ticket in valid
     )
     return OrderPage(
         order=details,
-        receipt=await order_receipt(order.id),
+        receipt=receipt_of(order, read.lines, ReceiptFacts.of(row)),
         event=EventPlace(
-            starts_at=event["starts_at"].astimezone(zone),
-            ends_at=event["ends_at"].astimezone(zone),
-            venue=event["venue"],
-            address=event["address"],
-            access_information=event["access_information"],
+            starts_at=starts_at.astimezone(zone),
+            ends_at=row["event.ends_at"].astimezone(zone),
+            venue=row["event.venue"],
+            address=row["event.address"],
+            access_information=row["event.access_information"],
         ),
         sent_to=contact_of(
             order.buyer_email,
             order.buyer_phone if texts_available else "",
-            whatsapp=event["organisation.whatsapp_enabled"] and whatsapp_available,
+            whatsapp=bool(row["organisation.whatsapp_enabled"]) and whatsapp_available,
         )
         if confirmed
         else None,
         calendar_url=f"{valid[0].url}/calendar.ics" if confirmed else None,
-        names_close_at=rules.name_changes_close_at(event["starts_at"], close_hours).astimezone(zone) if names_open else None,
+        names_close_at=rules.name_changes_close_at(starts_at, close_hours).astimezone(zone) if names_open else None,
     )

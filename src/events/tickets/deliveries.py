@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 from zoneinfo import ZoneInfo
 
+from events import db
 from events.i18n import N_
 from events.orders.codes import normalise_reference
-from events.tickets import sms
+from events.tickets import queries, sms
 from events.tickets.outbox import SMS_FALLBACK_PREFIX
 from events.tickets.statuses import MessageChannel, MessageStatus
 from events.tickets.tables import OutboxMessage
@@ -58,27 +58,10 @@ class Delivery:
         return self.channel != MessageChannel.email
 
 
-# Built once: naming a column through a foreign key (Order.event.x) makes Piccolo copy every column of the table it
-# points to, which cost more CPU than the query itself on the guest's paid path (bench/rush.py --profile).
-_EVENT_TIMEZONE = OutboxMessage.order_id._.event._.timezone
-_ORDER_REFERENCE: Any = OutboxMessage.order_id.reference  # Any, as Piccolo types a column reached through a foreign key
-
-
 async def deliveries_of(reference: str, *, now: datetime) -> list[Delivery]:
     """The newest message about the order on each channel (email, SMS, WhatsApp), newest first. Messages skipped
     because nothing was left to send are left out; a text skipped for want of a provider is shown."""
-    rows = (
-        await OutboxMessage.select(
-            OutboxMessage.channel,
-            OutboxMessage.status,
-            OutboxMessage.attempts,
-            OutboxMessage.last_error,
-            OutboxMessage.sent_at,
-            _EVENT_TIMEZONE,
-        )
-        .where(_ORDER_REFERENCE == normalise_reference(reference))  # noqa: SIM300 - a column compared makes a Where
-        .order_by(OutboxMessage.id, ascending=False)
-    )
+    rows = await db.run(queries.ORDER_MESSAGES, normalise_reference(reference))
     latest: dict[str, Delivery] = {}
     for row in rows:
         skipped = row["status"] == MessageStatus.skipped

@@ -6,6 +6,7 @@ from __future__ import annotations
 import base64
 import os
 import secrets
+from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 
@@ -86,16 +87,17 @@ async def current_signing_key(event_id: int, *, secret_key: str, now: datetime) 
             row = await _active_key(event_id)  # made by whoever held the lock before us
             if row is None:
                 return await _new_key(event_id, secret_key=secret_key, now=now)
-    return row["key_id"], _unseal(row["private_key"], secret_key)
+    return unsealed(row["key_id"], row["private_key"], secret_key)
 
 
-async def _active_key(event_id: int) -> dict[str, str] | None:
-    return await (
-        EventSigningKey.select(EventSigningKey.key_id, EventSigningKey.private_key)
-        .where(EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null())
-        .order_by(EventSigningKey.id, ascending=False)
-        .first()
-    )
+def unsealed(key_id: str, sealed: str, secret_key: str) -> tuple[str, Ed25519PrivateKey]:
+    """A key as read from its row (e.g. with a ticket: tickets.queries.TICKET_BY_SECRET), ready to sign."""
+    return key_id, _unseal(sealed, secret_key)
+
+
+async def _active_key(event_id: int) -> Mapping[str, str] | None:
+    rows = await db.run(queries.ACTIVE_SIGNING_KEY, event_id)
+    return rows[0] if rows else None
 
 
 async def _lock_keys(event_id: int) -> None:

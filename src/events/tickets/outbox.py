@@ -45,7 +45,7 @@ from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
 from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
-from events.tickets import email, rules, sms, texts
+from events.tickets import email, queries, rules, sms, texts
 from events.tickets.pdf import tickets_pdf
 from events.tickets.statuses import RELEASE_MESSAGES, TICKET_MESSAGES, MessageChannel, MessageKind, MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
@@ -103,11 +103,6 @@ def contact_of(email_address: str, phone: str, *, whatsapp: bool) -> Contact | N
     return None
 
 
-# Built once: naming a column through a foreign key (Order.event.x) makes Piccolo copy every column of the table it
-# points to, which cost more CPU than the query itself on the guest's paid path (bench/rush.py --profile).
-_CONTACT_COLUMNS = (Order.buyer_email, Order.buyer_phone, Order.event._.organisation._.whatsapp_enabled)
-
-
 async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = None, detail: Mapping[str, Any] | None = None) -> None:
     """Queue a message about an order to the order's guest, inside the caller's transaction so it is sent if and
     only if that commits. A ``key`` makes it go once, however often it is queued (e.g. ``refund:42``);
@@ -121,21 +116,25 @@ async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = 
     try:
         # On PostgreSQL a failed statement aborts the whole transaction; the savepoint confines it.
         savepoint = await transaction.savepoint() if transaction is not None else None
-        order = await Order.select(*_CONTACT_COLUMNS).where(Order.id == order_id).first()
-        contact = contact_of(order["buyer_email"], order["buyer_phone"], whatsapp=order["event.organisation.whatsapp_enabled"]) if order else None
+        rows = await db.run(queries.CONTACT_OF_ORDER, order_id)
+        order = rows[0] if rows else None
+        contact = (
+            contact_of(order["buyer_email"], order["buyer_phone"], whatsapp=bool(order["event.organisation.whatsapp_enabled"])) if order else None
+        )
         if contact is not None:
-            message = OutboxMessage(
-                kind=kind,
-                order_id=order_id,
-                recipient=contact.recipient,
-                channel=contact.channel,
-                dedupe_key=key,
-                detail=json.dumps(dict(detail), sort_keys=True) if detail else "",
-                next_attempt_at=now,
-                created_at=now,
-            )
             # Queued once per key: a second cause with the same key (a retried request, a second worker) adds nothing.
-            await OutboxMessage.insert(message).on_conflict(target=OutboxMessage.dedupe_key, action="DO NOTHING")
+            await db.run(
+                queries.QUEUE_MESSAGE,
+                kind,
+                order_id,
+                contact.recipient,
+                contact.channel,
+                key,
+                json.dumps(dict(detail), sort_keys=True) if detail else "",
+                MessageStatus.queued,
+                now,
+                now,
+            )
     except Exception as exc:  # noqa: BLE001 - a failed message never undoes the sale; it is logged
         if savepoint is not None:
             await savepoint.rollback_to()

@@ -4,25 +4,26 @@ ticket with its signed code. Free and paid tickets look the same."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from events import db
 from events.catalogue.schemas import OrganisationRefOut
 from events.catalogue.service import organisation_ref
-from events.catalogue.tables import Event
 from events.errors import NotFound
 from events.i18n import DEFAULT_LOCALE, N_
 from events.orders.codes import normalise_reference
 from events.orders.schemas import OrderLineOut, OrderOut, TicketOut
-from events.orders.service import OrderRow, find_order
+from events.orders.service import OrderLineRow, OrderRow, may_change, order_lines
 from events.orders.statuses import OrderStatus
-from events.orders.tables import OrderHistory, OrderLine
-from events.tickets import keys
+from events.tickets import keys, queries
 from events.tickets.signing import TicketClaims, sign_ticket
 from events.tickets.statuses import TicketStatus
-from events.tickets.tables import Ticket
 
 # Signing a code costs about 60 µs of CPU: a 500-ticket order's (its PDF, its email) would hold the event loop for
 # some 30 ms in one go, so other requests (a door's check-ins) get their turn every so many tickets.
@@ -91,52 +92,29 @@ class TicketView:
         return self.status == TicketStatus.released and self.worth_pence > 0 and self.order_channel not in GIVEN_BACK_CHANNELS
 
 
-_COLUMNS = (
-    Ticket.id,
-    Ticket.secret,
-    Ticket.version,
-    Ticket.status,
-    Ticket.holder_name,
-    Ticket.ticket_type,
-    Ticket.ticket_type.name,
-    Ticket.order_id.reference,
-    Ticket.order_id.locale,
-    Ticket.order_id.channel,
-    Ticket.order_id.payment_provider,
-    Ticket.order_id.currency,
-    Ticket.price_pence,
-    Ticket.booking_fee_pence,
-    Ticket.event,
-    Ticket.event.slug,
-    Ticket.event.title,
-    Ticket.event.venue,
-    Ticket.event.address,
-    Ticket.event.starts_at,
-    Ticket.event.ends_at,
-    Ticket.event.timezone,
-    Ticket.event.organisation,
-    Ticket.event._.organisation._.slug,
-    Ticket.event._.organisation._.name,
-    Ticket.event._.organisation._.logo_content_type,
-)
-
-
 async def ticket_by_secret(secret: str, *, secret_key: str, now: datetime) -> TicketView:
-    row = await Ticket.select(*_COLUMNS).where(Ticket.secret == secret.strip().lower()).first()
-    if row is None:
+    rows = await db.run(queries.TICKET_BY_SECRET, secret.strip().lower())
+    if not rows:
         raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
-    return (await _views([row], secret_key=secret_key, now=now))[0]
+    row = rows[0]
+    # The event's active key came with the ticket; an event whose first ticket is shown now has none yet.
+    known = {row["event"]: keys.unsealed(row["signing.key_id"], row["signing.private_key"], secret_key)} if row["signing.key_id"] else {}
+    return (await _views(rows, secret_key=secret_key, now=now, signing=known))[0]
 
 
 async def tickets_of_order(reference: str, *, secret_key: str, now: datetime, include_void: bool = False) -> list[TicketView]:
-    query = Ticket.select(*_COLUMNS).where(Ticket.order_id.reference == normalise_reference(reference))
-    if not include_void:
-        query = query.where(Ticket.status == TicketStatus.valid)
-    return await _views(await query.order_by(Ticket.id), secret_key=secret_key, now=now)
+    reference = normalise_reference(reference)
+    rows = await (
+        db.run(queries.TICKETS_OF_ORDER, reference) if include_void else db.run(queries.VALID_TICKETS_OF_ORDER, reference, TicketStatus.valid)
+    )
+    return await _views(rows, secret_key=secret_key, now=now)
 
 
-async def _views(rows: list[dict[str, Any]], *, secret_key: str, now: datetime) -> list[TicketView]:
-    signing: dict[int, Any] = {}
+async def _views(
+    rows: Sequence[Mapping[str, Any]], *, secret_key: str, now: datetime, signing: dict[int, tuple[str, Ed25519PrivateKey]] | None = None
+) -> list[TicketView]:
+    """``signing``: the events' active keys already read, by event id."""
+    signing = dict(signing or {})
     views = []
     for index, row in enumerate(rows):
         if index and index % SIGNED_BETWEEN_YIELDS == 0:
@@ -205,7 +183,7 @@ def ticket_url(secret: str) -> str:
     return f"/tickets/{secret}"
 
 
-def ticket_out(row: dict[str, Any]) -> TicketOut:
+def ticket_out(row: Mapping[str, Any]) -> TicketOut:
     """A ticket as the API shows it, from a row with id, holder_name, secret, status and ticket_type.name."""
     return TicketOut(
         id=row["id"],
@@ -218,52 +196,56 @@ def ticket_out(row: dict[str, Any]) -> TicketOut:
     )
 
 
-# Built once: naming a column through a foreign key (Order.event.x) makes Piccolo copy every column of the table it
-# points to, which cost more CPU than the query itself on the guest's paid path (bench/rush.py --profile).
-_ORDER_EVENT_COLUMNS = (Event.slug, Event.title, Event.organisation.slug, Event.organisation.name, Event.organisation.logo_content_type)
-_ORDER_LINE_COLUMNS = (
-    OrderLine.kind,
-    OrderLine.description,
-    OrderLine.quantity,
-    OrderLine.unit_price_pence,
-    OrderLine.booking_fee_pence,
-    OrderLine.total_pence,
-    OrderLine.partner.slug,
-)
-_ORDER_TICKET_COLUMNS = (Ticket.id, Ticket.holder_name, Ticket.secret, Ticket.status, Ticket.ticket_type.name)
+@dataclass(frozen=True, slots=True)
+class OrderRead:
+    """An order as its guest's pages read it (read_order): its row; the row it came in, with its event, organisation,
+    receipt facts and notices (queries.ORDER_PAGE); its lines; and the order as the API shows it."""
+
+    order: OrderRow
+    row: Mapping[str, Any]
+    lines: list[OrderLineRow]
+    details: OrderOut
 
 
-async def order_details(reference: str, *, order: OrderRow | None = None) -> OrderOut:
-    """The order with its lines, tickets and notices. ``order``: the order's row, when the caller has just read it
-    (the order page), so it is not read twice."""
-    if order is None or order.reference != reference:
-        order = await find_order(reference)
-    event = await Event.select(*_ORDER_EVENT_COLUMNS).where(Event.id == order.event).first()
-    assert event is not None
-    lines = await OrderLine.select(*_ORDER_LINE_COLUMNS).where(OrderLine.order_id == order.id).order_by(OrderLine.id)
-    tickets = await Ticket.select(*_ORDER_TICKET_COLUMNS).where(Ticket.order_id == order.id).order_by(Ticket.id)
-    history = await OrderHistory.select(OrderHistory.kind).where(OrderHistory.order_id == order.id).order_by(OrderHistory.id)
-    kinds = [row["kind"] for row in history]
+async def read_order(reference: str) -> OrderRead:
+    """The order with its lines, tickets and notices: three round trips."""
+    rows = await db.run(queries.ORDER_PAGE, normalise_reference(reference))
+    if not rows:
+        raise NotFound(N_("We could not find that order."), code="order_not_found")
+    row = rows[0]
+    order = OrderRow.of(row)
+    lines = await order_lines(order.id)
+    tickets = await db.run(queries.ORDER_TICKETS, order.id)
+    return OrderRead(order, row, lines, _details(order, row, lines, tickets))
+
+
+def _notices(order: OrderRow, row: Mapping[str, Any]) -> list[str]:
+    """The notices of the order's history, in the order they first happened."""
+    kinds = [kind for _, kind in sorted((row[f"notice.{kind}"], kind) for kind in queries.NOTICE_KINDS if row[f"notice.{kind}"] is not None)]
     wording = NOTICES if order.places else NOTICES | NOTICES_WITHOUT_PLACES
-    notices = [wording[kind] for kind in dict.fromkeys(kinds) if kind in wording]
+    notices = [wording[kind] for kind in kinds if kind in wording]
     if order.status == OrderStatus.paid and "payment_failed" in kinds:
         notices.remove(wording["payment_failed"])
+    return notices
+
+
+def _details(order: OrderRow, row: Mapping[str, Any], lines: Sequence[OrderLineRow], tickets: Sequence[Mapping[str, Any]]) -> OrderOut:
     return OrderOut(
         reference=order.reference,
         status=order.status,
-        event=event["slug"],
-        event_title=event["title"],
+        event=row["event.slug"],
+        event_title=row["event.title"],
         currency=order.currency,
         buyer_name=order.buyer_name,
         lines=[
             OrderLineOut(
-                kind=line["kind"],
-                description=line["description"],
-                quantity=line["quantity"],
-                unit_price_pence=line["unit_price_pence"],
-                booking_fee_pence=line["booking_fee_pence"],
-                total_pence=line["total_pence"],
-                partner=line["partner.slug"],
+                kind=line.kind,
+                description=line.description,
+                quantity=line.quantity,
+                unit_price_pence=line.unit_price_pence,
+                booking_fee_pence=line.booking_fee_pence,
+                total_pence=line.total_pence,
+                partner=line.partner_slug,
             )
             for line in lines
         ],
@@ -276,13 +258,27 @@ async def order_details(reference: str, *, order: OrderRow | None = None) -> Ord
         hold_expires_at=order.hold_expires_at,
         paid_at=order.paid_at,
         tickets=[ticket_out(t) for t in tickets],
-        notices=notices,
-        organisation=organisation_ref(event["organisation.slug"], event["organisation.name"], event["organisation.logo_content_type"]),
+        notices=_notices(order, row),
+        organisation=organisation_ref(row["organisation.slug"], row["organisation.name"], row["organisation.logo_content_type"]),
         discount_pence=order.discount_pence,
     )
 
 
-async def checkout_details(reference: str) -> tuple[OrderOut, str]:
-    """The order and its PaymentIntent client secret, for the buyer's own checkout page."""
-    row = await find_order(reference)
-    return await order_details(row.reference, order=row), row.client_secret
+async def order_details(reference: str) -> OrderOut:
+    """The order with its lines, tickets and notices."""
+    return (await read_order(reference)).details
+
+
+@dataclass(frozen=True, slots=True)
+class CheckoutDetails:
+    """What the buyer's own payment page shows: the order, its PaymentIntent's client secret, and whether "Change
+    order" may take it back to the event page's form."""
+
+    order: OrderOut
+    client_secret: str
+    changeable: bool
+
+
+async def checkout_details(reference: str) -> CheckoutDetails:
+    read = await read_order(reference)
+    return CheckoutDetails(read.details, read.order.client_secret, may_change(read.order))

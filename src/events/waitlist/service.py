@@ -47,7 +47,7 @@ from events.ratelimit import service as ratelimit
 from events.tickets import issuing, outbox
 from events.tickets.statuses import MessageKind
 from events.tickets.tables import Ticket
-from events.waitlist import rules
+from events.waitlist import queries, rules
 from events.waitlist.statuses import WaitingKind, WaitingStatus
 from events.waitlist.tables import WaitingEntry
 
@@ -734,7 +734,7 @@ async def _held_back(event: Mapping[str, Any], now: datetime) -> sales.HeldBack:
 
 async def held_for_event(event_id: int, now: datetime) -> sales.HeldBack:
     """catalogue.sales' hook: what the event's waiting lists hold back from general sale and claim links."""
-    if not await WaitingEntry.exists().where(WaitingEntry.event == event_id, WaitingEntry.status == WaitingStatus.waiting):
+    if not await db.run(queries.ANYONE_WAITING, event_id):
         return sales.HeldBack()
     event = await Event.select().where(Event.id == event_id).first()
     return sales.HeldBack() if event is None else await _held_back(event, now)

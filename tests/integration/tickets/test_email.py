@@ -20,6 +20,7 @@ from aiosmtpd.controller import Controller
 
 from events.config import Settings, SmtpSettings
 from events.orders.tables import Order
+from events.tickets import queries as ticket_queries
 from events.tickets.outbox import drain_outbox
 from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
@@ -231,11 +232,9 @@ async def test_a_late_payment_that_is_refunded_emails_a_refund_notice(client: ht
 
 
 async def test_a_failure_to_queue_never_undoes_the_payment(client: httpx.AsyncClient, now: datetime, monkeypatch: pytest.MonkeyPatch) -> None:
-    def broken_insert(*rows: Any) -> Any:
-        # A real database error inside the payment's transaction (it would abort it on PostgreSQL).
-        return OutboxMessage.raw("INSERT INTO no_such_table VALUES (1)")
-
-    monkeypatch.setattr(OutboxMessage, "insert", broken_insert)
+    # A real database error inside the payment's transaction (it would abort it on PostgreSQL), where the message is
+    # queued (its nine arguments taken, as the real statement's).
+    monkeypatch.setattr(ticket_queries, "QUEUE_MESSAGE", "INSERT INTO no_such_table VALUES ({}, {}, {}, {}, {}, {}, {}, {}, {})")
     created = await paid_order(client, now)
     order = await get_order(client, created)
     assert order["status"] == "paid" and len(order["tickets"]) == 2
