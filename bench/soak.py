@@ -628,6 +628,8 @@ def caches_still_filling(probe: dict[str, Any]) -> dict[str, str]:
         if process["role"] != "worker":
             continue
         for name, cache in process.get("caches", {}).items():
+            if name.startswith("largest "):  # a figure, not a cache
+                continue
             if cache["items_at_end"] > cache["items_at_half_time"] and (not cache["limit"] or cache["items_at_end"] < cache["limit"]):
                 filling[f"{name} (worker {process['pid']})"] = f"{cache['items_at_end']}/{cache['limit'] or 'none'}"
     return filling
@@ -727,29 +729,31 @@ def probe_report(directory: Path, roles: dict[int, str], began_wall: float, dura
                 )
             if "malloc_heap" in line:
                 entry.update({f"{key}_mb": _mb(line[key]) for key in ("malloc_heap", "malloc_in_use", "malloc_free", "malloc_mapped")})
-                entry["malloc_arenas"] = line["malloc_arenas"]
+                entry["malloc_arenas"] = line.get("malloc_arenas")
             if "traced" in line:  # from the second probe on: tracing starts at the first
                 entry.update({"traced_mb": _mb(line["traced"]), "tracemalloc_own_mb": _mb(line["tracemalloc_overhead"])})
             series.append(entry)
         process: dict[str, Any] = {"role": roles.get(pid, "?"), "pid": pid, "probes": series}
+        if errors := [line["error"] for line in lines if "error" in line]:
+            process["probe_errors"] = errors
         later = [index for index, entry in enumerate(series) if entry["at_s"] >= duration / 2 - 1]
         if len(later) >= 2:
             half, last = lines[later[0]], lines[later[-1]]
             process["from_s"], process["to_s"] = series[later[0]]["at_s"], series[later[-1]]["at_s"]
-            names = sorted(set(half["caches"]) | set(last["caches"]))
+            half_caches, last_caches = half.get("caches", {}), last.get("caches", {})
             empty = [0, 0, 0, 0]
             process["caches"] = {
                 name: {
-                    "items_at_half_time": half["caches"].get(name, empty)[0],
-                    "items_at_end": last["caches"].get(name, empty)[0],
-                    "limit": max(half["caches"].get(name, empty)[1], last["caches"].get(name, empty)[1]),  # 0: none
-                    "hits": last["caches"].get(name, empty)[2],
-                    "misses": last["caches"].get(name, empty)[3],
+                    "items_at_half_time": half_caches.get(name, empty)[0],
+                    "items_at_end": last_caches.get(name, empty)[0],
+                    "limit": max(half_caches.get(name, empty)[1], last_caches.get(name, empty)[1]),  # 0: none
+                    "hits": last_caches.get(name, empty)[2],
+                    "misses": last_caches.get(name, empty)[3],
                 }
-                for name in names
+                for name in sorted(set(half_caches) | set(last_caches))
             }
-            grown = Counter(last["types"])
-            grown.subtract(half["types"])
+            grown = Counter(last.get("types", {}))
+            grown.subtract(half.get("types", {}))
             process["objects_grown_by_type"] = dict(grown.most_common(top))
             first_k, last_k = half["k"], last["k"]
             before_path, after_path = directory / f"{pid}-{first_k}.snapshot", directory / f"{pid}-{last_k}.snapshot"

@@ -25,6 +25,8 @@ from __future__ import annotations
 import os
 
 if os.environ.get("EVENTS_BENCH_PROBE_DIR"):
+    import collections
+    import contextlib
     import ctypes
     import functools
     import gc
@@ -104,9 +106,14 @@ if os.environ.get("EVENTS_BENCH_PROBE_DIR"):
             for index, value in enumerate((items, limit, hits, misses)):
                 entry[index] += value
 
+        largest: list[tuple[int, str, int]] = []  # (bytes, type, items) of the biggest containers, a dict's or set's table
         for obj in gc.get_objects():
             kind = type(obj)
             types[f"{kind.__module__}.{kind.__qualname__}"] += 1
+            if kind in (dict, set, list, collections.OrderedDict, collections.defaultdict):
+                size = sys.getsizeof(obj)
+                if size > 256 * 1024:
+                    largest.append((size, kind.__name__, len(obj)))
             if isinstance(obj, functools._lru_cache_wrapper):
                 info = obj.cache_info()
                 if info.currsize:
@@ -117,15 +124,29 @@ if os.environ.get("EVENTS_BENCH_PROBE_DIR"):
             elif kind.__module__ == "jinja2.utils" and kind.__name__ == "LRUCache":
                 add("jinja2 LRUCache", len(obj), obj.capacity)
         page_cache = sys.modules.get("events.page_cache")
-        if page_cache is not None:
-            kept = page_cache._kept
-            add("events.page_cache pages", len(kept), page_cache.MAX_PAGES)
-            add("events.page_cache kB", sum(sys.getsizeof(page.body) for page in kept.values()) // 1024, getattr(page_cache, "MAX_BYTES", 0) // 1024)
+        if page_cache is not None:  # its pages by path and language: each a kept page, or one in a _Page
+            pages = getattr(page_cache, "_pages", None) or getattr(page_cache, "_kept", None) or {}
+            bodies = [getattr(getattr(page, "kept", page), "body", "") for page in pages.values()]
+            add("events.page_cache pages", len(pages), getattr(page_cache, "MAX_PAGES", 0))
+            add("events.page_cache kB", sum(sys.getsizeof(body) for body in bodies) // 1024, getattr(page_cache, "MAX_BYTES", 0) // 1024)
+        for size, kind_name, items in sorted(largest, reverse=True)[:8]:
+            add(f"largest {kind_name} of {items} items: kB", size // 1024, 0)
         return caches, dict(types)
 
     def _write() -> None:
+        """One line; an error here goes into the line, never into the code this signal interrupted (a request's
+        database round trip, say, which it would break)."""
         base = os.path.join(_DIRECTORY, str(os.getpid()))
         line: dict[str, Any] = {"k": _state["written"], "at": time.time(), "rss_kb": _rss_kb(), "pymalloc_blocks": sys.getallocatedblocks()}
+        try:
+            _measure(line, base)
+        except Exception as exc:  # noqa: BLE001 - reported in the line
+            line["error"] = f"{type(exc).__name__}: {exc}"
+        with open(f"{base}.jsonl", "a") as out:
+            out.write(json.dumps(line) + "\n")
+        _state["written"] += 1
+
+    def _measure(line: dict[str, Any], base: str) -> None:
         if _mallinfo2 is not None:
             heap = _mallinfo2()
             line.update({"malloc_heap": heap.arena, "malloc_in_use": heap.uordblks, "malloc_free": heap.fordblks, "malloc_mapped": heap.hblkhd})
@@ -139,9 +160,6 @@ if os.environ.get("EVENTS_BENCH_PROBE_DIR"):
             del snapshot
         elif _FRAMES > 0:
             tracemalloc.start(_FRAMES)
-        with open(f"{base}.jsonl", "a") as out:
-            out.write(json.dumps(line) + "\n")
-        _state["written"] += 1
 
     def _signalled(signum: int, frame: object) -> None:
         _state["pending"] += 1
@@ -151,7 +169,8 @@ if os.environ.get("EVENTS_BENCH_PROBE_DIR"):
         try:
             while _state["pending"]:
                 _state["pending"] -= 1
-                _write()
+                with contextlib.suppress(Exception):  # never into the code the signal interrupted
+                    _write()
         finally:
             _state["busy"] = False
 
