@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/soak.py [--duration 600] [--workers 2]
     .venv/bin/python bench/soak.py --smoke          # 60 s, what CI runs (tests/integration/test_soak_smoke.py)
+    .venv/bin/python bench/soak.py --probe          # also each process's caches and heaps (bench/soak_probe)
+    .venv/bin/python bench/soak.py --probe --tracemalloc 8   # and what grew after half time, by traceback (slow)
 
 Prints one JSON object on stdout and nothing else (progress and errors go to stderr; the server's log is kept in a
 temporary directory that is removed at the end). Exit status 1 if any request failed (a 5xx, a timeout, a connection
@@ -34,8 +36,10 @@ What it does, all on 127.0.0.1:
      would (decoded with zxing-cpp, a dev dependency; bare secrets where it is missing), one in five typed as the bare
      ticket code, and one scan in ten a ticket scanned again, which must be refused as `already_redeemed`; with no
      ticket waiting, the door's counts;
-   - `statements` (--staff, 2): the organiser and the partner's treasurer sign in with the login form once and then
-     download the partner's statement as a page and as a PDF (the organiser also the event's statement page).
+   - `statements` (--staff, 2): the organiser and the partner's treasurer sign in with the login form and then
+     download the partner's statement as a page and as a PDF (the organiser also the event's statement page); each
+     signs in afresh every --sign-in-every rounds (5; 0: once), as from another device, each sign-in an Argon2 hash of
+     19 MiB in a worker thread.
 6. Every --sample-every seconds (5; 2 in smoke mode): each server process's RSS (VmRSS from /proc/<pid>/status: the
    uvicorn supervisor, each worker by pid, any process they start, and the job worker), and the bench database's
    connections from pg_stat_activity (by state).
@@ -47,11 +51,20 @@ Main fields of the JSON:
   p99, max).
 - `errors` (must be 0), `errors_by_kind` (flow, step, what happened), `error_samples` (the first few, with the path
   as a route, never a secret), `server_tracebacks` and `server_exceptions`.
-- `rss`: per process its role, pid, first/max/last MB and `slope_second_half_mb_per_min` (a least-squares line
-  through the samples of the second half of the run, which leaves the first half as warm-up), plus the `samples`
-  ([seconds, MB]); `workers_max_mb`, `workers_max_slope_mb_per_min`, and `verdict`: `under_limit` (every worker below
-  --rss-limit-mb, 200), `stable` (no worker's second-half slope above --growth-limit-mb-per-min, 0.5) and `summary`.
-  The slope is noisy over a short run (60 s in smoke mode leaves 30 s to fit); read it from a full run.
+- `rss`: per process its role (supervisor, worker, forkserver and cpu_pool: a worker's PDF pool, job_worker), pid,
+  first/max/last MB, `slope_second_half_mb_per_min` (a least-squares line through the samples of the second half of
+  the run, which leaves the first half as warm-up), `slope_last_quarter_mb_per_min` (below the second half's when the
+  growth is levelling off), `growth_second_half_mb`, plus the `samples` ([seconds, MB]); `workers_max_mb`,
+  `workers_max_slope_mb_per_min`, `workers_max_slope_last_quarter_mb_per_min`, and `verdict`: `under_limit` (every
+  worker below --rss-limit-mb, 200), `stable` (no worker's second-half slope above --growth-limit-mb-per-min, 0.5),
+  `summary`, and with --probe `caches_still_filling` (the workers' caches that grew in the second half and are not yet
+  full: growth that stops). The slope is noisy over a short run (60 s in smoke mode leaves 30 s to fit); read it from
+  a full run.
+- `probe` (with --probe): per worker, CPU pool process and the job worker, at each tenth of the run: RSS, pymalloc's
+  arenas, bytes in use and free (Python's objects up to 512 bytes), glibc malloc's heap, in use, free and mapped, and
+  its number of arenas; at half time and at the end, every cache (each lru_cache, asyncpg's statements, Jinja's
+  templates, events.page_cache) with its items, limit, hits and misses, and the types of object whose count grew most;
+  with --tracemalloc N, what was allocated after half time and is still alive at the end, by line and by traceback.
 - `database_connections`: samples ([seconds, total, active, idle, idle in transaction]), `max_total`,
   `max_idle_in_transaction`, and `pool_limit` (workers x EVENTS_DB_POOL_SIZE, plus the job worker's pool).
 - `database`: paid orders, tickets, claimed places, admitted tickets, scans; `cpu_seconds` of the server, PostgreSQL
@@ -65,6 +78,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import os
 import platform
@@ -262,6 +276,7 @@ class Load:
     deadline: float
     rng: random.Random
     think: float
+    sign_in_every: int = 0  # statements rounds between a staff member's sign-ins (0: once)
     to_scan: asyncio.Queue[Scan] = field(default_factory=asyncio.Queue)
     guests: int = 0
 
@@ -450,10 +465,15 @@ async def statements(load: Load, email: str, *, organiser: bool) -> None:
     tally, flow = load.tally, "statements"
     async with new_client(load.site, timeout=60) as client:
         signed_in = False
+        rounds = 0
 
         async def read() -> None:
-            nonlocal signed_in
-            if not signed_in:  # once, as a person stays signed in; again only if that failed
+            nonlocal signed_in, rounds
+            rounds += 1
+            if load.sign_in_every and rounds % load.sign_in_every == 0:  # a new session, as on another device
+                client.cookies.clear()
+                signed_in = False
+            if not signed_in:  # then once, as a person stays signed in; again only if that failed
                 page = await call(tally, flow, "sign_in_page", client, "GET", "/login")
                 csrf = found(tally, flow, "sign_in_page", CSRF, page.text, "/login").group(1)
                 form = {"email": email, "password": load.site.password, "next": "", "_csrf_token": csrf}
@@ -489,14 +509,25 @@ def role_of(pid: int, server_pid: int, job_worker_pid: int | None) -> str:
         return "job_worker"
     try:
         command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-        parent = int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
+    except OSError:
         return "other"
+    parent = parent_of(pid)
     if "resource_tracker" in command:
         return "resource_tracker"
     if parent == server_pid:
         return "worker"
-    return "helper"  # started by a worker (a process pool for CPU-heavy work, say)
+    if "forkserver" in command and parent is not None and parent_of(parent) == server_pid:
+        return "forkserver"  # started by a worker, to fork its CPU pool's processes from
+    if "forkserver" in command:
+        return "cpu_pool"  # forked by a worker's fork server: renders PDFs (events.cpu)
+    return "helper"  # anything else a worker started
+
+
+def parent_of(pid: int) -> int | None:
+    try:
+        return int(Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 @dataclass
@@ -547,9 +578,14 @@ def slope_per_minute(points: list[tuple[float, float]]) -> float | None:
 
 
 def memory_report(samples: Samples, duration: float, rss_limit: float, growth_limit: float) -> dict[str, Any]:
+    """Per process: first, max and last RSS, and least-squares slopes (MB a minute) over the second half of the run
+    (the first half is warm-up) and over its last quarter, which is below the second half's when growth is levelling
+    off; the second half's growth in MB. The verdict is on the serve workers."""
     processes = []
     for pid, points in samples.rss.items():
         second_half = [(t, mb) for t, mb in points if t >= duration / 2]
+        last_quarter = [(t, mb) for t, mb in points if t >= duration * 3 / 4]
+        slope = slope_per_minute(second_half)
         processes.append(
             {
                 "role": samples.roles[pid],
@@ -557,7 +593,9 @@ def memory_report(samples: Samples, duration: float, rss_limit: float, growth_li
                 "first_mb": points[0][1],
                 "max_mb": max(mb for _, mb in points),
                 "last_mb": points[-1][1],
-                "slope_second_half_mb_per_min": slope_per_minute(second_half),
+                "slope_second_half_mb_per_min": slope,
+                "slope_last_quarter_mb_per_min": slope_per_minute(last_quarter),
+                "growth_second_half_mb": None if slope is None else round(slope * (second_half[-1][0] - second_half[0][0]) / 60, 1),
                 "samples": [[t, mb] for t, mb in points],
             }
         )
@@ -565,10 +603,11 @@ def memory_report(samples: Samples, duration: float, rss_limit: float, growth_li
     slopes = [p["slope_second_half_mb_per_min"] for p in workers if p["slope_second_half_mb_per_min"] is not None]
     under = bool(workers) and all(p["max_mb"] < rss_limit for p in workers)
     stable = bool(slopes) and max(slopes) <= growth_limit
+    last_quarter = max((p["slope_last_quarter_mb_per_min"] for p in workers if p["slope_last_quarter_mb_per_min"] is not None), default=None)
     summary = (
         f"{len(workers)} workers, at most {max((p['max_mb'] for p in workers), default=0)} MB "
         f"({'under' if under else 'NOT under'} {rss_limit:g} MB); second-half slope at most {max(slopes, default=float('nan'))} MB/min "
-        f"({'stable' if stable else 'GROWING or unknown'}, limit {growth_limit:g} MB/min)"
+        f"({'stable' if stable else 'GROWING or unknown'}, limit {growth_limit:g} MB/min), last quarter at most {last_quarter} MB/min"
     )
     return {
         "limit_mb": rss_limit,
@@ -576,7 +615,180 @@ def memory_report(samples: Samples, duration: float, rss_limit: float, growth_li
         "processes": sorted(processes, key=lambda p: (p["role"], p["pid"])),
         "workers_max_mb": max((p["max_mb"] for p in workers), default=None),
         "workers_max_slope_mb_per_min": max(slopes, default=None),
+        "workers_max_slope_last_quarter_mb_per_min": last_quarter,
         "verdict": {"under_limit": under, "stable": stable, "summary": summary},
+    }
+
+
+def caches_still_filling(probe: dict[str, Any]) -> dict[str, str]:
+    """The serve workers' caches that gained items in the second half and are below their limit, as 'items/limit' at
+    the end: growth that stops when they are full (a cache without a limit is named with '/none')."""
+    filling: dict[str, str] = {}
+    for process in probe["processes"]:
+        if process["role"] != "worker":
+            continue
+        for name, cache in process.get("caches", {}).items():
+            if name.startswith("largest "):  # a figure, not a cache
+                continue
+            if cache["items_at_end"] > cache["items_at_half_time"] and (not cache["limit"] or cache["items_at_end"] < cache["limit"]):
+                filling[f"{name} (worker {process['pid']})"] = f"{cache['items_at_end']}/{cache['limit'] or 'none'}"
+    return filling
+
+
+# --- what each process holds (--probe, --tracemalloc) -------------------------------------------------------------
+
+PROBE = Path(__file__).resolve().parent / "soak_probe"  # its sitecustomize answers SIGUSR1 in every server process
+# Probes at each tenth of the run and once more when the load has stopped; with --tracemalloc, tracing starts at the
+# first and each later probe writes a snapshot. Growth is read from the first probe at half time (after warm-up) to
+# the last.
+PROBE_AT = tuple(tenth / 10 for tenth in range(1, 10))
+PROBED_ROLES = ("worker", "cpu_pool", "job_worker")
+MB = 1024 * 1024
+
+
+def probe_env(env: dict[str, str], var_dir: Path, probe: bool, frames: int) -> tuple[dict[str, str], Path | None]:
+    """The server's and job worker's environment: with ``probe`` (or tracemalloc ``frames``), the probe on their path."""
+    if not probe and frames <= 0:
+        return env, None
+    directory = var_dir / "probe"
+    directory.mkdir()
+    probed = {
+        **env,
+        "EVENTS_BENCH_PROBE_DIR": str(directory),
+        "EVENTS_BENCH_TRACEMALLOC_FRAMES": str(max(frames, 0)),
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(PROBE), env.get("PYTHONPATH")])),
+    }
+    return probed, directory
+
+
+def signal_probed(server_pid: int, job_worker_pid: int | None, roles: dict[int, str]) -> list[int]:
+    """SIGUSR1 to every worker, CPU pool process and the job worker (the probe answers it); the pids signalled."""
+    signalled = []
+    for pid in [*process_tree(server_pid), *([job_worker_pid] if job_worker_pid else [])]:
+        role = roles.setdefault(pid, role_of(pid, server_pid, job_worker_pid))
+        if role in PROBED_ROLES:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGUSR1)
+                signalled.append(pid)
+    return signalled
+
+
+async def probes_during(server_pid: int, job_worker_pid: int | None, began: float, duration: float, roles: dict[int, str]) -> None:
+    for fraction in PROBE_AT:
+        await asyncio.sleep(max(0.0, began + fraction * duration - time.monotonic()))
+        signal_probed(server_pid, job_worker_pid, roles)
+
+
+def _lines_written(directory: Path, pid: int) -> int:
+    path = directory / f"{pid}.jsonl"
+    return len(path.read_text().splitlines()) if path.exists() else 0
+
+
+async def last_probe(server_pid: int, job_worker_pid: int | None, roles: dict[int, str], directory: Path) -> None:
+    """One more probe of each process once the load has stopped, waiting (up to two minutes) until each answered."""
+    await asyncio.sleep(5)  # the previous one answered, on a busy machine
+    before = {pid: _lines_written(directory, pid) for pid in [*process_tree(server_pid), *([job_worker_pid] if job_worker_pid else [])]}
+    signalled = signal_probed(server_pid, job_worker_pid, roles)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if all(_lines_written(directory, pid) > before.get(pid, 0) for pid in signalled):
+            return
+        await asyncio.sleep(1)
+    log("probe: not every process answered the last probe")
+
+
+def _frame(filename: str, lineno: int) -> str:
+    """A frame as path:line, the path from the package (site-packages/, src/ or the standard library's folder) on."""
+    return f"{re.sub(r'^.*?(site-packages/|/src/|/lib/python3[.0-9]*/)', '', filename)}:{lineno}"
+
+
+def _mb(value: float) -> float:
+    return round(value / MB, 1)
+
+
+def probe_report(directory: Path, roles: dict[int, str], began_wall: float, duration: float, top: int = 12) -> dict[str, Any]:
+    """Per probed process: its memory at each probe (RSS, glibc's heap, pymalloc's blocks, what tracemalloc traced);
+    each cache's items at half time and at the end against its limit; the types whose live objects grew most; and,
+    with tracemalloc, what grew from half time to the end by allocating line and by traceback."""
+    import tracemalloc
+
+    processes = []
+    for jsonl in sorted(directory.glob("*.jsonl")):
+        pid = int(jsonl.stem)
+        lines = [json.loads(line) for line in jsonl.read_text().splitlines()]
+        series = []
+        for line in lines:
+            entry: dict[str, Any] = {"at_s": round(line["at"] - began_wall, 1), "rss_mb": round(line["rss_kb"] / 1024, 1)}
+            if "pymalloc_arenas" in line:
+                entry.update(
+                    {
+                        "pymalloc_arenas_mb": _mb(line["pymalloc_arenas"] * 1024 * 1024),  # 1 MiB arenas in Python 3.11
+                        "pymalloc_in_use_mb": _mb(line["pymalloc_allocated"]),
+                        "pymalloc_free_mb": _mb(line["pymalloc_available"] + line["pymalloc_unused_pools"]),
+                    }
+                )
+            if "malloc_heap" in line:
+                entry.update({f"{key}_mb": _mb(line[key]) for key in ("malloc_heap", "malloc_in_use", "malloc_free", "malloc_mapped")})
+                entry["malloc_arenas"] = line.get("malloc_arenas")
+            if "traced" in line:  # from the second probe on: tracing starts at the first
+                entry.update({"traced_mb": _mb(line["traced"]), "tracemalloc_own_mb": _mb(line["tracemalloc_overhead"])})
+            series.append(entry)
+        process: dict[str, Any] = {"role": roles.get(pid, "?"), "pid": pid, "probes": series}
+        if errors := [line["error"] for line in lines if "error" in line]:
+            process["probe_errors"] = errors
+        later = [index for index, entry in enumerate(series) if entry["at_s"] >= duration / 2 - 1]
+        if len(later) >= 2:
+            half, last = lines[later[0]], lines[later[-1]]
+            process["from_s"], process["to_s"] = series[later[0]]["at_s"], series[later[-1]]["at_s"]
+            half_caches, last_caches = half.get("caches", {}), last.get("caches", {})
+            empty = [0, 0, 0, 0]
+            process["caches"] = {
+                name: {
+                    "items_at_half_time": half_caches.get(name, empty)[0],
+                    "items_at_end": last_caches.get(name, empty)[0],
+                    "limit": max(half_caches.get(name, empty)[1], last_caches.get(name, empty)[1]),  # 0: none
+                    "hits": last_caches.get(name, empty)[2],
+                    "misses": last_caches.get(name, empty)[3],
+                }
+                for name in sorted(set(half_caches) | set(last_caches))
+            }
+            grown = Counter(last.get("types", {}))
+            grown.subtract(half.get("types", {}))
+            process["objects_grown_by_type"] = dict(grown.most_common(top))
+            first_k, last_k = half["k"], last["k"]
+            before_path, after_path = directory / f"{pid}-{first_k}.snapshot", directory / f"{pid}-{last_k}.snapshot"
+            if before_path.exists() and after_path.exists():
+                before, after = tracemalloc.Snapshot.load(str(before_path)), tracemalloc.Snapshot.load(str(after_path))
+                process["traced_growth"] = {
+                    "kb": round((sum(t.size for t in after.traces) - sum(t.size for t in before.traces)) / 1024, 1),
+                    "blocks": len(after.traces) - len(before.traces),
+                    "by_line": [
+                        {
+                            "kb": round(stat.size_diff / 1024, 1),
+                            "blocks": stat.count_diff,
+                            "at": _frame(stat.traceback[-1].filename, stat.traceback[-1].lineno),
+                        }
+                        for stat in after.compare_to(before, "lineno")[:top]
+                    ],
+                    "by_traceback": [
+                        {
+                            "kb": round(stat.size_diff / 1024, 1),
+                            "blocks": stat.count_diff,
+                            "frames": [_frame(frame.filename, frame.lineno) for frame in reversed(stat.traceback)],  # innermost first
+                        }
+                        for stat in after.compare_to(before, "traceback")[:top]
+                    ],
+                }
+        processes.append(process)
+    return {
+        "processes": sorted(processes, key=lambda p: (p["role"], p["pid"])),
+        "note": "Probes at each tenth of the run and at the end (bench/soak_probe). pymalloc_* is Python's allocator for "
+        "objects up to 512 bytes: arenas = in_use + free + overhead. malloc_* is glibc's, for everything else (larger "
+        "objects, C libraries): heap = in_use + free over all its arenas, mapped = large blocks outside them. RSS also "
+        "counts code, shared libraries and stacks. Caches: items, limit (0: none), hits and misses since the process "
+        "started. With --tracemalloc, tracing starts at the first probe: traced_mb is what "
+        "was allocated since and is still alive; tracing slows the server several times and adds its own memory "
+        "(tracemalloc_own_mb), so such a run's RSS figures are not the soak's.",
     }
 
 
@@ -739,7 +951,9 @@ def cpu_seconds_of(pids: list[int]) -> float:
     return sum(cpu_seconds(pid) for pid in pids)
 
 
-async def run_load(args: argparse.Namespace, site: Site, server_pid: int, job_worker_pid: int | None, database_url: str) -> dict[str, Any]:
+async def run_load(
+    args: argparse.Namespace, site: Site, server_pid: int, job_worker_pid: int | None, database_url: str, probe_dir: Path | None
+) -> dict[str, Any]:
     tally = Tally()
     samples = Samples()
     stop = asyncio.Event()
@@ -750,7 +964,7 @@ async def run_load(args: argparse.Namespace, site: Site, server_pid: int, job_wo
     postgres_before = cpu_seconds_of(await postgres_pids(database_url))
     own_before = sum(os.times()[:2])
     began = time.monotonic()
-    load = Load(site, tally, began + args.duration, random.Random(args.seed), args.think)
+    load = Load(site, tally, began + args.duration, random.Random(args.seed), args.think, args.sign_in_every)
     people = [
         *(browse(load) for _ in range(args.browsers)),
         *(buy(load, Addresses(10 + index)) for index in range(args.buyers)),
@@ -763,14 +977,21 @@ async def run_load(args: argparse.Namespace, site: Site, server_pid: int, job_wo
         people.append(statements(load, TREASURER, organiser=False))
     log(f"load: {len(people)} people for {args.duration:g} s")
     progress = asyncio.create_task(report_progress(load, began))
+    probed_roles: dict[int, str] = {}
+    began_wall = time.time()
+    probes = asyncio.create_task(probes_during(server_pid, job_worker_pid, began, args.duration, probed_roles)) if probe_dir else None
     await asyncio.gather(*people)
     progress.cancel()
     elapsed = time.monotonic() - began
+    if probes is not None and probe_dir is not None:
+        await probes
+        await last_probe(server_pid, job_worker_pid, probed_roles, probe_dir)
     server_cpu_after = cpu_seconds_of(process_tree(server_pid))
     postgres_after = cpu_seconds_of(await postgres_pids(database_url))
     own_after = sum(os.times()[:2])
     stop.set()
     await sampler
+    probed = probe_report(probe_dir, probed_roles, began_wall, args.duration) if probe_dir is not None else None
     flows = {}
     for flow in ("browse", "buy", "claim", "door", "statements"):
         done = tally.completed[flow]
@@ -791,6 +1012,7 @@ async def run_load(args: argparse.Namespace, site: Site, server_pid: int, job_wo
         "errors_by_kind": dict(tally.errors),
         "error_samples": tally.error_samples,
         "samples": samples,
+        **({"probe": probed} if probed is not None else {}),
         "cpu_seconds": {
             "server": round(server_cpu_after - server_cpu_before, 1),  # processes that ended during the run are not counted
             "postgres": round(postgres_after - postgres_before, 1),  # backends that ended during the run are not counted
@@ -837,11 +1059,26 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--claimers", type=int, default=1, help="guests claiming free places at once (default 1)")
     parser.add_argument("--doors", type=int, default=2, help="door phones scanning (default 2)")
     parser.add_argument("--staff", type=int, default=2, choices=(0, 1, 2), help="organiser (1) and treasurer (2) reading statements")
+    parser.add_argument(
+        "--sign-in-every",
+        type=int,
+        default=5,
+        metavar="ROUNDS",
+        help="staff sign in afresh every ROUNDS statement rounds, each an Argon2 hash in a worker (default 5; 0: once)",
+    )
     parser.add_argument("--think", type=float, default=0.25, help="base pause between one person's flows, in seconds (default 0.25)")
     parser.add_argument("--sample-every", type=float, default=None, help="seconds between memory samples (default 5; 2 with --smoke)")
     parser.add_argument("--rss-limit-mb", type=float, default=RSS_LIMIT_MB, help="RSS limit per worker (default 200)")
     parser.add_argument("--growth-limit-mb-per-min", type=float, default=GROWTH_LIMIT_MB_PER_MIN, help="largest second-half slope called stable")
     parser.add_argument("--no-job-worker", action="store_true", help="do not run `events worker` beside the server")
+    parser.add_argument("--probe", action="store_true", help="report each server process's caches and heap at each tenth of the run")
+    parser.add_argument(
+        "--tracemalloc",
+        type=int,
+        default=0,
+        metavar="FRAMES",
+        help="with --probe: trace allocations (FRAMES frames each) and report what grew after half time (slows the server)",
+    )
     parser.add_argument("--port", type=int, default=None, help="the server's port (default: one the kernel says is free)")
     parser.add_argument("--seed", type=int, default=7, help="the load's random choices")
     parser.add_argument("--admin-url", default=None, help="PostgreSQL URL to create and drop the bench database through")
@@ -884,8 +1121,10 @@ def main(argv: list[str] | None = None) -> int:
         "workers": args.workers,
         "people": {"browsers": args.browsers, "buyers": args.buyers, "claimers": args.claimers, "doors": args.doors, "staff": args.staff},
         "think_s": args.think,
+        "sign_in_every_rounds": args.sign_in_every,
         "sample_every_s": args.sample_every,
         "job_worker": not args.no_job_worker,
+        "tracemalloc_frames": args.tracemalloc,
         "python": platform.python_version(),
         "cpu_count": os.cpu_count(),
     }
@@ -909,7 +1148,8 @@ def main(argv: list[str] | None = None) -> int:
         )
         port = args.port or free_port()
         server_log = var_dir / "server.log"
-        server = start(env, server_log, "serve", "--host", HOST, "--port", str(port), "--workers", str(args.workers))
+        server_environment, probe_dir = probe_env(env, var_dir, args.probe, args.tracemalloc)
+        server = start(server_environment, server_log, "serve", "--host", HOST, "--port", str(port), "--workers", str(args.workers))
         log(f"server on {HOST}:{port} with {args.workers} workers")
         asyncio.run(wait_until_healthy(port, server, server_log, args.workers))
         claim_code, types = asyncio.run(set_up_site(port, organiser_token, args.duration))
@@ -930,14 +1170,16 @@ def main(argv: list[str] | None = None) -> int:
         )
         worker_log = var_dir / "worker.log"
         if not args.no_job_worker:
-            job_worker = start(env, worker_log, "worker")
+            job_worker = start(server_environment, worker_log, "worker")
         site = Site(port, organiser_token, door_tokens, password, claim_code, types)
         result["load_average_before"] = [round(value, 2) for value in os.getloadavg()]
-        measured = asyncio.run(run_load(args, site, server.pid, job_worker.pid if job_worker else None, database_url))
+        measured = asyncio.run(run_load(args, site, server.pid, job_worker.pid if job_worker else None, database_url, probe_dir))
         result["load_average_after"] = [round(value, 2) for value in os.getloadavg()]
         samples: Samples = measured.pop("samples")
         result.update(measured)
         result["rss"] = memory_report(samples, args.duration, args.rss_limit_mb, args.growth_limit_mb_per_min)
+        if "probe" in result:
+            result["rss"]["verdict"]["caches_still_filling"] = caches_still_filling(result["probe"])
         workers_seen = [pid for pid, role in samples.roles.items() if role == "worker"]
         result["worker_restarts"] = max(0, len(workers_seen) - args.workers)
         connections = samples.connections

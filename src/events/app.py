@@ -24,7 +24,7 @@ import events.orders.access
 import events.tickets.access
 import events.waitlist.access  # noqa: F401
 from events import __doc__ as description
-from events import cpu, db, i18n
+from events import cpu, db, i18n, malloc
 from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import AccountPages, LoginPages, PasswordResetPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SESSION_STORE, DatabaseStore, SessionConfig
@@ -95,6 +95,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
 
     @contextlib.asynccontextmanager
     async def database_and_worker(app: Litestar) -> AsyncIterator[None]:
+        malloc.fix_thresholds()  # a serve worker runs for days: large freed blocks go back to the system
         db.bind(engine)
         keys.use_secret_key(settings.secret_key)  # issuing tickets makes their event's signing key
         await db.open_engine(engine, pool_size=settings.db_pool_size)

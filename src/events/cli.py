@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import click
 
-from events import cpu, db
+from events import cpu, db, malloc
 from events.config import Settings, SettingsError, load_settings
 from events.errors import EventsError
 
@@ -120,6 +120,7 @@ def worker() -> None:
     gateway = create_gateway(settings.stripe, production=settings.is_production)
 
     async def work() -> None:
+        malloc.fix_thresholds()  # runs for days: large freed blocks go back to the system
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):

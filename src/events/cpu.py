@@ -39,6 +39,7 @@ from typing import ParamSpec, TypeVar
 
 import anyio.to_thread
 
+from events import malloc
 from events.errors import EventsError
 from events.i18n import N_
 
@@ -84,6 +85,7 @@ def preload(module: str) -> None:
 
 def _start_pool_process(server_pid: int) -> None:
     os.nice(NICENESS)
+    malloc.fix_thresholds()  # a pool process lives as long as its server: a big PDF's blocks go back when freed
     threading.Thread(target=_exit_with, args=(server_pid,), name="events-cpu-watch", daemon=True).start()
 
 

@@ -304,7 +304,8 @@ class FastPainter(Painter):
         page.finish()
 
 
-@lru_cache(maxsize=2048)
+# As many codes as events.tickets.qr keeps symbols (about 2 kB each, and a new one for every ticket).
+@lru_cache(maxsize=256)
 def _matrix_form_content(symbol: Matrix) -> tuple[int, bytes]:
     """(side in modules, the symbol's dark runs as one filled path, Flate-compressed), made once per code.
 

@@ -173,7 +173,7 @@ _PDF_STRING = {code: f"\\{code:03o}" for code in [*range(32), *range(127, 256)]}
 _PDF_STRING.update({ord("\\"): "\\\\", ord("("): "\\(", ord(")"): "\\)"})
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=1024)  # as events.pdf.text keeps texts (TEXTS_KEPT): new text comes with every ticket
 def ascii_string(font_name: str, text: str) -> str | None:
     """``text`` as a PDF string in ``font_name``'s first subset, if it is all ASCII the font has, else None.
 

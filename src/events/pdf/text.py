@@ -144,7 +144,15 @@ def _mirror_reversed_brackets(visual: str) -> str:
     return "".join(chars)
 
 
-@lru_cache(maxsize=8192)
+# Text shaped and measured per process (a PDF pool process's, events.cpu). A ticket's shared text (its labels, the event's
+# title, venue and date) comes again on every ticket and stays; its guest's name, order reference and code are new on
+# every ticket, about six entries each. So these caches fill at the pace tickets are rendered, whatever their size, and
+# their size is the memory they end up holding: 1,024 entries (about 300 bytes each) keep the shared text of many events
+# and fill within a few hundred tickets; 8,192 took thousands, to some 5 MB (bench/soak.py --probe).
+TEXTS_KEPT = 1024
+
+
+@lru_cache(maxsize=TEXTS_KEPT)
 def visual_runs(text: str, bold: bool = False, direction: Direction = "auto") -> tuple[tuple[str, str], ...]:
     """``text`` (one line, logical order) as (font name, text) runs in the order they are drawn, left to right."""
     if direction == "rtl" or _RIGHT_TO_LEFT.search(text):
@@ -171,12 +179,12 @@ def visual_runs(text: str, bold: bool = False, direction: Direction = "auto") ->
     return tuple((name, chunk) for name, chunk in runs)
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=TEXTS_KEPT)
 def text_width(text: str, size: float, bold: bool = False) -> float:
     return sum(string_width(chunk, name, size) for name, chunk in visual_runs(text, bold))
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=TEXTS_KEPT // 2)  # one entry per text wrapped, where the others take one per line tried
 def wrap(text: str, size: float, bold: bool, width: float, max_lines: int) -> tuple[str, ...]:
     """Break ``text`` into lines no wider than ``width``; past ``max_lines`` the last line ends with '…'."""
     words = " ".join(text.split()).split(" ") if text.strip() else []

@@ -68,7 +68,15 @@ def _mode_for(encoded: bytes) -> int:
     return qrcode.util.MODE_ALPHA_NUM if _ALPHANUMERIC.fullmatch(encoded) else qrcode.util.MODE_8BIT_BYTE
 
 
-@lru_cache(maxsize=2048)
+# Symbols kept per process, for a code shown again soon: a ticket's page opened twice, or the page and then its PDF, one
+# ticket's PDF and then the whole order's. New tickets keep coming, so the cache ends up full whatever its size, and its
+# size is what it costs: about 4 kB a symbol. 256 hold an hour of a busy door's reopened tickets and fill within minutes
+# under load, then stay level; 2,048 took over an hour to fill, to 8 MB of every serve worker and PDF pool process
+# (bench/soak.py --probe). An order's PDF of more tickets than this, downloaded again, encodes its codes again.
+SYMBOLS_KEPT = 256
+
+
+@lru_cache(maxsize=SYMBOLS_KEPT)
 def qr_symbol(data: str) -> Symbol:
     """The smallest symbol that holds ``data``, in the densest mode its characters allow."""
     encoded = data.encode()
