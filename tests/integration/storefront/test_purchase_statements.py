@@ -30,9 +30,9 @@ BUILT = re.compile(r'"\w+"\."\w+"|(INSERT INTO|UPDATE|DELETE FROM) "')
 # Statements per page, BEGIN and COMMIT included.
 PINNED = {
     # The types the form may name, the organisation's payment account, the questions asked; the hold batch alone (the
-    # event, its types and waiting list without locks, then BEGIN, the locked types, event and waiting list, the two
-    # hold limits (addresses, emails), the client's holds, the order, its lines and history, the counters, COMMIT);
-    # the payment's start.
+    # event, its types and waiting list without locks, then BEGIN, the locked types, event and waiting list, the hold
+    # limits' three reads (the address's holds this minute, the email's and the address's unpaid places), the order,
+    # its lines and history, the counters, COMMIT); the payment's start.
     "buy": 19,
     # The order with its event, organisation, receipt facts and notices; its lines; its tickets; the payment account.
     "payment_page": 4,
