@@ -100,6 +100,19 @@ class DatabaseUnavailable(EventsError):
         return {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
 
 
+class DatabaseBusy(EventsError):
+    """A statement waited longer than the database's lock timeout (db.POSTGRES_LOCK_TIMEOUT) for rows another
+    transaction held: the server is overloaded, nothing was written (the transaction rolled back), and asking again in
+    a few seconds works. Raised by nothing; asyncpg's LockNotAvailableError is answered as this."""
+
+    status_code = 503
+    code = "database_busy"
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)}
+
+
 # How long a client is asked to wait while the database is away: a restart takes a few seconds.
 DATABASE_RETRY_AFTER_SECONDS = 5
 # What asyncpg raises when the server went away mid-statement, is shutting down or starting up, refuses more
@@ -171,6 +184,8 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
     if is_database_unavailable(exc):
         _log_outage(request, exc)
         exc = DatabaseUnavailable(N_("The service is briefly unavailable. Please try again in a few seconds."))
+    elif isinstance(exc, asyncpg.exceptions.LockNotAvailableError):
+        exc = DatabaseBusy(N_("The service is briefly unavailable. Please try again in a few seconds."))
     status, code, detail, fields, headers = _describe(exc)
     if isinstance(exc, DatabaseUnavailable):
         pass  # logged above, at most once in a while (_log_outage)
