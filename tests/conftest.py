@@ -6,6 +6,7 @@ concurrency in a test is real concurrency in the app.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -49,14 +50,31 @@ def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
     return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
     """Under `--dist loadgroup`, tests that share an expensive fixture instance go to one worker as one group: the
     tests of a module with a module-scoped fixture (a server or race database of the module's own), and the tests of
     a SHARED_SERVERS server (and, transitively, whatever shares one with them). Any other test goes to whichever
-    worker is free. (tryfirst: before xdist turns the marks into the group names it schedules by.)"""
+    worker is free. (A wrapper: the marks are made before xdist's hook reads them, and checked after every hook.)"""
     if not config.getoption("loadgroup", False):  # what an xdist worker is told of `--dist loadgroup`
-        return
+        return (yield)
+    _group_by_shared_fixtures(items)
+    result = yield
+    for item in items:  # a grouped test whose node id lost its group would run on any worker: make it say so
+        if any(item.iter_markers("xdist_group")) and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+            item.stash[GROUP_LOST] = True
+    return result
+
+
+GROUP_LOST = pytest.StashKey[bool]()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.stash.get(GROUP_LOST, False):
+        pytest.fail("--dist loadgroup: this test's xdist group never reached the scheduler (pytest or pytest-xdist changed?)")
+
+
+def _group_by_shared_fixtures(items: list[pytest.Item]) -> None:
     parent: dict[str, str] = {}
 
     def find(key: str) -> str:
@@ -78,6 +96,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 parent[find(key)] = find(keys[0])
     for item, keys in shares.items():
         item.add_marker(pytest.mark.xdist_group(find(keys[0]).split(":", 1)[1]))
+    for item in items:
+        if names := {str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")) for mark in item.iter_markers("xdist_group")}:
+            _name_group_in_node_id(item, "_".join(sorted(names)))
+
+
+def _name_group_in_node_id(item: pytest.Item, group: str) -> None:
+    """xdist's scheduler learns a test's group from a "@group" suffix of the node id the worker reports, which xdist's
+    own hook writes into `item._nodeid`. Since pytest 9.2 the node id is the structured `item._id` and `_nodeid` is
+    read by nobody, so the groups were silently dropped (pytest-xdist issue #1386): a module's tests were spread over
+    both workers, each starting the module's servers (a whole cluster for test_several_servers.py). The suffix goes
+    into the structured id here; its path, names and parameters stay as they are. Older pytest: xdist's hook does it."""
+    node_id = getattr(item, "_id", None)
+    if node_id is None or isinstance(node_id, str) or str(node_id).endswith(f"@{group}"):
+        return
+    suffixed = dataclasses.replace(node_id)
+    object.__setattr__(suffixed, "_str_cache", f"{node_id}@{group}")
+    item._id = suffixed
 
 
 def make_settings(database_url: str, var_dir: Path, **extra: str) -> Settings:
