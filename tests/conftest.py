@@ -38,16 +38,24 @@ BACKENDS = ["sqlite", "postgres"]
 # Session-scoped servers whose tests share the server's state (what one test bought from the demo is gone for the
 # next): their tests run on one worker, in the order they run without xdist, and the server starts once.
 SHARED_SERVERS = frozenset({"demo_server", "stripe_server", "stripe_pg_server"})
-# Beyond this many workers the servers and browsers they start outrun the machine's memory and CPUs.
+# Fixtures that pick one of those servers when the test runs (request.getfixturevalue), which collection cannot see.
+SERVER_CHOOSERS = {"racing_server": ("stripe_server", "stripe_pg_server")}
+# Tests so marked start servers of their own (browsers, races, several servers, faults, the soak's minute): the longest.
+SLOW_MARKS = ("browser", "postgres_only")
+# Beyond this many workers the servers and browsers they start outrun the machine's memory and CPUs (and the
+# PostgreSQL server's 100 connections: a race's two server processes and the soak take about 20 each).
 MAX_WORKERS = 8
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: a worker per CPU this process may use, at most MAX_WORKERS (PYTEST_XDIST_AUTO_NUM_WORKERS overrides)."""
+    """`-n auto`: a worker per CPU this process may use and one more, at most MAX_WORKERS (PYTEST_XDIST_AUTO_NUM_WORKERS
+    overrides). The one more because a worker spends much of its time waiting rather than computing: on PostgreSQL,
+    on the servers and browsers its tests start, on a job's interval, a lease or a retry; with a worker per CPU, CPUs
+    sat idle for a third of the run or more."""
     if count := os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return int(count)
-    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+    return max(1, min(len(os.sched_getaffinity(0)) + 1, MAX_WORKERS))
 
 
 @pytest.hookimpl(wrapper=True)
@@ -60,6 +68,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return (yield)
     _group_by_shared_fixtures(items)
     result = yield
+    _slow_modules_first(items)  # after pytest's own order, which keeps each backend's tests together
     for item in items:  # a grouped test whose node id lost its group would run on any worker: make it say so
         if any(item.iter_markers("xdist_group")) and "@" not in item.nodeid.rsplit("]", 1)[-1]:
             item.stash[GROUP_LOST] = True
@@ -72,6 +81,15 @@ GROUP_LOST = pytest.StashKey[bool]()
 def pytest_runtest_setup(item: pytest.Item) -> None:
     if item.stash.get(GROUP_LOST, False):
         pytest.fail("--dist loadgroup: this test's xdist group never reached the scheduler (pytest or pytest-xdist changed?)")
+
+
+def _slow_modules_first(items: list[pytest.Item]) -> None:
+    """The tests of modules that start servers (SLOW_MARKS) go first, in their order, so that none of them starts last
+    and keeps one worker going after the others ran out of work; the many quick in-process tests fill the end. (xdist
+    hands out the groups of several tests first, the largest first, then single tests in this order.) A test on the
+    in-process app's backends stays where pytest put it, among the others on its backend: one app per backend."""
+    slow = {item.path for item in items if any(item.get_closest_marker(mark) for mark in SLOW_MARKS)}
+    items.sort(key=lambda item: item.path not in slow or "backend" in getattr(item, "fixturenames", ()))
 
 
 def _group_by_shared_fixtures(items: list[pytest.Item]) -> None:
@@ -87,7 +105,8 @@ def _group_by_shared_fixtures(items: list[pytest.Item]) -> None:
         fixtures = getattr(item, "_fixtureinfo", None)
         if fixtures is None:
             continue
-        keys = [f"server:{name}" for name in fixtures.name2fixturedefs if name in SHARED_SERVERS]
+        servers = {server for name in fixtures.name2fixturedefs for server in SERVER_CHOOSERS.get(name, (name,)) if server in SHARED_SERVERS}
+        keys = [f"server:{name}" for name in sorted(servers)]
         if any(defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
             keys.append(f"module:{item.nodeid.split('::')[0]}")
         if keys:
