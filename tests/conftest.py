@@ -211,13 +211,23 @@ async def clean_database(app: Litestar) -> None:
     tests that never name an organisation act in it, as a single-organisation installation does. One transaction: on
     SQLite a commit per table cost a third of a second a test."""
     async with db.write_transaction():
+        # One statement says which tables hold rows (a test fills a few of the many): a statement per table, each a
+        # round trip to PostgreSQL or a thread hop for SQLite, was most of this fixture's tenth of a second.
+        filled = {row["name"] for row in await db.run(_FILLED_TABLES)}
         for table in reversed(APP_CONFIG.table_classes):
+            if table._meta.tablename not in filled:
+                continue
             # A row that refers to another of its table (a payout's reversal, ON DELETE RESTRICT) goes first.
             for column in table._meta.foreign_key_columns:
                 if column._foreign_key_meta.resolved_references is table:
                     await table.delete().where(column.is_not_null())
             await table.delete(force=True)
     await organisations.ensure_default_organisation()
+
+
+_FILLED_TABLES = " UNION ALL ".join(
+    f"SELECT '{table._meta.tablename}' AS name WHERE EXISTS (SELECT 1 FROM \"{table._meta.tablename}\")" for table in APP_CONFIG.table_classes
+)
 
 
 @pytest.fixture
