@@ -54,7 +54,7 @@ run: demo
 worker: install
 	$(BIN)/events worker
 
-# The suite runs on a worker per CPU (pytest-xdist; tests/conftest.py caps their number and keeps the tests that share a
+# The suite runs on a worker per CPU and one more (pytest-xdist; tests/conftest.py caps their number and keeps the tests that share a
 # server on one worker): `make test PYTEST_WORKERS=0` runs it in one process, `PYTEST_ARGS=...` adds pytest options.
 # --durations=25: every run's log ends with its 25 slowest test phases (set-up, call, teardown), to see what grew.
 PYTEST_WORKERS ?= auto
