@@ -6,6 +6,7 @@ concurrency in a test is real concurrency in the app.
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -37,26 +38,61 @@ BACKENDS = ["sqlite", "postgres"]
 # Session-scoped servers whose tests share the server's state (what one test bought from the demo is gone for the
 # next): their tests run on one worker, in the order they run without xdist, and the server starts once.
 SHARED_SERVERS = frozenset({"demo_server", "stripe_server", "stripe_pg_server"})
-# Beyond this many workers the servers and browsers they start outrun the machine's memory and CPUs.
+# Fixtures that pick one of those servers when the test runs (request.getfixturevalue), which collection cannot see.
+SERVER_CHOOSERS = {"racing_server": ("stripe_server", "stripe_pg_server")}
+# Tests so marked start servers of their own (browsers, races, several servers, faults, the soak's minute): the longest.
+SLOW_MARKS = ("browser", "postgres_only")
+# Beyond this many workers the servers and browsers they start outrun the machine's memory and CPUs (and the
+# PostgreSQL server's 100 connections: a race's two server processes and the soak take about 20 each).
 MAX_WORKERS = 8
 
 
 @pytest.hookimpl(optionalhook=True)
 def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """`-n auto`: a worker per CPU this process may use, at most MAX_WORKERS (PYTEST_XDIST_AUTO_NUM_WORKERS overrides)."""
+    """`-n auto`: a worker per CPU this process may use and one more, at most MAX_WORKERS (PYTEST_XDIST_AUTO_NUM_WORKERS
+    overrides). The one more because a worker spends much of its time waiting rather than computing: on PostgreSQL,
+    on the servers and browsers its tests start, on a job's interval, a lease or a retry; with a worker per CPU, CPUs
+    sat idle for a third of the run or more."""
     if count := os.environ.get("PYTEST_XDIST_AUTO_NUM_WORKERS"):
         return int(count)
-    return max(1, min(len(os.sched_getaffinity(0)), MAX_WORKERS))
+    return max(1, min(len(os.sched_getaffinity(0)) + 1, MAX_WORKERS))
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+@pytest.hookimpl(wrapper=True)
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> Iterator[None]:
     """Under `--dist loadgroup`, tests that share an expensive fixture instance go to one worker as one group: the
     tests of a module with a module-scoped fixture (a server or race database of the module's own), and the tests of
     a SHARED_SERVERS server (and, transitively, whatever shares one with them). Any other test goes to whichever
-    worker is free. (tryfirst: before xdist turns the marks into the group names it schedules by.)"""
+    worker is free. (A wrapper: the marks are made before xdist's hook reads them, and checked after every hook.)"""
     if not config.getoption("loadgroup", False):  # what an xdist worker is told of `--dist loadgroup`
-        return
+        return (yield)
+    _group_by_shared_fixtures(items)
+    result = yield
+    _slow_modules_first(items)  # after pytest's own order, which keeps each backend's tests together
+    for item in items:  # a grouped test whose node id lost its group would run on any worker: make it say so
+        if any(item.iter_markers("xdist_group")) and "@" not in item.nodeid.rsplit("]", 1)[-1]:
+            item.stash[GROUP_LOST] = True
+    return result
+
+
+GROUP_LOST = pytest.StashKey[bool]()
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.stash.get(GROUP_LOST, False):
+        pytest.fail("--dist loadgroup: this test's xdist group never reached the scheduler (pytest or pytest-xdist changed?)")
+
+
+def _slow_modules_first(items: list[pytest.Item]) -> None:
+    """The tests of modules that start servers (SLOW_MARKS) go first, in their order, so that none of them starts last
+    and keeps one worker going after the others ran out of work; the many quick in-process tests fill the end. (xdist
+    hands out the groups of several tests first, the largest first, then single tests in this order.) A test on the
+    in-process app's backends stays where pytest put it, among the others on its backend: one app per backend."""
+    slow = {item.path for item in items if any(item.get_closest_marker(mark) for mark in SLOW_MARKS)}
+    items.sort(key=lambda item: item.path not in slow or "backend" in getattr(item, "fixturenames", ()))
+
+
+def _group_by_shared_fixtures(items: list[pytest.Item]) -> None:
     parent: dict[str, str] = {}
 
     def find(key: str) -> str:
@@ -69,7 +105,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         fixtures = getattr(item, "_fixtureinfo", None)
         if fixtures is None:
             continue
-        keys = [f"server:{name}" for name in fixtures.name2fixturedefs if name in SHARED_SERVERS]
+        servers = {server for name in fixtures.name2fixturedefs for server in SERVER_CHOOSERS.get(name, (name,)) if server in SHARED_SERVERS}
+        keys = [f"server:{name}" for name in sorted(servers)]
         if any(defs[-1].scope == "module" for defs in fixtures.name2fixturedefs.values()):
             keys.append(f"module:{item.nodeid.split('::')[0]}")
         if keys:
@@ -78,6 +115,23 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
                 parent[find(key)] = find(keys[0])
     for item, keys in shares.items():
         item.add_marker(pytest.mark.xdist_group(find(keys[0]).split(":", 1)[1]))
+    for item in items:
+        if names := {str(mark.args[0] if mark.args else mark.kwargs.get("name", "default")) for mark in item.iter_markers("xdist_group")}:
+            _name_group_in_node_id(item, "_".join(sorted(names)))
+
+
+def _name_group_in_node_id(item: pytest.Item, group: str) -> None:
+    """xdist's scheduler learns a test's group from a "@group" suffix of the node id the worker reports, which xdist's
+    own hook writes into `item._nodeid`. Since pytest 9.2 the node id is the structured `item._id` and `_nodeid` is
+    read by nobody, so the groups were silently dropped (pytest-xdist issue #1386): a module's tests were spread over
+    both workers, each starting the module's servers (a whole cluster for test_several_servers.py). The suffix goes
+    into the structured id here; its path, names and parameters stay as they are. Older pytest: xdist's hook does it."""
+    node_id = getattr(item, "_id", None)
+    if node_id is None or isinstance(node_id, str) or str(node_id).endswith(f"@{group}"):
+        return
+    suffixed = dataclasses.replace(node_id)
+    object.__setattr__(suffixed, "_str_cache", f"{node_id}@{group}")
+    item._id = suffixed
 
 
 def make_settings(database_url: str, var_dir: Path, **extra: str) -> Settings:
@@ -157,13 +211,23 @@ async def clean_database(app: Litestar) -> None:
     tests that never name an organisation act in it, as a single-organisation installation does. One transaction: on
     SQLite a commit per table cost a third of a second a test."""
     async with db.write_transaction():
+        # One statement says which tables hold rows (a test fills a few of the many): a statement per table, each a
+        # round trip to PostgreSQL or a thread hop for SQLite, was most of this fixture's tenth of a second.
+        filled = {row["name"] for row in await db.run(_FILLED_TABLES)}
         for table in reversed(APP_CONFIG.table_classes):
+            if table._meta.tablename not in filled:
+                continue
             # A row that refers to another of its table (a payout's reversal, ON DELETE RESTRICT) goes first.
             for column in table._meta.foreign_key_columns:
                 if column._foreign_key_meta.resolved_references is table:
                     await table.delete().where(column.is_not_null())
             await table.delete(force=True)
     await organisations.ensure_default_organisation()
+
+
+_FILLED_TABLES = " UNION ALL ".join(
+    f"SELECT '{table._meta.tablename}' AS name WHERE EXISTS (SELECT 1 FROM \"{table._meta.tablename}\")" for table in APP_CONFIG.table_classes
+)
 
 
 @pytest.fixture
