@@ -37,8 +37,9 @@ PINNED = {
     # The order with its event, organisation, receipt facts and notices; its lines; its tickets; the payment account.
     "payment_page": 4,
     # The payment account, the order; BEGIN, the payment, the order locked, paid, its ticket lines, guest names, the
-    # tickets, the confirmation queued (in a savepoint: where to, the message), the history, the ledger, COMMIT.
-    "test_payment": 16,
+    # event's signing key (made with its first tickets, so that showing them never writes), the tickets, the
+    # confirmation queued (in a savepoint: where to, the message), the history, the ledger, COMMIT.
+    "test_payment": 17,
     # The payment account; the order as on the payment page (three); the messages sent; the questions.
     "confirmation": 6,
     # The ticket with its event and the event's signing key.
