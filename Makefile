@@ -56,10 +56,11 @@ worker: install
 
 # The suite runs on a worker per CPU and one more (pytest-xdist; tests/conftest.py caps their number and keeps the tests that share a
 # server on one worker): `make test PYTEST_WORKERS=0` runs it in one process, `PYTEST_ARGS=...` adds pytest options.
+# --no-loadscope-reorder: work goes out in the order tests/conftest.py sets (slow tests first), not largest group first.
 # --durations=25: every run's log ends with its 25 slowest test phases (set-up, call, teardown), to see what grew.
 PYTEST_WORKERS ?= auto
 test: install-dev
-	status=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --durations=25 $(PYTEST_ARGS) || status=1; node --test tests/js/*.test.mjs || status=1; exit $$status
+	status=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25 $(PYTEST_ARGS) || status=1; node --test tests/js/*.test.mjs || status=1; exit $$status
 
 # Every check runs even when an earlier one fails, so one run shows everything; config in pyproject.toml.
 lint: $(VENV)/.installed-dev

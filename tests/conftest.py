@@ -40,7 +40,7 @@ BACKENDS = ["sqlite", "postgres"]
 SHARED_SERVERS = frozenset({"demo_server", "stripe_server", "stripe_pg_server"})
 # Fixtures that pick one of those servers when the test runs (request.getfixturevalue), which collection cannot see.
 SERVER_CHOOSERS = {"racing_server": ("stripe_server", "stripe_pg_server")}
-# Tests so marked start servers of their own (browsers, races, several servers, faults, the soak's minute): the longest.
+# Tests so marked start servers of their own (browsers, races, several servers, faults): longer than in-process ones.
 SLOW_MARKS = ("browser", "postgres_only")
 # Beyond this many workers the servers and browsers they start outrun the machine's memory and CPUs (and the
 # PostgreSQL server's 100 connections: a race's two server processes and the soak take about 20 each).
@@ -84,12 +84,21 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
 
 def _slow_modules_first(items: list[pytest.Item]) -> None:
-    """The tests of modules that start servers (SLOW_MARKS) go first, in their order, so that none of them starts last
-    and keeps one worker going after the others ran out of work; the many quick in-process tests fill the end. (xdist
-    hands out the groups of several tests first, the largest first, then single tests in this order.) A test on the
-    in-process app's backends stays where pytest put it, among the others on its backend: one app per backend."""
-    slow = {item.path for item in items if any(item.get_closest_marker(mark) for mark in SLOW_MARKS)}
-    items.sort(key=lambda item: item.path not in slow or "backend" in getattr(item, "fixturenames", ()))
+    """The order xdist hands out work in (the Makefile turns its own off, which put groups of many tests first): the
+    tests marked slow first, each starting at once on a worker of its own rather than last, alone; then the groups
+    that share a server and the modules that start servers (SLOW_MARKS), in their order; the many quick in-process
+    tests fill the end. A test on the in-process app's backends stays where pytest put it, among the others on its
+    backend: one app per backend."""
+    servers = {item.path for item in items if any(item.get_closest_marker(mark) for mark in SLOW_MARKS)}
+
+    def rank(item: pytest.Item) -> int:
+        if "backend" in getattr(item, "fixturenames", ()):
+            return 2
+        if item.get_closest_marker("slow"):
+            return 0
+        return 1 if item.path in servers or item.get_closest_marker("xdist_group") else 2
+
+    items.sort(key=rank)
 
 
 def _group_by_shared_fixtures(items: list[pytest.Item]) -> None:

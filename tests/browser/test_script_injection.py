@@ -43,7 +43,7 @@ from tests.support.script_injection import (
 )
 from tests.support.server import demo_environment, live_server, run_cli
 
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
 ORGANISER = ("organiser@example.org", "organiser-demo-2026")  # seeded by `events demo` in development
 

@@ -18,7 +18,7 @@ import pytest
 from tests.support import databases
 from tests.support.server import free_port
 
-pytestmark = pytest.mark.postgres_only
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
 RSS_LIMIT_MB = 200
