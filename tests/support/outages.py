@@ -59,7 +59,7 @@ class StripeFault(StrEnum):
 
 class StripeProxy:
     """The app's STRIPE_API_BASE: passes requests to localstripe, or fails them as a Stripe outage would.
-    ``seen`` counts the requests that arrived, by fault."""
+    ``seen`` counts the requests that arrived, by fault; ``paths`` lists their paths and queries, in order."""
 
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
@@ -67,6 +67,7 @@ class StripeProxy:
         self.url = f"http://127.0.0.1:{self.port}"
         self.fault = StripeFault.passing
         self.seen: dict[StripeFault, int] = dict.fromkeys(StripeFault, 0)
+        self.paths: list[str] = []
         self._loop = _LoopThread()
         self._site: web.TCPSite | None = None
         self._runner: web.AppRunner | None = None
@@ -90,6 +91,7 @@ class StripeProxy:
 
     async def _handle(self, request: web.Request) -> web.StreamResponse:
         self.seen[self.fault] += 1
+        self.paths.append(request.rel_url.raw_path_qs)
         if self.fault == StripeFault.refusing:
             # A keep-alive connection made before the outage: cut it, as a dead network would.
             if request.transport is not None:
