@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/checkin.py [--workers 2] [--tickets 5000] [--scanners 20] [--codes signed|secret]
     .venv/bin/python bench/checkin.py --pdf-downloads 4 [--cpu-processes 0|1]
+    .venv/bin/python bench/checkin.py --profile [--profile-dir DIR]
 
 Prints one JSON object on stdout and nothing else (progress and errors go to stderr; the server's log is
 kept in a temporary directory that is removed at the end).
@@ -40,6 +41,13 @@ Exit status 1 if any check fails.
 
 Target on a 2-core machine: >= 1,000 redeems/s with p99 < 50 ms.
 
+--profile runs cProfile, on the CPU clock, in every server process while the phones scan (switched on and off by
+signals: common.PROFILER) and adds "profile" to the JSON: the share of the server's CPU per part of a redeem (PARTS:
+uvicorn, Litestar, our middleware, auth, JSON, the Ed25519 check, the database, batching, logging, ...; what the
+standard library and builtins do counts for the part that called them) and the functions with the most own time per
+request. cProfile slows Python several times and C code much less, so the shares lean towards Python; read them
+against an unprofiled run's cpu_ms_per_request. --profile-dir DIR keeps the raw cProfile files.
+
 --pdf-downloads N (issue #20 §2: no request waits behind a CPU-heavy one): N more clients, each on its own
 connection, download big orders' ticket PDFs (--pdf-orders of --pdf-tickets each, default 5 of 500, seeded as
 paid orders that are never scanned) one after another for as long as the phones scan; each client's first PDF is
@@ -57,7 +65,9 @@ import asyncio
 import json
 import os
 import platform
+import pstats
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -73,7 +83,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from common import admin_url, clean_up, cpu_snapshot, create_database, with_database
+from common import admin_url, clean_up, cpu_snapshot, create_database, profiled_env, signal_workers, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = "bench-door-night"
@@ -586,10 +596,98 @@ async def server_version(database_url: str) -> str:
         await connection.close()
 
 
+# --- the profile (--profile) ---------------------------------------------------------------------------
+
+# The parts of a redeem, by where a function's own CPU time counts: the first rule that matches its file (or, for
+# a function written in C, its name) wins. Functions of no part (the standard library, builtins such as dict.get or
+# copy.copy, dataclasses' generated __init__) count for the part of whoever called them, in proportion.
+PARTS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Ed25519 signature check (and parsing the code)", ("tickets/signing.py", "Ed25519PublicKey")),
+    ("JSON (msgspec)", ("msgspec", "litestar/serialization/", "/json/")),
+    ("logging", ("/logging/",)),
+    ("database (asyncpg, Piccolo, events.db)", ("asyncpg", "/piccolo/", "events/db.py")),
+    ("auth (API token lookup, role guard)", ("events/accounts/",)),
+    ("batching (events.batching)", ("events/batching.py",)),
+    ("check-in (controller, scanning, rules)", ("events/checkin/",)),
+    ("event loop in C (uvloop: sockets, epoll, asyncpg's protocol, task steps)", ("run_until_complete",)),
+    ("HTTP server (uvicorn, httptools, uvloop's transport)", ("uvicorn/", "httptools", "uvloop")),
+    ("asyncio (Python parts)", ("/asyncio/",)),
+    ("Litestar (routing, middleware, DI, guards, request, response)", ("litestar/",)),
+    ("our middleware and hooks (malformed, content type, locale, security headers)", ("events/",)),
+)
+OTHER = "other (no caller known)"
+
+
+def _part(filename: str, name: str) -> str | None:
+    where = name if filename == "~" else filename
+    return next((part for part, marks in PARTS if any(mark in where for mark in marks)), None)
+
+
+def profile_summary(profile_dir: Path, requests: int) -> dict[str, Any]:
+    files = sorted(str(path) for path in profile_dir.glob("*.prof"))
+    if not files:
+        return {"error": "no profile written"}
+    stats = pstats.Stats(*files)
+    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    shares: dict[Any, dict[str, float]] = {}
+
+    def parts_of(function: Any, seen: frozenset[Any] = frozenset()) -> dict[str, float]:
+        """How a function's own time divides between the parts: all its own part's, or its callers' in proportion to
+        what each call cost (remembered: the standard library is called from everywhere). Empty when every caller is
+        already on the way (a cycle)."""
+        part = _part(function[0], function[2])
+        if part is not None:
+            return {part: 1.0}
+        if function in shares:
+            return shares[function]
+        callers = raw[function][4] if function in raw else {}
+        result: dict[str, float] = {}
+        counted = 0.0
+        cut = False
+        for caller, timing in callers.items():
+            if caller == function or caller in seen:
+                cut = True
+                continue
+            caller_parts = parts_of(caller, seen | {function})
+            if caller_parts and timing[2] > 0:
+                counted += timing[2]
+                for caller_part, fraction in caller_parts.items():
+                    result[caller_part] = result.get(caller_part, 0.0) + fraction * timing[2]
+        result = {caller_part: weight / counted for caller_part, weight in result.items()} if counted > 0 else {}
+        if not cut:
+            shares[function] = result
+        return result
+
+    parts: Counter[str] = Counter()
+    for function, entry in raw.items():
+        for part, fraction in (parts_of(function) or {OTHER: 1.0}).items():
+            parts[part] += entry[2] * fraction
+    total = sum(parts.values())
+    top = sorted(raw.items(), key=lambda item: item[1][2], reverse=True)[:30]
+    return {
+        "processes": len(files),
+        "profiled_cpu_s": round(total, 2),
+        "profiled_cpu_ms_per_request": round(1000 * total / max(requests, 1), 3),
+        "share_by_part": {part: round(seconds / total, 3) for part, seconds in parts.most_common()},
+        "top_own_time": [
+            {
+                "function": f"{Path(filename).name}:{line}({name})",
+                "own_ms_per_request": round(1000 * entry[2] / max(requests, 1), 4),
+                "calls": entry[1],
+            }
+            for (filename, line, name), entry in top
+        ],
+        "note": "cProfile on the CPU clock (time.thread_time) in each server process's main thread, during the measured "
+        "phase only; a function's own time counts for its part (PARTS), that of the standard library and builtins for "
+        "their callers' parts. Profiling slows Python code several times (C code much less): read shares against an "
+        "unprofiled run's cpu_ms_per_request, not rates.",
+    }
+
+
 # --- the run -------------------------------------------------------------------------------------------
 
 
-async def load(args: argparse.Namespace, port: int, seeded: Seeded, server_pid: int, database_url: str) -> dict[str, Any]:
+async def load(args: argparse.Namespace, port: int, seeded: Seeded, server_pid: int, database_url: str, profile_dir: Path | None) -> dict[str, Any]:
     warmup_indexes = list(range(args.warmup))
     measured_indexes = list(range(args.warmup, len(seeded.codes)))
     warm = Tally()
@@ -606,6 +704,9 @@ async def load(args: argparse.Namespace, port: int, seeded: Seeded, server_pid: 
     tally = Tally()
     slices = slices_for(measured_indexes, args.scanners, args.contested)
     load_average = os.getloadavg()
+    if profile_dir is not None:
+        signal_workers(server_pid, signal.SIGUSR1)
+        await asyncio.sleep(0.5)
     before = await cpu_snapshot(server_pid, database_url)
     started = time.perf_counter()
     downloads = Downloads()
@@ -614,6 +715,13 @@ async def load(args: argparse.Namespace, port: int, seeded: Seeded, server_pid: 
     elapsed = time.perf_counter() - started
     after = await cpu_snapshot(server_pid, database_url)
     used = cpu_used(before, after)
+    if profile_dir is not None:
+        signal_workers(server_pid, signal.SIGUSR2)
+        await asyncio.sleep(2)
+        if args.profile_dir is not None:
+            args.profile_dir.mkdir(parents=True, exist_ok=True)
+            for written in profile_dir.glob("*.prof"):
+                shutil.copy(written, args.profile_dir / written.name)
     if downloading is not None:  # the PDF downloads under way are abandoned
         downloading.cancel()
         await asyncio.gather(downloading, return_exceptions=True)
@@ -668,6 +776,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--pdf-downloads", type=int, default=0, help="clients downloading big orders' PDFs while the phones scan")
     parser.add_argument("--pdf-orders", type=int, default=5, help="--pdf-downloads: how many big orders (default 5)")
     parser.add_argument("--pdf-tickets", type=int, default=500, help="--pdf-downloads: tickets per big order (default 500)")
+    parser.add_argument(
+        "--profile", action="store_true", help="cProfile the server's workers while the phones scan (slows them: rates not comparable)"
+    )
+    parser.add_argument("--profile-dir", type=Path, default=None, help="with --profile: also keep each process's cProfile file here")
     parser.add_argument("--cpu-processes", type=int, default=None, help="the server's EVENTS_CPU_PROCESSES (default: its own default)")
     return parser.parse_args(argv)
 
@@ -695,6 +807,7 @@ def main(argv: list[str] | None = None) -> int:
     env = server_env(database_url, var_dir, secret_key)
     if args.cpu_processes is not None:
         env["EVENTS_CPU_PROCESSES"] = str(args.cpu_processes)
+    profile_dir = profiled_env(env, var_dir / "profile", cpu_clock=True) if args.profile else None
     result: dict[str, Any] = {
         "benchmark": "checkin",
         "workers": args.workers,
@@ -703,6 +816,7 @@ def main(argv: list[str] | None = None) -> int:
         "codes": args.codes,
         "tickets": args.tickets,
         "contested": args.contested,
+        "profiled": args.profile,
     }
     server: subprocess.Popen[bytes] | None = None
     created = False
@@ -733,9 +847,11 @@ def main(argv: list[str] | None = None) -> int:
         async def measure() -> dict[str, Any]:
             await wait_until_healthy(port, server, log_path, args.workers)
             log("scanning")
-            return await load(args, port, seeded, server.pid, database_url)
+            return await load(args, port, seeded, server.pid, database_url, profile_dir)
 
         result.update(asyncio.run(measure()))
+        if profile_dir is not None:
+            result["profile"] = profile_summary(profile_dir, result["requests"])
         checks = asyncio.run(database_checks(database_url))
         result["database"] = checks
         result["double_admissions"] = checks["double_admissions"]

@@ -1,9 +1,11 @@
-"""What the benchmarks share: their own PostgreSQL database, stopping the server, and CPU accounting
-from /proc (server processes and the PostgreSQL backends serving the bench database)."""
+"""What the benchmarks share: their own PostgreSQL database, stopping the server, CPU accounting from /proc
+(server processes and the PostgreSQL backends serving the bench database), and cProfile in the server's
+processes (--profile)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
 import signal
@@ -117,6 +119,46 @@ def clean_up(
             log(f"could not drop {name}: {exc}")
             result["drop_error"] = str(exc)
     shutil.rmtree(var_dir, ignore_errors=True)
+
+
+# A sitecustomize module put on the server's PYTHONPATH by profiled_env: every Python process of the server (the
+# supervisor and each worker) can then be told by SIGUSR1 to start cProfile on its main thread (where the event loop
+# runs) and by SIGUSR2 to stop and write its figures to EVENTS_BENCH_PROFILE_DIR/<pid>.prof. With
+# EVENTS_BENCH_PROFILE_CLOCK=cpu the profile counts the thread's CPU time, not wall time: on a shared machine a
+# process waiting for a core would otherwise charge that wait to wherever it was preempted (often a socket write
+# that woke the client).
+PROFILER = """
+import os
+if os.environ.get("EVENTS_BENCH_PROFILE_DIR"):
+    import cProfile, signal, time
+    _profile = cProfile.Profile(time.thread_time) if os.environ.get("EVENTS_BENCH_PROFILE_CLOCK") == "cpu" else cProfile.Profile()
+    def _start(signum, frame):
+        _profile.enable()
+    def _stop(signum, frame):
+        _profile.disable()
+        _profile.dump_stats(os.path.join(os.environ["EVENTS_BENCH_PROFILE_DIR"], f"{os.getpid()}.prof"))
+    signal.signal(signal.SIGUSR1, _start)
+    signal.signal(signal.SIGUSR2, _stop)
+"""
+
+
+def profiled_env(env: dict[str, str], profile_dir: Path, *, cpu_clock: bool = False) -> Path:
+    """Set ``env`` up for a server whose processes can be profiled (PROFILER, signal_workers); returns the folder
+    their profiles are written to."""
+    (profile_dir / "site").mkdir(parents=True)
+    (profile_dir / "site" / "sitecustomize.py").write_text(PROFILER)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(profile_dir / "site"), env.get("PYTHONPATH")]))
+    env["EVENTS_BENCH_PROFILE_DIR"] = str(profile_dir)
+    if cpu_clock:
+        env["EVENTS_BENCH_PROFILE_CLOCK"] = "cpu"
+    return profile_dir
+
+
+def signal_workers(server_pid: int, signum: int) -> None:
+    """Send ``signum`` to the server and every process under it (PROFILER's SIGUSR1 and SIGUSR2)."""
+    for pid in process_tree(server_pid):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signum)
 
 
 def exception_lines(server_log: str) -> list[str]:

@@ -41,7 +41,7 @@ Load generator: a lean HTTP/1.1 keep-alive client on uvloop in this process (ben
 cookie jar and form bodies); its CPU is reported beside the server's and PostgreSQL's, per purchase.
 
 --profile runs cProfile in every server worker during the rush only (switched on and off by signals; see
-`PROFILER`) and adds `profile` to the JSON: per step, the handler's own CPU and its template's rendering per
+`common.PROFILER`) and adds `profile` to the JSON: per step, the handler's own CPU and its template's rendering per
 request, and the whole rush's CPU by where it went (templates, database driver, ORM, framework, the app's code).
 cProfile slows the workers down several times: rates and latencies of a profiled run are not comparable.
 
@@ -52,7 +52,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import html
 import json
 import os
@@ -75,7 +74,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import asyncpg
-from common import admin_url, clean_up, cpu_snapshot, create_database, exception_lines, process_tree, with_database
+from common import admin_url, clean_up, cpu_snapshot, create_database, exception_lines, profiled_env, signal_workers, with_database
 from onsale import (
     HOST,
     ORGANISER,
@@ -106,23 +105,6 @@ QUANTITY_FIELD = re.compile(rb'<select id="(quantity_\d+)"')
 TEST_PAYMENT_FORM = re.compile(rb'<form method="post" action="([^"]*/test-payment)">(.*?)</form>', re.DOTALL)
 HIDDEN_TOKEN = re.compile(rb'name="token" value="([^"]+)"')
 TICKET_LINK = re.compile(rb'href="(/tickets/[a-z0-9]+)"')
-
-# A sitecustomize module put on the server's PYTHONPATH with --profile: every Python process of the server (the
-# supervisor and each worker) can then be told by SIGUSR1 to start cProfile on its main thread (where the event loop
-# runs) and by SIGUSR2 to stop and write its figures to EVENTS_BENCH_PROFILE_DIR/<pid>.prof.
-PROFILER = """
-import os
-if os.environ.get("EVENTS_BENCH_PROFILE_DIR"):
-    import cProfile, signal
-    _profile = cProfile.Profile()
-    def _start(signum, frame):
-        _profile.enable()
-    def _stop(signum, frame):
-        _profile.disable()
-        _profile.dump_stats(os.path.join(os.environ["EVENTS_BENCH_PROFILE_DIR"], f"{os.getpid()}.prof"))
-    signal.signal(signal.SIGUSR1, _start)
-    signal.signal(signal.SIGUSR2, _stop)
-"""
 
 
 def log(message: str) -> None:
@@ -449,12 +431,6 @@ def profile_summary(profile_dir: Path, purchases: int, step_counts: dict[str, in
     }
 
 
-def signal_workers(server_pid: int, signum: int) -> None:
-    for pid in process_tree(server_pid):
-        with contextlib.suppress(ProcessLookupError):
-            os.kill(pid, signum)
-
-
 # --- the run -------------------------------------------------------------------------------------------
 
 
@@ -574,11 +550,7 @@ def main(argv: list[str] | None = None) -> int:
     env.update(SERVER_LIMITS)
     profile_dir: Path | None = None
     if args.profile:
-        profile_dir = var_dir / "profile"
-        (profile_dir / "site").mkdir(parents=True)
-        (profile_dir / "site" / "sitecustomize.py").write_text(PROFILER)
-        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(profile_dir / "site"), env.get("PYTHONPATH")]))
-        env["EVENTS_BENCH_PROFILE_DIR"] = str(profile_dir)
+        profile_dir = profiled_env(env, var_dir / "profile")
     result: dict[str, Any] = {
         "benchmark": "rush",
         "guests": args.guests,

@@ -122,11 +122,14 @@ def create_app(settings: Settings | None = None) -> Litestar:
     # async, so Litestar runs it in the event loop: a plain function would go through sync_to_thread, a
     # thread-pool hop on every request.
     async def choose_locale(request: Request[Any, Any, Any]) -> None:
-        if request.route_handler.opt.get(i18n.STAFF_PAGE):
+        opt = request.route_handler.opt
+        if opt.get(i18n.STAFF_PAGE):
             request.state.locale = i18n.STAFF_LOCALE
             return
-        remembered = None if request.route_handler.opt.get(i18n.FRAMED_PAGE) else request.cookies.get(i18n.LOCALE_COOKIE)
-        request.state.locale = i18n.negotiate_locale(request.query_params.get("lang"), remembered, request.headers.get("accept-language"))
+        remembered = None if opt.get(i18n.FRAMED_PAGE) else request.cookies.get(i18n.LOCALE_COOKIE)
+        # No query string, no ?lang=: an API call (a door scan) need not have its empty query parsed into a dictionary.
+        requested = request.query_params.get("lang") if request.scope.get("query_string") else None
+        request.state.locale = i18n.negotiate_locale(requested, remembered, request.headers.get("accept-language"))
 
     sessions = SessionConfig(
         key=SESSION_COOKIE,

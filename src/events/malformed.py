@@ -44,6 +44,10 @@ class RefuseMalformedRequests(ASGIMiddleware):
 
 def _path_problem(scope: Scope) -> str | None:
     raw = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogatepass")
+    if raw.isascii() and b"%" not in raw and raw.decode("ascii").isprintable() and scope["path"].isascii() and scope["path"].isprintable():
+        # Nothing escaped and nothing beyond ASCII (every API call's path, a door scan's above all): valid UTF-8, and in
+        # ASCII the control characters text.parameter_problem looks for are exactly what isprintable() refuses.
+        return None
     try:
         path = unquote_to_bytes(raw).decode("utf-8")
     except UnicodeDecodeError:

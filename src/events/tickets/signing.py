@@ -22,7 +22,6 @@ Codes issued before this format, ``EVT1.<base64url JSON>.<base64url signature>``
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 import struct
@@ -47,7 +46,11 @@ _SECRET_SHAPE = re.compile(_SECRET)
 # The whole shape of a code in capitals: 92 bytes are 148 base32 characters.
 _COMPACT = re.compile(rf"EVT2\.({_SECRET})\.([A-Z2-7]{{148}})")
 _BASE32_VALUES = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567"  # RFC 4648: each character's 5-bit value is its index
-_STRAY_BITS = (1 << (148 * 5 - _PACKED_BYTES * 8)) - 1  # 148 characters carry 740 bits, 4 more than the bytes
+# The same values as the digits int() reads in base 32, so a code's 148 characters decode in one call in C: Python 3.11's
+# base64.b32decode loops in Python over each group of eight (ten times the CPU, some 10 µs on every door scan).
+_BASE32_AS_DIGITS = str.maketrans(_BASE32_VALUES, "0123456789abcdefghijklmnopqrstuv")
+_STRAY_BIT_COUNT = 148 * 5 - _PACKED_BYTES * 8  # 148 characters carry 740 bits, 4 more than the bytes
+_STRAY_BITS = (1 << _STRAY_BIT_COUNT) - 1
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")  # EVT1's parts: RFC 4648 base64url without padding
 
 
@@ -123,14 +126,12 @@ def _parse_compact(text: str) -> _Parsed:
     if match is None:
         raise InvalidTicketCode("malformed ticket code")
     secret, packed = match.groups()
-    try:
-        raw = base64.b32decode(packed + "====")
-    except (binascii.Error, ValueError) as exc:
-        raise InvalidTicketCode("malformed ticket code") from exc
+    value = int(packed.translate(_BASE32_AS_DIGITS), 32)  # the pattern admits base32 characters only
     # The last character's low bits fall past the 92 bytes: a code with any of them set is another text of the same
     # bytes (what encoding the bytes again and comparing would find, without the encoding, on every scan).
-    if len(raw) != _PACKED_BYTES or _BASE32_VALUES.index(packed[-1]) & _STRAY_BITS:
+    if value & _STRAY_BITS:
         raise InvalidTicketCode("malformed ticket code")
+    raw = (value >> _STRAY_BIT_COUNT).to_bytes(_PACKED_BYTES, "big")
     fields, signature = raw[: _FIELDS.size], raw[_FIELDS.size :]
     key_id, ticket_id, version, event_id, ticket_type_id, valid_from, valid_until = _FIELDS.unpack(fields)
     claims = TicketClaims(
