@@ -65,7 +65,6 @@ import asyncio
 import json
 import os
 import platform
-import pstats
 import secrets
 import shutil
 import signal
@@ -83,7 +82,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
-from common import admin_url, clean_up, cpu_snapshot, create_database, profiled_env, signal_workers, with_database
+from common import admin_url, clean_up, cpu_snapshot, create_database, profiled_env, read_profiles, signal_workers, with_database
 
 ROOT = Path(__file__).resolve().parents[1]
 SLUG = "bench-door-night"
@@ -624,11 +623,10 @@ def _part(filename: str, name: str) -> str | None:
 
 
 def profile_summary(profile_dir: Path, requests: int) -> dict[str, Any]:
-    files = sorted(str(path) for path in profile_dir.glob("*.prof"))
-    if not files:
+    profiles = read_profiles(profile_dir)
+    if profiles is None:
         return {"error": "no profile written"}
-    stats = pstats.Stats(*files)
-    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    processes, raw = profiles
     shares: dict[Any, dict[str, float]] = {}
 
     def parts_of(function: Any, seen: frozenset[Any] = frozenset()) -> dict[str, float]:
@@ -665,7 +663,7 @@ def profile_summary(profile_dir: Path, requests: int) -> dict[str, Any]:
     total = sum(parts.values())
     top = sorted(raw.items(), key=lambda item: item[1][2], reverse=True)[:30]
     return {
-        "processes": len(files),
+        "processes": processes,
         "profiled_cpu_s": round(total, 2),
         "profiled_cpu_ms_per_request": round(1000 * total / max(requests, 1), 3),
         "share_by_part": {part: round(seconds / total, 3) for part, seconds in parts.most_common()},

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import pstats
 import shutil
 import signal
 import subprocess
@@ -152,6 +153,15 @@ def profiled_env(env: dict[str, str], profile_dir: Path, *, cpu_clock: bool = Fa
     if cpu_clock:
         env["EVENTS_BENCH_PROFILE_CLOCK"] = "cpu"
     return profile_dir
+
+
+def read_profiles(profile_dir: Path) -> tuple[int, dict[Any, Any]] | None:
+    """The profiles PROFILER wrote in ``profile_dir``, merged: how many processes wrote one, and pstats' table
+    (function -> (primitive calls, calls, own time, cumulative time, callers)); None when none was written."""
+    files = sorted(str(path) for path in profile_dir.glob("*.prof"))
+    if not files:
+        return None
+    return len(files), pstats.Stats(*files).stats  # type: ignore[attr-defined]
 
 
 def signal_workers(server_pid: int, signum: int) -> None:

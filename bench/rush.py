@@ -56,7 +56,6 @@ import html
 import json
 import os
 import platform
-import pstats
 import re
 import secrets
 import shutil
@@ -74,7 +73,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 import asyncpg
-from common import admin_url, clean_up, cpu_snapshot, create_database, exception_lines, profiled_env, signal_workers, with_database
+from common import admin_url, clean_up, cpu_snapshot, create_database, exception_lines, profiled_env, read_profiles, signal_workers, with_database
 from onsale import (
     HOST,
     ORGANISER,
@@ -390,11 +389,10 @@ PLACES = (
 
 
 def profile_summary(profile_dir: Path, purchases: int, step_counts: dict[str, int]) -> dict[str, Any]:
-    files = sorted(str(path) for path in profile_dir.glob("*.prof"))
-    if not files:
+    profiles = read_profiles(profile_dir)
+    if profiles is None:
         return {"error": "no profile written"}
-    stats = pstats.Stats(*files)
-    raw: dict[Any, Any] = stats.stats  # type: ignore[attr-defined]
+    processes, raw = profiles
     total = sum(entry[2] for entry in raw.values())
     places: Counter[str] = Counter()
     for (filename, _line, name), entry in raw.items():
@@ -415,7 +413,7 @@ def profile_summary(profile_dir: Path, purchases: int, step_counts: dict[str, in
         }
     top = sorted(raw.items(), key=lambda item: item[1][2], reverse=True)[:25]
     return {
-        "processes": len(files),
+        "processes": processes,
         "profiled_cpu_s": round(total, 2),
         "cpu_ms_per_purchase_profiled": round(1000 * total / max(purchases, 1), 2),
         "share_by_place": {place: round(seconds / total, 3) for place, seconds in places.most_common()},
