@@ -72,7 +72,9 @@ def spreadsheet_csv_response(sheets: list[spreadsheets.Sheet], filename: str) ->
 
 def xlsx_response(sheets: list[spreadsheets.Sheet], filename: str) -> Response[bytes]:
     return Response(
-        spreadsheets.workbook_xlsx(sheets), media_type=XLSX, headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'}
+        spreadsheets.workbook_xlsx(sheets, made_on=datetime.now(timezone.utc).date()),
+        media_type=XLSX,
+        headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'},
     )
 
 

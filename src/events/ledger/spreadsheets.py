@@ -10,23 +10,29 @@ a spreadsheet adds them up; dates are dd/mm/yyyy. A text cell a spreadsheet woul
 "@" first) gets a leading apostrophe, as the attendee list's do.
 
 The .xlsx (openpyxl) has the same table: amounts are numbers with a currency format ("£1,234.50"), dates are dates
-shown dd/mm/yyyy, and text is always text, never a formula.
+shown dd/mm/yyyy, and text is always text, never a formula. Its bytes depend on its tables and the day it is made on,
+not on the time of day: the workbook's properties and every file in its zip carry that day's midnight, so the same
+statement downloaded twice in a day is the same file (a treasurer can compare checksums; a HEAD request is answered
+with the length its GET has).
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, time
 from decimal import Decimal
+from typing import Any
 
 from babel.numbers import get_currency_symbol
 from openpyxl import Workbook
 from openpyxl.cell.cell import Cell as XlsxCell
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
+from openpyxl.writer.excel import ExcelWriter
 
 from events.ledger.schemas import EventFigures, Figures
 from events.ledger.words import EVENT, FUND, PARTNER
@@ -76,13 +82,14 @@ def table_csv(headers: Sequence[str], rows: Sequence[Sequence[Cell]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def table_xlsx(headers: Sequence[str], rows: Sequence[Sequence[Cell]], *, title: str = "Statement") -> bytes:
+def table_xlsx(headers: Sequence[str], rows: Sequence[Sequence[Cell]], *, made_on: date, title: str = "Statement") -> bytes:
     """The table as an Excel workbook of one sheet."""
-    return workbook_xlsx([Sheet(title, headers, rows)])
+    return workbook_xlsx([Sheet(title, headers, rows)], made_on=made_on)
 
 
-def workbook_xlsx(sheets: Sequence[Sheet]) -> bytes:
-    """An Excel workbook with a tab per table, headers in bold and kept in view while scrolling."""
+def workbook_xlsx(sheets: Sequence[Sheet], *, made_on: date) -> bytes:
+    """An Excel workbook with a tab per table, headers in bold and kept in view while scrolling, dated ``made_on``
+    (see the module's note)."""
     workbook = Workbook()
     workbook.remove(workbook.active)
     for sheet in sheets:
@@ -102,9 +109,33 @@ def workbook_xlsx(sheets: Sequence[Sheet]) -> bytes:
         for column, width in enumerate(widths, start=1):
             worksheet.column_dimensions[get_column_letter(column)].width = min(WIDEST_COLUMN, max(10, width + 2))
         worksheet.freeze_panes = "A2"
+    midnight = datetime.combine(made_on, time())
+    workbook.properties.created = workbook.properties.modified = midnight
+    workbook.properties.creator = "events"
     buffer = io.BytesIO()
-    workbook.save(buffer)
+    # As openpyxl's Workbook.save, which would date the properties and each zipped file with the time of saving.
+    with _DatedZipFile(buffer, "w", zipfile.ZIP_DEFLATED, allowZip64=True) as archive:
+        archive.date_time = midnight.timetuple()[:6]
+        ExcelWriter(workbook, archive).save()
     return buffer.getvalue()
+
+
+class _DatedZipFile(zipfile.ZipFile):
+    """A zip whose files carry ``date_time`` rather than the time they are added (by name, as openpyxl adds most)
+    or the time they were last changed on disk (as it adds each sheet, written to a temporary file first)."""
+
+    date_time: tuple[int, int, int, int, int, int]
+
+    def write(self, filename: Any, arcname: Any = None, *args: Any, **kwargs: Any) -> None:
+        with open(filename, "rb") as file:
+            self.writestr(str(arcname or filename), file.read(), *args, **kwargs)
+
+    def writestr(self, zinfo_or_arcname: str | zipfile.ZipInfo, data: Any, *args: Any, **kwargs: Any) -> None:
+        if isinstance(zinfo_or_arcname, str):
+            zinfo_or_arcname = zipfile.ZipInfo(zinfo_or_arcname, date_time=self.date_time)
+            zinfo_or_arcname.compress_type = self.compression
+            zinfo_or_arcname.external_attr = 0o600 << 16  # what ZipFile.writestr gives a file added by name
+        super().writestr(zinfo_or_arcname, data, *args, **kwargs)
 
 
 def _csv_text(text: str) -> str:

@@ -3,9 +3,12 @@ no formula run) and as .xlsx (amounts as numbers in a £ format, dates as dates,
 
 import csv
 import io
+import time
+import zipfile
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
 from openpyxl import load_workbook
 
 from events.ledger.schemas import Totals
@@ -35,7 +38,10 @@ def test_the_csv_opens_in_excel_as_written() -> None:
 
 def test_the_xlsx_has_numbers_in_pounds_dates_and_text_that_is_never_a_formula() -> None:
     content = table_xlsx(
-        ["Partner project", "Paid on", "Amount (£)"], [["=1+1", date(2027, 8, 5), Money(123_450)], ["مطبخ", None, Money(-5)]], title="Payouts"
+        ["Partner project", "Paid on", "Amount (£)"],
+        [["=1+1", date(2027, 8, 5), Money(123_450)], ["مطبخ", None, Money(-5)]],
+        made_on=date(2027, 8, 20),
+        title="Payouts",
     )
     sheet = load_workbook(io.BytesIO(content))["Payouts"]
     assert [cell.value for cell in sheet[1]] == ["Partner project", "Paid on", "Amount (£)"]
@@ -45,6 +51,22 @@ def test_the_xlsx_has_numbers_in_pounds_dates_and_text_that_is_never_a_formula()
     assert amount.value == 1234.5 and amount.number_format == '"£"#,##0.00;-"£"#,##0.00'
     assert sheet["A3"].value == "مطبخ" and sheet["C3"].value == -0.05
     assert sheet.freeze_panes == "A2"
+
+
+def test_the_same_table_made_on_the_same_day_is_the_same_file_whatever_the_time(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Downloaded twice, a statement is the same file (and a HEAD request gets its GET's length): neither the
+    workbook's properties nor its zip carry the time of day it was made."""
+    table = (["Partner project", "Amount (£)"], [["Welcome Kitchen", Money(123_450)]])
+    made = []
+    for seconds in (1_818_000_000.0, 1_818_040_001.0):  # 20 August 2027, eleven hours apart
+        monkeypatch.setattr(time, "time", lambda seconds=seconds: seconds)
+        made.append(table_xlsx(*table, made_on=date(2027, 8, 20)))
+    assert made[0] == made[1]
+    with zipfile.ZipFile(io.BytesIO(made[0])) as archive:
+        assert {info.date_time for info in archive.infolist()} == {(2027, 8, 20, 0, 0, 0)}
+    properties = load_workbook(io.BytesIO(made[0])).properties
+    assert properties.created == properties.modified == datetime(2027, 8, 20)
+    assert table_xlsx(*table, made_on=date(2027, 8, 21)) != made[0]
 
 
 def test_a_statement_sheet_has_human_headers_and_a_total_that_adds_up_across() -> None:
