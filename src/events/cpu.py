@@ -140,7 +140,11 @@ class CpuPool:
                 if executor is None:  # closed meanwhile
                     break
                 try:
-                    return await asyncio.wait_for(asyncio.wrap_future(executor.submit(call)), self.timeout_seconds)
+                    # Handed over from a worker thread: a pool's first call starts its processes, and starting one
+                    # waits for the fork server to import PRELOAD (about a second), which would stall every request
+                    # on this event loop, check-ins included.
+                    submitted = await anyio.to_thread.run_sync(executor.submit, call)
+                    return await asyncio.wait_for(asyncio.wrap_future(submitted), self.timeout_seconds)
                 except BrokenProcessPool:
                     self._replace(executor, "A CPU pool process died")
                 except TimeoutError:

@@ -99,6 +99,35 @@ async def test_a_statement_made_in_the_pool_is_the_one_made_here(pool: cpu.CpuPo
     assert same_document(made_there) == same_document(render_statement_pdf(partner, now=NOW))
 
 
+async def test_handing_a_call_to_the_pool_never_stalls_the_event_loop(pool: cpu.CpuPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A pool's first call (and the first on a pool replacing a broken one) starts its processes, which waits for the
+    fork server to import what a PDF needs: about a second, in which the other requests of this server process (a
+    door's scans) must go on."""
+    executor = pool._executor
+    assert executor is not None
+    submit = executor.submit
+
+    def slow_submit(*args: object, **kwargs: object) -> object:
+        time.sleep(0.5)  # as a first call waits for its process to start
+        return submit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(executor, "submit", slow_submit)
+    ticks: list[float] = []
+
+    async def tick() -> None:
+        while True:
+            ticks.append(time.monotonic())
+            await asyncio.sleep(0.01)
+
+    ticker = asyncio.create_task(tick())
+    started = time.monotonic()
+    assert await soon(cpu.run(os.getpid)) != os.getpid()
+    ticker.cancel()
+    assert time.monotonic() - started >= 0.5
+    longest_wait = max(later - earlier for earlier, later in zip(ticks, ticks[1:], strict=False))
+    assert longest_wait < 0.25, f"the event loop stood still for {longest_wait:.2f} s"
+
+
 async def test_a_pool_process_killed_between_calls_is_replaced(pool: cpu.CpuPool) -> None:
     first = await soon(cpu.run(os.getpid))
     os.kill(first, signal.SIGKILL)
