@@ -456,9 +456,11 @@ def stripe_side(rng: random.Random, rows: dict[str, list[tuple]], now: datetime)
 
 async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> dict[str, Any]:
     from events.catalogue.tables import Event, Partner
+    from events.organisations import service as organisations
 
     started = time.perf_counter()
     events = await create_catalogue(args.events, now)
+    organisation_id = (await organisations.resolve(None)).id
     partner_ids = [row["id"] for row in await Partner.select(Partner.id).order_by(Partner.id)]
     rows = synthesise(args.orders, args.free_guests, events, partner_ids, now, args.seed)
     synthesised = time.perf_counter()
@@ -491,12 +493,17 @@ async def seed(database_url: str, args: argparse.Namespace, now: datetime) -> di
                     "created_at",
                 ],
             )
-            await connection.copy_records_to_table("stripe_balance_transaction", records=rows["stripe_balance_transaction"], columns=STRIPE_COLUMNS)
+            # The installation's organisation's Stripe account (each organisation imports its own).
+            await connection.copy_records_to_table(
+                "stripe_balance_transaction",
+                records=[(*row, organisation_id) for row in rows["stripe_balance_transaction"]],
+                columns=[*STRIPE_COLUMNS, "organisation"],
+            )
             # One import covering the whole period, as the periodic job leaves it.
             await connection.copy_records_to_table(
                 "stripe_import",
-                columns=["created_from", "created_to", "transactions", "imported_at", "requested_by"],
-                records=[(now - timedelta(days=62), now, len(rows["stripe_balance_transaction"]), now, "worker")],
+                columns=["created_from", "created_to", "transactions", "imported_at", "requested_by", "organisation"],
+                records=[(now - timedelta(days=62), now, len(rows["stripe_balance_transaction"]), now, "worker", organisation_id)],
             )
             await connection.copy_records_to_table(
                 "event_cost",
