@@ -5,6 +5,7 @@ killed, without the calls after it waiting behind it for ever."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import os
 import re
 import signal
@@ -124,7 +125,7 @@ async def test_handing_a_call_to_the_pool_never_stalls_the_event_loop(pool: cpu.
     assert await soon(cpu.run(os.getpid)) != os.getpid()
     ticker.cancel()
     assert time.monotonic() - started >= 0.5
-    longest_wait = max(later - earlier for earlier, later in zip(ticks, ticks[1:], strict=False))
+    longest_wait = max(later - earlier for earlier, later in itertools.pairwise(ticks))
     assert longest_wait < 0.25, f"the event loop stood still for {longest_wait:.2f} s"
 
 
