@@ -508,9 +508,10 @@ def pdf_report(
         "cpu_processes": "server default" if args.cpu_processes is None else args.cpu_processes,
         "pdfs": len(latencies),
         "pdfs_per_second": round(len(latencies) / elapsed, 2),
+        # None when no PDF came back within the measured phase (a short run: more --tickets makes it longer).
         "pdf_latency_ms": {
-            "p50": round(percentile(latencies, 0.50)),
-            "p99": round(percentile(latencies, 0.99)),
+            "p50": round(percentile(latencies, 0.50)) if latencies else None,
+            "p99": round(percentile(latencies, 0.99)) if latencies else None,
             "max": round(latencies[-1]) if latencies else None,
         },
         "pdf_mean_bytes": round(sum(downloads.sizes) / len(downloads.sizes)) if downloads.sizes else None,

@@ -1,0 +1,90 @@
+"""Every benchmark still runs (`make bench`): each script, on a small run, prints its JSON, reports itself correct
+(nothing oversold, no double admission, no error, no traceback, statements that add up) and exits 0.
+
+Behaviour, not speed: no rate or latency is asserted; a benchmark that stopped working after a schema or route
+change (as bench/reconcile.py did when balance transactions became an organisation's) fails here, not in the next
+benchmark sitting. The soak has its own smoke test (test_soak_smoke.py). PostgreSQL only: each script creates and drops
+a database of its own through TEST_DATABASE_URL.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.support import databases
+
+pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_bench(script: str, *options: str) -> dict[str, Any]:
+    admin = databases.require_postgres(f"bench/{script}")
+    run = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / script), *options, "--admin-url", admin],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+        cwd=ROOT,
+    )
+    assert run.stdout, run.stderr[-3000:]
+    report: dict[str, Any] = json.loads(run.stdout)
+    assert "error" not in report, (report["error"], run.stderr[-3000:])
+    assert run.returncode == 0, run.stderr[-3000:]
+    return report
+
+
+def test_onsale_sells_every_place_once() -> None:
+    report = run_bench("onsale.py", "--buyers", "60", "--places", "40", "--concurrency", "20", "--warmup", "5")
+    assert report["correct"] and report["oversold"] == 0 and report["consistent"], report
+    assert report["successful_orders"] == 40 and report["errors"] == 0, report
+
+
+def test_rush_walks_the_guests_whole_path() -> None:
+    report = run_bench("rush.py", "--guests", "30", "--places", "20", "--concurrency", "10", "--warmup", "2")
+    assert report["correct"] and report["oversold"] == 0 and report["consistent"], report
+    assert report["completed_purchases"] == 20 and report["errors"] == 0, report
+    assert set(report["latency_ms"]) == {"home", "event_page", "buy", "payment_page", "test_payment", "confirmation", "ticket_page"}
+
+
+@pytest.mark.parametrize(
+    "options", [(), ("--codes", "secret", "--contested", "0.2"), ("--pdf-downloads", "1", "--pdf-tickets", "20", "--pdf-orders", "1")]
+)
+def test_checkin_admits_each_ticket_once(options: tuple[str, ...]) -> None:
+    report = run_bench("checkin.py", "--tickets", "200", "--warmup", "20", "--scanners", "5", *options)
+    assert report["correct"] and report["double_admissions"] == 0 and report["errors"] == 0, report
+    assert report["distinct_tickets_admitted"] == 200, report
+    if "--pdf-downloads" in options:
+        assert report["pdf_downloads"]["errors"] == 0, report["pdf_downloads"]
+
+
+def test_reconcile_books_every_penny_and_every_statement_adds_up() -> None:
+    report = run_bench("reconcile.py", "--orders", "500", "--free-guests", "10", "--repeats", "1")
+    assert report["ledger"]["mismatches"] == {}, report["ledger"]
+    assert report["booking"]["entries_booked"] > 0 and report["booking"]["again_entries_booked"] == 0, report["booking"]
+
+
+def test_tickets_renders_pdfs() -> None:
+    report = run_bench_without_database("tickets.py", "--renders", "3", "--order-size", "5")
+    assert report["pdf_bytes"]["single_a4"] > 0 and report["pdf_bytes"]["order_5_tickets_a4"] > 0, report
+
+
+def test_pages_answers_every_request() -> None:
+    report = run_bench("pages.py", "--duration", "1", "--warmup", "1", "--connections", "5")
+    assert report["correct"] and report["server_tracebacks"] == 0, report
+    for page in report["pages"].values():
+        assert page["requests"] > 0 and page["non_2xx_or_3xx"] == 0 and not page["socket_errors"], page
+
+
+def run_bench_without_database(script: str, *options: str) -> dict[str, Any]:
+    run = subprocess.run([sys.executable, str(ROOT / "bench" / script), *options], capture_output=True, text=True, timeout=600, check=False, cwd=ROOT)
+    assert run.returncode == 0 and run.stdout, run.stderr[-3000:]
+    report: dict[str, Any] = json.loads(run.stdout)
+    return report
