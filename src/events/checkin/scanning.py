@@ -11,7 +11,7 @@ from typing import Any
 
 import msgspec
 from asyncpg.exceptions import UniqueViolationError
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from events import db
 from events.accounts.roles import DOOR, ORGANISER, CurrentUser
@@ -23,11 +23,11 @@ from events.i18n import N_
 from events.orders.codes import normalise_reference
 from events.orders.statuses import OrderStatus
 from events.questions import service as questions
+from events.tickets.keys import checking_key
 from events.tickets.signing import (
     InvalidTicketCode,
     TicketClaims,
     looks_signed,
-    public_key_from_text,
     read_claims,
     verify_ticket,
 )
@@ -453,30 +453,32 @@ async def _identify(scanned: str) -> tuple[str, Any, TicketClaims | None]:
 async def _verified(code: str) -> TicketClaims:
     """The claims of a genuine code; a code of a key this process already holds is parsed only once."""
     try:
-        return verify_ticket(code, _PUBLIC_KEYS)
+        return verify_ticket(code, _KEYS)
     except InvalidTicketCode:
         key_id = read_claims(code).key_id
-        if key_id in _PUBLIC_KEYS:
+        if key_id in _KEYS:
             raise  # the key is known: the code does not match its signature
-        return verify_ticket(code, {key_id: await _public_key(key_id)})
+        return verify_ticket(code, {key_id: await _checking_key(key_id)})
 
 
-# Public keys by key id. A key's public half never changes once written (rotation only retires keys, and
-# codes signed with retired keys still verify), so each worker reads a key from the database once.
-_PUBLIC_KEYS: dict[str, Ed25519PublicKey] = {}
-_PUBLIC_KEYS_MAX = 1024
+# The keys codes are checked with, by key id: each private half, where this process can open it, since re-signing a
+# code costs a third of verifying it (tickets.signing.verify_ticket); else the public half. A key never changes once
+# written (rotation only retires keys, and codes signed with retired keys still verify), so each worker reads a key
+# from the database once.
+_KEYS: dict[str, Ed25519PrivateKey | Ed25519PublicKey] = {}
+_KEYS_MAX = 1024
 
 
-async def _public_key(key_id: str) -> Ed25519PublicKey:
-    key = _PUBLIC_KEYS.get(key_id)
+async def _checking_key(key_id: str) -> Ed25519PrivateKey | Ed25519PublicKey:
+    key = _KEYS.get(key_id)
     if key is not None:
         return key
-    row = await EventSigningKey.select(EventSigningKey.public_key).where(EventSigningKey.key_id == key_id).first()
+    row = await EventSigningKey.select(EventSigningKey.public_key, EventSigningKey.private_key).where(EventSigningKey.key_id == key_id).first()
     if row is None:
         raise LookupError(key_id)  # unknown ids are not cached: anyone can make one up
-    if len(_PUBLIC_KEYS) >= _PUBLIC_KEYS_MAX:
-        _PUBLIC_KEYS.clear()
-    key = _PUBLIC_KEYS[key_id] = public_key_from_text(row["public_key"])
+    if len(_KEYS) >= _KEYS_MAX:
+        _KEYS.clear()
+    key = _KEYS[key_id] = checking_key(row["public_key"], row["private_key"])
     return key
 
 

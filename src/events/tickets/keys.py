@@ -4,12 +4,15 @@ at rest."""
 from __future__ import annotations
 
 import base64
+import binascii
+import logging
 import os
 import secrets
 from collections.abc import Mapping
 from datetime import datetime
 from functools import lru_cache
 
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -20,6 +23,8 @@ from events import db
 from events.tickets import queries
 from events.tickets.signing import public_key_from_text, public_key_text
 from events.tickets.tables import EventSigningKey
+
+logger = logging.getLogger(__name__)
 
 
 @lru_cache(maxsize=8)
@@ -88,6 +93,18 @@ async def current_signing_key(event_id: int, *, secret_key: str, now: datetime) 
             if row is None:
                 return await _new_key(event_id, secret_key=secret_key, now=now)
     return unsealed(row["key_id"], row["private_key"], secret_key)
+
+
+def checking_key(public_key: str, sealed: str) -> Ed25519PrivateKey | Ed25519PublicKey:
+    """The key to check an event's codes with (signing.verify_ticket), from its row: the private half when this
+    process holds the installation's secret (use_secret_key), since checking with it costs a third; else, or if the
+    secret does not open it (a secret changed since), the public half."""
+    if _secret_key is not None:
+        try:
+            return _unseal(sealed, _secret_key)
+        except (InvalidTag, ValueError, binascii.Error):
+            logger.warning("A ticket signing key could not be opened with this installation's secret; checking with its public half")
+    return public_key_from_text(public_key)
 
 
 def unsealed(key_id: str, sealed: str, secret_key: str) -> tuple[str, Ed25519PrivateKey]:

@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from events import db
 from events.catalogue.tables import Event
@@ -116,3 +117,27 @@ async def test_issuing_never_waits_for_another_key_maker_and_one_key_is_made(
     active = await EventSigningKey.select(EventSigningKey.key_id).where(EventSigningKey.event == event_id, EventSigningKey.retired_at.is_null())
     assert active == [{"key_id": rotated}]
     assert await EventSigningKey.count().where(EventSigningKey.event == event_id) == 2  # the first key, and the rotation's
+
+
+async def test_the_door_checks_codes_with_the_private_half_it_can_open_else_the_public(
+    client: httpx.AsyncClient, now: datetime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """keys.checking_key: re-signing a code with the private half is the cheaper check (signing.verify_ticket); a
+    process without the installation's secret, or whose secret no longer opens the key, checks with the public half,
+    and both accept the event's codes."""
+    from events.tickets.signing import TicketClaims, sign_ticket
+
+    slug = await make_event(now)
+    event_id = (await Event.select(Event.id).where(Event.slug == slug).first())["id"]
+    key_id, private = await keys.current_signing_key(event_id, secret_key=SECRET_KEY, now=now)
+    row = await EventSigningKey.select(EventSigningKey.public_key, EventSigningKey.private_key).where(EventSigningKey.key_id == key_id).first()
+    claims = TicketClaims(key_id, 1, 1, event_id, 1, "hq7mtw2xz9kcpe4rab3d", 1_786_900_000, 1_787_100_000)
+    code = sign_ticket(claims, private)
+
+    halves = {}
+    for name, secret in (("the secret", SECRET_KEY), ("no secret", None), ("another secret", "another installation secret of 32 characters")):
+        monkeypatch.setattr(keys, "_secret_key", secret)
+        halves[name] = keys.checking_key(row["public_key"], row["private_key"])
+        assert verify_ticket(code, {key_id: halves[name]}).event_id == event_id, name
+    assert isinstance(halves["the secret"], Ed25519PrivateKey)
+    assert isinstance(halves["no secret"], Ed25519PublicKey) and isinstance(halves["another secret"], Ed25519PublicKey)

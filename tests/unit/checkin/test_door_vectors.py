@@ -32,12 +32,12 @@ def test_the_vectors_file_is_what_the_generator_writes() -> None:
 def server_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     """The server knows the vectors' event keys (as if read from the database); any other key id is unknown."""
     keys = {key_id: public_key_from_text(text) for key_id, text in VECTORS["keys"].items()}
-    monkeypatch.setattr(scanning, "_PUBLIC_KEYS", keys)
+    monkeypatch.setattr(scanning, "_KEYS", keys)
 
     async def no_such_key(key_id: str) -> Any:
         raise LookupError(key_id)
 
-    monkeypatch.setattr(scanning, "_public_key", no_such_key)
+    monkeypatch.setattr(scanning, "_checking_key", no_such_key)
 
 
 def reading(text: str) -> dict[str, Any]:

@@ -8,7 +8,7 @@ import re
 import struct
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -335,3 +335,39 @@ def test_the_code_names_nobody(key: Ed25519PrivateKey) -> None:
     assert len(fields) == 28  # a key id and six numbers: no room for a name or an address
     # TicketClaims itself has nowhere to put a name or an address.
     assert not {"holder", "name", "email", "buyer"} & set(TicketClaims.__dataclass_fields__)
+
+
+def test_checking_with_the_private_half_accepts_exactly_what_the_public_half_accepts(key: Ed25519PrivateKey) -> None:
+    """The door's server checks codes with each key's private half (signing.verify_ticket signs the code again and
+    compares, a third of a verification's cost); what it accepts, and the claims it reads, are those of a
+    verification with the public half, for genuine codes of either format and for everything altered or foreign."""
+    code = sign_ticket(claims(), key)
+    fields, _ = fields_of(code)
+    key_id, ticket, version, event, kind, valid_from, valid_until = struct.unpack(">6sIHIIII", fields)
+    prefix, secret, packed = code.split(".")
+    forger = Ed25519PrivateKey.generate()
+    texts = [
+        code,
+        code.lower(),
+        f"  {code}\n",
+        sign_ticket(claims(ticket_id=7, version=3), key),
+        legacy_code(claims(key_id="k-2026-a"), key),
+        legacy_code(claims(key_id="k-2026-a"), forger),
+        with_fields(code, struct.pack(">6sIHIIII", key_id, ticket + 1, version, event, kind, valid_from, valid_until)),
+        with_fields(code, struct.pack(">6sIHIIII", key_id, ticket, version + 1, event, kind, valid_from, valid_until)),
+        f"{prefix}.{('B' if secret[0] != 'B' else 'C') + secret[1:]}.{packed}",
+        f"{prefix}.{secret}.{packed[:40]}{'A' if packed[40] != 'A' else 'B'}{packed[41:]}",
+        sign_ticket(claims(), forger),
+        sign_ticket(claims(key_id="0f0f0f0f0f0f"), key),
+        "EVT2.not-a-code",
+    ]
+
+    def outcome(text: str, half: Ed25519PrivateKey | Ed25519PublicKey) -> TicketClaims | str:
+        try:
+            return verify_ticket(text, {KEY_ID: half, "k-2026-a": half})
+        except InvalidTicketCode as refused:
+            return str(refused)
+
+    outcomes = [(outcome(text, key), outcome(text, key.public_key())) for text in texts]
+    assert all(private == public for private, public in outcomes), outcomes
+    assert sum(isinstance(private, TicketClaims) for private, _ in outcomes) == 5  # the genuine ones, and only those
