@@ -35,6 +35,7 @@ from __future__ import annotations
 import asyncio
 import html
 import secrets
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
@@ -50,8 +51,11 @@ from events import db
 # The oldest a kept page is shown: how long a sale, an edit or a sales window opening or closing may take to show on a
 # page in demand (a quiet page shows a change at once).
 PAGE_SECONDS = 1.0
-# Kept pages per process (paths times languages); beyond it the oldest go.
+# Kept pages per process (paths times languages), and the memory their texts may take; beyond either the oldest go.
+# An event page is 10 to 100 kB (a long description in Arabic takes four bytes a character in Python's memory), so the
+# bytes bind first once pages are long: 16 MiB keeps a worker's share bounded whatever organisers write.
 MAX_PAGES = 1000
+MAX_BYTES = 16 * 2**20
 _PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 _SNAPSHOT = "SELECT pg_current_snapshot()::text AS snapshot"
 _clock = time.monotonic  # the tests' to set
@@ -63,6 +67,7 @@ class _Kept:
     read_at: float  # when the snapshot was read, just before the render: the page's age counts from here
     body: str
     headers: dict[str, str]
+    size: int  # the body's bytes in memory
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,10 +88,18 @@ class _Page:
 
 
 _pages: dict[tuple[str, str], _Page] = {}
+_kept_bytes = 0  # the sizes of the pages kept in _pages
 
 
 def clear() -> None:
+    global _kept_bytes  # noqa: PLW0603 - the process's one cache
     _pages.clear()
+    _kept_bytes = 0
+
+
+def kept_bytes() -> int:
+    """The memory the kept pages' texts take in this process (at most MAX_BYTES once a page is stored)."""
+    return _kept_bytes
 
 
 async def _snapshot() -> str | None:
@@ -161,9 +174,10 @@ async def _find(
             template = await render()
             kept = _keepable(request, template, snapshot, finding.started)
             if kept is not None:
-                page.kept = kept
                 if _pages.get(key) is page:
-                    _stored(key, page)
+                    _store(key, page, kept)
+                else:  # forgotten meanwhile: its views are shown it, and it is kept nowhere
+                    page.kept = kept
     finally:
         finding.done.set_result(kept)
         if page.finding is finding:
@@ -183,15 +197,20 @@ def _keepable(request: Request[Any, Any, Any], template: Template, snapshot: str
     # theirs alone: it is never shown to anyone else.
     if own_token and own_token in body:
         return None
-    return _Kept(snapshot, read_at, body, dict(template.headers))
+    return _Kept(snapshot, read_at, body, dict(template.headers), sys.getsizeof(body))
 
 
-def _stored(key: tuple[str, str], page: _Page) -> None:
-    """``page`` moved to the end, so that the first in the dictionary is the one stored longest ago; beyond MAX_PAGES,
-    the oldest that no view is using goes."""
+def _store(key: tuple[str, str], page: _Page, kept: _Kept) -> None:
+    """``kept`` as ``page``'s, the page moved to the end, so that the first in the dictionary is the one stored longest
+    ago; beyond MAX_PAGES or MAX_BYTES, the oldest that no view is using go (never this one: its view is using it)."""
+    global _kept_bytes  # noqa: PLW0603 - as in clear()
+    _kept_bytes += kept.size - (page.kept.size if page.kept else 0)
+    page.kept = kept
     del _pages[key]
     _pages[key] = page
-    if len(_pages) > MAX_PAGES:
+    while len(_pages) > MAX_PAGES or _kept_bytes > MAX_BYTES:
         oldest = next((old for old, other in _pages.items() if not other.views and other.finding is None), None)
-        if oldest is not None:
-            del _pages[oldest]
+        if oldest is None:
+            return  # all in use: they go once they are stored again
+        forgotten = _pages.pop(oldest)
+        _kept_bytes -= forgotten.kept.size if forgotten.kept else 0

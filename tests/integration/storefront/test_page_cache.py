@@ -282,3 +282,23 @@ async def test_a_page_in_demand_that_still_offers_the_last_place_gets_a_clear_40
         # Past PAGE_SECONDS, the page says it too.
         clock[0] += page_cache.PAGE_SECONDS
         assert f'name="quantity_{type_id}"' not in (await late.get(address)).text
+
+
+async def test_the_pages_kept_never_take_more_memory_than_the_limit_the_oldest_going_first(
+    client: httpx.AsyncClient, now: datetime, snapshot: Snapshot, clock: list[float], renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """However long organisers' pages are, a process keeps at most MAX_BYTES of them: the page stored longest ago goes
+    (and is rendered again when next viewed), the newest stay."""
+    slugs = [await make_event(now, slug=f"supper-{number}") for number in range(4)]
+    await client.get(f"/events/{slugs[0]}")
+    one_page = page_cache.kept_bytes()
+    assert one_page > 0
+    monkeypatch.setattr(page_cache, "MAX_BYTES", int(one_page * 2.5))  # room for two of these pages
+    for slug in slugs[1:]:
+        await client.get(f"/events/{slug}")
+        assert page_cache.kept_bytes() <= page_cache.MAX_BYTES
+    assert page_cache.kept_bytes() >= 2 * one_page * 0.9
+    renders.clear()
+    for slug in reversed(slugs):  # the two newest are kept; the two oldest went
+        await client.get(f"/events/{slug}")
+    assert renders == [slugs[1], slugs[0]]
