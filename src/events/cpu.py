@@ -143,7 +143,12 @@ class CpuPool:
                     # Handed over from a worker thread: a pool's first call starts its processes, and starting one
                     # waits for the fork server to import PRELOAD (about a second), which would stall every request
                     # on this event loop, check-ins included.
-                    submitted = await anyio.to_thread.run_sync(executor.submit, call)
+                    try:
+                        submitted = await anyio.to_thread.run_sync(executor.submit, call)
+                    except RuntimeError:
+                        if self._executor is executor:
+                            raise
+                        continue  # shut down while this call waited for its thread (replaced, or closed): the next
                     return await asyncio.wait_for(asyncio.wrap_future(submitted), self.timeout_seconds)
                 except BrokenProcessPool:
                     self._replace(executor, "A CPU pool process died")

@@ -56,6 +56,7 @@ PAGE_SECONDS = 1.0
 # bytes bind first once pages are long: 16 MiB keeps a worker's share bounded whatever organisers write.
 MAX_PAGES = 1000
 MAX_BYTES = 16 * 2**20
+MAX_PAGE_BYTES = MAX_BYTES // 8  # a page bigger than this would crowd out the rest: it is rendered for each view
 _PLACEHOLDER = f"csrf-{secrets.token_hex(16)}"
 _SNAPSHOT = "SELECT pg_current_snapshot()::text AS snapshot"
 _clock = time.monotonic  # the tests' to set
@@ -98,7 +99,8 @@ def clear() -> None:
 
 
 def kept_bytes() -> int:
-    """The memory the kept pages' texts take in this process (at most MAX_BYTES once a page is stored)."""
+    """The memory the kept pages' texts take in this process: at most MAX_BYTES, unless every page kept is in use at
+    the moment one is stored (they are forgotten as the next pages are stored)."""
     return _kept_bytes
 
 
@@ -197,7 +199,10 @@ def _keepable(request: Request[Any, Any, Any], template: Template, snapshot: str
     # theirs alone: it is never shown to anyone else.
     if own_token and own_token in body:
         return None
-    return _Kept(snapshot, read_at, body, dict(template.headers), sys.getsizeof(body))
+    size = sys.getsizeof(body)
+    if size > MAX_PAGE_BYTES:
+        return None
+    return _Kept(snapshot, read_at, body, dict(template.headers), size)
 
 
 def _store(key: tuple[str, str], page: _Page, kept: _Kept) -> None:

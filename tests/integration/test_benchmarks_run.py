@@ -22,22 +22,26 @@ from tests.support import databases
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
 ROOT = Path(__file__).resolve().parents[2]
+TIMEOUT_SECONDS = 600
 
 
-def run_bench(script: str, *options: str) -> dict[str, Any]:
-    admin = databases.require_postgres(f"bench/{script}")
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / script), *options, "--admin-url", admin],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-        cwd=ROOT,
+def run_bench(script: str, *options: str, database: bool = True) -> dict[str, Any]:
+    admin = ["--admin-url", databases.require_postgres(f"bench/{script}")] if database else []
+    process = subprocess.Popen(
+        [sys.executable, str(ROOT / "bench" / script), *options, *admin], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
     )
-    assert run.stdout, run.stderr[-3000:]
-    report: dict[str, Any] = json.loads(run.stdout)
-    assert "error" not in report, (report["error"], run.stderr[-3000:])
-    assert run.returncode == 0, run.stderr[-3000:]
+    try:
+        stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
+    except subprocess.TimeoutExpired:
+        process.terminate()  # a bench stops its server and drops its database on SIGTERM
+        stdout, stderr = process.communicate(timeout=60)
+        raise AssertionError(f"bench/{script} ran over {TIMEOUT_SECONDS} s: {stderr[-3000:]}") from None
+    try:
+        report: dict[str, Any] = json.loads(stdout)
+    except ValueError:
+        raise AssertionError(f"bench/{script} printed no JSON (exit status {process.returncode}): {stderr[-3000:]}") from None
+    assert "error" not in report, (report["error"], stderr[-3000:])
+    assert process.returncode == 0, stderr[-3000:]
     return report
 
 
@@ -55,14 +59,21 @@ def test_rush_walks_the_guests_whole_path() -> None:
 
 
 @pytest.mark.parametrize(
-    "options", [(), ("--codes", "secret", "--contested", "0.2"), ("--pdf-downloads", "1", "--pdf-tickets", "20", "--pdf-orders", "1")]
+    "options",
+    [
+        ("--tickets", "200", "--scanners", "5"),
+        ("--tickets", "200", "--scanners", "5", "--codes", "secret", "--contested", "0.2"),
+        # Two phones scanning for long enough that small orders' PDFs come back meanwhile.
+        ("--tickets", "600", "--scanners", "2", "--pdf-downloads", "1", "--pdf-tickets", "20", "--pdf-orders", "1"),
+    ],
 )
 def test_checkin_admits_each_ticket_once(options: tuple[str, ...]) -> None:
-    report = run_bench("checkin.py", "--tickets", "200", "--warmup", "20", "--scanners", "5", *options)
+    report = run_bench("checkin.py", "--warmup", "20", *options)
     assert report["correct"] and report["double_admissions"] == 0 and report["errors"] == 0, report
-    assert report["distinct_tickets_admitted"] == 200, report
+    assert report["server_tracebacks"] == 0, report.get("server_exceptions")
+    assert report["distinct_tickets_admitted"] == int(options[1]), report
     if "--pdf-downloads" in options:
-        assert report["pdf_downloads"]["errors"] == 0, report["pdf_downloads"]
+        assert report["pdf_downloads"]["errors"] == 0 and report["pdf_downloads"]["pdfs"] > 0, report["pdf_downloads"]
 
 
 def test_reconcile_books_every_penny_and_every_statement_adds_up() -> None:
@@ -72,7 +83,7 @@ def test_reconcile_books_every_penny_and_every_statement_adds_up() -> None:
 
 
 def test_tickets_renders_pdfs() -> None:
-    report = run_bench_without_database("tickets.py", "--renders", "3", "--order-size", "5")
+    report = run_bench("tickets.py", "--renders", "3", "--order-size", "5", database=False)
     assert report["pdf_bytes"]["single_a4"] > 0 and report["pdf_bytes"]["order_5_tickets_a4"] > 0, report
 
 
@@ -80,11 +91,6 @@ def test_pages_answers_every_request() -> None:
     report = run_bench("pages.py", "--duration", "1", "--warmup", "1", "--connections", "5")
     assert report["correct"] and report["server_tracebacks"] == 0, report
     for page in report["pages"].values():
-        assert page["requests"] > 0 and page["non_2xx_or_3xx"] == 0 and not page["socket_errors"], page
-
-
-def run_bench_without_database(script: str, *options: str) -> dict[str, Any]:
-    run = subprocess.run([sys.executable, str(ROOT / "bench" / script), *options], capture_output=True, text=True, timeout=600, check=False, cwd=ROOT)
-    assert run.returncode == 0 and run.stdout, run.stderr[-3000:]
-    report: dict[str, Any] = json.loads(run.stdout)
-    return report
+        # wrk's timeouts (no answer within 2 s) are slowness, which this test never asserts; the rest are errors.
+        refused = {kind: count for kind, count in page["socket_errors"].items() if kind != "timeout" and count}
+        assert page["requests"] > 0 and page["non_2xx_or_3xx"] == 0 and not refused, page

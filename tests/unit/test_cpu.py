@@ -11,6 +11,7 @@ import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable
 from pathlib import Path
@@ -127,6 +128,27 @@ async def test_handing_a_call_to_the_pool_never_stalls_the_event_loop(pool: cpu.
     assert time.monotonic() - started >= 0.5
     longest_wait = max(later - earlier for earlier, later in itertools.pairwise(ticks))
     assert longest_wait < 0.25, f"the event loop stood still for {longest_wait:.2f} s"
+
+
+async def test_a_call_handed_over_as_its_pool_is_replaced_goes_to_the_new_pool(pool: cpu.CpuPool, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Between a call taking the pool and its thread handing the call over, another call may find the pool broken and
+    replace it: the call goes to the new pool rather than failing."""
+    executor = pool._executor
+    assert executor is not None
+    submit = executor.submit
+    handing_over = threading.Event()
+
+    def slow_submit(*args: object, **kwargs: object) -> object:
+        handing_over.set()
+        time.sleep(0.3)
+        return submit(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(executor, "submit", slow_submit)
+    call = asyncio.create_task(cpu.run(os.getpid))
+    assert await asyncio.to_thread(handing_over.wait, PATIENCE_SECONDS)
+    pool._replace(executor, "Replaced by the test")
+    assert await soon(call) != os.getpid()
+    assert pool._executor is not executor
 
 
 async def test_a_pool_process_killed_between_calls_is_replaced(pool: cpu.CpuPool) -> None:

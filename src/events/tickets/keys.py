@@ -99,12 +99,19 @@ def checking_key(public_key: str, sealed: str) -> Ed25519PrivateKey | Ed25519Pub
     """The key to check an event's codes with (signing.verify_ticket), from its row: the private half when this
     process holds the installation's secret (use_secret_key), since checking with it costs a third; else, or if the
     secret does not open it (a secret changed since), the public half."""
+    public = public_key_from_text(public_key)
     if _secret_key is not None:
         try:
-            return _unseal(sealed, _secret_key)
+            private = _unseal(sealed, _secret_key)
         except (InvalidTag, ValueError, binascii.Error):
             logger.warning("A ticket signing key could not be opened with this installation's secret; checking with its public half")
-    return public_key_from_text(public_key)
+        else:
+            # The half door phones check with offline (the row's public key) must be the private half's, or the server
+            # and the phones would accept different codes.
+            if public_key_text(private.public_key()) == public_key_text(public):
+                return private
+            logger.warning("A ticket signing key's private half does not match its public half; checking with the public half")
+    return public
 
 
 def unsealed(key_id: str, sealed: str, secret_key: str) -> tuple[str, Ed25519PrivateKey]:

@@ -294,6 +294,7 @@ async def test_the_pages_kept_never_take_more_memory_than_the_limit_the_oldest_g
     one_page = page_cache.kept_bytes()
     assert one_page > 0
     monkeypatch.setattr(page_cache, "MAX_BYTES", int(one_page * 2.5))  # room for two of these pages
+    monkeypatch.setattr(page_cache, "MAX_PAGE_BYTES", one_page * 2)
     for slug in slugs[1:]:
         await client.get(f"/events/{slug}")
         assert page_cache.kept_bytes() <= page_cache.MAX_BYTES
@@ -302,3 +303,13 @@ async def test_the_pages_kept_never_take_more_memory_than_the_limit_the_oldest_g
     for slug in reversed(slugs):  # the two newest are kept; the two oldest went
         await client.get(f"/events/{slug}")
     assert renders == [slugs[1], slugs[0]]
+
+
+async def test_a_page_too_big_to_keep_is_rendered_for_each_view(
+    client: httpx.AsyncClient, now: datetime, snapshot: Snapshot, clock: list[float], renders: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    slug = await make_event(now)
+    monkeypatch.setattr(page_cache, "MAX_PAGE_BYTES", 1000)  # smaller than any event page
+    first, second = await client.get(f"/events/{slug}"), await client.get(f"/events/{slug}")
+    assert first.status_code == second.status_code == 200
+    assert renders == [slug, slug] and page_cache.kept_bytes() == 0

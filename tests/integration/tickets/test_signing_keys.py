@@ -16,7 +16,7 @@ from events import db
 from events.catalogue.tables import Event
 from events.config import Settings
 from events.tickets import keys
-from events.tickets.signing import verify_ticket
+from events.tickets.signing import InvalidTicketCode, verify_ticket
 from events.tickets.tables import EventSigningKey
 from events.tickets.views import ticket_by_secret
 from tests.factories import make_event
@@ -141,3 +141,12 @@ async def test_the_door_checks_codes_with_the_private_half_it_can_open_else_the_
         assert verify_ticket(code, {key_id: halves[name]}).event_id == event_id, name
     assert isinstance(halves["the secret"], Ed25519PrivateKey)
     assert isinstance(halves["no secret"], Ed25519PublicKey) and isinstance(halves["another secret"], Ed25519PublicKey)
+
+    # A row whose halves do not belong together (a sealed key copied from another row): the public half, the one door
+    # phones have, decides, so a code signed with the stray private half is refused on the server as on the phones.
+    monkeypatch.setattr(keys, "_secret_key", SECRET_KEY)
+    stray = Ed25519PrivateKey.generate()
+    mismatched = keys.checking_key(row["public_key"], keys._seal(stray, SECRET_KEY))
+    assert isinstance(mismatched, Ed25519PublicKey)
+    with pytest.raises(InvalidTicketCode):
+        verify_ticket(sign_ticket(claims, stray), {key_id: mismatched})
