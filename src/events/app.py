@@ -24,7 +24,7 @@ import events.orders.access
 import events.tickets.access
 import events.waitlist.access  # noqa: F401
 from events import __doc__ as description
-from events import cpu, db, i18n, malloc
+from events import cpu, db, forms, i18n, malloc
 from events.accounts.auth import AuthenticationMiddleware
 from events.accounts.controllers import AccountPages, LoginPages, PasswordResetPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SESSION_STORE, DatabaseStore, SessionConfig
@@ -90,6 +90,7 @@ warnings.filterwarnings("ignore", message="Middleware 'CompressionMiddleware' ex
 
 def create_app(settings: Settings | None = None) -> Litestar:
     settings = settings or load_settings()
+    forms.keep_no_form_bodies()  # no posted password or guest's details left in Litestar's cache of form bodies
     engine = db.create_engine(settings.database_url)
     gateways = Gateways(create_gateway(settings.stripe, production=settings.is_production), settings)
 
