@@ -83,5 +83,8 @@ def _fuzz(schemathesis: str, database_url: str, tmp_path: Path) -> None:
             check=False,
         )
         log = "\n".join(path.read_text() for path in tmp_path.glob("server-*.log"))
-    assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:] + log[-3000:]
+    # Schemathesis prints what failed (FAILURES, ERRORS) before its long list of warnings and the summary: show that.
+    found = [result.stdout.find(f"= {heading} =") for heading in ("FAILURES", "ERRORS")]
+    start = min((at for at in found if at >= 0), default=max(0, len(result.stdout) - 4000))
+    assert result.returncode == 0, result.stdout[start : start + 8000] + result.stderr[-2000:] + log[-3000:]
     assert "Traceback" not in log, log[-5000:]

@@ -173,3 +173,24 @@ def test_a_summary_is_one_line_cut_at_a_word_with_an_ellipsis() -> None:
     short = summary(long)
     assert len(short) <= 160 and short.endswith("Supper…")
     assert summary("x" * 200).endswith("…") and len(summary("x" * 200)) == 160
+
+
+@pytest.mark.parametrize(
+    "website",
+    [
+        "http://[",
+        "http://[::1]/",
+        "https://user@example.org",
+        "https://",
+        "https://example.org\\@evil.example",
+        "ftp://example.org",
+        "javascript:alert(1)",
+    ],
+)
+def test_a_partners_website_must_be_a_web_address_every_browser_and_parser_reads_alike(website: str) -> None:
+    """A host with brackets, a user name or a backslash is read one way by a browser and another (or not at all) by
+    URL parsers: shown as a link, it could lead somewhere other than it reads."""
+    partner, problems = forms.convert({"name": "Welcome Kitchen", "website": website}, PartnerIn)
+    assert partner is None and "website" in problems
+    for fine in ("https://example.org/kitchen?from=events#menu", "http://example.org:8080/a[1]", "https://café.example", ""):
+        assert forms.convert({"name": "Welcome Kitchen", "website": fine}, PartnerIn)[1] == {}, fine

@@ -46,7 +46,10 @@ OfferHours = Annotated[int, Meta(ge=OFFER_HOURS_MIN, le=OFFER_HOURS_MAX)]
 RefundDays = Annotated[int, Meta(ge=0, le=REFUND_DAYS_MAX)]
 # Until how many hours before the start the buyer may change the names on their tickets (0: until it starts).
 NameChangeHours = Annotated[int, Meta(ge=0, le=NAME_CHANGES_CLOSE_HOURS_MAX)]
-Url = Annotated[str, Meta(max_length=500, pattern=rf"^(https?://[^\s{text.CONTROLS}]+)?" + text.END)]
+# A web address shown as a link: http or https, then a host (a name, an IPv4 address, a port; no user name, brackets or
+# backslash, which browsers and URL parsers read differently or refuse), then any path, query or fragment, all without
+# spaces or controls. Empty: none.
+Url = Annotated[str, Meta(max_length=500, pattern=rf"^(https?://[^\s{text.CONTROLS}/?#\[\]@\\]+([/?#][^\s{text.CONTROLS}]*)?)?" + text.END)]
 
 
 class TicketTypeIn(Struct, forbid_unknown_fields=True):
