@@ -148,7 +148,9 @@ class CpuPool:
                     except RuntimeError:
                         if self._executor is executor:
                             raise
-                        continue  # shut down while this call waited for its thread (replaced, or closed): the next
+                        # Shut down while this call waited for its thread (replaced, or closed): it goes to the
+                        # pool there is now, if any.
+                        continue
                     return await asyncio.wait_for(asyncio.wrap_future(submitted), self.timeout_seconds)
                 except BrokenProcessPool:
                     self._replace(executor, "A CPU pool process died")
