@@ -9,40 +9,11 @@ a database of its own through TEST_DATABASE_URL.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-from typing import Any
-
 import pytest
 
-from tests.support import databases
+from tests.support.benchmarks import run_bench
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
-
-ROOT = Path(__file__).resolve().parents[2]
-TIMEOUT_SECONDS = 600
-
-
-def run_bench(script: str, *options: str, database: bool = True) -> dict[str, Any]:
-    admin = ["--admin-url", databases.require_postgres(f"bench/{script}")] if database else []
-    process = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / script), *options, *admin], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT
-    )
-    try:
-        stdout, stderr = process.communicate(timeout=TIMEOUT_SECONDS)
-    except subprocess.TimeoutExpired:
-        process.terminate()  # a bench stops its server and drops its database on SIGTERM
-        stdout, stderr = process.communicate(timeout=60)
-        raise AssertionError(f"bench/{script} ran over {TIMEOUT_SECONDS} s: {stderr[-3000:]}") from None
-    try:
-        report: dict[str, Any] = json.loads(stdout)
-    except ValueError:
-        raise AssertionError(f"bench/{script} printed no JSON (exit status {process.returncode}): {stderr[-3000:]}") from None
-    assert "error" not in report, (report["error"], stderr[-3000:])
-    assert process.returncode == 0, stderr[-3000:]
-    return report
 
 
 def test_onsale_sells_every_place_once() -> None:

@@ -8,19 +8,13 @@ failed instead in CI (EVENTS_TEST_REQUIRE_POSTGRES=1).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 
-from tests.support import databases
+from tests.support.benchmarks import run_bench
 from tests.support.server import free_port
 
 pytestmark = [pytest.mark.postgres_only, pytest.mark.slow]
 
-ROOT = Path(__file__).resolve().parents[2]
 RSS_LIMIT_MB = 200
 # The steps each flow takes on every round (some flows also take others now and then: the order's PDF, a scan again).
 EVERY_ROUND = {
@@ -33,17 +27,7 @@ EVERY_ROUND = {
 
 
 def test_a_minute_of_mixed_use_fails_nothing_and_keeps_each_worker_under_the_memory_limit() -> None:
-    admin = databases.require_postgres("The soak's smoke test")
-    run = subprocess.run(
-        [sys.executable, str(ROOT / "bench" / "soak.py"), "--smoke", "--admin-url", admin, "--port", str(free_port())],
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-    assert run.stdout, run.stderr[-3000:]
-    report = json.loads(run.stdout)
-    assert "error" not in report, (report["error"], run.stderr[-3000:])
+    report = run_bench("soak.py", "--smoke", "--port", str(free_port()))
     assert report["errors"] == 0, (report["errors_by_kind"], report["error_samples"])
     assert report["server_tracebacks"] == 0, report.get("server_exceptions")
 
@@ -63,4 +47,3 @@ def test_a_minute_of_mixed_use_fails_nothing_and_keeps_each_worker_under_the_mem
     assert report["rss"]["verdict"]["under_limit"]
     connections = report["database_connections"]
     assert 0 < connections["max_total"] <= connections["pool_limit"], connections
-    assert run.returncode == 0, run.stderr[-3000:]
