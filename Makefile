@@ -58,9 +58,11 @@ worker: install
 # server on one worker): `make test PYTEST_WORKERS=0` runs it in one process, `PYTEST_ARGS=...` adds pytest options.
 # --no-loadscope-reorder: work goes out in the order tests/conftest.py sets (slow tests first), not largest group first.
 # --durations=25: every run's log ends with its 25 slowest test phases (set-up, call, teardown), to see what grew.
+# --tb=short: a failure shows its failing lines and messages, not each function's whole source, so that a CI log's
+# first screen holds what failed.
 PYTEST_WORKERS ?= auto
 test: install-dev
-	status=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25 $(PYTEST_ARGS) || status=1; node --test tests/js/*.test.mjs || status=1; exit $$status
+	status=0; $(BIN)/python -m pytest -n $(PYTEST_WORKERS) --dist loadgroup --no-loadscope-reorder --durations=25 --tb=short $(PYTEST_ARGS) || status=1; node --test tests/js/*.test.mjs || status=1; exit $$status
 
 # Every check runs even when an earlier one fails, so one run shows everything; config in pyproject.toml.
 lint: $(VENV)/.installed-dev

@@ -83,8 +83,25 @@ def _fuzz(schemathesis: str, database_url: str, tmp_path: Path) -> None:
             check=False,
         )
         log = "\n".join(path.read_text() for path in tmp_path.glob("server-*.log"))
-    # Schemathesis prints what failed (FAILURES, ERRORS) before its long list of warnings and the summary: show that.
-    found = [result.stdout.find(f"= {heading} =") for heading in ("FAILURES", "ERRORS")]
-    start = min((at for at in found if at >= 0), default=max(0, len(result.stdout) - 4000))
-    assert result.returncode == 0, result.stdout[start : start + 8000] + result.stderr[-2000:] + log[-3000:]
-    assert "Traceback" not in log, log[-5000:]
+    assert result.returncode == 0, _what_failed(result.stdout) + result.stderr[-1000:] + _server_errors(log)
+    assert "Traceback" not in log, _server_errors(log)
+
+
+def _what_failed(output: str) -> str:
+    """Schemathesis's FAILURES or ERRORS sections (each failing operation, its response and a curl line to reproduce
+    it), without the long list of warnings that follows them; the end of the output when it printed neither."""
+    found = [output.find(f"= {heading} =") for heading in ("FAILURES", "ERRORS")]
+    start = min((at for at in found if at >= 0), default=-1)
+    if start < 0:
+        return output[-3000:]
+    end = min((at for at in (output.find("= WARNINGS =", start), output.find("= SUMMARY =", start)) if at >= 0), default=len(output))
+    return output[start:end][:6000]
+
+
+def _server_errors(log: str) -> str:
+    """What the server logged of its errors: its ERROR lines (a 503 for an unreachable database is one, with no
+    traceback), and its last traceback whole."""
+    errors = [line for line in log.splitlines() if "ERROR" in line][:20]
+    start = log.rfind("Traceback")
+    traceback = "" if start < 0 else log[max(0, start - 300) :][:4000]
+    return "\nserver log:\n" + "\n".join(errors) + "\n" + traceback
