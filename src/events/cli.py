@@ -103,6 +103,7 @@ def serve(host: str, port: int, workers: int) -> None:
         proxy_headers=settings.is_production,
         log_level="info",
         access_log=False,
+        timeout_keep_alive=settings.keep_alive_seconds,
         # uvicorn restarts a worker that misses its health check for 5 s by default; on a busy machine a
         # starting worker (imports, templates) can take longer, and would be killed over and over.
         timeout_worker_healthcheck=WORKER_HEALTHCHECK_SECONDS,

@@ -110,6 +110,13 @@ class Settings:
     # may take it over once it runs out (the holder was killed, or its host went away). Longer than any job's run or SMTP
     # conversation; shortened only by tests that kill a worker.
     job_lease_seconds: int = 300
+    # How long `events serve` keeps a client's idle connection open for its next request (uvicorn's keep-alive, 5 s by
+    # default). Longer than a load balancer keeps an idle connection to the server (HAProxy: seconds to a minute, its
+    # pool-purge-delay halving them every 5 s; nginx's upstream keepalive_timeout and AWS's idle timeout: 60 s), so that
+    # the balancer always closes an idle connection first: a server that closed it as the balancer sent the next request
+    # down it would lose that request (HAProxy then drops the client's connection, for it to retry: tests/integration/
+    # test_several_servers.py's pollers met that with uvicorn's 5 s, HAProxy's purge interval).
+    keep_alive_seconds: int = 75
     templates_dir: Path = PROJECT_ROOT / "templates"
     static_dir: Path = PROJECT_ROOT / "static"
     locale_dir: Path = PROJECT_ROOT / "locale"
@@ -191,6 +198,7 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
         cpu_processes=_integer(environ, "EVENTS_CPU_PROCESSES", 1, minimum=0, maximum=64),
         cpu_timeout_seconds=_integer(environ, "EVENTS_CPU_TIMEOUT_SECONDS", 30, minimum=1, maximum=3600),
         job_lease_seconds=_integer(environ, "EVENTS_JOB_LEASE_SECONDS", 300, minimum=1, maximum=24 * 3600),
+        keep_alive_seconds=_integer(environ, "EVENTS_KEEP_ALIVE_SECONDS", 75, minimum=1, maximum=3600),
         stripe=stripe,
         smtp=smtp,
         twilio=twilio,

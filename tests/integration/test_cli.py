@@ -1,7 +1,9 @@
 """The `events` command as an operator uses it, in a real subprocess."""
 
+import socket
 import subprocess
 import sys
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -161,3 +163,25 @@ def test_rotating_a_signing_key_keeps_old_tickets_valid(tmp_path: Path) -> None:
         [sys.executable, "-m", "events", "keys", "rotate", "nope"], env=env, capture_output=True, text=True, timeout=60, check=False
     )
     assert missing.returncode == 1 and "No event with the slug nope." in missing.stderr
+
+
+def test_serve_keeps_an_idle_connection_open_longer_than_a_load_balancer_does(tmp_path: Path) -> None:
+    """A balancer (HAProxy) reuses its idle connections to `events serve` and closes them within seconds; were the
+    server to close one first (uvicorn's own keep-alive is 5 s), a request the balancer sent down it just then would be
+    lost. Six seconds idle, the connection still takes the next request."""
+    env = server_environment(databases.sqlite_url(tmp_path), tmp_path)
+    run_cli(env, "migrate")
+    with live_server(env) as base_url:
+        host, port = base_url.removeprefix("http://").split(":")
+        with socket.create_connection((host, int(port)), timeout=10) as connection:
+            responses = connection.makefile("rb")
+            for request in range(2):
+                if request:
+                    time.sleep(6)
+                connection.sendall(f"GET /healthz HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+                assert responses.readline().startswith(b"HTTP/1.1 200"), f"request {request + 1} on the same connection"
+                length = 0
+                while (line := responses.readline()) not in (b"\r\n", b""):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                responses.read(length)
