@@ -78,14 +78,18 @@ def cpu_seconds(pid: int) -> float:
 
 
 def process_tree(pid: int) -> list[int]:
+    """``pid`` and every process below it. A process's children are listed per thread that started them: a serve
+    worker starts its PDF pool's fork server from a worker thread (events.cpu), so every thread's list is read."""
     found, queue = [], [pid]
     while queue:
         current = queue.pop()
         found.append(current)
+        children: list[str] = []
         try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            for task in Path(f"/proc/{current}/task").iterdir():
+                children += (task / "children").read_text().split()
         except OSError:
-            children = []
+            pass
         queue.extend(int(child) for child in children)
     return found
 

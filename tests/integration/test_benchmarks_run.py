@@ -45,6 +45,8 @@ def test_checkin_admits_each_ticket_once(options: tuple[str, ...]) -> None:
     assert report["distinct_tickets_admitted"] == int(options[1]), report
     if "--pdf-downloads" in options:
         assert report["pdf_downloads"]["errors"] == 0 and report["pdf_downloads"]["pdfs"] > 0, report["pdf_downloads"]
+        # The PDFs were made in the serve workers' pool processes (EVENTS_CPU_PROCESSES=1), and their CPU is counted.
+        assert report["pdf_downloads"]["server_cpu_seconds"]["pool_processes"] > 0, report["pdf_downloads"]
 
 
 def test_reconcile_books_every_penny_and_every_statement_adds_up() -> None:

@@ -45,5 +45,7 @@ def test_a_minute_of_mixed_use_fails_nothing_and_keeps_each_worker_under_the_mem
         assert len(worker["samples"]) >= 10, worker  # sampled all along the minute, every 2 s
         assert worker["max_mb"] < RSS_LIMIT_MB, worker
     assert report["rss"]["verdict"]["under_limit"]
+    # The statements' PDFs were made in a worker's PDF pool, whose processes are measured too.
+    assert any(process["role"] == "cpu_pool" for process in report["rss"]["processes"]), [p["role"] for p in report["rss"]["processes"]]
     connections = report["database_connections"]
     assert 0 < connections["max_total"] <= connections["pool_limit"], connections
