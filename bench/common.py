@@ -84,13 +84,15 @@ def process_tree(pid: int) -> list[int]:
     while queue:
         current = queue.pop()
         found.append(current)
-        children: list[str] = []
         try:
-            for task in Path(f"/proc/{current}/task").iterdir():
-                children += (task / "children").read_text().split()
-        except OSError:
-            pass
-        queue.extend(int(child) for child in children)
+            tasks = list(Path(f"/proc/{current}/task").iterdir())
+        except OSError:  # the process has gone
+            tasks = []
+        for task in tasks:
+            try:
+                queue.extend(int(child) for child in (task / "children").read_text().split())
+            except OSError:  # that thread has ended
+                continue
     return found
 
 
