@@ -51,10 +51,12 @@ T = TypeVar("T")
 # Pool processes yield to the serve process (nice 0): with both cores busy rendering, Linux still gives a request that
 # wakes up about nine tenths of a core (CFS weights 1024 against 110), so check-ins stay fast while PDFs render.
 NICENESS = 10
+MAX_NICENESS = 19  # the lowest priority Linux has
 # Imported once by the fork server, so that a new pool process (the first, or one replacing a dead pool) starts with
 # them loaded: a ticket PDF's modules (reportlab, qrcode, Babel, the tables its views import) take seconds to import on
-# a busy machine. Modules whose functions run in the pool add themselves (preload).
-PRELOAD = ["reportlab.pdfgen.canvas", "reportlab.platypus", "qrcode", "babel.dates", "events.pdf.text"]
+# a busy machine. The first lowers the fork server's priority to the pool's before it imports the rest. Modules whose
+# functions run in the pool add themselves (preload).
+PRELOAD = ["events.cpu_pool_priority", "reportlab.pdfgen.canvas", "reportlab.platypus", "qrcode", "babel.dates", "events.pdf.text"]
 RETRY_AFTER_SECONDS = 5
 # A call's time limit (EVENTS_CPU_TIMEOUT_SECONDS): the largest real render, a 500-ticket order's PDF, takes about 1.2 s
 # on a fast machine and a few seconds on a busy small one; a pool process's first call also waits for it to start.
@@ -83,8 +85,10 @@ def preload(module: str) -> None:
         PRELOAD.append(module)
 
 
-def _start_pool_process(server_pid: int) -> None:
-    os.nice(NICENESS)
+def _start_pool_process(server_pid: int, niceness: int) -> None:
+    # Forked from the fork server, which lowered its own priority to this already (events.cpu_pool_priority).
+    if os.getpriority(os.PRIO_PROCESS, 0) < niceness:
+        os.setpriority(os.PRIO_PROCESS, 0, niceness)
     malloc.fix_thresholds()  # a pool process lives as long as its server: a big PDF's blocks go back when freed
     threading.Thread(target=_exit_with, args=(server_pid,), name="events-cpu-watch", daemon=True).start()
 
@@ -128,7 +132,8 @@ class CpuPool:
         # (locks held by other threads included). Processes start when first needed, not at start-up.
         context = multiprocessing.get_context("forkserver")
         context.set_forkserver_preload(PRELOAD)
-        return ProcessPoolExecutor(max_workers=self.processes, mp_context=context, initializer=_start_pool_process, initargs=(os.getpid(),))
+        niceness = min(os.getpriority(os.PRIO_PROCESS, 0) + NICENESS, MAX_NICENESS)
+        return ProcessPoolExecutor(max_workers=self.processes, mp_context=context, initializer=_start_pool_process, initargs=(os.getpid(), niceness))
 
     async def run(self, function: Callable[P, T], /, *args: P.args, **kwargs: P.kwargs) -> T:
         call = partial(function, *args, **kwargs)

@@ -83,6 +83,18 @@ def when_told(go_file: str) -> int:
     return os.getpid()
 
 
+def priorities_of_this_process_and_its_parent() -> tuple[int, int]:
+    """In a pool process: its niceness and its fork server's (the process that forked it)."""
+    return os.getpriority(os.PRIO_PROCESS, 0), os.getpriority(os.PRIO_PROCESS, os.getppid())
+
+
+async def test_the_pool_and_its_fork_server_yield_the_cpu_to_requests(pool: cpu.CpuPool) -> None:
+    """A render, and the second or so of imports the fork server does when a server process's first PDF starts its
+    pool, run behind the requests: a door's scans do not queue behind them for the CPU."""
+    behind_this_process = min(os.getpriority(os.PRIO_PROCESS, 0) + cpu.NICENESS, cpu.MAX_NICENESS)
+    assert await soon(cpu.run(priorities_of_this_process_and_its_parent)) == (behind_this_process, behind_this_process)
+
+
 @pytest.mark.parametrize(
     ("page_size", "locale", "branding"),
     [("a4", "en", None), ("phone", "ar", BRANDED), ("a4", "fa", BRANDED)],
