@@ -17,6 +17,7 @@ from events.accounts.roles import CurrentUser
 from events.accounts.sessions import SESSION_COOKIE, SESSION_ORGANISATION_KEY, SESSION_USER_KEY
 from events.errors import NotAllowed, NotFound
 from events.i18n import N_
+from events.row_ids import MAX_ROW_ID
 
 # A route handler's (or controller's) opt key: True where a door device's scoped token may be used. Every other
 # route refuses such a token, whatever its holder's role; the route then checks the token's event itself
@@ -81,9 +82,6 @@ OWNERSHIP_CHECKS: dict[str, tuple[OwnershipCheck, str, str]] = {}
 # "action" names no object at all (an event's status change: publish, close, ...). A question of an event
 # (question_id) is looked up within its event (events.questions.service).
 CHILD_PARAMETERS = frozenset({"code", "type_id", "token_id", "sign_in_id", "action", "question_id"})
-
-
-MAX_ROW_ID = 2_147_483_647  # PostgreSQL's integer, the type of every id
 
 
 def register_ownership_check(parameter: str, check: OwnershipCheck, *, message: str, code: str) -> None:

@@ -4,12 +4,12 @@ and resetting a forgotten password by email."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 import msgspec
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts import memberships, resets, service, sign_ins
@@ -19,9 +19,9 @@ from events.accounts.rules import RESET_LINK_LIFETIME, ResetLinkState
 from events.accounts.sessions import SESSION_MAX_AGE, SESSION_ORGANISATION_KEY, start_session
 from events.errors import InvalidInput, NotFound, TooManyAttempts
 from events.i18n import N_
+from events.row_ids import RowIdParameter
 
 NO_STORE = {"Cache-Control": "no-store"}
-RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 RESET_MINUTES = int(RESET_LINK_LIFETIME.total_seconds() // 60)
 # What a reset link that cannot be used says, and the status it is answered with.
 UNUSABLE_LINKS: dict[ResetLinkState, tuple[str, int]] = {
@@ -119,7 +119,7 @@ class AccountPages(Controller):
         return await _account_page(request.user, now=now, notice=notice)
 
     @post("/sessions/{sign_in_id:int}/end", status_code=303)
-    async def end_session(self, request: Request[CurrentUser, Any, Any], sign_in_id: FromPath[RowId]) -> Redirect:
+    async def end_session(self, request: Request[CurrentUser, Any, Any], sign_in_id: FromPath[RowIdParameter]) -> Redirect:
         if sign_in_id == request.user.sign_in_id:  # this browser's: that is signing out
             return Redirect("/account", status_code=303)
         ended = await sign_ins.end_sign_in(request.user, sign_in_id)

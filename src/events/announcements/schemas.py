@@ -9,11 +9,12 @@ from msgspec import Meta, Struct
 
 from events import text
 from events.announcements.rules import BODY_MAX, SUBJECT_MAX
+from events.row_ids import RowId
 
 Locale = Literal["en", "ar", "fr", "fa"]
 Subject = Annotated[str, Meta(max_length=SUBJECT_MAX), text.LINE]
 Body = Annotated[str, Meta(max_length=BODY_MAX), text.TEXT]
-TicketTypeId = Annotated[int, Meta(ge=1, le=2_147_483_647)]
+TicketTypeId = RowId
 
 
 class VersionIn(Struct, forbid_unknown_fields=True):

@@ -5,12 +5,12 @@ from the event statement's partner cards and the partner statement."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
@@ -19,10 +19,10 @@ from events.backoffice.payout_forms import read_payout
 from events.errors import EventsError
 from events.i18n import N_
 from events.ledger import payouts, words
+from events.row_ids import RowIdParameter
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 Form = URLEncodedBody[dict[str, str]]
-RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 NOTICES = ("recorded", "reversed")
 UK = ZoneInfo("Europe/London")
 # The service's field names, as the form names them.
@@ -105,7 +105,12 @@ class PayoutPages(Controller):
 
     @post("/{payout_id:int}/reverse", status_code=303)
     async def reverse(
-        self, request: Request[CurrentUser, Any, Any], partner_slug: FromPath[str], payout_id: RowId, data: Form, now: NamedDependency[datetime]
+        self,
+        request: Request[CurrentUser, Any, Any],
+        partner_slug: FromPath[str],
+        payout_id: RowIdParameter,
+        data: Form,
+        now: NamedDependency[datetime],
     ) -> Template | Redirect:
         if data.get("confirm") != "yes":
             problem = (payout_id, N_("Tick the box to confirm: a reversing payout is recorded and cannot be undone."))

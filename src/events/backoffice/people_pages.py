@@ -10,7 +10,7 @@ from typing import Annotated, Any, Literal
 import msgspec
 from litestar import Controller, Request, delete, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Meta
 
@@ -27,12 +27,12 @@ from events.dependencies import BEARER, error_responses
 from events.errors import EventsError, InvalidInput, NotAllowed
 from events.forms import read_form
 from events.orders.schemas import Email
+from events.row_ids import RowIdParameter
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 # The team is the whole organisation's: an organiser limited to chosen events does not see it.
 GUARD = [requires_role(ORGANISER, unrestricted=True)]
 OWNERS = [requires_role(OWNER)]
-RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 Slug = Annotated[str, Meta(min_length=1, max_length=60), text.LINE]
 
 
@@ -160,7 +160,7 @@ class PeoplePages(Controller):
 
     @post("/invitations/{invitation_id:int}/resend", status_code=303, guards=OWNERS)
     async def resend(
-        self, request: Request[CurrentUser, Any, Any], invitation_id: FromPath[RowId], now: NamedDependency[datetime]
+        self, request: Request[CurrentUser, Any, Any], invitation_id: FromPath[RowIdParameter], now: NamedDependency[datetime]
     ) -> Redirect | Template:
         try:
             await invitations.resend(request.user, invitation_id, client=_client(request), locale=request.state.locale, now=now)
@@ -169,13 +169,19 @@ class PeoplePages(Controller):
         return Redirect("/manage/people?notice=resent", status_code=303)
 
     @post("/invitations/{invitation_id:int}/revoke", status_code=303, guards=OWNERS)
-    async def revoke(self, request: Request[CurrentUser, Any, Any], invitation_id: FromPath[RowId], now: NamedDependency[datetime]) -> Redirect:
+    async def revoke(
+        self, request: Request[CurrentUser, Any, Any], invitation_id: FromPath[RowIdParameter], now: NamedDependency[datetime]
+    ) -> Redirect:
         await invitations.revoke(request.user, invitation_id, now=now)
         return Redirect("/manage/people?notice=revoked", status_code=303)
 
     @post("/{user_id:int}/role", status_code=303, guards=OWNERS)
     async def change_role(
-        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], data: URLEncodedBody[RoleForm], now: NamedDependency[datetime]
+        self,
+        request: Request[CurrentUser, Any, Any],
+        user_id: FromPath[RowIdParameter],
+        data: URLEncodedBody[RoleForm],
+        now: NamedDependency[datetime],
     ) -> Redirect | Template:
         try:
             await people.change_role(request.user, user_id, data.role, now=now)
@@ -185,13 +191,13 @@ class PeoplePages(Controller):
 
     @get("/{user_id:int}", name="person")
     async def show_person(
-        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime], notice: FromQuery[str] = ""
+        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowIdParameter], now: NamedDependency[datetime], notice: FromQuery[str] = ""
     ) -> Template:
         return await _person_page(request.user, user_id, now=now, notice=notice)
 
     @post("/{user_id:int}/deactivate", status_code=303, guards=OWNERS)
     async def deactivate(
-        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]
+        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowIdParameter], now: NamedDependency[datetime]
     ) -> Redirect | Template:
         try:
             await people.deactivate_person(request.user, user_id, now=now)
@@ -201,7 +207,7 @@ class PeoplePages(Controller):
 
     @post("/{user_id:int}/reactivate", status_code=303, guards=OWNERS)
     async def reactivate(
-        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]
+        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowIdParameter], now: NamedDependency[datetime]
     ) -> Redirect | Template:
         try:
             await people.reactivate_person(request.user, user_id, now=now)
@@ -211,7 +217,11 @@ class PeoplePages(Controller):
 
     @post("/{user_id:int}/tokens/{token_id:int}/revoke", status_code=303, guards=OWNERS)
     async def revoke_token(
-        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], token_id: FromPath[RowId], now: NamedDependency[datetime]
+        self,
+        request: Request[CurrentUser, Any, Any],
+        user_id: FromPath[RowIdParameter],
+        token_id: FromPath[RowIdParameter],
+        now: NamedDependency[datetime],
     ) -> Redirect:
         await people.revoke_token(request.user, user_id, token_id, now=now)
         return Redirect(f"/manage/people/{user_id}?notice=token_revoked", status_code=303)
@@ -275,7 +285,9 @@ class PeopleApi(Controller):
         summary="A person's API tokens for this organisation, live and ended (never the secret)",
         responses=error_responses(401, 403, 404),
     )
-    async def tokens(self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]) -> list[TokenOut]:
+    async def tokens(
+        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowIdParameter], now: NamedDependency[datetime]
+    ) -> list[TokenOut]:
         await offboarding.person(request.user.organisation, user_id)
         return [_token_out(token) for token in await offboarding.tokens_of(request.user.organisation, user_id, now=now)]
 
@@ -287,7 +299,11 @@ class PeopleApi(Controller):
         responses=error_responses(401, 403, 404),
     )
     async def revoke_token(
-        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], token_id: FromPath[RowId], now: NamedDependency[datetime]
+        self,
+        request: Request[CurrentUser, Any, Any],
+        user_id: FromPath[RowIdParameter],
+        token_id: FromPath[RowIdParameter],
+        now: NamedDependency[datetime],
     ) -> TokenOut:
         await people.revoke_token(request.user, user_id, token_id, now=now)
         [token] = [token for token in await offboarding.tokens_of(request.user.organisation, user_id, now=now) if token.id == token_id]
@@ -300,7 +316,9 @@ class PeopleApi(Controller):
         guards=OWNERS,
         responses=error_responses(401, 403, 404),
     )
-    async def deactivate(self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]) -> DeactivatedOut:
+    async def deactivate(
+        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowIdParameter], now: NamedDependency[datetime]
+    ) -> DeactivatedOut:
         result = await people.deactivate_person(request.user, user_id, now=now)
         return DeactivatedOut(active=False, sign_ins_ended=result.sign_ins_ended, tokens_revoked=result.tokens_revoked)
 
@@ -311,7 +329,9 @@ class PeopleApi(Controller):
         guards=OWNERS,
         responses=error_responses(401, 403, 404),
     )
-    async def reactivate(self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowId], now: NamedDependency[datetime]) -> PersonOut:
+    async def reactivate(
+        self, request: Request[CurrentUser, Any, Any], user_id: FromPath[RowIdParameter], now: NamedDependency[datetime]
+    ) -> PersonOut:
         await people.reactivate_person(request.user, user_id, now=now)
         return _person_out(await offboarding.person(request.user.organisation, user_id))
 
@@ -342,6 +362,8 @@ class InvitationsApi(Controller):
         return _invitation_out(invitation)
 
     @delete("/{invitation_id:int}", summary="Revoke an invitation: its link stops working", status_code=200, responses=error_responses(401, 403, 404))
-    async def revoke(self, request: Request[CurrentUser, Any, Any], invitation_id: FromPath[RowId], now: NamedDependency[datetime]) -> InvitationOut:
+    async def revoke(
+        self, request: Request[CurrentUser, Any, Any], invitation_id: FromPath[RowIdParameter], now: NamedDependency[datetime]
+    ) -> InvitationOut:
         await invitations.revoke(request.user, invitation_id, now=now)
         return _invitation_out(await account_invitations.invitation(request.user.organisation, invitation_id, now=now))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
@@ -33,6 +33,7 @@ from events.orders import claims
 from events.orders.forms import parse_count
 from events.payments import cancellation
 from events.payments.gateways import Gateways
+from events.row_ids import RowIdParameter
 from events.series import service as series
 from events.tickets.issuing import issue_and_confirm
 from events.tickets.qr import qr_svg
@@ -40,7 +41,6 @@ from events.tickets.qr import qr_svg
 NO_STORE = {"Cache-Control": "no-store"}
 GUARD = [requires_role(ORGANISER)]
 Form = URLEncodedBody[dict[str, str]]
-RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 # Status actions: the status each leads to, and what the confirmation page says.
 STATUS_ACTIONS: dict[str, dict[str, str]] = {
     "publish": {
@@ -393,13 +393,13 @@ class TicketTypePages(Controller):
         return await self._render(slug, now, form=data, errors=errors, status_code=422)
 
     @get("/{type_id:int}/edit", name="ticket_type_edit")
-    async def edit_type(self, slug: FromPath[str], type_id: RowId) -> Template:
+    async def edit_type(self, slug: FromPath[str], type_id: RowIdParameter) -> Template:
         event = await find_event(slug)
         ticket_type = await _ticket_type(slug, type_id)
         return _page("ticket_type_form.html", section="tickets", event=event, ticket_type=ticket_type, form=_type_form(ticket_type))
 
     @post("/{type_id:int}/edit")
-    async def update_type(self, slug: FromPath[str], type_id: RowId, data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
+    async def update_type(self, slug: FromPath[str], type_id: RowIdParameter, data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         event = await find_event(slug)
         ticket_type = await _ticket_type(slug, type_id)
         patch, errors = forms.ticket_type_patch(data, type_id)
@@ -413,7 +413,7 @@ class TicketTypePages(Controller):
         return _page("ticket_type_form.html", section="tickets", event=event, ticket_type=ticket_type, form=data, errors=errors, status_code=422)
 
     @post("/{type_id:int}/remove")
-    async def remove_type(self, slug: FromPath[str], type_id: RowId, now: NamedDependency[datetime]) -> Template | Redirect:
+    async def remove_type(self, slug: FromPath[str], type_id: RowIdParameter, now: NamedDependency[datetime]) -> Template | Redirect:
         try:
             await catalogue.remove_ticket_type(slug, type_id, now=now)
         except EventsError as error:
@@ -421,7 +421,7 @@ class TicketTypePages(Controller):
         return Redirect(f"/manage/events/{slug}/tickets?notice=removed", status_code=303)
 
     @post("/{type_id:int}/stop")
-    async def stop_type(self, slug: FromPath[str], type_id: RowId, now: NamedDependency[datetime]) -> Redirect:
+    async def stop_type(self, slug: FromPath[str], type_id: RowIdParameter, now: NamedDependency[datetime]) -> Redirect:
         await catalogue.stop_ticket_type_sales(slug, type_id, now=now)
         return Redirect(f"/manage/events/{slug}/tickets?notice=stopped", status_code=303)
 
@@ -665,13 +665,13 @@ class DoorStaffPages(Controller):
         return Redirect(f"/manage/events/{slug}/door-staff?notice=created", status_code=303)
 
     @post("/{user_id:int}/remove")
-    async def remove(self, slug: FromPath[str], user_id: RowId, now: NamedDependency[datetime]) -> Redirect:
+    async def remove(self, slug: FromPath[str], user_id: RowIdParameter, now: NamedDependency[datetime]) -> Redirect:
         event = await find_event(slug)
         await door_team.remove_door_staff(event.id, user_id, now=now)
         return Redirect(f"/manage/events/{slug}/door-staff?notice=removed", status_code=303)
 
     @post("/devices/{token_id:int}/revoke")
-    async def revoke_device(self, slug: FromPath[str], token_id: RowId, now: NamedDependency[datetime]) -> Redirect:
+    async def revoke_device(self, slug: FromPath[str], token_id: RowIdParameter, now: NamedDependency[datetime]) -> Redirect:
         event = await find_event(slug)
         await door_team.revoke_door_device(event.id, token_id, now=now)
         return Redirect(f"/manage/events/{slug}/door-staff?notice=device_revoked", status_code=303)

@@ -6,23 +6,23 @@ again with what went wrong."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 from litestar import Controller, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.catalogue.lookup import find_event
 from events.errors import EventsError, NotFound
+from events.row_ids import RowIdParameter
 from events.waitlist import organiser
 from events.waitlist.organiser import ENTRY_NOT_FOUND
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 NOTICES = ("offered", "removed", "closed", "opened")
-EntryId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
+EntryId = RowIdParameter
 
 
 async def _list_page(slug: str, *, notice: str = "", error: EventsError | None = None, removed: int | None = None) -> Template:

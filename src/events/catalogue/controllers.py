@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 
 from litestar import Controller, Request, delete, get, patch, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody
 from litestar.response import Response, Template
 
 from events import page_cache
@@ -18,8 +18,9 @@ from events.catalogue.schemas import EventCreate, EventDetailOut, EventPatch, Ev
 from events.dependencies import BEARER, error_responses
 from events.organisations import rules as organisation_rules
 from events.organisations import service as organisations
+from events.row_ids import RowIdParameter
 
-TypeId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
+TypeId = RowIdParameter
 
 
 class EventPages(Controller):

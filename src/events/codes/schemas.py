@@ -10,6 +10,7 @@ from msgspec import Meta, Struct
 
 from events import text
 from events.codes.rules import MAX_DISCOUNT_PENCE, MAX_USES
+from events.row_ids import RowId
 
 
 class CodeIn(Struct, forbid_unknown_fields=True):
@@ -22,7 +23,7 @@ class CodeIn(Struct, forbid_unknown_fields=True):
     max_uses: Annotated[int, Meta(ge=1, le=MAX_USES)]
     code: Annotated[str, Meta(max_length=40), text.OPTIONAL_LINE] | None = None
     note: Annotated[str, Meta(max_length=200), text.OPTIONAL_LINE] = ""
-    unlocks: Annotated[list[Annotated[int, Meta(ge=1, le=2_147_483_647)]], Meta(max_length=100)] = msgspec.field(default_factory=list)
+    unlocks: Annotated[list[RowId], Meta(max_length=100)] = msgspec.field(default_factory=list)
     discount_percent: Annotated[int, Meta(ge=1, le=100)] | None = None
     discount_pence: Annotated[int, Meta(ge=1, le=MAX_DISCOUNT_PENCE)] | None = None
     valid_from: datetime | None = None

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import MultiDict
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, Parameter
+from litestar.params import FromPath, JSONBody
 from litestar.response import Redirect, Template
 from msgspec import Meta
 
@@ -24,8 +24,8 @@ from events.ledger import payouts, service, spreadsheets, statements, stripe_bal
 from events.ledger.pdf import statement_pdf
 from events.ledger.schemas import EventReconciliation, PartnerStatement, PayoutOut, Rebooked, StripeImported, UnusedDecision
 from events.payments.gateways import Gateways
+from events.row_ids import RowIdParameter
 
-RowId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
 # Money owed to charities: never from a shared cache, never indexed.
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 
@@ -210,7 +210,7 @@ class LedgerApi(Controller):
         self,
         request: Request[CurrentUser, Any, Any],
         partner_slug: FromPath[str],
-        payout_id: RowId,
+        payout_id: RowIdParameter,
         now: NamedDependency[datetime],
         data: JSONBody[ReverseIn | None] = None,
     ) -> PayoutOut:

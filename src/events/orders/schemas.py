@@ -12,6 +12,7 @@ from events import text
 from events.catalogue.schemas import OrganisationRefOut
 from events.orders.gift_aid import Declaration
 from events.orders.statuses import OrderStatus
+from events.row_ids import RowId
 
 Quantity = Annotated[int, Meta(ge=1, le=100)]
 Pence = Annotated[int, Meta(ge=0, le=1_000_000)]
@@ -50,7 +51,7 @@ class Buyer(Struct, forbid_unknown_fields=True):
 
 
 class OrderItem(Struct, forbid_unknown_fields=True):
-    ticket_type: Annotated[int, Meta(ge=1)]
+    ticket_type: RowId
     quantity: Quantity
 
 

@@ -5,12 +5,12 @@ and answers."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import quote
 
 from litestar import Controller, Request, Response, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
@@ -23,11 +23,12 @@ from events.orders.forms import parse_count
 from events.questions import forms, kitchen, rules, service
 from events.questions.schemas import KitchenListOut, OptionOut, QuestionCountsOut, QuestionIn, QuestionOut, TallyOut
 from events.questions.service import KitchenList, QuestionView
+from events.row_ids import RowIdParameter
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
 GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}
 GUARD = [requires_role(ORGANISER)]
-QuestionId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
+QuestionId = RowIdParameter
 Form = URLEncodedBody[dict[str, str]]
 
 

@@ -11,8 +11,7 @@ from events import text
 from events.questions import rules
 from events.questions.rules import Given
 from events.questions.statuses import QuestionKind
-
-RowId = Annotated[int, Meta(ge=1, le=2_147_483_647)]
+from events.row_ids import RowId
 
 
 class QuestionIn(Struct, forbid_unknown_fields=True):

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.config import Settings
@@ -24,10 +24,11 @@ from events.payments.gateways import Gateways
 from events.releases import rules, service
 from events.releases.rules import Choice
 from events.releases.schemas import ReleaseIn, ReleaseOut, TransferIn, TransferOut
+from events.row_ids import RowIdParameter
 from events.tickets.statuses import TicketStatus
 from events.tickets.views import ticket_by_secret
 
-TicketId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
+TicketId = RowIdParameter
 # Guest pages in the guest's language (cookie, else browser): asked again each time, never shown from a cache.
 GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}
 ORDER_BEARER: list[dict[str, list[str]]] = [{"BearerToken": []}]

@@ -4,12 +4,12 @@ Twilio's reports of how each text went."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Any, Literal
 
 from litestar import Controller, Request, Response, get, patch, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events import i18n
@@ -22,6 +22,7 @@ from events.errors import NotFound
 from events.i18n import N_
 from events.orders.codes import token_matches
 from events.orders.schemas import TicketOut
+from events.row_ids import RowIdParameter
 from events.tickets import service, sms
 from events.tickets.calendar import ticket_calendar
 from events.tickets.pdf import tickets_pdf
@@ -35,7 +36,7 @@ DELIVERY_REPORT_MAX_BYTES = 16 * 1024
 FORM = "application/x-www-form-urlencoded"
 
 PageSize = Literal["a4", "phone"]
-TicketId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
+TicketId = RowIdParameter
 # PDFs and calendar files speak the order's language, which the guest can change from their ticket or order page:
 # a browser asks again each time (a cheap 200), so a file in the language they just left never comes back.
 PRIVATE = {"Cache-Control": "private, no-cache", "X-Robots-Tag": "noindex"}

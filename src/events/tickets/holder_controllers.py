@@ -5,12 +5,12 @@ code, the old one refused at the door, and the updated tickets emailed (tickets.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import Any
 from urllib.parse import urlencode
 
 from litestar import Controller, Request, get, post
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, Parameter, URLEncodedBody
+from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.config import Settings
@@ -18,10 +18,11 @@ from events.dependencies import bearer_token, error_responses
 from events.errors import EventsError
 from events.orders.access import reference_with_token
 from events.orders.schemas import TicketOut
+from events.row_ids import RowIdParameter
 from events.tickets import service
 from events.tickets.schemas import HolderChange
 
-TicketId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
+TicketId = RowIdParameter
 # A guest page in the guest's language (cookie, else browser), carrying the order's token: never cached, never indexed.
 GUEST_PAGE = {"Cache-Control": "private, no-cache", "Vary": "Cookie, Accept-Language", "X-Robots-Tag": "noindex"}
 

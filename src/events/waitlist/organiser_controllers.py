@@ -7,16 +7,17 @@ from typing import Annotated
 
 from litestar import Controller, delete, post
 from litestar.di import NamedDependency
-from litestar.params import Body, FromPath, Parameter
+from litestar.params import Body, FromPath
 from msgspec import Struct
 
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER
 from events.dependencies import BEARER, error_responses
+from events.row_ids import RowIdParameter
 from events.waitlist import organiser
 from events.waitlist.organiser import ClosedOut, WaitingListOut
 
-EntryId = Annotated[int, Parameter(ge=1, le=2_147_483_647)]
+EntryId = RowIdParameter
 
 
 class CloseIn(Struct, forbid_unknown_fields=True):

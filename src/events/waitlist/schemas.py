@@ -9,6 +9,7 @@ from msgspec import Meta, Struct
 
 from events import text
 from events.orders.schemas import FirstName, OptionalEmail, OrderCreated, TicketOut
+from events.row_ids import RowId
 from events.waitlist.statuses import WaitingKind, WaitingStatus
 
 
@@ -29,7 +30,7 @@ class WaitingListJoin(Struct, forbid_unknown_fields=True):
     phone: Annotated[str, Meta(max_length=40), text.OPTIONAL_LINE] = ""
     quantity: Annotated[int, Meta(ge=1, le=100)] = 1
     locale: Literal["en", "ar", "fr", "fa"] | None = None
-    ticket_type: Annotated[int, Meta(ge=1)] | None = None
+    ticket_type: RowId | None = None
     free_place: FreePlaceIn | None = None
 
 

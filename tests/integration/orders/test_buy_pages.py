@@ -113,3 +113,18 @@ async def test_digits_python_reads_as_digits_but_are_not_a_count_are_refused_not
     )
     assert big.status_code in (400, 422), big.text[:200]
     assert await Order.count() == 0
+
+
+async def test_a_ticket_type_id_no_row_can_have_is_refused_not_a_crash(client: httpx.AsyncClient, now: datetime) -> None:
+    """Ids are PostgreSQL integers: a ticket type id past 2**31 - 1 (or a 20-digit one, past SQLite's) names no ticket
+    type, so it is a 422 naming the field, as on the waiting list, and no order; it never reaches the database, whose
+    statement would fail on it."""
+    slug = await make_event(now)
+    buyer = {"name": "Amal Haddad", "email": "amal@example.org"}
+    for ticket_type in (2**31, 10**20):
+        order = await client.post(f"/api/events/{slug}/orders", json={"buyer": buyer, "items": [{"ticket_type": ticket_type, "quantity": 1}]})
+        assert order.status_code == 422, order.text[:300]
+        assert "ticket_type" in order.text
+        waiting = await client.post(f"/api/events/{slug}/waiting-list", json={**buyer, "ticket_type": ticket_type})
+        assert waiting.status_code == 422, waiting.text[:300]
+    assert await Order.count() == 0
