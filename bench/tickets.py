@@ -73,6 +73,7 @@ def ticket(number: int, holder: str, reference: str) -> TicketView:
     return TicketView(
         id=ticket_id,
         secret=secret,
+        page_secret=secret[::-1],
         version=1,
         status="valid",
         holder=holder,

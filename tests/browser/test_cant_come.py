@@ -73,7 +73,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
 
 
 async def bought_ticket(server: Server, slug: str, email: str) -> str:
-    """A paid ticket of ``slug`` for a buyer at ``email``, paid on the test payment page: its secret."""
+    """A paid ticket of ``slug`` for a buyer at ``email``, paid on the test payment page: its page's key."""
     async with httpx.AsyncClient(base_url=server.base_url, timeout=30) as http:
         event = (await http.get(f"/api/events/{slug}")).json()
         ticket_type = next(t["id"] for t in event["ticket_types"] if t["price_pence"] > 0)
@@ -82,7 +82,7 @@ async def bought_ticket(server: Server, slug: str, email: str) -> str:
         assert (await pay_with_test_page(http, created)).status_code == 303
         order = (await http.get(f"/api/orders/{created['reference']}", headers={"Authorization": f"Bearer {created['access_token']}"})).json()
     [ticket] = order["tickets"]
-    return str(ticket["secret"])
+    return str(ticket["url"]).removeprefix("/tickets/")
 
 
 async def claimed_ticket(server: Server, email: str) -> str:
@@ -94,7 +94,7 @@ async def claimed_ticket(server: Server, email: str) -> str:
         )
         claimed = await http.post("/api/claims", json={"code": code.json()["code"], "name": "Leila", "email": email})
     assert claimed.status_code == 201, claimed.text
-    return str(claimed.json()["secret"])
+    return str(claimed.json()["url"]).removeprefix("/tickets/")
 
 
 async def email_to(mail: MailServer, recipient: str, subject: str, timeout: float = 90) -> EmailMessage:

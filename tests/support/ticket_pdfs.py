@@ -34,6 +34,7 @@ def ticket(number: int = 1, **changes: object) -> TicketView:
     view = TicketView(
         id=number,
         secret=secret,
+        page_secret=secret[::-1],
         version=1,
         status="valid",
         holder="Amal Haddad",

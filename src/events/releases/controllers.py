@@ -26,7 +26,7 @@ from events.releases.rules import Choice
 from events.releases.schemas import ReleaseIn, ReleaseOut, TransferIn, TransferOut
 from events.row_ids import RowIdParameter
 from events.tickets.statuses import TicketStatus
-from events.tickets.views import ticket_by_secret
+from events.tickets.views import ticket_by_id, ticket_url
 
 TicketId = RowIdParameter
 # Guest pages in the guest's language (cookie, else browser): asked again each time, never shown from a cache.
@@ -126,7 +126,7 @@ class _Where:
 
 
 async def _context(ticket: service.TicketRef, where: _Where, settings: Settings, now: datetime) -> dict[str, Any]:
-    view = await ticket_by_secret(ticket.secret, secret_key=settings.secret_key, now=now)
+    view = await ticket_by_id(ticket.id, secret_key=settings.secret_key, now=now)
     choices = await service.ticket_options(ticket, now=now)
     zone = ZoneInfo(view.timezone)
     refunds_closed = rules.refund_until(choices.facts)
@@ -204,43 +204,43 @@ class ReleasePages(Controller):
     only when the ticket is its order's only one (its holder is the buyer); else its holder is pointed to the buyer,
     whose order page leads to OrderReleasePages."""
 
-    path = "/tickets/{secret:str}/cant-come"
+    path = "/tickets/{page_secret:str}/cant-come"
     include_in_schema = False
 
     @staticmethod
-    async def _ticket(secret: str) -> tuple[service.TicketRef, _Where]:
-        ticket = await service.ticket_by_secret(secret)
-        url = f"/tickets/{ticket.secret}"
+    async def _ticket(page_secret: str) -> tuple[service.TicketRef, _Where]:
+        ticket = await service.ticket_by_page_secret(page_secret)
+        url = ticket_url(ticket.page_secret)
         return ticket, _Where(base=f"{url}/cant-come", back_url=url)
 
     @get("/", name="cant_come")
-    async def choices(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
-        ticket, where = await self._ticket(secret)
+    async def choices(self, page_secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
+        ticket, where = await self._ticket(page_secret)
         return Template("releases/cant_come.html", context=await _context(ticket, where, settings, now), headers=GUEST_PAGE)
 
     @get("/done", name="cant_come_done")
-    async def done(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
-        ticket, where = await self._ticket(secret)
+    async def done(self, page_secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
+        ticket, where = await self._ticket(page_secret)
         return Template("releases/done.html", context=await _context(ticket, where, settings, now), headers=GUEST_PAGE)
 
     @get("/{choice:str}", name="cant_come_confirm")
     async def confirm(
-        self, secret: FromPath[str], choice: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+        self, page_secret: FromPath[str], choice: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
     ) -> Template:
-        ticket, where = await self._ticket(secret)
+        ticket, where = await self._ticket(page_secret)
         return await _confirm_page(ticket, where, choice, settings, now)
 
     @post("/{choice:str}", status_code=303)
     async def make_choice(
         self,
-        secret: FromPath[str],
+        page_secret: FromPath[str],
         choice: FromPath[str],
         data: URLEncodedBody[dict[str, str]],
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
         gateways: NamedDependency[Gateways],
     ) -> Redirect | Template:
-        ticket, where = await self._ticket(secret)
+        ticket, where = await self._ticket(page_secret)
         return await _make_choice(ticket, where, choice, data, settings, gateways, now)
 
 

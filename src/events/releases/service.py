@@ -57,7 +57,7 @@ class TicketRef:
     id: int
     order_reference: str
     event_id: int
-    secret: str
+    page_secret: str  # the key in its page's address
     authority: Authority
 
 
@@ -117,11 +117,11 @@ def _not_found() -> NotFound:
     return NotFound(N_("We could not find that ticket."), code="ticket_not_found")
 
 
-_REF_COLUMNS = (Ticket.id, Ticket.order_id.reference, Ticket.event, Ticket.secret)
+_REF_COLUMNS = (Ticket.id, Ticket.order_id.reference, Ticket.event, Ticket.page_secret)
 
 
 def _ref(row: dict[str, Any], authority: Authority) -> TicketRef:
-    return TicketRef(row["id"], row["order_id.reference"], row["event"], row["secret"], authority)
+    return TicketRef(row["id"], row["order_id.reference"], row["event"], row["page_secret"], authority)
 
 
 async def ticket_of_order(ticket_id: int, *, bearer: str | None, secret_key: str, reference: str | None = None) -> TicketRef:
@@ -136,10 +136,11 @@ async def ticket_of_order(ticket_id: int, *, bearer: str | None, secret_key: str
     return _ref(row, Authority.order)
 
 
-async def ticket_by_secret(secret: str) -> TicketRef:
-    """The ticket whose link (its secret) the guest holds, with that link's authority: the key to its "Can't come?"
-    page (the money choices only when its order has no other ticket: rules.options)."""
-    row = await Ticket.select(*_REF_COLUMNS).where(Ticket.secret == secret.strip().lower()[:64]).first()
+async def ticket_by_page_secret(page_secret: str) -> TicketRef:
+    """The ticket whose link (its page secret) the guest holds, with that link's authority: the key to its "Can't
+    come?" page (the money choices only when its order has no other ticket: rules.options). The code its QR code
+    carries is no key to it: door staff's devices hold every ticket's, and anyone who sees the ticket can read it."""
+    row = await Ticket.select(*_REF_COLUMNS).where(Ticket.page_secret == page_secret.strip().lower()[:64]).first()
     if row is None:
         raise _not_found()
     return _ref(row, Authority.ticket)

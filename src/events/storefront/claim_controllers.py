@@ -28,7 +28,7 @@ from events.questions.schemas import given_answers
 from events.storefront.schemas import ClaimWithAnswers
 from events.tickets.issuing import issue_and_confirm
 from events.tickets.qr import qr_svg
-from events.tickets.views import order_details, ticket_by_secret
+from events.tickets.views import order_details, ticket_by_id
 
 ONE_YEAR_SECONDS = 365 * 24 * 3600
 # A random id per browser, so that the people sharing one connection each have their own budget of wrong codes;
@@ -267,7 +267,7 @@ class ClaimPages(Controller):
             )
             return claim_cookies(request, page, settings, valid_code=code)
         ticket = await _ticket_of(claimed.order_reference)
-        view = await ticket_by_secret(ticket.secret, secret_key=settings.secret_key, now=now)
+        view = await ticket_by_id(ticket.id, secret_key=settings.secret_key, now=now)
         # A text is promised only where one can be sent (a phone is refused otherwise, so this is belt and braces).
         phone = data.get("phone", "").strip() if settings.can_send_texts else ""
         context = {"ticket": view, "qr": qr_svg(view.code), "email": data.get("email", "").strip(), "phone": phone}

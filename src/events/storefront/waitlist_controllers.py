@@ -24,7 +24,7 @@ from events.payments.gateways import Gateways
 from events.storefront.claim_controllers import claim_cookies, claimant_of, refusal_page
 from events.storefront.order_controllers import GUEST_PAGE
 from events.tickets.qr import qr_svg
-from events.tickets.views import order_details, ticket_by_secret
+from events.tickets.views import order_details, ticket_by_id
 from events.waitlist import guest_views
 from events.waitlist import service as waitlist
 from events.waitlist.join_form import JoinForm, Offered, read_join_form
@@ -240,7 +240,7 @@ class WaitingListGuestPages(Controller):
         tickets = (await order_details(reference)).tickets
         if not tickets:
             raise NotFound(N_("We could not find that order."), code="order_not_found")
-        view = await ticket_by_secret(tickets[0].secret, secret_key=settings.secret_key, now=now)
+        view = await ticket_by_id(tickets[0].id, secret_key=settings.secret_key, now=now)
         # As a claimed free place's page: nothing tells this ticket from any other.
         context = {"ticket": view, "qr": qr_svg(view.code), "email": entry.by_email, "phone": entry.by_text and not entry.by_email}
         return Template("orders/claimed.html", context=context, headers=GUEST_PAGE)

@@ -29,7 +29,7 @@ from events.tickets.pdf import tickets_pdf
 from events.tickets.qr import qr_svg
 from events.tickets.schemas import DeliveryReportReceipt, HolderChange
 from events.tickets.statuses import TicketStatus
-from events.tickets.views import ticket_by_secret, tickets_of_order
+from events.tickets.views import ticket_by_page_secret, ticket_url, tickets_of_order
 
 # Twilio's reports are a couple of dozen short fields, well under 2 KB; anything past this is not one (413).
 DELIVERY_REPORT_MAX_BYTES = 16 * 1024
@@ -57,9 +57,9 @@ class TicketPages(Controller):
     path = "/"
     include_in_schema = False
 
-    @get("/tickets/{secret:str}", name="ticket_page")
-    async def ticket_page(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
-        ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
+    @get("/tickets/{page_secret:str}", name="ticket_page")
+    async def ticket_page(self, page_secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
+        ticket = await ticket_by_page_secret(page_secret, secret_key=settings.secret_key, now=now)
         valid = ticket.status == TicketStatus.valid
         return Template(
             "tickets/ticket.html",
@@ -68,26 +68,26 @@ class TicketPages(Controller):
             headers=GUEST_PAGE,
         )
 
-    @post("/tickets/{secret:str}/language", status_code=303)
-    async def choose_language(self, secret: FromPath[str], data: URLEncodedBody[dict[str, str]], now: NamedDependency[datetime]) -> Redirect:
+    @post("/tickets/{page_secret:str}/language", status_code=303)
+    async def choose_language(self, page_secret: FromPath[str], data: URLEncodedBody[dict[str, str]], now: NamedDependency[datetime]) -> Redirect:
         """The language menu of a ticket page: the page, and the order's later messages and PDFs, in that language."""
         lang = data.get("lang", "")
-        await service.remember_ticket_language(secret, lang, now=now)
+        await service.remember_ticket_language(page_secret, lang, now=now)
         remembered = Cookie(key=i18n.LOCALE_COOKIE, value=lang, max_age=i18n.LOCALE_COOKIE_SECONDS, samesite="lax", httponly=True)
-        return Redirect(f"/tickets/{secret.strip().lower()}", status_code=303, cookies=[remembered])
+        return Redirect(ticket_url(page_secret.strip().lower()), status_code=303, cookies=[remembered])
 
-    @get("/tickets/{secret:str}/ticket.pdf", name="ticket_pdf")
+    @get("/tickets/{page_secret:str}/ticket.pdf", name="ticket_pdf")
     async def ticket_pdf(
-        self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings], size: FromQuery[PageSize] = "a4"
+        self, page_secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings], size: FromQuery[PageSize] = "a4"
     ) -> Response[bytes]:
-        ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
+        ticket = await ticket_by_page_secret(page_secret, secret_key=settings.secret_key, now=now)
         if ticket.status != TicketStatus.valid:
             raise NotFound(N_("This ticket is no longer valid."), code="ticket_not_valid")
         return _pdf(await tickets_pdf([ticket], page_size=size, locale=ticket.locale), f"ticket-{ticket.order_reference}.pdf")
 
-    @get("/tickets/{secret:str}/calendar.ics", name="ticket_calendar")
-    async def calendar(self, secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Response[bytes]:
-        ticket = await ticket_by_secret(secret, secret_key=settings.secret_key, now=now)
+    @get("/tickets/{page_secret:str}/calendar.ics", name="ticket_calendar")
+    async def calendar(self, page_secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Response[bytes]:
+        ticket = await ticket_by_page_secret(page_secret, secret_key=settings.secret_key, now=now)
         return Response(
             ticket_calendar(ticket, base_url=settings.base_url, now=now, locale=ticket.locale),
             media_type="text/calendar",

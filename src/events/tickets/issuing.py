@@ -46,6 +46,7 @@ async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: dat
             event_id,
             line["ticket_type"],
             new_ticket_secret(),
+            new_ticket_secret(),
             named.get(position, holder_name),
             line["unit_price_pence"],
             line["booking_fee_pence"],
@@ -61,7 +62,7 @@ async def issue_tickets(order_id: int, event_id: int, holder_name: str, now: dat
     # Inserted in one statement, in position order: ids rise with positions, as the order's pages list them.
     rows: Sequence[Mapping[str, Any]]
     if db.is_sqlite():  # no arrays: through the query builder
-        fields = ("order_id", "event", "ticket_type", "secret", "holder_name", "price_pence", "booking_fee_pence", "created_at")
+        fields = ("order_id", "event", "ticket_type", "secret", "page_secret", "holder_name", "price_pence", "booking_fee_pence", "created_at")
         rows = await Ticket.insert(*[Ticket(**dict(zip(fields, values, strict=True))) for values in issued]).returning(Ticket.id)
     else:
         rows = await db.run(queries.INSERT_TICKETS, TicketStatus.valid, *[list(column) for column in zip(*issued, strict=True)])

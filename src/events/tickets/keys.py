@@ -115,7 +115,7 @@ def checking_key(public_key: str, sealed: str) -> Ed25519PrivateKey | Ed25519Pub
 
 
 def unsealed(key_id: str, sealed: str, secret_key: str) -> tuple[str, Ed25519PrivateKey]:
-    """A key as read from its row (e.g. with a ticket: tickets.queries.TICKET_BY_SECRET), ready to sign."""
+    """A key as read from its row (e.g. with a ticket: tickets.queries.TICKET_BY_PAGE_SECRET), ready to sign."""
     return key_id, _unseal(sealed, secret_key)
 
 

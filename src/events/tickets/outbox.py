@@ -680,8 +680,10 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
     one sent unasked is no longer wanted (as for emails: _still_wanted)."""
     order = await _order_of(message)
     kind = message["kind"]
-    valid = await Ticket.select(Ticket.secret).where(Ticket.order_id == message["order_id"], Ticket.status == TicketStatus.valid).order_by(Ticket.id)
-    ticket_urls = [settings.base_url + ticket_url(row["secret"]) for row in valid]
+    valid = (
+        await Ticket.select(Ticket.page_secret).where(Ticket.order_id == message["order_id"], Ticket.status == TicketStatus.valid).order_by(Ticket.id)
+    )
+    ticket_urls = [settings.base_url + ticket_url(row["page_secret"]) for row in valid]
     about_tickets = kind in TICKET_MESSAGES or kind in (MessageKind.reminder, MessageKind.announcement)
     if about_tickets and not ticket_urls:
         return None

@@ -31,7 +31,7 @@ WHERE o.reference = {{}}
 
 # Raw: hot path (the order's tickets, as its pages list them). Argument: order id.
 ORDER_TICKETS = """
-SELECT t.id, t.holder_name, t.secret, t.status, y.name AS "ticket_type.name"
+SELECT t.id, t.holder_name, t.secret, t.page_secret, t.status, y.name AS "ticket_type.name"
 FROM ticket t JOIN ticket_type y ON y.id = t.ticket_type
 WHERE t.order_id = {}
 ORDER BY t.id
@@ -39,7 +39,7 @@ ORDER BY t.id
 
 # A ticket as its page, PDF and calendar file show it (tickets.views.TicketView), the ticket as ``t``.
 _TICKET_VIEW = """
-SELECT t.id, t.secret, t.version, t.status, t.holder_name, t.ticket_type, y.name AS "ticket_type.name",
+SELECT t.id, t.secret, t.page_secret, t.version, t.status, t.holder_name, t.ticket_type, y.name AS "ticket_type.name",
        o.reference AS "order_id.reference", o.locale AS "order_id.locale", o.channel AS "order_id.channel",
        o.payment_provider AS "order_id.payment_provider", o.currency AS "order_id.currency", t.price_pence, t.booking_fee_pence,
        t.event, e.slug AS "event.slug", e.title AS "event.title", e.venue AS "event.venue", e.address AS "event.address",
@@ -54,10 +54,13 @@ JOIN event e ON e.id = t.event JOIN organisation g ON g.id = e.organisation
 _ACTIVE_KEY = "(SELECT k.{} FROM event_signing_key k WHERE k.event = t.event AND k.retired_at IS NULL ORDER BY k.id DESC LIMIT 1)"
 
 # Raw: hot path (every ticket page: the ticket with its event's active signing key, in one round trip). Argument: the
-# ticket's secret.
-TICKET_BY_SECRET = f"""{_TICKET_VIEW}, {_ACTIVE_KEY.format("key_id")} AS "signing.key_id", {_ACTIVE_KEY.format("private_key")} AS "signing.private_key"
-{_TICKET_VIEW_JOINS} WHERE t.secret = {{}}"""
-# Raw: as TICKET_BY_SECRET, an order's tickets (its PDF, its email), without the key: an event's is read once for all.
+# ticket's page secret (the key in its page's address).
+_TICKET_WITH_KEY = f"""{_TICKET_VIEW}, {_ACTIVE_KEY.format("key_id")} AS "signing.key_id", {_ACTIVE_KEY.format("private_key")} AS "signing.private_key"
+{_TICKET_VIEW_JOINS}"""
+TICKET_BY_PAGE_SECRET = f"{_TICKET_WITH_KEY} WHERE t.page_secret = {{}}"
+# Raw: as TICKET_BY_PAGE_SECRET, for a ticket the app itself names (the page after a claim). Argument: ticket id.
+TICKET_BY_ID = f"{_TICKET_WITH_KEY} WHERE t.id = {{}}"
+# Raw: as TICKET_BY_PAGE_SECRET, an order's tickets (its PDF, its email), without the key: an event's is read once for all.
 # Argument: reference.
 TICKETS_OF_ORDER = f"{_TICKET_VIEW}{_TICKET_VIEW_JOINS} WHERE o.reference = {{}} ORDER BY t.id"
 # Raw: as TICKETS_OF_ORDER, its valid tickets only. Arguments: reference, the valid status.
@@ -97,14 +100,15 @@ SELECT ticket_type, quantity, unit_price_pence, booking_fee_pence FROM order_lin
 """
 # Raw: hot path (every payment: its tickets in one statement, each column as one array, in position order so that ids
 # rise with positions, as orders.queries.INSERT_ORDER_LINES; PostgreSQL only, SQLite through the query builder).
-# Arguments: the valid status, then one list per column: order id, event, ticket type, secret, holder name, price,
-# booking fee, created at.
+# Arguments: the valid status, then one list per column: order id, event, ticket type, secret, page secret, holder name,
+# price, booking fee, created at.
 INSERT_TICKETS = """
-INSERT INTO ticket (order_id, event, ticket_type, secret, holder_name, price_pence, booking_fee_pence, created_at, version, status,
-    checked_in_at, checked_in_by, inside)
+INSERT INTO ticket (order_id, event, ticket_type, secret, page_secret, holder_name, price_pence, booking_fee_pence, created_at, version,
+    status, checked_in_at, checked_in_by, inside)
 SELECT issued.*, 1, {}, NULL, '', false
-FROM unnest({}::integer[], {}::integer[], {}::integer[], {}::varchar[], {}::varchar[], {}::integer[], {}::integer[], {}::timestamptz[])
-    AS issued (order_id, event, ticket_type, secret, holder_name, price_pence, booking_fee_pence, created_at)
+FROM unnest({}::integer[], {}::integer[], {}::integer[], {}::varchar[], {}::varchar[], {}::varchar[], {}::integer[], {}::integer[],
+    {}::timestamptz[])
+    AS issued (order_id, event, ticket_type, secret, page_secret, holder_name, price_pence, booking_fee_pence, created_at)
 RETURNING id
 """
 

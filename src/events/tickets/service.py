@@ -65,12 +65,12 @@ async def resend_tickets(reference: str, *, now: datetime) -> None:
         )
 
 
-async def remember_ticket_language(secret: str, locale: str, *, now: datetime) -> None:
+async def remember_ticket_language(page_secret: str, locale: str, *, now: datetime) -> None:
     """The guest chose a language on a ticket's page. Where the ticket is its order's only one, its holder is the
     guest who ordered or claimed it, and the order follows the choice from now on (orders.remember_language). A
     ticket of a group order may be a friend's: their choice is theirs (the page's cookie), and the buyer's messages
     keep the buyer's language, which the buyer changes from the order page."""
-    ticket = await Ticket.select(Ticket.order_id, Ticket.order_id.reference).where(Ticket.secret == secret.strip().lower()).first()
+    ticket = await Ticket.select(Ticket.order_id, Ticket.order_id.reference).where(Ticket.page_secret == page_secret.strip().lower()).first()
     if ticket is None:
         raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
     if await Ticket.count().where(Ticket.order_id == ticket["order_id"]) == 1:
@@ -131,7 +131,9 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime, buyer_ref
             raise Conflict(N_("This ticket has been re-issued too many times. Refund it and issue a new one."), code="ticket_reissue_limit")
         # Conditional on the version read above, so two changes at once cannot both win.
         changed = (
-            await Ticket.update({Ticket.holder_name: holder, Ticket.secret: new_ticket_secret(), Ticket.version: version})
+            await Ticket.update(
+                {Ticket.holder_name: holder, Ticket.secret: new_ticket_secret(), Ticket.page_secret: new_ticket_secret(), Ticket.version: version}
+            )
             .where(Ticket.id == ticket_id, Ticket.version == ticket["version"], Ticket.status == TicketStatus.valid)
             .returning(Ticket.id)
         )
@@ -151,7 +153,7 @@ async def change_holder(ticket_id: int, holder: str, *, now: datetime, buyer_ref
             anonymous_actor="guest" if buyer_reference is not None else audit.SYSTEM_ACTOR,
         )
     row = (
-        await Ticket.select(Ticket.id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.secret, Ticket.status)
+        await Ticket.select(Ticket.id, Ticket.holder_name, Ticket.ticket_type.name, Ticket.secret, Ticket.page_secret, Ticket.status)
         .where(Ticket.id == ticket_id)
         .first()
     )

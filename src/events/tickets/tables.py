@@ -7,6 +7,7 @@ from piccolo.table import Table
 
 from events.catalogue.tables import Event, TicketType
 from events.orders.tables import Order
+from events.tickets.secrets import new_ticket_secret
 from events.tickets.statuses import MessageChannel, MessageStatus, TicketStatus
 
 
@@ -18,7 +19,13 @@ class Ticket(Table, tablename="ticket"):
     order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
     ticket_type = ForeignKey(references=TicketType, on_delete=OnDelete.restrict)
+    # What the QR code carries, printed under it and typed at the door: it admits, and nothing more. Door staff's
+    # devices hold every ticket's (checkin's offline bundle), and anyone who sees a ticket can read it.
     secret = Varchar(length=32, unique=True, index=True)
+    # The key in the ticket page's address (/tickets/<page_secret>), where its guest also gives it up, passes it on or
+    # changes its name: never in the QR code, at the door or in a download. Unique (ticket_page_secret, in its
+    # migration). Both are made anew when the ticket is re-issued.
+    page_secret = Varchar(length=32, default=new_ticket_secret)
     # Bumped when the ticket is re-issued (e.g. a new holder name); codes of older versions are revoked.
     version = Integer(default=1)
     holder_name = Varchar(length=200, default="")

@@ -40,7 +40,8 @@ UNREFUNDABLE_ONLINE = frozenset({"cash", "card_terminal", "none", ""})
 @dataclass(frozen=True, slots=True)
 class TicketView:
     id: int
-    secret: str
+    secret: str  # the code the QR code carries and the ticket shows for typing at the door
+    page_secret: str  # the key in the ticket page's address (url): never in the QR code
     version: int
     status: TicketStatus
     holder: str
@@ -72,7 +73,7 @@ class TicketView:
 
     @property
     def url(self) -> str:
-        return f"/tickets/{self.secret}"
+        return ticket_url(self.page_secret)
 
     @property
     def worth_pence(self) -> int:
@@ -92,8 +93,18 @@ class TicketView:
         return self.status == TicketStatus.released and self.worth_pence > 0 and self.order_channel not in GIVEN_BACK_CHANNELS
 
 
-async def ticket_by_secret(secret: str, *, secret_key: str, now: datetime) -> TicketView:
-    rows = await db.run(queries.TICKET_BY_SECRET, secret.strip().lower())
+async def ticket_by_page_secret(page_secret: str, *, secret_key: str, now: datetime) -> TicketView:
+    """The ticket whose page's address the guest holds (its page secret, not the code its QR code carries)."""
+    return await _ticket_with_key(queries.TICKET_BY_PAGE_SECRET, page_secret.strip().lower(), secret_key=secret_key, now=now)
+
+
+async def ticket_by_id(ticket_id: int, *, secret_key: str, now: datetime) -> TicketView:
+    """A ticket the app itself names (the one a guest has just claimed, say)."""
+    return await _ticket_with_key(queries.TICKET_BY_ID, ticket_id, secret_key=secret_key, now=now)
+
+
+async def _ticket_with_key(sql: str, key: str | int, *, secret_key: str, now: datetime) -> TicketView:
+    rows = await db.run(sql, key)
     if not rows:
         raise NotFound(N_("We could not find that ticket."), code="ticket_not_found")
     row = rows[0]
@@ -138,6 +149,7 @@ async def _views(
             TicketView(
                 id=row["id"],
                 secret=row["secret"],
+                page_secret=row["page_secret"],
                 version=row["version"],
                 status=TicketStatus(row["status"]),
                 holder=row["holder_name"],
@@ -179,20 +191,22 @@ NOTICES_WITHOUT_PLACES = {
 }
 
 
-def ticket_url(secret: str) -> str:
-    return f"/tickets/{secret}"
+def ticket_url(page_secret: str) -> str:
+    """A ticket's page: its address holds the page secret, never the code its QR code carries (which door staff's
+    devices hold and anyone who sees the ticket can read), because the page also gives the ticket up or passes it on."""
+    return f"/tickets/{page_secret}"
 
 
 def ticket_out(row: Mapping[str, Any]) -> TicketOut:
-    """A ticket as the API shows it, from a row with id, holder_name, secret, status and ticket_type.name."""
+    """A ticket as the API shows it, from a row with id, holder_name, secret, page_secret, status and ticket_type.name."""
     return TicketOut(
         id=row["id"],
         holder=row["holder_name"],
         type=row["ticket_type.name"],
         secret=row["secret"],
         status=row["status"],
-        url=ticket_url(row["secret"]),
-        pdf_url=ticket_url(row["secret"]) + "/ticket.pdf",
+        url=ticket_url(row["page_secret"]),
+        pdf_url=ticket_url(row["page_secret"]) + "/ticket.pdf",
     )
 
 

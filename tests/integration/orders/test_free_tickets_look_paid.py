@@ -18,14 +18,14 @@ from events.catalogue.tables import Event
 from events.checkin.door_team import assign_door_staff
 from events.tickets.outbox import drain_outbox
 from events.tickets.tables import OutboxMessage
-from events.tickets.views import ticket_by_secret
+from events.tickets.views import ticket_by_id
 from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order
 
 
 def blank(text: str, *tickets) -> str:  # type: ignore[no-untyped-def]
     for ticket in tickets:
-        for unique in (ticket.code, ticket.secret, ticket.order_reference):
+        for unique in (ticket.code, ticket.secret, ticket.page_secret, ticket.order_reference):
             text = text.replace(unique, "<unique>")
     text = re.sub(r"<svg.*?</svg>", "<qr>", text, flags=re.DOTALL)
     text = re.sub(r"token=[A-Za-z0-9_-]+", "token=<token>", text)
@@ -51,8 +51,8 @@ async def paid_and_free(client: httpx.AsyncClient, organiser: dict[str, str], ap
     link = (await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": "Drop-in", "places": 2}, headers=organiser)).json()
     free_api = (await client.post("/api/claims", json={"code": link["code"], "name": "Leila", "email": "leila@example.org"})).json()
     secret_key = app.state.settings.secret_key
-    paid = await ticket_by_secret(paid_api["secret"], secret_key=secret_key, now=now)
-    free = await ticket_by_secret(free_api["secret"], secret_key=secret_key, now=now)
+    paid = await ticket_by_id(paid_api["id"], secret_key=secret_key, now=now)
+    free = await ticket_by_id(free_api["id"], secret_key=secret_key, now=now)
     del created
     return slug, paid_api, free_api, paid, free
 

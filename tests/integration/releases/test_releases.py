@@ -47,11 +47,14 @@ async def paid_order(client: httpx.AsyncClient, slug: str, quantity: int = 2) ->
     already sent (only what the release queues matters here)."""
     created = (await place_order(client, slug, quantity=quantity)).json()
     assert (await pay_with_test_page(client, created)).status_code == 303
-    rows = await Ticket.select(Ticket.id, Ticket.secret).where(Ticket.order_id.reference == created["reference"]).order_by(Ticket.id)
+    rows = (
+        await Ticket.select(Ticket.id, Ticket.secret, Ticket.page_secret).where(Ticket.order_id.reference == created["reference"]).order_by(Ticket.id)
+    )
     await OutboxMessage.update({OutboxMessage.status: "sent"}).where(OutboxMessage.order_id.reference == created["reference"])
     return created | {
         "ticket_ids": [row["id"] for row in rows],
-        "secrets": [row["secret"] for row in rows],
+        "secrets": [row["secret"] for row in rows],  # what their QR codes carry
+        "page_secrets": [row["page_secret"] for row in rows],  # their pages' keys
         "bearer": {"Authorization": f"Bearer {created['access_token']}"},
     }
 
@@ -355,7 +358,9 @@ async def test_a_ticket_passed_to_a_friend_stops_working_and_the_friend_gets_a_n
         "buyer_email": "sam@example.org",
         "id": 0,
     }
-    [new] = await Ticket.select(Ticket.holder_name, Ticket.status, Ticket.secret, Ticket.ticket_type).where(Ticket.order_id == friends["id"])
+    [new] = await Ticket.select(Ticket.holder_name, Ticket.status, Ticket.secret, Ticket.page_secret, Ticket.ticket_type).where(
+        Ticket.order_id == friends["id"]
+    )
     assert new["holder_name"] == "Sam Okoro" and new["status"] == "valid" and new["secret"] != old.secret
     assert {t["id"]: t["status"] for t in await Ticket.select(Ticket.id, Ticket.status).where(Ticket.order_id.reference == order["reference"])} == {
         first: "passed_on",
@@ -379,7 +384,7 @@ async def test_a_ticket_passed_to_a_friend_stops_working_and_the_friend_gets_a_n
     by_recipient = {message["To"]: message for message in messages}
     assert set(by_recipient) == {"amal@example.org", "sam@example.org"}
     assert "passed your ticket on" in plain(by_recipient["amal@example.org"])
-    assert f"/tickets/{new['secret']}" in plain(by_recipient["sam@example.org"])
+    assert f"/tickets/{new['page_secret']}" in plain(by_recipient["sam@example.org"])
 
     unchanged = await snapshot(slug)
     again = await client.post(f"/api/tickets/{first}/transfer", json={"holder": "Sam", "email": "sam@example.org"}, headers=order["bearer"])
@@ -492,7 +497,7 @@ def csrf_of(page: str) -> str:
 async def test_the_ticket_page_leads_to_the_choices_that_apply_and_a_confirmation(client: httpx.AsyncClient, now: datetime) -> None:
     slug = await make_event(now)
     order = await paid_order(client, slug, quantity=1)  # its only ticket: its holder is the buyer
-    secret = order["secrets"][0]
+    secret = order["page_secrets"][0]
     ticket_page = await client.get(f"/tickets/{secret}")
     assert f'href="/tickets/{secret}/cant-come"' in ticket_page.text
     # On an order page with two tickets, each link's name says which ticket it is for (words for screen readers);
@@ -527,7 +532,7 @@ async def test_the_ticket_page_leads_to_the_choices_that_apply_and_a_confirmatio
     assert done.status_code == 303 and done.headers["location"] == f"/tickets/{secret}/cant-come/done"
     page = await client.get(done.headers["location"])
     assert "Thank you for your donation" in page.text and "£30" in page.text
-    assert await Ticket.select(Ticket.status).where(Ticket.secret == secret).first() == {"status": "released"}
+    assert await Ticket.select(Ticket.status).where(Ticket.page_secret == secret).first() == {"status": "released"}
 
     # Sent again (a reload): it says why nothing happened, and nothing does.
     unchanged = await snapshot(slug)
@@ -541,7 +546,7 @@ async def test_passing_on_from_the_page_asks_for_the_friends_details(client: htt
     slug = await make_event(now)
     await no_refunds(slug)
     order = await paid_order(client, slug, quantity=1)
-    secret = order["secrets"][0]
+    secret = order["page_secrets"][0]
     confirm = await client.get(f"/tickets/{secret}/cant-come/transfer")
     assert confirm.status_code == 200 and 'for="holder"' in confirm.text
     missing = await client.post(f"/tickets/{secret}/cant-come/transfer", data={"_csrf_token": csrf_of(confirm.text), "holder": "Sam"})
@@ -572,9 +577,9 @@ async def test_a_ticket_that_no_longer_works_says_what_became_of_it(
     assert (await client.post(f"/api/tickets/{free['id']}/release", json={"choice": "free_place"}, headers=free["bearer"])).status_code == 200
 
     said = {}
-    for name, secret in zip(("refunded", "donated", "passed"), order["secrets"], strict=True):
+    for name, secret in zip(("refunded", "donated", "passed"), order["page_secrets"], strict=True):
         said[name] = re.sub(r"\s+", " ", html.unescape((await client.get(f"/tickets/{secret}")).text))
-    said["free"] = re.sub(r"\s+", " ", html.unescape((await client.get(f"/tickets/{free['secret']}")).text))
+    said["free"] = re.sub(r"\s+", " ", html.unescape((await client.get(free["url"])).text))
     assert "This ticket was refunded. It no longer works." in said["refunded"]
     assert (
         "We refunded this ticket to the card you paid with." in said["refunded"]
@@ -586,7 +591,7 @@ async def test_a_ticket_that_no_longer_works_says_what_became_of_it(
     for page in said.values():
         assert "<svg" not in page and "no longer valid" not in page
     # Its "Can't come?" page says the same, rather than listing everything it might have been.
-    again = re.sub(r"\s+", " ", (await client.get(f"/tickets/{order['secrets'][0]}/cant-come")).text)
+    again = re.sub(r"\s+", " ", (await client.get(f"/tickets/{order['page_secrets'][0]}/cant-come")).text)
     assert "This ticket was refunded. It no longer works." in again and "refunded, given back or passed on" not in again
 
 
@@ -594,25 +599,25 @@ async def test_without_a_refund_the_choices_say_why(client: httpx.AsyncClient, n
     slug = await make_event(now)
     await no_refunds(slug)
     order = await paid_order(client, slug, quantity=1)
-    page = await client.get(f"/tickets/{order['secrets'][0]}/cant-come")
+    page = await client.get(f"/tickets/{order['page_secrets'][0]}/cant-come")
     assert "This event does not offer refunds." in page.text and "/cant-come/refund" not in page.text
 
     starts = (await Event.select(Event.starts_at).where(Event.slug == slug).first())["starts_at"]
     days = (starts - now).days - 1  # the refund window closed a day or so ago
     await Event.update({Event.refund_days_before: days + 2}).where(Event.slug == slug)
-    closed = re.sub(r"\s+", " ", (await client.get(f"/tickets/{order['secrets'][0]}/cant-come")).text)
+    closed = re.sub(r"\s+", " ", (await client.get(f"/tickets/{order['page_secrets'][0]}/cant-come")).text)
     until = (starts - timedelta(days=days + 2)).astimezone(ZoneInfo("Europe/London"))
     assert "Refunds closed on " in closed and f"{until:%H:%M}." in closed and "/cant-come/refund" not in closed
 
     await Event.update({Event.refund_days_before: 7}).where(Event.slug == slug)
-    open_window = (await client.get(f"/tickets/{order['secrets'][0]}/cant-come")).text
+    open_window = (await client.get(f"/tickets/{order['page_secrets'][0]}/cant-come")).text
     assert "/cant-come/refund" in open_window and 'id="no-refund"' not in open_window
 
 
 async def test_the_pages_speak_the_guests_language_right_to_left(client: httpx.AsyncClient, now: datetime) -> None:
     slug = await make_event(now)
     order = await paid_order(client, slug, quantity=1)
-    page = await client.get(f"/tickets/{order['secrets'][0]}/cant-come", headers={"Accept-Language": "ar"})
+    page = await client.get(f"/tickets/{order['page_secrets'][0]}/cant-come", headers={"Accept-Language": "ar"})
     assert page.status_code == 200 and '<html lang="ar" dir="rtl">' in page.text
 
 

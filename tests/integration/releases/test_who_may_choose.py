@@ -12,13 +12,14 @@ import httpx
 from events.payments.tables import Refund, RefundDonation
 from events.tickets.tables import Ticket
 from tests.factories import make_event
+from tests.integration.checkin.test_redeem import door_team
 from tests.integration.releases.test_releases import GIFT_AID, csrf_of, no_refunds, paid_order, snapshot
 
 
 async def test_a_ticket_link_of_a_group_order_cannot_refund_or_donate_the_buyers_money(client: httpx.AsyncClient, now: datetime) -> None:
     slug = await make_event(now)
     order = await paid_order(client, slug, quantity=2)
-    secret = order["secrets"][0]
+    secret = order["page_secrets"][0]
 
     page = await client.get(f"/tickets/{secret}/cant-come")
     assert page.status_code == 200
@@ -43,7 +44,7 @@ async def test_after_the_window_a_group_orders_ticket_link_may_pass_it_on_but_no
     slug = await make_event(now)
     await no_refunds(slug)
     order = await paid_order(client, slug, quantity=2)
-    secret = order["secrets"][1]
+    secret = order["page_secrets"][1]
 
     page = await client.get(f"/tickets/{secret}/cant-come")
     assert f"/tickets/{secret}/cant-come/transfer" in page.text and "/cant-come/donate" not in page.text
@@ -53,7 +54,7 @@ async def test_after_the_window_a_group_orders_ticket_link_may_pass_it_on_but_no
         f"/tickets/{secret}/cant-come/transfer", data={"_csrf_token": csrf_of(confirm.text), "holder": "Sam", "email": "sam@example.org"}
     )
     assert done.status_code == 303 and done.headers["location"] == f"/tickets/{secret}/cant-come/done"
-    assert (await Ticket.select(Ticket.status).where(Ticket.secret == secret).first()) == {"status": "passed_on"}
+    assert (await Ticket.select(Ticket.status).where(Ticket.page_secret == secret).first()) == {"status": "passed_on"}
 
 
 async def test_the_buyers_order_page_offers_every_choice_for_each_ticket(client: httpx.AsyncClient, now: datetime) -> None:
@@ -102,3 +103,31 @@ async def test_the_buyers_order_page_offers_every_choice_for_each_ticket(client:
     assert refund == {"amount_pence": 3000}
     statuses = {row["id"]: row["status"] for row in await Ticket.select(Ticket.id, Ticket.status).where(Ticket.id.is_in([first, second]))}
     assert statuses == {first: "released", second: "refunded"}
+
+
+async def test_the_code_a_qr_code_carries_is_no_key_to_the_tickets_page_or_its_choices(client: httpx.AsyncClient, now: datetime) -> None:
+    """Door staff's phones hold every ticket's code (the door's offline list), and anyone who sees a ticket, or a photo
+    of it, can read the code its QR code carries. That code admits at the door and does nothing else: it opens neither
+    the ticket's page nor its PDF, and cannot give the ticket up, donate it (with a Gift Aid declaration in the guest's
+    name) or pass it on to someone else. Only the page's own link, sent to the guest, does."""
+    slug = await make_event(now)
+    order = await paid_order(client, slug, quantity=1)  # its only ticket: its link may refund, donate and pass it on
+    door = await door_team(now, slug=slug)
+    offline = (await client.get(f"/api/checkin/events/{slug}/offline", headers=door)).json()
+    [code] = [ticket["secret"] for ticket in offline["tickets"] if ticket["id"] == order["ticket_ids"][0]]
+    assert code == order["secrets"][0] != order["page_secrets"][0]
+
+    unchanged = await snapshot(slug)
+    for shown in (code, code.upper()):  # as the QR code carries it, in capitals
+        for path in ("", "/ticket.pdf", "/calendar.ics", "/cant-come", "/cant-come/donate", "/cant-come/transfer"):
+            assert (await client.get(f"/tickets/{shown}{path}")).status_code == 404, path
+    csrf = csrf_of((await client.get("/login")).text)
+    gift_aid = {"gift_aid": "yes", **{f"gift_aid_{k}": str(v) for k, v in GIFT_AID.items()}}
+    for choice, form in (("refund", {}), ("donate", gift_aid), ("transfer", {"holder": "Someone Else", "email": "someone@example.org"})):
+        refused = await client.post(f"/tickets/{code}/cant-come/{choice}", data={"_csrf_token": csrf, **form})
+        assert refused.status_code == 404, choice
+    assert (await client.post(f"/tickets/{code}/language", data={"_csrf_token": csrf, "lang": "ar"})).status_code == 404
+    assert await snapshot(slug) == unchanged
+
+    page = await client.get(f"/tickets/{order['page_secrets'][0]}/cant-come")
+    assert page.status_code == 200 and f"/tickets/{order['page_secrets'][0]}/cant-come/donate" in page.text

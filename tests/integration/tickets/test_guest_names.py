@@ -187,7 +187,7 @@ async def test_the_new_ticket_is_emailed_in_the_guests_language(client: httpx.As
     message = smtp.inbox.messages()[-1]
     assert message["Subject"] == "Vos billets mis à jour pour Supper Club"
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
-    assert "Bob Newcomer" in text and response.json()["secret"] in text
+    assert "Bob Newcomer" in text and response.json()["url"] in text
 
 
 async def test_the_organiser_sets_the_cut_off_through_the_events_api(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:

@@ -106,7 +106,7 @@ async def test_a_phone_only_claim_gets_its_ticket_link_by_sms(
     assert request.path == f"/2010-04-01/Accounts/{twilio.account_sid}/Messages.json"
     assert (request.form["To"], request.form["From"]) == (E164, twilio.sender)
     assert request.form["StatusCallback"] == f"{texting.base_url}/webhooks/twilio/status"  # Twilio reports how it went there
-    ticket_link = f"{texting.base_url}/tickets/{ticket['secret']}"
+    ticket_link = f"{texting.base_url}{ticket['url']}"
     assert ticket_link in request.body and "Supper Club" in request.body and "Our charity" in request.body
     assert request.body.count("http") == 1  # one link, the single ticket's page
     assert set(request.answer) == set(MESSAGE_TEMPLATE) and request.answer["status"] == "queued"
@@ -175,9 +175,7 @@ async def test_the_text_goes_by_whatsapp_where_the_organisation_turned_it_on(
     assert request.form["ContentSid"] == twilio.content_sid and "Body" not in request.form
     variables = request.content_variables
     assert variables["1"] == "Our charity" and "\n" not in variables["2"]
-    assert variables["2"].startswith("Your ticket · Supper Club · ") and variables["2"].endswith(
-        f" · {texting.base_url}/tickets/{claimed['ticket']['secret']}"
-    )
+    assert variables["2"].startswith("Your ticket · Supper Club · ") and variables["2"].endswith(f" · {texting.base_url}{claimed['ticket']['url']}")
     assert "Our charity" not in variables["2"]  # the template signs it
     assert request.answer["body"].startswith("Message from Our charity:\n\nYour ticket · Supper Club")
     assert request.form["StatusCallback"] == f"{texting.base_url}/webhooks/twilio/status"
@@ -249,7 +247,7 @@ async def test_a_reminder_and_a_refund_notice_are_texted(
     _, reminder, notice = twilio.delivered
     assert reminder.to == notice.to == E164
     assert "Supper Club" in reminder.body and "Community Hall" in reminder.body
-    assert "Show this ticket on your phone" in reminder.body and f"{texting.base_url}/tickets/{ticket['secret']}" in reminder.body
+    assert "Show this ticket on your phone" in reminder.body and f"{texting.base_url}{ticket['url']}" in reminder.body
     assert "£12" in notice.body and "5 to 10 working days" in notice.body
     assert f"{texting.base_url}{order_page(texting, order['reference'])}" in notice.body
     assert all(m["status"] == "sent" and m["provider_reference"] for m in await messages(order["id"]))
@@ -330,7 +328,7 @@ async def test_without_a_twilio_account_development_writes_texts_to_var_outbox(
     [sent] = await messages(claimed["order"]["id"])
     assert written.name == f"{sent['id']}-order_confirmation.txt"
     text = written.read_text(encoding="utf-8")
-    assert text.startswith(f"To: {E164}\nChannel: sms\n") and f"/tickets/{claimed['ticket']['secret']}" in text
+    assert text.startswith(f"To: {E164}\nChannel: sms\n") and f"{claimed['ticket']['url']}" in text
     assert sent["status"] == "sent" and sent["provider_reference"] == ""
 
 
@@ -673,6 +671,6 @@ async def test_a_whatsapp_message_that_fails_is_sent_again_by_sms_once(
         assert answer.status_code == 200
     assert await drain_outbox(clock(), settings=texting) == 1
     _whatsapp, sms = twilio.delivered
-    assert sms.form["To"] == E164 and "ContentSid" not in sms.form and claimed["ticket"]["secret"] in sms.body
+    assert sms.form["To"] == E164 and "ContentSid" not in sms.form and claimed["ticket"]["url"] in sms.body
     assert [(m["channel"], m["status"]) for m in await messages(claimed["order"]["id"])] == [("whatsapp", "failed"), ("sms", "sent")]
     assert await drain_outbox(clock() + timedelta(hours=3), settings=texting) == 0
