@@ -26,8 +26,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 from events import text
 from events.catalogue.statuses import EventStatus
@@ -87,6 +88,7 @@ class TicketFacts:
     starts_at: datetime
     refund_days_before: int | None
     order_tickets: int  # how many tickets the order has (any status): with one, its holder is the buyer
+    timezone: str  # the event's (an IANA name): "7 days before" is by the venue's clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,10 +139,13 @@ def place_kind(ticket: TicketFacts) -> PlaceKind:
 
 
 def refund_until(ticket: TicketFacts) -> datetime | None:
-    """The last moment a refund of this paid place is offered (None: the organiser offers none)."""
+    """The last moment a refund of this paid place is offered (None: the organiser offers none): the event's start time
+    on the venue's clock, that many days earlier, so a change of the clocks in between moves it by no hour."""
     if ticket.refund_days_before is None:
         return None
-    return ticket.starts_at - timedelta(days=ticket.refund_days_before)
+    # Arithmetic on an aware datetime is by the wall clock of its zone; the offset is then the date's own.
+    venue_start = ticket.starts_at.astimezone(ZoneInfo(ticket.timezone))
+    return (venue_start - timedelta(days=ticket.refund_days_before)).astimezone(UTC)
 
 
 def options(ticket: TicketFacts, now: datetime, authority: Authority = Authority.order) -> Options:

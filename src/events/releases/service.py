@@ -93,6 +93,7 @@ _FACT_COLUMNS = (
     Ticket.event.status,
     Ticket.event.starts_at,
     Ticket.event.refund_days_before,
+    Ticket.event.timezone,
 )
 
 
@@ -110,6 +111,7 @@ async def _facts(row: dict[str, Any]) -> TicketFacts:
         starts_at=row["event.starts_at"],
         refund_days_before=row["event.refund_days_before"],
         order_tickets=order_tickets,
+        timezone=row["event.timezone"],
     )
 
 

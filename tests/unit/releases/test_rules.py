@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -23,6 +24,7 @@ PAID = TicketFacts(
     starts_at=STARTS,
     refund_days_before=7,
     order_tickets=1,
+    timezone="Europe/London",
 )
 CLAIMED = dataclasses.replace(PAID, price_pence=0, booking_fee_pence=0, order_channel="claim", payment_provider="none")
 WINDOW_ENDS = STARTS - timedelta(days=7)
@@ -33,6 +35,18 @@ def test_a_paid_place_is_refunded_or_donated_until_the_window_closes() -> None:
         offered = rules.options(PAID, now)
         assert offered.choices == (Choice.refund, Choice.donate) and offered.refund_until == WINDOW_ENDS
         assert rules.gift_aid_allowed(PAID, now)
+
+
+def test_the_refund_window_closes_by_the_venues_clock_when_the_clocks_change_in_between() -> None:
+    """An event at 19:00 on Friday 2 April 2027 (summer time in London), refunds until 7 days before: until 19:00 on
+    Friday 26 March, winter time, by the venue's clock, not an hour earlier (7 times 24 hours back in UTC is 18:00)."""
+    london = ZoneInfo("Europe/London")
+    starts = datetime(2027, 4, 2, 19, 0, tzinfo=london)
+    spring = dataclasses.replace(PAID, starts_at=starts.astimezone(timezone.utc))
+    assert rules.refund_until(spring) == datetime(2027, 3, 26, 19, 0, tzinfo=london)
+    assert rules.options(spring, datetime(2027, 3, 26, 18, 30, tzinfo=london)).choices == (Choice.refund, Choice.donate)
+    autumn = dataclasses.replace(PAID, starts_at=datetime(2027, 11, 2, 19, 0, tzinfo=london).astimezone(timezone.utc))
+    assert rules.refund_until(autumn) == datetime(2027, 10, 26, 19, 0, tzinfo=london)  # summer time then, winter time at the event
 
 
 def test_after_the_window_a_paid_place_is_donated_or_passed_on_without_gift_aid() -> None:
