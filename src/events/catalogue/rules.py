@@ -168,10 +168,15 @@ def places_left(capacity: int, reserved_free_places: int, places_taken: int) -> 
     return max(0, capacity - reserved_free_places - places_taken)
 
 
-def ticket_type_available(event_places_left: int, quota: int | None, type_places_taken: int) -> int:
+def ticket_type_available(event_places_left: int, quota: int | None, type_places_taken: int, *, yours: int = 0, yours_in_event: int = 0) -> int:
+    """Places of a type a guest can choose. ``yours``: those of this type the guest holds in the order they are
+    changing, and ``yours_in_event`` all the places it holds: the changed order replaces it in the transaction that
+    holds the new places, which needs only the places beyond those it gives back (orders.service._fits), so they are
+    the guest's to choose again, on top of what is left."""
+    event_left = event_places_left + yours_in_event
     if quota is None:
-        return event_places_left
-    return max(0, min(event_places_left, quota - type_places_taken))
+        return event_left
+    return min(event_left, max(0, quota - type_places_taken) + yours)
 
 
 def sells_online(channel: str) -> bool:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any
@@ -191,16 +191,20 @@ async def list_upcoming_events(now: datetime, *, organisation_id: int | None = N
     return [_summary(event, types_by_event.get(event["id"], []), now, held_places=held[event["id"]]) for event in events]
 
 
-async def get_event_detail(slug: str, now: datetime, *, include_drafts: bool = False, unlocked: Collection[int] = ()) -> EventDetailOut:
+async def get_event_detail(
+    slug: str, now: datetime, *, include_drafts: bool = False, unlocked: Collection[int] = (), yours: Mapping[int, int] | None = None
+) -> EventDetailOut:
     """An event as guests see it (drafts only for organisers, who reach them through a role guard); a suspended
     organisation's events are not found. Hidden ticket types are left out, but for those ``unlocked`` (by the guest's
-    access code, events.codes); organisers (``include_drafts``) see every type."""
+    access code, events.codes); organisers (``include_drafts``) see every type. ``yours``: the places per ticket type
+    of the order the guest is changing, which the changed order replaces: counted as available to them
+    (rules.ticket_type_available)."""
     event = (
         await Event.select(*Event.all_columns(), *_ORGANISATION_REF, *_SERIES_REF, Event.organisation.suspended_at).where(Event.slug == slug).first()
     )
     if event is None or (event["status"] == EventStatus.draft and not include_drafts) or (event["organisation.suspended_at"] and not include_drafts):
         raise NotFound(N_("We could not find that event."), code="event_not_found")
-    return await _detail(event, now, shown=None if include_drafts else unlocked)
+    return await _detail(event, now, shown=None if include_drafts else unlocked, yours=yours)
 
 
 @dataclass(frozen=True, slots=True)
@@ -768,8 +772,10 @@ def _organisation_ref(event: dict[str, Any]) -> OrganisationRefOut:
     return organisation_ref(event["organisation.slug"], event["organisation.name"], event["organisation.logo_content_type"])
 
 
-async def _detail(event: dict[str, Any], now: datetime, *, shown: Collection[int] | None = ()) -> EventDetailOut:
-    """``shown``: the hidden ticket types to include (None: every one)."""
+async def _detail(
+    event: dict[str, Any], now: datetime, *, shown: Collection[int] | None = (), yours: Mapping[int, int] | None = None
+) -> EventDetailOut:
+    """``shown``: the hidden ticket types to include (None: every one); ``yours``: as get_event_detail's."""
     zone = ZoneInfo(event["timezone"])
     types = await TicketType.select().where(TicketType.event == event["id"]).order_by(TicketType.position).order_by(TicketType.id)
     if shown is not None:
@@ -787,6 +793,13 @@ async def _detail(event: dict[str, Any], now: datetime, *, shown: Collection[int
     # Places the waiting lists are about to be offered are not on sale (catalogue.sales.HeldBack), as buyers find.
     held = await held_for_waiting_list(event["id"], now)
     left = max(0, rules.places_left(event["capacity"], event["reserved_free_places"], event["places_taken"]) - held.places)
+    # The places of the order the guest is changing, of the types shown.
+    yours_by_type = {t["id"]: yours[t["id"]] for t in types if yours and yours.get(t["id"], 0) > 0}
+
+    def available(t: dict[str, Any]) -> int:
+        taken = t["places_taken"] + held.by_type.get(t["id"], 0)
+        return rules.ticket_type_available(left, t["quota"], taken, yours=yours_by_type.get(t["id"], 0), yours_in_event=sum(yours_by_type.values()))
+
     free = await event_free_places(EventRow.of(event))
     return EventDetailOut(
         slug=event["slug"],
@@ -823,7 +836,7 @@ async def _detail(event: dict[str, Any], now: datetime, *, shown: Collection[int
                 description=t["description"],
                 price_pence=t["price_pence"],
                 channel=t["channel"],
-                available=rules.ticket_type_available(left, t["quota"], t["places_taken"] + held.by_type.get(t["id"], 0)),
+                available=available(t),
                 on_sale=rules.on_sale_online(event["status"], t["channel"], t["sales_start"], t["sales_end"], now),
                 sales_start=t["sales_start"].astimezone(zone) if t["sales_start"] else None,
                 sales_end=t["sales_end"].astimezone(zone) if t["sales_end"] else None,
@@ -835,7 +848,7 @@ async def _detail(event: dict[str, Any], now: datetime, *, shown: Collection[int
                     event_list_open=event["waiting_list_open"],
                     type_list=t["waiting_list"],
                     on_sale_online=rules.on_sale_online(event["status"], t["channel"], t["sales_start"], t["sales_end"], now),
-                    available=rules.ticket_type_available(left, t["quota"], t["places_taken"] + held.by_type.get(t["id"], 0)),
+                    available=available(t),
                 ),
                 hidden=t["hidden"],
             )

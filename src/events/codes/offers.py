@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,24 +38,24 @@ class EventWithCode:
     found: rules.Code | None = None
 
 
-async def event_with_code(slug: str, typed: str, guesser: Guesser, *, now: datetime) -> EventWithCode:
+async def event_with_code(slug: str, typed: str, guesser: Guesser, *, now: datetime, yours: Mapping[int, int] | None = None) -> EventWithCode:
     """The event page's event, with what the code the guest typed opens. A wrong code counts against the guest's
     budgets of wrong codes (codes.service.find_for_buyer); it, or one outside its validity window, is the page's
-    error."""
+    error. ``yours``: the places of the order the guest is changing (catalogue.service.get_event_detail)."""
     typed = typed.strip()
     if not typed:
-        return EventWithCode(await catalogue.get_event_detail(slug, now), "")
+        return EventWithCode(await catalogue.get_event_detail(slug, now, yours=yours), "")
     try:
         found = await find_for_buyer(slug, typed, guesser, now=now)
     except EventsError as error:
         # Known events only: an unknown event is the page's 404 whatever the code.
-        return EventWithCode(await catalogue.get_event_detail(slug, now), typed, error=error)
+        return EventWithCode(await catalogue.get_event_detail(slug, now, yours=yours), typed, error=error)
     # Its uses are not judged here: they are counted with the places when an order is placed (a buyer whose own hold
     # holds the last use may still replace that hold with a new one).
     refusal = rules.refusal(found, now)
     if refusal is not None:
-        return EventWithCode(await catalogue.get_event_detail(slug, now), typed, error=refused(refusal))
-    event = await catalogue.get_event_detail(slug, now, unlocked=found.unlocks)
+        return EventWithCode(await catalogue.get_event_detail(slug, now, yours=yours), typed, error=refused(refusal))
+    event = await catalogue.get_event_detail(slug, now, unlocked=found.unlocks, yours=yours)
     prices = {t.id: rules.paid_prices([t.price_pence], found)[0][0] for t in event.ticket_types} if found.discount_percent else {}
     offer = Offer(found.code, found.discount_percent, found.discount_pence, found.unlocks, prices)
     return EventWithCode(event, found.code, offer, found=found)

@@ -846,6 +846,23 @@ async def order_choices(reference: str) -> OrderChoices:
     return await _choices_of(order, order.status)
 
 
+async def places_of_changed_order(reference: str, event_slug: str) -> dict[int, int]:
+    """The places per ticket type an order being changed holds (none unless it is a pending online order of that
+    event): the changed form's page counts them as the guest's to choose again, as place_order lets the changed order
+    reuse them (``asker.changes``)."""
+    order = (
+        await Order.select(Order.id)
+        .where(
+            Order.reference == codes.normalise_reference(reference),
+            Order.event.slug == event_slug,
+            Order.status == OrderStatus.pending,
+            Order.channel == ONLINE_CHANNEL,
+        )
+        .first()
+    )
+    return await places_by_type(order["id"]) if order is not None else {}
+
+
 def may_change(order: OrderRow) -> bool:
     """Was the order placed from the event page's form (or the orders API), so that "Change order" can take it back there?"""
     return order.channel == ONLINE_CHANNEL

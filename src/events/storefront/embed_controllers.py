@@ -36,7 +36,7 @@ from events.payments import service as payments
 from events.payments.gateways import Gateways
 from events.security_headers import allow_framing, origin
 from events.storefront.event_pages import client_digest, event_page
-from events.storefront.order_controllers import buy_from_form, changing_form, checkout_context
+from events.storefront.order_controllers import buy_from_form, changing_form, changing_places, checkout_context
 from events.storefront.widget import EMBED_PREFIX, Frame
 from events.tickets.views import checkout_details, order_details
 
@@ -171,9 +171,10 @@ class EmbedPages(Controller):
         if choices.status not in (OrderStatus.pending, OrderStatus.expired):
             return Redirect(_done_url(settings, reference, Frame(lang=request.state.locale, origins=())), status_code=303)
         who = Guesser(client_digest(request, settings)) if choices.code else Guesser("")
-        page = await event_with_code(choices.event_slug, choices.code or "", who, now=now)
+        yours = changing_places(choices)
+        page = await event_with_code(choices.event_slug, choices.code or "", who, now=now, yours=yours)
         frame = await _frame(request, page.event.organisation.slug)
-        changed = event_page(request, page, settings, now, form=changing_form(choices, settings))
+        changed = event_page(request, page, settings, now, form=changing_form(choices, settings), yours=yours)
         changed.context["changing"] = True
         return _framed(changed, frame)
 

@@ -77,9 +77,11 @@ def event_page(
     error: EventsError | None = None,
     status_code: int = 200,
     headers: Mapping[str, str] | None = None,
+    yours: Mapping[int, int] | None = None,
 ) -> Template:
     """The event page: with the buyer's form and ``error`` when an order could not be placed; a code's problem goes
-    beside the code's field."""
+    beside the code's field. ``yours``: the places per ticket type of the order the form changes, which ``page``
+    counts as available to the guest (codes.offers.event_with_code's ``yours``); the page says which are theirs."""
     code_error = page.error or (error if error is not None and "code" in error.fields else None)
     errors = {name: message for name, message in (error.fields if error else {}).items() if name != "code"}
     return Template(
@@ -96,6 +98,7 @@ def event_page(
             "code_error": code_error.message if code_error else None,
             # The waiting list's form asks for a mobile number only where a text can be sent.
             "texts": settings.can_send_texts,
+            "yours": dict(yours or {}),
         },
         status_code=status_code,
         headers={**(CODE_PAGE if page.typed else {}), **(headers or {})},

@@ -312,6 +312,12 @@ def changing_form(choices: orders.OrderChoices, settings: Settings) -> dict[str,
     return form
 
 
+def changing_places(choices: orders.OrderChoices) -> dict[int, int]:
+    """The places per ticket type the order being changed holds, which the changed order may reuse: while it is
+    pending (an expired order holds none)."""
+    return dict(choices.items) if choices.status == OrderStatus.pending else {}
+
+
 @dataclass(frozen=True, slots=True)
 class FormPlaced:
     """What the buy form led to: the checkout it started, or a page to show (the questions step, or the form again
@@ -340,8 +346,11 @@ async def buy_from_form(
     browser's own earlier hold, which this one replaces (if the same buyer sends it); the order the form changes, if
     "Change order" opened it, is replaced in preference."""
     typed = (data.get("code") or "")[:100]
+    # The order "Change order" opened the form for: its places are the guest's to choose again, if the page is shown.
+    changes = changed_order(data, settings)
+    yours = await orders.places_of_changed_order(changes, slug) if changes else {}
     # Without a code the form needs only the types it may name: the event page is read (again) only if it is shown.
-    page = await event_with_code(slug, typed, who, now=now) if typed.strip() else None
+    page = await event_with_code(slug, typed, who, now=now, yours=yours) if typed.strip() else None
     shown = (
         ShownTicketTypes(page.event.organisation.slug, [t.id for t in page.event.ticket_types])
         if page is not None
@@ -349,7 +358,7 @@ async def buy_from_form(
     )
 
     async def event_shown() -> EventWithCode:
-        return page if page is not None else await event_with_code(slug, typed, who, now=now)
+        return page if page is not None else await event_with_code(slug, typed, who, now=now, yours=yours)
 
     gateway = await gateways.for_event(slug)
     order_request, problems = forms.buy_request(data, shown.ticket_type_ids)
@@ -367,7 +376,7 @@ async def buy_from_form(
             gateway=gateway,
             now=now,
             hold_minutes=settings.hold_minutes,
-            asker=_asker(request, settings, replaces=replaces, browser=who.browser, changes=changed_order(data, settings)),
+            asker=_asker(request, settings, replaces=replaces, browser=who.browser, changes=changes),
             locale=request.state.locale,
             on_placed=step.record,
         )
@@ -378,7 +387,9 @@ async def buy_from_form(
         return FormPlaced(shown.organisation_slug, questions_page, gateway)
     except EventsError as error:
         # The form again, with the buyer's choices and a message beside each problem.
-        again = event_page(request, await event_shown(), settings, now, form=data, error=error, status_code=error.status_code, headers=error.headers)
+        again = event_page(
+            request, await event_shown(), settings, now, form=data, error=error, status_code=error.status_code, headers=error.headers, yours=yours
+        )
         return FormPlaced(shown.organisation_slug, again, gateway)
     return FormPlaced(shown.organisation_slug, checkout, gateway)
 
@@ -441,13 +452,15 @@ class OrderPages(Controller):
         rather than through a redirect, so that their name and email never go in an address. Nothing changes until
         the form is sent: the order keeps its hold (and the browser's held-order cookie names it) until the changed
         order replaces it (orders.service.order_choices). Sent again (a reload), it shows the same; a paid order goes to
-        its order page."""
+        its order page. The places the order holds are shown as the guest's to choose again (``yours``): the changed
+        order may reuse them, so the last places of a type are not "sold out" to the guest who holds them."""
         reference = reference_with_token(settings.secret_key, reference, data.get("token"))
         choices = await orders.order_choices(reference)
         if choices.status not in (OrderStatus.pending, OrderStatus.expired):
             return Redirect(_order_links(settings, reference)[1], status_code=303)
-        page = await event_with_code(choices.event_slug, choices.code or "", guesser(request, settings), now=now)
-        changed = event_page(request, page, settings, now, form=changing_form(choices, settings), headers=PRIVATE_PAGE)
+        yours = changing_places(choices)
+        page = await event_with_code(choices.event_slug, choices.code or "", guesser(request, settings), now=now, yours=yours)
+        changed = event_page(request, page, settings, now, form=changing_form(choices, settings), headers=PRIVATE_PAGE, yours=yours)
         changed.context["changing"] = True
         pending = choices.status == OrderStatus.pending
         held = _held_order_cookie(choices.event_slug, reference, settings) if pending else _no_held_order_cookie(choices.event_slug, settings)

@@ -275,3 +275,106 @@ async def test_a_late_payment_of_a_donation_is_accepted_without_speaking_of_plac
     shown = words((await client.get(f"/orders/{reference}?token={token}")).text)
     assert "Your payment arrived after the time to pay ran out. It has been accepted: thank you." in shown
     assert "places" not in shown.lower()
+
+
+def options(page: str, name: str) -> list[str]:
+    """The choices a select offers (none when the page has no such select)."""
+    select = re.search(rf'<select[^>]*name="{name}".*?</select>', page, re.DOTALL)
+    return re.findall(r'<option value="([^"]*)"', select.group(0)) if select else []
+
+
+def availability(page: str, type_name: str) -> str:
+    """What a ticket type's line on the buy form says of its places."""
+    item = re.search(rf'<span class="type-name"[^>]*>{type_name}</span>.*?<div class="availability">(.*?)</div>', page, re.DOTALL)
+    assert item is not None, type_name
+    return words(item.group(1)).strip()
+
+
+async def test_a_guest_holding_the_last_places_can_change_their_order(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
+    """The places the order holds are the guest's until the changed order replaces them: the form shows them as theirs
+    to choose again (not "Sold out", with no form, as it is to everyone else), and the changed order of as many or
+    fewer places is held in their place."""
+    slug = await make_event(now, capacity=3, reserved_free_places=0, pay_it_forward_place_pence=3000)
+    type_id = await ticket_type_id(client, slug)
+    async with another_browser(app) as other:
+        assert (await buy(other, slug, **{f"quantity_{type_id}": "1", "name": "Layla Ahmed", "email": "layla@example.org"})).status_code == 303
+    bought = await buy(client, slug, **{f"quantity_{type_id}": "2", "pay_it_forward_places": "1", "donation": "5"})
+    page, reference, token = await payment_page(client, bought)
+    assert await held(slug) == 3
+    assert availability((await another_browser_page(app, slug)), "Supper") == "Sold out"  # to everyone else
+
+    changed = await change(client, page, reference, token)
+    assert changed.status_code == 200
+    assert availability(changed.text, "Supper") == "2 left Your order holds 2 places for you."
+    assert options(changed.text, f"quantity_{type_id}") == ["0", "1", "2"] and selected(changed.text, f"quantity_{type_id}") == "2"
+    assert selected(changed.text, "pay_it_forward_places") == "1" and field_value(changed.text, "donation") == "5"
+    assert field_value(changed.text, "name") == "Amal Haddad" and "Continue to payment" in changed.text
+    assert 'id="waiting-list"' not in changed.text  # nothing to wait for: the places are theirs
+
+    # A mistake on the changed form shows it again, the places still theirs.
+    mistaken = await send_changed(client, slug, changed.text, **{f"quantity_{type_id}": "2", "email": ""})
+    assert mistaken.status_code == 422 and await status_of(reference) == "pending"
+    assert options(mistaken.text, f"quantity_{type_id}") == ["0", "1", "2"] and selected(mistaken.text, f"quantity_{type_id}") == "2"
+    assert "Your order holds 2 places for you." in words(mistaken.text)
+
+    # The same places again: held in place of the order's, never refused for them.
+    same = await send_changed(client, slug, mistaken.text, **{f"quantity_{type_id}": "2", "pay_it_forward_places": "1", "donation": "5"})
+    assert same.status_code == 303, words(same.text)[:500]
+    assert await status_of(reference) == "expired" and await held(slug) == 3
+    # And changed again, to fewer: one place goes back on sale.
+    page, reference, token = await payment_page(client, same)
+    changed = await change(client, page, reference, token)
+    assert options(changed.text, f"quantity_{type_id}") == ["0", "1", "2"]
+    fewer = await send_changed(client, slug, changed.text, **{f"quantity_{type_id}": "1"})
+    assert fewer.status_code == 303 and await status_of(reference) == "expired" and await held(slug) == 2
+    assert availability((await another_browser_page(app, slug)), "Supper") == "1 left"
+
+
+async def test_the_places_a_changed_order_holds_are_added_to_those_left(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
+    """With a few places left, the guest may choose those and their own: the choices are not capped below what they hold."""
+    slug = await make_event(now, capacity=4, reserved_free_places=0)
+    type_id = await ticket_type_id(client, slug)
+    async with another_browser(app) as other:
+        assert (await buy(other, slug, **{f"quantity_{type_id}": "1", "name": "Layla Ahmed", "email": "layla@example.org"})).status_code == 303
+    page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2"}))
+    changed = await change(client, page, reference, token)
+    assert options(changed.text, f"quantity_{type_id}") == ["0", "1", "2", "3"]
+    assert availability(changed.text, "Supper") == "3 left Your order holds 2 places for you."
+    assert (await send_changed(client, slug, changed.text, **{f"quantity_{type_id}": "3"})).status_code == 303
+    assert await status_of(reference) == "expired" and await held(slug) == 4
+
+
+async def test_a_type_sold_out_by_its_quota_is_the_guests_for_the_places_they_hold(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
+    """A ticket type whose own quota is used up: the guest holding its last places may keep them, or swap them for
+    another type's places (the event's places their order gives back count for every type); a type sold out to them
+    too stays sold out, with no choice."""
+    types = [
+        {"name": "Supper", "price_pence": 3000, "max_per_order": 6, "quota": 2},
+        {"name": "Chef's table", "price_pence": 5000, "max_per_order": 6, "quota": 1},
+        {"name": "Lunch", "price_pence": 1500, "max_per_order": 6},
+    ]
+    slug = await make_event(now, capacity=4, reserved_free_places=0, ticket_types=types)
+    supper, table, lunch = [await ticket_type_id(client, slug, name) for name in ("Supper", "Chef's table", "Lunch")]
+    async with another_browser(app) as other:
+        bought = await buy(other, slug, **{f"quantity_{table}": "1", "name": "Layla Ahmed", "email": "layla@example.org"})
+        assert bought.status_code == 303
+    page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{supper}": "2"}))
+    assert options(await another_browser_page(app, slug), f"quantity_{lunch}") == ["0", "1"]  # the event's last place
+
+    changed = await change(client, page, reference, token)
+    assert options(changed.text, f"quantity_{supper}") == ["0", "1", "2"] and selected(changed.text, f"quantity_{supper}") == "2"
+    assert options(changed.text, f"quantity_{lunch}") == ["0", "1", "2", "3"]
+    assert availability(changed.text, "Chef&#39;s table") == "Sold out" and options(changed.text, f"quantity_{table}") == []
+    assert (await send_changed(client, slug, changed.text, **{f"quantity_{supper}": "2"})).status_code == 303
+    assert await status_of(reference) == "expired" and await held(slug) == 3
+
+    page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{supper}": "2"}))
+    changed = await change(client, page, reference, token)
+    swapped = await send_changed(client, slug, changed.text, **{f"quantity_{supper}": "0", f"quantity_{lunch}": "3"})
+    assert swapped.status_code == 303 and await status_of(reference) == "expired" and await held(slug) == 4
+
+
+async def another_browser_page(app: Litestar, slug: str) -> str:
+    """The event page as another guest sees it."""
+    async with another_browser(app, client_address="127.0.0.2") as other:
+        return (await other.get(f"/events/{slug}")).text

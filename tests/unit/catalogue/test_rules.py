@@ -66,6 +66,19 @@ def test_availability_is_capacity_less_reserved_free_places_less_places_taken() 
     assert rules.ticket_type_available(3, quota=10, type_places_taken=5) == 3
 
 
+def test_the_places_a_guest_changing_their_order_holds_are_theirs_to_choose_again() -> None:
+    """As orders.service._fits places the changed order: it needs only the places beyond those its order gives back."""
+    # The last 2 places, theirs: sold out to everyone else, 2 for them.
+    assert rules.ticket_type_available(0, quota=None, type_places_taken=0, yours=2, yours_in_event=2) == 2
+    assert rules.ticket_type_available(0, quota=10, type_places_taken=10, yours=2, yours_in_event=2) == 2
+    # A few left besides: those and theirs.
+    assert rules.ticket_type_available(3, quota=None, type_places_taken=0, yours=2, yours_in_event=2) == 5
+    # Another type, whose quota has room, may take the event's places their order gives back.
+    assert rules.ticket_type_available(0, quota=10, type_places_taken=4, yours=0, yours_in_event=2) == 2
+    # A type sold out by its own quota gets back only its own places, whatever the event gives back.
+    assert rules.ticket_type_available(5, quota=4, type_places_taken=4, yours=1, yours_in_event=3) == 1
+
+
 def test_a_type_is_on_sale_online_only_inside_its_window_on_a_public_event() -> None:
     end = NOW + timedelta(days=1)
     assert rules.on_sale_online("on_sale", "online", None, end, NOW)
