@@ -27,6 +27,7 @@ from tests.support.server import demo_environment, live_server, run_cli
 VNU_JAR = PROJECT_ROOT / "tests" / "html" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 SLUG = "choose-love-night"  # seeded by `events demo`: online and door tickets, a booking fee, one partner
+SOLD_OUT = "welcome-cinema-screening"  # seeded by `events demo`: sold out online, with a waiting list
 SUPPER = "august-supper-club"  # seeded by `events demo`: free places, pay it forward, two partners
 ORGANISER = ("organiser@example.org", "organiser-demo-2026")  # the demo's organiser login in development
 
@@ -109,6 +110,15 @@ async def guest_pages(guest: httpx.AsyncClient, demo: Demo) -> dict[str, str]:
     refused = await guest.post(f"/events/{SLUG}/buy", data={"_csrf_token": csrf_of(event)})
     assert refused.status_code >= 400
     pages["buy-form-errors"] = refused.text
+
+    # Sold out while the form was filled in: the refusal, the donation kept in a form without tickets, the waiting
+    # list's form filled in.
+    sold_out = await guest.get(f"/events/{SOLD_OUT}")
+    screening = (await guest.get(f"/api/events/{SOLD_OUT}")).json()["ticket_types"][0]["id"]
+    typed = {f"quantity_{screening}": "2", "donation": "5", "name": "Amal Haddad", "email": "amal@example.org"}
+    raced = await guest.post(f"/events/{SOLD_OUT}/buy", data={**typed, "_csrf_token": csrf_of(sold_out)})
+    assert raced.status_code == 409 and 'id="wl-name"' in raced.text and 'id="donation"' in raced.text
+    pages["buy-form-sold-out"] = raced.text
 
     # An order: its checkout page, then paid, its order page and each ticket's page.
     created = (await place_order(guest, SUPPER, quantity=2, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()

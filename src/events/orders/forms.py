@@ -72,6 +72,12 @@ def buy_request(form: Mapping[str, str], type_ids: Iterable[int]) -> tuple[Reque
     return request, found | problems
 
 
+def has_contribution(form: Mapping[str, str], *, takes_pay_it_forward: bool) -> bool:
+    """Whether the form gives a donation, or pay-it-forward places where the event takes them: an order may have
+    those without a ticket."""
+    return bool(parse_pounds(form.get("donation", ""))) or (takes_pay_it_forward and bool(parse_count(form.get("pay_it_forward_places"))))
+
+
 def guest_names(form: Mapping[str, str], tickets: int) -> tuple[str, ...]:
     """The guests' names the form gives (``guest_name_0`` ...), one per ticket chosen: fields beyond the tickets
     chosen (left from a larger choice) do not count, and trailing empty ones are dropped."""

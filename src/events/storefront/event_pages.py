@@ -16,11 +16,13 @@ from litestar.params import FromPath, FromQuery
 from litestar.response import Response, Template
 
 from events import page_cache
+from events.catalogue.schemas import EventDetailOut
 from events.codes.offers import EventWithCode, event_with_code
 from events.codes.service import Guesser
 from events.config import Settings
 from events.errors import EventsError
 from events.orders import forms, hold_limits
+from events.orders.service import SoldOut
 
 # A random id per browser, so that the people sharing one connection each have their own budget of wrong codes (as
 # for claim codes: storefront.claim_controllers). Nothing is stored for it unless a code is wrong.
@@ -84,6 +86,8 @@ def event_page(
     counts as available to the guest (codes.offers.event_with_code's ``yours``); the page says which are theirs."""
     code_error = page.error or (error if error is not None and "code" in error.fields else None)
     errors = {name: message for name, message in (error.fields if error else {}).items() if name != "code"}
+    buyable = [t for t in page.event.ticket_types if t.on_sale and t.available > 0]
+    sold_out = isinstance(error, SoldOut) and form is not None
     return Template(
         "catalogue/event_detail.html",
         context={
@@ -91,7 +95,7 @@ def event_page(
             "now": now,
             "form": form or {},
             "errors": errors,
-            "error_summary": forms.error_summary(errors, [t.id for t in page.event.ticket_types if t.on_sale and t.available > 0], form or {}),
+            "error_summary": forms.error_summary(errors, [t.id for t in buyable], form or {}),
             "error": error.message if error is not None and code_error is not error else None,
             "offer": page.offer,
             "code": page.typed,
@@ -99,11 +103,33 @@ def event_page(
             # The waiting list's form asks for a mobile number only where a text can be sent.
             "texts": settings.can_send_texts,
             "yours": dict(yours or {}),
+            # Places sold out while the guest filled the form in: what they typed is kept (from this request's form
+            # only). Their contribution, if the event takes one without a ticket, in the form (without its tickets)...
+            "giving_only": sold_out
+            and not buyable
+            and forms.has_contribution(form or {}, takes_pay_it_forward=page.event.pay_it_forward_place_pence > 0),
+            # ... and their name, email and places in the waiting list's form.
+            "waitlist_form": waiting_list_form(form or {}, page.event) if sold_out else None,
         },
         status_code=status_code,
         headers={**(CODE_PAGE if page.typed else {}), **(headers or {})},
         cookies=code_cookies(request, settings),
     )
+
+
+def waiting_list_form(form: Mapping[str, str], event: EventDetailOut) -> dict[str, str]:
+    """The waiting list's form filled in from a buy form refused for want of places: the buyer's name and email, and
+    the first ticket type they chose that has a waiting list, with the places they chose if that type's list takes so
+    many (waitlist.join_form.read_join_form)."""
+    filled = {"name": form.get("name", ""), "email": form.get("email", "")}
+    for ticket_type in event.ticket_types:
+        quantity = forms.parse_count(form.get(f"quantity_{ticket_type.id}"))
+        if ticket_type.waiting_list_open and quantity:
+            filled["ticket_type"] = str(ticket_type.id)
+            if quantity <= ticket_type.max_per_order:
+                filled["quantity"] = str(quantity)
+            break
+    return filled
 
 
 class EventPage(Controller):

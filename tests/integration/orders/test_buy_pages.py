@@ -1,5 +1,6 @@
 """Buying through the pages, without JavaScript: the form, inline errors, the total, the test payment."""
 
+import html
 import re
 from datetime import datetime
 
@@ -128,3 +129,108 @@ async def test_a_ticket_type_id_no_row_can_have_is_refused_not_a_crash(client: h
         waiting = await client.post(f"/api/events/{slug}/waiting-list", json={**buyer, "ticket_type": ticket_type})
         assert waiting.status_code == 422, waiting.text[:300]
     assert await Order.count() == 0
+
+
+def field_value(page: str, field_id: str) -> str | None:
+    found = re.search(rf'<input[^>]*id="{field_id}"[^>]*value="([^"]*)"', page)
+    return html.unescape(found.group(1)) if found else None
+
+
+def selected(page: str, field_id: str) -> str | None:
+    select = re.search(rf'<select id="{field_id}".*?</select>', page, re.DOTALL)
+    if select is None:
+        return None
+    option = re.search(r'<option value="([^"]*)"[^>]*selected>', select.group(0))
+    return option.group(1) if option else None
+
+
+def words(page: str) -> str:
+    return re.sub(r"\s+", " ", html.unescape(re.sub(r"<[^>]+>", " ", page)))
+
+
+async def test_places_sold_out_while_the_form_was_filled_in_keep_what_the_guest_typed(
+    client: httpx.AsyncClient, app: Litestar, now: datetime
+) -> None:
+    """Another buyer took the last place meanwhile: the refusal takes the focus (forms.js, as the error summary does),
+    the waiting list's form is filled in with the guest's name, email and places, and their contribution (which an
+    order may have without a ticket) is kept in the form, to give without a ticket."""
+    slug = await make_event(now, capacity=2, reserved_free_places=0, pay_it_forward_place_pence=3000)
+    type_id = await ticket_type_id(client, slug)
+    page = await client.get(f"/events/{slug}")  # the guest starts filling the form in
+    async with another_browser(app) as other:
+        taken = await other.get(f"/events/{slug}")
+        data = {f"quantity_{type_id}": "2", "name": "Layla Ahmed", "email": "layla@example.org", "_csrf_token": csrf(taken.text)}
+        assert (await other.post(f"/events/{slug}/buy", data=data)).status_code == 303
+
+    typed = {
+        f"quantity_{type_id}": "2",
+        "pay_it_forward_places": "1",
+        "donation": "5.50",
+        "donation_partner": "welcome-kitchen",
+        "name": "Amal Haddad",
+        "email": "amal@example.org",
+    }
+    refused = await client.post(f"/events/{slug}/buy", data={**typed, "_csrf_token": csrf(page.text)})
+    assert refused.status_code == 409
+    alert = re.search(r'<div class="buy-error" role="alert" id="buy-error" tabindex="-1">(.*?)</div>', refused.text, re.DOTALL)
+    assert alert is not None, "the refusal is an alert that can take the focus"
+    assert (
+        words(alert.group(1)).split()
+        == words(
+            "Sorry, there are not enough places left for this order. You can still give your contribution without a ticket: it is kept in "
+            "the form below. Your details are filled in on the waiting list's form below. Join the waiting list"
+        ).split()
+    )
+    # The waiting list's form, filled in from what this guest sent.
+    assert field_value(refused.text, "wl-name") == "Amal Haddad" and field_value(refused.text, "wl-email") == "amal@example.org"
+    assert selected(refused.text, "wl-quantity") == "2"
+    # The contribution, in a form without tickets (none are left), with their details.
+    assert f'name="quantity_{type_id}"' not in refused.text and 'id="guest-names"' not in refused.text
+    assert selected(refused.text, "pay_it_forward_places") == "1" and field_value(refused.text, "donation") == "5.50"
+    assert selected(refused.text, "donation_partner") == "welcome-kitchen"
+    assert field_value(refused.text, "name") == "Amal Haddad" and field_value(refused.text, "email") == "amal@example.org"
+
+    # Sent as it is, it is an order of the contribution alone.
+    given = {name: value for name, value in typed.items() if not name.startswith("quantity_")}
+    assert (await client.post(f"/events/{slug}/buy", data={**given, "_csrf_token": csrf(refused.text)})).status_code == 303
+    order = await Order.select(Order.places, Order.total_pence).where(Order.buyer_email == "amal@example.org").first()
+    assert order == {"places": 0, "total_pence": 3000 + 550}
+
+    # Nothing of hers is on the page another guest sees, or gets when the places are refused to them too.
+    async with another_browser(app, client_address="127.0.0.2") as third:
+        shown = await third.get(f"/events/{slug}")
+        assert "Amal" not in shown.text and "amal@" not in shown.text
+        data = {f"quantity_{type_id}": "1", "name": "Sami Nasser", "email": "sami@example.org", "_csrf_token": csrf(shown.text)}
+        theirs = await third.post(f"/events/{slug}/buy", data=data)
+    assert theirs.status_code == 409 and "Amal" not in theirs.text and "amal@" not in theirs.text
+    assert field_value(theirs.text, "wl-name") == "Sami Nasser" and selected(theirs.text, "wl-quantity") == "1"
+    # Without a contribution there is no form to send: the waiting list is the way in.
+    assert 'class="buy-form"' in theirs.text and 'id="email"' not in theirs.text
+    assert "You can still give your contribution" not in theirs.text
+
+
+async def test_a_sold_out_type_among_others_keeps_the_form_and_fills_in_its_waiting_list(
+    client: httpx.AsyncClient, app: Litestar, now: datetime
+) -> None:
+    """One type sold out meanwhile, another still on sale: the buy form stays, with everything the guest typed, and the
+    waiting list's form names the type they wanted."""
+    types = [
+        {"name": "Supper", "price_pence": 3000, "max_per_order": 6, "quota": 1},
+        {"name": "Lunch", "price_pence": 1500, "max_per_order": 6},
+    ]
+    slug = await make_event(now, capacity=10, reserved_free_places=0, ticket_types=types)
+    supper, lunch = await ticket_type_id(client, slug, "Supper"), await ticket_type_id(client, slug, "Lunch")
+    page = await client.get(f"/events/{slug}")
+    async with another_browser(app) as other:
+        taken = await other.get(f"/events/{slug}")
+        data = {f"quantity_{supper}": "1", "name": "Layla Ahmed", "email": "layla@example.org", "_csrf_token": csrf(taken.text)}
+        assert (await other.post(f"/events/{slug}/buy", data=data)).status_code == 303
+    typed = {f"quantity_{supper}": "1", f"quantity_{lunch}": "2", "donation": "4", "name": "Amal Haddad", "email": "amal@example.org"}
+    refused = await client.post(f"/events/{slug}/buy", data={**typed, "_csrf_token": csrf(page.text)})
+    assert refused.status_code == 409 and 'id="buy-error" tabindex="-1"' in refused.text
+    assert selected(refused.text, f"quantity_{lunch}") == "2" and field_value(refused.text, "donation") == "4"
+    assert field_value(refused.text, "name") == "Amal Haddad" and field_value(refused.text, "email") == "amal@example.org"
+    assert "You can still give your contribution" not in refused.text  # the form is there as it was
+    # The waiting list is for the sold-out type only, and filled in for it.
+    assert field_value(refused.text, "wl-name") == "Amal Haddad" and selected(refused.text, "wl-quantity") == "1"
+    assert re.search(rf'<input type="hidden" name="ticket_type" value="{supper}">', refused.text)

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from events.orders.forms import ErrorLink, buy_request, choices_form, error_summary, parse_count
+from events.orders.forms import ErrorLink, buy_request, choices_form, error_summary, has_contribution, parse_count
 from events.orders.gift_aid import Declaration
 
 
@@ -115,3 +115,12 @@ def test_a_huge_quantity_costs_no_more_to_read_than_the_fields_sent() -> None:
     request, _ = buy_request(Counting(form), [1, 2, 3, 4, 5])
     assert request.guest_names == ("", "", "Bob")
     assert calls < 100
+
+
+def test_a_form_has_a_contribution_when_it_gives_a_donation_or_places_the_event_takes() -> None:
+    """What an order may have without a ticket (a buy form refused for want of places keeps it)."""
+    assert has_contribution({"donation": "5"}, takes_pay_it_forward=False)
+    assert has_contribution({"pay_it_forward_places": "1"}, takes_pay_it_forward=True)
+    assert not has_contribution({"pay_it_forward_places": "1"}, takes_pay_it_forward=False)
+    assert not has_contribution({"quantity_1": "2", "donation": "0", "pay_it_forward_places": "0"}, takes_pay_it_forward=True)
+    assert not has_contribution({"donation": "lots", "pay_it_forward_places": "²"}, takes_pay_it_forward=True)
