@@ -17,6 +17,7 @@ from playwright.async_api import expect
 from events import i18n
 from tests.browser.test_accessibility import check, sign_in
 from tests.support.accessibility import axe_source
+from tests.support.orders import pay_with_test_page, place_order
 from tests.support.server import demo_environment, live_server, run_cli
 from tests.support.ticket_pdfs import rasterise
 
@@ -161,4 +162,40 @@ async def test_the_organiser_sets_questions_up_and_reads_the_kitchen_list(  # ty
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     for number, png in enumerate(rasterise(await pdf.body(), tmp_path), 1):
         png.replace(artifacts_dir / f"kitchen-list-pdf-{number}.png")
+    await context.close()
+
+
+async def test_a_long_question_and_its_answer_stay_readable_on_a_narrow_arabic_order_page(  # type: ignore[no-untyped-def]
+    browser, questions_server: tuple[str, dict[str, str]], artifacts_dir: Path
+) -> None:
+    """A question as long as a sentence put its answer beside it in a column one letter wide, and pushed an Arabic
+    order page on a 360px phone sideways: each answer now goes under its question, its words whole."""
+    base_url, organiser = questions_server
+    label = "Is there anything about access, seating or mobility we should know before the evening?"
+    access = await api(base_url, "POST", f"/api/events/{SUPPER}/questions", organiser, kind="text", label=label)
+    answer = "Wheelchair user, please keep a space near the door"
+    [dietary] = [q for q in await api(base_url, "GET", f"/api/events/{SUPPER}/questions", organiser) if q["preset"] == "dietary"]
+    async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
+        response = await place_order(
+            http, SUPPER, answers=[{"question": access["id"], "value": answer}, {"question": dietary["id"], "value": ["vegetarian"]}]
+        )
+        assert response.status_code == 201, response.text
+        created = response.json()
+        assert (await pay_with_test_page(http, created)).status_code in (200, 303)
+    context = await browser.new_context(viewport={"width": 360, "height": 800}, device_scale_factor=2, is_mobile=True)
+    page = await context.new_page()
+    await page.goto(f"{base_url}/orders/{created['reference']}?token={created['access_token']}&lang=ar")
+    answers = page.locator("section.order-answers dl")
+    await expect(answers).to_contain_text(answer)
+    # A phone widens its layout to fit content that overflows, so the page must be exactly the screen's width.
+    assert await page.evaluate("[document.documentElement.scrollWidth, innerWidth]") == [360, 360]
+    dl = await answers.bounding_box()
+    assert dl is not None
+    for dd in await answers.locator("dd").all():
+        box = await dd.bounding_box()
+        assert box is not None and box["width"] >= dl["width"] * 0.9, "each answer has the line's width, under its question"
+    vegetarian = answers.locator("dd", has_text=arabic("Vegetarian"))
+    line_height = await vegetarian.evaluate("dd => parseFloat(getComputedStyle(dd).lineHeight)")
+    assert (await vegetarian.bounding_box() or {"height": 0})["height"] < 1.5 * line_height, "a short answer stays on one line"
+    await page.screenshot(path=str(artifacts_dir / "order-answers-long-question-ar-360.png"), full_page=True)
     await context.close()
