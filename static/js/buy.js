@@ -1,26 +1,19 @@
 // A running total on the event page as the buyer chooses. Display only: the server prices the order
 // in integer pence and the checkout page shows the exact total before anyone pays.
+// Amounts are written exactly as the server writes them (money.py), and a typed donation is read exactly as the
+// server reads it (orders/forms.py parse_pounds, Arabic and Persian digits too): static/js/money.js does both.
+import { formatMoney, parsePence } from "./money.js";
+
 (function () {
   "use strict";
   var form = document.querySelector(".buy-form");
   var out = document.getElementById("live-total");
   if (!form || !out) return;
-  // Written exactly as the server writes amounts (money.py): static/js/money.js puts the amount into the format the
-  // page carries (data-money, from the money_format filter). Loaded as a module from this classic script, so any
-  // page that includes buy.js keeps working as it is.
+  // The amount format the page carries (data-money, from the money_format filter); without it no total is shown.
   var format = form.dataset.money ? JSON.parse(form.dataset.money) : null;
-  var formatMoney = null;
-  if (format) {
-    import(new URL("money.js", document.currentScript.src).href).then(function (module) {
-      formatMoney = module.formatMoney;
-      update();
-    });
-  }
   function donationPence() {
     var field = form.querySelector("#donation");
-    var match = field && /^\s*£?\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*$/.exec(field.value);
-    if (!match) return 0;
-    return Number(match[1]) * 100 + Number((match[2] || "0").padEnd(2, "0"));
+    return (field && parsePence(field.value)) || 0;  // not an amount: the server will say so; nothing added meanwhile
   }
   // Gift Aid is offered once there is a donation or a pay-it-forward place; its details show when ticked.
   var giftAid = form.querySelector(".gift-aid");
@@ -42,7 +35,7 @@
     });
     // A code's fixed amount off comes off the tickets only, never below nothing (codes.rules).
     pence -= Math.min(Number(form.dataset.discountPence || 0), tickets);
-    if (!formatMoney) return;  // until money.js has loaded, or on a page without the format: no total shown
+    if (!format) return;  // a page without the format shows no total
     out.textContent = formatMoney(Math.max(0, pence), format);
     out.parentElement.hidden = false;
   }

@@ -23,3 +23,19 @@ export function formatMoney(minorUnits, format) {
   if (fraction) number += format.decimal + String(fraction).padStart(format.digits, "0");
   return format.prefix + number + format.suffix;
 }
+
+// An amount a guest typed in pounds (the event page's donation), in pence, read as orders/forms.py parse_pounds reads
+// it: "5", "£12.5", "12,50" and "12.50"; the Eastern Arabic (U+0660-0669) and Persian (U+06F0-06F9) digits and the
+// Arabic decimal separator "٫" (U+066B) an Arabic or a Farsi keyboard types; "" is 0. Null when it is not an amount
+// (any other digit included). tests/vectors/typed_amounts.json holds this and parse_pounds to the same answers.
+export function parsePence(text) {
+  if (!text.trim()) return 0;
+  var ascii = text.replace(/[\u0660-\u0669\u06f0-\u06f9\u066b]/g, function (c) {
+    if (c === "\u066b") return ".";
+    var code = c.charCodeAt(0);
+    return String(code - (code >= 0x06f0 ? 0x06f0 : 0x0660));
+  });
+  var match = /^\s*£?\s*([0-9]{1,6})(?:[.,]([0-9]{1,2}))?\s*$/.exec(ascii);
+  if (!match) return null;
+  return Number(match[1]) * 100 + Number((match[2] || "0").padEnd(2, "0"));
+}

@@ -59,3 +59,21 @@ async def test_going_back_from_the_payment_page_and_buying_again_holds_one_order
     # Three places held for her in all, not five.
     assert httpx.get(demo_server + "/api/events/choose-love-night").json()["places_left"] == before - 3
     await context.close()
+
+
+async def test_a_donation_typed_with_arabic_or_persian_digits_counts_in_the_live_total(browser, demo_server: str) -> None:  # type: ignore[no-untyped-def]
+    """The total on the page reads a donation as the server will charge it: 12.50 in Eastern Arabic or Persian digits with
+    the Arabic decimal separator is £12.50, their 5 is £5 (JavaScript's \\d alone took none of them: no donation shown)."""
+    context = await browser.new_context(viewport={"width": 360, "height": 800}, is_mobile=True)
+    page = await context.new_page()
+    for locale, typed, written in (
+        ("ar", "١٢٫٥٠", "12.50 £"),
+        ("fa", "۱۲٫۵۰", "£ 12.50"),
+        ("ar", "٥", "5 £"),
+        ("fa", "۵", "£ 5"),
+        ("fr", "12,50", "12,50 £"),
+    ):
+        await page.goto(f"{demo_server}/events/choose-love-night?lang={locale}")
+        await page.locator("#donation").fill(typed)
+        await expect(page.locator("#live-total")).to_have_text(written)
+    await context.close()

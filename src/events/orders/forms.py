@@ -11,14 +11,20 @@ from events.i18n import N_
 from events.orders.gift_aid import Declaration
 from events.orders.pricing import Request, request_problems
 
-_POUNDS = re.compile(r"^\s*£?\s*(\d{1,6})(?:[.,](\d{1,2}))?\s*$")
+# What an Arabic or a Farsi keyboard types for an amount, read as the ASCII it means: the Eastern Arabic digits
+# (U+0660-0669), the Persian ones (U+06F0-06F9) and the Arabic decimal separator (U+066B). static/js/money.js
+# (parsePence) reads them the same, so the event page's live total is what the server charges. Any other digit
+# (a superscript, a fullwidth or Devanagari digit) is not an amount: the pattern takes ASCII digits only.
+_TYPED_DIGITS = str.maketrans({**{chr(0x0660 + n): str(n) for n in range(10)}, **{chr(0x06F0 + n): str(n) for n in range(10)}, "\u066b": "."})
+_POUNDS = re.compile(r"^\s*£?\s*([0-9]{1,6})(?:[.,]([0-9]{1,2}))?\s*$")
 
 
 def parse_pounds(text: str) -> int | None:
-    """'5' -> 500, '£12.5' -> 1250, '' -> 0; None when it is not an amount. No floats involved."""
+    """'5' -> 500, '£12.5' -> 1250, '12,50' -> 1250, the same in Arabic or Persian digits -> 1250, '' -> 0; None when it is
+    not an amount (tests/vectors/typed_amounts.json holds this and the page's script to the same answers). No floats."""
     if not text or not text.strip():
         return 0
-    match = _POUNDS.match(text)
+    match = _POUNDS.match(text.translate(_TYPED_DIGITS))
     if not match:
         return None
     whole, fraction = match.groups()

@@ -116,6 +116,29 @@ async def test_digits_python_reads_as_digits_but_are_not_a_count_are_refused_not
     assert await Order.count() == 0
 
 
+async def test_a_donation_typed_in_arabic_or_persian_digits_is_the_amount_the_page_showed(client: httpx.AsyncClient, now: datetime) -> None:
+    """The live total (static/js/money.js) reads 12.50 in Eastern Arabic or Persian digits, with the Arabic decimal
+    separator, as £12.50; the server charges the same (it refused them before). Any other digit Python's \\d takes (a
+    fullwidth or a Devanagari one) is refused with the donation's message rather than read as a number."""
+    slug = await make_event(now)
+    type_id = await ticket_type_id(client, slug)
+    buyer = {"name": "Amal Haddad", "email": "amal@example.org"}
+    for typed in ("١٢٫٥٠", "۱۲٫۵۰", "12,50"):
+        page = await client.get(f"/events/{slug}")
+        form = {f"quantity_{type_id}": "1", **buyer, "donation": typed, "_csrf_token": csrf(page.text)}
+        to_checkout = await client.post(f"/events/{slug}/buy", data=form)
+        assert to_checkout.status_code == 303, (typed, to_checkout.text[:300])
+        checkout = re.sub(r"\s+", " ", (await client.get(to_checkout.headers["location"])).text)
+        assert "£12.50" in checkout, typed
+    assert [order.donation_pence for order in await Order.objects()] == [1250, 1250, 1250]
+    for typed in ("５", "²", "१२"):
+        page = await client.get(f"/events/{slug}")
+        form = {f"quantity_{type_id}": "1", **buyer, "donation": typed, "_csrf_token": csrf(page.text)}
+        refused = await client.post(f"/events/{slug}/buy", data=form)
+        assert refused.status_code == 422 and "Enter an amount like 5 or 12.50." in refused.text, typed
+    assert await Order.count() == 3
+
+
 async def test_a_ticket_type_id_no_row_can_have_is_refused_not_a_crash(client: httpx.AsyncClient, now: datetime) -> None:
     """Ids are PostgreSQL integers: a ticket type id past 2**31 - 1 (or a 20-digit one, past SQLite's) names no ticket
     type, so it is a 422 naming the field, as on the waiting list, and no order; it never reaches the database, whose

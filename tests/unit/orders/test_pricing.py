@@ -1,4 +1,6 @@
+import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from hypothesis import given
@@ -111,6 +113,23 @@ def test_amounts_typed_in_pounds_become_pence(text: str, pence: int) -> None:
 @pytest.mark.parametrize("text", ["five", "-3", "1.234", "1e3"])
 def test_amounts_that_are_not_money_are_refused(text: str) -> None:
     assert forms.parse_pounds(text) is None
+
+
+TYPED_AMOUNTS = json.loads((Path(__file__).resolve().parents[2] / "vectors" / "typed_amounts.json").read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize(("text", "pence"), TYPED_AMOUNTS)
+def test_amounts_are_read_as_the_event_pages_live_total_reads_them(text: str, pence: int | None) -> None:
+    """tests/vectors/typed_amounts.json, which tests/js/money.test.mjs holds static/js/money.js to: Arabic and Persian
+    digits and the Arabic decimal separator are amounts, on both sides; a superscript or a fullwidth digit is not."""
+    assert forms.parse_pounds(text) == pence
+
+
+def test_the_typed_amounts_cover_arabic_and_persian_digits_and_refuse_other_digits() -> None:
+    amounts = dict(TYPED_AMOUNTS)
+    assert amounts["١٢٫٥٠"] == amounts["۱۲٫۵۰"] == amounts["12,50"] == amounts["12.50"] == 1250
+    assert amounts["٥"] == amounts["۵"] == 500
+    assert amounts["²"] is None and amounts["５"] is None
 
 
 def test_a_name_for_each_ticket_at_most() -> None:
