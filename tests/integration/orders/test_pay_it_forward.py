@@ -1,9 +1,13 @@
 """Pay it forward: buyers fund places, guests claim them with a first name, organisers see the counts."""
 
+import html
+import re
 from datetime import datetime
 
 import httpx
+import pytest
 
+from events import i18n
 from events.orders.tables import Order
 from tests.factories import make_event
 from tests.support.orders import pay_with_test_page, place_order
@@ -80,7 +84,30 @@ async def test_funded_places_stay_unclaimable_unless_the_organiser_converts_gene
     await pay_with_test_page(client, created)
     assert await free_places(client, slug) == {"reserved": 0, "funded": 2, "claimed": 0, "available": 0}
     page = (await client.get(f"/events/{slug}")).text
-    assert "2 free places funded by guests, 0 still available to claim." in page
+    assert "2 free places have been funded by guests. 0 are still available to claim." in page
+
+
+@pytest.mark.parametrize("locale", ["ar", "fa", "fr"])
+async def test_the_free_places_sentence_is_punctuated_in_the_pages_language(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime, locale: str
+) -> None:
+    """Each sentence about free places is one translated message with its own punctuation: no Latin comma joins two
+    translated pieces inside an Arabic or a Farsi sentence."""
+    slug = await make_event(now, capacity=10, reserved_free_places=2, pay_it_forward_place_pence=3000)
+    created = (await place_order(client, slug, quantity=1, pay_it_forward_places=1)).json()
+    await pay_with_test_page(client, created)
+    places = (await client.get(f"/api/events/{slug}")).json()["free_places"]
+    page = (await client.get(f"/events/{slug}?lang={locale}")).text
+    found = re.search(r'<p class="free-places"[^>]*>(.*?)</p>', page, re.DOTALL)
+    assert found, "the event page says how many free places guests funded"
+    translations = i18n.translations(locale)
+    funded = translations.ngettext(
+        "%(num)d free place has been funded by guests.", "%(num)d free places have been funded by guests.", places["funded"]
+    )
+    available = translations.ngettext("%(num)d is still available to claim.", "%(num)d are still available to claim.", places["available"])
+    assert html.unescape(found.group(1)) == f"{funded % {'num': places['funded']}} {available % {'num': places['available']}}"
+    if locale != "fr":
+        assert "," not in html.unescape(found.group(1))
 
 
 async def test_organisers_give_free_places_to_named_guests(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
