@@ -108,9 +108,10 @@ def _timestamp(context: Context, moment: datetime) -> str:
 
 @pass_context
 def _comma_join(context: Context, parts: Sequence[str]) -> str:
-    """The parts that are not empty, one after another with the guest language's comma: a venue and its address, a
-    ticket's holder and its type. In HTML each part is escaped unless it is template markup already (a name that
-    _bidi.html isolates); the joined line is markup only because each of its parts was escaped."""
+    """The parts that are not empty, one after another with the guest language's comma: a ticket's holder and its type
+    (not a venue and its address, which has the organiser's own commas: _event_place.html puts them on lines of their
+    own). In HTML each part is escaped unless it is template markup already (a name that _bidi.html isolates); the
+    joined line is markup only because each of its parts was escaped."""
     separator = i18n.comma(_locale(context))
     present = [part for part in parts if part]
     if context.eval_ctx.autoescape:

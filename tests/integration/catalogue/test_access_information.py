@@ -12,6 +12,7 @@ import httpx
 from events.catalogue.tables import Event
 from tests.factories import event_payload, make_event, make_partner
 from tests.support.backoffice import event_form, post_form, sign_in_organiser
+from tests.support.orders import get_order, pay_with_test_page, place_order
 
 ACCESS = "Step-free entrance on Mare Street.\nNearest station: Hackney Central. Ring the bell at the side door."
 
@@ -67,7 +68,11 @@ async def test_the_claim_page_says_when_where_and_how_to_get_in_before_the_guest
     assert f'<time datetime="{starts.isoformat()}">' in page
     # The day and time, in full, the day kept with its month and year on a narrow screen (no-break spaces).
     assert f"{starts.day}\u00a0{starts:%B}\u00a0{starts.year}, {starts:%H:%M}" in page
-    assert "Community Hall, 1 High Street, London" in page
+    # The venue and its address on lines of their own, as a ticket shows them.
+    assert (
+        '<span class="place-line"><bdi>Community Hall</bdi></span> <span class="place-line place-address"><bdi>1 High Street, London</bdi></span>'
+        in page
+    )
     assert 'href="https://www.openstreetmap.org/search?query=Community%20Hall%201%20High%20Street%2C%20London"' in page
     assert "Step-free entrance on Mare Street." in page and "Hackney Central" in page
     words = re.sub(r"<[^>]+>", " ", page).lower()
@@ -77,3 +82,25 @@ async def test_the_claim_page_says_when_where_and_how_to_get_in_before_the_guest
     # In Arabic, the date's punctuation is Arabic's; the organiser's own text is shown as they wrote it.
     arabic = (await client.get(f"/claim/{link['code']}?lang=ar")).text
     assert '<html lang="ar" dir="rtl">' in arabic and "، " in arabic and "Hackney Central" in arabic
+    # ... and no Arabic comma between an English venue and its English address ("Community Hall، 1 High Street, London").
+    assert 'Community Hall</bdi></span> <span class="place-line place-address"><bdi>1 High Street, London</bdi>' in arabic
+    assert "Community Hall،" not in arabic
+
+
+async def test_the_ticket_and_event_pages_put_the_venue_and_its_address_on_lines_of_their_own(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    """Whatever the page's language, no comma of it joins the organiser's venue to their address: two kinds of comma
+    never appear in one address."""
+    slug = await make_event(now)
+    created = (await place_order(client, slug)).json()
+    await pay_with_test_page(client, created)
+    ticket_url = (await get_order(client, created))["tickets"][0]["url"]
+    for path in (f"/events/{slug}", ticket_url, f"/orders/{created['reference']}?token={created['access_token']}"):
+        for locale in ("ar", "fa", "en"):
+            page = (await client.get(f"{path}{'&' if '?' in path else '?'}lang={locale}")).text
+            assert (
+                '<span class="place-line"><bdi>Community Hall</bdi></span> <span class="place-line place-address"><bdi>1 High Street, London</bdi></span>'
+                in page
+            ), (path, locale)
+            assert "Community Hall،" not in page and "Community Hall," not in page, (path, locale)

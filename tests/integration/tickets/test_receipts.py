@@ -118,7 +118,7 @@ async def test_the_confirmation_says_when_where_and_where_the_tickets_went(clien
     page = confirmation.text
     words = text_of(page)
     assert "We emailed your tickets to amal@example.org." in words
-    assert "Community Hall, 1 High Street, London" in words
+    assert "Community Hall 1 High Street, London" in words  # the venue, then its address on a line of its own
     assert 'href="https://www.openstreetmap.org/search?query=Community%20Hall%201%20High%20Street%2C%20London"' in page
     assert "Step-free entrance on Mare Street." in words and "Hackney Central" in words
     start = (now + timedelta(days=30)).astimezone(timezone(timedelta(0))).replace(microsecond=0)
@@ -142,7 +142,7 @@ async def test_a_guest_with_only_a_phone_is_told_the_ticket_link_went_by_text(
     assert claimed.status_code == 200
     # The free place's own confirmation: when, where and a map, as a bought ticket's.
     words = text_of(claimed.text)
-    assert "Community Hall, 1 High Street, London" in words and "Map" in words
+    assert "Community Hall 1 High Street, London" in words and "Map" in words
     assert "openstreetmap.org/search?query=Community%20Hall" in claimed.text
 
     order = await Order.select(Order.reference).where(Order.buyer_phone == "+447911123456").first()
