@@ -77,3 +77,21 @@ async def test_a_donation_typed_with_arabic_or_persian_digits_counts_in_the_live
         await page.locator("#donation").fill(typed)
         await expect(page.locator("#live-total")).to_have_text(written)
     await context.close()
+
+
+async def test_the_order_reference_never_breaks_at_its_hyphen_on_a_narrow_french_payment_page(browser, demo_server: str) -> None:  # type: ignore[no-untyped-def]
+    """ "Commande 8NJ-" then "RAD" on the next line, at 360px in French: each reference on the page stays on one line."""
+    context = await browser.new_context(viewport={"width": 360, "height": 800}, is_mobile=True)
+    page = await context.new_page()
+    await page.goto(demo_server + "/events/choose-love-night?lang=fr")
+    await page.locator("select[name^=quantity_]").first.select_option("1")
+    await page.locator("#name").fill("Camille Martin")
+    await page.locator("#email").fill("camille@example.org")
+    await page.locator("form.buy-form button[type=submit]").click()
+    await page.wait_for_url("**/pay?token=*")
+    reference = page.url.split("/orders/")[1].split("/")[0]
+    references = page.locator(".reference", has_text=reference)
+    assert await references.count() >= 1, "the line under the heading"
+    for line_boxes in await references.evaluate_all("spans => spans.map(span => span.getClientRects().length)"):
+        assert line_boxes == 1
+    await context.close()
