@@ -102,3 +102,15 @@ async def test_a_language_change_needs_the_pages_own_form(client: httpx.AsyncCli
     assert 'lang="fa"' in (await client.get(f"{ticket['url']}?lang=fa")).text
     assert 'lang="fa"' in (await client.get(f"/orders/{reference}?token={token}&lang=fa")).text
     assert await locale_of(reference) == "en"
+
+
+async def test_a_label_and_its_value_are_punctuated_the_guests_way(client: httpx.AsyncClient, now: datetime) -> None:
+    """The colon after a label is in the translated sentence, so that French writes it with a narrow no-break space
+    before it ("Code du billet : ..."), as its catalogue does, and English without."""
+    created = await paid(client, now)
+    [ticket] = (await get_order(client, created))["tickets"]
+    assert 'Ticket code: <span class="code">' in (await client.get(f"{ticket['url']}?lang=en")).text
+    french = (await client.get(f"{ticket['url']}?lang=fr")).text
+    assert 'Code du billet\u202f: <span class="code">' in french and "Code du billet:" not in french
+    slug = (await Order.select(Order.event.slug).where(Order.reference == created["reference"]).first() or {})["event.slug"]
+    assert 'Total\u202f: <strong id="live-total">' in (await client.get(f"/events/{slug}?lang=fr")).text

@@ -178,6 +178,22 @@ async def test_mistakes_on_the_join_form_are_shown_beside_their_fields_and_chang
     assert await WaitingEntry.count() == 0
 
 
+async def test_a_mistake_in_the_summary_is_punctuated_the_guests_way(client: httpx.AsyncClient, now: datetime) -> None:
+    """The summary's "field: problem" is one translated message: French puts a narrow no-break space before the colon
+    ("E-mail : ..."), which a colon written into the template after the translated label left out."""
+    slug, _ = await sold_out_event(client, now)
+    client.cookies.set("lang", "fr")
+    response = await join_form(client, slug, email="not an email")
+    assert response.status_code == 422 and 'lang="fr"' in response.text
+    french = i18n.translations("fr")
+    summary = re.search(r'<div class="error-summary".*?</div>', response.text, re.DOTALL)
+    assert summary, "the summary of mistakes"
+    link = re.search(r'<a href="#wl-email">(.*?)</a>', summary.group(0), re.DOTALL)
+    assert link, "a link to the email field"
+    label = french.gettext("Email")
+    assert label in link.group(1) and f"{label}\u202f: " in link.group(1), link.group(1)
+
+
 async def test_a_used_up_claim_link_lets_a_guest_ask_to_be_told_when_a_free_place_frees_up(
     client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
 ) -> None:
