@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 
+from events import i18n
 from tests.support.accessibility import assert_accessible, assert_touch_targets
 from tests.support.mail import MailServer, running_mail_server
 from tests.support.orders import pay_with_test_page
@@ -210,4 +211,20 @@ async def test_a_free_place_is_given_back_on_a_phone(browser, server: Server, ar
     # The same pages in Arabic read right to left.
     await page.goto(f"{server.base_url}/tickets/{secret}/cant-come/done?lang=ar")
     assert await page.evaluate("document.documentElement.dir") == "rtl"
+    await context.close()
+
+
+async def test_the_confirmation_pages_back_link_is_big_enough_for_a_fingertip_in_arabic(browser, server: Server) -> None:  # type: ignore[no-untyped-def]
+    """ "رجوع" (Back) alone was a 33px wide target: links that stand on their own are 44px each way."""
+    secret = await bought_ticket(server, LUNCH, "back@example.org")
+    context, page = await phone_page(browser)
+    await page.goto(f"{server.base_url}/tickets/{secret}/cant-come?lang=ar")
+    await page.locator(".cant-come-choices a").first.tap()
+    await page.wait_for_url(re.compile(rf"/tickets/{secret}/cant-come/\w+"))
+    await page.goto(page.url.split("?")[0] + "?lang=ar")
+    assert await page.evaluate("document.documentElement.dir") == "rtl"
+    back = page.get_by_role("link", name=i18n.translations("ar").gettext("Back"), exact=True)
+    box = await back.bounding_box()
+    assert box is not None and box["width"] >= 44 and box["height"] >= 44, box
+    await assert_touch_targets(page, "the Arabic confirmation page", min_width=44)
     await context.close()

@@ -16,6 +16,7 @@ from icalendar import Calendar
 from PIL import Image
 
 from events.tickets.signing import TicketClaims, public_key_from_text, read_claims, verify_ticket
+from tests.support.accessibility import assert_touch_targets
 from tests.support.orders import get_order, pay_with_test_page, place_order
 
 pytestmark = pytest.mark.browser
@@ -118,4 +119,17 @@ async def test_a_ticket_on_a_phone_scans_links_out_and_prints(  # type: ignore[n
     printed = artifacts_dir / "ticket-page-print.png"
     await page.screenshot(path=str(printed), full_page=True)
     assert decode_qr(printed) == code
+    await context.close()
+
+
+@pytest.mark.parametrize("locale", ["fa", "ar", "en"])
+async def test_every_control_on_the_ticket_page_is_big_enough_for_a_fingertip(browser, demo_server: str, locale: str) -> None:  # type: ignore[no-untyped-def]
+    """44px each way: "Print" in one short word ("چاپ", "طباعة") was a 32 to 39px wide target."""
+    ticket = await buy_one_ticket(demo_server)
+    context = await browser.new_context(viewport={"width": 360, "height": 800}, is_mobile=True, has_touch=True)
+    page = await context.new_page()
+    await page.goto(f"{demo_server}{ticket['url']}?lang={locale}")
+    box = await page.locator("[data-print]").bounding_box()
+    assert box is not None and box["width"] >= 44 and box["height"] >= 44, box
+    await assert_touch_targets(page, f"the ticket page in {locale}", min_width=44)
     await context.close()
