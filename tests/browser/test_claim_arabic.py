@@ -112,6 +112,12 @@ async def test_a_guest_claims_a_free_place_in_arabic_on_a_phone(  # type: ignore
     assert (await page.get_by_role("heading", level=1).inner_text()).strip() == arabic("Here is your ticket")
     assert (await page.locator(".holder").inner_text()).strip() == GUEST
     assert await page.locator("figure.qr svg").is_visible()
+    # The event's English title keeps its own direction but lines up with the Arabic page: on the right.
+    title = await page.locator("#ticket-event").evaluate(
+        """h2 => { const range = document.createRange(); range.selectNodeContents(h2);
+                   return {right: h2.getBoundingClientRect().right, textRight: range.getBoundingClientRect().right}; }"""
+    )
+    assert abs(title["textRight"] - title["right"]) <= 2, title
     main_text = await page.locator("main").inner_text()
     assert arabic("Show this QR code at the door. You can print it or save a screenshot.") in main_text
     for label in ("Name", "When", "Where"):
