@@ -90,7 +90,7 @@ async def test_the_order_reference_never_breaks_at_its_hyphen_on_a_narrow_french
     await page.locator("form.buy-form button[type=submit]").click()
     await page.wait_for_url("**/pay?token=*")
     reference = page.url.split("/orders/")[1].split("/")[0]
-    references = page.locator(".reference", has_text=reference)
+    references = page.locator(".order-reference", has_text=reference)
     assert await references.count() >= 1, "the line under the heading"
     for line_boxes in await references.evaluate_all("spans => spans.map(span => span.getClientRects().length)"):
         assert line_boxes == 1

@@ -106,7 +106,7 @@ async def test_a_language_change_needs_the_pages_own_form(client: httpx.AsyncCli
 
 async def test_a_label_and_its_value_are_punctuated_the_guests_way(client: httpx.AsyncClient, now: datetime) -> None:
     """The colon after a label is in the translated sentence, so that French writes it with a narrow no-break space
-    before it ("Code du billet : ..."), as its catalogue does, and English without."""
+    before it ("Code du billet : ..."), and English without."""
     created = await paid(client, now)
     [ticket] = (await get_order(client, created))["tickets"]
     assert 'Ticket code: <span class="code">' in (await client.get(f"{ticket['url']}?lang=en")).text

@@ -110,8 +110,8 @@ async def test_the_email_and_both_pages_carry_the_same_receipt(client: httpx.Asy
     # style in the email (no stylesheet there); the text part has it as it is.
     reference = created["reference"]
     for page in (confirmation.text, order_page.text):
-        assert page.count(f'<span class="reference">{reference}</span>') >= 2, "the page's heading line and its receipt"
-    assert html_part.count(f'<span class="reference" style="white-space: nowrap;">{reference}</span>') == 2, "the receipt and the order link"
+        assert page.count(f'<span class="order-reference">{reference}</span>') >= 2, "the page's heading line and its receipt"
+    assert html_part.count(f'<span class="order-reference" style="white-space: nowrap;">{reference}</span>') == 2, "the receipt and the order link"
     assert f"Order {reference}" in text and "<span" not in text
     # The text part reads line by line: each thing paid for on a line of its own, with its amount.
     assert "- Donation to Welcome Kitchen: £10\n" in text
