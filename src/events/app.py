@@ -15,6 +15,7 @@ from litestar.datastructures import State
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.spec import Components, SecurityScheme
+from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.template import TemplateConfig
 
@@ -25,7 +26,7 @@ import events.tickets.access
 import events.waitlist.access  # noqa: F401
 from events import __doc__ as description
 from events import cpu, db, forms, i18n, malloc
-from events.accounts.auth import AuthenticationMiddleware
+from events.accounts.auth import AuthenticationMiddleware, may_open
 from events.accounts.controllers import AccountPages, LoginPages, PasswordResetPages
 from events.accounts.sessions import SESSION_COOKIE, SESSION_MAX_AGE, SESSION_STORE, DatabaseStore, SessionConfig
 from events.announcements.controllers import AnnouncementPages, AnnouncementsApi
@@ -86,6 +87,12 @@ UNCOMPRESSED = r"^/(?!static/|api/|(door/)?sw\.js$|favicon\.ico$)"
 # Litestar warns of an exclude pattern that matches "/" and a made-up path, taking it for one that excludes every
 # path; this one does so on purpose and leaves out the paths above.
 warnings.filterwarnings("ignore", message="Middleware 'CompressionMiddleware' exclude pattern", module="litestar")
+
+
+def _with_link_guards(engine: JinjaTemplateEngine) -> JinjaTemplateEngine:
+    """Pages ask `may_open(request, path)` before linking to a page their reader's role may not open."""
+    engine.engine.globals["may_open"] = may_open
+    return engine
 
 
 def create_app(settings: Settings | None = None) -> Litestar:
@@ -256,7 +263,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         # styles, which carry no secret, are most of what a page costs.
         compression_config=(CompressionConfig(backend="gzip", gzip_compress_level=6, exclude=UNCOMPRESSED) if settings.compress_responses else None),
         stores={SESSION_STORE: DatabaseStore()},
-        template_config=TemplateConfig(instance=create_template_engine(settings.templates_dir, static_files)),
+        template_config=TemplateConfig(instance=_with_link_guards(create_template_engine(settings.templates_dir, static_files))),
         exception_handlers={Exception: handle_error},
         before_request=choose_locale,
         before_send=[

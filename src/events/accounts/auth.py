@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import MethodNotAllowedException, NotAuthorizedException, NotFoundException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import AbstractAuthenticationMiddleware, AuthenticationResult
 
@@ -23,6 +23,9 @@ from events.row_ids import MAX_ROW_ID
 # route refuses such a token, whatever its holder's role; the route then checks the token's event itself
 # (checkin.scanning.door_event compares CurrentUser.door_event_id).
 DOOR_TOKEN_ROUTE = "door_token_route"
+# The attribute of a guard (every one made here) that answers, without a request, whether it lets a person through
+# on their role alone: what may_open asks.
+PERMITS = "permits"
 DOOR_TOKEN_REFUSED = N_("This is a door device's token: it works only for its event's door check-in and door sales.")
 
 
@@ -96,17 +99,21 @@ def requires_role(*roles: str, unrestricted: bool = False) -> Callable[[ASGIConn
     ``unrestricted``: the route covers the whole organisation (partner statements, the Gift Aid schedule, the
     team), so someone limited to chosen events may not use it."""
 
+    def permits(user: CurrentUser) -> bool:
+        return user.has_role(*roles) and not (unrestricted and user.restricted)
+
     # async, so Litestar calls it in the event loop: it wraps a plain function in sync_to_thread, a thread-pool
     # hop on every guarded request for what is a dictionary lookup.
     async def guard(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
         user = current_user(connection)
         if user is None:
             raise NotAuthorizedException()
-        if not user.has_role(*roles) or (unrestricted and user.restricted):
+        if not permits(user):
             raise PermissionDeniedException()
         await check_ownership(user, connection.path_params)
 
     guard.__name__ = f"requires_{'_or_'.join(roles)}"
+    setattr(guard, PERMITS, permits)
     return guard
 
 
@@ -132,6 +139,9 @@ async def requires_sign_in(connection: ASGIConnection[Any, Any, Any, Any], _: Ba
         raise NotAuthorizedException()
 
 
+setattr(requires_sign_in, PERMITS, lambda user: True)
+
+
 async def requires_platform_admin(connection: ASGIConnection[Any, Any, Any, Any], _: BaseRouteHandler) -> None:
     """A guard: signed in as someone who runs the service (creates and suspends organisations)."""
     user = current_user(connection)
@@ -139,3 +149,25 @@ async def requires_platform_admin(connection: ASGIConnection[Any, Any, Any, Any]
         raise NotAuthorizedException()
     if not user.is_platform_admin:
         raise PermissionDeniedException()
+
+
+setattr(requires_platform_admin, PERMITS, lambda user: user.is_platform_admin)
+
+
+def may_open(connection: ASGIConnection[Any, Any, Any, Any] | None, path: str) -> bool:
+    """Whether the signed-in person would get past the role guards of the page at ``path`` (a GET): the same
+    decision the guards make, asked by a page before it links there, so nobody is shown a link that answers 403.
+    Only the role half: the links name the acting organisation's own objects, which the ownership checks pass.
+    A route that is not found, or has a guard that cannot say (not one of these), is not linked."""
+    user = current_user(connection) if connection is not None else None
+    if user is None:
+        return False
+    try:
+        handler = connection.app.asgi_router.handle_routing(path, "GET")[1]  # type: ignore[union-attr]
+    except (NotFoundException, MethodNotAllowedException):
+        return False
+    return all(getattr(guard, PERMITS, _says_no)(user) for guard in handler.resolve_guards())
+
+
+def _says_no(_: CurrentUser) -> bool:
+    return False

@@ -78,11 +78,6 @@ def xlsx_response(sheets: list[spreadsheets.Sheet], filename: str) -> Response[b
     )
 
 
-def may_pay(user: CurrentUser) -> bool:
-    """Whether the person may record and reverse payouts (as the payout routes' guards decide), for the links to them."""
-    return user.has_role(ORGANISER) and not user.restricted
-
-
 def _pdf(content: bytes, filename: str) -> Response[bytes]:
     return Response(content, media_type="application/pdf", headers={**PRIVATE, "Content-Disposition": f'attachment; filename="{filename}"'})
 
@@ -272,7 +267,6 @@ class StatementPages(Controller):
             "stripe": await stripe_balance.checks_against_stripe(slug, gateways=gateways),
             "imported": request.query_params.get("imported") == "1",
             "money_words": words,
-            "may_pay": may_pay(request.user),
         }
         return Template("ledger/event_statement.html", context=context, headers=PRIVATE)
 
@@ -307,7 +301,7 @@ class StatementPages(Controller):
     async def partner_statement(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Template:
         statement = await _partner_statement(request, partner_slug)
         period = {key: request.query_params.get(key, "") for key in ("from", "to")}
-        context = {"statement": statement, "period": period, "money_words": words, "may_pay": may_pay(request.user)}
+        context = {"statement": statement, "period": period, "money_words": words}
         return Template("ledger/partner_statement.html", context=context, headers=PRIVATE)
 
     @get("/partners/{partner_slug:str}/statement.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
