@@ -37,8 +37,8 @@ from events.payments.refunds import CancellationSteps, cancellation_steps
 from events.payments.statuses import RefundStatus
 from events.payments.tables import Payment, Refund, RefundDonation
 from events.tickets import issuing, outbox
-from events.tickets.statuses import MessageKind, TicketStatus
-from events.tickets.tables import Ticket
+from events.tickets.statuses import MessageKind, MessageStatus, TicketStatus
+from events.tickets.tables import OutboxMessage, Ticket
 
 CANCELLED_NOTE = "event_cancelled"
 REASON_MAX = 200
@@ -61,11 +61,19 @@ class OutstandingRefund:
 
 
 @dataclass(frozen=True, slots=True)
+class UntoldGuest:
+    """An order whose guest the cancellation could not reach by email or text."""
+
+    order_reference: str
+    buyer_name: str
+
+
+@dataclass(frozen=True, slots=True)
 class CancellationProgress:
     """Where a cancellation stands, for the organiser: what is done and what the worker is still retrying."""
 
     status: EventStatus
-    guests_told: int
+    guests_told: int  # orders whose cancellation message went, or is queued, to an email address or mobile number
     orders_to_finish: int
     tickets_still_valid: int
     refunds_done: int
@@ -76,6 +84,9 @@ class CancellationProgress:
     failed_pence: int
     currency: str
     outstanding: tuple[OutstandingRefund, ...] = ()
+    # Orders dealt with whose guest no message reaches (a door sale with neither an email address nor a mobile
+    # number, or a message that failed): the organiser tells them another way.
+    not_told: tuple[UntoldGuest, ...] = ()
     # Guests given time to donate their refund instead, who have not chosen yet (refunded when it ends), and donations.
     awaiting_choice: int = 0
     awaiting_choice_pence: int = 0
@@ -179,7 +190,19 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
         Order.event == event["id"], Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]), Order.id.not_in(told)
     )
     valid_tickets = await Ticket.count().where(Ticket.event == event["id"], Ticket.status == TicketStatus.valid)
-    notified = await OrderHistory.count().where(OrderHistory.order_id.event == event["id"], OrderHistory.kind == CANCELLED_NOTE)
+    # Told: a cancellation message on its way to an address or number (the note alone says the order was dealt
+    # with, which a door sale with no contact details also is).
+    messaged = OutboxMessage.select(OutboxMessage.order_id).where(
+        OutboxMessage.order_id.event == event["id"],
+        OutboxMessage.kind == MessageKind.event_cancelled,
+        OutboxMessage.status.is_in([MessageStatus.queued, MessageStatus.sent]),
+    )
+    notified = await Order.count().where(Order.event == event["id"], Order.id.is_in(told), Order.id.is_in(messaged))
+    untold = (
+        await Order.select(Order.reference, Order.buyer_name)
+        .where(Order.event == event["id"], Order.id.is_in(told), Order.id.not_in(messaged))
+        .order_by(Order.id)
+    )
     outstanding = (
         await Refund.select(Refund.order_id.reference, Refund.amount_pence, Refund.status)
         .where(Refund.order_id.event == event["id"], Refund.status.is_in([RefundStatus.pending, RefundStatus.failed]))
@@ -210,6 +233,7 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
         donated_pence=int(given["pence"] or 0) if given else 0,
         status=EventStatus(event["status"]),
         guests_told=notified,
+        not_told=tuple(UntoldGuest(row["reference"], row["buyer_name"]) for row in untold),
         orders_to_finish=unnotified,
         tickets_still_valid=valid_tickets,
         refunds_done=done[0],

@@ -68,12 +68,14 @@ class CancellationOut(msgspec.Struct):
     choice_until: datetime | None = None
     refunds_donated: int = 0
     donated_pence: int = 0
+    # Orders whose guest no email or text reaches (e.g. a cash sale at the door with no contact details).
+    guests_not_told: int = 0
 
 
 def cancellation_out(progress: cancellation.CancellationProgress) -> CancellationOut:
-    counts = {f: getattr(progress, f) for f in CancellationOut.__struct_fields__ if f not in ("complete", "outstanding")}
+    counts = {f: getattr(progress, f) for f in CancellationOut.__struct_fields__ if f not in ("complete", "outstanding", "guests_not_told")}
     outstanding = [OutstandingRefundOut(r.order_reference, r.amount_pence, r.status) for r in progress.outstanding]
-    return CancellationOut(complete=progress.complete, outstanding=outstanding, **counts)
+    return CancellationOut(complete=progress.complete, outstanding=outstanding, guests_not_told=len(progress.not_told), **counts)
 
 
 class CancellationApi(Controller):

@@ -14,7 +14,8 @@ import httpx
 import pytest
 from litestar import Litestar
 
-from events.catalogue.tables import Event
+from events.catalogue.tables import Event, TicketType
+from events.door_sales.service import sell_at_door
 from events.orders.tables import Order
 from events.payments import cancellation
 from events.payments.gateway import PaymentProviderError, ProviderRefund, TestGateway
@@ -293,3 +294,29 @@ async def test_a_cancellation_reason_with_a_line_break_is_refused_by_the_api(
     response = await client.post(f"/api/events/{slug}/cancel", json={"reason": "Flooded\r\nBcc: all@example.org"}, headers=organiser)
     assert response.status_code == 422 and "reason" in response.json()["fields"]
     await _nothing_changed(slug, paid, places_taken)
+
+
+async def test_a_door_sale_with_no_contact_is_not_counted_as_told_and_is_listed_to_tell(
+    client: httpx.AsyncClient, app: Litestar, stripe: SlowStripe, organiser: dict[str, str], now: datetime
+) -> None:
+    """Guests told are those a cancellation message went to (or is queued for); a cash sale at the door with no email
+    address or mobile number was dealt with but not told, and the page names it so the organiser can reach them."""
+    slug = await make_event(
+        now, ticket_types=[{"name": "Advance", "price_pence": 3000, "channel": "online"}, {"name": "Door", "price_pence": 900, "channel": "door"}]
+    )
+    await buy(client, slug, "maria@example.org")
+    await buy(client, slug, "omar@example.org")
+    door_type = await TicketType.select(TicketType.id).where(TicketType.name == "Door").first()
+    door_sale = await sell_at_door(slug, [(door_type["id"], 1)], payment_method="cash", buyer_name="", buyer_email="", seller="Door 1", now=now)
+    await OutboxMessage.delete(force=True)
+    await sign_in_organiser(client)
+    assert (await cancel(client, slug)).status_code == 303
+
+    emails = await OutboxMessage.select(OutboxMessage.recipient).where(OutboxMessage.kind == "event_cancelled")
+    assert sorted(m["recipient"] for m in emails) == ["maria@example.org", "omar@example.org"]
+    page = await client.get(f"/manage/events/{slug}/cancellation")
+    assert '<dd class="guests-told">2</dd>' in page.text and '<dd class="guests-not-told">1</dd>' in page.text
+    assert f'href="/manage/orders/{door_sale.reference}"' in page.text
+    again = await client.post(f"/api/events/{slug}/cancel", json={"reason": "The venue flooded"}, headers=organiser)  # safe to repeat
+    assert again.status_code == 200, again.text
+    assert again.json()["guests_told"] == 2 and again.json()["guests_not_told"] == 1
