@@ -14,7 +14,8 @@ from litestar.response import Redirect, Template
 
 from events.accounts import memberships, resets, service, sign_ins
 from events.accounts.auth import requires_sign_in
-from events.accounts.roles import ORGANISER, ROLE_NAMES, CurrentUser
+from events.accounts.door_pages import door_pages_of
+from events.accounts.roles import DOOR, ORGANISER, ROLE_NAMES, CurrentUser
 from events.accounts.rules import RESET_LINK_LIFETIME, ResetLinkState
 from events.accounts.sessions import SESSION_MAX_AGE, SESSION_ORGANISATION_KEY, start_session
 from events.errors import InvalidInput, NotFound, TooManyAttempts
@@ -85,7 +86,7 @@ class LoginPages(Controller):
         if user is None:
             return _form_again(data, target, N_("That email and password do not match an account."), 401)
         await start_session(request, user.id, now=now, organisation_id=user.organisation_id)
-        return Redirect(target, status_code=303)
+        return Redirect(_landing(user, target), status_code=303)
 
     @post("/logout", status_code=303)
     async def logout(self, request: Request[Any, Any, Any]) -> Redirect:
@@ -94,6 +95,14 @@ class LoginPages(Controller):
             await sign_ins.end_sign_in(user, user.sign_in_id)
         request.clear_session()
         return Redirect("/", status_code=303)
+
+
+def _landing(user: CurrentUser, target: str) -> str:
+    """Where signing in leads: where the person was going; with nowhere in particular, a door member who does not
+    run events goes to their account page, which links to their door pages, not to the public list of events."""
+    if target == "/" and user.has_role(DOOR) and not user.has_role(ORGANISER):
+        return "/account"
+    return target
 
 
 def _form_again(
@@ -166,7 +175,13 @@ class AccountPages(Controller):
 
 async def _account_page(user: CurrentUser, *, now: datetime, notice: str = "") -> Template:
     sessions = await sign_ins.sign_ins_of(user, now=now, max_age=SESSION_MAX_AGE)
-    context = {"sessions": sessions, "notice": notice, "memberships": await memberships.memberships_of(user.id), "role_names": ROLE_NAMES}
+    context = {
+        "sessions": sessions,
+        "notice": notice,
+        "memberships": await memberships.memberships_of(user.id),
+        "role_names": ROLE_NAMES,
+        "door_pages": await door_pages_of(user, now=now),
+    }
     return Template("accounts/account.html", context=context, headers=NO_STORE)
 
 

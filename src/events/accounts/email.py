@@ -37,6 +37,8 @@ class InvitationEmail:
     inviter: str  # who invited them; "" when made on the command line or the platform page
     link: str  # absolute; carries the single-use token
     days: int  # how long the link works
+    # A door-team invitation's door pages, (event title, absolute link), for the events it puts the person on.
+    door_pages: tuple[tuple[str, str], ...] = ()
 
 
 def build_password_reset_email(content: PasswordResetEmail, *, sender: str, recipient: str, templates_dir: Path, now: datetime) -> EmailMessage:

@@ -8,9 +8,11 @@ from datetime import datetime, timezone
 from events import db
 from events.accounts import memberships
 from events.accounts import service as accounts
+from events.accounts.door_pages import DoorPage, register_door_pages
 from events.accounts.roles import DOOR, CurrentUser, door_scope
 from events.accounts.tables import Membership, User
 from events.audit import service as audit
+from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import Event
 from events.checkin.tables import DoorAssignment
 from events.errors import InvalidInput, NotFound
@@ -43,6 +45,27 @@ async def assign_door_staff(event_id: int, user_id: int, *, now: datetime | None
                 subject_id=user_id,
                 after={"email": user["email"]},
             )
+
+
+async def upcoming_door_pages(user: CurrentUser, now: datetime) -> list[DoorPage]:
+    """The events of the organisation ``user`` acts for whose door team they are on, not over, cancelled or a draft:
+    the links their account page gives them (the door page itself decides again who may scan)."""
+    if user.organisation_id is None or not user.has_role(DOOR):
+        return []
+    rows = (
+        await DoorAssignment.select(DoorAssignment.event.slug, DoorAssignment.event.title, DoorAssignment.event.starts_at)
+        .where(
+            DoorAssignment.user == user.id,
+            DoorAssignment.event.organisation == user.organisation_id,
+            DoorAssignment.event.ends_at >= now,
+            DoorAssignment.event.status.is_in([EventStatus.on_sale, EventStatus.sales_closed]),
+        )
+        .order_by(DoorAssignment.event.starts_at)
+    )
+    return [DoorPage(row["event.slug"], row["event.title"], row["event.starts_at"]) for row in rows]
+
+
+register_door_pages(upcoming_door_pages)
 
 
 async def copy_door_team(source_event_id: int, target_event_id: int, organisation_id: int) -> int:

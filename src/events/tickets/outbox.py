@@ -35,8 +35,10 @@ from piccolo.columns.combination import And
 from events import db
 from events.accounts import email as account_email
 from events.accounts import invitations, resets
+from events.accounts.roles import DOOR
 from events.accounts.rules import INVITATION_LIFETIME, RESET_LINK_LIFETIME
 from events.accounts.tables import AccountMessage, User
+from events.catalogue.tables import Event
 from events.config import Settings
 from events.orders import phones
 from events.orders.codes import order_access_token
@@ -368,10 +370,20 @@ async def _compose_invitation_email(message: dict[str, Any], *, settings: Settin
         inviter=invitation.invited_by,
         link=f"{settings.base_url}/invitations/{token}",
         days=INVITATION_LIFETIME.days,
+        door_pages=await _door_pages(invitation, base_url=settings.base_url),
     )
     return account_email.build_invitation_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], templates_dir=settings.templates_dir, now=now
     )
+
+
+async def _door_pages(invitation: invitations.InvitationView, *, base_url: str) -> tuple[tuple[str, str], ...]:
+    """A door-team invitation's events, each with its door page (the events were checked to be the organisation's
+    when it was made): where the person will scan, once they have accepted."""
+    if invitation.role != DOOR or not invitation.event_ids:
+        return ()
+    rows = await Event.select(Event.slug, Event.title).where(Event.id.is_in(invitation.event_ids)).order_by(Event.starts_at)
+    return tuple((row["title"], f"{base_url}/door/{row['slug']}") for row in rows)
 
 
 async def _order_of(message: dict[str, Any]) -> dict[str, Any]:
