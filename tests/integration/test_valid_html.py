@@ -30,6 +30,8 @@ SLUG = "choose-love-night"  # seeded by `events demo`: online and door tickets, 
 SOLD_OUT = "welcome-cinema-screening"  # seeded by `events demo`: sold out online, with a waiting list
 SUPPER = "august-supper-club"  # seeded by `events demo`: free places, pay it forward, two partners
 ORGANISER = ("organiser@example.org", "organiser-demo-2026")  # the demo's organiser login in development
+KITCHEN = ("kitchen@example.org", "kitchen-demo-2026")  # the demo's other organisation's owner
+KITCHEN_EVENT = "open-kitchen-sunday-lunch"
 
 # Guest pages anyone can open, by name (the name is the checked file's, so it appears in every message).
 GUEST_PAGES = {
@@ -208,19 +210,37 @@ async def guest_pages(guest: httpx.AsyncClient, demo: Demo) -> dict[str, str]:
 
 async def dashboard_pages(demo: Demo) -> dict[str, str]:
     """The organiser's event dashboard (its charts are inline SVG) and the event's statement, signed in."""
+    pages = {}
     async with httpx.AsyncClient(base_url=demo.base_url, timeout=60, headers={"Accept": "text/html"}) as organiser:
         login = await organiser.get("/login")
         signed_in = await organiser.post(
             "/login", data={"_csrf_token": csrf_of(login), "email": ORGANISER[0], "password": ORGANISER[1], "next": "/manage"}
         )
         assert signed_in.status_code in (302, 303), signed_in.text
-        pages = {}
         for name, path in {"dashboard": f"/manage/events/{SUPPER}", "statement": f"/manage/events/{SUPPER}/statement"}.items():
             response = await organiser.get(path)
             assert response.status_code == 200, path
             assert "<svg" in response.text, f"{path} draws its charts"
             pages[name] = response.text
-        return pages
+    pages |= await unused_money_pages(demo)
+    return pages
+
+
+async def unused_money_pages(demo: Demo) -> dict[str, str]:
+    """A closed event's statement with the form for its unused pay-it-forward money, and the form's confirmation (the
+    kitchen's event: closing it leaves the network's events, which the guest pages use, as they are)."""
+    async with httpx.AsyncClient(base_url=demo.base_url, timeout=60, headers={"Accept": "text/html"}) as kitchen:
+        login = await kitchen.get("/login")
+        await kitchen.post("/login", data={"_csrf_token": csrf_of(login), "email": KITCHEN[0], "password": KITCHEN[1], "next": "/manage"})
+        statement_path = f"/manage/events/{KITCHEN_EVENT}/statement"
+        setup = await kitchen.get(f"/manage/events/{KITCHEN_EVENT}/edit")
+        closed = await kitchen.post(f"/manage/events/{KITCHEN_EVENT}/status/close", data={"_csrf_token": csrf_of(setup)})
+        assert closed.status_code == 303, closed.text
+        statement = await kitchen.get(statement_path)
+        assert 'id="unused-heading"' in statement.text
+        confirm = await kitchen.post(f"{statement_path}/pay-it-forward", data={"_csrf_token": csrf_of(statement), "decision": "beneficiaries"})
+        assert confirm.status_code == 200, confirm.text
+        return {"unused-money-statement": statement.text, "unused-money-confirm": confirm.text}
 
 
 async def test_every_guest_page_and_the_dashboard_are_valid_html(guest: httpx.AsyncClient, demo: Demo, tmp_path: Path) -> None:

@@ -10,7 +10,7 @@ import msgspec
 from litestar import Controller, Request, Response, get, post
 from litestar.datastructures import MultiDict
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, JSONBody, URLEncodedBody
 from litestar.response import Redirect, Template
 from msgspec import Meta
 
@@ -18,7 +18,8 @@ from events import text
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, PARTNER_VIEWER, CurrentUser
 from events.dependencies import BEARER, error_responses
-from events.errors import InvalidInput
+from events.errors import Conflict, InvalidInput
+from events.i18n import N_
 from events.ledger import access as _access  # noqa: F401 - registers the payout_id ownership check with the guards
 from events.ledger import payouts, service, spreadsheets, statements, stripe_balance, words
 from events.ledger.pdf import statement_pdf
@@ -50,6 +51,14 @@ class ReverseIn(msgspec.Struct, forbid_unknown_fields=True):
 class StripeImportIn(msgspec.Struct, forbid_unknown_fields=True):
     from_: datetime | None = msgspec.field(default=None, name="from")
     to: datetime | None = None
+
+
+class UnusedDecisionForm(msgspec.Struct):
+    """The statement's form for unused pay-it-forward money: the choice, then (on the confirmation) confirmed."""
+
+    decision: str = ""
+    target_event: str = ""
+    confirmed: str = ""
 
 
 class UnusedDecisionIn(msgspec.Struct, forbid_unknown_fields=True):
@@ -260,15 +269,42 @@ class StatementPages(Controller):
     include_in_schema = False
 
     @get("/events/{slug:str}/statement", name="event_statement", guards=[requires_role(ORGANISER)])
-    async def event_statement(self, request: Request[Any, Any, Any], slug: FromPath[str], gateways: NamedDependency[Gateways]) -> Template:
+    async def event_statement(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], gateways: NamedDependency[Gateways], now: NamedDependency[datetime]
+    ) -> Template:
         statement = await statements.event_statement(slug)
         context = {
             "statement": statement,
             "stripe": await stripe_balance.checks_against_stripe(slug, gateways=gateways),
             "imported": request.query_params.get("imported") == "1",
             "money_words": words,
+            "unused": await service.unused_preview(slug, user=request.user, now=now),
+            "notice": request.query_params.get("notice", ""),
         }
         return Template("ledger/event_statement.html", context=context, headers=PRIVATE)
+
+    # The same guard as the API's POST /api/events/{slug}/pay-it-forward/unused, and the same service function.
+    @post("/events/{slug:str}/statement/pay-it-forward", status_code=200, guards=[requires_role(ORGANISER)])
+    async def decide_unused(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], data: URLEncodedBody[UnusedDecisionForm], now: NamedDependency[datetime]
+    ) -> Template | Redirect:
+        """First a confirmation of what would move where; once confirmed, the decision (a second one changes nothing)."""
+        preview = await service.unused_preview(slug, user=request.user, now=now)
+        if preview.decided:
+            return Redirect(f"/manage/events/{slug}/statement?notice=already_decided#unused-heading", status_code=303)
+        target = data.target_event if data.decision == "carry_over" else None
+        if data.decision not in service.UNUSED_DECISIONS or (target is not None and preview.target_title(target) is None):
+            raise InvalidInput(N_("Choose where the money goes: the partner projects, or an event to carry it to."), code="no_choice")
+        if data.confirmed != "yes":
+            context = {"unused": preview, "decision": data.decision, "target": target, "target_title": preview.target_title(target or "")}
+            return Template("ledger/unused_confirm.html", context=context, headers=PRIVATE)
+        try:
+            await service.decide_unused_contributions(slug, decision=data.decision, target_slug=target, now=now, user=request.user)
+        except Conflict as exc:
+            if exc.code != "already_decided":
+                raise
+            return Redirect(f"/manage/events/{slug}/statement?notice=already_decided#unused-heading", status_code=303)
+        return Redirect(f"/manage/events/{slug}/statement?notice=unused_decided#unused-heading", status_code=303)
 
     # The import covers the whole organisation's Stripe account, so not for an organiser limited to chosen events.
     @post("/events/{slug:str}/statement/stripe-import", status_code=303, guards=[requires_role(ORGANISER, unrestricted=True)])

@@ -211,15 +211,77 @@ async def _book(booking: queries.Booking, *args: Any) -> int:
         return int((await db.run(booking.counted, *args))[0]["n"])
 
 
+UNUSED_DECISIONS = ("beneficiaries", "carry_over")
+
+
+@dataclass(frozen=True, slots=True)
+class UnusedPreview:
+    """Where an event's unused pay-it-forward money can go, for the statement's form and its confirmation: how much,
+    each partner project's share of it, and the events it may be carried to (amounts in pence)."""
+
+    event: str
+    title: str
+    currency: str
+    closed: bool  # sales closed or finished: only then is it decided
+    decided: bool  # decided already (once only)
+    unused_pence: int
+    partner_shares: tuple[tuple[str, int], ...]  # (partner name, pence) if given to the partner projects
+    targets: tuple[tuple[str, str], ...]  # (slug, title) of the events it may be carried to
+
+    def target_title(self, slug: str) -> str | None:
+        """The title of ``slug`` if the money may be carried there, else None."""
+        return next((title for target, title in self.targets if target == slug), None)
+
+
+def _pif_decision_source(event_id: int) -> str:
+    return f"pif-decision:{event_id}"
+
+
+async def unused_preview(slug: str, *, user: CurrentUser | None, now: datetime) -> UnusedPreview:
+    """What deciding the event's unused pay-it-forward money would move, and where it may go."""
+    event = await find_event(slug)
+    decided = await LedgerEntry.exists().where(LedgerEntry.source == _pif_decision_source(event.id))
+    money = await event_money(event.id)
+    shares = await beneficiary_shares(event.id)
+    unused = allocate(money, shares).unused_contributions_pence if shares else 0
+    names = {row["id"]: row["name"] for row in await Partner.select(Partner.id, Partner.name).where(Partner.id.is_in([p for p, _ in shares] or [-1]))}
+    split = split_pence(unused, [bp for _, bp in shares]) if shares else []
+    candidates = (
+        await Event.select(Event.id, Event.slug, Event.title)
+        .where(
+            Event.organisation == event.organisation,
+            Event.id != event.id,
+            Event.currency == event.currency,
+            Event.status.is_in([EventStatus.draft, EventStatus.on_sale, EventStatus.sales_closed]),
+            Event.ends_at >= now,
+        )
+        .order_by(Event.starts_at)
+    )
+    targets = [
+        (row["slug"], row["title"]) for row in candidates if user is None or await access.may_reach_event_id(user, row["id"], event.organisation)
+    ]
+    return UnusedPreview(
+        event=event.slug,
+        title=event.title,
+        currency=event.currency,
+        closed=event.status in (EventStatus.sales_closed, EventStatus.finished),
+        decided=decided,
+        unused_pence=unused,
+        partner_shares=tuple((names.get(partner, ""), pence) for (partner, _), pence in zip(shares, split, strict=True)),
+        targets=tuple(targets),
+    )
+
+
 async def decide_unused_contributions(
     slug: str, *, decision: str, target_slug: str | None, now: datetime, user: CurrentUser | None = None
 ) -> UnusedDecision:
     """When an event closes, pay-it-forward money not spent on free guests either goes to the event's
-    beneficiaries or is carried to a named future event's fund. Recorded once, as ledger entries."""
+    beneficiaries or is carried to a named future event's fund. Recorded once, as ledger entries, with an audit
+    entry, in one transaction (the API and the statement page both come here)."""
     event = await find_event(slug)
     if event.status not in (EventStatus.sales_closed, EventStatus.finished):
         raise Conflict(N_("Close the event first: unused pay-it-forward money is decided when it closes."), code="event_open")
-    if decision not in ("beneficiaries", "carry_over"):
+    if decision not in UNUSED_DECISIONS:
         raise InvalidInput("Choose beneficiaries or carry_over.", fields={"decision": "beneficiaries or carry_over"})
     target = await find_event(target_slug) if decision == "carry_over" and target_slug else None
     if target is not None and (
@@ -232,12 +294,14 @@ async def decide_unused_contributions(
         raise InvalidInput("Name a future event to carry the money to.", fields={"target_event": "A future event is needed."})
     if target is not None and target.currency != event.currency:
         raise InvalidInput("The other event uses another currency.", fields={"target_event": "Different currency."})
-    await book_event(event.id, now=now)
-    allocation, _ = await event_allocation(event.id)
-    unused = allocation.unused_contributions_pence
     async with db.write_transaction():
-        if await LedgerEntry.exists().where(LedgerEntry.source == f"pif-decision:{event.id}"):
+        # Locked first, so two decisions at once are made one after the other and the second finds the first.
+        await lock_event_money(event.id)
+        if await LedgerEntry.exists().where(LedgerEntry.source == _pif_decision_source(event.id)):
             raise Conflict(N_("The unused pay-it-forward money of this event has already been decided."), code="already_decided")
+        await book_event(event.id, now=now)
+        allocation, _ = await event_allocation(event.id)
+        unused = allocation.unused_contributions_pence
         entries = [
             Entry(
                 event.id,
@@ -247,7 +311,7 @@ async def decide_unused_contributions(
                 None,
                 0,
                 event.currency,
-                f"pif-decision:{event.id}",
+                _pif_decision_source(event.id),
                 now,
                 f"{decision}: {unused} pence" + (f" to {target.slug}" if target else ""),
             )
@@ -297,6 +361,16 @@ async def decide_unused_contributions(
             ).on_conflict(target=LedgerEntry.source, action="DO NOTHING")
         await Event.update({Event.unused_contributions: "beneficiaries" if decision == "beneficiaries" else "carried_over"}).where(
             Event.id == event.id
+        )
+        await audit.record(
+            "pay_it_forward.decided",
+            now=now,
+            event_id=event.id,
+            subject_type="event",
+            subject_id=event.slug,
+            actor=user,
+            before={"unused_contributions": "held"},
+            after={"decision": decision, "unused_pence": unused, "target_event": target.slug if target else None},
         )
     return UnusedDecision(decision=decision, unused_pence=unused, target_event=target.slug if target else None)
 
