@@ -1,7 +1,7 @@
 """Every guest page, and the organiser's event dashboard, is valid HTML: zero errors from the Nu Html Checker.
 
 The pages come from a real server seeded with the demo (with a paid order, so the order, ticket and dashboard pages
-have something to show, and a claim link), fetched as a browser would, and checked in one run of vnu.jar (npm's
+have something to show, a gift without a ticket, and a claim link), fetched as a browser would, and checked in one run of vnu.jar (npm's
 `vnu-jar`, pinned in tests/html/package.json, installed by `make install-dev`) with the system's Java. Warnings are
 left to a person; an error fails the test with the checker's message, the page and the line.
 """
@@ -138,6 +138,19 @@ async def guest_pages(guest: httpx.AsyncClient, demo: Demo) -> dict[str, str]:
         ticket = await guest.get(link)
         assert ticket.status_code == 200, link
         pages[f"ticket-{number}"] = ticket.text
+
+    # A gift without a ticket (pay-it-forward places and a donation), paid: its order page thanks the donor.
+    gift = (
+        await guest.post(
+            f"/api/events/{SUPPER}/orders",
+            json={"buyer": {"name": "Amal Haddad", "email": "amal@example.org"}, "items": [], "pay_it_forward_places": 1, "donation_pence": 99},
+        )
+    ).json()
+    gift_paid = await pay_with_test_page(guest, gift)
+    assert gift_paid.status_code == 303
+    gift_page = await guest.get(gift_paid.headers["location"])
+    assert gift_page.status_code == 200 and "Thank you for your gift" in gift_page.text
+    pages["gift-order"] = gift_page.text
 
     # Changing a ticket's holder name from the order page.
     holder_links = sorted(set(re.findall(r'href="(/orders/[^"]+/holder\?token=[^"]+)"', order.text)))

@@ -82,6 +82,12 @@ class Receipt:
     def total_pence(self) -> int:
         return sum(line.amount_pence for line in self.lines)
 
+    @property
+    def contribution_only(self) -> bool:
+        """An order of pay-it-forward places or a donation alone: no ticket, so no place at the event. Its confirmation
+        is this receipt and a thank-you, never "you're going"."""
+        return bool(self.lines) and not any(line.kind == ReceiptLineKind.tickets for line in self.lines)
+
 
 def paid_with(payment_provider: str, *, paid: bool) -> PaidWith | None:
     """How an order was paid, from its payment provider; None until it is paid."""

@@ -33,7 +33,8 @@ class OrderPage:
     order: OrderOut
     receipt: Receipt
     event: EventPlace
-    # Where the tickets went (the same choice as the outbox makes), once there are tickets to send; else None.
+    # Where the tickets went (the same choice as the outbox makes), once there are tickets to send, or the receipt of an
+    # order without tickets (receipt.contribution_only) once it is paid; else None.
     sent_to: Contact | None
     calendar_url: str | None  # the event's calendar file, through one of the order's valid tickets
     # Until when the buyer may put other guests' names on the valid tickets (rules.name_change_open), in the event's
@@ -48,7 +49,10 @@ async def order_page(reference: str, *, now: datetime, texts_available: bool = T
     order, row, details = read.order, read.row, read.details
     zone = ZoneInfo(row["event.timezone"])
     valid = [ticket for ticket in details.tickets if ticket.status == TicketStatus.valid]
+    receipt = receipt_of(order, read.lines, ReceiptFacts.of(row))
     confirmed = details.status == OrderStatus.paid and bool(valid)
+    # An order of pay-it-forward places or a donation alone is confirmed with its receipt, sent as tickets are.
+    receipt_sent = details.status == OrderStatus.paid and receipt.contribution_only
     starts_at, close_hours = row["event.starts_at"], row["event.name_changes_close_hours_before"]
     names_open = any(
         rules.name_change_open(order_status=details.status, ticket_status=ticket.status, starts_at=starts_at, close_hours_before=close_hours, now=now)
@@ -56,7 +60,7 @@ async def order_page(reference: str, *, now: datetime, texts_available: bool = T
     )
     return OrderPage(
         order=details,
-        receipt=receipt_of(order, read.lines, ReceiptFacts.of(row)),
+        receipt=receipt,
         event=EventPlace(
             starts_at=starts_at.astimezone(zone),
             ends_at=row["event.ends_at"].astimezone(zone),
@@ -69,7 +73,7 @@ async def order_page(reference: str, *, now: datetime, texts_available: bool = T
             order.buyer_phone if texts_available else "",
             whatsapp=bool(row["organisation.whatsapp_enabled"]) and whatsapp_available,
         )
-        if confirmed
+        if confirmed or receipt_sent
         else None,
         calendar_url=f"{valid[0].url}/calendar.ics" if confirmed else None,
         names_close_at=rules.name_changes_close_at(starts_at, close_hours).astimezone(zone) if names_open else None,

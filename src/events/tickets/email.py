@@ -38,6 +38,9 @@ OTHER_TEMPLATES = {
     MessageKind.refund_donated: "refund_donated",
     MessageKind.announcement: "announcement",
 }
+# An order of pay-it-forward places or a donation alone (no ticket) is confirmed with this template and subject.
+CONTRIBUTION_TEMPLATE = "contribution"
+CONTRIBUTION_SUBJECT = N_("Thank you for your gift to %(event)s")
 SUBJECTS = {
     "order_confirmation": N_("Your tickets for %(event)s"),
     "tickets_resent": N_("Your tickets for %(event)s"),
@@ -271,6 +274,16 @@ class OrderEmail:
     donated_refund: DonatedRefund | None = None  # the cancelled event's refund this message thanks the guest for
     announcement: OrganiserMessage | None = None  # an organiser's message to the event's guests, as this guest gets it
 
+    @property
+    def contribution_only(self) -> bool:
+        return confirms_contribution(self.kind, self.receipt)
+
+
+def confirms_contribution(kind: str, receipt: Receipt | None) -> bool:
+    """Whether a message confirms an order of pay-it-forward places or a donation alone (no ticket): its email or text
+    is the receipt and a thank-you, with no tickets to carry and nothing about going to the event."""
+    return kind == MessageKind.order_confirmation and receipt is not None and receipt.contribution_only
+
 
 def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes | None, templates_dir: Path, now: datetime) -> EmailMessage:
     """The message, ready to send: text and HTML alternatives, and the tickets PDF when there is one."""
@@ -278,14 +291,15 @@ def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes 
     # The templates' gettext and date filters read the language from request.state, as on the web.
     context = {"request": SimpleNamespace(state=SimpleNamespace(locale=locale)), "mail": content, "locale": locale}
     environment = _environment(templates_dir)
-    name = "tickets" if content.kind in TICKET_MESSAGES else OTHER_TEMPLATES[content.kind]
+    name = _template_name(content)
 
     message = EmailMessage()
     if content.announcement is not None:
         # The organiser's own subject, as they wrote it (one line: checked when it was written).
         message["Subject"] = content.announcement.subject
     else:
-        message["Subject"] = i18n.translations(locale).gettext(SUBJECTS[content.kind]) % {"event": content.event_title}
+        subject = CONTRIBUTION_SUBJECT if content.contribution_only else SUBJECTS[content.kind]
+        message["Subject"] = i18n.translations(locale).gettext(subject) % {"event": content.event_title}
     message["From"] = sender
     message["To"] = recipient  # one guest per message: never another guest's address
     if content.announcement is not None and content.organisation is not None and content.organisation.contact_email:
@@ -305,6 +319,13 @@ def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes 
     if pdf is not None:
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"tickets-{content.reference}.pdf")
     return message
+
+
+def _template_name(content: OrderEmail) -> str:
+    """The email's templates under emails/ (.txt and .html)."""
+    if content.contribution_only:
+        return CONTRIBUTION_TEMPLATE
+    return "tickets" if content.kind in TICKET_MESSAGES else OTHER_TEMPLATES[content.kind]
 
 
 @lru_cache(maxsize=4)

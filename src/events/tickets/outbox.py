@@ -424,17 +424,19 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
     reference = order["reference"]
     tickets = []
     pdf = None
-    receipt = None
-    if kind in TICKET_MESSAGES or kind in (MessageKind.reminder, MessageKind.announcement):
+    receipt = await order_receipt(message["order_id"]) if kind in TICKET_MESSAGES else None
+    contribution = email.confirms_contribution(kind, receipt)
+    if contribution and order["status"] != OrderStatus.paid:
+        return None  # refunded before its confirmation went: nothing left to confirm
+    if (kind in TICKET_MESSAGES and not contribution) or kind in (MessageKind.reminder, MessageKind.announcement):
         tickets = await tickets_of_order(reference, secret_key=settings.secret_key, now=now)
         if not tickets:
             return None
     announcement = await _announcement(message)
     if kind == MessageKind.announcement and announcement is None:
         return None
-    if kind in TICKET_MESSAGES:
+    if tickets and kind in TICKET_MESSAGES:
         pdf = await tickets_pdf(tickets, locale=order["locale"])
-        receipt = await order_receipt(message["order_id"])
     if not _still_wanted(kind, order, valid_tickets=len(tickets), now=now):
         return None
     token = order_access_token(settings.secret_key, reference)
@@ -689,14 +691,20 @@ async def _record_found(message: dict[str, Any], found: sms.FoundText, name: str
 
 async def _compose_text(message: dict[str, Any], *, settings: Settings, now: datetime) -> texts.ComposedText | None:
     """The text's words, from the order as it is now; None when a message about tickets has no valid ticket left, or
-    one sent unasked is no longer wanted (as for emails: _still_wanted)."""
+    one sent unasked is no longer wanted (as for emails: _still_wanted). The confirmation of an order without tickets
+    (pay-it-forward places or a donation alone) thanks the guest and links to the order page's receipt."""
     order = await _order_of(message)
     kind = message["kind"]
+    receipt = await order_receipt(message["order_id"]) if kind == MessageKind.order_confirmation else None
+    contribution = email.confirms_contribution(kind, receipt)
+    if contribution and order["status"] != OrderStatus.paid:
+        return None  # refunded before its confirmation went: nothing left to confirm
     valid = (
         await Ticket.select(Ticket.page_secret).where(Ticket.order_id == message["order_id"], Ticket.status == TicketStatus.valid).order_by(Ticket.id)
     )
     ticket_urls = [settings.base_url + ticket_url(row["page_secret"]) for row in valid]
-    about_tickets = kind in TICKET_MESSAGES or kind in (MessageKind.reminder, MessageKind.announcement)
+    # A contribution's confirmation links to the order page, which has its receipt.
+    about_tickets = (kind in TICKET_MESSAGES and not contribution) or kind in (MessageKind.reminder, MessageKind.announcement)
     if about_tickets and not ticket_urls:
         return None
     if not _still_wanted(kind, order, valid_tickets=len(ticket_urls), now=now):
@@ -727,6 +735,7 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
         refunded_pence=order["refunded_pence"],
         detail=detail,
         offer_expires_at=offer.expires_at if offer is not None else None,
+        contribution=contribution,
     )
     return texts.ComposedText(body=texts.compose(text), template_variables=texts.template_variables(text))
 

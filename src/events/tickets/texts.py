@@ -59,6 +59,9 @@ class OrderText:
     refunded_pence: int = 0
     detail: Mapping[str, Any] = field(default_factory=dict)  # the cause's details (COMMON: refund_notice, thank_you)
     offer_expires_at: datetime | None = None  # a waiting-list offer: when it stops holding the places (event's time zone)
+    # An order confirmation of pay-it-forward places or a donation alone (no ticket): a thank-you, the amount paid and
+    # the order page's receipt as its link.
+    contribution: bool = False
 
 
 def link_for(ticket_urls: Sequence[str], order_url: str) -> str:
@@ -146,6 +149,12 @@ def _one_line(value: str) -> str:
 def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> list[str]:
     signature = f"{text.organisation}: " if text.organisation and signed else ""
     event = text.event_title
+    if text.kind == MessageKind.order_confirmation and text.contribution:
+        return [
+            signature + _("Thank you for your gift to %(event)s", event=event),
+            _("Your receipt for %(amount)s:", amount=_.money(text.paid_pence, text.currency)),
+            text.link,
+        ]
     if text.kind in (MessageKind.order_confirmation, MessageKind.tickets_resent):
         return [signature + _.plural("Your ticket", "Your tickets", max(text.tickets, 1)), event, when, text.link]
     if text.kind == MessageKind.tickets_reissued:

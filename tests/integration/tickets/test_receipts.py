@@ -13,11 +13,14 @@ import httpx
 import pytest
 from litestar import Litestar
 
+from events import i18n
 from events.orders.codes import order_access_token
 from events.orders.tables import Order
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
 from events.tickets.outbox import drain_outbox
+from events.tickets.reminders import queue_due_reminders
+from events.tickets.tables import OutboxMessage
 from tests.factories import make_event
 from tests.integration.tickets.test_email import SmtpServer, smtp, smtp_server  # noqa: F401 - fixtures
 from tests.support.orders import pay_with_test_page, ticket_type_id
@@ -184,3 +187,120 @@ async def test_the_receipt_in_the_guests_language(
     text = message.get_body(("plain",)).get_content()  # type: ignore[union-attr]
     assert total in text and "\u200e" not in text and "\u200f" not in text
     assert re.search(date_comma + r"\d\d:\d\d", text), "the date and time joined with the language's comma"
+
+
+async def gift_order(client: httpx.AsyncClient, now: datetime) -> tuple[dict[str, Any], httpx.Response]:
+    """No ticket: 3 pay-it-forward places at £30 and a £0.99 donation, with Gift Aid; paid with the test page. Returns
+    the order and the confirmation page."""
+    await charity()
+    slug = await make_event(now, pay_it_forward_place_pence=3000)
+    body = {
+        "buyer": {"name": "Amal Haddad", "email": "amal@example.org"},
+        "items": [],
+        "pay_it_forward_places": 3,
+        "donation_pence": 99,
+        "gift_aid": GIFT_AID,
+    }
+    created = (await client.post(f"/api/events/{slug}/orders", json=body)).json()
+    assert created["total_pence"] == 3 * 3000 + 99
+    paid = await pay_with_test_page(client, created)
+    assert paid.status_code == 303
+    confirmation = await client.get(paid.headers["location"])
+    assert confirmation.status_code == 200
+    return created, confirmation
+
+
+def assert_gift_receipt(words: str) -> None:
+    expected = [
+        "Receipt",
+        "Pay it forward: 3 free places",
+        "3 × £30",
+        "£90",
+        "Donation",
+        "£0.99",
+        "Total",
+        "£90.99",
+        "Payment",
+        "Test payment (no money was taken)",
+        "Gift Aid: Mrs Amal Haddad declared that they are a UK taxpayer and want Refugee Kitchen CIO to claim Gift Aid on £90.99",
+        "Paid to Refugee Kitchen CIO, registered charity 1234567.",
+    ]
+    position = 0
+    for part in expected:
+        found = words.find(part, position)
+        assert found >= 0, f"{part!r} not after position {position} in: {words[position - 80 : position + 400]}"
+        position = found + len(part)
+
+
+async def test_a_gift_without_a_ticket_is_thanked_with_its_receipt_by_email_and_on_its_page(
+    client: httpx.AsyncClient,
+    smtp: SmtpServer,  # noqa: F811
+    now: datetime,
+) -> None:
+    """Pay-it-forward places and a donation, no ticket: the confirmation email is sent (it used to be skipped for
+    want of tickets, while the page said it was being sent), with the receipt and a thank-you, and neither the email
+    nor the page says the donor is going or where and when."""
+    created, confirmation = await gift_order(client, now)
+    words = text_of(confirmation.text)
+    assert "<h1>Thank you for your gift</h1>" in confirmation.text
+    assert "You're going" not in words and "Community Hall" not in words and "Add to calendar" not in words
+    assert "We emailed your receipt to amal@example.org." in words and "Email being sent" in words
+    assert_gift_receipt(words)
+
+    assert await drain_outbox(datetime.now(timezone.utc), settings=smtp.settings) == 1
+    [sent] = await OutboxMessage.select().where(OutboxMessage.order_id.reference == created["reference"])
+    assert (sent["kind"], sent["status"], sent["last_error"]) == ("order_confirmation", "sent", "")
+    [message] = smtp.inbox.messages()
+    assert message["To"] == "amal@example.org" and message["Subject"] == "Thank you for your gift to Supper Club"
+    assert list(message.iter_attachments()) == []  # no tickets PDF
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+    html_part = message.get_body(("html",)).get_content()  # type: ignore[union-attr]
+    for part in (" ".join(text.split()), text_of(html_part)):
+        assert "Thank you for your gift to Supper Club." in part
+        assert_gift_receipt(part)
+        assert "going" not in part and "ticket is attached" not in part and "Show ticket" not in part and "See you there" not in part
+        assert "Community Hall" not in part
+    assert "- Donation: £0.99\n" in text and "Total: £90.99\n" in text
+    assert f"/orders/{created['reference']}?token={created['access_token']}" in text
+
+    page = text_of((await client.get(f"/orders/{created['reference']}?token={created['access_token']}")).text)
+    assert re.search(r"Email sent \d\d:\d\d", page), page
+
+    # No reminder before the event: there is no ticket to remind them of.
+    start = (now + timedelta(days=30)).replace(microsecond=0)
+    assert await queue_due_reminders(start - timedelta(hours=47)) == 0
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "reminder") == 0
+
+
+async def test_a_gift_refunded_before_its_confirmation_goes_is_not_confirmed(
+    client: httpx.AsyncClient,
+    smtp: SmtpServer,  # noqa: F811
+    organiser: dict[str, str],
+    now: datetime,
+) -> None:
+    created, _ = await gift_order(client, now)
+    refunded = await client.post(f"/api/orders/{created['reference']}/refunds", json={"reason": "Given by mistake"}, headers=organiser)
+    assert refunded.status_code == 201, refunded.text
+    await drain_outbox(datetime.now(timezone.utc), settings=smtp.settings)
+    confirmation = await OutboxMessage.select().where(OutboxMessage.kind == "order_confirmation").first()
+    assert confirmation is not None and confirmation["status"] == "skipped"
+    assert [m["Subject"] for m in smtp.inbox.messages()] == ["Your refund for Supper Club"]
+
+
+@pytest.mark.parametrize("locale", ["ar", "fr", "fa"])
+async def test_a_gift_is_thanked_in_the_donors_language(
+    client: httpx.AsyncClient,
+    smtp: SmtpServer,  # noqa: F811
+    now: datetime,
+    locale: str,
+) -> None:
+    client.cookies.set("lang", locale)
+    _, confirmation = await gift_order(client, now)
+    catalogue = i18n.translations(locale)
+    heading = catalogue.gettext("Thank you for your gift")
+    assert heading != "Thank you for your gift" and f"<h1>{heading}</h1>" in confirmation.text
+    assert catalogue.gettext("You're going!") not in confirmation.text
+    assert await drain_outbox(datetime.now(timezone.utc), settings=smtp.settings) == 1
+    [message] = smtp.inbox.messages()
+    assert message["Subject"] == catalogue.gettext("Thank you for your gift to %(event)s") % {"event": "Supper Club"}
+    assert message["Subject"] != "Thank you for your gift to Supper Club"

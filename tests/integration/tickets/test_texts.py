@@ -26,12 +26,13 @@ from events.config import Settings, TwilioSettings
 from events.orders.codes import order_access_token
 from events.orders.tables import ClaimCode, Order
 from events.organisations.tables import Organisation
-from events.tickets import outbox, sms
+from events.tickets import outbox, sms, texts
 from events.tickets.outbox import drain_outbox
 from events.tickets.tables import OutboxMessage, Ticket
 from tests.factories import make_event
 from tests.integration.orders.test_pay_it_forward import claim_link
 from tests.support.backoffice import sign_in_organiser
+from tests.support.orders import pay_with_test_page
 from tests.support.twilio import MESSAGE_TEMPLATE, TwilioStandIn, running_twilio
 
 MOBILE = "07911 123456"
@@ -251,6 +252,52 @@ async def test_a_reminder_and_a_refund_notice_are_texted(
     assert "£12" in notice.body and "5 to 10 working days" in notice.body
     assert f"{texting.base_url}{order_page(texting, order['reference'])}" in notice.body
     assert all(m["status"] == "sent" and m["provider_reference"] for m in await messages(order["id"]))
+
+
+async def gift_by_phone(client: httpx.AsyncClient, now: datetime) -> dict[str, Any]:
+    """A donor who gave only a mobile number: 2 pay-it-forward places at £30 and a £5 donation, no ticket, paid with the
+    test page. (The buy form asks for an email address; the order is given the number instead before it is paid, as
+    the outbox reads the guest's contact when the confirmation is queued.)"""
+    slug = await make_event(now, pay_it_forward_place_pence=3000)
+    body = {"buyer": {"name": "Leila Haddad", "email": "leila@example.org"}, "items": [], "pay_it_forward_places": 2, "donation_pence": 500}
+    created = (await client.post(f"/api/events/{slug}/orders", json=body)).json()
+    await Order.update({Order.buyer_email: "", Order.buyer_phone: E164}).where(Order.reference == created["reference"])
+    assert (await pay_with_test_page(client, created)).status_code == 303
+    order = await Order.select().where(Order.reference == created["reference"]).first()
+    assert order is not None and order["status"] == "paid"
+    return order
+
+
+async def test_a_phone_only_gift_without_a_ticket_is_thanked_by_text_with_its_receipts_link(
+    client: httpx.AsyncClient, twilio: TwilioStandIn, texting: Settings, now: datetime
+) -> None:
+    order = await gift_by_phone(client, now)
+    [queued] = await messages(order["id"])
+    assert (queued["kind"], queued["channel"], queued["recipient"]) == ("order_confirmation", "sms", E164)
+    assert await drain_outbox(clock(), settings=texting) == 1  # it used to be skipped: "no valid tickets"
+    [text] = twilio.delivered
+    assert text.to == E164
+    assert "Thank you for your gift to Supper Club" in text.body and "£65" in text.body
+    assert text.body.count("http") == 1 and f"{texting.base_url}{order_page(texting, order['reference'])}" in text.body
+    assert "ticket" not in text.body.lower()
+    assert texts.segments(text.body) <= texts.MAX_SEGMENTS
+    [sent] = await messages(order["id"])
+    assert (sent["status"], sent["last_error"]) == ("sent", "")
+    page = await client.get(order_page(texting, order["reference"]))
+    assert "We sent your receipt by text to +447911123456." in page.text and re.search(r"Text sent \d\d:\d\d", page.text)
+    assert "Thank you for your gift" in page.text and "ticket link" not in page.text
+
+
+async def test_production_without_twilio_promises_a_phone_only_donor_no_text(
+    client: httpx.AsyncClient, app_settings: Callable[..., Settings], settings: Settings, now: datetime
+) -> None:
+    production = app_settings(env="production", twilio=TwilioSettings())
+    order = await gift_by_phone(client, now)
+    assert await drain_outbox(clock(), settings=production) == 0
+    [skipped] = await messages(order["id"])
+    assert (skipped["status"], skipped["last_error"]) == ("skipped", "no text provider")
+    page = await client.get(order_page(production, order["reference"]))
+    assert "We sent your receipt" not in page.text and "Text not sent: text messages are not set up" in page.text
 
 
 async def test_a_failed_text_is_retried_with_backoff_and_then_sent(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -190,6 +191,16 @@ def test_an_arabic_thank_you_lists_the_partners_with_the_arabic_comma() -> None:
 def test_a_donated_refunds_text_thanks_the_guest_with_the_amount_and_the_order_link() -> None:
     body = compose(text("refund_donated", link=ORDER, detail={"donated_pence": 6050, "currency": "GBP", "gift_aid": True}))
     assert body.splitlines() == ["Refugee Kitchen: Thank you! Your refund for Supper Club is now a donation.", "Your donation: £60.50", ORDER]
+
+
+def test_a_gift_without_a_ticket_is_thanked_with_the_amount_and_its_receipts_link() -> None:
+    gift = text("order_confirmation", link=ORDER, tickets=0, paid_pence=9099, contribution=True)
+    body = compose(gift)
+    assert body.splitlines() == ["Refugee Kitchen: Thank you for your gift to Supper Club", "Your receipt for £90.99:", ORDER]
+    assert segments(body) <= texts.MAX_SEGMENTS
+    for locale in ("ar", "fr", "fa"):
+        translated = compose(replace(gift, locale=locale))
+        assert "Thank you" not in translated and "receipt" not in translated and ORDER in translated
 
 
 def test_an_organisers_message_gives_their_words_then_the_event_and_the_ticket() -> None:
