@@ -25,6 +25,7 @@ from events.i18n import N_
 from events.money import format_money
 from events.orders import codes
 from events.orders.forms import parse_pounds
+from events.orders.service import HOLD_ENDED, replaced_orders, was_replaced
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory, OrderLine
 from events.payments import donations
@@ -63,6 +64,7 @@ class ListedOrder:
     created_at: datetime
     valid_tickets: int
     tickets: int
+    replaced: bool = False  # expired because the buyer's changed order replaced it, not for want of payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +94,7 @@ class ManagedOrder:
     refunded_pence: int
     created_at: datetime
     paid_at: datetime | None
+    replaced: bool = False  # expired because the buyer's changed order replaced it, not for want of payment
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,6 +237,7 @@ async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int
         .offset((page - 1) * per_page)
     )
     tickets = await _ticket_counts([row["id"] for row in rows])
+    replaced = await replaced_orders({row["id"]: row["status"] for row in rows})
     listed = [
         ListedOrder(
             id=row["id"],
@@ -249,6 +253,7 @@ async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int
             created_at=row["created_at"],
             valid_tickets=tickets.get(row["id"], (0, 0))[0],
             tickets=tickets.get(row["id"], (0, 0))[1],
+            replaced=row["id"] in replaced,
         )
         for row in rows
     ]
@@ -341,6 +346,7 @@ async def order_for_organiser(reference: str) -> OrderDetail:
         .order_by(OrderHistory.id)
     )
     paid = sum(payment["amount_pence"] for payment in payments[:1])  # refunds come out of the first payment
+    hold_ended = [entry["detail"] for entry in history if entry["kind"] == HOLD_ENDED]
     managed_tickets = [
         ManagedTicket(
             id=t["id"],
@@ -369,6 +375,7 @@ async def order_for_organiser(reference: str) -> OrderDetail:
             refunded_pence=order["refunded_pence"],
             created_at=_at(order["created_at"], zone),
             paid_at=_at(order["paid_at"], zone),
+            replaced=was_replaced(order["status"], hold_ended[-1] if hold_ended else None),
         ),
         event=EventLink(slug=order["event.slug"], title=order["event.title"]),
         lines=[

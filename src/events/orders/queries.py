@@ -182,6 +182,11 @@ ORDER_ROW_COLUMNS = """o.id, o.reference, o.event, o.status, o.channel, o.buyer_
     o.tickets_pence, o.booking_fees_pence, o.pay_it_forward_pence, o.donation_pence, o.total_pence, o.refunded_pence, o.places,
     o.payment_provider, o.payment_intent_id, o.client_secret, o.intent_closed_at, o.hold_expires_at, o.client_key, o.created_at, o.paid_at,
     o.code, o.discount_pence"""
+# Why an expired order's hold last ended (the detail of its latest 'hold_expired' entry: service.HOLD_ENDED), as
+# "hold_ended"; NULL for an order in any other status, so a paid order's page does not look. The table as ``o``.
+HOLD_ENDED_COLUMN = """CASE WHEN o.status = 'expired' THEN (
+    SELECT h.detail FROM order_history h WHERE h.order_id = o.id AND h.kind = 'hold_expired' ORDER BY h.id DESC LIMIT 1
+) END AS hold_ended"""
 # Raw: as ORDER_ROW_COLUMNS. Argument: reference.
 ORDER_BY_REFERENCE = f"SELECT {ORDER_ROW_COLUMNS} FROM ticket_order o WHERE o.reference = {{}}"
 # Raw: as ORDER_ROW_COLUMNS (the payment's settlement reads the order under its row lock, PostgreSQL only: SQLite's

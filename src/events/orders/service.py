@@ -42,6 +42,15 @@ EXPIRE_BATCH = 200
 # Buyers of one event held in one transaction at most; more wait for the next one.
 HOLD_BATCH_LIMIT = 100
 
+# The history entry of a pending order's end (its places given back), whatever ended it: its detail says why.
+HOLD_ENDED = "hold_expired"
+# Its detail when the buyer's own new order replaced it in the transaction that held the new places: "Change order"
+# sent, or the buy form sent again from the same browser (orders.hold_guard.find_replaced). Such an order did not run
+# out of time, and its pages say it was replaced.
+CHANGED_BY_BUYER = "the buyer changed their order"
+SENT_AGAIN_BY_BUYER = "replaced by a new hold from the same browser and buyer email"
+REPLACED = frozenset({CHANGED_BY_BUYER, SENT_AGAIN_BY_BUYER})
+
 
 class SoldOut(Conflict):
     code = "sold_out"
@@ -300,10 +309,7 @@ async def _hold_locked(
         winners = [(index, batch[index], quote) for index, quote in enumerate(quotes) if isinstance(quote, pricing.Quote) and fits[index]]
         for index, _, _ in winners:
             if index in replaced:  # the buyer's earlier hold ends as this one is placed, in this transaction
-                detail = (
-                    "the buyer changed their order" if replaced[index].changed else "replaced by a new hold from the same browser and buyer email"
-                )
-                await _expire(replaced[index].order_id, now, detail=detail)
+                await _expire(replaced[index].order_id, now, detail=CHANGED_BY_BUYER if replaced[index].changed else SENT_AGAIN_BY_BUYER)
         ids = await _insert_pending_orders(locked.event, winners)
         places = holds.totals([quote.places_by_type for _, _, quote in winners])
         if places and not await _take_locked_places(locked.event["id"], places):
@@ -925,8 +931,31 @@ async def _expire(order_id: int, now: datetime, *, detail: str = "") -> int:
         await release_places(order["event"], await places_by_type(order_id))
     if order["code"] is not None:
         await codes_service.free_uses({order["code"]: 1})  # after the counters: codes come last in every writer's order
-    await _note(order_id, "hold_expired", detail, now)
+    await _note(order_id, HOLD_ENDED, detail, now)
     return 1
+
+
+def was_replaced(status: str, hold_ended: str | None) -> bool:
+    """Whether an order ended because the buyer's new order replaced it: expired, and the last end of its hold (the
+    detail of its latest HOLD_ENDED entry; None without one) says so. A replaced hold put back (release_hold's
+    ``restore``) and then run out or paid late is judged by what happened last."""
+    return status == OrderStatus.expired and hold_ended in REPLACED
+
+
+async def replaced_orders(orders: Mapping[int, str]) -> set[int]:
+    """Of these orders (id -> status), the ones the buyer's new order replaced (was_replaced)."""
+    expired = [order_id for order_id, status in orders.items() if status == OrderStatus.expired]
+    if not expired:
+        return set()
+    ended: dict[int, str] = {}
+    rows = (
+        await OrderHistory.select(OrderHistory.order_id, OrderHistory.detail)
+        .where(OrderHistory.order_id.is_in(expired), OrderHistory.kind == HOLD_ENDED)
+        .order_by(OrderHistory.id)
+    )
+    for row in rows:
+        ended[row["order_id"]] = row["detail"]  # the latest wins
+    return {order_id for order_id in expired if was_replaced(orders[order_id], ended.get(order_id))}
 
 
 # --- waiting-list offers (events.waitlist makes them; orders hold their places) -------------------------------------

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from events.orders.receipts import Receipt
 from events.orders.schemas import OrderOut
-from events.orders.service import ReceiptFacts, receipt_of
+from events.orders.service import ReceiptFacts, receipt_of, was_replaced
 from events.orders.statuses import OrderStatus
 from events.tickets import rules
 from events.tickets.outbox import Contact, contact_of
@@ -40,6 +40,8 @@ class OrderPage:
     # Until when the buyer may put other guests' names on the valid tickets (rules.name_change_open), in the event's
     # time zone; None once they cannot (or the order has no valid tickets).
     names_close_at: datetime | None = None
+    # The buyer's changed order replaced this one ("Change order", or the form sent again): it did not run out of time.
+    replaced: bool = False
 
 
 async def order_page(reference: str, *, now: datetime, texts_available: bool = True, whatsapp_available: bool = True) -> OrderPage:
@@ -77,4 +79,5 @@ async def order_page(reference: str, *, now: datetime, texts_available: bool = T
         else None,
         calendar_url=f"{valid[0].url}/calendar.ics" if confirmed else None,
         names_close_at=rules.name_changes_close_at(starts_at, close_hours).astimezone(zone) if names_open else None,
+        replaced=was_replaced(details.status, row["hold_ended"]),
     )

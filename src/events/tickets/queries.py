@@ -7,7 +7,7 @@ the worker several times the statements' own round trips (bench/rush.py --profil
 
 from __future__ import annotations
 
-from events.orders.queries import ORDER_ROW_COLUMNS, RECEIPT_FACTS, RECEIPT_JOINS
+from events.orders.queries import HOLD_ENDED_COLUMN, ORDER_ROW_COLUMNS, RECEIPT_FACTS, RECEIPT_JOINS
 
 # The order's history kinds that put a notice on its page (tickets.views.NOTICES): for each, the id of its first
 # entry (NULL: none), so the page lists them in the order they happened.
@@ -16,15 +16,15 @@ _FIRST_NOTICES = ", ".join(
     f"""(SELECT MIN(h.id) FROM order_history h WHERE h.order_id = o.id AND h.kind = '{kind}') AS "notice.{kind}\"""" for kind in NOTICE_KINDS
 )
 
-# Raw: hot path (the payment page and the order page: the order, its event and organisation, its receipt's facts and
-# its notices in one round trip, where the query builder took six). Argument: reference.
+# Raw: hot path (the payment page and the order page: the order, its event and organisation, its receipt's facts, its
+# notices and why an expired order ended, in one round trip, where the query builder took six). Argument: reference.
 ORDER_PAGE = f"""
 SELECT {ORDER_ROW_COLUMNS}, {RECEIPT_FACTS},
        e.slug AS "event.slug", e.title AS "event.title", e.starts_at AS "event.starts_at", e.ends_at AS "event.ends_at",
        e.timezone AS "event.timezone", e.venue AS "event.venue", e.address AS "event.address",
        e.access_information AS "event.access_information", e.name_changes_close_hours_before AS "event.name_changes_close_hours_before",
        g.slug AS "organisation.slug", g.logo_content_type AS "organisation.logo_content_type",
-       g.whatsapp_enabled AS "organisation.whatsapp_enabled", {_FIRST_NOTICES}
+       g.whatsapp_enabled AS "organisation.whatsapp_enabled", {_FIRST_NOTICES}, {HOLD_ENDED_COLUMN}
 FROM ticket_order o {RECEIPT_JOINS}
 WHERE o.reference = {{}}
 """

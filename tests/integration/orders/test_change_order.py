@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import httpx
 from litestar import Litestar
@@ -20,6 +20,7 @@ from events.orders.tables import Order
 from events.tickets import issuing
 from tests.factories import make_event
 from tests.integration.orders.test_hold_limits import csrf, places_taken
+from tests.support.backoffice import sign_in_organiser
 from tests.support.orders import another_browser, ticket_type_id
 
 BUYER = {"name": "Amal Haddad", "email": "amal@example.org"}
@@ -118,6 +119,72 @@ async def test_change_order_fills_the_form_in_again_and_the_order_is_replaced_on
     assert (await buy(client, slug, **{f"quantity_{type_id}": "1"})).status_code == 303
     assert await held(slug) == 1
     assert await Order.count().where(Order.event.slug == slug, Order.status == "pending") == 1
+
+
+async def organiser_status(client: httpx.AsyncClient, slug: str, reference: str) -> tuple[str, str]:
+    """An order's status as the organiser sees it: in the event's order list, and on the order's own page."""
+    listing = await client.get(f"/manage/events/{slug}/orders")
+    row = re.search(
+        rf'<tr>\s*<th scope="row"><a href="/manage/orders/{reference}"[^>]*>{reference}</a></th>\s*<td>.*?</td>\s*<td>([^<]*)</td>',
+        listing.text,
+        re.DOTALL,
+    )
+    page = await client.get(f"/manage/orders/{reference}")
+    status = re.search(r'<dd class="order-status">([^<]*)</dd>', page.text)
+    assert row is not None and status is not None, reference
+    return row.group(1).strip(), status.group(1)
+
+
+async def test_a_changed_order_says_it_was_replaced_not_that_its_time_ran_out(client: httpx.AsyncClient, now: datetime) -> None:
+    """The order "Change order" replaced is not one whose time to pay ran out: its page (reopened from the history, a
+    minute later) and the organiser's pages say it was replaced, and name nothing of the new order."""
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    type_id = await ticket_type_id(client, slug)
+    page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2"}))
+    changed = await change(client, page, reference, token)
+    assert (await send_changed(client, slug, changed.text, **{f"quantity_{type_id}": "3"})).status_code == 303
+    assert await status_of(reference) == "expired"
+    new = await Order.select(Order.reference).where(Order.event.slug == slug, Order.status == "pending").first()
+    assert new is not None
+
+    old = await client.get(f"/orders/{reference}?token={token}")
+    shown = words(old.text)
+    assert "<h1>This order was replaced</h1>" in old.text
+    assert (
+        "You changed this order, so a new order replaced it. You have not been charged for this one: your tickets come with the new "
+        "order's confirmation." in shown
+    )
+    assert "ran out" not in shown and "not completed" not in shown and new["reference"] not in old.text
+
+    await sign_in_organiser(client)
+    assert await organiser_status(client, slug, reference) == ("replaced", "replaced")
+    # An order whose time to pay did run out is still "expired"; the replaced one stays replaced.
+    assert await orders_service.expire_holds(now + timedelta(days=1)) == 1
+    assert await organiser_status(client, slug, new["reference"]) == ("expired", "expired")
+    assert await organiser_status(client, slug, reference) == ("replaced", "replaced")
+
+
+async def test_a_replaced_order_put_back_and_then_run_out_says_its_time_ran_out(client: httpx.AsyncClient, now: datetime) -> None:
+    """A changed order whose payment could not start puts the order it replaced back (release_hold's restore): what
+    happened to that order last is what its pages say."""
+    slug = await make_event(now, capacity=30, reserved_free_places=0)
+    type_id = await ticket_type_id(client, slug)
+    page, reference, token = await payment_page(client, await buy(client, slug, **{f"quantity_{type_id}": "2"}))
+    changed = await change(client, page, reference, token)
+    assert (await send_changed(client, slug, changed.text, **{f"quantity_{type_id}": "3"})).status_code == 303
+    first = await Order.select(Order.id).where(Order.reference == reference).first()
+    new = await Order.select(Order.id).where(Order.event.slug == slug, Order.status == "pending").first()
+    assert first is not None and new is not None
+    # As when the new order's payment cannot start (payments.checkout): before the replaced one's payment is closed.
+    await Order.update({Order.intent_closed_at: None}).where(Order.id == first["id"])
+    assert await orders_service.release_hold(new["id"], now, reason="payment provider unavailable", restore=first["id"]) is True
+    assert await status_of(reference) == "pending"
+    assert await orders_service.expire_holds(now + timedelta(days=1)) == 1
+
+    shown = words((await client.get(f"/orders/{reference}?token={token}")).text)
+    assert "The time to pay ran out and your places were released. You have not been charged." in shown and "replaced" not in shown
+    await sign_in_organiser(client)
+    assert await organiser_status(client, slug, reference) == ("expired", "expired")
 
 
 async def test_a_changed_order_refused_leaves_the_order_as_it_was(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
