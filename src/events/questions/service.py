@@ -315,6 +315,15 @@ async def _stored(order_id: int) -> list[Stored]:
     return [Stored(row["question"], row["ticket_index"], row["value"]) for row in rows]
 
 
+async def answers_as_form(reference: str, asking: Asking) -> dict[str, str]:
+    """The answers order ``reference`` gave, as the questions step's fields for ``asking``: the order a guest is
+    changing ("Change order"), so that the step shows what they answered (a dietary need, an allergy) to keep or
+    change, rather than asking it all again from nothing. Only for an order the caller has checked the guest may
+    change (its change token)."""
+    order = await Order.select(Order.id).where(Order.reference == codes.normalise_reference(reference)).first()
+    return forms.form_values(asking.slots, await _stored(order["id"])) if order else {}
+
+
 # --- the guest's own answers, until the cut-off ------------------------------------------------------------
 
 

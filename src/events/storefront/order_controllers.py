@@ -369,7 +369,9 @@ async def buy_from_form(
             raise InvalidInput(next(iter(problems.values())), fields=problems)
         step = await questions.buy_form_step(slug, order_request, data, locale=request.state.locale, now=now, code=page.found if page else None)
         if step.show and step.asking is not None:
-            return FormPlaced(shown.organisation_slug, _questions_page((await event_shown()).event, step.asking, data), gateway)
+            # Changing an order: its answers are filled in, for the guest to keep or change.
+            answered = await questions.answers_as_form(changes, step.asking) if changes else {}
+            return FormPlaced(shown.organisation_slug, _questions_page((await event_shown()).event, step.asking, {**answered, **data}), gateway)
         checkout = await checkouts.checkout(
             slug,
             order_request,

@@ -116,3 +116,65 @@ async def test_only_optional_questions_still_ask_but_may_be_skipped(client: http
     assert step.status_code == 200 and "Ticket 1" not in step.text  # one ticket: no ticket headings
     skipped = await client.post(f"/events/{slug}/buy", data={**hidden_fields(step.text), "_csrf_token": csrf(step.text)})
     assert skipped.status_code == 303 and await Order.count() == 1 and await Answer.count() == 0
+
+
+async def test_changing_the_order_shows_its_answers_again_to_keep_or_change(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    """A guest who pressed "Change order" on the payment page (to change their donation, say) finds the questions step
+    with what they answered, a peanut allergy among it, rather than empty: sent as it is, the changed order keeps the
+    answers; nothing of theirs is lost by changing something else."""
+    slug = await make_event(now)
+    type_id = await ticket_type_id(client, slug)
+    dietary = await add_dietary(client, slug, organiser)
+    course = await add_course(client, slug, organiser)
+    step = await first_page(client, slug, type_id)
+    answers = {
+        f"answer_{course['id']}_0": "lamb",
+        f"answer_{course['id']}_1": "aubergine",
+        f"answer_{dietary['id']}_1.peanuts": "on",
+        f"answer_{dietary['id']}_1--note": "No coriander",
+    }
+    placed = await client.post(f"/events/{slug}/buy", data={**hidden_fields(step.text), **answers, "_csrf_token": csrf(step.text)})
+    reference, changes_page, changed_form = await changing(client, placed)
+
+    again = await client.post(f"/events/{slug}/buy", data={**changed_form, "donation": "10", "_csrf_token": csrf(changes_page)})
+    assert again.status_code == 200 and "A few questions before you pay" in again.text
+    html = again.text
+    assert re.search(rf'name="answer_{course["id"]}_0" value="lamb"\s+checked', html)
+    assert re.search(rf'name="answer_{course["id"]}_1" value="aubergine"\s+checked', html)
+    assert re.search(rf'name="answer_{dietary["id"]}_1.peanuts" value="on"\s+checked', html)
+    assert f'name="answer_{dietary["id"]}_1--note" maxlength="200" dir="auto" autocomplete="off" value="No coriander"' in html
+
+    # Sent as shown (the fields filled in as the page has them).
+    changed = await client.post(f"/events/{slug}/buy", data={**hidden_fields(html), **answers, "_csrf_token": csrf(html)})
+    assert changed.status_code == 303
+    new = await Order.select(Order.id, Order.donation_pence).where(Order.reference != reference, Order.status == "pending").first()
+    assert new is not None and new["donation_pence"] == 1000
+
+    async def answers_of(order_id: int) -> set[tuple[int, int, str]]:
+        rows = await Answer.select(Answer.question, Answer.ticket_index, Answer.value).where(Answer.order_id == order_id)
+        return {(r["question"], r["ticket_index"], r["value"]) for r in rows}
+
+    old = await Order.select(Order.id).where(Order.reference == reference).first()
+    assert old is not None and await answers_of(new["id"]) == await answers_of(old["id"])
+    assert (course["id"], 1, "aubergine") in await answers_of(new["id"])
+
+
+async def changing(client: httpx.AsyncClient, placed: httpx.Response) -> tuple[str, str, dict[str, str]]:
+    """From a placed order's payment page, "Change order": the order's reference, the event page it shows, and that
+    page's buy form's hidden fields (the order it changes)."""
+    assert placed.status_code == 303, placed.text
+    payment = await client.get(placed.headers["location"])
+    form = re.search(r'<form method="post" action="/orders/([A-Z0-9-]+)/change" class="change-order">(.*?)</form>', payment.text, re.DOTALL)
+    assert form is not None
+    token = re.search(r'name="token" value="([^"]+)"', form.group(2))
+    assert token is not None
+    page = await client.post(f"/orders/{form.group(1)}/change", data={"token": token.group(1), "_csrf_token": csrf(payment.text)})
+    assert page.status_code == 200
+    changes = re.search(r'<input[^>]*name="changes"[^>]*value="([^"]*)"', page.text) or re.search(
+        r'<input[^>]*value="([^"]*)"[^>]*name="changes"', page.text
+    )
+    assert changes is not None
+    fields = {f"quantity_{q}": v for q, v in re.findall(r'<select[^>]*name="quantity_(\d+)".*?<option value="(\d+)" selected>', page.text, re.DOTALL)}
+    return form.group(1), page.text, {**fields, "changes": changes.group(1), "name": "Amal Haddad", "email": "amal@example.org"}
