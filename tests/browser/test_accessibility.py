@@ -146,7 +146,7 @@ async def signed_in(browser, a11y_server: Site) -> Any:  # type: ignore[no-untyp
         if role not in states:
             context = await browser.new_context()
             page = await context.new_page()
-            await sign_in(page, a11y_server.base_url, role, "/")
+            await sign_in(page, a11y_server.base_url, role, "/account")
             states[role] = await context.storage_state()
             await context.close()
         return await browser.new_context(**SCREENS[screen], storage_state=states[role])
