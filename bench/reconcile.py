@@ -227,6 +227,7 @@ TICKET_COLUMNS = [
     "event",
     "ticket_type",
     "secret",
+    "page_secret",
     "version",
     "holder_name",
     "status",
@@ -296,7 +297,22 @@ def synthesise(
             )
             rows["order_line"].append((order_id, "ticket", type_id, None, name, 1, 0, 0, 0))
             rows["ticket"].append(
-                (order_id, event["id"], type_id, secrets.token_hex(16), 1, f"Guest {order_id}", "valid", 0, 0, created, None, "", False)
+                (
+                    order_id,
+                    event["id"],
+                    type_id,
+                    secrets.token_hex(16),
+                    secrets.token_hex(16),
+                    1,
+                    f"Guest {order_id}",
+                    "valid",
+                    0,
+                    0,
+                    created,
+                    None,
+                    "",
+                    False,
+                )
             )
             continue
         provider = pick(rng, [("stripe", 0.80), ("card_terminal", 0.12), ("cash", 0.08)])
@@ -398,6 +414,7 @@ def synthesise(
                     order_id,
                     event["id"],
                     type_id,
+                    secrets.token_hex(16),
                     secrets.token_hex(16),
                     1,
                     f"Buyer {order_id}",

@@ -28,13 +28,13 @@ What it does, all on 127.0.0.1:
      limits see many guests, as they would): the event page, the buy form posted with its real CSRF cookie and token
      (one to three tickets, sometimes a pay-it-forward place or a donation), the payment page, Pay on the development
      test payment page, the confirmation, the ticket page and the ticket's PDF (and, for one order in five, the whole
-     order's PDF);
-   - `claim` (--claimers): a new guest opens the claim link, claims a free place with the form, sees the ticket; one
-     in three also opens the link's "places" page;
+     order's PDF), and for an order of several tickets the order's API, for the other tickets' codes;
+   - `claim` (--claimers): a new guest opens the claim link, claims a free place with the form, sees the ticket and
+     its page; one in three also opens the link's "places" page;
    - `door` (--doors): each phone on its own keep-alive connection and API token scans the tickets the buyers and
      claimants were given (POST /api/checkin/redeem): the signed code read from the ticket page's QR code as a camera
-     would (decoded with zxing-cpp, a dev dependency; bare secrets where it is missing), one in five typed as the bare
-     ticket code, and one scan in ten a ticket scanned again, which must be refused as `already_redeemed`; with no
+     would (decoded with zxing-cpp, a dev dependency; bare codes where it is missing), one in five typed as the code
+     printed on the ticket page (not the page's address, whose key the door does not know), and one scan in ten a ticket scanned again, which must be refused as `already_redeemed`; with no
      ticket waiting, the door's counts;
    - `statements` (--staff, 2): the organiser and the partner's treasurer sign in with the login form and then
      download the partner's statement as a page and as a PDF (the organiser also the event's statement page); each
@@ -130,6 +130,9 @@ DB_POOL_SIZE = 10  # the server's default EVENTS_DB_POOL_SIZE, for the connectio
 ERROR_SAMPLES = 20
 CSRF = re.compile(r'name="_csrf_token" value="([^"]+)"')
 QR_SVG = re.compile(r"<svg[^>]*viewBox=\"0 0 (\d+) \d+\".*?</svg>", re.DOTALL)
+# The code printed on a ticket's page under its QR code, which door staff type when a code will not scan. The page's
+# own address has another key (its page secret), which the door does not know.
+PRINTED_CODE = re.compile(r'<span class="code">([a-z0-9]+)</span>')
 QR_RUN = re.compile(r"M(\d+) (\d+)h(\d+)")
 
 
@@ -365,15 +368,23 @@ async def buy(load: Load, addresses: Addresses) -> None:
                 raise FlowFailed
             ticket = await call(tally, flow, "ticket_page", client, "GET", f"/tickets/{secrets_[0]}")
             svg = found(tally, flow, "ticket_page", QR_SVG, ticket.text, "/tickets/{secret}").group(0)
+            printed = found(tally, flow, "ticket_page", PRINTED_CODE, ticket.text, "/tickets/{secret}").group(1)
             size = "phone" if number % 2 else "a4"
             await call(tally, flow, "ticket_pdf", client, "GET", f"/tickets/{secrets_[0]}/ticket.pdf?size={size}", content_type="application/pdf")
+            order_token = found(tally, flow, "confirmation", r"[?&]token=([^&]+)", order_path, route_of(order_path)).group(1)
             if number % 5 == 0:  # the whole order's PDF, as the confirmation email links it (the order's token in its address)
-                order_token = found(tally, flow, "confirmation", r"[?&]token=([^&]+)", order_path, route_of(order_path)).group(1)
                 await call(
                     tally, flow, "order_pdf", client, "GET", f"/orders/{reference}/tickets.pdf?token={order_token}", content_type="application/pdf"
                 )
-        load.to_scan.put_nowait(Scan(secrets_[0], svg))
-        for other in secrets_[1:]:
+            others: list[str] = []
+            if len(secrets_) > 1:  # the codes of the order's other tickets, as the buyer's app reads them (the order's API)
+                bearer = {"Authorization": f"Bearer {order_token}"}
+                read = await call(
+                    tally, flow, "order_api", client, "GET", f"/api/orders/{reference}", headers=bearer, content_type="application/json"
+                )
+                others = [listed["secret"] for listed in read.json()["tickets"] if listed["secret"] != printed]
+        load.to_scan.put_nowait(Scan(printed, svg))
+        for other in others:
             load.to_scan.put_nowait(Scan(other, None))
 
     await loop_flow(load, flow, 2.0, purchase)
@@ -392,9 +403,11 @@ async def claim(load: Load, addresses: Addresses) -> None:
                 "_csrf_token": found(tally, flow, "claim_page", CSRF, page.text, "/claim/{code}").group(1),
             }
             claimed = await call(tally, flow, "claim_form", client, "POST", f"/claim/{code}", data=form)
-            secret = found(tally, flow, "claim_form", r'/tickets/([^"/?]+)/ticket\.pdf', claimed.text, "/claim/{code}").group(1)
+            page_secret = found(tally, flow, "claim_form", r'/tickets/([^"/?]+)/ticket\.pdf', claimed.text, "/claim/{code}").group(1)
             svg = found(tally, flow, "claim_form", QR_SVG, claimed.text, "/claim/{code}").group(0)
-            await call(tally, flow, "ticket_pdf", client, "GET", f"/tickets/{secret}/ticket.pdf?size=phone", content_type="application/pdf")
+            await call(tally, flow, "ticket_pdf", client, "GET", f"/tickets/{page_secret}/ticket.pdf?size=phone", content_type="application/pdf")
+            ticket = await call(tally, flow, "ticket_page", client, "GET", f"/tickets/{page_secret}")
+            secret = found(tally, flow, "ticket_page", PRINTED_CODE, ticket.text, "/tickets/{secret}").group(1)
             if number % 3 == 0:
                 await call(tally, flow, "places_page", client, "GET", f"/claim/{code}/places")
         load.to_scan.put_nowait(Scan(secret, svg))
