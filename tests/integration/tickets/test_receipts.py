@@ -89,11 +89,7 @@ def assert_receipt(words: str) -> None:
         "Gift Aid: Mrs Amal Haddad declared that they are a UK taxpayer and want Refugee Kitchen CIO to claim Gift Aid on £75",
         "Paid to Refugee Kitchen CIO, registered charity 1234567.",
     ]
-    position = 0
-    for part in expected:
-        found = words.find(part, position)
-        assert found >= 0, f"{part!r} not after position {position} in: {words[position - 80 : position + 400]}"
-        position = found + len(part)
+    assert_in_order(words, expected)
 
 
 async def test_the_email_and_both_pages_carry_the_same_receipt(client: httpx.AsyncClient, smtp: SmtpServer, now: datetime) -> None:  # noqa: F811
@@ -225,11 +221,7 @@ def assert_gift_receipt(words: str) -> None:
         "Gift Aid: Mrs Amal Haddad declared that they are a UK taxpayer and want Refugee Kitchen CIO to claim Gift Aid on £90.99",
         "Paid to Refugee Kitchen CIO, registered charity 1234567.",
     ]
-    position = 0
-    for part in expected:
-        found = words.find(part, position)
-        assert found >= 0, f"{part!r} not after position {position} in: {words[position - 80 : position + 400]}"
-        position = found + len(part)
+    assert_in_order(words, expected)
 
 
 async def test_a_gift_without_a_ticket_is_thanked_with_its_receipt_by_email_and_on_its_page(
@@ -304,3 +296,12 @@ async def test_a_gift_is_thanked_in_the_donors_language(
     [message] = smtp.inbox.messages()
     assert message["Subject"] == catalogue.gettext("Thank you for your gift to %(event)s") % {"event": "Supper Club"}
     assert message["Subject"] != "Thank you for your gift to Supper Club"
+
+
+def assert_in_order(words: str, expected: list[str]) -> None:
+    """Each of ``expected`` is in ``words``, each after the one before it."""
+    position = 0
+    for part in expected:
+        found = words.find(part, position)
+        assert found >= 0, f"{part!r} not after position {position} in: {words[position - 80 : position + 400]}"
+        position = found + len(part)
