@@ -240,7 +240,21 @@ TICKET_COLUMNS = [
 ]
 PAYMENT_COLUMNS = ["id", "order_id", "provider", "provider_reference", "charge_id", "amount_pence", "fee_pence", "currency", "created_at"]
 STRIPE_COLUMNS = ["transaction_id", "kind", "source", "amount_pence", "fee_pence", "net_pence", "currency", "created_at", "imported_at"]
-REFUND_COLUMNS = ["order_id", "payment", "amount_pence", "method", "provider_refund_id", "status", "reason", "requested_by", "created_at"]
+REFUND_COLUMNS = [
+    "order_id",
+    "payment",
+    "amount_pence",
+    "tickets_pence",
+    "booking_fees_pence",
+    "contributions_pence",
+    "donations_pence",
+    "method",
+    "provider_refund_id",
+    "status",
+    "reason",
+    "requested_by",
+    "created_at",
+]
 
 
 def synthesise(
@@ -360,13 +374,16 @@ def synthesise(
         ticket_status = ["valid"] * quantity
         if rng.random() < 0.02:
             whole = rng.random() < 0.4
-            amount = total if whole else price + fee_each
+            # A whole refund gives back every part; one ticket's, its price and booking fee (payments.refunds).
+            parts = (tickets_pence, booking_fees, pif, donation) if whole else (price, fee_each, 0, 0)
+            amount = sum(parts)
             refund_status = pick(rng, [("succeeded", 0.97), ("pending", 0.02), ("failed", 0.01)])
             rows["refund"].append(
                 (
                     order_id,
                     payment_id,
                     amount,
+                    *parts,
                     provider,
                     f"re_bench_{order_id:07d}" if provider == "stripe" and refund_status != "pending" else None,
                     refund_status,
@@ -463,9 +480,14 @@ def stripe_side(rng: random.Random, rows: dict[str, list[tuple]], now: datetime)
         transactions.append((f"txn_{charge}", "charge", charge, stripe_amount, stripe_fee_, stripe_amount - stripe_fee_, currency, created, now))
     for n in range(planted["charge_without_order"]):
         transactions.append((f"txn_orphan_{n}", "charge", f"ch_bench_orphan_{n}", 2500, 58, 2442, "GBP", now - timedelta(days=1), now))
-    refunds = [row for row in rows["refund"] if row[3] == "stripe" and row[5] == "succeeded" and row[4]]
+    column = {name: index for index, name in enumerate(REFUND_COLUMNS)}
+    refunds = [
+        (row[column["amount_pence"]], row[column["provider_refund_id"]], row[column["created_at"]])
+        for row in rows["refund"]
+        if row[column["method"]] == "stripe" and row[column["status"]] == "succeeded" and row[column["provider_refund_id"]]
+    ]
     lacking = set(rng.sample(range(len(refunds)), planted["refund_missing_from_stripe"]))
-    for index, (_order, _payment, amount, _method, refund_id, _status, _reason, _by, created) in enumerate(refunds):
+    for index, (amount, refund_id, created) in enumerate(refunds):
         if index not in lacking:
             transactions.append((f"txn_{refund_id}", "refund", refund_id, -amount, 0, -amount, "GBP", created, now))
     return transactions, planted

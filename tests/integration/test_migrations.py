@@ -217,3 +217,55 @@ def test_existing_data_moves_into_one_organisation_with_nothing_lost(backend: st
         ["kitchen@example.org", "organiser", False],
         ["organiser@example.org", "owner", True],
     ]
+
+
+# --- refunds' parts: refunds made before each refund recorded what it gave back of each part ---------------------
+
+FIRST_WITH_REFUND_PARTS = "2026-12-06T21:45:00:000000"
+REFUND_PARTS = """
+import asyncio, json
+from events import db
+from events.config import load_settings
+
+async def main():
+    async with db.bound(load_settings().database_url):
+        rows = await db.engine().run_ddl(
+            "SELECT id, amount_pence, tickets_pence, booking_fees_pence, contributions_pence, donations_pence FROM refund ORDER BY id")
+        print(json.dumps({str(row["id"]): [row[name] for name in ("amount_pence", "tickets_pence", "booking_fees_pence",
+                          "contributions_pence", "donations_pence")] for row in rows}))
+
+asyncio.run(main())
+"""
+
+
+def test_refunds_made_before_keep_the_parts_the_ledger_booked_them_with(fresh_database: str) -> None:
+    """Before refunds recorded their parts, the ledger split each over the order's parts in proportion. Going
+    forwards, a booked refund takes the parts its ledger entries show (so the ledger and the refund agree), and one
+    not booked yet (pending) the split the ledger would have made; every refund's parts add up to it."""
+    migrate(fresh_database, "forwards", "all")
+    python(fresh_database, SEED, "2")  # two £9 door sales, paid in cash
+    migrate(fresh_database, "backwards", FIRST_WITH_REFUND_PARTS)
+    order = "(SELECT MIN(id) FROM ticket_order WHERE total_pence > 0)"
+    for sql in (
+        # The first sale had a £3 donation too: £9 of ticket income and £3 of donation.
+        f"UPDATE ticket_order SET donation_pence = 300, total_pence = tickets_pence + booking_fees_pence + 300 WHERE id = {order}",
+        f"UPDATE payment SET amount_pence = amount_pence + 300 WHERE order_id = {order}",
+        # £6 refunded and booked as the ledger split it then (£4.50 : £1.50), and £4 more asked and not confirmed yet.
+        *(
+            f"INSERT INTO refund (id, order_id, payment, amount_pence, method, status, created_at) "
+            f"SELECT {refund_id}, o.id, p.id, {pence}, 'cash', '{status}', CURRENT_TIMESTAMP "
+            f"FROM ticket_order o JOIN payment p ON p.order_id = o.id WHERE o.id = {order}"
+            for refund_id, pence, status in ((9001, 600, "succeeded"), (9002, 400, "pending"))
+        ),
+        *(
+            "INSERT INTO ledger_entry (event, kind, component, method, amount_pence, currency, source, occurred_at, created_at, description) "
+            f"SELECT o.event, 'refund', '{component}', 'cash', {pence}, 'GBP', 'refund:9001:{component}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '' "
+            f"FROM ticket_order o WHERE o.id = {order}"
+            for component, pence in (("tickets", -450), ("donations", -150))
+        ),
+    ):
+        migrate(fresh_database, "sql", sql)
+
+    migrate(fresh_database, "forwards", "all")
+    parts = json.loads(python(fresh_database, REFUND_PARTS))
+    assert parts == {"9001": [600, 450, 0, 0, 150], "9002": [400, 300, 0, 0, 100]}

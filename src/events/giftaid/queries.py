@@ -3,11 +3,21 @@
 
 from __future__ import annotations
 
-# What is still claimable of a declaration: its eligible pence less the refunded fraction of the order, rounded
-# down (BIGINT: pence times pence overflows PostgreSQL's integer). One expression, so the schedule and the
-# partners' claims round alike.
-_CLAIMABLE = "CAST(g.eligible_pence AS BIGINT) * (o.total_pence - o.refunded_pence) / o.total_pence"
-_DESIGNATED = "CAST(o.donation_pence AS BIGINT) * (o.total_pence - o.refunded_pence) / o.total_pence"
+# What is still claimable of a declaration: its eligible pence (the order's contributions and donations) less what
+# refunds gave back of them (each refund records its parts: payments.refunds.refund_parts; a refunded ticket gives
+# back no one's gift), never below nothing nor above what was declared. The designated part: the donation less what
+# refunds gave back of it. BIGINT: sums of pence can outgrow PostgreSQL's integer. One expression each, so the
+# schedule and the partners' claims agree.
+_REFUNDED_GIFTS = "(SELECT CAST(COALESCE(SUM(r.contributions_pence + r.donations_pence), 0) AS BIGINT) FROM refund r WHERE r.order_id = o.id)"
+_REFUNDED_DONATIONS = "(SELECT CAST(COALESCE(SUM(r.donations_pence), 0) AS BIGINT) FROM refund r WHERE r.order_id = o.id)"
+_CLAIMABLE = (
+    f"CASE WHEN {_REFUNDED_GIFTS} >= g.eligible_pence THEN 0 WHEN {_REFUNDED_GIFTS} <= 0 THEN CAST(g.eligible_pence AS BIGINT) "
+    f"ELSE g.eligible_pence - {_REFUNDED_GIFTS} END"
+)
+_DESIGNATED = (
+    f"CASE WHEN {_REFUNDED_DONATIONS} >= o.donation_pence THEN 0 WHEN {_REFUNDED_DONATIONS} <= 0 THEN CAST(o.donation_pence AS BIGINT) "
+    f"ELSE o.donation_pence - {_REFUNDED_DONATIONS} END"
+)
 # A declaration counts while its order is paid, in pounds, and paid in the period.
 _COUNTS = "o.status = 'paid' AND o.total_pence > 0 AND o.currency = 'GBP' AND o.paid_at >= {} AND o.paid_at < {}"
 

@@ -10,24 +10,19 @@ from typing import NamedTuple
 # and payout entries, computed by one INSERT ... SELECT for a scope (ORDER_SCOPE, COST_SCOPE, PAYOUT_SCOPE: an
 # event, one order, one cost, one payout; see _booking). `todo` is every payment, Stripe fee and succeeded
 # refund of the scope's orders with a non-zero component whose entry is not booked yet (so a second booking
-# reads the payments once and books nothing); only those are split, largest remainder as in
-# money.split_pence: floors, then the pennies left over one each to the largest remainders, ties to the earlier
+# reads the payments once and books nothing); only Stripe's fees are split, over the payment's components, largest
+# remainder as in money.split_pence: floors, then the pennies left over one each to the largest remainders, ties to the earlier
 # component (ledger.service.COMPONENTS order), a negative amount split as the mirror of its absolute value.
-# A refund is split over what the order has not donated (payments.donations: a donated ticket's money can never be
-# refunded). A donated refund (refund_donation, ledger.service.donation_entries) needs no split: its tickets and
+# A refund needs no split: it recorded what it gave back of each component (payments.refunds.refund_parts), booked as
+# it is. A donated refund (refund_donation, ledger.service.donation_entries) needs none either: its tickets and
 # booking fees parts come off those components and their sum goes to donations with no partner, as an undesignated
 # donation, so the allocation shares it out by the partners' shares.
 _COMPONENT_ROWS = """(SELECT 1 AS idx, 'tickets' AS component UNION ALL SELECT 2, 'booking_fees'
   UNION ALL SELECT 3, 'contributions' UNION ALL SELECT 4, 'donations')"""
 _WEIGHT = "CASE c.idx WHEN 1 THEN o.tickets_pence WHEN 2 THEN o.booking_fees_pence WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END"
 _WEIGHTS = "o.tickets_pence + o.booking_fees_pence + o.pay_it_forward_pence + o.donation_pence"
-_DONATED_TICKETS = "(SELECT COALESCE(SUM(x.tickets_pence), 0) FROM refund_donation x WHERE x.order_id = o.id)"
-_DONATED_FEES = "(SELECT COALESCE(SUM(x.booking_fees_pence), 0) FROM refund_donation x WHERE x.order_id = o.id)"
-_REFUND_WEIGHT = (
-    f"CASE c.idx WHEN 1 THEN o.tickets_pence - {_DONATED_TICKETS} WHEN 2 THEN o.booking_fees_pence - {_DONATED_FEES} "
-    "WHEN 3 THEN o.pay_it_forward_pence ELSE o.donation_pence END"
-)
-_REFUND_WEIGHTS = f"{_WEIGHTS} - {_DONATED_TICKETS} - {_DONATED_FEES}"
+# A refund's entry for each component: minus what it gave back of it.
+_REFUND_PART = "CASE c.idx WHEN 1 THEN r.tickets_pence WHEN 2 THEN r.booking_fees_pence WHEN 3 THEN r.contributions_pence ELSE r.donations_pence END"
 # A donated refund's entry for each component: its tickets and booking fees parts off, their sum to donations.
 _DONATED_PART = (
     "CASE c.idx WHEN 1 THEN -d.tickets_pence WHEN 2 THEN -d.booking_fees_pence WHEN 4 THEN d.tickets_pence + d.booking_fees_pence ELSE 0 END"
@@ -47,7 +42,7 @@ WITH todo AS (
     FROM ticket_order o
     JOIN refund r ON r.order_id = o.id
     CROSS JOIN COMPONENT_ROWS c
-    WHERE ORDER_SCOPE AND o.total_pence > 0 AND r.status = 'succeeded' AND r.amount_pence <> 0 AND RWEIGHT <> 0
+    WHERE ORDER_SCOPE AND o.total_pence > 0 AND r.status = 'succeeded' AND REFUND_PART <> 0
     UNION ALL
     SELECT 'donated', d.id, c.component
     FROM ticket_order o
@@ -62,10 +57,6 @@ parts AS (
          o.event, o.currency, c.idx, c.component, WEIGHT AS weight, WEIGHTS AS weights
   FROM todo t JOIN payment p ON p.id = t.item JOIN ticket_order o ON o.id = p.order_id CROSS JOIN COMPONENT_ROWS c
   WHERE t.kind IN ('payment', 'fee')
-  UNION ALL
-  SELECT t.kind, r.id, r.method, r.amount_pence, r.created_at, o.id, o.event, o.currency, c.idx, c.component, RWEIGHT, RWEIGHTS
-  FROM todo t JOIN refund r ON r.id = t.item JOIN ticket_order o ON o.id = r.order_id CROSS JOIN COMPONENT_ROWS c
-  WHERE t.kind = 'refund'
 ),
 shares AS (
   SELECT kind, item, method, occurred_at, order_id, event, currency, component, weight AS share
@@ -91,6 +82,13 @@ FROM (
          kind || ':' || item || ':' || component AS source, occurred_at, '' AS description
   FROM shares WHERE share <> 0
   UNION ALL
+  SELECT o.event, 'refund', c.component, r.method,
+         CASE WHEN c.component = 'donations'
+              THEN (SELECT MAX(l.partner) FROM order_line l WHERE l.order_id = o.id AND l.kind = 'donation') END,
+         -REFUND_PART, o.currency, 'refund:' || r.id || ':' || c.component, r.created_at, ''
+  FROM todo t JOIN refund r ON r.id = t.item JOIN ticket_order o ON o.id = r.order_id CROSS JOIN COMPONENT_ROWS c
+  WHERE t.kind = 'refund' AND REFUND_PART <> 0
+  UNION ALL
   SELECT o.event, 'donated_refund', c.component, '', NULL, DONATED_PART, o.currency, 'donated:' || d.id || ':' || c.component, d.created_at, ''
   FROM todo t JOIN refund_donation d ON d.id = t.item JOIN ticket_order o ON o.id = d.order_id CROSS JOIN COMPONENT_ROWS c
   WHERE t.kind = 'donated' AND DONATED_PART <> 0
@@ -107,8 +105,7 @@ WHERE TRUE
 ON CONFLICT (source) DO NOTHING
 """.replace("COMPONENT_ROWS", _COMPONENT_ROWS)
     .replace("DONATED_PART", _DONATED_PART)
-    .replace("RWEIGHTS", _REFUND_WEIGHTS)
-    .replace("RWEIGHT", _REFUND_WEIGHT)
+    .replace("REFUND_PART", _REFUND_PART)
     .replace("WEIGHTS", _WEIGHTS)
     .replace("WEIGHT", _WEIGHT)
 )

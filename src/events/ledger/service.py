@@ -104,15 +104,15 @@ def payment_entries(payment: dict[str, Any], order: dict[str, Any], donation_par
     return entries
 
 
-def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partner: int | None, donated: tuple[int, int] = (0, 0)) -> list[Entry]:
-    """A refund reverses the order's components pro rata (Stripe keeps its fee, which stays a cost), over what the
-    order has not donated: ``donated`` is its donated refunds' (tickets, booking fees) pence."""
-    parts = _components(order)
-    parts["tickets"] -= donated[0]
-    parts["booking_fees"] -= donated[1]
-    if not any(parts.values()):
-        return []
-    shares = split_pence(refund["amount_pence"], [parts[c] for c in COMPONENTS])
+def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partner: int | None) -> list[Entry]:
+    """A refund reverses exactly the parts it recorded giving back (payments.refunds.refund_parts: a refunded ticket
+    its price and booking fee, not anyone's pay-it-forward or donation); Stripe keeps its fee, which stays a cost."""
+    parts = {
+        "tickets": refund["tickets_pence"],
+        "booking_fees": refund["booking_fees_pence"],
+        "contributions": refund["contributions_pence"],
+        "donations": refund["donations_pence"],
+    }
     return [
         Entry(
             order["event"],
@@ -120,13 +120,13 @@ def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partn
             component,
             refund["method"],
             donation_partner if component == "donations" else None,
-            -amount,
+            -parts[component],
             order["currency"],
             f"refund:{refund['id']}:{component}",
             refund["created_at"],
         )
-        for component, amount in zip(COMPONENTS, shares, strict=True)
-        if amount
+        for component in COMPONENTS
+        if parts[component]
     ]
 
 

@@ -106,7 +106,7 @@ class ClaimCode(Table, tablename="claim_code"):
 
 class GiftAidDeclaration(Table, tablename="gift_aid_declaration"):
     """What a UK taxpayer declared on an order's donation parts. It counts only while the order is paid;
-    refunds reduce it pro rata. ``statement`` is the wording the donor confirmed, kept as HMRC asks."""
+    what refunds gave back of those parts comes off it. ``statement`` is the wording the donor confirmed, kept as HMRC asks."""
 
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 

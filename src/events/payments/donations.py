@@ -14,10 +14,10 @@ from piccolo.query.functions.aggregate import Sum
 from events.audit import service as audit
 from events.errors import Conflict, InvalidInput
 from events.i18n import N_
-from events.money import split_pence
 from events.orders.gift_aid import CONFIRMATION_STATEMENT, Declaration, declaration_problems, normalised
 from events.orders.service import OrderRow
 from events.orders.statuses import OrderStatus
+from events.payments import money_left
 from events.payments.bookkeeping import money_moved
 from events.payments.tables import Payment, RefundDonation
 from events.tickets.statuses import TicketStatus
@@ -101,10 +101,12 @@ async def donate_tickets(
         raise AlreadyDonated(N_("Some of those tickets are already refunded, donated or void."))
     tickets = sum(rows[ticket_id]["price_pence"] for ticket_id in wanted)
     fees = sum(rows[ticket_id]["booking_fee_pence"] for ticket_id in wanted)
-    # Never more than is left of the payment (an earlier refund of an amount may have given some of it back).
+    # Never more than is left of the payment, nor of its ticket income or booking fees (an earlier refund of an
+    # amount may have given some of them back).
     left = max(0, await _paid_pence(order.id) - order.refunded_pence - done.amount_pence)
-    tickets = min(tickets, left)
-    fees = min(fees, left - tickets)
+    parts = await money_left.parts_left(order)
+    tickets = max(0, min(tickets, left, parts.tickets_pence))
+    fees = max(0, min(fees, left - tickets, parts.booking_fees_pence))
     if tickets + fees == 0:
         return 0
     return await _record(
@@ -124,7 +126,7 @@ async def donate_tickets(
 async def donate_refund(order: OrderRow, *, declaration: GiftAidChoice | None, now: datetime, request_key: str | None = None) -> int:
     """Inside the caller's write transaction, with ``order`` locked: everything left of the order's payment, which the
     guest was offered back (an event's cancellation), is donated instead. The ticket and booking-fee part of it moves
-    to donations in the ledger (split as a refund would have been, pro rata); what was already a donation or
+    to donations in the ledger (what is left of each: payments.money_left); what was already a donation or
     pay-it-forward money stays as it was. Gift Aid, with a declaration, covers the part that moved. Returns the
     RefundDonation's id, or 0 when nothing was left."""
     earlier = await _earlier(order.id, request_key)
@@ -134,14 +136,10 @@ async def donate_refund(order: OrderRow, *, declaration: GiftAidChoice | None, n
     left = await _paid_pence(order.id) - order.refunded_pence - done.amount_pence
     if left <= 0:
         return 0
-    # As the ledger splits a refund (ledger.queries): pro rata over the components not donated yet.
-    weights = [
-        order.tickets_pence - done.tickets_pence,
-        order.booking_fees_pence - done.booking_fees_pence,
-        order.pay_it_forward_pence,
-        order.donation_pence,
-    ]
-    tickets, fees, _, _ = split_pence(left, weights) if sum(weights) > 0 else (0, 0, 0, 0)
+    # Each part as much as is left of it (what earlier refunds and donations did not take), within what is left.
+    parts = await money_left.parts_left(order)
+    tickets = max(0, min(parts.tickets_pence, left))
+    fees = max(0, min(parts.booking_fees_pence, left - tickets))
     return await _record(
         order,
         cause=CANCELLED,

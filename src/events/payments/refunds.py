@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from events.money import split_pence
 from events.orders.statuses import OrderStatus
 from events.tickets.statuses import TicketStatus
 
@@ -21,6 +22,65 @@ class RefundableTicket:
 class RefundPlan:
     amount_pence: int
     ticket_ids: tuple[int, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class MoneyParts:
+    """An amount of an order's money by what it paid for, the ledger's components: ticket income, booking fees,
+    pay-it-forward contributions and donations. A refund records its parts (payments.tables.Refund), so the ledger
+    reverses exactly what went back, and what is left of each is known."""
+
+    tickets_pence: int = 0
+    booking_fees_pence: int = 0
+    contributions_pence: int = 0
+    donations_pence: int = 0
+
+    @property
+    def total_pence(self) -> int:
+        return self.tickets_pence + self.booking_fees_pence + self.contributions_pence + self.donations_pence
+
+    def as_list(self) -> list[int]:
+        return [self.tickets_pence, self.booking_fees_pence, self.contributions_pence, self.donations_pence]
+
+    def __add__(self, other: MoneyParts) -> MoneyParts:
+        return MoneyParts(*(a + b for a, b in zip(self.as_list(), other.as_list(), strict=True)))
+
+    def __sub__(self, other: MoneyParts) -> MoneyParts:
+        return MoneyParts(*(a - b for a, b in zip(self.as_list(), other.as_list(), strict=True)))
+
+
+def refund_parts(amount_pence: int, *, first: MoneyParts, left: MoneyParts, paid: MoneyParts) -> MoneyParts:
+    """What a refund of ``amount_pence`` gives back of each part. ``left`` is what is left of each part of the
+    order's payment (less earlier refunds and money donated instead); ``first`` is what this refund is for.
+
+    It takes ``first`` (each part no more than is left of it) in proportion, then, for anything more, what is left
+    of ticket income and booking fees, then what is left of the gifts (pay-it-forward and donations), each in
+    proportion (largest remainder, money.split_pence): an amount typed in the back office, or refunded in Stripe's
+    dashboard, is taken off the ticket before anyone's gift. A refund of chosen tickets gives back their price and
+    booking fee exactly; a refund of everything left gives back exactly what is left. Only money no part has left
+    (Stripe refunding money the guest donated instead) is spread over what the order paid, which the ledger then shows
+    as more going back than came in. Always sums to ``amount_pence``; a negative amount is the mirror."""
+    if amount_pence < 0:
+        return MoneyParts() - refund_parts(-amount_pence, first=first, left=left, paid=paid)
+    cap = [max(0, part) for part in left.as_list()]
+    taken = [0, 0, 0, 0]
+    rest = amount_pence
+    tiers = (
+        [min(a, b) for a, b in zip(first.as_list(), cap, strict=True)],
+        [cap[0], cap[1], 0, 0],
+        [0, 0, cap[2], cap[3]],
+    )
+    for tier in tiers:
+        weights = [max(0, weight - done) for weight, done in zip(tier, taken, strict=True)]
+        take = min(rest, sum(weights))
+        if take > 0:
+            taken = [a + b for a, b in zip(taken, split_pence(take, weights), strict=True)]
+            rest -= take
+    if rest > 0:
+        weights = [max(0, part) for part in paid.as_list()]
+        extra = split_pence(rest, weights) if sum(weights) > 0 else [rest, 0, 0, 0]
+        taken = [a + b for a, b in zip(taken, extra, strict=True)]
+    return MoneyParts(*taken)
 
 
 class RefundRefused(Exception):
@@ -81,6 +141,26 @@ def plan_refund(
             raise RefundRefused(f"A refund cannot be more than what is left of the payment ({remaining} pence).")
         return RefundPlan(amount_pence, ())
     return RefundPlan(remaining, tuple(t.id for t in tickets if t.status == TicketStatus.valid))
+
+
+def what_is_refunded_first(
+    *,
+    tickets: Sequence[RefundableTicket],
+    ticket_ids: Sequence[int] | None,
+    amount_pence: int | None,
+    left: MoneyParts,
+    event_cancelled: bool = False,
+) -> MoneyParts:
+    """What a refund planned by plan_refund is for (refund_parts' ``first``): chosen tickets, their price and booking
+    fee; everything left (neither tickets nor amount), all that is left but the money of tickets passed on to a friend
+    (passed_on_pence); an amount alone, nothing in particular (ticket income first, then gifts)."""
+    if ticket_ids:
+        chosen = [ticket for ticket in tickets if ticket.id in set(ticket_ids)]
+        return MoneyParts(sum(t.price_pence for t in chosen), sum(t.booking_fee_pence for t in chosen))
+    if amount_pence is not None:
+        return MoneyParts()
+    passed_on = [] if event_cancelled else [t for t in tickets if t.status == TicketStatus.passed_on]
+    return left - MoneyParts(sum(t.price_pence for t in passed_on), sum(t.booking_fee_pence for t in passed_on))
 
 
 @dataclass(frozen=True, slots=True)

@@ -26,7 +26,7 @@ from events.orders.service import OrderRow, Settlement
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory
 from events.organisations.tables import Organisation
-from events.payments import donations, queries
+from events.payments import donations, money_left, queries
 from events.payments.bookkeeping import money_moved
 from events.payments.gateway import (
     Gateway,
@@ -35,7 +35,7 @@ from events.payments.gateway import (
     ProviderRefund,
 )
 from events.payments.gateways import Gateways
-from events.payments.refunds import RefundableTicket, RefundRefused, plan_refund
+from events.payments.refunds import MoneyParts, RefundableTicket, RefundRefused, plan_refund, refund_parts, what_is_refunded_first
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.tickets import issuing, outbox
@@ -372,10 +372,23 @@ async def record_refund(
         )
     except RefundRefused as refused:
         raise InvalidInput(str(refused), fields={refused.field: str(refused)}) from None
+    left = await money_left.parts_left(order)
+    first = what_is_refunded_first(
+        tickets=[RefundableTicket(**t) for t in tickets],
+        ticket_ids=plan.ticket_ids if ticket_ids else None,
+        amount_pence=amount_pence,
+        left=left,
+        event_cancelled=event is not None and event["status"] == EventStatus.cancelled,
+    )
+    parts = refund_parts(plan.amount_pence, first=first, left=left, paid=money_left.paid_parts(order))
     refund = Refund(
         order_id=order.id,
         payment=payment["id"],
         amount_pence=plan.amount_pence,
+        tickets_pence=parts.tickets_pence,
+        booking_fees_pence=parts.booking_fees_pence,
+        contributions_pence=parts.contributions_pence,
+        donations_pence=parts.donations_pence,
         method=payment["provider"],
         status=RefundStatus.succeeded if payment["provider"] in DOOR_PAYMENT_METHODS else RefundStatus.pending,
         reason=reason[:200],
@@ -452,10 +465,17 @@ async def _start_whole_refund(order: OrderRow, *, now: datetime, reason: str) ->
         return None
     payment = await Payment.select().where(Payment.order_id == order.id).order_by(Payment.id).first()
     assert payment is not None
+    # The whole payment back: every part of what the order paid for (nothing was refunded or donated before).
+    paid = money_left.paid_parts(order)
+    parts = refund_parts(payment["amount_pence"], first=paid, left=paid, paid=paid)
     refund = Refund(
         order_id=order.id,
         payment=payment["id"],
         amount_pence=payment["amount_pence"],
+        tickets_pence=parts.tickets_pence,
+        booking_fees_pence=parts.booking_fees_pence,
+        contributions_pence=parts.contributions_pence,
+        donations_pence=parts.donations_pence,
         method=payment["provider"],
         status=RefundStatus.pending,
         reason=reason,
@@ -537,10 +557,17 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
             payment = await Payment.select().where(Payment.provider_reference == state.intent_id).first()
             if payment is None:
                 continue
+            # Stripe says only how much: it comes off ticket income first, as an amount refunded here would.
+            left = await money_left.parts_left(order)
+            parts = refund_parts(provider_refund.amount_pence, first=MoneyParts(), left=left, paid=money_left.paid_parts(order))
             refund = Refund(
                 order_id=order.id,
                 payment=payment["id"],
                 amount_pence=provider_refund.amount_pence,
+                tickets_pence=parts.tickets_pence,
+                booking_fees_pence=parts.booking_fees_pence,
+                contributions_pence=parts.contributions_pence,
+                donations_pence=parts.donations_pence,
                 method=PaymentMethod.stripe,
                 provider_refund_id=provider_refund.refund_id,
                 status=RefundStatus.succeeded,

@@ -53,6 +53,12 @@ class Refund(Table, tablename="refund"):
     order_id = ForeignKey(references=Order, on_delete=OnDelete.restrict, index=True)
     payment = ForeignKey(references=Payment, on_delete=OnDelete.restrict, index=True)
     amount_pence = Integer()
+    # What the amount gave back of each part of the order's money (payments.refunds.refund_parts; they add up to it):
+    # the ledger books exactly these.
+    tickets_pence = Integer(default=0)
+    booking_fees_pence = Integer(default=0)
+    contributions_pence = Integer(default=0)
+    donations_pence = Integer(default=0)
     method = Varchar(length=20, choices=PaymentMethod)
     provider_refund_id = Varchar(length=80, null=True, default=None, unique=True)
     status = Varchar(length=12, default=RefundStatus.pending, choices=RefundStatus, index=True)

@@ -112,7 +112,7 @@ async def test_the_period_and_the_donation_date_are_uk_days(client: httpx.AsyncC
     assert len(await rows("2027-07-01", "2027-08-31")) == 1
 
 
-async def test_refunds_reduce_the_claim_pro_rata_and_a_refunded_order_drops_out(
+async def test_a_refund_reduces_the_claim_by_what_it_gave_back_of_the_gifts_and_a_refunded_order_drops_out(
     client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
 ) -> None:
     slug = await supper_club(now)
@@ -123,20 +123,24 @@ async def test_refunds_reduce_the_claim_pro_rata_and_a_refunded_order_drops_out(
     refunded = await client.post(f"/api/orders/{whole['reference']}/refunds", json={"reason": "Cannot come"}, headers=organiser)
     assert refunded.status_code == 201, refunded.text
     assert (await Order.select(Order.status).where(Order.reference == whole["reference"]).first())["status"] == "refunded"
+    # £20.50 back of £41 is within the ticket's £31 (price and booking fee): the £10 donation is still given.
     part = await client.post(f"/api/orders/{half['reference']}/refunds", json={"amount_pence": 2050, "reason": "Half"}, headers=organiser)
     assert part.status_code == 201, part.text
-
-    rows = (await schedule(client, organiser, now))[1:]
-    assert [(row[1], row[-1]) for row in rows] == [("Omar", "5.00")]  # half of £41 back: half the £10 donation
+    assert [(row[1], row[-1]) for row in (await schedule(client, organiser, now))[1:]] == [("Omar", "10.00")]
+    # £15.50 more is the ticket's last £10.50 and £5 of the donation.
+    more = await client.post(f"/api/orders/{half['reference']}/refunds", json={"amount_pence": 1550, "reason": "More"}, headers=organiser)
+    assert more.status_code == 201, more.text
+    assert [(row[1], row[-1]) for row in (await schedule(client, organiser, now))[1:]] == [("Omar", "5.00")]
 
 
 async def test_the_reconciliation_shows_each_partners_gift_aid(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
     slug = await supper_club(now)
     # Pay-it-forward £30 and £12.50 designated to the cinema, declared.
     await paid(client, slug, quantity=2, pay_it_forward_places=1, donation_pence=1250, donation_partner="welcome-cinema", gift_aid=AMAL)
-    # A general £10 donation, declared, then half the order refunded: £5 of it stays claimable.
+    # A general £10 donation, declared, then £36 of the £41 refunded: the ticket's £31 and £5 of the donation, so £5
+    # of it stays claimable.
     half = await paid(client, slug, quantity=1, donation_pence=1000, gift_aid=AMAL)
-    await client.post(f"/api/orders/{half['reference']}/refunds", json={"amount_pence": 2050, "reason": "Half"}, headers=organiser)
+    await client.post(f"/api/orders/{half['reference']}/refunds", json={"amount_pence": 3600, "reason": "Most"}, headers=organiser)
     await paid(client, slug, quantity=1, donation_pence=9000)  # not declared
     refunded = await paid(client, slug, quantity=1, pay_it_forward_places=2, gift_aid=AMAL)
     await client.post(f"/api/orders/{refunded['reference']}/refunds", json={"reason": "Cancelled"}, headers=organiser)

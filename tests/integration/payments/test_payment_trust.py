@@ -14,37 +14,13 @@ from events.orders.tables import Order
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
 from events.payments import service as payments
-from events.payments.gateway import IntentState, ProviderRefund
+from events.payments.gateway import ProviderRefund
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund
 from events.tickets.tables import Ticket
 from tests.factories import make_event
 from tests.support.orders import place_order
-
-
-class AccountSays:
-    """Stands for an organisation's own Stripe account, answering whatever its holder made it say."""
-
-    provider = PaymentMethod.stripe
-    takes_cards = True
-
-    def __init__(self, intent: IntentState, refunds: list[ProviderRefund] | None = None) -> None:
-        self.intent, self.refunds = intent, refunds or []
-
-    async def retrieve_intent(self, intent_id: str, *, quick: bool = False) -> IntentState:
-        return self.intent
-
-    async def list_refunds(self, intent_id: str) -> list[ProviderRefund]:
-        return self.refunds
-
-    async def fee_of(self, *args: Any, **kwargs: Any) -> None:
-        return None
-
-
-def succeeded(intent_id: str, pence: int, reference: str) -> IntentState:
-    return IntentState(
-        intent_id=intent_id, status="succeeded", amount_received=pence, currency="GBP", charge_id="", order_reference=reference, failure_message=""
-    )
+from tests.support.stripe_account import AccountSays, succeeded
 
 
 async def orders_of_two_organisations(client: httpx.AsyncClient, now: datetime) -> tuple[dict[str, Any], dict[str, Any]]:

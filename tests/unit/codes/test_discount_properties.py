@@ -114,10 +114,12 @@ def test_an_event_statement_adds_up_after_discounts_and_refunds(sold: list[Any],
         taken += quote.total_pence
         # Refund the first tickets (at their paid price and fee), as a refund of chosen tickets is planned.
         tickets = [(line.unit_price_pence, line.booking_fee_pence) for line in quote.lines if line.kind == "ticket" for _ in range(line.quantity)]
-        amount = sum(price + booking for price, booking in tickets[:refund_count])
-        if amount:
-            entries += refund_entries({"id": order_id, "method": "stripe", "amount_pence": amount, "created_at": NOW}, order, None)
-            refunded += amount
+        prices = sum(price for price, _ in tickets[:refund_count])
+        booking_fees = sum(booking for _, booking in tickets[:refund_count])
+        if prices + booking_fees:
+            refund = {"id": order_id, "method": "stripe", "created_at": NOW, "tickets_pence": prices, "booking_fees_pence": booking_fees}
+            entries += refund_entries(refund | {"contributions_pence": 0, "donations_pence": 0}, order, None)
+            refunded += prices + booking_fees
 
     by_kind = {kind: KindTotals() for kind in INCOME_KINDS}
     component_kind = {"tickets": "tickets", "booking_fees": "booking_fees", "contributions": "contributions", "donations": "donations"}

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.payments.refunds import RefundableTicket, RefundPlan, RefundRefused, plan_refund
+from events.payments.refunds import MoneyParts, RefundableTicket, RefundPlan, RefundRefused, plan_refund, refund_parts, what_is_refunded_first
 
 TICKETS = [RefundableTicket(1, 600, 50, "valid"), RefundableTicket(2, 600, 50, "valid"), RefundableTicket(3, 600, 50, "refunded")]
 
@@ -75,3 +75,72 @@ def test_a_ticket_passed_on_is_not_refunded_until_the_event_is_cancelled() -> No
         plan_refund(paid_pence=6300, refunded_pence=3150, tickets=tickets, ticket_ids=None, amount_pence=None)
     cancelled = plan_refund(paid_pence=6300, refunded_pence=3150, tickets=tickets, ticket_ids=None, amount_pence=None, event_cancelled=True)
     assert cancelled == RefundPlan(3150, (2,))
+
+
+# A supper club order: two £30 seats with a £1.50 booking fee each, a £30 pay-it-forward place and a £10 donation.
+SUPPER = MoneyParts(tickets_pence=6000, booking_fees_pence=300, contributions_pence=3000, donations_pence=1000)
+SEATS = [RefundableTicket(1, 3000, 150, "valid"), RefundableTicket(2, 3000, 150, "valid")]
+
+
+def parts_of(ticket_ids: list[int] | None, amount: int | None, *, left: MoneyParts = SUPPER, tickets: list[RefundableTicket] = SEATS) -> MoneyParts:
+    """A refund planned and split as payments.service.record_refund does it."""
+    plan = plan_refund(
+        paid_pence=SUPPER.total_pence,
+        refunded_pence=SUPPER.total_pence - left.total_pence,
+        tickets=tickets,
+        ticket_ids=ticket_ids,
+        amount_pence=amount,
+    )
+    first = what_is_refunded_first(tickets=tickets, ticket_ids=ticket_ids, amount_pence=amount, left=left)
+    return refund_parts(plan.amount_pence, first=first, left=left, paid=SUPPER)
+
+
+def test_a_refunded_ticket_gives_back_its_price_and_booking_fee_and_no_ones_gift() -> None:
+    assert parts_of([1], None) == MoneyParts(3000, 150, 0, 0)
+
+
+def test_a_whole_refund_gives_back_everything_left_of_each_part() -> None:
+    assert parts_of(None, None) == SUPPER
+    after_one_ticket = SUPPER - MoneyParts(3000, 150)
+    assert parts_of(None, None, left=after_one_ticket, tickets=[SEATS[0], RefundableTicket(2, 3000, 150, "refunded")]) == after_one_ticket
+
+
+def test_an_amount_comes_off_the_tickets_first_and_the_gifts_only_for_more() -> None:
+    # £31.50 of £63 ticket money: in proportion between the ticket income and the booking fees, no gift touched.
+    assert parts_of(None, 3150) == MoneyParts(3000, 150, 0, 0)
+    # £73 is all the ticket money and £10 of the gifts, in proportion (£30 : £10).
+    assert parts_of(None, 7300) == MoneyParts(6000, 300, 750, 250)
+
+
+def test_a_ticket_passed_on_keeps_its_money_in_a_whole_refund_until_the_event_is_cancelled() -> None:
+    tickets = [RefundableTicket(1, 3000, 150, "passed_on"), RefundableTicket(2, 3000, 150, "valid")]
+    assert parts_of(None, None, tickets=tickets) == MoneyParts(3000, 150, 3000, 1000)
+
+
+def test_money_no_part_has_left_is_spread_over_what_was_paid() -> None:
+    # Stripe's dashboard can refund money the guest donated instead: nothing is left, so it is spread over the order.
+    nothing = MoneyParts()
+    assert refund_parts(1030, first=MoneyParts(), left=nothing, paid=SUPPER) == MoneyParts(600, 30, 300, 100)
+
+
+amounts = st.integers(min_value=0, max_value=50_000)
+any_parts = st.builds(MoneyParts, amounts, amounts, amounts, amounts)
+
+
+@given(any_parts, any_parts, any_parts, st.integers(min_value=-60_000, max_value=210_000))
+def test_a_refunds_parts_add_up_to_it_and_take_no_part_past_what_is_left(paid: MoneyParts, left: MoneyParts, first: MoneyParts, amount: int) -> None:
+    parts = refund_parts(amount, first=first, left=left, paid=paid)
+    assert parts.total_pence == amount
+    if 0 <= amount <= left.total_pence:
+        assert all(0 <= part <= most for part, most in zip(parts.as_list(), left.as_list(), strict=True))
+        ticket_money = left.tickets_pence + left.booking_fees_pence
+        if first.contributions_pence or first.donations_pence:
+            pass  # a whole refund is for the gifts too
+        elif amount <= ticket_money:
+            assert parts.contributions_pence == parts.donations_pence == 0  # gifts only once the ticket money is all back
+        else:
+            assert (parts.tickets_pence, parts.booking_fees_pence) == (left.tickets_pence, left.booking_fees_pence)
+    if amount < 0:
+        assert parts == MoneyParts() - refund_parts(-amount, first=first, left=left, paid=paid)
+    within = MoneyParts(*(min(a, b) for a, b in zip(first.as_list(), left.as_list(), strict=True)))
+    assert refund_parts(within.total_pence, first=first, left=left, paid=paid) == within  # what it is for, exactly
