@@ -25,7 +25,7 @@ from events.i18n import N_
 from events.money import format_money
 from events.orders import codes
 from events.orders.forms import parse_pounds
-from events.orders.service import HOLD_ENDED, replaced_orders, was_replaced
+from events.orders.service import HOLD_ENDED, replaced_orders, replaced_where, was_replaced
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order, OrderHistory, OrderLine
 from events.payments import donations
@@ -43,8 +43,10 @@ PER_PAGE = 25
 # Spreadsheets run a cell that starts with one of these as a formula (OWASP's list, tab and CR included).
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
-# What the status filter offers: every state an order can be in.
-ORDER_STATUSES = (OrderStatus.paid, OrderStatus.pending, OrderStatus.refunded, OrderStatus.refund_due, OrderStatus.expired)
+# What the status filter offers: every state an order can be in, and "replaced" (an expired order the buyer's changed
+# order replaced, as the list shows it; "expired" then means the others).
+REPLACED = "replaced"
+ORDER_STATUSES = (OrderStatus.paid, OrderStatus.pending, OrderStatus.refunded, OrderStatus.refund_due, OrderStatus.expired, REPLACED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +214,11 @@ async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int
             | _contains(Order.buyer_email, query)
             | Order.id.is_in(holders)
         )
-    if status:
+    if status == REPLACED:
+        found.append(replaced_where())
+    elif status == OrderStatus.expired:
+        found.append((Order.status == status) & Order.id.not_in(Order.select(Order.id).where(Order.event == event.id, replaced_where())))
+    elif status:
         found.append(Order.status == status)
     total = await Order.count().where(*found)
     pages = max(1, -(-total // per_page))

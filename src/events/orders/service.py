@@ -20,6 +20,8 @@ from dataclasses import dataclass, field, fields, replace
 from datetime import datetime, timedelta
 from typing import Any, NoReturn, Protocol
 
+from piccolo.columns.combination import WhereRaw
+
 from events import db
 from events.batching import Combiner
 from events.catalogue import rules, sales
@@ -940,6 +942,18 @@ def was_replaced(status: str, hold_ended: str | None) -> bool:
     detail of its latest HOLD_ENDED entry; None without one) says so. A replaced hold put back (release_hold's
     ``restore``) and then run out or paid late is judged by what happened last."""
     return status == OrderStatus.expired and hold_ended in REPLACED
+
+
+def replaced_where() -> WhereRaw:
+    """Orders the buyer's new order replaced (was_replaced), as a condition on ticket_order: expired, with the detail
+    of its latest HOLD_ENDED entry one of REPLACED (the back office's "replaced" filter)."""
+    return WhereRaw(
+        "ticket_order.status = {} AND (SELECT h.detail FROM order_history h WHERE h.order_id = ticket_order.id AND h.kind = {} "
+        "ORDER BY h.id DESC LIMIT 1) IN ({}, {})",
+        OrderStatus.expired.value,
+        HOLD_ENDED,
+        *sorted(REPLACED),
+    )
 
 
 async def replaced_orders(orders: Mapping[int, str]) -> set[int]:

@@ -135,6 +135,13 @@ async def organiser_status(client: httpx.AsyncClient, slug: str, reference: str)
     return row.group(1).strip(), status.group(1)
 
 
+async def listed_as(client: httpx.AsyncClient, slug: str, status: str) -> set[str]:
+    """The references the event's order list shows when filtered by ``status``."""
+    listing = await client.get(f"/manage/events/{slug}/orders", params={"status": status})
+    assert listing.status_code == 200
+    return set(re.findall(r'<th scope="row"><a href="/manage/orders/([A-Z0-9-]+)"', listing.text))
+
+
 async def test_a_changed_order_says_it_was_replaced_not_that_its_time_ran_out(client: httpx.AsyncClient, now: datetime) -> None:
     """The order "Change order" replaced is not one whose time to pay ran out: its page (reopened from the history, a
     minute later) and the organiser's pages say it was replaced, and name nothing of the new order."""
@@ -162,6 +169,9 @@ async def test_a_changed_order_says_it_was_replaced_not_that_its_time_ran_out(cl
     assert await orders_service.expire_holds(now + timedelta(days=1)) == 1
     assert await organiser_status(client, slug, new["reference"]) == ("expired", "expired")
     assert await organiser_status(client, slug, reference) == ("replaced", "replaced")
+    # The list's filter agrees: each under its own status.
+    assert await listed_as(client, slug, "replaced") == {reference}
+    assert await listed_as(client, slug, "expired") == {new["reference"]}
 
 
 async def test_a_replaced_order_put_back_and_then_run_out_says_its_time_ran_out(client: httpx.AsyncClient, now: datetime) -> None:
@@ -185,6 +195,7 @@ async def test_a_replaced_order_put_back_and_then_run_out_says_its_time_ran_out(
     assert "The time to pay ran out and your places were released. You have not been charged." in shown and "replaced" not in shown
     await sign_in_organiser(client)
     assert await organiser_status(client, slug, reference) == ("expired", "expired")
+    assert reference in await listed_as(client, slug, "expired") and not await listed_as(client, slug, "replaced")
 
 
 async def test_a_changed_order_refused_leaves_the_order_as_it_was(client: httpx.AsyncClient, app: Litestar, now: datetime) -> None:
