@@ -15,6 +15,8 @@ from events.accounts.tables import User
 from events.catalogue import service as catalogue
 from events.catalogue.schemas import EventCreate, EventPatch, PartnerIn, ShareIn, TicketTypeIn, TicketTypePatch
 from events.catalogue.tables import Event, Partner, Series, TicketType
+from events.checkin.door_team import assign_door_staff
+from events.checkin.tables import DoorAssignment
 from events.codes import service as codes
 from events.codes.schemas import CodeIn
 from events.codes.tables import Code
@@ -425,4 +427,16 @@ async def seed_demo(now: datetime, *, with_demo_login: bool, with_demo_sales: bo
                     login.email, role=login.role, password=login.password, display_name=login.name, organisation_id=ids[login.organisation]
                 )
                 created.append(f"{login.role} login for {login.organisation}")
+            if login.role == "door":
+                await _on_every_door_team(login.email, ids[login.organisation], now, created)
     return created
+
+
+async def _on_every_door_team(email: str, organisation_id: int, now: datetime, created: list[str]) -> None:
+    """The demo's door login scans every event of its organisation, so its account page links to each door page."""
+    user = await User.select(User.id).where(User.email == email).first()
+    assert user is not None
+    for event in await Event.select(Event.id, Event.slug).where(Event.organisation == organisation_id).order_by(Event.id):
+        if not await DoorAssignment.exists().where(DoorAssignment.event == event["id"], DoorAssignment.user == user["id"]):
+            await assign_door_staff(event["id"], user["id"], now=now)
+            created.append(f"door team of {event['slug']}")

@@ -66,3 +66,17 @@ async def test_a_door_team_invitation_email_links_to_the_door_pages(
     html = message.get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
     assert re.search(rf"Supper Club: http://\S+/door/{slug}\s", text), text
     assert re.search(rf'<a href="http://\S+/door/{slug}">', html)
+
+
+async def test_the_demos_door_login_is_on_the_door_team_of_each_of_its_organisations_events(client: httpx.AsyncClient, now: datetime) -> None:
+    """`make run` prints a door login: signed in with it, the account page links to a door page for each of the
+    network's upcoming events, not the kitchen's."""
+    from events.demo import DEMO_DOOR_EMAIL, DEMO_DOOR_PASSWORD, seed_demo
+
+    created = await seed_demo(now, with_demo_login=True)
+    assert "door team of choose-love-night" in created
+    assert await sign_in(client, DEMO_DOOR_EMAIL, DEMO_DOOR_PASSWORD)
+    doors = set(re.findall(r'href="/door/([^"]+)"', (await client.get("/account")).text))
+    network = {row["slug"] for row in await Event.select(Event.slug).where(Event.organisation.slug == "refugee-welcome")}
+    assert doors == network and "open-kitchen-sunday-lunch" not in doors
+    assert not any(entry.startswith("door team") for entry in await seed_demo(now, with_demo_login=True))  # once
