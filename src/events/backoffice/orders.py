@@ -132,6 +132,11 @@ class ManagedRefund:
     reason: str
     requested_by: str
     created_at: datetime
+    # What it gave back of each part of the order's money (payments.refunds.refund_parts), as the ledger books it.
+    tickets_pence: int = 0
+    booking_fees_pence: int = 0
+    contributions_pence: int = 0
+    donations_pence: int = 0
 
 
 @dataclass(frozen=True, slots=True)
@@ -322,7 +327,18 @@ async def order_for_organiser(reference: str) -> OrderDetail:
         .order_by(Payment.id)
     )
     refunds = (
-        await Refund.select(Refund.amount_pence, Refund.method, Refund.status, Refund.reason, Refund.requested_by, Refund.created_at)
+        await Refund.select(
+            Refund.amount_pence,
+            Refund.method,
+            Refund.status,
+            Refund.reason,
+            Refund.requested_by,
+            Refund.created_at,
+            Refund.tickets_pence,
+            Refund.booking_fees_pence,
+            Refund.contributions_pence,
+            Refund.donations_pence,
+        )
         .where(Refund.order_id == order_id)
         .order_by(Refund.id)
     )
@@ -399,7 +415,16 @@ async def order_for_organiser(reference: str) -> OrderDetail:
         payments=[ManagedPayment(PaymentMethod(p["provider"]), p["amount_pence"], p["fee_pence"], _at(p["created_at"], zone)) for p in payments],
         refunds=[
             ManagedRefund(
-                r["amount_pence"], PaymentMethod(r["method"]), RefundStatus(r["status"]), r["reason"], r["requested_by"], _at(r["created_at"], zone)
+                r["amount_pence"],
+                PaymentMethod(r["method"]),
+                RefundStatus(r["status"]),
+                r["reason"],
+                r["requested_by"],
+                _at(r["created_at"], zone),
+                r["tickets_pence"],
+                r["booking_fees_pence"],
+                r["contributions_pence"],
+                r["donations_pence"],
             )
             for r in refunds
         ],

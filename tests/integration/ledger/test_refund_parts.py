@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections import defaultdict
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -19,6 +20,7 @@ from events.payments import service as payments
 from events.payments.gateway import ProviderRefund
 from events.payments.tables import Refund
 from tests.factories import make_event
+from tests.support.backoffice import sign_in_organiser
 from tests.support.orders import get_order, pay_with_test_page, place_order
 from tests.support.stripe_account import AccountSays, succeeded
 
@@ -70,6 +72,10 @@ async def test_a_refunded_seat_gives_back_its_price_and_fee_and_the_guests_gifts
     assert one.status_code == 201 and one.json()["amount_pence"] == 3100
     assert await booked_parts(created["reference"]) == {0: {"tickets": -3000, "booking_fees": -100}}
     assert await gift_aid_claimed(client, organiser, now) == ["40.00"]
+    # The treasurer sees what the refund gave back on the order's page.
+    await sign_in_organiser(client)
+    page = await client.get(f"/manage/orders/{created['reference']}")
+    assert re.findall(r'<span class="refund-parts">([^<]*)</span>', page.text) == ["Tickets: £30 · Booking fees: £1"]
 
     rest = await client.post(f"/api/orders/{created['reference']}/refunds", json={"reason": "Cannot come after all"}, headers=organiser)
     assert rest.status_code == 201 and rest.json()["amount_pence"] == 7100
