@@ -143,24 +143,26 @@ def plan_refund(
     return RefundPlan(remaining, tuple(t.id for t in tickets if t.status == TicketStatus.valid))
 
 
+def refundable_parts(left: MoneyParts, tickets: Sequence[RefundableTicket], *, event_cancelled: bool = False) -> MoneyParts:
+    """What is left of each part of the order's money that the buyer may have back: all that is left (``left``:
+    payments.money_left) but the price and booking fee of tickets passed on to a friend while the event goes on
+    (passed_on_pence). Whatever a refund is for, it takes only from these (refund_parts' ``left``)."""
+    passed_on = [] if event_cancelled else [t for t in tickets if t.status == TicketStatus.passed_on]
+    return left - MoneyParts(sum(t.price_pence for t in passed_on), sum(t.booking_fee_pence for t in passed_on))
+
+
 def what_is_refunded_first(
-    *,
-    tickets: Sequence[RefundableTicket],
-    ticket_ids: Sequence[int] | None,
-    amount_pence: int | None,
-    left: MoneyParts,
-    event_cancelled: bool = False,
+    *, tickets: Sequence[RefundableTicket], ticket_ids: Sequence[int] | None, amount_pence: int | None, refundable: MoneyParts
 ) -> MoneyParts:
     """What a refund planned by plan_refund is for (refund_parts' ``first``): chosen tickets, their price and booking
-    fee; everything left (neither tickets nor amount), all that is left but the money of tickets passed on to a friend
-    (passed_on_pence); an amount alone, nothing in particular (ticket income first, then gifts)."""
+    fee; everything left (neither tickets nor amount), all that is ``refundable`` (refundable_parts); an amount alone,
+    nothing in particular (ticket income first, then gifts)."""
     if ticket_ids:
         chosen = [ticket for ticket in tickets if ticket.id in set(ticket_ids)]
         return MoneyParts(sum(t.price_pence for t in chosen), sum(t.booking_fee_pence for t in chosen))
     if amount_pence is not None:
         return MoneyParts()
-    passed_on = [] if event_cancelled else [t for t in tickets if t.status == TicketStatus.passed_on]
-    return left - MoneyParts(sum(t.price_pence for t in passed_on), sum(t.booking_fee_pence for t in passed_on))
+    return refundable
 
 
 @dataclass(frozen=True, slots=True)

@@ -35,7 +35,7 @@ from events.payments.gateway import (
     ProviderRefund,
 )
 from events.payments.gateways import Gateways
-from events.payments.refunds import MoneyParts, RefundableTicket, RefundRefused, plan_refund, refund_parts, what_is_refunded_first
+from events.payments.refunds import MoneyParts, RefundableTicket, RefundRefused, plan_refund, refund_parts, refundable_parts, what_is_refunded_first
 from events.payments.statuses import PaymentMethod, RefundStatus
 from events.payments.tables import Payment, Refund, WebhookEvent
 from events.tickets import issuing, outbox
@@ -372,15 +372,18 @@ async def record_refund(
         )
     except RefundRefused as refused:
         raise InvalidInput(str(refused), fields={refused.field: str(refused)}) from None
-    left = await money_left.parts_left(order)
+    refundable = refundable_parts(
+        await money_left.parts_left(order),
+        [RefundableTicket(**t) for t in tickets],
+        event_cancelled=event is not None and event["status"] == EventStatus.cancelled,
+    )
     first = what_is_refunded_first(
         tickets=[RefundableTicket(**t) for t in tickets],
         ticket_ids=plan.ticket_ids if ticket_ids else None,
         amount_pence=amount_pence,
-        left=left,
-        event_cancelled=event is not None and event["status"] == EventStatus.cancelled,
+        refundable=refundable,
     )
-    parts = refund_parts(plan.amount_pence, first=first, left=left, paid=money_left.paid_parts(order))
+    parts = refund_parts(plan.amount_pence, first=first, left=refundable, paid=money_left.paid_parts(order))
     refund = Refund(
         order_id=order.id,
         payment=payment["id"],
@@ -557,9 +560,16 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
             payment = await Payment.select().where(Payment.provider_reference == state.intent_id).first()
             if payment is None:
                 continue
-            # Stripe says only how much: it comes off ticket income first, as an amount refunded here would.
-            left = await money_left.parts_left(order)
-            parts = refund_parts(provider_refund.amount_pence, first=MoneyParts(), left=left, paid=money_left.paid_parts(order))
+            # Stripe says only how much: it comes off ticket income first, as an amount refunded here would, and not off
+            # the money of tickets passed on to a friend (the friend's places now) while the event goes on.
+            tickets = await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status).where(Ticket.order_id == order.id)
+            event = await Event.select(Event.status).where(Event.id == order.event).first()
+            refundable = refundable_parts(
+                await money_left.parts_left(order),
+                [RefundableTicket(**t) for t in tickets],
+                event_cancelled=event is not None and event["status"] == EventStatus.cancelled,
+            )
+            parts = refund_parts(provider_refund.amount_pence, first=MoneyParts(), left=refundable, paid=money_left.paid_parts(order))
             refund = Refund(
                 order_id=order.id,
                 payment=payment["id"],

@@ -4,7 +4,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from events.payments.refunds import MoneyParts, RefundableTicket, RefundPlan, RefundRefused, plan_refund, refund_parts, what_is_refunded_first
+from events.payments.refunds import (
+    MoneyParts,
+    RefundableTicket,
+    RefundPlan,
+    RefundRefused,
+    plan_refund,
+    refund_parts,
+    refundable_parts,
+    what_is_refunded_first,
+)
 
 TICKETS = [RefundableTicket(1, 600, 50, "valid"), RefundableTicket(2, 600, 50, "valid"), RefundableTicket(3, 600, 50, "refunded")]
 
@@ -82,17 +91,16 @@ SUPPER = MoneyParts(tickets_pence=6000, booking_fees_pence=300, contributions_pe
 SEATS = [RefundableTicket(1, 3000, 150, "valid"), RefundableTicket(2, 3000, 150, "valid")]
 
 
-def parts_of(ticket_ids: list[int] | None, amount: int | None, *, left: MoneyParts = SUPPER, tickets: list[RefundableTicket] = SEATS) -> MoneyParts:
+def parts_of(
+    ticket_ids: list[int] | None, amount: int | None, *, left: MoneyParts = SUPPER, tickets: list[RefundableTicket] = SEATS, paid: MoneyParts = SUPPER
+) -> MoneyParts:
     """A refund planned and split as payments.service.record_refund does it."""
     plan = plan_refund(
-        paid_pence=SUPPER.total_pence,
-        refunded_pence=SUPPER.total_pence - left.total_pence,
-        tickets=tickets,
-        ticket_ids=ticket_ids,
-        amount_pence=amount,
+        paid_pence=paid.total_pence, refunded_pence=paid.total_pence - left.total_pence, tickets=tickets, ticket_ids=ticket_ids, amount_pence=amount
     )
-    first = what_is_refunded_first(tickets=tickets, ticket_ids=ticket_ids, amount_pence=amount, left=left)
-    return refund_parts(plan.amount_pence, first=first, left=left, paid=SUPPER)
+    refundable = refundable_parts(left, tickets)
+    first = what_is_refunded_first(tickets=tickets, ticket_ids=ticket_ids, amount_pence=amount, refundable=refundable)
+    return refund_parts(plan.amount_pence, first=first, left=refundable, paid=paid)
 
 
 def test_a_refunded_ticket_gives_back_its_price_and_booking_fee_and_no_ones_gift() -> None:
@@ -115,6 +123,18 @@ def test_an_amount_comes_off_the_tickets_first_and_the_gifts_only_for_more() -> 
 def test_a_ticket_passed_on_keeps_its_money_in_a_whole_refund_until_the_event_is_cancelled() -> None:
     tickets = [RefundableTicket(1, 3000, 150, "passed_on"), RefundableTicket(2, 3000, 150, "valid")]
     assert parts_of(None, None, tickets=tickets) == MoneyParts(3000, 150, 3000, 1000)
+    assert refundable_parts(SUPPER, tickets, event_cancelled=True) == SUPPER
+
+
+def test_an_amount_never_takes_the_money_of_a_ticket_passed_on() -> None:
+    # Two £10 tickets, the second passed on to a friend, and a £6 donation: £16 is the buyer's to have back. £15 of it
+    # is the first ticket's £10 and £5 of the donation, so the £1 left is the donation's last pound, and the friend's
+    # ticket stays ticket income.
+    paid = MoneyParts(2000, 0, 0, 600)
+    tickets = [RefundableTicket(1, 1000, 0, "valid"), RefundableTicket(2, 1000, 0, "passed_on")]
+    first = parts_of(None, 1500, left=paid, tickets=tickets, paid=paid)
+    assert first == MoneyParts(1000, 0, 0, 500)
+    assert parts_of(None, None, left=paid - first, tickets=tickets, paid=paid) == MoneyParts(0, 0, 0, 100)
 
 
 def test_money_no_part_has_left_is_spread_over_what_was_paid() -> None:
