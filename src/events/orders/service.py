@@ -1419,7 +1419,7 @@ async def _ordered_ticket_types(type_ids: Collection[int]) -> set[int]:
 
 
 async def _pay_it_forward_pence(event_id: int) -> int:
-    rows = await db.run(queries.CONTRIBUTIONS, event_id, event_id)
+    rows = await db.run(queries.CONTRIBUTIONS, event_id, event_id, event_id)
     return int(rows[0]["pence"])
 
 

@@ -103,3 +103,19 @@ async def test_an_amount_refunded_in_stripes_dashboard_comes_off_the_ticket_befo
     await payments.sync_intent("pi_supper", gateway=refunded, now=now, organisation=organisation)
     assert await booked_parts(created["reference"]) == {0: {"tickets": -6000, "booking_fees": -200, "contributions": -225, "donations": -75}}
     assert await gift_aid_claimed(client, organiser, now) == ["37.00"]
+    # £2.25 of the £30 pay-it-forward place went back: it funds no whole place now.
+    assert (await client.get(f"/api/events/{slug}")).json()["free_places"]["funded"] == 0
+
+
+async def test_a_refunded_seat_leaves_the_place_its_buyer_paid_forward_funded(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await supper_club(now)
+    created = (await place_order(client, slug, **ORDER)).json()
+    await pay_with_test_page(client, created)
+    assert (await client.get(f"/api/events/{slug}")).json()["free_places"]["funded"] == 1
+    seat = (await get_order(client, created))["tickets"][0]["id"]
+    assert (
+        await client.post(f"/api/orders/{created['reference']}/refunds", json={"tickets": [seat], "reason": "Ill"}, headers=organiser)
+    ).status_code == 201
+    assert (await client.get(f"/api/events/{slug}")).json()["free_places"]["funded"] == 1
