@@ -8,8 +8,9 @@ import hashlib
 import re
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
+from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qsl, urljoin, urlsplit
+from urllib.parse import parse_qsl, unquote, urljoin, urlsplit
 
 from litestar import Litestar
 from litestar.constants import RESERVED_KWARGS
@@ -31,11 +32,24 @@ PATH_KINDS = ("attribute", "url")
 MARK = re.compile(r"\b(7\d{5})\b")
 
 
+DIGITS = re.compile(rb"\d{6,}")
+
+
 class Marks:
     """Hands out numbered payloads and remembers where each was put."""
 
     def __init__(self) -> None:
         self.origins: list[str] = []
+
+    def carried_by(self, data: bytes) -> bool:
+        """Whether ``data`` holds any mark handed out (in any run of digits: a percent-encoded payload's "%28770001%29"
+        too), so a payload may be in it."""
+        last = FIRST_MARK + len(self.origins)
+        for run in DIGITS.findall(data):
+            for start in range(len(run) - 5):
+                if FIRST_MARK <= int(run[start : start + 6]) < last:
+                    return True
+        return False
 
     def payload(self, kind: str, origin: str) -> str:
         self.origins.append(f"{origin} ({kind} payload)")
@@ -346,16 +360,80 @@ FINDINGS_SCRIPT = """() => {
 }"""
 
 
+# What a script of ours does that brings a page data from elsewhere than its body and address, and how it names the
+# scripts it imports (static imports, bare imports and dynamic ones).
+FETCHES = re.compile(r"\b(fetch|XMLHttpRequest|EventSource|WebSocket)\b")
+IMPORTS = re.compile(r"""(?:\bfrom|\bimport)\s*\(?\s*["']([^"']+\.js)["']""")
+
+
+def scripts_that_fetch(static_dir: Path) -> frozenset[str]:
+    """The app's scripts, by their /static/ paths, that fetch data from the server or import one that does: a page that
+    loads one can show what it did not carry in its body or address (the door page's guest list, synced)."""
+    sources = {"/static/" + path.relative_to(static_dir).as_posix(): path.read_text(encoding="utf-8") for path in static_dir.rglob("*.js")}
+    fetching = {path for path, text in sources.items() if FETCHES.search(text)}
+    while True:
+        importing = {
+            path for path, text in sources.items() if path not in fetching and any(urljoin(path, name) in fetching for name in IMPORTS.findall(text))
+        }
+        if not importing:
+            return frozenset(fetching)
+        fetching |= importing
+
+
+def may_run_a_payload(answer: Answer, marks: Marks, fetching: frozenset[str]) -> bool:
+    """Whether a payload can reach this page in a browser: in its body, in its address (which its scripts can read), or
+    through a script of ours that fetches data. A page with none of them cannot run one, so it is not opened."""
+    return (
+        marks.carried_by(answer.body) or marks.carried_by(unquote(answer.url).encode()) or any(script.encode() in answer.body for script in fetching)
+    )
+
+
+# Pages that must be found out, opened with the sweep's answers: if any of them is not reported, the way answers are
+# opened and looked at has stopped seeing what a payload does, and the sweep would pass whatever the app does.
+CONTROL_MARK = FIRST_MARK - 1
+CONTROLS = {
+    "a dialog": f"<svg onload=alert({CONTROL_MARK})>",
+    "a global": f"<svg onload=__xss={CONTROL_MARK}>",
+    "a javascript: URL": f'<a href="javascript:alert({CONTROL_MARK})">link</a>',
+}
+
+
+def control_answers(base_url: str, who: str) -> list[Answer]:
+    return [
+        Answer(
+            who,
+            f"control: {what} for {who}",
+            f"{base_url}/sweep-control-{n}",
+            200,
+            {"content-type": "text/html; charset=utf-8"},
+            f"<!doctype html><title>control</title>{body}".encode(),
+        )
+        for n, (what, body) in enumerate(CONTROLS.items())
+    ]
+
+
 async def open_answers(
-    browser: Any, base_url: str, answers: list[Answer], marks: Marks, cookies: dict[str, list[dict[str, str]]], *, tabs: int = 4
+    browser: Any,
+    base_url: str,
+    answers: list[Answer],
+    marks: Marks,
+    cookies: dict[str, list[dict[str, str]]],
+    *,
+    fetching: frozenset[str] = frozenset(),
+    tabs: int = 4,
 ) -> tuple[list[str], int]:
-    """Open each answer at the URL it came from, in a browser context per person holding their cookies (so the
-    page's own scripts fetch what that person would see), a few tabs at a time, and return what ran: dialogs,
-    globals set by payloads, and javascript: URLs put into links, sources or forms. Answers that differ only in
-    their CSRF token are opened once."""
+    """Open each answer a payload may run in (may_run_a_payload) at the URL it came from, in a browser context per
+    person holding their cookies (so the page's own scripts fetch what that person would see), a few tabs at a time,
+    and return what ran: dialogs, globals set by payloads, and javascript: URLs put into links, sources or forms.
+    Answers that differ only in their CSRF token are opened once. Each person's tabs also open the control pages
+    (CONTROLS), and AssertionError says which of them was not found out; their findings are not returned."""
     unique: dict[tuple[str, bytes], Answer] = {}
     for answer in answers:
-        unique.setdefault((answer.who, hashlib.sha256(CSRF_VALUE.sub(rb"\1", answer.body)).digest()), answer)
+        if may_run_a_payload(answer, marks, fetching):
+            unique.setdefault((answer.who, hashlib.sha256(CSRF_VALUE.sub(rb"\1", answer.body)).digest()), answer)
+    for who in cookies:
+        for control in control_answers(base_url, who):
+            unique[(who, control.label.encode())] = control
     findings: list[str] = []
     scripts: dict[str, tuple[int, dict[str, str], bytes]] = {}  # the app's own scripts, fetched once
 
@@ -417,4 +495,7 @@ async def open_answers(
             await asyncio.gather(*(tab(context, queue) for _ in range(tabs)))
         finally:
             await context.close()
-    return findings, len(unique)
+    for who in cookies:
+        for control in control_answers(base_url, who):
+            assert any(finding.startswith(f"{control.label} -> ") for finding in findings), f"{who}'s {control.label} was not found out"
+    return [finding for finding in findings if not finding.startswith("control: ")], len(unique) - len(cookies) * len(CONTROLS)
