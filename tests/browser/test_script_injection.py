@@ -46,8 +46,8 @@ from tests.support.server import demo_environment, live_server, run_cli
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
-ORGANISER = ("organiser@example.org", "organiser-demo-2026")
-STATIC = Path(__file__).resolve().parents[2] / "static"  # seeded by `events demo` in development
+ORGANISER = ("organiser@example.org", "organiser-demo-2026")  # seeded by `events demo` in development
+STATIC = Path(__file__).resolve().parents[2] / "static"
 
 # Routes the sweep leaves alone, and why. Everything else in the route table must be exercised.
 EXCLUDED = {

@@ -250,7 +250,8 @@ def test_refunds_made_before_keep_the_parts_the_ledger_booked_them_with(fresh_da
         # The first sale had a £3 donation too: £9 of ticket income and £3 of donation.
         f"UPDATE ticket_order SET donation_pence = 300, total_pence = tickets_pence + booking_fees_pence + 300 WHERE id = {order}",
         f"UPDATE payment SET amount_pence = amount_pence + 300 WHERE order_id = {order}",
-        # £6 refunded and booked as the ledger split it then (£4.50 : £1.50), and £4 more asked and not confirmed yet.
+        # £6 refunded and booked as £5 : £1 (not the split the ledger would make now, £4.50 : £1.50: what was booked
+        # is what the refund keeps), and £4 more asked and not confirmed yet, split as the ledger would have.
         *(
             f"INSERT INTO refund (id, order_id, payment, amount_pence, method, status, created_at) "
             f"SELECT {refund_id}, o.id, p.id, {pence}, 'cash', '{status}', CURRENT_TIMESTAMP "
@@ -261,11 +262,11 @@ def test_refunds_made_before_keep_the_parts_the_ledger_booked_them_with(fresh_da
             "INSERT INTO ledger_entry (event, kind, component, method, amount_pence, currency, source, occurred_at, created_at, description) "
             f"SELECT o.event, 'refund', '{component}', 'cash', {pence}, 'GBP', 'refund:9001:{component}', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, '' "
             f"FROM ticket_order o WHERE o.id = {order}"
-            for component, pence in (("tickets", -450), ("donations", -150))
+            for component, pence in (("tickets", -500), ("donations", -100))
         ),
     ):
         migrate(fresh_database, "sql", sql)
 
     migrate(fresh_database, "forwards", "all")
     parts = json.loads(python(fresh_database, REFUND_PARTS))
-    assert parts == {"9001": [600, 450, 0, 0, 150], "9002": [400, 300, 0, 0, 100]}
+    assert parts == {"9001": [600, 500, 0, 0, 100], "9002": [400, 300, 0, 0, 100]}

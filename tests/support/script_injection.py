@@ -380,21 +380,32 @@ def scripts_that_fetch(static_dir: Path) -> frozenset[str]:
         fetching |= importing
 
 
+# What any payload starts to run with, should one be cut short (a name kept to its first 80 characters) before its
+# mark: markup opened unescaped, or a javascript: address.
+PAYLOAD_FRAGMENTS = (b"<svg", b"javascript:")
+
+
 def may_run_a_payload(answer: Answer, marks: Marks, fetching: frozenset[str]) -> bool:
-    """Whether a payload can reach this page in a browser: in its body, in its address (which its scripts can read), or
-    through a script of ours that fetches data. A page with none of them cannot run one, so it is not opened."""
+    """Whether a payload may reach this page in a browser: its mark in the body, the address (which scripts can read)
+    or a header, any payload's opening in the body, or a script of ours that fetches data (scripts_that_fetch; the
+    app's other scripts read only the page and its address, and service workers are blocked while answers are
+    opened). Only a page with none of these is left unopened."""
     return (
-        marks.carried_by(answer.body) or marks.carried_by(unquote(answer.url).encode()) or any(script.encode() in answer.body for script in fetching)
+        marks.carried_by(answer.body)
+        or marks.carried_by(unquote(answer.url).encode())
+        or any(marks.carried_by(unquote(value).encode()) for value in answer.headers.values())
+        or any(fragment in answer.body.lower() for fragment in PAYLOAD_FRAGMENTS)
+        or any(script.encode() in answer.body for script in fetching)
     )
 
 
 # Pages that must be found out, opened with the sweep's answers: if any of them is not reported, the way answers are
 # opened and looked at has stopped seeing what a payload does, and the sweep would pass whatever the app does.
 CONTROL_MARK = FIRST_MARK - 1
-CONTROLS = {
-    "a dialog": f"<svg onload=alert({CONTROL_MARK})>",
-    "a global": f"<svg onload=__xss={CONTROL_MARK}>",
-    "a javascript: URL": f'<a href="javascript:alert({CONTROL_MARK})">link</a>',
+CONTROLS = {  # what each control page does, and the start of what must be reported
+    "a dialog": (f"<svg onload=alert({CONTROL_MARK})>", "a alert opened"),
+    "a global": (f"<svg onload=__xss={CONTROL_MARK}>", f"window.__xss was set to {CONTROL_MARK}"),
+    "a javascript: URL": (f'<a href="javascript:alert({CONTROL_MARK})">link</a>', "a javascript: URL was rendered"),
 }
 
 
@@ -408,7 +419,7 @@ def control_answers(base_url: str, who: str) -> list[Answer]:
             {"content-type": "text/html; charset=utf-8"},
             f"<!doctype html><title>control</title>{body}".encode(),
         )
-        for n, (what, body) in enumerate(CONTROLS.items())
+        for n, (what, (body, _)) in enumerate(CONTROLS.items())
     ]
 
 
@@ -496,6 +507,7 @@ async def open_answers(
         finally:
             await context.close()
     for who in cookies:
-        for control in control_answers(base_url, who):
-            assert any(finding.startswith(f"{control.label} -> ") for finding in findings), f"{who}'s {control.label} was not found out"
+        for control, (_, reported) in zip(control_answers(base_url, who), CONTROLS.values(), strict=True):
+            expected = f"{control.label} -> 200 {control.url}: {reported}"
+            assert any(finding.startswith(expected) for finding in findings), f"{control.label} was not found out"
     return [finding for finding in findings if not finding.startswith("control: ")], len(unique) - len(cookies) * len(CONTROLS)

@@ -45,8 +45,8 @@ FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 # What the status filter offers: every state an order can be in, and "replaced" (an expired order the buyer's changed
 # order replaced, as the list shows it; "expired" then means the others).
-REPLACED = "replaced"
-ORDER_STATUSES = (OrderStatus.paid, OrderStatus.pending, OrderStatus.refunded, OrderStatus.refund_due, OrderStatus.expired, REPLACED)
+REPLACED_STATUS = "replaced"
+ORDER_STATUSES = (OrderStatus.paid, OrderStatus.pending, OrderStatus.refunded, OrderStatus.refund_due, OrderStatus.expired, REPLACED_STATUS)
 
 
 @dataclass(frozen=True, slots=True)
@@ -219,7 +219,7 @@ async def search_orders(slug: str, query: str = "", page: int = 1, per_page: int
             | _contains(Order.buyer_email, query)
             | Order.id.is_in(holders)
         )
-    if status == REPLACED:
+    if status == REPLACED_STATUS:
         found.append(replaced_where())
     elif status == OrderStatus.expired:
         found.append((Order.status == status) & Order.id.not_in(Order.select(Order.id).where(Order.event == event.id, replaced_where())))

@@ -190,6 +190,11 @@ ORDER_ROW_COLUMNS = """o.id, o.reference, o.event, o.status, o.channel, o.buyer_
 HOLD_ENDED_COLUMN = """CASE WHEN o.status = 'expired' THEN (
     SELECT h.detail FROM order_history h WHERE h.order_id = o.id AND h.kind = 'hold_expired' ORDER BY h.id DESC LIMIT 1
 ) END AS hold_ended"""
+# Raw: a condition the query builder cannot write (a correlated subquery for an order's latest history entry of a
+# kind), for a query of ticket_order: the order is in a status and its latest entry of a kind has one of two details
+# (service.replaced_where: the orders the buyer's changed order replaced). Arguments: status, kind, detail, detail.
+REPLACED_ORDER = """ticket_order.status = {} AND (SELECT h.detail FROM order_history h WHERE h.order_id = ticket_order.id AND h.kind = {}
+    ORDER BY h.id DESC LIMIT 1) IN ({}, {})"""
 # Raw: as ORDER_ROW_COLUMNS. Argument: reference.
 ORDER_BY_REFERENCE = f"SELECT {ORDER_ROW_COLUMNS} FROM ticket_order o WHERE o.reference = {{}}"
 # Raw: as ORDER_ROW_COLUMNS (the payment's settlement reads the order under its row lock, PostgreSQL only: SQLite's

@@ -947,13 +947,7 @@ def was_replaced(status: str, hold_ended: str | None) -> bool:
 def replaced_where() -> WhereRaw:
     """Orders the buyer's new order replaced (was_replaced), as a condition on ticket_order: expired, with the detail
     of its latest HOLD_ENDED entry one of REPLACED (the back office's "replaced" filter)."""
-    return WhereRaw(
-        "ticket_order.status = {} AND (SELECT h.detail FROM order_history h WHERE h.order_id = ticket_order.id AND h.kind = {} "
-        "ORDER BY h.id DESC LIMIT 1) IN ({}, {})",
-        OrderStatus.expired.value,
-        HOLD_ENDED,
-        *sorted(REPLACED),
-    )
+    return WhereRaw(queries.REPLACED_ORDER, OrderStatus.expired.value, HOLD_ENDED, *sorted(REPLACED))
 
 
 async def replaced_orders(orders: Mapping[int, str]) -> set[int]:

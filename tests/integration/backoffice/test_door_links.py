@@ -70,7 +70,7 @@ async def test_a_door_team_invitation_email_links_to_the_door_pages(
 
 async def test_the_demos_door_login_is_on_the_door_team_of_each_of_its_organisations_events(client: httpx.AsyncClient, now: datetime) -> None:
     """`make run` prints a door login: signed in with it, the account page links to a door page for each of the
-    network's upcoming events, not the kitchen's."""
+    network's events (the demo's are all to come), not the kitchen's."""
     from events.demo import DEMO_DOOR_EMAIL, DEMO_DOOR_PASSWORD, seed_demo
 
     created = await seed_demo(now, with_demo_login=True)

@@ -153,13 +153,12 @@ def test_a_refunds_parts_add_up_to_it_and_take_no_part_past_what_is_left(paid: M
     assert parts.total_pence == amount
     if 0 <= amount <= left.total_pence:
         assert all(0 <= part <= most for part, most in zip(parts.as_list(), left.as_list(), strict=True))
-        ticket_money = left.tickets_pence + left.booking_fees_pence
-        if first.contributions_pence or first.donations_pence:
-            pass  # a whole refund is for the gifts too
-        elif amount <= ticket_money:
-            assert parts.contributions_pence == parts.donations_pence == 0  # gifts only once the ticket money is all back
+        # A refund for no gift (chosen tickets, or an amount alone) takes gifts only once the ticket money is all back.
+        for_no_gift = refund_parts(amount, first=MoneyParts(first.tickets_pence, first.booking_fees_pence), left=left, paid=paid)
+        if amount <= left.tickets_pence + left.booking_fees_pence:
+            assert for_no_gift.contributions_pence == for_no_gift.donations_pence == 0
         else:
-            assert (parts.tickets_pence, parts.booking_fees_pence) == (left.tickets_pence, left.booking_fees_pence)
+            assert (for_no_gift.tickets_pence, for_no_gift.booking_fees_pence) == (left.tickets_pence, left.booking_fees_pence)
     if amount < 0:
         assert parts == MoneyParts() - refund_parts(-amount, first=first, left=left, paid=paid)
     within = MoneyParts(*(min(a, b) for a, b in zip(first.as_list(), left.as_list(), strict=True)))

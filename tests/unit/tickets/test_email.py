@@ -300,10 +300,12 @@ def test_an_organisers_message_survives_the_trip_through_the_outbox() -> None:
 def test_in_french_the_text_emails_labels_take_a_space_before_their_colon() -> None:
     """French writes "Votre commande K7M-4QX : lien", with a narrow no-break space that never leaves the colon alone at
     the start of a line; English and Arabic write the colon straight after the label."""
-    french, _ = bodies(build(content("fr")))
+    french, french_html = bodies(build(content("fr")))
     order = i18n.translations("fr").gettext("Your order %(reference)s") % {"reference": "K7M-4QX"}
     assert f"{order}\u202f: https://tickets.example/orders/K7M-4QX?token=x" in french
     assert "- Amal, Supper\u202f: https://tickets.example/tickets/abc" in french
+    show = i18n.translations("fr").gettext("Show ticket")
+    assert f'<a href="https://tickets.example/tickets/abc">{show}</a>\u202f: <bdi>Amal</bdi>' in french_html
     english, _ = bodies(build(content("en")))
     assert "Your order K7M-4QX: https://tickets.example/orders/K7M-4QX?token=x" in english
     arabic, _ = bodies(build(content("ar")))
