@@ -46,6 +46,10 @@ logger = logging.getLogger("events.payments")
 
 RECHECK_PENDING_AFTER = timedelta(minutes=2)
 RECHECK_EXPIRED_FOR = timedelta(days=2)
+# How long the sweeper leaves a hold alone after its buyer's new hold replaced it: while the new hold starts its payment
+# (at most three tries of Stripe's timeout) it may fail and put this one back (orders.release_hold), which must find its
+# PaymentIntent still open. close_replaced_intent closes it as soon as the new payment has started.
+REPLACED_HOLD_GRACE = timedelta(minutes=5)
 DOOR_PAYMENT_METHODS = (PaymentMethod.cash, PaymentMethod.card_terminal)
 # The guest's message about a refund (tickets.outbox composes it from the detail queued with it).
 REFUND_NOTICE = MessageKind.refund_notice
@@ -705,10 +709,18 @@ def _intent_of(event_type: str, obj: _WebhookObject) -> str | None:
 
 async def sweep_expired_holds(now: datetime, *, gateways: Gateways) -> int:
     """Release overdue holds, then cancel the PaymentIntents of every ended hold: run out, replaced by the
-    buyer's new hold, or released for a cancelled event (a payment that slipped in is settled late). Each
-    through its own organisation's Stripe account."""
+    buyer's new hold (once REPLACED_HOLD_GRACE has passed), or released for a cancelled event (a payment that slipped
+    in is settled late). Each through its own organisation's Stripe account."""
     expired = await orders.expire_holds(now)
-    ended = (Order.status == OrderStatus.expired) & Order.payment_intent_id.is_not_null() & Order.intent_closed_at.is_null()
+    just_replaced = OrderHistory.select(OrderHistory.order_id).where(
+        OrderHistory.kind == orders.HOLD_ENDED, OrderHistory.detail.is_in(list(orders.REPLACED)), OrderHistory.created_at > now - REPLACED_HOLD_GRACE
+    )
+    ended = (
+        (Order.status == OrderStatus.expired)
+        & Order.payment_intent_id.is_not_null()
+        & Order.intent_closed_at.is_null()
+        & Order.id.not_in(just_replaced)
+    )
     usable = await _card_gateways(Order.select(Order.event._.organisation.as_alias("organisation")).where(ended).distinct(), gateways)
     rows = (
         await Order.select(Order.id, Order.payment_intent_id, Order.event._.organisation.as_alias("organisation"))

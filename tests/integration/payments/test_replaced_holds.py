@@ -6,7 +6,7 @@ is settled late, in tickets while places are free, else refunded in full with th
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import pytest
 
@@ -65,7 +65,12 @@ async def test_the_sweeper_cancels_a_replaced_payment_that_could_not_be_cancelle
     assert (await localstripe.retrieve_intent(first["payment_intent_id"]))["status"] == "requires_payment_method"
     assert not await intent_closed(first["reference"])
 
+    # The sweeper leaves it a few minutes (the new hold could still fail to start its payment and put it back), then
+    # cancels it.
     assert await payments.sweep_expired_holds(datetime.now(timezone.utc), gateways=stripe_app.gateways) == 0  # nothing overdue
+    assert not await intent_closed(first["reference"])
+    later = datetime.now(timezone.utc) + payments.REPLACED_HOLD_GRACE + timedelta(seconds=1)
+    assert await payments.sweep_expired_holds(later, gateways=stripe_app.gateways) == 0
     assert (await localstripe.retrieve_intent(first["payment_intent_id"]))["status"] == "canceled"
     assert await intent_closed(first["reference"])
     await places_add_up(slug)
