@@ -712,15 +712,15 @@ async def sweep_expired_holds(now: datetime, *, gateways: Gateways) -> int:
     buyer's new hold (once REPLACED_HOLD_GRACE has passed), or released for a cancelled event (a payment that slipped
     in is settled late). Each through its own organisation's Stripe account."""
     expired = await orders.expire_holds(now)
+    unclosed = (Order.status == OrderStatus.expired) & Order.payment_intent_id.is_not_null() & Order.intent_closed_at.is_null()
+    # Of those few, the ones replaced in the last REPLACED_HOLD_GRACE (their own history, by its order_id index).
     just_replaced = OrderHistory.select(OrderHistory.order_id).where(
-        OrderHistory.kind == orders.HOLD_ENDED, OrderHistory.detail.is_in(list(orders.REPLACED)), OrderHistory.created_at > now - REPLACED_HOLD_GRACE
+        OrderHistory.order_id.is_in(Order.select(Order.id).where(unclosed)),
+        OrderHistory.kind == orders.HOLD_ENDED,
+        OrderHistory.detail.is_in(list(orders.REPLACED)),
+        OrderHistory.created_at > now - REPLACED_HOLD_GRACE,
     )
-    ended = (
-        (Order.status == OrderStatus.expired)
-        & Order.payment_intent_id.is_not_null()
-        & Order.intent_closed_at.is_null()
-        & Order.id.not_in(just_replaced)
-    )
+    ended = unclosed & Order.id.not_in(just_replaced)
     usable = await _card_gateways(Order.select(Order.event._.organisation.as_alias("organisation")).where(ended).distinct(), gateways)
     rows = (
         await Order.select(Order.id, Order.payment_intent_id, Order.event._.organisation.as_alias("organisation"))
