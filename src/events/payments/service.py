@@ -356,33 +356,24 @@ async def record_refund(
     payment = await Payment.select().where(Payment.order_id == order.id).order_by(Payment.id).first()
     if payment is None:
         raise Conflict(N_("This order has no payment to refund."), code="not_refundable")
-    tickets = (
-        await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status)
-        .where(Ticket.order_id == order.id)
-        .order_by(Ticket.id)
-    )
+    tickets, event_cancelled = await _refundable_tickets(order)
     # Money the guest donated instead of taking it back is never refunded (payments.donations), nor, while the event
     # goes on, that of a ticket passed on to a friend (refunds.passed_on_pence).
     donated = await donations.donated_pence(order.id)
-    event = await Event.select(Event.status).where(Event.id == order.event).first()
     try:
         plan = plan_refund(
             paid_pence=payment["amount_pence"] - donated,
             refunded_pence=order.refunded_pence,
-            tickets=[RefundableTicket(**t) for t in tickets],
+            tickets=tickets,
             ticket_ids=ticket_ids,
             amount_pence=amount_pence,
-            event_cancelled=event is not None and event["status"] == EventStatus.cancelled,
+            event_cancelled=event_cancelled,
         )
     except RefundRefused as refused:
         raise InvalidInput(str(refused), fields={refused.field: str(refused)}) from None
-    refundable = refundable_parts(
-        await money_left.parts_left(order),
-        [RefundableTicket(**t) for t in tickets],
-        event_cancelled=event is not None and event["status"] == EventStatus.cancelled,
-    )
+    refundable = refundable_parts(await money_left.parts_left(order), tickets, event_cancelled=event_cancelled)
     first = what_is_refunded_first(
-        tickets=[RefundableTicket(**t) for t in tickets],
+        tickets=tickets,
         ticket_ids=plan.ticket_ids if ticket_ids else None,
         amount_pence=amount_pence,
         refundable=refundable,
@@ -424,6 +415,18 @@ async def record_refund(
     )
     await money_moved(order.id, now=now)  # door refunds are given back at once; card ones once Stripe confirms
     return int(refund.id)
+
+
+async def _refundable_tickets(order: OrderRow) -> tuple[list[RefundableTicket], bool]:
+    """The order's tickets as a refund weighs them (payments.refunds), and whether its event is cancelled (then a
+    ticket passed on to a friend is the buyer's to have back too)."""
+    tickets = (
+        await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status)
+        .where(Ticket.order_id == order.id)
+        .order_by(Ticket.id)
+    )
+    event = await Event.select(Event.status).where(Event.id == order.event).first()
+    return [RefundableTicket(**t) for t in tickets], event is not None and event["status"] == EventStatus.cancelled
 
 
 async def _queue_refund_notice(kind: str, refund: Refund, order: OrderRow, voided_ticket_ids: Sequence[int], *, now: datetime) -> None:
@@ -566,13 +569,8 @@ async def _sync_refunds(state: IntentState, *, gateway: Gateway, now: datetime) 
                 continue
             # Stripe says only how much: it comes off ticket income first, as an amount refunded here would, and not off
             # the money of tickets passed on to a friend (the friend's places now) while the event goes on.
-            tickets = await Ticket.select(Ticket.id, Ticket.price_pence, Ticket.booking_fee_pence, Ticket.status).where(Ticket.order_id == order.id)
-            event = await Event.select(Event.status).where(Event.id == order.event).first()
-            refundable = refundable_parts(
-                await money_left.parts_left(order),
-                [RefundableTicket(**t) for t in tickets],
-                event_cancelled=event is not None and event["status"] == EventStatus.cancelled,
-            )
+            tickets, event_cancelled = await _refundable_tickets(order)
+            refundable = refundable_parts(await money_left.parts_left(order), tickets, event_cancelled=event_cancelled)
             parts = refund_parts(provider_refund.amount_pence, first=MoneyParts(), left=refundable, paid=money_left.paid_parts(order))
             refund = Refund(
                 order_id=order.id,
