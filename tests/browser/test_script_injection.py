@@ -79,6 +79,7 @@ NO_FORM = {
     "POST /orders/{reference}/answers",  # offered only from the order page of an event that asks questions, reached by its link
     "POST /manage/events/{slug}/questions/{question_id}/move",  # offered only once an event asks two questions or more
     "POST /manage/events/{slug}/statement/pay-it-forward",  # offered only on a closed event's statement with unused money
+    "POST /manage/orders/{reference}/refunds/{refund_id}/given-back",  # offered only under a refund Stripe refused
 }
 # Forms whose valid submission would end the sweep's own set-up (cancel the event, stop sales, refund the order, sign
 # in or out, end sign-ins, deactivate a person, turn the browser into a paired door phone...):

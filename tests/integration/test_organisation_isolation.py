@@ -37,6 +37,7 @@ from events.config import Settings
 from events.ledger.tables import Payout
 from events.orders import claims
 from events.orders.tables import Order
+from events.payments.tables import Payment, Refund
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
 from events.questions import rules as question_rules
@@ -146,6 +147,7 @@ class Organisation:
     payout_id: int
     payout_reference: str
     sale_code: str
+    refund_id: int  # a refund Stripe refused, which an organiser may record as given back another way
 
     def markers(self) -> list[str]:
         """Text that only this organisation's data contains."""
@@ -203,6 +205,15 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         recorded_by=member.email,
     )
     await payout.save()
+    # A £5 card payment on the order, whose refund Stripe refused.
+    order_id = (await Order.select(Order.id).where(Order.reference == claimed.order_reference).first())["id"]
+    payment = Payment(order_id=order_id, provider="stripe", provider_reference=f"pi_{slug}", amount_pence=500, currency="GBP")
+    await payment.save()
+    refund = Refund(
+        order_id=order_id, payment=payment.id, amount_pence=500, tickets_pence=500, method="stripe", provider_refund_id=f"re_{slug}",
+        status="failed", reason="Guest asked", requested_by=member.email, created_at=now,
+    )  # fmt: skip
+    await refund.save()
     invitee_email = f"invitee@{slug}.example"
     invitation = await invitations.create_invitation(
         organisation.id, email=invitee_email, role="door", partner_id=None, event_ids=[], invited_by=member.id, locale="en", now=now
@@ -237,6 +248,7 @@ async def seed(slug: str, name: str, now: datetime) -> Organisation:
         payout_id=payout.id,
         payout_reference=f"{name}payout Reference",
         sale_code=sale_code.code,
+        refund_id=refund.id,
     )
 
 
@@ -333,6 +345,7 @@ def beta_path(path: str, beta: Organisation) -> tuple[str, bool]:
         "series_slug": beta.series,
         "payout_id": str(beta.payout_id),
         "organisation_slug": beta.slug,
+        "refund_id": str(beta.refund_id),
         "action": "publish",
     }
     names = re.findall(r"\{(\w+):\w+\}", path)
@@ -385,6 +398,7 @@ async def test_no_role_of_one_organisation_reaches_anything_of_another(
     assert (await Series.select(Series.title).where(Series.slug == beta.series).first())["title"] == beta.series_title
     assert await Event.count().where(Event.organisation == (await organisations.find(beta.slug)).id) == 1  # nothing copied into it
     assert not await Payout.exists().where(Payout.reverses == beta.payout_id)  # Beta's payout is not reversed
+    assert (await Refund.select(Refund.status).where(Refund.id == beta.refund_id).first())["status"] == "failed"  # not recorded as given back
     [beta_code] = await codes.list_codes(beta.event)
     assert beta_code.code == beta.sale_code and not beta_code.revoked
 

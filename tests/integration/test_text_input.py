@@ -35,7 +35,7 @@ LINE_BREAKS = {"LF": "ab\ncd", "CR": "ab\rcd", "CRLF": "ab\r\ncd", "line separat
 MULTI_LINE_PATTERNS = {text.TEXT_PATTERN, text.OPTIONAL_TEXT_PATTERN}
 PATH_VALUES = {
     "slug": "no-such-event", "partner_slug": "no-such-partner", "reference": "NOSUCHREF", "code": "nocode", "ticket_id": "1", "type_id": "1", "user_id": "1", "token_id": "1", "sign_in_id": "1",
-    "question_id": "1",
+    "question_id": "1", "refund_id": "1",
     "series_slug": "no-such-series",
     "invitation_id": "1", "organisation_slug": "no-such-organisation", "organisation": "no-such-organisation", "action": "publish", "secret": "nosecret", "page_secret": "nosecret", "token": "notoken", "name": "name", "file_path": "x.css", "path": "x.css", "choice": "refund", "entry_id": "1", "payout_id": "1",
 }  # fmt: skip

@@ -1,5 +1,6 @@
-"""A Stripe account that answers whatever its holder made it say: a PaymentIntent's state and the refunds listed for
-it (as payments.service.sync_intent reads them), for tests of what we do with Stripe's answers."""
+"""A Stripe account that answers whatever its holder made it say: a PaymentIntent's state, the refunds listed for it
+(as payments.service.sync_intent reads them), and what it says of a refund asked of it (Stripe's refund objects have
+the status pending, requires_action, succeeded, failed or canceled), for tests of what we do with Stripe's answers."""
 
 from __future__ import annotations
 
@@ -15,8 +16,11 @@ class AccountSays:
     provider = PaymentMethod.stripe
     takes_cards = True
 
-    def __init__(self, intent: IntentState, refunds: list[ProviderRefund] | None = None) -> None:
-        self.intent, self.refunds = intent, refunds or []
+    def __init__(self, intent: IntentState, refunds: list[ProviderRefund] | None = None, *, refund_status: str = "succeeded") -> None:
+        self.intent, self.refunds, self.refund_status = intent, refunds or [], refund_status
+
+    async def refund(self, *, intent_id: str, amount_pence: int, local_refund_id: int, reference: str) -> ProviderRefund:
+        return ProviderRefund(f"re_{local_refund_id}", amount_pence, self.refund_status, local_refund_id)
 
     async def retrieve_intent(self, intent_id: str, *, quick: bool = False) -> IntentState:
         return self.intent

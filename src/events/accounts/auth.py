@@ -83,8 +83,8 @@ OWNERSHIP_CHECKS: dict[str, tuple[OwnershipCheck, str, str]] = {}
 # an event, a ticket type of an event, a token of a person, one of the person's own sign-ins): the service looks
 # them up within that parent.
 # "action" names no object at all (an event's status change: publish, close, ...). A question of an event
-# (question_id) is looked up within its event (events.questions.service).
-CHILD_PARAMETERS = frozenset({"code", "type_id", "token_id", "sign_in_id", "action", "question_id"})
+# (question_id) is looked up within its event (events.questions.service), a refund (refund_id) within its order.
+CHILD_PARAMETERS = frozenset({"code", "type_id", "token_id", "sign_in_id", "action", "question_id", "refund_id"})
 
 
 def register_ownership_check(parameter: str, check: OwnershipCheck, *, message: str, code: str) -> None:

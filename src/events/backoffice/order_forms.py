@@ -24,3 +24,10 @@ class RefundForm(msgspec.Struct):
 class HolderForm(msgspec.Struct):
     holder: str = ""
     confirm: str = ""
+
+
+class GivenBackForm(msgspec.Struct):
+    """A refund Stripe refused, given back to the guest another way."""
+
+    method: str = ""  # bank_transfer, cash
+    confirm: str = ""

@@ -16,7 +16,7 @@ from litestar.response import Redirect, Template
 from events.accounts.auth import requires_role
 from events.accounts.roles import ORGANISER, CurrentUser
 from events.backoffice import orders
-from events.backoffice.order_forms import HolderForm, RefundForm, SearchForm
+from events.backoffice.order_forms import GivenBackForm, HolderForm, RefundForm, SearchForm
 from events.errors import EventsError
 from events.forms import read_form
 from events.payments.gateways import Gateways
@@ -26,7 +26,7 @@ from events.tickets import service as tickets
 from events.tickets.deliveries import deliveries_of
 
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-DONE = ("resent", "holder", "refunded")
+DONE = ("resent", "holder", "refunded", "given_back")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,10 +37,11 @@ class FormError:
     message: str
     fields: dict[str, str]
     ticket: int | None = None
+    refund: int | None = None
 
 
-def _error(form: str, error: EventsError, *, ticket: int | None = None) -> FormError:
-    return FormError(form, error.message, error.fields, ticket)
+def _error(form: str, error: EventsError, *, ticket: int | None = None, refund: int | None = None) -> FormError:
+    return FormError(form, error.message, error.fields, ticket, refund)
 
 
 async def _order_page(
@@ -127,3 +128,18 @@ class OrderPages(Controller):
                 raise
             return await _order_page(reference, now=now, error=_error("refund", error), values=form, status=error.status_code)
         return Redirect(f"/manage/orders/{reference}?done=refunded", status_code=303)
+
+    @post("/orders/{reference:str}/refunds/{refund_id:int}/given-back", status_code=303)
+    async def given_back(
+        self, request: Request[Any, Any, Any], reference: FromPath[str], refund_id: FromPath[int], now: NamedDependency[datetime]
+    ) -> Redirect | Template:
+        """A refund Stripe refused, recorded as given back to the guest by bank transfer or in cash."""
+        form = await read_form(request, GivenBackForm)
+        user: CurrentUser = request.user
+        try:
+            await orders.give_back_refund(reference, refund_id, form, requested_by=user.email, now=now)
+        except EventsError as error:
+            if error.status_code == 404:
+                raise
+            return await _order_page(reference, now=now, error=_error("given_back", error, refund=refund_id), values=form, status=error.status_code)
+        return Redirect(f"/manage/orders/{reference}?done=given_back", status_code=303)

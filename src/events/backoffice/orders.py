@@ -17,7 +17,7 @@ from piccolo.query.functions.string import Lower
 
 from events import db, text
 from events.backoffice.history import DetailPart, detail_parts
-from events.backoffice.order_forms import HolderForm, RefundForm
+from events.backoffice.order_forms import GivenBackForm, HolderForm, RefundForm
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.statuses import EventStatus
 from events.errors import InvalidInput, NotFound
@@ -126,6 +126,7 @@ class ManagedPayment:
 
 @dataclass(frozen=True, slots=True)
 class ManagedRefund:
+    id: int
     amount_pence: int
     method: PaymentMethod
     status: RefundStatus
@@ -328,6 +329,7 @@ async def order_for_organiser(reference: str) -> OrderDetail:
     )
     refunds = (
         await Refund.select(
+            Refund.id,
             Refund.amount_pence,
             Refund.method,
             Refund.status,
@@ -415,6 +417,7 @@ async def order_for_organiser(reference: str) -> OrderDetail:
         payments=[ManagedPayment(PaymentMethod(p["provider"]), p["amount_pence"], p["fee_pence"], _at(p["created_at"], zone)) for p in payments],
         refunds=[
             ManagedRefund(
+                r["id"],
                 r["amount_pence"],
                 PaymentMethod(r["method"]),
                 RefundStatus(r["status"]),
@@ -549,6 +552,19 @@ async def refund(reference: str, form: RefundForm, *, requested_by: str, gateway
         )
     except InvalidInput as refused:
         raise InvalidInput(refused.message, fields={"amount" if k == "amount_pence" else k: v for k, v in refused.fields.items()}) from None
+
+
+async def give_back_refund(reference: str, refund_id: int, form: GivenBackForm, *, requested_by: str, now: datetime) -> payments.RefundRow:
+    """The form under a refund Stripe refused: how the money was given back instead, and a confirmation. Whether the
+    refund was refused is checked under the order's lock by payments.give_back_refused_refund."""
+    fields: dict[str, str] = {}
+    if form.method not in payments.GIVEN_BACK_ANOTHER_WAY:
+        fields["method"] = N_("Choose how the money was given back: by bank transfer or in cash.")
+    if not form.confirm:
+        fields["confirm"] = N_("Tick the box to confirm the guest has the money back.")
+    if fields:
+        raise _problem(fields)
+    return await payments.give_back_refused_refund(reference, refund_id, method=form.method, requested_by=requested_by, now=now)
 
 
 async def change_holder(reference: str, ticket_id: int, form: HolderForm, *, now: datetime) -> None:

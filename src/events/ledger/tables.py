@@ -19,7 +19,7 @@ class LedgerEntry(Table, tablename="ledger_entry"):
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
     kind = Varchar(length=20, index=True)  # payment, stripe_fee, refund, event_cost, carry_over, payout
     component = Varchar(length=20, default="")  # tickets, booking_fees, contributions, donations
-    method = Varchar(length=20, default="")  # stripe, test, cash, card_terminal, bank
+    method = Varchar(length=20, default="")  # stripe, test, cash, card_terminal, bank_transfer (refunds), bank (payouts)
     partner = ForeignKey(references=Partner, null=True, default=None, on_delete=OnDelete.restrict, index=True)
     amount_pence = Integer()
     currency = Varchar(length=3)

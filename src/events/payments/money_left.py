@@ -15,7 +15,9 @@ def paid_parts(order: OrderRow) -> MoneyParts:
 
 
 async def refunded_parts(order_id: int) -> MoneyParts:
-    """Every refund of the order, whatever Stripe has said of it yet (as Order.refunded_pence counts them)."""
+    """Every refund of the order, whatever Stripe has said of it yet (as Order.refunded_pence counts them): one still
+    pending is on its way, and one Stripe refused is still owed to the guest, who gets it another way
+    (payments.service.give_back_refused_refund)."""
     row = (
         await Refund.select(
             Sum(Refund.tickets_pence, alias="tickets"),

@@ -417,6 +417,49 @@ async def record_refund(
     return int(refund.id)
 
 
+# How a refund Stripe refused can be given back instead: from the organisation's bank account, or in cash.
+GIVEN_BACK_ANOTHER_WAY = (PaymentMethod.bank_transfer, PaymentMethod.cash)
+
+
+async def give_back_refused_refund(reference: str, refund_id: int, *, method: str, requested_by: str, now: datetime) -> RefundRow:
+    """Record that a refund Stripe refused (the guest's card was closed, say) was given back another way: by bank
+    transfer or in cash. Under the order's lock, in one transaction: the refund becomes one that went through, by that
+    method, with the same parts (so the ledger now books it, and the statements and Gift Aid agree with the money
+    that left), and the order's history and the audit log say who recorded it. Recording it again changes nothing.
+    The guest gets no message from this service: the organiser arranged the payment with them."""
+    if method not in GIVEN_BACK_ANOTHER_WAY:
+        problem = N_("Choose how the money was given back: by bank transfer or in cash.")
+        raise InvalidInput(problem, fields={"method": problem})
+    async with db.write_transaction():
+        order = await orders.lock_order(reference)
+        row = await Refund.select().where(Refund.id == refund_id, Refund.order_id == order.id).first()
+        if row is None:
+            raise NotFound(N_("We could not find that refund."), code="refund_not_found")
+        if row["status"] == RefundStatus.succeeded and row["method"] in GIVEN_BACK_ANOTHER_WAY and row["provider_refund_id"]:
+            return _refund_row(row)  # recorded already (the form sent twice)
+        if row["status"] != RefundStatus.failed:
+            raise Conflict(N_("Only a refund Stripe refused can be recorded as given back another way."), code="refund_not_refused")
+        changed = (
+            await Refund.update({Refund.status: RefundStatus.succeeded, Refund.method: PaymentMethod(method)})
+            .where(Refund.id == refund_id, Refund.status == RefundStatus.failed)
+            .returning(*Refund.all_columns())
+        )
+        await orders.note(
+            order.id, "refund_given_back", f"{row['amount_pence']} pence by {method} (Stripe had refused it), recorded by {requested_by}", now
+        )
+        await audit.record(
+            "refund.given_back",
+            now=now,
+            event_id=order.event,
+            subject_type="order",
+            subject_id=order.reference,
+            before={"refund": refund_id, "status": row["status"], "method": row["method"]},
+            after={"refund": refund_id, "status": RefundStatus.succeeded, "method": method, "amount_pence": row["amount_pence"]},
+        )
+        await money_moved(order.id, now=now)
+    return _refund_row(changed[0])
+
+
 async def _refundable_tickets(order: OrderRow) -> tuple[list[RefundableTicket], bool]:
     """The order's tickets as a refund weighs them (payments.refunds), and whether its event is cancelled (then a
     ticket passed on to a friend is the buyer's to have back too)."""
@@ -533,9 +576,14 @@ async def _confirm_refund(refund_id: int, result: ProviderRefund, *, now: dateti
         )
         if order_id is not None:
             query = query.where(Refund.order_id == order_id)
-        changed = await query.returning(Refund.order_id, Refund.status)
+        changed = await query.returning(Refund.order_id, Refund.status, Refund.amount_pence)
         if changed and changed[0]["status"] == RefundStatus.succeeded:
             await money_moved(changed[0]["order_id"], now=now)
+        elif changed and changed[0]["status"] == RefundStatus.failed:
+            # The organiser sees it on the order, and records there how the money was given back instead.
+            await orders.note(
+                changed[0]["order_id"], "refund_refused", f"{changed[0]['amount_pence']} pence: Stripe refused the refund ({result.status})", now
+            )
 
 
 def _refund_status(provider_status: str) -> RefundStatus:

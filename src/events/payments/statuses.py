@@ -8,9 +8,10 @@ class PaymentMethod(StrEnum):
     test = "test"  # online without a Stripe key (demo and development): no money moves
     cash = "cash"  # at the door
     card_terminal = "card_terminal"  # at the door, on a card reader outside this service
+    bank_transfer = "bank_transfer"  # refunds only: given back from the organisation's bank account, outside this service
 
 
 class RefundStatus(StrEnum):
     pending = "pending"  # asked of Stripe, not yet confirmed
     succeeded = "succeeded"  # the money is on its way back
-    failed = "failed"  # Stripe refused; an organiser must act
+    failed = "failed"  # Stripe refused; an organiser gives it back another way (payments.service.give_back_refused_refund)

@@ -108,7 +108,7 @@ async def test_the_order_page_shows_lines_payments_tickets_and_history(client: h
     text = page.text
     assert "Amal Haddad" in text and "amal@example.org" in text
     assert "£62" in text  # 2 × £30 + 2 × £1 booking fee
-    assert "Payment (test)" in text and "not checked in" in text
+    assert "Payment (test payment)" in text and "not checked in" in text
     assert text.count('class="card ticket-row') == 2
     assert "£62 can still be refunded." in text
     assert (await client.get("/manage/orders/XXX-XXX")).status_code == 404
