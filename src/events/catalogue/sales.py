@@ -1,7 +1,9 @@
-"""What the catalogue shows about sales, which orders (a layer above) know: whether a ticket type has ever been
-ordered (then it can only stop selling, never be removed), and how much buyers have paid forward toward an
-event's free places. The catalogue never imports orders: events.orders.service registers the answers here when
-it is imported (the app and the worker import it), as payments tell the ledger through payments.bookkeeping."""
+"""What the catalogue shows about sales, which layers above it know: whether a ticket type has ever been ordered
+(then it can only stop selling, never be removed), which events.orders.service registers; and how much buyers have
+paid forward toward an event's free places, which events.ledger.service registers (it is what the orders paid, less
+what refunds gave back of it, plus what the ledger carried in or out). The catalogue never imports either: they
+register their answers here when imported (the app and the worker import both), as payments tell the ledger through
+payments.bookkeeping."""
 
 from __future__ import annotations
 
@@ -12,31 +14,30 @@ from datetime import datetime
 from events.catalogue.freeplaces import FreePlaces, free_places
 from events.catalogue.lookup import EventRow
 
-
-@dataclass(frozen=True, slots=True)
-class SalesFacts:
-    # Of these ticket type ids, the ones some order (in any status) has a line for.
-    ordered_ticket_types: Callable[[Collection[int]], Awaitable[set[int]]]
-    # Money paid forward toward the event's free places, in pence (paid orders, plus any carried in or out).
-    pay_it_forward_pence: Callable[[int], Awaitable[int]]
-
-
-_facts: SalesFacts | None = None
+# Of these ticket type ids, the ones some order (in any status) has a line for.
+OrderedTicketTypes = Callable[[Collection[int]], Awaitable[set[int]]]
+# Money paid forward toward the event's free places, in pence.
+PayItForwardPence = Callable[[int], Awaitable[int]]
+_ordered: OrderedTicketTypes | None = None
+_paid_forward: PayItForwardPence | None = None
 
 
-def register(facts: SalesFacts) -> None:
-    global _facts  # noqa: PLW0603 - set once, when orders is imported
-    _facts = facts
+def register_orders(ordered: OrderedTicketTypes) -> None:
+    global _ordered  # noqa: PLW0603 - set once, when orders is imported
+    _ordered = ordered
 
 
-def _registered() -> SalesFacts:
-    if _facts is None:
-        raise RuntimeError("Nothing tells the catalogue about sales: import events.orders.service first (the app and the worker do).")
-    return _facts
+def register_pay_it_forward(paid_forward: PayItForwardPence) -> None:
+    global _paid_forward  # noqa: PLW0603 - set once, when the ledger is imported
+    _paid_forward = paid_forward
 
 
 async def ordered_ticket_types(type_ids: Collection[int]) -> set[int]:
-    return await _registered().ordered_ticket_types(type_ids) if type_ids else set()
+    if not type_ids:
+        return set()
+    if _ordered is None:
+        raise RuntimeError("Nothing tells the catalogue about orders: import events.orders.service first (the app and the worker do).")
+    return await _ordered(type_ids)
 
 
 async def event_free_places(event: EventRow) -> FreePlaces:
@@ -46,10 +47,16 @@ async def event_free_places(event: EventRow) -> FreePlaces:
         reserved=event.reserved_free_places,
         places_taken=event.places_taken,
         claimed=event.free_places_claimed,
-        contributions_pence=await _registered().pay_it_forward_pence(event.id),
+        contributions_pence=await _pay_it_forward_pence(event.id),
         place_value_pence=event.pay_it_forward_place_pence,
         converts_general=event.pay_it_forward_converts_general,
     )
+
+
+async def _pay_it_forward_pence(event_id: int) -> int:
+    if _paid_forward is None:
+        raise RuntimeError("Nothing tells the catalogue what was paid forward: import events.ledger.service first (the app and the worker do).")
+    return await _paid_forward(event_id)
 
 
 @dataclass(frozen=True, slots=True)

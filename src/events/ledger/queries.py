@@ -213,3 +213,15 @@ TICKET_SALES_BY_DAY_POSTGRES = _TICKET_SALES_BY_DAY.replace("DAY_OF_ENTRY", "CAS
 # Raw: as TICKET_SALES_BY_DAY_POSTGRES, on SQLite, which stores UTC text and has no zone database: the modifier
 # shifts each entry by a fixed offset. Arguments: the offset as a modifier ('+60 minutes'), event id.
 TICKET_SALES_BY_DAY_SQLITE = _TICKET_SALES_BY_DAY.replace("DAY_OF_ENTRY", "date(occurred_at, {})")
+
+# Raw: hot path (the public event page's free places: catalogue.sales asks it). What buyers paid forward on the
+# event's paid orders, less what refunds of those orders gave back of it (payments.refunds.refund_parts: only a refund
+# reaching past the ticket money does), plus money carried in from or out to another event's fund, the sums in one
+# round trip. Arguments: event id, event id, event id.
+PAID_FORWARD = """
+SELECT
+  COALESCE((SELECT SUM(pay_it_forward_pence) FROM ticket_order WHERE event = {} AND status = 'paid'), 0)
+  - COALESCE((SELECT SUM(r.contributions_pence) FROM refund r JOIN ticket_order o ON o.id = r.order_id
+              WHERE o.event = {} AND o.status = 'paid'), 0)
+  + COALESCE((SELECT SUM(amount_pence) FROM ledger_entry WHERE event = {} AND kind = 'carry_over'), 0) AS pence
+"""

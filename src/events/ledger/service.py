@@ -13,7 +13,7 @@ from piccolo.query.functions.aggregate import Sum
 from events import db, text
 from events.accounts.roles import CurrentUser
 from events.audit import service as audit
-from events.catalogue import access
+from events.catalogue import access, sales
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.statuses import EventStatus
 from events.catalogue.tables import BeneficiaryShare, Event, Partner
@@ -573,6 +573,13 @@ async def partner_names(partner_ids: list[int]) -> dict[int, dict[str, str]]:
     return {row["id"]: {"slug": row["slug"], "name": row["name"]} for row in rows}
 
 
+async def paid_forward_pence(event_id: int) -> int:
+    """Money paid forward toward the event's free places, in pence: paid orders' pay-it-forward money, less what refunds
+    gave back of it, plus what was carried in from or out to another event (the ledger's carry-overs)."""
+    rows = await db.run(queries.PAID_FORWARD, event_id, event_id, event_id)
+    return int(rows[0]["pence"])
+
+
 __all__ = [
     "INCOME_KINDS",
     "add_event_cost",
@@ -587,6 +594,7 @@ __all__ = [
     "event_allocation",
     "event_money",
     "lock_event_money",
+    "paid_forward_pence",
     "payment_entries",
     "rebook_event",
     "refund_entries",
@@ -595,3 +603,7 @@ __all__ = [
 
 # Payments sit below the ledger: they tell it when an order's money moves, and it books it (see payments.bookkeeping).
 bookkeeping.on_money_moved(book_order)
+
+
+# The catalogue shows an event's free places, funded by this money; it asks through catalogue.sales.
+sales.register_pay_it_forward(paid_forward_pence)

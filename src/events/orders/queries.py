@@ -166,16 +166,6 @@ UPDATE event SET free_places_claimed = free_places_claimed - 1,
 WHERE id = {} AND free_places_claimed > 0
 RETURNING id
 """
-# Raw: hot path (the public event page: paid contributions, less what refunds of those orders gave back of them
-# (payments.refunds.refund_parts: only a refund reaching past the ticket money does), plus money carried in from or out
-# to another event's fund, the sums in one round trip). Arguments: event id, event id, event id.
-CONTRIBUTIONS = """
-SELECT
-  COALESCE((SELECT SUM(pay_it_forward_pence) FROM ticket_order WHERE event = {} AND status = 'paid'), 0)
-  - COALESCE((SELECT SUM(r.contributions_pence) FROM refund r JOIN ticket_order o ON o.id = r.order_id
-              WHERE o.event = {} AND o.status = 'paid'), 0)
-  + COALESCE((SELECT SUM(amount_pence) FROM ledger_entry WHERE event = {} AND kind = 'carry_over'), 0) AS pence
-"""
 
 # --- an order read back (find_order, the settlement's lock, the guest's order pages) -----------------------------
 

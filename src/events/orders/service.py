@@ -1412,10 +1412,5 @@ async def _ordered_ticket_types(type_ids: Collection[int]) -> set[int]:
     return {row["ticket_type"] for row in rows}
 
 
-async def _pay_it_forward_pence(event_id: int) -> int:
-    rows = await db.run(queries.CONTRIBUTIONS, event_id, event_id, event_id)
-    return int(rows[0]["pence"])
-
-
-# The catalogue sits below orders: it asks what it shows about sales through catalogue.sales.
-sales.register(sales.SalesFacts(ordered_ticket_types=_ordered_ticket_types, pay_it_forward_pence=_pay_it_forward_pence))
+# The catalogue sits below orders: it asks whether a ticket type was ever ordered through catalogue.sales.
+sales.register_orders(_ordered_ticket_types)
