@@ -37,9 +37,9 @@ from events.config import Settings
 from events.ledger.tables import Payout
 from events.orders import claims
 from events.orders.tables import Order
-from events.payments.tables import Payment, Refund
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
+from events.payments.tables import Payment, Refund
 from events.questions import rules as question_rules
 from events.questions import service as questions
 from events.questions.tables import Question

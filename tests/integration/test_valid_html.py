@@ -1,4 +1,5 @@
-"""Every guest page, and the organiser's event dashboard, is valid HTML: zero errors from the Nu Html Checker.
+"""Every guest page, and the organiser's event dashboard, an order's page and the audit log, is valid HTML: zero errors
+from the Nu Html Checker.
 
 The pages come from a real server seeded with the demo (with a paid order, so the order, ticket and dashboard pages
 have something to show, a gift without a ticket, and a claim link), fetched as a browser would, and checked in one run of vnu.jar (npm's
@@ -12,6 +13,7 @@ import json
 import os
 import re
 import shutil
+import sqlite3
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -55,15 +57,17 @@ GUEST_PAGES = {
 class Demo:
     base_url: str
     token: str  # an organiser's API token
+    database: Path  # the server's SQLite file
 
 
 @pytest.fixture(scope="module")
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
     vnu_command()  # skip (or fail in CI) before starting a server when the checker cannot run
-    env = demo_environment(tmp_path_factory.mktemp("valid-html"))
+    var_dir = tmp_path_factory.mktemp("valid-html")
+    env = demo_environment(var_dir)
     token = run_cli(env, "token", "create", ORGANISER[0]).strip().splitlines()[-1]
     with live_server(env) as base_url:
-        yield Demo(base_url, token)
+        yield Demo(base_url, token, var_dir / "events.sqlite3")
 
 
 @pytest.fixture
@@ -222,9 +226,23 @@ async def guest_pages(guest: httpx.AsyncClient, demo: Demo) -> dict[str, str]:
 
 
 async def dashboard_pages(demo: Demo) -> dict[str, str]:
-    """The organiser's event dashboard (its charts are inline SVG) and the event's statement, signed in."""
+    """The organiser's event dashboard (its charts are inline SVG) and the event's statement, signed in; an order's
+    page, with a refund Stripe refused and the form recording how it was given back (and that form's errors); the
+    audit log."""
     pages = {}
     async with httpx.AsyncClient(base_url=demo.base_url, timeout=60, headers={"Accept": "text/html"}) as organiser:
+        created = (await place_order(organiser, SUPPER, quantity=2, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
+        assert (await pay_with_test_page(organiser, created)).status_code == 303
+        refund = await organiser.post(
+            f"/api/orders/{created['reference']}/refunds",
+            json={"amount_pence": 500, "reason": "Arrived late"},
+            headers={"Authorization": f"Bearer {demo.token}"},
+        )
+        assert refund.status_code == 201, refund.text
+        database = sqlite3.connect(demo.database)  # as Stripe refuses a refund to a closed card
+        with database:
+            database.execute("UPDATE refund SET status = 'failed' WHERE id = ?", (refund.json()["id"],))
+        database.close()
         login = await organiser.get("/login")
         signed_in = await organiser.post(
             "/login", data={"_csrf_token": csrf_of(login), "email": ORGANISER[0], "password": ORGANISER[1], "next": "/manage"}
@@ -235,6 +253,17 @@ async def dashboard_pages(demo: Demo) -> dict[str, str]:
             assert response.status_code == 200, path
             assert "<svg" in response.text, f"{path} draws its charts"
             pages[name] = response.text
+        order_page = await organiser.get(f"/manage/orders/{created['reference']}")
+        assert order_page.status_code == 200 and "given-back-form" in order_page.text
+        pages["manage-order"] = order_page.text
+        unsure = await organiser.post(
+            f"/manage/orders/{created['reference']}/refunds/{refund.json()['id']}/given-back", data={"_csrf_token": csrf_of(order_page)}
+        )
+        assert unsure.status_code == 422
+        pages["manage-order-errors"] = unsure.text
+        audit = await organiser.get("/manage/audit")
+        assert audit.status_code == 200 and "<time" in audit.text
+        pages["audit-log"] = audit.text
     pages |= await unused_money_pages(demo)
     return pages
 
