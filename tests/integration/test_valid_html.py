@@ -289,3 +289,35 @@ async def test_every_guest_page_and_the_dashboard_are_valid_html(guest: httpx.As
     pages = await guest_pages(guest, demo) | await dashboard_pages(demo)
     errors = html_errors(pages, tmp_path)
     assert errors == [], f"{len(errors)} HTML errors:\n" + "\n".join(errors)
+
+
+# Back-office links that are not pages: downloads, and signing out (which would end the crawl's session).
+NOT_PAGES = re.compile(r"\.(csv|pdf|xlsx|json)\b|/logout|/download|/export")
+MOST_PAGES = 300
+
+
+async def test_every_back_office_page_an_organiser_can_reach_is_valid_html(demo: Demo, tmp_path: Path) -> None:
+    """Every page the organiser's links lead to (events, orders, statements, payouts, people, the platform's pages...),
+    found by following them from the back office's start pages, as a person clicking through would."""
+    async with httpx.AsyncClient(base_url=demo.base_url, timeout=60, headers={"Accept": "text/html"}) as organiser:
+        login = await organiser.get("/login")
+        signed_in = await organiser.post("/login", data={"_csrf_token": csrf_of(login), "email": ORGANISER[0], "password": ORGANISER[1]})
+        assert signed_in.status_code in (302, 303), signed_in.text
+        pages: dict[str, str] = {}
+        waiting, seen = ["/manage", "/account", "/platform"], set()
+        while waiting and len(pages) < MOST_PAGES:
+            path = waiting.pop()
+            if path in seen:
+                continue
+            seen.add(path)
+            response = await organiser.get(path)
+            if response.status_code != 200 or not response.headers.get("content-type", "").startswith("text/html"):
+                continue
+            pages[re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:150]] = response.text
+            for found in re.findall(r'href="(/(?:manage|account|platform)[^"#]*)"', response.text):
+                link = found.replace("&amp;", "&")
+                if link not in seen and not NOT_PAGES.search(link):
+                    waiting.append(link)
+    assert len(pages) > 60, f"the crawl reached only {len(pages)} pages"
+    errors = html_errors(pages, tmp_path)
+    assert errors == [], f"{len(errors)} HTML errors over {len(pages)} pages:\n" + "\n".join(errors)
