@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from events.money import split_pence
 from events.orders.statuses import OrderStatus
@@ -41,6 +42,16 @@ class MoneyParts:
 
     def as_list(self) -> list[int]:
         return [self.tickets_pence, self.booking_fees_pence, self.contributions_pence, self.donations_pence]
+
+    def columns(self) -> dict[str, Any]:
+        """The parts by the name of the refund's column that records each (payments.tables.Refund), as its keyword
+        arguments (typed Any, as Piccolo's row constructor takes them)."""
+        return {
+            "tickets_pence": self.tickets_pence,
+            "booking_fees_pence": self.booking_fees_pence,
+            "contributions_pence": self.contributions_pence,
+            "donations_pence": self.donations_pence,
+        }
 
     def __add__(self, other: MoneyParts) -> MoneyParts:
         return MoneyParts(*(a + b for a, b in zip(self.as_list(), other.as_list(), strict=True)))
