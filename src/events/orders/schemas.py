@@ -144,6 +144,12 @@ class RefundIn(Struct, forbid_unknown_fields=True):
     amount_pence: Annotated[int, Meta(ge=1, le=10_000_000)] | None = None
 
 
+class GivenBackIn(Struct, forbid_unknown_fields=True):
+    """How a refund Stripe refused was given back to the guest instead."""
+
+    method: Literal["bank_transfer", "cash"]
+
+
 class RefundOut(Struct):
     id: int
     amount_pence: int

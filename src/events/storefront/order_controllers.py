@@ -26,7 +26,7 @@ from events.orders import codes, forms, holds, pricing
 from events.orders import service as orders
 from events.orders.access import reference_with_token
 from events.orders.hold_limits import Asker, HoldLimits
-from events.orders.schemas import OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
+from events.orders.schemas import GivenBackIn, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.statuses import OrderStatus
 from events.payments import checkout as checkouts
 from events.payments import service as payments
@@ -251,6 +251,29 @@ class OrdersApi(Controller):
             now=now,
             request_key=_checked_idempotency_key(idempotency_key),
         )
+        return RefundOut(id=refund.id, amount_pence=refund.amount_pence, method=refund.method, status=refund.status, reason=refund.reason)
+
+    @post(
+        "/orders/{reference:str}/refunds/{refund_id:int}/given-back",
+        summary="Record that a refund Stripe refused was given back another way (organiser)",
+        guards=[requires_role(ORGANISER)],
+        security=BEARER,
+        status_code=200,
+        responses=error_responses(401, 403, 404, 409, 422),
+        description='`{"method": "bank_transfer"|"cash"}`. The refund (status `failed`) becomes `succeeded` by that '
+        "method and the ledger books it; the guest gets no message. Sent again, it changes nothing and answers the same "
+        "refund. 409 `refund_not_refused` for a refund Stripe has not refused.",
+    )
+    async def refund_given_back(
+        self,
+        request: Request[Any, Any, Any],
+        reference: FromPath[str],
+        refund_id: FromPath[int],
+        data: JSONBody[GivenBackIn],
+        now: NamedDependency[datetime],
+    ) -> RefundOut:
+        user: CurrentUser = request.user
+        refund = await payments.give_back_refused_refund(reference, refund_id, method=data.method, requested_by=user.email, now=now)
         return RefundOut(id=refund.id, amount_pence=refund.amount_pence, method=refund.method, status=refund.status, reason=refund.reason)
 
 

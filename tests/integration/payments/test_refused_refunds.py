@@ -130,3 +130,29 @@ async def test_only_a_refused_refund_of_that_very_order_can_be_recorded_as_given
     statuses = {row["id"]: row["status"] for row in await Refund.select(Refund.id, Refund.status)}
     assert statuses == {refused.id: "failed", waiting.id: "pending"}
     assert await LedgerEntry.count().where(LedgerEntry.source.like("refund:%")) == 0
+
+
+async def test_an_api_client_records_a_refused_refund_given_back_in_cash(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await supper_club(now)
+    created, closed_card = await paid_by_card(client, slug, "pi_api", now)
+    refund = await refund_everything(created["reference"], closed_card, now)
+    path = f"/api/orders/{created['reference']}/refunds/{refund.id}/given-back"
+
+    assert (await client.post(path, json={"method": "cash"})).status_code == 401
+    for body in ({"method": "cheque"}, {"method": "cash", "note": "x"}, {}):
+        refused = await client.post(path, json=body, headers=organiser)
+        assert refused.status_code == 422, (body, refused.text)
+    assert await booked(created["reference"]) == {}
+
+    given = await client.post(path, json={"method": "cash"}, headers=organiser)
+    assert given.status_code == 200, given.text
+    assert given.json() == {"id": refund.id, "amount_pence": 10200, "method": "cash", "status": "succeeded", "reason": "Guest cannot come"}
+    assert sum((await booked(created["reference"])).values()) == -10200
+    again = await client.post(path, json={"method": "bank_transfer"}, headers=organiser)
+    assert again.status_code == 200 and again.json() == given.json()
+    assert set(await booked(created["reference"])) == {
+        ("cash", "tickets"),
+        ("cash", "booking_fees"),
+        ("cash", "contributions"),
+        ("cash", "donations"),
+    }
