@@ -304,6 +304,7 @@ async def test_every_back_office_page_an_organiser_can_reach_is_valid_html(demo:
         signed_in = await organiser.post("/login", data={"_csrf_token": csrf_of(login), "email": ORGANISER[0], "password": ORGANISER[1]})
         assert signed_in.status_code in (302, 303), signed_in.text
         pages: dict[str, str] = {}
+        broken: list[str] = []  # links that lead to a server error
         waiting, seen = ["/manage", "/account", "/platform"], set()
         while waiting and len(pages) < MOST_PAGES:
             path = waiting.pop()
@@ -311,6 +312,8 @@ async def test_every_back_office_page_an_organiser_can_reach_is_valid_html(demo:
                 continue
             seen.add(path)
             response = await organiser.get(path)
+            if response.status_code >= 500:
+                broken.append(f"{path}: {response.status_code}")
             if response.status_code != 200 or not response.headers.get("content-type", "").startswith("text/html"):
                 continue
             pages[re.sub(r"[^A-Za-z0-9]+", "-", path).strip("-")[:150]] = response.text
@@ -318,6 +321,7 @@ async def test_every_back_office_page_an_organiser_can_reach_is_valid_html(demo:
                 link = found.replace("&amp;", "&")
                 if link not in seen and not NOT_PAGES.search(link):
                     waiting.append(link)
+    assert not broken, f"links leading to a server error: {broken}"
     assert len(pages) > 60, f"the crawl reached only {len(pages)} pages"
     errors = html_errors(pages, tmp_path)
     assert errors == [], f"{len(errors)} HTML errors over {len(pages)} pages:\n" + "\n".join(errors)

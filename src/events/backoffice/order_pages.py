@@ -21,6 +21,7 @@ from events.errors import EventsError
 from events.forms import read_form
 from events.payments.gateways import Gateways
 from events.questions import service as questions
+from events.row_ids import RowIdParameter
 from events.templating import page_context
 from events.tickets import service as tickets
 from events.tickets.deliveries import deliveries_of
@@ -131,7 +132,7 @@ class OrderPages(Controller):
 
     @post("/orders/{reference:str}/refunds/{refund_id:int}/given-back", status_code=303)
     async def given_back(
-        self, request: Request[Any, Any, Any], reference: FromPath[str], refund_id: FromPath[int], now: NamedDependency[datetime]
+        self, request: Request[Any, Any, Any], reference: FromPath[str], refund_id: RowIdParameter, now: NamedDependency[datetime]
     ) -> Redirect | Template:
         """A refund Stripe refused, recorded as given back to the guest by bank transfer or in cash."""
         form = await read_form(request, GivenBackForm)

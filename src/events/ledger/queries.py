@@ -85,7 +85,7 @@ FROM (
   SELECT o.event, 'refund', c.component, r.method,
          CASE WHEN c.component = 'donations'
               THEN (SELECT MAX(l.partner) FROM order_line l WHERE l.order_id = o.id AND l.kind = 'donation') END,
-         -REFUND_PART, o.currency, 'refund:' || r.id || ':' || c.component, r.created_at, ''
+         -REFUND_PART, o.currency, 'refund:' || r.id || ':' || c.component, COALESCE(r.given_back_at, r.created_at), ''
   FROM todo t JOIN refund r ON r.id = t.item JOIN ticket_order o ON o.id = r.order_id CROSS JOIN COMPONENT_ROWS c
   WHERE t.kind = 'refund' AND REFUND_PART <> 0
   UNION ALL

@@ -106,7 +106,8 @@ def payment_entries(payment: dict[str, Any], order: dict[str, Any], donation_par
 
 def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partner: int | None) -> list[Entry]:
     """A refund reverses exactly the parts it recorded giving back (payments.refunds.refund_parts: a refunded ticket
-    its price and booking fee, not anyone's pay-it-forward or donation); Stripe keeps its fee, which stays a cost."""
+    its price and booking fee, not anyone's pay-it-forward or donation); Stripe keeps its fee, which stays a cost. It is
+    booked when it was made, or, for one Stripe refused and the organiser gave back another way, when that was."""
     parts = {
         "tickets": refund["tickets_pence"],
         "booking_fees": refund["booking_fees_pence"],
@@ -123,7 +124,7 @@ def refund_entries(refund: dict[str, Any], order: dict[str, Any], donation_partn
             -parts[component],
             order["currency"],
             f"refund:{refund['id']}:{component}",
-            refund["created_at"],
+            refund.get("given_back_at") or refund["created_at"],
         )
         for component in COMPONENTS
         if parts[component]

@@ -421,9 +421,10 @@ GIVEN_BACK_ANOTHER_WAY = (PaymentMethod.bank_transfer, PaymentMethod.cash)
 async def give_back_refused_refund(reference: str, refund_id: int, *, method: str, requested_by: str, now: datetime) -> RefundRow:
     """Record that a refund Stripe refused (the guest's card was closed, say) was given back another way: by bank
     transfer or in cash. Under the order's lock, in one transaction: the refund becomes one that went through, by that
-    method, with the same parts (so the ledger now books it, and the statements and Gift Aid agree with the money
-    that left), and the order's history and the audit log say who recorded it. Recording it again changes nothing.
-    The guest gets no message from this service: the organiser arranged the payment with them."""
+    method, with the same parts, given back now (so the ledger books it now: the statements agree with the money that
+    left), and the order's history and the audit log say who recorded it. Recording it again the same way changes
+    nothing; another way is refused (Conflict). The guest gets no message from this service: the organiser arranged
+    the payment with them."""
     if method not in GIVEN_BACK_ANOTHER_WAY:
         problem = N_("Choose how the money was given back: by bank transfer or in cash.")
         raise InvalidInput(problem, fields={"method": problem})
@@ -432,12 +433,19 @@ async def give_back_refused_refund(reference: str, refund_id: int, *, method: st
         row = await Refund.select().where(Refund.id == refund_id, Refund.order_id == order.id).first()
         if row is None:
             raise NotFound(N_("We could not find that refund."), code="refund_not_found")
-        if row["status"] == RefundStatus.succeeded and row["method"] in GIVEN_BACK_ANOTHER_WAY and row["provider_refund_id"]:
-            return _refund_row(row)  # recorded already (the form sent twice)
+        if row["given_back_at"] is not None:
+            if row["method"] == method:
+                return _refund_row(row)  # recorded already (the form sent twice)
+            already = (
+                N_("This refund was already recorded as given back by bank transfer.")
+                if row["method"] == PaymentMethod.bank_transfer
+                else N_("This refund was already recorded as given back in cash.")
+            )
+            raise Conflict(already, code="refund_already_given_back")
         if row["status"] != RefundStatus.failed:
             raise Conflict(N_("Only a refund Stripe refused can be recorded as given back another way."), code="refund_not_refused")
         changed = (
-            await Refund.update({Refund.status: RefundStatus.succeeded, Refund.method: PaymentMethod(method)})
+            await Refund.update({Refund.status: RefundStatus.succeeded, Refund.method: PaymentMethod(method), Refund.given_back_at: now})
             .where(Refund.id == refund_id, Refund.status == RefundStatus.failed)
             .returning(*Refund.all_columns())
         )
@@ -488,14 +496,14 @@ async def _queue_refund_notice(kind: str, refund: Refund, order: OrderRow, voide
 
 
 async def _refund_stands(refund_id: int) -> bool | None:
-    """Whether a refund's message may go (tickets.outbox asks before it sends one): not if Stripe refused the refund,
-    not yet while Stripe has not answered (no Stripe id on a refund still pending); yes otherwise (a refund Stripe
+    """Whether a refund's message may go (tickets.outbox asks before it sends one): not if Stripe refused the refund
+    (nor once it was given back another way: the message says the money comes back to the card), not yet while Stripe has not answered (no Stripe id on a refund still pending); yes otherwise (a refund Stripe
     took, or one handed back at the door)."""
-    row = await Refund.select(Refund.status, Refund.provider_refund_id, Refund.method).where(Refund.id == refund_id).first()
+    row = await Refund.select(Refund.status, Refund.provider_refund_id, Refund.method, Refund.given_back_at).where(Refund.id == refund_id).first()
     if row is None:
         return True
-    if row["status"] == RefundStatus.failed:
-        return False
+    if row["status"] == RefundStatus.failed or row["given_back_at"] is not None:
+        return False  # refused; or refused, then given back another way, as the organiser arranged with the guest
     if row["status"] == RefundStatus.pending and not row["provider_refund_id"] and row["method"] not in DOOR_PAYMENT_METHODS:
         return None
     return True

@@ -69,6 +69,9 @@ class Refund(Table, tablename="refund"):
     request_key = Varchar(length=255, null=True, default=None)
     request_fingerprint = Varchar(length=64, default="")
     created_at = Timestamptz(default=TimestamptzNow())
+    # When a refund Stripe refused was given back another way (payments.service.give_back_refused_refund): the money
+    # left then, so the ledger books it then.
+    given_back_at = Timestamptz(null=True, default=None)
 
 
 class RefundDonation(Table, tablename="refund_donation"):

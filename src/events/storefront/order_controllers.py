@@ -36,6 +36,7 @@ from events.payments.statuses import PaymentMethod
 from events.questions import forms as answer_forms
 from events.questions import service as questions
 from events.questions.schemas import given_answers
+from events.row_ids import RowIdParameter
 from events.storefront.event_pages import client_digest, code_cookies, event_page, guesser
 from events.storefront.schemas import OrderIn
 from events.tickets import confirmation
@@ -262,13 +263,14 @@ class OrdersApi(Controller):
         responses=error_responses(401, 403, 404, 409, 422),
         description='`{"method": "bank_transfer"|"cash"}`. The refund (status `failed`) becomes `succeeded` by that '
         "method and the ledger books it; the guest gets no message. Sent again, it changes nothing and answers the same "
-        "refund. 409 `refund_not_refused` for a refund Stripe has not refused.",
+        "refund; recorded the other way, 409 `refund_already_given_back`. 409 `refund_not_refused` for a refund Stripe has not "
+        "refused.",
     )
     async def refund_given_back(
         self,
         request: Request[Any, Any, Any],
         reference: FromPath[str],
-        refund_id: FromPath[int],
+        refund_id: RowIdParameter,
         data: JSONBody[GivenBackIn],
         now: NamedDependency[datetime],
     ) -> RefundOut:

@@ -100,9 +100,16 @@ async def test_a_refund_stripe_refused_is_recorded_as_given_back_by_bank_transfe
     assert "Recorded: the guest has the money back." in shown.text and "Refunds Stripe refused" not in shown.text
     assert "(bank transfer, done)" in shown.text
 
-    # The form sent again (a double click, or a second tab): nothing more is booked or noted.
-    replay = await post_form(client, action, {"method": "cash", "confirm": "yes"}, page=page)
+    # The refund is booked when the money was given back, not when Stripe was first asked.
+    entries = await LedgerEntry.select(LedgerEntry.occurred_at).where(LedgerEntry.source.like(f"refund:{refund.id}:%"))
+    assert {entry["occurred_at"] for entry in entries} == {row["given_back_at"]} and row["given_back_at"] > row["created_at"]
+
+    # The form sent again (a double click, or a second tab): nothing more is booked or noted. A second person recording
+    # another way is told how it was recorded, and nothing changes either.
+    replay = await post_form(client, action, {"method": "bank_transfer", "confirm": "yes"}, page=page)
     assert replay.status_code == 303
+    other_way = await post_form(client, action, {"method": "cash", "confirm": "yes"}, page=page)
+    assert other_way.status_code == 409 and "This refund was already recorded as given back by bank transfer." in other_way.text
     assert (await Refund.select(Refund.method).where(Refund.id == refund.id).first())["method"] == "bank_transfer"
     assert len(await LedgerEntry.select().where(LedgerEntry.source.like("refund:%"))) == 4
     assert [kind for kind, _ in await history(reference)].count("refund_given_back") == 1
@@ -127,6 +134,9 @@ async def test_only_a_refused_refund_of_that_very_order_can_be_recorded_as_given
     # Another order's refund, named under this order: not found, as if it did not exist.
     crossed = await post_form(client, f"{page}/refunds/{refused.id}/given-back", {"method": "cash", "confirm": "yes"}, page=page)
     assert crossed.status_code == 404
+    # An id no row can have (PostgreSQL's integers end at 2,147,483,647) is refused before it reaches the database.
+    too_far = await post_form(client, f"{page}/refunds/3000000000/given-back", {"method": "cash", "confirm": "yes"}, page=page)
+    assert too_far.status_code == 422
     statuses = {row["id"]: row["status"] for row in await Refund.select(Refund.id, Refund.status)}
     assert statuses == {refused.id: "failed", waiting.id: "pending"}
     assert await LedgerEntry.count().where(LedgerEntry.source.like("refund:%")) == 0
@@ -148,8 +158,13 @@ async def test_an_api_client_records_a_refused_refund_given_back_in_cash(client:
     assert given.status_code == 200, given.text
     assert given.json() == {"id": refund.id, "amount_pence": 10200, "method": "cash", "status": "succeeded", "reason": "Guest cannot come"}
     assert sum((await booked(created["reference"])).values()) == -10200
-    again = await client.post(path, json={"method": "bank_transfer"}, headers=organiser)
+    again = await client.post(path, json={"method": "cash"}, headers=organiser)
     assert again.status_code == 200 and again.json() == given.json()
+    other_way = await client.post(path, json={"method": "bank_transfer"}, headers=organiser)
+    assert other_way.status_code == 409, other_way.text
+    assert other_way.json()["error"] == "refund_already_given_back"
+    too_far = await client.post(f"/api/orders/{created['reference']}/refunds/3000000000/given-back", json={"method": "cash"}, headers=organiser)
+    assert too_far.status_code == 422, too_far.text
     assert set(await booked(created["reference"])) == {
         ("cash", "tickets"),
         ("cash", "booking_fees"),
