@@ -118,6 +118,7 @@ async def seed(database_url: str, secret_key: str, *, tickets: int, scanners: in
     from events.catalogue.schemas import EventCreate, PartnerIn, ShareIn, TicketTypeIn
     from events.catalogue.tables import Event, TicketType
     from events.checkin.door_team import assign_door_staff
+    from events.ledger import service as _ledger  # noqa: F401 - tells the catalogue what was paid forward (catalogue.sales)
     from events.orders import codes as order_codes
     from events.orders.tables import Order, OrderLine
     from events.tickets import keys
@@ -444,9 +445,12 @@ class Downloads:
     errors: Counter[str] = field(default_factory=Counter)
 
 
-async def download_pdfs(port: int, paths: list[str], clients: int, downloads: Downloads, *, rounds: int | None = None) -> None:
+async def download_pdfs(
+    port: int, paths: list[str], clients: int, downloads: Downloads, *, rounds: int | None = None, stop: asyncio.Event | None = None
+) -> None:
     """``clients`` guests each downloading the big orders' PDFs one after another, on their own keep-alive connection,
-    until cancelled (or ``rounds`` downloads each). Client i starts at order i, so the PDFs are of different orders:
+    until ``stop`` is set (each finishes the PDF it is downloading, and starts no other), or ``rounds`` downloads each.
+    Client i starts at order i, so the PDFs are of different orders:
     with the default 5 orders of 500 tickets, more distinct QR codes than events.tickets.qr caches, so every PDF pays
     for encoding its codes, as a new order's PDF does."""
 
@@ -454,7 +458,7 @@ async def download_pdfs(port: int, paths: list[str], clients: int, downloads: Do
         connection = Connection(port)
         turn = number
         try:
-            while rounds is None or turn < number + rounds * clients:
+            while (rounds is None or turn < number + rounds * clients) and not (stop is not None and stop.is_set()):
                 path = paths[turn % len(paths)]
                 turn += clients
                 started = time.perf_counter()
@@ -709,7 +713,10 @@ async def load(args: argparse.Namespace, port: int, seeded: Seeded, server_pid: 
     before = await cpu_snapshot(server_pid, database_url)
     started = time.perf_counter()
     downloads = Downloads()
-    downloading = asyncio.ensure_future(download_pdfs(port, seeded.pdf_paths, args.pdf_downloads, downloads)) if args.pdf_downloads else None
+    no_more_pdfs = asyncio.Event()
+    downloading = (
+        asyncio.ensure_future(download_pdfs(port, seeded.pdf_paths, args.pdf_downloads, downloads, stop=no_more_pdfs)) if args.pdf_downloads else None
+    )
     await scan_all(port, seeded.tokens, slices, seeded.codes, started + args.duration, tally)
     elapsed = time.perf_counter() - started
     after = await cpu_snapshot(server_pid, database_url)
@@ -721,9 +728,9 @@ async def load(args: argparse.Namespace, port: int, seeded: Seeded, server_pid: 
             args.profile_dir.mkdir(parents=True, exist_ok=True)
             for written in profile_dir.glob("*.prof"):
                 shutil.copy(written, args.profile_dir / written.name)
-    if downloading is not None:  # the PDF downloads under way are abandoned
-        downloading.cancel()
-        await asyncio.gather(downloading, return_exceptions=True)
+    if downloading is not None:  # each PDF under way (started while the phones scanned) is finished; no other starts
+        no_more_pdfs.set()
+        await asyncio.wait_for(downloading, timeout=120)
 
     latencies = sorted(tally.latencies_ms)
     requests = len(latencies) + sum(tally.errors.values())

@@ -9,7 +9,6 @@ Screenshots and axe's findings land in test-artifacts/a11y-*. A new signed-in pa
 from __future__ import annotations
 
 import re
-import sqlite3
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -21,7 +20,7 @@ from playwright.async_api import expect
 
 from tests.support.accessibility import assert_accessible, assert_focus_visible, assert_touch_targets, axe_source, contrast_ratio
 from tests.support.door_staff import assign_door_staff
-from tests.support.orders import pay_with_test_page, place_order
+from tests.support.orders import pay_with_test_page, place_order, refund_refused_by_stripe
 from tests.support.server import demo_environment, live_server, run_cli
 
 pytestmark = pytest.mark.browser
@@ -134,18 +133,7 @@ async def a11y_server(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator
         async with httpx.AsyncClient(base_url=base_url, timeout=30) as http:
             created = (await place_order(http, SUPPER, quantity=2, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
             assert (await pay_with_test_page(http, created)).status_code == 303
-            # Part of it refunded, and refused as Stripe refuses a refund to a closed card: the order page then shows
-            # the form that records how the money was given back instead.
-            refund = await http.post(
-                f"/api/orders/{created['reference']}/refunds",
-                json={"amount_pence": 500, "reason": "Arrived late"},
-                headers={"Authorization": f"Bearer {token}"},
-            )
-            assert refund.status_code == 201, refund.text
-        database = sqlite3.connect(var_dir / "events.sqlite3")
-        with database:
-            database.execute("UPDATE refund SET status = 'failed' WHERE id = ?", (refund.json()["id"],))
-        database.close()
+            await refund_refused_by_stripe(http, created["reference"], token=token, database=var_dir / "events.sqlite3")
         yield Site(base_url, token, created["reference"])
 
 

@@ -13,7 +13,6 @@ import json
 import os
 import re
 import shutil
-import sqlite3
 import subprocess
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import httpx
 import pytest
 
 from events.config import PROJECT_ROOT
-from tests.support.orders import pay_with_test_page, place_order
+from tests.support.orders import pay_with_test_page, place_order, refund_refused_by_stripe
 from tests.support.server import demo_environment, live_server, run_cli
 
 VNU_JAR = PROJECT_ROOT / "tests" / "html" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
@@ -233,16 +232,7 @@ async def dashboard_pages(demo: Demo) -> dict[str, str]:
     async with httpx.AsyncClient(base_url=demo.base_url, timeout=60, headers={"Accept": "text/html"}) as organiser:
         created = (await place_order(organiser, SUPPER, quantity=2, buyer={"name": "Amal Haddad", "email": "amal@example.org"})).json()
         assert (await pay_with_test_page(organiser, created)).status_code == 303
-        refund = await organiser.post(
-            f"/api/orders/{created['reference']}/refunds",
-            json={"amount_pence": 500, "reason": "Arrived late"},
-            headers={"Authorization": f"Bearer {demo.token}"},
-        )
-        assert refund.status_code == 201, refund.text
-        database = sqlite3.connect(demo.database)  # as Stripe refuses a refund to a closed card
-        with database:
-            database.execute("UPDATE refund SET status = 'failed' WHERE id = ?", (refund.json()["id"],))
-        database.close()
+        refund_id = await refund_refused_by_stripe(organiser, created["reference"], token=demo.token, database=demo.database)
         login = await organiser.get("/login")
         signed_in = await organiser.post(
             "/login", data={"_csrf_token": csrf_of(login), "email": ORGANISER[0], "password": ORGANISER[1], "next": "/manage"}
@@ -257,7 +247,7 @@ async def dashboard_pages(demo: Demo) -> dict[str, str]:
         assert order_page.status_code == 200 and "given-back-form" in order_page.text
         pages["manage-order"] = order_page.text
         unsure = await organiser.post(
-            f"/manage/orders/{created['reference']}/refunds/{refund.json()['id']}/given-back", data={"_csrf_token": csrf_of(order_page)}
+            f"/manage/orders/{created['reference']}/refunds/{refund_id}/given-back", data={"_csrf_token": csrf_of(order_page)}
         )
         assert unsure.status_code == 422
         pages["manage-order-errors"] = unsure.text

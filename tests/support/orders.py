@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -50,3 +52,21 @@ async def another_browser(app: Litestar, client_address: str = "127.0.0.1") -> A
     transport = httpx.ASGITransport(app=app, client=(client_address, 123))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
         yield http
+
+
+async def refund_refused_by_stripe(http: httpx.AsyncClient, reference: str, *, token: str, database: Path, amount_pence: int = 500) -> int:
+    """Part of a paid order refunded through the organiser API on a live demo server (the test payment provider takes
+    it), then marked refused in the server's SQLite file, as Stripe refuses a refund to a closed card: the order's
+    back-office page shows the form that records how the money was given back instead. Returns the refund's id."""
+    refund = await http.post(
+        f"/api/orders/{reference}/refunds",
+        json={"amount_pence": amount_pence, "reason": "Arrived late"},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert refund.status_code == 201, refund.text
+    refund_id = int(refund.json()["id"])
+    connection = sqlite3.connect(database)
+    with connection:
+        connection.execute("UPDATE refund SET status = 'failed' WHERE id = ?", (refund_id,))
+    connection.close()
+    return refund_id

@@ -271,7 +271,7 @@ async def test_the_order_history_shows_times_at_the_venue_and_money_in_pounds(cl
     history = text.split('<ol class="history">')[1].split("</ol>")[0]
     venue = ZoneInfo("America/New_York")
     assert (
-        f'2 places held until <time datetime="{held_until.astimezone(venue).isoformat()}">{i18n.timestamp(held_until.astimezone(venue), "en")}</time>'
+        f'2 places held until <time datetime="{held_until.astimezone(venue).isoformat(timespec="seconds")}">{i18n.timestamp(held_until.astimezone(venue), "en")}</time>'
         in history
     )
     assert 'refunded: <span dir="auto" class="history-detail">£10, 0 tickets: Late</span>' in history
