@@ -27,6 +27,11 @@ async def test_the_openapi_document_describes_the_api(client: httpx.AsyncClient)
 # Each run stays under two minutes: schemathesis stops generating at the time budget (the server's start-up
 # and the demo seed come on top).
 FUZZ_SECONDS = 75
+# CPython 3.11 keeps the AST constructor's recursion depth in state its threads share (python/cpython#106905), so
+# schemathesis's two workers, each having hypothesis read a lambda's source (ast.parse), can trip it: schemathesis
+# then reports an internal error of its own ("Runtime Error" under ERRORS), not an answer of ours. Such a run, with
+# no failure of a check, is run once more.
+INTERPRETER_FLAKE = "AST constructor recursion depth mismatch"
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
@@ -56,35 +61,42 @@ def _fuzz(schemathesis: str, database_url: str, tmp_path: Path) -> None:
     run_cli(env, "user", "create", "fuzz@example.org", "--role", "organiser", "--org", "refugee-welcome")
     token = run_cli(env, "token", "create", "fuzz@example.org").strip()
     with live_server(env) as base_url:
-        result = subprocess.run(
-            [
-                schemathesis,
-                "run",
-                f"{base_url}/schema/openapi.json",
-                "--checks",
-                "not_a_server_error",
-                "--max-examples",
-                "30",
-                "--max-time",
-                str(FUZZ_SECONDS),
-                "--workers",
-                "2",
-                "--generation-allow-x00",
-                "true",
-                "--header",
-                f"Authorization: Bearer {token}",
-                "--seed",
-                "20261122",
-            ],
-            capture_output=True,
-            text=True,
-            timeout=600,
-            cwd=tmp_path,
-            check=False,
-        )
+        result = _schemathesis(schemathesis, base_url, token, tmp_path)
+        if result.returncode != 0 and INTERPRETER_FLAKE in result.stdout and "= FAILURES =" not in result.stdout:
+            result = _schemathesis(schemathesis, base_url, token, tmp_path)
         log = "\n".join(path.read_text() for path in tmp_path.glob("server-*.log"))
     assert result.returncode == 0, _what_failed(result.stdout) + result.stderr[-1000:] + _server_errors(log)
     assert "Traceback" not in log, _server_errors(log)
+
+
+def _schemathesis(schemathesis: str, base_url: str, token: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    """Every operation of the schema fuzzed for FUZZ_SECONDS, checking that no answer is a server error."""
+    return subprocess.run(
+        [
+            schemathesis,
+            "run",
+            f"{base_url}/schema/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "30",
+            "--max-time",
+            str(FUZZ_SECONDS),
+            "--workers",
+            "2",
+            "--generation-allow-x00",
+            "true",
+            "--header",
+            f"Authorization: Bearer {token}",
+            "--seed",
+            "20261122",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+        check=False,
+    )
 
 
 def _what_failed(output: str) -> str:
