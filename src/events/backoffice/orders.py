@@ -559,7 +559,7 @@ async def give_back_refund(reference: str, refund_id: int, form: GivenBackForm, 
     refund was refused is checked under the order's lock by payments.give_back_refused_refund."""
     fields: dict[str, str] = {}
     if form.method not in payments.GIVEN_BACK_ANOTHER_WAY:
-        fields["method"] = N_("Choose how the money was given back: by bank transfer or in cash.")
+        fields["method"] = payments.CHOOSE_HOW_GIVEN_BACK
     if not form.confirm:
         fields["confirm"] = N_("Tick the box to confirm the guest has the money back.")
     if fields:

@@ -416,6 +416,7 @@ async def record_refund(
 
 # How a refund Stripe refused can be given back instead: from the organisation's bank account, or in cash.
 GIVEN_BACK_ANOTHER_WAY = (PaymentMethod.bank_transfer, PaymentMethod.cash)
+CHOOSE_HOW_GIVEN_BACK = N_("Choose how the money was given back: by bank transfer or in cash.")
 
 
 async def give_back_refused_refund(reference: str, refund_id: int, *, method: str, requested_by: str, now: datetime) -> RefundRow:
@@ -426,8 +427,7 @@ async def give_back_refused_refund(reference: str, refund_id: int, *, method: st
     nothing; another way is refused (Conflict). The guest gets no message from this service: the organiser arranged
     the payment with them."""
     if method not in GIVEN_BACK_ANOTHER_WAY:
-        problem = N_("Choose how the money was given back: by bank transfer or in cash.")
-        raise InvalidInput(problem, fields={"method": problem})
+        raise InvalidInput(CHOOSE_HOW_GIVEN_BACK, fields={"method": CHOOSE_HOW_GIVEN_BACK})
     async with db.write_transaction():
         order = await orders.lock_order(reference)
         row = await Refund.select().where(Refund.id == refund_id, Refund.order_id == order.id).first()
