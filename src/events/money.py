@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from decimal import Decimal
-from functools import cache
+from functools import cache, lru_cache
 
 from babel import Locale
 from babel.numbers import format_currency, get_currency_precision, get_currency_symbol, parse_pattern
@@ -46,6 +46,12 @@ def minor_unit_digits(currency: str) -> int:
     return get_currency_precision(currency)
 
 
+# Amounts written, kept per process: a page writes the same few prices and totals again and again, and Babel takes
+# about a tenth of a millisecond for each. Bounded; an entry is a short string.
+AMOUNTS_KEPT = 4096
+
+
+@lru_cache(maxsize=AMOUNTS_KEPT)
 def format_money(minor_units: int, currency: str = "GBP", locale: str = "en_GB") -> str:
     """'£6', '£30', '£12.50': whole amounts drop their zeros, as people write prices.
 

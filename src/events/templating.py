@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 from datetime import date, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -45,10 +46,22 @@ def _gettext(context: Context, message: str, **variables: Any) -> str:
     # Jinja's "newstyle" contract, except that nothing is trusted: the translated sentence is escaped as
     # well as each variable, so neither a catalogue entry nor a message that reached `_` at run time can
     # add markup. A sentence passed without variables is not %-formatted (it may contain a bare "%").
-    translated = i18n.translations(_locale(context)).gettext(str(message))
     if context.eval_ctx.autoescape:
-        return escape(translated) % variables if variables else escape(translated)
+        escaped = _escaped_translation(str(message), _locale(context))
+        return escaped % variables if variables else escaped
+    translated = i18n.translations(_locale(context)).gettext(str(message))
     return translated % variables if variables else translated
+
+
+# Escaped sentences kept per process: a page translates and escapes some thirty, the same on every view. Bounded; the
+# templates' own sentences are a few thousand in all (a sentence that reached `_` at run time may take a place too).
+SENTENCES_KEPT = 8192
+
+
+@lru_cache(maxsize=SENTENCES_KEPT)
+def _escaped_translation(message: str, locale: str) -> Markup:
+    """The sentence in the language, escaped as text: markup only in the sense that it is safe to print as it is."""
+    return escape(i18n.translations(locale).gettext(message))
 
 
 @pass_context

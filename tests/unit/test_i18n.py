@@ -46,6 +46,18 @@ def test_each_language_writes_the_day_and_time_with_its_own_punctuation(locale: 
     assert i18n.clock(EVENING, locale) == "19:30"
 
 
+def test_one_moment_is_written_in_the_time_zone_it_is_given_in_whichever_was_written_first() -> None:
+    """Written dates and times are kept once written; an event in Tehran and one in London at the same instant are
+    equal moments to Python, yet their pages must each show their own day and time."""
+    late_in_london = datetime(2027, 8, 15, 23, 30, tzinfo=ZoneInfo("Europe/London"))
+    same_moment_in_tehran = late_in_london.astimezone(ZoneInfo("Asia/Tehran"))
+    assert late_in_london == same_moment_in_tehran
+    for first, then in ((late_in_london, same_moment_in_tehran), (same_moment_in_tehran, late_in_london)):
+        i18n.date_and_time(first, "en")
+        assert i18n.date_and_time(then, "en") == ("Sunday, 15 August 2027, 23:30" if then is late_in_london else "Monday, 16 August 2027, 02:00")
+        assert i18n.short_date(then, "en") == ("15 August" if then is late_in_london else "16 August")
+
+
 @pytest.mark.parametrize(
     ("locale", "kept"),
     [
