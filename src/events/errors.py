@@ -21,7 +21,7 @@ from litestar.exceptions import (
 from litestar.response import Redirect, Template
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 
-from events import text
+from events import i18n, text
 from events.i18n import N_
 
 logger = logging.getLogger("events.errors")
@@ -202,12 +202,27 @@ def handle_error(request: Request[Any, Any, Any], exc: Exception) -> Response[An
         return Response(body, status_code=status, media_type=MediaType.JSON, headers=headers)
     if status == 401:
         return Redirect(f"/login?next={quote(request.url.path)}")
+    _choose_page_language(request)
     return Template(
         template_name="errors/error.html",
         context={"status_code": status, "code": code, "detail": detail},
         status_code=status,
         headers=headers,
     )
+
+
+def _choose_page_language(request: Request[Any, Any, Any]) -> None:
+    """The error page's language where the page's own handler never chose one (no such page, a malformed request, a
+    guard that refused it): the guest's remembered choice, else their browser's; a staff page's, English. Not the
+    query's ``lang``, which may be what was refused."""
+    state = request.scope.setdefault("state", {})
+    if "locale" in state:
+        return
+    handler = request.scope.get("route_handler")
+    if handler is not None and handler.opt.get(i18n.STAFF_PAGE):
+        state["locale"] = i18n.STAFF_LOCALE
+        return
+    state["locale"] = i18n.negotiate_locale(None, request.cookies.get(i18n.LOCALE_COOKIE), request.headers.get("accept-language"))
 
 
 def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, str]]:
@@ -225,9 +240,14 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, 
         return 404, "not_found", N_("We could not find that page."), {}, {}
     if isinstance(exc, HTTPException):
         headers = dict(exc.headers or {})
-        code = {405: "method_not_allowed", 413: "too_large", 415: "unsupported_media_type", 429: "rate_limited"}.get(
-            exc.status_code, "bad_request" if exc.status_code < 500 else "server_error"
-        )
+        code = {
+            405: "method_not_allowed",
+            413: "too_large",
+            414: "address_too_long",
+            415: "unsupported_media_type",
+            429: "rate_limited",
+            431: "cookies_too_large",
+        }.get(exc.status_code, "bad_request" if exc.status_code < 500 else "server_error")
         detail = exc.detail if exc.status_code < 500 else N_("Something went wrong on our side.")
         return exc.status_code, code, detail, {}, headers
     return HTTP_500_INTERNAL_SERVER_ERROR, "server_error", N_("Something went wrong on our side. Please try again."), {}, {}

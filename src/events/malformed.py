@@ -1,6 +1,6 @@
-"""Refusing malformed requests at the door, before any handler: control characters or broken UTF-8 in the
-path or the query, a NUL anywhere in the body, form fields with control characters, JSON nested past
-what a parser can follow. The handlers' schemas then apply the finer rules (events.text) to each field.
+"""Refusing malformed requests at the door, before any handler: a query string or cookies longer than any of ours,
+control characters or broken UTF-8 in the path or the query, a NUL anywhere in the body, form fields with control
+characters, JSON nested past what a parser can follow. The handlers' schemas then apply the finer rules (events.text) to each field.
 
 PostgreSQL cannot store a NUL in text and refuses the whole statement, so none may reach a query: this is
 the backstop for every field a schema or form reader does not check itself.
@@ -15,7 +15,7 @@ from urllib.parse import unquote_to_bytes
 import msgspec
 from litestar import Request
 from litestar.enums import ScopeType
-from litestar.exceptions import ClientException
+from litestar.exceptions import ClientException, HTTPException
 from litestar.middleware import ASGIMiddleware
 from litestar.types import ASGIApp, Receive, Scope, Send
 
@@ -24,12 +24,20 @@ from events.errors import InvalidInput
 from events.i18n import N_
 
 _FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+# The longest query string, and the most cookie bytes, a request may carry. Litestar keeps the last 1,024 query strings
+# and Cookie headers it parsed, with what it parsed from them (the caches in litestar._parsers), so their size times
+# 1,024 is memory any anonymous client could fill in every worker: some 130 MB at the server's own limit of about 64 KB.
+# No link or form of ours comes near either limit, nor do the few short cookies this site sets (a session id, the CSRF
+# token, the language, a held order...).
+MAX_QUERY_BYTES = 8 * 1024
+MAX_COOKIE_BYTES = 8 * 1024
 
 
 class RefuseMalformedRequests(ASGIMiddleware):
     scopes = (ScopeType.HTTP,)
 
     async def handle(self, scope: Scope, receive: Receive, send: Send, next_app: ASGIApp) -> None:
+        _refuse_oversized(scope)
         path_problem = _path_problem(scope)
         if path_problem is not None:
             raise ClientException(path_problem)
@@ -40,6 +48,19 @@ class RefuseMalformedRequests(ASGIMiddleware):
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             await _check_body(request)
         await next_app(scope, receive, send)
+
+
+def _refuse_oversized(scope: Scope) -> None:
+    """414 for a query string past MAX_QUERY_BYTES, 431 for cookies past MAX_COOKIE_BYTES. What is refused is taken out
+    of the request first, so that the error page (which reads the page's language from both) never parses it."""
+    if len(scope.get("query_string", b"")) > MAX_QUERY_BYTES:
+        scope["query_string"] = b""
+        raise HTTPException(status_code=414, detail=N_("The address is too long."))
+    if sum(len(value) for name, value in scope["headers"] if name == b"cookie") > MAX_COOKIE_BYTES:
+        scope["headers"] = [(name, value) for name, value in scope["headers"] if name != b"cookie"]
+        raise HTTPException(
+            status_code=431, detail=N_("This browser sent more cookies than the site ever sets. Clearing this site's cookies fixes it.")
+        )
 
 
 def _path_problem(scope: Scope) -> str | None:

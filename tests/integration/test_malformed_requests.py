@@ -43,3 +43,40 @@ async def test_a_broken_session_cookie_or_token_is_not_an_error(client: httpx.As
     assert page.status_code in (200, 302, 303, 400, 401, 404), page.text[:300]
     api = await client.post("/api/partners", json={"name": "Kitchen"}, headers={"Authorization": f"Bearer {value}"})
     assert api.status_code in (400, 401), api.text[:300]
+
+
+async def test_an_address_longer_than_any_of_ours_is_refused_before_anything_reads_it(client: httpx.AsyncClient) -> None:
+    """Litestar keeps the last 1,024 query strings it parsed: an anonymous client sending long ones would fill every
+    worker's memory (some 120 MB at the server's own limit, measured), so a query past 8 KB is refused at once."""
+    from events.malformed import MAX_QUERY_BYTES
+
+    longest = "q=" + "x" * (MAX_QUERY_BYTES - 2)
+    assert (await client.get(f"/?{longest}")).status_code == 200
+    page = await client.get(f"/?{longest}x", headers={"Accept-Language": "fr"})
+    assert page.status_code == 414
+    assert "text/html" in page.headers["content-type"] and "L'adresse est trop longue" in page.text.replace("&#39;", "'")
+    api = await client.get(f"/api/events?{longest}x")
+    assert api.status_code == 414 and api.json()["error"] == "address_too_long"
+
+
+async def test_more_cookies_than_the_site_sets_are_refused_with_a_way_out(client: httpx.AsyncClient) -> None:
+    from events.malformed import MAX_COOKIE_BYTES
+
+    assert (await client.get("/", headers={"Cookie": "pad=" + "y" * (MAX_COOKIE_BYTES - 4)})).status_code == 200
+    page = await client.get("/", headers={"Cookie": "pad=" + "y" * MAX_COOKIE_BYTES})
+    assert page.status_code == 431 and "Clearing this site" in page.text.replace("&#39;", "'")
+    api = await client.get("/api/events", headers={"Cookie": "a=1; pad=" + "y" * MAX_COOKIE_BYTES})
+    assert api.status_code == 431 and api.json()["error"] == "cookies_too_large"
+
+
+async def test_a_page_that_does_not_exist_says_so_in_the_guests_language(client: httpx.AsyncClient) -> None:
+    """No handler chose a language for an address nothing answers: the error page takes the guest's remembered choice,
+    else their browser's, as every page does."""
+    from events.i18n import LOCALE_COOKIE
+
+    in_french = await client.get("/events/no-such-supper", headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    assert in_french.status_code == 404 and '<html lang="fr" dir="ltr">' in in_french.text
+    assert "Nous n&#39;avons pas trouvé cette page" in in_french.text
+    remembered = await client.get("/no/such/page", headers={"Accept-Language": "fr", "Cookie": f"{LOCALE_COOKIE}=ar"})
+    assert remembered.status_code == 404 and '<html lang="ar" dir="rtl">' in remembered.text
+    assert "لم نعثر على هذه الصفحة" in remembered.text
