@@ -386,6 +386,9 @@ async def test_claiming_a_free_place(page, screen: str, a11y_server, artifacts_d
     await submit.click()
     await expect(page.locator("figure.qr svg")).to_be_visible()
     await check(page, f"claim-done-{lang}", screen, artifacts_dir)
+    await page.goto(f"{base_url}/claim/{code}")  # the link again on the same phone: the ticket it gave, above the form
+    await expect(page.locator("#claimed-here-heading")).to_be_visible()
+    await check(page, f"claim-again-{lang}", screen, artifacts_dir)
 
     await page.goto(f"{base_url}/claim/{code}/places")
     await check(page, f"claim-places-{lang}", screen, artifacts_dir)

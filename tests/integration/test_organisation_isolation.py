@@ -96,6 +96,8 @@ PUBLIC = {
     ("GET", "/claim/{code:str}"),
     ("POST", "/claim/{code:str}"),
     ("GET", "/claim/{code:str}/places"),
+    # The ticket a claim link's form just gave: the ticket page's own secret, checked by the route.
+    ("GET", "/claim/{code:str}/tickets/{page_secret:str}"),
     ("POST", "/claim/{code:str}/waiting-list"),
     ("POST", "/events/{slug:str}/waiting-list"),
     ("GET", "/door/pair/{code:str}"),

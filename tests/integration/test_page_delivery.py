@@ -95,7 +95,7 @@ async def test_claim_pages_are_kept_by_no_cache_or_search_engine(client: httpx.A
     assert_private(form)
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
     assert csrf
-    claimed = await client.post(f"/claim/{link['code']}", data={"_csrf_token": csrf.group(1), "name": "Leila", "email": ""})
+    claimed = await client.post(f"/claim/{link['code']}", data={"_csrf_token": csrf.group(1), "name": "Leila", "email": ""}, follow_redirects=True)
     assert claimed.status_code == 200 and "Leila" in claimed.text
     assert_private(claimed)
     assert_private(await client.get(f"/claim/{link['code']}/places"))

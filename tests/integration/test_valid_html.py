@@ -192,9 +192,12 @@ async def guest_pages(guest: httpx.AsyncClient, demo: Demo) -> dict[str, str]:
     refused = await guest.post(f"/claim/{code}", data={"_csrf_token": csrf_of(claim), "name": "", "email": "not an email"})
     assert refused.status_code >= 400
     pages["claim-errors"] = refused.text
-    claimed = await guest.post(f"/claim/{code}", data={"_csrf_token": csrf_of(claim), "name": "Layla", "email": ""})
+    claimed = await guest.post(f"/claim/{code}", data={"_csrf_token": csrf_of(claim), "name": "Layla", "email": ""}, follow_redirects=True)
     assert claimed.status_code == 200
     pages["claimed"] = claimed.text
+    again = await guest.get(f"/claim/{code}")  # the link opened again on the same phone: the ticket it gave, then the form
+    assert "Ticket for <bdi>Layla</bdi>" in again.text
+    pages["claim-again"] = again.text
     pages["claim-places"] = (await guest.get(f"/claim/{code}/places")).text
 
     # "Can't come?" from a ticket.

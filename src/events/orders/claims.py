@@ -387,6 +387,12 @@ async def _give_place(
     return ClaimedPlace(reference, ticket_id)
 
 
+async def claimed_contact(reference: str) -> tuple[bool, bool]:
+    """Whether the guest of a free place gave an email, and a mobile number: their ticket went there too."""
+    row = await Order.select(Order.buyer_email, Order.buyer_phone).where(Order.reference == reference).first()
+    return (bool(row["buyer_email"]), bool(row["buyer_phone"])) if row is not None else (False, False)
+
+
 async def claim_link_of(order_id: int) -> int | None:
     """The referral link a free place's order was claimed through (None: given by the organiser, offered from the
     waiting list, passed on, or claimed before links were noted)."""

@@ -5,13 +5,13 @@ from __future__ import annotations
 import re
 import secrets
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from litestar import Controller, Request, delete, get, post
 from litestar.datastructures import Cookie
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, URLEncodedBody
-from litestar.response import Template
+from litestar.response import Redirect, Response, Template
 
 from events import i18n
 from events.accounts.auth import requires_role
@@ -19,8 +19,9 @@ from events.accounts.roles import ORGANISER
 from events.config import Settings
 from events.dependencies import BEARER, error_responses
 from events.errors import EventsError, NotFound, TooManyAttempts
+from events.i18n import N_
 from events.orders import claims
-from events.orders.codes import claim_pass, claim_pass_matches
+from events.orders.codes import SECRET_ALPHABET, claim_pass, claim_pass_matches
 from events.orders.schemas import ClaimCodeIn, ClaimCodeOut, FreeTicketIn, TicketOut
 from events.questions import forms as answer_forms
 from events.questions import service as questions
@@ -28,9 +29,12 @@ from events.questions.schemas import given_answers
 from events.storefront.schemas import ClaimWithAnswers
 from events.tickets.issuing import issue_and_confirm
 from events.tickets.qr import qr_svg
-from events.tickets.views import order_details, ticket_by_id
+from events.tickets.secrets import TICKET_SECRET_LENGTH
+from events.tickets.statuses import TicketStatus
+from events.tickets.views import TicketView, order_details, ticket_by_id, ticket_by_page_secret
 
 ONE_YEAR_SECONDS = 365 * 24 * 3600
+AnyResponse = TypeVar("AnyResponse", bound=Response[Any])
 # A random id per browser, so that the people sharing one connection each have their own budget of wrong codes;
 # and a pass per claim code, so that a browser which opened a code's page keeps it working (see claims.Claimant).
 # Neither is a session: nothing is stored for them unless a code is wrong.
@@ -38,6 +42,13 @@ CLAIM_BROWSER_COOKIE = "claim_browser"
 CLAIM_PASS_COOKIE = "claim_pass"
 CLAIM_COOKIE_SECONDS = 24 * 3600
 _BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{22}")
+# The tickets claimed with a link in this browser (their pages' keys, newest last), for the link's page to offer again:
+# a guest who gave no email or phone, and whose tab was closed or reloaded, finds their ticket there rather than claiming
+# a second place. Kept for the link's pages only, as long as a ticket matters; no more than the browser's history holds.
+CLAIMED_COOKIE = "claimed"
+CLAIMED_COOKIE_SECONDS = 90 * 24 * 3600
+CLAIMED_KEPT = 5
+_PAGE_SECRET = re.compile(f"[{SECRET_ALPHABET}]{{{TICKET_SECRET_LENGTH}}}")
 
 
 def _client(request: Request[Any, Any, Any]) -> str:
@@ -54,7 +65,7 @@ def claimant_of(request: Request[Any, Any, Any], code: str, settings: Settings) 
     return claims.Claimant(_client(request), browser, has_pass)
 
 
-def claim_cookies(request: Request[Any, Any, Any], template: Template, settings: Settings, *, valid_code: str | None) -> Template:
+def claim_cookies(request: Request[Any, Any, Any], template: AnyResponse, settings: Settings, *, valid_code: str | None) -> AnyResponse:
     """The browser's new id, if it was given one, and the pass of a code it has just opened for real."""
     secure = settings.is_production
     if browser := request.state.get("claim_browser"):
@@ -82,6 +93,28 @@ def claim_cookies(request: Request[Any, Any, Any], template: Template, settings:
             )
         )
     return template
+
+
+def _claimed_here(request: Request[Any, Any, Any]) -> list[str]:
+    """The keys of the ticket pages this browser claimed with the link whose page this is, oldest first."""
+    return [key for key in request.cookies.get(CLAIMED_COOKIE, "").split(".") if _PAGE_SECRET.fullmatch(key)][-CLAIMED_KEPT:]
+
+
+async def _tickets_claimed_here(request: Request[Any, Any, Any], settings: Settings, now: datetime) -> list[TicketView]:
+    """This browser's tickets from the link, still valid: what the link's page offers before its form."""
+    found = []
+    for key in _claimed_here(request):
+        try:
+            ticket = await ticket_by_page_secret(key, secret_key=settings.secret_key, now=now)
+        except NotFound:
+            continue
+        if ticket.order_channel == "claim" and ticket.status == TicketStatus.valid:
+            found.append(ticket)
+    return found
+
+
+def _claimed_ticket_path(code: str, page_secret: str) -> str:
+    return f"/claim/{code}/tickets/{page_secret}"
 
 
 def _claim_url(settings: Settings, code: str) -> str:
@@ -205,7 +238,17 @@ class ClaimPages(Controller):
             return claim_cookies(request, refusal_page(error), settings, valid_code=None)
         # Asked in the page's language (the one the link chose with ?lang=, else the guest's).
         asking = await questions.claim_asking(code, request.state.locale)
-        context = {"code": code, "usage": usage, "form": {}, "errors": {}, "texts": settings.can_send_texts, "asking": asking}
+        context = {
+            "code": code,
+            "usage": usage,
+            "form": {},
+            "errors": {},
+            "texts": settings.can_send_texts,
+            "asking": asking,
+            "claimed_here": [
+                (ticket.holder, _claimed_ticket_path(code, ticket.page_secret)) for ticket in await _tickets_claimed_here(request, settings, now)
+            ],
+        }
         page = Template("orders/claim.html", context=context)
         return claim_cookies(request, _remember_language(page, lang), settings, valid_code=code)
 
@@ -217,7 +260,9 @@ class ClaimPages(Controller):
         data: URLEncodedBody[dict[str, str]],
         now: NamedDependency[datetime],
         settings: NamedDependency[Settings],
-    ) -> Template:
+    ) -> Template | Redirect:
+        """A claimed place goes on to its ticket's own address (303), which a reload, the Back button or a bookmark
+        shows again without claiming another place; the browser remembers it for the link's page."""
         # The questions are read for the code as posted, before the claim checks it: an unknown code asks none, and the
         # claim then answers it as it always has (questions.service.claim_asking).
         asking = await questions.claim_asking(code, request.state.locale)
@@ -266,13 +311,41 @@ class ClaimPages(Controller):
                 headers=error.headers,
             )
             return claim_cookies(request, page, settings, valid_code=code)
-        ticket = await _ticket_of(claimed.order_reference)
-        view = await ticket_by_id(ticket.id, secret_key=settings.secret_key, now=now)
+        view = await ticket_by_id(claimed.ticket_id, secret_key=settings.secret_key, now=now)
+        remembered = ".".join([*(key for key in _claimed_here(request) if key != view.page_secret), view.page_secret][-CLAIMED_KEPT:])
+        to_ticket = Redirect(
+            _claimed_ticket_path(code, view.page_secret),
+            status_code=303,
+            cookies=[
+                Cookie(
+                    key=CLAIMED_COOKIE,
+                    value=remembered,
+                    path=f"/claim/{code}",
+                    max_age=CLAIMED_COOKIE_SECONDS,
+                    httponly=True,
+                    samesite="lax",
+                    secure=settings.is_production,
+                )
+            ],
+        )
+        return claim_cookies(request, to_ticket, settings, valid_code=None)
+
+    @get("/{code:str}/tickets/{page_secret:str}", name="claimed_ticket")
+    async def claimed_ticket(
+        self, code: FromPath[str], page_secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]
+    ) -> Template | Redirect:
+        """The ticket a link's form has just given, at an address of its own: shown again, never claimed again. Its
+        key is the ticket page's, which already shows the ticket to whoever has it; a ticket no longer valid (given
+        back, refunded) goes to that page, which says so."""
+        ticket = await ticket_by_page_secret(page_secret, secret_key=settings.secret_key, now=now)
+        if ticket.order_channel != "claim":
+            raise NotFound(N_("We could not find that page."), code="not_found")
+        if ticket.status != TicketStatus.valid:
+            return Redirect(ticket.url, status_code=303)
+        emailed, texted = await claims.claimed_contact(ticket.order_reference)
         # A text is promised only where one can be sent (a phone is refused otherwise, so this is belt and braces).
-        phone = data.get("phone", "").strip() if settings.can_send_texts else ""
-        context = {"ticket": view, "qr": qr_svg(view.code), "email": data.get("email", "").strip(), "phone": phone}
-        page = Template("orders/claimed.html", context=context)
-        return claim_cookies(request, page, settings, valid_code=None)
+        context = {"ticket": ticket, "qr": qr_svg(ticket.code), "email": emailed, "phone": texted and settings.can_send_texts, "code": code}
+        return Template("orders/claimed.html", context=context)
 
     @get("/{code:str}/places", name="claim_usage")
     async def usage(

@@ -58,7 +58,7 @@ async def test_browsing_buying_and_claiming_anonymously_write_no_session(client:
 
     # So does the claim form.
     claim_page = await client.get(f"/claim/{link['code']}")
-    claimed = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "_csrf_token": csrf(claim_page.text)})
+    claimed = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "_csrf_token": csrf(claim_page.text)}, follow_redirects=True)
     assert claimed.status_code == 200 and "<svg" in claimed.text
 
     responses += [page, bought, checkout, paid, order_page, ticket_page, claim_page, claimed]

@@ -29,7 +29,7 @@ async def claim_with_the_form(browser: httpx.AsyncClient, code: str, name: str =
     page = await browser.get(f"/claim/{code}")
     assert page.status_code == 200, page.text
     token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
-    return await browser.post(f"/claim/{code}", data={"name": name, "_csrf_token": token})
+    return await browser.post(f"/claim/{code}", data={"name": name, "_csrf_token": token}, follow_redirects=True)
 
 
 def wrong_code(n: int) -> str:
@@ -70,7 +70,7 @@ async def test_a_refused_try_learns_nothing_about_the_code(client: httpx.AsyncCl
     token = re.search(r'name="_csrf_token" value="([^"]+)"', (await client.get("/login")).text).group(1)  # type: ignore[union-attr]
     for n in range(1, claims.FAILED_CLAIMS_PER_BROWSER):
         assert (await client.post(f"/claim/{wrong_code(n)}", data={"name": "X", "_csrf_token": token})).status_code == 404
-    real = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "_csrf_token": token})
+    real = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "_csrf_token": token}, follow_redirects=True)
     fake = await client.post(f"/claim/{wrong_code(99)}", data={"name": "Leila", "_csrf_token": token})
     assert page.status_code == 404 and real.status_code == fake.status_code == 429
     assert "<form" in real.text and int(real.headers["retry-after"]) > 0
@@ -128,6 +128,6 @@ async def test_guessing_from_one_address_is_bounded_but_an_opened_link_keeps_wor
     assert (await claim(client, wrong_code(25))).status_code == 429  # the address's budget is spent
     assert (await claim(client, link["code"])).status_code == 429  # so the guesser learns nothing more
     # The guest who had opened their link still claims their place with it.
-    done = await another_person.post(f"/claim/{link['code']}", data={"name": "Leila", "_csrf_token": token})
+    done = await another_person.post(f"/claim/{link['code']}", data={"name": "Leila", "_csrf_token": token}, follow_redirects=True)
     assert done.status_code == 200 and "<svg" in done.text
     assert await Order.count().where(Order.channel == "claim") == 1

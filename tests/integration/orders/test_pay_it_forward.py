@@ -10,7 +10,7 @@ import pytest
 from events import i18n
 from events.orders.tables import Order
 from tests.factories import make_event
-from tests.support.orders import pay_with_test_page, place_order
+from tests.support.orders import get_order, pay_with_test_page, place_order
 
 
 async def claim_link(client: httpx.AsyncClient, organiser: dict[str, str], slug: str, places: int = 5, name: str = "Drop-in Centre") -> dict:  # type: ignore[type-arg]
@@ -149,6 +149,55 @@ async def test_the_claim_page_works_without_javascript_in_the_guests_language(
     assert form.status_code == 200 and 'lang="fr"' in form.text
     assert client.cookies.get("lang") == "fr"  # remembered for the next page
     token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-    done = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "_csrf_token": token})
+    done = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "_csrf_token": token}, follow_redirects=True)
     assert done.status_code == 200 and "<svg" in done.text and 'lang="fr"' in done.text
     assert (await free_places(client, slug))["claimed"] == 1
+
+
+async def test_a_claimed_ticket_stays_on_its_own_page_and_the_link_offers_it_again_rather_than_a_second_place(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    """A guest who gives only a first name has no email to find the ticket again. A reload, the Back button or opening
+    the link again on the same phone shows the ticket they have; none of them takes another of the partner's places."""
+    slug = await make_event(now)
+    link = await claim_link(client, organiser, slug, places=3)
+    form = await client.get(f"/claim/{link['code']}")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    assert "Already claimed" not in form.text
+
+    claimed = await client.post(f"/claim/{link['code']}", data={"name": "Samir", "_csrf_token": token})
+    assert claimed.status_code == 303
+    ticket_path = claimed.headers["location"]
+    assert re.fullmatch(rf"/claim/{link['code']}/tickets/[a-z0-9]{{20}}", ticket_path)
+    for _ in range(2):  # shown, then reloaded: the same ticket, no second place
+        shown = await client.get(ticket_path)
+        assert shown.status_code == 200 and "Here is your ticket" in shown.text and "<svg" in shown.text
+        assert 'class="holder">Samir<' in shown.text and "Keep this page" in shown.text
+        assert shown.headers["cache-control"] == "no-store"
+    assert (await free_places(client, slug))["claimed"] == 1
+
+    again = await client.get(f"/claim/{link['code']}")
+    assert "Already claimed with this link on this phone" in again.text
+    assert f'<a class="action-link" href="{ticket_path}"><span>Ticket for <bdi>Samir</bdi></span></a>' in again.text
+    assert "To claim a place for someone else" in again.text
+    # A support worker may still claim for the next person from the same phone: both are offered afterwards.
+    second = await client.post(f"/claim/{link['code']}", data={"name": "Amal", "email": "amal@example.org", "_csrf_token": token})
+    assert second.status_code == 303 and second.headers["location"] != ticket_path
+    with_email = await client.get(second.headers["location"])
+    assert "We have also sent it to your email." in with_email.text and "Keep this page" not in with_email.text
+    both = await client.get(f"/claim/{link['code']}")
+    assert "Ticket for <bdi>Samir</bdi>" in both.text and "Ticket for <bdi>Amal</bdi>" in both.text
+    assert (await free_places(client, slug))["claimed"] == 2
+    # Another phone sees none of them.
+    async with httpx.AsyncClient(transport=client._transport, base_url="http://testserver") as other_phone:
+        assert "Already claimed" not in (await other_phone.get(f"/claim/{link['code']}")).text
+
+
+async def test_only_a_claimed_ticket_is_shown_at_a_claim_links_address(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    slug = await make_event(now)
+    link = await claim_link(client, organiser, slug)
+    created = (await place_order(client, slug)).json()
+    await pay_with_test_page(client, created)
+    paid_ticket_key = (await get_order(client, created))["tickets"][0]["url"].rsplit("/", 1)[-1]
+    assert (await client.get(f"/claim/{link['code']}/tickets/{paid_ticket_key}")).status_code == 404
+    assert (await client.get(f"/claim/{link['code']}/tickets/{'a' * 20}")).status_code == 404

@@ -186,7 +186,7 @@ async def test_claim_pages_show_the_events_organisation(client: httpx.AsyncClien
     usage = (await client.get(f"/claim/{link.code}/places")).text
     assert shows(usage, "refugee-kitchen", "Refugee Kitchen")
     csrf = client.cookies.get("csrftoken")
-    claimed = await client.post(f"/claim/{link.code}", data={"name": "Amal", "_csrf_token": csrf})
+    claimed = await client.post(f"/claim/{link.code}", data={"name": "Amal", "_csrf_token": csrf}, follow_redirects=True)
     assert claimed.status_code == 200 and "Here is your ticket" in claimed.text
     assert shows(claimed.text, "refugee-kitchen", "Refugee Kitchen") and "Welcome Cinema" not in claimed.text
 

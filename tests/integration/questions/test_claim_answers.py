@@ -45,7 +45,7 @@ async def test_an_arabic_claim_answers_the_dietary_question(client: httpx.AsyncC
         f"answer_{dietary['id']}_0--note": "بدون فطر",
         "_csrf_token": csrf(text),
     }
-    claimed = await client.post(f"/claim/{link['code']}", data=form)
+    claimed = await client.post(f"/claim/{link['code']}", data=form, follow_redirects=True)
     assert claimed.status_code == 200, claimed.text
     assert '<html lang="ar" dir="rtl">' in claimed.text
     order = await Order.select(Order.id, Order.locale, Order.buyer_name).first()

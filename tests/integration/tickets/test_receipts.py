@@ -144,7 +144,9 @@ async def test_a_guest_with_only_a_phone_is_told_the_ticket_link_went_by_text(
     form = await client.get(f"/claim/{link['code']}")
     csrf = re.search(r'name="_csrf_token" value="([^"]+)"', form.text)
     assert csrf
-    claimed = await client.post(f"/claim/{link['code']}", data={"name": "Samir", "phone": "07911 123456", "_csrf_token": csrf.group(1)})
+    claimed = await client.post(
+        f"/claim/{link['code']}", data={"name": "Samir", "phone": "07911 123456", "_csrf_token": csrf.group(1)}, follow_redirects=True
+    )
     assert claimed.status_code == 200
     # The free place's own confirmation: when, where and a map, as a bought ticket's.
     words = text_of(claimed.text)

@@ -153,7 +153,7 @@ async def test_the_claim_form_in_arabic_texts_the_ticket_in_arabic(
     link = await claim_link(client, organiser, slug)
     form = await client.get(f"/claim/{link['code']}?lang=ar")
     token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-    done = await client.post(f"/claim/{link['code']}", data={"name": "ليلى", "phone": "+44 7911 123456", "_csrf_token": token})
+    done = await client.post(f"/claim/{link['code']}", data={"name": "ليلى", "phone": "+44 7911 123456", "_csrf_token": token}, follow_redirects=True)
     assert done.status_code == 200 and "<svg" in done.text
     assert i18n.translations("ar").gettext("We are also sending a link to it to your phone.") in done.text
     assert await drain_outbox(clock(), settings=texting) == 1
@@ -355,7 +355,7 @@ async def test_a_number_that_is_not_a_mobile_is_refused_before_anything_is_writt
 
     form = await client.get(f"/claim/{link['code']}")
     token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-    page = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "phone": "020 7946 0018", "_csrf_token": token})
+    page = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "phone": "020 7946 0018", "_csrf_token": token}, follow_redirects=True)
     assert page.status_code == 422
     assert 'id="phone-error"' in page.text and "We can only send your ticket to a mobile number" in page.text
     assert 'value="020 7946 0018"' in page.text  # kept in the form to correct
@@ -693,11 +693,11 @@ async def test_production_without_twilio_neither_asks_for_a_phone_nor_promises_a
     assert "cannot send text messages" in refused.json()["fields"]["phone"]
     # A form opened before (with a phone field) is shown again with the number and why, to clear it.
     token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
-    stale = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "phone": MOBILE, "_csrf_token": token})
+    stale = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "phone": MOBILE, "_csrf_token": token}, follow_redirects=True)
     assert stale.status_code == 422 and 'id="phone-error"' in stale.text and "cannot send text messages" in stale.text
     assert await Order.count() == 1 and await OutboxMessage.count() == 1  # the earlier claim's only
 
-    done = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "email": "", "_csrf_token": token})
+    done = await client.post(f"/claim/{link['code']}", data={"name": "Leila", "email": "", "_csrf_token": token}, follow_redirects=True)
     assert done.status_code == 200 and "<svg" in done.text
     assert "We are also sending a link to it to your phone." not in done.text and "We have also sent it" not in done.text
 

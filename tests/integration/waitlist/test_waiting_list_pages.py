@@ -202,7 +202,7 @@ async def test_a_used_up_claim_link_lets_a_guest_ask_to_be_told_when_a_free_plac
     code = link.json()["code"]
     page = await client.get(f"/claim/{code}")
     assert "Tell me when a free place comes up" not in page.text  # a place is still there to claim
-    claimed = await client.post(f"/claim/{code}", data={"name": "Leila", "_csrf_token": csrf(page.text)})
+    claimed = await client.post(f"/claim/{code}", data={"name": "Leila", "_csrf_token": csrf(page.text)}, follow_redirects=True)
     assert claimed.status_code == 200
     page = await client.get(f"/claim/{code}")
     text = squeezed(page.text)
@@ -397,7 +397,7 @@ async def test_a_guest_takes_an_offered_free_place_and_gets_the_ticket(client: h
         "code"
     ]
     page = await client.get(f"/claim/{code}")
-    assert (await client.post(f"/claim/{code}", data={"name": "Leila", "_csrf_token": csrf(page.text)})).status_code == 200
+    assert (await client.post(f"/claim/{code}", data={"name": "Leila", "_csrf_token": csrf(page.text)}, follow_redirects=True)).status_code == 200
     page = await client.get(f"/claim/{code}")
     mine = entry_path(
         await client.post(f"/claim/{code}/waiting-list", data={"name": "Nour", "email": "nour@example.org", "_csrf_token": csrf(page.text)})
