@@ -98,9 +98,12 @@ class LoginPages(Controller):
 
 
 def _landing(user: CurrentUser, target: str) -> str:
-    """Where signing in leads: where the person was going; with nowhere in particular, a door member who does not
-    run events goes to their account page, which links to their door pages, not to the public list of events."""
-    if target == "/" and user.has_role(DOOR) and not user.has_role(ORGANISER):
+    """Where signing in leads: where the person was going; with nowhere in particular, someone who runs events goes to
+    the back office, and a door member who does not to their account page, which links to their door pages: neither to
+    the public list of events."""
+    if target == "/" and user.has_role(ORGANISER):
+        return "/manage"
+    if target == "/" and user.has_role(DOOR):
         return "/account"
     return target
 

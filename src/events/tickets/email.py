@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid, parseaddr
+from email.utils import format_datetime, formataddr, make_msgid, parseaddr
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -300,10 +300,11 @@ def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes 
     else:
         subject = CONTRIBUTION_SUBJECT if content.contribution_only else SUBJECTS[content.kind]
         message["Subject"] = i18n.translations(locale).gettext(subject) % {"event": content.event_title}
-    message["From"] = sender
+    message["From"] = sender_named_for(sender, content.organisation)
     message["To"] = recipient  # one guest per message: never another guest's address
-    if content.announcement is not None and content.organisation is not None and content.organisation.contact_email:
-        # A guest answering an organiser's message writes to the organiser, not to the service's sending address.
+    if content.organisation is not None and content.organisation.contact_email:
+        # A guest answering ("can I bring my child?", "my name is wrong") writes to the organiser, not to the service's
+        # sending address, which nobody reads.
         message["Reply-To"] = content.organisation.contact_email
     message["Date"] = format_datetime(now)
     message["Message-ID"] = make_msgid(domain=parseaddr(sender)[1].rpartition("@")[2] or None)
@@ -319,6 +320,16 @@ def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes 
     if pdf is not None:
         message.add_attachment(pdf, maintype="application", subtype="pdf", filename=f"tickets-{content.reference}.pdf")
     return message
+
+
+def sender_named_for(sender: str, organisation: EmailOrganisation | None) -> str:
+    """The service's sending address, named for the organisation whose event the message is about ("Refugee Kitchen
+    via Events <tickets@...>"): a guest sees who is writing to them, and the address stays the one the service's mail
+    server may send from (so the message passes its domain's checks)."""
+    service_name, address = parseaddr(sender)
+    if organisation is None or not organisation.name or not address:
+        return sender
+    return formataddr((f"{organisation.name} via {service_name}" if service_name else organisation.name, address))
 
 
 def _template_name(content: OrderEmail) -> str:

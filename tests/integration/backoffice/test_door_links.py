@@ -40,12 +40,17 @@ async def test_a_door_member_signs_in_to_their_account_page_with_links_to_their_
     assert f"/door/{other}" not in account.text
 
 
-async def test_an_organiser_still_lands_where_they_were_going(client: httpx.AsyncClient, now: datetime) -> None:
+async def test_an_organiser_lands_in_the_back_office_which_every_page_links_to(client: httpx.AsyncClient, now: datetime) -> None:
     await sign_in_organiser(client)
     await client.post("/logout", data={})
     landed = await sign_in(client, "boss@test.example", PASSWORD)
-    assert landed.headers["location"] == "/"
+    assert landed.headers["location"] == "/manage"
     assert "Your door pages" not in (await client.get("/account")).text
+    for page in ("/", "/account"):  # the public pages and their own account page lead back to it
+        assert '<a href="/manage">Back office</a>' in (await client.get(page)).text
+    await client.post("/logout", data={})
+    going = await sign_in(client, "boss@test.example", PASSWORD, "/manage/guests")
+    assert going.status_code == 303 and going.headers["location"] == "/manage/guests"  # still where they were going
 
 
 async def test_a_door_team_invitation_email_links_to_the_door_pages(

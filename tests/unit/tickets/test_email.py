@@ -4,6 +4,7 @@ email, shown by its Content-ID), and the charity line and contact address at the
 from __future__ import annotations
 
 import dataclasses
+import email.utils as email_utils
 import io
 import re
 from datetime import datetime, timezone
@@ -285,6 +286,20 @@ def test_an_organisers_message_has_their_subject_their_words_as_text_and_replies
 
 def test_without_a_contact_address_replies_go_nowhere_new() -> None:
     assert build(announcement(organisation=None))["Reply-To"] is None
+    assert build(content(contact_email=""))["Reply-To"] is None
+
+
+@pytest.mark.parametrize("kind", [MessageKind.order_confirmation, MessageKind.reminder, MessageKind.tickets_resent])
+def test_every_guest_email_comes_from_the_organisation_through_the_service_and_replies_go_to_them(kind: str) -> None:
+    """A guest who answers their confirmation ("can I bring my child?") writes to the organiser; the sender's address is
+    still the service's, which its mail server may send from, named for whoever runs the event."""
+    message = build(dataclasses.replace(content(), kind=kind))
+    assert message["From"] == "Refugee Kitchen via Events <tickets@events.test>"
+    assert message["Reply-To"] == "hello@refugeekitchen.example"
+    plain_sender = email.build_email(content(), sender="tickets@events.test", recipient="a@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW)
+    assert plain_sender["From"] == "Refugee Kitchen <tickets@events.test>"
+    unnamed = build(content(name="Café «Solidarité», Ltd"))
+    assert email_utils.parseaddr(unnamed["From"]) == ("Café «Solidarité», Ltd via Events", "tickets@events.test")
 
 
 def test_an_organisers_english_words_sit_in_an_arabic_email_marked_as_english() -> None:
