@@ -257,12 +257,15 @@ class OrderEmail:
     currency: str = "GBP"
     paid_pence: int = 0
     organisation: EmailOrganisation | None = None
-    # The reminder's way there: the address, a map and the event's access information.
+    # The way there, in the confirmation and the reminder: when it ends, the address, a map and the event's access
+    # information (how to get in: a step-free entrance, the nearest station).
     address: str = ""
     map_url: str = ""
     access_information: str = ""
-    # Where a guest who cannot come gives their place back (the reminder): the ticket's "Can't come?" page, or the
-    # order page's list of tickets when there are several. The reminder shows the link only when there is one.
+    ends_at: datetime | None = None
+    # Where a guest who cannot come gives their place back (the confirmation, the tickets sent again, the reminder,
+    # before the event starts): the ticket's "Can't come?" page, or the order page's list of tickets when there are
+    # several. Shown only when there is one.
     cant_come_url: str = ""
     thank_you: ThankYouTotals | None = None
     refund: RefundSummary | None = None  # the refund this message tells of (queued with its detail)

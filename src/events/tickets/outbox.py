@@ -405,6 +405,7 @@ async def _order_of(message: dict[str, Any]) -> dict[str, Any]:
             Order.event.address,
             Order.event.access_information,
             Order.event.starts_at,
+            Order.event.ends_at,
             Order.event.timezone,
             Order.event.organisation,
             Order.event._.organisation._.name,
@@ -457,7 +458,10 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         address=order["event.address"],
         map_url=email.map_url(order["event.venue"], order["event.address"]),
         access_information=order["event.access_information"],
-        cant_come_url=await _cant_come_url(kind, message["order_id"], f"{settings.base_url}/orders/{reference}", token),
+        ends_at=order["event.ends_at"].astimezone(ZoneInfo(order["event.timezone"])),
+        cant_come_url=await _cant_come_url(kind, message["order_id"], f"{settings.base_url}/orders/{reference}", token)
+        if now < order["event.starts_at"]
+        else "",
         thank_you=email.ThankYouTotals.from_detail(json.loads(message["detail"])) if kind == MessageKind.thank_you else None,
         refund=await _refund_summary(message),
         refund_choice=_refund_choice(message, reference, token, zone=ZoneInfo(order["event.timezone"]), base_url=settings.base_url),
@@ -523,10 +527,10 @@ def _refund_choice(message: dict[str, Any], reference: str, token: str, *, zone:
 
 
 async def _cant_come_url(kind: str, order_id: int, order_url: str, token: str) -> str:
-    """A reminder's "Can't come?" link, with the buyer's authority (the order's token: the reminder goes to the buyer,
-    who may refund or donate any of the order's tickets): the one valid ticket's page for giving it up, or the order
-    page's list of tickets, each with its own link, when there are several."""
-    if kind != MessageKind.reminder:
+    """A ticket message's or a reminder's "Can't come?" link, with the buyer's authority (the order's token: these go to
+    the buyer, who may refund or donate any of the order's tickets): the one valid ticket's page for giving it up, or
+    the order page's list of tickets, each with its own link, when there are several."""
+    if kind != MessageKind.reminder and kind not in TICKET_MESSAGES:
         return ""
     valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order_id, Ticket.status == TicketStatus.valid).order_by(Ticket.id)
     if not valid:

@@ -43,7 +43,7 @@ SELECT t.id, t.secret, t.page_secret, t.version, t.status, t.holder_name, t.tick
        o.reference AS "order_id.reference", o.locale AS "order_id.locale", o.channel AS "order_id.channel",
        o.payment_provider AS "order_id.payment_provider", o.currency AS "order_id.currency", t.price_pence, t.booking_fee_pence,
        t.event, e.slug AS "event.slug", e.title AS "event.title", e.venue AS "event.venue", e.address AS "event.address",
-       e.starts_at AS "event.starts_at", e.ends_at AS "event.ends_at", e.timezone AS "event.timezone", e.organisation AS "event.organisation",
+       e.access_information AS "event.access_information", e.starts_at AS "event.starts_at", e.ends_at AS "event.ends_at", e.timezone AS "event.timezone", e.organisation AS "event.organisation",
        g.slug AS "event.organisation.slug", g.name AS "event.organisation.name", g.logo_content_type AS "event.organisation.logo_content_type"
 """
 _TICKET_VIEW_JOINS = """

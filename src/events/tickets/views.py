@@ -70,6 +70,9 @@ class TicketView:
     order_channel: str = ""
     payment_provider: str = ""
     currency: str = "GBP"
+    # How to get there and in (a step-free entrance, the nearest station), as the organiser wrote it: the ticket page
+    # shows it under the place.
+    access_information: str = ""
 
     @property
     def url(self) -> str:
@@ -161,6 +164,7 @@ async def _views(
                 event_title=row["event.title"],
                 venue=row["event.venue"],
                 address=row["event.address"],
+                access_information=row["event.access_information"],
                 starts_at=row["event.starts_at"].astimezone(zone),
                 ends_at=row["event.ends_at"].astimezone(zone),
                 timezone=row["event.timezone"],

@@ -104,3 +104,17 @@ async def test_the_ticket_and_event_pages_put_the_venue_and_its_address_on_lines
                 in page
             ), (path, locale)
             assert "Community Hall،" not in page and "Community Hall," not in page, (path, locale)
+
+
+async def test_the_ticket_page_says_how_to_get_there_and_in(client: httpx.AsyncClient, now: datetime) -> None:
+    """The ticket is what a guest opens on the way: the step-free entrance is on it, not only on the order page."""
+    slug = await make_event(now, access_information="Step-free entrance on Mill Lane.\nNearest station: Hackney Central.")
+    created = (await place_order(client, slug)).json()
+    await pay_with_test_page(client, created)
+    ticket_url = (await get_order(client, created))["tickets"][0]["url"]
+    page = (await client.get(ticket_url)).text
+    assert '<dd class="access-information" dir="auto">Step-free entrance on Mill Lane.\nNearest station: Hackney Central.</dd>' in page
+    plain = await make_event(now, slug="no-access-notes")
+    created = (await place_order(client, plain)).json()
+    await pay_with_test_page(client, created)
+    assert "Access and arrival" not in (await client.get((await get_order(client, created))["tickets"][0]["url"])).text

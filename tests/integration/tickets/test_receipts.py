@@ -117,6 +117,15 @@ async def test_the_email_and_both_pages_carry_the_same_receipt(client: httpx.Asy
     assert "- Booking fee (2 × £1.50): £3\n" in text
     assert "Total: £138\n" in text
     assert "12" not in re.findall(r"Gift Aid:.*", text)[0] and "E8 1AA" not in text  # not the donor's home address
+    # The way there, as the reminder gives it: a guest who books within the reminder's hours gets no reminder, and the
+    # email is what they open on the way. Then how to give a place back before the event.
+    for body in (text, html.unescape(html_part)):
+        assert "1 High Street, London" in body and "openstreetmap.org/search?query=Community%20Hall%201%20High%20Street" in body
+        assert "Getting there and getting in" in body and "Step-free entrance on Mare Street." in body
+        assert "Can't come? Please give your place back, so that someone else can have it:" in body
+    ends = re.search(r"\d\d:\d\d–(\d\d:\d\d)", text)
+    assert ends is not None, "the time it ends"
+    assert f"{reference}?token=" in re.findall(r"Can't come\?.*", text)[0] and "#cant-come" in text  # two tickets: the order page's list
 
 
 async def test_the_confirmation_says_when_where_and_where_the_tickets_went(client: httpx.AsyncClient, now: datetime) -> None:

@@ -137,6 +137,19 @@ def test_the_reminder_brings_the_tickets_time_place_map_and_access_information()
     assert "- Amal, Supper: https://tickets.example/tickets/abc" in text
 
 
+def test_the_confirmation_brings_the_way_there_and_how_to_give_a_place_back() -> None:
+    """A guest who books a day ahead gets no reminder: the confirmation is the email they open on the way."""
+    mail = reminder(kind=MessageKind.order_confirmation, ends_at=datetime(2027, 8, 19, 22, 30, tzinfo=ZoneInfo("Europe/London")))
+    mail = dataclasses.replace(mail, cant_come_url="https://tickets.example/orders/K7M-4QX/tickets/7/cant-come?token=x")
+    text, html = bodies(build(mail))
+    for body in (text, html):
+        assert "1 High Street" in body and "https://www.openstreetmap.org/search?query=Community%20Hall" in body
+        assert "Step-free entrance on Mill Lane." in body and "Nearest station: Whitechapel." in body
+        assert "https://tickets.example/orders/K7M-4QX/tickets/7/cant-come?token=x" in body
+    assert "Thursday, 19 August 2027, 19:00–22:30" in text and "19:00–&#8288;22:30" in html
+    assert "Can't come? Please give your place back, so that someone else can have it: https://tickets.example/orders/" in text
+
+
 def test_the_reminders_cant_come_link_shows_once_there_is_one() -> None:
     mail = reminder(cant_come_url="https://tickets.example/orders/K7M-4QX/release?token=x")
     text, html = bodies(email.build_email(mail, sender="e@events.test", recipient="amal@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW))
