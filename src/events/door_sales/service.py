@@ -30,7 +30,9 @@ async def sell_at_door(
         placed = door.order
         await issue_tickets(placed.id, door.event_id, buyer_name.strip() or "Door guest", now)
         await Ticket.update({Ticket.checked_in_at: now, Ticket.checked_in_by: seller}).where(Ticket.order_id == placed.id)
-        await orders.note(placed.id, "door_sale", f"{door.places} tickets sold by {seller}, paid by {payment_method}", now)
+        await orders.note(
+            placed.id, "door_sale", f"{door.places} {'ticket' if door.places == 1 else 'tickets'} sold by {seller}, paid by {payment_method}", now
+        )
         await audit.record(
             "door.sale",
             now=now,

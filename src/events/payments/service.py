@@ -393,7 +393,7 @@ async def record_refund(
     await refund.save()
     voided = await issuing.void_tickets(order.id, plan.ticket_ids, TicketStatus.refunded, now) if plan.ticket_ids else 0
     fully = await _add_refunded(order.id, plan.amount_pence, payment["amount_pence"] - donated)
-    await orders.note(order.id, "refunded", f"{plan.amount_pence} pence, {voided} tickets: {reason}", now)
+    await orders.note(order.id, "refunded", f"{plan.amount_pence} pence, {_tickets(voided)}: {reason}", now)
     await _queue_refund_notice(notice, refund, order, plan.ticket_ids, now=now)
     await audit.record(
         "order.refunded",
@@ -879,3 +879,8 @@ async def retry_pending_refunds(now: datetime, *, gateways: Gateways) -> int:
         else:
             await send_refund(row["id"], gateway=gateway, now=now)
     return len(rows)
+
+
+def _tickets(count: int) -> str:
+    """'1 ticket', '2 tickets': a count as the order's history says it (staff pages are in English)."""
+    return f"{count} ticket" if count == 1 else f"{count} tickets"
