@@ -124,7 +124,9 @@ def _figures(line: Figures, money: Callable[[int], str], width: float) -> Table:
     return table
 
 
-def _reconciled_text(reconciled: bool | None) -> str:
+def _reconciled_text(reconciled: bool | None, card_payments: int) -> str:
+    if not card_payments:
+        return "Nothing to reconcile with Stripe: no payment by card through Stripe"
     if reconciled is None:
         return "Reconciled with Stripe: not checked"
     return f"Reconciled with Stripe: {'yes' if reconciled else 'no'}"
@@ -213,7 +215,7 @@ def render_statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes
                     Spacer(1, 1.5 * mm),
                     _figures(event, money, figures_width),
                     Spacer(1, 1.5 * mm),
-                    _text(_reconciled_text(event.reconciled), MUTED_BODY),
+                    _text(_reconciled_text(event.reconciled, event.card_payments), MUTED_BODY),
                     Spacer(1, 6 * mm),
                 ]
             )
@@ -227,7 +229,7 @@ def render_statement_pdf(statement: PartnerStatement, *, now: datetime) -> bytes
                 Spacer(1, 1.5 * mm),
                 _figures(statement.totals, money, figures_width),
                 Spacer(1, 4 * mm),
-                _text(_reconciled_text(statement.reconciled), RESULT),
+                _text(_reconciled_text(statement.reconciled, statement.card_payments), RESULT),
             ]
         )
     )

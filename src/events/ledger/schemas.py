@@ -173,6 +173,8 @@ class EventReconciliation(Struct, frozen=True):
     retained_booking_fees_pence: int
     deficit_pence: int
     reconciled: bool
+    # How many of its payments were by card through Stripe (none: nothing to reconcile, whatever ``reconciled`` says).
+    card_payments: int
     differences: list[Difference]
     stripe_imported_to: datetime | None
     notes: list[str]
@@ -199,6 +201,7 @@ class StatementEvent(Struct, frozen=True):
     starts_at: datetime
     currency: str
     reconciled: bool
+    card_payments: int  # by card through Stripe (none: nothing to reconcile)
     differences: list[Difference]
     partner: str
     income_pence: dict[str, int]
@@ -238,6 +241,7 @@ class PartnerStatement(Struct, frozen=True):
     totals: Totals
     currency: str
     reconciled: bool
+    card_payments: int  # its events', by card through Stripe (none: nothing to reconcile)
     # The organisation that added the partner project (and runs its events): its charity details head the statement.
     issued_by: IssuerOut | None = None
 

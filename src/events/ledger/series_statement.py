@@ -37,6 +37,7 @@ class SeriesStatementEvent(Struct, frozen=True):
     starts_at: datetime
     status: EventStatus
     reconciled: bool
+    card_payments: int  # by card through Stripe (none: nothing to reconcile)
     totals: Totals
     costs_pence: int
     deficit_pence: int
@@ -69,6 +70,7 @@ class SeriesStatement(Struct, frozen=True):
     retained_booking_fees_pence: int
     deficit_pence: int
     reconciled: bool
+    card_payments: int  # its events', by card through Stripe (none: nothing to reconcile)
     left_out: list[LeftOutEvent]
     issued_by: IssuerOut
 
@@ -141,6 +143,7 @@ async def _series_statement(slug: str) -> tuple[SeriesStatement, list[spreadshee
                 starts_at=row["starts_at"].astimezone(ZoneInfo(row["timezone"])),
                 status=EventStatus(row["status"]),
                 reconciled=reconciliation.reconciled,
+                card_payments=reconciliation.card_payments,
                 totals=reconciliation.totals,
                 costs_pence=reconciliation.costs_pence,
                 deficit_pence=reconciliation.deficit_pence,
@@ -156,6 +159,7 @@ async def _series_statement(slug: str) -> tuple[SeriesStatement, list[spreadshee
         retained_booking_fees_pence=sum(r.retained_booking_fees_pence for _, r in added),
         deficit_pence=sum(r.deficit_pence for _, r in added),
         reconciled=all(r.reconciled for _, r in added),
+        card_payments=sum(r.card_payments for _, r in added),
         left_out=left_out,
         issued_by=await statements.issuer(series["organisation"]),
     )

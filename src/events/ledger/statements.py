@@ -68,6 +68,7 @@ async def event_reconciliation(slug: str) -> EventReconciliation:
         retained_booking_fees_pence=allocation.retained_booking_fees_pence,
         deficit_pence=allocation.deficit_pence,
         reconciled=not differences,
+        card_payments=await stripe_balance.card_payments(event.id),
         differences=differences,
         stripe_imported_to=imported_to,
         notes=list(allocation.notes),
@@ -181,6 +182,7 @@ async def partner_statement(slug: str, *, start: datetime, end: datetime, user: 
                 starts_at=_local(event.starts_at, event.timezone),
                 currency=event.currency,
                 reconciled=not differences,
+                card_payments=await stripe_balance.card_payments(event_id),
                 differences=differences,
                 partner=partner["slug"],
                 **_figures(mine, paid, gift_aid),
@@ -195,6 +197,7 @@ async def partner_statement(slug: str, *, start: datetime, end: datetime, user: 
         totals=_totals(events),
         currency=events[0].currency if events else "GBP",
         reconciled=all(e.reconciled for e in events),
+        card_payments=sum(e.card_payments for e in events),
         issued_by=await issuer(partner["organisation"]),
     )
 

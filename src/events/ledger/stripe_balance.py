@@ -84,6 +84,12 @@ async def differences(event_id: int) -> list[Difference]:
     return ([NotChecked(payments=unchecked)] if unchecked else []) + found
 
 
+async def card_payments(event_id: int) -> int:
+    """How many of the event's payments were by card through Stripe: with none, there is nothing to reconcile with it
+    (free places, test payments and cash at the door only), which a statement says rather than "reconciled: yes"."""
+    return await Payment.count().where(Payment.order_id.event == event_id, Payment.provider == PaymentMethod.stripe)
+
+
 async def imported_to(organisation_id: int | None) -> datetime | None:
     """Where the organisation's imported period ends: its card payments and refunds recorded later are not checked yet."""
     last = (

@@ -11,13 +11,14 @@ from events.ledger.service import FAR_FUTURE, FAR_PAST
 NOW = datetime(2027, 9, 2, 10, 0, tzinfo=timezone.utc)
 
 
-def line(net: int, *, paid: int = 0, reconciled: bool = True, title: str = "Supper Club") -> StatementEvent:
+def line(net: int, *, paid: int = 0, reconciled: bool = True, title: str = "Supper Club", card_payments: int = 40) -> StatementEvent:
     return StatementEvent(
         event=title.lower().replace(" ", "-"),
         title=title,
         starts_at=datetime(2027, 8, 19, 18, tzinfo=timezone.utc),
         currency="GBP",
         reconciled=reconciled,
+        card_payments=card_payments,
         differences=[],
         partner="welcome-kitchen",
         income_pence={"tickets": 42_000, "booking_fees": 0, "contributions": 4_200, "donations": 1_400},
@@ -51,6 +52,7 @@ def statement(events: list[StatementEvent], name: str = "Welcome Kitchen") -> Pa
         totals=totals,
         currency="GBP",
         reconciled=all(e.reconciled for e in events),
+        card_payments=sum(e.card_payments for e in events),
     )
 
 
@@ -95,3 +97,13 @@ def test_the_period_says_the_end_is_not_included() -> None:
     assert period_text(start, end, NOW) == "Entries from 1 August 2027, up to but not including 1 September 2027"
     assert period_text(FAR_PAST, end, NOW) == "Entries before 1 September 2027"
     assert period_text(start, FAR_FUTURE, NOW) == "Entries from 1 August 2027 to 2 September 2027"
+
+
+def test_without_a_card_payment_through_stripe_there_is_nothing_to_reconcile_and_it_says_so() -> None:
+    """Free places, test payments and cash at the door: "Reconciled with Stripe: yes" would vouch for a check that
+    compared nothing."""
+    text = text_of(render_statement_pdf(statement([line(4_973, card_payments=0)]), now=NOW))
+    assert "Reconciled with Stripe" not in text
+    assert text.count("Nothing to reconcile with Stripe: no payment by card through Stripe") == 2  # the event, the totals
+    mixed = text_of(render_statement_pdf(statement([line(4_973, card_payments=0), line(1_000, title="Club Night")]), now=NOW))
+    assert mixed.count("Nothing to reconcile with Stripe") == 1 and mixed.count("Reconciled with Stripe: yes") == 2
