@@ -85,6 +85,7 @@ async def test_funded_places_stay_unclaimable_unless_the_organiser_converts_gene
     assert await free_places(client, slug) == {"reserved": 0, "funded": 2, "claimed": 0, "available": 0}
     page = (await client.get(f"/events/{slug}")).text
     assert "2 free places have been funded by guests. 0 are still available to claim." in page
+    assert "To get a free place" not in page  # none to get: the page does not send guests asking
 
 
 @pytest.mark.parametrize("locale", ["ar", "fa", "fr"])
@@ -108,6 +109,12 @@ async def test_the_free_places_sentence_is_punctuated_in_the_pages_language(
     assert html.unescape(found.group(1)) == f"{funded % {'num': places['funded']}} {available % {'num': places['available']}}"
     if locale != "fr":
         assert "," not in html.unescape(found.group(1))
+    # Then how to get one: through the link of a group that works with the organisers, or by asking them.
+    how = re.search(r'<p class="free-how">(.*?)</p>', page, re.DOTALL)
+    assert how, "the event page says how to get a free place"
+    organisers = '<a href="/organisations/main"><bdi>Our charity</bdi></a>'  # the test organisation's page
+    asked = "To get a free place, ask the group or support worker who told you about this event for a link. You do not need to show any papers. You can also ask %(organisers)s."
+    assert how.group(1) == str(html.escape(translations.gettext(asked), quote=True)).replace("%(organisers)s", organisers).replace("&#x27;", "&#39;")
 
 
 async def test_organisers_give_free_places_to_named_guests(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
