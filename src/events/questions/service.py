@@ -74,6 +74,12 @@ class Asking:
     def empty(self) -> bool:
         return not self.slots
 
+    @property
+    def flagged_at_door(self) -> bool:
+        """Whether an answer to one of these puts a short flag on the ticket at the door ("Dietary note", never the
+        answer): the form then says so, rather than that only the organisers see anything of the answers."""
+        return any(slot.question.door_flag for slot in self.slots)
+
 
 def _asking(
     questions: Sequence[Asked], ticket_types: Sequence[int], type_names: Mapping[int, str], *, tickets: Iterable[int] | None = None

@@ -178,3 +178,18 @@ async def changing(client: httpx.AsyncClient, placed: httpx.Response) -> tuple[s
     assert changes is not None
     fields = {f"quantity_{q}": v for q, v in re.findall(r'<select[^>]*name="quantity_(\d+)".*?<option value="(\d+)" selected>', page.text, re.DOTALL)}
     return form.group(1), page.text, {**fields, "changes": changes.group(1), "name": "Amal Haddad", "email": "amal@example.org"}
+
+
+async def test_the_form_says_the_door_sees_that_a_guest_answered_only_where_it_does(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    """The dietary question puts a short flag on a ticket at the door ("Dietary note", never the answer): the promise
+    above the questions says so, instead of that only the organisers see anything of them."""
+    door_sees = "The door team sees only that you told us something"
+    slug = await make_event(now)
+    type_id = await ticket_type_id(client, slug)
+    await add_course(client, slug, organiser)  # not flagged at the door
+    assert door_sees not in (await first_page(client, slug, type_id)).text
+    await add_dietary(client, slug, organiser)
+    step = (await first_page(client, slug, type_id)).text
+    assert "Only the organisers see your answers." in step and door_sees in step
