@@ -252,7 +252,7 @@ def _wording(locale: str) -> _Wording:
 @lru_cache(maxsize=256)
 def _when(start: datetime, end: datetime, locale: str) -> tuple[str, str]:
     """('Thursday, 20 August 2026', '19:00–22:30 BST') in the event's own time zone, as the language writes them
-    (in Arabic: 'الخميس، 20 أغسطس 2026', '19:00–22:30 +0100')."""
+    (in Arabic: 'الخميس، 20 أغسطس 2026', '19:00–22:30 توقيت المملكة المتحدة')."""
     language = i18n.FORMAT_LOCALES[locale]
     day = format_date(start, format="full", locale=language)  # as the ticket page writes it (templating's long_date)
     if end.date() == start.date():
@@ -260,9 +260,13 @@ def _when(start: datetime, end: datetime, locale: str) -> tuple[str, str]:
     else:  # '19:00 – Fri 21 August 22:30': the end's day, in the language's way of joining a range
         ends = f"{format_skeleton('MMMMEd', end, locale=language)} {format_time(end, 'HH:mm', locale=language)}"
         hours = Locale.parse(language).interval_formats[None].format(format_time(start, "HH:mm", locale=language), ends)
-    zone = format_time(start, "z", locale=language)  # 'BST' in English; '+0100' where the language has no name for it
-    if locale in i18n.RIGHT_TO_LEFT:
-        zone = f"\u2066{zone}\u2069"  # isolated left to right, so that '+0100' keeps its sign in front
+    zone = format_time(start, "z", locale=language)  # 'BST' in English
+    if zone[:1] in "+-":
+        # The language has no short name for it, and '+0100' tells a guest little: the zone's place, as the language
+        # names it ('heure : Royaume-Uni', 'توقيت المملكة المتحدة', 'وقت بریتانیا').
+        zone = format_time(start, "VVVV", locale=language)
+    if locale in i18n.RIGHT_TO_LEFT and zone[:1] in "+-":
+        zone = f"\u2066{zone}\u2069"  # isolated left to right, so that an offset keeps its sign in front
     return day, f"{hours} {zone}"
 
 

@@ -8,8 +8,9 @@ import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import arabic_reshaper
 import pytest
@@ -384,3 +385,11 @@ def test_a_ticket_keeps_its_own_language_after_one_in_another_and_an_unknown_lan
         path.write_bytes(pdf.render_tickets_pdf([ticket(1)], locale=locale))
         labels = {text for *_, text in words(path)[0]}
         assert {"TICKET", "ADMIT", "NAME", "ORDER", "CODE"} <= labels and not {"BILLET", "NOM", "COMMANDE"} & labels
+
+
+@pytest.mark.parametrize(("locale", "zone"), [("fr", "heure : Royaume-Uni"), ("ar", "توقيت المملكة المتحدة"), ("fa", "وقت بریتانیا")])
+def test_a_language_without_a_short_name_for_the_time_zone_names_its_place_not_an_offset(locale: str, zone: str) -> None:
+    """'+0100' told a guest reading French, Arabic or Farsi little; English keeps 'BST'."""
+    start = datetime(2026, 8, 20, 19, 0, tzinfo=ZoneInfo("Europe/London"))
+    _, hours = pdf._when(start, start + timedelta(hours=3, minutes=30), locale)
+    assert hours.endswith(zone) and "+01" not in hours
