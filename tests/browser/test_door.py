@@ -132,6 +132,15 @@ async def test_search_admits_a_guest_and_the_door_sells_tickets(browser, door_se
     await expect(admit.locator(".door-holder")).to_have_text("Farid Rahimi")
     await admit.click()
     await expect(page.locator("#door-search-results")).to_contain_text("In at")
+    # Found again, the guest already in is not offered the same green Admit: scanning again says they are in.
+    await page.get_by_role("button", name="Search").click()
+    again = page.get_by_role("button", name="Scan Farid Rahimi again")
+    await expect(again).to_have_text("Scan again")
+    await expect(page.get_by_role("button", name="Admit Farid Rahimi")).to_have_count(0)
+    await again.click()
+    stop = await result(page, "error")
+    await expect(stop).to_contain_text("Already scanned")
+    await stop.click()
 
     await page.get_by_text("Sell tickets at the door").click()
     await page.get_by_label("How many?").select_option("2")

@@ -32,10 +32,19 @@ export function createSearch(messages, slug, sync, guests, admitted, scan) {
           flag.textContent = note;
           about.append(" ", flag);
         }
+        // A guest already in is not offered the same green Admit: scanning again says whether they may go back in
+        // (re-entry) or that the ticket was scanned already.
         const admit = document.createElement("button");
         admit.type = "button";
-        admit.textContent = text.admit_button;
-        admit.setAttribute("aria-label", messages.say(text.admit_named, { holder: hit.holder }));
+        if (hit.checked_in_at) {
+          item.classList.add("door-hit-in");
+          admit.className = "secondary";
+          admit.textContent = text.scan_again_button;
+          admit.setAttribute("aria-label", messages.say(text.scan_again_named, { holder: hit.holder }));
+        } else {
+          admit.textContent = text.admit_button;
+          admit.setAttribute("aria-label", messages.say(text.admit_named, { holder: hit.holder }));
+        }
         admit.addEventListener("click", () => scan(hit.secret, "search"));
         item.append(about, admit);
         return item;
