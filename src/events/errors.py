@@ -222,7 +222,20 @@ def _choose_page_language(request: Request[Any, Any, Any]) -> None:
     if handler is not None and handler.opt.get(i18n.STAFF_PAGE):
         state["locale"] = i18n.STAFF_LOCALE
         return
-    state["locale"] = i18n.negotiate_locale(None, request.cookies.get(i18n.LOCALE_COOKIE), request.headers.get("accept-language"))
+    state["locale"] = i18n.negotiate_locale(None, _remembered_language(request), request.headers.get("accept-language"))
+
+
+# The language cookie's value, read from the raw Cookie header: an address no route answers reaches the error handler
+# without the middleware that refuses oversized cookies (events.malformed), and Litestar's own cookie parser keeps the
+# last 1,024 headers it parsed, whatever their size. A language is two letters.
+_LANGUAGE_COOKIE = re.compile(rf"(?:^|;)\s*{i18n.LOCALE_COOKIE}=([A-Za-z]{{2}})\s*(?:;|$)")
+
+
+def _remembered_language(request: Request[Any, Any, Any]) -> str | None:
+    for name, value in request.scope.get("headers", ()):
+        if name == b"cookie" and (found := _LANGUAGE_COOKIE.search(value.decode("latin-1"))):
+            return found.group(1)
+    return None
 
 
 def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, str]]:

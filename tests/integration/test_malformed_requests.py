@@ -80,3 +80,18 @@ async def test_a_page_that_does_not_exist_says_so_in_the_guests_language(client:
     remembered = await client.get("/no/such/page", headers={"Accept-Language": "fr", "Cookie": f"{LOCALE_COOKIE}=ar"})
     assert remembered.status_code == 404 and '<html lang="ar" dir="rtl">' in remembered.text
     assert "لم نعثر على هذه الصفحة" in remembered.text
+
+
+async def test_an_address_nothing_answers_never_parses_oversized_cookies_for_its_error_page(client: httpx.AsyncClient) -> None:
+    """No route, no middleware: the 404 page reads its language from the raw header, never through Litestar's cache of
+    parsed Cookie headers, which big cookies sent to made-up addresses would otherwise fill in every worker."""
+    import litestar._parsers
+
+    from events.i18n import LOCALE_COOKIE
+
+    cache = litestar._parsers.parse_cookie_string
+    before = cache.cache_info().currsize
+    for n in range(5):
+        page = await client.get(f"/no/such/page/{n}", headers={"Cookie": f"pad{n}=" + "y" * 60_000 + f"; {LOCALE_COOKIE}=fr"})
+        assert page.status_code == 404 and '<html lang="fr"' in page.text
+    assert cache.cache_info().currsize == before

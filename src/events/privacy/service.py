@@ -48,6 +48,7 @@ from events.questions import service as questions
 from events.questions.tables import Answer
 from events.tickets.statuses import MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
+from events.waitlist import rules as waitlist_rules
 from events.waitlist.statuses import WaitingStatus
 from events.waitlist.tables import WaitingEntry
 
@@ -281,6 +282,8 @@ async def _erase_waiting_entries(entry_ids: Sequence[int], now: datetime) -> lis
     the caller's write transaction. The entries' ids and events."""
     if not entry_ids:
         return []
+    # The message that told them they joined holds their name and address, and their entry's link.
+    await OutboxMessage.delete().where(OutboxMessage.dedupe_key.is_in([waitlist_rules.joined_message_key(entry_id) for entry_id in entry_ids]))
     return await (
         WaitingEntry.update(
             {WaitingEntry.name: rules.ERASED, WaitingEntry.email: rules.ERASED, WaitingEntry.phone: rules.ERASED, WaitingEntry.updated_at: now}

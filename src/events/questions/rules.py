@@ -132,6 +132,9 @@ class Asked:
     help_text: str = ""
     preset: str = ""
     door_flag: bool = False
+    # What the door search shows on a ticket with an answer (flagged questions only; a preset's in the guest's language):
+    # the form tells the guest, beside the question.
+    door_label: str = ""
 
     def asked_for(self, ticket_type: int) -> bool:
         return not self.ticket_types or ticket_type in self.ticket_types

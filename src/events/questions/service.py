@@ -76,8 +76,8 @@ class Asking:
 
     @property
     def flagged_at_door(self) -> bool:
-        """Whether an answer to one of these puts a short flag on the ticket at the door ("Dietary note", never the
-        answer): the form then says so, rather than that only the organisers see anything of the answers."""
+        """Whether an answer to one of these puts a short note on the ticket at the door ("Dietary note", never the
+        answer): the form then says so, and beside each such question what the door sees."""
         return any(slot.question.door_flag for slot in self.slots)
 
 
@@ -172,9 +172,16 @@ async def _asked_of(rows: Sequence[Mapping[str, Any]], locale: str) -> list[Aske
                 help_text=help_text,
                 preset=row["preset"],
                 door_flag=row["door_flag"],
+                door_label=_door_label(row, label, locale) if row["door_flag"] else "",
             )
         )
     return asked
+
+
+def _door_label(row: Mapping[str, Any], label: str, locale: str) -> str:
+    """The note the door sees for an answer to the question, as door_notes writes it, in the guest's language."""
+    preset = rules.PRESETS.get(row["preset"]) if row["preset"] else None
+    return translations(locale).gettext(preset.door_label) if preset else label
 
 
 async def _type_names(event_id: int) -> dict[int, str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
 from litestar import Controller, Request, delete, get, post
@@ -44,9 +44,11 @@ CLAIM_COOKIE_SECONDS = 24 * 3600
 _BROWSER_ID = re.compile(r"[A-Za-z0-9_-]{22}")
 # The tickets claimed with a link in this browser (their pages' keys, newest last), for the link's page to offer again:
 # a guest who gave no email or phone, and whose tab was closed or reloaded, finds their ticket there rather than claiming
-# a second place. Kept for the link's pages only, as long as a ticket matters; no more than the browser's history holds.
+# a second place. Kept for the link's pages only, and only until the day after the event ends (a shared phone does not
+# show a guest's name to the next person to open the link for long): no more than the browser's history holds.
 CLAIMED_COOKIE = "claimed"
-CLAIMED_COOKIE_SECONDS = 90 * 24 * 3600
+CLAIMED_COOKIE_SECONDS = 90 * 24 * 3600  # at most
+CLAIMED_KEPT_AFTER_EVENT = timedelta(days=1)
 CLAIMED_KEPT = 5
 _PAGE_SECRET = re.compile(f"[{SECRET_ALPHABET}]{{{TICKET_SECRET_LENGTH}}}")
 
@@ -321,7 +323,7 @@ class ClaimPages(Controller):
                     key=CLAIMED_COOKIE,
                     value=remembered,
                     path=f"/claim/{code}",
-                    max_age=CLAIMED_COOKIE_SECONDS,
+                    max_age=max(0, min(CLAIMED_COOKIE_SECONDS, int((view.ends_at + CLAIMED_KEPT_AFTER_EVENT - now).total_seconds()))),
                     httponly=True,
                     samesite="lax",
                     secure=settings.is_production,

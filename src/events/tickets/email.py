@@ -8,8 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, formataddr, make_msgid, parseaddr
+from email.utils import format_datetime, make_msgid, parseaddr
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
@@ -37,6 +38,7 @@ OTHER_TEMPLATES = {
     MessageKind.waiting_list_offer: "waiting_list_offer",
     MessageKind.refund_donated: "refund_donated",
     MessageKind.announcement: "announcement",
+    MessageKind.waiting_list_joined: "waiting_list_joined",
 }
 # An order of pay-it-forward places or a donation alone (no ticket) is confirmed with this template and subject.
 CONTRIBUTION_TEMPLATE = "contribution"
@@ -55,6 +57,7 @@ SUBJECTS = {
     MessageKind.ticket_passed_on: N_("Your ticket for %(event)s was passed on"),
     MessageKind.waiting_list_offer: N_("A place for you at %(event)s"),
     MessageKind.refund_donated: N_("Thank you for donating your refund for %(event)s"),
+    MessageKind.waiting_list_joined: N_("You are on the waiting list for %(event)s"),
 }
 
 
@@ -241,6 +244,21 @@ class RefundChoice:
 
 
 @dataclass(frozen=True, slots=True)
+class JoinedSummary:
+    """A guest's place on a waiting list, as the message confirming it says: where they are in the queue, for how many
+    places, and their own page (to see their place, or leave)."""
+
+    position: int
+    places: int
+    free: bool
+    link: str  # absolute: the guest's own waiting-list page
+
+    @classmethod
+    def from_detail(cls, detail: Mapping[str, Any], *, link: str) -> JoinedSummary:
+        return cls(int(detail.get("position", 1)), int(detail.get("places", 1)), bool(detail.get("free")), link)
+
+
+@dataclass(frozen=True, slots=True)
 class OrderEmail:
     """What one email says about an order. Links are absolute, dates in the event's time zone."""
 
@@ -276,6 +294,7 @@ class OrderEmail:
     offer: OfferSummary | None = None  # the waiting-list offer this message tells of
     donated_refund: DonatedRefund | None = None  # the cancelled event's refund this message thanks the guest for
     announcement: OrganiserMessage | None = None  # an organiser's message to the event's guests, as this guest gets it
+    joined: JoinedSummary | None = None  # a guest's new place on a waiting list (a message without an order)
 
     @property
     def contribution_only(self) -> bool:
@@ -325,14 +344,17 @@ def build_email(content: OrderEmail, *, sender: str, recipient: str, pdf: bytes 
     return message
 
 
-def sender_named_for(sender: str, organisation: EmailOrganisation | None) -> str:
+def sender_named_for(sender: str, organisation: EmailOrganisation | None) -> str | Address:
     """The service's sending address, named for the organisation whose event the message is about ("Refugee Kitchen
     via Events <tickets@...>"): a guest sees who is writing to them, and the address stays the one the service's mail
     server may send from (so the message passes its domain's checks)."""
     service_name, address = parseaddr(sender)
     if organisation is None or not organisation.name or not address:
         return sender
-    return formataddr((f"{organisation.name} via {service_name}" if service_name else organisation.name, address))
+    # An Address, which the message's policy quotes and encodes as a whole: a name with "(", "<" or a non-ASCII letter
+    # ("Refugee Café (Brixton)") stays one display name, never part of the address.
+    username, _, domain = address.rpartition("@")
+    return Address(display_name=f"{organisation.name} via {service_name}" if service_name else organisation.name, username=username, domain=domain)
 
 
 def _template_name(content: OrderEmail) -> str:

@@ -146,6 +146,46 @@ async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = 
         await savepoint.release()
 
 
+async def enqueue_to(kind: str, *, contact: Contact, key: str, detail: Mapping[str, Any], now: datetime) -> None:
+    """Queue a message to someone who has no order (yet): a guest who joined a waiting list. Everything it says travels
+    in ``detail`` (composed by _compose_without_order); inside the caller's transaction, once per ``key``. Never raises,
+    as ``enqueue``: the guest is on the list whether or not the message could be queued."""
+    transaction = db.engine().current_transaction.get()
+    savepoint = None
+    try:
+        savepoint = await transaction.savepoint() if transaction is not None else None
+        await db.run(
+            queries.QUEUE_MESSAGE,
+            kind,
+            None,
+            contact.recipient,
+            contact.channel,
+            key,
+            json.dumps(dict(detail), sort_keys=True),
+            MessageStatus.queued,
+            now,
+            now,
+        )
+    except Exception as exc:  # noqa: BLE001 - the cause stands without its message; it is logged
+        if savepoint is not None:
+            await savepoint.rollback_to()
+        logger.error("Could not queue the %s message %s: %s", kind, key, type(exc).__name__)
+        return
+    if savepoint is not None:
+        await savepoint.release()
+
+
+# Whether a message without an order is still worth sending when its turn comes (a guest who left the waiting list a
+# moment after joining need not hear they are on it), by kind; the layer that queues it registers the check.
+StillWanted = Callable[[Mapping[str, Any]], Awaitable[bool]]
+_still_wanted_checks: dict[str, StillWanted] = {}
+
+
+def register_still_wanted(kind: str, check: StillWanted) -> None:
+    """A message of ``kind`` without an order goes only while ``check(detail)`` says it is still wanted."""
+    _still_wanted_checks[kind] = check
+
+
 # The key of a failed WhatsApp message's second try by SMS, followed by the failed message's id.
 SMS_FALLBACK_PREFIX = "sms-fallback:"
 
@@ -420,6 +460,8 @@ async def _order_of(message: dict[str, Any]) -> dict[str, Any]:
 
 
 async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
+    if message["order_id"] is None:
+        return await _compose_without_order(message, settings=settings, now=now)
     order = await _order_of(message)
     kind = message["kind"]
     reference = order["reference"]
@@ -532,7 +574,12 @@ async def _cant_come_url(kind: str, order_id: int, order_url: str, token: str) -
     the order page's list of tickets, each with its own link, when there are several."""
     if kind != MessageKind.reminder and kind not in TICKET_MESSAGES:
         return ""
-    valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order_id, Ticket.status == TicketStatus.valid).order_by(Ticket.id)
+    # A ticket already used at the door (a door sale's, admitted as it was sold) cannot be given back.
+    valid = (
+        await Ticket.select(Ticket.id)
+        .where(Ticket.order_id == order_id, Ticket.status == TicketStatus.valid, Ticket.checked_in_at.is_null())
+        .order_by(Ticket.id)
+    )
     if not valid:
         return ""
     if len(valid) == 1:
@@ -697,6 +744,21 @@ async def _compose_text(message: dict[str, Any], *, settings: Settings, now: dat
     """The text's words, from the order as it is now; None when a message about tickets has no valid ticket left, or
     one sent unasked is no longer wanted (as for emails: _still_wanted). The confirmation of an order without tickets
     (pay-it-forward places or a donation alone) thanks the guest and links to the order page's receipt."""
+    if message["order_id"] is None:
+        about = await _without_order(message, settings=settings)
+        if about is None:
+            return None
+        text = texts.OrderText(
+            kind=message["kind"],
+            locale=about.locale,
+            organisation=about.organisation.name,
+            event_title=about.event_title,
+            starts_at=about.starts_at,
+            venue=about.venue,
+            link=about.link,
+            detail=about.detail,
+        )
+        return texts.ComposedText(body=texts.compose(text), template_variables=texts.template_variables(text))
     order = await _order_of(message)
     kind = message["kind"]
     receipt = await order_receipt(message["order_id"]) if kind == MessageKind.order_confirmation else None
@@ -772,6 +834,67 @@ async def _send_text(message: dict[str, Any], text: texts.ComposedText, name: st
 
 class ClaimLost(Exception):
     """This worker's claim on a message ran out and another worker took it: this try sends nothing more."""
+
+
+@dataclass(frozen=True, slots=True)
+class _NoOrder:
+    """What a message without an order says, read from its detail and its event as it is now."""
+
+    name: str
+    locale: str
+    event_title: str
+    starts_at: datetime
+    venue: str
+    link: str  # absolute
+    organisation: email.EmailOrganisation
+    detail: Mapping[str, Any]
+
+
+async def _without_order(message: dict[str, Any], *, settings: Settings) -> _NoOrder | None:
+    """A message without an order, as it is to be sent; None when its event is gone or it is no longer wanted."""
+    detail = json.loads(message["detail"]) if message["detail"] else {}
+    check = _still_wanted_checks.get(message["kind"])
+    if check is None:
+        raise ValueError(f"no check registered for messages of kind {message['kind']!r} without an order")
+    if not await check(detail):
+        return None
+    event = (
+        await Event.select(Event.title, Event.starts_at, Event.timezone, Event.venue, Event.organisation).where(Event.id == detail["event"]).first()
+    )
+    if event is None:
+        return None
+    return _NoOrder(
+        name=str(detail.get("name", "")),
+        locale=str(detail.get("locale", "en")),
+        event_title=event["title"],
+        starts_at=event["starts_at"].astimezone(ZoneInfo(event["timezone"])),
+        venue=event["venue"],
+        link=settings.base_url + str(detail["link"]),
+        organisation=await _email_organisation(event["organisation"], base_url=settings.base_url),
+        detail=detail,
+    )
+
+
+async def _compose_without_order(message: dict[str, Any], *, settings: Settings, now: datetime) -> EmailMessage | None:
+    """The email of a message without an order (a guest who joined a waiting list), from its detail."""
+    about = await _without_order(message, settings=settings)
+    if about is None:
+        return None
+    content = email.OrderEmail(
+        kind=message["kind"],
+        reference="",
+        locale=about.locale,
+        buyer_name=about.name,
+        event_title=about.event_title,
+        starts_at=about.starts_at,
+        venue=about.venue,
+        order_url="",
+        organisation=about.organisation,
+        joined=email.JoinedSummary.from_detail(about.detail, link=about.link),
+    )
+    return email.build_email(
+        content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=None, templates_dir=settings.templates_dir, now=now
+    )
 
 
 async def _email_organisation(organisation_id: int, *, base_url: str) -> email.EmailOrganisation:

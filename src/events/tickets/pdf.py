@@ -249,8 +249,14 @@ def _wording(locale: str) -> _Wording:
     )
 
 
-@lru_cache(maxsize=256)
 def _when(start: datetime, end: datetime, locale: str) -> tuple[str, str]:
+    """As _written_when, kept per process by the moments and their zone: two moments in different time zones are
+    equal in Python (the same instant), yet are written differently."""
+    return _written_when(start, end, locale, f"{start.tzinfo}|{start.utcoffset()}|{end.utcoffset()}")
+
+
+@lru_cache(maxsize=256)
+def _written_when(start: datetime, end: datetime, locale: str, zone: str) -> tuple[str, str]:
     """('Thursday, 20 August 2026', '19:00–22:30 BST') in the event's own time zone, as the language writes them
     (in Arabic: 'الخميس، 20 أغسطس 2026', '19:00–22:30 توقيت المملكة المتحدة')."""
     language = i18n.FORMAT_LOCALES[locale]

@@ -43,6 +43,9 @@ class MessageKind(StrEnum):
     # (their version in the guest's language, where they gave one) wrapped in the event's details in the guest's
     # language; the words travel in the message's detail.
     announcement = "announcement"
+    # A guest has joined an event's waiting list (events.waitlist): their place in the queue and their own page's link
+    # (to see it, or leave). Sent to who they are, not about an order: they have none yet.
+    waiting_list_joined = "waiting_list_joined"
 
 
 # The confirmations of a guest giving a ticket up ("Can't come?"): they carry what happened to which ticket.

@@ -16,7 +16,7 @@ class Ticket(Table, tablename="ticket"):
 
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
-    order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)
+    order_id = ForeignKey(references=Order, on_delete=OnDelete.cascade, index=True)  # None: a waiting list's "you joined"
     event = ForeignKey(references=Event, on_delete=OnDelete.restrict, index=True)
     ticket_type = ForeignKey(references=TicketType, on_delete=OnDelete.restrict)
     # What the QR code carries, printed under it and typed at the door: it admits, and nothing more. Door staff's
@@ -53,7 +53,8 @@ class EventSigningKey(Table, tablename="event_signing_key"):
 
 
 class OutboxMessage(Table, tablename="outbox_message"):
-    """An email about an order, queued in the transaction that causes it and sent later by the worker.
+    """A message to a guest (an email or a text) about an order, queued in the transaction that causes it and sent
+    later by the worker; or, with no order, about their new place on a waiting list (what it says is in ``detail``).
 
     The message itself is built when it is sent, so it always shows the order's current tickets.
     """

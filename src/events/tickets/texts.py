@@ -230,6 +230,13 @@ def _lines(text: OrderText, _: _Words, when: str, *, signed: bool = True) -> lis
         ]
     if text.kind == MessageKind.waiting_list_offer:
         return _offer_lines(text, _, signature=signature)
+    if text.kind == MessageKind.waiting_list_joined:
+        # Their place in the queue, and their own page's link (to see it, or leave): the offer will come by text too.
+        return [
+            signature + _("You are on the waiting list for %(event)s", event=event),
+            _("You are number %(position)s in the queue.", position=int(text.detail.get("position", 1))),
+            text.link,
+        ]
     if text.kind == MessageKind.announcement:
         # The organiser's words (in the language they wrote them in), then the event's in the guest's.
         return [

@@ -83,7 +83,8 @@ class WaitingListApi(Controller):
         responses=error_responses(404, 409, 422, 429),
         description=(
             "201: the guest's position (1 is next) and `access_token`, their key to the entry and to the offer's link "
-            "(`/waiting-list/{access_token}`). When places free up, the next guests are offered them in the order they "
+            "(`/waiting-list/{access_token}`), which they are sent at once with their position (by email, or by text "
+            "when only a mobile number was given, in their `locale`). When places free up, the next guests are offered them in the order they "
             "joined, by email (or by text when only a mobile number was given), in their `locale`; an offer holds the "
             "places for the event's offer hours (12 by default, less near the event). 409 `waiting_list_closed` (no "
             "list, or closed), `places_available` (there are places to buy, or to claim with the link, instead) or "

@@ -126,6 +126,11 @@ def held_back(offers: Sequence[PlannedOffer], types: Mapping[int, int | None]) -
     return sum(offer.places for offer in offers), by_type
 
 
+def joined_message_key(entry_id: int) -> str:
+    """The outbox key of the message telling a guest they joined: one per entry, found again to erase it."""
+    return f"waiting-joined:{entry_id}"
+
+
 def position(entry_id: int, waiting_ids: Sequence[int]) -> int:
     """Where a waiting entry is in its queue: 1 for the next to be offered places."""
     return 1 + sum(1 for other in waiting_ids if other < entry_id)

@@ -41,6 +41,7 @@ from events.orders import service as orders
 from events.orders.service import OfferHolder, PlacedOrder
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
+from events.organisations import service as organisations
 from events.payments import service as payments
 from events.payments.gateway import CardPaymentsOff, Gateway, PaymentProviderError
 from events.ratelimit import service as ratelimit
@@ -237,7 +238,35 @@ async def join(slug: str, request: JoinRequest, now: datetime, *, guest: Guest, 
             anonymous_actor="guest",
         )
         position = await _position(entry.id, event["id"], kind)
+        await _tell_joined(entry, locked, position, now)
     return Joined(entry.id, kind, position, token)
+
+
+async def _tell_joined(entry: WaitingEntry, event: Mapping[str, Any], position: int, now: datetime) -> None:
+    """Queue the guest's confirmation (by email, else a text), with their place and their own page's link: the page
+    they land on is the only other way back to it. Inside the joining transaction."""
+    organisation = await organisations.by_id(event["organisation"])
+    contact = outbox.contact_of(entry.email, entry.phone, whatsapp=organisation.whatsapp_enabled)
+    if contact is None:
+        return
+    detail = {
+        "entry": entry.id,
+        "event": event["id"],
+        "link": f"/waiting-list/{entry.token}",
+        "position": position,
+        "places": entry.quantity,
+        "free": entry.kind == WaitingKind.free,
+        "name": entry.name,
+        "locale": entry.locale,
+    }
+    await outbox.enqueue_to(MessageKind.waiting_list_joined, contact=contact, key=rules.joined_message_key(entry.id), detail=detail, now=now)
+
+
+async def _joined_still_wanted(detail: Mapping[str, Any]) -> bool:
+    """A guest hears they joined while they are still waiting: not once they left or were taken off the list (nor
+    once places were offered to them, which that message tells them)."""
+    row = await WaitingEntry.select(WaitingEntry.status).where(WaitingEntry.id == int(detail.get("entry", 0))).first()
+    return row is not None and row["status"] == WaitingStatus.waiting
 
 
 async def _public_event(slug: str) -> Mapping[str, Any]:
@@ -928,3 +957,5 @@ async def sweep(now: datetime) -> int:
 
 # The catalogue and orders (below) ask what the waiting lists hold back from general sale through catalogue.sales.
 sales.register_waiting_list(held_for_event)
+# The outbox (below) asks whether a guest still waits before telling them they joined.
+outbox.register_still_wanted(MessageKind.waiting_list_joined, _joined_still_wanted)

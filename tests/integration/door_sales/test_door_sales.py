@@ -1,11 +1,15 @@
 """Selling at the door: door prices, tickets issued and checked in, the payment recorded; never past capacity."""
 
-from datetime import datetime
+import dataclasses
+from datetime import datetime, timedelta
+from pathlib import Path
 
 import httpx
+from litestar import Litestar
 
 from events.accounts import service as accounts
 from events.payments.tables import Payment
+from events.tickets.outbox import drain_outbox
 from tests.factories import make_event
 from tests.support.orders import ticket_type_id
 
@@ -77,3 +81,31 @@ async def test_the_door_cannot_sell_online_only_types_or_past_capacity(client: h
         f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": 1}], "payment_method": "cash"}, headers=other_door
     )
     assert not_their_event.status_code == 403
+
+
+async def test_a_door_sales_emailed_tickets_offer_no_way_to_give_back_places_already_used(
+    client: httpx.AsyncClient, now: datetime, app: Litestar, tmp_path: Path
+) -> None:
+    """Sold at the door, the tickets are admitted as they are sold (before the start, doors open early): their email
+    carries them and the way there, not "Can't come? Give your place back", which the release page would refuse."""
+    slug = await club_night(now)
+    door = await door_headers(now, slug)
+    door_type = await ticket_type_id(client, slug, "Door")
+    for quantity in (1, 2):
+        sold = await client.post(
+            f"/api/events/{slug}/door-sales",
+            json={
+                "items": [{"ticket_type": door_type, "quantity": quantity}],
+                "payment_method": "cash",
+                "buyer_email": f"guest{quantity}@example.org",
+            },
+            headers=door,
+        )
+        assert sold.status_code == 201, sold.text
+    settings = dataclasses.replace(app.state.settings, var_dir=tmp_path)
+    await drain_outbox(now + timedelta(seconds=1), settings=settings)
+    sent = sorted((tmp_path / "outbox").glob("*-order_confirmation.eml"))
+    assert len(sent) == 2
+    for eml in sent:
+        words = eml.read_text()
+        assert "Your ticket" in words and "cant-come" not in words and "Can't come?" not in words

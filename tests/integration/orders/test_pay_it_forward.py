@@ -8,6 +8,7 @@ import httpx
 import pytest
 
 from events import i18n
+from events.catalogue.tables import Event
 from events.orders.tables import Order
 from tests.factories import make_event
 from tests.support.orders import get_order, pay_with_test_page, place_order
@@ -175,6 +176,11 @@ async def test_a_claimed_ticket_stays_on_its_own_page_and_the_link_offers_it_aga
     claimed = await client.post(f"/claim/{link['code']}", data={"name": "Samir", "_csrf_token": token})
     assert claimed.status_code == 303
     ticket_path = claimed.headers["location"]
+    # Remembered on this phone until the day after the event, not for months: a shared phone forgets the name.
+    remembered = next(cookie for cookie in claimed.headers.get_list("set-cookie") if cookie.startswith("claimed="))
+    max_age = int(re.search(r"Max-Age=(\d+)", remembered, re.IGNORECASE).group(1))  # type: ignore[union-attr]
+    [ends] = await Event.select(Event.ends_at).where(Event.slug == slug).output(as_list=True)
+    assert abs(max_age - ((ends - now).total_seconds() + 86_400)) < 60 and f"Path=/claim/{link['code']}" in remembered
     assert re.fullmatch(rf"/claim/{link['code']}/tickets/[a-z0-9]{{20}}", ticket_path)
     for _ in range(2):  # shown, then reloaded: the same ticket, no second place
         shown = await client.get(ticket_path)

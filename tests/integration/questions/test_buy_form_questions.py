@@ -4,6 +4,7 @@ answers are recorded with the order."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime
 
@@ -14,7 +15,7 @@ from events.questions.tables import Answer
 from tests.factories import make_event
 from tests.integration.orders.test_buy_pages import csrf
 from tests.support.orders import ticket_type_id
-from tests.support.questions import add_course, add_dietary
+from tests.support.questions import add_course, add_dietary, add_question
 
 
 async def first_page(client: httpx.AsyncClient, slug: str, type_id: int, quantity: int = 2) -> httpx.Response:
@@ -180,16 +181,26 @@ async def changing(client: httpx.AsyncClient, placed: httpx.Response) -> tuple[s
     return form.group(1), page.text, {**fields, "changes": changes.group(1), "name": "Amal Haddad", "email": "amal@example.org"}
 
 
-async def test_the_form_says_the_door_sees_that_a_guest_answered_only_where_it_does(
+async def test_the_form_says_what_the_door_sees_beside_each_question_that_puts_a_note_on_the_ticket(
     client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
 ) -> None:
-    """The dietary question puts a short flag on a ticket at the door ("Dietary note", never the answer): the promise
-    above the questions says so, instead of that only the organisers see anything of them."""
-    door_sees = "The door team sees only that you told us something"
+    """An answer to a flagged question puts a short note on the ticket at the door: the dietary question's "Dietary
+    note" (never the answer), a yes-or-no question's own words when the answer is yes. The form says so beside each."""
     slug = await make_event(now)
     type_id = await ticket_type_id(client, slug)
     await add_course(client, slug, organiser)  # not flagged at the door
-    assert door_sees not in (await first_page(client, slug, type_id)).text
-    await add_dietary(client, slug, organiser)
-    step = (await first_page(client, slug, type_id)).text
-    assert "Only the organisers see your answers." in step and door_sees in step
+    step = (await first_page(client, slug, type_id, quantity=1)).text
+    assert "door team sees" not in step and "Only the organisers see your answers." in step
+    dietary = await add_dietary(client, slug, organiser)
+    quiet = await add_question(client, slug, organiser, kind="yes_no", label="Do you need a quiet space?", door_flag=True)
+    step = (await first_page(client, slug, type_id, quantity=1)).text
+    assert "where a question says so, the door team sees a short note on your ticket" in step
+    said = re.search(rf'<p class="hint door-note-hint" id="answer_{dietary["id"]}_0-door">(.*?)</p>', step)
+    assert (
+        said
+        and html.unescape(said.group(1))
+        == "If you answer, the door team sees “<bdi>Dietary note</bdi>” on your ticket, so that they can look after you, never your answer."
+    )
+    asked = re.search(rf'<p class="hint door-note-hint" id="answer_{quiet["id"]}_0-door">(.*?)</p>', step)
+    assert asked and "If you answer yes, the door team sees “<bdi>Do you need a quiet space?</bdi>”" in html.unescape(asked.group(1))
+    assert f'aria-describedby="answer_{quiet["id"]}_0-door"' in step  # read with the question

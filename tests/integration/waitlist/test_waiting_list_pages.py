@@ -97,6 +97,8 @@ async def test_a_sold_out_event_page_offers_its_waiting_list_and_shows_the_guest
     assert "You asked for 2 places." in mine
     assert "we will email you" in mine and "up to 12 hours" in mine
     assert f"http://testserver{first}" in mine or first in mine  # the private link, to keep
+    assert "We have also emailed it to you." in mine  # and it is on its way (waiting_list_joined)
+    assert "We have also emailed it to you." not in squeezed((await client.get(first)).text)  # said when joining only
     theirs = await client.get(second, headers={"Accept-Language": "en"})
     assert 'lang="fr"' in theirs.text  # in the language they chose for the list
     rows = await WaitingEntry.select().order_by(WaitingEntry.id)

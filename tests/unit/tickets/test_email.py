@@ -4,10 +4,11 @@ email, shown by its Content-ID), and the charity line and contact address at the
 from __future__ import annotations
 
 import dataclasses
-import email.utils as email_utils
+import email as email_lib
 import io
 import re
 from datetime import datetime, timezone
+from email import policy as email_policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -311,8 +312,10 @@ def test_every_guest_email_comes_from_the_organisation_through_the_service_and_r
     assert message["Reply-To"] == "hello@refugeekitchen.example"
     plain_sender = email.build_email(content(), sender="tickets@events.test", recipient="a@example.org", pdf=None, templates_dir=TEMPLATES, now=NOW)
     assert plain_sender["From"] == "Refugee Kitchen <tickets@events.test>"
-    unnamed = build(content(name="Café «Solidarité», Ltd"))
-    assert email_utils.parseaddr(unnamed["From"]) == ("Café «Solidarité», Ltd via Events", "tickets@events.test")
+    for name in ("Café «Solidarité», Ltd", "Refugee Café (Brixton)", "Café <Ltd>", "Café (Solidarité) \\ x"):
+        # As the guest's mail server reads it: the whole name, and the service's address, whatever the name holds.
+        sent = email_lib.message_from_bytes(build(content(name=name)).as_bytes(), policy=email_policy.default)
+        assert (sent["From"].addresses[0].display_name, sent["From"].addresses[0].addr_spec) == (f"{name} via Events", "tickets@events.test")
 
 
 def test_an_organisers_english_words_sit_in_an_arabic_email_marked_as_english() -> None:
@@ -338,3 +341,10 @@ def test_in_french_the_text_emails_labels_take_a_space_before_their_colon() -> N
     assert "Your order K7M-4QX: https://tickets.example/orders/K7M-4QX?token=x" in english
     arabic, _ = bodies(build(content("ar")))
     assert ": https://tickets.example/tickets/abc" in arabic and "\u202f:" not in arabic
+
+
+def test_an_event_ending_on_another_day_says_which() -> None:
+    mail = reminder(kind=MessageKind.order_confirmation, ends_at=datetime(2027, 8, 20, 2, 0, tzinfo=ZoneInfo("Europe/London")))
+    text, html = bodies(build(mail))
+    assert "Thursday, 19 August 2027, 19:00–Friday, 20 August 2027, 02:00" in text
+    assert "19:00–&#8288;Friday, 20 August 2027, 02:00" in html

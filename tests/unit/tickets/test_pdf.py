@@ -393,3 +393,12 @@ def test_a_language_without_a_short_name_for_the_time_zone_names_its_place_not_a
     start = datetime(2026, 8, 20, 19, 0, tzinfo=ZoneInfo("Europe/London"))
     _, hours = pdf._when(start, start + timedelta(hours=3, minutes=30), locale)
     assert hours.endswith(zone) and "+01" not in hours
+
+
+def test_the_same_moment_in_two_time_zones_is_written_in_each_ones_own() -> None:
+    """The two are equal in Python (one instant), and written dates are kept once written."""
+    in_london = datetime(2026, 8, 20, 19, 0, tzinfo=ZoneInfo("Europe/London"))
+    in_paris = in_london.astimezone(ZoneInfo("Europe/Paris"))
+    assert in_london == in_paris
+    assert pdf._when(in_london, in_london + timedelta(hours=3, minutes=30), "en")[1] == "19:00–22:30 BST"
+    assert pdf._when(in_paris, in_paris + timedelta(hours=3, minutes=30), "en")[1] == "20:00–23:30 CEST"

@@ -229,3 +229,9 @@ def test_an_arabic_guest_gets_the_organisers_words_with_the_event_in_arabic() ->
     body = compose(text("announcement", locale="ar"))
     assert "The venue has changed" in body and "We have moved to St Margaret's Hall." in body
     assert "أغسطس" in body or "اغسطس" in body
+
+
+def test_joining_a_waiting_list_is_confirmed_with_the_place_in_the_queue_and_the_guests_own_link() -> None:
+    link = "https://tickets.example.org/waiting-list/" + "A" * 22
+    body = compose(text("waiting_list_joined", link=link, detail={"position": 4}))
+    assert body == f"Refugee Kitchen: You are on the waiting list for Supper Club\nYou are number 4 in the queue.\n{link}"
