@@ -63,8 +63,12 @@ class TicketPages(Controller):
         valid = ticket.status == TicketStatus.valid
         return Template(
             "tickets/ticket.html",
-            # "Can't come?" (events.releases) until the event starts; its page says what the ticket may do.
-            context={"ticket": ticket, "qr": qr_svg(ticket.code) if valid else None, "cant_come": valid and now < ticket.starts_at},
+            # "Can't come?" (events.releases) until the event starts, for a ticket not used yet; its page says what it may do.
+            context={
+                "ticket": ticket,
+                "qr": qr_svg(ticket.code) if valid else None,
+                "cant_come": valid and not ticket.checked_in and now < ticket.starts_at,
+            },
             headers=GUEST_PAGE,
         )
 

@@ -39,7 +39,7 @@ ORDER BY t.id
 
 # A ticket as its page, PDF and calendar file show it (tickets.views.TicketView), the ticket as ``t``.
 _TICKET_VIEW = """
-SELECT t.id, t.secret, t.page_secret, t.version, t.status, t.holder_name, t.ticket_type, y.name AS "ticket_type.name",
+SELECT t.id, t.secret, t.page_secret, t.version, t.status, t.holder_name, t.ticket_type, y.name AS "ticket_type.name", t.checked_in_at,
        o.reference AS "order_id.reference", o.locale AS "order_id.locale", o.channel AS "order_id.channel",
        o.payment_provider AS "order_id.payment_provider", o.currency AS "order_id.currency", t.price_pence, t.booking_fee_pence,
        t.event, e.slug AS "event.slug", e.title AS "event.title", e.venue AS "event.venue", e.address AS "event.address",

@@ -73,6 +73,8 @@ class TicketView:
     # How to get there and in (a step-free entrance, the nearest station), as the organiser wrote it: the ticket page
     # shows it under the place.
     access_information: str = ""
+    # Used at the door already (a door sale's ticket is admitted as it is sold): it can no longer be given back.
+    checked_in: bool = False
 
     @property
     def url(self) -> str:
@@ -165,6 +167,7 @@ async def _views(
                 venue=row["event.venue"],
                 address=row["event.address"],
                 access_information=row["event.access_information"],
+                checked_in=row["checked_in_at"] is not None,
                 starts_at=row["event.starts_at"].astimezone(zone),
                 ends_at=row["event.ends_at"].astimezone(zone),
                 timezone=row["event.timezone"],

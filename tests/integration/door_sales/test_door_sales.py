@@ -10,6 +10,7 @@ from litestar import Litestar
 from events.accounts import service as accounts
 from events.payments.tables import Payment
 from events.tickets.outbox import drain_outbox
+from events.tickets.tables import Ticket
 from tests.factories import make_event
 from tests.support.orders import ticket_type_id
 
@@ -109,3 +110,7 @@ async def test_a_door_sales_emailed_tickets_offer_no_way_to_give_back_places_alr
     for eml in sent:
         words = eml.read_text()
         assert "Your ticket" in words and "cant-come" not in words and "Can't come?" not in words
+    # Nor does their page, which the email links to.
+    [page_key] = await Ticket.select(Ticket.page_secret).where(Ticket.order_id.buyer_email == "guest1@example.org").output(as_list=True)
+    page = await client.get(f"/tickets/{page_key}")
+    assert page.status_code == 200 and "cant-come" not in page.text
