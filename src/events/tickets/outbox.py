@@ -113,18 +113,45 @@ async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = 
     Never raises: a message must not undo the payment it confirms. A failure is logged and the buyer can
     ask for their tickets again from the order page.
     """
+
+    async def the_orders_guest() -> Contact | None:
+        rows = await db.run(queries.CONTACT_OF_ORDER, order_id)
+        order = rows[0] if rows else None
+        return contact_of(order["buyer_email"], order["buyer_phone"], whatsapp=bool(order["event.organisation.whatsapp_enabled"])) if order else None
+
+    await _queue(kind, order_id, the_orders_guest, key=key, detail=detail, now=now, about=f"order {order_id}")
+
+
+async def enqueue_to(kind: str, *, contact: Contact, key: str, detail: Mapping[str, Any], now: datetime) -> None:
+    """Queue a message to someone who has no order (yet): a guest who joined a waiting list. Everything it says travels
+    in ``detail`` (composed by _compose_without_order); inside the caller's transaction, once per ``key``. Never raises,
+    as ``enqueue``: the guest is on the list whether or not the message could be queued."""
+
+    async def given() -> Contact:
+        return contact
+
+    await _queue(kind, None, given, key=key, detail=detail, now=now, about=key)
+
+
+async def _queue(
+    kind: str,
+    order_id: int | None,
+    recipient: Callable[[], Awaitable[Contact | None]],
+    *,
+    key: str | None,
+    detail: Mapping[str, Any] | None,
+    now: datetime,
+    about: str,
+) -> None:
+    """One message queued in a savepoint of the caller's transaction (on PostgreSQL a failed statement aborts the whole
+    transaction; the savepoint confines it), once per key; nothing when ``recipient()`` finds no way to reach them. A
+    failure is logged, never raised: the cause stands without its message."""
     transaction = db.engine().current_transaction.get()
     savepoint = None
     try:
-        # On PostgreSQL a failed statement aborts the whole transaction; the savepoint confines it.
         savepoint = await transaction.savepoint() if transaction is not None else None
-        rows = await db.run(queries.CONTACT_OF_ORDER, order_id)
-        order = rows[0] if rows else None
-        contact = (
-            contact_of(order["buyer_email"], order["buyer_phone"], whatsapp=bool(order["event.organisation.whatsapp_enabled"])) if order else None
-        )
+        contact = await recipient()
         if contact is not None:
-            # Queued once per key: a second cause with the same key (a retried request, a second worker) adds nothing.
             await db.run(
                 queries.QUEUE_MESSAGE,
                 kind,
@@ -137,39 +164,10 @@ async def enqueue(kind: str, *, order_id: int, now: datetime, key: str | None = 
                 now,
                 now,
             )
-    except Exception as exc:  # noqa: BLE001 - a failed message never undoes the sale; it is logged
+    except Exception as exc:  # noqa: BLE001 - a failed message never undoes its cause (a sale, a place on a list); it is logged
         if savepoint is not None:
             await savepoint.rollback_to()
-        logger.error("Could not queue the %s message for order %s: %s", kind, order_id, type(exc).__name__)
-        return
-    if savepoint is not None:
-        await savepoint.release()
-
-
-async def enqueue_to(kind: str, *, contact: Contact, key: str, detail: Mapping[str, Any], now: datetime) -> None:
-    """Queue a message to someone who has no order (yet): a guest who joined a waiting list. Everything it says travels
-    in ``detail`` (composed by _compose_without_order); inside the caller's transaction, once per ``key``. Never raises,
-    as ``enqueue``: the guest is on the list whether or not the message could be queued."""
-    transaction = db.engine().current_transaction.get()
-    savepoint = None
-    try:
-        savepoint = await transaction.savepoint() if transaction is not None else None
-        await db.run(
-            queries.QUEUE_MESSAGE,
-            kind,
-            None,
-            contact.recipient,
-            contact.channel,
-            key,
-            json.dumps(dict(detail), sort_keys=True),
-            MessageStatus.queued,
-            now,
-            now,
-        )
-    except Exception as exc:  # noqa: BLE001 - the cause stands without its message; it is logged
-        if savepoint is not None:
-            await savepoint.rollback_to()
-        logger.error("Could not queue the %s message %s: %s", kind, key, type(exc).__name__)
+        logger.error("Could not queue the %s message for %s: %s", kind, about, type(exc).__name__)
         return
     if savepoint is not None:
         await savepoint.release()
