@@ -178,7 +178,7 @@ def route_of(path: str) -> str:
     path = path.split("?", 1)[0]
     path = re.sub(r"/orders/[^/]+", "/orders/{reference}", path)
     path = re.sub(r"/tickets/[^/]+", "/tickets/{secret}", path)
-    return re.sub(r"/claim/[^/]+", "/claim/{code}", path)
+    return re.sub(r"/claim/[^/]+(/tickets/[^/]+)?", lambda found: "/claim/{code}" + ("/tickets/{key}" if found.group(1) else ""), path)
 
 
 def local(url: str) -> str:
@@ -402,9 +402,11 @@ async def claim(load: Load, addresses: Addresses) -> None:
                 "email": f"guest{number}@soak.example",
                 "_csrf_token": found(tally, flow, "claim_page", CSRF, page.text, "/claim/{code}").group(1),
             }
-            claimed = await call(tally, flow, "claim_form", client, "POST", f"/claim/{code}", data=form)
-            page_secret = found(tally, flow, "claim_form", r'/tickets/([^"/?]+)/ticket\.pdf', claimed.text, "/claim/{code}").group(1)
-            svg = found(tally, flow, "claim_form", QR_SVG, claimed.text, "/claim/{code}").group(0)
+            sent = await call(tally, flow, "claim_form", client, "POST", f"/claim/{code}", data=form, expect=303, content_type=None)
+            # The ticket's own address (a reload never claims again), which the browser follows.
+            claimed = await call(tally, flow, "claimed_ticket", client, "GET", sent.headers["location"])
+            page_secret = found(tally, flow, "claimed_ticket", r'/tickets/([^"/?]+)/ticket\.pdf', claimed.text, "/claim/{code}").group(1)
+            svg = found(tally, flow, "claimed_ticket", QR_SVG, claimed.text, "/claim/{code}").group(0)
             await call(tally, flow, "ticket_pdf", client, "GET", f"/tickets/{page_secret}/ticket.pdf?size=phone", content_type="application/pdf")
             ticket = await call(tally, flow, "ticket_page", client, "GET", f"/tickets/{page_secret}")
             secret = found(tally, flow, "ticket_page", PRINTED_CODE, ticket.text, "/tickets/{secret}").group(1)

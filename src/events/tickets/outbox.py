@@ -249,7 +249,9 @@ async def drain_outbox(now: datetime, *, settings: Settings, limit: int = BATCH,
     lease = timedelta(seconds=settings.outbox_sending_lease_seconds)
     tick: Clock = clock or (lambda: now)
     for queue in (AccountMessage, OutboxMessage):  # a reset link is short-lived: it goes first
-        due = await queue.select(queue.id).where(_due(queue, now)).order_by(queue.next_attempt_at).limit(limit)
+        # Oldest first, and those due at the same moment in the order they were queued (a reminder before the refund
+        # notice queued after it in the same transaction).
+        due = await queue.select(queue.id).where(_due(queue, now)).order_by(queue.next_attempt_at).order_by(queue.id).limit(limit)
         for row in due:
             message = await _claim(queue, row["id"], tick(), lease=lease)
             if message is not None:
