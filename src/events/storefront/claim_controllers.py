@@ -315,6 +315,7 @@ class ClaimPages(Controller):
             return claim_cookies(request, page, settings, valid_code=code)
         view = await ticket_by_id(claimed.ticket_id, secret_key=settings.secret_key, now=now)
         remembered = ".".join([*(key for key in _claimed_here(request) if key != view.page_secret), view.page_secret][-CLAIMED_KEPT:])
+        code = code.strip().lower()  # as the claim read it: the link's own address, whatever case or spaces it came with
         to_ticket = Redirect(
             _claimed_ticket_path(code, view.page_secret),
             status_code=303,

@@ -214,3 +214,17 @@ async def test_only_a_claimed_ticket_is_shown_at_a_claim_links_address(client: h
     paid_ticket_key = (await get_order(client, created))["tickets"][0]["url"].rsplit("/", 1)[-1]
     assert (await client.get(f"/claim/{link['code']}/tickets/{paid_ticket_key}")).status_code == 404
     assert (await client.get(f"/claim/{link['code']}/tickets/{'a' * 20}")).status_code == 404
+
+
+async def test_a_claim_link_typed_in_capitals_leads_to_the_links_own_address(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await make_event(now)
+    link = await claim_link(client, organiser, slug)
+    shouted = link["code"].upper()
+    form = await client.get(f"/claim/{shouted}")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)  # type: ignore[union-attr]
+    claimed = await client.post(f"/claim/{shouted}", data={"name": "Samir", "_csrf_token": token})
+    assert claimed.status_code == 303 and claimed.headers["location"].startswith(f"/claim/{link['code']}/tickets/")
+    assert f"Path=/claim/{link['code']}" in next(c for c in claimed.headers.get_list("set-cookie") if c.startswith("claimed="))
+    assert "Ticket for <bdi>Samir</bdi>" in (await client.get(f"/claim/{link['code']}")).text
