@@ -43,6 +43,9 @@
     list.querySelectorAll(".guest-type").forEach(function (hint, position) {
       hint.textContent = types[position] || "";
     });
+    list.querySelectorAll(".guest-name label").forEach(function (label) {
+      label.textContent = types.length === 1 ? label.dataset.one : label.dataset.many;
+    });
     fieldset.hidden = types.length === 0;
   }
 

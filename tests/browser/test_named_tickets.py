@@ -77,13 +77,16 @@ async def test_two_named_tickets_bought_by_card_and_a_holder_changed_from_the_or
     await page.goto(f"{names_server.base_url}/events/{SLUG}")
     names = page.locator("#guest-names")
     await expect(names).to_be_hidden()  # no ticket chosen yet: nothing to name
-    await page.get_by_label("How many?").select_option("2")
+    await page.get_by_label("How many?").select_option("1")
     await expect(names).to_be_visible()
-    await expect(page.get_by_label("Guest 3's name (optional)")).to_have_count(0)
+    await expect(page.get_by_label("Name on the ticket (optional)")).to_be_visible()  # one ticket: not "ticket 1"
+    await page.get_by_label("How many?").select_option("2")
+    await expect(page.get_by_label("Name on the ticket (optional)")).to_have_count(0)
+    await expect(page.get_by_label("Name on ticket 3 (optional)")).to_have_count(0)
     await page.get_by_label("Your name").fill("Sara Ahmadi")
     await page.get_by_label("Email (for your tickets)").fill("sara@example.org")
-    await page.get_by_label("Guest 1's name (optional)").fill("Leila Karimi")
-    await page.get_by_label("Guest 2's name (optional)").fill("Omid Rahimi")
+    await page.get_by_label("Name on ticket 1 (optional)").fill("Leila Karimi")
+    await page.get_by_label("Name on ticket 2 (optional)").fill("Omid Rahimi")
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")  # no sideways scrolling
     await page.locator("#guest-names").screenshot(path=str(artifacts_dir / "names-buy-form-mobile.png"))
     await page.screenshot(path=str(artifacts_dir / "names-event-page-mobile.png"), full_page=True)

@@ -88,6 +88,10 @@ async def test_the_buy_form_takes_a_name_per_ticket_and_shows_a_wrong_one_beside
     field = re.search(r"<input id=\"guest_name_1\"[^>]*>", wrong.text)
     assert field and 'aria-invalid="true"' in field.group(0)
     assert 'id="guest_name_1-error"' in wrong.text and 'id="guest_name_0"' in wrong.text and 'id="guest_name_2"' not in wrong.text
+    assert ">Name on ticket 2 (optional)</label>" in wrong.text  # several tickets: each field says which
+    alone = await client.post(f"/events/{slug}/buy", data={**form, f"quantity_{type_id}": "1", "guest_name_0": "Bob\r\nNewcomer"})
+    assert alone.status_code == 422, alone.text
+    assert ">Name on the ticket (optional)</label>" in alone.text and ">Name on ticket 1 (optional)</label>" not in alone.text
     assert await Order.count() == 0
 
     # A field left from a larger choice (guest_name_2, with two tickets chosen) does not count.
