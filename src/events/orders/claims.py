@@ -89,6 +89,7 @@ class ClaimLinkUsage:
     event_access_information: str
     organisation: OrganisationRefOut  # who runs the event: the claim page shows it
     event_waiting_list_open: bool = False  # a guest may ask to be told when a free place frees up
+    event_cancelled: bool = False  # the organisers called the event off: nothing to claim, nor to wait for
 
 
 @dataclass(frozen=True, slots=True)
@@ -178,6 +179,7 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
             ClaimCode.event.address,
             ClaimCode.event.access_information,
             ClaimCode.event.waiting_list_open,
+            ClaimCode.event.status,
             ClaimCode.event._.organisation._.slug,
             ClaimCode.event._.organisation._.name,
             ClaimCode.event._.organisation._.logo_content_type,
@@ -201,7 +203,8 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
         event_address=row["event.address"],
         event_access_information=row["event.access_information"],
         organisation=organisation_ref(row["event.organisation.slug"], row["event.organisation.name"], row["event.organisation.logo_content_type"]),
-        event_waiting_list_open=row["event.waiting_list_open"],
+        event_waiting_list_open=row["event.waiting_list_open"] and row["event.status"] != EventStatus.cancelled,
+        event_cancelled=row["event.status"] == EventStatus.cancelled,
     )
 
 
@@ -424,9 +427,9 @@ def _check_guest(name: str, email: str, phone: str, *, texts_available: bool = T
             "We cannot send text messages here, so please leave the phone number out. Your ticket is shown when you claim it, or give an email address to get it by email."
         )
     elif phone.strip():
-        if not PHONE_PATTERN.match(phone.strip()) or text.line_problem(phone.strip()) is not None:
+        if not PHONE_PATTERN.match(phones.typed_number(phone)) or text.line_problem(phone.strip()) is not None:
             problems["phone"] = N_("That phone number does not look right.")
-        elif (found := phones.mobile_number(phone.strip())) is None:
+        elif (found := phones.mobile_number(phone)) is None:
             problems["phone"] = N_(
                 "We can only send your ticket to a mobile number. Please check the number (with the country code, like +44, if it is not a UK number), or leave it empty."
             )

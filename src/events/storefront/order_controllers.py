@@ -28,6 +28,7 @@ from events.orders.access import reference_with_token
 from events.orders.hold_limits import Asker, HoldLimits
 from events.orders.schemas import GivenBackIn, OrderCreated, OrderOut, PaymentStart, RefundIn, RefundOut
 from events.orders.statuses import OrderStatus
+from events.payments import cancellation
 from events.payments import checkout as checkouts
 from events.payments import service as payments
 from events.payments.gateway import Gateway
@@ -520,12 +521,15 @@ class OrderPages(Controller):
     ) -> Template:
         reference = reference_with_token(settings.secret_key, reference, token)
         await payments.refresh_order(reference, gateway=await gateways.for_order(reference), now=now)
+        page = await confirmation.order_page(
+            reference, now=now, texts_available=settings.can_send_texts, whatsapp_available=settings.twilio.whatsapp_ready
+        )
         return Template(
             "orders/order.html",
             context={
-                "page": await confirmation.order_page(
-                    reference, now=now, texts_available=settings.can_send_texts, whatsapp_available=settings.twilio.whatsapp_ready
-                ),
+                "page": page,
+                # A cancelled event's guest: what the refund choice page offers them, said on the order page too.
+                "refund_choice": await cancellation.refund_choice(reference) if page.event_cancelled else None,
                 "deliveries": await deliveries_of(reference, now=now),
                 "answers": await questions.guest_answers(reference, locale=request.state.locale, now=now),
                 "token": token,

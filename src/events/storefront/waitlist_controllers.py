@@ -185,6 +185,7 @@ class WaitingListGuestPages(Controller):
                 context={
                     "code": code,
                     "usage": usage,
+                    "no_places": True,  # the guest came from the waiting list's form: it shows again, with its problem
                     "texts": settings.can_send_texts,
                     "waitlist_form": data,
                     "waitlist_errors": error.fields,

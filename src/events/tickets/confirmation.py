@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from events.catalogue.statuses import EventStatus
 from events.orders.receipts import Receipt
 from events.orders.schemas import OrderOut
 from events.orders.service import ReceiptFacts, receipt_of, was_replaced
@@ -42,6 +43,11 @@ class OrderPage:
     names_close_at: datetime | None = None
     # The buyer's changed order replaced this one ("Change order", or the form sent again): it did not run out of time.
     replaced: bool = False
+    # The organisers called the event off: the page says so first, and leads to the refund or donation choice.
+    event_cancelled: bool = False
+    # Until when the guest of a cancelled event may choose to donate their refund (payments.cancellation), in the
+    # event's time zone; None when they were never offered the choice.
+    refund_choice_until: datetime | None = None
 
 
 async def order_page(reference: str, *, now: datetime, texts_available: bool = True, whatsapp_available: bool = True) -> OrderPage:
@@ -52,7 +58,8 @@ async def order_page(reference: str, *, now: datetime, texts_available: bool = T
     zone = ZoneInfo(row["event.timezone"])
     valid = [ticket for ticket in details.tickets if ticket.status == TicketStatus.valid]
     receipt = receipt_of(order, read.lines, ReceiptFacts.of(row))
-    confirmed = details.status == OrderStatus.paid and bool(valid)
+    cancelled = row["event.status"] == EventStatus.cancelled
+    confirmed = details.status == OrderStatus.paid and bool(valid) and not cancelled
     # An order of pay-it-forward places or a donation alone is confirmed with its receipt, sent as tickets are.
     receipt_sent = details.status == OrderStatus.paid and receipt.contribution_only
     starts_at, close_hours = row["event.starts_at"], row["event.name_changes_close_hours_before"]
@@ -80,4 +87,6 @@ async def order_page(reference: str, *, now: datetime, texts_available: bool = T
         calendar_url=f"{valid[0].url}/calendar.ics" if confirmed else None,
         names_close_at=rules.name_changes_close_at(starts_at, close_hours).astimezone(zone) if names_open else None,
         replaced=was_replaced(details.status, row["hold_ended"]),
+        event_cancelled=row["event.status"] == EventStatus.cancelled,
+        refund_choice_until=row["refund_choice_until"].astimezone(zone) if row["refund_choice_until"] else None,
     )

@@ -15,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from events import db
 from events.catalogue.schemas import OrganisationRefOut
 from events.catalogue.service import organisation_ref
+from events.catalogue.statuses import EventStatus
 from events.errors import NotFound
 from events.i18n import DEFAULT_LOCALE, N_
 from events.orders.codes import normalise_reference
@@ -75,6 +76,8 @@ class TicketView:
     access_information: str = ""
     # Used at the door already (a door sale's ticket is admitted as it is sold): it can no longer be given back.
     checked_in: bool = False
+    # The organisers called the event off: the ticket page says so, whatever became of the ticket.
+    event_cancelled: bool = False
 
     @property
     def url(self) -> str:
@@ -168,6 +171,7 @@ async def _views(
                 address=row["event.address"],
                 access_information=row["event.access_information"],
                 checked_in=row["checked_in_at"] is not None,
+                event_cancelled=row["event.status"] == EventStatus.cancelled,
                 starts_at=row["event.starts_at"].astimezone(zone),
                 ends_at=row["event.ends_at"].astimezone(zone),
                 timezone=row["event.timezone"],

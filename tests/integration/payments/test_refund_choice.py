@@ -325,3 +325,37 @@ async def test_by_default_guests_have_a_week_to_donate_their_refund_and_finishin
     assert await money_of(late["reference"]) == (3000, 0, 1)
     api = (await client.post(f"/api/events/{slug}/cancel", json={}, headers=organiser)).json()
     assert api["awaiting_choice"] == 1 and api["refunded_pence"] == 0
+
+
+async def test_the_order_and_ticket_pages_of_a_cancelled_event_say_so_and_lead_to_the_choice(
+    client: httpx.AsyncClient, stripe: CountingStripe, organiser: dict[str, str], now: datetime
+) -> None:
+    """A guest who lost the cancellation email finds the news, the refund date and the choice on their own pages."""
+    slug = await make_event(now)
+    giver = await buy(client, slug, "maria@example.org")
+    taker = await buy(client, slug, "omar@example.org")
+    ticket_url = (await client.get(f"/api/orders/{giver['reference']}", headers=bearer(giver))).json()["tickets"][0]["url"]
+    order_page = f"/orders/{giver['reference']}"
+    before = await client.get(order_page, params={"token": giver["access_token"]})
+    assert "You&#39;re going!" in before.text and 'id="event-cancelled"' not in before.text
+
+    cancelled = await client.post(f"/api/events/{slug}/cancel", json={"reason": "The venue flooded", "donation_choice_days": 7}, headers=organiser)
+    assert cancelled.status_code == 200, cancelled.text
+
+    page = await client.get(order_page, params={"token": giver["access_token"]})
+    assert page.status_code == 200
+    assert "<h1>This event is cancelled</h1>" in page.text and "re going!" not in page.text
+    assert "We will refund £30 to you on" in page.text and "Add to calendar" not in page.text
+    choice_link = f'href="/orders/{giver["reference"]}/cancelled?token={giver["access_token"]}"'
+    assert choice_link in page.text
+    ticket = await client.get(ticket_url)
+    assert "This event has been cancelled." in ticket.text and "<svg" not in ticket.text
+
+    assert (await choose(client, giver, {"choice": "donate"})).status_code == 200
+    thanked = await client.get(order_page, params={"token": giver["access_token"]})
+    assert "Your refund of £30 is now a donation" in thanked.text and choice_link not in thanked.text
+    assert (await choose(client, taker, {"choice": "refund"})).status_code == 200
+    refunded = await client.get(f"/orders/{taker['reference']}", params={"token": taker["access_token"]})
+    assert "<h1>This event is cancelled</h1>" in refunded.text and "/cancelled?token=" not in refunded.text
+    arabic = await client.get(order_page, params={"token": giver["access_token"]}, headers={"accept-language": "ar"})
+    assert 'dir="rtl"' in arabic.text and "This event is cancelled" not in arabic.text

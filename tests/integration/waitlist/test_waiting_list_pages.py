@@ -415,3 +415,49 @@ async def test_a_guest_takes_an_offered_free_place_and_gets_the_ticket(client: h
     assert "Here is your ticket" in ticket.text and 'class="holder">Nour<' in ticket.text and "<svg" in ticket.text
     assert "We have also sent it to your email." in ticket.text
     assert "<h1>You took your free place</h1>" in squeezed((await client.get(mine)).text)
+
+
+async def test_a_cancelled_events_page_and_claim_link_offer_nothing_to_buy_claim_or_wait_for(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await make_event(now, pay_it_forward_place_pence=3000)
+    link = await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": "Women's Group", "places": 2}, headers=organiser)
+    code = link.json()["code"]
+    before = await client.get(f"/events/{slug}")
+    assert "Have a code?" in before.text and 'class="buy-form"' in before.text
+    claim_page = await client.get(f"/claim/{code}")
+    assert "Get my ticket" in claim_page.text
+    assert (await client.post(f"/api/events/{slug}/cancel", json={"reason": "The venue flooded"}, headers=organiser)).status_code == 200
+
+    page = squeezed((await client.get(f"/events/{slug}")).text)
+    assert "This event has been cancelled." in page
+    for gone in ("Have a code?", 'class="buy-form"', "Available", "available to claim", "To get a free place", "waiting list"):
+        assert gone not in page, gone
+
+    claim = squeezed((await client.get(f"/claim/{code}")).text)
+    assert "this event has been cancelled and will not take place" in claim
+    for gone in ("Get my ticket", "You are welcome. This place is free.", "Wait for a free place", f'action="/claim/{code}/waiting-list"'):
+        assert gone not in claim, gone
+    refused = await client.post(f"/claim/{code}", data={"name": "Leila", "_csrf_token": csrf(claim_page.text)})
+    assert refused.status_code in (409, 422) and "Get my ticket" not in refused.text
+    waited = await client.post(
+        f"/claim/{code}/waiting-list", data={"name": "Nour", "email": "nour@example.org", "_csrf_token": csrf(claim_page.text)}
+    )
+    assert 400 <= waited.status_code < 500 and 'role="alert"' in waited.text  # said, never a page that silently did nothing
+    assert await WaitingEntry.count() == 0
+
+
+async def test_a_claim_that_finds_no_place_left_keeps_the_guests_details_for_the_waiting_list(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await make_event(now, capacity=21, reserved_free_places=1)
+    link = await client.post(f"/api/events/{slug}/claim-codes", json={"partner_name": "Women's Group", "places": 3}, headers=organiser)
+    code = link.json()["code"]
+    page = await client.get(f"/claim/{code}")
+    first = await client.post(f"/claim/{code}", data={"name": "Leila", "_csrf_token": csrf(page.text)})
+    assert first.status_code == 303
+    full = await client.post(f"/claim/{code}", data={"name": "Nour", "email": "nour@example.org", "_csrf_token": csrf(page.text)})
+    assert full.status_code == 409, full.text[:300]
+    waiting = re.search(r'<section class="waiting-list".*?</section>', full.text, re.DOTALL)
+    assert waiting, "the waiting list is offered"
+    assert 'value="Nour"' in waiting.group(0) and 'value="nour@example.org"' in waiting.group(0)
