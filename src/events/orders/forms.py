@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from events.i18n import N_
+from events.orders import phones
 from events.orders.gift_aid import Declaration
 from events.orders.pricing import Request, request_problems
 
@@ -15,7 +16,7 @@ from events.orders.pricing import Request, request_problems
 # (U+0660-0669), the Persian ones (U+06F0-06F9) and the Arabic decimal separator (U+066B). static/js/money.js
 # (parsePence) reads them the same, so the event page's live total is what the server charges. Any other digit
 # (a superscript, a fullwidth or Devanagari digit) is not an amount: the pattern takes ASCII digits only.
-_TYPED_DIGITS = str.maketrans({**{chr(0x0660 + n): str(n) for n in range(10)}, **{chr(0x06F0 + n): str(n) for n in range(10)}, "\u066b": "."})
+_TYPED_DIGITS = str.maketrans({**phones.EASTERN_DIGITS, "\u066b": "."})
 _POUNDS = re.compile(r"^\s*£?\s*([0-9]{1,6})(?:[.,]([0-9]{1,2}))?\s*$")
 
 

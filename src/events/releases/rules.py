@@ -24,7 +24,6 @@ order is not paid, or once the event is cancelled or has started.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from enum import StrEnum
@@ -45,7 +44,7 @@ FREE_PLACE_CHANNELS = frozenset({"claim", "gift"})
 TRANSFER_CHANNEL = "transfer"
 # Bought at the door and paid there: refunds are handed back at the door, by the organiser.
 DOOR_PAYMENTS = frozenset({"cash", "card_terminal"})
-PHONE_PATTERN = re.compile(r"^\+?[0-9 ()-]{6,25}$")
+PHONE_PATTERN = phones.PHONE_PATTERN
 MAX_HOLDER_LENGTH = 100
 
 
@@ -234,7 +233,7 @@ def friend_problems(holder: str, email: str, phone: str, *, texts_available: boo
     if phone and not texts_available:
         problems["phone"] = N_("We cannot send text messages here, so please give your friend's email address instead.")
     elif phone:
-        if not PHONE_PATTERN.match(phone) or text.line_problem(phone) is not None:
+        if not PHONE_PATTERN.match(phones.typed_number(phone)) or text.line_problem(phone) is not None:
             problems["phone"] = N_("That phone number does not look right.")
         elif (found := phones.mobile_number(phone)) is None:
             problems["phone"] = N_("We can only send a ticket to a mobile number. Please check the number (with the country code, like +44).")

@@ -178,7 +178,7 @@ def join_problems(request: JoinRequest, *, kind: WaitingKind, max_per_order: int
     phone = request.phone.strip()
     if phone and not texts_available:
         problems["phone"] = N_("We cannot send text messages here, so please give an email address instead.")
-    elif phone and (not phones.PHONE_PATTERN.match(phone) or text.line_problem(phone) is not None):
+    elif phone and (not phones.PHONE_PATTERN.match(phones.typed_number(phone)) or text.line_problem(phone) is not None):
         problems["phone"] = N_("That phone number does not look right.")
     elif phone and phones.mobile_number(phone) is None:
         problems["phone"] = N_(

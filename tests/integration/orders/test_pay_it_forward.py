@@ -137,6 +137,16 @@ async def test_bad_contact_details_are_refused_kindly(client: httpx.AsyncClient,
     assert (await free_places(client, slug))["claimed"] == 0
 
 
+async def test_a_phone_number_typed_in_arabic_or_persian_digits_is_taken(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    """Many Arabic and Farsi phone keyboards type their own digits: the number is the same number."""
+    slug = await make_event(now)
+    link = await claim_link(client, organiser, slug, places=2)
+    for typed in ("٠٧٩١١ ١٢٣٤٥٦", "۰۷۹۱۱ ۱۲۳۴۵۶"):
+        response = await claim(client, link["code"], phone=typed)
+        assert response.status_code == 201, response.text
+    assert [row["buyer_phone"] for row in await Order.select(Order.buyer_phone).order_by(Order.id)] == ["+447911123456"] * 2
+
+
 async def test_the_partner_sees_how_many_were_claimed_and_not_who(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
     slug = await make_event(now)
     link = await claim_link(client, organiser, slug, places=4)

@@ -14,6 +14,9 @@ from events.orders.phones import mobile_number
         ("+33 6 12 34 56 78", "+33612345678"),  # a French mobile
         ("+962 79 123 4567", "+962791234567"),  # a Jordanian mobile
         ("+1 415 555 2671", "+14155552671"),  # the US does not tell mobiles from landlines: taken
+        ("٠٧٩١١ ١٢٣٤٥٦", "+447911123456"),  # typed on an Arabic keyboard
+        ("۰۷۹۱۱ ۱۲۳۴۵۶", "+447911123456"),  # typed on a Farsi keyboard
+        ("+٩٦٢ ٧٩ ١٢٣ ٤٥٦٧", "+962791234567"),
     ],
 )
 def test_mobile_numbers_are_kept_in_e164(written: str, kept: str) -> None:
