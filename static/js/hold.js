@@ -1,6 +1,6 @@
 // The payment page's hold: a countdown of the time left to pay, from the seconds the server counted when it sent
 // the page (the device's own clock may be wrong). Shown, not announced: a screen reader hears the time left once,
-// two minutes before the end, and once more when it has run out.
+// two minutes before the end, and once more when it has run out; then the page offers no way to pay, only a way back.
 (function () {
   "use strict";
   var note = document.getElementById("hold-note");
@@ -24,7 +24,11 @@
       warning.textContent = note.dataset.warning;
     }
     if (seconds === 0) {
+      // Over: nothing speaks of a running hold and no way to pay is left on the page, which said "not charged".
       countdown.hidden = true;
+      document.querySelectorAll(".hold-running, .change-order, #payment-form, #express-checkout, #pay-by-card, .test-payment").forEach(function (part) {
+        part.hidden = true;
+      });
       over.hidden = false;
       return;
     }

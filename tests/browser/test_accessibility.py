@@ -302,6 +302,30 @@ async def test_messaging_guests_from_writing_to_sent(signed_in, screen: str, a11
         await context.close()
 
 
+async def test_when_the_time_to_pay_runs_out_the_payment_page_offers_no_way_to_pay(page, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
+    """The page says "You have not been charged" once the hold is over: it then offers no Pay button, no "held until"
+    and no Change order, only the way back to the event page."""
+    base_url = a11y_server.base_url
+    await page.clock.install()  # the countdown's timers run on a clock the test moves
+    await page.goto(f"{base_url}/events/{SLUG}")
+    await page.get_by_label("How many?").select_option("1")
+    await page.get_by_label("Your name").fill("Omid Rahimi")
+    await page.get_by_label("Email (for your tickets)").fill("omid@example.org")
+    await page.get_by_role("button", name="Continue to payment").click()
+    await page.wait_for_url("**/pay?token=*")
+    pay = page.get_by_role("button", name=re.compile(r"^Pay .* \(test\)$"))
+    await expect(pay).to_be_visible()
+    await page.clock.run_for("20:00")
+    over = page.get_by_role("alert").filter(has_text="The time to pay has run out")
+    await expect(over).to_be_visible()
+    await expect(pay).to_be_hidden()
+    await expect(page.get_by_role("button", name="Change order")).to_be_hidden()
+    await expect(page.get_by_text("Your places are held for")).to_be_hidden()
+    await check(page, "checkout-time-over", screen, artifacts_dir)
+    await over.get_by_role("link", name="Start again").click()
+    await page.wait_for_url(f"**/events/{SLUG}")
+
+
 async def test_buying_from_the_form_to_the_ticket(page, screen: str, a11y_server, artifacts_dir: Path) -> None:  # type: ignore[no-untyped-def]
     base_url = a11y_server.base_url
     await page.goto(f"{base_url}/events/{SLUG}")
