@@ -142,6 +142,28 @@ async def test_search_admits_a_guest_and_the_door_sells_tickets(browser, door_se
     await expect(stop).to_contain_text("Already scanned")
     await stop.click()
 
+    # A refunded ticket found by name says so, with no Admit to press in front of its guest.
+    async with httpx.AsyncClient(base_url=base_url) as http:
+        created = (
+            await place_order(http, SLUG, quantity=1, type_name="Advance", buyer={"name": "Farah Refunded", "email": "farah@example.org"})
+        ).json()
+        assert (await pay_with_test_page(http, created)).status_code == 303
+    reference = created["reference"]
+    await page.goto(f"{base_url}/manage/orders/{reference}")
+    await page.get_by_label(re.compile(r"Everything left")).check()
+    await page.get_by_label("Reason").fill("Could not come")
+    await page.get_by_label("I want to refund this money; this cannot be undone.").check()
+    await page.get_by_role("button", name="Refund", exact=True).click()
+    await expect(page.locator(".notice").first).to_be_visible()
+    await page.goto(f"{base_url}/door/{SLUG}")
+    await ready(page)
+    await page.get_by_label("Name or order reference").fill("farah")
+    await page.get_by_role("button", name="Search").click()
+    hit = page.locator("#door-search-results li").filter(has_text="Farah Refunded")
+    await expect(hit).to_contain_text("Refunded")
+    await expect(hit.get_by_role("button")).to_have_count(0)
+    await page.screenshot(path=str(artifacts_dir / "door-search-refunded.png"))
+
     await page.get_by_text("Sell tickets at the door").click()
     await page.get_by_label("How many?").select_option("2")
     await page.get_by_label("Card terminal").check()

@@ -1,5 +1,6 @@
 // Finding a guest without their code: by name or order reference on the server, by name in the guest list on
-// the device when offline. Each hit has an Admit button that scans the ticket's secret.
+// the device when offline. Each valid ticket has an Admit button that scans its secret; a ticket that no longer
+// works (refunded, cancelled, given back, passed on) says so, with no button, so the door never offers it.
 
 import { Unreachable } from "./sync.js";
 
@@ -24,6 +25,17 @@ export function createSearch(messages, slug, sync, guests, admitted, scan) {
         const state = hit.checked_in_at ? messages.say(text.in_at, { time: messages.clock(hit.checked_in_at) }) : "";
         details.textContent = [hit.type, hit.order, state].filter(Boolean).join(" · ");
         about.append(name, document.createElement("br"), details);
+        // The offline guest list holds valid tickets only; the server's hits say what became of the others.
+        const ended = hit.status && hit.status !== "valid";
+        if (ended) {
+          const status = document.createElement("strong");
+          status.className = "door-hit-status";
+          status.textContent = text["status_" + hit.status] || hit.status;
+          about.append(document.createElement("br"), status);
+          item.classList.add("door-hit-ended");
+          item.append(about);
+          return item;
+        }
         // The organiser's short flags (e.g. "Dietary note"), never the answer: the server sends them translated.
         for (const note of hit.notes || []) {
           const flag = document.createElement("span");
