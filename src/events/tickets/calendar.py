@@ -37,4 +37,7 @@ def ticket_calendar(ticket: TicketView, *, base_url: str, now: datetime, locale:
     entry.add("location", ", ".join(part for part in (ticket.venue, ticket.address) if part))
     entry.add("url", link)
     calendar.add_component(entry)
+    # DTSTART names the event's zone (TZID=Europe/London): RFC 5545 wants its VTIMEZONE in the file too, without which
+    # some calendars (Outlook) guess the time wrong. icalendar writes it from the zone's own rules.
+    calendar.add_missing_timezones()
     return calendar.to_ical()

@@ -67,3 +67,16 @@ def test_the_entry_is_in_the_order_language_or_english(locale: str, expected: st
     assert str(entry["description"]).splitlines()[1] == run_by
     if expected == "en":
         assert str(entry["summary"]) == "August Supper Club (your ticket)"
+
+
+def test_the_zone_the_times_name_is_defined_in_the_file() -> None:
+    """DTSTART;TZID=Europe/London needs its VTIMEZONE (RFC 5545 3.6.5): without it some calendars show another time.
+    The definition must put the start at the same instant the ticket says."""
+    document = calendar.ticket_calendar(ticket(1), base_url=BASE_URL, now=NOW, locale="en")
+    parsed = Calendar.from_ical(document)
+    entry = entry_of(document)
+    zone = entry["dtstart"].params["TZID"]
+    [definition] = [component for component in parsed.walk() if component.name == "VTIMEZONE"]
+    assert str(definition["TZID"]) == zone == START.tzinfo.key  # type: ignore[union-attr]
+    offsets = {component.decoded("TZOFFSETTO") for component in definition.walk() if component.name in ("STANDARD", "DAYLIGHT")}
+    assert START.utcoffset() in offsets
