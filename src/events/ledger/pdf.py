@@ -102,7 +102,11 @@ def _rows(line: Figures, money: Callable[[int], str]) -> list[tuple[str, str, bo
     ]
     if line.gift_aid_claimable_pence:
         amounts.append(("gift_aid_claimable", line.gift_aid_claimable_pence, False))
-    return [(partner_word(key).label, money(pence), strong) for key, pence, strong in amounts]
+    rows = [(partner_word(key).label, money(pence), strong) for key, pence, strong in amounts]
+    if line.balance_pence < 0:  # a refund after a payout: the partner was paid more than is due
+        overpaid = (f"Overpaid by {money(-line.balance_pence)}: ask for it back, or take it off a later payout", "", False)
+        rows.insert(next(i for i, (key, _, _) in enumerate(amounts) if key == "balance") + 1, overpaid)
+    return rows
 
 
 def _figures(line: Figures, money: Callable[[int], str], width: float) -> Table:

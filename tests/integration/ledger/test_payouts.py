@@ -4,6 +4,7 @@ in the audit log; in the API and on the page, only for the organisation's own pa
 
 from __future__ import annotations
 
+import subprocess
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -13,6 +14,7 @@ import pytest
 from events.audit.tables import AuditEntry
 from events.catalogue.lookup import partner_id
 from events.ledger.tables import LedgerEntry, Payout
+from events.orders.tables import Order
 from events.organisations import service as organisations
 from events.organisations.rules import OrganisationDetails
 from tests.factories import make_event
@@ -190,3 +192,25 @@ async def test_only_organisers_of_the_whole_organisation_reach_payouts(client: h
     assert (await client.get(PAGE)).status_code == 403
     statement = await client.get(f"/manage/events/{supper}/statement")
     assert statement.status_code == 200 and "/payouts" not in statement.text  # no link they cannot follow
+
+
+async def test_a_partner_paid_before_a_refund_is_shown_as_overpaid_with_what_to_do(
+    client: httpx.AsyncClient, supper: str, organiser: dict[str, str]
+) -> None:
+    """Welcome Kitchen is paid its whole £84; then a £30 ticket is refunded, and 70% of it came off what was due."""
+    assert (await pay(client, organiser, supper, 8_400)).status_code == 201
+    reference = (await Order.select(Order.reference).first())["reference"]
+    refunded = await client.post(f"/api/orders/{reference}/refunds", json={"amount_pence": 3_000, "reason": "Could not come"}, headers=organiser)
+    assert refunded.status_code in (200, 201), refunded.text
+    line = await kitchen_line(client, supper, organiser)
+    assert line["balance_pence"] == -2_100
+
+    await sign_in_organiser(client)
+    page = (await client.get(PAGE)).text
+    assert "£21 overpaid" in page and "£21 owed" not in page and "Overpaid: ask for it back, or take it off a later payout." in page
+    statement = (await client.get(f"/manage/events/{supper}/statement")).text
+    assert "£21 more was paid out than is due: ask the partner project for it back, or take it off a later payout." in statement
+    pdf = await client.get("/manage/partners/welcome-kitchen/statement.pdf")
+    assert pdf.status_code == 200, pdf.text[:300]
+    words = " ".join(subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode().split())
+    assert "Overpaid by £21: ask for it back, or take it off a later payout" in words

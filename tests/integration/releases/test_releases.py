@@ -582,7 +582,7 @@ async def test_a_ticket_that_no_longer_works_says_what_became_of_it(
     said["free"] = re.sub(r"\s+", " ", html.unescape((await client.get(free["url"])).text))
     assert "This ticket was refunded. It no longer works." in said["refunded"]
     assert (
-        "We refunded this ticket to the card you paid with." in said["refunded"]
+        "We refunded this ticket to the card it was paid with." in said["refunded"]
     )  # and when it arrives (not an amount: a refund may cover a ticket in part)
     assert "within 5 to 10 working days" in said["refunded"]
     assert "This ticket was donated to the event's partner projects." in said["donated"]

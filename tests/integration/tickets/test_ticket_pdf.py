@@ -180,7 +180,7 @@ async def test_order_and_phone_pdfs_scan_verify_and_show_arabic_and_farsi_names(
     # ...its page says it was refunded, how much and where the money goes, and shows no QR code...
     page = await client.get(first["url"])
     assert page.status_code == 200 and "This ticket was refunded. It no longer works." in page.text and "<svg" not in page.text
-    assert "to the card you paid with" in page.text
+    assert "to the card it was paid with" in page.text
     # ...but a copy printed before the refund still carries a genuine signature: codes are not revoked
     # cryptographically, so the door must look the ticket up, and the API says it was refunded.
     assert_genuine(first_code, keys, event_id, first)
