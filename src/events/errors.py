@@ -238,6 +238,10 @@ def _remembered_language(request: Request[Any, Any, Any]) -> str | None:
     return None
 
 
+# What Litestar's CSRF middleware says when a form's token does not match its cookie (litestar.middleware.csrf).
+CSRF_REFUSED = "CSRF token verification failed"
+
+
 def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, str]]:
     if isinstance(exc, EventsError):
         return exc.status_code, exc.code, exc.message, exc.fields, exc.headers
@@ -247,6 +251,18 @@ def _describe(exc: Exception) -> tuple[int, str, str, dict[str, str], dict[str, 
         return 422, "invalid", detail, fields, {}
     if isinstance(exc, NotAuthorizedException):
         return 401, "not_signed_in", N_("Please sign in (or send a valid API token)."), {}, {}
+    if isinstance(exc, PermissionDeniedException) and exc.detail == CSRF_REFUSED:
+        # Most often a guest's form sent after the browser dropped its session cookie (a phone that closed the tab and
+        # reopened it hours later): not a question of access, and guests have no account.
+        return (
+            403,
+            "form_expired",
+            N_(
+                "This form was open too long, or your browser did not keep its cookie, so nothing was saved. Please go back, reload the page and send it again."
+            ),
+            {},
+            {},
+        )
     if isinstance(exc, PermissionDeniedException):
         return 403, "forbidden", N_("Your account does not have access to this."), {}, {}
     if isinstance(exc, NotFoundException):

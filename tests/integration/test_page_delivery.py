@@ -124,3 +124,21 @@ async def test_compression_is_left_to_the_proxy_when_the_app_is_told_to(settings
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as http:
         response = await http.get("/static/css/site.css", headers={"Accept-Encoding": "gzip"})  # no database needed
     assert response.status_code == 200 and "content-encoding" not in response.headers
+
+
+async def test_a_form_sent_after_its_cookie_was_lost_asks_the_guest_to_try_again_not_for_an_account(client: httpx.AsyncClient, now: datetime) -> None:
+    """A phone that closed the tab and reopened it later sends the buy form without the cookie its token matches."""
+    slug = await make_event(now)
+    page = await client.get(f"/events/{slug}")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    client.cookies.clear()
+    for language, heading in (("en", "Please try again"), ("ar", None)):
+        sent = await client.post(
+            f"/events/{slug}/buy", data={"_csrf_token": token, "name": "Sara", "email": "sara@example.org"}, headers={"accept-language": language}
+        )
+        assert sent.status_code == 403
+        assert "account" not in sent.text.lower() and "You do not have access" not in sent.text
+        if heading:
+            assert f"<h1>{heading}</h1>" in sent.text and "nothing was saved" in sent.text
+        else:
+            assert 'lang="ar"' in sent.text and "Please try again" not in sent.text  # in the guest's language

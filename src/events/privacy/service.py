@@ -284,6 +284,8 @@ async def _erase_waiting_entries(entry_ids: Sequence[int], now: datetime) -> lis
         return []
     # The message that told them they joined holds their name and address, and their entry's link.
     await OutboxMessage.delete().where(OutboxMessage.dedupe_key.is_in([waitlist_rules.joined_message_key(entry_id) for entry_id in entry_ids]))
+    for entry_id in entry_ids:  # and the same message sent again, when they joined again having lost it
+        await OutboxMessage.delete().where(OutboxMessage.dedupe_key.like(waitlist_rules.joined_again_pattern(entry_id)))
     return await (
         WaitingEntry.update(
             {WaitingEntry.name: rules.ERASED, WaitingEntry.email: rules.ERASED, WaitingEntry.phone: rules.ERASED, WaitingEntry.updated_at: now}

@@ -25,6 +25,7 @@ from events.releases import rules, service
 from events.releases.rules import Choice
 from events.releases.schemas import ReleaseIn, ReleaseOut, TransferIn, TransferOut
 from events.row_ids import RowIdParameter
+from events.tickets import rules as ticket_rules
 from events.tickets.statuses import TicketStatus
 from events.tickets.views import ticket_by_id, ticket_url
 
@@ -125,6 +126,19 @@ class _Where:
     token: str = ""  # and in every form
 
 
+def _names_open(facts: rules.TicketFacts, where: _Where, now: datetime) -> bool:
+    """Whether the buyer (the order's token) may change the ticket's name now (tickets.rules.name_change_open)."""
+    if not where.token or facts.name_changes_close_hours_before is None:
+        return False
+    return ticket_rules.name_change_open(
+        order_status=facts.order_status,
+        ticket_status=facts.status,
+        starts_at=facts.starts_at,
+        close_hours_before=facts.name_changes_close_hours_before,
+        now=now,
+    )
+
+
 async def _context(ticket: service.TicketRef, where: _Where, settings: Settings, now: datetime) -> dict[str, Any]:
     view = await ticket_by_id(ticket.id, secret_key=settings.secret_key, now=now)
     choices = await service.ticket_options(ticket, now=now)
@@ -145,6 +159,10 @@ async def _context(ticket: service.TicketRef, where: _Where, settings: Settings,
         "refunds_closed_at": refunds_closed.astimezone(zone) if refunds_closed and refunds_closed < now else None,
         "paid_at_door": choices.facts.payment_provider in rules.DOOR_PAYMENTS,
         "passed_on_to": await service.passed_on_to(ticket) if choices.facts.status == TicketStatus.passed_on else "",
+        # The buyer may instead put a friend's name on the ticket (its "Change name" page), while names can change.
+        "name_change_url": f"/orders/{ticket.order_reference}/tickets/{ticket.id}/holder{where.query}"
+        if _names_open(choices.facts, where, now)
+        else "",
         "base": where.base,
         "query": where.query,
         "token": where.token,

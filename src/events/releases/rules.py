@@ -88,6 +88,7 @@ class TicketFacts:
     refund_days_before: int | None
     order_tickets: int  # how many tickets the order has (any status): with one, its holder is the buyer
     timezone: str  # the event's (an IANA name): "7 days before" is by the venue's clock
+    name_changes_close_hours_before: int | None = None  # the event's cut-off for another name on a ticket; None: none
 
 
 @dataclass(frozen=True, slots=True)

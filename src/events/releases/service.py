@@ -94,6 +94,7 @@ _FACT_COLUMNS = (
     Ticket.event.starts_at,
     Ticket.event.refund_days_before,
     Ticket.event.timezone,
+    Ticket.event.name_changes_close_hours_before,
 )
 
 
@@ -112,6 +113,7 @@ async def _facts(row: dict[str, Any]) -> TicketFacts:
         refund_days_before=row["event.refund_days_before"],
         order_tickets=order_tickets,
         timezone=row["event.timezone"],
+        name_changes_close_hours_before=row["event.name_changes_close_hours_before"],
     )
 
 

@@ -45,6 +45,8 @@ class OrderPage:
     replaced: bool = False
     # The organisers called the event off: the page says so first, and leads to the refund or donation choice.
     event_cancelled: bool = False
+    # The tickets their guest donated (tickets.views.OrderRead): "Donated", where a place given back says "Given back".
+    donated_tickets: frozenset[int] = frozenset()
     # Until when the guest of a cancelled event may choose to donate their refund (payments.cancellation), in the
     # event's time zone; None when they were never offered the choice.
     refund_choice_until: datetime | None = None
@@ -88,5 +90,6 @@ async def order_page(reference: str, *, now: datetime, texts_available: bool = T
         names_close_at=rules.name_changes_close_at(starts_at, close_hours).astimezone(zone) if names_open else None,
         replaced=was_replaced(details.status, row["hold_ended"]),
         event_cancelled=row["event.status"] == EventStatus.cancelled,
+        donated_tickets=read.donated_tickets,
         refund_choice_until=row["refund_choice_until"].astimezone(zone) if row["refund_choice_until"] else None,
     )

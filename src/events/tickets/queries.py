@@ -32,7 +32,7 @@ WHERE o.reference = {{}}
 
 # Raw: hot path (the order's tickets, as its pages list them). Argument: order id.
 ORDER_TICKETS = """
-SELECT t.id, t.holder_name, t.secret, t.page_secret, t.status, y.name AS "ticket_type.name"
+SELECT t.id, t.holder_name, t.secret, t.page_secret, t.status, t.price_pence + t.booking_fee_pence AS worth_pence, y.name AS "ticket_type.name"
 FROM ticket t JOIN ticket_type y ON y.id = t.ticket_type
 WHERE t.order_id = {}
 ORDER BY t.id

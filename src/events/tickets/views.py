@@ -97,7 +97,7 @@ class TicketView:
     def donated(self) -> bool:
         """Given back as a donation: a place that was paid for and released ("Can't come?": events.releases.rules,
         where a paid place can only be released by donating it; a free place, or one passed on by a friend, is
-        given back)."""
+        given back). read_order tells an order's donated tickets the same way."""
         return self.status == TicketStatus.released and self.worth_pence > 0 and self.order_channel not in GIVEN_BACK_CHANNELS
 
 
@@ -230,6 +230,8 @@ class OrderRead:
     row: Mapping[str, Any]
     lines: list[OrderLineRow]
     details: OrderOut
+    # The tickets whose guest donated them ("Can't come?"): released, as a place given back is, but paid for.
+    donated_tickets: frozenset[int] = frozenset()
 
 
 async def read_order(reference: str) -> OrderRead:
@@ -241,7 +243,10 @@ async def read_order(reference: str) -> OrderRead:
     order = OrderRow.of(row)
     lines = await order_lines(order.id)
     tickets = await db.run(queries.ORDER_TICKETS, order.id)
-    return OrderRead(order, row, lines, _details(order, row, lines, tickets))
+    donated = frozenset(
+        t["id"] for t in tickets if t["status"] == TicketStatus.released and t["worth_pence"] > 0 and order.channel not in GIVEN_BACK_CHANNELS
+    )
+    return OrderRead(order, row, lines, _details(order, row, lines, tickets), donated)
 
 
 def _notices(order: OrderRow, row: Mapping[str, Any]) -> list[str]:

@@ -126,9 +126,20 @@ def held_back(offers: Sequence[PlannedOffer], types: Mapping[int, int | None]) -
     return sum(offer.places for offer in offers), by_type
 
 
-def joined_message_key(entry_id: int) -> str:
-    """The outbox key of the message telling a guest they joined: one per entry, found again to erase it."""
-    return f"waiting-joined:{entry_id}"
+# A guest who joins again with the same email or number is sent their link again, at most once in this long.
+JOINED_AGAIN_SECONDS = 600
+
+
+def joined_message_key(entry_id: int, *, again_at: datetime | None = None) -> str:
+    """The outbox key of the message telling a guest they joined: one per entry, found again to erase it; sent again
+    (``again_at``: a guest who joined again, having lost it) once per JOINED_AGAIN_SECONDS, under a key of its own."""
+    key = f"waiting-joined:{entry_id}"
+    return key if again_at is None else f"{key}:again:{int(again_at.timestamp()) // JOINED_AGAIN_SECONDS}"
+
+
+def joined_again_pattern(entry_id: int) -> str:
+    """A LIKE pattern of the keys of the message sent again (joined_message_key with ``again_at``)."""
+    return f"waiting-joined:{entry_id}:again:%"
 
 
 def position(entry_id: int, waiting_ids: Sequence[int]) -> int:

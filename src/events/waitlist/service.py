@@ -207,44 +207,65 @@ async def join(slug: str, request: JoinRequest, now: datetime, *, guest: Guest, 
                 raise Conflict(N_("There are places on sale: you can buy them now."), code="places_available")
         elif link is not None and await _can_claim_now(link.id, locked):
             raise Conflict(N_("There is a free place for you: claim it with your link."), code="places_available")
-        if await _already_waiting(event["id"], kind, contact):
-            raise Conflict(N_("You are already on this waiting list."), code="already_waiting")
-        token = secrets.token_urlsafe(TOKEN_BYTES)
-        entry = WaitingEntry(
-            event=event["id"],
-            kind=kind,
-            ticket_type=ticket_type["id"] if ticket_type else None,
-            claim_code=link.id if link else None,
-            partner_name=link.partner_name if link else "",
-            name=contact.name,
-            email=contact.email,
-            phone=contact.phone,
-            locale=contact.locale,
-            quantity=request.quantity,
-            token=token,
-            status=WaitingStatus.waiting,
-            created_at=now,
-            updated_at=now,
-        )
-        await entry.save()
-        # Never the guest's name or contact: the log outlives guests' personal data.
-        await audit.record(
-            "waiting_list.joined",
-            now=now,
-            event_id=event["id"],
-            subject_type="waiting_entry",
-            subject_id=entry.id,
-            after={"kind": str(kind), "quantity": request.quantity, "ticket_type": entry.ticket_type, "partner": entry.partner_name},
-            anonymous_actor="guest",
-        )
+        already = await _entry_of(event["id"], kind, contact)
+        entry = already or await _add_entry(event["id"], kind, ticket_type, link, contact, request.quantity, now)
         position = await _position(entry.id, event["id"], kind)
-        await _tell_joined(entry, locked, position, now)
-    return Joined(entry.id, kind, position, token)
+        if already is None:
+            await _tell_joined(entry, locked, position, now)
+        elif already.status == WaitingStatus.waiting:
+            # They lost the message with their link, most likely: it goes again, and the refusal below says so.
+            await _tell_joined(already, locked, position, now, again=True)
+    if already is not None:  # refused after the transaction, which keeps the message sent again
+        if already.status == WaitingStatus.waiting:
+            raise Conflict(N_("You are already on this waiting list. We have sent you the link to your place in it again."), code="already_waiting")
+        raise Conflict(N_("You are already on this waiting list."), code="already_waiting")
+    return Joined(entry.id, kind, position, entry.token)
 
 
-async def _tell_joined(entry: WaitingEntry, event: Mapping[str, Any], position: int, now: datetime) -> None:
+async def _add_entry(
+    event_id: int,
+    kind: WaitingKind,
+    ticket_type: Mapping[str, Any] | None,
+    link: claims.ReferralLink | None,
+    contact: rules.Contact,
+    quantity: int,
+    now: datetime,
+) -> WaitingEntry:
+    """The guest's new entry, at the end of the queue, with its private token; inside the joining transaction."""
+    entry = WaitingEntry(
+        event=event_id,
+        kind=kind,
+        ticket_type=ticket_type["id"] if ticket_type else None,
+        claim_code=link.id if link else None,
+        partner_name=link.partner_name if link else "",
+        name=contact.name,
+        email=contact.email,
+        phone=contact.phone,
+        locale=contact.locale,
+        quantity=quantity,
+        token=secrets.token_urlsafe(TOKEN_BYTES),
+        status=WaitingStatus.waiting,
+        created_at=now,
+        updated_at=now,
+    )
+    await entry.save()
+    # Never the guest's name or contact: the log outlives guests' personal data.
+    await audit.record(
+        "waiting_list.joined",
+        now=now,
+        event_id=event_id,
+        subject_type="waiting_entry",
+        subject_id=entry.id,
+        after={"kind": str(kind), "quantity": quantity, "ticket_type": entry.ticket_type, "partner": entry.partner_name},
+        anonymous_actor="guest",
+    )
+    return entry
+
+
+async def _tell_joined(entry: WaitingEntry, event: Mapping[str, Any], position: int, now: datetime, *, again: bool = False) -> None:
     """Queue the guest's confirmation (by email, else a text), with their place and their own page's link: the page
-    they land on is the only other way back to it. Inside the joining transaction."""
+    they land on is the only other way back to it. Inside the joining transaction. ``again``: they joined again with
+    the same email or number, having lost it: sent again, at most once in rules.JOINED_AGAIN_SECONDS."""
     organisation = await organisations.by_id(event["organisation"])
     contact = outbox.contact_of(entry.email, entry.phone, whatsapp=organisation.whatsapp_enabled)
     if contact is None:
@@ -259,7 +280,8 @@ async def _tell_joined(entry: WaitingEntry, event: Mapping[str, Any], position: 
         "name": entry.name,
         "locale": entry.locale,
     }
-    await outbox.enqueue_to(MessageKind.waiting_list_joined, contact=contact, key=rules.joined_message_key(entry.id), detail=detail, now=now)
+    key = rules.joined_message_key(entry.id, again_at=now if again else None)
+    await outbox.enqueue_to(MessageKind.waiting_list_joined, contact=contact, key=key, detail=detail, now=now)
 
 
 async def _joined_still_wanted(detail: Mapping[str, Any]) -> bool:
@@ -324,12 +346,14 @@ async def _can_claim_now(link_id: int, event: Mapping[str, Any]) -> bool:
     return link is not None and link.places_left > 0 and (await sales.event_free_places(EventRow.of(event))).available > 0
 
 
-async def _already_waiting(event_id: int, kind: WaitingKind, contact: rules.Contact) -> bool:
+async def _entry_of(event_id: int, kind: WaitingKind, contact: rules.Contact) -> WaitingEntry | None:
+    """The guest's entry still on the list (waiting, or offered places), found by their email (any case), else their
+    mobile number; None when they are not on it."""
     active = (WaitingEntry.event == event_id) & (WaitingEntry.kind == kind) & WaitingEntry.status.is_in(list(rules.ACTIVE_STATUSES))
     if contact.email:
-        rows = await WaitingEntry.select(WaitingEntry.email).where(active, WaitingEntry.email != "")
-        return any(row["email"].lower() == contact.email.lower() for row in rows)
-    return await WaitingEntry.exists().where(active, WaitingEntry.phone == contact.phone)
+        rows = await WaitingEntry.objects().where(active, WaitingEntry.email != "")
+        return next((row for row in rows if row.email.lower() == contact.email.lower()), None)
+    return await WaitingEntry.objects().where(active, WaitingEntry.phone == contact.phone).first()
 
 
 async def _count_join(guest: Guest, now: datetime) -> None:

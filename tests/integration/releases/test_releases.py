@@ -513,6 +513,12 @@ async def test_the_ticket_page_leads_to_the_choices_that_apply_and_a_confirmatio
     assert f"/tickets/{secret}/cant-come/refund" in choices.text and f"/tickets/{secret}/cant-come/donate" in choices.text
     assert "/cant-come/transfer" not in choices.text and "/cant-come/free_place" not in choices.text  # only what applies
     assert "Get a refund of £30" in choices.text
+    assert 'id="change-name"' not in choices.text  # the ticket's own link: changing its name is the buyer's
+    # From the order page, where the buyer may put a friend's name on it instead, the page says so.
+    ticket_id = order["ticket_ids"][0]
+    buyer = await client.get(f"/orders/{order['reference']}/tickets/{ticket_id}/cant-come", params={"token": order["access_token"]})
+    holder_link = f'href="/orders/{order["reference"]}/tickets/{ticket_id}/holder?token={order["access_token"]}"'
+    assert 'id="change-name"' in buyer.text and holder_link in buyer.text
     starts = (await Event.select(Event.starts_at).where(Event.slug == slug).first())["starts_at"]
     until = (starts - timedelta(days=7)).astimezone(ZoneInfo("Europe/London"))  # the venue's clock, as the ticket shows it
     assert f"{until:%H:%M}." in choices.text
@@ -593,6 +599,14 @@ async def test_a_ticket_that_no_longer_works_says_what_became_of_it(
     # Its "Can't come?" page says the same, rather than listing everything it might have been.
     again = re.sub(r"\s+", " ", (await client.get(f"/tickets/{order['page_secrets'][0]}/cant-come")).text)
     assert "This ticket was refunded. It no longer works." in again and "refunded, given back or passed on" not in again
+    # The order page neither says "You're going!" nor "refunded" for an order none of whose tickets is in use.
+    order_page = html.unescape((await client.get(f"/orders/{order['reference']}", params={"token": order["access_token"]})).text)
+    assert "<h1>Your tickets are no longer in use</h1>" in order_page and "going!" not in order_page and "Add to calendar" not in order_page
+    cards = re.findall(r'<li class="ticket-card[^"]*">(.*?)</li>', order_page, re.DOTALL)
+    assert [re.sub(r"<[^>]+>|\s+", " ", card).split("·")[-1].split()[-1] for card in cards] == ["Refunded", "Donated", "friend"]
+    free_token = free["bearer"]["Authorization"].removeprefix("Bearer ")
+    free_order = html.unescape((await client.get(f"/orders/{free['reference']}", params={"token": free_token})).text)
+    assert "<h1>Your ticket is no longer in use</h1>" in free_order and "Given back" in free_order and "Donated" not in free_order
 
 
 async def test_without_a_refund_the_choices_say_why(client: httpx.AsyncClient, now: datetime) -> None:

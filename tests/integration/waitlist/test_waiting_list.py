@@ -94,9 +94,15 @@ async def test_bad_join_requests_are_refused_and_change_nothing(
 async def test_one_entry_per_email_and_unknown_tokens(client: httpx.AsyncClient, now: datetime) -> None:
     slug = await sold_out_event(client, now)
     await joined(client, slug, "Amira")
+    sent = await OutboxMessage.count().where(OutboxMessage.kind == "waiting_list_joined")
     again = await join(client, slug, "Amira", email="AMIRA@example.org")
     assert again.status_code == 409 and again.json()["error"] == "already_waiting" and "access_token" not in again.text
     assert len(await entries()) == 1
+    # Having lost the message with the link to their place, they get it again (once in ten minutes), never on screen.
+    assert "sent you the link to your place in it again" in again.json()["detail"]
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "waiting_list_joined") == sent + 1
+    assert (await join(client, slug, "Amira", email="amira@example.org")).status_code == 409
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "waiting_list_joined") == sent + 1
     for method in ("get", "delete"):
         unknown = await client.request(method, "/api/waiting-list/not-a-real-token-at-all")
         assert unknown.status_code == 404 and unknown.json()["error"] == "waiting_entry_not_found"
