@@ -92,6 +92,8 @@ async def test_cancelling_refunds_everyone_emails_every_guest_in_their_language_
 
     confirm = await client.get(f"/manage/events/{slug}/status/cancel")
     assert confirm.status_code == 200 and "Every paid order is refunded in full" in confirm.text
+    # What it reaches, before it is confirmed: Maria's 2 tickets, Omar's and Leila's free place; the unpaid hold is not an order yet.
+    assert "4 tickets stop working." in confirm.text and "3 orders are cancelled: each guest is told" in confirm.text
     cancelled = await cancel(client, slug)
     assert cancelled.status_code == 303 and cancelled.headers["location"] == f"/manage/events/{slug}/cancellation"
 
