@@ -11,6 +11,7 @@ from typing import Any
 
 from events import db
 from events.accounts.roles import CurrentUser
+from events.audit import display
 from events.audit.context import current_actor
 from events.audit.tables import AuditEntry
 
@@ -38,12 +39,20 @@ class AuditRecord:
     after: dict[str, Any]  # and as they became
     event_slug: str | None
     event_title: str | None
+    # The event's, for showing its amounts and times (display.shown_changes); a UK charity's defaults for the rest.
+    event_currency: str = "GBP"
+    event_timezone: str = "Europe/London"
 
     @property
     def changes(self) -> list[tuple[str, Any, Any]]:
         """(name, before, after) for every value the entry names, in the order it names them."""
         keys = list(dict.fromkeys([*self.before, *self.after]))
         return [(key, self.before.get(key), self.after.get(key)) for key in keys]
+
+    @property
+    def shown_changes(self) -> list[display.ShownChange]:
+        """The changes as the log page shows them: pounds, per cent, local times, yes and no; empty ones left out."""
+        return display.shown_changes(self.changes, currency=self.event_currency, timezone=self.event_timezone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,7 +130,9 @@ async def list_entries(
     """One organisation's log, newest first; filtered to one event and/or one action. Each row carries its event's
     slug and title."""
     query = (
-        AuditEntry.select(*AuditEntry.all_columns(), AuditEntry.event.slug, AuditEntry.event.title)
+        AuditEntry.select(
+            *AuditEntry.all_columns(), AuditEntry.event.slug, AuditEntry.event.title, AuditEntry.event.currency, AuditEntry.event.timezone
+        )
         .where(AuditEntry.organisation == organisation_id)
         .order_by(AuditEntry.id, ascending=False)
         .limit(limit)
@@ -150,6 +161,8 @@ def _record(row: dict[str, Any]) -> AuditRecord:
         after=after,
         event_slug=row["event.slug"],
         event_title=row["event.title"],
+        event_currency=row.get("event.currency") or "GBP",
+        event_timezone=row.get("event.timezone") or "Europe/London",
     )
 
 

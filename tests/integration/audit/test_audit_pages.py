@@ -38,7 +38,11 @@ async def test_the_log_shows_who_what_and_before_and_after_filtered_and_paged(cl
     everything = await client.get("/manage/audit")
     assert everything.status_code == 200
     assert f"{earlier + 3} entries." in everything.text and "order refunded" in everything.text and "Sam Organiser" in everything.text
-    assert '<span class="before">0</span> → <span class="after">500</span>' in everything.text  # refunded_pence 0 -> 500
+    # refunded_pence 0 -> 500, as an organiser reads it
+    assert (
+        '<span class="change-key">refunded</span>: <span class="before" dir="auto">£0</span> → <span class="after" dir="auto">£5</span>'
+        in everything.text
+    )
     assert 'aria-current="page">Audit log' in everything.text
     one_event = await client.get(f"/manage/events/{slug}/audit")
     assert f"{earlier_here + 2} entries." in one_event.text and yusuf["reference"] not in one_event.text
