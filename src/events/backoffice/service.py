@@ -15,7 +15,7 @@ from events.catalogue.freeplaces import FreePlaces
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.sales import event_free_places
 from events.catalogue.statuses import EventStatus
-from events.catalogue.tables import Event
+from events.catalogue.tables import BeneficiaryShare, Event, TicketType
 from events.checkin.scan_log import DoorConflict, conflicts
 from events.errors import Conflict
 from events.ledger import service as ledger
@@ -119,6 +119,9 @@ class EventOverview:
     figures: EventFigures  # the same figures, under the same words, as the event's statement
     partners: list[PartnerFunds]
     sales_by_day: list[tuple[date, int]]
+    # A draft's way to going on sale: what it has of what publishing needs (catalogue.rules.status_change_problem).
+    ticket_types: int = 0
+    partner_shares: int = 0
 
 
 async def partner_funds(event_id: int) -> list[PartnerFunds]:
@@ -148,4 +151,6 @@ async def event_overview(slug: str, *, now: datetime) -> EventOverview:
         figures=await statements.event_figures(event.id),
         partners=await partner_funds(event.id),
         sales_by_day=await ticket_sales_by_day(event),
+        ticket_types=await TicketType.count().where(TicketType.event == event.id),
+        partner_shares=await BeneficiaryShare.count().where(BeneficiaryShare.event == event.id),
     )

@@ -115,6 +115,11 @@ async def test_an_event_is_published_once_it_has_ticket_types_and_shares_that_ad
 
     refused = await post_form(client, f"/manage/events/{SLUG}/status/publish", {})
     assert refused.status_code == 422 and "Add at least one ticket type" in refused.text
+    # The draft's dashboard says what publishing still needs, each with its page, and links to no public page yet.
+    draft = await client.get(f"/manage/events/{SLUG}")
+    assert f'<a href="/manage/events/{SLUG}/tickets">Add at least one ticket type</a>' in draft.text
+    assert f'href="/manage/events/{SLUG}/partners">Say which partner projects benefit' in draft.text
+    assert f'href="/events/{SLUG}"' not in draft.text and f'href="/manage/events/{SLUG}/status/publish"' not in draft.text
 
     bad_price = await post_form(client, f"/manage/events/{SLUG}/tickets", {"name": "Supper", "price": "thirty", "channel": "both"})
     assert bad_price.status_code == 422 and re.search(r'id="price"[^>]*aria-invalid="true"', bad_price.text)
@@ -148,6 +153,9 @@ async def test_an_event_is_published_once_it_has_ticket_types_and_shares_that_ad
     )
     assert [(s["partner.slug"], s["share_bp"]) for s in shares] == [("welcome-kitchen", 7000), ("welcome-cinema", 3000)]
 
+    ready = await client.get(f"/manage/events/{SLUG}")
+    assert "2 ticket types: done" in ready.text and "2 partner projects&#39; shares: done" in ready.text
+    assert f'<a class="button" href="/manage/events/{SLUG}/status/publish">Publish this event</a>' in ready.text
     confirm = await client.get(f"/manage/events/{SLUG}/status/publish")
     assert confirm.status_code == 200 and "Publish and open sales" in confirm.text
     published = await post_form(client, f"/manage/events/{SLUG}/status/publish", {})
