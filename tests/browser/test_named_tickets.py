@@ -146,3 +146,28 @@ async def test_two_named_tickets_bought_by_card_and_a_holder_changed_from_the_or
     admitted = await door_scan(names_server, str(after["Yusuf Ali"]["code"]))
     assert admitted["status"] == "ok" and admitted["ticket"]["holder"] == "Yusuf Ali"
     await context.close()
+
+
+async def test_switching_language_half_way_through_the_buy_form_keeps_what_was_typed(  # type: ignore[no-untyped-def]
+    browser, names_server: NamesServer, artifacts_dir: Path
+) -> None:
+    context = await browser.new_context(**PHONE)
+    page = await context.new_page()
+    await page.goto(f"{names_server.base_url}/events/{SLUG}")
+    await page.get_by_label("How many?").select_option("2")
+    await page.get_by_label("Your name").fill("Sara Ahmadi")
+    await page.get_by_label("Email (for your tickets)").fill("sara@example.org")
+    await page.get_by_label("Name on ticket 2 (optional)").fill("Omid Rahimi")
+    await page.locator("details.languages summary").click()
+    await page.locator("details.languages a[lang='fa']").click()
+    await page.wait_for_function("document.documentElement.lang === 'fa'")
+    form = page.locator("form.buy-form")
+    await expect(form.locator("select[name^='quantity_']")).to_have_value("2")
+    await expect(form.locator("input[name='name']")).to_have_value("Sara Ahmadi")
+    await expect(form.locator("input[name='email']")).to_have_value("sara@example.org")
+    await expect(form.locator("input[name='guest_name_1']")).to_have_value("Omid Rahimi")
+    await page.screenshot(path=str(artifacts_dir / "names-kept-after-language-fa.png"), full_page=True)
+    # Kept once: a later visit to the page starts empty.
+    await page.reload()
+    await expect(form.locator("input[name='name']")).to_have_value("")
+    await context.close()
