@@ -26,10 +26,14 @@
     if (seconds === 0) {
       // Over: nothing speaks of a running hold and no way to pay is left on the page, which said "not charged".
       countdown.hidden = true;
+      var focusLost = false;
       document.querySelectorAll(".hold-running, .change-order, #payment-form, #express-checkout, #pay-by-card, .test-payment").forEach(function (part) {
+        if (part.contains(document.activeElement)) focusLost = true;
         part.hidden = true;
       });
       over.hidden = false;
+      // Someone typing their card or on the Pay button is not left on nothing: they are taken to what happened.
+      if (focusLost) over.focus();
       return;
     }
     // The shown second changes when the time left passes a whole second: wait until just after that.

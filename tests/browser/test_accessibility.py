@@ -315,9 +315,11 @@ async def test_when_the_time_to_pay_runs_out_the_payment_page_offers_no_way_to_p
     await page.wait_for_url("**/pay?token=*")
     pay = page.get_by_role("button", name=re.compile(r"^Pay .* \(test\)$"))
     await expect(pay).to_be_visible()
+    await pay.focus()  # about to pay when the time runs out
     await page.clock.run_for("20:00")
     over = page.get_by_role("alert").filter(has_text="The time to pay has run out")
     await expect(over).to_be_visible()
+    await expect(over).to_be_focused()  # not left on a button that is gone
     await expect(pay).to_be_hidden()
     await expect(page.get_by_role("button", name="Change order")).to_be_hidden()
     await expect(page.get_by_text("Your places are held for")).to_be_hidden()

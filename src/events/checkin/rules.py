@@ -37,6 +37,26 @@ class Reject:
     ticket_id: int | None = None
 
 
+# What the door makes of a ticket before it is scanned: the offline guest list's states, and the search's.
+OFFLINE_STATES = ("valid", "refunded", "unpaid", "void")
+
+
+def door_state(ticket_status: str, order_status: str) -> str:
+    """ "valid" (it admits), "refunded" (the ticket, or its whole order), "unpaid", or what else ended it (the ticket's
+    own status: void, released, passed_on), in the order decide_entry refuses them."""
+    if ticket_status == TicketStatus.refunded or order_status in (OrderStatus.refunded, OrderStatus.refund_due):
+        return "refunded"
+    if ticket_status != TicketStatus.valid:
+        return str(ticket_status)
+    return "valid" if order_status == OrderStatus.paid else "unpaid"
+
+
+def offline_state(ticket_status: str, order_status: str) -> str:
+    """door_state as the offline guest list keeps it: a ticket given back or passed on is void there."""
+    state = door_state(ticket_status, order_status)
+    return state if state in OFFLINE_STATES else "void"
+
+
 def decide_entry(ticket: TicketAtDoor | None, *, event_id: int, scanned_version: int | None, reentry_allowed: bool) -> Admit | Reject:
     """Admit a genuine, paid, valid ticket of this event that is not already inside."""
     if ticket is None:

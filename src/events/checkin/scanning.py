@@ -527,17 +527,7 @@ async def offline_bundle(event: DoorEvent) -> OfflineBundle:
     ).where(Ticket.event == event.id)
     index = []
     for t in tickets:
-        state = (
-            "valid"
-            if t["status"] == TicketStatus.valid and t["order_id.status"] == OrderStatus.paid
-            else (
-                "refunded"
-                if t["status"] == TicketStatus.refunded or t["order_id.status"] in (OrderStatus.refunded, OrderStatus.refund_due)
-                else "unpaid"
-                if t["status"] == TicketStatus.valid
-                else "void"
-            )
-        )
+        state = rules.offline_state(t["status"], t["order_id.status"])
         index.append(
             OfflineTicket(
                 id=t["id"],
@@ -580,6 +570,7 @@ async def search(event: DoorEvent, query: str, limit: int = 20, *, locale: str =
             Ticket.status,
             Ticket.checked_in_at,
             Ticket.order_id.reference,
+            Ticket.order_id.status,
         )
         .where(Ticket.event == event.id, Ticket.order_id.status.is_in([OrderStatus.paid, OrderStatus.refunded]), condition)
         .order_by(Ticket.holder_name)
@@ -592,7 +583,7 @@ async def search(event: DoorEvent, query: str, limit: int = 20, *, locale: str =
             secret=r["secret"],
             holder=r["holder_name"],
             type=r["ticket_type.name"],
-            status=TicketStatus(r["status"]),
+            status=rules.door_state(r["status"], r["order_id.status"]),
             checked_in_at=r["checked_in_at"],
             order=r["order_id.reference"],
             notes=notes.get(r["id"], []),

@@ -9,7 +9,6 @@ import msgspec
 from msgspec import Meta, Struct
 
 from events import text
-from events.tickets.statuses import TicketStatus
 
 Reason = Literal["already_redeemed", "unknown", "wrong_event", "unpaid", "refunded", "void"]
 
@@ -84,7 +83,9 @@ class SearchHit(Struct):
     secret: str
     holder: str
     type: str
-    status: TicketStatus
+    # What the door makes of it (checkin.rules.door_state): valid, refunded (the ticket or its order), unpaid, void,
+    # released or passed_on; only a valid one admits.
+    status: str
     checked_in_at: datetime | None
     order: str
     # Short flags for the door (e.g. "Dietary note"), one per question the organiser flagged that the guest answered.

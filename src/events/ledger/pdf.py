@@ -104,7 +104,7 @@ def _rows(line: Figures, money: Callable[[int], str]) -> list[tuple[str, str, bo
         amounts.append(("gift_aid_claimable", line.gift_aid_claimable_pence, False))
     rows = [(partner_word(key).label, money(pence), strong) for key, pence, strong in amounts]
     if line.balance_pence < 0:  # a refund after a payout: the partner was paid more than is due
-        overpaid = (f"Overpaid by {money(-line.balance_pence)}: ask for it back, or take it off a later payout", "", False)
+        overpaid = (f"Overpaid by {money(-line.balance_pence)}: to be paid back, or taken off a later payout", "", False)
         rows.insert(next(i for i, (key, _, _) in enumerate(amounts) if key == "balance") + 1, overpaid)
     return rows
 

@@ -46,6 +46,7 @@ from events.privacy.schemas import (
 )
 from events.questions import service as questions
 from events.questions.tables import Answer
+from events.tickets.outbox import SMS_FALLBACK_PREFIX
 from events.tickets.statuses import MessageStatus, TicketStatus
 from events.tickets.tables import OutboxMessage, Ticket
 from events.waitlist import rules as waitlist_rules
@@ -282,10 +283,12 @@ async def _erase_waiting_entries(entry_ids: Sequence[int], now: datetime) -> lis
     the caller's write transaction. The entries' ids and events."""
     if not entry_ids:
         return []
-    # The message that told them they joined holds their name and address, and their entry's link.
-    await OutboxMessage.delete().where(OutboxMessage.dedupe_key.is_in([waitlist_rules.joined_message_key(entry_id) for entry_id in entry_ids]))
-    for entry_id in entry_ids:  # and the same message sent again, when they joined again having lost it
-        await OutboxMessage.delete().where(OutboxMessage.dedupe_key.like(waitlist_rules.joined_again_pattern(entry_id)))
+    # The message that told them they joined (and told them again, when they joined again having lost it) holds their
+    # name and address, and their entry's link; so does its second try by SMS, when it went by WhatsApp and failed.
+    keys = [key for entry_id in entry_ids for key in waitlist_rules.joined_message_keys(entry_id)]
+    told = await OutboxMessage.delete().where(OutboxMessage.dedupe_key.is_in(keys)).returning(OutboxMessage.id)
+    if told:
+        await OutboxMessage.delete().where(OutboxMessage.dedupe_key.is_in([f"{SMS_FALLBACK_PREFIX}{row['id']}" for row in told]))
     return await (
         WaitingEntry.update(
             {WaitingEntry.name: rules.ERASED, WaitingEntry.email: rules.ERASED, WaitingEntry.phone: rules.ERASED, WaitingEntry.updated_at: now}

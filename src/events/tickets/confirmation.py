@@ -65,7 +65,7 @@ async def order_page(reference: str, *, now: datetime, texts_available: bool = T
     # An order of pay-it-forward places or a donation alone is confirmed with its receipt, sent as tickets are.
     receipt_sent = details.status == OrderStatus.paid and receipt.contribution_only
     starts_at, close_hours = row["event.starts_at"], row["event.name_changes_close_hours_before"]
-    names_open = any(
+    names_open = not cancelled and any(
         rules.name_change_open(order_status=details.status, ticket_status=ticket.status, starts_at=starts_at, close_hours_before=close_hours, now=now)
         for ticket in valid
     )

@@ -60,7 +60,8 @@ class TicketPages(Controller):
     @get("/tickets/{page_secret:str}", name="ticket_page")
     async def ticket_page(self, page_secret: FromPath[str], now: NamedDependency[datetime], settings: NamedDependency[Settings]) -> Template:
         ticket = await ticket_by_page_secret(page_secret, secret_key=settings.secret_key, now=now)
-        valid = ticket.status == TicketStatus.valid
+        # A cancelled event's ticket shows no code (its refunds may still be under way), only that it is cancelled.
+        valid = ticket.status == TicketStatus.valid and not ticket.event_cancelled
         return Template(
             "tickets/ticket.html",
             # "Can't come?" (events.releases) until the event starts, for a ticket not used yet; its page says what it may do.

@@ -133,6 +133,12 @@ async def enqueue_to(kind: str, *, contact: Contact, key: str, detail: Mapping[s
     await _queue(kind, None, given, key=key, detail=detail, now=now, about=key)
 
 
+async def queued_at(keys: Sequence[str]) -> list[datetime]:
+    """When the messages queued under these keys were queued (those still kept)."""
+    rows = await OutboxMessage.select(OutboxMessage.created_at).where(OutboxMessage.dedupe_key.is_in(list(keys)))
+    return [row["created_at"] for row in rows]
+
+
 async def _queue(
     kind: str,
     order_id: int | None,

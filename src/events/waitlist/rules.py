@@ -126,20 +126,32 @@ def held_back(offers: Sequence[PlannedOffer], types: Mapping[int, int | None]) -
     return sum(offer.places for offer in offers), by_type
 
 
-# A guest who joins again with the same email or number is sent their link again, at most once in this long.
+# A guest who joins again with the same email or number (having lost the message with their link) is sent it again:
+# at most this many times, and never sooner than this after the last one went.
+JOINED_RESENDS = 3
 JOINED_AGAIN_SECONDS = 600
 
 
-def joined_message_key(entry_id: int, *, again_at: datetime | None = None) -> str:
-    """The outbox key of the message telling a guest they joined: one per entry, found again to erase it; sent again
-    (``again_at``: a guest who joined again, having lost it) once per JOINED_AGAIN_SECONDS, under a key of its own."""
+def joined_message_key(entry_id: int, *, again: int = 0) -> str:
+    """The outbox key of the message telling a guest they joined, one per entry; ``again``: its n-th sending again."""
     key = f"waiting-joined:{entry_id}"
-    return key if again_at is None else f"{key}:again:{int(again_at.timestamp()) // JOINED_AGAIN_SECONDS}"
+    return f"{key}:again:{again}" if again else key
 
 
-def joined_again_pattern(entry_id: int) -> str:
-    """A LIKE pattern of the keys of the message sent again (joined_message_key with ``again_at``)."""
-    return f"waiting-joined:{entry_id}:again:%"
+def joined_message_keys(entry_id: int) -> list[str]:
+    """Every key the entry's joined message can have been queued under (found again to count it, and to erase it)."""
+    return [joined_message_key(entry_id, again=n) for n in range(JOINED_RESENDS + 1)]
+
+
+def joined_again_key(entry_id: int, queued_at: Sequence[datetime], now: datetime) -> str | None:
+    """The key to send an entry's link again under, given when its joined messages were queued; None when it went
+    JOINED_RESENDS times again already, or less than JOINED_AGAIN_SECONDS ago (someone typing another person's
+    email cannot flood them)."""
+    if len(queued_at) > JOINED_RESENDS:
+        return None
+    if queued_at and now - max(queued_at) < timedelta(seconds=JOINED_AGAIN_SECONDS):
+        return None
+    return joined_message_key(entry_id, again=max(1, len(queued_at)))
 
 
 def position(entry_id: int, waiting_ids: Sequence[int]) -> int:

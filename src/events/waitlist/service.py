@@ -211,14 +211,17 @@ async def join(slug: str, request: JoinRequest, now: datetime, *, guest: Guest, 
         entry = already or await _add_entry(event["id"], kind, ticket_type, link, contact, request.quantity, now)
         position = await _position(entry.id, event["id"], kind)
         if already is None:
-            await _tell_joined(entry, locked, position, now)
+            await _tell_joined(entry, locked, position, now, key=rules.joined_message_key(entry.id))
         elif already.status == WaitingStatus.waiting:
-            # They lost the message with their link, most likely: it goes again, and the refusal below says so.
-            await _tell_joined(already, locked, position, now, again=True)
-    if already is not None:  # refused after the transaction, which keeps the message sent again
-        if already.status == WaitingStatus.waiting:
-            raise Conflict(N_("You are already on this waiting list. We have sent you the link to your place in it again."), code="already_waiting")
-        raise Conflict(N_("You are already on this waiting list."), code="already_waiting")
+            # They lost the message with their link, most likely: it goes again, within limits (rules.joined_again_key).
+            # Its address is the entry's, never the one typed now; the page shows no link.
+            queued_at = await outbox.queued_at(rules.joined_message_keys(already.id))
+            if (key := rules.joined_again_key(already.id, queued_at, now)) is not None:
+                await _tell_joined(already, locked, position, now, key=key)
+    if already is not None:  # refused after the transaction, which keeps a message sent again
+        # One answer whatever the entry's state or the limits: it says no more than that the link was sent (an offer's
+        # message links to it too).
+        raise Conflict(N_("You are already on this waiting list. The link to your place in it has been sent to you."), code="already_waiting")
     return Joined(entry.id, kind, position, entry.token)
 
 
@@ -262,10 +265,10 @@ async def _add_entry(
     return entry
 
 
-async def _tell_joined(entry: WaitingEntry, event: Mapping[str, Any], position: int, now: datetime, *, again: bool = False) -> None:
+async def _tell_joined(entry: WaitingEntry, event: Mapping[str, Any], position: int, now: datetime, *, key: str) -> None:
     """Queue the guest's confirmation (by email, else a text), with their place and their own page's link: the page
-    they land on is the only other way back to it. Inside the joining transaction. ``again``: they joined again with
-    the same email or number, having lost it: sent again, at most once in rules.JOINED_AGAIN_SECONDS."""
+    they land on is the only other way back to it. Inside the joining transaction; once per ``key`` (the first
+    sending's, or a sending again's: rules.joined_message_key)."""
     organisation = await organisations.by_id(event["organisation"])
     contact = outbox.contact_of(entry.email, entry.phone, whatsapp=organisation.whatsapp_enabled)
     if contact is None:
@@ -280,7 +283,6 @@ async def _tell_joined(entry: WaitingEntry, event: Mapping[str, Any], position: 
         "name": entry.name,
         "locale": entry.locale,
     }
-    key = rules.joined_message_key(entry.id, again_at=now if again else None)
     await outbox.enqueue_to(MessageKind.waiting_list_joined, contact=contact, key=key, detail=detail, now=now)
 
 

@@ -25,7 +25,8 @@ export function createSearch(messages, slug, sync, guests, admitted, scan) {
         const state = hit.checked_in_at ? messages.say(text.in_at, { time: messages.clock(hit.checked_in_at) }) : "";
         details.textContent = [hit.type, hit.order, state].filter(Boolean).join(" · ");
         about.append(name, document.createElement("br"), details);
-        // The offline guest list holds valid tickets only; the server's hits say what became of the others.
+        // The server's hits and the offline guest list both say what the door makes of each ticket (valid, refunded,
+        // unpaid, void, released, passed_on: checkin.rules.door_state); only a valid one is offered Admit.
         const ended = hit.status && hit.status !== "valid";
         if (ended) {
           const status = document.createElement("strong");
@@ -73,7 +74,14 @@ export function createSearch(messages, slug, sync, guests, admitted, scan) {
     for (const ticket of list ? list.byId.values() : []) {
       if (ticket.holder.toLowerCase().includes(needle) && hits.length < HITS_MAX) {
         const here = local[ticket.id];
-        hits.push({ holder: ticket.holder, type: ticket.type, order: "", secret: ticket.secret, checked_in_at: here ? here.at : null });
+        hits.push({
+          holder: ticket.holder,
+          type: ticket.type,
+          order: "",
+          secret: ticket.secret,
+          status: ticket.status,
+          checked_in_at: here ? here.at : null,
+        });
       }
     }
     render(hits);

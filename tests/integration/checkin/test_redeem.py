@@ -247,3 +247,21 @@ async def test_the_offline_bundle_and_search_treat_free_and_paid_alike(client: h
     assert len(hits) == 2 and hits[0]["holder"] == "Amal Haddad"
     by_reference = (await client.get(f"/api/checkin/events/{slug}/search", params={"q": ticket.order_reference.lower()}, headers=door)).json()
     assert len(by_reference) == 2
+
+
+async def test_search_says_what_the_door_makes_of_each_ticket_as_the_guest_list_does(  # type: ignore[no-untyped-def]
+    client: httpx.AsyncClient, app, organiser: dict[str, str], now: datetime
+) -> None:
+    """A whole-order refund by amount leaves its tickets valid but refunds the order: the door refuses them, so search
+    does not call them valid (it would offer Admit for a STOP)."""
+    slug = await make_event(now)
+    door = await door_team(now, slug=slug)
+    [first, second] = await paid_tickets(client, app, slug, now=now)
+    whole = await client.post(f"/api/orders/{first.order_reference}/refunds", json={"amount_pence": 6000, "reason": "Moved away"}, headers=organiser)
+    assert whole.status_code in (200, 201), whole.text
+    hits = (await client.get(f"/api/checkin/events/{slug}/search", params={"q": first.order_reference.lower()}, headers=door)).json()
+    assert [hit["status"] for hit in hits] == ["refunded", "refunded"]
+    bundle = (await client.get(f"/api/checkin/events/{slug}/offline", headers=door)).json()
+    assert {t["id"]: t["status"] for t in bundle["tickets"]} == {first.id: "refunded", second.id: "refunded"}
+    refused = (await client.post("/api/checkin/redeem", json=scan(slug, first.code), headers=door)).json()
+    assert (refused["status"], refused["reason"]) == ("error", "refunded")

@@ -209,8 +209,8 @@ async def test_a_partner_paid_before_a_refund_is_shown_as_overpaid_with_what_to_
     page = (await client.get(PAGE)).text
     assert "£21 overpaid" in page and "£21 owed" not in page and "Overpaid: ask for it back, or take it off a later payout." in page
     statement = (await client.get(f"/manage/events/{supper}/statement")).text
-    assert "£21 more was paid out than is due: ask the partner project for it back, or take it off a later payout." in statement
+    assert "£21 more was paid out than is due: to be paid back, or taken off a later payout." in statement
     pdf = await client.get("/manage/partners/welcome-kitchen/statement.pdf")
     assert pdf.status_code == 200, pdf.text[:300]
     words = " ".join(subprocess.run(["pdftotext", "-layout", "-", "-"], input=pdf.content, capture_output=True, check=True).stdout.decode().split())
-    assert "Overpaid by £21: ask for it back, or take it off a later payout" in words
+    assert "Overpaid by £21: to be paid back, or taken off a later payout" in words

@@ -656,3 +656,17 @@ async def test_the_reminder_links_to_cant_come(client: httpx.AsyncClient, mailbo
     link = f"/orders/{one['reference']}/tickets/{ticket_id}/cant-come?token={one['access_token']}"
     assert link in plain(reminder)
     assert (await client.get(link)).status_code == 200
+
+
+async def test_an_order_that_kept_its_donation_after_its_ticket_was_refunded_does_not_say_youre_going(
+    client: httpx.AsyncClient, now: datetime
+) -> None:
+    slug = await make_event(now)
+    created = (await place_order(client, slug, quantity=1, donation_pence=500)).json()
+    assert (await pay_with_test_page(client, created)).status_code == 303
+    [ticket] = await Ticket.select(Ticket.id).where(Ticket.order_id.reference == created["reference"])
+    bearer = {"Authorization": f"Bearer {created['access_token']}"}
+    assert (await client.post(f"/api/tickets/{ticket['id']}/release", json={"choice": "refund"}, headers=bearer)).status_code == 200
+    assert (await Order.select(Order.status).where(Order.reference == created["reference"]).first())["status"] == "paid"  # the £5 stays given
+    page = html.unescape((await client.get(f"/orders/{created['reference']}", params={"token": created["access_token"]})).text)
+    assert "<h1>Your ticket is no longer in use</h1>" in page and "going!" not in page and "Add to calendar" not in page

@@ -17,7 +17,7 @@ from events.privacy import service as privacy
 from events.tickets import outbox
 from events.tickets.tables import OutboxMessage
 from events.waitlist.tables import WaitingEntry
-from tests.integration.waitlist.helpers import joined, sold_out_event
+from tests.integration.waitlist.helpers import join, joined, sold_out_event
 
 JOINED = "waiting_list_joined"
 
@@ -37,7 +37,7 @@ async def test_joining_sends_the_place_and_the_link_by_email_in_the_guests_langu
     assert queued["kind"] == JOINED and queued["order_id"] is None and queued["channel"] == "email"
 
     settings = dataclasses.replace(app.state.settings, var_dir=tmp_path)
-    await outbox.drain_outbox(now + timedelta(seconds=1), settings=settings)  # the diners' confirmations go too
+    await outbox.drain_outbox(now + timedelta(minutes=1), settings=settings)  # the diners' confirmations go too (the joins queued theirs after `now`)
     assert await joined_statuses() == ["sent", "sent"]
     [eml] = [path for path in (tmp_path / "outbox").glob(f"*-{JOINED}.eml") if b"nadia@example.org" in path.read_bytes()]
     message = message_from_bytes(eml.read_bytes(), policy=policy.default)
@@ -56,7 +56,7 @@ async def test_a_guest_who_gave_only_a_mobile_number_gets_a_text(client: httpx.A
     slug = await sold_out_event(client, now)
     token = await joined(client, slug, "Bashir", email="", phone="07911 123456", locale="ar")
     settings = dataclasses.replace(app.state.settings, var_dir=tmp_path)
-    await outbox.drain_outbox(now + timedelta(seconds=1), settings=settings)
+    await outbox.drain_outbox(now + timedelta(minutes=1), settings=settings)
     assert await joined_statuses() == ["sent"]
     [text] = (tmp_path / "outbox").glob(f"*-{JOINED}.txt")
     words = text.read_text()
@@ -71,7 +71,7 @@ async def test_a_guest_who_left_before_the_message_went_is_not_told_they_joined(
     token = await joined(client, slug, "Amira")
     assert (await client.delete(f"/api/waiting-list/{token}")).status_code == 204
     settings = dataclasses.replace(app.state.settings, var_dir=tmp_path)
-    await outbox.drain_outbox(now + timedelta(seconds=1), settings=settings)
+    await outbox.drain_outbox(now + timedelta(minutes=1), settings=settings)
     assert await joined_statuses() == ["skipped"] and not list((tmp_path / "outbox").glob(f"*-{JOINED}.eml"))
 
 
@@ -81,6 +81,12 @@ async def test_erasing_a_guests_data_takes_the_message_that_named_them(client: h
     await joined(client, slug, "Nadia")
     organisation = (await Organisation.select(Organisation.id).first())["id"]  # type: ignore[index]
     amira = (await WaitingEntry.select(WaitingEntry.id).where(WaitingEntry.token == token).first())["id"]  # type: ignore[index]
+    # Amira joined again having lost it (it went again), and its first sending's second try by SMS is queued too.
+    await OutboxMessage.update({OutboxMessage.created_at: OutboxMessage.created_at - timedelta(minutes=11)}, force=True)
+    assert (await join(client, slug, "Amira", email="amira@example.org")).status_code == 409
+    [first] = await OutboxMessage.select().where(OutboxMessage.kind == JOINED, OutboxMessage.recipient == "amira@example.org").limit(1)
+    await outbox.send_again_by_sms(first, now=now)
+    assert await OutboxMessage.count().where(OutboxMessage.recipient == "amira@example.org") == 3
     await privacy.erase_guest("amira@example.org", [], organisation_id=organisation, now=now, waiting=[str(amira)])
     recipients = await OutboxMessage.select(OutboxMessage.recipient).where(OutboxMessage.kind == JOINED).output(as_list=True)
     assert recipients == ["nadia@example.org"]
