@@ -82,7 +82,7 @@ async def test_a_treasurer_records_overrides_and_reverses_a_payout(browser, payo
         await kitchen.get_by_role("link", name="Payouts: record or reverse").click()
         await page.wait_for_url(f"**/manage/partners/welcome-kitchen/payouts?event={SUPPER}")
         owed = page.locator("table.owed tbody tr", has_text="August Supper Club")
-        await expect(owed.locator("td.balance")).to_have_text(pounds(owed_pence))
+        await expect(owed.locator("td.balance .balance-amount")).to_have_text(pounds(owed_pence))
         await expect(page.get_by_label("Why pay more than is owed")).to_have_count(0)  # asked only when it is more
         await fits_the_phone(page)
         await page.screenshot(path=str(artifacts_dir / "payouts-1-form.png"), full_page=True)
@@ -95,7 +95,7 @@ async def test_a_treasurer_records_overrides_and_reverses_a_payout(browser, payo
         await page.wait_for_url("**/payouts?notice=recorded")
         await expect(page.get_by_role("status")).to_contain_text("Payout recorded")
         await expect(owed.locator("td.paid-out")).to_have_text("-£12.50")
-        await expect(owed.locator("td.balance")).to_have_text(pounds(owed_pence - 1250))
+        await expect(owed.locator("td.balance .balance-amount")).to_have_text(pounds(owed_pence - 1250))
 
         # 2. More than is owed: the form asks why, the error summary takes the focus, nothing is paid until a reason is given.
         await page.get_by_label("Event", exact=True).select_option(SUPPER)  # no event is chosen for the treasurer
@@ -108,7 +108,7 @@ async def test_a_treasurer_records_overrides_and_reverses_a_payout(browser, payo
         reason = page.get_by_label("Why pay more than is owed")
         await expect(reason).to_have_attribute("aria-invalid", "true")
         await expect(page.get_by_label("Amount paid")).to_have_value(str((owed_pence - 1250) // 100 + 21))  # nothing typed is lost
-        await expect(owed.locator("td.balance")).to_have_text(pounds(owed_pence - 1250))
+        await expect(owed.locator("td.balance .balance-amount")).to_have_text(pounds(owed_pence - 1250))
         await assert_accessible(page, "payouts-2-override-asked", artifacts_dir)
         await fits_the_phone(page)
         await summary.get_by_role("link").click()
@@ -118,7 +118,8 @@ async def test_a_treasurer_records_overrides_and_reverses_a_payout(browser, payo
         await page.get_by_role("button", name="Record payout").click()
         await page.wait_for_url("**/payouts?notice=recorded")
         await expect(owed.locator("td.paid-out")).to_have_text(pounds(-1250 - over_pence))
-        await expect(owed.locator("td.balance")).to_have_text(pounds(owed_pence - 1250 - over_pence))
+        await expect(owed.locator("td.balance .balance-amount")).to_have_text(pounds(owed_pence - 1250 - over_pence))
+        await expect(owed.locator("td.balance .hint")).to_have_text("Overpaid: ask for it back, or take it off a later payout.")
         overpaid = page.locator("tr.payout-row", has_text="BACS 0043")
         await expect(overpaid).to_contain_text("The kitchen's grant was agreed in advance")
         await expect(overpaid.locator("td.payout-amount")).to_have_text(pounds(over_pence))
@@ -132,7 +133,7 @@ async def test_a_treasurer_records_overrides_and_reverses_a_payout(browser, payo
         await page.wait_for_url("**/payouts?notice=reversed")
         await expect(page.get_by_role("status")).to_contain_text("Payout reversed")
         await expect(owed.locator("td.paid-out")).to_have_text("-£12.50")
-        await expect(owed.locator("td.balance")).to_have_text(pounds(owed_pence - 1250))
+        await expect(owed.locator("td.balance .balance-amount")).to_have_text(pounds(owed_pence - 1250))
         overpaid = page.locator("tr.payout-row:not(.reversal-row)", has_text="BACS 0043")
         await expect(overpaid.locator("td.reversal")).to_contain_text("Reversed by no.")
         reversal = page.locator("tr.reversal-row")

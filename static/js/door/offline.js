@@ -20,6 +20,7 @@ export const PAGE_FILES = [
   "/static/js/door/sync.js",
   "/static/js/door/verdict.js",
   "/static/js/forms.js",
+  "/static/js/keep-typed.js",
   "/static/js/money.js",
   "/static/css/site.css",
   "/static/css/door.css",
