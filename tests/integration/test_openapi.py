@@ -29,9 +29,12 @@ async def test_the_openapi_document_describes_the_api(client: httpx.AsyncClient)
 FUZZ_SECONDS = 75
 # CPython 3.11 keeps the AST constructor's recursion depth in state its threads share (python/cpython#106905), so
 # schemathesis's two workers, each having hypothesis read a lambda's source (ast.parse), can trip it: schemathesis
-# then reports an internal error of its own ("Runtime Error" under ERRORS), not an answer of ours. Such a run, with
-# no failure of a check, is run once more.
+# then reports an internal error of its own ("Runtime Error" under ERRORS), not an answer of ours. It has also come as
+# hypothesis's "Inconsistent results" while generating a case (a clean-clone CI run on a loaded machine, 7 December,
+# POST /api/checkin/sync, the server's log empty, no check failed). Such a run, an internal error with no failure of
+# a check, is run once more; a second one fails the test.
 INTERPRETER_FLAKE = "AST constructor recursion depth mismatch"
+INTERNAL_ERROR = "Runtime Error"
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
@@ -62,7 +65,8 @@ def _fuzz(schemathesis: str, database_url: str, tmp_path: Path) -> None:
     token = run_cli(env, "token", "create", "fuzz@example.org").strip()
     with live_server(env) as base_url:
         result = _schemathesis(schemathesis, base_url, token, tmp_path)
-        if result.returncode != 0 and INTERPRETER_FLAKE in result.stdout and "= FAILURES =" not in result.stdout:
+        internal = INTERPRETER_FLAKE in result.stdout or INTERNAL_ERROR in result.stdout
+        if result.returncode != 0 and internal and "= FAILURES =" not in result.stdout:
             result = _schemathesis(schemathesis, base_url, token, tmp_path)
         log = "\n".join(path.read_text() for path in tmp_path.glob("server-*.log"))
     assert result.returncode == 0, _what_failed(result.stdout) + result.stderr[-1000:] + _server_errors(log)
