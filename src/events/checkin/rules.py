@@ -63,11 +63,12 @@ def decide_entry(ticket: TicketAtDoor | None, *, event_id: int, scanned_version:
         return Reject("unknown")
     if ticket.event_id != event_id:
         return Reject("wrong_event", ticket.id)
-    if ticket.status == TicketStatus.refunded or ticket.order_status in (OrderStatus.refunded, OrderStatus.refund_due):
+    state = offline_state(ticket.status, ticket.order_status)  # the rule the guest list and the search use
+    if state == "refunded":
         return Reject("refunded", ticket.id)
-    if ticket.status != TicketStatus.valid or (scanned_version is not None and scanned_version != ticket.version):
+    if state == "void" or (scanned_version is not None and scanned_version != ticket.version):
         return Reject("void", ticket.id)  # voided, or an old code of a re-issued ticket
-    if ticket.order_status != OrderStatus.paid:
+    if state == "unpaid":
         return Reject("unpaid", ticket.id)
     if ticket.checked_in_at is not None and (not reentry_allowed or ticket.inside):
         return Reject("already_redeemed", ticket.id)
