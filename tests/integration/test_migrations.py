@@ -270,3 +270,45 @@ def test_refunds_made_before_keep_the_parts_the_ledger_booked_them_with(fresh_da
     migrate(fresh_database, "forwards", "all")
     parts = json.loads(python(fresh_database, REFUND_PARTS))
     assert parts == {"9001": [600, 500, 0, 0, 100], "9002": [400, 300, 0, 0, 100]}
+
+
+# --- a cancellation's time: events cancelled before it was kept ---------------------------------------------------
+
+WITH_CANCELLED_AT = "2026-12-07T12:00:00:000000"
+CANCELLED_AT = """
+import asyncio, json
+from events import db
+from events.config import load_settings
+
+async def main():
+    async with db.bound(load_settings().database_url):
+        rows = await db.engine().run_ddl("SELECT slug, cancelled_at, cancellation_message FROM event ORDER BY slug")
+        print(json.dumps({row["slug"]: [str(row["cancelled_at"])[:16] if row["cancelled_at"] else None, row["cancellation_message"]] for row in rows}))
+
+asyncio.run(main())
+"""
+
+
+def test_events_cancelled_before_keep_the_time_their_audit_log_gives(backend: str, fresh_database: str) -> None:
+    """An event cancelled before the cancellation's time was kept on it takes the time of its first audit entry of
+    the cancellation (its refunds are counted from then); an event not cancelled has none."""
+    migrate(fresh_database, "forwards", "all")
+    migrate(fresh_database, "backwards", WITH_CANCELLED_AT)
+    for sql in (
+        *(
+            "INSERT INTO event (id, organisation, slug, title, starts_at, ends_at, capacity, status) "
+            f"SELECT {event_id}, MIN(id), '{slug}', 'Supper', '2026-12-20 18:00:00+00', '2026-12-20 22:00:00+00', 10, '{status}' FROM organisation"
+            for event_id, slug, status in ((1, "called-off", "cancelled"), (2, "going-ahead", "on_sale"))
+        ),
+        *(
+            f"INSERT INTO audit_entry (at, action, event, organisation) SELECT '{at}', '{action}', 1, MIN(id) FROM organisation"
+            for at, action in (
+                ("2026-12-01 09:00:00+00", "event.published"),
+                ("2026-12-03 10:30:00+00", "event.cancelled"),
+                ("2026-12-03 11:00:00+00", "event.cancelled"),
+            )
+        ),
+    ):
+        migrate(fresh_database, "sql", sql)
+    migrate(fresh_database, "forwards", "all")
+    assert json.loads(python(fresh_database, CANCELLED_AT)) == {"called-off": ["2026-12-03 10:30", ""], "going-ahead": [None, ""]}

@@ -300,7 +300,13 @@ class EventSetupPages(Controller):
                     problem = f"Give a whole number of days from 0 to {cancellation.MAX_CHOICE_DAYS}."
                     raise InvalidInput(problem, fields={"donation_choice_days": problem})
                 await cancellation.cancel_event(
-                    slug, reason=data.get("reason", ""), requested_by=request.user.name, gateway=gateway, now=now, donation_choice_days=days
+                    slug,
+                    reason=data.get("reason", ""),
+                    guest_message=data.get("guest_message", ""),
+                    requested_by=request.user.name,
+                    gateway=gateway,
+                    now=now,
+                    donation_choice_days=days,
                 )
                 return Redirect(f"/manage/events/{slug}/cancellation", status_code=303)
             await catalogue.update_event(slug, EventPatch(status=STATUS_ACTIONS[action]["status"]), now)  # type: ignore[arg-type]

@@ -55,6 +55,8 @@ FRESH_EVENT_FIELDS = (
     "places_taken",
     "free_places_claimed",
     "unused_contributions",
+    "cancelled_at",
+    "cancellation_message",
     "created_at",
     "updated_at",
 )

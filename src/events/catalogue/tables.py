@@ -93,6 +93,10 @@ class Event(Table, tablename="event"):
     name_changes_close_hours_before = Integer(default=24)
     # The series it belongs to, if any (events.series).
     series = ForeignKey(references=Series, null=True, default=None, on_delete=OnDelete.set_null, index=True)
+    # A cancellation (events.payments.cancellation): when it was made (its refunds are those made since), and the
+    # organiser's own words to the guests, sent with the cancellation email and shown on each order page (user text).
+    cancelled_at = Timestamptz(null=True, default=None)
+    cancellation_message = Text(default="")
     created_at = Timestamptz(default=TimestamptzNow())
     updated_at = Timestamptz(default=TimestamptzNow())
 

@@ -42,6 +42,8 @@ from events.tickets.tables import OutboxMessage, Ticket
 
 CANCELLED_NOTE = "event_cancelled"
 REASON_MAX = 200
+# The organiser's own words to the guests (a few short paragraphs: a new date, where to follow news, an apology).
+GUEST_MESSAGE_MAX = 1000
 # The longest an organiser may give guests to choose between a refund and a donation: card refunds should not wait long.
 MAX_CHOICE_DAYS = 30
 # Donating instead of a refund is offered wherever a refund is (issue 17): a week to choose unless the organiser
@@ -76,7 +78,7 @@ class CancellationProgress:
     guests_told: int  # orders whose cancellation message went, or is queued, to an email address or mobile number
     orders_to_finish: int
     tickets_still_valid: int
-    refunds_done: int
+    refunds_done: int  # the cancellation's own: refunds made since the event was cancelled (earlier ones are not its)
     refunded_pence: int
     refunds_pending: int
     pending_pence: int
@@ -93,6 +95,7 @@ class CancellationProgress:
     choice_until: datetime | None = None
     refunds_donated: int = 0
     donated_pence: int = 0
+    guest_message: str = ""  # the organiser's words sent with the cancellation (user text)
 
     @property
     def complete(self) -> bool:
@@ -102,7 +105,14 @@ class CancellationProgress:
 
 
 async def cancel_event(
-    slug: str, *, reason: str, requested_by: str, gateway: Gateway, now: datetime, donation_choice_days: int | None = None
+    slug: str,
+    *,
+    reason: str,
+    requested_by: str,
+    gateway: Gateway,
+    now: datetime,
+    donation_choice_days: int | None = None,
+    guest_message: str = "",
 ) -> CancellationProgress:
     """Cancel the event (once) and bring every order up to date. Refunds go through record_refund and send_refund,
     with an idempotency key per refund; one Stripe cannot take now stays pending and retry_pending_refunds sends it.
@@ -110,10 +120,16 @@ async def cancel_event(
     With ``donation_choice_days`` (DEFAULT_CHOICE_DAYS unless given; 0 refunds at once), card-paid orders are not
     refunded now: each guest is told their refund comes in that many days unless they choose to donate it
     (choose_refund), and refund_unchosen refunds the rest then. A second run keeps the time the first one gave (and,
-    not given days, the days it was given: "Finish the cancellation" does as the first run would have)."""
+    not given days, the days it was given: "Finish the cancellation" does as the first run would have).
+
+    ``guest_message``, the organiser's own words to the guests, goes with every cancellation email and on each order
+    page; it is kept from the first run (a repeat's is ignored: the guests already told read the first)."""
     reason = _checked_reason(reason)
+    message = _checked_guest_message(guest_message)
     asked = None if donation_choice_days is None else _checked_choice_days(donation_choice_days)
-    event_id, again = await _mark_cancelled(slug, reason=reason, now=now, donation_choice_days=DEFAULT_CHOICE_DAYS if asked is None else asked)
+    event_id, again = await _mark_cancelled(
+        slug, reason=reason, guest_message=message, now=now, donation_choice_days=DEFAULT_CHOICE_DAYS if asked is None else asked
+    )
     days = asked if asked is not None else await _first_choice_days(event_id) if again else DEFAULT_CHOICE_DAYS
     refund_reason = f"Event cancelled{': ' + reason if reason else ''}"[:REASON_MAX]
     choice_until = await _choice_deadline(event_id, days, now)
@@ -174,17 +190,39 @@ def _checked_reason(reason: str) -> str:
     return reason
 
 
+def _checked_guest_message(message: str) -> str:
+    """The organiser's message as every guest reads it (line breaks kept, each line's ends trimmed), or InvalidInput."""
+    message = "\n".join(line.strip() for line in message.replace("\r\n", "\n").replace("\r", "\n").split("\n")).strip()
+    problem = text.form_value_problem(message) or text.text_problem(message, required=False)
+    if problem is None and len(message) > GUEST_MESSAGE_MAX:
+        problem = f"Keep the message to your guests under {GUEST_MESSAGE_MAX} characters."
+    if problem is not None:
+        raise InvalidInput(problem, fields={"guest_message": problem})
+    return message
+
+
 async def cancellation_progress(slug: str) -> CancellationProgress:
-    event = await Event.select(Event.id, Event.status, Event.currency).where(Event.slug == slug).first()
+    event = (
+        await Event.select(Event.id, Event.status, Event.currency, Event.cancelled_at, Event.cancellation_message).where(Event.slug == slug).first()
+    )
     if event is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     refunds = (
         await Refund.select(Refund.status, Count(alias="refunds"), Sum(Refund.amount_pence, alias="pence"))
-        .where(Refund.order_id.event == event["id"])
+        .where(Refund.order_id.event == event["id"], Refund.status.is_in([RefundStatus.pending, RefundStatus.failed]))
         .group_by(Refund.status)
     )
     by_status = {row["status"]: (int(row["refunds"]), int(row["pence"] or 0)) for row in refunds}
-    done, pending, failed = (by_status.get(status, (0, 0)) for status in (RefundStatus.succeeded, RefundStatus.pending, RefundStatus.failed))
+    pending, failed = (by_status.get(status, (0, 0)) for status in (RefundStatus.pending, RefundStatus.failed))
+    # Done: the refunds the cancellation made (a guest refunded a week before it is not one of them). Outstanding
+    # ones count whenever they were asked for: they are still money to give back.
+    made = Refund.select(Count(alias="refunds"), Sum(Refund.amount_pence, alias="pence")).where(
+        Refund.order_id.event == event["id"], Refund.status == RefundStatus.succeeded
+    )
+    if event["cancelled_at"] is not None:
+        made = made.where(Refund.created_at >= event["cancelled_at"])
+    made_row = await made.first()
+    done = (int(made_row["refunds"]), int(made_row["pence"] or 0)) if made_row else (0, 0)
     told = OrderHistory.select(OrderHistory.order_id).where(OrderHistory.order_id.event == event["id"], OrderHistory.kind == CANCELLED_NOTE)
     unnotified = await Order.count().where(
         Order.event == event["id"], Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]), Order.id.not_in(told)
@@ -243,11 +281,12 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
         refunds_failed=failed[0],
         failed_pence=failed[1],
         currency=event["currency"],
+        guest_message=event["cancellation_message"],
         outstanding=tuple(OutstandingRefund(r["order_id.reference"], r["amount_pence"], RefundStatus(r["status"])) for r in outstanding),
     )
 
 
-async def _mark_cancelled(slug: str, *, reason: str, now: datetime, donation_choice_days: int) -> tuple[int, bool]:
+async def _mark_cancelled(slug: str, *, reason: str, guest_message: str, now: datetime, donation_choice_days: int) -> tuple[int, bool]:
     """Mark the event cancelled (once), release its holds and close its door; returns its id, and whether it was
     cancelled already (a repeat)."""
     async with db.write_transaction():
@@ -264,7 +303,9 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime, donation_cho
         )
         if problem:
             raise Conflict(problem, code="cannot_cancel")
-        await Event.update({Event.status: EventStatus.cancelled, Event.updated_at: now}).where(Event.id == event["id"])
+        await Event.update(
+            {Event.status: EventStatus.cancelled, Event.cancelled_at: now, Event.cancellation_message: guest_message, Event.updated_at: now}
+        ).where(Event.id == event["id"])
         released = await orders.release_event_holds(event["id"], now, reason="event cancelled")
         door_tokens = await accounts.revoke_all_scoped_tokens(door_scope(event["id"]), now=now)  # no door to open now
         await audit.record(
@@ -277,6 +318,7 @@ async def _mark_cancelled(slug: str, *, reason: str, now: datetime, donation_cho
             after={
                 "status": EventStatus.cancelled,
                 "reason": reason,
+                "guest_message": guest_message,
                 "holds_released": released,
                 "door_tokens_revoked": door_tokens,
                 "donation_choice_days": donation_choice_days,

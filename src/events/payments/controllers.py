@@ -34,10 +34,12 @@ class CancelIn(msgspec.Struct, forbid_unknown_fields=True):
     """``donation_choice_days`` (7 unless given; a repeat keeps the first cancellation's): 1 to 30 gives guests who
     paid by card that many days to donate their refund to the event's partner projects instead (each is refunded when
     the time ends unless they chose); 0 refunds every paid order at once. Orders paid at the door are refunded at once
-    either way."""
+    either way. ``guest_message`` (optional, the first cancellation's is kept) is the organiser's own words to the
+    guests: sent with every cancellation email, as written, and shown on each guest's order page."""
 
     reason: Annotated[str, Meta(max_length=500), text.OPTIONAL_LINE] = ""
     donation_choice_days: Annotated[int, Meta(ge=0, le=cancellation.MAX_CHOICE_DAYS)] | None = None
+    guest_message: Annotated[str, Meta(max_length=cancellation.GUEST_MESSAGE_MAX), text.OPTIONAL_TEXT] = ""
 
 
 class OutstandingRefundOut(msgspec.Struct):
@@ -55,7 +57,7 @@ class CancellationOut(msgspec.Struct):
     guests_told: int
     orders_to_finish: int
     tickets_still_valid: int
-    refunds_done: int
+    refunds_done: int  # refunds made since the event was cancelled
     refunded_pence: int
     refunds_pending: int
     pending_pence: int
@@ -70,6 +72,7 @@ class CancellationOut(msgspec.Struct):
     donated_pence: int = 0
     # Orders whose guest no email or text reaches (e.g. a cash sale at the door with no contact details).
     guests_not_told: int = 0
+    guest_message: str = ""  # the organiser's words sent to the guests with the cancellation
 
 
 def cancellation_out(progress: cancellation.CancellationProgress) -> CancellationOut:
@@ -100,7 +103,13 @@ class CancellationApi(Controller):
     ) -> CancellationOut:
         gateway = await gateways.for_event(slug)
         progress = await cancellation.cancel_event(
-            slug, reason=data.reason, requested_by=request.user.name, gateway=gateway, now=now, donation_choice_days=data.donation_choice_days
+            slug,
+            reason=data.reason,
+            guest_message=data.guest_message,
+            requested_by=request.user.name,
+            gateway=gateway,
+            now=now,
+            donation_choice_days=data.donation_choice_days,
         )
         return cancellation_out(progress)
 

@@ -50,6 +50,8 @@ class OrderPage:
     # Until when the guest of a cancelled event may choose to donate their refund (payments.cancellation), in the
     # event's time zone; None when they were never offered the choice.
     refund_choice_until: datetime | None = None
+    # The organisers' own words to the guests when they cancelled (user text), "" for none.
+    cancellation_message: str = ""
 
 
 async def order_page(reference: str, *, now: datetime, texts_available: bool = True, whatsapp_available: bool = True) -> OrderPage:
@@ -92,4 +94,5 @@ async def order_page(reference: str, *, now: datetime, texts_available: bool = T
         event_cancelled=row["event.status"] == EventStatus.cancelled,
         donated_tickets=read.donated_tickets,
         refund_choice_until=row["refund_choice_until"].astimezone(zone) if row["refund_choice_until"] else None,
+        cancellation_message=row["event.cancellation_message"] if cancelled else "",
     )

@@ -295,6 +295,8 @@ class OrderEmail:
     donated_refund: DonatedRefund | None = None  # the cancelled event's refund this message thanks the guest for
     announcement: OrganiserMessage | None = None  # an organiser's message to the event's guests, as this guest gets it
     joined: JoinedSummary | None = None  # a guest's new place on a waiting list (a message without an order)
+    # The organisers' own words sent with a cancellation (user text, escaped; its line breaks kept), "" for none.
+    cancellation_message: str = ""
 
     @property
     def contribution_only(self) -> bool:

@@ -447,6 +447,7 @@ async def _order_of(message: dict[str, Any]) -> dict[str, Any]:
             Order.donation_pence,
             Order.event.title,
             Order.event.status,
+            Order.event.cancellation_message,
             Order.event.venue,
             Order.event.address,
             Order.event.access_information,
@@ -522,6 +523,7 @@ async def _compose(message: dict[str, Any], *, settings: Settings, now: datetime
         else None,
         donated_refund=email.DonatedRefund.from_detail(json.loads(message["detail"] or "{}")) if kind == MessageKind.refund_donated else None,
         announcement=announcement,
+        cancellation_message=order["event.cancellation_message"] if kind == MessageKind.event_cancelled else "",
     )
     return email.build_email(
         content, sender=settings.smtp.sender, recipient=message["recipient"], pdf=pdf, templates_dir=settings.templates_dir, now=now

@@ -23,7 +23,7 @@ SELECT {ORDER_ROW_COLUMNS}, {RECEIPT_FACTS},
        e.slug AS "event.slug", e.title AS "event.title", e.starts_at AS "event.starts_at", e.ends_at AS "event.ends_at",
        e.timezone AS "event.timezone", e.venue AS "event.venue", e.address AS "event.address",
        e.access_information AS "event.access_information", e.name_changes_close_hours_before AS "event.name_changes_close_hours_before",
-       e.status AS "event.status", o.refund_choice_until AS "refund_choice_until",
+       e.status AS "event.status", e.cancellation_message AS "event.cancellation_message", o.refund_choice_until AS "refund_choice_until",
        g.slug AS "organisation.slug", g.logo_content_type AS "organisation.logo_content_type",
        g.whatsapp_enabled AS "organisation.whatsapp_enabled", {_FIRST_NOTICES}, {HOLD_ENDED_COLUMN}
 FROM ticket_order o {RECEIPT_JOINS}

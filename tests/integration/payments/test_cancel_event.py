@@ -322,3 +322,68 @@ async def test_a_door_sale_with_no_contact_is_not_counted_as_told_and_is_listed_
     again = await client.post(f"/api/events/{slug}/cancel", json={"reason": "The venue flooded"}, headers=organiser)  # safe to repeat
     assert again.status_code == 200, again.text
     assert again.json()["guests_told"] == 2 and again.json()["guests_not_told"] == 1
+
+
+async def test_the_organisers_message_reaches_every_guest_as_written_and_only_the_cancellations_refunds_count(
+    client: httpx.AsyncClient, app: Litestar, stripe: SlowStripe, organiser: dict[str, str], now: datetime, tmp_path: Path
+) -> None:
+    """The organiser's own words go with every cancellation email (text and HTML, escaped, line breaks kept) and on
+    each order page, in whatever language the rest is; the page of the cancellation counts the refunds it made, not
+    one given a guest before it."""
+    slug = await make_event(now)
+    maria = await buy(client, slug, "maria@example.org", quantity=2)
+    await buy(client, slug, "omar@example.org", locale="fa")
+    ben = await buy(client, slug, "ben@example.org")
+    earlier = await client.post(f"/api/orders/{ben['reference']}/refunds", json={"reason": "Cannot come"}, headers=organiser)
+    assert earlier.status_code == 201, earlier.text
+    await OutboxMessage.delete(force=True)
+    await sign_in_organiser(client)
+    words = "We are so sorry.\r\nNew date: <b>12 March</b> & the same seats.   \r\n\r\nFollow us at example.org"
+    response = await post_form(
+        client, f"/manage/events/{slug}/status/cancel", {"reason": "Flood", "guest_message": words, "donation_choice_days": "0"}
+    )
+    assert response.status_code == 303
+
+    page = await client.get(f"/manage/events/{slug}/cancellation")
+    assert "Your message to the guests" in page.text and "New date: &lt;b&gt;12 March&lt;/b&gt; &amp; the same seats." in page.text
+    assert '<dd class="refunds-done">2 (£90)</dd>' in page.text  # Maria's £60 and Omar's £30, not Ben's earlier £30
+
+    settings = dataclasses.replace(app.state.settings, var_dir=tmp_path)
+    assert await drain_outbox(now + timedelta(minutes=1), settings=settings) == 2
+    emails = {}
+    for path in (tmp_path / "outbox").glob("*.eml"):
+        message = message_from_bytes(path.read_bytes(), policy=policy.default)
+        emails[message["To"]] = message
+    plain = emails["maria@example.org"].get_body(preferencelist=("plain",)).get_content()  # type: ignore[union-attr]
+    kept = "We are so sorry.\nNew date: <b>12 March</b> & the same seats.\n\nFollow us at example.org"
+    assert kept.replace("\n", "\r\n") in plain or kept in plain
+    html = emails["omar@example.org"].get_body(preferencelist=("html",)).get_content()  # type: ignore[union-attr]
+    assert "We are so sorry.<br>New date: &lt;b&gt;12 March&lt;/b&gt; &amp; the same seats.<br><br>Follow us at example.org" in html
+    assert "<b>12 March</b>" not in html and 'lang="fa" dir="rtl"' in html
+
+    order_page = await client.get(f"/orders/{maria['reference']}", params={"token": maria["access_token"]})
+    assert "A message from the organisers" in order_page.text
+    assert "New date: &lt;b&gt;12 March&lt;/b&gt; &amp; the same seats." in order_page.text
+    [entry] = await list_entries(action="event.cancelled")
+    assert entry.after["guest_message"] == kept
+    api = await client.post(f"/api/events/{slug}/cancel", json={"guest_message": "Something else"}, headers=organiser)  # a repeat
+    assert api.status_code == 200 and api.json()["guest_message"] == kept and api.json()["refunds_done"] == 2
+
+
+@pytest.mark.parametrize("words", ["Sorry\x00", "Sorry\x1b[2J", "x" * 1001], ids=["nul", "escape", "too long"])
+async def test_a_bad_message_to_the_guests_changes_nothing(
+    client: httpx.AsyncClient, stripe: SlowStripe, organiser: dict[str, str], now: datetime, words: str
+) -> None:
+    slug = await make_event(now)
+    paid = await buy(client, slug, "maria@example.org", quantity=2)
+    await OutboxMessage.delete(force=True)
+    places_taken = (await Event.select(Event.places_taken).where(Event.slug == slug).first())["places_taken"]
+    api = await client.post(f"/api/events/{slug}/cancel", json={"guest_message": words}, headers=organiser)
+    assert api.status_code in (400, 422) and "guest_message" in api.text
+    await _nothing_changed(slug, paid, places_taken)
+    await sign_in_organiser(client)
+    page = await post_form(client, f"/manage/events/{slug}/status/cancel", {"reason": "Flood", "guest_message": words, "donation_choice_days": "0"})
+    # A control character is refused with every form's guard, before the page's own reader; a message too long by it.
+    assert page.status_code == 422
+    assert "guest_message: This contains a control character." in page.text or "Keep the message to your guests under 1000" in page.text
+    await _nothing_changed(slug, paid, places_taken)
