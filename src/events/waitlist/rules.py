@@ -147,11 +147,35 @@ def joined_again_key(entry_id: int, queued_at: Sequence[datetime], now: datetime
     """The key to send an entry's link again under, given when its joined messages were queued; None when it went
     JOINED_RESENDS times again already, or less than JOINED_AGAIN_SECONDS ago (someone typing another person's
     email cannot flood them)."""
+    again = _sending_again(queued_at, now)
+    return None if again is None else joined_message_key(entry_id, again=again)
+
+
+def offer_message_key(entry_id: int, order_id: int, *, again: int = 0) -> str:
+    """The outbox key of the message offering an entry the places its offer's order holds; ``again``: its n-th sending
+    again (a guest offered places who joins again has lost that message, most likely)."""
+    key = f"offer:{entry_id}:{order_id}"
+    return f"{key}:again:{again}" if again else key
+
+
+def offer_message_keys(entry_id: int, order_id: int) -> list[str]:
+    return [offer_message_key(entry_id, order_id, again=n) for n in range(JOINED_RESENDS + 1)]
+
+
+def offer_again_key(entry_id: int, order_id: int, queued_at: Sequence[datetime], now: datetime) -> str | None:
+    """As joined_again_key, for the offer's message: the same limits."""
+    again = _sending_again(queued_at, now)
+    return None if again is None else offer_message_key(entry_id, order_id, again=again)
+
+
+def _sending_again(queued_at: Sequence[datetime], now: datetime) -> int | None:
+    """Which sending again a message may have next, given when its sendings were queued, or None (too many already, or
+    the last too recent)."""
     if len(queued_at) > JOINED_RESENDS:
         return None
     if queued_at and now - max(queued_at) < timedelta(seconds=JOINED_AGAIN_SECONDS):
         return None
-    return joined_message_key(entry_id, again=max(1, len(queued_at)))
+    return max(1, len(queued_at))
 
 
 def position(entry_id: int, waiting_ids: Sequence[int]) -> int:

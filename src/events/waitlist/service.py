@@ -218,6 +218,12 @@ async def join(slug: str, request: JoinRequest, now: datetime, *, guest: Guest, 
             queued_at = await outbox.queued_at(rules.joined_message_keys(already.id))
             if (key := rules.joined_again_key(already.id, queued_at, now)) is not None:
                 await _tell_joined(already, locked, position, now, key=key)
+        elif already.offer_order is not None and already.offer_expires_at is not None and already.offer_expires_at > now:
+            # Offered places they have not taken up: the offer's message (with the same link) goes again, within the
+            # same limits, to the offer's contact (the entry's).
+            offer_keys = rules.offer_message_keys(already.id, already.offer_order)
+            if (key := rules.offer_again_key(already.id, already.offer_order, await outbox.queued_at(offer_keys), now)) is not None:
+                await _tell_offered(already.token, already.kind, already.offer_order, already.offered_places, already.offer_expires_at, now, key=key)
     if already is not None:  # refused after the transaction, which keeps a message sent again
         # One answer whatever the entry's state or the limits: it says no more than that the link was sent (an offer's
         # message links to it too).
@@ -284,6 +290,13 @@ async def _tell_joined(entry: WaitingEntry, event: Mapping[str, Any], position: 
         "locale": entry.locale,
     }
     await outbox.enqueue_to(MessageKind.waiting_list_joined, contact=contact, key=key, detail=detail, now=now)
+
+
+async def _tell_offered(token: str, kind: WaitingKind, order_id: int, places: int, expires: datetime, now: datetime, *, key: str) -> None:
+    """Queue the message offering a guest the places their offer's order holds (to the order's contact, the guest's),
+    with their page's link and until when; once per ``key`` (the offer's, or a sending again's)."""
+    detail = {"link": f"/waiting-list/{token}", "places": places, "expires_at": expires.isoformat(), "free": kind == WaitingKind.free}
+    await outbox.enqueue(MessageKind.waiting_list_offer, order_id=order_id, now=now, key=key, detail=detail)
 
 
 async def _joined_still_wanted(detail: Mapping[str, Any]) -> bool:
@@ -910,13 +923,7 @@ async def _offer(event: Mapping[str, Any], entry_id: int, places: int, now: date
             WaitingEntry.offer_expires_at: expires,
         }
     ).where(WaitingEntry.id == entry_id)
-    await outbox.enqueue(
-        MessageKind.waiting_list_offer,
-        order_id=order_id,
-        now=now,
-        key=f"offer:{entry_id}:{order_id}",
-        detail={"link": f"/waiting-list/{entry['token']}", "places": places, "expires_at": expires.isoformat(), "free": kind == WaitingKind.free},
-    )
+    await _tell_offered(entry["token"], kind, order_id, places, expires, now, key=rules.offer_message_key(entry_id, order_id))
     await audit.record(
         "waiting_list.offered",
         now=now,

@@ -120,6 +120,38 @@ async def test_one_entry_per_email_and_unknown_tokens(client: httpx.AsyncClient,
     assert [row["status"] for row in await entries()] == ["waiting"]
 
 
+async def test_a_guest_offered_places_who_joins_again_is_sent_the_offer_again(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    """Places are held for Amira, who lost the message: joining again sends the offer's message again (its link and
+    time), to the offer's own contact, within the same limits as the joined message; not once the offer has run out."""
+    slug = await sold_out_event(client, now)
+    await joined(client, slug, "Amira")
+    await raise_capacity(client, organiser, slug, by=1)
+    assert await sweep(slug, now) == 1
+
+    async def offers() -> list[dict[str, object]]:
+        return await OutboxMessage.select(OutboxMessage.recipient, OutboxMessage.detail).where(OutboxMessage.kind == "waiting_list_offer")
+
+    assert len(await offers()) == 1
+    again = await join(client, slug, "Amira", email="Amira@Example.org")
+    assert again.status_code == 409 and again.json()["error"] == "already_waiting"
+    assert len(await offers()) == 1  # the offer went moments ago: nothing more yet
+    for sent in (2, 3, 4, 4):
+        await OutboxMessage.update({OutboxMessage.created_at: OutboxMessage.created_at - timedelta(minutes=11)}, force=True)
+        assert (await join(client, slug, "Amira", email="amira@example.org")).status_code == 409
+        assert len(await offers()) == sent
+    sent_offers = await offers()
+    assert {row["recipient"] for row in sent_offers} == {"amira@example.org"}
+    assert len({row["detail"] for row in sent_offers}) == 1  # the same places, link and time each time
+    assert await OutboxMessage.count().where(OutboxMessage.kind == "waiting_list_joined") == 1  # never "you are number 1"
+
+    await WaitingEntry.update({WaitingEntry.offer_expires_at: now - timedelta(minutes=1)}, force=True)  # it ran out
+    await OutboxMessage.delete(force=True)
+    assert (await join(client, slug, "Amira", email="amira@example.org")).status_code == 409
+    assert await offers() == []
+
+
 async def test_capacity_raised_is_offered_in_join_order_and_not_sold_meanwhile(
     client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
 ) -> None:
