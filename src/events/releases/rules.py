@@ -150,7 +150,9 @@ def refund_until(ticket: TicketFacts) -> datetime | None:
 
 def options(ticket: TicketFacts, now: datetime, authority: Authority = Authority.order) -> Options:
     """What may be chosen for ``ticket`` at ``now`` by the buyer (``authority`` order) or by whoever holds the
-    ticket's link (``authority`` ticket: the money choices only when the order has no other ticket)."""
+    ticket's link (``authority`` ticket: the money choices only when the order has no other ticket). Where the money
+    choices are the buyer's, the holder may still pass their place to a friend: no money moves, and a guest given a
+    ticket is not left with nothing to do but ask."""
     offered = _offered(ticket, now)
     if authority == Authority.order or ticket.order_tickets <= 1:
         return offered
@@ -158,7 +160,9 @@ def options(ticket: TicketFacts, now: datetime, authority: Authority = Authority
     if not buyer_only:
         return offered
     left = tuple(choice for choice in offered.choices if choice not in MONEY_CHOICES)
-    return Options(left, None, None if left else BUYER_ONLY, buyer_only)
+    if Choice.transfer not in left:
+        left += (Choice.transfer,)
+    return Options(left, None, None, buyer_only)
 
 
 def _offered(ticket: TicketFacts, now: datetime) -> Options:

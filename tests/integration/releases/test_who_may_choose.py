@@ -24,7 +24,8 @@ async def test_a_ticket_link_of_a_group_order_cannot_refund_or_donate_the_buyers
     page = await client.get(f"/tickets/{secret}/cant-come")
     assert page.status_code == 200
     assert "/cant-come/refund" not in page.text and "/cant-come/donate" not in page.text
-    assert "Only the person who booked these tickets" in page.text  # nothing else is offered in the refund window
+    # Passing the place to a friend moves no money: offered, with the buyer pointed to for the rest.
+    assert f"/tickets/{secret}/cant-come/transfer" in page.text and 'id="buyer-only"' in page.text
     confirm = await client.get(f"/tickets/{secret}/cant-come/donate")
     assert confirm.status_code == 200 and "gift_aid_postcode" not in confirm.text and "Only the person who booked" in confirm.text
 
@@ -38,6 +39,17 @@ async def test_a_ticket_link_of_a_group_order_cannot_refund_or_donate_the_buyers
     # The buyer's API (the order's token) may.
     donated = await client.post(f"/api/tickets/{order['ticket_ids'][0]}/release", json={"choice": "donate"}, headers=order["bearer"])
     assert donated.status_code == 200 and donated.json()["donated_pence"] == 3000
+
+    # The other ticket's holder passes their place to a friend, in the refund window: a new ticket, no money moved.
+    other = order["page_secrets"][1]
+    confirm = await client.get(f"/tickets/{other}/cant-come/transfer")
+    passed = await client.post(
+        f"/tickets/{other}/cant-come/transfer", data={"_csrf_token": csrf_of(confirm.text), "holder": "Sam", "email": "sam@example.org"}
+    )
+    assert passed.status_code == 303, passed.text
+    assert (await Ticket.select(Ticket.status).where(Ticket.page_secret == other).first()) == {"status": "passed_on"}
+    assert await Ticket.count().where(Ticket.holder_name == "Sam", Ticket.status == "valid") == 1
+    assert await Refund.count() == 0
 
 
 async def test_after_the_window_a_group_orders_ticket_link_may_pass_it_on_but_not_donate(client: httpx.AsyncClient, now: datetime) -> None:

@@ -149,11 +149,15 @@ def test_a_friend_needs_a_name_and_an_email_or_a_mobile() -> None:
 def test_a_ticket_link_of_a_group_order_leaves_the_money_choices_to_the_buyer() -> None:
     group = dataclasses.replace(PAID, order_tickets=3)
     early, late = STARTS - timedelta(days=30), WINDOW_ENDS + timedelta(seconds=1)
-    # The buyer (the order's token) has every choice; the ticket's link has none of the money ones.
+    # The buyer (the order's token) has every choice; the ticket's link has none of the money ones, but may pass the
+    # place to a friend (no money moves), where the buyer would be offered a refund instead.
     assert rules.options(group, early, rules.Authority.order).choices == (Choice.refund, Choice.donate)
     by_link = rules.options(group, early, rules.Authority.ticket)
-    assert by_link.choices == () and by_link.refusal == rules.BUYER_ONLY and by_link.buyer_only == (Choice.refund, Choice.donate)
+    assert by_link.choices == (Choice.transfer,) and by_link.refusal is None and by_link.buyer_only == (Choice.refund, Choice.donate)
     assert rules.refusal(group, Choice.donate, early, rules.Authority.ticket) == rules.BUYER_ONLY
+    assert rules.refusal(group, Choice.refund, early, rules.Authority.ticket) == rules.BUYER_ONLY
+    assert rules.refusal(group, Choice.transfer, early, rules.Authority.ticket) is None
+    assert rules.refusal(group, Choice.transfer, early, rules.Authority.order) == rules.NOT_OFFERED[Choice.transfer]
     after = rules.options(group, late, rules.Authority.ticket)
     assert after.choices == (Choice.transfer,) and after.refusal is None and after.buyer_only == (Choice.donate,)
     assert rules.refusal(group, Choice.transfer, late, rules.Authority.ticket) is None
