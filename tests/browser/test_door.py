@@ -182,6 +182,13 @@ async def test_search_admits_a_guest_and_the_door_sells_tickets(browser, door_se
     assert await sold.locator("li").count() == 2
     await page.locator("#door-result").click()
     await page.screenshot(path=str(artifacts_dir / "door-sale.png"), full_page=True)
+
+    # Rung up by mistake: undone with a second press, the money to hand back said plainly.
+    await sold.get_by_role("button", name="Undo this sale").click()
+    await sold.get_by_role("button", name="Yes, undo it: hand back £18").click()
+    await expect(sold).to_contain_text("undone: hand back £18 (card terminal). Its tickets no longer work.")
+    await expect(sold.get_by_role("button")).to_have_count(0)
+    await page.screenshot(path=str(artifacts_dir / "door-sale-undone.png"), full_page=True)
     await context.close()
 
 

@@ -46,3 +46,26 @@ class DoorSalesApi(Controller):
             now=now,
         )
         return await order_details(placed.reference)
+
+    @post(
+        "/events/{slug:str}/door-sales/{reference:str}/undo",
+        status_code=200,
+        summary="Undo a door sale made by mistake, within 30 minutes: refunded whole by the way it was paid (door staff)",
+        description=(
+            "The whole payment is recorded as handed back (cash or card terminal), the tickets stop working and their "
+            "places go back on sale, once: 409 `door_sale_undone` when it was undone or refunded already, "
+            "`undo_window_closed` after 30 minutes (an organiser refunds it from the order's page), `not_a_door_sale` "
+            "for an order made online; 404 for an order of another event. Returns the order, refunded."
+        ),
+        guards=[requires_role(DOOR, ORGANISER)],
+        security=BEARER,
+        responses=error_responses(401, 403, 404, 409),
+        opt={DOOR_TOKEN_ROUTE: True},
+    )
+    async def undo_door_sale(
+        self, request: Request[Any, Any, Any], slug: FromPath[str], reference: FromPath[str], now: NamedDependency[datetime]
+    ) -> OrderOut:
+        user: CurrentUser = request.user
+        event = await door_event(slug, user)  # only at an event this user is on the door for
+        await service.undo_door_sale(event.id, reference, undone_by=user.name, now=now)
+        return await order_details(reference)

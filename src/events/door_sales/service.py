@@ -8,12 +8,15 @@ from datetime import datetime
 
 from events import db
 from events.audit import service as audit
-from events.errors import InvalidInput
+from events.door_sales import rules
+from events.errors import Conflict, InvalidInput, NotFound
+from events.i18n import N_
 from events.ledger import service as ledger
 from events.orders import service as orders
 from events.orders.service import PlacedOrder
+from events.payments import service as payments
 from events.payments.service import DOOR_PAYMENT_METHODS
-from events.payments.tables import Payment
+from events.payments.tables import Payment, Refund
 from events.tickets import outbox
 from events.tickets.issuing import issue_tickets
 from events.tickets.tables import Ticket
@@ -54,3 +57,33 @@ async def sell_at_door(
         ).save()
         await ledger.book_order(placed.id, now=now)
     return placed
+
+
+async def undo_door_sale(event_id: int, reference: str, *, undone_by: str, now: datetime) -> int:
+    """Undo a door sale made by mistake (door_sales.rules): the whole payment refunded by the way it was paid (the
+    money handed back), its tickets voided and their places back on sale, in one transaction under the order's lock,
+    so two phones pressing Undo together undo it once. The sale and its refund both stay on the books, as they
+    happened. Returns the amount to hand back."""
+    async with db.write_transaction():
+        order = await orders.lock_order(reference)
+        if order.event != event_id:  # another event's order is not found from this event's door
+            raise NotFound(N_("We could not find that order."), code="order_not_found")
+        refusal = rules.undo_refusal(
+            channel=order.channel, status=order.status, refunded_pence=order.refunded_pence, sold_at=order.paid_at or order.created_at, now=now
+        )
+        if refusal is not None:
+            raise Conflict(refusal.message, code=refusal.code)
+        refund_id = await payments.record_refund(order, ticket_ids=None, amount_pence=None, reason=rules.UNDO_REASON, requested_by=undone_by, now=now)
+        refund = await Refund.select(Refund.amount_pence, Refund.method).where(Refund.id == refund_id).first()
+        assert refund is not None
+        await ledger.book_order(order.id, now=now)  # the statements show the money handed back at once, as the sale
+        await audit.record(
+            "door.sale_undone",
+            now=now,
+            event_id=event_id,
+            subject_type="order",
+            subject_id=order.reference,
+            before={"status": order.status, "total_pence": order.total_pence},
+            after={"refunded_pence": refund["amount_pence"], "payment_method": refund["method"]},
+        )
+    return int(refund["amount_pence"])

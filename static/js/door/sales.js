@@ -1,5 +1,6 @@
 // Selling tickets at the door (online only): the order is paid by cash or card terminal and its tickets are
-// admitted at once.
+// admitted at once. A sale rung up by mistake is undone from its result, with a second press to confirm (the
+// server allows it for half an hour, once: door_sales.rules).
 
 import { formatMoney } from "../money.js";
 
@@ -56,7 +57,7 @@ export function createSales(messages, root, sync, verdict, afterSale) {
           item.textContent = ticket.holder + " · " + ticket.type + " · " + ticket.secret;
           list.append(item);
         }
-        out.replaceChildren(heading, list);
+        out.replaceChildren(heading, list, undoButton(order, option.dataset.name, quantity, method, out));
         verdict.show({ ok: true, holder: quantity + " × " + option.dataset.name, type: money.format(order.total_pence) }, "sale");
         $("door-sale-name").value = "";
         afterSale();
@@ -68,4 +69,50 @@ export function createSales(messages, root, sync, verdict, afterSale) {
         button.disabled = false;
       });
   });
+
+  function undoButton(order, typeName, quantity, method, out) {
+    const undo = document.createElement("button");
+    undo.type = "button";
+    undo.className = "door-undo secondary";
+    undo.textContent = text.undo_sale;
+    const total = money.format(order.total_pence);
+    undo.addEventListener("click", () => {
+      if (undo.dataset.armed !== "true") {
+        undo.dataset.armed = "true";
+        undo.textContent = messages.say(text.undo_confirm, { total: total });
+        return;
+      }
+      if (!sync.isOnline()) {
+        out.append(paragraph(text.sale_needs_network));
+        return;
+      }
+      undo.disabled = true;
+      const path = "/api/events/" + encodeURIComponent(root.dataset.slug) + "/door-sales/" + encodeURIComponent(order.reference) + "/undo";
+      sync
+        .api("POST", path)
+        .then((response) => {
+          if (response.status !== 200) {
+            out.replaceChildren(paragraph((response.data && response.data.detail) || text.server_problem));
+            return;
+          }
+          const done = paragraph(
+            messages.say(text.undone, { reference: order.reference, total: total, method: text[method] || method, count: quantity, type: typeName }),
+          );
+          done.className = "notice";
+          out.replaceChildren(done);
+          afterSale();
+        })
+        .catch(() => {
+          undo.disabled = false;
+          out.append(paragraph(text.sale_needs_network));
+        });
+    });
+    return undo;
+  }
+
+  function paragraph(words) {
+    const p = document.createElement("p");
+    p.textContent = words;
+    return p;
+  }
 }

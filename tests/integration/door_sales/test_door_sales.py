@@ -114,3 +114,73 @@ async def test_a_door_sales_emailed_tickets_offer_no_way_to_give_back_places_alr
     [page_key] = await Ticket.select(Ticket.page_secret).where(Ticket.order_id.buyer_email == "guest1@example.org").output(as_list=True)
     page = await client.get(f"/tickets/{page_key}")
     assert page.status_code == 200 and "cant-come" not in page.text
+
+
+async def sell(client: httpx.AsyncClient, slug: str, door: dict[str, str], quantity: int = 2, method: str = "cash") -> dict[str, object]:
+    door_type = await ticket_type_id(client, slug, "Door")
+    response = await client.post(
+        f"/api/events/{slug}/door-sales", json={"items": [{"ticket_type": door_type, "quantity": quantity}], "payment_method": method}, headers=door
+    )
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_a_door_sale_made_by_mistake_is_undone_once_and_its_places_go_back_on_sale(client: httpx.AsyncClient, now: datetime) -> None:
+    """Two tickets rung up instead of one: undone at the door, the £18 is recorded as handed back in cash, both
+    tickets stop working, the places are on sale again, and the books show the sale and its reversal (nothing lost,
+    nothing left over). A second tap changes nothing."""
+    from events.audit.tables import AuditEntry
+    from events.ledger.tables import LedgerEntry
+    from events.payments.tables import Refund
+
+    slug = await club_night(now)
+    door = await door_headers(now, slug)
+    sold = await sell(client, slug, door)
+    assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 8
+
+    undone = await client.post(f"/api/events/{slug}/door-sales/{sold['reference']}/undo", headers=door)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["status"] == "refunded" and undone.json()["refunded_pence"] == 1800
+    assert {ticket["status"] for ticket in undone.json()["tickets"]} == {"refunded"}
+    assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 10
+    [refund] = await Refund.select(Refund.amount_pence, Refund.method, Refund.status, Refund.requested_by)
+    assert refund == {"amount_pence": 1800, "method": "cash", "status": "succeeded", "requested_by": "Door 1"}
+    booked = await LedgerEntry.select(LedgerEntry.kind, LedgerEntry.amount_pence).where(LedgerEntry.event.slug == slug)
+    assert sum(row["amount_pence"] for row in booked if row["kind"] == "payment") == 1800
+    assert sum(row["amount_pence"] for row in booked if row["kind"] == "refund") == -1800
+    assert await AuditEntry.count().where(AuditEntry.action == "door.sale_undone", AuditEntry.subject_id == sold["reference"]) == 1
+
+    again = await client.post(f"/api/events/{slug}/door-sales/{sold['reference']}/undo", headers=door)
+    assert again.status_code == 409 and again.json()["error"] == "door_sale_undone"
+    assert await Refund.count() == 1 and (await client.get(f"/api/events/{slug}")).json()["places_left"] == 10
+
+
+async def test_only_a_recent_door_sale_of_the_doors_own_event_is_undone(client: httpx.AsyncClient, now: datetime, organiser: dict[str, str]) -> None:
+    from events.orders.tables import Order
+    from events.payments.tables import Refund
+    from tests.support.orders import pay_with_test_page, place_order
+
+    slug = await club_night(now)
+    door = await door_headers(now, slug)
+    late = await sell(client, slug, door, quantity=1)
+    await Order.update({Order.paid_at: Order.paid_at - timedelta(minutes=31)}).where(Order.reference == late["reference"])
+    closed = await client.post(f"/api/events/{slug}/door-sales/{late['reference']}/undo", headers=door)
+    assert closed.status_code == 409 and closed.json()["error"] == "undo_window_closed"
+
+    online = (await place_order(client, slug, quantity=1, buyer={"name": "Ana", "email": "ana@example.org"})).json()
+    await pay_with_test_page(client, online)
+    refused = await client.post(f"/api/events/{slug}/door-sales/{online['reference']}/undo", headers=door)
+    assert refused.status_code == 409 and refused.json()["error"] == "not_a_door_sale"
+
+    other = await make_event(now, slug="other-night", ticket_types=[{"name": "Door", "price_pence": 500, "channel": "door"}])
+    theirs = await sell(client, other, organiser, quantity=1)
+    elsewhere = await client.post(f"/api/events/{slug}/door-sales/{theirs['reference']}/undo", headers=door)
+    assert elsewhere.status_code == 404  # another event's sale, through this event's door
+    not_their_door = await client.post(f"/api/events/{other}/door-sales/{theirs['reference']}/undo", headers=door)
+    assert not_their_door.status_code == 403
+    assert (await client.post(f"/api/events/{slug}/door-sales/{late['reference']}/undo")).status_code == 401
+    assert (await client.post(f"/api/events/{slug}/door-sales/NOT-REAL/undo", headers=door)).status_code == 404
+    assert await Refund.count() == 0
+
+    # The organiser undoes a sale of any event they run, within the same half hour.
+    assert (await client.post(f"/api/events/{other}/door-sales/{theirs['reference']}/undo", headers=organiser)).status_code == 200
