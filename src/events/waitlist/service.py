@@ -223,7 +223,9 @@ async def join(slug: str, request: JoinRequest, now: datetime, *, guest: Guest, 
             # same limits, to the offer's contact (the entry's).
             offer_keys = rules.offer_message_keys(already.id, already.offer_order)
             if (key := rules.offer_again_key(already.id, already.offer_order, await outbox.queued_at(offer_keys), now)) is not None:
-                await _tell_offered(already.token, already.kind, already.offer_order, already.offered_places, already.offer_expires_at, now, key=key)
+                await _tell_offered(
+                    already.token, WaitingKind(already.kind), already.offer_order, already.offered_places, already.offer_expires_at, now, key=key
+                )
     if already is not None:  # refused after the transaction, which keeps a message sent again
         # One answer whatever the entry's state or the limits: it says no more than that the link was sent (an offer's
         # message links to it too).
