@@ -1,6 +1,5 @@
-from enum import Enum
-
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from enum import Enum
 from piccolo.columns.column_types import Varchar
 
 ID = "2026-12-05T10:11:37:018297"

@@ -1,10 +1,12 @@
-from enum import Enum
-
-from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.column_types import Boolean, Integer, Text, Varchar
-from piccolo.columns.indexes import IndexMethod
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.apps.migrations.auto.migration_manager import MigrationManager
+from enum import Enum
+from piccolo.columns.column_types import Boolean
+from piccolo.columns.column_types import Integer
+from piccolo.columns.column_types import Text
+from piccolo.columns.column_types import Varchar
+from piccolo.columns.indexes import IndexMethod
 
 ID = "2026-12-05T17:41:23:167012"
 VERSION = "1.38.0"

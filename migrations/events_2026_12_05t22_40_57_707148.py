@@ -1,9 +1,11 @@
 from piccolo.apps.migrations.auto.migration_manager import MigrationManager
-from piccolo.columns.base import OnDelete, OnUpdate
-from piccolo.columns.column_types import ForeignKey, Serial
-from piccolo.columns.indexes import IndexMethod
 from piccolo.engine.finder import engine_finder
 from piccolo.engine.sqlite import SQLiteEngine
+from piccolo.columns.base import OnDelete
+from piccolo.columns.base import OnUpdate
+from piccolo.columns.column_types import ForeignKey
+from piccolo.columns.column_types import Serial
+from piccolo.columns.indexes import IndexMethod
 from piccolo.table import Table
 
 

@@ -545,6 +545,7 @@ class ClaimLinkPages(Controller):
         self,
         slug: str,
         settings: Settings,
+        now: datetime,
         *,
         form: dict[str, str] | None = None,
         gift_form: dict[str, str] | None = None,
@@ -556,7 +557,17 @@ class ClaimLinkPages(Controller):
         links = []
         for row in await claims.list_claim_codes(slug):
             url = f"{settings.base_url}/claim/{row.code}"
-            links.append({**dataclasses.asdict(row), "url": url, "usage_url": f"{url}/places", "qr": qr_svg(url)})
+            closes_at_local = row.closes_at.astimezone(ZoneInfo(event.timezone)) if row.closes_at else None
+            links.append(
+                {
+                    **dataclasses.asdict(row),
+                    "url": url,
+                    "usage_url": f"{url}/places",
+                    "qr": qr_svg(url),
+                    "closed": row.closed(now),
+                    "closes_at_local": closes_at_local,
+                }
+            )
         return _page(
             "claims.html",
             section="claims",
@@ -571,8 +582,10 @@ class ClaimLinkPages(Controller):
         )
 
     @get("/", name="claim_links")
-    async def show(self, slug: FromPath[str], settings: NamedDependency[Settings], notice: FromQuery[str] = "") -> Template:
-        return await self._render(slug, settings, notice=notice)
+    async def show(
+        self, slug: FromPath[str], settings: NamedDependency[Settings], now: NamedDependency[datetime], notice: FromQuery[str] = ""
+    ) -> Template:
+        return await self._render(slug, settings, now, notice=notice)
 
     @post("/")
     async def create_link(
@@ -580,11 +593,17 @@ class ClaimLinkPages(Controller):
     ) -> Template | Redirect:
         places = (data.get("places") or "").strip()
         if not (places.isascii() and places.isdigit() and len(places) <= 6):
-            return await self._render(slug, settings, form=data, errors={"places": "Enter a number of places, like 5."}, status_code=422)
+            return await self._render(slug, settings, now, form=data, errors={"places": "Enter a number of places, like 5."}, status_code=422)
+        closes_text = (data.get("closes_at") or "").strip()
+        closes_at = forms.parse_local_time(closes_text) if closes_text else None
+        if closes_text and closes_at is None:
+            return await self._render(
+                slug, settings, now, form=data, errors={"closes_at": "Enter a date and time like 2026-08-15 19:00."}, status_code=422
+            )
         try:
-            row = await claims.create_claim_code(slug, partner_name=data.get("partner_name", ""), places=int(places), now=now)
+            row = await claims.create_claim_code(slug, partner_name=data.get("partner_name", ""), places=int(places), now=now, closes_at=closes_at)
         except EventsError as error:
-            return await self._render(slug, settings, form=data, errors=_errors(error), status_code=error.status_code)
+            return await self._render(slug, settings, now, form=data, errors=_errors(error), status_code=error.status_code)
         return Redirect(f"/manage/events/{slug}/claims?notice=created#link-{row.id}", status_code=303)
 
     @post("/{code:str}/revoke")
@@ -597,7 +616,7 @@ class ClaimLinkPages(Controller):
         try:
             await claims.give_free_place(slug, name=data.get("name", ""), email=data.get("email", ""), issue=issue_and_confirm, now=now)
         except EventsError as error:
-            return await self._render(slug, settings, gift_form=data, errors=_errors(error), status_code=error.status_code)
+            return await self._render(slug, settings, now, gift_form=data, errors=_errors(error), status_code=error.status_code)
         return Redirect(f"/manage/events/{slug}/claims?notice=given", status_code=303)
 
 

@@ -9,7 +9,7 @@ import re
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from events.catalogue.statuses import EventStatus
@@ -214,3 +214,10 @@ def sale_window_phrase(channel: str, sales_start: datetime | None, sales_end: da
     if sales_end is not None:
         return ("until", sales_end)
     return ("open", None)
+
+
+def at_venue(moment: datetime, zone: ZoneInfo) -> datetime:
+    """A time without an offset is a wall-clock time at the venue (as on the event form); in UTC."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=zone)
+    return moment.astimezone(timezone.utc)

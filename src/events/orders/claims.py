@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from piccolo.columns.combination import And
+
 from events import db, text
 from events.audit import service as audit
+from events.catalogue import rules as catalogue_rules
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.sales import event_free_places, held_for_waiting_list
 from events.catalogue.schemas import OrganisationRefOut
@@ -45,6 +48,25 @@ class NoPlacesLeft(Conflict):
     code = "no_places_left"
 
 
+class LinkClosed(Conflict):
+    """The link closed at the time its organiser set: a real link (not a wrong guess), with nothing left to claim."""
+
+    code = "claim_link_closed"
+
+
+LINK_CLOSED = N_("Sorry, this link has closed. Please ask the person who gave it to you.")
+
+
+def link_closed(closes_at: datetime | None, now: datetime) -> bool:
+    """Whether a link with this closing time (None: none) has closed at ``now``."""
+    return closes_at is not None and closes_at <= now
+
+
+def _live(now: datetime) -> And:
+    """Piccolo's condition for a live link: not revoked, not closed."""
+    return ClaimCode.revoked_at.is_null() & (ClaimCode.closes_at.is_null() | (ClaimCode.closes_at > now))
+
+
 @dataclass(frozen=True, slots=True)
 class Claimant:
     """Who is trying a claim code: their network address, their browser's own id (a cookie; a client without
@@ -68,6 +90,10 @@ class ClaimCodeRow:
     claimed: int
     created_at: datetime
     revoked_at: datetime | None
+    closes_at: datetime | None = None  # it closes by itself then (None: only when revoked or used up)
+
+    def closed(self, now: datetime) -> bool:
+        return link_closed(self.closes_at, now)
 
 
 @dataclass(frozen=True, slots=True)
@@ -90,6 +116,8 @@ class ClaimLinkUsage:
     organisation: OrganisationRefOut  # who runs the event: the claim page shows it
     event_waiting_list_open: bool = False  # a guest may ask to be told when a free place frees up
     event_cancelled: bool = False  # the organisers called the event off: nothing to claim, nor to wait for
+    closes_at: datetime | None = None  # when the link stops taking claims, in the event's time zone (None: never)
+    closed: bool = False  # it has: nothing to claim through it, nor to wait for
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,7 +126,9 @@ class ClaimedPlace:
     ticket_id: int
 
 
-async def create_claim_code(slug: str, *, partner_name: str, places: int, now: datetime) -> ClaimCodeRow:
+async def create_claim_code(slug: str, *, partner_name: str, places: int, now: datetime, closes_at: datetime | None = None) -> ClaimCodeRow:
+    """A new link for ``partner_name``'s guests: ``places`` at most, and, with ``closes_at`` (a wall-clock time at the
+    venue when it has no offset), no claim after that time, when its unclaimed places become the event's again."""
     event = await find_event(slug)
     line_problem = text.line_problem(partner_name.strip(), required=False)
     partner_name = " ".join(partner_name.split())
@@ -111,11 +141,17 @@ async def create_claim_code(slug: str, *, partner_name: str, places: int, now: d
         problems["partner_name"] = "Use at most 200 characters."
     if not 1 <= places <= 10_000:
         problems["places"] = "Give between 1 and 10000 places."
+    if closes_at is not None:
+        closes_at = catalogue_rules.at_venue(closes_at, ZoneInfo(event.timezone))
+        if closes_at <= now:
+            problems["closes_at"] = "Choose a time still to come, or leave it empty."
+        elif closes_at > event.ends_at:
+            problems["closes_at"] = "Choose a time before the event ends, or leave it empty."
     if problems:
         raise InvalidInput(next(iter(problems.values())), fields=problems)
     code = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(CLAIM_CODE_LENGTH))
     async with db.write_transaction():
-        row = ClaimCode(event=event.id, code=code, partner_name=partner_name, places=places, created_at=now)
+        row = ClaimCode(event=event.id, code=code, partner_name=partner_name, places=places, created_at=now, closes_at=closes_at)
         await row.save()
         # The code is the link's only key: it stays out of the log.
         await audit.record(
@@ -124,9 +160,9 @@ async def create_claim_code(slug: str, *, partner_name: str, places: int, now: d
             event_id=event.id,
             subject_type="claim_link",
             subject_id=row.id,
-            after={"partner_name": partner_name, "places": places},
+            after={"partner_name": partner_name, "places": places, "closes_at": closes_at.isoformat() if closes_at else None},
         )
-    return ClaimCodeRow(row.id, row.event, row.code, row.partner_name, row.places, row.claimed, row.created_at, row.revoked_at)
+    return ClaimCodeRow(row.id, row.event, row.code, row.partner_name, row.places, row.claimed, row.created_at, row.revoked_at, row.closes_at)
 
 
 async def list_claim_codes(slug: str) -> list[ClaimCodeRow]:
@@ -159,10 +195,10 @@ async def revoke_claim_code(slug: str, code: str, *, now: datetime) -> None:
 async def open_claim_link(code: str, claimant: Claimant, *, now: datetime) -> ClaimLinkUsage:
     """A claim link's page, for a guest or its partner: an unknown code is a wrong guess, limited like a claim."""
     async with _guess(claimant, now=now):
-        return await claim_code_usage(code)
+        return await claim_code_usage(code, now)
 
 
-async def claim_code_usage(code: str) -> ClaimLinkUsage:
+async def claim_code_usage(code: str, now: datetime) -> ClaimLinkUsage:
     """What a referral partner may see: its allocation and how many were claimed. Never who claimed."""
     row = (
         await ClaimCode.select(
@@ -170,6 +206,7 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
             ClaimCode.places,
             ClaimCode.claimed,
             ClaimCode.revoked_at,
+            ClaimCode.closes_at,
             ClaimCode.event.title,
             ClaimCode.event.slug,
             ClaimCode.event.starts_at,
@@ -205,6 +242,8 @@ async def claim_code_usage(code: str) -> ClaimLinkUsage:
         organisation=organisation_ref(row["event.organisation.slug"], row["event.organisation.name"], row["event.organisation.logo_content_type"]),
         event_waiting_list_open=row["event.waiting_list_open"] and row["event.status"] != EventStatus.cancelled,
         event_cancelled=row["event.status"] == EventStatus.cancelled,
+        closes_at=row["closes_at"].astimezone(ZoneInfo(row["event.timezone"])) if row["closes_at"] else None,
+        closed=link_closed(row["closes_at"], now),
     )
 
 
@@ -244,23 +283,25 @@ class ReferralLink:
 
 async def find_referral_link(code: str, claimant: Claimant, *, now: datetime) -> ReferralLink:
     """A live (unrevoked) claim link of an active organisation's event, looked up as a claim looks it up: an unknown or
-    revoked code counts against the claimant's budgets of wrong codes."""
+    revoked code counts against the claimant's budgets of wrong codes; a closed one is LinkClosed."""
     async with _guess(claimant, now=now):
         row = (
-            await ClaimCode.select(ClaimCode.id, ClaimCode.event, ClaimCode.partner_name, ClaimCode.places, ClaimCode.claimed)
+            await ClaimCode.select(ClaimCode.id, ClaimCode.event, ClaimCode.partner_name, ClaimCode.places, ClaimCode.claimed, ClaimCode.closes_at)
             .where(ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null(), ClaimCode.event._.organisation._.suspended_at.is_null())
             .first()
         )
         if row is None:
             raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
+    if link_closed(row["closes_at"], now):
+        raise LinkClosed(LINK_CLOSED)
     return ReferralLink(row["id"], row["event"], row["partner_name"], max(0, row["places"] - row["claimed"]))
 
 
-async def find_link_places(link_id: int) -> ReferralLink | None:
-    """A live claim link by its id, as it stands now (None once revoked)."""
+async def find_link_places(link_id: int, now: datetime) -> ReferralLink | None:
+    """A live claim link by its id, as it stands now (None once revoked or closed)."""
     row = (
         await ClaimCode.select(ClaimCode.id, ClaimCode.event, ClaimCode.partner_name, ClaimCode.places, ClaimCode.claimed)
-        .where(ClaimCode.id == link_id, ClaimCode.revoked_at.is_null())
+        .where(ClaimCode.id == link_id, _live(now))
         .first()
     )
     return None if row is None else ReferralLink(row["id"], row["event"], row["partner_name"], max(0, row["places"] - row["claimed"]))
@@ -285,15 +326,17 @@ async def claim_place(
     to the order in the claim's transaction, before its ticket is issued (e.g. the guest's answers)."""
     async with _guess(claimant, now=now):
         row = (
-            await ClaimCode.select(ClaimCode.id, ClaimCode.event)
+            await ClaimCode.select(ClaimCode.id, ClaimCode.event, ClaimCode.closes_at)
             .where(ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null(), ClaimCode.event._.organisation._.suspended_at.is_null())
             .first()
         )
         if row is None:
             raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
+    if link_closed(row["closes_at"], now):
+        raise LinkClosed(LINK_CLOSED)
     mobile = _check_guest(name, email, phone, texts_available=texts_available)
     async with db.write_transaction():
-        if not await db.run(queries.TAKE_CLAIM_CODE, row["id"]):
+        if not await db.run(queries.TAKE_CLAIM_CODE, row["id"], now):  # used up, or revoked since
             raise NoPlacesLeft(N_("Sorry, all the places for this link have been taken."))
         return await _give_place(
             row["event"],
@@ -403,10 +446,11 @@ async def claim_link_of(order_id: int) -> int | None:
     return int(row["detail"]) if row is not None and row["detail"].isdigit() else None
 
 
-async def unclaimed_places(event_id: int) -> int:
-    """The free places the event's live (unrevoked) referral links still have to give: each link's places less those
-    claimed through it. A place claimed and given back stays claimed on its link: it is the event's again."""
-    rows = await ClaimCode.select(ClaimCode.places, ClaimCode.claimed).where(ClaimCode.event == event_id, ClaimCode.revoked_at.is_null())
+async def unclaimed_places(event_id: int, now: datetime) -> int:
+    """The free places the event's live (unrevoked, not closed) referral links still have to give: each link's places
+    less those claimed through it. A place claimed and given back stays claimed on its link: it is the event's again,
+    as are a closed link's unclaimed places."""
+    rows = await ClaimCode.select(ClaimCode.places, ClaimCode.claimed).where(ClaimCode.event == event_id, _live(now))
     return sum(max(0, row["places"] - row["claimed"]) for row in rows)
 
 

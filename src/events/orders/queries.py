@@ -134,11 +134,11 @@ WHERE client_key = ANY({}::varchar[]) AND event = {} AND status = 'pending' AND 
 
 # --- free places (orders.claims) ---------------------------------------------------------------------------------
 
-# Raw: capacity (a claim code's places, taken by a conditional update comparing two of its columns). Argument:
-# claim code id.
+# Raw: capacity (a claim code's places, taken by a conditional update comparing two of its columns, while the link
+# is live: not revoked, not closed). Arguments: claim code id, now.
 TAKE_CLAIM_CODE = """
 UPDATE claim_code SET claimed = claimed + 1
-WHERE id = {} AND revoked_at IS NULL AND claimed < places
+WHERE id = {} AND revoked_at IS NULL AND (closes_at IS NULL OR closes_at > {}) AND claimed < places
 RETURNING id
 """
 # Raw: capacity (a reserved free place, as TAKE_CLAIM_CODE). Argument: event id.

@@ -169,8 +169,12 @@ class ClaimIn(Struct, forbid_unknown_fields=True):
 
 
 class ClaimCodeIn(Struct, forbid_unknown_fields=True):
+    """``closes_at`` (optional; without an offset, a wall-clock time at the venue): after it the link takes no claims
+    and its unclaimed places are the event's again. It must be still to come and no later than the event's end."""
+
     partner_name: PersonName
     places: Annotated[int, Meta(ge=1, le=10_000)]
+    closes_at: datetime | None = None
 
 
 class ClaimCodeOut(Struct):
@@ -180,6 +184,7 @@ class ClaimCodeOut(Struct):
     places: int
     claimed: int
     revoked: bool
+    closes_at: datetime | None = None
 
 
 class FreeTicketIn(Struct, forbid_unknown_fields=True):

@@ -91,7 +91,8 @@ class OrderHistory(Table, tablename="order_history"):
 
 
 class ClaimCode(Table, tablename="claim_code"):
-    """A referral partner's link for free places at one event: unguessable, capped, revocable."""
+    """A referral partner's link for free places at one event: unguessable, capped, revocable, and closing by itself
+    at ``closes_at`` when the organiser sets one (its unclaimed places are then the event's again)."""
 
     id: Serial  # the primary key Piccolo adds itself; annotated (not assigned) for type checkers
 
@@ -102,6 +103,7 @@ class ClaimCode(Table, tablename="claim_code"):
     claimed = Integer(default=0)
     created_at = Timestamptz(default=TimestamptzNow())
     revoked_at = Timestamptz(null=True, default=None)
+    closes_at = Timestamptz(null=True, default=None)
 
 
 class GiftAidDeclaration(Table, tablename="gift_aid_declaration"):

@@ -8,6 +8,8 @@ import re
 from datetime import date, datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
+from events.catalogue import rules as catalogue_rules
+
 MONTHS = tuple(calendar.month_name)[1:]  # English, as slugs and the back office are
 MAX_SLUG = 80
 _DATE_SUFFIX = re.compile(r"-\d{4}-\d{2}(?:-\d{2})?$")
@@ -26,9 +28,7 @@ def dates_problem(starts_at: datetime, now: datetime) -> str | None:
 
 def at_venue(moment: datetime, zone: ZoneInfo) -> datetime:
     """A time without an offset is a wall-clock time at the venue (as on the event form); in UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=zone)
-    return moment.astimezone(timezone.utc)
+    return catalogue_rules.at_venue(moment, zone)
 
 
 def shift_wall_clock(moment: datetime, *, from_start: datetime, to_start: datetime, zone: ZoneInfo) -> datetime:

@@ -131,6 +131,7 @@ def _code_out(settings: Settings, row: claims.ClaimCodeRow) -> ClaimCodeOut:
         places=row.places,
         claimed=row.claimed,
         revoked=row.revoked_at is not None,
+        closes_at=row.closes_at,
     )
 
 
@@ -181,7 +182,7 @@ class ClaimsApi(Controller):
     async def create_code(
         self, slug: FromPath[str], data: JSONBody[ClaimCodeIn], now: NamedDependency[datetime], settings: NamedDependency[Settings]
     ) -> ClaimCodeOut:
-        row = await claims.create_claim_code(slug, partner_name=data.partner_name, places=data.places, now=now)
+        row = await claims.create_claim_code(slug, partner_name=data.partner_name, places=data.places, now=now, closes_at=data.closes_at)
         return _code_out(settings, row)
 
     @get(
@@ -300,7 +301,7 @@ class ClaimPages(Controller):
                 "orders/claim.html",
                 context={
                     "code": code,
-                    "usage": await claims.claim_code_usage(code),
+                    "usage": await claims.claim_code_usage(code, now),
                     "form": data,
                     "errors": error.fields,
                     "error": error.message,

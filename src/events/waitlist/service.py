@@ -205,7 +205,7 @@ async def join(slug: str, request: JoinRequest, now: datetime, *, guest: Guest, 
             assert locked_type is not None
             if _general_places_left(locked, locked_type, held) > 0:
                 raise Conflict(N_("There are places on sale: you can buy them now."), code="places_available")
-        elif link is not None and await _can_claim_now(link.id, locked):
+        elif link is not None and await _can_claim_now(link.id, locked, now):
             raise Conflict(N_("There is a free place for you: claim it with your link."), code="places_available")
         already = await _entry_of(event["id"], kind, contact)
         entry = already or await _add_entry(event["id"], kind, ticket_type, link, contact, request.quantity, now)
@@ -355,11 +355,11 @@ def _general_places_left(event: Mapping[str, Any], ticket_type: Mapping[str, Any
     return catalogue_rules.ticket_type_available(left, ticket_type["quota"], ticket_type["places_taken"] + held.by_type.get(ticket_type["id"], 0))
 
 
-async def _can_claim_now(link_id: int, event: Mapping[str, Any]) -> bool:
+async def _can_claim_now(link_id: int, event: Mapping[str, Any], now: datetime) -> bool:
     """Whether a claim through the link would get a place now: the link has places left and the event a free place
     no offer holds (the list is never offered the places a link still has to give, so it holds none of them back).
     Read under the event's counter locks, as a claim reads them."""
-    link = await claims.find_link_places(link_id)
+    link = await claims.find_link_places(link_id, now)
     return link is not None and link.places_left > 0 and (await sales.event_free_places(EventRow.of(event))).available > 0
 
 
@@ -757,15 +757,15 @@ async def _plan_free(
     free = [rules.Waiting(row["id"], None, rules.FREE_PLACE_QUANTITY, row["claim_code"]) for row in waiting if row["kind"] == WaitingKind.free]
     if not free or event["status"] not in OFFERABLE_EVENT_STATUSES[WaitingKind.free] or _expiry(event, None, now) is None:
         return [], 0
-    for_list = await _free_places_for_list(event)
+    for_list = await _free_places_for_list(event, now)
     return rules.plan_free_offers(free, available=for_list, given_back_by=given_back_by), for_list
 
 
-async def _free_places_for_list(event: Mapping[str, Any]) -> int:
+async def _free_places_for_list(event: Mapping[str, Any], now: datetime) -> int:
     """The event's free places the free-place list may be offered: those beyond what live referral links still have
     to give (rules.free_places_for_list)."""
     available = (await sales.event_free_places(EventRow.of(event))).available
-    return rules.free_places_for_list(available, await claims.unclaimed_places(event["id"])) if available else 0
+    return rules.free_places_for_list(available, await claims.unclaimed_places(event["id"], now)) if available else 0
 
 
 def _type_offerable(event: Mapping[str, Any], ticket_type: Mapping[str, Any], now: datetime) -> bool:
@@ -875,7 +875,7 @@ async def _free_for(event: Mapping[str, Any], entry: Mapping[str, Any], now: dat
             return 0
         # Ahead of the queue, but not with a place a partner's link still has to give (the organiser can give that
         # place directly instead, or revoke the link).
-        return min(rules.FREE_PLACE_QUANTITY, await _free_places_for_list(event))
+        return min(rules.FREE_PLACE_QUANTITY, await _free_places_for_list(event, now))
     ticket_type = await TicketType.select().where(TicketType.id == entry["ticket_type"]).first()
     if ticket_type is None or event["status"] not in OFFERABLE_EVENT_STATUSES[WaitingKind.paid] or not _type_offerable(event, ticket_type, now):
         return 0

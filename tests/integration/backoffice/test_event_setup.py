@@ -4,7 +4,8 @@ and costs, publishing, claim links, free places and the door team; every action 
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -250,6 +251,16 @@ async def test_claim_links_are_created_shown_with_a_qr_and_revoked(client: httpx
     log = await list_entries()
     assert {"claim_link.created", "claim_link.revoked"} <= {entry.action for entry in log}
     assert all(code not in str(entry) for entry in log)  # the link's key never reaches the log
+
+    # A link that closes by itself: the time is read at the venue, shown with the link, and a bad one is refused.
+    garbled = await post_form(client, f"/manage/events/{slug}/claims", {"partner_name": "Shelter", "places": "2", "closes_at": "next tuesday"})
+    assert garbled.status_code == 422 and re.search(r'id="closes_at"[^>]*aria-invalid="true"', garbled.text)
+    closes = (now + timedelta(days=2)).astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%dT%H:%M")
+    timed = await post_form(client, f"/manage/events/{slug}/claims", {"partner_name": "Shelter", "places": "2", "closes_at": closes})
+    assert timed.status_code == 303
+    stored = (await ClaimCode.select(ClaimCode.closes_at).where(ClaimCode.partner_name == "Shelter").first())["closes_at"]
+    assert stored.astimezone(ZoneInfo("Europe/London")).strftime("%Y-%m-%dT%H:%M") == closes
+    assert "closes " in (await client.get(f"/manage/events/{slug}/claims")).text
 
     bad = await post_form(client, f"/manage/events/{slug}/claims/free-place", {"name": "", "email": "x"})
     assert bad.status_code == 422

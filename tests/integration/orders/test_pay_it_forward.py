@@ -238,3 +238,48 @@ async def test_a_claim_link_typed_in_capitals_leads_to_the_links_own_address(
     assert claimed.status_code == 303 and claimed.headers["location"].startswith(f"/claim/{link['code']}/tickets/")
     assert f"Path=/claim/{link['code']}" in next(c for c in claimed.headers.get_list("set-cookie") if c.startswith("claimed="))
     assert "Ticket for <bdi>Samir</bdi>" in (await client.get(f"/claim/{link['code']}")).text
+
+
+async def test_a_link_closes_at_the_time_its_organiser_set(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    """A link may stop taking claims at a time of the organiser's choosing (a wall-clock time at the venue without an
+    offset): until then it works as any link; after it, a claim is refused with a clear 409 (not counted as a wrong
+    guess), and its pages say it closed, offering neither the form nor the waiting list."""
+    from datetime import timedelta
+    from zoneinfo import ZoneInfo
+
+    from events.orders.tables import ClaimCode
+
+    slug = await make_event(now)
+    event = await Event.select(Event.ends_at, Event.timezone).where(Event.slug == slug).first()
+    closes = (now + timedelta(days=1)).astimezone(ZoneInfo(event["timezone"])).replace(tzinfo=None, microsecond=0)
+    created = await client.post(
+        f"/api/events/{slug}/claim-codes", json={"partner_name": "Drop-in", "places": 3, "closes_at": closes.isoformat()}, headers=organiser
+    )
+    assert created.status_code == 201, created.text
+    link = created.json()
+    assert datetime.fromisoformat(link["closes_at"]) == closes.replace(tzinfo=ZoneInfo(event["timezone"]))  # read at the venue
+    page = await client.get(f"/claim/{link['code']}")
+    assert 'id="link-closes"' in page.text and f'action="/claim/{link["code"]}"' in page.text
+    assert (await claim(client, link["code"], "Leila")).status_code == 201
+
+    for when, problem in (
+        ((now - timedelta(minutes=1)).isoformat(), "still to come"),
+        ((event["ends_at"] + timedelta(hours=1)).isoformat(), "before the event ends"),
+    ):
+        refused = await client.post(
+            f"/api/events/{slug}/claim-codes", json={"partner_name": "Late", "places": 1, "closes_at": when}, headers=organiser
+        )
+        assert refused.status_code == 422 and problem in refused.json()["fields"]["closes_at"], refused.text
+    assert await ClaimCode.count() == 1
+
+    await ClaimCode.update({ClaimCode.closes_at: now - timedelta(seconds=1)}, force=True)  # the time comes
+    closed = await claim(client, link["code"], "Omar")
+    assert closed.status_code == 409 and closed.json()["error"] == "claim_link_closed"
+    page = await client.get(f"/claim/{link['code']}")
+    assert page.status_code == 200 and "Sorry, this link has closed." in page.text
+    assert f'action="/claim/{link["code"]}"' not in page.text and "waiting-list" not in page.text
+    usage = await client.get(f"/claim/{link['code']}/places")
+    assert 'id="link-closed"' in usage.text and "1 of 3 places claimed" in usage.text
+    codes = (await client.get(f"/api/events/{slug}/claim-codes", headers=organiser)).json()
+    assert [(c["claimed"], c["revoked"]) for c in codes] == [(1, False)]
+    assert (await free_places(client, slug))["claimed"] == 1

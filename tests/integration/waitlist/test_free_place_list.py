@@ -125,3 +125,27 @@ async def test_an_offer_of_a_reserved_free_place_that_runs_out_gives_it_back_to_
     event = await Event.select(Event.free_places_claimed, Event.places_taken).where(Event.id == event_id).first()
     assert event == {"free_places_claimed": 1, "places_taken": places_taken}  # a reserved place: general places untouched
     assert await Order.count().where(Order.channel == "waitlist", Order.status == "expired") == 1
+
+
+async def test_a_closed_links_unclaimed_places_go_to_the_waiting_list(client: httpx.AsyncClient, organiser: dict[str, str], now: datetime) -> None:
+    """The list is never offered the places a live link still has to give; once that link closes, its unclaimed
+    places are the event's again, and the first guest waiting is offered one."""
+    from events.orders.tables import ClaimCode
+
+    slug = await make_event(now, capacity=10, reserved_free_places=3)
+    used = await claim_link(client, organiser, slug, places=1)
+    assert (await client.post("/api/claims", json={"code": used, "name": "Leila"})).status_code == 201
+    farah = await join(client, slug, "Farah", free_place={"claim_code": used})
+    assert farah.status_code == 201, farah.text
+    closing = await client.post(
+        f"/api/events/{slug}/claim-codes",
+        json={"partner_name": "Night shelter", "places": 2, "closes_at": (now + timedelta(hours=2)).isoformat()},
+        headers=organiser,
+    )
+    assert closing.status_code == 201
+    event_id = (await event_row(slug))["id"]
+    assert await waitlist.offer_freed_places(event_id, now) == 0  # the shelter's link still has two to give
+
+    await ClaimCode.update({ClaimCode.closes_at: now - timedelta(seconds=1)}).where(ClaimCode.partner_name == "Night shelter")
+    assert await waitlist.offer_freed_places(event_id, now) == 1
+    assert (await status(client, farah.json()["access_token"]))["status"] == "offered"
