@@ -184,8 +184,12 @@ async def test_search_admits_a_guest_and_the_door_sells_tickets(browser, door_se
     await page.screenshot(path=str(artifacts_dir / "door-sale.png"), full_page=True)
 
     # Rung up by mistake: undone with a second press, the money to hand back said plainly.
-    await sold.get_by_role("button", name="Undo this sale").click()
-    await sold.get_by_role("button", name="Yes, undo it: hand back £18").click()
+    await sold.get_by_role("button", name="Undo this sale").dblclick()  # a double tap shows the amount, undoes nothing
+    confirm = sold.get_by_role("button", name="Yes, undo it: hand back £18")
+    await expect(confirm).to_be_visible()
+    await expect(sold).to_contain_text("Sold 2 × On the door")
+    await page.wait_for_timeout(700)  # the volunteer reads the amount before confirming
+    await confirm.click()
     await expect(sold).to_contain_text("undone: hand back £18 (card terminal). Its tickets no longer work.")
     await expect(sold.get_by_role("button")).to_have_count(0)
     await page.screenshot(path=str(artifacts_dir / "door-sale-undone.png"), full_page=True)

@@ -463,9 +463,10 @@ def _utc_text(moment: datetime | None) -> str:
 
 
 async def attendees_csv(slug: str) -> str:
-    """One row per valid ticket of a paid order: holder, ticket type, order reference, who booked it and how to reach
-    them (email, mobile number, the language they booked in: for a guest who needs it at the door), check-in time
-    (UTC), then the guest's answer to each of the event's questions (events.questions), if it asks any."""
+    """One row per valid ticket of a paid order: holder, ticket type, order reference, who booked it and the language
+    they booked in (for a guest who needs it at the door), check-in time (UTC), then the guest's answer to each of the
+    event's questions (events.questions), if it asks any. No contact details: a free place's guest may have given
+    none, and a blank would tell their row from a bought one's (the order pages have them)."""
     event = await find_event(slug)
     answers = await questions.attendee_answers(event.id)
     # Valid tickets of paid orders, with nothing that tells a free place from a bought one (no price, no channel).
@@ -476,8 +477,6 @@ async def attendees_csv(slug: str) -> str:
             Ticket.ticket_type.name.as_alias("ticket_type"),
             Ticket.order_id.reference.as_alias("reference"),
             Ticket.order_id.buyer_name.as_alias("buyer_name"),
-            Ticket.order_id.buyer_email.as_alias("buyer_email"),
-            Ticket.order_id.buyer_phone.as_alias("buyer_phone"),
             Ticket.order_id.locale.as_alias("locale"),
             Ticket.checked_in_at,
         )
@@ -491,7 +490,7 @@ async def attendees_csv(slug: str) -> str:
     )
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    headings = ["holder", "ticket_type", "order_reference", "booked_by", "email", "phone", "language", "checked_in_at"]
+    headings = ["holder", "ticket_type", "order_reference", "booked_by", "language", "checked_in_at"]
     writer.writerow([*headings, *[safe_cell(heading) for heading in answers.headings]])
     blank = [""] * len(answers.headings)
     for row in rows:
@@ -502,9 +501,7 @@ async def attendees_csv(slug: str) -> str:
                 safe_cell(row["ticket_type"]),
                 safe_cell(row["reference"]),
                 safe_cell(row["buyer_name"]),
-                safe_cell(row["buyer_email"]),
-                safe_cell(row["buyer_phone"]),
-                row["locale"],
+                safe_cell(row["locale"]),
                 _utc_text(row["checked_in_at"]),
                 *[safe_cell(answer) for answer in said],
             ]

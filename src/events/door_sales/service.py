@@ -14,11 +14,14 @@ from events.i18n import N_
 from events.ledger import service as ledger
 from events.orders import service as orders
 from events.orders.service import PlacedOrder
+from events.orders.statuses import OrderStatus
+from events.orders.tables import Order
 from events.payments import service as payments
 from events.payments.service import DOOR_PAYMENT_METHODS
 from events.payments.tables import Payment, Refund
 from events.tickets import outbox
-from events.tickets.issuing import issue_tickets
+from events.tickets.issuing import issue_tickets, void_tickets
+from events.tickets.statuses import TicketStatus
 from events.tickets.tables import Ticket
 
 
@@ -73,10 +76,20 @@ async def undo_door_sale(event_id: int, reference: str, *, undone_by: str, now: 
         )
         if refusal is not None:
             raise Conflict(refusal.message, code=refusal.code)
-        refund_id = await payments.record_refund(order, ticket_ids=None, amount_pence=None, reason=rules.UNDO_REASON, requested_by=undone_by, now=now)
-        refund = await Refund.select(Refund.amount_pence, Refund.method).where(Refund.id == refund_id).first()
-        assert refund is not None
-        await ledger.book_order(order.id, now=now)  # the statements show the money handed back at once, as the sale
+        if order.total_pence:
+            refund_id = await payments.record_refund(
+                order, ticket_ids=None, amount_pence=None, reason=rules.UNDO_REASON, requested_by=undone_by, now=now
+            )
+            refund = await Refund.select(Refund.amount_pence, Refund.method).where(Refund.id == refund_id).first()
+            assert refund is not None
+            await ledger.book_order(order.id, now=now)  # the statements show the money handed back at once, as the sale
+        else:
+            # A free door ticket: no money to give back, so no refund; its tickets are voided and their places freed.
+            valid = await Ticket.select(Ticket.id).where(Ticket.order_id == order.id, Ticket.status == TicketStatus.valid)
+            await void_tickets(order.id, [row["id"] for row in valid], TicketStatus.void, now)
+            await Order.update({Order.status: OrderStatus.refunded}).where(Order.id == order.id)
+            await orders.note(order.id, "door_sale_undone", f"undone by {undone_by}: nothing was paid", now)
+            refund = {"amount_pence": 0, "method": order.payment_provider}
         await audit.record(
             "door.sale_undone",
             now=now,

@@ -207,22 +207,14 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     )
     if event is None:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
-    refunds = (
-        await Refund.select(Refund.status, Count(alias="refunds"), Sum(Refund.amount_pence, alias="pence"))
-        .where(Refund.order_id.event == event["id"], Refund.status.is_in([RefundStatus.pending, RefundStatus.failed]))
-        .group_by(Refund.status)
+    # The cancellation's own refunds: those made since the event was cancelled (a guest refunded a week before it, and
+    # whatever became of that refund, is not one of them; its order's page tells it).
+    since = (Refund.order_id.event == event["id"]) & (
+        Refund.created_at >= event["cancelled_at"] if event["cancelled_at"] is not None else Refund.id.is_not_null()
     )
+    refunds = await Refund.select(Refund.status, Count(alias="refunds"), Sum(Refund.amount_pence, alias="pence")).where(since).group_by(Refund.status)
     by_status = {row["status"]: (int(row["refunds"]), int(row["pence"] or 0)) for row in refunds}
-    pending, failed = (by_status.get(status, (0, 0)) for status in (RefundStatus.pending, RefundStatus.failed))
-    # Done: the refunds the cancellation made (a guest refunded a week before it is not one of them). Outstanding
-    # ones count whenever they were asked for: they are still money to give back.
-    made = Refund.select(Count(alias="refunds"), Sum(Refund.amount_pence, alias="pence")).where(
-        Refund.order_id.event == event["id"], Refund.status == RefundStatus.succeeded
-    )
-    if event["cancelled_at"] is not None:
-        made = made.where(Refund.created_at >= event["cancelled_at"])
-    made_row = await made.first()
-    done = (int(made_row["refunds"]), int(made_row["pence"] or 0)) if made_row else (0, 0)
+    done, pending, failed = (by_status.get(status, (0, 0)) for status in (RefundStatus.succeeded, RefundStatus.pending, RefundStatus.failed))
     told = OrderHistory.select(OrderHistory.order_id).where(OrderHistory.order_id.event == event["id"], OrderHistory.kind == CANCELLED_NOTE)
     unnotified = await Order.count().where(
         Order.event == event["id"], Order.status.is_in([OrderStatus.paid, OrderStatus.refund_due]), Order.id.not_in(told)
@@ -243,7 +235,7 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     )
     outstanding = (
         await Refund.select(Refund.order_id.reference, Refund.amount_pence, Refund.status)
-        .where(Refund.order_id.event == event["id"], Refund.status.is_in([RefundStatus.pending, RefundStatus.failed]))
+        .where(since, Refund.status.is_in([RefundStatus.pending, RefundStatus.failed]))
         .order_by(Refund.id)
     )
     given = (
@@ -294,6 +286,12 @@ async def _mark_cancelled(slug: str, *, reason: str, guest_message: str, now: da
         if event is None:
             raise NotFound(N_("We could not find that event."), code="event_not_found")
         if event["status"] == EventStatus.cancelled:
+            if guest_message and guest_message != event["cancellation_message"]:
+                # Its guests have been told with the first message: a second one would reach only some of them.
+                raise Conflict(
+                    N_("The message to the guests went with the cancellation and cannot change now."),
+                    code="guest_message_sent",
+                )
             return int(event["id"]), True  # a retry: finish what the first attempt left
         problem = rules.status_change_problem(
             event["status"],
@@ -409,6 +407,7 @@ class RefundChoiceState:
     donated_pence: int  # what they gave (the cancellation's refund, donated)
     refunded_pence: int
     gift_aid: bool  # their donation carries a Gift Aid declaration
+    cancellation_message: str = ""  # the organisers' own words to the guests when they cancelled (user text)
 
     def open(self, now: datetime) -> bool:
         """Whether they may still donate (a refund may be asked for as long as the money waits)."""
@@ -447,6 +446,7 @@ async def refund_choice(reference: str) -> RefundChoiceState:
             Order.refund_choice_until,
             Order.event.title,
             Order.event.timezone,
+            Order.event.cancellation_message,
         )
         .where(Order.reference == reference)
         .first()
@@ -475,6 +475,7 @@ async def _choice_state(row: dict[str, Any]) -> RefundChoiceState:
         donated_pence=given["amount_pence"] if given else 0,
         refunded_pence=row["refunded_pence"],
         gift_aid=bool(given and given["gift_aid_statement"]),
+        cancellation_message=row["event.cancellation_message"],
     )
 
 

@@ -15,8 +15,10 @@ goes back the same way, which the organiser does. Their guests may donate them o
 
 Money is the buyer's: a refund or a donation (and a Gift Aid declaration with it) needs the ORDER's authority (its
 access token: the order page, the API). The ticket's own link is enough for the money choices only when the order has
-just this one ticket (its holder is the buyer); a ticket of a group order, through its link, may be passed on or given
-back where that is offered, and its holder is pointed to the buyer for the rest.
+just this one ticket (its holder is the buyer); a ticket of a group order, through its link, may be given back where
+that is offered, and may always be passed on to a friend (no money moves: the place stays used, as when a guest hands
+their ticket to someone), its holder pointed to the buyer for the rest. In the refund window that pass-on ends the
+buyer's chance to have that ticket refunded, and the page says so before the holder chooses.
 
 Nothing is offered for a ticket that has been used at the door, that is refunded, void, given back or passed on, whose
 order is not paid, or once the event is cancelled or has started.

@@ -4,6 +4,9 @@
 
 import { formatMoney } from "../money.js";
 
+const CONFIRM_AFTER_MS = 600;
+const CONFIRM_FOR_MS = 10000;
+
 export function createSales(messages, root, sync, verdict, afterSale) {
   const text = messages.text;
   const $ = (id) => document.getElementById(id);
@@ -76,12 +79,23 @@ export function createSales(messages, root, sync, verdict, afterSale) {
     undo.className = "door-undo secondary";
     undo.textContent = text.undo_sale;
     const total = money.format(order.total_pence);
+    // The second press confirms, once the amount has been on screen for a moment (a double tap does not undo), and
+    // only for a while (a confirm left on screen does not wait for a stray tap later).
+    let armedAt = 0;
+    let disarm = null;
     undo.addEventListener("click", () => {
-      if (undo.dataset.armed !== "true") {
+      if (undo.dataset.armed !== "true" || Date.now() - armedAt < CONFIRM_AFTER_MS) {
+        if (undo.dataset.armed === "true") return;
         undo.dataset.armed = "true";
+        armedAt = Date.now();
         undo.textContent = messages.say(text.undo_confirm, { total: total });
+        disarm = setTimeout(() => {
+          undo.dataset.armed = "false";
+          undo.textContent = text.undo_sale;
+        }, CONFIRM_FOR_MS);
         return;
       }
+      clearTimeout(disarm);
       if (!sync.isOnline()) {
         out.append(paragraph(text.sale_needs_network));
         return;

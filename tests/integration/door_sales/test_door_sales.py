@@ -184,3 +184,23 @@ async def test_only_a_recent_door_sale_of_the_doors_own_event_is_undone(client: 
 
     # The organiser undoes a sale of any event they run, within the same half hour.
     assert (await client.post(f"/api/events/{other}/door-sales/{theirs['reference']}/undo", headers=organiser)).status_code == 200
+
+
+async def test_a_free_door_ticket_sold_by_mistake_is_undone_too(client: httpx.AsyncClient, now: datetime) -> None:
+    """A £0 door ticket (a free place handed out at the door) has no money to give back: undoing it voids its tickets
+    and frees their places, with no refund."""
+    from events.payments.tables import Refund
+
+    slug = await make_event(
+        now, slug="free-night", capacity=10, reserved_free_places=0, ticket_types=[{"name": "Door", "price_pence": 0, "channel": "door"}]
+    )
+    door = await door_headers(now, slug)
+    sold = await sell(client, slug, door)
+    assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 8
+    undone = await client.post(f"/api/events/{slug}/door-sales/{sold['reference']}/undo", headers=door)
+    assert undone.status_code == 200, undone.text
+    assert undone.json()["status"] == "refunded" and {ticket["status"] for ticket in undone.json()["tickets"]} == {"void"}
+    assert (await client.get(f"/api/events/{slug}")).json()["places_left"] == 10
+    assert await Refund.count() == 0
+    again = await client.post(f"/api/events/{slug}/door-sales/{sold['reference']}/undo", headers=door)
+    assert again.status_code == 409 and again.json()["error"] == "door_sale_undone"

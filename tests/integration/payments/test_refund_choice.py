@@ -95,7 +95,11 @@ async def test_guests_donate_or_take_their_refund_once_and_the_rest_are_refunded
     assert door.status_code == 201, door.text
     await OutboxMessage.delete(force=True)
 
-    cancelled = await client.post(f"/api/events/{slug}/cancel", json={"reason": "The venue flooded", "donation_choice_days": 7}, headers=organiser)
+    cancelled = await client.post(
+        f"/api/events/{slug}/cancel",
+        json={"reason": "The venue flooded", "donation_choice_days": 7, "guest_message": "We will be back in <i>spring</i>."},
+        headers=organiser,
+    )
     assert cancelled.status_code == 200, cancelled.text
     progress = cancelled.json()
     # The door sale is refunded at once, as arranged at the door; card payments wait for their guest's choice.
@@ -121,6 +125,8 @@ async def test_guests_donate_or_take_their_refund_once_and_the_rest_are_refunded
     # The choice page, in the guest's language.
     page = await client.get(f"/orders/{giver['reference']}/cancelled", params={"token": giver["access_token"]}, headers={"accept-language": "ar"})
     assert page.status_code == 200 and 'dir="rtl"' in page.text and 'name="choice" value="donate"' in page.text
+    # The text a guest gets links here: the organisers' words are here too, as they wrote them.
+    assert "We will be back in &lt;i&gt;spring&lt;/i&gt;." in page.text
     assert (await client.get(f"/orders/{giver['reference']}/cancelled", params={"token": taker["access_token"]})).status_code == 404
 
     # Maria donates, with Gift Aid: booked at once, ticket income and booking fees to donations, net zero.

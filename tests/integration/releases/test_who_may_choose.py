@@ -43,6 +43,7 @@ async def test_a_ticket_link_of_a_group_order_cannot_refund_or_donate_the_buyers
     # The other ticket's holder passes their place to a friend, in the refund window: a new ticket, no money moved.
     other = order["page_secrets"][1]
     confirm = await client.get(f"/tickets/{other}/cant-come/transfer")
+    assert 'id="buyer-refund-ends"' in confirm.text  # told first: the buyer could have had this ticket refunded
     passed = await client.post(
         f"/tickets/{other}/cant-come/transfer", data={"_csrf_token": csrf_of(confirm.text), "holder": "Sam", "email": "sam@example.org"}
     )
