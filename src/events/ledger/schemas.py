@@ -181,6 +181,24 @@ class EventReconciliation(Struct, frozen=True):
     figures: EventFigures  # the event's own figures, the same as on its dashboard
 
 
+class DoorTakings(Struct, frozen=True):
+    """What was taken at the door by one way of paying (cash, card terminal), for counting the tin or the terminal's
+    report at the end of the night: sales, money given back (refunds, sales undone at the door among them), and what
+    should be there."""
+
+    method: str  # cash, card_terminal
+    sales: int
+    sold_pence: int
+    given_back: int
+    given_back_pence: int
+    undone: int  # sales undone at the door by the door team (door_sales), counted in given_back too
+    undone_pence: int
+
+    @property
+    def net_pence(self) -> int:
+        return self.sold_pence - self.given_back_pence
+
+
 class EventStatement(EventReconciliation, frozen=True):
     """The organiser's statement page: the reconciliation with partner names, and ticket income per day."""
 
@@ -191,6 +209,7 @@ class EventStatement(EventReconciliation, frozen=True):
     # What access and discount codes took off the tickets of orders that were paid (refunded since or not): ticket
     # income is already after it, so it is shown beside that income, never taken off again.
     discounts_pence: int = 0
+    door_takings: Sequence[DoorTakings] = ()  # by way of paying at the door, those used only
 
 
 class StatementEvent(Struct, frozen=True):

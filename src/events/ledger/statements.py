@@ -13,7 +13,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import msgspec
-from piccolo.query.functions.aggregate import Sum
+from piccolo.query.functions.aggregate import Count, Sum
 
 from events import db
 from events.accounts.roles import ORGANISER, CurrentUser
@@ -26,6 +26,7 @@ from events.i18n import N_, Sentence
 from events.ledger import figures, queries, service, spreadsheets, stripe_balance
 from events.ledger.allocation import INCOME_KINDS, EventMoney, PartnerAllocation
 from events.ledger.schemas import (
+    DoorTakings,
     EventFigures,
     EventReconciliation,
     EventStatement,
@@ -43,6 +44,8 @@ from events.money import format_money
 from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
 from events.organisations import service as organisations
+from events.payments.statuses import DOOR_SALE_UNDONE_REASON, PaymentMethod, RefundStatus
+from events.payments.tables import Payment, Refund
 
 
 async def event_reconciliation(slug: str) -> EventReconciliation:
@@ -116,8 +119,37 @@ async def event_statement(slug: str) -> EventStatement:
             ],
             "sales_by_day": await ticket_sales_by_day(event),
             "discounts_pence": await discounts_given(event.id),
+            "door_takings": await door_takings(event.id),
         }
     )
+
+
+async def door_takings(event_id: int) -> list[DoorTakings]:
+    """The event's money taken at the door by way of paying (those used only), as the door team counts it: payments,
+    refunds gone through (succeeded) by that way, and the sales the door team undid."""
+    methods = [PaymentMethod.cash, PaymentMethod.card_terminal]
+    sold = {
+        row["provider"]: (int(row["n"]), int(row["pence"] or 0))
+        for row in await Payment.select(Payment.provider, Count(alias="n"), Sum(Payment.amount_pence, alias="pence"))
+        .where(Payment.order_id.event == event_id, Payment.provider.is_in(methods))
+        .group_by(Payment.provider)
+    }
+
+    async def given_back(*only: Any) -> dict[str, tuple[int, int]]:
+        rows = (
+            await Refund.select(Refund.method, Count(alias="n"), Sum(Refund.amount_pence, alias="pence"))
+            .where(Refund.order_id.event == event_id, Refund.method.is_in(methods), Refund.status == RefundStatus.succeeded, *only)
+            .group_by(Refund.method)
+        )
+        return {row["method"]: (int(row["n"]), int(row["pence"] or 0)) for row in rows}
+
+    back = await given_back()
+    undone = await given_back(Refund.reason == DOOR_SALE_UNDONE_REASON)
+    return [
+        DoorTakings(str(method), *sold.get(method, (0, 0)), *back.get(method, (0, 0)), *undone.get(method, (0, 0)))
+        for method in methods
+        if method in sold
+    ]
 
 
 async def discounts_given(event_id: int) -> int:

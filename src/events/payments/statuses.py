@@ -15,3 +15,7 @@ class RefundStatus(StrEnum):
     pending = "pending"  # asked of Stripe, not yet confirmed
     succeeded = "succeeded"  # the money is on its way back
     failed = "failed"  # Stripe refused; an organiser gives it back another way (payments.service.give_back_refused_refund)
+
+
+# The reason of a refund that undid a door sale made by mistake (door_sales): the statement's door takings count them.
+DOOR_SALE_UNDONE_REASON = "Door sale undone at the door"

@@ -204,3 +204,24 @@ async def test_a_free_door_ticket_sold_by_mistake_is_undone_too(client: httpx.As
     assert await Refund.count() == 0
     again = await client.post(f"/api/events/{slug}/door-sales/{sold['reference']}/undo", headers=door)
     assert again.status_code == 409 and again.json()["error"] == "door_sale_undone"
+
+
+async def test_the_statement_counts_the_door_takings_to_check_the_tin_against(client: httpx.AsyncClient, now: datetime) -> None:
+    """At the end of the night the treasurer counts the cash tin and the card terminal's report: the event's statement
+    says what was sold and given back by each, the sales undone at the door among them, and what should be there."""
+    from tests.support.backoffice import sign_in_organiser
+
+    slug = await club_night(now)
+    door = await door_headers(now, slug)
+    await sell(client, slug, door, quantity=2)  # £18 cash
+    mistake = await sell(client, slug, door, quantity=1)  # £9 cash, undone
+    await sell(client, slug, door, quantity=1, method="card_terminal")  # £9 on the terminal
+    assert (await client.post(f"/api/events/{slug}/door-sales/{mistake['reference']}/undo", headers=door)).status_code == 200
+
+    await sign_in_organiser(client)
+    page = await client.get(f"/manage/events/{slug}/statement")
+    assert page.status_code == 200 and "Money taken at the door" in page.text
+    cash = " ".join(page.text.split('id="door-takings-cash"')[1].split("</tr>")[0].split())
+    assert "£27" in cash and "2 sales" in cash and "£9" in cash and "1 refund, 1 sale undone at the door" in cash and "<strong>£18</strong>" in cash
+    terminal = " ".join(page.text.split('id="door-takings-card_terminal"')[1].split("</tr>")[0].split())
+    assert "1 sale" in terminal and "0 refunds" in terminal and "<strong>£9</strong>" in terminal
