@@ -35,6 +35,16 @@ FUZZ_SECONDS = 75
 # a check, is run once more; a second one fails the test.
 INTERPRETER_FLAKE = "AST constructor recursion depth mismatch"
 INTERNAL_ERROR = "Runtime Error"
+# The one operation whose coverage phase has failed inside schemathesis, twice in a row on a loaded machine (7
+# December): its boundary cases include the longest batch of offline scans, which schemathesis builds by tiling a
+# drawn scan, and that draw came out "Inconsistent results" from hypothesis with no request made. Its examples and
+# fuzzing still run; the batch limits are tests/integration/checkin's.
+CONFIG = """
+[[operations]]
+include-path = "/api/checkin/sync"
+include-method = "POST"
+phases.coverage.enabled = false
+"""
 
 
 @pytest.mark.parametrize("engine", ["sqlite", "postgres"])
@@ -75,9 +85,13 @@ def _fuzz(schemathesis: str, database_url: str, tmp_path: Path) -> None:
 
 def _schemathesis(schemathesis: str, base_url: str, token: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
     """Every operation of the schema fuzzed for FUZZ_SECONDS, checking that no answer is a server error."""
+    config = tmp_path / "schemathesis.toml"
+    config.write_text(CONFIG)
     return subprocess.run(
         [
             schemathesis,
+            "--config-file",
+            str(config),
             "run",
             f"{base_url}/schema/openapi.json",
             "--checks",

@@ -142,11 +142,15 @@ async def create_claim_code(slug: str, *, partner_name: str, places: int, now: d
     if not 1 <= places <= 10_000:
         problems["places"] = "Give between 1 and 10000 places."
     if closes_at is not None:
-        closes_at = catalogue_rules.at_venue(closes_at, ZoneInfo(event.timezone))
-        if closes_at <= now:
-            problems["closes_at"] = "Choose a time still to come, or leave it empty."
-        elif closes_at > event.ends_at:
-            problems["closes_at"] = "Choose a time before the event ends, or leave it empty."
+        try:
+            closes_at = catalogue_rules.at_venue(closes_at, ZoneInfo(event.timezone))
+        except OverflowError:  # a time at the calendar's very edge, which UTC cannot hold
+            problems["closes_at"] = "Enter a date between the years 1 and 9999."
+        else:
+            if closes_at <= now:
+                problems["closes_at"] = "Choose a time still to come, or leave it empty."
+            elif closes_at > event.ends_at:
+                problems["closes_at"] = "Choose a time before the event ends, or leave it empty."
     if problems:
         raise InvalidInput(next(iter(problems.values())), fields=problems)
     code = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(CLAIM_CODE_LENGTH))

@@ -32,3 +32,19 @@ async def test_an_events_door_scans_show_device_time_and_result(client: httpx.As
     assert page.text.count('class="scan scan-ok"') == 1 and page.text.count('class="scan scan-error"') >= 1
     assert "already redeemed" in page.text and "Front door" in page.text and amal["reference"] in page.text
     assert (await client.get(f"/manage/events/{slug}/audit")).text.count(f"/manage/events/{slug}/scans") >= 1
+
+
+async def test_a_batch_of_offline_scans_beyond_the_limit_is_refused_whole(client: httpx.AsyncClient, now: datetime) -> None:
+    """A phone that was offline for a whole night sends at most 5,000 scans at once: one more is a clear 422, and
+    none of the batch is recorded (the phone sends them again in smaller batches)."""
+    from events.checkin.tables import Scan
+
+    slug = await make_event(now)
+    door = await door_team(now, name="Front door", slug=slug)
+    when = (now - timedelta(minutes=1)).isoformat()
+    scans = [{"secret": f"NOT-A-CODE-{n}", "nonce": f"offline-{n:05d}", "scanned_at": when, "result": "ok"} for n in range(5001)]
+    refused = await client.post("/api/checkin/sync", headers=door, json={"event": slug, "scans": scans})
+    assert refused.status_code == 422, refused.text
+    assert await Scan.count() == 0
+    accepted = await client.post("/api/checkin/sync", headers=door, json={"event": slug, "scans": scans[:2]})
+    assert accepted.status_code == 200 and len(accepted.json()["scans"]) == 2

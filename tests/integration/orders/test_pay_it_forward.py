@@ -265,6 +265,7 @@ async def test_a_link_closes_at_the_time_its_organiser_set(client: httpx.AsyncCl
     for when, problem in (
         ((now - timedelta(minutes=1)).isoformat(), "still to come"),
         ((event["ends_at"] + timedelta(hours=1)).isoformat(), "before the event ends"),
+        ("9999-12-31T23:59:59-23:59", "between the years 1 and 9999"),  # beyond what UTC can hold: a 422, not a crash
     ):
         refused = await client.post(
             f"/api/events/{slug}/claim-codes", json={"partner_name": "Late", "places": 1, "closes_at": when}, headers=organiser
