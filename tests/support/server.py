@@ -8,8 +8,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 
 import httpx
@@ -176,3 +176,21 @@ def _wait_until_healthy(base_url: str, process: subprocess.Popen[bytes], log_pat
             pass
         time.sleep(0.2)
     raise RuntimeError(f"Server did not become healthy:\n{log_path.read_text()}")
+
+
+@asynccontextmanager
+async def organiser_on_postgres(tmp_path: Path, *, purpose: str, organiser: str, workers: int) -> AsyncIterator[tuple[str, dict[str, str], str]]:
+    """A fresh PostgreSQL database, migrated, with ``organiser`` and an API token of theirs, served by ``workers``
+    workers (a race needs real concurrency): the server's address, the organiser's Authorization header, and the
+    database's URL (to count what was written). Skipped (or failed, in CI) without PostgreSQL, naming ``purpose``."""
+    databases.require_postgres(purpose)
+    url = await databases.create_postgres_database()
+    try:
+        env = server_environment(url, tmp_path)
+        run_cli(env, "migrate")
+        run_cli(env, "user", "create", organiser, "--role", "organiser")
+        token = run_cli(env, "token", "create", organiser).strip()
+        with live_server(env, workers=workers) as base_url:
+            yield base_url, {"Authorization": f"Bearer {token}"}, url
+    finally:
+        await databases.drop_postgres_database(url)

@@ -222,6 +222,12 @@ async def test_the_statement_counts_the_door_takings_to_check_the_tin_against(cl
     page = await client.get(f"/manage/events/{slug}/statement")
     assert page.status_code == 200 and "Money taken at the door" in page.text
     cash = " ".join(page.text.split('id="door-takings-cash"')[1].split("</tr>")[0].split())
-    assert "£27" in cash and "2 sales" in cash and "£9" in cash and "1 refund, including 1 sale undone at the door" in cash and "<strong>£18</strong>" in cash
+    assert (
+        "£27" in cash
+        and "2 sales" in cash
+        and "£9" in cash
+        and "1 refund, including 1 sale undone at the door" in cash
+        and "<strong>£18</strong>" in cash
+    )
     terminal = " ".join(page.text.split('id="door-takings-card_terminal"')[1].split("</tr>")[0].split())
     assert "1 sale" in terminal and "0 refunds" in terminal and "<strong>£9</strong>" in terminal

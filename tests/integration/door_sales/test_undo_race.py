@@ -15,8 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support import databases
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import organiser_on_postgres
 
 pytestmark = pytest.mark.postgres_only
 
@@ -25,17 +24,8 @@ PRESSES = 20
 
 @pytest.fixture
 async def door_server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    databases.require_postgres("The door sale undo race tests")
-    url = await databases.create_postgres_database()
-    try:
-        env = server_environment(url, tmp_path)
-        run_cli(env, "migrate")
-        run_cli(env, "user", "create", "door-race@test.example", "--role", "organiser")
-        token = run_cli(env, "token", "create", "door-race@test.example").strip()
-        with live_server(env, workers=2) as base_url:
-            yield base_url, {"Authorization": f"Bearer {token}"}, url
-    finally:
-        await databases.drop_postgres_database(url)
+    async with organiser_on_postgres(tmp_path, purpose="The door sale undo race tests", organiser="door-race@test.example", workers=2) as served:
+        yield served
 
 
 async def test_twenty_presses_of_undo_on_one_sale_undo_it_once(door_server) -> None:  # type: ignore[no-untyped-def]

@@ -15,8 +15,7 @@ import asyncpg
 import httpx
 import pytest
 
-from tests.support import databases
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import organiser_on_postgres
 
 pytestmark = pytest.mark.postgres_only
 
@@ -26,17 +25,8 @@ FREE_PLACES = 20
 
 @pytest.fixture
 async def claim_server(tmp_path: Path):  # type: ignore[no-untyped-def]
-    databases.require_postgres("The claim race tests")
-    url = await databases.create_postgres_database()
-    try:
-        env = server_environment(url, tmp_path)
-        run_cli(env, "migrate")
-        run_cli(env, "user", "create", "claims@test.example", "--role", "organiser")
-        token = run_cli(env, "token", "create", "claims@test.example").strip()
-        with live_server(env, workers=4) as base_url:
-            yield base_url, {"Authorization": f"Bearer {token}"}, url
-    finally:
-        await databases.drop_postgres_database(url)
+    async with organiser_on_postgres(tmp_path, purpose="The claim race tests", organiser="claims@test.example", workers=4) as served:
+        yield served
 
 
 async def test_a_hundred_guests_racing_for_twenty_free_places(claim_server) -> None:  # type: ignore[no-untyped-def]
