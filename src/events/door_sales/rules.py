@@ -10,11 +10,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from events.i18n import N_
-from events.payments.statuses import DOOR_SALE_UNDONE_REASON
 
 # Long enough to notice a mistake in a queue; short enough that the money is still in the tin.
 UNDO_WINDOW = timedelta(minutes=30)
-UNDO_REASON = DOOR_SALE_UNDONE_REASON
 
 
 @dataclass(frozen=True, slots=True)

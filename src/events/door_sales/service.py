@@ -18,7 +18,8 @@ from events.orders.statuses import OrderStatus
 from events.orders.tables import Order
 from events.payments import service as payments
 from events.payments.service import DOOR_PAYMENT_METHODS
-from events.payments.tables import Payment, Refund
+from events.payments.statuses import DOOR_SALE_UNDONE_REASON
+from events.payments.tables import Payment
 from events.tickets import outbox
 from events.tickets.issuing import issue_tickets, void_tickets
 from events.tickets.statuses import TicketStatus
@@ -76,12 +77,9 @@ async def undo_door_sale(event_id: int, reference: str, *, undone_by: str, now: 
         )
         if refusal is not None:
             raise Conflict(refusal.message, code=refusal.code)
+        # Nothing was refunded of it (rules.undo_refusal) and a door sale has no donation: all it took goes back.
         if order.total_pence:
-            refund_id = await payments.record_refund(
-                order, ticket_ids=None, amount_pence=None, reason=rules.UNDO_REASON, requested_by=undone_by, now=now
-            )
-            refund = await Refund.select(Refund.amount_pence, Refund.method).where(Refund.id == refund_id).first()
-            assert refund is not None
+            await payments.record_refund(order, ticket_ids=None, amount_pence=None, reason=DOOR_SALE_UNDONE_REASON, requested_by=undone_by, now=now)
             await ledger.book_order(order.id, now=now)  # the statements show the money handed back at once, as the sale
         else:
             # A free door ticket: no money to give back, so no refund; its tickets are voided and their places freed.
@@ -89,7 +87,6 @@ async def undo_door_sale(event_id: int, reference: str, *, undone_by: str, now: 
             await void_tickets(order.id, [row["id"] for row in valid], TicketStatus.void, now)
             await Order.update({Order.status: OrderStatus.refunded}).where(Order.id == order.id)
             await orders.note(order.id, "door_sale_undone", f"undone by {undone_by}: nothing was paid", now)
-            refund = {"amount_pence": 0, "method": order.payment_provider}
         await audit.record(
             "door.sale_undone",
             now=now,
@@ -97,6 +94,6 @@ async def undo_door_sale(event_id: int, reference: str, *, undone_by: str, now: 
             subject_type="order",
             subject_id=order.reference,
             before={"status": order.status, "total_pence": order.total_pence},
-            after={"refunded_pence": refund["amount_pence"], "payment_method": refund["method"]},
+            after={"refunded_pence": order.total_pence, "payment_method": order.payment_provider},
         )
-    return int(refund["amount_pence"])
+    return order.total_pence

@@ -328,22 +328,13 @@ async def claim_place(
     be sent (``texts_available`` false: production without a text provider), a phone number is refused rather than
     kept: nothing would ever be sent to it, and the guest would wait for a text that never comes. ``on_placed`` adds
     to the order in the claim's transaction, before its ticket is issued (e.g. the guest's answers)."""
-    async with _guess(claimant, now=now):
-        row = (
-            await ClaimCode.select(ClaimCode.id, ClaimCode.event, ClaimCode.closes_at)
-            .where(ClaimCode.code == code.strip().lower(), ClaimCode.revoked_at.is_null(), ClaimCode.event._.organisation._.suspended_at.is_null())
-            .first()
-        )
-        if row is None:
-            raise NotFound(N_("This link does not work. Please ask the person who gave it to you."), code="claim_code_not_found")
-    if link_closed(row["closes_at"], now):
-        raise LinkClosed(LINK_CLOSED)
+    link = await find_referral_link(code, claimant, now=now)
     mobile = _check_guest(name, email, phone, texts_available=texts_available)
     async with db.write_transaction():
-        if not await db.run(queries.TAKE_CLAIM_CODE, row["id"], now):  # used up, or revoked since
+        if not await db.run(queries.TAKE_CLAIM_CODE, link.id, now):  # used up, or revoked or closed since
             raise NoPlacesLeft(N_("Sorry, all the places for this link have been taken."))
         return await _give_place(
-            row["event"],
+            link.event,
             name=name,
             email=email,
             phone=mobile,
@@ -351,7 +342,7 @@ async def claim_place(
             channel="claim",
             issue=issue,
             now=now,
-            link=row["id"],
+            link=link.id,
             on_placed=on_placed,
         )
 

@@ -209,10 +209,12 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
         raise NotFound(N_("We could not find that event."), code="event_not_found")
     # The cancellation's own refunds: those made since the event was cancelled (a guest refunded a week before it, and
     # whatever became of that refund, is not one of them; its order's page tells it).
-    since = (Refund.order_id.event == event["id"]) & (
-        Refund.created_at >= event["cancelled_at"] if event["cancelled_at"] is not None else Refund.id.is_not_null()
+    since = [Refund.order_id.event == event["id"]]
+    if event["cancelled_at"] is not None:  # None: not cancelled (the confirmation page reads the progress before)
+        since.append(Refund.created_at >= event["cancelled_at"])
+    refunds = (
+        await Refund.select(Refund.status, Count(alias="refunds"), Sum(Refund.amount_pence, alias="pence")).where(*since).group_by(Refund.status)
     )
-    refunds = await Refund.select(Refund.status, Count(alias="refunds"), Sum(Refund.amount_pence, alias="pence")).where(since).group_by(Refund.status)
     by_status = {row["status"]: (int(row["refunds"]), int(row["pence"] or 0)) for row in refunds}
     done, pending, failed = (by_status.get(status, (0, 0)) for status in (RefundStatus.succeeded, RefundStatus.pending, RefundStatus.failed))
     told = OrderHistory.select(OrderHistory.order_id).where(OrderHistory.order_id.event == event["id"], OrderHistory.kind == CANCELLED_NOTE)
@@ -235,7 +237,7 @@ async def cancellation_progress(slug: str) -> CancellationProgress:
     )
     outstanding = (
         await Refund.select(Refund.order_id.reference, Refund.amount_pence, Refund.status)
-        .where(since, Refund.status.is_in([RefundStatus.pending, RefundStatus.failed]))
+        .where(*since, Refund.status.is_in([RefundStatus.pending, RefundStatus.failed]))
         .order_by(Refund.id)
     )
     given = (

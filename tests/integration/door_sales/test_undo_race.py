@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 from pathlib import Path
 
 import asyncpg
 import httpx
 import pytest
 
+from tests.factories import event_payload
 from tests.support.server import organiser_on_postgres
 
 pytestmark = pytest.mark.postgres_only
@@ -30,24 +31,19 @@ async def door_server(tmp_path: Path):  # type: ignore[no-untyped-def]
 
 async def test_twenty_presses_of_undo_on_one_sale_undo_it_once(door_server) -> None:  # type: ignore[no-untyped-def]
     base_url, organiser, database_url = door_server
-    starts = datetime.now(timezone.utc) + timedelta(days=2)
+    payload = event_payload(
+        datetime.now(timezone.utc),
+        slug="undo-race",
+        title="Undo race",
+        capacity=10,
+        reserved_free_places=0,
+        ticket_types=[{"name": "Door", "price_pence": 900, "channel": "door"}],
+        beneficiaries=[{"partner": "welcome-kitchen", "share_bp": 10000}],
+    )
     limits = httpx.Limits(max_connections=PRESSES, max_keepalive_connections=PRESSES)
     async with httpx.AsyncClient(base_url=base_url, timeout=60, limits=limits) as http:
         assert (await http.post("/api/partners", json={"name": "Welcome Kitchen"}, headers=organiser)).status_code == 201
-        event = await http.post(
-            "/api/events",
-            headers=organiser,
-            json={
-                "slug": "undo-race",
-                "title": "Undo race",
-                "starts_at": starts.isoformat(),
-                "ends_at": (starts + timedelta(hours=3)).isoformat(),
-                "capacity": 10,
-                "status": "on_sale",
-                "ticket_types": [{"name": "Door", "price_pence": 900, "channel": "door"}],
-                "beneficiaries": [{"partner": "welcome-kitchen", "share_bp": 10000}],
-            },
-        )
+        event = await http.post("/api/events", headers=organiser, json=payload)
         assert event.status_code == 201, event.text
         door_type = event.json()["ticket_types"][0]["id"]
         sold = await http.post(
