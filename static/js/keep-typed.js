@@ -3,7 +3,9 @@
 // marked data-keep-typed are kept in this tab's sessionStorage under the page it leads back to, and that page puts
 // them back once, into its marked form that posts to the same address, by field name, then forgets them. Hidden
 // fields are kept too (the questions step carries the buy form's choices in them, and posts where the buy form does)
-// but never the CSRF token; nothing is sent anywhere.
+// but never the CSRF token; nothing is sent anywhere. What the page has no field for (the answers of the questions
+// step, which the switch leads back to the event page) is kept once more for the page its form's address answers
+// with: the questions step, when the guest goes on from the event page in their new language.
 (function () {
   "use strict";
   var PREFIX = "events:kept:";
@@ -45,12 +47,18 @@
     document.querySelectorAll("form[data-keep-typed]").forEach(function (form) {
       forms[form.getAttribute("action")] = form;
     });
+    var later = {};
     // Choices first (a quantity adds the fields for its guests' names), then everything else.
     [true, false].forEach(function (choicesPass) {
       kept.forEach(function (entry) {
         var form = forms[entry[0]];
         var field = form && form.elements.namedItem(entry[1]);
-        if (!field) return;
+        if (!field) {
+          if (choicesPass || !form) return;
+          var answeredOn = new URL(entry[0], location.href).pathname;
+          if (answeredOn !== location.pathname) (later[answeredOn] = later[answeredOn] || []).push(entry);
+          return;
+        }
         var isChoice = field.tagName === "SELECT";
         if (isChoice !== choicesPass) return;
         if (field instanceof RadioNodeList) {
@@ -64,6 +72,9 @@
         }
         if (isChoice) field.dispatchEvent(new Event("change", { bubbles: true }));
       });
+    });
+    Object.keys(later).forEach(function (path) {
+      storage.setItem(PREFIX + path, JSON.stringify(later[path]));
     });
   }
 

@@ -135,6 +135,47 @@ async def test_a_buyer_is_asked_the_questions_and_a_missed_answer_takes_the_focu
     await context.close()
 
 
+async def test_answers_typed_before_switching_language_come_back_on_the_questions_step(  # type: ignore[no-untyped-def]
+    browser, questions_server: tuple[str, dict[str, str]], artifacts_dir: Path
+) -> None:
+    """The language menu of the questions step leads back to the event page (a form's answer has no address to show
+    again): the choices come back there, and the answers on the questions step the guest goes on to."""
+    base_url, _ = questions_server
+    context = await browser.new_context(**PHONE)
+    page = await context.new_page()
+    await page.goto(f"{base_url}/events/{SUPPER}")
+    await page.get_by_label("How many?").select_option("1")
+    await page.get_by_label("Your name").fill("Sara Ahmadi")
+    await page.get_by_label("Email (for your tickets)").fill("sara@example.org")
+    await page.get_by_role("button", name="Continue to payment").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("A few questions before you pay")
+    dietary = page.get_by_role("group", name=re.compile("Dietary and allergen needs")).first
+    vegan = dietary.get_by_label("Vegan", exact=True)
+    await vegan.check()
+    other = page.get_by_label("Anything else the kitchen should know? (optional)").first
+    await other.fill("No mushrooms, please")
+    vegan_name, other_name = await vegan.get_attribute("name"), await other.get_attribute("name")
+
+    await page.locator("details.languages summary").click()
+    await page.locator("details.languages a[lang='fr']").click()
+    await page.wait_for_function("document.documentElement.lang === 'fr'")
+    form = page.locator("form.buy-form")
+    await expect(form.locator("input[name='name']")).to_have_value("Sara Ahmadi")
+    await expect(form.locator("input[name='email']")).to_have_value("sara@example.org")
+    await form.locator("button[type=submit]").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text(i18n.translations("fr").gettext("A few questions before you pay"))
+    answers = page.locator("form.answers-form")
+    await expect(answers.locator(f"input[name='{vegan_name}']")).to_be_checked()
+    await expect(answers.locator(f"input[name='{other_name}']")).to_have_value("No mushrooms, please")
+    await page.screenshot(path=str(artifacts_dir / "answers-kept-after-language-fr.png"), full_page=True)
+    # Kept once: the step shown again starts from what the server knows.
+    await page.go_back()
+    await page.wait_for_function("document.documentElement.lang === 'fr'")
+    await form.locator("button[type=submit]").click()
+    await expect(answers.locator(f"input[name='{vegan_name}']")).not_to_be_checked()
+    await context.close()
+
+
 async def test_the_organiser_sets_questions_up_and_reads_the_kitchen_list(  # type: ignore[no-untyped-def]
     browser, questions_server: tuple[str, dict[str, str]], artifacts_dir: Path, tmp_path: Path
 ) -> None:
