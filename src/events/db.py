@@ -130,7 +130,16 @@ class _SQLiteEngine(SQLiteEngine):
     async def close_idle(self) -> None:
         idle, self._idle = self._idle, []
         for connection in idle:
-            await connection.close()
+            with contextlib.suppress(Exception):
+                await connection.close()
+
+    async def run_querystring(self, querystring: QueryString, in_pool: bool = False) -> Any:
+        _refuse_after_end(self.current_transaction.get())
+        return await super().run_querystring(querystring, in_pool)
+
+    async def run_ddl(self, ddl: str, in_pool: bool = False) -> Any:
+        _refuse_after_end(self.current_transaction.get())
+        return await super().run_ddl(ddl, in_pool)
 
     async def _run_in_new_connection(
         self, query: str, args: list[Any] | None = None, query_type: str = "generic", table: type[Table] | None = None
@@ -148,7 +157,10 @@ class _SQLiteEngine(SQLiteEngine):
                 await connection.close()
             raise
         except BaseException:
-            connection.stop()  # cancelled part way through the statement: closed once it ends, never reused
+            # Cancelled part way through the statement: it ends first (as with Piccolo's own engine, so nothing it
+            # writes lands after the caller has moved on), then the connection is closed, never reused.
+            with contextlib.suppress(BaseException):
+                await connection.close()
             raise
         self._release(connection)
         return rows
@@ -167,10 +179,19 @@ class _SQLiteEngine(SQLiteEngine):
         return _SQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
 
 
+def _refuse_after_end(transaction: Any) -> None:
+    """A task started inside a transaction that runs a statement after the transaction ended (its context still
+    names it) fails, as it did when the connection closed with the transaction: it must not run in whatever
+    transaction the connection, given back, now serves."""
+    if getattr(transaction, "ended", False):
+        raise RuntimeError("A statement was run through a transaction that had already ended.")
+
+
 class _SQLiteTransaction(SQLiteTransaction):
     """Piccolo's SQLite transaction on a connection of the engine's, given back (not closed) when it ends."""
 
     engine: _SQLiteEngine
+    ended = False
 
     async def __aenter__(self) -> SQLiteTransaction:
         if self._parent is not None:
@@ -182,7 +203,8 @@ class _SQLiteTransaction(SQLiteTransaction):
             self.engine._release(self.connection)  # not in a transaction: BEGIN did not start one
             raise
         except BaseException:
-            self.connection.stop()
+            with contextlib.suppress(BaseException):
+                await self.connection.close()
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
@@ -201,11 +223,13 @@ class _SQLiteTransaction(SQLiteTransaction):
                 await self.connection.close()  # the ROLLBACK or COMMIT failed: whatever is left ends with the connection
             raise
         except BaseException:
-            self.connection.stop()
+            with contextlib.suppress(BaseException):
+                await self.connection.close()
             raise
         else:
             self.engine._release(self.connection)
         finally:
+            self.ended = True
             self.engine.current_transaction.reset(self.context)
         return exception is None
 

@@ -159,3 +159,49 @@ async def test_a_transaction_that_waited_too_long_for_another_process_leaves_its
         assert engine_._idle == [connection]  # the one that could not begin, given back and used again
     finally:
         await db.close_engine(engine_)
+
+
+async def test_a_task_that_outlives_its_transaction_cannot_write_into_the_next_one(engine: Any) -> None:
+    go_on = asyncio.Event()
+
+    async def late_insert() -> None:
+        await go_on.wait()
+        await insert(engine, "late")
+
+    async with engine.transaction(transaction_type=TransactionType.immediate):
+        late = asyncio.create_task(late_insert())  # inherits the transaction in its context
+        await insert(engine, "on time")
+
+    async def next_transaction() -> None:
+        async with engine.transaction(transaction_type=TransactionType.immediate):  # the same connection, given back
+            go_on.set()
+            await late
+
+    with pytest.raises(RuntimeError, match="already ended"):
+        await next_transaction()
+    assert await names(engine) == ["on time"]
+
+
+async def test_a_cancelled_write_has_ended_when_the_cancellation_returns(engine: Any) -> None:
+    other = sqlite3.connect(engine.path, timeout=0, check_same_thread=False)
+    other.execute("BEGIN IMMEDIATE")  # another process is writing: the insert waits for its lock
+    released: list[bool] = []
+
+    def release() -> None:
+        other.execute("ROLLBACK")
+        other.close()
+        released.append(True)
+
+    writing = asyncio.create_task(insert(engine, "waited"))
+    await asyncio.sleep(0.1)
+    asyncio.get_running_loop().call_later(0.3, release)
+    writing.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await writing
+    # The statement could end only once the other writer let go: the cancellation waited for it, so nothing of it
+    # runs on after the caller has moved on (as with Piccolo's own engine, which closed the connection after it).
+    assert released == [True]
+    before = await names(engine)
+    await asyncio.sleep(0.2)
+    assert await names(engine) == before
+    assert write_lock_is_free(engine.path)
