@@ -151,16 +151,10 @@ class _SQLiteEngine(SQLiteEngine):
             async with connection.execute(query, args or []) as cursor:
                 await connection.commit()
                 rows = await cursor.fetchall()
-        except Exception:
-            # It may be inside the transaction its statement began (a failed INSERT holds the write lock until then).
-            with contextlib.suppress(Exception):
-                await connection.close()
-            raise
         except BaseException:
-            # Cancelled part way through the statement: it ends first (as with Piccolo's own engine, so nothing it
-            # writes lands after the caller has moved on), then the connection is closed, never reused.
-            with contextlib.suppress(BaseException):
-                await connection.close()
+            # Failed, it may be inside the transaction its statement began (a failed INSERT holds the write lock until
+            # then); cancelled, its statement may still run. Either way the connection is closed, never reused.
+            await _close_quietly(connection)
             raise
         self._release(connection)
         return rows
@@ -177,6 +171,14 @@ class _SQLiteEngine(SQLiteEngine):
 
     def transaction(self, transaction_type: TransactionType = TransactionType.deferred, allow_nested: bool = True) -> SQLiteTransaction:
         return _SQLiteTransaction(engine=self, transaction_type=transaction_type, allow_nested=allow_nested)
+
+
+async def _close_quietly(connection: aiosqlite.Connection) -> None:
+    """Close a connection that may be inside a transaction (SQLite rolls it back), once whatever was sent to it has
+    run (as with Piccolo's own engine, so nothing a cancelled statement writes lands after its caller moved on). The
+    error that brought it here is the one that counts: closing's own, or a second cancellation, is not raised."""
+    with contextlib.suppress(BaseException):
+        await connection.close()
 
 
 def _refuse_after_end(transaction: Any) -> None:
@@ -203,8 +205,7 @@ class _SQLiteTransaction(SQLiteTransaction):
             self.engine._release(self.connection)  # not in a transaction: BEGIN did not start one
             raise
         except BaseException:
-            with contextlib.suppress(BaseException):
-                await self.connection.close()
+            await _close_quietly(self.connection)
             raise
         self.context = self.engine.current_transaction.set(self)
         return self
@@ -218,13 +219,8 @@ class _SQLiteTransaction(SQLiteTransaction):
                     await self.rollback()
             elif not self._committed and not self._rolled_back:
                 await self.commit()
-        except Exception:
-            with contextlib.suppress(Exception):
-                await self.connection.close()  # the ROLLBACK or COMMIT failed: whatever is left ends with the connection
-            raise
         except BaseException:
-            with contextlib.suppress(BaseException):
-                await self.connection.close()
+            await _close_quietly(self.connection)  # the ROLLBACK or COMMIT failed or was cancelled: what is left ends with it
             raise
         else:
             self.engine._release(self.connection)

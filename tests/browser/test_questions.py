@@ -55,6 +55,16 @@ def counts(summary: dict[str, Any]) -> dict[str, int]:
     return {tally["key"]: tally["count"] for tally in dietary["counts"]}
 
 
+async def to_the_questions_step(page: Any, base_url: str, *, tickets: int) -> None:
+    """Sara chooses ``tickets`` supper tickets, gives her name and email, and goes on to the questions."""
+    await page.goto(f"{base_url}/events/{SUPPER}")
+    await page.get_by_label("How many?").select_option(str(tickets))
+    await page.get_by_label("Your name").fill("Sara Ahmadi")
+    await page.get_by_label("Email (for your tickets)").fill("sara@example.org")
+    await page.get_by_role("button", name="Continue to payment").click()
+    await expect(page.get_by_role("heading", level=1)).to_have_text("A few questions before you pay")
+
+
 async def test_an_arabic_guest_answers_the_dietary_question_when_claiming_on_a_phone(  # type: ignore[no-untyped-def]
     browser, questions_server: tuple[str, dict[str, str]], artifacts_dir: Path
 ) -> None:
@@ -97,12 +107,7 @@ async def test_a_buyer_is_asked_the_questions_and_a_missed_answer_takes_the_focu
     )
     context = await browser.new_context(**PHONE)
     page = await context.new_page()
-    await page.goto(f"{base_url}/events/{SUPPER}")
-    await page.get_by_label("How many?").select_option("2")
-    await page.get_by_label("Your name").fill("Sara Ahmadi")
-    await page.get_by_label("Email (for your tickets)").fill("sara@example.org")
-    await page.get_by_role("button", name="Continue to payment").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("A few questions before you pay")
+    await to_the_questions_step(page, base_url, tickets=2)
     await expect(page.get_by_role("heading", name="Ticket 2: Supper")).to_be_visible()
     await check(page, "buy-questions", "phone", artifacts_dir)
 
@@ -143,12 +148,7 @@ async def test_answers_typed_before_switching_language_come_back_on_the_question
     base_url, _ = questions_server
     context = await browser.new_context(**PHONE)
     page = await context.new_page()
-    await page.goto(f"{base_url}/events/{SUPPER}")
-    await page.get_by_label("How many?").select_option("1")
-    await page.get_by_label("Your name").fill("Sara Ahmadi")
-    await page.get_by_label("Email (for your tickets)").fill("sara@example.org")
-    await page.get_by_role("button", name="Continue to payment").click()
-    await expect(page.get_by_role("heading", level=1)).to_have_text("A few questions before you pay")
+    await to_the_questions_step(page, base_url, tickets=1)
     dietary = page.get_by_role("group", name=re.compile("Dietary and allergen needs")).first
     vegan = dietary.get_by_label("Vegan", exact=True)
     await vegan.check()
