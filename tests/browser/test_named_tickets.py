@@ -22,6 +22,7 @@ from tests.browser.test_card_purchase import PHONE, confirm_with_typed_card, typ
 from tests.support.localstripe import LocalStripe, run_localstripe
 from tests.support.server import demo_environment, live_server, run_cli
 from tests.support.ticket_codes import ticket_codes
+from tests.support.ticket_pdfs import PDF_TIMEOUT_MS
 
 pytestmark = pytest.mark.browser
 
@@ -117,11 +118,11 @@ async def test_two_named_tickets_bought_by_card_and_a_holder_changed_from_the_or
         ticket_page = await context.new_page()
         await ticket_page.goto(names_server.base_url + ticket_url)
         await expect(ticket_page.locator("main")).to_contain_text(holder)
-        pdf = await ticket_page.request.get(f"{names_server.base_url}{ticket_url}/ticket.pdf")
+        pdf = await ticket_page.request.get(f"{names_server.base_url}{ticket_url}/ticket.pdf", timeout=PDF_TIMEOUT_MS)
         assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
         assert holder in pdf_text(await pdf.body(), tmp_path)
         await ticket_page.close()
-    order_pdf = await page.request.get(f"{names_server.base_url}/orders/{reference}/tickets.pdf?token={token}")
+    order_pdf = await page.request.get(f"{names_server.base_url}/orders/{reference}/tickets.pdf?token={token}", timeout=PDF_TIMEOUT_MS)
     text = pdf_text(await order_pdf.body(), tmp_path)
     assert "Leila Karimi" in text and "Omid Rahimi" in text
 

@@ -19,7 +19,7 @@ from tests.browser.test_accessibility import check, sign_in
 from tests.support.accessibility import axe_source
 from tests.support.orders import pay_with_test_page, place_order
 from tests.support.server import demo_environment, live_server, run_cli
-from tests.support.ticket_pdfs import rasterise
+from tests.support.ticket_pdfs import PDF_TIMEOUT_MS, rasterise
 
 pytestmark = pytest.mark.browser
 
@@ -199,7 +199,7 @@ async def test_the_organiser_sets_questions_up_and_reads_the_kitchen_list(  # ty
     await page.screenshot(path=str(artifacts_dir / "kitchen-list-print.png"), full_page=True)
     await page.emulate_media(media="screen")
 
-    pdf = await page.request.get(f"{base_url}/manage/events/{SUPPER}/kitchen.pdf")
+    pdf = await page.request.get(f"{base_url}/manage/events/{SUPPER}/kitchen.pdf", timeout=PDF_TIMEOUT_MS)
     assert pdf.ok and pdf.headers["content-type"] == "application/pdf"
     for number, png in enumerate(rasterise(await pdf.body(), tmp_path), 1):
         png.replace(artifacts_dir / f"kitchen-list-pdf-{number}.png")

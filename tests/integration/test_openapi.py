@@ -27,6 +27,10 @@ async def test_the_openapi_document_describes_the_api(client: httpx.AsyncClient)
 # Each run stays under two minutes: schemathesis stops generating at the time budget (the server's start-up
 # and the demo seed come on top).
 FUZZ_SECONDS = 75
+# How long schemathesis waits for an answer (10 s by default). The server renders PDFs (a partner's statement) in a pool
+# process at a lower priority than itself, started by its first PDF: with the rest of the suite keeping both cores busy,
+# that first start and render took over 10 s (a clean-clone CI run, 7 December), a "Network Error", not a server error.
+REQUEST_TIMEOUT_SECONDS = 60
 # CPython 3.11 keeps the AST constructor's recursion depth in state its threads share (python/cpython#106905), so
 # schemathesis's two workers, each having hypothesis read a lambda's source (ast.parse), can trip it: schemathesis
 # then reports an internal error of its own ("Runtime Error" under ERRORS), not an answer of ours. It has also come as
@@ -106,6 +110,8 @@ def _schemathesis(schemathesis: str, base_url: str, token: str, tmp_path: Path) 
             "true",
             "--header",
             f"Authorization: Bearer {token}",
+            "--request-timeout",
+            str(REQUEST_TIMEOUT_SECONDS),
             "--seed",
             "20261122",
         ],

@@ -329,6 +329,11 @@ defaults
     timeout client 60s
     timeout server 60s
     timeout http-request 10s
+    # Tests only: a test opens its connections first and sends on them after. Kept alive no longer than http-request's
+    # 10 s (HAProxy's default without this), a connection opened early in a slow warm-up (160 TLS handshakes on a
+    # loaded machine) was closed as its request went out: "Server disconnected without sending a response", a
+    # clean-clone CI run, 7 December.
+    timeout http-keep-alive 60s
     option forwardfor
 
 frontend events

@@ -25,6 +25,11 @@ from events.tickets.views import TicketView
 KEY = Ed25519PrivateKey.generate()
 LONDON = ZoneInfo("Europe/London")
 START = datetime(2026, 8, 20, 19, 0, tzinfo=LONDON)
+# How long a browser test waits for a PDF from a live server (Playwright's default is 30 s). A server renders PDFs in a
+# pool process at a lower priority than itself (events.cpu.NICENESS), started by its first PDF: while the rest of the
+# suite keeps both cores busy (xdist workers, browsers, other servers), that first start and render have taken over
+# 30 s (a clean-clone CI run, 7 December, the kitchen list's PDF). Unloaded it takes about a second.
+PDF_TIMEOUT_MS = 120_000
 BIDI_CONTROLS = dict.fromkeys(map(ord, "\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"))
 
 
