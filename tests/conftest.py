@@ -296,11 +296,14 @@ async def browser() -> AsyncIterator[object]:
         pytest.skip("Browser tests need Debian's chromium")
     from playwright.async_api import async_playwright
 
+    from tests.support.screenshots import captured_on_a_busy_machine
+
     async with async_playwright() as playwright:
         chromium = await playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         try:
-            # Every context reports Content-Security-Policy violations; tests/browser fails the test that caused one.
-            yield csp.WatchedBrowser(chromium)
+            with captured_on_a_busy_machine():
+                # Every context reports Content-Security-Policy violations; tests/browser fails the test that caused one.
+                yield csp.WatchedBrowser(chromium)
         finally:
             await chromium.close()
 
