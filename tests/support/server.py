@@ -116,7 +116,7 @@ def seeded_demo_copy(var_dir: Path) -> None:
     """Put into ``var_dir`` what `events migrate` and `events demo` leave in a new SQLite installation's: its database
     and its secret key (which signs what the database holds), copied from a directory this process seeded once today.
 
-    `migrate` and `demo` cost about 7 s of CPU, for each of the 30 or so servers the suite starts; the copy costs
+    `migrate` and `demo` cost about 5 s of CPU, for each of the 25 or so servers the suite starts; the copy costs
     nothing. What the demo seeds does not depend on the server's other settings (Stripe, SMTP, texts): its emails are
     queued by kind and order, and written when sent. It depends on the date (its events are dated from today): a new
     day seeds a new copy."""
