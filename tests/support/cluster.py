@@ -331,8 +331,8 @@ defaults
     timeout http-request 10s
     # Tests only: a test opens its connections first and sends on them after. Kept alive no longer than http-request's
     # 10 s (HAProxy's default without this), a connection opened early in a slow warm-up (160 TLS handshakes on a
-    # loaded machine) was closed as its request went out: "Server disconnected without sending a response", a
-    # clean-clone CI run, 7 December.
+    # loaded machine) can be closed as its request goes out: the likeliest cause of "Server disconnected without
+    # sending a response" in a clean-clone CI run, 7 December (not reproduced here, with or without this line).
     timeout http-keep-alive 60s
     option forwardfor
 
