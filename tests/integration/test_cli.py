@@ -10,7 +10,7 @@ from pathlib import Path
 import httpx
 
 from tests.support import databases
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server, run_cli, server_environment
 
 
 def _fails(env: dict[str, str], *args: str) -> str:
@@ -73,9 +73,7 @@ def test_users_tokens_and_demo_from_the_command_line(tmp_path: Path) -> None:
 def test_organisations_and_door_teams_from_the_command_line(tmp_path: Path) -> None:
     import sqlite3
 
-    env = server_environment(databases.sqlite_url(tmp_path), tmp_path)
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(tmp_path)
     created = run_cli(env, "org", "create", "choir", "--name", "Refugee Choir", "--contact-email", "Hello@Choir.Example")
     assert created.strip() == "Created organisation choir (Refugee Choir)."
     assert _fails(env, "org", "create", "choir", "--name", "Again") == "An organisation with the slug 'choir' already exists."
@@ -146,9 +144,7 @@ def test_creating_a_user_twice_is_a_clear_error(tmp_path: Path) -> None:
 def test_rotating_a_signing_key_keeps_old_tickets_valid(tmp_path: Path) -> None:
     import sqlite3
 
-    env = server_environment(databases.sqlite_url(tmp_path), tmp_path)
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(tmp_path)
     first = run_cli(env, "keys", "rotate", "august-supper-club")
     second = run_cli(env, "keys", "rotate", "august-supper-club")
     assert first.startswith("New signing key") and first != second

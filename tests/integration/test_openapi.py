@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from tests.support import databases
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server, run_cli
 
 
 async def test_the_openapi_document_describes_the_api(client: httpx.AsyncClient) -> None:
@@ -72,9 +72,7 @@ async def test_no_generated_input_makes_the_server_fail(tmp_path: Path, engine: 
 
 
 def _fuzz(schemathesis: str, database_url: str, tmp_path: Path) -> None:
-    env = server_environment(database_url, tmp_path)
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(tmp_path, database_url)
     run_cli(env, "user", "create", "fuzz@example.org", "--role", "organiser", "--org", "refugee-welcome")
     token = run_cli(env, "token", "create", "fuzz@example.org").strip()
     with live_server(env) as base_url:

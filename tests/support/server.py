@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import functools
 import os
 import random
 import shutil
@@ -98,18 +99,16 @@ def run_cli(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
 
 def demo_environment(var_dir: Path, database_url: str | None = None, **extra: str) -> dict[str, str]:
     """A server environment whose database (SQLite in ``var_dir`` unless given) is migrated and seeded with the
-    demo: what every test that runs its own server starts from. On SQLite, a copy of this process's seeded demo
-    (seeded_demo_copy); a database given is migrated and seeded itself."""
-    env = server_environment(database_url or databases.sqlite_url(var_dir), var_dir, **extra)
-    if database_url is None:
+    demo: what every test that runs its own server starts from. SQLite in ``var_dir`` gets a copy of this process's
+    seeded demo (seeded_demo_copy); any other database is migrated and seeded itself."""
+    in_var_dir = databases.sqlite_url(var_dir)
+    env = server_environment(database_url or in_var_dir, var_dir, **extra)
+    if env["DATABASE_URL"] == in_var_dir:
         seeded_demo_copy(var_dir)
     else:
         run_cli(env, "migrate")
         run_cli(env, "demo")
     return env
-
-
-_SEEDED: dict[date, Path] = {}
 
 
 def seeded_demo_copy(var_dir: Path) -> None:
@@ -120,19 +119,22 @@ def seeded_demo_copy(var_dir: Path) -> None:
     nothing. What the demo seeds does not depend on the server's other settings (Stripe, SMTP, texts): its emails are
     queued by kind and order, and written when sent. It depends on the date (its events are dated from today): a new
     day seeds a new copy."""
-    today = datetime.now(ZoneInfo("Europe/London")).date()
-    seeded = _SEEDED.get(today)
-    if seeded is None:
-        seeded = Path(tempfile.mkdtemp(prefix="events-seeded-demo-"))
-        atexit.register(shutil.rmtree, seeded, ignore_errors=True)
-        env = server_environment(databases.sqlite_url(seeded), seeded)
-        run_cli(env, "migrate")
-        run_cli(env, "demo")
-        _SEEDED[today] = seeded
+    seeded = _seeded_demo(datetime.now(ZoneInfo("Europe/London")).date())
     var_dir.mkdir(parents=True, exist_ok=True)
     for path in seeded.iterdir():  # the database (and its write-ahead log, should one be left) and secret_key
         if not path.name.endswith("-shm"):  # the log's index, which SQLite builds again from the log
             shutil.copy2(path, var_dir / path.name)
+
+
+@functools.cache
+def _seeded_demo(day: date) -> Path:
+    """A directory `events migrate` and `events demo` ran in on ``day`` (removed when this process exits)."""
+    seeded = Path(tempfile.mkdtemp(prefix=f"events-seeded-demo-{day.isoformat()}-"))
+    atexit.register(shutil.rmtree, seeded, ignore_errors=True)
+    env = server_environment(databases.sqlite_url(seeded), seeded)
+    run_cli(env, "migrate")
+    run_cli(env, "demo")
+    return seeded
 
 
 @contextmanager

@@ -33,7 +33,7 @@ from events.payments.gateway import StripeGateway
 from events.payments.gateways import Gateways
 from tests.support import databases
 from tests.support.localstripe import WEBHOOK_SECRET, LocalStripe, event_payload, run_localstripe, sign
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server
 
 BUYER = {"name": "Amal Haddad", "email": "amal@example.org"}
 
@@ -176,9 +176,7 @@ async def post_event(
 
 
 def _start_server(localstripe: LocalStripe, database_url: str, var_dir: Path, backend: str, workers: int) -> Iterator[StripeServer]:
-    env = server_environment(database_url, var_dir, **localstripe.environment())
-    run_cli(env, "migrate")
-    run_cli(env, "demo")
+    env = demo_environment(var_dir, database_url, **localstripe.environment())
     with live_server(env, workers=workers) as base_url:
         server = StripeServer(backend, base_url, env, ServerDatabase(database_url), localstripe, webhook_id=f"events-{backend}")
         server.register_webhook()

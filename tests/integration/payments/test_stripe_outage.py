@@ -35,7 +35,7 @@ from tests.integration.payments.conftest import ServerDatabase
 from tests.support.faults import UNLIMITED_HOLDS
 from tests.support.localstripe import VISA, LocalStripe, run_localstripe
 from tests.support.outages import StripeFault, StripeProxy, WebhookRelay, running_workers, stripe_outage_kit
-from tests.support.server import live_server, run_cli, server_environment
+from tests.support.server import demo_environment, live_server, run_cli
 
 ORGANISER = "organiser@example.org"  # seeded by `events demo`
 TRY_AGAIN = "Please try again in a moment."
@@ -60,17 +60,15 @@ class OutageSite:
 def site(race_database: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[OutageSite]:
     """The demo on PostgreSQL, its Stripe API behind the fault proxy, served by `events serve` with one `events worker`."""
     with run_localstripe(tmp_path_factory.mktemp("outage-localstripe")) as localstripe, stripe_outage_kit(localstripe.url) as (proxy, relay):
-        env = server_environment(
-            race_database,
+        env = demo_environment(
             tmp_path_factory.mktemp("stripe-outage"),
+            race_database,
             **{**localstripe.environment(), "STRIPE_API_BASE": proxy.url},
             EVENTS_STRIPE_TIMEOUT_SECONDS=str(STRIPE_TIMEOUT_SECONDS),
             # Every test's guests order from 127.0.0.1 on this one server, a dozen holds within a minute: not what the
             # per-client limits are for (tests/integration/orders/test_hold_limits.py proves those).
             **UNLIMITED_HOLDS,
         )
-        run_cli(env, "migrate")
-        run_cli(env, "demo")
         token = run_cli(env, "token", "create", ORGANISER).strip().splitlines()[-1]
         localstripe.register_webhook("outages", relay.url)
         with live_server(env) as base_url, running_workers(env, 1):
