@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import html
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
@@ -27,6 +28,13 @@ from tests.support.orders import pay_with_test_page, ticket_type_id
 
 GIFT_AID = {"title": "Mrs", "first_name": "Amal", "last_name": "Haddad", "house": "12", "postcode": "E8 1AA", "confirmed": True}
 ACCESS = "Step-free entrance on Mare Street.\nNearest station: Hackney Central."
+LONDON = ZoneInfo("Europe/London")
+
+
+def supper_evening(now: datetime, at: time = time(18, 30)) -> datetime:
+    """When the supper starts: a month from now, at ``at`` in London (the event's time zone), so what the pages and
+    the email write does not depend on the hour the test runs."""
+    return datetime.combine((now + timedelta(days=30)).astimezone(LONDON).date(), at, LONDON)
 
 
 async def charity() -> None:
@@ -37,11 +45,20 @@ async def charity() -> None:
     )
 
 
-async def generous_order(client: httpx.AsyncClient, now: datetime) -> tuple[dict[str, Any], httpx.Response]:
+async def generous_order(client: httpx.AsyncClient, now: datetime, starts: datetime | None = None) -> tuple[dict[str, Any], httpx.Response]:
     """2 tickets at £30 with a £1.50 booking fee each, 2 pay-it-forward places at £30 and £5 more, and £10 for Welcome
-    Kitchen, with Gift Aid; paid with the test page. Returns the order and the confirmation page."""
+    Kitchen, with Gift Aid, for a three-hour supper (by default from 18:30 a month from now); paid with the test page.
+    Returns the order and the confirmation page."""
     await charity()
-    slug = await make_event(now, booking_fee_pence=150, pay_it_forward_place_pence=3000, access_information=ACCESS)
+    starts = starts or supper_evening(now)
+    slug = await make_event(
+        now,
+        booking_fee_pence=150,
+        pay_it_forward_place_pence=3000,
+        access_information=ACCESS,
+        starts_at=starts.isoformat(),
+        ends_at=(starts + timedelta(hours=3)).isoformat(),
+    )
     body = {
         "buyer": {"name": "Amal Haddad", "email": "amal@example.org"},
         "items": [{"ticket_type": await ticket_type_id(client, slug), "quantity": 2}],
@@ -123,9 +140,22 @@ async def test_the_email_and_both_pages_carry_the_same_receipt(client: httpx.Asy
         assert "1 High Street, London" in body and "openstreetmap.org/search?query=Community%20Hall%201%20High%20Street" in body
         assert "Getting there and getting in" in body and "Step-free entrance on Mare Street." in body
         assert "Can't come? Please give your place back, so that someone else can have it:" in body
-    ends = re.search(r"\d\d:\d\d–(\d\d:\d\d)", text)
-    assert ends is not None, "the time it ends"
+    assert ", 18:30–21:30\n" in text, "when it starts and ends"
     assert f"{reference}?token=" in re.findall(r"Can't come\?.*", text)[0] and "#cant-come" in text  # two tickets: the order page's list
+
+
+async def test_a_supper_that_runs_past_midnight_is_emailed_with_the_day_it_ends(
+    client: httpx.AsyncClient,
+    smtp: SmtpServer,  # noqa: F811
+    now: datetime,
+) -> None:
+    starts = supper_evening(now, time(22, 0))
+    await generous_order(client, now, starts)
+    assert await drain_outbox(datetime.now(timezone.utc), settings=smtp.settings) == 1
+    [message] = smtp.inbox.messages()
+    text = message.get_body(("plain",)).get_content().replace("\r\n", "\n")  # type: ignore[union-attr]
+    ends = starts + timedelta(hours=3)
+    assert f", 22:00–{ends:%A}, {ends.day} {ends:%B} {ends.year}, 01:00\n" in text
 
 
 async def test_the_confirmation_says_when_where_and_where_the_tickets_went(client: httpx.AsyncClient, now: datetime) -> None:
@@ -136,7 +166,7 @@ async def test_the_confirmation_says_when_where_and_where_the_tickets_went(clien
     assert "Community Hall 1 High Street, London" in words  # the venue, then its address on a line of its own
     assert 'href="https://www.openstreetmap.org/search?query=Community%20Hall%201%20High%20Street%2C%20London"' in page
     assert "Step-free entrance on Mare Street." in words and "Hackney Central" in words
-    start = (now + timedelta(days=30)).astimezone(timezone(timedelta(0))).replace(microsecond=0)
+    start = supper_evening(now)
     assert f"{start.day} " in words and f"{start.year}" in words  # the long date (the factory's event is a month away)
     calendar = re.search(r'href="(/tickets/[a-z0-9]+/calendar\.ics)"', page)
     assert calendar, "an add-to-calendar link"
