@@ -41,7 +41,7 @@ from events.backoffice.payout_pages import PayoutPages
 from events.backoffice.people_pages import InvitationsApi, PeopleApi, PeoplePages
 from events.backoffice.platform_pages import PlatformPages
 from events.backoffice.series_pages import EventCopyPages, SeriesManagePages
-from events.backoffice.setup_controllers import ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
+from events.backoffice.setup_controllers import BackOfficeHome, ClaimLinkPages, DoorStaffPages, EventSetupPages, PartnerPages, TicketTypePages
 from events.backoffice.stripe_pages import StripePages
 from events.backoffice.waiting_list_pages import WaitingListManagePages
 from events.catalogue.controllers import EventPages, EventsApi, PartnersApi
@@ -156,6 +156,7 @@ def create_app(settings: Settings | None = None) -> Litestar:
         path="/",
         route_handlers=[
             EventOverviewPages,
+            BackOfficeHome,
             EventSetupPages,
             TicketTypePages,
             PartnerPages,

@@ -200,7 +200,7 @@ def user() -> None:
 
 @user.command("create")
 @click.argument("email")
-@click.option("--role", required=True, type=click.Choice(["owner", "organiser", "door", "partner_viewer"]))
+@click.option("--role", required=True, type=click.Choice(["owner", "organiser", "treasurer", "door", "partner_viewer"]))
 @click.option("--org", "org_slug", default=None, help="The organisation's slug (may be left out while there is only one).")
 @click.option("--name", default="", help="Display name.")
 @click.option("--partner", "partner_slug", default=None, help="Partner slug, for a partner_viewer.")

@@ -287,6 +287,7 @@ async def two_organisations(client: httpx.AsyncClient, app: Litestar, now: datet
         "limited organiser": await accounts.create_user(
             "limited@alpha.example", role="organiser", password=PASSWORD, organisation_id=alpha_id, restricted=True
         ),
+        "treasurer": await accounts.create_user("treasurer@alpha.example", role="treasurer", password=PASSWORD, organisation_id=alpha_id),
         "door": await accounts.create_user("door@alpha.example", role="door", password=PASSWORD, organisation_id=alpha_id),
         "partner viewer": await accounts.create_user(
             "viewer@alpha.example", role="partner_viewer", password=PASSWORD, organisation_id=alpha_id, partner_id=await partner_id(alpha.partner)
@@ -426,6 +427,11 @@ async def test_each_role_still_reaches_its_own_organisation(two_organisations: t
     assert (await apis["owner"].get(f"/api/partners/{alpha.partner}/payouts")).json()[0]["id"] == alpha.payout_id
     assert (await door.get(f"/door/{alpha.event}")).status_code == 200
     assert (await viewer.get(f"/manage/partners/{alpha.partner}/statement")).status_code == 200
+    treasurer = by_name["treasurer"]
+    assert (await treasurer.get(f"/manage/events/{alpha.event}/statement")).status_code == 200
+    assert (await treasurer.get(f"/manage/partners/{alpha.partner}/payouts")).status_code == 200
+    assert (await apis["treasurer"].get(f"/api/partners/{alpha.partner}/payouts")).json()[0]["id"] == alpha.payout_id
+    assert (await treasurer.get(f"/manage/orders/{alpha.reference}")).status_code == 403  # the money, not the guests
     messages = await limited.get(f"/manage/events/{alpha.event}/announcements")
     assert messages.status_code == 200 and alpha.announcement in messages.text
     assert [sent["subject"] for sent in (await apis["organiser"].get(f"/api/events/{alpha.event}/announcements")).json()] == [alpha.announcement]

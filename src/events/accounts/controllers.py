@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 from events.accounts import memberships, resets, service, sign_ins
 from events.accounts.auth import requires_sign_in
 from events.accounts.door_pages import door_pages_of
-from events.accounts.roles import DOOR, ORGANISER, ROLE_NAMES, CurrentUser
+from events.accounts.roles import BACK_OFFICE_ROLES, DOOR, ROLE_NAMES, CurrentUser
 from events.accounts.rules import RESET_LINK_LIFETIME, ResetLinkState
 from events.accounts.sessions import SESSION_MAX_AGE, SESSION_ORGANISATION_KEY, start_session
 from events.errors import InvalidInput, NotFound, TooManyAttempts
@@ -99,9 +99,9 @@ class LoginPages(Controller):
 
 def _landing(user: CurrentUser, target: str) -> str:
     """Where signing in leads: where the person was going; with nowhere in particular, someone who runs events goes to
-    the back office, and a door member who does not to their account page, which links to their door pages: neither to
-    the public list of events."""
-    if target == "/" and user.has_role(ORGANISER):
+    the back office (a treasurer too, to the statements), and a door member who does not to their account page, which
+    links to their door pages: neither to the public list of events."""
+    if target == "/" and user.has_role(*BACK_OFFICE_ROLES):
         return "/manage"
     if target == "/" and user.has_role(DOOR):
         return "/account"
@@ -152,7 +152,7 @@ class AccountPages(Controller):
             raise NotFound(N_("We could not find that organisation."), code="organisation_not_found")
         request.session[SESSION_ORGANISATION_KEY] = chosen.organisation_id
         acting = await memberships.acting_as(request.user.id, chosen.organisation_id)
-        return Redirect("/manage" if acting is not None and acting.has_role(ORGANISER) else "/account?notice=switched", status_code=303)
+        return Redirect("/manage" if acting is not None and acting.has_role(*BACK_OFFICE_ROLES) else "/account?notice=switched", status_code=303)
 
     @get("/password")
     async def password_form(self) -> Template:

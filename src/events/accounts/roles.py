@@ -10,11 +10,24 @@ from events.i18n import N_
 # organisation's details and its Stripe account.
 OWNER = "owner"
 ORGANISER = "organiser"
+# A treasurer looks after the money, not the events: every statement (events, series, partner projects) and its
+# downloads, checking them against Stripe, where unused pay-it-forward money goes, payouts to partner projects, and
+# the Gift Aid schedule. They do not set events up, see orders or guests, message guests, work the door or manage
+# the team.
+TREASURER = "treasurer"
 DOOR = "door"
 PARTNER_VIEWER = "partner_viewer"
-ROLES = (OWNER, ORGANISER, DOOR, PARTNER_VIEWER)
+ROLES = (OWNER, ORGANISER, TREASURER, DOOR, PARTNER_VIEWER)
 # How the pages and emails name each role (translated where shown).
-ROLE_NAMES = {OWNER: N_("owner"), ORGANISER: N_("organiser"), DOOR: N_("door team"), PARTNER_VIEWER: N_("partner viewer")}
+ROLE_NAMES = {
+    OWNER: N_("owner"),
+    ORGANISER: N_("organiser"),
+    TREASURER: N_("treasurer"),
+    DOOR: N_("door team"),
+    PARTNER_VIEWER: N_("partner viewer"),
+}
+# Roles whose home is the back office (the rest land on their account page).
+BACK_OFFICE_ROLES = (ORGANISER, TREASURER)
 # Roles that may be limited to chosen events (an organiser's in catalogue.EventAccess, a door member's door team).
 RESTRICTABLE_ROLES = (ORGANISER, DOOR)
 

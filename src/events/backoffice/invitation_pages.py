@@ -15,7 +15,7 @@ from litestar.response import Redirect, Template
 
 from events.accounts import invitations as account_invitations
 from events.accounts.invitations import Accepted, InvitationLink
-from events.accounts.roles import ORGANISER, OWNER, ROLE_NAMES, CurrentUser
+from events.accounts.roles import BACK_OFFICE_ROLES, OWNER, ROLE_NAMES, CurrentUser
 from events.accounts.rules import InvitationState
 from events.accounts.sessions import SESSION_ORGANISATION_KEY, start_session
 from events.backoffice import invitations
@@ -79,9 +79,9 @@ class InvitationPages(Controller):
             request.session[SESSION_ORGANISATION_KEY] = accepted.organisation_id
         else:
             await start_session(request, accepted.user_id, now=now, organisation_id=accepted.organisation_id)
-        # Owners and organisers land in the back office; the door team and partner viewers on their account page,
-        # which lists where they can go.
-        target = "/manage" if accepted.role in (OWNER, ORGANISER) else "/account?notice=joined"
+        # Owners, organisers and treasurers land in the back office; the door team and partner viewers on their
+        # account page, which lists where they can go.
+        target = "/manage" if accepted.role in (OWNER, *BACK_OFFICE_ROLES) else "/account?notice=joined"
         return Redirect(target, status_code=303)
 
 

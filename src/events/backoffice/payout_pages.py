@@ -14,7 +14,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER, CurrentUser
+from events.accounts.roles import ORGANISER, TREASURER, CurrentUser
 from events.backoffice.payout_forms import read_payout
 from events.errors import EventsError
 from events.i18n import N_
@@ -56,7 +56,7 @@ async def _render(
 class PayoutPages(Controller):
     path = "/manage/partners/{partner_slug:str}/payouts"
     include_in_schema = False
-    guards = [requires_role(ORGANISER, unrestricted=True)]
+    guards = [requires_role(ORGANISER, TREASURER, unrestricted=True)]
 
     @get("/", name="partner_payouts")
     async def show(

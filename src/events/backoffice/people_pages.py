@@ -68,7 +68,7 @@ class DeactivatedOut(msgspec.Struct):
 
 class InvitationIn(msgspec.Struct, forbid_unknown_fields=True):
     email: Email
-    role: Literal["owner", "organiser", "door", "partner_viewer"]
+    role: Literal["owner", "organiser", "treasurer", "door", "partner_viewer"]
     # Slugs of the organisation's events an organiser or door member is limited to (none: every event).
     events: Annotated[list[Slug], Meta(max_length=200)] = []
     # A partner viewer's partner project (its slug).

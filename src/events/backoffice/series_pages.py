@@ -13,7 +13,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER, CurrentUser
+from events.accounts.roles import ORGANISER, TREASURER, CurrentUser
 from events.backoffice import forms
 from events.catalogue import rules
 from events.catalogue.lookup import find_event
@@ -54,11 +54,11 @@ def _series_values(data: dict[str, str]) -> tuple[dict[str, str], dict[str, str]
 
 
 class SeriesManagePages(Controller):
-    """The organisation's series: the list with a form for a new one, and each series' page to change it."""
+    """The organisation's series: the list with a form for a new one, and each series' page to change it. A treasurer
+    sees the list too, for each series' statement, and nothing that changes a series."""
 
     path = "/manage/series"
     include_in_schema = False
-    guards = GUARD
 
     async def _list(self, organisation_id: int, *, form: dict[str, str] | None = None, errors: dict[str, str] | None = None) -> Template:
         return _page(
@@ -70,11 +70,11 @@ class SeriesManagePages(Controller):
             status_code=422 if errors else 200,
         )
 
-    @get("/", name="series_list")
+    @get("/", name="series_list", guards=[requires_role(ORGANISER, TREASURER, unrestricted=True)])
     async def list_series(self, request: Request[CurrentUser, Any, Any]) -> Template:
         return await self._list(request.user.organisation)
 
-    @post("/")
+    @post("/", guards=GUARD)
     async def create_series(self, request: Request[CurrentUser, Any, Any], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         values, errors = _series_values(data)
         if not errors:
@@ -88,13 +88,13 @@ class SeriesManagePages(Controller):
                     return Redirect(f"/manage/series/{created.slug}?notice=created", status_code=303)
         return await self._list(request.user.organisation, form=data, errors=errors)
 
-    @get("/{series_slug:str}", name="series_edit")
+    @get("/{series_slug:str}", name="series_edit", guards=GUARD)
     async def edit_series(self, series_slug: FromPath[str], notice: FromQuery[str] = "") -> Template:
         series = await series_service.series_for_organisers(series_slug)
         form = {"title": series.title, "slug": series.slug, "description": series.description}
         return _page("series_form.html", section="series", series=series, form=form, notice=notice)
 
-    @post("/{series_slug:str}")
+    @post("/{series_slug:str}", guards=GUARD)
     async def update_series(self, series_slug: FromPath[str], data: Form, now: NamedDependency[datetime]) -> Template | Redirect:
         values, errors = _series_values(data)
         if not values["slug"]:

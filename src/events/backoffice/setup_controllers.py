@@ -17,7 +17,7 @@ from litestar.params import FromPath, FromQuery, URLEncodedBody
 from litestar.response import Redirect, Template
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER, CurrentUser
+from events.accounts.roles import ORGANISER, TREASURER, CurrentUser
 from events.backoffice import forms, service
 from events.catalogue import rules, sales
 from events.catalogue import service as catalogue
@@ -161,17 +161,26 @@ def _type_form(ticket_type: catalogue.OrganiserTicketType) -> dict[str, str]:
     }
 
 
-class EventSetupPages(Controller):
-    """The organiser's home, and creating, editing, publishing, closing, finishing and cancelling an event."""
+class BackOfficeHome(Controller):
+    """The back office's home: the organisation's events. An organiser goes from each to its dashboard; a treasurer,
+    who does not run events, to its statement."""
 
     path = "/manage"
     include_in_schema = False
-    guards = GUARD
+    guards = [requires_role(ORGANISER, TREASURER)]
 
     @get("/", name="manage_home")
     async def home(self, request: Request[CurrentUser, Any, Any]) -> Template:
         events = await service.list_events_for_organisers(request.user)
-        return _page("events.html", section="events", events=events)
+        return _page("events.html", section="events", events=events, runs_events=request.user.has_role(ORGANISER))
+
+
+class EventSetupPages(Controller):
+    """Creating, editing, publishing, closing, finishing and cancelling an event."""
+
+    path = "/manage"
+    include_in_schema = False
+    guards = GUARD
 
     @get("/events/new", name="event_new")
     async def new_event(self, request: Request[CurrentUser, Any, Any]) -> Template:

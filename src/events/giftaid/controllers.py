@@ -12,7 +12,7 @@ from litestar.params import QueryParameter
 from litestar.response import Template
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER, CurrentUser
+from events.accounts.roles import ORGANISER, TREASURER, CurrentUser
 from events.dependencies import BEARER, error_responses
 from events.errors import EventsError
 from events.giftaid import rules, service
@@ -27,12 +27,12 @@ class GiftAidApi(Controller):
 
     @get(
         "/schedule.csv",
-        summary="HMRC's Gift Aid schedule for donations paid in a period (organiser)",
+        summary="HMRC's Gift Aid schedule for donations paid in a period (organisers and treasurers)",
         description="One row per declared donation of a paid order, less any refund, dated in UK time; the columns of the "
         "Charities Online schedule spreadsheet. `from` and `to` are dates, both included. The token's organisation's "
         "donations only; the file is named with its HMRC charity reference (gift-aid-AB12345-…csv), which the schedule "
         "itself has no place for.",
-        guards=[requires_role(ORGANISER, unrestricted=True)],
+        guards=[requires_role(ORGANISER, TREASURER, unrestricted=True)],
         responses=error_responses(401, 403, 422),
         media_type="text/csv",
     )
@@ -64,7 +64,7 @@ class GiftAidPages(Controller):
 
     path = "/manage/gift-aid"
     include_in_schema = False
-    guards = [requires_role(ORGANISER, unrestricted=True)]
+    guards = [requires_role(ORGANISER, TREASURER, unrestricted=True)]
 
     @get("/", name="gift_aid")
     async def page(

@@ -1,5 +1,5 @@
-"""Ledger HTTP (organisers, and partner viewers for their own statement): reconciliation, statements,
-costs and payouts, as JSON, CSV and PDF; and the statement pages for signed-in people."""
+"""Ledger HTTP (organisers and treasurers, and partner viewers for their own statement): reconciliation,
+statements, costs (organisers only) and payouts, as JSON, CSV and PDF; and the statement pages for signed-in people."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from msgspec import Meta
 
 from events import text
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER, PARTNER_VIEWER, CurrentUser
+from events.accounts.roles import ORGANISER, PARTNER_VIEWER, TREASURER, CurrentUser
 from events.dependencies import BEARER, error_responses
 from events.errors import Conflict, InvalidInput
 from events.i18n import N_
@@ -120,7 +120,7 @@ class LedgerApi(Controller):
     @get(
         "/events/{slug:str}/reconciliation",
         summary="What each partner is owed and why, checked against Stripe",
-        guards=[requires_role(ORGANISER)],
+        guards=[requires_role(ORGANISER, TREASURER)],
         responses=error_responses(401, 403, 404),
     )
     async def reconciliation(self, slug: FromPath[str]) -> EventReconciliation:
@@ -129,7 +129,7 @@ class LedgerApi(Controller):
     @get(
         "/events/{slug:str}/reconciliation.csv",
         summary="The reconciliation as CSV",
-        guards=[requires_role(ORGANISER)],
+        guards=[requires_role(ORGANISER, TREASURER)],
         responses=error_responses(401, 403, 404),
     )
     async def reconciliation_csv(self, slug: FromPath[str]) -> Response[str]:
@@ -148,7 +148,7 @@ class LedgerApi(Controller):
     @get(
         "/partners/{partner_slug:str}/statement",
         summary="A partner's statement for a period (partner viewers: their own)",
-        guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)],
+        guards=[requires_role(ORGANISER, TREASURER, PARTNER_VIEWER, unrestricted=True)],
         responses=error_responses(401, 403, 404, 422),
     )
     async def statement(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> PartnerStatement:
@@ -157,7 +157,7 @@ class LedgerApi(Controller):
     @get(
         "/partners/{partner_slug:str}/statement.csv",
         summary="The partner statement as CSV",
-        guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)],
+        guards=[requires_role(ORGANISER, TREASURER, PARTNER_VIEWER, unrestricted=True)],
         responses=error_responses(401, 403, 404, 422),
     )
     async def statement_csv(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[str]:
@@ -168,7 +168,7 @@ class LedgerApi(Controller):
         "/partners/{partner_slug:str}/statement.pdf",
         summary="The partner statement as an A4 PDF to sign off",
         media_type="application/pdf",
-        guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)],
+        guards=[requires_role(ORGANISER, TREASURER, PARTNER_VIEWER, unrestricted=True)],
         responses=error_responses(401, 403, 404, 422),
     )
     async def statement_pdf(self, request: Request[Any, Any, Any], partner_slug: FromPath[str], now: NamedDependency[datetime]) -> Response[bytes]:
@@ -178,7 +178,7 @@ class LedgerApi(Controller):
     @post(
         "/partners/{partner_slug:str}/payouts",
         summary="Record a payout to a partner",
-        guards=[requires_role(ORGANISER, unrestricted=True)],
+        guards=[requires_role(ORGANISER, TREASURER, unrestricted=True)],
         responses=error_responses(401, 403, 404, 409, 422),
     )
     async def payout(
@@ -198,7 +198,7 @@ class LedgerApi(Controller):
     @get(
         "/partners/{partner_slug:str}/payouts",
         summary="A partner's payouts, newest first, reversals among them",
-        guards=[requires_role(ORGANISER, unrestricted=True)],
+        guards=[requires_role(ORGANISER, TREASURER, unrestricted=True)],
         responses=error_responses(401, 403, 404),
     )
     async def list_payouts(self, partner_slug: FromPath[str]) -> list[PayoutOut]:
@@ -207,7 +207,7 @@ class LedgerApi(Controller):
     @post(
         "/partners/{partner_slug:str}/payouts/{payout_id:int}/reverse",
         summary="Undo a payout with a reversing payout (never an edit); a payout is reversed at most once",
-        guards=[requires_role(ORGANISER, unrestricted=True)],
+        guards=[requires_role(ORGANISER, TREASURER, unrestricted=True)],
         responses=error_responses(401, 403, 404, 409, 422),
     )
     async def reverse_payout(
@@ -224,7 +224,7 @@ class LedgerApi(Controller):
     @post(
         "/events/{slug:str}/pay-it-forward/unused",
         summary="Decide where unused pay-it-forward money goes (after closing)",
-        guards=[requires_role(ORGANISER)],
+        guards=[requires_role(ORGANISER, TREASURER)],
         responses=error_responses(401, 403, 404, 409, 422),
     )
     async def decide_unused(
@@ -245,7 +245,7 @@ class LedgerApi(Controller):
         "/stripe/balance-transactions/import",
         summary="Import the organisation's Stripe balance transactions for a period (default: since its last import)",
         description="From the token's organisation's own Stripe account (or, for the first organisation without one, the environment's).",
-        guards=[requires_role(ORGANISER, unrestricted=True)],
+        guards=[requires_role(ORGANISER, TREASURER, unrestricted=True)],
         responses=error_responses(401, 403, 409, 422),
     )
     async def import_stripe(
@@ -262,13 +262,13 @@ class LedgerApi(Controller):
 
 
 class StatementPages(Controller):
-    """Statements for signed-in people: an event's reconciliation (organisers) and a partner's statement
-    (organisers, or that partner's viewers), each with CSV and PDF downloads."""
+    """Statements for signed-in people: an event's reconciliation (organisers and treasurers) and a partner's
+    statement (organisers and treasurers, or that partner's viewers), each with CSV and PDF downloads."""
 
     path = "/manage"
     include_in_schema = False
 
-    @get("/events/{slug:str}/statement", name="event_statement", guards=[requires_role(ORGANISER)])
+    @get("/events/{slug:str}/statement", name="event_statement", guards=[requires_role(ORGANISER, TREASURER)])
     async def event_statement(
         self, request: Request[Any, Any, Any], slug: FromPath[str], gateways: NamedDependency[Gateways], now: NamedDependency[datetime]
     ) -> Template:
@@ -284,7 +284,7 @@ class StatementPages(Controller):
         return Template("ledger/event_statement.html", context=context, headers=PRIVATE)
 
     # The same guard as the API's POST /api/events/{slug}/pay-it-forward/unused, and the same service function.
-    @post("/events/{slug:str}/statement/pay-it-forward", status_code=200, guards=[requires_role(ORGANISER)])
+    @post("/events/{slug:str}/statement/pay-it-forward", status_code=200, guards=[requires_role(ORGANISER, TREASURER)])
     async def decide_unused(
         self, request: Request[Any, Any, Any], slug: FromPath[str], data: URLEncodedBody[UnusedDecisionForm], now: NamedDependency[datetime]
     ) -> Template | Redirect:
@@ -307,7 +307,7 @@ class StatementPages(Controller):
         return Redirect(f"/manage/events/{slug}/statement?notice=unused_decided#unused-heading", status_code=303)
 
     # The import covers the whole organisation's Stripe account, so not for an organiser limited to chosen events.
-    @post("/events/{slug:str}/statement/stripe-import", status_code=303, guards=[requires_role(ORGANISER, unrestricted=True)])
+    @post("/events/{slug:str}/statement/stripe-import", status_code=303, guards=[requires_role(ORGANISER, TREASURER, unrestricted=True)])
     async def import_from_stripe(
         self, request: Request[Any, Any, Any], slug: FromPath[str], now: NamedDependency[datetime], gateways: NamedDependency[Gateways]
     ) -> Redirect:
@@ -318,44 +318,48 @@ class StatementPages(Controller):
         )
         return Redirect(f"/manage/events/{slug}/statement?imported=1", status_code=303)
 
-    @get("/events/{slug:str}/statement.csv", guards=[requires_role(ORGANISER)])
+    @get("/events/{slug:str}/statement.csv", guards=[requires_role(ORGANISER, TREASURER)])
     async def event_statement_csv(self, slug: FromPath[str]) -> Response[str]:
         data = await statements.event_reconciliation(slug)
         return _csv(statements.reconciliation_csv(data), f"reconciliation-{slug}.csv")
 
-    @get("/events/{slug:str}/statement-spreadsheet.csv", guards=[requires_role(ORGANISER)])
+    @get("/events/{slug:str}/statement-spreadsheet.csv", guards=[requires_role(ORGANISER, TREASURER)])
     async def event_statement_spreadsheet(self, slug: FromPath[str]) -> Response[bytes]:
         sheets = statements.event_statement_sheets(await statements.event_statement(slug))
         return spreadsheet_csv_response(sheets, f"statement-{slug}.csv")
 
-    @get("/events/{slug:str}/statement.xlsx", guards=[requires_role(ORGANISER)])
+    @get("/events/{slug:str}/statement.xlsx", guards=[requires_role(ORGANISER, TREASURER)])
     async def event_statement_xlsx(self, slug: FromPath[str]) -> Response[bytes]:
         sheets = statements.event_statement_sheets(await statements.event_statement(slug))
         return xlsx_response(sheets, f"statement-{slug}.xlsx")
 
-    @get("/partners/{partner_slug:str}/statement", name="partner_statement", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
+    @get(
+        "/partners/{partner_slug:str}/statement",
+        name="partner_statement",
+        guards=[requires_role(ORGANISER, TREASURER, PARTNER_VIEWER, unrestricted=True)],
+    )
     async def partner_statement(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Template:
         statement = await _partner_statement(request, partner_slug)
         period = {key: request.query_params.get(key, "") for key in ("from", "to")}
         context = {"statement": statement, "period": period, "money_words": words}
         return Template("ledger/partner_statement.html", context=context, headers=PRIVATE)
 
-    @get("/partners/{partner_slug:str}/statement.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
+    @get("/partners/{partner_slug:str}/statement.csv", guards=[requires_role(ORGANISER, TREASURER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_csv(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[str]:
         data = await _partner_statement(request, partner_slug)
         return _csv(statements.reconciliation_csv(data), f"statement-{partner_slug}.csv")
 
-    @get("/partners/{partner_slug:str}/statement-spreadsheet.csv", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
+    @get("/partners/{partner_slug:str}/statement-spreadsheet.csv", guards=[requires_role(ORGANISER, TREASURER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_spreadsheet(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[bytes]:
         sheets = statements.partner_statement_sheets(await _partner_statement(request, partner_slug))
         return spreadsheet_csv_response(sheets, f"statement-{partner_slug}-spreadsheet.csv")
 
-    @get("/partners/{partner_slug:str}/statement.xlsx", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
+    @get("/partners/{partner_slug:str}/statement.xlsx", guards=[requires_role(ORGANISER, TREASURER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_xlsx(self, request: Request[Any, Any, Any], partner_slug: FromPath[str]) -> Response[bytes]:
         sheets = statements.partner_statement_sheets(await _partner_statement(request, partner_slug))
         return xlsx_response(sheets, f"statement-{partner_slug}.xlsx")
 
-    @get("/partners/{partner_slug:str}/statement.pdf", guards=[requires_role(ORGANISER, PARTNER_VIEWER, unrestricted=True)])
+    @get("/partners/{partner_slug:str}/statement.pdf", guards=[requires_role(ORGANISER, TREASURER, PARTNER_VIEWER, unrestricted=True)])
     async def partner_statement_pdf(
         self, request: Request[Any, Any, Any], partner_slug: FromPath[str], now: NamedDependency[datetime]
     ) -> Response[bytes]:

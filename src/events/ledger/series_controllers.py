@@ -9,7 +9,7 @@ from litestar.params import FromPath
 from litestar.response import Template
 
 from events.accounts.auth import requires_role
-from events.accounts.roles import ORGANISER
+from events.accounts.roles import ORGANISER, TREASURER
 from events.dependencies import BEARER, error_responses
 from events.ledger import series_statement, words
 from events.ledger.controllers import XLSX, spreadsheet_csv_response, xlsx_response
@@ -17,7 +17,7 @@ from events.ledger.series_statement import SeriesStatement
 
 # Money owed to charities: never from a shared cache, never indexed (as ledger.controllers).
 PRIVATE = {"Cache-Control": "no-store", "X-Robots-Tag": "noindex"}
-GUARD = [requires_role(ORGANISER, unrestricted=True)]
+GUARD = [requires_role(ORGANISER, TREASURER, unrestricted=True)]
 
 
 def _csv(statement: SeriesStatement) -> Response[str]:

@@ -16,7 +16,7 @@ import msgspec
 from piccolo.query.functions.aggregate import Count, Sum
 
 from events import db
-from events.accounts.roles import ORGANISER, CurrentUser
+from events.accounts.roles import ORGANISER, TREASURER, CurrentUser
 from events.audit import service as audit
 from events.catalogue.lookup import EventRow, find_event
 from events.catalogue.tables import BeneficiaryShare, Partner
@@ -194,7 +194,7 @@ async def partner_statement(slug: str, *, start: datetime, end: datetime, user: 
     partner = await Partner.select().where(Partner.slug == slug).first()
     if partner is None:
         raise NotFound(N_("We could not find that partner project."), code="partner_not_found")
-    if not user.has_role(ORGANISER) and user.partner_id != partner["id"]:
+    if not user.has_role(ORGANISER, TREASURER) and user.partner_id != partner["id"]:
         raise NotAllowed(N_("You can only see your own partner project's statement."))
     if end <= start:
         raise InvalidInput("The period must end after it starts.", fields={"to": "Must be after from."})
