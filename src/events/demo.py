@@ -44,10 +44,12 @@ LONDON = ZoneInfo("Europe/London")
 DEMO_ORGANISER_EMAIL = "organiser@example.org"
 DEMO_DOOR_EMAIL = "door@example.org"
 DEMO_KITCHEN_EMAIL = "kitchen@example.org"
+DEMO_TREASURER_EMAIL = "treasurer@example.org"
 # Development only: `events demo` refuses to create these logins in production.
 DEMO_ORGANISER_PASSWORD = "organiser-demo-2026"
 DEMO_DOOR_PASSWORD = "door-demo-2026"
 DEMO_KITCHEN_PASSWORD = "kitchen-demo-2026"
+DEMO_TREASURER_PASSWORD = "treasurer-demo-2026"
 
 NETWORK_SLUG = "refugee-welcome"
 NETWORK = OrganisationDetails(
@@ -80,6 +82,7 @@ class DemoLogin:
 LOGINS = [
     DemoLogin(NETWORK_SLUG, "owner", DEMO_ORGANISER_EMAIL, DEMO_ORGANISER_PASSWORD, "Demo Organiser"),
     DemoLogin(NETWORK_SLUG, "door", DEMO_DOOR_EMAIL, DEMO_DOOR_PASSWORD, "Door 1"),
+    DemoLogin(NETWORK_SLUG, "treasurer", DEMO_TREASURER_EMAIL, DEMO_TREASURER_PASSWORD, "Demo Treasurer"),
     DemoLogin(KITCHEN_SLUG, "owner", DEMO_KITCHEN_EMAIL, DEMO_KITCHEN_PASSWORD, "Kitchen Organiser"),
 ]
 

@@ -35,6 +35,7 @@ KITCHEN_EVENT = "open-kitchen-sunday-lunch"
 LOGINS = {  # seeded by `events demo` in development
     "organiser": ("organiser@example.org", "organiser-demo-2026"),
     "door": ("door@example.org", "door-demo-2026"),
+    "treasurer": ("treasurer@example.org", "treasurer-demo-2026"),
 }
 SCREENS = {
     "phone": {"viewport": {"width": 360, "height": 740}, "is_mobile": True, "has_touch": True, "device_scale_factor": 2},
@@ -89,6 +90,9 @@ STAFF_PAGES = [
     StaffPage("manage-series", "/manage/series", "organiser"),
     StaffPage("manage-series-edit", "/manage/series/{series}", "organiser"),
     StaffPage("series-statement", "/manage/series/{series}/statement", "organiser"),
+    # A treasurer's own versions: the events leading to statements, and a statement with only its own tab.
+    StaffPage("treasurer-home", "/manage", "treasurer"),
+    StaffPage("treasurer-statement", "/manage/events/{supper}/statement", "treasurer"),
     StaffPage("account", "/account", "door"),
     StaffPage("account-password", "/account/password", "organiser"),
 ]

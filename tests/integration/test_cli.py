@@ -31,14 +31,14 @@ def test_users_tokens_and_demo_from_the_command_line(tmp_path: Path) -> None:
 
     # The demo runs two organisations: a user belongs to one, which must be named.
     assert (
-        _fails(env, "user", "create", "treasurer@example.org", "--role", "organiser")
+        _fails(env, "user", "create", "volunteer@example.org", "--role", "organiser")
         == "There is more than one organisation: name one with --org SLUG."
     )
     created = run_cli(
         env,
         "user",
         "create",
-        "treasurer@example.org",
+        "volunteer@example.org",
         "--role",
         "organiser",
         "--org",
@@ -46,15 +46,15 @@ def test_users_tokens_and_demo_from_the_command_line(tmp_path: Path) -> None:
         "--password-stdin",
         stdin="a long password\n",
     )
-    assert created.strip() == "Created organiser treasurer@example.org in refugee-welcome."
-    token = run_cli(env, "token", "create", "treasurer@example.org").strip()
+    assert created.strip() == "Created organiser volunteer@example.org in refugee-welcome."
+    token = run_cli(env, "token", "create", "volunteer@example.org").strip()
     assert token.startswith("evt_") and len(token) > 40
 
     laptop = run_cli(
-        env, "token", "create", "treasurer@example.org", "--org", "refugee-welcome", "--label", "Treasurer's laptop", "--expires-in-days", "30"
+        env, "token", "create", "volunteer@example.org", "--org", "refugee-welcome", "--label", "Volunteer's laptop", "--expires-in-days", "30"
     ).strip()
     assert laptop.startswith("evt_") and laptop != token
-    assert "not on that organisation's team" in _fails(env, "token", "create", "treasurer@example.org", "--org", "open-kitchen")
+    assert "not on that organisation's team" in _fails(env, "token", "create", "volunteer@example.org", "--org", "open-kitchen")
 
     with live_server(env) as base_url:
         events = httpx.get(f"{base_url}/api/events").json()
@@ -63,9 +63,9 @@ def test_users_tokens_and_demo_from_the_command_line(tmp_path: Path) -> None:
         assert created_partner.status_code == 201
         # The labelled token works, and ends on its own in 30 days; its creator is the command line.
         headers = {"Authorization": f"Bearer {laptop}"}
-        [treasurer] = [person for person in httpx.get(f"{base_url}/api/users", headers=headers).json() if person["email"] == "treasurer@example.org"]
-        tokens = httpx.get(f"{base_url}/api/users/{treasurer['id']}/tokens", headers=headers).json()
-        [labelled] = [t for t in tokens if t["label"] == "Treasurer's laptop"]
+        [volunteer] = [person for person in httpx.get(f"{base_url}/api/users", headers=headers).json() if person["email"] == "volunteer@example.org"]
+        tokens = httpx.get(f"{base_url}/api/users/{volunteer['id']}/tokens", headers=headers).json()
+        [labelled] = [t for t in tokens if t["label"] == "Volunteer's laptop"]
         expires_in = datetime.fromisoformat(labelled["expires_at"]) - datetime.now(timezone.utc)
         assert timedelta(days=29) < expires_in <= timedelta(days=30) and labelled["created_by"] == "" and labelled["state"] == "active"
 

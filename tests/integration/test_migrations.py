@@ -216,6 +216,7 @@ def test_existing_data_moves_into_one_organisation_with_nothing_lost(backend: st
         ["door@example.org", "door", False],
         ["kitchen@example.org", "organiser", False],
         ["organiser@example.org", "owner", True],
+        ["treasurer@example.org", "treasurer", False],
     ]
 
 
