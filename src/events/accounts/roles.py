@@ -12,8 +12,8 @@ OWNER = "owner"
 ORGANISER = "organiser"
 # A treasurer looks after the money, not the events: every statement (events, series, partner projects) and its
 # downloads, checking them against Stripe, where unused pay-it-forward money goes, payouts to partner projects, and
-# the Gift Aid schedule. They do not set events up, see orders or guests, message guests, work the door or manage
-# the team.
+# the Gift Aid schedule (with its donors' names and addresses, which HMRC needs). They do not set events up, see
+# orders or guest lists, message guests, work the door or manage the team.
 TREASURER = "treasurer"
 DOOR = "door"
 PARTNER_VIEWER = "partner_viewer"
