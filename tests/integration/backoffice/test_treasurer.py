@@ -14,9 +14,11 @@ import pytest
 
 from events.accounts import service as accounts
 from events.accounts.tables import Invitation
+from events.audit.tables import AuditEntry
 from events.catalogue.tables import Event, Series
-from events.ledger.tables import EventCost, Payout
+from events.ledger.tables import EventCost, LedgerEntry, Payout
 from tests.integration.accounts.test_login import sign_in
+from tests.integration.ledger.test_unused_decision_form import closed_with_unused_money
 from tests.support.backoffice import post_form
 from tests.support.series import SERIES, supper_club_with_guests
 
@@ -137,3 +139,18 @@ async def test_an_owner_can_invite_a_treasurer(client: httpx.AsyncClient, now: d
     assert invited.status_code == 303, invited.text
     [invitation] = await Invitation.select(Invitation.role).where(Invitation.email == "tess@test.example")
     assert invitation["role"] == "treasurer"
+
+
+async def test_a_treasurer_decides_where_unused_pay_it_forward_money_goes(
+    client: httpx.AsyncClient, organiser: dict[str, str], now: datetime
+) -> None:
+    slug = await closed_with_unused_money(client, organiser, now)
+    await accounts.create_user(TREASURER, role="treasurer", password=PASSWORD)
+    assert (await sign_in(client, TREASURER, PASSWORD)).status_code == 303
+    statement = f"/manage/events/{slug}/statement"
+    assert "£90 of pay-it-forward money was not used" in (await client.get(statement)).text
+    done = await post_form(client, f"{statement}/pay-it-forward", {"decision": "beneficiaries", "confirmed": "yes"}, page=statement)
+    assert done.status_code == 303 and done.headers["location"] == f"{statement}?notice=unused_decided#unused-heading"
+    [decided] = await AuditEntry.select(AuditEntry.actor).where(AuditEntry.action == "pay_it_forward.decided")
+    assert decided["actor"] == TREASURER
+    assert await LedgerEntry.count().where(LedgerEntry.kind == "pif_decision") > 0
